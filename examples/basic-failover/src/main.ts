@@ -1,0 +1,3 @@
+import { classifyFailure } from '@failover/core';
+
+console.log('placeholder', classifyFailure(new Error('x')));

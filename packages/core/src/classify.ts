@@ -1,0 +1,203 @@
+import { FailoverError } from './errors.js';
+import { type FailureKind, isFailureKind } from './failure-kind.js';
+
+/**
+ * Maps an error to a {@link FailureKind}, or returns `undefined` when it does not recognise it
+ * (the next classifier is then asked). Provider packages register one with
+ * {@link registerClassifier}; a router can take its own through the `classify` option.
+ */
+export type Classifier = (err: unknown) => FailureKind | undefined;
+
+const registry: Classifier[] = [];
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * Registers a classifier that every {@link classifyFailure} call consults before the built-in
+ * rules. The most recently registered one is asked first. Registering the same function twice is a
+ * no-op. Returns a function that unregisters it.
+ */
+export function registerClassifier(classifier: Classifier): () => void {
+  if (!registry.includes(classifier)) registry.unshift(classifier);
+  return () => {
+    const i = registry.indexOf(classifier);
+    if (i >= 0) registry.splice(i, 1);
+  };
+}
+
+/**
+ * Reduces any error to one {@link FailureKind}.
+ *
+ * Order: a library error's own `kind`; then `extra` (a router's `classify` option); then every
+ * registered provider classifier; then the built-in rules (Node socket and DNS codes, undici and
+ * fetch errors, HTTP status codes on common error shapes: `status`, `statusCode`, `response.status`,
+ * `$metadata.httpStatusCode`, numeric `code`; throttling names such as `SlowDown`). When nothing
+ * matches, the `cause` chain is followed. Anything still unrecognised is `unknown`.
+ */
+export function classifyFailure(err: unknown, extra?: Classifier): FailureKind {
+  let current: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current != null; depth++) {
+    const kind = classifyOne(current, extra);
+    if (kind !== undefined) return kind;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'unknown';
+}
+
+function classifyOne(err: unknown, extra: Classifier | undefined): FailureKind | undefined {
+  if (err instanceof FailoverError) return err.kind;
+  if (extra) {
+    const k = extra(err);
+    if (k !== undefined) return k;
+  }
+  for (const classifier of registry) {
+    const k = classifier(err);
+    if (k !== undefined) return k;
+  }
+  return builtInClassify(err);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EADDRNOTAVAIL',
+  'EPROTO',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_SOCKET_CLOSED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_REQ_RETRY',
+  'ERR_NETWORK',
+  'ECONNRESET_BY_PEER',
+  'socket hang up',
+]);
+
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ECONNABORTED', // axios reports its own `timeout` with this code
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+
+const THROTTLE_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequests',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'ServerBusy',
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+]);
+
+const ABORT_CODES = new Set(['ABORT_ERR', 'ERR_CANCELED', 'ERR_ABORTED']);
+
+/** The rules used when no registered classifier recognised the error. Exported for tests. */
+export function builtInClassify(err: unknown): FailureKind | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const e = err as Record<string, unknown>;
+  const name = typeof e.name === 'string' ? e.name : undefined;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const explicit = e.failureKind ?? e.kind;
+  if (isFailureKind(explicit)) return explicit;
+
+  if (name === 'AbortError' || (code !== undefined && ABORT_CODES.has(code))) {
+    const reason = (e as { cause?: unknown }).cause;
+    if (reason instanceof Error && reason.name === 'TimeoutError') return 'timeout';
+    return 'aborted';
+  }
+  if ((code && THROTTLE_NAMES.has(code)) || (name && THROTTLE_NAMES.has(name))) return 'throttled';
+  if ((code && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') return 'timeout';
+  if (code && NETWORK_CODES.has(code)) return 'network';
+  if (name === 'FetchError' && typeof e.errno === 'string' && NETWORK_CODES.has(e.errno)) return 'network';
+
+  const status = httpStatusOf(e);
+  if (status !== undefined) return classifyStatus(status);
+  if (code === 'NoSuchKey' || code === 'NotFound' || name === 'NoSuchKey' || name === 'NotFound')
+    return 'not_found';
+  return undefined;
+}
+
+/** Maps an HTTP status code to a {@link FailureKind}. */
+export function classifyStatus(status: number): FailureKind {
+  if (status === 408) return 'timeout';
+  if (status === 429) return 'throttled';
+  if (status === 404 || status === 410) return 'not_found';
+  if (status === 304 || status === 409 || status === 412) return 'precondition';
+  if (status === 401 || status === 403 || status === 407) return 'auth';
+  if (status === 504) return 'timeout';
+  if (status >= 500 && status <= 599) return status === 501 || status === 505 ? 'invalid' : 'unavailable';
+  if (status >= 400 && status <= 499) return 'invalid';
+  return 'unknown';
+}
+
+/** The HTTP status an error carries, from the common shapes of Node HTTP clients and cloud SDKs. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const e = err as Record<string, unknown>;
+  const candidates: unknown[] = [
+    e.status,
+    e.statusCode,
+    (e.response as Record<string, unknown> | undefined)?.status,
+    (e.response as Record<string, unknown> | undefined)?.statusCode,
+    (e.$metadata as Record<string, unknown> | undefined)?.httpStatusCode,
+    e.code,
+  ];
+  for (const c of candidates) {
+    if (typeof c === 'number' && Number.isInteger(c) && c >= 100 && c <= 599) return c;
+  }
+  return undefined;
+}
+
+const NEVER_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+/**
+ * True when the error proves the request never reached the server: the connection was refused,
+ * the name did not resolve, the connect timed out, or the target was skipped (breaker open). Only
+ * such failures let a non-idempotent call move to another target.
+ */
+export function failedBeforeSending(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current != null && typeof current === 'object'; depth++) {
+    const e = current as Record<string, unknown>;
+    if (e.name === 'BreakerOpenError' || e.neverSent === true) return true;
+    if (typeof e.code === 'string' && NEVER_SENT_CODES.has(e.code)) return true;
+    current = e.cause;
+  }
+  return false;
+}

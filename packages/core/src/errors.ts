@@ -1,0 +1,111 @@
+import type { FailureKind } from './failure-kind.js';
+import { redact } from './redact.js';
+
+/** Options shared by every error class of the library. */
+export interface FailoverErrorOptions {
+  /** The original error (a provider error, a socket error...), kept untouched. */
+  cause?: unknown;
+  /** The name of the target the error happened on, when there is one. */
+  target?: string;
+}
+
+/**
+ * Base class of every error the library throws: each has a {@link FailureKind} in `kind` and
+ * keeps the error it came from in `cause`.
+ */
+export class FailoverError extends Error {
+  /** What kind of failure this is; see {@link FailureKind}. */
+  readonly kind: FailureKind;
+  /** The target the error happened on, when there is one. */
+  readonly target: string | undefined;
+
+  constructor(kind: FailureKind, message: string, options: FailoverErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.kind = kind;
+    this.target = options.target;
+  }
+}
+
+/** One target's failure, as listed by {@link AllTargetsFailedError.failures}. */
+export interface TargetFailure {
+  /** The target's name. */
+  readonly target: string;
+  /** The kind of its last failure. */
+  readonly kind: FailureKind;
+  /** Its last error, untouched. */
+  readonly cause: unknown;
+  /** How many attempts were made on it (0 when it was skipped, e.g. breaker open). */
+  readonly attempts: number;
+}
+
+/**
+ * Every target failed (or was skipped because its breaker is open). `kind` is the kind of the last
+ * failure; `failures` lists each target's name, kind and cause; `cause` is the last error.
+ */
+export class AllTargetsFailedError extends FailoverError {
+  /** Each target's last failure, in target order. */
+  readonly failures: readonly TargetFailure[];
+
+  constructor(failures: readonly TargetFailure[], options: { kind?: FailureKind; cause?: unknown } = {}) {
+    const last = failures[failures.length - 1];
+    const kind = options.kind ?? last?.kind ?? 'unavailable';
+    const list = failures.map((f) => `${f.target}: ${f.kind}${describeCause(f.cause)}`).join('; ');
+    super(kind, `All targets failed (${list || 'no targets'})`, { cause: options.cause ?? last?.cause });
+    this.failures = Object.freeze([...failures]);
+  }
+}
+
+/** A target was skipped because its breaker is open (or its half-open probe slot is taken). */
+export class BreakerOpenError extends FailoverError {
+  constructor(target: string, options: { cause?: unknown } = {}) {
+    super('unavailable', `Breaker for target "${target}" is open`, { target, cause: options.cause });
+  }
+}
+
+/** The call's deadline (`deadlineMs`) or an attempt's timeout (`attemptTimeoutMs`) passed. */
+export class DeadlineExceededError extends FailoverError {
+  /** The time budget that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, scope: 'deadline' | 'attempt', options: FailoverErrorOptions = {}) {
+    super(
+      'timeout',
+      scope === 'deadline'
+        ? `Deadline of ${timeoutMs} ms exceeded`
+        : `Attempt timed out after ${timeoutMs} ms`,
+      options,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller aborted the call through its AbortSignal. `cause` is the signal's reason. */
+export class AbortedError extends FailoverError {
+  constructor(options: FailoverErrorOptions = {}) {
+    super('aborted', 'The operation was aborted', options);
+  }
+}
+
+/** An option is invalid. Thrown at construction; the message names the option and what is allowed. */
+export class InvalidOptionError extends FailoverError {
+  /** The option's path, e.g. `retry.maxAttempts`. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('invalid', `Invalid option "${option}": ${message}`);
+    this.option = option;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return ` (${cause.name}${typeof code === 'string' ? ` ${code}` : ''}: ${truncate(redact(cause.message))})`;
+  }
+  return '';
+}
+
+function truncate(message: string): string {
+  return message.length > 120 ? `${message.slice(0, 117)}...` : message;
+}

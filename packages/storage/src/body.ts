@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import { ReadableStream } from 'node:stream/web';
+import type { BlobBody } from './types.js';
+
+/** A body reduced to one of two shapes an adapter can send: all bytes at hand, or a stream. */
+export type NormalizedBody =
+  | { readonly type: 'bytes'; readonly bytes: Uint8Array }
+  | { readonly type: 'stream'; readonly stream: Readable };
+
+/**
+ * Reduces any {@link BlobBody} to bytes (a `Uint8Array` or a UTF-8 string) or a Node `Readable`
+ * (a `Readable`, a web `ReadableStream` or an async iterable). Nothing is read here.
+ */
+export function normalizeBody(body: BlobBody): NormalizedBody {
+  if (typeof body === 'string') return { type: 'bytes', bytes: Buffer.from(body, 'utf8') };
+  if (body instanceof Uint8Array) return { type: 'bytes', bytes: body };
+  if (body instanceof Readable) return { type: 'stream', stream: body };
+  if (body instanceof ReadableStream || isWebStream(body)) {
+    return { type: 'stream', stream: Readable.fromWeb(body as ReadableStream<Uint8Array>) };
+  }
+  if (body && typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    return {
+      type: 'stream',
+      stream: Readable.from(body as AsyncIterable<Uint8Array>, { objectMode: false }),
+    };
+  }
+  throw new TypeError(
+    'body must be a Uint8Array, a string, a Readable, a ReadableStream or an AsyncIterable',
+  );
+}
+
+/** A Node `Readable` over any {@link BlobBody}. */
+export function toReadable(body: BlobBody): Readable {
+  const n = normalizeBody(body);
+  return n.type === 'stream'
+    ? n.stream
+    : Readable.from([Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength)]);
+}
+
+/**
+ * Reads a stream (or any body) to the end into one `Buffer`. Honours `signal`: an abort destroys
+ * the stream and rejects with the signal's reason.
+ */
+export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): Promise<Buffer> {
+  const n = normalizeBody(body);
+  if (n.type === 'bytes') return Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength);
+  signal?.throwIfAborted();
+  const chunks: Buffer[] = [];
+  const onAbort = () => n.stream.destroy(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of n.stream)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return Buffer.concat(chunks);
+}
+
+function isWebStream(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { getReader?: unknown }).getReader === 'function' &&
+    typeof (body as { pipeTo?: unknown }).pipeTo === 'function'
+  );
+}

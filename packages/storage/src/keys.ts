@@ -1,0 +1,29 @@
+import { InvalidKeyError } from './errors.js';
+
+/** The longest key every cloud accepts, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Checks a key against the rules every store applies the same way, and throws
+ * {@link InvalidKeyError} naming the broken rule: not a string, empty, over 1024 UTF-8 bytes,
+ * a control character, a lone surrogate (not encodable as UTF-8), or a `.` or `..` path segment.
+ */
+export function validateKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new InvalidKeyError(key, 'a key must be a string');
+  if (key.length === 0) throw new InvalidKeyError(key, 'a key must not be empty');
+  if (CONTROL.test(key)) throw new InvalidKeyError(key, 'a key must not contain control characters');
+  if (LONE_SURROGATE.test(key))
+    throw new InvalidKeyError(key, 'a key must be valid Unicode (lone surrogate)');
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidKeyError(key, `a key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`);
+  }
+  for (const segment of key.split('/')) {
+    if (segment === '.' || segment === '..') {
+      throw new InvalidKeyError(key, 'a key must not contain "." or ".." path segments');
+    }
+  }
+}

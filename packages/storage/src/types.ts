@@ -1,0 +1,135 @@
+import type { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+
+/**
+ * What `put` accepts: bytes, a string (written as UTF-8), a Node `Readable`, a web
+ * `ReadableStream`, or any async iterable of byte chunks.
+ */
+export type BlobBody =
+  | Uint8Array
+  | string
+  | Readable
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+/**
+ * Checksums of an object's content, each as lowercase hex. A store fills in those its provider
+ * reports (S3 and Azure: `md5` when known; GCS: `md5` and `crc32c`); `sha256` comes from the
+ * object's own metadata when the multi-cloud store wrote it.
+ */
+export interface Checksums {
+  md5?: string;
+  crc32c?: string;
+  sha256?: string;
+}
+
+/** What a store knows about one object. */
+export interface BlobInfo {
+  /** The object's key, as the caller gave it (without any store prefix). */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** The provider's entity tag, unquoted; opaque. */
+  etag?: string;
+  /** The content type given at `put`, or the provider's default. */
+  contentType?: string;
+  /** When the object was last written, as the provider reports it. */
+  lastModified?: Date;
+  /** User metadata. Keys are always lowercase (see {@link PutOptions.metadata}). */
+  metadata: Record<string, string>;
+  /** Content checksums the provider reports, as lowercase hex. */
+  checksums: Checksums;
+}
+
+/** A common-prefix entry returned by `list` when a `delimiter` is given. */
+export interface PrefixEntry {
+  prefix: string;
+}
+
+/** One entry of a listing: an object, or (with a delimiter) a common prefix. */
+export type ListEntry = BlobInfo | PrefixEntry;
+
+/** Options every operation accepts. */
+export interface OperationOptions {
+  /** Aborts the operation (and the provider SDK call under it). */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link BlobStore.put}. */
+export interface PutOptions extends OperationOptions {
+  /** Content type stored with the object. Default `application/octet-stream`. */
+  contentType?: string;
+  /**
+   * User metadata. Keys must match `[a-z_][a-z0-9_]*` case-insensitively (the rules of every
+   * cloud at once: Azure requires identifiers) and are stored lowercase; values must be printable
+   * ASCII. Anything else is an `InvalidArgumentError`.
+   */
+  metadata?: Record<string, string>;
+  /** `'*'`: write only if no object exists at the key, else `PreconditionFailedError`. */
+  ifNoneMatch?: '*';
+  /** The body's size in bytes when known in advance; a hint some providers use for streams. */
+  size?: number;
+}
+
+/** An inclusive byte range: `start` to `end` (both inclusive), or to the end when `end` is omitted. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** Options for {@link BlobStore.get}. */
+export interface GetOptions extends OperationOptions {
+  /** Read only these bytes. `info` still describes the whole object. */
+  range?: ByteRange;
+}
+
+/** Options for {@link BlobStore.list}. */
+export interface ListOptions extends OperationOptions {
+  /** Only keys that start with this. */
+  prefix?: string;
+  /** Group keys that contain this after the prefix into {@link PrefixEntry} entries (usually `/`). */
+  delimiter?: string;
+  /** How many entries to ask the provider for per page (1..1000). */
+  pageSize?: number;
+}
+
+/** Options for {@link BlobStore.copy}. */
+export interface CopyOptions extends OperationOptions {
+  /** `'*'`: copy only if nothing exists at the destination, else `PreconditionFailedError`. */
+  ifNoneMatch?: '*';
+}
+
+/** The result of {@link BlobStore.get}: the object's info and its bytes as a Node stream. */
+export interface GetResult {
+  info: BlobInfo;
+  body: Readable;
+}
+
+/**
+ * One blob API over every store: memory, filesystem, S3, GCS, Azure Blob, and the multi-cloud
+ * store. Every method validates its key first (`InvalidKeyError`), honours `signal`, and throws
+ * library errors (each with a failure `kind` and the provider error as `cause`).
+ */
+export interface BlobStore {
+  /** A name for logs, events and status (e.g. `s3:my-bucket`). */
+  readonly name: string;
+  /** Writes an object, replacing any existing one unless `ifNoneMatch: '*'`. */
+  put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo>;
+  /** Reads an object (or a range of it). Missing: `NotFoundError`. */
+  get(key: string, options?: GetOptions): Promise<GetResult>;
+  /** An object's info, or `null` when it does not exist. */
+  head(key: string, options?: OperationOptions): Promise<BlobInfo | null>;
+  /** Whether an object exists at the key. */
+  exists(key: string, options?: OperationOptions): Promise<boolean>;
+  /** Deletes an object. Deleting a missing key is not an error. */
+  delete(key: string, options?: OperationOptions): Promise<void>;
+  /** Lists objects (and, with a delimiter, common prefixes) in key order, page by page. */
+  list(options?: ListOptions): AsyncIterable<ListEntry>;
+  /** Copies an object within the store. Missing source: `NotFoundError`. */
+  copy(from: string, to: string, options?: CopyOptions): Promise<BlobInfo>;
+}
+
+/** True when a listing entry is a common prefix rather than an object. */
+export function isPrefixEntry(entry: ListEntry): entry is PrefixEntry {
+  return !('key' in entry);
+}

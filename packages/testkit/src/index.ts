@@ -1,0 +1,4 @@
+export * from './contract/index.js';
+export * from './fault-proxy/index.js';
+export * from './gcs/index.js';
+export * from './servers/index.js';
