@@ -10,12 +10,16 @@ const dirOf = (pkg: string): string => pkg;
  */
 export default defineConfig({
   resolve: {
-    alias: Object.fromEntries(
-      pkgs.map((p) => [
-        `@failover/${p}`,
-        fileURLToPath(new URL(`./packages/${dirOf(p)}/src/index.ts`, import.meta.url)),
-      ]),
-    ),
+    alias: [
+      {
+        find: '@failover/testkit/contract',
+        replacement: fileURLToPath(new URL('./packages/testkit/src/contract/index.ts', import.meta.url)),
+      },
+      ...pkgs.map((p) => ({
+        find: `@failover/${p}`,
+        replacement: fileURLToPath(new URL(`./packages/${dirOf(p)}/src/index.ts`, import.meta.url)),
+      })),
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

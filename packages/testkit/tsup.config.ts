@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'contract/index': 'src/contract/index.ts' },
+  external: ['vitest'],
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { composite: false } },
   tsconfig: 'tsconfig.build.json',

@@ -1,4 +1,3 @@
-export * from './contract/index.js';
 export * from './fault-proxy/index.js';
 export * from './gcs/index.js';
 export * from './servers/index.js';

@@ -1,1 +1,1 @@
-export {};
+export type { ClientOptions, LocalServer } from './types.js';
