@@ -21,7 +21,11 @@ export interface BenchOptions {
  * Measures `fn` (an async no-op-like call) in batches of sequential awaited calls and reports the
  * median ns per call over `samples` batches. A GC runs between samples when exposed.
  */
-export async function measure(name: string, fn: () => Promise<unknown>, options: BenchOptions = {}): Promise<BenchResult> {
+export async function measure(
+  name: string,
+  fn: () => Promise<unknown>,
+  options: BenchOptions = {},
+): Promise<BenchResult> {
   const batch = options.batch ?? 100_000;
   const samples = options.samples ?? 15;
   const warmup = options.warmup ?? 200_000;
@@ -52,7 +56,8 @@ export function printTable(title: string, results: readonly BenchResult[], basel
     `| case | ns/call (median) | min..max | vs ${baseline} |`,
     '|---|---:|---:|---:|',
     ...results.map(
-      (r) => `| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${r.minNs.toFixed(0)}..${r.maxNs.toFixed(0)} | ${(r.nsPerOp / base).toFixed(2)}x |`,
+      (r) =>
+        `| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${r.minNs.toFixed(0)}..${r.maxNs.toFixed(0)} | ${(r.nsPerOp / base).toFixed(2)}x |`,
     ),
     '',
   ];
