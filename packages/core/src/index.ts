@@ -1,3 +1,7 @@
+export type { AttemptContext, Operation } from './attempt.js';
+export { backoffDelay } from './backoff.js';
+export { RetryBudget } from './budget.js';
+export type { RunResult } from './call.js';
 export {
   builtInClassify,
   type Classifier,
@@ -7,6 +11,7 @@ export {
   httpStatusOf,
   registerClassifier,
 } from './classify.js';
+export { TypedEmitter } from './emitter.js';
 export {
   AbortedError,
   AllTargetsFailedError,
@@ -17,6 +22,8 @@ export {
   InvalidOptionError,
   type TargetFailure,
 } from './errors.js';
+export type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
+export { createFailover, type Failover } from './failover.js';
 export {
   AVAILABILITY_KINDS,
   FAILURE_KINDS,
@@ -24,5 +31,21 @@ export {
   isAvailabilityKind,
   isFailureKind,
 } from './failure-kind.js';
+export type { LatencySummary } from './latency.js';
+export {
+  type BreakerOptions,
+  type BudgetOptions,
+  DEFAULTS,
+  type FailoverOptions,
+  type FailoverTarget,
+  type HedgeOptions,
+  type Jitter,
+  type ResolvedOptions,
+  type RetryOptions,
+  type RunOptions,
+} from './options.js';
 export { redact } from './redact.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
+export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
+export { resolveOptions } from './validate.js';
+export { type WrapOptions, type Wrapped, wrap } from './wrap.js';

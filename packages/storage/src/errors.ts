@@ -38,12 +38,12 @@ export class PreconditionFailedError extends StorageError {
 
 /** A key breaks the rules every store shares (`kind: 'invalid'`); the message says which. */
 export class InvalidKeyError extends StorageError {
-  constructor(key: unknown, reason: string) {
+  constructor(key: unknown, reason: string, options: FailoverErrorOptions = {}) {
     const shown =
       typeof key === 'string'
         ? JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)
         : String(key);
-    super('invalid', `Invalid key ${shown}: ${reason}`, typeof key === 'string' ? { key } : {});
+    super('invalid', `Invalid key ${shown}: ${reason}`, typeof key === 'string' ? { ...options, key } : options);
   }
 }
 
@@ -52,7 +52,7 @@ export class InvalidArgumentError extends StorageError {
   /** The argument's name, e.g. `metadata` or `range.start`. */
   readonly argument: string;
 
-  constructor(argument: string, reason: string, options: { key?: string } = {}) {
+  constructor(argument: string, reason: string, options: FailoverErrorOptions & { key?: string } = {}) {
     super('invalid', `Invalid ${argument}: ${reason}`, options);
     this.argument = argument;
   }

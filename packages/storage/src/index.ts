@@ -1,4 +1,7 @@
+export { abortableStream, abortedError, throwIfAborted } from './abort.js';
 export { type NormalizedBody, normalizeBody, readAll, toReadable } from './body.js';
+export { collectStream, forEachChunk } from './chunks.js';
+export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } from './content-type.js';
 export {
   InvalidArgumentError,
   InvalidKeyError,
@@ -6,8 +9,19 @@ export {
   PreconditionFailedError,
   StorageError,
 } from './errors.js';
+export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
+export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export { MAX_KEY_BYTES, validateKey } from './keys.js';
+export { commonPrefixOf } from './list-prefix.js';
+export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { lowerCaseKeys, MAX_METADATA_BYTES, normalizeMetadata } from './metadata.js';
+export { compareUtf8 } from './order.js';
+export {
+  type NormalizedPutOptions,
+  normalizeIfNoneMatch,
+  normalizePutBody,
+  normalizePutOptions,
+} from './put-options.js';
 export { resolveRange, validateListOptions, validateRange } from './range.js';
 export {
   type BlobBody,

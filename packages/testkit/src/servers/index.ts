@@ -1,1 +1,17 @@
 export type { ClientOptions, LocalServer } from './types.js';
+export { type LocalServerOptions } from './client-options.js';
+export { S3RVER_CREDENTIALS, type S3LocalServer, type S3ServerOptions, startS3Server } from './s3.js';
+export {
+  AZURITE_ACCOUNT_KEY,
+  AZURITE_ACCOUNT_NAME,
+  type AzureLocalServer,
+  type AzureServerOptions,
+  startAzureServer,
+} from './azure.js';
+export {
+  type GcsLocalServer,
+  type GcsRetryOptions,
+  type GcsServerOptions,
+  gcsRetryOptions,
+  startGcsServer,
+} from './gcs.js';

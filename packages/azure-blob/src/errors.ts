@@ -1,0 +1,123 @@
+import { classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
+import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
+import { azureErrorCode, azureStatusOf, isRestError } from './classify.js';
+
+/** What an error is about: the store, the operation and (when there is one) the key. */
+export interface ErrorContext {
+  /** The store's name (the error's `target`). */
+  readonly target: string;
+  /** The container's name, for `ContainerNotFound` messages. */
+  readonly container: string;
+  /** The operation, e.g. `put` or `list`. */
+  readonly op: string;
+  /** The caller's key (without the store prefix). */
+  readonly key?: string;
+  /** The caller's signal: an abort while it is aborted is the caller's, otherwise a timeout. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Turns anything an SDK call threw into a `StorageError` with a `kind`, the store as `target`, the
+ * key, and the original error as `cause`. Messages are redacted (no SAS token, account key or
+ * signed URL). `NotFoundError` and `PreconditionFailedError` are used for those kinds.
+ */
+export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
+  if (err instanceof StorageError) return err;
+  const base = { cause: err, target: ctx.target };
+  const keyOpt = ctx.key === undefined ? {} : { key: ctx.key };
+  if (isAbortLike(err) || (ctx.signal?.aborted && !isRestError(err))) {
+    if (ctx.signal?.aborted) {
+      return new StorageError('aborted', `${describeOp(ctx)} was aborted`, { ...base, ...keyOpt });
+    }
+    // Aborted by something other than the caller (a timeout policy in the client's pipeline).
+    return new StorageError('timeout', `${describeOp(ctx)} timed out in the Azure SDK`, {
+      ...base,
+      ...keyOpt,
+    });
+  }
+  const kind: FailureKind = err instanceof FailoverError ? err.kind : classifyFailure(err);
+  const code = azureErrorCode(err);
+  if (kind === 'not_found') {
+    if (code === 'ContainerNotFound') {
+      return new StorageError(
+        'not_found',
+        `${describeOp(ctx)} failed: container ${JSON.stringify(ctx.container)} does not exist`,
+        { ...base, ...keyOpt },
+      );
+    }
+    if (ctx.key !== undefined) return new NotFoundError(ctx.key, base);
+  }
+  if (kind === 'precondition' && ctx.key !== undefined) {
+    return new PreconditionFailedError(ctx.key, { ...base, reason: reasonOf(err, code) });
+  }
+  return new StorageError(kind, `${describeOp(ctx)} failed: ${describeCause(err, code)}`, {
+    ...base,
+    ...keyOpt,
+  });
+}
+
+/**
+ * Maps an error from a download body. The caller's abort is `aborted`; anything else the service
+ * did not explain is a lost connection (`network`): the SDK reports a socket closed mid-body as an
+ * `AbortError` ("The operation was aborted"), and a body cut short after its own resume attempts
+ * as a plain `Error`.
+ */
+export function toBodyError(err: unknown, ctx: ErrorContext): StorageError {
+  if (err instanceof StorageError) return err;
+  if (!ctx.signal?.aborted && isAbortLike(err)) {
+    return new StorageError('network', `${describeOp(ctx)}: the connection closed while reading the body`, {
+      cause: err,
+      target: ctx.target,
+      ...(ctx.key === undefined ? {} : { key: ctx.key }),
+    });
+  }
+  const mapped = toStorageError(err, ctx);
+  if (mapped.kind !== 'unknown') return mapped;
+  return new StorageError('network', `${mapped.message} (while reading the body)`, {
+    cause: err,
+    target: ctx.target,
+    ...(ctx.key === undefined ? {} : { key: ctx.key }),
+  });
+}
+
+/** A `StorageError` for an abort noticed before or between SDK calls. */
+export function abortedError(ctx: ErrorContext): StorageError {
+  return new StorageError('aborted', `${describeOp(ctx)} was aborted`, {
+    cause: ctx.signal?.reason,
+    target: ctx.target,
+    ...(ctx.key === undefined ? {} : { key: ctx.key }),
+  });
+}
+
+function isAbortLike(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+function describeOp(ctx: ErrorContext): string {
+  const about = ctx.key === undefined ? '' : ` of ${JSON.stringify(ctx.key)}`;
+  return `Azure Blob ${ctx.op}${about} on ${ctx.target}`;
+}
+
+function reasonOf(err: unknown, code: string | undefined): string {
+  const status = azureStatusOf(err);
+  if (code !== undefined) return status === undefined ? code : `${status} ${code}`;
+  return status === undefined ? 'the condition did not hold' : `HTTP ${status}`;
+}
+
+function describeCause(err: unknown, code: string | undefined): string {
+  const status = azureStatusOf(err);
+  const parts: string[] = [];
+  if (status !== undefined) parts.push(`HTTP ${status}`);
+  if (code !== undefined) parts.push(code);
+  else if (isRestError(err) && typeof err.code === 'string') parts.push(err.code);
+  const message = err instanceof Error ? firstLine(err.message) : typeof err === 'string' ? err : '';
+  const head = parts.join(' ');
+  const text = message && message !== code ? (head ? `${head}: ${message}` : message) : head;
+  return redact(text || 'unknown error');
+}
+
+/** Azure appends `RequestId:` and `Time:` lines to its messages; the first line says it all. */
+function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}

@@ -1,0 +1,85 @@
+import type { BlobDownloadResponseParsed, BlobGetPropertiesResponse, BlobItem } from '@azure/storage-blob';
+import { type BlobInfo, type Checksums, lowerCaseKeys } from '@failover/storage';
+
+/** An ETag without its surrounding quotes (Azure quotes them in headers, not in listings). */
+export function unquoteEtag(etag: string | undefined): string | undefined {
+  if (etag === undefined) return undefined;
+  return etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag;
+}
+
+/** Checksums from an Azure `Content-MD5` value (bytes), as lowercase hex. */
+export function checksumsOf(md5: Uint8Array | undefined): Checksums {
+  return md5 && md5.byteLength === 16 ? { md5: Buffer.from(md5).toString('hex') } : {};
+}
+
+/** The whole object's size from a `Content-Range: bytes a-b/total` header, when it has one. */
+export function totalFromContentRange(contentRange: string | undefined): number | undefined {
+  if (!contentRange) return undefined;
+  const match = /\/(\d+)\s*$/.exec(contentRange);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** A `BlobInfo` from a Get Blob Properties response. */
+export function infoFromProperties(key: string, p: BlobGetPropertiesResponse): BlobInfo {
+  return build(key, {
+    size: p.contentLength ?? 0,
+    etag: p.etag,
+    contentType: p.contentType,
+    lastModified: p.lastModified,
+    metadata: p.metadata,
+    md5: p.contentMD5,
+  });
+}
+
+/**
+ * A `BlobInfo` describing the whole object from a Get Blob response, ranged or not: the size
+ * comes from `Content-Range` when a range was read, and the MD5 from `x-ms-blob-content-md5`
+ * (the whole object's) rather than `Content-MD5` (which, for a range, covers the range only).
+ */
+export function infoFromDownload(key: string, r: BlobDownloadResponseParsed, ranged: boolean): BlobInfo {
+  const total = totalFromContentRange(r.contentRange);
+  return build(key, {
+    size: total ?? r.contentLength ?? 0,
+    etag: r.etag,
+    contentType: r.contentType,
+    lastModified: r.lastModified,
+    metadata: r.metadata,
+    md5: r.blobContentMD5 ?? (ranged || total !== undefined ? undefined : r.contentMD5),
+  });
+}
+
+/** A `BlobInfo` from a listing entry (`includeMetadata` on). */
+export function infoFromItem(key: string, item: BlobItem): BlobInfo {
+  const p = item.properties;
+  return build(key, {
+    size: p.contentLength ?? 0,
+    etag: p.etag,
+    contentType: p.contentType,
+    lastModified: p.lastModified,
+    metadata: item.metadata,
+    md5: p.contentMD5,
+  });
+}
+
+interface RawInfo {
+  size: number;
+  etag: string | undefined;
+  contentType: string | undefined;
+  lastModified: Date | undefined;
+  metadata: Record<string, string> | undefined;
+  md5: Uint8Array | undefined;
+}
+
+function build(key: string, raw: RawInfo): BlobInfo {
+  const info: BlobInfo = {
+    key,
+    size: raw.size,
+    metadata: lowerCaseKeys(raw.metadata),
+    checksums: checksumsOf(raw.md5),
+  };
+  const etag = unquoteEtag(raw.etag);
+  if (etag !== undefined) info.etag = etag;
+  if (raw.contentType !== undefined) info.contentType = raw.contentType;
+  if (raw.lastModified !== undefined) info.lastModified = raw.lastModified;
+  return info;
+}

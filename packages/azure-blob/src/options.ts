@@ -1,0 +1,98 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { InvalidOptionError } from '@failover/core';
+import { InvalidKeyError, validateKey } from '@failover/storage';
+
+/** Options for {@link createAzureBlobStore}. */
+export interface AzureBlobStoreOptions {
+  /**
+   * The `ContainerClient` your application already uses (any credential: shared key, SAS,
+   * Microsoft Entra ID). The store wraps it and never builds a client of its own, so its pipeline,
+   * retry policy and credentials apply to every call.
+   */
+  container: ContainerClient;
+  /**
+   * A key prefix inside the container (e.g. `tenant-a/`). Keys given to and returned by the store
+   * never include it; listings only see keys under it. Default: none.
+   */
+  prefix?: string;
+  /** The store's name in errors, logs and events. Default `azure:<account>/<container>`. */
+  name?: string;
+  /** Block size in bytes for streamed and very large uploads: 1 B to 4000 MiB. Default 8 MiB. */
+  blockSize?: number;
+  /** How many blocks are uploaded at once for streamed and very large uploads: 1 to 64. Default 4. */
+  concurrency?: number;
+}
+
+/** The options after validation, with defaults filled in. */
+export interface ResolvedAzureBlobStoreOptions {
+  readonly container: ContainerClient;
+  readonly prefix: string;
+  readonly name: string;
+  readonly blockSize: number;
+  readonly concurrency: number;
+}
+
+/** The default block size for streamed uploads: 8 MiB. */
+export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+/** The default number of blocks in flight for streamed uploads. */
+export const DEFAULT_CONCURRENCY = 4;
+/** Azure's largest block (Put Block, service version 2019-12-12 and later): 4000 MiB. */
+export const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
+const MAX_CONCURRENCY = 64;
+
+/**
+ * Validates {@link AzureBlobStoreOptions} and fills in defaults. Throws `InvalidOptionError` naming
+ * the first invalid option.
+ */
+export function resolveOptions(options: AzureBlobStoreOptions): ResolvedAzureBlobStoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'must be an object with a `container` (a ContainerClient)');
+  }
+  const { container } = options;
+  if (!isContainerClient(container)) {
+    throw new InvalidOptionError(
+      'container',
+      'must be a ContainerClient from @azure/storage-blob (e.g. blobServiceClient.getContainerClient(name))',
+    );
+  }
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
+  if (prefix !== '') {
+    try {
+      validateKey(prefix);
+    } catch (err) {
+      const reason = err instanceof InvalidKeyError ? err.message : String(err);
+      throw new InvalidOptionError('prefix', `must be a valid key prefix (${reason})`);
+    }
+  }
+  const name = options.name ?? defaultName(container);
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new InvalidOptionError('name', 'must be a non-empty string');
+  }
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  if (!Number.isSafeInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
+    throw new InvalidOptionError('blockSize', `must be an integer from 1 to ${MAX_BLOCK_SIZE} (4000 MiB)`);
+  }
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new InvalidOptionError('concurrency', `must be an integer from 1 to ${MAX_CONCURRENCY}`);
+  }
+  return { container, prefix, name, blockSize, concurrency };
+}
+
+function isContainerClient(value: unknown): value is ContainerClient {
+  if (value === null || typeof value !== 'object') return false;
+  const c = value as Record<string, unknown>;
+  return (
+    typeof c.getBlockBlobClient === 'function' &&
+    typeof c.getBlobClient === 'function' &&
+    typeof c.listBlobsFlat === 'function' &&
+    typeof c.listBlobsByHierarchy === 'function' &&
+    typeof c.containerName === 'string'
+  );
+}
+
+function defaultName(container: ContainerClient): string {
+  const account = container.accountName;
+  return account ? `azure:${account}/${container.containerName}` : `azure:${container.containerName}`;
+}

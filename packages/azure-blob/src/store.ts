@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
+import {
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  type CopyOptions,
+  type GetOptions,
+  type GetResult,
+  InvalidArgumentError,
+  InvalidKeyError,
+  type ListEntry,
+  type ListOptions,
+  MAX_KEY_BYTES,
+  type NormalizedBody,
+  NotFoundError,
+  normalizeBody,
+  normalizeMetadata,
+  type OperationOptions,
+  type PutOptions,
+  resolveRange,
+  StorageError,
+  validateKey,
+  validateListOptions,
+  validateRange,
+} from '@failover/storage';
+import { azureErrorCode, registerAzureClassifier } from './classify.js';
+import { copyBlob } from './copy.js';
+import { abortedError, type ErrorContext, toBodyError, toStorageError } from './errors.js';
+import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';
+import { listPages } from './list.js';
+import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
+import { abortError, countedUpload, wrapDownload } from './streams.js';
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * A `BlobStore` over a `ContainerClient` you already have. Every call goes through that client
+ * (its credential, pipeline and retry policy), honours `signal`, and throws `StorageError`s whose
+ * `cause` is the SDK's error and whose `target` is the store's name.
+ *
+ * @example
+ * ```ts
+ * const service = new BlobServiceClient(url, new DefaultAzureCredential());
+ * const store = createAzureBlobStore({ container: service.getContainerClient('assets') });
+ * await store.put('a/b.txt', 'hello', { contentType: 'text/plain' });
+ * ```
+ */
+export function createAzureBlobStore(options: AzureBlobStoreOptions): BlobStore {
+  const resolved = resolveOptions(options);
+  registerAzureClassifier();
+  return new AzureBlobStore(resolved);
+}
+
+class AzureBlobStore implements BlobStore {
+  readonly name: string;
+  readonly #o: ResolvedAzureBlobStoreOptions;
+
+  constructor(options: ResolvedAzureBlobStoreOptions) {
+    this.#o = options;
+    this.name = options.name;
+  }
+
+  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
+    const name = this.#blobName(key);
+    const metadata = normalizeMetadata(options.metadata, key);
+    const conditions = ifNoneMatchConditions(options.ifNoneMatch, key);
+    const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
+    if (typeof contentType !== 'string' || contentType === '') {
+      throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
+    }
+    const normalized = normalizeBodyArg(body, key);
+    const ctx = this.#ctx('put', key, options.signal);
+    const blob = this.#o.container.getBlockBlobClient(name);
+    if (options.signal?.aborted) {
+      if (normalized.type === 'stream') normalized.stream.destroy();
+      throw abortedError(ctx);
+    }
+    return normalized.type === 'bytes'
+      ? this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
+      : this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+  }
+
+  async #putBytes(
+    blob: BlockBlobClient,
+    key: string,
+    bytes: Uint8Array,
+    contentType: string,
+    metadata: Record<string, string>,
+    conditions: BlobRequestConditions | undefined,
+    ctx: ErrorContext,
+  ): Promise<BlobInfo> {
+    // The MD5 is sent as the blob's Content-MD5, so the blob has one even when the body goes up in
+    // blocks (which otherwise leaves it without).
+    const md5 = createHash('md5').update(bytes).digest();
+    const common = {
+      blobHTTPHeaders: { blobContentType: contentType, blobContentMD5: md5 },
+      metadata,
+      ...(conditions ? { conditions } : {}),
+      ...(ctx.signal ? { abortSignal: ctx.signal } : {}),
+    };
+    try {
+      // One Put Blob up to 256 MiB (the SDK's single-shot limit), blocks beyond.
+      const res = await blob.uploadData(bytes, {
+        ...common,
+        blockSize: this.#o.blockSize,
+        concurrency: this.#o.concurrency,
+      });
+      return written(key, bytes.byteLength, contentType, metadata, res, checksumsOf(md5));
+    } catch (err) {
+      throw toStorageError(err, ctx);
+    }
+  }
+
+  async #putStream(
+    blob: BlockBlobClient,
+    key: string,
+    stream: Readable,
+    contentType: string,
+    metadata: Record<string, string>,
+    conditions: BlobRequestConditions | undefined,
+    ctx: ErrorContext,
+  ): Promise<BlobInfo> {
+    const { counter, release } = countedUpload(stream, ctx.signal);
+    try {
+      const res = await blob.uploadStream(counter, this.#o.blockSize, this.#o.concurrency, {
+        blobHTTPHeaders: { blobContentType: contentType },
+        metadata,
+        ...(conditions ? { conditions } : {}),
+        ...(ctx.signal ? { abortSignal: ctx.signal } : {}),
+      });
+      // Blocks committed with Put Block List leave the blob without an MD5, and the response's
+      // Content-MD5 is that of the block list, not of the content: no checksum is reported.
+      return written(key, counter.bytes, contentType, metadata, res, {});
+    } catch (err) {
+      // Stop reading the caller's stream (and release it) when the service failed the upload.
+      if (!counter.destroyed) counter.destroy(abortError(undefined));
+      throw toStorageError(err, ctx);
+    } finally {
+      release();
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const name = this.#blobName(key);
+    validateRange(options.range, key);
+    const ctx = this.#ctx('get', key, options.signal);
+    if (options.signal?.aborted) throw abortedError(ctx);
+    const blob = this.#o.container.getBlobClient(name);
+    const range = options.range;
+    const offset = range?.start ?? 0;
+    const count = range?.end === undefined ? undefined : range.end - offset + 1;
+    // A range that starts at or past the end is answered 416 InvalidRange: the contract wants an
+    // empty body with the object's info, so read the info instead. If the object grew in between,
+    // read it once more.
+    for (let attempt = 0; ; attempt++) {
+      let res: Awaited<ReturnType<typeof blob.download>>;
+      try {
+        res = await blob.download(offset, count, options.signal ? { abortSignal: options.signal } : {});
+      } catch (err) {
+        if (range === undefined || azureErrorCode(err) !== 'InvalidRange' || attempt > 0) {
+          throw toStorageError(err, ctx);
+        }
+        const info = await this.#properties(name, key, ctx);
+        if (info === null) throw new NotFoundError(key, { cause: err, target: this.name });
+        if (resolveRange(range, info.size) === null) return { info, body: Readable.from([]) };
+        continue;
+      }
+      const info = infoFromDownload(key, res, range !== undefined);
+      const source = res.readableStreamBody;
+      if (!source) {
+        throw new StorageError('unknown', `Azure Blob get of ${JSON.stringify(key)}: no response body`, {
+          target: this.name,
+          key,
+        });
+      }
+      const body = wrapDownload(source as Readable, options.signal, (err) => toBodyError(err, ctx));
+      return { info, body };
+    }
+  }
+
+  async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
+    const name = this.#blobName(key);
+    const ctx = this.#ctx('head', key, options.signal);
+    if (options.signal?.aborted) throw abortedError(ctx);
+    return this.#properties(name, key, ctx);
+  }
+
+  async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
+    return (await this.head(key, options)) !== null;
+  }
+
+  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+    const name = this.#blobName(key);
+    const ctx = this.#ctx('delete', key, options.signal);
+    if (options.signal?.aborted) throw abortedError(ctx);
+    try {
+      // Snapshots go with the blob: Azure refuses to delete a blob that has some otherwise.
+      await this.#o.container.getBlobClient(name).deleteIfExists({
+        deleteSnapshots: 'include',
+        ...(options.signal ? { abortSignal: options.signal } : {}),
+      });
+    } catch (err) {
+      throw toStorageError(err, ctx);
+    }
+  }
+
+  async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
+    validateListOptions(options);
+    const ctx = this.#ctx('list', undefined, options.signal);
+    if (options.signal?.aborted) throw abortedError(ctx);
+    const pages = listPages({
+      container: this.#o.container,
+      storePrefix: this.#o.prefix,
+      prefix: options.prefix,
+      delimiter: options.delimiter,
+      pageSize: options.pageSize,
+      signal: options.signal,
+    });
+    try {
+      for (;;) {
+        let next: IteratorResult<ListEntry[]>;
+        try {
+          next = await pages.next();
+        } catch (err) {
+          throw toStorageError(err, ctx);
+        }
+        if (next.done) return;
+        for (const entry of next.value) {
+          if (options.signal?.aborted) throw abortedError(ctx);
+          yield entry;
+        }
+      }
+    } finally {
+      // The caller may stop early: let the page iterator go.
+      await pages.return(undefined);
+    }
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
+    const source = this.#blobName(from);
+    const destination = this.#blobName(to);
+    const conditions = ifNoneMatchConditions(options.ifNoneMatch, to);
+    const ctx = this.#ctx('copy', to, options.signal);
+    if (options.signal?.aborted) throw abortedError(ctx);
+    const container = this.#o.container;
+    const destClient = container.getBlobClient(destination);
+    try {
+      await copyBlob(
+        container.getBlobClient(source),
+        destClient,
+        conditions,
+        options.signal,
+        (kind, message) =>
+          new StorageError(
+            kind,
+            `Azure Blob copy of ${JSON.stringify(from)} to ${JSON.stringify(to)}: ${message}`,
+            {
+              target: this.name,
+              key: to,
+            },
+          ),
+      );
+    } catch (err) {
+      const code = azureErrorCode(err);
+      // A 404 other than a missing container is about the source (the destination may be absent).
+      const missingSource = code !== 'ContainerNotFound' && toStorageError(err, ctx).kind === 'not_found';
+      if (missingSource) throw new NotFoundError(from, { cause: err, target: this.name });
+      throw toStorageError(err, ctx);
+    }
+    const info = await this.#properties(destination, to, ctx);
+    if (info === null) {
+      throw new StorageError('unknown', `Azure Blob copy to ${JSON.stringify(to)}: the copy vanished`, {
+        target: this.name,
+        key: to,
+      });
+    }
+    return info;
+  }
+
+  /** Get Blob Properties; `null` when the blob does not exist (a missing container throws). */
+  async #properties(name: string, key: string, ctx: ErrorContext): Promise<BlobInfo | null> {
+    try {
+      const props = await this.#o.container
+        .getBlobClient(name)
+        .getProperties(ctx.signal ? { abortSignal: ctx.signal } : {});
+      return infoFromProperties(key, props);
+    } catch (err) {
+      const mapped = toStorageError(err, ctx);
+      if (mapped instanceof NotFoundError) return null;
+      throw mapped;
+    }
+  }
+
+  /** Validates a key and returns the blob name (store prefix included). */
+  #blobName(key: string): string {
+    validateKey(key);
+    const name = this.#o.prefix + key;
+    if (this.#o.prefix !== '' && Buffer.byteLength(name, 'utf8') > MAX_KEY_BYTES) {
+      throw new InvalidKeyError(
+        key,
+        `with the store prefix, a key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+      );
+    }
+    return name;
+  }
+
+  #ctx(op: string, key: string | undefined, signal: AbortSignal | undefined): ErrorContext {
+    return {
+      target: this.name,
+      container: this.#o.container.containerName,
+      op,
+      ...(key === undefined ? {} : { key }),
+      ...(signal ? { signal } : {}),
+    };
+  }
+}
+
+function ifNoneMatchConditions(value: unknown, key: string): BlobRequestConditions | undefined {
+  if (value === undefined) return undefined;
+  if (value !== '*') throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+  return { ifNoneMatch: '*' };
+}
+
+function normalizeBodyArg(body: BlobBody, key: string): NormalizedBody {
+  try {
+    return normalizeBody(body);
+  } catch (err) {
+    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
+  }
+}
+
+function written(
+  key: string,
+  size: number,
+  contentType: string,
+  metadata: Record<string, string>,
+  res: { etag?: string; lastModified?: Date },
+  checksums: BlobInfo['checksums'],
+): BlobInfo {
+  const info: BlobInfo = { key, size, contentType, metadata: { ...metadata }, checksums };
+  const etag = unquoteEtag(res.etag);
+  if (etag !== undefined) info.etag = etag;
+  if (res.lastModified !== undefined) info.lastModified = res.lastModified;
+  return info;
+}

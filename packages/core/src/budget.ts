@@ -1,0 +1,41 @@
+import type { BudgetOptions } from './options.js';
+
+/**
+ * A retry budget: a token bucket shared by every call of one router, like the AWS SDK's retry
+ * quota. It starts full. A retry takes `retryCost` tokens (`timeoutCost` after a timeout), a
+ * hedge takes `retryCost`; a call that succeeds puts back the cost of the retry that succeeded,
+ * or `successRefund` when it needed none. When the bucket cannot pay, the retry is not made.
+ */
+export class RetryBudget {
+  /** Tokens in the bucket now. */
+  tokens: number;
+  /** Size of the bucket. */
+  readonly capacity: number;
+  /** Cost of one retry or hedge. */
+  readonly retryCost: number;
+  /** Cost of a retry after a timeout. */
+  readonly timeoutCost: number;
+  /** Tokens a first-attempt success puts back. */
+  readonly successRefund: number;
+
+  constructor(options: Required<BudgetOptions>) {
+    this.capacity = options.capacity;
+    this.tokens = options.capacity;
+    this.retryCost = options.retryCost;
+    this.timeoutCost = options.timeoutCost;
+    this.successRefund = options.successRefund;
+  }
+
+  /** Takes `cost` tokens and returns true, or returns false (taking nothing) when there are too few. */
+  tryAcquire(cost: number): boolean {
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** Puts `amount` tokens back, never above the capacity. */
+  refund(amount: number): void {
+    const next = this.tokens + amount;
+    this.tokens = Math.min(next, this.capacity);
+  }
+}

@@ -1,0 +1,435 @@
+import { Attempt, type AttemptContext, type Operation } from './attempt.js';
+import { backoffDelay } from './backoff.js';
+import type { RetryBudget } from './budget.js';
+import { failedBeforeSending } from './classify.js';
+import type { TypedEmitter } from './emitter.js';
+import {
+  AbortedError,
+  AllTargetsFailedError,
+  BreakerOpenError,
+  DeadlineExceededError,
+  type TargetFailure,
+} from './errors.js';
+import type { FailoverEvents } from './events.js';
+import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
+import type { HedgeOptions, RetryOptions } from './options.js';
+import { retryAfterMs } from './retry-after.js';
+import type { TargetHealth } from './target-health.js';
+
+/** The result of {@link Failover.runDetailed}: the value and who served it. */
+export interface RunResult<T, R> {
+  /** What the operation returned. */
+  readonly value: R;
+  /** The target that served the call. */
+  readonly target: T;
+  /** Attempts made by the call over every target, the successful one included. */
+  readonly attempts: number;
+  /** The failures met on the way (empty when the first attempt succeeded), in target order. */
+  readonly failures: readonly TargetFailure[];
+}
+
+/** What a call needs from its router. */
+export interface CallCore {
+  readonly retry: Required<RetryOptions>;
+  readonly budget: RetryBudget | undefined;
+  readonly events: TypedEmitter<FailoverEvents>;
+}
+
+/** How one call runs, fixed when it starts. */
+export interface CallPlan<T> {
+  readonly order: readonly TargetHealth<T>[];
+  readonly idempotent: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly deadlineMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly hedge: Required<HedgeOptions> | undefined;
+  readonly detailed: boolean;
+}
+
+/** A failure a lane still has to act on. */
+interface Pending {
+  readonly err: unknown;
+  readonly kind: FailureKind;
+}
+
+/** The target a lane left, for the 'failover' event. */
+interface Left<T> {
+  readonly from: TargetHealth<T>;
+  readonly kind: FailureKind;
+  readonly err: unknown;
+}
+
+interface Sleep {
+  timer: NodeJS.Timeout | undefined;
+  readonly resolve: () => void;
+}
+
+const STOP = -2;
+const NEXT = -1;
+
+/**
+ * One call that needs more than a single plain attempt: failover, retries, a deadline, an attempt
+ * timeout or hedging. A lane walks the targets in order (retrying each up to `maxAttempts`); a
+ * hedge starts another lane on the next unused target. The first success wins, an answer (a
+ * non-availability failure) ends the call, and when every lane has run out of targets the call
+ * fails with an `AllTargetsFailedError`.
+ */
+export class Call<T, R> {
+  /** Settles with the call's outcome. */
+  readonly promise: Promise<unknown>;
+  readonly #core: CallCore;
+  readonly #fn: Operation<T, R>;
+  readonly #plan: CallPlan<T>;
+  readonly #order: readonly TargetHealth<T>[];
+  /** Attempts go through an Attempt (own AbortController) rather than straight to the operation. */
+  readonly #controlled: boolean;
+  readonly #deadlineAt: number | undefined;
+  readonly #attempts: number[];
+  readonly #failures: (TargetFailure | undefined)[];
+  readonly #inflight = new Set<Attempt>();
+  readonly #sleeps = new Set<Sleep>();
+  #next = 0;
+  #lanes = 0;
+  #hedges = 0;
+  #totalAttempts = 0;
+  #settled = false;
+  #lastKind: FailureKind | undefined;
+  #lastError: unknown;
+  #lastStarted: TargetHealth<T> | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #hedgeTimer: NodeJS.Timeout | undefined;
+  #listening = false;
+  #resolve!: (value: unknown) => void;
+  #reject!: (err: unknown) => void;
+
+  constructor(core: CallCore, fn: Operation<T, R>, plan: CallPlan<T>) {
+    this.#core = core;
+    this.#fn = fn;
+    this.#plan = plan;
+    this.#order = plan.order;
+    this.#controlled =
+      plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined || plan.hedge !== undefined;
+    this.#deadlineAt = plan.deadlineMs === undefined ? undefined : Date.now() + plan.deadlineMs;
+    this.#attempts = plan.order.map(() => 0);
+    this.#failures = plan.order.map(() => undefined);
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Starts the call from the first target. */
+  start(): Promise<unknown> {
+    if (this.#setUp()) {
+      if (this.#plan.deadlineMs !== undefined) {
+        this.#deadlineTimer = setTimeout(this.#onDeadline, this.#plan.deadlineMs);
+      }
+      void this.#lane(undefined, undefined);
+    }
+    return this.promise;
+  }
+
+  /** Continues a call whose first plain attempt, on `first` (the first target), failed with `err`. */
+  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind): Promise<unknown> {
+    this.#next = 1;
+    this.#attempts[0] = 1;
+    this.#totalAttempts = 1;
+    this.#lastStarted = first;
+    if (this.#setUp()) void this.#lane(undefined, { err, kind });
+    return this.promise;
+  }
+
+  /** Listens to the caller's signal; false when it is already aborted (the call is then settled). */
+  #setUp(): boolean {
+    const signal = this.#plan.signal;
+    if (signal === undefined) return true;
+    if (signal.aborted) {
+      this.#onCallerAbort();
+      return false;
+    }
+    signal.addEventListener('abort', this.#onCallerAbort, { once: true });
+    this.#listening = true;
+    return true;
+  }
+
+  /**
+   * Walks targets until the call settles or none is left. `hedgeFrom` marks a hedge lane (its
+   * first target is announced as a 'hedge'); `pending` is a failure the lane starts from.
+   */
+  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined): Promise<void> {
+    this.#lanes++;
+    try {
+      let pos = pending === undefined ? NEXT : 0;
+      let attempt = pending === undefined ? 0 : 1;
+      let left: Left<T> | undefined;
+      let previousDelay: number | undefined;
+      for (;;) {
+        if (this.#settled) return;
+        if (pos === NEXT) {
+          pos = this.#claim(left, hedgeFrom);
+          hedgeFrom = undefined;
+          if (pos === NEXT) return;
+          attempt = 0;
+          previousDelay = undefined;
+        }
+        const s = this.#order[pos]!;
+        if (pending === undefined) {
+          attempt++;
+          this.#attempts[pos]!++;
+          this.#totalAttempts++;
+          const a = this.#controlled ? new Attempt(attempt) : undefined;
+          const context: AttemptContext =
+            a === undefined ? { signal: this.#plan.signal, attempt } : a.context;
+          let value: unknown;
+          try {
+            value = await this.#fire(s, context, a);
+          } catch (err) {
+            if (a !== undefined) this.#endAttempt(a);
+            if (this.#settled) return;
+            pending = { err, kind: a?.kind ?? a?.abortKind ?? s.kindOf(err, context) };
+          }
+          if (pending === undefined) {
+            if (a !== undefined) this.#endAttempt(a);
+            this.#win(value, s);
+            return;
+          }
+        }
+        const { err, kind } = pending;
+        pending = undefined;
+        const decision = this.#afterFailure(pos, attempt, err, kind, previousDelay);
+        if (decision === STOP) return;
+        if (decision === NEXT) {
+          left = { from: s, kind, err };
+          pos = NEXT;
+          continue;
+        }
+        previousDelay = decision;
+        if (decision > 0) await this.#sleep(decision);
+        if (!this.#settled && !s.admits()) {
+          // The breaker opened while we waited: do not knock on an open target.
+          left = { from: s, kind, err };
+          pos = NEXT;
+        }
+      }
+    } catch (bug) {
+      this.#fail(bug);
+    } finally {
+      this.#lanes--;
+      if (this.#lanes === 0 && !this.#settled) this.#exhausted();
+    }
+  }
+
+  /** Takes the next target whose breaker admits a call, recording the skipped ones; NEXT if none. */
+  #claim(left: Left<T> | undefined, hedgeFrom: TargetHealth<T> | undefined): number {
+    const events = this.#core.events;
+    while (this.#next < this.#order.length) {
+      const pos = this.#next++;
+      const t = this.#order[pos]!;
+      if (t.admits()) {
+        if (hedgeFrom !== undefined) {
+          t.hedges++;
+          if (events.has('hedge')) {
+            events.emit('hedge', { from: hedgeFrom.name, to: t.name, afterMs: this.#plan.hedge!.afterMs });
+          }
+        } else if (left !== undefined && events.has('failover')) {
+          events.emit('failover', { from: left.from.name, to: t.name, kind: left.kind, error: left.err });
+        }
+        return pos;
+      }
+      t.rejections++;
+      const err = new BreakerOpenError(t.name);
+      this.#failures[pos] = { target: t.name, kind: 'unavailable', cause: err, attempts: 0 };
+      this.#lastKind = 'unavailable';
+      this.#lastError = err;
+      if (events.has('rejected')) events.emit('rejected', { target: t.name });
+      if (hedgeFrom === undefined) left = { from: t, kind: 'unavailable', err };
+    }
+    return NEXT;
+  }
+
+  #fire(s: TargetHealth<T>, context: AttemptContext, a: Attempt | undefined): Promise<unknown> {
+    this.#lastStarted = s;
+    // A fresh context (never the target's shared fast-path ones), so the breaker's fallback hands
+    // the failure back here instead of starting a new call.
+    if (a === undefined) return s.breaker.fire(this.#fn, s.target, context, undefined);
+    this.#inflight.add(a);
+    const timeoutMs = this.#plan.attemptTimeoutMs;
+    if (timeoutMs !== undefined) {
+      a.timer = setTimeout(() => {
+        a.timer = undefined;
+        a.abort('timeout', new DeadlineExceededError(timeoutMs, 'attempt', { target: s.name }));
+      }, timeoutMs);
+    }
+    this.#armHedge();
+    return s.breaker.fire(this.#fn, s.target, context, a);
+  }
+
+  #endAttempt(a: Attempt): void {
+    if (a.timer !== undefined) {
+      clearTimeout(a.timer);
+      a.timer = undefined;
+    }
+    this.#inflight.delete(a);
+  }
+
+  /** Decides what follows a failed attempt: STOP (call settled), NEXT target, or a retry delay. */
+  #afterFailure(
+    pos: number,
+    attempt: number,
+    err: unknown,
+    kind: FailureKind,
+    previousDelay: number | undefined,
+  ): number {
+    const s = this.#order[pos]!;
+    this.#failures[pos] = { target: s.name, kind, cause: err, attempts: this.#attempts[pos]! };
+    this.#lastKind = kind;
+    this.#lastError = err;
+    if (kind === 'aborted') {
+      const signal = this.#plan.signal;
+      this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err);
+      return STOP;
+    }
+    // An answer (404, 400, ...) goes back unchanged; so does a failure of a call that may have
+    // reached the server when replaying it is not safe.
+    if (!isAvailabilityKind(kind) || (!this.#plan.idempotent && !failedBeforeSending(err))) {
+      this.#fail(err);
+      return STOP;
+    }
+    const retry = this.#core.retry;
+    if (attempt >= retry.maxAttempts || !s.admits()) return NEXT;
+    const hint = retryAfterMs(err);
+    if (hint !== undefined && hint > retry.maxDelayMs) return NEXT;
+    let delay = backoffDelay(attempt, previousDelay, retry);
+    if (hint !== undefined && hint > delay) delay = Math.ceil(hint);
+    if (this.#deadlineAt !== undefined && Date.now() + delay >= this.#deadlineAt) return NEXT;
+    const budget = this.#core.budget;
+    const events = this.#core.events;
+    if (budget !== undefined) {
+      const cost = kind === 'timeout' ? budget.timeoutCost : budget.retryCost;
+      if (!budget.tryAcquire(cost)) {
+        if (events.has('budgetExhausted')) {
+          events.emit('budgetExhausted', { target: s.name, tokens: budget.tokens, cost });
+        }
+        return NEXT;
+      }
+    }
+    s.retries++;
+    if (events.has('retry')) {
+      events.emit('retry', { target: s.name, attempt: attempt + 1, delayMs: delay, kind, error: err });
+    }
+    return delay;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const sleep: Sleep = { timer: undefined, resolve };
+      sleep.timer = setTimeout(() => {
+        this.#sleeps.delete(sleep);
+        resolve();
+      }, ms);
+      this.#sleeps.add(sleep);
+    });
+  }
+
+  #armHedge(): void {
+    const hedge = this.#plan.hedge;
+    if (hedge === undefined || this.#hedges >= hedge.maxHedges || this.#settled) return;
+    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
+    this.#hedgeTimer = setTimeout(this.#onHedge, hedge.afterMs);
+  }
+
+  readonly #onHedge = (): void => {
+    this.#hedgeTimer = undefined;
+    if (this.#settled) return;
+    let to: TargetHealth<T> | undefined;
+    for (let i = this.#next; i < this.#order.length && to === undefined; i++) {
+      if (this.#order[i]!.admits()) to = this.#order[i];
+    }
+    if (to === undefined) return;
+    const budget = this.#core.budget;
+    if (budget !== undefined) {
+      if (!budget.tryAcquire(budget.retryCost)) {
+        const events = this.#core.events;
+        if (events.has('budgetExhausted')) {
+          events.emit('budgetExhausted', { target: to.name, tokens: budget.tokens, cost: budget.retryCost });
+        }
+        return;
+      }
+    }
+    this.#hedges++;
+    void this.#lane(this.#lastStarted ?? this.#order[0], undefined);
+  };
+
+  #win(value: unknown, s: TargetHealth<T>): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#abortInflight('aborted', new AbortedError({ target: s.name }));
+    this.#resolve(
+      this.#plan.detailed
+        ? { value, target: s.target, attempts: this.#totalAttempts, failures: this.#failureList() }
+        : value,
+    );
+  }
+
+  /** Ends the call with `err`, cancelling whatever still runs. */
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#abortInflight('aborted', new AbortedError({ cause: err }));
+    this.#reject(err);
+  }
+
+  #exhausted(): void {
+    this.#fail(
+      new AllTargetsFailedError(this.#failureList(), { kind: this.#lastKind, cause: this.#lastError }),
+    );
+  }
+
+  readonly #onCallerAbort = (): void => {
+    if (this.#settled) return;
+    const reason: unknown = this.#plan.signal?.reason;
+    this.#settle();
+    this.#abortInflight('aborted', reason);
+    this.#reject(new AbortedError({ cause: reason }));
+  };
+
+  readonly #onDeadline = (): void => {
+    this.#deadlineTimer = undefined;
+    if (this.#settled) return;
+    const err = new DeadlineExceededError(this.#plan.deadlineMs!, 'deadline', {
+      cause: this.#lastError,
+      target: this.#lastStarted?.name,
+    });
+    this.#settle();
+    // The attempts cut by the deadline did not answer in time: they count as timeouts.
+    this.#abortInflight('timeout', err);
+    this.#reject(err);
+  };
+
+  /** Marks the call settled and releases its timers and listener (not the in-flight attempts). */
+  #settle(): void {
+    this.#settled = true;
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
+    this.#deadlineTimer = undefined;
+    this.#hedgeTimer = undefined;
+    if (this.#listening) {
+      this.#plan.signal!.removeEventListener('abort', this.#onCallerAbort);
+      this.#listening = false;
+    }
+    for (const sleep of this.#sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.resolve();
+    }
+    this.#sleeps.clear();
+  }
+
+  #abortInflight(kind: FailureKind, error: unknown): void {
+    for (const a of this.#inflight) a.abort(kind, error);
+    this.#inflight.clear();
+  }
+
+  #failureList(): TargetFailure[] {
+    return this.#failures.filter((f): f is TargetFailure => f !== undefined);
+  }
+}

@@ -1,0 +1,41 @@
+import type { FailureKind } from './failure-kind.js';
+
+/**
+ * Every event a router emits, by name, with its payload. Targets appear by name only (a target
+ * object may hold a client or credentials); errors are passed as they were thrown.
+ */
+export interface FailoverEvents {
+  /** A call moved from one target to the next because the first failed or was skipped (breaker open). */
+  failover: {
+    readonly from: string;
+    readonly to: string;
+    readonly kind: FailureKind;
+    readonly error: unknown;
+  };
+  /** A breaker opened. `kind` is the failure that tripped it; the first probe comes after `resetTimeoutMs`. */
+  open: { readonly target: string; readonly kind: FailureKind | undefined; readonly resetTimeoutMs: number };
+  /** A breaker's reset timeout passed: the next call to the target is a probe. */
+  halfOpen: { readonly target: string; readonly resetTimeoutMs: number };
+  /** A breaker closed (its probe succeeded). */
+  close: { readonly target: string };
+  /** A call will retry a target after `delayMs`; `attempt` is the number of the coming attempt. */
+  retry: {
+    readonly target: string;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly kind: FailureKind;
+    readonly error: unknown;
+  };
+  /** A call had no answer after `afterMs` and started the same call on another target. */
+  hedge: { readonly from: string; readonly to: string; readonly afterMs: number };
+  /** A target was skipped without a call because its breaker is open (or its probe is taken). */
+  rejected: { readonly target: string };
+  /** The retry budget could not pay for a retry (or a hedge) on `target`; the call moves on instead. */
+  budgetExhausted: { readonly target: string; readonly tokens: number; readonly cost: number };
+}
+
+/** The name of a router event. */
+export type FailoverEventName = keyof FailoverEvents;
+
+/** A listener of the event `E`. */
+export type FailoverListener<E extends FailoverEventName> = (payload: FailoverEvents[E]) => void;

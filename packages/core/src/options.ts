@@ -1,0 +1,134 @@
+import type { Classifier } from './classify.js';
+
+/** Anything a call can be routed to: a cloud, a region, a base URL. Extra user fields are kept. */
+export interface FailoverTarget {
+  /** A unique, non-empty name (e.g. `aws-us-east-1`); used in events, status and errors. */
+  readonly name: string;
+}
+
+/** How a retry delay is randomised; see {@link backoffDelay}. */
+export type Jitter = 'full' | 'decorrelated' | 'none';
+
+/** Circuit breaker settings, one breaker per target (opossum 9 underneath). */
+export interface BreakerOptions {
+  /**
+   * The breaker opens when more than this percentage of the calls in the rolling window failed
+   * with an availability kind. Default 50; a number from 1 to 100.
+   */
+  errorThresholdPercentage?: number;
+  /** Calls needed in the rolling window before the breaker may open. Default 5; 0 to 1000000. */
+  volumeThreshold?: number;
+  /** Length of the rolling statistics window in ms (10 buckets). Default 10000; 100 to 3600000. */
+  rollingWindowMs?: number;
+  /** How long an open breaker waits before it lets one probe through. Default 10000; 1 to 86400000. */
+  resetTimeoutMs?: number;
+  /**
+   * Each re-open without a success in between doubles the reset timeout, up to this bound.
+   * Default the larger of 300000 and `resetTimeoutMs`; from `resetTimeoutMs` to 86400000.
+   */
+  maxResetTimeoutMs?: number;
+}
+
+/** Retry settings. Retries are per target: a call may make `maxAttempts` attempts on each target. */
+export interface RetryOptions {
+  /** Attempts per target, the first one included. Default 2 (3 for {@link wrap}); 1 to 10. */
+  maxAttempts?: number;
+  /** Backoff base: the first retry waits up to this long. Default 100; 0 to 60000. */
+  baseDelayMs?: number;
+  /** Upper bound of one backoff delay. Default the larger of 2000 and `baseDelayMs`; up to 300000. */
+  maxDelayMs?: number;
+  /** Jitter: `full` (default), `decorrelated` or `none`. */
+  jitter?: Jitter;
+}
+
+/**
+ * A retry budget shared by every call of one router: a token bucket, like the AWS SDK's retry
+ * quota. A retry (and a hedge) takes tokens; a success puts some back. When the bucket cannot pay,
+ * the call stops retrying the same target but still fails over to the next one.
+ */
+export interface BudgetOptions {
+  /** Size of the bucket, which starts full. Default 500; 1 to 1000000. */
+  capacity?: number;
+  /** Tokens a retry (or a hedge) takes. Default 5; 0 to `capacity`. */
+  retryCost?: number;
+  /** Tokens a retry after a timeout takes. Default 10; 0 to `capacity`. */
+  timeoutCost?: number;
+  /** Tokens a call that succeeded without retrying puts back. Default 1; 0 to `capacity`. */
+  successRefund?: number;
+}
+
+/** Hedging: when an attempt has not answered after `afterMs`, start the same call on the next target. */
+export interface HedgeOptions {
+  /** Wait this long for an answer before hedging. 1 to 2147483647. */
+  afterMs: number;
+  /** At most this many hedged attempts per call. Default 1; 1 to 10. */
+  maxHedges?: number;
+}
+
+/** Options of {@link createFailover}. Invalid values throw an `InvalidOptionError` at construction. */
+export interface FailoverOptions<T extends FailoverTarget = FailoverTarget> {
+  /** The targets, in order of preference. At least one; names unique and non-empty. */
+  targets: readonly T[];
+  /** Breaker settings, applied to every target. */
+  breaker?: BreakerOptions;
+  /** Retry settings, per target. */
+  retry?: RetryOptions;
+  /** The shared retry budget, or `false` for none. Default: a budget with the default settings. */
+  budget?: BudgetOptions | false;
+  /** Time limit of one attempt in ms (a `timeout` failure). Default none; 1 to 2147483647. */
+  attemptTimeoutMs?: number;
+  /** Hedging for idempotent calls, or `false` (the default). */
+  hedge?: HedgeOptions | false;
+  /**
+   * Your own classifier, asked before the registered provider classifiers and the built-in
+   * rules; return `undefined` to let them decide. See `classifyFailure`.
+   */
+  classify?: Classifier;
+}
+
+/** Options of one call. */
+export interface RunOptions {
+  /**
+   * True when the operation may safely run more than once (reads, puts of a whole object, requests
+   * with an idempotency key). Default `false`: the call is then never replayed after it may have
+   * reached a server, on the same target or another, and never hedged.
+   */
+  idempotent?: boolean;
+  /** Time limit of the whole call in ms, retries and failover included. Default none. */
+  deadlineMs?: number;
+  /** Cancels the call. An aborted call stops at once and rejects with an `AbortedError`. */
+  signal?: AbortSignal;
+  /** Overrides the router's `attemptTimeoutMs` for this call; `false` for no attempt limit. */
+  attemptTimeoutMs?: number | false;
+  /** Overrides the router's `hedge` for this call (idempotent calls only). */
+  hedge?: HedgeOptions | false;
+  /** Names of the targets to use for this call, in this order. Default: every target, in order. */
+  targets?: readonly string[];
+}
+
+/** The settings a router actually uses, every default filled in. */
+export interface ResolvedOptions {
+  readonly breaker: Required<BreakerOptions>;
+  readonly retry: Required<RetryOptions>;
+  readonly budget: Required<BudgetOptions> | undefined;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly hedge: Required<HedgeOptions> | undefined;
+  readonly classify: Classifier | undefined;
+}
+
+/** The default settings, for documentation and tests. */
+export const DEFAULTS = Object.freeze({
+  breaker: Object.freeze({
+    errorThresholdPercentage: 50,
+    volumeThreshold: 5,
+    rollingWindowMs: 10_000,
+    resetTimeoutMs: 10_000,
+    maxResetTimeoutMs: 300_000,
+  }),
+  retry: Object.freeze({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' as Jitter }),
+  budget: Object.freeze({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 }),
+  hedge: Object.freeze({ maxHedges: 1 }),
+});
+
+/** The largest delay `setTimeout` accepts. */
+export const MAX_TIMER_MS = 2_147_483_647;

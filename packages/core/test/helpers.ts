@@ -1,0 +1,85 @@
+import type { AttemptContext, FailoverTarget } from '../src/index.js';
+
+/** An error shaped like an HTTP client's, with a status code (and optional headers). */
+export function httpError(status: number, headers?: Record<string, string>): Error & { status: number } {
+  return Object.assign(new Error(`HTTP ${status}`), { status, ...(headers ? { response: { status, headers } } : {}) });
+}
+
+/** An error shaped like a Node socket error. */
+export function sysError(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
+}
+
+/** Three named targets, like the README's. */
+export const THREE: readonly FailoverTarget[] = [{ name: 'aws' }, { name: 'gcp' }, { name: 'azure' }];
+
+/** A call log entry: which target, which attempt, with which signal. */
+export interface CallRecord {
+  readonly target: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * An operation whose behaviour per target is a script: each entry is an error to throw, a value
+ * to return, or `'hang'` (never settles unless aborted; rejects with the signal's reason then).
+ * The last entry repeats. Records every call.
+ */
+export function scripted(
+  script: Record<string, readonly unknown[]>,
+): ((target: FailoverTarget, ctx: AttemptContext) => Promise<unknown>) & { calls: CallRecord[] } {
+  const calls: CallRecord[] = [];
+  const counters = new Map<string, number>();
+  const op = (target: FailoverTarget, ctx: AttemptContext): Promise<unknown> => {
+    calls.push({ target: target.name, attempt: ctx.attempt, signal: ctx.signal });
+    const steps = script[target.name] ?? [`ok:${target.name}`];
+    const i = counters.get(target.name) ?? 0;
+    counters.set(target.name, i + 1);
+    const step = steps[Math.min(i, steps.length - 1)];
+    if (step === 'hang' || (typeof step === 'object' && step !== null && 'delay' in step)) {
+      return new Promise((resolve, reject) => {
+        const delay = step === 'hang' ? undefined : (step as { delay: number; value?: unknown }).delay;
+        const timer =
+          delay === undefined
+            ? undefined
+            : setTimeout(() => resolve((step as { value?: unknown }).value ?? `ok:${target.name}`), delay);
+        ctx.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(ctx.signal?.reason);
+        });
+      });
+    }
+    if (step instanceof Error) return Promise.reject(step);
+    return Promise.resolve(step);
+  };
+  return Object.assign(op, { calls });
+}
+
+/** The names of the targets called, in order. */
+export function targetsOf(calls: readonly CallRecord[]): string[] {
+  return calls.map((c) => c.target);
+}
+
+/** Waits for a settled promise under fake timers: advances time until it settles (or `maxMs`). */
+export async function settle<T>(
+  promise: Promise<T>,
+  advance: (ms: number) => Promise<unknown>,
+  maxMs = 600_000,
+  stepMs = 1,
+): Promise<{ value?: T; error?: unknown }> {
+  let done = false;
+  const result: { value?: T; error?: unknown } = {};
+  promise.then(
+    (v) => {
+      done = true;
+      result.value = v;
+    },
+    (e: unknown) => {
+      done = true;
+      result.error = e;
+    },
+  );
+  for (let t = 0; t <= maxMs && !done; t += stepMs) await advance(stepMs);
+  if (!done) throw new Error(`promise did not settle within ${maxMs} ms of fake time`);
+  return result;
+}

@@ -1,0 +1,67 @@
+import { classifyFailure, type FailureKind, redact } from '@failover/core';
+import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
+
+/** What an error is about: the store, the operation and the key (as the caller gave it). */
+export interface ErrorContext {
+  /** The store's name (`target` of the error). */
+  readonly target: string;
+  /** The operation, e.g. `put`. */
+  readonly op: string;
+  /** The key, without the store prefix. */
+  readonly key?: string;
+}
+
+const MAX_DETAIL = 300;
+// A resumable session URI is a bearer capability: anyone holding it can write to the session.
+const UPLOAD_ID = /([?&;\s]|^)(upload_id)=([^&;\s"']+)/gi;
+
+/** Removes credentials, signed-URL parameters and resumable session ids from a text. */
+export function redactGcs(text: string): string {
+  return redact(text).replace(UPLOAD_ID, (_m, pre: string, name: string) => `${pre}${name}=[redacted]`);
+}
+
+/**
+ * Turns anything the GCS client threw into a `StorageError` (or a subclass): `NotFoundError` for
+ * `not_found`, `PreconditionFailedError` for `precondition`, else a `StorageError` with the kind
+ * from `classifyFailure`. The SDK error is kept as `cause`; the message is redacted.
+ */
+export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: FailureKind): StorageError {
+  if (err instanceof StorageError) return err;
+  const kind = kindOverride ?? classifyFailure(err);
+  const opts = { cause: err, target: ctx.target };
+  if (kind === 'not_found' && ctx.key !== undefined) return new NotFoundError(ctx.key, opts);
+  if (kind === 'precondition' && ctx.key !== undefined) {
+    return new PreconditionFailedError(ctx.key, { ...opts, reason: detailOf(err) });
+  }
+  const about = ctx.key === undefined ? '' : ` ${JSON.stringify(ctx.key)}`;
+  return new StorageError(kind, `GCS ${ctx.op}${about} on ${ctx.target} failed (${kind}): ${detailOf(err)}`, {
+    ...opts,
+    ...(ctx.key === undefined ? {} : { key: ctx.key }),
+  });
+}
+
+/** The error for an operation the caller aborted through its signal (`kind: 'aborted'`). */
+export function abortedError(ctx: ErrorContext, reason: unknown): StorageError {
+  const about = ctx.key === undefined ? '' : ` ${JSON.stringify(ctx.key)}`;
+  return new StorageError('aborted', `GCS ${ctx.op}${about} on ${ctx.target} was aborted`, {
+    cause: reason,
+    target: ctx.target,
+    ...(ctx.key === undefined ? {} : { key: ctx.key }),
+  });
+}
+
+/** A short, redacted description of an SDK error for a message. */
+function detailOf(err: unknown): string {
+  let text: string;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const codeText = typeof code === 'string' || typeof code === 'number' ? ` [${code}]` : '';
+    text = `${err.message || err.name}${codeText}`;
+  } else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    text = (err as { message: string }).message;
+  } else {
+    text = String(err);
+  }
+  text = redactGcs(text.replace(/\s+/g, ' ').trim());
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL - 3)}...` : text;
+}

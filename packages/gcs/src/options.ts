@@ -1,0 +1,106 @@
+import { InvalidOptionError } from '@failover/core';
+import { InvalidKeyError, validateKey } from '@failover/storage';
+import type { Bucket } from '@google-cloud/storage';
+
+/** Options of {@link createGcsStore}. */
+export interface GcsStoreOptions {
+  /**
+   * The bucket to store objects in, from the `Storage` client you already configured
+   * (`new Storage(...).bucket('my-bucket')`). The store never creates a client of its own; it uses
+   * this bucket's credentials, endpoint and retry settings.
+   */
+  bucket: Bucket;
+  /**
+   * A key prefix inside the bucket (e.g. `tenant-a/`). Every object the store writes gets it in
+   * front of its key; keys passed in and returned never include it. Default: none.
+   */
+  prefix?: string;
+  /** The store's name in logs, events and errors. Default `gcs:<bucket>` (plus `/<prefix>`). */
+  name?: string;
+  /**
+   * Byte bodies of at least this many bytes, and streams (unless `put`'s `size` hint is below it),
+   * go through a resumable upload; smaller ones through one multipart request. `0` makes every
+   * upload resumable. Default 8 MiB.
+   */
+  resumableThreshold?: number;
+  /**
+   * Resumable uploads send the body in requests of this many bytes (a multiple of 256 KiB), each
+   * acknowledged by the server before the next. Default: one streaming request for the whole body.
+   */
+  chunkSize?: number;
+}
+
+/** The default {@link GcsStoreOptions.resumableThreshold}: 8 MiB. */
+export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
+
+/** GCS requires resumable chunks (except the last) to be multiples of 256 KiB. */
+export const CHUNK_SIZE_UNIT = 256 * 1024;
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedGcsOptions {
+  readonly bucket: Bucket;
+  readonly prefix: string;
+  readonly name: string;
+  readonly resumableThreshold: number;
+  readonly chunkSize: number | undefined;
+}
+
+/** Validates {@link GcsStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
+export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'must be an object with a `bucket`');
+  }
+  const { bucket } = options;
+  if (!isBucketLike(bucket)) {
+    throw new InvalidOptionError(
+      'bucket',
+      'must be a Bucket from @google-cloud/storage (`storage.bucket(name)`)',
+    );
+  }
+
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
+  if (prefix !== '') {
+    try {
+      validateKey(prefix);
+    } catch (err) {
+      const reason = err instanceof InvalidKeyError ? err.message : 'is not a valid key prefix';
+      throw new InvalidOptionError('prefix', `must follow the key rules (${reason})`);
+    }
+    if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
+  }
+
+  const name = options.name ?? `gcs:${bucket.name}${prefix === '' ? '' : `/${prefix.replace(/\/+$/, '')}`}`;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new InvalidOptionError('name', 'must be a non-empty string');
+  }
+
+  const resumableThreshold = options.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
+  if (!Number.isSafeInteger(resumableThreshold) || resumableThreshold < 0) {
+    throw new InvalidOptionError('resumableThreshold', 'must be an integer number of bytes >= 0');
+  }
+
+  const chunkSize = options.chunkSize;
+  if (
+    chunkSize !== undefined &&
+    (!Number.isSafeInteger(chunkSize) || chunkSize <= 0 || chunkSize % CHUNK_SIZE_UNIT !== 0)
+  ) {
+    throw new InvalidOptionError(
+      'chunkSize',
+      `must be a positive multiple of ${CHUNK_SIZE_UNIT} bytes (256 KiB), e.g. ${32 * CHUNK_SIZE_UNIT} (8 MiB)`,
+    );
+  }
+
+  return { bucket, prefix, name, resumableThreshold, chunkSize };
+}
+
+function isBucketLike(value: unknown): value is Bucket {
+  if (value === null || typeof value !== 'object') return false;
+  const b = value as Partial<Record<'name' | 'file' | 'getFiles', unknown>>;
+  return (
+    typeof b.name === 'string' &&
+    b.name !== '' &&
+    typeof b.file === 'function' &&
+    typeof b.getFiles === 'function'
+  );
+}

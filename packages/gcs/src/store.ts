@@ -1,0 +1,266 @@
+import { PassThrough } from 'node:stream';
+import { registerClassifier } from '@failover/core';
+import {
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  type CopyOptions,
+  type GetOptions,
+  type GetResult,
+  InvalidArgumentError,
+  type ListEntry,
+  type ListOptions,
+  NotFoundError,
+  type NormalizedBody,
+  normalizeBody,
+  normalizeMetadata,
+  type OperationOptions,
+  type PutOptions,
+  resolveRange,
+  validateKey,
+  validateListOptions,
+  validateRange,
+} from '@failover/storage';
+import type { File, FileMetadata } from '@google-cloud/storage';
+import { classifyGcsError } from './classify.js';
+import { openDownload, type ReadSpan } from './download.js';
+import { abortedError, type ErrorContext, toStorageError } from './errors.js';
+import { generationOf, toBlobInfo } from './info.js';
+import { pageEntries, pageQuery, readPage } from './list.js';
+import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from './options.js';
+import { raceSignal } from './signal.js';
+import { uploadObject } from './upload.js';
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** How many times `get` re-reads when the object is replaced between its metadata and its bytes. */
+const GET_ATTEMPTS = 3;
+
+/**
+ * A {@link BlobStore} over a bucket of the @google-cloud/storage client you already have.
+ *
+ * ```ts
+ * const storage = new Storage();
+ * const store = createGcsStore({ bucket: storage.bucket('my-bucket'), prefix: 'app/' });
+ * await store.put('a.txt', 'hello', { contentType: 'text/plain' });
+ * ```
+ *
+ * Small byte bodies go up in one multipart request, streams and large bodies through a resumable
+ * upload; reads, metadata, listings and copies use the client's own calls. Every error is a
+ * `StorageError` with a failure `kind`, `target` (the store's name), `key` and the SDK error as
+ * `cause`. Throws `InvalidOptionError` naming the option when `options` is invalid.
+ */
+export function createGcsStore(options: GcsStoreOptions): BlobStore {
+  const opts = resolveOptions(options);
+  registerClassifier(classifyGcsError);
+  return new GcsStore(opts);
+}
+
+class GcsStore implements BlobStore {
+  readonly name: string;
+  readonly #o: ResolvedGcsOptions;
+
+  constructor(opts: ResolvedGcsOptions) {
+    this.#o = opts;
+    this.name = opts.name;
+  }
+
+  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
+    validateKey(key);
+    const ctx = this.#ctx('put', key);
+    const metadata = normalizeMetadata(options.metadata, key);
+    const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
+    if (typeof contentType !== 'string' || contentType === '') {
+      throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
+    }
+    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
+      throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+    }
+    if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
+      throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
+    }
+    const normalized = normalizeBodyArg(body, key);
+    const { signal } = options;
+    if (signal?.aborted) {
+      if (normalized.type === 'stream') normalized.stream.destroy();
+      throw abortedError(ctx, signal.reason);
+    }
+
+    const file = this.#file(key);
+    let resource: FileMetadata;
+    try {
+      resource = await uploadObject({
+        file,
+        body: normalized,
+        contentType,
+        metadata,
+        ifNoneMatch: options.ifNoneMatch === '*',
+        sizeHint: options.size,
+        resumableThreshold: this.#o.resumableThreshold,
+        chunkSize: this.#o.chunkSize,
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw abortedError(ctx, signal.reason);
+      throw toStorageError(err, ctx);
+    }
+    if (signal?.aborted) throw abortedError(ctx, signal.reason);
+    if (typeof resource?.name !== 'string' || resource.size === undefined) {
+      // The upload answered without the object resource: read it back.
+      resource = await this.#metadata(file, ctx, signal);
+    }
+    return toBlobInfo(resource, key);
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    validateKey(key);
+    validateRange(options.range, key);
+    const ctx = this.#ctx('get', key);
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError(ctx, signal.reason);
+
+    for (let attempt = 1; ; attempt++) {
+      const resource = await this.#metadata(this.#file(key), ctx, signal);
+      const info = toBlobInfo(resource, key);
+      const resolved = resolveRange(options.range, info.size);
+      if (resolved === null) return { info, body: emptyBody() };
+      // A whole-object read goes without a range, so the client validates its checksum.
+      const span: ReadSpan | undefined =
+        resolved.start === 0 && resolved.end === info.size - 1 ? undefined : resolved;
+      // Read the generation the metadata describes, so `info` and the bytes always agree.
+      const generation = generationOf(resource);
+      const file = this.#file(key, generation);
+      try {
+        const download = openDownload(file, span, (err) => toStorageError(err, ctx));
+        const body = await raceSignal(download, signal, (reason) => {
+          // The download may still open after the abort: close it then.
+          download.then((late) => late.destroy(), () => {});
+          return abortedError(ctx, reason);
+        });
+        bindSignal(body, signal, ctx);
+        return { info, body };
+      } catch (err) {
+        if (signal?.aborted) throw abortedError(ctx, signal.reason);
+        const mapped = toStorageError(err, ctx);
+        // That generation is gone: the object was replaced or deleted since its metadata was read.
+        if (mapped instanceof NotFoundError && generation !== undefined && attempt < GET_ATTEMPTS) continue;
+        throw mapped;
+      }
+    }
+  }
+
+  async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
+    validateKey(key);
+    const ctx = this.#ctx('head', key);
+    try {
+      return toBlobInfo(await this.#metadata(this.#file(key), ctx, options.signal), key);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
+    validateKey(key);
+    const ctx = this.#ctx('exists', key);
+    try {
+      await this.#metadata(this.#file(key), ctx, options.signal);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+    validateKey(key);
+    const ctx = this.#ctx('delete', key);
+    await this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true }));
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
+    validateListOptions(options);
+    const ctx = this.#ctx('list');
+    const fullPrefix = this.#o.prefix + (options.prefix ?? '');
+    let pageToken: string | undefined;
+    do {
+      const query = pageQuery(fullPrefix, options.delimiter, options.pageSize, pageToken);
+      const response = await this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query));
+      const page = readPage(response);
+      for (const entry of pageEntries(page, this.#o.prefix)) yield entry;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
+    validateKey(from);
+    validateKey(to);
+    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
+      throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key: to });
+    }
+    const { signal } = options;
+    const source = this.#file(from);
+    const destination = this.#file(to);
+    const copyOptions = options.ifNoneMatch === '*' ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
+    let response: unknown;
+    try {
+      response = (await this.#call(this.#ctx('copy', from), signal, () => source.copy(destination, copyOptions)))[1];
+    } catch (err) {
+      // A failed condition is about the destination; a missing object is the source.
+      if (err instanceof Error && 'kind' in err && err.kind === 'precondition') {
+        throw toStorageError((err as { cause?: unknown }).cause ?? err, this.#ctx('copy', to), 'precondition');
+      }
+      throw err;
+    }
+    const resource = (response as { resource?: FileMetadata } | undefined)?.resource;
+    if (resource && typeof resource.name === 'string' && resource.size !== undefined) {
+      return toBlobInfo(resource, to);
+    }
+    return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal), to);
+  }
+
+  #ctx(op: string, key?: string): ErrorContext {
+    return key === undefined ? { target: this.name, op } : { target: this.name, op, key };
+  }
+
+  /** A fresh `File` per call: the client keeps per-call state (the upload's answer) on it. */
+  #file(key: string, generation?: string): File {
+    const name = this.#o.prefix + key;
+    return generation === undefined ? this.#o.bucket.file(name) : this.#o.bucket.file(name, { generation });
+  }
+
+  #metadata(file: File, ctx: ErrorContext, signal: AbortSignal | undefined): Promise<FileMetadata> {
+    return this.#call(ctx, signal, async () => (await file.getMetadata())[0]);
+  }
+
+  /** Runs one SDK request, honouring `signal` and mapping its errors. */
+  async #call<T>(ctx: ErrorContext, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw abortedError(ctx, signal.reason);
+    try {
+      return await raceSignal(run(), signal, (reason) => abortedError(ctx, reason));
+    } catch (err) {
+      throw toStorageError(err, ctx);
+    }
+  }
+}
+
+function normalizeBodyArg(body: BlobBody, key: string): NormalizedBody {
+  try {
+    return normalizeBody(body);
+  } catch (err) {
+    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
+  }
+}
+
+function emptyBody(): GetResult['body'] {
+  const body = new PassThrough();
+  body.end();
+  return body;
+}
+
+/** Destroys a returned body with an `aborted` error when the caller's signal fires later. */
+function bindSignal(body: GetResult['body'], signal: AbortSignal | undefined, ctx: ErrorContext): void {
+  if (!signal) return;
+  const onAbort = () => body.destroy(abortedError(ctx, signal.reason));
+  signal.addEventListener('abort', onAbort, { once: true });
+  body.once('close', () => signal.removeEventListener('abort', onAbort));
+}

@@ -1,0 +1,134 @@
+import { classifyFailure, type FailureKind } from '@failover/core';
+import { classifyGcsError, createGcsStore } from '@failover/gcs';
+import { type BlobStore, StorageError } from '@failover/storage';
+import { createFaultProxy, type Fault, type FaultProxy, faults, type LocalServer } from '@failover/testkit';
+import type { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { byteStream, startEmulator, uniqueBucket } from './helpers.js';
+
+let server: LocalServer<Storage>;
+let proxy: FaultProxy;
+let store: BlobStore;
+let bucketName: string;
+
+beforeAll(async () => {
+  server = await startEmulator();
+  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
+  bucketName = uniqueBucket('faults');
+  await server.createBucket(bucketName);
+  // sdkRetries: 0, so every fault reaches the store at once.
+  const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+  store = createGcsStore({ bucket, resumableThreshold: 1024 });
+  await store.put('present', 'here');
+  await store.put('present-big', Buffer.alloc(4096, 7));
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await proxy.setFault({ type: 'pass' });
+});
+
+type Op = [name: string, run: () => Promise<unknown>];
+const ops = (): Op[] => [
+  ['put (multipart)', () => store.put('w-small', 'x')],
+  ['put (resumable bytes)', () => store.put('w-big', Buffer.alloc(2048, 1))],
+  ['put (resumable stream)', () => store.put('w-stream', byteStream(Buffer.alloc(3000, 2), 1000))],
+  ['get', () => store.get('present')],
+  ['head', () => store.head('present')],
+  ['exists', () => store.exists('present')],
+  ['delete', () => store.delete('present-gone')],
+  ['list', async () => {
+    for await (const _ of store.list()) {
+      // drain
+    }
+  }],
+  ['copy', () => store.copy('present', 'copied')],
+];
+
+async function failure(run: () => Promise<unknown>): Promise<StorageError> {
+  const err = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'the operation should fail').toBeInstanceOf(StorageError);
+  return err as StorageError;
+}
+
+function expectKind(err: StorageError, kind: FailureKind): void {
+  expect(err.kind).toBe(kind);
+  expect(err.target).toBe(store.name);
+  expect(err.cause).toBeDefined();
+  expect(err.cause).not.toBeInstanceOf(StorageError);
+  // The raw SDK error classifies the same way through core, with the GCS classifier registered.
+  expect(classifyFailure(err.cause)).toBe(kind);
+}
+
+describe.each<[string, Fault, FailureKind]>([
+  ['503 backendError', faults.slowDown(), 'unavailable'],
+  ['500', faults.serverError(), 'unavailable'],
+  ['429 rateLimitExceeded', faults.throttle(1), 'throttled'],
+  ['connection reset', faults.reset(), 'network'],
+])('%s', (_label, fault, kind) => {
+  it.each(ops())(`%s fails with kind ${kind}`, async (_name, run) => {
+    await proxy.setFault(fault);
+    const err = await failure(run);
+    expectKind(err, kind);
+    if (kind !== 'network') expect(classifyGcsError(err.cause)).toBe(kind);
+  });
+});
+
+describe('faults on one step of a resumable upload', () => {
+  it.each<[string, Fault, FailureKind]>([
+    ['503 on the data PUT', faults.slowDown({ match: { method: 'PUT' } }), 'unavailable'],
+    ['429 on the data PUT', faults.throttle(1, { match: { method: 'PUT' } }), 'throttled'],
+    ['reset on the data PUT', faults.reset({ match: { method: 'PUT' } }), 'network'],
+    ['503 on the session POST', faults.slowDown({ match: { path: /uploadType=resumable/ } }), 'unavailable'],
+  ])('%s', async (_label, fault, kind) => {
+    await proxy.setFault(fault);
+    const err = await failure(() => store.put('resumable-fault', Buffer.alloc(2048, 3)));
+    expectKind(err, kind);
+    await proxy.setFault({ type: 'pass' });
+    expect(await store.exists('resumable-fault')).toBe(false);
+  });
+});
+
+describe('answers are not outages', () => {
+  it('maps 403 to auth and 400 to invalid', async () => {
+    await proxy.setFault(faults.status(403, { code: 'forbidden' }));
+    expectKind(await failure(() => store.head('present')), 'auth');
+    await proxy.setFault(faults.status(400, { code: 'invalid' }));
+    expectKind(await failure(() => store.put('x', 'y')), 'invalid');
+  });
+
+  it('maps a 403 carrying rateLimitExceeded to throttled (reason wins over status)', async () => {
+    await proxy.setFault(faults.status(403, { code: 'userRateLimitExceeded' }));
+    expectKind(await failure(() => store.head('present')), 'throttled');
+  });
+
+  it('maps a download cut in the middle to network', async () => {
+    await store.put('long', Buffer.alloc(256 * 1024, 9));
+    await proxy.setFault(faults.reset({ afterBytes: 1000, match: { path: /alt=media/ } }));
+    const err = await (async () => {
+      const { body } = await store.get('long');
+      for await (const _ of body) {
+        // drain until the cut
+      }
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expectKind(err as StorageError, 'network');
+  });
+
+  it('keeps the key and target on mapped errors', async () => {
+    await proxy.setFault(faults.slowDown());
+    const err = await failure(() => store.get('present'));
+    expect(err).toMatchObject({ key: 'present', target: store.name, kind: 'unavailable' });
+    expect(err.message).toContain(store.name);
+  });
+});

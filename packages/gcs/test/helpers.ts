@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { GetResult } from '@failover/storage';
+import { type FaultProxy, type LocalServer, createFaultProxy, startGcsServer } from '@failover/testkit';
+import type { RequestInfo } from '@failover/testkit';
+import type { Storage } from '@google-cloud/storage';
+
+/** A running emulator; every test file starts one and stops it in `afterAll`. */
+export async function startEmulator(): Promise<LocalServer<Storage>> {
+  return startGcsServer();
+}
+
+let counter = 0;
+/** A bucket name unique within the run. */
+export function uniqueBucket(label: string): string {
+  counter += 1;
+  return `${label}-${process.pid}-${counter}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A proxy in GCS flavor that also records every request it sees (method and target). */
+export async function recordingProxy(target: string): Promise<{ proxy: FaultProxy; seen: string[] }> {
+  const proxy = await createFaultProxy({ target, flavor: 'gcs' });
+  const seen: string[] = [];
+  await proxy.setFault({
+    type: 'mix',
+    faults: [{ type: 'pass', match: (r: RequestInfo) => (seen.push(`${r.method} ${r.url}`), false) }],
+  } as never);
+  return { proxy, seen };
+}
+
+/** Reads a get result's body. */
+export async function text(result: GetResult): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of result.body) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A stream of `size` deterministic bytes in chunks of `chunk`. */
+export function byteStream(bytes: Buffer, chunk = 64 * 1024): Readable {
+  return Readable.from(
+    (function* () {
+      for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+    })(),
+  );
+}

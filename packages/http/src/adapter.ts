@@ -1,0 +1,210 @@
+import type { Classifier, Failover, RunOptions } from '@failover/core';
+import axios, {
+  type AxiosAdapter,
+  AxiosHeaders,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import { AttemptLog, type AttemptPlan } from './attempt.js';
+import { isReplayableBody } from './body.js';
+import { guardRedirects, sensitiveSet, stripAxiosHeaders } from './credentials.js';
+import type { ResolvedEndpoint, Route } from './endpoints.js';
+import { routeOf } from './endpoints.js';
+import { type Finalize, toAxiosError } from './errors.js';
+import { isIdempotentRequest } from './methods.js';
+import { type ResolvedHttpOptions, validateRequestOptions } from './options.js';
+import { type CancelTokenLike, callerSignal } from './signals.js';
+import { settle } from './status.js';
+import type { FailoverOutcome, FailoverRequestOptions } from './types.js';
+
+/** What the failover adapter is built from. */
+export interface FailoverAdapterOptions {
+  /** The router over the endpoints. */
+  readonly router: Failover<ResolvedEndpoint>;
+  /** The validated HTTP-level options. */
+  readonly http: ResolvedHttpOptions;
+  /** The adapter the instance had before (name, function or list); `undefined` for axios' default. */
+  readonly inner: AxiosRequestConfig['adapter'];
+  /** The router's `classify` option, to classify attempts the same way. */
+  readonly classify: Classifier | undefined;
+}
+
+/**
+ * An axios adapter that sends each attempt of a request through the instance's original adapter
+ * to one endpoint, and lets the failover router pick the endpoints, retry, hedge and fail over.
+ * axios runs its request interceptors and transforms once before the adapter and its response
+ * interceptors once after it, so they run once per logical request whatever happens inside.
+ */
+export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAdapter {
+  const { router, http } = options;
+  const names = new Set(http.endpoints.map((e) => e.name));
+  const endpointOrigins = new Set(http.endpoints.map((e) => e.origin));
+  const mayReceive = (origin: string) => endpointOrigins.has(origin) || http.trustedOrigins.has(origin);
+
+  return async function failoverAdapter(config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
+    const requestOptions = validateRequestOptions(config.failover, names);
+    const inner = axios.getAdapter(options.inner ?? axios.defaults.adapter, config);
+    const route = routeOf(config.url, config.allowAbsoluteUrls, http.endpoints, http.trustedOrigins);
+    const sensitive = sensitiveSet(http.sensitiveHeaders, config.sensitiveHeaders);
+    const keepProxyAuth = typeof config.proxy === 'object' && config.proxy !== null;
+    const beforeRedirect = guardRedirects(config.beforeRedirect, mayReceive, sensitive, keepProxyAuth);
+    const redact = [...new Set([...(config.redact ?? []), ...sensitive, 'auth'])];
+
+    if (route.kind === 'bypass') {
+      const idempotent = isIdempotentRequest(config.method, config.headers, requestOptions.idempotent);
+      return bypass(config, route, { inner, beforeRedirect, redact, sensitive, requestOptions, idempotent });
+    }
+
+    const replayable = isReplayableBody(config.data);
+    const idempotent = replayable && isIdempotentRequest(config.method, config.headers, requestOptions.idempotent);
+    const plan: AttemptPlan = {
+      config,
+      path: route.path,
+      inner,
+      beforeRedirect,
+      redact,
+      failoverOn500: http.failoverOn500,
+      classify: options.classify,
+    };
+    const log = new AttemptLog(plan);
+    const caller = callerSignal(config.signal, config.cancelToken as CancelTokenLike | undefined);
+    const runOptions = toRunOptions(requestOptions, idempotent, replayable, caller.signal);
+    let started = 0;
+    const finalize = finalizer(config, requestOptions, redact, () => outcome(log, undefined, idempotent));
+
+    let response: AxiosResponse;
+    try {
+      response = await router.run((endpoint, context) => {
+        if (!replayable && started > 0) throw new NotReplayableError(log);
+        started++;
+        return log.send(endpoint, context.signal);
+      }, runOptions);
+    } catch (err) {
+      log.discardExcept(undefined);
+      const cause = err instanceof NotReplayableError ? err.first : err;
+      throw toAxiosError(cause, finalize, config);
+    } finally {
+      caller.dispose();
+    }
+    log.discardExcept(response);
+    const served = log.served.get(response);
+    const done = finalizer(config, requestOptions, redact, () => outcome(log, served, idempotent));
+    const finalConfig = done(response.config);
+    response.config = finalConfig;
+    return settle(response, finalConfig);
+  };
+}
+
+/** Thrown instead of a second attempt when the body was a stream the first attempt consumed. */
+class NotReplayableError extends Error {
+  readonly first: unknown;
+  constructor(log: AttemptLog) {
+    super('The request body is a stream and cannot be sent again');
+    this.name = 'NotReplayableError';
+    this.first = log.lastError;
+  }
+}
+
+function toRunOptions(
+  o: FailoverRequestOptions,
+  idempotent: boolean,
+  replayable: boolean,
+  signal: AbortSignal | undefined,
+): RunOptions {
+  const run: { -readonly [K in keyof RunOptions]: RunOptions[K] } = { idempotent };
+  if (signal !== undefined) run.signal = signal;
+  if (o.deadlineMs !== undefined) run.deadlineMs = o.deadlineMs;
+  if (o.endpoints !== undefined) run.targets = o.endpoints;
+  if (o.hedge === false || !replayable) run.hedge = false;
+  else if (typeof o.hedge === 'object') run.hedge = o.hedge;
+  return run;
+}
+
+function outcome(log: AttemptLog, served: ResolvedEndpoint | undefined, idempotent: boolean): FailoverOutcome {
+  return {
+    endpoint: served?.name,
+    baseURL: served?.baseURL,
+    attempts: log.tried.length,
+    endpointsTried: [...log.tried],
+    failures: [...log.failures],
+    hedged: log.hedged,
+    idempotent,
+    route: 'failover',
+  };
+}
+
+/**
+ * Builds the config the caller sees on the response or error: the attempt's config (the endpoint's
+ * `baseURL`, the headers sent) with the caller's own `validateStatus`, `signal` and
+ * `beforeRedirect` back, `failover` holding the request options and the outcome, and the
+ * sensitive headers and `auth` in axios' `redact` list (so `error.toJSON()` leaves them out).
+ */
+function finalizer(
+  original: InternalAxiosRequestConfig,
+  requestOptions: FailoverRequestOptions,
+  redact: readonly string[],
+  result: () => FailoverOutcome,
+): Finalize {
+  return (config) => {
+    const base = config ?? original;
+    return {
+      ...base,
+      redact: [...redact],
+      validateStatus: original.validateStatus,
+      signal: original.signal,
+      beforeRedirect: original.beforeRedirect,
+      failover: { ...requestOptions, ...result() },
+    };
+  };
+}
+
+interface BypassContext {
+  readonly inner: AxiosAdapter;
+  readonly beforeRedirect: NonNullable<InternalAxiosRequestConfig['beforeRedirect']>;
+  readonly redact: string[];
+  readonly sensitive: ReadonlySet<string>;
+  readonly requestOptions: FailoverRequestOptions;
+  readonly idempotent: boolean;
+}
+
+/**
+ * An absolute URL outside the endpoints: sent once, as is, through the original adapter (which
+ * applies the caller's `validateStatus` itself). Credentials stay behind unless the origin is an
+ * endpoint's or a trusted one.
+ */
+async function bypass(
+  config: InternalAxiosRequestConfig,
+  route: Extract<Route, { kind: 'bypass' }>,
+  ctx: BypassContext,
+): Promise<AxiosResponse> {
+  const headers = new AxiosHeaders(config.headers);
+  if (!route.trusted) stripAxiosHeaders(headers, ctx.sensitive);
+  const attemptConfig: InternalAxiosRequestConfig = {
+    ...config,
+    url: route.url,
+    baseURL: undefined,
+    headers,
+    auth: route.trusted ? config.auth : undefined,
+    beforeRedirect: ctx.beforeRedirect,
+    redact: ctx.redact,
+  };
+  const result: FailoverOutcome = {
+    endpoint: undefined,
+    baseURL: undefined,
+    attempts: 1,
+    endpointsTried: [],
+    failures: [],
+    hedged: false,
+    idempotent: ctx.idempotent,
+    route: 'bypass',
+  };
+  const finalize = finalizer(config, ctx.requestOptions, ctx.redact, () => result);
+  try {
+    const response = await ctx.inner(attemptConfig);
+    response.config = finalize(response.config);
+    return response;
+  } catch (err) {
+    throw toAxiosError(err, finalize, config);
+  }
+}

@@ -1,0 +1,88 @@
+import { classifyFailure, type FailureKind, redact } from '@failover/core';
+import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
+import { classifyS3Error, s3ErrorCode, s3HttpStatus } from './classify.js';
+
+/** What an error is about: the store, the operation, the key, the bucket. */
+export interface ErrorContext {
+  readonly target: string;
+  readonly bucket: string;
+  readonly operation: 'put' | 'get' | 'head' | 'delete' | 'list' | 'copy';
+  readonly key?: string;
+  /** The caller's signal: when it fired, any failure is reported as an abort. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const MAX_MESSAGE = 200;
+
+/**
+ * The error for a call that the caller's signal cancelled: kind `aborted`, or `timeout` when the
+ * signal's reason is a `TimeoutError` (e.g. `AbortSignal.timeout`). `cause` is what failed (or
+ * the signal's reason).
+ */
+export function abortedError(ctx: ErrorContext, cause?: unknown): StorageError {
+  const reason = ctx.signal?.reason;
+  const kind: FailureKind =
+    reason instanceof Error && reason.name === 'TimeoutError' ? 'timeout' : 'aborted';
+  return new StorageError(kind, `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} was aborted`, {
+    target: ctx.target,
+    key: ctx.key,
+    cause: cause ?? reason,
+  });
+}
+
+/** Throws {@link abortedError} when the caller's signal already fired. */
+export function throwIfAborted(ctx: ErrorContext): void {
+  if (ctx.signal?.aborted) throw abortedError(ctx);
+}
+
+/**
+ * Turns anything an SDK call threw into a library error: `NotFoundError` for a missing object,
+ * `PreconditionFailedError` for a failed condition, else a `StorageError` with the kind from
+ * {@link classifyS3Error} (and core's rules for network errors). `cause` is the original error;
+ * the message carries the S3 error code and the provider's message, redacted.
+ */
+export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
+  if (err instanceof StorageError) return err;
+  if (ctx.signal?.aborted) return abortedError(ctx, err);
+  const kind = classifyFailure(err, classifyS3Error);
+  const code = s3ErrorCode(err);
+  const options = { target: ctx.target, cause: err };
+  if (kind === 'not_found' && code === 'NoSuchBucket') {
+    return new StorageError(
+      'not_found',
+      `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} failed: bucket ${JSON.stringify(ctx.bucket)} does not exist (NoSuchBucket)`,
+      { ...options, key: ctx.key },
+    );
+  }
+  if (kind === 'not_found' && ctx.key !== undefined && (ctx.operation === 'get' || ctx.operation === 'copy')) {
+    return new NotFoundError(ctx.key, options);
+  }
+  if (kind === 'precondition' && ctx.key !== undefined) {
+    return new PreconditionFailedError(ctx.key, { ...options, reason: describe(err) });
+  }
+  return new StorageError(kind, `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} failed (${kind}): ${describe(err)}`, {
+    ...options,
+    key: ctx.key,
+  });
+}
+
+/** `CODE (HTTP 503): message`, redacted and shortened; never a URL's secrets. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return truncate(redact(String(err)));
+  const code = s3ErrorCode(err) ?? err.name;
+  const status = s3HttpStatus(err);
+  const errno = (err as { code?: unknown }).code;
+  const label = [code, typeof errno === 'string' && errno !== code ? errno : undefined]
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .join(' ');
+  const message = err.message && err.message !== code && err.message !== 'UnknownError' ? err.message : '';
+  return truncate(redact(`${label}${status ? ` (HTTP ${status})` : ''}${message ? `: ${message}` : ''}`));
+}
+
+function about(ctx: ErrorContext): string {
+  return ctx.key === undefined ? '' : ` of ${JSON.stringify(ctx.key)}`;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text;
+}

@@ -1,0 +1,43 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { BlobInfo, OperationOptions } from '@failover/storage';
+import { classifyS3Error, s3ErrorCode } from './classify.js';
+import { type StoreContext, errorContext } from './context.js';
+import { throwIfAborted, toStorageError } from './errors.js';
+import { infoFromHeaders } from './info.js';
+import { toObjectKey } from './object-keys.js';
+
+/**
+ * `head`: HeadObject. `null` when S3 answers 404 (a HEAD response has no body, so a missing
+ * bucket looks the same as a missing key here).
+ */
+export async function headObject(
+  ctx: StoreContext,
+  key: string,
+  options: OperationOptions = {},
+): Promise<BlobInfo | null> {
+  const objectKey = toObjectKey(ctx.prefix, key);
+  return headByObjectKey(ctx, key, objectKey, options.signal);
+}
+
+/** HeadObject for an already validated key; shared by `head`, `get`, `copy` and emulated writes. */
+export async function headByObjectKey(
+  ctx: StoreContext,
+  key: string,
+  objectKey: string,
+  signal: AbortSignal | undefined,
+  operation: 'head' | 'get' | 'put' | 'copy' = 'head',
+): Promise<BlobInfo | null> {
+  const ectx = errorContext(ctx, operation, key, signal);
+  throwIfAborted(ectx);
+  try {
+    const res = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: objectKey }), {
+      abortSignal: signal,
+    });
+    return infoFromHeaders(key, res, res.ContentLength ?? 0);
+  } catch (err) {
+    if (!signal?.aborted && classifyS3Error(err) === 'not_found' && s3ErrorCode(err) !== 'NoSuchBucket') {
+      return null;
+    }
+    throw toStorageError(err, ectx);
+  }
+}

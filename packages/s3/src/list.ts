@@ -1,0 +1,72 @@
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { type BlobInfo, type ListEntry, type ListOptions, validateListOptions } from '@failover/storage';
+import { errorContext, type StoreContext } from './context.js';
+import { throwIfAborted, toStorageError } from './errors.js';
+import { unquoteEtag } from './info.js';
+import { fromObjectKey } from './object-keys.js';
+
+/**
+ * `list`: ListObjectsV2 page by page (`Prefix`, `Delimiter`, `MaxKeys` = `pageSize`,
+ * `ContinuationToken`). Objects and common prefixes come back merged in key order (S3's order:
+ * UTF-8 bytes), with the store prefix removed.
+ *
+ * ListObjectsV2 reports only key, size, ETag and last-modified time: entries carry those, with
+ * `metadata` empty, no `contentType` and no `checksums` (an ETag alone cannot tell an MD5 from an
+ * SSE-KMS ETag). Use `head` for the rest.
+ */
+export async function* listObjects(ctx: StoreContext, options: ListOptions = {}): AsyncIterable<ListEntry> {
+  validateListOptions(options);
+  const { signal, delimiter, pageSize } = options;
+  const ectx = errorContext(ctx, 'list', undefined, signal);
+  const prefix = ctx.prefix + (options.prefix ?? '');
+  let token: string | undefined;
+  do {
+    throwIfAborted(ectx);
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await ctx.client.send(
+        new ListObjectsV2Command({
+          Bucket: ctx.bucket,
+          Prefix: prefix || undefined,
+          Delimiter: delimiter,
+          MaxKeys: pageSize,
+          ContinuationToken: token,
+        }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      throw toStorageError(err, ectx);
+    }
+    for (const entry of pageEntries(ctx.prefix, page)) {
+      throwIfAborted(ectx);
+      yield entry;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+function pageEntries(storePrefix: string, page: ListObjectsV2CommandOutput): ListEntry[] {
+  const sorted: { sortKey: Buffer; entry: ListEntry }[] = [];
+  for (const object of page.Contents ?? []) {
+    if (object.Key === undefined) continue;
+    const info: BlobInfo = {
+      key: fromObjectKey(storePrefix, object.Key),
+      size: object.Size ?? 0,
+      metadata: {},
+      checksums: {},
+    };
+    const etag = unquoteEtag(object.ETag);
+    if (etag !== undefined) info.etag = etag;
+    if (object.LastModified !== undefined) info.lastModified = object.LastModified;
+    sorted.push({ sortKey: Buffer.from(object.Key, 'utf8'), entry: info });
+  }
+  for (const common of page.CommonPrefixes ?? []) {
+    if (common.Prefix === undefined) continue;
+    sorted.push({
+      sortKey: Buffer.from(common.Prefix, 'utf8'),
+      entry: { prefix: fromObjectKey(storePrefix, common.Prefix) },
+    });
+  }
+  sorted.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+  return sorted.map((s) => s.entry);
+}

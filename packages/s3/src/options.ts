@@ -1,0 +1,126 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { InvalidOptionError } from '@failover/core';
+import { MAX_KEY_BYTES } from '@failover/storage';
+
+/** The smallest part S3 accepts in a multipart upload (every part but the last): 5 MiB. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** The largest part S3 accepts in a multipart upload: 5 GiB. */
+export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+/** Default part size of multipart uploads: 8 MiB. */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** Default number of parts uploaded at once. */
+export const DEFAULT_QUEUE_SIZE = 2;
+/** The most parts uploaded at once that the store allows. */
+export const MAX_QUEUE_SIZE = 32;
+
+/**
+ * How `ifNoneMatch: '*'` is enforced.
+ *
+ * - `'native'` (default): the write carries S3's `If-None-Match: *` and S3 refuses it atomically
+ *   when an object exists (conditional writes, supported by S3 since 2024).
+ * - `'emulated'`: for S3-compatible servers that ignore `If-None-Match` on writes (s3rver does):
+ *   a `HeadObject` runs before the write, writes to the same key through this store instance are
+ *   serialized, and the write still carries `If-None-Match: *`. Not atomic against other processes
+ *   or other store instances: two writers elsewhere can both see "missing" and both write.
+ */
+export type ConditionalWrites = 'native' | 'emulated';
+
+/** Options of {@link createS3Store}. */
+export interface S3StoreOptions {
+  /** The S3 client you already configured (region, credentials, endpoint, retries, checksums). */
+  client: S3Client;
+  /** The bucket (or access point ARN) holding the objects. */
+  bucket: string;
+  /**
+   * A key prefix inside the bucket, e.g. `app/`. Keys given to and returned by the store never
+   * include it. Default: none.
+   */
+  prefix?: string;
+  /** The store's name in errors, logs and events. Default `s3:<bucket>` (plus `/<prefix>`). */
+  name?: string;
+  /**
+   * Part size of multipart uploads in bytes, 5 MiB to 5 GiB. Byte bodies up to this size are
+   * written with one `PutObject`; larger bodies and every stream go through multipart uploads.
+   * Default 8 MiB.
+   */
+  partSize?: number;
+  /** Parts uploaded at once, 1 to 32. Memory held per stream upload is about `partSize * (queueSize + 1)`. Default 2. */
+  queueSize?: number;
+  /** How `ifNoneMatch: '*'` is enforced; see {@link ConditionalWrites}. Default `'native'`. */
+  conditionalWrites?: ConditionalWrites;
+}
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedS3StoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly name: string;
+  readonly partSize: number;
+  readonly queueSize: number;
+  readonly conditionalWrites: ConditionalWrites;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Validates {@link S3StoreOptions} and applies defaults; throws `InvalidOptionError` naming the option. */
+export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'must be an object with at least `client` and `bucket`');
+  }
+  const { client, bucket } = options;
+  if (
+    client === null ||
+    typeof client !== 'object' ||
+    typeof (client as { send?: unknown }).send !== 'function' ||
+    typeof (client as { config?: unknown }).config !== 'object'
+  ) {
+    throw new InvalidOptionError('client', 'must be an S3Client from @aws-sdk/client-s3');
+  }
+  if (typeof bucket !== 'string' || bucket.trim().length === 0) {
+    throw new InvalidOptionError('bucket', 'must be a non-empty string');
+  }
+  if (/\s/.test(bucket) || CONTROL.test(bucket)) {
+    throw new InvalidOptionError('bucket', 'must not contain whitespace or control characters');
+  }
+  const prefix = resolvePrefix(options.prefix);
+  const name = options.name ?? `s3:${bucket}${prefix ? `/${prefix}` : ''}`;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidOptionError('name', 'must be a non-empty string');
+  }
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    throw new InvalidOptionError(
+      'partSize',
+      `must be an integer from ${MIN_PART_SIZE} (5 MiB, S3's smallest part) to ${MAX_PART_SIZE} (5 GiB)`,
+    );
+  }
+  const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+  if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
+    throw new InvalidOptionError('queueSize', `must be an integer from 1 to ${MAX_QUEUE_SIZE}`);
+  }
+  const conditionalWrites = options.conditionalWrites ?? 'native';
+  if (conditionalWrites !== 'native' && conditionalWrites !== 'emulated') {
+    throw new InvalidOptionError('conditionalWrites', "must be 'native' or 'emulated'");
+  }
+  return { client, bucket, prefix, name, partSize, queueSize, conditionalWrites };
+}
+
+function resolvePrefix(prefix: unknown): string {
+  if (prefix === undefined || prefix === '') return '';
+  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
+  if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
+  if (CONTROL.test(prefix)) throw new InvalidOptionError('prefix', 'must not contain control characters');
+  if (Buffer.byteLength(prefix, 'utf8') >= MAX_KEY_BYTES) {
+    throw new InvalidOptionError('prefix', `must be shorter than ${MAX_KEY_BYTES} UTF-8 bytes`);
+  }
+  const segments = prefix.split('/');
+  // A trailing "/" leaves one empty last segment; any other empty segment is a "//".
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s === '.' || s === '..') throw new InvalidOptionError('prefix', 'must not contain "." or ".." segments');
+    if (s === '' && i < segments.length - 1) throw new InvalidOptionError('prefix', 'must not contain "//"');
+  }
+  return prefix;
+}

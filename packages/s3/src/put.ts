@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { FailoverError, redact } from '@failover/core';
+import {
+  type BlobBody,
+  type BlobInfo,
+  InvalidArgumentError,
+  type NormalizedBody,
+  normalizeBody,
+  normalizeMetadata,
+  PreconditionFailedError,
+  type PutOptions,
+  StorageError,
+} from '@failover/storage';
+import { withAbortSignal } from './abortable-client.js';
+import { ByteCounter } from './byte-counter.js';
+import { errorContext, type StoreContext } from './context.js';
+import { type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
+import { headByObjectKey } from './head.js';
+import { md5FromEtag, unquoteEtag } from './info.js';
+import { toObjectKey } from './object-keys.js';
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/** Everything a write needs, validated. */
+interface WriteRequest {
+  readonly key: string;
+  readonly objectKey: string;
+  readonly body: NormalizedBody;
+  readonly contentType: string;
+  readonly metadata: Record<string, string>;
+  readonly ifNoneMatch: '*' | undefined;
+  readonly size: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly ectx: ErrorContext;
+}
+
+/**
+ * `put`: byte bodies up to `partSize` go in one PutObject (with Content-Length and Content-MD5);
+ * larger byte bodies and every stream go through lib-storage's `Upload`, which cuts them into
+ * parts held as buffers (so the SDK never sends an aws-chunked stream), or sends one PutObject
+ * when the stream fits in one part. `ifNoneMatch: '*'` becomes S3's `If-None-Match: *`.
+ */
+export async function putObject(
+  ctx: StoreContext,
+  key: string,
+  body: BlobBody,
+  options: PutOptions = {},
+): Promise<BlobInfo> {
+  const request = validate(ctx, key, body, options);
+  const write = (): Promise<BlobInfo> =>
+    request.body.type === 'bytes' && request.body.bytes.byteLength <= ctx.partSize
+      ? putBytes(ctx, request, request.body.bytes)
+      : upload(ctx, request);
+  throwIfAborted(request.ectx);
+  if (request.ifNoneMatch !== '*' || ctx.conditionalWrites === 'native') return write();
+  return ctx.lock.run(request.objectKey, async () => {
+    const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
+    if (existing !== null) {
+      throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
+    }
+    return write();
+  });
+}
+
+function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOptions): WriteRequest {
+  const objectKey = toObjectKey(ctx.prefix, key);
+  const metadata = normalizeMetadata(options.metadata, key);
+  const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
+  if (typeof contentType !== 'string' || contentType.length === 0 || /[\r\n]/.test(contentType)) {
+    throw new InvalidArgumentError('contentType', 'must be a non-empty string on one line', { key });
+  }
+  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
+    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+  }
+  if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
+    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
+  }
+  let normalized: NormalizedBody;
+  try {
+    normalized = normalizeBody(body);
+  } catch (err) {
+    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
+  }
+  if (normalized.type === 'bytes' && options.size !== undefined && options.size !== normalized.bytes.byteLength) {
+    throw new InvalidArgumentError(
+      'size',
+      `the body has ${normalized.bytes.byteLength} bytes, not the ${options.size} given`,
+      { key },
+    );
+  }
+  return {
+    key,
+    objectKey,
+    body: normalized,
+    contentType,
+    metadata,
+    ifNoneMatch: options.ifNoneMatch,
+    size: options.size,
+    signal: options.signal,
+    ectx: errorContext(ctx, 'put', key, options.signal),
+  };
+}
+
+async function putBytes(ctx: StoreContext, request: WriteRequest, bytes: Uint8Array): Promise<BlobInfo> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const md5 = createHash('md5').update(buffer).digest();
+  try {
+    const res = await ctx.client.send(
+      new PutObjectCommand({
+        Bucket: ctx.bucket,
+        Key: request.objectKey,
+        Body: buffer,
+        ContentLength: buffer.byteLength,
+        ContentMD5: md5.toString('base64'),
+        ContentType: request.contentType,
+        Metadata: request.metadata,
+        IfNoneMatch: request.ifNoneMatch,
+      }),
+      { abortSignal: request.signal },
+    );
+    // S3 checked the Content-MD5 we sent, so the MD5 is the stored content's whatever the ETag is.
+    return written(request, buffer.byteLength, unquoteEtag(res.ETag), md5.toString('hex'));
+  } catch (err) {
+    throw toStorageError(err, request.ectx);
+  }
+}
+
+async function upload(ctx: StoreContext, request: WriteRequest): Promise<BlobInfo> {
+  const { signal } = request;
+  let body: Uint8Array | Readable;
+  let counter: ByteCounter | undefined;
+  let sourceError: unknown;
+  if (request.body.type === 'stream') {
+    const source = request.body.stream;
+    source.once('error', (err) => {
+      sourceError ??= err;
+    });
+    counter = new ByteCounter(request.size, request.key);
+    // pipeline destroys the caller's stream when the counter is destroyed (failure, abort).
+    pipeline(source, counter, () => {});
+    body = counter;
+  } else {
+    body = request.body.bytes;
+  }
+  const uploader = new Upload({
+    client: withAbortSignal(ctx.client, signal),
+    params: {
+      Bucket: ctx.bucket,
+      Key: request.objectKey,
+      Body: body,
+      ContentType: request.contentType,
+      Metadata: request.metadata,
+      IfNoneMatch: request.ifNoneMatch,
+    },
+    partSize: ctx.partSize,
+    queueSize: ctx.queueSize,
+    leavePartsOnError: false,
+  });
+  const onAbort = (): void => {
+    void uploader.abort();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const res = await uploader.done();
+    const size = counter ? counter.bytes : request.body.type === 'bytes' ? request.body.bytes.byteLength : 0;
+    const etag = unquoteEtag(res.ETag);
+    // A multipart ETag is not an MD5 of the content (s3rver's even look like one): claim none.
+    const md5 = uploader.uploadId === undefined ? md5FromEtag(etag, res) : undefined;
+    return written(request, size, etag, md5);
+  } catch (err) {
+    counter?.destroy();
+    if (err instanceof StorageError) throw err;
+    if (sourceError !== undefined && !signal?.aborted) throw bodyStreamError(request, sourceError);
+    throw toStorageError(err, request.ectx);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function written(request: WriteRequest, size: number, etag: string | undefined, md5: string | undefined): BlobInfo {
+  const info: BlobInfo = {
+    key: request.key,
+    size,
+    contentType: request.contentType,
+    metadata: { ...request.metadata },
+    checksums: md5 === undefined ? {} : { md5 },
+  };
+  if (etag !== undefined) info.etag = etag;
+  return info;
+}
+
+/** The caller's body stream failed: not S3's fault, so never an availability kind. */
+function bodyStreamError(request: WriteRequest, cause: unknown): StorageError {
+  const kind = cause instanceof FailoverError && cause.kind === 'aborted' ? 'aborted' : 'invalid';
+  const detail = cause instanceof Error ? `: ${redact(cause.message)}` : '';
+  return new StorageError(kind, `The body stream of ${JSON.stringify(request.key)} failed${detail}`, {
+    target: request.ectx.target,
+    key: request.key,
+    cause,
+  });
+}

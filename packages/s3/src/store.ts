@@ -1,0 +1,62 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import type { BlobStore, OperationOptions } from '@failover/storage';
+import { registerS3Classifier } from './classify.js';
+import { errorContext, type StoreContext } from './context.js';
+import { copyObject } from './copy.js';
+import { throwIfAborted, toStorageError } from './errors.js';
+import { getObject } from './get.js';
+import { headObject } from './head.js';
+import { createKeyLock } from './key-lock.js';
+import { listObjects } from './list.js';
+import { toObjectKey } from './object-keys.js';
+import { resolveOptions, type S3StoreOptions } from './options.js';
+import { putObject } from './put.js';
+
+/**
+ * A {@link BlobStore} over the S3 client you already configured (region, credentials, endpoint,
+ * retries and checksum settings stay yours; the store never creates a client).
+ *
+ * ```ts
+ * const s3 = new S3Client({ region: 'us-east-1' });
+ * const store = createS3Store({ client: s3, bucket: 'my-bucket', prefix: 'app/' });
+ * await store.put('reports/today.json', JSON.stringify(report), { contentType: 'application/json' });
+ * ```
+ *
+ * Every operation validates its key first, passes the caller's `signal` to the SDK call, and
+ * throws `StorageError`s (`NotFoundError`, `PreconditionFailedError`...) whose `kind` comes from
+ * {@link classifyS3Error}, `target` is the store's name and `cause` the SDK error. Creating a
+ * store also registers {@link classifyS3Error} with core's `registerClassifier`.
+ *
+ * @throws InvalidOptionError (from `@failover/core`) naming the bad option.
+ */
+export function createS3Store(options: S3StoreOptions): BlobStore {
+  const resolved = resolveOptions(options);
+  registerS3Classifier();
+  const ctx: StoreContext = { ...resolved, lock: createKeyLock() };
+  return {
+    name: ctx.name,
+    put: (key, body, putOptions) => putObject(ctx, key, body, putOptions),
+    get: (key, getOptions) => getObject(ctx, key, getOptions),
+    head: (key, headOptions) => headObject(ctx, key, headOptions),
+    exists: async (key, existsOptions) => (await headObject(ctx, key, existsOptions)) !== null,
+    delete: (key, deleteOptions) => deleteObject(ctx, key, deleteOptions),
+    list: (listOptions) => listObjects(ctx, listOptions),
+    copy: (from, to, copyOptions) => copyObject(ctx, from, to, copyOptions),
+  };
+}
+
+/** `delete`: DeleteObject. S3 answers 204 for a missing key too; a NoSuchKey is ignored as well. */
+async function deleteObject(ctx: StoreContext, key: string, options: OperationOptions = {}): Promise<void> {
+  const objectKey = toObjectKey(ctx.prefix, key);
+  const ectx = errorContext(ctx, 'delete', key, options.signal);
+  throwIfAborted(ectx);
+  try {
+    await ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: objectKey }), {
+      abortSignal: options.signal,
+    });
+  } catch (err) {
+    const code = (err as { name?: unknown }).name;
+    if (!options.signal?.aborted && (code === 'NoSuchKey' || code === 'NotFound')) return;
+    throw toStorageError(err, ectx);
+  }
+}

@@ -1,0 +1,251 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { classifyFailure } from '@failover/core';
+import { NotFoundError, PreconditionFailedError, readAll, StorageError } from '@failover/storage';
+import { createFaultProxy, type FaultProxy, faults } from '@failover/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { classifyS3Error, createS3Store } from '../src/index.js';
+import { collect, patternBytes, useS3rver } from './s3rver.js';
+
+describe('S3 errors through the fault proxy', () => {
+  const s3 = useS3rver();
+  let proxy: FaultProxy;
+  let bucket: string;
+
+  beforeAll(async () => {
+    proxy = await createFaultProxy({ target: s3.server.origin, flavor: 's3' });
+    bucket = await s3.freshBucket();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  beforeEach(async () => {
+    await proxy.setFault(faults.pass());
+  });
+
+  const storeViaProxy = () => createS3Store({ client: s3.server.clientFor(proxy.origin), bucket });
+
+  async function failure(call: () => Promise<unknown>): Promise<StorageError> {
+    const err = await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    return err as StorageError;
+  }
+
+  it.each([
+    ['503 SlowDown', faults.slowDown(), 'throttled', 'SlowDown'],
+    ['503 ServiceUnavailable', faults.slowDown({ code: 'ServiceUnavailable' }), 'unavailable', 'ServiceUnavailable'],
+    ['500 InternalError', faults.serverError(), 'unavailable', 'InternalError'],
+    ['502 BadGateway', faults.status(502), 'unavailable', 'BadGateway'],
+    ['504 GatewayTimeout', faults.status(504), 'timeout', 'GatewayTimeout'],
+    ['403 AccessDenied', faults.status(403), 'auth', 'AccessDenied'],
+    ['403 InvalidAccessKeyId', faults.status(403, { code: 'InvalidAccessKeyId' }), 'auth', 'InvalidAccessKeyId'],
+    ['403 ExpiredToken', faults.status(400, { code: 'ExpiredToken' }), 'auth', 'ExpiredToken'],
+    ['400 RequestTimeout', faults.status(400, { code: 'RequestTimeout' }), 'timeout', 'RequestTimeout'],
+    ['400 InvalidArgument', faults.status(400, { code: 'InvalidArgument' }), 'invalid', 'InvalidArgument'],
+  ] as const)('%s -> %s, with the SDK error as cause and classifyFailure agreeing', async (_label, fault, kind, code) => {
+    const store = storeViaProxy();
+    await proxy.setFault(fault);
+    for (const call of [
+      () => store.get('k'),
+      () => store.put('k', 'x'),
+      () => store.delete('k'),
+      () => collect(store.list()),
+      () => store.copy('a', 'b'),
+    ]) {
+      const err = await failure(call);
+      expect(err.kind).toBe(kind);
+      expect(err.target).toBe(store.name);
+      expect(err.cause).toMatchObject({ name: code });
+      expect(classifyS3Error(err.cause)).toBe(kind);
+      expect(classifyFailure(err.cause)).toBe(kind);
+      expect(err.message).toContain(code);
+    }
+    // HEAD responses carry no body: the kind comes from the status alone.
+    const head = await failure(() => store.head('k'));
+    expect(classifyFailure(head.cause)).toBe(head.kind);
+  });
+
+  it('raw SDK errors classify the same without the store', async () => {
+    const client = s3.server.clientFor(proxy.origin);
+    createS3Store({ client, bucket }); // registers the classifier
+    await proxy.setFault(faults.slowDown());
+    const raw = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })).catch((e: unknown) => e);
+    expect(classifyFailure(raw)).toBe('throttled');
+    await proxy.setFault(faults.serverError());
+    const raw500 = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })).catch((e: unknown) => e);
+    expect(classifyFailure(raw500)).toBe('unavailable');
+  });
+
+  it('maps 404 NoSuchKey to NotFoundError and 412 to PreconditionFailedError', async () => {
+    const store = storeViaProxy();
+    await proxy.setFault(faults.status(404));
+    const missing = await failure(() => store.get('k'));
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(missing).toMatchObject({ kind: 'not_found', key: 'k', target: store.name });
+    expect(await store.head('k')).toBeNull();
+    await proxy.setFault(faults.status(412));
+    const pre = await failure(() => store.put('k', 'x', { ifNoneMatch: '*' }));
+    expect(pre).toBeInstanceOf(PreconditionFailedError);
+    expect(pre).toMatchObject({ kind: 'precondition', key: 'k' });
+    await proxy.setFault(faults.status(409, { code: 'ConditionalRequestConflict' }));
+    expect(await failure(() => store.put('k', 'x', { ifNoneMatch: '*' }))).toBeInstanceOf(PreconditionFailedError);
+  });
+
+  it('a connection reset is kind network, keeping the socket error as cause', async () => {
+    const store = storeViaProxy();
+    await proxy.setFault(faults.reset());
+    for (const call of [() => store.get('k'), () => store.head('k'), () => store.put('k', 'x')]) {
+      const err = await failure(call);
+      expect(err.kind).toBe('network');
+      expect(classifyFailure(err.cause)).toBe('network');
+      expect(classifyS3Error(err.cause)).toBeUndefined();
+    }
+  });
+
+  it('a download cut mid-body fails the body stream with kind network', async () => {
+    const store = storeViaProxy();
+    await store.put('cut', patternBytes(256 * 1024));
+    await proxy.setFault(faults.reset({ afterBytes: 10_000 }));
+    const { body } = await store.get('cut');
+    const err = await readAll(body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'network', key: 'cut', target: store.name });
+  });
+
+  it('connection refused is kind network', async () => {
+    const store = storeViaProxy();
+    await proxy.setFault(faults.refuse());
+    const err = await failure(() => store.get('k'));
+    expect(err.kind).toBe('network');
+  });
+
+  it('never puts signatures or credentials from a provider message into its own message', async () => {
+    const store = storeViaProxy();
+    const secret =
+      'Request https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=deadbeefcafe0123 failed';
+    await proxy.setFault(faults.status(403, { code: 'AccessDenied', message: secret }));
+    for (const call of [() => store.get('k'), () => store.put('k', 'x'), () => collect(store.list())]) {
+      const err = await failure(call);
+      expect(err.kind).toBe('auth');
+      expect(err.message).not.toContain('deadbeefcafe0123');
+      expect(err.message).not.toContain('AKIAEXAMPLE');
+      expect(err.message).toContain('[redacted]');
+    }
+    await proxy.setFault(faults.status(412, { message: secret }));
+    const pre = await failure(() => store.put('k', 'x', { ifNoneMatch: '*' }));
+    expect(pre.message).not.toContain('deadbeefcafe0123');
+  });
+});
+
+describe('abort signals reach the SDK', () => {
+  const s3 = useS3rver();
+  let proxy: FaultProxy;
+  let bucket: string;
+
+  beforeAll(async () => {
+    proxy = await createFaultProxy({ target: s3.server.origin, flavor: 's3' });
+    bucket = await s3.freshBucket();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  beforeEach(async () => {
+    await proxy.setFault(faults.pass());
+  });
+
+  const storeViaProxy = (partSize?: number) =>
+    createS3Store({ client: s3.server.clientFor(proxy.origin), bucket, ...(partSize ? { partSize } : {}) });
+
+  it('rejects at once, without a request, when the signal is already aborted', async () => {
+    const store = storeViaProxy();
+    proxy.resetCounts();
+    const signal = AbortSignal.abort(new Error('caller gave up'));
+    for (const call of [
+      () => store.put('k', 'x', { signal }),
+      () => store.get('k', { signal }),
+      () => store.head('k', { signal }),
+      () => store.exists('k', { signal }),
+      () => store.delete('k', { signal }),
+      () => store.copy('a', 'b', { signal }),
+      () => collect(store.list({ signal })),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ kind: 'aborted', target: store.name });
+    }
+    expect(proxy.counts.total).toBe(0);
+  });
+
+  it('cancels a request in flight: the SDK aborts its HTTP call', async () => {
+    const store = storeViaProxy();
+    await proxy.setFault(faults.blackhole());
+    for (const call of [
+      (signal: AbortSignal) => store.get('k', { signal }),
+      (signal: AbortSignal) => store.head('k', { signal }),
+      (signal: AbortSignal) => store.put('k', 'x', { signal }),
+      (signal: AbortSignal) => collect(store.list({ signal })),
+    ]) {
+      const controller = new AbortController();
+      const pending = call(controller.signal).catch((e: unknown) => e);
+      await waitFor(() => proxy.counts.byFault.blackhole > 0);
+      controller.abort();
+      const err = await pending;
+      expect(err).toMatchObject({ kind: 'aborted', target: store.name });
+      // The cause is the SDK's own AbortError: the signal reached client.send.
+      expect((err as StorageError).cause).toMatchObject({ name: 'AbortError' });
+      proxy.resetCounts();
+    }
+  });
+
+  it('an AbortSignal.timeout reason makes the kind timeout', async () => {
+    const store = storeViaProxy();
+    await proxy.setFault(faults.blackhole());
+    const err = await store.get('k', { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout', target: store.name });
+  });
+
+  it('cancels a multipart upload in flight, releases the body, writes nothing', async () => {
+    const store = storeViaProxy(5 * 1024 * 1024);
+    const { Readable } = await import('node:stream');
+    const body = new Readable({ read() {} });
+    body.push(patternBytes(6 * 1024 * 1024)); // more than one part: CreateMultipartUpload + UploadPart
+    const controller = new AbortController();
+    await proxy.setFault(faults.blackhole({ match: { method: 'PUT' } }));
+    const pending = store.put('upload', body, { signal: controller.signal }).catch((e: unknown) => e);
+    await waitFor(() => proxy.counts.byFault.blackhole > 0);
+    controller.abort();
+    const err = await pending;
+    expect(err).toMatchObject({ kind: 'aborted', key: 'upload', target: store.name });
+    await waitFor(() => body.destroyed);
+    await proxy.setFault(faults.pass());
+    expect(await store.exists('upload')).toBe(false);
+  });
+
+  it('destroys the body with an aborted error when the signal fires mid-read', async () => {
+    const store = storeViaProxy();
+    const size = 4 * 1024 * 1024;
+    await store.put('big', patternBytes(size));
+    await proxy.setFault(faults.latency(0, { perChunkMs: 20 }));
+    const controller = new AbortController();
+    const { body } = await store.get('big', { signal: controller.signal });
+    let read = 0;
+    const err = await (async () => {
+      for await (const chunk of body) {
+        read += (chunk as Buffer).byteLength;
+        controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'aborted', key: 'big' });
+    expect(read).toBeLessThan(size);
+    expect(body.destroyed).toBe(true);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

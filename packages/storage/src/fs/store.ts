@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, type FileHandle, open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { FailoverError, InvalidOptionError } from '@failover/core';
+import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
+import { forEachChunk } from '../chunks.js';
+import { InvalidArgumentError, NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
+import { validateKey } from '../keys.js';
+import { commonPrefixOf } from '../list-prefix.js';
+import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
+import { resolveRange, validateListOptions, validateRange } from '../range.js';
+import { newEtag, type ObjectRecord, toBlobInfo } from '../record.js';
+import type {
+  BlobBody,
+  BlobInfo,
+  BlobStore,
+  CopyOptions,
+  GetOptions,
+  GetResult,
+  ListEntry,
+  ListOptions,
+  OperationOptions,
+  PutOptions,
+} from '../types.js';
+import { fsError, hasCode } from './errors.js';
+import {
+  commitFile,
+  createTempFile,
+  pathExists,
+  removeEmptyDirs,
+  removeFile,
+  syncDir,
+  writeFully,
+} from './files.js';
+import { createKeyedLock } from './keyed-lock.js';
+import { locate } from './layout.js';
+import { encodeTrailer, readRecord } from './object-file.js';
+import { type WalkState, walkObjects } from './walk.js';
+
+/** Options for {@link createFileSystemStore}. */
+export interface FileSystemStoreOptions {
+  /**
+   * The directory the store keeps its objects in. Created (with its parents) on the first write;
+   * a missing root is an empty store. Give each store its own directory.
+   */
+  root: string;
+  /** The store's name in logs, events and errors' `target`. Default `fs:<absolute root>`. */
+  name?: string;
+}
+
+/** Bytes per chunk of a `get` body. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** What the content-writing step of a write produced. */
+interface Written {
+  readonly size: number;
+  readonly md5: string;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A temporary file whose handle the content-writing step may replace (copy reopens it). */
+interface Temp {
+  readonly path: string;
+  handle: FileHandle | undefined;
+}
+
+/**
+ * A {@link BlobStore} in a local directory: the embedded default, passing the same contract as the
+ * cloud stores.
+ *
+ * - Layout: each key maps to a path below `root` by splitting it at `/` and escaping every segment
+ *   (only `a-z 0-9 _ - .` are kept, every other byte becomes `%XX`; over-long segments are
+ *   hashed), so no key can reach outside `root` or collide with another key, with the store's
+ *   own files, or (on case-insensitive filesystems) with a key differing only in case. Objects and
+ *   directories carry different tags, so `a/b` and `a/b/c` can both exist.
+ * - One file per object: its bytes, then a trailer with the key, size, content type, metadata,
+ *   etag, MD5 and write time. Content and metadata change together in one rename.
+ * - Writes are atomic: bytes go to a temporary file in the object's directory (streams are piped
+ *   through with flat memory, hashing MD5 on the way), which is fsynced and then renamed over the
+ *   object. A crash or an abort never leaves a partly written object visible; at worst a
+ *   `.tmp-*` file, which every operation ignores.
+ * - `ifNoneMatch: '*'` commits with a hard link, which fails atomically if the object exists, so
+ *   it is race-free across threads and processes sharing the directory (where the filesystem has
+ *   no hard links: race-free within the process).
+ * - Reads open the file once: a `get` streams the version it opened even if it is replaced or
+ *   deleted meanwhile (on POSIX systems).
+ * - `list` walks only the directories that can hold keys with the prefix, in UTF-8 byte order.
+ * - Deleting the last object in a directory removes the now empty directories above it.
+ */
+export function createFileSystemStore(options: FileSystemStoreOptions): BlobStore {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('root', 'options must be an object with a root directory');
+  }
+  if (typeof options.root !== 'string' || options.root.trim() === '' || options.root.includes('\0')) {
+    throw new InvalidOptionError('root', 'must be a non-empty directory path');
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new InvalidOptionError('name', 'must be a non-empty string');
+  }
+  const root = resolve(options.root);
+  const name = options.name ?? `fs:${root}`;
+  const lock = createKeyedLock();
+
+  const failure = (err: unknown, operation: string, key: string, signal?: AbortSignal): Error => {
+    if (err instanceof FailoverError) return err;
+    if (signal?.aborted) return abortedError(signal);
+    return fsError(err, operation, key, name);
+  };
+
+  /** The record of the object file at `file`, or `undefined` when there is none. */
+  const recordAt = async (file: string, key: string | undefined): Promise<ObjectRecord | undefined> => {
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
+      throw failure(err, 'read', key ?? '');
+    }
+    try {
+      return await checkedRecord(handle, key);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  };
+
+  /** Reads a record and checks it belongs to `key` (when known). */
+  const checkedRecord = async (handle: FileHandle, key: string | undefined): Promise<ObjectRecord> => {
+    const record = await readRecord(handle, key ?? '', name);
+    if (key !== undefined && record.key !== key) {
+      throw new StorageError('unknown', `Stored object ${JSON.stringify(key)} is corrupt: key mismatch`, {
+        key,
+        target: name,
+      });
+    }
+    return record;
+  };
+
+  const preconditionFailed = (key: string, cause?: unknown): PreconditionFailedError =>
+    new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key', cause });
+
+  /**
+   * Writes the object at `key`: `fill` writes the content into a temporary file and says what it
+   * wrote; the trailer is appended, the file fsynced and moved into place (see `commitFile`).
+   * Whatever fails, the temporary file is removed and no object is changed.
+   */
+  const writeObject = async (
+    key: string,
+    ifNoneMatch: boolean,
+    signal: AbortSignal | undefined,
+    fill: (temp: Temp) => Promise<Written>,
+  ): Promise<BlobInfo> => {
+    const { dir, file } = locate(root, key);
+    let temp: Temp | undefined;
+    try {
+      const created = await createTempFile(dir);
+      temp = { path: created.path, handle: created.handle };
+      const written = await fill(temp);
+      const record: ObjectRecord = {
+        key,
+        size: written.size,
+        contentType: written.contentType,
+        metadata: written.metadata,
+        etag: newEtag(),
+        md5: written.md5,
+        lastModified: Date.now(),
+      };
+      const handle = temp.handle!;
+      const trailer = encodeTrailer(record);
+      await handle.truncate(written.size);
+      await writeFully(handle, trailer, written.size);
+      await handle.sync();
+      temp.handle = undefined;
+      await handle.close();
+      throwIfAborted(signal);
+      const path = temp.path;
+      const committed = await lock(file, () => commitFile(path, file, ifNoneMatch));
+      if (!committed) throw preconditionFailed(key);
+      temp = undefined;
+      await syncDir(dir);
+      return toBlobInfo(record);
+    } catch (err) {
+      if (temp) {
+        await temp.handle?.close().catch(() => {});
+        await removeFile(temp.path).catch(() => {});
+        await removeEmptyDirs(root, dir).catch(() => {});
+      }
+      throw failure(err, 'write', key, signal);
+    }
+  };
+
+  return {
+    name,
+
+    async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
+      validateKey(key);
+      const opts = normalizePutOptions(key, options);
+      const input = normalizePutBody(body, key);
+      throwIfAborted(opts.signal);
+      if (opts.ifNoneMatch && (await pathExists(locate(root, key).file))) throw preconditionFailed(key);
+      return writeObject(key, opts.ifNoneMatch, opts.signal, async (temp) => {
+        const handle = temp.handle!;
+        const md5 = createHash('md5');
+        let size = 0;
+        const write = async (chunk: Uint8Array): Promise<void> => {
+          md5.update(chunk);
+          size += chunk.byteLength;
+          await writeFully(handle, chunk);
+        };
+        // A copy of given bytes: the caller changing them meanwhile cannot split hash and content.
+        if (input.type === 'bytes') await write(Buffer.from(input.bytes));
+        else await forEachChunk(input.stream, opts.signal, write, key);
+        throwIfAborted(opts.signal);
+        if (opts.size !== undefined && opts.size !== size) {
+          throw new InvalidArgumentError('size', `is ${opts.size} but the body had ${size} bytes`, {
+            key,
+            target: name,
+          });
+        }
+        return { size, md5: md5.digest('hex'), contentType: opts.contentType, metadata: opts.metadata };
+      });
+    },
+
+    async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+      validateKey(key);
+      validateRange(options.range, key);
+      const { signal } = options;
+      throwIfAborted(signal);
+      let handle: FileHandle;
+      try {
+        handle = await open(locate(root, key).file, 'r');
+      } catch (err) {
+        if (hasCode(err, 'ENOENT', 'ENOTDIR')) throw new NotFoundError(key, { target: name, cause: err });
+        throw failure(err, 'read', key, signal);
+      }
+      try {
+        const record = await checkedRecord(handle, key);
+        throwIfAborted(signal);
+        const span = resolveRange(options.range, record.size);
+        let body: Readable;
+        if (span) {
+          body = handle.createReadStream({ start: span.start, end: span.end, highWaterMark: CHUNK_BYTES });
+        } else {
+          await handle.close();
+          body = Readable.from([]);
+        }
+        return { info: toBlobInfo(record), body: abortableStream(body, signal) };
+      } catch (err) {
+        await handle.close().catch(() => {});
+        throw failure(err, 'read', key, signal);
+      }
+    },
+
+    async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      const record = await recordAt(locate(root, key).file, key);
+      return record ? toBlobInfo(record) : null;
+    },
+
+    async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      try {
+        return await pathExists(locate(root, key).file);
+      } catch (err) {
+        throw failure(err, 'check', key, options.signal);
+      }
+    },
+
+    async delete(key: string, options: OperationOptions = {}): Promise<void> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      const { dir, file } = locate(root, key);
+      try {
+        await lock(file, () => removeFile(file));
+      } catch (err) {
+        throw failure(err, 'delete', key, options.signal);
+      }
+      await syncDir(dir);
+      await removeEmptyDirs(root, dir).catch(() => {});
+    },
+
+    async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
+      validateKey(from);
+      validateKey(to);
+      const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
+      const { signal } = options;
+      throwIfAborted(signal);
+      const source = locate(root, from).file;
+      if (!(await recordAt(source, from))) throw new NotFoundError(from, { target: name });
+      if (ifNoneMatch && (await pathExists(locate(root, to).file))) throw preconditionFailed(to);
+      return writeObject(to, ifNoneMatch, signal, async (temp) => {
+        // Reopen after the copy: a copy-on-write clone may replace the file rather than fill it.
+        await temp.handle!.close();
+        temp.handle = undefined;
+        try {
+          await copyFile(source, temp.path, constants.COPYFILE_FICLONE);
+        } catch (err) {
+          if (hasCode(err, 'ENOENT') && !(await pathExists(source))) {
+            throw new NotFoundError(from, { target: name, cause: err });
+          }
+          throw err;
+        }
+        temp.handle = await open(temp.path, 'r+');
+        // The record of the copied bytes themselves, whatever happened to the source meanwhile.
+        const record = await checkedRecord(temp.handle, from);
+        throwIfAborted(signal);
+        return { size: record.size, md5: record.md5, contentType: record.contentType, metadata: record.metadata };
+      });
+    },
+
+    async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
+      validateListOptions(options);
+      const { signal, delimiter } = options;
+      const prefix = options.prefix ?? '';
+      throwIfAborted(signal);
+      const state: WalkState = { skip: undefined };
+      const found = walkObjects(root, prefix, state, recordAt);
+      try {
+        while (true) {
+          let entry: ListEntry | undefined;
+          try {
+            const next = await found.next();
+            if (next.done) return;
+            throwIfAborted(signal);
+            const common = commonPrefixOf(next.value.key, prefix, delimiter);
+            if (common !== undefined) {
+              state.skip = common;
+              entry = { prefix: common };
+            } else {
+              const record = next.value.record ?? (await recordAt(next.value.file, next.value.key));
+              entry = record && toBlobInfo(record);
+            }
+          } catch (err) {
+            throw failure(err, 'list', prefix, signal);
+          }
+          if (entry) yield entry;
+        }
+      } finally {
+        await found.return(undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,232 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { InvalidOptionError } from '@failover/core';
+import { abortableStream, throwIfAborted } from './abort.js';
+import { collectStream } from './chunks.js';
+import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from './errors.js';
+import { validateKey } from './keys.js';
+import { commonPrefixOf } from './list-prefix.js';
+import { compareUtf8 } from './order.js';
+import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from './put-options.js';
+import { resolveRange, validateListOptions, validateRange } from './range.js';
+import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
+import type {
+  BlobBody,
+  BlobInfo,
+  BlobStore,
+  CopyOptions,
+  GetOptions,
+  GetResult,
+  ListEntry,
+  ListOptions,
+  OperationOptions,
+  PutOptions,
+} from './types.js';
+
+/** Options for {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The store's name in logs, events and errors' `target`. Default `memory`. */
+  name?: string;
+}
+
+/** Bytes per chunk of a `get` body. */
+const CHUNK_BYTES = 64 * 1024;
+/** Entries per list page when no `pageSize` is given (the clouds' default). */
+const DEFAULT_PAGE_SIZE = 1000;
+
+interface Entry {
+  readonly record: ObjectRecord;
+  /** Never mutated: a write replaces the entry, so a reader keeps the bytes it started with. */
+  readonly bytes: Buffer;
+}
+
+/** Where the next list page starts: after `after`, skipping keys under the common prefix `skip`. */
+interface Cursor {
+  readonly after: string;
+  readonly skip: string | undefined;
+}
+
+/**
+ * A {@link BlobStore} in process memory, faithful to the contract every store passes: bytes are
+ * copied in and out (mutating a buffer after `put` or after `get` changes nothing stored), every
+ * write gets a new etag and `lastModified`, an MD5 is computed for every object, metadata keys are
+ * lowercased, ranges are clamped like the clouds do, `list` pages through keys in UTF-8 byte order
+ * (later pages see writes made after earlier ones, as on S3), `ifNoneMatch: '*'` is checked at the
+ * moment of the write, and every call honours its `AbortSignal`.
+ *
+ * Contents live as long as the store object; nothing is persisted. For tests, examples and caches.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new InvalidOptionError('name', 'must be a non-empty string');
+  }
+  const name = options.name ?? 'memory';
+  const objects = new Map<string, Entry>();
+  let sortedKeys: string[] | undefined;
+
+  const keysInOrder = (): string[] => {
+    sortedKeys ??= [...objects.keys()].sort(compareUtf8);
+    return sortedKeys;
+  };
+
+  const commit = (key: string, record: Omit<ObjectRecord, 'key' | 'etag' | 'lastModified'>, bytes: Buffer) => {
+    const full: ObjectRecord = { ...record, key, etag: newEtag(), lastModified: Date.now() };
+    if (!objects.has(key)) sortedKeys = undefined;
+    objects.set(key, { record: full, bytes });
+    return toBlobInfo(full);
+  };
+
+  const page = (
+    prefix: string,
+    delimiter: string | undefined,
+    pageSize: number,
+    cursor: Cursor | undefined,
+  ): { entries: ListEntry[]; next: Cursor | undefined } => {
+    const keys = keysInOrder();
+    const entries: ListEntry[] = [];
+    let skip = cursor?.skip;
+    for (let i = cursor ? firstAfter(keys, cursor.after) : firstAtLeast(keys, prefix); i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) {
+        if (compareUtf8(key, prefix) > 0) break;
+        continue;
+      }
+      if (skip !== undefined && key.startsWith(skip)) continue;
+      const common = commonPrefixOf(key, prefix, delimiter);
+      if (common !== undefined) {
+        entries.push({ prefix: common });
+        skip = common;
+        if (entries.length === pageSize) return { entries, next: { after: common, skip: common } };
+        continue;
+      }
+      entries.push(toBlobInfo(objects.get(key)!.record));
+      if (entries.length === pageSize) return { entries, next: { after: key, skip: undefined } };
+    }
+    return { entries, next: undefined };
+  };
+
+  return {
+    name,
+
+    async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
+      validateKey(key);
+      const opts = normalizePutOptions(key, options);
+      const input = normalizePutBody(body, key);
+      throwIfAborted(opts.signal);
+      const refuse = () => {
+        if (opts.ifNoneMatch && objects.has(key)) {
+          throw new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key' });
+        }
+      };
+      refuse();
+      const bytes =
+        input.type === 'bytes' ? Buffer.from(input.bytes) : await collectStream(input.stream, opts.signal, key);
+      if (opts.size !== undefined && opts.size !== bytes.length) {
+        throw new InvalidArgumentError('size', `is ${opts.size} but the body had ${bytes.length} bytes`, {
+          key,
+          target: name,
+        });
+      }
+      throwIfAborted(opts.signal);
+      refuse(); // checked again at the moment of the write: another put may have finished meanwhile
+      const md5 = createHash('md5').update(bytes).digest('hex');
+      return commit(
+        key,
+        { size: bytes.length, contentType: opts.contentType, metadata: opts.metadata, md5 },
+        bytes,
+      );
+    },
+
+    async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+      validateKey(key);
+      validateRange(options.range, key);
+      throwIfAborted(options.signal);
+      const entry = objects.get(key);
+      if (!entry) throw new NotFoundError(key, { target: name });
+      const span = resolveRange(options.range, entry.bytes.length);
+      const body = Readable.from(chunks(entry.bytes, span), { objectMode: false });
+      return { info: toBlobInfo(entry.record), body: abortableStream(body, options.signal) };
+    },
+
+    async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      const entry = objects.get(key);
+      return entry ? toBlobInfo(entry.record) : null;
+    },
+
+    async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      return objects.has(key);
+    },
+
+    async delete(key: string, options: OperationOptions = {}): Promise<void> {
+      validateKey(key);
+      throwIfAborted(options.signal);
+      if (objects.delete(key)) sortedKeys = undefined;
+    },
+
+    async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
+      validateKey(from);
+      validateKey(to);
+      const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
+      throwIfAborted(options.signal);
+      const source = objects.get(from);
+      if (!source) throw new NotFoundError(from, { target: name });
+      if (ifNoneMatch && objects.has(to)) {
+        throw new PreconditionFailedError(to, { target: name, reason: 'an object exists at the key' });
+      }
+      const { size, contentType, metadata, md5 } = source.record;
+      return commit(to, { size, contentType, metadata, md5 }, source.bytes);
+    },
+
+    async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
+      validateListOptions(options);
+      const prefix = options.prefix ?? '';
+      const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+      let cursor: Cursor | undefined;
+      do {
+        throwIfAborted(options.signal);
+        const result = page(prefix, options.delimiter, pageSize, cursor);
+        for (const entry of result.entries) {
+          throwIfAborted(options.signal);
+          yield entry;
+        }
+        cursor = result.next;
+      } while (cursor);
+    },
+  };
+}
+
+function* chunks(bytes: Buffer, span: { start: number; end: number } | null): Generator<Buffer> {
+  if (!span) return;
+  for (let at = span.start; at <= span.end; at += CHUNK_BYTES) {
+    // A copy: what the reader does with its chunk never reaches the stored bytes.
+    yield Buffer.from(bytes.subarray(at, Math.min(at + CHUNK_BYTES, span.end + 1)));
+  }
+}
+
+/** Index of the first key `>= bound` in UTF-8 order. */
+function firstAtLeast(keys: readonly string[], bound: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUtf8(keys[mid]!, bound) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first key `> bound` in UTF-8 order. */
+function firstAfter(keys: readonly string[], bound: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUtf8(keys[mid]!, bound) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,62 @@
+import { type NormalizedBody, normalizeBody } from './body.js';
+import { normalizeContentType } from './content-type.js';
+import { InvalidArgumentError } from './errors.js';
+import { normalizeMetadata } from './metadata.js';
+import type { BlobBody, CopyOptions, PutOptions } from './types.js';
+
+/** {@link PutOptions} checked and filled in, as a store applies them. */
+export interface NormalizedPutOptions {
+  /** The content type to store (the default when none was given). */
+  readonly contentType: string;
+  /** Metadata with lowercase keys (empty when none was given). */
+  readonly metadata: Record<string, string>;
+  /** Whether the write must fail when an object exists (`ifNoneMatch: '*'`). */
+  readonly ifNoneMatch: boolean;
+  /** The announced body size, when given. */
+  readonly size: number | undefined;
+  /** The caller's signal. */
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Validates and fills in {@link PutOptions} for the object at `key`: content type (see
+ * `normalizeContentType`), metadata (see `normalizeMetadata`), `ifNoneMatch` (only `'*'`) and
+ * `size` (a non-negative integer). Throws `InvalidArgumentError` naming the bad option.
+ */
+export function normalizePutOptions(key: string, options: PutOptions | undefined): NormalizedPutOptions {
+  const o = options ?? {};
+  const size = o.size;
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
+  }
+  return {
+    contentType: normalizeContentType(o.contentType, key),
+    metadata: normalizeMetadata(o.metadata, key),
+    ifNoneMatch: normalizeIfNoneMatch(o.ifNoneMatch, key),
+    size,
+    signal: o.signal,
+  };
+}
+
+/** Validates `ifNoneMatch` of {@link PutOptions} or {@link CopyOptions}: absent or `'*'`. */
+export function normalizeIfNoneMatch(value: CopyOptions['ifNoneMatch'], key: string): boolean {
+  if (value === undefined) return false;
+  if (value === '*') return true;
+  throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+}
+
+/**
+ * {@link normalizeBody} for a `put`: a body of any other type is an `InvalidArgumentError`
+ * (`argument: 'body'`) rather than a `TypeError`.
+ */
+export function normalizePutBody(body: BlobBody, key: string): NormalizedBody {
+  try {
+    return normalizeBody(body);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      'body',
+      'must be a Uint8Array, a string, a Readable, a ReadableStream or an AsyncIterable',
+      { key, cause: err },
+    );
+  }
+}

@@ -1,0 +1,238 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidOptionError, redact } from '@failover/core';
+import type { RequestContext, RequestNotes } from './context.js';
+import { DirectoryMirror } from './directory-mirror.js';
+import { parseFields } from './fields.js';
+import { ClientGoneError, requestOrigin, sendProblem } from './http-io.js';
+import { bucketNameProblem, objectNameProblem } from './names.js';
+import { newObject, objectResource } from './object-model.js';
+import { parsePath } from './paths.js';
+import { GcsProblem } from './problem.js';
+import { route } from './router.js';
+import { GcsStore } from './store.js';
+import type {
+  GcsEmulator,
+  GcsEmulatorAddress,
+  GcsEmulatorOptions,
+  GcsObjectResource,
+  GcsPutObjectOptions,
+  GcsRequestRecord,
+  GcsStoredObject,
+} from './types.js';
+import { UploadSessions } from './upload-sessions.js';
+
+const DEFAULT_MAX_OBJECT_SIZE = 1024 * 1024 * 1024;
+
+interface ResolvedOptions {
+  host: string;
+  port: number;
+  directory: string | undefined;
+  buckets: readonly string[];
+  maxObjectSize: number;
+  requestLogLimit: number;
+}
+
+/**
+ * Creates a Google Cloud Storage JSON API emulator: an HTTP server (not yet listening; call
+ * `start()`) that `@google-cloud/storage` talks to with
+ * `new Storage({ apiEndpoint: emulator.origin, projectId: 'test' })`. Buckets, uploads
+ * (multipart, media, resumable), downloads with ranges, metadata, listing, copy/rewrite, compose,
+ * move and delete, with GCS's JSON shapes, checksums and errors. Options are checked here and a
+ * bad one throws an `InvalidOptionError` naming it.
+ */
+export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator {
+  const opts = resolveOptions(options);
+  const store = new GcsStore(opts.directory === undefined ? undefined : new DirectoryMirror(opts.directory));
+  const sessions = new UploadSessions();
+  const log: GcsRequestRecord[] = [];
+  let server: Server | undefined;
+  let boundPort: number | undefined;
+  let loaded = false;
+
+  const origin = (): string => {
+    if (boundPort === undefined) throw new Error('The GCS emulator has not been started');
+    return formatOrigin(opts.host, boundPort);
+  };
+  const linkOrigin = (): string => (boundPort === undefined ? formatOrigin(opts.host, opts.port) : origin());
+
+  const remember = (record: GcsRequestRecord): void => {
+    if (opts.requestLogLimit === 0) return;
+    log.push(record);
+    if (log.length > opts.requestLogLimit) log.splice(0, log.length - opts.requestLogLimit);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const startedAt = Date.now();
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const notes: RequestNotes = { operation: 'unknown', bucket: undefined, object: undefined };
+    res.once('close', () => {
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = redact(`${k}=${v}`).slice(k.length + 1);
+      remember({
+        method: req.method ?? 'GET',
+        path: redact(url.pathname),
+        query,
+        operation: notes.operation,
+        bucket: notes.bucket,
+        object: notes.object,
+        status: res.headersSent ? res.statusCode : 0,
+        startedAt,
+      });
+    });
+    try {
+      const fieldsParam = url.searchParams.get('fields');
+      const ctx: RequestContext = {
+        req,
+        res,
+        method: (req.method ?? 'GET').toUpperCase(),
+        query: url.searchParams,
+        origin: requestOrigin(req, linkOrigin()),
+        store,
+        sessions,
+        maxObjectSize: opts.maxObjectSize,
+        fields: fieldsParam ? parseFields(fieldsParam) : undefined,
+        notes,
+      };
+      await route(ctx, parsePath(url.pathname));
+    } catch (err) {
+      if (err instanceof ClientGoneError || res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      const problem =
+        err instanceof GcsProblem
+          ? err
+          : new GcsProblem(500, 'backendError', `Internal error: ${redact(err instanceof Error ? err.message : String(err))}`);
+      sendProblem(res, problem);
+    }
+  };
+
+  const emulator: GcsEmulator = {
+    async start(): Promise<GcsEmulatorAddress> {
+      if (server && boundPort !== undefined) return { origin: origin(), port: boundPort };
+      if (!loaded) {
+        await store.load();
+        loaded = true;
+      }
+      const next = createServer((req, res) => {
+        void handle(req, res);
+      });
+      next.on('clientError', (_err, socket) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else socket.destroy();
+      });
+      await new Promise<void>((resolve, reject) => {
+        next.once('error', reject);
+        next.listen(boundPort ?? opts.port, opts.host, () => {
+          next.off('error', reject);
+          resolve();
+        });
+      });
+      server = next;
+      boundPort = (next.address() as AddressInfo).port;
+      for (const bucket of opts.buckets) await emulator.createBucket(bucket);
+      return { origin: origin(), port: boundPort };
+    },
+
+    async stop(): Promise<void> {
+      const current = server;
+      if (!current) return;
+      server = undefined;
+      sessions.clear();
+      await new Promise<void>((resolve) => {
+        current.close(() => resolve());
+        current.closeAllConnections();
+      });
+    },
+
+    get running(): boolean {
+      return server !== undefined;
+    },
+    get origin(): string {
+      return origin();
+    },
+    get port(): number {
+      if (boundPort === undefined) throw new Error('The GCS emulator has not been started');
+      return boundPort;
+    },
+    get requests(): readonly GcsRequestRecord[] {
+      return [...log];
+    },
+    clearRequests(): void {
+      log.length = 0;
+    },
+
+    async createBucket(name: string): Promise<void> {
+      const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
+      if (problem !== undefined) throw new InvalidOptionError('name', `bucket name ${JSON.stringify(name)} ${problem}`);
+      await store.addBucket({ name, timeCreated: new Date().toISOString(), location: 'US', storageClass: 'STANDARD' });
+    },
+    bucketNames(): string[] {
+      return store.buckets().map((b) => b.name);
+    },
+    async putObject(
+      bucket: string,
+      name: string,
+      data: Uint8Array | string,
+      putOptions: GcsPutObjectOptions = {},
+    ): Promise<GcsObjectResource> {
+      if (!store.bucket(bucket)) throw new InvalidOptionError('bucket', `no bucket named ${JSON.stringify(bucket)}`);
+      const problem = typeof name === 'string' ? objectNameProblem(name) : 'must be a string';
+      if (problem !== undefined) throw new InvalidOptionError('name', `object name ${problem}`);
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      const fields = {
+        ...(putOptions.contentType === undefined ? {} : { contentType: putOptions.contentType }),
+        ...(putOptions.metadata === undefined ? {} : { metadata: { ...putOptions.metadata } }),
+      };
+      const object = newObject(bucket, name, bytes, fields, store.nextGeneration(), new Date());
+      await store.putObject(object);
+      return objectResource(object, linkOrigin());
+    },
+    getObject(bucket: string, name: string): GcsStoredObject | undefined {
+      const object = store.object(bucket, name);
+      return object && { data: object.data, resource: objectResource(object, linkOrigin()) };
+    },
+    objectNames(bucket: string): string[] {
+      return [...store.sortedNames(bucket)];
+    },
+    async reset(): Promise<void> {
+      sessions.clear();
+      await store.clear();
+      loaded = true;
+    },
+  };
+  return emulator;
+}
+
+function formatOrigin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function resolveOptions(options: GcsEmulatorOptions): ResolvedOptions {
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'must be a non-empty string');
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError('port', 'must be an integer from 0 to 65535');
+  }
+  const directory = options.directory;
+  if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
+    throw new InvalidOptionError('directory', 'must be a non-empty path');
+  }
+  const buckets = options.buckets ?? [];
+  if (!Array.isArray(buckets)) throw new InvalidOptionError('buckets', 'must be an array of bucket names');
+  for (const [i, name] of buckets.entries()) {
+    const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
+    if (problem !== undefined) throw new InvalidOptionError(`buckets[${i}]`, `${JSON.stringify(name)} ${problem}`);
+  }
+  const maxObjectSize = options.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
+  if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 1) {
+    throw new InvalidOptionError('maxObjectSize', 'must be a positive integer (bytes)');
+  }
+  const requestLogLimit = options.requestLogLimit ?? 1000;
+  if (!Number.isSafeInteger(requestLogLimit) || requestLogLimit < 0) {
+    throw new InvalidOptionError('requestLogLimit', 'must be an integer >= 0');
+  }
+  return { host, port, directory, buckets: [...buckets], maxObjectSize, requestLogLimit };
+}

@@ -1,0 +1,138 @@
+import type { RequestContext } from '../context.js';
+import { readBody, sendEmpty, sendJson } from '../http-io.js';
+import { objectResource, type StoredObject } from '../object-model.js';
+import { parseGoogHash, writeObject } from '../object-writes.js';
+import { GcsProblem, invalid } from '../problem.js';
+import type { UploadSession } from '../upload-sessions.js';
+import { tooLarge } from './uploads.js';
+
+/** A parsed `Content-Range` of a resumable upload request. */
+type UploadRange =
+  // `bytes */TOTAL` or `bytes */*`: a status query (or, with TOTAL, a request to finish).
+  | { kind: 'status'; total: number | undefined }
+  // `bytes A-B/TOTAL`, `bytes A-B/*`: content from byte A to B. `bytes A-*/*` (or no header):
+  // content from byte A to the end of the object (`toEnd`).
+  | { kind: 'data'; start: number; end: number | undefined; total: number | undefined; toEnd: boolean };
+
+function parseUploadRange(header: string | undefined): UploadRange {
+  // No Content-Range: the body is the whole object.
+  if (header === undefined || header.trim() === '') {
+    return { kind: 'data', start: 0, end: undefined, total: undefined, toEnd: true };
+  }
+  const match = /^\s*bytes\s+(?:(\*)|(\d+)-(\d+|\*|-1))\/(\d+|\*)\s*$/i.exec(header);
+  if (!match) throw invalid(`Invalid Content-Range: '${header}'.`);
+  const total = match[4] === '*' ? undefined : Number(match[4]);
+  if (match[1] === '*') return { kind: 'status', total };
+  const start = Number(match[2]);
+  const end = match[3] === '*' ? undefined : Number(match[3]);
+  // `bytes A-(A-1)/A`: an empty request (what a client sends to finish a 0-byte chunked upload).
+  if (end !== undefined && end === start - 1) return { kind: 'data', start, end, total, toEnd: false };
+  if (end !== undefined && end < start) throw invalid(`Invalid Content-Range: '${header}'.`);
+  if (end !== undefined && total !== undefined && end >= total) throw invalid(`Invalid Content-Range: '${header}'.`);
+  return { kind: 'data', start, end, total, toEnd: end === undefined && total === undefined };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * `PUT` to a resumable upload's URL. Stores the bytes past what the session already holds
+ * (overlapping bytes are skipped), then answers 308 with `Range: bytes=0-N` while the object is
+ * incomplete, or 200 with the object once the last byte arrives (at the `Content-Range` total,
+ * or at the end of a single request whose range is open-ended with an unknown total). A request
+ * the client abandons midway keeps none of its bytes.
+ */
+export async function putUploadData(ctx: RequestContext, session: UploadSession): Promise<void> {
+  ctx.notes.operation = 'uploads.put';
+  ctx.notes.bucket = session.bucket;
+  ctx.notes.object = session.name;
+  const range = parseUploadRange(headerValue(ctx.req.headers['content-range']));
+  if (session.result) {
+    await readBody(ctx.req, ctx.maxObjectSize);
+    sendJson(ctx.res, 200, session.result, { fields: ctx.fields });
+    return;
+  }
+  if (range.kind === 'status') {
+    await readBody(ctx.req, 1024 * 1024);
+    if (range.total !== undefined && range.total === session.received) return finish(ctx, session);
+    if (range.total !== undefined && range.total < session.received) {
+      throw invalid(`The upload already holds ${session.received} bytes, more than the total ${range.total}.`);
+    }
+    return incomplete(ctx, session);
+  }
+  if (range.start > session.received) {
+    // Not a retry of persisted bytes: there is a gap. Tell the client where the upload stands.
+    await readBody(ctx.req, ctx.maxObjectSize);
+    throw new GcsProblem(
+      400,
+      'invalid',
+      `Content-Range starts at byte ${range.start} but the upload holds ${session.received} bytes.`,
+      session.received > 0 ? { Range: `bytes=0-${session.received - 1}` } : {},
+    );
+  }
+  const limit = ctx.maxObjectSize - range.start;
+  const body = await readBody(ctx.req, Math.max(0, limit));
+  if (range.end !== undefined && body.length !== range.end - range.start + 1) {
+    throw invalid(
+      `Content-Range ${range.start}-${range.end} declares ${range.end - range.start + 1} bytes but the body has ${body.length}.`,
+    );
+  }
+  const skip = session.received - range.start;
+  if (body.length > skip) {
+    const fresh = body.subarray(skip);
+    session.chunks.push(fresh);
+    session.received += fresh.length;
+  }
+  if (session.received > ctx.maxObjectSize) throw tooLarge(ctx.maxObjectSize);
+  const total = range.toEnd ? session.received : range.total;
+  if (total !== undefined && session.received > total) {
+    throw invalid(`The upload holds ${session.received} bytes, more than the declared total ${total}.`);
+  }
+  if (total !== undefined && session.received === total) return finish(ctx, session);
+  return incomplete(ctx, session);
+}
+
+function incomplete(ctx: RequestContext, session: UploadSession): void {
+  const headers: Record<string, string> = { 'X-GUploader-UploadID': session.id };
+  if (session.received > 0) headers.Range = `bytes=0-${session.received - 1}`;
+  sendEmpty(ctx.res, 308, headers);
+}
+
+async function finish(ctx: RequestContext, session: UploadSession): Promise<void> {
+  if (session.declaredSize !== undefined && session.declaredSize !== session.received) {
+    ctx.sessions.delete(session.id);
+    throw invalid(
+      `The upload has ${session.received} bytes but X-Upload-Content-Length declared ${session.declaredSize}.`,
+    );
+  }
+  const data = session.chunks.length === 1 ? session.chunks[0]! : Buffer.concat(session.chunks, session.received);
+  let object: StoredObject;
+  try {
+    object = await writeObject(ctx.store, {
+      bucket: session.bucket,
+      name: session.name,
+      data,
+      fields: session.fields,
+      preconditions: session.preconditions,
+      expected: parseGoogHash(ctx.req.headers['x-goog-hash']),
+    });
+  } catch (err) {
+    // A failed final check (precondition, checksum, bucket gone) ends the upload, as on GCS.
+    ctx.sessions.delete(session.id);
+    throw err;
+  }
+  session.chunks = [];
+  session.result = objectResource(object, ctx.origin);
+  sendJson(ctx.res, 200, session.result, { fields: ctx.fields });
+}
+
+/** `DELETE` to a resumable upload's URL: cancels it (GCS answers 499). */
+export async function cancelUpload(ctx: RequestContext, session: UploadSession): Promise<void> {
+  ctx.notes.operation = 'uploads.cancel';
+  ctx.notes.bucket = session.bucket;
+  ctx.notes.object = session.name;
+  await readBody(ctx.req, 1024 * 1024);
+  ctx.sessions.delete(session.id);
+  sendEmpty(ctx.res, 499);
+}
