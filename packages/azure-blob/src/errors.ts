@@ -1,4 +1,4 @@
-import { classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
+import { AbortedError, classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 import { azureErrorCode, azureStatusOf, isRestError } from './classify.js';
 
@@ -12,23 +12,23 @@ export interface ErrorContext {
   readonly op: string;
   /** The caller's key (without the store prefix). */
   readonly key?: string;
-  /** The caller's signal: an abort while it is aborted is the caller's, otherwise a timeout. */
+  /** The caller's signal: errors while it is aborted become `AbortedError`. */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Turns anything an SDK call threw into a `StorageError` with a `kind`, the store as `target`, the
- * key, and the original error as `cause`. Messages are redacted (no SAS token, account key or
- * signed URL). `NotFoundError` and `PreconditionFailedError` are used for those kinds.
+ * Turns anything an SDK call threw into a library error: core's `AbortedError` (its `cause` the
+ * signal's reason) when the caller's signal aborted the call, else a `StorageError` with a `kind`,
+ * the store as `target`, the key, and the original error as `cause`. Messages are redacted (no SAS
+ * token, account key or signed URL). `NotFoundError` and `PreconditionFailedError` are used for
+ * those kinds.
  */
-export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
-  if (err instanceof StorageError) return err;
+export function mapAzureError(err: unknown, ctx: ErrorContext): StorageError | AbortedError {
+  if (err instanceof StorageError || err instanceof AbortedError) return err;
+  if (ctx.signal?.aborted && (isAbortLike(err) || !isRestError(err))) return abortedError(ctx);
   const base = { cause: err, target: ctx.target };
   const keyOpt = ctx.key === undefined ? {} : { key: ctx.key };
-  if (isAbortLike(err) || (ctx.signal?.aborted && !isRestError(err))) {
-    if (ctx.signal?.aborted) {
-      return new StorageError('aborted', `${describeOp(ctx)} was aborted`, { ...base, ...keyOpt });
-    }
+  if (isAbortLike(err)) {
     // Aborted by something other than the caller (a timeout policy in the client's pipeline).
     return new StorageError('timeout', `${describeOp(ctx)} timed out in the Azure SDK`, {
       ...base,
@@ -62,8 +62,9 @@ export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
  * `AbortError` ("The operation was aborted"), and a body cut short after its own resume attempts
  * as a plain `Error`.
  */
-export function toBodyError(err: unknown, ctx: ErrorContext): StorageError {
-  if (err instanceof StorageError) return err;
+export function toBodyError(err: unknown, ctx: ErrorContext): StorageError | AbortedError {
+  if (err instanceof StorageError || err instanceof AbortedError) return err;
+  if (ctx.signal?.aborted) return abortedError(ctx);
   if (!ctx.signal?.aborted && isAbortLike(err)) {
     return new StorageError('network', `${describeOp(ctx)}: the connection closed while reading the body`, {
       cause: err,
@@ -71,7 +72,7 @@ export function toBodyError(err: unknown, ctx: ErrorContext): StorageError {
       ...(ctx.key === undefined ? {} : { key: ctx.key }),
     });
   }
-  const mapped = toStorageError(err, ctx);
+  const mapped = mapAzureError(err, ctx);
   if (mapped.kind !== 'unknown') return mapped;
   return new StorageError('network', `${mapped.message} (while reading the body)`, {
     cause: err,
@@ -80,13 +81,9 @@ export function toBodyError(err: unknown, ctx: ErrorContext): StorageError {
   });
 }
 
-/** A `StorageError` for an abort noticed before or between SDK calls. */
-export function abortedError(ctx: ErrorContext): StorageError {
-  return new StorageError('aborted', `${describeOp(ctx)} was aborted`, {
-    cause: ctx.signal?.reason,
-    target: ctx.target,
-    ...(ctx.key === undefined ? {} : { key: ctx.key }),
-  });
+/** Core's `AbortedError` for the caller's abort: `cause` is the signal's reason, `target` the store. */
+export function abortedError(ctx: ErrorContext): AbortedError {
+  return new AbortedError({ cause: ctx.signal?.reason, target: ctx.target });
 }
 
 function isAbortLike(err: unknown): boolean {

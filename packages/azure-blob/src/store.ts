@@ -27,7 +27,7 @@ import {
 } from '@failover/storage';
 import { azureErrorCode, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
-import { abortedError, type ErrorContext, toBodyError, toStorageError } from './errors.js';
+import { abortedError, type ErrorContext, mapAzureError, toBodyError } from './errors.js';
 import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';
 import { listPages } from './list.js';
 import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
@@ -109,7 +109,7 @@ class AzureBlobStore implements BlobStore {
       });
       return written(key, bytes.byteLength, contentType, metadata, res, checksumsOf(md5));
     } catch (err) {
-      throw toStorageError(err, ctx);
+      throw mapAzureError(err, ctx);
     }
   }
 
@@ -136,7 +136,7 @@ class AzureBlobStore implements BlobStore {
     } catch (err) {
       // Stop reading the caller's stream (and release it) when the service failed the upload.
       if (!counter.destroyed) counter.destroy(abortError(undefined));
-      throw toStorageError(err, ctx);
+      throw mapAzureError(err, ctx);
     } finally {
       release();
     }
@@ -160,7 +160,7 @@ class AzureBlobStore implements BlobStore {
         res = await blob.download(offset, count, options.signal ? { abortSignal: options.signal } : {});
       } catch (err) {
         if (range === undefined || azureErrorCode(err) !== 'InvalidRange' || attempt > 0) {
-          throw toStorageError(err, ctx);
+          throw mapAzureError(err, ctx);
         }
         const info = await this.#properties(name, key, ctx);
         if (info === null) throw new NotFoundError(key, { cause: err, target: this.name });
@@ -202,7 +202,7 @@ class AzureBlobStore implements BlobStore {
         ...(options.signal ? { abortSignal: options.signal } : {}),
       });
     } catch (err) {
-      throw toStorageError(err, ctx);
+      throw mapAzureError(err, ctx);
     }
   }
 
@@ -224,7 +224,7 @@ class AzureBlobStore implements BlobStore {
         try {
           next = await pages.next();
         } catch (err) {
-          throw toStorageError(err, ctx);
+          throw mapAzureError(err, ctx);
         }
         if (next.done) return;
         for (const entry of next.value) {
@@ -263,11 +263,10 @@ class AzureBlobStore implements BlobStore {
           ),
       );
     } catch (err) {
-      const code = azureErrorCode(err);
+      const mapped = mapAzureError(err, ctx);
       // A 404 other than a missing container is about the source (the destination may be absent).
-      const missingSource = code !== 'ContainerNotFound' && toStorageError(err, ctx).kind === 'not_found';
-      if (missingSource) throw new NotFoundError(from, { cause: err, target: this.name });
-      throw toStorageError(err, ctx);
+      if (mapped instanceof NotFoundError) throw new NotFoundError(from, { cause: err, target: this.name });
+      throw mapped;
     }
     const info = await this.#properties(destination, to, ctx);
     if (info === null) {
@@ -287,7 +286,7 @@ class AzureBlobStore implements BlobStore {
         .getProperties(ctx.signal ? { abortSignal: ctx.signal } : {});
       return infoFromProperties(key, props);
     } catch (err) {
-      const mapped = toStorageError(err, ctx);
+      const mapped = mapAzureError(err, ctx);
       if (mapped instanceof NotFoundError) return null;
       throw mapped;
     }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { StorageError } from '@failover/storage';
+import { AbortedError } from '@failover/core';
 import { describe, expect, it } from 'vitest';
 import { createAzureBlobStore } from '../src/index.js';
 import { collect, useAzurite } from './azurite.js';
@@ -9,7 +9,8 @@ describe('abort signals against azurite', () => {
 
   it('rejects at once with kind aborted when the signal is already aborted', async () => {
     const store = createAzureBlobStore({ container: await azurite.freshContainer() });
-    const signal = AbortSignal.abort(new Error('caller gave up'));
+    const reason = new Error('caller gave up');
+    const signal = AbortSignal.abort(reason);
     for (const call of [
       () => store.put('k', 'x', { signal }),
       () => store.get('k', { signal }),
@@ -19,8 +20,8 @@ describe('abort signals against azurite', () => {
       () => collect(store.list({ signal })),
     ]) {
       const err = await call().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StorageError);
-      expect(err).toMatchObject({ kind: 'aborted', target: store.name });
+      expect(err).toBeInstanceOf(AbortedError);
+      expect(err).toMatchObject({ kind: 'aborted', target: store.name, cause: reason });
     }
     expect(await store.exists('k')).toBe(false);
   });
@@ -31,9 +32,11 @@ describe('abort signals against azurite', () => {
     body.push(Buffer.alloc(4096, 1)); // enough for blocks to be staged through the SDK
     const controller = new AbortController();
     const pending = store.put('never', body, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 100);
+    const reason = new Error('stop');
+    setTimeout(() => controller.abort(reason), 100);
     const err = await pending.catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'aborted', key: 'never' });
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(err).toMatchObject({ kind: 'aborted', cause: reason });
     expect(body.destroyed).toBe(true);
     expect(await store.exists('never')).toBe(false);
   });
@@ -47,11 +50,11 @@ describe('abort signals against azurite', () => {
     const err = await (async () => {
       for await (const chunk of body) {
         read += (chunk as Buffer).byteLength;
-        controller.abort();
+        controller.abort('enough');
       }
     })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ kind: 'aborted', key: 'big' });
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(err).toMatchObject({ kind: 'aborted', cause: 'enough', target: store.name });
     expect(read).toBeLessThan(4 * 1024 * 1024);
     expect(body.destroyed).toBe(true);
   });
@@ -67,7 +70,7 @@ describe('abort signals against azurite', () => {
         if (seen.length === 2) controller.abort();
       }
     })().catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'aborted' });
+    expect(err).toBeInstanceOf(AbortedError);
     expect(seen).toEqual(['a', 'b']);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ContainerClient, ContainerSASPermissions } from '@azure/storage-blob';
-import { classifyFailure, failedBeforeSending } from '@failover/core';
+import { AbortedError, classifyFailure, failedBeforeSending } from '@failover/core';
 import { type BlobStore, StorageError } from '@failover/storage';
 import {
   type AzureLocalServer,
@@ -139,10 +139,11 @@ describe('Azure errors through the fault proxy (azurite behind it, SDK retries o
       const pending = call(controller.signal);
       // wait until the request is held by the proxy, then abort
       while (proxy.counts.total === 0) await new Promise((r) => setTimeout(r, 5));
-      controller.abort();
-      const err = await failure(() => pending);
-      expect(err.kind).toBe('aborted');
-      expect(err.target).toBe('azure-primary');
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      const err = await pending.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AbortedError);
+      expect(err).toMatchObject({ kind: 'aborted', target: 'azure-primary', cause: reason });
     }
   });
 

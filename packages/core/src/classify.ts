@@ -134,8 +134,9 @@ export function builtInClassify(err: unknown): FailureKind | undefined {
     return 'aborted';
   }
   if ((code && THROTTLE_NAMES.has(code)) || (name && THROTTLE_NAMES.has(name))) return 'throttled';
-  if ((code && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') return 'timeout';
+  // The code wins over the name: the AWS SDK renames a reset socket (ECONNRESET) 'TimeoutError'.
   if (code && NETWORK_CODES.has(code)) return 'network';
+  if ((code && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') return 'timeout';
   if (name === 'FetchError' && typeof e.errno === 'string' && NETWORK_CODES.has(e.errno)) return 'network';
 
   const status = httpStatusOf(e);

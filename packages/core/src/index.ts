@@ -47,5 +47,5 @@ export {
 export { redact } from './redact.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
-export { resolveOptions } from './validate.js';
+export { intOption as integerOption, resolveOptions } from './validate.js';
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js';

@@ -14,7 +14,11 @@ import {
 
 const JITTERS: readonly Jitter[] = ['full', 'decorrelated', 'none'];
 
-/** Checks `value` is an integer in [min, max]; `undefined` gives `fallback`. */
+/**
+ * Checks that option `path` is an integer from `min` to `max` and returns it; `undefined` gives
+ * `fallback`. Otherwise throws an `InvalidOptionError` naming the option and the range. Shared
+ * with the other packages so every option error reads the same.
+ */
 export function intOption(
   path: string,
   value: unknown,

@@ -31,6 +31,11 @@ describe('classifyFailure', () => {
     expect(classifyFailure(sysErr(code))).toBe(kind);
   });
 
+  it('a socket code wins over an SDK-given name (AWS renames ECONNRESET to TimeoutError)', () => {
+    const err = Object.assign(sysErr('ECONNRESET'), { name: 'TimeoutError' });
+    expect(classifyFailure(err)).toBe('network');
+  });
+
   it('follows fetch failed -> cause chains', () => {
     const err = new TypeError('fetch failed', { cause: sysErr('ECONNREFUSED') });
     expect(classifyFailure(err)).toBe('network');

@@ -2,7 +2,10 @@ import type { AttemptContext, FailoverTarget } from '../src/index.js';
 
 /** An error shaped like an HTTP client's, with a status code (and optional headers). */
 export function httpError(status: number, headers?: Record<string, string>): Error & { status: number } {
-  return Object.assign(new Error(`HTTP ${status}`), { status, ...(headers ? { response: { status, headers } } : {}) });
+  return Object.assign(new Error(`HTTP ${status}`), {
+    status,
+    ...(headers ? { response: { status, headers } } : {}),
+  });
 }
 
 /** An error shaped like a Node socket error. */
@@ -60,26 +63,30 @@ export function targetsOf(calls: readonly CallRecord[]): string[] {
   return calls.map((c) => c.target);
 }
 
-/** Waits for a settled promise under fake timers: advances time until it settles (or `maxMs`). */
-export async function settle<T>(
-  promise: Promise<T>,
-  advance: (ms: number) => Promise<unknown>,
-  maxMs = 600_000,
-  stepMs = 1,
-): Promise<{ value?: T; error?: unknown }> {
-  let done = false;
-  const result: { value?: T; error?: unknown } = {};
+/** The state of a promise, readable synchronously (for fake-timer tests). */
+export interface Tracked<T> {
+  settled: boolean;
+  value: T | undefined;
+  error: unknown;
+}
+
+/** Tracks `promise` so a test can check, after advancing fake time, whether and how it settled. */
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const t: Tracked<T> = { settled: false, value: undefined, error: undefined };
   promise.then(
     (v) => {
-      done = true;
-      result.value = v;
+      t.settled = true;
+      t.value = v;
     },
     (e: unknown) => {
-      done = true;
-      result.error = e;
+      t.settled = true;
+      t.error = e;
     },
   );
-  for (let t = 0; t <= maxMs && !done; t += stepMs) await advance(stepMs);
-  if (!done) throw new Error(`promise did not settle within ${maxMs} ms of fake time`);
-  return result;
+  return t;
+}
+
+/** Lets pending promise callbacks run (no fake time passes). */
+export async function flush(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
 }

@@ -1,4 +1,4 @@
-import { classifyFailure, type FailureKind, redact } from '@failover/core';
+import { AbortedError, classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 
 /** What an error is about: the store, the operation and the key (as the caller gave it). */
@@ -23,10 +23,11 @@ export function redactGcs(text: string): string {
 /**
  * Turns anything the GCS client threw into a `StorageError` (or a subclass): `NotFoundError` for
  * `not_found`, `PreconditionFailedError` for `precondition`, else a `StorageError` with the kind
- * from `classifyFailure`. The SDK error is kept as `cause`; the message is redacted.
+ * from `classifyFailure`. The SDK error is kept as `cause`; the message is redacted. The library's
+ * own errors (an `AbortedError`, an idle timeout) pass through unchanged.
  */
-export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: FailureKind): StorageError {
-  if (err instanceof StorageError) return err;
+export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: FailureKind): FailoverError {
+  if (err instanceof FailoverError && kindOverride === undefined) return err;
   const kind = kindOverride ?? classifyFailure(err);
   const opts = { cause: err, target: ctx.target };
   if (kind === 'not_found' && ctx.key !== undefined) return new NotFoundError(ctx.key, opts);
@@ -40,14 +41,12 @@ export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: F
   });
 }
 
-/** The error for an operation the caller aborted through its signal (`kind: 'aborted'`). */
-export function abortedError(ctx: ErrorContext, reason: unknown): StorageError {
-  const about = ctx.key === undefined ? '' : ` ${JSON.stringify(ctx.key)}`;
-  return new StorageError('aborted', `GCS ${ctx.op}${about} on ${ctx.target} was aborted`, {
-    cause: reason,
-    target: ctx.target,
-    ...(ctx.key === undefined ? {} : { key: ctx.key }),
-  });
+/**
+ * The error for an operation the caller aborted through its signal: core's `AbortedError`
+ * (`kind: 'aborted'`) with the signal's reason as `cause`, as every store reports it.
+ */
+export function abortedError(ctx: ErrorContext, reason: unknown): AbortedError {
+  return new AbortedError({ cause: reason, target: ctx.target });
 }
 
 /** A short, redacted description of an SDK error for a message. */
@@ -64,4 +63,18 @@ function detailOf(err: unknown): string {
   }
   text = redactGcs(text.replace(/\s+/g, ' ').trim());
   return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL - 3)}...` : text;
+}
+
+/**
+ * The error for a download that received no byte for `idleMs` while the reader waited
+ * (`kind: 'timeout'`): the connection stalled or dropped mid-body.
+ */
+export function idleError(ctx: ErrorContext, idleMs: number): StorageError {
+  const about = ctx.key === undefined ? '' : ` ${JSON.stringify(ctx.key)}`;
+  const cause = Object.assign(new Error(`No data received for ${idleMs} ms`), { code: 'ETIMEDOUT' });
+  return new StorageError(
+    'timeout',
+    `GCS ${ctx.op}${about} on ${ctx.target} failed (timeout): no data received for ${idleMs} ms (the connection stalled or dropped)`,
+    { cause, target: ctx.target, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
+  );
 }

@@ -28,10 +28,20 @@ export interface GcsStoreOptions {
    * acknowledged by the server before the next. Default: one streaming request for the whole body.
    */
   chunkSize?: number;
+  /**
+   * A download fails with `kind: 'timeout'` when no byte arrives for this many milliseconds while
+   * the reader waits for data (time the reader spends not reading does not count). It guards
+   * against connections that drop or stall in the middle of a body, which the client does not
+   * always notice. `0` turns the guard off. Default 60 000 (the client's own request timeout).
+   */
+  readIdleTimeoutMs?: number;
 }
 
 /** The default {@link GcsStoreOptions.resumableThreshold}: 8 MiB. */
 export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
+
+/** The default {@link GcsStoreOptions.readIdleTimeoutMs}: 60 s. */
+export const DEFAULT_READ_IDLE_TIMEOUT_MS = 60_000;
 
 /** GCS requires resumable chunks (except the last) to be multiples of 256 KiB. */
 export const CHUNK_SIZE_UNIT = 256 * 1024;
@@ -43,6 +53,7 @@ export interface ResolvedGcsOptions {
   readonly name: string;
   readonly resumableThreshold: number;
   readonly chunkSize: number | undefined;
+  readonly readIdleTimeoutMs: number;
 }
 
 /** Validates {@link GcsStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
@@ -91,7 +102,12 @@ export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
     );
   }
 
-  return { bucket, prefix, name, resumableThreshold, chunkSize };
+  const readIdleTimeoutMs = options.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
+  if (!Number.isSafeInteger(readIdleTimeoutMs) || readIdleTimeoutMs < 0) {
+    throw new InvalidOptionError('readIdleTimeoutMs', 'must be an integer number of milliseconds >= 0 (0: off)');
+  }
+
+  return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs };
 }
 
 function isBucketLike(value: unknown): value is Bucket {

@@ -24,7 +24,7 @@ import {
 import type { File, FileMetadata } from '@google-cloud/storage';
 import { classifyGcsError } from './classify.js';
 import { openDownload, type ReadSpan } from './download.js';
-import { abortedError, type ErrorContext, toStorageError } from './errors.js';
+import { abortedError, type ErrorContext, idleError, toStorageError } from './errors.js';
 import { generationOf, toBlobInfo } from './info.js';
 import { pageEntries, pageQuery, readPage } from './list.js';
 import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from './options.js';
@@ -130,7 +130,13 @@ class GcsStore implements BlobStore {
       const generation = generationOf(resource);
       const file = this.#file(key, generation);
       try {
-        const download = openDownload(file, span, (err) => toStorageError(err, ctx));
+        const download = openDownload({
+          file,
+          span,
+          idleTimeoutMs: this.#o.readIdleTimeoutMs,
+          mapError: (err) => toStorageError(err, ctx),
+          idleError: (ms) => idleError(ctx, ms),
+        });
         const body = await raceSignal(download, signal, (reason) => {
           // The download may still open after the abort: close it then.
           download.then((late) => late.destroy(), () => {});

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NormalizedBody } from '@failover/storage';
 import type { CreateWriteStreamOptions, File, FileMetadata } from '@google-cloud/storage';
+import { raceSignal } from './signal.js';
+import { abortUploadRequestsOn } from './upload-abort.js';
 
 /** What one upload needs, already validated. */
 export interface UploadRequest {
@@ -18,26 +20,47 @@ export interface UploadRequest {
   readonly signal: AbortSignal | undefined;
 }
 
-/** Whether an upload goes through a resumable session rather than one multipart request. */
-export function isResumable(req: Pick<UploadRequest, 'body' | 'sizeHint' | 'resumableThreshold'>): boolean {
-  const size = req.body.type === 'bytes' ? req.body.bytes.byteLength : req.sizeHint;
-  return size === undefined || size >= req.resumableThreshold;
-}
-
 /**
- * Uploads a body and resolves with the object resource the server answered with.
+ * Uploads a body and resolves with the object resource the server answered with. Rejects with
+ * the SDK's error, or with the signal's reason (or an `AbortError`) when the caller aborted.
  *
- * Both paths use `file.createWriteStream` (what `file.save` uses inside), fed by
- * `stream.pipeline`, so the caller's signal destroys the upload; the client's crc32c validation
- * stays on, and byte bodies also carry their MD5 so the server checks it. `ifNoneMatch` becomes
- * `ifGenerationMatch: 0`. Rejects with the SDK's error (or the pipeline's `AbortError`).
+ * - Byte bodies below the resumable threshold go up in one multipart request. A stream whose
+ *   `size` hint is below the threshold is first read into memory (an abort then sends nothing);
+ *   if it turns out larger, it continues as a resumable upload.
+ * - Other bodies go through a resumable upload fed by `stream.pipeline` with the caller's signal,
+ *   whose requests the signal also aborts (see {@link abortUploadRequestsOn}).
+ *
+ * Both use `file.createWriteStream`, the call `file.save` wraps. The client's crc32c validation
+ * stays on; byte bodies also carry their MD5, which GCS checks. `ifNoneMatch` becomes
+ * `ifGenerationMatch: 0`.
  */
 export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
-  const resumable = isResumable(req);
-  const resource: FileMetadata = { contentType: req.contentType, metadata: { ...req.metadata } };
-  if (req.body.type === 'bytes') {
-    resource.md5Hash = createHash('md5').update(req.body.bytes).digest('base64');
+  let body = req.body;
+  if (body.type === 'stream' && req.sizeHint !== undefined && req.sizeHint < req.resumableThreshold) {
+    body = await bufferUpTo(body.stream, req.resumableThreshold, req.signal);
   }
+  const resumable = body.type === 'stream' || body.bytes.byteLength >= req.resumableThreshold;
+  const options = writeOptions(req, body, resumable);
+
+  if (body.type === 'bytes' && !resumable) {
+    // One request with every byte at hand: it is not cut on abort (the client offers no way to
+    // cancel a multipart request, and a half-sent one would hang its connection); the caller
+    // stops waiting at once and the call reports the abort, never success.
+    const sink = req.file.createWriteStream(options);
+    const done = pipeline(Readable.from([toBuffer(body.bytes)]), sink).then(() => req.file.metadata);
+    return raceSignal(done, req.signal, abortReason);
+  }
+
+  if (req.signal) abortUploadRequestsOn(req.file, req.signal);
+  const source = body.type === 'bytes' ? Readable.from([toBuffer(body.bytes)]) : body.stream;
+  const sink = req.file.createWriteStream(options);
+  await pipeline(source, sink, req.signal ? { signal: req.signal } : {});
+  return req.file.metadata;
+}
+
+function writeOptions(req: UploadRequest, body: NormalizedBody, resumable: boolean): CreateWriteStreamOptions {
+  const resource: FileMetadata = { contentType: req.contentType, metadata: { ...req.metadata } };
+  if (body.type === 'bytes') resource.md5Hash = createHash('md5').update(body.bytes).digest('base64');
   const options: CreateWriteStreamOptions = {
     resumable,
     validation: 'crc32c',
@@ -46,12 +69,54 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   };
   if (req.ifNoneMatch) options.preconditionOpts = { ifGenerationMatch: 0 };
   if (resumable && req.chunkSize !== undefined) options.chunkSize = req.chunkSize;
+  return options;
+}
 
-  const source =
-    req.body.type === 'bytes'
-      ? Readable.from([Buffer.from(req.body.bytes.buffer, req.body.bytes.byteOffset, req.body.bytes.byteLength)])
-      : req.body.stream;
-  const sink = req.file.createWriteStream(options);
-  await pipeline(source, sink, req.signal ? { signal: req.signal } : {});
-  return req.file.metadata;
+/**
+ * Reads a stream until it ends (its bytes) or passes `limit` bytes (a stream of what was read
+ * followed by the rest). An abort destroys the stream and rejects.
+ */
+async function bufferUpTo(stream: Readable, limit: number, signal: AbortSignal | undefined): Promise<NormalizedBody> {
+  const onAbort = () => stream.destroy();
+  if (signal?.aborted) {
+    onAbort();
+    throw abortReason(signal.reason);
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const iterator = stream[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    while (size <= limit) {
+      const next = await iterator.next();
+      if (next.done) return { type: 'bytes', bytes: Buffer.concat(chunks, size) };
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array | string);
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+  } catch (err) {
+    if (signal?.aborted) throw abortReason(signal.reason);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  const rest: AsyncIterable<unknown> = { [Symbol.asyncIterator]: () => iterator };
+  return {
+    type: 'stream',
+    stream: Readable.from(
+      (async function* () {
+        yield* chunks;
+        yield* rest;
+      })(),
+      { objectMode: false },
+    ),
+  };
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function abortReason(reason: unknown): Error {
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
 }

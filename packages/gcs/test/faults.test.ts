@@ -1,12 +1,11 @@
 import { classifyFailure, type FailureKind } from '@failover/core';
 import { classifyGcsError, createGcsStore } from '@failover/gcs';
 import { type BlobStore, StorageError } from '@failover/storage';
-import { createFaultProxy, type Fault, type FaultProxy, faults, type LocalServer } from '@failover/testkit';
-import type { Storage } from '@google-cloud/storage';
+import { createFaultProxy, type Fault, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { byteStream, startEmulator, uniqueBucket } from './helpers.js';
 
-let server: LocalServer<Storage>;
+let server: GcsLocalServer;
 let proxy: FaultProxy;
 let store: BlobStore;
 let bucketName: string;
@@ -109,11 +108,15 @@ describe('answers are not outages', () => {
     expectKind(await failure(() => store.head('present')), 'throttled');
   });
 
-  it('maps a download cut in the middle to network', async () => {
-    await store.put('long', Buffer.alloc(256 * 1024, 9));
+  it('fails a download whose connection drops mid-body with kind timeout, not a hang', async () => {
+    // The client (node-fetch 2 under @google-cloud/storage 7) never ends nor fails a body whose
+    // connection closes in the middle of a Content-Length response; the store's idle guard does.
+    const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+    const guarded = createGcsStore({ bucket, readIdleTimeoutMs: 300 });
+    await guarded.put('long', Buffer.alloc(256 * 1024, 9));
     await proxy.setFault(faults.reset({ afterBytes: 1000, match: { path: /alt=media/ } }));
     const err = await (async () => {
-      const { body } = await store.get('long');
+      const { body } = await guarded.get('long');
       for await (const _ of body) {
         // drain until the cut
       }
@@ -122,7 +125,21 @@ describe('answers are not outages', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(StorageError);
-    expectKind(err as StorageError, 'network');
+    expect(err).toMatchObject({ kind: 'timeout', key: 'long', target: guarded.name });
+    expect(classifyFailure(err)).toBe('timeout');
+  });
+
+  it('does not count time the reader spends not reading', async () => {
+    const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+    const guarded = createGcsStore({ bucket, readIdleTimeoutMs: 100 });
+    const data = Buffer.alloc(1024 * 1024, 4);
+    await guarded.put('paused', data);
+    const { body } = await guarded.get('paused');
+    // Let the body's buffers fill and sit for several idle periods before reading.
+    await new Promise((r) => setTimeout(r, 400));
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
   });
 
   it('keeps the key and target on mapped errors', async () => {

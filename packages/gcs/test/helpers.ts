@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { GetResult } from '@failover/storage';
-import { type FaultProxy, type LocalServer, createFaultProxy, startGcsServer } from '@failover/testkit';
-import type { RequestInfo } from '@failover/testkit';
-import type { Storage } from '@google-cloud/storage';
+import { createFaultProxy, type FaultProxy, type GcsLocalServer, type RequestInfo, startGcsServer } from '@failover/testkit';
 
 /** A running emulator; every test file starts one and stops it in `afterAll`. */
-export async function startEmulator(): Promise<LocalServer<Storage>> {
+export async function startEmulator(): Promise<GcsLocalServer> {
   return startGcsServer();
 }
 
@@ -24,7 +22,7 @@ export async function recordingProxy(target: string): Promise<{ proxy: FaultProx
   await proxy.setFault({
     type: 'mix',
     faults: [{ type: 'pass', match: (r: RequestInfo) => (seen.push(`${r.method} ${r.url}`), false) }],
-  } as never);
+  });
   return { proxy, seen };
 }
 
@@ -42,4 +40,9 @@ export function byteStream(bytes: Buffer, chunk = 64 * 1024): Readable {
       for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
     })(),
   );
+}
+
+/** Polls `condition` every 10 ms until it holds (the test's own timeout bounds the wait). */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 10));
 }

@@ -1,11 +1,10 @@
 import { createGcsStore } from '@failover/gcs';
 import { type BlobStore, StorageError } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, faults, type LocalServer } from '@failover/testkit';
-import type { Storage } from '@google-cloud/storage';
+import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, uniqueBucket } from './helpers.js';
 
-let server: LocalServer<Storage>;
+let server: GcsLocalServer;
 let proxy: FaultProxy;
 let store: BlobStore;
 

@@ -12,12 +12,12 @@ import {
   PreconditionFailedError,
   readAll,
 } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, type LocalServer } from '@failover/testkit';
+import { createFaultProxy, type FaultProxy, type GcsLocalServer } from '@failover/testkit';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byteStream, recordingProxy, startEmulator, text, uniqueBucket } from './helpers.js';
 
-let server: LocalServer<Storage>;
+let server: GcsLocalServer;
 let proxy: FaultProxy;
 let seen: string[];
 let client: Storage;

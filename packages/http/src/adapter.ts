@@ -1,4 +1,4 @@
-import type { Classifier, Failover, RunOptions } from '@failover/core';
+import { AllTargetsFailedError, type Classifier, type Failover, type RunOptions } from '@failover/core';
 import axios, {
   type AxiosAdapter,
   AxiosHeaders,
@@ -8,6 +8,7 @@ import axios, {
 } from 'axios';
 import { AttemptLog, type AttemptPlan } from './attempt.js';
 import { isReplayableBody } from './body.js';
+import { EndpointError } from './endpoint-error.js';
 import { guardRedirects, sensitiveSet, stripAxiosHeaders } from './credentials.js';
 import type { ResolvedEndpoint, Route } from './endpoints.js';
 import { routeOf } from './endpoints.js';
@@ -57,7 +58,8 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
     }
 
     const replayable = isReplayableBody(config.data);
-    const idempotent = replayable && isIdempotentRequest(config.method, config.headers, requestOptions.idempotent);
+    const idempotent =
+      replayable && isIdempotentRequest(config.method, config.headers, requestOptions.idempotent);
     const plan: AttemptPlan = {
       config,
       path: route.path,
@@ -70,6 +72,12 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
     const log = new AttemptLog(plan);
     const caller = callerSignal(config.signal, config.cancelToken as CancelTokenLike | undefined);
     const runOptions = toRunOptions(requestOptions, idempotent, replayable, caller.signal);
+    if (!replayable) {
+      // One attempt only: on the first endpoint that takes calls (see NotReplayableError).
+      const candidates = requestOptions.endpoints ?? http.endpoints.map((e) => e.name);
+      const first = candidates.find((name) => router.isAvailable(name));
+      if (first !== undefined) runOptions.targets = [first];
+    }
     let started = 0;
     const finalize = finalizer(config, requestOptions, redact, () => outcome(log, undefined, idempotent));
 
@@ -82,7 +90,7 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
       }, runOptions);
     } catch (err) {
       log.discardExcept(undefined);
-      const cause = err instanceof NotReplayableError ? err.first : err;
+      const cause = err instanceof NotReplayableError ? err.first : replayable ? err : onlyFailure(err);
       throw toAxiosError(cause, finalize, config);
     } finally {
       caller.dispose();
@@ -96,7 +104,12 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
   };
 }
 
-/** Thrown instead of a second attempt when the body was a stream the first attempt consumed. */
+/**
+ * Thrown instead of a second attempt when the body was a stream the first attempt consumed (core
+ * may retry a call that provably never reached the server, but the stream is gone). The call is
+ * limited to one endpoint, so this only ever replaces a retry on that same endpoint; the adapter
+ * rethrows the first attempt's error in its place.
+ */
 class NotReplayableError extends Error {
   readonly first: unknown;
   constructor(log: AttemptLog) {
@@ -106,13 +119,24 @@ class NotReplayableError extends Error {
   }
 }
 
+/** A call limited to one endpoint failed there: that attempt's own error rather than a list of one. */
+function onlyFailure(err: unknown): unknown {
+  if (err instanceof AllTargetsFailedError && err.failures.length === 1) {
+    const cause = err.failures[0]?.cause;
+    if (cause instanceof EndpointError) return cause;
+  }
+  return err;
+}
+
+type MutableRunOptions = { -readonly [K in keyof RunOptions]: RunOptions[K] };
+
 function toRunOptions(
   o: FailoverRequestOptions,
   idempotent: boolean,
   replayable: boolean,
   signal: AbortSignal | undefined,
-): RunOptions {
-  const run: { -readonly [K in keyof RunOptions]: RunOptions[K] } = { idempotent };
+): MutableRunOptions {
+  const run: MutableRunOptions = { idempotent };
   if (signal !== undefined) run.signal = signal;
   if (o.deadlineMs !== undefined) run.deadlineMs = o.deadlineMs;
   if (o.endpoints !== undefined) run.targets = o.endpoints;
@@ -121,7 +145,11 @@ function toRunOptions(
   return run;
 }
 
-function outcome(log: AttemptLog, served: ResolvedEndpoint | undefined, idempotent: boolean): FailoverOutcome {
+function outcome(
+  log: AttemptLog,
+  served: ResolvedEndpoint | undefined,
+  idempotent: boolean,
+): FailoverOutcome {
   return {
     endpoint: served?.name,
     baseURL: served?.baseURL,

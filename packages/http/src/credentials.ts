@@ -25,7 +25,10 @@ export function stripAxiosHeaders(headers: AxiosHeaders, sensitive: ReadonlySet<
 }
 
 /** Deletes every sensitive header from a plain header object, as follow-redirects holds them (in place). */
-export function stripPlainHeaders(headers: Record<string, unknown> | undefined, sensitive: ReadonlySet<string>): void {
+export function stripPlainHeaders(
+  headers: Record<string, unknown> | undefined,
+  sensitive: ReadonlySet<string>,
+): void {
   if (!headers) return;
   for (const name of Object.keys(headers)) {
     if (sensitive.has(name.toLowerCase())) delete headers[name];

@@ -1,6 +1,5 @@
 import './augment.js';
 
-export { createFailoverAdapter, type FailoverAdapterOptions } from './adapter.js';
 export { EndpointError } from './endpoint-error.js';
 export type { ResolvedEndpoint } from './endpoints.js';
 export { allEndpointsFailed, ERR_ALL_ENDPOINTS_FAILED } from './errors.js';

@@ -35,7 +35,10 @@ export function resolveHttpOptions(options: HttpFailoverOptions): ResolvedHttpOp
     validateBaseURL(baseURL, `${at}.baseURL`);
     const endpoint = resolveEndpoint({ name, baseURL: baseURL as string });
     if (bases.has(endpoint.base)) {
-      throw new InvalidOptionError(`${at}.baseURL`, `another endpoint already has the base URL ${endpoint.base}`);
+      throw new InvalidOptionError(
+        `${at}.baseURL`,
+        `another endpoint already has the base URL ${endpoint.base}`,
+      );
     }
     bases.add(endpoint.base);
     return endpoint;
@@ -55,7 +58,8 @@ export function resolveHttpOptions(options: HttpFailoverOptions): ResolvedHttpOp
     const at = `trustedOrigins[${i}]`;
     validateBaseURL(o, at);
     const url = new URL(o as string);
-    if (url.pathname !== '/') throw new InvalidOptionError(at, 'expected an origin (scheme://host[:port]) without a path');
+    if (url.pathname !== '/')
+      throw new InvalidOptionError(at, 'expected an origin (scheme://host[:port]) without a path');
     origins.add(url.origin);
   });
 

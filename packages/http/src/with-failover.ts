@@ -51,7 +51,10 @@ export function withFailover(instance: AxiosInstance, options: WithFailoverOptio
   }
   const current = instance.defaults.adapter;
   if (typeof current === 'function' && (current as { [WRAPPED]?: true })[WRAPPED]) {
-    throw new InvalidOptionError('instance', 'this axios instance already fails over (withFailover was called on it)');
+    throw new InvalidOptionError(
+      'instance',
+      'this axios instance already fails over (withFailover was called on it)',
+    );
   }
   const http = resolveHttpOptions(options);
   const router = createFailover<ResolvedEndpoint>({ ...pick(options, ROUTER_KEYS), targets: http.endpoints });

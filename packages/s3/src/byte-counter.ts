@@ -13,6 +13,7 @@ export class ByteCounter extends Transform {
   constructor(
     private readonly expected: number | undefined,
     private readonly key: string,
+    private readonly target: string,
   ) {
     super();
   }
@@ -38,7 +39,7 @@ export class ByteCounter extends Transform {
       this.bytes > (this.expected ?? 0)
         ? `the body is longer than the ${this.expected} bytes given`
         : `the body has ${this.bytes} bytes, not the ${this.expected} given`,
-      { key: this.key },
+      { key: this.key, target: this.target },
     );
   }
 }

@@ -91,7 +91,8 @@ function isServiceError(err: object): boolean {
  * or returns `undefined` for anything else (network errors, aborts, timeouts of the HTTP handler),
  * which core's built-in rules then classify.
  *
- * By S3 error code first: `NoSuchKey`, `NotFound`, `NoSuchBucket` -> `not_found`;
+ * Socket errors the SDK renamed `TimeoutError` although they are resets (`ECONNRESET`, `EPIPE`)
+ * are `network`. Then by S3 error code: `NoSuchKey`, `NotFound`, `NoSuchBucket` -> `not_found`;
  * `PreconditionFailed`, `ConditionalRequestConflict` -> `precondition`; `SlowDown` -> `throttled`;
  * `InternalError`, `ServiceUnavailable` -> `unavailable`; `RequestTimeout` -> `timeout`;
  * `AccessDenied`, `InvalidAccessKeyId`, `SignatureDoesNotMatch`, `ExpiredToken`... -> `auth`;
@@ -101,6 +102,10 @@ function isServiceError(err: object): boolean {
  */
 export function classifyS3Error(err: unknown): FailureKind | undefined {
   if (err === null || typeof err !== 'object') return undefined;
+  // The SDK's Node request handler renames ECONNRESET and EPIPE socket errors to `TimeoutError`
+  // (core would read that name as a timeout): a reset connection is a network failure.
+  const e = err as { name?: unknown; code?: unknown };
+  if (e.name === 'TimeoutError' && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return 'network';
   const code = s3ErrorCode(err);
   const service = isServiceError(err);
   if (code !== undefined && Object.hasOwn(BY_CODE, code)) {

@@ -27,7 +27,7 @@ export async function copyObject(
   const source = toObjectKey(ctx.prefix, from);
   const target = toObjectKey(ctx.prefix, to);
   if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key: to });
+    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key: to, target: ctx.name });
   }
   const { signal, ifNoneMatch } = options;
   const ectx = errorContext(ctx, 'copy', to, signal);

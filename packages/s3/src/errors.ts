@@ -1,4 +1,4 @@
-import { classifyFailure, type FailureKind, redact } from '@failover/core';
+import { AbortedError, classifyFailure, redact } from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode, s3HttpStatus } from './classify.js';
 
@@ -15,19 +15,11 @@ export interface ErrorContext {
 const MAX_MESSAGE = 200;
 
 /**
- * The error for a call that the caller's signal cancelled: kind `aborted`, or `timeout` when the
- * signal's reason is a `TimeoutError` (e.g. `AbortSignal.timeout`). `cause` is what failed (or
- * the signal's reason).
+ * The error for a call that the caller's signal cancelled: core's `AbortedError` (kind `aborted`),
+ * whose `cause` is the signal's reason, as every store reports an abort.
  */
-export function abortedError(ctx: ErrorContext, cause?: unknown): StorageError {
-  const reason = ctx.signal?.reason;
-  const kind: FailureKind =
-    reason instanceof Error && reason.name === 'TimeoutError' ? 'timeout' : 'aborted';
-  return new StorageError(kind, `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} was aborted`, {
-    target: ctx.target,
-    key: ctx.key,
-    cause: cause ?? reason,
-  });
+export function abortedError(ctx: ErrorContext): AbortedError {
+  return new AbortedError({ target: ctx.target, cause: ctx.signal?.reason });
 }
 
 /** Throws {@link abortedError} when the caller's signal already fired. */
@@ -36,14 +28,15 @@ export function throwIfAborted(ctx: ErrorContext): void {
 }
 
 /**
- * Turns anything an SDK call threw into a library error: `NotFoundError` for a missing object,
+ * Turns anything an SDK call threw into a library error: `AbortedError` when the caller's signal
+ * fired, `NotFoundError` for a missing object,
  * `PreconditionFailedError` for a failed condition, else a `StorageError` with the kind from
  * {@link classifyS3Error} (and core's rules for network errors). `cause` is the original error;
  * the message carries the S3 error code and the provider's message, redacted.
  */
-export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
-  if (err instanceof StorageError) return err;
-  if (ctx.signal?.aborted) return abortedError(ctx, err);
+export function toStorageError(err: unknown, ctx: ErrorContext): StorageError | AbortedError {
+  if (ctx.signal?.aborted) return err instanceof AbortedError ? err : abortedError(ctx);
+  if (err instanceof StorageError || err instanceof AbortedError) return err;
   const kind = classifyFailure(err, classifyS3Error);
   const code = s3ErrorCode(err);
   const options = { target: ctx.target, cause: err };
@@ -54,16 +47,24 @@ export function toStorageError(err: unknown, ctx: ErrorContext): StorageError {
       { ...options, key: ctx.key },
     );
   }
-  if (kind === 'not_found' && ctx.key !== undefined && (ctx.operation === 'get' || ctx.operation === 'copy')) {
+  if (
+    kind === 'not_found' &&
+    ctx.key !== undefined &&
+    (ctx.operation === 'get' || ctx.operation === 'copy')
+  ) {
     return new NotFoundError(ctx.key, options);
   }
   if (kind === 'precondition' && ctx.key !== undefined) {
     return new PreconditionFailedError(ctx.key, { ...options, reason: describe(err) });
   }
-  return new StorageError(kind, `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} failed (${kind}): ${describe(err)}`, {
-    ...options,
-    key: ctx.key,
-  });
+  return new StorageError(
+    kind,
+    `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} failed (${kind}): ${describe(err)}`,
+    {
+      ...options,
+      key: ctx.key,
+    },
+  );
 }
 
 /** `CODE (HTTP 503): message`, redacted and shortened; never a URL's secrets. */

@@ -23,7 +23,11 @@ import { SliceStream } from './slice-stream.js';
  * answers 416 InvalidRange, and a HeadObject then gives the info. The signal reaches the SDK call
  * and, once the body flows, destroys it with an `aborted` error.
  */
-export async function getObject(ctx: StoreContext, key: string, options: GetOptions = {}): Promise<GetResult> {
+export async function getObject(
+  ctx: StoreContext,
+  key: string,
+  options: GetOptions = {},
+): Promise<GetResult> {
   const objectKey = toObjectKey(ctx.prefix, key);
   const { range, signal } = options;
   validateRange(range, key);
@@ -36,9 +40,12 @@ export async function getObject(ctx: StoreContext, key: string, options: GetOpti
       : `bytes=${range.start}-${range.end ?? ''}`;
   let res: GetObjectCommandOutput;
   try {
-    res = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: objectKey, Range: rangeHeader }), {
-      abortSignal: signal,
-    });
+    res = await ctx.client.send(
+      new GetObjectCommand({ Bucket: ctx.bucket, Key: objectKey, Range: rangeHeader }),
+      {
+        abortSignal: signal,
+      },
+    );
   } catch (err) {
     if (range !== undefined && !signal?.aborted && s3ErrorCode(err) === 'InvalidRange') {
       return emptyRead(ctx, key, objectKey, range, ectx, err);
@@ -49,6 +56,12 @@ export async function getObject(ctx: StoreContext, key: string, options: GetOpti
   const size = total ?? res.ContentLength ?? 0;
   const info = infoFromHeaders(key, res, size);
   let body = toNodeReadable(res.Body);
+  if (range !== undefined && resolveRange(range, size) === null) {
+    // Nothing of the object lies in the range (S3 says 416; some servers answer 206 for an empty
+    // object, s3rver with a body it never sends): the read is empty whatever came with it.
+    body.destroy();
+    return { info, body: Readable.from([]) };
+  }
   if (rangeHeader !== undefined && total === undefined && range !== undefined) {
     // The server ignored the Range and sent the whole object: serve the range from it.
     const served = resolveRange(range, size);
@@ -94,7 +107,7 @@ function guardBody(source: Readable, ectx: ErrorContext): Readable {
     out.destroy(abortedError(ectx));
     source.destroy();
   };
-  source.once('error', (err) => out.destroy(toStorageError(err, ectx)));
+  source.on('error', (err) => out.destroy(toStorageError(err, ectx)));
   out.once('close', () => {
     signal?.removeEventListener('abort', onAbort);
     if (!source.destroyed) source.destroy();

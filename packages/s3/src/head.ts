@@ -1,7 +1,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { BlobInfo, OperationOptions } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
-import { type StoreContext, errorContext } from './context.js';
+import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { infoFromHeaders } from './info.js';
 import { toObjectKey } from './object-keys.js';

@@ -17,7 +17,9 @@ const MD5_HEX = /^[0-9a-f]{32}$/;
 export function unquoteEtag(etag: string | undefined): string | undefined {
   if (etag === undefined) return undefined;
   const trimmed = etag.startsWith('W/') ? etag.slice(2) : etag;
-  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')
+    ? trimmed.slice(1, -1)
+    : trimmed;
 }
 
 /**

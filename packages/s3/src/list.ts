@@ -1,5 +1,11 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { type BlobInfo, type ListEntry, type ListOptions, validateListOptions } from '@failover/storage';
+import {
+  type BlobInfo,
+  isPrefixEntry,
+  type ListEntry,
+  type ListOptions,
+  validateListOptions,
+} from '@failover/storage';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { unquoteEtag } from './info.js';
@@ -20,6 +26,9 @@ export async function* listObjects(ctx: StoreContext, options: ListOptions = {})
   const ectx = errorContext(ctx, 'list', undefined, signal);
   const prefix = ctx.prefix + (options.prefix ?? '');
   let token: string | undefined;
+  // S3 reports each common prefix once; some S3-compatible servers (s3rver) repeat one on the
+  // next page when a page ends with it. Entries come in key order, so a repeat follows at once.
+  let lastPrefix: string | undefined;
   do {
     throwIfAborted(ectx);
     let page: ListObjectsV2CommandOutput;
@@ -39,6 +48,10 @@ export async function* listObjects(ctx: StoreContext, options: ListOptions = {})
     }
     for (const entry of pageEntries(ctx.prefix, page)) {
       throwIfAborted(ectx);
+      if (isPrefixEntry(entry)) {
+        if (entry.prefix === lastPrefix) continue;
+        lastPrefix = entry.prefix;
+      }
       yield entry;
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -8,7 +8,10 @@ export function toObjectKey(prefix: string, key: unknown): string {
   validateKey(key);
   const objectKey = prefix + key;
   if (prefix && Buffer.byteLength(objectKey, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(key, `with the store prefix the key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`);
+    throw new InvalidKeyError(
+      key,
+      `with the store prefix the key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+    );
   }
   return objectKey;
 }
@@ -39,7 +42,9 @@ function encodeSegment(segment: string): string {
   let out = '';
   for (const ch of segment) {
     if (UNRESERVED.test(ch)) out += ch;
-    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    else
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -119,7 +119,8 @@ function resolvePrefix(prefix: unknown): string {
   // A trailing "/" leaves one empty last segment; any other empty segment is a "//".
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i];
-    if (s === '.' || s === '..') throw new InvalidOptionError('prefix', 'must not contain "." or ".." segments');
+    if (s === '.' || s === '..')
+      throw new InvalidOptionError('prefix', 'must not contain "." or ".." segments');
     if (s === '' && i < segments.length - 1) throw new InvalidOptionError('prefix', 'must not contain "//"');
   }
   return prefix;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { FailoverError, redact } from '@failover/core';
+import { AbortedError, redact } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
@@ -17,7 +17,7 @@ import {
 import { withAbortSignal } from './abortable-client.js';
 import { ByteCounter } from './byte-counter.js';
 import { errorContext, type StoreContext } from './context.js';
-import { type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
+import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { md5FromEtag, unquoteEtag } from './info.js';
 import { toObjectKey } from './object-keys.js';
@@ -50,19 +50,27 @@ export async function putObject(
   options: PutOptions = {},
 ): Promise<BlobInfo> {
   const request = validate(ctx, key, body, options);
-  const write = (): Promise<BlobInfo> =>
-    request.body.type === 'bytes' && request.body.bytes.byteLength <= ctx.partSize
-      ? putBytes(ctx, request, request.body.bytes)
-      : upload(ctx, request);
-  throwIfAborted(request.ectx);
-  if (request.ifNoneMatch !== '*' || ctx.conditionalWrites === 'native') return write();
-  return ctx.lock.run(request.objectKey, async () => {
-    const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
-    if (existing !== null) {
-      throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
-    }
-    return write();
-  });
+  try {
+    throwIfAborted(request.ectx);
+    if (request.ifNoneMatch !== '*' || ctx.conditionalWrites === 'native') return await write(ctx, request);
+    return await ctx.lock.run(request.objectKey, async () => {
+      const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
+      if (existing !== null) {
+        throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
+      }
+      return write(ctx, request);
+    });
+  } catch (err) {
+    // The store took the body: a stream is released whatever went wrong once it was accepted.
+    if (request.body.type === 'stream' && !request.body.stream.destroyed) request.body.stream.destroy();
+    throw err;
+  }
+}
+
+function write(ctx: StoreContext, request: WriteRequest): Promise<BlobInfo> {
+  return request.body.type === 'bytes' && request.body.bytes.byteLength <= ctx.partSize
+    ? putBytes(ctx, request, request.body.bytes)
+    : upload(ctx, request);
 }
 
 function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOptions): WriteRequest {
@@ -70,25 +78,35 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
   const metadata = normalizeMetadata(options.metadata, key);
   const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
   if (typeof contentType !== 'string' || contentType.length === 0 || /[\r\n]/.test(contentType)) {
-    throw new InvalidArgumentError('contentType', 'must be a non-empty string on one line', { key });
+    throw new InvalidArgumentError('contentType', 'must be a non-empty string on one line', {
+      key,
+      target: ctx.name,
+    });
   }
   if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key, target: ctx.name });
   }
   if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
-    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
+    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key, target: ctx.name });
   }
   let normalized: NormalizedBody;
   try {
     normalized = normalizeBody(body);
   } catch (err) {
-    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
+    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), {
+      key,
+      target: ctx.name,
+    });
   }
-  if (normalized.type === 'bytes' && options.size !== undefined && options.size !== normalized.bytes.byteLength) {
+  if (
+    normalized.type === 'bytes' &&
+    options.size !== undefined &&
+    options.size !== normalized.bytes.byteLength
+  ) {
     throw new InvalidArgumentError(
       'size',
       `the body has ${normalized.bytes.byteLength} bytes, not the ${options.size} given`,
-      { key },
+      { key, target: ctx.name },
     );
   }
   return {
@@ -138,7 +156,7 @@ async function upload(ctx: StoreContext, request: WriteRequest): Promise<BlobInf
     source.once('error', (err) => {
       sourceError ??= err;
     });
-    counter = new ByteCounter(request.size, request.key);
+    counter = new ByteCounter(request.size, request.key, ctx.name);
     // pipeline destroys the caller's stream when the counter is destroyed (failure, abort).
     pipeline(source, counter, () => {});
     body = counter;
@@ -172,15 +190,21 @@ async function upload(ctx: StoreContext, request: WriteRequest): Promise<BlobInf
     return written(request, size, etag, md5);
   } catch (err) {
     counter?.destroy();
+    if (signal?.aborted) throw abortedError(request.ectx);
     if (err instanceof StorageError) throw err;
-    if (sourceError !== undefined && !signal?.aborted) throw bodyStreamError(request, sourceError);
+    if (sourceError !== undefined) throw bodyStreamError(request, sourceError);
     throw toStorageError(err, request.ectx);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 }
 
-function written(request: WriteRequest, size: number, etag: string | undefined, md5: string | undefined): BlobInfo {
+function written(
+  request: WriteRequest,
+  size: number,
+  etag: string | undefined,
+  md5: string | undefined,
+): BlobInfo {
   const info: BlobInfo = {
     key: request.key,
     size,
@@ -192,11 +216,14 @@ function written(request: WriteRequest, size: number, etag: string | undefined, 
   return info;
 }
 
-/** The caller's body stream failed: not S3's fault, so never an availability kind. */
-function bodyStreamError(request: WriteRequest, cause: unknown): StorageError {
-  const kind = cause instanceof FailoverError && cause.kind === 'aborted' ? 'aborted' : 'invalid';
+/**
+ * The caller's body stream failed: not S3's fault, so never an availability kind (`invalid`), or
+ * the stream's own `AbortedError` when it was aborted.
+ */
+function bodyStreamError(request: WriteRequest, cause: unknown): Error {
+  if (cause instanceof AbortedError) return cause;
   const detail = cause instanceof Error ? `: ${redact(cause.message)}` : '';
-  return new StorageError(kind, `The body stream of ${JSON.stringify(request.key)} failed${detail}`, {
+  return new StorageError('invalid', `The body stream of ${JSON.stringify(request.key)} failed${detail}`, {
     target: request.ectx.target,
     key: request.key,
     cause,

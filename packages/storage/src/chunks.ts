@@ -63,7 +63,9 @@ function toBuffer(chunk: unknown, key: string | undefined): Buffer {
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? `${err.name} ${code}` : `${err.name}: ${redact(err.message).slice(0, 120)}`;
+    return typeof code === 'string'
+      ? `${err.name} ${code}`
+      : `${err.name}: ${redact(err.message).slice(0, 120)}`;
   }
   return redact(String(err)).slice(0, 120);
 }

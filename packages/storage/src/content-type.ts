@@ -20,7 +20,11 @@ export function normalizeContentType(contentType: string | undefined, key?: stri
     throw new InvalidArgumentError('contentType', 'must be a non-empty string of printable ASCII', opt);
   }
   if (contentType.length > MAX_CONTENT_TYPE_LENGTH) {
-    throw new InvalidArgumentError('contentType', `must be at most ${MAX_CONTENT_TYPE_LENGTH} characters`, opt);
+    throw new InvalidArgumentError(
+      'contentType',
+      `must be at most ${MAX_CONTENT_TYPE_LENGTH} characters`,
+      opt,
+    );
   }
   return contentType;
 }

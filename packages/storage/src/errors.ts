@@ -43,7 +43,11 @@ export class InvalidKeyError extends StorageError {
       typeof key === 'string'
         ? JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)
         : String(key);
-    super('invalid', `Invalid key ${shown}: ${reason}`, typeof key === 'string' ? { ...options, key } : options);
+    super(
+      'invalid',
+      `Invalid key ${shown}: ${reason}`,
+      typeof key === 'string' ? { ...options, key } : options,
+    );
   }
 }
 

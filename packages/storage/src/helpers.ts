@@ -69,9 +69,13 @@ export async function putJson(
     throw new InvalidArgumentError('value', 'cannot be serialised as JSON', { key, cause: err });
   }
   if (typeof text !== 'string') {
-    throw new InvalidArgumentError('value', 'cannot be serialised as JSON (undefined, a function or a symbol)', {
-      key,
-    });
+    throw new InvalidArgumentError(
+      'value',
+      'cannot be serialised as JSON (undefined, a function or a symbol)',
+      {
+        key,
+      },
+    );
   }
   return store.put(key, text, { ...options, contentType: options?.contentType ?? JSON_CONTENT_TYPE });
 }

@@ -69,7 +69,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
     return sortedKeys;
   };
 
-  const commit = (key: string, record: Omit<ObjectRecord, 'key' | 'etag' | 'lastModified'>, bytes: Buffer) => {
+  const commit = (
+    key: string,
+    record: Omit<ObjectRecord, 'key' | 'etag' | 'lastModified'>,
+    bytes: Buffer,
+  ) => {
     const full: ObjectRecord = { ...record, key, etag: newEtag(), lastModified: Date.now() };
     if (!objects.has(key)) sortedKeys = undefined;
     objects.set(key, { record: full, bytes });
@@ -120,7 +124,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       };
       refuse();
       const bytes =
-        input.type === 'bytes' ? Buffer.from(input.bytes) : await collectStream(input.stream, opts.signal, key);
+        input.type === 'bytes'
+          ? Buffer.from(input.bytes)
+          : await collectStream(input.stream, opts.signal, key);
       if (opts.size !== undefined && opts.size !== bytes.length) {
         throw new InvalidArgumentError('size', `is ${opts.size} but the body had ${bytes.length} bytes`, {
           key,

@@ -1,6 +1,12 @@
 import { connect } from 'node:net';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import { classifyFailure, failedBeforeSending, httpStatusOf, InvalidOptionError, isAvailabilityKind } from '@failover/core';
+import {
+  classifyFailure,
+  failedBeforeSending,
+  httpStatusOf,
+  InvalidOptionError,
+  isAvailabilityKind,
+} from '@failover/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy, faults } from '../src/fault-proxy/index.js';
 import { type AzureLocalServer, startAzureServer } from '../src/servers/index.js';
@@ -65,7 +71,9 @@ describe('startAzureServer', () => {
   it('round-trips blobs and lists them page by page', async () => {
     const container = azure.containerClient('alpha');
     for (let i = 0; i < 5; i++) {
-      await container.getBlockBlobClient(`dir/${i}.txt`).upload(`blob ${i}`, 6, { metadata: { index: String(i) } });
+      await container
+        .getBlockBlobClient(`dir/${i}.txt`)
+        .upload(`blob ${i}`, 6, { metadata: { index: String(i) } });
     }
     expect(await read(container, 'dir/3.txt')).toBe('blob 3');
     const names: string[] = [];
@@ -101,7 +109,7 @@ describe('startAzureServer behind a fault proxy', () => {
   });
 
   it('clientFor(a failover.test name) puts the account in the host, as Azure does', async () => {
-    expect(client.url).toBe(`http://devstoreaccount1.azure-eastus.failover.test:${proxy.port}/`);
+    expect(client.url).toBe(`http://devstoreaccount1.blob.azure-eastus.failover.test:${proxy.port}/`);
     expect(client.accountName).toBe('devstoreaccount1');
     const container = client.getContainerClient('alpha');
     expect(container.containerName).toBe('alpha');
@@ -120,25 +128,31 @@ describe('startAzureServer behind a fault proxy', () => {
 
   it('503 arrives as RestError ServerBusy, throttled, with SDK retries off by default', async () => {
     await proxy.setFault(faults.slowDown());
-    const err = await failure(read(client.getContainerClient('alpha'), 'named/x.txt'));
+    const blob = client.getContainerClient('alpha').getBlobClient('named/x.txt');
+    const err = await failure(blob.download());
     expect(err.name).toBe('RestError');
     expect(err.code).toBe('ServerBusy');
     expect(httpStatusOf(err)).toBe(503);
     expect(classifyFailure(err)).toBe('throttled');
     expect(proxy.counts.total).toBe(1);
+    // HEAD answers have no body: the code comes from the x-ms-error-code header only.
+    const head = await failure(blob.getProperties());
+    expect((head.details as { errorCode?: string }).errorCode).toBe('ServerBusy');
+    expect(httpStatusOf(head)).toBe(503);
   });
 
   it('500 InternalError is unavailable; sdkRetries turns the SDK retries on', async () => {
     await proxy.setFault(faults.serverError());
-    const err = await failure(client.getContainerClient('alpha').getBlobClient('named/x.txt').getProperties());
+    const err = await failure(
+      client.getContainerClient('alpha').getBlobClient('named/x.txt').getProperties(),
+    );
     expect(httpStatusOf(err)).toBe(500);
     expect(classifyFailure(err)).toBe('unavailable');
     proxy.resetCounts();
-    // The SDK waits about 4 s before its retry.
     const retrying = azure.clientFor(proxy.url, { sdkRetries: 1 });
     await failure(retrying.getContainerClient('alpha').getBlobClient('named/x.txt').getProperties());
     expect(proxy.counts.total).toBe(2);
-  }, 20_000);
+  });
 
   it('dns: ENOTFOUND reaches the caller, network, never sent', async () => {
     await proxy.setFault(faults.dns());

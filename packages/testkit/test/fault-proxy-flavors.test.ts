@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Storage } from '@google-cloud/storage';
 import { classifyFailure, failedBeforeSending, httpStatusOf, retryAfterMs } from '@failover/core';
+import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy, faults } from '../src/fault-proxy/index.js';
 
@@ -21,7 +21,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   const { port } = target.address() as AddressInfo;
-  proxy = await createFaultProxy({ target: `http://127.0.0.1:${port}`, flavor: 'gcs', hostname: 'gcp-us-central1' });
+  proxy = await createFaultProxy({
+    target: `http://127.0.0.1:${port}`,
+    flavor: 'gcs',
+    hostname: 'gcp-us-central1',
+  });
   storage = new Storage({ apiEndpoint: proxy.url, projectId: 'test', retryOptions: { autoRetry: false } });
 });
 afterAll(async () => {
@@ -41,12 +45,18 @@ function failure(promise: Promise<unknown>): Promise<Error & Record<string, unkn
 describe('fault proxy, gcs flavor, through @google-cloud/storage', () => {
   it('429 rateLimitExceeded is an ApiError the classifier reads as throttled, with Retry-After', async () => {
     await proxy.setFault(faults.throttle(4));
-    const err = await failure(storage.bucket('b').file('o.txt').download());
-    expect(err.name).toBe('ApiError');
+    const err = await failure(storage.bucket('b').file('o.txt').getMetadata());
     expect(err.code).toBe(429);
     expect((err.errors as { reason: string }[])[0]?.reason).toBe('rateLimitExceeded');
     expect(classifyFailure(err)).toBe('throttled');
     expect(retryAfterMs(err)).toBe(4000);
+  });
+
+  it('a failed download carries the status too', async () => {
+    await proxy.setFault(faults.throttle(1));
+    const err = await failure(storage.bucket('b').file('o.txt').download());
+    expect(httpStatusOf(err)).toBe(429);
+    expect(classifyFailure(err)).toBe('throttled');
   });
 
   it('503 backendError is unavailable', async () => {

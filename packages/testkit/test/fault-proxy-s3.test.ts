@@ -106,7 +106,9 @@ describe('fault proxy in front of s3rver, through S3Client', () => {
   });
 
   it('switches faults at run time: brown-out then recovery', async () => {
-    await proxy.setFault(faults.mix(faults.slowDown({ probability: 0.5 }), faults.latency(1, { probability: 0.5 })));
+    await proxy.setFault(
+      faults.mix(faults.slowDown({ probability: 0.5 }), faults.latency(1, { probability: 0.5 })),
+    );
     let failed = 0;
     let succeeded = 0;
     for (let i = 0; i < 20; i++) {
@@ -169,9 +171,9 @@ describe('fault proxy on an IP origin', () => {
     const plain = await createFaultProxy({ target: s3.origin, flavor: 's3' });
     const viaIp = s3.clientFor(plain.origin);
     try {
-      expect(
-        (await viaIp.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }))).ContentLength,
-      ).toBe(8);
+      expect((await viaIp.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'k.txt' }))).ContentLength).toBe(
+        8,
+      );
       const missing = await failure(viaIp.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'nope' })));
       expect(classifyFailure(missing)).toBe('not_found');
       expect(plain.counts.byStatus).toEqual({ 200: 1, 404: 1 });

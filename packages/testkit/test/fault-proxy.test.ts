@@ -76,7 +76,11 @@ function request(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
       },
     );
@@ -182,7 +186,13 @@ describe('createFaultProxy: status', () => {
 
   it('uses the fault body and headers as given, and Retry-After for 429', async () => {
     const proxy = await proxyFor({
-      fault: { type: 'status', status: 418, body: 'teapot', headers: { 'X-Why': 'tea' }, retryAfterSeconds: 3 },
+      fault: {
+        type: 'status',
+        status: 418,
+        body: 'teapot',
+        headers: { 'X-Why': 'tea' },
+        retryAfterSeconds: 3,
+      },
     });
     const reply = await request(proxy.url);
     expect(reply).toMatchObject({ status: 418, body: 'teapot' });
@@ -207,7 +217,9 @@ describe('createFaultProxy: status', () => {
     await s3.setFault(faults.serverError());
     expect((await request(s3.url)).body).toContain('<Code>InternalError</Code>');
     await s3.setFault(faults.slowDown({ code: 'ServiceUnavailable', message: 'Reduce' }));
-    expect((await request(s3.url)).body).toContain('<Code>ServiceUnavailable</Code><Message>Reduce</Message>');
+    expect((await request(s3.url)).body).toContain(
+      '<Code>ServiceUnavailable</Code><Message>Reduce</Message>',
+    );
 
     const azure = await proxyFor({ flavor: 'azure', fault: faults.slowDown() });
     const azureReply = await request(azure.url);
@@ -362,7 +374,9 @@ describe('createFaultProxy: dns', () => {
   it('needs a hostname, and two open proxies cannot share one', async () => {
     const plain = await proxyFor();
     await expect(plain.setFault(faults.dns())).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(createFaultProxy({ target: upstream.origin, fault: faults.dns() })).rejects.toThrow(/hostname/);
+    await expect(createFaultProxy({ target: upstream.origin, fault: faults.dns() })).rejects.toThrow(
+      /hostname/,
+    );
     await proxyFor({ hostname: 'gcp-europe-west1.failover.test' });
     await expect(createFaultProxy({ target: upstream.origin, hostname: 'gcp-europe-west1' })).rejects.toThrow(
       /already used/,
@@ -384,7 +398,9 @@ describe('createFaultProxy: dns', () => {
     expect(err?.code).toBe('ENOTFOUND');
     setDnsFault('direct', false);
     const all = await new Promise<unknown>((resolve, reject) =>
-      dns.lookup('direct.failover.test', { all: true }, (e, addresses) => (e ? reject(e) : resolve(addresses))),
+      dns.lookup('direct.failover.test', { all: true }, (e, addresses) =>
+        e ? reject(e) : resolve(addresses),
+      ),
     );
     expect(all).toEqual([{ address: '127.0.0.1', family: 4 }]);
 
@@ -430,7 +446,9 @@ describe('createFaultProxy: partial faults', () => {
   });
 
   it('match limits a fault to some methods and paths', async () => {
-    const proxy = await proxyFor({ fault: faults.serverError({ match: { method: ['put', 'POST'], path: '/w/' } }) });
+    const proxy = await proxyFor({
+      fault: faults.serverError({ match: { method: ['put', 'POST'], path: '/w/' } }),
+    });
     expect((await request(`${proxy.url}/w/1`, { method: 'PUT', body: 'x' })).status).toBe(500);
     expect((await request(`${proxy.url}/w/1`)).status).toBe(200);
     expect((await request(`${proxy.url}/r/1`, { method: 'PUT', body: 'x' })).status).toBe(200);
@@ -468,14 +486,20 @@ describe('createFaultProxy: options', () => {
       createFaultProxy({ target: upstream.origin, flavor: 'aws' as unknown as 's3' }),
     ).rejects.toMatchObject({ option: 'flavor' });
     const proxy = await proxyFor();
-    await expect(proxy.setFault({ type: 'status', status: 99 })).rejects.toMatchObject({ option: 'fault.status' });
+    await expect(proxy.setFault({ type: 'status', status: 99 })).rejects.toMatchObject({
+      option: 'fault.status',
+    });
     await expect(proxy.setFault(faults.slowDown({ probability: 2 }))).rejects.toMatchObject({
       option: 'fault.probability',
     });
     await expect(proxy.setFault(faults.latency(-1))).rejects.toMatchObject({ option: 'fault.ms' });
-    await expect(proxy.setFault({ type: 'nope' } as unknown as Fault)).rejects.toMatchObject({ option: 'fault.type' });
+    await expect(proxy.setFault({ type: 'nope' } as unknown as Fault)).rejects.toMatchObject({
+      option: 'fault.type',
+    });
     await expect(
-      proxy.setFault(faults.mix(faults.pass(), { type: 'refuse' } as unknown as ReturnType<typeof faults.pass>)),
+      proxy.setFault(
+        faults.mix(faults.pass(), { type: 'refuse' } as unknown as ReturnType<typeof faults.pass>),
+      ),
     ).rejects.toMatchObject({ option: 'fault.faults[1]' });
     expect(proxy.fault).toEqual({ type: 'pass' });
   });

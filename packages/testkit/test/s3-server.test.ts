@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import {
@@ -9,7 +11,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { InvalidOptionError } from '@failover/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFaultProxy } from '../src/fault-proxy/index.js';
 import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
 
@@ -69,7 +71,12 @@ describe('startS3Server', () => {
     // A stream body must be stored as sent (no aws-chunked framing inside the object).
     const big = Buffer.alloc(300_000, 7);
     await s3.client.send(
-      new PutObjectCommand({ Bucket: 'alpha', Key: 'big.bin', Body: Readable.from([big]), ContentLength: big.length }),
+      new PutObjectCommand({
+        Bucket: 'alpha',
+        Key: 'big.bin',
+        Body: Readable.from([big]),
+        ContentLength: big.length,
+      }),
     );
     const back = await s3.client.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'big.bin' }));
     expect(Buffer.from(await back.Body!.transformToByteArray()).equals(big)).toBe(true);
@@ -79,7 +86,8 @@ describe('startS3Server', () => {
 
   it('lists more than one page with continuation tokens (the legacy-provider launcher works)', async () => {
     const keys = Array.from({ length: 7 }, (_, i) => `page/${i}`);
-    for (const key of keys) await s3.client.send(new PutObjectCommand({ Bucket: 'beta', Key: key, Body: key }));
+    for (const key of keys)
+      await s3.client.send(new PutObjectCommand({ Bucket: 'beta', Key: key, Body: key }));
     const seen: string[] = [];
     let token: string | undefined;
     let pages = 0;
@@ -131,5 +139,43 @@ describe('startS3Server: stop', () => {
     expect(isRunning(s3.pid)).toBe(false);
     expect(await probe(s3.origin)).toBe('ECONNREFUSED');
     expect(existsSync(s3.directory)).toBe(false);
+  });
+});
+
+describe('startS3Server: orphans', () => {
+  it('the server exits when the process that started it is killed without cleanup', async () => {
+    const servers = new URL('../src/servers/index.ts', import.meta.url).href;
+    const code =
+      `const { startS3Server } = await import(${JSON.stringify(servers)});` +
+      'const s3 = await startS3Server();' +
+      'console.log(JSON.stringify({ pid: s3.pid, directory: s3.directory }));' +
+      'setInterval(() => {}, 1000);';
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: new URL('..', import.meta.url).pathname,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let directory: string | undefined;
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        parent.stdout.setEncoding('utf8');
+        parent.stdout.on('data', (text: string) => {
+          out += text;
+          const line = out.split('\n').find((l) => l.startsWith('{"pid"'));
+          if (!line) return;
+          const started = JSON.parse(line) as { pid: number; directory: string };
+          directory = started.directory;
+          resolve(started.pid);
+        });
+        parent.once('exit', (exitCode) => reject(new Error(`parent exited early (${exitCode}): ${out}`)));
+      });
+      expect(isRunning(pid)).toBe(true);
+      parent.kill('SIGKILL');
+      await vi.waitFor(() => expect(isRunning(pid)).toBe(false), { timeout: 15_000, interval: 50 });
+    } finally {
+      parent.kill('SIGKILL');
+      // Nobody was left to remove the data directory of the killed parent.
+      if (directory) await rm(directory, { recursive: true, force: true });
+    }
   });
 });

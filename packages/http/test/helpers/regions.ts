@@ -2,6 +2,8 @@ import { createFaultProxy, type FaultProxy } from '@failover/testkit';
 import type { Endpoint } from '../../src/index.js';
 import { echo, type Handler, startServer, type TestServer } from './server.js';
 
+let counter = 0;
+
 /** One region: a real HTTP server behind a fault proxy with its own `failover.test` host name. */
 export interface Region {
   readonly name: string;
@@ -31,12 +33,14 @@ export async function startRegions(
   try {
     for (const name of names) {
       const server = await startServer(handler(name));
-      const proxy = await createFaultProxy({ target: server.url, flavor: 'http', hostname: `${name}-${process.pid}` }).catch(
-        async (err: unknown) => {
-          await server.close();
-          throw err;
-        },
-      );
+      const proxy = await createFaultProxy({
+        target: server.url,
+        flavor: 'http',
+        hostname: `${name}-${++counter}`,
+      }).catch(async (err: unknown) => {
+        await server.close();
+        throw err;
+      });
       list.push({ name, server, proxy, endpoint: { name, baseURL: proxy.url } });
     }
   } catch (err) {
@@ -56,8 +60,10 @@ export async function startRegions(
 }
 
 async function closeAll(list: readonly Region[]): Promise<void> {
-  await Promise.all(list.map(async (r) => {
-    await r.proxy.close();
-    await r.server.close();
-  }));
+  await Promise.all(
+    list.map(async (r) => {
+      await r.proxy.close();
+      await r.server.close();
+    }),
+  );
 }

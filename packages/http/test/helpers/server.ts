@@ -90,3 +90,18 @@ export async function closedPort(): Promise<number> {
   await s.close();
   return s.port;
 }
+
+/** A handler that never answers (the request is held until the client goes away). */
+export function hang(): Handler {
+  return () => {};
+}
+
+/** Resolves once `server` has received `count` requests. */
+export async function requestsArrived(server: TestServer, count: number, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (server.requests.length < count) {
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`expected ${count} requests, saw ${server.requests.length}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}

@@ -37,9 +37,13 @@ export function fsError(err: unknown, operation: string, key: string, target: st
   if (err instanceof StorageError) return err;
   const code = errorCode(err);
   const kind = (code && KINDS[code]) || 'unknown';
-  return new StorageError(kind, `Filesystem store could not ${operation} ${JSON.stringify(key)}: ${code ?? 'error'}`, {
-    key,
-    target,
-    cause: err,
-  });
+  return new StorageError(
+    kind,
+    `Filesystem store could not ${operation} ${JSON.stringify(key)}: ${code ?? 'error'}`,
+    {
+      key,
+      target,
+      cause: err,
+    },
+  );
 }

@@ -36,12 +36,16 @@ export function encodeTrailer(record: ObjectRecord): Buffer {
 export async function readRecord(handle: FileHandle, key: string, target: string): Promise<ObjectRecord> {
   const { size: fileSize } = await handle.stat();
   const corrupt = (reason: string): StorageError =>
-    new StorageError('unknown', `Stored object ${JSON.stringify(key)} is corrupt: ${reason}`, { key, target });
+    new StorageError('unknown', `Stored object ${JSON.stringify(key)} is corrupt: ${reason}`, {
+      key,
+      target,
+    });
   if (fileSize < FOOTER_BYTES) throw corrupt('file too short');
   const footer = await readAt(handle, fileSize - FOOTER_BYTES, FOOTER_BYTES);
   if (!footer.subarray(4).equals(MAGIC)) throw corrupt('no trailer');
   const jsonBytes = footer.readUInt32BE(0);
-  if (jsonBytes > MAX_TRAILER_JSON || jsonBytes > fileSize - FOOTER_BYTES) throw corrupt('bad trailer length');
+  if (jsonBytes > MAX_TRAILER_JSON || jsonBytes > fileSize - FOOTER_BYTES)
+    throw corrupt('bad trailer length');
   const contentBytes = fileSize - FOOTER_BYTES - jsonBytes;
   let parsed: unknown;
   try {

@@ -207,7 +207,11 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
         const write = async (chunk: Uint8Array): Promise<void> => {
           md5.update(chunk);
           size += chunk.byteLength;
-          await writeFully(handle, chunk);
+          try {
+            await writeFully(handle, chunk);
+          } catch (err) {
+            throw fsError(err, 'write', key, name); // a disk failure, not a failure of the body
+          }
         };
         // A copy of given bytes: the caller changing them meanwhile cannot split hash and content.
         if (input.type === 'bytes') await write(Buffer.from(input.bytes));
@@ -308,7 +312,12 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
         // The record of the copied bytes themselves, whatever happened to the source meanwhile.
         const record = await checkedRecord(temp.handle, from);
         throwIfAborted(signal);
-        return { size: record.size, md5: record.md5, contentType: record.contentType, metadata: record.metadata };
+        return {
+          size: record.size,
+          md5: record.md5,
+          contentType: record.contentType,
+          metadata: record.metadata,
+        };
       });
     },
 

@@ -59,7 +59,12 @@ export async function* walkObjects(
   yield* walkDir(dirPath(root, dirSegments), keyPrefix, dirSegments.length, { prefix, state, recordAt });
 }
 
-async function* walkDir(dir: string, keyPrefix: string, depth: number, ctx: Context): AsyncGenerator<FoundObject> {
+async function* walkDir(
+  dir: string,
+  keyPrefix: string,
+  depth: number,
+  ctx: Context,
+): AsyncGenerator<FoundObject> {
   const entries = await readEntries(dir);
   const children: Child[] = [];
   for (const entry of entries) {
@@ -94,7 +99,7 @@ async function describeChild(
   }
   if (parsed.type === 'object') {
     const record = await recordAt(path, undefined);
-    if (!record || !record.key.startsWith(keyPrefix)) return undefined;
+    if (!record?.key.startsWith(keyPrefix)) return undefined;
     const segment = record.key.slice(keyPrefix.length);
     if (segment.includes('/') || hashSegment(segment) !== parsed.hash) return undefined;
     return { type: 'object', path, sortKey: record.key, record };

@@ -16,7 +16,9 @@ export function md5(bytes: Uint8Array): string {
 }
 
 /** Reads a stream to the end, returning its SHA-256 and size without keeping its bytes. */
-export async function digestStream(stream: AsyncIterable<unknown>): Promise<{ sha256: string; size: number }> {
+export async function digestStream(
+  stream: AsyncIterable<unknown>,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream) {
@@ -30,7 +32,8 @@ export async function digestStream(stream: AsyncIterable<unknown>): Promise<{ sh
 /** Reads a stream to the end into one buffer. */
 export async function readStream(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }
 
@@ -74,7 +77,8 @@ export class GeneratedBody {
       pull(controller) {
         const next = chunks.next();
         if (next.done) controller.close();
-        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        else
+          controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
       },
     });
   }
@@ -92,7 +96,10 @@ export class GeneratedBody {
  * A stream that produces `bytes` bytes and then stalls forever (until destroyed), to abort an
  * upload midway. `stalled` resolves once the reader has taken everything and asked for more.
  */
-export function stallingStream(bytes: number, chunkBytes = 16 * 1024): { stream: Readable; stalled: Promise<void> } {
+export function stallingStream(
+  bytes: number,
+  chunkBytes = 16 * 1024,
+): { stream: Readable; stalled: Promise<void> } {
   let sent = 0;
   let onStall!: () => void;
   const stalled = new Promise<void>((resolve) => {

@@ -66,9 +66,10 @@ export function expectInfo(
   expect(i.key).toBe(expected.key);
   expect(i.size).toBe(expected.size);
   expect(isPlainStringRecord(i.metadata), `${source}: metadata must be an object of strings`).toBe(true);
-  expect(typeof i.checksums === 'object' && i.checksums !== null, `${source}: checksums must be an object`).toBe(
-    true,
-  );
+  expect(
+    typeof i.checksums === 'object' && i.checksums !== null,
+    `${source}: checksums must be an object`,
+  ).toBe(true);
   if (i.etag !== undefined) expect(typeof i.etag === 'string' && i.etag.length > 0).toBe(true);
   if (i.checksums.md5 !== undefined) {
     expect(i.checksums.md5).toMatch(/^[0-9a-f]{32}$/);

@@ -1,3 +1,150 @@
 // The BlobStore contract suite (`@failover/testkit/contract`). Imports vitest, so it is a
 // separate entry point: importing `@failover/testkit` never loads a test runner.
-export {};
+import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from '@failover/core';
+import type { BlobStore } from '@failover/storage';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { abortCases } from './cases/abort.js';
+import { copyCases } from './cases/copy.js';
+import { invalidKeyCases } from './cases/invalid-keys.js';
+import { keyCases } from './cases/keys.js';
+import { listCases } from './cases/list.js';
+import { metadataCases } from './cases/metadata.js';
+import { missingCases } from './cases/missing.js';
+import { overwriteDeleteCases } from './cases/overwrite-delete.js';
+import { preconditionCases } from './cases/preconditions.js';
+import { rangeCases } from './cases/ranges.js';
+import { roundTripCases } from './cases/round-trip.js';
+import type { ContractContext, ResolvedContractOptions } from './context.js';
+import { MiB } from './data.js';
+import type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
+
+export { INVALID_KEYS } from './cases/invalid-keys.js';
+export { SPECIAL_KEYS } from './cases/keys.js';
+export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
+
+/**
+ * Registers the BlobStore contract: the behaviour every store of the library (memory,
+ * filesystem, S3, GCS, Azure Blob, multi-cloud) passes, as vitest tests under
+ * `describe('BlobStore contract: <name>')`. Run it against your own adapter to check it behaves
+ * like the others.
+ *
+ * `makeStore` is called once, in `beforeAll`, and returns the store (or `{ store, cleanup }`).
+ * Every test writes under its own key prefix (`<keyPrefix><run id>/<n>-<test>/`), so the store may
+ * be shared and even non-empty. After the last test the suite deletes every key it wrote (unless
+ * `deleteKeys: false`), then calls `cleanup`.
+ *
+ * What it checks: bytes round-trip (0 B, 1 B, a 5 MiB buffer, and 20 MiB streams given as a Node
+ * `Readable`, a web `ReadableStream` and an async iterable, compared by SHA-256); strings as
+ * UTF-8; keys with spaces, `+`, `%`, `?#&=`, Unicode and emoji; content type and metadata (keys
+ * lowercased, invalid metadata refused); ranges (clamped, past the end empty); missing keys (`null`,
+ * `false`, `NotFoundError`); overwrite (new etag) and delete (idempotent); copy (bytes, type and
+ * metadata carried; missing source); list (prefix, delimiter, pages, order); `ifNoneMatch: '*'` on
+ * put and copy; aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
+ * written, a read body destroyed); invalid keys (`InvalidKeyError`); and the shape of every
+ * `BlobInfo`. Errors are recognised by `name` and `kind`, so a duplicate copy of the library in
+ * `node_modules` does not break the checks.
+ *
+ * @example
+ * // test/contract.test.ts of an adapter package
+ * import { blobStoreContract } from '@failover/testkit/contract';
+ * import { createMyStore } from '../src/index.js';
+ *
+ * blobStoreContract('my-store', async () => {
+ *   const server = await startMyEmulator();
+ *   return { store: createMyStore(server.client), cleanup: () => server.stop() };
+ * });
+ */
+export function blobStoreContract(
+  name: string,
+  makeStore: ContractFactory,
+  options: BlobStoreContractOptions = {},
+): void {
+  const resolved = resolveOptions(options);
+  const runPrefix = `${resolved.keyPrefix}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}/`;
+  let subject: ContractSubject | undefined;
+  let testCount = 0;
+
+  const ctx: ContractContext = {
+    options: resolved,
+    store: () => {
+      if (!subject) throw new Error('The contract store is not ready: makeStore failed or has not run');
+      return subject.store;
+    },
+    prefix: (test) => `${runPrefix}${++testCount}-${test}/`,
+  };
+
+  describe(`BlobStore contract: ${name}`, () => {
+    beforeAll(async () => {
+      subject = toSubject(await makeStore());
+    }, resolved.timeoutMs);
+
+    afterAll(async () => {
+      if (!subject) return;
+      const { store, cleanup } = subject;
+      try {
+        if (resolved.deleteKeys) await deleteUnder(store, runPrefix);
+      } finally {
+        await cleanup?.();
+      }
+    }, resolved.timeoutMs);
+
+    roundTripCases(ctx);
+    keyCases(ctx);
+    metadataCases(ctx);
+    rangeCases(ctx);
+    missingCases(ctx);
+    overwriteDeleteCases(ctx);
+    copyCases(ctx);
+    listCases(ctx);
+    preconditionCases(ctx);
+    abortCases(ctx);
+    invalidKeyCases(ctx);
+  });
+}
+
+function resolveOptions(options: BlobStoreContractOptions): ResolvedContractOptions {
+  const positive = (value: number | undefined, option: string, fallback: number, min: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new InvalidOptionError(option, `must be an integer >= ${min}`);
+    }
+    return value;
+  };
+  const keyPrefix = options.keyPrefix ?? 'failover-contract/';
+  if (typeof keyPrefix !== 'string') throw new InvalidOptionError('keyPrefix', 'must be a string');
+  return {
+    bufferBytes: positive(options.bufferBytes, 'bufferBytes', 5 * MiB, 1),
+    largeObjectBytes: positive(options.largeObjectBytes, 'largeObjectBytes', 20 * MiB, 1),
+    keyPrefix,
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 120_000, 1),
+    deleteKeys: options.deleteKeys ?? true,
+  };
+}
+
+function toSubject(value: ContractSubject | BlobStore): ContractSubject {
+  if (isBlobStore(value)) return { store: value };
+  if (value && typeof value === 'object' && isBlobStore((value as ContractSubject).store)) return value;
+  throw new TypeError('makeStore must return a BlobStore or { store, cleanup? }');
+}
+
+function isBlobStore(value: unknown): value is BlobStore {
+  const v = value as Partial<Record<keyof BlobStore, unknown>> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.put === 'function' &&
+    typeof v.get === 'function' &&
+    typeof v.list === 'function' &&
+    typeof v.delete === 'function'
+  );
+}
+
+/** Deletes every object under `prefix`, a few at a time. */
+async function deleteUnder(store: BlobStore, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const entry of store.list({ prefix })) if ('key' in entry) keys.push(entry.key);
+  for (let i = 0; i < keys.length; i += 8) {
+    await Promise.all(keys.slice(i, i + 8).map((key) => store.delete(key)));
+  }
+}

@@ -19,7 +19,11 @@ interface HostEntry {
 const proxyHosts = new Map<string, HostEntry>();
 const failingHosts = new Set<string>();
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address?: string | LookupAddress[],
+  family?: number,
+) => void;
 
 let original: { lookup: typeof dns.lookup; promisesLookup: typeof dns.promises.lookup } | undefined;
 
@@ -111,7 +115,9 @@ async function hookedPromisesLookup(this: unknown, ...args: unknown[]): Promise<
   }
   const err = resolveFaultName(name);
   if (err) throw err;
-  return wantsAll(options) ? [{ address: FAULT_DNS_ADDRESS, family: 4 }] : { address: FAULT_DNS_ADDRESS, family: 4 };
+  return wantsAll(options)
+    ? [{ address: FAULT_DNS_ADDRESS, family: 4 }]
+    : { address: FAULT_DNS_ADDRESS, family: 4 };
 }
 
 /**
@@ -138,7 +144,8 @@ export function installFaultDns(): void {
 export function uninstallFaultDns(): void {
   if (!original) return;
   if (dns.lookup === (hookedLookup as unknown)) dns.lookup = original.lookup;
-  if (dns.promises.lookup === (hookedPromisesLookup as unknown)) dns.promises.lookup = original.promisesLookup;
+  if (dns.promises.lookup === (hookedPromisesLookup as unknown))
+    dns.promises.lookup = original.promisesLookup;
   original = undefined;
   syncBuiltinESMExports();
 }

@@ -18,12 +18,25 @@ const S3_ERRORS: Record<number, CodeAndMessage> = {
   400: { code: 'InvalidRequest', message: 'Invalid Request' },
   403: { code: 'AccessDenied', message: 'Access Denied' },
   404: { code: 'NoSuchKey', message: 'The specified key does not exist.' },
-  408: { code: 'RequestTimeout', message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
-  409: { code: 'OperationAborted', message: 'A conflicting conditional operation is currently in progress against this resource.' },
-  412: { code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold' },
+  408: {
+    code: 'RequestTimeout',
+    message:
+      'Your socket connection to the server was not read from or written to within the timeout period.',
+  },
+  409: {
+    code: 'OperationAborted',
+    message: 'A conflicting conditional operation is currently in progress against this resource.',
+  },
+  412: {
+    code: 'PreconditionFailed',
+    message: 'At least one of the pre-conditions you specified did not hold',
+  },
   429: { code: 'TooManyRequests', message: 'Too many requests. Please reduce your request rate.' },
   500: { code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
-  501: { code: 'NotImplemented', message: 'A header you provided implies functionality that is not implemented' },
+  501: {
+    code: 'NotImplemented',
+    message: 'A header you provided implies functionality that is not implemented',
+  },
   502: { code: 'BadGateway', message: 'Bad Gateway' },
   503: { code: 'SlowDown', message: 'Please reduce your request rate.' },
   504: { code: 'GatewayTimeout', message: 'Gateway Timeout' },
@@ -34,12 +47,24 @@ const AZURE_ERRORS: Record<number, CodeAndMessage> = {
   403: { code: 'AuthenticationFailed', message: 'Server failed to authenticate the request.' },
   404: { code: 'BlobNotFound', message: 'The specified blob does not exist.' },
   409: { code: 'BlobAlreadyExists', message: 'The specified blob already exists.' },
-  412: { code: 'ConditionNotMet', message: 'The condition specified using HTTP conditional header(s) is not met.' },
+  412: {
+    code: 'ConditionNotMet',
+    message: 'The condition specified using HTTP conditional header(s) is not met.',
+  },
   429: { code: 'TooManyRequests', message: 'Operations per second is over the account limit.' },
-  500: { code: 'InternalError', message: 'The server encountered an internal error. Please retry the request.' },
+  500: {
+    code: 'InternalError',
+    message: 'The server encountered an internal error. Please retry the request.',
+  },
   502: { code: 'BadGateway', message: 'Bad Gateway' },
-  503: { code: 'ServerBusy', message: 'The server is currently unable to receive requests. Please retry your request.' },
-  504: { code: 'OperationTimedOut', message: 'The operation could not be completed within the permitted time.' },
+  503: {
+    code: 'ServerBusy',
+    message: 'The server is currently unable to receive requests. Please retry your request.',
+  },
+  504: {
+    code: 'OperationTimedOut',
+    message: 'The operation could not be completed within the permitted time.',
+  },
 };
 
 const GCS_ERRORS: Record<number, CodeAndMessage> = {
@@ -50,7 +75,10 @@ const GCS_ERRORS: Record<number, CodeAndMessage> = {
   408: { code: 'requestTimeout', message: 'Request timed out.' },
   409: { code: 'conflict', message: 'Conflict.' },
   412: { code: 'conditionNotMet', message: 'At least one of the pre-conditions you specified did not hold.' },
-  429: { code: 'rateLimitExceeded', message: 'The rate of change requests to the object is too high. Please slow down.' },
+  429: {
+    code: 'rateLimitExceeded',
+    message: 'The rate of change requests to the object is too high. Please slow down.',
+  },
   500: { code: 'backendError', message: 'We encountered an internal error. Please try again.' },
   502: { code: 'badGateway', message: 'Bad Gateway' },
   503: { code: 'backendError', message: 'The service is currently unavailable.' },

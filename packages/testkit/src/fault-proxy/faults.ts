@@ -45,7 +45,10 @@ export const faults = Object.freeze({
     return { ...options, type: 'status', status: 500 };
   },
   /** Wait `ms` before forwarding. */
-  latency(ms: number, options: PartialFault & Pick<LatencyFault, 'perChunkMs' | 'bytesPerSecond'> = {}): LatencyFault {
+  latency(
+    ms: number,
+    options: PartialFault & Pick<LatencyFault, 'perChunkMs' | 'bytesPerSecond'> = {},
+  ): LatencyFault {
     return { ...options, type: 'latency', ms };
   },
   /** Reset the connection when the request arrives, or after `afterBytes` of the response body. */

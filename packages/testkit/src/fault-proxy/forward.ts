@@ -33,6 +33,7 @@ export interface ForwardContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly target: URL;
+  /** An `https.Agent` for an https target, else an `http.Agent`. */
   readonly agent: http.Agent;
   readonly shaping: ResponseShaping;
   /** Aborted when the client goes away or the proxy closes. */
@@ -93,7 +94,8 @@ export async function forwardRequest(ctx: ForwardContext): Promise<void> {
 
   const responded = new Promise<IncomingMessage | Error>((resolve) => {
     upstream.once('response', resolve);
-    upstream.once('error', resolve);
+    // Errors after the response (a cut mid-body) surface on the response stream instead.
+    upstream.on('error', resolve);
   });
   req.pipe(upstream);
   req.once('error', () => upstream.destroy());

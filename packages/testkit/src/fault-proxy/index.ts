@@ -9,7 +9,7 @@ export {
 } from './dns-hook.js';
 export { faults, type StatusPresetOptions } from './faults.js';
 export { createFaultProxy } from './proxy.js';
-export { seededRandom, type Random } from './rng.js';
+export { type Random, seededRandom } from './rng.js';
 export type {
   BlackholeFault,
   DnsFault,

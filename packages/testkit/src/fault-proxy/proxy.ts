@@ -1,10 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOptionError } from '@failover/core';
+import { countStatus, emptyCounts, zeroCounts } from './counts.js';
 import { faultHostname, registerFaultHost } from './dns-hook.js';
 import { injectedResponse } from './error-bodies.js';
 import { forwardRequest, resetSocket } from './forward.js';
+import { drainRequest, pathOf, sendInjected } from './respond.js';
 import { type Random, seededRandom } from './rng.js';
 import { selectFault } from './select.js';
 import type {
@@ -12,7 +15,6 @@ import type {
   FaultFlavor,
   FaultProxy,
   FaultProxyOptions,
-  FaultType,
   RequestFault,
   RequestInfo,
   StatusFault,
@@ -20,23 +22,11 @@ import type {
 import { validateFault } from './validate.js';
 
 const FLAVORS: readonly FaultFlavor[] = ['s3', 'gcs', 'azure', 'http'];
-const FAULT_TYPES: readonly FaultType[] = ['pass', 'status', 'latency', 'reset', 'blackhole', 'refuse', 'dns'];
 const LISTEN_HOST = '127.0.0.1';
 
-interface MutableCounts {
-  total: number;
-  connections: number;
-  forwarded: number;
-  byFault: Record<FaultType, number>;
-  byStatus: Record<number, number>;
-}
-
-function emptyByFault(): Record<FaultType, number> {
-  return Object.fromEntries(FAULT_TYPES.map((t) => [t, 0])) as Record<FaultType, number>;
-}
-
 function parseTarget(target: unknown): URL {
-  if (typeof target !== 'string') throw new InvalidOptionError('target', 'must be an origin such as http://127.0.0.1:9000');
+  if (typeof target !== 'string')
+    throw new InvalidOptionError('target', 'must be an origin such as http://127.0.0.1:9000');
   let url: URL;
   try {
     url = new URL(target);
@@ -70,7 +60,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const target = parseTarget(options.target);
   const flavor = options.flavor ?? 'http';
   if (!FLAVORS.includes(flavor)) {
-    throw new InvalidOptionError('flavor', `must be one of ${FLAVORS.join(', ')}, got ${JSON.stringify(flavor)}`);
+    throw new InvalidOptionError(
+      'flavor',
+      `must be one of ${FLAVORS.join(', ')}, got ${JSON.stringify(flavor)}`,
+    );
   }
   if (options.seed !== undefined && !Number.isFinite(options.seed)) {
     throw new InvalidOptionError('seed', 'must be a finite number');
@@ -86,19 +79,22 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   }
   const random: Random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
 
-  const counts: MutableCounts = { total: 0, connections: 0, forwarded: 0, byFault: emptyByFault(), byStatus: {} };
+  const counts = emptyCounts();
   const sockets = new Set<Socket>();
   const held = new Set<Socket>();
   const closing = new AbortController();
-  const agent = new http.Agent({ keepAlive: true });
+  // One fresh connection per forwarded request: a pooled connection that the target closed while
+  // idle would fail the next request with a reset the test never asked for.
+  const agent =
+    target.protocol === 'https:'
+      ? new https.Agent({ keepAlive: false })
+      : new http.Agent({ keepAlive: false });
   let listening = false;
   let closed = false;
 
-  const countStatus = (status: number): void => {
-    counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
-  };
-
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 });
+  // Clients keep their connections: idle ones are closed only after a minute, so a client's pool
+  // rarely meets a connection the proxy closed. No request timeout: `blackhole` holds requests.
+  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
   server.on('connection', (socket: Socket) => {
     counts.connections++;
     sockets.add(socket);
@@ -115,11 +111,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     counts.total++;
     const current = fault;
-    const url = req.url ?? '/';
     const info: RequestInfo = {
       method: (req.method ?? 'GET').toUpperCase(),
-      path: url.split('?')[0] ?? '/',
-      url,
+      path: pathOf(req),
+      url: req.url ?? '/',
       headers: req.headers,
     };
     const applied = selectFault(current, info, random);
@@ -144,24 +139,19 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     return controller.signal;
   };
 
-  const answer = async (applied: StatusFault, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => {
-    // Read and drop the body, so the client can finish sending before it reads the answer.
-    req.resume();
-    if (!req.complete) {
-      await new Promise<void>((resolve) => {
-        req.once('end', resolve);
-        req.once('close', resolve);
-      });
-    }
+  const answer = async (
+    applied: StatusFault,
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: AbortSignal,
+  ) => {
+    // Read the body first, so the client can finish sending before it reads the answer.
+    await drainRequest(req);
     if (applied.delayMs) await sleep(applied.delayMs, undefined, { signal });
     if (res.destroyed) return;
-    const response = injectedResponse(applied, flavor, req.url?.split('?')[0] ?? '/');
-    countStatus(response.status);
-    res.writeHead(response.status, {
-      ...response.headers,
-      'content-length': String(response.body.length),
-    });
-    res.end(response.body);
+    const response = injectedResponse(applied, flavor, pathOf(req));
+    countStatus(counts, response.status);
+    sendInjected(res, response);
   };
 
   async function handle(applied: RequestFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,21 +190,13 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
           bytesPerSecond: applied.type === 'latency' ? applied.bytesPerSecond : undefined,
           resetAfterBytes: applied.type === 'reset' ? applied.afterBytes : undefined,
         },
-        onStatus: countStatus,
+        onStatus: (status) => countStatus(counts, status),
         onUnreachable: (err) => {
           const code = (err as NodeJS.ErrnoException).code ?? err.name;
-          const response = injectedResponse(
-            { type: 'status', status: 502, message: `fault proxy: target unreachable (${code})` },
-            flavor,
-            req.url?.split('?')[0] ?? '/',
-          );
-          countStatus(502);
-          res.writeHead(502, {
-            ...response.headers,
-            'content-length': String(response.body.length),
-            'x-fault-proxy-error': code,
-          });
-          res.end(response.body);
+          const message = `fault proxy: target unreachable (${code})`;
+          const response = injectedResponse({ type: 'status', status: 502, message }, flavor, pathOf(req));
+          countStatus(counts, 502);
+          sendInjected(res, response, { 'x-fault-proxy-error': code });
         },
       });
     } catch (err) {
@@ -252,7 +234,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     await closedPromise;
   };
 
-  const port = await listen(requestedPort);
+  // Claim the name first: a name another open proxy holds is an error, before anything listens.
   const releaseHost =
     hostname === undefined
       ? () => undefined
@@ -263,6 +245,14 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
             counts.byFault.dns++;
           },
         });
+  let port: number;
+  try {
+    port = await listen(requestedPort);
+  } catch (err) {
+    releaseHost();
+    agent.destroy();
+    throw err;
+  }
 
   let queue: Promise<void> = Promise.resolve();
   const applyFault = async (next: Fault): Promise<void> => {
@@ -308,11 +298,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return run;
     },
     resetCounts() {
-      counts.total = 0;
-      counts.connections = 0;
-      counts.forwarded = 0;
-      for (const type of FAULT_TYPES) counts.byFault[type] = 0;
-      for (const status of Object.keys(counts.byStatus)) delete counts.byStatus[Number(status)];
+      zeroCounts(counts);
     },
     close(): Promise<void> {
       closePromise ??= (async () => {

@@ -33,7 +33,10 @@ export function validateFault(fault: Fault, path = 'fault'): Fault {
       break;
     case 'status':
       if (!Number.isInteger(fault.status) || fault.status < 100 || fault.status > 599) {
-        throw new InvalidOptionError(`${path}.status`, `must be an integer from 100 to 599, got ${String(fault.status)}`);
+        throw new InvalidOptionError(
+          `${path}.status`,
+          `must be an integer from 100 to 599, got ${String(fault.status)}`,
+        );
       }
       nonNegative(fault.retryAfterSeconds, `${path}.retryAfterSeconds`);
       nonNegative(fault.delayMs, `${path}.delayMs`);

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldSelector } from './fields.js';
-import type { UploadSessions } from './upload-sessions.js';
 import type { GcsStore } from './store.js';
 import type { GcsOperation } from './types.js';
+import type { UploadSessions } from './upload-sessions.js';
 
 /** What the request log learns while a request is routed. */
 export interface RequestNotes {

@@ -103,7 +103,11 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       const problem =
         err instanceof GcsProblem
           ? err
-          : new GcsProblem(500, 'backendError', `Internal error: ${redact(err instanceof Error ? err.message : String(err))}`);
+          : new GcsProblem(
+              500,
+              'backendError',
+              `Internal error: ${redact(err instanceof Error ? err.message : String(err))}`,
+            );
       sendProblem(res, problem);
     }
   };
@@ -165,8 +169,14 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
 
     async createBucket(name: string): Promise<void> {
       const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
-      if (problem !== undefined) throw new InvalidOptionError('name', `bucket name ${JSON.stringify(name)} ${problem}`);
-      await store.addBucket({ name, timeCreated: new Date().toISOString(), location: 'US', storageClass: 'STANDARD' });
+      if (problem !== undefined)
+        throw new InvalidOptionError('name', `bucket name ${JSON.stringify(name)} ${problem}`);
+      await store.addBucket({
+        name,
+        timeCreated: new Date().toISOString(),
+        location: 'US',
+        storageClass: 'STANDARD',
+      });
     },
     bucketNames(): string[] {
       return store.buckets().map((b) => b.name);
@@ -177,7 +187,8 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       data: Uint8Array | string,
       putOptions: GcsPutObjectOptions = {},
     ): Promise<GcsObjectResource> {
-      if (!store.bucket(bucket)) throw new InvalidOptionError('bucket', `no bucket named ${JSON.stringify(bucket)}`);
+      if (!store.bucket(bucket))
+        throw new InvalidOptionError('bucket', `no bucket named ${JSON.stringify(bucket)}`);
       const problem = typeof name === 'string' ? objectNameProblem(name) : 'must be a string';
       if (problem !== undefined) throw new InvalidOptionError('name', `object name ${problem}`);
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
@@ -211,7 +222,8 @@ function formatOrigin(host: string, port: number): string {
 
 function resolveOptions(options: GcsEmulatorOptions): ResolvedOptions {
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'must be a non-empty string');
+  if (typeof host !== 'string' || host.length === 0)
+    throw new InvalidOptionError('host', 'must be a non-empty string');
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidOptionError('port', 'must be an integer from 0 to 65535');
@@ -224,7 +236,8 @@ function resolveOptions(options: GcsEmulatorOptions): ResolvedOptions {
   if (!Array.isArray(buckets)) throw new InvalidOptionError('buckets', 'must be an array of bucket names');
   for (const [i, name] of buckets.entries()) {
     const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
-    if (problem !== undefined) throw new InvalidOptionError(`buckets[${i}]`, `${JSON.stringify(name)} ${problem}`);
+    if (problem !== undefined)
+      throw new InvalidOptionError(`buckets[${i}]`, `${JSON.stringify(name)} ${problem}`);
   }
   const maxObjectSize = options.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
   if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 1) {

@@ -65,7 +65,8 @@ export function selectFields(value: unknown, selector: FieldSelector): unknown {
   const source = value as Record<string, unknown>;
   for (const [key, sub] of Object.entries(selector)) {
     if (key === '*') {
-      for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = selectFields(v, sub as FieldSelector);
+      for (const [k, v] of Object.entries(source))
+        if (!(k in out)) out[k] = selectFields(v, sub as FieldSelector);
       continue;
     }
     if (!(key in source)) continue;

@@ -36,12 +36,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         req.resume();
-        finish(new GcsProblem(413, 'uploadTooLarge', `The request body exceeds the limit of ${limit} bytes.`));
+        finish(
+          new GcsProblem(413, 'uploadTooLarge', `The request body exceeds the limit of ${limit} bytes.`),
+        );
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    const onEnd = (): void =>
+      finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     const onError = (err: Error): void => finish(new ClientGoneError({ cause: err }));
     const onClose = (): void => {
       if (!req.complete) finish(new ClientGoneError());

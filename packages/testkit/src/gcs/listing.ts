@@ -132,5 +132,8 @@ export function simplePage(
   const page = keys.slice(start, start + maxResults);
   const more = start + maxResults < keys.length;
   const last = page[page.length - 1];
-  return { keys: page, nextPageToken: more && last !== undefined ? encodeToken({ k: last, t: 'o' }) : undefined };
+  return {
+    keys: page,
+    nextPageToken: more && last !== undefined ? encodeToken({ k: last, t: 'o' }) : undefined,
+  };
 }

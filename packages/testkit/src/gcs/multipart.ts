@@ -18,7 +18,8 @@ export function multipartBoundary(contentType: string | undefined): string | und
   return match?.[1] ?? match?.[2];
 }
 
-const bad = (why: string): GcsProblem => new GcsProblem(400, 'badRequest', `Invalid multipart request: ${why}.`);
+const bad = (why: string): GcsProblem =>
+  new GcsProblem(400, 'badRequest', `Invalid multipart request: ${why}.`);
 
 /**
  * Splits a `multipart/related` body into its JSON metadata part and its content part. The
@@ -44,7 +45,10 @@ export function parseMultipartRelated(body: Buffer, boundary: string): Multipart
   };
 }
 
-function readPartHeaders(body: Buffer, afterDelimiter: number): { headers: Record<string, string>; bodyStart: number } {
+function readPartHeaders(
+  body: Buffer,
+  afterDelimiter: number,
+): { headers: Record<string, string>; bodyStart: number } {
   let pos = afterDelimiter;
   if (body[pos] === 0x0d && body[pos + 1] === 0x0a) pos += 2;
   else if (body[pos] === 0x0a) pos += 1;
@@ -68,7 +72,11 @@ function readPartHeaders(body: Buffer, afterDelimiter: number): { headers: Recor
   return { headers, bodyStart: headerEnd + sepLength };
 }
 
-function findDelimiter(body: Buffer, delim: string, from: number): { index: number; length: number } | undefined {
+function findDelimiter(
+  body: Buffer,
+  delim: string,
+  from: number,
+): { index: number; length: number } | undefined {
   const crlf = body.indexOf(`\r\n${delim}`, from);
   const lf = body.indexOf(`\n${delim}`, from);
   if (crlf >= 0 && (lf < 0 || crlf <= lf - 1)) return { index: crlf, length: delim.length + 2 };

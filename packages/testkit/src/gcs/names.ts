@@ -42,7 +42,8 @@ export function objectNameProblem(name: string): string | undefined {
   if (bytes === 0 || bytes > 1024) return 'must be 1-1024 bytes of UTF-8';
   if (/[\r\n]/.test(name)) return 'must not contain carriage returns or line feeds';
   if (name === '.' || name === '..') return 'must not be "." or ".."';
-  if (name.startsWith('.well-known/acme-challenge/')) return 'must not start with ".well-known/acme-challenge/"';
+  if (name.startsWith('.well-known/acme-challenge/'))
+    return 'must not start with ".well-known/acme-challenge/"';
   if (/[\uD800-\uDFFF]/u.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) {
     return 'must be valid UTF-8 (no lone surrogates)';
   }

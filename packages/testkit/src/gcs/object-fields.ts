@@ -40,7 +40,8 @@ export function parseObjectFields(body: Record<string, unknown>): ObjectFieldsPa
   for (const field of STRING_FIELDS) {
     const value = body[field];
     if (value === undefined) continue;
-    if (value !== null && typeof value !== 'string') throw invalid(`Invalid value for ${field}: must be a string.`);
+    if (value !== null && typeof value !== 'string')
+      throw invalid(`Invalid value for ${field}: must be a string.`);
     patch[field] = value;
   }
   if (typeof patch.customTime === 'string' && Number.isNaN(Date.parse(patch.customTime))) {
@@ -55,7 +56,8 @@ export function parseObjectFields(body: Record<string, unknown>): ObjectFieldsPa
 
 function parseMetadata(value: unknown): Record<string, string | null> | null {
   if (value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('Invalid value for metadata: must be an object.');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalid('Invalid value for metadata: must be an object.');
   const out: Record<string, string | null> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (key.length === 0) throw invalid('Invalid metadata key: must not be empty.');
@@ -100,7 +102,8 @@ export function applyFieldsPatch(
   patch: ObjectFieldsPatch,
   mode: 'merge' | 'replace',
 ): WritableObjectFields {
-  const next: WritableObjectFields = mode === 'merge' ? { ...current } : { storageClass: current.storageClass };
+  const next: WritableObjectFields =
+    mode === 'merge' ? { ...current } : { storageClass: current.storageClass };
   for (const field of STRING_FIELDS) {
     if (field === 'storageClass') continue; // changed only by a rewrite, never by metadata updates
     const value = patch[field];

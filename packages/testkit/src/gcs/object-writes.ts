@@ -1,3 +1,4 @@
+import { crc32cBase64 } from './crc32c.js';
 import { checkObjectName } from './names.js';
 import {
   type KnownHashes,
@@ -9,7 +10,6 @@ import {
 import { checkPreconditions, type Preconditions } from './preconditions.js';
 import { invalid, noSuchBucket } from './problem.js';
 import type { GcsStore } from './store.js';
-import { crc32cBase64 } from './crc32c.js';
 
 /** Checksums a client sent with an upload (base64), to be checked against the content. */
 export interface ExpectedHashes {
@@ -44,7 +44,15 @@ export async function writeObject(store: GcsStore, write: ObjectWrite): Promise<
   const options: { componentCount?: number; hashes?: KnownHashes } = {};
   if (write.componentCount !== undefined) options.componentCount = write.componentCount;
   if (write.hashes !== undefined) options.hashes = write.hashes;
-  const object = newObject(write.bucket, write.name, write.data, write.fields, store.nextGeneration(), new Date(), options);
+  const object = newObject(
+    write.bucket,
+    write.name,
+    write.data,
+    write.fields,
+    store.nextGeneration(),
+    new Date(),
+    options,
+  );
   await store.putObject(object);
   return object;
 }
@@ -83,7 +91,10 @@ export function parseGoogHash(header: string | string[] | undefined): ExpectedHa
 }
 
 /** Reads `crc32c` / `md5Hash` from upload metadata, merged over `base` (e.g. the header's). */
-export function hashesFromMetadata(metadata: Record<string, unknown>, base: ExpectedHashes = {}): ExpectedHashes {
+export function hashesFromMetadata(
+  metadata: Record<string, unknown>,
+  base: ExpectedHashes = {},
+): ExpectedHashes {
   const out: ExpectedHashes = { ...base };
   if (typeof metadata.crc32c === 'string') out.crc32c = metadata.crc32c;
   if (typeof metadata.md5Hash === 'string') out.md5 = metadata.md5Hash;

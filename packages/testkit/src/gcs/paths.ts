@@ -29,7 +29,11 @@ export function parsePath(rawPath: string): ParsedPath {
   for (let round = 0; round < 2; round++) {
     if (segments[0] === 'storage' && segments[1] === 'v1') {
       segments = segments.slice(2);
-    } else if ((segments[0] === 'upload' || segments[0] === 'download') && segments[1] === 'storage' && segments[2] === 'v1') {
+    } else if (
+      (segments[0] === 'upload' || segments[0] === 'download') &&
+      segments[1] === 'storage' &&
+      segments[2] === 'v1'
+    ) {
       family = segments[0];
       segments = segments.slice(3);
     }

@@ -34,7 +34,9 @@ export class GcsProblem extends Error {
   }
 
   /** The JSON body GCS sends for this error. */
-  toBody(): { error: { code: number; message: string; errors: { domain: string; reason: string; message: string }[] } } {
+  toBody(): {
+    error: { code: number; message: string; errors: { domain: string; reason: string; message: string }[] };
+  } {
     return {
       error: {
         code: this.status,
@@ -57,7 +59,11 @@ export function noSuchObject(bucket: string, name: string): GcsProblem {
 
 /** 412 for a failed `if*Match` condition. */
 export function conditionNotMet(): GcsProblem {
-  return new GcsProblem(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+  return new GcsProblem(
+    412,
+    'conditionNotMet',
+    'At least one of the pre-conditions you specified did not hold.',
+  );
 }
 
 /** 400 for an invalid argument; the message says which. */

@@ -98,7 +98,8 @@ async function routeUpload(ctx: RequestContext, method: string, segments: string
   const uploadId = ctx.query.get('upload_id');
   if (uploadId) {
     const session = ctx.sessions.get(uploadId);
-    if (!session) throw new GcsProblem(404, 'notFound', 'No such upload session (it finished, failed or was cancelled).');
+    if (!session)
+      throw new GcsProblem(404, 'notFound', 'No such upload session (it finished, failed or was cancelled).');
     if (method === 'PUT' || method === 'POST') return putUploadData(ctx, session);
     if (method === 'DELETE') return cancelUpload(ctx, session);
     throw methodNotAllowed();

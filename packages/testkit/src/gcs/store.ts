@@ -1,6 +1,6 @@
+import type { DirectoryMirror } from './directory-mirror.js';
 import { compareUtf8 } from './names.js';
 import type { StoredBucket, StoredObject } from './object-model.js';
-import type { DirectoryMirror } from './directory-mirror.js';
 
 interface BucketState {
   readonly bucket: StoredBucket;

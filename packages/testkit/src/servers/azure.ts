@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isIP } from 'node:net';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { startChildServer } from './child-server.js';
 import { bucketsOf, type LocalServerOptions, parseOrigin, sdkRetriesOf } from './client-options.js';
@@ -41,8 +41,9 @@ export interface AzureLocalServer extends LocalServer<BlobServiceClient> {
  *
  * {@link LocalServer.clientFor} puts the account in the path for an IP or `localhost` origin
  * (`http://127.0.0.1:PORT/devstoreaccount1`) and in the host name for a named origin, as Azure
- * does in production (`http://devstoreaccount1.azure.failover.test:PORT`), so the SDK parses
- * container and blob names from URLs correctly. Azurite accepts both styles.
+ * does in production (`http://devstoreaccount1.blob.azure.failover.test:PORT`), so the SDK parses
+ * account, container and blob names from URLs correctly. Azurite accepts both styles, and the fault
+ * DNS hook resolves (or fails) sub-domains with their parent name.
  *
  * @example
  * const azure = await startAzureServer({ buckets: ['photos'] });
@@ -117,12 +118,16 @@ function connectionStringOf(blobEndpoint: string): string {
   );
 }
 
-/** Path style for IP and `localhost` origins, host style (`devstoreaccount1.HOST`) for names. */
+/**
+ * Path style for IP and `localhost` origins; for names, the production host style
+ * `devstoreaccount1.blob.HOST` (the SDK reads the account from a host only when its second label is
+ * `blob`; Azurite reads it from the first label).
+ */
 function blobEndpointFor(url: URL): string {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0 || host === 'localhost') return `${url.origin}/${AZURITE_ACCOUNT_NAME}`;
-  if (host.startsWith(`${AZURITE_ACCOUNT_NAME}.`)) return url.origin;
-  return `${url.protocol}//${AZURITE_ACCOUNT_NAME}.${url.host}`;
+  if (host.startsWith(`${AZURITE_ACCOUNT_NAME}.blob.`)) return url.origin;
+  return `${url.protocol}//${AZURITE_ACCOUNT_NAME}.blob.${url.host}`;
 }
 
 const LISTENS_ON = /successfully listens on (https?:\/\/\S+)/;

@@ -174,4 +174,3 @@ async function waitForReady<Ready>(
     child.once('error', onError);
   });
 }
-

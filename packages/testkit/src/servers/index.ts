@@ -1,6 +1,3 @@
-export type { ClientOptions, LocalServer } from './types.js';
-export { type LocalServerOptions } from './client-options.js';
-export { S3RVER_CREDENTIALS, type S3LocalServer, type S3ServerOptions, startS3Server } from './s3.js';
 export {
   AZURITE_ACCOUNT_KEY,
   AZURITE_ACCOUNT_NAME,
@@ -8,6 +5,7 @@ export {
   type AzureServerOptions,
   startAzureServer,
 } from './azure.js';
+export type { LocalServerOptions } from './client-options.js';
 export {
   type GcsLocalServer,
   type GcsRetryOptions,
@@ -15,3 +13,5 @@ export {
   gcsRetryOptions,
   startGcsServer,
 } from './gcs.js';
+export { type S3LocalServer, S3RVER_CREDENTIALS, type S3ServerOptions, startS3Server } from './s3.js';
+export type { ClientOptions, LocalServer } from './types.js';

@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
  */
 export function launchersDir(): string {
   const here = import.meta.url;
-  const candidates = ['./launchers/', '../launchers/', '../src/servers/launchers/', '../../src/servers/launchers/'];
+  const candidates = [
+    './launchers/',
+    '../launchers/',
+    '../src/servers/launchers/',
+    '../../src/servers/launchers/',
+  ];
   for (const candidate of candidates) {
     const dir = fileURLToPath(new URL(candidate, here));
     if (existsSync(`${dir}s3rver.cjs`) && existsSync(`${dir}exit-with-parent.cjs`)) return dir;

@@ -90,7 +90,12 @@ export async function copyToObject(
 }
 
 /** `POST /b/{b}/o/{o}/moveTo/o/{do}`: renames within a bucket (a new generation at the target). */
-export async function moveObject(ctx: RequestContext, bucket: string, from: string, to: string): Promise<void> {
+export async function moveObject(
+  ctx: RequestContext,
+  bucket: string,
+  from: string,
+  to: string,
+): Promise<void> {
   ctx.notes.operation = 'objects.move';
   await readJson(ctx.req);
   const source = findSource(ctx, bucket, from);
@@ -119,7 +124,8 @@ export async function composeObject(ctx: RequestContext, bucket: string, name: s
   if (!ctx.store.bucket(bucket)) throw noSuchBucket();
   const list = body.sourceObjects;
   if (!Array.isArray(list) || list.length === 0) throw invalid('sourceObjects must list 1 to 32 objects.');
-  if (list.length > 32) throw invalid('The number of source components provided (more than 32) exceeds the limit.');
+  if (list.length > 32)
+    throw invalid('The number of source components provided (more than 32) exceeds the limit.');
   const sources = list.map((entry: unknown) => composeSource(ctx, bucket, entry));
   const destination = body.destination;
   const patch =
@@ -146,7 +152,9 @@ function composeSource(ctx: RequestContext, bucket: string, entry: unknown): Sto
   if (generation !== undefined && generation !== null && Number(generation) !== source.generation) {
     throw noSuchObject(bucket, name);
   }
-  const ifGenerationMatch = (objectPreconditions as { ifGenerationMatch?: unknown } | undefined)?.ifGenerationMatch;
-  if (ifGenerationMatch !== undefined && Number(ifGenerationMatch) !== source.generation) throw conditionNotMet();
+  const ifGenerationMatch = (objectPreconditions as { ifGenerationMatch?: unknown } | undefined)
+    ?.ifGenerationMatch;
+  if (ifGenerationMatch !== undefined && Number(ifGenerationMatch) !== source.generation)
+    throw conditionNotMet();
   return source;
 }

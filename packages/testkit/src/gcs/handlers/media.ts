@@ -24,7 +24,10 @@ export function sendMedia(ctx: RequestContext, object: StoredObject): void {
     'x-goog-stored-content-encoding': object.contentEncoding ?? 'identity',
     'x-goog-stored-content-length': String(object.data.length),
     'x-goog-storage-class': object.storageClass,
-    'x-goog-hash': object.md5Hash === undefined ? `crc32c=${object.crc32c}` : `crc32c=${object.crc32c},md5=${object.md5Hash}`,
+    'x-goog-hash':
+      object.md5Hash === undefined
+        ? `crc32c=${object.crc32c}`
+        : `crc32c=${object.crc32c},md5=${object.md5Hash}`,
   };
   if (object.contentDisposition !== undefined) headers['Content-Disposition'] = object.contentDisposition;
   if (object.contentLanguage !== undefined) headers['Content-Language'] = object.contentLanguage;
@@ -47,9 +50,14 @@ export function sendMedia(ctx: RequestContext, object: StoredObject): void {
 
   const range = parseRangeHeader(rangeHeader, body.length);
   if (range.kind === 'unsatisfiable') {
-    const problem = new GcsProblem(416, 'requestedRangeNotSatisfiable', 'The requested range cannot be satisfied.', {
-      'Content-Range': `bytes */${body.length}`,
-    });
+    const problem = new GcsProblem(
+      416,
+      'requestedRangeNotSatisfiable',
+      'The requested range cannot be satisfied.',
+      {
+        'Content-Range': `bytes */${body.length}`,
+      },
+    );
     sendJson(ctx.res, 416, problem.toBody(), { headers: { ...problem.headers } });
     return;
   }

@@ -28,7 +28,8 @@ function parseUploadRange(header: string | undefined): UploadRange {
   // `bytes A-(A-1)/A`: an empty request (what a client sends to finish a 0-byte chunked upload).
   if (end !== undefined && end === start - 1) return { kind: 'data', start, end, total, toEnd: false };
   if (end !== undefined && end < start) throw invalid(`Invalid Content-Range: '${header}'.`);
-  if (end !== undefined && total !== undefined && end >= total) throw invalid(`Invalid Content-Range: '${header}'.`);
+  if (end !== undefined && total !== undefined && end >= total)
+    throw invalid(`Invalid Content-Range: '${header}'.`);
   return { kind: 'data', start, end, total, toEnd: end === undefined && total === undefined };
 }
 
@@ -57,7 +58,9 @@ export async function putUploadData(ctx: RequestContext, session: UploadSession)
     await readBody(ctx.req, 1024 * 1024);
     if (range.total !== undefined && range.total === session.received) return finish(ctx, session);
     if (range.total !== undefined && range.total < session.received) {
-      throw invalid(`The upload already holds ${session.received} bytes, more than the total ${range.total}.`);
+      throw invalid(
+        `The upload already holds ${session.received} bytes, more than the total ${range.total}.`,
+      );
     }
     return incomplete(ctx, session);
   }
@@ -106,7 +109,8 @@ async function finish(ctx: RequestContext, session: UploadSession): Promise<void
       `The upload has ${session.received} bytes but X-Upload-Content-Length declared ${session.declaredSize}.`,
     );
   }
-  const data = session.chunks.length === 1 ? session.chunks[0]! : Buffer.concat(session.chunks, session.received);
+  const data =
+    session.chunks.length === 1 ? session.chunks[0]! : Buffer.concat(session.chunks, session.received);
   let object: StoredObject;
   try {
     object = await writeObject(ctx.store, {

@@ -35,7 +35,11 @@ async function multipartUpload(ctx: RequestContext, bucket: string): Promise<voi
   ctx.notes.operation = 'objects.insert';
   const boundary = multipartBoundary(headerValue(ctx.req.headers['content-type']));
   if (!boundary) {
-    throw new GcsProblem(400, 'badRequest', 'A multipart upload needs a multipart/related Content-Type with a boundary.');
+    throw new GcsProblem(
+      400,
+      'badRequest',
+      'A multipart upload needs a multipart/related Content-Type with a boundary.',
+    );
   }
   const body = await readBody(ctx.req, ctx.maxObjectSize + 64 * 1024);
   const upload = parseMultipartRelated(body, boundary);

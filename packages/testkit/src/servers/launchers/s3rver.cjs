@@ -27,7 +27,7 @@ server.run().then(
     process.stdout.write(`${JSON.stringify({ event: 'ready', port: address.port })}\n`);
   },
   (err) => {
-    process.stderr.write(`s3rver failed to start: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.stderr.write(`s3rver failed to start: ${err?.stack ?? String(err)}\n`);
     process.exit(1);
   },
 );

@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createFailover,
+  type Failover,
+  type FailoverEvents,
+  type FailoverOptions,
+  RetryBudget,
+} from '../src/index.js';
+import { httpError, scripted, sysError, THREE, targetsOf, track } from './helpers.js';
+
+describe('RetryBudget', () => {
+  it('takes tokens while it can and refunds up to its capacity', () => {
+    const b = new RetryBudget({ capacity: 10, retryCost: 5, timeoutCost: 10, successRefund: 1 });
+    expect(b.tryAcquire(5)).toBe(true);
+    expect(b.tryAcquire(10)).toBe(false);
+    expect(b.tokens).toBe(5);
+    expect(b.tryAcquire(5)).toBe(true);
+    expect(b.tryAcquire(1)).toBe(false);
+    b.refund(3);
+    expect(b.tokens).toBe(3);
+    b.refund(100);
+    expect(b.tokens).toBe(10);
+  });
+});
+
+describe('the shared retry budget', () => {
+  const routers: Failover[] = [];
+  function make(options: Partial<FailoverOptions> = {}): Failover {
+    const fo = createFailover({
+      targets: THREE,
+      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+      breaker: { volumeThreshold: 1000 },
+      ...options,
+    });
+    routers.push(fo);
+    return fo;
+  }
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    for (const fo of routers.splice(0)) fo.close();
+    vi.useRealTimers();
+  });
+
+  it('each retry draws tokens; when empty, no more retries but failover still happens', async () => {
+    const fo = make({ budget: { capacity: 10, retryCost: 5, timeoutCost: 10, successRefund: 1 } });
+    const exhausted: FailoverEvents['budgetExhausted'][] = [];
+    fo.on('budgetExhausted', (e) => exhausted.push(e));
+    const op = scripted({ aws: [httpError(503)], gcp: [httpError(503)], azure: ['ok'] });
+    expect(await fo.run(op, { idempotent: true })).toBe('ok');
+    // aws: 2 retries (10 tokens); gcp: no retry left; azure answers.
+    expect(targetsOf(op.calls)).toEqual(['aws', 'aws', 'aws', 'gcp', 'azure']);
+    expect(exhausted).toEqual([{ target: 'gcp', tokens: 0, cost: 5 }]);
+    expect(fo.status().budget).toEqual({ tokens: 1, capacity: 10 });
+  });
+
+  it('successes refill the bucket', async () => {
+    const fo = make({ budget: { capacity: 10, retryCost: 5, timeoutCost: 10, successRefund: 1 } });
+    await fo.run(scripted({ aws: [httpError(503), httpError(503), 'ok'] }), { idempotent: true });
+    expect(fo.status().budget?.tokens).toBe(1); // 10 - 5 - 5 + 1
+    for (let i = 0; i < 4; i++) await fo.run(scripted({}));
+    expect(fo.status().budget?.tokens).toBe(5);
+    const op = scripted({ aws: [httpError(503), 'ok'] });
+    expect(await fo.run(op, { idempotent: true })).toBe('ok');
+    expect(targetsOf(op.calls)).toEqual(['aws', 'aws']);
+    for (let i = 0; i < 50; i++) await fo.run(scripted({}));
+    expect(fo.status().budget?.tokens).toBe(10);
+  });
+
+  it('a retry after a timeout costs timeoutCost', async () => {
+    const fo = make({ budget: { capacity: 30, retryCost: 5, timeoutCost: 10, successRefund: 0 } });
+    await fo.run(scripted({ aws: [sysError('ETIMEDOUT'), 'ok'] }), { idempotent: true });
+    expect(fo.status().budget?.tokens).toBe(20);
+    await fo.run(scripted({ aws: [httpError(503), 'ok'] }), { idempotent: true });
+    expect(fo.status().budget?.tokens).toBe(15);
+  });
+
+  it('is shared by every call of one router', async () => {
+    const fo = make({ budget: { capacity: 5, retryCost: 5, timeoutCost: 5, successRefund: 0 } });
+    const a = track(fo.run(scripted({ aws: [httpError(503), 'a'] }), { idempotent: true }));
+    const opB = scripted({ aws: [httpError(503), 'b'] });
+    const b = track(fo.run(opB, { idempotent: true }));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.value).toBe('a');
+    expect(b.value).toBe('ok:gcp');
+    expect(targetsOf(opB.calls)).toEqual(['aws', 'gcp']);
+  });
+
+  it('budget: false never limits retries', async () => {
+    const fo = make({ budget: false, retry: { maxAttempts: 10, baseDelayMs: 0, maxDelayMs: 0 } });
+    for (let i = 0; i < 20; i++) {
+      const op = scripted({ aws: [httpError(503)] });
+      await fo.run(op, { idempotent: true });
+      expect(op.calls.filter((c) => c.target === 'aws')).toHaveLength(10);
+    }
+    expect(fo.status().budget).toBeUndefined();
+  });
+});

@@ -1,0 +1,31 @@
+import type { File } from '@google-cloud/storage';
+
+type Interceptor = File['interceptors'][number];
+type RequestOptions = Record<string, unknown> & { signal?: AbortSignal };
+type Adapter = (options: RequestOptions, defaultAdapter: (options: RequestOptions) => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * Makes the HTTP requests of one resumable upload abortable by `signal`.
+ *
+ * Destroying the stream `file.createWriteStream` returns stops feeding the upload, but the
+ * client keeps the request in flight (it aborts it only when the upload itself errors), so the
+ * connection would hang, half-sent, until the server gives up. The resumable upload sends its
+ * requests through gaxios with the file's request interceptors as extra options; this adds an
+ * interceptor (to this `File` only, which the store creates per call) whose gaxios `adapter`
+ * combines the request's own signal with the caller's. When the caller aborts, the request in
+ * flight is aborted and the connection closed; the upload then fails and never completes.
+ */
+export function abortUploadRequestsOn(file: File, signal: AbortSignal): void {
+  const interceptor = {
+    request(options: RequestOptions): RequestOptions {
+      const previous = typeof options.adapter === 'function' ? (options.adapter as Adapter) : undefined;
+      const adapter: Adapter = (requestOptions, defaultAdapter) => {
+        const combined = requestOptions.signal ? AbortSignal.any([requestOptions.signal, signal]) : signal;
+        const next = { ...requestOptions, signal: combined };
+        return previous ? previous(next, defaultAdapter) : defaultAdapter(next);
+      };
+      return { ...options, adapter };
+    },
+  };
+  file.interceptors.push(interceptor as unknown as Interceptor);
+}

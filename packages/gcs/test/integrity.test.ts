@@ -1,0 +1,104 @@
+import { classifyFailure } from '@failover/core';
+import { classifyGcsError, createGcsStore } from '@failover/gcs';
+import { type BlobStore, readAll, StorageError } from '@failover/storage';
+import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, uniqueBucket } from './helpers.js';
+
+// Integrity failures are produced for real: the fault proxy answers in the server's place with
+// bytes or an object resource whose checksums do not match, and the client's own validation
+// detects it.
+
+let server: GcsLocalServer;
+let proxy: FaultProxy;
+let store: BlobStore;
+let bucketName: string;
+
+beforeAll(async () => {
+  server = await startEmulator();
+  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
+  bucketName = uniqueBucket('integrity');
+  await server.createBucket(bucketName);
+  store = createGcsStore({
+    bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName),
+    resumableThreshold: 1024,
+  });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await proxy.setFault({ type: 'pass' });
+});
+
+const b64 = (hex: string | undefined) => Buffer.from(hex ?? '', 'hex').toString('base64');
+
+describe('download validation', () => {
+  it.each([
+    ['no range', undefined],
+    ['a range covering the whole object', { start: 0, end: 15 }],
+    ['a range from 0 with no end', { start: 0 }],
+  ])('fails a whole-object read (%s) whose bytes do not match the checksum, with kind unavailable', async (_label, range) => {
+    const info = await store.put('genuine', 'genuine content!');
+    await proxy.setFault(
+      faults.status(200, {
+        match: { path: /alt=media/ },
+        body: 'tampered content',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-goog-hash': `crc32c=${b64(info.checksums.crc32c)},md5=${b64(info.checksums.md5)}`,
+          'x-goog-stored-content-encoding': 'identity',
+        },
+      }),
+    );
+    // A small body fails `get` itself (the check runs before the first byte is handed over); a
+    // larger one fails its body at the end. Either way no unverified read succeeds.
+    const err = await store
+      .get('genuine', range ? { range } : {})
+      .then(({ body }) => readAll(body))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'unavailable', key: 'genuine', target: store.name });
+    const cause = (err as StorageError).cause as { code?: unknown };
+    expect(cause.code).toBe('CONTENT_DOWNLOAD_MISMATCH');
+    expect(classifyGcsError(cause)).toBe('unavailable');
+    expect(classifyFailure(cause)).toBe('unavailable');
+  });
+});
+
+describe('upload validation', () => {
+  it.each([
+    ['multipart', 'small!', /uploadType=multipart/],
+    ['resumable', 'x'.repeat(2048), { method: 'PUT' }],
+  ] as const)('a %s upload the server stored differently is never reported as written', async (_label, data, match) => {
+    const key = `mismatch-${_label}`;
+    await proxy.setFault(
+      faults.status(200, {
+        match,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          kind: 'storage#object',
+          name: key,
+          bucket: bucketName,
+          generation: '1',
+          metageneration: '1',
+          size: String(data.length),
+          contentType: 'application/octet-stream',
+          crc32c: 'AAAAAA==',
+          md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==',
+        }),
+      }),
+    );
+    const err = await store.put(key, data).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'unavailable', key });
+    const cause = (err as StorageError).cause as { code?: unknown };
+    expect(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE']).toContain(cause.code);
+    expect(classifyFailure(cause)).toBe('unavailable');
+    await proxy.setFault({ type: 'pass' });
+    expect(await store.exists(key)).toBe(false);
+  });
+});

@@ -1,0 +1,59 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { InvalidOptionError } from '@failover/core';
+import { describe, expect, it } from 'vitest';
+import { createS3Store, type S3StoreOptions } from '../src/index.js';
+
+// A client that is never used to send anything: construction only.
+const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+
+function optionError(options: unknown): InvalidOptionError {
+  try {
+    createS3Store(options as S3StoreOptions);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
+
+describe('createS3Store options', () => {
+  it.each([
+    ['no options', undefined, 'options'],
+    ['no client', { bucket: 'b' }, 'client'],
+    ['a client without send', { client: { config: {} }, bucket: 'b' }, 'client'],
+    ['no bucket', { client }, 'bucket'],
+    ['an empty bucket', { client, bucket: '' }, 'bucket'],
+    ['a bucket with a space', { client, bucket: 'my bucket' }, 'bucket'],
+    ['a prefix that is not a string', { client, bucket: 'b', prefix: 3 }, 'prefix'],
+    ['a prefix with a leading slash', { client, bucket: 'b', prefix: '/app/' }, 'prefix'],
+    ['a prefix with ..', { client, bucket: 'b', prefix: 'app/../x/' }, 'prefix'],
+    ['a prefix with //', { client, bucket: 'b', prefix: 'app//x/' }, 'prefix'],
+    ['a prefix with a control character', { client, bucket: 'b', prefix: 'app\n/' }, 'prefix'],
+    ['a prefix of 1024 bytes', { client, bucket: 'b', prefix: 'p'.repeat(1024) }, 'prefix'],
+    ['an empty name', { client, bucket: 'b', name: '' }, 'name'],
+    ['partSize under 5 MiB', { client, bucket: 'b', partSize: 5 * 1024 * 1024 - 1 }, 'partSize'],
+    ['partSize over 5 GiB', { client, bucket: 'b', partSize: 5 * 1024 ** 3 + 1 }, 'partSize'],
+    ['a fractional partSize', { client, bucket: 'b', partSize: 5 * 1024 * 1024 + 0.5 }, 'partSize'],
+    ['queueSize 0', { client, bucket: 'b', queueSize: 0 }, 'queueSize'],
+    ['queueSize 33', { client, bucket: 'b', queueSize: 33 }, 'queueSize'],
+    [
+      'an unknown conditionalWrites',
+      { client, bucket: 'b', conditionalWrites: 'check' },
+      'conditionalWrites',
+    ],
+  ])('rejects %s, naming the option', (_label, options, option) => {
+    const err = optionError(options);
+    expect(err.option).toBe(option);
+    expect(err.message).toContain(option);
+  });
+
+  it('accepts the minimum and applies defaults', () => {
+    const store = createS3Store({ client, bucket: 'b' });
+    expect(store.name).toBe('s3:b');
+    expect(createS3Store({ client, bucket: 'b', prefix: 'app/' }).name).toBe('s3:b/app/');
+    expect(createS3Store({ client, bucket: 'b', name: 'aws-east' }).name).toBe('aws-east');
+    expect(() =>
+      createS3Store({ client, bucket: 'b', prefix: 'a-b', partSize: 5 * 1024 * 1024, queueSize: 1 }),
+    ).not.toThrow();
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The replication journal: a durable record of every write the multi-cloud store acknowledged
+ * while some target did not get it. Repair reads it to copy data back; nothing is acknowledged
+ * before its entry is durable.
+ */
+
+/** What a journal entry records: a put of a version, or a delete (a tombstone). */
+export type JournalOp = 'put' | 'delete';
+
+/** One acknowledged write that some targets still lack. */
+export interface JournalEntry {
+  /** Unique id of the entry (e.g. the version plus the key). */
+  readonly id: string;
+  /** `put` or `delete` (a tombstone: repair deletes the key on the missing targets). */
+  readonly op: JournalOp;
+  /** The object's key. */
+  readonly key: string;
+  /** The write's version (hybrid logical clock + writer id), comparable as a string. */
+  readonly version: string;
+  /** SHA-256 (hex) of the content, for puts. */
+  readonly sha256?: string;
+  /** Size in bytes, for puts. */
+  readonly size?: number;
+  /** Names of targets that hold this version (where repair copies from). */
+  readonly holders: readonly string[];
+  /** Names of targets that still lack it (where repair copies to). */
+  readonly missing: readonly string[];
+  /** When the write was acknowledged (ms since epoch). */
+  readonly at: number;
+}
+
+/** A journal implementation: the file journal (default) or the memory journal (tests). */
+export interface Journal {
+  /**
+   * Records an entry durably (for the file journal: appended and fsynced) before resolving.
+   * A newer entry for the same key supersedes older ones for the targets it lists.
+   */
+  append(entry: JournalEntry): Promise<void>;
+  /** Records that `target` now holds the entry `id` (after repair copied it there). */
+  resolve(id: string, target: string): Promise<void>;
+  /** Every entry that still has missing targets, oldest first. */
+  pending(): Promise<JournalEntry[]>;
+  /** How many (entry, missing target) pairs are still to repair. Cheap; for status and dashboards. */
+  backlog(): number;
+  /** Rewrites storage to hold only pending entries. The file journal also does this by itself. */
+  compact(): Promise<void>;
+  /** Flushes and releases resources (file handles, locks). Safe to call twice. */
+  close(): Promise<void>;
+}
