@@ -3,8 +3,9 @@ import type { BudgetOptions } from './options.js';
 /**
  * A retry budget: a token bucket shared by every call of one router, like the AWS SDK's retry
  * quota. It starts full. A retry takes `retryCost` tokens (`timeoutCost` after a timeout), a
- * hedge takes `retryCost`; a call that succeeds puts back the cost of the retry that succeeded,
- * or `successRefund` when it needed none. When the bucket cannot pay, the retry is not made.
+ * hedge takes `retryCost`, and every successful attempt puts `successRefund` back (never above
+ * the capacity). When the bucket cannot pay, the retry or hedge is not made; failover to the next
+ * target is free.
  */
 export class RetryBudget {
   /** Tokens in the bucket now. */
@@ -15,7 +16,7 @@ export class RetryBudget {
   readonly retryCost: number;
   /** Cost of a retry after a timeout. */
   readonly timeoutCost: number;
-  /** Tokens a first-attempt success puts back. */
+  /** Tokens a successful attempt puts back. */
   readonly successRefund: number;
 
   constructor(options: Required<BudgetOptions>) {

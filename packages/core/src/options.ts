@@ -43,7 +43,7 @@ export interface RetryOptions {
 
 /**
  * A retry budget shared by every call of one router: a token bucket, like the AWS SDK's retry
- * quota. A retry (and a hedge) takes tokens; a success puts some back. When the bucket cannot pay,
+ * quota. A retry (and a hedge) takes tokens; each success puts some back. When the bucket cannot pay,
  * the call stops retrying the same target but still fails over to the next one.
  */
 export interface BudgetOptions {
@@ -53,7 +53,7 @@ export interface BudgetOptions {
   retryCost?: number;
   /** Tokens a retry after a timeout takes. Default 10; 0 to `capacity`. */
   timeoutCost?: number;
-  /** Tokens a call that succeeded without retrying puts back. Default 1; 0 to `capacity`. */
+  /** Tokens every successful attempt puts back. Default 1; 0 to `capacity`. */
   successRefund?: number;
 }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AbortedError,
@@ -114,6 +115,27 @@ describe('deadlines, attempt timeouts and abort', () => {
       expect(call.error).toBeInstanceOf(AbortedError);
       await vi.advanceTimersByTimeAsync(5000);
       expect(op.calls).toHaveLength(1);
+    });
+
+    it("removes its listener from the caller's signal when the call ends", async () => {
+      const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+      const ac = new AbortController();
+      const op = scripted({ aws: [httpError(503), 'ok'] });
+      const call = track(fo.run(op, { signal: ac.signal, idempotent: true, deadlineMs: 1000 }));
+      await flush();
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(call.value).toBe('ok');
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      // The same on the slow path without a deadline (retry after a plain first attempt).
+      const second = track(
+        fo.run(scripted({ aws: [httpError(503)] }), { signal: ac.signal, idempotent: true }),
+      );
+      await flush();
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(second.value).toBe('ok:gcp');
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     });
 
     it('an operation that ignores its signal: with a deadline the call still stops at once', async () => {

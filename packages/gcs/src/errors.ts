@@ -56,7 +56,11 @@ function detailOf(err: unknown): string {
     const code = (err as { code?: unknown }).code;
     const codeText = typeof code === 'string' || typeof code === 'number' ? ` [${code}]` : '';
     text = `${err.message || err.name}${codeText}`;
-  } else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+  } else if (
+    err !== null &&
+    typeof err === 'object' &&
+    typeof (err as { message?: unknown }).message === 'string'
+  ) {
     text = (err as { message: string }).message;
   } else {
     text = String(err);

@@ -104,7 +104,10 @@ export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
 
   const readIdleTimeoutMs = options.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
   if (!Number.isSafeInteger(readIdleTimeoutMs) || readIdleTimeoutMs < 0) {
-    throw new InvalidOptionError('readIdleTimeoutMs', 'must be an integer number of milliseconds >= 0 (0: off)');
+    throw new InvalidOptionError(
+      'readIdleTimeoutMs',
+      'must be an integer number of milliseconds >= 0 (0: off)',
+    );
   }
 
   return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs };

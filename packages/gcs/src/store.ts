@@ -10,8 +10,8 @@ import {
   InvalidArgumentError,
   type ListEntry,
   type ListOptions,
-  NotFoundError,
   type NormalizedBody,
+  NotFoundError,
   normalizeBody,
   normalizeMetadata,
   type OperationOptions,
@@ -47,7 +47,9 @@ const GET_ATTEMPTS = 3;
  * Small byte bodies go up in one multipart request, streams and large bodies through a resumable
  * upload; reads, metadata, listings and copies use the client's own calls. Every error is a
  * `StorageError` with a failure `kind`, `target` (the store's name), `key` and the SDK error as
- * `cause`. Throws `InvalidOptionError` naming the option when `options` is invalid.
+ * `cause`, except aborts: core's `AbortedError` with the signal's reason as `cause`. Registers
+ * {@link classifyGcsError} with core (once). Throws `InvalidOptionError` naming the option when
+ * `options` is invalid. See docs/gcs.md.
  */
 export function createGcsStore(options: GcsStoreOptions): BlobStore {
   const opts = resolveOptions(options);
@@ -139,7 +141,10 @@ class GcsStore implements BlobStore {
         });
         const body = await raceSignal(download, signal, (reason) => {
           // The download may still open after the abort: close it then.
-          download.then((late) => late.destroy(), () => {});
+          download.then(
+            (late) => late.destroy(),
+            () => {},
+          );
           return abortedError(ctx, reason);
         });
         bindSignal(body, signal, ctx);
@@ -209,11 +214,17 @@ class GcsStore implements BlobStore {
     const copyOptions = options.ifNoneMatch === '*' ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
     let response: unknown;
     try {
-      response = (await this.#call(this.#ctx('copy', from), signal, () => source.copy(destination, copyOptions)))[1];
+      response = (
+        await this.#call(this.#ctx('copy', from), signal, () => source.copy(destination, copyOptions))
+      )[1];
     } catch (err) {
       // A failed condition is about the destination; a missing object is the source.
       if (err instanceof Error && 'kind' in err && err.kind === 'precondition') {
-        throw toStorageError((err as { cause?: unknown }).cause ?? err, this.#ctx('copy', to), 'precondition');
+        throw toStorageError(
+          (err as { cause?: unknown }).cause ?? err,
+          this.#ctx('copy', to),
+          'precondition',
+        );
       }
       throw err;
     }

@@ -2,7 +2,10 @@ import type { File } from '@google-cloud/storage';
 
 type Interceptor = File['interceptors'][number];
 type RequestOptions = Record<string, unknown> & { signal?: AbortSignal };
-type Adapter = (options: RequestOptions, defaultAdapter: (options: RequestOptions) => Promise<unknown>) => Promise<unknown>;
+type Adapter = (
+  options: RequestOptions,
+  defaultAdapter: (options: RequestOptions) => Promise<unknown>,
+) => Promise<unknown>;
 
 /**
  * Makes the HTTP requests of one resumable upload abortable by `signal`.
@@ -20,7 +23,7 @@ export function abortUploadRequestsOn(file: File, signal: AbortSignal): void {
     request(options: RequestOptions): RequestOptions {
       const previous = typeof options.adapter === 'function' ? (options.adapter as Adapter) : undefined;
       const adapter: Adapter = (requestOptions, defaultAdapter) => {
-        const combined = requestOptions.signal ? AbortSignal.any([requestOptions.signal, signal]) : signal;
+        const combined = requestOptions.signal ? anySignal(requestOptions.signal, signal) : signal;
         const next = { ...requestOptions, signal: combined };
         return previous ? previous(next, defaultAdapter) : defaultAdapter(next);
       };
@@ -28,4 +31,18 @@ export function abortUploadRequestsOn(file: File, signal: AbortSignal): void {
     },
   };
   file.interceptors.push(interceptor as unknown as Interceptor);
+}
+
+/** `AbortSignal.any` (Node 20.3+), with a fallback for earlier Node 20 releases. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
 }

@@ -58,7 +58,11 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   return req.file.metadata;
 }
 
-function writeOptions(req: UploadRequest, body: NormalizedBody, resumable: boolean): CreateWriteStreamOptions {
+function writeOptions(
+  req: UploadRequest,
+  body: NormalizedBody,
+  resumable: boolean,
+): CreateWriteStreamOptions {
   const resource: FileMetadata = { contentType: req.contentType, metadata: { ...req.metadata } };
   if (body.type === 'bytes') resource.md5Hash = createHash('md5').update(body.bytes).digest('base64');
   const options: CreateWriteStreamOptions = {
@@ -76,7 +80,11 @@ function writeOptions(req: UploadRequest, body: NormalizedBody, resumable: boole
  * Reads a stream until it ends (its bytes) or passes `limit` bytes (a stream of what was read
  * followed by the rest). An abort destroys the stream and rejects.
  */
-async function bufferUpTo(stream: Readable, limit: number, signal: AbortSignal | undefined): Promise<NormalizedBody> {
+async function bufferUpTo(
+  stream: Readable,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<NormalizedBody> {
   const onAbort = () => stream.destroy();
   if (signal?.aborted) {
     onAbort();

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { createGcsStore } from '@failover/gcs';
 import { AbortedError, FailoverError } from '@failover/core';
+import { createGcsStore } from '@failover/gcs';
 import type { BlobStore } from '@failover/storage';
 import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +17,10 @@ beforeAll(async () => {
   proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
   bucketName = uniqueBucket('abort');
   await server.createBucket(bucketName);
-  store = createGcsStore({ bucket: server.clientFor(proxy.url).bucket(bucketName), resumableThreshold: 1024 });
+  store = createGcsStore({
+    bucket: server.clientFor(proxy.url).bucket(bucketName),
+    resumableThreshold: 1024,
+  });
   direct = createGcsStore({ bucket: server.client.bucket(bucketName) });
 });
 
@@ -61,7 +64,6 @@ function stalledBody(first: Buffer): Readable {
   });
 }
 
-
 describe('abort', () => {
   it('rejects at once, without a request, when the signal is already aborted', async () => {
     proxy.resetCounts();
@@ -101,12 +103,17 @@ describe('abort', () => {
     // The half-sent data request was closed (the emulator logs a request when it ends), so no
     // connection is left hanging; the object was never created.
     await until(() => server.emulator.requests.some((r) => r.method === 'PUT'));
-    expect(server.emulator.requests.filter((r) => r.method === 'PUT').every((r) => r.status !== 200)).toBe(true);
+    expect(server.emulator.requests.filter((r) => r.method === 'PUT').every((r) => r.status !== 200)).toBe(
+      true,
+    );
     expect(await direct.exists('stream-resumable')).toBe(false);
   });
 
   it('stops a chunked resumable upload between chunks', async () => {
-    const chunked = createGcsStore({ bucket: server.clientFor(proxy.url).bucket(bucketName), chunkSize: 256 * 1024 });
+    const chunked = createGcsStore({
+      bucket: server.clientFor(proxy.url).bucket(bucketName),
+      chunkSize: 256 * 1024,
+    });
     const controller = new AbortController();
     let pushed = 0;
     const body = new Readable({

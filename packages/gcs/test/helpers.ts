@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { GetResult } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, type GcsLocalServer, type RequestInfo, startGcsServer } from '@failover/testkit';
+import {
+  createFaultProxy,
+  type FaultProxy,
+  type GcsLocalServer,
+  type RequestInfo,
+  startGcsServer,
+} from '@failover/testkit';
 
 /** A running emulator; every test file starts one and stops it in `afterAll`. */
 export async function startEmulator(): Promise<GcsLocalServer> {
@@ -19,10 +25,12 @@ export function uniqueBucket(label: string): string {
 export async function recordingProxy(target: string): Promise<{ proxy: FaultProxy; seen: string[] }> {
   const proxy = await createFaultProxy({ target, flavor: 'gcs' });
   const seen: string[] = [];
-  await proxy.setFault({
-    type: 'mix',
-    faults: [{ type: 'pass', match: (r: RequestInfo) => (seen.push(`${r.method} ${r.url}`), false) }],
-  });
+  const record = (r: RequestInfo): boolean => {
+    seen.push(`${r.method} ${r.url}`);
+    return false;
+  };
+  // A pass fault that never matches: every request goes through untouched and is recorded.
+  await proxy.setFault({ type: 'mix', faults: [{ type: 'pass', match: record }] });
   return { proxy, seen };
 }
 

@@ -41,64 +41,70 @@ describe('download validation', () => {
     ['no range', undefined],
     ['a range covering the whole object', { start: 0, end: 15 }],
     ['a range from 0 with no end', { start: 0 }],
-  ])('fails a whole-object read (%s) whose bytes do not match the checksum, with kind unavailable', async (_label, range) => {
-    const info = await store.put('genuine', 'genuine content!');
-    await proxy.setFault(
-      faults.status(200, {
-        match: { path: /alt=media/ },
-        body: 'tampered content',
-        headers: {
-          'content-type': 'application/octet-stream',
-          'x-goog-hash': `crc32c=${b64(info.checksums.crc32c)},md5=${b64(info.checksums.md5)}`,
-          'x-goog-stored-content-encoding': 'identity',
-        },
-      }),
-    );
-    // A small body fails `get` itself (the check runs before the first byte is handed over); a
-    // larger one fails its body at the end. Either way no unverified read succeeds.
-    const err = await store
-      .get('genuine', range ? { range } : {})
-      .then(({ body }) => readAll(body))
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ kind: 'unavailable', key: 'genuine', target: store.name });
-    const cause = (err as StorageError).cause as { code?: unknown };
-    expect(cause.code).toBe('CONTENT_DOWNLOAD_MISMATCH');
-    expect(classifyGcsError(cause)).toBe('unavailable');
-    expect(classifyFailure(cause)).toBe('unavailable');
-  });
+  ])(
+    'fails a whole-object read (%s) whose bytes do not match the checksum, with kind unavailable',
+    async (_label, range) => {
+      const info = await store.put('genuine', 'genuine content!');
+      await proxy.setFault(
+        faults.status(200, {
+          match: { path: /alt=media/ },
+          body: 'tampered content',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'x-goog-hash': `crc32c=${b64(info.checksums.crc32c)},md5=${b64(info.checksums.md5)}`,
+            'x-goog-stored-content-encoding': 'identity',
+          },
+        }),
+      );
+      // A small body fails `get` itself (the check runs before the first byte is handed over); a
+      // larger one fails its body at the end. Either way no unverified read succeeds.
+      const err = await store
+        .get('genuine', range ? { range } : {})
+        .then(({ body }) => readAll(body))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ kind: 'unavailable', key: 'genuine', target: store.name });
+      const cause = (err as StorageError).cause as { code?: unknown };
+      expect(cause.code).toBe('CONTENT_DOWNLOAD_MISMATCH');
+      expect(classifyGcsError(cause)).toBe('unavailable');
+      expect(classifyFailure(cause)).toBe('unavailable');
+    },
+  );
 });
 
 describe('upload validation', () => {
   it.each([
-    ['multipart', 'small!', /uploadType=multipart/],
+    ['multipart', 'small!', { path: /uploadType=multipart/ }],
     ['resumable', 'x'.repeat(2048), { method: 'PUT' }],
-  ] as const)('a %s upload the server stored differently is never reported as written', async (_label, data, match) => {
-    const key = `mismatch-${_label}`;
-    await proxy.setFault(
-      faults.status(200, {
-        match,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          kind: 'storage#object',
-          name: key,
-          bucket: bucketName,
-          generation: '1',
-          metageneration: '1',
-          size: String(data.length),
-          contentType: 'application/octet-stream',
-          crc32c: 'AAAAAA==',
-          md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==',
+  ] as const)(
+    'a %s upload the server stored differently is never reported as written',
+    async (_label, data, match) => {
+      const key = `mismatch-${_label}`;
+      await proxy.setFault(
+        faults.status(200, {
+          match,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            kind: 'storage#object',
+            name: key,
+            bucket: bucketName,
+            generation: '1',
+            metageneration: '1',
+            size: String(data.length),
+            contentType: 'application/octet-stream',
+            crc32c: 'AAAAAA==',
+            md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==',
+          }),
         }),
-      }),
-    );
-    const err = await store.put(key, data).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ kind: 'unavailable', key });
-    const cause = (err as StorageError).cause as { code?: unknown };
-    expect(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE']).toContain(cause.code);
-    expect(classifyFailure(cause)).toBe('unavailable');
-    await proxy.setFault({ type: 'pass' });
-    expect(await store.exists(key)).toBe(false);
-  });
+      );
+      const err = await store.put(key, data).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ kind: 'unavailable', key });
+      const cause = (err as StorageError).cause as { code?: unknown };
+      expect(['FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE']).toContain(cause.code);
+      expect(classifyFailure(cause)).toBe('unavailable');
+      await proxy.setFault({ type: 'pass' });
+      expect(await store.exists(key)).toBe(false);
+    },
+  );
 });

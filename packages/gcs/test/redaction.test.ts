@@ -47,11 +47,15 @@ describe('redaction', () => {
     ['put (multipart)', 403, () => store.put('k', 'x')],
     ['put (resumable)', 403, () => store.put('k', Buffer.alloc(2048))],
     ['put (resumable, retryable status)', 503, () => store.put('k', Buffer.alloc(2048))],
-    ['list', 400, async () => {
-      for await (const _ of store.list()) {
-        // nothing
-      }
-    }],
+    [
+      'list',
+      400,
+      async () => {
+        for await (const _ of store.list()) {
+          // nothing
+        }
+      },
+    ],
     ['copy', 403, () => store.copy('a', 'b')],
   ])('keeps signatures, tokens and session ids out of %s errors', async (_name, status, run) => {
     await proxy.setFault(faults.status(status, { message: LEAKY }));

@@ -33,14 +33,19 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function freshStore(options: { prefix?: string; resumableThreshold?: number; chunkSize?: number } = {}) {
+async function freshStore(
+  options: { prefix?: string; resumableThreshold?: number; chunkSize?: number } = {},
+) {
   const name = uniqueBucket('store');
   await server.createBucket(name);
   const bucket = client.bucket(name);
   return { bucket, name, store: createGcsStore({ bucket, ...options }) };
 }
 
-async function collect(store: BlobStore, options: Parameters<BlobStore['list']>[0] = {}): Promise<ListEntry[]> {
+async function collect(
+  store: BlobStore,
+  options: Parameters<BlobStore['list']>[0] = {},
+): Promise<ListEntry[]> {
   const out: ListEntry[] = [];
   for await (const e of store.list(options)) out.push(e);
   return out;
@@ -61,7 +66,12 @@ describe('put paths', () => {
     const info = await store.put('big.bin', big, { contentType: 'application/x-test', metadata: { a: '1' } });
     expect(seen.filter((s) => s.startsWith('POST') && s.includes('uploadType=resumable'))).toHaveLength(1);
     expect(seen.some((s) => s.startsWith('PUT'))).toBe(true);
-    expect(info).toMatchObject({ key: 'big.bin', size: 5000, contentType: 'application/x-test', metadata: { a: '1' } });
+    expect(info).toMatchObject({
+      key: 'big.bin',
+      size: 5000,
+      contentType: 'application/x-test',
+      metadata: { a: '1' },
+    });
     expect(info.checksums.md5).toBe(hex('md5', big));
     const got = await store.get('big.bin');
     expect(Buffer.compare(await readAll(got.body), big)).toBe(0);
@@ -109,7 +119,9 @@ describe('put paths', () => {
   it('ifNoneMatch writes only when the key is free, on both paths', async () => {
     const { store } = await freshStore({ resumableThreshold: 10 });
     await store.put('once', 'short', { ifNoneMatch: '*' });
-    await expect(store.put('once', 'again', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.put('once', 'again', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
     await store.put('once-big', 'a body over ten bytes', { ifNoneMatch: '*' });
     const err = await store.put('once-big', 'another long body', { ifNoneMatch: '*' }).catch((e) => e);
     expect(err).toBeInstanceOf(PreconditionFailedError);
@@ -136,7 +148,9 @@ describe('checksums and metadata', () => {
     expect(info).toMatchObject(expected);
     expect(await store.head('fox.txt')).toMatchObject(expected);
     expect((await store.get('fox.txt')).info).toMatchObject(expected);
-    const listed = (await collect(store)).find((e): e is BlobInfo => !isPrefixEntry(e) && e.key === 'fox.txt');
+    const listed = (await collect(store)).find(
+      (e): e is BlobInfo => !isPrefixEntry(e) && e.key === 'fox.txt',
+    );
     expect(listed).toMatchObject(expected);
     expect(info.lastModified).toBeInstanceOf(Date);
     expect(typeof info.etag).toBe('string');
@@ -144,14 +158,18 @@ describe('checksums and metadata', () => {
 
   it('lowercases metadata keys written by other tools', async () => {
     const { store, bucket } = await freshStore();
-    await bucket.file('foreign').save('x', { resumable: false, metadata: { metadata: { MixedCase: 'v', n: 1 } } });
+    await bucket
+      .file('foreign')
+      .save('x', { resumable: false, metadata: { metadata: { MixedCase: 'v', n: 1 } } });
     expect((await store.head('foreign'))?.metadata).toEqual({ mixedcase: 'v', n: '1' });
   });
 
   it('rejects bad metadata and keys before any request', async () => {
     const { store } = await freshStore();
     seen.length = 0;
-    await expect(store.put('k', 'x', { metadata: { 'bad-key': 'v' } })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.put('k', 'x', { metadata: { 'bad-key': 'v' } })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     await expect(store.put('a/../b', 'x')).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(store.get('')).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(store.copy('ok', 'a/./b')).rejects.toBeInstanceOf(InvalidKeyError);
@@ -187,7 +205,9 @@ describe('get', () => {
     const err = await store.get('missing').catch((e) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err).toMatchObject({ kind: 'not_found', key: 'missing', target: store.name });
-    await expect(store.get('missing', { range: { start: 5, end: 2 } })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.get('missing', { range: { start: 5, end: 2 } })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
   });
 
   it('keeps info and bytes of the same generation when the object is replaced mid-get', async () => {
@@ -205,7 +225,11 @@ describe('get', () => {
         type: 'latency',
         ms: 1500,
         // Only the first media request is held; the request is held before it is forwarded.
-        match: (r) => /alt=media/.test(r.url) && ++media === 1 && (held(), true),
+        match: (r) => {
+          if (!/alt=media/.test(r.url) || ++media !== 1) return false;
+          held();
+          return true;
+        },
       });
       const slowStore = createGcsStore({ bucket: server.clientFor(slow.url).bucket(name) });
       const pending = slowStore.get('v');

@@ -8,8 +8,8 @@ import axios, {
 } from 'axios';
 import { AttemptLog, type AttemptPlan } from './attempt.js';
 import { isReplayableBody } from './body.js';
-import { EndpointError } from './endpoint-error.js';
 import { guardRedirects, sensitiveSet, stripAxiosHeaders } from './credentials.js';
+import { EndpointError } from './endpoint-error.js';
 import type { ResolvedEndpoint, Route } from './endpoints.js';
 import { routeOf } from './endpoints.js';
 import { type Finalize, toAxiosError } from './errors.js';
@@ -143,96 +143,4 @@ function toRunOptions(
   if (o.hedge === false || !replayable) run.hedge = false;
   else if (typeof o.hedge === 'object') run.hedge = o.hedge;
   return run;
-}
-
-function outcome(
-  log: AttemptLog,
-  served: ResolvedEndpoint | undefined,
-  idempotent: boolean,
-): FailoverOutcome {
-  return {
-    endpoint: served?.name,
-    baseURL: served?.baseURL,
-    attempts: log.tried.length,
-    endpointsTried: [...log.tried],
-    failures: [...log.failures],
-    hedged: log.hedged,
-    idempotent,
-    route: 'failover',
-  };
-}
-
-/**
- * Builds the config the caller sees on the response or error: the attempt's config (the endpoint's
- * `baseURL`, the headers sent) with the caller's own `validateStatus`, `signal` and
- * `beforeRedirect` back, `failover` holding the request options and the outcome, and the
- * sensitive headers and `auth` in axios' `redact` list (so `error.toJSON()` leaves them out).
- */
-function finalizer(
-  original: InternalAxiosRequestConfig,
-  requestOptions: FailoverRequestOptions,
-  redact: readonly string[],
-  result: () => FailoverOutcome,
-): Finalize {
-  return (config) => {
-    const base = config ?? original;
-    return {
-      ...base,
-      redact: [...redact],
-      validateStatus: original.validateStatus,
-      signal: original.signal,
-      beforeRedirect: original.beforeRedirect,
-      failover: { ...requestOptions, ...result() },
-    };
-  };
-}
-
-interface BypassContext {
-  readonly inner: AxiosAdapter;
-  readonly beforeRedirect: NonNullable<InternalAxiosRequestConfig['beforeRedirect']>;
-  readonly redact: string[];
-  readonly sensitive: ReadonlySet<string>;
-  readonly requestOptions: FailoverRequestOptions;
-  readonly idempotent: boolean;
-}
-
-/**
- * An absolute URL outside the endpoints: sent once, as is, through the original adapter (which
- * applies the caller's `validateStatus` itself). Credentials stay behind unless the origin is an
- * endpoint's or a trusted one.
- */
-async function bypass(
-  config: InternalAxiosRequestConfig,
-  route: Extract<Route, { kind: 'bypass' }>,
-  ctx: BypassContext,
-): Promise<AxiosResponse> {
-  const headers = new AxiosHeaders(config.headers);
-  if (!route.trusted) stripAxiosHeaders(headers, ctx.sensitive);
-  const attemptConfig: InternalAxiosRequestConfig = {
-    ...config,
-    url: route.url,
-    baseURL: undefined,
-    headers,
-    auth: route.trusted ? config.auth : undefined,
-    beforeRedirect: ctx.beforeRedirect,
-    redact: ctx.redact,
-  };
-  const result: FailoverOutcome = {
-    endpoint: undefined,
-    baseURL: undefined,
-    attempts: 1,
-    endpointsTried: [],
-    failures: [],
-    hedged: false,
-    idempotent: ctx.idempotent,
-    route: 'bypass',
-  };
-  const finalize = finalizer(config, ctx.requestOptions, ctx.redact, () => result);
-  try {
-    const response = await ctx.inner(attemptConfig);
-    response.config = finalize(response.config);
-    return response;
-  } catch (err) {
-    throw toAxiosError(err, finalize, config);
-  }
 }

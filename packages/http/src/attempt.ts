@@ -84,7 +84,10 @@ export class AttemptLog {
       response = await inner(attemptConfig);
     } catch (err) {
       unfollowCaller();
-      if (coreSignal?.aborted) throw this.#aborted(endpoint, coreSignal.reason);
+      if (coreSignal?.aborted) {
+        this.lastError = this.#aborted(endpoint, coreSignal.reason);
+        throw this.lastError;
+      }
       this.lastError = this.#fail(endpoint, err);
       throw this.lastError;
     } finally {

@@ -29,16 +29,43 @@ export interface JournalEntry {
   readonly at: number;
 }
 
-/** A journal implementation: the file journal (default) or the memory journal (tests). */
+/**
+ * A journal implementation: the file journal (default) or the memory journal (tests).
+ *
+ * Semantics shared by every implementation:
+ * - An entry is pending while its `missing` list is non-empty.
+ * - Superseding: an appended entry removes the targets named in its `holders` or `missing` from
+ *   the `missing` of older entries (smaller `version`, compared as strings) of the same key: a
+ *   target needs only the newest version, and a newer tombstone replaces an older put.
+ * - Out of order: an entry older than a pending entry of its key keeps only the targets that the
+ *   newer entry does not mention, so a late append never regresses a target.
+ * - Appending an entry with the id of a pending entry replaces that entry.
+ * - Calls take effect in the order they are made.
+ */
 export interface Journal {
+  /**
+   * Loads the journal (the file journal takes its lock and replays its file) so that
+   * {@link Journal.backlog} is right from the start. Optional to call: every other async method
+   * opens the journal on first use. Rejects like the first use would (e.g. the lock is held).
+   */
+  open?(): Promise<void>;
   /**
    * Records an entry durably (for the file journal: appended and fsynced) before resolving.
    * A newer entry for the same key supersedes older ones for the targets it lists.
+   * Rejects (and records nothing the caller may rely on) when the entry is malformed
+   * (`InvalidArgumentError`) or could not be made durable (`JournalError`).
    */
   append(entry: JournalEntry): Promise<void>;
-  /** Records that `target` now holds the entry `id` (after repair copied it there). */
+  /**
+   * Records that `target` now holds the entry `id` (after repair copied it there): the target
+   * moves from the entry's `missing` to its `holders`. An unknown id or a target that is not
+   * missing is a no-op.
+   */
   resolve(id: string, target: string): Promise<void>;
-  /** Every entry that still has missing targets, oldest first. */
+  /**
+   * Every entry that still has missing targets, oldest first, with its current `holders` and
+   * `missing`. Reflects every call made before it.
+   */
   pending(): Promise<JournalEntry[]>;
   /** How many (entry, missing target) pairs are still to repair. Cheap; for status and dashboards. */
   backlog(): number;

@@ -1,0 +1,49 @@
+import { checkResolveArgs, normalizeEntry } from './entry.js';
+import { JournalError } from './errors.js';
+import { JournalState } from './state.js';
+import type { Journal, JournalEntry } from './types.js';
+
+/**
+ * A {@link Journal} in memory, with the same semantics as the file journal (pending entries,
+ * resolve, superseding, backlog) but no durability: everything in it is lost when the process
+ * exits or crashes, and so is every write that still had to be copied to a lagging target. Use it
+ * in tests, or in an application that accepts that after a crash only a full reconcile restores
+ * the targets' consistency.
+ *
+ * Every method completes at once; after `close()` they reject with a `JournalError`
+ * (`kind: 'unavailable'`), except `backlog()`, which keeps answering.
+ */
+export function createMemoryJournal(): Journal {
+  const state = new JournalState();
+  let closed = false;
+
+  const whenOpen = <T>(run: () => T): Promise<T> => {
+    if (closed) {
+      return Promise.reject(new JournalError('unavailable', 'The memory journal is closed', { target: 'memory' }));
+    }
+    try {
+      return Promise.resolve(run());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  return {
+    open: () => whenOpen(() => undefined),
+    append: (entry: JournalEntry) =>
+      whenOpen(() => {
+        state.append(normalizeEntry(entry));
+      }),
+    resolve: (id: string, target: string) =>
+      whenOpen(() => {
+        checkResolveArgs(id, target);
+        state.resolve(id, target);
+      }),
+    pending: () => whenOpen(() => state.pending()),
+    backlog: () => state.backlog,
+    compact: () => whenOpen(() => undefined),
+    close: async () => {
+      closed = true;
+    },
+  };
+}
