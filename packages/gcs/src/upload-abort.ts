@@ -15,8 +15,8 @@ type Adapter = (
  * connection would hang, half-sent, until the server gives up. The resumable upload sends its
  * requests through gaxios with the file's request interceptors as extra options; this adds an
  * interceptor (to this `File` only, which the store creates per call) whose gaxios `adapter`
- * combines the request's own signal with the caller's. When the caller aborts, the request in
- * flight is aborted and the connection closed; the upload then fails and never completes.
+ * combines the request's own signal with `signal`. When `signal` aborts, the request in flight is
+ * aborted and the connection closed; the upload then fails and never completes.
  */
 export function abortUploadRequestsOn(file: File, signal: AbortSignal): void {
   const interceptor = {

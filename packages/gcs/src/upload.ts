@@ -27,8 +27,9 @@ export interface UploadRequest {
  * - Byte bodies below the resumable threshold go up in one multipart request. A stream whose
  *   `size` hint is below the threshold is first read into memory (an abort then sends nothing);
  *   if it turns out larger, it continues as a resumable upload.
- * - Other bodies go through a resumable upload fed by `stream.pipeline` with the caller's signal,
- *   whose requests the signal also aborts (see {@link abortUploadRequestsOn}).
+ * - Other bodies go through a resumable upload fed by `stream.pipeline` with the caller's signal;
+ *   when the pipeline fails (an abort, the body stream's error), the upload's request in flight is
+ *   aborted too (see {@link abortUploadRequestsOn}).
  *
  * Both use `file.createWriteStream`, the call `file.save` wraps. The client's crc32c validation
  * stays on; byte bodies also carry their MD5, which GCS checks. `ifNoneMatch` becomes
@@ -51,10 +52,22 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
     return raceSignal(done, req.signal, abortReason);
   }
 
-  if (req.signal) abortUploadRequestsOn(req.file, req.signal);
+  // Any failure of the pipeline (the caller's abort, the body stream's own error) cuts the
+  // upload's request in flight, which the client would otherwise leave open.
+  const cut = new AbortController();
+  const onAbort = () => cut.abort(req.signal?.reason);
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  abortUploadRequestsOn(req.file, cut.signal);
   const source = body.type === 'bytes' ? Readable.from([toBuffer(body.bytes)]) : body.stream;
   const sink = req.file.createWriteStream(options);
-  await pipeline(source, sink, req.signal ? { signal: req.signal } : {});
+  try {
+    await pipeline(source, sink, req.signal ? { signal: req.signal } : {});
+  } catch (err) {
+    cut.abort(err);
+    throw err;
+  } finally {
+    req.signal?.removeEventListener('abort', onAbort);
+  }
   return req.file.metadata;
 }
 

@@ -109,6 +109,28 @@ describe('abort', () => {
     expect(await direct.exists('stream-resumable')).toBe(false);
   });
 
+  it('cuts the upload request when the body stream itself fails, and writes nothing', async () => {
+    const failure = new Error('source broke');
+    let sent = false;
+    const body = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(Buffer.alloc(64 * 1024, 3));
+        setTimeout(() => this.destroy(failure), 100);
+      },
+    });
+    server.emulator.clearRequests();
+    const err = await store.put('broken-source', body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailoverError);
+    expect((err as FailoverError).cause).toBe(failure);
+    await until(() => server.emulator.requests.some((r) => r.method === 'PUT'));
+    expect(server.emulator.requests.filter((r) => r.method === 'PUT').every((r) => r.status !== 200)).toBe(
+      true,
+    );
+    expect(await direct.exists('broken-source')).toBe(false);
+  });
+
   it('stops a chunked resumable upload between chunks', async () => {
     const chunked = createGcsStore({
       bucket: server.clientFor(proxy.url).bucket(bucketName),

@@ -1,23 +1,24 @@
 import { AllTargetsFailedError, type Classifier, type Failover, type RunOptions } from '@failover/core';
 import axios, {
   type AxiosAdapter,
-  AxiosHeaders,
   type AxiosRequestConfig,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { AttemptLog, type AttemptPlan } from './attempt.js';
 import { isReplayableBody } from './body.js';
-import { guardRedirects, sensitiveSet, stripAxiosHeaders } from './credentials.js';
+import { bypass } from './bypass.js';
+import { guardRedirects, sensitiveSet } from './credentials.js';
 import { EndpointError } from './endpoint-error.js';
-import type { ResolvedEndpoint, Route } from './endpoints.js';
+import type { ResolvedEndpoint } from './endpoints.js';
 import { routeOf } from './endpoints.js';
-import { type Finalize, toAxiosError } from './errors.js';
+import { toAxiosError } from './errors.js';
 import { isIdempotentRequest } from './methods.js';
 import { type ResolvedHttpOptions, validateRequestOptions } from './options.js';
+import { finalizer, outcome } from './outcome.js';
 import { type CancelTokenLike, callerSignal } from './signals.js';
 import { settle } from './status.js';
-import type { FailoverOutcome, FailoverRequestOptions } from './types.js';
+import type { FailoverRequestOptions } from './types.js';
 
 /** What the failover adapter is built from. */
 export interface FailoverAdapterOptions {

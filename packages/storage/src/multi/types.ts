@@ -1,0 +1,295 @@
+import type { Readable } from 'node:stream';
+import type { FailoverEventName, FailoverEvents, FailureKind, TargetStatus } from '@failover/core';
+import type { JournalOp } from '../journal/types.js';
+import type {
+  BlobBody,
+  BlobInfo,
+  BlobStore,
+  CopyOptions,
+  GetOptions,
+  ListOptions,
+  OperationOptions,
+  PrefixEntry,
+  PutOptions,
+} from '../types.js';
+import type { WriteMode } from './options.js';
+
+/**
+ * What the multi-cloud store reports about an object: a {@link BlobInfo} (metadata without the
+ * store's reserved `fo_` keys, `checksums.sha256` filled in) plus its version and the target the
+ * answer came from.
+ */
+export interface MultiCloudBlobInfo extends BlobInfo {
+  /** The object's version (hybrid logical clock + writer id), or `undefined` for objects no multi-cloud store wrote. */
+  version: string | undefined;
+  /** The name of the target this information came from. */
+  target: string;
+}
+
+/** A listing entry of the multi-cloud store. */
+export type MultiCloudListEntry = MultiCloudBlobInfo | PrefixEntry;
+
+/** Options of {@link MultiCloudStore.repair}. */
+export interface RepairRunOptions extends OperationOptions {
+  /** Only repair copies to these targets (by name). Default: every target. */
+  targets?: readonly string[];
+}
+
+/** One copy (or delete) repair or reconcile could not make. */
+export interface RepairFailure {
+  readonly key: string;
+  /** The target that still lacks the write. */
+  readonly target: string;
+  readonly op: JournalOp;
+  readonly kind: FailureKind;
+  /** The error's message (credentials removed). */
+  readonly message: string;
+}
+
+/** What one repair pass did. */
+export interface RepairReport {
+  /** When the pass started (ms since the epoch). */
+  readonly startedAt: number;
+  /** How long it took (ms). */
+  readonly durationMs: number;
+  /** (entry, target) pairs the pass looked at. */
+  readonly attempted: number;
+  /** Copies and deletes made (or found already done). */
+  readonly repaired: number;
+  /** Targets that held a newer version than the journal entry: left alone (newest wins). */
+  readonly conflicts: number;
+  /** Pairs skipped because their target is down (breaker open); they stay in the journal. */
+  readonly skipped: number;
+  /** Pairs that failed; they stay in the journal for the next pass. */
+  readonly failed: readonly RepairFailure[];
+  /** (entry, target) pairs still pending after the pass. */
+  readonly backlog: number;
+}
+
+/** Options of {@link MultiCloudStore.reconcile}. */
+export interface ReconcileOptions extends OperationOptions {
+  /** Only keys starting with this. Default: every key. */
+  prefix?: string;
+  /** Report what would change without changing anything. Default `false`. */
+  dryRun?: boolean;
+  /**
+   * Also read every copy and check its bytes against its SHA-256 (finds corrupt copies whose
+   * metadata is intact). Costs a full read of every object on every target. Default `false`.
+   */
+  verify?: boolean;
+}
+
+/** One change reconcile made (or, in a dry run, would make). */
+export interface ReconcileChange {
+  readonly key: string;
+  /** `copy`: the newest version copied to `targets`; `delete`: a journaled delete applied to `targets`. */
+  readonly action: 'copy' | 'delete';
+  /** The version that wins. */
+  readonly version: string | undefined;
+  /** Where the bytes come from (for `copy`). */
+  readonly from: string | undefined;
+  /** The targets changed. */
+  readonly targets: readonly string[];
+}
+
+/** What reconcile found and did. */
+export interface ReconcileReport {
+  readonly prefix: string;
+  readonly dryRun: boolean;
+  /** Keys compared. */
+  readonly checked: number;
+  /** Keys already identical (version and SHA-256) on every target compared. */
+  readonly inSync: number;
+  /** Copies made (0 in a dry run). */
+  readonly copied: number;
+  /** Deletes made for journaled deletes (0 in a dry run). */
+  readonly deleted: number;
+  /** Copies with the same version but different content, or newer than a journaled delete. */
+  readonly conflicts: number;
+  /** Copies whose bytes did not match their SHA-256 (with `verify`). */
+  readonly corrupt: number;
+  /** Failures (listing a target, reading, copying). */
+  readonly errors: readonly RepairFailure[];
+  /** Targets not compared because they were down or their listing failed. */
+  readonly skippedTargets: readonly string[];
+  /** Every change made, or in a dry run every change that would be made. */
+  readonly changes: readonly ReconcileChange[];
+  readonly durationMs: number;
+}
+
+/** Options of {@link MultiCloudStore.drill}. */
+export interface DrillOptions extends OperationOptions {
+  /** Key prefix of the canary objects. Default `_failover/drill/`. */
+  prefix?: string;
+  /** Size of the canary object in bytes. Default 1024; 0 to 16 MiB. */
+  bytes?: number;
+  /** Time limit for each target's whole drill (ms). Default 10000. */
+  timeoutMs?: number;
+}
+
+/** The step of a drill that failed. */
+export type DrillStep = 'put' | 'get' | 'verify' | 'head' | 'delete';
+
+/** One target's drill result. */
+export interface DrillTargetReport {
+  readonly target: string;
+  /** Every step passed. */
+  readonly ok: boolean;
+  /** Time of each step that ran (ms). */
+  readonly stepsMs: Readonly<Partial<Record<DrillStep, number>>>;
+  /** Total time (ms). */
+  readonly latencyMs: number;
+  /** The first failure, when there was one. */
+  readonly error: { readonly step: DrillStep; readonly kind: FailureKind; readonly message: string } | undefined;
+}
+
+/** What {@link MultiCloudStore.drill} found. */
+export interface DrillReport {
+  /** Every target passed. */
+  readonly ok: boolean;
+  readonly at: number;
+  readonly targets: readonly DrillTargetReport[];
+}
+
+/** One target in {@link MultiCloudStatus}. */
+export interface MultiCloudTargetStatus extends TargetStatus {
+  /** True when a call may go to the target now. */
+  readonly available: boolean;
+  /** Journal (entry, target) pairs this target still lacks. */
+  readonly behind: number;
+}
+
+/** Operation counters since the store was created. */
+export interface MultiCloudCounts {
+  puts: number;
+  gets: number;
+  deletes: number;
+  /** Writes recorded in the journal. */
+  journaled: number;
+  /** Copies and deletes made by repair and reconcile. */
+  repaired: number;
+  conflicts: number;
+  integrityErrors: number;
+  repairPasses: number;
+}
+
+/** A snapshot of the store's health. */
+export interface MultiCloudStatus {
+  readonly name: string;
+  readonly writes: WriteMode;
+  /** Every target, in order, with its breaker state and health counters (from core). */
+  readonly targets: readonly MultiCloudTargetStatus[];
+  /** The router's retry budget. */
+  readonly budget: { readonly tokens: number; readonly capacity: number } | undefined;
+  readonly journal: {
+    /** (entry, target) pairs still to repair. */
+    readonly backlog: number;
+    /** Keys with a write some target still lacks. */
+    readonly pendingKeys: number;
+  };
+  readonly repair: {
+    readonly running: boolean;
+    /** The last finished pass. */
+    readonly last: RepairReport | undefined;
+    /** When the last pass failed as a whole (e.g. the journal could not be read). */
+    readonly lastError: { readonly at: number; readonly message: string } | undefined;
+  };
+  readonly counts: Readonly<MultiCloudCounts>;
+  readonly closed: boolean;
+}
+
+/** Events of the multi-cloud store, besides the router's own (`failover`, `open`, `halfOpen`, `close`, ...). */
+export interface MultiCloudOwnEvents {
+  /** A write was recorded in the journal: `missing` targets still lack it. */
+  journaled: {
+    readonly key: string;
+    readonly op: JournalOp;
+    readonly version: string;
+    readonly holders: readonly string[];
+    readonly missing: readonly string[];
+  };
+  /** Repair or reconcile brought `target` up to `version` of `key` (copied from `from`, or deleted). */
+  repaired: {
+    readonly key: string;
+    readonly op: JournalOp;
+    readonly version: string;
+    readonly target: string;
+    readonly from: string | undefined;
+  };
+  /** A target held a newer version than the one repair or reconcile would apply: left alone. */
+  conflict: {
+    readonly key: string;
+    readonly target: string;
+    /** The version that was not applied. */
+    readonly version: string | undefined;
+    /** The newer version the target holds. */
+    readonly found: string | undefined;
+    readonly during: 'repair' | 'reconcile';
+  };
+  /** A copy's bytes did not match its SHA-256; it is queued for repair. */
+  integrityError: {
+    readonly key: string;
+    readonly target: string;
+    readonly version: string | undefined;
+    readonly expected: string;
+    readonly actual: string;
+  };
+  /** A repair pass finished. */
+  repairFinished: RepairReport;
+  /** Background work failed (a repair pass, a late quorum write's bookkeeping). */
+  error: { readonly during: 'repair' | 'journal'; readonly error: unknown };
+}
+
+/** Every event of the multi-cloud store: its own and the router's. */
+export type MultiCloudEvents = MultiCloudOwnEvents & FailoverEvents;
+
+/** The name of an event. */
+export type MultiCloudEventName = keyof MultiCloudEvents;
+
+/** A listener of event `E`. */
+export type MultiCloudListener<E extends MultiCloudEventName> = (payload: MultiCloudEvents[E]) => void;
+
+/** Router events forwarded as they are. */
+export type RouterEventName = FailoverEventName;
+
+/**
+ * A {@link BlobStore} over several stores (clouds, regions) with failover, replication through a
+ * durable journal, repair, reconcile and drills. Made by {@link createMultiCloudStore}.
+ */
+export interface MultiCloudStore extends BlobStore {
+  /** The target stores, in order of preference. */
+  readonly targets: readonly BlobStore[];
+  put(key: string, body: BlobBody, options?: PutOptions): Promise<MultiCloudBlobInfo>;
+  get(key: string, options?: GetOptions): Promise<{ info: MultiCloudBlobInfo; body: Readable }>;
+  head(key: string, options?: OperationOptions): Promise<MultiCloudBlobInfo | null>;
+  list(options?: ListOptions): AsyncIterable<MultiCloudListEntry>;
+  copy(from: string, to: string, options?: CopyOptions): Promise<MultiCloudBlobInfo>;
+
+  /**
+   * Replays the journal now: copies each pending write to the targets that lack it (newest version
+   * wins), applies pending deletes, and marks what it did in the journal. Only one pass runs at a
+   * time; a call during a pass gets the next one. Also runs by itself (see `repair` options).
+   */
+  repair(options?: RepairRunOptions): Promise<RepairReport>;
+
+  /** Compares every target's objects under a prefix and fixes divergence (newest version wins). */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
+
+  /** Writes, reads, verifies and deletes a canary object on every target directly (no failover). */
+  drill(options?: DrillOptions): Promise<DrillReport>;
+
+  /** Targets with breaker states, journal backlog, last repair, counters. */
+  status(): MultiCloudStatus;
+
+  /** Adds a listener; returns a function that removes it. A throwing listener never breaks a call. */
+  on<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): () => void;
+
+  /** Removes a listener. */
+  off<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): void;
+
+  /**
+   * Stops the timers, waits for a running repair pass, closes the router and the journal. Later
+   * calls reject. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
