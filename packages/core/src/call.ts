@@ -363,7 +363,7 @@ export class Call<T, R> {
   #win(value: unknown, s: TargetHealth<T>): void {
     if (this.#settled) return;
     this.#settle();
-    this.#abortInflight('aborted', new AbortedError({ target: s.name }));
+    if (this.#inflight.size > 0) this.#abortInflight('aborted', new AbortedError());
     this.#resolve(
       this.#plan.detailed
         ? { value, target: s.target, attempts: this.#totalAttempts, failures: this.#failureList() }
@@ -375,7 +375,7 @@ export class Call<T, R> {
   #fail(err: unknown): void {
     if (this.#settled) return;
     this.#settle();
-    this.#abortInflight('aborted', new AbortedError({ cause: err }));
+    if (this.#inflight.size > 0) this.#abortInflight('aborted', new AbortedError({ cause: err }));
     this.#reject(err);
   }
 

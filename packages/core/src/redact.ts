@@ -1,5 +1,5 @@
 const SECRET_PARAMS =
-  /([?&;\s]|^)(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential|sig|se|sv|sp|spr|srt|ss|skoid|sktid|AccountKey|SharedAccessSignature|SharedAccessKey|access_token|token|key|client_secret|password)=([^&;\s"']+)/gi;
+  /([?&;\s]|^)(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential|sig|se|sv|sp|spr|srt|ss|skoid|sktid|AccountKey|SharedAccessSignature|SharedAccessKey|access_token|upload_id|token|key|client_secret|password)=([^&;\s"']+)/gi;
 const AUTH_HEADERS =
   /\b(authorization|x-amz-security-token|x-goog-api-key|x-ms-copy-source-authorization)\s*[:=]\s*("[^"]*"|'[^']*'|[^\s,;]+(?:\s+[^\s,;]+)?)/gi;
 const URL_USERINFO = /(\w+:\/\/)[^/\s:@]+:[^/\s@]+@/g;

@@ -138,8 +138,8 @@ describe('errors', () => {
 
   it('redact removes signatures, SAS tokens, account keys and auth headers', () => {
     const text =
-      'https://a.blob.core.windows.net/c/b?sv=2021&sig=SECRET1 AccountKey=SECRET2; Authorization: AWS4-HMAC-SHA256 SECRET3 http://u:SECRET4@h/';
+      'https://a.blob.core.windows.net/c/b?sv=2021&sig=SECRET1 AccountKey=SECRET2; Authorization: AWS4-HMAC-SHA256 SECRET3 http://u:SECRET4@h/ https://storage.googleapis.com/upload/storage/v1/b/x/o?uploadType=resumable&upload_id=SECRET5';
     const out = redact(text);
-    for (const s of ['SECRET1', 'SECRET2', 'SECRET3', 'SECRET4']) expect(out).not.toContain(s);
+    for (const s of ['SECRET1', 'SECRET2', 'SECRET3', 'SECRET4', 'SECRET5']) expect(out).not.toContain(s);
   });
 });

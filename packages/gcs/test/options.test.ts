@@ -46,6 +46,11 @@ describe('createGcsStore options', () => {
         'resumableThreshold',
       );
     }
+    for (const readIdleTimeoutMs of [-1, 0.5, Number.POSITIVE_INFINITY]) {
+      expect(optionError(() => createGcsStore({ bucket, readIdleTimeoutMs })).option).toBe(
+        'readIdleTimeoutMs',
+      );
+    }
     for (const chunkSize of [0, 1000, 256 * 1024 + 1, -256 * 1024]) {
       const err = optionError(() => createGcsStore({ bucket, chunkSize }));
       expect(err.option).toBe('chunkSize');
@@ -55,7 +60,13 @@ describe('createGcsStore options', () => {
 
   it('accepts valid settings', () => {
     expect(() =>
-      createGcsStore({ bucket, prefix: 'p/', resumableThreshold: 0, chunkSize: 512 * 1024 }),
+      createGcsStore({
+        bucket,
+        prefix: 'p/',
+        resumableThreshold: 0,
+        chunkSize: 512 * 1024,
+        readIdleTimeoutMs: 0,
+      }),
     ).not.toThrow();
   });
 });

@@ -39,3 +39,12 @@ export {
   type PrefixEntry,
   type PutOptions,
 } from './types.js';
+export {
+  JournalError,
+  JournalLockedError,
+} from './journal/errors.js';
+export type { FileJournal, FileJournalEvents, FileJournalStats } from './journal/events.js';
+export { createFileJournal } from './journal/file.js';
+export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
+export { createMemoryJournal } from './journal/memory.js';
+export type { Journal, JournalEntry, JournalOp } from './journal/types.js';

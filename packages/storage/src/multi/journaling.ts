@@ -1,0 +1,112 @@
+import { FailoverError } from '@failover/core';
+import { StorageError } from '../errors.js';
+import type { JournalEntry, JournalOp } from '../journal/types.js';
+import { type MultiContext, inOrder } from './context.js';
+import type { IntegrityError } from './errors.js';
+
+/** The id of the journal entry of a write: its version (unique per write) and key. */
+export function entryId(version: string, key: string): string {
+  return `${version}:${key}`;
+}
+
+/** What a write leaves to record. */
+export interface WriteRecord {
+  readonly op: JournalOp;
+  readonly key: string;
+  readonly version: string;
+  readonly sha256?: string | undefined;
+  readonly size?: number | undefined;
+  readonly holders: readonly string[];
+  readonly missing: readonly string[];
+}
+
+/**
+ * Records a write in the journal when some target lacks it, or when older pending entries of the
+ * key must be superseded. Resolves once the entry is durable; rejects with a `StorageError` whose
+ * cause is the journal's error otherwise (the write must then not be acknowledged).
+ */
+export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<JournalEntry | undefined> {
+  if (w.missing.length === 0 && ctx.pending.latest(w.key) === undefined) return undefined;
+  const entry: JournalEntry = {
+    id: entryId(w.version, w.key),
+    op: w.op,
+    key: w.key,
+    version: w.version,
+    ...(w.sha256 === undefined ? {} : { sha256: w.sha256 }),
+    ...(w.size === undefined ? {} : { size: w.size }),
+    holders: inOrder(ctx, w.holders),
+    missing: inOrder(ctx, w.missing),
+    at: Date.now(),
+  };
+  try {
+    await ctx.journal.append(entry);
+  } catch (err) {
+    throw new StorageError(
+      err instanceof FailoverError ? err.kind : 'unavailable',
+      `The ${w.op} of ${JSON.stringify(w.key)} reached ${w.holders.join(', ')} but could not be journaled; it is not acknowledged`,
+      { key: w.key, cause: err },
+    );
+  }
+  ctx.pending.append(entry);
+  if (entry.missing.length > 0) {
+    ctx.counts.journaled++;
+    if (ctx.events.has('journaled')) {
+      ctx.events.emit('journaled', {
+        key: entry.key,
+        op: entry.op,
+        version: entry.version,
+        holders: entry.holders,
+        missing: entry.missing,
+      });
+    }
+    ctx.repairSoon();
+  }
+  return entry;
+}
+
+/** Records that `target` now holds entry `id`. */
+export async function resolveEntry(ctx: MultiContext, id: string, target: string): Promise<void> {
+  await ctx.journal.resolve(id, target);
+  ctx.pending.resolve(id, target);
+}
+
+/**
+ * Reports a corrupt copy (event, counter) and queues it for repair: a journal entry saying that
+ * `target` lacks the version it claims to hold, which the other targets may hold. Never throws;
+ * a journal failure is reported as an `error` event.
+ */
+export function reportCorruptCopy(ctx: MultiContext, error: IntegrityError, sha256: string): void {
+  ctx.counts.integrityErrors++;
+  const target = error.target!;
+  const key = error.key!;
+  if (ctx.events.has('integrityError')) {
+    ctx.events.emit('integrityError', {
+      key,
+      target,
+      version: error.version,
+      expected: error.expected,
+      actual: error.actual,
+    });
+  }
+  const version = error.version;
+  if (version === undefined || ctx.targets.length < 2) return;
+  const entry: JournalEntry = {
+    id: `integrity:${target}:${version}:${key}`,
+    op: 'put',
+    key,
+    version,
+    sha256,
+    holders: ctx.targets.map((t) => t.name).filter((n) => n !== target),
+    missing: [target],
+    at: Date.now(),
+  };
+  ctx.journal.append(entry).then(
+    () => {
+      ctx.pending.append(entry);
+      ctx.repairSoon();
+    },
+    (err: unknown) => {
+      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+    },
+  );
+}
