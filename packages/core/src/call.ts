@@ -86,8 +86,10 @@ export class Call<T, R> {
   readonly #deadlineAt: number | undefined;
   readonly #attempts: number[];
   readonly #failures: (TargetFailure | undefined)[];
-  readonly #inflight = new Set<Attempt>();
-  readonly #sleeps = new Set<Sleep>();
+  /** Attempts running now (controlled calls only; rarely more than one). */
+  readonly #inflight: Attempt[] = [];
+  /** Backoff waits running now, created on the first one. */
+  #sleeps: Set<Sleep> | undefined;
   #next = 0;
   #lanes = 0;
   #hedges = 0;
@@ -122,7 +124,7 @@ export class Call<T, R> {
   start(): Promise<unknown> {
     if (this.#setUp()) {
       if (this.#plan.deadlineMs !== undefined) {
-        this.#deadlineTimer = setTimeout(this.#onDeadline, this.#plan.deadlineMs);
+        this.#deadlineTimer = setTimeout(Call.#deadlinePassed, this.#plan.deadlineMs, this);
       }
       void this.#lane(undefined, undefined);
     }
@@ -147,7 +149,8 @@ export class Call<T, R> {
       this.#onCallerAbort();
       return false;
     }
-    signal.addEventListener('abort', this.#onCallerAbort, { once: true });
+    // The call itself is the listener (handleEvent): no closure per call.
+    signal.addEventListener('abort', this, { once: true });
     this.#listening = true;
     return true;
   }
@@ -178,8 +181,7 @@ export class Call<T, R> {
           this.#attempts[pos]!++;
           this.#totalAttempts++;
           const a = this.#controlled ? new Attempt(attempt) : undefined;
-          const context: AttemptContext =
-            a === undefined ? { signal: this.#plan.signal, attempt } : a.context;
+          const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
           let value: unknown;
           try {
             value = await this.#fire(s, context, a);
@@ -252,13 +254,10 @@ export class Call<T, R> {
     // A fresh context (never the target's shared fast-path ones), so the breaker's fallback hands
     // the failure back here instead of starting a new call.
     if (a === undefined) return s.breaker.fire(this.#fn, s.target, context, undefined);
-    this.#inflight.add(a);
+    this.#inflight.push(a);
     const timeoutMs = this.#plan.attemptTimeoutMs;
     if (timeoutMs !== undefined) {
-      a.timer = setTimeout(() => {
-        a.timer = undefined;
-        a.abort('timeout', new DeadlineExceededError(timeoutMs, 'attempt', { target: s.name }));
-      }, timeoutMs);
+      a.timer = setTimeout(attemptTimedOut, timeoutMs, a, timeoutMs, s.name);
     }
     this.#armHedge();
     return s.breaker.fire(this.#fn, s.target, context, a);
@@ -269,7 +268,8 @@ export class Call<T, R> {
       clearTimeout(a.timer);
       a.timer = undefined;
     }
-    this.#inflight.delete(a);
+    const i = this.#inflight.indexOf(a);
+    if (i >= 0) this.#inflight.splice(i, 1);
   }
 
   /** Decides what follows a failed attempt: STOP (call settled), NEXT target, or a retry delay. */
@@ -323,11 +323,13 @@ export class Call<T, R> {
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const sleep: Sleep = { timer: undefined, resolve };
+      const sleeps = this.#sleeps ?? new Set<Sleep>();
+      this.#sleeps = sleeps;
       sleep.timer = setTimeout(() => {
-        this.#sleeps.delete(sleep);
+        sleeps.delete(sleep);
         resolve();
       }, ms);
-      this.#sleeps.add(sleep);
+      sleeps.add(sleep);
     });
   }
 
@@ -335,10 +337,14 @@ export class Call<T, R> {
     const hedge = this.#plan.hedge;
     if (hedge === undefined || this.#hedges >= hedge.maxHedges || this.#settled) return;
     if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    this.#hedgeTimer = setTimeout(this.#onHedge, hedge.afterMs);
+    this.#hedgeTimer = setTimeout(Call.#hedgeDue, hedge.afterMs, this);
   }
 
-  readonly #onHedge = (): void => {
+  static #hedgeDue<T, R>(call: Call<T, R>): void {
+    call.#onHedge();
+  }
+
+  #onHedge(): void {
     this.#hedgeTimer = undefined;
     if (this.#settled) return;
     let to: TargetHealth<T> | undefined;
@@ -358,12 +364,12 @@ export class Call<T, R> {
     }
     this.#hedges++;
     void this.#lane(this.#lastStarted ?? this.#order[0], undefined);
-  };
+  }
 
   #win(value: unknown, s: TargetHealth<T>): void {
     if (this.#settled) return;
     this.#settle();
-    if (this.#inflight.size > 0) this.#abortInflight('aborted', new AbortedError());
+    if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
     this.#resolve(
       this.#plan.detailed
         ? { value, target: s.target, attempts: this.#totalAttempts, failures: this.#failureList() }
@@ -375,7 +381,7 @@ export class Call<T, R> {
   #fail(err: unknown): void {
     if (this.#settled) return;
     this.#settle();
-    if (this.#inflight.size > 0) this.#abortInflight('aborted', new AbortedError({ cause: err }));
+    if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError({ cause: err }));
     this.#reject(err);
   }
 
@@ -385,15 +391,24 @@ export class Call<T, R> {
     );
   }
 
-  readonly #onCallerAbort = (): void => {
+  /** The caller's signal aborted (this object is its listener). */
+  handleEvent(): void {
+    this.#onCallerAbort();
+  }
+
+  #onCallerAbort(): void {
     if (this.#settled) return;
     const reason: unknown = this.#plan.signal?.reason;
     this.#settle();
     this.#abortInflight('aborted', reason);
     this.#reject(new AbortedError({ cause: reason }));
-  };
+  }
 
-  readonly #onDeadline = (): void => {
+  static #deadlinePassed<T, R>(call: Call<T, R>): void {
+    call.#onDeadline();
+  }
+
+  #onDeadline(): void {
     this.#deadlineTimer = undefined;
     if (this.#settled) return;
     const err = new DeadlineExceededError(this.#plan.deadlineMs!, 'deadline', {
@@ -404,7 +419,7 @@ export class Call<T, R> {
     // The attempts cut by the deadline did not answer in time: they count as timeouts.
     this.#abortInflight('timeout', err);
     this.#reject(err);
-  };
+  }
 
   /** Marks the call settled and releases its timers and listener (not the in-flight attempts). */
   #settle(): void {
@@ -414,22 +429,31 @@ export class Call<T, R> {
     this.#deadlineTimer = undefined;
     this.#hedgeTimer = undefined;
     if (this.#listening) {
-      this.#plan.signal!.removeEventListener('abort', this.#onCallerAbort);
+      this.#plan.signal!.removeEventListener('abort', this);
       this.#listening = false;
     }
-    for (const sleep of this.#sleeps) {
-      clearTimeout(sleep.timer);
-      sleep.resolve();
+    const sleeps = this.#sleeps;
+    if (sleeps !== undefined) {
+      for (const sleep of sleeps) {
+        clearTimeout(sleep.timer);
+        sleep.resolve();
+      }
+      sleeps.clear();
     }
-    this.#sleeps.clear();
   }
 
   #abortInflight(kind: FailureKind, error: unknown): void {
-    for (const a of this.#inflight) a.abort(kind, error);
-    this.#inflight.clear();
+    const inflight = this.#inflight.splice(0);
+    for (const a of inflight) a.abort(kind, error);
   }
 
   #failureList(): TargetFailure[] {
     return this.#failures.filter((f): f is TargetFailure => f !== undefined);
   }
+}
+
+/** An attempt's time limit passed: it fails as a timeout. (A function, so no closure per attempt.) */
+function attemptTimedOut(a: Attempt, timeoutMs: number, target: string): void {
+  a.timer = undefined;
+  a.abort('timeout', new DeadlineExceededError(timeoutMs, 'attempt', { target }));
 }

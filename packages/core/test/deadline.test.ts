@@ -224,6 +224,27 @@ describe('deadlines, attempt timeouts and abort', () => {
       expect(aws.lastFailure?.kind).toBe('timeout');
     });
 
+    it('a signal first read after the attempt timed out is already aborted, with the timeout as reason', async () => {
+      const fo = make({ attemptTimeoutMs: 50, retry: { maxAttempts: 1 } });
+      let late: AbortSignal | undefined;
+      const call = track(
+        fo.run(
+          (_t, ctx) =>
+            new Promise((resolve) =>
+              setTimeout(() => {
+                late = ctx.signal;
+                resolve('too late');
+              }, 80),
+            ),
+          { targets: ['aws'], idempotent: true },
+        ),
+      );
+      await vi.advanceTimersByTimeAsync(80);
+      expect(call.error).toBeInstanceOf(AllTargetsFailedError);
+      expect(late?.aborted).toBe(true);
+      expect(late?.reason).toBeInstanceOf(DeadlineExceededError);
+    });
+
     it('can be overridden (or switched off) per call', async () => {
       const fo = make({ attemptTimeoutMs: 100 });
       const call = track(

@@ -11,6 +11,15 @@ export {
 } from './errors.js';
 export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
 export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
+export {
+  JournalError,
+  JournalLockedError,
+} from './journal/errors.js';
+export type { FileJournal, FileJournalEvents, FileJournalStats } from './journal/events.js';
+export { createFileJournal } from './journal/file.js';
+export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
+export { createMemoryJournal } from './journal/memory.js';
+export type { Journal, JournalEntry, JournalOp } from './journal/types.js';
 export { MAX_KEY_BYTES, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
@@ -39,12 +48,3 @@ export {
   type PrefixEntry,
   type PutOptions,
 } from './types.js';
-export {
-  JournalError,
-  JournalLockedError,
-} from './journal/errors.js';
-export type { FileJournal, FileJournalEvents, FileJournalStats } from './journal/events.js';
-export { createFileJournal } from './journal/file.js';
-export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
-export { createMemoryJournal } from './journal/memory.js';
-export type { Journal, JournalEntry, JournalOp } from './journal/types.js';

@@ -8,12 +8,22 @@ export interface FileJournalEvents {
    * unknown record, malformed entry): that record is skipped, the lines around it are kept.
    * When nobody listens, a process warning (`FAILOVER_JOURNAL_CORRUPT`) is emitted instead.
    */
-  corrupt: { readonly journal: string; readonly file: string; readonly line: number; readonly reason: string };
+  corrupt: {
+    readonly journal: string;
+    readonly file: string;
+    readonly line: number;
+    readonly reason: string;
+  };
   /**
    * The file ended with a partial line (a crash in the middle of a write, before it was
    * acknowledged): it was cut off.
    */
-  truncated: { readonly journal: string; readonly file: string; readonly line: number; readonly bytes: number };
+  truncated: {
+    readonly journal: string;
+    readonly file: string;
+    readonly line: number;
+    readonly bytes: number;
+  };
   /** The file was replayed at open. */
   opened: {
     readonly journal: string;
@@ -71,5 +81,8 @@ export interface FileJournal extends Journal {
   /** Counters since the journal was created. */
   stats(): FileJournalStats;
   /** Adds a listener; returns a function that removes it. */
-  on<K extends keyof FileJournalEvents>(event: K, listener: (payload: FileJournalEvents[K]) => void): () => void;
+  on<K extends keyof FileJournalEvents>(
+    event: K,
+    listener: (payload: FileJournalEvents[K]) => void,
+  ): () => void;
 }

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { integerOption, InvalidOptionError } from '@failover/core';
+import { InvalidOptionError, integerOption } from '@failover/core';
 
 /** Options for {@link createFileJournal}. */
 export interface FileJournalOptions {

@@ -32,7 +32,12 @@ interface Settle<T> {
 
 /** Work for the writer: a record to make durable, or a step that needs the file to itself. */
 type Task =
-  | { readonly kind: 'record'; readonly record: JournalRecord; readonly line: Buffer; readonly done: Settle<void> }
+  | {
+      readonly kind: 'record';
+      readonly record: JournalRecord;
+      readonly line: Buffer;
+      readonly done: Settle<void>;
+    }
   | { readonly kind: 'exclusive'; readonly run: () => unknown; readonly done: Settle<unknown> };
 
 /**
@@ -114,7 +119,12 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       const scan = await replayFile(file, state, { corrupt: reportCorrupt }, name);
       if (scan.size > scan.end) {
         counters.truncatedBytes += scan.size - scan.end;
-        events.emit('truncated', { journal: name, file: o.file, line: scan.lines + 1, bytes: scan.size - scan.end });
+        events.emit('truncated', {
+          journal: name,
+          file: o.file,
+          line: scan.lines + 1,
+          bytes: scan.size - scan.end,
+        });
         await file.truncate(scan.end);
         if (o.fsync) await file.datasync();
       }
@@ -149,10 +159,13 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     if (events.has('corrupt')) {
       events.emit('corrupt', { journal: name, file: o.file, line, reason });
     } else {
-      process.emitWarning(`Journal ${JSON.stringify(name)}: skipped corrupt line ${line} of ${o.file} (${reason})`, {
-        type: 'FailoverJournalWarning',
-        code: 'FAILOVER_JOURNAL_CORRUPT',
-      });
+      process.emitWarning(
+        `Journal ${JSON.stringify(name)}: skipped corrupt line ${line} of ${o.file} (${reason})`,
+        {
+          type: 'FailoverJournalWarning',
+          code: 'FAILOVER_JOURNAL_CORRUPT',
+        },
+      );
     }
   };
 

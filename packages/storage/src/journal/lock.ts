@@ -113,7 +113,9 @@ async function readHolder(path: string): Promise<Holder | undefined> {
     const parsed = JSON.parse(raw) as { pid?: unknown; host?: unknown };
     return {
       raw,
-      ...(Number.isSafeInteger(parsed.pid) && (parsed.pid as number) > 0 ? { pid: parsed.pid as number } : {}),
+      ...(Number.isSafeInteger(parsed.pid) && (parsed.pid as number) > 0
+        ? { pid: parsed.pid as number }
+        : {}),
       ...(typeof parsed.host === 'string' ? { host: parsed.host } : {}),
     };
   } catch {

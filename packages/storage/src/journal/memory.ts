@@ -19,7 +19,9 @@ export function createMemoryJournal(): Journal {
 
   const whenOpen = <T>(run: () => T): Promise<T> => {
     if (closed) {
-      return Promise.reject(new JournalError('unavailable', 'The memory journal is closed', { target: 'memory' }));
+      return Promise.reject(
+        new JournalError('unavailable', 'The memory journal is closed', { target: 'memory' }),
+      );
     }
     try {
       return Promise.resolve(run());

@@ -29,7 +29,9 @@ const HEX = /^[0-9a-f]{8}$/;
  * holds a newline of its own.
  */
 export function encodeRecord(record: JournalRecord): Buffer {
-  const body = Buffer.from(JSON.stringify(record.t === 'append' ? { t: 'append', e: entryFields(record.e) } : record));
+  const body = Buffer.from(
+    JSON.stringify(record.t === 'append' ? { t: 'append', e: entryFields(record.e) } : record),
+  );
   const crc = crc32Hex(crc32(body));
   return Buffer.concat([body.subarray(0, body.length - 1), Buffer.from(`,"crc":"${crc}"}\n`)]);
 }

@@ -1,0 +1,153 @@
+import {
+  AllTargetsFailedError,
+  BreakerOpenError,
+  classifyFailure,
+  isAvailabilityKind,
+  type TargetFailure,
+} from '@failover/core';
+import { throwIfAborted } from '../abort.js';
+import { commonPrefixOf } from '../list-prefix.js';
+import { compareUtf8 } from '../order.js';
+import { validateListOptions } from '../range.js';
+import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
+import { combine, type MultiContext, type StoreTarget } from './context.js';
+import type { PendingItem } from './pending.js';
+import { present } from './reserved.js';
+import type { MultiCloudListEntry } from './types.js';
+
+/**
+ * `list` over the targets: lists the first healthy target and moves to the next one when a
+ * listing fails (even in the middle: it resumes after the last entry it yielded). The journal
+ * corrects what the listed target does not know yet: keys deleted elsewhere (a pending delete) are
+ * left out, and keys written elsewhere (a pending put the target lacks) are listed with what the
+ * journal knows of them (size, SHA-256, version, time).
+ */
+export async function* listObjects(ctx: MultiContext, options: ListOptions = {}): AsyncGenerator<MultiCloudListEntry> {
+  validateListOptions(options);
+  const { signal } = options;
+  throwIfAborted(signal);
+  await ctx.ready();
+  ctx.checkOpen();
+  const prefix = options.prefix ?? '';
+  const failures: TargetFailure[] = [];
+  let last: string | undefined;
+  for (const t of ctx.targets) {
+    if (!ctx.router.isAvailable(t.name)) {
+      failures.push({ target: t.name, kind: 'unavailable', cause: new BreakerOpenError(t.name), attempts: 0 });
+      continue;
+    }
+    try {
+      for await (const entry of listTarget(ctx, t, options, prefix)) {
+        const sortKey = isPrefixEntry(entry) ? entry.prefix : entry.key;
+        if (last !== undefined && compareUtf8(sortKey, last) <= 0) continue;
+        last = sortKey;
+        yield entry;
+      }
+      return;
+    } catch (err) {
+      const kind = classifyFailure(err);
+      if (!isAvailabilityKind(kind) || signal?.aborted) throw err;
+      failures.push({ target: t.name, kind, cause: err, attempts: 1 });
+    }
+  }
+  const lastFailure = failures[failures.length - 1];
+  throw new AllTargetsFailedError(failures, { kind: lastFailure?.kind, cause: lastFailure?.cause });
+}
+
+/** One target's listing merged with the journal's pending writes under the prefix. */
+async function* listTarget(
+  ctx: MultiContext,
+  t: StoreTarget,
+  options: ListOptions,
+  prefix: string,
+): AsyncGenerator<MultiCloudListEntry> {
+  const { delimiter, signal } = options;
+  // The first page goes through the router, so the target's breaker sees the outcome.
+  const { iterator, first } = await ctx.router.run(
+    async (target, c) => {
+      const it = target.store
+        .list({
+          prefix,
+          ...(delimiter === undefined ? {} : { delimiter }),
+          ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+          ...(signal === undefined && c.signal === undefined ? {} : { signal: combine(c.signal, signal)! }),
+        })
+        [Symbol.asyncIterator]();
+      return { iterator: it, first: await it.next() };
+    },
+    { idempotent: true, targets: [t.name], ...(signal === undefined ? {} : { signal }) },
+  );
+  const deleted = new Set<string>();
+  const injected: MultiCloudListEntry[] = [];
+  const seenPrefixes = new Set<string>();
+  for (const key of ctx.pending.keysWithPrefix(prefix)) {
+    const latest = ctx.pending.latest(key)!;
+    if (latest.entry.op === 'delete') {
+      deleted.add(key);
+      continue;
+    }
+    if (latest.holders.has(t.name)) continue;
+    // The listed target lacks the newest write of this key: list it from the journal.
+    deleted.add(key);
+    const common = commonPrefixOf(key, prefix, delimiter);
+    if (common !== undefined) {
+      if (!seenPrefixes.has(common)) injected.push({ prefix: common });
+      seenPrefixes.add(common);
+    } else {
+      injected.push(fromJournal(latest));
+    }
+  }
+  const source = (async function* (): AsyncGenerator<ListEntry> {
+    let r = first;
+    while (r.done !== true) {
+      yield r.value;
+      r = await iterator.next();
+    }
+  })();
+  let i = 0;
+  const emitted = new Set<string>();
+  for await (const entry of source) {
+    const sortKey = isPrefixEntry(entry) ? entry.prefix : entry.key;
+    while (i < injected.length && compareUtf8(keyOf(injected[i]!), sortKey) < 0) {
+      const e = injected[i++]!;
+      if (take(e, emitted)) yield e;
+    }
+    if (isPrefixEntry(entry)) {
+      if (take(entry, emitted)) yield entry;
+      continue;
+    }
+    if (deleted.has(entry.key)) continue;
+    yield present(entry, t.name);
+  }
+  while (i < injected.length) {
+    const e = injected[i++]!;
+    if (take(e, emitted)) yield e;
+  }
+}
+
+function keyOf(entry: MultiCloudListEntry | ListEntry): string {
+  return isPrefixEntry(entry) ? entry.prefix : entry.key;
+}
+
+/** Prefix entries come once, whether the target or the journal brought them. */
+function take(entry: MultiCloudListEntry | ListEntry, emitted: Set<string>): boolean {
+  if (!isPrefixEntry(entry)) return true;
+  if (emitted.has(entry.prefix)) return false;
+  emitted.add(entry.prefix);
+  return true;
+}
+
+/** A listing entry for a pending put, from what the journal knows. */
+function fromJournal(item: PendingItem): MultiCloudListEntry {
+  const e = item.entry;
+  const holder = [...item.holders][0] ?? '';
+  return {
+    key: e.key,
+    size: e.size ?? 0,
+    lastModified: new Date(e.at),
+    metadata: {},
+    checksums: e.sha256 === undefined ? {} : { sha256: e.sha256 },
+    version: e.version,
+    target: holder,
+  };
+}

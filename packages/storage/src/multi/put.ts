@@ -1,0 +1,183 @@
+import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { throwIfAborted } from '../abort.js';
+import { NotFoundError, PreconditionFailedError } from '../errors.js';
+import { validateKey } from '../keys.js';
+import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
+import type { BlobBody, CopyOptions, OperationOptions, PutOptions } from '../types.js';
+import { type MultiContext, runOn } from './context.js';
+import { getObject } from './read.js';
+import { checkUserMetadata, present, reservedBytes, stamp } from './reserved.js';
+import { checkSize, Spool } from './spool.js';
+import type { MultiCloudBlobInfo } from './types.js';
+import { formatVersion } from './version.js';
+import { write } from './write.js';
+
+const SHA256_PLACEHOLDER = '0'.repeat(64);
+
+/** What a spooled body is written with. */
+interface PutSpec {
+  readonly contentType: string;
+  readonly metadata: Record<string, string>;
+  readonly ifNoneMatch: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** `put`: spools the body, stamps version and SHA-256, writes as the mode says. */
+export async function putObject(
+  ctx: MultiContext,
+  key: string,
+  body: BlobBody,
+  options: PutOptions | undefined,
+): Promise<MultiCloudBlobInfo> {
+  validateKey(key);
+  const opts = normalizePutOptions(key, options);
+  const input = normalizePutBody(body, key);
+  checkUserMetadata(opts.metadata, key, maxReservedBytes(ctx));
+  throwIfAborted(opts.signal);
+  await ctx.ready();
+  ctx.checkOpen();
+  let spool: Spool;
+  if (input.type === 'bytes') {
+    // A quorum write may still be sending after put resolves: keep a copy the caller cannot change.
+    spool = Spool.ofBytes(keepsSending(ctx) ? Buffer.from(input.bytes) : input.bytes);
+  } else {
+    spool = await Spool.fromStream(
+      input.stream,
+      { memoryBytes: ctx.options.spoolMemoryBytes, dir: ctx.options.spoolDir },
+      opts.signal,
+      key,
+    );
+  }
+  try {
+    checkSize(spool, opts.size, key);
+  } catch (err) {
+    spool.release();
+    throw err;
+  }
+  return putSpool(ctx, key, spool, opts);
+}
+
+/** `copy`: reads `from` (verified), then writes it to `to` as a new version. */
+export async function copyObject(
+  ctx: MultiContext,
+  from: string,
+  to: string,
+  options: CopyOptions | undefined,
+): Promise<MultiCloudBlobInfo> {
+  validateKey(from);
+  validateKey(to);
+  const ifNoneMatch = normalizeIfNoneMatch(options?.ifNoneMatch, to);
+  const signal = options?.signal;
+  throwIfAborted(signal);
+  const source = await getObject(ctx, from, signal === undefined ? {} : { signal });
+  if (source === null) throw new NotFoundError(from);
+  const spool = await Spool.fromStream(
+    source.body,
+    { memoryBytes: ctx.options.spoolMemoryBytes, dir: ctx.options.spoolDir },
+    signal,
+    from,
+  );
+  return putSpool(ctx, to, spool, {
+    contentType: source.info.contentType ?? 'application/octet-stream',
+    metadata: source.info.metadata,
+    ifNoneMatch,
+    signal,
+  });
+}
+
+/** Writes a spooled body; releases the spool once no write uses it any more. */
+async function putSpool(ctx: MultiContext, key: string, spool: Spool, spec: PutSpec): Promise<MultiCloudBlobInfo> {
+  let handedOver = false;
+  try {
+    if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
+    const version = ctx.clock.next();
+    const metadata = stamp(spec.metadata, version, spool.sha256);
+    ctx.counts.puts++;
+    handedOver = true;
+    const res = await write(ctx, {
+      op: 'put',
+      key,
+      version,
+      sha256: spool.sha256,
+      size: spool.size,
+      signal: spec.signal,
+      perform: (store, signal) =>
+        store.put(key, spool.body(), {
+          contentType: spec.contentType,
+          metadata,
+          size: spool.size,
+          ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
+          ...(signal === undefined ? {} : { signal }),
+        }),
+      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      finished: () => spool.release(),
+    });
+    return present(res.info!, res.target);
+  } finally {
+    if (!handedOver) spool.release();
+  }
+}
+
+/** `delete`: a tombstone with its own version, written as the mode says. */
+export async function deleteObject(ctx: MultiContext, key: string, options: OperationOptions | undefined): Promise<void> {
+  validateKey(key);
+  const signal = options?.signal;
+  throwIfAborted(signal);
+  await ctx.ready();
+  ctx.checkOpen();
+  const version = ctx.clock.next();
+  ctx.counts.deletes++;
+  await write(ctx, {
+    op: 'delete',
+    key,
+    version,
+    signal,
+    perform: async (store, s) => {
+      await store.delete(key, s === undefined ? {} : { signal: s });
+      return undefined;
+    },
+  });
+}
+
+/**
+ * `ifNoneMatch: '*'` across targets: refuses when a write of the key is pending, and, for the
+ * parallel modes, when any reachable target holds the key. Each target also checks it again
+ * when written (atomically where the provider can).
+ */
+async function checkAbsent(ctx: MultiContext, key: string, signal: AbortSignal | undefined): Promise<void> {
+  const latest = ctx.pending.latest(key);
+  if (latest?.entry.op === 'put') {
+    throw new PreconditionFailedError(key, { reason: 'an object exists at the key (not yet on every target)' });
+  }
+  if (ctx.options.writes === 'primary' || ctx.targets.length === 1) return;
+  const found = await Promise.all(
+    ctx.targets.map((t) =>
+      runOn(ctx, t.name, (store, s) => store.head(key, s === undefined ? {} : { signal: s }), signal).then(
+        (info) => info !== null,
+        (err: unknown) => {
+          // A target that is down cannot be asked; it is checked again when repair writes to it.
+          if (isAvailabilityKind(classifyFailure(err))) return false;
+          throw err;
+        },
+      ),
+    ),
+  );
+  const at = found.indexOf(true);
+  if (at >= 0) {
+    throw new PreconditionFailedError(key, {
+      target: ctx.targets[at]!.name,
+      reason: 'an object exists at the key',
+    });
+  }
+}
+
+/** The most bytes the store's own metadata can take with this writer id. */
+function maxReservedBytes(ctx: MultiContext): number {
+  return reservedBytes(formatVersion(0, 0, ctx.clock.writer), SHA256_PLACEHOLDER);
+}
+
+/** True when a write may go on after put resolves (quorum below the number of targets). */
+function keepsSending(ctx: MultiContext): boolean {
+  const q = ctx.options.quorum;
+  return typeof ctx.options.writes === 'object' && q !== undefined && q < ctx.targets.length;
+}

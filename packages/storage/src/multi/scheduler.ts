@@ -1,0 +1,104 @@
+import type { MultiContext } from './context.js';
+import { repairPass } from './repair.js';
+import type { RepairReport, RepairRunOptions } from './types.js';
+
+/**
+ * Runs repair passes one at a time: on demand (`run`), on an interval, a little after writes are
+ * journaled (throttled to one pass per `delayMs`), and when a target recovers. A call while a pass
+ * runs gets the next pass (calls made meanwhile share it). Timers are unref'd: they never keep
+ * the process alive.
+ */
+export class RepairScheduler {
+  readonly #ctx: () => MultiContext;
+  readonly #intervalMs: number | undefined;
+  readonly #delayMs: number | undefined;
+  #running: Promise<RepairReport> | undefined;
+  #queued: Promise<RepairReport> | undefined;
+  #interval: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** The last finished pass. */
+  last: RepairReport | undefined;
+  /** The last pass that failed as a whole. */
+  lastError: { at: number; message: string } | undefined;
+
+  constructor(ctx: () => MultiContext, intervalMs: number | undefined, delayMs: number | undefined) {
+    this.#ctx = ctx;
+    this.#intervalMs = intervalMs;
+    this.#delayMs = delayMs;
+  }
+
+  /** Starts the interval timer. */
+  start(): void {
+    if (this.#intervalMs === undefined || this.#stopped) return;
+    this.#interval = setInterval(() => this.#background(), this.#intervalMs);
+    this.#interval.unref?.();
+  }
+
+  /** True while a pass runs. */
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** Runs a pass now, or the next one when a pass is running. */
+  run(options: RepairRunOptions = {}): Promise<RepairReport> {
+    if (this.#running === undefined) return this.#start(options);
+    this.#queued ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.#start(options);
+      });
+    return this.#queued;
+  }
+
+  /** Asks for a pass after `delayMs` (at most one pending request). */
+  soon(delayMs = this.#delayMs): void {
+    if (delayMs === undefined || this.#stopped || this.#soon !== undefined) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      this.#background();
+    }, delayMs);
+    this.#soon.unref?.();
+  }
+
+  /** Stops the timers and waits for a running pass. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#interval !== undefined) clearInterval(this.#interval);
+    if (this.#soon !== undefined) clearTimeout(this.#soon);
+    this.#interval = undefined;
+    this.#soon = undefined;
+    await this.#queued?.catch(() => undefined);
+    await this.#running?.catch(() => undefined);
+  }
+
+  #background(): void {
+    if (this.#stopped || this.#running !== undefined) return;
+    const ctx = this.#ctx();
+    if (ctx.journal.backlog() === 0) return;
+    this.run().catch(() => {
+      // Reported through the 'error' event and status().repair.lastError.
+    });
+  }
+
+  #start(options: RepairRunOptions): Promise<RepairReport> {
+    const ctx = this.#ctx();
+    const pass = (async () => {
+      try {
+        const report = await repairPass(ctx, options);
+        this.last = report;
+        if (ctx.events.has('repairFinished')) ctx.events.emit('repairFinished', report);
+        return report;
+      } catch (err) {
+        this.lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
+        if (ctx.events.has('error')) ctx.events.emit('error', { during: 'repair', error: err });
+        throw err;
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    this.#running = pass;
+    return pass;
+  }
+}

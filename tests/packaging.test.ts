@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The built packages, as a user's plain Node process sees them: `import` (ESM) and `require`
+ * (CJS) through each package's `exports` map, and `.d.ts` files where `types` points. Run after
+ * `pnpm build` (the `check` script does).
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+const expected: Record<string, readonly string[]> = {
+  '@failover/core': [
+    'createFailover',
+    'wrap',
+    'classifyFailure',
+    'registerClassifier',
+    'AllTargetsFailedError',
+  ],
+  '@failover/storage': ['createMemoryStore', 'createFileSystemStore', 'getJson', 'putJson', 'NotFoundError'],
+  '@failover/s3': ['createS3Store', 'classifyS3Error'],
+  '@failover/gcs': ['createGcsStore', 'classifyGcsError'],
+  '@failover/azure-blob': ['createAzureBlobStore', 'classifyAzureError'],
+  '@failover/http': ['withFailover', 'createFailoverAxios'],
+  '@failover/testkit': [
+    'createFaultProxy',
+    'startS3Server',
+    'startGcsServer',
+    'startAzureServer',
+    'createGcsEmulator',
+  ],
+};
+
+function exportsOf(pkg: string, mode: 'import' | 'require'): string[] {
+  const script =
+    mode === 'import'
+      ? `import(${JSON.stringify(pkg)}).then((m) => console.log(JSON.stringify(Object.keys(m))))`
+      : `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(pkg)}))))`;
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: here, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop() ?? '[]') as string[];
+}
+
+describe('built packages', () => {
+  for (const [pkg, names] of Object.entries(expected)) {
+    const dir = join(root, 'packages', pkg.replace('@failover/', ''));
+
+    it(`${pkg}: dist exists with ESM, CJS and type declarations`, () => {
+      for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
+        expect(existsSync(join(dir, f)), `${pkg}/${f} missing: run pnpm build first`).toBe(true);
+      }
+    });
+
+    it.each(['import', 'require'] as const)(`${pkg}: %s exposes the public API`, (mode) => {
+      const keys = exportsOf(pkg, mode);
+      for (const name of names) expect(keys, `${pkg} (${mode}) lacks ${name}`).toContain(name);
+    });
+  }
+
+  it('@failover/testkit/contract is its own entry point', () => {
+    const dir = join(root, 'packages', 'testkit');
+    expect(existsSync(join(dir, 'dist/contract/index.js'))).toBe(true);
+    expect(existsSync(join(dir, 'dist/contract/index.d.ts'))).toBe(true);
+  });
+});
