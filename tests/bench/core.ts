@@ -9,105 +9,126 @@ import {
   wrap,
 } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import { type BenchResult, measure, printTable } from './harness.js';
+import { type BenchOptions, measure } from './harness.js';
 
-const noop = async (): Promise<number> => 1;
-
-/** The closed-path benchmark: ns per no-op call through each library. */
-export async function benchClosedPath(): Promise<string> {
-  const results: BenchResult[] = [];
-  results.push(await measure('raw await', () => noop()));
-
-  const opossum = new CircuitBreaker(noop, { timeout: false, rollingPercentilesEnabled: false });
-  results.push(await measure('opossum fire() (timeout off)', () => opossum.fire()));
-  opossum.shutdown();
-
-  const opossumT = new CircuitBreaker(noop, { timeout: 10_000, rollingPercentilesEnabled: false });
-  results.push(await measure('opossum fire() (timeout 10 s)', () => opossumT.fire()));
-  opossumT.shutdown();
-
-  const cbreaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
-  results.push(await measure('cockatiel breaker', () => cbreaker.execute(noop)));
-
-  const cwrap = wrap(
-    retry(handleAll, { maxAttempts: 2 }),
-    circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
-    timeout(10_000, TimeoutStrategy.Cooperative),
-  );
-  results.push(await measure('cockatiel wrap(retry, breaker, timeout)', () => cwrap.execute(noop)));
-
-  const fo = createFailover({ targets: [{ name: 'a' }] });
-  results.push(await measure('fo.run, 1 target', () => fo.run(noop, { idempotent: true })));
-  fo.close();
-
-  const foT = createFailover({ targets: [{ name: 'a' }], attemptTimeoutMs: 10_000 });
-  results.push(
-    await measure('fo.run, 1 target, attemptTimeoutMs', () => foT.run(noop, { idempotent: true })),
-  );
-  foT.close();
-
-  const foD = createFailover({ targets: [{ name: 'a' }] });
-  results.push(
-    await measure('fo.run, 1 target, deadlineMs', () =>
-      foD.run(noop, { idempotent: true, deadlineMs: 10_000 }),
-    ),
-  );
-  foD.close();
-
-  return printTable('Closed path: one no-op call', results, 'opossum fire() (timeout off)');
+/** One benchmark case: set up, measure, tear down. Each case runs in a fresh process. */
+export interface BenchCase {
+  name: string;
+  group: 'closed' | 'failing';
+  run(): Promise<number>;
 }
 
+const noop = async (): Promise<number> => 1;
 const unavailable = Object.assign(new Error('503 from the test'), { status: 503 });
 const failing = async (): Promise<never> => {
   throw unavailable;
 };
+const FAILING: BenchOptions = { batch: 20_000, samples: 9, warmup: 20_000 };
 
-/**
- * A failing call through each breaker after `fill` successful calls sit in its rolling window.
- * Breakers are set never to open (threshold 100%, huge volume) so every call reaches the function.
- */
-export async function benchFailingPath(): Promise<string> {
-  const results: BenchResult[] = [];
-  for (const fill of [0, 100_000]) {
-    const opossum = new CircuitBreaker(async (fail: boolean) => (fail ? failing() : 1), {
-      timeout: false,
-      rollingPercentilesEnabled: false,
-      errorThresholdPercentage: 100,
-      volumeThreshold: Number.MAX_SAFE_INTEGER,
-      rollingCountTimeout: 600_000,
-    });
-    for (let i = 0; i < fill; i++) await opossum.fire(false);
-    results.push(
-      await measure(
-        `opossum fire() failing, ${fill} calls in window`,
-        () => opossum.fire(true).catch(() => undefined),
-        { batch: 20_000, samples: 9, warmup: 20_000 },
-      ),
-    );
-    opossum.shutdown();
-
-    const fo = createFailover({
-      targets: [{ name: 'a' }],
-      retry: { maxAttempts: 1 },
-      budget: false,
-      breaker: { errorThresholdPercentage: 100, volumeThreshold: 1_000_000, rollingWindowMs: 600_000 },
-    });
-    let fail = false;
-    const op = async () => (fail ? failing() : 1);
-    for (let i = 0; i < fill; i++) await fo.run(op, { idempotent: true });
-    fail = true;
-    results.push(
-      await measure(
-        `fo.run failing, ${fill} calls in window`,
-        () => fo.run(op, { idempotent: true }).catch((e) => classifyFailure(e)),
-        { batch: 20_000, samples: 9, warmup: 20_000 },
-      ),
-    );
-    fo.close();
-  }
-  return printTable(
-    'Failing call (an availability error) with N calls in the rolling window',
-    results,
-    `opossum fire() failing, 0 calls in window`,
-  );
+async function ns(fn: () => Promise<unknown>, options?: BenchOptions): Promise<number> {
+  return (await measure('', fn, options)).nsPerOp;
 }
+
+function closed(name: string, run: () => Promise<number>): BenchCase {
+  return { name, group: 'closed', run };
+}
+
+/** The closed path: ns per no-op call through each library, all breakers closed. */
+export const closedCases: readonly BenchCase[] = [
+  closed('raw await', () => ns(noop)),
+  closed('opossum fire() (timeout off)', async () => {
+    const b = new CircuitBreaker(noop, { timeout: false, rollingPercentilesEnabled: false });
+    const r = await ns(() => b.fire());
+    b.shutdown();
+    return r;
+  }),
+  closed('opossum fire() (timeout 10 s)', async () => {
+    const b = new CircuitBreaker(noop, { timeout: 10_000, rollingPercentilesEnabled: false });
+    const r = await ns(() => b.fire());
+    b.shutdown();
+    return r;
+  }),
+  closed('cockatiel breaker', () => {
+    const p = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+    return ns(() => p.execute(noop));
+  }),
+  closed('cockatiel wrap(retry, breaker, timeout)', () => {
+    const p = wrap(
+      retry(handleAll, { maxAttempts: 2 }),
+      circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+      timeout(10_000, TimeoutStrategy.Cooperative),
+    );
+    return ns(() => p.execute(noop));
+  }),
+  closed('fo.run, 1 target', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }] });
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 1 target, { idempotent: true }', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }] });
+    const opts = { idempotent: true };
+    const r = await ns(() => fo.run(noop, opts));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 1 target, attemptTimeoutMs', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }], attemptTimeoutMs: 10_000 });
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 1 target, deadlineMs', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }] });
+    const opts = { deadlineMs: 10_000 };
+    const r = await ns(() => fo.run(noop, opts));
+    fo.close();
+    return r;
+  }),
+];
+
+function failingCases(fill: number): BenchCase[] {
+  return [
+    {
+      name: `opossum fire() failing, ${fill} calls in window`,
+      group: 'failing',
+      run: async () => {
+        const b = new CircuitBreaker(async (fail: boolean) => (fail ? failing() : 1), {
+          timeout: false,
+          rollingPercentilesEnabled: false,
+          errorThresholdPercentage: 100,
+          volumeThreshold: Number.MAX_SAFE_INTEGER,
+          rollingCountTimeout: 600_000,
+        });
+        for (let i = 0; i < fill; i++) await b.fire(false);
+        const r = await ns(() => b.fire(true).catch(() => undefined), FAILING);
+        b.shutdown();
+        return r;
+      },
+    },
+    {
+      name: `fo.run failing, ${fill} calls in window`,
+      group: 'failing',
+      run: async () => {
+        // Never opens (threshold 100%, huge volume) so every call reaches the function and fails.
+        const fo = createFailover({
+          targets: [{ name: 'a' }],
+          retry: { maxAttempts: 1 },
+          budget: false,
+          breaker: { errorThresholdPercentage: 100, volumeThreshold: 1_000_000, rollingWindowMs: 600_000 },
+        });
+        let fail = false;
+        const op = async () => (fail ? failing() : 1);
+        for (let i = 0; i < fill; i++) await fo.run(op);
+        fail = true;
+        const r = await ns(() => fo.run(op).catch((e) => classifyFailure(e)), FAILING);
+        fo.close();
+        return r;
+      },
+    },
+  ];
+}
+
+/** A failing call (an availability error) with N calls in the breaker's rolling window. */
+export const failingPathCases: readonly BenchCase[] = [...failingCases(0), ...failingCases(100_000)];

@@ -53,7 +53,7 @@ export function printTable(title: string, results: readonly BenchResult[], basel
   const lines = [
     `### ${title}`,
     '',
-    `| case | ns/call (median) | min..max | vs ${baseline} |`,
+    `| case | ns/call (median) | min..max over runs | vs ${baseline} |`,
     '|---|---:|---:|---:|',
     ...results.map(
       (r) =>

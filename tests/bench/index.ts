@@ -1,18 +1,62 @@
+import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform } from 'node:os';
-import { benchClosedPath, benchFailingPath } from './core.js';
+import { fileURLToPath } from 'node:url';
+import { type BenchCase, closedCases, failingPathCases } from './core.js';
+import { type BenchResult, printTable } from './harness.js';
 
 /**
- * `pnpm bench`: runs every benchmark in one process and prints Markdown tables
- * (paste them into docs/benchmarks.md with the machine line printed first).
+ * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
+ * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
+ * docs/benchmarks.md.
  */
-async function main(): Promise<void> {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`Node ${process.version}, ${platform()} ${arch()}, ${cpus().length} x ${cpu}\n`);
-  const only = process.argv[2];
-  if (!only || only === 'core') {
-    await benchClosedPath();
-    await benchFailingPath();
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const all: readonly BenchCase[] = [...closedCases, ...failingPathCases];
+
+async function child(name: string): Promise<void> {
+  const c = all.find((x) => x.name === name);
+  if (!c) throw new Error(`no bench case ${name}`);
+  const ns = await c.run();
+  console.log(JSON.stringify({ ns }));
+}
+
+function runInChild(name: string): number {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--case', name],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return (JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ns: number }).ns;
+}
+
+function summarize(cases: readonly BenchCase[]): BenchResult[] {
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) samples.get(c.name)?.push(runInChild(c.name));
   }
+  return cases.map((c) => {
+    const s = (samples.get(c.name) ?? []).sort((a, b) => a - b);
+    return {
+      name: c.name,
+      nsPerOp: s[Math.floor(s.length / 2)] ?? Number.NaN,
+      minNs: s[0] ?? Number.NaN,
+      maxNs: s[s.length - 1] ?? Number.NaN,
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--case');
+  if (i >= 0) return child(process.argv[i + 1] ?? '');
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `Node ${process.version}, ${platform()} ${arch()}, ${cpus().length} x ${cpu}; ${ROUNDS} rounds, one process per case\n`,
+  );
+  printTable('Closed path: one no-op call', summarize(closedCases), 'opossum fire() (timeout off)');
+  printTable(
+    'Failing call (an availability error) with N calls in the rolling window',
+    summarize(failingPathCases),
+    'opossum fire() failing, 0 calls in window',
+  );
 }
 
 main().catch((err) => {

@@ -39,6 +39,8 @@ export interface CallCore {
 export interface CallPlan<T> {
   readonly order: readonly TargetHealth<T>[];
   readonly idempotent: boolean;
+  /** False: one attempt only, its failure rethrown (see `RunOptions.replayable`). */
+  readonly replayable: boolean;
   readonly signal: AbortSignal | undefined;
   readonly deadlineMs: number | undefined;
   readonly attemptTimeoutMs: number | undefined;
@@ -289,9 +291,14 @@ export class Call<T, R> {
       this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err);
       return STOP;
     }
-    // An answer (404, 400, ...) goes back unchanged; so does a failure of a call that may have
-    // reached the server when replaying it is not safe.
-    if (!isAvailabilityKind(kind) || (!this.#plan.idempotent && !failedBeforeSending(err))) {
+    // An answer (404, 400, ...) goes back unchanged; so does any failure of a call that cannot run
+    // twice, and a failure of a call that may have reached the server when replaying it is not safe.
+    const plan = this.#plan;
+    if (
+      !isAvailabilityKind(kind) ||
+      !plan.replayable ||
+      (!plan.idempotent && !failedBeforeSending(err))
+    ) {
       this.#fail(err);
       return STOP;
     }

@@ -30,7 +30,8 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
    * returns its value. Availability failures (unavailable, timeout, network, throttled) move the
    * call on; any other error is thrown at once, unchanged. When every target failed it rejects
    * with an `AllTargetsFailedError`; when the deadline passes, with a `DeadlineExceededError`;
-   * when the caller aborts, with an `AbortedError`.
+   * when the caller aborts, with an `AbortedError`. With `replayable: false` it makes a single
+   * attempt and rethrows that attempt's failure unchanged.
    */
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R>;
 
@@ -188,6 +189,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     const plan: CallPlan<T> = {
       order: this.#health,
       idempotent,
+      replayable: true,
       signal: undefined,
       deadlineMs: undefined,
       attemptTimeoutMs: undefined,
@@ -198,14 +200,16 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   /**
-   * A single first attempt with a caller's signal, a target list or a detailed result: awaited
-   * here, a failure continues in a {@link Call}.
+   * A single first attempt with a caller's signal, a target list, a detailed result or a
+   * non-replayable operation: awaited here, a failure continues in a {@link Call} (which, for a
+   * non-replayable one, only settles it).
    */
   async #first1(
     s: TargetHealth<T>,
     fn: Operation<T, unknown>,
     order: readonly TargetHealth<T>[],
     idempotent: boolean,
+    replayable: boolean,
     signal: AbortSignal | undefined,
     detailed: boolean,
   ): Promise<unknown> {
@@ -217,6 +221,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       const plan: CallPlan<T> = {
         order,
         idempotent,
+        replayable,
         signal,
         deadlineMs: undefined,
         attemptTimeoutMs: undefined,
@@ -238,12 +243,14 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     let deadlineMs: number | undefined;
     let signal: AbortSignal | undefined;
     let idempotent = false;
+    let replayable = true;
     if (options !== undefined) {
       try {
         checkRunOptions(options);
         if (options.targets !== undefined) order = this.#select(options.targets);
         idempotent = options.idempotent === true;
-        if (idempotent && order.length > 1) {
+        replayable = options.replayable !== false;
+        if (idempotent && replayable && order.length > 1) {
           hedge = options.hedge === undefined ? this.#options.hedge : resolveHedge(options.hedge);
         }
       } catch (err) {
@@ -259,14 +266,24 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     if (deadlineMs === undefined && attemptTimeoutMs === undefined && hedge === undefined) {
       const s = order[0]!;
       if (s.admits()) {
-        if (signal === undefined && !detailed && order === this.#health) {
+        if (signal === undefined && !detailed && replayable && order === this.#health) {
+          // The breaker's fallback continues a failure of these shared contexts (see #recover).
           const context = idempotent ? s.idempotentContext : s.plainContext;
           return s.breaker.fire(fn, s.target, context, undefined);
         }
-        return this.#first1(s, fn, order, idempotent, signal, detailed);
+        return this.#first1(s, fn, order, idempotent, replayable, signal, detailed);
       }
     }
-    const plan: CallPlan<T> = { order, idempotent, signal, deadlineMs, attemptTimeoutMs, hedge, detailed };
+    const plan: CallPlan<T> = {
+      order,
+      idempotent,
+      replayable,
+      signal,
+      deadlineMs,
+      attemptTimeoutMs,
+      hedge,
+      detailed,
+    };
     return new Call(this.#core, fn, plan).start();
   }
 

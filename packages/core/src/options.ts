@@ -94,6 +94,15 @@ export interface RunOptions {
    * reached a server, on the same target or another, and never hedged.
    */
   idempotent?: boolean;
+  /**
+   * `false` when the operation can run only once at all, whatever the failure, e.g. a request whose
+   * body is a stream the first attempt consumes. The call then makes exactly one attempt, on the
+   * first target whose breaker admits it: no retry, no failover (not even after a connection
+   * refused), no hedge; a failure is rethrown unchanged (it still counts against that target's
+   * breaker), and when every breaker is open the call rejects with an `AllTargetsFailedError`.
+   * Wins over `idempotent`. Default `true`.
+   */
+  replayable?: boolean;
   /** Time limit of the whole call in ms, retries and failover included. Default none. */
   deadlineMs?: number;
   /** Cancels the call. An aborted call stops at once and rejects with an `AbortedError`. */

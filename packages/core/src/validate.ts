@@ -240,6 +240,9 @@ export function checkRunOptions(options: RunOptions): void {
   if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
     throw new InvalidOptionError('idempotent', `must be a boolean, got ${describe(options.idempotent)}`);
   }
+  if (options.replayable !== undefined && typeof options.replayable !== 'boolean') {
+    throw new InvalidOptionError('replayable', `must be a boolean, got ${describe(options.replayable)}`);
+  }
   if (options.deadlineMs !== undefined) resolveTimeout('deadlineMs', options.deadlineMs);
   if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs !== false) {
     resolveTimeout('attemptTimeoutMs', options.attemptTimeoutMs);

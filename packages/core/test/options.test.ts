@@ -102,6 +102,9 @@ describe('option validation', () => {
     await expect(fo.run(ok, { targets: ['oracle'] })).rejects.toThrow(/unknown target "oracle"/);
     await expect(fo.run(ok, { targets: [] })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(fo.run(ok, { idempotent: 'yes' as unknown as boolean })).rejects.toThrow(/"idempotent"/);
+    await expect(fo.run(ok, { replayable: 'no' as unknown as boolean })).rejects.toThrow(
+      /"replayable": must be a boolean, got "no"/,
+    );
     await expect(fo.run(ok, { signal: {} as AbortSignal })).rejects.toThrow(/"signal"/);
     await expect(fo.run(ok, { idempotent: true, hedge: { afterMs: -5 } })).rejects.toThrow(/"hedge.afterMs"/);
     expect(() => fo.on('nope' as 'open', () => undefined)).toThrow(/Unknown event "nope"/);

@@ -1,4 +1,4 @@
-import { AllTargetsFailedError, type Classifier, type Failover, type RunOptions } from '@failover/core';
+import type { Classifier, Failover, RunOptions } from '@failover/core';
 import axios, {
   type AxiosAdapter,
   type AxiosRequestConfig,
@@ -9,7 +9,6 @@ import { AttemptLog, type AttemptPlan } from './attempt.js';
 import { isReplayableBody } from './body.js';
 import { bypass } from './bypass.js';
 import { guardRedirects, sensitiveSet } from './credentials.js';
-import { EndpointError } from './endpoint-error.js';
 import type { ResolvedEndpoint } from './endpoints.js';
 import { routeOf } from './endpoints.js';
 import { toAxiosError } from './errors.js';
@@ -73,26 +72,14 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
     const log = new AttemptLog(plan);
     const caller = callerSignal(config.signal, config.cancelToken as CancelTokenLike | undefined);
     const runOptions = toRunOptions(requestOptions, idempotent, replayable, caller.signal);
-    if (!replayable) {
-      // One attempt only: on the first endpoint that takes calls (see NotReplayableError).
-      const candidates = requestOptions.endpoints ?? http.endpoints.map((e) => e.name);
-      const first = candidates.find((name) => router.isAvailable(name));
-      if (first !== undefined) runOptions.targets = [first];
-    }
-    let started = 0;
     const finalize = finalizer(config, requestOptions, redact, () => outcome(log, undefined, idempotent));
 
     let response: AxiosResponse;
     try {
-      response = await router.run((endpoint, context) => {
-        if (!replayable && started > 0) throw new NotReplayableError(log);
-        started++;
-        return log.send(endpoint, context.signal);
-      }, runOptions);
+      response = await router.run((endpoint, context) => log.send(endpoint, context.signal), runOptions);
     } catch (err) {
       log.discardExcept(undefined);
-      const cause = err instanceof NotReplayableError ? err.first : replayable ? err : onlyFailure(err);
-      throw toAxiosError(cause, finalize, config);
+      throw toAxiosError(err, finalize, config);
     } finally {
       caller.dispose();
     }
@@ -106,42 +93,22 @@ export function createFailoverAdapter(options: FailoverAdapterOptions): AxiosAda
 }
 
 /**
- * Thrown instead of a second attempt when the body was a stream the first attempt consumed (core
- * may retry a call that provably never reached the server, but the stream is gone). The call is
- * limited to one endpoint, so this only ever replaces a retry on that same endpoint; the adapter
- * rethrows the first attempt's error in its place.
+ * The router options of one request. A stream body is read by the first attempt, so such a
+ * request runs with `replayable: false`: one attempt on the first endpoint that takes calls, and
+ * its own error back, even after a refused connection.
  */
-class NotReplayableError extends Error {
-  readonly first: unknown;
-  constructor(log: AttemptLog) {
-    super('The request body is a stream and cannot be sent again');
-    this.name = 'NotReplayableError';
-    this.first = log.lastError;
-  }
-}
-
-/** A call limited to one endpoint failed there: that attempt's own error rather than a list of one. */
-function onlyFailure(err: unknown): unknown {
-  if (err instanceof AllTargetsFailedError && err.failures.length === 1) {
-    const cause = err.failures[0]?.cause;
-    if (cause instanceof EndpointError) return cause;
-  }
-  return err;
-}
-
-type MutableRunOptions = { -readonly [K in keyof RunOptions]: RunOptions[K] };
-
 function toRunOptions(
   o: FailoverRequestOptions,
   idempotent: boolean,
   replayable: boolean,
   signal: AbortSignal | undefined,
-): MutableRunOptions {
-  const run: MutableRunOptions = { idempotent };
+): RunOptions {
+  const run: RunOptions = { idempotent };
+  if (!replayable) run.replayable = false;
   if (signal !== undefined) run.signal = signal;
   if (o.deadlineMs !== undefined) run.deadlineMs = o.deadlineMs;
   if (o.endpoints !== undefined) run.targets = o.endpoints;
-  if (o.hedge === false || !replayable) run.hedge = false;
+  if (o.hedge === false) run.hedge = false;
   else if (typeof o.hedge === 'object') run.hedge = o.hedge;
   return run;
 }

@@ -46,8 +46,6 @@ export class AttemptLog {
   readonly served = new Map<AxiosResponse, ResolvedEndpoint>();
   /** True once an attempt started while another was in flight (a hedge). */
   hedged = false;
-  /** The error the latest failed attempt was rejected with. */
-  lastError: unknown;
   #inflight = 0;
 
   constructor(readonly plan: AttemptPlan) {}
@@ -84,12 +82,8 @@ export class AttemptLog {
       response = await inner(attemptConfig);
     } catch (err) {
       unfollowCaller();
-      if (coreSignal?.aborted) {
-        this.lastError = this.#aborted(endpoint, coreSignal.reason);
-        throw this.lastError;
-      }
-      this.lastError = this.#fail(endpoint, err);
-      throw this.lastError;
+      if (coreSignal?.aborted) throw this.#aborted(endpoint, coreSignal.reason);
+      throw this.#fail(endpoint, err);
     } finally {
       unfollowCore();
       this.#inflight--;
@@ -101,8 +95,7 @@ export class AttemptLog {
     }
     if (isFailoverStatus(response.status, this.plan.failoverOn500)) {
       if (isStream(response.data)) response.data.destroy();
-      this.lastError = this.#fail(endpoint, statusError(response));
-      throw this.lastError;
+      throw this.#fail(endpoint, statusError(response));
     }
     this.served.set(response, endpoint);
     return response;

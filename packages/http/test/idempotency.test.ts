@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { faults } from '@failover/testkit';
 import axios, { type AxiosError } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FailoverAxiosInstance, withFailover } from '../src/index.js';
+import { allEndpointsFailed, type FailoverAxiosInstance, withFailover } from '../src/index.js';
 import { type Regions, startRegions } from './helpers/regions.js';
 
 let regions: Regions;
@@ -104,40 +104,101 @@ describe('idempotent methods', () => {
 });
 
 describe('stream request bodies', () => {
+  const octets = { 'Content-Type': 'application/octet-stream' };
+  const stream = () => Readable.from([Buffer.from('chunk-1'), Buffer.from('chunk-2')]);
+  /** The endpoint's counters: exactly the failures of the real kind, never an `unknown` one. */
+  const stats = (client: FailoverAxiosInstance, name: string) =>
+    client.failover.status().targets.find((t) => t.name === name)!;
+
   it('are not replayed, even after a refused connection, even with an Idempotency-Key', async () => {
     await use1().proxy.setFault(faults.refuse());
-    const body = Readable.from([Buffer.from('chunk-1'), Buffer.from('chunk-2')]);
     const err = (await api
-      .put('/upload', body, {
-        headers: { 'Content-Type': 'application/octet-stream', 'Idempotency-Key': 'k' },
-      })
+      .put('/upload', stream(), { headers: { ...octets, 'Idempotency-Key': 'k' } })
       .catch((e: unknown) => e)) as AxiosError;
     expect(err.code).toBe('ECONNREFUSED');
-    expect(err.config?.failover).toMatchObject({ idempotent: false, attempts: 1, endpointsTried: ['use1'] });
+    expect(err.message).not.toContain('All endpoints failed');
+    expect(err.config?.failover).toMatchObject({
+      idempotent: false,
+      attempts: 1,
+      endpointsTried: ['use1'],
+      failures: [{ endpoint: 'use1', kind: 'network', code: 'ECONNREFUSED' }],
+    });
     expect(usw2().proxy.counts.total).toBe(0);
+    const s = stats(api, 'use1');
+    expect(s.failures).toMatchObject({ network: 1, unknown: 0 });
+    expect(s).toMatchObject({ successes: 0, retries: 0 });
+    expect(stats(api, 'usw2')).toMatchObject({ successes: 0, rejections: 0 });
   });
 
   it('fail with their own error when the client does not retry either', async () => {
     const once = withFailover(axios.create(), { endpoints: regions.endpoints, retry: { maxAttempts: 1 } });
     try {
       await use1().proxy.setFault(faults.refuse());
-      const body = Readable.from([Buffer.from('chunk')]);
-      const err = (await once
-        .put('/upload', body, { headers: { 'Content-Type': 'application/octet-stream' } })
-        .catch((e: unknown) => e)) as AxiosError;
+      const err = (await once.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
       expect(err.code).toBe('ECONNREFUSED');
       expect(err.message).not.toContain('All endpoints failed');
       expect(usw2().proxy.counts.total).toBe(0);
+      expect(stats(once, 'use1').failures).toMatchObject({ network: 1, unknown: 0 });
     } finally {
       once.failover.close();
     }
   });
 
+  it('a 503 is returned as axios built it, counted once as unavailable', async () => {
+    await use1().proxy.setFault(faults.status(503));
+    const err = (await api.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+    expect(err.response?.status).toBe(503);
+    expect(err.message).toBe('Request failed with status code 503');
+    expect(use1().proxy.counts.total).toBe(1);
+    expect(usw2().proxy.counts.total).toBe(0);
+    expect(stats(api, 'use1').failures).toMatchObject({ unavailable: 1, unknown: 0 });
+  });
+
+  it('an attempt timeout rejects with a timeout AxiosError, counted once as a timeout', async () => {
+    const timed = withFailover(axios.create(), { endpoints: regions.endpoints, attemptTimeoutMs: 200 });
+    try {
+      await use1().proxy.setFault(faults.blackhole());
+      const err = (await timed.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+      expect(err.code).toBe('ECONNABORTED');
+      expect(err.cause).toMatchObject({ name: 'DeadlineExceededError', kind: 'timeout', target: 'use1' });
+      expect(err.config?.failover).toMatchObject({ attempts: 1, endpointsTried: ['use1'] });
+      expect(usw2().proxy.counts.total).toBe(0);
+      expect(stats(timed, 'use1').failures).toMatchObject({ timeout: 1, unknown: 0 });
+    } finally {
+      timed.failover.close();
+    }
+  });
+
+  it('go to the first endpoint whose breaker admits calls; with none, every endpoint failed', async () => {
+    const strict = withFailover(axios.create(), {
+      endpoints: regions.endpoints,
+      breaker: { volumeThreshold: 1, errorThresholdPercentage: 1 },
+    });
+    try {
+      await use1().proxy.setFault(faults.status(503));
+      await strict.get('/warm-up'); // use1's breaker opens, the GET is served by usw2
+      expect(strict.failover.isAvailable('use1')).toBe(false);
+      const res = await strict.put('/upload', stream(), { headers: octets });
+      expect(res.config.failover).toMatchObject({ endpoint: 'usw2', attempts: 1, endpointsTried: ['usw2'] });
+      expect(usw2().server.requests.at(-1)?.body).toBe('chunk-1chunk-2');
+
+      await usw2().proxy.setFault(faults.status(503));
+      await strict.get('/warm-up').catch(() => undefined); // usw2's breaker opens too
+      const before = use1().proxy.counts.total + usw2().proxy.counts.total;
+      const err = (await strict.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+      expect(err.code).toBe('ERR_ALL_ENDPOINTS_FAILED');
+      expect(allEndpointsFailed(err)?.failures.map((f) => f.attempts)).toEqual([0, 0]);
+      expect(use1().proxy.counts.total + usw2().proxy.counts.total).toBe(before);
+    } finally {
+      strict.failover.close();
+    }
+  });
+
   it('are sent once when the endpoint is healthy', async () => {
-    const body = Readable.from([Buffer.from('chunk-1'), Buffer.from('chunk-2')]);
-    const res = await api.put('/upload', body, { headers: { 'Content-Type': 'application/octet-stream' } });
+    const res = await api.put('/upload', stream(), { headers: octets });
     expect(res.config.failover?.endpoint).toBe('use1');
     expect(use1().server.requests[0]!.body).toBe('chunk-1chunk-2');
+    expect(stats(api, 'use1').successes).toBe(1);
   });
 
   it('buffers, strings and URLSearchParams are replayed', async () => {

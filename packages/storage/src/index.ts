@@ -24,6 +24,46 @@ export { MAX_KEY_BYTES, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { lowerCaseKeys, MAX_METADATA_BYTES, normalizeMetadata } from './metadata.js';
+// The multi-cloud store: failover, journal-backed replication, repair, reconcile, drills.
+export {
+  compareVersions,
+  createMultiCloudStore,
+  DRILL_DEFAULTS,
+  type DrillOptions,
+  type DrillReport,
+  type DrillStep,
+  type DrillTargetReport,
+  defaultJournalDir,
+  HybridClock,
+  IntegrityError,
+  MULTI_DEFAULTS,
+  type MultiCloudBlobInfo,
+  type MultiCloudCounts,
+  type MultiCloudEventName,
+  type MultiCloudEvents,
+  type MultiCloudListEntry,
+  type MultiCloudListener,
+  type MultiCloudOwnEvents,
+  type MultiCloudStatus,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+  type MultiCloudTargetStatus,
+  parseVersion,
+  QuorumNotReachedError,
+  RESERVED_PREFIX,
+  type ReadOptions,
+  type ReconcileChange,
+  type ReconcileOptions,
+  type ReconcileReport,
+  type RepairFailure,
+  type RepairOptions,
+  type RepairReport,
+  type RepairRunOptions,
+  SHA256_KEY,
+  type SpoolOptions,
+  VERSION_KEY,
+  type WriteMode,
+} from './multi/index.js';
 export { compareUtf8 } from './order.js';
 export {
   type NormalizedPutOptions,

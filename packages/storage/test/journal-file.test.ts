@@ -573,6 +573,23 @@ describe('single writer lock', () => {
     await expect(stat(join(dir, 'journal.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('two journals taking over the same stale lock at once: exactly one wins', async () => {
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'journal.lock'),
+      JSON.stringify({ pid: deadPid, host: hostname(), token: 'old' }),
+    );
+    const results = await Promise.allSettled([journalAt().open(), journalAt().open(), journalAt().open()]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(JournalLockedError);
+    }
+    const lock = JSON.parse(await readFile(join(dir, 'journal.lock'), 'utf8')) as { pid: number };
+    expect(lock.pid).toBe(process.pid);
+    expect((await readdir(dir)).sort()).toEqual(['journal.jsonl', 'journal.lock']);
+  });
+
   it('respects a lock held from another host, which it cannot check', async () => {
     await mkdir(dir, { recursive: true });
     await writeFile(

@@ -18,12 +18,14 @@ export interface PlainDashboardOptions {
 export function createPlainDashboard(options: PlainDashboardOptions): Dashboard {
   const { out } = options;
   let timer: NodeJS.Timeout | undefined;
+  let running = false;
   const status = (): void => out.write(`${statusLine(options.view())}\n`);
   return {
     line(text) {
       out.write(`${text}\n`);
     },
     start() {
+      running = true;
       timer = setInterval(status, options.everyMs);
       timer.unref();
     },
@@ -34,6 +36,8 @@ export function createPlainDashboard(options: PlainDashboardOptions): Dashboard 
       out.write(`${text}\n`);
     },
     stop() {
+      if (!running) return;
+      running = false;
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       status();

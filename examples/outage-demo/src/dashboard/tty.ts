@@ -62,11 +62,10 @@ export function createTtyDashboard(options: TtyDashboardOptions): Dashboard {
       if (recent.length > 6) recent.splice(0, recent.length - 6);
     },
     stop() {
-      if (timer !== undefined) {
-        clearInterval(timer);
-        timer = undefined;
-        draw();
-      }
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      draw();
       drawn = 0;
       out.write('\x1b[?25h');
     },

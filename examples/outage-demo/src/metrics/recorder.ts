@@ -1,7 +1,7 @@
 import type { BreakerState, TargetStatus } from '@failover/core';
 import type { FaultProxy } from '@failover/testkit';
 import type { ProxyId } from '../scenarios/types.js';
-import type { AppError, OpOutcome } from '../workload/traffic.js';
+import type { AppError, OpKind, OpOutcome } from '../workload/traffic.js';
 import { type Lane, LANES, laneOf } from './lanes.js';
 
 /** One lane in one time bucket. */
@@ -86,6 +86,8 @@ export class MetricsRecorder {
   readonly errors: AppError[] = [];
   /** Every storage call served, with its time (ms since the traffic started) and target. */
   readonly storageServed: { readonly atMs: number; readonly target: string }[] = [];
+  /** Operations finished, per kind. */
+  readonly opCounts = new Map<OpKind, number>();
   readonly #sources: MetricSources;
   readonly #started: number;
   readonly #lastRequests = new Map<string, number>();
@@ -121,6 +123,7 @@ export class MetricsRecorder {
   recordOutcome(outcome: OpOutcome): void {
     this.#ops++;
     this.#current.ops++;
+    this.opCounts.set(outcome.op, (this.opCounts.get(outcome.op) ?? 0) + 1);
     for (const target of outcome.trace.storage) {
       this.#served('storage', target);
       this.storageServed.push({ atMs: outcome.endedMs, target });

@@ -151,6 +151,7 @@ const allCloudsDown: Scenario = {
       title: 'every storage cloud and every API region is unreachable',
       realWorld: 'no real outage has taken three providers down at once; this is the worst case, on purpose',
       weight: 24,
+      appErrorsAllowed: true,
       faults: {
         s3: faults.dns(),
         gcs: faults.refuse(),
@@ -163,8 +164,9 @@ const allCloudsDown: Scenario = {
     {
       id: 'gcp-back',
       title: 'Google Cloud answers again; AWS and Azure still down',
-      realWorld: 'the first provider recovers',
+      realWorld: 'the first provider recovers (errors stop once a breaker probes it and finds it up)',
       weight: 16,
+      appErrorsAllowed: true,
       faults: { s3: faults.dns(), azure: faults.refuse(), 'api-us-east-1': faults.dns(), 'api-us-west-2': faults.refuse() },
     },
     { ...recovered, realWorld: 'every provider recovered', weight: 32 },

@@ -24,6 +24,11 @@ export interface Phase {
   readonly weight: number;
   /** The fault of each proxy during the phase; proxies left out pass traffic through. */
   readonly faults: Readonly<Partial<Record<ProxyId, Fault>>>;
+  /**
+   * Whether the application may see errors in this phase: only when every cloud is down, or has
+   * just come back and its breaker has not probed it yet. Default `false`.
+   */
+  readonly appErrorsAllowed?: boolean;
 }
 
 /** A replayable outage: an ordered list of phases. */
@@ -34,7 +39,7 @@ export interface Scenario {
   readonly phases: readonly Phase[];
   /**
    * Whether the application is expected to see errors (only when every cloud is down at once).
-   * When `false`, a single error seen by the application fails the run.
+   * Errors outside the phases that allow them fail the run.
    */
   readonly appErrorsExpected: boolean;
 }

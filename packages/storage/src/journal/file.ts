@@ -63,7 +63,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
   const o = resolveFileJournalOptions(options);
   const name = o.name;
   const events = new TypedEmitter<FileJournalEvents>();
-  const state = new JournalState();
+  let state = new JournalState(); // replaced by the replayed one when the journal opens
   const counters = {
     appends: 0,
     resolves: 0,
@@ -116,7 +116,8 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     try {
       await removeLeftovers(o.dir);
       file = await open(o.file, 'a+');
-      const scan = await replayFile(file, state, { corrupt: reportCorrupt }, name);
+      const loaded = new JournalState();
+      const scan = await replayFile(file, loaded, { corrupt: reportCorrupt }, name);
       if (scan.size > scan.end) {
         counters.truncatedBytes += scan.size - scan.end;
         events.emit('truncated', {
@@ -138,6 +139,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
         }
         fileBytes = header.length;
       }
+      state = loaded;
       handle = file;
       lock = taken;
       events.emit('opened', {

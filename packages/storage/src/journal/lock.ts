@@ -32,7 +32,8 @@ const UNREADABLE_STALE_MS = 10_000;
  *   or it names another host whose processes cannot be checked: throws a `JournalLockedError`;
  * - its pid is dead: the stale lock is moved aside (rename to a unique name, then checked to be
  *   the very lock that was judged stale, and put back otherwise) and the lock is tried again, so
- *   two processes taking over the same stale lock cannot both win.
+ *   processes taking over the same stale lock at once do not both win (except if yet another
+ *   process creates the lock between a mistaken move and its undo: a window of microseconds).
  */
 export async function acquireLock(path: string): Promise<JournalLock> {
   const token = randomBytes(12).toString('hex');

@@ -1,9 +1,4 @@
-import {
-  AllTargetsFailedError,
-  type Failover,
-  type FailoverTarget,
-  type TypedEmitter,
-} from '@failover/core';
+import { AllTargetsFailedError, type Failover, type FailoverTarget, type TypedEmitter } from '@failover/core';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
@@ -59,7 +54,9 @@ export function runOn<R>(
 /** True when `err` says the call never reached the target because its breaker is open. */
 export function isBreakerRejection(err: unknown): boolean {
   return (
-    err instanceof AllTargetsFailedError && err.failures.length > 0 && err.failures.every((f) => f.attempts === 0)
+    err instanceof AllTargetsFailedError &&
+    err.failures.length > 0 &&
+    err.failures.every((f) => f.attempts === 0)
   );
 }
 

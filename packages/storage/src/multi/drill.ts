@@ -70,7 +70,11 @@ async function drillTarget(
   };
   try {
     await timed('put', () =>
-      store.put(key, bytes, { metadata: stamp({}, version, sha256), contentType: 'application/octet-stream', signal }),
+      store.put(key, bytes, {
+        metadata: stamp({}, version, sha256),
+        contentType: 'application/octet-stream',
+        signal,
+      }),
     );
     written = true;
     const got = await timed('get', async () => {
@@ -84,7 +88,8 @@ async function drillTarget(
     });
     await timed('head', async () => {
       const info = await store.head(key, { signal });
-      if (info === null) throw new StorageError('not_found', 'The canary is missing right after it was written', { key });
+      if (info === null)
+        throw new StorageError('not_found', 'The canary is missing right after it was written', { key });
       if (versionOf(info) !== version) {
         throw new StorageError('unknown', 'The canary lost its metadata (version)', { key });
       }
@@ -101,7 +106,13 @@ async function drillTarget(
     if (written) await store.delete(key, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
     const kind = timeout.aborted && !outer?.aborted ? 'timeout' : classifyFailure(err);
     const message = err instanceof Error ? redact(err.message) : redact(String(err));
-    return { target: store.name, ok: false, stepsMs, latencyMs: elapsed(started), error: { step, kind, message } };
+    return {
+      target: store.name,
+      ok: false,
+      stepsMs,
+      latencyMs: elapsed(started),
+      error: { step, kind, message },
+    };
   }
 }
 

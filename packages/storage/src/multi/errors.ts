@@ -16,10 +16,14 @@ export class IntegrityError extends StorageError {
   readonly version: string | undefined;
 
   constructor(key: string, target: string, expected: string, actual: string, version: string | undefined) {
-    super('unknown', `Integrity check failed for ${JSON.stringify(key)} on "${target}": content does not match its SHA-256`, {
-      key,
-      target,
-    });
+    super(
+      'unknown',
+      `Integrity check failed for ${JSON.stringify(key)} on "${target}": content does not match its SHA-256`,
+      {
+        key,
+        target,
+      },
+    );
     this.expected = expected;
     this.actual = actual;
     this.version = version;

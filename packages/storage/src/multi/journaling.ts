@@ -1,7 +1,7 @@
 import { FailoverError } from '@failover/core';
 import { StorageError } from '../errors.js';
 import type { JournalEntry, JournalOp } from '../journal/types.js';
-import { type MultiContext, inOrder } from './context.js';
+import { inOrder, type MultiContext } from './context.js';
 import type { IntegrityError } from './errors.js';
 
 /** The id of the journal entry of a write: its version (unique per write) and key. */

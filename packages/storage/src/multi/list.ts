@@ -22,7 +22,10 @@ import type { MultiCloudListEntry } from './types.js';
  * left out, and keys written elsewhere (a pending put the target lacks) are listed with what the
  * journal knows of them (size, SHA-256, version, time).
  */
-export async function* listObjects(ctx: MultiContext, options: ListOptions = {}): AsyncGenerator<MultiCloudListEntry> {
+export async function* listObjects(
+  ctx: MultiContext,
+  options: ListOptions = {},
+): AsyncGenerator<MultiCloudListEntry> {
   validateListOptions(options);
   const { signal } = options;
   throwIfAborted(signal);
@@ -33,7 +36,12 @@ export async function* listObjects(ctx: MultiContext, options: ListOptions = {})
   let last: string | undefined;
   for (const t of ctx.targets) {
     if (!ctx.router.isAvailable(t.name)) {
-      failures.push({ target: t.name, kind: 'unavailable', cause: new BreakerOpenError(t.name), attempts: 0 });
+      failures.push({
+        target: t.name,
+        kind: 'unavailable',
+        cause: new BreakerOpenError(t.name),
+        attempts: 0,
+      });
       continue;
     }
     try {

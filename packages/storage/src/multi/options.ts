@@ -148,16 +148,36 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     resolveFailover({ ...failover, targets: [{ name: 'check' }] } as FailoverOptions);
   } catch (err) {
     if (err instanceof InvalidOptionError) {
-      throw new InvalidOptionError(`failover.${err.option}`, err.message.replace(/^Invalid option "[^"]*": /, ''));
+      throw new InvalidOptionError(
+        `failover.${err.option}`,
+        err.message.replace(/^Invalid option "[^"]*": /, ''),
+      );
     }
     throw err;
   }
   const repair = options.repair ?? {};
-  const repairIntervalMs = optionalMs(repair.intervalMs, 'repair.intervalMs', MULTI_DEFAULTS.repairIntervalMs, 10);
+  const repairIntervalMs = optionalMs(
+    repair.intervalMs,
+    'repair.intervalMs',
+    MULTI_DEFAULTS.repairIntervalMs,
+    10,
+  );
   const repairDelayMs = optionalMs(repair.delayMs, 'repair.delayMs', MULTI_DEFAULTS.repairDelayMs, 0);
-  const repairConcurrency = int(repair.concurrency, 'repair.concurrency', MULTI_DEFAULTS.repairConcurrency, 1, 256);
+  const repairConcurrency = int(
+    repair.concurrency,
+    'repair.concurrency',
+    MULTI_DEFAULTS.repairConcurrency,
+    1,
+    256,
+  );
   const spool = options.spool ?? {};
-  const spoolMemoryBytes = int(spool.memoryBytes, 'spool.memoryBytes', MULTI_DEFAULTS.spoolMemoryBytes, 0, 1024 ** 3);
+  const spoolMemoryBytes = int(
+    spool.memoryBytes,
+    'spool.memoryBytes',
+    MULTI_DEFAULTS.spoolMemoryBytes,
+    0,
+    1024 ** 3,
+  );
   const spoolDir = spool.dir ?? tmpdir();
   if (typeof spoolDir !== 'string' || spoolDir === '') {
     throw new InvalidOptionError('spool.dir', 'must be a non-empty directory path');
@@ -174,7 +194,8 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     throw new InvalidOptionError('writerId', 'must be 1 to 64 characters of a-z, 0-9, "_" or "-"');
   }
   const name = options.name ?? `multi(${targets.map((t) => t.name).join(',')})`;
-  if (typeof name !== 'string' || name === '') throw new InvalidOptionError('name', 'must be a non-empty string');
+  if (typeof name !== 'string' || name === '')
+    throw new InvalidOptionError('name', 'must be a non-empty string');
   return {
     targets,
     writes,
@@ -194,7 +215,10 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
 
 function checkTargets(targets: unknown): readonly BlobStore[] {
   if (!Array.isArray(targets) || targets.length === 0) {
-    throw new InvalidOptionError('targets', 'must be a non-empty array of BlobStores, in order of preference');
+    throw new InvalidOptionError(
+      'targets',
+      'must be a non-empty array of BlobStores, in order of preference',
+    );
   }
   const names = new Set<string>();
   targets.forEach((t: unknown, i) => {
@@ -223,10 +247,17 @@ function isBlobStore(value: unknown): value is BlobStore {
 function isJournal(value: unknown): value is Journal {
   if (value === null || typeof value !== 'object') return false;
   const j = value as Record<string, unknown>;
-  return ['append', 'resolve', 'pending', 'backlog', 'compact', 'close'].every((m) => typeof j[m] === 'function');
+  return ['append', 'resolve', 'pending', 'backlog', 'compact', 'close'].every(
+    (m) => typeof j[m] === 'function',
+  );
 }
 
-function optionalMs(value: number | false | undefined, option: string, fallback: number, min: number): number | undefined {
+function optionalMs(
+  value: number | false | undefined,
+  option: string,
+  fallback: number,
+  min: number,
+): number | undefined {
   if (value === false) return undefined;
   return int(value, option, fallback, min, DAY_MS);
 }

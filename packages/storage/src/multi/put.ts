@@ -86,7 +86,12 @@ export async function copyObject(
 }
 
 /** Writes a spooled body; releases the spool once no write uses it any more. */
-async function putSpool(ctx: MultiContext, key: string, spool: Spool, spec: PutSpec): Promise<MultiCloudBlobInfo> {
+async function putSpool(
+  ctx: MultiContext,
+  key: string,
+  spool: Spool,
+  spec: PutSpec,
+): Promise<MultiCloudBlobInfo> {
   let handedOver = false;
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
@@ -119,7 +124,11 @@ async function putSpool(ctx: MultiContext, key: string, spool: Spool, spec: PutS
 }
 
 /** `delete`: a tombstone with its own version, written as the mode says. */
-export async function deleteObject(ctx: MultiContext, key: string, options: OperationOptions | undefined): Promise<void> {
+export async function deleteObject(
+  ctx: MultiContext,
+  key: string,
+  options: OperationOptions | undefined,
+): Promise<void> {
   validateKey(key);
   const signal = options?.signal;
   throwIfAborted(signal);
@@ -147,7 +156,9 @@ export async function deleteObject(ctx: MultiContext, key: string, options: Oper
 async function checkAbsent(ctx: MultiContext, key: string, signal: AbortSignal | undefined): Promise<void> {
   const latest = ctx.pending.latest(key);
   if (latest?.entry.op === 'put') {
-    throw new PreconditionFailedError(key, { reason: 'an object exists at the key (not yet on every target)' });
+    throw new PreconditionFailedError(key, {
+      reason: 'an object exists at the key (not yet on every target)',
+    });
   }
   if (ctx.options.writes === 'primary' || ctx.targets.length === 1) return;
   const found = await Promise.all(

@@ -10,8 +10,8 @@ import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import type { MultiCloudBlobInfo } from './types.js';
-import { compareVersions } from './version.js';
 import { sha256Hex, verifyingStream } from './verify.js';
+import { compareVersions } from './version.js';
 
 /** What one target said to a read. */
 type Outcome<R> =
@@ -114,7 +114,11 @@ export async function getObject(
 ): Promise<{ info: MultiCloudBlobInfo; body: Readable } | null> {
   const { range, signal } = options;
   validateRange(range, key);
-  const attempt: Attempt<{ info: MultiCloudBlobInfo; body: Readable }> = async (t, attemptSignal, minVersion) => {
+  const attempt: Attempt<{ info: MultiCloudBlobInfo; body: Readable }> = async (
+    t,
+    attemptSignal,
+    minVersion,
+  ) => {
     let result: Awaited<ReturnType<typeof t.store.get>>;
     try {
       result = await t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal });
@@ -180,7 +184,11 @@ export async function headObject(
 }
 
 /** The body, also aborted by the caller's signal when the attempt had a signal of its own. */
-function guard(body: Readable, attemptSignal: AbortSignal | undefined, signal: AbortSignal | undefined): Readable {
+function guard(
+  body: Readable,
+  attemptSignal: AbortSignal | undefined,
+  signal: AbortSignal | undefined,
+): Readable {
   return signal === undefined || attemptSignal === signal ? body : abortableStream(body, signal);
 }
 

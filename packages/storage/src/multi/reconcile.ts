@@ -13,8 +13,8 @@ import { failure } from './repair.js';
 import { sha256Of, versionOf } from './reserved.js';
 import { fetchVersion, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
-import { compareVersions } from './version.js';
 import { sha256Hex } from './verify.js';
+import { compareVersions } from './version.js';
 
 /** One target's copy of a key, as listed (and completed with a head when the listing lacks metadata). */
 interface Copy {
@@ -112,7 +112,7 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
     corrupt: tally.corrupt,
     errors: tally.errors,
     skippedTargets: ctx.targets.map((t) => t.name).filter((n) => tally.skipped.has(n)),
-    changes: tally.changes,
+    changes: tally.changes.sort((a, b) => compareUtf8(a.key, b.key)),
     durationMs: Date.now() - started,
   };
 }
@@ -143,7 +143,12 @@ async function reconcileKey(
       let full: BlobInfo | null = info;
       if (versionOf(info) === undefined || o.verify) {
         try {
-          full = await runOn(ctx, name, (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }), o.signal);
+          full = await runOn(
+            ctx,
+            name,
+            (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+            o.signal,
+          );
         } catch (err) {
           tally.errors.push(failure(key, name, 'put', err));
           unknown.add(name);
@@ -159,8 +164,12 @@ async function reconcileKey(
     const entries = ctx.pending.entriesOf(key).map((i) => i.entry);
     const tombstone = newest(entries.filter((e) => e.op === 'delete'));
     let winner: Copy | undefined;
-    for (const c of copies) if (winner === undefined || compareVersions(c.version, winner.version) > 0) winner = c;
-    if (tombstone !== undefined && (winner === undefined || compareVersions(tombstone.version, winner.version) > 0)) {
+    for (const c of copies)
+      if (winner === undefined || compareVersions(c.version, winner.version) > 0) winner = c;
+    if (
+      tombstone !== undefined &&
+      (winner === undefined || compareVersions(tombstone.version, winner.version) > 0)
+    ) {
       // A journaled delete newer than every copy: apply it.
       const holding = copies.map((c) => c.target);
       if (holding.length === 0) {
@@ -168,7 +177,13 @@ async function reconcileKey(
         tally.inSync++;
         return;
       }
-      tally.changes.push({ key, action: 'delete', version: tombstone.version, from: undefined, targets: holding });
+      tally.changes.push({
+        key,
+        action: 'delete',
+        version: tombstone.version,
+        from: undefined,
+        targets: holding,
+      });
       if (o.dryRun) return;
       for (const t of holding) {
         try {
@@ -176,7 +191,13 @@ async function reconcileKey(
           tally.deleted++;
           ctx.counts.repaired++;
           if (ctx.events.has('repaired')) {
-            ctx.events.emit('repaired', { key, op: 'delete', version: tombstone.version, target: t, from: undefined });
+            ctx.events.emit('repaired', {
+              key,
+              op: 'delete',
+              version: tombstone.version,
+              target: t,
+              from: undefined,
+            });
           }
         } catch (err) {
           tally.errors.push(failure(key, t, 'delete', err));
@@ -207,20 +228,34 @@ async function reconcileKey(
       ctx.counts.conflicts++;
       for (const c of sameVersion) {
         if (c.sha256 !== winner.sha256 && ctx.events.has('conflict')) {
-          ctx.events.emit('conflict', { key, target: c.target, version: winner.version, found: c.version, during: 'reconcile' });
+          ctx.events.emit('conflict', {
+            key,
+            target: c.target,
+            version: winner.version,
+            found: c.version,
+            during: 'reconcile',
+          });
         }
       }
     }
     const behind = targets.filter((t) => {
       const c = copies.find((x) => x.target === t);
-      return c === undefined || compareVersions(c.version, winner!.version) < 0 || c.sha256 !== winner!.sha256;
+      return (
+        c === undefined || compareVersions(c.version, winner!.version) < 0 || c.sha256 !== winner!.sha256
+      );
     });
     if (behind.length === 0) {
       tally.inSync++;
       for (const t of targets) await settleEntries(ctx, entries, t, winner.version, o.dryRun);
       return;
     }
-    tally.changes.push({ key, action: 'copy', version: winner.version, from: winner.target, targets: behind });
+    tally.changes.push({
+      key,
+      action: 'copy',
+      version: winner.version,
+      from: winner.target,
+      targets: behind,
+    });
     if (o.dryRun) return;
     let fetched: Awaited<ReturnType<typeof fetchVersion>>;
     try {
@@ -236,11 +271,16 @@ async function reconcileKey(
           tally.copied++;
           ctx.counts.repaired++;
           if (ctx.events.has('repaired') && winner.version !== undefined) {
-            ctx.events.emit('repaired', { key, op: 'put', version: winner.version, target: t, from: fetched.from });
+            ctx.events.emit('repaired', {
+              key,
+              op: 'put',
+              version: winner.version,
+              target: t,
+              from: fetched.from,
+            });
           }
         } catch (err) {
           tally.errors.push(failure(key, t, 'put', err));
-          continue;
         }
       }
     } finally {

@@ -1,6 +1,6 @@
 import { classifyFailure, InvalidOptionError, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
-import { isBreakerRejection, inOrder, type MultiContext, runOn } from './context.js';
+import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { sha256Of, versionOf } from './reserved.js';
@@ -24,7 +24,8 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
   const signal = options.signal;
   const entries = await ctx.journal.pending();
   const tasks: [JournalEntry, string][] = [];
-  for (const e of entries) for (const t of e.missing) if (only === undefined || only.has(t)) tasks.push([e, t]);
+  for (const e of entries)
+    for (const t of e.missing) if (only === undefined || only.has(t)) tasks.push([e, t]);
   let repaired = 0;
   let conflicts = 0;
   let skipped = 0;
@@ -67,7 +68,12 @@ export function repairOne(
   return ctx.lock(key, async (): Promise<RepairOutcome> => {
     // A newer write or another repair may have settled this pair while we waited for the lock.
     if (!ctx.pending.lacks(entry.id, target)) return 'done';
-    const current = await runOn(ctx, target, (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }), signal);
+    const current = await runOn(
+      ctx,
+      target,
+      (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+      signal,
+    );
     const found = current === null ? undefined : versionOf(current);
     ctx.clock.observe(found);
     if (current !== null && compareVersions(found, entry.version) > 0) {
@@ -122,7 +128,8 @@ function checkTargets(ctx: MultiContext, targets: readonly string[] | undefined)
   if (targets === undefined) return undefined;
   if (!Array.isArray(targets)) throw new InvalidOptionError('targets', 'must be an array of target names');
   for (const t of targets) {
-    if (!ctx.byName.has(t)) throw new InvalidOptionError('targets', `unknown target ${JSON.stringify(String(t))}`);
+    if (!ctx.byName.has(t))
+      throw new InvalidOptionError('targets', `unknown target ${JSON.stringify(String(t))}`);
   }
   return new Set(targets);
 }

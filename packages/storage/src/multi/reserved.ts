@@ -44,7 +44,11 @@ export function reservedBytes(version: string, sha256: string): number {
 }
 
 /** User metadata plus the store's version and checksum. */
-export function stamp(metadata: Record<string, string>, version: string, sha256: string): Record<string, string> {
+export function stamp(
+  metadata: Record<string, string>,
+  version: string,
+  sha256: string,
+): Record<string, string> {
   return { ...metadata, [VERSION_KEY]: version, [SHA256_KEY]: sha256 };
 }
 

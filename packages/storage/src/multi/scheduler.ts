@@ -1,3 +1,4 @@
+import { redact } from '@failover/core';
 import type { MultiContext } from './context.js';
 import { repairPass } from './repair.js';
 import type { RepairReport, RepairRunOptions } from './types.js';
@@ -91,7 +92,10 @@ export class RepairScheduler {
         if (ctx.events.has('repairFinished')) ctx.events.emit('repairFinished', report);
         return report;
       } catch (err) {
-        this.lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
+        this.lastError = {
+          at: Date.now(),
+          message: redact(err instanceof Error ? err.message : String(err)),
+        };
         if (ctx.events.has('error')) ctx.events.emit('error', { during: 'repair', error: err });
         throw err;
       } finally {

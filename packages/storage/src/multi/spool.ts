@@ -39,7 +39,9 @@ export class Spool {
 
   /** A spool over bytes already in memory (no copy is made). */
   static ofBytes(bytes: Uint8Array): Spool {
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return new Spool(buf.length, createHash('sha256').update(buf).digest('hex'), buf, undefined);
   }
 

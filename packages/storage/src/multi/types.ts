@@ -140,7 +140,9 @@ export interface DrillTargetReport {
   /** Total time (ms). */
   readonly latencyMs: number;
   /** The first failure, when there was one. */
-  readonly error: { readonly step: DrillStep; readonly kind: FailureKind; readonly message: string } | undefined;
+  readonly error:
+    | { readonly step: DrillStep; readonly kind: FailureKind; readonly message: string }
+    | undefined;
 }
 
 /** What {@link MultiCloudStore.drill} found. */

@@ -92,7 +92,11 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         const ack = (): void => {
           const holders = names.filter((n) => succeeded.has(n));
           const first = holders[0]!;
-          acked = journalWrite(ctx, { ...spec, holders, missing: names.filter((n) => !succeeded.has(n)) }).then(
+          acked = journalWrite(ctx, {
+            ...spec,
+            holders,
+            missing: names.filter((n) => !succeeded.has(n)),
+          }).then(
             (entry) => {
               resolve({ target: first, info: succeeded.get(first) });
               return entry?.id;
@@ -110,14 +114,16 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
               (info) => {
                 if (acked !== undefined) {
                   // A straggler of an acknowledged quorum write: the journal entry is now resolved for it.
-                  return acked.then((id) => (id === undefined ? undefined : resolveEntry(ctx, id, name))).catch(
-                    (err: unknown) => {
-                      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
-                    },
-                  );
+                  return acked
+                    .then((id) => (id === undefined ? undefined : resolveEntry(ctx, id, name)))
+                    .catch((err: unknown) => {
+                      if (ctx.events.has('error'))
+                        ctx.events.emit('error', { during: 'journal', error: err });
+                    });
                 }
                 succeeded.set(name, info);
-                if (!mirror && failures.every((f) => !isFatal(f.kind, false)) && succeeded.size >= need) ack();
+                if (!mirror && failures.every((f) => !isFatal(f.kind, false)) && succeeded.size >= need)
+                  ack();
                 return undefined;
               },
               (error: unknown) => {

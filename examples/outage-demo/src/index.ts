@@ -1,0 +1,8 @@
+export { parseCli, USAGE, UsageError } from './cli/args.js';
+export { main } from './main.js';
+export { DEFAULTS, type DemoOptions } from './options.js';
+export type { AppErrorSummary, Check, DemoReport } from './report/model.js';
+export { runDemo } from './run.js';
+export { SCENARIOS } from './scenarios/catalog.js';
+export { SCENARIO_IDS, type Phase, type Scenario, type ScenarioId } from './scenarios/types.js';
+export type { CloudVerification, Verification } from './verify/verify.js';

@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { createFailover, type FailoverEventName, TypedEmitter } from '@failover/core';
+import { NotFoundError, StorageError } from '../errors.js';
+import { createKeyedLock } from '../fs/keyed-lock.js';
+import { createFileJournal } from '../journal/file.js';
+import type { Journal } from '../journal/types.js';
+import type {
+  BlobBody,
+  BlobStore,
+  CopyOptions,
+  GetOptions,
+  ListOptions,
+  OperationOptions,
+  PutOptions,
+} from '../types.js';
+import type { MultiContext, StoreTarget } from './context.js';
+import { drill } from './drill.js';
+import { listObjects } from './list.js';
+import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
+import { PendingIndex } from './pending.js';
+import { copyObject, deleteObject, putObject } from './put.js';
+import { getObject, headObject } from './read.js';
+import { reconcile } from './reconcile.js';
+import { RepairScheduler } from './scheduler.js';
+import { statusOf } from './status.js';
+import type {
+  MultiCloudCounts,
+  MultiCloudEventName,
+  MultiCloudListener,
+  MultiCloudOwnEvents,
+  MultiCloudStore,
+} from './types.js';
+import { HybridClock } from './version.js';
+
+const ROUTER_EVENTS: ReadonlySet<string> = new Set<FailoverEventName>([
+  'failover',
+  'open',
+  'halfOpen',
+  'close',
+  'retry',
+  'hedge',
+  'rejected',
+  'budgetExhausted',
+]);
+
+const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
+  'journaled',
+  'repaired',
+  'conflict',
+  'integrityError',
+  'repairFinished',
+  'error',
+]);
+
+/**
+ * The directory of the default file journal: `.failover/journal/<id>` under the current
+ * directory, `<id>` being the first 16 hex digits of the SHA-256 of the target names (so the same
+ * targets find the same journal after a restart, and other target sets get their own).
+ */
+export function defaultJournalDir(targets: readonly BlobStore[]): string {
+  const id = createHash('sha256')
+    .update(targets.map((t) => t.name).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  return join(process.cwd(), '.failover', 'journal', id);
+}
+
+/**
+ * A {@link BlobStore} over several stores, in order of preference: reads and writes fail over
+ * between them (through core's router: a breaker per target, retries, budget, deadlines, hedging),
+ * every write is stamped with a version and a SHA-256, every write some target lacks is recorded
+ * in a durable journal before it is acknowledged, and repair copies it there when the target is
+ * back. See docs/multi-cloud.md.
+ *
+ * @example
+ * const store = createMultiCloudStore({
+ *   targets: [s3Store, gcsStore, azureStore],
+ *   writes: 'mirror',
+ *   journal: createFileJournal({ dir: '/var/lib/my-app/journal' }),
+ *   failover: { attemptTimeoutMs: 5000, breaker: { resetTimeoutMs: 30000 } },
+ * });
+ * await store.put('invoices/42.pdf', pdf);
+ * const { body } = await store.get('invoices/42.pdf');
+ *
+ * @throws InvalidOptionError (from `@failover/core`) naming the bad option.
+ */
+export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiCloudStore {
+  const o = resolveMultiOptions(options);
+  const targets: StoreTarget[] = o.targets.map((store, rank) => ({ name: store.name, store, rank }));
+  const router = createFailover<StoreTarget>({ ...o.failover, targets });
+  const journal: Journal = o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) });
+  const pending = new PendingIndex();
+  const events = new TypedEmitter<MultiCloudOwnEvents>();
+  const counts: MultiCloudCounts = {
+    puts: 0,
+    gets: 0,
+    deletes: 0,
+    journaled: 0,
+    repaired: 0,
+    conflicts: 0,
+    integrityErrors: 0,
+    repairPasses: 0,
+  };
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let loading: Promise<void> | undefined;
+  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
+
+  const ctx: MultiContext = {
+    options: o,
+    name: o.name,
+    targets,
+    byName: new Map(targets.map((t) => [t.name, t])),
+    router,
+    journal,
+    pending,
+    clock: new HybridClock(o.writerId),
+    events,
+    lock: createKeyedLock(),
+    counts,
+    ready: () => {
+      loading ??= (async () => {
+        await journal.open?.();
+        pending.load(await journal.pending());
+        if (journal.backlog() > 0) scheduler.soon(0);
+      })();
+      return loading;
+    },
+    checkOpen: () => {
+      if (closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
+    },
+    repairSoon: () => scheduler.soon(),
+  };
+
+  // A target that recovers gets what it missed.
+  router.on('close', () => scheduler.soon(0));
+  scheduler.start();
+
+  const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
+    if (closed)
+      return Promise.reject(new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`));
+    return fn();
+  };
+
+  const store: MultiCloudStore = {
+    name: o.name,
+    targets: o.targets,
+
+    put: (key: string, body: BlobBody, putOptions?: PutOptions) =>
+      whenOpen(() => putObject(ctx, key, body, putOptions)),
+
+    get: (key: string, getOptions: GetOptions = {}) =>
+      whenOpen(async () => {
+        counts.gets++;
+        const res = await getObject(ctx, key, getOptions);
+        if (res === null) throw new NotFoundError(key, { target: o.name });
+        return res;
+      }),
+
+    head: (key: string, headOptions: OperationOptions = {}) =>
+      whenOpen(() => headObject(ctx, key, headOptions)),
+
+    exists: (key: string, existsOptions: OperationOptions = {}) =>
+      whenOpen(async () => (await headObject(ctx, key, existsOptions)) !== null),
+
+    delete: (key: string, deleteOptions?: OperationOptions) =>
+      whenOpen(() => deleteObject(ctx, key, deleteOptions)),
+
+    list: (listOptions?: ListOptions) => listObjects(ctx, listOptions),
+
+    copy: (from: string, to: string, copyOptions?: CopyOptions) =>
+      whenOpen(() => copyObject(ctx, from, to, copyOptions)),
+
+    repair: (repairOptions) => whenOpen(() => scheduler.run(repairOptions)),
+
+    reconcile: (reconcileOptions) => whenOpen(() => reconcile(ctx, reconcileOptions)),
+
+    drill: (drillOptions) => whenOpen(() => drill(ctx, drillOptions)),
+
+    status: () => statusOf(ctx, scheduler, closed),
+
+    on<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): () => void {
+      if (ROUTER_EVENTS.has(event)) {
+        return router.on(event as FailoverEventName, listener as MultiCloudListener<FailoverEventName>);
+      }
+      checkEvent(event);
+      return events.on(
+        event as keyof MultiCloudOwnEvents,
+        listener as MultiCloudListener<keyof MultiCloudOwnEvents>,
+      );
+    },
+
+    off<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): void {
+      if (ROUTER_EVENTS.has(event)) {
+        router.off(event as FailoverEventName, listener as MultiCloudListener<FailoverEventName>);
+        return;
+      }
+      events.off(
+        event as keyof MultiCloudOwnEvents,
+        listener as MultiCloudListener<keyof MultiCloudOwnEvents>,
+      );
+    },
+
+    close: () => {
+      closing ??= (async () => {
+        closed = true;
+        await scheduler.stop();
+        router.close();
+        events.clear();
+        await journal.close();
+      })();
+      return closing;
+    },
+  };
+  return store;
+}
+
+function checkEvent(event: string): void {
+  if (!OWN_EVENTS.has(event)) {
+    throw new TypeError(`Unknown event "${event}" (known: ${[...OWN_EVENTS, ...ROUTER_EVENTS].join(', ')})`);
+  }
+}

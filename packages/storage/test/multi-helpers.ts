@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import {
+  type BlobBody,
+  type BlobInfo,
+  type BlobStore,
+  createMemoryStore,
+  type GetOptions,
+  type GetResult,
+  getBytes,
+  type ListEntry,
+  type ListOptions,
+  type OperationOptions,
+  type PutOptions,
+  StorageError,
+} from '@failover/storage';
+import type { FailureKind } from '@failover/core';
+
+/**
+ * A memory store that can be switched into an outage: while `down` is set, every call fails with a
+ * `StorageError` of that kind (as an adapter reports an unreachable cloud). `calls` counts what
+ * reached it, by method. For unit tests of the multi-cloud store's routing logic; the integration
+ * tests use real servers and the fault proxy.
+ */
+export interface SwitchableStore extends BlobStore {
+  /** The store underneath, reachable even while down (to inspect or corrupt it). */
+  readonly inner: BlobStore;
+  /** The kind calls fail with, or `undefined` while up. */
+  down: FailureKind | undefined;
+  /** Calls that reached the store, by method. */
+  readonly calls: Record<string, number>;
+}
+
+export function switchable(name: string): SwitchableStore {
+  const inner = createMemoryStore({ name });
+  const calls: Record<string, number> = {};
+  const s: SwitchableStore = {
+    name,
+    inner,
+    down: undefined,
+    calls,
+    put: (key: string, body: BlobBody, options?: PutOptions) => gate('put', () => inner.put(key, body, options)),
+    get: (key: string, options?: GetOptions): Promise<GetResult> => gate('get', () => inner.get(key, options)),
+    head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
+      gate('head', () => inner.head(key, options)),
+    exists: (key: string, options?: OperationOptions) => gate('exists', () => inner.exists(key, options)),
+    delete: (key: string, options?: OperationOptions) => gate('delete', () => inner.delete(key, options)),
+    copy: (from: string, to: string, options?: OperationOptions) => gate('copy', () => inner.copy(from, to, options)),
+    list: (options?: ListOptions): AsyncIterable<ListEntry> => {
+      const self = s;
+      return (async function* () {
+        calls.list = (calls.list ?? 0) + 1;
+        if (self.down !== undefined) throw outage(name, self.down);
+        for await (const entry of inner.list(options)) {
+          // An outage in the middle of a listing fails its next page.
+          if (self.down !== undefined) throw outage(name, self.down);
+          yield entry;
+        }
+      })();
+    },
+  };
+  function gate<R>(method: string, fn: () => Promise<R>): Promise<R> {
+    calls[method] = (calls[method] ?? 0) + 1;
+    if (s.down !== undefined) return Promise.reject(outage(name, s.down));
+    return fn();
+  }
+  return s;
+}
+
+function outage(name: string, kind: FailureKind): StorageError {
+  return new StorageError(kind, `${name} is down (${kind})`, { target: name });
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The bytes and version each target holds for `key` (null where it is missing), read directly. */
+export async function copiesOf(
+  stores: readonly SwitchableStore[],
+  key: string,
+): Promise<({ text: string; version: string | undefined } | null)[]> {
+  return Promise.all(
+    stores.map(async (s) => {
+      const info = await s.inner.head(key);
+      if (info === null) return null;
+      return { text: (await getBytes(s.inner, key)).toString('utf8'), version: info.metadata.fo_version };
+    }),
+  );
+}
+
+/** Lists every key of a store (objects only). */
+export async function keysOf(store: BlobStore, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.list({ prefix })) if ('key' in e) out.push(e.key);
+  return out;
+}

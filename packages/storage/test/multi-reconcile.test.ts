@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import {
+  createMemoryJournal,
+  createMultiCloudStore,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copiesOf, keysOf, type SwitchableStore, switchable } from './multi-helpers.js';
+
+const open: MultiCloudStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+function setup(options: Partial<MultiCloudStoreOptions> = {}) {
+  const targets = ['aws', 'gcp', 'azure'].map(switchable);
+  const journal = createMemoryJournal();
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    writes: 'mirror',
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    repair: { intervalMs: false, delayMs: false },
+    ...options,
+  });
+  open.push(store);
+  return { store, targets, journal };
+}
+
+const V_OLD = `${'0'.repeat(14)}1-000000-x`;
+const V_NEW = `${'0'.repeat(14)}2-000000-x`;
+
+async function plant(t: SwitchableStore, key: string, text: string, version?: string, sha?: string) {
+  const metadata: Record<string, string> =
+    version === undefined
+      ? {}
+      : { fo_version: version, fo_sha256: sha ?? createHash('sha256').update(text).digest('hex') };
+  await t.inner.put(key, text, { metadata });
+}
+
+describe('reconcile', () => {
+  it('reports divergence in a dry run without changing anything, then fixes it', async () => {
+    const { store, targets } = setup();
+    await store.put('p/in-sync', 'same');
+    await plant(targets[0]!, 'p/missing', 'only on aws', V_NEW);
+    await plant(targets[0]!, 'p/older', 'new', V_NEW);
+    await plant(targets[1]!, 'p/older', 'old', V_OLD);
+    await plant(targets[2]!, 'p/older', 'new', V_NEW);
+    await plant(targets[2]!, 'p/foreign', 'no version'); // written by someone else, unversioned
+    await plant(targets[1]!, 'q/outside', 'not in the prefix', V_NEW);
+
+    const dry = await store.reconcile({ prefix: 'p/', dryRun: true });
+    expect(dry).toMatchObject({ prefix: 'p/', dryRun: true, checked: 4, inSync: 1, copied: 0, deleted: 0 });
+    expect(dry.changes).toEqual([
+      { key: 'p/foreign', action: 'copy', version: undefined, from: 'azure', targets: ['aws', 'gcp'] },
+      { key: 'p/missing', action: 'copy', version: V_NEW, from: 'aws', targets: ['gcp', 'azure'] },
+      { key: 'p/older', action: 'copy', version: V_NEW, from: 'aws', targets: ['gcp'] },
+    ]);
+    expect((await copiesOf(targets, 'p/missing')).map((c) => c?.text ?? null)).toEqual(['only on aws', null, null]);
+
+    const real = await store.reconcile({ prefix: 'p/' });
+    expect(real).toMatchObject({ checked: 4, inSync: 1, copied: 5, conflicts: 0, errors: [] });
+    for (const key of ['p/in-sync', 'p/missing', 'p/older', 'p/foreign']) {
+      const copies = await copiesOf(targets, key);
+      expect(new Set(copies.map((c) => JSON.stringify(c))).size, key).toBe(1);
+      expect(copies[0]).not.toBeNull();
+    }
+    expect(await copiesOf(targets, 'q/outside')).toEqual([null, { text: 'not in the prefix', version: V_NEW }, null]);
+    expect(await store.reconcile({ prefix: 'p/' })).toMatchObject({ checked: 4, inSync: 4, changes: [] });
+  });
+
+  it('applies journaled deletes and resolves the journal', async () => {
+    const { store, targets, journal } = setup();
+    await store.put('k', 'v');
+    targets[2]!.down = 'network';
+    await store.delete('k');
+    targets[2]!.down = undefined;
+    expect(journal.backlog()).toBe(1);
+    const report = await store.reconcile();
+    expect(report).toMatchObject({ deleted: 1, changes: [{ key: 'k', action: 'delete', targets: ['azure'] }] });
+    expect(journal.backlog()).toBe(0);
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+
+  it('same version with different content is a conflict; the highest-priority copy wins', async () => {
+    const { store, targets } = setup();
+    await plant(targets[0]!, 'k', 'first', V_NEW);
+    await plant(targets[1]!, 'k', 'second', V_NEW);
+    await plant(targets[2]!, 'k', 'first', V_NEW);
+    const report = await store.reconcile();
+    expect(report).toMatchObject({ conflicts: 1, copied: 1 });
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['first', 'first', 'first']);
+  });
+
+  it('with verify, finds and replaces copies whose bytes do not match their SHA-256', async () => {
+    const { store, targets } = setup();
+    const info = await store.put('k', 'good');
+    await plant(targets[1]!, 'k', 'evil', info.version!, info.checksums.sha256);
+    expect(await store.reconcile()).toMatchObject({ inSync: 1, corrupt: 0 });
+    const report = await store.reconcile({ verify: true });
+    expect(report).toMatchObject({ corrupt: 1, copied: 1 });
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['good', 'good', 'good']);
+  });
+
+  it('skips a target that is down and says so', async () => {
+    const { store, targets } = setup({
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1 } },
+    });
+    await store.put('k', 'v');
+    targets[1]!.down = 'unavailable';
+    const report = await store.reconcile();
+    expect(report.skippedTargets).toEqual(['gcp']);
+    expect(report.errors[0]).toMatchObject({ target: 'gcp', kind: 'unavailable' });
+    expect(report).toMatchObject({ checked: 1, inSync: 1 });
+  });
+});
+
+describe('drill', () => {
+  it('writes, reads, verifies and deletes a canary on every target, directly', async () => {
+    const { store, targets } = setup();
+    targets[2]!.down = 'network';
+    const report = await store.drill({ bytes: 64 });
+    expect(report.ok).toBe(false);
+    expect(report.targets.map((t) => [t.target, t.ok, t.error?.step, t.error?.kind])).toEqual([
+      ['aws', true, undefined, undefined],
+      ['gcp', true, undefined, undefined],
+      ['azure', false, 'put', 'network'],
+    ]);
+    expect(Object.keys(report.targets[0]!.stepsMs)).toEqual(['put', 'get', 'verify', 'head', 'delete']);
+    expect(report.targets[0]!.latencyMs).toBeGreaterThanOrEqual(0);
+    for (const t of targets) expect(await keysOf(t.inner)).toEqual([]);
+    // Not through the router: no failover, nothing journaled.
+    expect(store.status().journal.backlog).toBe(0);
+    targets[2]!.down = undefined;
+    expect((await store.drill()).ok).toBe(true);
+  });
+
+  it('a drill cut by its time limit reports a timeout', async () => {
+    const { store, targets } = setup();
+    const slow = targets[1]!;
+    const put = slow.put.bind(slow);
+    (slow as { put: typeof put }).put = (key, body, options) =>
+      new Promise((_resolve, reject) => {
+        options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+        void put;
+      });
+    const report = await store.drill({ timeoutMs: 50 });
+    expect(report.targets[1]).toMatchObject({ ok: false, error: { step: 'put', kind: 'timeout' } });
+  });
+});

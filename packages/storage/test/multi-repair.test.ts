@@ -1,0 +1,263 @@
+import { Readable } from 'node:stream';
+import {
+  createMemoryJournal,
+  createMultiCloudStore,
+  getText,
+  IntegrityError,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+  readAll,
+} from '@failover/storage';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { copiesOf, type SwitchableStore, switchable } from './multi-helpers.js';
+
+const open: MultiCloudStore[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+function setup(options: Partial<MultiCloudStoreOptions> = {}, targets = ['aws', 'gcp', 'azure'].map(switchable)) {
+  const journal = options.journal ?? createMemoryJournal();
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    repair: { intervalMs: false, delayMs: false },
+    ...options,
+  });
+  open.push(store);
+  return { store, targets, journal };
+}
+
+/** Writes an object straight into a target with the store's metadata, as another writer would. */
+async function plant(t: SwitchableStore, key: string, text: string, version: string, sha?: string) {
+  const { createHash } = await import('node:crypto');
+  await t.inner.put(key, text, {
+    metadata: { fo_version: version, fo_sha256: sha ?? createHash('sha256').update(text).digest('hex') },
+  });
+}
+
+describe('repair', () => {
+  it('is idempotent: a second pass finds nothing to do', async () => {
+    const { store } = setup();
+    await store.put('a', '1');
+    await store.put('b', '2');
+    expect(await store.repair()).toMatchObject({ attempted: 4, repaired: 4 });
+    expect(await store.repair()).toMatchObject({ attempted: 0, repaired: 0, backlog: 0 });
+  });
+
+  it('never overwrites a newer version: the target keeps it and a conflict is reported', async () => {
+    const { store, targets } = setup();
+    const mine = await store.put('k', 'mine');
+    const newer = `${'9'.repeat(15)}-000000-other`;
+    await plant(targets[1]!, 'k', 'theirs', newer);
+    const conflicts: unknown[] = [];
+    store.on('conflict', (e) => conflicts.push(e));
+    const report = await store.repair();
+    expect(report).toMatchObject({ repaired: 1, conflicts: 1, backlog: 0 });
+    expect(conflicts).toEqual([{ key: 'k', target: 'gcp', version: mine.version, found: newer, during: 'repair' }]);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['mine', 'theirs', 'mine']);
+    // Reconcile then spreads the newest version everywhere.
+    const rec = await store.reconcile();
+    expect(rec).toMatchObject({ checked: 1, copied: 2 });
+    expect((await copiesOf(targets, 'k')).map((c) => c?.version)).toEqual([newer, newer, newer]);
+  });
+
+  it('skips targets that are down and leaves their entries for later', async () => {
+    const { store, targets, journal } = setup({
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1 } },
+    });
+    targets[2]!.down = 'network';
+    await store.put('k', 'v');
+    const first = await store.repair();
+    expect(first.repaired).toBe(1);
+    expect(first.failed.length + first.skipped).toBe(1);
+    expect(journal.backlog()).toBe(1);
+    expect(store.status().targets[2]).toMatchObject({ name: 'azure', state: 'open', available: false, behind: 1 });
+    expect((await store.repair()).skipped).toBe(1);
+  });
+
+  it('a delete never resurrects: the tombstone is applied to the target that missed it', async () => {
+    const { store, targets } = setup({ writes: 'mirror' });
+    await store.put('k', 'v');
+    targets[1]!.down = 'network';
+    await store.delete('k');
+    targets[1]!.down = undefined;
+    expect(await targets[1]!.inner.head('k')).not.toBeNull();
+    expect(await store.exists('k')).toBe(false);
+    await store.repair();
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+
+  it('a tombstone older than what the target holds leaves it (newest wins)', async () => {
+    const { store, targets } = setup({ writes: 'mirror' });
+    await store.put('k', 'v');
+    targets[1]!.down = 'network';
+    await store.delete('k');
+    targets[1]!.down = undefined;
+    await plant(targets[1]!, 'k', 'rewritten', `${'9'.repeat(15)}-000000-other`);
+    const report = await store.repair();
+    expect(report.conflicts).toBe(1);
+    expect((await copiesOf(targets, 'k'))[1]?.text).toBe('rewritten');
+  });
+
+  it('concurrent writers: the newest version wins on every target', async () => {
+    const targets = ['x', 'y'].map(switchable);
+    const a = setup({ writerId: 'a' }, targets);
+    const b = setup({ writerId: 'b', writes: 'mirror' }, targets);
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date'] });
+    const v1 = await a.store.put('k', 'from a'); // x only; y journaled by a
+    vi.setSystemTime(1_000_005);
+    const v2 = await b.store.put('k', 'from b'); // x and y
+    expect(v2.version! > v1.version!).toBe(true);
+    const report = await a.store.repair(); // would copy v1 to y, which holds v2
+    expect(report.conflicts).toBe(1);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['from b', 'from b']);
+    // A writer that saw v2 writes after it, whatever its clock says.
+    vi.setSystemTime(999_000);
+    await a.store.head('k');
+    const v3 = await a.store.put('k', 'a again');
+    expect(v3.version! > v2.version!).toBe(true);
+  });
+});
+
+describe('repair runs by itself', () => {
+  it('when a breaker closes after the target recovers', async () => {
+    vi.useFakeTimers();
+    const { store, targets, journal } = setup({
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 } },
+    });
+    targets[0]!.down = 'network';
+    await store.put('k', 'during'); // fails over to gcp; the primary's breaker opens
+    expect(store.status().targets[0]!.state).toBe('open');
+    targets[0]!.down = undefined;
+    const repaired: string[] = [];
+    store.on('repaired', (e) => repaired.push(e.target));
+    await vi.advanceTimersByTimeAsync(1000); // half-open
+    await store.put('probe', 'x'); // the probe succeeds: the breaker closes
+    await vi.advanceTimersByTimeAsync(10);
+    // Only the breaker's close can have started a pass (no interval, no delay).
+    await vi.waitFor(() => expect(journal.backlog()).toBe(0));
+    expect(repaired).toEqual(expect.arrayContaining(['aws', 'azure', 'gcp']));
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['during', 'during', 'during']);
+  });
+
+  it('on its interval, and shortly after a journaled write', async () => {
+    vi.useFakeTimers();
+    const interval = setup({ repair: { intervalMs: 5000, delayMs: false } });
+    await interval.store.put('k', 'v');
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(interval.journal.backlog()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.waitFor(() => expect(interval.journal.backlog()).toBe(0));
+
+    const delayed = setup({ repair: { intervalMs: false, delayMs: 200 } });
+    await delayed.store.put('k', 'v');
+    await vi.advanceTimersByTimeAsync(199);
+    expect(delayed.journal.backlog()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.waitFor(() => expect(delayed.journal.backlog()).toBe(0));
+    expect(delayed.store.status().repair.last).toMatchObject({ repaired: 2, backlog: 0 });
+  });
+
+  it('stops its timers on close', async () => {
+    vi.useFakeTimers();
+    const { store } = setup({ repair: { intervalMs: 1000, delayMs: 10 } });
+    await store.put('k', 'v');
+    await store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('crash recovery', () => {
+  it('a new store on the same journal reads pending writes from their holders and repairs them', async () => {
+    const targets = ['aws', 'gcp'].map(switchable);
+    const journal = createMemoryJournal();
+    const first = setup({ journal }, targets);
+    targets[0]!.down = 'network';
+    await first.store.put('k', 'acknowledged');
+    await first.store.put('gone', 'x');
+    await first.store.delete('gone');
+    targets[0]!.down = undefined;
+    // The process dies: no close, no repair. A new one starts on the same journal.
+    await targets[0]!.inner.put('gone', 'stale copy');
+    const second = setup({ journal }, targets);
+    expect(await getText(second.store, 'k')).toBe('acknowledged');
+    expect(await second.store.exists('gone')).toBe(false);
+    await second.store.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['acknowledged', 'acknowledged']);
+    expect(await copiesOf(targets, 'gone')).toEqual([null, null]);
+  });
+});
+
+describe('integrity', () => {
+  it('a corrupt copy is detected, the read fails over, and repair restores it', async () => {
+    const { store, targets } = setup({ writes: 'mirror' });
+    const info = await store.put('k', 'the real bytes');
+    // Other bytes with the old metadata, straight into the primary.
+    await plant(targets[0]!, 'k', 'evil bytes', info.version!, info.checksums.sha256);
+    const events: unknown[] = [];
+    store.on('integrityError', (e) => events.push(e));
+    const { info: got, body } = await store.get('k');
+    expect(got.target).toBe('gcp');
+    expect((await readAll(body)).toString()).toBe('the real bytes');
+    expect(events).toEqual([
+      expect.objectContaining({ key: 'k', target: 'aws', version: info.version, expected: info.checksums.sha256 }),
+    ]);
+    expect(store.status().counts.integrityErrors).toBe(1);
+    await store.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the real bytes'));
+    const again = await store.get('k');
+    expect(again.info.target).toBe('aws');
+  });
+
+  it('a large object is streamed and the stream fails with an IntegrityError at its end', async () => {
+    const { store, targets } = setup({ writes: 'mirror', reads: { bufferBytes: 16 } });
+    const info = await store.put('big', Readable.from([Buffer.alloc(1000, 1)]));
+    await plant(targets[0]!, 'big', 'x'.repeat(1000), info.version!, info.checksums.sha256);
+    const { body } = await store.get('big');
+    const err = await readAll(body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(err).toMatchObject({ key: 'big', target: 'aws', expected: info.checksums.sha256 });
+    // The bad copy is queued: the next read goes to an intact one.
+    await vi.waitFor(() => expect(store.status().journal.backlog).toBe(1));
+    const next = await store.get('big');
+    expect(next.info.target).toBe('gcp');
+    expect((await readAll(next.body)).equals(Buffer.alloc(1000, 1))).toBe(true);
+  });
+
+  it('range reads are not verified (documented)', async () => {
+    const { store, targets } = setup({ writes: 'mirror' });
+    const info = await store.put('k', 'abcdef');
+    await plant(targets[0]!, 'k', 'ABCDEF', info.version!, info.checksums.sha256);
+    const { body } = await store.get('k', { range: { start: 1, end: 2 } });
+    expect((await readAll(body)).toString()).toBe('BC');
+  });
+});
+
+describe('status', () => {
+  it('reports targets, breaker states, backlog, last repair and counts', async () => {
+    const { store, targets } = setup();
+    targets[0]!.down = 'network';
+    await store.put('k', 'v');
+    targets[0]!.down = undefined;
+    const s = store.status();
+    expect(s).toMatchObject({
+      writes: 'primary',
+      journal: { backlog: 2, pendingKeys: 1 },
+      repair: { running: false, last: undefined },
+      counts: { puts: 1, journaled: 1 },
+      closed: false,
+    });
+    expect(s.targets.map((t) => [t.name, t.state, t.behind])).toEqual([
+      ['aws', 'closed', 1],
+      ['gcp', 'closed', 0],
+      ['azure', 'closed', 1],
+    ]);
+    expect(s.targets[0]!.failures.network).toBe(1);
+    await store.repair();
+    expect(store.status().repair.last).toMatchObject({ repaired: 2 });
+    expect(store.status().counts).toMatchObject({ repaired: 2, repairPasses: 1 });
+  });
+});

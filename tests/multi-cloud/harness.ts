@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createAzureBlobStore } from '@failover/azure-blob';
+import { createGcsStore } from '@failover/gcs';
+import { createS3Store } from '@failover/s3';
+import {
+  type BlobStore,
+  createFileJournal,
+  createMultiCloudStore,
+  getBytes,
+  isPrefixEntry,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import {
+  type AzureLocalServer,
+  createFaultProxy,
+  type FaultProxy,
+  type GcsLocalServer,
+  type S3LocalServer,
+  startAzureServer,
+  startGcsServer,
+  startS3Server,
+} from '@failover/testkit';
+import { expect } from 'vitest';
+
+/** Three real storage servers, each behind its own fault proxy with a DNS name. */
+export interface Clouds {
+  readonly s3: S3LocalServer;
+  readonly gcs: GcsLocalServer;
+  readonly azure: AzureLocalServer;
+  /** Proxies in target order: aws, gcp, azure. */
+  readonly proxies: readonly [FaultProxy, FaultProxy, FaultProxy];
+  readonly tmp: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the three servers and their proxies (once per test file: Azurite takes about a second). */
+export async function startClouds(): Promise<Clouds> {
+  const [s3, gcs, azure] = await Promise.all([startS3Server(), startGcsServer(), startAzureServer()]);
+  const proxies = (await Promise.all([
+    createFaultProxy({ target: s3.origin, flavor: 's3', hostname: 'aws-us-east-1' }),
+    createFaultProxy({ target: gcs.origin, flavor: 'gcs', hostname: 'gcp-us-central1' }),
+    createFaultProxy({ target: azure.origin, flavor: 'azure', hostname: 'azure-eastus' }),
+  ])) as [FaultProxy, FaultProxy, FaultProxy];
+  const tmp = await mkdtemp(join(tmpdir(), 'failover-multi-cloud-'));
+  return {
+    s3,
+    gcs,
+    azure,
+    proxies,
+    tmp,
+    async stop() {
+      await Promise.all(proxies.map((p) => p.close()));
+      await Promise.all([s3.stop(), gcs.stop(), azure.stop()]);
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One set of buckets: the stores the multi-cloud store uses (through the proxies) and direct ones. */
+export interface Buckets {
+  readonly name: string;
+  /** Through the fault proxies, SDK retries off: what the multi-cloud store is given. */
+  readonly viaProxy: readonly [BlobStore, BlobStore, BlobStore];
+  /** Straight to the servers: to check what each target really holds. */
+  readonly direct: readonly [BlobStore, BlobStore, BlobStore];
+}
+
+let counter = 0;
+
+/** Fresh buckets on every server, and stores over them. */
+export async function freshBuckets(clouds: Clouds, label: string): Promise<Buckets> {
+  counter++;
+  const name = `${label}-${counter}-${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 60);
+  await Promise.all([clouds.s3.createBucket(name), clouds.gcs.createBucket(name), clouds.azure.createBucket(name)]);
+  const [aws, gcp, az] = clouds.proxies;
+  const make = (s3Client: S3LocalServer['client'], gcsClient: GcsLocalServer['client'], container: ReturnType<
+    AzureLocalServer['containerClient']
+  >): [BlobStore, BlobStore, BlobStore] => [
+    createS3Store({ client: s3Client, bucket: name, name: 'aws' }),
+    createGcsStore({ bucket: gcsClient.bucket(name), name: 'gcp' }),
+    createAzureBlobStore({ container, name: 'azure' }),
+  ];
+  return {
+    name,
+    viaProxy: make(
+      clouds.s3.clientFor(aws.url, { sdkRetries: 0 }),
+      clouds.gcs.clientFor(gcp.url, { sdkRetries: 0 }),
+      clouds.azure.clientFor(az.url, { sdkRetries: 0 }).getContainerClient(name),
+    ),
+    direct: make(clouds.s3.client, clouds.gcs.client, clouds.azure.containerClient(name)),
+  };
+}
+
+/** Router settings for the tests: short breaker timeouts, fast retries, no SDK retries. */
+export function testFailover(attemptTimeoutMs = 5000): NonNullable<MultiCloudStoreOptions['failover']> {
+  return {
+    attemptTimeoutMs,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
+    breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500, maxResetTimeoutMs: 2000 },
+  };
+}
+
+/** A multi-cloud store over fresh buckets with a file journal in its own directory. */
+export async function multiStore(
+  clouds: Clouds,
+  buckets: Buckets,
+  options: Partial<MultiCloudStoreOptions> = {},
+): Promise<{ store: MultiCloudStore; journalDir: string }> {
+  const journalDir = await mkdtemp(join(clouds.tmp, 'journal-'));
+  const store = createMultiCloudStore({
+    targets: buckets.viaProxy,
+    journal: createFileJournal({ dir: journalDir }),
+    failover: testFailover(),
+    repair: { intervalMs: 250, delayMs: 20 },
+    spool: { memoryBytes: 64 * 1024, dir: clouds.tmp },
+    reads: { bufferBytes: 64 * 1024 },
+    ...options,
+  });
+  return { store, journalDir };
+}
+
+/** Copies a journal directory as it is on disk now (without its lock): what a crash leaves. */
+export async function snapshotJournal(from: string, clouds: Clouds): Promise<string> {
+  const to = await mkdtemp(join(clouds.tmp, 'crash-'));
+  await cp(join(from, 'journal.jsonl'), join(to, 'journal.jsonl'));
+  return to;
+}
+
+/** Deterministic bytes for a key and a generation. */
+export function bytesFor(key: string, generation: number, size = 100 + (generation % 7) * 37): Buffer {
+  const seed = Buffer.from(`${key}#${generation}:`);
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = seed[i % seed.length]! ^ (i & 0xff);
+  return out;
+}
+
+/**
+ * An application's workload: puts (bytes and streams, small and large), overwrites, deletes, gets
+ * and lists, remembering what was acknowledged. Every call must succeed: a rejection fails the test.
+ */
+export class Workload {
+  /** Acknowledged content of every live key. */
+  readonly expected = new Map<string, Buffer>();
+  /** Keys whose delete was acknowledged. */
+  readonly deleted = new Set<string>();
+  readonly #store: MultiCloudStore;
+  readonly #prefix: string;
+  #generation = 0;
+  ops = 0;
+
+  constructor(store: MultiCloudStore, prefix = 'w/') {
+    this.#store = store;
+    this.#prefix = prefix;
+  }
+
+  async put(name: string, asStream = false, size?: number): Promise<void> {
+    const key = `${this.#prefix}${name}`;
+    const bytes = bytesFor(key, ++this.#generation, size);
+    const body = asStream ? Readable.from(chunks(bytes)) : bytes;
+    await this.#store.put(key, body, { contentType: 'application/x-test', metadata: { gen: String(this.#generation) } });
+    this.ops++;
+    this.expected.set(key, bytes);
+    this.deleted.delete(key);
+  }
+
+  async delete(name: string): Promise<void> {
+    const key = `${this.#prefix}${name}`;
+    await this.#store.delete(key);
+    this.ops++;
+    this.expected.delete(key);
+    this.deleted.add(key);
+  }
+
+  /** Every acknowledged write reads back byte for byte; every deleted key reads as missing. */
+  async verifyReads(): Promise<void> {
+    for (const [key, bytes] of this.expected) {
+      const got = await getBytes(this.#store, key);
+      this.ops++;
+      expect(got.equals(bytes), `content of ${key}`).toBe(true);
+    }
+    for (const key of this.deleted) {
+      expect(await this.#store.exists(key), `${key} stays deleted`).toBe(false);
+      this.ops++;
+    }
+  }
+
+  /** The listing holds exactly the live keys. */
+  async verifyList(): Promise<void> {
+    const keys: string[] = [];
+    for await (const e of this.#store.list({ prefix: this.#prefix, pageSize: 7 })) if (!isPrefixEntry(e)) keys.push(e.key);
+    this.ops++;
+    expect(keys).toEqual([...this.expected.keys()].sort());
+  }
+
+  /**
+   * One round of an application's work: new keys (one of them a stream larger than the spool's
+   * memory and the read buffer), overwrites and deletes of earlier keys, then reads and a list.
+   */
+  async round(label: string, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) await this.put(`${label}-${i}`, i % 3 === 1);
+    await this.put(`${label}-large`, true, 200 * 1024);
+    const older = [...this.expected.keys()].filter((k) => !k.includes(`${label}-`)).map((k) => k.slice(this.#prefix.length));
+    if (older.length > 0) await this.put(older[0]!);
+    if (older.length > 1) await this.delete(older[older.length - 1]!);
+    await this.delete(`${label}-0`);
+    await this.verifyReads();
+    await this.verifyList();
+  }
+}
+
+function* chunks(bytes: Buffer, size = 16 * 1024): Generator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/**
+ * Every target holds exactly the live keys under the prefix, each with the acknowledged bytes and
+ * one version shared by all targets; deleted keys are nowhere.
+ */
+export async function expectConverged(direct: readonly BlobStore[], w: Workload, prefix = 'w/'): Promise<void> {
+  const want = [...w.expected.keys()].sort();
+  for (const store of direct) {
+    const keys: string[] = [];
+    for await (const e of store.list({ prefix })) if (!isPrefixEntry(e)) keys.push(e.key);
+    expect(keys, `keys on ${store.name}`).toEqual(want);
+  }
+  for (const [key, bytes] of w.expected) {
+    const versions = new Set<string | undefined>();
+    for (const store of direct) {
+      const info = await store.head(key);
+      versions.add(info?.metadata.fo_version);
+      expect((await getBytes(store, key)).equals(bytes), `${key} on ${store.name}`).toBe(true);
+    }
+    expect(versions.size, `one version of ${key} everywhere`).toBe(1);
+    expect([...versions][0]).toMatch(/^\d{15}-\d{6}-/);
+  }
+  for (const key of w.deleted) {
+    for (const store of direct) expect(await store.head(key), `${key} deleted on ${store.name}`).toBeNull();
+  }
+}
+
+/** Waits until the journal is empty (repair runs by itself). */
+export async function untilRepaired(store: MultiCloudStore, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (store.status().journal.backlog > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`repair did not finish: ${JSON.stringify(store.status().repair.last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
