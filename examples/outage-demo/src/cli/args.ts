@@ -98,13 +98,16 @@ function fromParseError(err: unknown): UsageError {
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`unknown option ${option ?? ''} (see --help)`.replace('  ', ' '), option);
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(
-        option !== undefined && /argument missing/.test(e.message ?? '')
-          ? `${option.split(' ')[0]} needs a value (see --help)`
-          : `${e.message ?? 'invalid option value'} (see --help)`,
-        option,
-      );
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = option?.split(' ')[0];
+      if (name !== undefined && /ambiguous/.test(e.message ?? '')) {
+        return new UsageError(`${name} got a value starting with "-"; write it as ${name}=<value> (see --help)`, name);
+      }
+      if (name !== undefined && /argument missing/.test(e.message ?? '')) {
+        return new UsageError(`${name} needs a value (see --help)`, name);
+      }
+      return new UsageError(`${e.message ?? 'invalid option value'} (see --help)`, name);
+    }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`unexpected argument ${/'([^']*)'/.exec(e.message ?? '')?.[1] ?? ''}: options start with -- (see --help)`);
     default:
