@@ -76,11 +76,17 @@ let counter = 0;
 export async function freshBuckets(clouds: Clouds, label: string): Promise<Buckets> {
   counter++;
   const name = `${label}-${counter}-${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 60);
-  await Promise.all([clouds.s3.createBucket(name), clouds.gcs.createBucket(name), clouds.azure.createBucket(name)]);
+  await Promise.all([
+    clouds.s3.createBucket(name),
+    clouds.gcs.createBucket(name),
+    clouds.azure.createBucket(name),
+  ]);
   const [aws, gcp, az] = clouds.proxies;
-  const make = (s3Client: S3LocalServer['client'], gcsClient: GcsLocalServer['client'], container: ReturnType<
-    AzureLocalServer['containerClient']
-  >): [BlobStore, BlobStore, BlobStore] => [
+  const make = (
+    s3Client: S3LocalServer['client'],
+    gcsClient: GcsLocalServer['client'],
+    container: ReturnType<AzureLocalServer['containerClient']>,
+  ): [BlobStore, BlobStore, BlobStore] => [
     createS3Store({ client: s3Client, bucket: name, name: 'aws' }),
     createGcsStore({ bucket: gcsClient.bucket(name), name: 'gcp' }),
     createAzureBlobStore({ container, name: 'azure' }),
@@ -101,7 +107,12 @@ export function testFailover(attemptTimeoutMs = 5000): NonNullable<MultiCloudSto
   return {
     attemptTimeoutMs,
     retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
-    breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500, maxResetTimeoutMs: 2000 },
+    breaker: {
+      volumeThreshold: 2,
+      errorThresholdPercentage: 50,
+      resetTimeoutMs: 500,
+      maxResetTimeoutMs: 2000,
+    },
   };
 }
 
@@ -162,7 +173,10 @@ export class Workload {
     const key = `${this.#prefix}${name}`;
     const bytes = bytesFor(key, ++this.#generation, size);
     const body = asStream ? Readable.from(chunks(bytes)) : bytes;
-    await this.#store.put(key, body, { contentType: 'application/x-test', metadata: { gen: String(this.#generation) } });
+    await this.#store.put(key, body, {
+      contentType: 'application/x-test',
+      metadata: { gen: String(this.#generation) },
+    });
     this.ops++;
     this.expected.set(key, bytes);
     this.deleted.delete(key);
@@ -177,22 +191,23 @@ export class Workload {
   }
 
   /** Every acknowledged write reads back byte for byte; every deleted key reads as missing. */
-  async verifyReads(): Promise<void> {
+  async verifyReads(store: MultiCloudStore = this.#store): Promise<void> {
     for (const [key, bytes] of this.expected) {
-      const got = await getBytes(this.#store, key);
+      const got = await getBytes(store, key);
       this.ops++;
       expect(got.equals(bytes), `content of ${key}`).toBe(true);
     }
     for (const key of this.deleted) {
-      expect(await this.#store.exists(key), `${key} stays deleted`).toBe(false);
+      expect(await store.exists(key), `${key} stays deleted`).toBe(false);
       this.ops++;
     }
   }
 
   /** The listing holds exactly the live keys. */
-  async verifyList(): Promise<void> {
+  async verifyList(store: MultiCloudStore = this.#store): Promise<void> {
     const keys: string[] = [];
-    for await (const e of this.#store.list({ prefix: this.#prefix, pageSize: 7 })) if (!isPrefixEntry(e)) keys.push(e.key);
+    for await (const e of store.list({ prefix: this.#prefix, pageSize: 7 }))
+      if (!isPrefixEntry(e)) keys.push(e.key);
     this.ops++;
     expect(keys).toEqual([...this.expected.keys()].sort());
   }
@@ -204,7 +219,9 @@ export class Workload {
   async round(label: string, n: number): Promise<void> {
     for (let i = 0; i < n; i++) await this.put(`${label}-${i}`, i % 3 === 1);
     await this.put(`${label}-large`, true, 200 * 1024);
-    const older = [...this.expected.keys()].filter((k) => !k.includes(`${label}-`)).map((k) => k.slice(this.#prefix.length));
+    const older = [...this.expected.keys()]
+      .filter((k) => !k.includes(`${label}-`))
+      .map((k) => k.slice(this.#prefix.length));
     if (older.length > 0) await this.put(older[0]!);
     if (older.length > 1) await this.delete(older[older.length - 1]!);
     await this.delete(`${label}-0`);
@@ -221,7 +238,11 @@ function* chunks(bytes: Buffer, size = 16 * 1024): Generator<Buffer> {
  * Every target holds exactly the live keys under the prefix, each with the acknowledged bytes and
  * one version shared by all targets; deleted keys are nowhere.
  */
-export async function expectConverged(direct: readonly BlobStore[], w: Workload, prefix = 'w/'): Promise<void> {
+export async function expectConverged(
+  direct: readonly BlobStore[],
+  w: Workload,
+  prefix = 'w/',
+): Promise<void> {
   const want = [...w.expected.keys()].sort();
   for (const store of direct) {
     const keys: string[] = [];

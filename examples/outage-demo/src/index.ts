@@ -4,5 +4,5 @@ export { DEFAULTS, type DemoOptions } from './options.js';
 export type { AppErrorSummary, Check, DemoReport } from './report/model.js';
 export { runDemo } from './run.js';
 export { SCENARIOS } from './scenarios/catalog.js';
-export { SCENARIO_IDS, type Phase, type Scenario, type ScenarioId } from './scenarios/types.js';
+export { type Phase, SCENARIO_IDS, type Scenario, type ScenarioId } from './scenarios/types.js';
 export type { CloudVerification, Verification } from './verify/verify.js';

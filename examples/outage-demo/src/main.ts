@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
+import { DEFAULTS } from './options.js';
 import { runDemo } from './run.js';
 
 /**
@@ -32,7 +34,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const report = await runDemo({ ...command.options, signal: controller.signal });
+    // Paths are relative to where the command was typed (pnpm runs scripts in the package's folder).
+    const cwd = process.env.INIT_CWD ?? process.cwd();
+    const reportPath =
+      command.options.reportPath === null
+        ? null
+        : resolve(cwd, command.options.reportPath ?? DEFAULTS.reportPath);
+    const report = await runDemo({ ...command.options, reportPath, signal: controller.signal });
     return report.ok ? 0 : 1;
   } catch (err) {
     if (controller.signal.aborted) return 130;

@@ -48,7 +48,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const bucketMs = Math.max(250, Math.round(durationMs / 120));
   const out: Output = o.out;
 
-  const say = (line: string): void => (dashboard === undefined ? out.write(`${line}\n`) : dashboard.line(line));
+  const say = (line: string): void =>
+    dashboard === undefined ? out.write(`${line}\n`) : dashboard.line(line);
   let dashboard: Dashboard | undefined;
   say(style.bold(`@failover outage demo: ${scenario.title}`));
   say(style.dim(scenario.description));
@@ -85,15 +86,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         apiStatus: () => a.failover.status().targets,
         journal: () => {
           const st = s.status();
-          return { backlog: st.journal.backlog, repaired: st.counts.repaired, journaled: st.counts.journaled };
+          return {
+            backlog: st.journal.backlog,
+            repaired: st.counts.repaired,
+            journaled: st.counts.journaled,
+          };
         },
       },
       bucketMs,
       started,
     );
     const board: Dashboard = o.live
-      ? createTtyDashboard({ out, title: `@failover outage demo: ${scenario.title}`, phases, totalMs: durationMs, view: () => recorder.live() })
-      : createPlainDashboard({ out, view: () => recorder.live(), everyMs: Math.max(1_000, Math.round(durationMs / 24)) });
+      ? createTtyDashboard({
+          out,
+          title: `@failover outage demo: ${scenario.title}`,
+          phases,
+          totalMs: durationMs,
+          view: () => recorder.live(),
+        })
+      : createPlainDashboard({
+          out,
+          view: () => recorder.live(),
+          everyMs: Math.max(1_000, Math.round(durationMs / 24)),
+        });
     dashboard = board;
 
     for (const group of ['storage', 'api'] as const) {
@@ -104,15 +119,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       on('open', ({ target, kind }) => {
         breakerOpens++;
         recorder.recordBreaker(group, target, 'open');
-        board.event(`${stamp(recorder.now())} ${style.red('breaker OPEN')}  ${laneOf(group, target)?.label ?? target} (${kind ?? '?'})`);
+        board.event(
+          `${stamp(recorder.now())} ${style.red('breaker OPEN')}  ${laneOf(group, target)?.label ?? target} (${kind ?? '?'})`,
+        );
       });
       on('halfOpen', ({ target }) => {
         recorder.recordBreaker(group, target, 'halfOpen');
-        board.event(`${stamp(recorder.now())} ${style.yellow('half-open')}     ${laneOf(group, target)?.label ?? target}: probing`);
+        board.event(
+          `${stamp(recorder.now())} ${style.yellow('half-open')}     ${laneOf(group, target)?.label ?? target}: probing`,
+        );
       });
       on('close', ({ target }) => {
         recorder.recordBreaker(group, target, 'close');
-        board.event(`${stamp(recorder.now())} ${style.green('breaker closed')} ${laneOf(group, target)?.label ?? target}`);
+        board.event(
+          `${stamp(recorder.now())} ${style.green('breaker closed')} ${laneOf(group, target)?.label ?? target}`,
+        );
       });
     }
     s.on('repairFinished', () => {
@@ -179,6 +200,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const report: DemoReport = {
       scenario: scenario.id,
       scenarioTitle: scenario.title,
+      appErrorsExpected: scenario.appErrorsExpected,
       writeMode: o.writeMode,
       seed: o.seed,
       durationMs,
@@ -240,7 +262,8 @@ function resolveOptions(options: DemoOptions) {
     throw new InvalidOptionError('opsPerSecond', 'must be a whole number from 1 to 200');
   }
   const seed = options.seed ?? DEFAULTS.seed;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidOptionError('seed', 'must be a whole number, 0 or more');
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new InvalidOptionError('seed', 'must be a whole number, 0 or more');
   return {
     durationSec,
     scenario,
@@ -260,7 +283,11 @@ function resolveOptions(options: DemoOptions) {
  * a pass, so between passes the loop waits for breakers to let a probe through. Gives up after
  * 30 s plus a few reset timeouts, and returns the backlog left.
  */
-async function settleRepair(store: MultiCloudStore, maxResetMs: number, signal: AbortSignal | undefined): Promise<number> {
+async function settleRepair(
+  store: MultiCloudStore,
+  maxResetMs: number,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   const deadline = Date.now() + 30_000 + 3 * maxResetMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();

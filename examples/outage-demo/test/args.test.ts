@@ -5,8 +5,19 @@ describe('command line', () => {
   it('parses every option', () => {
     expect(
       parseCli([
-        '--duration', '30', '--scenario', 'flapping', '--write-mode', 'quorum:2', '--seed', '9', '--rate', '12',
-        '--report', 'out/r.html', '--plain',
+        '--duration',
+        '30',
+        '--scenario',
+        'flapping',
+        '--write-mode',
+        'quorum:2',
+        '--seed',
+        '9',
+        '--rate',
+        '12',
+        '--report',
+        'out/r.html',
+        '--plain',
       ]),
     ).toEqual({
       help: false,
@@ -20,9 +31,13 @@ describe('command line', () => {
         live: false,
       },
     });
-    expect(parseCli(['--short', '--no-report'])).toEqual({ help: false, options: { durationSec: 15, reportPath: null } });
+    expect(parseCli(['--short', '--no-report'])).toEqual({
+      help: false,
+      options: { durationSec: 15, reportPath: null },
+    });
     expect(parseCli(['--write-mode', 'primary'])).toEqual({ help: false, options: { writeMode: 'primary' } });
     expect(parseCli(['-h'])).toEqual({ help: true });
+    expect(parseCli(['--', '--short'])).toEqual({ help: false, options: { durationSec: 15 } });
     expect(parseCli([])).toEqual({ help: false, options: {} });
   });
 
@@ -30,7 +45,11 @@ describe('command line', () => {
     [['--duration', 'abc'], '--duration', /--duration must be a whole number from 10 to 3600, got "abc"/],
     [['--duration', '5'], '--duration', /from 10 to 3600/],
     [['--duration', '1.5'], '--duration', /whole number/],
-    [['--scenario', 'mars'], '--scenario', /--scenario must be one of us-east-1-2025, blackhole, flapping, all-clouds-down/],
+    [
+      ['--scenario', 'mars'],
+      '--scenario',
+      /--scenario must be one of us-east-1-2025, blackhole, flapping, all-clouds-down/,
+    ],
     [['--write-mode', 'quorum:4'], '--write-mode', /quorum:<n> with n from 1 to 3/],
     [['--write-mode', 'all'], '--write-mode', /--write-mode must be primary, mirror or quorum/],
     [['--seed=-1'], '--seed', /--seed must be a whole number/],

@@ -294,11 +294,7 @@ export class Call<T, R> {
     // An answer (404, 400, ...) goes back unchanged; so does any failure of a call that cannot run
     // twice, and a failure of a call that may have reached the server when replaying it is not safe.
     const plan = this.#plan;
-    if (
-      !isAvailabilityKind(kind) ||
-      !plan.replayable ||
-      (!plan.idempotent && !failedBeforeSending(err))
-    ) {
+    if (!isAvailabilityKind(kind) || !plan.replayable || (!plan.idempotent && !failedBeforeSending(err))) {
       this.#fail(err);
       return STOP;
     }

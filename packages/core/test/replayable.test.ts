@@ -160,7 +160,9 @@ describe('replayable: false', () => {
       breaker: { volumeThreshold: 1, errorThresholdPercentage: 1 },
     });
     for (const name of ['aws', 'gcp']) {
-      await fo.run(scripted({ [name]: [httpError(503)] }), { targets: [name], replayable: false }).catch(() => {});
+      await fo
+        .run(scripted({ [name]: [httpError(503)] }), { targets: [name], replayable: false })
+        .catch(() => {});
     }
     expect(fo.status().targets.map((t) => t.state)).toEqual(['open', 'open']);
     const op = scripted({});

@@ -134,7 +134,9 @@ describe('stream request bodies', () => {
     const once = withFailover(axios.create(), { endpoints: regions.endpoints, retry: { maxAttempts: 1 } });
     try {
       await use1().proxy.setFault(faults.refuse());
-      const err = (await once.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+      const err = (await once
+        .put('/upload', stream(), { headers: octets })
+        .catch((e: unknown) => e)) as AxiosError;
       expect(err.code).toBe('ECONNREFUSED');
       expect(err.message).not.toContain('All endpoints failed');
       expect(usw2().proxy.counts.total).toBe(0);
@@ -146,7 +148,9 @@ describe('stream request bodies', () => {
 
   it('a 503 is returned as axios built it, counted once as unavailable', async () => {
     await use1().proxy.setFault(faults.status(503));
-    const err = (await api.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+    const err = (await api
+      .put('/upload', stream(), { headers: octets })
+      .catch((e: unknown) => e)) as AxiosError;
     expect(err.response?.status).toBe(503);
     expect(err.message).toBe('Request failed with status code 503');
     expect(use1().proxy.counts.total).toBe(1);
@@ -158,7 +162,9 @@ describe('stream request bodies', () => {
     const timed = withFailover(axios.create(), { endpoints: regions.endpoints, attemptTimeoutMs: 200 });
     try {
       await use1().proxy.setFault(faults.blackhole());
-      const err = (await timed.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+      const err = (await timed
+        .put('/upload', stream(), { headers: octets })
+        .catch((e: unknown) => e)) as AxiosError;
       expect(err.code).toBe('ECONNABORTED');
       expect(err.cause).toMatchObject({ name: 'DeadlineExceededError', kind: 'timeout', target: 'use1' });
       expect(err.config?.failover).toMatchObject({ attempts: 1, endpointsTried: ['use1'] });
@@ -185,7 +191,9 @@ describe('stream request bodies', () => {
       await usw2().proxy.setFault(faults.status(503));
       await strict.get('/warm-up').catch(() => undefined); // usw2's breaker opens too
       const before = use1().proxy.counts.total + usw2().proxy.counts.total;
-      const err = (await strict.put('/upload', stream(), { headers: octets }).catch((e: unknown) => e)) as AxiosError;
+      const err = (await strict
+        .put('/upload', stream(), { headers: octets })
+        .catch((e: unknown) => e)) as AxiosError;
       expect(err.code).toBe('ERR_ALL_ENDPOINTS_FAILED');
       expect(allEndpointsFailed(err)?.failures.map((f) => f.attempts)).toEqual([0, 0]);
       expect(use1().proxy.counts.total + usw2().proxy.counts.total).toBe(before);

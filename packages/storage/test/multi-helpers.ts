@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FailureKind } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
@@ -13,7 +14,6 @@ import {
   type PutOptions,
   StorageError,
 } from '@failover/storage';
-import type { FailureKind } from '@failover/core';
 
 /**
  * A memory store that can be switched into an outage: while `down` is set, every call fails with a
@@ -26,6 +26,8 @@ export interface SwitchableStore extends BlobStore {
   readonly inner: BlobStore;
   /** The kind calls fail with, or `undefined` while up. */
   down: FailureKind | undefined;
+  /** While set, a listing stops answering before its next entry (until its signal aborts). */
+  stalled: boolean;
   /** Calls that reached the store, by method. */
   readonly calls: Record<string, number>;
 }
@@ -37,14 +39,18 @@ export function switchable(name: string): SwitchableStore {
     name,
     inner,
     down: undefined,
+    stalled: false,
     calls,
-    put: (key: string, body: BlobBody, options?: PutOptions) => gate('put', () => inner.put(key, body, options)),
-    get: (key: string, options?: GetOptions): Promise<GetResult> => gate('get', () => inner.get(key, options)),
+    put: (key: string, body: BlobBody, options?: PutOptions) =>
+      gate('put', () => inner.put(key, body, options)),
+    get: (key: string, options?: GetOptions): Promise<GetResult> =>
+      gate('get', () => inner.get(key, options)),
     head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
       gate('head', () => inner.head(key, options)),
     exists: (key: string, options?: OperationOptions) => gate('exists', () => inner.exists(key, options)),
     delete: (key: string, options?: OperationOptions) => gate('delete', () => inner.delete(key, options)),
-    copy: (from: string, to: string, options?: OperationOptions) => gate('copy', () => inner.copy(from, to, options)),
+    copy: (from: string, to: string, options?: OperationOptions) =>
+      gate('copy', () => inner.copy(from, to, options)),
     list: (options?: ListOptions): AsyncIterable<ListEntry> => {
       const self = s;
       return (async function* () {
@@ -53,6 +59,12 @@ export function switchable(name: string): SwitchableStore {
         for await (const entry of inner.list(options)) {
           // An outage in the middle of a listing fails its next page.
           if (self.down !== undefined) throw outage(name, self.down);
+          if (self.stalled) {
+            await new Promise((_resolve, reject) => {
+              const signal = options?.signal;
+              signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+            });
+          }
           yield entry;
         }
       })();

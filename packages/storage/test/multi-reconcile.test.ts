@@ -57,7 +57,11 @@ describe('reconcile', () => {
       { key: 'p/missing', action: 'copy', version: V_NEW, from: 'aws', targets: ['gcp', 'azure'] },
       { key: 'p/older', action: 'copy', version: V_NEW, from: 'aws', targets: ['gcp'] },
     ]);
-    expect((await copiesOf(targets, 'p/missing')).map((c) => c?.text ?? null)).toEqual(['only on aws', null, null]);
+    expect((await copiesOf(targets, 'p/missing')).map((c) => c?.text ?? null)).toEqual([
+      'only on aws',
+      null,
+      null,
+    ]);
 
     const real = await store.reconcile({ prefix: 'p/' });
     expect(real).toMatchObject({ checked: 4, inSync: 1, copied: 5, conflicts: 0, errors: [] });
@@ -66,7 +70,11 @@ describe('reconcile', () => {
       expect(new Set(copies.map((c) => JSON.stringify(c))).size, key).toBe(1);
       expect(copies[0]).not.toBeNull();
     }
-    expect(await copiesOf(targets, 'q/outside')).toEqual([null, { text: 'not in the prefix', version: V_NEW }, null]);
+    expect(await copiesOf(targets, 'q/outside')).toEqual([
+      null,
+      { text: 'not in the prefix', version: V_NEW },
+      null,
+    ]);
     expect(await store.reconcile({ prefix: 'p/' })).toMatchObject({ checked: 4, inSync: 4, changes: [] });
   });
 
@@ -78,7 +86,10 @@ describe('reconcile', () => {
     targets[2]!.down = undefined;
     expect(journal.backlog()).toBe(1);
     const report = await store.reconcile();
-    expect(report).toMatchObject({ deleted: 1, changes: [{ key: 'k', action: 'delete', targets: ['azure'] }] });
+    expect(report).toMatchObject({
+      deleted: 1,
+      changes: [{ key: 'k', action: 'delete', targets: ['azure'] }],
+    });
     expect(journal.backlog()).toBe(0);
     expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
   });
@@ -139,11 +150,10 @@ describe('drill', () => {
   it('a drill cut by its time limit reports a timeout', async () => {
     const { store, targets } = setup();
     const slow = targets[1]!;
-    const put = slow.put.bind(slow);
-    (slow as { put: typeof put }).put = (key, body, options) =>
+    (slow as { put: SwitchableStore['put'] }).put = (_key, _body, options) =>
+      // Never answers; ends only when the drill's signal aborts.
       new Promise((_resolve, reject) => {
         options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
-        void put;
       });
     const report = await store.drill({ timeoutMs: 50 });
     expect(report.targets[1]).toMatchObject({ ok: false, error: { step: 'put', kind: 'timeout' } });

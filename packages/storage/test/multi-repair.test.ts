@@ -17,7 +17,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-function setup(options: Partial<MultiCloudStoreOptions> = {}, targets = ['aws', 'gcp', 'azure'].map(switchable)) {
+function setup(
+  options: Partial<MultiCloudStoreOptions> = {},
+  targets = ['aws', 'gcp', 'azure'].map(switchable),
+) {
   const journal = options.journal ?? createMemoryJournal();
   const store = createMultiCloudStore({
     targets,
@@ -56,7 +59,9 @@ describe('repair', () => {
     store.on('conflict', (e) => conflicts.push(e));
     const report = await store.repair();
     expect(report).toMatchObject({ repaired: 1, conflicts: 1, backlog: 0 });
-    expect(conflicts).toEqual([{ key: 'k', target: 'gcp', version: mine.version, found: newer, during: 'repair' }]);
+    expect(conflicts).toEqual([
+      { key: 'k', target: 'gcp', version: mine.version, found: newer, during: 'repair' },
+    ]);
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['mine', 'theirs', 'mine']);
     // Reconcile then spreads the newest version everywhere.
     const rec = await store.reconcile();
@@ -74,7 +79,12 @@ describe('repair', () => {
     expect(first.repaired).toBe(1);
     expect(first.failed.length + first.skipped).toBe(1);
     expect(journal.backlog()).toBe(1);
-    expect(store.status().targets[2]).toMatchObject({ name: 'azure', state: 'open', available: false, behind: 1 });
+    expect(store.status().targets[2]).toMatchObject({
+      name: 'azure',
+      state: 'open',
+      available: false,
+      behind: 1,
+    });
     expect((await store.repair()).skipped).toBe(1);
   });
 
@@ -122,11 +132,44 @@ describe('repair', () => {
   });
 });
 
+describe('a version that is gone', () => {
+  it('is settled as a conflict when every target answers without it (overwritten by another writer)', async () => {
+    const { store, targets, journal } = setup();
+    const mine = await store.put('k', 'mine'); // on aws; gcp and azure journaled
+    // Another writer's older-stamped write lands on aws after mine: my version is gone.
+    await plant(targets[0]!, 'k', 'theirs', `${'0'.repeat(15)}-000000-other`);
+    await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    const conflicts: unknown[] = [];
+    store.on('conflict', (e) => conflicts.push([e.target, e.version]));
+    const report = await store.repair();
+    expect(report).toMatchObject({ conflicts: 2, failed: [], backlog: 0 });
+    expect(conflicts).toEqual([
+      ['gcp', mine.version],
+      ['azure', mine.version],
+    ]);
+    expect(journal.backlog()).toBe(0);
+    expect(await getText(store, 'k')).toBe('theirs');
+  });
+
+  it('stays pending while a holder cannot be asked', async () => {
+    const { store, targets, journal } = setup();
+    await store.put('k', 'mine');
+    targets[0]!.down = 'unavailable';
+    const report = await store.repair();
+    expect(report.failed.map((f) => f.kind)).toEqual(['unavailable', 'unavailable']);
+    expect(journal.backlog()).toBe(2);
+  });
+});
+
 describe('repair runs by itself', () => {
   it('when a breaker closes after the target recovers', async () => {
     vi.useFakeTimers();
     const { store, targets, journal } = setup({
-      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 } },
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 },
+      },
     });
     targets[0]!.down = 'network';
     await store.put('k', 'during'); // fails over to gcp; the primary's breaker opens
@@ -203,7 +246,12 @@ describe('integrity', () => {
     expect(got.target).toBe('gcp');
     expect((await readAll(body)).toString()).toBe('the real bytes');
     expect(events).toEqual([
-      expect.objectContaining({ key: 'k', target: 'aws', version: info.version, expected: info.checksums.sha256 }),
+      expect.objectContaining({
+        key: 'k',
+        target: 'aws',
+        version: info.version,
+        expected: info.checksums.sha256,
+      }),
     ]);
     expect(store.status().counts.integrityErrors).toBe(1);
     await store.repair();

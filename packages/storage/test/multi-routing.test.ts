@@ -2,6 +2,7 @@ import { AllTargetsFailedError, InvalidOptionError } from '@failover/core';
 import {
   createMemoryJournal,
   createMultiCloudStore,
+  defaultJournalDir,
   getBytes,
   getText,
   InvalidArgumentError,
@@ -71,6 +72,14 @@ describe('createMultiCloudStore options', () => {
     }
   });
 
+  it('defaults the journal to a directory derived from the target names', () => {
+    const dir = defaultJournalDir(t());
+    expect(dir).toBe(defaultJournalDir(t()));
+    expect(dir).toMatch(/[/\\]\.failover[/\\]journal[/\\][0-9a-f]{16}$/);
+    expect(dir.startsWith(process.cwd())).toBe(true);
+    expect(defaultJournalDir([switchable('other')])).not.toBe(dir);
+  });
+
   it('accepts quorum from 1 to the number of targets', async () => {
     for (const quorum of [1, 2, 3]) {
       const s = createMultiCloudStore({ targets: t(), journal: createMemoryJournal(), writes: { quorum } });
@@ -125,7 +134,14 @@ describe("writes: 'primary'", () => {
     ]);
     expect(journal.backlog()).toBe(2);
     const report = await store.repair();
-    expect(report).toMatchObject({ attempted: 2, repaired: 2, conflicts: 0, skipped: 0, failed: [], backlog: 0 });
+    expect(report).toMatchObject({
+      attempted: 2,
+      repaired: 2,
+      conflicts: 0,
+      skipped: 0,
+      failed: [],
+      backlog: 0,
+    });
     expect(await copiesOf(targets, 'k')).toEqual([
       { text: 'v1', version: info.version },
       { text: 'v1', version: info.version },
@@ -341,6 +357,22 @@ describe('reads', () => {
   });
 });
 
+describe('a listing that stops answering', () => {
+  it('moves to the next target after the attempt time limit', async () => {
+    const { store, targets } = setup({
+      writes: 'mirror',
+      failover: { retry: { maxAttempts: 1 }, budget: false, attemptTimeoutMs: 50 },
+    });
+    for (let i = 0; i < 6; i++) await store.put(`k${i}`, `${i}`);
+    const seen: string[] = [];
+    for await (const e of store.list()) {
+      if ('key' in e) seen.push(`${e.key}@${e.target}`);
+      if (seen.length === 2) targets[0]!.stalled = true;
+    }
+    expect(seen).toEqual(['k0@aws', 'k1@aws', 'k2@gcp', 'k3@gcp', 'k4@gcp', 'k5@gcp']);
+  });
+});
+
 describe('deletes and conditional writes', () => {
   it('ifNoneMatch refuses a key that exists on any target or is pending', async () => {
     const { store, targets } = setup({ writes: 'mirror' });
@@ -348,7 +380,9 @@ describe('deletes and conditional writes', () => {
     await expect(store.put('k', 'x', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
     expect(await targets[0]!.inner.head('k')).toBeNull();
     await expect(store.put('fresh', 'x', { ifNoneMatch: '*' })).resolves.toMatchObject({ target: 'aws' });
-    await expect(store.put('fresh', 'y', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.put('fresh', 'y', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
 
     const primary = setup();
     primary.targets[0]!.down = 'network';

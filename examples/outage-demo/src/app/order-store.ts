@@ -1,7 +1,13 @@
 import { createAzureBlobStore } from '@failover/azure-blob';
 import { createGcsStore } from '@failover/gcs';
 import { createS3Store } from '@failover/s3';
-import { type BlobStore, createFileJournal, createMultiCloudStore, type MultiCloudStore, type WriteMode } from '@failover/storage';
+import {
+  type BlobStore,
+  createFileJournal,
+  createMultiCloudStore,
+  type MultiCloudStore,
+  type WriteMode,
+} from '@failover/storage';
 import { CLOUD_INFO } from '../clouds.js';
 import { BUCKET, type CloudClients } from '../topology/topology.js';
 import type { Tuning } from './tuning.js';

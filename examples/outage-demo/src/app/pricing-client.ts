@@ -7,7 +7,10 @@ import type { Tuning } from './tuning.js';
  * The application's axios instance for the pricing API, made to fail over across the three
  * regions in order (us-east-1 first). This is all the application changes to use @failover/http.
  */
-export function createPricingClient(urls: Readonly<Record<ApiRegion, string>>, tuning: Tuning): FailoverAxiosInstance {
+export function createPricingClient(
+  urls: Readonly<Record<ApiRegion, string>>,
+  tuning: Tuning,
+): FailoverAxiosInstance {
   return withFailover(axios.create({ timeout: 5_000 }), {
     endpoints: API_REGIONS.map((name) => ({ name, baseURL: urls[name] })),
     attemptTimeoutMs: tuning.attemptTimeoutMs,

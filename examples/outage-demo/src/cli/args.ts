@@ -17,7 +17,7 @@ export class UsageError extends Error {
 export type CliCommand = { readonly help: true } | { readonly help: false; readonly options: DemoOptions };
 
 /** `--help` text. */
-export const USAGE = `Usage: pnpm demo [-- options]
+export const USAGE = `Usage: pnpm demo [options]      (from the repository root, e.g. pnpm demo --short)
 
 Replays the AWS us-east-1 outage of 19-20 October 2025 against an order service that keeps its data on
 S3, Google Cloud Storage and Azure Blob through @failover, then verifies every object on every cloud.
@@ -41,7 +41,8 @@ Exit code: 0 when every check passed, 1 when one failed, 2 for a bad option.`;
 export function parseCli(argv: readonly string[]): CliCommand {
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    // `pnpm demo -- --short` hands the `--` on through every script: the demo takes no positionals.
+    parsed = parse(argv.filter((a) => a !== '--'));
   } catch (err) {
     throw fromParseError(err);
   }
@@ -49,24 +50,33 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (v.help === true) return { help: true };
 
   if (v.short === true && v.duration !== undefined) {
-    throw new UsageError('--short and --duration cannot be used together: --short is --duration 15', '--short');
+    throw new UsageError(
+      '--short and --duration cannot be used together: --short is --duration 15',
+      '--short',
+    );
   }
   if (v.report !== undefined && v['no-report'] === true) {
     throw new UsageError('--report and --no-report cannot be used together', '--report');
   }
-  const durationSec = v.short === true ? DEFAULTS.shortDurationSec : wholeNumber('--duration', v.duration, 10, 3600);
+  const durationSec =
+    v.short === true ? DEFAULTS.shortDurationSec : wholeNumber('--duration', v.duration, 10, 3600);
   const scenario = scenarioOf(v.scenario);
   const writeMode = v['write-mode'] === undefined ? undefined : writeModeOf(v['write-mode']);
   const seed = wholeNumber('--seed', v.seed, 0, Number.MAX_SAFE_INTEGER);
   const opsPerSecond = wholeNumber('--rate', v.rate, 1, 200);
-  if (v.report !== undefined && v.report.trim() === '') throw new UsageError('--report needs a file path', '--report');
+  if (v.report !== undefined && v.report.trim() === '')
+    throw new UsageError('--report needs a file path', '--report');
   const options: DemoOptions = {
     ...(durationSec === undefined ? {} : { durationSec }),
     ...(scenario === undefined ? {} : { scenario }),
     ...(writeMode === undefined ? {} : { writeMode }),
     ...(seed === undefined ? {} : { seed }),
     ...(opsPerSecond === undefined ? {} : { opsPerSecond }),
-    ...(v['no-report'] === true ? { reportPath: null } : v.report === undefined ? {} : { reportPath: v.report }),
+    ...(v['no-report'] === true
+      ? { reportPath: null }
+      : v.report === undefined
+        ? {}
+        : { reportPath: v.report }),
     ...(v.plain === true ? { live: false } : {}),
   };
   return { help: false, options };
@@ -101,7 +111,10 @@ function fromParseError(err: unknown): UsageError {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = option?.split(' ')[0];
       if (name !== undefined && /ambiguous/.test(e.message ?? '')) {
-        return new UsageError(`${name} got a value starting with "-"; write it as ${name}=<value> (see --help)`, name);
+        return new UsageError(
+          `${name} got a value starting with "-"; write it as ${name}=<value> (see --help)`,
+          name,
+        );
       }
       if (name !== undefined && /argument missing/.test(e.message ?? '')) {
         return new UsageError(`${name} needs a value (see --help)`, name);
@@ -109,7 +122,9 @@ function fromParseError(err: unknown): UsageError {
       return new UsageError(`${e.message ?? 'invalid option value'} (see --help)`, name);
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`unexpected argument ${/'([^']*)'/.exec(e.message ?? '')?.[1] ?? ''}: options start with -- (see --help)`);
+      return new UsageError(
+        `unexpected argument ${/'([^']*)'/.exec(e.message ?? '')?.[1] ?? ''}: options start with -- (see --help)`,
+      );
     default:
       return new UsageError(`${e.message ?? String(err)} (see --help)`);
   }
@@ -119,7 +134,10 @@ function wholeNumber(option: string, raw: string | undefined, min: number, max: 
   if (raw === undefined) return undefined;
   const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${option} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`, option);
+    throw new UsageError(
+      `${option} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+      option,
+    );
   }
   return n;
 }
@@ -127,7 +145,10 @@ function wholeNumber(option: string, raw: string | undefined, min: number, max: 
 function scenarioOf(raw: string | undefined): ScenarioId | undefined {
   if (raw === undefined) return undefined;
   if (!(SCENARIO_IDS as readonly string[]).includes(raw)) {
-    throw new UsageError(`--scenario must be one of ${SCENARIO_IDS.join(', ')}, got ${JSON.stringify(raw)}`, '--scenario');
+    throw new UsageError(
+      `--scenario must be one of ${SCENARIO_IDS.join(', ')}, got ${JSON.stringify(raw)}`,
+      '--scenario',
+    );
   }
   return raw as ScenarioId;
 }

@@ -48,7 +48,10 @@ export function createPlainDashboard(options: PlainDashboardOptions): Dashboard 
 /** One line of status. */
 export function statusLine(v: LiveView): string {
   const lanes = v.lanes
-    .map((l) => `${l.lane.target}${l.lane.group === 'api' ? '(api)' : ''}=${l.breaker} ${l.requestsPerSec.toFixed(0)}req/s fail=${l.failures}`)
+    .map(
+      (l) =>
+        `${l.lane.target}${l.lane.group === 'api' ? '(api)' : ''}=${l.breaker} ${l.requestsPerSec.toFixed(0)}req/s fail=${l.failures}`,
+    )
     .join(' | ');
   return `${stamp(v.elapsedMs)} ops=${v.ops} app-errors=${v.appErrors} backlog=${v.backlog} repaired=${v.repaired} | ${lanes}`;
 }

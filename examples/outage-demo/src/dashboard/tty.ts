@@ -34,7 +34,8 @@ export function createTtyDashboard(options: TtyDashboardOptions): Dashboard {
     drawn = 0;
   };
   const draw = (): void => {
-    const lines = render(options, options.view(), phase, recent);
+    const width = Math.max(40, (process.stdout.columns ?? 120) - 1);
+    const lines = render(options, options.view(), phase, recent).map((l) => fit(l, width));
     clear();
     out.write(`${lines.join('\n')}\n`);
     drawn = lines.length;
@@ -84,17 +85,25 @@ function render(
     `${s.bold(options.title)}   ${s.dim(`${(elapsed / 1000).toFixed(1)} s of ${(options.totalMs / 1000).toFixed(0)} s`)}`,
   );
   if (phase !== undefined) {
-    lines.push(`phase ${phase.index + 1}/${options.phases.length} ${s.bold(s.cyan(phase.id))}: ${phase.title}`);
+    lines.push(
+      `phase ${phase.index + 1}/${options.phases.length} ${s.bold(s.cyan(phase.id))}: ${phase.title}`,
+    );
     lines.push(s.dim(`  ≈ ${phase.realWorld}`.slice(0, 118)));
   }
   lines.push(progress(options.phases, elapsed, options.totalMs));
   lines.push('');
-  lines.push(s.dim(`${cell('', 24)}${cell('breaker', 10)}${'req/s'.padStart(7)}${'served/s'.padStart(10)}${'served'.padStart(8)}${'lib failures'.padStart(14)}`));
+  lines.push(
+    s.dim(
+      `${cell('', 24)}${cell('breaker', 10)}${'req/s'.padStart(7)}${'served/s'.padStart(10)}${'served'.padStart(8)}${'lib failures'.padStart(14)}`,
+    ),
+  );
   let group = '';
   for (const l of v.lanes) {
     if (l.lane.group !== group) {
       group = l.lane.group;
-      lines.push(s.bold(group === 'storage' ? 'storage (multi-cloud store)' : 'pricing API (axios + @failover/http)'));
+      lines.push(
+        s.bold(group === 'storage' ? 'storage (multi-cloud store)' : 'pricing API (axios + @failover/http)'),
+      );
     }
     const failures = l.failures > 0 ? s.yellow(num(l.failures, 14)) : num(l.failures, 14);
     lines.push(
@@ -103,7 +112,9 @@ function render(
   }
   lines.push('');
   const errors = v.appErrors === 0 ? s.green(s.bold('0')) : s.red(s.bold(String(v.appErrors)));
-  lines.push(`application: ${v.ops} operations (${v.opsPerSec.toFixed(1)}/s), errors seen by the app: ${errors}`);
+  lines.push(
+    `application: ${v.ops} operations (${v.opsPerSec.toFixed(1)}/s), errors seen by the app: ${errors}`,
+  );
   const backlog = v.backlog > 0 ? s.yellow(String(v.backlog)) : s.green('0');
   lines.push(`journal: ${v.journaled} writes journaled, backlog ${backlog}, ${v.repaired} copies repaired`);
   lines.push('');
@@ -122,4 +133,26 @@ function progress(phases: readonly TimedPhase[], elapsed: number, total: number)
     bar += paint('█'.repeat(done)) + s.dim('░'.repeat(cells - done));
   }
   return `[${bar}]`;
+}
+
+/**
+ * Cuts a line to `width` visible characters (ANSI escapes do not count), so that no line wraps:
+ * the redraw moves the cursor up by the number of lines it printed.
+ */
+export function fit(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '\x1b') {
+      const end = line.indexOf('m', i);
+      if (end < 0) break;
+      out += line.slice(i, end + 1);
+      i = end;
+      continue;
+    }
+    if (visible >= width) continue;
+    out += line[i];
+    visible++;
+  }
+  return visible >= width ? `${out}\x1b[0m` : out;
 }

@@ -1,7 +1,6 @@
-import { CLOUD_INFO, CLOUDS } from '../clouds.js';
+import { API_PROXY, CLOUD_INFO, CLOUDS } from '../clouds.js';
 import type { ProxyId } from '../scenarios/types.js';
 import { API_REGIONS } from '../topology/pricing-api.js';
-import { API_PROXY } from '../clouds.js';
 
 /** A lane of the dashboard and the charts: one storage cloud or one pricing API region. */
 export interface Lane {

@@ -2,7 +2,7 @@ import type { BreakerState, TargetStatus } from '@failover/core';
 import type { FaultProxy } from '@failover/testkit';
 import type { ProxyId } from '../scenarios/types.js';
 import type { AppError, OpKind, OpOutcome } from '../workload/traffic.js';
-import { type Lane, LANES, laneOf } from './lanes.js';
+import { LANES, type Lane, laneOf } from './lanes.js';
 
 /** One lane in one time bucket. */
 export interface LaneBucket {

@@ -38,13 +38,19 @@ export interface FailoverTimes {
  */
 export function failoverTimes(phases: readonly TimedPhase[], recorder: MetricsRecorder): FailoverTimes {
   const first = phases.find(primaryFaulty);
-  if (first === undefined) return { toFailoverMs: undefined, toBreakerOpenMs: undefined, toFailBackMs: undefined };
+  if (first === undefined)
+    return { toFailoverMs: undefined, toBreakerOpenMs: undefined, toFailBackMs: undefined };
   const served = recorder.storageServed;
   const elsewhere = served.find((s) => s.atMs >= first.startMs && s.target !== PRIMARY);
-  const opened = recorder.events.find((e) => e.lane === PRIMARY_LANE && e.what === 'open' && e.atMs >= first.startMs);
+  const opened = recorder.events.find(
+    (e) => e.lane === PRIMARY_LANE && e.what === 'open' && e.atMs >= first.startMs,
+  );
   const lastDown = [...phases].reverse().find(primaryDown) ?? [...phases].reverse().find(primaryFaulty)!;
   const recovery = phases[lastDown.index + 1];
-  const back = recovery === undefined ? undefined : served.find((s) => s.atMs >= recovery.startMs && s.target === PRIMARY);
+  const back =
+    recovery === undefined
+      ? undefined
+      : served.find((s) => s.atMs >= recovery.startMs && s.target === PRIMARY);
   return {
     toFailoverMs: elsewhere === undefined ? undefined : elsewhere.atMs - first.startMs,
     toBreakerOpenMs: opened === undefined ? undefined : opened.atMs - first.startMs,
@@ -61,11 +67,19 @@ export function summarizeErrors(errors: readonly AppError[], phases: readonly Ti
   for (const e of errors) {
     const phase = phaseAt(phases, e.atMs);
     byPhase[phase.id] = (byPhase[phase.id] ?? 0) + 1;
-    byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+    const kind = `${e.source}: ${e.kind}`;
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
     byOp[e.op] = (byOp[e.op] ?? 0) + 1;
     if (phase.appErrorsAllowed !== true) outside++;
   }
-  return { total: errors.length, byPhase, byKind, byOp, samples: errors.slice(0, 10), outsideAllowedPhases: outside };
+  return {
+    total: errors.length,
+    byPhase,
+    byKind,
+    byOp,
+    samples: errors.slice(0, 10),
+    outsideAllowedPhases: outside,
+  };
 }
 
 /** What the checks look at. */
@@ -84,7 +98,8 @@ export interface CheckInput {
 /** The run's pass/fail checks. */
 export function runChecks(input: CheckInput): Check[] {
   const { scenario, errors, verification: v } = input;
-  const sum = (f: (c: Verification['clouds'][number]) => number): number => v.clouds.reduce((n, c) => n + f(c), 0);
+  const sum = (f: (c: Verification['clouds'][number]) => number): number =>
+    v.clouds.reduce((n, c) => n + f(c), 0);
   const checks: Check[] = [];
   if (scenario.appErrorsExpected) {
     checks.push({
@@ -99,7 +114,8 @@ export function runChecks(input: CheckInput): Check[] {
     checks.push({
       name: 'zero errors seen by the application',
       ok: errors.total === 0,
-      detail: errors.total === 0 ? 'the application never noticed the outage' : `${errors.total} operations failed`,
+      detail:
+        errors.total === 0 ? 'the application never noticed the outage' : `${errors.total} operations failed`,
     });
   }
   checks.push({
@@ -113,23 +129,32 @@ export function runChecks(input: CheckInput): Check[] {
   checks.push({
     name: 'every object verified on every cloud',
     ok: v.ok,
-    detail: `${sum((c) => c.verified)} copies compared byte for byte and by SHA-256 on ${v.clouds.length} clouds` +
+    detail:
+      `${sum((c) => c.verified)} copies compared byte for byte and by SHA-256 on ${v.clouds.length} clouds` +
       (v.ok ? '' : `; problems: ${describeProblems(v)}`),
   });
   checks.push({
     name: 'deleted keys absent everywhere',
-    ok: sum((c) => c.resurrected.length) === 0 && v.deletedKeys > 0 && sum((c) => c.deletedAbsent) >= v.deletedKeys * v.clouds.length,
+    ok:
+      sum((c) => c.resurrected.length) === 0 &&
+      v.deletedKeys > 0 &&
+      sum((c) => c.deletedAbsent) >= v.deletedKeys * v.clouds.length,
     detail: `${v.deletedKeys} deleted keys, ${sum((c) => c.resurrected.length)} found again`,
   });
   checks.push({
     name: 'traffic failed over',
     ok: input.failovers > 0 && input.times.toFailoverMs !== undefined,
-    detail: `${input.failovers} failovers` + (input.times.toFailoverMs === undefined ? '' : `, first after ${ms(input.times.toFailoverMs)}`),
+    detail:
+      `${input.failovers} failovers` +
+      (input.times.toFailoverMs === undefined ? '' : `, first after ${ms(input.times.toFailoverMs)}`),
   });
   checks.push({
     name: 'traffic came back to AWS',
     ok: input.times.toFailBackMs !== undefined,
-    detail: input.times.toFailBackMs === undefined ? 'AWS served nothing after recovery' : `after ${ms(input.times.toFailBackMs)}`,
+    detail:
+      input.times.toFailBackMs === undefined
+        ? 'AWS served nothing after recovery'
+        : `after ${ms(input.times.toFailBackMs)}`,
   });
   checks.push({
     name: 'repair copied the outage writes back',

@@ -30,6 +30,8 @@ export interface AppErrorSummary {
 export interface DemoReport {
   readonly scenario: ScenarioId;
   readonly scenarioTitle: string;
+  /** Whether the scenario takes every cloud down, so that the application is expected to see errors. */
+  readonly appErrorsExpected: boolean;
   readonly writeMode: WriteMode;
   readonly seed: number;
   /** The traffic's planned duration (ms). */
@@ -81,7 +83,11 @@ export interface DemoReport {
   /** Every check passed. */
   readonly ok: boolean;
   /** Time series for the charts. */
-  readonly timeline: { readonly bucketMs: number; readonly buckets: readonly Bucket[]; readonly events: readonly TimelineEvent[] };
+  readonly timeline: {
+    readonly bucketMs: number;
+    readonly buckets: readonly Bucket[];
+    readonly events: readonly TimelineEvent[];
+  };
   /** Where the HTML report was written, if it was. */
   readonly htmlPath: string | undefined;
 }

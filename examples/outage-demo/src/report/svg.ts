@@ -69,13 +69,16 @@ export function lineChart(spec: ChartSpec): string {
   const x = (ms: number): number => left + (pw * Math.min(ms, spec.xMax)) / spec.xMax;
   const y = (v: number): number => top + ph - (ph * v) / yMax;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(spec.title)}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(spec.title)}">`,
+  );
   out.push(`<text x="${left}" y="16" class="t">${esc(spec.title)}</text>`);
   for (const b of spec.bands) {
     out.push(
       `<rect x="${f(x(b.x0))}" y="${top}" width="${f(Math.max(0, x(b.x1) - x(b.x0)))}" height="${ph}" fill="${b.faulty ? '#fde8e8' : '#f3f7f3'}"><title>${esc(b.label)}</title></rect>`,
     );
-    if (b.x0 > 0) out.push(`<line x1="${f(x(b.x0))}" x2="${f(x(b.x0))}" y1="${top}" y2="${top + ph}" class="sep"/>`);
+    if (b.x0 > 0)
+      out.push(`<line x1="${f(x(b.x0))}" x2="${f(x(b.x0))}" y1="${top}" y2="${top + ph}" class="sep"/>`);
     out.push(`<text x="${f(x(b.x0) + 3)}" y="${top + 11}" class="b">${esc(b.label)}</text>`);
   }
   for (let i = 0; i <= 4; i++) {
@@ -85,7 +88,9 @@ export function lineChart(spec: ChartSpec): string {
   }
   const step = niceMax(spec.xMax / 8 / 1000) * 1000;
   for (let t = 0; t <= spec.xMax; t += step) {
-    out.push(`<text x="${f(x(t))}" y="${H - bottom + 12 + stripH}" class="a" text-anchor="middle">${f(t / 1000)}s</text>`);
+    out.push(
+      `<text x="${f(x(t))}" y="${H - bottom + 12 + stripH}" class="a" text-anchor="middle">${f(t / 1000)}s</text>`,
+    );
   }
   for (const s of spec.series) {
     if (s.points.length === 0) continue;
@@ -108,14 +113,21 @@ export function lineChart(spec: ChartSpec): string {
         `<rect x="${f(x(seg.x0))}" y="${sy}" width="${f(Math.max(0.5, x(seg.x1) - x(seg.x0)))}" height="${stripH - 4}" fill="${seg.color}"><title>${esc(seg.title)}</title></rect>`,
       );
     }
-    if (spec.stripLabel !== undefined) out.push(`<text x="${left - 4}" y="${sy + 8}" class="a" text-anchor="end">${esc(spec.stripLabel)}</text>`);
+    if (spec.stripLabel !== undefined)
+      out.push(
+        `<text x="${left - 4}" y="${sy + 8}" class="a" text-anchor="end">${esc(spec.stripLabel)}</text>`,
+      );
   }
-  out.push(`<text x="12" y="${top + ph / 2}" class="a" transform="rotate(-90 12 ${top + ph / 2})" text-anchor="middle">${esc(spec.yLabel)}</text>`);
+  out.push(
+    `<text x="12" y="${top + ph / 2}" class="a" transform="rotate(-90 12 ${top + ph / 2})" text-anchor="middle">${esc(spec.yLabel)}</text>`,
+  );
   // Legend, right-aligned above the plot.
   let lx = W - right;
   for (const s of [...spec.series].reverse()) {
     lx -= 22 + s.label.length * 5.6;
-    out.push(`<rect x="${f(lx)}" y="8" width="10" height="10" fill="${s.color}"${s.area === true ? ' fill-opacity="0.5"' : ''}/>`);
+    out.push(
+      `<rect x="${f(lx)}" y="8" width="10" height="10" fill="${s.color}"${s.area === true ? ' fill-opacity="0.5"' : ''}/>`,
+    );
     out.push(`<text x="${f(lx + 14)}" y="17" class="a">${esc(s.label)}</text>`);
   }
   out.push('</svg>');

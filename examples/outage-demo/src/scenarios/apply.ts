@@ -1,8 +1,11 @@
 import { type FaultProxy, faults } from '@failover/testkit';
-import { PROXY_IDS, type Phase, type ProxyId } from './types.js';
+import { type Phase, PROXY_IDS, type ProxyId } from './types.js';
 
 /** Puts every proxy into the fault the phase gives it (`pass` for the ones it leaves out). */
-export async function applyPhase(phase: Phase, proxies: Readonly<Record<ProxyId, FaultProxy>>): Promise<void> {
+export async function applyPhase(
+  phase: Phase,
+  proxies: Readonly<Record<ProxyId, FaultProxy>>,
+): Promise<void> {
   await Promise.all(PROXY_IDS.map((id) => proxies[id].setFault(phase.faults[id] ?? faults.pass())));
 }
 

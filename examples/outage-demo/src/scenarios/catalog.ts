@@ -63,11 +63,15 @@ const usEast1: Scenario = {
     {
       id: 'draining',
       title: 'fewer errors, still some throttling and latency',
-      realWorld: 'through the day on 20 October, AWS lifted its throttles step by step as the backlogs drained',
+      realWorld:
+        'through the day on 20 October, AWS lifted its throttles step by step as the backlogs drained',
       weight: 18,
       faults: {
         s3: faults.mix(faults.slowDown({ probability: 0.1 }), faults.latency(200, { probability: 0.2 })),
-        'api-us-east-1': faults.mix(faults.status(503, { probability: 0.1 }), faults.latency(200, { probability: 0.2 })),
+        'api-us-east-1': faults.mix(
+          faults.status(503, { probability: 0.1 }),
+          faults.latency(200, { probability: 0.2 }),
+        ),
       },
     },
     recovered,
@@ -167,7 +171,12 @@ const allCloudsDown: Scenario = {
       realWorld: 'the first provider recovers (errors stop once a breaker probes it and finds it up)',
       weight: 16,
       appErrorsAllowed: true,
-      faults: { s3: faults.dns(), azure: faults.refuse(), 'api-us-east-1': faults.dns(), 'api-us-west-2': faults.refuse() },
+      faults: {
+        s3: faults.dns(),
+        azure: faults.refuse(),
+        'api-us-east-1': faults.dns(),
+        'api-us-west-2': faults.refuse(),
+      },
     },
     { ...recovered, realWorld: 'every provider recovered', weight: 32 },
   ],

@@ -1,6 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { Bucket } from '@google-cloud/storage';
 import {
   type AzureLocalServer,
   createFaultProxy,
@@ -12,6 +11,7 @@ import {
   startGcsServer,
   startS3Server,
 } from '@failover/testkit';
+import type { Bucket } from '@google-cloud/storage';
 import { API_PROXY } from '../clouds.js';
 import type { ProxyId } from '../scenarios/types.js';
 import { API_REGIONS, type ApiRegion, type PricingServer, startPricingServer } from './pricing-api.js';
@@ -74,11 +74,22 @@ export async function startTopology(seed: number): Promise<Topology> {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   };
   try {
-    const [s3, gcs, azure] = await Promise.all([
-      startS3Server({ buckets: [BUCKET] }).then((s) => (closers.push(() => s.stop()), s)),
-      startGcsServer({ buckets: [BUCKET] }).then((s) => (closers.push(() => s.stop()), s)),
-      startAzureServer({ buckets: [BUCKET] }).then((s) => (closers.push(() => s.stop()), s)),
-    ]);
+    // Started together (Azurite takes about a second); every one that started is stopped on failure.
+    const track = <T extends { stop(): Promise<void> }>(server: T): T => {
+      closers.push(() => server.stop());
+      return server;
+    };
+    const started = await Promise.allSettled([
+      startS3Server({ buckets: [BUCKET] }).then(track),
+      startGcsServer({ buckets: [BUCKET] }).then(track),
+      startAzureServer({ buckets: [BUCKET] }).then(track),
+    ] as const);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    const [s3, gcs, azure] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      S3LocalServer,
+      GcsLocalServer,
+      AzureLocalServer,
+    ];
     const api = {} as Record<ApiRegion, PricingServer>;
     for (const region of API_REGIONS) {
       const server = await startPricingServer(region);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type BlobStore, isPrefixEntry, NotFoundError, readAll } from '@failover/storage';
+import { type BlobStore, isPrefixEntry, NotFoundError, readAll, SHA256_KEY } from '@failover/storage';
 import type { Expected, Ledger } from '../workload/ledger.js';
 
 /** What verification found on one cloud. */
@@ -12,7 +12,7 @@ export interface CloudVerification {
   readonly bytesVerified: number;
   /** Deleted keys found absent, as they should be. */
   readonly deletedAbsent: number;
-  /** Objects whose stored SHA-256 (`fo_sha256` metadata) matched the bytes. */
+  /** Objects whose SHA-256 stamped by the multi-cloud store (`fo_sha256` metadata) matched the bytes. */
   readonly stampedSha256: number;
   /** Keys whose last acknowledged write is missing here: lost data. */
   readonly missing: readonly string[];
@@ -76,7 +76,12 @@ export async function verifyClouds(
   return { keys: keys.length, liveKeys, deletedKeys, uncertainKeys, clouds, ok };
 }
 
-async function verifyOne(store: BlobStore, ledger: Ledger, keys: readonly string[], concurrency: number): Promise<CloudVerification> {
+async function verifyOne(
+  store: BlobStore,
+  ledger: Ledger,
+  keys: readonly string[],
+  concurrency: number,
+): Promise<CloudVerification> {
   let verified = 0;
   let bytesVerified = 0;
   let deletedAbsent = 0;
@@ -119,7 +124,7 @@ async function verifyOne(store: BlobStore, ledger: Ledger, keys: readonly string
     }
     verified++;
     bytesVerified += stored.bytes.length;
-    if (stored.metadata.fo_sha256 === digest) stampedSha256++;
+    if (stored.metadata[SHA256_KEY] === digest) stampedSha256++;
   };
 
   let next = 0;

@@ -8,7 +8,7 @@ const CHUNK = 64 * 1024;
  * give the same bytes, so verification can regenerate a receipt instead of keeping it in memory.
  */
 function* generate(seed: number, size: number, chunkSize: number): Generator<Buffer> {
-  let state = (seed >>> 0) || 0x9e3779b9;
+  let state = seed >>> 0 || 0x9e3779b9;
   let left = size;
   while (left > 0) {
     const n = Math.min(chunkSize, left);

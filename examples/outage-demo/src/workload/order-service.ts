@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readAll } from '@failover/storage';
 import type { BlobInfo, BlobStore } from '@failover/storage';
+import { readAll } from '@failover/storage';
 import type { AxiosInstance } from 'axios';
 import { receiptBytes, receiptStream, sha256 } from './content.js';
 import { type Expected, generatedVersion, inlineVersion, type Ledger } from './ledger.js';
@@ -84,9 +84,14 @@ export class OrderService {
       { headers: { 'Idempotency-Key': `quote-${order.id}` } },
     );
     trace.api.push(quote.config.failover?.endpoint ?? '?');
-    const expectedTotal = order.items.reduce((sum, i) => sum + (prices.data.prices[i.sku] ?? Number.NaN) * i.qty, 0);
+    const expectedTotal = order.items.reduce(
+      (sum, i) => sum + (prices.data.prices[i.sku] ?? Number.NaN) * i.qty,
+      0,
+    );
     if (quote.data.totalCents !== expectedTotal) {
-      throw new Error(`quote ${quote.data.quoteId} total ${quote.data.totalCents} differs from the prices (${expectedTotal})`);
+      throw new Error(
+        `quote ${quote.data.quoteId} total ${quote.data.totalCents} differs from the prices (${expectedTotal})`,
+      );
     }
 
     const rKey = receiptKey(order.id);
@@ -191,7 +196,10 @@ export class OrderService {
       throw new StaleReadError(key, 'the application has no acknowledged version of it');
     }
     if (bytes.length !== expected.size || sha256(bytes) !== expected.sha256) {
-      throw new StaleReadError(key, `${bytes.length} bytes, expected ${expected.size} with SHA-256 ${expected.sha256.slice(0, 12)}…`);
+      throw new StaleReadError(
+        key,
+        `${bytes.length} bytes, expected ${expected.size} with SHA-256 ${expected.sha256.slice(0, 12)}…`,
+      );
     }
   }
 }

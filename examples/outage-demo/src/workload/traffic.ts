@@ -24,6 +24,8 @@ export interface AppError {
   /** ms since the traffic started. */
   readonly atMs: number;
   readonly name: string;
+  /** Which call failed: the storage (multi-cloud store) or the pricing API (axios). */
+  readonly source: 'storage' | 'pricing';
   /** The library's failure kind (`unavailable`, `network`...), or `stale` / `unknown`. */
   readonly kind: string;
   readonly message: string;
@@ -113,7 +115,10 @@ export function startTraffic(options: TrafficOptions): Traffic {
     return {
       id,
       customer: `c${int(1, 500)}`,
-      items: Array.from({ length: int(1, 3) }, () => ({ sku: SKUS[int(0, SKUS.length - 1)]!, qty: int(1, 3) })),
+      items: Array.from({ length: int(1, 3) }, () => ({
+        sku: SKUS[int(0, SKUS.length - 1)]!,
+        qty: int(1, 3),
+      })),
       receiptSize,
       receiptSeed: int(1, 2 ** 31 - 1),
       streamed,
@@ -196,12 +201,22 @@ export function startTraffic(options: TrafficOptions): Traffic {
 }
 
 function appError(op: OpKind, atMs: number, err: unknown): AppError {
-  const e = err as { name?: unknown; kind?: unknown; message?: unknown; code?: unknown };
+  const e = (err ?? {}) as {
+    name?: unknown;
+    kind?: unknown;
+    message?: unknown;
+    isAxiosError?: unknown;
+    cause?: unknown;
+  };
+  // axios errors carry the library's verdict in their cause (AllTargetsFailedError, DeadlineExceededError).
+  const cause = (e.cause ?? {}) as { kind?: unknown };
+  const kind = typeof e.kind === 'string' ? e.kind : typeof cause.kind === 'string' ? cause.kind : 'unknown';
   return {
     op,
     atMs,
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    kind: typeof e?.kind === 'string' ? e.kind : typeof e?.code === 'string' ? e.code : 'unknown',
-    message: typeof e?.message === 'string' ? e.message : String(err),
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    source: e.isAxiosError === true ? 'pricing' : 'storage',
+    kind,
+    message: typeof e.message === 'string' ? e.message : String(err),
   };
 }

@@ -71,11 +71,17 @@ export async function resolveEntry(ctx: MultiContext, id: string, target: string
 }
 
 /**
- * Reports a corrupt copy (event, counter) and queues it for repair: a journal entry saying that
- * `target` lacks the version it claims to hold, which the other targets may hold. Never throws;
- * a journal failure is reported as an `error` event.
+ * Reports a corrupt copy (event, counter) and, unless `queue` is false (reconcile fixes it
+ * itself), queues it for repair: a journal entry saying that `target` lacks the version it claims
+ * to hold, which the other targets may hold. Never throws; a journal failure is reported as an
+ * `error` event.
  */
-export function reportCorruptCopy(ctx: MultiContext, error: IntegrityError, sha256: string): void {
+export function reportCorruptCopy(
+  ctx: MultiContext,
+  error: IntegrityError,
+  sha256: string,
+  queue = true,
+): void {
   ctx.counts.integrityErrors++;
   const target = error.target!;
   const key = error.key!;
@@ -89,7 +95,7 @@ export function reportCorruptCopy(ctx: MultiContext, error: IntegrityError, sha2
     });
   }
   const version = error.version;
-  if (version === undefined || ctx.targets.length < 2) return;
+  if (!queue || version === undefined || ctx.targets.length < 2) return;
   const entry: JournalEntry = {
     id: `integrity:${target}:${version}:${key}`,
     op: 'put',
@@ -100,12 +106,12 @@ export function reportCorruptCopy(ctx: MultiContext, error: IntegrityError, sha2
     missing: [target],
     at: Date.now(),
   };
+  // Indexed at once, so the very next read already avoids the bad copy; durable a moment later.
+  ctx.pending.append(entry);
   ctx.journal.append(entry).then(
-    () => {
-      ctx.pending.append(entry);
-      ctx.repairSoon();
-    },
+    () => ctx.repairSoon(),
     (err: unknown) => {
+      ctx.pending.forget(entry.id);
       if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
     },
   );

@@ -2,6 +2,7 @@ import {
   AllTargetsFailedError,
   BreakerOpenError,
   classifyFailure,
+  DeadlineExceededError,
   isAvailabilityKind,
   type TargetFailure,
 } from '@failover/core';
@@ -70,6 +71,8 @@ async function* listTarget(
   prefix: string,
 ): AsyncGenerator<MultiCloudListEntry> {
   const { delimiter, signal } = options;
+  // Ends the listing's requests when a later page takes longer than an attempt may.
+  const stall = new AbortController();
   // The first page goes through the router, so the target's breaker sees the outcome.
   const { iterator, first } = await ctx.router.run(
     async (target, c) => {
@@ -78,13 +81,14 @@ async function* listTarget(
           prefix,
           ...(delimiter === undefined ? {} : { delimiter }),
           ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-          ...(signal === undefined && c.signal === undefined ? {} : { signal: combine(c.signal, signal)! }),
+          signal: combine(combine(c.signal, signal), stall.signal)!,
         })
         [Symbol.asyncIterator]();
       return { iterator: it, first: await it.next() };
     },
     { idempotent: true, targets: [t.name], ...(signal === undefined ? {} : { signal }) },
   );
+  const limitMs = ctx.options.failover.attemptTimeoutMs;
   const deleted = new Set<string>();
   const injected: MultiCloudListEntry[] = [];
   const seenPrefixes = new Set<string>();
@@ -109,7 +113,7 @@ async function* listTarget(
     let r = first;
     while (r.done !== true) {
       yield r.value;
-      r = await iterator.next();
+      r = await withLimit(iterator.next(), limitMs, stall, t.name);
     }
   })();
   let i = 0;
@@ -158,4 +162,28 @@ function fromJournal(item: PendingItem): MultiCloudListEntry {
     version: e.version,
     target: holder,
   };
+}
+
+/**
+ * A later page of a listing, limited like an attempt (`failover.attemptTimeoutMs`): past the limit
+ * the listing's requests are aborted and the page fails as a timeout, so the listing moves to the
+ * next target instead of hanging on one that stopped answering.
+ */
+function withLimit<R>(
+  next: Promise<R>,
+  limitMs: number | undefined,
+  stall: AbortController,
+  target: string,
+): Promise<R> {
+  if (limitMs === undefined) return next;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = new DeadlineExceededError(limitMs, 'attempt', { target });
+      stall.abort(err);
+      reject(err);
+    }, limitMs);
+  });
+  next.catch(() => undefined);
+  return Promise.race([next, late]).finally(() => clearTimeout(timer));
 }

@@ -28,6 +28,11 @@ export interface RepairOptions {
   delayMs?: number | false;
   /** Copies (or deletes) a pass runs at once. Default 4; 1 to 256. */
   concurrency?: number;
+  /**
+   * Start a pass as soon as a target recovers (its breaker closes) and when the store starts with
+   * a backlog in its journal (after a restart). Default `true`.
+   */
+  onRecovery?: boolean;
 }
 
 /** Where a stream body is kept while it is written (so it can be sent again). */
@@ -89,6 +94,7 @@ export interface ResolvedMultiOptions {
   readonly repairIntervalMs: number | undefined;
   readonly repairDelayMs: number | undefined;
   readonly repairConcurrency: number;
+  readonly repairOnRecovery: boolean;
   readonly spoolMemoryBytes: number;
   readonly spoolDir: string;
   readonly readBufferBytes: number;
@@ -170,6 +176,9 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     1,
     256,
   );
+  const repairOnRecovery = repair.onRecovery ?? true;
+  if (typeof repairOnRecovery !== 'boolean')
+    throw new InvalidOptionError('repair.onRecovery', 'must be a boolean');
   const spool = options.spool ?? {};
   const spoolMemoryBytes = int(
     spool.memoryBytes,
@@ -205,6 +214,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     repairIntervalMs,
     repairDelayMs,
     repairConcurrency,
+    repairOnRecovery,
     spoolMemoryBytes,
     spoolDir,
     readBufferBytes,

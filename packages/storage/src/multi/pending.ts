@@ -67,6 +67,12 @@ export class PendingIndex {
     if (item.missing.size === 0) this.#drop(item);
   }
 
+  /** Forgets entry `id` (its append to the journal failed). */
+  forget(id: string): void {
+    const item = this.#byId.get(id);
+    if (item !== undefined) this.#drop(item);
+  }
+
   /** Whether entry `id` is pending and `target` still lacks it. */
   lacks(id: string, target: string): boolean {
     return this.#byId.get(id)?.missing.has(target) === true;

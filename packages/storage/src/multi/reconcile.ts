@@ -99,7 +99,12 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
     }
   })();
   await eachLimited(groups, ctx.options.repairConcurrency, ([key, listed, compared]) =>
-    reconcileKey(ctx, key, listed, compared, tally, { dryRun, verify: options.verify === true, signal }),
+    reconcileKey(ctx, key, listed, compared, tally, {
+      started,
+      dryRun,
+      verify: options.verify === true,
+      signal,
+    }),
   );
   return {
     prefix,
@@ -118,6 +123,8 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
 }
 
 interface KeyOptions {
+  /** When reconcile started: journal entries made since are left alone. */
+  readonly started: number;
   readonly dryRun: boolean;
   readonly verify: boolean;
   readonly signal: AbortSignal | undefined;
@@ -244,9 +251,12 @@ async function reconcileKey(
         c === undefined || compareVersions(c.version, winner!.version) < 0 || c.sha256 !== winner!.sha256
       );
     });
+    // Every target compared: a journaled version newer than the winner is on none of them (it
+    // was overwritten, or only corrupt copies of it remain), so its entries can never be repaired.
+    const gone = targets.length === ctx.targets.length ? o.started : undefined;
     if (behind.length === 0) {
       tally.inSync++;
-      for (const t of targets) await settleEntries(ctx, entries, t, winner.version, o.dryRun);
+      for (const t of targets) await settleEntries(ctx, entries, t, winner.version, o.dryRun, gone);
       return;
     }
     tally.changes.push({
@@ -286,7 +296,7 @@ async function reconcileKey(
     } finally {
       fetched.spool.release();
     }
-    for (const t of targets) await settleEntries(ctx, entries, t, winner.version, false);
+    for (const t of targets) await settleEntries(ctx, entries, t, winner.version, false, gone);
   });
 }
 
@@ -317,24 +327,43 @@ async function verifyCopies(
     }
     if (actual !== c.sha256) {
       tally.corrupt++;
-      reportCorruptCopy(ctx, new IntegrityError(key, c.target, c.sha256, actual, c.version), c.sha256);
+      reportCorruptCopy(ctx, new IntegrityError(key, c.target, c.sha256, actual, c.version), c.sha256, false);
       // Compare it as if it held nothing: the intact copy is written over it.
       copies.splice(copies.indexOf(c), 1);
     }
   }
 }
 
-/** Resolves pending entries of the key that `target` now satisfies (it holds `version` or newer). */
+/**
+ * Resolves pending entries of the key that `target` now satisfies (it holds `version` or newer),
+ * and, when `goneBefore` is given, entries made before that time whatever their version (their
+ * version exists on no target any more).
+ */
 async function settleEntries(
   ctx: MultiContext,
   entries: readonly JournalEntry[],
   target: string,
   version: string | undefined,
   dryRun: boolean,
+  goneBefore?: number,
 ): Promise<void> {
   if (dryRun) return;
   for (const e of entries) {
-    if (!ctx.pending.lacks(e.id, target) || compareVersions(e.version, version) > 0) continue;
+    if (!ctx.pending.lacks(e.id, target)) continue;
+    const satisfied = compareVersions(e.version, version) <= 0;
+    if (!satisfied && (goneBefore === undefined || e.at >= goneBefore)) continue;
+    if (!satisfied && e.op === 'put') {
+      ctx.counts.conflicts++;
+      if (ctx.events.has('conflict')) {
+        ctx.events.emit('conflict', {
+          key: e.key,
+          target,
+          version: e.version,
+          found: version,
+          during: 'reconcile',
+        });
+      }
+    }
     await resolveEntry(ctx, e.id, target);
   }
 }

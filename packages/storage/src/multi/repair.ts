@@ -77,14 +77,12 @@ export function repairOne(
     const found = current === null ? undefined : versionOf(current);
     ctx.clock.observe(found);
     if (current !== null && compareVersions(found, entry.version) > 0) {
-      ctx.counts.conflicts++;
-      if (ctx.events.has('conflict')) {
-        ctx.events.emit('conflict', { key, target, version: entry.version, found, during: 'repair' });
-      }
+      conflict(ctx, key, target, entry.version, found);
       await resolveEntry(ctx, entry.id, target);
       return 'conflict';
     }
     let from: string | undefined;
+    let version = entry.version;
     if (entry.op === 'delete') {
       if (current !== null) {
         await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
@@ -100,22 +98,46 @@ export function repairOne(
           ...inOrder(ctx, entry.holders),
           ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
         ];
-        const fetched = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
+        let fetched: Awaited<ReturnType<typeof fetchVersion>>;
+        try {
+          fetched = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
+        } catch (err) {
+          if (classifyFailure(err) !== 'not_found') throw err;
+          // The version is on no target any more (another writer's older-stamped write overwrote
+          // it everywhere): there is nothing to copy. Reported as a conflict, and settled.
+          conflict(ctx, key, target, entry.version, found);
+          await resolveEntry(ctx, entry.id, target);
+          return 'conflict';
+        }
         try {
           await writeFetched(ctx, key, fetched, target, signal);
         } finally {
           fetched.spool.release();
         }
         from = fetched.from;
+        // A holder may hold a newer version by now: the newest is what the target gets.
+        version = fetched.version ?? version;
       }
     }
     await resolveEntry(ctx, entry.id, target);
     ctx.counts.repaired++;
     if (ctx.events.has('repaired')) {
-      ctx.events.emit('repaired', { key, op: entry.op, version: entry.version, target, from });
+      ctx.events.emit('repaired', { key, op: entry.op, version, target, from });
     }
     return 'repaired';
   });
+}
+
+function conflict(
+  ctx: MultiContext,
+  key: string,
+  target: string,
+  version: string,
+  found: string | undefined,
+): void {
+  ctx.counts.conflicts++;
+  if (ctx.events.has('conflict'))
+    ctx.events.emit('conflict', { key, target, version, found, during: 'repair' });
 }
 
 /** A failure for a report: kind and a message without credentials. */

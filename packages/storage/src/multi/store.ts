@@ -123,7 +123,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       loading ??= (async () => {
         await journal.open?.();
         pending.load(await journal.pending());
-        if (journal.backlog() > 0) scheduler.soon(0);
+        if (o.repairOnRecovery && journal.backlog() > 0) scheduler.soon(0);
       })();
       return loading;
     },
@@ -134,7 +134,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
   };
 
   // A target that recovers gets what it missed.
-  router.on('close', () => scheduler.soon(0));
+  if (o.repairOnRecovery) router.on('close', () => scheduler.soon(0));
   scheduler.start();
 
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {

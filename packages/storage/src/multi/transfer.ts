@@ -6,18 +6,25 @@ import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import { sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
+import { compareVersions } from './version.js';
 
 /** A version of an object fetched from a target, ready to be written elsewhere. */
 export interface Fetched {
   readonly spool: Spool;
   readonly info: BlobInfo;
   readonly from: string;
+  /** The version fetched: the one asked for, or a newer one that replaced it meanwhile. */
+  readonly version: string | undefined;
 }
 
 /**
- * Fetches `version` of `key` from the first of `sources` that is up and holds exactly that version
- * with intact bytes, into a spool (memory stays flat for large objects). A source whose bytes do
- * not match the SHA-256 is reported as corrupt and skipped. Rejects when no source can provide it.
+ * Fetches `version` of `key`, or a newer version that replaced it, from the first of `sources`
+ * that is up and holds one with intact bytes, into a spool (memory stays flat for large objects).
+ * A source with an older version (or none) is skipped; so is one whose bytes do not match their
+ * SHA-256 (reported as corrupt and queued for repair). `sha256` is checked when the exact version
+ * is found; a newer one is checked against its own metadata. `version` undefined accepts any copy.
+ * Rejects with kind `not_found` when every source answered and none holds it (it is gone for
+ * good), `unavailable` when some source could not be asked or read.
  */
 export async function fetchVersion(
   ctx: MultiContext,
@@ -28,9 +35,13 @@ export async function fetchVersion(
   signal: AbortSignal | undefined,
 ): Promise<Fetched> {
   let lastError: unknown;
+  let unreachable = false;
   const seen: string[] = [];
   for (const from of sources) {
-    if (!ctx.router.isAvailable(from)) continue;
+    if (!ctx.router.isAvailable(from)) {
+      unreachable = true;
+      continue;
+    }
     let got: { spool: Spool; info: BlobInfo } | { found: string | undefined } | null;
     try {
       got = await runOn(
@@ -45,7 +56,7 @@ export async function fetchVersion(
             throw err;
           }
           const found = versionOf(r.info);
-          if (found !== version) {
+          if (version !== undefined && compareVersions(found, version) < 0) {
             r.body.destroy();
             return { found };
           }
@@ -61,6 +72,7 @@ export async function fetchVersion(
       );
     } catch (err) {
       lastError = err;
+      unreachable = true;
       continue;
     }
     if (got === null) {
@@ -68,22 +80,35 @@ export async function fetchVersion(
       continue;
     }
     if (!('spool' in got)) {
-      seen.push(`${from}: ${got.found ?? 'unversioned'}`);
+      seen.push(`${from}: older (${got.found ?? 'unversioned'})`);
       continue;
     }
-    const expected = sha256 ?? sha256Of(got.info);
+    const found = versionOf(got.info);
+    const expected = (found === version ? sha256 : undefined) ?? sha256Of(got.info);
     if (expected !== undefined && got.spool.sha256 !== expected) {
-      reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, version), expected);
+      reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, found), expected);
       got.spool.release();
       seen.push(`${from}: corrupt`);
       continue;
     }
-    return { spool: got.spool, info: got.info, from };
+    ctx.clock.observe(found);
+    return { spool: got.spool, info: got.info, from, version: found };
+  }
+  const detail = seen.length > 0 ? ` (${seen.join('; ')})` : '';
+  if (!unreachable) {
+    // Every source answered and none holds it: overwritten by an older-stamped write of another
+    // writer, or deleted behind the store's back. Nothing can bring it back.
+    throw new StorageError(
+      'not_found',
+      `Version ${version ?? '(unversioned)'} of ${JSON.stringify(key)} is on no target any more${detail}`,
+      {
+        key,
+      },
+    );
   }
   throw new StorageError(
     'unavailable',
-    `No target could provide version ${version ?? '(unversioned)'} of ${JSON.stringify(key)}` +
-      (seen.length > 0 ? ` (${seen.join('; ')})` : ''),
+    `No target could provide version ${version ?? '(unversioned)'} of ${JSON.stringify(key)}${detail}`,
     { key, cause: lastError },
   );
 }

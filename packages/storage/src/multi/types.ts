@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { FailoverEventName, FailoverEvents, FailureKind, TargetStatus } from '@failover/core';
+import type { FailoverEvents, FailureKind, TargetStatus } from '@failover/core';
 import type { JournalOp } from '../journal/types.js';
 import type {
   BlobBody,
@@ -250,9 +250,6 @@ export type MultiCloudEventName = keyof MultiCloudEvents;
 
 /** A listener of event `E`. */
 export type MultiCloudListener<E extends MultiCloudEventName> = (payload: MultiCloudEvents[E]) => void;
-
-/** Router events forwarded as they are. */
-export type RouterEventName = FailoverEventName;
 
 /**
  * A {@link BlobStore} over several stores (clouds, regions) with failover, replication through a
