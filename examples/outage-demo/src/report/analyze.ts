@@ -58,8 +58,13 @@ export function failoverTimes(phases: readonly TimedPhase[], recorder: MetricsRe
   };
 }
 
-/** Groups the application's errors by phase, kind and operation. */
-export function summarizeErrors(errors: readonly AppError[], phases: readonly TimedPhase[]): AppErrorSummary {
+/**
+ * Groups the application's errors by phase, kind and operation, and counts those that came while
+ * some cloud could serve: outside the phases that allow errors, and more than `graceMs` after the
+ * end of such a phase (a cloud that came back is used again once its breaker lets a probe through,
+ * up to the breaker's longest reset timeout later).
+ */
+export function summarizeErrors(errors: readonly AppError[], phases: readonly TimedPhase[], graceMs: number): AppErrorSummary {
   const byPhase: Record<string, number> = {};
   const byKind: Record<string, number> = {};
   const byOp: Record<string, number> = {};
@@ -70,7 +75,9 @@ export function summarizeErrors(errors: readonly AppError[], phases: readonly Ti
     const kind = `${e.source}: ${e.kind}`;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     byOp[e.op] = (byOp[e.op] ?? 0) + 1;
-    if (phase.appErrorsAllowed !== true) outside++;
+    if (phase.appErrorsAllowed === true) continue;
+    const lastAllowed = phases.filter((p) => p.appErrorsAllowed === true && p.startMs + p.durationMs <= e.atMs).at(-1);
+    if (lastAllowed === undefined || e.atMs - (lastAllowed.startMs + lastAllowed.durationMs) > graceMs) outside++;
   }
   return {
     total: errors.length,
@@ -79,6 +86,7 @@ export function summarizeErrors(errors: readonly AppError[], phases: readonly Ti
     byOp,
     samples: errors.slice(0, 10),
     outsideAllowedPhases: outside,
+    graceMs,
   };
 }
 
@@ -107,7 +115,7 @@ export function runChecks(input: CheckInput): Check[] {
       ok: errors.outsideAllowedPhases === 0,
       detail:
         errors.outsideAllowedPhases === 0
-          ? `${errors.total} errors, all while every cloud was down or just coming back`
+          ? `${errors.total} errors, all while every cloud was down or within ${ms(errors.graceMs)} of one coming back`
           : `${errors.outsideAllowedPhases} of ${errors.total} errors came while a cloud was up`,
     });
   } else {

@@ -22,8 +22,13 @@ export interface AppErrorSummary {
   readonly byOp: Readonly<Partial<Record<OpKind, number>>>;
   /** The first few, as the application saw them. */
   readonly samples: readonly AppError[];
-  /** Errors in phases where every cloud was up or one could serve (they should never happen). */
+  /**
+   * Errors while some cloud could serve: outside the phases where every cloud is down, and more
+   * than `graceMs` after such a phase ended. They should never happen.
+   */
   readonly outsideAllowedPhases: number;
+  /** How long after every cloud was down errors are still accepted (a breaker's longest wait before its probe). */
+  readonly graceMs: number;
 }
 
 /** The verification report of one run: what {@link runDemo} returns. */

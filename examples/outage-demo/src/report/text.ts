@@ -76,6 +76,14 @@ export function reportLines(r: DemoReport, s: Style): string[] {
     for (const e of r.appErrors.samples.slice(0, 3)) {
       lines.push(s.dim(`    ${stamp(e.atMs)} ${e.op}: ${e.name}: ${e.message.slice(0, 110)}`));
     }
+    if (r.writeMode === 'primary' && !r.appErrorsExpected) {
+      lines.push(
+        s.dim(
+          '    In primary mode a write reaches the other clouds only through repair: an object written just before ' +
+            'AWS failed exists on AWS alone until AWS returns, and reading it fails meanwhile. Mirror mode avoids this.',
+        ),
+      );
+    }
     if (r.lost === 0) {
       lines.push(
         `    ${s.green('every write the application was told had succeeded is on all three clouds;')} writes that failed were ` +
