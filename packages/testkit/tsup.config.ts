@@ -1,18 +1,14 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineConfig } from 'tsup';
+import { baseConfig } from '../../tsup.base.js';
 
 export default defineConfig((overrides) => {
   const outDir = overrides.outDir ?? 'dist';
   return {
+    ...baseConfig,
     entry: { index: 'src/index.ts', 'contract/index': 'src/contract/index.ts' },
     external: ['vitest'],
-    format: ['esm', 'cjs'],
-    dts: { compilerOptions: { composite: false } },
-    tsconfig: 'tsconfig.build.json',
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
     outDir,
     // `import.meta.url` in the CommonJS build: the servers find their launcher scripts with it.
     shims: true,

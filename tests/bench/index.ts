@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { arch, cpus, platform } from 'node:os';
+import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchCase, closedCases, failingPathCases } from './core.js';
 import { type BenchResult, printTable } from './harness.js';
+import { runStorageBench } from './storage.js';
 
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md.
+ * docs/benchmarks.md. An argument selects one part: `core` or `storage` (the multi-cloud storage
+ * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
+ * everything.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const all: readonly BenchCase[] = [...closedCases, ...failingPathCases];
@@ -44,19 +47,32 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
+const SELECTIONS = ['core', 'storage'];
+
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
   if (i >= 0) return child(process.argv[i + 1] ?? '');
+  const selection = process.argv[2];
+  const part = selection?.split('/')[0];
+  if (part !== undefined && !SELECTIONS.includes(part)) {
+    throw new Error(`unknown bench selection ${JSON.stringify(selection)} (known: ${SELECTIONS.join(', ')})`);
+  }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `Node ${process.version}, ${platform()} ${arch()}, ${cpus().length} x ${cpu}; ${ROUNDS} rounds, one process per case\n`,
+    `Node ${process.version}, ${platform()} ${arch()}, ${cpus().length} x ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB\n`,
   );
-  printTable('Closed path: one no-op call', summarize(closedCases), 'opossum fire() (timeout off)');
-  printTable(
-    'Failing call (an availability error) with N calls in the rolling window',
-    summarize(failingPathCases),
-    'opossum fire() failing, 0 calls in window',
-  );
+  if (part === undefined || part === 'core') {
+    console.log(`Core: ${ROUNDS} rounds, one process per case\n`);
+    printTable('Closed path: one no-op call', summarize(closedCases), 'opossum fire() (timeout off)');
+    printTable(
+      'Failing call (an availability error) with N calls in the rolling window',
+      summarize(failingPathCases),
+      'opossum fire() failing, 0 calls in window',
+    );
+  }
+  if (part === undefined || part === 'storage') {
+    await runStorageBench(selection?.includes('/') ? selection.slice('storage/'.length) : undefined);
+  }
 }
 
 main().catch((err) => {

@@ -3,9 +3,6 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createAzureBlobStore } from '@failover/azure-blob';
-import { createGcsStore } from '@failover/gcs';
-import { createS3Store } from '@failover/s3';
 import {
   type BlobStore,
   createFileJournal,
@@ -15,47 +12,23 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
-import {
-  type AzureLocalServer,
-  createFaultProxy,
-  type FaultProxy,
-  type GcsLocalServer,
-  type S3LocalServer,
-  startAzureServer,
-  startGcsServer,
-  startS3Server,
-} from '@failover/testkit';
 import { expect } from 'vitest';
+import { clientsViaProxies, cloudStores, type LocalClouds, startLocalClouds } from '../support/clouds.js';
 
-/** Three real storage servers, each behind its own fault proxy with a DNS name. */
-export interface Clouds {
-  readonly s3: S3LocalServer;
-  readonly gcs: GcsLocalServer;
-  readonly azure: AzureLocalServer;
-  /** Proxies in target order: aws, gcp, azure. */
-  readonly proxies: readonly [FaultProxy, FaultProxy, FaultProxy];
+/** Three real storage servers, each behind its own fault proxy with a DNS name, and a temp dir. */
+export interface Clouds extends LocalClouds {
   readonly tmp: string;
-  stop(): Promise<void>;
 }
 
 /** Starts the three servers and their proxies (once per test file: Azurite takes about a second). */
 export async function startClouds(): Promise<Clouds> {
-  const [s3, gcs, azure] = await Promise.all([startS3Server(), startGcsServer(), startAzureServer()]);
-  const proxies = (await Promise.all([
-    createFaultProxy({ target: s3.origin, flavor: 's3', hostname: 'aws-us-east-1' }),
-    createFaultProxy({ target: gcs.origin, flavor: 'gcs', hostname: 'gcp-us-central1' }),
-    createFaultProxy({ target: azure.origin, flavor: 'azure', hostname: 'azure-eastus' }),
-  ])) as [FaultProxy, FaultProxy, FaultProxy];
+  const clouds = await startLocalClouds();
   const tmp = await mkdtemp(join(tmpdir(), 'failover-multi-cloud-'));
   return {
-    s3,
-    gcs,
-    azure,
-    proxies,
+    ...clouds,
     tmp,
     async stop() {
-      await Promise.all(proxies.map((p) => p.close()));
-      await Promise.all([s3.stop(), gcs.stop(), azure.stop()]);
+      await clouds.stop();
       await rm(tmp, { recursive: true, force: true });
     },
   };
@@ -81,24 +54,10 @@ export async function freshBuckets(clouds: Clouds, label: string): Promise<Bucke
     clouds.gcs.createBucket(name),
     clouds.azure.createBucket(name),
   ]);
-  const [aws, gcp, az] = clouds.proxies;
-  const make = (
-    s3Client: S3LocalServer['client'],
-    gcsClient: GcsLocalServer['client'],
-    container: ReturnType<AzureLocalServer['containerClient']>,
-  ): [BlobStore, BlobStore, BlobStore] => [
-    createS3Store({ client: s3Client, bucket: name, name: 'aws' }),
-    createGcsStore({ bucket: gcsClient.bucket(name), name: 'gcp' }),
-    createAzureBlobStore({ container, name: 'azure' }),
-  ];
   return {
     name,
-    viaProxy: make(
-      clouds.s3.clientFor(aws.url, { sdkRetries: 0 }),
-      clouds.gcs.clientFor(gcp.url, { sdkRetries: 0 }),
-      clouds.azure.clientFor(az.url, { sdkRetries: 0 }).getContainerClient(name),
-    ),
-    direct: make(clouds.s3.client, clouds.gcs.client, clouds.azure.containerClient(name)),
+    viaProxy: cloudStores(name, clientsViaProxies(clouds)),
+    direct: cloudStores(name, { s3: clouds.s3.client, gcs: clouds.gcs.client, azure: clouds.azure.client }),
   };
 }
 

@@ -175,7 +175,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const verification = await verifyClouds(cloudStores(topology.direct), ledger);
     const status = s.status();
     const times = failoverTimes(phases, recorder);
-    const errors = summarizeErrors(recorder.errors, phases, tuning.breaker.maxResetTimeoutMs + 2 * tuning.attemptTimeoutMs);
+    const errors = summarizeErrors(
+      recorder.errors,
+      phases,
+      tuning.breaker.maxResetTimeoutMs + 2 * tuning.attemptTimeoutMs,
+    );
     const lost = lostWrites(verification);
     const checks = runChecks({
       scenario,

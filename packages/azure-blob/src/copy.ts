@@ -1,5 +1,6 @@
 import type { BlobBeginCopyFromUrlPollState, BlobClient, BlobRequestConditions } from '@azure/storage-blob';
 import type { StorageError } from '@failover/storage';
+import { abortError } from './streams.js';
 
 /** How often a pending copy's status is read. */
 export const COPY_POLL_INTERVAL_MS = 1000;
@@ -98,9 +99,7 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = () => {
       clearTimeout(timer);
-      const err = new Error('The operation was aborted', { cause: signal?.reason });
-      err.name = 'AbortError';
-      reject(err);
+      reject(abortError(signal));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', fail);

@@ -27,22 +27,19 @@ export function mapAzureError(err: unknown, ctx: ErrorContext): StorageError | A
   if (err instanceof StorageError || err instanceof AbortedError) return err;
   if (ctx.signal?.aborted && (isAbortLike(err) || !isRestError(err))) return abortedError(ctx);
   const base = { cause: err, target: ctx.target };
-  const keyOpt = ctx.key === undefined ? {} : { key: ctx.key };
   if (isAbortLike(err)) {
     // Aborted by something other than the caller (a timeout policy in the client's pipeline).
-    return new StorageError('timeout', `${describeOp(ctx)} timed out in the Azure SDK`, {
-      ...base,
-      ...keyOpt,
-    });
+    return storageError('timeout', `${describeOp(ctx)} timed out in the Azure SDK`, ctx, err);
   }
   const kind: FailureKind = err instanceof FailoverError ? err.kind : classifyFailure(err);
   const code = azureErrorCode(err);
   if (kind === 'not_found') {
     if (code === 'ContainerNotFound') {
-      return new StorageError(
+      return storageError(
         'not_found',
         `${describeOp(ctx)} failed: container ${JSON.stringify(ctx.container)} does not exist`,
-        { ...base, ...keyOpt },
+        ctx,
+        err,
       );
     }
     if (ctx.key !== undefined) return new NotFoundError(ctx.key, base);
@@ -50,10 +47,7 @@ export function mapAzureError(err: unknown, ctx: ErrorContext): StorageError | A
   if (kind === 'precondition' && ctx.key !== undefined) {
     return new PreconditionFailedError(ctx.key, { ...base, reason: reasonOf(err, code) });
   }
-  return new StorageError(kind, `${describeOp(ctx)} failed: ${describeCause(err, code)}`, {
-    ...base,
-    ...keyOpt,
-  });
+  return storageError(kind, `${describeOp(ctx)} failed: ${describeCause(err, code)}`, ctx, err);
 }
 
 /**
@@ -66,19 +60,21 @@ export function toBodyError(err: unknown, ctx: ErrorContext): StorageError | Abo
   if (err instanceof StorageError || err instanceof AbortedError) return err;
   if (ctx.signal?.aborted) return abortedError(ctx);
   if (!ctx.signal?.aborted && isAbortLike(err)) {
-    return new StorageError('network', `${describeOp(ctx)}: the connection closed while reading the body`, {
-      cause: err,
-      target: ctx.target,
-      ...(ctx.key === undefined ? {} : { key: ctx.key }),
-    });
+    return storageError(
+      'network',
+      `${describeOp(ctx)}: the connection closed while reading the body`,
+      ctx,
+      err,
+    );
   }
   const mapped = mapAzureError(err, ctx);
   if (mapped.kind !== 'unknown') return mapped;
-  return new StorageError('network', `${mapped.message} (while reading the body)`, {
-    cause: err,
-    target: ctx.target,
-    ...(ctx.key === undefined ? {} : { key: ctx.key }),
-  });
+  return storageError('network', `${mapped.message} (while reading the body)`, ctx, err);
+}
+
+/** A `StorageError` about the store, operation and key of `ctx`, with `cause` kept. */
+function storageError(kind: FailureKind, message: string, ctx: ErrorContext, cause: unknown): StorageError {
+  return new StorageError(kind, message, { cause, target: ctx.target, key: ctx.key });
 }
 
 /** Core's `AbortedError` for the caller's abort: `cause` is the signal's reason, `target` the store. */

@@ -1,5 +1,5 @@
 import type { BlobDownloadResponseParsed, BlobGetPropertiesResponse, BlobItem } from '@azure/storage-blob';
-import { type BlobInfo, type Checksums, lowerCaseKeys } from '@failover/storage';
+import { type BlobInfo, blobInfo, type Checksums, lowerCaseKeys } from '@failover/storage';
 
 /** An ETag without its surrounding quotes (Azure quotes them in headers, not in listings). */
 export function unquoteEtag(etag: string | undefined): string | undefined {
@@ -71,15 +71,13 @@ interface RawInfo {
 }
 
 function build(key: string, raw: RawInfo): BlobInfo {
-  const info: BlobInfo = {
+  return blobInfo({
     key,
     size: raw.size,
     metadata: lowerCaseKeys(raw.metadata),
     checksums: checksumsOf(raw.md5),
-  };
-  const etag = unquoteEtag(raw.etag);
-  if (etag !== undefined) info.etag = etag;
-  if (raw.contentType !== undefined) info.contentType = raw.contentType;
-  if (raw.lastModified !== undefined) info.lastModified = raw.lastModified;
-  return info;
+    etag: unquoteEtag(raw.etag),
+    contentType: raw.contentType,
+    lastModified: raw.lastModified,
+  });
 }

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { InvalidOptionError } from '@failover/core';
-import { InvalidKeyError, validateKey } from '@failover/storage';
+import { keyPrefixOption, storeNameOption } from '@failover/storage';
 
 /** Options for {@link createAzureBlobStore}. */
 export interface AzureBlobStoreOptions {
@@ -55,20 +55,8 @@ export function resolveOptions(options: AzureBlobStoreOptions): ResolvedAzureBlo
       'must be a ContainerClient from @azure/storage-blob (e.g. blobServiceClient.getContainerClient(name))',
     );
   }
-  const prefix = options.prefix ?? '';
-  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
-  if (prefix !== '') {
-    try {
-      validateKey(prefix);
-    } catch (err) {
-      const reason = err instanceof InvalidKeyError ? err.message : String(err);
-      throw new InvalidOptionError('prefix', `must be a valid key prefix (${reason})`);
-    }
-  }
-  const name = options.name ?? defaultName(container);
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
+  const prefix = keyPrefixOption(options.prefix);
+  const name = storeNameOption(options.name, defaultName(container));
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   if (!Number.isSafeInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
     throw new InvalidOptionError('blockSize', `must be an integer from 1 to ${MAX_BLOCK_SIZE} (4000 MiB)`);

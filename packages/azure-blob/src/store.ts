@@ -5,23 +5,23 @@ import {
   type BlobBody,
   type BlobInfo,
   type BlobStore,
+  blobInfo,
   type CopyOptions,
+  DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
   InvalidArgumentError,
-  InvalidKeyError,
   type ListEntry,
   type ListOptions,
-  MAX_KEY_BYTES,
-  type NormalizedBody,
   NotFoundError,
-  normalizeBody,
+  normalizeIfNoneMatch,
   normalizeMetadata,
+  normalizePutBody,
   type OperationOptions,
   type PutOptions,
+  prefixedKey,
   resolveRange,
   StorageError,
-  validateKey,
   validateListOptions,
   validateRange,
 } from '@failover/storage';
@@ -32,8 +32,6 @@ import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from '
 import { listPages } from './list.js';
 import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
 import { abortError, countedUpload, wrapDownload } from './streams.js';
-
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 /**
  * A `BlobStore` over a `ContainerClient` you already have. Every call goes through that client
@@ -70,7 +68,7 @@ class AzureBlobStore implements BlobStore {
     if (typeof contentType !== 'string' || contentType === '') {
       throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
     }
-    const normalized = normalizeBodyArg(body, key);
+    const normalized = normalizePutBody(body, key);
     const ctx = this.#ctx('put', key, options.signal);
     const blob = this.#o.container.getBlockBlobClient(name);
     if (options.signal?.aborted) {
@@ -294,15 +292,7 @@ class AzureBlobStore implements BlobStore {
 
   /** Validates a key and returns the blob name (store prefix included). */
   #blobName(key: string): string {
-    validateKey(key);
-    const name = this.#o.prefix + key;
-    if (this.#o.prefix !== '' && Buffer.byteLength(name, 'utf8') > MAX_KEY_BYTES) {
-      throw new InvalidKeyError(
-        key,
-        `with the store prefix, a key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
-      );
-    }
-    return name;
+    return prefixedKey(this.#o.prefix, key);
   }
 
   #ctx(op: string, key: string | undefined, signal: AbortSignal | undefined): ErrorContext {
@@ -316,18 +306,11 @@ class AzureBlobStore implements BlobStore {
   }
 }
 
-function ifNoneMatchConditions(value: unknown, key: string): BlobRequestConditions | undefined {
-  if (value === undefined) return undefined;
-  if (value !== '*') throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
-  return { ifNoneMatch: '*' };
-}
-
-function normalizeBodyArg(body: BlobBody, key: string): NormalizedBody {
-  try {
-    return normalizeBody(body);
-  } catch (err) {
-    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
-  }
+function ifNoneMatchConditions(
+  value: CopyOptions['ifNoneMatch'],
+  key: string,
+): BlobRequestConditions | undefined {
+  return normalizeIfNoneMatch(value, key) ? { ifNoneMatch: '*' } : undefined;
 }
 
 function written(
@@ -338,9 +321,13 @@ function written(
   res: { etag?: string; lastModified?: Date },
   checksums: BlobInfo['checksums'],
 ): BlobInfo {
-  const info: BlobInfo = { key, size, contentType, metadata: { ...metadata }, checksums };
-  const etag = unquoteEtag(res.etag);
-  if (etag !== undefined) info.etag = etag;
-  if (res.lastModified !== undefined) info.lastModified = res.lastModified;
-  return info;
+  return blobInfo({
+    key,
+    size,
+    contentType,
+    metadata: { ...metadata },
+    checksums,
+    etag: unquoteEtag(res.etag),
+    lastModified: res.lastModified,
+  });
 }

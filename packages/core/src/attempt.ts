@@ -1,4 +1,7 @@
+import type { CallPlan } from './call.js';
+import { DeadlineExceededError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
+import type { TimeoutEntry, Timeouts } from './timeout-queue.js';
 
 /** What an operation receives with its target on every attempt. */
 export interface AttemptContext {
@@ -21,24 +24,41 @@ export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>
  * timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
  * attempt timeout or hedging; plain calls run the operation directly.
  *
- * The AbortController is made on the first read of `signal`: creating a signal costs about 2 us
- * on Node 20, which an operation that never looks at it should not pay.
+ * Its time limits are entries in the router's shared {@link Timeouts} queues (no timer of its
+ * own), cancelled as soon as the operation settles. The AbortController is made on the first read
+ * of `signal`: creating a signal costs time, which an operation that never looks at it should
+ * not pay.
  */
 export class Attempt implements AttemptContext {
   /** The attempt's number on its target, from 1. */
   readonly attempt: number;
+  /**
+   * Set on a lead attempt, the first attempt of a call the router runs without a `Call` (see
+   * `lead.ts`): the call's plan, for the breaker's fallback to continue it after a failure.
+   */
+  readonly plan: CallPlan<never> | undefined;
   /** Set when the attempt was aborted from outside: the kind the failure is counted as. */
   abortKind: FailureKind | undefined;
   /** Set by the breaker's error filter: the kind the failure was classified as. */
   kind: FailureKind | undefined;
-  /** The attempt timeout's timer, when there is one. */
-  timer: NodeJS.Timeout | undefined;
+  /** Set when the call's deadline, carried by this (lead) attempt, passed during it. */
+  deadlineError: DeadlineExceededError | undefined;
+  readonly #target: string;
+  #timeout: TimeoutEntry | undefined;
+  #deadline: TimeoutEntry | undefined;
   #controller: AbortController | undefined;
   #reject: ((err: unknown) => void) | undefined;
   #abortError: unknown;
 
-  constructor(attempt: number) {
+  /**
+   * @param attempt - the attempt's number on its target, from 1.
+   * @param target - the target's name (for timeout errors).
+   * @param plan - the call's plan, for a lead attempt only.
+   */
+  constructor(attempt: number, target: string, plan?: CallPlan<never>) {
     this.attempt = attempt;
+    this.#target = target;
+    this.plan = plan;
   }
 
   /** The attempt's signal (created on first use; already aborted if the attempt was). */
@@ -50,6 +70,35 @@ export class Attempt implements AttemptContext {
       if (this.abortKind !== undefined) controller.abort(this.#abortError);
     }
     return controller.signal;
+  }
+
+  /**
+   * Gives the attempt a time limit of `ms` from `now`: when it passes first, the attempt fails as
+   * a `timeout` with a `DeadlineExceededError` ("Attempt timed out after N ms").
+   */
+  limit(timeouts: Timeouts, ms: number, now?: number): void {
+    this.#timeout = timeouts.add(ms, Attempt.#timedOut, this, now);
+  }
+
+  /**
+   * Makes a lead attempt carry its call's deadline of `ms` from `now`: when it passes first, the
+   * attempt fails as a `timeout` and `deadlineError` holds the call's `DeadlineExceededError`.
+   */
+  carryDeadline(timeouts: Timeouts, ms: number, now?: number): void {
+    this.#deadline = timeouts.add(ms, Attempt.#deadlinePassed, this, now);
+  }
+
+  static #timedOut(a: Attempt, ms: number): void {
+    a.#timeout = undefined;
+    a.abort('timeout', new DeadlineExceededError(ms, 'attempt', { target: a.#target }));
+  }
+
+  static #deadlinePassed(a: Attempt, ms: number): void {
+    a.#deadline = undefined;
+    if (a.abortKind !== undefined) return;
+    const err = new DeadlineExceededError(ms, 'deadline', { target: a.#target });
+    a.deadlineError = err;
+    a.abort('timeout', err);
   }
 
   /** Runs the operation; the promise settles with it, or rejects with the abort error first. */
@@ -64,10 +113,20 @@ export class Attempt implements AttemptContext {
       try {
         result = fn(target, this);
       } catch (err) {
+        this.#release();
         reject(err);
         return;
       }
-      Promise.resolve(result).then(resolve, reject);
+      Promise.resolve(result).then(
+        (value) => {
+          this.#release();
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.#release();
+          reject(err);
+        },
+      );
     });
   }
 
@@ -76,11 +135,22 @@ export class Attempt implements AttemptContext {
     if (this.abortKind !== undefined) return;
     this.abortKind = kind;
     this.#abortError = error;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.#release();
     this.#reject?.(error);
     this.#controller?.abort(error);
+  }
+
+  /** Cancels the attempt's time limits (it settled or was aborted). */
+  #release(): void {
+    const timeout = this.#timeout;
+    if (timeout !== undefined) {
+      this.#timeout = undefined;
+      timeout.cancel();
+    }
+    const deadline = this.#deadline;
+    if (deadline !== undefined) {
+      this.#deadline = undefined;
+      deadline.cancel();
+    }
   }
 }

@@ -15,6 +15,7 @@ import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import type { HedgeOptions, RetryOptions } from './options.js';
 import { retryAfterMs } from './retry-after.js';
 import type { TargetHealth } from './target-health.js';
+import type { TimeoutEntry, Timeouts } from './timeout-queue.js';
 
 /** The result of {@link Failover.runDetailed}: the value and who served it. */
 export interface RunResult<T, R> {
@@ -33,6 +34,8 @@ export interface CallCore {
   readonly retry: Required<RetryOptions>;
   readonly budget: RetryBudget | undefined;
   readonly events: TypedEmitter<FailoverEvents>;
+  /** The router's shared time limits (deadlines and attempt timeouts). */
+  readonly timeouts: Timeouts;
 }
 
 /** How one call runs, fixed when it starts. */
@@ -43,6 +46,11 @@ export interface CallPlan<T> {
   readonly replayable: boolean;
   readonly signal: AbortSignal | undefined;
   readonly deadlineMs: number | undefined;
+  /**
+   * When the deadline passes (`Date.now()` time), if the call started before its `Call` did (a
+   * lead attempt carried it); otherwise the `Call` sets it when it starts.
+   */
+  readonly deadlineAt: number | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly hedge: Required<HedgeOptions> | undefined;
   readonly detailed: boolean;
@@ -85,7 +93,7 @@ export class Call<T, R> {
   readonly #order: readonly TargetHealth<T>[];
   /** Attempts go through an Attempt (own AbortController) rather than straight to the operation. */
   readonly #controlled: boolean;
-  readonly #deadlineAt: number | undefined;
+  #deadlineAt: number | undefined;
   readonly #attempts: number[];
   readonly #failures: (TargetFailure | undefined)[];
   /** Attempts running now (controlled calls only; rarely more than one). */
@@ -100,7 +108,7 @@ export class Call<T, R> {
   #lastKind: FailureKind | undefined;
   #lastError: unknown;
   #lastStarted: TargetHealth<T> | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #deadline: TimeoutEntry | undefined;
   #hedgeTimer: NodeJS.Timeout | undefined;
   #listening = false;
   #resolve!: (value: unknown) => void;
@@ -113,7 +121,7 @@ export class Call<T, R> {
     this.#order = plan.order;
     this.#controlled =
       plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined || plan.hedge !== undefined;
-    this.#deadlineAt = plan.deadlineMs === undefined ? undefined : Date.now() + plan.deadlineMs;
+    this.#deadlineAt = plan.deadlineAt;
     this.#attempts = plan.order.map(() => 0);
     this.#failures = plan.order.map(() => undefined);
     this.promise = new Promise<unknown>((resolve, reject) => {
@@ -125,21 +133,39 @@ export class Call<T, R> {
   /** Starts the call from the first target. */
   start(): Promise<unknown> {
     if (this.#setUp()) {
-      if (this.#plan.deadlineMs !== undefined) {
-        this.#deadlineTimer = setTimeout(Call.#deadlinePassed, this.#plan.deadlineMs, this);
+      const deadlineMs = this.#plan.deadlineMs;
+      if (deadlineMs !== undefined) {
+        const deadline = this.#core.timeouts.add(deadlineMs, Call.#deadlinePassed, this);
+        this.#deadline = deadline;
+        this.#deadlineAt = deadline.expiresAt;
       }
       void this.#lane(undefined, undefined);
     }
     return this.promise;
   }
 
-  /** Continues a call whose first plain attempt, on `first` (the first target), failed with `err`. */
+  /**
+   * Continues a call whose first attempt (plain, or a lead attempt carrying the deadline, see
+   * `plan.deadlineAt`), on `first` (the first target), failed with `err`.
+   */
   resume(first: TargetHealth<T>, err: unknown, kind: FailureKind): Promise<unknown> {
     this.#next = 1;
     this.#attempts[0] = 1;
     this.#totalAttempts = 1;
     this.#lastStarted = first;
-    if (this.#setUp()) void this.#lane(undefined, { err, kind });
+    if (!this.#setUp()) return this.promise;
+    const deadlineAt = this.#deadlineAt;
+    if (deadlineAt !== undefined) {
+      const left = deadlineAt - Date.now();
+      if (left <= 0) {
+        // Past the deadline already (its timer is merely late): the failure is the last one seen.
+        this.#lastError = err;
+        this.#onDeadline();
+        return this.promise;
+      }
+      this.#deadline = this.#core.timeouts.add(left, Call.#deadlinePassed, this);
+    }
+    void this.#lane(undefined, { err, kind });
     return this.promise;
   }
 
@@ -182,7 +208,7 @@ export class Call<T, R> {
           attempt++;
           this.#attempts[pos]!++;
           this.#totalAttempts++;
-          const a = this.#controlled ? new Attempt(attempt) : undefined;
+          const a = this.#controlled ? new Attempt(attempt, s.name) : undefined;
           const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
           let value: unknown;
           try {
@@ -258,18 +284,13 @@ export class Call<T, R> {
     if (a === undefined) return s.breaker.fire(this.#fn, s.target, context, undefined);
     this.#inflight.push(a);
     const timeoutMs = this.#plan.attemptTimeoutMs;
-    if (timeoutMs !== undefined) {
-      a.timer = setTimeout(attemptTimedOut, timeoutMs, a, timeoutMs, s.name);
-    }
+    if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs);
     this.#armHedge();
     return s.breaker.fire(this.#fn, s.target, context, a);
   }
 
+  /** Forgets a settled attempt (its time limit was cancelled when it settled). */
   #endAttempt(a: Attempt): void {
-    if (a.timer !== undefined) {
-      clearTimeout(a.timer);
-      a.timer = undefined;
-    }
     const i = this.#inflight.indexOf(a);
     if (i >= 0) this.#inflight.splice(i, 1);
   }
@@ -412,7 +433,7 @@ export class Call<T, R> {
   }
 
   #onDeadline(): void {
-    this.#deadlineTimer = undefined;
+    this.#deadline = undefined;
     if (this.#settled) return;
     const err = new DeadlineExceededError(this.#plan.deadlineMs!, 'deadline', {
       cause: this.#lastError,
@@ -427,9 +448,11 @@ export class Call<T, R> {
   /** Marks the call settled and releases its timers and listener (not the in-flight attempts). */
   #settle(): void {
     this.#settled = true;
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    if (this.#deadline !== undefined) {
+      this.#deadline.cancel();
+      this.#deadline = undefined;
+    }
     if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    this.#deadlineTimer = undefined;
     this.#hedgeTimer = undefined;
     if (this.#listening) {
       this.#plan.signal!.removeEventListener('abort', this);
@@ -453,10 +476,4 @@ export class Call<T, R> {
   #failureList(): TargetFailure[] {
     return this.#failures.filter((f): f is TargetFailure => f !== undefined);
   }
-}
-
-/** An attempt's time limit passed: it fails as a timeout. (A function, so no closure per attempt.) */
-function attemptTimedOut(a: Attempt, timeoutMs: number, target: string): void {
-  a.timer = undefined;
-  a.abort('timeout', new DeadlineExceededError(timeoutMs, 'attempt', { target }));
 }

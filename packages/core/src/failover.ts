@@ -1,4 +1,4 @@
-import type { AttemptContext, Operation } from './attempt.js';
+import { Attempt, type AttemptContext, type Operation } from './attempt.js';
 import { RetryBudget } from './budget.js';
 import { Call, type CallCore, type CallPlan, type RunResult } from './call.js';
 import { TypedEmitter } from './emitter.js';
@@ -14,6 +14,7 @@ import type {
 } from './options.js';
 import type { FailoverStatus } from './status.js';
 import { type SharedContext, TargetHealth } from './target-health.js';
+import { Timeouts } from './timeout-queue.js';
 import { checkRunOptions, resolveHedge, resolveOptions, validateTargets } from './validate.js';
 
 /**
@@ -101,6 +102,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #first: TargetHealth<T>;
   readonly #budget: RetryBudget | undefined;
   readonly #events = new TypedEmitter<FailoverEvents>();
+  /** Deadlines and attempt timeouts: one shared timer per duration, not one per call. */
+  readonly #timeouts = new Timeouts();
   readonly #core: CallCore;
   /** A call without options can take the fast path: no attempt timeout and not closed. */
   #plain: boolean;
@@ -119,11 +122,17 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       budget: this.#budget,
       recover: (s, fn, idempotent, err, kind) =>
         this.#recover(s as TargetHealth<T>, fn, idempotent, err, kind),
+      resume: (s, fn, attempt, err, kind) => this.#resumeLead(s as TargetHealth<T>, fn, attempt, err, kind),
     };
     this.#health = this.targets.map((t) => new TargetHealth<T>(t, resolved.breaker, shared));
     this.#byName = new Map(this.#health.map((h) => [h.name, h]));
     this.#first = this.#health[0]!;
-    this.#core = { retry: resolved.retry, budget: this.#budget, events: this.#events };
+    this.#core = {
+      retry: resolved.retry,
+      budget: this.#budget,
+      events: this.#events,
+      timeouts: this.#timeouts,
+    };
     this.#plain = resolved.attemptTimeoutMs === undefined;
   }
 
@@ -175,6 +184,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     this.#closed = true;
     this.#plain = false;
     for (const h of this.#health) h.shutdown();
+    this.#timeouts.close();
     this.#events.clear();
   }
 
@@ -192,11 +202,60 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       replayable: true,
       signal: undefined,
       deadlineMs: undefined,
+      deadlineAt: undefined,
       attemptTimeoutMs: undefined,
       hedge: undefined,
       detailed: false,
     };
     return new Call(this.#core, fn, plan).resume(s, err, kind);
+  }
+
+  /**
+   * A call with a deadline or an attempt timeout and nothing else to watch (no caller signal, no
+   * hedge, no detailed result), whose first target admits it: its first attempt carries the time
+   * limits itself and the breaker's promise is returned as is. A failure that counts against the
+   * breaker continues in the breaker's fallback (see {@link FailoverRouter.#resumeLead}); an answer
+   * rejects with the original error.
+   */
+  #lead(
+    s: TargetHealth<T>,
+    fn: Operation<T, unknown>,
+    order: readonly TargetHealth<T>[],
+    idempotent: boolean,
+    replayable: boolean,
+    deadlineMs: number | undefined,
+    attemptTimeoutMs: number | undefined,
+  ): Promise<unknown> {
+    const now = Date.now();
+    const plan: CallPlan<T> = {
+      order,
+      idempotent,
+      replayable,
+      signal: undefined,
+      deadlineMs,
+      deadlineAt: deadlineMs === undefined ? undefined : now + deadlineMs,
+      attemptTimeoutMs,
+      hedge: undefined,
+      detailed: false,
+    };
+    const a = new Attempt(1, s.name, plan as unknown as CallPlan<never>);
+    // The deadline first: when both end at once, the call fails with the deadline's error.
+    if (deadlineMs !== undefined) a.carryDeadline(this.#timeouts, deadlineMs, now);
+    if (attemptTimeoutMs !== undefined) a.limit(this.#timeouts, attemptTimeoutMs, now);
+    return s.breaker.fire(fn, s.target, a, a);
+  }
+
+  /** Continues a lead call (see {@link FailoverRouter.#lead}) whose first attempt failed. */
+  #resumeLead(
+    s: TargetHealth<T>,
+    fn: Operation<T, unknown>,
+    a: Attempt,
+    err: unknown,
+    kind: FailureKind,
+  ): Promise<unknown> {
+    // The deadline passed during the attempt: the call ends with the deadline's error.
+    if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
+    return new Call(this.#core, fn, a.plan as unknown as CallPlan<T>).resume(s, err, kind);
   }
 
   /**
@@ -224,6 +283,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         replayable,
         signal,
         deadlineMs: undefined,
+        deadlineAt: undefined,
         attemptTimeoutMs: undefined,
         hedge: undefined,
         detailed,
@@ -273,6 +333,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         }
         return this.#first1(s, fn, order, idempotent, replayable, signal, detailed);
       }
+    } else if (hedge === undefined && signal === undefined && !detailed) {
+      const s = order[0]!;
+      if (s.admits()) return this.#lead(s, fn, order, idempotent, replayable, deadlineMs, attemptTimeoutMs);
     }
     const plan: CallPlan<T> = {
       order,
@@ -280,6 +343,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       replayable,
       signal,
       deadlineMs,
+      deadlineAt: undefined,
       attemptTimeoutMs,
       hedge,
       detailed,

@@ -30,6 +30,17 @@ export interface SharedContext {
     err: unknown,
     kind: FailureKind,
   ): Promise<unknown>;
+  /**
+   * Continues a call whose lead attempt (an `Attempt` with a `plan`: the first attempt of a call
+   * with a deadline or an attempt timeout, run without a `Call`) failed with an availability kind.
+   */
+  resume(
+    s: TargetHealth<never>,
+    fn: AnyOperation,
+    attempt: Attempt,
+    err: unknown,
+    kind: FailureKind,
+  ): Promise<unknown>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the breaker runs operations of any target type and result
@@ -260,17 +271,27 @@ export class TargetHealth<T> {
   /**
    * opossum's fallback, called synchronously after the filter for every failure that counts
    * against the breaker, with the breaker's four arguments and then the error. A fast-path call
-   * (recognised by its shared context) continues with failover and retries; any other call gets
-   * its error back as a rejection.
+   * (recognised by its shared context) or a lead attempt (an attempt with a plan) continues with
+   * failover and retries; any other call gets its error back as a rejection.
    */
   readonly #fallback = (...args: unknown[]): Promise<unknown> => {
     const context = args[2];
+    const attempt = args[3] as Attempt | undefined;
     const err = args[4];
     if (context === this.plainContext || context === this.idempotentContext) {
       return this.#shared.recover(
         this as unknown as TargetHealth<never>,
         args[0] as AnyOperation,
         context === this.idempotentContext,
+        err,
+        this.#filterKind,
+      );
+    }
+    if (attempt?.plan !== undefined) {
+      return this.#shared.resume(
+        this as unknown as TargetHealth<never>,
+        args[0] as AnyOperation,
+        attempt,
         err,
         this.#filterKind,
       );

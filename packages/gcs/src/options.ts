@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@failover/core';
-import { InvalidKeyError, validateKey } from '@failover/storage';
+import { keyPrefixOption, storeNameOption } from '@failover/storage';
 import type { Bucket } from '@google-cloud/storage';
 
 /** Options of {@link createGcsStore}. */
@@ -69,22 +69,13 @@ export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
     );
   }
 
-  const prefix = options.prefix ?? '';
-  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
-  if (prefix !== '') {
-    try {
-      validateKey(prefix);
-    } catch (err) {
-      const reason = err instanceof InvalidKeyError ? err.message : 'is not a valid key prefix';
-      throw new InvalidOptionError('prefix', `must follow the key rules (${reason})`);
-    }
-    if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
-  }
+  const prefix = keyPrefixOption(options.prefix);
+  if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
 
-  const name = options.name ?? `gcs:${bucket.name}${prefix === '' ? '' : `/${prefix.replace(/\/+$/, '')}`}`;
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
+  const name = storeNameOption(
+    options.name,
+    `gcs:${bucket.name}${prefix === '' ? '' : `/${prefix.replace(/\/+$/, '')}`}`,
+  );
 
   const resumableThreshold = options.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
   if (!Number.isSafeInteger(resumableThreshold) || resumableThreshold < 0) {

@@ -5,15 +5,17 @@ import {
   type BlobInfo,
   type BlobStore,
   type CopyOptions,
+  DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
   InvalidArgumentError,
   type ListEntry,
   type ListOptions,
-  type NormalizedBody,
   NotFoundError,
-  normalizeBody,
+  normalizeIfNoneMatch,
   normalizeMetadata,
+  normalizePutBody,
+  normalizePutSize,
   type OperationOptions,
   type PutOptions,
   resolveRange,
@@ -31,7 +33,6 @@ import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from '.
 import { raceSignal } from './signal.js';
 import { uploadObject } from './upload.js';
 
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** How many times `get` re-reads when the object is replaced between its metadata and its bytes. */
 const GET_ATTEMPTS = 3;
 
@@ -74,13 +75,9 @@ class GcsStore implements BlobStore {
     if (typeof contentType !== 'string' || contentType === '') {
       throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
     }
-    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-      throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
-    }
-    if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
-      throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
-    }
-    const normalized = normalizeBodyArg(body, key);
+    const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, key);
+    const sizeHint = normalizePutSize(options.size, key);
+    const normalized = normalizePutBody(body, key);
     const { signal } = options;
     if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
@@ -95,8 +92,8 @@ class GcsStore implements BlobStore {
         body: normalized,
         contentType,
         metadata,
-        ifNoneMatch: options.ifNoneMatch === '*',
-        sizeHint: options.size,
+        ifNoneMatch,
+        sizeHint,
         resumableThreshold: this.#o.resumableThreshold,
         chunkSize: this.#o.chunkSize,
         signal,
@@ -205,13 +202,11 @@ class GcsStore implements BlobStore {
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
     validateKey(from);
     validateKey(to);
-    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-      throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key: to });
-    }
+    const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
     const { signal } = options;
     const source = this.#file(from);
     const destination = this.#file(to);
-    const copyOptions = options.ifNoneMatch === '*' ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
+    const copyOptions = ifNoneMatch ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
     let response: unknown;
     try {
       response = (
@@ -257,14 +252,6 @@ class GcsStore implements BlobStore {
     } catch (err) {
       throw toStorageError(err, ctx);
     }
-  }
-}
-
-function normalizeBodyArg(body: BlobBody, key: string): NormalizedBody {
-  try {
-    return normalizeBody(body);
-  } catch (err) {
-    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), { key });
   }
 }
 

@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { AbortedError, FailoverError } from '@failover/core';
 import { createGcsStore } from '@failover/gcs';
 import type { BlobStore } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
+import { type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, uniqueBucket, until } from './helpers.js';
+import { startBehindProxy, until } from './helpers.js';
 
 let server: GcsLocalServer;
 let proxy: FaultProxy;
@@ -13,14 +13,7 @@ let direct: BlobStore;
 let bucketName: string;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
-  bucketName = uniqueBucket('abort');
-  await server.createBucket(bucketName);
-  store = createGcsStore({
-    bucket: server.clientFor(proxy.url).bucket(bucketName),
-    resumableThreshold: 1024,
-  });
+  ({ server, proxy, bucketName, store } = await startBehindProxy('abort'));
   direct = createGcsStore({ bucket: server.client.bucket(bucketName) });
 });
 

@@ -1,15 +1,9 @@
 import { classifyFailure, type FailureKind } from '@failover/core';
 import { classifyGcsError, createGcsStore } from '@failover/gcs';
 import { type BlobStore, StorageError } from '@failover/storage';
-import {
-  createFaultProxy,
-  type Fault,
-  type FaultProxy,
-  faults,
-  type GcsLocalServer,
-} from '@failover/testkit';
+import { type Fault, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { byteStream, startEmulator, uniqueBucket } from './helpers.js';
+import { byteStream, startBehindProxy } from './helpers.js';
 
 let server: GcsLocalServer;
 let proxy: FaultProxy;
@@ -17,13 +11,7 @@ let store: BlobStore;
 let bucketName: string;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
-  bucketName = uniqueBucket('faults');
-  await server.createBucket(bucketName);
-  // sdkRetries: 0, so every fault reaches the store at once.
-  const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
-  store = createGcsStore({ bucket, resumableThreshold: 1024 });
+  ({ server, proxy, bucketName, store } = await startBehindProxy('faults'));
   await store.put('present', 'here');
   await store.put('present-big', Buffer.alloc(4096, 7));
 });

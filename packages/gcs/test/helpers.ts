@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { GetResult } from '@failover/storage';
+import { createGcsStore } from '@failover/gcs';
+import type { BlobStore, GetResult } from '@failover/storage';
 import {
   createFaultProxy,
   type FaultProxy,
@@ -19,6 +20,36 @@ let counter = 0;
 export function uniqueBucket(label: string): string {
   counter += 1;
   return `${label}-${process.pid}-${counter}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The emulator behind a fault proxy, with a bucket and a store through the proxy. */
+export interface BehindProxy {
+  readonly server: GcsLocalServer;
+  readonly proxy: FaultProxy;
+  readonly bucketName: string;
+  /** Over the bucket through the proxy: SDK retries off, resumable uploads from 1 KiB. */
+  readonly store: BlobStore;
+}
+
+/**
+ * Starts the emulator behind a GCS-flavoured fault proxy, makes a fresh bucket named after
+ * `label` and a store over it through the proxy. With SDK retries off, every fault reaches the
+ * store at once. The caller closes the proxy and stops the server in `afterAll`.
+ */
+export async function startBehindProxy(label: string): Promise<BehindProxy> {
+  const server = await startEmulator();
+  let proxy: FaultProxy | undefined;
+  try {
+    proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
+    const bucketName = uniqueBucket(label);
+    await server.createBucket(bucketName);
+    const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+    return { server, proxy, bucketName, store: createGcsStore({ bucket, resumableThreshold: 1024 }) };
+  } catch (err) {
+    await proxy?.close();
+    await server.stop();
+    throw err;
+  }
 }
 
 /** A proxy in GCS flavor that also records every request it sees (method and target). */

@@ -1,9 +1,9 @@
 import { classifyFailure } from '@failover/core';
-import { classifyGcsError, createGcsStore } from '@failover/gcs';
+import { classifyGcsError } from '@failover/gcs';
 import { type BlobStore, readAll, StorageError } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
+import { type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, uniqueBucket } from './helpers.js';
+import { startBehindProxy } from './helpers.js';
 
 // Integrity failures are produced for real: the fault proxy answers in the server's place with
 // bytes or an object resource whose checksums do not match, and the client's own validation
@@ -15,14 +15,7 @@ let store: BlobStore;
 let bucketName: string;
 
 beforeAll(async () => {
-  server = await startEmulator();
-  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
-  bucketName = uniqueBucket('integrity');
-  await server.createBucket(bucketName);
-  store = createGcsStore({
-    bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName),
-    resumableThreshold: 1024,
-  });
+  ({ server, proxy, bucketName, store } = await startBehindProxy('integrity'));
 });
 
 afterAll(async () => {

@@ -1,8 +1,7 @@
-import { createGcsStore } from '@failover/gcs';
 import { type BlobStore, StorageError } from '@failover/storage';
-import { createFaultProxy, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
+import { type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, uniqueBucket } from './helpers.js';
+import { startBehindProxy } from './helpers.js';
 
 let server: GcsLocalServer;
 let proxy: FaultProxy;
@@ -19,14 +18,7 @@ const LEAKY = [
 ].join('');
 
 beforeAll(async () => {
-  server = await startEmulator();
-  proxy = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
-  const name = uniqueBucket('redact');
-  await server.createBucket(name);
-  store = createGcsStore({
-    bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(name),
-    resumableThreshold: 1024,
-  });
+  ({ server, proxy, store } = await startBehindProxy('redact'));
 });
 
 afterAll(async () => {

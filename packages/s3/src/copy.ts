@@ -2,15 +2,16 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import {
   type BlobInfo,
   type CopyOptions,
-  InvalidArgumentError,
   NotFoundError,
+  normalizeIfNoneMatch,
   PreconditionFailedError,
+  prefixedKey,
 } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
-import { copySource, toObjectKey } from './object-keys.js';
+import { copySource } from './object-keys.js';
 
 /**
  * `copy`: CopyObject with `MetadataDirective: COPY` (content type and metadata come along) and
@@ -24,12 +25,10 @@ export async function copyObject(
   to: string,
   options: CopyOptions = {},
 ): Promise<BlobInfo> {
-  const source = toObjectKey(ctx.prefix, from);
-  const target = toObjectKey(ctx.prefix, to);
-  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key: to, target: ctx.name });
-  }
-  const { signal, ifNoneMatch } = options;
+  const source = prefixedKey(ctx.prefix, from);
+  const target = prefixedKey(ctx.prefix, to);
+  const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to, ctx.name) ? '*' : undefined;
+  const { signal } = options;
   const ectx = errorContext(ctx, 'copy', to, signal);
   throwIfAborted(ectx);
   if (source === target) return copyOntoItself(ctx, from, source, options);

@@ -6,6 +6,7 @@ import {
   type GetOptions,
   type GetResult,
   NotFoundError,
+  prefixedKey,
   resolveRange,
   validateRange,
 } from '@failover/storage';
@@ -14,7 +15,6 @@ import { errorContext, type StoreContext } from './context.js';
 import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { infoFromHeaders, totalFromContentRange } from './info.js';
-import { toObjectKey } from './object-keys.js';
 import { SliceStream } from './slice-stream.js';
 
 /**
@@ -28,7 +28,7 @@ export async function getObject(
   key: string,
   options: GetOptions = {},
 ): Promise<GetResult> {
-  const objectKey = toObjectKey(ctx.prefix, key);
+  const objectKey = prefixedKey(ctx.prefix, key);
   const { range, signal } = options;
   validateRange(range, key);
   const ectx = errorContext(ctx, 'get', key, signal);

@@ -1,10 +1,9 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import type { BlobInfo, OperationOptions } from '@failover/storage';
+import { type BlobInfo, type OperationOptions, prefixedKey } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { infoFromHeaders } from './info.js';
-import { toObjectKey } from './object-keys.js';
 
 /**
  * `head`: HeadObject. `null` when S3 answers 404 (a HEAD response has no body, so a missing
@@ -15,7 +14,7 @@ export async function headObject(
   key: string,
   options: OperationOptions = {},
 ): Promise<BlobInfo | null> {
-  const objectKey = toObjectKey(ctx.prefix, key);
+  const objectKey = prefixedKey(ctx.prefix, key);
   return headByObjectKey(ctx, key, objectKey, options.signal);
 }
 

@@ -1,4 +1,4 @@
-import { type BlobInfo, lowerCaseKeys } from '@failover/storage';
+import { type BlobInfo, blobInfo, lowerCaseKeys } from '@failover/storage';
 
 /** The fields of HeadObject / GetObject responses that describe an object. */
 export interface ObjectHeaders {
@@ -53,14 +53,13 @@ export function totalFromContentRange(contentRange: string | undefined): number 
 export function infoFromHeaders(key: string, headers: ObjectHeaders, size: number): BlobInfo {
   const etag = unquoteEtag(headers.ETag);
   const md5 = md5FromEtag(etag, headers);
-  const info: BlobInfo = {
+  return blobInfo({
     key,
     size,
     metadata: lowerCaseKeys(headers.Metadata),
     checksums: md5 === undefined ? {} : { md5 },
-  };
-  if (etag !== undefined) info.etag = etag;
-  if (headers.ContentType !== undefined) info.contentType = headers.ContentType;
-  if (headers.LastModified !== undefined) info.lastModified = headers.LastModified;
-  return info;
+    etag,
+    contentType: headers.ContentType,
+    lastModified: headers.LastModified,
+  });
 }

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import {
-  type BlobInfo,
+  blobInfo,
   isPrefixEntry,
   type ListEntry,
   type ListOptions,
@@ -62,15 +62,14 @@ function pageEntries(storePrefix: string, page: ListObjectsV2CommandOutput): Lis
   const sorted: { sortKey: Buffer; entry: ListEntry }[] = [];
   for (const object of page.Contents ?? []) {
     if (object.Key === undefined) continue;
-    const info: BlobInfo = {
+    const info = blobInfo({
       key: fromObjectKey(storePrefix, object.Key),
       size: object.Size ?? 0,
       metadata: {},
       checksums: {},
-    };
-    const etag = unquoteEtag(object.ETag);
-    if (etag !== undefined) info.etag = etag;
-    if (object.LastModified !== undefined) info.lastModified = object.LastModified;
+      etag: unquoteEtag(object.ETag),
+      lastModified: object.LastModified,
+    });
     sorted.push({ sortKey: Buffer.from(object.Key, 'utf8'), entry: info });
   }
   for (const common of page.CommonPrefixes ?? []) {

@@ -1,22 +1,7 @@
-import { InvalidKeyError, MAX_KEY_BYTES, validateKey } from '@failover/storage';
-
 /**
- * Validates a store key and returns the S3 object key (`prefix + key`). The key must pass the
- * rules every store shares, and with the prefix must fit S3's 1024-byte limit.
+ * The store key of an S3 object key listed under `prefix` (the prefix removed). The other way,
+ * `prefixedKey` of `@failover/storage` validates a store key and adds the prefix.
  */
-export function toObjectKey(prefix: string, key: unknown): string {
-  validateKey(key);
-  const objectKey = prefix + key;
-  if (prefix && Buffer.byteLength(objectKey, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(
-      key,
-      `with the store prefix the key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
-    );
-  }
-  return objectKey;
-}
-
-/** The store key of an S3 object key listed under `prefix` (the prefix removed). */
 export function fromObjectKey(prefix: string, objectKey: string): string {
   return prefix && objectKey.startsWith(prefix) ? objectKey.slice(prefix.length) : objectKey;
 }

@@ -6,12 +6,17 @@ import { AbortedError, redact } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
+  blobInfo,
+  DEFAULT_CONTENT_TYPE,
   InvalidArgumentError,
   type NormalizedBody,
-  normalizeBody,
+  normalizeIfNoneMatch,
   normalizeMetadata,
+  normalizePutBody,
+  normalizePutSize,
   PreconditionFailedError,
   type PutOptions,
+  prefixedKey,
   StorageError,
 } from '@failover/storage';
 import { withAbortSignal } from './abortable-client.js';
@@ -20,9 +25,6 @@ import { errorContext, type StoreContext } from './context.js';
 import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { md5FromEtag, unquoteEtag } from './info.js';
-import { toObjectKey } from './object-keys.js';
-
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 /** Everything a write needs, validated. */
 interface WriteRequest {
@@ -74,7 +76,7 @@ function write(ctx: StoreContext, request: WriteRequest): Promise<BlobInfo> {
 }
 
 function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOptions): WriteRequest {
-  const objectKey = toObjectKey(ctx.prefix, key);
+  const objectKey = prefixedKey(ctx.prefix, key);
   const metadata = normalizeMetadata(options.metadata, key);
   const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
   if (typeof contentType !== 'string' || contentType.length === 0 || /[\r\n]/.test(contentType)) {
@@ -83,29 +85,13 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
       target: ctx.name,
     });
   }
-  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key, target: ctx.name });
-  }
-  if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
-    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key, target: ctx.name });
-  }
-  let normalized: NormalizedBody;
-  try {
-    normalized = normalizeBody(body);
-  } catch (err) {
-    throw new InvalidArgumentError('body', err instanceof Error ? err.message : String(err), {
-      key,
-      target: ctx.name,
-    });
-  }
-  if (
-    normalized.type === 'bytes' &&
-    options.size !== undefined &&
-    options.size !== normalized.bytes.byteLength
-  ) {
+  const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, key, ctx.name) ? '*' : undefined;
+  const size = normalizePutSize(options.size, key, ctx.name);
+  const normalized = normalizePutBody(body, key, ctx.name);
+  if (normalized.type === 'bytes' && size !== undefined && size !== normalized.bytes.byteLength) {
     throw new InvalidArgumentError(
       'size',
-      `the body has ${normalized.bytes.byteLength} bytes, not the ${options.size} given`,
+      `the body has ${normalized.bytes.byteLength} bytes, not the ${size} given`,
       { key, target: ctx.name },
     );
   }
@@ -115,8 +101,8 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
     body: normalized,
     contentType,
     metadata,
-    ifNoneMatch: options.ifNoneMatch,
-    size: options.size,
+    ifNoneMatch,
+    size,
     signal: options.signal,
     ectx: errorContext(ctx, 'put', key, options.signal),
   };
@@ -205,15 +191,14 @@ function written(
   etag: string | undefined,
   md5: string | undefined,
 ): BlobInfo {
-  const info: BlobInfo = {
+  return blobInfo({
     key: request.key,
     size,
     contentType: request.contentType,
     metadata: { ...request.metadata },
     checksums: md5 === undefined ? {} : { md5 },
-  };
-  if (etag !== undefined) info.etag = etag;
-  return info;
+    etag,
+  });
 }
 
 /**

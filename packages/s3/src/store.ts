@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import type { BlobStore, OperationOptions } from '@failover/storage';
+import { type BlobStore, type OperationOptions, prefixedKey } from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
@@ -8,7 +8,6 @@ import { getObject } from './get.js';
 import { headObject } from './head.js';
 import { createKeyLock } from './key-lock.js';
 import { listObjects } from './list.js';
-import { toObjectKey } from './object-keys.js';
 import { resolveOptions, type S3StoreOptions } from './options.js';
 import { putObject } from './put.js';
 
@@ -47,7 +46,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
 
 /** `delete`: DeleteObject. S3 answers 204 for a missing key too; a NoSuchKey is ignored as well. */
 async function deleteObject(ctx: StoreContext, key: string, options: OperationOptions = {}): Promise<void> {
-  const objectKey = toObjectKey(ctx.prefix, key);
+  const objectKey = prefixedKey(ctx.prefix, key);
   const ectx = errorContext(ctx, 'delete', key, options.signal);
   throwIfAborted(ectx);
   try {

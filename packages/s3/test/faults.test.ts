@@ -6,25 +6,27 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyS3Error, createS3Store } from '../src/index.js';
 import { collect, patternBytes, useS3rver } from './s3rver.js';
 
+// One s3rver behind one fault proxy for the whole file; every test starts with no fault.
+const s3 = useS3rver();
+let proxy: FaultProxy;
+let bucket: string;
+
+beforeAll(async () => {
+  proxy = await createFaultProxy({ target: s3.server.origin, flavor: 's3' });
+  bucket = await s3.freshBucket();
+});
+afterAll(async () => {
+  await proxy?.close();
+});
+beforeEach(async () => {
+  await proxy.setFault(faults.pass());
+  proxy.resetCounts();
+});
+
+const storeViaProxy = (partSize?: number) =>
+  createS3Store({ client: s3.server.clientFor(proxy.origin), bucket, ...(partSize ? { partSize } : {}) });
+
 describe('S3 errors through the fault proxy', () => {
-  const s3 = useS3rver();
-  let proxy: FaultProxy;
-  let bucket: string;
-
-  beforeAll(async () => {
-    proxy = await createFaultProxy({ target: s3.server.origin, flavor: 's3' });
-    bucket = await s3.freshBucket();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-  beforeEach(async () => {
-    await proxy.setFault(faults.pass());
-    proxy.resetCounts();
-  });
-
-  const storeViaProxy = () => createS3Store({ client: s3.server.clientFor(proxy.origin), bucket });
-
   async function failure(call: () => Promise<unknown>): Promise<StorageError> {
     const err = await call().then(
       () => undefined,
@@ -164,25 +166,6 @@ describe('S3 errors through the fault proxy', () => {
 });
 
 describe('abort signals reach the SDK', () => {
-  const s3 = useS3rver();
-  let proxy: FaultProxy;
-  let bucket: string;
-
-  beforeAll(async () => {
-    proxy = await createFaultProxy({ target: s3.server.origin, flavor: 's3' });
-    bucket = await s3.freshBucket();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
-  beforeEach(async () => {
-    await proxy.setFault(faults.pass());
-    proxy.resetCounts();
-  });
-
-  const storeViaProxy = (partSize?: number) =>
-    createS3Store({ client: s3.server.clientFor(proxy.origin), bucket, ...(partSize ? { partSize } : {}) });
-
   it('rejects at once, without a request, when the signal is already aborted', async () => {
     const store = storeViaProxy();
     proxy.resetCounts();

@@ -1,6 +1,6 @@
-import { InvalidKeyError } from '@failover/storage';
+import { InvalidKeyError, prefixedKey } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
-import { copySource, fromObjectKey, toObjectKey } from '../src/object-keys.js';
+import { copySource, fromObjectKey } from '../src/object-keys.js';
 
 describe('copySource', () => {
   it('percent-encodes every key segment as S3 requires, keeping the slashes', () => {
@@ -21,11 +21,11 @@ describe('copySource', () => {
 
 describe('object keys under a prefix', () => {
   it('adds and strips the prefix, and checks the length with it', () => {
-    expect(toObjectKey('app/', 'k')).toBe('app/k');
-    expect(toObjectKey('', 'k')).toBe('k');
+    expect(prefixedKey('app/', 'k')).toBe('app/k');
+    expect(prefixedKey('', 'k')).toBe('k');
     expect(fromObjectKey('app/', 'app/k')).toBe('k');
-    expect(() => toObjectKey('app/', 'k'.repeat(1021))).toThrow(InvalidKeyError);
-    expect(toObjectKey('app/', 'k'.repeat(1020))).toHaveLength(1024);
-    expect(() => toObjectKey('app/', '../x')).toThrow(InvalidKeyError);
+    expect(() => prefixedKey('app/', 'k'.repeat(1021))).toThrow(InvalidKeyError);
+    expect(prefixedKey('app/', 'k'.repeat(1020))).toHaveLength(1024);
+    expect(() => prefixedKey('app/', '../x')).toThrow(InvalidKeyError);
   });
 });

@@ -1,4 +1,5 @@
 export { abortableStream, abortedError, throwIfAborted } from './abort.js';
+export { type BlobInfoFields, blobInfo } from './blob-info.js';
 export { type NormalizedBody, normalizeBody, readAll, toReadable } from './body.js';
 export { collectStream, forEachChunk } from './chunks.js';
 export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } from './content-type.js';
@@ -20,7 +21,7 @@ export { createFileJournal } from './journal/file.js';
 export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
 export { createMemoryJournal } from './journal/memory.js';
 export type { Journal, JournalEntry, JournalOp } from './journal/types.js';
-export { MAX_KEY_BYTES, validateKey } from './keys.js';
+export { MAX_KEY_BYTES, prefixedKey, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { lowerCaseKeys, MAX_METADATA_BYTES, normalizeMetadata } from './metadata.js';
@@ -66,12 +67,15 @@ export {
 } from './multi/index.js';
 export { compareUtf8 } from './order.js';
 export {
+  checkPutSize,
   type NormalizedPutOptions,
   normalizeIfNoneMatch,
   normalizePutBody,
   normalizePutOptions,
+  normalizePutSize,
 } from './put-options.js';
 export { resolveRange, validateListOptions, validateRange } from './range.js';
+export { keyPrefixOption, storeNameOption } from './store-options.js';
 export {
   type BlobBody,
   type BlobInfo,

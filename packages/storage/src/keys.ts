@@ -27,3 +27,20 @@ export function validateKey(key: unknown): asserts key is string {
     }
   }
 }
+
+/**
+ * Validates `key` (see {@link validateKey}) and returns the object name a store with a key
+ * `prefix` inside its bucket or container uses for it: `prefix + key`, which must still fit the
+ * 1024 UTF-8 bytes every cloud allows ({@link InvalidKeyError} otherwise).
+ */
+export function prefixedKey(prefix: string, key: unknown): string {
+  validateKey(key);
+  const name = prefix + key;
+  if (prefix !== '' && Buffer.byteLength(name, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidKeyError(
+      key,
+      `with the store prefix, a key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+    );
+  }
+  return name;
+}

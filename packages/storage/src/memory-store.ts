@@ -3,11 +3,11 @@ import { Readable } from 'node:stream';
 import { InvalidOptionError } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
 import { collectStream } from './chunks.js';
-import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from './errors.js';
+import { NotFoundError, PreconditionFailedError } from './errors.js';
 import { validateKey } from './keys.js';
 import { commonPrefixOf } from './list-prefix.js';
 import { compareUtf8 } from './order.js';
-import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from './put-options.js';
+import { checkPutSize, normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from './put-options.js';
 import { resolveRange, validateListOptions, validateRange } from './range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
 import type {
@@ -127,12 +127,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
         input.type === 'bytes'
           ? Buffer.from(input.bytes)
           : await collectStream(input.stream, opts.signal, key);
-      if (opts.size !== undefined && opts.size !== bytes.length) {
-        throw new InvalidArgumentError('size', `is ${opts.size} but the body had ${bytes.length} bytes`, {
-          key,
-          target: name,
-        });
-      }
+      checkPutSize(opts.size, bytes.length, key, name);
       throwIfAborted(opts.signal);
       refuse(); // checked again at the moment of the write: another put may have finished meanwhile
       const md5 = createHash('md5').update(bytes).digest('hex');

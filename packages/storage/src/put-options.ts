@@ -25,10 +25,7 @@ export interface NormalizedPutOptions {
  */
 export function normalizePutOptions(key: string, options: PutOptions | undefined): NormalizedPutOptions {
   const o = options ?? {};
-  const size = o.size;
-  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
-    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key });
-  }
+  const size = normalizePutSize(o.size, key);
   return {
     contentType: normalizeContentType(o.contentType, key),
     metadata: normalizeMetadata(o.metadata, key),
@@ -38,25 +35,62 @@ export function normalizePutOptions(key: string, options: PutOptions | undefined
   };
 }
 
-/** Validates `ifNoneMatch` of {@link PutOptions} or {@link CopyOptions}: absent or `'*'`. */
-export function normalizeIfNoneMatch(value: CopyOptions['ifNoneMatch'], key: string): boolean {
+/**
+ * Validates `ifNoneMatch` of {@link PutOptions} or {@link CopyOptions}: absent or `'*'`. The
+ * `InvalidArgumentError` names `key` and, when given, the store as `target`.
+ */
+export function normalizeIfNoneMatch(
+  value: CopyOptions['ifNoneMatch'],
+  key: string,
+  target?: string,
+): boolean {
   if (value === undefined) return false;
   if (value === '*') return true;
-  throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key });
+  throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key, target });
+}
+
+/**
+ * Validates `size` of {@link PutOptions}: absent or a non-negative safe integer. The
+ * `InvalidArgumentError` names `key` and, when given, the store as `target`.
+ */
+export function normalizePutSize(size: PutOptions['size'], key: string, target?: string): number | undefined {
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+    throw new InvalidArgumentError('size', 'must be an integer >= 0', { key, target });
+  }
+  return size;
+}
+
+/**
+ * Checks a body against the `size` announced for it (when one was), once its length is known:
+ * a mismatch is an `InvalidArgumentError` (`argument: 'size'`) naming `key` and the store.
+ */
+export function checkPutSize(
+  announced: number | undefined,
+  actual: number,
+  key: string,
+  target: string,
+): void {
+  if (announced !== undefined && announced !== actual) {
+    throw new InvalidArgumentError('size', `is ${announced} but the body had ${actual} bytes`, {
+      key,
+      target,
+    });
+  }
 }
 
 /**
  * {@link normalizeBody} for a `put`: a body of any other type is an `InvalidArgumentError`
- * (`argument: 'body'`) rather than a `TypeError`.
+ * (`argument: 'body'`, the `TypeError` as `cause`) naming `key` and, when given, the store as
+ * `target`.
  */
-export function normalizePutBody(body: BlobBody, key: string): NormalizedBody {
+export function normalizePutBody(body: BlobBody, key: string, target?: string): NormalizedBody {
   try {
     return normalizeBody(body);
   } catch (err) {
     throw new InvalidArgumentError(
       'body',
       'must be a Uint8Array, a string, a Readable, a ReadableStream or an AsyncIterable',
-      { key, cause: err },
+      { key, target, cause: err },
     );
   }
 }

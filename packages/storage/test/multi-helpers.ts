@@ -4,16 +4,43 @@ import {
   type BlobBody,
   type BlobInfo,
   type BlobStore,
+  createMemoryJournal,
   createMemoryStore,
+  createMultiCloudStore,
   type GetOptions,
   type GetResult,
   getBytes,
+  type Journal,
   type ListEntry,
   type ListOptions,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
   type OperationOptions,
   type PutOptions,
   StorageError,
 } from '@failover/storage';
+
+/**
+ * A multi-cloud store over `targets` for unit tests: one attempt per target, no retry budget,
+ * breakers that do not trip, repair only when asked, and a memory journal unless `options` gives
+ * one. The store is pushed onto `open`, which the test file closes after each test.
+ */
+export function openMultiStore(
+  open: MultiCloudStore[],
+  targets: SwitchableStore[],
+  options: Partial<MultiCloudStoreOptions> = {},
+): { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal } {
+  const journal = options.journal ?? createMemoryJournal();
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    repair: { intervalMs: false, delayMs: false },
+    ...options,
+  });
+  open.push(store);
+  return { store, targets, journal };
+}
 
 /**
  * A memory store that can be switched into an outage: while `down` is set, every call fails with a

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  createMemoryJournal,
-  createMultiCloudStore,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
-} from '@failover/storage';
+import type { MultiCloudStore, MultiCloudStoreOptions } from '@failover/storage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copiesOf, keysOf, type SwitchableStore, switchable } from './multi-helpers.js';
+import { copiesOf, keysOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
 
 const open: MultiCloudStore[] = [];
 afterEach(async () => {
@@ -14,18 +9,7 @@ afterEach(async () => {
 });
 
 function setup(options: Partial<MultiCloudStoreOptions> = {}) {
-  const targets = ['aws', 'gcp', 'azure'].map(switchable);
-  const journal = createMemoryJournal();
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    writes: 'mirror',
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    repair: { intervalMs: false, delayMs: false },
-    ...options,
-  });
-  open.push(store);
-  return { store, targets, journal };
+  return openMultiStore(open, ['aws', 'gcp', 'azure'].map(switchable), { writes: 'mirror', ...options });
 }
 
 const V_OLD = `${'0'.repeat(14)}1-000000-x`;

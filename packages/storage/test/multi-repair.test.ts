@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import {
   createMemoryJournal,
-  createMultiCloudStore,
   getText,
   IntegrityError,
   type MultiCloudStore,
@@ -9,7 +8,7 @@ import {
   readAll,
 } from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { copiesOf, type SwitchableStore, switchable } from './multi-helpers.js';
+import { copiesOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
 
 const open: MultiCloudStore[] = [];
 afterEach(async () => {
@@ -21,16 +20,7 @@ function setup(
   options: Partial<MultiCloudStoreOptions> = {},
   targets = ['aws', 'gcp', 'azure'].map(switchable),
 ) {
-  const journal = options.journal ?? createMemoryJournal();
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    repair: { intervalMs: false, delayMs: false },
-    ...options,
-  });
-  open.push(store);
-  return { store, targets, journal };
+  return openMultiStore(open, targets, options);
 }
 
 /** Writes an object straight into a target with the store's metadata, as another writer would. */

@@ -14,7 +14,14 @@ import {
   QuorumNotReachedError,
 } from '@failover/storage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copiesOf, keysOf, type SwitchableStore, sha256, switchable } from './multi-helpers.js';
+import {
+  copiesOf,
+  keysOf,
+  openMultiStore,
+  type SwitchableStore,
+  sha256,
+  switchable,
+} from './multi-helpers.js';
 
 const open: MultiCloudStore[] = [];
 afterEach(async () => {
@@ -25,17 +32,11 @@ function setup(
   options: Partial<MultiCloudStoreOptions> = {},
   names = ['aws', 'gcp', 'azure'],
 ): { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal } {
-  const targets = names.map((n) => switchable(n));
-  const journal = options.journal ?? createMemoryJournal();
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    repair: { intervalMs: false, delayMs: false },
-    ...options,
-  });
-  open.push(store);
-  return { store, targets, journal };
+  return openMultiStore(
+    open,
+    names.map((n) => switchable(n)),
+    options,
+  );
 }
 
 describe('createMultiCloudStore options', () => {
@@ -304,6 +305,18 @@ describe('reads', () => {
     expect(await keysOf(store)).toEqual(['other']);
     await store.repair();
     expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+
+  it('an acknowledged write whose only holder is down is unavailable, never "not found"', async () => {
+    const { store, targets } = setup();
+    // Primary mode: the write lives on the primary alone until repair copies it.
+    await store.put('k', 'saved');
+    targets[0]!.down = 'timeout';
+    await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(store.head('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(store.exists('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    targets[0]!.down = undefined;
+    expect(await getText(store, 'k')).toBe('saved');
   });
 
   it('a stale copy on the primary (a newer write pending for it) is not served', async () => {

@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import {
   classifyFailure,
@@ -10,36 +9,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy, faults } from '../src/fault-proxy/index.js';
 import { type AzureLocalServer, startAzureServer } from '../src/servers/index.js';
-
-function probe(origin: string): Promise<string> {
-  const url = new URL(origin);
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port), url.hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (err: Error & Record<string, unknown>) => err,
-  );
-}
+import { failure, isRunning, probe } from './server-helpers.js';
 
 async function read(container: ContainerClient, name: string, abortSignal?: AbortSignal): Promise<string> {
   return (await container.getBlobClient(name).downloadToBuffer(0, undefined, { abortSignal })).toString();

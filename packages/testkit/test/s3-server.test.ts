@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -14,28 +13,7 @@ import { InvalidOptionError } from '@failover/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFaultProxy } from '../src/fault-proxy/index.js';
 import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
-
-/** Resolves with the error code of a TCP connect to `origin`, or 'connected'. */
-function probe(origin: string): Promise<string> {
-  const url = new URL(origin);
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port), url.hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isRunning, probe } from './server-helpers.js';
 
 describe('startS3Server', () => {
   let s3: S3LocalServer;

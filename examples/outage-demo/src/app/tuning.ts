@@ -9,8 +9,6 @@ export interface Tuning {
   };
   /** Time limit of one attempt on one cloud (a black hole is left after this long). */
   readonly attemptTimeoutMs: number;
-  /** Time limit of one whole call, failover included. */
-  readonly deadlineMs: number;
   /** Repair runs this long after a write was journaled... */
   readonly repairDelayMs: number;
   /** ...and at least this often. */
@@ -35,7 +33,6 @@ export function tuningFor(durationMs: number): Tuning {
       maxResetTimeoutMs: resetTimeoutMs * 4,
     },
     attemptTimeoutMs: clamp(1_500 * Math.sqrt(s), 900, 2_000),
-    deadlineMs: 10_000,
     repairDelayMs: 300,
     repairIntervalMs: clamp(5_000 * s, 1_000, 10_000),
   };

@@ -35,7 +35,7 @@ export function createTtyDashboard(options: TtyDashboardOptions): Dashboard {
   };
   const draw = (): void => {
     const width = Math.max(40, (process.stdout.columns ?? 120) - 1);
-    const lines = render(options, options.view(), phase, recent).map((l) => fit(l, width));
+    const lines = render(options, options.view(), phase, recent, width).map((l) => fit(l, width));
     clear();
     out.write(`${lines.join('\n')}\n`);
     drawn = lines.length;
@@ -78,6 +78,7 @@ function render(
   v: LiveView,
   phase: TimedPhase | undefined,
   recent: readonly string[],
+  width: number,
 ): string[] {
   const lines: string[] = [];
   const elapsed = Math.min(v.elapsedMs, options.totalMs);
@@ -88,7 +89,7 @@ function render(
     lines.push(
       `phase ${phase.index + 1}/${options.phases.length} ${s.bold(s.cyan(phase.id))}: ${phase.title}`,
     );
-    lines.push(s.dim(`  ≈ ${phase.realWorld}`.slice(0, 118)));
+    for (const l of wrap(`≈ ${phase.realWorld}`, width - 2, 3)) lines.push(s.dim(`  ${l}`));
   }
   lines.push(progress(options.phases, elapsed, options.totalMs));
   lines.push('');
@@ -155,4 +156,20 @@ export function fit(line: string, width: number): string {
     visible++;
   }
   return visible >= width ? `${out}\x1b[0m` : out;
+}
+
+/** Splits text into lines of at most `width` characters at spaces, at most `max` lines. */
+export function wrap(text: string, width: number, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.length > max ? [...lines.slice(0, max - 1), `${lines[max - 1]}…`] : lines;
 }

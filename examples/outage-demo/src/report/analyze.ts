@@ -64,7 +64,11 @@ export function failoverTimes(phases: readonly TimedPhase[], recorder: MetricsRe
  * end of such a phase (a cloud that came back is used again once its breaker lets a probe through,
  * up to the breaker's longest reset timeout later).
  */
-export function summarizeErrors(errors: readonly AppError[], phases: readonly TimedPhase[], graceMs: number): AppErrorSummary {
+export function summarizeErrors(
+  errors: readonly AppError[],
+  phases: readonly TimedPhase[],
+  graceMs: number,
+): AppErrorSummary {
   const byPhase: Record<string, number> = {};
   const byKind: Record<string, number> = {};
   const byOp: Record<string, number> = {};
@@ -76,18 +80,36 @@ export function summarizeErrors(errors: readonly AppError[], phases: readonly Ti
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     byOp[e.op] = (byOp[e.op] ?? 0) + 1;
     if (phase.appErrorsAllowed === true) continue;
-    const lastAllowed = phases.filter((p) => p.appErrorsAllowed === true && p.startMs + p.durationMs <= e.atMs).at(-1);
-    if (lastAllowed === undefined || e.atMs - (lastAllowed.startMs + lastAllowed.durationMs) > graceMs) outside++;
+    const lastAllowed = phases
+      .filter((p) => p.appErrorsAllowed === true && p.startMs + p.durationMs <= e.atMs)
+      .at(-1);
+    if (lastAllowed === undefined || e.atMs - (lastAllowed.startMs + lastAllowed.durationMs) > graceMs)
+      outside++;
   }
   return {
     total: errors.length,
     byPhase,
     byKind,
     byOp,
-    samples: errors.slice(0, 10),
+    samples: samplesOf(errors, 10),
     outsideAllowedPhases: outside,
     graceMs,
   };
+}
+
+/** Up to `n` errors, the first of each kind of failure (source, kind, operation) first. */
+function samplesOf(errors: readonly AppError[], n: number): AppError[] {
+  const seen = new Set<string>();
+  const first: AppError[] = [];
+  for (const e of errors) {
+    const id = `${e.source}:${e.kind}:${e.op}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      first.push(e);
+    }
+  }
+  const rest = errors.filter((e) => !first.includes(e));
+  return [...first, ...rest].slice(0, n).sort((a, b) => a.atMs - b.atMs);
 }
 
 /** What the checks look at. */

@@ -20,7 +20,7 @@ export interface AppErrorSummary {
   readonly byKind: Readonly<Record<string, number>>;
   /** Errors per operation. */
   readonly byOp: Readonly<Partial<Record<OpKind, number>>>;
-  /** The first few, as the application saw them. */
+  /** A few, as the application saw them: the first of each kind of failure, in time order. */
   readonly samples: readonly AppError[];
   /**
    * Errors while some cloud could serve: outside the phases where every cloud is down, and more

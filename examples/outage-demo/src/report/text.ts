@@ -69,11 +69,14 @@ export function reportLines(r: DemoReport, s: Style): string[] {
       .join(', ');
     lines.push(`    errors by phase   ${phases}`);
     lines.push(
-      `    errors by kind    ${Object.entries(r.appErrors.byKind)
+      `    errors by cause   ${Object.entries(r.appErrors.byKind)
         .map(([k, n]) => `${k} ${n}`)
         .join(', ')}`,
     );
-    for (const e of r.appErrors.samples.slice(0, 3)) {
+    const distinct = r.appErrors.samples.filter(
+      (e, i, all) => all.findIndex((o) => o.source === e.source && o.kind === e.kind) === i,
+    );
+    for (const e of distinct.slice(0, 4)) {
       lines.push(s.dim(`    ${stamp(e.atMs)} ${e.op}: ${e.name}: ${e.message.slice(0, 110)}`));
     }
     if (r.writeMode === 'primary' && !r.appErrorsExpected) {

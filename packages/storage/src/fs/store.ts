@@ -6,10 +6,10 @@ import { Readable } from 'node:stream';
 import { FailoverError, InvalidOptionError } from '@failover/core';
 import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
 import { forEachChunk } from '../chunks.js';
-import { InvalidArgumentError, NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
+import { NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { commonPrefixOf } from '../list-prefix.js';
-import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
+import { checkPutSize, normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
 import { resolveRange, validateListOptions, validateRange } from '../range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from '../record.js';
 import type {
@@ -217,12 +217,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
         if (input.type === 'bytes') await write(Buffer.from(input.bytes));
         else await forEachChunk(input.stream, opts.signal, write, key);
         throwIfAborted(opts.signal);
-        if (opts.size !== undefined && opts.size !== size) {
-          throw new InvalidArgumentError('size', `is ${opts.size} but the body had ${size} bytes`, {
-            key,
-            target: name,
-          });
-        }
+        checkPutSize(opts.size, size, key, name);
         return { size, md5: md5.digest('hex'), contentType: opts.contentType, metadata: opts.metadata };
       });
     },

@@ -1,10 +1,17 @@
 import type { JournalEntry } from './types.js';
 
 /** A pending entry as the state keeps it: its targets change as repair and newer writes go on. */
-interface LiveEntry {
+export interface PendingEntry {
   readonly entry: JournalEntry;
-  readonly holders: string[];
-  readonly missing: string[];
+  /** The targets that hold the entry's write, in the order they got it. */
+  readonly holders: ReadonlySet<string>;
+  /** The targets that still lack it (never empty while the entry is pending). */
+  readonly missing: ReadonlySet<string>;
+}
+
+interface LiveEntry extends PendingEntry {
+  readonly holders: Set<string>;
+  readonly missing: Set<string>;
   /** What the entry costs in the journal's file (bytes of its line), for the compaction trigger. */
   readonly bytes: number;
 }
@@ -12,7 +19,9 @@ interface LiveEntry {
 /**
  * The pending state of a journal: every entry that still has missing targets, in the order they
  * were appended. Both journals use it; the file journal rebuilds it by replaying its file through
- * the same two operations, so a replay gives the same state as the live process had.
+ * the same two operations, so a replay gives the same state as the live process had. The
+ * multi-cloud store keeps one too (its index of what the journal holds), so both apply the same
+ * rules.
  *
  * Rules:
  * - `append` adds an entry (replacing a pending entry with the same id). It supersedes: targets
@@ -25,8 +34,14 @@ interface LiveEntry {
 export class JournalState {
   readonly #entries = new Map<string, LiveEntry>();
   readonly #byKey = new Map<string, Set<LiveEntry>>();
+  readonly #onKeysChanged: (() => void) | undefined;
   #backlog = 0;
   #bytes = 0;
+
+  /** `onKeysChanged` is called when a key gets its first pending entry or loses its last one. */
+  constructor(onKeysChanged?: () => void) {
+    this.#onKeysChanged = onKeysChanged;
+  }
 
   /** The number of (entry, missing target) pairs. */
   get backlog(): number {
@@ -43,6 +58,11 @@ export class JournalState {
     return this.#bytes;
   }
 
+  /** The number of keys with a pending entry. */
+  get keyCount(): number {
+    return this.#byKey.size;
+  }
+
   /** Applies an append; `bytes` is what its record costs in the file (0 for the memory journal). */
   append(entry: JournalEntry, bytes = 0): void {
     const existing = this.#entries.get(entry.id);
@@ -55,39 +75,63 @@ export class JournalState {
         if (other.entry.version < entry.version) {
           this.#removeMissing(other, mentioned);
         } else if (other.entry.version > entry.version) {
-          missing = missing.filter((t) => !other.holders.includes(t) && !other.missing.includes(t));
+          missing = missing.filter((t) => !other.holders.has(t) && !other.missing.has(t));
         }
       }
     }
     if (missing.length === 0) return;
-    const live: LiveEntry = { entry, holders: [...entry.holders], missing, bytes };
+    const live: LiveEntry = { entry, holders: new Set(entry.holders), missing: new Set(missing), bytes };
     this.#entries.set(entry.id, live);
     let set = this.#byKey.get(entry.key);
     if (set === undefined) {
       set = new Set();
       this.#byKey.set(entry.key, set);
+      this.#onKeysChanged?.();
     }
     set.add(live);
-    this.#backlog += missing.length;
+    this.#backlog += live.missing.size;
     this.#bytes += bytes;
   }
 
   /** Applies a resolve; returns false when it changed nothing (unknown id, target not missing). */
   resolve(id: string, target: string): boolean {
     const live = this.#entries.get(id);
-    if (live === undefined) return false;
-    const i = live.missing.indexOf(target);
-    if (i < 0) return false;
-    live.missing.splice(i, 1);
-    live.holders.push(target);
+    if (live === undefined || !live.missing.delete(target)) return false;
+    live.holders.add(target);
     this.#backlog--;
-    if (live.missing.length === 0) this.#drop(live);
+    if (live.missing.size === 0) this.#drop(live);
     return true;
+  }
+
+  /** Drops the pending entry with this id, if there is one. */
+  forget(id: string): void {
+    const live = this.#entries.get(id);
+    if (live !== undefined) this.#drop(live);
   }
 
   /** Whether an entry with this id is pending. */
   has(id: string): boolean {
     return this.#entries.has(id);
+  }
+
+  /** Whether the entry with this id is pending and `target` still lacks it. */
+  lacks(id: string, target: string): boolean {
+    return this.#entries.get(id)?.missing.has(target) === true;
+  }
+
+  /** The pending entries, oldest first (live views: they change as the state does). */
+  entries(): IterableIterator<PendingEntry> {
+    return this.#entries.values();
+  }
+
+  /** The pending entries of `key` (live views), oldest first. */
+  entriesOf(key: string): PendingEntry[] {
+    return [...(this.#byKey.get(key) ?? [])];
+  }
+
+  /** The keys with a pending entry. */
+  keys(): IterableIterator<string> {
+    return this.#byKey.keys();
   }
 
   /** Copies of the pending entries with their current holders and missing targets, oldest first. */
@@ -107,25 +151,22 @@ export class JournalState {
 
   #removeMissing(live: LiveEntry, targets: readonly string[]): void {
     let removed = 0;
-    for (const t of targets) {
-      const i = live.missing.indexOf(t);
-      if (i >= 0) {
-        live.missing.splice(i, 1);
-        removed++;
-      }
-    }
+    for (const t of targets) if (live.missing.delete(t)) removed++;
     if (removed === 0) return;
     this.#backlog -= removed;
-    if (live.missing.length === 0) this.#drop(live);
+    if (live.missing.size === 0) this.#drop(live);
   }
 
   #drop(live: LiveEntry): void {
     this.#entries.delete(live.entry.id);
     const set = this.#byKey.get(live.entry.key);
     set?.delete(live);
-    if (set?.size === 0) this.#byKey.delete(live.entry.key);
-    this.#backlog -= live.missing.length;
+    if (set?.size === 0) {
+      this.#byKey.delete(live.entry.key);
+      this.#onKeysChanged?.();
+    }
+    this.#backlog -= live.missing.size;
     this.#bytes -= live.bytes;
-    live.missing.length = 0;
+    live.missing.clear();
   }
 }

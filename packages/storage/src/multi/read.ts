@@ -34,7 +34,7 @@ const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
  *
  * - A key whose newest pending journal entry is a delete reads as missing, without a call.
  * - A key with a pending put is read from the targets that hold that version first; a copy older
- *   than it (a target that still lacks it) is skipped as stale.
+ *   than it, or "not found" from a target that still lacks it, is skipped as stale.
  * - "Not found" from the highest target, with no target above it down, is final. From a lower
  *   target (a higher one failed or was skipped) it is not: the remaining targets are asked too.
  * - A corrupt copy is reported, queued for repair, and the read moves on.
@@ -123,7 +123,7 @@ export async function getObject(
     try {
       result = await t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal });
     } catch (err) {
-      if (classifyFailure(err) === 'not_found') return MISSING;
+      if (classifyFailure(err) === 'not_found') return absent(minVersion);
       throw err;
     }
     const { info, body } = result;
@@ -173,7 +173,7 @@ export async function headObject(
 ): Promise<MultiCloudBlobInfo | null> {
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
     const info = await t.store.head(key, { signal: attemptSignal });
-    if (info === null) return MISSING;
+    if (info === null) return absent(minVersion);
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
@@ -181,6 +181,15 @@ export async function headObject(
   };
   const res = await routedRead(ctx, key, attempt, options.signal);
   return res === null ? null : present(res.value, res.target.name);
+}
+
+/**
+ * What "not found" from a target means. With a put pending (`minVersion` set) the object was
+ * acknowledged, so the target merely lacks that version: it is stale, not missing, and the read
+ * must not answer "not found" while the targets that hold it are down.
+ */
+function absent(minVersion: string | undefined): Outcome<never> {
+  return minVersion === undefined ? MISSING : STALE;
 }
 
 /** The body, also aborted by the caller's signal when the attempt had a signal of its own. */

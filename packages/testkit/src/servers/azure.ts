@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { startChildServer } from './child-server.js';
 import { bucketsOf, type LocalServerOptions, parseOrigin, sdkRetriesOf } from './client-options.js';
 import { launcherPath } from './launchers.js';
+import { createBucketsOrStop, once, startInTempDir } from './lifecycle.js';
 import type { ClientOptions, LocalServer } from './types.js';
 
 /** Options of {@link startAzureServer}. */
@@ -55,14 +54,7 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
   const buckets = bucketsOf(options);
   const sdk = await import('@azure/storage-blob');
 
-  const location = await mkdtemp(join(tmpdir(), 'failover-azurite-'));
-  let child: Awaited<ReturnType<typeof startAzuriteChild>>;
-  try {
-    child = await startAzuriteChild(location);
-  } catch (err) {
-    await rm(location, { recursive: true, force: true });
-    throw err;
-  }
+  const { child, stop: stopChild } = await startInTempDir('failover-azurite-', startAzuriteChild);
   const origin = `http://127.0.0.1:${child.ready.port}`;
   const endpoint = `${origin}/${AZURITE_ACCOUNT_NAME}`;
 
@@ -80,21 +72,8 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
     await client.getContainerClient(name).createIfNotExists();
   };
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await child.stop();
-      await rm(location, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-
-  try {
-    for (const bucket of buckets) await createBucket(bucket);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = once(stopChild);
+  await createBucketsOrStop({ createBucket, stop }, buckets);
 
   return {
     provider: 'azure',

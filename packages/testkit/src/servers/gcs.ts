@@ -2,6 +2,7 @@ import type { Storage, StorageOptions } from '@google-cloud/storage';
 import { createGcsEmulator } from '../gcs/emulator.js';
 import type { GcsEmulator } from '../gcs/types.js';
 import { bucketsOf, type LocalServerOptions, parseOrigin, sdkRetriesOf } from './client-options.js';
+import { once } from './lifecycle.js';
 import type { ClientOptions, LocalServer } from './types.js';
 
 /** Options for {@link startGcsServer}: `buckets` to create, and the client's `sdkRetries`. */
@@ -44,7 +45,6 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     return new StorageClass(storageOptions);
   };
 
-  let stopped: Promise<void> | undefined;
   return {
     provider: 'gcs',
     origin,
@@ -55,13 +55,10 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     async createBucket(name: string): Promise<void> {
       await emulator.createBucket(name);
     },
-    stop(): Promise<void> {
-      stopped ??= (async () => {
-        await emulator.stop();
-        await emulator.reset();
-      })();
-      return stopped;
-    },
+    stop: once(async () => {
+      await emulator.stop();
+      await emulator.reset();
+    }),
   };
 }
 

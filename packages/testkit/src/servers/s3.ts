@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { startChildServer } from './child-server.js';
 import { bucketsOf, type LocalServerOptions, parseOrigin, sdkRetriesOf } from './client-options.js';
 import { launcherPath } from './launchers.js';
+import { createBucketsOrStop, once, startInTempDir } from './lifecycle.js';
 import type { ClientOptions, LocalServer } from './types.js';
 
 /** Options of {@link startS3Server}. */
@@ -44,14 +42,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Lo
   const buckets = bucketsOf(options);
   const sdk = await import('@aws-sdk/client-s3');
 
-  const directory = await mkdtemp(join(tmpdir(), 'failover-s3rver-'));
-  let child: Awaited<ReturnType<typeof startS3rverChild>>;
-  try {
-    child = await startS3rverChild(directory);
-  } catch (err) {
-    await rm(directory, { recursive: true, force: true });
-    throw err;
-  }
+  const { child, directory, stop: stopChild } = await startInTempDir('failover-s3rver-', startS3rverChild);
   const origin = `http://127.0.0.1:${child.ready.port}`;
 
   const clientConfig: Readonly<S3ClientConfig> = Object.freeze({
@@ -80,22 +71,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Lo
     }
   };
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      client.destroy();
-      await child.stop();
-      await rm(directory, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-
-  try {
-    for (const bucket of buckets) await createBucket(bucket);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const stop = once(async () => {
+    client.destroy();
+    await stopChild();
+  });
+  await createBucketsOrStop({ createBucket, stop }, buckets);
 
   return {
     provider: 's3',

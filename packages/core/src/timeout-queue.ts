@@ -1,0 +1,245 @@
+/**
+ * Shared time limits: one timer per duration instead of one per call.
+ *
+ * Every entry of a {@link TimeoutQueue} has the same duration, so entries expire in the order they
+ * were added: the queue is a FIFO (an intrusive doubly linked list) with a single timer armed for
+ * its head. Cancelling an entry unlinks it in O(1) and never touches the timer: when the timer
+ * fires for an entry that is gone, the queue re-arms for the new head. A queue that empties keeps
+ * its timer until the current burst of work is over (a `process.nextTick` check), so back-to-back
+ * calls do not pay a `setTimeout`/`clearTimeout` pair each; then the timer is cleared, so no timer
+ * outlives the last call and an idle router never keeps the process alive.
+ *
+ * The timer functions are looked up on `globalThis` when a timer is armed (never captured at load),
+ * so fake timers (`vi.useFakeTimers()`) drive the queue, and expiry is judged with `Date.now()`,
+ * which fake timers move in step with their clock.
+ *
+ * @internal
+ */
+
+/** Called when an entry's time is up, with the entry's argument and the queue's duration (ms). */
+export type TimeoutCallback<A> = (arg: A, ms: number) => void;
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** One pending time limit. Made by {@link TimeoutQueue.add}; cancel it when the work is done. */
+export class TimeoutEntry {
+  /** When the entry expires, as a `Date.now()` time. */
+  readonly expiresAt: number;
+  /** @internal The queue holding the entry; undefined once it expired or was cancelled. */
+  queue: TimeoutQueue | undefined;
+  /** @internal Neighbours in the queue. */
+  prev: TimeoutEntry | undefined;
+  /** @internal */
+  next: TimeoutEntry | undefined;
+  readonly #callback: TimeoutCallback<never>;
+  readonly #arg: unknown;
+
+  /** @internal Use {@link TimeoutQueue.add}. */
+  constructor(queue: TimeoutQueue, expiresAt: number, callback: TimeoutCallback<never>, arg: unknown) {
+    this.queue = queue;
+    this.expiresAt = expiresAt;
+    this.#callback = callback;
+    this.#arg = arg;
+  }
+
+  /** True until the entry expired or was cancelled. */
+  get pending(): boolean {
+    return this.queue !== undefined;
+  }
+
+  /** Removes the entry (O(1)); its callback will not run. Safe to call more than once. */
+  cancel(): void {
+    this.queue?.remove(this);
+  }
+
+  /** @internal Runs the callback (the entry is already unlinked). */
+  expire(ms: number): void {
+    this.#callback(this.#arg as never, ms);
+  }
+}
+
+/** A FIFO of time limits that all last `ms` milliseconds, driven by one timer. */
+export class TimeoutQueue {
+  /** The duration of every entry, in ms. */
+  readonly ms: number;
+  #head: TimeoutEntry | undefined;
+  #tail: TimeoutEntry | undefined;
+  #size = 0;
+  #timer: Timer | undefined;
+  /** The `clearTimeout` matching the `setTimeout` that armed `#timer`. */
+  #clear: typeof clearTimeout | undefined;
+  /** When the armed timer is due (`Date.now()` at arming plus its delay). */
+  #dueAt = 0;
+  #firing = false;
+  #idleCheck = false;
+  #closed = false;
+  readonly #onIdle: ((queue: TimeoutQueue) => void) | undefined;
+
+  /**
+   * @param ms - the duration of every entry (an integer from 1 to 2147483647).
+   * @param onIdle - called when the queue is empty and its timer stopped.
+   */
+  constructor(ms: number, onIdle?: (queue: TimeoutQueue) => void) {
+    this.ms = ms;
+    this.#onIdle = onIdle;
+  }
+
+  /** Entries waiting. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** True while a timer is armed (a live one, or an idle one about to be cleared). */
+  get armed(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * Adds an entry expiring `ms` after `now`: `callback(arg, ms)` runs then unless the entry is
+   * cancelled first. `now` must not be earlier than the previous entry's (pass `Date.now()`).
+   */
+  add<A>(callback: TimeoutCallback<A>, arg: A, now: number = Date.now()): TimeoutEntry {
+    const entry = new TimeoutEntry(this, now + this.ms, callback as TimeoutCallback<never>, arg);
+    const tail = this.#tail;
+    if (tail === undefined) this.#head = entry;
+    else {
+      tail.next = entry;
+      entry.prev = tail;
+    }
+    this.#tail = entry;
+    this.#size++;
+    // An armed timer is due no later than any entry already here, so no later than this one.
+    if (this.#timer === undefined && !this.#firing) this.#arm(this.ms, now);
+    return entry;
+  }
+
+  /** Unlinks `entry` (a no-op when it is not in this queue). */
+  remove(entry: TimeoutEntry): void {
+    if (entry.queue !== this) return;
+    this.#unlink(entry);
+    if (this.#size === 0) this.#emptied();
+  }
+
+  /**
+   * The owner is closing: an empty queue stops its timer now, and from now on the timer stops as
+   * soon as the queue empties. Entries still waiting keep their time limits.
+   */
+  close(): void {
+    this.#closed = true;
+    if (this.#size === 0) this.#stop();
+  }
+
+  #unlink(entry: TimeoutEntry): void {
+    const { prev, next } = entry;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    entry.prev = undefined;
+    entry.next = undefined;
+    entry.queue = undefined;
+    this.#size--;
+  }
+
+  /** The queue just emptied: stop the timer, now if closed, else once the current work is done. */
+  #emptied(): void {
+    if (this.#closed) {
+      this.#stop();
+      return;
+    }
+    if (this.#idleCheck) return;
+    this.#idleCheck = true;
+    process.nextTick(TimeoutQueue.#checkIdle, this);
+  }
+
+  static #checkIdle(queue: TimeoutQueue): void {
+    queue.#idleCheck = false;
+    if (queue.#size === 0) queue.#stop();
+  }
+
+  /** Clears the timer (the queue is empty) and tells the owner. */
+  #stop(): void {
+    const timer = this.#timer;
+    if (timer !== undefined) {
+      this.#timer = undefined;
+      this.#clear?.(timer);
+      this.#clear = undefined;
+    }
+    this.#onIdle?.(this);
+  }
+
+  #arm(delay: number, now: number): void {
+    this.#dueAt = now + delay;
+    this.#clear = globalThis.clearTimeout;
+    this.#timer = globalThis.setTimeout(TimeoutQueue.#timerFired, delay, this);
+  }
+
+  static #timerFired(queue: TimeoutQueue): void {
+    queue.#expire();
+  }
+
+  /** Expires every entry whose time is up, then re-arms for the next one (or stops). */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#clear = undefined;
+    // The timer ran at least its delay: time is at least `#dueAt` even if the wall clock went back.
+    const now = Math.max(Date.now(), this.#dueAt);
+    this.#firing = true;
+    try {
+      for (let e = this.#head; e !== undefined && e.expiresAt <= now; e = this.#head) {
+        this.#unlink(e);
+        e.expire(this.ms);
+      }
+    } finally {
+      // Even if a callback threw: the entries left keep a timer.
+      this.#firing = false;
+      const head = this.#head;
+      if (head !== undefined) {
+        const at = Date.now();
+        this.#arm(Math.min(this.ms, Math.max(1, head.expiresAt - at)), at);
+      } else this.#onIdle?.(this);
+    }
+  }
+}
+
+/**
+ * A router's time limits: one {@link TimeoutQueue} per distinct duration (usually one or two: the
+ * attempt timeout and a deadline), created on first use and dropped when idle.
+ *
+ * @internal
+ */
+export class Timeouts {
+  readonly #byMs = new Map<number, TimeoutQueue>();
+  #last: TimeoutQueue | undefined;
+  #closed = false;
+  readonly #dropIdle = (queue: TimeoutQueue): void => {
+    if (this.#byMs.get(queue.ms) === queue) this.#byMs.delete(queue.ms);
+    if (this.#last === queue) this.#last = undefined;
+  };
+
+  /** Adds an entry expiring `ms` after `now`; see {@link TimeoutQueue.add}. */
+  add<A>(ms: number, callback: TimeoutCallback<A>, arg: A, now: number = Date.now()): TimeoutEntry {
+    let queue = this.#last;
+    if (queue === undefined || queue.ms !== ms) {
+      queue = this.#byMs.get(ms);
+      if (queue === undefined) {
+        queue = new TimeoutQueue(ms, this.#dropIdle);
+        if (this.#closed) queue.close();
+        this.#byMs.set(ms, queue);
+      }
+      this.#last = queue;
+    }
+    return queue.add(callback, arg, now);
+  }
+
+  /** Queues with entries or an armed timer (for tests and diagnostics). */
+  get queues(): number {
+    return this.#byMs.size;
+  }
+
+  /** Stops idle timers now; queues still holding entries stop theirs as soon as they empty. */
+  close(): void {
+    this.#closed = true;
+    for (const queue of [...this.#byMs.values()]) queue.close();
+  }
+}

@@ -1,0 +1,34 @@
+import { connect } from 'node:net';
+
+/** Resolves with the error code of a TCP connect to `origin`, or 'connected'. */
+export function probe(origin: string): Promise<string> {
+  const url = new URL(origin);
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** Whether a process with this id is alive. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (err: Error & Record<string, unknown>) => err,
+  );
+}

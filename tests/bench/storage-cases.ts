@@ -1,0 +1,77 @@
+import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
+import { BIG_BYTES, type MemoryRun, runMemoryCase } from './storage-memory.js';
+import { type RepairRun, runRepairCase } from './storage-repair.js';
+import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
+
+/** Marks the child's result line on stdout (one JSON line), so nothing else is mistaken for it. */
+export const RESULT_PREFIX = 'STORAGE_BENCH_RESULT ';
+
+/** What a storage case's child process reports back. */
+export type StorageRun = FaultRun | RepairRun | ThroughputRun | MemoryRun;
+
+/** One storage benchmark case; each runs in a fresh child process with its own servers. */
+export interface StorageCase {
+  /** Unique id, also the child's argument. */
+  readonly id: string;
+  readonly group: 'faults' | 'repair' | 'throughput' | 'memory';
+  /** The row's label in its table. */
+  readonly label: string;
+  /** The write mode (faults, repair) when there is one. */
+  readonly mode?: 'primary' | 'mirror';
+  run(): Promise<StorageRun>;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const faultCases: StorageCase[] = (['primary', 'mirror'] as const).flatMap((mode) =>
+  FAULT_SPECS.map(
+    (spec): StorageCase => ({
+      id: `faults/${mode}/${spec.name}`,
+      group: 'faults',
+      label: spec.name,
+      mode,
+      run: () => runFaultCase(spec, mode),
+    }),
+  ),
+);
+
+const repairCases: StorageCase[] = [
+  { writes: 'mirror' as const, concurrency: 4 },
+  { writes: 'mirror' as const, concurrency: 16 },
+  { writes: 'primary' as const, concurrency: 4 },
+].map((spec) => ({
+  id: `repair/${spec.writes}/${spec.concurrency}`,
+  group: 'repair',
+  label: `writes: '${spec.writes}', repair concurrency ${spec.concurrency}${spec.concurrency === 4 ? ' (default)' : ''}`,
+  mode: spec.writes,
+  run: () => runRepairCase(spec),
+}));
+
+const throughputCases: StorageCase[] = [
+  { bytes: KiB, concurrency: 1 },
+  { bytes: KiB, concurrency: 8 },
+  { bytes: MiB, concurrency: 1 },
+].map((spec) => ({
+  id: `throughput/${spec.bytes}/${spec.concurrency}`,
+  group: 'throughput',
+  label: `${spec.bytes >= MiB ? `${spec.bytes / MiB} MiB` : `${spec.bytes / KiB} KiB`} objects, ${spec.concurrency} call${spec.concurrency === 1 ? '' : 's'} in flight`,
+  run: () => runThroughputCase(spec),
+}));
+
+const memoryCases: StorageCase[] = [
+  {
+    id: 'memory/big-stream',
+    group: 'memory',
+    label: `${BIG_BYTES} bytes`,
+    run: () => runMemoryCase(),
+  },
+];
+
+/** Every storage case, in the order the tables show them. */
+export const storageCases: readonly StorageCase[] = [
+  ...faultCases,
+  ...repairCases,
+  ...throughputCases,
+  ...memoryCases,
+];

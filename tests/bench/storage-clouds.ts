@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createAzureBlobStore } from '@failover/azure-blob';
+import { createGcsStore } from '@failover/gcs';
+import { createS3Store } from '@failover/s3';
+import {
+  type BlobStore,
+  createFileJournal,
+  createMultiCloudStore,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import {
+  type AzureLocalServer,
+  createFaultProxy,
+  type FaultProxy,
+  type GcsLocalServer,
+  type S3LocalServer,
+  startAzureServer,
+  startGcsServer,
+  startS3Server,
+} from '@failover/testkit';
+
+/** The bucket (container) every benchmark uses on every server. */
+export const BUCKET = 'bench';
+
+/**
+ * The three local clouds of one benchmark process: s3rver, the testkit GCS emulator and Azurite,
+ * each behind its own fault proxy, with adapter stores over clients that go through the proxies
+ * and have no SDK retries (the router decides).
+ */
+export interface BenchClouds {
+  readonly s3: S3LocalServer;
+  readonly gcs: GcsLocalServer;
+  readonly azure: AzureLocalServer;
+  /** The proxies in target order: aws (S3, the primary), gcp, azure. */
+  readonly proxies: readonly [FaultProxy, FaultProxy, FaultProxy];
+  /** The S3 client behind the `aws` store (through the primary's proxy). */
+  readonly s3Client: S3Client;
+  /** Adapter stores through the proxies, in target order; named `aws`, `gcp`, `azure`. */
+  readonly targets: readonly [BlobStore, BlobStore, BlobStore];
+  /** A temporary directory for journals and spool files, removed by `stop()`. */
+  readonly tmp: string;
+  /** A multi-cloud store over `targets` with a file journal in its own directory under `tmp`. */
+  multi(options?: Partial<MultiCloudStoreOptions>): MultiCloudStore;
+  /** Closes every multi-cloud store made here, the clients, the proxies and the servers. */
+  stop(): Promise<void>;
+}
+
+/** Router settings of every benchmark: the defaults, plus an attempt time limit. */
+export const BENCH_FAILOVER = Object.freeze({ attemptTimeoutMs: 1000 });
+
+/** Automatic repair off, so that a benchmark measures the calls alone; repair runs when asked. */
+export const NO_AUTO_REPAIR = Object.freeze({
+  delayMs: false,
+  intervalMs: false,
+  onRecovery: false,
+} as const);
+
+/** Starts the servers, proxies and adapter stores. */
+export async function startBenchClouds(): Promise<BenchClouds> {
+  const [s3, gcs, azure] = await Promise.all([
+    startS3Server({ buckets: [BUCKET] }),
+    startGcsServer({ buckets: [BUCKET] }),
+    startAzureServer({ buckets: [BUCKET] }),
+  ]);
+  const proxies = (await Promise.all([
+    // A name for S3's proxy, so that the `dns` fault fails the lookup (by IP it would reset).
+    createFaultProxy({ target: s3.origin, flavor: 's3', hostname: 'aws-us-east-1' }),
+    createFaultProxy({ target: gcs.origin, flavor: 'gcs' }),
+    createFaultProxy({ target: azure.origin, flavor: 'azure' }),
+  ])) as [FaultProxy, FaultProxy, FaultProxy];
+  const [aws, gcp, az] = proxies;
+  const s3Client = s3.clientFor(aws.url, { sdkRetries: 0 });
+  const targets: [BlobStore, BlobStore, BlobStore] = [
+    createS3Store({ client: s3Client, bucket: BUCKET, name: 'aws' }),
+    createGcsStore({ bucket: gcs.clientFor(gcp.origin, { sdkRetries: 0 }).bucket(BUCKET), name: 'gcp' }),
+    createAzureBlobStore({
+      container: azure.clientFor(az.origin, { sdkRetries: 0 }).getContainerClient(BUCKET),
+      name: 'azure',
+    }),
+  ];
+  const tmp = await mkdtemp(join(tmpdir(), 'failover-bench-'));
+  const stores: MultiCloudStore[] = [];
+  let journals = 0;
+  let stopped: Promise<void> | undefined;
+  return {
+    s3,
+    gcs,
+    azure,
+    proxies,
+    s3Client,
+    targets,
+    tmp,
+    multi(options = {}) {
+      const store = createMultiCloudStore({
+        targets,
+        journal: createFileJournal({ dir: join(tmp, `journal-${++journals}`) }),
+        failover: BENCH_FAILOVER,
+        repair: NO_AUTO_REPAIR,
+        spool: { dir: tmp },
+        ...options,
+      });
+      stores.push(store);
+      return store;
+    },
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all(stores.map((s) => s.close()));
+        s3Client.destroy();
+        await Promise.all(proxies.map((p) => p.close()));
+        await Promise.all([s3.stop(), gcs.stop(), azure.stop()]);
+        await rm(tmp, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Starts the clouds, runs `fn` and always stops them. */
+export async function withClouds<R>(fn: (clouds: BenchClouds) => Promise<R>): Promise<R> {
+  const clouds = await startBenchClouds();
+  try {
+    return await fn(clouds);
+  } finally {
+    await clouds.stop();
+  }
+}

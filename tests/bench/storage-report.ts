@@ -1,0 +1,210 @@
+import type { CaseOutcome } from './storage.js';
+import { BENCH_FAILOVER } from './storage-clouds.js';
+import type { FaultRun } from './storage-faults.js';
+import type { MemoryRun } from './storage-memory.js';
+import type { RepairRun } from './storage-repair.js';
+import { fmt, median, mib, printMarkdownTable, quantile, withDelta } from './storage-stats.js';
+import { RAW_SDK, type ThroughputRun } from './storage-throughput.js';
+
+const MiB = 1024 * 1024;
+const GOAL_RSS_GROWTH = 64 * MiB;
+
+/** Prints every storage table for the outcomes given (groups without outcomes are left out). */
+export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: number): void {
+  const group = (g: string) => outcomes.filter((o) => o.case.group === g);
+  for (const mode of ['primary', 'mirror'] as const) {
+    const rows = group('faults').filter((o) => o.case.mode === mode);
+    if (rows.length > 0) faultTable(mode, rows, rounds);
+  }
+  if (group('repair').length > 0) repairTable(group('repair'));
+  for (const o of group('throughput')) throughputTable(o);
+  if (group('memory').length > 0) memoryTable(group('memory'));
+}
+
+function failed(o: CaseOutcome): string[] {
+  return o.failures.map((f) => `- ${o.case.label}${o.case.mode ? ` (${o.case.mode})` : ''} failed: ${f}`);
+}
+
+function runsOf<T extends { type: string }>(o: CaseOutcome, type: T['type']): T[] {
+  return o.runs.filter((r): r is typeof r & T => r.type === type) as T[];
+}
+
+function faultTable(mode: 'primary' | 'mirror', outcomes: readonly CaseOutcome[], rounds: number): void {
+  const notes: string[] = [];
+  const rows = outcomes.map((o) => {
+    const runs = runsOf<FaultRun>(o, 'fault');
+    notes.push(...failed(o));
+    if (runs.length === 0) return [o.case.label, 'failed', '', '', '', '', '', '', ''];
+    const base = runs.flatMap((r) => r.baseline);
+    const before = runs.flatMap((r) => r.before);
+    const after = runs.flatMap((r) => r.after);
+    const b50 = quantile(base, 0.5);
+    const b99 = quantile(base, 0.99);
+    const opened = runs.every((r) => r.opened);
+    const errors = runs.reduce((n, r) => n + r.errors + r.baselineErrors, 0);
+    const samples = [...new Set(runs.flatMap((r) => r.errorSamples))];
+    if (errors > 0) notes.push(`- ${o.case.label}: ${errors} errors, e.g. ${samples.join('; ')}`);
+    const probes = runs.reduce((n, r) => n + r.probes, 0);
+    if (probes > 0)
+      notes.push(
+        `- ${o.case.label}: ${probes} half-open probe(s) of the primary among the calls after it opened`,
+      );
+    return [
+      o.case.label,
+      String(errors),
+      runs
+        .map((r) => (r.opened ? String(r.beforeCalls) : `never opened (${r.beforeCalls} pairs)`))
+        .join(', '),
+      withDelta(quantile(before, 0.5), b50),
+      withDelta(quantile(before, 0.99), b99),
+      opened ? withDelta(quantile(after, 0.5), b50) : 'n/a',
+      opened ? withDelta(quantile(after, 0.99), b99) : 'n/a',
+      fmt(b50, 1),
+      fmt(b99, 1),
+    ];
+  });
+  printMarkdownTable(
+    `Fault on the primary (S3), writes: '${mode}': ms per put+get pair of a 1 KiB object`,
+    [
+      'fault on the primary',
+      'app errors',
+      'before the breaker opened',
+      'before open p50 (+ vs no fault)',
+      'before open p99',
+      'after open p50',
+      'after open p99',
+      'no fault p50',
+      'no fault p99',
+    ],
+    rows,
+    [
+      `Router: defaults plus \`attemptTimeoutMs: ${BENCH_FAILOVER.attemptTimeoutMs}\`; ${rounds} run(s) per row, samples pooled. "No fault" is the same workload in the same process just before the fault was set.`,
+      ...notes,
+    ],
+  );
+}
+
+function repairTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows = outcomes.map((o) => {
+    const runs = runsOf<RepairRun>(o, 'repair');
+    notes.push(...failed(o));
+    if (runs.length === 0) return [o.case.label, 'failed', '', '', '', '', '', '', ''];
+    const ms = median(runs.map((r) => r.ms));
+    const first = runs[0]!;
+    const copies = median(runs.map((r) => r.repaired));
+    return [
+      o.case.label,
+      String(first.objects),
+      fmt(copies),
+      String(runs.reduce((n, r) => n + r.failed, 0)),
+      String(Math.max(...runs.map((r) => r.backlog))),
+      String(Math.min(...runs.map((r) => r.onPrimary))),
+      runs.length > 1 ? `${fmt(ms)} (${runs.map((r) => fmt(r.ms)).join(', ')})` : fmt(ms),
+      fmt((first.objects / ms) * 1000, 0),
+      fmt((copies / ms) * 1000, 0),
+    ];
+  });
+  printMarkdownTable(
+    'Repair after a primary outage: `store.repair()` of objects written while S3 refused connections',
+    [
+      'case',
+      'objects',
+      'copies made',
+      'failed',
+      'backlog after',
+      'objects on S3 after',
+      'repair ms',
+      'objects/s',
+      'copies/s',
+    ],
+    rows,
+    notes,
+  );
+}
+
+function throughputTable(o: CaseOutcome): void {
+  const runs = runsOf<ThroughputRun>(o, 'throughput');
+  const notes = failed(o);
+  const byName = new Map<string, { puts: number[]; gets: number[] }>();
+  for (const r of runs) {
+    for (const v of r.variants) {
+      const e = byName.get(v.name) ?? { puts: [], gets: [] };
+      e.puts.push(...v.putsPerSecond);
+      e.gets.push(...v.getsPerSecond);
+      byName.set(v.name, e);
+    }
+  }
+  const bytes = Number(o.case.id.split('/')[1]);
+  const raw = byName.get(RAW_SDK);
+  const rawPut = median(raw?.puts ?? []);
+  const rawGet = median(raw?.gets ?? []);
+  const rows = [...byName.entries()].map(([name, e]) => {
+    const put = median(e.puts);
+    const get = median(e.gets);
+    return [
+      name,
+      `${fmt(put)} (${fmt(Math.min(...e.puts))}..${fmt(Math.max(...e.puts))})`,
+      fmt((put * bytes) / MiB, 1),
+      `${fmt(put / rawPut, 2)}x`,
+      `${fmt(get)} (${fmt(Math.min(...e.gets))}..${fmt(Math.max(...e.gets))})`,
+      fmt((get * bytes) / MiB, 1),
+      `${fmt(get / rawGet, 2)}x`,
+    ];
+  });
+  printMarkdownTable(
+    `Throughput, ${o.case.label}`,
+    [
+      'client',
+      'puts/s (median, min..max)',
+      'put MiB/s',
+      'put vs raw SDK',
+      'gets/s (median, min..max)',
+      'get MiB/s',
+      'get vs raw SDK',
+    ],
+    rows,
+    notes,
+  );
+}
+
+function memoryTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    notes.push(...failed(o));
+    for (const r of runsOf<MemoryRun>(o, 'memory')) {
+      for (const [name, s] of [
+        ['streamed put (generated stream)', r.put],
+        ['streamed get (read and dropped)', r.get],
+      ] as const) {
+        const growth = s.rssPeak - s.rssBefore;
+        rows.push([
+          name,
+          `${mib(s.bytes)} MiB`,
+          fmt(s.ms / 1000, 1),
+          fmt(s.bytes / MiB / (s.ms / 1000), 1),
+          mib(s.rssBefore),
+          mib(s.rssPeak),
+          mib(growth),
+          growth <= GOAL_RSS_GROWTH ? 'met' : 'NOT met',
+        ]);
+      }
+    }
+  }
+  printMarkdownTable(
+    "A big object through the multi-cloud store (writes: 'primary', to S3)",
+    [
+      'transfer',
+      'size',
+      'seconds',
+      'MiB/s',
+      'RSS before (MiB)',
+      'peak RSS (MiB)',
+      'peak growth (MiB)',
+      'goal: growth <= 64 MiB',
+    ],
+    rows,
+    notes,
+  );
+}
