@@ -1,5 +1,5 @@
 import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
-import { BIG_BYTES, type MemoryRun, runMemoryCase } from './storage-memory.js';
+import { type MemoryRun, runMemoryCase } from './storage-memory.js';
 import { type RepairRun, runRepairCase } from './storage-repair.js';
 import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 
@@ -59,14 +59,12 @@ const throughputCases: StorageCase[] = [
   run: () => runThroughputCase(spec),
 }));
 
-const memoryCases: StorageCase[] = [
-  {
-    id: 'memory/big-stream',
-    group: 'memory',
-    label: `${BIG_BYTES} bytes`,
-    run: () => runMemoryCase(),
-  },
-];
+const memoryCases: StorageCase[] = (['multi', 'adapter'] as const).map((client) => ({
+  id: `memory/${client}`,
+  group: 'memory',
+  label: client === 'multi' ? 'multi-cloud store' : 'S3 adapter store alone (reference)',
+  run: () => runMemoryCase(client),
+}));
 
 /** Every storage case, in the order the tables show them. */
 export const storageCases: readonly StorageCase[] = [

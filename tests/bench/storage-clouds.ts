@@ -2,9 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createAzureBlobStore } from '@failover/azure-blob';
-import { createGcsStore } from '@failover/gcs';
-import { createS3Store } from '@failover/s3';
 import {
   type BlobStore,
   createFileJournal,
@@ -12,16 +9,7 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
-import {
-  type AzureLocalServer,
-  createFaultProxy,
-  type FaultProxy,
-  type GcsLocalServer,
-  type S3LocalServer,
-  startAzureServer,
-  startGcsServer,
-  startS3Server,
-} from '@failover/testkit';
+import { clientsViaProxies, cloudStores, type LocalClouds, startLocalClouds } from '../support/clouds.js';
 
 /** The bucket (container) every benchmark uses on every server. */
 export const BUCKET = 'bench';
@@ -31,12 +19,7 @@ export const BUCKET = 'bench';
  * each behind its own fault proxy, with adapter stores over clients that go through the proxies
  * and have no SDK retries (the router decides).
  */
-export interface BenchClouds {
-  readonly s3: S3LocalServer;
-  readonly gcs: GcsLocalServer;
-  readonly azure: AzureLocalServer;
-  /** The proxies in target order: aws (S3, the primary), gcp, azure. */
-  readonly proxies: readonly [FaultProxy, FaultProxy, FaultProxy];
+export interface BenchClouds extends LocalClouds {
   /** The S3 client behind the `aws` store (through the primary's proxy). */
   readonly s3Client: S3Client;
   /** Adapter stores through the proxies, in target order; named `aws`, `gcp`, `azure`. */
@@ -61,36 +44,17 @@ export const NO_AUTO_REPAIR = Object.freeze({
 
 /** Starts the servers, proxies and adapter stores. */
 export async function startBenchClouds(): Promise<BenchClouds> {
-  const [s3, gcs, azure] = await Promise.all([
-    startS3Server({ buckets: [BUCKET] }),
-    startGcsServer({ buckets: [BUCKET] }),
-    startAzureServer({ buckets: [BUCKET] }),
-  ]);
-  const proxies = (await Promise.all([
-    // A name for S3's proxy, so that the `dns` fault fails the lookup (by IP it would reset).
-    createFaultProxy({ target: s3.origin, flavor: 's3', hostname: 'aws-us-east-1' }),
-    createFaultProxy({ target: gcs.origin, flavor: 'gcs' }),
-    createFaultProxy({ target: azure.origin, flavor: 'azure' }),
-  ])) as [FaultProxy, FaultProxy, FaultProxy];
-  const [aws, gcp, az] = proxies;
-  const s3Client = s3.clientFor(aws.url, { sdkRetries: 0 });
-  const targets: [BlobStore, BlobStore, BlobStore] = [
-    createS3Store({ client: s3Client, bucket: BUCKET, name: 'aws' }),
-    createGcsStore({ bucket: gcs.clientFor(gcp.origin, { sdkRetries: 0 }).bucket(BUCKET), name: 'gcp' }),
-    createAzureBlobStore({
-      container: azure.clientFor(az.origin, { sdkRetries: 0 }).getContainerClient(BUCKET),
-      name: 'azure',
-    }),
-  ];
+  // A name for S3's proxy only, so that the `dns` fault fails the lookup (by IP it would reset).
+  const clouds = await startLocalClouds({ buckets: [BUCKET], named: ['aws'] });
+  const clients = clientsViaProxies(clouds);
+  const s3Client = clients.s3;
+  const targets = cloudStores(BUCKET, clients);
   const tmp = await mkdtemp(join(tmpdir(), 'failover-bench-'));
   const stores: MultiCloudStore[] = [];
   let journals = 0;
   let stopped: Promise<void> | undefined;
   return {
-    s3,
-    gcs,
-    azure,
-    proxies,
+    ...clouds,
     s3Client,
     targets,
     tmp,
@@ -110,8 +74,7 @@ export async function startBenchClouds(): Promise<BenchClouds> {
       stopped ??= (async () => {
         await Promise.all(stores.map((s) => s.close()));
         s3Client.destroy();
-        await Promise.all(proxies.map((p) => p.close()));
-        await Promise.all([s3.stop(), gcs.stop(), azure.stop()]);
+        await clouds.stop();
         await rm(tmp, { recursive: true, force: true });
       })();
       return stopped;

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { BlobStore } from '@failover/storage';
 import { withClouds } from './storage-clouds.js';
+
+/** Which store the big object goes through. */
+export type MemoryClient = 'multi' | 'adapter';
 
 /** One streamed transfer and the process's resident memory while it ran. */
 export interface MemorySample {
@@ -14,9 +18,10 @@ export interface MemorySample {
   readonly samples: number;
 }
 
-/** A streamed put through the multi-cloud store, then a streamed get of the same object. */
+/** A streamed put, then a streamed get of the same object. */
 export interface MemoryRun {
   readonly type: 'memory';
+  readonly client: MemoryClient;
   readonly put: MemorySample;
   readonly get: MemorySample;
 }
@@ -27,14 +32,15 @@ const SAMPLE_MS = 50;
 const CHUNK = 64 * 1024;
 
 /**
- * Puts a generated stream of `BIG_BYTES` (never held in memory) through the multi-cloud store
- * (writes: 'primary', so the bytes go to S3; automatic repair off) while sampling RSS, then gets
- * it back as a stream (verified against its SHA-256 as it ends) and counts the bytes. The get's
+ * Puts a generated stream of `BIG_BYTES` (never held in memory) while sampling RSS, then gets it
+ * back as a stream and counts the bytes. `multi`: through the multi-cloud store (writes:
+ * 'primary', so the bytes go to S3; automatic repair off; the get is verified against the
+ * SHA-256 as it ends). `adapter`: through the S3 adapter store alone, for reference. The get's
  * growth is measured from the RSS before the put, so memory the put left behind counts against it.
  */
-export function runMemoryCase(): Promise<MemoryRun> {
+export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
   return withClouds(async (clouds) => {
-    const store = clouds.multi({ writes: 'primary' });
+    const store: BlobStore = client === 'multi' ? clouds.multi({ writes: 'primary' }) : clouds.targets[0];
     // Load and warm every code path first (SDK modules, spool to a file, multipart upload).
     await store.put('warm/small', randomBytes(1024));
     await store.put('warm/spooled', generated(20 * 1024 * 1024));
@@ -53,7 +59,7 @@ export function runMemoryCase(): Promise<MemoryRun> {
       const n = await drain(body);
       if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
     });
-    return { type: 'memory', put, get };
+    return { type: 'memory', client, put, get };
   });
 }
 

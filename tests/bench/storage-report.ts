@@ -181,6 +181,7 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
         const growth = s.rssPeak - s.rssBefore;
         rows.push([
           name,
+          o.case.label,
           `${mib(s.bytes)} MiB`,
           fmt(s.ms / 1000, 1),
           fmt(s.bytes / MiB / (s.ms / 1000), 1),
@@ -193,9 +194,10 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
     }
   }
   printMarkdownTable(
-    "A big object through the multi-cloud store (writes: 'primary', to S3)",
+    'A big object streamed through the store to S3 (RSS sampled every 50 ms)',
     [
       'transfer',
+      'through',
       'size',
       'seconds',
       'MiB/s',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getBytes } from '@failover/storage';
 import { BUCKET, withClouds } from './storage-clouds.js';
@@ -25,17 +26,18 @@ export interface ThroughputRun {
 /** The name of the ratios' baseline row. */
 export const RAW_SDK = 'raw SDK: S3Client PutObject / GetObject';
 
-const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 9);
 
-/** Calls per round: about 100 ms of work on a quiet machine, at least 8. */
+/** Calls per variant and round. */
 function callsPerRound(bytes: number): number {
-  return bytes <= 64 * 1024 ? 200 : 24;
+  return bytes <= 64 * 1024 ? 200 : 32;
 }
 
 /**
  * Puts then gets the same objects through each variant, over the same proxy to the same s3rver:
  * the raw SDK, the S3 adapter store, and the multi-cloud store in 'primary' and 'mirror' mode.
- * Variants take turns within each round; the first round is a warm-up and is not reported.
+ * Variants take turns within each round, starting with a different one each round; the first
+ * round is a warm-up and is not reported.
  */
 export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> {
   return withClouds(async (clouds) => {
@@ -51,7 +53,10 @@ export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> 
           ),
         get: async (key) => {
           const res = await clouds.s3Client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-          return Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+          // Read as the stores read: the Node stream, chunks concatenated.
+          const chunks: Buffer[] = [];
+          for await (const chunk of res.Body as Readable) chunks.push(chunk as Buffer);
+          return Buffer.concat(chunks);
         },
       },
       {
@@ -78,7 +83,9 @@ export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> 
       getsPerSecond: [] as number[],
     }));
     for (let round = 0; round <= ROUNDS; round++) {
-      for (const [i, v] of variants.entries()) {
+      for (let turn = 0; turn < variants.length; turn++) {
+        const i = (turn + round) % variants.length;
+        const v = variants[i]!;
         const keys = bodies.map((_, k) => `t/${i}/${round}/${k}`);
         const putRate = await rate(calls, spec.concurrency, (k) => v.put(keys[k]!, bodies[k]!));
         const getRate = await rate(calls, spec.concurrency, async (k) => {

@@ -47,6 +47,7 @@ export class Attempt implements AttemptContext {
   #timeout: TimeoutEntry | undefined;
   #deadline: TimeoutEntry | undefined;
   #controller: AbortController | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
   #reject: ((err: unknown) => void) | undefined;
   #abortError: unknown;
 
@@ -103,31 +104,33 @@ export class Attempt implements AttemptContext {
 
   /** Runs the operation; the promise settles with it, or rejects with the abort error first. */
   start<T, R>(fn: Operation<T, R>, target: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      if (this.abortKind !== undefined) {
-        reject(this.#abortError);
-        return;
-      }
-      this.#reject = reject;
-      let result: Promise<R>;
-      try {
-        result = fn(target, this);
-      } catch (err) {
-        this.#release();
-        reject(err);
-        return;
-      }
-      Promise.resolve(result).then(
-        (value) => {
-          this.#release();
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.#release();
-          reject(err);
-        },
-      );
-    });
+    if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
+    // The executor is a shared function (no closure per attempt): it hands resolve/reject back here.
+    const promise = new Promise<R>(capture);
+    // The promise's own resolve: it takes the operation's value, whatever R is.
+    this.#resolve = captured.resolve as ((value: unknown) => void) | undefined;
+    this.#reject = captured.reject;
+    captured.resolve = undefined;
+    captured.reject = undefined;
+    let result: Promise<R>;
+    try {
+      result = fn(target, this);
+    } catch (err) {
+      this.#settle(false, err);
+      return promise;
+    }
+    Promise.resolve(result).then(
+      (value) => this.#settle(true, value),
+      (err: unknown) => this.#settle(false, err),
+    );
+    return promise;
+  }
+
+  /** The operation settled: release the time limits and settle the attempt (unless aborted). */
+  #settle(ok: boolean, outcome: unknown): void {
+    this.#release();
+    if (ok) this.#resolve?.(outcome);
+    else this.#reject?.(outcome);
   }
 
   /** Ends the attempt: counts it as `kind`, rejects it with `error`, aborts the signal with `error`. */
@@ -153,4 +156,16 @@ export class Attempt implements AttemptContext {
       deadline.cancel();
     }
   }
+}
+
+/** Where {@link capture} leaves a new promise's functions, read back at once by the creator. */
+const captured: {
+  resolve: ((value: never) => void) | undefined;
+  reject: ((err: unknown) => void) | undefined;
+} = { resolve: undefined, reject: undefined };
+
+/** A promise executor shared by every attempt: it runs synchronously inside `new Promise`. */
+function capture(resolve: (value: never) => void, reject: (err: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }

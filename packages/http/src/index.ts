@@ -1,6 +1,6 @@
 import './augment.js';
 
-export { EndpointError } from './endpoint-error.js';
+export { EndpointError, type EndpointErrorInit } from './endpoint-error.js';
 export type { ResolvedEndpoint } from './endpoints.js';
 export { allEndpointsFailed, ERR_ALL_ENDPOINTS_FAILED } from './errors.js';
 export type {

@@ -49,6 +49,7 @@ export {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
   type MultiCloudTargetStatus,
+  type ParsedVersion,
   parseVersion,
   QuorumNotReachedError,
   RESERVED_PREFIX,

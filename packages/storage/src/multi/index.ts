@@ -32,4 +32,4 @@ export type {
   RepairReport,
   RepairRunOptions,
 } from './types.js';
-export { compareVersions, HybridClock, parseVersion } from './version.js';
+export { compareVersions, HybridClock, type ParsedVersion, parseVersion } from './version.js';

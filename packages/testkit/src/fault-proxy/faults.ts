@@ -21,7 +21,7 @@ export type StatusPresetOptions = PartialFault &
  * `503 backendError`, as each SDK expects.
  */
 export const faults = Object.freeze({
-  /** Forward unchanged (with `match`, inside {@link faults.mix}: shield the matching requests). */
+  /** Forward unchanged (with `match`, inside `faults.mix`: shield the matching requests). */
   pass(options: PartialFault = {}): PassFault {
     return { ...options, type: 'pass' };
   },
