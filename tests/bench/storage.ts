@@ -54,6 +54,8 @@ function runInChild(id: string): Promise<StorageRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, CHILD, id], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      // The AWS SDK warns once per process that its 2027 releases need Node 22: noise here.
+      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
     });
     let out = '';
     child.stdout.setEncoding('utf8');

@@ -21,14 +21,7 @@ export function totalFromContentRange(contentRange: string | undefined): number 
 
 /** A `BlobInfo` from a Get Blob Properties response. */
 export function infoFromProperties(key: string, p: BlobGetPropertiesResponse): BlobInfo {
-  return build(key, {
-    size: p.contentLength ?? 0,
-    etag: p.etag,
-    contentType: p.contentType,
-    lastModified: p.lastModified,
-    metadata: p.metadata,
-    md5: p.contentMD5,
-  });
+  return fromProperties(key, p, p.metadata);
 }
 
 /**
@@ -50,13 +43,29 @@ export function infoFromDownload(key: string, r: BlobDownloadResponseParsed, ran
 
 /** A `BlobInfo` from a listing entry (`includeMetadata` on). */
 export function infoFromItem(key: string, item: BlobItem): BlobInfo {
-  const p = item.properties;
+  return fromProperties(key, item.properties, item.metadata);
+}
+
+/** The blob properties both Get Blob Properties and listings report, under the same names. */
+interface BlobProperties {
+  contentLength?: number | undefined;
+  etag?: string | undefined;
+  contentType?: string | undefined;
+  lastModified?: Date | undefined;
+  contentMD5?: Uint8Array | undefined;
+}
+
+function fromProperties(
+  key: string,
+  p: BlobProperties,
+  metadata: Record<string, string> | undefined,
+): BlobInfo {
   return build(key, {
     size: p.contentLength ?? 0,
     etag: p.etag,
     contentType: p.contentType,
     lastModified: p.lastModified,
-    metadata: item.metadata,
+    metadata,
     md5: p.contentMD5,
   });
 }

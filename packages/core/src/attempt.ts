@@ -41,6 +41,8 @@ export class Attempt implements AttemptContext {
   abortKind: FailureKind | undefined;
   /** Set by the breaker's error filter: the kind the failure was classified as. */
   kind: FailureKind | undefined;
+  /** When the call's deadline, carried by this (lead) attempt, passes (a `Date.now()` time). */
+  deadlineAt: number | undefined;
   /** Set when the call's deadline, carried by this (lead) attempt, passed during it. */
   deadlineError: DeadlineExceededError | undefined;
   readonly #target: string;
@@ -86,7 +88,9 @@ export class Attempt implements AttemptContext {
    * attempt fails as a `timeout` and `deadlineError` holds the call's `DeadlineExceededError`.
    */
   carryDeadline(timeouts: Timeouts, ms: number, now?: number): void {
-    this.#deadline = timeouts.add(ms, Attempt.#deadlinePassed, this, now);
+    const deadline = timeouts.add(ms, Attempt.#deadlinePassed, this, now);
+    this.#deadline = deadline;
+    this.deadlineAt = deadline.expiresAt;
   }
 
   static #timedOut(a: Attempt, ms: number): void {

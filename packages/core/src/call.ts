@@ -46,11 +46,6 @@ export interface CallPlan<T> {
   readonly replayable: boolean;
   readonly signal: AbortSignal | undefined;
   readonly deadlineMs: number | undefined;
-  /**
-   * When the deadline passes (`Date.now()` time), if the call started before its `Call` did (a
-   * lead attempt carried it); otherwise the `Call` sets it when it starts.
-   */
-  readonly deadlineAt: number | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly hedge: Required<HedgeOptions> | undefined;
   readonly detailed: boolean;
@@ -121,7 +116,6 @@ export class Call<T, R> {
     this.#order = plan.order;
     this.#controlled =
       plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined || plan.hedge !== undefined;
-    this.#deadlineAt = plan.deadlineAt;
     this.#attempts = plan.order.map(() => 0);
     this.#failures = plan.order.map(() => undefined);
     this.promise = new Promise<unknown>((resolve, reject) => {
@@ -145,17 +139,18 @@ export class Call<T, R> {
   }
 
   /**
-   * Continues a call whose first attempt (plain, or a lead attempt carrying the deadline, see
-   * `plan.deadlineAt`), on `first` (the first target), failed with `err`.
+   * Continues a call whose first attempt, on `first` (the first target), failed with `err`: a
+   * plain attempt, or a lead attempt that carried the call's deadline (`deadlineAt`, a
+   * `Date.now()` time).
    */
-  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind): Promise<unknown> {
+  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
     this.#next = 1;
     this.#attempts[0] = 1;
     this.#totalAttempts = 1;
     this.#lastStarted = first;
     if (!this.#setUp()) return this.promise;
-    const deadlineAt = this.#deadlineAt;
     if (deadlineAt !== undefined) {
+      this.#deadlineAt = deadlineAt;
       const left = deadlineAt - Date.now();
       if (left <= 0) {
         // Past the deadline already (its timer is merely late): the failure is the last one seen.

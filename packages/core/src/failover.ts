@@ -107,6 +107,11 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #core: CallCore;
   /** A call without options can take the fast path: no attempt timeout and not closed. */
   #plain: boolean;
+  /**
+   * The plan of a call without options when the router has an attempt timeout: the same for
+   * every such call, so made once.
+   */
+  readonly #defaultLead: CallPlan<T> | undefined;
   #closed = false;
 
   constructor(options: FailoverOptions<T>, defaultMaxAttempts?: number) {
@@ -134,6 +139,19 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       timeouts: this.#timeouts,
     };
     this.#plain = resolved.attemptTimeoutMs === undefined;
+    this.#defaultLead =
+      resolved.attemptTimeoutMs === undefined
+        ? undefined
+        : Object.freeze({
+            order: this.#health,
+            idempotent: false,
+            replayable: true,
+            signal: undefined,
+            deadlineMs: undefined,
+            attemptTimeoutMs: resolved.attemptTimeoutMs,
+            hedge: undefined,
+            detailed: false,
+          });
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
@@ -202,7 +220,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       replayable: true,
       signal: undefined,
       deadlineMs: undefined,
-      deadlineAt: undefined,
       attemptTimeoutMs: undefined,
       hedge: undefined,
       detailed: false,
@@ -225,19 +242,22 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     replayable: boolean,
     deadlineMs: number | undefined,
     attemptTimeoutMs: number | undefined,
+    defaults: boolean,
   ): Promise<unknown> {
+    const plan: CallPlan<T> =
+      defaults && this.#defaultLead !== undefined
+        ? this.#defaultLead
+        : {
+            order,
+            idempotent,
+            replayable,
+            signal: undefined,
+            deadlineMs,
+            attemptTimeoutMs,
+            hedge: undefined,
+            detailed: false,
+          };
     const now = Date.now();
-    const plan: CallPlan<T> = {
-      order,
-      idempotent,
-      replayable,
-      signal: undefined,
-      deadlineMs,
-      deadlineAt: deadlineMs === undefined ? undefined : now + deadlineMs,
-      attemptTimeoutMs,
-      hedge: undefined,
-      detailed: false,
-    };
     const a = new Attempt(1, s.name, plan as unknown as CallPlan<never>);
     // The deadline first: when both end at once, the call fails with the deadline's error.
     if (deadlineMs !== undefined) a.carryDeadline(this.#timeouts, deadlineMs, now);
@@ -255,7 +275,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   ): Promise<unknown> {
     // The deadline passed during the attempt: the call ends with the deadline's error.
     if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
-    return new Call(this.#core, fn, a.plan as unknown as CallPlan<T>).resume(s, err, kind);
+    return new Call(this.#core, fn, a.plan as unknown as CallPlan<T>).resume(s, err, kind, a.deadlineAt);
   }
 
   /**
@@ -283,7 +303,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         replayable,
         signal,
         deadlineMs: undefined,
-        deadlineAt: undefined,
         attemptTimeoutMs: undefined,
         hedge: undefined,
         detailed,
@@ -335,7 +354,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       }
     } else if (hedge === undefined && signal === undefined && !detailed) {
       const s = order[0]!;
-      if (s.admits()) return this.#lead(s, fn, order, idempotent, replayable, deadlineMs, attemptTimeoutMs);
+      if (s.admits()) {
+        const defaults = options === undefined;
+        return this.#lead(s, fn, order, idempotent, replayable, deadlineMs, attemptTimeoutMs, defaults);
+      }
     }
     const plan: CallPlan<T> = {
       order,
@@ -343,7 +365,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       replayable,
       signal,
       deadlineMs,
-      deadlineAt: undefined,
       attemptTimeoutMs,
       hedge,
       detailed,

@@ -5,19 +5,13 @@ import {
   isAvailabilityKind,
   type TargetFailure,
 } from '@failover/core';
-import type { JournalOp } from '../journal/types.js';
 import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, runOn } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { journalWrite, resolveEntry } from './journaling.js';
+import { journalWrite, resolveEntry, type WriteRecord } from './journaling.js';
 
-/** One write (a put or a delete) to make on the targets. */
-export interface WriteSpec {
-  readonly op: JournalOp;
-  readonly key: string;
-  readonly version: string;
-  readonly sha256?: string | undefined;
-  readonly size?: number | undefined;
+/** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
+export interface WriteSpec extends Omit<WriteRecord, 'holders' | 'missing'> {
   readonly signal: AbortSignal | undefined;
   /** Makes the write on one target (may be called again on another, or more than once). */
   readonly perform: (store: BlobStore, signal: AbortSignal | undefined) => Promise<BlobInfo | undefined>;
