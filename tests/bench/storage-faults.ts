@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { classifyFailure, redact } from '@failover/core';
-import { getBytes, type MultiCloudStore } from '@failover/storage';
+import { type BlobStore, getBytes, type MultiCloudStore } from '@failover/storage';
 import { type Fault, faults } from '@failover/testkit';
 import { BENCH_FAILOVER, withClouds } from './storage-clouds.js';
 
@@ -60,7 +60,7 @@ const PAIRS = Number(process.env.BENCH_FAULT_PAIRS ?? 200);
 /** The fault phase ends after this long (or this many pairs) if the breaker has not opened. */
 const MAX_BEFORE_MS = Number(process.env.BENCH_FAULT_MAX_BEFORE_MS ?? 30_000);
 const MAX_BEFORE_PAIRS = 1000;
-const WARMUP = 30;
+const WARMUP = Number(process.env.BENCH_FAULT_WARMUP ?? 300);
 const OBJECT_BYTES = 1024;
 
 /**
@@ -95,8 +95,10 @@ export function runFaultCase(spec: FaultSpec, writes: BenchWriteMode): Promise<F
         return performance.now() - start;
       } catch (err) {
         errors++;
-        const text = `${classifyFailure(err)}: ${redact(err instanceof Error ? err.message : String(err))}`;
-        if (errorSamples.length < 3 && !errorSamples.includes(text)) errorSamples.push(text);
+        if (errorSamples.length < 3) {
+          const text = redact(err instanceof Error ? err.message : String(err));
+          errorSamples.push(`${classifyFailure(err)}: ${text} [${await whereIs(clouds.targets, key)}]`);
+        }
         return undefined;
       }
     };
@@ -150,6 +152,21 @@ async function putThenGet(store: MultiCloudStore, key: string, body: Buffer): Pr
   await store.put(key, body);
   const got = await getBytes(store, key);
   if (!got.equals(body)) throw new Error(`read back other bytes than were written for ${key}`);
+}
+
+/** Where a key is, asked of each target directly (for the error report). */
+async function whereIs(targets: readonly BlobStore[], key: string): Promise<string> {
+  const found = await Promise.all(
+    targets.map(async (t) => {
+      try {
+        const info = await t.head(key);
+        return `${t.name}: ${info === null ? 'missing' : `${info.size} B`}`;
+      } catch (err) {
+        return `${t.name}: ${classifyFailure(err)}`;
+      }
+    }),
+  );
+  return found.join(', ');
 }
 
 function push(into: number[], ms: number | undefined): void {

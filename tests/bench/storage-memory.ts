@@ -28,19 +28,25 @@ export interface MemoryRun {
 
 /** The size of the big object: `BENCH_BIG_BYTES`, 1 GiB by default. */
 export const BIG_BYTES = Number(process.env.BENCH_BIG_BYTES ?? 1024 ** 3);
+/** The multi-cloud store's `attemptTimeoutMs` here (the other benchmarks use 1000). */
+export const BIG_ATTEMPT_TIMEOUT_MS = 600_000;
 const SAMPLE_MS = 50;
 const CHUNK = 64 * 1024;
 
 /**
  * Puts a generated stream of `BIG_BYTES` (never held in memory) while sampling RSS, then gets it
  * back as a stream and counts the bytes. `multi`: through the multi-cloud store (writes:
- * 'primary', so the bytes go to S3; automatic repair off; the get is verified against the
- * SHA-256 as it ends). `adapter`: through the S3 adapter store alone, for reference. The get's
+ * 'primary', so the bytes go to S3; automatic repair off; `attemptTimeoutMs` 10 minutes; the get is
+ * verified against the SHA-256 as it ends). `adapter`: through the S3 adapter store alone, for reference. The get's
  * growth is measured from the RSS before the put, so memory the put left behind counts against it.
  */
 export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
   return withClouds(async (clouds) => {
-    const store: BlobStore = client === 'multi' ? clouds.multi({ writes: 'primary' }) : clouds.targets[0];
+    const store: BlobStore =
+      client === 'multi'
+        ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
+          clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
+        : clouds.targets[0];
     // Load and warm every code path first (SDK modules, spool to a file, multipart upload).
     await store.put('warm/small', randomBytes(1024));
     await store.put('warm/spooled', generated(20 * 1024 * 1024));

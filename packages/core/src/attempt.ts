@@ -34,7 +34,8 @@ export class Attempt implements AttemptContext {
   readonly attempt: number;
   /**
    * Set on a lead attempt, the first attempt of a call the router runs without a `Call` (see
-   * `lead.ts`): the call's plan, for the breaker's fallback to continue it after a failure.
+   * `#lead` in failover.ts): the call's plan, for the breaker's fallback to continue it after a
+   * failure.
    */
   readonly plan: CallPlan<never> | undefined;
   /** Set when the attempt was aborted from outside: the kind the failure is counted as. */
@@ -109,13 +110,10 @@ export class Attempt implements AttemptContext {
   /** Runs the operation; the promise settles with it, or rejects with the abort error first. */
   start<T, R>(fn: Operation<T, R>, target: T): Promise<R> {
     if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
-    // The executor is a shared function (no closure per attempt): it hands resolve/reject back here.
-    const promise = new Promise<R>(capture);
-    // The promise's own resolve: it takes the operation's value, whatever R is.
-    this.#resolve = captured.resolve as ((value: unknown) => void) | undefined;
-    this.#reject = captured.reject;
-    captured.resolve = undefined;
-    captured.reject = undefined;
+    const promise = new Promise<R>((resolve, reject) => {
+      this.#resolve = resolve as (value: unknown) => void;
+      this.#reject = reject;
+    });
     let result: Promise<R>;
     try {
       result = fn(target, this);
@@ -132,7 +130,7 @@ export class Attempt implements AttemptContext {
 
   /** The operation settled: release the time limits and settle the attempt (unless aborted). */
   #settle(ok: boolean, outcome: unknown): void {
-    this.#release();
+    this.release();
     if (ok) this.#resolve?.(outcome);
     else this.#reject?.(outcome);
   }
@@ -142,13 +140,16 @@ export class Attempt implements AttemptContext {
     if (this.abortKind !== undefined) return;
     this.abortKind = kind;
     this.#abortError = error;
-    this.#release();
+    this.release();
     this.#reject?.(error);
     this.#controller?.abort(error);
   }
 
-  /** Cancels the attempt's time limits (it settled or was aborted). */
-  #release(): void {
+  /**
+   * Cancels the attempt's time limits: done when it settles or is aborted, and by its owner when
+   * the breaker rejected it without running it. Safe to call more than once.
+   */
+  release(): void {
     const timeout = this.#timeout;
     if (timeout !== undefined) {
       this.#timeout = undefined;
@@ -160,16 +161,4 @@ export class Attempt implements AttemptContext {
       deadline.cancel();
     }
   }
-}
-
-/** Where {@link capture} leaves a new promise's functions, read back at once by the creator. */
-const captured: {
-  resolve: ((value: never) => void) | undefined;
-  reject: ((err: unknown) => void) | undefined;
-} = { resolve: undefined, reject: undefined };
-
-/** A promise executor shared by every attempt: it runs synchronously inside `new Promise`. */
-function capture(resolve: (value: never) => void, reject: (err: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
 }

@@ -284,8 +284,9 @@ export class Call<T, R> {
     return s.breaker.fire(this.#fn, s.target, context, a);
   }
 
-  /** Forgets a settled attempt (its time limit was cancelled when it settled). */
+  /** Forgets a settled attempt and releases its time limit (if the breaker never ran it). */
   #endAttempt(a: Attempt): void {
+    a.release();
     const i = this.#inflight.indexOf(a);
     if (i >= 0) this.#inflight.splice(i, 1);
   }

@@ -155,12 +155,17 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
-    if (options === undefined && this.#plain) {
+    if (options === undefined) {
       const s = this.#first;
-      // The hot path: the breaker's own promise, nothing wrapped around it. A failure that counts
-      // against the breaker continues in the breaker's fallback (see #recover); an answer (404...)
-      // rejects with the original error.
-      if (s.admits()) return s.breaker.fire(fn, s.target, s.plainContext, undefined) as Promise<R>;
+      if (this.#plain) {
+        // The hot path: the breaker's own promise, nothing wrapped around it. A failure that counts
+        // against the breaker continues in the breaker's fallback (see #recover); an answer (404...)
+        // rejects with the original error.
+        if (s.admits()) return s.breaker.fire(fn, s.target, s.plainContext, undefined) as Promise<R>;
+      } else if (this.#defaultLead !== undefined && !this.#closed && s.admits()) {
+        // The same with the router's attempt timeout (see #lead).
+        return this.#lead(s, fn, this.#defaultLead) as Promise<R>;
+      }
     }
     return this.#start(fn, options, false) as Promise<R>;
   }
@@ -234,34 +239,12 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
    * breaker continues in the breaker's fallback (see {@link FailoverRouter.#resumeLead}); an answer
    * rejects with the original error.
    */
-  #lead(
-    s: TargetHealth<T>,
-    fn: Operation<T, unknown>,
-    order: readonly TargetHealth<T>[],
-    idempotent: boolean,
-    replayable: boolean,
-    deadlineMs: number | undefined,
-    attemptTimeoutMs: number | undefined,
-    defaults: boolean,
-  ): Promise<unknown> {
-    const plan: CallPlan<T> =
-      defaults && this.#defaultLead !== undefined
-        ? this.#defaultLead
-        : {
-            order,
-            idempotent,
-            replayable,
-            signal: undefined,
-            deadlineMs,
-            attemptTimeoutMs,
-            hedge: undefined,
-            detailed: false,
-          };
+  #lead(s: TargetHealth<T>, fn: Operation<T, unknown>, plan: CallPlan<T>): Promise<unknown> {
     const now = Date.now();
     const a = new Attempt(1, s.name, plan as unknown as CallPlan<never>);
     // The deadline first: when both end at once, the call fails with the deadline's error.
-    if (deadlineMs !== undefined) a.carryDeadline(this.#timeouts, deadlineMs, now);
-    if (attemptTimeoutMs !== undefined) a.limit(this.#timeouts, attemptTimeoutMs, now);
+    if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
+    if (plan.attemptTimeoutMs !== undefined) a.limit(this.#timeouts, plan.attemptTimeoutMs, now);
     return s.breaker.fire(fn, s.target, a, a);
   }
 
@@ -273,6 +256,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     err: unknown,
     kind: FailureKind,
   ): Promise<unknown> {
+    a.release(); // already done if the attempt ran; not if the breaker rejected it unrun
     // The deadline passed during the attempt: the call ends with the deadline's error.
     if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
     return new Call(this.#core, fn, a.plan as unknown as CallPlan<T>).resume(s, err, kind, a.deadlineAt);
@@ -352,12 +336,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         }
         return this.#first1(s, fn, order, idempotent, replayable, signal, detailed);
       }
-    } else if (hedge === undefined && signal === undefined && !detailed) {
-      const s = order[0]!;
-      if (s.admits()) {
-        const defaults = options === undefined;
-        return this.#lead(s, fn, order, idempotent, replayable, deadlineMs, attemptTimeoutMs, defaults);
-      }
     }
     const plan: CallPlan<T> = {
       order,
@@ -369,6 +347,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       hedge,
       detailed,
     };
+    if (hedge === undefined && signal === undefined && !detailed) {
+      const s = order[0]!;
+      if (s.admits()) return this.#lead(s, fn, plan);
+    }
     return new Call(this.#core, fn, plan).start();
   }
 

@@ -2,16 +2,20 @@
  * Shared time limits: one timer per duration instead of one per call.
  *
  * Every entry of a {@link TimeoutQueue} has the same duration, so entries expire in the order they
- * were added: the queue is a FIFO (an intrusive doubly linked list) with a single timer armed for
- * its head. Cancelling an entry unlinks it in O(1) and never touches the timer: when the timer
- * fires for an entry that is gone, the queue re-arms for the new head. A queue that empties keeps
- * its timer until the current burst of work is over (a `process.nextTick` check), so back-to-back
- * calls do not pay a `setTimeout`/`clearTimeout` pair each; then the timer is cleared, so no timer
- * outlives the last call and an idle router never keeps the process alive.
+ * were added: the queue is a FIFO (a doubly linked list of small entries) with a single timer
+ * armed for its head. Cancelling an entry unlinks it in O(1) and never touches the timer: when the
+ * timer fires and its entry is gone, the queue re-arms for the new head. A queue that empties
+ * keeps its timer until the current burst of work is over (a `process.nextTick` check), so
+ * back-to-back calls do not pay a `setTimeout`/`clearTimeout` pair each; then the timer is
+ * cleared, so no timer outlives the last call and an idle router never keeps the process alive.
+ * While entries wait, the timer is a normal (ref'd) one, like a per-call timer would be.
  *
  * The timer functions are looked up on `globalThis` when a timer is armed (never captured at load),
- * so fake timers (`vi.useFakeTimers()`) drive the queue, and expiry is judged with `Date.now()`,
- * which fake timers move in step with their clock.
+ * so fake timers (`vi.useFakeTimers()`) drive the queue. Expiry is judged with `Date.now()`, which
+ * every fake-timer library moves in step with its clock: an entry expires once `Date.now()`
+ * reaches its `expiresAt`. A wall clock stepped forward therefore ends waiting entries early (the
+ * router's deadline checks before a retry already read `Date.now()`); one stepped back does not
+ * hold up the entry a timer was armed for, which expires when that timer runs.
  *
  * @internal
  */

@@ -118,7 +118,8 @@ describe('deadlines, attempt timeouts and abort', () => {
     });
 
     it("removes its listener from the caller's signal when the call ends", async () => {
-      const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+      // No jitter: a random backoff of 0 ms would finish the call within flush().
+      const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10, jitter: 'none' } });
       const ac = new AbortController();
       const op = scripted({ aws: [httpError(503), 'ok'] });
       const call = track(fo.run(op, { signal: ac.signal, idempotent: true, deadlineMs: 1000 }));

@@ -57,7 +57,8 @@ describe('shared time limits', () => {
       expect(calls[i]?.error).toBeInstanceOf(AllTargetsFailedError);
       expect(calls[i + 1]?.settled ?? false).toBe(false);
     }
-    const cause = (calls[0]?.error as AllTargetsFailedError).failures[0]?.cause;
+    const first = calls[0]?.error as AllTargetsFailedError;
+    const cause = first.failures[0]?.cause;
     expect(cause).toBeInstanceOf(DeadlineExceededError);
     expect((cause as DeadlineExceededError).message).toBe('Attempt timed out after 100 ms');
     expect(fo.status().targets[0]?.timeouts).toBe(50);
