@@ -3,7 +3,6 @@ import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchCase, closedCases, failingPathCases } from './core.js';
 import { type BenchResult, printTable } from './harness.js';
-import { runStorageBench } from './storage.js';
 
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
@@ -71,6 +70,8 @@ async function main(): Promise<void> {
     );
   }
   if (part === undefined || part === 'storage') {
+    // Loaded only when selected: it pulls in the cloud SDKs and the testkit.
+    const { runStorageBench } = await import('./storage.js');
     await runStorageBench(selection?.includes('/') ? selection.slice('storage/'.length) : undefined);
   }
 }

@@ -18,6 +18,8 @@ export interface StorageCase {
   readonly label: string;
   /** The write mode (faults, repair) when there is one. */
   readonly mode?: 'primary' | 'mirror';
+  /** Runs per round, each in its own fresh process. Default 1. */
+  readonly runs?: number;
   run(): Promise<StorageRun>;
 }
 
@@ -59,9 +61,13 @@ const throughputCases: StorageCase[] = [
   run: () => runThroughputCase(spec),
 }));
 
+/** RSS depends on when the GC runs: the memory cases run several times, the worst run counts. */
+const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
+
 const memoryCases: StorageCase[] = (['multi', 'adapter'] as const).map((client) => ({
   id: `memory/${client}`,
   group: 'memory',
+  runs: MEMORY_RUNS,
   label: client === 'multi' ? 'multi-cloud store' : 'S3 adapter store alone (reference)',
   run: () => runMemoryCase(client),
 }));

@@ -28,10 +28,10 @@ export async function runStorageBench(only?: string): Promise<void> {
   const outcomes = new Map<string, CaseOutcome>(
     cases.map((c) => [c.id, { case: c, runs: [], failures: [] }]),
   );
-  const total = cases.length * ROUNDS;
+  const total = cases.reduce((n, c) => n + (c.runs ?? 1), 0) * ROUNDS;
   let done = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
+    for (const c of cases.flatMap((x) => Array.from({ length: x.runs ?? 1 }, () => x))) {
       const outcome = outcomes.get(c.id)!;
       const started = Date.now();
       process.stderr.write(`storage bench [${++done}/${total}] ${c.id} ... `);
