@@ -64,11 +64,17 @@ const throughputCases: StorageCase[] = [
 /** RSS depends on when the GC runs: the memory cases run several times, the worst run counts. */
 const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 
-const memoryCases: StorageCase[] = (['multi', 'adapter'] as const).map((client) => ({
+const MEMORY_LABELS = {
+  multi: 'multi-cloud store',
+  adapter: 'S3 adapter store alone (reference)',
+  raw: 'raw SDK, one streamed PutObject (floor)',
+} as const;
+
+const memoryCases: StorageCase[] = (['multi', 'adapter', 'raw'] as const).map((client) => ({
   id: `memory/${client}`,
   group: 'memory',
   runs: MEMORY_RUNS,
-  label: client === 'multi' ? 'multi-cloud store' : 'S3 adapter store alone (reference)',
+  label: MEMORY_LABELS[client],
   run: () => runMemoryCase(client),
 }));
 

@@ -9,7 +9,7 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
-import { clientsViaProxies, cloudStores, type LocalClouds, startLocalClouds } from '../support/clouds.js';
+import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 
 /** The bucket (container) every benchmark uses on every server. */
 export const BUCKET = 'bench';
@@ -19,7 +19,7 @@ export const BUCKET = 'bench';
  * each behind its own fault proxy, with adapter stores over clients that go through the proxies
  * and have no SDK retries (the router decides).
  */
-export interface BenchClouds extends LocalClouds {
+export interface BenchClouds extends TargetOrderClouds {
   /** The S3 client behind the `aws` store (through the primary's proxy). */
   readonly s3Client: S3Client;
   /** Adapter stores through the proxies, in target order; named `aws`, `gcp`, `azure`. */
@@ -45,10 +45,9 @@ export const NO_AUTO_REPAIR = Object.freeze({
 /** Starts the servers, proxies and adapter stores. */
 export async function startBenchClouds(): Promise<BenchClouds> {
   // A name for S3's proxy only, so that the `dns` fault fails the lookup (by IP it would reset).
-  const clouds = await startLocalClouds({ buckets: [BUCKET], named: ['aws'] });
-  const clients = clientsViaProxies(clouds);
-  const s3Client = clients.s3;
-  const targets = cloudStores(BUCKET, clients);
+  const clouds = await startTargetOrderClouds({ buckets: [BUCKET], hostnames: { gcp: false, azure: false } });
+  const s3Client = clouds.app.s3;
+  const targets = cloudStores(BUCKET, clouds.app);
   const tmp = await mkdtemp(join(tmpdir(), 'failover-bench-'));
   const stores: MultiCloudStore[] = [];
   let journals = 0;
@@ -73,7 +72,6 @@ export async function startBenchClouds(): Promise<BenchClouds> {
     stop() {
       stopped ??= (async () => {
         await Promise.all(stores.map((s) => s.close()));
-        s3Client.destroy();
         await clouds.stop();
         await rm(tmp, { recursive: true, force: true });
       })();

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from '@failover/storage';
-import { withClouds } from './storage-clouds.js';
+import { BUCKET, withClouds } from './storage-clouds.js';
 
 /** Which store the big object goes through. */
-export type MemoryClient = 'multi' | 'adapter';
+export type MemoryClient = 'multi' | 'adapter' | 'raw';
 
 /** One streamed transfer and the process's resident memory while it ran. */
 export interface MemorySample {
@@ -33,36 +34,71 @@ export const BIG_ATTEMPT_TIMEOUT_MS = 600_000;
 const SAMPLE_MS = 50;
 const CHUNK = 64 * 1024;
 
+/** Puts and gets a big object as streams. */
+interface Transfer {
+  /** Writes `body` (`size` bytes) at `key`; returns the size stored. */
+  put(key: string, body: Readable, size: number): Promise<number>;
+  get(key: string): Promise<Readable>;
+}
+
+/** A transfer through a store. */
+function storeTransfer(store: BlobStore): Transfer {
+  return {
+    put: async (key, body, size) => (await store.put(key, body, { size })).size,
+    get: async (key) => (await store.get(key)).body,
+  };
+}
+
+/** The raw SDK: one PutObject with the stream as its body, one GetObject. */
+function rawTransfer(client: S3Client): Transfer {
+  return {
+    put: async (key, body, size) => {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: size }));
+      return size;
+    },
+    get: async (key) =>
+      (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body as Readable,
+  };
+}
+
 /**
  * Puts a generated stream of `BIG_BYTES` (never held in memory) while sampling RSS, then gets it
- * back as a stream and counts the bytes. `multi`: through the multi-cloud store (writes:
- * 'primary', so the bytes go to S3; automatic repair off; `attemptTimeoutMs` 10 minutes; the get is
- * verified against the SHA-256 as it ends). `adapter`: through the S3 adapter store alone, for reference. The get's
- * growth is measured from the RSS before the put, so memory the put left behind counts against it.
+ * back as a stream and counts the bytes, through one of:
+ *
+ * - `multi`: the multi-cloud store (writes: 'primary', so the bytes go to S3; automatic repair
+ *   off; `attemptTimeoutMs` 10 minutes); the get is verified against the SHA-256 as it ends;
+ * - `adapter`: the S3 adapter store alone (lib-storage multipart upload), for reference;
+ * - `raw`: the raw SDK (one streamed PutObject), the floor of Node + SDK + proxy.
+ *
+ * The get's growth is measured from the RSS before the put, so memory the put left behind counts
+ * against it.
  */
 export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
   return withClouds(async (clouds) => {
-    const store: BlobStore =
-      client === 'multi'
-        ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
-          clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
-        : clouds.targets[0];
+    const transfer =
+      client === 'raw'
+        ? rawTransfer(clouds.s3Client)
+        : storeTransfer(
+            client === 'multi'
+              ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
+                clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
+              : clouds.targets[0],
+          );
     // Load the SDKs with a small object only: a big warm-up would grow the heap before the
     // baseline is taken and hide part of the big transfer's footprint.
-    await store.put('warm/small', randomBytes(1024));
-    await drain((await store.get('warm/small')).body);
+    await transfer.put('warm/small', generated(1024), 1024);
+    await drain(await transfer.get('warm/small'));
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     const base = process.memoryUsage.rss();
 
     const put = await sampled(base, async () => {
-      const info = await store.put('big', generated(BIG_BYTES), { size: BIG_BYTES });
-      if (info.size !== BIG_BYTES) throw new Error(`put stored ${info.size} bytes, not ${BIG_BYTES}`);
+      const size = await transfer.put('big', generated(BIG_BYTES), BIG_BYTES);
+      if (size !== BIG_BYTES) throw new Error(`put stored ${size} bytes, not ${BIG_BYTES}`);
     });
     gc?.();
     const get = await sampled(base, async () => {
-      const { body } = await store.get('big');
-      const n = await drain(body);
+      const n = await drain(await transfer.get('big'));
       if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
     });
     return { type: 'memory', client, put, get };

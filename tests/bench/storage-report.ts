@@ -53,8 +53,12 @@ function faultTable(mode: 'primary' | 'mirror', outcomes: readonly CaseOutcome[]
       o.case.label,
       String(errors),
       runs
-        .map((r) => (r.opened ? String(r.beforeCalls) : `never opened (${r.beforeCalls} pairs)`))
-        .join(', '),
+        .map((r) =>
+          r.msToOpen === null
+            ? `never opened (${r.beforeCalls} pairs)`
+            : `${r.beforeCalls} pairs, ${fmt(r.msToOpen / 1000, 1)} s`,
+        )
+        .join('; '),
       withDelta(quantile(before, 0.5), b50),
       withDelta(quantile(before, 0.99), b99),
       opened ? withDelta(quantile(after, 0.5), b50) : 'n/a',

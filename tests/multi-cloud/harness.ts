@@ -13,16 +13,16 @@ import {
   type MultiCloudStoreOptions,
 } from '@failover/storage';
 import { expect } from 'vitest';
-import { clientsViaProxies, cloudStores, type LocalClouds, startLocalClouds } from '../support/clouds.js';
+import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 
 /** Three real storage servers, each behind its own fault proxy with a DNS name, and a temp dir. */
-export interface Clouds extends LocalClouds {
+export interface Clouds extends TargetOrderClouds {
   readonly tmp: string;
 }
 
 /** Starts the three servers and their proxies (once per test file: Azurite takes about a second). */
 export async function startClouds(): Promise<Clouds> {
-  const clouds = await startLocalClouds();
+  const clouds = await startTargetOrderClouds();
   const tmp = await mkdtemp(join(tmpdir(), 'failover-multi-cloud-'));
   return {
     ...clouds,
@@ -56,8 +56,8 @@ export async function freshBuckets(clouds: Clouds, label: string): Promise<Bucke
   ]);
   return {
     name,
-    viaProxy: cloudStores(name, clientsViaProxies(clouds)),
-    direct: cloudStores(name, { s3: clouds.s3.client, gcs: clouds.gcs.client, azure: clouds.azure.client }),
+    viaProxy: cloudStores(name, clouds.app),
+    direct: cloudStores(name, clouds.direct),
   };
 }
 

@@ -12,6 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ContainerClient } from '@azure/storage-blob';
 import { createAzureBlobStore } from '@failover/azure-blob';
 import { createGcsStore } from '@failover/gcs';
 import { createS3Store } from '@failover/s3';
@@ -23,9 +25,25 @@ import {
   type MultiCloudStore,
   type ReconcileReport,
 } from '@failover/storage';
-import { faults } from '@failover/testkit';
+import { faults, type LocalCloudClients, startLocalClouds } from '@failover/testkit';
+import type { Bucket } from '@google-cloud/storage';
 import { compareClouds, describeCopies, type KeyCopies, sha256Of } from './compare-clouds.js';
-import { type ExistingClients, startLocalClouds } from './local-clouds.js';
+
+/** The SDK clients an application already has: one per cloud. */
+export interface ExistingClients {
+  readonly s3: S3Client;
+  readonly gcsBucket: Bucket;
+  readonly azureContainer: ContainerClient;
+}
+
+/** The clients of the local clouds (`clouds.app` or `clouds.direct`) as an application holds them. */
+function existingClients(clients: LocalCloudClients, bucket: string): ExistingClients {
+  return {
+    s3: clients.s3,
+    gcsBucket: clients.gcs.bucket(bucket),
+    azureContainer: clients.azure.getContainerClient(bucket),
+  };
+}
 
 /** The stores over one set of clients, named `aws`, `gcp` and `azure`, in the application's order. */
 function cloudStores(clients: ExistingClients, bucket: string): [BlobStore, BlobStore, BlobStore] {
@@ -95,11 +113,12 @@ export async function main(log: (line: string) => void = console.log): Promise<D
   };
 
   log('Starting local S3 (s3rver), GCS (emulator) and Azure (Azurite), each behind a fault proxy...');
-  const clouds = await startLocalClouds(BUCKET);
+  const clouds = await startLocalClouds({ buckets: [BUCKET] });
+  const directClients = existingClients(clouds.direct, BUCKET);
   const journalDir = await mkdtemp(join(tmpdir(), 'failover-drill-example-'));
-  const store = createReportStore(clouds.app, BUCKET, journalDir);
+  const store = createReportStore(existingClients(clouds.app, BUCKET), BUCKET, journalDir);
   // Each cloud read directly (straight to the server): what it really holds.
-  const direct = cloudStores(clouds.direct, BUCKET);
+  const direct = cloudStores(directClients, BUCKET);
   try {
     log(`1. Six monthly reports written through the store (mirror: to every cloud).`);
     const expected = new Map<string, string>();
@@ -134,14 +153,14 @@ export async function main(log: (line: string) => void = console.log): Promise<D
     log("3. Copies changed behind the store's back, through the clouds' own SDKs:");
     const overwritten = `${PREFIX}2026-03.csv`;
     const removed = `${PREFIX}2026-05.csv`;
-    await clouds.direct.gcsBucket
+    await directClients.gcsBucket
       .file(overwritten)
       .save(Buffer.from('# edited by hand\nregion,orders,revenue\n'), {
         resumable: false,
         contentType: 'text/csv',
       });
     log(`  gcp: ${overwritten} overwritten with other bytes (bucket.file().save())`);
-    await clouds.direct.azureContainer.deleteBlob(removed);
+    await directClients.azureContainer.deleteBlob(removed);
     log(`  azure: ${removed} deleted (containerClient.deleteBlob())`);
     const broken = await compareClouds(direct, PREFIX);
     const divergent = broken.filter((k) => !k.identical).map((k) => k.key);

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ContainerClient } from '@azure/storage-blob';
 import { createAzureBlobStore } from '@failover/azure-blob';
 import { BreakerOpenError } from '@failover/core';
 import { createGcsStore } from '@failover/gcs';
@@ -22,12 +24,19 @@ import {
   type MultiCloudStore,
   type RepairReport,
 } from '@failover/storage';
-import { faults } from '@failover/testkit';
+import { faults, type LocalCloudClients, startLocalClouds } from '@failover/testkit';
+import type { Bucket } from '@google-cloud/storage';
 import { checkCloud } from './check-cloud.js';
 import { getInvoice, type Invoice, keyOf, putInvoice, type Written } from './invoices.js';
-import { type ExistingClients, startLocalClouds } from './local-clouds.js';
 
 // ── What you copy: the clients you already have in, one multi-cloud store out. ──────────────────
+
+/** The SDK clients an application already has: one per cloud. */
+export interface ExistingClients {
+  readonly s3: S3Client;
+  readonly gcsBucket: Bucket;
+  readonly azureContainer: ContainerClient;
+}
 
 /** One `BlobStore` over your three clients: reads and writes fail over between the clouds. */
 export function wrapExistingClients(
@@ -76,6 +85,15 @@ export interface WrapResult {
 
 const BUCKET = 'invoices';
 
+/** The clients of the local clouds (`clouds.app` or `clouds.direct`) as an application holds them. */
+function existingClients(clients: LocalCloudClients, bucket: string): ExistingClients {
+  return {
+    s3: clients.s3,
+    gcsBucket: clients.gcs.bucket(bucket),
+    azureContainer: clients.azure.getContainerClient(bucket),
+  };
+}
+
 /** Runs the story; `log` receives the narration (console.log by default). */
 export async function main(log: (line: string) => void = console.log): Promise<WrapResult> {
   const problems: string[] = [];
@@ -92,9 +110,9 @@ export async function main(log: (line: string) => void = console.log): Promise<W
   let awsVerified = 0;
 
   log('Starting local S3 (s3rver), GCS (emulator) and Azure (Azurite), each behind a fault proxy...');
-  const clouds = await startLocalClouds(BUCKET);
+  const clouds = await startLocalClouds({ buckets: [BUCKET] });
   const journalDir = await mkdtemp(join(tmpdir(), 'failover-wrap-example-'));
-  const store = wrapExistingClients(clouds.app, BUCKET, journalDir);
+  const store = wrapExistingClients(existingClients(clouds.app, BUCKET), BUCKET, journalDir);
   store.on('failover', (e) => {
     failovers++;
     const why = e.error instanceof BreakerOpenError ? 'breaker open, skipped' : e.kind;

@@ -13,5 +13,13 @@ export {
   gcsRetryOptions,
   startGcsServer,
 } from './gcs.js';
+export {
+  LOCAL_CLOUD_HOSTNAMES,
+  type LocalCloudClients,
+  type LocalCloudName,
+  type LocalClouds,
+  type LocalCloudsOptions,
+  startLocalClouds,
+} from './local-clouds.js';
 export { type S3LocalServer, S3RVER_CREDENTIALS, type S3ServerOptions, startS3Server } from './s3.js';
 export type { ClientOptions, LocalServer } from './types.js';
