@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -83,6 +84,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const sockets = new Set<Socket>();
   const held = new Set<Socket>();
   const closing = new AbortController();
+  // One listener per request in flight: any number of concurrent requests is normal, not a leak.
+  setMaxListeners(0, closing.signal);
   // One fresh connection per forwarded request: a pooled connection that the target closed while
   // idle would fail the next request with a reset the test never asked for.
   const agent =
