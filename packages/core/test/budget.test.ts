@@ -1,12 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  createFailover,
-  type Failover,
-  type FailoverEvents,
-  type FailoverOptions,
-  RetryBudget,
-} from '../src/index.js';
-import { httpError, scripted, sysError, THREE, targetsOf, track } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type FailoverEvents, RetryBudget } from '../src/index.js';
+import { httpError, scripted, sysError, targetsOf, track, useFakeTimerRouters } from './helpers.js';
 
 describe('RetryBudget', () => {
   it('takes tokens while it can and refunds up to its capacity', () => {
@@ -24,23 +18,9 @@ describe('RetryBudget', () => {
 });
 
 describe('the shared retry budget', () => {
-  const routers: Failover[] = [];
-  function make(options: Partial<FailoverOptions> = {}): Failover {
-    const fo = createFailover({
-      targets: THREE,
-      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
-      breaker: { volumeThreshold: 1000 },
-      ...options,
-    });
-    routers.push(fo);
-    return fo;
-  }
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    vi.useRealTimers();
+  const { make } = useFakeTimerRouters({
+    retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    breaker: { volumeThreshold: 1000 },
   });
 
   it('each retry draws tokens; when empty, no more retries but failover still happens', async () => {

@@ -1,33 +1,11 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AbortedError,
-  AllTargetsFailedError,
-  createFailover,
-  DeadlineExceededError,
-  type Failover,
-  type FailoverOptions,
-} from '../src/index.js';
-import { flush, httpError, scripted, THREE, targetsOf, track } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { AbortedError, AllTargetsFailedError, DeadlineExceededError } from '../src/index.js';
+import { flush, httpError, scripted, THREE, targetsOf, track, useFakeTimerRouters } from './helpers.js';
 
 describe('deadlines, attempt timeouts and abort', () => {
-  const routers: Failover[] = [];
-  let baseline = 0;
-  function make(options: Partial<FailoverOptions> = {}): Failover {
-    const fo = createFailover({ targets: THREE, ...options });
-    routers.push(fo);
-    return fo;
-  }
-  beforeEach(() => {
-    vi.useFakeTimers();
-    baseline = vi.getTimerCount();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    // Every call cleans up after itself: no timer outlives it.
-    expect(vi.getTimerCount()).toBe(baseline);
-    vi.useRealTimers();
-  });
+  // Every call cleans up after itself: no timer outlives it.
+  const { make, routers, baseline } = useFakeTimerRouters({}, { checkTimers: true });
 
   /** Timers the routers own (one bucket-rotation interval per breaker). */
   const breakerTimers = () => routers.length * THREE.length;
@@ -37,7 +15,7 @@ describe('deadlines, attempt timeouts and abort', () => {
       const fo = make();
       const op = scripted({ aws: [{ delay: 20, value: 'v' }] });
       const call = track(fo.run(op, { idempotent: true }));
-      expect(vi.getTimerCount()).toBe(baseline + breakerTimers() + 1); // only the operation's own timer
+      expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 1); // only the operation's own timer
       await vi.advanceTimersByTimeAsync(20);
       expect(call.value).toBe('v');
       expect(op.calls[0]?.signal).toBeUndefined();
@@ -200,7 +178,7 @@ describe('deadlines, attempt timeouts and abort', () => {
       const call = track(fo.run(scripted({ aws: [{ delay: 10, value: 1 }] }), { deadlineMs: 1000 }));
       await vi.advanceTimersByTimeAsync(10);
       expect(call.value).toBe(1);
-      expect(vi.getTimerCount()).toBe(baseline + breakerTimers());
+      expect(vi.getTimerCount()).toBe(baseline() + breakerTimers());
     });
   });
 

@@ -1,30 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AbortedError,
-  createFailover,
-  type Failover,
-  type FailoverEvents,
-  type FailoverOptions,
-} from '../src/index.js';
-import { flush, httpError, scripted, THREE, targetsOf, track } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { AbortedError, createFailover, type FailoverEvents } from '../src/index.js';
+import { flush, httpError, scripted, THREE, targetsOf, track, useFakeTimerRouters } from './helpers.js';
 
 describe('hedging', () => {
-  const routers: Failover[] = [];
-  let baseline = 0;
-  function make(options: Partial<FailoverOptions> = {}): Failover {
-    const fo = createFailover({ targets: THREE, hedge: { afterMs: 100 }, ...options });
-    routers.push(fo);
-    return fo;
-  }
-  beforeEach(() => {
-    vi.useFakeTimers();
-    baseline = vi.getTimerCount();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    expect(vi.getTimerCount()).toBe(baseline);
-    vi.useRealTimers();
-  });
+  const { make, routers } = useFakeTimerRouters({ hedge: { afterMs: 100 } }, { checkTimers: true });
 
   it('starts the same call on the next target after afterMs; the first success wins, the loser is aborted', async () => {
     const fo = make();

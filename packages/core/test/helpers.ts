@@ -1,4 +1,11 @@
-import type { AttemptContext, FailoverTarget } from '../src/index.js';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import {
+  type AttemptContext,
+  createFailover,
+  type Failover,
+  type FailoverOptions,
+  type FailoverTarget,
+} from '../src/index.js';
 
 /** An error shaped like an HTTP client's, with a status code (and optional headers). */
 export function httpError(status: number, headers?: Record<string, string>): Error & { status: number } {
@@ -89,4 +96,45 @@ export function track<T>(promise: Promise<T>): Tracked<T> {
 /** Lets pending promise callbacks run (no fake time passes). */
 export async function flush(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** What {@link useFakeTimerRouters} gives a test file. */
+export interface FakeTimerRouters {
+  /** Every router made so far in the current test (closed after it); push any made by hand. */
+  readonly routers: Failover[];
+  /** How many timers were pending when the test started (before any router). */
+  baseline(): number;
+  /** A router over {@link THREE} with the file's defaults, overridden by `options`. */
+  make(options?: Partial<FailoverOptions>): Failover;
+}
+
+/**
+ * The fixture the router test files share: call it inside a `describe`. Each test runs under fake
+ * timers (`now` sets their clock); the routers it made are closed after it and, with
+ * `checkTimers`, no timer may outlive the test (every call cleans up after itself).
+ */
+export function useFakeTimerRouters(
+  defaults: Partial<FailoverOptions> = {},
+  fixture: { checkTimers?: boolean; now?: number } = {},
+): FakeTimerRouters {
+  const routers: Failover[] = [];
+  let baseline = 0;
+  beforeEach(() => {
+    vi.useFakeTimers(fixture.now === undefined ? undefined : { now: fixture.now });
+    baseline = vi.getTimerCount();
+  });
+  afterEach(() => {
+    for (const fo of routers.splice(0)) fo.close();
+    if (fixture.checkTimers) expect(vi.getTimerCount()).toBe(baseline);
+    vi.useRealTimers();
+  });
+  return {
+    routers,
+    baseline: () => baseline,
+    make(options = {}) {
+      const fo = createFailover({ targets: THREE, ...defaults, ...options });
+      routers.push(fo);
+      return fo;
+    },
+  };
 }

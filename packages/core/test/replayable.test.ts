@@ -1,43 +1,30 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AbortedError,
   AllTargetsFailedError,
   BreakerOpenError,
-  createFailover,
   DeadlineExceededError,
   type Failover,
   type FailoverEventName,
   type FailoverOptions,
   type RunOptions,
 } from '../src/index.js';
-import { flush, httpError, scripted, sysError, THREE, targetsOf, track } from './helpers.js';
+import { flush, httpError, scripted, sysError, targetsOf, track, useFakeTimerRouters } from './helpers.js';
 
 /** Every event name except the breaker's own (open/halfOpen/close). */
 const CALL_EVENTS: FailoverEventName[] = ['failover', 'retry', 'hedge', 'rejected', 'budgetExhausted'];
 
 describe('replayable: false', () => {
-  const routers: Failover[] = [];
-  let baseline = 0;
+  const routers = useFakeTimerRouters(
+    { retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } },
+    { checkTimers: true },
+  );
   function make(options: Partial<FailoverOptions> = {}): { fo: Failover; events: string[] } {
-    const fo = createFailover({
-      targets: THREE,
-      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
-      ...options,
-    });
-    routers.push(fo);
+    const fo = routers.make(options);
     const events: string[] = [];
     for (const name of CALL_EVENTS) fo.on(name, () => events.push(name));
     return { fo, events };
   }
-  beforeEach(() => {
-    vi.useFakeTimers();
-    baseline = vi.getTimerCount();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    expect(vi.getTimerCount()).toBe(baseline);
-    vi.useRealTimers();
-  });
 
   // Each way into the router: no other option (first attempt awaited by the router), a caller
   // signal, a target list, a detailed result, a deadline (the full call machinery), an attempt timeout.

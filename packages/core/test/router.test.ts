@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AllTargetsFailedError,
   BreakerOpenError,
@@ -6,11 +6,19 @@ import {
   DeadlineExceededError,
   type Failover,
   type FailoverEvents,
-  type FailoverOptions,
   type FailoverTarget,
   registerClassifier,
 } from '../src/index.js';
-import { flush, httpError, scripted, sysError, THREE, targetsOf, track } from './helpers.js';
+import {
+  flush,
+  httpError,
+  scripted,
+  sysError,
+  THREE,
+  targetsOf,
+  track,
+  useFakeTimerRouters,
+} from './helpers.js';
 
 type Log = Array<{ event: keyof FailoverEvents; payload: unknown }>;
 
@@ -30,23 +38,7 @@ function listen(fo: Failover, log: Log = []): Log {
 }
 
 describe('failover router', () => {
-  const routers: Failover[] = [];
-  function make(options: Partial<FailoverOptions> = {}): Failover {
-    const fo = createFailover({
-      targets: THREE,
-      retry: { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 },
-      ...options,
-    });
-    routers.push(fo);
-    return fo;
-  }
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    vi.useRealTimers();
-  });
+  const { make, routers } = useFakeTimerRouters({ retry: { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 } });
 
   it('serves from the first target when it is healthy, passing the target object through', async () => {
     const targets = [

@@ -1,12 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { AllTargetsFailedError, createFailover, DeadlineExceededError } from '../src/index.js';
 import {
-  AllTargetsFailedError,
-  createFailover,
-  DeadlineExceededError,
-  type Failover,
-  type FailoverOptions,
-} from '../src/index.js';
-import { flush, httpError, scripted, THREE, type Tracked, targetsOf, track } from './helpers.js';
+  flush,
+  httpError,
+  scripted,
+  THREE,
+  type Tracked,
+  targetsOf,
+  track,
+  useFakeTimerRouters,
+} from './helpers.js';
 
 /** Lets `process.nextTick` callbacks run (a time-limit queue that emptied clears its timer then). */
 const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
@@ -17,25 +20,9 @@ const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(reso
  * outlives them.
  */
 describe('shared time limits', () => {
-  const routers: Failover[] = [];
-  let baseline = 0;
-  function make(options: Partial<FailoverOptions> = {}): Failover {
-    const fo = createFailover({ targets: THREE, ...options });
-    routers.push(fo);
-    return fo;
-  }
+  const { make, routers, baseline } = useFakeTimerRouters({}, { checkTimers: true, now: 0 });
   /** Timers the routers own (one bucket-rotation interval per breaker). */
   const breakerTimers = () => routers.length * THREE.length;
-
-  beforeEach(() => {
-    vi.useFakeTimers({ now: 0 });
-    baseline = vi.getTimerCount();
-  });
-  afterEach(() => {
-    for (const fo of routers.splice(0)) fo.close();
-    expect(vi.getTimerCount()).toBe(baseline);
-    vi.useRealTimers();
-  });
 
   it('concurrent calls with an attempt timeout share one timer and each times out on time', async () => {
     // A breaker that never opens here (an open one would add its reset timer).
@@ -46,7 +33,7 @@ describe('shared time limits', () => {
       await vi.advanceTimersByTimeAsync(1);
     }
     // 50 attempts waiting: one timer for all of them.
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers() + 1);
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 1);
     await vi.advanceTimersByTimeAsync(49); // t = 99: the first call started at t = 0
     expect(calls.map((c) => c.settled)).toEqual(calls.map(() => false));
     await vi.advanceTimersByTimeAsync(1); // t = 100
@@ -63,7 +50,7 @@ describe('shared time limits', () => {
     expect((cause as DeadlineExceededError).message).toBe('Attempt timed out after 100 ms');
     expect(fo.status().targets[0]?.timeouts).toBe(50);
     await tick();
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers());
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers());
   });
 
   it('calls with different deadlines each end at their own deadline, one timer per duration', async () => {
@@ -73,7 +60,7 @@ describe('shared time limits', () => {
     const short = track(fo.run(op, { deadlineMs: 100, targets: ['aws'] }));
     await vi.advanceTimersByTimeAsync(20);
     const shortLater = track(fo.run(op, { deadlineMs: 100, targets: ['aws'] }));
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers() + 2);
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 2);
     await vi.advanceTimersByTimeAsync(79); // t = 99
     expect([long.settled, short.settled, shortLater.settled]).toEqual([false, false, false]);
     await vi.advanceTimersByTimeAsync(1); // t = 100
@@ -89,7 +76,7 @@ describe('shared time limits', () => {
     expect((long.error as DeadlineExceededError).timeoutMs).toBe(300);
     expect(fo.status().targets[0]?.timeouts).toBe(3);
     await tick();
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers());
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers());
   });
 
   it('back-to-back calls reuse the timer, and none is left once the work is done', async () => {
@@ -103,7 +90,7 @@ describe('shared time limits', () => {
     expect(setTimeoutSpy).toHaveBeenCalledTimes(2);
     setTimeoutSpy.mockRestore();
     await tick();
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers());
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers());
   });
 
   it('an answer (404) or a failure that ends the call releases the time limits too', async () => {
@@ -121,7 +108,7 @@ describe('shared time limits', () => {
       }),
     ).rejects.toBeInstanceOf(AllTargetsFailedError);
     await tick();
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers());
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers());
   });
 
   it('after a timed-out first attempt, the next target gets what is left of the deadline', async () => {
@@ -177,14 +164,14 @@ describe('shared time limits', () => {
   it('close() stops an idle timer at once; a call still running keeps its time limit', async () => {
     const fo = make({ attemptTimeoutMs: 100, retry: { maxAttempts: 1 } });
     await fo.run(scripted({}));
-    expect(vi.getTimerCount()).toBe(baseline + breakerTimers() + 1); // idle until the tick ends
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 1); // idle until the tick ends
     const running = track(fo.run(scripted({ aws: ['hang'] }), { deadlineMs: 1000 }));
     fo.close();
-    expect(vi.getTimerCount()).toBe(baseline + 2); // the running call's attempt timeout and deadline
+    expect(vi.getTimerCount()).toBe(baseline() + 2); // the running call's attempt timeout and deadline
     await vi.advanceTimersByTimeAsync(100);
     // Not idempotent: the attempt's timeout is thrown as it is.
     expect((running.error as DeadlineExceededError).message).toBe('Attempt timed out after 100 ms');
-    expect(vi.getTimerCount()).toBe(baseline);
+    expect(vi.getTimerCount()).toBe(baseline());
   });
 });
 
