@@ -5,6 +5,7 @@ import {
   IntegrityError,
   type MultiCloudStore,
   type MultiCloudStoreOptions,
+  NotFoundError,
   readAll,
 } from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -16,11 +17,12 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
+/** These tests replicate by repair: 'primary' unless a test says otherwise (one copy per write). */
 function setup(
   options: Partial<MultiCloudStoreOptions> = {},
   targets = ['aws', 'gcp', 'azure'].map(switchable),
 ) {
-  return openMultiStore(open, targets, options);
+  return openMultiStore(open, targets, { writes: 'primary', ...options });
 }
 
 /** Writes an object straight into a target with the store's metadata, as another writer would. */
@@ -123,22 +125,23 @@ describe('repair', () => {
 });
 
 describe('a version that is gone', () => {
-  it('is settled as a conflict when every target answers without it (overwritten by another writer)', async () => {
+  it('is reported lost and settled as a delete at its version when every target answers without it', async () => {
     const { store, targets, journal } = setup();
     const mine = await store.put('k', 'mine'); // on aws; gcp and azure journaled
-    // Another writer's older-stamped write lands on aws after mine: my version is gone.
+    // Another writer's older-stamped write lands on aws after mine: my acknowledged version is gone.
     await plant(targets[0]!, 'k', 'theirs', `${'0'.repeat(15)}-000000-other`);
     await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
-    const conflicts: unknown[] = [];
-    store.on('conflict', (e) => conflicts.push([e.target, e.version]));
+    const lost: unknown[] = [];
+    store.on('lost', (e) => lost.push([e.key, e.version, e.during]));
     const report = await store.repair();
-    expect(report).toMatchObject({ conflicts: 2, failed: [], backlog: 0 });
-    expect(conflicts).toEqual([
-      ['gcp', mine.version],
-      ['azure', mine.version],
-    ]);
+    expect(report).toMatchObject({ lost: 1, conflicts: 0, failed: [] });
+    expect(lost).toEqual([['k', mine.version, 'repair']]);
+    // Never the older copy: the key reads as deleted, and the next pass deletes the older copy.
+    await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
+    await store.repair();
     expect(journal.backlog()).toBe(0);
-    expect(await getText(store, 'k')).toBe('theirs');
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+    expect(store.status().counts).toMatchObject({ lost: 1, conflicts: 0 });
   });
 
   it('stays pending while a holder cannot be asked', async () => {

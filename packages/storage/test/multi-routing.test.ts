@@ -124,7 +124,7 @@ describe('metadata', () => {
 
 describe("writes: 'primary'", () => {
   it('writes the primary and journals the others, then repair copies it there', async () => {
-    const { store, targets, journal } = setup();
+    const { store, targets, journal } = setup({ writes: 'primary' });
     const journaled: unknown[] = [];
     store.on('journaled', (e) => journaled.push(e));
     const info = await store.put('k', 'v1');
@@ -151,7 +151,7 @@ describe("writes: 'primary'", () => {
   });
 
   it('fails over to the next target while the primary is down, and reads it back from there', async () => {
-    const { store, targets } = setup();
+    const { store, targets } = setup({ writes: 'primary' });
     targets[0]!.down = 'network';
     const failovers: string[] = [];
     store.on('failover', (e) => failovers.push(`${e.from}->${e.to}:${e.kind}`));
@@ -170,7 +170,7 @@ describe("writes: 'primary'", () => {
   });
 
   it('all targets down: the write is refused, nothing is journaled', async () => {
-    const { store, targets, journal } = setup();
+    const { store, targets, journal } = setup({ writes: 'primary' });
     for (const t of targets) t.down = 'unavailable';
     await expect(store.put('k', 'x')).rejects.toBeInstanceOf(AllTargetsFailedError);
     await expect(store.delete('k')).rejects.toBeInstanceOf(AllTargetsFailedError);
@@ -181,7 +181,7 @@ describe("writes: 'primary'", () => {
   });
 
   it('an answer (not an outage) from the primary is not failed over', async () => {
-    const { store, targets } = setup();
+    const { store, targets } = setup({ writes: 'primary' });
     targets[0]!.down = 'auth';
     await expect(store.put('k', 'x')).rejects.toMatchObject({ kind: 'auth' });
     expect(targets[1]!.calls.put).toBeUndefined();
@@ -308,7 +308,7 @@ describe('reads', () => {
   });
 
   it('an acknowledged write whose only holder is down is unavailable, never "not found"', async () => {
-    const { store, targets } = setup();
+    const { store, targets } = setup({ writes: 'primary' });
     // Primary mode: the write lives on the primary alone until repair copies it.
     await store.put('k', 'saved');
     targets[0]!.down = 'timeout';
@@ -320,7 +320,7 @@ describe('reads', () => {
   });
 
   it('a stale copy on the primary (a newer write pending for it) is not served', async () => {
-    const { store, targets } = setup();
+    const { store, targets } = setup({ writes: 'primary' });
     await store.put('k', 'old');
     await store.repair();
     targets[0]!.down = 'network';

@@ -39,6 +39,17 @@ export function normalizeEntry(entry: unknown): JournalEntry {
   if (typeof e.at !== 'number' || !Number.isFinite(e.at) || e.at < 0) {
     throw new InvalidArgumentError('entry.at', `must be a time in ms since the epoch, got ${describe(e.at)}`);
   }
+  for (const flag of ['intent', 'degraded'] as const) {
+    if (e[flag] !== undefined && typeof e[flag] !== 'boolean') {
+      throw new InvalidArgumentError(`entry.${flag}`, `must be a boolean, got ${describe(e[flag])}`);
+    }
+  }
+  if (e.notBefore !== undefined && (typeof e.notBefore !== 'number' || !Number.isFinite(e.notBefore))) {
+    throw new InvalidArgumentError(
+      'entry.notBefore',
+      `must be a time in ms since the epoch, got ${describe(e.notBefore)}`,
+    );
+  }
   const out: JournalEntry = {
     id,
     op: e.op,
@@ -49,6 +60,9 @@ export function normalizeEntry(entry: unknown): JournalEntry {
     holders: Object.freeze(holders),
     missing: Object.freeze(missing),
     at: e.at,
+    ...(e.intent === true ? { intent: true } : {}),
+    ...(typeof e.notBefore === 'number' ? { notBefore: e.notBefore } : {}),
+    ...(e.degraded === true ? { degraded: true } : {}),
   };
   return Object.freeze(out);
 }

@@ -93,5 +93,8 @@ function entryFields(e: JournalEntry): JournalEntry {
     holders: e.holders,
     missing: e.missing,
     at: e.at,
+    ...(e.intent === true ? { intent: true } : {}),
+    ...(e.notBefore === undefined ? {} : { notBefore: e.notBefore }),
+    ...(e.degraded === true ? { degraded: true } : {}),
   };
 }

@@ -28,6 +28,8 @@ interface LiveEntry extends PendingEntry {
  *   named in its `holders` or `missing` are removed from the `missing` of older entries (a smaller
  *   `version`) of the same key, since each target needs only the newest version. An entry older
  *   than a pending entry of its key keeps only the targets that newer entry does not mention.
+ *   An intent (`intent: true`, not acknowledged) supersedes nothing, in either direction, until an
+ *   entry with its id (the acknowledged record) replaces it.
  * - `resolve(id, target)` moves `target` from the entry's `missing` to its `holders`.
  * - An entry whose `missing` is empty is dropped.
  */
@@ -72,9 +74,10 @@ export class JournalState {
     const sameKey = this.#byKey.get(entry.key);
     if (sameKey !== undefined) {
       for (const other of [...sameKey]) {
+        // An intent (not acknowledged) supersedes nothing and is never a reason to drop a target.
         if (other.entry.version < entry.version) {
-          this.#removeMissing(other, mentioned);
-        } else if (other.entry.version > entry.version) {
+          if (entry.intent !== true) this.#removeMissing(other, mentioned);
+        } else if (other.entry.version > entry.version && other.entry.intent !== true) {
           missing = missing.filter((t) => !other.holders.has(t) && !other.missing.has(t));
         }
       }
@@ -112,6 +115,11 @@ export class JournalState {
   /** Whether an entry with this id is pending. */
   has(id: string): boolean {
     return this.#entries.has(id);
+  }
+
+  /** The pending entry with this id (a live view), if any. */
+  item(id: string): PendingEntry | undefined {
+    return this.#entries.get(id);
   }
 
   /** Whether the entry with this id is pending and `target` still lacks it. */

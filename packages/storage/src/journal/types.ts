@@ -27,6 +27,23 @@ export interface JournalEntry {
   readonly missing: readonly string[];
   /** When the write was acknowledged (ms since epoch). */
   readonly at: number;
+  /**
+   * Recorded before the write was sent (an intent), not yet acknowledged. Deletes are journaled as
+   * intents first, so a crash between a delete reaching some targets and its acknowledgement can
+   * never let an older copy come back: repair completes the delete. Default `false`.
+   */
+  readonly intent?: boolean;
+  /**
+   * A request to some `missing` target ended without an answer (timeout, cut connection) and may
+   * still land there later. Repair may copy at once but resolves a pair only after this time (ms
+   * since the epoch), after checking the target again, so a late request cannot leave it older.
+   */
+  readonly notBefore?: number;
+  /**
+   * Acknowledged with fewer copies than the write mode asks for (only one cloud was up). Repair
+   * copies degraded writes first.
+   */
+  readonly degraded?: boolean;
 }
 
 /**
@@ -39,6 +56,8 @@ export interface JournalEntry {
  *   target needs only the newest version, and a newer tombstone replaces an older put.
  * - Out of order: an entry older than a pending entry of its key keeps only the targets that the
  *   newer entry does not mention, so a late append never regresses a target.
+ * - Intents (`intent: true`) supersede nothing, and are no reason for an older entry to drop a
+ *   target, until an entry with the same id (the acknowledged record) replaces them.
  * - Appending an entry with the id of a pending entry replaces that entry.
  * - Calls take effect in the order they are made.
  */

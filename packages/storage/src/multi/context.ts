@@ -1,10 +1,20 @@
-import { AllTargetsFailedError, type Failover, type FailoverTarget, type TypedEmitter } from '@failover/core';
+import {
+  AllTargetsFailedError,
+  classifyFailure,
+  type Failover,
+  type FailoverTarget,
+  failedBeforeSending,
+  type TargetFailure,
+  type TypedEmitter,
+} from '@failover/core';
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
+import type { EpochTracker } from './epoch.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
 import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
+import type { UncertainWindows } from './uncertain.js';
 import type { HybridClock } from './version.js';
 
 /** A target of the store's router: one store, by its name. */
@@ -29,12 +39,25 @@ export interface MultiContext {
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */
   readonly lock: KeyedLock;
   readonly counts: MultiCloudCounts;
+  /** Targets whose write of a key may still land late (requests that ended without an answer). */
+  readonly uncertain: UncertainWindows;
+  /** Each target's epoch marker: which targets lost their data. */
+  readonly epochs: EpochTracker;
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */
   checkOpen(): void;
-  /** Asks for a repair pass soon (debounced by `repair.delayMs`). */
-  repairSoon(): void;
+  /** Starts reconciling a target that lost its data (in the background). */
+  amnesiaFound(target: string): void;
+  /** Asks for a repair pass soon (debounced by `repair.delayMs`), or at a given time (ms since the epoch). */
+  repairSoon(at?: number): void;
+}
+
+/** Per-operation settings every store call may take. */
+export interface CallSettings {
+  readonly signal: AbortSignal | undefined;
+  /** Overrides the router's attempt time limit (`false`: none). */
+  readonly attemptTimeoutMs?: number | false | undefined;
 }
 
 /** Runs `fn` on one target through its breaker (with the router's retries). */
@@ -43,12 +66,54 @@ export function runOn<R>(
   target: string,
   fn: (store: BlobStore, signal: AbortSignal | undefined) => Promise<R>,
   signal: AbortSignal | undefined,
+  attemptTimeoutMs?: number | false,
 ): Promise<R> {
   return ctx.router.run((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
     ...(signal === undefined ? {} : { signal }),
+    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
+}
+
+/**
+ * Like {@link runOn}, and also says whether an attempt on the target ended without an answer
+ * (timeout, cut connection) before the call settled: such a request may still land later.
+ */
+export async function runOnTracked<R>(
+  ctx: MultiContext,
+  target: string,
+  fn: (store: BlobStore, signal: AbortSignal | undefined) => Promise<R>,
+  call: CallSettings,
+): Promise<{ value: R; uncertain: boolean }> {
+  const { signal, attemptTimeoutMs } = call;
+  const res = await ctx.router.runDetailed((t, c) => fn(t.store, combine(c.signal, signal)), {
+    idempotent: true,
+    targets: [target],
+    ...(signal === undefined ? {} : { signal }),
+    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+  });
+  return { value: res.value, uncertain: res.failures.some((f) => mayHaveLanded(f)) };
+}
+
+/**
+ * True when a failed request may still have reached (or may still reach) its target: it was sent
+ * and ended without an answer. A target skipped by its breaker, a refused connection, a name that
+ * did not resolve, or a clear answer (4xx, 5xx) did not land. More than one attempt with any
+ * answerless one counts too.
+ */
+export function mayHaveLanded(f: TargetFailure): boolean {
+  if (f.attempts === 0) return false;
+  if (isBreakerRejection(f.cause)) return false;
+  const kind = f.kind;
+  if (kind !== 'timeout' && kind !== 'network' && kind !== 'unknown') return f.attempts > 1;
+  return !(f.attempts === 1 && failedBeforeSending(f.cause));
+}
+
+/** The failure of one target behind an error of {@link runOn} (the router wraps it). */
+export function targetFailure(name: string, error: unknown): TargetFailure {
+  if (error instanceof AllTargetsFailedError && error.failures.length === 1) return error.failures[0]!;
+  return { target: name, kind: classifyFailure(error), cause: error, attempts: 1 };
 }
 
 /** True when `err` says the call never reached the target because its breaker is open. */

@@ -18,6 +18,12 @@ export interface WriteRecord {
   readonly size?: number | undefined;
   readonly holders: readonly string[];
   readonly missing: readonly string[];
+  /** Recorded before the write is sent: not acknowledged. */
+  readonly intent?: boolean | undefined;
+  /** Acknowledged with fewer copies than the write mode asks for. */
+  readonly degraded?: boolean | undefined;
+  /** Targets whose request ended without an answer: it may still land there (late). */
+  readonly uncertain?: readonly string[] | undefined;
 }
 
 /**
@@ -26,7 +32,8 @@ export interface WriteRecord {
  * cause is the journal's error otherwise (the write must then not be acknowledged).
  */
 export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<JournalEntry | undefined> {
-  if (w.missing.length === 0 && ctx.pending.latest(w.key) === undefined) return undefined;
+  const { holders, missing, notBefore } = confirmedTargets(ctx, w);
+  if (missing.length === 0 && ctx.pending.latest(w.key) === undefined) return undefined;
   const entry: JournalEntry = {
     id: entryId(w.version, w.key),
     op: w.op,
@@ -34,21 +41,26 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     version: w.version,
     ...(w.sha256 === undefined ? {} : { sha256: w.sha256 }),
     ...(w.size === undefined ? {} : { size: w.size }),
-    holders: inOrder(ctx, w.holders),
-    missing: inOrder(ctx, w.missing),
+    holders: inOrder(ctx, holders),
+    missing: inOrder(ctx, missing),
     at: Date.now(),
+    ...(w.intent === true ? { intent: true } : {}),
+    ...(notBefore === undefined ? {} : { notBefore }),
+    ...(w.degraded === true && missing.length > 0 ? { degraded: true } : {}),
   };
   try {
     await ctx.journal.append(entry);
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',
-      `The ${w.op} of ${JSON.stringify(w.key)} reached ${w.holders.join(', ')} but could not be journaled; it is not acknowledged`,
+      w.intent === true && w.holders.length === 0
+        ? `The ${w.op} of ${JSON.stringify(w.key)} could not be journaled before it was sent; nothing was changed`
+        : `The ${w.op} of ${JSON.stringify(w.key)} reached ${w.holders.join(', ') || 'no target'} but could not be journaled; it is not acknowledged`,
       { key: w.key, cause: err },
     );
   }
   ctx.pending.append(entry);
-  if (entry.missing.length > 0) {
+  if (entry.missing.length > 0 && entry.intent !== true) {
     ctx.counts.journaled++;
     if (ctx.events.has('journaled')) {
       ctx.events.emit('journaled', {
@@ -61,7 +73,43 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     }
     ctx.repairSoon();
   }
+  if (entry.notBefore !== undefined) ctx.repairSoon(entry.notBefore);
   return entry;
+}
+
+/**
+ * Which targets hold a write for sure. A target whose request may still land late (`uncertain`),
+ * or that holds the write while an earlier request of the key may still land on it (an open
+ * window), is not trusted yet: it is listed as missing, and `notBefore` says when repair may check
+ * it again and resolve it.
+ */
+function confirmedTargets(
+  ctx: MultiContext,
+  w: WriteRecord,
+): { holders: string[]; missing: string[]; notBefore: number | undefined } {
+  let notBefore: number | undefined;
+  const later = (until: number | undefined): void => {
+    if (until !== undefined && (notBefore === undefined || until > notBefore)) notBefore = until;
+  };
+  // Windows opened by earlier writes of the key: a late request of those may replace this write.
+  const holders: string[] = [];
+  const missing = [...w.missing];
+  for (const t of w.holders) {
+    const until = ctx.uncertain.until(w.key, t);
+    if (until === undefined) holders.push(t);
+    else {
+      missing.push(t);
+      later(until);
+    }
+  }
+  for (const t of w.missing) later(ctx.uncertain.until(w.key, t));
+  // This write's own answerless requests: a holder's lands with this very version (harmless now,
+  // but a later write of the key must not trust it); a missing target's may still bring it.
+  for (const t of w.uncertain ?? []) {
+    const until = ctx.uncertain.open(w.key, t);
+    if (missing.includes(t)) later(until);
+  }
+  return { holders, missing, notBefore };
 }
 
 /** Records that `target` now holds entry `id`. */

@@ -13,7 +13,7 @@ import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
 import type { PendingItem } from './pending.js';
-import { present } from './reserved.js';
+import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
 
 /**
@@ -35,7 +35,12 @@ export async function* listObjects(
   const prefix = options.prefix ?? '';
   const failures: TargetFailure[] = [];
   let last: string | undefined;
-  for (const t of ctx.targets) {
+  // Targets that lost their data (not yet restored) are listed only when no other target can be.
+  const order = [
+    ...ctx.targets.filter((t) => !ctx.epochs.isAmnesiac(t.name)),
+    ...ctx.targets.filter((t) => ctx.epochs.isAmnesiac(t.name)),
+  ];
+  for (const t of order) {
     if (!ctx.router.isAvailable(t.name)) {
       failures.push({
         target: t.name,
@@ -93,7 +98,10 @@ async function* listTarget(
   const injected: MultiCloudListEntry[] = [];
   const seenPrefixes = new Set<string>();
   for (const key of ctx.pending.keysWithPrefix(prefix)) {
-    const latest = ctx.pending.latest(key)!;
+    const newest = ctx.pending.latest(key)!;
+    // A pending delete (acknowledged or only sent) hides the key; an unacknowledged put is not listed.
+    const latest = newest.entry.op === 'delete' ? newest : ctx.pending.latestAcknowledged(key);
+    if (latest === undefined) continue;
     if (latest.entry.op === 'delete') {
       deleted.add(key);
       continue;
@@ -125,10 +133,10 @@ async function* listTarget(
       if (take(e, emitted)) yield e;
     }
     if (isPrefixEntry(entry)) {
-      if (take(entry, emitted)) yield entry;
+      if (entry.prefix !== STORE_PREFIX && take(entry, emitted)) yield entry;
       continue;
     }
-    if (deleted.has(entry.key)) continue;
+    if (deleted.has(entry.key) || entry.key.startsWith(STORE_PREFIX)) continue;
     yield present(entry, t.name);
   }
   while (i < injected.length) {

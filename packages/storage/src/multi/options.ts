@@ -7,14 +7,30 @@ import { randomWriterId, WRITER_ID } from './version.js';
 /**
  * How a write (`put`, `delete`, `copy`) is made:
  *
- * - `'primary'` (default): on the first healthy target only; the other targets get it from the
- *   journal (asynchronous replication by repair, shortly after).
+ * - `{ quorum: n }`: on every healthy target at once; succeeds as soon as `n` took it (the others
+ *   finish in the background, journaled until they do). Fewer than `n` is an error, unless
+ *   `minimum` allows it: with `{ quorum: n, minimum: m }`, when fewer than `n` targets could take
+ *   the write because the others are down (availability failures only), `m` copies are enough;
+ *   such a write is acknowledged as *degraded* (a `degraded` event, `status().counts.degraded`)
+ *   and repair copies it first when the others return.
+ *   **Default: `{ quorum: 2, minimum: 1 }`** with two or more targets (`{ quorum: 1 }` with one):
+ *   an acknowledged write is on two clouds whenever two are up, and writes still succeed while
+ *   only one is up.
  * - `'mirror'`: on every healthy target at once; succeeds when every target that is up took it.
  *   Targets that are down get it later from the journal.
- * - `{ quorum: n }`: on every healthy target at once; succeeds as soon as `n` took it. Fewer than
- *   `n` is an error.
+ * - `'primary'`: on the first healthy target only; the other targets get it from the journal
+ *   (asynchronous replication by repair, shortly after). Fastest, but an acknowledged write lives
+ *   on one cloud until repair copies it (about `repair.delayMs`): losing that cloud's data in
+ *   that window loses the write (reported as `lost`). See docs/multi-cloud.md.
  */
-export type WriteMode = 'primary' | 'mirror' | { readonly quorum: number };
+export type WriteMode =
+  | 'primary'
+  | 'mirror'
+  | {
+      readonly quorum: number;
+      /** Copies enough when fewer than `quorum` targets are up (a degraded write). Default `quorum`. */
+      readonly minimum?: number;
+    };
 
 /** When and how repair runs by itself. */
 export interface RepairOptions {
@@ -28,6 +44,13 @@ export interface RepairOptions {
   delayMs?: number | false;
   /** Copies (or deletes) a pass runs at once. Default 4; 1 to 256. */
   concurrency?: number;
+  /**
+   * How long a write request that ended without an answer (attempt timeout, cut connection) may
+   * still land on its target (ms). Until then repair does not trust that target's copy of the key:
+   * it copies at once but checks the target again after this time, so a late request can never
+   * leave it older than the acknowledged version. Default 10000; 0 to 3600000.
+   */
+  settleMs?: number;
   /**
    * Start a pass as soon as a target recovers (its breaker closes) and when the store starts with
    * a backlog in its journal (after a restart). Default `true`.
@@ -53,11 +76,26 @@ export interface ReadOptions {
   bufferBytes?: number;
 }
 
+/**
+ * How the store notices a target that lost its data (a recreated bucket, a provider-side loss):
+ * every target holds a small marker object (`_failover/epoch`) with the same random epoch. A
+ * target whose marker vanished or changed has lost data: its "not found" answers are not final,
+ * it is reconciled from the others automatically, and an `amnesia` event and `status()` say so.
+ */
+export interface AmnesiaOptions {
+  /**
+   * A "not found" from a target is trusted only when its marker was seen within this many ms;
+   * otherwise the marker is checked first (one cheap `head`, shared by concurrent reads).
+   * Default 1000; 0 to 3600000.
+   */
+  recheckMs?: number;
+}
+
 /** Options of {@link createMultiCloudStore}. Invalid values throw an `InvalidOptionError`. */
 export interface MultiCloudStoreOptions {
   /** The stores, in order of preference (the first is the primary). At least one; names unique. */
   targets: readonly BlobStore[];
-  /** How writes are made; see {@link WriteMode}. Default `'primary'`. */
+  /** How writes are made; see {@link WriteMode}. Default `{ quorum: 2, minimum: 1 }` (one target: `{ quorum: 1 }`). */
   writes?: WriteMode;
   /**
    * The durable record of writes some target still lacks. Default: a file journal in
@@ -74,6 +112,8 @@ export interface MultiCloudStoreOptions {
   spool?: SpoolOptions;
   /** How reads are verified. */
   reads?: ReadOptions;
+  /** Detection of a target that lost its data, or `false` to turn it off. */
+  amnesia?: AmnesiaOptions | false;
   /**
    * This writer's id in versions (`[a-z0-9_-]`, 1 to 64 characters). Default: random per store.
    * Give each process its own.
@@ -89,12 +129,17 @@ export interface ResolvedMultiOptions {
   readonly writes: WriteMode;
   /** Copies a write needs before it succeeds (`primary`: 1, `mirror`: every live target, at least 1). */
   readonly quorum: number | undefined;
+  /** Copies enough for a degraded write when targets are down (`undefined`: no degraded writes). */
+  readonly minimum: number | undefined;
   readonly journal: Journal | undefined;
   readonly failover: Omit<FailoverOptions, 'targets'>;
   readonly repairIntervalMs: number | undefined;
   readonly repairDelayMs: number | undefined;
   readonly repairConcurrency: number;
   readonly repairOnRecovery: boolean;
+  readonly settleMs: number;
+  /** `undefined` when amnesia detection is off. */
+  readonly amnesiaRecheckMs: number | undefined;
   readonly spoolMemoryBytes: number;
   readonly spoolDir: string;
   readonly readBufferBytes: number;
@@ -107,6 +152,8 @@ export const MULTI_DEFAULTS = Object.freeze({
   repairIntervalMs: 30_000,
   repairDelayMs: 1_000,
   repairConcurrency: 4,
+  settleMs: 10_000,
+  amnesiaRecheckMs: 1_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
   readBufferBytes: 1024 * 1024,
 });
@@ -119,8 +166,11 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     throw new InvalidOptionError('options', 'must be an object with `targets`');
   }
   const targets = checkTargets(options.targets);
-  const writes = options.writes ?? 'primary';
+  const writes: WriteMode =
+    options.writes ??
+    (targets.length >= 2 ? Object.freeze({ quorum: 2, minimum: 1 }) : Object.freeze({ quorum: 1 }));
   let quorum: number | undefined;
+  let minimum: number | undefined;
   if (writes === 'primary') quorum = 1;
   else if (writes === 'mirror') quorum = undefined;
   else if (typeof writes === 'object' && writes !== null && 'quorum' in writes) {
@@ -132,6 +182,16 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
       );
     }
     quorum = n;
+    const m = writes.minimum ?? n;
+    if (!Number.isInteger(m) || m < 1 || m > n) {
+      throw new InvalidOptionError('writes.minimum', `must be an integer from 1 to writes.quorum (${n})`);
+    }
+    for (const k of Object.keys(writes)) {
+      if (k !== 'quorum' && k !== 'minimum') {
+        throw new InvalidOptionError(`writes.${k}`, 'is not an option (known: quorum, minimum)');
+      }
+    }
+    minimum = m < n ? m : undefined;
   } else {
     throw new InvalidOptionError('writes', "must be 'primary', 'mirror' or { quorum: n }");
   }
@@ -176,6 +236,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     1,
     256,
   );
+  const settleMs = int(repair.settleMs, 'repair.settleMs', MULTI_DEFAULTS.settleMs, 0, 3_600_000);
   const repairOnRecovery = repair.onRecovery ?? true;
   if (typeof repairOnRecovery !== 'boolean')
     throw new InvalidOptionError('repair.onRecovery', 'must be a boolean');
@@ -198,6 +259,20 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     0,
     256 * 1024 * 1024,
   );
+  const amnesia = options.amnesia ?? {};
+  let amnesiaRecheckMs: number | undefined;
+  if (amnesia !== false) {
+    if (amnesia === null || typeof amnesia !== 'object') {
+      throw new InvalidOptionError('amnesia', 'must be an object ({ recheckMs }) or false');
+    }
+    amnesiaRecheckMs = int(
+      amnesia.recheckMs,
+      'amnesia.recheckMs',
+      MULTI_DEFAULTS.amnesiaRecheckMs,
+      0,
+      3_600_000,
+    );
+  }
   const writerId = options.writerId ?? randomWriterId();
   if (typeof writerId !== 'string' || !WRITER_ID.test(writerId)) {
     throw new InvalidOptionError('writerId', 'must be 1 to 64 characters of a-z, 0-9, "_" or "-"');
@@ -209,12 +284,15 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     targets,
     writes,
     quorum,
+    minimum,
     journal,
     failover,
     repairIntervalMs,
     repairDelayMs,
     repairConcurrency,
     repairOnRecovery,
+    settleMs,
+    amnesiaRecheckMs,
     spoolMemoryBytes,
     spoolDir,
     readBufferBytes,

@@ -40,6 +40,11 @@ export class PendingIndex {
     this.#state.forget(id);
   }
 
+  /** The pending entry with this id, if any. */
+  item(id: string): PendingItem | undefined {
+    return this.#state.item(id);
+  }
+
   /** Whether entry `id` is pending and `target` still lacks it. */
   lacks(id: string, target: string): boolean {
     return this.#state.lacks(id, target);
@@ -49,6 +54,16 @@ export class PendingIndex {
   latest(key: string): PendingItem | undefined {
     let best: PendingItem | undefined;
     for (const item of this.#state.entriesOf(key)) {
+      if (best === undefined || item.entry.version > best.entry.version) best = item;
+    }
+    return best;
+  }
+
+  /** The newest pending entry of `key` that was acknowledged (not an intent), if any. */
+  latestAcknowledged(key: string): PendingItem | undefined {
+    let best: PendingItem | undefined;
+    for (const item of this.#state.entriesOf(key)) {
+      if (item.entry.intent === true) continue;
       if (best === undefined || item.entry.version > best.entry.version) best = item;
     }
     return best;

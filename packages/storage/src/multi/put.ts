@@ -4,11 +4,12 @@ import { NotFoundError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
 import type { BlobBody, CopyOptions, OperationOptions, PutOptions } from '../types.js';
+import { attemptTimeoutOf, withoutCallOptions } from './call-options.js';
 import { type MultiContext, runOn } from './context.js';
 import { getObject } from './read.js';
 import { checkUserMetadata, present, reservedBytes, stamp } from './reserved.js';
 import { checkSize, Spool } from './spool.js';
-import type { MultiCloudBlobInfo } from './types.js';
+import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { write } from './write.js';
 
@@ -20,6 +21,7 @@ interface PutSpec {
   readonly metadata: Record<string, string>;
   readonly ifNoneMatch: boolean;
   readonly signal: AbortSignal | undefined;
+  readonly attemptTimeoutMs: number | false | undefined;
 }
 
 /** `put`: spools the body, stamps version and SHA-256, writes as the mode says. */
@@ -27,10 +29,11 @@ export async function putObject(
   ctx: MultiContext,
   key: string,
   body: BlobBody,
-  options: PutOptions | undefined,
+  options: (PutOptions & MultiCloudCallOptions) | undefined,
 ): Promise<MultiCloudBlobInfo> {
   validateKey(key);
-  const opts = normalizePutOptions(key, options);
+  const attemptTimeoutMs = attemptTimeoutOf(options);
+  const opts = normalizePutOptions(key, withoutCallOptions(options));
   const input = normalizePutBody(body, key);
   checkUserMetadata(opts.metadata, key, maxReservedBytes(ctx));
   throwIfAborted(opts.signal);
@@ -54,7 +57,7 @@ export async function putObject(
     spool.release();
     throw err;
   }
-  return putSpool(ctx, key, spool, opts);
+  return putSpool(ctx, key, spool, { ...opts, attemptTimeoutMs });
 }
 
 /** `copy`: reads `from` (verified), then writes it to `to` as a new version. */
@@ -62,14 +65,18 @@ export async function copyObject(
   ctx: MultiContext,
   from: string,
   to: string,
-  options: CopyOptions | undefined,
+  options: (CopyOptions & MultiCloudCallOptions) | undefined,
 ): Promise<MultiCloudBlobInfo> {
   validateKey(from);
   validateKey(to);
+  const attemptTimeoutMs = attemptTimeoutOf(options);
   const ifNoneMatch = normalizeIfNoneMatch(options?.ifNoneMatch, to);
   const signal = options?.signal;
   throwIfAborted(signal);
-  const source = await getObject(ctx, from, signal === undefined ? {} : { signal });
+  const source = await getObject(ctx, from, {
+    ...(signal === undefined ? {} : { signal }),
+    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+  });
   if (source === null) throw new NotFoundError(from);
   const spool = await Spool.fromStream(
     source.body,
@@ -82,6 +89,7 @@ export async function copyObject(
     metadata: source.info.metadata,
     ifNoneMatch,
     signal,
+    attemptTimeoutMs,
   });
 }
 
@@ -106,6 +114,7 @@ async function putSpool(
       sha256: spool.sha256,
       size: spool.size,
       signal: spec.signal,
+      attemptTimeoutMs: spec.attemptTimeoutMs,
       perform: (store, signal) =>
         store.put(key, spool.body(), {
           contentType: spec.contentType,
@@ -127,9 +136,10 @@ async function putSpool(
 export async function deleteObject(
   ctx: MultiContext,
   key: string,
-  options: OperationOptions | undefined,
+  options: (OperationOptions & MultiCloudCallOptions) | undefined,
 ): Promise<void> {
   validateKey(key);
+  const attemptTimeoutMs = attemptTimeoutOf(options);
   const signal = options?.signal;
   throwIfAborted(signal);
   await ctx.ready();
@@ -141,6 +151,7 @@ export async function deleteObject(
     key,
     version,
     signal,
+    attemptTimeoutMs,
     perform: async (store, s) => {
       await store.delete(key, s === undefined ? {} : { signal: s });
       return undefined;

@@ -5,11 +5,13 @@ import { readAll } from '../body.js';
 import { StorageError } from '../errors.js';
 import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
-import { combine, type MultiContext, type StoreTarget } from './context.js';
+import { attemptTimeoutOf } from './call-options.js';
+import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
+import type { PendingItem } from './pending.js';
 import { present, sha256Of, versionOf } from './reserved.js';
-import type { MultiCloudBlobInfo } from './types.js';
+import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { sha256Hex, verifyingStream } from './verify.js';
 import { compareVersions } from './version.js';
 
@@ -17,6 +19,8 @@ import { compareVersions } from './version.js';
 type Outcome<R> =
   | { readonly type: 'found'; readonly value: R }
   | { readonly type: 'missing' }
+  /** "Not found" from a target that lost its data: not final. */
+  | { readonly type: 'unsure' }
   | { readonly type: 'stale' }
   | { readonly type: 'corrupt'; readonly error: IntegrityError };
 
@@ -27,16 +31,19 @@ type Attempt<R> = (
 ) => Promise<Outcome<R>>;
 
 const MISSING: Outcome<never> = Object.freeze({ type: 'missing' });
+const UNSURE: Outcome<never> = Object.freeze({ type: 'unsure' });
 const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
 
 /**
  * Runs a read through the router and decides what the answers mean:
  *
  * - A key whose newest pending journal entry is a delete reads as missing, without a call.
- * - A key with a pending put is read from the targets that hold that version first; a copy older
- *   than it, or "not found" from a target that still lacks it, is skipped as stale.
+ * - A key with a pending acknowledged put is read from the targets that hold that version first; a
+ *   copy older than it, or "not found" from a target that still lacks it, is skipped as stale. (A
+ *   pending intent, a write that was not acknowledged, only orders the targets.)
  * - "Not found" from the highest target, with no target above it down, is final. From a lower
  *   target (a higher one failed or was skipped) it is not: the remaining targets are asked too.
+ *   "Not found" from a target that lost its data (its epoch marker is gone) is never final.
  * - A corrupt copy is reported, queued for repair, and the read moves on.
  *
  * Returns `null` for a missing key. Throws the router's `AllTargetsFailedError` when every target
@@ -46,21 +53,19 @@ export async function routedRead<R>(
   ctx: MultiContext,
   key: string,
   attempt: Attempt<R>,
-  signal: AbortSignal | undefined,
+  call: CallSettings,
 ): Promise<{ value: R; target: StoreTarget } | null> {
   await ctx.ready();
   ctx.checkOpen();
+  const { signal, attemptTimeoutMs } = call;
   const latest = ctx.pending.latest(key);
   if (latest?.entry.op === 'delete') return null;
-  const minVersion = latest?.entry.version;
-  let order = ctx.targets.map((t) => t.name);
-  if (latest !== undefined) {
-    const holders = order.filter((n) => latest.holders.has(n));
-    order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
-  }
+  const minVersion = ctx.pending.latestAcknowledged(key)?.entry.version;
+  let order = readOrder(ctx, latest);
   const failed = new Set<string>();
   const answeredMissing = new Set<string>();
   let sawMissing = false;
+  let sawUnsure = false;
   let sawStale = false;
   let corrupt: IntegrityError | undefined;
   while (order.length > 0) {
@@ -70,6 +75,7 @@ export async function routedRead<R>(
         idempotent: true,
         targets: order,
         ...(signal === undefined ? {} : { signal }),
+        ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
       });
     } catch (err) {
       if (err instanceof AllTargetsFailedError && sawMissing && !sawStale && corrupt === undefined) {
@@ -87,7 +93,9 @@ export async function routedRead<R>(
       answeredMissing.add(name);
       // Final when every target above this one answered "not found" too (none of them is down).
       const above = ctx.targets.slice(0, res.target.rank);
-      if (latest === undefined && above.every((t) => answeredMissing.has(t.name))) return null;
+      if (minVersion === undefined && above.every((t) => answeredMissing.has(t.name))) return null;
+    } else if (outcome.type === 'unsure') {
+      sawUnsure = true;
     } else if (outcome.type === 'stale') {
       sawStale = true;
     } else {
@@ -103,15 +111,40 @@ export async function routedRead<R>(
       { key },
     );
   }
+  if (sawUnsure && !sawMissing) {
+    throw new StorageError(
+      'unavailable',
+      `No reachable target can tell whether ${JSON.stringify(key)} exists (the targets that answered lost their data and are being restored)`,
+      { key },
+    );
+  }
   return null;
+}
+
+/**
+ * The order to ask the targets in: the holders of the newest pending write first; targets that
+ * lost their data (not yet restored) last.
+ */
+function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[] {
+  let order = ctx.targets.map((t) => t.name);
+  if (latest !== undefined) {
+    const holders = order.filter((n) => latest.holders.has(n));
+    order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
+  }
+  if (ctx.epochs.enabled) {
+    const lost = order.filter((n) => ctx.epochs.isAmnesiac(n));
+    if (lost.length > 0) order = [...order.filter((n) => !lost.includes(n)), ...lost];
+  }
+  return order;
 }
 
 /** `get` over the targets: verified whole-object reads, streamed reads verified as they end. */
 export async function getObject(
   ctx: MultiContext,
   key: string,
-  options: GetOptions,
+  options: GetOptions & MultiCloudCallOptions,
 ): Promise<{ info: MultiCloudBlobInfo; body: Readable } | null> {
+  const attemptTimeoutMs = attemptTimeoutOf(options);
   const { range, signal } = options;
   validateRange(range, key);
   const attempt: Attempt<{ info: MultiCloudBlobInfo; body: Readable }> = async (
@@ -123,7 +156,7 @@ export async function getObject(
     try {
       result = await t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal });
     } catch (err) {
-      if (classifyFailure(err) === 'not_found') return absent(minVersion);
+      if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion);
       throw err;
     }
     const { info, body } = result;
@@ -161,7 +194,7 @@ export async function getObject(
     });
     return { type: 'found', value: { info: shown, body: guard(verifier, attemptSignal, signal) } };
   };
-  const res = await routedRead(ctx, key, attempt, signal);
+  const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs });
   return res === null ? null : res.value;
 }
 
@@ -169,27 +202,37 @@ export async function getObject(
 export async function headObject(
   ctx: MultiContext,
   key: string,
-  options: OperationOptions,
+  options: OperationOptions & MultiCloudCallOptions,
 ): Promise<MultiCloudBlobInfo | null> {
+  const attemptTimeoutMs = attemptTimeoutOf(options);
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
     const info = await t.store.head(key, { signal: attemptSignal });
-    if (info === null) return absent(minVersion);
+    if (info === null) return absent(ctx, t.name, minVersion);
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
     return { type: 'found', value: info };
   };
-  const res = await routedRead(ctx, key, attempt, options.signal);
+  const res = await routedRead(ctx, key, attempt, { signal: options.signal, attemptTimeoutMs });
   return res === null ? null : present(res.value, res.target.name);
 }
 
 /**
- * What "not found" from a target means. With a put pending (`minVersion` set) the object was
- * acknowledged, so the target merely lacks that version: it is stale, not missing, and the read
- * must not answer "not found" while the targets that hold it are down.
+ * What "not found" from a target means. With an acknowledged put pending (`minVersion` set) the
+ * target merely lacks that version: it is stale, not missing, and the read must not answer "not
+ * found" while the targets that hold it are down. From a target that lost its data (its epoch
+ * marker is gone; checked at most every `amnesia.recheckMs`), it is not final either.
  */
-function absent(minVersion: string | undefined): Outcome<never> {
-  return minVersion === undefined ? MISSING : STALE;
+function absent(
+  ctx: MultiContext,
+  target: string,
+  minVersion: string | undefined,
+): Outcome<never> | Promise<Outcome<never>> {
+  if (minVersion !== undefined) return STALE;
+  const trusted = ctx.epochs.trusted(ctx, target);
+  if (trusted === true) return MISSING;
+  if (trusted === false) return UNSURE;
+  return trusted.then((ok) => (ok ? MISSING : UNSURE));
 }
 
 /** The body, also aborted by the caller's signal when the attempt had a signal of its own. */

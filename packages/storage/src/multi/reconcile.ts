@@ -9,19 +9,13 @@ import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { failure } from './repair.js';
-import { sha256Of, versionOf } from './reserved.js';
+import { type KeyCopy, planKey } from './reconcile-plan.js';
+import { failure, reportLost } from './repair.js';
+import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
 import { fetchVersion, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
 import { sha256Hex } from './verify.js';
 import { compareVersions } from './version.js';
-
-/** One target's copy of a key, as listed (and completed with a head when the listing lacks metadata). */
-interface Copy {
-  readonly target: string;
-  readonly version: string | undefined;
-  readonly sha256: string | undefined;
-}
 
 /** A target's listing, read one entry ahead. */
 interface Cursor {
@@ -41,6 +35,9 @@ interface Tally {
   readonly errors: RepairFailure[];
   readonly changes: ReconcileChange[];
   readonly skipped: Set<string>;
+  /** `key\0target` of deletes that failed in this run. */
+  readonly failedTargets: Set<string>;
+  lost: number;
 }
 
 /**
@@ -70,6 +67,8 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
     errors: [],
     changes: [],
     skipped: new Set(),
+    failedTargets: new Set(),
+    lost: 0,
   };
   const cursors: Cursor[] = [];
   for (const t of ctx.targets) {
@@ -95,6 +94,8 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
       // Targets compared for this key: every listing still running (or finished) without failure.
       const compared = new Set(cursors.filter((c) => !tally.skipped.has(c.target)).map((c) => c.target));
       await Promise.all(here.map((c) => advance(c, tally, prefix)));
+      // The store's own objects (epoch markers, drill canaries) are not user data.
+      if (key.startsWith(STORE_PREFIX)) continue;
       yield [key, listed, compared];
     }
   })();
@@ -115,6 +116,7 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
     deleted: tally.deleted,
     conflicts: tally.conflicts,
     corrupt: tally.corrupt,
+    lost: tally.lost,
     errors: tally.errors,
     skippedTargets: ctx.targets.map((t) => t.name).filter((n) => tally.skipped.has(n)),
     changes: tally.changes.sort((a, b) => compareUtf8(a.key, b.key)),
@@ -140,171 +142,219 @@ async function reconcileKey(
 ): Promise<void> {
   tally.checked++;
   await ctx.lock(key, async () => {
-    // Complete each copy's version and checksum (S3 listings carry no metadata).
-    const copies: Copy[] = [];
-    const unknown = new Set<string>();
-    for (const name of ctx.targets.map((t) => t.name)) {
-      if (!compared.has(name)) continue;
-      const info = listed.get(name);
-      if (info === undefined) continue;
-      let full: BlobInfo | null = info;
-      if (versionOf(info) === undefined || o.verify) {
-        try {
-          full = await runOn(
-            ctx,
-            name,
-            (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
-            o.signal,
-          );
-        } catch (err) {
-          tally.errors.push(failure(key, name, 'put', err));
-          unknown.add(name);
-          continue;
-        }
-        if (full === null) continue; // deleted meanwhile
-      }
-      copies.push({ target: name, version: versionOf(full), sha256: sha256Of(full) });
-    }
-    for (const c of copies) ctx.clock.observe(c.version);
+    const { copies, unknown } = await gatherCopies(ctx, key, listed, compared, tally, o);
     const targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
     if (o.verify) await verifyCopies(ctx, key, copies, tally, o.signal);
     const entries = ctx.pending.entriesOf(key).map((i) => i.entry);
-    const tombstone = newest(entries.filter((e) => e.op === 'delete'));
-    let winner: Copy | undefined;
-    for (const c of copies)
-      if (winner === undefined || compareVersions(c.version, winner.version) > 0) winner = c;
-    if (
-      tombstone !== undefined &&
-      (winner === undefined || compareVersions(tombstone.version, winner.version) > 0)
-    ) {
-      // A journaled delete newer than every copy: apply it.
-      const holding = copies.map((c) => c.target);
-      if (holding.length === 0) {
-        for (const t of targets) await settleEntries(ctx, entries, t, tombstone.version, o.dryRun);
-        tally.inSync++;
-        return;
-      }
-      tally.changes.push({
-        key,
-        action: 'delete',
-        version: tombstone.version,
-        from: undefined,
-        targets: holding,
-      });
-      if (o.dryRun) return;
-      for (const t of holding) {
-        try {
-          await runOn(ctx, t, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), o.signal);
-          tally.deleted++;
-          ctx.counts.repaired++;
-          if (ctx.events.has('repaired')) {
-            ctx.events.emit('repaired', {
-              key,
-              op: 'delete',
-              version: tombstone.version,
-              target: t,
-              from: undefined,
-            });
-          }
-        } catch (err) {
-          tally.errors.push(failure(key, t, 'delete', err));
-        }
-      }
-      for (const t of targets) await settleEntries(ctx, entries, t, tombstone.version, false);
-      return;
-    }
-    if (winner === undefined) return;
-    if (tombstone !== undefined) {
-      // A copy newer than the journaled delete: the newer write wins.
+    const allCompared = targets.length === ctx.targets.length;
+    const plan = planKey(copies, targets, entries, allCompared);
+    for (const c of plan.conflicts) {
       tally.conflicts++;
       ctx.counts.conflicts++;
       if (ctx.events.has('conflict')) {
         ctx.events.emit('conflict', {
           key,
-          target: winner.target,
-          version: tombstone.version,
-          found: winner.version,
+          target: c.target,
+          version: c.version,
+          found: c.found,
           during: 'reconcile',
         });
       }
     }
-    const sameVersion = copies.filter((c) => c.version === winner!.version);
-    if (sameVersion.some((c) => c.sha256 !== winner!.sha256)) {
-      // Same version, different content: keep the highest-priority copy (listed first).
-      tally.conflicts++;
-      ctx.counts.conflicts++;
-      for (const c of sameVersion) {
-        if (c.sha256 !== winner.sha256 && ctx.events.has('conflict')) {
-          ctx.events.emit('conflict', {
-            key,
-            target: c.target,
-            version: winner.version,
-            found: c.version,
-            during: 'reconcile',
-          });
+    const action = plan.action;
+    switch (action.type) {
+      case 'none':
+        tally.inSync++;
+        await settleEntries(ctx, entries, targets, plan.settle, o.dryRun, allCompared);
+        return;
+      case 'skip':
+        return;
+      case 'delete':
+        if (action.lost) {
+          tally.lost++;
+          if (!o.dryRun) reportLost(ctx, key, action.version, 'reconcile');
         }
+        tally.changes.push({
+          key,
+          action: 'delete',
+          version: action.version,
+          from: undefined,
+          targets: action.targets,
+        });
+        if (o.dryRun) return;
+        await applyDelete(ctx, key, action.version, action.targets, action.lost, tally, o.signal);
+        await settleEntries(
+          ctx,
+          entries,
+          targets.filter((t) => !action.targets.includes(t) || !tally.failedTargets.has(`${key}\0${t}`)),
+          plan.settle,
+          false,
+          allCompared,
+        );
+        return;
+      case 'copy': {
+        tally.changes.push({
+          key,
+          action: 'copy',
+          version: action.version,
+          from: action.from,
+          targets: action.targets,
+        });
+        if (o.dryRun) return;
+        const done = await applyCopy(
+          ctx,
+          key,
+          action.from,
+          action.version,
+          copies,
+          action.targets,
+          tally,
+          o.signal,
+        );
+        await settleEntries(
+          ctx,
+          entries,
+          targets.filter((t) => !action.targets.includes(t) || done.has(t)),
+          plan.settle,
+          false,
+          allCompared,
+        );
+        return;
       }
     }
-    const behind = targets.filter((t) => {
-      const c = copies.find((x) => x.target === t);
-      return (
-        c === undefined || compareVersions(c.version, winner!.version) < 0 || c.sha256 !== winner!.sha256
-      );
-    });
-    // Every target compared: a journaled version newer than the winner is on none of them (it
-    // was overwritten, or only corrupt copies of it remain), so its entries can never be repaired.
-    const gone = targets.length === ctx.targets.length ? o.started : undefined;
-    if (behind.length === 0) {
-      tally.inSync++;
-      for (const t of targets) await settleEntries(ctx, entries, t, winner.version, o.dryRun, gone);
-      return;
-    }
-    tally.changes.push({
-      key,
-      action: 'copy',
-      version: winner.version,
-      from: winner.target,
-      targets: behind,
-    });
-    if (o.dryRun) return;
-    let fetched: Awaited<ReturnType<typeof fetchVersion>>;
-    try {
-      fetched = await fetchVersion(ctx, key, [winner.target], winner.version, winner.sha256, o.signal);
-    } catch (err) {
-      for (const t of behind) tally.errors.push(failure(key, t, 'put', err));
-      return;
-    }
-    try {
-      for (const t of behind) {
-        try {
-          await writeFetched(ctx, key, fetched, t, o.signal);
-          tally.copied++;
-          ctx.counts.repaired++;
-          if (ctx.events.has('repaired') && winner.version !== undefined) {
-            ctx.events.emit('repaired', {
-              key,
-              op: 'put',
-              version: winner.version,
-              target: t,
-              from: fetched.from,
-            });
-          }
-        } catch (err) {
-          tally.errors.push(failure(key, t, 'put', err));
-        }
-      }
-    } finally {
-      fetched.spool.release();
-    }
-    for (const t of targets) await settleEntries(ctx, entries, t, winner.version, false, gone);
   });
+}
+
+/** Every compared target's copy of the key (completed with a `head` when the listing lacks metadata). */
+async function gatherCopies(
+  ctx: MultiContext,
+  key: string,
+  listed: ReadonlyMap<string, BlobInfo>,
+  compared: ReadonlySet<string>,
+  tally: Tally,
+  o: KeyOptions,
+): Promise<{ copies: KeyCopy[]; unknown: Set<string> }> {
+  const copies: KeyCopy[] = [];
+  const unknown = new Set<string>();
+  for (const name of ctx.targets.map((t) => t.name)) {
+    if (!compared.has(name)) continue;
+    const info = listed.get(name);
+    if (info === undefined) continue;
+    let full: BlobInfo | null = info;
+    if (versionOf(info) === undefined || o.verify) {
+      try {
+        full = await runOn(
+          ctx,
+          name,
+          (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+          o.signal,
+        );
+      } catch (err) {
+        tally.errors.push(failure(key, name, 'put', err));
+        unknown.add(name);
+        continue;
+      }
+      if (full === null) continue; // deleted meanwhile
+    }
+    copies.push({ target: name, version: versionOf(full), sha256: sha256Of(full) });
+  }
+  for (const c of copies) ctx.clock.observe(c.version);
+  return { copies, unknown };
+}
+
+/**
+ * Deletes the copies on `targets`. For a lost version, a tombstone at that version is journaled
+ * first, so a copy that could not be deleted now is deleted by repair later, never served.
+ */
+async function applyDelete(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  targets: readonly string[],
+  lost: boolean,
+  tally: Tally,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let tombstone: JournalEntry | undefined;
+  if (lost) {
+    tombstone = {
+      id: `${version}:${key}`,
+      op: 'delete',
+      key,
+      version,
+      holders: [],
+      missing: ctx.targets.map((t) => t.name),
+      at: Date.now(),
+    };
+    await ctx.journal.append(tombstone);
+    ctx.pending.append(tombstone);
+  }
+  for (const t of targets) {
+    try {
+      await runOn(ctx, t, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
+      tally.deleted++;
+      ctx.counts.repaired++;
+      if (ctx.events.has('repaired')) {
+        ctx.events.emit('repaired', { key, op: 'delete', version, target: t, from: undefined });
+      }
+    } catch (err) {
+      tally.failedTargets.add(`${key}\0${t}`);
+      tally.errors.push(failure(key, t, 'delete', err));
+    }
+  }
+  if (tombstone !== undefined) {
+    // Every target was compared: those without a copy, and those whose copy is now deleted, are done.
+    for (const t of ctx.targets.map((x) => x.name)) {
+      if (!tally.failedTargets.has(`${key}\0${t}`)) await resolveEntry(ctx, tombstone.id, t);
+    }
+  }
+}
+
+/** Copies the winning version to `targets`; returns the targets that now hold it. */
+async function applyCopy(
+  ctx: MultiContext,
+  key: string,
+  from: string,
+  version: string | undefined,
+  copies: readonly KeyCopy[],
+  targets: readonly string[],
+  tally: Tally,
+  signal: AbortSignal | undefined,
+): Promise<Set<string>> {
+  const done = new Set<string>();
+  const sha256 = copies.find((c) => c.target === from)?.sha256;
+  let fetched: Awaited<ReturnType<typeof fetchVersion>>;
+  try {
+    fetched = await fetchVersion(ctx, key, [from], version, sha256, signal);
+  } catch (err) {
+    for (const t of targets) tally.errors.push(failure(key, t, 'put', err));
+    return done;
+  }
+  try {
+    for (const t of targets) {
+      try {
+        await writeFetched(ctx, key, fetched, t, signal);
+        done.add(t);
+        tally.copied++;
+        ctx.counts.repaired++;
+        if (ctx.events.has('repaired') && version !== undefined) {
+          ctx.events.emit('repaired', { key, op: 'put', version, target: t, from: fetched.from });
+        }
+      } catch (err) {
+        tally.errors.push(failure(key, t, 'put', err));
+      }
+    }
+  } finally {
+    fetched.spool.release();
+  }
+  return done;
 }
 
 /** Reads every copy and checks its bytes; a corrupt one is reported, queued, and left out of the comparison. */
 async function verifyCopies(
   ctx: MultiContext,
   key: string,
-  copies: Copy[],
+  copies: KeyCopy[],
   tally: Tally,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -335,43 +385,34 @@ async function verifyCopies(
 }
 
 /**
- * Resolves pending entries of the key that `target` now satisfies (it holds `version` or newer),
- * and, when `goneBefore` is given, entries made before that time whatever their version (their
- * version exists on no target any more).
+ * Resolves pending entries of the key that the targets now satisfy (they hold `version` or newer,
+ * or the delete at it). With `allCompared`, intents newer than that (writes never acknowledged
+ * whose version is on no target) are settled too: they did not happen.
  */
 async function settleEntries(
   ctx: MultiContext,
   entries: readonly JournalEntry[],
-  target: string,
+  targets: readonly string[],
   version: string | undefined,
   dryRun: boolean,
-  goneBefore?: number,
+  allCompared: boolean,
 ): Promise<void> {
   if (dryRun) return;
-  for (const e of entries) {
-    if (!ctx.pending.lacks(e.id, target)) continue;
-    const satisfied = compareVersions(e.version, version) <= 0;
-    if (!satisfied && (goneBefore === undefined || e.at >= goneBefore)) continue;
-    if (!satisfied && e.op === 'put') {
-      ctx.counts.conflicts++;
-      if (ctx.events.has('conflict')) {
-        ctx.events.emit('conflict', {
-          key: e.key,
-          target,
-          version: e.version,
-          found: version,
-          during: 'reconcile',
-        });
+  for (const target of targets) {
+    for (const e of entries) {
+      if (!ctx.pending.lacks(e.id, target)) continue;
+      const satisfied = version !== undefined && compareVersions(e.version, version) <= 0;
+      const abandoned = !satisfied && allCompared && e.intent === true && e.op === 'put';
+      if (!satisfied && !abandoned) continue;
+      // A late request may still land there: repair checks it again after the window.
+      const until = Math.max(e.notBefore ?? 0, ctx.uncertain.until(e.key, target) ?? 0);
+      if (until > Date.now()) {
+        ctx.repairSoon(until);
+        continue;
       }
+      await resolveEntry(ctx, e.id, target);
     }
-    await resolveEntry(ctx, e.id, target);
   }
-}
-
-function newest(entries: readonly JournalEntry[]): JournalEntry | undefined {
-  let best: JournalEntry | undefined;
-  for (const e of entries) if (best === undefined || e.version > best.version) best = e;
-  return best;
 }
 
 async function advance(c: Cursor, tally: Tally, prefix: string): Promise<void> {

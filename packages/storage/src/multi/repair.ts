@@ -9,26 +9,39 @@ import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
 import { compareVersions } from './version.js';
 
 /** What repairing one (entry, target) pair came to. */
-export type RepairOutcome = 'repaired' | 'conflict' | 'done';
+export type RepairOutcome = 'repaired' | 'conflict' | 'done' | 'lost' | 'deferred';
 
 /**
  * One repair pass: every pending (entry, target) pair whose target is up gets the entry's version
  * (copied from a holder, verified against its SHA-256) or its delete, unless the target already
- * holds a newer version (a conflict: newest wins, the target is left alone). Each pair done is
- * resolved in the journal; failures stay for the next pass.
+ * holds a newer version (a conflict: newest wins, the target is left alone). Degraded writes (on
+ * one cloud only) go first. Each pair done is resolved in the journal; failures stay for the next
+ * pass; a pair whose target may still receive a late request is checked again after the window.
  */
 export async function repairPass(ctx: MultiContext, options: RepairRunOptions = {}): Promise<RepairReport> {
   const startedAt = Date.now();
   await ctx.ready();
   const only = checkTargets(ctx, options.targets);
   const signal = options.signal;
+  await ctx.epochs.sweep(ctx).catch((err: unknown) => {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+  });
+  // Targets that lost their data and whose restore did not finish: try again.
+  for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
   const entries = await ctx.journal.pending();
   const tasks: [JournalEntry, string][] = [];
-  for (const e of entries)
+  // Writes that live on fewer copies than asked first: they are the ones a second loss would take.
+  const ordered = [
+    ...entries.filter((e) => e.degraded === true),
+    ...entries.filter((e) => e.degraded !== true),
+  ];
+  for (const e of ordered)
     for (const t of e.missing) if (only === undefined || only.has(t)) tasks.push([e, t]);
   let repaired = 0;
   let conflicts = 0;
+  let lost = 0;
   let skipped = 0;
+  let deferred = 0;
   const failed: RepairFailure[] = [];
   await eachLimited(tasks, ctx.options.repairConcurrency, async ([entry, target]) => {
     if (signal?.aborted || !ctx.router.isAvailable(target)) {
@@ -38,6 +51,8 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
     try {
       const outcome = await repairOne(ctx, entry, target, signal);
       if (outcome === 'conflict') conflicts++;
+      else if (outcome === 'lost') lost++;
+      else if (outcome === 'deferred') deferred++;
       else repaired++;
     } catch (err) {
       if (isBreakerRejection(err) || signal?.aborted) skipped++;
@@ -51,10 +66,43 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
     attempted: tasks.length,
     repaired,
     conflicts,
+    lost,
     skipped,
+    deferred,
     failed,
     backlog: ctx.journal.backlog(),
   };
+}
+
+/** What to do for one (entry, target) pair, given what the target holds now. */
+export type RepairStep =
+  /** Nothing to write: the target holds the entry's version (or, for a delete, nothing). */
+  | { readonly type: 'none' }
+  /** The target holds a newer version: leave it (newest wins). */
+  | { readonly type: 'conflict'; readonly found: string | undefined }
+  /** Delete the target's (older) copy. */
+  | { readonly type: 'delete' }
+  /** Copy the entry's version (or a newer one) to the target. */
+  | { readonly type: 'copy' };
+
+/**
+ * Decides one repair pair (pure). `current` is the target's copy of the key (`null`: none), with
+ * its version and SHA-256.
+ */
+export function decideRepair(
+  entry: Pick<JournalEntry, 'op' | 'version' | 'sha256' | 'id'>,
+  current: { readonly version: string | undefined; readonly sha256: string | undefined } | null,
+): RepairStep {
+  if (current !== null && compareVersions(current.version, entry.version) > 0) {
+    return { type: 'conflict', found: current.version };
+  }
+  if (entry.op === 'delete') return current === null ? { type: 'none' } : { type: 'delete' };
+  const alreadyThere =
+    current !== null &&
+    current.version === entry.version &&
+    current.sha256 === entry.sha256 &&
+    !entry.id.startsWith('integrity:');
+  return alreadyThere ? { type: 'none' } : { type: 'copy' };
 }
 
 /** Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal. */
@@ -66,8 +114,10 @@ export function repairOne(
 ): Promise<RepairOutcome> {
   const { key } = entry;
   return ctx.lock(key, async (): Promise<RepairOutcome> => {
-    // A newer write or another repair may have settled this pair while we waited for the lock.
-    if (!ctx.pending.lacks(entry.id, target)) return 'done';
+    // A newer write or another repair may have settled this pair (or replaced the entry: a lost
+    // version becomes a tombstone with its id) while we waited for the lock.
+    const live = ctx.pending.item(entry.id);
+    if (live === undefined || live.entry.op !== entry.op || !live.missing.has(target)) return 'done';
     const current = await runOn(
       ctx,
       target,
@@ -76,24 +126,18 @@ export function repairOne(
     );
     const found = current === null ? undefined : versionOf(current);
     ctx.clock.observe(found);
-    if (current !== null && compareVersions(found, entry.version) > 0) {
-      conflict(ctx, key, target, entry.version, found);
-      await resolveEntry(ctx, entry.id, target);
-      return 'conflict';
-    }
+    const step = decideRepair(entry, current === null ? null : { version: found, sha256: sha256Of(current) });
     let from: string | undefined;
     let version = entry.version;
-    if (entry.op === 'delete') {
-      if (current !== null) {
+    switch (step.type) {
+      case 'conflict':
+        conflict(ctx, key, target, entry.version, step.found);
+        await resolveEntry(ctx, entry.id, target);
+        return 'conflict';
+      case 'delete':
         await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
-      }
-    } else {
-      const alreadyThere =
-        current !== null &&
-        found === entry.version &&
-        sha256Of(current) === entry.sha256 &&
-        !entry.id.startsWith('integrity:');
-      if (!alreadyThere) {
+        break;
+      case 'copy': {
         const sources = [
           ...inOrder(ctx, entry.holders),
           ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
@@ -103,21 +147,26 @@ export function repairOne(
           fetched = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
         } catch (err) {
           if (classifyFailure(err) !== 'not_found') throw err;
-          // The version is on no target any more (another writer's older-stamped write overwrote
-          // it everywhere): there is nothing to copy. Reported as a conflict, and settled.
-          conflict(ctx, key, target, entry.version, found);
-          await resolveEntry(ctx, entry.id, target);
-          return 'conflict';
+          return settleVanished(ctx, entry);
         }
         try {
-          await writeFetched(ctx, key, fetched, target, signal);
+          await writeFetched(ctx, key, fetched, target, signal, current);
         } finally {
           fetched.spool.release();
         }
         from = fetched.from;
         // A holder may hold a newer version by now: the newest is what the target gets.
         version = fetched.version ?? version;
+        break;
       }
+      case 'none':
+        break;
+    }
+    // A late request of the key may still land on the target: check it again after the window.
+    const until = Math.max(entry.notBefore ?? 0, ctx.uncertain.until(key, target) ?? 0);
+    if (until > Date.now()) {
+      ctx.repairSoon(until);
+      return 'deferred';
     }
     await resolveEntry(ctx, entry.id, target);
     ctx.counts.repaired++;
@@ -126,6 +175,47 @@ export function repairOne(
     }
     return 'repaired';
   });
+}
+
+/**
+ * The entry's version is on no target any more (every source answered). If a newer write of the
+ * key is pending, that one decides. An intent (never acknowledged) simply did not happen. An
+ * acknowledged version is lost: reported, and settled as a delete at that version, so the older
+ * copies the targets may still hold never come back.
+ */
+async function settleVanished(ctx: MultiContext, entry: JournalEntry): Promise<RepairOutcome> {
+  const newer = ctx.pending
+    .entriesOf(entry.key)
+    .some((i) => compareVersions(i.entry.version, entry.version) > 0);
+  if (newer || entry.intent === true) {
+    for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
+    return 'done';
+  }
+  reportLost(ctx, entry.key, entry.version, 'repair');
+  const tombstone: JournalEntry = {
+    id: entry.id,
+    op: 'delete',
+    key: entry.key,
+    version: entry.version,
+    holders: [],
+    missing: ctx.targets.map((t) => t.name),
+    at: Date.now(),
+  };
+  await ctx.journal.append(tombstone);
+  ctx.pending.append(tombstone);
+  ctx.repairSoon(Date.now());
+  return 'lost';
+}
+
+/** Counts and reports an acknowledged version found on no target. */
+export function reportLost(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  during: 'repair' | 'reconcile',
+): void {
+  ctx.counts.lost++;
+  if (ctx.events.has('lost')) ctx.events.emit('lost', { key, version, during });
 }
 
 function conflict(

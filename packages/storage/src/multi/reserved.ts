@@ -7,6 +7,11 @@ import type { MultiCloudBlobInfo } from './types.js';
 export const VERSION_KEY = 'fo_version';
 /** Metadata key holding the SHA-256 (lowercase hex) of an object's content. */
 export const SHA256_KEY = 'fo_sha256';
+/**
+ * Object keys starting with this are the multi-cloud store's own (epoch markers, drill canaries):
+ * listings and reconcile leave them out.
+ */
+export const STORE_PREFIX = '_failover/';
 /** Metadata keys starting with this are reserved for the multi-cloud store. */
 export const RESERVED_PREFIX = 'fo_';
 

@@ -17,6 +17,8 @@ export class RepairScheduler {
   #queued: Promise<RepairReport> | undefined;
   #interval: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
+  #at: NodeJS.Timeout | undefined;
+  #atTime = Number.POSITIVE_INFINITY;
   #stopped = false;
   /** The last finished pass. */
   last: RepairReport | undefined;
@@ -63,11 +65,33 @@ export class RepairScheduler {
     this.#soon.unref?.();
   }
 
+  /**
+   * Asks for a pass at `time` (ms since the epoch), e.g. when a deferred pair may be resolved.
+   * Keeps only the earliest such request.
+   */
+  at(time: number): void {
+    if (this.#stopped) return;
+    if (this.#at !== undefined && this.#atTime <= time) return;
+    if (this.#at !== undefined) clearTimeout(this.#at);
+    this.#atTime = time;
+    this.#at = setTimeout(
+      () => {
+        this.#at = undefined;
+        this.#atTime = Number.POSITIVE_INFINITY;
+        this.#background();
+      },
+      Math.max(0, time - Date.now()) + 1,
+    );
+    this.#at.unref?.();
+  }
+
   /** Stops the timers and waits for a running pass. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#interval !== undefined) clearInterval(this.#interval);
     if (this.#soon !== undefined) clearTimeout(this.#soon);
+    if (this.#at !== undefined) clearTimeout(this.#at);
+    this.#at = undefined;
     this.#interval = undefined;
     this.#soon = undefined;
     await this.#queued?.catch(() => undefined);
@@ -75,9 +99,22 @@ export class RepairScheduler {
   }
 
   #background(): void {
-    if (this.#stopped || this.#running !== undefined) return;
+    if (this.#stopped) return;
     const ctx = this.#ctx();
-    if (ctx.journal.backlog() === 0) return;
+    if (ctx.journal.backlog() === 0) {
+      // Nothing to copy: still look for targets that lost their data, now and then.
+      ctx.epochs.sweep(ctx).then(
+        () => {
+          for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
+        },
+        (err: unknown) => {
+          if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+        },
+      );
+      return;
+    }
+    // While a pass runs, the request becomes the next pass (shared with other requests).
+    if (this.#running !== undefined && this.#queued !== undefined) return;
     this.run().catch(() => {
       // Reported through the 'error' event and status().repair.lastError.
     });

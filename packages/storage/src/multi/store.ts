@@ -16,6 +16,7 @@ import type {
 } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { drill } from './drill.js';
+import { EpochTracker } from './epoch.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
@@ -31,6 +32,7 @@ import type {
   MultiCloudOwnEvents,
   MultiCloudStore,
 } from './types.js';
+import { UncertainWindows } from './uncertain.js';
 import { HybridClock } from './version.js';
 
 const ROUTER_EVENTS: ReadonlySet<string> = new Set<FailoverEventName>([
@@ -49,6 +51,9 @@ const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
   'repaired',
   'conflict',
   'integrityError',
+  'degraded',
+  'lost',
+  'amnesia',
   'repairFinished',
   'error',
 ]);
@@ -101,11 +106,35 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     conflicts: 0,
     integrityErrors: 0,
     repairPasses: 0,
+    degraded: 0,
+    lost: 0,
+    amnesia: 0,
   };
   let closed = false;
   let closing: Promise<void> | undefined;
   let loading: Promise<void> | undefined;
   const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
+  const epochs = new EpochTracker(o.amnesiaRecheckMs);
+  const restoring = new Map<string, Promise<void>>();
+  /** Reconciles a target that lost its data from the others, then trusts it again. */
+  const restore = (target: string): void => {
+    if (closed || restoring.has(target)) return;
+    const run = (async () => {
+      epochs.setReconciling(target, true);
+      try {
+        const report = await reconcile(ctx, {});
+        const clean =
+          !report.skippedTargets.includes(target) && report.errors.every((e) => e.target !== target);
+        if (clean && !closed) await epochs.restored(ctx, target);
+      } catch (err) {
+        if (events.has('error')) events.emit('error', { during: 'epoch', error: err });
+      } finally {
+        epochs.setReconciling(target, false);
+        restoring.delete(target);
+      }
+    })();
+    restoring.set(target, run);
+  };
 
   const ctx: MultiContext = {
     options: o,
@@ -119,22 +148,34 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     events,
     lock: createKeyedLock(),
     counts,
+    uncertain: new UncertainWindows(o.settleMs),
+    epochs,
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();
         pending.load(await journal.pending());
         if (o.repairOnRecovery && journal.backlog() > 0) scheduler.soon(0);
+        // Find out which targets lost their data (in the background: calls need not wait for it).
+        epochs.establish(ctx).catch((err: unknown) => {
+          if (events.has('error')) events.emit('error', { during: 'epoch', error: err });
+        });
       })();
       return loading;
     },
     checkOpen: () => {
       if (closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
     },
-    repairSoon: () => scheduler.soon(),
+    repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
+    amnesiaFound: (target: string) => restore(target),
   };
 
-  // A target that recovers gets what it missed.
+  // A target that recovers gets what it missed, and is checked for lost data.
   if (o.repairOnRecovery) router.on('close', () => scheduler.soon(0));
+  router.on('close', (e) => {
+    if (!closed && loading !== undefined) {
+      epochs.check(ctx, e.target).catch(() => undefined);
+    }
+  });
   scheduler.start();
 
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
@@ -206,6 +247,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       closing ??= (async () => {
         closed = true;
         await scheduler.stop();
+        await Promise.all([...restoring.values()]);
         router.close();
         events.clear();
         await journal.close();

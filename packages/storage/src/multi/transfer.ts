@@ -113,15 +113,23 @@ export async function fetchVersion(
   );
 }
 
-/** Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256). */
+/**
+ * Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256).
+ * The write is conditional on what the target held when repair looked (`current`): on nothing
+ * (`ifNoneMatch: '*'`), or on that copy's entity tag where the store can check one, so a late
+ * request cannot replace a newer copy that landed meanwhile (the write then fails with kind
+ * `precondition` and the next pass looks again).
+ */
 export async function writeFetched(
   ctx: MultiContext,
   key: string,
   fetched: Fetched,
   target: string,
   signal: AbortSignal | undefined,
+  current?: BlobInfo | null,
 ): Promise<void> {
   const { spool, info } = fetched;
+  const condition = current === null ? { ifNoneMatch: '*' as const } : {};
   await runOn(
     ctx,
     target,
@@ -130,6 +138,7 @@ export async function writeFetched(
         ...(info.contentType === undefined ? {} : { contentType: info.contentType }),
         metadata: info.metadata,
         size: spool.size,
+        ...condition,
         ...(s === undefined ? {} : { signal: s }),
       }),
     signal,

@@ -26,6 +26,16 @@ export interface MultiCloudBlobInfo extends BlobInfo {
   target: string;
 }
 
+/** Per-operation settings of the multi-cloud store, on top of the options every store takes. */
+export interface MultiCloudCallOptions {
+  /**
+   * Time limit of one attempt on one target for this call (ms, 1 to 2147483647), or `false` for
+   * none; overrides the store's `failover.attemptTimeoutMs`. Useful for one large upload on a
+   * store tuned for small objects.
+   */
+  attemptTimeoutMs?: number | false;
+}
+
 /** A listing entry of the multi-cloud store. */
 export type MultiCloudListEntry = MultiCloudBlobInfo | PrefixEntry;
 
@@ -58,8 +68,18 @@ export interface RepairReport {
   readonly repaired: number;
   /** Targets that held a newer version than the journal entry: left alone (newest wins). */
   readonly conflicts: number;
+  /**
+   * Acknowledged versions found on no target any more (every copy is gone): each is reported by a
+   * `lost` event and settled as a delete at that version, so no older copy comes back.
+   */
+  readonly lost: number;
   /** Pairs skipped because their target is down (breaker open); they stay in the journal. */
   readonly skipped: number;
+  /**
+   * Pairs copied (or found right) whose target may still receive a late request of the key: they
+   * stay in the journal until `repair.settleMs` has passed and are checked again then.
+   */
+  readonly deferred: number;
   /** Pairs that failed; they stay in the journal for the next pass. */
   readonly failed: readonly RepairFailure[];
   /** (entry, target) pairs still pending after the pass. */
@@ -108,6 +128,11 @@ export interface ReconcileReport {
   readonly conflicts: number;
   /** Copies whose bytes did not match their SHA-256 (with `verify`). */
   readonly corrupt: number;
+  /**
+   * Keys whose newest acknowledged (journaled) version is on no target any more: settled as a
+   * delete at that version (never the older copy), and reported by a `lost` event.
+   */
+  readonly lost: number;
   /** Failures (listing a target, reading, copying). */
   readonly errors: readonly RepairFailure[];
   /** Targets not compared because they were down or their listing failed. */
@@ -159,6 +184,12 @@ export interface MultiCloudTargetStatus extends TargetStatus {
   readonly available: boolean;
   /** Journal (entry, target) pairs this target still lacks. */
   readonly behind: number;
+  /**
+   * Set when the target lost its data (its epoch marker vanished or changed): when it was noticed
+   * and whether it is still being reconciled from the others. Its "not found" answers are not
+   * trusted meanwhile.
+   */
+  readonly amnesia: { readonly since: number; readonly reconciling: boolean } | undefined;
 }
 
 /** Operation counters since the store was created. */
@@ -173,6 +204,12 @@ export interface MultiCloudCounts {
   conflicts: number;
   integrityErrors: number;
   repairPasses: number;
+  /** Writes acknowledged with fewer copies than the write mode asks for (only one cloud was up). */
+  degraded: number;
+  /** Acknowledged versions found on no target any more. */
+  lost: number;
+  /** Times a target was found to have lost its data. */
+  amnesia: number;
 }
 
 /** A snapshot of the store's health. */
@@ -236,10 +273,44 @@ export interface MultiCloudOwnEvents {
     readonly expected: string;
     readonly actual: string;
   };
+  /**
+   * A write was acknowledged with fewer copies than the write mode asks for, because the other
+   * targets were down. It is journaled; repair copies it first when they return.
+   */
+  degraded: {
+    readonly key: string;
+    readonly op: JournalOp;
+    readonly version: string;
+    readonly holders: readonly string[];
+    readonly missing: readonly string[];
+  };
+  /**
+   * An acknowledged version is on no target any more (every copy vanished: a cloud lost its data,
+   * or the objects were removed behind the store's back). Settled as a delete at that version so
+   * no older copy comes back. Distinct from `conflict` (concurrent writers).
+   */
+  lost: {
+    readonly key: string;
+    readonly version: string;
+    readonly during: 'repair' | 'reconcile';
+  };
+  /**
+   * A target lost its data: its epoch marker vanished or changed. Its "not found" answers are not
+   * trusted; it is reconciled from the other targets (`reconciled` set when that finished).
+   */
+  amnesia: {
+    readonly target: string;
+    /** The epoch the store expected. */
+    readonly expected: string;
+    /** What the target holds instead (`undefined`: no marker at all). */
+    readonly found: string | undefined;
+    /** `true` in the second event, once the target was reconciled from the others. */
+    readonly reconciled: boolean;
+  };
   /** A repair pass finished. */
   repairFinished: RepairReport;
-  /** Background work failed (a repair pass, a late quorum write's bookkeeping). */
-  error: { readonly during: 'repair' | 'journal'; readonly error: unknown };
+  /** Background work failed (a repair pass, a late quorum write's bookkeeping, an epoch check). */
+  error: { readonly during: 'repair' | 'journal' | 'epoch'; readonly error: unknown };
 }
 
 /** Every event of the multi-cloud store: its own and the router's. */
@@ -258,11 +329,16 @@ export type MultiCloudListener<E extends MultiCloudEventName> = (payload: MultiC
 export interface MultiCloudStore extends BlobStore {
   /** The target stores, in order of preference. */
   readonly targets: readonly BlobStore[];
-  put(key: string, body: BlobBody, options?: PutOptions): Promise<MultiCloudBlobInfo>;
-  get(key: string, options?: GetOptions): Promise<{ info: MultiCloudBlobInfo; body: Readable }>;
-  head(key: string, options?: OperationOptions): Promise<MultiCloudBlobInfo | null>;
+  put(key: string, body: BlobBody, options?: PutOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo>;
+  get(
+    key: string,
+    options?: GetOptions & MultiCloudCallOptions,
+  ): Promise<{ info: MultiCloudBlobInfo; body: Readable }>;
+  head(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo | null>;
+  exists(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<boolean>;
+  delete(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<void>;
   list(options?: ListOptions): AsyncIterable<MultiCloudListEntry>;
-  copy(from: string, to: string, options?: CopyOptions): Promise<MultiCloudBlobInfo>;
+  copy(from: string, to: string, options?: CopyOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo>;
 
   /**
    * Replays the journal now: copies each pending write to the targets that lack it (newest version

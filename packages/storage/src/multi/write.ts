@@ -6,13 +6,16 @@ import {
   type TargetFailure,
 } from '@failover/core';
 import type { BlobInfo, BlobStore } from '../types.js';
-import { combine, type MultiContext, runOn } from './context.js';
+import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { journalWrite, resolveEntry, type WriteRecord } from './journaling.js';
+import { entryId, journalWrite, resolveEntry, type WriteRecord } from './journaling.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
-export interface WriteSpec extends Omit<WriteRecord, 'holders' | 'missing'> {
+export interface WriteSpec
+  extends Omit<WriteRecord, 'holders' | 'missing' | 'intent' | 'degraded' | 'uncertain'> {
   readonly signal: AbortSignal | undefined;
+  /** Overrides the router's attempt time limit for this write (`false`: none). */
+  readonly attemptTimeoutMs?: number | false | undefined;
   /** Makes the write on one target (may be called again on another, or more than once). */
   readonly perform: (store: BlobStore, signal: AbortSignal | undefined) => Promise<BlobInfo | undefined>;
   /**
@@ -28,32 +31,61 @@ export interface WriteSpec extends Omit<WriteRecord, 'holders' | 'missing'> {
 export interface WriteResult {
   readonly target: string;
   readonly info: BlobInfo | undefined;
+  /** Acknowledged with fewer copies than the write mode asks for. */
+  readonly degraded: boolean;
 }
 
 /**
  * Makes a write as the store's `writes` mode says, journals the targets that lack it before
- * resolving, and serialises it with other writes and repairs of the same key. A failed write
- * rejects; copies it left behind are journaled so the targets converge.
+ * resolving, and serialises it with other writes and repairs of the same key. A delete is
+ * journaled as an intent before it is sent. A failed write rejects; copies it left behind (or may
+ * have left behind) are journaled so the targets converge.
  */
 export function write(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult> {
   if (ctx.options.writes === 'primary' || ctx.targets.length === 1) return writePrimary(ctx, spec);
   return writeParallel(ctx, spec);
 }
 
+/**
+ * Records a delete before it is sent, so a crash after it reached some targets can never let an
+ * older copy come back: repair completes it. (A put needs no intent: its version is in the
+ * objects it leaves, and repair never writes a version older than one the journal acknowledged.)
+ */
+async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  if (spec.op !== 'delete' || ctx.targets.length < 2) return;
+  await journalWrite(ctx, {
+    ...spec,
+    intent: true,
+    holders: [],
+    missing: ctx.targets.map((t) => t.name),
+  });
+}
+
 async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult> {
+  const names = ctx.targets.map((t) => t.name);
   try {
     return await ctx.lock(spec.key, async () => {
-      const res = await ctx.router.runDetailed(
-        (t, c) => spec.perform(t.store, combine(c.signal, spec.signal)),
-        { idempotent: true, ...(spec.signal === undefined ? {} : { signal: spec.signal }) },
-      );
+      await recordIntent(ctx, spec);
+      let res: Awaited<ReturnType<typeof ctx.router.runDetailed<BlobInfo | undefined>>>;
+      try {
+        res = await ctx.router.runDetailed((t, c) => spec.perform(t.store, combine(c.signal, spec.signal)), {
+          idempotent: true,
+          ...(spec.signal === undefined ? {} : { signal: spec.signal }),
+          ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
+        });
+      } catch (err) {
+        const failures = err instanceof AllTargetsFailedError ? err.failures : [];
+        await journalFailed(ctx, spec, [], names, failures);
+        throw err;
+      }
       const holder = res.target.name;
       await journalWrite(ctx, {
         ...spec,
         holders: [holder],
-        missing: ctx.targets.map((t) => t.name).filter((n) => n !== holder),
+        missing: names.filter((n) => n !== holder),
+        uncertain: res.failures.filter((f) => mayHaveLanded(f)).map((f) => f.target),
       });
-      return { target: holder, info: res.value };
+      return { target: holder, info: res.value, degraded: false };
     });
   } finally {
     spec.finished?.();
@@ -70,16 +102,20 @@ interface Failure {
   readonly name: string;
   readonly kind: FailureKind;
   readonly error: unknown;
+  readonly failure: TargetFailure;
 }
 
 function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult> {
   const need = ctx.options.quorum; // undefined: mirror
   const mirror = need === undefined;
   const names = ctx.targets.map((t) => t.name);
+  const call = { signal: spec.signal, attemptTimeoutMs: spec.attemptTimeoutMs };
   return new Promise<WriteResult>((resolve, reject) => {
     void ctx
       .lock(spec.key, async () => {
+        await recordIntent(ctx, spec);
         const succeeded = new Map<string, BlobInfo | undefined>();
+        const uncertain = new Set<string>();
         const failures: Failure[] = [];
         let acked: Promise<string | undefined> | undefined;
 
@@ -90,9 +126,10 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
             ...spec,
             holders,
             missing: names.filter((n) => !succeeded.has(n)),
+            uncertain: [...uncertain],
           }).then(
             (entry) => {
-              resolve({ target: first, info: succeeded.get(first) });
+              resolve({ target: first, info: succeeded.get(first), degraded: false });
               return entry?.id;
             },
             (err: unknown) => {
@@ -104,24 +141,36 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
 
         await Promise.all(
           names.map((name) =>
-            runOn(ctx, name, spec.perform, spec.signal).then(
-              (info) => {
+            runOnTracked(ctx, name, spec.perform, call).then(
+              ({ value: info, uncertain: late }) => {
                 if (acked !== undefined) {
-                  // A straggler of an acknowledged quorum write: the journal entry is now resolved for it.
+                  // A straggler of an acknowledged quorum write: the entry is now resolved for it
+                  // (unless an earlier attempt of it may still land: repair checks it later).
+                  if (late) {
+                    ctx.uncertain.open(spec.key, name);
+                    return undefined;
+                  }
                   return acked
-                    .then((id) => (id === undefined ? undefined : resolveEntry(ctx, id, name)))
+                    .then((id) => (id === undefined ? undefined : resolveStraggler(ctx, id, spec.key, name)))
                     .catch((err: unknown) => {
                       if (ctx.events.has('error'))
                         ctx.events.emit('error', { during: 'journal', error: err });
                     });
                 }
+                if (late) uncertain.add(name);
                 succeeded.set(name, info);
                 if (!mirror && failures.every((f) => !isFatal(f.kind, false)) && succeeded.size >= need)
                   ack();
                 return undefined;
               },
               (error: unknown) => {
-                failures.push({ name, kind: classifyFailure(error), error });
+                const failure = targetFailure(name, error);
+                if (mayHaveLanded(failure)) {
+                  uncertain.add(name);
+                  // After the acknowledgement: repair checks the window before resolving the pair.
+                  if (acked !== undefined) ctx.uncertain.open(spec.key, name);
+                }
+                failures.push({ name, kind: classifyFailure(error), error, failure });
               },
             ),
           ),
@@ -131,7 +180,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
           return;
         }
         try {
-          resolve(await settle(ctx, spec, names, succeeded, failures, need));
+          resolve(await settle(ctx, spec, names, succeeded, failures, uncertain));
         } catch (err) {
           reject(err);
         }
@@ -141,6 +190,12 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
   });
 }
 
+/** A straggler took the write: resolved, unless its key has a window open there. */
+async function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): Promise<void> {
+  if (ctx.uncertain.until(key, name) !== undefined) return;
+  await resolveEntry(ctx, id, name);
+}
+
 /** Decides a parallel write once every target has answered (and no quorum was acknowledged early). */
 async function settle(
   ctx: MultiContext,
@@ -148,11 +203,13 @@ async function settle(
   names: readonly string[],
   succeeded: ReadonlyMap<string, BlobInfo | undefined>,
   failures: readonly Failure[],
-  need: number | undefined,
+  uncertain: ReadonlySet<string>,
 ): Promise<WriteResult> {
+  const need = ctx.options.quorum;
   const mirror = need === undefined;
   const holders = names.filter((n) => succeeded.has(n));
   const missing = names.filter((n) => !succeeded.has(n));
+  const late = missing.filter((n) => uncertain.has(n));
   const ordered = [...failures].sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
   const fatal = ordered.find((f) => isFatal(f.kind, mirror));
   if (fatal?.kind === 'precondition' && spec.rollback !== undefined) {
@@ -161,23 +218,86 @@ async function settle(
     throw fatal.error;
   }
   const enough = holders.length >= (need ?? 1);
-  if (fatal === undefined && enough) {
-    await journalWrite(ctx, { ...spec, holders, missing });
+  // Fewer copies than asked for, because the other targets are down: enough when `minimum` says so.
+  const degraded =
+    !enough &&
+    fatal === undefined &&
+    ctx.options.minimum !== undefined &&
+    holders.length >= ctx.options.minimum &&
+    ordered.every((f) => isAvailabilityKind(f.kind));
+  if (fatal === undefined && (enough || degraded)) {
+    await journalWrite(ctx, { ...spec, holders, missing, uncertain: late, degraded });
+    if (degraded) reportDegraded(ctx, spec, holders, missing);
     const first = holders[0]!;
-    return { target: first, info: succeeded.get(first) };
+    return { target: first, info: succeeded.get(first), degraded };
   }
-  // The write failed. Copies that landed are journaled, so every target converges on one version.
-  if (holders.length > 0) await journalWrite(ctx, { ...spec, holders, missing });
-  if (fatal !== undefined) throw fatal.error;
-  const list: TargetFailure[] = ordered.map((f) =>
-    // The router's own report for that target (a breaker rejection has 0 attempts).
-    f.error instanceof AllTargetsFailedError && f.error.failures.length === 1
-      ? f.error.failures[0]!
-      : { target: f.name, kind: f.kind, cause: f.error, attempts: 1 },
+  // The write failed. Copies that landed (or may land) are journaled, so every target converges.
+  await journalFailed(
+    ctx,
+    spec,
+    holders,
+    missing,
+    ordered.map((f) => f.failure),
   );
+  if (fatal !== undefined) throw fatal.error;
+  const list: TargetFailure[] = ordered.map((f) => f.failure);
   if (holders.length === 0) {
     const last = ordered[ordered.length - 1];
     throw new AllTargetsFailedError(list, { kind: last?.kind, cause: last?.error });
   }
   throw new QuorumNotReachedError(spec.key, spec.op, need ?? 1, holders, list);
+}
+
+/**
+ * Journals a write that failed but reached some targets, or may still reach them (an answerless
+ * request): an intent, so repair makes every target converge on one version without ever counting
+ * it as acknowledged. A journal failure here is reported as an `error` event; the caller gets the
+ * write's own error.
+ */
+async function journalFailed(
+  ctx: MultiContext,
+  spec: WriteSpec,
+  holders: readonly string[],
+  missing: readonly string[],
+  failures: readonly TargetFailure[],
+): Promise<void> {
+  const late = failures.filter((f) => mayHaveLanded(f)).map((f) => f.target);
+  if (holders.length === 0 && late.length === 0) {
+    // It reached no target: a delete's intent is withdrawn (it supersedes nothing, so nothing is lost).
+    if (spec.op === 'delete' && ctx.targets.length > 1) await withdrawIntent(ctx, spec);
+    return;
+  }
+  try {
+    await journalWrite(ctx, { ...spec, intent: true, holders, missing, uncertain: late });
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+  }
+}
+
+/** Withdraws a delete's intent that reached no target. A journal failure leaves it for repair. */
+async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  const id = entryId(spec.version, spec.key);
+  try {
+    for (const t of ctx.targets) if (ctx.pending.lacks(id, t.name)) await resolveEntry(ctx, id, t.name);
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+  }
+}
+
+function reportDegraded(
+  ctx: MultiContext,
+  spec: WriteSpec,
+  holders: readonly string[],
+  missing: readonly string[],
+): void {
+  ctx.counts.degraded++;
+  if (ctx.events.has('degraded')) {
+    ctx.events.emit('degraded', {
+      key: spec.key,
+      op: spec.op,
+      version: spec.version,
+      holders: [...holders],
+      missing: [...missing],
+    });
+  }
 }

@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { classifyFailure } from '@failover/core';
+import type { BlobInfo } from '../types.js';
+import type { MultiContext } from './context.js';
+import { runOn } from './context.js';
+
+/** The key of every target's epoch marker. The `_failover/` prefix is reserved for the store. */
+export const EPOCH_KEY = '_failover/epoch';
+/** Metadata key of the marker holding its epoch (so a `head` reads it). */
+const EPOCH_META = 'fo_epoch';
+/** What an epoch looks like: 16 lowercase hex digits. */
+const EPOCH = /^[0-9a-f]{16}$/;
+
+/** What one target's marker said the last time it was read. */
+type Seen =
+  /** It holds this epoch. */
+  | { readonly type: 'epoch'; readonly epoch: string }
+  /** It holds no marker. */
+  | { readonly type: 'absent' }
+  /** It could not be asked. */
+  | { readonly type: 'unknown' };
+
+/** A target that lost its data, while it is being reconciled from the others. */
+interface Amnesia {
+  readonly since: number;
+  reconciling: boolean;
+  readonly found: string | undefined;
+}
+
+/**
+ * Keeps track of every target's epoch marker: a small object (`_failover/epoch`) every target
+ * holds, with one random epoch shared by all of them. A target whose marker vanished (a recreated
+ * bucket, a provider-side loss) or holds another epoch has lost data: the store stops trusting its
+ * "not found", reconciles it from the others, and then writes the marker back.
+ *
+ * Checks are cheap (one `head`), shared by concurrent callers, and cached for `recheckMs`.
+ */
+export class EpochTracker {
+  readonly #recheckMs: number | undefined;
+  readonly #now: () => number;
+  #expected: string | undefined;
+  readonly #verifiedAt = new Map<string, number>();
+  readonly #checking = new Map<string, Promise<boolean>>();
+  readonly #amnesia = new Map<string, Amnesia>();
+  #lastEstablish: number | undefined;
+
+  /** `recheckMs` undefined turns detection off: every target is always trusted. */
+  constructor(recheckMs: number | undefined, now: () => number = Date.now) {
+    this.#recheckMs = recheckMs;
+    this.#now = now;
+  }
+
+  /** True when detection is on. */
+  get enabled(): boolean {
+    return this.#recheckMs !== undefined;
+  }
+
+  /** The epoch every target should hold, once known. */
+  get expected(): string | undefined {
+    return this.#expected;
+  }
+
+  /** Whether `target` is known to have lost data and is not reconciled yet. */
+  isAmnesiac(target: string): boolean {
+    return this.#amnesia.has(target);
+  }
+
+  /** Targets that lost data and are not reconciled yet. */
+  amnesiac(): string[] {
+    return [...this.#amnesia.keys()];
+  }
+
+  /** For status: when the target's loss was noticed and whether its reconcile runs. */
+  statusOf(target: string): { since: number; reconciling: boolean } | undefined {
+    const a = this.#amnesia.get(target);
+    return a === undefined ? undefined : { since: a.since, reconciling: a.reconciling };
+  }
+
+  /**
+   * Whether a "not found" from `target` can be trusted: its marker was seen intact within
+   * `recheckMs`, or is read now and is intact. False for a target that lost data (and is not
+   * reconciled yet) or whose marker cannot be read.
+   */
+  trusted(ctx: MultiContext, target: string): boolean | Promise<boolean> {
+    if (this.#recheckMs === undefined || ctx.targets.length < 2) return true;
+    if (this.#amnesia.has(target)) return false;
+    const at = this.#verifiedAt.get(target);
+    if (at !== undefined && this.#now() - at < this.#recheckMs) return true;
+    return this.check(ctx, target);
+  }
+
+  /** Checks every target whose marker was not seen within `recheckMs` (a repair pass does this). */
+  async sweep(ctx: MultiContext): Promise<void> {
+    if (this.#recheckMs === undefined || ctx.targets.length < 2) return;
+    await Promise.all(
+      ctx.targets
+        .filter((t) => ctx.router.isAvailable(t.name) && !this.#amnesia.has(t.name))
+        .map((t) => {
+          const at = this.#verifiedAt.get(t.name);
+          return at !== undefined && this.#now() - at < this.#recheckMs! ? true : this.check(ctx, t.name);
+        }),
+    );
+  }
+
+  /**
+   * Reads `target`'s marker now (shared with a check already running) and returns whether it is
+   * intact. Finding it gone or changed declares the target amnesiac.
+   */
+  check(ctx: MultiContext, target: string): Promise<boolean> {
+    if (this.#recheckMs === undefined || ctx.targets.length < 2) return Promise.resolve(true);
+    let running = this.#checking.get(target);
+    if (running === undefined) {
+      running = (async () => {
+        try {
+          if (this.#expected === undefined) {
+            const last = this.#lastEstablish;
+            if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
+            // The shared epoch is not known yet (targets were down): nothing to judge against.
+            if (this.#expected === undefined) return !this.#amnesia.has(target);
+          }
+          return this.#judge(ctx, target, await readMarker(ctx, target));
+        } finally {
+          this.#checking.delete(target);
+        }
+      })();
+      this.#checking.set(target, running);
+    }
+    return running;
+  }
+
+  /**
+   * Finds the shared epoch from every target's marker (the one most targets hold; the first
+   * target's on a tie), creates it when every target answered and none holds one (a new store),
+   * and declares targets without it amnesiac. Run when the store opens, and again later while the
+   * epoch is not known (some target could not be asked).
+   */
+  async establish(ctx: MultiContext, depth = 0): Promise<void> {
+    if (this.#recheckMs === undefined || ctx.targets.length < 2 || this.#expected !== undefined) return;
+    this.#lastEstablish = this.#now();
+    const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
+    const counts = new Map<string, number>();
+    for (const s of seen) if (s.type === 'epoch') counts.set(s.epoch, (counts.get(s.epoch) ?? 0) + 1);
+    if (counts.size === 0) {
+      // Some target could not be asked: it may hold the marker. Decide later.
+      if (seen.some((s) => s.type === 'unknown')) return;
+      // No target holds a marker: a new store (or every target lost everything). Start an epoch.
+      const epoch = randomBytes(8).toString('hex');
+      const written = await Promise.all(ctx.targets.map((t) => writeMarker(ctx, t.name, epoch, true)));
+      if (written.every((w) => w === 'written')) {
+        this.#expected = epoch;
+        for (const t of ctx.targets) this.#verifiedAt.set(t.name, this.#now());
+        return;
+      }
+      // Another instance created one first (or a write failed): read again.
+      if (depth < 2 && written.some((w) => w === 'exists')) return this.establish(ctx, depth + 1);
+      if (written.some((w) => w === 'written')) this.#expected = epoch;
+      return;
+    }
+    let best: string | undefined;
+    let bestCount = 0;
+    for (const s of seen) {
+      if (s.type !== 'epoch') continue;
+      const n = counts.get(s.epoch)!;
+      if (n > bestCount) {
+        best = s.epoch;
+        bestCount = n;
+      }
+    }
+    this.#expected = best;
+    ctx.targets.forEach((t, i) => {
+      this.#judge(ctx, t.name, seen[i]!);
+    });
+  }
+
+  /** Marks `target` reconciled: writes its marker and trusts it again. */
+  async restored(ctx: MultiContext, target: string): Promise<void> {
+    const epoch = this.#expected;
+    if (epoch === undefined) return;
+    await writeMarker(ctx, target, epoch, false);
+    this.#amnesia.delete(target);
+    this.#verifiedAt.set(target, this.#now());
+    if (ctx.events.has('amnesia')) {
+      ctx.events.emit('amnesia', { target, expected: epoch, found: undefined, reconciled: true });
+    }
+  }
+
+  /** Flags the reconcile of an amnesiac target as running or not (for status). */
+  setReconciling(target: string, running: boolean): void {
+    const a = this.#amnesia.get(target);
+    if (a !== undefined) a.reconciling = running;
+  }
+
+  #judge(ctx: MultiContext, target: string, seen: Seen): boolean {
+    const expected = this.#expected;
+    // A marker that cannot be read says nothing: the target is trusted as before.
+    if (seen.type === 'unknown' || expected === undefined) return !this.#amnesia.has(target);
+    if (seen.type === 'epoch' && seen.epoch === expected) {
+      if (this.#amnesia.has(target)) return false;
+      this.#verifiedAt.set(target, this.#now());
+      return true;
+    }
+    if (!this.#amnesia.has(target)) {
+      const found = seen.type === 'epoch' ? seen.epoch : undefined;
+      this.#amnesia.set(target, { since: this.#now(), reconciling: false, found });
+      this.#verifiedAt.delete(target);
+      ctx.counts.amnesia++;
+      if (ctx.events.has('amnesia')) {
+        ctx.events.emit('amnesia', { target, expected, found, reconciled: false });
+      }
+      ctx.amnesiaFound(target);
+    }
+    return false;
+  }
+}
+
+async function readMarker(ctx: MultiContext, target: string): Promise<Seen> {
+  let info: BlobInfo | null;
+  try {
+    info = await runOn(
+      ctx,
+      target,
+      (s, sig) => s.head(EPOCH_KEY, sig === undefined ? {} : { signal: sig }),
+      undefined,
+    );
+  } catch (err) {
+    if (classifyFailure(err) === 'not_found') return { type: 'absent' };
+    return { type: 'unknown' };
+  }
+  if (info === null) return { type: 'absent' };
+  const epoch = info.metadata[EPOCH_META];
+  return typeof epoch === 'string' && EPOCH.test(epoch) ? { type: 'epoch', epoch } : { type: 'absent' };
+}
+
+/** Writes the marker; with `onlyIfAbsent`, only where none exists (`exists` when one did). */
+async function writeMarker(
+  ctx: MultiContext,
+  target: string,
+  epoch: string,
+  onlyIfAbsent: boolean,
+): Promise<'written' | 'exists' | 'failed'> {
+  const body = Buffer.from(
+    `${JSON.stringify({ epoch, note: 'written by @failover/storage; do not delete' })}\n`,
+  );
+  try {
+    await runOn(
+      ctx,
+      target,
+      (s, sig) =>
+        s.put(EPOCH_KEY, body, {
+          contentType: 'application/json',
+          metadata: { [EPOCH_META]: epoch },
+          ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
+          ...(sig === undefined ? {} : { signal: sig }),
+        }),
+      undefined,
+    );
+    return 'written';
+  } catch (err) {
+    if (classifyFailure(err) === 'precondition') return 'exists';
+    if (onlyIfAbsent) return 'failed';
+    throw err;
+  }
+}
