@@ -125,18 +125,37 @@ describe('repair', () => {
 });
 
 describe('a version that is gone', () => {
-  it('is reported lost and settled as a delete at its version when every target answers without it', async () => {
+  it("is a conflict when another writer's older-stamped write replaced it everywhere: that copy stays", async () => {
     const { store, targets, journal } = setup();
     const mine = await store.put('k', 'mine'); // on aws; gcp and azure journaled
-    // Another writer's older-stamped write lands on aws after mine: my acknowledged version is gone.
+    // Another writer's older-stamped write lands on aws after mine: my version is gone.
     await plant(targets[0]!, 'k', 'theirs', `${'0'.repeat(15)}-000000-other`);
     await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    const conflicts: unknown[] = [];
+    store.on('conflict', (e) => conflicts.push([e.target, e.version]));
+    const report = await store.repair();
+    expect(report).toMatchObject({ conflicts: 2, lost: 0, failed: [], backlog: 0 });
+    expect(conflicts).toEqual([
+      ['gcp', mine.version],
+      ['azure', mine.version],
+    ]);
+    expect(journal.backlog()).toBe(0);
+    expect(await getText(store, 'k')).toBe('theirs');
+  });
+
+  it('is reported lost and settled as a delete at its version when its only holder lost it: never the older copy', async () => {
+    const { store, targets, journal } = setup();
+    const v1 = await store.put('k', 'v1');
+    await store.repair(); // v1 everywhere
+    const v2 = await store.put('k', 'v2'); // on aws only; gcp and azure journaled
+    // aws loses v2 and comes back with v1 (a restore from an older snapshot).
+    await plant(targets[0]!, 'k', 'v1', v1.version!);
     const lost: unknown[] = [];
     store.on('lost', (e) => lost.push([e.key, e.version, e.during]));
     const report = await store.repair();
     expect(report).toMatchObject({ lost: 1, conflicts: 0, failed: [] });
-    expect(lost).toEqual([['k', mine.version, 'repair']]);
-    // Never the older copy: the key reads as deleted, and the next pass deletes the older copy.
+    expect(lost).toEqual([['k', v2.version, 'repair']]);
+    // Never the older copy: the key reads as deleted, and the next pass deletes every older copy.
     await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
     await store.repair();
     expect(journal.backlog()).toBe(0);

@@ -99,15 +99,18 @@ export async function runOnTracked<R>(
 /**
  * True when a failed request may still have reached (or may still reach) its target: it was sent
  * and ended without an answer. A target skipped by its breaker, a refused connection, a name that
- * did not resolve, or a clear answer (4xx, 5xx) did not land. More than one attempt with any
- * answerless one counts too.
+ * did not resolve, or a clear answer (4xx, 5xx) did not land. Only the last attempt's failure is
+ * known: several attempts ending in a clear answer count as uncertain (an earlier one may have
+ * timed out), several ending in a connection that was never made do not.
  */
 export function mayHaveLanded(f: TargetFailure): boolean {
   if (f.attempts === 0) return false;
   if (isBreakerRejection(f.cause)) return false;
   const kind = f.kind;
+  // The last attempt never left (refused, name not resolved): earlier ones most likely did not either.
+  if (failedBeforeSending(f.cause)) return false;
   if (kind !== 'timeout' && kind !== 'network' && kind !== 'unknown') return f.attempts > 1;
-  return !(f.attempts === 1 && failedBeforeSending(f.cause));
+  return true;
 }
 
 /** The failure of one target behind an error of {@link runOn} (the router wraps it). */

@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../journal/types.js';
-import { compareVersions } from './version.js';
+import { compareVersions, parseVersion } from './version.js';
 
 /** One target's copy of a key, as reconcile found it. */
 export interface KeyCopy {
@@ -59,10 +59,12 @@ export interface KeyPlan {
  * the key's pending journal entries, `allCompared` whether every target of the store was compared.
  *
  * Rules:
- * - The newest acknowledged journal entry is a floor: no target ever gets an older version. A
- *   journaled delete newer than every copy is applied. An acknowledged put newer than every copy
- *   is on no target: lost when every target was compared (settled as a delete at that version,
- *   never as the older copy), otherwise left for later (the skipped target may hold it).
+ * - The newest acknowledged journal entry is a floor: no target ever gets an older version of the
+ *   same writer. A journaled delete newer than every copy is applied. An acknowledged put newer
+ *   than every copy is on no target: lost when every target was compared (settled as a delete at
+ *   that version, never as the older copy), otherwise left for later (the skipped target may hold
+ *   it). When the newest copy is another writer's (a concurrent writer whose older-stamped write
+ *   landed last), it is a conflict instead: that copy wins.
  * - A delete intent newer than every copy is completed (it may have reached some targets).
  * - Otherwise the newest copy wins and is copied to targets that lack it or hold an older one; the
  *   same version with other bytes is a conflict, settled for the highest-priority copy.
@@ -83,7 +85,10 @@ export function planKey(
   const beyond = (e: JournalEntry | undefined): e is JournalEntry =>
     e !== undefined && (winner === undefined || compareVersions(e.version, winner.version) > 0);
 
-  if (beyond(floor)) {
+  if (
+    beyond(floor) &&
+    !(floor.op === 'put' && winner !== undefined && otherWriter(winner.version, floor.version))
+  ) {
     if (floor.op === 'put') {
       if (!allCompared) {
         return {
@@ -138,6 +143,11 @@ export function planKey(
     conflicts,
     settle: w.version,
   };
+}
+
+/** Whether `copy` was written by another writer than `version` (or by no multi-cloud store). */
+function otherWriter(copy: string | undefined, version: string): boolean {
+  return copy === undefined || parseVersion(copy)?.writer !== parseVersion(version)?.writer;
 }
 
 function newest(entries: readonly JournalEntry[]): JournalEntry | undefined {

@@ -4,7 +4,7 @@ import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { sha256Of, versionOf } from './reserved.js';
-import { fetchVersion, writeFetched } from './transfer.js';
+import { fetchVersion, replacedByAnotherWriter, VanishedError, writeFetched } from './transfer.js';
 import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
 import { compareVersions } from './version.js';
 
@@ -146,7 +146,13 @@ export function repairOne(
         try {
           fetched = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
         } catch (err) {
-          if (classifyFailure(err) !== 'not_found') throw err;
+          if (!(err instanceof VanishedError)) throw err;
+          if (replacedByAnotherWriter(entry.version, err.older)) {
+            // Another writer's write landed last everywhere: it stays (a conflict, not a loss).
+            conflict(ctx, key, target, entry.version, found);
+            await resolveEntry(ctx, entry.id, target);
+            return 'conflict';
+          }
           return settleVanished(ctx, entry);
         }
         try {

@@ -6,7 +6,42 @@ import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import { sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
-import { compareVersions } from './version.js';
+import { compareVersions, parseVersion } from './version.js';
+
+/**
+ * A version is on no target any more: every source answered, and held an older version (`older`,
+ * `undefined` for an object no multi-cloud store wrote) or nothing. Kind `not_found`.
+ */
+export class VanishedError extends StorageError {
+  /** The older versions the sources held instead. */
+  readonly older: readonly (string | undefined)[];
+
+  constructor(
+    key: string,
+    version: string | undefined,
+    older: readonly (string | undefined)[],
+    detail: string,
+  ) {
+    super(
+      'not_found',
+      `Version ${version ?? '(unversioned)'} of ${JSON.stringify(key)} is on no target any more${detail}`,
+      {
+        key,
+      },
+    );
+    this.older = Object.freeze([...older]);
+  }
+}
+
+/**
+ * Whether a vanished version was replaced by another writer's write (a concurrent writer whose
+ * older-stamped write landed last: a conflict, its copy stays) rather than lost (every copy gone,
+ * or only this writer's older versions left: settled as a delete at the lost version).
+ */
+export function replacedByAnotherWriter(version: string, older: readonly (string | undefined)[]): boolean {
+  const mine = parseVersion(version)?.writer;
+  return older.some((v) => v === undefined || parseVersion(v)?.writer !== mine);
+}
 
 /** A version of an object fetched from a target, ready to be written elsewhere. */
 export interface Fetched {
@@ -37,6 +72,7 @@ export async function fetchVersion(
   let lastError: unknown;
   let unreachable = false;
   const seen: string[] = [];
+  const olderFound: (string | undefined)[] = [];
   for (const from of sources) {
     if (!ctx.router.isAvailable(from)) {
       unreachable = true;
@@ -80,6 +116,7 @@ export async function fetchVersion(
       continue;
     }
     if (!('spool' in got)) {
+      olderFound.push(got.found);
       seen.push(`${from}: older (${got.found ?? 'unversioned'})`);
       continue;
     }
@@ -97,14 +134,8 @@ export async function fetchVersion(
   const detail = seen.length > 0 ? ` (${seen.join('; ')})` : '';
   if (!unreachable) {
     // Every source answered and none holds it: overwritten by an older-stamped write of another
-    // writer, or deleted behind the store's back. Nothing can bring it back.
-    throw new StorageError(
-      'not_found',
-      `Version ${version ?? '(unversioned)'} of ${JSON.stringify(key)} is on no target any more${detail}`,
-      {
-        key,
-      },
-    );
+    // writer, lost with a cloud's data, or deleted behind the store's back.
+    throw new VanishedError(key, version, olderFound, detail);
   }
   throw new StorageError(
     'unavailable',
