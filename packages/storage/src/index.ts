@@ -27,6 +27,7 @@ export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { lowerCaseKeys, MAX_METADATA_BYTES, normalizeMetadata } from './metadata.js';
 // The multi-cloud store: failover, journal-backed replication, repair, reconcile, drills.
 export {
+  type AmnesiaOptions,
   compareVersions,
   createMultiCloudStore,
   DRILL_DEFAULTS,
@@ -39,6 +40,7 @@ export {
   IntegrityError,
   MULTI_DEFAULTS,
   type MultiCloudBlobInfo,
+  type MultiCloudCallOptions,
   type MultiCloudCounts,
   type MultiCloudEventName,
   type MultiCloudEvents,

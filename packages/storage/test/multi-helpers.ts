@@ -60,19 +60,42 @@ export interface SwitchableStore extends BlobStore {
   stalled: boolean;
   /** Calls that reached the store, by method. */
   readonly calls: Record<string, number>;
+  /**
+   * While set, a `put` fails at once with a timeout (as an attempt cut by its time limit) but
+   * its write is kept and lands later, when {@link SwitchableStore.landLate} is called: a request
+   * the client gave up on that still reaches the server.
+   */
+  late: boolean;
+  /** Applies the writes held back by {@link SwitchableStore.late}, in order; returns how many. */
+  landLate(): Promise<number>;
 }
 
 export function switchable(name: string): SwitchableStore {
   const inner = createMemoryStore({ name });
   const calls: Record<string, number> = {};
+  const held: (() => Promise<unknown>)[] = [];
   const s: SwitchableStore = {
     name,
     inner,
     down: undefined,
     stalled: false,
     calls,
+    late: false,
+    landLate: async () => {
+      const n = held.length;
+      for (const w of held.splice(0)) await w();
+      return n;
+    },
     put: (key: string, body: BlobBody, options?: PutOptions) =>
-      gate('put', () => inner.put(key, body, options)),
+      gate('put', async () => {
+        if (!s.late) return inner.put(key, body, options);
+        const bytes = Buffer.concat(await collect(body));
+        const { signal: _signal, ...rest } = options ?? {};
+        held.push(() => inner.put(key, bytes, rest));
+        throw new StorageError('timeout', `${name}: the put of ${key} timed out (it lands later)`, {
+          target: name,
+        });
+      }),
     get: (key: string, options?: GetOptions): Promise<GetResult> =>
       gate('get', () => inner.get(key, options)),
     head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
@@ -106,6 +129,14 @@ export function switchable(name: string): SwitchableStore {
     return fn();
   }
   return s;
+}
+
+async function collect(body: BlobBody): Promise<Buffer[]> {
+  if (typeof body === 'string') return [Buffer.from(body)];
+  if (body instanceof Uint8Array) return [Buffer.from(body)];
+  const out: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) out.push(Buffer.from(chunk));
+  return out;
 }
 
 function outage(name: string, kind: FailureKind): StorageError {

@@ -184,6 +184,15 @@ export class EpochTracker {
     }
   }
 
+  /**
+   * Forgets that `target`'s marker was seen intact: it failed a call (an outage, a restart), and
+   * a cloud that comes back from one may come back without its data. Its next "not found" checks
+   * the marker first.
+   */
+  forget(target: string): void {
+    this.#verifiedAt.delete(target);
+  }
+
   /** Flags the reconcile of an amnesiac target as running or not (for status). */
   setReconciling(target: string, running: boolean): void {
     const a = this.#amnesia.get(target);

@@ -1,6 +1,7 @@
 export { DRILL_DEFAULTS } from './drill.js';
 export { IntegrityError, QuorumNotReachedError } from './errors.js';
 export {
+  type AmnesiaOptions,
   MULTI_DEFAULTS,
   type MultiCloudStoreOptions,
   type ReadOptions,
@@ -16,6 +17,7 @@ export type {
   DrillStep,
   DrillTargetReport,
   MultiCloudBlobInfo,
+  MultiCloudCallOptions,
   MultiCloudCounts,
   MultiCloudEventName,
   MultiCloudEvents,

@@ -171,6 +171,10 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
   // A target that recovers gets what it missed, and is checked for lost data.
   if (o.repairOnRecovery) router.on('close', () => scheduler.soon(0));
+  // A target that failed a call may come back without its data: check its marker before trusting it.
+  router.on('failover', (e) => epochs.forget(e.from));
+  router.on('retry', (e) => epochs.forget(e.target));
+  router.on('open', (e) => epochs.forget(e.target));
   router.on('close', (e) => {
     if (!closed && loading !== undefined) {
       epochs.check(ctx, e.target).catch(() => undefined);

@@ -165,6 +165,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
               },
               (error: unknown) => {
                 const failure = targetFailure(name, error);
+                if (isAvailabilityKind(failure.kind)) ctx.epochs.forget(name);
                 if (mayHaveLanded(failure)) {
                   uncertain.add(name);
                   // After the acknowledgement: repair checks the window before resolving the pair.

@@ -1,0 +1,130 @@
+import type { JournalEntry } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { type KeyCopy, planKey } from '../src/multi/reconcile-plan.js';
+import { decideRepair } from '../src/multi/repair.js';
+
+const v = (n: number, writer = 'me') => `${String(n).padStart(15, '0')}-000000-${writer}`;
+const T = ['aws', 'gcp', 'azure'];
+
+function entry(op: 'put' | 'delete', n: number, extra: Partial<JournalEntry> = {}): JournalEntry {
+  return { id: `${v(n)}:k`, op, key: 'k', version: v(n), holders: [], missing: T, at: 1, ...extra };
+}
+function copy(target: string, n: number | undefined, sha = `sha${n}`, writer = 'me'): KeyCopy {
+  return { target, version: n === undefined ? undefined : v(n, writer), sha256: sha };
+}
+
+describe('planKey (reconcile, one key)', () => {
+  const cases: {
+    name: string;
+    copies: KeyCopy[];
+    entries: JournalEntry[];
+    all?: boolean;
+    action: Record<string, unknown>;
+    conflicts?: number;
+  }[] = [
+    { name: 'in sync', copies: T.map((t) => copy(t, 1)), entries: [], action: { type: 'none' } },
+    { name: 'nothing anywhere', copies: [], entries: [], action: { type: 'none' } },
+    {
+      name: 'newest copy wins, copied where missing or older',
+      copies: [copy('aws', 1), copy('gcp', 2)],
+      entries: [],
+      action: { type: 'copy', version: v(2), from: 'gcp', targets: ['aws', 'azure'] },
+    },
+    {
+      name: 'a journaled delete newer than every copy is applied',
+      copies: [copy('aws', 1)],
+      entries: [entry('delete', 2)],
+      action: { type: 'delete', version: v(2), targets: ['aws'], lost: false },
+    },
+    {
+      name: 'a delete intent newer than every copy is completed',
+      copies: [copy('aws', 1), copy('gcp', 1)],
+      entries: [entry('delete', 2, { intent: true })],
+      action: { type: 'delete', version: v(2), targets: ['aws', 'gcp'], lost: false },
+    },
+    {
+      name: 'an acknowledged put on no target, every target compared: lost, settled as a delete (never the older copy)',
+      copies: [copy('aws', 1)],
+      entries: [entry('put', 2)],
+      action: { type: 'delete', version: v(2), targets: ['aws'], lost: true },
+    },
+    {
+      name: 'the same, with a target not compared: left for later',
+      copies: [copy('aws', 1)],
+      entries: [entry('put', 2)],
+      all: false,
+      action: { type: 'skip' },
+    },
+    {
+      name: "another writer's older-stamped copy landed last: it wins (a conflict, not a loss)",
+      copies: [copy('aws', 1, 'theirs', 'other'), copy('gcp', 1, 'theirs', 'other')],
+      entries: [entry('put', 2)],
+      action: { type: 'copy', version: v(1, 'other'), from: 'aws', targets: ['azure'] },
+    },
+    {
+      name: 'an unacknowledged put newer than every copy is not a floor',
+      copies: T.map((t) => copy(t, 1)),
+      entries: [entry('put', 2, { intent: true })],
+      action: { type: 'none' },
+    },
+    {
+      name: 'same version, other bytes: a conflict; the first copy wins',
+      copies: [copy('aws', 3, 'a'), copy('gcp', 3, 'b'), copy('azure', 3, 'a')],
+      entries: [],
+      action: { type: 'copy', version: v(3), from: 'aws', targets: ['gcp'] },
+      conflicts: 1,
+    },
+    {
+      name: 'a copy newer than a journaled delete: the newer write wins, reported',
+      copies: T.map((t) => copy(t, 5)),
+      entries: [entry('delete', 2)],
+      action: { type: 'none' },
+      conflicts: 1,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plan = planKey(c.copies, T, c.entries, c.all ?? true);
+      expect(plan.action).toMatchObject(c.action);
+      expect(plan.conflicts.length).toBe(c.conflicts ?? 0);
+    });
+  }
+});
+
+describe('decideRepair (one journal entry, one target)', () => {
+  const put = entry('put', 2, { sha256: 'x' });
+  const cases: [
+    string,
+    JournalEntry,
+    { version: string | undefined; sha256: string | undefined } | null,
+    string,
+  ][] = [
+    ['target holds nothing: copy', put, null, 'copy'],
+    ['target holds an older version: copy', put, { version: v(1), sha256: 'o' }, 'copy'],
+    ['target holds it already: nothing', put, { version: v(2), sha256: 'x' }, 'none'],
+    ['target holds the version with other bytes: copy', put, { version: v(2), sha256: 'y' }, 'copy'],
+    ['target holds a newer version: conflict', put, { version: v(3), sha256: 'n' }, 'conflict'],
+    [
+      'delete, target holds an older copy: delete',
+      entry('delete', 2),
+      { version: v(1), sha256: 'o' },
+      'delete',
+    ],
+    ['delete, target holds nothing: nothing', entry('delete', 2), null, 'none'],
+    [
+      'delete, target holds a newer copy: conflict',
+      entry('delete', 2),
+      { version: v(3), sha256: 'n' },
+      'conflict',
+    ],
+    [
+      'a corrupt copy reported by a read is always rewritten',
+      { ...put, id: `integrity:aws:${v(2)}:k` },
+      { version: v(2), sha256: 'x' },
+      'copy',
+    ],
+  ];
+  for (const [name, e, current, expected] of cases) {
+    it(name, () => expect(decideRepair(e, current).type).toBe(expected));
+  }
+});

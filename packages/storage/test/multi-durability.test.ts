@@ -1,0 +1,271 @@
+import {
+  createMemoryJournal,
+  createMultiCloudStore,
+  getText,
+  type Journal,
+  type JournalEntry,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+  NotFoundError,
+  QuorumNotReachedError,
+} from '@failover/storage';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { copiesOf, keysOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+
+const open: MultiCloudStore[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+function setup(
+  options: Partial<MultiCloudStoreOptions> = {},
+  targets = ['aws', 'gcp', 'azure'].map(switchable),
+) {
+  return openMultiStore(open, targets, options);
+}
+
+/** Deletes every object of a target behind the store's back (a recreated bucket, a provider loss). */
+async function wipe(t: SwitchableStore): Promise<void> {
+  for (const k of await keysOf(t.inner)) await t.inner.delete(k);
+}
+
+describe('the default write mode: { quorum: 2, minimum: 1 }', () => {
+  it('is the default, and every acknowledged write is readable when the first cloud dies at once', async () => {
+    const { store, targets } = setup({ amnesia: {} });
+    expect(store.status().writes).toEqual({ quorum: 2, minimum: 1 });
+    for (let i = 0; i < 20; i++) await store.put(`k${i}`, `v${i}`);
+    targets[0]!.down = 'network';
+    for (let i = 0; i < 20; i++) expect(await getText(store, `k${i}`)).toBe(`v${i}`);
+    // And if it comes back empty (its outage is what tells the store to check), nothing is lost.
+    await wipe(targets[0]!);
+    targets[0]!.down = undefined;
+    for (let i = 0; i < 20; i++) expect(await getText(store, `k${i}`)).toBe(`v${i}`);
+  });
+
+  it('with one cloud up, a write still succeeds, degraded (event and count), and is copied first later', async () => {
+    const { store, targets, journal } = setup();
+    const degraded: unknown[] = [];
+    store.on('degraded', (e) => degraded.push([e.key, e.holders, e.missing]));
+    targets[0]!.down = 'unavailable';
+    targets[1]!.down = 'network';
+    await store.put('k', 'only on azure');
+    expect(degraded).toEqual([['k', ['azure'], ['aws', 'gcp']]]);
+    expect(store.status().counts.degraded).toBe(1);
+    const entries = await journal.pending();
+    expect(entries.find((e) => e.key === 'k')).toMatchObject({ degraded: true });
+    targets[0]!.down = undefined;
+    targets[1]!.down = undefined;
+    await store.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('only on azure'));
+  });
+
+  it('repair copies degraded writes before the others', async () => {
+    const { store, targets } = setup({ repair: { concurrency: 1 } });
+    targets[2]!.down = 'unavailable';
+    await store.put('normal', 'on two'); // aws + gcp: azure journaled
+    targets[1]!.down = 'unavailable';
+    await store.put('degraded', 'on one'); // aws only
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    const order: string[] = [];
+    store.on('repaired', (e) => order.push(e.key));
+    await store.repair();
+    expect(order[0]).toBe('degraded');
+  });
+
+  it('an explicit quorum without `minimum` stays strict', async () => {
+    const { store, targets } = setup({ writes: { quorum: 2 } });
+    targets[0]!.down = 'unavailable';
+    targets[1]!.down = 'unavailable';
+    await expect(store.put('k', 'x')).rejects.toBeInstanceOf(QuorumNotReachedError);
+  });
+
+  it('a degraded write is refused when the failure is an answer, not an outage', async () => {
+    const { store, targets } = setup();
+    targets[0]!.down = 'unavailable';
+    targets[1]!.down = 'auth';
+    await expect(store.put('k', 'x')).rejects.toMatchObject({ kind: 'auth' });
+  });
+});
+
+/** A journal that records every append and can be told to fail the next matching one (a crash). */
+function crashableJournal(): {
+  journal: Journal;
+  appended: JournalEntry[];
+  failNext: (match: (e: JournalEntry) => boolean) => void;
+} {
+  const inner = createMemoryJournal();
+  const appended: JournalEntry[] = [];
+  let fail: ((e: JournalEntry) => boolean) | undefined;
+  const journal: Journal = {
+    open: () => inner.open?.() ?? Promise.resolve(),
+    append: async (e) => {
+      if (fail?.(e)) {
+        fail = undefined;
+        throw new Error('the process died here');
+      }
+      appended.push(e);
+      await inner.append(e);
+    },
+    resolve: async (id, target) => {
+      appended.push({ ...appended.find((a) => a.id === id)!, id: `resolve:${id}:${target}` });
+      await inner.resolve(id, target);
+    },
+    pending: () => inner.pending(),
+    backlog: () => inner.backlog(),
+    compact: () => inner.compact(),
+    close: () => inner.close(),
+  };
+  return { journal, appended, failNext: (m) => (fail = m) };
+}
+
+describe('never older than acknowledged', () => {
+  it('a crash between a delete reaching two clouds and its record: the overwritten version never comes back', async () => {
+    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const crash = crashableJournal();
+    const { store } = setup({ journal: crash.journal }, targets);
+    await store.put('k', 'v1'); // every cloud
+    targets[0]!.down = 'unavailable';
+    await store.put('k', 'v2'); // gcp + azure; journaled for aws (which still holds v1)
+    // The delete's intent is recorded, the delete reaches gcp and azure, and the process dies
+    // before the delete's own record.
+    crash.failNext((e) => e.op === 'delete' && e.intent !== true);
+    await expect(store.delete('k')).rejects.toThrow();
+    expect(await copiesOf(targets, 'k')).toEqual([expect.objectContaining({ text: 'v1' }), null, null]);
+    // Restart on what the journal held at the crash.
+    const journal = createMemoryJournal();
+    for (const e of await crash.journal.pending()) await journal.append(e);
+    await store.close();
+    targets[0]!.down = undefined;
+    const restarted = createMultiCloudStore({
+      targets,
+      journal,
+      repair: { intervalMs: false, delayMs: false, settleMs: 0 },
+      amnesia: false,
+    });
+    open.push(restarted);
+    await expect(restarted.get('k')).rejects.toBeInstanceOf(NotFoundError);
+    await restarted.repair();
+    await restarted.reconcile();
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+    await expect(restarted.get('k')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a delete that reached no cloud is withdrawn: nothing changes', async () => {
+    const { store, targets, journal } = setup();
+    await store.put('k', 'kept');
+    for (const t of targets) t.down = 'unavailable';
+    await expect(store.delete('k')).rejects.toThrow();
+    expect(journal.backlog()).toBe(0);
+    for (const t of targets) t.down = undefined;
+    expect(await getText(store, 'k')).toBe('kept');
+  });
+
+  it('a failed write that reached one cloud is journaled as an intent and converges, never counted as acknowledged', async () => {
+    const { store, targets, journal } = setup({ writes: { quorum: 3 } });
+    await store.put('k', 'v1');
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    await expect(store.put('k', 'v2')).rejects.toBeInstanceOf(QuorumNotReachedError);
+    const entry = (await journal.pending()).find((e) => e.key === 'k');
+    expect(entry).toMatchObject({ intent: true, holders: ['aws'], missing: ['gcp', 'azure'] });
+    // Either outcome is allowed for a failed write; what matters is that the clouds converge.
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    await store.repair();
+    const copies = await copiesOf(targets, 'k');
+    expect(new Set(copies.map((c) => c?.text)).size).toBe(1);
+    expect(journal.backlog()).toBe(0);
+  });
+
+  it('a request that timed out and lands later cannot leave a cloud older than the acknowledged version', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = setup({ repair: { settleMs: 10_000 } });
+    targets[0]!.late = true; // aws: every put "times out", and lands when the test says
+    await store.put('k', 'v1'); // gcp + azure; aws's copy is in flight
+    targets[0]!.late = false;
+    const v2 = await store.put('k', 'v2'); // every cloud, aws included
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    // aws does not count as holding v2 yet: an earlier request of the key may still land there.
+    const pending = (await journal.pending()).find((e) => e.version === v2.version);
+    expect(pending?.missing).toContain('aws');
+    // The late v1 lands over v2 on aws.
+    expect(await targets[0]!.landLate()).toBe(1);
+    expect((await copiesOf(targets, 'k'))[0]?.text).toBe('v1');
+    // Reads never serve it (aws is not trusted for the key), and repair does not resolve it early.
+    expect(await getText(store, 'k')).toBe('v2');
+    const first = await store.repair();
+    expect(first.deferred + first.repaired).toBeGreaterThan(0);
+    expect(journal.backlog()).toBeGreaterThan(0);
+    // After the window, repair checks aws again and puts the acknowledged version back.
+    vi.setSystemTime(Date.now() + 10_001);
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+});
+
+describe('a cloud that comes back without its data (epoch markers)', () => {
+  function amnesiaSetup() {
+    return setup({ amnesia: { recheckMs: 0 } });
+  }
+
+  it('every target gets one shared epoch marker, hidden from listings', async () => {
+    const { store, targets } = amnesiaSetup();
+    await store.put('k', 'v');
+    await store.repair();
+    const markers = await Promise.all(targets.map((t) => t.inner.head('_failover/epoch')));
+    expect(markers.every((m) => m !== null)).toBe(true);
+    expect(new Set(markers.map((m) => m!.metadata.fo_epoch)).size).toBe(1);
+    expect(await keysOf(store)).toEqual(['k']);
+  });
+
+  it('a primary restarted empty is caught: reads come from the others, it is reconciled, status and events say so', async () => {
+    const { store, targets } = amnesiaSetup();
+    for (let i = 0; i < 30; i++) await store.put(`k${i}`, `v${i}`);
+    await store.repair();
+    const events: unknown[] = [];
+    store.on('amnesia', (e) => events.push([e.target, e.reconciled]));
+    await wipe(targets[0]!); // its data and its marker are gone; it answers as if nothing happened
+    for (let i = 0; i < 30; i++) expect(await getText(store, `k${i}`)).toBe(`v${i}`);
+    expect(events[0]).toEqual(['aws', false]);
+    expect(store.status().counts.amnesia).toBe(1);
+    // The background reconcile restores it, then trusts it again.
+    await vi.waitFor(() => expect(events).toContainEqual(['aws', true]), { timeout: 5000 });
+    expect(store.status().targets[0]!.amnesia).toBeUndefined();
+    for (let i = 0; i < 30; i++) expect((await copiesOf(targets, `k${i}`))[0]?.text).toBe(`v${i}`);
+    expect(await targets[0]!.inner.head('_failover/epoch')).not.toBeNull();
+  });
+
+  it('a key that truly does not exist still reads as not found', async () => {
+    const { store, targets } = amnesiaSetup();
+    await store.put('k', 'v');
+    await wipe(targets[0]!);
+    await expect(store.get('missing')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('off with `amnesia: false`: no marker is written', async () => {
+    const { store, targets } = setup({ amnesia: false });
+    await store.put('k', 'v');
+    expect(await targets[0]!.inner.head('_failover/epoch')).toBeNull();
+  });
+});
+
+describe("writes: 'primary' (the documented trade-off)", () => {
+  it('an acknowledged write whose only copy is lost before repair is reported lost, never served older', async () => {
+    const { store, targets, journal } = setup({ writes: 'primary', amnesia: false });
+    await store.put('k', 'v1');
+    await store.repair();
+    await store.put('k', 'v2'); // aws only, until repair
+    await wipe(targets[0]!);
+    const lost: string[] = [];
+    store.on('lost', (e) => lost.push(e.key));
+    await store.repair();
+    await store.repair();
+    expect(lost).toEqual(['k']);
+    expect(journal.backlog()).toBe(0);
+    await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+});
