@@ -4,6 +4,7 @@ export type GcsErrorReason =
   | 'conflict'
   | 'conditionNotMet'
   | 'notModified'
+  | 'gone'
   | 'invalid'
   | 'required'
   | 'parseError'

@@ -4,6 +4,7 @@ import { composeObject, copyToObject, moveObject, rewriteObject } from './handle
 import { deleteObject, getObject, listObjects, updateObjectMetadata } from './handlers/objects.js';
 import { cancelUpload, putUploadData } from './handlers/resumable.js';
 import { insertObject } from './handlers/uploads.js';
+import { checkObjectName } from './names.js';
 import type { ParsedPath } from './paths.js';
 import { GcsProblem } from './problem.js';
 
@@ -48,6 +49,7 @@ export async function route(ctx: RequestContext, path: ParsedPath): Promise<void
     if (family !== 'json') throw notFound();
     if (method !== 'POST') throw methodNotAllowed();
     ctx.notes.object = action.source;
+    checkObjectName(action.source);
     const from = { bucket, name: action.source };
     switch (action.kind) {
       case 'rewriteTo':
@@ -64,6 +66,8 @@ export async function route(ctx: RequestContext, path: ParsedPath): Promise<void
   // A plain object path. Names arrive as one encoded segment; raw slashes are joined back.
   const name = rest.join('/');
   ctx.notes.object = name;
+  // A name GCS refuses (NUL, CR/LF, "..", ...) cannot exist: refuse it on every request.
+  checkObjectName(name);
   if (family === 'download') {
     if (method === 'GET') return getObject(ctx, bucket, name, true);
     throw methodNotAllowed();
@@ -97,9 +101,13 @@ async function routeUpload(ctx: RequestContext, method: string, segments: string
   if (bucket === undefined || segments[2] !== 'o' || segments.length !== 3) throw notFound();
   const uploadId = ctx.query.get('upload_id');
   if (uploadId) {
-    const session = ctx.sessions.get(uploadId);
-    if (!session)
+    const found = ctx.sessions.lookup(uploadId);
+    if (found.state === 'expired') {
+      throw new GcsProblem(410, 'gone', 'The upload session has expired. Start a new upload.');
+    }
+    if (found.state === 'unknown')
       throw new GcsProblem(404, 'notFound', 'No such upload session (it finished, failed or was cancelled).');
+    const session = found.session;
     if (method === 'PUT' || method === 'POST') return putUploadData(ctx, session);
     if (method === 'DELETE') return cancelUpload(ctx, session);
     throw methodNotAllowed();
