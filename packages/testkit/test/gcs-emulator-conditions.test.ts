@@ -91,7 +91,9 @@ describe('preconditions on writes: always 412', () => {
   it('delete honours the same parameters', async () => {
     const object = await emulator.putObject(B, 'd', 'x');
     expect((await fetch(objectUrl('d', 'ifGenerationMatch=1'), { method: 'DELETE' })).status).toBe(412);
-    expect((await fetch(objectUrl('d', `ifGenerationNotMatch=${object.generation}`), { method: 'DELETE' })).status).toBe(412);
+    expect(
+      (await fetch(objectUrl('d', `ifGenerationNotMatch=${object.generation}`), { method: 'DELETE' })).status,
+    ).toBe(412);
     expect((await fetch(objectUrl('d', 'ifMetagenerationMatch=1'), { method: 'DELETE' })).status).toBe(204);
   });
 });
@@ -111,23 +113,43 @@ describe('objects.patch and objects.update', () => {
       metadata: { a: '1', c: '3' },
     });
     // The same precondition again is stale now.
-    expect((await sendJson('PATCH', objectUrl('p', 'ifMetagenerationMatch=1'), { contentLanguage: 'en' })).status).toBe(412);
-    expect((await sendJson('PATCH', objectUrl('p', 'ifMetagenerationNotMatch=2'), { contentLanguage: 'en' })).status).toBe(412);
-    expect((await sendJson('PATCH', objectUrl('p', 'ifGenerationMatch=1'), { contentLanguage: 'en' })).status).toBe(412);
+    expect(
+      (await sendJson('PATCH', objectUrl('p', 'ifMetagenerationMatch=1'), { contentLanguage: 'en' })).status,
+    ).toBe(412);
+    expect(
+      (await sendJson('PATCH', objectUrl('p', 'ifMetagenerationNotMatch=2'), { contentLanguage: 'en' }))
+        .status,
+    ).toBe(412);
+    expect(
+      (await sendJson('PATCH', objectUrl('p', 'ifGenerationMatch=1'), { contentLanguage: 'en' })).status,
+    ).toBe(412);
     expect(emulator.getObject(B, 'p')?.resource.contentLanguage).toBeUndefined();
     expect((await sendJson('PATCH', objectUrl('missing'), {})).status).toBe(404);
   });
 
   it('update replaces every writable field, keeps the content, and honours preconditions', async () => {
-    const object = await emulator.putObject(B, 'u', 'kept', { contentType: 'text/plain', metadata: { a: '1' } });
-    expect((await sendJson('PUT', objectUrl('u', 'ifGenerationMatch=1'), { contentType: 'x/y' })).status).toBe(412);
-    const res = await sendJson('PUT', objectUrl('u', `ifGenerationMatch=${object.generation}&ifMetagenerationMatch=1`), {
-      contentType: 'application/json',
-      contentDisposition: 'inline',
+    const object = await emulator.putObject(B, 'u', 'kept', {
+      contentType: 'text/plain',
+      metadata: { a: '1' },
     });
+    expect(
+      (await sendJson('PUT', objectUrl('u', 'ifGenerationMatch=1'), { contentType: 'x/y' })).status,
+    ).toBe(412);
+    const res = await sendJson(
+      'PUT',
+      objectUrl('u', `ifGenerationMatch=${object.generation}&ifMetagenerationMatch=1`),
+      {
+        contentType: 'application/json',
+        contentDisposition: 'inline',
+      },
+    );
     expect(res.status).toBe(200);
     const updated = (await res.json()) as Record<string, unknown>;
-    expect(updated).toMatchObject({ contentType: 'application/json', contentDisposition: 'inline', metageneration: '2' });
+    expect(updated).toMatchObject({
+      contentType: 'application/json',
+      contentDisposition: 'inline',
+      metageneration: '2',
+    });
     expect(updated.metadata).toBeUndefined();
     expect(updated.generation).toBe(object.generation);
     expect(emulator.getObject(B, 'u')?.data.toString()).toBe('kept');
@@ -138,7 +160,11 @@ describe('objects.list options', () => {
   const list = async (query: string): Promise<{ items: string[]; prefixes: string[]; next?: string }> => {
     const res = await fetch(`${origin}/storage/v1/b/${B}/o?${query}`);
     expect(res.status, query).toBe(200);
-    const body = (await res.json()) as { items?: { name: string }[]; prefixes?: string[]; nextPageToken?: string };
+    const body = (await res.json()) as {
+      items?: { name: string }[];
+      prefixes?: string[];
+      nextPageToken?: string;
+    };
     return {
       items: (body.items ?? []).map((i) => i.name),
       prefixes: body.prefixes ?? [],
@@ -172,7 +198,12 @@ describe('objects.list options', () => {
 
   it('matchGlob filters names: *, **, ?, [..], {..}; a malformed glob is a 400', async () => {
     expect((await list('matchGlob=*.txt')).items).toEqual(['a.txt', 'e.txt']);
-    expect((await list(`matchGlob=${enc('**/*.txt')}`)).items).toEqual(['a.txt', 'b/1.txt', 'b/c/3.txt', 'e.txt']);
+    expect((await list(`matchGlob=${enc('**/*.txt')}`)).items).toEqual([
+      'a.txt',
+      'b/1.txt',
+      'b/c/3.txt',
+      'e.txt',
+    ]);
     expect((await list(`matchGlob=${enc('b/?.{txt,log}')}`)).items).toEqual(['b/1.txt', 'b/2.log']);
     expect((await list(`matchGlob=${enc('[a-c].*')}`)).items).toEqual(['a.txt', 'c.log']);
     expect((await fetch(`${origin}/storage/v1/b/${B}/o?matchGlob=${enc('[abc')}`)).status).toBe(400);
@@ -200,6 +231,8 @@ describe('objects.list options', () => {
       seen.push(...page.items.map((i) => `i:${i}`), ...page.prefixes.map((p) => `p:${p}`));
       token = page.next;
     } while (token);
-    expect(seen.sort()).toEqual([...whole.items.map((i) => `i:${i}`), ...whole.prefixes.map((p) => `p:${p}`)].sort());
+    expect(seen.sort()).toEqual(
+      [...whole.items.map((i) => `i:${i}`), ...whole.prefixes.map((p) => `p:${p}`)].sort(),
+    );
   });
 });

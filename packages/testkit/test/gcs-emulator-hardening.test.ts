@@ -32,7 +32,8 @@ describe('a mirrored directory is validated when loaded', () => {
   });
 
   const bucketJson = (): string => join(dir, 'buckets', 'good', 'bucket.json');
-  const objectJson = (name = 'kept.txt'): string => join(dir, 'buckets', 'good', 'objects', `${sha(name)}.json`);
+  const objectJson = (name = 'kept.txt'): string =>
+    join(dir, 'buckets', 'good', 'objects', `${sha(name)}.json`);
 
   async function refusal(): Promise<InvalidOptionError> {
     const emulator = createGcsEmulator({ directory: dir });
@@ -179,10 +180,7 @@ describe('object names GCS refuses are refused on every request', () => {
         await fetch(`${origin}/storage/v1/b/${B}/o/ok/rewriteTo/b/${B}/o/${enc(name)}`, { method: 'POST' }),
         `rewrite to ${label}`,
       );
-      await expect400(
-        await fetch(`${url}/copyTo/b/${B}/o/copy`, { method: 'POST' }),
-        `copy from ${label}`,
-      );
+      await expect400(await fetch(`${url}/copyTo/b/${B}/o/copy`, { method: 'POST' }), `copy from ${label}`);
       await expect400(
         await fetch(`${origin}/storage/v1/b/${B}/o/ok/moveTo/o/${enc(name)}`, { method: 'POST' }),
         `move to ${label}`,
@@ -195,7 +193,10 @@ describe('object names GCS refuses are refused on every request', () => {
         `compose from ${label}`,
       );
       await expect400(
-        await fetch(`${url}/compose`, { method: 'POST', body: JSON.stringify({ sourceObjects: [{ name: 'ok' }] }) }),
+        await fetch(`${url}/compose`, {
+          method: 'POST',
+          body: JSON.stringify({ sourceObjects: [{ name: 'ok' }] }),
+        }),
         `compose to ${label}`,
       );
     }

@@ -341,9 +341,9 @@ describe('GCS emulator over raw HTTP: uploads', () => {
     expect(status.status).toBe(308);
     expect(status.headers.get('range')).toBe(`bytes=0-${Q - 1}`);
     expect((await put(location, `bytes ${Q}-${Q + 9}/${Q + 10}`, 'defghijklm')).status).toBe(200);
-    expect(emulator.getObject(B, 'abandoned')?.data.equals(Buffer.concat([head, Buffer.from('defghijklm')]))).toBe(
-      true,
-    );
+    expect(
+      emulator.getObject(B, 'abandoned')?.data.equals(Buffer.concat([head, Buffer.from('defghijklm')])),
+    ).toBe(true);
   });
 
   it('cancels an upload with DELETE (499), after which the session is gone', async () => {

@@ -189,7 +189,12 @@ describe('resumable uploads: chunk size rules', () => {
     // Resume from where the Range says, as a client must.
     const second = await send(location, 'PUT', `bytes ${Q}-${3 * Q - 1}/*`, data.subarray(Q, 3 * Q));
     expect(second.headers.get('range')).toBe(`bytes=0-${3 * Q - 1}`);
-    const last = await send(location, 'PUT', `bytes ${3 * Q}-${3 * Q + 6}/${3 * Q + 7}`, data.subarray(3 * Q));
+    const last = await send(
+      location,
+      'PUT',
+      `bytes ${3 * Q}-${3 * Q + 6}/${3 * Q + 7}`,
+      data.subarray(3 * Q),
+    );
     expect(last.status).toBe(200);
     expect((await download('unaligned.bin')).equals(data)).toBe(true);
   });
@@ -261,7 +266,9 @@ describe('resumable uploads: checksums of the finished object', () => {
     expect(emulator.getObject(B, 'meta-hashed.bin')).toBeUndefined();
     // A header that matches does not excuse metadata that does not.
     const both = await openSession('meta-hashed.bin', { md5Hash: md5(Buffer.from('nope')) });
-    const mixed = await send(both, 'PUT', `bytes 0-${Q}/${Q + 1}`, data, { 'X-Goog-Hash': `md5=${md5(data)}` });
+    const mixed = await send(both, 'PUT', `bytes 0-${Q}/${Q + 1}`, data, {
+      'X-Goog-Hash': `md5=${md5(data)}`,
+    });
     expect(mixed.status).toBe(400);
 
     const right = await openSession('meta-hashed.bin', { crc32c: crc32cBase64(data), md5Hash: md5(data) });

@@ -55,7 +55,10 @@ function rewrite(
     init.body = body;
     init.headers = { 'Content-Type': 'application/json' };
   }
-  return fetch(`${origin}/storage/v1/b/${B}/o/${enc(from)}/rewriteTo/b/${toBucket}/o/${enc(to)}?${query}`, init);
+  return fetch(
+    `${origin}/storage/v1/b/${B}/o/${enc(from)}/rewriteTo/b/${toBucket}/o/${enc(to)}?${query}`,
+    init,
+  );
 }
 
 interface RewriteResponse {
@@ -177,7 +180,9 @@ describe('objects.rewrite: maxBytesRewrittenPerCall and rewriteToken', () => {
   it('refuses unknown tokens and tokens sent for another source or destination', async () => {
     await emulator.putObject(B, 'src', patterned(3 * MIB, 5));
     expect((await rewrite('src', 'dst', undefined, 'rewriteToken=not-a-token')).status).toBe(400);
-    const first = (await (await rewrite('src', 'dst', undefined, `maxBytesRewrittenPerCall=${MIB}`)).json()) as RewriteResponse;
+    const first = (await (
+      await rewrite('src', 'dst', undefined, `maxBytesRewrittenPerCall=${MIB}`)
+    ).json()) as RewriteResponse;
     const token = enc(first.rewriteToken!);
     expect((await rewrite('src', 'elsewhere', undefined, `rewriteToken=${token}`)).status).toBe(400);
     await emulator.putObject(B, 'other-src', 'x');
@@ -189,7 +194,9 @@ describe('objects.rewrite: maxBytesRewrittenPerCall and rewriteToken', () => {
 
   it('fails with 404 when the source is replaced mid-rewrite, and nothing is written', async () => {
     await emulator.putObject(B, 'moving', patterned(2 * MIB + 1, 6));
-    const first = (await (await rewrite('moving', 'dst', undefined, `maxBytesRewrittenPerCall=${MIB}`)).json()) as RewriteResponse;
+    const first = (await (
+      await rewrite('moving', 'dst', undefined, `maxBytesRewrittenPerCall=${MIB}`)
+    ).json()) as RewriteResponse;
     await emulator.putObject(B, 'moving', 'a new generation');
     const next = await rewrite('moving', 'dst', undefined, `rewriteToken=${enc(first.rewriteToken!)}`);
     expect(next.status).toBe(404);
@@ -199,7 +206,12 @@ describe('objects.rewrite: maxBytesRewrittenPerCall and rewriteToken', () => {
   it('checks destination preconditions on the first call and again when the copy is written', async () => {
     await emulator.putObject(B, 'src', patterned(2 * MIB, 7));
     await emulator.putObject(B, 'taken', 'already here');
-    const early = await rewrite('src', 'taken', undefined, `ifGenerationMatch=0&maxBytesRewrittenPerCall=${MIB}`);
+    const early = await rewrite(
+      'src',
+      'taken',
+      undefined,
+      `ifGenerationMatch=0&maxBytesRewrittenPerCall=${MIB}`,
+    );
     expect(early.status).toBe(412);
 
     const first = (await (
@@ -221,7 +233,9 @@ describe('objects.rewrite: maxBytesRewrittenPerCall and rewriteToken', () => {
     const src = await emulator.putObject(B, 'src', 'v1');
     expect((await rewrite('src', 'a', undefined, 'ifSourceGenerationMatch=1')).status).toBe(412);
     expect((await rewrite('src', 'b', undefined, 'sourceGeneration=1')).status).toBe(404);
-    expect((await rewrite('src', 'c', undefined, `ifSourceGenerationMatch=${src.generation}`)).status).toBe(200);
+    expect((await rewrite('src', 'c', undefined, `ifSourceGenerationMatch=${src.generation}`)).status).toBe(
+      200,
+    );
   });
 });
 
@@ -246,7 +260,9 @@ describe('objects.compose', () => {
     expect(object.md5Hash).toBeUndefined();
     expect((await download(B, 'ab')).toString()).toBe('AAABB');
 
-    const stale = await compose('x', { sourceObjects: [{ name: 'a', objectPreconditions: { ifGenerationMatch: 1 } }] });
+    const stale = await compose('x', {
+      sourceObjects: [{ name: 'a', objectPreconditions: { ifGenerationMatch: 1 } }],
+    });
     expect(stale.status).toBe(412);
     expect((await compose('x', { sourceObjects: [{ name: 'a', generation: '1' }] })).status).toBe(404);
     expect((await compose('x', { sourceObjects: [{ name: 'missing' }] })).status).toBe(404);
@@ -270,7 +286,9 @@ describe('objects.compose', () => {
     const parts = Array.from({ length: 32 }, (_, i) => ({ name: `p${i}` }));
     expect((await compose('x', { sourceObjects: [...parts, { name: 'p0' }] })).status).toBe(400);
     expect((await compose('c32', { sourceObjects: parts })).status).toBe(200);
-    const c1024 = await compose('c1024', { sourceObjects: Array.from({ length: 32 }, () => ({ name: 'c32' })) });
+    const c1024 = await compose('c1024', {
+      sourceObjects: Array.from({ length: 32 }, () => ({ name: 'c32' })),
+    });
     expect(((await c1024.json()) as { componentCount: number }).componentCount).toBe(1024);
     const over = await compose('c1025', { sourceObjects: [{ name: 'c1024' }, { name: 'p0' }] });
     expect(over.status).toBe(400);

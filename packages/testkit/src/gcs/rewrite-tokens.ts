@@ -21,7 +21,10 @@ export interface RewriteState {
 }
 
 /** What a lookup of a rewrite token finds. */
-export type RewriteLookup = { state: 'open'; rewrite: RewriteState } | { state: 'expired' } | { state: 'unknown' };
+export type RewriteLookup =
+  | { state: 'open'; rewrite: RewriteState }
+  | { state: 'expired' }
+  | { state: 'unknown' };
 
 /** Rewrites in progress, by token. In memory only; dropped by `stop()` like upload sessions. */
 export class RewriteTokens {

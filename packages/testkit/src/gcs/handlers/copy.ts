@@ -1,8 +1,8 @@
 import type { RequestContext } from '../context.js';
 import { readJson, sendJson } from '../http-io.js';
+import { checkObjectName } from '../names.js';
 import { applyFieldsPatch, fieldsFromPatch, fieldsOf, parseObjectFields } from '../object-fields.js';
 import { objectResource, type StoredObject, type WritableObjectFields } from '../object-model.js';
-import { checkObjectName } from '../names.js';
 import { writeObject } from '../object-writes.js';
 import { checkPreconditions, type Preconditions, parsePreconditions } from '../preconditions.js';
 import { conditionNotMet, GcsProblem, invalid, noSuchBucket, noSuchObject } from '../problem.js';
@@ -144,7 +144,13 @@ export async function rewriteObject(
     return;
   }
   ctx.rewrites.finish(rewrite.token);
-  const destination = await writeCopy(ctx, source, rewrite.destination, rewrite.fields, rewrite.preconditions);
+  const destination = await writeCopy(
+    ctx,
+    source,
+    rewrite.destination,
+    rewrite.fields,
+    rewrite.preconditions,
+  );
   sendRewriteDone(ctx, destination);
 }
 

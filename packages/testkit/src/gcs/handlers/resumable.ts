@@ -90,7 +90,9 @@ export async function putUploadData(ctx: RequestContext, session: UploadSession)
   const last = total !== undefined && range.start + body.length === total;
   if (!last && body.length < UPLOAD_QUANTUM) throw chunkTooSmall(body.length);
   // An incomplete upload persists whole quanta only; the rest must be sent again.
-  const keepTo = last ? range.start + body.length : Math.floor((range.start + body.length) / UPLOAD_QUANTUM) * UPLOAD_QUANTUM;
+  const keepTo = last
+    ? range.start + body.length
+    : Math.floor((range.start + body.length) / UPLOAD_QUANTUM) * UPLOAD_QUANTUM;
   if (keepTo > session.received) {
     const fresh = body.subarray(session.received - range.start, keepTo - range.start);
     session.chunks.push(fresh);
