@@ -3,6 +3,7 @@
 // with `X-GUploader-No-308: yes` and reads "resume incomplete" from a 200 carrying
 // `X-Http-Status-Code-Override: 308`, because its HTTP stack follows a bare 308 as a redirect.
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crc32cBase64 } from '../src/gcs/crc32c.js';
 import { createGcsEmulator } from '../src/gcs/emulator.js';
@@ -278,5 +279,89 @@ describe('resumable uploads: checksums of the finished object', () => {
   it('checks X-Upload-Content-Length against what arrived', async () => {
     const location = await openSession('declared.bin', {}, { 'X-Upload-Content-Length': String(Q + 1) });
     expect((await send(location, 'PUT', 'bytes 0-2/3', 'abc')).status).toBe(400);
+  });
+});
+
+/**
+ * Sends a request with `Expect: 100-continue`: the server answers "continue" once it has read the
+ * headers and its handler has looked up the session. Then `meanwhile` runs (other requests), and
+ * only after it the body goes out. So `meanwhile` happens while this request is in progress, every
+ * time, without timing.
+ */
+function sendAround(
+  location: string,
+  method: 'PUT' | 'POST',
+  headers: Record<string, string>,
+  body: Buffer,
+  meanwhile: () => Promise<void>,
+): Promise<{ status: number; body: string }> {
+  const url = new URL(location);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: `${url.pathname}${url.search}`,
+        headers: { ...headers, 'Content-Length': String(body.length), Expect: '100-continue' },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (part: Buffer) => parts.push(part));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.on('continue', () => {
+      meanwhile().then(
+        () => req.end(body),
+        (err: unknown) => {
+          req.destroy();
+          reject(err);
+        },
+      );
+    });
+    req.flushHeaders();
+  });
+}
+
+describe('resumable uploads: racing requests', () => {
+  it('answers a last chunk that was in flight while another request finished the upload with the same object', async () => {
+    const data = patterned(Q + 9, 20);
+    const location = await openSession('race.bin');
+    await send(location, 'PUT', `bytes 0-${Q - 1}/*`, data.subarray(0, Q));
+    const tail = `bytes ${Q}-${Q + 8}/${Q + 9}`;
+    let firstGeneration = '';
+    const retried = await sendAround(
+      location,
+      'PUT',
+      { 'Content-Range': tail },
+      data.subarray(Q),
+      async () => {
+        const first = await send(location, 'POST', tail, data.subarray(Q), NO_308);
+        expect(first.status).toBe(200);
+        firstGeneration = ((await first.json()) as { generation: string }).generation;
+      },
+    );
+    expect(retried.status).toBe(200);
+    expect((JSON.parse(retried.body) as { generation: string }).generation).toBe(firstGeneration);
+    const stored = emulator.getObject(B, 'race.bin');
+    expect(stored?.resource.generation).toBe(firstGeneration);
+    expect(stored?.data.equals(data)).toBe(true);
+  });
+
+  it('answers 404 to a chunk whose session was cancelled while its body arrived, and stores nothing', async () => {
+    const location = await openSession('cancel-race.bin');
+    const res = await sendAround(
+      location,
+      'PUT',
+      { 'Content-Range': 'bytes 0-9/10' },
+      patterned(10, 30),
+      async () => {
+        expect((await fetch(location, { method: 'DELETE' })).status).toBe(499);
+      },
+    );
+    expect(res.status).toBe(404);
+    expect(emulator.getObject(B, 'cancel-race.bin')).toBeUndefined();
   });
 });

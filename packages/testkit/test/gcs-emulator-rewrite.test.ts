@@ -2,7 +2,7 @@
 // describes them: the rewrite body is an optional object resource (absent, empty, `{}` or `null`
 // as a Go client encodes it), and a rewrite can span calls with maxBytesRewrittenPerCall and
 // rewriteToken.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { crc32cBase64 } from '../src/gcs/crc32c.js';
 import { createGcsEmulator } from '../src/gcs/emulator.js';
 import type { GcsEmulator } from '../src/gcs/types.js';
@@ -20,6 +20,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emulator.stop();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 beforeEach(async () => {
@@ -227,6 +231,19 @@ describe('objects.rewrite: maxBytesRewrittenPerCall and rewriteToken', () => {
     );
     expect(late.status).toBe(412);
     expect(emulator.getObject(B, 'raced')?.data.toString()).toBe('someone else won');
+  });
+
+  it('expires a rewrite token one week after the rewrite began (410)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-04-01T00:00:00Z'));
+    await emulator.putObject(B, 'slow', patterned(2 * MIB, 8));
+    const first = (await (
+      await rewrite('slow', 'slow-copy', undefined, `maxBytesRewrittenPerCall=${MIB}`)
+    ).json()) as RewriteResponse;
+    vi.setSystemTime(new Date('2026-04-08T00:00:01Z'));
+    const late = await rewrite('slow', 'slow-copy', undefined, `rewriteToken=${enc(first.rewriteToken!)}`);
+    expect(late.status).toBe(410);
+    expect(emulator.getObject(B, 'slow-copy')).toBeUndefined();
   });
 
   it('honours ifSourceGenerationMatch and sourceGeneration', async () => {

@@ -6,7 +6,7 @@ import { cancelUpload, putUploadData } from './handlers/resumable.js';
 import { insertObject } from './handlers/uploads.js';
 import { checkObjectName } from './names.js';
 import type { ParsedPath } from './paths.js';
-import { GcsProblem } from './problem.js';
+import { GcsProblem, noSuchSession, sessionExpired } from './problem.js';
 
 const notFound = (): GcsProblem => new GcsProblem(404, 'notFound', 'Not Found');
 const methodNotAllowed = (): GcsProblem => new GcsProblem(405, 'methodNotAllowed', 'Method Not Allowed');
@@ -102,11 +102,8 @@ async function routeUpload(ctx: RequestContext, method: string, segments: string
   const uploadId = ctx.query.get('upload_id');
   if (uploadId) {
     const found = ctx.sessions.lookup(uploadId);
-    if (found.state === 'expired') {
-      throw new GcsProblem(410, 'gone', 'The upload session has expired. Start a new upload.');
-    }
-    if (found.state === 'unknown')
-      throw new GcsProblem(404, 'notFound', 'No such upload session (it finished, failed or was cancelled).');
+    if (found.state === 'expired') throw sessionExpired();
+    if (found.state === 'unknown') throw noSuchSession();
     const session = found.session;
     if (method === 'PUT' || method === 'POST') return putUploadData(ctx, session);
     if (method === 'DELETE') return cancelUpload(ctx, session);

@@ -24,8 +24,12 @@ export interface UploadSession {
   chunks: Buffer[];
   /** How many bytes are persisted. */
   received: number;
-  /** The object the upload created (as answered), once finished; the content is not kept here. */
-  result: GcsObjectResource | undefined;
+  /**
+   * The upload's completion, once a request started it: resolves with the object created (as
+   * answered) and stays, so a repeated final request gets the same answer; rejects when a final
+   * check failed (the session is then gone).
+   */
+  finishing: Promise<GcsObjectResource> | undefined;
 }
 
 /** What a lookup of an upload id finds. */
@@ -44,7 +48,7 @@ export class UploadSessions {
   readonly #expired = new Set<string>();
 
   create(
-    init: Omit<UploadSession, 'id' | 'chunks' | 'received' | 'result' | 'expiresAt'>,
+    init: Omit<UploadSession, 'id' | 'chunks' | 'received' | 'finishing' | 'expiresAt'>,
     now = Date.now(),
   ): UploadSession {
     this.#sweep(now);
@@ -54,7 +58,7 @@ export class UploadSessions {
       expiresAt: now + UPLOAD_SESSION_LIFETIME_MS,
       chunks: [],
       received: 0,
-      result: undefined,
+      finishing: undefined,
     };
     this.#sessions.set(session.id, session);
     return session;
@@ -72,11 +76,6 @@ export class UploadSessions {
     return { state: 'open', session };
   }
 
-  get(id: string): UploadSession | undefined {
-    const found = this.lookup(id);
-    return found.state === 'open' ? found.session : undefined;
-  }
-
   delete(id: string): void {
     this.#sessions.delete(id);
   }
@@ -84,10 +83,6 @@ export class UploadSessions {
   clear(): void {
     this.#sessions.clear();
     this.#expired.clear();
-  }
-
-  get size(): number {
-    return this.#sessions.size;
   }
 
   #expire(session: UploadSession): void {

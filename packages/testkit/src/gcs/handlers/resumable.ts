@@ -1,8 +1,9 @@
 import type { RequestContext } from '../context.js';
 import { readBody, sendEmpty, sendJson } from '../http-io.js';
-import { objectResource, type StoredObject } from '../object-model.js';
+import { objectResource } from '../object-model.js';
 import { parseGoogHash, verifyHashes, writeObject } from '../object-writes.js';
-import { GcsProblem, invalid } from '../problem.js';
+import { GcsProblem, invalid, noSuchSession, sessionExpired } from '../problem.js';
+import type { GcsObjectResource } from '../types.js';
 import type { UploadSession } from '../upload-sessions.js';
 import { tooLarge } from './uploads.js';
 
@@ -54,13 +55,8 @@ export async function putUploadData(ctx: RequestContext, session: UploadSession)
   ctx.notes.bucket = session.bucket;
   ctx.notes.object = session.name;
   const range = parseUploadRange(headerValue(ctx.req.headers['content-range']));
-  if (session.result) {
-    await readBody(ctx.req, ctx.maxObjectSize);
-    sendJson(ctx.res, 200, session.result, { fields: ctx.fields });
-    return;
-  }
   if (range.kind === 'status') {
-    await readBody(ctx.req, 1024 * 1024);
+    if ((await readChunk(ctx, session, 1024 * 1024)) === undefined) return;
     if (range.total !== undefined && range.total === session.received) return finish(ctx, session);
     if (range.total !== undefined && range.total < session.received) {
       throw invalid(
@@ -71,7 +67,7 @@ export async function putUploadData(ctx: RequestContext, session: UploadSession)
   }
   if (range.start > session.received) {
     // Not a retry of persisted bytes: there is a gap. Tell the client where the upload stands.
-    await readBody(ctx.req, ctx.maxObjectSize);
+    if ((await readChunk(ctx, session, ctx.maxObjectSize)) === undefined) return;
     throw new GcsProblem(
       400,
       'invalid',
@@ -79,8 +75,8 @@ export async function putUploadData(ctx: RequestContext, session: UploadSession)
       session.received > 0 ? { Range: `bytes=0-${session.received - 1}` } : {},
     );
   }
-  const limit = ctx.maxObjectSize - range.start;
-  const body = await readBody(ctx.req, Math.max(0, limit));
+  const body = await readChunk(ctx, session, Math.max(0, ctx.maxObjectSize - range.start));
+  if (body === undefined) return;
   if (range.end !== undefined && body.length !== range.end - range.start + 1) {
     throw invalid(
       `Content-Range ${range.start}-${range.end} declares ${range.end - range.start + 1} bytes but the body has ${body.length}.`,
@@ -128,20 +124,52 @@ function incomplete(ctx: RequestContext, session: UploadSession): void {
   sendEmpty(ctx.res, 308, headers);
 }
 
-async function finish(ctx: RequestContext, session: UploadSession): Promise<void> {
-  if (session.declaredSize !== undefined && session.declaredSize !== session.received) {
-    ctx.sessions.delete(session.id);
-    throw invalid(
-      `The upload has ${session.received} bytes but X-Upload-Content-Length declared ${session.declaredSize}.`,
-    );
+/**
+ * Reads a request's body, then looks at the session again: while the body arrived, another request
+ * may have finished the upload (then this one gets the object, as a replay would), failed it or
+ * cancelled it (404), or the session expired (410). `undefined` means the answer was sent.
+ */
+async function readChunk(
+  ctx: RequestContext,
+  session: UploadSession,
+  limit: number,
+): Promise<Buffer | undefined> {
+  const body = await readBody(ctx.req, limit);
+  if (session.finishing) {
+    const result = await session.finishing.catch(() => undefined);
+    if (result) {
+      sendJson(ctx.res, 200, result, { fields: ctx.fields });
+      return undefined;
+    }
   }
-  const data =
-    session.chunks.length === 1 ? session.chunks[0]! : Buffer.concat(session.chunks, session.received);
-  let object: StoredObject;
+  const found = ctx.sessions.lookup(session.id);
+  if (found.state === 'expired') throw sessionExpired();
+  if (found.state === 'unknown') throw noSuchSession();
+  return body;
+}
+
+/**
+ * Finishes the upload once, however many requests ask at the same time: the first writes the
+ * object, the others wait for it and get the same answer.
+ */
+async function finish(ctx: RequestContext, session: UploadSession): Promise<void> {
+  session.finishing ??= complete(ctx, session);
+  const result = await session.finishing;
+  sendJson(ctx.res, 200, result, { fields: ctx.fields });
+}
+
+async function complete(ctx: RequestContext, session: UploadSession): Promise<GcsObjectResource> {
   try {
+    if (session.declaredSize !== undefined && session.declaredSize !== session.received) {
+      throw invalid(
+        `The upload has ${session.received} bytes but X-Upload-Content-Length declared ${session.declaredSize}.`,
+      );
+    }
+    const data =
+      session.chunks.length === 1 ? session.chunks[0]! : Buffer.concat(session.chunks, session.received);
     // Checksums from the opening request's metadata, then from the final request's X-Goog-Hash.
     verifyHashes(data, session.expected);
-    object = await writeObject(ctx.store, {
+    const object = await writeObject(ctx.store, {
       bucket: session.bucket,
       name: session.name,
       data,
@@ -149,14 +177,13 @@ async function finish(ctx: RequestContext, session: UploadSession): Promise<void
       preconditions: session.preconditions,
       expected: parseGoogHash(ctx.req.headers['x-goog-hash']),
     });
+    session.chunks = [];
+    return objectResource(object, ctx.origin);
   } catch (err) {
-    // A failed final check (precondition, checksum, bucket gone) ends the upload, as on GCS.
+    // A failed final check (size, checksum, precondition, bucket gone) ends the upload, as on GCS.
     ctx.sessions.delete(session.id);
     throw err;
   }
-  session.chunks = [];
-  session.result = objectResource(object, ctx.origin);
-  sendJson(ctx.res, 200, session.result, { fields: ctx.fields });
 }
 
 /** `DELETE` to a resumable upload's URL: cancels it (GCS answers 499). */
