@@ -85,7 +85,7 @@ async function download(name: string): Promise<Buffer> {
 }
 
 describe('resumable uploads from a Go-style client (X-GUploader-No-308, POST chunks)', () => {
-  it('uploads 20 MB in 8 MiB POST chunks and reads it back byte for byte', async () => {
+  it('uploads 20 MB in 8 MiB POST chunks, copies it with a `null` rewrite body, and reads both back byte for byte', async () => {
     const data = patterned(20_000_000, 1);
     const chunk = 8 * 1024 * 1024;
     const location = await openSession('go/20mb.bin', { name: 'go/20mb.bin', bucket: B });
@@ -114,6 +114,18 @@ describe('resumable uploads from a Go-style client (X-GUploader-No-308, POST chu
     expect(object).toMatchObject({ name: 'go/20mb.bin', size: String(data.length), md5Hash: md5(data) });
     expect(object.crc32c).toBe(crc32cBase64(data));
     expect((await download('go/20mb.bin')).equals(data)).toBe(true);
+
+    // Then a server-side copy as the same client sends it: rewriteTo with the body `null`.
+    const copy = await fetch(
+      `${origin}/storage/v1/b/${B}/o/${encodeURIComponent('go/20mb.bin')}/rewriteTo/b/${B}/o/${encodeURIComponent('go/copy.bin')}?alt=json&prettyPrint=false&projection=full`,
+      { method: 'POST', body: 'null', headers: { 'Content-Type': 'application/json' } },
+    );
+    expect(copy.status).toBe(200);
+    expect(await copy.json()).toMatchObject({
+      done: true,
+      resource: { name: 'go/copy.bin', md5Hash: md5(data) },
+    });
+    expect((await download('go/copy.bin')).equals(data)).toBe(true);
     const puts = emulator.requests.filter((r) => r.operation === 'uploads.put' && r.object === 'go/20mb.bin');
     expect(puts.map((r) => [r.method, r.status])).toEqual([
       ['POST', 200],
