@@ -1,8 +1,10 @@
 import type { RequestContext } from './context.js';
 import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
-import { composeObject, copyToObject, moveObject, rewriteObject } from './handlers/copy.js';
+import { composeObject } from './handlers/compose.js';
+import { copyToObject, moveObject } from './handlers/copy.js';
 import { deleteObject, getObject, listObjects, updateObjectMetadata } from './handlers/objects.js';
 import { cancelUpload, putUploadData } from './handlers/resumable.js';
+import { rewriteObject } from './handlers/rewrite.js';
 import { insertObject } from './handlers/uploads.js';
 import { checkObjectName } from './names.js';
 import type { ParsedPath } from './paths.js';
