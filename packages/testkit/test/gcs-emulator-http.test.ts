@@ -76,10 +76,20 @@ function rawRequest(
   });
 }
 
+/** 256 KiB: every chunk of a resumable upload but the last holds at least this. */
+const Q = 256 * 1024;
+
+/** `n` bytes of a repeatable pattern. */
+function patterned(n: number, seed = 0): Buffer {
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
+  return out;
+}
+
 function put(
   location: string,
   range: string | undefined,
-  body = '',
+  body: string | Uint8Array = '',
   headers: Record<string, string> = {},
 ): Promise<Response> {
   return fetch(location, {
@@ -220,50 +230,53 @@ describe('GCS emulator over raw HTTP: uploads', () => {
   });
 
   it('runs the resumable protocol: status queries, 308 with Range, overlap, finish, replay', async () => {
+    const data = patterned(2 * Q + 5);
     const location = await startUpload('resumed.txt', { 'X-Upload-Content-Type': 'text/plain' });
     const fresh = await put(location, 'bytes */*');
     expect(fresh.status).toBe(308);
     expect(fresh.headers.get('range')).toBeNull();
 
-    const first = await put(location, 'bytes 0-4/*', 'hello');
+    const first = await put(location, `bytes 0-${Q - 1}/*`, data.subarray(0, Q));
     expect(first.status).toBe(308);
-    expect(first.headers.get('range')).toBe('bytes=0-4');
+    expect(first.headers.get('range')).toBe(`bytes=0-${Q - 1}`);
     const status = await put(location, 'bytes */*');
-    expect(status.headers.get('range')).toBe('bytes=0-4');
+    expect(status.headers.get('range')).toBe(`bytes=0-${Q - 1}`);
 
     // A retry that resends bytes already held: only the new ones count.
-    const overlap = await put(location, 'bytes 3-7/*', 'lo, w');
+    const overlap = await put(location, `bytes ${Q - 3}-${2 * Q - 1}/*`, data.subarray(Q - 3, 2 * Q));
     expect(overlap.status).toBe(308);
-    expect(overlap.headers.get('range')).toBe('bytes=0-7');
+    expect(overlap.headers.get('range')).toBe(`bytes=0-${2 * Q - 1}`);
 
-    const gap = await put(location, 'bytes 10-11/*', 'xx');
+    const gap = await put(location, `bytes ${2 * Q + 2}-${3 * Q + 1}/*`, patterned(Q));
     expect(gap.status).toBe(400);
 
-    const mismatch = await put(location, 'bytes 8-12/13', 'orl');
+    const end = `bytes ${2 * Q}-${2 * Q + 4}/${2 * Q + 5}`;
+    const mismatch = await put(location, end, data.subarray(2 * Q, 2 * Q + 3));
     expect(mismatch.status).toBe(400);
 
-    const last = await put(location, 'bytes 8-12/13', 'orld!');
+    const last = await put(location, end, data.subarray(2 * Q));
     expect(last.status).toBe(200);
     const object = await json(last);
     expect(object).toMatchObject({
       name: 'resumed.txt',
-      size: '13',
+      size: String(2 * Q + 5),
       contentType: 'text/plain',
-      md5Hash: md5('hello, world!'),
+      md5Hash: md5(data),
     });
 
-    const replay = await put(location, 'bytes */13');
+    const replay = await put(location, `bytes */${2 * Q + 5}`);
     expect(replay.status).toBe(200);
     expect((await json(replay)).generation).toBe(object.generation);
-    expect(emulator.getObject(B, 'resumed.txt')?.data.toString()).toBe('hello, world!');
+    expect(emulator.getObject(B, 'resumed.txt')?.data.equals(data)).toBe(true);
   });
 
   it('finishes an upload on a status request that states the total, and on a PUT without Content-Range', async () => {
     const location = await startUpload('by-total');
-    expect((await put(location, 'bytes 0-2/*', 'abc')).status).toBe(308);
-    const done = await put(location, 'bytes */3');
+    const chunk = patterned(Q, 1);
+    expect((await put(location, `bytes 0-${Q - 1}/*`, chunk)).status).toBe(308);
+    const done = await put(location, `bytes */${Q}`);
     expect(done.status).toBe(200);
-    expect(emulator.getObject(B, 'by-total')?.data.toString()).toBe('abc');
+    expect(emulator.getObject(B, 'by-total')?.data.equals(chunk)).toBe(true);
 
     const whole = await startUpload('whole');
     expect((await put(whole, undefined, 'all at once')).status).toBe(200);
@@ -311,28 +324,31 @@ describe('GCS emulator over raw HTTP: uploads', () => {
 
   it('keeps nothing of a PUT the client abandons midway, and keeps serving', async () => {
     const location = await startUpload('abandoned');
-    expect((await put(location, 'bytes 0-2/*', 'abc')).status).toBe(308);
+    const head = patterned(Q, 2);
+    expect((await put(location, `bytes 0-${Q - 1}/*`, head)).status).toBe(308);
     const url = new URL(location);
     await new Promise<void>((resolve) => {
       const req = request(
         { host: url.hostname, port: url.port, method: 'PUT', path: `${url.pathname}${url.search}` },
         () => resolve(),
       );
-      req.setHeader('Content-Range', 'bytes 3-12/13');
+      req.setHeader('Content-Range', `bytes ${Q}-${Q + 9}/${Q + 10}`);
       req.setHeader('Content-Length', '10');
       req.on('error', () => resolve());
       req.write('defg', () => setTimeout(() => req.destroy(), 50));
     });
     const status = await put(location, 'bytes */*');
     expect(status.status).toBe(308);
-    expect(status.headers.get('range')).toBe('bytes=0-2');
-    expect((await put(location, 'bytes 3-12/13', 'defghijklm')).status).toBe(200);
-    expect(emulator.getObject(B, 'abandoned')?.data.toString()).toBe('abcdefghijklm');
+    expect(status.headers.get('range')).toBe(`bytes=0-${Q - 1}`);
+    expect((await put(location, `bytes ${Q}-${Q + 9}/${Q + 10}`, 'defghijklm')).status).toBe(200);
+    expect(
+      emulator.getObject(B, 'abandoned')?.data.equals(Buffer.concat([head, Buffer.from('defghijklm')])),
+    ).toBe(true);
   });
 
   it('cancels an upload with DELETE (499), after which the session is gone', async () => {
     const location = await startUpload('cancelled');
-    expect((await put(location, 'bytes 0-1/*', 'ab')).status).toBe(308);
+    expect((await put(location, `bytes 0-${Q - 1}/*`, patterned(Q))).status).toBe(308);
     expect((await fetch(location, { method: 'DELETE' })).status).toBe(499);
     expect((await put(location, 'bytes */*')).status).toBe(404);
     expect(emulator.getObject(B, 'cancelled')).toBeUndefined();

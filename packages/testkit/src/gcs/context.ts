@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldSelector } from './fields.js';
+import type { RewriteTokens } from './rewrite-tokens.js';
 import type { GcsStore } from './store.js';
 import type { GcsOperation } from './types.js';
 import type { UploadSessions } from './upload-sessions.js';
@@ -21,6 +22,8 @@ export interface RequestContext {
   readonly origin: string;
   readonly store: GcsStore;
   readonly sessions: UploadSessions;
+  /** Rewrites that span calls, by rewrite token. */
+  readonly rewrites: RewriteTokens;
   /** Largest object accepted, in bytes. */
   readonly maxObjectSize: number;
   /** The `fields` selector of a partial response, when asked. */

@@ -1,6 +1,13 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InvalidOptionError } from '@failover/core';
+import {
+  bucketRecordProblem,
+  objectFileBase,
+  objectRecordProblem,
+  toStoredBucket,
+  toStoredObject,
+} from './mirror-records.js';
 import type { StoredBucket, StoredObject } from './object-model.js';
 
 /** What {@link DirectoryMirror.load} finds on disk. */
@@ -8,8 +15,6 @@ export interface MirroredBucket {
   bucket: StoredBucket;
   objects: StoredObject[];
 }
-
-type ObjectMeta = Omit<StoredObject, 'data'>;
 
 /**
  * Mirrors the emulator's buckets and objects to a directory, one change at a time in arrival
@@ -24,23 +29,40 @@ export class DirectoryMirror {
     this.#root = join(directory, 'buckets');
   }
 
-  /** Reads every bucket and object in the directory (creating it when missing). */
+  /**
+   * Reads every bucket and object in the directory (creating it when missing). Nothing found there
+   * is trusted: a bucket whose `bucket.json` names another or an invalid bucket, an object whose
+   * metadata names an invalid object, another bucket or another file, unreadable JSON, a missing
+   * content file or a symbolic link throws an `InvalidOptionError` for `directory` naming the file.
+   */
   load(): Promise<MirroredBucket[]> {
     return this.#enqueue(async () => {
       await mkdir(this.#root, { recursive: true });
       const out: MirroredBucket[] = [];
       for (const entry of await readdir(this.#root, { withFileTypes: true })) {
+        const rel = `buckets/${entry.name}`;
+        if (entry.isSymbolicLink()) throw refused(rel, 'is a symbolic link');
         if (!entry.isDirectory()) continue;
         const dir = join(this.#root, entry.name);
-        const bucket = JSON.parse(await readFile(join(dir, 'bucket.json'), 'utf8')) as StoredBucket;
+        const record = await readJsonFile(join(dir, 'bucket.json'), `${rel}/bucket.json`);
+        const bucketProblem = bucketRecordProblem(entry.name, record);
+        if (bucketProblem !== undefined) throw refused(`${rel}/bucket.json`, bucketProblem);
+        const bucket = toStoredBucket(record as Record<string, unknown>);
         const objects: StoredObject[] = [];
         const objectsDir = join(dir, 'objects');
         await mkdir(objectsDir, { recursive: true });
-        for (const file of await readdir(objectsDir)) {
-          if (!file.endsWith('.json')) continue;
-          const meta = JSON.parse(await readFile(join(objectsDir, file), 'utf8')) as ObjectMeta;
-          const data = await readFile(join(objectsDir, `${file.slice(0, -5)}.bin`));
-          objects.push({ ...meta, data });
+        for (const file of await readdir(objectsDir, { withFileTypes: true })) {
+          const fileRel = `${rel}/objects/${file.name}`;
+          if (file.isSymbolicLink()) throw refused(fileRel, 'is a symbolic link');
+          if (!file.isFile() || !file.name.endsWith('.json')) continue;
+          const base = file.name.slice(0, -5);
+          const meta = await readJsonFile(join(objectsDir, file.name), fileRel);
+          const problem = objectRecordProblem(bucket.name, base, meta);
+          if (problem !== undefined) throw refused(fileRel, problem);
+          const binPath = join(objectsDir, `${base}.bin`);
+          const binStat = await lstat(binPath).catch(() => undefined);
+          if (!binStat?.isFile()) throw refused(`${rel}/objects/${base}.bin`, 'is missing or not a file');
+          objects.push(toStoredObject(meta as Record<string, unknown>, await readFile(binPath)));
         }
         out.push({ bucket, objects });
       }
@@ -85,8 +107,7 @@ export class DirectoryMirror {
   }
 
   #objectBase(bucket: string, name: string): string {
-    const hash = createHash('sha256').update(name, 'utf8').digest('hex');
-    return join(this.#root, bucket, 'objects', hash);
+    return join(this.#root, bucket, 'objects', objectFileBase(name));
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -103,4 +124,22 @@ async function atomicWrite(path: string, data: string | Uint8Array): Promise<voi
   const tmp = `${path}.${process.pid}.${tmpCounter}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, path);
+}
+
+function refused(file: string, problem: string): InvalidOptionError {
+  return new InvalidOptionError('directory', `${file} ${problem}; the emulator refuses to load it`);
+}
+
+async function readJsonFile(path: string, rel: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw refused(rel, 'cannot be read');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw refused(rel, 'is not valid JSON');
+  }
 }

@@ -9,6 +9,7 @@ import { bucketNameProblem, objectNameProblem } from './names.js';
 import { newObject, objectResource } from './object-model.js';
 import { parsePath } from './paths.js';
 import { GcsProblem } from './problem.js';
+import { RewriteTokens } from './rewrite-tokens.js';
 import { route } from './router.js';
 import { GcsStore } from './store.js';
 import type {
@@ -45,6 +46,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
   const opts = resolveOptions(options);
   const store = new GcsStore(opts.directory === undefined ? undefined : new DirectoryMirror(opts.directory));
   const sessions = new UploadSessions();
+  const rewrites = new RewriteTokens();
   const log: GcsRequestRecord[] = [];
   let server: Server | undefined;
   let boundPort: number | undefined;
@@ -90,6 +92,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
         origin: requestOrigin(req, linkOrigin()),
         store,
         sessions,
+        rewrites,
         maxObjectSize: opts.maxObjectSize,
         fields: fieldsParam ? parseFields(fieldsParam) : undefined,
         notes,
@@ -144,6 +147,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       if (!current) return;
       server = undefined;
       sessions.clear();
+      rewrites.clear();
       await new Promise<void>((resolve) => {
         current.close(() => resolve());
         current.closeAllConnections();
@@ -209,6 +213,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
     },
     async reset(): Promise<void> {
       sessions.clear();
+      rewrites.clear();
       await store.clear();
       loaded = true;
     },

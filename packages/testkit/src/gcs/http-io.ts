@@ -56,16 +56,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Reads a JSON object body; an empty body is `{}`. Bad JSON is a 400 `parseError`. */
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+/**
+ * Reads a JSON object body; an empty body is `{}`. Bad JSON is a 400 `parseError`. With
+ * `nullIsEmpty`, a body of `null` is `{}` too (where the body is an optional resource, such as a
+ * rewrite's destination: some clients encode an empty resource as `null`, and GCS accepts it).
+ */
+export async function readJson(
+  req: IncomingMessage,
+  options: { nullIsEmpty?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const body = await readBody(req, MAX_JSON_BYTES);
-  return parseJsonObject(body);
+  return parseJsonObject(body, options);
 }
 
-/** Parses a JSON object from bytes; empty means `{}`. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
+/** Parses a JSON object from bytes; empty means `{}` (and `null` too, with `nullIsEmpty`). */
+export function parseJsonObject(
+  body: Buffer,
+  options: { nullIsEmpty?: boolean } = {},
+): Record<string, unknown> {
   const text = body.toString('utf8').trim();
   if (text.length === 0) return {};
+  if (options.nullIsEmpty && text === 'null') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -35,12 +35,14 @@ export function checkBucketName(name: string): void {
 
 /**
  * Why `name` is not a valid object name under GCS's rules (1-1024 bytes of UTF-8, no carriage
- * return or line feed, not `.` or `..`, not under `.well-known/acme-challenge/`), or `undefined`.
+ * return, line feed or NUL, not `.` or `..`, not under `.well-known/acme-challenge/`, no lone
+ * surrogates), or `undefined`.
  */
 export function objectNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes === 0 || bytes > 1024) return 'must be 1-1024 bytes of UTF-8';
   if (/[\r\n]/.test(name)) return 'must not contain carriage returns or line feeds';
+  if (name.includes('\u0000')) return 'must not contain NUL characters';
   if (name === '.' || name === '..') return 'must not be "." or ".."';
   if (name.startsWith('.well-known/acme-challenge/'))
     return 'must not start with ".well-known/acme-challenge/"';

@@ -36,7 +36,8 @@ export function parsePreconditions(query: URLSearchParams, source = false): Prec
 
 /**
  * Checks preconditions against the current object (or `undefined` when there is none; its
- * generation then counts as `0`, so `ifGenerationMatch=0` means "must not exist"). A failed check
+ * generation then counts as `0`, so `ifGenerationMatch=0` means "must not exist", and any
+ * `ifGenerationNotMatch` fails, so `ifGenerationNotMatch=0` means "must exist"). A failed check
  * is a 412, except a failed `*NotMatch` on a read, which is a 304 as on GCS.
  */
 export function checkPreconditions(
@@ -49,8 +50,10 @@ export function checkPreconditions(
   if (pre.ifMetagenerationMatch !== undefined && object?.metageneration !== pre.ifMetagenerationMatch) {
     throw conditionNotMet();
   }
+  // "If no live object exists, the precondition fails" (the reference, for ifGenerationNotMatch).
   const notMatchFailed =
-    (pre.ifGenerationNotMatch !== undefined && generation === pre.ifGenerationNotMatch) ||
+    (pre.ifGenerationNotMatch !== undefined &&
+      (object === undefined || generation === pre.ifGenerationNotMatch)) ||
     (pre.ifMetagenerationNotMatch !== undefined &&
       object !== undefined &&
       object.metageneration === pre.ifMetagenerationNotMatch);

@@ -4,6 +4,7 @@ export type GcsErrorReason =
   | 'conflict'
   | 'conditionNotMet'
   | 'notModified'
+  | 'gone'
   | 'invalid'
   | 'required'
   | 'parseError'
@@ -69,4 +70,18 @@ export function conditionNotMet(): GcsProblem {
 /** 400 for an invalid argument; the message says which. */
 export function invalid(message: string): GcsProblem {
   return new GcsProblem(400, 'invalid', message);
+}
+
+/** 404 for an upload id that is not (or no longer) a session: finished with an error, cancelled, or never opened. */
+export function noSuchSession(): GcsProblem {
+  return new GcsProblem(
+    404,
+    'notFound',
+    'No such upload session (it failed, was cancelled or never existed).',
+  );
+}
+
+/** 410 for a resumable upload session past its lifetime (one week). */
+export function sessionExpired(): GcsProblem {
+  return new GcsProblem(410, 'gone', 'The upload session has expired. Start a new upload.');
 }

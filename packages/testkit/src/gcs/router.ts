@@ -1,11 +1,14 @@
 import type { RequestContext } from './context.js';
 import { deleteBucket, getBucket, insertBucket, listBuckets } from './handlers/buckets.js';
-import { composeObject, copyToObject, moveObject, rewriteObject } from './handlers/copy.js';
+import { composeObject } from './handlers/compose.js';
+import { copyToObject, moveObject } from './handlers/copy.js';
 import { deleteObject, getObject, listObjects, updateObjectMetadata } from './handlers/objects.js';
 import { cancelUpload, putUploadData } from './handlers/resumable.js';
+import { rewriteObject } from './handlers/rewrite.js';
 import { insertObject } from './handlers/uploads.js';
+import { checkObjectName } from './names.js';
 import type { ParsedPath } from './paths.js';
-import { GcsProblem } from './problem.js';
+import { GcsProblem, noSuchSession, sessionExpired } from './problem.js';
 
 const notFound = (): GcsProblem => new GcsProblem(404, 'notFound', 'Not Found');
 const methodNotAllowed = (): GcsProblem => new GcsProblem(405, 'methodNotAllowed', 'Method Not Allowed');
@@ -48,6 +51,7 @@ export async function route(ctx: RequestContext, path: ParsedPath): Promise<void
     if (family !== 'json') throw notFound();
     if (method !== 'POST') throw methodNotAllowed();
     ctx.notes.object = action.source;
+    checkObjectName(action.source);
     const from = { bucket, name: action.source };
     switch (action.kind) {
       case 'rewriteTo':
@@ -64,6 +68,8 @@ export async function route(ctx: RequestContext, path: ParsedPath): Promise<void
   // A plain object path. Names arrive as one encoded segment; raw slashes are joined back.
   const name = rest.join('/');
   ctx.notes.object = name;
+  // A name GCS refuses (NUL, CR/LF, "..", ...) cannot exist: refuse it on every request.
+  checkObjectName(name);
   if (family === 'download') {
     if (method === 'GET') return getObject(ctx, bucket, name, true);
     throw methodNotAllowed();
@@ -97,9 +103,10 @@ async function routeUpload(ctx: RequestContext, method: string, segments: string
   if (bucket === undefined || segments[2] !== 'o' || segments.length !== 3) throw notFound();
   const uploadId = ctx.query.get('upload_id');
   if (uploadId) {
-    const session = ctx.sessions.get(uploadId);
-    if (!session)
-      throw new GcsProblem(404, 'notFound', 'No such upload session (it finished, failed or was cancelled).');
+    const found = ctx.sessions.lookup(uploadId);
+    if (found.state === 'expired') throw sessionExpired();
+    if (found.state === 'unknown') throw noSuchSession();
+    const session = found.session;
     if (method === 'PUT' || method === 'POST') return putUploadData(ctx, session);
     if (method === 'DELETE') return cancelUpload(ctx, session);
     throw methodNotAllowed();

@@ -9,7 +9,10 @@ export interface GcsEmulatorOptions {
   port?: number;
   /**
    * A directory that mirrors every bucket and object, so the data survives a restart of the
-   * process. Loaded at `start()`. Objects are still served from memory. Default: memory only.
+   * process. Loaded at the first `start()`, which rejects with an `InvalidOptionError` for
+   * `directory` when a file there is not what the emulator wrote (a `bucket.json` naming another
+   * or an invalid bucket, an object record with a name GCS refuses, symbolic links...). Objects
+   * are still served from memory. Default: memory only.
    */
   directory?: string;
   /** Buckets created at `start()` (when missing). */
@@ -150,7 +153,8 @@ export interface GcsEmulator {
   start(): Promise<GcsEmulatorAddress>;
   /**
    * Stops listening and closes open connections. Data and finished uploads stay (in memory and in
-   * the directory), so a later `start()` serves them again; open resumable uploads are dropped.
+   * the directory), so a later `start()` serves them again; open resumable uploads and rewrites in
+   * progress (their `rewriteToken`s) are dropped.
    * Safe to call twice.
    */
   stop(): Promise<void>;
@@ -179,6 +183,6 @@ export interface GcsEmulator {
   getObject(bucket: string, name: string): GcsStoredObject | undefined;
   /** Names of a bucket's objects in listing order (UTF-8 byte order); `[]` for a missing bucket. */
   objectNames(bucket: string): string[];
-  /** Deletes every bucket, object and upload session (and the directory's contents). */
+  /** Deletes every bucket, object, upload session and rewrite in progress (and the directory's contents). */
   reset(): Promise<void>;
 }

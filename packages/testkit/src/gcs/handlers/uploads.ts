@@ -82,7 +82,7 @@ async function mediaUpload(ctx: RequestContext, bucket: string): Promise<void> {
  */
 async function startResumableUpload(ctx: RequestContext, bucket: string): Promise<void> {
   ctx.notes.operation = 'uploads.start';
-  const metadata = await readJson(ctx.req);
+  const metadata = await readJson(ctx.req, { nullIsEmpty: true });
   const name = objectName(ctx, metadata);
   if (!ctx.store.bucket(bucket)) throw noSuchBucket();
   checkObjectName(name);
@@ -104,6 +104,7 @@ async function startResumableUpload(ctx: RequestContext, bucket: string): Promis
     fields: fieldsFromPatch(patch),
     preconditions,
     declaredSize,
+    expected: hashesFromMetadata(metadata),
   });
   const location =
     `${ctx.origin}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o` +
