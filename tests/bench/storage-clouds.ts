@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import {
   type BlobStore,
   createFileJournal,
@@ -9,6 +10,7 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
+import type { Storage } from '@google-cloud/storage';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 
 /** The bucket (container) every benchmark uses on every server. */
@@ -22,6 +24,9 @@ export const BUCKET = 'bench';
 export interface BenchClouds extends TargetOrderClouds {
   /** The S3 client behind the `aws` store (through the primary's proxy). */
   readonly s3Client: S3Client;
+  /** The app's GCS and Azure clients, through the proxies (for raw-SDK baselines). */
+  readonly gcsClient: Storage;
+  readonly azureClient: BlobServiceClient;
   /** Adapter stores through the proxies, in target order; named `aws`, `gcp`, `azure`. */
   readonly targets: readonly [BlobStore, BlobStore, BlobStore];
   /** A temporary directory for journals and spool files, removed by `stop()`. */
@@ -55,6 +60,8 @@ export async function startBenchClouds(): Promise<BenchClouds> {
   return {
     ...clouds,
     s3Client,
+    gcsClient: clouds.app.gcs,
+    azureClient: clouds.app.azure,
     targets,
     tmp,
     multi(options = {}) {

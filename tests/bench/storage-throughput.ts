@@ -25,6 +25,10 @@ export interface ThroughputRun {
 
 /** The name of the ratios' baseline row. */
 export const RAW_SDK = 'raw SDK: S3Client PutObject / GetObject';
+/** The rows of the other clouds' raw SDKs (for the default write mode's bound: the 2nd-fastest cloud). */
+export const RAW_GCS = 'raw SDK: GCS file.save / download';
+export const RAW_AZURE = 'raw SDK: Azure uploadData / downloadToBuffer';
+export const RAW_SDKS: readonly string[] = [RAW_SDK, RAW_GCS, RAW_AZURE];
 
 const ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 9);
 
@@ -34,8 +38,9 @@ function callsPerRound(bytes: number): number {
 }
 
 /**
- * Puts then gets the same objects through each variant, over the same proxy to the same s3rver:
- * the raw SDK, the S3 adapter store, and the multi-cloud store in 'primary' and 'mirror' mode.
+ * Puts then gets the same objects through each variant, over the same proxies to the same servers:
+ * each cloud's raw SDK, the S3 adapter store, and the multi-cloud store in 'primary', the default
+ * ({ quorum: 2, minimum: 1 }) and 'mirror' mode.
  * Variants take turns within each round, starting with a different one each round; the first
  * round is a warm-up and is not reported.
  */
@@ -43,6 +48,9 @@ export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> 
   return withClouds(async (clouds) => {
     const primaryStore = clouds.multi({ writes: 'primary' });
     const mirrorStore = clouds.multi({ writes: 'mirror' });
+    const defaultStore = clouds.multi();
+    const gcsBucket = clouds.gcsClient.bucket(BUCKET);
+    const container = clouds.azureClient.getContainerClient(BUCKET);
     const adapter = clouds.targets[0];
     const variants: Variant[] = [
       {
@@ -60,6 +68,16 @@ export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> 
         },
       },
       {
+        name: RAW_GCS,
+        put: (key, body) => gcsBucket.file(key).save(body, { resumable: false }),
+        get: async (key) => (await gcsBucket.file(key).download())[0],
+      },
+      {
+        name: RAW_AZURE,
+        put: (key, body) => container.getBlockBlobClient(key).uploadData(body),
+        get: (key) => container.getBlockBlobClient(key).downloadToBuffer(),
+      },
+      {
         name: 'S3 adapter store (createS3Store)',
         put: (key, body) => adapter.put(key, body),
         get: (key) => getBytes(adapter, key),
@@ -68,6 +86,11 @@ export function runThroughputCase(spec: ThroughputSpec): Promise<ThroughputRun> 
         name: "multi-cloud store, writes: 'primary'",
         put: (key, body) => primaryStore.put(key, body),
         get: (key) => getBytes(primaryStore, key),
+      },
+      {
+        name: 'multi-cloud store, default writes ({ quorum: 2, minimum: 1 })',
+        put: (key, body) => defaultStore.put(key, body),
+        get: (key) => getBytes(defaultStore, key),
       },
       {
         name: "multi-cloud store, writes: 'mirror'",
