@@ -43,6 +43,11 @@ export interface MultiContext {
   readonly uncertain: UncertainWindows;
   /** Each target's epoch marker: which targets lost their data. */
   readonly epochs: EpochTracker;
+  /** What the store has measured of itself. */
+  readonly timing: {
+    /** Moving average of how long a journal append takes to be durable (ms). */
+    journalAppendMs: number;
+  };
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */

@@ -71,7 +71,9 @@ export interface ReadOptions {
   /**
    * Whole-object reads of objects up to this size (bytes) are read and verified before `get`
    * returns, so a corrupt or cut copy moves the read to another target. Larger objects are
-   * streamed and verified as the stream ends. Default 1 MiB; 0 to 256 MiB.
+   * streamed as soon as their first bytes arrive and verified as the stream ends (the stream
+   * fails instead of ending on a mismatch). Default 64 KiB (reads stream at the SDK's speed
+   * above it); 0 to 256 MiB.
    */
   bufferBytes?: number;
 }
@@ -155,7 +157,7 @@ export const MULTI_DEFAULTS = Object.freeze({
   settleMs: 10_000,
   amnesiaRecheckMs: 1_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
-  readBufferBytes: 1024 * 1024,
+  readBufferBytes: 64 * 1024,
 });
 
 const DAY_MS = 86_400_000;

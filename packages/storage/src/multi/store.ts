@@ -150,6 +150,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     counts,
     uncertain: new UncertainWindows(o.settleMs),
     epochs,
+    timing: { journalAppendMs: 2 },
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();

@@ -118,8 +118,27 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         const uncertain = new Set<string>();
         const failures: Failure[] = [];
         let acked: Promise<string | undefined> | undefined;
+        let answered = 0;
+        let graceTimer: NodeJS.Timeout | undefined;
+        const started = performance.now();
+
+        /**
+         * The quorum is there. The targets still writing usually finish a moment later: waiting a
+         * little for them (at most as long as a journal append takes, and half the time the write
+         * took so far) often saves the journal record and its fsync altogether.
+         */
+        const quorumReached = (): void => {
+          if (acked !== undefined || graceTimer !== undefined) return;
+          if (answered === names.length) return ack();
+          const graceMs = Math.min(ctx.timing.journalAppendMs, (performance.now() - started) / 2);
+          if (graceMs < 0.5) return ack();
+          graceTimer = setTimeout(ack, graceMs);
+          graceTimer.unref?.();
+        };
 
         const ack = (): void => {
+          if (acked !== undefined) return;
+          if (graceTimer !== undefined) clearTimeout(graceTimer);
           const holders = names.filter((n) => succeeded.has(n));
           const first = holders[0]!;
           acked = journalWrite(ctx, {
@@ -143,6 +162,14 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
           names.map((name) =>
             runOnTracked(ctx, name, spec.perform, call).then(
               ({ value: info, uncertain: late }) => {
+                if (acked === undefined && graceTimer !== undefined && answered + 1 === names.length) {
+                  // The last target finished within the grace: acknowledged with every copy.
+                  if (late) uncertain.add(name);
+                  succeeded.set(name, info);
+                  answered++;
+                  ack();
+                  return undefined;
+                }
                 if (acked !== undefined) {
                   // A straggler of an acknowledged quorum write: the entry is now resolved for it
                   // (unless an earlier attempt of it may still land: repair checks it later).
@@ -159,8 +186,9 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                 }
                 if (late) uncertain.add(name);
                 succeeded.set(name, info);
+                answered++;
                 if (!mirror && failures.every((f) => !isFatal(f.kind, false)) && succeeded.size >= need)
-                  ack();
+                  quorumReached();
                 return undefined;
               },
               (error: unknown) => {
@@ -172,6 +200,8 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                   if (acked !== undefined) ctx.uncertain.open(spec.key, name);
                 }
                 failures.push({ name, kind: classifyFailure(error), error, failure });
+                answered++;
+                if (graceTimer !== undefined && answered === names.length) ack();
               },
             ),
           ),
