@@ -129,9 +129,11 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
          */
         const quorumReached = (): void => {
           if (acked !== undefined || graceTimer !== undefined) return;
-          if (answered === names.length) return ack();
           const graceMs = Math.min(ctx.timing.journalAppendMs, (performance.now() - started) / 2);
-          if (graceMs < 0.5) return ack();
+          if (answered === names.length || graceMs < 0.5) {
+            ack();
+            return;
+          }
           graceTimer = setTimeout(ack, graceMs);
           graceTimer.unref?.();
         };
