@@ -96,13 +96,19 @@ describe('decideRepair (one journal entry, one target)', () => {
   const cases: [
     string,
     JournalEntry,
-    { version: string | undefined; sha256: string | undefined } | null,
+    { version: string | undefined; sha256: string | undefined; size?: number } | null,
     string,
   ][] = [
     ['target holds nothing: copy', put, null, 'copy'],
     ['target holds an older version: copy', put, { version: v(1), sha256: 'o' }, 'copy'],
     ['target holds it already: nothing', put, { version: v(2), sha256: 'x' }, 'none'],
     ['target holds the version with other bytes: copy', put, { version: v(2), sha256: 'y' }, 'copy'],
+    [
+      'target holds the right metadata over a short body (a cut upload): copy',
+      { ...put, size: 100 },
+      { version: v(2), sha256: 'x', size: 0 },
+      'copy',
+    ],
     ['target holds a newer version: conflict', put, { version: v(3), sha256: 'n' }, 'conflict'],
     [
       'delete, target holds an older copy: delete',

@@ -90,17 +90,24 @@ export type RepairStep =
  * its version and SHA-256.
  */
 export function decideRepair(
-  entry: Pick<JournalEntry, 'op' | 'version' | 'sha256' | 'id'>,
-  current: { readonly version: string | undefined; readonly sha256: string | undefined } | null,
+  entry: Pick<JournalEntry, 'op' | 'version' | 'sha256' | 'id' | 'size'>,
+  current: {
+    readonly version: string | undefined;
+    readonly sha256: string | undefined;
+    readonly size?: number | undefined;
+  } | null,
 ): RepairStep {
   if (current !== null && compareVersions(current.version, entry.version) > 0) {
     return { type: 'conflict', found: current.version };
   }
   if (entry.op === 'delete') return current === null ? { type: 'none' } : { type: 'delete' };
+  // The version's metadata alone is not enough: a request cut mid-body can leave the right
+  // metadata over a short body (seen with s3rver); a size that differs means a broken copy.
   const alreadyThere =
     current !== null &&
     current.version === entry.version &&
     current.sha256 === entry.sha256 &&
+    (entry.size === undefined || current.size === undefined || current.size === entry.size) &&
     !entry.id.startsWith('integrity:');
   return alreadyThere ? { type: 'none' } : { type: 'copy' };
 }
@@ -126,7 +133,10 @@ export function repairOne(
     );
     const found = current === null ? undefined : versionOf(current);
     ctx.clock.observe(found);
-    const step = decideRepair(entry, current === null ? null : { version: found, sha256: sha256Of(current) });
+    const step = decideRepair(
+      entry,
+      current === null ? null : { version: found, sha256: sha256Of(current), size: current.size },
+    );
     let from: string | undefined;
     let version = entry.version;
     switch (step.type) {
