@@ -7,8 +7,11 @@ describe('failover --help and usage errors', () => {
     const run = await runBin(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: failover [options] [command]');
-    for (const command of ['status', 'drill', 'repair', 'reconcile', 'doctor']) expect(run.stdout).toContain(command);
-    expect(run.stdout).toContain('Exit codes: 0 no problems, 1 problems found or partial failure, 2 usage or config error.');
+    for (const command of ['status', 'drill', 'repair', 'reconcile', 'doctor'])
+      expect(run.stdout).toContain(command);
+    expect(run.stdout).toContain(
+      'Exit codes: 0 no problems, 1 problems found or partial failure, 2 usage or config error.',
+    );
   });
 
   it.each([
@@ -43,7 +46,13 @@ describe('failover --help and usage errors', () => {
   it('with --json, a usage error is also a JSON document on stdout', async () => {
     const run = await runBin(['drill', '--sample', 'x', '--json']);
     expect(run.code).toBe(2);
-    expect(jsonOf(run)).toMatchObject({ schema: 1, command: null, ok: false, exitCode: 2, error: { kind: 'usage' } });
+    expect(jsonOf(run)).toMatchObject({
+      schema: 1,
+      command: null,
+      ok: false,
+      exitCode: 2,
+      error: { kind: 'usage' },
+    });
   });
 
   it('exits 2 when no config file is found or --config names none', async () => {
