@@ -12,6 +12,8 @@ export {
 } from './config/types.js';
 export { CliError, type CliErrorKind } from './errors.js';
 export { EXIT_CODES, type ExitCode } from './exit-codes.js';
+export type { FailureInfo } from './failure.js';
 export { JSON_SCHEMA_VERSION, type JsonEnvelope } from './output.js';
+export type { ProgressStream } from './progress.js';
 export { type CliIo, runCli } from './run.js';
 export { CLI_VERSION } from './version.js';

@@ -1,7 +1,10 @@
 /** A stream the progress bar draws on (stderr). */
 export interface ProgressStream {
+  /** Writes text (as `process.stderr.write` does). */
   write(text: string): unknown;
+  /** True on a terminal: only then is a bar drawn. */
   readonly isTTY?: boolean;
+  /** The terminal's width, when known. */
   readonly columns?: number;
 }
 

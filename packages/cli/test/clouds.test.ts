@@ -90,7 +90,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('failover against the local clouds', { timeout: 120_000 }, () => {
+describe('failover against the local clouds', { timeout: 300_000 }, () => {
   it('doctor: every check passes on the three clouds (exit 0), as text and as JSON', async () => {
     const run = await failover(['doctor', '--json']);
     expect(run.code).toBe(0);
@@ -242,6 +242,25 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     expect(again.stdout).toContain('repair: 0 pending, 0 repaired');
   });
 
+  it('a journal held by the running application: status says so (exit 0), repair fails (exit 1)', async () => {
+    const held = createFileJournal({ dir: env.FAILOVER_TEST_JOURNAL_DIR as string });
+    await held.open(); // this process now holds the lock, as a running application would
+    try {
+      const status = await failover(['status', '--json']);
+      expect(status.code).toBe(0);
+      expect(jsonOf(status)).toMatchObject({ journal: { locked: true, error: { kind: 'precondition' } } });
+      const text = await failover(['status']);
+      expect(text.stdout).toContain('journal: held by another process');
+
+      const repair = await failover(['repair', '--json']);
+      expect(repair.code).toBe(1);
+      expect(jsonOf(repair)).toMatchObject({ exitCode: 1, error: { kind: 'failed' } });
+      expect((jsonOf(repair).error as { message: string }).message).toContain('locked');
+    } finally {
+      await held.close();
+    }
+  });
+
   it('reconcile: a dry run finds a deleted copy (exit 1), reconcile copies it (exit 0), then all agree', async () => {
     const app = appStore(createMemoryJournal());
     for (const n of [1, 2, 3]) await app.put(`reports/${n}.csv`, `month,total\n${n},${n * 100}\n`);
@@ -346,6 +365,18 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     expect((jsonOf(noEnv).error as { message: string }).message).toContain(
       'targets[2].azureBlob.connectionStringEnv: the environment variable FAILOVER_TEST_AZURE_CONNECTION is not set',
     );
+  });
+
+  it('a TypeScript config (through tsx) works the same way', async () => {
+    const run = await failover(['status', '--json', '--config', 'typed.config.ts']);
+    expect(run.code).toBe(0);
+    expect(jsonOf(run)).toMatchObject({
+      store: { name: 'multi(aws,gcp)', writes: 'primary' },
+      targets: [
+        { name: 'aws', reachable: true },
+        { name: 'gcp', reachable: true },
+      ],
+    });
   });
 
   it('no output of any run above carried the account key', () => {

@@ -85,12 +85,7 @@ async function writeChecks(
     return checks;
   } catch (err) {
     const failure = failureOf(err);
-    const what =
-      failure.kind === 'auth'
-        ? `credentials cannot ${step}`
-        : isOutage(failure.kind)
-          ? `${step} failed`
-          : `${step} failed`;
+    const what = failure.kind === 'auth' ? `credentials cannot ${step}` : `${step} failed`;
     return [
       check(name, 'credentials', 'problem', `${what}: ${explain(failure)}`, failure),
       check(name, 'clock', 'skipped', 'not checked: the canary write failed'),

@@ -1,4 +1,4 @@
-import { JournalError, type MultiCloudTargetStatus } from '@failover/storage';
+import { JournalError, JournalLockedError, type MultiCloudTargetStatus } from '@failover/storage';
 import { explain, type FailureInfo, failureOf } from '../failure.js';
 import { CLI_PREFIX, type ProbeResult, probeTarget } from '../probe.js';
 import type { CommandContext, CommandResult } from './types.js';
@@ -16,11 +16,18 @@ export interface StatusTarget {
   readonly behind: number;
 }
 
+/** How loading the journal went: `null` when it loaded. */
+interface JournalProblem {
+  readonly failure: FailureInfo;
+  /** Another process (the application) holds it: not a problem, but its backlog is unknown. */
+  readonly locked: boolean;
+}
+
 /**
  * Loads the journal (through one routed listing of the CLI's prefix, which also exercises the
  * router) and returns the journal's failure, if any.
  */
-async function loadJournal(ctx: CommandContext): Promise<FailureInfo | null> {
+async function loadJournal(ctx: CommandContext): Promise<JournalProblem | null> {
   try {
     const signal = AbortSignal.timeout(ctx.timeoutMs);
     for await (const _entry of ctx.store.list({ prefix: CLI_PREFIX, pageSize: 1, signal })) break;
@@ -29,16 +36,19 @@ async function loadJournal(ctx: CommandContext): Promise<FailureInfo | null> {
     const failure = failureOf(err);
     // Targets being down is reported by the probes; only a journal failure matters here.
     const name = (err as { name?: unknown }).name;
-    return err instanceof JournalError || (typeof name === 'string' && name.startsWith('Journal'))
-      ? failure
-      : null;
+    if (err instanceof JournalLockedError || name === 'JournalLockedError') return { failure, locked: true };
+    if (err instanceof JournalError || (typeof name === 'string' && name.startsWith('Journal'))) {
+      return { failure, locked: false };
+    }
+    return null;
   }
 }
 
 /**
  * `failover status`: probes every target directly, loads the journal and reports each target's
  * reachability, breaker and backlog, and the journal's backlog. Problems: a target that does not
- * answer, a journal that cannot be opened.
+ * answer, a journal that cannot be read. A journal another process holds (the application, running)
+ * is not a problem: the report says its backlog is not shown.
  */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
   const probes: ProbeResult[] = await Promise.all(
@@ -59,7 +69,7 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   });
   const problems: string[] = [];
   for (const t of targets) if (t.error) problems.push(`${t.name}: ${explain(t.error)}`);
-  if (journalError) problems.push(`journal: ${journalError.message}`);
+  if (journalError && !journalError.locked) problems.push(`journal: ${journalError.failure.message}`);
 
   const lines = [
     `store ${status.name} (writes: ${typeof status.writes === 'string' ? status.writes : `quorum ${status.writes.quorum}`})`,
@@ -67,7 +77,9 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
       (t) =>
         `${t.reachable ? 'ok  ' : 'DOWN'} ${t.name}: ${t.reachable ? `reachable in ${Math.round(t.probeMs)} ms` : 'not reachable'}, breaker ${t.breaker}, behind ${t.behind}`,
     ),
-    `journal: backlog ${status.journal.backlog}, pending keys ${status.journal.pendingKeys}`,
+    journalError?.locked
+      ? 'journal: held by another process (the application?); its backlog is not shown'
+      : `journal: backlog ${status.journal.backlog}, pending keys ${status.journal.pendingKeys}`,
   ];
   return {
     problems,
@@ -75,7 +87,11 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
     data: {
       store: { name: status.name, writes: status.writes },
       targets,
-      journal: { ...status.journal, error: journalError },
+      journal: {
+        ...status.journal,
+        locked: journalError?.locked ?? false,
+        error: journalError?.failure ?? null,
+      },
     },
   };
 }
