@@ -200,6 +200,22 @@ describe('failover against the local clouds', { timeout: 300_000 }, () => {
     ]);
   });
 
+  it('doctor: credentials the cloud refuses are named as such (exit 1)', async () => {
+    const run = await failover(['doctor', '--json'], { AWS_ACCESS_KEY_ID: 'NOT-S3RVER' }); // s3rver: 403
+    expect(run.code).toBe(1);
+    const doc = jsonOf(run);
+    expect(doc.problems).toEqual([expect.stringMatching(/^aws: cannot list: credentials refused \(auth\)/)]);
+    const aws = (doc.checks as { target: string; check: string; status: string }[]).filter(
+      (c) => c.target === 'aws',
+    );
+    expect(aws.map((c) => [c.check, c.status])).toEqual([
+      ['reachable', 'ok'],
+      ['bucket', 'skipped'],
+      ['credentials', 'problem'],
+      ['clock', 'skipped'],
+    ]);
+  });
+
   it('repair: exit 1 while the target lacking writes is down, exit 0 once they are copied', async () => {
     // The application writes while Azure refuses connections: the writes are journaled for Azure.
     await clouds.proxies.azure.setFault(faults.refuse());
