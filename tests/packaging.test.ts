@@ -25,6 +25,7 @@ const expected: Record<string, readonly string[]> = {
   '@failover/gcs': ['createGcsStore', 'classifyGcsError'],
   '@failover/azure-blob': ['createAzureBlobStore', 'classifyAzureError'],
   '@failover/http': ['withFailover', 'createFailoverAxios'],
+  '@failover/cli': ['runCli', 'defineConfig', 'EXIT_CODES', 'CliError'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',
@@ -58,6 +59,13 @@ describe('built packages', () => {
       for (const name of names) expect(keys, `${pkg} (${mode}) lacks ${name}`).toContain(name);
     });
   }
+
+  it('@failover/cli: the built failover bin runs from a plain Node process', () => {
+    const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+    expect(existsSync(bin), 'packages/cli/dist/bin.js missing: run pnpm build first').toBe(true);
+    const out = execFileSync(process.execPath, [bin, '--version'], { cwd: here, encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 
   it('@failover/testkit/contract is its own entry point', () => {
     const dir = join(root, 'packages', 'testkit');
