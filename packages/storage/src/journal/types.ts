@@ -92,4 +92,26 @@ export interface Journal {
   compact(): Promise<void>;
   /** Flushes and releases resources (file handles, locks). Safe to call twice. */
   close(): Promise<void>;
+
+  // Optional: what a journal shared by a fleet of processes (e.g. `@failover/redis`) offers. The
+  // multi-cloud store uses each one when it is there.
+
+  /**
+   * The pending entries of `key` written by any process sharing this journal, oldest first. The
+   * store asks it on reads of keys its own index knows nothing about, so no instance reads a
+   * version older than one any instance acknowledged.
+   */
+  pendingOf?(key: string): Promise<JournalEntry[]>;
+  /**
+   * Synchronous: `false` when `key` has no pending entry anywhere (the store then skips
+   * {@link Journal.pendingOf}), `true` when it may have one, `undefined` when unknown.
+   */
+  mayHavePending?(key: string): boolean | undefined;
+  /**
+   * Leases keys for repair for `ttlMs`; returns the keys this process got (a key leased by another
+   * live process is left out), so no object is copied by two processes at once.
+   */
+  lease?(keys: readonly string[], ttlMs?: number): Promise<string[]>;
+  /** Gives leased keys back. */
+  release?(keys: readonly string[]): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { AllTargetsFailedError, classifyFailure } from '@failover/core';
 import { abortableStream } from '../abort.js';
 import { readAll } from '../body.js';
 import { StorageError } from '../errors.js';
+import { JournalState } from '../journal/state.js';
 import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { attemptTimeoutOf } from './call-options.js';
@@ -58,9 +59,10 @@ export async function routedRead<R>(
   await ctx.ready();
   ctx.checkOpen();
   const { signal, attemptTimeoutMs } = call;
-  const latest = ctx.pending.latest(key);
+  const view = ctx.journal.pendingOf === undefined ? localView(ctx, key) : await sharedView(ctx, key);
+  const latest = view.latest;
   if (latest?.entry.op === 'delete') return null;
-  const minVersion = ctx.pending.latestAcknowledged(key)?.entry.version;
+  const minVersion = view.acknowledged?.entry.version;
   let order = readOrder(ctx, latest);
   const failed = new Set<string>();
   const answeredMissing = new Set<string>();
@@ -119,6 +121,59 @@ export async function routedRead<R>(
     );
   }
   return null;
+}
+
+/** What the journal says of a key: its newest pending entry, and its newest acknowledged one. */
+interface PendingView {
+  readonly latest: PendingItem | undefined;
+  readonly acknowledged: PendingItem | undefined;
+}
+
+function localView(ctx: MultiContext, key: string): PendingView {
+  return { latest: ctx.pending.latest(key), acknowledged: ctx.pending.latestAcknowledged(key) };
+}
+
+/** How long a read waits for a shared journal's answer before it goes on with its own view (ms). */
+const SHARED_LOOKUP_MS = 250;
+
+/**
+ * With a journal shared by a fleet: the key's pending entries as every instance wrote them, so no
+ * instance reads a version older than one any instance acknowledged. Keys the journal says have
+ * nothing pending cost nothing; a journal that does not answer in time (Redis down or slow) leaves
+ * the read with this process's own view.
+ */
+async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> {
+  const journal = ctx.journal;
+  if (journal.mayHavePending?.(key) === false) return localView(ctx, key);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const entries = await Promise.race([
+      journal.pendingOf!(key),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), SHARED_LOOKUP_MS);
+        timer.unref?.();
+      }),
+    ]);
+    if (entries === undefined) return localView(ctx, key);
+    const state = new JournalState();
+    for (const e of entries) state.append(e);
+    for (const item of ctx.pending.entriesOf(key)) state.append(item.entry);
+    let latest: PendingItem | undefined;
+    let acknowledged: PendingItem | undefined;
+    for (const item of state.entriesOf(key)) {
+      if (latest === undefined || item.entry.version > latest.entry.version) latest = item;
+      if (
+        item.entry.intent !== true &&
+        (acknowledged === undefined || item.entry.version > acknowledged.entry.version)
+      )
+        acknowledged = item;
+    }
+    return { latest, acknowledged };
+  } catch {
+    return localView(ctx, key);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -29,6 +29,46 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
   // Targets that lost their data and whose restore did not finish: try again.
   for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
   const entries = await ctx.journal.pending();
+  // A journal shared by a fleet holds other instances' entries too: any instance repairs them.
+  if (ctx.journal.pendingOf !== undefined) {
+    for (const e of entries) if (ctx.pending.item(e.id) === undefined) ctx.pending.append(e);
+  }
+  const leased = await leaseKeys(ctx, entries);
+  try {
+    return await runTasks(ctx, entries, only, signal, startedAt, leased);
+  } finally {
+    if (leased !== undefined && leased.size > 0)
+      await ctx.journal.release?.([...leased]).catch(() => undefined);
+  }
+}
+
+/** How long a repair lease on a key lasts (ms); a pass releases its leases when it ends. */
+const LEASE_MS = 60_000;
+
+/**
+ * With a journal that leases keys (a fleet's), the keys this pass may repair: those no other live
+ * instance is repairing. `undefined`: no leasing (every key), also when the lease call fails.
+ */
+async function leaseKeys(
+  ctx: MultiContext,
+  entries: readonly JournalEntry[],
+): Promise<Set<string> | undefined> {
+  if (ctx.journal.lease === undefined || entries.length === 0) return undefined;
+  try {
+    return new Set(await ctx.journal.lease([...new Set(entries.map((e) => e.key))], LEASE_MS));
+  } catch {
+    return undefined;
+  }
+}
+
+async function runTasks(
+  ctx: MultiContext,
+  entries: readonly JournalEntry[],
+  only: Set<string> | undefined,
+  signal: AbortSignal | undefined,
+  startedAt: number,
+  leased: Set<string> | undefined,
+): Promise<RepairReport> {
   const tasks: [JournalEntry, string][] = [];
   // Writes that live on fewer copies than asked first: they are the ones a second loss would take.
   const ordered = [
@@ -44,7 +84,11 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
   let deferred = 0;
   const failed: RepairFailure[] = [];
   await eachLimited(tasks, ctx.options.repairConcurrency, async ([entry, target]) => {
-    if (signal?.aborted || !ctx.router.isAvailable(target)) {
+    if (
+      signal?.aborted ||
+      !ctx.router.isAvailable(target) ||
+      (leased !== undefined && !leased.has(entry.key))
+    ) {
       skipped++;
       return;
     }
