@@ -1,0 +1,153 @@
+import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import type { Journal, JournalEntry } from './types.js';
+
+/** Options of {@link createFallbackJournal}. */
+export interface FallbackJournalOptions {
+  /** The journal to use while it answers: a shared one (e.g. `createRedisJournal`). */
+  primary: Journal;
+  /** Where entries go while the primary is down (e.g. `createFileJournal({ dir })`): local, durable. */
+  fallback: Journal;
+  /**
+   * How often entries kept in the fallback are moved back to the primary while any are left (ms).
+   * Default 1000.
+   */
+  mergeIntervalMs?: number;
+  /** Called when background work fails (a merge); never throws into the application. */
+  onError?: (error: unknown) => void;
+}
+
+/** A {@link Journal} over a primary and a local fallback, with the fallback's state visible. */
+export interface FallbackJournal extends Journal {
+  /** Entries kept in the fallback now (appended while the primary was down, not yet merged back). */
+  fallbackBacklog(): number;
+  /** Moves what the fallback holds back into the primary now; resolves with how many entries moved. */
+  merge(): Promise<number>;
+}
+
+/**
+ * A journal that keeps working when its primary (a shared journal on Redis, say) is down or slow:
+ * an append the primary cannot take (an availability failure: refused, timeout...) goes to the
+ * local fallback instead, so no write fails because the shared journal is away; every entry the
+ * fallback holds is moved back into the primary as soon as it answers again (appends are
+ * idempotent by id, so a crash in the middle of a merge repeats it harmlessly). Reads of pending
+ * state combine both. Failures that are not about availability (a malformed entry) are thrown.
+ */
+export function createFallbackJournal(options: FallbackJournalOptions): FallbackJournal {
+  const { primary, fallback } = options;
+  const mergeIntervalMs = options.mergeIntervalMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let merging: Promise<number> | undefined;
+  let closed = false;
+
+  const report = (err: unknown): void => {
+    try {
+      options.onError?.(err);
+    } catch {
+      // A throwing listener is ignored.
+    }
+  };
+
+  const scheduleMerge = (): void => {
+    if (closed || timer !== undefined) return;
+    timer = setInterval(() => {
+      void merge().catch(report);
+    }, mergeIntervalMs);
+    timer.unref?.();
+  };
+
+  const merge = (): Promise<number> => {
+    merging ??= (async () => {
+      try {
+        const kept = await fallback.pending();
+        let moved = 0;
+        for (const e of kept) {
+          await primary.append(e);
+          for (const t of e.missing) await fallback.resolve(e.id, t);
+          moved++;
+        }
+        if (fallback.backlog() === 0 && timer !== undefined) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+        return moved;
+      } finally {
+        merging = undefined;
+      }
+    })();
+    return merging;
+  };
+
+  const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
+
+  const journal: FallbackJournal = {
+    async open() {
+      await fallback.open?.();
+      await primary.open?.().catch((err: unknown) => {
+        if (!isOutage(err)) throw err;
+      });
+      if (fallback.backlog() > 0) scheduleMerge();
+    },
+    async append(entry: JournalEntry) {
+      try {
+        await primary.append(entry);
+      } catch (err) {
+        if (!isOutage(err)) throw err;
+        await fallback.append(entry);
+        scheduleMerge();
+      }
+    },
+    async resolve(id: string, target: string) {
+      // The entry may be in either; a resolve lost with an unreachable primary only leaves a pair
+      // for repair, which finds the target up to date and resolves it again.
+      await fallback.resolve(id, target);
+      await primary.resolve(id, target).catch((err: unknown) => {
+        if (!isOutage(err)) throw err;
+      });
+    },
+    async pending() {
+      const local = await fallback.pending();
+      let shared: JournalEntry[] = [];
+      try {
+        shared = await primary.pending();
+      } catch (err) {
+        if (!isOutage(err)) throw err;
+      }
+      const ids = new Set(local.map((e) => e.id));
+      return [...shared.filter((e) => !ids.has(e.id)), ...local];
+    },
+    backlog: () => primary.backlog() + fallback.backlog(),
+    fallbackBacklog: () => fallback.backlog(),
+    merge,
+    async compact() {
+      await fallback.compact();
+      await primary.compact().catch((err: unknown) => {
+        if (!isOutage(err)) throw err;
+      });
+    },
+    async close() {
+      closed = true;
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      await merging?.catch(() => undefined);
+      await primary.close();
+      await fallback.close();
+    },
+  };
+  if (primary.pendingOf !== undefined) {
+    const pendingOf = primary.pendingOf.bind(primary);
+    journal.pendingOf = async (key: string) => {
+      const local = (await fallback.pending()).filter((e) => e.key === key);
+      const shared = await pendingOf(key);
+      const ids = new Set(local.map((e) => e.id));
+      return [...shared.filter((e) => !ids.has(e.id)), ...local];
+    };
+  }
+  if (primary.mayHavePending !== undefined) {
+    const may = primary.mayHavePending.bind(primary);
+    // Entries kept locally are not in the primary's view: ask the shared journal while any exist.
+    journal.mayHavePending = (key: string) => (fallback.backlog() > 0 ? undefined : may(key));
+  }
+  if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
+  if (primary.release !== undefined) journal.release = primary.release.bind(primary);
+  return journal;
+}
