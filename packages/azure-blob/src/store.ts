@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
+import { redactError } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
@@ -161,7 +162,7 @@ class AzureBlobStore implements BlobStore {
           throw mapAzureError(err, ctx);
         }
         const info = await this.#properties(name, key, ctx);
-        if (info === null) throw new NotFoundError(key, { cause: err, target: this.name });
+        if (info === null) throw new NotFoundError(key, { cause: redactError(err), target: this.name });
         if (resolveRange(range, info.size) === null) return { info, body: Readable.from([]) };
         continue;
       }
@@ -263,7 +264,8 @@ class AzureBlobStore implements BlobStore {
     } catch (err) {
       const mapped = mapAzureError(err, ctx);
       // A 404 other than a missing container is about the source (the destination may be absent).
-      if (mapped instanceof NotFoundError) throw new NotFoundError(from, { cause: err, target: this.name });
+      if (mapped instanceof NotFoundError)
+        throw new NotFoundError(from, { cause: mapped.cause, target: this.name });
       throw mapped;
     }
     const info = await this.#properties(destination, to, ctx);

@@ -136,17 +136,34 @@ const RULES: readonly RedactionRule[] = [
   },
 ];
 
+const ENTITY = /&(?:(quot|apos|amp|lt|gt)|#(\d{1,5})|#[xX]([0-9a-fA-F]{1,4}));/g;
+const NAMED_ENTITIES: Readonly<Record<string, string>> = { quot: '"', apos: "'", amp: '&', lt: '<', gt: '>' };
+
+function decodeEntity(match: string, named?: string, dec?: string, hex?: string): string {
+  if (named !== undefined) return NAMED_ENTITIES[named] ?? match;
+  const code = dec !== undefined ? Number(dec) : Number.parseInt(hex ?? '', 16);
+  return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : match;
+}
+
 /**
  * Removes credentials from a text before it goes into an error message, a log line or an event:
  * signed-URL parameters (AWS SigV2/SigV4 `Signature`, `X-Amz-*`, GCS `X-Goog-*`, Azure SAS `sig`,
  * `se`..., plain or URL-encoded), connection-string `AccountKey` and `SharedAccessSignature`, OAuth
  * `access_token` / `refresh_token` / `client_secret`, `api_key`, `private_key` and PEM blocks,
  * resumable `upload_id`s, `Authorization`-like headers (Bearer, Basic, AWS4-HMAC-SHA256, SharedKey),
- * `Cookie` / `Set-Cookie`, JSON fields of those names, and `user:password@` in URLs. Used by every
- * error the library builds.
+ * `Cookie` / `Set-Cookie`, JSON fields of those names, and `user:password@` in URLs. XML and HTML
+ * character references (`&quot;`, `&#39;`, `&amp;`) are read as the characters they stand for (and
+ * decoded in the result). Used by every error the library builds.
  */
 export function redact(text: string): string {
+  // Error bodies come as XML or HTML too: read `&quot;`, `&#39;`, `&amp;`... as the characters.
+  // Twice-escaped text (`&amp;quot;`) is read through as well.
   let out = text;
+  for (let i = 0; i < 3 && out.includes('&'); i++) {
+    const decoded = out.replace(ENTITY, decodeEntity);
+    if (decoded === out) break;
+    out = decoded;
+  }
   for (const rule of RULES) {
     rule.pattern.lastIndex = 0;
     out = out.replace(rule.pattern, rule.replace as (m: string, ...g: string[]) => string);

@@ -1,6 +1,14 @@
+import { inspect } from 'node:util';
 import { CREDENTIAL_SHAPES } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
-import { redact } from '../src/index.js';
+import {
+  AbortedError,
+  classifyFailure,
+  failedBeforeSending,
+  redact,
+  redactError,
+  retryAfterMs,
+} from '../src/index.js';
 
 describe('redact', () => {
   it('has at least 31 credential shapes to prove', () => {
@@ -34,5 +42,75 @@ describe('redact', () => {
       'Invalid key "x": must not be empty',
     ];
     for (const t of texts) expect(redact(t)).toBe(t);
+  });
+});
+
+describe('redactError', () => {
+  it('keeps what says what happened and drops request, response and config objects', () => {
+    const socket = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+    const raw = Object.assign(new Error('Forbidden: GET /o?access_token=atSECRET'), {
+      name: 'ApiError',
+      code: 403,
+      errors: [{ reason: 'forbidden', domain: 'global', message: 'refresh_token=rtSECRET' }],
+      response: {
+        status: 403,
+        headers: { 'retry-after': '2' },
+        request: { headers: { Authorization: 'Bearer tokSECRET' } },
+      },
+      config: { headers: { Authorization: 'Bearer tokSECRET' } },
+      cause: socket,
+    });
+    const copy = redactError(raw) as Error & Record<string, unknown>;
+    expect(copy).toBeInstanceOf(Error);
+    expect(copy.name).toBe('ApiError');
+    expect(copy).toMatchObject({ code: 403, status: 403, retryAfterMs: 2000 });
+    expect(copy.errors).toEqual([
+      { reason: 'forbidden', domain: 'global', message: 'refresh_token=[redacted]' },
+    ]);
+    expect(copy.response).toBeUndefined();
+    expect(copy.config).toBeUndefined();
+    expect(copy.cause).toMatchObject({ code: 'ECONNREFUSED', message: socket.message });
+    const all = inspect(copy, { depth: Number.POSITIVE_INFINITY, showHidden: true });
+    for (const s of ['atSECRET', 'rtSECRET', 'tokSECRET']) expect(all).not.toContain(s);
+    expect(classifyFailure(copy)).toBe(classifyFailure(raw));
+    expect(retryAfterMs(copy)).toBe(2000);
+    expect(failedBeforeSending(copy)).toBe(true);
+  });
+
+  it('keeps AWS and Azure shapes classifiable', () => {
+    const s3 = Object.assign(new Error('Please reduce your request rate.'), {
+      name: 'SlowDown',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 503, requestId: 'r1' },
+      $response: { headers: { 'x-amz-request-id': 'r1' }, body: 'X-Amz-Signature=sigSECRET' },
+    });
+    expect(redactError(s3)).toMatchObject({
+      name: 'SlowDown',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 503 },
+    });
+    expect(inspect(redactError(s3), { depth: 10 })).not.toContain('sigSECRET');
+    const azure = Object.assign(new Error('Server busy'), {
+      name: 'RestError',
+      statusCode: 503,
+      code: 'ServerBusy',
+      details: { errorCode: 'ServerBusy', message: 'sig=sigSECRET' },
+      request: { headers: { authorization: 'SharedKey acct:skSECRET' } },
+    });
+    const copy = redactError(azure);
+    expect(copy).toMatchObject({
+      name: 'RestError',
+      statusCode: 503,
+      code: 'ServerBusy',
+      details: { errorCode: 'ServerBusy' },
+    });
+    expect(inspect(copy, { depth: 10 })).not.toMatch(/sigSECRET|skSECRET/);
+  });
+
+  it('returns the library own errors, and redacts strings', () => {
+    const own = new AbortedError();
+    expect(redactError(own)).toBe(own);
+    expect(redactError('sig=abc')).toBe('sig=[redacted]');
+    expect(redactError(42)).toBe(42);
   });
 });

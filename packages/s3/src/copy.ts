@@ -1,4 +1,5 @@
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
+import { redactError } from '@failover/core';
 import {
   type BlobInfo,
   type CopyOptions,
@@ -47,7 +48,7 @@ export async function copyObject(
     } catch (err) {
       // CopyObject's 404 is about the source; everything else about the copy.
       if (!signal?.aborted && classifyS3Error(err) === 'not_found' && s3ErrorCode(err) !== 'NoSuchBucket') {
-        throw new NotFoundError(from, { target: ctx.name, cause: err });
+        throw new NotFoundError(from, { target: ctx.name, cause: redactError(err) });
       }
       throw toStorageError(err, ectx);
     }

@@ -1,6 +1,7 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { redactError } from '@failover/core';
 import {
   type ByteRange,
   type GetOptions,
@@ -82,7 +83,7 @@ async function emptyRead(
   rangeError: unknown,
 ): Promise<GetResult> {
   const info = await headByObjectKey(ctx, key, objectKey, ectx.signal, 'get');
-  if (info === null) throw new NotFoundError(key, { target: ctx.name, cause: rangeError });
+  if (info === null) throw new NotFoundError(key, { target: ctx.name, cause: redactError(rangeError) });
   if (resolveRange(range, info.size) !== null) throw toStorageError(rangeError, ectx);
   return { info, body: Readable.from([]) };
 }

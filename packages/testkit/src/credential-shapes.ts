@@ -176,4 +176,9 @@ export const CREDENTIAL_SHAPES: readonly CredentialShape[] = [
     text: "headers: { Authorization: 'Bearer inspSECRET43', 'set-cookie': [ 'a=inspSECRET44; Path=/' ] }",
     secrets: ['inspSECRET43', 'inspSECRET44'],
   },
+  {
+    name: 'XML-escaped JSON and headers (&quot;, &#39;, &amp;)',
+    text: '<Message>{&quot;refresh_token&quot;: &quot;1//xmlSECRET45&quot;} Authorization: &#39;Bearer xmlSECRET46&#39; ?a=1&amp;sig=xmlSECRET47 &amp;quot;client_secret&amp;quot;:&amp;quot;xmlSECRET48&amp;quot;</Message>',
+    secrets: ['xmlSECRET45', 'xmlSECRET46', 'xmlSECRET47', 'xmlSECRET48'],
+  },
 ];
