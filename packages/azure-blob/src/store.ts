@@ -8,21 +8,22 @@ import {
   type BlobStore,
   blobInfo,
   type CopyOptions,
-  DEFAULT_CONTENT_TYPE,
+  checkCallOptions,
+  checkPutSize,
   type GetOptions,
   type GetResult,
-  InvalidArgumentError,
   type ListEntry,
   type ListOptions,
   NotFoundError,
   normalizeIfNoneMatch,
-  normalizeMetadata,
   normalizePutBody,
+  normalizePutOptions,
   type OperationOptions,
   type PutOptions,
   prefixedKey,
   resolveRange,
   StorageError,
+  sizeCheckedStream,
   validateListOptions,
   validateRange,
 } from '@failover/storage';
@@ -63,16 +64,18 @@ class AzureBlobStore implements BlobStore {
 
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const name = this.#blobName(key);
-    const metadata = normalizeMetadata(options.metadata, key);
-    const conditions = ifNoneMatchConditions(options.ifNoneMatch, key);
-    const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
-    if (typeof contentType !== 'string' || contentType === '') {
-      throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
+    // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
+    const { metadata, contentType, ifNoneMatch, size, signal } = normalizePutOptions(key, options, this.name);
+    const conditions: BlobRequestConditions | undefined = ifNoneMatch ? { ifNoneMatch: '*' } : undefined;
+    let normalized = normalizePutBody(body, key, this.name);
+    if (size !== undefined && normalized.type === 'bytes') {
+      checkPutSize(size, normalized.bytes.byteLength, key, this.name);
+    } else if (size !== undefined && normalized.type === 'stream') {
+      normalized = { type: 'stream', stream: sizeCheckedStream(normalized.stream, size, key, this.name) };
     }
-    const normalized = normalizePutBody(body, key);
-    const ctx = this.#ctx('put', key, options.signal);
+    const ctx = this.#ctx('put', key, signal);
     const blob = this.#o.container.getBlockBlobClient(name);
-    if (options.signal?.aborted) {
+    if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx);
     }
@@ -143,6 +146,7 @@ class AzureBlobStore implements BlobStore {
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     validateRange(options.range, key);
     const ctx = this.#ctx('get', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
@@ -181,6 +185,7 @@ class AzureBlobStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('head', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
     return this.#properties(name, key, ctx);
@@ -192,6 +197,7 @@ class AzureBlobStore implements BlobStore {
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('delete', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
     try {
@@ -240,6 +246,7 @@ class AzureBlobStore implements BlobStore {
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
     const source = this.#blobName(from);
     const destination = this.#blobName(to);
+    checkCallOptions(options, { key: to, target: this.name });
     const conditions = ifNoneMatchConditions(options.ifNoneMatch, to);
     const ctx = this.#ctx('copy', to, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);

@@ -3,6 +3,7 @@ import { redactError } from '@failover/core';
 import {
   type BlobInfo,
   type CopyOptions,
+  checkCallOptions,
   NotFoundError,
   normalizeIfNoneMatch,
   PreconditionFailedError,
@@ -28,6 +29,7 @@ export async function copyObject(
 ): Promise<BlobInfo> {
   const source = prefixedKey(ctx.prefix, from);
   const target = prefixedKey(ctx.prefix, to);
+  checkCallOptions(options, { key: to, target: ctx.name });
   const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to, ctx.name) ? '*' : undefined;
   const { signal } = options;
   const ectx = errorContext(ctx, 'copy', to, signal);

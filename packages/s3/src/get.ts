@@ -4,6 +4,7 @@ import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s
 import { redactError } from '@failover/core';
 import {
   type ByteRange,
+  checkCallOptions,
   type GetOptions,
   type GetResult,
   NotFoundError,
@@ -30,7 +31,7 @@ export async function getObject(
   options: GetOptions = {},
 ): Promise<GetResult> {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const { range, signal } = options;
+  const { range, signal } = checkCallOptions(options, { key, target: ctx.name });
   validateRange(range, key);
   const ectx = errorContext(ctx, 'get', key, signal);
   throwIfAborted(ectx);
