@@ -7,7 +7,6 @@ import {
   type BlobBody,
   type BlobInfo,
   blobInfo,
-  checkCallOptions,
   InvalidArgumentError,
   type NormalizedBody,
   normalizePutBody,

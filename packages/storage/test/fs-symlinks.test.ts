@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type BlobStore, createFileSystemStore, StorageError } from '@failover/storage';
+import {
+  type BlobStore,
+  createFileSystemStore,
+  isPrefixEntry,
+  type ListEntry,
+  StorageError,
+} from '@failover/storage';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dirName, locate } from '../src/fs/layout.js';
 
@@ -41,9 +47,9 @@ async function refused(call: () => Promise<unknown>): Promise<void> {
   expect((err as Error).message).not.toContain(base);
 }
 
-async function drain(iterable: AsyncIterable<{ key: string }>): Promise<string[]> {
+async function drain(iterable: AsyncIterable<ListEntry>): Promise<string[]> {
   const keys: string[] = [];
-  for await (const e of iterable) keys.push(e.key);
+  for await (const e of iterable) keys.push(isPrefixEntry(e) ? e.prefix : e.key);
   return keys;
 }
 
