@@ -42,11 +42,40 @@ const METADATA_FIELDS = [
  * of a library error shows no credential. Classification (`classifyFailure`, provider
  * classifiers), `retryAfterMs` and `failedBeforeSending` give the same answers for the copy.
  *
- * The library's own errors are returned as they are; a string is redacted; other values are
+ * An error that holds nothing to remove (only the fields above, a message and stack `redact`
+ * leaves alone, and such a `cause`; e.g. a socket error or your own body stream's error) is
+ * returned as it is, as are the library's own errors; a string is redacted; other values are
  * returned unchanged.
  */
 export function redactError(err: unknown): unknown {
-  return copyOf(err, 0);
+  return isClean(err, 0) ? err : copyOf(err, 0);
+}
+
+/** Own properties an error may have and still be kept as it is (when their values are clean). */
+const KEPT_AS_IS = new Set<string>([
+  ...SCALAR_FIELDS,
+  'name',
+  'message',
+  'stack',
+  'cause',
+  'hostname',
+  'retryAfterMs',
+  'kind',
+]);
+
+function isClean(err: unknown, depth: number): boolean {
+  if (err === null || typeof err !== 'object') return typeof err !== 'string' || redact(err) === err;
+  if (err instanceof FailoverError) return true;
+  if (depth >= MAX_DEPTH) return false;
+  const source = err as Record<string, unknown>;
+  for (const key of Reflect.ownKeys(err)) {
+    if (typeof key !== 'string' || !KEPT_AS_IS.has(key)) return false;
+  }
+  for (const key of ['message', 'stack', 'code', 'reason', 'hostname']) {
+    const v = source[key];
+    if (typeof v === 'string' && redact(v) !== v) return false;
+  }
+  return source.cause === undefined || isClean(source.cause, depth + 1);
 }
 
 function copyOf(err: unknown, depth: number): unknown {

@@ -107,6 +107,25 @@ describe('redactError', () => {
     expect(inspect(copy, { depth: 10 })).not.toMatch(/sigSECRET|skSECRET/);
   });
 
+  it('returns an error that holds nothing to remove as it is (a socket error, your own error)', () => {
+    const socket = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+      address: '10.0.0.1',
+      port: 443,
+    });
+    expect(redactError(socket)).toBe(socket);
+    const own = new Error('source broke', { cause: socket });
+    expect(redactError(own)).toBe(own);
+    const leaky = new Error('GET /o?sig=abc failed', { cause: socket });
+    expect(redactError(leaky)).not.toBe(leaky);
+    const withRequest = Object.assign(new Error('x'), { request: {} });
+    expect(redactError(withRequest)).not.toBe(withRequest);
+    const deepLeak = new Error('outer', { cause: Object.assign(new Error('inner'), { config: {} }) });
+    expect((redactError(deepLeak) as Error).cause).not.toHaveProperty('config');
+  });
+
   it('returns the library own errors, and redacts strings', () => {
     const own = new AbortedError();
     expect(redactError(own)).toBe(own);
