@@ -84,7 +84,7 @@ const PARAM_NAMES = [
 // Before a parameter: start, a separator, or the URL-encoded `&`, `?`, `;` and space.
 const PARAM_START = String.raw`(^|[?&;,\s"'({\[]|%26|%3[Ff]|%3[Bb]|%20)`;
 // A parameter's value ends at a separator or at an URL-encoded `&` / `;`.
-const PARAM_VALUE = String.raw`(?:(?!%26|%3[Bb])[^&;,\s"'<>)}\]])+`;
+const PARAM_VALUE = String.raw`(?!\[redacted\])(?:(?!%26|%3[Bb])[^&;,\s"'<>)}\]])+`;
 const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
 
 /**
@@ -109,14 +109,17 @@ const RULES: readonly RedactionRule[] = [
   {
     shape: 'Authorization-like headers: Bearer, Basic, AWS4-HMAC-SHA256, SharedKey, tokens',
     pattern: new RegExp(
-      String.raw`(?<![\w-])(${HEADER_NAMES})(["']?)(\s*[:=]\s*)(${QUOTED}|\[[^\]]*\]|[A-Za-z0-9_-]+\s+[^\s,;"']+|[^\s,;"']+)`,
+      String.raw`(?<![\w-])(${HEADER_NAMES})(["']?)(\s*[:=]\s*)(${QUOTED}|\[[^\]]*\]|[A-Za-z0-9_-]+\s+[^\s,;"'<>]+|[^\s,;"'<>]+)`,
       'gi',
     ),
     replace: (_m, name, quote, sep) => `${name}${quote}${sep}${MASK}`,
   },
   {
     shape: 'secret fields in JSON and `name: value` text (refresh_token, private_key, client_secret...)',
-    pattern: new RegExp(String.raw`(?<![\w-])(${FIELD_NAMES})(["']?)(\s*:\s*)(${QUOTED}|[^\s,;&}"']+)`, 'gi'),
+    pattern: new RegExp(
+      String.raw`(?<![\w-])(${FIELD_NAMES})(["']?)(\s*:\s*)(${QUOTED}|[^\s,;&}"'<>]+)`,
+      'gi',
+    ),
     replace: (_m, name, quote, sep) => `${name}${quote}${sep}${MASK}`,
   },
   {

@@ -26,6 +26,13 @@ describe('redact', () => {
     for (const shape of CREDENTIAL_SHAPES) for (const s of shape.secrets) expect(out).not.toContain(s);
   });
 
+  it('is idempotent: redacting twice gives the same text', () => {
+    for (const shape of CREDENTIAL_SHAPES) {
+      const once = redact(shape.text);
+      expect(redact(once), shape.name).toBe(once);
+    }
+  });
+
   it('keeps the names, so a message still says what was there', () => {
     expect(redact('GET /k?X-Amz-Signature=abc&x=1')).toBe('GET /k?X-Amz-Signature=[redacted]&x=1');
     expect(redact('Authorization: Bearer abc, then')).toBe('Authorization: [redacted], then');

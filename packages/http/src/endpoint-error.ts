@@ -49,8 +49,9 @@ export class EndpointError extends FailoverError {
 
 function describe(init: EndpointErrorInit): string {
   if (init.status !== undefined) {
+    // A server's status text can echo anything (a signed URL, a token): redacted like a message.
     const statusText = init.axiosError.response?.statusText;
-    return `HTTP ${init.status}${statusText ? ` ${statusText}` : ''} from ${init.endpoint}`;
+    return `HTTP ${init.status}${statusText ? ` ${redact(statusText)}` : ''} from ${init.endpoint}`;
   }
   const message = redact(init.axiosError.message || 'request failed');
   const code = init.code && !message.includes(init.code) ? `${init.code}: ` : '';
