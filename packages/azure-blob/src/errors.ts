@@ -1,4 +1,11 @@
-import { AbortedError, classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
+import {
+  AbortedError,
+  classifyFailure,
+  FailoverError,
+  type FailureKind,
+  redact,
+  redactError,
+} from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 import { azureErrorCode, azureStatusOf, isRestError } from './classify.js';
 
@@ -19,14 +26,16 @@ export interface ErrorContext {
 /**
  * Turns anything an SDK call threw into a library error: core's `AbortedError` (its `cause` the
  * signal's reason) when the caller's signal aborted the call, else a `StorageError` with a `kind`,
- * the store as `target`, the key, and the original error as `cause`. Messages are redacted (no SAS
+ * the store as `target`, the key, and a redacted copy of the original error (core's `redactError`)
+ * as `cause`. Messages are redacted (no SAS
  * token, account key or signed URL). `NotFoundError` and `PreconditionFailedError` are used for
  * those kinds.
  */
 export function mapAzureError(err: unknown, ctx: ErrorContext): StorageError | AbortedError {
   if (err instanceof StorageError || err instanceof AbortedError) return err;
   if (ctx.signal?.aborted && (isAbortLike(err) || !isRestError(err))) return abortedError(ctx);
-  const base = { cause: err, target: ctx.target };
+  // The SDK's error holds its request (SharedKey or SAS): keep a redacted copy.
+  const base = { cause: redactError(err), target: ctx.target };
   if (isAbortLike(err)) {
     // Aborted by something other than the caller (a timeout policy in the client's pipeline).
     return storageError('timeout', `${describeOp(ctx)} timed out in the Azure SDK`, ctx, err);
@@ -74,7 +83,7 @@ export function toBodyError(err: unknown, ctx: ErrorContext): StorageError | Abo
 
 /** A `StorageError` about the store, operation and key of `ctx`, with `cause` kept. */
 function storageError(kind: FailureKind, message: string, ctx: ErrorContext, cause: unknown): StorageError {
-  return new StorageError(kind, message, { cause, target: ctx.target, key: ctx.key });
+  return new StorageError(kind, message, { cause: redactError(cause), target: ctx.target, key: ctx.key });
 }
 
 /** Core's `AbortedError` for the caller's abort: `cause` is the signal's reason, `target` the store. */

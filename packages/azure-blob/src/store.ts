@@ -1,27 +1,29 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
+import { redactError } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
   type BlobStore,
   blobInfo,
   type CopyOptions,
-  DEFAULT_CONTENT_TYPE,
+  checkCallOptions,
+  checkPutSize,
   type GetOptions,
   type GetResult,
-  InvalidArgumentError,
   type ListEntry,
   type ListOptions,
   NotFoundError,
   normalizeIfNoneMatch,
-  normalizeMetadata,
   normalizePutBody,
+  normalizePutOptions,
   type OperationOptions,
   type PutOptions,
   prefixedKey,
   resolveRange,
   StorageError,
+  sizeCheckedStream,
   validateListOptions,
   validateRange,
 } from '@failover/storage';
@@ -62,16 +64,18 @@ class AzureBlobStore implements BlobStore {
 
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const name = this.#blobName(key);
-    const metadata = normalizeMetadata(options.metadata, key);
-    const conditions = ifNoneMatchConditions(options.ifNoneMatch, key);
-    const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
-    if (typeof contentType !== 'string' || contentType === '') {
-      throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
+    // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
+    const { metadata, contentType, ifNoneMatch, size, signal } = normalizePutOptions(key, options, this.name);
+    const conditions: BlobRequestConditions | undefined = ifNoneMatch ? { ifNoneMatch: '*' } : undefined;
+    let normalized = normalizePutBody(body, key, this.name);
+    if (size !== undefined && normalized.type === 'bytes') {
+      checkPutSize(size, normalized.bytes.byteLength, key, this.name);
+    } else if (size !== undefined && normalized.type === 'stream') {
+      normalized = { type: 'stream', stream: sizeCheckedStream(normalized.stream, size, key, this.name) };
     }
-    const normalized = normalizePutBody(body, key);
-    const ctx = this.#ctx('put', key, options.signal);
+    const ctx = this.#ctx('put', key, signal);
     const blob = this.#o.container.getBlockBlobClient(name);
-    if (options.signal?.aborted) {
+    if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx);
     }
@@ -142,6 +146,7 @@ class AzureBlobStore implements BlobStore {
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     validateRange(options.range, key);
     const ctx = this.#ctx('get', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
@@ -161,7 +166,7 @@ class AzureBlobStore implements BlobStore {
           throw mapAzureError(err, ctx);
         }
         const info = await this.#properties(name, key, ctx);
-        if (info === null) throw new NotFoundError(key, { cause: err, target: this.name });
+        if (info === null) throw new NotFoundError(key, { cause: redactError(err), target: this.name });
         if (resolveRange(range, info.size) === null) return { info, body: Readable.from([]) };
         continue;
       }
@@ -180,6 +185,7 @@ class AzureBlobStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('head', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
     return this.#properties(name, key, ctx);
@@ -191,6 +197,7 @@ class AzureBlobStore implements BlobStore {
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     const name = this.#blobName(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('delete', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
     try {
@@ -239,6 +246,7 @@ class AzureBlobStore implements BlobStore {
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
     const source = this.#blobName(from);
     const destination = this.#blobName(to);
+    checkCallOptions(options, { key: to, target: this.name });
     const conditions = ifNoneMatchConditions(options.ifNoneMatch, to);
     const ctx = this.#ctx('copy', to, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
@@ -263,7 +271,8 @@ class AzureBlobStore implements BlobStore {
     } catch (err) {
       const mapped = mapAzureError(err, ctx);
       // A 404 other than a missing container is about the source (the destination may be absent).
-      if (mapped instanceof NotFoundError) throw new NotFoundError(from, { cause: err, target: this.name });
+      if (mapped instanceof NotFoundError)
+        throw new NotFoundError(from, { cause: mapped.cause, target: this.name });
       throw mapped;
     }
     const info = await this.#properties(destination, to, ctx);

@@ -1,7 +1,9 @@
+import { redact } from './redact.js';
+
 /**
  * A small typed event emitter. `emit` costs one property read when nobody listens, a listener that
  * throws never breaks the emitting call (it is reported once per listener with
- * `process.emitWarning`), and listeners added or removed during an emit take effect on the next one.
+ * `process.emitWarning`, its message redacted), and listeners added or removed during an emit take effect on the next one.
  */
 export class TypedEmitter<E extends { [K in keyof E]: unknown }> {
   readonly #listeners: { [K in keyof E]?: ReadonlyArray<(payload: E[K]) => void> } = {};
@@ -65,7 +67,8 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown }> {
   #report(event: string, listener: object, err: unknown): void {
     if (this.#reported.has(listener)) return;
     this.#reported.add(listener);
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    // The listener's error may quote a payload or a request: never print its credentials.
+    const message = redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
     process.emitWarning(`A '${event}' listener threw (${message}); the call was not affected`, {
       type: 'FailoverListenerWarning',
       code: 'FAILOVER_LISTENER_THREW',

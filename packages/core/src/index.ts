@@ -45,6 +45,7 @@ export {
   type RunOptions,
 } from './options.js';
 export { redact } from './redact.js';
+export { redactError } from './redact-error.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
 export { intOption as integerOption, resolveOptions } from './validate.js';

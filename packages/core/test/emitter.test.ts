@@ -56,6 +56,29 @@ describe('TypedEmitter', () => {
       warn.mockRestore();
     }
   });
+
+  it("the 'a listener threw' warning prints the listener's message redacted", () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const e = new TypedEmitter<Events>();
+      e.on('ping', () => {
+        throw new Error('POST https://h/x?X-Amz-Signature=sigSECRET failed, Authorization: Bearer tokSECRET');
+      });
+      e.on('pong', () => {
+        throw 'refresh_token=rtSECRET';
+      });
+      e.emit('ping', { n: 1 });
+      e.emit('pong', 'x');
+      expect(warn).toHaveBeenCalledTimes(2);
+      const printed = warn.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(printed).toContain(
+        "A 'ping' listener threw (Error: POST https://h/x?X-Amz-Signature=[redacted]",
+      );
+      for (const s of ['sigSECRET', 'tokSECRET', 'rtSECRET']) expect(printed).not.toContain(s);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
 
 describe('LatencyWindow', () => {

@@ -1,4 +1,11 @@
-import { AbortedError, classifyFailure, FailoverError, type FailureKind, redact } from '@failover/core';
+import {
+  AbortedError,
+  classifyFailure,
+  FailoverError,
+  type FailureKind,
+  redact,
+  redactError,
+} from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 
 /** What an error is about: the store, the operation and the key (as the caller gave it). */
@@ -23,13 +30,15 @@ export function redactGcs(text: string): string {
 /**
  * Turns anything the GCS client threw into a `StorageError` (or a subclass): `NotFoundError` for
  * `not_found`, `PreconditionFailedError` for `precondition`, else a `StorageError` with the kind
- * from `classifyFailure`. The SDK error is kept as `cause`; the message is redacted. The library's
+ * from `classifyFailure`. A redacted copy of the SDK error (core's `redactError`: no request,
+ * response or config objects) is kept as `cause`; the message is redacted. The library's
  * own errors (an `AbortedError`, an idle timeout) pass through unchanged.
  */
 export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: FailureKind): FailoverError {
   if (err instanceof FailoverError && kindOverride === undefined) return err;
   const kind = kindOverride ?? classifyFailure(err);
-  const opts = { cause: err, target: ctx.target };
+  // The SDK's error reaches its request (the OAuth bearer token): keep a redacted copy.
+  const opts = { cause: redactError(err), target: ctx.target };
   if (kind === 'not_found' && ctx.key !== undefined) return new NotFoundError(ctx.key, opts);
   if (kind === 'precondition' && ctx.key !== undefined) {
     return new PreconditionFailedError(ctx.key, { ...opts, reason: detailOf(err) });

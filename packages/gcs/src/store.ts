@@ -5,20 +5,21 @@ import {
   type BlobInfo,
   type BlobStore,
   type CopyOptions,
-  DEFAULT_CONTENT_TYPE,
+  checkCallOptions,
+  checkPutSize,
   type GetOptions,
   type GetResult,
-  InvalidArgumentError,
   type ListEntry,
   type ListOptions,
+  type NormalizedBody,
   NotFoundError,
   normalizeIfNoneMatch,
-  normalizeMetadata,
   normalizePutBody,
-  normalizePutSize,
+  normalizePutOptions,
   type OperationOptions,
   type PutOptions,
   resolveRange,
+  sizeCheckedStream,
   validateKey,
   validateListOptions,
   validateRange,
@@ -70,15 +71,15 @@ class GcsStore implements BlobStore {
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     validateKey(key);
     const ctx = this.#ctx('put', key);
-    const metadata = normalizeMetadata(options.metadata, key);
-    const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
-    if (typeof contentType !== 'string' || contentType === '') {
-      throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
-    }
-    const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, key);
-    const sizeHint = normalizePutSize(options.size, key);
-    const normalized = normalizePutBody(body, key);
-    const { signal } = options;
+    // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
+    const {
+      metadata,
+      contentType,
+      ifNoneMatch,
+      size: sizeHint,
+      signal,
+    } = normalizePutOptions(key, options, this.name);
+    const normalized = checkedSize(normalizePutBody(body, key, this.name), sizeHint, key, this.name);
     if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx, signal.reason);
@@ -112,6 +113,7 @@ class GcsStore implements BlobStore {
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     validateKey(key);
+    checkCallOptions(options, { key, target: this.name });
     validateRange(options.range, key);
     const ctx = this.#ctx('get', key);
     const { signal } = options;
@@ -158,6 +160,7 @@ class GcsStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
     validateKey(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('head', key);
     try {
       return toBlobInfo(await this.#metadata(this.#file(key), ctx, options.signal), key);
@@ -169,6 +172,7 @@ class GcsStore implements BlobStore {
 
   async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
     validateKey(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('exists', key);
     try {
       await this.#metadata(this.#file(key), ctx, options.signal);
@@ -181,6 +185,7 @@ class GcsStore implements BlobStore {
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     validateKey(key);
+    checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('delete', key);
     await this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true }));
   }
@@ -202,6 +207,7 @@ class GcsStore implements BlobStore {
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
     validateKey(from);
     validateKey(to);
+    checkCallOptions(options, { key: to, target: this.name });
     const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
     const { signal } = options;
     const source = this.#file(from);
@@ -267,4 +273,22 @@ function bindSignal(body: GetResult['body'], signal: AbortSignal | undefined, ct
   const onAbort = () => body.destroy(abortedError(ctx, signal.reason));
   signal.addEventListener('abort', onAbort, { once: true });
   body.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
+/**
+ * A body checked against its announced `size`: given bytes at once, a stream as it flows (the
+ * upload then fails before it completes, see `sizeCheckedStream`).
+ */
+function checkedSize(
+  body: NormalizedBody,
+  size: number | undefined,
+  key: string,
+  target: string,
+): NormalizedBody {
+  if (size === undefined) return body;
+  if (body.type === 'bytes') {
+    checkPutSize(size, body.bytes.byteLength, key, target);
+    return body;
+  }
+  return { type: 'stream', stream: sizeCheckedStream(body.stream, size, key, target) };
 }

@@ -1,4 +1,4 @@
-import { FailoverError, type FailureKind, redact } from '@failover/core';
+import { FailoverError, type FailureKind, redact, redactError } from '@failover/core';
 import type { AxiosError } from 'axios';
 
 /** What an {@link EndpointError} is built from. */
@@ -9,7 +9,10 @@ export interface EndpointErrorInit {
   readonly code?: string;
   readonly retryAfterMs?: number;
   readonly neverSent: boolean;
-  /** The low-level error (a socket or DNS error), kept as `cause`; never an axios error. */
+  /**
+   * The low-level error (a socket or DNS error), kept as `cause` as a redacted copy (core's
+   * `redactError`); never an axios error.
+   */
   readonly cause?: unknown;
   /** The axios error of the attempt (holds the request config, headers included): kept hidden. */
   readonly axiosError: AxiosError;
@@ -35,7 +38,7 @@ export class EndpointError extends FailoverError {
   declare readonly axiosError: AxiosError;
 
   constructor(init: EndpointErrorInit) {
-    super(init.kind, describe(init), { target: init.endpoint, cause: init.cause });
+    super(init.kind, describe(init), { target: init.endpoint, cause: redactError(init.cause) });
     this.status = init.status;
     this.code = init.code;
     this.retryAfterMs = init.retryAfterMs;
@@ -46,8 +49,9 @@ export class EndpointError extends FailoverError {
 
 function describe(init: EndpointErrorInit): string {
   if (init.status !== undefined) {
+    // A server's status text can echo anything (a signed URL, a token): redacted like a message.
     const statusText = init.axiosError.response?.statusText;
-    return `HTTP ${init.status}${statusText ? ` ${statusText}` : ''} from ${init.endpoint}`;
+    return `HTTP ${init.status}${statusText ? ` ${redact(statusText)}` : ''} from ${init.endpoint}`;
   }
   const message = redact(init.axiosError.message || 'request failed');
   const code = init.code && !message.includes(init.code) ? `${init.code}: ` : '';

@@ -1,6 +1,7 @@
+import { inspect } from 'node:util';
 import axios, { type AxiosError } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FailoverAxiosInstance, withFailover } from '../src/index.js';
+import { allEndpointsFailed, type FailoverAxiosInstance, withFailover } from '../src/index.js';
 import { echo, type Handler, startServer, statusHandler, type TestServer } from './helpers/server.js';
 
 const SECRET_HEADERS = {
@@ -158,5 +159,44 @@ describe('absolute URLs', () => {
     const res = await api.get(`${use1.url}/health`);
     expect(res.config.failover?.route).toBe('bypass');
     expect(use1.requests[0]!.headers.authorization).toBe('Bearer top-secret');
+  });
+});
+
+describe('errors and events when endpoints echo credentials', () => {
+  it('failures, events and the AllTargetsFailedError carry no credential a server echoed', async () => {
+    const leak = 'sig=echoSECRET1&X-Amz-Signature=echoSECRET2';
+    const leaky: Handler = (_req, res) => {
+      res.writeHead(503, `Unavailable ${leak}`, {
+        'content-type': 'text/plain',
+        'set-cookie': 'SID=echoSECRET3',
+      });
+      res.end(`upstream said Authorization: Bearer echoSECRET4 ${leak}`);
+    };
+    use1Handler = leaky;
+    await usw2.close();
+    usw2 = await startServer(leaky);
+    const echoing = withFailover(axios.create({ headers: SECRET_HEADERS }), {
+      endpoints: [
+        { name: 'use1', baseURL: `${use1.url}/v1` },
+        { name: 'usw2', baseURL: `${usw2.url}/v1` },
+      ],
+      retry: { maxAttempts: 1 },
+      sensitiveHeaders: ['X-Api-Key'],
+    });
+    const events: string[] = [];
+    echoing.failover.on('failover', (e) => events.push(inspect(e, { depth: Number.POSITIVE_INFINITY })));
+    const err = await echoing.get('/x').catch((e: unknown) => e as AxiosError);
+    echoing.failover.close();
+    const all = allEndpointsFailed(err);
+    expect(all?.failures).toHaveLength(2);
+    const seen = [
+      (err as Error).message,
+      inspect(all, { depth: Number.POSITIVE_INFINITY }),
+      JSON.stringify((err as AxiosError).toJSON()),
+      ...events,
+    ].join('\n');
+    for (const s of ['echoSECRET1', 'echoSECRET2', 'echoSECRET3', 'echoSECRET4', 'top-secret']) {
+      expect(seen).not.toContain(s);
+    }
   });
 });

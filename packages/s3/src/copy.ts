@@ -1,7 +1,9 @@
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
+import { redactError } from '@failover/core';
 import {
   type BlobInfo,
   type CopyOptions,
+  checkCallOptions,
   NotFoundError,
   normalizeIfNoneMatch,
   PreconditionFailedError,
@@ -27,6 +29,7 @@ export async function copyObject(
 ): Promise<BlobInfo> {
   const source = prefixedKey(ctx.prefix, from);
   const target = prefixedKey(ctx.prefix, to);
+  checkCallOptions(options, { key: to, target: ctx.name });
   const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to, ctx.name) ? '*' : undefined;
   const { signal } = options;
   const ectx = errorContext(ctx, 'copy', to, signal);
@@ -47,7 +50,7 @@ export async function copyObject(
     } catch (err) {
       // CopyObject's 404 is about the source; everything else about the copy.
       if (!signal?.aborted && classifyS3Error(err) === 'not_found' && s3ErrorCode(err) !== 'NoSuchBucket') {
-        throw new NotFoundError(from, { target: ctx.name, cause: err });
+        throw new NotFoundError(from, { target: ctx.name, cause: redactError(err) });
       }
       throw toStorageError(err, ectx);
     }

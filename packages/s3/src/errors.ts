@@ -1,4 +1,4 @@
-import { AbortedError, classifyFailure, redact } from '@failover/core';
+import { AbortedError, classifyFailure, redact, redactError } from '@failover/core';
 import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode, s3HttpStatus } from './classify.js';
 
@@ -31,7 +31,8 @@ export function throwIfAborted(ctx: ErrorContext): void {
  * Turns anything an SDK call threw into a library error: `AbortedError` when the caller's signal
  * fired, `NotFoundError` for a missing object,
  * `PreconditionFailedError` for a failed condition, else a `StorageError` with the kind from
- * {@link classifyS3Error} (and core's rules for network errors). `cause` is the original error;
+ * {@link classifyS3Error} (and core's rules for network errors). `cause` is a redacted copy of the
+ * original error (name, code, status, message; no request or response objects);
  * the message carries the S3 error code and the provider's message, redacted.
  */
 export function toStorageError(err: unknown, ctx: ErrorContext): StorageError | AbortedError {
@@ -39,7 +40,8 @@ export function toStorageError(err: unknown, ctx: ErrorContext): StorageError | 
   if (err instanceof StorageError || err instanceof AbortedError) return err;
   const kind = classifyFailure(err, classifyS3Error);
   const code = s3ErrorCode(err);
-  const options = { target: ctx.target, cause: err };
+  // The SDK's error holds the signed request: keep a redacted copy (see core's `redactError`).
+  const options = { target: ctx.target, cause: redactError(err) };
   if (kind === 'not_found' && code === 'NoSuchBucket') {
     return new StorageError(
       'not_found',

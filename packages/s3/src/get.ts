@@ -1,8 +1,10 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { redactError } from '@failover/core';
 import {
   type ByteRange,
+  checkCallOptions,
   type GetOptions,
   type GetResult,
   NotFoundError,
@@ -29,7 +31,7 @@ export async function getObject(
   options: GetOptions = {},
 ): Promise<GetResult> {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const { range, signal } = options;
+  const { range, signal } = checkCallOptions(options, { key, target: ctx.name });
   validateRange(range, key);
   const ectx = errorContext(ctx, 'get', key, signal);
   throwIfAborted(ectx);
@@ -82,7 +84,7 @@ async function emptyRead(
   rangeError: unknown,
 ): Promise<GetResult> {
   const info = await headByObjectKey(ctx, key, objectKey, ectx.signal, 'get');
-  if (info === null) throw new NotFoundError(key, { target: ctx.name, cause: rangeError });
+  if (info === null) throw new NotFoundError(key, { target: ctx.name, cause: redactError(rangeError) });
   if (resolveRange(range, info.size) !== null) throw toStorageError(rangeError, ectx);
   return { info, body: Readable.from([]) };
 }

@@ -1,5 +1,5 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { type BlobInfo, type OperationOptions, prefixedKey } from '@failover/storage';
+import { type BlobInfo, checkCallOptions, type OperationOptions, prefixedKey } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
@@ -15,6 +15,7 @@ export async function headObject(
   options: OperationOptions = {},
 ): Promise<BlobInfo | null> {
   const objectKey = prefixedKey(ctx.prefix, key);
+  checkCallOptions(options, { key, target: ctx.name });
   return headByObjectKey(ctx, key, objectKey, options.signal);
 }
 

@@ -7,13 +7,10 @@ import {
   type BlobBody,
   type BlobInfo,
   blobInfo,
-  DEFAULT_CONTENT_TYPE,
   InvalidArgumentError,
   type NormalizedBody,
-  normalizeIfNoneMatch,
-  normalizeMetadata,
   normalizePutBody,
-  normalizePutSize,
+  normalizePutOptions,
   PreconditionFailedError,
   type PutOptions,
   prefixedKey,
@@ -77,16 +74,9 @@ function write(ctx: StoreContext, request: WriteRequest): Promise<BlobInfo> {
 
 function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOptions): WriteRequest {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const metadata = normalizeMetadata(options.metadata, key);
-  const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
-  if (typeof contentType !== 'string' || contentType.length === 0 || /[\r\n]/.test(contentType)) {
-    throw new InvalidArgumentError('contentType', 'must be a non-empty string on one line', {
-      key,
-      target: ctx.name,
-    });
-  }
-  const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, key, ctx.name) ? '*' : undefined;
-  const size = normalizePutSize(options.size, key, ctx.name);
+  // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
+  const { metadata, contentType, size, ...o } = normalizePutOptions(key, options, ctx.name);
+  const ifNoneMatch = o.ifNoneMatch ? '*' : undefined;
   const normalized = normalizePutBody(body, key, ctx.name);
   if (normalized.type === 'bytes' && size !== undefined && size !== normalized.bytes.byteLength) {
     throw new InvalidArgumentError(
@@ -103,8 +93,8 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
     metadata,
     ifNoneMatch,
     size,
-    signal: options.signal,
-    ectx: errorContext(ctx, 'put', key, options.signal),
+    signal: o.signal,
+    ectx: errorContext(ctx, 'put', key, o.signal),
   };
 }
 

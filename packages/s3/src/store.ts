@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { type BlobStore, type OperationOptions, prefixedKey } from '@failover/storage';
+import { type BlobStore, checkCallOptions, type OperationOptions, prefixedKey } from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
@@ -47,6 +47,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
 /** `delete`: DeleteObject. S3 answers 204 for a missing key too; a NoSuchKey is ignored as well. */
 async function deleteObject(ctx: StoreContext, key: string, options: OperationOptions = {}): Promise<void> {
   const objectKey = prefixedKey(ctx.prefix, key);
+  checkCallOptions(options, { key, target: ctx.name });
   const ectx = errorContext(ctx, 'delete', key, options.signal);
   throwIfAborted(ectx);
   try {

@@ -1,5 +1,6 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { AbortedError } from '@failover/core';
+import { checkSignal } from './call-options.js';
 
 /**
  * The error every store rejects with when the caller's `AbortSignal` aborts: core's
@@ -10,8 +11,12 @@ export function abortedError(signal: AbortSignal): AbortedError {
   return new AbortedError({ cause: signal.reason });
 }
 
-/** Throws {@link abortedError} when `signal` has already aborted; does nothing otherwise. */
+/**
+ * Throws {@link abortedError} when `signal` has already aborted; does nothing otherwise. A `signal`
+ * that is not an `AbortSignal` (e.g. `{}`) is an `InvalidArgumentError` (see `checkSignal`).
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
+  checkSignal(signal);
   if (signal?.aborted) throw abortedError(signal);
 }
 

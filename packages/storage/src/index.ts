@@ -1,6 +1,7 @@
 export { abortableStream, abortedError, throwIfAborted } from './abort.js';
 export { type BlobInfoFields, blobInfo } from './blob-info.js';
 export { type NormalizedBody, normalizeBody, readAll, toReadable } from './body.js';
+export { type ArgumentContext, checkCallOptions, checkSignal } from './call-options.js';
 export { collectStream, forEachChunk } from './chunks.js';
 export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } from './content-type.js';
 export {
@@ -83,6 +84,7 @@ export {
   normalizePutSize,
 } from './put-options.js';
 export { resolveRange, validateListOptions, validateRange } from './range.js';
+export { sizeCheckedStream } from './size-check.js';
 export { keyPrefixOption, storeNameOption } from './store-options.js';
 export {
   type BlobBody,

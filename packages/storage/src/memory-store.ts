@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { InvalidOptionError } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
+import { checkCallOptions } from './call-options.js';
 import { collectStream } from './chunks.js';
 import { NotFoundError, PreconditionFailedError } from './errors.js';
 import { validateKey } from './keys.js';
@@ -114,7 +115,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
 
     async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
       validateKey(key);
-      const opts = normalizePutOptions(key, options);
+      const opts = normalizePutOptions(key, options, name);
       const input = normalizePutBody(body, key);
       throwIfAborted(opts.signal);
       const refuse = () => {
@@ -140,6 +141,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
 
     async get(key: string, options: GetOptions = {}): Promise<GetResult> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       validateRange(options.range, key);
       throwIfAborted(options.signal);
       const entry = objects.get(key);
@@ -151,6 +153,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
 
     async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
       const entry = objects.get(key);
       return entry ? toBlobInfo(entry.record) : null;
@@ -158,12 +161,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
 
     async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
       return objects.has(key);
     },
 
     async delete(key: string, options: OperationOptions = {}): Promise<void> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
       if (objects.delete(key)) sortedKeys = undefined;
     },
@@ -171,6 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
     async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
       validateKey(from);
       validateKey(to);
+      checkCallOptions(options, { key: to, target: name });
       const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
       throwIfAborted(options.signal);
       const source = objects.get(from);

@@ -1,4 +1,5 @@
 import { type NormalizedBody, normalizeBody } from './body.js';
+import { checkCallOptions } from './call-options.js';
 import { normalizeContentType } from './content-type.js';
 import { InvalidArgumentError } from './errors.js';
 import { normalizeMetadata } from './metadata.js';
@@ -21,15 +22,21 @@ export interface NormalizedPutOptions {
 /**
  * Validates and fills in {@link PutOptions} for the object at `key`: content type (see
  * `normalizeContentType`), metadata (see `normalizeMetadata`), `ifNoneMatch` (only `'*'`) and
- * `size` (a non-negative integer). Throws `InvalidArgumentError` naming the bad option.
+ * `size` (a non-negative integer), `signal` (an `AbortSignal`); `options` itself must be an object
+ * when given (see `checkCallOptions`). Throws `InvalidArgumentError` naming the bad option, with the
+ * store as `target` when given.
  */
-export function normalizePutOptions(key: string, options: PutOptions | undefined): NormalizedPutOptions {
-  const o = options ?? {};
-  const size = normalizePutSize(o.size, key);
+export function normalizePutOptions(
+  key: string,
+  options: PutOptions | undefined,
+  target?: string,
+): NormalizedPutOptions {
+  const o = checkCallOptions(options, { key, target });
+  const size = normalizePutSize(o.size, key, target);
   return {
     contentType: normalizeContentType(o.contentType, key),
     metadata: normalizeMetadata(o.metadata, key),
-    ifNoneMatch: normalizeIfNoneMatch(o.ifNoneMatch, key),
+    ifNoneMatch: normalizeIfNoneMatch(o.ifNoneMatch, key, target),
     size,
     signal: o.signal,
   };

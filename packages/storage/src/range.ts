@@ -1,13 +1,18 @@
+import { checkCallOptions } from './call-options.js';
 import { InvalidArgumentError } from './errors.js';
 import type { ByteRange, ListOptions } from './types.js';
 
 /**
- * Validates a byte range: `start` a non-negative safe integer, `end` (inclusive) when given an
- * integer `>= start`. Throws {@link InvalidArgumentError} naming `range.start` or `range.end`.
+ * Validates a byte range: an object (not `null`), `start` a non-negative safe integer, `end`
+ * (inclusive) when given an integer `>= start`. Throws {@link InvalidArgumentError} naming
+ * `range`, `range.start` or `range.end`.
  */
 export function validateRange(range: ByteRange | undefined, key?: string): void {
   if (range === undefined) return;
   const opt = key === undefined ? {} : { key };
+  if (range === null || typeof range !== 'object' || Array.isArray(range)) {
+    throw new InvalidArgumentError('range', 'must be an object { start, end? } when given', opt);
+  }
   if (!Number.isSafeInteger(range.start) || range.start < 0) {
     throw new InvalidArgumentError('range.start', 'must be an integer >= 0', opt);
   }
@@ -29,9 +34,17 @@ export function resolveRange(
   return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
 }
 
-/** Validates list options: `pageSize` an integer in 1..1000, `delimiter` non-empty when given. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Validates list options: an object when given (see `checkCallOptions`, which also checks
+ * `signal`), `pageSize` an integer in 1..1000, `delimiter` a non-empty string, `prefix` a string;
+ * neither may hold a control character (NUL...), which no key can contain.
+ */
 export function validateListOptions(options: ListOptions | undefined): void {
-  if (!options) return;
+  if (options === undefined) return;
+  checkCallOptions(options);
   if (
     options.pageSize !== undefined &&
     (!Number.isInteger(options.pageSize) || options.pageSize < 1 || options.pageSize > 1000)
@@ -46,5 +59,11 @@ export function validateListOptions(options: ListOptions | undefined): void {
   }
   if (options.prefix !== undefined && typeof options.prefix !== 'string') {
     throw new InvalidArgumentError('prefix', 'must be a string');
+  }
+  if (options.prefix !== undefined && CONTROL.test(options.prefix)) {
+    throw new InvalidArgumentError('prefix', 'must not contain control characters (no key has them)');
+  }
+  if (options.delimiter !== undefined && CONTROL.test(options.delimiter)) {
+    throw new InvalidArgumentError('delimiter', 'must not contain control characters');
   }
 }

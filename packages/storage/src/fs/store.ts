@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, type FileHandle, open } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { FailoverError, InvalidOptionError } from '@failover/core';
 import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
+import { checkCallOptions } from '../call-options.js';
 import { forEachChunk } from '../chunks.js';
 import { NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
 import { validateKey } from '../keys.js';
@@ -37,6 +38,7 @@ import {
 import { createKeyedLock } from './keyed-lock.js';
 import { locate } from './layout.js';
 import { encodeTrailer, readRecord } from './object-file.js';
+import { READ_NOFOLLOW, refuseSymlinks, symlinkError } from './symlinks.js';
 import { type WalkState, walkObjects } from './walk.js';
 
 /** Options for {@link createFileSystemStore}. */
@@ -114,9 +116,10 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
   const recordAt = async (file: string, key: string | undefined): Promise<ObjectRecord | undefined> => {
     let handle: FileHandle;
     try {
-      handle = await open(file, 'r');
+      handle = await open(file, READ_NOFOLLOW);
     } catch (err) {
       if (hasCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
+      if (hasCode(err, 'ELOOP')) throw symlinkError(relative(root, file), 'read', key ?? '', name);
       throw failure(err, 'read', key ?? '');
     }
     try {
@@ -153,6 +156,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
     fill: (temp: Temp) => Promise<Written>,
   ): Promise<BlobInfo> => {
     const { dir, file } = locate(root, key);
+    await refuseSymlinks(root, file, 'write', key, name);
     let temp: Temp | undefined;
     try {
       const created = await createTempFile(dir);
@@ -196,7 +200,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
 
     async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
       validateKey(key);
-      const opts = normalizePutOptions(key, options);
+      const opts = normalizePutOptions(key, options, name);
       const input = normalizePutBody(body, key);
       throwIfAborted(opts.signal);
       if (opts.ifNoneMatch && (await pathExists(locate(root, key).file))) throw preconditionFailed(key);
@@ -224,14 +228,18 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
 
     async get(key: string, options: GetOptions = {}): Promise<GetResult> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       validateRange(options.range, key);
       const { signal } = options;
       throwIfAborted(signal);
+      const { file } = locate(root, key);
+      await refuseSymlinks(root, file, 'read', key, name);
       let handle: FileHandle;
       try {
-        handle = await open(locate(root, key).file, 'r');
+        handle = await open(file, READ_NOFOLLOW);
       } catch (err) {
         if (hasCode(err, 'ENOENT', 'ENOTDIR')) throw new NotFoundError(key, { target: name, cause: err });
+        if (hasCode(err, 'ELOOP')) throw symlinkError(relative(root, file), 'read', key, name);
         throw failure(err, 'read', key, signal);
       }
       try {
@@ -254,16 +262,22 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
 
     async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
-      const record = await recordAt(locate(root, key).file, key);
+      const { file } = locate(root, key);
+      await refuseSymlinks(root, file, 'read', key, name);
+      const record = await recordAt(file, key);
       return record ? toBlobInfo(record) : null;
     },
 
     async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
+      const { file } = locate(root, key);
+      await refuseSymlinks(root, file, 'check', key, name);
       try {
-        return await pathExists(locate(root, key).file);
+        return await pathExists(file);
       } catch (err) {
         throw failure(err, 'check', key, options.signal);
       }
@@ -271,8 +285,10 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
 
     async delete(key: string, options: OperationOptions = {}): Promise<void> {
       validateKey(key);
+      checkCallOptions(options, { key, target: name });
       throwIfAborted(options.signal);
       const { dir, file } = locate(root, key);
+      await refuseSymlinks(root, file, 'delete', key, name);
       try {
         await lock(file, () => removeFile(file));
       } catch (err) {
@@ -285,10 +301,12 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
     async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
       validateKey(from);
       validateKey(to);
+      checkCallOptions(options, { key: to, target: name });
       const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
       const { signal } = options;
       throwIfAborted(signal);
       const source = locate(root, from).file;
+      await refuseSymlinks(root, source, 'read', from, name);
       if (!(await recordAt(source, from))) throw new NotFoundError(from, { target: name });
       if (ifNoneMatch && (await pathExists(locate(root, to).file))) throw preconditionFailed(to);
       return writeObject(to, ifNoneMatch, signal, async (temp) => {

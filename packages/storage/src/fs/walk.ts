@@ -5,6 +5,7 @@ import { compareUtf8 } from '../order.js';
 import type { ObjectRecord } from '../record.js';
 import { hasCode } from './errors.js';
 import { dirPath, hashSegment, type ParsedName, parseName } from './layout.js';
+import { symlinkUnder } from './symlinks.js';
 
 /** Mutable state shared between a walk and its reader. */
 export interface WalkState {
@@ -46,7 +47,8 @@ interface Child {
  * object) or key prefix `segment/` (for a directory) they stand for; every key under a directory
  * starts with its prefix, so a depth-first walk in that order yields keys in global order.
  * Directories are read when the walk reaches them: objects written or deleted during a walk may or
- * may not be seen, but none is seen twice.
+ * may not be seen, but none is seen twice. Symlinks are never followed: not as entries, and not on
+ * the way from `root` to the prefix's directory (the walk then finds nothing).
  */
 export async function* walkObjects(
   root: string,
@@ -56,6 +58,7 @@ export async function* walkObjects(
 ): AsyncGenerator<FoundObject> {
   const dirSegments = prefix.split('/').slice(0, -1);
   const keyPrefix = dirSegments.length === 0 ? '' : `${dirSegments.join('/')}/`;
+  if ((await symlinkUnder(root, dirPath(root, dirSegments))) !== undefined) return;
   yield* walkDir(dirPath(root, dirSegments), keyPrefix, dirSegments.length, { prefix, state, recordAt });
 }
 

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '@failover/core';
 import type { BlobStore } from '@failover/storage';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { abortCases } from './cases/abort.js';
+import { badInputCases } from './cases/bad-input.js';
 import { copyCases } from './cases/copy.js';
 import { invalidKeyCases } from './cases/invalid-keys.js';
 import { keyCases } from './cases/keys.js';
@@ -19,6 +20,12 @@ import type { ContractContext, ResolvedContractOptions } from './context.js';
 import { MiB } from './data.js';
 import type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
 
+export {
+  INVALID_CONTENT_TYPES,
+  INVALID_OPTIONS,
+  INVALID_SIGNALS,
+  INVALID_SIZES,
+} from './cases/bad-input.js';
 export { INVALID_KEYS } from './cases/invalid-keys.js';
 export { SPECIAL_KEYS } from './cases/keys.js';
 export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
@@ -41,8 +48,10 @@ export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from 
  * `false`, `NotFoundError`); overwrite (new etag) and delete (idempotent); copy (bytes, type and
  * metadata carried; missing source); list (prefix, delimiter, pages, order); `ifNoneMatch: '*'` on
  * put and copy; aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
- * written, a read body destroyed); invalid keys (`InvalidKeyError`); and the shape of every
- * `BlobInfo`. Errors are recognised by `name` and `kind`, so a duplicate copy of the library in
+ * written, a read body destroyed); invalid keys (`InvalidKeyError`); bad arguments
+ * (`InvalidArgumentError` naming the argument: content types with CRLF, NUL, non-ASCII or over 255
+ * characters, a wrong `size`, `range: null`, options that are not an object, a `signal` that is not
+ * an `AbortSignal`, a list prefix with a NUL); and the shape of every `BlobInfo`. Errors are recognised by `name` and `kind`, so a duplicate copy of the library in
  * `node_modules` does not break the checks.
  *
  * @example
@@ -100,6 +109,7 @@ export function blobStoreContract(
     preconditionCases(ctx);
     abortCases(ctx);
     invalidKeyCases(ctx);
+    badInputCases(ctx);
   });
 }
 
