@@ -18,14 +18,14 @@ export {
   JournalLockedError,
 } from './journal/errors.js';
 export type { FileJournal, FileJournalEvents, FileJournalStats } from './journal/events.js';
-export { createFileJournal } from './journal/file.js';
-export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
-export { createMemoryJournal } from './journal/memory.js';
 export {
   createFallbackJournal,
   type FallbackJournal,
   type FallbackJournalOptions,
 } from './journal/fallback.js';
+export { createFileJournal } from './journal/file.js';
+export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
+export { createMemoryJournal } from './journal/memory.js';
 export type { Journal, JournalEntry, JournalOp } from './journal/types.js';
 export { MAX_KEY_BYTES, prefixedKey, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 function switchableJournal(): Journal & { down: boolean } {
   const inner = createMemoryJournal();
   const gate = <R>(fn: () => Promise<R>): Promise<R> =>
-    j.down ? Promise.reject(new JournalError('unavailable', 'the shared journal is down', { target: 'shared' })) : fn();
+    j.down
+      ? Promise.reject(new JournalError('unavailable', 'the shared journal is down', { target: 'shared' }))
+      : fn();
   const j = {
     down: false,
     open: () => gate(() => inner.open?.() ?? Promise.resolve()),

@@ -1,5 +1,6 @@
 import { classifyFailure, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
+import { checkCallOptions } from '../call-options.js';
 import { NotFoundError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
@@ -69,6 +70,7 @@ export async function copyObject(
 ): Promise<MultiCloudBlobInfo> {
   validateKey(from);
   validateKey(to);
+  checkCallOptions(options, { key: to, target: ctx.name });
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const ifNoneMatch = normalizeIfNoneMatch(options?.ifNoneMatch, to);
   const signal = options?.signal;
@@ -139,6 +141,7 @@ export async function deleteObject(
   options: (OperationOptions & MultiCloudCallOptions) | undefined,
 ): Promise<void> {
   validateKey(key);
+  checkCallOptions(options, { key, target: ctx.name });
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const signal = options?.signal;
   throwIfAborted(signal);

@@ -2,6 +2,7 @@ import { pipeline, Readable } from 'node:stream';
 import { AllTargetsFailedError, classifyFailure } from '@failover/core';
 import { abortableStream } from '../abort.js';
 import { readAll } from '../body.js';
+import { checkCallOptions } from '../call-options.js';
 import { StorageError } from '../errors.js';
 import { JournalState } from '../journal/state.js';
 import { validateRange } from '../range.js';
@@ -199,8 +200,8 @@ export async function getObject(
   key: string,
   options: GetOptions & MultiCloudCallOptions,
 ): Promise<{ info: MultiCloudBlobInfo; body: Readable } | null> {
+  const { range, signal } = checkCallOptions(options, { key, target: ctx.name });
   const attemptTimeoutMs = attemptTimeoutOf(options);
-  const { range, signal } = options;
   validateRange(range, key);
   const attempt: Attempt<{ info: MultiCloudBlobInfo; body: Readable }> = async (
     t,
@@ -259,6 +260,7 @@ export async function headObject(
   key: string,
   options: OperationOptions & MultiCloudCallOptions,
 ): Promise<MultiCloudBlobInfo | null> {
+  checkCallOptions(options, { key, target: ctx.name });
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
     const info = await t.store.head(key, { signal: attemptSignal });
