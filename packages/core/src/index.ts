@@ -44,6 +44,17 @@ export {
   type RetryOptions,
   type RunOptions,
 } from './options.js';
+export {
+  type ArraySpec,
+  checkInt,
+  describeValue,
+  type IntSpec,
+  type MsSpec,
+  type NumberSpec,
+  type OptionsReader,
+  readOptions,
+  type StringSpec,
+} from './options-reader.js';
 export { redact } from './redact.js';
 export { redactError } from './redact-error.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
