@@ -52,6 +52,7 @@ export {
   type MsSpec,
   type NumberSpec,
   type OptionsReader,
+  optionError,
   readOptions,
   type StringSpec,
 } from './options-reader.js';

@@ -17,40 +17,52 @@ import { InvalidOptionError } from './errors.js';
 export interface OptionsReader {
   /** The reader's own path (`''` for the top-level options). */
   readonly path: string;
-  /** The full path of option `name`, e.g. `failover.retry` for `retry` under `failover`. */
-  at(name: string): string;
+  /**
+   * The full path of option `name`, e.g. `failover.retry` for `retry` under `failover`; with
+   * `index`, of one item of an array option: `targets[2]`.
+   */
+  at(name: string, index?: number): string;
   /** The raw value of option `name` (marks it known; no check). */
   value(name: string): unknown;
   /** Whether option `name` is given (not `undefined`); marks it known. */
   has(name: string): boolean;
   /** An integer in `[min, max]` (safe integers only; `max` defaults to the largest safe integer). */
   int(name: string, spec: IntSpec & { default: number }): number;
+  int(name: string, spec: IntSpec & { required: true }): number;
   int(name: string, spec: IntSpec): number | undefined;
   /** A finite number in `[min, max]`. */
   number(name: string, spec: NumberSpec & { default: number }): number;
+  number(name: string, spec: NumberSpec & { required: true }): number;
   number(name: string, spec: NumberSpec): number | undefined;
   /** A duration in whole milliseconds: an integer from `min` (default 0) to `max` (default 2147483647, the largest timer). */
   ms(name: string, spec: MsSpec & { default: number }): number;
+  ms(name: string, spec: MsSpec & { required: true }): number;
   ms(name: string, spec?: MsSpec): number | undefined;
   /** Like {@link OptionsReader.ms}, or `false` (turned off), which gives `undefined`. */
   msOrFalse(name: string, spec?: MsSpec): number | undefined;
   /** A boolean. */
   bool(name: string, spec: { default: boolean }): boolean;
+  bool(name: string, spec: { required: true }): boolean;
   bool(name: string, spec?: { required?: boolean }): boolean | undefined;
   /** A string; by default it must not be empty. */
   string(name: string, spec: StringSpec & { default: string }): string;
+  string(name: string, spec: StringSpec & { required: true }): string;
   string(name: string, spec?: StringSpec): string | undefined;
   /** One of the given values (compared with `===`). */
   oneOf<const T>(name: string, values: readonly T[], spec: { default: T }): T;
+  oneOf<const T>(name: string, values: readonly T[], spec: { required: true }): T;
   oneOf<const T>(name: string, values: readonly T[], spec?: { required?: boolean }): T | undefined;
   /** A function. */
+  function<F extends (...args: never[]) => unknown>(name: string, spec: { required: true }): F;
   function<F extends (...args: never[]) => unknown>(
     name: string,
     spec?: { required?: boolean },
   ): F | undefined;
   /** An array (its items are not checked; use {@link OptionsReader.at} to name them). */
+  array(name: string, spec: ArraySpec & { required: true }): readonly unknown[];
   array(name: string, spec?: ArraySpec): readonly unknown[] | undefined;
   /** A value that passes `test` (a client, a store...); `rule` says what it must be, e.g. `'a BlobStore'`. */
+  check<T>(name: string, test: (value: unknown) => value is T, rule: string, spec: { required: true }): T;
   check<T>(
     name: string,
     test: (value: unknown) => value is T,
@@ -187,9 +199,15 @@ function intRule(what: string, spec: IntSpec): string {
   return `${what} from ${min} to ${max}`;
 }
 
-function invalid(path: string, rule: string, value: unknown): InvalidOptionError {
+/**
+ * The error a reader throws for a bad value, for checks a reader cannot make (items of an array):
+ * an `InvalidOptionError` for `path` saying `must be <rule>, got <value>`.
+ */
+export function optionError(path: string, rule: string, value: unknown): InvalidOptionError {
   return new InvalidOptionError(path, `must be ${rule}, got ${describeValue(value)}`);
 }
+
+const invalid = optionError;
 
 function required(path: string, rule: string): InvalidOptionError {
   return new InvalidOptionError(path, `is required (${rule})`);
@@ -203,8 +221,9 @@ class Reader implements OptionsReader {
     readonly path: string,
   ) {}
 
-  at(name: string): string {
-    return this.path === '' ? name : `${this.path}.${name}`;
+  at(name: string, index?: number): string {
+    const path = this.path === '' ? name : `${this.path}.${name}`;
+    return index === undefined ? path : `${path}[${index}]`;
   }
 
   value(name: string): unknown {
@@ -285,6 +304,7 @@ class Reader implements OptionsReader {
     return v as T;
   }
 
+  function<F extends (...args: never[]) => unknown>(name: string, spec?: { required?: boolean }): F;
   function<F extends (...args: never[]) => unknown>(
     name: string,
     spec: { required?: boolean } = {},
@@ -295,6 +315,7 @@ class Reader implements OptionsReader {
     return v as F;
   }
 
+  array(name: string, spec?: ArraySpec): readonly unknown[];
   array(name: string, spec: ArraySpec = {}): readonly unknown[] | undefined {
     const v = this.value(name);
     const rule = `${spec.nonEmpty ? 'a non-empty array' : 'an array'}${spec.of ? ` of ${spec.of}` : ''}`;
@@ -303,6 +324,12 @@ class Reader implements OptionsReader {
     return v;
   }
 
+  check<T>(
+    name: string,
+    test: (value: unknown) => value is T,
+    rule: string,
+    spec?: { required?: boolean },
+  ): T;
   check<T>(
     name: string,
     test: (value: unknown) => value is T,

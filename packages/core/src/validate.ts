@@ -11,13 +11,22 @@ import {
   type RetryOptions,
   type RunOptions,
 } from './options.js';
+import {
+  checkBool,
+  checkInt,
+  describeValue,
+  type OptionsReader,
+  optionError,
+  readOptions,
+} from './options-reader.js';
 
 const JITTERS: readonly Jitter[] = ['full', 'decorrelated', 'none'];
+const DAY_MS = 86_400_000;
 
 /**
  * Checks that option `path` is an integer from `min` to `max` and returns it; `undefined` gives
- * `fallback`. Otherwise throws an `InvalidOptionError` naming the option and the range. Shared
- * with the other packages so every option error reads the same.
+ * `fallback`. Otherwise throws an `InvalidOptionError` naming the option and the range. Kept for
+ * callers of `integerOption`; new code uses {@link readOptions}.
  */
 export function intOption(
   path: string,
@@ -27,108 +36,51 @@ export function intOption(
   fallback: number,
   minLabel?: string,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const from = minLabel === undefined ? `${min}` : `${min} (${minLabel})`;
-    throw new InvalidOptionError(path, `must be an integer from ${from} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function numberOption(path: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidOptionError(path, `must be a number from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function objectOption(path: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError(path, `must be an object, got ${describe(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new InvalidOptionError(`${path}.${key}`, `is not a known option (known: ${allowed.join(', ')})`);
-    }
-  }
-  return value as Record<string, unknown>;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  return checkInt(path, value, { min, max, minLabel, default: fallback }) as number;
 }
 
 /** Validates the target list: at least one, each an object with a unique non-empty `name`. */
 export function validateTargets<T extends FailoverTarget>(targets: unknown): readonly T[] {
-  if (!Array.isArray(targets) || targets.length === 0) {
-    throw new InvalidOptionError('targets', 'must be a non-empty array of targets, each with a name');
-  }
+  const list = readOptions({ targets }).array('targets', {
+    nonEmpty: true,
+    of: 'targets, each with a name',
+    required: true,
+  });
   const seen = new Set<string>();
-  targets.forEach((t: unknown, i: number) => {
-    if (t === null || typeof t !== 'object') {
-      throw new InvalidOptionError(`targets[${i}]`, `must be an object with a name, got ${describe(t)}`);
-    }
-    const name = (t as { name?: unknown }).name;
-    if (typeof name !== 'string' || name.trim() === '') {
-      throw new InvalidOptionError(`targets[${i}].name`, `must be a non-empty string, got ${describe(name)}`);
-    }
-    if (seen.has(name)) {
-      throw new InvalidOptionError(`targets[${i}].name`, `must be unique: "${name}" is used twice`);
-    }
+  list.forEach((t: unknown, i: number) => {
+    const at = `targets[${i}]`;
+    if (t === null || typeof t !== 'object') throw optionError(at, 'an object with a name', t);
+    const r = readOptions(t, at);
+    const name = r.string('name', { notBlank: true, required: true });
+    if (seen.has(name)) r.refuse('name', `must be unique: "${name}" is used twice`);
     seen.add(name);
   });
-  return targets as T[];
+  return list as T[];
 }
-
-const BREAKER_KEYS = [
-  'errorThresholdPercentage',
-  'volumeThreshold',
-  'rollingWindowMs',
-  'resetTimeoutMs',
-  'maxResetTimeoutMs',
-] as const;
 
 /** Fills in and checks the breaker settings. */
 export function resolveBreaker(value: unknown, path = 'breaker'): Required<BreakerOptions> {
+  return readBreaker(readOptions(value, path, true));
+}
+
+function readBreaker(r: OptionsReader): Required<BreakerOptions> {
   const d = DEFAULTS.breaker;
-  const o = value === undefined ? {} : objectOption(path, value, BREAKER_KEYS);
-  const resetTimeoutMs = intOption(
-    `${path}.resetTimeoutMs`,
-    o.resetTimeoutMs,
-    1,
-    86_400_000,
-    d.resetTimeoutMs,
-  );
-  return {
-    errorThresholdPercentage: numberOption(
-      `${path}.errorThresholdPercentage`,
-      o.errorThresholdPercentage,
-      1,
-      100,
-      d.errorThresholdPercentage,
-    ),
-    volumeThreshold: intOption(`${path}.volumeThreshold`, o.volumeThreshold, 0, 1_000_000, d.volumeThreshold),
-    rollingWindowMs: intOption(
-      `${path}.rollingWindowMs`,
-      o.rollingWindowMs,
-      100,
-      3_600_000,
-      d.rollingWindowMs,
-    ),
-    resetTimeoutMs,
-    maxResetTimeoutMs: intOption(
-      `${path}.maxResetTimeoutMs`,
-      o.maxResetTimeoutMs,
-      resetTimeoutMs,
-      86_400_000,
-      Math.max(d.maxResetTimeoutMs, resetTimeoutMs),
-      `${path}.resetTimeoutMs`,
-    ),
-  };
+  const errorThresholdPercentage = r.number('errorThresholdPercentage', {
+    min: 1,
+    max: 100,
+    default: d.errorThresholdPercentage,
+  });
+  const volumeThreshold = r.int('volumeThreshold', { min: 0, max: 1_000_000, default: d.volumeThreshold });
+  const rollingWindowMs = r.int('rollingWindowMs', { min: 100, max: 3_600_000, default: d.rollingWindowMs });
+  const resetTimeoutMs = r.int('resetTimeoutMs', { min: 1, max: DAY_MS, default: d.resetTimeoutMs });
+  const maxResetTimeoutMs = r.int('maxResetTimeoutMs', {
+    min: resetTimeoutMs,
+    minLabel: r.at('resetTimeoutMs'),
+    max: DAY_MS,
+    default: Math.max(d.maxResetTimeoutMs, resetTimeoutMs),
+  });
+  r.done();
+  return { errorThresholdPercentage, volumeThreshold, rollingWindowMs, resetTimeoutMs, maxResetTimeoutMs };
 }
 
 /** Fills in and checks the retry settings; `defaultMaxAttempts` differs for `wrap`. */
@@ -137,112 +89,96 @@ export function resolveRetry(
   defaultMaxAttempts: number = DEFAULTS.retry.maxAttempts,
   path = 'retry',
 ): Required<RetryOptions> {
+  return readRetry(readOptions(value, path, true), defaultMaxAttempts);
+}
+
+function readRetry(
+  r: OptionsReader,
+  defaultMaxAttempts: number = DEFAULTS.retry.maxAttempts,
+): Required<RetryOptions> {
   const d = DEFAULTS.retry;
-  const o =
-    value === undefined
-      ? {}
-      : objectOption(path, value, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'jitter']);
-  const baseDelayMs = intOption(`${path}.baseDelayMs`, o.baseDelayMs, 0, 60_000, d.baseDelayMs);
-  const jitter = o.jitter === undefined ? d.jitter : o.jitter;
-  if (typeof jitter !== 'string' || !(JITTERS as readonly string[]).includes(jitter)) {
-    throw new InvalidOptionError(
-      `${path}.jitter`,
-      `must be one of ${JITTERS.map((j) => `'${j}'`).join(', ')}, got ${describe(jitter)}`,
-    );
-  }
-  return {
-    maxAttempts: intOption(`${path}.maxAttempts`, o.maxAttempts, 1, 10, defaultMaxAttempts),
-    baseDelayMs,
-    maxDelayMs: intOption(
-      `${path}.maxDelayMs`,
-      o.maxDelayMs,
-      baseDelayMs,
-      300_000,
-      Math.max(d.maxDelayMs, baseDelayMs),
-      `${path}.baseDelayMs`,
-    ),
-    jitter: jitter as Jitter,
-  };
+  const maxAttempts = r.int('maxAttempts', { min: 1, max: 10, default: defaultMaxAttempts });
+  const baseDelayMs = r.int('baseDelayMs', { min: 0, max: 60_000, default: d.baseDelayMs });
+  const maxDelayMs = r.int('maxDelayMs', {
+    min: baseDelayMs,
+    minLabel: r.at('baseDelayMs'),
+    max: 300_000,
+    default: Math.max(d.maxDelayMs, baseDelayMs),
+  });
+  const jitter = r.oneOf('jitter', JITTERS, { default: d.jitter });
+  r.done();
+  return { maxAttempts, baseDelayMs, maxDelayMs, jitter };
 }
 
 /** Fills in and checks the budget settings; `false` means no budget. */
 export function resolveBudget(value: unknown, path = 'budget'): Required<BudgetOptions> | undefined {
-  if (value === false) return undefined;
+  return value === false ? undefined : readBudget(readOptions(value, path, true));
+}
+
+function readBudget(r: OptionsReader): Required<BudgetOptions> {
   const d = DEFAULTS.budget;
-  const o =
-    value === undefined
-      ? {}
-      : objectOption(path, value, ['capacity', 'retryCost', 'timeoutCost', 'successRefund']);
-  const capacity = intOption(`${path}.capacity`, o.capacity, 1, 1_000_000, d.capacity);
-  return {
+  const capacity = r.int('capacity', { min: 1, max: 1_000_000, default: d.capacity });
+  const costs = { min: 0, max: capacity };
+  const budget = {
     capacity,
-    retryCost: intOption(`${path}.retryCost`, o.retryCost, 0, capacity, Math.min(d.retryCost, capacity)),
-    timeoutCost: intOption(
-      `${path}.timeoutCost`,
-      o.timeoutCost,
-      0,
-      capacity,
-      Math.min(d.timeoutCost, capacity),
-    ),
-    successRefund: intOption(
-      `${path}.successRefund`,
-      o.successRefund,
-      0,
-      capacity,
-      Math.min(d.successRefund, capacity),
-    ),
+    retryCost: r.int('retryCost', { ...costs, default: Math.min(d.retryCost, capacity) }),
+    timeoutCost: r.int('timeoutCost', { ...costs, default: Math.min(d.timeoutCost, capacity) }),
+    successRefund: r.int('successRefund', { ...costs, default: Math.min(d.successRefund, capacity) }),
   };
+  r.done();
+  return budget;
 }
 
 /** Fills in and checks hedging settings; `false` or `undefined` mean no hedging. */
 export function resolveHedge(value: unknown, path = 'hedge'): Required<HedgeOptions> | undefined {
   if (value === false || value === undefined) return undefined;
-  const o = objectOption(path, value, ['afterMs', 'maxHedges']);
-  if (o.afterMs === undefined) throw new InvalidOptionError(`${path}.afterMs`, 'is required');
-  return {
-    afterMs: intOption(`${path}.afterMs`, o.afterMs, 1, MAX_TIMER_MS, 0),
-    maxHedges: intOption(`${path}.maxHedges`, o.maxHedges, 1, 10, DEFAULTS.hedge.maxHedges),
+  return readHedge(readOptions(value, path));
+}
+
+function readHedge(r: OptionsReader): Required<HedgeOptions> {
+  const hedge = {
+    afterMs: r.ms('afterMs', { min: 1, required: true }),
+    maxHedges: r.int('maxHedges', { min: 1, max: 10, default: DEFAULTS.hedge.maxHedges }),
   };
+  r.done();
+  return hedge;
 }
 
 /** Checks an optional time limit in ms. */
 export function resolveTimeout(path: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  return intOption(path, value, 1, MAX_TIMER_MS, 0);
+  return checkInt(path, value, { min: 1, max: MAX_TIMER_MS });
 }
 
-const TOP_KEYS = ['targets', 'breaker', 'retry', 'budget', 'attemptTimeoutMs', 'hedge', 'classify'];
-
-/** Validates every router option except the targets and fills in the defaults. */
-export function resolveOptions(options: unknown, defaultMaxAttempts?: number): ResolvedOptions {
-  const o = objectOption('options', options, TOP_KEYS);
-  if (o.classify !== undefined && typeof o.classify !== 'function') {
-    throw new InvalidOptionError('classify', `must be a function, got ${describe(o.classify)}`);
-  }
-  return {
-    breaker: resolveBreaker(o.breaker),
-    retry: resolveRetry(o.retry, defaultMaxAttempts),
-    budget: resolveBudget(o.budget),
-    attemptTimeoutMs: resolveTimeout('attemptTimeoutMs', o.attemptTimeoutMs),
-    hedge: resolveHedge(o.hedge),
-    classify: o.classify as ResolvedOptions['classify'],
-  };
+/**
+ * Validates every router option except the targets and fills in the defaults. `path` is where
+ * the options sit in the caller's own options (e.g. `failover` in the multi-cloud store's), so
+ * errors name the full path.
+ */
+export function resolveOptions(options: unknown, defaultMaxAttempts?: number, path = ''): ResolvedOptions {
+  const r = readOptions(options, path);
+  r.value('targets'); // checked by validateTargets
+  const classify = r.function<NonNullable<ResolvedOptions['classify']>>('classify');
+  const breaker = readBreaker(r.object('breaker'));
+  const retry = readRetry(r.object('retry'), defaultMaxAttempts);
+  const budgetReader = r.objectOrFalse('budget');
+  const budget = budgetReader === undefined ? undefined : readBudget(budgetReader);
+  const attemptTimeoutMs = r.ms('attemptTimeoutMs', { min: 1 });
+  const hedgeReader = r.has('hedge') ? r.objectOrFalse('hedge') : undefined;
+  const hedge = hedgeReader === undefined ? undefined : readHedge(hedgeReader);
+  r.done();
+  return { breaker, retry, budget, attemptTimeoutMs, hedge, classify };
 }
 
 /**
  * Checks the options of one call. Runs on every call that has options, so it only looks at the
- * fields it knows (no scan for unknown names). Throws `InvalidOptionError`.
+ * fields it knows (no scan for unknown names, no reader). Throws `InvalidOptionError`.
  */
 export function checkRunOptions(options: RunOptions): void {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', `must be an object, got ${describe(options)}`);
+    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
   }
-  if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
-    throw new InvalidOptionError('idempotent', `must be a boolean, got ${describe(options.idempotent)}`);
-  }
-  if (options.replayable !== undefined && typeof options.replayable !== 'boolean') {
-    throw new InvalidOptionError('replayable', `must be a boolean, got ${describe(options.replayable)}`);
-  }
+  checkBool('idempotent', options.idempotent);
+  checkBool('replayable', options.replayable);
   if (options.deadlineMs !== undefined) resolveTimeout('deadlineMs', options.deadlineMs);
   if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs !== false) {
     resolveTimeout('attemptTimeoutMs', options.attemptTimeoutMs);
@@ -252,6 +188,6 @@ export function checkRunOptions(options: RunOptions): void {
     signal !== undefined &&
     (signal === null || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')
   ) {
-    throw new InvalidOptionError('signal', `must be an AbortSignal, got ${describe(options.signal)}`);
+    throw new InvalidOptionError('signal', `must be an AbortSignal, got ${describeValue(options.signal)}`);
   }
 }

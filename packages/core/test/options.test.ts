@@ -58,7 +58,7 @@ describe('option validation', () => {
     [{ hedge: {} }, 'hedge.afterMs', 'is required'],
     [{ hedge: { afterMs: 10, maxHedges: 0 } }, 'hedge.maxHedges', 'from 1 to 10'],
     [{ classify: 'yes' }, 'classify', 'must be a function'],
-    [{ retires: {} }, 'options.retires', 'is not a known option'],
+    [{ retires: {} }, 'retires', 'is not a known option'],
   ])('%o -> %s', (extra, option, message) => {
     const err = error({ targets, ...extra });
     expect(err.option).toBe(option);

@@ -1,5 +1,12 @@
 import { tmpdir } from 'node:os';
-import { type FailoverOptions, InvalidOptionError, resolveOptions as resolveFailover } from '@failover/core';
+import {
+  type FailoverOptions,
+  InvalidOptionError,
+  type OptionsReader,
+  optionError,
+  readOptions,
+  resolveOptions as resolveFailover,
+} from '@failover/core';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
 import { randomWriterId, WRITER_ID } from './version.js';
@@ -161,127 +168,59 @@ export const MULTI_DEFAULTS = Object.freeze({
 });
 
 const DAY_MS = 86_400_000;
+const WRITES_RULE = "'primary', 'mirror' or { quorum, minimum? }";
+const JOURNAL_RULE = 'a Journal (createFileJournal({ dir }) or createMemoryJournal())';
 
 /** Validates {@link MultiCloudStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
 export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMultiOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with `targets`');
-  }
-  const targets = checkTargets(options.targets);
-  const writes: WriteMode =
-    options.writes ??
-    (targets.length >= 2 ? Object.freeze({ quorum: 2, minimum: 1 }) : Object.freeze({ quorum: 1 }));
-  let quorum: number | undefined;
-  let minimum: number | undefined;
-  if (writes === 'primary') quorum = 1;
-  else if (writes === 'mirror') quorum = undefined;
-  else if (typeof writes === 'object' && writes !== null && 'quorum' in writes) {
-    const n = writes.quorum;
-    if (!Number.isInteger(n) || n < 1 || n > targets.length) {
-      throw new InvalidOptionError(
-        'writes.quorum',
-        `must be an integer from 1 to the number of targets (${targets.length})`,
-      );
-    }
-    quorum = n;
-    const m = writes.minimum ?? n;
-    if (!Number.isInteger(m) || m < 1 || m > n) {
-      throw new InvalidOptionError('writes.minimum', `must be an integer from 1 to writes.quorum (${n})`);
-    }
-    for (const k of Object.keys(writes)) {
-      if (k !== 'quorum' && k !== 'minimum') {
-        throw new InvalidOptionError(`writes.${k}`, 'is not an option (known: quorum, minimum)');
-      }
-    }
-    minimum = m < n ? m : undefined;
-  } else {
-    throw new InvalidOptionError('writes', "must be 'primary', 'mirror' or { quorum: n }");
-  }
-  const journal = options.journal;
-  if (journal !== undefined && !isJournal(journal)) {
-    throw new InvalidOptionError(
-      'journal',
-      'must be a Journal (createFileJournal({ dir }) or createMemoryJournal())',
-    );
-  }
-  const failover = options.failover ?? {};
-  if (failover === null || typeof failover !== 'object') {
-    throw new InvalidOptionError('failover', 'must be an object of createFailover options');
-  }
-  if ('targets' in failover) {
-    throw new InvalidOptionError('failover.targets', 'is set by the store from `targets`; leave it out');
-  }
-  // Checked here so a bad value names `failover.<option>`; the router checks again.
-  try {
-    resolveFailover({ ...failover, targets: [{ name: 'check' }] } as FailoverOptions);
-  } catch (err) {
-    if (err instanceof InvalidOptionError) {
-      throw new InvalidOptionError(
-        `failover.${err.option}`,
-        err.message.replace(/^Invalid option "[^"]*": /, ''),
-      );
-    }
-    throw err;
-  }
-  const repair = options.repair ?? {};
-  const repairIntervalMs = optionalMs(
-    repair.intervalMs,
-    'repair.intervalMs',
-    MULTI_DEFAULTS.repairIntervalMs,
-    10,
-  );
-  const repairDelayMs = optionalMs(repair.delayMs, 'repair.delayMs', MULTI_DEFAULTS.repairDelayMs, 0);
-  const repairConcurrency = int(
-    repair.concurrency,
-    'repair.concurrency',
-    MULTI_DEFAULTS.repairConcurrency,
-    1,
-    256,
-  );
-  const settleMs = int(repair.settleMs, 'repair.settleMs', MULTI_DEFAULTS.settleMs, 0, 3_600_000);
-  const repairOnRecovery = repair.onRecovery ?? true;
-  if (typeof repairOnRecovery !== 'boolean')
-    throw new InvalidOptionError('repair.onRecovery', 'must be a boolean');
-  const spool = options.spool ?? {};
-  const spoolMemoryBytes = int(
-    spool.memoryBytes,
-    'spool.memoryBytes',
-    MULTI_DEFAULTS.spoolMemoryBytes,
-    0,
-    1024 ** 3,
-  );
-  const spoolDir = spool.dir ?? tmpdir();
-  if (typeof spoolDir !== 'string' || spoolDir === '') {
-    throw new InvalidOptionError('spool.dir', 'must be a non-empty directory path');
-  }
-  const readBufferBytes = int(
-    options.reads?.bufferBytes,
-    'reads.bufferBytes',
-    MULTI_DEFAULTS.readBufferBytes,
-    0,
-    256 * 1024 * 1024,
-  );
-  const amnesia = options.amnesia ?? {};
-  let amnesiaRecheckMs: number | undefined;
-  if (amnesia !== false) {
-    if (amnesia === null || typeof amnesia !== 'object') {
-      throw new InvalidOptionError('amnesia', 'must be an object ({ recheckMs }) or false');
-    }
-    amnesiaRecheckMs = int(
-      amnesia.recheckMs,
-      'amnesia.recheckMs',
-      MULTI_DEFAULTS.amnesiaRecheckMs,
-      0,
-      3_600_000,
-    );
-  }
-  const writerId = options.writerId ?? randomWriterId();
-  if (typeof writerId !== 'string' || !WRITER_ID.test(writerId)) {
-    throw new InvalidOptionError('writerId', 'must be 1 to 64 characters of a-z, 0-9, "_" or "-"');
-  }
-  const name = options.name ?? `multi(${targets.map((t) => t.name).join(',')})`;
-  if (typeof name !== 'string' || name === '')
-    throw new InvalidOptionError('name', 'must be a non-empty string');
+  const r = readOptions(options);
+  const targets = readTargets(r);
+  const { writes, quorum, minimum } = readWrites(r, targets.length);
+  const journal = r.check('journal', isJournal, JOURNAL_RULE);
+  const failover = readFailover(r);
+  const repair = r.object('repair');
+  const repairIntervalMs = repair.msOrFalse('intervalMs', {
+    min: 10,
+    max: DAY_MS,
+    default: MULTI_DEFAULTS.repairIntervalMs,
+  });
+  const repairDelayMs = repair.msOrFalse('delayMs', { max: DAY_MS, default: MULTI_DEFAULTS.repairDelayMs });
+  const repairConcurrency = repair.int('concurrency', {
+    min: 1,
+    max: 256,
+    default: MULTI_DEFAULTS.repairConcurrency,
+  });
+  const settleMs = repair.ms('settleMs', { max: 3_600_000, default: MULTI_DEFAULTS.settleMs });
+  const repairOnRecovery = repair.bool('onRecovery', { default: true });
+  repair.done();
+  const spool = r.object('spool');
+  const spoolMemoryBytes = spool.int('memoryBytes', {
+    min: 0,
+    max: 1024 ** 3,
+    maxLabel: '1 GiB',
+    default: MULTI_DEFAULTS.spoolMemoryBytes,
+  });
+  const spoolDir = spool.string('dir', { rule: 'a non-empty directory path' }) ?? tmpdir();
+  spool.done();
+  const reads = r.object('reads');
+  const readBufferBytes = reads.int('bufferBytes', {
+    min: 0,
+    max: 256 * 1024 * 1024,
+    maxLabel: '256 MiB',
+    default: MULTI_DEFAULTS.readBufferBytes,
+  });
+  reads.done();
+  const amnesia = r.objectOrFalse('amnesia');
+  const amnesiaRecheckMs = amnesia?.ms('recheckMs', {
+    max: 3_600_000,
+    default: MULTI_DEFAULTS.amnesiaRecheckMs,
+  });
+  amnesia?.done();
+  const writerId =
+    r.string('writerId', { pattern: WRITER_ID, rule: '1 to 64 characters of a-z, 0-9, "_" or "-"' }) ??
+    randomWriterId();
+  const name = r.string('name', { default: `multi(${targets.map((t) => t.name).join(',')})` });
+  r.done();
   return {
     targets,
     writes,
@@ -303,25 +242,59 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
   };
 }
 
-function checkTargets(targets: unknown): readonly BlobStore[] {
-  if (!Array.isArray(targets) || targets.length === 0) {
-    throw new InvalidOptionError(
-      'targets',
-      'must be a non-empty array of BlobStores, in order of preference',
-    );
-  }
+function readTargets(r: OptionsReader): readonly BlobStore[] {
+  const targets = r.array('targets', {
+    nonEmpty: true,
+    of: 'BlobStores, in order of preference',
+    required: true,
+  });
   const names = new Set<string>();
   targets.forEach((t: unknown, i) => {
-    if (!isBlobStore(t)) throw new InvalidOptionError(`targets[${i}]`, 'must be a BlobStore');
+    const at = r.at('targets', i);
+    if (!isBlobStore(t)) throw optionError(at, 'a BlobStore', t);
     if (names.has(t.name)) {
       throw new InvalidOptionError(
-        `targets[${i}]`,
+        at,
         `has the name "${t.name}" of another target; give each store its own \`name\``,
       );
     }
     names.add(t.name);
   });
   return Object.freeze([...(targets as BlobStore[])]);
+}
+
+function readWrites(
+  r: OptionsReader,
+  targetCount: number,
+): { writes: WriteMode; quorum: number | undefined; minimum: number | undefined } {
+  const value = r.value('writes');
+  if (value === undefined) {
+    const writes = targetCount >= 2 ? { quorum: 2, minimum: 1 } : { quorum: 1 };
+    return { writes: Object.freeze(writes), quorum: writes.quorum, minimum: writes.minimum };
+  }
+  if (value === 'primary') return { writes: value, quorum: 1, minimum: undefined };
+  if (value === 'mirror') return { writes: value, quorum: undefined, minimum: undefined };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) r.fail('writes', WRITES_RULE);
+  const w = r.object('writes');
+  const quorum = w.int('quorum', {
+    min: 1,
+    max: targetCount,
+    maxLabel: 'the number of targets',
+    required: true,
+  });
+  const minimum = w.int('minimum', { min: 1, max: quorum, maxLabel: w.at('quorum'), default: quorum });
+  w.done();
+  return { writes: value as WriteMode, quorum, minimum: minimum < quorum ? minimum : undefined };
+}
+
+/** The router settings, checked here with core's reader so a bad value names `failover.<option>`. */
+function readFailover(r: OptionsReader): Omit<FailoverOptions, 'targets'> {
+  const failover = r.value('failover') ?? {};
+  if (typeof failover === 'object' && failover !== null && 'targets' in failover) {
+    r.object('failover').refuse('targets', 'is set by the store from `targets`; leave it out');
+  }
+  resolveFailover(failover, undefined, r.at('failover'));
+  return failover as Omit<FailoverOptions, 'targets'>;
 }
 
 function isBlobStore(value: unknown): value is BlobStore {
@@ -340,22 +313,4 @@ function isJournal(value: unknown): value is Journal {
   return ['append', 'resolve', 'pending', 'backlog', 'compact', 'close'].every(
     (m) => typeof j[m] === 'function',
   );
-}
-
-function optionalMs(
-  value: number | false | undefined,
-  option: string,
-  fallback: number,
-  min: number,
-): number | undefined {
-  if (value === false) return undefined;
-  return int(value, option, fallback, min, DAY_MS);
-}
-
-function int(value: number | undefined, option: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(option, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
 }
