@@ -90,7 +90,7 @@ async function fileHandlePrototype(): Promise<FileHandle> {
 describe('createFileJournal options', () => {
   it('throws an InvalidOptionError naming the option', () => {
     const cases: Array<[unknown, string]> = [
-      [undefined, 'dir'],
+      [undefined, 'options'],
       [{}, 'dir'],
       [{ dir: '' }, 'dir'],
       [{ dir: 'a\0b' }, 'dir'],
@@ -112,6 +112,26 @@ describe('createFileJournal options', () => {
       expect((err as InvalidOptionError).option).toBe(option);
       expect((err as InvalidOptionError).kind).toBe('invalid');
     }
+  });
+
+  it('words its errors like every other option', () => {
+    const message = (options: unknown) => {
+      try {
+        createFileJournal(options as FileJournalOptions);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(message(undefined)).toBe('Invalid option "options": must be an object, got undefined');
+    expect(message({})).toBe('Invalid option "dir": is required (a non-empty directory path (without NUL))');
+    expect(message({ dir: 'x', compactAfterBytes: 10 })).toBe(
+      'Invalid option "compactAfterBytes": must be an integer of at least 1024, got 10',
+    );
+    expect(message({ dir: 'x', fsync: 'yes' })).toBe('Invalid option "fsync": must be a boolean, got "yes"');
+    expect(message({ dir: 'x', compactAfter: 4096 })).toBe(
+      'Invalid option "compactAfter": is not a known option (known: dir, compactAfterBytes, fsync, name)',
+    );
   });
 
   it('touches nothing until it is used, and names itself after its directory', async () => {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { InvalidOptionError, integerOption } from '@failover/core';
+import { readOptions } from '@failover/core';
 
 /** Options for {@link createFileJournal}. */
 export interface FileJournalOptions {
@@ -42,42 +42,26 @@ export const JOURNAL_FILE = 'journal.jsonl';
 /** The lock file's name in the journal's directory. */
 export const LOCK_FILE = 'journal.lock';
 
-const KNOWN = ['dir', 'compactAfterBytes', 'fsync', 'name'];
-
 /** Checks the options; throws an `InvalidOptionError` naming the first bad one. */
 export function resolveFileJournalOptions(options: unknown): ResolvedFileJournalOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('dir', 'options must be an object with a dir');
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.includes(key) && o[key] !== undefined) {
-      throw new InvalidOptionError(key, `is not a known option (known: ${KNOWN.join(', ')})`);
-    }
-  }
-  if (typeof o.dir !== 'string' || o.dir.trim() === '' || o.dir.includes('\0')) {
-    throw new InvalidOptionError('dir', 'must be a non-empty directory path');
-  }
-  const compactAfterBytes = integerOption(
-    'compactAfterBytes',
-    o.compactAfterBytes,
-    1024,
-    Number.MAX_SAFE_INTEGER,
-    DEFAULT_COMPACT_AFTER_BYTES,
-  );
-  if (o.fsync !== undefined && typeof o.fsync !== 'boolean') {
-    throw new InvalidOptionError('fsync', `must be a boolean, got ${typeof o.fsync}`);
-  }
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
-  const dir = resolve(o.dir);
+  const r = readOptions(options);
+  const dirOption = r.string('dir', {
+    notBlank: true,
+    pattern: /^[^\0]*$/,
+    rule: 'a non-empty directory path (without NUL)',
+    required: true,
+  });
+  const compactAfterBytes = r.int('compactAfterBytes', { min: 1024, default: DEFAULT_COMPACT_AFTER_BYTES });
+  const fsync = r.bool('fsync', { default: true });
+  const name = r.string('name');
+  r.done();
+  const dir = resolve(dirOption);
   return {
     dir,
     file: join(dir, JOURNAL_FILE),
     lockFile: join(dir, LOCK_FILE),
     compactAfterBytes,
-    fsync: o.fsync ?? true,
-    name: (o.name as string | undefined) ?? `journal:${dir}`,
+    fsync,
+    name: name ?? `journal:${dir}`,
   };
 }
