@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { type HedgeOptions, InvalidOptionError, optionError, readOptions } from '@failover/core';
 import { type ResolvedEndpoint, resolveEndpoint } from './endpoints.js';
 import type { FailoverRequestOptions, HttpFailoverOptions } from './types.js';
 
@@ -12,80 +12,81 @@ export interface ResolvedHttpOptions {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Validates the HTTP-level options; throws an `InvalidOptionError` naming the bad option. */
-export function resolveHttpOptions(options: HttpFailoverOptions): ResolvedHttpOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'expected an object with at least `endpoints`');
-  }
-  const { endpoints } = options;
-  if (!Array.isArray(endpoints) || endpoints.length === 0) {
-    throw new InvalidOptionError('endpoints', 'expected a non-empty array of { name, baseURL }');
-  }
+/**
+ * Validates the HTTP-level options; throws an `InvalidOptionError` naming the bad option. Keys
+ * in `routerKeys` (the core router's options, passed on to `createFailover`) are known too; any
+ * other key is refused.
+ */
+export function resolveHttpOptions(
+  options: HttpFailoverOptions,
+  routerKeys: readonly string[] = [],
+): ResolvedHttpOptions {
+  const r = readOptions(options);
+  const endpoints = r.array('endpoints', { nonEmpty: true, of: '{ name, baseURL }', required: true });
   const names = new Set<string>();
   const bases = new Set<string>();
   const resolved = endpoints.map((e: unknown, i) => {
-    const at = `endpoints[${i}]`;
-    if (e === null || typeof e !== 'object') throw new InvalidOptionError(at, 'expected { name, baseURL }');
-    const { name, baseURL } = e as { name?: unknown; baseURL?: unknown };
-    if (typeof name !== 'string' || name.trim() === '') {
-      throw new InvalidOptionError(`${at}.name`, 'expected a non-empty string');
-    }
-    if (names.has(name)) throw new InvalidOptionError(`${at}.name`, `duplicate endpoint name "${name}"`);
+    const at = r.at('endpoints', i);
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      throw optionError(at, '{ name, baseURL }', e);
+    const er = readOptions(e, at);
+    const name = er.string('name', { notBlank: true, required: true });
+    if (names.has(name)) er.refuse('name', `must be unique: "${name}" is used twice`);
     names.add(name);
-    validateBaseURL(baseURL, `${at}.baseURL`);
-    const endpoint = resolveEndpoint({ name, baseURL: baseURL as string });
+    const baseURL = checkBaseURL(er.value('baseURL'), er.at('baseURL'));
+    er.done();
+    const endpoint = resolveEndpoint({ name, baseURL });
     if (bases.has(endpoint.base)) {
-      throw new InvalidOptionError(
-        `${at}.baseURL`,
-        `another endpoint already has the base URL ${endpoint.base}`,
-      );
+      er.refuse('baseURL', `must be unique: another endpoint already has the base URL ${endpoint.base}`);
     }
     bases.add(endpoint.base);
     return endpoint;
   });
-
-  if (options.failoverOn500 !== undefined && typeof options.failoverOn500 !== 'boolean') {
-    throw new InvalidOptionError('failoverOn500', 'expected a boolean');
-  }
-  const sensitive = options.sensitiveHeaders ?? [];
-  if (!Array.isArray(sensitive) || sensitive.some((h) => typeof h !== 'string' || !TOKEN.test(h))) {
-    throw new InvalidOptionError('sensitiveHeaders', 'expected an array of header names');
-  }
-  const trusted = options.trustedOrigins ?? [];
-  if (!Array.isArray(trusted)) throw new InvalidOptionError('trustedOrigins', 'expected an array of origins');
+  const failoverOn500 = r.bool('failoverOn500', { default: true });
+  const sensitive = r.array('sensitiveHeaders', { of: 'header names' }) ?? [];
+  sensitive.forEach((h, i) => {
+    if (typeof h !== 'string' || !TOKEN.test(h)) {
+      throw optionError(r.at('sensitiveHeaders', i), 'a header name', h);
+    }
+  });
+  const trusted = r.array('trustedOrigins', { of: 'origins' }) ?? [];
   const origins = new Set<string>();
   trusted.forEach((o: unknown, i) => {
-    const at = `trustedOrigins[${i}]`;
-    validateBaseURL(o, at);
-    const url = new URL(o as string);
-    if (url.pathname !== '/')
-      throw new InvalidOptionError(at, 'expected an origin (scheme://host[:port]) without a path');
+    const at = r.at('trustedOrigins', i);
+    const url = new URL(checkBaseURL(o, at));
+    if (url.pathname !== '/') {
+      throw new InvalidOptionError(at, 'must be an origin (scheme://host[:port]) without a path');
+    }
     origins.add(url.origin);
   });
-
+  for (const key of routerKeys) r.value(key);
+  r.done();
   return {
     endpoints: resolved,
-    failoverOn500: options.failoverOn500 ?? true,
-    sensitiveHeaders: Object.freeze([...sensitive]),
+    failoverOn500,
+    sensitiveHeaders: Object.freeze([...(sensitive as string[])]),
     trustedOrigins: origins,
   };
 }
 
-function validateBaseURL(value: unknown, option: string): void {
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(option, 'expected an absolute http(s) URL string');
-  }
+/**
+ * Checks a base URL or an origin and returns it. The messages never quote the value: a URL may
+ * carry credentials.
+ */
+function checkBaseURL(value: unknown, option: string): string {
+  const rule = 'an absolute http(s) URL';
+  if (typeof value !== 'string' || value === '') throw optionError(option, rule, value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidOptionError(option, 'expected an absolute http(s) URL (it does not parse)');
+    throw new InvalidOptionError(option, `must be ${rule} (it does not parse)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError(option, `expected an http: or https: URL, got ${url.protocol}`);
+    throw new InvalidOptionError(option, `must be an http: or https: URL, got ${url.protocol}`);
   }
   if (!/^https?:\/\//i.test(value)) {
-    throw new InvalidOptionError(option, 'expected an absolute URL starting with http:// or https://');
+    throw new InvalidOptionError(option, 'must be an absolute URL starting with http:// or https://');
   }
   if (url.username || url.password) {
     throw new InvalidOptionError(option, 'must not contain credentials; use axios `auth` or headers');
@@ -93,40 +94,34 @@ function validateBaseURL(value: unknown, option: string): void {
   if (url.search || url.hash || value.includes('?') || value.includes('#')) {
     throw new InvalidOptionError(option, 'must not contain a query string or a fragment');
   }
+  return value;
 }
 
-/** Validates per-request `failover` options; throws an `InvalidOptionError` naming `failover.<option>`. */
+const isHedge = (v: unknown): v is boolean | HedgeOptions =>
+  typeof v === 'boolean' ||
+  (v !== null && typeof v === 'object' && typeof (v as { afterMs?: unknown }).afterMs === 'number');
+const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/**
+ * Validates per-request `failover` options; throws an `InvalidOptionError` naming
+ * `failover.<option>`. Other keys are left alone: a response's `config.failover` also holds the
+ * outcome (`endpoint`, `attempts`...), and a config sent again must still pass.
+ */
 export function validateRequestOptions(
   value: unknown,
   endpointNames: ReadonlySet<string>,
 ): FailoverRequestOptions {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object') throw new InvalidOptionError('failover', 'expected an object');
-  const o = value as Record<string, unknown>;
-  if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean') {
-    throw new InvalidOptionError('failover.idempotent', 'expected a boolean');
-  }
-  if (
-    o.deadlineMs !== undefined &&
-    (typeof o.deadlineMs !== 'number' || !Number.isFinite(o.deadlineMs) || o.deadlineMs <= 0)
-  ) {
-    throw new InvalidOptionError('failover.deadlineMs', 'expected a positive number of milliseconds');
-  }
-  if (o.hedge !== undefined && typeof o.hedge !== 'boolean') {
-    const h = o.hedge as { afterMs?: unknown } | null;
-    if (h === null || typeof h !== 'object' || typeof h.afterMs !== 'number') {
-      throw new InvalidOptionError('failover.hedge', 'expected a boolean or { afterMs, maxHedges? }');
+  const r = readOptions(value, 'failover');
+  r.bool('idempotent');
+  r.check('deadlineMs', isPositive, 'a positive number of milliseconds');
+  r.check('hedge', isHedge, 'a boolean or { afterMs, maxHedges? }');
+  const endpoints = r.array('endpoints', { nonEmpty: true, of: 'endpoint names' });
+  const known = [...endpointNames];
+  endpoints?.forEach((n, i) => {
+    if (typeof n !== 'string' || !endpointNames.has(n)) {
+      throw optionError(r.at('endpoints', i), `one of ${known.map((k) => `'${k}'`).join(', ')}`, n);
     }
-  }
-  if (o.endpoints !== undefined) {
-    if (!Array.isArray(o.endpoints) || o.endpoints.length === 0) {
-      throw new InvalidOptionError('failover.endpoints', 'expected a non-empty array of endpoint names');
-    }
-    for (const n of o.endpoints) {
-      if (typeof n !== 'string' || !endpointNames.has(n)) {
-        throw new InvalidOptionError('failover.endpoints', `unknown endpoint ${JSON.stringify(n)}`);
-      }
-    }
-  }
-  return o as FailoverRequestOptions;
+  });
+  return value as FailoverRequestOptions;
 }

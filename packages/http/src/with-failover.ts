@@ -1,4 +1,11 @@
-import { createFailover, type Failover, type FailoverOptions, InvalidOptionError } from '@failover/core';
+import {
+  createFailover,
+  type Failover,
+  type FailoverOptions,
+  InvalidOptionError,
+  optionError,
+  readOptions,
+} from '@failover/core';
 import axios, { type AxiosAdapter, type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 import { createFailoverAdapter } from './adapter.js';
 import type { ResolvedEndpoint } from './endpoints.js';
@@ -47,7 +54,7 @@ const WRAPPED = Symbol.for('@failover/http.adapter');
  */
 export function withFailover(instance: AxiosInstance, options: WithFailoverOptions): FailoverAxiosInstance {
   if (typeof instance !== 'function' || instance.defaults === undefined) {
-    throw new InvalidOptionError('instance', 'expected an axios instance (axios.create())');
+    throw optionError('instance', 'an axios instance (axios.create())', instance);
   }
   const current = instance.defaults.adapter;
   if (typeof current === 'function' && (current as { [WRAPPED]?: true })[WRAPPED]) {
@@ -56,7 +63,7 @@ export function withFailover(instance: AxiosInstance, options: WithFailoverOptio
       'this axios instance already fails over (withFailover was called on it)',
     );
   }
-  const http = resolveHttpOptions(options);
+  const http = resolveHttpOptions(options, ROUTER_KEYS);
   const router = createFailover<ResolvedEndpoint>({ ...pick(options, ROUTER_KEYS), targets: http.endpoints });
   const adapter: AxiosAdapter = createFailoverAdapter({
     router,
@@ -77,9 +84,7 @@ export function withFailover(instance: AxiosInstance, options: WithFailoverOptio
  * serves both.
  */
 export function createFailoverAxios(options: CreateFailoverAxiosOptions): FailoverAxiosInstance {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'expected an object with at least `endpoints`');
-  }
+  readOptions(options); // an object; withFailover checks the failover options
   const axiosConfig: Record<string, unknown> = { ...options };
   for (const key of [...ROUTER_KEYS, ...HTTP_KEYS]) delete axiosConfig[key];
   if (options.sensitiveHeaders !== undefined) axiosConfig.sensitiveHeaders = [...options.sensitiveHeaders];

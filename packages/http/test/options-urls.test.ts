@@ -55,7 +55,7 @@ describe('invalid options throw at construction, naming the option', () => {
       { endpoints: ok, failoverOn500: 'yes' as unknown as boolean },
       'failoverOn500',
     ],
-    ['bad sensitive header', { endpoints: ok, sensitiveHeaders: ['bad header'] }, 'sensitiveHeaders'],
+    ['bad sensitive header', { endpoints: ok, sensitiveHeaders: ['bad header'] }, 'sensitiveHeaders[0]'],
     [
       'trusted origin with a path',
       { endpoints: ok, trustedOrigins: ['https://t.example.com/x'] },
@@ -63,6 +63,9 @@ describe('invalid options throw at construction, naming the option', () => {
     ],
     ['core option out of range', { endpoints: ok, attemptTimeoutMs: -5 }, 'attemptTimeoutMs'],
     ['core sub-option unknown', { endpoints: ok, retry: { tries: 3 } as never }, 'retry.tries'],
+    ['unknown option', { endpoints: ok, failoverOn503: true } as never, 'failoverOn503'],
+    ['unknown endpoint key', { endpoints: [{ ...ok[0]!, url: 'x' }] } as never, 'endpoints[0].url'],
+    ['bad request hedge', { endpoints: ok, hedge: true } as never, 'hedge'],
   ];
   for (const [label, options, option] of cases) {
     it(label, () => {
@@ -71,6 +74,21 @@ describe('invalid options throw at construction, naming the option', () => {
       expect(err.message).toContain(option);
     });
   }
+
+  it('never quotes a base URL (it may hold credentials) and words errors like every option', () => {
+    const err = thrown(() =>
+      withFailover(axios.create(), { endpoints: [{ name: 'a', baseURL: 'https://u:s3cr3t@a.example.com' }] }),
+    );
+    expect(err.message).toBe(
+      'Invalid option "endpoints[0].baseURL": must not contain credentials; use axios `auth` or headers',
+    );
+    expect(thrown(() => withFailover(axios.create(), { endpoints: [ok[0]!, ok[0]!] })).message).toBe(
+      'Invalid option "endpoints[1].name": must be unique: "a" is used twice',
+    );
+    expect(
+      thrown(() => withFailover(axios.create(), { endpoints: ok, failoverOn500: 1 as never })).message,
+    ).toBe('Invalid option "failoverOn500": must be a boolean, got 1');
+  });
 
   it('wrapping the same instance twice', () => {
     const instance = axios.create();
@@ -206,6 +224,9 @@ describe('against real servers', () => {
     expect(a.requests).toHaveLength(0);
     const err = await api.get('/x', { failover: { endpoints: ['nope'] } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidOptionError);
-    expect((err as InvalidOptionError).option).toBe('failover.endpoints');
+    expect((err as InvalidOptionError).option).toBe('failover.endpoints[0]');
+    expect((err as InvalidOptionError).message).toBe(
+      `Invalid option "failover.endpoints[0]": must be one of 'a', 'b', 'c', got "nope"`,
+    );
   });
 });
