@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { InvalidOptionError } from '@failover/core';
+import { readOptions } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
 import { checkCallOptions } from './call-options.js';
 import { collectStream } from './chunks.js';
@@ -58,10 +58,9 @@ interface Cursor {
  * Contents live as long as the store object; nothing is persisted. For tests, examples and caches.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
-  const name = options.name ?? 'memory';
+  const r = readOptions(options);
+  const name = r.string('name', { default: 'memory' });
+  r.done();
   const objects = new Map<string, Entry>();
   let sortedKeys: string[] | undefined;
 

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, type FileHandle, open } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { FailoverError, InvalidOptionError } from '@failover/core';
+import { FailoverError, readOptions } from '@failover/core';
 import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
 import { forEachChunk } from '../chunks.js';
@@ -93,17 +93,17 @@ interface Temp {
  * - Deleting the last object in a directory removes the now empty directories above it.
  */
 export function createFileSystemStore(options: FileSystemStoreOptions): BlobStore {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('root', 'options must be an object with a root directory');
-  }
-  if (typeof options.root !== 'string' || options.root.trim() === '' || options.root.includes('\0')) {
-    throw new InvalidOptionError('root', 'must be a non-empty directory path');
-  }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
-  const root = resolve(options.root);
-  const name = options.name ?? `fs:${root}`;
+  const r = readOptions(options);
+  const root = resolve(
+    r.string('root', {
+      notBlank: true,
+      pattern: /^[^\0]*$/,
+      rule: 'a non-empty directory path (without NUL)',
+      required: true,
+    }),
+  );
+  const name = r.string('name', { default: `fs:${root}` });
+  r.done();
   const lock = createKeyedLock();
 
   const failure = (err: unknown, operation: string, key: string, signal?: AbortSignal): Error => {

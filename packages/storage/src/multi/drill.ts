@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { classifyFailure, InvalidOptionError, redact } from '@failover/core';
+import { classifyFailure, readOptions, redact } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
 import { readAll } from '../body.js';
 import { StorageError } from '../errors.js';
@@ -20,16 +20,17 @@ export const DRILL_DEFAULTS = Object.freeze({ prefix: '_failover/drill/', bytes:
  * failure, and how long each step took. The canary is deleted even when a later step fails.
  */
 export async function drill(ctx: MultiContext, options: DrillOptions = {}): Promise<DrillReport> {
-  const prefix = options.prefix ?? DRILL_DEFAULTS.prefix;
-  const size = options.bytes ?? DRILL_DEFAULTS.bytes;
-  const timeoutMs = options.timeoutMs ?? DRILL_DEFAULTS.timeoutMs;
-  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
-  if (!Number.isSafeInteger(size) || size < 0 || size > 16 * 1024 * 1024) {
-    throw new InvalidOptionError('bytes', 'must be an integer from 0 to 16777216');
-  }
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) {
-    throw new InvalidOptionError('timeoutMs', 'must be an integer from 1 to 3600000');
-  }
+  const r = readOptions(options);
+  const prefix = r.string('prefix', { allowEmpty: true, default: DRILL_DEFAULTS.prefix });
+  const size = r.int('bytes', {
+    min: 0,
+    max: 16 * 1024 * 1024,
+    maxLabel: '16 MiB',
+    default: DRILL_DEFAULTS.bytes,
+  });
+  const timeoutMs = r.ms('timeoutMs', { min: 1, max: 3_600_000, default: DRILL_DEFAULTS.timeoutMs });
+  r.value('signal'); // checked below
+  r.done();
   throwIfAborted(options.signal);
   ctx.checkOpen();
   const at = Date.now();

@@ -1,4 +1,4 @@
-import { classifyFailure, InvalidOptionError, redact } from '@failover/core';
+import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
@@ -298,10 +298,10 @@ export function failure(key: string, target: string, op: 'put' | 'delete', err: 
 
 function checkTargets(ctx: MultiContext, targets: readonly string[] | undefined): Set<string> | undefined {
   if (targets === undefined) return undefined;
-  if (!Array.isArray(targets)) throw new InvalidOptionError('targets', 'must be an array of target names');
-  for (const t of targets) {
-    if (!ctx.byName.has(t))
-      throw new InvalidOptionError('targets', `unknown target ${JSON.stringify(String(t))}`);
-  }
+  const list = readOptions({ targets }).array('targets', { of: 'target names', required: true });
+  const names = [...ctx.byName.keys()].map((n) => `'${n}'`).join(', ');
+  list.forEach((t, i) => {
+    if (typeof t !== 'string' || !ctx.byName.has(t)) throw optionError(`targets[${i}]`, `one of ${names}`, t);
+  });
   return new Set(targets);
 }
