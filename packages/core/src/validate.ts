@@ -146,8 +146,11 @@ function readHedge(r: OptionsReader): Required<HedgeOptions> {
 
 /** Checks an optional time limit in ms. */
 export function resolveTimeout(path: string, value: unknown): number | undefined {
-  return checkInt(path, value, { min: 1, max: MAX_TIMER_MS });
+  return checkInt(path, value, TIMEOUT_SPEC);
 }
+
+/** Made once: `resolveTimeout` runs on every call with a deadline. */
+const TIMEOUT_SPEC = Object.freeze({ min: 1, max: MAX_TIMER_MS });
 
 /**
  * Validates every router option except the targets and fills in the defaults. `path` is where
