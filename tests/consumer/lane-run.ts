@@ -1,6 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeEnd, type ExecResult, exec, tail } from './exec.js';
 import { type Lane, OLDEST_PEERS, TYPESCRIPT } from './lanes.js';
 import { cleanEnv, npmCli, type Toolchain } from './toolchain.js';
@@ -38,6 +38,7 @@ export class LaneRun {
     private readonly toolchain: Toolchain,
     private readonly tarballs: Map<string, string>,
     private readonly fixtures: string,
+    private readonly gettingStarted: string,
   ) {
     this.env = cleanEnv(toolchain.node);
   }
@@ -67,6 +68,35 @@ export class LaneRun {
       if (entry.file === 'ts-esm.mjs' && !compiled) continue;
       await this.runEntry(dir, entry.file, entry.what);
     }
+    await this.tryOut(dir);
+  }
+
+  /**
+   * docs/getting-started.md's try-out, as the page says to run it: its sample saved as
+   * `see-failover.mts` in this `npm init -y` (CommonJS) project, run with `npx tsx`.
+   */
+  private tryOut(dir: string): Promise<boolean> {
+    return this.check('docs/getting-started.md try-out: npx tsx see-failover.mts', async () => {
+      const page = readFileSync(this.gettingStarted, 'utf8');
+      const at = page.indexOf('`see-failover.mts`');
+      const start = page.indexOf('```ts\n', at);
+      const end = page.indexOf('\n```', start + 6);
+      if (at < 0 || start < 0 || end < 0)
+        return 'the try-out sample (after `see-failover.mts`) is not in docs/getting-started.md';
+      writeFileSync(join(dir, 'see-failover.mts'), page.slice(start + 6, end + 1));
+      const npx = join(dirname(npmCli()), 'npx-cli.js');
+      const result = await exec(this.toolchain.node, [npx, 'tsx', 'see-failover.mts'], {
+        cwd: dir,
+        env: this.env,
+        timeoutMs: RUN_TIMEOUT_MS,
+      });
+      if (result.code === 0 && result.stdout.includes('backlog after repair: 0')) return undefined;
+      return (
+        `npx tsx see-failover.mts ${describeEnd(result, RUN_TIMEOUT_MS)} in ${dir} (expected "backlog after repair: 0"):\n` +
+        `${tail(result.stdout + result.stderr)}\n` +
+        '  The page promises this command works in a default `npm init -y` project.'
+      );
+    });
   }
 
   /** Removes the projects of a lane that passed; a failed lane's stay for a look. */

@@ -27,6 +27,9 @@ export interface Lane {
 /** The TypeScript the apps compile with (the workspace's own version). */
 export const TYPESCRIPT = 'typescript@5.9.3';
 
+/** What docs/getting-started.md's try-out runs with (`npx tsx see-failover.mts`). */
+export const TSX = 'tsx@4';
+
 /** The oldest supported peers: the lower bounds of the packages' peer ranges. */
 export const OLDEST_PEERS: readonly string[] = [
   '@aws-sdk/client-s3@3.1169.0',
@@ -50,7 +53,7 @@ export const LANES: readonly Lane[] = [
   {
     id: 'node20-oldest',
     nodeMajor: 20,
-    peers: [...OLDEST_PEERS, TYPESCRIPT, '@types/node@20'],
+    peers: [...OLDEST_PEERS, TYPESCRIPT, TSX, '@types/node@20'],
     opossumMajor: 9,
     node10Types: true,
     s3OnlyProject: true,
@@ -58,7 +61,7 @@ export const LANES: readonly Lane[] = [
   {
     id: 'node22-newest',
     nodeMajor: 22,
-    peers: [...NEWEST_PEERS, TYPESCRIPT, '@types/node@22'],
+    peers: [...NEWEST_PEERS, TYPESCRIPT, TSX, '@types/node@22'],
     opossumMajor: 10,
     node10Types: false,
     s3OnlyProject: false,
@@ -66,7 +69,7 @@ export const LANES: readonly Lane[] = [
   {
     id: 'node24-newest',
     nodeMajor: 24,
-    peers: [...NEWEST_PEERS, TYPESCRIPT, '@types/node@24'],
+    peers: [...NEWEST_PEERS, TYPESCRIPT, TSX, '@types/node@24'],
     opossumMajor: 10,
     node10Types: false,
     s3OnlyProject: false,

@@ -87,7 +87,13 @@ async function runLane(
     };
   }
   console.log(`[${lane.id}] Node ${toolchain.version} (${toolchain.node})`);
-  const run = new LaneRun(lane, toolchain, tarballs, join(here, 'fixtures'));
+  const run = new LaneRun(
+    lane,
+    toolchain,
+    tarballs,
+    join(here, 'fixtures'),
+    join(root, 'docs', 'getting-started.md'),
+  );
   await run.run();
   return { results: run.results, kept: run.cleanup() };
 }
