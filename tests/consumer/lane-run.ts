@@ -48,7 +48,32 @@ export class LaneRun {
    * project runs alongside the main one (npm installs mostly wait on the disk and the network).
    */
   async run(): Promise<void> {
+    if (this.lane.coreOnly) return this.coreOnly();
     await Promise.all([this.main(), this.lane.s3OnlyProject ? this.s3Only() : undefined]);
+  }
+
+  /** @failover/core alone: a clean install (no EBADENGINE) and one call through a router. */
+  private async coreOnly(): Promise<void> {
+    const core = this.tarballs.get('@failover/core');
+    if (!core) throw new Error('no tarball for @failover/core');
+    const dir = this.newProject(this.lane.id);
+    if (!(await this.install(dir, [core], 'npm install @failover/core'))) return;
+    await this.npmLsClean(dir);
+    await this.opossumPicked(dir);
+    await this.check('a call through createFailover (CommonJS)', async () => {
+      const script =
+        "const { createFailover } = require('@failover/core');" +
+        "const fo = createFailover({ targets: [{ name: 'a' }, { name: 'b' }] });" +
+        "fo.run(async (t) => { if (t.name === 'a') throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' }); return t.name; })" +
+        '.then((served) => { console.log(served); if (served !== "b") process.exitCode = 1; });';
+      const result = await exec(this.toolchain.node, ['-e', script], {
+        cwd: dir,
+        env: this.env,
+        timeoutMs: RUN_TIMEOUT_MS,
+      });
+      if (result.code === 0 && result.stdout.trim() === 'b') return undefined;
+      return `node -e (${this.toolchain.version}) ${describeEnd(result, RUN_TIMEOUT_MS)}:\n${tail(result.stdout + result.stderr)}`;
+    });
   }
 
   private async main(): Promise<void> {

@@ -5,6 +5,7 @@
  * - Node 20 with the OLDEST versions the peer ranges allow (what a user who has not upgraded has).
  * - Node 22 and 24 with the NEWEST majors (@google-cloud/storage 8 and @azure/storage-blob 12.33+
  *   need Node 22).
+ * - Node 26 with @failover/core alone: npm must pick an opossum whose engines accept it.
  *
  * Keep these in step with the `peerDependencies` of packages/*: the oldest versions below are
  * the lower bounds of those ranges (or the oldest release the registry has inside them).
@@ -13,11 +14,16 @@ export interface Lane {
   /** Shown in the output, e.g. `node22-newest`. */
   readonly id: string;
   /** The Node major the lane runs (installs, compiles and runs with). */
-  readonly nodeMajor: 20 | 22 | 24;
+  readonly nodeMajor: 20 | 22 | 24 | 26;
   /** Peer SDKs and tools installed next to the tarballs, as `name@range` specs. */
   readonly peers: readonly string[];
   /** The opossum major npm must pick for @failover/core on this Node (engines-aware resolution). */
   readonly opossumMajor: 9 | 10;
+  /**
+   * Install @failover/core alone (no SDKs, no servers) and run one call through it: for a Node
+   * newer than the SDKs and emulators support yet, where only the engines check matters.
+   */
+  readonly coreOnly?: boolean;
   /** Also type-check under `moduleResolution: node10` (version-independent: done once). */
   readonly node10Types: boolean;
   /** Also install a project with the S3 SDK only and compile the testkit's types there (once). */
@@ -73,5 +79,15 @@ export const LANES: readonly Lane[] = [
     opossumMajor: 10,
     node10Types: false,
     s3OnlyProject: false,
+  },
+  {
+    // opossum 9 declares Node up to 24: before core allowed opossum 10, Node 26 warned EBADENGINE.
+    id: 'node26-core',
+    nodeMajor: 26,
+    peers: [],
+    opossumMajor: 10,
+    node10Types: false,
+    s3OnlyProject: false,
+    coreOnly: true,
   },
 ];
