@@ -19,6 +19,9 @@ const expected: Record<string, readonly string[]> = {
     'classifyFailure',
     'registerClassifier',
     'AllTargetsFailedError',
+    'isFailoverError',
+    'isInvalidOptionError',
+    'isAllTargetsFailedError',
   ],
   '@failover/storage': ['createMemoryStore', 'createFileSystemStore', 'getJson', 'putJson', 'NotFoundError'],
   '@failover/s3': ['createS3Store', 'classifyS3Error'],
@@ -65,6 +68,34 @@ describe('built packages', () => {
     expect(existsSync(bin), 'packages/cli/dist/bin.js missing: run pnpm build first').toBe(true);
     const out = execFileSync(process.execPath, [bin, '--version'], { cwd: here, encoding: 'utf8' });
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('@failover/core: the ESM and CommonJS builds loaded together share error brands and classifiers', () => {
+    // Two copies of core in one process (the dual-package case; npm nesting two versions is the
+    // other): errors of one are instances of the other's classes, and a classifier registered
+    // through one is consulted by the other.
+    const script = `
+      const cjs = require('@failover/core');
+      import('@failover/core').then((esm) => {
+        const err = new cjs.InvalidOptionError('retry.maxAttempts', 'bad');
+        const marker = { busy: true };
+        cjs.registerClassifier((e) => (e === marker ? 'throttled' : undefined));
+        console.log(JSON.stringify({
+          twoCopies: esm.InvalidOptionError !== cjs.InvalidOptionError,
+          instanceOf: err instanceof esm.InvalidOptionError && err instanceof esm.FailoverError,
+          notOther: !(err instanceof esm.AllTargetsFailedError),
+          helpers: esm.isInvalidOptionError(err) && esm.isFailoverError(err),
+          classifier: esm.classifyFailure(marker),
+        }));
+      });`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: here, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop() ?? '{}')).toEqual({
+      twoCopies: true,
+      instanceOf: true,
+      notOther: true,
+      helpers: true,
+      classifier: 'throttled',
+    });
   });
 
   it('@failover/testkit/contract is its own entry point', () => {

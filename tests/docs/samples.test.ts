@@ -20,6 +20,8 @@ import {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pages = [
   'README.md',
+  // Each package's own README (what the registry shows) carries samples too.
+  ...['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'testkit'].map((p) => `packages/${p}/README.md`),
   ...readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort()

@@ -8,7 +8,7 @@ export interface DemoOptions {
   readonly durationSec?: number;
   /** The outage to replay. Default `us-east-1-2025`. */
   readonly scenario?: ScenarioId;
-  /** How the multi-cloud store writes. Default `'mirror'`. */
+  /** How the multi-cloud store writes. Default: the library's default, `{ quorum: 2, minimum: 1 }`. */
   readonly writeMode?: WriteMode;
   /** Seed of the traffic and of the faults' random draws. Default 1. */
   readonly seed?: number;
@@ -31,7 +31,7 @@ export const DEFAULTS = Object.freeze({
   durationSec: 120,
   shortDurationSec: 15,
   scenario: 'us-east-1-2025' as ScenarioId,
-  writeMode: 'mirror' as WriteMode,
+  writeMode: { quorum: 2, minimum: 1 } as WriteMode,
   seed: 1,
   opsPerSecond: 20,
   reportPath: '.failover-demo/report.html',

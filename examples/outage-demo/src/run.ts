@@ -308,5 +308,6 @@ function laneTotals(recorder: MetricsRecorder) {
 }
 
 function modeName(mode: WriteMode): string {
-  return typeof mode === 'string' ? mode : `quorum:${mode.quorum}`;
+  if (typeof mode === 'string') return mode;
+  return mode.minimum === undefined ? `quorum:${mode.quorum}` : `quorum:${mode.quorum},min:${mode.minimum}`;
 }

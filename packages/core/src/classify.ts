@@ -8,7 +8,22 @@ import { type FailureKind, isFailureKind } from './failure-kind.js';
  */
 export type Classifier = (err: unknown) => FailureKind | undefined;
 
-const registry: Classifier[] = [];
+/**
+ * The registered classifiers, kept on `globalThis` under a registry symbol so every copy of
+ * `@failover/core` in the process (two versions nested by npm, the ESM and the CommonJS build)
+ * shares one list: an adapter that registers with its copy is consulted by all of them.
+ */
+const REGISTRY_KEY = Symbol.for('@failover/core/classifiers');
+const registry: Classifier[] = sharedRegistry();
+
+function sharedRegistry(): Classifier[] {
+  const holder = globalThis as { [REGISTRY_KEY]?: unknown };
+  const existing = holder[REGISTRY_KEY];
+  if (Array.isArray(existing)) return existing as Classifier[];
+  const created: Classifier[] = [];
+  Object.defineProperty(holder, REGISTRY_KEY, { value: created, enumerable: false, configurable: false });
+  return created;
+}
 const MAX_CAUSE_DEPTH = 8;
 
 /**

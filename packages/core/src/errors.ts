@@ -10,8 +10,21 @@ export interface FailoverErrorOptions {
 }
 
 /**
+ * The brand every error of the library carries on its prototype chain, under a registry symbol
+ * (`Symbol.for`), so it is the same symbol in every copy of `@failover/core` a process loads (two
+ * versions nested by npm, an ESM and a CommonJS build side by side).
+ */
+const ERROR_BRAND: unique symbol = Symbol.for('@failover/error');
+
+/**
  * Base class of every error the library throws: each has a {@link FailureKind} in `kind` and
  * keeps the error it came from in `cause`.
+ *
+ * `instanceof` works across copies of the package: `err instanceof InvalidOptionError` is true for
+ * an `InvalidOptionError` thrown by another copy of `@failover/core` (a second version that npm
+ * nested, or the CommonJS build next to the ESM one). It checks the class chain by name, so a
+ * subclass (the storage and HTTP errors, or your own) gets the same behaviour. The
+ * {@link isFailoverError} and {@link isInvalidOptionError} helpers say the same as functions.
  */
 export class FailoverError extends Error {
   /** What kind of failure this is; see {@link FailureKind}. */
@@ -25,6 +38,63 @@ export class FailoverError extends Error {
     this.kind = kind;
     this.target = options.target;
   }
+
+  /**
+   * `value instanceof C` for this class and every subclass `C`: true for an instance from this copy
+   * of the package, and for a branded instance from another copy whose class chain holds a class of
+   * the same name as `C`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about (maybe a subclass)
+    const asked: { name: string } = this;
+    if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
+    return isBranded(value) && chainHasClassNamed(value, asked.name);
+  }
+}
+
+Object.defineProperty(FailoverError.prototype, ERROR_BRAND, { value: 1, enumerable: false });
+
+function isBranded(value: unknown): value is object {
+  return (
+    typeof value === 'object' && value !== null && (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === 1
+  );
+}
+
+function chainHasClassNamed(value: object, name: string): boolean {
+  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (
+      Object.hasOwn(proto, 'constructor') &&
+      (proto as { constructor: { name?: unknown } }).constructor.name === name
+    )
+      return true;
+    // FailoverError's own prototype is the last that counts (Error and Object are not library classes).
+    if (Object.hasOwn(proto, ERROR_BRAND)) return false;
+  }
+  return false;
+}
+
+/**
+ * True for any error the library throws ({@link FailoverError} or a subclass), from whichever copy
+ * of `@failover/core` made it. Same as `err instanceof FailoverError`.
+ */
+export function isFailoverError(err: unknown): err is FailoverError {
+  return isBranded(err);
+}
+
+/**
+ * True for an {@link InvalidOptionError} from whichever copy of `@failover/core` threw it. Same as
+ * `err instanceof InvalidOptionError`.
+ */
+export function isInvalidOptionError(err: unknown): err is InvalidOptionError {
+  return err instanceof InvalidOptionError;
+}
+
+/**
+ * True for an {@link AllTargetsFailedError} from whichever copy of `@failover/core` threw it. Same
+ * as `err instanceof AllTargetsFailedError`.
+ */
+export function isAllTargetsFailedError(err: unknown): err is AllTargetsFailedError {
+  return err instanceof AllTargetsFailedError;
 }
 
 /** One target's failure, as listed by {@link AllTargetsFailedError.failures}. */

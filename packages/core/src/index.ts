@@ -20,6 +20,9 @@ export {
   FailoverError,
   type FailoverErrorOptions,
   InvalidOptionError,
+  isAllTargetsFailedError,
+  isFailoverError,
+  isInvalidOptionError,
   type TargetFailure,
 } from './errors.js';
 export type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';

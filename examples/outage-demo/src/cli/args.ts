@@ -155,13 +155,15 @@ function scenarioOf(raw: string | undefined): ScenarioId | undefined {
 
 function writeModeOf(raw: string): WriteMode {
   if (raw === 'primary' || raw === 'mirror') return raw;
-  const m = /^quorum:(\d+)$/.exec(raw);
+  if (raw === 'default') return { quorum: 2, minimum: 1 };
+  const m = /^quorum:(\d+)(?:,min:(\d+))?$/.exec(raw);
   const n = m === null ? Number.NaN : Number(m[1]);
-  if (!Number.isInteger(n) || n < 1 || n > 3) {
+  const min = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!Number.isInteger(n) || n < 1 || n > 3 || (min !== undefined && (min < 1 || min > n))) {
     throw new UsageError(
-      `--write-mode must be primary, mirror or quorum:<n> with n from 1 to 3 (three clouds), got ${JSON.stringify(raw)}`,
+      `--write-mode must be default, primary, mirror, quorum:<n> or quorum:<n>,min:<m> with 1 <= m <= n <= 3 (three clouds), got ${JSON.stringify(raw)}`,
       '--write-mode',
     );
   }
-  return { quorum: n };
+  return min === undefined ? { quorum: n } : { quorum: n, minimum: min };
 }

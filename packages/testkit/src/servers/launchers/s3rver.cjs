@@ -5,6 +5,7 @@
 // The parent runs it with --openssl-legacy-provider because s3rver encrypts ListObjectsV2
 // continuation tokens with a DES cipher that OpenSSL 3 only offers through its legacy provider.
 const S3rver = require('s3rver');
+const { installFixes } = require('./s3rver-fixes.cjs');
 
 const directory = process.argv[2];
 if (!directory) {
@@ -21,6 +22,9 @@ const server = new S3rver({
   // must never be read as a bucket name.
   vhostBuckets: false,
 });
+
+// Key limits, conditional writes, CopySource decoding, atomic writes: see s3rver-fixes.cjs.
+installFixes(server, directory);
 
 server.run().then(
   (address) => {

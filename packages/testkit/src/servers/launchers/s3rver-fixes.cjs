@@ -1,0 +1,332 @@
+'use strict';
+// What s3rver 3.7 gets wrong, fixed around it so that tests see S3's behaviour (s3rver is Koa:
+// a middleware in front of its router, and a store that writes files atomically).
+//
+// - A key segment too long for a file name (about 240+ bytes) made s3rver's write stream fail
+//   with no listener: ENAMETOOLONG killed the process and every later call got ECONNREFUSED.
+//   Writes of such keys, and of keys over S3's 1024 bytes, get 400 KeyTooLongError (S3's code for
+//   a key it cannot take); reads get 404 NoSuchKey and deletes 204, as for a key that is not there.
+// - If-None-Match: * and If-Match on PutObject, CopyObject and CompleteMultipartUpload were
+//   ignored: they are checked as S3 does (412 PreconditionFailed; If-Match on a missing key: 404
+//   NoSuchKey), under a per-key lock so that of racing conditional writes exactly one wins.
+// - x-amz-copy-source was decoded with decodeURI, which leaves %2B %3F %23 %26 %3D %2C %3A %3B %40
+//   %24 encoded: it is decoded as S3 does (every escape, `?versionId=` cut off) before s3rver reads it.
+// - Concurrent deletes in one folder answered 500 (a folder another delete had removed): removing
+//   empty folders ignores those races, and a write retries when its folder vanishes under it.
+// - Racing PUTs of one key interleaved their bytes, and PutObject was answered before its file was
+//   complete: each write goes to a temporary file, fully written, then renamed over the object;
+//   writes, deletes and reads of one key take turns (a read holds its turn until its file is open).
+//   A write that fails midway (a client that disconnects) leaves the old object as it was.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const path = require('node:path');
+const { Transform } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const S3Error = require('s3rver/lib/models/error');
+const S3Object = require('s3rver/lib/models/object');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+
+/** S3's limit on a key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+/** The longest file name (bytes) on Linux and macOS file systems. */
+const MAX_NAME_BYTES = 255;
+/** What s3rver appends to a key's last segment for its longest file (`._S3rver_metadata.json`). */
+const LONGEST_SUFFIX_BYTES = Buffer.byteLength('._S3rver_metadata.json');
+/** The longest key segment s3rver can store. */
+const MAX_SEGMENT_BYTES = MAX_NAME_BYTES - LONGEST_SUFFIX_BYTES;
+
+/** Why s3rver cannot hold `key`, or undefined when it can. */
+function keyProblem(key) {
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `Your key is too long (over ${MAX_KEY_BYTES} bytes)`;
+  const long = key.split('/').find((segment) => Buffer.byteLength(segment) > MAX_SEGMENT_BYTES);
+  if (long !== undefined) {
+    return `A key segment is too long for this emulator (${Buffer.byteLength(long)} bytes; at most ${MAX_SEGMENT_BYTES})`;
+  }
+  return undefined;
+}
+
+/** One promise chain per key: work on one key runs one at a time, in arrival order. */
+class KeyLocks {
+  constructor() {
+    this.tails = new Map();
+  }
+
+  async run(key, work) {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release;
+    const mine = new Promise((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+const ignorable = (codes) => (err) => {
+  if (!codes.includes(err.code)) throw err;
+};
+
+/** s3rver's filesystem store with atomic, complete writes and race-tolerant deletes. */
+class AtomicFilesystemStore extends FilesystemStore {
+  async getMetadata(bucket, key) {
+    try {
+      return await super.getMetadata(bucket, key);
+    } catch (err) {
+      // A name too long for the file system is an object that cannot exist.
+      if (err.code === 'ENAMETOOLONG') err.code = 'ENOENT';
+      throw err;
+    }
+  }
+
+  async existsObject(bucket, key) {
+    if (keyProblem(key)) return false;
+    return super.existsObject(bucket, key);
+  }
+
+  async getObject(bucket, key, options) {
+    if (keyProblem(key)) return null;
+    return super.getObject(bucket, key, options);
+  }
+
+  async putObject(object) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    const md5 = crypto.createHash('md5');
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
+    await writeAtomically(objectPath, (file) => pipeline(source, counter, file));
+    const digest = md5.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  }
+
+  async putMetadata(bucket, key, metadata, md5) {
+    const json = {
+      ...pickKeys(metadata, S3Object.ALLOWED_METADATA),
+      ...Object.fromEntries(Object.entries(metadata).filter(([name]) => name.startsWith('x-amz-meta-'))),
+    };
+    if (md5) await writeFileAtomically(this.getResourcePath(bucket, key, 'object.md5'), md5);
+    await writeFileAtomically(
+      this.getResourcePath(bucket, key, 'metadata.json'),
+      JSON.stringify(json, null, 2),
+    );
+  }
+
+  async copyObject(srcBucket, srcKey, destBucket, destKey, replacementMetadata) {
+    const src = (resource) => this.getResourcePath(srcBucket, srcKey, resource);
+    const dest = (resource) => this.getResourcePath(destBucket, destKey, resource);
+    if (src('object') !== dest('object')) {
+      // The source is read once: a write racing it leaves the copy old or new, never mixed.
+      const [metadata, md5] = await Promise.all([
+        fsp.readFile(src('metadata.json')).catch(ignorable(['ENOENT'])),
+        fsp.readFile(src('object.md5')).catch(ignorable(['ENOENT'])),
+      ]);
+      await writeAtomically(dest('object'), (file) => pipeline(fs.createReadStream(src('object')), file));
+      // The MD5 goes with the bytes (s3rver left a replaced object's old one in place).
+      if (md5 !== undefined) await writeFileAtomically(dest('object.md5'), md5);
+      else await fsp.unlink(dest('object.md5')).catch(ignorable(['ENOENT']));
+      if (!replacementMetadata && metadata !== undefined)
+        await writeFileAtomically(dest('metadata.json'), metadata);
+    }
+    if (replacementMetadata) await this.putMetadata(destBucket, destKey, replacementMetadata);
+    return this.getMetadata(destBucket, destKey);
+  }
+
+  async deleteObject(bucket, key) {
+    if (keyProblem(key)) return;
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((resource) =>
+        fsp.unlink(this.getResourcePath(bucket, key, resource)).catch(ignorable(['ENOENT'])),
+      ),
+    );
+    // Remove the folders the key leaves empty. Another delete may have removed one already, or a
+    // write filled it again: both are fine.
+    const parts = key.split('/');
+    parts.pop();
+    while (parts.length > 0) {
+      try {
+        await fsp.rmdir(path.join(this.getBucketPath(bucket), ...parts));
+      } catch (err) {
+        if (err.code === 'ENOENT') {
+          parts.pop();
+          continue;
+        }
+        if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') return;
+        throw err;
+      }
+      parts.pop();
+    }
+  }
+}
+
+function pickKeys(object, keys) {
+  return Object.fromEntries(Object.entries(object).filter(([name]) => keys.includes(name)));
+}
+
+/**
+ * Writes `target` through a temporary file in its folder (created as needed), renamed over it
+ * once `write(stream)` has written and closed it. Retries when a delete removes the folder midway.
+ */
+async function writeAtomically(target, write) {
+  const dir = path.dirname(target);
+  for (let attempt = 1; ; attempt++) {
+    const temp = path.join(dir, `.failover-${crypto.randomBytes(8).toString('hex')}.tmp`);
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      const file = fs.createWriteStream(temp, { flags: 'wx' });
+      await new Promise((resolve, reject) => {
+        file.once('open', resolve);
+        file.once('error', reject);
+      });
+      await write(file); // pipeline: resolves once the file is flushed and closed
+      await fsp.rename(temp, target);
+      return;
+    } catch (err) {
+      await fsp.unlink(temp).catch(() => undefined);
+      if (err.code === 'ENOENT' && attempt < 5) continue; // the folder vanished: make it again
+      throw err;
+    }
+  }
+}
+
+function writeFileAtomically(target, data) {
+  return writeAtomically(target, async (file) => {
+    await new Promise((resolve, reject) => {
+      file.once('error', reject);
+      file.end(data, () => file.close((err) => (err ? reject(err) : resolve())));
+    });
+  });
+}
+
+/** Bucket and key of a path-style request (`/bucket/key...`), decoded; key undefined for bucket calls. */
+function target(ctx) {
+  const match = /^\/([^/]+)\/(.+)$/s.exec(ctx.path);
+  if (!match) return undefined;
+  try {
+    return { bucket: decodeURIComponent(match[1]), key: decodeURIComponent(match[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `x-amz-copy-source` decoded as S3 reads it, then encoded so that s3rver's decodeURI gets it back. */
+function fixCopySource(ctx) {
+  const raw = ctx.headers['x-amz-copy-source'];
+  if (typeof raw !== 'string') return;
+  const withoutVersion = raw.replace(/\?versionId=[^&]*$/, '');
+  let decoded;
+  try {
+    decoded = decodeURIComponent(withoutVersion);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', {
+      ArgumentName: 'x-amz-copy-source',
+    });
+  }
+  ctx.request.headers['x-amz-copy-source'] = encodeURI(decoded);
+}
+
+/** S3's checks of If-None-Match and If-Match on a write; run under the key's lock. */
+async function checkWritePreconditions(ctx, bucket, key) {
+  const noneMatch = ctx.headers['if-none-match'];
+  const match = ctx.headers['if-match'];
+  if (noneMatch === undefined && match === undefined) return;
+  const exists = await ctx.store.existsObject(bucket, key);
+  if (noneMatch !== undefined) {
+    if (noneMatch.trim() !== '*') {
+      throw new S3Error('NotImplemented', 'If-None-Match on a write accepts only *', {
+        Header: 'If-None-Match',
+      });
+    }
+    if (exists) {
+      throw new S3Error(
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        {
+          Condition: 'If-None-Match',
+        },
+      );
+    }
+  }
+  if (match !== undefined) {
+    if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+    const { etag } = await ctx.store.getMetadata(bucket, key);
+    const wanted = match.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/"/g, ''));
+    if (!wanted.includes('*') && !wanted.includes(String(etag).replace(/"/g, ''))) {
+      throw new S3Error(
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        {
+          Condition: 'If-Match',
+        },
+      );
+    }
+  }
+}
+
+/** What an object request is: a write of the object, a delete, a read, or something else. */
+function kindOf(ctx) {
+  const q = ctx.query;
+  if (ctx.method === 'PUT') {
+    if (q.partNumber !== undefined || q.tagging !== undefined || q.acl !== undefined) return 'other';
+    return 'write';
+  }
+  if (ctx.method === 'POST') return q.uploadId !== undefined ? 'write' : 'other'; // Complete
+  if (ctx.method === 'DELETE') return q.uploadId !== undefined ? 'other' : 'delete';
+  if (ctx.method === 'GET' || ctx.method === 'HEAD') {
+    const sub = ['acl', 'tagging', 'uploadId', 'uploads'].some((name) => q[name] !== undefined);
+    return sub ? 'other' : 'read';
+  }
+  return 'other';
+}
+
+/** The Koa middleware: key limits, copy source, preconditions and per-key turns. */
+function fixesMiddleware(locks) {
+  return async function s3rverFixes(ctx, next) {
+    const object = target(ctx);
+    if (!object) return next();
+    const kind = kindOf(ctx);
+    const problem = keyProblem(object.key);
+    if (problem !== undefined) {
+      if (kind === 'read')
+        throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: object.key });
+      if (kind === 'delete') {
+        ctx.status = 204;
+        return;
+      }
+      if (ctx.method === 'PUT' || ctx.method === 'POST') throw new S3Error('KeyTooLongError', problem);
+    }
+    if (kind === 'write') fixCopySource(ctx);
+    if (kind === 'other') return next();
+    return locks.run(`${object.bucket}/${object.key}`, async () => {
+      if (kind === 'write') await checkWritePreconditions(ctx, object.bucket, object.key);
+      await next();
+    });
+  };
+}
+
+/** Installs the fixes on an s3rver instance, before `run()`. */
+function installFixes(server, directory) {
+  server.store = server.context.store = new AtomicFilesystemStore(directory);
+  server.middleware.unshift(fixesMiddleware(new KeyLocks()));
+  // A failure no request owns (a stream error outside a request) is logged, never fatal: the
+  // server must outlive whatever one request does.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`s3rver: uncaught ${err?.stack ?? String(err)}\n`);
+  });
+}
+
+module.exports = { installFixes, keyProblem, MAX_SEGMENT_BYTES };
