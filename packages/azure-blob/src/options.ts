@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { InvalidOptionError } from '@failover/core';
-import { keyPrefixOption, storeNameOption } from '@failover/storage';
+import { readOptions } from '@failover/core';
+import { keyPrefixOption } from '@failover/storage';
 
 /** Options for {@link createAzureBlobStore}. */
 export interface AzureBlobStoreOptions {
@@ -45,26 +45,23 @@ const MAX_CONCURRENCY = 64;
  * the first invalid option.
  */
 export function resolveOptions(options: AzureBlobStoreOptions): ResolvedAzureBlobStoreOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with a `container` (a ContainerClient)');
-  }
-  const { container } = options;
-  if (!isContainerClient(container)) {
-    throw new InvalidOptionError(
-      'container',
-      'must be a ContainerClient from @azure/storage-blob (e.g. blobServiceClient.getContainerClient(name))',
-    );
-  }
-  const prefix = keyPrefixOption(options.prefix);
-  const name = storeNameOption(options.name, defaultName(container));
-  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  if (!Number.isSafeInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
-    throw new InvalidOptionError('blockSize', `must be an integer from 1 to ${MAX_BLOCK_SIZE} (4000 MiB)`);
-  }
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new InvalidOptionError('concurrency', `must be an integer from 1 to ${MAX_CONCURRENCY}`);
-  }
+  const r = readOptions(options);
+  const container = r.check(
+    'container',
+    isContainerClient,
+    'a ContainerClient from @azure/storage-blob (e.g. blobServiceClient.getContainerClient(name))',
+    { required: true },
+  );
+  const prefix = keyPrefixOption(r.value('prefix'), r.at('prefix'));
+  const name = r.string('name', { notBlank: true, default: defaultName(container) });
+  const blockSize = r.int('blockSize', {
+    min: 1,
+    max: MAX_BLOCK_SIZE,
+    maxLabel: '4000 MiB',
+    default: DEFAULT_BLOCK_SIZE,
+  });
+  const concurrency = r.int('concurrency', { min: 1, max: MAX_CONCURRENCY, default: DEFAULT_CONCURRENCY });
+  r.done();
   return { container, prefix, name, blockSize, concurrency };
 }
 

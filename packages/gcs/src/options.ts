@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '@failover/core';
-import { keyPrefixOption, storeNameOption } from '@failover/storage';
+import { readOptions } from '@failover/core';
+import { keyPrefixOption } from '@failover/storage';
 import type { Bucket } from '@google-cloud/storage';
 
 /** Options of {@link createGcsStore}. */
@@ -58,50 +58,38 @@ export interface ResolvedGcsOptions {
 
 /** Validates {@link GcsStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
 export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with a `bucket`');
-  }
-  const { bucket } = options;
-  if (!isBucketLike(bucket)) {
-    throw new InvalidOptionError(
-      'bucket',
-      'must be a Bucket from @google-cloud/storage (`storage.bucket(name)`)',
-    );
-  }
-
-  const prefix = keyPrefixOption(options.prefix);
-  if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
-
-  const name = storeNameOption(
-    options.name,
-    `gcs:${bucket.name}${prefix === '' ? '' : `/${prefix.replace(/\/+$/, '')}`}`,
+  const r = readOptions(options);
+  const bucket = r.check(
+    'bucket',
+    isBucketLike,
+    'a Bucket from @google-cloud/storage (`storage.bucket(name)`)',
+    {
+      required: true,
+    },
   );
-
-  const resumableThreshold = options.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
-  if (!Number.isSafeInteger(resumableThreshold) || resumableThreshold < 0) {
-    throw new InvalidOptionError('resumableThreshold', 'must be an integer number of bytes >= 0');
-  }
-
-  const chunkSize = options.chunkSize;
-  if (
-    chunkSize !== undefined &&
-    (!Number.isSafeInteger(chunkSize) || chunkSize <= 0 || chunkSize % CHUNK_SIZE_UNIT !== 0)
-  ) {
-    throw new InvalidOptionError(
-      'chunkSize',
-      `must be a positive multiple of ${CHUNK_SIZE_UNIT} bytes (256 KiB), e.g. ${32 * CHUNK_SIZE_UNIT} (8 MiB)`,
-    );
-  }
-
-  const readIdleTimeoutMs = options.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
-  if (!Number.isSafeInteger(readIdleTimeoutMs) || readIdleTimeoutMs < 0) {
-    throw new InvalidOptionError(
-      'readIdleTimeoutMs',
-      'must be an integer number of milliseconds >= 0 (0: off)',
-    );
-  }
-
+  const prefix = keyPrefixOption(r.value('prefix'), r.at('prefix'));
+  if (prefix.startsWith('/')) r.refuse('prefix', 'must not start with "/"');
+  const name = r.string('name', {
+    notBlank: true,
+    default: `gcs:${bucket.name}${prefix === '' ? '' : `/${prefix.replace(/\/+$/, '')}`}`,
+  });
+  const resumableThreshold = r.int('resumableThreshold', { min: 0, default: DEFAULT_RESUMABLE_THRESHOLD });
+  const chunkSize = r.check(
+    'chunkSize',
+    isChunkSize,
+    `a positive multiple of ${CHUNK_SIZE_UNIT} bytes (256 KiB), e.g. ${32 * CHUNK_SIZE_UNIT} (8 MiB)`,
+  );
+  const readIdleTimeoutMs = r.int('readIdleTimeoutMs', {
+    min: 0,
+    minLabel: 'off',
+    default: DEFAULT_READ_IDLE_TIMEOUT_MS,
+  });
+  r.done();
   return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs };
+}
+
+function isChunkSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0 && (value as number) % CHUNK_SIZE_UNIT === 0;
 }
 
 function isBucketLike(value: unknown): value is Bucket {

@@ -69,4 +69,27 @@ describe('createGcsStore options', () => {
       }),
     ).not.toThrow();
   });
+
+  it.each([
+    [{}, 'Invalid option "bucket": is required (a Bucket from @google-cloud/storage'],
+    [{ bucket, prefix: '/a/' }, 'Invalid option "prefix": must'],
+    [
+      { bucket, resumableThreshold: -1 },
+      'Invalid option "resumableThreshold": must be an integer of at least 0, got -1',
+    ],
+    [
+      { bucket, chunkSize: 1000 },
+      'Invalid option "chunkSize": must be a positive multiple of 262144 bytes (256 KiB)',
+    ],
+    [
+      { bucket, readIdleTimeoutMs: -1 },
+      'Invalid option "readIdleTimeoutMs": must be an integer of at least 0 (off)',
+    ],
+    [
+      { bucket, chunksize: 262144 },
+      'Invalid option "chunksize": is not a known option (known: bucket, prefix,',
+    ],
+  ])('words errors like every package: %o', (options, expected) => {
+    expect(optionError(() => createGcsStore(options as never)).message).toContain(expected);
+  });
 });

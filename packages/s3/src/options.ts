@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InvalidOptionError } from '@failover/core';
+import { InvalidOptionError, optionError, readOptions } from '@failover/core';
 import { MAX_KEY_BYTES } from '@failover/storage';
 
 /** The smallest part S3 accepts in a multipart upload (every part but the last): 5 MiB. */
@@ -66,50 +66,44 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Validates {@link S3StoreOptions} and applies defaults; throws `InvalidOptionError` naming the option. */
 export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with at least `client` and `bucket`');
-  }
-  const { client, bucket } = options;
-  if (
-    client === null ||
-    typeof client !== 'object' ||
-    typeof (client as { send?: unknown }).send !== 'function' ||
-    typeof (client as { config?: unknown }).config !== 'object'
-  ) {
-    throw new InvalidOptionError('client', 'must be an S3Client from @aws-sdk/client-s3');
-  }
-  if (typeof bucket !== 'string' || bucket.trim().length === 0) {
-    throw new InvalidOptionError('bucket', 'must be a non-empty string');
-  }
-  if (/\s/.test(bucket) || CONTROL.test(bucket)) {
-    throw new InvalidOptionError('bucket', 'must not contain whitespace or control characters');
-  }
-  const prefix = resolvePrefix(options.prefix);
-  const name = options.name ?? `s3:${bucket}${prefix ? `/${prefix}` : ''}`;
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
-  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-    throw new InvalidOptionError(
-      'partSize',
-      `must be an integer from ${MIN_PART_SIZE} (5 MiB, S3's smallest part) to ${MAX_PART_SIZE} (5 GiB)`,
-    );
-  }
-  const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
-  if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
-    throw new InvalidOptionError('queueSize', `must be an integer from 1 to ${MAX_QUEUE_SIZE}`);
-  }
-  const conditionalWrites = options.conditionalWrites ?? 'native';
-  if (conditionalWrites !== 'native' && conditionalWrites !== 'emulated') {
-    throw new InvalidOptionError('conditionalWrites', "must be 'native' or 'emulated'");
-  }
+  const r = readOptions(options);
+  const client = r.check('client', isS3Client, 'an S3Client from @aws-sdk/client-s3', { required: true });
+  const bucket = r.string('bucket', {
+    pattern: BUCKET,
+    rule: 'a bucket name (or access point ARN) without white space or control characters',
+    required: true,
+  });
+  const prefix = resolvePrefix(r.value('prefix'));
+  const name = r.string('name', { default: `s3:${bucket}${prefix ? `/${prefix}` : ''}` });
+  const partSize = r.int('partSize', {
+    min: MIN_PART_SIZE,
+    minLabel: "5 MiB, S3's smallest part",
+    max: MAX_PART_SIZE,
+    maxLabel: '5 GiB',
+    default: DEFAULT_PART_SIZE,
+  });
+  const queueSize = r.int('queueSize', { min: 1, max: MAX_QUEUE_SIZE, default: DEFAULT_QUEUE_SIZE });
+  const conditionalWrites = r.oneOf('conditionalWrites', CONDITIONAL_WRITES, { default: 'native' });
+  r.done();
   return { client, bucket, prefix, name, partSize, queueSize, conditionalWrites };
+}
+
+const CONDITIONAL_WRITES: readonly ConditionalWrites[] = ['native', 'emulated'];
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
+const BUCKET = /^[^\s\u0000-\u001f\u007f-\u009f]+$/;
+
+function isS3Client(value: unknown): value is S3Client {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { send?: unknown }).send === 'function' &&
+    typeof (value as { config?: unknown }).config === 'object'
+  );
 }
 
 function resolvePrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return '';
-  if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', 'must be a string');
+  if (typeof prefix !== 'string') throw optionError('prefix', 'a string', prefix);
   if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
   if (CONTROL.test(prefix)) throw new InvalidOptionError('prefix', 'must not contain control characters');
   if (Buffer.byteLength(prefix, 'utf8') >= MAX_KEY_BYTES) {

@@ -56,4 +56,27 @@ describe('createS3Store options', () => {
       createS3Store({ client, bucket: 'b', prefix: 'a-b', partSize: 5 * 1024 * 1024, queueSize: 1 }),
     ).not.toThrow();
   });
+
+  it.each([
+    [{ bucket: 'b' }, 'Invalid option "client": is required (an S3Client from @aws-sdk/client-s3)'],
+    [{ client, bucket: 'my bucket' }, 'Invalid option "bucket": must be a bucket name (or access point ARN)'],
+    [
+      { client, bucket: 'b', partSize: 1 },
+      `Invalid option "partSize": must be an integer from 5242880 (5 MiB, S3's smallest part) to 5368709120 (5 GiB), got 1`,
+    ],
+    [
+      { client, bucket: 'b', queueSize: 33 },
+      'Invalid option "queueSize": must be an integer from 1 to 32, got 33',
+    ],
+    [
+      { client, bucket: 'b', conditionalWrites: 'check' },
+      `Invalid option "conditionalWrites": must be one of 'native', 'emulated', got "check"`,
+    ],
+    [
+      { client, bucket: 'b', region: 'x' },
+      'Invalid option "region": is not a known option (known: client, bucket,',
+    ],
+  ])('words errors like every package: %o', (options, expected) => {
+    expect(optionError(options).message).toContain(expected);
+  });
 });
