@@ -1,3 +1,4 @@
+import { InvalidOptionError, optionError, readOptions } from '@failover/core';
 import type { BlobStore, Journal, MultiCloudStoreOptions } from '@failover/storage';
 import { createFileJournal, createMemoryJournal } from '@failover/storage';
 import { CliError } from '../errors.js';
@@ -77,13 +78,12 @@ async function buildTarget(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<BlobStore> {
   const path = `targets[${index}]`;
-  if (!isObject(target) || typeof target.name !== 'string' || target.name === '') {
-    throw new CliError('config', `${path}.name: every target needs a name`);
-  }
-  const { name } = target;
-  if (isObject(target.s3)) {
-    const { client = {}, ...options } = target.s3;
-    if (!isObject(client)) throw new CliError('config', `${path}.s3.client: must be an object`);
+  const t = readOptions(target, path);
+  const name = t.string('name', { required: true });
+  const o = target as Record<string, unknown>;
+  if (isObject(o.s3)) {
+    const { client = {}, ...options } = o.s3;
+    if (!isObject(client)) throw optionError(t.at('s3.client'), 'an object of S3Client settings', client);
     const sdk = await load('@aws-sdk/client-s3', `${path}.s3`);
     const adapter = await load('@failover/s3', `${path}.s3`);
     const S3Client = fn<Ctor>(sdk, 'S3Client', '@aws-sdk/client-s3');
@@ -93,10 +93,11 @@ async function buildTarget(
       '@failover/s3',
     )({ ...options, client: new S3Client(client), name });
   }
-  if (isObject(target.gcs)) {
-    const { client = {}, bucket, ...options } = target.gcs;
-    if (!isObject(client)) throw new CliError('config', `${path}.gcs.client: must be an object`);
-    if (typeof bucket !== 'string') throw new CliError('config', `${path}.gcs.bucket: must be a bucket name`);
+  if (isObject(o.gcs)) {
+    const g = t.object('gcs');
+    const bucket = g.string('bucket', { allowEmpty: true, rule: 'a bucket name', required: true });
+    const { client = {}, bucket: _bucket, ...options } = o.gcs;
+    if (!isObject(client)) throw optionError(g.at('client'), 'an object of Storage settings', client);
     const sdk = await load('@google-cloud/storage', `${path}.gcs`);
     const adapter = await load('@failover/gcs', `${path}.gcs`);
     const Storage = fn<Ctor>(sdk, 'Storage', '@google-cloud/storage');
@@ -107,8 +108,8 @@ async function buildTarget(
       '@failover/gcs',
     )({ ...options, bucket: storage.bucket(bucket), name });
   }
-  if (isObject(target.azureBlob)) {
-    const { connectionStringEnv, containerUrlEnv, container, ...options } = target.azureBlob;
+  if (isObject(o.azureBlob)) {
+    const { connectionStringEnv, containerUrlEnv, container, ...options } = o.azureBlob;
     const sdk = await load('@azure/storage-blob', `${path}.azureBlob`);
     const adapter = await load('@failover/azure-blob', `${path}.azureBlob`);
     let containerClient: unknown;
@@ -119,7 +120,7 @@ async function buildTarget(
       );
     } else {
       if (typeof container !== 'string') {
-        throw new CliError('config', `${path}.azureBlob.container: must be a container name`);
+        throw optionError(t.at('azureBlob.container'), 'a container name', container);
       }
       const service = fn<Ctor>(sdk, 'BlobServiceClient', '@azure/storage-blob') as unknown as {
         fromConnectionString(s: string): { getContainerClient(name: string): unknown };
@@ -137,7 +138,7 @@ async function buildTarget(
       name,
     });
   }
-  throw new CliError('config', `${path}: needs one of s3, gcs or azureBlob`);
+  throw new InvalidOptionError(path, 'must have one of s3, gcs or azureBlob (an object of its settings)');
 }
 
 function journalOf(value: unknown): Journal | undefined {
@@ -146,7 +147,7 @@ function journalOf(value: unknown): Journal | undefined {
   if (isObject(value) && typeof value.dir === 'string' && value.dir !== '') {
     return createFileJournal({ dir: value.dir });
   }
-  throw new CliError('config', 'journal: must be { "dir": "<directory>" } or { "memory": true }');
+  throw optionError('journal', '{ "dir": "<directory>" } or { "memory": true }', value);
 }
 
 /** Builds the store options a `failover.config.json` describes (see {@link JsonConfig}). */
@@ -154,9 +155,7 @@ export async function storeOptionsFromJson(
   json: unknown,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<MultiCloudStoreOptions> {
-  if (!isObject(json) || !Array.isArray(json.targets)) {
-    throw new CliError('config', 'targets: a JSON config needs a "targets" array');
-  }
+  readOptions(json).array('targets', { of: 'targets, each { name, s3 | gcs | azureBlob }', required: true });
   const { targets, journal, ...rest } = json as JsonConfig;
   const stores: BlobStore[] = [];
   for (const [i, t] of targets.entries()) stores.push(await buildTarget(t, i, env));
