@@ -25,6 +25,7 @@ const expected: Record<string, readonly string[]> = {
   '@failover/gcs': ['createGcsStore', 'classifyGcsError'],
   '@failover/azure-blob': ['createAzureBlobStore', 'classifyAzureError'],
   '@failover/http': ['withFailover', 'createFailoverAxios'],
+  '@failover/otel': ['instrument'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',

@@ -1,0 +1,4 @@
+export { instrument } from './instrument.js';
+export { ATTR, BREAKER_STATES, type BreakerStateValue, METRICS } from './names.js';
+export { SCOPE } from './providers.js';
+export type { Disposer, Instrumentable, InstrumentOptions } from './types.js';
