@@ -19,6 +19,7 @@ import { drill } from './drill.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
+import { presignObject } from './presign.js';
 import { copyObject, deleteObject, putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { reconcile } from './reconcile.js';
@@ -177,6 +178,8 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     reconcile: (reconcileOptions) => whenOpen(() => reconcile(ctx, reconcileOptions)),
 
     drill: (drillOptions) => whenOpen(() => drill(ctx, drillOptions)),
+
+    presign: (key, presignOptions) => whenOpen(() => presignObject(ctx, key, presignOptions)),
 
     status: () => statusOf(ctx, scheduler, closed),
 
