@@ -22,6 +22,8 @@ export const METRICS = Object.freeze({
   budgetTokens: 'failover.retry_budget.tokens',
   /** Size of the retry budget. */
   budgetLimit: 'failover.retry_budget.limit',
+  /** Calls sent to a target although every breaker was open (panic routing). */
+  panics: 'failover.panics',
   /** Retries (or hedges) the retry budget refused. */
   budgetExhausted: 'failover.retry_budget.exhausted',
   /** Logical calls, by outcome (needs the call observer). */
@@ -74,6 +76,8 @@ export const ATTR = Object.freeze({
   outcome: 'failover.outcome',
   /** A breaker state: `closed`, `open` or `half_open`. */
   state: 'failover.breaker.state',
+  /** `true` when a breaker was opened or closed by another instance (fleet mode: `trip`/`recover`). */
+  remote: 'failover.breaker.remote',
   /** `put` or `delete` (journal and repair). */
   op: 'failover.storage.op',
   /** `repair` or `reconcile`. */

@@ -28,6 +28,10 @@ export function observeRouter(meter: Meter, router: string, source: RouterSource
     description: 'Retries or hedges the retry budget could not pay for',
     unit: '{retry}',
   });
+  const panics = meter.createCounter(METRICS.panics, {
+    description: 'Calls sent to a target although every breaker was open (panic routing)',
+    unit: '{call}',
+  });
   const attempts = meter.createObservableCounter(METRICS.attempts, {
     description: 'Attempts per target, by outcome and failure kind',
     unit: '{attempt}',
@@ -67,6 +71,7 @@ export function observeRouter(meter: Meter, router: string, source: RouterSource
         ...base,
         [ATTR.target]: e.target,
         [ATTR.state]: 'open',
+        [ATTR.remote]: e.remote,
         ...(e.kind === undefined ? {} : { [ATTR.kind]: e.kind }),
       }),
     ),
@@ -74,8 +79,14 @@ export function observeRouter(meter: Meter, router: string, source: RouterSource
       transitions.add(1, { ...base, [ATTR.target]: e.target, [ATTR.state]: 'half_open' }),
     ),
     source.on('close', (e) =>
-      transitions.add(1, { ...base, [ATTR.target]: e.target, [ATTR.state]: 'closed' }),
+      transitions.add(1, {
+        ...base,
+        [ATTR.target]: e.target,
+        [ATTR.state]: 'closed',
+        [ATTR.remote]: e.remote,
+      }),
     ),
+    source.on('panic', (e) => panics.add(1, { ...base, [ATTR.target]: e.target })),
     source.on('budgetExhausted', (e) => exhausted.add(1, { ...base, [ATTR.target]: e.target })),
   ];
 

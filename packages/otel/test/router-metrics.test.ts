@@ -134,6 +134,15 @@ describe('instrument(router) with the OpenTelemetry SDK', () => {
     ).toBe(1);
   });
 
+  it('marks breaker transitions made by another instance (trip/recover) as remote', async () => {
+    fo.trip('gcp', { reason: 'seen failing elsewhere' });
+    fo.recover('gcp');
+    const m = await sdk.collect();
+    const at = { 'failover.router': 'blobs', 'failover.target': 'gcp', 'failover.breaker.remote': true };
+    expect(pointOf(m, METRICS.breakerTransitions, { ...at, 'failover.breaker.state': 'open' })).toBe(1);
+    expect(pointOf(m, METRICS.breakerTransitions, { ...at, 'failover.breaker.state': 'closed' })).toBe(1);
+  });
+
   it('stops reporting after the disposer runs (twice is fine)', async () => {
     stop();
     stop();
