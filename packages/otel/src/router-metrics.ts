@@ -1,5 +1,6 @@
 import type { BreakerState, FailureKind } from '@failover/core';
 import type { Attributes, Meter } from '@opentelemetry/api';
+import { listenIfKnown } from './listen.js';
 import { ATTR, BREAKER_STATES, type BreakerStateValue, METRICS } from './names.js';
 import type { Disposer, RouterSource } from './types.js';
 
@@ -86,9 +87,15 @@ export function observeRouter(meter: Meter, router: string, source: RouterSource
         [ATTR.remote]: e.remote,
       }),
     ),
-    source.on('panic', (e) => panics.add(1, { ...base, [ATTR.target]: e.target })),
     source.on('budgetExhausted', (e) => exhausted.add(1, { ...base, [ATTR.target]: e.target })),
   ];
+
+  // `panic` is newer than some stores' event lists: listened to where known.
+  const offPanic = listenIfKnown(source, 'panic', (e) => {
+    const target = (e as { target?: unknown }).target;
+    panics.add(1, typeof target === 'string' ? { ...base, [ATTR.target]: target } : base);
+  });
+  if (offPanic !== undefined) offs.push(offPanic);
 
   const observables = [attempts, rejections, retries, hedges, state, tokens, limit];
   const collect = (batch: {

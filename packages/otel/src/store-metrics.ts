@@ -1,5 +1,6 @@
 import type { DrillReport, MultiCloudStore } from '@failover/storage';
 import type { Attributes, Meter } from '@opentelemetry/api';
+import { listenIfKnown } from './listen.js';
 import { ATTR, METRICS } from './names.js';
 import type { Disposer, InstrumentOptions } from './types.js';
 
@@ -152,19 +153,4 @@ export function observeStore(
       else delete (store as { drill?: unknown }).drill;
     }
   };
-}
-
-/** Listens to `event` when the store knows it (older stores throw a TypeError for unknown events). */
-function listenIfKnown(
-  store: MultiCloudStore,
-  event: string,
-  listener: (payload: unknown) => void,
-): (() => void) | undefined {
-  const on = store.on as (event: string, listener: (payload: unknown) => void) => () => void;
-  try {
-    return on.call(store, event, listener);
-  } catch (err) {
-    if (err instanceof TypeError) return undefined;
-    throw err;
-  }
 }
