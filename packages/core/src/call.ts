@@ -1,7 +1,13 @@
 import { Attempt, type AttemptContext, type Operation } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { failedBeforeSending } from './classify.js';
-import { AbortedError, AllTargetsFailedError, DeadlineExceededError, type TargetFailure } from './errors.js';
+import {
+  AbortedError,
+  AllTargetsFailedError,
+  BulkheadFullError,
+  DeadlineExceededError,
+  type TargetFailure,
+} from './errors.js';
 import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import type { AttemptObservation, CallObservation } from './observer.js';
 import { safely } from './observer.js';
@@ -83,6 +89,8 @@ export class Call<T, R> {
   #lastKind: FailureKind | undefined;
   #lastError: unknown;
   #lastStarted: TargetHealth<T> | undefined;
+  /** Position of the call's first attempt's target (for hedge races), -1 before it. */
+  #primary = -1;
   #deadline: TimeoutEntry | undefined;
   #hedgeTimer: NodeJS.Timeout | undefined;
   #listening = false;
@@ -183,6 +191,33 @@ export class Call<T, R> {
           previousDelay = undefined;
         }
         const s = this.#order[pos]!;
+        const bulkhead = pending === undefined ? s.bulkhead : undefined;
+        if (bulkhead !== undefined && !bulkhead.tryTake()) {
+          // Full: move on while another target can take the call, else wait for a slot if the
+          // queue has room.
+          if (!bulkhead.canQueue || this.#hasNext()) {
+            const err = new BulkheadFullError(s.name, bulkhead.maxConcurrent, bulkhead.maxQueue);
+            this.#failures[pos] = {
+              target: s.name,
+              kind: 'throttled',
+              cause: err,
+              attempts: this.#attempts[pos]!,
+            };
+            this.#lastKind = 'throttled';
+            this.#lastError = err;
+            left = { from: s, kind: 'throttled', err };
+            pos = NEXT;
+            continue;
+          }
+          await bulkhead.take();
+          if (this.#settled || !s.admits()) {
+            bulkhead.release();
+            if (this.#settled) return;
+            left = { from: s, kind: 'unavailable', err: s.openError };
+            pos = NEXT;
+            continue;
+          }
+        }
         if (pending === undefined) {
           attempt++;
           this.#attempts[pos]!++;
@@ -191,10 +226,12 @@ export class Call<T, R> {
           const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
           const observed = this.#observeAttempt(s, attempt, hedging);
           hedging = false;
+          if (this.#primary < 0) this.#primary = pos;
           let value: unknown;
           try {
             value = await this.#fire(s, context, a, observed);
           } catch (err) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
             const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
             this.#endObserved(observed, kind);
@@ -202,9 +239,10 @@ export class Call<T, R> {
             pending = { err, kind };
           }
           if (pending === undefined) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
             this.#endObserved(observed, undefined);
-            this.#win(value, s);
+            this.#win(value, pos);
             return;
           }
         }
@@ -461,9 +499,17 @@ export class Call<T, R> {
     );
   }
 
-  #win(value: unknown, s: TargetHealth<T>): void {
+  #win(value: unknown, pos: number): void {
     if (this.#settled) return;
+    const s = this.#order[pos]!;
     this.#settle();
+    const primary = this.#primary;
+    if (primary === pos) s.wonRace();
+    else if (this.#hedges > 0 && primary >= 0 && this.#failures[primary] === undefined) {
+      // A hedge answered while the first target still ran: it lost the race.
+      const until = this.#order[primary]!.lostRace();
+      if (until > 0) this.#core.demoted(until);
+    }
     if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
     const obs = this.#obs;
     if (obs !== undefined) {

@@ -119,8 +119,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #stalls = new StallMonitor();
   readonly #timeouts = new Timeouts(this.#stalls);
   readonly #core: CallCore;
-  /** A call without options may take the fast path (no observer, not closed). */
+  /** A call without options may take the fast path (no observer, no bulkhead, not closed). */
   #fast: boolean;
+  /** While some target is demoted: the latest end of a demotion (0 when none). */
+  #demotedUntil = 0;
   /** The plan of every call without options (made once). */
   readonly #defaultPlan: CallPlan<TargetHealth<T>>;
   #closed = false;
@@ -139,7 +141,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       stalls: this.#stalls,
       resume: (s, fn, attempt, err, kind) => this.#resumeLead(s as TargetHealth<T>, fn, attempt, err, kind),
     };
-    this.#health = this.targets.map((t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared));
+    this.#health = this.targets.map(
+      (t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared, resolved.bulkhead),
+    );
     this.#byName = new Map(this.#health.map((h) => [h.name, h]));
     this.#names = Object.freeze(this.#health.map((h) => h.name));
     this.#first = this.#health[0]!;
@@ -152,10 +156,13 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       timeouts: this.#timeouts,
       stalls,
       observer: resolved.observer,
+      demoted: (until) => {
+        if (until > this.#demotedUntil) this.#demotedUntil = until;
+      },
       rerunOnStall: (err, attempt) =>
         classifyFailure(err, classify) === 'timeout' && stalls.explainsFailure(attempt.startedAt),
     };
-    this.#fast = resolved.observer === undefined;
+    this.#fast = resolved.observer === undefined && resolved.bulkhead === undefined;
     this.#defaultPlan = Object.freeze({
       order: this.#health,
       idempotent: false,
@@ -170,7 +177,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
-    if (options === undefined && this.#fast) {
+    if (options === undefined && this.#fast && this.#demotedUntil === 0) {
       // The one fast path: see #lead.
       const s = this.#first;
       if (s.admits()) return this.#lead(s, fn, this.#defaultPlan) as Promise<R>;
@@ -312,6 +319,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         attemptTimeoutMs = options.attemptTimeoutMs === false ? undefined : options.attemptTimeoutMs;
       }
     }
+    if (this.#demotedUntil !== 0) order = this.#demote(order);
     let observation: CallObservation | undefined;
     const observer = this.#options.observer;
     if (observer !== undefined) {
@@ -329,11 +337,33 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       detailed,
       observation,
     };
-    if (hedge === undefined && signal === undefined && !detailed && observation === undefined) {
+    if (
+      hedge === undefined &&
+      signal === undefined &&
+      !detailed &&
+      observation === undefined &&
+      this.#options.bulkhead === undefined
+    ) {
       const s = order[0]!;
       if (s.admits()) return this.#lead(s, fn, plan);
     }
     return new Call(this.#core, fn, plan).start();
+  }
+
+  /**
+   * Latency-aware order: demoted targets (see `TargetHealth.lostRace`) go after the others, in
+   * their own order. Costs nothing while no target is demoted.
+   */
+  #demote(order: readonly TargetHealth<T>[]): readonly TargetHealth<T>[] {
+    const now = Date.now();
+    if (now >= this.#demotedUntil) {
+      this.#demotedUntil = 0;
+      return order;
+    }
+    const front: TargetHealth<T>[] = [];
+    const back: TargetHealth<T>[] = [];
+    for (const h of order) (h.demotedUntil > now ? back : front).push(h);
+    return back.length === 0 || front.length === 0 ? order : [...front, ...back];
   }
 
   #select(names: readonly string[]): readonly TargetHealth<T>[] {

@@ -43,6 +43,8 @@ export interface CallCore {
   readonly timeouts: Timeouts;
   /** Event-loop stalls of this process. */
   readonly stalls: StallMonitor;
+  /** A target was demoted until `until` (a `Date.now()` time): calls order targets accordingly. */
+  demoted(until: number): void;
   /** The router's observer (hook errors are reported once per observer). */
   readonly observer: CallObserver | undefined;
   /** Whether a failed operation of a replayable attempt is a local stall's doing (run it again). */
