@@ -38,6 +38,8 @@ export class Attempt implements AttemptContext {
    * it after a failure.
    */
   readonly plan: object | undefined;
+  /** A lead attempt's position in its call's target order. */
+  position = 0;
   /** When the operation was (last) started, as a `Date.now()` time. */
   startedAt = 0;
   /**

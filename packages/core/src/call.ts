@@ -128,14 +128,21 @@ export class Call<T, R> {
   }
 
   /**
-   * Continues a call whose first attempt, on `first` (the first target), failed with `err`: a
-   * lead attempt, which carried the call's deadline (`deadlineAt`, a `Date.now()` time) if any.
+   * Continues a call whose first attempt, a lead attempt on the target at `pos` (the targets
+   * before it were skipped, their breakers open), failed with `err`. The lead attempt carried the
+   * call's deadline (`deadlineAt`, a `Date.now()` time) if any.
    */
-  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
-    this.#next = 1;
-    this.#attempts[0] = 1;
+  resume(pos: number, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
+    this.#next = pos + 1;
+    this.#attempts[pos] = 1;
     this.#totalAttempts = 1;
-    this.#lastStarted = first;
+    this.#primary = pos;
+    this.#lastStarted = this.#order[pos];
+    for (let i = 0; i < pos; i++) {
+      const t = this.#order[i]!;
+      this.#failures[i] = { target: t.name, kind: 'unavailable', cause: t.openError, attempts: 0 };
+    }
+    if (pos > 0) this.#failovers = 1;
     if (!this.#setUp()) return this.promise;
     if (deadlineAt !== undefined) {
       this.#deadlineAt = deadlineAt;
@@ -148,7 +155,7 @@ export class Call<T, R> {
       }
       this.#deadline = this.#core.timeouts.add(left, Call.#deadlinePassed, this);
     }
-    void this.#lane(undefined, { err, kind });
+    void this.#lane(undefined, { err, kind }, pos);
     return this.promise;
   }
 
@@ -170,10 +177,10 @@ export class Call<T, R> {
    * Walks targets until the call settles or none is left. `hedgeFrom` marks a hedge lane (its
    * first target is announced as a 'hedge'); `pending` is a failure the lane starts from.
    */
-  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined): Promise<void> {
+  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined, from = NEXT): Promise<void> {
     this.#lanes++;
     try {
-      let pos = pending === undefined ? NEXT : 0;
+      let pos = from;
       let attempt = pending === undefined ? 0 : 1;
       let left: Left<T> | undefined;
       let previousDelay: number | undefined;
@@ -271,6 +278,15 @@ export class Call<T, R> {
     }
   }
 
+  /**
+   * Records that a call skipped `t` (breaker open): the fast path's version of the skip in
+   * {@link Call.#claim}, without a call object.
+   */
+  static skip<T>(t: TargetHealth<T>, events: CallCore['events']): void {
+    t.rejections++;
+    if (events.has('rejected')) events.emit('rejected', { target: t.name });
+  }
+
   /** Takes the next target whose breaker admits a call, recording the skipped ones; NEXT if none. */
   #claim(left: Left<T> | undefined, hedgeFrom: TargetHealth<T> | undefined): number {
     const events = this.#core.events;
@@ -292,12 +308,11 @@ export class Call<T, R> {
         return pos;
       }
       // A skip costs no error of its own: the target keeps one per opening.
-      t.rejections++;
+      Call.skip(t, events);
       const err = t.openError;
       this.#failures[pos] = { target: t.name, kind: 'unavailable', cause: err, attempts: 0 };
       this.#lastKind = 'unavailable';
       this.#lastError = err;
-      if (events.has('rejected')) events.emit('rejected', { target: t.name });
       if (hedgeFrom === undefined) left = { from: t, kind: 'unavailable', err };
     }
     return NEXT;

@@ -179,8 +179,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
     if (options === undefined && this.#fast && this.#demotedUntil === 0) {
       // The one fast path: see #lead.
-      const s = this.#first;
-      if (s.admits()) return this.#lead(s, fn, this.#defaultPlan) as Promise<R>;
+      const pos = firstAdmitting(this.#health);
+      if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
     }
     return this.#start(fn, options, false) as Promise<R>;
   }
@@ -257,8 +257,19 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
    * `Call`. A failure that counts against the breaker continues in the breaker's fallback (see
    * {@link FailoverRouter.#resumeLead}); an answer rejects with the original error.
    */
-  #lead(s: TargetHealth<T>, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
+  #lead(pos: number, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
+    const s = plan.order[pos]!;
+    if (pos > 0) {
+      // The targets before it were skipped (breaker open), as a Call would record them.
+      const events = this.#events;
+      for (let i = 0; i < pos; i++) Call.skip(plan.order[i]!, events);
+      if (events.has('failover')) {
+        const from = plan.order[pos - 1]!;
+        events.emit('failover', { from: from.name, to: s.name, kind: 'unavailable', error: from.openError });
+      }
+    }
     const a = new Attempt(1, s.name, plan);
+    a.position = pos;
     if (plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined) {
       const now = Date.now();
       // The deadline first: when both end at once, the call fails with the deadline's error.
@@ -282,7 +293,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     // The deadline passed during the attempt: the call ends with the deadline's error.
     if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
     const plan = a.plan as CallPlan<TargetHealth<T>>;
-    return new Call(this.#core, fn, plan).resume(s, err, kind, a.deadlineAt);
+    return new Call(this.#core, fn, plan).resume(a.position, err, kind, a.deadlineAt);
   }
 
   #start(fn: Operation<T, unknown>, options: RunOptions | undefined, detailed: boolean): Promise<unknown> {
@@ -344,8 +355,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       observation === undefined &&
       this.#options.bulkhead === undefined
     ) {
-      const s = order[0]!;
-      if (s.admits()) return this.#lead(s, fn, plan);
+      const pos = firstAdmitting(order);
+      if (pos >= 0) return this.#lead(pos, fn, plan);
     }
     return new Call(this.#core, fn, plan).start();
   }
@@ -381,6 +392,12 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       return h;
     });
   }
+}
+
+/** The position of the first target whose breaker admits a call now, or -1. */
+function firstAdmitting(order: readonly TargetHealth<unknown>[]): number {
+  for (let i = 0; i < order.length; i++) if (order[i]!.admits()) return i;
+  return -1;
 }
 
 function checkEvent(event: string): void {
