@@ -177,7 +177,11 @@ export class Call<T, R> {
    * Walks targets until the call settles or none is left. `hedgeFrom` marks a hedge lane (its
    * first target is announced as a 'hedge'); `pending` is a failure the lane starts from.
    */
-  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined, from = NEXT): Promise<void> {
+  async #lane(
+    hedgeFrom: TargetHealth<T> | undefined,
+    pending: Pending | undefined,
+    from = NEXT,
+  ): Promise<void> {
     this.#lanes++;
     try {
       let pos = from;
@@ -352,6 +356,7 @@ export class Call<T, R> {
       this.#inflight.push(a);
       const timeoutMs = this.#plan.attemptTimeoutMs;
       if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
+      else a.startedAt = Date.now();
       if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
       this.#armHedge(s);
     }

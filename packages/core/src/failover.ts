@@ -8,7 +8,7 @@ import type { FailoverEventName, FailoverEvents, FailoverListener } from './even
 import type { FailureKind } from './failure-kind.js';
 import { type CallObservation, safely } from './observer.js';
 import type { FailoverOptions, FailoverTarget, HedgePolicy, ResolvedOptions, RunOptions } from './options.js';
-import type { AnyOperation, CallCore, CallPlan, HealthShared } from './plan.js';
+import type { AnyOperation, CallCore, CallPlan, HealthShared, LeadContext } from './plan.js';
 import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
 import { TargetHealth } from './target-health.js';
@@ -123,6 +123,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   #fast: boolean;
   /** While some target is demoted: the latest end of a demotion (0 when none). */
   #demotedUntil = 0;
+  /** Uncancellable lead contexts of the default plan, by position. */
+  readonly #defaultContexts: LeadContext[] = [];
   /** The plan of every call without options (made once). */
   readonly #defaultPlan: CallPlan<TargetHealth<T>>;
   #closed = false;
@@ -139,7 +141,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       events: this.#events,
       budget: this.#budget,
       stalls: this.#stalls,
-      resume: (s, fn, attempt, err, kind) => this.#resumeLead(s as TargetHealth<T>, fn, attempt, err, kind),
+      resume: (_s, fn, lead, err, kind) => this.#resumeLead(fn, lead, err, kind),
     };
     this.#health = this.targets.map(
       (t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared, resolved.bulkhead),
@@ -160,7 +162,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         if (until > this.#demotedUntil) this.#demotedUntil = until;
       },
       rerunOnStall: (err, attempt) =>
-        classifyFailure(err, classify) === 'timeout' && stalls.explainsFailure(attempt.startedAt),
+        attempt.startedAt >= 0 &&
+        classifyFailure(err, classify) === 'timeout' &&
+        stalls.explainsFailure(attempt.startedAt),
     };
     this.#fast = resolved.observer === undefined && resolved.bulkhead === undefined;
     this.#defaultPlan = Object.freeze({
@@ -268,32 +272,49 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         events.emit('failover', { from: from.name, to: s.name, kind: 'unavailable', error: from.openError });
       }
     }
+    if (plan.deadlineMs === undefined && plan.attemptTimeoutMs === undefined) {
+      // Nothing can cancel it: the operation's own promise goes to the breaker, no Attempt.
+      return s.fire(fn as AnyOperation, this.#leadContext(plan, pos), undefined);
+    }
     const a = new Attempt(1, s.name, plan);
     a.position = pos;
-    if (plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined) {
-      const now = Date.now();
-      // The deadline first: when both end at once, the call fails with the deadline's error.
-      if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
-      if (plan.attemptTimeoutMs !== undefined)
-        a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
-    } else a.uncancellable = true;
+    const now = Date.now();
+    // The deadline first: when both end at once, the call fails with the deadline's error.
+    if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
+    if (plan.attemptTimeoutMs !== undefined)
+      a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
     if (plan.idempotent) a.rerunOnStall = this.#core.rerunOnStall;
     return s.fire(fn as AnyOperation, a, a);
   }
 
   /** Continues a lead call (see {@link FailoverRouter.#lead}) whose first attempt failed. */
   #resumeLead(
-    s: TargetHealth<T>,
     fn: AnyOperation,
-    a: Attempt,
+    lead: Attempt | LeadContext,
     err: unknown,
     kind: FailureKind,
   ): Promise<unknown> {
-    a.release(); // already done if the attempt ran; not if the breaker rejected it unrun
-    // The deadline passed during the attempt: the call ends with the deadline's error.
-    if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
-    const plan = a.plan as CallPlan<TargetHealth<T>>;
-    return new Call(this.#core, fn, plan).resume(a.position, err, kind, a.deadlineAt);
+    let deadlineAt: number | undefined;
+    if (lead instanceof Attempt) {
+      lead.release(); // already done if the attempt ran; not if the breaker rejected it unrun
+      // The deadline passed during the attempt: the call ends with the deadline's error.
+      if (lead.deadlineError !== undefined) return Promise.reject(lead.deadlineError);
+      deadlineAt = lead.deadlineAt;
+    }
+    const plan = lead.plan as CallPlan<TargetHealth<T>>;
+    return new Call(this.#core, fn, plan).resume(lead.position, err, kind, deadlineAt);
+  }
+
+  /** The uncancellable lead context for `pos` in `plan` (cached for the default plan). */
+  #leadContext(plan: CallPlan<TargetHealth<T>>, pos: number): LeadContext {
+    if (plan !== this.#defaultPlan)
+      return Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
+    let context = this.#defaultContexts[pos];
+    if (context === undefined) {
+      context = Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
+      this.#defaultContexts[pos] = context;
+    }
+    return context;
   }
 
   #start(fn: Operation<T, unknown>, options: RunOptions | undefined, detailed: boolean): Promise<unknown> {

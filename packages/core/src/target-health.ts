@@ -6,7 +6,7 @@ import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { LatencyWindow } from './latency.js';
 import type { BulkheadOptions, ResolvedBreaker } from './options.js';
-import type { AnyOperation, HealthShared } from './plan.js';
+import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
 
 type BreakerArgs = [fn: AnyOperation, target: unknown, context: AttemptContext, attempt?: Attempt];
@@ -434,6 +434,7 @@ export class TargetHealth<T> {
       kind === 'timeout' &&
       attempt !== undefined &&
       attempt.abortKind === undefined &&
+      attempt.startedAt >= 0 &&
       this.#shared.stalls.explainsFailure(attempt.startedAt)
     ) {
       attempt.localStall = true;
@@ -476,8 +477,15 @@ export class TargetHealth<T> {
   readonly #fallback = (...args: unknown[]): Promise<unknown> => {
     const attempt = args[3] as Attempt | undefined;
     const err = args[4];
-    if (attempt?.plan !== undefined) {
-      return this.#shared.resume(this, args[0] as AnyOperation, attempt, err, this.#filterKind);
+    const lead = attempt ?? (args[2] as Partial<LeadContext>);
+    if (lead.plan !== undefined) {
+      return this.#shared.resume(
+        this,
+        args[0] as AnyOperation,
+        lead as Attempt | LeadContext,
+        err,
+        this.#filterKind,
+      );
     }
     return Promise.reject(err);
   };
