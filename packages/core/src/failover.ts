@@ -112,7 +112,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #health: readonly TargetHealth<T>[];
   readonly #byName: ReadonlyMap<string, TargetHealth<T>>;
   readonly #names: readonly string[];
-  readonly #first: TargetHealth<T>;
   readonly #budget: RetryBudget | undefined;
   readonly #events = new TypedEmitter<FailoverEvents>();
   /** Deadlines and attempt timeouts: one shared timer per duration, not one per call. */
@@ -148,7 +147,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     );
     this.#byName = new Map(this.#health.map((h) => [h.name, h]));
     this.#names = Object.freeze(this.#health.map((h) => h.name));
-    this.#first = this.#health[0]!;
     const classify = resolved.classify;
     const stalls = this.#stalls;
     this.#core = {
@@ -283,7 +281,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
     if (plan.attemptTimeoutMs !== undefined)
       a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
-    if (plan.idempotent) a.rerunOnStall = this.#core.rerunOnStall;
+    if (plan.idempotent && plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
     return s.fire(fn as AnyOperation, a, a);
   }
 
