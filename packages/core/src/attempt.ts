@@ -38,8 +38,10 @@ export class Attempt implements AttemptContext {
    * it after a failure.
    */
   readonly plan: object | undefined;
-  /** When the operation was (last) started, as a `Date.now()` time. */
-  startedAt = 0;
+  /** A lead attempt's position in its call's target order. */
+  position = 0;
+  /** When the operation was (last) started, as a `Date.now()` time; -1 before. */
+  startedAt = -1;
   /**
    * Set by the breaker's filter when the attempt failed with a `timeout` that this process's own
    * event-loop stall explains: it does not count against the target.
@@ -86,15 +88,8 @@ export class Attempt implements AttemptContext {
     this.plan = plan;
   }
 
-  /**
-   * Nothing can cancel this attempt (no time limit, deadline, hedge or caller signal): its
-   * `signal` is `undefined`, as documented for such calls.
-   */
-  uncancellable = false;
-
   /** The attempt's signal (created on first use; already aborted if the attempt was). */
-  get signal(): AbortSignal | undefined {
-    if (this.uncancellable) return undefined;
+  get signal(): AbortSignal {
     let controller = this.#controller;
     if (controller === undefined) {
       controller = new AbortController();
@@ -112,6 +107,7 @@ export class Attempt implements AttemptContext {
     this.#timeouts = timeouts;
     this.#stalls = stalls;
     this.#limitMs = ms;
+    this.startedAt = now ?? Date.now();
     this.#timeout = timeouts.add(ms, Attempt.#timedOut, this, now);
   }
 
@@ -132,7 +128,7 @@ export class Attempt implements AttemptContext {
     if (
       stalls !== undefined &&
       a.#extensions < 3 &&
-      a.startedAt > 0 &&
+      a.startedAt >= 0 &&
       stalls.explainsTimeout(a.startedAt, ms)
     ) {
       // This process was blocked for much of the attempt: give it the time it did not get.
@@ -166,7 +162,6 @@ export class Attempt implements AttemptContext {
   }
 
   #run(): void {
-    this.startedAt = Date.now();
     let result: Promise<unknown>;
     try {
       result = this.#fn!(this.#targetObject as never, this);
@@ -185,6 +180,7 @@ export class Attempt implements AttemptContext {
     const rerun = this.rerunOnStall;
     if (rerun !== undefined && this.#reruns < 2 && rerun(err, this)) {
       this.#reruns++;
+      this.startedAt = Date.now();
       this.#run();
       return;
     }

@@ -1,7 +1,13 @@
 import { Attempt, type AttemptContext, type Operation } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { failedBeforeSending } from './classify.js';
-import { AbortedError, AllTargetsFailedError, DeadlineExceededError, type TargetFailure } from './errors.js';
+import {
+  AbortedError,
+  AllTargetsFailedError,
+  BulkheadFullError,
+  DeadlineExceededError,
+  type TargetFailure,
+} from './errors.js';
 import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import type { AttemptObservation, CallObservation } from './observer.js';
 import { safely } from './observer.js';
@@ -83,6 +89,8 @@ export class Call<T, R> {
   #lastKind: FailureKind | undefined;
   #lastError: unknown;
   #lastStarted: TargetHealth<T> | undefined;
+  /** Position of the call's first attempt's target (for hedge races), -1 before it. */
+  #primary = -1;
   #deadline: TimeoutEntry | undefined;
   #hedgeTimer: NodeJS.Timeout | undefined;
   #listening = false;
@@ -120,14 +128,21 @@ export class Call<T, R> {
   }
 
   /**
-   * Continues a call whose first attempt, on `first` (the first target), failed with `err`: a
-   * lead attempt, which carried the call's deadline (`deadlineAt`, a `Date.now()` time) if any.
+   * Continues a call whose first attempt, a lead attempt on the target at `pos` (the targets
+   * before it were skipped, their breakers open), failed with `err`. The lead attempt carried the
+   * call's deadline (`deadlineAt`, a `Date.now()` time) if any.
    */
-  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
-    this.#next = 1;
-    this.#attempts[0] = 1;
+  resume(pos: number, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
+    this.#next = pos + 1;
+    this.#attempts[pos] = 1;
     this.#totalAttempts = 1;
-    this.#lastStarted = first;
+    this.#primary = pos;
+    this.#lastStarted = this.#order[pos];
+    for (let i = 0; i < pos; i++) {
+      const t = this.#order[i]!;
+      this.#failures[i] = { target: t.name, kind: 'unavailable', cause: t.openError, attempts: 0 };
+    }
+    if (pos > 0) this.#failovers = 1;
     if (!this.#setUp()) return this.promise;
     if (deadlineAt !== undefined) {
       this.#deadlineAt = deadlineAt;
@@ -140,7 +155,7 @@ export class Call<T, R> {
       }
       this.#deadline = this.#core.timeouts.add(left, Call.#deadlinePassed, this);
     }
-    void this.#lane(undefined, { err, kind });
+    void this.#lane(undefined, { err, kind }, pos);
     return this.promise;
   }
 
@@ -162,10 +177,14 @@ export class Call<T, R> {
    * Walks targets until the call settles or none is left. `hedgeFrom` marks a hedge lane (its
    * first target is announced as a 'hedge'); `pending` is a failure the lane starts from.
    */
-  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined): Promise<void> {
+  async #lane(
+    hedgeFrom: TargetHealth<T> | undefined,
+    pending: Pending | undefined,
+    from = NEXT,
+  ): Promise<void> {
     this.#lanes++;
     try {
-      let pos = pending === undefined ? NEXT : 0;
+      let pos = from;
       let attempt = pending === undefined ? 0 : 1;
       let left: Left<T> | undefined;
       let previousDelay: number | undefined;
@@ -183,6 +202,33 @@ export class Call<T, R> {
           previousDelay = undefined;
         }
         const s = this.#order[pos]!;
+        const bulkhead = pending === undefined ? s.bulkhead : undefined;
+        if (bulkhead !== undefined && !bulkhead.tryTake()) {
+          // Full: move on while another target can take the call, else wait for a slot if the
+          // queue has room.
+          if (!bulkhead.canQueue || this.#hasNext()) {
+            const err = new BulkheadFullError(s.name, bulkhead.maxConcurrent, bulkhead.maxQueue);
+            this.#failures[pos] = {
+              target: s.name,
+              kind: 'throttled',
+              cause: err,
+              attempts: this.#attempts[pos]!,
+            };
+            this.#lastKind = 'throttled';
+            this.#lastError = err;
+            left = { from: s, kind: 'throttled', err };
+            pos = NEXT;
+            continue;
+          }
+          await bulkhead.take();
+          if (this.#settled || !s.admits()) {
+            bulkhead.release();
+            if (this.#settled) return;
+            left = { from: s, kind: 'unavailable', err: s.openError };
+            pos = NEXT;
+            continue;
+          }
+        }
         if (pending === undefined) {
           attempt++;
           this.#attempts[pos]!++;
@@ -191,10 +237,12 @@ export class Call<T, R> {
           const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
           const observed = this.#observeAttempt(s, attempt, hedging);
           hedging = false;
+          if (this.#primary < 0) this.#primary = pos;
           let value: unknown;
           try {
             value = await this.#fire(s, context, a, observed);
           } catch (err) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
             const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
             this.#endObserved(observed, kind);
@@ -202,9 +250,10 @@ export class Call<T, R> {
             pending = { err, kind };
           }
           if (pending === undefined) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
             this.#endObserved(observed, undefined);
-            this.#win(value, s);
+            this.#win(value, pos);
             return;
           }
         }
@@ -233,6 +282,15 @@ export class Call<T, R> {
     }
   }
 
+  /**
+   * Records that a call skipped `t` (breaker open): the fast path's version of the skip in
+   * {@link Call.#claim}, without a call object.
+   */
+  static skip<T>(t: TargetHealth<T>, events: CallCore['events']): void {
+    t.rejections++;
+    if (events.has('rejected')) events.emit('rejected', { target: t.name });
+  }
+
   /** Takes the next target whose breaker admits a call, recording the skipped ones; NEXT if none. */
   #claim(left: Left<T> | undefined, hedgeFrom: TargetHealth<T> | undefined): number {
     const events = this.#core.events;
@@ -254,12 +312,11 @@ export class Call<T, R> {
         return pos;
       }
       // A skip costs no error of its own: the target keeps one per opening.
-      t.rejections++;
+      Call.skip(t, events);
       const err = t.openError;
       this.#failures[pos] = { target: t.name, kind: 'unavailable', cause: err, attempts: 0 };
       this.#lastKind = 'unavailable';
       this.#lastError = err;
-      if (events.has('rejected')) events.emit('rejected', { target: t.name });
       if (hedgeFrom === undefined) left = { from: t, kind: 'unavailable', err };
     }
     return NEXT;
@@ -299,6 +356,7 @@ export class Call<T, R> {
       this.#inflight.push(a);
       const timeoutMs = this.#plan.attemptTimeoutMs;
       if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
+      else a.startedAt = Date.now();
       if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
       this.#armHedge(s);
     }
@@ -461,9 +519,17 @@ export class Call<T, R> {
     );
   }
 
-  #win(value: unknown, s: TargetHealth<T>): void {
+  #win(value: unknown, pos: number): void {
     if (this.#settled) return;
+    const s = this.#order[pos]!;
     this.#settle();
+    const primary = this.#primary;
+    if (primary === pos) s.wonRace();
+    else if (this.#hedges > 0 && primary >= 0 && this.#failures[primary] === undefined) {
+      // A hedge answered while the first target still ran: it lost the race.
+      const until = this.#order[primary]!.lostRace();
+      if (until > 0) this.#core.demoted(until);
+    }
     if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
     const obs = this.#obs;
     if (obs !== undefined) {

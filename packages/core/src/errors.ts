@@ -63,6 +63,29 @@ export class BreakerOpenError extends FailoverError {
   }
 }
 
+/**
+ * A target's bulkhead (`bulkhead` option) was full: `maxConcurrent` attempts in flight and
+ * `maxQueue` calls already waiting. Kind `throttled` (a local limit: it never counts against the
+ * target's breaker); the call moves to the next target, and appears as the cause of that target's
+ * entry in an `AllTargetsFailedError` when none could take it.
+ */
+export class BulkheadFullError extends FailoverError {
+  /** The bulkhead's `maxConcurrent`. */
+  readonly maxConcurrent: number;
+  /** The bulkhead's `maxQueue`. */
+  readonly maxQueue: number;
+
+  constructor(target: string, maxConcurrent: number, maxQueue: number) {
+    super(
+      'throttled',
+      `Bulkhead for target "${target}" is full (${maxConcurrent} in flight, ${maxQueue} waiting)`,
+      { target },
+    );
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueue = maxQueue;
+  }
+}
+
 /** The call's deadline (`deadlineMs`) or an attempt's timeout (`attemptTimeoutMs`) passed. */
 export class DeadlineExceededError extends FailoverError {
   /** The time budget that was exceeded, in milliseconds. */

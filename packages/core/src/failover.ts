@@ -8,7 +8,7 @@ import type { FailoverEventName, FailoverEvents, FailoverListener } from './even
 import type { FailureKind } from './failure-kind.js';
 import { type CallObservation, safely } from './observer.js';
 import type { FailoverOptions, FailoverTarget, HedgePolicy, ResolvedOptions, RunOptions } from './options.js';
-import type { AnyOperation, CallCore, CallPlan, HealthShared } from './plan.js';
+import type { AnyOperation, CallCore, CallPlan, HealthShared, LeadContext } from './plan.js';
 import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
 import { TargetHealth } from './target-health.js';
@@ -112,15 +112,18 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #health: readonly TargetHealth<T>[];
   readonly #byName: ReadonlyMap<string, TargetHealth<T>>;
   readonly #names: readonly string[];
-  readonly #first: TargetHealth<T>;
   readonly #budget: RetryBudget | undefined;
   readonly #events = new TypedEmitter<FailoverEvents>();
   /** Deadlines and attempt timeouts: one shared timer per duration, not one per call. */
   readonly #stalls = new StallMonitor();
   readonly #timeouts = new Timeouts(this.#stalls);
   readonly #core: CallCore;
-  /** A call without options may take the fast path (no observer, not closed). */
+  /** A call without options may take the fast path (no observer, no bulkhead, not closed). */
   #fast: boolean;
+  /** While some target is demoted: the latest end of a demotion (0 when none). */
+  #demotedUntil = 0;
+  /** Uncancellable lead contexts of the default plan, by position. */
+  readonly #defaultContexts: LeadContext[] = [];
   /** The plan of every call without options (made once). */
   readonly #defaultPlan: CallPlan<TargetHealth<T>>;
   #closed = false;
@@ -137,12 +140,13 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       events: this.#events,
       budget: this.#budget,
       stalls: this.#stalls,
-      resume: (s, fn, attempt, err, kind) => this.#resumeLead(s as TargetHealth<T>, fn, attempt, err, kind),
+      resume: (_s, fn, lead, err, kind) => this.#resumeLead(fn, lead, err, kind),
     };
-    this.#health = this.targets.map((t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared));
+    this.#health = this.targets.map(
+      (t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared, resolved.bulkhead),
+    );
     this.#byName = new Map(this.#health.map((h) => [h.name, h]));
     this.#names = Object.freeze(this.#health.map((h) => h.name));
-    this.#first = this.#health[0]!;
     const classify = resolved.classify;
     const stalls = this.#stalls;
     this.#core = {
@@ -152,10 +156,15 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       timeouts: this.#timeouts,
       stalls,
       observer: resolved.observer,
+      demoted: (until) => {
+        if (until > this.#demotedUntil) this.#demotedUntil = until;
+      },
       rerunOnStall: (err, attempt) =>
-        classifyFailure(err, classify) === 'timeout' && stalls.explainsFailure(attempt.startedAt),
+        attempt.startedAt >= 0 &&
+        classifyFailure(err, classify) === 'timeout' &&
+        stalls.explainsFailure(attempt.startedAt),
     };
-    this.#fast = resolved.observer === undefined;
+    this.#fast = resolved.observer === undefined && resolved.bulkhead === undefined;
     this.#defaultPlan = Object.freeze({
       order: this.#health,
       idempotent: false,
@@ -170,10 +179,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
-    if (options === undefined && this.#fast) {
+    if (options === undefined && this.#fast && this.#demotedUntil === 0) {
       // The one fast path: see #lead.
-      const s = this.#first;
-      if (s.admits()) return this.#lead(s, fn, this.#defaultPlan) as Promise<R>;
+      const pos = firstAdmitting(this.#health);
+      if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
     }
     return this.#start(fn, options, false) as Promise<R>;
   }
@@ -250,32 +259,60 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
    * `Call`. A failure that counts against the breaker continues in the breaker's fallback (see
    * {@link FailoverRouter.#resumeLead}); an answer rejects with the original error.
    */
-  #lead(s: TargetHealth<T>, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
+  #lead(pos: number, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
+    const s = plan.order[pos]!;
+    if (pos > 0) {
+      // The targets before it were skipped (breaker open), as a Call would record them.
+      const events = this.#events;
+      for (let i = 0; i < pos; i++) Call.skip(plan.order[i]!, events);
+      if (events.has('failover')) {
+        const from = plan.order[pos - 1]!;
+        events.emit('failover', { from: from.name, to: s.name, kind: 'unavailable', error: from.openError });
+      }
+    }
+    if (plan.deadlineMs === undefined && plan.attemptTimeoutMs === undefined) {
+      // Nothing can cancel it: the operation's own promise goes to the breaker, no Attempt.
+      return s.fire(fn as AnyOperation, this.#leadContext(plan, pos), undefined);
+    }
     const a = new Attempt(1, s.name, plan);
-    if (plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined) {
-      const now = Date.now();
-      // The deadline first: when both end at once, the call fails with the deadline's error.
-      if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
-      if (plan.attemptTimeoutMs !== undefined)
-        a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
-    } else a.uncancellable = true;
-    if (plan.idempotent) a.rerunOnStall = this.#core.rerunOnStall;
+    a.position = pos;
+    const now = Date.now();
+    // The deadline first: when both end at once, the call fails with the deadline's error.
+    if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
+    if (plan.attemptTimeoutMs !== undefined)
+      a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
+    if (plan.idempotent && plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
     return s.fire(fn as AnyOperation, a, a);
   }
 
   /** Continues a lead call (see {@link FailoverRouter.#lead}) whose first attempt failed. */
   #resumeLead(
-    s: TargetHealth<T>,
     fn: AnyOperation,
-    a: Attempt,
+    lead: Attempt | LeadContext,
     err: unknown,
     kind: FailureKind,
   ): Promise<unknown> {
-    a.release(); // already done if the attempt ran; not if the breaker rejected it unrun
-    // The deadline passed during the attempt: the call ends with the deadline's error.
-    if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
-    const plan = a.plan as CallPlan<TargetHealth<T>>;
-    return new Call(this.#core, fn, plan).resume(s, err, kind, a.deadlineAt);
+    let deadlineAt: number | undefined;
+    if (lead instanceof Attempt) {
+      lead.release(); // already done if the attempt ran; not if the breaker rejected it unrun
+      // The deadline passed during the attempt: the call ends with the deadline's error.
+      if (lead.deadlineError !== undefined) return Promise.reject(lead.deadlineError);
+      deadlineAt = lead.deadlineAt;
+    }
+    const plan = lead.plan as CallPlan<TargetHealth<T>>;
+    return new Call(this.#core, fn, plan).resume(lead.position, err, kind, deadlineAt);
+  }
+
+  /** The uncancellable lead context for `pos` in `plan` (cached for the default plan). */
+  #leadContext(plan: CallPlan<TargetHealth<T>>, pos: number): LeadContext {
+    if (plan !== this.#defaultPlan)
+      return Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
+    let context = this.#defaultContexts[pos];
+    if (context === undefined) {
+      context = Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
+      this.#defaultContexts[pos] = context;
+    }
+    return context;
   }
 
   #start(fn: Operation<T, unknown>, options: RunOptions | undefined, detailed: boolean): Promise<unknown> {
@@ -312,6 +349,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         attemptTimeoutMs = options.attemptTimeoutMs === false ? undefined : options.attemptTimeoutMs;
       }
     }
+    if (this.#demotedUntil !== 0) order = this.#demote(order);
     let observation: CallObservation | undefined;
     const observer = this.#options.observer;
     if (observer !== undefined) {
@@ -329,11 +367,33 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       detailed,
       observation,
     };
-    if (hedge === undefined && signal === undefined && !detailed && observation === undefined) {
-      const s = order[0]!;
-      if (s.admits()) return this.#lead(s, fn, plan);
+    if (
+      hedge === undefined &&
+      signal === undefined &&
+      !detailed &&
+      observation === undefined &&
+      this.#options.bulkhead === undefined
+    ) {
+      const pos = firstAdmitting(order);
+      if (pos >= 0) return this.#lead(pos, fn, plan);
     }
     return new Call(this.#core, fn, plan).start();
+  }
+
+  /**
+   * Latency-aware order: demoted targets (see `TargetHealth.lostRace`) go after the others, in
+   * their own order. Costs nothing while no target is demoted.
+   */
+  #demote(order: readonly TargetHealth<T>[]): readonly TargetHealth<T>[] {
+    const now = Date.now();
+    if (now >= this.#demotedUntil) {
+      this.#demotedUntil = 0;
+      return order;
+    }
+    const front: TargetHealth<T>[] = [];
+    const back: TargetHealth<T>[] = [];
+    for (const h of order) (h.demotedUntil > now ? back : front).push(h);
+    return back.length === 0 || front.length === 0 ? order : [...front, ...back];
   }
 
   #select(names: readonly string[]): readonly TargetHealth<T>[] {
@@ -351,6 +411,12 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       return h;
     });
   }
+}
+
+/** The position of the first target whose breaker admits a call now, or -1. */
+function firstAdmitting(order: readonly TargetHealth<unknown>[]): number {
+  for (let i = 0; i < order.length; i++) if (order[i]!.admits()) return i;
+  return -1;
 }
 
 function checkEvent(event: string): void {

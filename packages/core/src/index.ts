@@ -16,6 +16,7 @@ export {
   AbortedError,
   AllTargetsFailedError,
   BreakerOpenError,
+  BulkheadFullError,
   DeadlineExceededError,
   FailoverError,
   type FailoverErrorOptions,

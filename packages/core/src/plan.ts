@@ -43,6 +43,8 @@ export interface CallCore {
   readonly timeouts: Timeouts;
   /** Event-loop stalls of this process. */
   readonly stalls: StallMonitor;
+  /** A target was demoted until `until` (a `Date.now()` time): calls order targets accordingly. */
+  demoted(until: number): void;
   /** The router's observer (hook errors are reported once per observer). */
   readonly observer: CallObserver | undefined;
   /** Whether a failed operation of a replayable attempt is a local stall's doing (run it again). */
@@ -69,8 +71,22 @@ export interface HealthShared {
   resume(
     health: unknown,
     fn: AnyOperation,
-    attempt: Attempt,
+    lead: Attempt | LeadContext,
     err: unknown,
     kind: FailureKind,
   ): Promise<unknown>;
+}
+
+/**
+ * The context of a lead attempt that nothing can cancel (no time limit, deadline, hedge or caller
+ * signal): passed to the operation as is (no `Attempt`, no extra promise), it tells the breaker's
+ * fallback which call to continue. Frozen; one per position for the router's default plan.
+ */
+export interface LeadContext {
+  readonly signal: undefined;
+  readonly attempt: 1;
+  /** The call's plan (a `CallPlan`, opaque here). */
+  readonly plan: object;
+  /** The lead target's position in the plan's order. */
+  readonly position: number;
 }

@@ -1,17 +1,21 @@
 import CircuitBreaker from 'opossum';
 import type { Attempt, AttemptContext } from './attempt.js';
+import { Bulkhead } from './bulkhead.js';
 import { type Classifier, classifyFailure } from './classify.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { LatencyWindow } from './latency.js';
-import type { ResolvedBreaker } from './options.js';
-import type { AnyOperation, HealthShared } from './plan.js';
+import type { BulkheadOptions, ResolvedBreaker } from './options.js';
+import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
 
 type BreakerArgs = [fn: AnyOperation, target: unknown, context: AttemptContext, attempt?: Attempt];
 
 /** opossum never half-opens by itself: this module owns the open period (see {@link TargetHealth}). */
 const OPOSSUM_RESET_MS = 2_147_483_647;
+
+/** Hedge races lost in a row before a target is demoted (see `TargetHealth.lostRace`). */
+export const LOST_RACES_TO_DEMOTE = 3;
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -71,6 +75,15 @@ export class TargetHealth<T> {
   readonly latency = new LatencyWindow();
   /** Availability failures in a row (reset by any success or answer). */
   consecutive = 0;
+  /** The target's bulkhead, when the router has one. */
+  readonly bulkhead: Bulkhead | undefined;
+  /**
+   * Until when (`Date.now()` time) the target is demoted: tried after the others because hedged
+   * calls keep finding it much slower than another target. 0 when not demoted.
+   */
+  demotedUntil = 0;
+  /** Hedge races lost in a row (another target answered first while this one still ran). */
+  #lostRaces = 0;
   #lastKind: FailureKind | undefined;
   #lastAt = 0;
   readonly #options: ResolvedBreaker;
@@ -102,7 +115,10 @@ export class TargetHealth<T> {
     index: number,
     breaker: ResolvedBreaker,
     shared: HealthShared,
+    bulkhead?: Required<BulkheadOptions>,
   ) {
+    this.bulkhead =
+      bulkhead === undefined ? undefined : new Bulkhead(bulkhead.maxConcurrent, bulkhead.maxQueue);
     this.target = target;
     this.name = target.name;
     this.index = index;
@@ -182,6 +198,23 @@ export class TargetHealth<T> {
   fire(fn: AnyOperation, context: AttemptContext, attempt: Attempt | undefined): Promise<unknown> {
     if (this.#state !== CLOSED) this.#probing = true;
     return this.breaker.fire(fn, this.target, context, attempt);
+  }
+
+  /**
+   * A hedged call was answered by another target while this one (the call's first) still ran.
+   * After {@link LOST_RACES_TO_DEMOTE} such races in a row the target is demoted for one reset
+   * period; returns the new `demotedUntil` then, else 0.
+   */
+  lostRace(): number {
+    if (++this.#lostRaces < LOST_RACES_TO_DEMOTE) return 0;
+    this.#lostRaces = 0;
+    this.demotedUntil = Date.now() + this.#options.resetTimeoutMs;
+    return this.demotedUntil;
+  }
+
+  /** This target answered a call first: its losing streak ends. */
+  wonRace(): void {
+    this.#lostRaces = 0;
   }
 
   /** True while the half-open probe runs. */
@@ -272,6 +305,11 @@ export class TargetHealth<T> {
       lastFailure: this.#lastKind === undefined ? undefined : { kind: this.#lastKind, at: this.#lastAt },
       resetTimeoutMs: state === 'open' ? this.#currentResetMs : this.#nextResetMs,
       halfOpenAt: this.#openedAt === undefined ? undefined : this.#openedAt + this.#currentResetMs,
+      demotedUntil: this.demotedUntil > Date.now() ? this.demotedUntil : undefined,
+      bulkhead:
+        this.bulkhead === undefined
+          ? undefined
+          : { inflight: this.bulkhead.inflight, queued: this.bulkhead.queued },
     };
   }
 
@@ -396,6 +434,7 @@ export class TargetHealth<T> {
       kind === 'timeout' &&
       attempt !== undefined &&
       attempt.abortKind === undefined &&
+      attempt.startedAt >= 0 &&
       this.#shared.stalls.explainsFailure(attempt.startedAt)
     ) {
       attempt.localStall = true;
@@ -438,8 +477,15 @@ export class TargetHealth<T> {
   readonly #fallback = (...args: unknown[]): Promise<unknown> => {
     const attempt = args[3] as Attempt | undefined;
     const err = args[4];
-    if (attempt?.plan !== undefined) {
-      return this.#shared.resume(this, args[0] as AnyOperation, attempt, err, this.#filterKind);
+    const lead = attempt ?? (args[2] as Partial<LeadContext>);
+    if (lead.plan !== undefined) {
+      return this.#shared.resume(
+        this,
+        args[0] as AnyOperation,
+        lead as Attempt | LeadContext,
+        err,
+        this.#filterKind,
+      );
     }
     return Promise.reject(err);
   };

@@ -167,7 +167,14 @@ function recorder(seen: Seen, withRun = false): CallObserver {
           seen.attempts.push(entry);
           seen.order.push(`attempt:${target}`);
           return {
-            ...(withRun ? { run: <R>(fn: () => R): R => (seen.order.push(`run:${target}`), fn()) } : {}),
+            ...(withRun
+              ? {
+                  run: <R>(fn: () => R): R => {
+                    seen.order.push(`run:${target}`);
+                    return fn();
+                  },
+                }
+              : {}),
             end(outcome) {
               entry.outcome = outcome;
               seen.order.push(`end:${target}`);
