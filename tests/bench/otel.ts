@@ -4,7 +4,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import CircuitBreaker from 'opossum';
 import type { BenchCase } from './core.js';
-import { measure } from './harness.js';
+import { type BenchOptions, measure } from './harness.js';
 
 /**
  * What @failover/otel costs on the closed path (one no-op call, every breaker closed), against raw
@@ -14,14 +14,24 @@ import { measure } from './harness.js';
  */
 const noop = async (): Promise<number> => 1;
 const targets = [{ name: 'a' }];
+/** The SDK case records a span pair and three metric points per call: fewer calls suffice. */
+const SDK_RUN: BenchOptions = { batch: 5_000, samples: 9, warmup: 10_000 };
 
-async function ns(fn: () => Promise<unknown>): Promise<number> {
-  return (await measure('', fn)).nsPerOp;
+async function ns(fn: () => Promise<unknown>, options?: BenchOptions): Promise<number> {
+  return (await measure('', fn, options)).nsPerOp;
 }
 
-async function router(options: Partial<FailoverOptions>, instrumented = false): Promise<number> {
-  const fo = createFailover({ targets, ...options });
-  const stop = instrumented ? instrument(fo) : undefined;
+async function opossum(timeout: number | false): Promise<number> {
+  const b = new CircuitBreaker(noop, { timeout, rollingPercentilesEnabled: false });
+  const r = await ns(() => b.fire());
+  b.shutdown();
+  return r;
+}
+
+/** `fo.run(noop)`, optionally with `instrument()` and the observer, both on the global (no-op) API. */
+async function router(options: Partial<FailoverOptions>, otel: boolean): Promise<number> {
+  const fo = createFailover({ targets, ...options, ...(otel ? { observer: createCallObserver() } : {}) });
+  const stop = otel ? instrument(fo) : undefined;
   const r = await ns(() => fo.run(noop));
   stop?.();
   fo.close();
@@ -36,22 +46,20 @@ function otel(name: string, run: () => Promise<number>): BenchCase {
 export const OTEL_BASELINE = 'opossum fire() (timeout off), baseline';
 
 export const otelCases: readonly BenchCase[] = [
-  otel(OTEL_BASELINE, async () => {
-    const b = new CircuitBreaker(noop, { timeout: false, rollingPercentilesEnabled: false });
-    const r = await ns(() => b.fire());
-    b.shutdown();
-    return r;
-  }),
-  otel('fo.run, no instrumentation', () => router({})),
-  otel('fo.run + instrument() (API, no SDK)', () => router({}, true)),
-  otel('fo.run + createCallObserver() (API, no SDK)', () => router({ observer: createCallObserver() })),
-  otel('fo.run + observer + instrument() (API, no SDK)', () =>
-    router({ observer: createCallObserver() }, true),
+  otel(OTEL_BASELINE, () => opossum(false)),
+  otel('opossum fire() (timeout 10 s), baseline', () => opossum(10_000)),
+  otel('fo.run, attemptTimeoutMs: false', () => router({ attemptTimeoutMs: false }, false)),
+  otel('fo.run, attemptTimeoutMs: false, observer + instrument() (API, no SDK)', () =>
+    router({ attemptTimeoutMs: false }, true),
   ),
-  otel('fo.run + observer with a real SDK (spans + metrics recorded)', async () => {
+  otel('fo.run, defaults (attempt timeout 10 s)', () => router({}, false)),
+  otel('fo.run, defaults, observer + instrument() (API, no SDK)', () => router({}, true)),
+  otel('fo.run, defaults, observer with a real SDK (spans + metrics recorded)', async () => {
     const tracerProvider = new BasicTracerProvider();
     const meterProvider = new MeterProvider();
-    const r = await router({ observer: createCallObserver({ tracerProvider, meterProvider }) });
+    const fo = createFailover({ targets, observer: createCallObserver({ tracerProvider, meterProvider }) });
+    const r = await ns(() => fo.run(noop), SDK_RUN);
+    fo.close();
     await tracerProvider.shutdown();
     await meterProvider.shutdown();
     return r;

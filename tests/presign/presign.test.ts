@@ -197,7 +197,11 @@ function lower(h: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-describe('multi-cloud presign through the fault proxies (targets: S3, then Azure, then GCS)', () => {
+/**
+ * The multi-cloud store over S3 (primary) and Azure, both of which serve their signed URLs locally
+ * (the GCS emulator has no XML API to fetch a signed URL from).
+ */
+describe('multi-cloud presign through the fault proxies (targets: S3, then Azure)', () => {
   let b: Buckets;
   let store: MultiCloudStore;
   const seen: unknown[] = [];
@@ -211,9 +215,9 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
   });
 
   async function open(): Promise<MultiCloudStore> {
-    const [aws, gcp, azure] = b.viaProxy;
+    const [aws, , azure] = b.viaProxy;
     ({ store } = await multiStore(clouds, b, {
-      targets: [aws, azure, gcp],
+      targets: [aws, azure],
       writes: 'mirror',
       repair: { intervalMs: false, delayMs: false, onRecovery: false },
     }));
@@ -247,7 +251,7 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
     await clouds.proxies[0].setFault(faults.pass());
     expect((await getBytes(b.direct[0], 'doc.txt')).toString()).toBe('v1');
     const p = await store.presign('doc.txt');
-    expect(p.target).not.toBe('aws');
+    expect(p.target).toBe('azure');
     expect((await fetchBytes(p)).toString()).toBe('v2');
   });
 
@@ -256,7 +260,6 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
     const missing = await store.presign('nope.txt').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
     await clouds.proxies[0].setFault(faults.refuse());
-    await clouds.proxies[1].setFault(faults.refuse());
     await clouds.proxies[2].setFault(faults.refuse());
     try {
       await store.put('x.txt', text('x')).catch(() => undefined);
@@ -265,7 +268,6 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
       expect((down as FailoverError).kind).not.toBe('not_found');
       expect(String((down as Error).stack)).not.toMatch(/X-Amz-Signature|sig=|X-Goog-Signature/);
     } finally {
-      await clouds.proxies[1].setFault(faults.pass());
       await clouds.proxies[2].setFault(faults.pass());
     }
   });
@@ -286,8 +288,8 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
     expect(report.changes).toEqual([
       expect.objectContaining({ key: 'inbox/photo.jpg', action: 'copy', version, from: 'azure' }),
     ]);
-    expect([...report.changes[0]!.targets].sort()).toEqual(['aws', 'gcp']);
-    for (const direct of b.direct) {
+    expect(report.changes[0]!.targets).toEqual(['aws']);
+    for (const direct of [b.direct[0], b.direct[2]]) {
       const info = await direct.head('inbox/photo.jpg');
       expect(info?.metadata[VERSION_KEY], direct.name).toBe(version);
       expect((await getBytes(direct, 'inbox/photo.jpg')).toString()).toBe('jpeg bytes');
