@@ -3,7 +3,7 @@ import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchCase, closedCases, failingPathCases } from './core.js';
 import { type BenchResult, printTable } from './harness.js';
-import { OTEL_BASELINE, otelCases } from './otel.js';
+import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
 
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
@@ -73,6 +73,18 @@ async function main(): Promise<void> {
   if (part === undefined || part === 'otel') {
     console.log(`@failover/otel: ${ROUNDS} rounds, one process per case\n`);
     printTable('Closed path with OpenTelemetry: one no-op call', summarize(otelCases), OTEL_BASELINE);
+    const turns = await interleavedOverhead();
+    const base = turns[0]!;
+    console.log('\n### The same, interleaved in one process (fastest and median of 40 batches)\n');
+    console.log(
+      '| case | ns/call (fastest batch) | ns/call (median batch) | vs opossum (fastest) | vs opossum (median) |',
+    );
+    console.log('|---|---:|---:|---:|---:|');
+    for (const t of turns) {
+      console.log(
+        `| ${t.name} | ${t.minNs.toFixed(0)} | ${t.medianNs.toFixed(0)} | ${(t.minNs / base.minNs).toFixed(2)}x | ${(t.medianNs / base.medianNs).toFixed(2)}x |`,
+      );
+    }
   }
   if (part === undefined || part === 'storage') {
     // Loaded only when selected: it pulls in the cloud SDKs and the testkit.
