@@ -92,7 +92,8 @@ export class Call<T, R> {
   /** Position of the call's first attempt's target (for hedge races), -1 before it. */
   #primary = -1;
   #deadline: TimeoutEntry | undefined;
-  #hedgeTimer: NodeJS.Timeout | undefined;
+  /** The pending hedge, an entry in the router's shared time limits (no timer of its own). */
+  #hedgeEntry: TimeoutEntry | undefined;
   #listening = false;
   #resolve!: (value: unknown) => void;
   #reject!: (err: unknown) => void;
@@ -459,18 +460,17 @@ export class Call<T, R> {
       const other = o.latency.samples >= HEDGE_AUTO.minSamples ? 3 * o.latency.p50 : 0;
       if (other < delay) delay = other;
     }
-    return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay)));
+    // Whole multiples of 5 ms, so that calls share a few time-limit queues.
+    return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
   }
 
   #armHedge(s: TargetHealth<T>): void {
     const hedge = this.#plan.hedge;
     if (hedge === undefined || this.#hedges >= hedge.maxHedges || this.#settled) return;
-    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    if (!this.#hasNext()) {
-      this.#hedgeTimer = undefined;
-      return;
-    }
-    this.#hedgeTimer = setTimeout(Call.#hedgeDue, this.#hedgeDelay(s), this);
+    this.#hedgeEntry?.cancel();
+    this.#hedgeEntry = undefined;
+    if (!this.#hasNext()) return;
+    this.#hedgeEntry = this.#core.timeouts.add(this.#hedgeDelay(s), Call.#hedgeDue, this);
   }
 
   static #hedgeDue<T, R>(call: Call<T, R>): void {
@@ -478,7 +478,7 @@ export class Call<T, R> {
   }
 
   #onHedge(): void {
-    this.#hedgeTimer = undefined;
+    this.#hedgeEntry = undefined;
     if (this.#settled) return;
     let to: TargetHealth<T> | undefined;
     for (let i = this.#next; i < this.#order.length && to === undefined; i++) {
@@ -624,8 +624,8 @@ export class Call<T, R> {
       this.#deadline.cancel();
       this.#deadline = undefined;
     }
-    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    this.#hedgeTimer = undefined;
+    this.#hedgeEntry?.cancel();
+    this.#hedgeEntry = undefined;
     if (this.#listening) {
       this.#plan.signal!.removeEventListener('abort', this);
       this.#listening = false;

@@ -180,6 +180,36 @@ describe('panic routing', () => {
     expect(targetsOf(op.calls)).toEqual(['azure']);
   });
 
+  it('recover() while calls wait on a probe lets them go at once; close() never leaves them waiting', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 1000 } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    await vi.advanceTimersByTimeAsync(1000);
+    fo.trip('aws');
+    const op = scripted({ gcp: ['hang'], aws: ['aws'] });
+    const probe = track(fo.run(op, { idempotent: true, targets: ['gcp', 'aws'] }));
+    const joined = track(fo.run(op, { idempotent: true, targets: ['gcp', 'aws'] }));
+    await flush();
+    expect(joined.settled).toBe(false);
+    fo.recover('gcp'); // another instance saw gcp healthy
+    await flush(20);
+    expect(probe.settled).toBe(false); // still hanging on gcp
+    expect(targetsOf(op.calls)).toEqual(['gcp', 'gcp']);
+    // aws was re-tripped while half-open: open for twice as long, then half-open. Its probe hangs,
+    // a call joins it.
+    await vi.advanceTimersByTimeAsync(2000);
+    const hung = scripted({ aws: ['hang'] });
+    const awsProbe = track(fo.run(hung, { targets: ['aws'] }));
+    const waiting = track(fo.run(hung, { targets: ['aws'] }));
+    await flush();
+    expect([awsProbe.settled, waiting.settled]).toEqual([false, false]);
+    fo.close();
+    await flush(20);
+    expect(waiting.error).toBeInstanceOf(AllTargetsFailedError);
+    await vi.advanceTimersByTimeAsync(30_000); // the hanging attempts (and a retry) reach their limits
+    expect([probe.settled, awsProbe.settled]).toEqual([true, true]);
+  });
+
   it('with every breaker open and no probe running, calls still fail fast without touching a target', async () => {
     const fo = make();
     fo.trip('aws');
