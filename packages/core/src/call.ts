@@ -447,19 +447,23 @@ export class Call<T, R> {
 
   /**
    * How long to wait for `s` before hedging: the plan's `afterMs`, or for `'auto'` the target's
-   * observed tail latency (p95), sooner when another target the call could use answers much
-   * faster (three times its median) or has too few samples to tell, within {@link HEDGE_AUTO}.
+   * observed tail latency (its p95, from `minSamples` attempts on; `maxMs` before), sooner when
+   * another target the call could use is known to answer much faster (three times its median,
+   * from `otherSamples` attempts on). While such a target is unknown, one call in `exploreEvery`
+   * hedges as early as allowed, so that the router learns it. Within {@link HEDGE_AUTO}.
    */
   #hedgeDelay(s: TargetHealth<T>): number {
     const afterMs = this.#plan.hedge!.afterMs;
     if (afterMs !== 'auto') return afterMs;
     let delay = s.latency.samples >= HEDGE_AUTO.minSamples ? s.latency.p95 : HEDGE_AUTO.maxMs;
+    let unknown = false;
     for (let i = this.#next; i < this.#order.length; i++) {
       const o = this.#order[i]!;
       if (!o.admits()) continue;
-      const other = o.latency.samples >= HEDGE_AUTO.minSamples ? 3 * o.latency.p50 : 0;
-      if (other < delay) delay = other;
+      if (o.latency.samples < HEDGE_AUTO.otherSamples) unknown = true;
+      else if (3 * o.latency.p50 < delay) delay = 3 * o.latency.p50;
     }
+    if (unknown && this.#core.explore()) delay = 0;
     // Whole multiples of 5 ms, so that calls share a few time-limit queues.
     return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
   }
@@ -524,8 +528,10 @@ export class Call<T, R> {
     const s = this.#order[pos]!;
     this.#settle();
     const primary = this.#primary;
-    if (primary === pos) s.wonRace();
-    else if (this.#hedges > 0 && primary >= 0 && this.#failures[primary] === undefined) {
+    if (this.#hedges === 0) {
+      // Not a race.
+    } else if (primary === pos) s.wonRace();
+    else if (primary >= 0 && this.#failures[primary] === undefined) {
       // A hedge answered while the first target still ran: it lost the race.
       const until = this.#order[primary]!.lostRace();
       if (until > 0) this.#core.demoted(until);

@@ -7,7 +7,14 @@ import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
 import type { FailureKind } from './failure-kind.js';
 import { type CallObservation, safely } from './observer.js';
-import type { FailoverOptions, FailoverTarget, HedgePolicy, ResolvedOptions, RunOptions } from './options.js';
+import {
+  type FailoverOptions,
+  type FailoverTarget,
+  HEDGE_AUTO,
+  type HedgePolicy,
+  type ResolvedOptions,
+  type RunOptions,
+} from './options.js';
 import type { AnyOperation, CallCore, CallPlan, HealthShared, LeadContext } from './plan.js';
 import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
@@ -120,6 +127,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #core: CallCore;
   /** A call without options may take the fast path (no observer, no bulkhead, not closed). */
   #fast: boolean;
+  /** Calls that asked whether to explore (adaptive hedging). */
+  #explored = 0;
   /** While some target is demoted: the latest end of a demotion (0 when none). */
   #demotedUntil = 0;
   /** Uncancellable lead contexts of the default plan, by position. */
@@ -156,6 +165,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       timeouts: this.#timeouts,
       stalls,
       observer: resolved.observer,
+      explore: () => ++this.#explored % HEDGE_AUTO.exploreEvery === 0,
       demoted: (until) => {
         if (until > this.#demotedUntil) this.#demotedUntil = until;
       },

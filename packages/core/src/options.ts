@@ -183,9 +183,17 @@ export type HedgePolicy = Required<HedgeOptions>;
 
 /**
  * The bounds of adaptive hedging (`hedge: { afterMs: 'auto' }`): never sooner than `minMs`, never
- * later than `maxMs`, and only from `minSamples` recorded attempts on (before that, `maxMs`).
+ * later than `maxMs`; a target's own tail latency counts from `minSamples` recorded attempts on
+ * (before that, `maxMs`), another target's median from `otherSamples` on; while another target is
+ * unknown, one call in `exploreEvery` hedges after `minMs` to learn it.
  */
-export const HEDGE_AUTO = Object.freeze({ minMs: 20, maxMs: 2_000, minSamples: 8 });
+export const HEDGE_AUTO = Object.freeze({
+  minMs: 20,
+  maxMs: 2_000,
+  minSamples: 8,
+  otherSamples: 3,
+  exploreEvery: 8,
+});
 
 /** The default settings, for documentation and tests. */
 export const DEFAULTS = Object.freeze({

@@ -4,6 +4,7 @@ import {
   type AttemptContext,
   BulkheadFullError,
   type FailoverTarget,
+  HEDGE_AUTO,
 } from '../src/index.js';
 import { flush, httpError, scripted, sysError, targetsOf, track, useFakeTimerRouters } from './helpers.js';
 
@@ -99,26 +100,28 @@ describe('latency-aware routing', () => {
       expect(call.error).toBeUndefined();
       took.push(Date.now() - started);
     }
+    // While gcp and azure are unknown, one call in 8 explores them (hedges after 20 ms); three
+    // lost races demote aws. Only the calls before that pay the 300 ms.
+    expect(took.filter((t) => t >= 300).length).toBeLessThanOrEqual(3 * HEDGE_AUTO.exploreEvery);
     took.sort((a, b) => a - b);
     const p50 = took[Math.floor(took.length / 2)]!;
     expect(p50).toBeLessThanOrEqual(18);
-    // No call paid the full 300 ms, and aws is demoted.
-    expect(took.at(-1)).toBeLessThan(300);
     expect(fo.status().targets[0]?.demotedUntil).toBeGreaterThan(Date.now());
   });
 
   it('demotion applies to every call while it lasts, and ends after one reset period', async () => {
-    const fo = make({ breaker: { resetTimeoutMs: 1000 } });
+    const fo = make({ breaker: { resetTimeoutMs: 10_000 } });
     const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 50 && fo.status().targets[0]?.demotedUntil === undefined; i++) {
       const call = track(fo.run(op, { idempotent: true }));
       while (!call.settled) await vi.advanceTimersByTimeAsync(1);
     }
+    expect(fo.status().targets[0]?.demotedUntil).toBeDefined();
     // Non-idempotent calls (never hedged) go to gcp first too.
     const write = track(fo.run(op));
     await vi.advanceTimersByTimeAsync(9);
     expect(write.value).toBe('gcp');
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(10_000);
     const later = track(fo.run(scripted({})));
     await flush();
     expect(later.value).toBe('ok:aws');
@@ -127,14 +130,16 @@ describe('latency-aware routing', () => {
   it('adaptive hedging is paid from the retry budget: no hedge when it cannot pay', async () => {
     const fo = make({ budget: { capacity: 5, retryCost: 5, successRefund: 0 } });
     const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
-    const hedged = track(fo.run(op, { idempotent: true }));
-    await vi.advanceTimersByTimeAsync(300);
-    expect(hedged.value).toBe('gcp');
+    const served: unknown[] = [];
+    for (let i = 0; i < 3 * HEDGE_AUTO.exploreEvery; i++) {
+      const call = track(fo.run(op, { idempotent: true }));
+      await vi.advanceTimersByTimeAsync(300);
+      served.push(call.value);
+    }
+    // One exploring hedge was paid (5 tokens); the next ones could not be.
+    expect(served.filter((v) => v === 'gcp')).toHaveLength(1);
     expect(fo.status().budget?.tokens).toBe(0);
-    const call = track(fo.run(op, { idempotent: true }));
-    await vi.advanceTimersByTimeAsync(300);
-    expect(call.value).toBe('aws');
-    expect(targetsOf(op.calls)).toEqual(['aws', 'gcp', 'aws']);
+    expect(fo.status().targets[1]?.hedges).toBe(1);
   });
 });
 
