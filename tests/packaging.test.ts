@@ -29,6 +29,7 @@ const expected: Record<string, readonly string[]> = {
   '@failover/azure-blob': ['createAzureBlobStore', 'classifyAzureError'],
   '@failover/http': ['withFailover', 'createFailoverAxios'],
   '@failover/cli': ['runCli', 'defineConfig', 'EXIT_CODES', 'CliError'],
+  '@failover/otel': ['instrument'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',

@@ -1,4 +1,4 @@
-import { classifyFailure, createFailover } from '@failover/core';
+import { type CallObserver, classifyFailure, createFailover } from '@failover/core';
 import {
   ConsecutiveBreaker,
   circuitBreaker,
@@ -60,9 +60,53 @@ export const closedCases: readonly BenchCase[] = [
     );
     return ns(() => p.execute(noop));
   }),
-  closed('fo.run, 1 target', async () => {
+  closed('fo.run, 1 target (defaults: attempt timeout 10 s, no observer)', async () => {
     const fo = createFailover({ targets: [{ name: 'a' }] });
     const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 1 target, attemptTimeoutMs: false', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }], attemptTimeoutMs: false });
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 1 target, a no-op observer', async () => {
+    const observer: CallObserver = {
+      onCallStart: () => ({ onAttemptStart: () => ({ end: () => undefined }), end: () => undefined }),
+    };
+    const fo = createFailover({ targets: [{ name: 'a' }], observer });
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 2 targets', async () => {
+    const fo = createFailover({ targets: [{ name: 'a' }, { name: 'b' }] });
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 2 targets, the first open (skipped)', async () => {
+    // The skip's own cost is this row minus the one above.
+    const fo = createFailover({
+      targets: [{ name: 'a' }, { name: 'b' }],
+      breaker: { resetTimeoutMs: 86_400_000 },
+    });
+    fo.trip('a');
+    const r = await ns(() => fo.run(noop));
+    fo.close();
+    return r;
+  }),
+  closed('fo.run, 3 targets, { idempotent: true }, the first two open', async () => {
+    const fo = createFailover({
+      targets: [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+      breaker: { resetTimeoutMs: 86_400_000 },
+    });
+    fo.trip('a');
+    fo.trip('b');
+    const opts = { idempotent: true };
+    const r = await ns(() => fo.run(noop, opts));
     fo.close();
     return r;
   }),

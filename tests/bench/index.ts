@@ -3,16 +3,17 @@ import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchCase, closedCases, failingPathCases } from './core.js';
 import { type BenchResult, printTable } from './harness.js';
+import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
 
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md. An argument selects one part: `core` or `storage` (the multi-cloud storage
+ * docs/benchmarks.md. An argument selects one part: `core`, `otel` or `storage` (the multi-cloud storage
  * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
  * everything.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const all: readonly BenchCase[] = [...closedCases, ...failingPathCases];
+const all: readonly BenchCase[] = [...closedCases, ...failingPathCases, ...otelCases];
 
 async function child(name: string): Promise<void> {
   const c = all.find((x) => x.name === name);
@@ -46,7 +47,7 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
-const SELECTIONS = ['core', 'storage'];
+const SELECTIONS = ['core', 'otel', 'storage'];
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
@@ -68,6 +69,22 @@ async function main(): Promise<void> {
       summarize(failingPathCases),
       'opossum fire() failing, 0 calls in window',
     );
+  }
+  if (part === undefined || part === 'otel') {
+    console.log(`@failover/otel: ${ROUNDS} rounds, one process per case\n`);
+    printTable('Closed path with OpenTelemetry: one no-op call', summarize(otelCases), OTEL_BASELINE);
+    const turns = await interleavedOverhead();
+    const base = turns[0]!;
+    console.log('\n### The same, interleaved in one process (fastest and median of 40 batches)\n');
+    console.log(
+      '| case | ns/call (fastest batch) | ns/call (median batch) | vs opossum (fastest) | vs opossum (median) |',
+    );
+    console.log('|---|---:|---:|---:|---:|');
+    for (const t of turns) {
+      console.log(
+        `| ${t.name} | ${t.minNs.toFixed(0)} | ${t.medianNs.toFixed(0)} | ${(t.minNs / base.minNs).toFixed(2)}x | ${(t.medianNs / base.medianNs).toFixed(2)}x |`,
+      );
+    }
   }
   if (part === undefined || part === 'storage') {
     // Loaded only when selected: it pulls in the cloud SDKs and the testkit.

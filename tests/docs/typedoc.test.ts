@@ -107,6 +107,7 @@ describe('API reference (pnpm docs)', () => {
         '@failover/gcs',
         '@failover/azure-blob',
         '@failover/http',
+        '@failover/otel',
         '@failover/testkit',
       ]),
     );
@@ -129,6 +130,7 @@ describe('API reference (pnpm docs)', () => {
     ['@failover/gcs', ['createGcsStore', 'GcsStoreOptions']],
     ['@failover/azure-blob', ['createAzureBlobStore', 'AzureBlobStoreOptions']],
     ['@failover/http', ['withFailover', 'createFailoverAxios', 'HttpFailoverOptions']],
+    ['@failover/otel', ['instrument', 'createCallObserver', 'InstrumentOptions', 'METRICS']],
     [
       '@failover/testkit',
       ['createFaultProxy', 'faults', 'startS3Server', 'startGcsServer', 'startAzureServer'],

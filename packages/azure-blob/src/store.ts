@@ -19,6 +19,9 @@ import {
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
+  type PresignedUrl,
+  type Presigner,
+  type PresignOptions,
   type PutOptions,
   prefixedKey,
   resolveRange,
@@ -33,6 +36,7 @@ import { abortedError, type ErrorContext, mapAzureError, toBodyError } from './e
 import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';
 import { listPages } from './list.js';
 import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
+import { presignBlob } from './presign.js';
 import { abortError, countedUpload, wrapDownload } from './streams.js';
 
 /**
@@ -47,13 +51,13 @@ import { abortError, countedUpload, wrapDownload } from './streams.js';
  * await store.put('a/b.txt', 'hello', { contentType: 'text/plain' });
  * ```
  */
-export function createAzureBlobStore(options: AzureBlobStoreOptions): BlobStore {
+export function createAzureBlobStore(options: AzureBlobStoreOptions): BlobStore & Presigner {
   const resolved = resolveOptions(options);
   registerAzureClassifier();
   return new AzureBlobStore(resolved);
 }
 
-class AzureBlobStore implements BlobStore {
+class AzureBlobStore implements BlobStore, Presigner {
   readonly name: string;
   readonly #o: ResolvedAzureBlobStoreOptions;
 
@@ -300,6 +304,10 @@ class AzureBlobStore implements BlobStore {
   }
 
   /** Validates a key and returns the blob name (store prefix included). */
+  presign(key: string, options?: PresignOptions): Promise<PresignedUrl> {
+    return presignBlob(this.#o.container, this.#o.prefix, this.name, key, options);
+  }
+
   #blobName(key: string): string {
     return prefixedKey(this.#o.prefix, key);
   }

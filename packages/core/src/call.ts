@@ -1,21 +1,21 @@
 import { Attempt, type AttemptContext, type Operation } from './attempt.js';
 import { backoffDelay } from './backoff.js';
-import type { RetryBudget } from './budget.js';
 import { failedBeforeSending } from './classify.js';
-import type { TypedEmitter } from './emitter.js';
 import {
   AbortedError,
   AllTargetsFailedError,
-  BreakerOpenError,
+  BulkheadFullError,
   DeadlineExceededError,
   type TargetFailure,
 } from './errors.js';
-import type { FailoverEvents } from './events.js';
 import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
-import type { HedgeOptions, RetryOptions } from './options.js';
+import type { AttemptObservation, CallObservation } from './observer.js';
+import { safely } from './observer.js';
+import { HEDGE_AUTO } from './options.js';
+import type { AnyOperation, CallCore, CallPlan } from './plan.js';
 import { retryAfterMs } from './retry-after.js';
 import type { TargetHealth } from './target-health.js';
-import type { TimeoutEntry, Timeouts } from './timeout-queue.js';
+import type { TimeoutEntry } from './timeout-queue.js';
 
 /** The result of {@link Failover.runDetailed}: the value and who served it. */
 export interface RunResult<T, R> {
@@ -27,28 +27,6 @@ export interface RunResult<T, R> {
   readonly attempts: number;
   /** The failures met on the way (empty when the first attempt succeeded), in target order. */
   readonly failures: readonly TargetFailure[];
-}
-
-/** What a call needs from its router. */
-export interface CallCore {
-  readonly retry: Required<RetryOptions>;
-  readonly budget: RetryBudget | undefined;
-  readonly events: TypedEmitter<FailoverEvents>;
-  /** The router's shared time limits (deadlines and attempt timeouts). */
-  readonly timeouts: Timeouts;
-}
-
-/** How one call runs, fixed when it starts. */
-export interface CallPlan<T> {
-  readonly order: readonly TargetHealth<T>[];
-  readonly idempotent: boolean;
-  /** False: one attempt only, its failure rethrown (see `RunOptions.replayable`). */
-  readonly replayable: boolean;
-  readonly signal: AbortSignal | undefined;
-  readonly deadlineMs: number | undefined;
-  readonly attemptTimeoutMs: number | undefined;
-  readonly hedge: Required<HedgeOptions> | undefined;
-  readonly detailed: boolean;
 }
 
 /** A failure a lane still has to act on. */
@@ -73,47 +51,59 @@ const STOP = -2;
 const NEXT = -1;
 
 /**
- * One call that needs more than a single plain attempt: failover, retries, a deadline, an attempt
- * timeout or hedging. A lane walks the targets in order (retrying each up to `maxAttempts`); a
- * hedge starts another lane on the next unused target. The first success wins, an answer (a
- * non-availability failure) ends the call, and when every lane has run out of targets the call
- * fails with an `AllTargetsFailedError`.
+ * One call: failover, retries, a deadline, attempt timeouts, hedging, panic routing. A lane walks
+ * the targets in order; a hedge starts another lane on the next unused target. The first success
+ * wins, an answer (a non-availability failure) ends the call, and when every lane has run out of
+ * targets the call fails with an `AllTargetsFailedError`.
+ *
+ * After an availability failure a lane moves to the next target that admits the call at once (no
+ * backoff, no second attempt on a target that just failed); it retries the same target, with
+ * backoff and the budget's consent, only when no other target can take the call.
  */
 export class Call<T, R> {
   /** Settles with the call's outcome. */
   readonly promise: Promise<unknown>;
   readonly #core: CallCore;
   readonly #fn: Operation<T, R>;
-  readonly #plan: CallPlan<T>;
+  readonly #plan: CallPlan<TargetHealth<T>>;
   readonly #order: readonly TargetHealth<T>[];
   /** Attempts go through an Attempt (own AbortController) rather than straight to the operation. */
   readonly #controlled: boolean;
+  readonly #obs: CallObservation | undefined;
   #deadlineAt: number | undefined;
   readonly #attempts: number[];
   readonly #failures: (TargetFailure | undefined)[];
   /** Attempts running now (controlled calls only; rarely more than one). */
   readonly #inflight: Attempt[] = [];
+  /** Attempt observations not ended yet (observed calls only). */
+  #observed: Set<AttemptObservation> | undefined;
   /** Backoff waits running now, created on the first one. */
   #sleeps: Set<Sleep> | undefined;
   #next = 0;
   #lanes = 0;
   #hedges = 0;
   #totalAttempts = 0;
+  #failovers = 0;
+  #panicked = false;
   #settled = false;
   #lastKind: FailureKind | undefined;
   #lastError: unknown;
   #lastStarted: TargetHealth<T> | undefined;
+  /** Position of the call's first attempt's target (for hedge races), -1 before it. */
+  #primary = -1;
   #deadline: TimeoutEntry | undefined;
-  #hedgeTimer: NodeJS.Timeout | undefined;
+  /** The pending hedge, an entry in the router's shared time limits (no timer of its own). */
+  #hedgeEntry: TimeoutEntry | undefined;
   #listening = false;
   #resolve!: (value: unknown) => void;
   #reject!: (err: unknown) => void;
 
-  constructor(core: CallCore, fn: Operation<T, R>, plan: CallPlan<T>) {
+  constructor(core: CallCore, fn: Operation<T, R>, plan: CallPlan<TargetHealth<T>>) {
     this.#core = core;
     this.#fn = fn;
     this.#plan = plan;
     this.#order = plan.order;
+    this.#obs = plan.observation;
     this.#controlled =
       plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined || plan.hedge !== undefined;
     this.#attempts = plan.order.map(() => 0);
@@ -139,15 +129,21 @@ export class Call<T, R> {
   }
 
   /**
-   * Continues a call whose first attempt, on `first` (the first target), failed with `err`: a
-   * plain attempt, or a lead attempt that carried the call's deadline (`deadlineAt`, a
-   * `Date.now()` time).
+   * Continues a call whose first attempt, a lead attempt on the target at `pos` (the targets
+   * before it were skipped, their breakers open), failed with `err`. The lead attempt carried the
+   * call's deadline (`deadlineAt`, a `Date.now()` time) if any.
    */
-  resume(first: TargetHealth<T>, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
-    this.#next = 1;
-    this.#attempts[0] = 1;
+  resume(pos: number, err: unknown, kind: FailureKind, deadlineAt?: number): Promise<unknown> {
+    this.#next = pos + 1;
+    this.#attempts[pos] = 1;
     this.#totalAttempts = 1;
-    this.#lastStarted = first;
+    this.#primary = pos;
+    this.#lastStarted = this.#order[pos];
+    for (let i = 0; i < pos; i++) {
+      const t = this.#order[i]!;
+      this.#failures[i] = { target: t.name, kind: 'unavailable', cause: t.openError, attempts: 0 };
+    }
+    if (pos > 0) this.#failovers = 1;
     if (!this.#setUp()) return this.promise;
     if (deadlineAt !== undefined) {
       this.#deadlineAt = deadlineAt;
@@ -160,7 +156,7 @@ export class Call<T, R> {
       }
       this.#deadline = this.#core.timeouts.add(left, Call.#deadlinePassed, this);
     }
-    void this.#lane(undefined, { err, kind });
+    void this.#lane(undefined, { err, kind }, pos);
     return this.promise;
   }
 
@@ -182,40 +178,83 @@ export class Call<T, R> {
    * Walks targets until the call settles or none is left. `hedgeFrom` marks a hedge lane (its
    * first target is announced as a 'hedge'); `pending` is a failure the lane starts from.
    */
-  async #lane(hedgeFrom: TargetHealth<T> | undefined, pending: Pending | undefined): Promise<void> {
+  async #lane(
+    hedgeFrom: TargetHealth<T> | undefined,
+    pending: Pending | undefined,
+    from = NEXT,
+  ): Promise<void> {
     this.#lanes++;
     try {
-      let pos = pending === undefined ? NEXT : 0;
+      let pos = from;
       let attempt = pending === undefined ? 0 : 1;
       let left: Left<T> | undefined;
       let previousDelay: number | undefined;
+      let hedging = hedgeFrom !== undefined;
       for (;;) {
         if (this.#settled) return;
         if (pos === NEXT) {
           pos = this.#claim(left, hedgeFrom);
           hedgeFrom = undefined;
-          if (pos === NEXT) return;
+          if (pos === NEXT) {
+            pos = await this.#joinProbe();
+            if (pos === NEXT) return;
+          }
           attempt = 0;
           previousDelay = undefined;
         }
         const s = this.#order[pos]!;
+        const bulkhead = pending === undefined ? s.bulkhead : undefined;
+        if (bulkhead !== undefined && !bulkhead.tryTake()) {
+          // Full: move on while another target can take the call, else wait for a slot if the
+          // queue has room.
+          if (!bulkhead.canQueue || this.#hasNext()) {
+            const err = new BulkheadFullError(s.name, bulkhead.maxConcurrent, bulkhead.maxQueue);
+            this.#failures[pos] = {
+              target: s.name,
+              kind: 'throttled',
+              cause: err,
+              attempts: this.#attempts[pos]!,
+            };
+            this.#lastKind = 'throttled';
+            this.#lastError = err;
+            left = { from: s, kind: 'throttled', err };
+            pos = NEXT;
+            continue;
+          }
+          await bulkhead.take();
+          if (this.#settled || !s.admits()) {
+            bulkhead.release();
+            if (this.#settled) return;
+            left = { from: s, kind: 'unavailable', err: s.openError };
+            pos = NEXT;
+            continue;
+          }
+        }
         if (pending === undefined) {
           attempt++;
           this.#attempts[pos]!++;
           this.#totalAttempts++;
           const a = this.#controlled ? new Attempt(attempt, s.name) : undefined;
           const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
+          const observed = this.#observeAttempt(s, attempt, hedging);
+          hedging = false;
+          if (this.#primary < 0) this.#primary = pos;
           let value: unknown;
           try {
-            value = await this.#fire(s, context, a);
+            value = await this.#fire(s, context, a, observed);
           } catch (err) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
+            const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
+            this.#endObserved(observed, kind);
             if (this.#settled) return;
-            pending = { err, kind: a?.kind ?? a?.abortKind ?? s.kindOf(err, context) };
+            pending = { err, kind };
           }
           if (pending === undefined) {
+            bulkhead?.release();
             if (a !== undefined) this.#endAttempt(a);
-            this.#win(value, s);
+            this.#endObserved(observed, undefined);
+            this.#win(value, pos);
             return;
           }
         }
@@ -237,11 +276,20 @@ export class Call<T, R> {
         }
       }
     } catch (bug) {
-      this.#fail(bug);
+      this.#fail(bug, 'unknown');
     } finally {
       this.#lanes--;
       if (this.#lanes === 0 && !this.#settled) this.#exhausted();
     }
+  }
+
+  /**
+   * Records that a call skipped `t` (breaker open): the fast path's version of the skip in
+   * {@link Call.#claim}, without a call object.
+   */
+  static skip<T>(t: TargetHealth<T>, events: CallCore['events']): void {
+    t.rejections++;
+    if (events.has('rejected')) events.emit('rejected', { target: t.name });
   }
 
   /** Takes the next target whose breaker admits a call, recording the skipped ones; NEXT if none. */
@@ -254,34 +302,67 @@ export class Call<T, R> {
         if (hedgeFrom !== undefined) {
           t.hedges++;
           if (events.has('hedge')) {
-            events.emit('hedge', { from: hedgeFrom.name, to: t.name, afterMs: this.#plan.hedge!.afterMs });
+            events.emit('hedge', { from: hedgeFrom.name, to: t.name, afterMs: this.#hedgeDelay(hedgeFrom) });
           }
-        } else if (left !== undefined && events.has('failover')) {
-          events.emit('failover', { from: left.from.name, to: t.name, kind: left.kind, error: left.err });
+        } else if (left !== undefined) {
+          this.#failovers++;
+          if (events.has('failover')) {
+            events.emit('failover', { from: left.from.name, to: t.name, kind: left.kind, error: left.err });
+          }
         }
         return pos;
       }
-      t.rejections++;
-      const err = new BreakerOpenError(t.name);
+      // A skip costs no error of its own: the target keeps one per opening.
+      Call.skip(t, events);
+      const err = t.openError;
       this.#failures[pos] = { target: t.name, kind: 'unavailable', cause: err, attempts: 0 };
       this.#lastKind = 'unavailable';
       this.#lastError = err;
-      if (events.has('rejected')) events.emit('rejected', { target: t.name });
       if (hedgeFrom === undefined) left = { from: t, kind: 'unavailable', err };
     }
     return NEXT;
   }
 
-  #fire(s: TargetHealth<T>, context: AttemptContext, a: Attempt | undefined): Promise<unknown> {
+  /**
+   * Panic routing: a call that found every target skipped by its breaker (no attempt made yet)
+   * while one of them is half-open with its probe in flight joins that probe instead of failing at
+   * once: it waits for the probe's outcome and goes to that target if the probe closed the
+   * breaker. Once per call, never for a hedge; no extra load on a target that may be down.
+   */
+  async #joinProbe(): Promise<number> {
+    if (this.#panicked || this.#totalAttempts > 0 || this.#lanes > 1) return NEXT;
+    this.#panicked = true;
+    let pos = NEXT;
+    for (let i = 0; i < this.#order.length && pos === NEXT; i++) {
+      if (this.#order[i]!.probing) pos = i;
+    }
+    if (pos === NEXT) return NEXT;
+    const t = this.#order[pos]!;
+    t.joins++;
+    const events = this.#core.events;
+    if (events.has('panic')) events.emit('panic', { target: t.name });
+    await t.probeSettled();
+    return !this.#settled && t.admits() ? pos : NEXT;
+  }
+
+  #fire(
+    s: TargetHealth<T>,
+    context: AttemptContext,
+    a: Attempt | undefined,
+    observed: AttemptObservation | undefined,
+  ): Promise<unknown> {
     this.#lastStarted = s;
-    // A fresh context (never the target's shared fast-path ones), so the breaker's fallback hands
-    // the failure back here instead of starting a new call.
-    if (a === undefined) return s.breaker.fire(this.#fn, s.target, context, undefined);
-    this.#inflight.push(a);
-    const timeoutMs = this.#plan.attemptTimeoutMs;
-    if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs);
-    this.#armHedge();
-    return s.breaker.fire(this.#fn, s.target, context, a);
+    const fn = observed?.run === undefined ? (this.#fn as AnyOperation) : withObservation(this.#fn, observed);
+    if (a !== undefined) {
+      this.#inflight.push(a);
+      const timeoutMs = this.#plan.attemptTimeoutMs;
+      if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
+      else a.startedAt = Date.now();
+      if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
+      this.#armHedge(s);
+    }
+    // A fresh context, so the breaker's fallback hands the failure back here.
+    return s.fire(fn, context, a);
   }
 
   /** Forgets a settled attempt and releases its time limit (if the breaker never ran it). */
@@ -305,16 +386,19 @@ export class Call<T, R> {
     this.#lastError = err;
     if (kind === 'aborted') {
       const signal = this.#plan.signal;
-      this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err);
+      this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err, 'aborted');
       return STOP;
     }
     // An answer (404, 400, ...) goes back unchanged; so does any failure of a call that cannot run
     // twice, and a failure of a call that may have reached the server when replaying it is not safe.
     const plan = this.#plan;
     if (!isAvailabilityKind(kind) || !plan.replayable || (!plan.idempotent && !failedBeforeSending(err))) {
-      this.#fail(err);
+      this.#fail(err, kind);
       return STOP;
     }
+    // Another target can take the call: go there now. Unreachable, throttled, failing: whatever
+    // the reason, a second attempt here would only double the load on a sick target.
+    if (this.#hasNext()) return NEXT;
     const retry = this.#core.retry;
     if (attempt >= retry.maxAttempts || !s.admits()) return NEXT;
     const hint = retryAfterMs(err);
@@ -340,6 +424,14 @@ export class Call<T, R> {
     return delay;
   }
 
+  /** True when a target after the claimed ones admits the call now. */
+  #hasNext(): boolean {
+    for (let i = this.#next; i < this.#order.length; i++) {
+      if (this.#order[i]!.admits()) return true;
+    }
+    return false;
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const sleep: Sleep = { timer: undefined, resolve };
@@ -353,11 +445,36 @@ export class Call<T, R> {
     });
   }
 
-  #armHedge(): void {
+  /**
+   * How long to wait for `s` before hedging: the plan's `afterMs`, or for `'auto'` the target's
+   * observed tail latency (its p95, from `minSamples` attempts on; `maxMs` before), sooner when
+   * another target the call could use is known to answer much faster (three times its median,
+   * from `otherSamples` attempts on). While such a target is unknown, one call in `exploreEvery`
+   * hedges as early as allowed, so that the router learns it. Within {@link HEDGE_AUTO}.
+   */
+  #hedgeDelay(s: TargetHealth<T>): number {
+    const afterMs = this.#plan.hedge!.afterMs;
+    if (afterMs !== 'auto') return afterMs;
+    let delay = s.latency.samples >= HEDGE_AUTO.minSamples ? s.latency.p95 : HEDGE_AUTO.maxMs;
+    let unknown = false;
+    for (let i = this.#next; i < this.#order.length; i++) {
+      const o = this.#order[i]!;
+      if (!o.admits()) continue;
+      if (o.latency.samples < HEDGE_AUTO.otherSamples) unknown = true;
+      else if (3 * o.latency.p50 < delay) delay = 3 * o.latency.p50;
+    }
+    if (unknown && this.#core.explore()) delay = 0;
+    // Whole multiples of 5 ms, so that calls share a few time-limit queues.
+    return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
+  }
+
+  #armHedge(s: TargetHealth<T>): void {
     const hedge = this.#plan.hedge;
     if (hedge === undefined || this.#hedges >= hedge.maxHedges || this.#settled) return;
-    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    this.#hedgeTimer = setTimeout(Call.#hedgeDue, hedge.afterMs, this);
+    this.#hedgeEntry?.cancel();
+    this.#hedgeEntry = undefined;
+    if (!this.#hasNext()) return;
+    this.#hedgeEntry = this.#core.timeouts.add(this.#hedgeDelay(s), Call.#hedgeDue, this);
   }
 
   static #hedgeDue<T, R>(call: Call<T, R>): void {
@@ -365,7 +482,7 @@ export class Call<T, R> {
   }
 
   #onHedge(): void {
-    this.#hedgeTimer = undefined;
+    this.#hedgeEntry = undefined;
     if (this.#settled) return;
     let to: TargetHealth<T> | undefined;
     for (let i = this.#next; i < this.#order.length && to === undefined; i++) {
@@ -386,10 +503,51 @@ export class Call<T, R> {
     void this.#lane(this.#lastStarted ?? this.#order[0], undefined);
   }
 
-  #win(value: unknown, s: TargetHealth<T>): void {
+  #observeAttempt(s: TargetHealth<T>, attempt: number, hedge: boolean): AttemptObservation | undefined {
+    const obs = this.#obs;
+    if (obs === undefined) return undefined;
+    const observed = safely(this.#core.observer ?? obs, () => obs.onAttemptStart(s.name, attempt, hedge));
+    if (observed !== undefined) {
+      const set = this.#observed ?? new Set<AttemptObservation>();
+      this.#observed = set;
+      set.add(observed);
+    }
+    return observed;
+  }
+
+  /** Ends an attempt's observation (once): a success when `kind` is undefined. */
+  #endObserved(observed: AttemptObservation | undefined, kind: FailureKind | undefined): void {
+    if (observed === undefined || this.#observed?.delete(observed) !== true) return;
+    safely(this.#core.observer ?? observed, () =>
+      observed.end(kind === undefined ? { ok: true } : { ok: false, kind }),
+    );
+  }
+
+  #win(value: unknown, pos: number): void {
     if (this.#settled) return;
+    const s = this.#order[pos]!;
     this.#settle();
+    const primary = this.#primary;
+    if (this.#hedges === 0) {
+      // Not a race.
+    } else if (primary === pos) s.wonRace();
+    else if (primary >= 0 && this.#failures[primary] === undefined) {
+      // A hedge answered while the first target still ran: it lost the race.
+      const until = this.#order[primary]!.lostRace();
+      if (until > 0) this.#core.demoted(until);
+    }
     if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
+    const obs = this.#obs;
+    if (obs !== undefined) {
+      this.#endAllObserved('aborted');
+      const outcome = {
+        ok: true as const,
+        target: s.name,
+        attempts: this.#totalAttempts,
+        failoverCount: this.#failovers,
+      };
+      safely(this.#core.observer ?? obs, () => obs.end(outcome));
+    }
     this.#resolve(
       this.#plan.detailed
         ? { value, target: s.target, attempts: this.#totalAttempts, failures: this.#failureList() }
@@ -397,18 +555,40 @@ export class Call<T, R> {
     );
   }
 
-  /** Ends the call with `err`, cancelling whatever still runs. */
-  #fail(err: unknown): void {
+  /** Ends the call with `err` (of `kind`), cancelling whatever still runs. */
+  #fail(err: unknown, kind: FailureKind): void {
     if (this.#settled) return;
     this.#settle();
     if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError({ cause: err }));
+    this.#observeEnd(kind);
     this.#reject(err);
   }
 
+  /** Ends the call's observation as failed with `kind`; attempts still running end as `cut`. */
+  #observeEnd(kind: FailureKind, cut: FailureKind = 'aborted'): void {
+    const obs = this.#obs;
+    if (obs === undefined) return;
+    this.#endAllObserved(cut);
+    const outcome = {
+      ok: false as const,
+      kind,
+      target: this.#lastStarted?.name,
+      attempts: this.#totalAttempts,
+      failoverCount: this.#failovers,
+    };
+    safely(this.#core.observer ?? obs, () => obs.end(outcome));
+  }
+
+  /** The call ended while attempts still run (hedge losers, cut attempts): they end as `kind`. */
+  #endAllObserved(kind: FailureKind): void {
+    const set = this.#observed;
+    if (set === undefined || set.size === 0) return;
+    for (const observed of [...set]) this.#endObserved(observed, kind);
+  }
+
   #exhausted(): void {
-    this.#fail(
-      new AllTargetsFailedError(this.#failureList(), { kind: this.#lastKind, cause: this.#lastError }),
-    );
+    const kind = this.#lastKind ?? 'unavailable';
+    this.#fail(new AllTargetsFailedError(this.#failureList(), { kind, cause: this.#lastError }), kind);
   }
 
   /** The caller's signal aborted (this object is its listener). */
@@ -421,6 +601,7 @@ export class Call<T, R> {
     const reason: unknown = this.#plan.signal?.reason;
     this.#settle();
     this.#abortInflight('aborted', reason);
+    this.#observeEnd('aborted');
     this.#reject(new AbortedError({ cause: reason }));
   }
 
@@ -438,6 +619,7 @@ export class Call<T, R> {
     this.#settle();
     // The attempts cut by the deadline did not answer in time: they count as timeouts.
     this.#abortInflight('timeout', err);
+    this.#observeEnd('timeout', 'timeout');
     this.#reject(err);
   }
 
@@ -448,8 +630,8 @@ export class Call<T, R> {
       this.#deadline.cancel();
       this.#deadline = undefined;
     }
-    if (this.#hedgeTimer !== undefined) clearTimeout(this.#hedgeTimer);
-    this.#hedgeTimer = undefined;
+    this.#hedgeEntry?.cancel();
+    this.#hedgeEntry = undefined;
     if (this.#listening) {
       this.#plan.signal!.removeEventListener('abort', this);
       this.#listening = false;
@@ -472,4 +654,9 @@ export class Call<T, R> {
   #failureList(): TargetFailure[] {
     return this.#failures.filter((f): f is TargetFailure => f !== undefined);
   }
+}
+
+/** The operation, run through the attempt observation's `run` (its span active meanwhile). */
+function withObservation<T, R>(fn: Operation<T, R>, observed: AttemptObservation): AnyOperation {
+  return (target: T, context: AttemptContext) => observed.run!(() => fn(target, context));
 }

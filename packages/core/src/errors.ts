@@ -45,10 +45,8 @@ export class FailoverError extends Error {
    * the same name as `C`.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about (maybe a subclass)
-    const asked: { name: string } = this;
-    if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
-    return isBranded(value) && chainHasClassNamed(value, asked.name);
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return isBranded(value) && chainHasClassNamed(value, this.name);
   }
 }
 
@@ -130,6 +128,29 @@ export class AllTargetsFailedError extends FailoverError {
 export class BreakerOpenError extends FailoverError {
   constructor(target: string, options: { cause?: unknown } = {}) {
     super('unavailable', `Breaker for target "${target}" is open`, { target, cause: options.cause });
+  }
+}
+
+/**
+ * A target's bulkhead (`bulkhead` option) was full: `maxConcurrent` attempts in flight and
+ * `maxQueue` calls already waiting. Kind `throttled` (a local limit: it never counts against the
+ * target's breaker); the call moves to the next target, and appears as the cause of that target's
+ * entry in an `AllTargetsFailedError` when none could take it.
+ */
+export class BulkheadFullError extends FailoverError {
+  /** The bulkhead's `maxConcurrent`. */
+  readonly maxConcurrent: number;
+  /** The bulkhead's `maxQueue`. */
+  readonly maxQueue: number;
+
+  constructor(target: string, maxConcurrent: number, maxQueue: number) {
+    super(
+      'throttled',
+      `Bulkhead for target "${target}" is full (${maxConcurrent} in flight, ${maxQueue} waiting)`,
+      { target },
+    );
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueue = maxQueue;
   }
 }
 

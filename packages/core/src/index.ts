@@ -16,6 +16,7 @@ export {
   AbortedError,
   AllTargetsFailedError,
   BreakerOpenError,
+  BulkheadFullError,
   DeadlineExceededError,
   FailoverError,
   type FailoverErrorOptions,
@@ -35,14 +36,25 @@ export {
   isFailureKind,
 } from './failure-kind.js';
 export type { LatencySummary } from './latency.js';
+export type {
+  AttemptObservation,
+  AttemptOutcome,
+  CallObservation,
+  CallObserver,
+  CallOutcome,
+  CallStartInfo,
+} from './observer.js';
 export {
   type BreakerOptions,
   type BudgetOptions,
+  type BulkheadOptions,
   DEFAULTS,
   type FailoverOptions,
   type FailoverTarget,
+  HEDGE_AUTO,
   type HedgeOptions,
   type Jitter,
+  type ResolvedBreaker,
   type ResolvedOptions,
   type RetryOptions,
   type RunOptions,

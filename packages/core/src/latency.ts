@@ -12,19 +12,55 @@ const SIZE = 512;
 const MASK = SIZE - 1;
 
 /**
+ * The cached percentiles read by adaptive hedging are refreshed after a quarter of the window has
+ * been recorded anew (at most every 128 records, a sort of 512 numbers: well under 0.1 us a call).
+ */
+const REFRESH_SHIFT = 2;
+
+/**
  * The latencies of the last 512 attempts in a fixed ring buffer: recording is one store, and the
- * percentiles are computed (copied and sorted) only when asked for, in `status()`.
+ * percentiles are computed (copied and sorted) only when asked for: in `status()`, and for the
+ * router's adaptive hedging once a quarter of the window is new (`p50`, `p95`).
  */
 export class LatencyWindow {
   readonly #buf = new Float64Array(SIZE);
   #next = 0;
   #count = 0;
+  #sinceRefresh = 1;
+  #p50 = 0;
+  #p95 = 0;
 
   /** Records one latency in ms. */
   record(ms: number): void {
     this.#buf[this.#next] = ms;
     this.#next = (this.#next + 1) & MASK;
     if (this.#count < SIZE) this.#count++;
+    this.#sinceRefresh++;
+  }
+
+  /** How many latencies the window holds. */
+  get samples(): number {
+    return this.#count;
+  }
+
+  /** The median (cached; 0 when empty). */
+  get p50(): number {
+    this.#refresh();
+    return this.#p50;
+  }
+
+  /** The 95th percentile (cached; 0 when empty). */
+  get p95(): number {
+    this.#refresh();
+    return this.#p95;
+  }
+
+  #refresh(): void {
+    if (this.#count === 0 || this.#sinceRefresh < Math.max(1, this.#count >> REFRESH_SHIFT)) return;
+    this.#sinceRefresh = 0;
+    const sorted = this.#buf.slice(0, this.#count).sort();
+    this.#p50 = rank(sorted, 0.5);
+    this.#p95 = rank(sorted, 0.95);
   }
 
   /** p50 and p99 (nearest rank) of the recorded window. */

@@ -36,6 +36,13 @@ export interface TargetStatus {
   readonly resetTimeoutMs: number;
   /** While open: when the breaker will let a probe through (ms since the epoch). */
   readonly halfOpenAt: number | undefined;
+  /**
+   * While demoted (hedged calls kept finding it much slower than another target): until when it
+   * is tried after the others (ms since the epoch).
+   */
+  readonly demotedUntil: number | undefined;
+  /** With a `bulkhead`: attempts in flight on the target and calls waiting for a slot. */
+  readonly bulkhead: { readonly inflight: number; readonly queued: number } | undefined;
 }
 
 /** A snapshot of a router's health. */

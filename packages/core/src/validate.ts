@@ -1,12 +1,13 @@
 import { InvalidOptionError } from './errors.js';
 import {
-  type BreakerOptions,
   type BudgetOptions,
+  type BulkheadOptions,
   DEFAULTS,
   type FailoverTarget,
   type HedgeOptions,
   type Jitter,
   MAX_TIMER_MS,
+  type ResolvedBreaker,
   type ResolvedOptions,
   type RetryOptions,
   type RunOptions,
@@ -59,11 +60,11 @@ export function validateTargets<T extends FailoverTarget>(targets: unknown): rea
 }
 
 /** Fills in and checks the breaker settings. */
-export function resolveBreaker(value: unknown, path = 'breaker'): Required<BreakerOptions> {
+export function resolveBreaker(value: unknown, path = 'breaker'): ResolvedBreaker {
   return readBreaker(readOptions(value, path, true));
 }
 
-function readBreaker(r: OptionsReader): Required<BreakerOptions> {
+function readBreaker(r: OptionsReader): ResolvedBreaker {
   const d = DEFAULTS.breaker;
   const errorThresholdPercentage = r.number('errorThresholdPercentage', {
     min: 1,
@@ -79,8 +80,22 @@ function readBreaker(r: OptionsReader): Required<BreakerOptions> {
     max: DAY_MS,
     default: Math.max(d.maxResetTimeoutMs, resetTimeoutMs),
   });
+  const consecutiveFailures = r.int('consecutiveFailures', {
+    min: 0,
+    max: 1000,
+    default: d.consecutiveFailures,
+  });
+  const probeGate = r.function<NonNullable<ResolvedBreaker['probeGate']>>('probeGate');
   r.done();
-  return { errorThresholdPercentage, volumeThreshold, rollingWindowMs, resetTimeoutMs, maxResetTimeoutMs };
+  return {
+    errorThresholdPercentage,
+    volumeThreshold,
+    rollingWindowMs,
+    resetTimeoutMs,
+    maxResetTimeoutMs,
+    consecutiveFailures,
+    probeGate,
+  };
 }
 
 /** Fills in and checks the retry settings; `defaultMaxAttempts` differs for `wrap`. */
@@ -136,13 +151,34 @@ export function resolveHedge(value: unknown, path = 'hedge'): Required<HedgeOpti
 }
 
 function readHedge(r: OptionsReader): Required<HedgeOptions> {
-  const hedge = {
-    afterMs: r.ms('afterMs', { min: 1, required: true }),
-    maxHedges: r.int('maxHedges', { min: 1, max: 10, default: DEFAULTS.hedge.maxHedges }),
+  const afterMs = r.check('afterMs', isAfterMs, `'auto' or an integer from 1 to ${MAX_TIMER_MS}`, {
+    required: true,
+  });
+  const maxHedges = r.int('maxHedges', { min: 1, max: 10, default: DEFAULTS.hedge.maxHedges });
+  r.done();
+  return { afterMs, maxHedges };
+}
+
+/** Fills in and checks the bulkhead; `false` or `undefined` mean none. */
+export function resolveBulkhead(value: unknown, path = 'bulkhead'): Required<BulkheadOptions> | undefined {
+  if (value === false || value === undefined) return undefined;
+  return readBulkhead(readOptions(value, path));
+}
+
+function readBulkhead(r: OptionsReader): Required<BulkheadOptions> {
+  const bulkhead = {
+    maxConcurrent: r.int('maxConcurrent', { min: 1, max: 1_000_000, required: true }),
+    maxQueue: r.int('maxQueue', { min: 0, max: 1_000_000, default: 0 }),
   };
   r.done();
-  return hedge;
+  return bulkhead;
 }
+
+const isAfterMs = (v: unknown): v is number | 'auto' =>
+  v === 'auto' || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER_MS);
+
+const isObserver = (v: unknown): v is NonNullable<ResolvedOptions['observer']> =>
+  v !== null && typeof v === 'object' && typeof (v as { onCallStart?: unknown }).onCallStart === 'function';
 
 /** Checks an optional time limit in ms. */
 export function resolveTimeout(path: string, value: unknown): number | undefined {
@@ -165,11 +201,19 @@ export function resolveOptions(options: unknown, defaultMaxAttempts?: number, pa
   const retry = readRetry(r.object('retry'), defaultMaxAttempts);
   const budgetReader = r.objectOrFalse('budget');
   const budget = budgetReader === undefined ? undefined : readBudget(budgetReader);
-  const attemptTimeoutMs = r.ms('attemptTimeoutMs', { min: 1 });
+  const attemptTimeoutMs = r.msOrFalse('attemptTimeoutMs', { min: 1, default: DEFAULTS.attemptTimeoutMs });
   const hedgeReader = r.has('hedge') ? r.objectOrFalse('hedge') : undefined;
-  const hedge = hedgeReader === undefined ? undefined : readHedge(hedgeReader);
+  const hedge =
+    hedgeReader !== undefined
+      ? readHedge(hedgeReader)
+      : r.value('hedge') === undefined
+        ? { ...DEFAULTS.hedge }
+        : undefined;
+  const bulkheadReader = r.has('bulkhead') ? r.objectOrFalse('bulkhead') : undefined;
+  const bulkhead = bulkheadReader === undefined ? undefined : readBulkhead(bulkheadReader);
+  const observer = r.check('observer', isObserver, 'an object with an onCallStart function');
   r.done();
-  return { breaker, retry, budget, attemptTimeoutMs, hedge, classify };
+  return { breaker, retry, budget, attemptTimeoutMs, hedge, bulkhead, classify, observer };
 }
 
 /**

@@ -248,3 +248,83 @@ describe('router invariants (property-based)', () => {
     );
   });
 });
+
+describe('observer invariants (property-based)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('every observed attempt ends exactly once, before its call, and every call ends exactly once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        settings,
+        fc.array(fc.array(outcome, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        async (s, scripts, abortSome) => {
+          type Ev = { call: number; kind: 'start' | 'attempt' | 'attemptEnd' | 'end'; attempt?: number };
+          const events: Ev[] = [];
+          let calls = 0;
+          const fo = createFailover({
+            targets: THREE,
+            breaker: { volumeThreshold: s.volumeThreshold, resetTimeoutMs: s.resetTimeoutMs },
+            retry: { maxAttempts: s.maxAttempts, baseDelayMs: s.baseDelayMs, maxDelayMs: s.baseDelayMs * 4 },
+            attemptTimeoutMs: s.attemptTimeoutMs ?? false,
+            observer: {
+              onCallStart: () => {
+                const call = calls++;
+                let attempts = 0;
+                events.push({ call, kind: 'start' });
+                return {
+                  onAttemptStart: () => {
+                    const attempt = attempts++;
+                    events.push({ call, kind: 'attempt', attempt });
+                    return { end: () => events.push({ call, kind: 'attemptEnd', attempt }) };
+                  },
+                  end: () => events.push({ call, kind: 'end' }),
+                };
+              },
+            },
+          });
+          const log: Array<{ target: string; at: number; seq: number }> = [];
+          let n = 0;
+          try {
+            const tracked = scripts.map((script, i) => {
+              const ac = new AbortController();
+              if (abortSome && i % 3 === 0) setTimeout(() => ac.abort(), 50);
+              return track(
+                fo.run(
+                  player(script, log, () => n++),
+                  {
+                    idempotent: s.idempotent,
+                    deadlineMs: s.deadlineMs,
+                    hedge: s.hedgeAfterMs === undefined ? false : { afterMs: s.hedgeAfterMs },
+                    signal: ac.signal,
+                  },
+                ),
+              );
+            });
+            await vi.advanceTimersByTimeAsync(20_000);
+            await flush();
+            expect(tracked.every((t) => t.settled)).toBe(true);
+          } finally {
+            fo.close();
+          }
+          for (let call = 0; call < calls; call++) {
+            const mine = events.filter((e) => e.call === call);
+            expect(mine[0]?.kind).toBe('start');
+            expect(mine.filter((e) => e.kind === 'end')).toHaveLength(1);
+            expect(mine.at(-1)?.kind).toBe('end');
+            const started = mine.filter((e) => e.kind === 'attempt').map((e) => e.attempt);
+            const ended = mine.filter((e) => e.kind === 'attemptEnd').map((e) => e.attempt);
+            expect([...ended].sort()).toEqual([...started].sort());
+          }
+          expect(calls).toBe(scripts.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -17,6 +17,9 @@ import {
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
+  type PresignedUrl,
+  type Presigner,
+  type PresignOptions,
   type PutOptions,
   resolveRange,
   sizeCheckedStream,
@@ -31,6 +34,7 @@ import { abortedError, type ErrorContext, idleError, toStorageError } from './er
 import { generationOf, toBlobInfo } from './info.js';
 import { pageEntries, pageQuery, readPage } from './list.js';
 import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from './options.js';
+import { presignFile } from './presign.js';
 import { raceSignal } from './signal.js';
 import { uploadObject } from './upload.js';
 
@@ -53,13 +57,13 @@ const GET_ATTEMPTS = 3;
  * {@link classifyGcsError} with core (once). Throws `InvalidOptionError` naming the option when
  * `options` is invalid. See docs/gcs.md.
  */
-export function createGcsStore(options: GcsStoreOptions): BlobStore {
+export function createGcsStore(options: GcsStoreOptions): BlobStore & Presigner {
   const opts = resolveOptions(options);
   registerClassifier(classifyGcsError);
   return new GcsStore(opts);
 }
 
-class GcsStore implements BlobStore {
+class GcsStore implements BlobStore, Presigner {
   readonly name: string;
   readonly #o: ResolvedGcsOptions;
 
@@ -238,6 +242,10 @@ class GcsStore implements BlobStore {
 
   #ctx(op: string, key?: string): ErrorContext {
     return key === undefined ? { target: this.name, op } : { target: this.name, op, key };
+  }
+
+  presign(key: string, options?: PresignOptions): Promise<PresignedUrl> {
+    return presignFile(this.#o, key, options);
   }
 
   /** A fresh `File` per call: the client keeps per-call state (the upload's answer) on it. */

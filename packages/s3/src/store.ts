@@ -1,5 +1,11 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { type BlobStore, checkCallOptions, type OperationOptions, prefixedKey } from '@failover/storage';
+import {
+  type BlobStore,
+  checkCallOptions,
+  type OperationOptions,
+  type Presigner,
+  prefixedKey,
+} from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
@@ -9,6 +15,7 @@ import { headObject } from './head.js';
 import { createKeyLock } from './key-lock.js';
 import { listObjects } from './list.js';
 import { resolveOptions, type S3StoreOptions } from './options.js';
+import { presignObject } from './presign.js';
 import { putObject } from './put.js';
 
 /**
@@ -28,7 +35,7 @@ import { putObject } from './put.js';
  *
  * @throws InvalidOptionError (from `@failover/core`) naming the bad option.
  */
-export function createS3Store(options: S3StoreOptions): BlobStore {
+export function createS3Store(options: S3StoreOptions): BlobStore & Presigner {
   const resolved = resolveOptions(options);
   registerS3Classifier();
   const ctx: StoreContext = { ...resolved, lock: createKeyLock() };
@@ -41,6 +48,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
     delete: (key, deleteOptions) => deleteObject(ctx, key, deleteOptions),
     list: (listOptions) => listObjects(ctx, listOptions),
     copy: (from, to, copyOptions) => copyObject(ctx, from, to, copyOptions),
+    presign: (key, presignOptions) => presignObject(ctx, key, presignOptions),
   };
 }
 

@@ -76,6 +76,17 @@ export {
 } from './multi/index.js';
 export { compareUtf8 } from './order.js';
 export {
+  DEFAULT_PRESIGN_EXPIRES_IN,
+  MAX_PRESIGN_EXPIRES_IN,
+  type NormalizedPresignOptions,
+  normalizePresignOptions,
+  type PresignedUrl,
+  type Presigner,
+  type PresignMethod,
+  type PresignOptions,
+  presignError,
+} from './presign.js';
+export {
   checkPutSize,
   type NormalizedPutOptions,
   normalizeIfNoneMatch,

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import type { PresignedUrl, PresignOptions } from './presign.js';
 
 /**
  * What `put` accepts: bytes, a string (written as UTF-8), a Node `Readable`, a web
@@ -127,6 +128,11 @@ export interface BlobStore {
   list(options?: ListOptions): AsyncIterable<ListEntry>;
   /** Copies an object within the store. Missing source: `NotFoundError`. */
   copy(from: string, to: string, options?: CopyOptions): Promise<BlobInfo>;
+  /**
+   * A presigned URL for the object (see `Presigner`). Optional: the cloud adapters and the
+   * multi-cloud store have it; the memory and filesystem stores do not.
+   */
+  presign?(key: string, options?: PresignOptions): Promise<PresignedUrl>;
 }
 
 /** True when a listing entry is a common prefix rather than an object. */

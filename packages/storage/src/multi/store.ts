@@ -20,6 +20,7 @@ import { EpochTracker } from './epoch.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
+import { presignObject } from './presign.js';
 import { copyObject, deleteObject, putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { reconcile } from './reconcile.js';
@@ -43,6 +44,7 @@ const ROUTER_EVENTS: ReadonlySet<string> = new Set<FailoverEventName>([
   'retry',
   'hedge',
   'rejected',
+  'panic',
   'budgetExhausted',
 ]);
 
@@ -223,6 +225,8 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     reconcile: (reconcileOptions) => whenOpen(() => reconcile(ctx, reconcileOptions)),
 
     drill: (drillOptions) => whenOpen(() => drill(ctx, drillOptions)),
+
+    presign: (key, presignOptions) => whenOpen(() => presignObject(ctx, key, presignOptions)),
 
     status: () => statusOf(ctx, scheduler, closed),
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FailoverEvents, FailureKind, TargetStatus } from '@failover/core';
 import type { JournalOp } from '../journal/types.js';
+import type { PresignedUrl, PresignOptions } from '../presign.js';
 import type {
   BlobBody,
   BlobInfo,
@@ -352,6 +353,13 @@ export interface MultiCloudStore extends BlobStore {
 
   /** Writes, reads, verifies and deletes a canary object on every target directly (no failover). */
   drill(options?: DrillOptions): Promise<DrillReport>;
+
+  /**
+   * A presigned URL for `key`. `GET`: signed on the first healthy target that holds the newest
+   * version. `PUT`: signed on the first healthy target; the upload is not journaled, carries a
+   * fresh version, and `reconcile` replicates it (see docs/multi-cloud.md). Never in an error or event.
+   */
+  presign(key: string, options?: PresignOptions): Promise<PresignedUrl>;
 
   /** Targets with breaker states, journal backlog, last repair, counters. */
   status(): MultiCloudStatus;

@@ -1,0 +1,361 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  AllTargetsFailedError,
+  type AttemptContext,
+  BulkheadFullError,
+  type FailoverTarget,
+  HEDGE_AUTO,
+} from '../src/index.js';
+import { flush, httpError, scripted, sysError, targetsOf, track, useFakeTimerRouters } from './helpers.js';
+
+/**
+ * Issue 10's guarantees, each with the adversarial case that would break it: a dead cloud is left
+ * within a handful of calls without a retry storm, a slow cloud stops costing every call its
+ * latency, a probe in flight is joined rather than failing calls in 1 ms, a local stall is not a
+ * cloud failure, and a bulkhead bounds what one target can hold.
+ */
+describe('fast ejection', () => {
+  const { make } = useFakeTimerRouters({}, { checkTimers: true });
+
+  it('a busy app leaves a refusing cloud after 5 calls although its window is full of successes', async () => {
+    const fo = make();
+    // 10 s of earlier successes: the rate window alone would need many more failures.
+    for (let i = 0; i < 1000; i++) await fo.run(scripted({}));
+    const opened: string[] = [];
+    fo.on('open', (e) => opened.push(e.target));
+    let offered = 0;
+    const op = scripted({ aws: [sysError('ECONNREFUSED')] });
+    // 8 calls in flight at a time, 40 calls.
+    for (let round = 0; round < 5; round++) {
+      const batch = Array.from({ length: 8 }, () => {
+        offered++;
+        return fo.run(op);
+      });
+      expect(await Promise.all(batch)).toEqual(batch.map(() => 'ok:gcp'));
+    }
+    expect(opened).toEqual(['aws']);
+    const onAws = op.calls.filter((c) => c.target === 'aws').length;
+    // The calls in flight when it opened reach it once each (no retry on a refusing target).
+    expect(onAws).toBeLessThanOrEqual(8);
+    expect(onAws / offered).toBeLessThanOrEqual(1.1);
+    expect(fo.status().targets[0]?.retries).toBe(0);
+  });
+
+  it('sequential traffic: the first calls to a dead cloud are not doubled by retries', async () => {
+    const fo = make();
+    const op = scripted({ aws: [sysError('ECONNREFUSED')] });
+    for (let i = 0; i < 20; i++) expect(await fo.run(op)).toBe('ok:gcp');
+    // One attempt per call until the 5th consecutive failure opened the breaker.
+    expect(targetsOf(op.calls).filter((t) => t === 'aws')).toHaveLength(5);
+    expect(fo.status().targets[0]?.state).toBe('open');
+  });
+
+  it('any success or answer resets the consecutive count; consecutiveFailures: 0 switches it off', async () => {
+    const fo = make({ breaker: { volumeThreshold: 1000 }, retry: { maxAttempts: 1 } });
+    const e = httpError(503);
+    const flaky = scripted({ aws: [e, e, e, e, httpError(404), e, e, e, e] });
+    for (let i = 0; i < 9; i++) await fo.run(flaky, { targets: ['aws'] }).catch(() => 0);
+    expect(fo.status().targets[0]?.state).toBe('closed');
+    await fo.run(flaky, { targets: ['aws'] }).catch(() => 0);
+    expect(fo.status().targets[0]?.state).toBe('open');
+    const off = make({
+      breaker: { consecutiveFailures: 0, volumeThreshold: 1000 },
+      retry: { maxAttempts: 1 },
+    });
+    const dead = scripted({ aws: [httpError(503)] });
+    for (let i = 0; i < 50; i++) await off.run(dead, { targets: ['aws'] }).catch(() => 0);
+    expect(off.status().targets[0]?.state).toBe('closed');
+  });
+
+  it('a 429 or 503 with Retry-After waits only when no other target can take the call', async () => {
+    const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 5000 } });
+    const op = scripted({ aws: [httpError(429, { 'retry-after': '1' })], gcp: ['ok'] });
+    const fast = track(fo.run(op, { idempotent: true }));
+    await flush(50);
+    expect(fast.value).toBe('ok');
+    const only = scripted({ aws: [httpError(503, { 'retry-after': '1' }), 'later'] });
+    const slow = track(fo.run(only, { idempotent: true, targets: ['aws'] }));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(slow.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(slow.value).toBe('later');
+  });
+});
+
+describe('latency-aware routing', () => {
+  const { make } = useFakeTimerRouters({}, { checkTimers: true });
+
+  it('a 300 ms-slow first cloud does not cost every call 300 ms: p50 within 2x of the fast cloud', async () => {
+    const fo = make();
+    const op = scripted({
+      aws: [{ delay: 300, value: 'aws' }],
+      gcp: [{ delay: 9, value: 'gcp' }],
+      azure: [{ delay: 9, value: 'azure' }],
+    });
+    const took: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = Date.now();
+      const call = track(fo.run(op, { idempotent: true }));
+      while (!call.settled) await vi.advanceTimersByTimeAsync(1);
+      expect(call.error).toBeUndefined();
+      took.push(Date.now() - started);
+    }
+    // While gcp and azure are unknown, one call in 8 explores them (hedges after 20 ms); three
+    // lost races demote aws. Only the calls before that pay the 300 ms.
+    expect(took.filter((t) => t >= 300).length).toBeLessThanOrEqual(3 * HEDGE_AUTO.exploreEvery);
+    took.sort((a, b) => a - b);
+    const p50 = took[Math.floor(took.length / 2)]!;
+    expect(p50).toBeLessThanOrEqual(18);
+    expect(fo.status().targets[0]?.demotedUntil).toBeGreaterThan(Date.now());
+  });
+
+  it('demotion applies to every call while it lasts, and ends after one reset period', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 10_000 } });
+    const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    for (let i = 0; i < 50 && fo.status().targets[0]?.demotedUntil === undefined; i++) {
+      const call = track(fo.run(op, { idempotent: true }));
+      while (!call.settled) await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(fo.status().targets[0]?.demotedUntil).toBeDefined();
+    // Non-idempotent calls (never hedged) go to gcp first too.
+    const write = track(fo.run(op));
+    await vi.advanceTimersByTimeAsync(9);
+    expect(write.value).toBe('gcp');
+    await vi.advanceTimersByTimeAsync(10_000);
+    const later = track(fo.run(scripted({})));
+    await flush();
+    expect(later.value).toBe('ok:aws');
+  });
+
+  it('adaptive hedging is paid from the retry budget: no hedge when it cannot pay', async () => {
+    const fo = make({ budget: { capacity: 5, retryCost: 5, successRefund: 0 } });
+    const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    const served: unknown[] = [];
+    for (let i = 0; i < 3 * HEDGE_AUTO.exploreEvery; i++) {
+      const call = track(fo.run(op, { idempotent: true }));
+      await vi.advanceTimersByTimeAsync(300);
+      served.push(call.value);
+    }
+    // One exploring hedge was paid (5 tokens); the next ones could not be.
+    expect(served.filter((v) => v === 'gcp')).toHaveLength(1);
+    expect(fo.status().budget?.tokens).toBe(0);
+    expect(fo.status().targets[1]?.hedges).toBe(1);
+  });
+});
+
+describe('panic routing', () => {
+  const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
+
+  it('when every target is skipped while one probes, calls join the probe instead of failing at once', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 1000 } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    await vi.advanceTimersByTimeAsync(1000);
+    fo.trip('aws');
+    fo.trip('gcp');
+    const panics: string[] = [];
+    fo.on('panic', (e) => panics.push(e.target));
+    const op = scripted({ azure: [{ delay: 50, value: 'azure' }] });
+    const probe = track(fo.run(op));
+    const others = [track(fo.run(op)), track(fo.run(op, { idempotent: true }))];
+    await flush();
+    expect(others.map((o) => o.settled)).toEqual([false, false]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(probe.value).toBe('azure');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(others.map((o) => o.value)).toEqual(['azure', 'azure']);
+    expect(panics).toEqual(['azure', 'azure']);
+  });
+
+  it('a failed probe ends the joined calls with AllTargetsFailedError', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 1000 }, retry: { maxAttempts: 1 } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    await vi.advanceTimersByTimeAsync(1000);
+    fo.trip('aws');
+    fo.trip('gcp');
+    const op = scripted({ azure: [httpError(503)] });
+    const probe = track(fo.run(op, { idempotent: true }));
+    const joined = track(fo.run(op, { idempotent: true }));
+    await flush(20);
+    expect(probe.error).toBeInstanceOf(AllTargetsFailedError);
+    expect(joined.error).toBeInstanceOf(AllTargetsFailedError);
+    expect(targetsOf(op.calls)).toEqual(['azure']);
+  });
+
+  it('recover() while calls wait on a probe lets them go at once; close() never leaves them waiting', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 1000 } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    await vi.advanceTimersByTimeAsync(1000);
+    fo.trip('aws');
+    const op = scripted({ gcp: ['hang'], aws: ['aws'] });
+    const probe = track(fo.run(op, { idempotent: true, targets: ['gcp', 'aws'] }));
+    const joined = track(fo.run(op, { idempotent: true, targets: ['gcp', 'aws'] }));
+    await flush();
+    expect(joined.settled).toBe(false);
+    fo.recover('gcp'); // another instance saw gcp healthy
+    await flush(20);
+    expect(probe.settled).toBe(false); // still hanging on gcp
+    expect(targetsOf(op.calls)).toEqual(['gcp', 'gcp']);
+    // aws was re-tripped while half-open: open for twice as long, then half-open. Its probe hangs,
+    // a call joins it.
+    await vi.advanceTimersByTimeAsync(2000);
+    const hung = scripted({ aws: ['hang'] });
+    const awsProbe = track(fo.run(hung, { targets: ['aws'] }));
+    const waiting = track(fo.run(hung, { targets: ['aws'] }));
+    await flush();
+    expect([awsProbe.settled, waiting.settled]).toEqual([false, false]);
+    fo.close();
+    await flush(20);
+    expect(waiting.error).toBeInstanceOf(AllTargetsFailedError);
+    await vi.advanceTimersByTimeAsync(30_000); // the hanging attempts (and a retry) reach their limits
+    expect([probe.settled, awsProbe.settled]).toEqual([true, true]);
+  });
+
+  it('with every breaker open and no probe running, calls still fail fast without touching a target', async () => {
+    const fo = make();
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    const op = scripted({});
+    await expect(fo.run(op)).rejects.toBeInstanceOf(AllTargetsFailedError);
+    expect(op.calls).toEqual([]);
+  });
+});
+
+describe('skipping an open target', () => {
+  const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
+
+  it('reuses one error per opening: no error (and no stack) is built per skip', async () => {
+    const fo = make();
+    fo.trip('aws');
+    const causes = new Set<unknown>();
+    fo.trip('gcp');
+    for (let i = 0; i < 3; i++) {
+      const r = await fo.runDetailed(scripted({}), { targets: ['aws', 'gcp', 'azure'] });
+      for (const f of r.failures) causes.add(f.cause);
+    }
+    expect(causes.size).toBe(2);
+    for (const c of causes) expect(c).toMatchObject({ name: 'BreakerOpenError', kind: 'unavailable' });
+  });
+});
+
+describe('local stalls are not cloud failures', () => {
+  const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true, now: 0 });
+
+  /** An operation whose SDK has its own 500 ms timer, like a socket timeout; the 2nd try answers. */
+  function sdkWithOwnTimeout(): ((t: FailoverTarget, ctx: AttemptContext) => Promise<string>) & {
+    tries: number;
+  } {
+    const op = Object.assign(
+      (t: FailoverTarget) => {
+        op.tries++;
+        if (op.tries > 20 || t.name !== 'aws') return Promise.resolve(`ok:${t.name}`);
+        return new Promise<string>((_resolve, reject) => {
+          setTimeout(() => reject(Object.assign(new Error('socket timeout'), { code: 'ETIMEDOUT' })), 500);
+        });
+      },
+      { tries: 0 },
+    );
+    return op;
+  }
+
+  it('a 3 s stall with 20 calls in flight opens no breaker and fails no call', async () => {
+    const fo = make({ attemptTimeoutMs: 1000 });
+    const opened: string[] = [];
+    fo.on('open', (e) => opened.push(e.target));
+    const op = sdkWithOwnTimeout();
+    const calls = Array.from({ length: 20 }, (_, i) => track(fo.run(op, { idempotent: i % 2 === 0 })));
+    await vi.advanceTimersByTimeAsync(100);
+    // The process is blocked for 3 s: the clock jumps, no callback runs meanwhile.
+    vi.setSystemTime(Date.now() + 3000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(opened).toEqual([]);
+    const idempotent = calls.filter((_, i) => i % 2 === 0);
+    expect(idempotent.map((c) => c.value)).toEqual(idempotent.map(() => 'ok:aws'));
+    // Non-idempotent calls cannot be replayed: the SDK's error comes back as it is, but it does
+    // not count against the target either.
+    const plain = calls.filter((_, i) => i % 2 === 1);
+    for (const c of plain) expect(c.error).toMatchObject({ code: 'ETIMEDOUT' });
+    const aws = fo.status().targets[0]!;
+    expect(aws.state).toBe('closed');
+    expect(aws.lastFailure).toBeUndefined();
+  });
+
+  it('without a stall the same timeouts count and fail over as usual', async () => {
+    const fo = make({ attemptTimeoutMs: 1000 });
+    const op = sdkWithOwnTimeout();
+    const call = track(fo.run(op, { idempotent: true }));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(call.value).toBe('ok:gcp');
+    expect(fo.status().targets[0]?.lastFailure?.kind).toBe('timeout');
+  });
+});
+
+describe('bulkhead', () => {
+  const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
+
+  it('bounds attempts in flight per target; a full target sends calls to the next one', async () => {
+    const fo = make({ bulkhead: { maxConcurrent: 2 } });
+    const op = scripted({ aws: [{ delay: 100, value: 'aws' }], gcp: [{ delay: 100, value: 'gcp' }] });
+    const calls = Array.from({ length: 5 }, () => track(fo.run(op, { targets: ['aws', 'gcp'] })));
+    await flush();
+    expect(fo.status().targets[0]?.bulkhead).toEqual({ inflight: 2, queued: 0 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls.map((c) => c.value ?? (c.error as Error).name)).toEqual([
+      'aws',
+      'aws',
+      'gcp',
+      'gcp',
+      'AllTargetsFailedError',
+    ]);
+    const err = calls[4]?.error as AllTargetsFailedError;
+    expect(err.kind).toBe('throttled');
+    expect(err.failures[1]?.cause).toBeInstanceOf(BulkheadFullError);
+    expect(fo.status().targets[0]?.bulkhead).toEqual({ inflight: 0, queued: 0 });
+  });
+
+  it('queues up to maxQueue calls when no other target can take them, then rejects with a typed error', async () => {
+    const fo = make({ bulkhead: { maxConcurrent: 1, maxQueue: 1 } });
+    const op = scripted({ aws: [{ delay: 100, value: 'aws' }] });
+    const only = { targets: ['aws'] };
+    const [a, b, c] = [track(fo.run(op, only)), track(fo.run(op, only)), track(fo.run(op, only))];
+    await flush();
+    expect(c.error).toBeInstanceOf(AllTargetsFailedError);
+    const full = (c.error as AllTargetsFailedError).failures[0]?.cause as BulkheadFullError;
+    expect(full).toBeInstanceOf(BulkheadFullError);
+    expect(full.message).toBe('Bulkhead for target "aws" is full (1 in flight, 1 waiting)');
+    expect(fo.status().targets[0]?.bulkhead).toEqual({ inflight: 1, queued: 1 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.value).toBe('aws');
+    expect(b.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(b.value).toBe('aws');
+    expect(op.calls).toHaveLength(2);
+  });
+
+  it('a call that ends while queued gives its slot back', async () => {
+    const fo = make({ bulkhead: { maxConcurrent: 1, maxQueue: 5 } });
+    const op = scripted({ aws: [{ delay: 100, value: 'aws' }] });
+    const first = track(fo.run(op, { targets: ['aws'] }));
+    const queued = track(fo.run(op, { targets: ['aws'], deadlineMs: 10 }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(queued.error).toMatchObject({ name: 'DeadlineExceededError' });
+    await vi.advanceTimersByTimeAsync(90);
+    expect(first.value).toBe('aws');
+    expect(fo.status().targets[0]?.bulkhead).toEqual({ inflight: 0, queued: 0 });
+    expect(await fo.run(scripted({}), { targets: ['aws'] })).toBe('ok:aws');
+  });
+
+  it('rejects invalid bulkhead options with the option path', () => {
+    expect(() => make({ bulkhead: { maxConcurrent: 0 } })).toThrow(
+      'Invalid option "bulkhead.maxConcurrent": must be an integer from 1 to 1000000, got 0',
+    );
+    expect(() => make({ bulkhead: {} as never })).toThrow(
+      'Invalid option "bulkhead.maxConcurrent": is required',
+    );
+  });
+});
