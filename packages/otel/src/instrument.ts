@@ -1,5 +1,6 @@
 import type { Failover } from '@failover/core';
 import type { MultiCloudStore } from '@failover/storage';
+import { resolveOtelOptions } from './options.js';
 import { meterOf } from './providers.js';
 import { observeRouter } from './router-metrics.js';
 import { observeStore } from './store-metrics.js';
@@ -21,9 +22,11 @@ import type { Disposer, Instrumentable, InstrumentOptions, RouterSource } from '
  * // ... later, when shutting down:
  * stop();
  *
- * @throws TypeError when `target` is neither a router nor a multi-cloud store.
+ * @throws TypeError when `target` is neither a router nor a multi-cloud store;
+ * `InvalidOptionError` (from `@failover/core`) naming a bad or unknown option.
  */
-export function instrument(target: Instrumentable, options: InstrumentOptions = {}): Disposer {
+export function instrument(target: Instrumentable, given: InstrumentOptions = {}): Disposer {
+  const options = resolveOtelOptions(given, true);
   const meter = meterOf(options);
   if (isStore(target)) {
     const name = options.name ?? target.name;

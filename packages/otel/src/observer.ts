@@ -21,6 +21,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { ATTR, METRICS } from './names.js';
+import { resolveOtelOptions } from './options.js';
 import { meterOf, SCOPE } from './providers.js';
 import type { InstrumentOptions } from './types.js';
 
@@ -52,7 +53,8 @@ const NOOP_HISTOGRAM: Histogram = createNoopMeter().createHistogram('noop');
  * @example
  * const router = createFailover({ targets, observer: createCallObserver({ tracerProvider, meterProvider }) });
  */
-export function createCallObserver(options: CallObserverOptions = {}): CallObserver {
+export function createCallObserver(input: CallObserverOptions = {}): CallObserver {
+  const options = resolveOtelOptions(input, false);
   const router = options.name ?? 'failover';
   const given = options.tracerProvider;
   const meter = meterOf(options);
