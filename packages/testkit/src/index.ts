@@ -1,3 +1,4 @@
 export * from './fault-proxy/index.js';
 export * from './gcs/index.js';
 export * from './servers/index.js';
+export * from './tcp-proxy/index.js';
