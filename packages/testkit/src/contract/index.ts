@@ -21,6 +21,12 @@ import type { BlobStoreContractOptions, ContractFactory, ContractSubject } from 
 
 export { INVALID_KEYS } from './cases/invalid-keys.js';
 export { SPECIAL_KEYS } from './cases/keys.js';
+export {
+  type JournalContractOptions,
+  type JournalFactory,
+  type JournalSubject,
+  journalContract,
+} from './journal/index.js';
 export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
 
 /**
