@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'testkit'] as const;
+const pkgs = ['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'redis', 'testkit'] as const;
 const dirOf = (pkg: string): string => pkg;
 
 /**
