@@ -1,4 +1,16 @@
 export type { RedisCommandClient } from './client.js';
+export { createFleetHealth } from './fleet.js';
+export { DEFAULT_FLEET_PREFIX, FleetError } from './fleet-options.js';
+export type {
+  FleetCloseEvent,
+  FleetHealth,
+  FleetHealthOptions,
+  FleetOpenEvent,
+  FleetRouter,
+  FleetStatus,
+  RedisFleetClient,
+  RedisSubscriber,
+} from './fleet-types.js';
 export { createRedisJournal, type RedisJournal } from './journal.js';
 export {
   DEFAULT_JOURNAL_PREFIX,
