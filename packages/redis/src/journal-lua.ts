@@ -151,3 +151,40 @@ return out
 
 /** No ARGV. Returns the backlog. */
 export const BACKLOG = luaScript('backlog', `${COMMON}\nreturn backlog()\n`);
+
+/**
+ * Repair leases. KEYS: one lease key per object key. ARGV[1]: holder, ARGV[2]: ttl ms.
+ * Returns 1/0 per key: taken (or already held by this holder, then extended) or held by another.
+ */
+export const LEASE = luaScript(
+  'lease',
+  `
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    out[i] = 1
+  elseif redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`,
+);
+
+/** Releases the leases among KEYS that ARGV[1] holds. Returns how many it released. */
+export const UNLEASE = luaScript(
+  'unlease',
+  `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n
+`,
+);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidOptionError, integerOption } from '@failover/core';
 import type { RedisCommandClient } from './client.js';
 
@@ -22,6 +23,8 @@ export interface RedisJournalOptions {
   timeoutMs?: number;
   /** The journal's name in errors' `target`. Default `redis-journal:<prefix>`. */
   name?: string;
+  /** This instance's id as the holder of repair leases. Default: a random id. */
+  instanceId?: string;
 }
 
 /** The options with their defaults. */
@@ -31,6 +34,8 @@ export interface ResolvedRedisJournalOptions {
   readonly timeoutMs: number;
   readonly name: string;
   readonly keys: readonly [entries: string, bykey: string, order: string, meta: string];
+  readonly instanceId: string;
+  leaseKey(key: string): string;
 }
 
 /** Default of {@link RedisJournalOptions.prefix}. */
@@ -49,8 +54,16 @@ export function resolveRedisJournalOptions(options: RedisJournalOptions): Resolv
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
     throw new InvalidOptionError('name', 'must be a non-empty string');
   }
+  if (
+    options.instanceId !== undefined &&
+    (typeof options.instanceId !== 'string' || options.instanceId === '')
+  ) {
+    throw new InvalidOptionError('instanceId', 'must be a non-empty string');
+  }
   const tag = `{${prefix}}`;
   return {
+    instanceId: options.instanceId ?? randomBytes(8).toString('hex'),
+    leaseKey: (key) => `${tag}:lease:${key}`,
     client,
     prefix,
     timeoutMs,

@@ -6,7 +6,7 @@ import {
   normalizeJournalEntry,
 } from '@failover/storage';
 import { redisCaller } from './client.js';
-import { APPEND, BACKLOG, PENDING, PENDING_OF, RESOLVE } from './journal-lua.js';
+import { APPEND, BACKLOG, LEASE, PENDING, PENDING_OF, RESOLVE, UNLEASE } from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
 import { entryOfRecord, fixedFields, splitReply } from './journal-records.js';
 import { ScriptRunner } from './scripts.js';
@@ -28,6 +28,15 @@ export interface RedisJournal extends Journal {
    * with it. Other instances' appends and resolves change the backlog between calls.
    */
   refreshBacklog(): Promise<number>;
+  /**
+   * Leases object keys for repair, fleet-wide, so that no object is copied by two instances at
+   * once: returns the keys this instance got (a key leased by another live instance is left out).
+   * A lease lasts `ttlMs` (default 30 000); leasing a key again extends it; a holder killed
+   * mid-repair loses its leases when they expire, and another instance takes the work over.
+   */
+  lease(keys: readonly string[], ttlMs?: number): Promise<string[]>;
+  /** Gives back leases this instance holds (after repairing the keys). Others' leases are untouched. */
+  release(keys: readonly string[]): Promise<void>;
 }
 
 /**
@@ -59,7 +68,7 @@ export interface RedisJournal extends Journal {
  * console.log(journal.backlog());
  */
 export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
-  const { client, timeoutMs, name, keys } = resolveRedisJournalOptions(options);
+  const { client, timeoutMs, name, keys, instanceId, leaseKey } = resolveRedisJournalOptions(options);
   const makeError = (kind: JournalError['kind'], message: string, cause: unknown) =>
     new JournalError(kind, message, { cause, target: name });
   const scripts = new ScriptRunner(
@@ -122,6 +131,21 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         return readEntries(scripts.run(PENDING_OF, keys, [key]));
       }),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
+    lease: (objectKeys: readonly string[], ttlMs = 30_000) =>
+      whenOpen(async () => {
+        const list = checkKeys(objectKeys, name);
+        if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+          throw new JournalError('invalid', 'lease: ttlMs must be a positive integer', { target: name });
+        }
+        if (list.length === 0) return [];
+        const got = await scripts.run<unknown[]>(LEASE, list.map(leaseKey), [instanceId, String(ttlMs)]);
+        return list.filter((_, i) => Number(got[i]) === 1);
+      }),
+    release: (objectKeys: readonly string[]) =>
+      whenOpen(async () => {
+        const list = checkKeys(objectKeys, name);
+        if (list.length > 0) await scripts.run(UNLEASE, list.map(leaseKey), [instanceId]);
+      }),
     backlog: () => backlog,
     // Redis holds only pending entries: there is nothing to compact.
     compact: () => whenOpen(async () => undefined),
@@ -129,4 +153,11 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
       closed = true;
     },
   };
+}
+
+function checkKeys(keys: unknown, name: string): string[] {
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new JournalError('invalid', 'keys must be an array of non-empty strings', { target: name });
+  }
+  return [...new Set(keys as string[])];
 }
