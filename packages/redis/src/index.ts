@@ -17,3 +17,4 @@ export {
   DEFAULT_REDIS_TIMEOUT_MS,
   type RedisJournalOptions,
 } from './journal-options.js';
+export { type PendingKeysWatch, type PendingKeysWatchOptions, watchPendingKeys } from './pending-keys.js';

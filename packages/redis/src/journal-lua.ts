@@ -7,6 +7,8 @@ import { luaScript } from './scripts.js';
 //   KEYS[3] order    zset   id scored by append sequence (pending() is oldest first)
 //   KEYS[4] meta     hash   seq (append counter), backlog ((entry, missing target) pairs),
 //                            version (bumped by every change, for cheap change detection)
+// When a key gets its first pending entry or loses its last one, `+key` or `-key` is published on
+// the channel `<bykey>:events` (see watchPendingKeys).
 // Every script returns the backlog after it ran (pending returns it first). Version strings are
 // compared byte by byte (Lua's `<` follows the server's locale).
 const COMMON = `
@@ -32,7 +34,11 @@ local function key_ids(key)
   return cjson.decode(raw)
 end
 local function set_key_ids(key, ids)
-  if #ids == 0 then redis.call('HDEL', bykey, key) else redis.call('HSET', bykey, key, cjson.encode(ids)) end
+  if #ids == 0 then
+    if redis.call('HDEL', bykey, key) == 1 then redis.call('PUBLISH', bykey .. ':events', '-' .. key) end
+  elseif redis.call('HSET', bykey, key, cjson.encode(ids)) == 1 then
+    redis.call('PUBLISH', bykey .. ':events', '+' .. key)
+  end
 end
 local function drop(id, rec)
   redis.call('HDEL', entries, id)
@@ -188,3 +194,6 @@ end
 return n
 `,
 );
+
+/** ARGV: key. Returns 1 when the key has a pending entry. */
+export const HAS_PENDING = luaScript('has-pending', `return redis.call('HEXISTS', KEYS[2], ARGV[1])`);

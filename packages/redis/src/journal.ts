@@ -6,7 +6,7 @@ import {
   normalizeJournalEntry,
 } from '@failover/storage';
 import { redisCaller } from './client.js';
-import { APPEND, BACKLOG, LEASE, PENDING, PENDING_OF, RESOLVE, UNLEASE } from './journal-lua.js';
+import { APPEND, BACKLOG, HAS_PENDING, LEASE, PENDING, PENDING_OF, RESOLVE, UNLEASE } from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
 import { entryOfRecord, fixedFields, splitReply } from './journal-records.js';
 import { ScriptRunner } from './scripts.js';
@@ -23,6 +23,12 @@ export interface RedisJournal extends Journal {
    * round trip). For fleet-wide read-your-writes: a store asks it for keys it must not read stale.
    */
   pendingOf(key: string): Promise<JournalEntry[]>;
+  /**
+   * Whether `key` has a pending entry anywhere in the fleet now (one small Redis round trip, in
+   * order with this journal's other calls). The strict check for read-your-writes; see also
+   * `watchPendingKeys` for a check without a round trip.
+   */
+  hasPending(key: string): Promise<boolean>;
   /**
    * Reads the fleet-wide backlog from Redis and returns it; {@link Journal.backlog} then answers
    * with it. Other instances' appends and resolves change the backlog between calls.
@@ -129,6 +135,13 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           );
         }
         return readEntries(scripts.run(PENDING_OF, keys, [key]));
+      }),
+    hasPending: (key: string) =>
+      whenOpen(async () => {
+        if (typeof key !== 'string' || key === '') {
+          throw new JournalError('invalid', 'hasPending: key must be a non-empty string', { target: name });
+        }
+        return Number(await scripts.run(HAS_PENDING, keys, [key])) === 1;
       }),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
     lease: (objectKeys: readonly string[], ttlMs = 30_000) =>
