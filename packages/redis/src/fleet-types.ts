@@ -32,7 +32,7 @@ export interface FleetRouter {
 export interface RedisSubscriber {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<unknown>;
-  on(event: 'ready' | 'end' | 'error', listener: (...args: never[]) => unknown): unknown;
+  on(event: 'ready' | 'end' | 'error', listener: (...args: unknown[]) => void): unknown;
   destroy(): void;
   readonly isReady: boolean;
 }
