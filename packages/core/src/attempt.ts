@@ -1,6 +1,6 @@
-import type { CallPlan } from './call.js';
 import { DeadlineExceededError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
+import type { StallMonitor } from './stall.js';
 import type { TimeoutEntry, Timeouts } from './timeout-queue.js';
 
 /** What an operation receives with its target on every attempt. */
@@ -34,10 +34,31 @@ export class Attempt implements AttemptContext {
   readonly attempt: number;
   /**
    * Set on a lead attempt, the first attempt of a call the router runs without a `Call` (see
-   * `#lead` in failover.ts): the call's plan, for the breaker's fallback to continue it after a
-   * failure.
+   * `#lead` in failover.ts): the call's plan (opaque here), for the breaker's fallback to continue
+   * it after a failure.
    */
-  readonly plan: CallPlan<never> | undefined;
+  readonly plan: object | undefined;
+  /** When the operation was (last) started, as a `Date.now()` time. */
+  startedAt = 0;
+  /**
+   * Set by the breaker's filter when the attempt failed with a `timeout` that this process's own
+   * event-loop stall explains: it does not count against the target.
+   */
+  localStall = false;
+  /**
+   * Set by the router for attempts that may run again: asked when the operation fails, it says
+   * whether the failure is a local stall's doing, in which case the operation is run again within
+   * this same attempt (at most twice), unseen by the breaker.
+   */
+  rerunOnStall: ((err: unknown, attempt: Attempt) => boolean) | undefined;
+  /** The operation it runs, kept for a rerun. */
+  #fn: ((target: never, context: Attempt) => Promise<unknown>) | undefined;
+  #targetObject: unknown;
+  #reruns = 0;
+  #limitMs = 0;
+  #extensions = 0;
+  #timeouts: Timeouts | undefined;
+  #stalls: StallMonitor | undefined;
   /** Set when the attempt was aborted from outside: the kind the failure is counted as. */
   abortKind: FailureKind | undefined;
   /** Set by the breaker's error filter: the kind the failure was classified as. */
@@ -59,14 +80,21 @@ export class Attempt implements AttemptContext {
    * @param target - the target's name (for timeout errors).
    * @param plan - the call's plan, for a lead attempt only.
    */
-  constructor(attempt: number, target: string, plan?: CallPlan<never>) {
+  constructor(attempt: number, target: string, plan?: object) {
     this.attempt = attempt;
     this.#target = target;
     this.plan = plan;
   }
 
+  /**
+   * Nothing can cancel this attempt (no time limit, deadline, hedge or caller signal): its
+   * `signal` is `undefined`, as documented for such calls.
+   */
+  uncancellable = false;
+
   /** The attempt's signal (created on first use; already aborted if the attempt was). */
-  get signal(): AbortSignal {
+  get signal(): AbortSignal | undefined {
+    if (this.uncancellable) return undefined;
     let controller = this.#controller;
     if (controller === undefined) {
       controller = new AbortController();
@@ -80,7 +108,10 @@ export class Attempt implements AttemptContext {
    * Gives the attempt a time limit of `ms` from `now`: when it passes first, the attempt fails as
    * a `timeout` with a `DeadlineExceededError` ("Attempt timed out after N ms").
    */
-  limit(timeouts: Timeouts, ms: number, now?: number): void {
+  limit(timeouts: Timeouts, ms: number, stalls: StallMonitor, now?: number): void {
+    this.#timeouts = timeouts;
+    this.#stalls = stalls;
+    this.#limitMs = ms;
     this.#timeout = timeouts.add(ms, Attempt.#timedOut, this, now);
   }
 
@@ -94,8 +125,22 @@ export class Attempt implements AttemptContext {
     this.deadlineAt = deadline.expiresAt;
   }
 
-  static #timedOut(a: Attempt, ms: number): void {
+  static #timedOut(a: Attempt): void {
     a.#timeout = undefined;
+    const ms = a.#limitMs;
+    const stalls = a.#stalls;
+    if (
+      stalls !== undefined &&
+      a.#extensions < 3 &&
+      a.startedAt > 0 &&
+      stalls.explainsTimeout(a.startedAt, ms)
+    ) {
+      // This process was blocked for much of the attempt: give it the time it did not get.
+      a.#extensions++;
+      const left = ms - (Date.now() - a.startedAt - stalls.stalledSince(a.startedAt));
+      a.#timeout = a.#timeouts!.add(Math.max(1, Math.ceil(left)), Attempt.#timedOut, a);
+      return;
+    }
     a.abort('timeout', new DeadlineExceededError(ms, 'attempt', { target: a.#target }));
   }
 
@@ -114,18 +159,36 @@ export class Attempt implements AttemptContext {
       this.#resolve = resolve as (value: unknown) => void;
       this.#reject = reject;
     });
-    let result: Promise<R>;
+    this.#fn = fn as unknown as (target: never, context: Attempt) => Promise<unknown>;
+    this.#targetObject = target;
+    this.#run();
+    return promise;
+  }
+
+  #run(): void {
+    this.startedAt = Date.now();
+    let result: Promise<unknown>;
     try {
-      result = fn(target, this);
+      result = this.#fn!(this.#targetObject as never, this);
     } catch (err) {
-      this.#settle(false, err);
-      return promise;
+      this.#failed(err);
+      return;
     }
     Promise.resolve(result).then(
       (value) => this.#settle(true, value),
-      (err: unknown) => this.#settle(false, err),
+      (err: unknown) => this.#failed(err),
     );
-    return promise;
+  }
+
+  #failed(err: unknown): void {
+    if (this.abortKind !== undefined) return;
+    const rerun = this.rerunOnStall;
+    if (rerun !== undefined && this.#reruns < 2 && rerun(err, this)) {
+      this.#reruns++;
+      this.#run();
+      return;
+    }
+    this.#settle(false, err);
   }
 
   /** The operation settled: release the time limits and settle the attempt (unless aborted). */

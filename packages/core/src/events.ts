@@ -12,12 +12,26 @@ export interface FailoverEvents {
     readonly kind: FailureKind;
     readonly error: unknown;
   };
-  /** A breaker opened. `kind` is the failure that tripped it; the first probe comes after `resetTimeoutMs`. */
-  open: { readonly target: string; readonly kind: FailureKind | undefined; readonly resetTimeoutMs: number };
+  /**
+   * A breaker opened. `kind` is the failure that tripped it; the first probe comes after
+   * `resetTimeoutMs`. `remote` is true when it was opened by {@link Failover.trip} (another
+   * instance saw the target fail; `reason` is the one given there, and `kind` is `undefined`),
+   * false when this router's own calls tripped it.
+   */
+  open: {
+    readonly target: string;
+    readonly kind: FailureKind | undefined;
+    readonly resetTimeoutMs: number;
+    readonly remote: boolean;
+    readonly reason?: string | undefined;
+  };
   /** A breaker's reset timeout passed: the next call to the target is a probe. */
   halfOpen: { readonly target: string; readonly resetTimeoutMs: number };
-  /** A breaker closed (its probe succeeded). */
-  close: { readonly target: string };
+  /**
+   * A breaker closed: its probe succeeded (`remote: false`), or {@link Failover.recover} closed
+   * it because another instance saw the target healthy (`remote: true`).
+   */
+  close: { readonly target: string; readonly remote: boolean };
   /** A call will retry a target after `delayMs`; `attempt` is the number of the coming attempt. */
   retry: {
     readonly target: string;
@@ -30,6 +44,11 @@ export interface FailoverEvents {
   hedge: { readonly from: string; readonly to: string; readonly afterMs: number };
   /** A target was skipped without a call because its breaker is open (or its probe is taken). */
   rejected: { readonly target: string };
+  /**
+   * Every target of a call was skipped by its breaker, so the call tries `target` anyway: the one
+   * whose last failure is the oldest (panic routing).
+   */
+  panic: { readonly target: string };
   /** The retry budget could not pay for a retry (or a hedge) on `target`; the call moves on instead. */
   budgetExhausted: { readonly target: string; readonly tokens: number; readonly cost: number };
 }

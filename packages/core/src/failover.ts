@@ -1,19 +1,17 @@
-import { Attempt, type AttemptContext, type Operation } from './attempt.js';
+import { Attempt, type Operation } from './attempt.js';
 import { RetryBudget } from './budget.js';
-import { Call, type CallCore, type CallPlan, type RunResult } from './call.js';
+import { Call, type RunResult } from './call.js';
+import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
-import { AbortedError, FailoverError, InvalidOptionError, type TargetFailure } from './errors.js';
+import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
 import type { FailureKind } from './failure-kind.js';
-import type {
-  FailoverOptions,
-  FailoverTarget,
-  HedgeOptions,
-  ResolvedOptions,
-  RunOptions,
-} from './options.js';
+import { type CallObservation, safely } from './observer.js';
+import type { FailoverOptions, FailoverTarget, HedgePolicy, ResolvedOptions, RunOptions } from './options.js';
+import type { AnyOperation, CallCore, CallPlan, HealthShared } from './plan.js';
+import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
-import { type SharedContext, TargetHealth } from './target-health.js';
+import { TargetHealth } from './target-health.js';
 import { Timeouts } from './timeout-queue.js';
 import { checkRunOptions, resolveHedge, resolveOptions, validateTargets } from './validate.js';
 
@@ -45,6 +43,21 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
   /** True when a call may go to the named target now (breaker closed, or half-open with the probe free). */
   isAvailable(name: string): boolean;
 
+  /**
+   * Fleet hook: opens the named target's breaker now, as if this router's own calls had tripped
+   * it (another instance saw the target fail). The usual reset timeout follows, then a half-open
+   * probe. Emits `open` with `remote: true` and `reason`. A no-op when the breaker is already
+   * open. Throws an `InvalidOptionError` (option `name`) for an unknown target.
+   */
+  trip(name: string, options?: { reason?: string }): void;
+
+  /**
+   * Fleet hook: closes the named target's open or half-open breaker now (another instance saw
+   * the target healthy). Emits `close` with `remote: true`. A no-op when it is closed. Throws an
+   * `InvalidOptionError` (option `name`) for an unknown target.
+   */
+  recover(name: string): void;
+
   /** Adds a listener; returns a function that removes it. A throwing listener never breaks a call. */
   on<E extends FailoverEventName>(event: E, listener: FailoverListener<E>): () => void;
 
@@ -69,10 +82,9 @@ const EVENT_NAMES: ReadonlySet<string> = new Set<FailoverEventName>([
   'retry',
   'hedge',
   'rejected',
+  'panic',
   'budgetExhausted',
 ]);
-
-const NO_FAILURES: readonly TargetFailure[] = Object.freeze([]);
 
 /**
  * Creates a failover router over `options.targets` (in order of preference). Throws an
@@ -99,19 +111,18 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #options: ResolvedOptions;
   readonly #health: readonly TargetHealth<T>[];
   readonly #byName: ReadonlyMap<string, TargetHealth<T>>;
+  readonly #names: readonly string[];
   readonly #first: TargetHealth<T>;
   readonly #budget: RetryBudget | undefined;
   readonly #events = new TypedEmitter<FailoverEvents>();
   /** Deadlines and attempt timeouts: one shared timer per duration, not one per call. */
-  readonly #timeouts = new Timeouts();
+  readonly #stalls = new StallMonitor();
+  readonly #timeouts = new Timeouts(this.#stalls);
   readonly #core: CallCore;
-  /** A call without options can take the fast path: no attempt timeout and not closed. */
-  #plain: boolean;
-  /**
-   * The plan of a call without options when the router has an attempt timeout: the same for
-   * every such call, so made once.
-   */
-  readonly #defaultLead: CallPlan<T> | undefined;
+  /** A call without options may take the fast path (no observer, not closed). */
+  #fast: boolean;
+  /** The plan of every call without options (made once). */
+  readonly #defaultPlan: CallPlan<TargetHealth<T>>;
   #closed = false;
 
   constructor(options: FailoverOptions<T>, defaultMaxAttempts?: number) {
@@ -120,52 +131,49 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     this.#options = resolved;
     this.targets = Object.freeze([...targets]);
     this.#budget = resolved.budget === undefined ? undefined : new RetryBudget(resolved.budget);
-    const shared: SharedContext = {
+    const shared: HealthShared = {
       classify: resolved.classify,
       kinds: new WeakMap<object, FailureKind>(),
       events: this.#events,
       budget: this.#budget,
-      recover: (s, fn, idempotent, err, kind) =>
-        this.#recover(s as TargetHealth<T>, fn, idempotent, err, kind),
+      stalls: this.#stalls,
       resume: (s, fn, attempt, err, kind) => this.#resumeLead(s as TargetHealth<T>, fn, attempt, err, kind),
     };
-    this.#health = this.targets.map((t) => new TargetHealth<T>(t, resolved.breaker, shared));
+    this.#health = this.targets.map((t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared));
     this.#byName = new Map(this.#health.map((h) => [h.name, h]));
+    this.#names = Object.freeze(this.#health.map((h) => h.name));
     this.#first = this.#health[0]!;
+    const classify = resolved.classify;
+    const stalls = this.#stalls;
     this.#core = {
       retry: resolved.retry,
       budget: this.#budget,
       events: this.#events,
       timeouts: this.#timeouts,
+      stalls,
+      observer: resolved.observer,
+      rerunOnStall: (err, attempt) =>
+        classifyFailure(err, classify) === 'timeout' && stalls.explainsFailure(attempt.startedAt),
     };
-    this.#plain = resolved.attemptTimeoutMs === undefined;
-    this.#defaultLead =
-      resolved.attemptTimeoutMs === undefined
-        ? undefined
-        : Object.freeze({
-            order: this.#health,
-            idempotent: false,
-            replayable: true,
-            signal: undefined,
-            deadlineMs: undefined,
-            attemptTimeoutMs: resolved.attemptTimeoutMs,
-            hedge: undefined,
-            detailed: false,
-          });
+    this.#fast = resolved.observer === undefined;
+    this.#defaultPlan = Object.freeze({
+      order: this.#health,
+      idempotent: false,
+      replayable: true,
+      signal: undefined,
+      deadlineMs: undefined,
+      attemptTimeoutMs: resolved.attemptTimeoutMs,
+      hedge: undefined,
+      detailed: false,
+      observation: undefined,
+    });
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
-    if (options === undefined) {
+    if (options === undefined && this.#fast) {
+      // The one fast path: see #lead.
       const s = this.#first;
-      if (this.#plain) {
-        // The hot path: the breaker's own promise, nothing wrapped around it. A failure that counts
-        // against the breaker continues in the breaker's fallback (see #recover); an answer (404...)
-        // rejects with the original error.
-        if (s.admits()) return s.breaker.fire(fn, s.target, s.plainContext, undefined) as Promise<R>;
-      } else if (this.#defaultLead !== undefined && !this.#closed && s.admits()) {
-        // The same with the router's attempt timeout (see #lead).
-        return this.#lead(s, fn, this.#defaultLead) as Promise<R>;
-      }
+      if (s.admits()) return this.#lead(s, fn, this.#defaultPlan) as Promise<R>;
     }
     return this.#start(fn, options, false) as Promise<R>;
   }
@@ -183,9 +191,24 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   isAvailable(name: string): boolean {
-    const h = this.#byName.get(name);
-    if (h === undefined) throw new InvalidOptionError('name', `unknown target "${name}"`);
-    return !this.#closed && h.admits();
+    return !this.#closed && this.#target(name).admits();
+  }
+
+  trip(name: string, options?: { reason?: string }): void {
+    const h = this.#target(name);
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new InvalidOptionError('options', 'must be an object like { reason }');
+    }
+    const reason = options?.reason;
+    if (reason !== undefined && typeof reason !== 'string') {
+      throw new InvalidOptionError('reason', 'must be a string');
+    }
+    if (!this.#closed) h.trip(reason);
+  }
+
+  recover(name: string): void {
+    const h = this.#target(name);
+    if (!this.#closed) h.recover();
   }
 
   on<E extends FailoverEventName>(event: E, listener: FailoverListener<E>): () => void {
@@ -205,53 +228,45 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#plain = false;
+    this.#fast = false;
     for (const h of this.#health) h.shutdown();
     this.#timeouts.close();
+    this.#stalls.close();
     this.#events.clear();
   }
 
-  /** Continues a hot-path call after its first attempt failed with an availability kind. */
-  #recover(
-    s: TargetHealth<T>,
-    fn: Operation<T, unknown>,
-    idempotent: boolean,
-    err: unknown,
-    kind: FailureKind,
-  ): Promise<unknown> {
-    const plan: CallPlan<T> = {
-      order: this.#health,
-      idempotent,
-      replayable: true,
-      signal: undefined,
-      deadlineMs: undefined,
-      attemptTimeoutMs: undefined,
-      hedge: undefined,
-      detailed: false,
-    };
-    return new Call(this.#core, fn, plan).resume(s, err, kind);
+  #target(name: string): TargetHealth<T> {
+    const h = typeof name === 'string' ? this.#byName.get(name) : undefined;
+    if (h === undefined) {
+      throw new InvalidOptionError('name', `unknown target ${JSON.stringify(String(name))}`);
+    }
+    return h;
   }
 
   /**
-   * A call with a deadline or an attempt timeout and nothing else to watch (no caller signal, no
-   * hedge, no detailed result), whose first target admits it: its first attempt carries the time
-   * limits itself and the breaker's promise is returned as is. A failure that counts against the
-   * breaker continues in the breaker's fallback (see {@link FailoverRouter.#resumeLead}); an answer
-   * rejects with the original error.
+   * The one fast path: the first attempt of a call with nothing else to watch (no caller signal,
+   * no hedge, no detailed result, no observer), whose first target admits it. The attempt carries
+   * the call's time limits itself and the breaker's promise is returned as is: a success costs no
+   * `Call`. A failure that counts against the breaker continues in the breaker's fallback (see
+   * {@link FailoverRouter.#resumeLead}); an answer rejects with the original error.
    */
-  #lead(s: TargetHealth<T>, fn: Operation<T, unknown>, plan: CallPlan<T>): Promise<unknown> {
-    const now = Date.now();
-    const a = new Attempt(1, s.name, plan as unknown as CallPlan<never>);
-    // The deadline first: when both end at once, the call fails with the deadline's error.
-    if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
-    if (plan.attemptTimeoutMs !== undefined) a.limit(this.#timeouts, plan.attemptTimeoutMs, now);
-    return s.breaker.fire(fn, s.target, a, a);
+  #lead(s: TargetHealth<T>, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
+    const a = new Attempt(1, s.name, plan);
+    if (plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined) {
+      const now = Date.now();
+      // The deadline first: when both end at once, the call fails with the deadline's error.
+      if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
+      if (plan.attemptTimeoutMs !== undefined)
+        a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
+    } else a.uncancellable = true;
+    if (plan.idempotent) a.rerunOnStall = this.#core.rerunOnStall;
+    return s.fire(fn as AnyOperation, a, a);
   }
 
   /** Continues a lead call (see {@link FailoverRouter.#lead}) whose first attempt failed. */
   #resumeLead(
     s: TargetHealth<T>,
-    fn: Operation<T, unknown>,
+    fn: AnyOperation,
     a: Attempt,
     err: unknown,
     kind: FailureKind,
@@ -259,41 +274,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     a.release(); // already done if the attempt ran; not if the breaker rejected it unrun
     // The deadline passed during the attempt: the call ends with the deadline's error.
     if (a.deadlineError !== undefined) return Promise.reject(a.deadlineError);
-    return new Call(this.#core, fn, a.plan as unknown as CallPlan<T>).resume(s, err, kind, a.deadlineAt);
-  }
-
-  /**
-   * A single first attempt with a caller's signal, a target list, a detailed result or a
-   * non-replayable operation: awaited here, a failure continues in a {@link Call} (which, for a
-   * non-replayable one, only settles it).
-   */
-  async #first1(
-    s: TargetHealth<T>,
-    fn: Operation<T, unknown>,
-    order: readonly TargetHealth<T>[],
-    idempotent: boolean,
-    replayable: boolean,
-    signal: AbortSignal | undefined,
-    detailed: boolean,
-  ): Promise<unknown> {
-    const context: AttemptContext = { signal, attempt: 1 };
-    let value: unknown;
-    try {
-      value = await s.breaker.fire(fn, s.target, context, undefined);
-    } catch (err) {
-      const plan: CallPlan<T> = {
-        order,
-        idempotent,
-        replayable,
-        signal,
-        deadlineMs: undefined,
-        attemptTimeoutMs: undefined,
-        hedge: undefined,
-        detailed,
-      };
-      return new Call(this.#core, fn, plan).resume(s, err, s.kindOf(err, context));
-    }
-    return detailed ? { value, target: s.target, attempts: 1, failures: NO_FAILURES } : value;
+    const plan = a.plan as CallPlan<TargetHealth<T>>;
+    return new Call(this.#core, fn, plan).resume(s, err, kind, a.deadlineAt);
   }
 
   #start(fn: Operation<T, unknown>, options: RunOptions | undefined, detailed: boolean): Promise<unknown> {
@@ -301,7 +283,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       return Promise.reject(new FailoverError('invalid', 'The failover router is closed'));
     }
     let order = this.#health;
-    let hedge: Required<HedgeOptions> | undefined;
+    let names = this.#names;
+    let hedge: HedgePolicy | undefined;
     let attemptTimeoutMs = this.#options.attemptTimeoutMs;
     let deadlineMs: number | undefined;
     let signal: AbortSignal | undefined;
@@ -310,7 +293,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     if (options !== undefined) {
       try {
         checkRunOptions(options);
-        if (options.targets !== undefined) order = this.#select(options.targets);
+        if (options.targets !== undefined) {
+          order = this.#select(options.targets);
+          names = Object.freeze([...options.targets]);
+        }
         idempotent = options.idempotent === true;
         replayable = options.replayable !== false;
         if (idempotent && replayable && order.length > 1) {
@@ -326,18 +312,13 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         attemptTimeoutMs = options.attemptTimeoutMs === false ? undefined : options.attemptTimeoutMs;
       }
     }
-    if (deadlineMs === undefined && attemptTimeoutMs === undefined && hedge === undefined) {
-      const s = order[0]!;
-      if (s.admits()) {
-        if (signal === undefined && !detailed && replayable && order === this.#health) {
-          // The breaker's fallback continues a failure of these shared contexts (see #recover).
-          const context = idempotent ? s.idempotentContext : s.plainContext;
-          return s.breaker.fire(fn, s.target, context, undefined);
-        }
-        return this.#first1(s, fn, order, idempotent, replayable, signal, detailed);
-      }
+    let observation: CallObservation | undefined;
+    const observer = this.#options.observer;
+    if (observer !== undefined) {
+      const info = { idempotent, targets: names };
+      observation = safely(observer, () => observer.onCallStart(info));
     }
-    const plan: CallPlan<T> = {
+    const plan: CallPlan<TargetHealth<T>> = {
       order,
       idempotent,
       replayable,
@@ -346,8 +327,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       attemptTimeoutMs,
       hedge,
       detailed,
+      observation,
     };
-    if (hedge === undefined && signal === undefined && !detailed) {
+    if (hedge === undefined && signal === undefined && !detailed && observation === undefined) {
       const s = order[0]!;
       if (s.admits()) return this.#lead(s, fn, plan);
     }

@@ -32,14 +32,25 @@ export {
   isFailureKind,
 } from './failure-kind.js';
 export type { LatencySummary } from './latency.js';
+export type {
+  AttemptObservation,
+  AttemptOutcome,
+  CallObservation,
+  CallObserver,
+  CallOutcome,
+  CallStartInfo,
+} from './observer.js';
 export {
   type BreakerOptions,
   type BudgetOptions,
+  type BulkheadOptions,
   DEFAULTS,
   type FailoverOptions,
   type FailoverTarget,
+  HEDGE_AUTO,
   type HedgeOptions,
   type Jitter,
+  type ResolvedBreaker,
   type ResolvedOptions,
   type RetryOptions,
   type RunOptions,

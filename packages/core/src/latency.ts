@@ -11,20 +11,53 @@ export interface LatencySummary {
 const SIZE = 512;
 const MASK = SIZE - 1;
 
+/** Records between two refreshes of the cached percentiles read by adaptive hedging. */
+const REFRESH_EVERY = 16;
+
 /**
  * The latencies of the last 512 attempts in a fixed ring buffer: recording is one store, and the
- * percentiles are computed (copied and sorted) only when asked for, in `status()`.
+ * percentiles are computed (copied and sorted) only when asked for: in `status()`, and for the
+ * router's adaptive hedging at most once every 16 records (`p50`, `p95`).
  */
 export class LatencyWindow {
   readonly #buf = new Float64Array(SIZE);
   #next = 0;
   #count = 0;
+  #sinceRefresh = REFRESH_EVERY;
+  #p50 = 0;
+  #p95 = 0;
 
   /** Records one latency in ms. */
   record(ms: number): void {
     this.#buf[this.#next] = ms;
     this.#next = (this.#next + 1) & MASK;
     if (this.#count < SIZE) this.#count++;
+    this.#sinceRefresh++;
+  }
+
+  /** How many latencies the window holds. */
+  get samples(): number {
+    return this.#count;
+  }
+
+  /** The median (refreshed every 16 records; 0 when empty). */
+  get p50(): number {
+    this.#refresh();
+    return this.#p50;
+  }
+
+  /** The 95th percentile (refreshed every 16 records; 0 when empty). */
+  get p95(): number {
+    this.#refresh();
+    return this.#p95;
+  }
+
+  #refresh(): void {
+    if (this.#count === 0 || this.#sinceRefresh < (this.#count < 64 ? 1 : REFRESH_EVERY)) return;
+    this.#sinceRefresh = 0;
+    const sorted = this.#buf.slice(0, this.#count).sort();
+    this.#p50 = rank(sorted, 0.5);
+    this.#p95 = rank(sorted, 0.95);
   }
 
   /** p50 and p99 (nearest rank) of the recorded window. */

@@ -1,4 +1,5 @@
 import type { Classifier } from './classify.js';
+import type { CallObserver } from './observer.js';
 
 /** Anything a call can be routed to: a cloud, a region, a base URL. Extra user fields are kept. */
 export interface FailoverTarget {
@@ -27,6 +28,21 @@ export interface BreakerOptions {
    * Default the larger of 300000 and `resetTimeoutMs`; from `resetTimeoutMs` to 86400000.
    */
   maxResetTimeoutMs?: number;
+  /**
+   * Fast ejection: the breaker also opens after this many availability failures in a row on the
+   * target (like Envoy's outlier detection, which ejects after 5 consecutive 5xx or connect
+   * failures), whatever the rolling window holds. Any success or answer resets the count; attempts
+   * cut by this process's own event-loop stall do not count. Default 5; 0 switches it off; up to
+   * 1000.
+   */
+  consecutiveFailures?: number;
+  /**
+   * Asked, synchronously, each time a half-open breaker would let its probe through: return
+   * `false` to keep the target skipped for one more reset period (the period is not doubled).
+   * Fleets use it so that one instance probes a recovering cloud for all of them. A gate that
+   * throws allows the probe. Default: always allow.
+   */
+  probeGate?: (target: string) => boolean;
 }
 
 /** Retry settings. Retries are per target: a call may make `maxAttempts` attempts on each target. */
@@ -59,8 +75,12 @@ export interface BudgetOptions {
 
 /** Hedging: when an attempt has not answered after `afterMs`, start the same call on the next target. */
 export interface HedgeOptions {
-  /** Wait this long for an answer before hedging. 1 to 2147483647. */
-  afterMs: number;
+  /**
+   * Wait this long (ms, 1 to 2147483647) for an answer before hedging, or `'auto'`: after the
+   * target's observed tail latency (its p95, at least {@link HEDGE_AUTO}.minMs), or sooner when
+   * another healthy target is known to answer much faster; see docs/core.md.
+   */
+  afterMs: number | 'auto';
   /** At most this many hedged attempts per call. Default 1; 1 to 10. */
   maxHedges?: number;
 }
@@ -75,15 +95,43 @@ export interface FailoverOptions<T extends FailoverTarget = FailoverTarget> {
   retry?: RetryOptions;
   /** The shared retry budget, or `false` for none. Default: a budget with the default settings. */
   budget?: BudgetOptions | false;
-  /** Time limit of one attempt in ms (a `timeout` failure). Default none; 1 to 2147483647. */
-  attemptTimeoutMs?: number;
-  /** Hedging for idempotent calls, or `false` (the default). */
+  /**
+   * Time limit of one attempt in ms (a `timeout` failure), or `false` for none. Default 10000
+   * (opossum's own default), so that no call can hang; 1 to 2147483647. Time this process spent
+   * blocked (an event-loop stall) is not held against an attempt.
+   */
+  attemptTimeoutMs?: number | false;
+  /**
+   * Hedging for idempotent calls, or `false`. Default `{ afterMs: 'auto', maxHedges: 1 }`:
+   * adaptive hedging, paid from the retry budget.
+   */
   hedge?: HedgeOptions | false;
+  /**
+   * At most this many attempts in flight per target, and how many calls may wait for a slot,
+   * or `false` (the default): no limit.
+   */
+  bulkhead?: BulkheadOptions | false;
+  /**
+   * Instrumentation: told when each call and each attempt starts and ends (for tracing spans and
+   * metrics; see {@link CallObserver}). Default none, which costs nothing.
+   */
+  observer?: CallObserver;
   /**
    * Your own classifier, asked before the registered provider classifiers and the built-in
    * rules; return `undefined` to let them decide. See `classifyFailure`.
    */
   classify?: Classifier;
+}
+
+/** A per-target concurrency limit (a bulkhead), so a browning-out target cannot tie up every socket. */
+export interface BulkheadOptions {
+  /** Attempts in flight on one target at most. 1 to 1000000. */
+  maxConcurrent: number;
+  /**
+   * Calls that may wait for a slot on one target; one more fails over (or rejects with a
+   * `BulkheadFullError` when no other target can take it). Default 0; 0 to 1000000.
+   */
+  maxQueue?: number;
 }
 
 /** Options of one call. */
@@ -115,15 +163,29 @@ export interface RunOptions {
   targets?: readonly string[];
 }
 
+/** The breaker settings a router actually uses (`probeGate` stays optional). */
+export type ResolvedBreaker = Required<Omit<BreakerOptions, 'probeGate'>> & Pick<BreakerOptions, 'probeGate'>;
+
 /** The settings a router actually uses, every default filled in. */
 export interface ResolvedOptions {
-  readonly breaker: Required<BreakerOptions>;
+  readonly breaker: ResolvedBreaker;
   readonly retry: Required<RetryOptions>;
   readonly budget: Required<BudgetOptions> | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly hedge: Required<HedgeOptions> | undefined;
+  readonly bulkhead: Required<BulkheadOptions> | undefined;
   readonly classify: Classifier | undefined;
+  readonly observer: CallObserver | undefined;
 }
+
+/** A resolved hedge setting. @internal */
+export type HedgePolicy = Required<HedgeOptions>;
+
+/**
+ * The bounds of adaptive hedging (`hedge: { afterMs: 'auto' }`): never sooner than `minMs`, never
+ * later than `maxMs`, and only from `minSamples` recorded attempts on (before that, `maxMs`).
+ */
+export const HEDGE_AUTO = Object.freeze({ minMs: 20, maxMs: 2_000, minSamples: 8 });
 
 /** The default settings, for documentation and tests. */
 export const DEFAULTS = Object.freeze({
@@ -133,10 +195,12 @@ export const DEFAULTS = Object.freeze({
     rollingWindowMs: 10_000,
     resetTimeoutMs: 10_000,
     maxResetTimeoutMs: 300_000,
+    consecutiveFailures: 5,
   }),
   retry: Object.freeze({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' as Jitter }),
   budget: Object.freeze({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 }),
-  hedge: Object.freeze({ maxHedges: 1 }),
+  hedge: Object.freeze({ afterMs: 'auto' as const, maxHedges: 1 }),
+  attemptTimeoutMs: 10_000,
 });
 
 /** The largest delay `setTimeout` accepts. */

@@ -1,56 +1,21 @@
 import CircuitBreaker from 'opossum';
-import type { Attempt, AttemptContext, Operation } from './attempt.js';
-import type { RetryBudget } from './budget.js';
+import type { Attempt, AttemptContext } from './attempt.js';
 import { type Classifier, classifyFailure } from './classify.js';
-import type { TypedEmitter } from './emitter.js';
-import type { FailoverEvents } from './events.js';
+import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { LatencyWindow } from './latency.js';
-import type { BreakerOptions } from './options.js';
+import type { ResolvedBreaker } from './options.js';
+import type { AnyOperation, HealthShared } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
 
-/** What every target of one router shares. */
-export interface SharedContext {
-  /** The router's `classify` option. */
-  readonly classify: Classifier | undefined;
-  /** The kind the breaker filter gave each failed plain attempt's error, for the router to read back. */
-  readonly kinds: WeakMap<object, FailureKind>;
-  /** The router's events. */
-  readonly events: TypedEmitter<FailoverEvents>;
-  /** The router's retry budget: every successful attempt puts `successRefund` tokens back. */
-  readonly budget: RetryBudget | undefined;
-  /**
-   * Continues a fast-path call whose first attempt failed with an availability kind (called from
-   * the breaker's fallback, so the caller's promise simply follows the rest of the call).
-   */
-  recover(
-    s: TargetHealth<never>,
-    fn: AnyOperation,
-    idempotent: boolean,
-    err: unknown,
-    kind: FailureKind,
-  ): Promise<unknown>;
-  /**
-   * Continues a call whose lead attempt (an `Attempt` with a `plan`: the first attempt of a call
-   * with a deadline or an attempt timeout, run without a `Call`) failed with an availability kind.
-   */
-  resume(
-    s: TargetHealth<never>,
-    fn: AnyOperation,
-    attempt: Attempt,
-    err: unknown,
-    kind: FailureKind,
-  ): Promise<unknown>;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the breaker runs operations of any target type and result
-export type AnyOperation = Operation<any, unknown>;
 type BreakerArgs = [fn: AnyOperation, target: unknown, context: AttemptContext, attempt?: Attempt];
 
-/** opossum's options object, which it reads again each time it opens (for the reset timer). */
-interface BreakerInternals {
-  options: { resetTimeout: number };
-}
+/** opossum never half-opens by itself: this module owns the open period (see {@link TargetHealth}). */
+const OPOSSUM_RESET_MS = 2_147_483_647;
+
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
 
 /** The breaker's action: a plain attempt calls the operation, a controlled one goes through its Attempt. */
 function breakerAction(
@@ -63,28 +28,33 @@ function breakerAction(
 }
 
 /**
- * One target's breaker (opossum) and health counters.
+ * One target's breaker and health counters.
+ *
+ * opossum (used through its public API only) keeps the rolling window and opens on the error
+ * rate; this class owns what happens after: the open period (doubled after each failed probe, up
+ * to the maximum, back to the base on close), the half-open probe slot (and the router's
+ * `probeGate`), the consecutive-failure trigger, and remote trips and recoveries
+ * ({@link TargetHealth.trip}, {@link TargetHealth.recover}). While open, opossum is open too (its
+ * own reset timer is set out of reach); while half-open, opossum is closed and this class lets a
+ * single probe through.
  *
  * The breaker runs with opossum's own timeout and percentile statistics off. Its error filter
- * classifies each failure once: only availability kinds count against it. It reopens with a
- * doubled reset timeout (up to the maximum) after a failed probe and goes back to the base
- * timeout when it closes.
+ * classifies each failure once: only availability kinds count against it.
  */
 export class TargetHealth<T> {
   /** The user's target object. */
   readonly target: T;
   /** Its name. */
   readonly name: string;
+  /** Its position in the router's target list. */
+  readonly index: number;
   /** Its opossum breaker. */
   readonly breaker: CircuitBreaker<BreakerArgs, unknown>;
   /**
    * The context of a fast-path first attempt (no signal), shared by every such call so it costs no
-   * allocation. Its identity also tells the breaker's fallback that a failure belongs to a
-   * fast-path call of the router's default kind (not idempotent), which it must continue.
+   * allocation.
    */
   readonly plainContext: AttemptContext = Object.freeze({ signal: undefined, attempt: 1 });
-  /** The same for fast-path calls with `idempotent: true`. */
-  readonly idempotentContext: AttemptContext = Object.freeze({ signal: undefined, attempt: 1 });
   /** Successful attempts. */
   successes = 0;
   /** Failed attempts, by kind. */
@@ -95,31 +65,51 @@ export class TargetHealth<T> {
   retries = 0;
   /** Hedged attempts started on this target. */
   hedges = 0;
+  /** Calls that found every target skipped and waited for this target's probe (panic routing). */
+  joins = 0;
   /** Latency of recent attempts. */
   readonly latency = new LatencyWindow();
+  /** Availability failures in a row (reset by any success or answer). */
+  consecutive = 0;
   #lastKind: FailureKind | undefined;
   #lastAt = 0;
-  readonly #baseResetMs: number;
-  readonly #maxResetMs: number;
+  readonly #options: ResolvedBreaker;
+  readonly #shared: HealthShared;
+  #state = CLOSED;
+  /** The half-open probe is running. */
+  #probing = false;
+  /** The open period running now (while open), in ms. */
   #currentResetMs: number;
+  /** The open period the next opening will use. */
+  #nextResetMs: number;
   #openedAt: number | undefined;
-  readonly #shared: SharedContext;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while this class opens or closes opossum itself (its events are then not transitions). */
+  #quiet = false;
+  /** The next opening was asked for by {@link TargetHealth.trip}. */
+  #remote: { reason: string | undefined } | undefined;
   /** The filter just let an error through as "not a failure": opossum's next 'success' is not one. */
   #filtered = false;
+  /** ... and it was neither an outage nor an answer (cancelled, or a local stall). */
+  #neutral = false;
   /** The kind the filter gave the last failure; read synchronously by the fallback. */
   #filterKind: FailureKind = 'unknown';
+  #openError: BreakerOpenError | undefined;
+  #probeWaiters: (() => void)[] | undefined;
 
   constructor(
     target: T & { readonly name: string },
-    breaker: Required<BreakerOptions>,
-    shared: SharedContext,
+    index: number,
+    breaker: ResolvedBreaker,
+    shared: HealthShared,
   ) {
     this.target = target;
     this.name = target.name;
+    this.index = index;
     this.#shared = shared;
-    this.#baseResetMs = breaker.resetTimeoutMs;
-    this.#maxResetMs = breaker.maxResetTimeoutMs;
+    this.#options = breaker;
     this.#currentResetMs = breaker.resetTimeoutMs;
+    this.#nextResetMs = breaker.resetTimeoutMs;
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
     const b = new CircuitBreaker<BreakerArgs, unknown>(breakerAction, {
       name: target.name,
@@ -130,68 +120,133 @@ export class TargetHealth<T> {
       volumeThreshold: breaker.volumeThreshold,
       rollingCountTimeout: breaker.rollingWindowMs,
       rollingCountBuckets: 10,
-      resetTimeout: breaker.resetTimeoutMs,
+      resetTimeout: OPOSSUM_RESET_MS,
       errorFilter: this.#filter,
     });
     this.breaker = b;
     b.fallback(this.#fallback);
     b.on('success', (_result: unknown, latencyMs: number) => {
-      this.latency.record(latencyMs);
-      if (this.#filtered) {
+      if (this.#neutral) {
+        // Cancelled, or cut by a local stall: proves nothing either way.
+        this.#neutral = false;
         this.#filtered = false;
         return;
       }
-      this.successes++;
-      const budget = this.#shared.budget;
-      if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
+      this.latency.record(latencyMs);
+      if (this.#filtered) {
+        this.#filtered = false;
+      } else {
+        this.successes++;
+        const budget = this.#shared.budget;
+        if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
+      }
+      this.consecutive = 0;
+      if (this.#state === HALF_OPEN) this.#close(false);
     });
     b.on('failure', (_err: unknown, latencyMs: number) => this.latency.record(latencyMs));
+    // opossum opened on its error rate (or by `open()` below).
     b.on('open', () => {
-      this.#currentResetMs = this.#internals().options.resetTimeout;
-      this.#openedAt = Date.now();
-      const events = this.#shared.events;
-      if (events.has('open')) {
-        events.emit('open', {
-          target: this.name,
-          kind: this.#lastKind,
-          resetTimeoutMs: this.#currentResetMs,
-        });
-      }
+      if (!this.#quiet) this.#open(this.#nextResetMs);
     });
+    // Out of reach (24 days), but if it ever comes: stay open, this class decides.
     b.on('halfOpen', () => {
-      // If the probe fails, the breaker reopens for twice as long (opossum reads this on 'open').
-      this.#internals().options.resetTimeout = Math.min(this.#currentResetMs * 2, this.#maxResetMs);
-      this.#openedAt = undefined;
-      const events = this.#shared.events;
-      if (events.has('halfOpen')) {
-        events.emit('halfOpen', { target: this.name, resetTimeoutMs: this.#currentResetMs });
-      }
-    });
-    b.on('close', () => {
-      this.#internals().options.resetTimeout = this.#baseResetMs;
-      this.#currentResetMs = this.#baseResetMs;
-      this.#openedAt = undefined;
-      const events = this.#shared.events;
-      if (events.has('close')) events.emit('close', { target: this.name });
+      if (this.#state !== CLOSED) this.#quietly(() => b.open());
     });
   }
 
-  /** True when a call may go to this target now: closed, or half-open with the probe slot free. */
+  /**
+   * True when a call may go to this target now: closed, or half-open with the probe slot free and
+   * the router's `probeGate` allowing it (a refusal keeps the target open for another period).
+   */
   admits(): boolean {
-    const b = this.breaker;
-    return b.closed || b.pendingClose;
+    const state = this.#state;
+    if (state === CLOSED) return true;
+    if (state === OPEN || this.#probing) return false;
+    const gate = this.#options.probeGate;
+    if (gate === undefined || this.#askGate(gate)) return true;
+    // Not now: skipped until the next reset period, which is not a failed probe (same length).
+    this.#nextResetMs = this.#currentResetMs;
+    this.#open(this.#currentResetMs, true);
+    return false;
+  }
+
+  /** Whether the breaker is half-open with its probe free, without asking the probe gate. */
+  get probeFree(): boolean {
+    return this.#state === HALF_OPEN && !this.#probing;
+  }
+
+  /**
+   * Runs one attempt through the breaker. Call only right after {@link TargetHealth.admits} said
+   * yes: on a half-open target this attempt is the probe.
+   */
+  fire(fn: AnyOperation, context: AttemptContext, attempt: Attempt | undefined): Promise<unknown> {
+    if (this.#state !== CLOSED) this.#probing = true;
+    return this.breaker.fire(fn, this.target, context, attempt);
+  }
+
+  /** True while the half-open probe runs. */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
+  /** Resolves when the running probe has settled (the breaker closed or opened again). */
+  probeSettled(): Promise<void> {
+    const waiters = this.#probeWaiters ?? [];
+    this.#probeWaiters = waiters;
+    return new Promise<void>((resolve) => {
+      waiters.push(resolve);
+    });
   }
 
   /** The breaker's state. */
   get state(): BreakerState {
-    const b = this.breaker;
-    if (b.opened) return 'open';
-    return b.halfOpen ? 'halfOpen' : 'closed';
+    const s = this.#state;
+    return s === CLOSED ? 'closed' : s === OPEN ? 'open' : 'halfOpen';
+  }
+
+  /** When the target last failed with an availability kind (ms since the epoch; 0 for never). */
+  get lastFailureAt(): number {
+    return this.#lastAt;
   }
 
   /**
-   * The kind of a failed plain attempt's error as the breaker filter classified it (classifying
-   * again only if the filter never saw it).
+   * The error a skipped call records for this target: made once per opening (no stack per skip),
+   * a `BreakerOpenError`.
+   */
+  get openError(): BreakerOpenError {
+    let err = this.#openError;
+    if (err === undefined) {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        err = new BreakerOpenError(this.name);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+      this.#openError = err;
+    }
+    return err;
+  }
+
+  /** Opens the breaker now on another instance's word; see `Failover.trip`. No-op when open. */
+  trip(reason: string | undefined): void {
+    if (this.#state === OPEN) return;
+    this.#remote = { reason };
+    try {
+      this.#lastAt = Date.now();
+      this.#open(this.#nextResetMs);
+    } finally {
+      this.#remote = undefined;
+    }
+  }
+
+  /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
+  recover(): void {
+    if (this.#state !== CLOSED) this.#close(true);
+  }
+
+  /**
+   * The kind of a failed attempt's error (as the breaker filter classified it when it saw it).
    */
   kindOf(err: unknown, context: AttemptContext): FailureKind {
     if (typeof err === 'object' && err !== null) {
@@ -204,7 +259,6 @@ export class TargetHealth<T> {
   /** A snapshot of this target's health. */
   snapshot(): TargetStatus {
     const state = this.state;
-    const resetTimeoutMs = state === 'open' ? this.#currentResetMs : this.#internals().options.resetTimeout;
     return {
       name: this.name,
       state,
@@ -216,18 +270,106 @@ export class TargetHealth<T> {
       hedges: this.hedges,
       latencyMs: this.latency.summary(),
       lastFailure: this.#lastKind === undefined ? undefined : { kind: this.#lastKind, at: this.#lastAt },
-      resetTimeoutMs,
+      resetTimeoutMs: state === 'open' ? this.#currentResetMs : this.#nextResetMs,
       halfOpenAt: this.#openedAt === undefined ? undefined : this.#openedAt + this.#currentResetMs,
     };
   }
 
   /** Stops the breaker's timers. The target is unusable afterwards. */
   shutdown(): void {
+    this.#clearTimer();
+    this.#wakeWaiters();
     this.breaker.shutdown();
   }
 
-  #internals(): BreakerInternals {
-    return this.breaker as unknown as BreakerInternals;
+  #askGate(gate: (target: string) => boolean): boolean {
+    try {
+      return gate(this.name) !== false;
+    } catch {
+      return true; // a throwing gate must not keep a target out forever
+    }
+  }
+
+  /** Wakes the calls waiting for the probe's outcome. */
+  #wakeWaiters(): void {
+    const waiters = this.#probeWaiters;
+    if (waiters === undefined) return;
+    this.#probeWaiters = undefined;
+    for (const wake of waiters) wake();
+  }
+
+  /** Enters (or stays in) the open state for `ms`, opening opossum too. */
+  #open(ms: number, silent = false): void {
+    const wasOpen = this.#state === OPEN;
+    this.#wakeWaiters();
+    this.#state = OPEN;
+    this.#probing = false;
+    this.#currentResetMs = ms;
+    this.#nextResetMs = Math.min(ms * 2, this.#options.maxResetTimeoutMs);
+    this.#openedAt = Date.now();
+    this.#openError = undefined;
+    this.consecutive = 0;
+    this.#clearTimer();
+    const timer = setTimeout(TargetHealth.#halfOpenDue, ms, this);
+    timer.unref?.();
+    this.#timer = timer;
+    if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
+    if (silent || wasOpen) return;
+    const events = this.#shared.events;
+    if (events.has('open')) {
+      const remote = this.#remote;
+      events.emit(
+        'open',
+        remote === undefined
+          ? { target: this.name, kind: this.#lastKind, resetTimeoutMs: ms, remote: false }
+          : { target: this.name, kind: undefined, resetTimeoutMs: ms, remote: true, reason: remote.reason },
+      );
+    }
+  }
+
+  static #halfOpenDue(h: TargetHealth<unknown>): void {
+    h.#timer = undefined;
+    if (h.#state !== OPEN) return;
+    h.#state = HALF_OPEN;
+    h.#probing = false;
+    h.#openedAt = undefined;
+    // opossum lets calls through again; this class admits only the probe.
+    h.#quietly(() => h.breaker.close());
+    const events = h.#shared.events;
+    if (events.has('halfOpen')) {
+      events.emit('halfOpen', { target: h.name, resetTimeoutMs: h.#currentResetMs });
+    }
+  }
+
+  #close(remote: boolean): void {
+    this.#wakeWaiters();
+    this.#state = CLOSED;
+    this.#probing = false;
+    this.#clearTimer();
+    this.#openedAt = undefined;
+    this.#currentResetMs = this.#options.resetTimeoutMs;
+    this.#nextResetMs = this.#options.resetTimeoutMs;
+    this.consecutive = 0;
+    if (!this.breaker.closed) this.#quietly(() => this.breaker.close());
+    const events = this.#shared.events;
+    if (events.has('close')) events.emit('close', { target: this.name, remote });
+  }
+
+  #quietly(fn: () => void): void {
+    const quiet = this.#quiet;
+    this.#quiet = true;
+    try {
+      fn();
+    } finally {
+      this.#quiet = quiet;
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   #classify(err: unknown, context: AttemptContext, attempt: Attempt | undefined): FailureKind {
@@ -237,7 +379,7 @@ export class TargetHealth<T> {
       // A plain attempt's signal is the caller's own: the caller cancelled.
       return 'aborted';
     }
-    return classifyFailure(err, this.#shared.classify);
+    return classifyFailure(err, this.#shared.classify as Classifier | undefined);
   }
 
   /**
@@ -250,51 +392,54 @@ export class TargetHealth<T> {
     const kind = this.#classify(err, context, attempt);
     this.#filterKind = kind;
     this.failures[kind]++;
+    if (
+      kind === 'timeout' &&
+      attempt !== undefined &&
+      attempt.abortKind === undefined &&
+      this.#shared.stalls.explainsFailure(attempt.startedAt)
+    ) {
+      attempt.localStall = true;
+    }
     if (attempt !== undefined) attempt.kind = kind;
     else if (typeof err === 'object' && err !== null) this.#shared.kinds.set(err, kind);
-    if (isAvailabilityKind(kind)) {
+    if (isAvailabilityKind(kind) && attempt?.localStall !== true) {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
+      if (this.#state === HALF_OPEN) {
+        // The probe failed: open again, for twice as long.
+        this.#open(this.#nextResetMs);
+      } else if (this.#state === CLOSED) {
+        const limit = this.#options.consecutiveFailures;
+        if (++this.consecutive >= limit && limit > 0) this.#open(this.#nextResetMs);
+      }
       return false;
     }
-    if (kind === 'aborted' && this.breaker.halfOpen) {
-      // A cancelled probe proves nothing: reopen for the same timeout, not a doubled one.
-      this.#internals().options.resetTimeout = this.#currentResetMs;
+    if (this.#state === HALF_OPEN && (kind === 'aborted' || attempt?.localStall === true)) {
+      // A cancelled probe (or one cut by this process's own stall) proves nothing: open again for
+      // the same period, not a doubled one.
       this.#lastKind = kind;
       this.#lastAt = Date.now();
+      this.#nextResetMs = this.#currentResetMs;
+      this.#open(this.#currentResetMs);
       return false;
     }
     this.#filtered = true;
+    // Neither an outage nor an answer: no success either.
+    if (kind === 'aborted' || attempt?.localStall === true) this.#neutral = true;
     return true;
   };
 
   /**
    * opossum's fallback, called synchronously after the filter for every failure that counts
-   * against the breaker, with the breaker's four arguments and then the error. A fast-path call
-   * (recognised by its shared context) or a lead attempt (an attempt with a plan) continues with
-   * failover and retries; any other call gets its error back as a rejection.
+   * against the breaker, with the breaker's four arguments and then the error. A lead attempt (an
+   * attempt with a plan) continues its call with failover and retries; any other attempt gets its
+   * error back as a rejection.
    */
   readonly #fallback = (...args: unknown[]): Promise<unknown> => {
-    const context = args[2];
     const attempt = args[3] as Attempt | undefined;
     const err = args[4];
-    if (context === this.plainContext || context === this.idempotentContext) {
-      return this.#shared.recover(
-        this as unknown as TargetHealth<never>,
-        args[0] as AnyOperation,
-        context === this.idempotentContext,
-        err,
-        this.#filterKind,
-      );
-    }
     if (attempt?.plan !== undefined) {
-      return this.#shared.resume(
-        this as unknown as TargetHealth<never>,
-        args[0] as AnyOperation,
-        attempt,
-        err,
-        this.#filterKind,
-      );
+      return this.#shared.resume(this, args[0] as AnyOperation, attempt, err, this.#filterKind);
     }
     return Promise.reject(err);
   };

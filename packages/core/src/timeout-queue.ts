@@ -206,6 +206,12 @@ export class TimeoutQueue {
   }
 }
 
+/** Told when a {@link Timeouts} gets its first pending time limit and when it has none left. */
+export interface TimeoutsWatcher {
+  busy(): void;
+  idle(): void;
+}
+
 /**
  * A router's time limits: one {@link TimeoutQueue} per distinct duration (usually one or two: the
  * attempt timeout and a deadline), created on first use and dropped when idle.
@@ -216,10 +222,19 @@ export class Timeouts {
   readonly #byMs = new Map<number, TimeoutQueue>();
   #last: TimeoutQueue | undefined;
   #closed = false;
+  readonly #watcher: TimeoutsWatcher | undefined;
   readonly #dropIdle = (queue: TimeoutQueue): void => {
-    if (this.#byMs.get(queue.ms) === queue) this.#byMs.delete(queue.ms);
+    if (this.#byMs.get(queue.ms) === queue) {
+      this.#byMs.delete(queue.ms);
+      if (this.#byMs.size === 0) this.#watcher?.idle();
+    }
     if (this.#last === queue) this.#last = undefined;
   };
+
+  /** @param watcher - told when the first queue appears and when the last one is dropped. */
+  constructor(watcher?: TimeoutsWatcher) {
+    this.#watcher = watcher;
+  }
 
   /** Adds an entry expiring `ms` after `now`; see {@link TimeoutQueue.add}. */
   add<A>(ms: number, callback: TimeoutCallback<A>, arg: A, now: number = Date.now()): TimeoutEntry {
@@ -230,6 +245,7 @@ export class Timeouts {
         queue = new TimeoutQueue(ms, this.#dropIdle);
         if (this.#closed) queue.close();
         this.#byMs.set(ms, queue);
+        if (this.#byMs.size === 1) this.#watcher?.busy();
       }
       this.#last = queue;
     }

@@ -1,12 +1,13 @@
 import { InvalidOptionError } from './errors.js';
 import {
-  type BreakerOptions,
   type BudgetOptions,
+  type BulkheadOptions,
   DEFAULTS,
   type FailoverTarget,
   type HedgeOptions,
   type Jitter,
   MAX_TIMER_MS,
+  type ResolvedBreaker,
   type ResolvedOptions,
   type RetryOptions,
   type RunOptions,
@@ -90,10 +91,12 @@ const BREAKER_KEYS = [
   'rollingWindowMs',
   'resetTimeoutMs',
   'maxResetTimeoutMs',
+  'consecutiveFailures',
+  'probeGate',
 ] as const;
 
 /** Fills in and checks the breaker settings. */
-export function resolveBreaker(value: unknown, path = 'breaker'): Required<BreakerOptions> {
+export function resolveBreaker(value: unknown, path = 'breaker'): ResolvedBreaker {
   const d = DEFAULTS.breaker;
   const o = value === undefined ? {} : objectOption(path, value, BREAKER_KEYS);
   const resetTimeoutMs = intOption(
@@ -128,7 +131,22 @@ export function resolveBreaker(value: unknown, path = 'breaker'): Required<Break
       Math.max(d.maxResetTimeoutMs, resetTimeoutMs),
       `${path}.resetTimeoutMs`,
     ),
+    consecutiveFailures: intOption(
+      `${path}.consecutiveFailures`,
+      o.consecutiveFailures,
+      0,
+      1000,
+      d.consecutiveFailures,
+    ),
+    probeGate: functionOption(`${path}.probeGate`, o.probeGate) as ResolvedBreaker['probeGate'],
   };
+}
+
+function functionOption(path: string, value: unknown): ((...args: never[]) => unknown) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function')
+    throw new InvalidOptionError(path, `must be a function, got ${describe(value)}`);
+  return value as (...args: never[]) => unknown;
 }
 
 /** Fills in and checks the retry settings; `defaultMaxAttempts` differs for `wrap`. */
@@ -198,10 +216,22 @@ export function resolveBudget(value: unknown, path = 'budget'): Required<BudgetO
 export function resolveHedge(value: unknown, path = 'hedge'): Required<HedgeOptions> | undefined {
   if (value === false || value === undefined) return undefined;
   const o = objectOption(path, value, ['afterMs', 'maxHedges']);
-  if (o.afterMs === undefined) throw new InvalidOptionError(`${path}.afterMs`, 'is required');
+  if (o.afterMs === undefined)
+    throw new InvalidOptionError(`${path}.afterMs`, "is required (a number of ms, or 'auto')");
   return {
-    afterMs: intOption(`${path}.afterMs`, o.afterMs, 1, MAX_TIMER_MS, 0),
+    afterMs: o.afterMs === 'auto' ? 'auto' : intOption(`${path}.afterMs`, o.afterMs, 1, MAX_TIMER_MS, 0),
     maxHedges: intOption(`${path}.maxHedges`, o.maxHedges, 1, 10, DEFAULTS.hedge.maxHedges),
+  };
+}
+
+/** Fills in and checks the bulkhead; `false` or `undefined` mean none. */
+export function resolveBulkhead(value: unknown, path = 'bulkhead'): Required<BulkheadOptions> | undefined {
+  if (value === false || value === undefined) return undefined;
+  const o = objectOption(path, value, ['maxConcurrent', 'maxQueue']);
+  if (o.maxConcurrent === undefined) throw new InvalidOptionError(`${path}.maxConcurrent`, 'is required');
+  return {
+    maxConcurrent: intOption(`${path}.maxConcurrent`, o.maxConcurrent, 1, 1_000_000, 0),
+    maxQueue: intOption(`${path}.maxQueue`, o.maxQueue, 0, 1_000_000, 0),
   };
 }
 
@@ -211,7 +241,17 @@ export function resolveTimeout(path: string, value: unknown): number | undefined
   return intOption(path, value, 1, MAX_TIMER_MS, 0);
 }
 
-const TOP_KEYS = ['targets', 'breaker', 'retry', 'budget', 'attemptTimeoutMs', 'hedge', 'classify'];
+const TOP_KEYS = [
+  'targets',
+  'breaker',
+  'retry',
+  'budget',
+  'attemptTimeoutMs',
+  'hedge',
+  'bulkhead',
+  'classify',
+  'observer',
+];
 
 /** Validates every router option except the targets and fills in the defaults. */
 export function resolveOptions(options: unknown, defaultMaxAttempts?: number): ResolvedOptions {
@@ -219,13 +259,27 @@ export function resolveOptions(options: unknown, defaultMaxAttempts?: number): R
   if (o.classify !== undefined && typeof o.classify !== 'function') {
     throw new InvalidOptionError('classify', `must be a function, got ${describe(o.classify)}`);
   }
+  const observer = o.observer as { onCallStart?: unknown } | undefined;
+  if (observer !== undefined && (observer === null || typeof observer.onCallStart !== 'function')) {
+    throw new InvalidOptionError(
+      'observer',
+      `must be an object with an onCallStart function, got ${describe(observer)}`,
+    );
+  }
   return {
     breaker: resolveBreaker(o.breaker),
     retry: resolveRetry(o.retry, defaultMaxAttempts),
     budget: resolveBudget(o.budget),
-    attemptTimeoutMs: resolveTimeout('attemptTimeoutMs', o.attemptTimeoutMs),
-    hedge: resolveHedge(o.hedge),
+    attemptTimeoutMs:
+      o.attemptTimeoutMs === false
+        ? undefined
+        : o.attemptTimeoutMs === undefined
+          ? DEFAULTS.attemptTimeoutMs
+          : resolveTimeout('attemptTimeoutMs', o.attemptTimeoutMs),
+    hedge: o.hedge === undefined ? { ...DEFAULTS.hedge } : resolveHedge(o.hedge),
+    bulkhead: resolveBulkhead(o.bulkhead),
     classify: o.classify as ResolvedOptions['classify'],
+    observer: observer as ResolvedOptions['observer'],
   };
 }
 

@@ -21,6 +21,7 @@ function router(targets: FailoverTarget[] = ONE): Failover {
       maxResetTimeoutMs: 3000,
     },
     retry: { maxAttempts: 1 },
+    hedge: false,
   });
 }
 
@@ -60,7 +61,7 @@ describe('breaker transitions', () => {
     expect(log).toEqual([
       {
         event: 'open',
-        payload: { target: 'aws', kind: 'unavailable', resetTimeoutMs: 1000 },
+        payload: { target: 'aws', kind: 'unavailable', resetTimeoutMs: 1000, remote: false },
         at: Date.now(),
       },
     ]);

@@ -5,7 +5,10 @@ import { flush, httpError, scripted, THREE, targetsOf, track, useFakeTimerRouter
 
 describe('deadlines, attempt timeouts and abort', () => {
   // Every call cleans up after itself: no timer outlives it.
-  const { make, routers, baseline } = useFakeTimerRouters({}, { checkTimers: true });
+  const { make, routers, baseline } = useFakeTimerRouters(
+    { attemptTimeoutMs: false, hedge: false },
+    { checkTimers: true },
+  );
 
   /** Timers the routers own (one bucket-rotation interval per breaker). */
   const breakerTimers = () => routers.length * THREE.length;
@@ -85,7 +88,7 @@ describe('deadlines, attempt timeouts and abort', () => {
       const fo = make({ retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 1000, jitter: 'none' } });
       const ac = new AbortController();
       const op = scripted({ aws: [httpError(503)] });
-      const call = track(fo.run(op, { signal: ac.signal, idempotent: true }));
+      const call = track(fo.run(op, { signal: ac.signal, idempotent: true, targets: ['aws'] }));
       await vi.advanceTimersByTimeAsync(500);
       expect(op.calls).toHaveLength(1);
       ac.abort();
@@ -100,7 +103,9 @@ describe('deadlines, attempt timeouts and abort', () => {
       const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10, jitter: 'none' } });
       const ac = new AbortController();
       const op = scripted({ aws: [httpError(503), 'ok'] });
-      const call = track(fo.run(op, { signal: ac.signal, idempotent: true, deadlineMs: 1000 }));
+      const call = track(
+        fo.run(op, { signal: ac.signal, idempotent: true, deadlineMs: 1000, targets: ['aws'] }),
+      );
       await flush();
       expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(10);
@@ -108,12 +113,16 @@ describe('deadlines, attempt timeouts and abort', () => {
       expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
       // The same on the slow path without a deadline (retry after a plain first attempt).
       const second = track(
-        fo.run(scripted({ aws: [httpError(503)] }), { signal: ac.signal, idempotent: true }),
+        fo.run(scripted({ aws: [httpError(503), 'ok:aws'] }), {
+          signal: ac.signal,
+          idempotent: true,
+          targets: ['aws'],
+        }),
       );
       await flush();
       expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(10);
-      expect(second.value).toBe('ok:gcp');
+      expect(second.value).toBe('ok:aws');
       expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     });
 

@@ -86,8 +86,12 @@ describe('option validation', () => {
     expect(r.breaker).toEqual(DEFAULTS.breaker);
     expect(r.retry).toEqual(DEFAULTS.retry);
     expect(r.budget).toEqual(DEFAULTS.budget);
-    expect(r.attemptTimeoutMs).toBeUndefined();
-    expect(r.hedge).toBeUndefined();
+    expect(r.attemptTimeoutMs).toBe(10_000);
+    expect(r.hedge).toEqual({ afterMs: 'auto', maxHedges: 1 });
+    expect(r.bulkhead).toBeUndefined();
+    expect(r.observer).toBeUndefined();
+    expect(resolveOptions({ targets, attemptTimeoutMs: false }).attemptTimeoutMs).toBeUndefined();
+    expect(resolveOptions({ targets, hedge: false }).hedge).toBeUndefined();
     expect(resolveOptions({ targets, budget: false }).budget).toBeUndefined();
     expect(resolveOptions({ targets, breaker: { resetTimeoutMs: 600_000 } }).breaker.maxResetTimeoutMs).toBe(
       600_000,

@@ -45,11 +45,12 @@ describe('failover router', () => {
       { name: 'aws', url: 'http://a' },
       { name: 'gcp', url: 'http://g' },
     ];
-    const fo = createFailover({ targets });
+    const fo = createFailover({ targets, attemptTimeoutMs: false });
     routers.push(fo);
     const seen: string[] = [];
     const value = await fo.run(async (t, ctx) => {
       seen.push(`${t.url}#${ctx.attempt}`);
+      // No time limit, deadline, hedge or caller signal: nothing could cancel it.
       expect(ctx.signal).toBeUndefined();
       return t.url.length;
     });
@@ -64,16 +65,29 @@ describe('failover router', () => {
     ['504', httpError(504), 'timeout'],
     ['ECONNRESET', sysError('ECONNRESET'), 'network'],
     ['ETIMEDOUT', sysError('ETIMEDOUT'), 'timeout'],
-  ])('an availability failure (%s) is retried on the same target, then fails over', async (_n, err, kind) => {
+  ])(
+    'an availability failure (%s) fails over at once, without a second attempt on the sick target',
+    async (_n, err, kind) => {
+      const fo = make();
+      const log = listen(fo);
+      const op = scripted({ aws: [err], gcp: ['from-gcp'] });
+      expect(await fo.run(op, { idempotent: true })).toBe('from-gcp');
+      expect(targetsOf(op.calls)).toEqual(['aws', 'gcp']);
+      expect(log).toEqual([{ event: 'failover', payload: { from: 'aws', to: 'gcp', kind, error: err } }]);
+    },
+  );
+
+  it.each([
+    ['503', httpError(503), 'unavailable'],
+    ['ECONNRESET', sysError('ECONNRESET'), 'network'],
+  ])('the last target that can take the call is retried (%s)', async (_n, err, kind) => {
     const fo = make();
     const log = listen(fo);
-    const op = scripted({ aws: [err], gcp: ['from-gcp'] });
-    expect(await fo.run(op, { idempotent: true })).toBe('from-gcp');
-    expect(targetsOf(op.calls)).toEqual(['aws', 'aws', 'gcp']);
-    expect(op.calls.map((c) => c.attempt)).toEqual([1, 2, 1]);
+    const op = scripted({ aws: [err, 'from-aws'] });
+    expect(await fo.run(op, { idempotent: true, targets: ['aws'] })).toBe('from-aws');
+    expect(op.calls.map((c) => c.attempt)).toEqual([1, 2]);
     expect(log).toEqual([
       { event: 'retry', payload: { target: 'aws', attempt: 2, delayMs: 0, kind, error: err } },
-      { event: 'failover', payload: { from: 'aws', to: 'gcp', kind, error: err } },
     ]);
   });
 
@@ -106,7 +120,7 @@ describe('failover router', () => {
     const notFound = httpError(404);
     const op = scripted({ aws: [sysError('ECONNREFUSED')], gcp: [notFound] });
     await expect(fo.run(op, { idempotent: true })).rejects.toBe(notFound);
-    expect(targetsOf(op.calls)).toEqual(['aws', 'aws', 'gcp']);
+    expect(targetsOf(op.calls)).toEqual(['aws', 'gcp']);
   });
 
   it('the classify option is consulted before registered classifiers and the built-in rules', async () => {
@@ -138,8 +152,8 @@ describe('failover router', () => {
     expect(err.kind).toBe('timeout');
     expect(err.cause).toBe(e3);
     expect(err.failures).toEqual([
-      { target: 'aws', kind: 'network', cause: e1, attempts: 2 },
-      { target: 'gcp', kind: 'unavailable', cause: e2, attempts: 2 },
+      { target: 'aws', kind: 'network', cause: e1, attempts: 1 },
+      { target: 'gcp', kind: 'unavailable', cause: e2, attempts: 1 },
       { target: 'azure', kind: 'timeout', cause: e3, attempts: 2 },
     ]);
     expect(err.message).toContain('aws: network');
@@ -186,13 +200,17 @@ describe('failover router', () => {
       expect(log).toEqual([]);
     });
 
-    it('retry and fail over when the request provably never left (refused, DNS, connect timeout)', async () => {
-      const fo = make({ breaker: { volumeThreshold: 100 } });
+    it('fail over when the request provably never left (refused, DNS, connect timeout)', async () => {
+      const fo = make({ breaker: { volumeThreshold: 100, consecutiveFailures: 0 } });
       for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
         const op = scripted({ aws: [sysError(code)], gcp: ['ok'] });
         expect(await fo.run(op)).toBe('ok');
-        expect(targetsOf(op.calls)).toEqual(['aws', 'aws', 'gcp']);
+        expect(targetsOf(op.calls)).toEqual(['aws', 'gcp']);
       }
+      // ... and retry the last target that can take the call.
+      const op = scripted({ azure: [sysError('ECONNREFUSED'), 'ok'] });
+      expect(await fo.run(op, { targets: ['azure'] })).toBe('ok');
+      expect(targetsOf(op.calls)).toEqual(['azure', 'azure']);
     });
 
     it('an attempt timeout is not replayed either', async () => {
@@ -214,28 +232,18 @@ describe('failover router', () => {
   });
 
   describe('retries', () => {
-    it('maxAttempts is per target', async () => {
+    it('maxAttempts bounds the attempts on the last target; the others get one each while another can take the call', async () => {
       const fo = make({ retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
       const op = scripted({ aws: [httpError(503)], gcp: [httpError(503)], azure: [httpError(503)] });
       await expect(fo.run(op, { idempotent: true })).rejects.toBeInstanceOf(AllTargetsFailedError);
-      expect(targetsOf(op.calls)).toEqual([
-        'aws',
-        'aws',
-        'aws',
-        'gcp',
-        'gcp',
-        'gcp',
-        'azure',
-        'azure',
-        'azure',
-      ]);
-      expect(fo.status().targets.map((t) => t.retries)).toEqual([2, 2, 2]);
+      expect(targetsOf(op.calls)).toEqual(['aws', 'gcp', 'azure', 'azure', 'azure']);
+      expect(fo.status().targets.map((t) => t.retries)).toEqual([0, 0, 2]);
     });
 
     it('waits the jittered backoff between attempts on the same target', async () => {
       const fo = make({ retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, jitter: 'none' } });
       const op = scripted({ aws: [httpError(503), httpError(503), 'third time'] });
-      const call = track(fo.run(op, { idempotent: true }));
+      const call = track(fo.run(op, { idempotent: true, targets: ['aws'] }));
       await flush();
       expect(op.calls).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(99);
@@ -252,12 +260,23 @@ describe('failover router', () => {
       const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 5000, jitter: 'none' } });
       const log = listen(fo);
       const op = scripted({ aws: [httpError(429, { 'retry-after': '2' }), 'ok'] });
-      const call = track(fo.run(op, { idempotent: true }));
+      const call = track(fo.run(op, { idempotent: true, targets: ['aws'] }));
       await vi.advanceTimersByTimeAsync(1999);
       expect(op.calls).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(1);
       expect(call.value).toBe('ok');
       expect(log[0]).toMatchObject({ event: 'retry', payload: { delayMs: 2000, kind: 'throttled' } });
+    });
+
+    it('a Retry-After hint moves the call to another healthy target at once instead of sleeping', async () => {
+      const fo = make({ retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 5000 } });
+      for (const status of [429, 503]) {
+        const op = scripted({ aws: [httpError(status, { 'retry-after': '1' })], gcp: ['ok'] });
+        const call = track(fo.run(op, { idempotent: true }));
+        await flush(50);
+        expect(call.value).toBe('ok');
+        expect(targetsOf(op.calls)).toEqual(['aws', 'gcp']);
+      }
     });
 
     it('moves on at once when the hint is longer than maxDelayMs', async () => {
@@ -294,7 +313,7 @@ describe('failover router', () => {
       const fo = make();
       const op = scripted({ azure: [httpError(503)] });
       expect(await fo.run(op, { targets: ['azure', 'aws'], idempotent: true })).toBe('ok:aws');
-      expect(targetsOf(op.calls)).toEqual(['azure', 'azure', 'aws']);
+      expect(targetsOf(op.calls)).toEqual(['azure', 'aws']);
     });
 
     it('runDetailed says which target served the call, after how many attempts and failures', async () => {
@@ -305,8 +324,8 @@ describe('failover router', () => {
       expect(r).toEqual({
         value: 'ok:gcp',
         target: THREE[1],
-        attempts: 3,
-        failures: [{ target: 'aws', kind: 'unavailable', cause: e, attempts: 2 }],
+        attempts: 2,
+        failures: [{ target: 'aws', kind: 'unavailable', cause: e, attempts: 1 }],
       });
       const first = await fo.runDetailed(scripted({}));
       expect(first).toEqual({ value: 'ok:aws', target: THREE[0], attempts: 1, failures: [] });
@@ -332,7 +351,8 @@ describe('failover router', () => {
     it('once() listens to one event only', async () => {
       const fo = make();
       const a = vi.fn();
-      fo.once('retry', a);
+      fo.once('failover', a);
+      await fo.run(scripted({ aws: [sysError('ECONNREFUSED')] }));
       await fo.run(scripted({ aws: [sysError('ECONNREFUSED')] }));
       expect(a).toHaveBeenCalledTimes(1);
     });

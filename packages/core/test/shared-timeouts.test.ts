@@ -20,20 +20,27 @@ const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(reso
  * outlives them.
  */
 describe('shared time limits', () => {
-  const { make, routers, baseline } = useFakeTimerRouters({}, { checkTimers: true, now: 0 });
+  const { make, routers, baseline } = useFakeTimerRouters(
+    { attemptTimeoutMs: false, hedge: false },
+    { checkTimers: true, now: 0 },
+  );
   /** Timers the routers own (one bucket-rotation interval per breaker). */
   const breakerTimers = () => routers.length * THREE.length;
 
   it('concurrent calls with an attempt timeout share one timer and each times out on time', async () => {
     // A breaker that never opens here (an open one would add its reset timer).
-    const fo = make({ attemptTimeoutMs: 100, retry: { maxAttempts: 1 }, breaker: { volumeThreshold: 1000 } });
+    const fo = make({
+      attemptTimeoutMs: 100,
+      retry: { maxAttempts: 1 },
+      breaker: { volumeThreshold: 1000, consecutiveFailures: 0 },
+    });
     const calls: Tracked<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       calls.push(track(fo.run(scripted({ aws: ['hang'] }), { targets: ['aws'], idempotent: true })));
       await vi.advanceTimersByTimeAsync(1);
     }
-    // 50 attempts waiting: one timer for all of them.
-    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 1);
+    // 50 attempts waiting: one timer for all of them (and the event-loop stall monitor).
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 2);
     await vi.advanceTimersByTimeAsync(49); // t = 99: the first call started at t = 0
     expect(calls.map((c) => c.settled)).toEqual(calls.map(() => false));
     await vi.advanceTimersByTimeAsync(1); // t = 100
@@ -60,7 +67,8 @@ describe('shared time limits', () => {
     const short = track(fo.run(op, { deadlineMs: 100, targets: ['aws'] }));
     await vi.advanceTimersByTimeAsync(20);
     const shortLater = track(fo.run(op, { deadlineMs: 100, targets: ['aws'] }));
-    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 2);
+    // One timer per duration, and the stall monitor.
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 3);
     await vi.advanceTimersByTimeAsync(79); // t = 99
     expect([long.settled, short.settled, shortLater.settled]).toEqual([false, false, false]);
     await vi.advanceTimersByTimeAsync(1); // t = 100
@@ -164,7 +172,7 @@ describe('shared time limits', () => {
   it('close() stops an idle timer at once; a call still running keeps its time limit', async () => {
     const fo = make({ attemptTimeoutMs: 100, retry: { maxAttempts: 1 } });
     await fo.run(scripted({}));
-    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 1); // idle until the tick ends
+    expect(vi.getTimerCount()).toBe(baseline() + breakerTimers() + 2); // idle until the tick ends (+ stall monitor)
     const running = track(fo.run(scripted({ aws: ['hang'] }), { deadlineMs: 1000 }));
     fo.close();
     expect(vi.getTimerCount()).toBe(baseline() + 2); // the running call's attempt timeout and deadline

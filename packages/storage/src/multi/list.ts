@@ -88,7 +88,7 @@ async function* listTarget(
     },
     { idempotent: true, targets: [t.name], ...(signal === undefined ? {} : { signal }) },
   );
-  const limitMs = ctx.options.failover.attemptTimeoutMs;
+  const limitMs = ctx.options.failover.attemptTimeoutMs || undefined; // `false`: no limit
   const deleted = new Set<string>();
   const injected: MultiCloudListEntry[] = [];
   const seenPrefixes = new Set<string>();
