@@ -10,7 +10,7 @@ export const OPENED = luaScript(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rec = cjson.decode(ARGV[2])
-rec.until = now + tonumber(ARGV[3])
+rec['until'] = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
 return redis.call('PUBLISH', ARGV[4], ARGV[5])
 `,

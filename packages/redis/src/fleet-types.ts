@@ -100,6 +100,11 @@ export interface FleetHealth {
   readonly probeGate: (target: string) => boolean;
   /** Resolves once the subscription is live (never rejects; check {@link FleetHealth.status}). */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once every Redis call the fleet started (publishes, lease requests, resyncs) has
+   * settled; for tests and orderly shutdowns.
+   */
+  idle(): Promise<void>;
   /** A snapshot of the fleet connection. */
   status(): FleetStatus;
   /** Stops listening to the router, releases this instance's leases and closes the subscriber. */

@@ -72,16 +72,22 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   let published = 0;
   let applied = 0;
 
+  const inFlight = new Set<Promise<unknown>>();
   /** Runs a Redis call; failures only mark Redis as unreachable. */
-  const attempt = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      const value = await run();
-      redisOk = true;
-      return value;
-    } catch {
-      redisOk = false;
-      return undefined;
-    }
+  const attempt = <T>(run: () => Promise<T>): Promise<T | undefined> => {
+    const call = (async () => {
+      try {
+        const value = await run();
+        redisOk = true;
+        return value;
+      } catch {
+        redisOk = false;
+        return undefined;
+      }
+    })();
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+    return call;
   };
   const connected = (): boolean => redisOk && subscribed;
 
@@ -236,6 +242,10 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   return {
     probeGate,
     ready,
+    idle: async () => {
+      await ready;
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
     status: (): FleetStatus => ({
       instanceId: me,
       connected: connected(),
