@@ -7,7 +7,7 @@ import { type BenchResult, printTable } from './harness.js';
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md. An argument selects one part: `core` or `storage` (the multi-cloud storage
+ * docs/benchmarks.md. An argument selects one part: `core`, `storage` or `fleet` (fleet mode on Redis, see fleet.ts) (the multi-cloud storage
  * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
  * everything.
  */
@@ -46,7 +46,7 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
-const SELECTIONS = ['core', 'storage'];
+const SELECTIONS = ['core', 'storage', 'fleet'];
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
@@ -73,6 +73,11 @@ async function main(): Promise<void> {
     // Loaded only when selected: it pulls in the cloud SDKs and the testkit.
     const { runStorageBench } = await import('./storage.js');
     await runStorageBench(selection?.includes('/') ? selection.slice('storage/'.length) : undefined);
+  }
+  if (part === undefined || part === 'fleet') {
+    // Loaded only when selected: it starts a redis-server.
+    const { runFleetBench } = await import('./fleet.js');
+    await runFleetBench();
   }
 }
 
