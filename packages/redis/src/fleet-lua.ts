@@ -76,3 +76,29 @@ end
 return 0
 `,
 );
+
+/**
+ * Counts one availability failure of a target, fleet-wide (the count ends with any instance's next
+ * success, see RESET, or after ARGV[2] ms). When it reaches ARGV[1], records the opening and
+ * publishes it like OPENED and returns 1.
+ * KEYS[1]: the failure counter, KEYS[2]: the breakers hash.
+ * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message.
+ */
+export const FAILED = luaScript(
+  'fleet-failed',
+  `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n ~= tonumber(ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rec = cjson.decode(ARGV[4])
+rec['until'] = now + tonumber(ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return 1
+`,
+);
+
+/** Ends the fleet-wide failure count of a target (a success). KEYS[1]: the failure counter. */
+export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', KEYS[1])`);

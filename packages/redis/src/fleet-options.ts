@@ -12,6 +12,10 @@ export interface ResolvedFleetOptions {
   readonly timeoutMs: number;
   readonly probes: number;
   readonly probeLeaseMs: number;
+  readonly tripAfter: number;
+  readonly failureWindowMs: number;
+  readonly ejectResetTimeoutMs: number;
+  failuresKey(target: string): string;
   readonly breakersKey: string;
   readonly channel: string;
   leaseKeys(target: string): string[];
@@ -62,6 +66,16 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
     timeoutMs: integerOption('timeoutMs', options.timeoutMs, 1, 60_000, 250),
     probes,
     probeLeaseMs: integerOption('probeLeaseMs', options.probeLeaseMs, 1, 3_600_000, 5000),
+    tripAfter: integerOption('tripAfter', options.tripAfter, 0, 1_000_000, 5),
+    failureWindowMs: integerOption('failureWindowMs', options.failureWindowMs, 1, 3_600_000, 1000),
+    ejectResetTimeoutMs: integerOption(
+      'ejectResetTimeoutMs',
+      options.ejectResetTimeoutMs,
+      1,
+      3_600_000,
+      30_000,
+    ),
+    failuresKey: (target) => `${tag}:failures:${target}`,
     breakersKey: `${tag}:breakers`,
     channel: `${tag}:breaker-events`,
     leaseKeys: (target) => Array.from({ length: probes }, (_, i) => `${tag}:probe:${target}:${i}`),

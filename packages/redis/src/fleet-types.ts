@@ -1,3 +1,4 @@
+import type { CallObserver } from '@failover/core';
 import type { RedisCommandClient } from './client.js';
 
 /** The payload of a router's `open` event, as the fleet reads it. */
@@ -70,6 +71,17 @@ export interface FleetHealthOptions {
    */
   probes?: number;
   /**
+   * Fleet-wide fast ejection: when this many availability failures of one target happen across
+   * the fleet with no success in between (and within `failureWindowMs`), the target is opened on
+   * every instance at once, before each instance has collected enough failures of its own. Needs
+   * {@link FleetHealth.observer} as the router's `observer`. Default 5; 0 turns it off.
+   */
+  tripAfter?: number;
+  /** The window of {@link FleetHealthOptions.tripAfter}, in milliseconds. Default 1000. */
+  failureWindowMs?: number;
+  /** The reset timeout announced with a fleet-wide ejection, in milliseconds. Default 30 000. */
+  ejectResetTimeoutMs?: number;
+  /**
    * How long a probe lease outlives the reset period, in milliseconds: the time a probe may take.
    * A lease whose holder died expires after it. Default 5000.
    */
@@ -98,6 +110,12 @@ export interface FleetHealth {
    * instance decides for itself). Synchronous and never throws.
    */
   readonly probeGate: (target: string) => boolean;
+  /**
+   * The router's `observer`: counts availability failures fleet-wide for `tripAfter` (one Redis
+   * call per failure while the target is closed, one per first success after failures; nothing
+   * on a success path without failures). Never throws.
+   */
+  readonly observer: CallObserver;
   /** Resolves once the subscription is live (never rejects; check {@link FleetHealth.status}). */
   readonly ready: Promise<void>;
   /**

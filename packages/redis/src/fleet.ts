@@ -1,6 +1,7 @@
 import { redisCaller } from './client.js';
-import { ACQUIRE, CLOSED, OPEN_NOW, OPENED, RELEASE } from './fleet-lua.js';
+import { ACQUIRE, CLOSED, FAILED, OPEN_NOW, OPENED, RELEASE, SUCCEEDED } from './fleet-lua.js';
 import { type FleetMessage, parseFleetMessage } from './fleet-messages.js';
+import { failureObserver } from './fleet-observer.js';
 import { FleetError, resolveFleetOptions } from './fleet-options.js';
 import type {
   FleetCloseEvent,
@@ -53,18 +54,19 @@ interface Lease {
 export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   const o = resolveFleetOptions(options);
   const me = o.instanceId;
-  const scripts = new ScriptRunner(
-    redisCaller(
-      o.client,
-      o.timeoutMs,
-      'Fleet',
-      (kind, message, cause) => new FleetError(kind, message, { cause }),
-    ),
+  const redis = redisCaller(
+    o.client,
+    o.timeoutMs,
+    'Fleet',
+    (kind, message, cause) => new FleetError(kind, message, { cause }),
   );
+  const scripts = new ScriptRunner(redis);
   const leases = new Map<string, Lease>();
   const acquiring = new Set<string>();
   /** Targets this instance's router has open because the fleet said so. */
   const remoteOpen = new Set<string>();
+  /** Targets this instance's router has open (an `open` event and no `close` since). */
+  const openHere = new Set<string>();
   let subscribed = false;
   let started = false;
   let redisOk = true;
@@ -174,6 +176,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   };
 
   const offOpen = o.router.on('open', (event: FleetOpenEvent) => {
+    openHere.add(event.target);
     if (closed) return;
     acquire(event.target, event.resetTimeoutMs + o.probeLeaseMs);
     if (event.remote) return;
@@ -190,6 +193,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
     );
   });
   const offClose = o.router.on('close', (event: FleetCloseEvent) => {
+    openHere.delete(event.target);
     if (closed) return;
     release(event.target);
     if (event.remote) return;
@@ -226,6 +230,43 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
     }
   })();
 
+  const observer = failureObserver({
+    failed(target) {
+      if (closed || o.tripAfter === 0 || openHere.has(target)) return;
+      const raw = JSON.stringify({
+        t: 'open',
+        target,
+        from: me,
+        ms: o.ejectResetTimeoutMs,
+        reason: `${o.tripAfter} failures across the fleet`,
+      });
+      void attempt(() =>
+        scripts.run<number>(
+          FAILED,
+          [o.failuresKey(target), o.breakersKey],
+          [
+            String(o.tripAfter),
+            String(o.failureWindowMs),
+            target,
+            JSON.stringify({ from: me }),
+            String(o.ejectResetTimeoutMs),
+            o.channel,
+            raw,
+          ],
+        ),
+      ).then((tripped) => {
+        if (Number(tripped) !== 1 || closed) return;
+        published++;
+        remoteOpen.add(target);
+        apply(() => o.router.trip(target, { reason: `fleet: ${o.tripAfter} failures across the fleet` }));
+      });
+    },
+    succeeded(target) {
+      if (closed || o.tripAfter === 0) return;
+      void attempt(() => scripts.run(SUCCEEDED, [o.failuresKey(target)], []));
+    },
+  });
+
   const probeGate = (target: string): boolean => {
     try {
       if (closed || !connected()) return true;
@@ -241,6 +282,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
 
   return {
     probeGate,
+    observer,
     ready,
     idle: async () => {
       await ready;

@@ -20,21 +20,23 @@ export interface Instance {
 export async function instance(
   url: string,
   prefix: string,
-  options: Partial<FleetHealthOptions> & { resetTimeoutMs?: number } = {},
+  options: Partial<FleetHealthOptions> & { resetTimeoutMs?: number; consecutiveFailures?: number } = {},
 ): Promise<Instance> {
   const c = await client(url);
   let fleet: FleetHealth | undefined;
   const router = createFailover({
     targets: [{ name: 'aws' }, { name: 'gcp' }],
     breaker: {
-      consecutiveFailures: 2,
+      consecutiveFailures: options.consecutiveFailures ?? 2,
+      volumeThreshold: 1000,
       resetTimeoutMs: options.resetTimeoutMs ?? 60_000,
       probeGate: (target) => fleet?.probeGate(target) ?? true,
     },
     retry: { maxAttempts: 1 },
     hedge: false,
+    observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
   });
-  const { resetTimeoutMs: _, ...fleetOptions } = options;
+  const { resetTimeoutMs: _, consecutiveFailures: __, ...fleetOptions } = options;
   fleet = createFleetHealth({ client: c, router, prefix, ...fleetOptions });
   const f = fleet;
   later(() => router.close());

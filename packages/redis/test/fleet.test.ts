@@ -101,6 +101,44 @@ describe('createFleetHealth', () => {
     expect(after).toBe(1 + others.length);
   });
 
+  it('failures spread over instances eject the target fleet-wide before any instance trips alone', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 3 }));
+    for (const i of fleet) i.down.add('aws');
+    for (const i of fleet) {
+      expect(await i.call()).toBe('ok:gcp');
+      await i.fleet.idle();
+    }
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    const aws = fleet.reduce((n, i) => n + (i.reached.get('aws') ?? 0), 0);
+    expect(aws).toBe(3);
+    expect(fleet[2]?.events[0]).toMatchObject({
+      event: 'open',
+      payload: { remote: true, reason: 'fleet: 3 failures across the fleet' },
+    });
+  });
+
+  it('a success between failures resets the fleet-wide count: scattered errors never eject', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 2 }));
+    for (let round = 0; round < 5; round++) {
+      for (const i of fleet) {
+        i.down.add('aws');
+        await i.call();
+        i.down.delete('aws');
+        expect(await i.call()).toBe('ok:aws');
+        await i.fleet.idle();
+      }
+    }
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+  });
+
   it('a new instance learns which targets are open fleet-wide when it starts', async () => {
     const redis = await redisServer();
     const p = prefix();
