@@ -25,12 +25,15 @@ const expected: Record<string, readonly string[]> = {
   '@failover/gcs': ['createGcsStore', 'classifyGcsError'],
   '@failover/azure-blob': ['createAzureBlobStore', 'classifyAzureError'],
   '@failover/http': ['withFailover', 'createFailoverAxios'],
+  '@failover/redis': ['createRedisJournal', 'createFleetHealth', 'watchPendingKeys'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',
     'startGcsServer',
     'startAzureServer',
     'createGcsEmulator',
+    'startRedisServer',
+    'startTcpProxy',
   ],
 };
 
