@@ -1,4 +1,5 @@
 export type { RedisCommandClient } from './client.js';
+export { type FallbackJournal, withLocalFallback } from './fallback-journal.js';
 export { createFleetHealth } from './fleet.js';
 export { DEFAULT_FLEET_PREFIX, FleetError } from './fleet-options.js';
 export type {
