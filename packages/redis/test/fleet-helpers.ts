@@ -37,7 +37,8 @@ export async function instance(
     observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
   });
   const { resetTimeoutMs: _, consecutiveFailures: __, ...fleetOptions } = options;
-  fleet = createFleetHealth({ client: c, router, prefix, ...fleetOptions });
+  // A generous timeout: on a loaded machine a Redis call may take long; tests of slow Redis pass their own.
+  fleet = createFleetHealth({ client: c, router, prefix, timeoutMs: 5000, ...fleetOptions });
   const f = fleet;
   later(() => router.close());
   later(() => f.close());

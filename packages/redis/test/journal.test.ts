@@ -111,8 +111,11 @@ describe('createRedisJournal', () => {
 
   it('a paused Redis makes calls reject with kind timeout; nothing hangs', async () => {
     const redis = await redisServer();
-    const journal = createRedisJournal({ client: await client(redis.url), prefix: prefix(), timeoutMs: 50 });
-    await journal.open?.();
+    const c = await client(redis.url);
+    const p = prefix();
+    // Warm up with the default timeout (a loaded machine may take more than 50 ms).
+    await createRedisJournal({ client: c, prefix: p }).open?.();
+    const journal = createRedisJournal({ client: c, prefix: p, timeoutMs: 50 });
     await redis.pause();
     later(() => redis.resume());
     const error = await journal
@@ -128,12 +131,10 @@ describe('createRedisJournal', () => {
     const redis = await redisServer();
     const proxy = await startTcpProxy({ target: redis.port });
     later(() => proxy.close());
-    const journal = createRedisJournal({
-      client: await client(`redis://127.0.0.1:${proxy.port}`),
-      prefix: prefix(),
-      timeoutMs: 50,
-    });
-    await journal.append(entry({ id: 'before' }));
+    const c = await client(`redis://127.0.0.1:${proxy.port}`);
+    const p = prefix();
+    await createRedisJournal({ client: c, prefix: p }).append(entry({ id: 'before' }));
+    const journal = createRedisJournal({ client: c, prefix: p, timeoutMs: 50 });
     proxy.setFault({ kind: 'stall' });
     await expect(journal.append(entry({ id: 'stalled' }))).rejects.toMatchObject({ kind: 'timeout' });
     proxy.setFault({ kind: 'reset' });
