@@ -102,7 +102,10 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
         acquiring.delete(target);
         if (slot === undefined) return;
         // Trust the lease a little less long than Redis keeps it.
-        leases.set(target, { owner: Number(slot) > 0, until: asked + ttlMs - o.timeoutMs });
+        leases.set(target, {
+          owner: Number(slot) > 0,
+          until: asked + ttlMs - Math.min(o.timeoutMs, ttlMs / 2),
+        });
       },
     );
   };
