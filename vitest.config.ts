@@ -1,7 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'cli', 'testkit', 'otel'] as const;
+const pkgs = [
+  'core',
+  'storage',
+  's3',
+  'gcs',
+  'azure-blob',
+  'http',
+  'cli',
+  'redis',
+  'testkit',
+  'otel',
+] as const;
 const dirOf = (pkg: string): string => pkg;
 
 /**

@@ -30,12 +30,15 @@ const expected: Record<string, readonly string[]> = {
   '@failover/http': ['withFailover', 'createFailoverAxios'],
   '@failover/cli': ['runCli', 'defineConfig', 'EXIT_CODES', 'CliError'],
   '@failover/otel': ['instrument'],
+  '@failover/redis': ['createRedisJournal', 'createFleetHealth', 'watchPendingKeys'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',
     'startGcsServer',
     'startAzureServer',
     'createGcsEmulator',
+    'startRedisServer',
+    'startTcpProxy',
   ],
 };
 

@@ -8,7 +8,7 @@ import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md. An argument selects one part: `core`, `otel` or `storage` (the multi-cloud storage
+ * docs/benchmarks.md. An argument selects one part: `core`, `otel`, `storage` or `fleet` (fleet mode on Redis, see fleet.ts) (the multi-cloud storage
  * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
  * everything.
  */
@@ -47,7 +47,7 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
-const SELECTIONS = ['core', 'otel', 'storage'];
+const SELECTIONS = ['core', 'otel', 'storage', 'fleet'];
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
@@ -90,6 +90,11 @@ async function main(): Promise<void> {
     // Loaded only when selected: it pulls in the cloud SDKs and the testkit.
     const { runStorageBench } = await import('./storage.js');
     await runStorageBench(selection?.includes('/') ? selection.slice('storage/'.length) : undefined);
+  }
+  if (part === undefined || part === 'fleet') {
+    // Loaded only when selected: it starts a redis-server.
+    const { runFleetBench } = await import('./fleet.js');
+    await runFleetBench();
   }
 }
 

@@ -14,6 +14,10 @@ export {
 export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
 export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export {
+  checkResolveArgs as checkJournalResolveArgs,
+  normalizeEntry as normalizeJournalEntry,
+} from './journal/entry.js';
+export {
   JournalError,
   JournalLockedError,
 } from './journal/errors.js';

@@ -28,6 +28,12 @@ export {
 } from './cases/bad-input.js';
 export { INVALID_KEYS } from './cases/invalid-keys.js';
 export { SPECIAL_KEYS } from './cases/keys.js';
+export {
+  type JournalContractOptions,
+  type JournalFactory,
+  type JournalSubject,
+  journalContract,
+} from './journal/index.js';
 export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from './types.js';
 
 /**

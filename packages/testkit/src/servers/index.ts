@@ -21,5 +21,11 @@ export {
   type LocalCloudsOptions,
   startLocalClouds,
 } from './local-clouds.js';
+export {
+  type RedisLocalServer,
+  type RedisPersistence,
+  type RedisServerOptions,
+  startRedisServer,
+} from './redis.js';
 export { type S3LocalServer, S3RVER_CREDENTIALS, type S3ServerOptions, startS3Server } from './s3.js';
 export type { ClientOptions, LocalServer } from './types.js';

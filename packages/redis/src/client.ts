@@ -1,0 +1,80 @@
+import { FailoverError, type FailureKind } from '@failover/core';
+
+/**
+ * The part of a Redis client this package uses: a connected node-redis client (`redis` package,
+ * v5 or v6, `createClient()`) fits as it is. Commands go through `sendCommand`, so the client's
+ * modules, scripts and RESP version do not matter.
+ */
+export interface RedisCommandClient {
+  /** Sends one command and resolves with its reply. */
+  sendCommand<T = unknown>(args: readonly string[], options?: { abortSignal?: AbortSignal }): Promise<T>;
+}
+
+/** Sends commands with a timeout of their own and turns every failure into a typed error. */
+export interface RedisCaller {
+  /** Resolves with the reply; rejects with an error of `kind` `timeout` or `unavailable` (or the caller's). */
+  call<T = unknown>(args: readonly string[]): Promise<T>;
+}
+
+/** Makes an error of this package's error class from what a Redis call did. */
+export type RedisErrorFactory = (kind: FailureKind, message: string, cause: unknown) => FailoverError;
+
+/**
+ * A {@link RedisCaller} over `client`: each command is abandoned after `timeoutMs` (also dropped from
+ * the client's offline queue if it was not sent yet) and rejects with `kind: 'timeout'`; a closed
+ * or disconnected client, or an error reply, rejects with `kind: 'unavailable'`. Messages name
+ * `what` and the Redis error code, never the command's arguments or the connection URL.
+ */
+export function redisCaller(
+  client: RedisCommandClient,
+  timeoutMs: number,
+  what: string,
+  makeError: RedisErrorFactory,
+): RedisCaller {
+  return {
+    call<T>(args: readonly string[]): Promise<T> {
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(
+            makeError(
+              'timeout',
+              `${what}: Redis did not answer ${args[0]} within ${timeoutMs} ms`,
+              undefined,
+            ),
+          );
+        }, timeoutMs);
+      });
+      let sent: Promise<T>;
+      try {
+        sent = client.sendCommand<T>(args, { abortSignal: controller.signal });
+      } catch (err) {
+        sent = Promise.reject(err);
+      }
+      const answered = sent.then(
+        (reply) => reply,
+        (err: unknown) => {
+          throw err instanceof FailoverError
+            ? err
+            : makeError('unavailable', `${what}: ${describeRedisError(err)}`, err);
+        },
+      );
+      return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+    },
+  };
+}
+
+/** Whether `err` is Redis's NOSCRIPT reply (the script cache lost the script, e.g. after a restart). */
+export function isNoScript(err: unknown): boolean {
+  const cause = err instanceof FailoverError ? err.cause : err;
+  return cause instanceof Error && cause.message.startsWith('NOSCRIPT');
+}
+
+/** The error's class and Redis code (`ErrorReply OOM`, `ClientClosedError`), without arguments. */
+export function describeRedisError(err: unknown): string {
+  if (!(err instanceof Error)) return 'Redis call failed';
+  const code = /^[A-Z][A-Z_-]+\b/.exec(err.message)?.[0];
+  return code !== undefined ? `${err.name} ${code}` : err.name;
+}

@@ -1,0 +1,104 @@
+import { luaScript } from './scripts.js';
+
+/**
+ * Records that a target's breaker opened fleet-wide until server time + ttl and publishes it.
+ * KEYS[1]: the breakers hash. ARGV: target, record JSON (without `until`), ttl ms, channel, message.
+ */
+export const OPENED = luaScript(
+  'fleet-opened',
+  `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rec = cjson.decode(ARGV[2])
+rec['until'] = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return redis.call('PUBLISH', ARGV[4], ARGV[5])
+`,
+);
+
+/** Forgets a target's fleet-wide opening and publishes its closing. KEYS[1]: breakers. ARGV: target, channel, message. */
+export const CLOSED = luaScript(
+  'fleet-closed',
+  `
+redis.call('HDEL', KEYS[1], ARGV[1])
+return redis.call('PUBLISH', ARGV[2], ARGV[3])
+`,
+);
+
+/** The targets open fleet-wide now: [target, record JSON, ...]; drops expired ones. KEYS[1]: breakers. */
+export const OPEN_NOW = luaScript(
+  'fleet-open-now',
+  `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local rec = cjson.decode(all[i + 1])
+  if tonumber(rec['until'] or 0) > now then
+    table.insert(out, all[i])
+    table.insert(out, all[i + 1])
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return out
+`,
+);
+
+/**
+ * Takes (or extends) one of the probe lease slots KEYS[1..n] for ARGV[1] (the instance id) for
+ * ARGV[2] ms. Returns the slot's number (1-based), or 0 when every slot is held by others.
+ */
+export const ACQUIRE = luaScript(
+  'fleet-acquire',
+  `
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    return i
+  end
+end
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then return i end
+end
+return 0
+`,
+);
+
+/** Releases ARGV[1]'s lease among KEYS[1..n]. */
+export const RELEASE = luaScript(
+  'fleet-release',
+  `
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 0
+`,
+);
+
+/**
+ * Counts one availability failure of a target, fleet-wide (the count ends with any instance's next
+ * success, see RESET, or after ARGV[2] ms). When it reaches ARGV[1], records the opening and
+ * publishes it like OPENED and returns 1.
+ * KEYS[1]: the failure counter, KEYS[2]: the breakers hash.
+ * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message.
+ */
+export const FAILED = luaScript(
+  'fleet-failed',
+  `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n ~= tonumber(ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rec = cjson.decode(ARGV[4])
+rec['until'] = now + tonumber(ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return 1
+`,
+);
+
+/** Ends the fleet-wide failure count of a target (a success). KEYS[1]: the failure counter. */
+export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', KEYS[1])`);

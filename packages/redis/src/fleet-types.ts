@@ -1,0 +1,130 @@
+import type { CallObserver } from '@failover/core';
+import type { RedisCommandClient } from './client.js';
+
+/** The payload of a router's `open` event, as the fleet reads it. */
+export interface FleetOpenEvent {
+  readonly target: string;
+  readonly resetTimeoutMs: number;
+  readonly remote: boolean;
+  readonly kind?: string | undefined;
+}
+
+/** The payload of a router's `close` event, as the fleet reads it. */
+export interface FleetCloseEvent {
+  readonly target: string;
+  readonly remote: boolean;
+}
+
+/**
+ * What the fleet needs of a router: `createFailover()`'s `Failover` fits, and so does anything
+ * that forwards its fleet hooks and breaker events (a store built on a router).
+ */
+export interface FleetRouter {
+  /** Opens a target's breaker on another instance's word (core's `Failover.trip`). */
+  trip(name: string, options?: { reason?: string }): void;
+  /** Closes a target's breaker on another instance's word (core's `Failover.recover`). */
+  recover(name: string): void;
+  /** Breaker events; `remote` tells the fleet's own trips and recoveries from local ones. */
+  on(event: 'open', listener: (event: FleetOpenEvent) => void): () => void;
+  on(event: 'close', listener: (event: FleetCloseEvent) => void): () => void;
+}
+
+/** The subscriber connection: a node-redis client (the fleet makes one with `client.duplicate()`). */
+export interface RedisSubscriber {
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<unknown>;
+  on(event: 'ready' | 'end' | 'error', listener: (...args: unknown[]) => void): unknown;
+  destroy(): void;
+  readonly isReady: boolean;
+}
+
+/** A node-redis client that can also make the subscriber connection. */
+export interface RedisFleetClient extends RedisCommandClient {
+  duplicate(): RedisSubscriber;
+}
+
+/** Options of {@link createFleetHealth}. */
+export interface FleetHealthOptions {
+  /**
+   * A connected node-redis client (`createClient()` from the `redis` package). The fleet sends its
+   * commands on it and makes one more connection for pub/sub with `client.duplicate()` (closed by
+   * {@link FleetHealth.close}); it never closes `client`.
+   */
+  client: RedisFleetClient;
+  /** The router whose breakers the fleet shares. */
+  router: FleetRouter;
+  /**
+   * Start of the fleet's Redis keys and channel. Every instance of one application uses the same
+   * prefix. Default `failover:fleet`.
+   */
+  prefix?: string;
+  /** This instance's id in messages and leases. Default: a random id. */
+  instanceId?: string;
+  /**
+   * How long one Redis call may take, in milliseconds, before the fleet gives up on it and falls
+   * back to local behavior for that decision. Default 250.
+   */
+  timeoutMs?: number;
+  /**
+   * How many instances may probe a recovering target in one reset period, fleet-wide. Default 1;
+   * up to 100.
+   */
+  probes?: number;
+  /**
+   * Fleet-wide fast ejection: when this many availability failures of one target happen across
+   * the fleet with no success in between (and within `failureWindowMs`), the target is opened on
+   * every instance at once, before each instance has collected enough failures of its own. Needs
+   * {@link FleetHealth.observer} as the router's `observer`. Default 5; 0 turns it off.
+   */
+  tripAfter?: number;
+  /** The window of {@link FleetHealthOptions.tripAfter}, in milliseconds. Default 1000. */
+  failureWindowMs?: number;
+  /** The reset timeout announced with a fleet-wide ejection, in milliseconds. Default 30 000. */
+  ejectResetTimeoutMs?: number;
+  /**
+   * How long a probe lease outlives the reset period, in milliseconds: the time a probe may take.
+   * A lease whose holder died expires after it. Default 5000.
+   */
+  probeLeaseMs?: number;
+}
+
+/** What {@link FleetHealth.status} reports. */
+export interface FleetStatus {
+  /** This instance's id. */
+  readonly instanceId: string;
+  /** False while Redis is unreachable or slow: every decision is local until it answers again. */
+  readonly connected: boolean;
+  /** Breaker openings this instance published. */
+  readonly published: number;
+  /** Other instances' openings and closings applied to the router here. */
+  readonly applied: number;
+  /** Targets for which this instance holds a probe lease now. */
+  readonly leases: readonly string[];
+}
+
+/** Breaker state shared by a fleet of instances through Redis; see {@link createFleetHealth}. */
+export interface FleetHealth {
+  /**
+   * The router's `breaker.probeGate`: true when this instance may send the half-open probe of
+   * `target` now (it holds one of the fleet's probe leases, or Redis is unreachable and every
+   * instance decides for itself). Synchronous and never throws.
+   */
+  readonly probeGate: (target: string) => boolean;
+  /**
+   * The router's `observer`: counts availability failures fleet-wide for `tripAfter` (one Redis
+   * call per failure while the target is closed, one per first success after failures; nothing
+   * on a success path without failures). Never throws.
+   */
+  readonly observer: CallObserver;
+  /** Resolves once the subscription is live (never rejects; check {@link FleetHealth.status}). */
+  readonly ready: Promise<void>;
+  /**
+   * Resolves once every Redis call the fleet started (publishes, lease requests, resyncs) has
+   * settled; for tests and orderly shutdowns.
+   */
+  idle(): Promise<void>;
+  /** A snapshot of the fleet connection. */
+  status(): FleetStatus;
+  /** Stops listening to the router, releases this instance's leases and closes the subscriber. */
+  close(): Promise<void>;
+}

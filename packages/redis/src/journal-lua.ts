@@ -1,0 +1,199 @@
+import { luaScript } from './scripts.js';
+
+// The journal's state in Redis, under KEYS (all in one hash slot: `{prefix}:...`):
+//   KEYS[1] entries  hash   id -> {"e": entry JSON (fixed fields), "k": key, "v": version,
+//                            "h": holders, "m": missing}
+//   KEYS[2] bykey    hash   key -> JSON array of the ids of its pending entries
+//   KEYS[3] order    zset   id scored by append sequence (pending() is oldest first)
+//   KEYS[4] meta     hash   seq (append counter), backlog ((entry, missing target) pairs),
+//                            version (bumped by every change, for cheap change detection)
+// When a key gets its first pending entry or loses its last one, `+key` or `-key` is published on
+// the channel `<bykey>:events` (see watchPendingKeys).
+// Every script returns the backlog after it ran (pending returns it first). Version strings are
+// compared byte by byte (Lua's `<` follows the server's locale).
+const COMMON = `
+local entries, bykey, order, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local function lt(a, b)
+  if a == b then return false end
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function load(id)
+  local raw = redis.call('HGET', entries, id)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+local function save(id, rec) redis.call('HSET', entries, id, cjson.encode(rec)) end
+local function key_ids(key)
+  local raw = redis.call('HGET', bykey, key)
+  if not raw then return {} end
+  return cjson.decode(raw)
+end
+local function set_key_ids(key, ids)
+  if #ids == 0 then
+    if redis.call('HDEL', bykey, key) == 1 then redis.call('PUBLISH', bykey .. ':events', '-' .. key) end
+  elseif redis.call('HSET', bykey, key, cjson.encode(ids)) == 1 then
+    redis.call('PUBLISH', bykey .. ':events', '+' .. key)
+  end
+end
+local function drop(id, rec)
+  redis.call('HDEL', entries, id)
+  redis.call('ZREM', order, id)
+  local kept = {}
+  for _, other in ipairs(key_ids(rec.k)) do if other ~= id then table.insert(kept, other) end end
+  set_key_ids(rec.k, kept)
+  if #rec.m > 0 then redis.call('HINCRBY', meta, 'backlog', -#rec.m) end
+end
+local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or '0') end
+`;
+
+/** ARGV: entry JSON, id, key, version, holders JSON, missing JSON. */
+export const APPEND = luaScript(
+  'append',
+  `${COMMON}
+local id, key, version = ARGV[2], ARGV[3], ARGV[4]
+local holders, missing = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
+redis.call('HINCRBY', meta, 'version', 1)
+local existing = load(id)
+if existing then drop(id, existing) end
+local mentioned = {}
+for _, t in ipairs(holders) do mentioned[t] = true end
+for _, t in ipairs(missing) do mentioned[t] = true end
+for _, other in ipairs(key_ids(key)) do
+  local rec = load(other)
+  if rec then
+    if lt(rec.v, version) then
+      local kept, removed = {}, 0
+      for _, t in ipairs(rec.m) do
+        if mentioned[t] then removed = removed + 1 else table.insert(kept, t) end
+      end
+      if removed > 0 then
+        if #kept == 0 then
+          drop(other, rec)
+        else
+          rec.m = kept
+          save(other, rec)
+          redis.call('HINCRBY', meta, 'backlog', -removed)
+        end
+      end
+    elseif lt(version, rec.v) then
+      local named = {}
+      for _, t in ipairs(rec.h) do named[t] = true end
+      for _, t in ipairs(rec.m) do named[t] = true end
+      local kept = {}
+      for _, t in ipairs(missing) do if not named[t] then table.insert(kept, t) end end
+      missing = kept
+    end
+  end
+end
+if #missing == 0 then return backlog() end
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+save(id, { e = ARGV[1], k = key, v = version, h = holders, m = missing })
+redis.call('ZADD', order, seq, id)
+local ids = key_ids(key)
+table.insert(ids, id)
+set_key_ids(key, ids)
+return redis.call('HINCRBY', meta, 'backlog', #missing)
+`,
+);
+
+/** ARGV: id, target. */
+export const RESOLVE = luaScript(
+  'resolve',
+  `${COMMON}
+local id, target = ARGV[1], ARGV[2]
+local rec = load(id)
+if not rec then return backlog() end
+local kept, found = {}, false
+for _, t in ipairs(rec.m) do
+  if t == target then found = true else table.insert(kept, t) end
+end
+if not found then return backlog() end
+redis.call('HINCRBY', meta, 'version', 1)
+if #kept == 0 then
+  drop(id, rec)
+else
+  rec.m = kept
+  table.insert(rec.h, target)
+  save(id, rec)
+  redis.call('HINCRBY', meta, 'backlog', -1)
+end
+return backlog()
+`,
+);
+
+/** No ARGV. Returns [backlog, record JSON...] oldest first. */
+export const PENDING = luaScript(
+  'pending',
+  `${COMMON}
+local out = { backlog() }
+local ids = redis.call('ZRANGE', order, 0, -1)
+for i = 1, #ids, 500 do
+  local batch = {}
+  for j = i, math.min(i + 499, #ids) do table.insert(batch, ids[j]) end
+  local raws = redis.call('HMGET', entries, unpack(batch))
+  for _, raw in ipairs(raws) do if raw then table.insert(out, raw) end end
+end
+return out
+`,
+);
+
+/** ARGV: key. Returns [backlog, record JSON...] of the key's pending entries. */
+export const PENDING_OF = luaScript(
+  'pending-of',
+  `${COMMON}
+local out = { backlog() }
+for _, id in ipairs(key_ids(ARGV[1])) do
+  local raw = redis.call('HGET', entries, id)
+  if raw then table.insert(out, raw) end
+end
+return out
+`,
+);
+
+/** No ARGV. Returns the backlog. */
+export const BACKLOG = luaScript('backlog', `${COMMON}\nreturn backlog()\n`);
+
+/**
+ * Repair leases. KEYS: one lease key per object key. ARGV[1]: holder, ARGV[2]: ttl ms.
+ * Returns 1/0 per key: taken (or already held by this holder, then extended) or held by another.
+ */
+export const LEASE = luaScript(
+  'lease',
+  `
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    out[i] = 1
+  elseif redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`,
+);
+
+/** Releases the leases among KEYS that ARGV[1] holds. Returns how many it released. */
+export const UNLEASE = luaScript(
+  'unlease',
+  `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n
+`,
+);
+
+/** ARGV: key. Returns 1 when the key has a pending entry. */
+export const HAS_PENDING = luaScript('has-pending', `return redis.call('HEXISTS', KEYS[2], ARGV[1])`);

@@ -1,0 +1,50 @@
+import { type JournalEntry, JournalError } from '@failover/storage';
+
+/** The fixed fields of an entry, as stored in a record's `e` (holders and missing live beside it). */
+export function fixedFields(entry: JournalEntry): string {
+  return JSON.stringify({
+    id: entry.id,
+    op: entry.op,
+    key: entry.key,
+    version: entry.version,
+    sha256: entry.sha256,
+    size: entry.size,
+    at: entry.at,
+  });
+}
+
+/** A record read from Redis as a frozen {@link JournalEntry}. */
+export function entryOfRecord(raw: unknown, journal: string): JournalEntry {
+  try {
+    const record = JSON.parse(String(raw)) as { e: string; h: unknown; m: unknown };
+    const fixed = JSON.parse(record.e) as Omit<JournalEntry, 'holders' | 'missing'>;
+    const out: JournalEntry = {
+      id: fixed.id,
+      op: fixed.op,
+      key: fixed.key,
+      version: fixed.version,
+      ...(fixed.sha256 === undefined ? {} : { sha256: fixed.sha256 }),
+      ...(fixed.size === undefined ? {} : { size: fixed.size }),
+      holders: Object.freeze(targets(record.h)),
+      missing: Object.freeze(targets(record.m)),
+      at: fixed.at,
+    };
+    return Object.freeze(out);
+  } catch (err) {
+    throw new JournalError('invalid', `Journal ${JSON.stringify(journal)} holds a record it cannot read`, {
+      cause: err,
+      target: journal,
+    });
+  }
+}
+
+/** Lua's cjson writes an empty array as `{}`. */
+function targets(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** `[backlog, record...]` as a script returns it. */
+export function splitReply(reply: unknown): { backlog: number; records: unknown[] } {
+  const list = Array.isArray(reply) ? reply : [];
+  return { backlog: Number(list[0] ?? 0), records: list.slice(1) };
+}

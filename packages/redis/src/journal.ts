@@ -1,0 +1,176 @@
+import {
+  checkJournalResolveArgs,
+  type Journal,
+  type JournalEntry,
+  JournalError,
+  normalizeJournalEntry,
+} from '@failover/storage';
+import { redisCaller } from './client.js';
+import { APPEND, BACKLOG, HAS_PENDING, LEASE, PENDING, PENDING_OF, RESOLVE, UNLEASE } from './journal-lua.js';
+import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
+import { entryOfRecord, fixedFields, splitReply } from './journal-records.js';
+import { ScriptRunner } from './scripts.js';
+
+/**
+ * A {@link Journal} kept in Redis and shared by every instance of an application that uses the
+ * same prefix; see {@link createRedisJournal}.
+ */
+export interface RedisJournal extends Journal {
+  /** The journal's name (errors' `target`). */
+  readonly name: string;
+  /**
+   * The pending entries of one key, oldest first, as the whole fleet sees them now (one Redis
+   * round trip). For fleet-wide read-your-writes: a store asks it for keys it must not read stale.
+   */
+  pendingOf(key: string): Promise<JournalEntry[]>;
+  /**
+   * Whether `key` has a pending entry anywhere in the fleet now (one small Redis round trip, in
+   * order with this journal's other calls). The strict check for read-your-writes; see also
+   * `watchPendingKeys` for a check without a round trip.
+   */
+  hasPending(key: string): Promise<boolean>;
+  /**
+   * Reads the fleet-wide backlog from Redis and returns it; {@link Journal.backlog} then answers
+   * with it. Other instances' appends and resolves change the backlog between calls.
+   */
+  refreshBacklog(): Promise<number>;
+  /**
+   * Leases object keys for repair, fleet-wide, so that no object is copied by two instances at
+   * once: returns the keys this instance got (a key leased by another live instance is left out).
+   * A lease lasts `ttlMs` (default 30 000); leasing a key again extends it; a holder killed
+   * mid-repair loses its leases when they expire, and another instance takes the work over.
+   */
+  lease(keys: readonly string[], ttlMs?: number): Promise<string[]>;
+  /** Gives back leases this instance holds (after repairing the keys). Others' leases are untouched. */
+  release(keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * Creates a replication journal in Redis over the application's own node-redis client: the same
+ * interface and rules as the file journal (a newer version supersedes older ones, tombstones,
+ * out-of-order appends, same-id replace, backlog), each call one Lua script run atomically on the
+ * server (EVALSHA, falling back to EVAL when the server lost its script cache), pipelined and
+ * applied in the order the calls are made. Every instance that uses the same `prefix` shares the
+ * journal: what one instance appends, any other can repair.
+ *
+ * Durability is Redis's: an `append` resolves once Redis answered, which with
+ * `appendonly yes` + `appendfsync always` means the entry is on Redis's disk; with the common
+ * `appendfsync everysec` a crash of the Redis machine can lose the last second of entries; without
+ * AOF a Redis restart loses the whole journal. See docs/fleet.md.
+ *
+ * Every call has its own timeout (`timeoutMs`, default 1 s): a slow or unreachable Redis rejects
+ * with a `JournalError` (`kind: 'timeout'` or `'unavailable'`), never hangs. A call that timed out
+ * may still take effect later (appends and resolves are idempotent, so a retry is safe).
+ * `backlog()` answers from memory: the fleet-wide count as of this instance's last call.
+ * `close()` does not close the client (the application owns it).
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * import { createRedisJournal } from '@failover/redis';
+ *
+ * const client = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+ * const journal = createRedisJournal({ client, prefix: 'photos-app:journal' });
+ * await journal.open?.();
+ * console.log(journal.backlog());
+ */
+export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
+  const { client, timeoutMs, name, keys, instanceId, leaseKey } = resolveRedisJournalOptions(options);
+  const makeError = (kind: JournalError['kind'], message: string, cause: unknown) =>
+    new JournalError(kind, message, { cause, target: name });
+  const scripts = new ScriptRunner(
+    redisCaller(client, timeoutMs, `Journal ${JSON.stringify(name)}`, makeError),
+  );
+  let backlog = 0;
+  let closed = false;
+
+  const whenOpen = <T>(run: () => Promise<T>): Promise<T> => {
+    if (closed)
+      return Promise.reject(
+        new JournalError('unavailable', `Journal ${JSON.stringify(name)} is closed`, { target: name }),
+      );
+    try {
+      return run();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  const setBacklog = (value: unknown): number => {
+    const n = Number(value);
+    if (Number.isFinite(n)) backlog = Math.max(0, n);
+    return backlog;
+  };
+  const readEntries = async (reply: Promise<unknown>): Promise<JournalEntry[]> => {
+    const { backlog: count, records } = splitReply(await reply);
+    setBacklog(count);
+    return records.map((raw) => entryOfRecord(raw, name));
+  };
+
+  return {
+    name,
+    open: () => whenOpen(async () => void setBacklog(await scripts.run(BACKLOG, keys, []))),
+    append: (entry: JournalEntry) =>
+      whenOpen(async () => {
+        const e = normalizeJournalEntry(entry);
+        const args = [
+          fixedFields(e),
+          e.id,
+          e.key,
+          e.version,
+          JSON.stringify(e.holders),
+          JSON.stringify(e.missing),
+        ];
+        setBacklog(await scripts.run(APPEND, keys, args));
+      }),
+    resolve: (id: string, target: string) =>
+      whenOpen(async () => {
+        checkJournalResolveArgs(id, target);
+        setBacklog(await scripts.run(RESOLVE, keys, [id, target]));
+      }),
+    pending: () => whenOpen(() => readEntries(scripts.run(PENDING, keys, []))),
+    pendingOf: (key: string) =>
+      whenOpen(() => {
+        if (typeof key !== 'string' || key === '') {
+          return Promise.reject(
+            new JournalError('invalid', 'pendingOf: key must be a non-empty string', { target: name }),
+          );
+        }
+        return readEntries(scripts.run(PENDING_OF, keys, [key]));
+      }),
+    hasPending: (key: string) =>
+      whenOpen(async () => {
+        if (typeof key !== 'string' || key === '') {
+          throw new JournalError('invalid', 'hasPending: key must be a non-empty string', { target: name });
+        }
+        return Number(await scripts.run(HAS_PENDING, keys, [key])) === 1;
+      }),
+    refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
+    lease: (objectKeys: readonly string[], ttlMs = 30_000) =>
+      whenOpen(async () => {
+        const list = checkKeys(objectKeys, name);
+        if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+          throw new JournalError('invalid', 'lease: ttlMs must be a positive integer', { target: name });
+        }
+        if (list.length === 0) return [];
+        const got = await scripts.run<unknown[]>(LEASE, list.map(leaseKey), [instanceId, String(ttlMs)]);
+        return list.filter((_, i) => Number(got[i]) === 1);
+      }),
+    release: (objectKeys: readonly string[]) =>
+      whenOpen(async () => {
+        const list = checkKeys(objectKeys, name);
+        if (list.length > 0) await scripts.run(UNLEASE, list.map(leaseKey), [instanceId]);
+      }),
+    backlog: () => backlog,
+    // Redis holds only pending entries: there is nothing to compact.
+    compact: () => whenOpen(async () => undefined),
+    close: async () => {
+      closed = true;
+    },
+  };
+}
+
+function checkKeys(keys: unknown, name: string): string[] {
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new JournalError('invalid', 'keys must be an array of non-empty strings', { target: name });
+  }
+  return [...new Set(keys as string[])];
+}

@@ -1,0 +1,142 @@
+import { InvalidOptionError, integerOption } from '@failover/core';
+import { type RedisCaller, redisCaller } from './client.js';
+import { FleetError } from './fleet-options.js';
+import type { RedisFleetClient, RedisSubscriber } from './fleet-types.js';
+import {
+  checkClient,
+  DEFAULT_JOURNAL_PREFIX,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  prefixOption,
+} from './journal-options.js';
+
+/** Options of {@link watchPendingKeys}. */
+export interface PendingKeysWatchOptions {
+  /** A connected node-redis client; the watch makes its own subscriber with `client.duplicate()`. */
+  client: RedisFleetClient;
+  /** The Redis journal's prefix (the same as `createRedisJournal`'s). Default `failover:journal`. */
+  prefix?: string;
+  /** Timeout of the snapshot read, in milliseconds. Default 1000. */
+  timeoutMs?: number;
+}
+
+/**
+ * The set of keys that have a pending journal entry anywhere in the fleet, kept in this process
+ * and updated by Redis pub/sub; see {@link watchPendingKeys}.
+ */
+export interface PendingKeysWatch {
+  /**
+   * `true` when some instance has an acknowledged write of `key` that a target still lacks (read
+   * it with `journal.pendingOf(key)` before trusting a target), `false` when none has, `undefined`
+   * while the watch is not connected (Redis down, reconnecting): fall back to local knowledge.
+   * Synchronous, no Redis call: the common path (no pending entry) costs a Set lookup.
+   */
+  has(key: string): boolean | undefined;
+  /** Whether the watch is connected and up to date. */
+  readonly connected: boolean;
+  /** How many keys have pending entries, as the watch knows. */
+  readonly size: number;
+  /** Resolves once the first snapshot is loaded (never rejects; check `connected`). */
+  readonly ready: Promise<void>;
+  /** Closes the subscriber. */
+  close(): Promise<void>;
+}
+
+/**
+ * Watches which keys of a Redis journal have pending entries, fleet-wide: a snapshot (HKEYS)
+ * taken after subscribing to the journal's key events (`+key` when a key gets its first pending
+ * entry, `-key` when it loses its last), then every event in order. A store uses it for
+ * read-your-writes across instances: only a key the watch reports costs a Redis lookup.
+ *
+ * @example
+ * const watch = watchPendingKeys({ client, prefix: 'photos-app:journal' });
+ * await watch.ready;
+ * if (watch.has('photos/cat.jpg') !== false) {
+ *   // ask the journal which targets lack the newest version
+ * }
+ */
+export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysWatch {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidOptionError('options', 'must be an object');
+  const client = checkClient(options.client, 'client') as RedisFleetClient;
+  if (typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
+    throw new InvalidOptionError('client', 'must be a node-redis client (it needs duplicate() for pub/sub)');
+  }
+  const prefix = prefixOption(options.prefix, 'prefix', DEFAULT_JOURNAL_PREFIX);
+  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 1, 60_000, DEFAULT_REDIS_TIMEOUT_MS);
+  const bykey = `{${prefix}}:bykey`;
+  const redis: RedisCaller = redisCaller(
+    client,
+    timeoutMs,
+    'Pending keys watch',
+    (kind, message, cause) => new FleetError(kind, message, { cause }),
+  );
+  const keys = new Set<string>();
+  let connected = false;
+  let closed = false;
+  /** Events received while a snapshot is being read; applied after it, in order. */
+  let buffered: string[] | undefined;
+  let subscriber: RedisSubscriber | undefined;
+
+  const applyEvent = (message: string): void => {
+    if (message.startsWith('+')) keys.add(message.slice(1));
+    else if (message.startsWith('-')) keys.delete(message.slice(1));
+  };
+  const onEvent = (message: string): void => {
+    if (buffered !== undefined) buffered.push(message);
+    else applyEvent(message);
+  };
+  const snapshot = async (): Promise<void> => {
+    connected = false;
+    buffered = [];
+    try {
+      const all = await redis.call<unknown[]>(['HKEYS', bykey]);
+      keys.clear();
+      for (const key of all) keys.add(String(key));
+      for (const message of buffered) applyEvent(message);
+      connected = !closed && subscriber?.isReady === true;
+    } catch {
+      connected = false;
+    } finally {
+      buffered = undefined;
+    }
+  };
+
+  let started = false;
+  const ready = (async () => {
+    try {
+      subscriber = client.duplicate();
+      subscriber.on('error', () => {
+        connected = false;
+      });
+      subscriber.on('end', () => {
+        connected = false;
+      });
+      subscriber.on('ready', () => {
+        if (started && !closed) void snapshot();
+      });
+      await subscriber.connect();
+      await subscriber.subscribe(`${bykey}:events`, onEvent);
+      started = true;
+      if (closed) subscriber.destroy();
+      else await snapshot();
+    } catch {
+      connected = false;
+    }
+  })();
+
+  return {
+    has: (key) => (connected ? keys.has(key) : undefined),
+    get connected() {
+      return connected;
+    },
+    get size() {
+      return keys.size;
+    },
+    ready,
+    close: async () => {
+      closed = true;
+      connected = false;
+      subscriber?.destroy();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { createFailover, type Failover, type FailoverEvents } from '@failover/core';
+import { createFleetHealth, type FleetHealth, type FleetHealthOptions } from '../src/index.js';
+import { client, later } from './redis-helpers.js';
+
+/** One app instance: a router over two targets and its fleet connection. */
+export interface Instance {
+  readonly router: Failover<{ name: string }>;
+  readonly fleet: FleetHealth;
+  /** Every breaker event the router emitted. */
+  readonly events: { event: 'open' | 'close'; payload: FailoverEvents['open'] | FailoverEvents['close'] }[];
+  /** Calls that reached each target. */
+  readonly reached: Map<string, number>;
+  /** The targets that fail (every call to them throws ECONNREFUSED). */
+  readonly down: Set<string>;
+  /** One call through the router. */
+  call(): Promise<string>;
+}
+
+/** Starts an instance on its own Redis connection. */
+export async function instance(
+  url: string,
+  prefix: string,
+  options: Partial<FleetHealthOptions> & { resetTimeoutMs?: number; consecutiveFailures?: number } = {},
+): Promise<Instance> {
+  const c = await client(url);
+  let fleet: FleetHealth | undefined;
+  const router = createFailover({
+    targets: [{ name: 'aws' }, { name: 'gcp' }],
+    breaker: {
+      consecutiveFailures: options.consecutiveFailures ?? 2,
+      volumeThreshold: 1000,
+      resetTimeoutMs: options.resetTimeoutMs ?? 60_000,
+      probeGate: (target) => fleet?.probeGate(target) ?? true,
+    },
+    retry: { maxAttempts: 1 },
+    hedge: false,
+    observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
+  });
+  const { resetTimeoutMs: _, consecutiveFailures: __, ...fleetOptions } = options;
+  // A generous timeout: on a loaded machine a Redis call may take long; tests of slow Redis pass their own.
+  fleet = createFleetHealth({ client: c, router, prefix, timeoutMs: 5000, ...fleetOptions });
+  const f = fleet;
+  later(() => router.close());
+  later(() => f.close());
+  const events: Instance['events'] = [];
+  router.on('open', (payload) => events.push({ event: 'open', payload }));
+  router.on('close', (payload) => events.push({ event: 'close', payload }));
+  const reached = new Map<string, number>();
+  const down = new Set<string>();
+  await fleet.ready;
+  return {
+    router,
+    fleet,
+    events,
+    reached,
+    down,
+    call: () =>
+      router.run(async (target) => {
+        reached.set(target.name, (reached.get(target.name) ?? 0) + 1);
+        if (down.has(target.name)) {
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+        }
+        return `ok:${target.name}`;
+      }),
+  };
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { startTcpProxy } from '@failover/testkit';
+import { describe, expect, it } from 'vitest';
+import { createFleetHealth } from '../src/index.js';
+import { instance } from './fleet-helpers.js';
+import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+const prefix = () => `fleet:${randomBytes(6).toString('hex')}`;
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await nextTurn();
+}
+
+describe('createFleetHealth', () => {
+  it('one instance tripping a breaker trips it on every other instance (remote: true)', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const [a, b, c] = [
+      await instance(redis.url, p),
+      await instance(redis.url, p),
+      await instance(redis.url, p),
+    ];
+    if (!a || !b || !c) throw new Error('unreachable');
+    for (const i of [a, b, c]) i.down.add('aws');
+    expect(await a.call()).toBe('ok:gcp');
+    expect(await a.call()).toBe('ok:gcp');
+    expect(a.router.isAvailable('aws')).toBe(false);
+    expect(a.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: false } });
+    await until(() => !b.router.isAvailable('aws') && !c.router.isAvailable('aws'));
+    for (const other of [b, c]) {
+      expect(other.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: true } });
+      expect(other.events[0]?.payload).toMatchObject({
+        reason: expect.stringMatching(/^fleet: network on /),
+      });
+      // The others never send a call to the dead target.
+      expect(await other.call()).toBe('ok:gcp');
+      expect(other.reached.get('aws')).toBeUndefined();
+    }
+    await a.fleet.idle();
+    expect(a.fleet.status()).toMatchObject({ connected: true, published: 1 });
+    expect(b.fleet.status().applied).toBe(1);
+    // A remote trip is not published again.
+    await b.fleet.idle();
+    expect(b.fleet.status().published).toBe(0);
+  });
+
+  it('coordinates probes: of all instances, only `probes` may probe a recovering target', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 5; i++) fleet.push(await instance(redis.url, p, { probes: 2 }));
+    const [first] = fleet;
+    if (!first) throw new Error('unreachable');
+    first.down.add('aws');
+    await first.call();
+    await first.call();
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    for (const i of fleet) await i.fleet.idle();
+    const allowed = fleet.filter((i) => i.fleet.probeGate('aws'));
+    expect(allowed).toHaveLength(2);
+    expect(fleet.flatMap((i) => i.fleet.status().leases)).toEqual(['aws', 'aws']);
+  });
+
+  it('only the lease holder probes; its successful probe closes the breaker on every instance', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { resetTimeoutMs: 100, probeLeaseMs: 60_000 }));
+    const [first] = fleet;
+    if (!first) throw new Error('unreachable');
+    first.down.add('aws');
+    await first.call();
+    await first.call();
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    for (const i of fleet) await i.fleet.idle();
+    const holder = fleet.find((i) => i.fleet.status().leases.includes('aws'));
+    if (!holder) throw new Error('no instance got the probe lease');
+    first.down.delete('aws');
+    const before = new Map(fleet.map((i) => [i, i.reached.get('aws') ?? 0]));
+    const others = fleet.filter((i) => i !== holder);
+    // Once half-open, a non-holder does not probe: its calls go to gcp.
+    for (const other of others) {
+      await until(() => other.router.status().targets[0]?.state === 'halfOpen');
+      expect(await other.call()).toBe('ok:gcp');
+      expect(other.reached.get('aws') ?? 0).toBe(before.get(other));
+    }
+    await until(() => holder.router.status().targets[0]?.state === 'halfOpen');
+    expect(await holder.call()).toBe('ok:aws');
+    expect(holder.events.at(-1)).toMatchObject({ event: 'close', payload: { target: 'aws', remote: false } });
+    for (const other of others) {
+      await until(() => other.router.isAvailable('aws'));
+      expect(other.events.at(-1)).toMatchObject({ event: 'close', payload: { target: 'aws', remote: true } });
+      expect(await other.call()).toBe('ok:aws');
+    }
+    // Fleet-wide, the recovering target got exactly one probe, then one call from each other instance.
+    const after = fleet.reduce((n, i) => n + (i.reached.get('aws') ?? 0) - (before.get(i) ?? 0), 0);
+    expect(after).toBe(1 + others.length);
+  });
+
+  it('failures spread over instances eject the target fleet-wide before any instance trips alone', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 3 }));
+    for (const i of fleet) i.down.add('aws');
+    for (const i of fleet) {
+      expect(await i.call()).toBe('ok:gcp');
+      await i.fleet.idle();
+    }
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    const aws = fleet.reduce((n, i) => n + (i.reached.get('aws') ?? 0), 0);
+    expect(aws).toBe(3);
+    expect(fleet[2]?.events[0]).toMatchObject({
+      event: 'open',
+      payload: { remote: true, reason: 'fleet: 3 failures across the fleet' },
+    });
+  });
+
+  it('a success between failures resets the fleet-wide count: scattered errors never eject', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 2 }));
+    for (let round = 0; round < 5; round++) {
+      for (const i of fleet) {
+        i.down.add('aws');
+        await i.call();
+        i.down.delete('aws');
+        expect(await i.call()).toBe('ok:aws');
+        await i.fleet.idle();
+      }
+    }
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+  });
+
+  it('a new instance learns which targets are open fleet-wide when it starts', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const a = await instance(redis.url, p);
+    a.down.add('aws');
+    await a.call();
+    await a.call();
+    await a.fleet.idle();
+    const late = await instance(redis.url, p);
+    await late.fleet.idle();
+    expect(late.router.isAvailable('aws')).toBe(false);
+    expect(late.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: true } });
+  });
+
+  it('Redis down, hung or slow never surfaces as an app error; the gate falls back to local', async () => {
+    const redis = await redisServer();
+    const proxy = await startTcpProxy({ target: redis.port });
+    later(() => proxy.close());
+    const url = `redis://127.0.0.1:${proxy.port}`;
+    const p = prefix();
+    const a = await instance(url, p, { timeoutMs: 50 });
+    const b = await instance(url, p, { timeoutMs: 50 });
+    proxy.setFault({ kind: 'stall' });
+    a.down.add('aws');
+    b.down.add('aws');
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await a.call(), await b.call());
+    expect(results.every((r) => r === 'ok:gcp')).toBe(true);
+    await a.fleet.idle();
+    expect(a.fleet.status().connected).toBe(false);
+    // Without Redis every instance probes for itself.
+    expect(a.fleet.probeGate('aws')).toBe(true);
+    proxy.setFault({ kind: 'reset' });
+    for (let i = 0; i < 5; i++) results.push(await a.call(), await b.call());
+    expect(results.every((r) => r === 'ok:gcp')).toBe(true);
+    proxy.setFault(null);
+    await redis.kill();
+    for (let i = 0; i < 5; i++) expect(await a.call()).toBe('ok:gcp');
+  });
+
+  it('rejects bad options with the option path', async () => {
+    const redis = await redisServer();
+    const c = await client(redis.url);
+    const a = await instance(redis.url, prefix());
+    expect(() => createFleetHealth({ client: {} as never, router: a.router })).toThrow(/"client"/);
+    expect(() => createFleetHealth({ client: c, router: {} as never })).toThrow(/"router"/);
+    expect(() => createFleetHealth({ client: c, router: a.router, probes: 0 })).toThrow(/"probes"/);
+    expect(() => createFleetHealth({ client: c, router: a.router, prefix: 'a b' })).toThrow(/"prefix"/);
+  });
+});

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { JournalEntry } from '@failover/storage';
+import { startTcpProxy } from '@failover/testkit';
+import { describe, expect, it } from 'vitest';
+import { createRedisJournal } from '../src/index.js';
+import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+const prefix = () => `t:${randomBytes(6).toString('hex')}`;
+
+function entry(fields: Partial<JournalEntry> & Pick<JournalEntry, 'id'>): JournalEntry {
+  return { op: 'put', key: 'k', version: 'v1', holders: ['a'], missing: ['b'], at: 1, ...fields };
+}
+
+describe('createRedisJournal', () => {
+  it('keeps every acknowledged entry across a SIGKILL of Redis with appendfsync always', async () => {
+    const redis = await redisServer({ persistence: 'aof-always' });
+    const c = await client(redis.url);
+    const p = prefix();
+    const journal = createRedisJournal({ client: c, prefix: p });
+    for (let i = 0; i < 100; i++) {
+      await journal.append(entry({ id: `e${i}`, key: `k${i}`, missing: ['b', 'c'] }));
+    }
+    await journal.resolve('e0', 'b');
+    await redis.kill();
+    await redis.restart();
+    const again = createRedisJournal({ client: await client(redis.url), prefix: p });
+    await again.open?.();
+    expect(again.backlog()).toBe(199);
+    const pending = await again.pending();
+    expect(pending.map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => `e${i}`));
+    expect(pending[0]?.missing).toEqual(['c']);
+  });
+
+  it('is shared: what one instance appends another sees, repairs and resolves', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const a = createRedisJournal({ client: await client(redis.url), prefix: p });
+    const b = createRedisJournal({ client: await client(redis.url), prefix: p });
+    await a.append(entry({ id: 'x', key: 'photo.jpg', holders: ['aws'], missing: ['gcs', 'azure'] }));
+    expect((await b.pendingOf('photo.jpg')).map((e) => [...e.missing].sort())).toEqual([['azure', 'gcs']]);
+    expect(await b.pendingOf('other')).toEqual([]);
+    await b.resolve('x', 'gcs');
+    await b.resolve('x', 'azure');
+    expect(await a.pending()).toEqual([]);
+    expect(await a.refreshBacklog()).toBe(0);
+    // Two prefixes are two journals.
+    const other = createRedisJournal({ client: await client(redis.url), prefix: prefix() });
+    await other.append(entry({ id: 'y' }));
+    expect(await a.pending()).toEqual([]);
+  });
+
+  it('converges to the newest version of each key whatever the interleaving of two instances', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const journals = [
+      createRedisJournal({ client: await client(redis.url), prefix: p }),
+      createRedisJournal({ client: await client(redis.url), prefix: p }),
+    ];
+    const targets = ['a', 'b', 'c'];
+    const writes: Promise<void>[] = [];
+    // Versions 000..199 over 10 keys, appended by alternating instances in a shuffled order.
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const order = Array.from({ length: 200 }, (_, i) => i).sort(() => random() - 0.5);
+    for (const [n, i] of order.entries()) {
+      const holder = targets[i % 3] as string;
+      writes.push(
+        (journals[n % 2] as (typeof journals)[0]).append(
+          entry({
+            id: `v${i}`,
+            key: `k${i % 10}`,
+            version: String(i).padStart(3, '0'),
+            holders: [holder],
+            missing: targets.filter((t) => t !== holder),
+          }),
+        ),
+      );
+    }
+    await Promise.all(writes);
+    const pending = await journals[0]?.pending();
+    expect(pending?.map((e) => e.id).sort()).toEqual(
+      Array.from({ length: 10 }, (_, k) => `v${190 + k}`).sort(),
+    );
+    expect(journals[0]?.backlog()).toBe(20);
+  });
+
+  it('keeps calls in order when Redis lost its scripts (NOSCRIPT, then EVAL)', async () => {
+    const redis = await redisServer();
+    const c = await client(redis.url);
+    const journal = createRedisJournal({ client: c, prefix: prefix() });
+    await journal.append(entry({ id: 'warm', key: 'warm' }));
+    await c.sendCommand(['SCRIPT', 'FLUSH']);
+    const calls = [
+      journal.append(entry({ id: 'v1', version: 'v1', holders: ['a'], missing: ['b', 'c'] })),
+      journal.resolve('v1', 'b'),
+      journal.append(entry({ id: 'v2', version: 'v2', holders: ['a'], missing: ['c'] })),
+      journal.append(entry({ id: 'w', key: 'w', missing: ['b'] })),
+      journal.resolve('w', 'b'),
+    ];
+    await Promise.all(calls);
+    expect((await journal.pending()).map((e) => [e.id, [...e.missing]])).toEqual([
+      ['warm', ['b']],
+      ['v2', ['c']],
+    ]);
+  });
+
+  it('a paused Redis makes calls reject with kind timeout; nothing hangs', async () => {
+    const redis = await redisServer();
+    const c = await client(redis.url);
+    const p = prefix();
+    // Warm up with the default timeout (a loaded machine may take more than 50 ms).
+    await createRedisJournal({ client: c, prefix: p }).open?.();
+    const journal = createRedisJournal({ client: c, prefix: p, timeoutMs: 50 });
+    await redis.pause();
+    later(() => redis.resume());
+    const error = await journal
+      .append(entry({ id: 'secret-key-id', key: 'secret/key' }))
+      .catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: 'JournalError', kind: 'timeout' });
+    expect(String((error as Error).message)).not.toMatch(/secret/);
+    await expect(journal.pending()).rejects.toMatchObject({ kind: 'timeout' });
+    redis.resume();
+  });
+
+  it('a stalled network and a dead Redis reject with timeout or unavailable', async () => {
+    const redis = await redisServer();
+    const proxy = await startTcpProxy({ target: redis.port });
+    later(() => proxy.close());
+    const c = await client(`redis://127.0.0.1:${proxy.port}`);
+    const p = prefix();
+    await createRedisJournal({ client: c, prefix: p }).append(entry({ id: 'before' }));
+    const journal = createRedisJournal({ client: c, prefix: p, timeoutMs: 50 });
+    proxy.setFault({ kind: 'stall' });
+    await expect(journal.append(entry({ id: 'stalled' }))).rejects.toMatchObject({ kind: 'timeout' });
+    proxy.setFault({ kind: 'reset' });
+    const error = (await journal.append(entry({ id: 'reset' })).catch((err: unknown) => err)) as {
+      kind: string;
+    };
+    expect(['timeout', 'unavailable']).toContain(error.kind);
+  });
+
+  it('rejects bad options with the option path', async () => {
+    expect(() => createRedisJournal({ client: {} as never })).toThrow(/"client"/);
+    const redis = await redisServer();
+    const c = await client(redis.url);
+    expect(() => createRedisJournal({ client: c, prefix: 'a{b}' })).toThrow(/"prefix"/);
+    expect(() => createRedisJournal({ client: c, timeoutMs: 0 })).toThrow(/"timeoutMs"/);
+    const journal = createRedisJournal({ client: c });
+    await expect(journal.pendingOf('')).rejects.toMatchObject({ kind: 'invalid' });
+  });
+});

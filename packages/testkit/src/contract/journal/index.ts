@@ -1,0 +1,61 @@
+import { InvalidOptionError } from '@failover/core';
+import { describe } from 'vitest';
+import { basicCases, durabilityCases, errorCases, supersedingCases } from './cases.js';
+import type { JournalContractOptions, JournalFactory } from './types.js';
+
+export type { JournalContractOptions, JournalFactory, JournalSubject } from './types.js';
+
+/**
+ * Registers the Journal contract: the rules every replication journal (memory, file, Redis, your
+ * own) follows, as vitest tests under `describe('Journal contract: <name>')`. The multi-cloud
+ * store relies on them, so a journal that passes can replace the file journal.
+ *
+ * `makeJournal` is called once per test and returns a fresh, empty journal (or `{ journal, reopen,
+ * cleanup }`); the suite closes every journal it got, then calls `cleanup`.
+ *
+ * What it checks: entries come back with every field, oldest first; `backlog()` counts (entry,
+ * missing target) pairs; `resolve` moves a target to the holders and drops a finished entry, and
+ * is a no-op for an unknown id or a target that is not missing; a newer version supersedes older
+ * entries of its key for the targets it names (a newer tombstone replaces a put); an older entry
+ * appended late never regresses a target; the same id replaces; versions compare as strings;
+ * calls take effect in the order they are made; a malformed entry is refused with an
+ * `InvalidArgumentError` naming the field; calls after `close()` reject with a `JournalError`
+ * (`unavailable`); and, when `reopen` is given, everything acknowledged survives close and reopen.
+ *
+ * @example
+ * import { createFileJournal } from '@failover/storage';
+ * import { journalContract } from '@failover/testkit/contract';
+ *
+ * journalContract('file', async () => {
+ *   const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+ *   return {
+ *     journal: createFileJournal({ dir }),
+ *     reopen: () => createFileJournal({ dir }),
+ *     cleanup: () => rm(dir, { recursive: true, force: true }),
+ *   };
+ * });
+ */
+export function journalContract(
+  name: string,
+  makeJournal: JournalFactory,
+  options: JournalContractOptions = {},
+): void {
+  const positive = (value: number | undefined, option: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new InvalidOptionError(option, 'must be a positive integer');
+    return value;
+  };
+  if (typeof makeJournal !== 'function') throw new InvalidOptionError('makeJournal', 'must be a function');
+  const ctx = {
+    make: makeJournal,
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 30_000),
+    manyEntries: positive(options.manyEntries, 'manyEntries', 200),
+  };
+  describe(`Journal contract: ${name}`, () => {
+    basicCases(ctx);
+    supersedingCases(ctx);
+    errorCases(ctx);
+    durabilityCases(ctx);
+  });
+}
