@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { FailoverError, InvalidOptionError, integerOption } from '@failover/core';
+import { FailoverError, readOptions } from '@failover/core';
 import type { FleetHealthOptions, FleetRouter, RedisFleetClient } from './fleet-types.js';
-import { checkClient, prefixOption } from './journal-options.js';
+import { readClient, readPrefix } from './journal-options.js';
 
 /** The options of {@link createFleetHealth} with their defaults. */
 export interface ResolvedFleetOptions {
@@ -29,55 +29,42 @@ export class FleetError extends FailoverError {}
 
 /** Checks the options (an `InvalidOptionError` names the option) and applies defaults. */
 export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with a client and a router');
-  }
-  const client = checkClient(options.client, 'client') as RedisFleetClient;
-  if (typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
-    throw new InvalidOptionError('client', 'must be a node-redis client (it needs duplicate() for pub/sub)');
-  }
-  const router = options.router as Partial<FleetRouter> | undefined;
-  if (
-    router === null ||
-    typeof router !== 'object' ||
-    typeof router.trip !== 'function' ||
-    typeof router.recover !== 'function' ||
-    typeof router.on !== 'function'
-  ) {
-    throw new InvalidOptionError(
-      'router',
-      'must be a router from createFailover() (with trip, recover and on)',
-    );
-  }
-  const prefix = prefixOption(options.prefix, 'prefix', DEFAULT_FLEET_PREFIX);
-  if (
-    options.instanceId !== undefined &&
-    (typeof options.instanceId !== 'string' || options.instanceId === '')
-  ) {
-    throw new InvalidOptionError('instanceId', 'must be a non-empty string');
-  }
-  const probes = integerOption('probes', options.probes, 1, 100, 1);
+  const r = readOptions(options);
+  const client = readClient(r, true) as RedisFleetClient;
+  const router = r.check('router', isRouter, 'a router from createFailover() (with trip, recover and on)', {
+    required: true,
+  });
+  const prefix = readPrefix(r, DEFAULT_FLEET_PREFIX);
+  const instanceId = r.string('instanceId') ?? randomBytes(8).toString('hex');
+  const probes = r.int('probes', { min: 1, max: 100, default: 1 });
+  const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: 250 });
+  const probeLeaseMs = r.ms('probeLeaseMs', { min: 1, max: 3_600_000, default: 5000 });
+  const tripAfter = r.int('tripAfter', { min: 0, max: 1_000_000, default: 5 });
+  const failureWindowMs = r.ms('failureWindowMs', { min: 1, max: 3_600_000, default: 1000 });
+  const ejectResetTimeoutMs = r.ms('ejectResetTimeoutMs', { min: 1, max: 3_600_000, default: 30_000 });
+  r.done();
   const tag = `{${prefix}}`;
   return {
     client,
-    router: options.router,
+    router,
     prefix,
-    instanceId: options.instanceId ?? randomBytes(8).toString('hex'),
-    timeoutMs: integerOption('timeoutMs', options.timeoutMs, 1, 60_000, 250),
+    instanceId,
+    timeoutMs,
     probes,
-    probeLeaseMs: integerOption('probeLeaseMs', options.probeLeaseMs, 1, 3_600_000, 5000),
-    tripAfter: integerOption('tripAfter', options.tripAfter, 0, 1_000_000, 5),
-    failureWindowMs: integerOption('failureWindowMs', options.failureWindowMs, 1, 3_600_000, 1000),
-    ejectResetTimeoutMs: integerOption(
-      'ejectResetTimeoutMs',
-      options.ejectResetTimeoutMs,
-      1,
-      3_600_000,
-      30_000,
-    ),
+    probeLeaseMs,
+    tripAfter,
+    failureWindowMs,
+    ejectResetTimeoutMs,
     failuresKey: (target) => `${tag}:failures:${target}`,
     breakersKey: `${tag}:breakers`,
     channel: `${tag}:breaker-events`,
     leaseKeys: (target) => Array.from({ length: probes }, (_, i) => `${tag}:probe:${target}:${i}`),
   };
 }
+
+const isRouter = (v: unknown): v is FleetRouter =>
+  v !== null &&
+  typeof v === 'object' &&
+  typeof (v as Partial<FleetRouter>).trip === 'function' &&
+  typeof (v as Partial<FleetRouter>).recover === 'function' &&
+  typeof (v as Partial<FleetRouter>).on === 'function';

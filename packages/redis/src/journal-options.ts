@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidOptionError, integerOption } from '@failover/core';
+import { type OptionsReader, readOptions } from '@failover/core';
 import type { RedisCommandClient } from './client.js';
 
 /** Options of {@link createRedisJournal}. */
@@ -45,53 +45,45 @@ export const DEFAULT_REDIS_TIMEOUT_MS = 1000;
 
 /** Checks the options (throwing `InvalidOptionError` with the option's path) and applies defaults. */
 export function resolveRedisJournalOptions(options: RedisJournalOptions): ResolvedRedisJournalOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with a client');
-  }
-  const client = checkClient(options.client, 'client');
-  const prefix = prefixOption(options.prefix, 'prefix', DEFAULT_JOURNAL_PREFIX);
-  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 1, 60_000, DEFAULT_REDIS_TIMEOUT_MS);
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidOptionError('name', 'must be a non-empty string');
-  }
-  if (
-    options.instanceId !== undefined &&
-    (typeof options.instanceId !== 'string' || options.instanceId === '')
-  ) {
-    throw new InvalidOptionError('instanceId', 'must be a non-empty string');
-  }
+  const r = readOptions(options);
+  const client = readClient(r);
+  const prefix = readPrefix(r, DEFAULT_JOURNAL_PREFIX);
+  const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: DEFAULT_REDIS_TIMEOUT_MS });
+  const name = r.string('name', { default: `redis-journal:${prefix}` });
+  const instanceId = r.string('instanceId') ?? randomBytes(8).toString('hex');
+  r.done();
   const tag = `{${prefix}}`;
   return {
-    instanceId: options.instanceId ?? randomBytes(8).toString('hex'),
+    instanceId,
     leaseKey: (key) => `${tag}:lease:${key}`,
     client,
     prefix,
     timeoutMs,
-    name: options.name ?? `redis-journal:${prefix}`,
+    name,
     keys: [`${tag}:entries`, `${tag}:bykey`, `${tag}:order`, `${tag}:meta`],
   };
 }
 
-/** Checks that `client` can send commands. */
-export function checkClient(client: unknown, path: string): RedisCommandClient {
-  if (
-    client === null ||
-    typeof client !== 'object' ||
-    typeof (client as { sendCommand?: unknown }).sendCommand !== 'function'
-  ) {
-    throw new InvalidOptionError(path, 'must be a node-redis client (createClient() from the redis package)');
-  }
-  return client as RedisCommandClient;
+const CLIENT_RULE = 'a node-redis client (createClient() from the redis package)';
+const PUBSUB_CLIENT_RULE = 'a node-redis client with duplicate() (for pub/sub)';
+
+const isClient = (v: unknown): v is RedisCommandClient =>
+  v !== null && typeof v === 'object' && typeof (v as { sendCommand?: unknown }).sendCommand === 'function';
+const isPubSubClient = (v: unknown): v is RedisCommandClient =>
+  isClient(v) && typeof (v as { duplicate?: unknown }).duplicate === 'function';
+
+/** Reads the required `client` option; with `pubsub`, it must also have `duplicate()`. */
+export function readClient(r: OptionsReader, pubsub = false): RedisCommandClient {
+  return pubsub
+    ? r.check('client', isPubSubClient, PUBSUB_CLIENT_RULE, { required: true })
+    : r.check('client', isClient, CLIENT_RULE, { required: true });
 }
 
-/** A key prefix option: a non-empty string without `{`, `}` or whitespace. */
-export function prefixOption(value: unknown, path: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value === '' || /[{}\s]/.test(value) || value.length > 200) {
-    throw new InvalidOptionError(
-      path,
-      'must be a non-empty string of at most 200 characters without braces or spaces',
-    );
-  }
-  return value;
+/** Reads a key prefix option: a non-empty string of at most 200 characters without `{`, `}` or white space. */
+export function readPrefix(r: OptionsReader, fallback: string): string {
+  return r.string('prefix', {
+    pattern: /^[^{}\s]{1,200}$/,
+    rule: 'a non-empty string of at most 200 characters without braces or spaces',
+    default: fallback,
+  });
 }

@@ -1,12 +1,12 @@
-import { InvalidOptionError, integerOption } from '@failover/core';
+import { readOptions } from '@failover/core';
 import { type RedisCaller, redisCaller } from './client.js';
 import { FleetError } from './fleet-options.js';
 import type { RedisFleetClient, RedisSubscriber } from './fleet-types.js';
 import {
-  checkClient,
   DEFAULT_JOURNAL_PREFIX,
   DEFAULT_REDIS_TIMEOUT_MS,
-  prefixOption,
+  readClient,
+  readPrefix,
 } from './journal-options.js';
 
 /** Options of {@link watchPendingKeys}. */
@@ -55,14 +55,11 @@ export interface PendingKeysWatch {
  * }
  */
 export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysWatch {
-  if (options === null || typeof options !== 'object')
-    throw new InvalidOptionError('options', 'must be an object');
-  const client = checkClient(options.client, 'client') as RedisFleetClient;
-  if (typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
-    throw new InvalidOptionError('client', 'must be a node-redis client (it needs duplicate() for pub/sub)');
-  }
-  const prefix = prefixOption(options.prefix, 'prefix', DEFAULT_JOURNAL_PREFIX);
-  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 1, 60_000, DEFAULT_REDIS_TIMEOUT_MS);
+  const r = readOptions(options);
+  const client = readClient(r, true) as RedisFleetClient;
+  const prefix = readPrefix(r, DEFAULT_JOURNAL_PREFIX);
+  const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: DEFAULT_REDIS_TIMEOUT_MS });
+  r.done();
   const bykey = `{${prefix}}:bykey`;
   const redis: RedisCaller = redisCaller(
     client,
