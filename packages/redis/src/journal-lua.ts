@@ -51,12 +51,16 @@ end
 local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or '0') end
 `;
 
-/** ARGV: entry JSON, id, key, version, holders JSON, missing JSON. */
+/**
+ * ARGV: entry JSON, id, key, version, holders JSON, missing JSON, intent ('1': an intent, which
+ * supersedes nothing and is no reason for an older entry to drop a target).
+ */
 export const APPEND = luaScript(
   'append',
   `${COMMON}
 local id, key, version = ARGV[2], ARGV[3], ARGV[4]
 local holders, missing = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
+local intent = ARGV[7] == '1'
 redis.call('HINCRBY', meta, 'version', 1)
 local existing = load(id)
 if existing then drop(id, existing) end
@@ -66,7 +70,7 @@ for _, t in ipairs(missing) do mentioned[t] = true end
 for _, other in ipairs(key_ids(key)) do
   local rec = load(other)
   if rec then
-    if lt(rec.v, version) then
+    if lt(rec.v, version) and not intent then
       local kept, removed = {}, 0
       for _, t in ipairs(rec.m) do
         if mentioned[t] then removed = removed + 1 else table.insert(kept, t) end
@@ -80,7 +84,7 @@ for _, other in ipairs(key_ids(key)) do
           redis.call('HINCRBY', meta, 'backlog', -removed)
         end
       end
-    elseif lt(version, rec.v) then
+    elseif lt(version, rec.v) and not rec.i then
       local named = {}
       for _, t in ipairs(rec.h) do named[t] = true end
       for _, t in ipairs(rec.m) do named[t] = true end
@@ -92,7 +96,7 @@ for _, other in ipairs(key_ids(key)) do
 end
 if #missing == 0 then return backlog() end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
-save(id, { e = ARGV[1], k = key, v = version, h = holders, m = missing })
+save(id, { e = ARGV[1], k = key, v = version, h = holders, m = missing, i = intent })
 redis.call('ZADD', order, seq, id)
 local ids = key_ids(key)
 table.insert(ids, id)

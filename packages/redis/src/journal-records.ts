@@ -10,6 +10,9 @@ export function fixedFields(entry: JournalEntry): string {
     sha256: entry.sha256,
     size: entry.size,
     at: entry.at,
+    intent: entry.intent === true ? true : undefined,
+    notBefore: entry.notBefore,
+    degraded: entry.degraded === true ? true : undefined,
   });
 }
 
@@ -28,6 +31,9 @@ export function entryOfRecord(raw: unknown, journal: string): JournalEntry {
       holders: Object.freeze(targets(record.h)),
       missing: Object.freeze(targets(record.m)),
       at: fixed.at,
+      ...(fixed.intent === true ? { intent: true } : {}),
+      ...(typeof fixed.notBefore === 'number' ? { notBefore: fixed.notBefore } : {}),
+      ...(fixed.degraded === true ? { degraded: true } : {}),
     };
     return Object.freeze(out);
   } catch (err) {

@@ -118,6 +118,7 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           e.version,
           JSON.stringify(e.holders),
           JSON.stringify(e.missing),
+          e.intent === true ? '1' : '0',
         ];
         setBacklog(await scripts.run(APPEND, keys, args));
       }),

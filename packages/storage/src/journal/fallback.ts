@@ -112,8 +112,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       } catch (err) {
         if (!isOutage(err)) throw err;
       }
-      const ids = new Set(local.map((e) => e.id));
-      return [...shared.filter((e) => !ids.has(e.id)), ...local];
+      return union(shared, local);
     },
     backlog: () => primary.backlog() + fallback.backlog(),
     fallbackBacklog: () => fallback.backlog(),
@@ -137,9 +136,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     const pendingOf = primary.pendingOf.bind(primary);
     journal.pendingOf = async (key: string) => {
       const local = (await fallback.pending()).filter((e) => e.key === key);
-      const shared = await pendingOf(key);
-      const ids = new Set(local.map((e) => e.id));
-      return [...shared.filter((e) => !ids.has(e.id)), ...local];
+      return union(await pendingOf(key), local);
     };
   }
   if (primary.mayHavePending !== undefined) {
@@ -150,4 +147,26 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
   if (primary.release !== undefined) journal.release = primary.release.bind(primary);
   return journal;
+}
+
+/**
+ * The entries of both journals; an entry in both lists every target either says is missing (a
+ * target is only dropped from `missing` when both agree it holds the write).
+ */
+function union(shared: readonly JournalEntry[], local: readonly JournalEntry[]): JournalEntry[] {
+  const byId = new Map<string, JournalEntry>(shared.map((e) => [e.id, e]));
+  for (const e of local) {
+    const other = byId.get(e.id);
+    if (other === undefined) {
+      byId.set(e.id, e);
+      continue;
+    }
+    const missing = [...new Set([...other.missing, ...e.missing])];
+    const holders = [...new Set([...other.holders, ...e.holders])].filter((t) => !missing.includes(t));
+    byId.set(
+      e.id,
+      Object.freeze({ ...other, holders: Object.freeze(holders), missing: Object.freeze(missing) }),
+    );
+  }
+  return [...byId.values()];
 }

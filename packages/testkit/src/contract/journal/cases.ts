@@ -146,6 +146,54 @@ export function supersedingCases(ctx: JournalCaseContext): void {
   const { make, timeoutMs } = ctx;
 
   it(
+    'an intent supersedes nothing, in either direction, until its acknowledged record replaces it',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        await journal.append(entry({ id: 'v1', version: 'v1', holders: ['a'], missing: ['b'] }));
+        // A delete sent to every target, not acknowledged yet: v1 still needs b.
+        await journal.append(
+          entry({
+            id: 'v2',
+            op: 'delete',
+            version: 'v2',
+            holders: [],
+            missing: ['a', 'b', 'c'],
+            intent: true,
+          }),
+        );
+        await expectPending(journal, [
+          { id: 'v1', holders: ['a'], missing: ['b'] },
+          { id: 'v2', holders: [], missing: ['a', 'b', 'c'] },
+        ]);
+        // An older entry appended late is not cut down by a newer intent either.
+        await journal.append(entry({ id: 'v0', version: 'v0', holders: ['d'], missing: ['c'] }));
+        expect((await journal.pending()).find((e) => e.id === 'v0')?.missing).toEqual(['c']);
+        // Acknowledged (same id): now it supersedes.
+        await journal.append(
+          entry({ id: 'v2', op: 'delete', version: 'v2', holders: ['a', 'c'], missing: ['b'] }),
+        );
+        await expectPending(journal, [{ id: 'v2', holders: ['a', 'c'], missing: ['b'] }]);
+      }),
+    timeoutMs,
+  );
+
+  it(
+    'keeps the intent, notBefore and degraded fields of an entry',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        await journal.append(entry({ id: 'i', key: 'k1', intent: true, missing: ['b'] }));
+        await journal.append(entry({ id: 'n', key: 'k2', notBefore: 1_700_000_010_000 }));
+        await journal.append(entry({ id: 'd', key: 'k3', degraded: true }));
+        const byId = new Map((await journal.pending()).map((e) => [e.id, e]));
+        expect(byId.get('i')?.intent).toBe(true);
+        expect(byId.get('n')?.notBefore).toBe(1_700_000_010_000);
+        expect(byId.get('d')?.degraded).toBe(true);
+        expect(byId.get('d')?.intent).toBeUndefined();
+      }),
+    timeoutMs,
+  );
+
+  it(
     'a newer entry removes the targets it names from older entries of the same key',
     () =>
       withJournal(make, async ({ journal }) => {
