@@ -1,6 +1,8 @@
 import { InvalidOptionError } from '@failover/core';
 import {
+  createFallbackJournal,
   createFileSystemStore,
+  createMemoryJournal,
   createMemoryStore,
   type FileSystemStoreOptions,
   keyPrefixOption,
@@ -58,6 +60,23 @@ describe('store options read by the one options reader', () => {
     [
       () => createMemoryStore({ label: 'x' } as never),
       'Invalid option "label": is not a known option (known: name)',
+    ],
+    [
+      () => createFallbackJournal({ primary: createMemoryJournal() } as never),
+      'Invalid option "fallback": is required (a Journal',
+    ],
+    [
+      () => createFallbackJournal({ primary: {}, fallback: createMemoryJournal() } as never),
+      'Invalid option "primary": must be a Journal (createRedisJournal, createFileJournal, createMemoryJournal...), got an object',
+    ],
+    [
+      () =>
+        createFallbackJournal({
+          primary: createMemoryJournal(),
+          fallback: createMemoryJournal(),
+          mergeIntervalMs: 0,
+        }),
+      'Invalid option "mergeIntervalMs": must be an integer from 1 to 2147483647, got 0',
     ],
     [() => keyPrefixOption(3), 'Invalid option "prefix": must be a string, got 3'],
     [() => keyPrefixOption('../'), 'Invalid option "prefix": must be a valid key prefix'],

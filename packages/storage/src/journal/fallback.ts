@@ -1,4 +1,5 @@
-import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
+import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
 
 /** Options of {@link createFallbackJournal}. */
@@ -15,6 +16,8 @@ export interface FallbackJournalOptions {
   /** Called when background work fails (a merge); never throws into the application. */
   onError?: (error: unknown) => void;
 }
+
+const JOURNAL_RULE = 'a Journal (createRedisJournal, createFileJournal, createMemoryJournal...)';
 
 /** A {@link Journal} over a primary and a local fallback, with the fallback's state visible. */
 export interface FallbackJournal extends Journal {
@@ -33,15 +36,19 @@ export interface FallbackJournal extends Journal {
  * state combine both. Failures that are not about availability (a malformed entry) are thrown.
  */
 export function createFallbackJournal(options: FallbackJournalOptions): FallbackJournal {
-  const { primary, fallback } = options;
-  const mergeIntervalMs = options.mergeIntervalMs ?? 1000;
+  const r = readOptions(options);
+  const primary = r.check('primary', isJournal, JOURNAL_RULE, { required: true });
+  const fallback = r.check('fallback', isJournal, JOURNAL_RULE, { required: true });
+  const mergeIntervalMs = r.ms('mergeIntervalMs', { min: 1, default: 1000 });
+  const onError = r.function<(error: unknown) => void>('onError');
+  r.done();
   let timer: NodeJS.Timeout | undefined;
   let merging: Promise<number> | undefined;
   let closed = false;
 
   const report = (err: unknown): void => {
     try {
-      options.onError?.(err);
+      onError?.(err);
     } catch {
       // A throwing listener is ignored.
     }

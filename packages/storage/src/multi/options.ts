@@ -7,6 +7,7 @@ import {
   readOptions,
   resolveOptions as resolveFailover,
 } from '@failover/core';
+import { isJournal } from '../journal/guards.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
 import { randomWriterId, WRITER_ID } from './version.js';
@@ -304,13 +305,5 @@ function isBlobStore(value: unknown): value is BlobStore {
     typeof s.name === 'string' &&
     s.name !== '' &&
     ['put', 'get', 'head', 'exists', 'delete', 'list', 'copy'].every((m) => typeof s[m] === 'function')
-  );
-}
-
-function isJournal(value: unknown): value is Journal {
-  if (value === null || typeof value !== 'object') return false;
-  const j = value as Record<string, unknown>;
-  return ['append', 'resolve', 'pending', 'backlog', 'compact', 'close'].every(
-    (m) => typeof j[m] === 'function',
   );
 }
