@@ -11,6 +11,18 @@ export {
   StorageError,
 } from './errors.js';
 export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
+export {
+  createIoWatch,
+  DEFAULT_IO_TIMEOUTS,
+  type IoTimeouts,
+  type IoWatch,
+  operationIoTimeouts,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+  TransferError,
+  type TransferErrorContext,
+  type TransferPhase,
+} from './io/index.js';
 export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export {
   JournalError,
