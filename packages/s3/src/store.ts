@@ -38,20 +38,20 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
   const ctx: StoreContext = { ...resolved, lock: createKeyLock() };
   return {
     name: ctx.name,
-    put: (key, body, o = {}) => {
+    put: async (key, body, o = {}) => {
       const watch = ioWatch(ctx, 'put', key, o);
       return watch.run(() => putObject(ctx, key, body, o, watch));
     },
-    get: (key, o = {}) => {
+    get: async (key, o = {}) => {
       const watch = ioWatch(ctx, 'get', key, o);
       return watch.run(() => getObject(ctx, key, o, watch));
     },
-    head: (key, o = {}) => ioWatch(ctx, 'head', key, o).run(() => headObject(ctx, key, o)),
-    exists: (key, o = {}) =>
+    head: async (key, o = {}) => ioWatch(ctx, 'head', key, o).run(() => headObject(ctx, key, o)),
+    exists: async (key, o = {}) =>
       ioWatch(ctx, 'head', key, o).run(async () => (await headObject(ctx, key, o)) !== null),
-    delete: (key, o = {}) => ioWatch(ctx, 'delete', key, o).run(() => deleteObject(ctx, key, o)),
+    delete: async (key, o = {}) => ioWatch(ctx, 'delete', key, o).run(() => deleteObject(ctx, key, o)),
     list: (listOptions) => listObjects(ctx, listOptions),
-    copy: (from, to, o = {}) => ioWatch(ctx, 'copy', to, o).run(() => copyObject(ctx, from, to, o)),
+    copy: async (from, to, o = {}) => ioWatch(ctx, 'copy', to, o).run(() => copyObject(ctx, from, to, o)),
   };
 }
 
