@@ -8,7 +8,9 @@ import {
   DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
+  createIoWatch,
   InvalidArgumentError,
+  type IoWatch,
   type ListEntry,
   type ListOptions,
   NotFoundError,
@@ -17,6 +19,7 @@ import {
   normalizePutBody,
   normalizePutSize,
   type OperationOptions,
+  operationIoTimeouts,
   type PutOptions,
   resolveRange,
   validateKey,
@@ -84,6 +87,29 @@ class GcsStore implements BlobStore {
       throw abortedError(ctx, signal.reason);
     }
 
+    const watch = this.#watch('put', key, options);
+    return watch.run(async () => {
+      const off = watch.onFailure(() => {
+        if (normalized.type === 'stream') normalized.stream.destroy();
+      });
+      try {
+        return await this.#put(key, normalized, contentType, metadata, ifNoneMatch, sizeHint, signal, ctx);
+      } finally {
+        off();
+      }
+    });
+  }
+
+  async #put(
+    key: string,
+    normalized: ReturnType<typeof normalizePutBody>,
+    contentType: string,
+    metadata: Record<string, string>,
+    ifNoneMatch: boolean,
+    sizeHint: number | undefined,
+    signal: AbortSignal | undefined,
+    ctx: ErrorContext,
+  ): Promise<BlobInfo> {
     const file = this.#file(key);
     let resource: FileMetadata;
     try {
@@ -116,7 +142,12 @@ class GcsStore implements BlobStore {
     const ctx = this.#ctx('get', key);
     const { signal } = options;
     if (signal?.aborted) throw abortedError(ctx, signal.reason);
+    const watch = this.#watch('get', key, options);
+    return watch.run(() => this.#get(key, options, ctx, watch));
+  }
 
+  async #get(key: string, options: GetOptions, ctx: ErrorContext, watch: IoWatch): Promise<GetResult> {
+    const { signal } = options;
     for (let attempt = 1; ; attempt++) {
       const resource = await this.#metadata(this.#file(key), ctx, signal);
       const info = toBlobInfo(resource, key);
@@ -145,6 +176,7 @@ class GcsStore implements BlobStore {
           return abortedError(ctx, reason);
         });
         bindSignal(body, signal, ctx);
+        bindWatch(body, watch);
         return { info, body };
       } catch (err) {
         if (signal?.aborted) throw abortedError(ctx, signal.reason);
@@ -160,7 +192,8 @@ class GcsStore implements BlobStore {
     validateKey(key);
     const ctx = this.#ctx('head', key);
     try {
-      return toBlobInfo(await this.#metadata(this.#file(key), ctx, options.signal), key);
+      const watch = this.#watch('head', key, options);
+      return toBlobInfo(await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal)), key);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -171,7 +204,8 @@ class GcsStore implements BlobStore {
     validateKey(key);
     const ctx = this.#ctx('exists', key);
     try {
-      await this.#metadata(this.#file(key), ctx, options.signal);
+      const watch = this.#watch('exists', key, options);
+      await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal));
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -182,7 +216,9 @@ class GcsStore implements BlobStore {
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     validateKey(key);
     const ctx = this.#ctx('delete', key);
-    await this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true }));
+    await this.#watch('delete', key, options).run(() =>
+      this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true })),
+    );
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
@@ -192,7 +228,10 @@ class GcsStore implements BlobStore {
     let pageToken: string | undefined;
     do {
       const query = pageQuery(fullPrefix, options.delimiter, options.pageSize, pageToken);
-      const response = await this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query));
+      // Each page is one call under the timeouts.
+      const response = await this.#watch('list', undefined, options).run(() =>
+        this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query)),
+      );
       const page = readPage(response);
       for (const entry of pageEntries(page, this.#o.prefix)) yield entry;
       pageToken = page.nextPageToken;
@@ -207,6 +246,18 @@ class GcsStore implements BlobStore {
     const source = this.#file(from);
     const destination = this.#file(to);
     const copyOptions = ifNoneMatch ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
+    const watch = this.#watch('copy', to, options);
+    return watch.run(() => this.#copy(from, to, source, destination, copyOptions, signal));
+  }
+
+  async #copy(
+    from: string,
+    to: string,
+    source: File,
+    destination: File,
+    copyOptions: { preconditionOpts?: { ifGenerationMatch: number } },
+    signal: AbortSignal | undefined,
+  ): Promise<BlobInfo> {
     let response: unknown;
     try {
       response = (
@@ -228,6 +279,12 @@ class GcsStore implements BlobStore {
       return toBlobInfo(resource, to);
     }
     return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal), to);
+  }
+
+  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
+  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
+    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
+    return createIoWatch(timeouts, { target: this.name, operation: `GCS ${op}`, key });
   }
 
   #ctx(op: string, key?: string): ErrorContext {
@@ -253,6 +310,12 @@ class GcsStore implements BlobStore {
       throw toStorageError(err, ctx);
     }
   }
+}
+
+/** Fails a returned body with the watchdog's error when its request stalls or is cut. */
+function bindWatch(body: GetResult['body'], watch: IoWatch): void {
+  const off = watch.onFailure((err) => body.destroy(err));
+  body.once('close', off);
 }
 
 function emptyBody(): GetResult['body'] {
