@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
+import type { BlobRequestConditions, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import {
   type BlobBody,
   type BlobInfo,
   type BlobStore,
   blobInfo,
   type CopyOptions,
+  createIoWatch,
   DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
   InvalidArgumentError,
+  type IoWatch,
   type ListEntry,
   type ListOptions,
   NotFoundError,
@@ -18,6 +20,7 @@ import {
   normalizeMetadata,
   normalizePutBody,
   type OperationOptions,
+  operationIoTimeouts,
   type PutOptions,
   prefixedKey,
   resolveRange,
@@ -69,15 +72,26 @@ class AzureBlobStore implements BlobStore {
       throw new InvalidArgumentError('contentType', 'must be a non-empty string', { key });
     }
     const normalized = normalizePutBody(body, key);
+    const watch = this.#watch('put', key, options);
     const ctx = this.#ctx('put', key, options.signal);
     const blob = this.#o.container.getBlockBlobClient(name);
     if (options.signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx);
     }
-    return normalized.type === 'bytes'
-      ? this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
-      : this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+    return watch.run(async () => {
+      // A stalled or cut upload fails the call at once: release the caller's stream then too.
+      const off = watch.onFailure(() => {
+        if (normalized.type === 'stream') normalized.stream.destroy();
+      });
+      try {
+        return normalized.type === 'bytes'
+          ? await this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
+          : await this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+      } finally {
+        off();
+      }
+    });
   }
 
   async #putBytes(
@@ -145,6 +159,17 @@ class AzureBlobStore implements BlobStore {
     validateRange(options.range, key);
     const ctx = this.#ctx('get', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
+    const watch = this.#watch('get', key, options);
+    return watch.run(() => this.#get(name, key, options, ctx, watch));
+  }
+
+  async #get(
+    name: string,
+    key: string,
+    options: GetOptions,
+    ctx: ErrorContext,
+    watch: IoWatch,
+  ): Promise<GetResult> {
     const blob = this.#o.container.getBlobClient(name);
     const range = options.range;
     const offset = range?.start ?? 0;
@@ -173,7 +198,12 @@ class AzureBlobStore implements BlobStore {
           key,
         });
       }
-      const body = wrapDownload(source as Readable, options.signal, (err) => toBodyError(err, ctx));
+      const body = wrapDownload(source as Readable, options.signal, (err) =>
+        toBodyError(watch.failure ?? err, ctx),
+      );
+      // A stalled or cut body fails the stream even when the SDK's stream stays silent.
+      const off = watch.onFailure((err) => body.destroy(err));
+      body.once('close', off);
       return { info, body };
     }
   }
@@ -182,7 +212,7 @@ class AzureBlobStore implements BlobStore {
     const name = this.#blobName(key);
     const ctx = this.#ctx('head', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
-    return this.#properties(name, key, ctx);
+    return this.#watch('head', key, options).run(() => this.#properties(name, key, ctx));
   }
 
   async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
@@ -193,12 +223,15 @@ class AzureBlobStore implements BlobStore {
     const name = this.#blobName(key);
     const ctx = this.#ctx('delete', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
+    const watch = this.#watch('delete', key, options);
     try {
       // Snapshots go with the blob: Azure refuses to delete a blob that has some otherwise.
-      await this.#o.container.getBlobClient(name).deleteIfExists({
-        deleteSnapshots: 'include',
-        ...(options.signal ? { abortSignal: options.signal } : {}),
-      });
+      await watch.run(() =>
+        this.#o.container.getBlobClient(name).deleteIfExists({
+          deleteSnapshots: 'include',
+          ...(options.signal ? { abortSignal: options.signal } : {}),
+        }),
+      );
     } catch (err) {
       throw mapAzureError(err, ctx);
     }
@@ -220,7 +253,8 @@ class AzureBlobStore implements BlobStore {
       for (;;) {
         let next: IteratorResult<ListEntry[]>;
         try {
-          next = await pages.next();
+          // Each page is one call under the timeouts.
+          next = await this.#watch('list', undefined, options).run(() => pages.next());
         } catch (err) {
           throw mapAzureError(err, ctx);
         }
@@ -244,6 +278,21 @@ class AzureBlobStore implements BlobStore {
     if (options.signal?.aborted) throw abortedError(ctx);
     const container = this.#o.container;
     const destClient = container.getBlobClient(destination);
+    const watch = this.#watch('copy', to, options);
+    return watch.run(() => this.#copy(from, to, source, destination, destClient, conditions, options, ctx));
+  }
+
+  async #copy(
+    from: string,
+    to: string,
+    source: string,
+    destination: string,
+    destClient: ReturnType<ContainerClient['getBlobClient']>,
+    conditions: BlobRequestConditions | undefined,
+    options: CopyOptions,
+    ctx: ErrorContext,
+  ): Promise<BlobInfo> {
+    const container = this.#o.container;
     try {
       await copyBlob(
         container.getBlobClient(source),
@@ -288,6 +337,12 @@ class AzureBlobStore implements BlobStore {
       if (mapped instanceof NotFoundError) return null;
       throw mapped;
     }
+  }
+
+  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
+  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
+    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
+    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key });
   }
 
   /** Validates a key and returns the blob name (store prefix included). */

@@ -74,5 +74,9 @@ function detailOf(err: unknown): string {
  * `TransferError` (`phase: 'download'`, `kind: 'network'`), the connection stalled or dropped mid-body.
  */
 export function idleError(ctx: ErrorContext, idleMs: number): StorageError {
-  return new TransferError('download', idleMs, { target: ctx.target, operation: `GCS ${ctx.op}`, key: ctx.key });
+  return new TransferError('download', idleMs, {
+    target: ctx.target,
+    operation: `GCS ${ctx.op}`,
+    key: ctx.key,
+  });
 }

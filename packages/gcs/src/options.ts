@@ -56,7 +56,6 @@ export interface GcsStoreOptions {
 /** The default {@link GcsStoreOptions.resumableThreshold}: 8 MiB. */
 export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
-
 /**
  * The old default of {@link GcsStoreOptions.readIdleTimeoutMs}; it now follows
  * `timeouts.idleTimeoutMs`, whose default is this.

@@ -1,9 +1,21 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGcsStore } from '@failover/gcs';
 import { InvalidOptionError } from '@failover/core';
-import { type BlobStore, InvalidArgumentError, readAll, StorageError, TransferError } from '@failover/storage';
-import { createFaultProxy, type Fault, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
+import { createGcsStore } from '@failover/gcs';
+import {
+  type BlobStore,
+  InvalidArgumentError,
+  readAll,
+  StorageError,
+  TransferError,
+} from '@failover/storage';
+import {
+  createFaultProxy,
+  type Fault,
+  type FaultProxy,
+  faults,
+  type GcsLocalServer,
+} from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, uniqueBucket } from './helpers.js';
 
@@ -85,13 +97,17 @@ describe('GCS store: no call hangs on a silent or cut connection', () => {
     ['cut (FIN) mid-body', faults.cut({ afterBytes: 10_000, match: { path: /alt=media/ } })],
     ['stall mid-body', faults.stall({ afterBytes: 10_000, match: { path: /alt=media/ } })],
     ['reset mid-body', faults.reset({ afterBytes: 10_000, match: { path: /alt=media/ } })],
-  ] as [string, Fault][])('%s: the download fails with kind network', async (_label, fault) => {
-    const s = store();
-    await proxy.setFault(fault);
-    const err = await readFailure(s, 'big');
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ kind: 'network', target: s.name });
-  }, 60_000);
+  ] as [string, Fault][])(
+    '%s: the download fails with kind network',
+    async (_label, fault) => {
+      const s = store();
+      await proxy.setFault(fault);
+      const err = await readFailure(s, 'big');
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ kind: 'network', target: s.name });
+    },
+    60_000,
+  );
 
   it('a cut download fails with default bounds too (v7 would wait forever for the rest)', async () => {
     const s = store(undefined);
@@ -105,14 +121,18 @@ describe('GCS store: no call hangs on a silent or cut connection', () => {
     ['cut', faults.cut({ afterBytes: 5, match: { path: /\/upload\// } })],
     ['stall', faults.stall({ afterBytes: 5, match: { path: /\/upload\// } })],
     ['cut right after the headers', faults.cut({ match: { path: /\/upload\// } })],
-  ] as [string, Fault][])('an upload whose response is %s does not stay pending', async (_label, fault) => {
-    const s = store();
-    await proxy.setFault(fault);
-    for (const body of [Buffer.from('small'), BODY, () => Readable.from([BODY])]) {
-      const err = await failure(() => s.put('up', typeof body === 'function' ? body() : body));
-      expect(['network', 'timeout']).toContain(err.kind);
-    }
-  }, 60_000);
+  ] as [string, Fault][])(
+    'an upload whose response is %s does not stay pending',
+    async (_label, fault) => {
+      const s = store();
+      await proxy.setFault(fault);
+      for (const body of [Buffer.from('small'), BODY, () => Readable.from([BODY])]) {
+        const err = await failure(() => s.put('up', typeof body === 'function' ? body() : body));
+        expect(['network', 'timeout']).toContain(err.kind);
+      }
+    },
+    60_000,
+  );
 
   it('refused connections reject with kind network', async () => {
     const s = store();

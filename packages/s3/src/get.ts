@@ -1,6 +1,7 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import type { IoWatch } from '@failover/storage';
 import {
   type ByteRange,
   type GetOptions,
@@ -12,7 +13,6 @@ import {
 } from '@failover/storage';
 import { s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
-import type { IoWatch } from '@failover/storage';
 import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { infoFromHeaders, totalFromContentRange } from './info.js';

@@ -1,6 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidOptionError } from '@failover/core';
-import { type IoTimeouts, MAX_KEY_BYTES, type ResolvedIoTimeouts, resolveIoTimeouts } from '@failover/storage';
+import {
+  type IoTimeouts,
+  MAX_KEY_BYTES,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+} from '@failover/storage';
 
 /** The smallest part S3 accepts in a multipart upload (every part but the last): 5 MiB. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;

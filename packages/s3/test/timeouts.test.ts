@@ -70,19 +70,23 @@ describe('S3 store: no call hangs on a silent or cut connection', () => {
     ['cut right after the headers', faults.cut()],
     ['stall mid-body', faults.stall({ afterBytes: 10_000 })],
     ['reset mid-body', faults.reset({ afterBytes: 10_000 })],
-  ] as [string, Fault][])('%s: the body stream fails with kind network', async (_label, fault) => {
-    const s = store();
-    await proxy.setFault(fault);
-    const err = await (async () => {
-      const { body } = await s.get('big');
-      return readAll(body).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ kind: 'network', target: s.name });
-  }, 60_000);
+  ] as [string, Fault][])(
+    '%s: the body stream fails with kind network',
+    async (_label, fault) => {
+      const s = store();
+      await proxy.setFault(fault);
+      const err = await (async () => {
+        const { body } = await s.get('big');
+        return readAll(body).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ kind: 'network', target: s.name });
+    },
+    60_000,
+  );
 
   it('stall with default bounds: the body stream still fails (network)', async () => {
     const s = store(undefined);
@@ -150,7 +154,9 @@ describe('S3 store: no call hangs on a silent or cut connection', () => {
 
   it('validates the option and the per-call override with exact paths', async () => {
     const client = s3.server.client;
-    expect(() => createS3Store({ client, bucket, timeouts: { idleTimeoutMs: -1 } })).toThrow(InvalidOptionError);
+    expect(() => createS3Store({ client, bucket, timeouts: { idleTimeoutMs: -1 } })).toThrow(
+      InvalidOptionError,
+    );
     expect(() => createS3Store({ client, bucket, timeouts: { idleTimeoutMs: -1 } })).toThrow(
       /"timeouts\.idleTimeoutMs"/,
     );

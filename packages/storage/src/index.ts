@@ -11,6 +11,7 @@ export {
   StorageError,
 } from './errors.js';
 export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
+export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export {
   createIoWatch,
   DEFAULT_IO_TIMEOUTS,
@@ -23,7 +24,6 @@ export {
   type TransferErrorContext,
   type TransferPhase,
 } from './io/index.js';
-export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export {
   JournalError,
   JournalLockedError,

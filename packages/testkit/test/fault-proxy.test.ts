@@ -387,9 +387,9 @@ describe('createFaultProxy: cut and stall mid-body', () => {
     const proxy = await proxyFor();
     await expect(proxy.setFault({ type: 'cut', afterBytes: -1 })).rejects.toThrow(/fault\.afterBytes/);
     await expect(proxy.setFault({ type: 'stall', afterBytes: 1.5 })).rejects.toThrow(/fault\.afterBytes/);
-    await expect(proxy.setFault(faults.mix(faults.cut({ afterBytes: 'x' as unknown as number })))).rejects.toThrow(
-      /fault\.faults\[0\]\.afterBytes/,
-    );
+    await expect(
+      proxy.setFault(faults.mix(faults.cut({ afterBytes: 'x' as unknown as number }))),
+    ).rejects.toThrow(/fault\.faults\[0\]\.afterBytes/);
     expect(proxy.counts.byFault).toMatchObject({ cut: 0, stall: 0 });
   });
 });

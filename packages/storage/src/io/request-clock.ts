@@ -62,7 +62,8 @@ export function decide(
   const socketAt = clock.socketAt ?? now;
   if (s.connecting) {
     const next = { ...clock, socketAt, progressAt: now };
-    if (t.connectTimeoutMs > 0 && now - socketAt >= t.connectTimeoutMs) return { clock: next, failed: 'connect' };
+    if (t.connectTimeoutMs > 0 && now - socketAt >= t.connectTimeoutMs)
+      return { clock: next, failed: 'connect' };
     return { clock: next };
   }
   if (!s.hasResponse) {
@@ -73,12 +74,14 @@ export function decide(
       // Nothing waiting to be sent: the request waits for the caller's body, not for the cloud.
       if (s.pendingBytes === 0) progressAt = now;
       const next = { ...clock, socketAt, progressAt, sentBytes: s.sentBytes };
-      if (t.idleTimeoutMs > 0 && now - progressAt >= t.idleTimeoutMs) return { clock: next, failed: 'upload' };
+      if (t.idleTimeoutMs > 0 && now - progressAt >= t.idleTimeoutMs)
+        return { clock: next, failed: 'upload' };
       return { clock: next };
     }
     const sentAt = clock.sentAt ?? now;
     const next = { ...clock, socketAt, progressAt, sentAt, sentBytes: s.sentBytes };
-    if (t.responseTimeoutMs > 0 && now - sentAt >= t.responseTimeoutMs) return { clock: next, failed: 'response' };
+    if (t.responseTimeoutMs > 0 && now - sentAt >= t.responseTimeoutMs)
+      return { clock: next, failed: 'response' };
     return { clock: next };
   }
   let progressAt = clock.progressAt;

@@ -51,7 +51,12 @@ const FIELDS = ['connectTimeoutMs', 'responseTimeoutMs', 'idleTimeoutMs'] as con
  * `InvalidOptionError` naming the exact option (`timeouts.idleTimeoutMs`).
  */
 export function resolveIoTimeouts(value: unknown, path = 'timeouts'): ResolvedIoTimeouts {
-  return merge(DEFAULT_IO_TIMEOUTS, value, path, (option, message) => new InvalidOptionError(option, message));
+  return merge(
+    DEFAULT_IO_TIMEOUTS,
+    value,
+    path,
+    (option, message) => new InvalidOptionError(option, message),
+  );
 }
 
 /**

@@ -123,7 +123,8 @@ class Watch implements IoWatch {
         done();
         // Closed before the whole body came: the server or the network cut it (the client's own
         // destroy() without an error is not a cut).
-        if (!res.complete && res.errored && !(res.errored instanceof TransferError)) this.#fail('cut', 0, watched);
+        if (!res.complete && res.errored && !(res.errored instanceof TransferError))
+          this.#fail('cut', 0, watched);
       });
     });
     request.once('close', () => {

@@ -268,8 +268,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   let queue: Promise<void> = Promise.resolve();
   const applyFault = async (next: Fault): Promise<void> => {
     if (closed) throw new Error('fault proxy is closed');
-    const previous = fault;
     fault = next;
+    // Requests held by `blackhole` and responses held by `stall` are dropped.
     if (held.size > 0) dropConnections(held);
     held.clear();
     if (next.type === 'refuse') {
