@@ -80,10 +80,11 @@ const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 const MEMORY_LABELS = {
   multi: 'multi-cloud store',
   adapter: 'S3 adapter store alone (reference)',
+  upload: 'raw SDK, lib-storage Upload (8 MiB parts, 2 at once)',
   raw: 'raw SDK, one streamed PutObject (floor)',
 } as const;
 
-const memoryCases: StorageCase[] = (['multi', 'adapter', 'raw'] as const).map((client) => ({
+const memoryCases: StorageCase[] = (['multi', 'adapter', 'upload', 'raw'] as const).map((client) => ({
   id: `memory/${client}`,
   group: 'memory',
   runs: MEMORY_RUNS,

@@ -27,6 +27,7 @@ import {
   StorageError,
   validateListOptions,
   validateRange,
+  type WatchedRequestInfo,
 } from '@failover/storage';
 import { azureErrorCode, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
@@ -342,7 +343,7 @@ class AzureBlobStore implements BlobStore {
   /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
   #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
     const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
-    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key });
+    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key }, { isCommit });
   }
 
   /** Validates a key and returns the blob name (store prefix included). */
@@ -385,4 +386,9 @@ function written(
     etag: unquoteEtag(res.etag),
     lastModified: res.lastModified,
   });
+}
+
+/** Put Block List (`PUT ...?comp=blocklist`): the service assembles the blob from its blocks. */
+function isCommit(request: WatchedRequestInfo): boolean {
+  return request.method === 'PUT' && /[?&]comp=blocklist(&|$)/i.test(request.path);
 }

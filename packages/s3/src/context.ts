@@ -1,4 +1,10 @@
-import { createIoWatch, type IoWatch, type OperationOptions, operationIoTimeouts } from '@failover/storage';
+import {
+  createIoWatch,
+  type IoWatch,
+  type OperationOptions,
+  operationIoTimeouts,
+  type WatchedRequestInfo,
+} from '@failover/storage';
 import type { ErrorContext } from './errors.js';
 import type { KeyLock } from './key-lock.js';
 import type { ResolvedS3StoreOptions } from './options.js';
@@ -30,5 +36,10 @@ export function ioWatch(
   options: OperationOptions,
 ): IoWatch {
   const timeouts = operationIoTimeouts(ctx.timeouts, options.timeouts, key);
-  return createIoWatch(timeouts, { target: ctx.name, operation, key });
+  return createIoWatch(timeouts, { target: ctx.name, operation, key }, { isCommit: isCompleteMultipartUpload });
+}
+
+/** CompleteMultipartUpload: `POST /key?uploadId=...` (CreateMultipartUpload is `POST /key?uploads`). */
+function isCompleteMultipartUpload(request: WatchedRequestInfo): boolean {
+  return request.method === 'POST' && /[?&]uploadId=/.test(request.path);
 }

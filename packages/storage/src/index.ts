@@ -17,12 +17,14 @@ export {
   DEFAULT_IO_TIMEOUTS,
   type IoTimeouts,
   type IoWatch,
+  type IoWatchOptions,
   operationIoTimeouts,
   type ResolvedIoTimeouts,
   resolveIoTimeouts,
   TransferError,
   type TransferErrorContext,
   type TransferPhase,
+  type WatchedRequestInfo,
 } from './io/index.js';
 export {
   JournalError,

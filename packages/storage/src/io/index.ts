@@ -6,4 +6,4 @@ export {
   resolveIoTimeouts,
 } from './timeouts.js';
 export { TransferError, type TransferErrorContext, type TransferPhase } from './transfer-error.js';
-export { createIoWatch, type IoWatch } from './watch.js';
+export { createIoWatch, type IoWatch, type IoWatchOptions, type WatchedRequestInfo } from './watch.js';

@@ -30,21 +30,33 @@ export interface IoTimeouts {
    * the call (or the body stream) with `kind: 'network'`. Default 2000.
    */
   idleTimeoutMs?: number;
+  /**
+   * Replaces `responseTimeoutMs` and `idleTimeoutMs` for the requests that make the cloud assemble
+   * an object from what it already holds (S3 CompleteMultipartUpload, Azure Put Block List):
+   * some servers answer those only once the whole object is written, in time that grows with its
+   * size (s3rver takes seconds for 256 MiB; AWS S3 itself answers at once and keeps the
+   * connection alive with white space). Default 30 000.
+   */
+  commitTimeoutMs?: number;
 }
 
 /** {@link IoTimeouts} with every field set. */
 export type ResolvedIoTimeouts = Readonly<Required<IoTimeouts>>;
 
-/** The defaults of {@link IoTimeouts}: connect 1 s, response headers 2 s, idle body 2 s. */
+/**
+ * The defaults of {@link IoTimeouts}: connect 1 s, response headers 2 s, idle body 2 s, commits
+ * of multipart uploads 30 s.
+ */
 export const DEFAULT_IO_TIMEOUTS: ResolvedIoTimeouts = Object.freeze({
   connectTimeoutMs: 1000,
   responseTimeoutMs: 2000,
   idleTimeoutMs: 2000,
+  commitTimeoutMs: 30_000,
 });
 
 /** The largest timeout a timer can hold (about 24.8 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-const FIELDS = ['connectTimeoutMs', 'responseTimeoutMs', 'idleTimeoutMs'] as const;
+const FIELDS = ['connectTimeoutMs', 'responseTimeoutMs', 'idleTimeoutMs', 'commitTimeoutMs'] as const;
 
 /**
  * Validates a store's `timeouts` option and returns it with defaults filled in. Throws

@@ -50,8 +50,13 @@ export class TransferError extends StorageError {
   /** The bound that was exceeded, in milliseconds (`0` for a cut). */
   readonly timeoutMs: number;
 
-  constructor(phase: TransferPhase, timeoutMs: number, ctx: TransferErrorContext) {
-    super(KIND[phase], `${ctx.operation}${about(ctx.key)} on ${ctx.target}: ${describe(phase, timeoutMs)}`, {
+  /**
+   * @param option the bound's name when it is not the phase's usual one (`commitTimeoutMs`).
+   */
+  constructor(phase: TransferPhase, timeoutMs: number, ctx: TransferErrorContext, option?: string) {
+    const text = describe(phase, timeoutMs);
+    const message = option === undefined ? text : text.replace(/\(timeouts\.\w+\)/, `(timeouts.${option})`);
+    super(KIND[phase], `${ctx.operation}${about(ctx.key)} on ${ctx.target}: ${message}`, {
       target: ctx.target,
       ...(ctx.key === undefined ? {} : { key: ctx.key }),
     });

@@ -33,10 +33,32 @@ export interface IoWatch {
   onFailure(listener: (err: TransferError) => void): () => void;
 }
 
+/** What a request looks like to {@link IoWatchOptions.isCommit}. */
+export interface WatchedRequestInfo {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** Path and query string, as sent. */
+  readonly path: string;
+}
+
+/** Provider knowledge the watchdog uses. */
+export interface IoWatchOptions {
+  /**
+   * True for requests that make the cloud assemble an object (S3 CompleteMultipartUpload, Azure
+   * Put Block List): `commitTimeoutMs` bounds their answer instead of `responseTimeoutMs` and
+   * `idleTimeoutMs`.
+   */
+  readonly isCommit?: (request: WatchedRequestInfo) => boolean;
+}
+
 /** Creates an {@link IoWatch} for one operation. */
-export function createIoWatch(timeouts: ResolvedIoTimeouts, ctx: TransferErrorContext): IoWatch {
+export function createIoWatch(
+  timeouts: ResolvedIoTimeouts,
+  ctx: TransferErrorContext,
+  options: IoWatchOptions = {},
+): IoWatch {
   ensureSubscribed();
-  return new Watch(timeouts, ctx);
+  return new Watch(timeouts, ctx, options);
 }
 
 const current = new AsyncLocalStorage<Watch>();
@@ -53,13 +75,16 @@ function ensureSubscribed(): void {
 
 interface Watched {
   readonly request: ClientRequest;
+  readonly timeouts: ResolvedIoTimeouts;
   response: IncomingMessage | undefined;
   clock: RequestClock;
 }
 
 /** How often requests in flight are looked at: a quarter of the shortest bound, 25 to 250 ms. */
 function tickOf(t: ResolvedIoTimeouts): number {
-  const bounds = [t.connectTimeoutMs, t.responseTimeoutMs, t.idleTimeoutMs].filter((ms) => ms > 0);
+  const bounds = [t.connectTimeoutMs, t.responseTimeoutMs, t.idleTimeoutMs, t.commitTimeoutMs].filter(
+    (ms) => ms > 0,
+  );
   if (bounds.length === 0) return 0;
   return Math.min(250, Math.max(25, Math.floor(Math.min(...bounds) / 4)));
 }
@@ -67,14 +92,19 @@ function tickOf(t: ResolvedIoTimeouts): number {
 class Watch implements IoWatch {
   failure: TransferError | undefined;
   readonly #timeouts: ResolvedIoTimeouts;
+  readonly #commitTimeouts: ResolvedIoTimeouts;
+  readonly #options: IoWatchOptions;
   readonly #ctx: TransferErrorContext;
   readonly #active = new Set<Watched>();
   readonly #listeners = new Set<(err: TransferError) => void>();
   readonly #tick: number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(timeouts: ResolvedIoTimeouts, ctx: TransferErrorContext) {
+  constructor(timeouts: ResolvedIoTimeouts, ctx: TransferErrorContext, options: IoWatchOptions) {
     this.#timeouts = timeouts;
+    this.#options = options;
+    const commit = timeouts.commitTimeoutMs;
+    this.#commitTimeouts = { ...timeouts, responseTimeoutMs: commit, idleTimeoutMs: commit };
     this.#ctx = ctx;
     this.#tick = tickOf(timeouts);
   }
@@ -110,7 +140,13 @@ class Watch implements IoWatch {
       request.destroy(this.failure);
       return;
     }
-    const watched: Watched = { request, response: undefined, clock: newClock(performance.now()) };
+    const commit = this.#options.isCommit?.({ method: request.method, path: request.path }) === true;
+    const watched: Watched = {
+      request,
+      timeouts: commit ? this.#commitTimeouts : this.#timeouts,
+      response: undefined,
+      clock: newClock(performance.now()),
+    };
     this.#active.add(watched);
     const done = (): void => {
       this.#active.delete(watched);
@@ -152,19 +188,21 @@ class Watch implements IoWatch {
         this.#active.delete(watched);
         continue;
       }
-      const { clock, failed } = decide(watched.clock, sample(watched, now), this.#timeouts);
+      const { clock, failed } = decide(watched.clock, sample(watched, now), watched.timeouts);
       watched.clock = clock;
       if (failed) {
-        this.#fail(failed, boundOf(failed, this.#timeouts), watched);
+        const option =
+          watched.timeouts === this.#commitTimeouts && failed !== 'connect' ? 'commitTimeoutMs' : undefined;
+        this.#fail(failed, boundOf(failed, watched.timeouts), watched, option);
         return;
       }
     }
     if (this.#active.size === 0) this.#stopTimer();
   }
 
-  #fail(phase: TransferPhase, ms: number, watched: Watched): void {
+  #fail(phase: TransferPhase, ms: number, watched: Watched, option?: string): void {
     if (this.failure) return;
-    const err = new TransferError(phase, ms, this.#ctx);
+    const err = new TransferError(phase, ms, this.#ctx, option);
     this.failure = err;
     this.#stopTimer();
     const all = [watched, ...this.#active];
