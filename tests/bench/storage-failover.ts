@@ -98,7 +98,10 @@ function counted(store: BlobStore, count: { n: number }): BlobStore {
  */
 export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promise<FailoverRun> {
   return withClouds(async (clouds) => {
-    const order: SickCloud[] = [spec.sick, ...(['aws', 'gcp', 'azure'] as const).filter((c) => c !== spec.sick)];
+    const order: SickCloud[] = [
+      spec.sick,
+      ...(['aws', 'gcp', 'azure'] as const).filter((c) => c !== spec.sick),
+    ];
     const index = { aws: 0, gcp: 1, azure: 2 } as const;
     const sickCount = { n: 0 };
     const targets = order.map((c) =>
@@ -133,7 +136,9 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
                 await store.put(key, randomBytes(1024));
                 written.push(key);
               })()
-            : getBytes(store, written[Math.floor(Math.random() * written.length)] ?? 'f/0').then(() => undefined);
+            : getBytes(store, written[Math.floor(Math.random() * written.length)] ?? 'f/0').then(
+                () => undefined,
+              );
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
           work.then(
@@ -152,8 +157,11 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         errors++;
         if (outcome === 'hung') hung++;
         if (errorSamples.length < 3) {
-          const text = outcome === 'hung' ? 'still pending' : redact(String((outcome as Error)?.message ?? outcome));
-          errorSamples.push(`${outcome === 'hung' ? 'hung' : classifyFailure(outcome)}: ${text.slice(0, 160)}`);
+          const text =
+            outcome === 'hung' ? 'still pending' : redact(String((outcome as Error)?.message ?? outcome));
+          errorSamples.push(
+            `${outcome === 'hung' ? 'hung' : classifyFailure(outcome)}: ${text.slice(0, 160)}`,
+          );
         }
       };
       const run = async (n: number, into: number[], deadline: number): Promise<void> => {

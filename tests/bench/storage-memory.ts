@@ -106,11 +106,11 @@ export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
         : client === 'upload'
           ? uploadTransfer(clouds.s3Client)
           : storeTransfer(
-            client === 'multi'
-              ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
-                clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
-              : clouds.targets[0],
-          );
+              client === 'multi'
+                ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
+                  clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
+                : clouds.targets[0],
+            );
     // Load the SDKs with a small object only: a big warm-up would grow the heap before the
     // baseline is taken and hide part of the big transfer's footprint.
     await transfer.put('warm/small', generated(1024), 1024);

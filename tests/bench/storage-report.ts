@@ -97,7 +97,8 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
     notes.push(...failed(o));
     const r = runs[0];
     if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', ''];
-    if (r.errors > 0) notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
+    if (r.errors > 0)
+      notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
     return [
       o.case.label,
       String(r.concurrency),

@@ -36,7 +36,11 @@ export function ioWatch(
   options: OperationOptions,
 ): IoWatch {
   const timeouts = operationIoTimeouts(ctx.timeouts, options.timeouts, key);
-  return createIoWatch(timeouts, { target: ctx.name, operation, key }, { isCommit: isCompleteMultipartUpload });
+  return createIoWatch(
+    timeouts,
+    { target: ctx.name, operation, key },
+    { isCommit: isCompleteMultipartUpload },
+  );
 }
 
 /** CompleteMultipartUpload: `POST /key?uploadId=...` (CreateMultipartUpload is `POST /key?uploads`). */
