@@ -93,7 +93,17 @@ class GcsStore implements BlobStore {
         if (normalized.type === 'stream') normalized.stream.destroy();
       });
       try {
-        return await this.#put(key, normalized, contentType, metadata, ifNoneMatch, sizeHint, signal, ctx);
+        return await this.#put(
+          key,
+          normalized,
+          contentType,
+          metadata,
+          ifNoneMatch,
+          sizeHint,
+          signal,
+          ctx,
+          watch,
+        );
       } finally {
         off();
       }
@@ -109,6 +119,7 @@ class GcsStore implements BlobStore {
     sizeHint: number | undefined,
     signal: AbortSignal | undefined,
     ctx: ErrorContext,
+    watch: IoWatch,
   ): Promise<BlobInfo> {
     const file = this.#file(key);
     let resource: FileMetadata;
@@ -123,6 +134,7 @@ class GcsStore implements BlobStore {
         resumableThreshold: this.#o.resumableThreshold,
         chunkSize: this.#o.chunkSize,
         signal,
+        enter: (fn) => watch.enter(fn),
       });
     } catch (err) {
       if (signal?.aborted) throw abortedError(ctx, signal.reason);

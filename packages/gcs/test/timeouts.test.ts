@@ -134,6 +134,29 @@ describe('GCS store: no call hangs on a silent or cut connection', () => {
     60_000,
   );
 
+  it('the resumable data request (after the session was created) is bounded too', async () => {
+    const s = store();
+    const chunks = () =>
+      Readable.from(
+        (async function* () {
+          for (let i = 0; i < 8; i++) {
+            await sleep(5);
+            yield BODY.subarray(i * 65_536, (i + 1) * 65_536);
+          }
+        })(),
+      );
+    // Only the PUT to the session URI: the proxy holds it, then answers it halfway.
+    for (const fault of [
+      faults.blackhole({ match: { method: 'PUT' } }),
+      faults.stall({ afterBytes: 5, match: { method: 'PUT' } }),
+      faults.cut({ afterBytes: 5, match: { method: 'PUT' } }),
+    ]) {
+      await proxy.setFault(fault);
+      const err = await failure(() => s.put('resumable', chunks()));
+      expect(['network', 'timeout']).toContain(err.kind);
+    }
+  }, 60_000);
+
   it('refused connections reject with kind network', async () => {
     const s = store();
     await proxy.setFault(faults.refuse());

@@ -31,6 +31,11 @@ export interface IoWatch {
    * that removes the listener.
    */
   onFailure(listener: (err: TransferError) => void): () => void;
+  /**
+   * Runs `fn` (synchronously) with the requests it creates watched, without waiting for anything:
+   * for SDK hooks that create requests from callbacks outside the operation's own async context.
+   */
+  enter<T>(fn: () => T): T;
 }
 
 /** What a request looks like to {@link IoWatchOptions.isCommit}. */
@@ -124,6 +129,10 @@ class Watch implements IoWatch {
         },
       );
     });
+  }
+
+  enter<T>(fn: () => T): T {
+    return current.run(this, fn);
   }
 
   onFailure(listener: (err: TransferError) => void): () => void {
