@@ -93,8 +93,8 @@ function counted(store: BlobStore, count: { n: number }): BlobStore {
 /**
  * One case on **default options** (a multi-cloud store given only its targets and a journal):
  * a warm-up with no fault, then the fault on the sick cloud (first in the target order) and
- * `CALLS` app calls (alternating put and get of 1 KiB objects, `concurrency` at a time), or
- * until `MAX_FAULT_MS` passed.
+ * `CALLS` app calls, or until `MAX_FAULT_MS` passed: `concurrency` workers, each putting a fresh
+ * 1 KiB object and reading it back (two calls; the get is skipped when the put failed).
  */
 export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promise<FailoverRun> {
   return withClouds(async (clouds) => {
@@ -120,28 +120,17 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         leftAt = started;
         sickAtLeft = sickCount.n;
       });
-      const written: string[] = [];
       let seq = 0;
       const errorSamples: string[] = [];
       let errors = 0;
       let hung = 0;
-      const one = async (into: number[]): Promise<void> => {
-        const i = seq++;
+      /** One app call, bounded by `HUNG_MS`; true when it succeeded. */
+      const one = async (work: () => Promise<unknown>, into: number[]): Promise<boolean> => {
         started++;
         const start = performance.now();
-        const work =
-          i % 2 === 0 || written.length === 0
-            ? (async () => {
-                const key = `f/${i}`;
-                await store.put(key, randomBytes(1024));
-                written.push(key);
-              })()
-            : getBytes(store, written[Math.floor(Math.random() * written.length)] ?? 'f/0').then(
-                () => undefined,
-              );
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
-          work.then(
+          work().then(
             () => 'ok' as const,
             (err: unknown) => err,
           ),
@@ -152,7 +141,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         clearTimeout(timer);
         if (outcome === 'ok') {
           into.push(performance.now() - start);
-          return;
+          return true;
         }
         errors++;
         if (outcome === 'hung') hung++;
@@ -163,13 +152,23 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
             `${outcome === 'hung' ? 'hung' : classifyFailure(outcome)}: ${text.slice(0, 160)}`,
           );
         }
+        return false;
       };
+      /** `n` app calls, `concurrency` at a time: a put of a fresh 1 KiB object, then a get of it. */
       const run = async (n: number, into: number[], deadline: number): Promise<void> => {
         let issued = 0;
         const worker = async () => {
           while (issued < n && performance.now() < deadline) {
             issued++;
-            await one(into);
+            const key = `f/${seq++}`;
+            const body = randomBytes(1024);
+            const put = await one(() => store.put(key, body), into);
+            if (!put || issued >= n || performance.now() >= deadline) continue;
+            issued++;
+            await one(async () => {
+              const got = await getBytes(store, key);
+              if (!got.equals(body)) throw new Error(`read back other bytes than were written for ${key}`);
+            }, into);
           }
         };
         await Promise.all(Array.from({ length: concurrency }, worker));
