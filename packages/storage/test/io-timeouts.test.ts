@@ -7,7 +7,7 @@ import {
   resolveIoTimeouts,
   TransferError,
 } from '../src/index.js';
-import { decide, newClock, type RequestSample } from '../src/io/request-clock.js';
+import { decide, newClock, type RequestSample, shiftClock } from '../src/io/request-clock.js';
 
 const T = { connectTimeoutMs: 100, responseTimeoutMs: 200, idleTimeoutMs: 300, commitTimeoutMs: 1000 };
 
@@ -80,6 +80,14 @@ describe('the request watchdog decision (pure, no clock)', () => {
       run([0, 300, 600, 900].map((t) => sample(t, { ...body, receivedBytes: 10, readerBusy: true }))),
     ).toBeUndefined();
     expect(run([0, 250, 500, 750].map((t) => sample(t, { ...body, receivedBytes: t })))).toBeUndefined();
+  });
+
+  it('time this process spent blocked is not counted (the clock is shifted past it)', () => {
+    let clock = decide(newClock(0), sample(0), T).clock;
+    // The event loop was blocked for 5 s: shifted by it, the request is as fresh as before.
+    clock = shiftClock(clock, 5000);
+    expect(decide(clock, sample(5100), T).failed).toBeUndefined();
+    expect(decide(clock, sample(5200), T).failed).toBe('response');
   });
 
   it('0 turns a bound off', () => {

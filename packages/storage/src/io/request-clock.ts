@@ -49,6 +49,19 @@ export function newClock(now: number): RequestClock {
 }
 
 /**
+ * The clock moved forward by `ms`: time this process spent blocked (its event loop did not run)
+ * is nobody's silence but its own, so it is not counted against the request.
+ */
+export function shiftClock(clock: RequestClock, ms: number): RequestClock {
+  return {
+    ...clock,
+    socketAt: clock.socketAt === undefined ? undefined : clock.socketAt + ms,
+    progressAt: clock.progressAt + ms,
+    sentAt: clock.sentAt === undefined ? undefined : clock.sentAt + ms,
+  };
+}
+
+/**
  * The pure decision step of the request watchdog: from the last clock and a new sample, the next
  * clock and, when a bound was exceeded, the phase that failed.
  */

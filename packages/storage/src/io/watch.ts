@@ -3,7 +3,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { decide, newClock, type RequestClock, type RequestSample } from './request-clock.js';
+import { decide, newClock, type RequestClock, type RequestSample, shiftClock } from './request-clock.js';
 import type { ResolvedIoTimeouts } from './timeouts.js';
 import { TransferError, type TransferErrorContext, type TransferPhase } from './transfer-error.js';
 
@@ -104,6 +104,7 @@ class Watch implements IoWatch {
   readonly #listeners = new Set<(err: TransferError) => void>();
   readonly #tick: number;
   #timer: NodeJS.Timeout | undefined;
+  #lastTick = 0;
 
   constructor(timeouts: ResolvedIoTimeouts, ctx: TransferErrorContext, options: IoWatchOptions) {
     this.#timeouts = timeouts;
@@ -180,7 +181,11 @@ class Watch implements IoWatch {
 
   #startTimer(): void {
     if (this.#timer || this.#tick === 0) return;
-    this.#timer = setInterval(() => this.#check(), this.#tick);
+    this.#lastTick = performance.now();
+    // Looked at after the I/O callbacks that are due (setImmediate runs after the poll phase):
+    // after the event loop was blocked, timers run before the I/O that arrived meanwhile, and a
+    // connect or a chunk that is already there must count.
+    this.#timer = setInterval(() => setImmediate(() => this.#check()), this.#tick);
     this.#timer.unref();
   }
 
@@ -190,8 +195,15 @@ class Watch implements IoWatch {
   }
 
   #check(): void {
+    if (this.failure || this.#timer === undefined) return;
     const now = performance.now();
+    // A look much later than planned means this process was blocked (CPU, GC, a sync call):
+    // that time is not the cloud's silence.
+    const late = now - this.#lastTick - this.#tick;
+    this.#lastTick = now;
+    const stalled = late > this.#tick + 50 ? late : 0;
     for (const watched of this.#active) {
+      if (stalled > 0) watched.clock = shiftClock(watched.clock, stalled);
       if (watched.response?.complete) {
         // Every byte arrived; what the reader does with them is no longer the network's business.
         this.#active.delete(watched);
