@@ -1,3 +1,4 @@
+import { FAILOVER_SPECS, type FailoverRun, runFailoverCase } from './storage-failover.js';
 import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
 import { type MemoryRun, runMemoryCase } from './storage-memory.js';
 import { type RepairRun, runRepairCase } from './storage-repair.js';
@@ -7,13 +8,13 @@ import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 export const RESULT_PREFIX = 'STORAGE_BENCH_RESULT ';
 
 /** What a storage case's child process reports back. */
-export type StorageRun = FaultRun | RepairRun | ThroughputRun | MemoryRun;
+export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | MemoryRun;
 
 /** One storage benchmark case; each runs in a fresh child process with its own servers. */
 export interface StorageCase {
   /** Unique id, also the child's argument. */
   readonly id: string;
-  readonly group: 'faults' | 'repair' | 'throughput' | 'memory';
+  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'memory';
   /** The row's label in its table. */
   readonly label: string;
   /** The write mode (faults, repair) when there is one. */
@@ -34,6 +35,18 @@ const faultCases: StorageCase[] = (['primary', 'mirror'] as const).flatMap((mode
       label: spec.name,
       mode,
       run: () => runFaultCase(spec, mode),
+    }),
+  ),
+);
+
+/** "Time to fail over" on default options: each fault, sequential and 8 in flight. */
+const failoverCases: StorageCase[] = ([1, 8] as const).flatMap((concurrency) =>
+  FAILOVER_SPECS.map(
+    (spec): StorageCase => ({
+      id: `failover/${concurrency}/${spec.name}`,
+      group: 'failover',
+      label: spec.name,
+      run: () => runFailoverCase(spec, concurrency),
     }),
   ),
 );
@@ -67,10 +80,11 @@ const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 const MEMORY_LABELS = {
   multi: 'multi-cloud store',
   adapter: 'S3 adapter store alone (reference)',
+  upload: 'raw SDK, lib-storage Upload (8 MiB parts, 2 at once)',
   raw: 'raw SDK, one streamed PutObject (floor)',
 } as const;
 
-const memoryCases: StorageCase[] = (['multi', 'adapter', 'raw'] as const).map((client) => ({
+const memoryCases: StorageCase[] = (['multi', 'adapter', 'upload', 'raw'] as const).map((client) => ({
   id: `memory/${client}`,
   group: 'memory',
   runs: MEMORY_RUNS,
@@ -81,6 +95,7 @@ const memoryCases: StorageCase[] = (['multi', 'adapter', 'raw'] as const).map((c
 /** Every storage case, in the order the tables show them. */
 export const storageCases: readonly StorageCase[] = [
   ...faultCases,
+  ...failoverCases,
   ...repairCases,
   ...throughputCases,
   ...memoryCases,

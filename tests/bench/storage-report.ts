@@ -1,5 +1,6 @@
 import type { CaseOutcome } from './storage.js';
 import { BENCH_FAILOVER } from './storage-clouds.js';
+import type { FailoverRun } from './storage-failover.js';
 import type { FaultRun } from './storage-faults.js';
 import type { MemoryRun } from './storage-memory.js';
 import type { RepairRun } from './storage-repair.js';
@@ -16,6 +17,7 @@ export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: num
     const rows = group('faults').filter((o) => o.case.mode === mode);
     if (rows.length > 0) faultTable(mode, rows, rounds);
   }
+  if (group('failover').length > 0) failoverTable(group('failover'));
   if (group('repair').length > 0) repairTable(group('repair'));
   for (const o of group('throughput')) throughputTable(o);
   if (group('memory').length > 0) memoryTable(group('memory'));
@@ -85,6 +87,43 @@ function faultTable(mode: 'primary' | 'mirror', outcomes: readonly CaseOutcome[]
       `Router: defaults plus \`attemptTimeoutMs: ${BENCH_FAILOVER.attemptTimeoutMs}\`; ${rounds} run(s) per row, samples pooled. "No fault" is the same workload in the same process just before the fault was set.`,
       ...notes,
     ],
+  );
+}
+
+function failoverTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows = outcomes.map((o) => {
+    const runs = runsOf<FailoverRun>(o, 'failover');
+    notes.push(...failed(o));
+    const r = runs[0];
+    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', ''];
+    if (r.errors > 0)
+      notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
+    return [
+      o.case.label,
+      String(r.concurrency),
+      `${r.errors}${r.hung > 0 ? ` (${r.hung} hung)` : ''} / ${r.calls}`,
+      r.callsUntilLeft === null ? `never (${r.calls} calls)` : String(r.callsUntilLeft),
+      fmt(r.sickAttemptsBeforeLeft / Math.max(1, r.offeredBeforeLeft), 2),
+      `${fmt(quantile(r.latencies, 0.5), 1)} / ${fmt(quantile(r.latencies, 0.99), 1)}`,
+      fmt(Math.max(0, ...r.latencies), 0),
+      `${fmt(quantile(r.baseline, 0.5), 1)} / ${fmt(quantile(r.baseline, 0.99), 1)}`,
+    ];
+  });
+  printMarkdownTable(
+    'Time to fail over (default options)',
+    [
+      'fault on the first cloud',
+      'in flight',
+      'app errors / calls',
+      'calls until the sick cloud is left',
+      'sick-cloud attempts per call offered',
+      'p50 / p99 ms',
+      'longest call ms',
+      'no-fault p50 / p99 ms',
+    ],
+    rows,
+    notes,
   );
 }
 

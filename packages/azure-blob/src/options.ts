@@ -1,6 +1,11 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { readOptions } from '@failover/core';
-import { keyPrefixOption } from '@failover/storage';
+import {
+  type IoTimeouts,
+  keyPrefixOption,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+} from '@failover/storage';
 
 /** Options for {@link createAzureBlobStore}. */
 export interface AzureBlobStoreOptions {
@@ -21,6 +26,15 @@ export interface AzureBlobStoreOptions {
   blockSize?: number;
   /** How many blocks are uploaded at once for streamed and very large uploads: 1 to 64. Default 4. */
   concurrency?: number;
+  /**
+   * Bounds on every HTTP request the store sends through `container`'s pipeline: connecting
+   * (default 1 s), waiting for the response headers once the request is sent (default 2 s), and
+   * silence while body bytes are due in either direction (default 2 s). Progress-based: a large
+   * upload or download that keeps moving is never cut. Enforced around each operation without
+   * changing the client's own settings; each call can override them with its `timeouts` option.
+   * See {@link IoTimeouts}.
+   */
+  timeouts?: IoTimeouts;
 }
 
 /** The options after validation, with defaults filled in. */
@@ -30,6 +44,7 @@ export interface ResolvedAzureBlobStoreOptions {
   readonly name: string;
   readonly blockSize: number;
   readonly concurrency: number;
+  readonly timeouts: ResolvedIoTimeouts;
 }
 
 /** The default block size for streamed uploads: 8 MiB. */
@@ -61,8 +76,9 @@ export function resolveOptions(options: AzureBlobStoreOptions): ResolvedAzureBlo
     default: DEFAULT_BLOCK_SIZE,
   });
   const concurrency = r.int('concurrency', { min: 1, max: MAX_CONCURRENCY, default: DEFAULT_CONCURRENCY });
+  const timeouts = resolveIoTimeouts(r.value('timeouts'), r.at('timeouts'));
   r.done();
-  return { container, prefix, name, blockSize, concurrency };
+  return { container, prefix, name, blockSize, concurrency, timeouts };
 }
 
 function isContainerClient(value: unknown): value is ContainerClient {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
+import type { BlobRequestConditions, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { redactError } from '@failover/core';
 import {
   type BlobBody,
@@ -10,8 +10,12 @@ import {
   type CopyOptions,
   checkCallOptions,
   checkPutSize,
+  createIoWatch,
+  DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
+  InvalidArgumentError,
+  type IoWatch,
   type ListEntry,
   type ListOptions,
   NotFoundError,
@@ -19,6 +23,7 @@ import {
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
+  operationIoTimeouts,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
@@ -29,6 +34,7 @@ import {
   sizeCheckedStream,
   validateListOptions,
   validateRange,
+  type WatchedRequestInfo,
 } from '@failover/storage';
 import { azureErrorCode, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
@@ -77,15 +83,26 @@ class AzureBlobStore implements BlobStore, Presigner {
     } else if (size !== undefined && normalized.type === 'stream') {
       normalized = { type: 'stream', stream: sizeCheckedStream(normalized.stream, size, key, this.name) };
     }
+    const watch = this.#watch('put', key, options);
     const ctx = this.#ctx('put', key, signal);
     const blob = this.#o.container.getBlockBlobClient(name);
     if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx);
     }
-    return normalized.type === 'bytes'
-      ? this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
-      : this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+    return watch.run(async () => {
+      // A stalled or cut upload fails the call at once: release the caller's stream then too.
+      const off = watch.onFailure(() => {
+        if (normalized.type === 'stream') normalized.stream.destroy();
+      });
+      try {
+        return normalized.type === 'bytes'
+          ? await this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
+          : await this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+      } finally {
+        off();
+      }
+    });
   }
 
   async #putBytes(
@@ -154,6 +171,17 @@ class AzureBlobStore implements BlobStore, Presigner {
     validateRange(options.range, key);
     const ctx = this.#ctx('get', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
+    const watch = this.#watch('get', key, options);
+    return watch.run(() => this.#get(name, key, options, ctx, watch));
+  }
+
+  async #get(
+    name: string,
+    key: string,
+    options: GetOptions,
+    ctx: ErrorContext,
+    watch: IoWatch,
+  ): Promise<GetResult> {
     const blob = this.#o.container.getBlobClient(name);
     const range = options.range;
     const offset = range?.start ?? 0;
@@ -182,7 +210,12 @@ class AzureBlobStore implements BlobStore, Presigner {
           key,
         });
       }
-      const body = wrapDownload(source as Readable, options.signal, (err) => toBodyError(err, ctx));
+      const body = wrapDownload(source as Readable, options.signal, (err) =>
+        toBodyError(watch.failure ?? err, ctx),
+      );
+      // A stalled or cut body fails the stream even when the SDK's stream stays silent.
+      const off = watch.onFailure((err) => body.destroy(err));
+      body.once('close', off);
       return { info, body };
     }
   }
@@ -192,7 +225,7 @@ class AzureBlobStore implements BlobStore, Presigner {
     checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('head', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
-    return this.#properties(name, key, ctx);
+    return this.#watch('head', key, options).run(() => this.#properties(name, key, ctx));
   }
 
   async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
@@ -204,12 +237,15 @@ class AzureBlobStore implements BlobStore, Presigner {
     checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('delete', key, options.signal);
     if (options.signal?.aborted) throw abortedError(ctx);
+    const watch = this.#watch('delete', key, options);
     try {
       // Snapshots go with the blob: Azure refuses to delete a blob that has some otherwise.
-      await this.#o.container.getBlobClient(name).deleteIfExists({
-        deleteSnapshots: 'include',
-        ...(options.signal ? { abortSignal: options.signal } : {}),
-      });
+      await watch.run(() =>
+        this.#o.container.getBlobClient(name).deleteIfExists({
+          deleteSnapshots: 'include',
+          ...(options.signal ? { abortSignal: options.signal } : {}),
+        }),
+      );
     } catch (err) {
       throw mapAzureError(err, ctx);
     }
@@ -231,7 +267,8 @@ class AzureBlobStore implements BlobStore, Presigner {
       for (;;) {
         let next: IteratorResult<ListEntry[]>;
         try {
-          next = await pages.next();
+          // Each page is one call under the timeouts.
+          next = await this.#watch('list', undefined, options).run(() => pages.next());
         } catch (err) {
           throw mapAzureError(err, ctx);
         }
@@ -256,6 +293,21 @@ class AzureBlobStore implements BlobStore, Presigner {
     if (options.signal?.aborted) throw abortedError(ctx);
     const container = this.#o.container;
     const destClient = container.getBlobClient(destination);
+    const watch = this.#watch('copy', to, options);
+    return watch.run(() => this.#copy(from, to, source, destination, destClient, conditions, options, ctx));
+  }
+
+  async #copy(
+    from: string,
+    to: string,
+    source: string,
+    destination: string,
+    destClient: ReturnType<ContainerClient['getBlobClient']>,
+    conditions: BlobRequestConditions | undefined,
+    options: CopyOptions,
+    ctx: ErrorContext,
+  ): Promise<BlobInfo> {
+    const container = this.#o.container;
     try {
       await copyBlob(
         container.getBlobClient(source),
@@ -303,6 +355,12 @@ class AzureBlobStore implements BlobStore, Presigner {
     }
   }
 
+  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
+  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
+    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
+    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key }, { isCommit });
+  }
+
   /** Validates a key and returns the blob name (store prefix included). */
   presign(key: string, options?: PresignOptions): Promise<PresignedUrl> {
     return presignBlob(this.#o.container, this.#o.prefix, this.name, key, options);
@@ -347,4 +405,9 @@ function written(
     etag: unquoteEtag(res.etag),
     lastModified: res.lastModified,
   });
+}
+
+/** Put Block List (`PUT ...?comp=blocklist`): the service assembles the blob from its blocks. */
+function isCommit(request: WatchedRequestInfo): boolean {
+  return request.method === 'PUT' && /[?&]comp=blocklist(&|$)/i.test(request.path);
 }

@@ -6,7 +6,7 @@ import {
   redact,
   redactError,
 } from '@failover/core';
-import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
+import { NotFoundError, PreconditionFailedError, StorageError, TransferError } from '@failover/storage';
 
 /** What an error is about: the store, the operation and the key (as the caller gave it). */
 export interface ErrorContext {
@@ -79,15 +79,13 @@ function detailOf(err: unknown): string {
 }
 
 /**
- * The error for a download that received no byte for `idleMs` while the reader waited
- * (`kind: 'timeout'`): the connection stalled or dropped mid-body.
+ * The error for a download that received no byte for `idleMs` while the reader waited: a
+ * `TransferError` (`phase: 'download'`, `kind: 'network'`), the connection stalled or dropped mid-body.
  */
 export function idleError(ctx: ErrorContext, idleMs: number): StorageError {
-  const about = ctx.key === undefined ? '' : ` ${JSON.stringify(ctx.key)}`;
-  const cause = Object.assign(new Error(`No data received for ${idleMs} ms`), { code: 'ETIMEDOUT' });
-  return new StorageError(
-    'timeout',
-    `GCS ${ctx.op}${about} on ${ctx.target} failed (timeout): no data received for ${idleMs} ms (the connection stalled or dropped)`,
-    { cause, target: ctx.target, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
-  );
+  return new TransferError('download', idleMs, {
+    target: ctx.target,
+    operation: `GCS ${ctx.op}`,
+    key: ctx.key,
+  });
 }

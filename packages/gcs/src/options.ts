@@ -1,5 +1,10 @@
 import { readOptions } from '@failover/core';
-import { keyPrefixOption } from '@failover/storage';
+import {
+  type IoTimeouts,
+  keyPrefixOption,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+} from '@failover/storage';
 import type { Bucket } from '@google-cloud/storage';
 
 /** Options of {@link createGcsStore}. */
@@ -29,19 +34,33 @@ export interface GcsStoreOptions {
    */
   chunkSize?: number;
   /**
-   * A download fails with `kind: 'timeout'` when no byte arrives for this many milliseconds while
-   * the reader waits for data (time the reader spends not reading does not count). It guards
-   * against connections that drop or stall in the middle of a body, which the client does not
-   * always notice. `0` turns the guard off. Default 60 000 (the client's own request timeout).
+   * A download fails with `kind: 'network'` when no byte arrives for this many milliseconds while
+   * the reader waits for data (time the reader spends not reading does not count): a second guard
+   * on the body stream itself, for transports the request watchdog cannot see (`fetch`). `0`
+   * turns it off. Default: `timeouts.idleTimeoutMs` (2000).
+   * @deprecated Use `timeouts.idleTimeoutMs`, which bounds every request in both directions.
    */
   readIdleTimeoutMs?: number;
+  /**
+   * Bounds on every HTTP request the store sends through the bucket's client: connecting
+   * (default 1 s), waiting for the response headers once the request is sent (default 2 s), and
+   * silence while body bytes are due in either direction (default 2 s). Progress-based: a large
+   * upload or download that keeps moving is never cut. Enforced around each operation without
+   * changing the client's own settings; each call can override them with its `timeouts` option.
+   * See {@link IoTimeouts}.
+   */
+  timeouts?: IoTimeouts;
 }
 
 /** The default {@link GcsStoreOptions.resumableThreshold}: 8 MiB. */
 export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
-/** The default {@link GcsStoreOptions.readIdleTimeoutMs}: 60 s. */
-export const DEFAULT_READ_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * The old default of {@link GcsStoreOptions.readIdleTimeoutMs}; it now follows
+ * `timeouts.idleTimeoutMs`, whose default is this.
+ * @deprecated Use `DEFAULT_IO_TIMEOUTS.idleTimeoutMs` from `@failover/storage`.
+ */
+export const DEFAULT_READ_IDLE_TIMEOUT_MS = 2000;
 
 /** GCS requires resumable chunks (except the last) to be multiples of 256 KiB. */
 export const CHUNK_SIZE_UNIT = 256 * 1024;
@@ -54,6 +73,7 @@ export interface ResolvedGcsOptions {
   readonly resumableThreshold: number;
   readonly chunkSize: number | undefined;
   readonly readIdleTimeoutMs: number;
+  readonly timeouts: ResolvedIoTimeouts;
 }
 
 /** Validates {@link GcsStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
@@ -79,13 +99,14 @@ export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
     isChunkSize,
     `a positive multiple of ${CHUNK_SIZE_UNIT} bytes (256 KiB), e.g. ${32 * CHUNK_SIZE_UNIT} (8 MiB)`,
   );
+  const timeouts = resolveIoTimeouts(r.value('timeouts'), r.at('timeouts'));
   const readIdleTimeoutMs = r.int('readIdleTimeoutMs', {
     min: 0,
     minLabel: 'off',
-    default: DEFAULT_READ_IDLE_TIMEOUT_MS,
+    default: timeouts.idleTimeoutMs,
   });
   r.done();
-  return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs };
+  return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs, timeouts };
 }
 
 function isChunkSize(value: unknown): value is number {

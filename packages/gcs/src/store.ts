@@ -7,8 +7,12 @@ import {
   type CopyOptions,
   checkCallOptions,
   checkPutSize,
+  createIoWatch,
+  DEFAULT_CONTENT_TYPE,
   type GetOptions,
   type GetResult,
+  InvalidArgumentError,
+  type IoWatch,
   type ListEntry,
   type ListOptions,
   type NormalizedBody,
@@ -17,6 +21,7 @@ import {
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
+  operationIoTimeouts,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
@@ -89,6 +94,40 @@ class GcsStore implements BlobStore, Presigner {
       throw abortedError(ctx, signal.reason);
     }
 
+    const watch = this.#watch('put', key, options);
+    return watch.run(async () => {
+      const off = watch.onFailure(() => {
+        if (normalized.type === 'stream') normalized.stream.destroy();
+      });
+      try {
+        return await this.#put(
+          key,
+          normalized,
+          contentType,
+          metadata,
+          ifNoneMatch,
+          sizeHint,
+          signal,
+          ctx,
+          watch,
+        );
+      } finally {
+        off();
+      }
+    });
+  }
+
+  async #put(
+    key: string,
+    normalized: ReturnType<typeof normalizePutBody>,
+    contentType: string,
+    metadata: Record<string, string>,
+    ifNoneMatch: boolean,
+    sizeHint: number | undefined,
+    signal: AbortSignal | undefined,
+    ctx: ErrorContext,
+    watch: IoWatch,
+  ): Promise<BlobInfo> {
     const file = this.#file(key);
     let resource: FileMetadata;
     try {
@@ -102,6 +141,7 @@ class GcsStore implements BlobStore, Presigner {
         resumableThreshold: this.#o.resumableThreshold,
         chunkSize: this.#o.chunkSize,
         signal,
+        enter: (fn) => watch.enter(fn),
       });
     } catch (err) {
       if (signal?.aborted) throw abortedError(ctx, signal.reason);
@@ -122,7 +162,12 @@ class GcsStore implements BlobStore, Presigner {
     const ctx = this.#ctx('get', key);
     const { signal } = options;
     if (signal?.aborted) throw abortedError(ctx, signal.reason);
+    const watch = this.#watch('get', key, options);
+    return watch.run(() => this.#get(key, options, ctx, watch));
+  }
 
+  async #get(key: string, options: GetOptions, ctx: ErrorContext, watch: IoWatch): Promise<GetResult> {
+    const { signal } = options;
     for (let attempt = 1; ; attempt++) {
       const resource = await this.#metadata(this.#file(key), ctx, signal);
       const info = toBlobInfo(resource, key);
@@ -151,6 +196,7 @@ class GcsStore implements BlobStore, Presigner {
           return abortedError(ctx, reason);
         });
         bindSignal(body, signal, ctx);
+        bindWatch(body, watch);
         return { info, body };
       } catch (err) {
         if (signal?.aborted) throw abortedError(ctx, signal.reason);
@@ -167,7 +213,8 @@ class GcsStore implements BlobStore, Presigner {
     checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('head', key);
     try {
-      return toBlobInfo(await this.#metadata(this.#file(key), ctx, options.signal), key);
+      const watch = this.#watch('head', key, options);
+      return toBlobInfo(await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal)), key);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -179,7 +226,8 @@ class GcsStore implements BlobStore, Presigner {
     checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('exists', key);
     try {
-      await this.#metadata(this.#file(key), ctx, options.signal);
+      const watch = this.#watch('exists', key, options);
+      await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal));
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -191,7 +239,9 @@ class GcsStore implements BlobStore, Presigner {
     validateKey(key);
     checkCallOptions(options, { key, target: this.name });
     const ctx = this.#ctx('delete', key);
-    await this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true }));
+    await this.#watch('delete', key, options).run(() =>
+      this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true })),
+    );
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
@@ -201,7 +251,10 @@ class GcsStore implements BlobStore, Presigner {
     let pageToken: string | undefined;
     do {
       const query = pageQuery(fullPrefix, options.delimiter, options.pageSize, pageToken);
-      const response = await this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query));
+      // Each page is one call under the timeouts.
+      const response = await this.#watch('list', undefined, options).run(() =>
+        this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query)),
+      );
       const page = readPage(response);
       for (const entry of pageEntries(page, this.#o.prefix)) yield entry;
       pageToken = page.nextPageToken;
@@ -217,6 +270,18 @@ class GcsStore implements BlobStore, Presigner {
     const source = this.#file(from);
     const destination = this.#file(to);
     const copyOptions = ifNoneMatch ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
+    const watch = this.#watch('copy', to, options);
+    return watch.run(() => this.#copy(from, to, source, destination, copyOptions, signal));
+  }
+
+  async #copy(
+    from: string,
+    to: string,
+    source: File,
+    destination: File,
+    copyOptions: { preconditionOpts?: { ifGenerationMatch: number } },
+    signal: AbortSignal | undefined,
+  ): Promise<BlobInfo> {
     let response: unknown;
     try {
       response = (
@@ -238,6 +303,12 @@ class GcsStore implements BlobStore, Presigner {
       return toBlobInfo(resource, to);
     }
     return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal), to);
+  }
+
+  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
+  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
+    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
+    return createIoWatch(timeouts, { target: this.name, operation: `GCS ${op}`, key });
   }
 
   #ctx(op: string, key?: string): ErrorContext {
@@ -267,6 +338,12 @@ class GcsStore implements BlobStore, Presigner {
       throw toStorageError(err, ctx);
     }
   }
+}
+
+/** Fails a returned body with the watchdog's error when its request stalls or is cut. */
+function bindWatch(body: GetResult['body'], watch: IoWatch): void {
+  const off = watch.onFailure((err) => body.destroy(err));
+  body.once('close', off);
 }
 
 function emptyBody(): GetResult['body'] {

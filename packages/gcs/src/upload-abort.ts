@@ -16,16 +16,23 @@ type Adapter = (
  * requests through gaxios with the file's request interceptors as extra options; this adds an
  * interceptor (to this `File` only, which the store creates per call) whose gaxios `adapter`
  * combines the request's own signal with `signal`. When `signal` aborts, the request in flight is
- * aborted and the connection closed; the upload then fails and never completes.
+ * aborted and the connection closed; the upload then fails and never completes. `enter` runs the
+ * request's creation in the call's context (the store's request watchdog), since the client may
+ * start a request from a stream callback that runs outside it.
  */
-export function abortUploadRequestsOn(file: File, signal: AbortSignal): void {
+export function abortUploadRequestsOn(
+  file: File,
+  signal: AbortSignal,
+  enter: <T>(fn: () => T) => T = (fn) => fn(),
+): void {
   const interceptor = {
     request(options: RequestOptions): RequestOptions {
       const previous = typeof options.adapter === 'function' ? (options.adapter as Adapter) : undefined;
       const adapter: Adapter = (requestOptions, defaultAdapter) => {
         const combined = requestOptions.signal ? anySignal(requestOptions.signal, signal) : signal;
         const next = { ...requestOptions, signal: combined };
-        return previous ? previous(next, defaultAdapter) : defaultAdapter(next);
+        // Created in the call's context, so the store's request watchdog sees the request.
+        return enter(() => (previous ? previous(next, defaultAdapter) : defaultAdapter(next)));
       };
       return { ...options, adapter };
     },

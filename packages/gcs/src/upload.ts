@@ -18,6 +18,8 @@ export interface UploadRequest {
   readonly resumableThreshold: number;
   readonly chunkSize: number | undefined;
   readonly signal: AbortSignal | undefined;
+  /** Runs a request's creation in the call's context (the request watchdog's). */
+  readonly enter?: <T>(fn: () => T) => T;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   const cut = new AbortController();
   const onAbort = () => cut.abort(req.signal?.reason);
   req.signal?.addEventListener('abort', onAbort, { once: true });
-  abortUploadRequestsOn(req.file, cut.signal);
+  abortUploadRequestsOn(req.file, cut.signal, req.enter);
   const source = body.type === 'bytes' ? Readable.from([toBuffer(body.bytes)]) : body.stream;
   const sink = req.file.createWriteStream(options);
   try {

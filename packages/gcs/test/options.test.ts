@@ -86,6 +86,10 @@ describe('createGcsStore options', () => {
       'Invalid option "readIdleTimeoutMs": must be an integer of at least 0 (off)',
     ],
     [
+      { bucket, timeouts: { connectTimeoutMs: 1.5 } },
+      'Invalid option "timeouts.connectTimeoutMs": must be an integer',
+    ],
+    [
       { bucket, chunksize: 262144 },
       'Invalid option "chunksize": is not a known option (known: bucket, prefix,',
     ],

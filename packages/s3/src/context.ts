@@ -1,3 +1,10 @@
+import {
+  createIoWatch,
+  type IoWatch,
+  type OperationOptions,
+  operationIoTimeouts,
+  type WatchedRequestInfo,
+} from '@failover/storage';
 import type { ErrorContext } from './errors.js';
 import type { KeyLock } from './key-lock.js';
 import type { ResolvedS3StoreOptions } from './options.js';
@@ -16,4 +23,27 @@ export function errorContext(
   signal: AbortSignal | undefined,
 ): ErrorContext {
   return { target: ctx.name, bucket: ctx.bucket, operation, key, signal };
+}
+
+/**
+ * The watchdog of one operation: the store's `timeouts` with the call's own `timeouts` over them
+ * (an invalid one throws `InvalidArgumentError`).
+ */
+export function ioWatch(
+  ctx: StoreContext,
+  operation: ErrorContext['operation'],
+  key: string | undefined,
+  options: OperationOptions,
+): IoWatch {
+  const timeouts = operationIoTimeouts(ctx.timeouts, options.timeouts, key);
+  return createIoWatch(
+    timeouts,
+    { target: ctx.name, operation, key },
+    { isCommit: isCompleteMultipartUpload },
+  );
+}
+
+/** CompleteMultipartUpload: `POST /key?uploadId=...` (CreateMultipartUpload is `POST /key?uploads`). */
+function isCompleteMultipartUpload(request: WatchedRequestInfo): boolean {
+  return request.method === 'POST' && /[?&]uploadId=/.test(request.path);
 }

@@ -2,6 +2,7 @@ import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { redactError } from '@failover/core';
+import type { IoWatch } from '@failover/storage';
 import {
   type ByteRange,
   checkCallOptions,
@@ -23,12 +24,14 @@ import { SliceStream } from './slice-stream.js';
  * `get`: GetObject, with `Range: bytes=start-end` for a range. `info` describes the whole object
  * (its size from `Content-Range`). A range that starts at or past the end is an empty read: S3
  * answers 416 InvalidRange, and a HeadObject then gives the info. The signal reaches the SDK call
- * and, once the body flows, destroys it with an `aborted` error.
+ * and, once the body flows, destroys it with an `aborted` error. A body that stalls or is cut
+ * (see the store's `timeouts`) fails with a `TransferError` of kind `network`.
  */
 export async function getObject(
   ctx: StoreContext,
   key: string,
   options: GetOptions = {},
+  watch?: IoWatch,
 ): Promise<GetResult> {
   const objectKey = prefixedKey(ctx.prefix, key);
   const { range, signal } = checkCallOptions(options, { key, target: ctx.name });
@@ -71,7 +74,7 @@ export async function getObject(
     pipeline(body, slice, () => {});
     body = slice;
   }
-  return { info, body: guardBody(body, ectx) };
+  return { info, body: guardBody(body, ectx, watch) };
 }
 
 /** The range starts at or past the end of the object: its info and an empty body. */
@@ -102,15 +105,21 @@ function toNodeReadable(body: GetObjectCommandOutput['Body']): Readable {
  * kinds kept), the caller's signal destroys it with an `aborted` error, and destroying it early
  * releases the connection.
  */
-function guardBody(source: Readable, ectx: ErrorContext): Readable {
+function guardBody(source: Readable, ectx: ErrorContext, watch: IoWatch | undefined): Readable {
   const out = new PassThrough();
   const { signal } = ectx;
   const onAbort = (): void => {
     out.destroy(abortedError(ectx));
     source.destroy();
   };
-  source.on('error', (err) => out.destroy(toStorageError(err, ectx)));
+  source.on('error', (err) => out.destroy(toStorageError(watch?.failure ?? err, ectx)));
+  // A stalled or cut body fails the stream even when the SDK's stream itself stays silent.
+  const offFailure = watch?.onFailure((err) => {
+    out.destroy(toStorageError(err, ectx));
+    source.destroy();
+  });
   out.once('close', () => {
+    offFailure?.();
     signal?.removeEventListener('abort', onAbort);
     if (!source.destroyed) source.destroy();
   });

@@ -6,7 +6,7 @@ import {
   type ListOptions,
   validateListOptions,
 } from '@failover/storage';
-import { errorContext, type StoreContext } from './context.js';
+import { errorContext, ioWatch, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { unquoteEtag } from './info.js';
 import { fromObjectKey } from './object-keys.js';
@@ -33,15 +33,16 @@ export async function* listObjects(ctx: StoreContext, options: ListOptions = {})
     throwIfAborted(ectx);
     let page: ListObjectsV2CommandOutput;
     try {
-      page = await ctx.client.send(
-        new ListObjectsV2Command({
-          Bucket: ctx.bucket,
-          Prefix: prefix || undefined,
-          Delimiter: delimiter,
-          MaxKeys: pageSize,
-          ContinuationToken: token,
-        }),
-        { abortSignal: signal },
+      const command = new ListObjectsV2Command({
+        Bucket: ctx.bucket,
+        Prefix: prefix || undefined,
+        Delimiter: delimiter,
+        MaxKeys: pageSize,
+        ContinuationToken: token,
+      });
+      // Each page is one call under the timeouts.
+      page = await ioWatch(ctx, 'list', undefined, options).run(() =>
+        ctx.client.send(command, { abortSignal: signal }),
       );
     } catch (err) {
       throw toStorageError(err, ectx);

@@ -1,6 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidOptionError, optionError, readOptions } from '@failover/core';
-import { MAX_KEY_BYTES } from '@failover/storage';
+import {
+  type IoTimeouts,
+  MAX_KEY_BYTES,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+} from '@failover/storage';
 
 /** The smallest part S3 accepts in a multipart upload (every part but the last): 5 MiB. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -48,6 +53,15 @@ export interface S3StoreOptions {
   queueSize?: number;
   /** How `ifNoneMatch: '*'` is enforced; see {@link ConditionalWrites}. Default `'native'`. */
   conditionalWrites?: ConditionalWrites;
+  /**
+   * Bounds on every HTTP request the store sends through `client`: connecting (default 1 s),
+   * waiting for the response headers once the request is sent (default 2 s), and silence while
+   * body bytes are due in either direction (default 2 s). Progress-based: a large upload or
+   * download that keeps moving is never cut. Enforced around each operation without changing
+   * the client's own settings; each call can override them with its `timeouts` option. See
+   * {@link IoTimeouts}.
+   */
+  timeouts?: IoTimeouts;
 }
 
 /** Options after validation, with defaults applied. */
@@ -59,6 +73,7 @@ export interface ResolvedS3StoreOptions {
   readonly partSize: number;
   readonly queueSize: number;
   readonly conditionalWrites: ConditionalWrites;
+  readonly timeouts: ResolvedIoTimeouts;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
@@ -84,8 +99,9 @@ export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions 
   });
   const queueSize = r.int('queueSize', { min: 1, max: MAX_QUEUE_SIZE, default: DEFAULT_QUEUE_SIZE });
   const conditionalWrites = r.oneOf('conditionalWrites', CONDITIONAL_WRITES, { default: 'native' });
+  const timeouts = resolveIoTimeouts(r.value('timeouts'), r.at('timeouts'));
   r.done();
-  return { client, bucket, prefix, name, partSize, queueSize, conditionalWrites };
+  return { client, bucket, prefix, name, partSize, queueSize, conditionalWrites, timeouts };
 }
 
 const CONDITIONAL_WRITES: readonly ConditionalWrites[] = ['native', 'emulated'];

@@ -8,6 +8,7 @@ import {
   type BlobInfo,
   blobInfo,
   InvalidArgumentError,
+  type IoWatch,
   type NormalizedBody,
   normalizePutBody,
   normalizePutOptions,
@@ -47,8 +48,13 @@ export async function putObject(
   key: string,
   body: BlobBody,
   options: PutOptions = {},
+  watch?: IoWatch,
 ): Promise<BlobInfo> {
   const request = validate(ctx, key, body, options);
+  // A stalled or cut upload fails the call at once: release the caller's stream then too.
+  const offFailure = watch?.onFailure(() => {
+    if (request.body.type === 'stream' && !request.body.stream.destroyed) request.body.stream.destroy();
+  });
   try {
     throwIfAborted(request.ectx);
     if (request.ifNoneMatch !== '*' || ctx.conditionalWrites === 'native') return await write(ctx, request);
@@ -63,6 +69,8 @@ export async function putObject(
     // The store took the body: a stream is released whatever went wrong once it was accepted.
     if (request.body.type === 'stream' && !request.body.stream.destroyed) request.body.stream.destroy();
     throw err;
+  } finally {
+    offFailure?.();
   }
 }
 

@@ -7,7 +7,7 @@ import {
   prefixedKey,
 } from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
-import { errorContext, type StoreContext } from './context.js';
+import { errorContext, ioWatch, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { getObject } from './get.js';
@@ -28,6 +28,10 @@ import { putObject } from './put.js';
  * await store.put('reports/today.json', JSON.stringify(report), { contentType: 'application/json' });
  * ```
  *
+ * Every HTTP request an operation sends is bounded by the store's `timeouts` (connect, response
+ * headers, idle body in both directions; see `IoTimeouts`), so no call hangs on a silent or cut
+ * connection: it fails with a `TransferError` of kind `timeout` or `network`.
+ *
  * Every operation validates its key first, passes the caller's `signal` to the SDK call, and
  * throws `StorageError`s (`NotFoundError`, `PreconditionFailedError`...) whose `kind` comes from
  * {@link classifyS3Error}, `target` is the store's name and `cause` the SDK error. Creating a
@@ -41,13 +45,20 @@ export function createS3Store(options: S3StoreOptions): BlobStore & Presigner {
   const ctx: StoreContext = { ...resolved, lock: createKeyLock() };
   return {
     name: ctx.name,
-    put: (key, body, putOptions) => putObject(ctx, key, body, putOptions),
-    get: (key, getOptions) => getObject(ctx, key, getOptions),
-    head: (key, headOptions) => headObject(ctx, key, headOptions),
-    exists: async (key, existsOptions) => (await headObject(ctx, key, existsOptions)) !== null,
-    delete: (key, deleteOptions) => deleteObject(ctx, key, deleteOptions),
+    put: async (key, body, o = {}) => {
+      const watch = ioWatch(ctx, 'put', key, o);
+      return watch.run(() => putObject(ctx, key, body, o, watch));
+    },
+    get: async (key, o = {}) => {
+      const watch = ioWatch(ctx, 'get', key, o);
+      return watch.run(() => getObject(ctx, key, o, watch));
+    },
+    head: async (key, o = {}) => ioWatch(ctx, 'head', key, o).run(() => headObject(ctx, key, o)),
+    exists: async (key, o = {}) =>
+      ioWatch(ctx, 'head', key, o).run(async () => (await headObject(ctx, key, o)) !== null),
+    delete: async (key, o = {}) => ioWatch(ctx, 'delete', key, o).run(() => deleteObject(ctx, key, o)),
     list: (listOptions) => listObjects(ctx, listOptions),
-    copy: (from, to, copyOptions) => copyObject(ctx, from, to, copyOptions),
+    copy: async (from, to, o = {}) => ioWatch(ctx, 'copy', to, o).run(() => copyObject(ctx, from, to, o)),
     presign: (key, presignOptions) => presignObject(ctx, key, presignOptions),
   };
 }

@@ -73,6 +73,15 @@ describe('createS3Store options', () => {
       `Invalid option "conditionalWrites": must be one of 'native', 'emulated', got "check"`,
     ],
     [
+      { client, bucket: 'b', timeouts: { idleTimeoutMs: -1 } },
+      'Invalid option "timeouts.idleTimeoutMs": must be an integer from 0 (off) to 2147483647, got -1',
+    ],
+    [
+      { client, bucket: 'b', timeouts: { idleMs: 5 } },
+      'Invalid option "timeouts.idleMs": is not a known option (known: connectTimeoutMs, responseTimeoutMs,',
+    ],
+    [{ client, bucket: 'b', timeouts: 5 }, 'Invalid option "timeouts": must be an object, got 5'],
+    [
       { client, bucket: 'b', region: 'x' },
       'Invalid option "region": is not a known option (known: client, bucket,',
     ],

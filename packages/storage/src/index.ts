@@ -14,6 +14,20 @@ export {
 export { createFileSystemStore, type FileSystemStoreOptions } from './fs/store.js';
 export { getBytes, getJson, getText, JSON_CONTENT_TYPE, putJson } from './helpers.js';
 export {
+  createIoWatch,
+  DEFAULT_IO_TIMEOUTS,
+  type IoTimeouts,
+  type IoWatch,
+  type IoWatchOptions,
+  operationIoTimeouts,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+  TransferError,
+  type TransferErrorContext,
+  type TransferPhase,
+  type WatchedRequestInfo,
+} from './io/index.js';
+export {
   checkResolveArgs as checkJournalResolveArgs,
   normalizeEntry as normalizeJournalEntry,
 } from './journal/entry.js';

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import type { IoTimeouts } from './io/timeouts.js';
 import type { PresignedUrl, PresignOptions } from './presign.js';
 
 /**
@@ -54,6 +55,11 @@ export type ListEntry = BlobInfo | PrefixEntry;
 export interface OperationOptions {
   /** Aborts the operation (and the provider SDK call under it). */
   signal?: AbortSignal;
+  /**
+   * Bounds on this call's HTTP requests, replacing the cloud store's `timeouts` field by field
+   * (see {@link IoTimeouts}). Stores without a network (memory, file system) ignore it.
+   */
+  timeouts?: IoTimeouts;
 }
 
 /** Options for {@link BlobStore.put}. */

@@ -299,6 +299,101 @@ describe('createFaultProxy: latency, blackhole, reset', () => {
   });
 });
 
+describe('createFaultProxy: cut and stall mid-body', () => {
+  /** GET /big through the proxy; what arrived and how the body ended. */
+  function readBig(proxy: FaultProxy): Promise<{ bytes: number; ended: 'end' | 'error'; code?: string }> {
+    return new Promise((resolve, reject) => {
+      let bytes = 0;
+      http
+        .get(`${proxy.url}/big`, { agent: false }, (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(Number(res.headers['content-length'])).toBe(BIG.length);
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+          });
+          res.on('error', (err: NodeJS.ErrnoException) => resolve({ bytes, ended: 'error', code: err.code }));
+          res.on('end', () => resolve({ bytes, ended: 'end' }));
+        })
+        .on('error', reject);
+    });
+  }
+
+  it('cut closes the connection cleanly after afterBytes: a short body, never a complete one', async () => {
+    const proxy = await proxyFor({ fault: faults.cut({ afterBytes: 1000 }) });
+    const outcome = await readBig(proxy);
+    expect(outcome.ended).toBe('error');
+    expect(outcome.bytes).toBe(1000);
+    expect(upstream.seen).toHaveLength(1);
+    expect(proxy.counts.byFault.cut).toBe(1);
+  });
+
+  it('cut is a FIN, not a reset: the socket sees an orderly end', async () => {
+    const proxy = await proxyFor({ fault: faults.cut({ afterBytes: 10 }) });
+    const net = await import('node:net');
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    let received = '';
+    const how = await new Promise<string>((resolve) => {
+      socket.on('data', (c: Buffer) => {
+        received += c.toString('latin1');
+      });
+      socket.on('end', () => resolve('end'));
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    });
+    socket.destroy();
+    expect(how).toBe('end');
+    expect(received.split('\r\n\r\n')[1]).toHaveLength(10);
+  });
+
+  it('cut without afterBytes closes right after the headers', async () => {
+    const proxy = await proxyFor({ fault: faults.cut() });
+    const outcome = await readBig(proxy);
+    expect(outcome).toMatchObject({ bytes: 0, ended: 'error' });
+  });
+
+  it('stall sends afterBytes then nothing, holding the connection until the fault changes', async () => {
+    const proxy = await proxyFor({ fault: faults.stall({ afterBytes: 2000 }) });
+    let bytes = 0;
+    let ended: string | undefined;
+    const done = new Promise<void>((resolve) => {
+      http
+        .get(`${proxy.url}/big`, { agent: false }, (res) => {
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+          });
+          res.on('error', (err: NodeJS.ErrnoException) => {
+            ended = err.code ?? 'error';
+            resolve();
+          });
+          res.on('end', () => {
+            ended = 'end';
+            resolve();
+          });
+        })
+        .on('error', () => resolve());
+    });
+    await vi.waitFor(() => expect(bytes).toBe(2000));
+    expect(ended).toBeUndefined();
+    expect(proxy.counts.byFault.stall).toBe(1);
+    // Leaving the fault drops the held connection: the reader sees the body broken, not ended.
+    await proxy.setFault(faults.pass());
+    await done;
+    expect(ended).not.toBe('end');
+    expect(bytes).toBe(2000);
+    expect((await request(`${proxy.url}/big`)).body).toBe(BIG.toString());
+  });
+
+  it('validates afterBytes and counts both faults', async () => {
+    const proxy = await proxyFor();
+    await expect(proxy.setFault({ type: 'cut', afterBytes: -1 })).rejects.toThrow(/fault\.afterBytes/);
+    await expect(proxy.setFault({ type: 'stall', afterBytes: 1.5 })).rejects.toThrow(/fault\.afterBytes/);
+    await expect(
+      proxy.setFault(faults.mix(faults.cut({ afterBytes: 'x' as unknown as number }))),
+    ).rejects.toThrow(/fault\.faults\[0\]\.afterBytes/);
+    expect(proxy.counts.byFault).toMatchObject({ cut: 0, stall: 0 });
+  });
+});
+
 describe('createFaultProxy: refuse', () => {
   it('stops listening (ECONNREFUSED, never sent) and listens again on the same port', async () => {
     const proxy = await proxyFor();

@@ -6,6 +6,8 @@ export const FAULT_TYPES: readonly FaultType[] = [
   'status',
   'latency',
   'reset',
+  'cut',
+  'stall',
   'blackhole',
   'refuse',
   'dns',

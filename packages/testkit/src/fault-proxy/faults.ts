@@ -1,5 +1,6 @@
 import type {
   BlackholeFault,
+  CutFault,
   DnsFault,
   LatencyFault,
   MixFault,
@@ -8,6 +9,7 @@ import type {
   RefuseFault,
   RequestFault,
   ResetFault,
+  StallFault,
   StatusFault,
 } from './types.js';
 
@@ -54,6 +56,14 @@ export const faults = Object.freeze({
   /** Reset the connection when the request arrives, or after `afterBytes` of the response body. */
   reset(options: PartialFault & Pick<ResetFault, 'afterBytes' | 'delayMs'> = {}): ResetFault {
     return { ...options, type: 'reset' };
+  },
+  /** Forward, then close the connection cleanly (FIN, no RST) after `afterBytes` of the response body. */
+  cut(options: PartialFault & Pick<CutFault, 'afterBytes'> = {}): CutFault {
+    return { ...options, type: 'cut' };
+  },
+  /** Forward, then go silent after `afterBytes` of the response body, keeping the connection open. */
+  stall(options: PartialFault & Pick<StallFault, 'afterBytes'> = {}): StallFault {
+    return { ...options, type: 'stall' };
   },
   /** Accept and never answer. */
   blackhole(options: PartialFault = {}): BlackholeFault {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 7.6.1), plus `expect`. */
@@ -26,7 +27,15 @@ export interface ResponseShaping {
   readonly bytesPerSecond?: number;
   /** Reset the client connection after this many response body bytes. */
   readonly resetAfterBytes?: number;
+  /** Close the client connection cleanly (FIN) after this many response body bytes. */
+  readonly cutAfterBytes?: number;
+  /** Send nothing more after this many response body bytes, keeping the connection open. */
+  readonly stallAfterBytes?: number;
+  /** Called with the client's socket when a stall begins, so the proxy can drop it later. */
+  readonly onStall?: (socket: Socket) => void;
 }
+
+type Stop = 'reset' | 'cut' | 'stall';
 
 /** Everything {@link forwardRequest} needs. */
 export interface ForwardContext {
@@ -127,12 +136,13 @@ async function pumpBody(
   shaping: ResponseShaping,
   signal: AbortSignal,
 ): Promise<void> {
-  const { perChunkMs, bytesPerSecond, resetAfterBytes } = shaping;
-  if (resetAfterBytes === 0) {
+  const { perChunkMs, bytesPerSecond } = shaping;
+  const [stop, stopAfter] = stopOf(shaping);
+  if (stopAfter === 0) {
     res.flushHeaders();
     await flushed(res);
-    resetSocket(res);
     source.destroy();
+    stopResponse(res, stop, shaping);
     return;
   }
   let sent = 0;
@@ -143,19 +153,43 @@ async function pumpBody(
     for (let offset = 0; offset < chunk.length; offset += sliceSize) {
       let piece = chunk.subarray(offset, Math.min(chunk.length, offset + sliceSize));
       if (bytesPerSecond) await sleep((piece.length / bytesPerSecond) * 1000, undefined, { signal });
-      const cut = resetAfterBytes !== undefined && sent + piece.length >= resetAfterBytes;
-      if (cut) piece = piece.subarray(0, (resetAfterBytes ?? 0) - sent);
+      const cut = stopAfter !== undefined && sent + piece.length >= stopAfter;
+      if (cut) piece = piece.subarray(0, (stopAfter ?? 0) - sent);
       if (piece.length > 0 && !res.write(piece)) await once(res, 'drain', { signal });
       sent += piece.length;
       if (cut) {
         await flushed(res);
-        resetSocket(res);
         source.destroy();
+        stopResponse(res, stop, shaping);
         return;
       }
     }
   }
   res.end();
+}
+
+function stopOf(shaping: ResponseShaping): [Stop, number | undefined] {
+  if (shaping.resetAfterBytes !== undefined) return ['reset', shaping.resetAfterBytes];
+  if (shaping.cutAfterBytes !== undefined) return ['cut', shaping.cutAfterBytes];
+  if (shaping.stallAfterBytes !== undefined) return ['stall', shaping.stallAfterBytes];
+  return ['reset', undefined];
+}
+
+/** Ends the response the way the fault says, once its first bytes went out. */
+function stopResponse(res: ServerResponse, stop: Stop, shaping: ResponseShaping): void {
+  const socket = res.socket;
+  if (stop === 'reset') {
+    resetSocket(res);
+    return;
+  }
+  if (!socket || socket.destroyed) return;
+  if (stop === 'stall') {
+    // Silent from now on: the proxy drops the connection when the fault changes or it closes.
+    shaping.onStall?.(socket);
+    return;
+  }
+  // A clean close (FIN) with the response unfinished, then the socket is released.
+  socket.end(() => socket.destroy());
 }
 
 /** Resolves once everything written so far has been handed to the operating system. */

@@ -12,6 +12,7 @@ export { createFaultProxy } from './proxy.js';
 export { type Random, seededRandom } from './rng.js';
 export type {
   BlackholeFault,
+  CutFault,
   DnsFault,
   Fault,
   FaultFlavor,
@@ -28,5 +29,6 @@ export type {
   RequestInfo,
   RequestMatch,
   ResetFault,
+  StallFault,
   StatusFault,
 } from './types.js';

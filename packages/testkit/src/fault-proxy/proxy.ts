@@ -178,6 +178,9 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         case 'latency':
           await sleep(applied.ms, undefined, { signal });
           break;
+        case 'cut':
+        case 'stall':
+          break;
         case 'pass':
           break;
       }
@@ -192,6 +195,11 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
           perChunkMs: applied.type === 'latency' ? applied.perChunkMs : undefined,
           bytesPerSecond: applied.type === 'latency' ? applied.bytesPerSecond : undefined,
           resetAfterBytes: applied.type === 'reset' ? applied.afterBytes : undefined,
+          cutAfterBytes: applied.type === 'cut' ? (applied.afterBytes ?? 0) : undefined,
+          stallAfterBytes: applied.type === 'stall' ? (applied.afterBytes ?? 0) : undefined,
+          onStall: (socket) => {
+            held.add(socket);
+          },
         },
         onStatus: (status) => countStatus(counts, status),
         onUnreachable: (err) => {
@@ -260,9 +268,9 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   let queue: Promise<void> = Promise.resolve();
   const applyFault = async (next: Fault): Promise<void> => {
     if (closed) throw new Error('fault proxy is closed');
-    const previous = fault;
     fault = next;
-    if (previous.type === 'blackhole' || previous.type === 'mix') dropConnections(held);
+    // Requests held by `blackhole` and responses held by `stall` are dropped.
+    if (held.size > 0) dropConnections(held);
     held.clear();
     if (next.type === 'refuse') {
       await stopListening();

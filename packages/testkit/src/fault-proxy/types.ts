@@ -113,6 +113,29 @@ export interface ResetFault extends PartialFault {
 }
 
 /**
+ * Forward, then close the client's connection cleanly (FIN, no RST) after `afterBytes` bytes of
+ * the response body: the response stops short of its `Content-Length` (or its last chunk) as when
+ * a middlebox or a crashing server drops it. Clients that watch for premature ends see an error;
+ * others may wait forever for the rest.
+ */
+export interface CutFault extends PartialFault {
+  readonly type: 'cut';
+  /** Response body bytes sent before the connection is closed. Default 0 (right after the headers). */
+  readonly afterBytes?: number;
+}
+
+/**
+ * Forward, then go silent after `afterBytes` bytes of the response body: the connection stays
+ * open and nothing more arrives, as when a server hangs in the middle of a response. Held
+ * connections are dropped when the fault changes or the proxy closes.
+ */
+export interface StallFault extends PartialFault {
+  readonly type: 'stall';
+  /** Response body bytes sent before the silence. Default 0 (right after the headers). */
+  readonly afterBytes?: number;
+}
+
+/**
  * Accept the request and never answer: the connection stays open and silent until the fault
  * changes (held connections are then destroyed) or the proxy closes. The client gives up through
  * its own timeout or AbortSignal.
@@ -149,7 +172,14 @@ export interface MixFault {
 }
 
 /** The faults that act on one request at a time (they can be partial). */
-export type RequestFault = PassFault | StatusFault | LatencyFault | ResetFault | BlackholeFault;
+export type RequestFault =
+  | PassFault
+  | StatusFault
+  | LatencyFault
+  | ResetFault
+  | CutFault
+  | StallFault
+  | BlackholeFault;
 
 /** Everything the proxy can do to the traffic; switch with {@link FaultProxy.setFault}. */
 export type Fault = RequestFault | RefuseFault | DnsFault | MixFault;

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@failover/core';
 import type { Fault, RequestFault } from './types.js';
 
-const REQUEST_TYPES = new Set(['pass', 'status', 'latency', 'reset', 'blackhole']);
+const REQUEST_TYPES = new Set(['pass', 'status', 'latency', 'reset', 'cut', 'stall', 'blackhole']);
 
 /**
  * Checks a fault's shape and returns a frozen copy, or throws `InvalidOptionError` naming the
@@ -21,7 +21,7 @@ export function validateFault(fault: Fault, path = 'fault'): Fault {
         if (!REQUEST_TYPES.has((f as { type?: unknown })?.type as string)) {
           throw new InvalidOptionError(
             `${path}.faults[${i}]`,
-            'must be a request-level fault (pass, status, latency, reset, blackhole)',
+            'must be a request-level fault (pass, status, latency, reset, cut, stall, blackhole)',
           );
         }
         return validateFault(f, `${path}.faults[${i}]`) as RequestFault;
@@ -56,11 +56,17 @@ export function validateFault(fault: Fault, path = 'fault'): Fault {
       }
       nonNegative(fault.delayMs, `${path}.delayMs`);
       break;
+    case 'cut':
+    case 'stall':
+      if (fault.afterBytes !== undefined && (!Number.isInteger(fault.afterBytes) || fault.afterBytes < 0)) {
+        throw new InvalidOptionError(`${path}.afterBytes`, 'must be a non-negative integer');
+      }
+      break;
     default:
       throw new InvalidOptionError(
         `${path}.type`,
         `unknown fault type ${JSON.stringify((fault as { type?: unknown }).type)} ` +
-          '(pass, status, latency, reset, blackhole, refuse, dns, mix)',
+          '(pass, status, latency, reset, cut, stall, blackhole, refuse, dns, mix)',
       );
   }
   const partial = fault as RequestFault & { probability?: unknown; match?: unknown };

@@ -1,0 +1,9 @@
+export {
+  DEFAULT_IO_TIMEOUTS,
+  type IoTimeouts,
+  operationIoTimeouts,
+  type ResolvedIoTimeouts,
+  resolveIoTimeouts,
+} from './timeouts.js';
+export { TransferError, type TransferErrorContext, type TransferPhase } from './transfer-error.js';
+export { createIoWatch, type IoWatch, type IoWatchOptions, type WatchedRequestInfo } from './watch.js';

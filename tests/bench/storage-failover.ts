@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { classifyFailure, redact } from '@failover/core';
+import { type BlobStore, createFileJournal, createMultiCloudStore, getBytes } from '@failover/storage';
+import { type Fault, faults } from '@failover/testkit';
+import { BUCKET, withClouds } from './storage-clouds.js';
+
+/** Which cloud is sick: its proxy gets the fault and its store goes first in the target order. */
+export type SickCloud = 'aws' | 'gcp' | 'azure';
+
+/** One row of the "time to fail over" table. */
+export interface FailoverSpec {
+  readonly name: string;
+  readonly sick: SickCloud;
+  readonly fault: () => Fault;
+}
+
+/** Only body-carrying answers are cut: object downloads of each cloud. */
+const DOWNLOADS: Readonly<Record<SickCloud, RegExp>> = {
+  aws: /^\/bench\/f\//,
+  gcp: /alt=media/,
+  azure: /\/bench\/f\//,
+};
+
+const cut = (sick: SickCloud): FailoverSpec => ({
+  name: `cut mid-body (${sick === 'aws' ? 'S3' : sick === 'gcp' ? 'GCS' : 'Azure'})`,
+  sick,
+  fault: () => faults.cut({ afterBytes: 5, match: { method: 'GET', path: DOWNLOADS[sick] } }),
+});
+
+/** The faults of issue 10, each on the first cloud of the target order. */
+export const FAILOVER_SPECS: readonly FailoverSpec[] = [
+  { name: 'dns (ENOTFOUND)', sick: 'aws', fault: () => faults.dns() },
+  { name: 'refuse (ECONNREFUSED)', sick: 'aws', fault: () => faults.refuse() },
+  { name: 'reset (ECONNRESET)', sick: 'aws', fault: () => faults.reset() },
+  { name: '503 SlowDown', sick: 'aws', fault: () => faults.slowDown() },
+  { name: '429 + Retry-After: 1', sick: 'aws', fault: () => faults.throttle(1) },
+  cut('aws'),
+  cut('gcp'),
+  cut('azure'),
+  { name: 'blackhole', sick: 'aws', fault: () => faults.blackhole() },
+  { name: '300 ms latency', sick: 'aws', fault: () => faults.latency(300) },
+];
+
+/** What one "time to fail over" case measured. */
+export interface FailoverRun {
+  readonly type: 'failover';
+  readonly concurrency: number;
+  /** App calls (each a put or a get) offered while the fault was on. */
+  readonly calls: number;
+  /** App calls that failed (or did not settle within `HUNG_MS`). */
+  readonly errors: number;
+  readonly hung: number;
+  readonly errorSamples: string[];
+  /** App calls started before the sick cloud's breaker opened; `null`: it never opened. */
+  readonly callsUntilLeft: number | null;
+  /** App calls offered before it was left (all of them when it never was). */
+  readonly offeredBeforeLeft: number;
+  /** Adapter calls the router sent to the sick cloud in that time (attempts, probes included). */
+  readonly sickAttemptsBeforeLeft: number;
+  /** Latency of every settled app call with the fault on, ms. */
+  readonly latencies: number[];
+  /** The same with no fault, just before it (the healthy baseline). */
+  readonly baseline: number[];
+}
+
+const CALLS = Number(process.env.BENCH_FAILOVER_CALLS ?? 120);
+const MAX_FAULT_MS = Number(process.env.BENCH_FAILOVER_MAX_MS ?? 30_000);
+const WARMUP = Number(process.env.BENCH_FAILOVER_WARMUP ?? 40);
+/** A call still pending after this long counts as hung (and as an app error). */
+const HUNG_MS = 60_000;
+
+/** A store that counts the calls it receives (the router's attempts on it). */
+function counted(store: BlobStore, count: { n: number }): BlobStore {
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      count.n++;
+      return fn(...args);
+    };
+  return {
+    name: store.name,
+    put: wrap(store.put.bind(store)),
+    get: wrap(store.get.bind(store)),
+    head: wrap(store.head.bind(store)),
+    exists: wrap(store.exists.bind(store)),
+    delete: wrap(store.delete.bind(store)),
+    list: wrap(store.list.bind(store)),
+    copy: wrap(store.copy.bind(store)),
+  };
+}
+
+/**
+ * One case on **default options** (a multi-cloud store given only its targets and a journal):
+ * a warm-up with no fault, then the fault on the sick cloud (first in the target order) and
+ * `CALLS` app calls, or until `MAX_FAULT_MS` passed: `concurrency` workers, each putting a fresh
+ * 1 KiB object and reading it back (two calls; the get is skipped when the put failed).
+ */
+export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promise<FailoverRun> {
+  return withClouds(async (clouds) => {
+    const order: SickCloud[] = [
+      spec.sick,
+      ...(['aws', 'gcp', 'azure'] as const).filter((c) => c !== spec.sick),
+    ];
+    const index = { aws: 0, gcp: 1, azure: 2 } as const;
+    const sickCount = { n: 0 };
+    const targets = order.map((c) =>
+      c === spec.sick ? counted(clouds.targets[index[c]], sickCount) : clouds.targets[index[c]],
+    );
+    const store = createMultiCloudStore({
+      targets,
+      journal: createFileJournal({ dir: join(clouds.tmp, 'journal-failover') }),
+    });
+    try {
+      let leftAt: number | null = null;
+      let started = 0;
+      let sickAtLeft = 0;
+      store.on('open', (e) => {
+        if (e.target !== spec.sick || leftAt !== null) return;
+        leftAt = started;
+        sickAtLeft = sickCount.n;
+      });
+      let seq = 0;
+      const errorSamples: string[] = [];
+      let errors = 0;
+      let hung = 0;
+      /** One app call, bounded by `HUNG_MS`; true when it succeeded. */
+      const one = async (work: () => Promise<unknown>, into: number[]): Promise<boolean> => {
+        started++;
+        const start = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          work().then(
+            () => 'ok' as const,
+            (err: unknown) => err,
+          ),
+          new Promise<'hung'>((resolve) => {
+            timer = setTimeout(() => resolve('hung'), HUNG_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (outcome === 'ok') {
+          into.push(performance.now() - start);
+          return true;
+        }
+        errors++;
+        if (outcome === 'hung') hung++;
+        if (errorSamples.length < 3) {
+          const text =
+            outcome === 'hung' ? 'still pending' : redact(String((outcome as Error)?.message ?? outcome));
+          errorSamples.push(
+            `${outcome === 'hung' ? 'hung' : classifyFailure(outcome)}: ${text.slice(0, 160)}`,
+          );
+        }
+        return false;
+      };
+      /** `n` app calls, `concurrency` at a time: a put of a fresh 1 KiB object, then a get of it. */
+      const run = async (n: number, into: number[], deadline: number): Promise<void> => {
+        let issued = 0;
+        const worker = async () => {
+          while (issued < n && performance.now() < deadline) {
+            issued++;
+            const key = `f/${seq++}`;
+            const body = randomBytes(1024);
+            const put = await one(() => store.put(key, body), into);
+            if (!put || issued >= n || performance.now() >= deadline) continue;
+            issued++;
+            await one(async () => {
+              const got = await getBytes(store, key);
+              if (!got.equals(body)) throw new Error(`read back other bytes than were written for ${key}`);
+            }, into);
+          }
+        };
+        await Promise.all(Array.from({ length: concurrency }, worker));
+      };
+
+      const baseline: number[] = [];
+      await run(WARMUP, [], Number.POSITIVE_INFINITY);
+      await run(WARMUP, baseline, Number.POSITIVE_INFINITY);
+      if (errors > 0) throw new Error(`errors with no fault: ${errorSamples.join('; ')}`);
+      const proxy = clouds.proxies[index[spec.sick]];
+      started = 0;
+      sickCount.n = 0;
+      const latencies: number[] = [];
+      await proxy.setFault(spec.fault());
+      try {
+        await run(CALLS, latencies, performance.now() + MAX_FAULT_MS);
+      } finally {
+        await proxy.setFault(faults.pass());
+      }
+      const left = leftAt as number | null;
+      return {
+        type: 'failover',
+        concurrency,
+        calls: started,
+        errors,
+        hung,
+        errorSamples,
+        callsUntilLeft: left,
+        offeredBeforeLeft: left ?? started,
+        sickAttemptsBeforeLeft: left === null ? sickCount.n : sickAtLeft,
+        latencies,
+        baseline,
+      };
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+export { BUCKET };
