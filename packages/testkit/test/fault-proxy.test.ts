@@ -596,6 +596,18 @@ describe('createFaultProxy: options', () => {
         faults.mix(faults.pass(), { type: 'refuse' } as unknown as ReturnType<typeof faults.pass>),
       ),
     ).rejects.toMatchObject({ option: 'fault.faults[1]' });
+    await expect(proxy.setFault({ type: 'status', status: 99 })).rejects.toThrow(
+      'Invalid option "fault.status": must be an integer from 100 to 599, got 99',
+    );
+    await expect(proxy.setFault({ type: 'refuse', probability: 0.5 } as unknown as Fault)).rejects.toThrow(
+      'Invalid option "fault.probability": is not a known option (known: type)',
+    );
+    await expect(proxy.setFault({ type: 'latency', ms: 5, perChunk: 1 } as unknown as Fault)).rejects.toThrow(
+      'Invalid option "fault.perChunk": is not a known option',
+    );
+    await expect(proxy.setFault({ type: 'pass', match: { path: 5 } } as unknown as Fault)).rejects.toThrow(
+      'Invalid option "fault.match.path": must be a string prefix or a RegExp, got 5',
+    );
     expect(proxy.fault).toEqual({ type: 'pass' });
   });
 

@@ -1,97 +1,73 @@
-import { InvalidOptionError } from '@failover/core';
+import { type OptionsReader, optionError, readOptions } from '@failover/core';
 import type { Fault, RequestFault } from './types.js';
 
-const REQUEST_TYPES = new Set(['pass', 'status', 'latency', 'reset', 'cut', 'stall', 'blackhole']);
+const REQUEST_TYPES = ['pass', 'status', 'latency', 'reset', 'cut', 'stall', 'blackhole'] as const;
+const TYPES = [...REQUEST_TYPES, 'refuse', 'dns', 'mix'] as const;
 
 /**
  * Checks a fault's shape and returns a frozen copy, or throws `InvalidOptionError` naming the
- * offending field (`fault.status`, `fault.faults[1].probability`...).
+ * offending field (`fault.status`, `fault.faults[1].probability`...), worded like every option
+ * error of the project (core's `readOptions`). Unknown fields are refused.
  */
 export function validateFault(fault: Fault, path = 'fault'): Fault {
-  if (fault === null || typeof fault !== 'object') {
-    throw new InvalidOptionError(path, 'must be a fault object such as { type: "pass" }');
-  }
-  switch (fault.type) {
+  const r = readOptions(fault, path);
+  const type = r.oneOf('type', TYPES, { required: true });
+  switch (type) {
     case 'refuse':
     case 'dns':
-      return Object.freeze({ type: fault.type });
+      r.done();
+      return Object.freeze({ type });
     case 'mix': {
-      if (!Array.isArray(fault.faults)) throw new InvalidOptionError(`${path}.faults`, 'must be an array');
-      const faults = fault.faults.map((f, i) => {
-        if (!REQUEST_TYPES.has((f as { type?: unknown })?.type as string)) {
-          throw new InvalidOptionError(
-            `${path}.faults[${i}]`,
-            'must be a request-level fault (pass, status, latency, reset, cut, stall, blackhole)',
-          );
+      const list = r.array('faults', { of: 'request-level faults', required: true });
+      const faults = list.map((f, i) => {
+        const at = r.at('faults', i);
+        const inner = (f as { type?: unknown } | null)?.type;
+        if (!(REQUEST_TYPES as readonly unknown[]).includes(inner)) {
+          throw optionError(at, `a request-level fault (${REQUEST_TYPES.join(', ')})`, f);
         }
-        return validateFault(f, `${path}.faults[${i}]`) as RequestFault;
+        return validateFault(f as RequestFault, at) as RequestFault;
       });
+      r.done();
       return Object.freeze({ type: 'mix', faults: Object.freeze(faults) });
     }
     case 'pass':
     case 'blackhole':
       break;
     case 'status':
-      if (!Number.isInteger(fault.status) || fault.status < 100 || fault.status > 599) {
-        throw new InvalidOptionError(
-          `${path}.status`,
-          `must be an integer from 100 to 599, got ${String(fault.status)}`,
-        );
-      }
-      nonNegative(fault.retryAfterSeconds, `${path}.retryAfterSeconds`);
-      nonNegative(fault.delayMs, `${path}.delayMs`);
+      r.int('status', { min: 100, max: 599, required: true });
+      nonNegative(r, 'retryAfterSeconds');
+      nonNegative(r, 'delayMs');
+      for (const name of ['code', 'message', 'headers', 'body']) r.value(name);
       break;
     case 'latency':
-      if (typeof fault.ms !== 'number' || !Number.isFinite(fault.ms) || fault.ms < 0) {
-        throw new InvalidOptionError(`${path}.ms`, `must be a non-negative number, got ${String(fault.ms)}`);
-      }
-      nonNegative(fault.perChunkMs, `${path}.perChunkMs`);
-      if (fault.bytesPerSecond !== undefined && !(fault.bytesPerSecond > 0)) {
-        throw new InvalidOptionError(`${path}.bytesPerSecond`, 'must be a positive number');
-      }
+      r.number('ms', { min: 0, required: true });
+      nonNegative(r, 'perChunkMs');
+      r.check('bytesPerSecond', isPositive, 'a positive number');
       break;
     case 'reset':
-      if (fault.afterBytes !== undefined && (!Number.isInteger(fault.afterBytes) || fault.afterBytes < 0)) {
-        throw new InvalidOptionError(`${path}.afterBytes`, 'must be a non-negative integer');
-      }
-      nonNegative(fault.delayMs, `${path}.delayMs`);
+      r.int('afterBytes', { min: 0 });
+      nonNegative(r, 'delayMs');
       break;
     case 'cut':
     case 'stall':
-      if (fault.afterBytes !== undefined && (!Number.isInteger(fault.afterBytes) || fault.afterBytes < 0)) {
-        throw new InvalidOptionError(`${path}.afterBytes`, 'must be a non-negative integer');
-      }
+      r.int('afterBytes', { min: 0 });
       break;
-    default:
-      throw new InvalidOptionError(
-        `${path}.type`,
-        `unknown fault type ${JSON.stringify((fault as { type?: unknown }).type)} ` +
-          '(pass, status, latency, reset, cut, stall, blackhole, refuse, dns, mix)',
-      );
   }
-  const partial = fault as RequestFault & { probability?: unknown; match?: unknown };
-  if (partial.probability !== undefined) {
-    const p = partial.probability;
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      throw new InvalidOptionError(`${path}.probability`, `must be a number from 0 to 1, got ${String(p)}`);
-    }
+  r.number('probability', { min: 0, max: 1 });
+  const match = r.value('match');
+  if (match !== undefined && typeof match !== 'function') {
+    const m = r.object('match');
+    m.value('method');
+    m.check('path', isPathMatch, 'a string prefix or a RegExp');
+    m.done();
   }
-  if (partial.match !== undefined && typeof partial.match !== 'function') {
-    const m = partial.match;
-    if (m === null || typeof m !== 'object') {
-      throw new InvalidOptionError(`${path}.match`, 'must be { method?, path? } or a function');
-    }
-    const path_ = (m as { path?: unknown }).path;
-    if (path_ !== undefined && typeof path_ !== 'string' && !(path_ instanceof RegExp)) {
-      throw new InvalidOptionError(`${path}.match.path`, 'must be a string prefix or a RegExp');
-    }
-  }
+  r.done();
   return Object.freeze({ ...fault });
 }
 
-function nonNegative(value: number | undefined, path: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(path, `must be a non-negative number, got ${String(value)}`);
-  }
+function nonNegative(r: OptionsReader, name: string): void {
+  r.number(name, { min: 0 });
 }
+
+const isPositive = (v: unknown): v is number => typeof v === 'number' && v > 0;
+const isPathMatch = (v: unknown): v is string | RegExp => typeof v === 'string' || v instanceof RegExp;
