@@ -1,6 +1,6 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
-import { InvalidOptionError } from '@failover/core';
+import { InvalidOptionError, optionError } from '@failover/core';
 
 /**
  * The reserved domain (RFC 2606 `.test`) whose names the fault DNS hook answers: every
@@ -33,12 +33,12 @@ let original: { lookup: typeof dns.lookup; promisesLookup: typeof dns.promises.l
  * Throws `InvalidOptionError` for anything that is not a valid DNS name.
  */
 export function faultHostname(name: string): string {
-  if (typeof name !== 'string') throw new InvalidOptionError('hostname', 'must be a string');
+  if (typeof name !== 'string') throw optionError('hostname', 'a DNS name', name);
   const lower = name.toLowerCase().replace(/\.$/, '');
   const full = isUnderDomain(lower) ? lower : `${lower}.${FAULT_DNS_DOMAIN}`;
   const labels = full.split('.');
   if (full.length > 253 || labels.some((l) => !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
-    throw new InvalidOptionError('hostname', `not a valid DNS name: ${JSON.stringify(name)}`);
+    throw optionError('hostname', 'a valid DNS name (labels of a-z, 0-9 and "-")', name);
   }
   return full;
 }

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOptionError } from '@failover/core';
+import { InvalidOptionError, readOptions } from '@failover/core';
 import { countStatus, emptyCounts, zeroCounts } from './counts.js';
 import { faultHostname, registerFaultHost } from './dns-hook.js';
 import { injectedResponse } from './error-bodies.js';
@@ -24,18 +24,20 @@ import { validateFault } from './validate.js';
 
 const FLAVORS: readonly FaultFlavor[] = ['s3', 'gcs', 'azure', 'http'];
 const LISTEN_HOST = '127.0.0.1';
+const isFiniteNumber = (v: unknown): v is number => Number.isFinite(v);
 
-function parseTarget(target: unknown): URL {
-  if (typeof target !== 'string')
-    throw new InvalidOptionError('target', 'must be an origin such as http://127.0.0.1:9000');
+function parseTarget(target: string): URL {
   let url: URL;
   try {
     url = new URL(target);
   } catch {
-    throw new InvalidOptionError('target', `not a URL: ${JSON.stringify(target)}`);
+    throw new InvalidOptionError(
+      'target',
+      `must be an origin such as http://127.0.0.1:9000 (it does not parse)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError('target', `must be http: or https:, got ${url.protocol}`);
+    throw new InvalidOptionError('target', `must be an http: or https: origin, got ${url.protocol}`);
   }
   return url;
 }
@@ -55,30 +57,21 @@ function parseTarget(target: unknown): URL {
  * await proxy.close();
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'must be an object with a target');
-  }
-  const target = parseTarget(options.target);
-  const flavor = options.flavor ?? 'http';
-  if (!FLAVORS.includes(flavor)) {
-    throw new InvalidOptionError(
-      'flavor',
-      `must be one of ${FLAVORS.join(', ')}, got ${JSON.stringify(flavor)}`,
-    );
-  }
-  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
-    throw new InvalidOptionError('seed', 'must be a finite number');
-  }
-  const requestedPort = options.port ?? 0;
-  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
-    throw new InvalidOptionError('port', 'must be an integer from 0 to 65535');
-  }
-  const hostname = options.hostname === undefined ? undefined : faultHostname(options.hostname);
-  let fault: Fault = validateFault(options.fault ?? { type: 'pass' });
+  const r = readOptions(options);
+  const target = parseTarget(
+    r.string('target', { rule: 'an origin such as http://127.0.0.1:9000', required: true }),
+  );
+  const flavor = r.oneOf('flavor', FLAVORS, { default: 'http' });
+  const seed = r.check('seed', isFiniteNumber, 'a finite number');
+  const requestedPort = r.int('port', { min: 0, max: 65535, default: 0 });
+  const hostnameOption = r.string('hostname', { rule: 'a DNS name' });
+  const hostname = hostnameOption === undefined ? undefined : faultHostname(hostnameOption);
+  let fault: Fault = validateFault((r.value('fault') as Fault | undefined) ?? { type: 'pass' });
+  r.done();
   if (fault.type === 'dns' && hostname === undefined) {
     throw new InvalidOptionError('fault', 'the dns fault needs the proxy\'s "hostname" option');
   }
-  const random: Random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const random: Random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
 
   const counts = emptyCounts();
   const sockets = new Set<Socket>();
