@@ -546,6 +546,7 @@ describe('GCS emulator: options, helpers, persistence, request log', () => {
       [{ buckets: ['ok-bucket', 'NO'] }, 'buckets[1]'],
       [{ maxObjectSize: 0 }, 'maxObjectSize'],
       [{ requestLogLimit: -1 }, 'requestLogLimit'],
+      [{ bucket: 'x' }, 'bucket'],
     ];
     for (const [options, option] of cases) {
       let error: unknown;
@@ -557,6 +558,12 @@ describe('GCS emulator: options, helpers, persistence, request log', () => {
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect((error as InvalidOptionError).option).toBe(option);
     }
+    expect(() => createGcsEmulator({ buckets: ['NO'] })).toThrow(
+      'Invalid option "buckets[0]": must be a valid bucket name (must be 3-63 characters long (up to 222 with dots)), got "NO"',
+    );
+    expect(() => createGcsEmulator({ bucket: 'x' } as never)).toThrow(
+      'Invalid option "bucket": is not a known option (known: host, port, directory, buckets,',
+    );
   });
 
   it('keeps buckets and objects in a directory across emulator instances', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidOptionError, redact } from '@failover/core';
+import { InvalidOptionError, optionError, readOptions, redact } from '@failover/core';
 import type { RequestContext, RequestNotes } from './context.js';
 import { DirectoryMirror } from './directory-mirror.js';
 import { parseFields } from './fields.js';
@@ -226,31 +226,18 @@ function formatOrigin(host: string, port: number): string {
 }
 
 function resolveOptions(options: GcsEmulatorOptions): ResolvedOptions {
-  const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host.length === 0)
-    throw new InvalidOptionError('host', 'must be a non-empty string');
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError('port', 'must be an integer from 0 to 65535');
-  }
-  const directory = options.directory;
-  if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
-    throw new InvalidOptionError('directory', 'must be a non-empty path');
-  }
-  const buckets = options.buckets ?? [];
-  if (!Array.isArray(buckets)) throw new InvalidOptionError('buckets', 'must be an array of bucket names');
+  const r = readOptions(options);
+  const host = r.string('host', { default: '127.0.0.1' });
+  const port = r.int('port', { min: 0, max: 65535, default: 0 });
+  const directory = r.string('directory', { rule: 'a non-empty path' });
+  const buckets = r.array('buckets', { of: 'bucket names' }) ?? [];
   for (const [i, name] of buckets.entries()) {
     const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
     if (problem !== undefined)
-      throw new InvalidOptionError(`buckets[${i}]`, `${JSON.stringify(name)} ${problem}`);
+      throw optionError(r.at('buckets', i), `a valid bucket name (${problem})`, name);
   }
-  const maxObjectSize = options.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE;
-  if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 1) {
-    throw new InvalidOptionError('maxObjectSize', 'must be a positive integer (bytes)');
-  }
-  const requestLogLimit = options.requestLogLimit ?? 1000;
-  if (!Number.isSafeInteger(requestLogLimit) || requestLogLimit < 0) {
-    throw new InvalidOptionError('requestLogLimit', 'must be an integer >= 0');
-  }
-  return { host, port, directory, buckets: [...buckets], maxObjectSize, requestLogLimit };
+  const maxObjectSize = r.int('maxObjectSize', { min: 1, default: DEFAULT_MAX_OBJECT_SIZE });
+  const requestLogLimit = r.int('requestLogLimit', { min: 0, default: 1000 });
+  r.done();
+  return { host, port, directory, buckets: [...(buckets as string[])], maxObjectSize, requestLogLimit };
 }
