@@ -101,7 +101,7 @@ describe('startS3Server', () => {
 
   it('rejects bad options, naming them', async () => {
     await expect(startS3Server({ sdkRetries: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(startS3Server({ buckets: [''] })).rejects.toMatchObject({ option: 'buckets' });
+    await expect(startS3Server({ buckets: [''] })).rejects.toMatchObject({ option: 'buckets[0]' });
     expect(() => s3.clientFor('not a url')).toThrow(InvalidOptionError);
   });
 });

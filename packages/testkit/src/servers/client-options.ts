@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { checkInt, InvalidOptionError, optionError, readOptions } from '@failover/core';
 import type { ClientOptions } from './types.js';
 
 /** Options of `startS3Server` and `startAzureServer`. */
@@ -9,20 +9,18 @@ export interface LocalServerOptions extends ClientOptions {
 
 /** The SDK retry count from `options.sdkRetries`, validated (default `0`). */
 export function sdkRetriesOf(options: ClientOptions | undefined): number {
-  const value = options?.sdkRetries ?? 0;
-  if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError('sdkRetries', `must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
+  return checkInt('sdkRetries', options?.sdkRetries, { min: 0, default: 0 }) as number;
 }
 
 /** Validates `options.buckets`: an array of non-empty strings. */
 export function bucketsOf(options: LocalServerOptions | undefined): readonly string[] {
-  const buckets = options?.buckets ?? [];
-  if (!Array.isArray(buckets) || buckets.some((b) => typeof b !== 'string' || b === '')) {
-    throw new InvalidOptionError('buckets', 'must be an array of non-empty bucket names');
-  }
-  return buckets;
+  const r = readOptions({ buckets: options?.buckets });
+  const buckets = r.array('buckets', { of: 'non-empty bucket names' }) ?? [];
+  buckets.forEach((b, i) => {
+    if (typeof b !== 'string' || b === '')
+      throw optionError(r.at('buckets', i), 'a non-empty bucket name', b);
+  });
+  return buckets as readonly string[];
 }
 
 /** Validates an origin given to `clientFor`: an absolute http(s) URL without a path. */
@@ -31,10 +29,12 @@ export function parseOrigin(origin: string): URL {
   try {
     url = new URL(origin);
   } catch (cause) {
-    throw Object.assign(new InvalidOptionError('origin', `not a URL: ${JSON.stringify(origin)}`), { cause });
+    throw Object.assign(optionError('origin', 'an http(s) origin such as http://127.0.0.1:9000', origin), {
+      cause,
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError('origin', `must be http: or https:, got ${url.protocol}`);
+    throw new InvalidOptionError('origin', `must be an http: or https: origin, got ${url.protocol}`);
   }
   return url;
 }

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { InvalidOptionError } from '@failover/core';
+import { optionError, readOptions } from '@failover/core';
 import type { Storage } from '@google-cloud/storage';
 import { createFaultProxy } from '../fault-proxy/index.js';
 import type { FaultFlavor, FaultProxy } from '../fault-proxy/types.js';
@@ -156,26 +156,19 @@ async function allStarted<T extends readonly unknown[]>(
   return settled.map((r) => (r as PromiseFulfilledResult<T[number]>).value) as unknown as T;
 }
 
+const isHostname = (v: unknown): v is string | false => v === false || (typeof v === 'string' && v !== '');
+
 function hostnamesOf(given: LocalCloudsOptions['hostnames']): Record<LocalCloudName, string | false> {
-  if (given !== undefined && (typeof given !== 'object' || given === null)) {
-    throw new InvalidOptionError('hostnames', 'must be an object of proxy names (or false) by cloud');
-  }
-  const names = { ...LOCAL_CLOUD_HOSTNAMES, ...given };
+  const r = readOptions(given, 'hostnames', true);
+  const names: Record<LocalCloudName, string | false> = { ...LOCAL_CLOUD_HOSTNAMES };
   for (const cloud of CLOUDS) {
-    const name = names[cloud];
-    if (name !== false && (typeof name !== 'string' || name.length === 0)) {
-      throw new InvalidOptionError(
-        `hostnames.${cloud}`,
-        `must be a non-empty name or false, got ${String(name)}`,
-      );
-    }
+    names[cloud] = r.check(cloud, isHostname, 'a non-empty name or false') ?? names[cloud];
   }
+  r.done();
   return names;
 }
 
 function seedOf(seed: number | undefined): number | undefined {
-  if (seed !== undefined && !Number.isSafeInteger(seed)) {
-    throw new InvalidOptionError('seed', `must be an integer, got ${String(seed)}`);
-  }
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw optionError('seed', 'an integer', seed);
   return seed;
 }
