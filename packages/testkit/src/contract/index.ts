@@ -1,7 +1,7 @@
 // The BlobStore contract suite (`@failover/testkit/contract`). Imports vitest, so it is a
 // separate entry point: importing `@failover/testkit` never loads a test runner.
 import { randomBytes } from 'node:crypto';
-import { InvalidOptionError } from '@failover/core';
+import { readOptions } from '@failover/core';
 import type { BlobStore } from '@failover/storage';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { abortCases } from './cases/abort.js';
@@ -120,22 +120,16 @@ export function blobStoreContract(
 }
 
 function resolveOptions(options: BlobStoreContractOptions): ResolvedContractOptions {
-  const positive = (value: number | undefined, option: string, fallback: number, min: number): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < min) {
-      throw new InvalidOptionError(option, `must be an integer >= ${min}`);
-    }
-    return value;
+  const r = readOptions(options);
+  const resolved = {
+    bufferBytes: r.int('bufferBytes', { min: 1, default: 5 * MiB }),
+    largeObjectBytes: r.int('largeObjectBytes', { min: 1, default: 20 * MiB }),
+    keyPrefix: r.string('keyPrefix', { allowEmpty: true, default: 'failover-contract/' }),
+    timeoutMs: r.int('timeoutMs', { min: 1, default: 120_000 }),
+    deleteKeys: r.bool('deleteKeys', { default: true }),
   };
-  const keyPrefix = options.keyPrefix ?? 'failover-contract/';
-  if (typeof keyPrefix !== 'string') throw new InvalidOptionError('keyPrefix', 'must be a string');
-  return {
-    bufferBytes: positive(options.bufferBytes, 'bufferBytes', 5 * MiB, 1),
-    largeObjectBytes: positive(options.largeObjectBytes, 'largeObjectBytes', 20 * MiB, 1),
-    keyPrefix,
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 120_000, 1),
-    deleteKeys: options.deleteKeys ?? true,
-  };
+  r.done();
+  return resolved;
 }
 
 function toSubject(value: ContractSubject | BlobStore): ContractSubject {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidOptionError } from '@failover/core';
+import { readOptions } from '@failover/core';
 import {
   freePort,
   type RedisLaunch,
@@ -88,15 +88,12 @@ let exitHookInstalled = false;
  * await redis.stop();
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisLocalServer> {
-  const persistence = options.persistence ?? 'memory';
-  if (!PERSISTENCE.includes(persistence)) {
-    throw new InvalidOptionError('persistence', `must be one of ${PERSISTENCE.join(', ')}`);
-  }
-  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(startTimeoutMs) || startTimeoutMs < 1) {
-    throw new InvalidOptionError('startTimeoutMs', 'must be a positive integer');
-  }
-  const command = await whichRedisServer(options.command);
+  const r = readOptions(options);
+  const persistence = r.oneOf('persistence', PERSISTENCE, { default: 'memory' });
+  const startTimeoutMs = r.int('startTimeoutMs', { min: 1, default: 10_000 });
+  const commandOption = r.string('command');
+  r.done();
+  const command = await whichRedisServer(commandOption);
   installExitHook();
   const directory = await mkdtemp(join(tmpdir(), 'failover-redis-'));
 

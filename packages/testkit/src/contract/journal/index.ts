@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { readOptions } from '@failover/core';
 import { describe } from 'vitest';
 import { basicCases, durabilityCases, errorCases, supersedingCases } from './cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
@@ -40,18 +40,14 @@ export function journalContract(
   makeJournal: JournalFactory,
   options: JournalContractOptions = {},
 ): void {
-  const positive = (value: number | undefined, option: string, fallback: number): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw new InvalidOptionError(option, 'must be a positive integer');
-    return value;
-  };
-  if (typeof makeJournal !== 'function') throw new InvalidOptionError('makeJournal', 'must be a function');
+  readOptions({ makeJournal }).function('makeJournal', { required: true });
+  const r = readOptions(options);
   const ctx = {
     make: makeJournal,
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 30_000),
-    manyEntries: positive(options.manyEntries, 'manyEntries', 200),
+    timeoutMs: r.int('timeoutMs', { min: 1, default: 30_000 }),
+    manyEntries: r.int('manyEntries', { min: 1, default: 200 }),
   };
+  r.done();
   describe(`Journal contract: ${name}`, () => {
     basicCases(ctx);
     supersedingCases(ctx);
