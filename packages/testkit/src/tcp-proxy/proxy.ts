@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Socket } from 'node:net';
-import { InvalidOptionError } from '@failover/core';
+import { optionError, readOptions } from '@failover/core';
 import { FaultyPipe } from './pipe.js';
 import type { TcpFault, TcpFaultProxy, TcpProxyOptions } from './types.js';
 
@@ -26,8 +26,10 @@ interface Connection {
  * await proxy.close();
  */
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpFaultProxy> {
-  const target = parseTarget(options?.target);
-  let fault: TcpFault | null = checkFault(options.fault ?? null);
+  const r = readOptions(options);
+  const target = parseTarget(r.value('target'));
+  let fault: TcpFault | null = checkFault(r.value('fault') ?? null);
+  r.done();
   let accepted = 0;
   const connections = new Set<Connection>();
 
@@ -121,7 +123,7 @@ function parseTarget(target: unknown): { host: string; port: number } {
     const { host, port } = target as { host?: unknown; port?: unknown };
     if (typeof host === 'string' && host !== '' && valid(port)) return { host, port };
   }
-  throw new InvalidOptionError('target', 'must be a port on 127.0.0.1 or { host, port }');
+  throw optionError('target', 'a port on 127.0.0.1 or { host, port }', target);
 }
 
 function checkFault(fault: unknown): TcpFault | null {
@@ -129,10 +131,7 @@ function checkFault(fault: unknown): TcpFault | null {
   const f = fault as { kind?: unknown; ms?: unknown } | undefined;
   if (f?.kind === 'stall' || f?.kind === 'reset') return { kind: f.kind };
   if (f?.kind === 'delay') {
-    if (typeof f.ms !== 'number' || !Number.isFinite(f.ms) || f.ms < 0) {
-      throw new InvalidOptionError('fault.ms', 'must be a non-negative number of milliseconds');
-    }
-    return { kind: 'delay', ms: f.ms };
+    return { kind: 'delay', ms: readOptions(fault, 'fault').number('ms', { min: 0, required: true }) };
   }
-  throw new InvalidOptionError('fault.kind', 'must be "delay", "stall" or "reset" (or the fault null)');
+  throw optionError('fault.kind', '"delay", "stall" or "reset" (or the fault null)', f?.kind);
 }
