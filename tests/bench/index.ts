@@ -7,9 +7,9 @@ import { type BenchResult, printTable } from './harness.js';
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md. An argument selects one part: `core` or `storage` (the multi-cloud storage
- * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
- * everything.
+ * docs/benchmarks.md. An argument selects one part: `core`, `storage` (the multi-cloud storage
+ * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups) or `jepsen` (the Jepsen-style soak,
+ * see jepsen.ts); none runs everything.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const all: readonly BenchCase[] = [...closedCases, ...failingPathCases];
@@ -46,7 +46,7 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
-const SELECTIONS = ['core', 'storage'];
+const SELECTIONS = ['core', 'storage', 'jepsen'];
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
@@ -73,6 +73,11 @@ async function main(): Promise<void> {
     // Loaded only when selected: it pulls in the cloud SDKs and the testkit.
     const { runStorageBench } = await import('./storage.js');
     await runStorageBench(selection?.includes('/') ? selection.slice('storage/'.length) : undefined);
+  }
+  if (part === undefined || part === 'jepsen') {
+    // The Jepsen-style soak of the multi-cloud store (see tests/multi-cloud/jepsen.ts).
+    const { runJepsenBench } = await import('./jepsen.js');
+    await runJepsenBench();
   }
 }
 
