@@ -171,8 +171,13 @@ export function judge(
     if (admissible.length > 0) return { ok: true, floor: Math.min(...admissible) };
   }
   const got = result.type === 'write' ? `#${result.seq}` : 'nothing';
-  const want = acked === undefined ? 'none' : `${acked.kind} #${acked.seq} (${acked.status})`;
-  const detail = `read ${got}; newest acknowledged before the read: ${want}; observed floor #${floor}`;
+  const want = acked === undefined ? 'none' : `${acked.kind} #${acked.seq} (op ${acked.id})`;
+  const seenOp = floor > 0 ? writes[floor - 1] : undefined;
+  const observed =
+    seenOp === undefined
+      ? ''
+      : `; an earlier read saw #${floor} (${seenOp.kind} op ${seenOp.id}, ${seenOp.status}${seenOp.errorKind ? ` ${seenOp.errorKind}` : ''}${seenOp.completedAt < invokedAt ? '' : ', not completed when this read began'})`;
+  const detail = `read ${got}; newest acknowledged before the read: ${want}${observed}`;
   if (!final) return { ok: false, floor, kind: 'stale', detail };
   const older = result.type === 'write' && acked !== undefined && result.seq < acked.seq;
   if (acked?.kind === 'put') return { ok: false, floor, kind: older ? 'resurrected' : 'lost', detail };

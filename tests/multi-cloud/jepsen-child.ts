@@ -126,10 +126,19 @@ async function run(req: OpRequest): Promise<void> {
   try {
     done = await perform(req);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    done = { type: 'fail', id: req.id, kind: classifyFailure(err), message: message.slice(0, 300) };
+    done = { type: 'fail', id: req.id, kind: classifyFailure(err), message: describe(err) };
   }
   await send(done);
+}
+
+/** An error's message, with each target's failure when it lists them (quorum, all targets failed). */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const failures = (err as { failures?: { target: string; kind: string; cause?: unknown }[] }).failures;
+  const detail = Array.isArray(failures)
+    ? failures.map((f) => `${f.target} ${f.kind}: ${f.cause instanceof Error ? f.cause.message : String(f.cause)}`)
+    : [];
+  return [message, ...detail].join(' | ').slice(0, 600);
 }
 
 /** Repair (and the amnesia restores) until nothing is pending, or `deadline`. */

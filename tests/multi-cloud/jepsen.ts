@@ -18,9 +18,9 @@ export interface SoakOptions {
   readonly ops: number;
   /** Times the writer process is SIGKILLed and restarted. */
   readonly crashes: number;
-  /** Calls in flight at once (writes of one key never overlap). Default 4. */
+  /** Calls in flight at once (writes of one key never overlap). Default 8. */
   readonly workers?: number;
-  /** Distinct keys (few keys, many versions). Default 10. */
+  /** Distinct keys (few keys, many versions). Default 12. */
   readonly keys?: number;
   /** Times a cloud comes back empty. Default 2. */
   readonly amnesia?: number;
@@ -58,6 +58,8 @@ export interface SoakResult {
   readonly check: CheckReport;
   /** Set when a writer child died by itself or the final settle failed. */
   readonly harnessError: string | undefined;
+  /** Every call, fault window and store event as JSON lines (written on a violation, or with JEPSEN_TRACE). */
+  readonly tracePath: string | undefined;
 }
 
 const PREFIX = 'jk/';
@@ -94,8 +96,8 @@ function plan(rng: Rng, n: number, keys: readonly string[], largeBytes: number):
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
-  const workers = options.workers ?? 4;
-  const keys = Array.from({ length: options.keys ?? 10 }, (_, i) => `${PREFIX}k${i}`);
+  const workers = options.workers ?? 8;
+  const keys = Array.from({ length: options.keys ?? 12 }, (_, i) => `${PREFIX}k${i}`);
   const rng = new Rng(options.seed);
   const planned = plan(rng, options.ops, keys, options.largeBytes ?? 256 * 1024);
   const killRng = new Rng(options.seed + 7);
@@ -120,7 +122,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const traceEvents: { name: string; detail: string; at: number }[] = [];
     const onEvent = (name: string, detail: string): void => {
       events[name] = (events[name] ?? 0) + 1;
-      if (process.env.JEPSEN_TRACE) traceEvents.push({ name, detail, at: Date.now() });
+      traceEvents.push({ name, detail, at: Date.now() });
     };
     let writer: WriterProcess | undefined;
     let harnessError: string | undefined;
@@ -171,6 +173,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const worker = async (): Promise<void> => {
       while (next < planned.length && harnessError === undefined) {
         const index = next++;
+        if (index > 0 && index % 1000 === 0) log(`${index} calls made`);
         const p = planned[index]!;
         const isWrite = p.kind === 'put' || p.kind === 'delete';
         let release: () => void = () => undefined;
@@ -245,7 +248,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (const store of direct) finals.push({ where: store.name, key, result: await readDirect(store, key) });
     }
     const report = check(history, keys, finals, endTick);
-    if (process.env.JEPSEN_TRACE) {
+    const t = report.total;
+    const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
+    const tracePath =
+      process.env.JEPSEN_TRACE ?? (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
+    if (tracePath !== undefined) {
       // For debugging a seed: every call and fault window, one JSON line each.
       const lines = [
         ...history.ops.map((o) => JSON.stringify({ t: 'op', ...o, completedAt: String(o.completedAt) })),
@@ -253,7 +260,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ...finals.map((f) => JSON.stringify({ t: 'final', ...f })),
         ...traceEvents.map((e) => JSON.stringify({ t: 'event', ...e })),
       ];
-      await writeFile(process.env.JEPSEN_TRACE, `${lines.join('\n')}\n`);
+      await writeFile(tracePath, `${lines.join('\n')}\n`);
     }
     return {
       seed: options.seed,
@@ -267,6 +274,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       settle: finished?.settle ?? emptySettle(),
       check: report,
       harnessError,
+      tracePath,
     };
   } finally {
     await clouds.stop();
@@ -398,5 +406,6 @@ export function formatSoak(r: SoakResult): string {
   if (r.check.divergentKeys.length > 0) lines.push(`divergent keys: ${r.check.divergentKeys.join(', ')}`);
   for (const v of r.check.examples.slice(0, 10)) lines.push(`  ${v.kind} on ${v.where}, ${v.key}: ${v.detail}`);
   if (r.harnessError !== undefined) lines.push(`harness error: ${r.harnessError}`);
+  if (r.tracePath !== undefined) lines.push(`trace: ${r.tracePath}`);
   return lines.join('\n');
 }

@@ -1,0 +1,86 @@
+import { isPrefixEntry, type MultiCloudStore } from '@failover/storage';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Buckets, type Clouds, freshBuckets, multiStore, startClouds, untilRepaired } from './harness.js';
+
+/**
+ * Violations the Jepsen-style soak (jepsen.test.ts) found, each reduced to a deterministic
+ * scenario over the three local clouds. Tests marked `.fails` show a bug that is still open: they
+ * pass (as expected failures) while the store misbehaves, and vitest reports them once it is fixed.
+ *
+ * The scenario of both: a cloud loses its data (a recreated bucket, a provider-side loss; here
+ * its bucket is emptied straight on the server) while the store is running, and the store's epoch
+ * marker check (`amnesia`) has not looked at it since.
+ */
+describe('Jepsen findings: a cloud that lost its data', () => {
+  let clouds: Clouds;
+  const stores: MultiCloudStore[] = [];
+  beforeAll(async () => {
+    clouds = await startClouds();
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    await clouds?.stop();
+  });
+
+  async function open(label: string, options: Parameters<typeof multiStore>[2] = {}) {
+    const buckets = await freshBuckets(clouds, label);
+    // No background repair pass (its epoch sweep would notice the loss): what a caller sees
+    // between two passes (30 s apart by default).
+    const made = await multiStore(clouds, buckets, {
+      repair: { intervalMs: false, delayMs: false },
+      ...options,
+    });
+    stores.push(made.store);
+    return { ...made, buckets };
+  }
+
+  /** Writes `n` keys and waits until every cloud holds them. */
+  async function written(store: MultiCloudStore, buckets: Buckets, n: number): Promise<string[]> {
+    const keys = Array.from({ length: n }, (_, i) => `w/k${i}`);
+    for (const key of keys) await store.put(key, `value of ${key}`);
+    await untilRepaired(store);
+    for (const d of buckets.direct) {
+      for (const key of keys) expect(await d.head(key), `${key} on ${d.name}`).not.toBeNull();
+    }
+    return keys;
+  }
+
+  /** The provider loses every object of the first cloud's bucket (epoch marker included). */
+  async function wipeFirstCloud(buckets: Buckets): Promise<void> {
+    const aws = buckets.direct[0];
+    const all: string[] = [];
+    for await (const e of aws.list({})) if (!isPrefixEntry(e)) all.push(e.key);
+    for (const key of all) await aws.delete(key);
+  }
+
+  // BUG (seed 71337 of the soak, `list` ops right after the `amnesia` phase): `list` lists the
+  // first healthy target without checking its epoch marker, so a primary that lost its data
+  // lists none of the acknowledged keys that both other clouds hold, until a read's "not found"
+  // or a repair pass happens to check the marker. (read.ts checks the marker on "not found";
+  // list.ts only orders targets already known to be amnesiac last.)
+  it.fails('a listing right after the primary lost its data still shows every acknowledged key', async () => {
+    const { store, buckets } = await open('amnesia-list');
+    const keys = await written(store, buckets, 5);
+    await wipeFirstCloud(buckets);
+    const listed: string[] = [];
+    for await (const e of store.list({ prefix: 'w/' })) if (!isPrefixEntry(e)) listed.push(e.key);
+    expect(listed).toEqual(keys);
+  });
+
+  // BUG (seed 71337 of the soak, a `get` right after the `amnesia` phase): a "not found" is
+  // trusted when the target's marker was seen intact within `amnesia.recheckMs`, even when the
+  // marker was seen BEFORE the data was lost. A read in that window gets "not found" for an
+  // acknowledged write both other clouds hold. The window is 1 s by default; 60 s here only makes
+  // the test independent of the machine's speed. A fix: trust a "not found" only when the marker
+  // was seen intact after the request that answered it was sent (one shared `head` per burst).
+  it.fails('a read right after the primary lost its data returns the acknowledged value', async () => {
+    const { store, buckets } = await open('amnesia-get', { amnesia: { recheckMs: 60_000 } });
+    await written(store, buckets, 1);
+    expect(await store.exists('w/never-written')).toBe(false); // the marker is checked now
+    await wipeFirstCloud(buckets);
+    const got = await store.get('w/k0');
+    expect((await got.body.toArray()).join('')).toBe('value of w/k0');
+  });
+});
