@@ -1,7 +1,8 @@
 /**
- * The writer process of the Jepsen-style soak (run by jepsen.ts with `node --import tsx`, config
- * in `JEPSEN_CHILD_CONFIG`): a multi-cloud store with default write options over the three local
- * clouds (through their fault proxies) and a file journal. It makes the calls the parent asks for
+ * The writer process of the Jepsen-style soak (run by jepsen.ts with `node --import tsx`; started
+ * ahead as a warm standby, it opens its store when the parent sends `start`): a multi-cloud store
+ * with default write options over the three local clouds (through their fault proxies) and a file
+ * journal. It makes the calls the parent asks for
  * over IPC and reports each one's invocation (before the call, once the message is handed to the
  * OS) and its completion. The parent SIGKILLs it at random points and starts it again on the same
  * journal directory.
@@ -26,15 +27,13 @@ import { Storage } from '@google-cloud/storage';
 import { bodyFor, sha256 } from './jepsen-data.js';
 import type { ChildConfig, FromChild, OpRequest, ReadResult, SettleReport, ToChild } from './jepsen-protocol.js';
 
-const config = JSON.parse(process.env.JEPSEN_CHILD_CONFIG ?? '') as ChildConfig;
-
 function send(message: FromChild): Promise<void> {
   return new Promise((resolve, reject) => {
     process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
   });
 }
 
-function openStore(): MultiCloudStore {
+function openStore(config: ChildConfig): MultiCloudStore {
   installFaultDns(); // `*.failover.test` resolves to 127.0.0.1 unless the parent says it fails
   for (const host of config.failingDns) setDnsFault(host, true);
   const s3 = new S3Client({
@@ -73,17 +72,29 @@ function openStore(): MultiCloudStore {
   });
 }
 
-const store = openStore();
-for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const) {
-  store.on(name, (e: object) => {
-    void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
-  });
+let opened: MultiCloudStore | undefined;
+
+/** The store, once `start` opened it. */
+function theStore(): MultiCloudStore {
+  if (opened === undefined) throw new Error('jepsen child: a call before start');
+  return opened;
+}
+
+function start(config: ChildConfig): void {
+  const store = openStore(config);
+  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const) {
+    store.on(name, (e: object) => {
+      void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
+    });
+  }
+  opened = store;
+  void send({ type: 'ready', writerId: store.status().name });
 }
 
 async function read(key: string): Promise<ReadResult> {
   let got: Awaited<ReturnType<MultiCloudStore['get']>>;
   try {
-    got = await store.get(key);
+    got = await theStore().get(key);
   } catch (err) {
     if (classifyFailure(err) === 'not_found') return { found: false };
     throw err;
@@ -94,7 +105,7 @@ async function read(key: string): Promise<ReadResult> {
 
 async function list(prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const e of store.list({ prefix, pageSize: 5 })) if (!isPrefixEntry(e)) keys.push(e.key);
+  for await (const e of theStore().list({ prefix, pageSize: 5 })) if (!isPrefixEntry(e)) keys.push(e.key);
   return keys;
 }
 
@@ -103,11 +114,11 @@ async function perform(req: OpRequest): Promise<FromChild> {
     case 'put': {
       const bytes = bodyFor(req.key, req.seq, req.size);
       const body = req.stream ? Readable.from(chunks(bytes)) : bytes;
-      const info = await store.put(req.key, body, { contentType: 'application/x-jepsen' });
+      const info = await theStore().put(req.key, body, { contentType: 'application/x-jepsen' });
       return { type: 'ok', id: req.id, version: info.version };
     }
     case 'delete':
-      await store.delete(req.key);
+      await theStore().delete(req.key);
       return { type: 'ok', id: req.id };
     case 'get':
       return { type: 'ok', id: req.id, read: await read(req.key) };
@@ -143,6 +154,7 @@ function describe(err: unknown): string {
 
 /** Repair (and the amnesia restores) until nothing is pending, or `deadline`. */
 async function drain(deadline: number): Promise<number> {
+  const store = theStore();
   let passes = 0;
   for (;;) {
     await store.repair();
@@ -155,6 +167,7 @@ async function drain(deadline: number): Promise<number> {
 }
 
 async function finish(prefix: string, keys: readonly string[]): Promise<void> {
+  const store = theStore();
   const started = Date.now();
   const deadline = started + 120_000;
   let passes = await drain(deadline);
@@ -189,7 +202,8 @@ async function finish(prefix: string, keys: readonly string[]): Promise<void> {
 }
 
 process.on('message', (msg: ToChild) => {
-  if (msg.type === 'op') void run(msg);
+  if (msg.type === 'start') start(msg.config);
+  else if (msg.type === 'op') void run(msg);
   else if (msg.type === 'dns') setDnsFault(msg.host, msg.failing);
   else if (msg.type === 'finish') {
     finish(msg.prefix, msg.keys).catch((err: unknown) => {
@@ -198,5 +212,3 @@ process.on('message', (msg: ToChild) => {
     });
   }
 });
-
-await send({ type: 'ready', writerId: store.status().name });

@@ -38,6 +38,8 @@ export type OpRequest =
 
 /** Parent to child. */
 export type ToChild =
+  /** Open the store (a child is started ahead as a warm standby, and waits for this). */
+  | { readonly type: 'start'; readonly config: ChildConfig }
   | OpRequest
   | { readonly type: 'dns'; readonly host: string; readonly failing: boolean }
   /** Faults are over: repair and reconcile to completion, read every key, close. */

@@ -28,7 +28,8 @@ export class WriterProcess {
   readonly closed: Promise<void>;
   #killed = false;
 
-  constructor(config: ChildConfig, history: History, onEvent: (name: string, detail: string) => void) {
+  /** Spawns the child, which loads its modules and waits for {@link start}. */
+  constructor(history: History, onEvent: (name: string, detail: string) => void) {
     this.#history = history;
     this.#onEvent = onEvent;
     this.#proc = spawn(process.execPath, ['--import', 'tsx', childScript], {
@@ -37,7 +38,6 @@ export class WriterProcess {
       env: {
         ...process.env,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        JEPSEN_CHILD_CONFIG: JSON.stringify(config),
       },
     });
     this.#proc.stderr!.setEncoding('utf8');
@@ -50,6 +50,7 @@ export class WriterProcess {
       ready = resolve;
       failed = reject;
     });
+    this.ready.catch(() => undefined); // a standby discarded unstarted is not an error
     this.#proc.on('message', (m: FromChild) => {
       if (m.type === 'ready') ready();
       else this.#receive(m);
@@ -68,6 +69,12 @@ export class WriterProcess {
         resolve();
       });
     });
+  }
+
+  /** Opens the child's store (on the journal a killed predecessor left). */
+  start(config: ChildConfig): Promise<void> {
+    this.#send({ type: 'start', config });
+    return this.ready;
   }
 
   /** Set when the child died without being killed by the harness. */
@@ -93,6 +100,12 @@ export class WriterProcess {
       void this.closed.then(() => reject(new Error(`writer child exited while finishing: ${this.#stderr}`)));
       this.#send({ type: 'finish', prefix, keys });
     });
+  }
+
+  /** Stops a standby that was never started. */
+  discard(): void {
+    this.#killed = true;
+    this.#proc.kill('SIGKILL');
   }
 
   /** SIGKILL: no flush, no close; the journal stays as the crash leaves it. */

@@ -125,6 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       traceEvents.push({ name, detail, at: Date.now() });
     };
     let writer: WriterProcess | undefined;
+    let stopping = false;
     let harnessError: string | undefined;
     const schedule = new FaultSchedule(
       clouds.proxies,
@@ -146,10 +147,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // The writer, restarted after each kill; callers wait for the current one.
     let current: Promise<WriterProcess> | undefined;
     let crashes = 0;
+    // The next writer is spawned ahead (a warm standby: modules loaded, no store yet), so a
+    // restart after a kill costs opening the store, not starting Node and loading the SDKs.
+    let standby: WriterProcess | undefined = new WriterProcess(history, onEvent);
     const start = (): Promise<WriterProcess> => {
-      const w = new WriterProcess(config(), history, onEvent);
+      const w = standby ?? new WriterProcess(history, onEvent);
+      standby = stopping ? undefined : new WriterProcess(history, onEvent);
       writer = w;
-      current = w.ready.then(() => w);
+      current = w.start(config()).then(() => w);
       void w.closed.then(() => {
         if (w.unexpectedExit !== undefined) harnessError ??= w.unexpectedExit;
         if (writer === w) current = undefined;
@@ -173,7 +178,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const worker = async (): Promise<void> => {
       while (next < planned.length && harnessError === undefined) {
         const index = next++;
-        if (index > 0 && index % 1000 === 0) log(`${index} calls made`);
+        if (index > 0 && index % 500 === 0) log(`${index} calls made after ${Date.now() - started} ms`);
         const p = planned[index]!;
         const isWrite = p.kind === 'put' || p.kind === 'delete';
         let release: () => void = () => undefined;
@@ -232,6 +237,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`soak done after ${Date.now() - started} ms; settling`);
 
     // Faults are over: let the breakers close, then repair and reconcile to completion.
+    stopping = true;
+    standby?.discard();
+    standby = undefined;
     await sleep(BREAKER_GRACE_MS);
     let finished: Finished | undefined;
     try {
