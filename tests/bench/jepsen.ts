@@ -12,7 +12,9 @@ export async function runJepsenBench(): Promise<void> {
   const seed = Number(process.env.JEPSEN_SEED ?? 7_1337);
   const crashes = Number(process.env.JEPSEN_CRASHES ?? Math.max(1, Math.round(ops / 650)));
   const amnesia = Number(process.env.JEPSEN_AMNESIA ?? Math.max(1, Math.round(ops / 2500)));
-  console.log(`Jepsen-style soak: ${ops} calls, seed ${seed}, ${crashes} writer crashes, ${amnesia} clouds wiped\n`);
+  console.log(
+    `Jepsen-style soak: ${ops} calls, seed ${seed}, ${crashes} writer crashes, ${amnesia} clouds wiped\n`,
+  );
   const result = await runSoak({
     seed,
     ops,
@@ -22,5 +24,6 @@ export async function runJepsenBench(): Promise<void> {
   });
   console.log(formatSoak(result));
   const t = result.check.total;
-  if (t.lost + t.corrupt + t.stale + t.resurrected > 0 || result.harnessError !== undefined) process.exitCode = 1;
+  if (t.lost + t.corrupt + t.stale + t.resurrected > 0 || result.harnessError !== undefined)
+    process.exitCode = 1;
 }

@@ -55,8 +55,8 @@ export class History {
   add(op: Op): Op {
     this.ops.push(op);
     if (op.kind === 'put' || op.kind === 'delete') {
-      let list = this.#writes.get(op.key);
-      if (list === undefined) this.#writes.set(op.key, (list = []));
+      const list = this.#writes.get(op.key) ?? [];
+      this.#writes.set(op.key, list);
       list.push(op);
       if (op.sha256 !== undefined) this.#sha.set(op.sha256, { key: op.key, seq: op.seq });
     }
@@ -162,7 +162,12 @@ export function judge(
   if (result.type === 'write') {
     const w = writes[result.seq - 1];
     if (w === undefined || w.kind !== 'put' || !possible(w)) {
-      return { ok: false, floor, kind: 'corrupt', detail: `#${result.seq} was not written before the read ended` };
+      return {
+        ok: false,
+        floor,
+        kind: 'corrupt',
+        detail: `#${result.seq} was not written before the read ended`,
+      };
     }
     if (w.seq >= bound) return { ok: true, floor: w.seq };
   } else {
@@ -231,9 +236,7 @@ export function check(
     for (const key of keys) {
       if (!key.startsWith(l.key)) continue;
       soakReads++;
-      const result: Seen = present.has(key)
-        ? newestPutSeen(history, key, l.completedAt)
-        : { type: 'absent' };
+      const result: Seen = present.has(key) ? newestPutSeen(history, key, l.completedAt) : { type: 'absent' };
       const v = judge(history, key, result, l.invokedAt, l.completedAt, 0, false);
       if (!v.ok) report({ kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` });
     }
@@ -244,7 +247,12 @@ export function check(
     if ('error' in f.result) {
       const acked = history.acknowledgedBefore(f.key, endTick);
       if (acked?.kind === 'put') {
-        report({ kind: 'lost', where: f.where, key: f.key, detail: `unreadable after repair: ${f.result.error}` });
+        report({
+          kind: 'lost',
+          where: f.where,
+          key: f.key,
+          detail: `unreadable after repair: ${f.result.error}`,
+        });
       }
       continue;
     }
@@ -252,8 +260,8 @@ export function check(
     const v = judge(history, f.key, s, endTick, endTick, floors.get(f.key) ?? 0, true);
     if (!v.ok) report({ kind: v.kind!, where: f.where, key: f.key, detail: `final read: ${v.detail}` });
     if (f.where !== 'store') {
-      let set = byKeyCloud.get(f.key);
-      if (set === undefined) byKeyCloud.set(f.key, (set = new Set()));
+      const set = byKeyCloud.get(f.key) ?? new Set<string>();
+      byKeyCloud.set(f.key, set);
       set.add(s.type === 'write' ? `#${s.seq}` : s.type);
     }
   }

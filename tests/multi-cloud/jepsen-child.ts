@@ -25,7 +25,14 @@ import {
 import { gcsRetryOptions, installFaultDns, S3RVER_CREDENTIALS, setDnsFault } from '@failover/testkit';
 import { Storage } from '@google-cloud/storage';
 import { bodyFor, sha256 } from './jepsen-data.js';
-import type { ChildConfig, FromChild, OpRequest, ReadResult, SettleReport, ToChild } from './jepsen-protocol.js';
+import type {
+  ChildConfig,
+  FromChild,
+  OpRequest,
+  ReadResult,
+  SettleReport,
+  ToChild,
+} from './jepsen-protocol.js';
 
 function send(message: FromChild): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -64,7 +71,12 @@ function openStore(config: ChildConfig): MultiCloudStore {
     failover: {
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
-      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500, maxResetTimeoutMs: 2000 },
+      breaker: {
+        volumeThreshold: 2,
+        errorThresholdPercentage: 50,
+        resetTimeoutMs: 500,
+        maxResetTimeoutMs: 2000,
+      },
     },
     repair: { intervalMs: 1000, delayMs: 50 },
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
@@ -147,7 +159,9 @@ function describe(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const failures = (err as { failures?: { target: string; kind: string; cause?: unknown }[] }).failures;
   const detail = Array.isArray(failures)
-    ? failures.map((f) => `${f.target} ${f.kind}: ${f.cause instanceof Error ? f.cause.message : String(f.cause)}`)
+    ? failures.map(
+        (f) => `${f.target} ${f.kind}: ${f.cause instanceof Error ? f.cause.message : String(f.cause)}`,
+      )
     : [];
   return [message, ...detail].join(' | ').slice(0, 600);
 }

@@ -129,9 +129,7 @@ export class FaultSchedule {
       case 'allDown': {
         const n = kind === 'one' ? 1 : kind === 'allButOne' ? 2 : 3;
         await Promise.all(
-          [0, 1, 2].map((c) =>
-            this.#set(c, clouds.indexOf(c) < n ? rng.pick(FAULT_KINDS) : undefined),
-          ),
+          [0, 1, 2].map((c) => this.#set(c, clouds.indexOf(c) < n ? rng.pick(FAULT_KINDS) : undefined)),
         );
         await sleep(kind === 'allDown' ? rng.int(150, 500) : rng.int(300, 1500));
         return;

@@ -253,13 +253,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (const key of keys) {
       const r = finished?.reads[key];
       if (r !== undefined) finals.push({ where: 'store', key, result: r });
-      for (const store of direct) finals.push({ where: store.name, key, result: await readDirect(store, key) });
+      for (const store of direct)
+        finals.push({ where: store.name, key, result: await readDirect(store, key) });
     }
     const report = check(history, keys, finals, endTick);
     const t = report.total;
     const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
     const tracePath =
-      process.env.JEPSEN_TRACE ?? (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
+      process.env.JEPSEN_TRACE ??
+      (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
     if (tracePath !== undefined) {
       // For debugging a seed: every call and fault window, one JSON line each.
       const lines = [
@@ -384,7 +386,9 @@ export function formatSoak(r: SoakResult): string {
   lines.push(
     `Jepsen-style soak, seed ${r.seed}: ${o.ok + o.fail + o.crash} calls (${Object.entries(r.byKind)
       .map(([k, n]) => `${n} ${k}`)
-      .join(', ')}) in ${(r.durationMs / 1000).toFixed(1)} s; ${o.ok} ok, ${o.fail} failed, ${o.crash} cut by a crash`,
+      .join(
+        ', ',
+      )}) in ${(r.durationMs / 1000).toFixed(1)} s; ${o.ok} ok, ${o.fail} failed, ${o.crash} cut by a crash`,
   );
   lines.push(`writer SIGKILLed and restarted ${r.crashes} times`);
   lines.push(
@@ -400,19 +404,23 @@ export function formatSoak(r: SoakResult): string {
     }`,
   );
   lines.push('errors by kind (justified = every cloud holding the newest version was down):');
-  for (const [k, e] of Object.entries(r.errors).sort()) lines.push(`  ${k}: ${e.count} (${e.justified} justified)`);
+  for (const [k, e] of Object.entries(r.errors).sort())
+    lines.push(`  ${k}: ${e.count} (${e.justified} justified)`);
   for (const u of r.unjustified.slice(0, 10)) lines.push(`  unjustified: ${u}`);
   const s = r.settle;
   lines.push(
     `settle: ${s.repairPasses} repair passes, backlog after ${s.backlogAfter}, reconcile copied ${s.reconcile.copied} deleted ${s.reconcile.deleted} conflicts ${s.reconcile.conflicts} lost ${s.reconcile.lost} errors ${s.reconcile.errors}, ${s.durationMs} ms`,
   );
-  lines.push(`checked ${r.check.soakReads} reads during the soak and ${Object.keys(r.check.byWhere).length} views after it`);
+  lines.push(
+    `checked ${r.check.soakReads} reads during the soak and ${Object.keys(r.check.byWhere).length} views after it`,
+  );
   lines.push('| where | lost | corrupt | stale | resurrected |');
   for (const [where, t] of Object.entries(r.check.byWhere)) {
     lines.push(`| ${where} | ${t.lost} | ${t.corrupt} | ${t.stale} | ${t.resurrected} |`);
   }
   if (r.check.divergentKeys.length > 0) lines.push(`divergent keys: ${r.check.divergentKeys.join(', ')}`);
-  for (const v of r.check.examples.slice(0, 10)) lines.push(`  ${v.kind} on ${v.where}, ${v.key}: ${v.detail}`);
+  for (const v of r.check.examples.slice(0, 10))
+    lines.push(`  ${v.kind} on ${v.where}, ${v.key}: ${v.detail}`);
   if (r.harnessError !== undefined) lines.push(`harness error: ${r.harnessError}`);
   if (r.tracePath !== undefined) lines.push(`trace: ${r.tracePath}`);
   return lines.join('\n');
