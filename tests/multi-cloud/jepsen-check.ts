@@ -183,11 +183,16 @@ export function judge(
       ? ''
       : `; an earlier read saw #${floor} (${seenOp.kind} op ${seenOp.id}, ${seenOp.status}${seenOp.errorKind ? ` ${seenOp.errorKind}` : ''}${seenOp.completedAt < invokedAt ? '' : ', not completed when this read began'})`;
   const detail = `read ${got}; newest acknowledged before the read: ${want}${observed}`;
-  if (!final) return { ok: false, floor, kind: 'stale', detail };
-  const older = result.type === 'write' && acked !== undefined && result.seq < acked.seq;
-  if (acked?.kind === 'put') return { ok: false, floor, kind: older ? 'resurrected' : 'lost', detail };
-  if (older) return { ok: false, floor, kind: 'resurrected', detail };
-  return { ok: false, floor, kind: 'stale', detail };
+  if (!final || acked === undefined) return { ok: false, floor, kind: 'stale', detail };
+  // Below the floor only (not below the newest acknowledged write): it went backwards, stale.
+  const belowAcked =
+    result.type === 'write'
+      ? result.seq < acked.seq
+      : !writes.some((w) => w.kind === 'delete' && possible(w) && w.seq >= acked.seq);
+  if (!belowAcked) return { ok: false, floor, kind: 'stale', detail };
+  // An older value is back (resurrected); or the newest acknowledged put is unreadable (lost).
+  if (result.type === 'write') return { ok: false, floor, kind: 'resurrected', detail };
+  return { ok: false, floor, kind: acked.kind === 'put' ? 'lost' : 'stale', detail };
 }
 
 /**

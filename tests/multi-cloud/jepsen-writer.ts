@@ -161,3 +161,62 @@ export class WriterProcess {
     entry.done();
   }
 }
+
+/**
+ * The writer of the soak across its crashes: the running child, restarted after each kill, and
+ * the next one spawned ahead (a warm standby: modules loaded, no store yet), so a restart costs
+ * opening the store, not starting Node and loading the SDKs.
+ */
+export class Writers {
+  readonly #history: History;
+  readonly #onEvent: (name: string, detail: string) => void;
+  readonly #config: () => ChildConfig;
+  #standby: WriterProcess | undefined;
+  #current: Promise<WriterProcess> | undefined;
+  #stopping = false;
+  /** The child started last (it may be dead). */
+  latest: WriterProcess | undefined;
+  /** The first child that died by itself. */
+  harnessError: string | undefined;
+
+  constructor(history: History, onEvent: (name: string, detail: string) => void, config: () => ChildConfig) {
+    this.#history = history;
+    this.#onEvent = onEvent;
+    this.#config = config;
+    this.#standby = new WriterProcess(history, onEvent);
+  }
+
+  /** The running writer; starts the next one (on the same journal) when the last was killed. */
+  async live(): Promise<WriterProcess> {
+    for (;;) {
+      const w = await (this.#current ?? this.#start());
+      if (w.alive) return w;
+      await w.closed;
+    }
+  }
+
+  /** A `dns` fault changed: tell the running writer. */
+  dns(host: string, failing: boolean): void {
+    this.latest?.dns(host, failing);
+  }
+
+  /** No more restarts: the standby goes. */
+  stopRestarting(): void {
+    this.#stopping = true;
+    this.#standby?.discard();
+    this.#standby = undefined;
+  }
+
+  #start(): Promise<WriterProcess> {
+    const w = this.#standby ?? new WriterProcess(this.#history, this.#onEvent);
+    this.#standby = this.#stopping ? undefined : new WriterProcess(this.#history, this.#onEvent);
+    this.latest = w;
+    const current = w.start(this.#config()).then(() => w);
+    this.#current = current;
+    void w.closed.then(() => {
+      if (w.unexpectedExit !== undefined) this.harnessError ??= w.unexpectedExit;
+      if (this.latest === w) this.#current = undefined;
+    });
+    return current;
+  }
+}

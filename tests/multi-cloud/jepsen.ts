@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,9 +7,10 @@ import { type BlobStore, getBytes, VERSION_KEY } from '@failover/storage';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
 import { bodyFor, Rng, sha256 } from './jepsen-data.js';
-import { FAULT_KINDS, type FaultKind, FaultSchedule, type PhaseKind } from './jepsen-faults.js';
-import type { ChildConfig, OpRequest, ReadResult, SettleReport } from './jepsen-protocol.js';
-import { type Finished, WriterProcess } from './jepsen-writer.js';
+import { type FaultKind, FaultSchedule, type PhaseKind } from './jepsen-faults.js';
+import type { OpRequest, ReadResult, SettleReport } from './jepsen-protocol.js';
+import { summarize, writeTrace } from './jepsen-report.js';
+import { type Finished, Writers } from './jepsen-writer.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -124,17 +125,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       events[name] = (events[name] ?? 0) + 1;
       traceEvents.push({ name, detail, at: Date.now() });
     };
-    let writer: WriterProcess | undefined;
-    let stopping = false;
-    let harnessError: string | undefined;
     const schedule = new FaultSchedule(
       clouds.proxies,
       direct,
       new Rng(options.seed ^ 0x5f3759df),
-      { dns: (host, failing) => writer?.dns(host, failing), log },
+      { dns: (host, failing) => writers.dns(host, failing), log },
       options.amnesia ?? 2,
     );
-    const config = (): ChildConfig => ({
+    const writers: Writers = new Writers(history, onEvent, () => ({
       bucket,
       journalDir,
       spoolDir: tmp,
@@ -143,32 +141,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
       failingDns: [...schedule.failingDns],
       attemptTimeoutMs: options.attemptTimeoutMs ?? 1500,
-    });
-    // The writer, restarted after each kill; callers wait for the current one.
-    let current: Promise<WriterProcess> | undefined;
+    }));
     let crashes = 0;
-    // The next writer is spawned ahead (a warm standby: modules loaded, no store yet), so a
-    // restart after a kill costs opening the store, not starting Node and loading the SDKs.
-    let standby: WriterProcess | undefined = new WriterProcess(history, onEvent);
-    const start = (): Promise<WriterProcess> => {
-      const w = standby ?? new WriterProcess(history, onEvent);
-      standby = stopping ? undefined : new WriterProcess(history, onEvent);
-      writer = w;
-      current = w.start(config()).then(() => w);
-      void w.closed.then(() => {
-        if (w.unexpectedExit !== undefined) harnessError ??= w.unexpectedExit;
-        if (writer === w) current = undefined;
-      });
-      return current;
-    };
-    const live = async (): Promise<WriterProcess> => {
-      for (;;) {
-        const w = await (current ?? start());
-        if (w.alive) return w;
-        await w.closed;
-      }
-    };
-    await live();
+    await writers.live();
 
     // Writes of one key never overlap, so they are totally ordered by seq.
     const keyTails = new Map<string, Promise<void>>();
@@ -176,7 +151,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let next = 0;
     let nextId = 1;
     const worker = async (): Promise<void> => {
-      while (next < planned.length && harnessError === undefined) {
+      while (next < planned.length && writers.harnessError === undefined) {
         const index = next++;
         if (index > 0 && index % 500 === 0) log(`${index} calls made after ${Date.now() - started} ms`);
         const p = planned[index]!;
@@ -188,7 +163,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           await before;
         }
         try {
-          const w = await live();
+          const w = await writers.live();
           const seq = isWrite ? history.nextSeq(p.key) : 0;
           const body = p.kind === 'put' ? bodyFor(p.key, seq, p.size) : undefined;
           const op = history.add({
@@ -203,13 +178,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             completedMs: 0,
             status: 'pending',
           });
-          const request: OpRequest =
-            p.kind === 'put'
-              ? { type: 'op', id: op.id, op: 'put', key: p.key, seq, size: p.size, stream: p.stream }
-              : p.kind === 'list'
-                ? { type: 'op', id: op.id, op: 'list', prefix: PREFIX }
-                : { type: 'op', id: op.id, op: p.kind, key: p.key };
-          const done = w.run(op, request);
+          const done = w.run(op, requestOf(op, p));
           if (crashAt.has(index)) {
             // Kill it while this call (and the others in flight) is under way.
             void sleep(killRng.int(0, 40)).then(() => {
@@ -237,41 +206,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`soak done after ${Date.now() - started} ms; settling`);
 
     // Faults are over: let the breakers close, then repair and reconcile to completion.
-    stopping = true;
-    standby?.discard();
-    standby = undefined;
+    writers.stopRestarting();
     await sleep(BREAKER_GRACE_MS);
     let finished: Finished | undefined;
+    let harnessError: string | undefined;
     try {
-      finished = await (await live()).finish(PREFIX, keys);
+      finished = await (await writers.live()).finish(PREFIX, keys);
     } catch (err) {
-      harnessError ??= err instanceof Error ? err.message : String(err);
+      harnessError = err instanceof Error ? err.message : String(err);
     }
-    if (writer !== undefined) await writer.closed;
+    await writers.latest?.closed;
+    harnessError = writers.harnessError ?? harnessError;
     const endTick = history.tick();
-    const finals: FinalRead[] = [];
-    for (const key of keys) {
-      const r = finished?.reads[key];
-      if (r !== undefined) finals.push({ where: 'store', key, result: r });
-      for (const store of direct)
-        finals.push({ where: store.name, key, result: await readDirect(store, key) });
-    }
+    const finals = await finalReads(keys, finished, direct);
     const report = check(history, keys, finals, endTick);
     const t = report.total;
     const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
     const tracePath =
       process.env.JEPSEN_TRACE ??
       (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
-    if (tracePath !== undefined) {
-      // For debugging a seed: every call and fault window, one JSON line each.
-      const lines = [
-        ...history.ops.map((o) => JSON.stringify({ t: 'op', ...o, completedAt: String(o.completedAt) })),
-        ...schedule.windows.map((w) => JSON.stringify({ t: 'fault', ...w, to: String(w.to) })),
-        ...finals.map((f) => JSON.stringify({ t: 'final', ...f })),
-        ...traceEvents.map((e) => JSON.stringify({ t: 'event', ...e })),
-      ];
-      await writeFile(tracePath, `${lines.join('\n')}\n`);
-    }
+    if (tracePath !== undefined) await writeTrace(tracePath, history, schedule.windows, finals, traceEvents);
     return {
       seed: options.seed,
       planned: planned.length,
@@ -290,6 +244,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await clouds.stop();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** What the child asks the store for a planned call. */
+function requestOf(op: Op, p: Planned): OpRequest {
+  if (p.kind === 'put') {
+    return { type: 'op', id: op.id, op: 'put', key: p.key, seq: op.seq, size: p.size, stream: p.stream };
+  }
+  if (p.kind === 'list') return { type: 'op', id: op.id, op: 'list', prefix: PREFIX };
+  return { type: 'op', id: op.id, op: p.kind, key: p.key };
+}
+
+/** Every key read after the soak: through the store (by the child) and in each bucket directly. */
+async function finalReads(
+  keys: readonly string[],
+  finished: Finished | undefined,
+  direct: readonly BlobStore[],
+): Promise<FinalRead[]> {
+  const finals: FinalRead[] = [];
+  for (const key of keys) {
+    const r = finished?.reads[key];
+    if (r !== undefined) finals.push({ where: 'store', key, result: r });
+    for (const store of direct) finals.push({ where: store.name, key, result: await readDirect(store, key) });
+  }
+  return finals;
 }
 
 async function readDirect(store: BlobStore, key: string): Promise<ReadResult | { error: string }> {
@@ -345,30 +323,6 @@ async function justify(
     : `${holders.join(', ')} held the newest version and was up`;
 }
 
-function summarize(history: History): Pick<SoakResult, 'outcomes' | 'byKind' | 'errors' | 'unjustified'> {
-  const outcomes = { ok: 0, fail: 0, crash: 0, never: 0 };
-  const byKind: Record<OpKind, number> = { put: 0, delete: 0, get: 0, list: 0 };
-  const errors: Record<string, ErrorCount> = {};
-  const unjustified: string[] = [];
-  for (const op of history.ops) {
-    if (op.invokedAt < 0) {
-      outcomes.never++;
-      continue;
-    }
-    byKind[op.kind]++;
-    if (op.status === 'ok' || op.status === 'fail' || op.status === 'crash') outcomes[op.status]++;
-    if (op.status !== 'fail') continue;
-    const k = `${op.kind}:${op.errorKind}`;
-    errors[k] ??= { count: 0, justified: 0 };
-    errors[k].count++;
-    if (op.justified) errors[k].justified++;
-    else if (unjustified.length < 20) {
-      unjustified.push(`op ${op.id} ${op.kind} ${op.key}: ${op.errorKind} (${op.why}): ${op.message}`);
-    }
-  }
-  return { outcomes, byKind, errors, unjustified };
-}
-
 function emptySettle(): SettleReport {
   return {
     repairPasses: 0,
@@ -379,49 +333,4 @@ function emptySettle(): SettleReport {
   };
 }
 
-/** The soak's result as text: what ran, the errors by kind, and the checker's tallies. */
-export function formatSoak(r: SoakResult): string {
-  const lines: string[] = [];
-  const o = r.outcomes;
-  lines.push(
-    `Jepsen-style soak, seed ${r.seed}: ${o.ok + o.fail + o.crash} calls (${Object.entries(r.byKind)
-      .map(([k, n]) => `${n} ${k}`)
-      .join(
-        ', ',
-      )}) in ${(r.durationMs / 1000).toFixed(1)} s; ${o.ok} ok, ${o.fail} failed, ${o.crash} cut by a crash`,
-  );
-  lines.push(`writer SIGKILLed and restarted ${r.crashes} times`);
-  lines.push(
-    `phases: ${Object.entries(r.phases)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ')}; faults: ${FAULT_KINDS.map((k) => `${k} ${r.faults[k]}`).join(', ')}`,
-  );
-  lines.push(
-    `store events: ${
-      Object.entries(r.events)
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ') || 'none'
-    }`,
-  );
-  lines.push('errors by kind (justified = every cloud holding the newest version was down):');
-  for (const [k, e] of Object.entries(r.errors).sort())
-    lines.push(`  ${k}: ${e.count} (${e.justified} justified)`);
-  for (const u of r.unjustified.slice(0, 10)) lines.push(`  unjustified: ${u}`);
-  const s = r.settle;
-  lines.push(
-    `settle: ${s.repairPasses} repair passes, backlog after ${s.backlogAfter}, reconcile copied ${s.reconcile.copied} deleted ${s.reconcile.deleted} conflicts ${s.reconcile.conflicts} lost ${s.reconcile.lost} errors ${s.reconcile.errors}, ${s.durationMs} ms`,
-  );
-  lines.push(
-    `checked ${r.check.soakReads} reads during the soak and ${Object.keys(r.check.byWhere).length} views after it`,
-  );
-  lines.push('| where | lost | corrupt | stale | resurrected |');
-  for (const [where, t] of Object.entries(r.check.byWhere)) {
-    lines.push(`| ${where} | ${t.lost} | ${t.corrupt} | ${t.stale} | ${t.resurrected} |`);
-  }
-  if (r.check.divergentKeys.length > 0) lines.push(`divergent keys: ${r.check.divergentKeys.join(', ')}`);
-  for (const v of r.check.examples.slice(0, 10))
-    lines.push(`  ${v.kind} on ${v.where}, ${v.key}: ${v.detail}`);
-  if (r.harnessError !== undefined) lines.push(`harness error: ${r.harnessError}`);
-  if (r.tracePath !== undefined) lines.push(`trace: ${r.tracePath}`);
-  return lines.join('\n');
-}
+export { formatSoak } from './jepsen-report.js';
