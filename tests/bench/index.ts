@@ -8,8 +8,9 @@ import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
 /**
  * `pnpm bench`: every case runs in its own fresh Node process (so no case inherits another's JIT
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
- * docs/benchmarks.md. An argument selects one part: `core`, `otel`, `storage` or `fleet` (fleet mode on Redis, see fleet.ts) (the multi-cloud storage
- * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups); none runs
+ * docs/benchmarks.md. An argument selects one part: `core`, `otel`, `storage` (the multi-cloud storage
+ * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups), `fleet`
+ * (fleet mode on Redis, see fleet.ts) or `jepsen` (the Jepsen-style soak, see jepsen.ts); none runs
  * everything.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -47,7 +48,7 @@ function summarize(cases: readonly BenchCase[]): BenchResult[] {
   });
 }
 
-const SELECTIONS = ['core', 'otel', 'storage', 'fleet'];
+const SELECTIONS = ['core', 'otel', 'storage', 'fleet', 'jepsen'];
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--case');
@@ -95,6 +96,11 @@ async function main(): Promise<void> {
     // Loaded only when selected: it starts a redis-server.
     const { runFleetBench } = await import('./fleet.js');
     await runFleetBench();
+  }
+  if (part === undefined || part === 'jepsen') {
+    // The Jepsen-style soak of the multi-cloud store (see tests/multi-cloud/jepsen.ts).
+    const { runJepsenBench } = await import('./jepsen.js');
+    await runJepsenBench();
   }
 }
 

@@ -35,7 +35,9 @@ export function ioWatch(
   key: string | undefined,
   options: OperationOptions,
 ): IoWatch {
-  const timeouts = operationIoTimeouts(ctx.timeouts, options.timeouts, key);
+  // Bad options (null, a string) are refused by the operation itself, with the shared message.
+  const given = options !== null && typeof options === 'object' ? options.timeouts : undefined;
+  const timeouts = operationIoTimeouts(ctx.timeouts, given, key);
   return createIoWatch(
     timeouts,
     { target: ctx.name, operation, key },

@@ -43,6 +43,15 @@ export interface MultiContext {
   readonly uncertain: UncertainWindows;
   /** Each target's epoch marker: which targets lost their data. */
   readonly epochs: EpochTracker;
+  /** Writes in flight, by key: the version being written (one write per key at a time). */
+  readonly inflight: Map<string, string>;
+  /**
+   * Versions reads returned while a write of the key was in flight or not acknowledged: later reads
+   * never return anything older (monotonic reads), until the key has nothing pending.
+   */
+  readonly observed: Map<string, string>;
+  /** Delete intents a read has answered "not found" for: they are completed, never withdrawn. */
+  readonly observedDeletes: Set<string>;
   /** What the store has measured of itself. */
   readonly timing: {
     /** Moving average of how long a journal append takes to be durable (ms). */

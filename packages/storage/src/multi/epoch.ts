@@ -11,6 +11,12 @@ const EPOCH_META = 'fo_epoch';
 /** What an epoch looks like: 16 lowercase hex digits. */
 const EPOCH = /^[0-9a-f]{16}$/;
 
+/**
+ * The clock of marker checks and of the requests they vouch for: monotonic and finer than a
+ * millisecond, so "seen after the request was sent" is never a tie.
+ */
+export const markerClock = (): number => performance.now();
+
 /** What one target's marker said the last time it was read. */
 type Seen =
   /** It holds this epoch. */
@@ -40,12 +46,12 @@ export class EpochTracker {
   readonly #now: () => number;
   #expected: string | undefined;
   readonly #verifiedAt = new Map<string, number>();
-  readonly #checking = new Map<string, Promise<boolean>>();
+  readonly #checking = new Map<string, { readonly started: number; readonly result: Promise<boolean> }>();
   readonly #amnesia = new Map<string, Amnesia>();
   #lastEstablish: number | undefined;
 
   /** `recheckMs` undefined turns detection off: every target is always trusted. */
-  constructor(recheckMs: number | undefined, now: () => number = Date.now) {
+  constructor(recheckMs: number | undefined, now: () => number = markerClock) {
     this.#recheckMs = recheckMs;
     this.#now = now;
   }
@@ -77,16 +83,19 @@ export class EpochTracker {
   }
 
   /**
-   * Whether a "not found" from `target` can be trusted: its marker was seen intact within
-   * `recheckMs`, or is read now and is intact. False for a target that lost data (and is not
-   * reconciled yet) or whose marker cannot be read.
+   * Whether a "not found" from `target` can be trusted: its marker was seen intact after `since`
+   * (when the request that answered was sent; without it, within `recheckMs`), or is read now and
+   * is intact. A marker seen before the request proves nothing: the data may have been lost in
+   * between. False for a target that lost data (and is not reconciled yet).
    */
-  trusted(ctx: MultiContext, target: string): boolean | Promise<boolean> {
+  trusted(ctx: MultiContext, target: string, since?: number): boolean | Promise<boolean> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return true;
     if (this.#amnesia.has(target)) return false;
     const at = this.#verifiedAt.get(target);
-    if (at !== undefined && this.#now() - at < this.#recheckMs) return true;
-    return this.check(ctx, target);
+    if (since !== undefined) {
+      if (at !== undefined && at > since) return true;
+    } else if (at !== undefined && this.#now() - at < this.#recheckMs) return true;
+    return this.check(ctx, target, since);
   }
 
   /** Checks every target whose marker was not seen within `recheckMs` (a repair pass does this). */
@@ -106,26 +115,28 @@ export class EpochTracker {
    * Reads `target`'s marker now (shared with a check already running) and returns whether it is
    * intact. Finding it gone or changed declares the target amnesiac.
    */
-  check(ctx: MultiContext, target: string): Promise<boolean> {
+  check(ctx: MultiContext, target: string, since?: number): Promise<boolean> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return Promise.resolve(true);
-    let running = this.#checking.get(target);
-    if (running === undefined) {
-      running = (async () => {
-        try {
-          if (this.#expected === undefined) {
-            const last = this.#lastEstablish;
-            if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
-            // The shared epoch is not known yet (targets were down): nothing to judge against.
-            if (this.#expected === undefined) return !this.#amnesia.has(target);
-          }
-          return this.#judge(ctx, target, await readMarker(ctx, target));
-        } finally {
-          this.#checking.delete(target);
+    // A check already running is shared, if it started late enough to prove anything.
+    const running = this.#checking.get(target);
+    if (running !== undefined && (since === undefined || running.started > since)) return running.result;
+    const started = this.#now();
+    let result: Promise<boolean> | undefined;
+    result = (async () => {
+      try {
+        if (this.#expected === undefined) {
+          const last = this.#lastEstablish;
+          if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
+          // The shared epoch is not known yet (targets were down): nothing to judge against.
+          if (this.#expected === undefined) return !this.#amnesia.has(target);
         }
-      })();
-      this.#checking.set(target, running);
-    }
-    return running;
+        return this.#judge(ctx, target, await readMarker(ctx, target), started);
+      } finally {
+        if (this.#checking.get(target)?.result === result) this.#checking.delete(target);
+      }
+    })();
+    this.#checking.set(target, { started, result });
+    return result;
   }
 
   /**
@@ -199,18 +210,19 @@ export class EpochTracker {
     if (a !== undefined) a.reconciling = running;
   }
 
-  #judge(ctx: MultiContext, target: string, seen: Seen): boolean {
+  #judge(ctx: MultiContext, target: string, seen: Seen, readAt = this.#now()): boolean {
     const expected = this.#expected;
     // A marker that cannot be read says nothing: the target is trusted as before.
     if (seen.type === 'unknown' || expected === undefined) return !this.#amnesia.has(target);
     if (seen.type === 'epoch' && seen.epoch === expected) {
       if (this.#amnesia.has(target)) return false;
-      this.#verifiedAt.set(target, this.#now());
+      // Seen intact as of when the marker's read was sent.
+      this.#verifiedAt.set(target, Math.max(this.#verifiedAt.get(target) ?? 0, readAt));
       return true;
     }
     if (!this.#amnesia.has(target)) {
       const found = seen.type === 'epoch' ? seen.epoch : undefined;
-      this.#amnesia.set(target, { since: this.#now(), reconciling: false, found });
+      this.#amnesia.set(target, { since: Date.now(), reconciling: false, found });
       this.#verifiedAt.delete(target);
       ctx.counts.amnesia++;
       if (ctx.events.has('amnesia')) {

@@ -12,6 +12,7 @@ import { compareUtf8 } from '../order.js';
 import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
+import { markerClock } from './epoch.js';
 import type { PendingItem } from './pending.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
@@ -40,7 +41,17 @@ export async function* listObjects(
     ...ctx.targets.filter((t) => !ctx.epochs.isAmnesiac(t.name)),
     ...ctx.targets.filter((t) => ctx.epochs.isAmnesiac(t.name)),
   ];
+  const started = markerClock();
   for (const t of order) {
+    // A target that lost its data would list none of it: its marker is checked first.
+    if (
+      ctx.router.isAvailable(t.name) &&
+      ctx.epochs.enabled &&
+      t !== order[order.length - 1] &&
+      !(await ctx.epochs.trusted(ctx, t.name, started))
+    ) {
+      continue;
+    }
     if (!ctx.router.isAvailable(t.name)) {
       failures.push({
         target: t.name,

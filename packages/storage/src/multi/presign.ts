@@ -7,6 +7,7 @@ import {
 } from '../presign.js';
 import type { BlobStore } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
+import { markerClock } from './epoch.js';
 import { routedRead } from './read.js';
 import { checkUserMetadata, VERSION_KEY, versionOf } from './reserved.js';
 import { compareVersions } from './version.js';
@@ -48,11 +49,12 @@ export async function presignObject(
     ctx,
     key,
     async (t, signal, minVersion) => {
+      const sent = markerClock();
       const info = await t.store.head(key, signal === undefined ? {} : { signal });
       if (info === null) {
         if (minVersion !== undefined) return { type: 'stale' };
         // A target that lost its data cannot say "not found" (see epoch.ts).
-        const trusted = await ctx.epochs.trusted(ctx, t.name);
+        const trusted = await ctx.epochs.trusted(ctx, t.name, sent);
         return trusted ? { type: 'missing' } : { type: 'unsure' };
       }
       const version = versionOf(info);

@@ -9,6 +9,7 @@ import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
+import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import type { PendingItem } from './pending.js';
@@ -19,7 +20,7 @@ import { compareVersions } from './version.js';
 
 /** What one target said to a read. */
 type Outcome<R> =
-  | { readonly type: 'found'; readonly value: R }
+  | { readonly type: 'found'; readonly value: R; readonly version?: string | undefined }
   | { readonly type: 'missing' }
   /** "Not found" from a target that lost its data: not final. */
   | { readonly type: 'unsure' }
@@ -62,8 +63,12 @@ export async function routedRead<R>(
   const { signal, attemptTimeoutMs } = call;
   const view = ctx.journal.pendingOf === undefined ? localView(ctx, key) : await sharedView(ctx, key);
   const latest = view.latest;
-  if (latest?.entry.op === 'delete') return null;
-  const minVersion = view.acknowledged?.entry.version;
+  if (latest?.entry.op === 'delete') {
+    // Once a read has said "not found" for a delete still in flight, the delete must stick.
+    if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
+    return null;
+  }
+  const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
   let order = readOrder(ctx, latest);
   const failed = new Set<string>();
   const answeredMissing = new Set<string>();
@@ -90,7 +95,10 @@ export async function routedRead<R>(
     for (const f of res.failures) failed.add(f.target);
     const name = res.target.name;
     const outcome = res.value;
-    if (outcome.type === 'found') return { value: outcome.value, target: res.target };
+    if (outcome.type === 'found') {
+      observe(ctx, key, view, outcome.version);
+      return { value: outcome.value, target: res.target };
+    }
     if (outcome.type === 'missing') {
       sawMissing = true;
       answeredMissing.add(name);
@@ -122,6 +130,43 @@ export async function routedRead<R>(
     );
   }
   return null;
+}
+
+/**
+ * The newest version an earlier read of `key` returned while a write of it was in flight or not
+ * acknowledged, if that still matters: reads never go back behind it. Forgotten once the key has
+ * no write in flight and nothing pending (every target then holds the newest version).
+ */
+function observedFloor(ctx: MultiContext, key: string, view: PendingView): string | undefined {
+  const floor = ctx.observed.get(key);
+  if (floor === undefined) return undefined;
+  if (!ctx.inflight.has(key) && view.latest === undefined) {
+    ctx.observed.delete(key);
+    return undefined;
+  }
+  return floor;
+}
+
+/** Most keys whose read floor is remembered at once; the oldest are forgotten first. */
+const MAX_OBSERVED = 10_000;
+
+/** Remembers the version a read returned when a write of the key is in flight or unacknowledged. */
+function observe(ctx: MultiContext, key: string, view: PendingView, version: string | undefined): void {
+  if (version === undefined) return;
+  const unsettled = ctx.inflight.has(key) || (view.latest !== undefined && view.latest.entry.intent === true);
+  if (!unsettled) return;
+  const known = ctx.observed.get(key);
+  if (known !== undefined && compareVersions(known, version) >= 0) return;
+  ctx.observed.delete(key);
+  ctx.observed.set(key, version);
+  if (ctx.observed.size > MAX_OBSERVED) {
+    const oldest = ctx.observed.keys().next().value;
+    if (oldest !== undefined) ctx.observed.delete(oldest);
+  }
+}
+
+function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
+  return compareVersions(a, b) >= 0 ? a : b;
 }
 
 /** What the journal says of a key: its newest pending entry, and its newest acknowledged one. */
@@ -208,11 +253,12 @@ export async function getObject(
     attemptSignal,
     minVersion,
   ) => {
+    const sent = markerClock();
     let result: Awaited<ReturnType<typeof t.store.get>>;
     try {
       result = await t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal });
     } catch (err) {
-      if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion);
+      if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion, sent);
       throw err;
     }
     const { info, body } = result;
@@ -225,7 +271,7 @@ export async function getObject(
     const expected = sha256Of(info);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
-      return { type: 'found', value: { info: shown, body: guard(body, attemptSignal, signal) } };
+      return { type: 'found', version, value: { info: shown, body: guard(body, attemptSignal, signal) } };
     }
     if (info.size <= ctx.options.readBufferBytes) {
       // Small enough to check before answering: a bad copy moves the read on.
@@ -236,7 +282,11 @@ export async function getObject(
         reportCorruptCopy(ctx, error, expected);
         return { type: 'corrupt', error };
       }
-      return { type: 'found', value: { info: shown, body: guard(bytesBody(bytes), undefined, signal) } };
+      return {
+        type: 'found',
+        version,
+        value: { info: shown, body: guard(bytesBody(bytes), undefined, signal) },
+      };
     }
     const verifier = verifyingStream({
       key,
@@ -248,7 +298,7 @@ export async function getObject(
     pipeline(body, verifier, () => {
       // Errors reach the reader through `verifier`.
     });
-    return { type: 'found', value: { info: shown, body: guard(verifier, attemptSignal, signal) } };
+    return { type: 'found', version, value: { info: shown, body: guard(verifier, attemptSignal, signal) } };
   };
   const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs });
   return res === null ? null : res.value;
@@ -263,12 +313,13 @@ export async function headObject(
   checkCallOptions(options, { key, target: ctx.name });
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
+    const sent = markerClock();
     const info = await t.store.head(key, { signal: attemptSignal });
-    if (info === null) return absent(ctx, t.name, minVersion);
+    if (info === null) return absent(ctx, t.name, minVersion, sent);
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
-    return { type: 'found', value: info };
+    return { type: 'found', version, value: info };
   };
   const res = await routedRead(ctx, key, attempt, { signal: options.signal, attemptTimeoutMs });
   return res === null ? null : present(res.value, res.target.name);
@@ -284,9 +335,10 @@ function absent(
   ctx: MultiContext,
   target: string,
   minVersion: string | undefined,
+  sent: number,
 ): Outcome<never> | Promise<Outcome<never>> {
   if (minVersion !== undefined) return STALE;
-  const trusted = ctx.epochs.trusted(ctx, target);
+  const trusted = ctx.epochs.trusted(ctx, target, sent);
   if (trusted === true) return MISSING;
   if (trusted === false) return UNSURE;
   return trusted.then((ok) => (ok ? MISSING : UNSURE));

@@ -153,6 +153,9 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     uncertain: new UncertainWindows(o.settleMs),
     epochs,
     timing: { journalAppendMs: 2 },
+    inflight: new Map(),
+    observed: new Map(),
+    observedDeletes: new Set(),
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();

@@ -52,6 +52,7 @@ export function write(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult> 
  * objects it leaves, and repair never writes a version older than one the journal acknowledged.)
  */
 async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  ctx.inflight.set(spec.key, spec.version);
   if (spec.op !== 'delete' || ctx.targets.length < 2) return;
   await journalWrite(ctx, {
     ...spec,
@@ -88,6 +89,7 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
       return { target: holder, info: res.value, degraded: false };
     });
   } finally {
+    if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
     spec.finished?.();
   }
 }
@@ -219,7 +221,10 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         }
       })
       .catch(reject)
-      .finally(() => spec.finished?.());
+      .finally(() => {
+        if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
+        spec.finished?.();
+      });
   });
 }
 
@@ -310,6 +315,9 @@ async function journalFailed(
 /** Withdraws a delete's intent that reached no target. A journal failure leaves it for repair. */
 async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
   const id = entryId(spec.version, spec.key);
+  // A read already answered "not found" because of it: the delete must take effect (repair
+  // completes it), or that read would be undone.
+  if (ctx.observedDeletes.delete(id)) return;
   try {
     for (const t of ctx.targets) if (ctx.pending.lacks(id, t.name)) await resolveEntry(ctx, id, t.name);
   } catch (err) {

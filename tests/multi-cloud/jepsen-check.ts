@@ -1,0 +1,299 @@
+import type { ReadResult } from './jepsen-protocol.js';
+
+/**
+ * The ground-truth model of the Jepsen-style soak and its checker (pure: no I/O).
+ *
+ * Every call gets a logical time when the parent learns it was invoked and when it completed
+ * (the child reports both over one ordered channel), so "A completed before B started" is exact.
+ * Writes of one key come from one worker at a time, so they are totally ordered by `seq`.
+ */
+
+/** `ok`: completed and acknowledged; `fail`: the call rejected; `crash`: invoked, then the writer was killed. */
+export type OpStatus = 'pending' | 'ok' | 'fail' | 'crash';
+
+export type OpKind = 'put' | 'delete' | 'get' | 'list';
+
+/** One call of the soak. */
+export interface Op {
+  readonly id: number;
+  readonly kind: OpKind;
+  /** The key (for `list`: the prefix). */
+  readonly key: string;
+  /** Writes: 1, 2, ... per key, in the order they were made. Reads: 0. */
+  readonly seq: number;
+  /** Puts: the SHA-256 of the body. */
+  readonly sha256?: string | undefined;
+  /** Logical time of the invocation (-1: never invoked, it cannot have had any effect). */
+  invokedAt: number;
+  /** Logical time of the completion (Infinity while pending, and for crashed calls). */
+  completedAt: number;
+  invokedMs: number;
+  completedMs: number;
+  status: OpStatus;
+  version?: string | undefined;
+  read?: ReadResult | undefined;
+  keys?: readonly string[] | undefined;
+  errorKind?: string | undefined;
+  message?: string | undefined;
+  /** For failed calls: whether the failure was justified (see jepsen.ts), and why. */
+  justified?: boolean | undefined;
+  why?: string | undefined;
+}
+
+/** The history of one soak: every call, indexed by key and by the SHA-256 of each put's body. */
+export class History {
+  readonly ops: Op[] = [];
+  readonly #writes = new Map<string, Op[]>();
+  readonly #sha = new Map<string, { key: string; seq: number }>();
+  #tick = 0;
+
+  /** The next logical time. */
+  tick(): number {
+    return ++this.#tick;
+  }
+
+  add(op: Op): Op {
+    this.ops.push(op);
+    if (op.kind === 'put' || op.kind === 'delete') {
+      const list = this.#writes.get(op.key) ?? [];
+      this.#writes.set(op.key, list);
+      list.push(op);
+      if (op.sha256 !== undefined) this.#sha.set(op.sha256, { key: op.key, seq: op.seq });
+    }
+    return op;
+  }
+
+  /** The writes of `key`, in `seq` order. */
+  writesOf(key: string): readonly Op[] {
+    return this.#writes.get(key) ?? [];
+  }
+
+  /** The next write sequence number of `key`. */
+  nextSeq(key: string): number {
+    return this.writesOf(key).length + 1;
+  }
+
+  /** Which put wrote these bytes. */
+  putOf(sha256: string): { key: string; seq: number } | undefined {
+    return this.#sha.get(sha256);
+  }
+
+  /** The newest acknowledged write of `key` that completed before logical time `t`. */
+  acknowledgedBefore(key: string, t: number): Op | undefined {
+    let best: Op | undefined;
+    for (const w of this.writesOf(key)) if (w.status === 'ok' && w.completedAt < t) best = w;
+    return best;
+  }
+}
+
+export type ViolationKind = 'lost' | 'corrupt' | 'stale' | 'resurrected';
+
+export interface Violation {
+  readonly kind: ViolationKind;
+  /** `store` (reads through the multi-cloud store) or a cloud's name (its bucket read directly). */
+  readonly where: string;
+  readonly key: string;
+  readonly detail: string;
+}
+
+export type Tally = Record<ViolationKind, number>;
+
+/** A read made after the soak: through the store, or of one cloud's bucket directly. */
+export interface FinalRead {
+  readonly where: string;
+  readonly key: string;
+  readonly result: ReadResult | { readonly error: string };
+}
+
+export interface CheckReport {
+  /** Violations by where they were seen. */
+  readonly byWhere: Readonly<Record<string, Tally>>;
+  readonly total: Tally;
+  /** The first violations, for the failure message. */
+  readonly examples: readonly Violation[];
+  /** Reads checked during the soak (gets and per-key list entries). */
+  readonly soakReads: number;
+  /** Keys whose clouds hold different writes after repair and reconcile. */
+  readonly divergentKeys: readonly string[];
+}
+
+const emptyTally = (): Tally => ({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
+
+/** What a read returned, in terms of the model. */
+type Seen = { type: 'absent' } | { type: 'write'; seq: number } | { type: 'corrupt'; why: string };
+
+function seen(history: History, key: string, r: ReadResult): Seen {
+  if (!r.found) return { type: 'absent' };
+  const put = r.sha256 === undefined ? undefined : history.putOf(r.sha256);
+  if (put === undefined) return { type: 'corrupt', why: `bytes (sha256 ${r.sha256}) match no write` };
+  if (put.key !== key) return { type: 'corrupt', why: `bytes of ${put.key} #${put.seq}` };
+  return { type: 'write', seq: put.seq };
+}
+
+interface Verdict {
+  readonly ok: boolean;
+  /** The write this read proves happened (the floor later reads must not go below). */
+  readonly floor: number;
+  readonly kind?: ViolationKind;
+  readonly detail?: string;
+}
+
+/**
+ * Judges one read of `key` invoked at `invokedAt` and completed at `completedAt`, given `floor`
+ * (the newest write earlier completed reads observed). Allowed: any write invoked before the read
+ * completed that is not older than the newest acknowledged write completed before the read
+ * started, nor than `floor`. "Absent" stands for the newest admissible delete (or the initial
+ * state, seq 0). `final` reads (after the soak) name the violation precisely.
+ */
+export function judge(
+  history: History,
+  key: string,
+  result: Seen,
+  invokedAt: number,
+  completedAt: number,
+  floor: number,
+  final: boolean,
+): Verdict {
+  const acked = history.acknowledgedBefore(key, invokedAt);
+  const bound = Math.max(acked?.seq ?? 0, floor);
+  const writes = history.writesOf(key);
+  const possible = (w: Op): boolean => w.invokedAt >= 0 && w.invokedAt < completedAt;
+  if (result.type === 'corrupt') return { ok: false, floor, kind: 'corrupt', detail: result.why };
+  if (result.type === 'write') {
+    const w = writes[result.seq - 1];
+    if (w === undefined || w.kind !== 'put' || !possible(w)) {
+      return {
+        ok: false,
+        floor,
+        kind: 'corrupt',
+        detail: `#${result.seq} was not written before the read ended`,
+      };
+    }
+    if (w.seq >= bound) return { ok: true, floor: w.seq };
+  } else {
+    const candidates = [0, ...writes.filter((w) => w.kind === 'delete' && possible(w)).map((w) => w.seq)];
+    const admissible = candidates.filter((s) => s >= bound);
+    if (admissible.length > 0) return { ok: true, floor: Math.min(...admissible) };
+  }
+  const got = result.type === 'write' ? `#${result.seq}` : 'nothing';
+  const want = acked === undefined ? 'none' : `${acked.kind} #${acked.seq} (op ${acked.id})`;
+  const seenOp = floor > 0 ? writes[floor - 1] : undefined;
+  const observed =
+    seenOp === undefined
+      ? ''
+      : `; an earlier read saw #${floor} (${seenOp.kind} op ${seenOp.id}, ${seenOp.status}${seenOp.errorKind ? ` ${seenOp.errorKind}` : ''}${seenOp.completedAt < invokedAt ? '' : ', not completed when this read began'})`;
+  const detail = `read ${got}; newest acknowledged before the read: ${want}${observed}`;
+  if (!final || acked === undefined) return { ok: false, floor, kind: 'stale', detail };
+  // Below the floor only (not below the newest acknowledged write): it went backwards, stale.
+  const belowAcked =
+    result.type === 'write'
+      ? result.seq < acked.seq
+      : !writes.some((w) => w.kind === 'delete' && possible(w) && w.seq >= acked.seq);
+  if (!belowAcked) return { ok: false, floor, kind: 'stale', detail };
+  // An older value is back (resurrected); or the newest acknowledged put is unreadable (lost).
+  if (result.type === 'write') return { ok: false, floor, kind: 'resurrected', detail };
+  return { ok: false, floor, kind: acked.kind === 'put' ? 'lost' : 'stale', detail };
+}
+
+/**
+ * Checks the whole history: every read during the soak (gets, and each key of every listing),
+ * then the final reads through the store and of each cloud directly.
+ */
+export function check(
+  history: History,
+  keys: readonly string[],
+  finals: readonly FinalRead[],
+  endTick: number,
+): CheckReport {
+  const byWhere: Record<string, Tally> = {};
+  const examples: Violation[] = [];
+  const total = emptyTally();
+  const report = (v: Violation): void => {
+    byWhere[v.where] ??= emptyTally();
+    byWhere[v.where]![v.kind]++;
+    total[v.kind]++;
+    if (examples.length < 20) examples.push(v);
+  };
+  byWhere.store = emptyTally();
+  let soakReads = 0;
+  const floors = new Map<string, number>();
+  for (const key of keys) {
+    // Gets in completion order, so each read's floor comes from reads completed before it began.
+    const reads = history.ops
+      .filter((o) => o.kind === 'get' && o.key === key && o.status === 'ok' && o.read !== undefined)
+      .sort((a, b) => a.completedAt - b.completedAt);
+    const doneAt: number[] = [];
+    const maxFloor: number[] = [];
+    for (const r of reads) {
+      soakReads++;
+      const floor = floorBefore(doneAt, maxFloor, r.invokedAt);
+      const v = judge(history, key, seen(history, key, r.read!), r.invokedAt, r.completedAt, floor, false);
+      if (!v.ok) report({ kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` });
+      doneAt.push(r.completedAt);
+      maxFloor.push(Math.max(maxFloor[maxFloor.length - 1] ?? 0, v.floor));
+    }
+    floors.set(key, maxFloor[maxFloor.length - 1] ?? 0);
+  }
+  // Listings: each key's presence is a read of it (no floor: a listing is not a snapshot).
+  for (const l of history.ops) {
+    if (l.kind !== 'list' || l.status !== 'ok' || l.keys === undefined) continue;
+    const present = new Set(l.keys);
+    for (const key of keys) {
+      if (!key.startsWith(l.key)) continue;
+      soakReads++;
+      const result: Seen = present.has(key) ? newestPutSeen(history, key, l.completedAt) : { type: 'absent' };
+      const v = judge(history, key, result, l.invokedAt, l.completedAt, 0, false);
+      if (!v.ok) report({ kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` });
+    }
+  }
+  const byKeyCloud = new Map<string, Set<string>>();
+  for (const f of finals) {
+    byWhere[f.where] ??= emptyTally();
+    if ('error' in f.result) {
+      const acked = history.acknowledgedBefore(f.key, endTick);
+      if (acked?.kind === 'put') {
+        report({
+          kind: 'lost',
+          where: f.where,
+          key: f.key,
+          detail: `unreadable after repair: ${f.result.error}`,
+        });
+      }
+      continue;
+    }
+    const s = seen(history, f.key, f.result);
+    const v = judge(history, f.key, s, endTick, endTick, floors.get(f.key) ?? 0, true);
+    if (!v.ok) report({ kind: v.kind!, where: f.where, key: f.key, detail: `final read: ${v.detail}` });
+    if (f.where !== 'store') {
+      const set = byKeyCloud.get(f.key) ?? new Set<string>();
+      byKeyCloud.set(f.key, set);
+      set.add(s.type === 'write' ? `#${s.seq}` : s.type);
+    }
+  }
+  const divergentKeys = [...byKeyCloud].filter(([, s]) => s.size > 1).map(([k]) => k);
+  return { byWhere, total, examples, soakReads, divergentKeys };
+}
+
+/** The highest floor among reads completed before logical time `t` (binary search). */
+function floorBefore(doneAt: readonly number[], maxFloor: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = doneAt.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (doneAt[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0 : maxFloor[lo - 1]!;
+}
+
+/**
+ * A listing that shows a key says "some put of it is in effect" without naming which: judged as
+ * the newest put invoked before the listing ended (the most favourable reading).
+ */
+function newestPutSeen(history: History, key: string, completedAt: number): Seen {
+  let seq = 0;
+  for (const w of history.writesOf(key)) {
+    if (w.kind === 'put' && w.invokedAt >= 0 && w.invokedAt < completedAt) seq = w.seq;
+  }
+  return seq === 0 ? { type: 'corrupt', why: 'listed, but no put of it was made' } : { type: 'write', seq };
+}

@@ -1,0 +1,228 @@
+/**
+ * The writer process of the Jepsen-style soak (run by jepsen.ts with `node --import tsx`; started
+ * ahead as a warm standby, it opens its store when the parent sends `start`): a multi-cloud store
+ * with default write options over the three local clouds (through their fault proxies) and a file
+ * journal. It makes the calls the parent asks for
+ * over IPC and reports each one's invocation (before the call, once the message is handed to the
+ * OS) and its completion. The parent SIGKILLs it at random points and starts it again on the same
+ * journal directory.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { createAzureBlobStore } from '@failover/azure-blob';
+import { classifyFailure } from '@failover/core';
+import { createGcsStore } from '@failover/gcs';
+import { createS3Store } from '@failover/s3';
+import {
+  createFileJournal,
+  createMultiCloudStore,
+  isPrefixEntry,
+  type MultiCloudStore,
+  readAll,
+} from '@failover/storage';
+import { gcsRetryOptions, installFaultDns, S3RVER_CREDENTIALS, setDnsFault } from '@failover/testkit';
+import { Storage } from '@google-cloud/storage';
+import { bodyFor, sha256 } from './jepsen-data.js';
+import type {
+  ChildConfig,
+  FromChild,
+  OpRequest,
+  ReadResult,
+  SettleReport,
+  ToChild,
+} from './jepsen-protocol.js';
+
+function send(message: FromChild): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function openStore(config: ChildConfig): MultiCloudStore {
+  installFaultDns(); // `*.failover.test` resolves to 127.0.0.1 unless the parent says it fails
+  for (const host of config.failingDns) setDnsFault(host, true);
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    credentials: { ...S3RVER_CREDENTIALS },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    endpoint: config.s3Endpoint,
+    maxAttempts: 1,
+  });
+  const gcs = new Storage({
+    apiEndpoint: config.gcsEndpoint,
+    projectId: 'test',
+    retryOptions: gcsRetryOptions(0),
+  });
+  const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
+    retryOptions: { maxTries: 1 },
+  });
+  return createMultiCloudStore({
+    targets: [
+      createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
+      createGcsStore({ bucket: gcs.bucket(config.bucket), name: 'gcp' }),
+      createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
+    ],
+    // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
+    journal: createFileJournal({ dir: config.journalDir }),
+    failover: {
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
+      breaker: {
+        volumeThreshold: 2,
+        errorThresholdPercentage: 50,
+        resetTimeoutMs: 500,
+        maxResetTimeoutMs: 2000,
+      },
+    },
+    repair: { intervalMs: 1000, delayMs: 50 },
+    spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
+    reads: { bufferBytes: 1024 * 1024 },
+  });
+}
+
+let opened: MultiCloudStore | undefined;
+
+/** The store, once `start` opened it. */
+function theStore(): MultiCloudStore {
+  if (opened === undefined) throw new Error('jepsen child: a call before start');
+  return opened;
+}
+
+function start(config: ChildConfig): void {
+  const store = openStore(config);
+  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const) {
+    store.on(name, (e: object) => {
+      void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
+    });
+  }
+  opened = store;
+  void send({ type: 'ready', writerId: store.status().name });
+}
+
+async function read(key: string): Promise<ReadResult> {
+  let got: Awaited<ReturnType<MultiCloudStore['get']>>;
+  try {
+    got = await theStore().get(key);
+  } catch (err) {
+    if (classifyFailure(err) === 'not_found') return { found: false };
+    throw err;
+  }
+  const bytes = await readAll(got.body);
+  return { found: true, sha256: sha256(bytes), version: got.info.version };
+}
+
+async function list(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of theStore().list({ prefix, pageSize: 5 })) if (!isPrefixEntry(e)) keys.push(e.key);
+  return keys;
+}
+
+async function perform(req: OpRequest): Promise<FromChild> {
+  switch (req.op) {
+    case 'put': {
+      const bytes = bodyFor(req.key, req.seq, req.size);
+      const body = req.stream ? Readable.from(chunks(bytes)) : bytes;
+      const info = await theStore().put(req.key, body, { contentType: 'application/x-jepsen' });
+      return { type: 'ok', id: req.id, version: info.version };
+    }
+    case 'delete':
+      await theStore().delete(req.key);
+      return { type: 'ok', id: req.id };
+    case 'get':
+      return { type: 'ok', id: req.id, read: await read(req.key) };
+    case 'list':
+      return { type: 'ok', id: req.id, keys: await list(req.prefix) };
+  }
+}
+
+function* chunks(bytes: Buffer, size = 16 * 1024): Generator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function run(req: OpRequest): Promise<void> {
+  await send({ type: 'invoke', id: req.id });
+  let done: FromChild;
+  try {
+    done = await perform(req);
+  } catch (err) {
+    done = { type: 'fail', id: req.id, kind: classifyFailure(err), message: describe(err) };
+  }
+  await send(done);
+}
+
+/** An error's message, with each target's failure when it lists them (quorum, all targets failed). */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const failures = (err as { failures?: { target: string; kind: string; cause?: unknown }[] }).failures;
+  const detail = Array.isArray(failures)
+    ? failures.map(
+        (f) => `${f.target} ${f.kind}: ${f.cause instanceof Error ? f.cause.message : String(f.cause)}`,
+      )
+    : [];
+  return [message, ...detail].join(' | ').slice(0, 600);
+}
+
+/** Repair (and the amnesia restores) until nothing is pending, or `deadline`. */
+async function drain(deadline: number): Promise<number> {
+  const store = theStore();
+  let passes = 0;
+  for (;;) {
+    await store.repair();
+    passes++;
+    const status = store.status();
+    const restoring = status.targets.some((t) => t.amnesia !== undefined);
+    if ((status.journal.backlog === 0 && !restoring) || Date.now() > deadline) return passes;
+    await sleep(250);
+  }
+}
+
+async function finish(prefix: string, keys: readonly string[]): Promise<void> {
+  const store = theStore();
+  const started = Date.now();
+  const deadline = started + 120_000;
+  let passes = await drain(deadline);
+  const rec = await store.reconcile({ prefix });
+  passes += await drain(deadline);
+  const reads: Record<string, ReadResult | { error: string }> = {};
+  for (const key of keys) {
+    try {
+      reads[key] = await read(key);
+    } catch (err) {
+      reads[key] = { error: `${classifyFailure(err)}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+  const listed = await list(prefix);
+  const status = store.status();
+  const settle: SettleReport = {
+    repairPasses: passes,
+    backlogAfter: status.journal.backlog,
+    reconcile: {
+      copied: rec.copied,
+      deleted: rec.deleted,
+      conflicts: rec.conflicts,
+      lost: rec.lost,
+      errors: rec.errors.length,
+    },
+    counts: { ...status.counts },
+    durationMs: Date.now() - started,
+  };
+  await store.close();
+  await send({ type: 'finished', reads, listed, settle });
+  process.disconnect();
+}
+
+process.on('message', (msg: ToChild) => {
+  if (msg.type === 'start') start(msg.config);
+  else if (msg.type === 'op') void run(msg);
+  else if (msg.type === 'dns') setDnsFault(msg.host, msg.failing);
+  else if (msg.type === 'finish') {
+    finish(msg.prefix, msg.keys).catch((err: unknown) => {
+      console.error('jepsen child: finish failed', err);
+      process.exit(2);
+    });
+  }
+});

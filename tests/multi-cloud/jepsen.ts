@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BlobStore, getBytes, VERSION_KEY } from '@failover/storage';
+import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
+import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
+import { bodyFor, Rng, sha256 } from './jepsen-data.js';
+import { type FaultKind, FaultSchedule, type PhaseKind } from './jepsen-faults.js';
+import type { OpRequest, ReadResult, SettleReport } from './jepsen-protocol.js';
+import { summarize, writeTrace } from './jepsen-report.js';
+import { type Finished, Writers } from './jepsen-writer.js';
+
+/** Options of {@link runSoak}. */
+export interface SoakOptions {
+  readonly seed: number;
+  /** Calls to make (puts, gets, deletes, lists). */
+  readonly ops: number;
+  /** Times the writer process is SIGKILLed and restarted. */
+  readonly crashes: number;
+  /** Calls in flight at once (writes of one key never overlap). Default 8. */
+  readonly workers?: number;
+  /** Distinct keys (few keys, many versions). Default 12. */
+  readonly keys?: number;
+  /** Times a cloud comes back empty. Default 2. */
+  readonly amnesia?: number;
+  /** Largest "larger" body (bytes). Default 256 KiB. */
+  readonly largeBytes?: number;
+  /** The store's attempt time limit in the child (ms). Default 1500. */
+  readonly attemptTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** One kind of app-visible error, and how many of them were justified. */
+export interface ErrorCount {
+  count: number;
+  /** Every cloud holding the newest version (for writes: every cloud) was down. */
+  justified: number;
+}
+
+/** What a soak did and what the checker found. */
+export interface SoakResult {
+  readonly seed: number;
+  readonly planned: number;
+  readonly durationMs: number;
+  readonly outcomes: Record<'ok' | 'fail' | 'crash' | 'never', number>;
+  readonly byKind: Record<OpKind, number>;
+  readonly crashes: number;
+  readonly phases: Record<PhaseKind, number>;
+  readonly faults: Record<FaultKind, number>;
+  /** App-visible errors by `<call>:<failure kind>`. */
+  readonly errors: Record<string, ErrorCount>;
+  /** Unjustified errors, for the report. */
+  readonly unjustified: readonly string[];
+  /** The store's own events seen in the writer children (degraded, lost, amnesia, conflict...). */
+  readonly events: Record<string, number>;
+  readonly settle: SettleReport;
+  readonly check: CheckReport;
+  /** Set when a writer child died by itself or the final settle failed. */
+  readonly harnessError: string | undefined;
+  /** Every call, fault window and store event as JSON lines (written on a violation, or with JEPSEN_TRACE). */
+  readonly tracePath: string | undefined;
+}
+
+const PREFIX = 'jk/';
+/** A cloud whose breaker opened stays skipped up to the breaker's longest reset timeout after it recovers. */
+const BREAKER_GRACE_MS = 2500;
+
+/** One planned call. */
+interface Planned {
+  readonly kind: OpKind;
+  readonly key: string;
+  readonly size: number;
+  readonly stream: boolean;
+}
+
+function plan(rng: Rng, n: number, keys: readonly string[], largeBytes: number): Planned[] {
+  const out: Planned[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = rng.weighted<OpKind>({ put: 40, delete: 10, get: 40, list: 10 });
+    // Skewed: the first keys are hot.
+    const key = keys[Math.min(keys.length - 1, Math.floor(keys.length * rng.next() ** 1.3))]!;
+    const large = rng.chance(0.08);
+    const size = large ? rng.int(64 * 1024, largeBytes) : rng.int(1, 3000);
+    out.push({ kind, key, size, stream: rng.chance(0.3) });
+  }
+  return out;
+}
+
+/**
+ * The Jepsen-style soak: mixed calls over the three local clouds behind fault proxies that switch
+ * among every fault kind, a writer process SIGKILLed and restarted on its journal, then repair
+ * and reconcile to completion and the checker over the ground-truth model. Never throws for a
+ * violation: the result says what was found.
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const workers = options.workers ?? 8;
+  const keys = Array.from({ length: options.keys ?? 12 }, (_, i) => `${PREFIX}k${i}`);
+  const rng = new Rng(options.seed);
+  const planned = plan(rng, options.ops, keys, options.largeBytes ?? 256 * 1024);
+  const killRng = new Rng(options.seed + 7);
+  const crashAt = new Set<number>();
+  while (crashAt.size < Math.min(options.crashes, options.ops)) {
+    crashAt.add(rng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
+  }
+  const clouds: TargetOrderClouds = await startTargetOrderClouds({ seed: options.seed });
+  const tmp = await mkdtemp(join(tmpdir(), 'failover-jepsen-'));
+  try {
+    const bucket = `jepsen-${randomBytes(4).toString('hex')}`;
+    await Promise.all([
+      clouds.s3.createBucket(bucket),
+      clouds.gcs.createBucket(bucket),
+      clouds.azure.createBucket(bucket),
+    ]);
+    const direct = cloudStores(bucket, clouds.direct);
+    const journalDir = join(tmp, 'journal');
+    await mkdir(journalDir);
+    const history = new History();
+    const events: Record<string, number> = {};
+    const traceEvents: { name: string; detail: string; at: number }[] = [];
+    const onEvent = (name: string, detail: string): void => {
+      events[name] = (events[name] ?? 0) + 1;
+      traceEvents.push({ name, detail, at: Date.now() });
+    };
+    const schedule = new FaultSchedule(
+      clouds.proxies,
+      direct,
+      new Rng(options.seed ^ 0x5f3759df),
+      { dns: (host, failing) => writers.dns(host, failing), log },
+      options.amnesia ?? 2,
+    );
+    const writers: Writers = new Writers(history, onEvent, () => ({
+      bucket,
+      journalDir,
+      spoolDir: tmp,
+      s3Endpoint: clouds.proxies[0].url,
+      gcsEndpoint: clouds.proxies[1].url,
+      azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
+      failingDns: [...schedule.failingDns],
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 1500,
+    }));
+    let crashes = 0;
+    await writers.live();
+
+    // Writes of one key never overlap, so they are totally ordered by seq.
+    const keyTails = new Map<string, Promise<void>>();
+    const probes: Promise<void>[] = [];
+    let next = 0;
+    let nextId = 1;
+    const worker = async (): Promise<void> => {
+      while (next < planned.length && writers.harnessError === undefined) {
+        const index = next++;
+        if (index > 0 && index % 500 === 0) log(`${index} calls made after ${Date.now() - started} ms`);
+        const p = planned[index]!;
+        const isWrite = p.kind === 'put' || p.kind === 'delete';
+        let release: () => void = () => undefined;
+        if (isWrite) {
+          const before = keyTails.get(p.key) ?? Promise.resolve();
+          keyTails.set(p.key, new Promise<void>((r) => (release = r)));
+          await before;
+        }
+        try {
+          const w = await writers.live();
+          const seq = isWrite ? history.nextSeq(p.key) : 0;
+          const body = p.kind === 'put' ? bodyFor(p.key, seq, p.size) : undefined;
+          const op = history.add({
+            id: nextId++,
+            kind: p.kind,
+            key: p.kind === 'list' ? PREFIX : p.key,
+            seq,
+            sha256: body === undefined ? undefined : sha256(body),
+            invokedAt: -1,
+            completedAt: Number.POSITIVE_INFINITY,
+            invokedMs: 0,
+            completedMs: 0,
+            status: 'pending',
+          });
+          const done = w.run(op, requestOf(op, p));
+          if (crashAt.has(index)) {
+            // Kill it while this call (and the others in flight) is under way.
+            void sleep(killRng.int(0, 40)).then(() => {
+              if (w.alive) {
+                crashes++;
+                log(`crash ${crashes}: SIGKILL during op ${op.id} (${op.kind} ${op.key})`);
+                w.kill();
+              }
+            });
+          }
+          await done;
+          if (op.status === 'pending') op.status = 'crash';
+          if (op.status === 'fail') probes.push(justify(op, history, schedule, direct));
+        } finally {
+          release();
+        }
+      }
+    };
+    let workersDone = false;
+    const faultsRun = schedule.run(() => workersDone);
+    await Promise.all(Array.from({ length: workers }, worker));
+    workersDone = true;
+    await faultsRun;
+    await Promise.all(probes);
+    log(`soak done after ${Date.now() - started} ms; settling`);
+
+    // Faults are over: let the breakers close, then repair and reconcile to completion.
+    writers.stopRestarting();
+    await sleep(BREAKER_GRACE_MS);
+    let finished: Finished | undefined;
+    let harnessError: string | undefined;
+    try {
+      finished = await (await writers.live()).finish(PREFIX, keys);
+    } catch (err) {
+      harnessError = err instanceof Error ? err.message : String(err);
+    }
+    await writers.latest?.closed;
+    harnessError = writers.harnessError ?? harnessError;
+    const endTick = history.tick();
+    const finals = await finalReads(keys, finished, direct);
+    const report = check(history, keys, finals, endTick);
+    const t = report.total;
+    const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
+    const tracePath =
+      process.env.JEPSEN_TRACE ??
+      (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
+    if (tracePath !== undefined) await writeTrace(tracePath, history, schedule.windows, finals, traceEvents);
+    return {
+      seed: options.seed,
+      planned: planned.length,
+      durationMs: Date.now() - started,
+      ...summarize(history),
+      crashes,
+      phases: { ...schedule.phases },
+      faults: { ...schedule.kinds },
+      events,
+      settle: finished?.settle ?? emptySettle(),
+      check: report,
+      harnessError,
+      tracePath,
+    };
+  } finally {
+    await clouds.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** What the child asks the store for a planned call. */
+function requestOf(op: Op, p: Planned): OpRequest {
+  if (p.kind === 'put') {
+    return { type: 'op', id: op.id, op: 'put', key: p.key, seq: op.seq, size: p.size, stream: p.stream };
+  }
+  if (p.kind === 'list') return { type: 'op', id: op.id, op: 'list', prefix: PREFIX };
+  return { type: 'op', id: op.id, op: p.kind, key: p.key };
+}
+
+/** Every key read after the soak: through the store (by the child) and in each bucket directly. */
+async function finalReads(
+  keys: readonly string[],
+  finished: Finished | undefined,
+  direct: readonly BlobStore[],
+): Promise<FinalRead[]> {
+  const finals: FinalRead[] = [];
+  for (const key of keys) {
+    const r = finished?.reads[key];
+    if (r !== undefined) finals.push({ where: 'store', key, result: r });
+    for (const store of direct) finals.push({ where: store.name, key, result: await readDirect(store, key) });
+  }
+  return finals;
+}
+
+async function readDirect(store: BlobStore, key: string): Promise<ReadResult | { error: string }> {
+  try {
+    const bytes = await getBytes(store, key);
+    return { found: true, sha256: sha256(bytes) };
+  } catch (err) {
+    if ((err as { kind?: string }).kind === 'not_found') return { found: false };
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Whether a failed call was justified. A write (the default mode acknowledges with one cloud up)
+ * is justified when every cloud was down at some time during the call (or within the breakers'
+ * grace before it). A read is justified when every cloud that was up throughout lacks the newest
+ * acknowledged version (probed directly right after the failure).
+ */
+async function justify(
+  op: Op,
+  history: History,
+  schedule: FaultSchedule,
+  direct: readonly BlobStore[],
+): Promise<void> {
+  const from = op.invokedMs - BREAKER_GRACE_MS;
+  const to = op.completedMs;
+  const up = [0, 1, 2].filter((c) => !schedule.wasDown(c, from, to));
+  if (up.length === 0) {
+    op.justified = true;
+    op.why = 'every cloud down';
+    return;
+  }
+  const upNames = up.map((c) => direct[c]!.name).join(', ');
+  if (op.kind === 'put' || op.kind === 'delete' || op.kind === 'list') {
+    op.justified = false;
+    op.why = `${upNames} up throughout`;
+    return;
+  }
+  const newest = history.acknowledgedBefore(op.key, op.invokedAt);
+  const holders: string[] = [];
+  for (const c of up) {
+    const info = await direct[c]!.head(op.key).catch(() => undefined);
+    if (info === undefined) continue;
+    const holds =
+      newest === undefined || newest.kind === 'delete'
+        ? info === null
+        : info !== null && (info.metadata[VERSION_KEY] ?? '') >= (newest.version ?? '');
+    if (holds) holders.push(direct[c]!.name);
+  }
+  op.justified = holders.length === 0;
+  op.why = op.justified
+    ? `the clouds up (${upNames}) lack the newest version`
+    : `${holders.join(', ')} held the newest version and was up`;
+}
+
+function emptySettle(): SettleReport {
+  return {
+    repairPasses: 0,
+    backlogAfter: -1,
+    reconcile: { copied: 0, deleted: 0, conflicts: 0, lost: 0, errors: 0 },
+    counts: {},
+    durationMs: 0,
+  };
+}
+
+export { formatSoak } from './jepsen-report.js';
