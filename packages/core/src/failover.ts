@@ -15,6 +15,7 @@ import {
   type ResolvedOptions,
   type RunOptions,
 } from './options.js';
+import { readOptions } from './options-reader.js';
 import type { AnyOperation, CallCore, CallPlan, HealthShared, LeadContext } from './plan.js';
 import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
@@ -215,13 +216,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
 
   trip(name: string, options?: { reason?: string }): void {
     const h = this.#target(name);
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new InvalidOptionError('options', 'must be an object like { reason }');
-    }
-    const reason = options?.reason;
-    if (reason !== undefined && typeof reason !== 'string') {
-      throw new InvalidOptionError('reason', 'must be a string');
-    }
+    const r = readOptions(options, '', true);
+    const reason = r.string('reason', { allowEmpty: true });
+    r.done();
     if (!this.#closed) h.trip(reason);
   }
 

@@ -113,6 +113,12 @@ describe('option validation', () => {
     await expect(fo.run(ok, { idempotent: true, hedge: { afterMs: -5 } })).rejects.toThrow(/"hedge.afterMs"/);
     expect(() => fo.on('nope' as 'open', () => undefined)).toThrow(/Unknown event "nope"/);
     expect(() => fo.isAvailable('oracle')).toThrow(InvalidOptionError);
+    expect(() => fo.trip('aws', { reason: 42 as unknown as string })).toThrow(
+      'Invalid option "reason": must be a string, got 42',
+    );
+    expect(() => fo.trip('aws', { why: 'x' } as never)).toThrow(
+      'Invalid option "why": is not a known option (known: reason)',
+    );
     fo.close();
   });
 
