@@ -115,6 +115,8 @@ export interface CheckReport {
   readonly soakReads: number;
   /** Keys whose clouds hold different writes after repair and reconcile. */
   readonly divergentKeys: readonly string[];
+  /** Of `total.stale`, the stale reads made during the soak (through the store). */
+  readonly soakStale: number;
 }
 
 const emptyTally = (): Tally => ({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
@@ -208,11 +210,13 @@ export function check(
   const byWhere: Record<string, Tally> = {};
   const examples: Violation[] = [];
   const total = emptyTally();
+  let soakStale = 0;
   const report = (v: Violation): void => {
     byWhere[v.where] ??= emptyTally();
     byWhere[v.where]![v.kind]++;
     total[v.kind]++;
     if (examples.length < 20) examples.push(v);
+    if (v.kind === 'stale' && !v.detail.startsWith('final read')) soakStale++;
   };
   byWhere.store = emptyTally();
   let soakReads = 0;
@@ -271,7 +275,7 @@ export function check(
     }
   }
   const divergentKeys = [...byKeyCloud].filter(([, s]) => s.size > 1).map(([k]) => k);
-  return { byWhere, total, examples, soakReads, divergentKeys };
+  return { byWhere, total, examples, soakReads, divergentKeys, soakStale };
 }
 
 /** The highest floor among reads completed before logical time `t` (binary search). */
