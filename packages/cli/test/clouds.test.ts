@@ -387,7 +387,7 @@ describe('failover against the local clouds', { timeout: 300_000 }, () => {
     const run = await failover(['status', '--json', '--config', 'typed.config.ts']);
     expect(run.code).toBe(0);
     expect(jsonOf(run)).toMatchObject({
-      store: { name: 'multi(aws,gcp)', writes: 'primary' },
+      store: { name: 'multi(aws,gcp)', writes: { quorum: 2, minimum: 1 } },
       targets: [
         { name: 'aws', reachable: true },
         { name: 'gcp', reachable: true },

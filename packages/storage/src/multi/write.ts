@@ -318,8 +318,14 @@ async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void>
   // A read already answered "not found" because of it: the delete must take effect (repair
   // completes it), or that read would be undone.
   if (ctx.observedDeletes.delete(id)) return;
+  // Reads stop seeing it now, in the same tick as the check above: none can observe it between
+  // the check and the journal's records below.
+  const item = ctx.pending.item(id);
+  if (item === undefined || item.entry.op !== 'delete') return;
+  const targets = [...item.missing];
+  ctx.pending.forget(id);
   try {
-    for (const t of ctx.targets) if (ctx.pending.lacks(id, t.name)) await resolveEntry(ctx, id, t.name);
+    for (const t of targets) await ctx.journal.resolve(id, t);
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }

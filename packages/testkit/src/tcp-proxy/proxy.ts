@@ -13,7 +13,7 @@ interface Connection {
 
 /**
  * Starts a TCP proxy on `127.0.0.1` at a free port in front of `target`, for servers that do not
- * speak HTTP (the HTTP fault proxy, {@link startFaultProxy}, cannot stand in front of Redis). It
+ * speak HTTP (the HTTP fault proxy, {@link createFaultProxy}, cannot stand in front of Redis). It
  * injects connection-level faults: delays, stalls (a hung network) and resets (a server that is
  * down); see {@link TcpFault}.
  *
