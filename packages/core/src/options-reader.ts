@@ -28,41 +28,62 @@ export interface OptionsReader {
   has(name: string): boolean;
   /** An integer in `[min, max]` (safe integers only; `max` defaults to the largest safe integer). */
   int(name: string, spec: IntSpec & { default: number }): number;
+  /** The same, required: never `undefined`. */
   int(name: string, spec: IntSpec & { required: true }): number;
+  /** The same, optional: `undefined` when not given. */
   int(name: string, spec: IntSpec): number | undefined;
   /** A finite number in `[min, max]`. */
   number(name: string, spec: NumberSpec & { default: number }): number;
+  /** The same, required: never `undefined`. */
   number(name: string, spec: NumberSpec & { required: true }): number;
+  /** The same, optional: `undefined` when not given. */
   number(name: string, spec: NumberSpec): number | undefined;
   /** A duration in whole milliseconds: an integer from `min` (default 0) to `max` (default 2147483647, the largest timer). */
   ms(name: string, spec: MsSpec & { default: number }): number;
+  /** The same, required: never `undefined`. */
   ms(name: string, spec: MsSpec & { required: true }): number;
+  /** The same, optional: `undefined` when not given. */
   ms(name: string, spec?: MsSpec): number | undefined;
   /** Like {@link OptionsReader.ms}, or `false` (turned off), which gives `undefined`. */
   msOrFalse(name: string, spec?: MsSpec): number | undefined;
   /** A boolean. */
   bool(name: string, spec: { default: boolean }): boolean;
+  /** The same, required: never `undefined`. */
   bool(name: string, spec: { required: true }): boolean;
+  /** The same, optional: `undefined` when not given. */
   bool(name: string, spec?: { required?: boolean }): boolean | undefined;
   /** A string; by default it must not be empty. */
   string(name: string, spec: StringSpec & { default: string }): string;
+  /** The same, required: never `undefined`. */
   string(name: string, spec: StringSpec & { required: true }): string;
+  /** The same, optional: `undefined` when not given. */
   string(name: string, spec?: StringSpec): string | undefined;
   /** One of the given values (compared with `===`). */
   oneOf<const T>(name: string, values: readonly T[], spec: { default: T }): T;
+  /** The same, required: never `undefined`. */
   oneOf<const T>(name: string, values: readonly T[], spec: { required: true }): T;
+  /** The same, optional: `undefined` when not given. */
   oneOf<const T>(name: string, values: readonly T[], spec?: { required?: boolean }): T | undefined;
-  /** A function. */
+  /**
+   * A function, required: never `undefined`.
+   * @typeParam F The function type the caller expects.
+   */
   function<F extends (...args: never[]) => unknown>(name: string, spec: { required: true }): F;
+  /**
+   * A function, optional: `undefined` when not given.
+   * @typeParam F The function type the caller expects.
+   */
   function<F extends (...args: never[]) => unknown>(
     name: string,
     spec?: { required?: boolean },
   ): F | undefined;
   /** An array (its items are not checked; use {@link OptionsReader.at} to name them). */
   array(name: string, spec: ArraySpec & { required: true }): readonly unknown[];
+  /** The same, optional: `undefined` when not given. */
   array(name: string, spec?: ArraySpec): readonly unknown[] | undefined;
   /** A value that passes `test` (a client, a store...); `rule` says what it must be, e.g. `'a BlobStore'`. */
   check<T>(name: string, test: (value: unknown) => value is T, rule: string, spec: { required: true }): T;
+  /** The same, optional: `undefined` when not given. */
   check<T>(
     name: string,
     test: (value: unknown) => value is T,
