@@ -52,21 +52,12 @@ export class PendingIndex {
 
   /** The newest pending entry of `key`, if any. */
   latest(key: string): PendingItem | undefined {
-    let best: PendingItem | undefined;
-    for (const item of this.#state.entriesOf(key)) {
-      if (best === undefined || item.entry.version > best.entry.version) best = item;
-    }
-    return best;
+    return newestOf(this.#state.entriesOf(key)).latest;
   }
 
   /** The newest pending entry of `key` that was acknowledged (not an intent), if any. */
   latestAcknowledged(key: string): PendingItem | undefined {
-    let best: PendingItem | undefined;
-    for (const item of this.#state.entriesOf(key)) {
-      if (item.entry.intent === true) continue;
-      if (best === undefined || item.entry.version > best.entry.version) best = item;
-    }
-    return best;
+    return newestOf(this.#state.entriesOf(key)).acknowledged;
   }
 
   /** Every pending entry of `key`. */
@@ -98,4 +89,22 @@ export class PendingIndex {
       this.#sortedKeys = undefined;
     });
   }
+}
+
+/** Of a key's pending items: the newest, and the newest acknowledged one (not an intent). */
+export function newestOf(items: Iterable<PendingItem>): {
+  latest: PendingItem | undefined;
+  acknowledged: PendingItem | undefined;
+} {
+  let latest: PendingItem | undefined;
+  let acknowledged: PendingItem | undefined;
+  for (const item of items) {
+    if (latest === undefined || item.entry.version > latest.entry.version) latest = item;
+    if (
+      item.entry.intent !== true &&
+      (acknowledged === undefined || item.entry.version > acknowledged.entry.version)
+    )
+      acknowledged = item;
+  }
+  return { latest, acknowledged };
 }

@@ -12,7 +12,7 @@ import { type CallSettings, combine, type MultiContext, type StoreTarget } from 
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
-import type { PendingItem } from './pending.js';
+import { newestOf, type PendingItem } from './pending.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { sha256Hex, verifyingStream } from './verify.js';
@@ -176,7 +176,7 @@ interface PendingView {
 }
 
 function localView(ctx: MultiContext, key: string): PendingView {
-  return { latest: ctx.pending.latest(key), acknowledged: ctx.pending.latestAcknowledged(key) };
+  return newestOf(ctx.pending.entriesOf(key));
 }
 
 /** How long a read waits for a shared journal's answer before it goes on with its own view (ms). */
@@ -204,17 +204,7 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
     const state = new JournalState();
     for (const e of entries) state.append(e);
     for (const item of ctx.pending.entriesOf(key)) state.append(item.entry);
-    let latest: PendingItem | undefined;
-    let acknowledged: PendingItem | undefined;
-    for (const item of state.entriesOf(key)) {
-      if (latest === undefined || item.entry.version > latest.entry.version) latest = item;
-      if (
-        item.entry.intent !== true &&
-        (acknowledged === undefined || item.entry.version > acknowledged.entry.version)
-      )
-        acknowledged = item;
-    }
-    return { latest, acknowledged };
+    return newestOf(state.entriesOf(key));
   } catch {
     return localView(ctx, key);
   } finally {
