@@ -29,6 +29,13 @@ export {
 export { INVALID_KEYS } from './cases/invalid-keys.js';
 export { SPECIAL_KEYS } from './cases/keys.js';
 export {
+  type IoBoundsContractOptions,
+  type IoBoundsFactory,
+  type IoBoundsSubject,
+  type IoBoundsTimeouts,
+  ioBoundsContract,
+} from './io-bounds/index.js';
+export {
   type JournalContractOptions,
   type JournalFactory,
   type JournalSubject,
