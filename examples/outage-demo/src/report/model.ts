@@ -3,6 +3,7 @@ import type { Bucket, TimelineEvent } from '../metrics/recorder.js';
 import type { ScenarioId, TimedPhase } from '../scenarios/types.js';
 import type { Verification } from '../verify/verify.js';
 import type { AppError, OpKind } from '../workload/traffic.js';
+import type { TelemetryReport } from './otel-section.js';
 
 /** One check of the final report; the run fails when any check fails. */
 export interface Check {
@@ -95,4 +96,9 @@ export interface DemoReport {
   };
   /** Where the HTML report was written, if it was. */
   readonly htmlPath: string | undefined;
+  /**
+   * The OpenTelemetry metrics and spans the run exported, written as JSON next to the HTML report
+   * (absent with no report).
+   */
+  readonly telemetry?: TelemetryReport;
 }
