@@ -179,6 +179,18 @@ describe('GCS store: no call hangs on a silent or cut connection', () => {
     expect((await s.put('slow-source', slow)).size).toBe(BODY.length);
   }, 60_000);
 
+  it('a response slower to start than idleTimeoutMs (a slow server, or this process starved of CPU) fails the read, and nothing else', async () => {
+    // The idle watchdog runs from the request on. Firing before the body was handed out, it must
+    // fail the get(), not emit an error on a stream nobody listens to yet (that crashes the process).
+    const s = store({ idleTimeoutMs: 100, responseTimeoutMs: 5000 });
+    await proxy.setFault(faults.latency(600));
+    const err = await failure(() => s.get('big'));
+    expect(err).toBeInstanceOf(TransferError);
+    expect(err).toMatchObject({ kind: 'network', code: 'FO_DOWNLOAD_STALLED' });
+    await proxy.setFault(faults.pass());
+    expect(Buffer.compare(await readAll((await s.get('big')).body), BODY)).toBe(0);
+  }, 60_000);
+
   it('per-call timeouts replace the store bounds; options are validated with exact paths', async () => {
     const s = store({ connectTimeoutMs: 0, responseTimeoutMs: 0, idleTimeoutMs: 0 });
     await proxy.setFault(faults.blackhole());
