@@ -22,6 +22,7 @@ import type { DemoReport } from './report/model.js';
 import { reportLines } from './report/text.js';
 import { applyPhase } from './scenarios/apply.js';
 import { SCENARIOS } from './scenarios/catalog.js';
+import type { PhaseSwitch } from './scenarios/switches.js';
 import { timePhases } from './scenarios/timing.js';
 import { SCENARIO_IDS } from './scenarios/types.js';
 import { type DemoTelemetry, startDemoTelemetry } from './telemetry/otel.js';
@@ -84,6 +85,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     );
 
     const started = Date.now();
+    /** When each phase's faults were really switched on (a loaded machine lags the schedule). */
+    const switches: PhaseSwitch[] = [];
     const s = store;
     const a = api;
     let repairPasses = 0;
@@ -164,7 +167,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       for (const phase of phases) {
         o.signal?.throwIfAborted();
         recorder.setPhase(phase.index);
+        const switchStartMs = Date.now() - started;
         await applyPhase(phase, topology.proxies);
+        switches.push({ index: phase.index, startMs: switchStartMs, doneMs: Date.now() - started });
         board.phase(phase);
         const wait = started + phase.startMs + phase.durationMs - Date.now();
         if (wait > 0) await sleep(wait, undefined, o.signal === undefined ? {} : { signal: o.signal });
@@ -189,6 +194,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       recorder.errors,
       phases,
       tuning.breaker.maxResetTimeoutMs + 2 * tuning.attemptTimeoutMs,
+      switches,
     );
     const lost = lostWrites(verification);
     const checks = runChecks({
