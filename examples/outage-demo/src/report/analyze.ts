@@ -78,14 +78,14 @@ export function summarizeErrors(
   const byKind: Record<string, number> = {};
   const byOp: Record<string, number> = {};
   const windows = allowedWindows(phases, switches);
-  let outside = 0;
+  const outside: AppError[] = [];
   for (const e of errors) {
     const phase = phaseInForce(phases, switches, e.atMs);
     byPhase[phase.id] = (byPhase[phase.id] ?? 0) + 1;
     const kind = `${e.source}: ${e.kind}`;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     byOp[e.op] = (byOp[e.op] ?? 0) + 1;
-    if (!windows.some((w) => e.atMs >= w.fromMs && e.startedMs <= w.toMs + graceMs)) outside++;
+    if (!windows.some((w) => e.atMs >= w.fromMs && e.startedMs <= w.toMs + graceMs)) outside.push(e);
   }
   return {
     total: errors.length,
@@ -93,9 +93,17 @@ export function summarizeErrors(
     byKind,
     byOp,
     samples: samplesOf(errors, 10),
-    outsideAllowedPhases: outside,
+    outsideAllowedPhases: outside.length,
+    outside: outside.slice(0, 10),
     graceMs,
   };
+}
+
+/** The first error that came while a cloud was up, for the check's detail. */
+function firstOutside(outside: readonly AppError[]): string {
+  const e = outside[0];
+  if (e === undefined) return '';
+  return `, first: ${e.op} started at ${ms(e.startedMs)}, failed at ${ms(e.atMs)} (${e.source}: ${e.kind}: ${e.message.slice(0, 200)})`;
 }
 
 /** Up to `n` errors, the first of each kind of failure (source, kind, operation) first. */
@@ -139,7 +147,8 @@ export function runChecks(input: CheckInput): Check[] {
       detail:
         errors.outsideAllowedPhases === 0
           ? `${errors.total} errors, all while every cloud was down or within ${ms(errors.graceMs)} of one coming back`
-          : `${errors.outsideAllowedPhases} of ${errors.total} errors came while a cloud was up`,
+          : `${errors.outsideAllowedPhases} of ${errors.total} errors came while a cloud was up` +
+            firstOutside(errors.outside),
     });
   } else {
     checks.push({

@@ -28,6 +28,8 @@ export interface AppErrorSummary {
    * than `graceMs` after such a phase ended. They should never happen.
    */
   readonly outsideAllowedPhases: number;
+  /** The first of those errors (up to 10), with when their operation started: what to look at when the count is not 0. */
+  readonly outside: readonly AppError[];
   /** How long after every cloud was down errors are still accepted (a breaker's longest wait before its probe). */
   readonly graceMs: number;
 }
