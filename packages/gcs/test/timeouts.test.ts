@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGcsStore } from '@failover/gcs';
-import { type BlobStore, StorageError } from '@failover/storage';
+import { type BlobStore, readAll, StorageError, TransferError } from '@failover/storage';
 import {
   createFaultProxy,
   type Fault,
@@ -56,11 +56,11 @@ describe('GCS store: upload responses that never finish', () => {
     await proxy.setFault(faults.pass());
   });
 
-  const store = (): BlobStore =>
+  const store = (timeouts: object = BOUNDS): BlobStore =>
     createGcsStore({
       bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName),
       resumableThreshold: 1024,
-      timeouts: BOUNDS,
+      timeouts,
     });
 
   async function failure(call: () => Promise<unknown>): Promise<StorageError> {
@@ -110,5 +110,18 @@ describe('GCS store: upload responses that never finish', () => {
       const err = await failure(() => s.put('resumable', chunks()));
       expect(['network', 'timeout']).toContain(err.kind);
     }
+  }, 60_000);
+
+  it('a response slower to start than idleTimeoutMs (a slow server, or this process starved of CPU) fails the read, and nothing else', async () => {
+    // The idle watchdog runs from the request on. Firing before the body was handed out, it must
+    // fail the get(), not emit an error on a stream nobody listens to yet (that crashes the process).
+    await store().put('big', BODY);
+    const s = store({ idleTimeoutMs: 100, responseTimeoutMs: 5000 });
+    await proxy.setFault(faults.latency(600));
+    const err = await failure(() => s.get('big'));
+    expect(err).toBeInstanceOf(TransferError);
+    expect(err).toMatchObject({ kind: 'network', code: 'FO_DOWNLOAD_STALLED' });
+    await proxy.setFault(faults.pass());
+    expect(Buffer.compare(await readAll((await s.get('big')).body), BODY)).toBe(0);
   }, 60_000);
 });
