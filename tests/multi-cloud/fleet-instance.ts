@@ -37,6 +37,8 @@ export interface FleetInstanceConfig {
   /** Redis call timeouts (ms): journal and fleet. Default 1000 and 250 (the libraries' defaults). */
   readonly journalTimeoutMs?: number;
   readonly fleetTimeoutMs?: number;
+  /** The breakers' first reset timeout (ms). Default 500. */
+  readonly resetTimeoutMs?: number;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
@@ -102,7 +104,13 @@ export async function openFleetInstance(
     writerId: config.id,
     failover: {
       ...base,
-      breaker: { ...base.breaker, probeGate: (target) => fleet?.probeGate(target) ?? true },
+      breaker: {
+        ...base.breaker,
+        ...(config.resetTimeoutMs === undefined
+          ? {}
+          : { resetTimeoutMs: config.resetTimeoutMs, maxResetTimeoutMs: config.resetTimeoutMs }),
+        probeGate: (target) => fleet?.probeGate(target) ?? true,
+      },
       observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
     },
     repair: config.autoRepair

@@ -69,6 +69,7 @@ async function instanceOf(
   id: string,
   autoRepair: boolean,
   wrap: (s: BlobStore) => BlobStore = (s) => s,
+  resetTimeoutMs?: number,
 ): Promise<FleetInstance> {
   return openFleetInstance(cloudStores(fleet.bucket, world.clouds.app).map(wrap), {
     redisUrl: world.redis.url,
@@ -78,6 +79,7 @@ async function instanceOf(
     spoolDir: world.tmp,
     autoRepair,
     id,
+    ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
   });
 }
 
@@ -293,6 +295,88 @@ function spawnWriter(): { proc: ChildProcess; stderr: () => string; kill: () => 
       await closed;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** What {@link storeTripReachesFleet} found. */
+export interface StoreTripResult {
+  /** Whether the tripping instance's own `open` of aws was local (`remote: false`). */
+  readonly localOpen: boolean;
+  /** The other instances' `open` events of aws: each `remote: true`, with a reason naming the fleet. */
+  readonly remoteOpens: readonly { readonly remote: boolean; readonly reason: string | undefined }[];
+  /** Calls the other instances sent to aws after their remote open (reads and writes): must be 0. */
+  readonly awsCallsAfterTrip: number;
+  /** Whether the others' reads and writes still succeeded. */
+  readonly othersServed: number;
+}
+
+/**
+ * Three instances (stores with `createFleetHealth({ router: store })`); AWS refuses connections;
+ * only the first instance sends traffic until its aws breaker opens. The other two must trip aws
+ * on its word and then send it nothing.
+ */
+export async function storeTripReachesFleet(world: FleetWorld): Promise<StoreTripResult> {
+  const fleet = await newFleet(world, 'fleet-trip');
+  const awsCalls = [0, 0, 0];
+  const counting = (n: number) => (s: BlobStore) =>
+    s.name !== 'aws'
+      ? s
+      : new Proxy(s, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+              awsCalls[n] = (awsCalls[n] ?? 0) + 1;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        });
+  const instances = [
+    // Breakers stay open for the whole test: no half-open probe is counted as a call.
+    await instanceOf(world, fleet, 'trip-a', false, counting(0), 60_000),
+    await instanceOf(world, fleet, 'trip-b', false, counting(1), 60_000),
+    await instanceOf(world, fleet, 'trip-c', false, counting(2), 60_000),
+  ];
+  const [a, ...others] = instances as [FleetInstance, FleetInstance, FleetInstance];
+  const aws = world.clouds.proxies[0];
+  try {
+    let localOpen = false;
+    a.store.on('open', (e) => {
+      if (e.target === 'aws') localOpen = !e.remote;
+    });
+    const remoteOpens = others.map(
+      (o) =>
+        new Promise<{ remote: boolean; reason: string | undefined }>((resolve) => {
+          o.store.on('open', (e) => {
+            if (e.target === 'aws') resolve({ remote: e.remote, reason: e.reason });
+          });
+        }),
+    );
+    await aws.setFault(faults.refuse());
+    for (let i = 0; a.store.status().targets[0]?.available !== false; i++) {
+      await a.store.put(`trip/${i}`, bodyFor(`trip/${i}`, 1, 64));
+    }
+    const opens = await Promise.all(remoteOpens);
+    const before = awsCalls[1]! + awsCalls[2]!;
+    let othersServed = 0;
+    for (const o of others) {
+      for (let i = 0; i < 5; i++) {
+        await o.store.put(`trip/other-${i}`, bodyFor(`trip/other-${i}`, 1, 64));
+        await readAll((await o.store.get(`trip/other-${i}`)).body);
+        othersServed += 2;
+      }
+    }
+    return {
+      localOpen,
+      remoteOpens: opens,
+      awsCallsAfterTrip: awsCalls[1]! + awsCalls[2]! - before,
+      othersServed,
+    };
+  } finally {
+    await aws.setFault(faults.pass());
+    for (const i of instances) await i.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   crossInstanceReads,
   type FleetWorld,
   redisOutageSoak,
+  storeTripReachesFleet,
   writerKilledWithBacklog,
 } from './fleet-scenarios.js';
 
@@ -45,6 +46,17 @@ async function world(): Promise<FleetWorld> {
 }
 
 describe('fleet mode: multi-cloud stores sharing one Redis', () => {
+  it('createFleetHealth({ router: store }): one store tripping AWS trips it on every other store, which then skip it', async () => {
+    const r = await storeTripReachesFleet(await world());
+    expect(r.localOpen).toBe(true);
+    expect(r.remoteOpens).toEqual([
+      { remote: true, reason: expect.stringMatching(/^fleet: /) },
+      { remote: true, reason: expect.stringMatching(/^fleet: /) },
+    ]);
+    expect(r.awsCallsAfterTrip).toBe(0);
+    expect(r.othersServed).toBe(20);
+  }, 120_000);
+
   it(`a writer SIGKILLed with a backlog of ${BACKLOG}: two other instances repair all of it, 0 lost, 0 stale, 0 copied twice at once`, async () => {
     const r = await writerKilledWithBacklog(await world(), { keys: BACKLOG });
     console.log(`fleet: writer killed with a backlog: ${JSON.stringify(r)}`);
