@@ -6,3 +6,4 @@ export { runDemo } from './run.js';
 export { SCENARIOS } from './scenarios/catalog.js';
 export { type Phase, SCENARIO_IDS, type Scenario, type ScenarioId } from './scenarios/types.js';
 export type { CloudVerification, Verification } from './verify/verify.js';
+export type { FleetInstanceSummary, FleetSummary } from './fleet/summary.js';
