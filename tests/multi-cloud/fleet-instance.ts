@@ -39,6 +39,8 @@ export interface FleetInstanceConfig {
   readonly fleetTimeoutMs?: number;
   /** The breakers' first reset timeout (ms). Default 500. */
   readonly resetTimeoutMs?: number;
+  /** Router settings instead of {@link fleetFailover}'s (the fleet's probe gate and observer are added). */
+  readonly failover?: NonNullable<MultiCloudStoreOptions['failover']>;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
@@ -97,7 +99,7 @@ export async function openFleetInstance(
   });
   const journal = withLocalFallback(shared, createFileJournal({ dir: config.journalDir }));
   let fleet: FleetHealth | undefined;
-  const base = fleetFailover();
+  const base = config.failover ?? fleetFailover();
   const store = createMultiCloudStore({
     targets,
     journal,
