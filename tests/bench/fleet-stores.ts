@@ -1,9 +1,11 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import {
   type BlobStore,
   createFileJournal,
@@ -21,12 +23,14 @@ import {
   writerKilledWithBacklog,
 } from '../multi-cloud/fleet-scenarios.js';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
+import type { FromTripChild, ToTripChild } from './fleet-trip-child.js';
 
 /**
  * Fleet mode at the store level (`pnpm bench fleet/stores`, `fleet/scenarios`): multi-cloud stores
  * (each on its own Redis connection, in this process) over the three local clouds behind their
  * fault proxies, sharing one redis-server. AWS is "killed" by its proxy refusing connections.
  */
+const tripChild = fileURLToPath(new URL('./fleet-trip-child.ts', import.meta.url));
 const TRIPS = Number(process.env.BENCH_FLEET_TRIPS ?? 20);
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
 const GETS = Number(process.env.BENCH_FLEET_GETS ?? 1500);
@@ -114,36 +118,90 @@ async function get(store: MultiCloudStore, key: string): Promise<void> {
   await readAll((await store.get(key)).body);
 }
 
-/** 1. Trip propagation: first `open` of aws anywhere to the last instance's `open`. */
+/** A bench instance in a process of its own (fleet-trip-child.ts). */
+class TripChild {
+  readonly #proc: ChildProcess;
+  readonly #waiting: ((m: FromTripChild) => void)[] = [];
+  opened: Promise<number> = Promise.resolve(0);
+  #resolveOpen: (at: number) => void = () => undefined;
+
+  constructor() {
+    this.#proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', tripChild], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    this.#proc.on('message', (m: FromTripChild) => {
+      if (m.type === 'open') this.#resolveOpen(m.at);
+      else this.#waiting.shift()?.(m);
+    });
+  }
+
+  #ask(m: ToTripChild): Promise<FromTripChild> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#proc.send(m);
+    });
+  }
+
+  async open(env: Env, prefix: string, id: string): Promise<void> {
+    this.opened = new Promise((resolve) => {
+      this.#resolveOpen = resolve;
+    });
+    const { clouds } = env;
+    await this.#ask({
+      type: 'open',
+      prefix,
+      id,
+      redisUrl: env.redis.url,
+      tmp: env.tmp,
+      endpoints: {
+        bucket: env.bucket,
+        s3Endpoint: clouds.proxies[0].url,
+        gcsEndpoint: clouds.proxies[1].url,
+        azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#ask({ type: 'close' });
+  }
+
+  kill(): void {
+    this.#proc.kill('SIGKILL');
+  }
+}
+
+/**
+ * 1. Trip propagation between processes: instance A (this process) reads until its aws breaker
+ * opens; B and C (processes of their own) report when theirs opened on the fleet's word. From
+ * the first opening anywhere to the last (wall clock, same machine).
+ */
 async function tripPropagation(env: Env): Promise<number[]> {
   const latencies: number[] = [];
   const proxy = env.clouds.proxies[0];
-  for (let trip = 0; trip < TRIPS; trip++) {
-    const prefix = `bench:${randomBytes(4).toString('hex')}`;
-    const counts = [{ n: 0 }, { n: 0 }, { n: 0 }];
-    const fleet = [
-      await instance(env, prefix, counts[0]!, 'a'),
-      await instance(env, prefix, counts[1]!, 'b'),
-      await instance(env, prefix, counts[2]!, 'c'),
-    ];
-    const opens = fleet.map(
-      (i) =>
-        new Promise<number>((resolve) => {
-          const off = i.store.on('open', (e) => {
-            if (e.target === 'aws') {
-              off();
-              resolve(performance.now());
-            }
-          });
-        }),
-    );
-    await proxy.setFault(faults.refuse());
-    const [a] = fleet;
-    for (let k = 0; awsUp(a!.store); k++) await get(a!.store, env.keys[k % env.keys.length]!);
-    const at = await Promise.all(opens);
-    latencies.push(Math.max(...at) - Math.min(...at));
-    await proxy.setFault(faults.pass());
-    for (const i of fleet) await i.close();
+  const others = [new TripChild(), new TripChild()];
+  try {
+    for (let trip = 0; trip < TRIPS; trip++) {
+      const prefix = `bench:${randomBytes(4).toString('hex')}`;
+      const a = await instance(env, prefix, { n: 0 }, 'a');
+      await Promise.all(others.map((o, i) => o.open(env, prefix, `o${i}`)));
+      let aOpen = 0;
+      const off = a.store.on('open', (e) => {
+        if (e.target === 'aws' && aOpen === 0) aOpen = performance.timeOrigin + performance.now();
+      });
+      await proxy.setFault(faults.refuse());
+      for (let k = 0; awsUp(a.store); k++) await get(a.store, env.keys[k % env.keys.length]!);
+      const at = [aOpen, ...(await Promise.all(others.map((o) => o.opened)))];
+      latencies.push(Math.max(...at) - Math.min(...at));
+      off();
+      await proxy.setFault(faults.pass());
+      await a.close();
+      for (const o of others) await o.close();
+    }
+  } finally {
+    for (const o of others) o.kill();
   }
   return latencies;
 }
@@ -152,7 +210,12 @@ async function tripPropagation(env: Env): Promise<number[]> {
  * 2. Calls reaching the dead cloud until every instance has left it, under steady traffic: 4 loops
  * per instance, each a get then a 5 ms pause.
  */
-async function deadCloudCalls(env: Env, instances: number, withFleet: boolean): Promise<number> {
+async function deadCloudCalls(
+  env: Env,
+  instances: number,
+  withFleet: boolean,
+  loopsPer = 4,
+): Promise<number> {
   const prefix = withFleet ? `bench:${randomBytes(4).toString('hex')}` : undefined;
   const counts = Array.from({ length: instances }, () => ({ n: 0 }));
   const fleet = [];
@@ -162,8 +225,8 @@ async function deadCloudCalls(env: Env, instances: number, withFleet: boolean): 
   for (const c of counts) c.n = 0;
   let running = true;
   const loops = fleet.flatMap((i, n) =>
-    Array.from({ length: 4 }, async (_, l) => {
-      let k = n * 4 + l;
+    Array.from({ length: loopsPer }, async (_, l) => {
+      let k = n * loopsPer + l;
       while (running) {
         await get(i.store, env.keys[k++ % env.keys.length]!).catch(() => undefined);
         await sleep(5);
@@ -189,7 +252,7 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
   const fileStore = createMultiCloudStore({
     targets: cloudStores(env.bucket, env.clouds.app),
     journal: createFileJournal({ dir: await mkdtemp(join(env.tmp, 'file-')) }),
-    failover: fleetFailover(),
+    failover: BENCH_FAILOVER,
     repair: { intervalMs: false, delayMs: false, onRecovery: false },
   });
   const raw = cloudStores(env.bucket, env.clouds.app)[0];
@@ -246,26 +309,32 @@ async function teardown(env: Env): Promise<void> {
 }
 
 /** `fleet/stores`: trip propagation, dead-cloud calls and get latency with multi-cloud stores. */
-export async function runFleetStoresBench(): Promise<void> {
+export async function runFleetStoresBench(
+  parts: readonly string[] = ['trips', 'dead', 'latency'],
+): Promise<void> {
   const env = await setup();
   try {
     console.log(`\nFleet mode, multi-cloud stores over the local clouds (load average ${load()})`);
-    const trips = sorted(await tripPropagation(env));
-    console.log(
-      `Trip propagation, 3 stores, ${TRIPS} trips (ms from the first instance's aws open to the last one's): p50 ${pct(trips, 50).toFixed(2)}  p99 ${pct(trips, 99).toFixed(2)}  max ${trips.at(-1)?.toFixed(2)}  (load ${load()})`,
-    );
-    const alone: number[] = [];
-    const three: number[] = [];
-    const threeAlone: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      alone.push(await deadCloudCalls(env, 1, false));
-      three.push(await deadCloudCalls(env, 3, true));
-      threeAlone.push(await deadCloudCalls(env, 3, false));
-    }
+    const trips = parts.includes('trips') ? sorted(await tripPropagation(env)) : [];
+    if (parts.includes('trips'))
+      console.log(
+        `Trip propagation, 3 stores, ${TRIPS} trips (ms from the first instance's aws open to the last one's): p50 ${pct(trips, 50).toFixed(2)}  p99 ${pct(trips, 99).toFixed(2)}  max ${trips.at(-1)?.toFixed(2)}  (load ${load()})`,
+      );
     const med = (xs: number[]) => pct(sorted(xs), 50);
-    console.log(
-      `Calls reaching dead AWS until every instance left it (median of ${ROUNDS}; 4 loops per instance, a get then 5 ms): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(three)} [${three.join(', ')}] (${(med(three) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x)  (load ${load()})`,
-    );
+    for (const loops of parts.includes('dead') ? [4, 1] : []) {
+      const alone: number[] = [];
+      const three: number[] = [];
+      const threeAlone: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        alone.push(await deadCloudCalls(env, 1, false, loops));
+        three.push(await deadCloudCalls(env, 3, true, loops));
+        threeAlone.push(await deadCloudCalls(env, 3, false, loops));
+      }
+      console.log(
+        `Calls reaching dead AWS until every instance left it (median of ${ROUNDS}; ${loops} loop(s) per instance, a get then 5 ms): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(three)} [${three.join(', ')}] (${(med(three) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x)  (load ${load()})`,
+      );
+    }
+    if (!parts.includes('latency')) return;
     const lat = await getLatency(env);
     const row = (name: string) => {
       const s = sorted(lat[name]!);

@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     // Multi-cloud stores over the local clouds (fleet-stores.ts).
     const stores = await import('./fleet-stores.js');
     if (sub === undefined || sub === 'stores') await stores.runFleetStoresBench();
+    if (sub?.startsWith('stores/')) await stores.runFleetStoresBench(sub.slice('stores/'.length).split(','));
     if (sub === undefined || sub === 'scenarios') await stores.runFleetScenariosBench();
   }
   if (part === undefined || part === 'jepsen') {
