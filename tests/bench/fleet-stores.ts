@@ -318,7 +318,7 @@ export async function runFleetStoresBench(
     const trips = parts.includes('trips') ? sorted(await tripPropagation(env)) : [];
     if (parts.includes('trips'))
       console.log(
-        `Trip propagation, 3 stores, ${TRIPS} trips (ms from the first instance's aws open to the last one's): p50 ${pct(trips, 50).toFixed(2)}  p99 ${pct(trips, 99).toFixed(2)}  max ${trips.at(-1)?.toFixed(2)}  (load ${load()})`,
+        `Trip propagation, 3 stores, ${TRIPS} trips (ms from the first instance's aws open to the last one's): p50 ${pct(trips, 50).toFixed(2)}  p99 ${pct(trips, 99).toFixed(2)}  max ${trips.at(-1)?.toFixed(2)}; over 100 ms: ${trips.filter((t) => t > 100).length} of ${trips.length}; all: ${trips.map((t) => t.toFixed(1)).join(' ')}  (load ${load()})`,
       );
     const med = (xs: number[]) => pct(sorted(xs), 50);
     for (const loops of parts.includes('dead') ? [4, 1] : []) {
