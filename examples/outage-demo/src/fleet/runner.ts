@@ -251,6 +251,10 @@ export class FleetRun {
       [...this.#children].map(
         ([id, child]) =>
           new Promise<void>((resolve, reject) => {
+            if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+              reject(new Error(`fleet instance ${id} exited during the run: ${this.#stderr}`));
+              return;
+            }
             const done = (m: FromInstance): void => {
               if (m.type === 'finished') {
                 child.off('message', done);
