@@ -76,8 +76,9 @@ describe('fleet mode: multi-cloud stores sharing one Redis', () => {
     console.log(`fleet: cross-instance reads: ${JSON.stringify(r)}`);
     expect(r.stale).toBe(0);
     expect(r.checks).toBe(READS);
-    // The control (a store without the shared journal) does read AWS's older copies: the check sees staleness.
-    expect(r.controlStale).toBe(r.controlChecks);
+    // The control (a store without the shared journal) reads AWS's older copies: the check does see
+    // staleness (all of them unless a slow AWS answer moved a read to another cloud).
+    expect(r.controlStale).toBeGreaterThan(0);
   }, 300_000);
 
   it('Redis SIGKILLed for 10 s in the middle of a soak with two instances: 0 app errors, 0 lost or stale once it is back and the journals merged', async () => {
