@@ -15,7 +15,7 @@ import {
   readAll,
 } from '@failover/storage';
 import { faults, type RedisLocalServer, startRedisServer } from '@failover/testkit';
-import { type FleetInstance, fleetFailover, openFleetInstance } from '../multi-cloud/fleet-instance.js';
+import { type FleetInstance, openFleetInstance } from '../multi-cloud/fleet-instance.js';
 import {
   crossInstanceReads,
   type FleetWorld,
