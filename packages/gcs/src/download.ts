@@ -40,10 +40,14 @@ export async function openDownload(req: DownloadRequest): Promise<Readable> {
     span === undefined ? { validation: 'crc32c' } : { start: span.start, end: span.end, validation: false },
   );
   const out = new PassThrough();
+  /** Whether the caller holds `out` (and listens to it): before that, a failure rejects instead. */
+  let handedOut = false;
   const watchdog = startWatchdog(req.idleTimeoutMs, out, () => {
     const err = req.idleError(req.idleTimeoutMs);
     source.destroy(err);
-    out.destroy(err);
+    // Before the first byte nobody listens to `out` yet: an 'error' there would crash the process.
+    if (handedOut) out.destroy(err);
+    else out.destroy();
   });
 
   let first: 'data' | 'empty';
@@ -77,6 +81,7 @@ export async function openDownload(req: DownloadRequest): Promise<Readable> {
     throw err;
   }
 
+  handedOut = true;
   if (first === 'empty') {
     watchdog.stop();
     source.destroy();
