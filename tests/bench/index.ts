@@ -10,7 +10,8 @@ import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
  * state), in interleaved rounds; the table shows the median over rounds. Paste the output into
  * docs/benchmarks.md. An argument selects one part: `core`, `otel`, `storage` (the multi-cloud storage
  * benchmark, see storage.ts; `storage/faults`, `storage/repair`... for one of its groups), `fleet`
- * (fleet mode on Redis, see fleet.ts) or `jepsen` (the Jepsen-style soak, see jepsen.ts); none runs
+ * (fleet mode on Redis: fleet.ts with routers, fleet-stores.ts with multi-cloud stores;
+ * `fleet/routers`, `fleet/stores`, `fleet/scenarios` for one part) or `jepsen` (the Jepsen-style soak, see jepsen.ts); none runs
  * everything.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -95,8 +96,16 @@ async function main(): Promise<void> {
   }
   if (part === undefined || part === 'fleet') {
     // Loaded only when selected: it starts a redis-server.
-    const { runFleetBench } = await import('./fleet.js');
-    await runFleetBench();
+    const sub = selection?.includes('/') ? selection.slice('fleet/'.length) : undefined;
+    if (sub === undefined || sub === 'routers') {
+      const { runFleetBench } = await import('./fleet.js');
+      await runFleetBench();
+    }
+    // Multi-cloud stores over the local clouds (fleet-stores.ts).
+    const stores = await import('./fleet-stores.js');
+    if (sub === undefined || sub === 'stores') await stores.runFleetStoresBench();
+    if (sub?.startsWith('stores/')) await stores.runFleetStoresBench(sub.slice('stores/'.length).split(','));
+    if (sub === undefined || sub === 'scenarios') await stores.runFleetScenariosBench();
   }
   if (part === undefined || part === 'jepsen') {
     // The Jepsen-style soak of the multi-cloud store (see tests/multi-cloud/jepsen.ts).

@@ -1,4 +1,5 @@
 export { parseCli, USAGE, UsageError } from './cli/args.js';
+export type { FleetInstanceSummary, FleetSummary } from './fleet/summary.js';
 export { main } from './main.js';
 export { DEFAULTS, type DemoOptions } from './options.js';
 export type { AppErrorSummary, Check, DemoReport } from './report/model.js';

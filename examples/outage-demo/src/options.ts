@@ -22,6 +22,12 @@ export interface DemoOptions {
   readonly live?: boolean;
   /** Colours in the final report. Default: like `live`, and never with `NO_COLOR` set. */
   readonly color?: boolean;
+  /**
+   * App instances (`--fleet --instances <n>`): above 1, the demo starts a Redis and runs that many
+   * instances of the order service, each in a process of its own, sharing the journal and the
+   * breakers (fleet mode, see docs/fleet.md). 1 to 8; default 1 (one process, file journal, no Redis).
+   */
+  readonly instances?: number;
   /** Stops the run early (Ctrl-C): the phases end, the run cleans up and rejects. */
   readonly signal?: AbortSignal;
 }
@@ -34,5 +40,6 @@ export const DEFAULTS = Object.freeze({
   writeMode: { quorum: 2, minimum: 1 } as WriteMode,
   seed: 1,
   opsPerSecond: 20,
+  fleetInstances: 3,
   reportPath: '.failover-demo/report.html',
 });

@@ -13,6 +13,8 @@ import { ANSI, PLAIN, stamp } from './dashboard/format.js';
 import { createPlainDashboard } from './dashboard/plain.js';
 import { createTtyDashboard } from './dashboard/tty.js';
 import type { Dashboard, Output } from './dashboard/types.js';
+import { FleetRun } from './fleet/runner.js';
+import { type FleetSummary, fleetHtml, fleetLines } from './fleet/summary.js';
 import { laneOf } from './metrics/lanes.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DEFAULTS, type DemoOptions } from './options.js';
@@ -66,15 +68,35 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   let sampler: NodeJS.Timeout | undefined;
   // A real OpenTelemetry SDK records the run; its metrics and spans go next to the HTML report.
   const telemetry: DemoTelemetry | undefined = o.reportPath === null ? undefined : startDemoTelemetry();
+  let fleet: FleetRun | undefined;
   const journalDir = await mkdtemp(join(tmpdir(), 'failover-demo-journal-'));
   try {
     topology = await startTopology(o.seed);
-    store = createOrderStore(topology.app, {
-      writes: o.writeMode,
-      journalDir,
-      tuning,
-      ...(telemetry === undefined ? {} : { observer: telemetry.storeObserver }),
-    });
+    const maxReceiptBytes = o.durationSec >= 60 ? 1536 * 1024 : 512 * 1024;
+    if (o.instances > 1) {
+      // --fleet: a Redis and the other app instances in processes of their own (src/fleet).
+      fleet = await FleetRun.start({
+        instances: o.instances,
+        topology,
+        writeMode: o.writeMode,
+        tuning,
+        seed: o.seed,
+        opsPerSecond: o.opsPerSecond,
+        maxReceiptBytes,
+        tmpDir: journalDir,
+      });
+      say(
+        `Fleet mode: ${o.instances} app instances share the Redis at ${fleet.redis.url} (journal and breakers).`,
+      );
+      store = await fleet.mainStore();
+    } else {
+      store = createOrderStore(topology.app, {
+        writes: o.writeMode,
+        journalDir,
+        tuning,
+        ...(telemetry === undefined ? {} : { observer: telemetry.storeObserver }),
+      });
+    }
     api = createPricingClient(topology.apiUrls, tuning, telemetry?.apiObserver);
     telemetry?.attach(store, api.failover);
     const ledger = new Ledger();
@@ -99,11 +121,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         apiStatus: () => a.failover.status().targets,
         journal: () => {
           const st = s.status();
-          return {
+          const own = {
             backlog: st.journal.backlog,
             repaired: st.counts.repaired,
             journaled: st.counts.journaled,
           };
+          return fleet === undefined ? own : fleet.journalTotals(own);
         },
       },
       bucketMs,
@@ -153,15 +176,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       repairPasses++;
     });
 
+    await fleet?.startInstances({ recorder, board, style, startedAt: started });
     board.start();
     sampler = setInterval(() => recorder.sample(), bucketMs);
+    let mainOps = 0;
+    let mainErrors = 0;
+    const rate = fleet?.perInstanceRate ?? o.opsPerSecond;
     const traffic = startTraffic({
       service,
       random: seededRandom(o.seed),
-      opsPerSecond: o.opsPerSecond,
-      maxInFlight: Math.max(8, o.opsPerSecond),
-      maxReceiptBytes: o.durationSec >= 60 ? 1536 * 1024 : 512 * 1024,
-      onOutcome: (outcome) => recorder.recordOutcome(outcome),
+      opsPerSecond: rate,
+      maxInFlight: Math.max(8, rate),
+      maxReceiptBytes,
+      ...(fleet === undefined ? {} : { idPrefix: 'app-1' }),
+      onOutcome: (outcome) => {
+        mainOps++;
+        if (outcome.error !== undefined) mainErrors++;
+        recorder.recordOutcome(outcome);
+      },
     });
     try {
       for (const phase of phases) {
@@ -170,6 +202,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         const switchStartMs = Date.now() - started;
         await applyPhase(phase, topology.proxies);
         switches.push({ index: phase.index, startMs: switchStartMs, doneMs: Date.now() - started });
+        fleet?.phase(phase);
         board.phase(phase);
         const wait = started + phase.startMs + phase.durationMs - Date.now();
         if (wait > 0) await sleep(wait, undefined, o.signal === undefined ? {} : { signal: o.signal });
@@ -180,7 +213,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
     // Every fault is gone; let repair finish copying the outage's writes to the clouds that missed them.
     board.event(`${stamp(recorder.now())} traffic stopped; repairing until every cloud has every write`);
-    const backlogAtEnd = await settleRepair(s, tuning.breaker.maxResetTimeoutMs, o.signal);
+    const others = await fleet?.finish(ledger, tuning.breaker.maxResetTimeoutMs);
+    const backlogAtEnd =
+      (await settleRepair(s, tuning.breaker.maxResetTimeoutMs, o.signal)) + (others?.backlog ?? 0);
     clearInterval(sampler);
     sampler = undefined;
     recorder.sample();
@@ -188,7 +223,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
     say(`Verifying every object on every cloud directly through its SDK (no failover)…`);
     const verification = await verifyClouds(cloudStores(topology.direct), ledger);
-    const status = s.status();
+    const own = s.status();
+    const status = {
+      counts: {
+        repaired: own.counts.repaired + (others?.repaired ?? 0),
+        journaled: own.counts.journaled + (others?.journaled ?? 0),
+      },
+    };
+    repairPasses += others?.repairPasses ?? 0;
+    const fleetSummary: FleetSummary | undefined = fleet?.summary({
+      ops: mainOps,
+      appErrors: mainErrors,
+      repaired: own.counts.repaired,
+    });
     const times = failoverTimes(phases, recorder);
     const errors = summarizeErrors(
       recorder.errors,
@@ -246,6 +293,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       ok: checks.every((c) => c.ok),
       timeline: { bucketMs, buckets: recorder.buckets, events: recorder.events },
       htmlPath: o.reportPath === null ? undefined : resolve(o.reportPath),
+      ...(fleetSummary === undefined ? {} : { fleet: fleetSummary }),
     };
     let final: DemoReport = { ...report, wallMs: Date.now() - wallStart };
     const htmlPath = final.htmlPath;
@@ -254,9 +302,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       if (telemetry !== undefined) {
         final = { ...final, telemetry: telemetryReport(await telemetry.write(htmlPath)) };
       }
-      await writeFile(htmlPath, renderHtml(final));
+      const html = renderHtml(final);
+      await writeFile(
+        htmlPath,
+        fleetSummary === undefined
+          ? html
+          : html.replace('<h2>Checks</h2>', `${fleetHtml(fleetSummary)}<h2>Checks</h2>`),
+      );
     }
     for (const line of reportLines(final, style)) say(line);
+    if (fleetSummary !== undefined) for (const line of fleetLines(fleetSummary, style)) say(line);
     return final;
   } finally {
     if (sampler !== undefined) clearInterval(sampler);
@@ -264,6 +319,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await store?.close().catch(() => undefined);
     await telemetry?.stop();
     api?.failover.close();
+    await fleet?.close().catch(() => undefined);
     await topology?.close();
     await rm(journalDir, { recursive: true, force: true });
   }
@@ -286,6 +342,10 @@ function resolveOptions(options: DemoOptions) {
   if (!Number.isInteger(opsPerSecond) || opsPerSecond < 1 || opsPerSecond > 200) {
     throw new InvalidOptionError('opsPerSecond', 'must be a whole number from 1 to 200');
   }
+  const instances = options.instances ?? 1;
+  if (!Number.isInteger(instances) || instances < 1 || instances > 8) {
+    throw new InvalidOptionError('instances', 'must be a whole number from 1 to 8');
+  }
   const seed = options.seed ?? DEFAULTS.seed;
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new InvalidOptionError('seed', 'must be a whole number, 0 or more');
@@ -295,6 +355,7 @@ function resolveOptions(options: DemoOptions) {
     writeMode: options.writeMode ?? DEFAULTS.writeMode,
     seed,
     opsPerSecond,
+    instances,
     reportPath: options.reportPath === undefined ? DEFAULTS.reportPath : options.reportPath,
     out,
     live,

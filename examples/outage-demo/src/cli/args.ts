@@ -30,6 +30,9 @@ Options:
   --write-mode <mode>     primary | mirror | quorum:<n> with n from 1 to 3 (default mirror)
   --seed <n>              seed of the traffic and of the fault draws, a whole number (default ${DEFAULTS.seed})
   --rate <ops/s>          operations the application starts per second, 1 to 200 (default ${DEFAULTS.opsPerSecond})
+  --fleet                 fleet mode: several app instances (separate processes) share one Redis (journal
+                          and breakers); starts redis-server from PATH (docs/fleet.md)
+  --instances <n>         app instances in fleet mode, 2 to 8 (default ${DEFAULTS.fleetInstances}; needs --fleet)
   --report <path>         where to write the HTML report (default ${DEFAULTS.reportPath})
   --no-report             write no HTML report
   --plain                 plain lines instead of the live dashboard (the default when not a terminal)
@@ -64,6 +67,11 @@ export function parseCli(argv: readonly string[]): CliCommand {
   const writeMode = v['write-mode'] === undefined ? undefined : writeModeOf(v['write-mode']);
   const seed = wholeNumber('--seed', v.seed, 0, Number.MAX_SAFE_INTEGER);
   const opsPerSecond = wholeNumber('--rate', v.rate, 1, 200);
+  if (v.instances !== undefined && v.fleet !== true) {
+    throw new UsageError('--instances needs --fleet (one instance runs without Redis)', '--instances');
+  }
+  const instances =
+    v.fleet === true ? (wholeNumber('--instances', v.instances, 2, 8) ?? DEFAULTS.fleetInstances) : undefined;
   if (v.report !== undefined && v.report.trim() === '')
     throw new UsageError('--report needs a file path', '--report');
   const options: DemoOptions = {
@@ -72,6 +80,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     ...(writeMode === undefined ? {} : { writeMode }),
     ...(seed === undefined ? {} : { seed }),
     ...(opsPerSecond === undefined ? {} : { opsPerSecond }),
+    ...(instances === undefined ? {} : { instances }),
     ...(v['no-report'] === true
       ? { reportPath: null }
       : v.report === undefined
@@ -94,6 +103,8 @@ function parse(argv: readonly string[]) {
       'write-mode': { type: 'string' },
       seed: { type: 'string' },
       rate: { type: 'string' },
+      fleet: { type: 'boolean' },
+      instances: { type: 'string' },
       report: { type: 'string' },
       'no-report': { type: 'boolean' },
       plain: { type: 'boolean' },

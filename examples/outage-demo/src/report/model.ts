@@ -1,4 +1,5 @@
 import type { WriteMode } from '@failover/storage';
+import type { FleetSummary } from '../fleet/summary.js';
 import type { Bucket, TimelineEvent } from '../metrics/recorder.js';
 import type { ScenarioId, TimedPhase } from '../scenarios/types.js';
 import type { Verification } from '../verify/verify.js';
@@ -103,4 +104,6 @@ export interface DemoReport {
    * (absent with no report).
    */
   readonly telemetry?: TelemetryReport;
+  /** Fleet mode (`--fleet`): each instance's part, the fleet-wide trip. */
+  readonly fleet?: FleetSummary;
 }

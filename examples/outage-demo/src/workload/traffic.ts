@@ -56,6 +56,8 @@ export interface TrafficOptions {
   readonly maxReceiptBytes: number;
   /** Called as each operation ends. */
   readonly onOutcome: (outcome: OpOutcome) => void;
+  /** Start of every order id (fleet mode: one per instance, so instances never share an order). Default `o`. */
+  readonly idPrefix?: string;
 }
 
 /** The running traffic. */
@@ -105,7 +107,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
   };
   const newOrder = (): NewOrder => {
     seq++;
-    const id = `o-${(seq % 16).toString(16)}-${String(seq).padStart(6, '0')}`;
+    const id = `${options.idPrefix ?? 'o'}-${(seq % 16).toString(16)}-${String(seq).padStart(6, '0')}`;
     const draw = random();
     const max = options.maxReceiptBytes;
     const streamed = draw < 0.05;

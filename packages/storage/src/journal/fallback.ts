@@ -142,8 +142,14 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   if (primary.pendingOf !== undefined) {
     const pendingOf = primary.pendingOf.bind(primary);
     journal.pendingOf = async (key: string) => {
-      const local = (await fallback.pending()).filter((e) => e.key === key);
-      return union(await pendingOf(key), local);
+      // The common case (nothing kept locally) costs one shared lookup, and never waits for the
+      // local journal (whose pending() queues behind its appends' fsyncs).
+      if (fallback.backlog() === 0) return pendingOf(key);
+      const [shared, local] = await Promise.all([pendingOf(key), fallback.pending()]);
+      return union(
+        shared,
+        local.filter((e) => e.key === key),
+      );
     };
   }
   if (primary.mayHavePending !== undefined) {

@@ -233,6 +233,10 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     status: () => statusOf(ctx, scheduler, closed),
 
+    trip: (name, tripOptions) => router.trip(name, tripOptions),
+
+    recover: (name) => router.recover(name),
+
     on<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): () => void {
       if (ROUTER_EVENTS.has(event)) {
         return router.on(event as FailoverEventName, listener as MultiCloudListener<FailoverEventName>);

@@ -364,6 +364,22 @@ export interface MultiCloudStore extends BlobStore {
   /** Targets with breaker states, journal backlog, last repair, counters. */
   status(): MultiCloudStatus;
 
+  /**
+   * Fleet hook: opens the named target's breaker now, as if the store's own calls had tripped it
+   * (another instance of the application saw the target fail). Reads and writes skip it until its
+   * breaker lets a probe through. Emits `open` with `remote: true` and `reason`; a no-op when it is
+   * already open. `createFleetHealth({ router: store })` from `@failover/redis` calls it. Throws an
+   * `InvalidOptionError` (option `name`) for an unknown target.
+   */
+  trip(name: string, options?: { reason?: string }): void;
+
+  /**
+   * Fleet hook: closes the named target's open or half-open breaker now (another instance saw it
+   * healthy); with `repair.onRecovery` a repair pass follows. Emits `close` with `remote: true`; a
+   * no-op when it is closed. Throws an `InvalidOptionError` (option `name`) for an unknown target.
+   */
+  recover(name: string): void;
+
   /** Adds a listener; returns a function that removes it. A throwing listener never breaks a call. */
   on<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): () => void;
 

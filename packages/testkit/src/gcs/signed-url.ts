@@ -134,7 +134,8 @@ export function checkSignedUrl(input: SignedUrlInput): SignedRequest {
 
 /** A public key from PEM text or a key object (a private key yields its public half). */
 export function publicKeyOf(key: string | KeyObject): KeyObject {
-  const k = typeof key === 'string' ? createPublicKey(key) : key.type === 'public' ? key : createPublicKey(key);
+  const k =
+    typeof key === 'string' ? createPublicKey(key) : key.type === 'public' ? key : createPublicKey(key);
   if (k.asymmetricKeyType !== 'rsa') throw new TypeError('not an RSA key');
   return k;
 }

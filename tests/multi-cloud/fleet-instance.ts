@@ -1,0 +1,178 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { createAzureBlobStore } from '@failover/azure-blob';
+import { createGcsStore } from '@failover/gcs';
+import {
+  createFleetHealth,
+  createRedisJournal,
+  type FallbackJournal,
+  type FleetHealth,
+  type RedisJournal,
+  withLocalFallback,
+} from '@failover/redis';
+import { createS3Store } from '@failover/s3';
+import {
+  type BlobStore,
+  createFileJournal,
+  createMultiCloudStore,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import { gcsRetryOptions, S3RVER_CREDENTIALS } from '@failover/testkit';
+import { Storage } from '@google-cloud/storage';
+import { createClient, type RedisClientType } from 'redis';
+
+/** Where one app instance finds the shared state: Redis (journal and fleet prefixes) and its own dirs. */
+export interface FleetInstanceConfig {
+  readonly redisUrl: string;
+  readonly journalPrefix: string;
+  readonly fleetPrefix: string;
+  /** This instance's local fallback journal (used while Redis is away). */
+  readonly journalDir: string;
+  readonly spoolDir: string;
+  /** Whether repair runs by itself (interval, after writes, on recovery). */
+  readonly autoRepair: boolean;
+  /** The instance's id (writer id, journal leases, fleet messages). */
+  readonly id: string;
+  /** Redis call timeouts (ms): journal and fleet. Default 1000 and 250 (the libraries' defaults). */
+  readonly journalTimeoutMs?: number;
+  readonly fleetTimeoutMs?: number;
+  /** The breakers' first reset timeout (ms). Default 500. */
+  readonly resetTimeoutMs?: number;
+  /** Router settings instead of {@link fleetFailover}'s (the fleet's probe gate and observer are added). */
+  readonly failover?: NonNullable<MultiCloudStoreOptions['failover']>;
+}
+
+/** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
+export interface FleetInstance {
+  readonly store: MultiCloudStore;
+  readonly journal: FallbackJournal;
+  readonly shared: RedisJournal;
+  readonly fleet: FleetHealth;
+  readonly client: RedisClientType;
+  close(): Promise<void>;
+}
+
+/** A node-redis client that reconnects quickly and never crashes the process on a lost connection. */
+export async function connectRedis(url: string): Promise<RedisClientType> {
+  const client = createClient({
+    url,
+    socket: {
+      connectTimeout: 2000,
+      reconnectStrategy: (retries: number) => Math.min(20 * 2 ** retries, 200),
+    },
+  }) as RedisClientType;
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Router settings of the fleet tests: short breaker timeouts, fast retries. */
+export function fleetFailover(): NonNullable<MultiCloudStoreOptions['failover']> {
+  return {
+    attemptTimeoutMs: 5000,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
+    breaker: {
+      volumeThreshold: 2,
+      errorThresholdPercentage: 50,
+      resetTimeoutMs: 500,
+      maxResetTimeoutMs: 2000,
+    },
+  };
+}
+
+/**
+ * Opens one app instance over `targets`: the journal is the Redis journal with a local file
+ * journal as fallback, and the store's breakers are shared with the fleet by
+ * `createFleetHealth({ router: store })`.
+ */
+export async function openFleetInstance(
+  targets: readonly BlobStore[],
+  config: FleetInstanceConfig,
+): Promise<FleetInstance> {
+  const client = await connectRedis(config.redisUrl);
+  const shared = createRedisJournal({
+    client,
+    prefix: config.journalPrefix,
+    instanceId: config.id,
+    timeoutMs: config.journalTimeoutMs ?? 1000,
+  });
+  const journal = withLocalFallback(shared, createFileJournal({ dir: config.journalDir }));
+  let fleet: FleetHealth | undefined;
+  const base = config.failover ?? fleetFailover();
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    writerId: config.id,
+    failover: {
+      ...base,
+      breaker: {
+        ...base.breaker,
+        ...(config.resetTimeoutMs === undefined
+          ? {}
+          : { resetTimeoutMs: config.resetTimeoutMs, maxResetTimeoutMs: config.resetTimeoutMs }),
+        probeGate: (target) => fleet?.probeGate(target) ?? true,
+      },
+      observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
+    },
+    repair: config.autoRepair
+      ? { intervalMs: 250, delayMs: 20 }
+      : { intervalMs: false, delayMs: false, onRecovery: false },
+    spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
+  });
+  fleet = createFleetHealth({
+    client,
+    router: store,
+    prefix: config.fleetPrefix,
+    instanceId: config.id,
+    timeoutMs: config.fleetTimeoutMs ?? 250,
+  });
+  const f = fleet;
+  await f.ready;
+  return {
+    store,
+    journal,
+    shared,
+    fleet: f,
+    client,
+    async close() {
+      await f.close();
+      await store.close();
+      if (client.isOpen) client.destroy();
+    },
+  };
+}
+
+/** What a child process needs to reach the local clouds through their fault proxies. */
+export interface CloudEndpoints {
+  readonly bucket: string;
+  readonly s3Endpoint: string;
+  readonly gcsEndpoint: string;
+  readonly azureConnectionString: string;
+}
+
+/** The adapter stores over the clouds' proxies, named `aws`, `gcp`, `azure`, SDK retries off. */
+export function storesOf(config: CloudEndpoints): BlobStore[] {
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    credentials: { ...S3RVER_CREDENTIALS },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    endpoint: config.s3Endpoint,
+    maxAttempts: 1,
+  });
+  const gcs = new Storage({
+    apiEndpoint: config.gcsEndpoint,
+    projectId: 'test',
+    retryOptions: gcsRetryOptions(0),
+  });
+  const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
+    retryOptions: { maxTries: 1 },
+  });
+  return [
+    createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
+    createGcsStore({ bucket: gcs.bucket(config.bucket), name: 'gcp' }),
+    createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
+  ];
+}
