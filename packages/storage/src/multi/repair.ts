@@ -1,9 +1,10 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
+import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { sha256Of, versionOf } from './reserved.js';
+import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
 import { fetchVersion, replacedByAnotherWriter, VanishedError, writeFetched } from './transfer.js';
 import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
 import { compareVersions } from './version.js';
@@ -127,7 +128,9 @@ export type RepairStep =
   /** Delete the target's (older) copy. */
   | { readonly type: 'delete' }
   /** Copy the entry's version (or a newer one) to the target. */
-  | { readonly type: 'copy' };
+  | { readonly type: 'copy' }
+  /** The target holds the entry's version, written from a stream and not yet stamped with its SHA-256. */
+  | { readonly type: 'stamp' };
 
 /**
  * Decides one repair pair (pure). `current` is the target's copy of the key (`null`: none), with
@@ -139,6 +142,8 @@ export function decideRepair(
     readonly version: string | undefined;
     readonly sha256: string | undefined;
     readonly size?: number | undefined;
+    /** The copy carries no SHA-256 yet (`fo_sha256` deferred to the journal). */
+    readonly deferred?: boolean | undefined;
   } | null,
 ): RepairStep {
   if (current !== null && compareVersions(current.version, entry.version) > 0) {
@@ -153,7 +158,15 @@ export function decideRepair(
     current.sha256 === entry.sha256 &&
     (entry.size === undefined || current.size === undefined || current.size === entry.size) &&
     !entry.id.startsWith('integrity:');
-  return alreadyThere ? { type: 'none' } : { type: 'copy' };
+  if (alreadyThere) return { type: 'none' };
+  const unstamped =
+    current?.deferred === true &&
+    current.version === entry.version &&
+    entry.sha256 !== undefined &&
+    entry.size !== undefined &&
+    current.size === entry.size &&
+    !entry.id.startsWith('integrity:');
+  return unstamped ? { type: 'stamp' } : { type: 'copy' };
 }
 
 /** Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal. */
@@ -179,13 +192,19 @@ export function repairOne(
     ctx.clock.observe(found);
     const step = decideRepair(
       entry,
-      current === null ? null : { version: found, sha256: sha256Of(current), size: current.size },
+      current === null
+        ? null
+        : { version: found, sha256: sha256Of(current), size: current.size, deferred: isDeferred(current) },
     );
     let from: string | undefined;
     let version = entry.version;
-    switch (step.type) {
+    // An unstamped copy is stamped in place where the target can; otherwise it is rewritten, from
+    // itself first (its bytes verified against the journal's SHA-256 on the way).
+    const stamped = step.type === 'stamp' && (await stampInPlace(ctx, entry, target, current!, signal));
+    const action = step.type !== 'stamp' ? step.type : stamped ? 'none' : 'copy';
+    switch (action) {
       case 'conflict':
-        conflict(ctx, key, target, entry.version, step.found);
+        conflict(ctx, key, target, entry.version, step.type === 'conflict' ? step.found : undefined);
         await resolveEntry(ctx, entry.id, target);
         return 'conflict';
       case 'delete':
@@ -193,6 +212,7 @@ export function repairOne(
         break;
       case 'copy': {
         const sources = [
+          ...(step.type === 'stamp' ? [target] : []),
           ...inOrder(ctx, entry.holders),
           ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
         ];
@@ -235,6 +255,31 @@ export function repairOne(
     }
     return 'repaired';
   });
+}
+
+/**
+ * Stamps the target's unstamped copy of the entry's version with the entry's SHA-256 in place,
+ * if the target can replace metadata (only the copy seen: its entity tag). False when it cannot.
+ */
+async function stampInPlace(
+  ctx: MultiContext,
+  entry: JournalEntry,
+  target: string,
+  current: BlobInfo,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const etag = current.etag;
+  if (ctx.byName.get(target)?.store.setMetadata === undefined || etag === undefined) return false;
+  const metadata = stamp(userMetadata(current), entry.version, entry.sha256!);
+  await runOn(
+    ctx,
+    target,
+    (s, sig) =>
+      s.setMetadata!(entry.key, metadata, { ifMatch: etag, ...(sig === undefined ? {} : { signal: sig }) }),
+    signal,
+    false,
+  );
+  return true;
 }
 
 /**

@@ -181,12 +181,19 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                     ctx.uncertain.open(spec.key, name);
                     return undefined;
                   }
-                  return acked
-                    .then((id) => (id === undefined ? undefined : resolveStraggler(ctx, id, spec.key, name)))
-                    .catch((err: unknown) => {
-                      if (ctx.events.has('error'))
-                        ctx.events.emit('error', { during: 'journal', error: err });
-                    });
+                  return (
+                    acked
+                      // An unstamped copy stays pending until it is stamped (stamp.ts).
+                      .then((id) =>
+                        id === undefined || spec.unstamped === true
+                          ? undefined
+                          : resolveStraggler(ctx, id, spec.key, name),
+                      )
+                      .catch((err: unknown) => {
+                        if (ctx.events.has('error'))
+                          ctx.events.emit('error', { during: 'journal', error: err });
+                      })
+                  );
                 }
                 if (late) uncertain.add(name);
                 succeeded.set(name, info);
