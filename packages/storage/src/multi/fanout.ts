@@ -87,6 +87,11 @@ export class Fanout {
   /** The SHA-256, or `undefined` while the source has not ended. */
   sha256: string | undefined;
 
+  /** Why the body could not be read (its stream failed, its size was wrong), if it could not. */
+  get failure(): Error | undefined {
+    return this.#ended ? undefined : this.#error;
+  }
+
   /** Bytes read from the source so far (the size, once it ended). */
   get bytesRead(): number {
     return this.#read;
@@ -253,7 +258,7 @@ export class Fanout {
     if (this.#limits.dir === undefined || this.#fileFailed) return;
     if (this.#file === undefined) {
       const path = join(this.#limits.dir, `failover-spool-${process.pid}-${randomBytes(8).toString('hex')}`);
-      const opened = open(path, 'wx', 0o600);
+      const opened = open(path, 'wx+', 0o600);
       this.#file = {
         handle: undefined as unknown as FileHandle,
         path,

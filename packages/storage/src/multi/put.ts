@@ -1,4 +1,4 @@
-import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { classifyFailure, FailoverError, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
 import { NotFoundError, PreconditionFailedError } from '../errors.js';
@@ -14,7 +14,7 @@ import { checkSize, Spool } from './spool.js';
 import { stampCopy } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
-import { write } from './write.js';
+import { type WriteResult, type WriteSpec, write } from './write.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
@@ -162,7 +162,7 @@ async function putStream(
     let stamping: ((name: string, info: BlobInfo | undefined) => void) | undefined;
     ctx.counts.puts++;
     handedOver = true;
-    const res = await write(ctx, {
+    const res = await writeStream(ctx, fanout, {
       op: 'put',
       key,
       version,
@@ -200,6 +200,17 @@ async function putStream(
     return present({ ...info, metadata: stamp(userMetadata(info), version, sha256) }, res.target);
   } finally {
     if (!handedOver) fanout.release();
+  }
+}
+
+/** `write`, but a failure caused by the body itself (its stream, its size) is reported as such. */
+async function writeStream(ctx: MultiContext, fanout: Fanout, spec: WriteSpec): Promise<WriteResult> {
+  try {
+    return await write(ctx, spec);
+  } catch (err) {
+    const failure = fanout.failure;
+    if (failure instanceof FailoverError && failure.kind !== 'aborted') throw failure;
+    throw err;
   }
 }
 
