@@ -287,22 +287,25 @@ export class Fanout {
   }
 
   /**
-   * Drops chunks from memory: with a replay copy, once they are in the file and every reader has
-   * them (or the window is full: a slow reader then reads them from the file); without one, once
-   * every reader has them. Then lets the source go on.
+   * Drops chunks from memory once every reader has them and (with a replay copy) they are in the
+   * file. With a replay copy, a reader more than a window behind the fastest one does not hold the
+   * others back: it reads what it missed from the file. Then lets the source go on.
    */
   #trim(): void {
-    let floor = this.#read;
-    for (const r of this.#readers) floor = Math.min(floor, r.position);
     const replayable = this.#file !== undefined && !this.#fileFailed;
+    let fastest = 0;
+    for (const r of this.#readers) fastest = Math.max(fastest, r.position);
+    let floor = Number.POSITIVE_INFINITY;
+    for (const r of this.#readers) {
+      if (replayable && fastest - r.position > this.#limits.windowBytes) continue;
+      floor = Math.min(floor, r.position);
+    }
+    // No reader yet (or between a failed send and its retry): keep what is there.
+    if (this.#readers.size === 0) floor = this.#windowStart;
+    const spooled = replayable ? this.#file!.written : Number.POSITIVE_INFINITY;
     while (this.#window.length > 0) {
       const end = this.#windowStart + this.#window[0]!.length;
-      const everyReaderHasIt = this.#readers.size > 0 && end <= floor;
-      const drop = replayable
-        ? end <= this.#file!.written &&
-          (everyReaderHasIt || this.#read - this.#windowStart > this.#limits.windowBytes)
-        : everyReaderHasIt;
-      if (!drop) break;
+      if (end > floor || end > spooled) break;
       this.#window.shift();
       this.#windowStart = end;
     }
