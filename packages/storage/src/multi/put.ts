@@ -174,6 +174,8 @@ async function putStream(
         return fanout.sha256 === undefined ? undefined : fanout.bytesRead;
       },
       unstamped: true,
+      // A hedge would send the whole body to a second target: failover (from the replay copy) only.
+      hedge: false,
       signal: spec.signal,
       attemptTimeoutMs: spec.attemptTimeoutMs,
       perform: async (store, signal) => {

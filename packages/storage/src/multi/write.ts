@@ -23,6 +23,8 @@ export interface WriteSpec
    * precondition failure (`ifNoneMatch`). Only safe when the write itself was conditional.
    */
   readonly rollback?: ((store: BlobStore) => Promise<void>) | undefined;
+  /** `false`: never hedged to another target (a streamed body would be sent twice). */
+  readonly hedge?: false | undefined;
   /** Called once no write of this spec runs any more (every straggler has ended). */
   readonly finished?: (() => void) | undefined;
 }
@@ -71,6 +73,7 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
       try {
         res = await ctx.router.runDetailed((t, c) => spec.perform(t.store, combine(c.signal, spec.signal)), {
           idempotent: true,
+          ...(spec.hedge === false ? { hedge: false as const } : {}),
           ...(spec.signal === undefined ? {} : { signal: spec.signal }),
           ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
         });
