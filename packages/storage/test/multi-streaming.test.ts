@@ -88,7 +88,7 @@ describe('streamed puts (bodies larger than spool.memoryBytes)', () => {
     }
     expect((await getBytes(store, 'big')).equals(BODY)).toBe(true);
     // The replay copy is gone once the write is done.
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && readdirSync(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(readdirSync(dir)).toEqual([]);
   });
 
