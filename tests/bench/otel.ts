@@ -70,18 +70,25 @@ export const otelCases: readonly BenchCase[] = [
 interface Contender {
   readonly name: string;
   readonly call: () => Promise<unknown>;
+  /** The opossum row with the same time limit (none, or 10 s): the like-for-like baseline. */
+  readonly like: string;
 }
+
+const OPOSSUM_OFF = 'opossum fire() (timeout off)';
+const OPOSSUM_10S = 'opossum fire() (timeout 10 s)';
 
 /**
  * The same comparison, robust on a shared machine: every contender lives in one process and they
- * take turns, batch by batch (`rounds` batches of `batch` calls each, after a warm-up), so a burst
- * of load from elsewhere hits them alike. Reports, per contender, the fastest batch (the closest to
- * an idle machine) and the median batch, in ns per call.
+ * take turns, batch by batch (`rounds` batches of `batch` calls each, after a warm-up; each round
+ * starts with the next contender, so none always runs first after the GC), so a burst of load from
+ * elsewhere hits them alike. Reports, per contender, the fastest batch (the closest to an idle
+ * machine) and the median batch, in ns per call, and its like-for-like opossum row (the same time
+ * limit: none, or 10 s).
  */
 export async function interleavedOverhead(
   rounds = 40,
   batch = 20_000,
-): Promise<{ name: string; minNs: number; medianNs: number }[]> {
+): Promise<{ name: string; minNs: number; medianNs: number; like: string }[]> {
   const closers: (() => void)[] = [];
   const make = (options: Partial<FailoverOptions>, withOtel: boolean): (() => Promise<unknown>) => {
     const fo = createFailover({
@@ -103,21 +110,32 @@ export async function interleavedOverhead(
     () => raw10.shutdown(),
   );
   const contenders: Contender[] = [
-    { name: 'opossum fire() (timeout off)', call: () => raw.fire() },
-    { name: 'opossum fire() (timeout 10 s)', call: () => raw10.fire() },
-    { name: 'fo.run, attemptTimeoutMs: false', call: make({ attemptTimeoutMs: false }, false) },
+    { name: OPOSSUM_OFF, call: () => raw.fire(), like: OPOSSUM_OFF },
+    { name: OPOSSUM_10S, call: () => raw10.fire(), like: OPOSSUM_10S },
+    {
+      name: 'fo.run, attemptTimeoutMs: false',
+      call: make({ attemptTimeoutMs: false }, false),
+      like: OPOSSUM_OFF,
+    },
     {
       name: 'fo.run, attemptTimeoutMs: false, observer + instrument() (API, no SDK)',
       call: make({ attemptTimeoutMs: false }, true),
+      like: OPOSSUM_OFF,
     },
-    { name: 'fo.run, defaults (attempt timeout 10 s)', call: make({}, false) },
-    { name: 'fo.run, defaults, observer + instrument() (API, no SDK)', call: make({}, true) },
+    { name: 'fo.run, defaults (attempt timeout 10 s)', call: make({}, false), like: OPOSSUM_10S },
+    {
+      name: 'fo.run, defaults, observer + instrument() (API, no SDK)',
+      call: make({}, true),
+      like: OPOSSUM_10S,
+    },
   ];
   for (const c of contenders) for (let i = 0; i < 100_000; i++) await c.call();
   const samples = contenders.map(() => [] as number[]);
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let r = 0; r < rounds; r++) {
-    for (const [i, c] of contenders.entries()) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (r + k) % contenders.length;
+      const c = contenders[i]!;
       gc?.();
       const start = process.hrtime.bigint();
       for (let k = 0; k < batch; k++) await c.call();
@@ -127,6 +145,6 @@ export async function interleavedOverhead(
   for (const close of closers) close();
   return contenders.map((c, i) => {
     const s = samples[i]!.sort((a, b) => a - b);
-    return { name: c.name, minNs: s[0]!, medianNs: s[Math.floor(s.length / 2)]! };
+    return { name: c.name, minNs: s[0]!, medianNs: s[Math.floor(s.length / 2)]!, like: c.like };
   });
 }

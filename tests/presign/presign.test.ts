@@ -15,13 +15,13 @@ import {
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
 import { Storage } from '@google-cloud/storage';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Buckets, type Clouds, freshBuckets, multiStore, startClouds } from '../multi-cloud/harness.js';
 
 /**
  * Presigned URLs on each adapter and on the multi-cloud store, used with plain `fetch` (no SDK, no
- * credentials) against the local clouds: s3rver, Azurite, and the GCS emulator (which serves only
- * the JSON API, so GCS URLs are checked by verifying their V4 signature with the key's public half).
+ * credentials) against the local clouds: s3rver, Azurite, and the GCS emulator (which serves V4
+ * signed URLs on the XML API's path and verifies the signatures of the service accounts it trusts).
  */
 let clouds: Clouds;
 beforeAll(async () => {
@@ -190,6 +190,146 @@ describe('adapter presign: GCS V4 signed URLs', () => {
   it('a tampered URL does not verify', async () => {
     const p = await store.presign('a.txt');
     expect(() => verifyV4({ ...p, url: p.url.replace('a.txt', 'b.txt') })).toThrow();
+  });
+});
+
+describe('GCS V4 signed URLs fetched from the GCS emulator, without credentials', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const clientEmail = 'uploader@failover-test.iam.gserviceaccount.com';
+  const credentials = {
+    client_email: clientEmail,
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  let b: Buckets;
+  let store: BlobStore;
+  let signer: Storage;
+
+  beforeAll(async () => {
+    b = await freshBuckets(clouds, 'presign-gcs');
+    // The emulator verifies this service account's signatures from now on (and refuses others').
+    clouds.gcs.emulator.trustSigner(clientEmail, publicKey);
+    // An application's client: a service-account key, the emulator as its endpoint.
+    signer = new Storage({ projectId: 'test', apiEndpoint: clouds.gcs.origin, credentials });
+    store = createGcsStore({ bucket: signer.bucket(b.name), prefix: 'app/', name: 'gcp' });
+  });
+
+  it('a GET URL downloads the object; a PUT URL uploads one with its content type and metadata', async () => {
+    await b.direct[1].put('app/docs/read me.txt', text('hello from gcp'));
+    const get = await store.presign!('docs/read me.txt', { expiresIn: 60 });
+    expect(new URL(get.url).origin).toBe(clouds.gcs.origin);
+    expect((await fetchBytes(get)).toString()).toBe('hello from gcp');
+    const ranged = await fetch(get.url, { headers: { range: 'bytes=6-9' } });
+    expect(ranged.status).toBe(206);
+    expect(await ranged.text()).toBe('from');
+
+    const put = await store.presign!('uploads/new.bin', {
+      method: 'PUT',
+      expiresIn: 300,
+      contentType: 'application/x-test',
+      metadata: { owner: 'alice' },
+    });
+    const res = await upload(put, text('uploaded without credentials'));
+    expect(res.status, await res.text()).toBe(200);
+    const info = await b.direct[1].head('app/uploads/new.bin');
+    expect(info?.contentType).toBe('application/x-test');
+    expect(info?.metadata.owner).toBe('alice');
+    expect((await getBytes(b.direct[1], 'app/uploads/new.bin')).toString()).toBe(
+      'uploaded without credentials',
+    );
+  });
+
+  it('the signature is checked: a tampered URL, another method, a missing signed header: 403', async () => {
+    await b.direct[1].put('app/a.txt', text('a'));
+    await b.direct[1].put('app/b.txt', text('b'));
+    const get = await store.presign!('a.txt');
+    const tampered = await fetch(get.url.replace('/app/a.txt', '/app/b.txt'));
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    const asPut = await fetch(get.url, { method: 'PUT', body: 'overwritten' });
+    expect(asPut.status).toBe(403);
+    expect((await getBytes(b.direct[1], 'app/a.txt')).toString()).toBe('a');
+
+    const put = await store.presign!('typed.bin', { method: 'PUT', contentType: 'image/png' });
+    const wrongType = await fetch(put.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/html' },
+      body: 'x',
+    });
+    expect(wrongType.status).toBe(403);
+    expect(await b.direct[1].head('app/typed.bin')).toBeNull();
+  });
+
+  it('an expired URL, or one not valid yet, is refused (400), as GCS does', async () => {
+    await b.direct[1].put('app/soon.txt', text('soon'));
+    const get = await store.presign!('soon.txt', { expiresIn: 60 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(get.expiresAt.getTime() + 1_000);
+      const late = await fetch(get.url);
+      expect(late.status).toBe(400);
+      expect(await late.text()).toContain('<Code>ExpiredToken</Code>');
+    } finally {
+      vi.useRealTimers();
+    }
+    const [early] = await signer
+      .bucket(b.name)
+      .file('app/soon.txt')
+      .getSignedUrl({
+        version: 'v4',
+        action: 'read',
+        accessibleAt: new Date(Date.now() + 3_600_000),
+        expires: Date.now() + 7_200_000,
+      });
+    const notYet = await fetch(early);
+    expect(notYet.status).toBe(400);
+    expect(await notYet.text()).toContain('<Code>RequestNotYetValid</Code>');
+  });
+
+  it('a URL signed by a service account the emulator does not trust is refused; a missing object is 404', async () => {
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const other = new Storage({
+      projectId: 'test',
+      apiEndpoint: clouds.gcs.origin,
+      credentials: {
+        client_email: 'stranger@elsewhere.iam.gserviceaccount.com',
+        private_key: stranger.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+    });
+    const p = await createGcsStore({ bucket: other.bucket(b.name), prefix: 'app/', name: 'gcp' }).presign(
+      'a.txt',
+    );
+    expect((await fetch(p.url)).status).toBe(403);
+    const missing = await fetch((await store.presign!('nope.txt')).url);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('<Code>NoSuchKey</Code>');
+  });
+
+  it('multi-cloud GET while the primary refuses connections: a GCS URL through its proxy returns the bytes', async () => {
+    const gcp = createGcsStore({
+      bucket: new Storage({
+        projectId: 'test',
+        apiEndpoint: clouds.proxies[1].url,
+        credentials,
+        retryOptions: { autoRetry: false },
+      }).bucket(b.name),
+      name: 'gcp',
+    });
+    const { store: multi } = await multiStore(clouds, b, {
+      targets: [b.viaProxy[0], gcp],
+      writes: 'mirror',
+      repair: { intervalMs: false, delayMs: false, onRecovery: false },
+    });
+    try {
+      await multi.put('report.pdf', text('quarterly numbers'));
+      await clouds.proxies[0].setFault(faults.refuse());
+      const during = await multi.presign('report.pdf', { expiresIn: 60 });
+      expect(during.target).toBe('gcp');
+      expect(new URL(during.url).origin).toBe(clouds.proxies[1].url);
+      expect((await fetchBytes(during)).toString()).toBe('quarterly numbers');
+    } finally {
+      await clouds.proxies[0].setFault(faults.pass());
+      await multi.close();
+    }
   });
 });
 

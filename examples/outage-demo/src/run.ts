@@ -22,8 +22,11 @@ import type { DemoReport } from './report/model.js';
 import { reportLines } from './report/text.js';
 import { applyPhase } from './scenarios/apply.js';
 import { SCENARIOS } from './scenarios/catalog.js';
+import type { PhaseSwitch } from './scenarios/switches.js';
 import { timePhases } from './scenarios/timing.js';
 import { SCENARIO_IDS } from './scenarios/types.js';
+import { type DemoTelemetry, startDemoTelemetry } from './telemetry/otel.js';
+import { telemetryReport } from './telemetry/report.js';
 import { startTopology, type Topology } from './topology/topology.js';
 import { verifyClouds } from './verify/verify.js';
 import { Ledger } from './workload/ledger.js';
@@ -61,11 +64,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   let store: MultiCloudStore | undefined;
   let api: FailoverAxiosInstance | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  // A real OpenTelemetry SDK records the run; its metrics and spans go next to the HTML report.
+  const telemetry: DemoTelemetry | undefined = o.reportPath === null ? undefined : startDemoTelemetry();
   const journalDir = await mkdtemp(join(tmpdir(), 'failover-demo-journal-'));
   try {
     topology = await startTopology(o.seed);
-    store = createOrderStore(topology.app, { writes: o.writeMode, journalDir, tuning });
-    api = createPricingClient(topology.apiUrls, tuning);
+    store = createOrderStore(topology.app, {
+      writes: o.writeMode,
+      journalDir,
+      tuning,
+      ...(telemetry === undefined ? {} : { observer: telemetry.storeObserver }),
+    });
+    api = createPricingClient(topology.apiUrls, tuning, telemetry?.apiObserver);
+    telemetry?.attach(store, api.failover);
     const ledger = new Ledger();
     const service = new OrderService(store, api, ledger);
     say(
@@ -74,6 +85,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     );
 
     const started = Date.now();
+    /** When each phase's faults were really switched on (a loaded machine lags the schedule). */
+    const switches: PhaseSwitch[] = [];
     const s = store;
     const a = api;
     let repairPasses = 0;
@@ -154,7 +167,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       for (const phase of phases) {
         o.signal?.throwIfAborted();
         recorder.setPhase(phase.index);
+        const switchStartMs = Date.now() - started;
         await applyPhase(phase, topology.proxies);
+        switches.push({ index: phase.index, startMs: switchStartMs, doneMs: Date.now() - started });
         board.phase(phase);
         const wait = started + phase.startMs + phase.durationMs - Date.now();
         if (wait > 0) await sleep(wait, undefined, o.signal === undefined ? {} : { signal: o.signal });
@@ -179,6 +194,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       recorder.errors,
       phases,
       tuning.breaker.maxResetTimeoutMs + 2 * tuning.attemptTimeoutMs,
+      switches,
     );
     const lost = lostWrites(verification);
     const checks = runChecks({
@@ -231,10 +247,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       timeline: { bucketMs, buckets: recorder.buckets, events: recorder.events },
       htmlPath: o.reportPath === null ? undefined : resolve(o.reportPath),
     };
-    const final: DemoReport = { ...report, wallMs: Date.now() - wallStart };
-    if (final.htmlPath !== undefined) {
-      await mkdir(dirname(final.htmlPath), { recursive: true });
-      await writeFile(final.htmlPath, renderHtml(final));
+    let final: DemoReport = { ...report, wallMs: Date.now() - wallStart };
+    const htmlPath = final.htmlPath;
+    if (htmlPath !== undefined) {
+      await mkdir(dirname(htmlPath), { recursive: true });
+      if (telemetry !== undefined) {
+        final = { ...final, telemetry: telemetryReport(await telemetry.write(htmlPath)) };
+      }
+      await writeFile(htmlPath, renderHtml(final));
     }
     for (const line of reportLines(final, style)) say(line);
     return final;
@@ -242,6 +262,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     if (sampler !== undefined) clearInterval(sampler);
     dashboard?.stop();
     await store?.close().catch(() => undefined);
+    await telemetry?.stop();
     api?.failover.close();
     await topology?.close();
     await rm(journalDir, { recursive: true, force: true });

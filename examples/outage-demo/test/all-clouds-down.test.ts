@@ -26,10 +26,13 @@ afterAll(async () => {
 
 it('the application sees errors only while no cloud can serve, and the run still passes', () => {
   expect(report.appErrors.total).toBeGreaterThan(0);
+  expect(report.appErrors.outside).toEqual([]); // shows them when there are some
   expect(report.appErrors.outsideAllowedPhases).toBe(0);
   expect(report.appErrors.byPhase['all-down']).toBeGreaterThan(0);
   expect(report.appErrors.byPhase.normal).toBeUndefined();
-  expect(report.appErrors.byPhase.recovered).toBeUndefined();
+  // An operation that began while nothing could serve may fail after the recovery (on a loaded
+  // machine, seconds later); one that began once a cloud could serve again (after the grace) must
+  // not: that is outsideAllowedPhases, above (see test/app-errors.test.ts for the rule).
   expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   expect(report.ok).toBe(true);
   const text = lines.join('');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DemoReport, runDemo } from '../src/index.js';
+import { type MetricsDocument, type SpansDocument, totalOf } from '../src/telemetry/documents.js';
 
 let dir: string;
 let report: DemoReport;
@@ -78,4 +79,82 @@ it('writes a self-contained HTML report with a chart per cloud and the verificat
   // No external assets: nothing is fetched from anywhere.
   expect(html).not.toMatch(/<(script|link|img)\b/);
   expect(html).not.toMatch(/(src|href)="http/);
+});
+
+it('exports the OpenTelemetry metrics and spans it recorded as JSON next to the HTML report, linked from it', async () => {
+  const t = report.telemetry!;
+  expect(t.metricsPath).toBe(join(dir, 'report.metrics.json'));
+  expect(t.spansPath).toBe(join(dir, 'report.spans.json'));
+  const metrics = JSON.parse(await readFile(t.metricsPath, 'utf8')) as MetricsDocument;
+  expect(metrics.scopes).toEqual(['@failover/otel']);
+  // Every failover the report counted, by router; the pricing client's away from us-east-1.
+  expect(totalOf(metrics, 'failover.failovers', { 'failover.router': 'orders' })).toBe(
+    report.failovers.storage,
+  );
+  expect(totalOf(metrics, 'failover.failovers', { 'failover.router': 'pricing-api' })).toBe(
+    report.failovers.api,
+  );
+  expect(
+    totalOf(metrics, 'failover.failovers', {
+      'failover.router': 'pricing-api',
+      'failover.from': 'aws-us-east-1',
+    }),
+  ).toBeGreaterThan(0);
+  // AWS's breaker opened and closed again; it is closed at the end.
+  for (const state of ['open', 'closed']) {
+    expect(
+      totalOf(metrics, 'failover.breaker.transitions', {
+        'failover.router': 'orders',
+        'failover.target': 'aws-us-east-1',
+        'failover.breaker.state': state,
+      }),
+      state,
+    ).toBeGreaterThan(0);
+  }
+  expect(
+    totalOf(metrics, 'failover.breaker.state', {
+      'failover.router': 'orders',
+      'failover.target': 'aws-us-east-1',
+      'failover.breaker.state': 'closed',
+    }),
+  ).toBe(1);
+  // The journal and repair, as the report counts them.
+  expect(totalOf(metrics, 'failover.storage.journaled', { 'failover.router': 'orders' })).toBe(
+    report.writes.journaled,
+  );
+  expect(totalOf(metrics, 'failover.storage.repairs', { 'failover.router': 'orders' })).toBe(
+    report.writes.repaired,
+  );
+  expect(totalOf(metrics, 'failover.storage.journal.backlog', { 'failover.router': 'orders' })).toBe(0);
+  expect(
+    totalOf(metrics, 'failover.attempt.duration', { 'failover.target': 'gcp-us-central1' }),
+  ).toBeGreaterThan(0);
+
+  const spans = JSON.parse(await readFile(t.spansPath, 'utf8')) as SpansDocument;
+  expect(spans.spans).toBeGreaterThan(0);
+  const calls = spans.groups.filter((g) => g.name === 'failover.call' && g.router === 'orders');
+  expect(calls.reduce((n, g) => n + g.count, 0)).toBe(
+    totalOf(metrics, 'failover.calls', { 'failover.router': 'orders' }),
+  );
+  // A call that failed over, whole: the call span, a failed attempt, one served by another cloud.
+  const example = spans.examples.find((e) => e[0]?.attributes['failover.router'] === 'orders')!;
+  expect(example[0]).toMatchObject({ name: 'failover.call', attributes: { 'failover.outcome': 'success' } });
+  const attempts = example.slice(1);
+  expect(attempts.every((a) => a.name === 'failover.attempt')).toBe(true);
+  expect(attempts.some((a) => a.status === 'error' && a.attributes['failover.outcome'] === 'failure')).toBe(
+    true,
+  );
+  const served = example[0]!.attributes['failover.target'];
+  expect(
+    attempts.some(
+      (a) => a.attributes['failover.target'] === served && a.attributes['failover.outcome'] === 'success',
+    ),
+  ).toBe(true);
+  expect(JSON.stringify(spans)).not.toMatch(/orders\/o-|receipts\/|https?:\/\//); // no keys, no URLs
+
+  const html = await readFile(report.htmlPath!, 'utf8');
+  expect(html).toContain('<h2>OpenTelemetry</h2>');
+  expect(html).toContain('<a href="report.metrics.json">');
+  expect(html).toContain('<a href="report.spans.json">');
+  expect(lines.join('')).toContain(`OpenTelemetry metrics: ${t.metricsPath}`);
 });

@@ -16,6 +16,7 @@ import {
   type GetResult,
   InvalidArgumentError,
   type IoWatch,
+  ifMatchFailed,
   type ListEntry,
   type ListOptions,
   NotFoundError,
@@ -77,8 +78,12 @@ class AzureBlobStore implements BlobStore, Presigner {
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const name = this.#blobName(key);
     // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
-    const { metadata, contentType, ifNoneMatch, size, signal } = normalizePutOptions(key, options, this.name);
-    const conditions: BlobRequestConditions | undefined = ifNoneMatch ? { ifNoneMatch: '*' } : undefined;
+    const { metadata, contentType, ifNoneMatch, ifMatch, size, signal } = normalizePutOptions(
+      key,
+      options,
+      this.name,
+    );
+    const conditions = putConditions(ifNoneMatch, ifMatch);
     let normalized = normalizePutBody(body, key, this.name);
     if (size !== undefined && normalized.type === 'bytes') {
       checkPutSize(size, normalized.bytes.byteLength, key, this.name);
@@ -101,6 +106,12 @@ class AzureBlobStore implements BlobStore, Presigner {
         return normalized.type === 'bytes'
           ? await this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
           : await this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+      } catch (err) {
+        // An If-Match on a missing blob: Azure answers 412 (or, some versions, 404 BlobNotFound).
+        if (ifMatch !== undefined && err instanceof NotFoundError) {
+          throw ifMatchFailed(key, this.name, false, err.cause);
+        }
+        throw err;
       } finally {
         off();
       }
@@ -411,6 +422,16 @@ class AzureBlobStore implements BlobStore, Presigner {
       ...(signal ? { signal } : {}),
     };
   }
+}
+
+/**
+ * The conditions of a put: `ifNoneMatch: '*'` as `If-None-Match: *`, `ifMatch` as `If-Match` on the
+ * quoted ETag (checked by Put Blob, or by Put Block List when the body goes up in blocks).
+ */
+function putConditions(ifNoneMatch: boolean, ifMatch: string | undefined): BlobRequestConditions | undefined {
+  if (ifNoneMatch) return { ifNoneMatch: '*' };
+  if (ifMatch !== undefined) return { ifMatch: `"${ifMatch}"` };
+  return undefined;
 }
 
 function ifNoneMatchConditions(

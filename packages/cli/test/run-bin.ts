@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runCli } from '../src/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -44,6 +45,47 @@ export function runBin(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs the same command line in this process: `runCli(args, io)` with stdout and stderr captured
+ * (plain streams, not terminals, like the bin's pipes), the config searched from `cwd` (default the
+ * fixtures) and evaluated with `env` over this process's environment. The code is the bin's minus
+ * its last three lines (flush and `process.exit(code)`), without the second or two each process
+ * spends loading Node, tsx and the cloud SDKs. The SDKs read their own credentials from
+ * `process.env`, not from `env`: see {@link withProcessEnv}. What only a process shows (the exit
+ * status, a TypeScript config loaded through tsx) is covered by {@link runBin}.
+ */
+export async function runInProcess(
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>>; cwd?: string } = {},
+): Promise<BinRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    cwd: options.cwd ?? FIXTURES,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs `fn` with `vars` set in `process.env` (where the cloud SDKs look), then restores them. */
+export async function withProcessEnv<T>(
+  vars: Readonly<Record<string, string>>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 /** Parses the `--json` document a run printed (and fails clearly when it is not one). */

@@ -6,7 +6,7 @@ import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
 import type { FailureKind } from './failure-kind.js';
-import { type CallObservation, safely } from './observer.js';
+import { type CallObservation, type CallStartInfo, safely } from './observer.js';
 import {
   type FailoverOptions,
   type FailoverTarget,
@@ -128,6 +128,13 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   readonly #core: CallCore;
   /** A call without options may take the fast path (no observer, no bulkhead, not closed). */
   #fast: boolean;
+  /**
+   * An observer but no bulkhead, not closed: a call without options asks the observer first, and
+   * takes the fast path when it ignores the call (`@failover/otel` without an SDK does).
+   */
+  #observedFast: boolean;
+  /** What the observer is told of a call without options (made once). */
+  readonly #defaultInfo: CallStartInfo;
   /** Calls that asked whether to explore (adaptive hedging). */
   #explored = 0;
   /** While some target is demoted: the latest end of a demotion (0 when none). */
@@ -176,6 +183,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         stalls.explainsFailure(attempt.startedAt),
     };
     this.#fast = resolved.observer === undefined && resolved.bulkhead === undefined;
+    this.#observedFast = resolved.observer !== undefined && resolved.bulkhead === undefined;
+    this.#defaultInfo = Object.freeze({ idempotent: false, targets: this.#names });
     this.#defaultPlan = Object.freeze({
       order: this.#health,
       idempotent: false,
@@ -190,10 +199,23 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
-    if (options === undefined && this.#fast && this.#demotedUntil === 0) {
-      // The one fast path: see #lead.
-      const pos = firstAdmitting(this.#health);
-      if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
+    if (options === undefined && this.#demotedUntil === 0) {
+      if (this.#fast) {
+        // The one fast path: see #lead.
+        const pos = firstAdmitting(this.#health);
+        if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
+      } else if (this.#observedFast) {
+        // An observer that ignores the call (tracing and metrics off) leaves it on the fast path.
+        const observer = this.#options.observer!;
+        const info = this.#defaultInfo;
+        const observation = safely(observer, () => observer.onCallStart(info));
+        if (observation === undefined) {
+          const pos = firstAdmitting(this.#health);
+          if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
+          return new Call(this.#core, fn, this.#defaultPlan).start() as Promise<R>;
+        }
+        return this.#start(fn, undefined, false, observation) as Promise<R>;
+      }
     }
     return this.#start(fn, options, false) as Promise<R>;
   }
@@ -245,6 +267,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     if (this.#closed) return;
     this.#closed = true;
     this.#fast = false;
+    this.#observedFast = false;
     for (const h of this.#health) h.shutdown();
     this.#timeouts.close();
     this.#stalls.close();
@@ -322,7 +345,13 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     return context;
   }
 
-  #start(fn: Operation<T, unknown>, options: RunOptions | undefined, detailed: boolean): Promise<unknown> {
+  /** Starts a call; `observed` is the observation when the observer was already asked (by `run`). */
+  #start(
+    fn: Operation<T, unknown>,
+    options: RunOptions | undefined,
+    detailed: boolean,
+    observed?: CallObservation,
+  ): Promise<unknown> {
     if (this.#closed) {
       return Promise.reject(new FailoverError('invalid', 'The failover router is closed'));
     }
@@ -357,9 +386,9 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       }
     }
     if (this.#demotedUntil !== 0) order = this.#demote(order);
-    let observation: CallObservation | undefined;
+    let observation: CallObservation | undefined = observed;
     const observer = this.#options.observer;
-    if (observer !== undefined) {
+    if (observer !== undefined && observed === undefined) {
       const info = { idempotent, targets: names };
       observation = safely(observer, () => observer.onCallStart(info));
     }

@@ -281,6 +281,27 @@ describe('observer', () => {
     }
   });
 
+  it('a call without options an observer skips takes the fast path and still fails over, retries and opens breakers', async () => {
+    const asked: Array<{ idempotent: boolean; targets: readonly string[] }> = [];
+    const failovers: string[] = [];
+    const fo = make({
+      observer: { onCallStart: (info) => void asked.push(info) },
+      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50 },
+    });
+    fo.on('failover', ({ from, to }) => void failovers.push(`${from}->${to}`));
+    expect(await fo.run(scripted({}))).toBe('ok:aws');
+    const refused = sysError('ECONNREFUSED');
+    expect(await fo.run(scripted({ aws: [refused] }))).toBe('ok:gcp');
+    expect(await fo.run(scripted({ aws: [refused] }))).toBe('ok:gcp');
+    expect(fo.status().targets[0]?.state).toBe('open');
+    expect(await fo.run(scripted({}))).toBe('ok:gcp'); // aws skipped: its breaker is open
+    const notFound = httpError(404);
+    await expect(fo.run(scripted({ gcp: [notFound] }))).rejects.toBe(notFound);
+    expect(asked).toHaveLength(5);
+    expect(asked[0]).toEqual({ idempotent: false, targets: ['aws', 'gcp', 'azure'] });
+    expect(failovers.slice(0, 2)).toEqual(['aws->gcp', 'aws->gcp']);
+  });
+
   it('rejects an observer without onCallStart', () => {
     expect(() => make({ observer: {} as CallObserver })).toThrow(
       'Invalid option "observer": must be an object with an onCallStart function, got an object',

@@ -40,10 +40,14 @@ export async function openDownload(req: DownloadRequest): Promise<Readable> {
     span === undefined ? { validation: 'crc32c' } : { start: span.start, end: span.end, validation: false },
   );
   const out = new PassThrough();
+  // Until `out` is handed out nobody listens to its errors: an idle download then fails the source
+  // (which rejects the wait for the first byte below) and `out` is closed without an error, or
+  // its 'error' event would go unhandled and take the process down.
+  let handedOut = false;
   const watchdog = startWatchdog(req.idleTimeoutMs, out, () => {
     const err = req.idleError(req.idleTimeoutMs);
     source.destroy(err);
-    out.destroy(err);
+    out.destroy(handedOut ? err : undefined);
   });
 
   let first: 'data' | 'empty';
@@ -77,6 +81,7 @@ export async function openDownload(req: DownloadRequest): Promise<Readable> {
     throw err;
   }
 
+  handedOut = true;
   if (first === 'empty') {
     watchdog.stop();
     source.destroy();

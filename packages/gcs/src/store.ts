@@ -13,6 +13,7 @@ import {
   type GetResult,
   InvalidArgumentError,
   type IoWatch,
+  ifMatchFailed,
   type ListEntry,
   type ListOptions,
   type NormalizedBody,
@@ -30,6 +31,7 @@ import {
   type PutOptions,
   resolveRange,
   type SetMetadataOptions,
+  StorageError,
   sizeCheckedStream,
   validateKey,
   validateListOptions,
@@ -44,7 +46,7 @@ import { pageEntries, pageQuery, readPage } from './list.js';
 import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from './options.js';
 import { presignFile } from './presign.js';
 import { raceSignal } from './signal.js';
-import { uploadObject } from './upload.js';
+import { type UploadRequest, uploadObject } from './upload.js';
 
 /** How many times `get` re-reads when the object is replaced between its metadata and its bytes. */
 const GET_ATTEMPTS = 3;
@@ -88,6 +90,7 @@ class GcsStore implements BlobStore, Presigner {
       metadata,
       contentType,
       ifNoneMatch,
+      ifMatch,
       size: sizeHint,
       signal,
     } = normalizePutOptions(key, options, this.name);
@@ -103,12 +106,20 @@ class GcsStore implements BlobStore, Presigner {
         if (normalized.type === 'stream') normalized.stream.destroy();
       });
       try {
+        let ifVersion: UploadRequest['ifVersion'];
+        try {
+          if (ifMatch !== undefined) ifVersion = await this.#versionOf(key, ifMatch, ctx, signal);
+        } catch (err) {
+          // Refused before the upload started: the caller's stream is released all the same.
+          if (normalized.type === 'stream') normalized.stream.destroy();
+          throw err;
+        }
         return await this.#put(
           key,
           normalized,
           contentType,
           metadata,
-          ifNoneMatch,
+          { ifNoneMatch, ifVersion },
           sizeHint,
           signal,
           ctx,
@@ -125,7 +136,7 @@ class GcsStore implements BlobStore, Presigner {
     normalized: ReturnType<typeof normalizePutBody>,
     contentType: string,
     metadata: Record<string, string>,
-    ifNoneMatch: boolean,
+    condition: Pick<UploadRequest, 'ifNoneMatch' | 'ifVersion'>,
     sizeHint: number | undefined,
     signal: AbortSignal | undefined,
     ctx: ErrorContext,
@@ -139,7 +150,7 @@ class GcsStore implements BlobStore, Presigner {
         body: normalized,
         contentType,
         metadata,
-        ifNoneMatch,
+        ...condition,
         sizeHint,
         resumableThreshold: this.#o.resumableThreshold,
         chunkSize: this.#o.chunkSize,
@@ -156,6 +167,40 @@ class GcsStore implements BlobStore, Presigner {
       resource = await this.#metadata(file, ctx, signal);
     }
     return toBlobInfo(resource, key);
+  }
+
+  /**
+   * `ifMatch` on GCS: the object's etag must be `etag` now, and the write then replaces exactly the
+   * generation and metageneration that etag belongs to (`ifGenerationMatch` and
+   * `ifMetagenerationMatch`), so GCS refuses it atomically if anything was written meanwhile.
+   */
+  async #versionOf(
+    key: string,
+    etag: string,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+  ): Promise<{ generation: number; metageneration: number }> {
+    let resource: FileMetadata;
+    try {
+      resource = await this.#metadata(this.#file(key), ctx, signal);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw ifMatchFailed(key, this.name, false, err.cause);
+      throw err;
+    }
+    const generation = Number(generationOf(resource));
+    const metageneration = Number(resource.metageneration);
+    if (toBlobInfo(resource, key).etag !== etag) throw ifMatchFailed(key, this.name, true);
+    if (!Number.isSafeInteger(generation) || !Number.isSafeInteger(metageneration)) {
+      throw new StorageError(
+        'unknown',
+        `GCS reported no generation for ${JSON.stringify(key)} on ${this.name}`,
+        {
+          key,
+          target: this.name,
+        },
+      );
+    }
+    return { generation, metageneration };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {

@@ -13,6 +13,11 @@ export interface UploadRequest {
   readonly contentType: string;
   readonly metadata: Record<string, string>;
   readonly ifNoneMatch: boolean;
+  /**
+   * `ifMatch` resolved to the object version it names: the write must replace exactly this
+   * generation and metageneration (`ifGenerationMatch`, `ifMetagenerationMatch`).
+   */
+  readonly ifVersion?: { readonly generation: number; readonly metageneration: number } | undefined;
   /** The caller's size hint for a stream body. */
   readonly sizeHint: number | undefined;
   readonly resumableThreshold: number;
@@ -35,7 +40,7 @@ export interface UploadRequest {
  *
  * Both use `file.createWriteStream`, the call `file.save` wraps. The client's crc32c validation
  * stays on; byte bodies also carry their MD5, which GCS checks. `ifNoneMatch` becomes
- * `ifGenerationMatch: 0`.
+ * `ifGenerationMatch: 0`; `ifVersion` `ifGenerationMatch` and `ifMetagenerationMatch`.
  */
 export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   let body = req.body;
@@ -87,6 +92,12 @@ function writeOptions(
     metadata: resource,
   };
   if (req.ifNoneMatch) options.preconditionOpts = { ifGenerationMatch: 0 };
+  if (req.ifVersion !== undefined) {
+    options.preconditionOpts = {
+      ifGenerationMatch: req.ifVersion.generation,
+      ifMetagenerationMatch: req.ifVersion.metageneration,
+    };
+  }
   if (resumable && req.chunkSize !== undefined) options.chunkSize = req.chunkSize;
   return options;
 }

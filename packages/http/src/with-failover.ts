@@ -32,7 +32,16 @@ export type FailoverAxiosInstance = AxiosInstance & {
   readonly failover: Failover<ResolvedEndpoint>;
 };
 
-const ROUTER_KEYS = ['breaker', 'retry', 'budget', 'attemptTimeoutMs', 'hedge', 'classify'] as const;
+const ROUTER_KEYS = [
+  'breaker',
+  'retry',
+  'budget',
+  'attemptTimeoutMs',
+  'hedge',
+  'bulkhead',
+  'observer',
+  'classify',
+] as const;
 const HTTP_KEYS = ['endpoints', 'failoverOn500', 'sensitiveHeaders', 'trustedOrigins'] as const;
 const WRAPPED = Symbol.for('@failover/http.adapter');
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { type CallObserver, InvalidOptionError } from '@failover/core';
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routeOf } from '../src/endpoints.js';
@@ -205,6 +205,32 @@ describe('against real servers', () => {
     expect(res.config.timeout).toBe(5_000);
     expect(res.config.failover?.endpoint).toBe('b');
     expect(api.failover.status().targets.map((t) => t.name)).toEqual(['a', 'b']);
+  });
+
+  it('takes the router options its type names: an observer sees each call and attempt, a bulkhead is set', async () => {
+    const a = await startServer(statusHandler(503));
+    const b = await startServer(echo('b'));
+    servers.push(a, b);
+    const seen: string[] = [];
+    const observer: CallObserver = {
+      onCallStart: () => ({
+        onAttemptStart: (target) => ({
+          end: (outcome) => void seen.push(`${target}:${outcome.ok ? 'ok' : outcome.kind}`),
+        }),
+        end: (outcome) => void seen.push(`call:${outcome.ok ? outcome.target : outcome.kind}`),
+      }),
+    };
+    api = withFailover(axios.create(), {
+      endpoints: [
+        { name: 'a', baseURL: a.url },
+        { name: 'b', baseURL: b.url },
+      ],
+      retry: { maxAttempts: 1 },
+      observer,
+      bulkhead: { maxConcurrent: 4 },
+    });
+    await api.get('/x');
+    expect(seen).toEqual(['a:unavailable', 'b:ok', 'call:b']);
   });
 
   it('failover.endpoints restricts a request to some endpoints, in that order', async () => {

@@ -45,7 +45,9 @@ describe('instrument(store) + createCallObserver against the local clouds', () =
       ],
       writes: 'mirror',
       journal,
-      repair: { intervalMs: false, delayMs: false, onRecovery: false },
+      // settleMs 0: under load a refused request can end as answerless (a reset after sending), and
+      // the 10 s settle window would defer this test's repair; settling is tested in storage.
+      repair: { intervalMs: false, delayMs: false, onRecovery: false, settleMs: 0 },
       failover: {
         attemptTimeoutMs: 5000,
         retry: { maxAttempts: 1 },

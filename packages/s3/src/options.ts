@@ -19,13 +19,14 @@ export const DEFAULT_QUEUE_SIZE = 2;
 export const MAX_QUEUE_SIZE = 32;
 
 /**
- * How `ifNoneMatch: '*'` is enforced.
+ * How `ifNoneMatch: '*'` and `ifMatch` are enforced.
  *
- * - `'native'` (default): the write carries S3's `If-None-Match: *` and S3 refuses it atomically
- *   when an object exists (conditional writes, supported by S3 since 2024).
- * - `'emulated'`: for S3-compatible servers that ignore `If-None-Match` on writes (s3rver does):
- *   a `HeadObject` runs before the write, writes to the same key through this store instance are
- *   serialized, and the write still carries `If-None-Match: *`. Not atomic against other processes
+ * - `'native'` (default): the write carries S3's `If-None-Match: *` (or `If-Match`) and S3 refuses
+ *   it atomically when an object exists (or is not that version): conditional writes, supported by
+ *   S3 since 2024.
+ * - `'emulated'`: for S3-compatible servers that ignore `If-None-Match` and `If-Match` on writes
+ *   (plain s3rver does): a `HeadObject` runs before the write, writes to the same key through this
+ *   store instance are serialized, and the write still carries the header. Not atomic against other processes
  *   or other store instances: two writers elsewhere can both see "missing" and both write.
  */
 export type ConditionalWrites = 'native' | 'emulated';
@@ -51,7 +52,7 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Parts uploaded at once, 1 to 32. Memory held per stream upload is about `partSize * (queueSize + 1)`. Default 2. */
   queueSize?: number;
-  /** How `ifNoneMatch: '*'` is enforced; see {@link ConditionalWrites}. Default `'native'`. */
+  /** How `ifNoneMatch: '*'` and `ifMatch` are enforced; see {@link ConditionalWrites}. Default `'native'`. */
   conditionalWrites?: ConditionalWrites;
   /**
    * Bounds on every HTTP request the store sends through `client`: connecting (default 1 s),

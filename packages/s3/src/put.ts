@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { AbortedError, redact } from '@failover/core';
+import { AbortedError, redact, redactError } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
   blobInfo,
   InvalidArgumentError,
   type IoWatch,
+  ifMatchFailed,
   type NormalizedBody,
   normalizePutBody,
   normalizePutOptions,
@@ -19,6 +20,7 @@ import {
 } from '@failover/storage';
 import { withAbortSignal } from './abortable-client.js';
 import { ByteCounter } from './byte-counter.js';
+import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
@@ -32,6 +34,8 @@ interface WriteRequest {
   readonly contentType: string;
   readonly metadata: Record<string, string>;
   readonly ifNoneMatch: '*' | undefined;
+  /** `ifMatch`: the etag the object at the key must have (unquoted), when given. */
+  readonly ifMatch: string | undefined;
   readonly size: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly ectx: ErrorContext;
@@ -41,7 +45,9 @@ interface WriteRequest {
  * `put`: byte bodies up to `partSize` go in one PutObject (with Content-Length and Content-MD5);
  * larger byte bodies and every stream go through lib-storage's `Upload`, which cuts them into
  * parts held as buffers (so the SDK never sends an aws-chunked stream), or sends one PutObject
- * when the stream fits in one part. `ifNoneMatch: '*'` becomes S3's `If-None-Match: *`.
+ * when the stream fits in one part. `ifNoneMatch: '*'` becomes S3's `If-None-Match: *` and
+ * `ifMatch` S3's `If-Match` (on PutObject, and on CompleteMultipartUpload for multipart uploads);
+ * S3's 404 for an `If-Match` on a missing key is a `PreconditionFailedError` too.
  */
 export async function putObject(
   ctx: StoreContext,
@@ -57,11 +63,15 @@ export async function putObject(
   });
   try {
     throwIfAborted(request.ectx);
-    if (request.ifNoneMatch !== '*' || ctx.conditionalWrites === 'native') return await write(ctx, request);
+    const conditional = request.ifNoneMatch === '*' || request.ifMatch !== undefined;
+    if (!conditional || ctx.conditionalWrites === 'native') return await write(ctx, request);
     return await ctx.lock.run(request.objectKey, async () => {
       const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
-      if (existing !== null) {
+      if (request.ifNoneMatch === '*' && existing !== null) {
         throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
+      }
+      if (request.ifMatch !== undefined && existing?.etag !== request.ifMatch) {
+        throw ifMatchFailed(key, ctx.name, existing !== null);
       }
       return write(ctx, request);
     });
@@ -85,6 +95,7 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
   // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
   const { metadata, contentType, size, ...o } = normalizePutOptions(key, options, ctx.name);
   const ifNoneMatch = o.ifNoneMatch ? '*' : undefined;
+  const { ifMatch } = o;
   const normalized = normalizePutBody(body, key, ctx.name);
   if (normalized.type === 'bytes' && size !== undefined && size !== normalized.bytes.byteLength) {
     throw new InvalidArgumentError(
@@ -100,6 +111,7 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
     contentType,
     metadata,
     ifNoneMatch,
+    ifMatch,
     size,
     signal: o.signal,
     ectx: errorContext(ctx, 'put', key, o.signal),
@@ -120,13 +132,14 @@ async function putBytes(ctx: StoreContext, request: WriteRequest, bytes: Uint8Ar
         ContentType: request.contentType,
         Metadata: request.metadata,
         IfNoneMatch: request.ifNoneMatch,
+        IfMatch: quoted(request.ifMatch),
       }),
       { abortSignal: request.signal },
     );
     // S3 checked the Content-MD5 we sent, so the MD5 is the stored content's whatever the ETag is.
     return written(request, buffer.byteLength, unquoteEtag(res.ETag), md5.toString('hex'));
   } catch (err) {
-    throw toStorageError(err, request.ectx);
+    throw writeError(err, request);
   }
 }
 
@@ -156,6 +169,7 @@ async function upload(ctx: StoreContext, request: WriteRequest): Promise<BlobInf
       ContentType: request.contentType,
       Metadata: request.metadata,
       IfNoneMatch: request.ifNoneMatch,
+      IfMatch: quoted(request.ifMatch),
     },
     partSize: ctx.partSize,
     queueSize: ctx.queueSize,
@@ -177,10 +191,31 @@ async function upload(ctx: StoreContext, request: WriteRequest): Promise<BlobInf
     if (signal?.aborted) throw abortedError(request.ectx);
     if (err instanceof StorageError) throw err;
     if (sourceError !== undefined) throw bodyStreamError(request, sourceError);
-    throw toStorageError(err, request.ectx);
+    throw writeError(err, request);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** An entity tag as the `If-Match` header carries it (quoted); `undefined` stays `undefined`. */
+function quoted(etag: string | undefined): string | undefined {
+  return etag === undefined ? undefined : `"${etag}"`;
+}
+
+/**
+ * A failed write as a library error. With `ifMatch`, S3's 404 `NoSuchKey` means no object exists at
+ * the key: the condition failed (a missing bucket stays what it is).
+ */
+function writeError(err: unknown, request: WriteRequest): Error {
+  if (
+    request.ifMatch !== undefined &&
+    !request.signal?.aborted &&
+    classifyS3Error(err) === 'not_found' &&
+    s3ErrorCode(err) !== 'NoSuchBucket'
+  ) {
+    return ifMatchFailed(request.key, request.ectx.target, false, redactError(err));
+  }
+  return toStorageError(err, request.ectx);
 }
 
 function written(

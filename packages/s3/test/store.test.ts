@@ -332,6 +332,57 @@ describe('ifNoneMatch on s3rver', () => {
   });
 });
 
+describe('ifMatch on s3rver', () => {
+  const s3 = useS3rver();
+
+  it("native: S3's If-Match, also on a multipart upload's CompleteMultipartUpload; a missing key is a failed precondition", async () => {
+    const store = createS3Store({
+      client: s3.server.client,
+      bucket: await s3.freshBucket(),
+      partSize: 5 * MiB,
+    });
+    const first = await store.put('k', 'first');
+    const second = await store.put('k', 'second');
+    // A stream over one part goes through a multipart upload: checked when it completes.
+    const stale = Readable.from([Buffer.alloc(6 * MiB, 1)]);
+    await expect(store.put('k', stale, { ifMatch: first.etag! })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      kind: 'precondition',
+      key: 'k',
+    });
+    expect((await readAll((await store.get('k')).body)).toString()).toBe('second');
+    const fresh = await store.put('k', Readable.from([Buffer.alloc(6 * MiB, 2)]), { ifMatch: second.etag! });
+    expect(fresh.size).toBe(6 * MiB);
+    expect((await store.head('k'))?.etag).toBe(fresh.etag);
+    const missing = await store.put('nothing-here', 'x', { ifMatch: first.etag! }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(PreconditionFailedError);
+    expect(String((missing as Error).message)).toMatch(/no object exists/);
+  });
+
+  it('emulated: checks the etag with a HeadObject first and still sends If-Match', async () => {
+    const store = createS3Store({
+      client: s3.server.client,
+      bucket: await s3.freshBucket(),
+      conditionalWrites: 'emulated',
+    });
+    const first = await store.put('k', 'first');
+    await store.put('k', 'second');
+    const refused = Readable.from([Buffer.from('late')]);
+    await expect(store.put('k', refused, { ifMatch: first.etag! })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    expect(refused.destroyed).toBe(true);
+    await expect(store.put('gone', 'x', { ifMatch: first.etag! })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    const current = await store.head('k');
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, i) => store.put('k', `writer ${i}`, { ifMatch: current!.etag! })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
 describe('checksum modes of the client', () => {
   const s3 = useS3rver();
 

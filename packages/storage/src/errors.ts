@@ -22,7 +22,7 @@ export class NotFoundError extends StorageError {
   }
 }
 
-/** A condition (`ifNoneMatch: '*'`) did not hold (`kind: 'precondition'`). */
+/** A condition (`ifNoneMatch: '*'`, `ifMatch`) did not hold (`kind: 'precondition'`). */
 export class PreconditionFailedError extends StorageError {
   constructor(key: string, options: FailoverErrorOptions & { reason?: string } = {}) {
     super(

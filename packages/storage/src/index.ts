@@ -106,7 +106,9 @@ export {
 } from './presign.js';
 export {
   checkPutSize,
+  ifMatchFailed,
   type NormalizedPutOptions,
+  normalizeIfMatch,
   normalizeIfNoneMatch,
   normalizePutBody,
   normalizePutOptions,

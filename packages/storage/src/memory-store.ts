@@ -9,7 +9,13 @@ import { validateKey } from './keys.js';
 import { commonPrefixOf } from './list-prefix.js';
 import { normalizeMetadata } from './metadata.js';
 import { compareUtf8 } from './order.js';
-import { checkPutSize, normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from './put-options.js';
+import {
+  checkPutSize,
+  ifMatchFailed,
+  normalizeIfNoneMatch,
+  normalizePutBody,
+  normalizePutOptions,
+} from './put-options.js';
 import { resolveRange, validateListOptions, validateRange } from './range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
 import type {
@@ -54,8 +60,8 @@ interface Cursor {
  * copied in and out (mutating a buffer after `put` or after `get` changes nothing stored), every
  * write gets a new etag and `lastModified`, an MD5 is computed for every object, metadata keys are
  * lowercased, ranges are clamped like the clouds do, `list` pages through keys in UTF-8 byte order
- * (later pages see writes made after earlier ones, as on S3), `ifNoneMatch: '*'` is checked at the
- * moment of the write, and every call honours its `AbortSignal`.
+ * (later pages see writes made after earlier ones, as on S3), `ifNoneMatch: '*'` and `ifMatch` are
+ * checked at the moment of the write, and every call honours its `AbortSignal`.
  *
  * Contents live as long as the store object; nothing is persisted. For tests, examples and caches.
  */
@@ -122,6 +128,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       const refuse = () => {
         if (opts.ifNoneMatch && objects.has(key)) {
           throw new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key' });
+        }
+        if (opts.ifMatch !== undefined) {
+          const current = objects.get(key);
+          if (current?.record.etag !== opts.ifMatch) throw ifMatchFailed(key, name, current !== undefined);
         }
       };
       refuse();

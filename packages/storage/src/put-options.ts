@@ -1,7 +1,7 @@
 import { type NormalizedBody, normalizeBody } from './body.js';
 import { checkCallOptions } from './call-options.js';
 import { normalizeContentType } from './content-type.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, PreconditionFailedError } from './errors.js';
 import { normalizeMetadata } from './metadata.js';
 import type { BlobBody, CopyOptions, PutOptions } from './types.js';
 
@@ -13,6 +13,8 @@ export interface NormalizedPutOptions {
   readonly metadata: Record<string, string>;
   /** Whether the write must fail when an object exists (`ifNoneMatch: '*'`). */
   readonly ifNoneMatch: boolean;
+  /** The entity tag the object at the key must have for the write to happen (`ifMatch`), when given. */
+  readonly ifMatch: string | undefined;
   /** The announced body size, when given. */
   readonly size: number | undefined;
   /** The caller's signal. */
@@ -21,8 +23,8 @@ export interface NormalizedPutOptions {
 
 /**
  * Validates and fills in {@link PutOptions} for the object at `key`: content type (see
- * `normalizeContentType`), metadata (see `normalizeMetadata`), `ifNoneMatch` (only `'*'`) and
- * `size` (a non-negative integer), `signal` (an `AbortSignal`); `options` itself must be an object
+ * `normalizeContentType`), metadata (see `normalizeMetadata`), `ifNoneMatch` (only `'*'`),
+ * `ifMatch` (see `normalizeIfMatch`; not with `ifNoneMatch`) and `size` (a non-negative integer), `signal` (an `AbortSignal`); `options` itself must be an object
  * when given (see `checkCallOptions`). Throws `InvalidArgumentError` naming the bad option, with the
  * store as `target` when given.
  */
@@ -33,10 +35,16 @@ export function normalizePutOptions(
 ): NormalizedPutOptions {
   const o = checkCallOptions(options, { key, target });
   const size = normalizePutSize(o.size, key, target);
+  const ifNoneMatch = normalizeIfNoneMatch(o.ifNoneMatch, key, target);
+  const ifMatch = normalizeIfMatch(o.ifMatch, key, target);
+  if (ifNoneMatch && ifMatch !== undefined) {
+    throw new InvalidArgumentError('ifMatch', 'cannot be combined with ifNoneMatch', { key, target });
+  }
   return {
     contentType: normalizeContentType(o.contentType, key),
     metadata: normalizeMetadata(o.metadata, key),
-    ifNoneMatch: normalizeIfNoneMatch(o.ifNoneMatch, key, target),
+    ifNoneMatch,
+    ifMatch,
     size,
     signal: o.signal,
   };
@@ -54,6 +62,57 @@ export function normalizeIfNoneMatch(
   if (value === undefined) return false;
   if (value === '*') return true;
   throw new InvalidArgumentError('ifNoneMatch', "must be '*' when given", { key, target });
+}
+
+/** The longest entity tag `ifMatch` accepts (every provider's are far shorter). */
+const MAX_IF_MATCH_CHARS = 1024;
+/** Printable ASCII without `"`: what goes into an `If-Match` header unchanged. */
+const IF_MATCH = /^[\x20\x21\x23-\x7e]+$/;
+
+/**
+ * Validates `ifMatch` of {@link PutOptions}: absent, or an entity tag as the store reports it in
+ * `BlobInfo.etag` (unquoted): 1 to 1024 printable ASCII characters without `"`, not `'*'`. The
+ * `InvalidArgumentError` names `key` and, when given, the store as `target`.
+ */
+export function normalizeIfMatch(
+  value: PutOptions['ifMatch'],
+  key: string,
+  target?: string,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'string' ||
+    value.length > MAX_IF_MATCH_CHARS ||
+    !IF_MATCH.test(value) ||
+    value.trim() !== value ||
+    value === '*'
+  ) {
+    throw new InvalidArgumentError(
+      'ifMatch',
+      "must be an entity tag the store returned (BlobInfo.etag): 1 to 1024 printable ASCII characters without '\"', not '*'",
+      { key, target },
+    );
+  }
+  return value;
+}
+
+/**
+ * The `PreconditionFailedError` of a write whose `ifMatch` did not hold: the object at `key` is
+ * another version (`exists`), or there is none. Shared by every store so the reason reads the same.
+ */
+export function ifMatchFailed(
+  key: string,
+  target: string,
+  exists: boolean,
+  cause?: unknown,
+): PreconditionFailedError {
+  return new PreconditionFailedError(key, {
+    target,
+    reason: exists
+      ? 'the object at the key is not the version given (ifMatch)'
+      : 'no object exists at the key (ifMatch)',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /**

@@ -31,7 +31,10 @@ export interface BlobInfo {
   key: string;
   /** Size in bytes. */
   size: number;
-  /** The provider's entity tag, unquoted; opaque. */
+  /**
+   * The provider's entity tag, unquoted; opaque. It changes with every write of the object, and is
+   * what {@link PutOptions.ifMatch} takes. Every store of the library reports it.
+   */
   etag?: string;
   /** The content type given at `put`, or the provider's default. */
   contentType?: string;
@@ -74,6 +77,16 @@ export interface PutOptions extends OperationOptions {
   metadata?: Record<string, string>;
   /** `'*'`: write only if no object exists at the key, else `PreconditionFailedError`. */
   ifNoneMatch?: '*';
+  /**
+   * Write only if the object at the key is still the version with this entity tag (its
+   * {@link BlobInfo.etag}, as this store returned it from `head`, `get`, `list`, `put` or `copy`),
+   * else `PreconditionFailedError` (also when no object exists at the key). Checked atomically
+   * at the moment of the write where the provider can (S3 `If-Match`, GCS `ifGenerationMatch`,
+   * Azure `If-Match`), so a write made meanwhile by anyone is never replaced. A non-empty string
+   * of printable ASCII without `"` (at most 1024 characters); cannot be combined with
+   * `ifNoneMatch`. The multi-cloud store does not take it (`InvalidArgumentError`).
+   */
+  ifMatch?: string;
   /** The body's size in bytes when known in advance; a hint some providers use for streams. */
   size?: number;
 }
@@ -120,7 +133,7 @@ export interface GetResult {
 export interface BlobStore {
   /** A name for logs, events and status (e.g. `s3:my-bucket`). */
   readonly name: string;
-  /** Writes an object, replacing any existing one unless `ifNoneMatch: '*'`. */
+  /** Writes an object, replacing any existing one unless `ifNoneMatch: '*'` or `ifMatch` says otherwise. */
   put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo>;
   /** Reads an object (or a range of it). Missing: `NotFoundError`. */
   get(key: string, options?: GetOptions): Promise<GetResult>;

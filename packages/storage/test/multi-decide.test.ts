@@ -1,7 +1,8 @@
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
-import { type KeyCopy, planKey } from '../src/multi/reconcile-plan.js';
+import { type KeyCopy, planKey, recheckCopy } from '../src/multi/reconcile-plan.js';
 import { decideRepair } from '../src/multi/repair.js';
+import { copyCondition } from '../src/multi/transfer.js';
 
 const v = (n: number, writer = 'me') => `${String(n).padStart(15, '0')}-000000-${writer}`;
 const T = ['aws', 'gcp', 'azure'];
@@ -132,5 +133,41 @@ describe('decideRepair (one journal entry, one target)', () => {
   ];
   for (const [name, e, current, expected] of cases) {
     it(name, () => expect(decideRepair(e, current).type).toBe(expected));
+  }
+});
+
+describe('copyCondition (what a repair or reconcile copy is conditional on)', () => {
+  const cases: [string, Parameters<typeof copyCondition>[0], ReturnType<typeof copyCondition>][] = [
+    ['the target held nothing: only if still nothing is there', null, { ifNoneMatch: '*' }],
+    ['the target held a copy: only if that very copy is still there', { etag: 'e1' }, { ifMatch: 'e1' }],
+    ['a copy without an entity tag (a store that reports none): unconditional', {}, {}],
+    ['the target was not looked at: unconditional', undefined, {}],
+  ];
+  for (const [name, current, expected] of cases) {
+    it(name, () => expect(copyCondition(current)).toEqual(expected));
+  }
+});
+
+describe('recheckCopy (reconcile, after a copy was refused because the target changed)', () => {
+  const wanted = { version: v(2), sha256: 'x' };
+  const cases: [string, { version: string | undefined; sha256: string | undefined } | null, string][] = [
+    ['a newer version landed there: it stays', { version: v(3), sha256: 'n' }, 'newer'],
+    [
+      "another writer's newer version landed there: it stays",
+      { version: v(3, 'other'), sha256: 'n' },
+      'newer',
+    ],
+    [
+      'the wanted version is there now (copied by someone else): done',
+      { version: v(2), sha256: 'x' },
+      'held',
+    ],
+    ['an older version landed there (a late request): copy again', { version: v(1), sha256: 'o' }, 'copy'],
+    ['the object is gone: copy again', null, 'copy'],
+    ['the same version with other bytes: copy again', { version: v(2), sha256: 'y' }, 'copy'],
+    ['an object no multi-cloud store wrote: copy again', { version: undefined, sha256: undefined }, 'copy'],
+  ];
+  for (const [name, now, expected] of cases) {
+    it(name, () => expect(recheckCopy(wanted, now)).toBe(expected));
   }
 });

@@ -69,6 +69,12 @@ export interface SwitchableStore extends BlobStore {
   late: boolean;
   /** Applies the writes held back by {@link SwitchableStore.late}, in order; returns how many. */
   landLate(): Promise<number>;
+  /**
+   * When set, runs (once: it is cleared first) just before the next `put` reaches the store:
+   * something landing between a caller's look at the store and its write (a late request, another
+   * writer).
+   */
+  interpose: (() => Promise<unknown>) | undefined;
 }
 
 export function switchable(name: string): SwitchableStore {
@@ -82,6 +88,7 @@ export function switchable(name: string): SwitchableStore {
     stalled: false,
     calls,
     late: false,
+    interpose: undefined,
     landLate: async () => {
       const n = held.length;
       for (const w of held.splice(0)) await w();
@@ -89,6 +96,9 @@ export function switchable(name: string): SwitchableStore {
     },
     put: (key: string, body: BlobBody, options?: PutOptions) =>
       gate('put', async () => {
+        const before = s.interpose;
+        s.interpose = undefined;
+        await before?.();
         if (!s.late) return inner.put(key, body, options);
         const bytes = Buffer.concat(await collect(body));
         const { signal: _signal, ...rest } = options ?? {};

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@failover/core';
 import { type BlobStore, createMemoryStore } from '@failover/storage';
-import { blobStoreContract, INVALID_KEYS, SPECIAL_KEYS } from '@failover/testkit/contract';
+import { blobStoreContract, INVALID_IF_MATCH, INVALID_KEYS, SPECIAL_KEYS } from '@failover/testkit/contract';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The suite itself, run small against a memory store given as { store, cleanup }: afterwards every
@@ -31,6 +31,7 @@ describe('blobStoreContract options', () => {
       ['largeObjectBytes', 0],
       ['bufferBytes', -1],
       ['timeoutMs', 1.5],
+      ['ifMatch', 'yes'],
     ] as const) {
       let error: unknown;
       try {
@@ -46,5 +47,6 @@ describe('blobStoreContract options', () => {
   it('exports the key lists it uses, for adapters that want more checks', () => {
     expect(SPECIAL_KEYS.length).toBeGreaterThan(5);
     expect(INVALID_KEYS.map(([, key]) => key)).toContain('');
+    expect(INVALID_IF_MATCH.map(([, value]) => value)).toContain('*');
   });
 });

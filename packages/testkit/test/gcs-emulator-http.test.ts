@@ -546,6 +546,8 @@ describe('GCS emulator: options, helpers, persistence, request log', () => {
       [{ buckets: ['ok-bucket', 'NO'] }, 'buckets[1]'],
       [{ maxObjectSize: 0 }, 'maxObjectSize'],
       [{ requestLogLimit: -1 }, 'requestLogLimit'],
+      [{ signers: ['pem'] }, 'signers'],
+      [{ signers: { 'a@example.com': 'not a key' } }, 'signers.a@example.com'],
       [{ bucket: 'x' }, 'bucket'],
     ];
     for (const [options, option] of cases) {

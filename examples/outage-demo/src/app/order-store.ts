@@ -1,4 +1,5 @@
 import { createAzureBlobStore } from '@failover/azure-blob';
+import type { CallObserver } from '@failover/core';
 import { createGcsStore } from '@failover/gcs';
 import { createS3Store } from '@failover/s3';
 import {
@@ -27,6 +28,8 @@ export interface OrderStoreOptions {
   /** Directory of the replication journal. */
   readonly journalDir: string;
   readonly tuning: Tuning;
+  /** Traces and times every call (see `@failover/otel`'s `createCallObserver`). Default: none. */
+  readonly observer?: CallObserver;
 }
 
 /**
@@ -44,6 +47,7 @@ export function createOrderStore(clients: CloudClients, options: OrderStoreOptio
       attemptTimeoutMs: tuning.attemptTimeoutMs,
       retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },
       breaker: tuning.breaker,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     },
     repair: { delayMs: tuning.repairDelayMs, intervalMs: tuning.repairIntervalMs },
   });

@@ -1,3 +1,4 @@
+import type { CallObserver } from '@failover/core';
 import { type FailoverAxiosInstance, withFailover } from '@failover/http';
 import axios from 'axios';
 import { API_REGIONS, type ApiRegion } from '../topology/pricing-api.js';
@@ -10,11 +11,13 @@ import type { Tuning } from './tuning.js';
 export function createPricingClient(
   urls: Readonly<Record<ApiRegion, string>>,
   tuning: Tuning,
+  observer?: CallObserver,
 ): FailoverAxiosInstance {
   return withFailover(axios.create({ timeout: 5_000 }), {
     endpoints: API_REGIONS.map((name) => ({ name, baseURL: urls[name] })),
     attemptTimeoutMs: tuning.attemptTimeoutMs,
     retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },
     breaker: tuning.breaker,
+    ...(observer === undefined ? {} : { observer }),
   });
 }

@@ -3,6 +3,7 @@ import { LANES } from '../metrics/lanes.js';
 import type { Bucket } from '../metrics/recorder.js';
 import { ms } from './analyze.js';
 import type { DemoReport } from './model.js';
+import { telemetrySection } from './otel-section.js';
 import { type Band, esc, lineChart, type StripSegment } from './svg.js';
 
 const BREAKER_COLOR: Record<BreakerState, string> = {
@@ -231,6 +232,7 @@ export function renderHtml(r: DemoReport): string {
     `<p class="sub">Writes: ${r.writes.acknowledged} acknowledged, ${r.writes.unacknowledged} failed; ${r.writes.journaled} journaled ` +
       `because a cloud missed them; repair made ${r.writes.repaired} copies in ${r.writes.repairPasses} passes; backlog at the end ${r.writes.backlogAtEnd}.</p>`,
   );
+  parts.push(telemetrySection(r.telemetry));
   parts.push('</body></html>\n');
   return parts.join('\n');
 }

@@ -3,6 +3,7 @@ import type { Bucket, TimelineEvent } from '../metrics/recorder.js';
 import type { ScenarioId, TimedPhase } from '../scenarios/types.js';
 import type { Verification } from '../verify/verify.js';
 import type { AppError, OpKind } from '../workload/traffic.js';
+import type { TelemetryReport } from './otel-section.js';
 
 /** One check of the final report; the run fails when any check fails. */
 export interface Check {
@@ -27,6 +28,8 @@ export interface AppErrorSummary {
    * than `graceMs` after such a phase ended. They should never happen.
    */
   readonly outsideAllowedPhases: number;
+  /** The first of those errors (up to 10), with when their operation started: what to look at when the count is not 0. */
+  readonly outside: readonly AppError[];
   /** How long after every cloud was down errors are still accepted (a breaker's longest wait before its probe). */
   readonly graceMs: number;
 }
@@ -95,4 +98,9 @@ export interface DemoReport {
   };
   /** Where the HTML report was written, if it was. */
   readonly htmlPath: string | undefined;
+  /**
+   * The OpenTelemetry metrics and spans the run exported, written as JSON next to the HTML report
+   * (absent with no report).
+   */
+  readonly telemetry?: TelemetryReport;
 }

@@ -104,5 +104,8 @@ export function reportLines(r: DemoReport, s: Style): string[] {
     : 'PASS: the application survived the outage.';
   lines.push(r.ok ? s.green(s.bold(pass)) : s.red(s.bold('FAIL: see the checks above.')));
   if (r.htmlPath !== undefined) lines.push(`HTML report: ${r.htmlPath}`);
+  if (r.telemetry !== undefined) {
+    lines.push(`OpenTelemetry metrics: ${r.telemetry.metricsPath}, spans: ${r.telemetry.spansPath}`);
+  }
   return lines;
 }

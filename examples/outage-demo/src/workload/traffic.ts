@@ -21,8 +21,10 @@ const MIX: readonly [OpKind, number][] = [
 /** An error the application saw: an operation of the order service threw. */
 export interface AppError {
   readonly op: OpKind;
-  /** ms since the traffic started. */
+  /** When the application saw the error (the operation ended), in ms since the traffic started. */
   readonly atMs: number;
+  /** When the operation started, in ms since the traffic started. */
+  readonly startedMs: number;
   readonly name: string;
   /** Which call failed: the storage (multi-cloud store) or the pricing API (axios). */
   readonly source: 'storage' | 'pricing';
@@ -150,7 +152,12 @@ export function startTraffic(options: TrafficOptions): Traffic {
     } catch (err) {
       // The application gives up on an order it could not write: it is no longer read or changed.
       if (order !== undefined && (op === 'advance' || op === 'cancel')) live.delete(order.id);
-      error = appError(op === 'place' || order === undefined ? 'place' : op, Date.now() - started, err);
+      error = appError(
+        op === 'place' || order === undefined ? 'place' : op,
+        startedMs,
+        Date.now() - started,
+        err,
+      );
     } finally {
       if (order !== undefined) busy.delete(order.id);
     }
@@ -200,7 +207,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
   };
 }
 
-function appError(op: OpKind, atMs: number, err: unknown): AppError {
+function appError(op: OpKind, startedMs: number, atMs: number, err: unknown): AppError {
   const e = (err ?? {}) as {
     name?: unknown;
     kind?: unknown;
@@ -214,6 +221,7 @@ function appError(op: OpKind, atMs: number, err: unknown): AppError {
   return {
     op,
     atMs,
+    startedMs,
     name: typeof e.name === 'string' ? e.name : 'Error',
     source: e.isAxiosError === true ? 'pricing' : 'storage',
     kind,

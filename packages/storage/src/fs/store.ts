@@ -10,7 +10,13 @@ import { forEachChunk } from '../chunks.js';
 import { NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { commonPrefixOf } from '../list-prefix.js';
-import { checkPutSize, normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
+import {
+  checkPutSize,
+  ifMatchFailed,
+  normalizeIfNoneMatch,
+  normalizePutBody,
+  normalizePutOptions,
+} from '../put-options.js';
 import { resolveRange, validateListOptions, validateRange } from '../range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from '../record.js';
 import type {
@@ -63,6 +69,14 @@ interface Written {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** What a write requires of the object it replaces. */
+interface WriteCondition {
+  /** No object may exist at the key (`ifNoneMatch: '*'`). */
+  readonly absent: boolean;
+  /** The object at the key must have this etag (`ifMatch`). */
+  readonly etag: string | undefined;
+}
+
 /** A temporary file whose handle the content-writing step may replace (copy reopens it). */
 interface Temp {
   readonly path: string;
@@ -87,6 +101,9 @@ interface Temp {
  * - `ifNoneMatch: '*'` commits with a hard link, which fails atomically if the object exists, so
  *   it is race-free across threads and processes sharing the directory (where the filesystem has
  *   no hard links: race-free within the process).
+ * - `ifMatch` reads the object's etag and renames over it under the store's per-key lock: race-free
+ *   against writes through the same store object, not against other processes or other store
+ *   objects over the same directory.
  * - Reads open the file once: a `get` streams the version it opened even if it is replaced or
  *   deleted meanwhile (on POSIX systems).
  * - `list` walks only the directories that can hold keys with the prefix, in UTF-8 byte order.
@@ -144,6 +161,12 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
   const preconditionFailed = (key: string, cause?: unknown): PreconditionFailedError =>
     new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key', cause });
 
+  /** Throws the `ifMatch` failure unless the object file at `file` has `etag`. */
+  const checkEtag = async (file: string, key: string, etag: string): Promise<void> => {
+    const current = await recordAt(file, key);
+    if (current?.etag !== etag) throw ifMatchFailed(key, name, current !== undefined);
+  };
+
   /**
    * Writes the object at `key`: `fill` writes the content into a temporary file and says what it
    * wrote; the trailer is appended, the file fsynced and moved into place (see `commitFile`).
@@ -151,7 +174,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
    */
   const writeObject = async (
     key: string,
-    ifNoneMatch: boolean,
+    condition: WriteCondition,
     signal: AbortSignal | undefined,
     fill: (temp: Temp) => Promise<Written>,
   ): Promise<BlobInfo> => {
@@ -180,8 +203,10 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       await handle.close();
       throwIfAborted(signal);
       const path = temp.path;
-      const committed = await lock(file, () => commitFile(path, file, ifNoneMatch));
-      if (!committed) throw preconditionFailed(key);
+      await lock(file, async () => {
+        if (condition.etag !== undefined) await checkEtag(file, key, condition.etag);
+        if (!(await commitFile(path, file, condition.absent))) throw preconditionFailed(key);
+      });
       temp = undefined;
       await syncDir(dir);
       return toBlobInfo(record);
@@ -203,8 +228,12 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       const opts = normalizePutOptions(key, options, name);
       const input = normalizePutBody(body, key);
       throwIfAborted(opts.signal);
-      if (opts.ifNoneMatch && (await pathExists(locate(root, key).file))) throw preconditionFailed(key);
-      return writeObject(key, opts.ifNoneMatch, opts.signal, async (temp) => {
+      const { file } = locate(root, key);
+      // Checked before the body is read (a cheap refusal), and again under the lock at the commit.
+      if (opts.ifNoneMatch && (await pathExists(file))) throw preconditionFailed(key);
+      if (opts.ifMatch !== undefined) await checkEtag(file, key, opts.ifMatch);
+      const condition = { absent: opts.ifNoneMatch, etag: opts.ifMatch };
+      return writeObject(key, condition, opts.signal, async (temp) => {
         const handle = temp.handle!;
         const md5 = createHash('md5');
         let size = 0;
@@ -309,7 +338,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       await refuseSymlinks(root, source, 'read', from, name);
       if (!(await recordAt(source, from))) throw new NotFoundError(from, { target: name });
       if (ifNoneMatch && (await pathExists(locate(root, to).file))) throw preconditionFailed(to);
-      return writeObject(to, ifNoneMatch, signal, async (temp) => {
+      return writeObject(to, { absent: ifNoneMatch, etag: undefined }, signal, async (temp) => {
         // Reopen after the copy: a copy-on-write clone may replace the file rather than fill it.
         await temp.handle!.close();
         temp.handle = undefined;

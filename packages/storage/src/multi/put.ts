@@ -1,7 +1,7 @@
 import { classifyFailure, FailoverError, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
-import { NotFoundError, PreconditionFailedError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
 import type { BlobBody, BlobInfo, BlobStore, CopyOptions, OperationOptions, PutOptions } from '../types.js';
@@ -37,6 +37,10 @@ export async function putObject(
   validateKey(key);
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const opts = normalizePutOptions(key, withoutCallOptions(options));
+  if (opts.ifMatch !== undefined) {
+    // Each target has its own entity tags: no single one names the store's version of a key.
+    throw new InvalidArgumentError('ifMatch', 'is not supported by the multi-cloud store', { key });
+  }
   const input = normalizePutBody(body, key);
   checkUserMetadata(opts.metadata, key, maxReservedBytes(ctx));
   throwIfAborted(opts.signal);

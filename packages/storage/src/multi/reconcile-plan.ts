@@ -155,3 +155,22 @@ function newest(entries: readonly JournalEntry[]): JournalEntry | undefined {
   for (const e of entries) if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
   return best;
 }
+
+/**
+ * What a target holds now, after reconcile's copy of `wanted` there was refused because the target
+ * changed since reconcile looked (pure; table-tested):
+ * - `'newer'`: a newer version landed there meanwhile: it stays (newest wins; a conflict);
+ * - `'held'`: the wanted version itself is there now (another repair or reconcile copied it);
+ * - `'copy'`: nothing, an older version, or the same version with other bytes: copy again, under
+ *   a condition on what is there now.
+ */
+export function recheckCopy(
+  wanted: Pick<KeyCopy, 'version' | 'sha256'>,
+  now: Pick<KeyCopy, 'version' | 'sha256'> | null,
+): 'newer' | 'held' | 'copy' {
+  if (now === null) return 'copy';
+  const order = compareVersions(now.version, wanted.version);
+  if (order > 0) return 'newer';
+  if (order === 0 && now.sha256 === wanted.sha256) return 'held';
+  return 'copy';
+}

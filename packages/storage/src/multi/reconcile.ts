@@ -9,10 +9,10 @@ import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { type KeyCopy, planKey } from './reconcile-plan.js';
-import { failure, reportLost } from './repair.js';
+import { type KeyCopy, planKey, recheckCopy } from './reconcile-plan.js';
+import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
 import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
-import { fetchVersion, writeFetched } from './transfer.js';
+import { type Fetched, fetchVersion, isRefusedCopy, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
 import { sha256Hex } from './verify.js';
 import { compareVersions } from './version.js';
@@ -142,7 +142,7 @@ async function reconcileKey(
 ): Promise<void> {
   tally.checked++;
   await ctx.lock(key, async () => {
-    const { copies, unknown } = await gatherCopies(ctx, key, listed, compared, tally, o);
+    const { copies, unknown, seen } = await gatherCopies(ctx, key, listed, compared, tally, o);
     const targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
     if (o.verify) await verifyCopies(ctx, key, copies, tally, o.signal);
     const entries = ctx.pending.entriesOf(key).map((i) => i.entry);
@@ -201,16 +201,7 @@ async function reconcileKey(
           targets: action.targets,
         });
         if (o.dryRun) return;
-        const done = await applyCopy(
-          ctx,
-          key,
-          action.from,
-          action.version,
-          copies,
-          action.targets,
-          tally,
-          o.signal,
-        );
+        const done = await applyCopy(ctx, key, action, copies, seen, tally, o.signal);
         await settleEntries(
           ctx,
           entries,
@@ -233,9 +224,11 @@ async function gatherCopies(
   compared: ReadonlySet<string>,
   tally: Tally,
   o: KeyOptions,
-): Promise<{ copies: KeyCopy[]; unknown: Set<string> }> {
+): Promise<{ copies: KeyCopy[]; unknown: Set<string>; seen: Map<string, BlobInfo> }> {
   const copies: KeyCopy[] = [];
   const unknown = new Set<string>();
+  // What each target held as reconcile saw it: the copies it writes are conditional on it.
+  const seen = new Map<string, BlobInfo>();
   for (const name of ctx.targets.map((t) => t.name)) {
     if (!compared.has(name)) continue;
     const info = listed.get(name);
@@ -257,9 +250,10 @@ async function gatherCopies(
       if (full === null) continue; // deleted meanwhile
     }
     copies.push({ target: name, version: versionOf(full), sha256: sha256Of(full) });
+    seen.set(name, full);
   }
   for (const c of copies) ctx.clock.observe(c.version);
-  return { copies, unknown };
+  return { copies, unknown, seen };
 }
 
 /**
@@ -310,17 +304,26 @@ async function applyDelete(
   }
 }
 
-/** Copies the winning version to `targets`; returns the targets that now hold it. */
+/**
+ * Copies the winning version to the action's targets; returns the targets that now hold it (or a
+ * newer version). Each copy is conditional on what the target held when reconcile looked (`seen`;
+ * a target missing from it held nothing): when the target changed meanwhile, it is looked at again
+ * and {@link recheckCopy} decides, up to `COPY_ATTEMPTS` times.
+ */
 async function applyCopy(
   ctx: MultiContext,
   key: string,
-  from: string,
-  version: string | undefined,
+  action: {
+    readonly from: string;
+    readonly version: string | undefined;
+    readonly targets: readonly string[];
+  },
   copies: readonly KeyCopy[],
-  targets: readonly string[],
+  seen: ReadonlyMap<string, BlobInfo>,
   tally: Tally,
   signal: AbortSignal | undefined,
 ): Promise<Set<string>> {
+  const { from, version, targets } = action;
   const done = new Set<string>();
   const sha256 = copies.find((c) => c.target === from)?.sha256;
   let fetched: Awaited<ReturnType<typeof fetchVersion>>;
@@ -330,11 +333,28 @@ async function applyCopy(
     for (const t of targets) tally.errors.push(failure(key, t, 'put', err));
     return done;
   }
+  // What is copied: the version fetched (the winner, or a newer one that replaced it at the source).
+  const wanted = { version: fetched.version, sha256: sha256Of(fetched.info) };
   try {
     for (const t of targets) {
       try {
-        await writeFetched(ctx, key, fetched, t, signal);
+        const result = await copyTo(ctx, key, fetched, wanted, t, seen.get(t) ?? null, signal);
         done.add(t);
+        if (result.type === 'newer') {
+          tally.conflicts++;
+          ctx.counts.conflicts++;
+          if (ctx.events.has('conflict')) {
+            ctx.events.emit('conflict', {
+              key,
+              target: t,
+              version,
+              found: result.found,
+              during: 'reconcile',
+            });
+          }
+          continue;
+        }
+        if (result.type === 'held') continue;
         tally.copied++;
         ctx.counts.repaired++;
         if (ctx.events.has('repaired') && version !== undefined) {
@@ -348,6 +368,35 @@ async function applyCopy(
     fetched.spool.release();
   }
   return done;
+}
+
+/**
+ * Writes `fetched` to target `t` under the condition of what it held (`current`); when refused
+ * (the target changed), looks again and lets {@link recheckCopy} decide.
+ */
+async function copyTo(
+  ctx: MultiContext,
+  key: string,
+  fetched: Fetched,
+  wanted: Pick<KeyCopy, 'version' | 'sha256'>,
+  t: string,
+  current: BlobInfo | null,
+  signal: AbortSignal | undefined,
+): Promise<{ type: 'copied' | 'held' } | { type: 'newer'; found: string | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writeFetched(ctx, key, fetched, t, signal, current);
+      return { type: 'copied' };
+    } catch (err) {
+      if (!isRefusedCopy(err) || attempt >= COPY_ATTEMPTS) throw err;
+    }
+    current = await runOn(ctx, t, (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }), signal);
+    const now = current === null ? null : { version: versionOf(current), sha256: sha256Of(current) };
+    ctx.clock.observe(now?.version);
+    const next = recheckCopy(wanted, now);
+    if (next === 'newer') return { type: 'newer', found: now?.version };
+    if (next === 'held') return { type: 'held' };
+  }
 }
 
 /** Reads every copy and checks its bytes; a corrupt one is reported, queued, and left out of the comparison. */

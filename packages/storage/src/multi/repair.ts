@@ -5,7 +5,14 @@ import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
-import { fetchVersion, replacedByAnotherWriter, VanishedError, writeFetched } from './transfer.js';
+import {
+  type Fetched,
+  fetchVersion,
+  isRefusedCopy,
+  replacedByAnotherWriter,
+  VanishedError,
+  writeFetched,
+} from './transfer.js';
 import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
 import { compareVersions } from './version.js';
 
@@ -169,7 +176,25 @@ export function decideRepair(
   return unstamped ? { type: 'stamp' } : { type: 'copy' };
 }
 
-/** Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal. */
+/**
+ * How many times repair looks at a target again after its copy was refused because the target
+ * changed between the look and the copy (a late request or another writer landed there).
+ */
+export const COPY_ATTEMPTS = 4;
+
+/** What applying one repair step did: done (with where the copy came from), settled otherwise, or look again. */
+type Applied =
+  | { readonly type: 'applied'; readonly from: string | undefined; readonly version: string }
+  | { readonly type: 'settled'; readonly outcome: RepairOutcome }
+  | { readonly type: 'changed'; readonly error: unknown };
+
+/**
+ * Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal.
+ * Copies are conditional on what the target held when repair looked (see `copyCondition`): when
+ * the target changed meanwhile, repair looks again and decides again (a newer copy there wins; an
+ * older one is replaced under a new condition), up to {@link COPY_ATTEMPTS} times; after that the
+ * pair stays pending for the next pass.
+ */
 export function repairOne(
   ctx: MultiContext,
   entry: JournalEntry,
@@ -182,66 +207,18 @@ export function repairOne(
     // version becomes a tombstone with its id) while we waited for the lock.
     const live = ctx.pending.item(entry.id);
     if (live === undefined || live.entry.op !== entry.op || !live.missing.has(target)) return 'done';
-    const current = await runOn(
-      ctx,
-      target,
-      (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
-      signal,
-    );
-    const found = current === null ? undefined : versionOf(current);
-    ctx.clock.observe(found);
-    const step = decideRepair(
-      entry,
-      current === null
-        ? null
-        : { version: found, sha256: sha256Of(current), size: current.size, deferred: isDeferred(current) },
-    );
-    let from: string | undefined;
-    let version = entry.version;
-    // An unstamped copy is stamped in place where the target can; otherwise it is rewritten, from
-    // itself first (its bytes verified against the journal's SHA-256 on the way).
-    const stamped = step.type === 'stamp' && (await stampInPlace(ctx, entry, target, current!, signal));
-    const action = step.type !== 'stamp' ? step.type : stamped ? 'none' : 'copy';
-    switch (action) {
-      case 'conflict':
-        conflict(ctx, key, target, entry.version, step.type === 'conflict' ? step.found : undefined);
-        await resolveEntry(ctx, entry.id, target);
-        return 'conflict';
-      case 'delete':
-        await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
-        break;
-      case 'copy': {
-        const sources = [
-          ...(step.type === 'stamp' ? [target] : []),
-          ...inOrder(ctx, entry.holders),
-          ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
-        ];
-        let fetched: Awaited<ReturnType<typeof fetchVersion>>;
-        try {
-          fetched = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
-        } catch (err) {
-          if (!(err instanceof VanishedError)) throw err;
-          if (replacedByAnotherWriter(entry.version, err.older)) {
-            // Another writer's write landed last everywhere: it stays (a conflict, not a loss).
-            conflict(ctx, key, target, entry.version, found);
-            await resolveEntry(ctx, entry.id, target);
-            return 'conflict';
-          }
-          return settleVanished(ctx, entry);
-        }
-        try {
-          await writeFetched(ctx, key, fetched, target, signal, current);
-        } finally {
-          fetched.spool.release();
-        }
-        from = fetched.from;
-        // A holder may hold a newer version by now: the newest is what the target gets.
-        version = fetched.version ?? version;
-        break;
+    const fetched: { value?: Fetched } = {};
+    let applied: Applied;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        applied = await lookAndApply(ctx, entry, target, signal, fetched);
+        if (applied.type !== 'changed') break;
+        if (attempt >= COPY_ATTEMPTS) throw applied.error;
       }
-      case 'none':
-        break;
+    } finally {
+      fetched.value?.spool.release();
     }
+    if (applied.type === 'settled') return applied.outcome;
     // A late request of the key may still land on the target: check it again after the window.
     const until = Math.max(entry.notBefore ?? 0, ctx.uncertain.until(key, target) ?? 0);
     if (until > Date.now()) {
@@ -251,10 +228,91 @@ export function repairOne(
     await resolveEntry(ctx, entry.id, target);
     ctx.counts.repaired++;
     if (ctx.events.has('repaired')) {
-      ctx.events.emit('repaired', { key, op: entry.op, version, target, from });
+      ctx.events.emit('repaired', {
+        key,
+        op: entry.op,
+        version: applied.version,
+        target,
+        from: applied.from,
+      });
     }
     return 'repaired';
   });
+}
+
+/**
+ * One look at the target and the step {@link decideRepair} picks, applied. A copy the target
+ * refused because it changed since the look is `changed` (look again); the version fetched for it
+ * is kept in `fetched` for the next attempt.
+ */
+async function lookAndApply(
+  ctx: MultiContext,
+  entry: JournalEntry,
+  target: string,
+  signal: AbortSignal | undefined,
+  fetched: { value?: Fetched },
+): Promise<Applied> {
+  const { key } = entry;
+  const current = await runOn(
+    ctx,
+    target,
+    (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+    signal,
+  );
+  const found = current === null ? undefined : versionOf(current);
+  ctx.clock.observe(found);
+  const step = decideRepair(
+    entry,
+    current === null
+      ? null
+      : { version: found, sha256: sha256Of(current), size: current.size, deferred: isDeferred(current) },
+  );
+  // An unstamped copy is stamped in place where the target can; otherwise it is rewritten, from
+  // itself first (its bytes verified against the journal's SHA-256 on the way).
+  if (step.type === 'stamp' && (await stampInPlace(ctx, entry, target, current!, signal))) {
+    return { type: 'applied', from: undefined, version: entry.version };
+  }
+  switch (step.type) {
+    case 'conflict':
+      conflict(ctx, key, target, entry.version, step.found);
+      await resolveEntry(ctx, entry.id, target);
+      return { type: 'settled', outcome: 'conflict' };
+    case 'delete':
+      await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
+      return { type: 'applied', from: undefined, version: entry.version };
+    case 'none':
+      return { type: 'applied', from: undefined, version: entry.version };
+    case 'copy':
+    case 'stamp':
+      break;
+  }
+  if (fetched.value === undefined) {
+    const sources = [
+      ...(step.type === 'stamp' ? [target] : []),
+      ...inOrder(ctx, entry.holders),
+      ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
+    ];
+    try {
+      fetched.value = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
+    } catch (err) {
+      if (!(err instanceof VanishedError)) throw err;
+      if (replacedByAnotherWriter(entry.version, err.older)) {
+        // Another writer's write landed last everywhere: it stays (a conflict, not a loss).
+        conflict(ctx, key, target, entry.version, found);
+        await resolveEntry(ctx, entry.id, target);
+        return { type: 'settled', outcome: 'conflict' };
+      }
+      return { type: 'settled', outcome: await settleVanished(ctx, entry) };
+    }
+  }
+  try {
+    await writeFetched(ctx, key, fetched.value, target, signal, current);
+  } catch (err) {
+    if (isRefusedCopy(err)) return { type: 'changed', error: err };
+    throw err;
+  }
+  // A holder may hold a newer version by now: the newest is what the target gets.
+  return { type: 'applied', from: fetched.value.from, version: fetched.value.version ?? entry.version };
 }
 
 /**

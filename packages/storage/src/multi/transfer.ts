@@ -146,12 +146,35 @@ export async function fetchVersion(
   );
 }
 
+/** The precondition a copy is written under (see {@link copyCondition}). */
+export type CopyCondition =
+  | { readonly ifNoneMatch: '*' }
+  | { readonly ifMatch: string }
+  | Record<string, never>;
+
 /**
- * Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256).
- * The write is conditional on what the target held when repair looked (`current`): on nothing
- * (`ifNoneMatch: '*'`), or on that copy's entity tag where the store can check one, so a late
- * request cannot replace a newer copy that landed meanwhile (the write then fails with kind
- * `precondition` and the next pass looks again).
+ * The precondition of a copy to a target, from what the target held when repair or reconcile
+ * looked (pure): nothing there (`null`): `ifNoneMatch: '*'`; a copy with an entity tag: `ifMatch`
+ * on it; a copy whose store reports no entity tag, or a target not looked at (`undefined`): none.
+ * So a late request or another writer that put a newer copy there meanwhile is never replaced:
+ * the copy fails with kind `precondition` instead, and the caller looks again.
+ */
+export function copyCondition(current: Pick<BlobInfo, 'etag'> | null | undefined): CopyCondition {
+  if (current === null) return { ifNoneMatch: '*' };
+  if (current?.etag !== undefined) return { ifMatch: current.etag };
+  return {};
+}
+
+/** Whether a copy failed because its precondition did not hold (the target changed meanwhile). */
+export function isRefusedCopy(err: unknown): boolean {
+  return classifyFailure(err) === 'precondition';
+}
+
+/**
+ * Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256),
+ * under {@link copyCondition} of what the target held when the caller looked (`current`). When it
+ * fails with kind `precondition` (see {@link isRefusedCopy}), the target changed meanwhile: the
+ * caller looks again and decides again.
  */
 export async function writeFetched(
   ctx: MultiContext,
@@ -162,7 +185,7 @@ export async function writeFetched(
   current?: BlobInfo | null,
 ): Promise<void> {
   const { spool, info } = fetched;
-  const condition = current === null ? { ifNoneMatch: '*' as const } : {};
+  const condition = copyCondition(current);
   // A copy not yet stamped is written stamped: its bytes were just hashed.
   const metadata = isDeferred(info) ? { ...info.metadata, [SHA256_KEY]: spool.sha256 } : info.metadata;
   await runOn(

@@ -7,6 +7,7 @@ export interface ResolvedContractOptions {
   readonly keyPrefix: string;
   readonly timeoutMs: number;
   readonly deleteKeys: boolean;
+  readonly ifMatch: boolean;
 }
 
 /** What each group of contract cases gets. */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { abortCases } from './cases/abort.js';
 import { badInputCases } from './cases/bad-input.js';
 import { copyCases } from './cases/copy.js';
+import { ifMatchCases } from './cases/if-match.js';
 import { invalidKeyCases } from './cases/invalid-keys.js';
 import { keyCases } from './cases/keys.js';
 import { listCases } from './cases/list.js';
@@ -26,8 +27,16 @@ export {
   INVALID_SIGNALS,
   INVALID_SIZES,
 } from './cases/bad-input.js';
+export { INVALID_IF_MATCH } from './cases/if-match.js';
 export { INVALID_KEYS } from './cases/invalid-keys.js';
 export { SPECIAL_KEYS } from './cases/keys.js';
+export {
+  type IoBoundsContractOptions,
+  type IoBoundsFactory,
+  type IoBoundsSubject,
+  type IoBoundsTimeouts,
+  ioBoundsContract,
+} from './io-bounds/index.js';
 export {
   type JournalContractOptions,
   type JournalFactory,
@@ -53,7 +62,9 @@ export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from 
  * lowercased, invalid metadata refused); ranges (clamped, past the end empty); missing keys (`null`,
  * `false`, `NotFoundError`); overwrite (new etag) and delete (idempotent); copy (bytes, type and
  * metadata carried; missing source); list (prefix, delimiter, pages, order); `ifNoneMatch: '*'` on
- * put and copy; aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
+ * put and copy; `ifMatch` on put (the etag from `put`, `head`, `get` and `list` accepted, a stale one
+ * or a missing object refused with `PreconditionFailedError`, of racing writes exactly one wins, bad
+ * values and `ifMatch` with `ifNoneMatch` refused); aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
  * written, a read body destroyed); invalid keys (`InvalidKeyError`); bad arguments
  * (`InvalidArgumentError` naming the argument: content types with CRLF, NUL, non-ASCII or over 255
  * characters, a wrong `size`, `range: null`, options that are not an object, a `signal` that is not
@@ -113,6 +124,7 @@ export function blobStoreContract(
     copyCases(ctx);
     listCases(ctx);
     preconditionCases(ctx);
+    ifMatchCases(ctx);
     abortCases(ctx);
     invalidKeyCases(ctx);
     badInputCases(ctx);
@@ -127,6 +139,7 @@ function resolveOptions(options: BlobStoreContractOptions): ResolvedContractOpti
     keyPrefix: r.string('keyPrefix', { allowEmpty: true, default: 'failover-contract/' }),
     timeoutMs: r.int('timeoutMs', { min: 1, default: 120_000 }),
     deleteKeys: r.bool('deleteKeys', { default: true }),
+    ifMatch: r.bool('ifMatch', { default: true }),
   };
   r.done();
   return resolved;

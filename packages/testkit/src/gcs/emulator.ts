@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, optionError, readOptions, redact } from '@failover/core';
 import type { RequestContext, RequestNotes } from './context.js';
 import { DirectoryMirror } from './directory-mirror.js';
 import { parseFields } from './fields.js';
+import { handleSignedUrl } from './handlers/signed.js';
 import { ClientGoneError, requestOrigin, sendProblem } from './http-io.js';
 import { bucketNameProblem, objectNameProblem } from './names.js';
 import { newObject, objectResource } from './object-model.js';
@@ -11,6 +13,7 @@ import { parsePath } from './paths.js';
 import { GcsProblem } from './problem.js';
 import { RewriteTokens } from './rewrite-tokens.js';
 import { route } from './router.js';
+import { isSignedUrlRequest, publicKeyOf } from './signed-url.js';
 import { GcsStore } from './store.js';
 import type {
   GcsEmulator,
@@ -32,6 +35,7 @@ interface ResolvedOptions {
   buckets: readonly string[];
   maxObjectSize: number;
   requestLogLimit: number;
+  signers: [string, KeyObject][];
 }
 
 /**
@@ -48,6 +52,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
   const sessions = new UploadSessions();
   const rewrites = new RewriteTokens();
   const log: GcsRequestRecord[] = [];
+  const signers = new Map(opts.signers);
   let server: Server | undefined;
   let boundPort: number | undefined;
   let loaded = false;
@@ -97,7 +102,8 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
         fields: fieldsParam ? parseFields(fieldsParam) : undefined,
         notes,
       };
-      await route(ctx, parsePath(url.pathname));
+      if (isSignedUrlRequest(url.searchParams)) await handleSignedUrl(ctx, req.url ?? '/', signers);
+      else await route(ctx, parsePath(url.pathname));
     } catch (err) {
       if (err instanceof ClientGoneError || res.headersSent || res.destroyed) {
         res.destroy();
@@ -170,6 +176,12 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
     clearRequests(): void {
       log.length = 0;
     },
+    trustSigner(clientEmail: string, key: string | KeyObject): void {
+      if (typeof clientEmail !== 'string' || !clientEmail.includes('@')) {
+        throw new InvalidOptionError('clientEmail', 'must be a service account email');
+      }
+      signers.set(clientEmail, signerKey('key', key));
+    },
 
     async createBucket(name: string): Promise<void> {
       const problem = typeof name === 'string' ? bucketNameProblem(name) : 'must be a string';
@@ -221,6 +233,15 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
   return emulator;
 }
 
+/** A signer's public key from PEM text or a key object; a bad one is an `InvalidOptionError` naming `option`. */
+function signerKey(option: string, key: unknown): KeyObject {
+  try {
+    return publicKeyOf(key as string | KeyObject);
+  } catch {
+    throw new InvalidOptionError(option, 'must be an RSA public key (PEM text or a KeyObject)');
+  }
+}
+
 function formatOrigin(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -238,6 +259,23 @@ function resolveOptions(options: GcsEmulatorOptions): ResolvedOptions {
   }
   const maxObjectSize = r.int('maxObjectSize', { min: 1, default: DEFAULT_MAX_OBJECT_SIZE });
   const requestLogLimit = r.int('requestLogLimit', { min: 0, default: 1000 });
+  const given = r.check(
+    'signers',
+    (v): v is Record<string, string | KeyObject> => v !== null && typeof v === 'object' && !Array.isArray(v),
+    'an object of public keys by service account email',
+  );
+  const signers = Object.entries(given ?? {}).map(([email, key]): [string, KeyObject] => [
+    email,
+    signerKey(`signers.${email}`, key),
+  ]);
   r.done();
-  return { host, port, directory, buckets: [...(buckets as string[])], maxObjectSize, requestLogLimit };
+  return {
+    host,
+    port,
+    directory,
+    buckets: [...(buckets as string[])],
+    maxObjectSize,
+    requestLogLimit,
+    signers,
+  };
 }

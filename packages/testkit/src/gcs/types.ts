@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 /** Options for {@link createGcsEmulator}. */
 export interface GcsEmulatorOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -21,6 +22,14 @@ export interface GcsEmulatorOptions {
   maxObjectSize?: number;
   /** How many recent requests {@link GcsEmulator.requests} keeps. Default `1000`; `0` keeps none. */
   requestLogLimit?: number;
+  /**
+   * Public keys (PEM text or `KeyObject`s; a private key gives its public half) of the service
+   * accounts whose V4 signed URLs are verified, by `client_email`. With any set, a signed URL's
+   * signature is checked (403 `SignatureDoesNotMatch` when it does not match, 403 `AccessDenied`
+   * for another signer); with none, a well-formed, unexpired signed URL is accepted whoever signed
+   * it. More can be added with {@link GcsEmulator.trustSigner}. Default none.
+   */
+  signers?: Readonly<Record<string, string | KeyObject>>;
 }
 
 /** Where a started emulator listens. */
@@ -168,6 +177,12 @@ export interface GcsEmulator {
   readonly requests: readonly GcsRequestRecord[];
   /** Forgets the recorded requests. */
   clearRequests(): void;
+  /**
+   * Verifies the V4 signed URLs of `clientEmail` with `key` from now on (see
+   * {@link GcsEmulatorOptions.signers}): once any signer is trusted, only trusted signers' URLs
+   * with a matching signature are served.
+   */
+  trustSigner(clientEmail: string, key: string | KeyObject): void;
   /** Creates a bucket; an existing one is left as is. Throws for an invalid bucket name. */
   createBucket(name: string): Promise<void>;
   /** Names of the buckets, sorted. */
