@@ -78,19 +78,24 @@ const throughputCases: StorageCase[] = [
 const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 
 const MEMORY_LABELS = {
-  multi: 'multi-cloud store',
-  adapter: 'S3 adapter store alone (reference)',
-  upload: 'raw SDK, lib-storage Upload (8 MiB parts, 2 at once)',
+  multi: "multi-cloud store, writes: 'primary' (to S3)",
+  'multi-quorum': 'multi-cloud store, default quorum (S3, GCS and Azure at once)',
+  adapter: 'S3 adapter store alone (default parts)',
+  'adapter-5x2': 'S3 adapter store alone, 5 MiB parts, 2 at once',
+  upload: "raw SDK, lib-storage Upload (the adapter's default parts)",
+  'upload-5x2': 'raw SDK, lib-storage Upload (5 MiB parts, 2 at once)',
   raw: 'raw SDK, one streamed PutObject (floor)',
 } as const;
 
-const memoryCases: StorageCase[] = (['multi', 'adapter', 'upload', 'raw'] as const).map((client) => ({
-  id: `memory/${client}`,
-  group: 'memory',
-  runs: MEMORY_RUNS,
-  label: MEMORY_LABELS[client],
-  run: () => runMemoryCase(client),
-}));
+const memoryCases: StorageCase[] = (Object.keys(MEMORY_LABELS) as (keyof typeof MEMORY_LABELS)[]).map(
+  (client) => ({
+    id: `memory/${client}`,
+    group: 'memory',
+    runs: MEMORY_RUNS,
+    label: MEMORY_LABELS[client],
+    run: () => runMemoryCase(client),
+  }),
+);
 
 /** Every storage case, in the order the tables show them. */
 export const storageCases: readonly StorageCase[] = [

@@ -70,7 +70,7 @@ export async function startBenchClouds(): Promise<BenchClouds> {
         journal: createFileJournal({ dir: join(tmp, `journal-${++journals}`) }),
         failover: BENCH_FAILOVER,
         repair: NO_AUTO_REPAIR,
-        spool: { dir: tmp },
+        spool: { dir: tmp, replay: process.env.BENCH_SPOOL_REPLAY !== '0' },
         ...options,
       });
       stores.push(store);

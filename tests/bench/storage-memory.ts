@@ -2,11 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { BlobStore } from '@failover/storage';
+import { createS3Store, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE } from '@failover/s3';
+import { type BlobStore, SHA256_KEY } from '@failover/storage';
 import { BUCKET, withClouds } from './storage-clouds.js';
 
-/** Which store the big object goes through. */
-export type MemoryClient = 'multi' | 'adapter' | 'upload' | 'raw';
+/**
+ * Which store the big object goes through: the multi-cloud store to S3 (`multi`, writes
+ * 'primary') or to the three clouds at once (`multi-quorum`, the default write mode), the S3
+ * adapter alone (`adapter`, its default parts; `adapter-5x2`: 5 MiB parts, 2 at once), the raw
+ * SDK's lib-storage `Upload` with the same parts (`upload`, `upload-5x2`), or one raw streamed
+ * PutObject (`raw`).
+ */
+export type MemoryClient =
+  | 'multi'
+  | 'multi-quorum'
+  | 'adapter'
+  | 'adapter-5x2'
+  | 'upload'
+  | 'upload-5x2'
+  | 'raw';
 
 /** One streamed transfer and the process's resident memory while it ran. */
 export interface MemorySample {
@@ -29,6 +43,11 @@ export interface MemoryRun {
   readonly client: MemoryClient;
   readonly put: MemorySample;
   readonly get: MemorySample;
+  /**
+   * Multi-cloud store: ms from the put's return until every copy was stamped with its SHA-256
+   * (the journal's backlog is empty again), measured after the get.
+   */
+  readonly stampMs?: number;
 }
 
 /** The size of the big object: `BENCH_BIG_BYTES`, 1 GiB by default. */
@@ -36,6 +55,7 @@ export const BIG_BYTES = Number(process.env.BENCH_BIG_BYTES ?? 1024 ** 3);
 /** The multi-cloud store's `attemptTimeoutMs` here (the other benchmarks use 1000). */
 export const BIG_ATTEMPT_TIMEOUT_MS = 600_000;
 const SAMPLE_MS = 50;
+const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 
 /** Puts and gets a big object as streams. */
@@ -69,14 +89,14 @@ function rawTransfer(client: S3Client): Transfer {
  * The raw SDK's own streamed upload: lib-storage's `Upload` with the S3 store's defaults (8 MiB
  * parts, 2 at once), the reference the S3 adapter (which uses it) is held to.
  */
-function uploadTransfer(client: S3Client): Transfer {
+function uploadTransfer(client: S3Client, partSize: number, queueSize: number): Transfer {
   return {
     put: async (key, body, size) => {
       const upload = new Upload({
         client,
         params: { Bucket: BUCKET, Key: key, Body: body },
-        partSize: 8 * 1024 * 1024,
-        queueSize: 2,
+        partSize,
+        queueSize,
         leavePartsOnError: false,
       });
       await upload.done();
@@ -100,16 +120,33 @@ function uploadTransfer(client: S3Client): Transfer {
  */
 export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
   return withClouds(async (clouds) => {
+    const small = client.endsWith('-5x2');
+    const partSize = small ? 5 * MiB : DEFAULT_PART_SIZE;
+    const queueSize = small ? 2 : DEFAULT_QUEUE_SIZE;
+    const multi =
+      client === 'multi' || client === 'multi-quorum'
+        ? clouds.multi({
+            ...(client === 'multi' ? { writes: 'primary' as const } : {}),
+            // The attempt limit covers a whole upload: it must outlast the big object's transfer.
+            failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS },
+          })
+        : undefined;
     const transfer =
       client === 'raw'
         ? rawTransfer(clouds.s3Client)
-        : client === 'upload'
-          ? uploadTransfer(clouds.s3Client)
+        : client.startsWith('upload')
+          ? uploadTransfer(clouds.s3Client, partSize, queueSize)
           : storeTransfer(
-              client === 'multi'
-                ? // The attempt limit covers a whole upload: it must outlast the big object's transfer.
-                  clouds.multi({ writes: 'primary', failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS } })
-                : clouds.targets[0],
+              multi ??
+                (small
+                  ? createS3Store({
+                      client: clouds.s3Client,
+                      bucket: BUCKET,
+                      name: 'aws',
+                      partSize,
+                      queueSize,
+                    })
+                  : clouds.targets[0]),
             );
     // Load the SDKs with a small object only: a big warm-up would grow the heap before the
     // baseline is taken and hide part of the big transfer's footprint.
@@ -119,8 +156,10 @@ export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
     gc?.();
     const base = process.memoryUsage.rss();
 
+    let putDone = 0;
     const put = await sampled(base, async () => {
       const size = await transfer.put('big', generated(BIG_BYTES), BIG_BYTES);
+      putDone = performance.now();
       if (size !== BIG_BYTES) throw new Error(`put stored ${size} bytes, not ${BIG_BYTES}`);
     });
     gc?.();
@@ -128,7 +167,14 @@ export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
       const n = await drain(await transfer.get('big'));
       if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
     });
-    return { type: 'memory', client, put, get };
+    if (multi === undefined) return { type: 'memory', client, put, get };
+    const holders = client === 'multi' ? clouds.targets.slice(0, 1) : clouds.targets;
+    for (const t of holders) {
+      while (!/^[0-9a-f]{64}$/.test((await t.head('big'))?.metadata[SHA256_KEY] ?? '')) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return { type: 'memory', client, put, get, stampMs: performance.now() - putDone };
   });
 }
 

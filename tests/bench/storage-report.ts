@@ -223,6 +223,12 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
     notes.push(...failed(o));
     const runs = runsOf<MemoryRun>(o, 'memory');
     if (runs.length === 0) continue;
+    const stamps = runs.flatMap((r) => (r.stampMs === undefined ? [] : [r.stampMs]));
+    if (stamps.length > 0) {
+      notes.push(
+        `${o.case.label}: every copy stamped with its SHA-256 ${stamps.map((ms) => fmt(ms / 1000, 1)).join(', ')} s after the put returned (in the background)`,
+      );
+    }
     for (const [name, pick] of [
       ['streamed put (generated stream)', (r: MemoryRun) => r.put],
       ['streamed get (read and dropped)', (r: MemoryRun) => r.get],

@@ -19,15 +19,18 @@ import {
   type NormalizedBody,
   NotFoundError,
   normalizeIfNoneMatch,
+  normalizeMetadata,
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
   operationIoTimeouts,
+  PreconditionFailedError,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
   type PutOptions,
   resolveRange,
+  type SetMetadataOptions,
   StorageError,
   sizeCheckedStream,
   validateKey,
@@ -348,6 +351,48 @@ class GcsStore implements BlobStore, Presigner {
       return toBlobInfo(resource, to);
     }
     return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal), to);
+  }
+
+  /**
+   * Replaces the object's custom metadata with a metadata PATCH (no byte is sent again). GCS
+   * merges the keys it is sent, so keys to drop are sent as `null`. `ifMatch` is checked against
+   * the entity tag read first, and the PATCH is conditional on that generation and
+   * metageneration, so a copy replaced or changed meanwhile is never touched.
+   */
+  async setMetadata(
+    key: string,
+    metadata: Record<string, string>,
+    options: SetMetadataOptions = {},
+  ): Promise<BlobInfo> {
+    validateKey(key);
+    const { ifMatch, ...rest } = options;
+    checkCallOptions(rest, { key, target: this.name });
+    const normalized = normalizeMetadata(metadata, key);
+    const ctx = this.#ctx('setMetadata', key);
+    const { signal } = options;
+    return this.#watch('setMetadata', key, options).run(async () => {
+      const file = this.#file(key);
+      const current = await this.#metadata(file, ctx, signal);
+      if (ifMatch !== undefined && toBlobInfo(current, key).etag !== ifMatch) {
+        throw new PreconditionFailedError(key, { target: this.name, reason: 'the object changed' });
+      }
+      const patch: Record<string, string | null> = {};
+      for (const k of Object.keys(current.metadata ?? {})) patch[k] = null;
+      Object.assign(patch, normalized);
+      const conditions = {
+        ...(current.generation === undefined ? {} : { ifGenerationMatch: Number(current.generation) }),
+        ...(current.metageneration === undefined
+          ? {}
+          : { ifMetagenerationMatch: Number(current.metageneration) }),
+      };
+      const [resource] = await this.#call(ctx, signal, () =>
+        this.#file(
+          key,
+          current.generation === undefined ? undefined : String(current.generation),
+        ).setMetadata({ metadata: patch }, conditions),
+      );
+      return toBlobInfo(resource, key);
+    });
   }
 
   /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */

@@ -34,6 +34,8 @@ export function ioWatch(
   operation: ErrorContext['operation'],
   key: string | undefined,
   options: OperationOptions,
+  /** Every request of the operation may take as long as a commit (a CopyObject in place). */
+  commits = false,
 ): IoWatch {
   // Bad options (null, a string) are refused by the operation itself, with the shared message.
   const given = options !== null && typeof options === 'object' ? options.timeouts : undefined;
@@ -41,7 +43,7 @@ export function ioWatch(
   return createIoWatch(
     timeouts,
     { target: ctx.name, operation, key },
-    { isCommit: isCompleteMultipartUpload },
+    { isCommit: commits ? () => true : isCompleteMultipartUpload },
   );
 }
 

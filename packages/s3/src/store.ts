@@ -14,6 +14,7 @@ import { getObject } from './get.js';
 import { headObject } from './head.js';
 import { createKeyLock } from './key-lock.js';
 import { listObjects } from './list.js';
+import { setObjectMetadata } from './metadata.js';
 import { resolveOptions, type S3StoreOptions } from './options.js';
 import { presignObject } from './presign.js';
 import { putObject } from './put.js';
@@ -60,6 +61,8 @@ export function createS3Store(options: S3StoreOptions): BlobStore & Presigner {
     list: (listOptions) => listObjects(ctx, listOptions),
     copy: async (from, to, o = {}) => ioWatch(ctx, 'copy', to, o).run(() => copyObject(ctx, from, to, o)),
     presign: (key, presignOptions) => presignObject(ctx, key, presignOptions),
+    setMetadata: async (key, metadata, o = {}) =>
+      ioWatch(ctx, 'copy', key, o, true).run(() => setObjectMetadata(ctx, key, metadata, o)),
   };
 }
 

@@ -132,4 +132,5 @@ export {
   type OperationOptions,
   type PrefixEntry,
   type PutOptions,
+  type SetMetadataOptions,
 } from './types.js';

@@ -7,6 +7,7 @@ import { collectStream } from './chunks.js';
 import { NotFoundError, PreconditionFailedError } from './errors.js';
 import { validateKey } from './keys.js';
 import { commonPrefixOf } from './list-prefix.js';
+import { normalizeMetadata } from './metadata.js';
 import { compareUtf8 } from './order.js';
 import {
   checkPutSize,
@@ -28,6 +29,7 @@ import type {
   ListOptions,
   OperationOptions,
   PutOptions,
+  SetMetadataOptions,
 } from './types.js';
 
 /** Options for {@link createMemoryStore}. */
@@ -195,6 +197,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       }
       const { size, contentType, metadata, md5 } = source.record;
       return commit(to, { size, contentType, metadata, md5 }, source.bytes);
+    },
+
+    async setMetadata(
+      key: string,
+      metadata: Record<string, string>,
+      options: SetMetadataOptions = {},
+    ): Promise<BlobInfo> {
+      validateKey(key);
+      const { ifMatch, ...rest } = options;
+      checkCallOptions(rest, { key, target: name });
+      const normalized = normalizeMetadata(metadata, key);
+      throwIfAborted(options.signal);
+      const entry = objects.get(key);
+      if (!entry) throw new NotFoundError(key, { target: name });
+      if (ifMatch !== undefined && ifMatch !== entry.record.etag) {
+        throw new PreconditionFailedError(key, { target: name, reason: 'the object changed' });
+      }
+      const { size, contentType, md5 } = entry.record;
+      return commit(key, { size, contentType, metadata: normalized, md5 }, entry.bytes);
     },
 
     async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {

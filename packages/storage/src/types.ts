@@ -152,6 +152,23 @@ export interface BlobStore {
    * multi-cloud store have it; the memory and filesystem stores do not.
    */
   presign?(key: string, options?: PresignOptions): Promise<PresignedUrl>;
+  /**
+   * Replaces an object's metadata without sending its bytes again (content and content type
+   * stay). Optional: where a provider cannot do it cheaply, callers write the object again. With
+   * `ifMatch`, only the object with that entity tag is changed (`PreconditionFailedError`
+   * otherwise). Missing key: `NotFoundError`.
+   */
+  setMetadata?(
+    key: string,
+    metadata: Record<string, string>,
+    options?: SetMetadataOptions,
+  ): Promise<BlobInfo>;
+}
+
+/** Options of {@link BlobStore.setMetadata}. */
+export interface SetMetadataOptions extends OperationOptions {
+  /** Change the object only if its entity tag is this one. */
+  ifMatch?: string;
 }
 
 /** True when a listing entry is a common prefix rather than an object. */

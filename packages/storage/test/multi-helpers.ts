@@ -17,6 +17,7 @@ import {
   type MultiCloudStoreOptions,
   type OperationOptions,
   type PutOptions,
+  type SetMetadataOptions,
   StorageError,
 } from '@failover/storage';
 
@@ -114,6 +115,8 @@ export function switchable(name: string): SwitchableStore {
     delete: (key: string, options?: OperationOptions) => gate('delete', () => inner.delete(key, options)),
     copy: (from: string, to: string, options?: OperationOptions) =>
       gate('copy', () => inner.copy(from, to, options)),
+    setMetadata: (key: string, metadata: Record<string, string>, options?: SetMetadataOptions) =>
+      gate('setMetadata', () => inner.setMetadata!(key, metadata, options)),
     list: (options?: ListOptions): AsyncIterable<ListEntry> => {
       const self = s;
       return (async function* () {

@@ -24,6 +24,11 @@ export interface WriteRecord {
   readonly degraded?: boolean | undefined;
   /** Targets whose request ended without an answer: it may still land there (late). */
   readonly uncertain?: readonly string[] | undefined;
+  /**
+   * The copies carry no SHA-256 yet (a streamed body, see `stamp.ts`): every holder is recorded
+   * as lacking the write until its copy is stamped.
+   */
+  readonly unstamped?: boolean | undefined;
 }
 
 /**
@@ -98,7 +103,7 @@ function confirmedTargets(
   const missing = [...w.missing];
   for (const t of w.holders) {
     const until = ctx.uncertain.until(w.key, t);
-    if (until === undefined) holders.push(t);
+    if (until === undefined && w.unstamped !== true) holders.push(t);
     else {
       missing.push(t);
       later(until);

@@ -66,12 +66,28 @@ export interface RepairOptions {
   onRecovery?: boolean;
 }
 
-/** Where a stream body is kept while it is written (so it can be sent again). */
+/**
+ * How a stream body is held while it is written. A body up to `memoryBytes` is read (and hashed)
+ * before it is sent; a larger one is streamed to the targets as it is read, with at most
+ * `memoryBytes` of it in memory, and (with `replay`) copied to a temporary file at the same time.
+ */
 export interface SpoolOptions {
-  /** Bytes kept in memory; a larger body goes to a temporary file. Default 8 MiB; 0 to 1 GiB. */
+  /**
+   * Bytes held in memory: a body up to this size is read before it is sent; a larger one is
+   * streamed, at most this much ahead of the slowest send. Default 8 MiB; 0 to 1 GiB.
+   */
   memoryBytes?: number;
   /** Directory of the temporary files. Default `os.tmpdir()`. */
   dir?: string;
+  /**
+   * Copy a streamed body to a temporary file while it is sent (never delaying the sends unless
+   * the disk is slower than every target), so that a failed send can be made again, to the same
+   * target or another one; the file is removed once the write is done. `false`: no copy; a send
+   * that fails after the first `memoryBytes` were sent cannot be retried (in `'primary'` mode the
+   * put fails; in the parallel modes that target is journaled and repaired from the others).
+   * Default `true`.
+   */
+  replay?: boolean;
 }
 
 /** How reads are verified. */
@@ -152,6 +168,7 @@ export interface ResolvedMultiOptions {
   readonly amnesiaRecheckMs: number | undefined;
   readonly spoolMemoryBytes: number;
   readonly spoolDir: string;
+  readonly spoolReplay: boolean;
   readonly readBufferBytes: number;
   readonly writerId: string;
   readonly name: string;
@@ -202,6 +219,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     default: MULTI_DEFAULTS.spoolMemoryBytes,
   });
   const spoolDir = spool.string('dir', { rule: 'a non-empty directory path' }) ?? tmpdir();
+  const spoolReplay = spool.bool('replay', { default: true });
   spool.done();
   const reads = r.object('reads');
   const readBufferBytes = reads.int('bufferBytes', {
@@ -237,6 +255,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     amnesiaRecheckMs,
     spoolMemoryBytes,
     spoolDir,
+    spoolReplay,
     readBufferBytes,
     writerId,
     name,

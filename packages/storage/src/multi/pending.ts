@@ -99,10 +99,11 @@ export function newestOf(items: Iterable<PendingItem>): {
   let latest: PendingItem | undefined;
   let acknowledged: PendingItem | undefined;
   for (const item of items) {
-    if (latest === undefined || item.entry.version > latest.entry.version) latest = item;
+    // At equal versions the later entry wins: it knows more (a corrupt copy found since).
+    if (latest === undefined || item.entry.version >= latest.entry.version) latest = item;
     if (
       item.entry.intent !== true &&
-      (acknowledged === undefined || item.entry.version > acknowledged.entry.version)
+      (acknowledged === undefined || item.entry.version >= acknowledged.entry.version)
     )
       acknowledged = item;
   }

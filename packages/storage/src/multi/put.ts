@@ -1,18 +1,20 @@
-import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { classifyFailure, FailoverError, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
 import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
-import type { BlobBody, CopyOptions, OperationOptions, PutOptions } from '../types.js';
+import type { BlobBody, BlobInfo, BlobStore, CopyOptions, OperationOptions, PutOptions } from '../types.js';
 import { attemptTimeoutOf, withoutCallOptions } from './call-options.js';
 import { type MultiContext, runOn } from './context.js';
+import { Fanout, readHead } from './fanout.js';
 import { getObject } from './read.js';
-import { checkUserMetadata, present, reservedBytes, stamp } from './reserved.js';
+import { checkUserMetadata, present, reservedBytes, stamp, stampDeferred, userMetadata } from './reserved.js';
 import { checkSize, Spool } from './spool.js';
+import { stampCopy } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
-import { write } from './write.js';
+import { type WriteResult, type WriteSpec, write } from './write.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
@@ -49,12 +51,18 @@ export async function putObject(
     // A quorum write may still be sending after put resolves: keep a copy the caller cannot change.
     spool = Spool.ofBytes(keepsSending(ctx) ? Buffer.from(input.bytes) : input.bytes);
   } else {
-    spool = await Spool.fromStream(
-      input.stream,
-      { memoryBytes: ctx.options.spoolMemoryBytes, dir: ctx.options.spoolDir },
-      opts.signal,
-      key,
-    );
+    // A body that fits in memory is hashed before it is sent; a larger one is streamed.
+    const head = await readHead(input.stream, ctx.options.spoolMemoryBytes, opts.signal, key);
+    if (head.rest !== undefined) {
+      const fanout = new Fanout(input.stream, head.rest, head.chunks, {
+        windowBytes: ctx.options.spoolMemoryBytes,
+        dir: ctx.options.spoolReplay ? ctx.options.spoolDir : undefined,
+        size: opts.size,
+        key,
+      });
+      return putStream(ctx, key, fanout, { ...opts, attemptTimeoutMs });
+    }
+    spool = Spool.ofBytes(Buffer.concat(head.chunks));
   }
   try {
     checkSize(spool, opts.size, key);
@@ -136,6 +144,84 @@ async function putSpool(
   } finally {
     if (!handedOver) spool.release();
   }
+}
+
+/**
+ * Writes a streamed body: sent to the targets as it is read (one read, several sends, see
+ * {@link Fanout}), with `fo_sha256` deferred. The journal holds the SHA-256 until each copy is
+ * stamped with it, right after the write (or by repair).
+ */
+async function putStream(
+  ctx: MultiContext,
+  key: string,
+  fanout: Fanout,
+  spec: PutSpec & { readonly size: number | undefined },
+): Promise<MultiCloudBlobInfo> {
+  let handedOver = false;
+  try {
+    if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
+    const version = ctx.clock.next();
+    const metadata = stampDeferred(spec.metadata, version);
+    const copies = new Map<string, BlobInfo | undefined>();
+    let stamping: ((name: string, info: BlobInfo | undefined) => void) | undefined;
+    ctx.counts.puts++;
+    handedOver = true;
+    const res = await writeStream(ctx, fanout, {
+      op: 'put',
+      key,
+      version,
+      // Read when the write is journaled: by then a target took every byte, so both are known.
+      get sha256() {
+        return fanout.sha256;
+      },
+      get size() {
+        return fanout.sha256 === undefined ? undefined : fanout.bytesRead;
+      },
+      unstamped: true,
+      // A hedge would send the whole body to a second target: failover (from the replay copy) only.
+      hedge: false,
+      signal: spec.signal,
+      attemptTimeoutMs: spec.attemptTimeoutMs,
+      perform: async (store, signal) => {
+        const info = await store.put(key, fanout.reader(), {
+          contentType: spec.contentType,
+          metadata,
+          ...(spec.size === undefined ? {} : { size: spec.size }),
+          ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
+          ...(signal === undefined ? {} : { signal }),
+        });
+        const name = nameOf(ctx, store);
+        if (stamping === undefined) copies.set(name, info);
+        else stamping(name, info);
+        return info;
+      },
+      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      finished: () => fanout.release(),
+    });
+    const sha256 = fanout.sha256!;
+    // Copies that land after the acknowledgement (a quorum's stragglers) are stamped as they land.
+    stamping = (name, info) => void stampCopy(ctx, key, version, sha256, name, info);
+    for (const [name, info] of copies) stamping(name, info);
+    const info = res.info!;
+    return present({ ...info, metadata: stamp(userMetadata(info), version, sha256) }, res.target);
+  } finally {
+    if (!handedOver) fanout.release();
+  }
+}
+
+/** `write`, but a failure caused by the body itself (its stream, its size) is reported as such. */
+async function writeStream(ctx: MultiContext, fanout: Fanout, spec: WriteSpec): Promise<WriteResult> {
+  try {
+    return await write(ctx, spec);
+  } catch (err) {
+    const failure = fanout.failure;
+    if (failure instanceof FailoverError && failure.kind !== 'aborted') throw failure;
+    throw err;
+  }
+}
+
+function nameOf(ctx: MultiContext, store: BlobStore): string {
+  return ctx.targets.find((t) => t.store === store)!.name;
 }
 
 /** `delete`: a tombstone with its own version, written as the mode says. */

@@ -14,6 +14,7 @@ import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import { newestOf, type PendingItem } from './pending.js';
 import { present, sha256Of, versionOf } from './reserved.js';
+import { deferredSha256 } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { sha256Hex, verifyingStream } from './verify.js';
 import { compareVersions } from './version.js';
@@ -258,7 +259,8 @@ export async function getObject(
       body.destroy();
       return STALE;
     }
-    const expected = sha256Of(info);
+    // A copy written from a stream and not yet stamped is checked against the journal's hash.
+    const expected = sha256Of(info) ?? deferredSha256(ctx, key, info);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
       return { type: 'found', version, value: { info: shown, body: guard(body, attemptSignal, signal) } };

@@ -1,9 +1,10 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
+import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { sha256Of, versionOf } from './reserved.js';
+import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
 import {
   type Fetched,
   fetchVersion,
@@ -134,7 +135,9 @@ export type RepairStep =
   /** Delete the target's (older) copy. */
   | { readonly type: 'delete' }
   /** Copy the entry's version (or a newer one) to the target. */
-  | { readonly type: 'copy' };
+  | { readonly type: 'copy' }
+  /** The target holds the entry's version, written from a stream and not yet stamped with its SHA-256. */
+  | { readonly type: 'stamp' };
 
 /**
  * Decides one repair pair (pure). `current` is the target's copy of the key (`null`: none), with
@@ -146,6 +149,8 @@ export function decideRepair(
     readonly version: string | undefined;
     readonly sha256: string | undefined;
     readonly size?: number | undefined;
+    /** The copy carries no SHA-256 yet (`fo_sha256` deferred to the journal). */
+    readonly deferred?: boolean | undefined;
   } | null,
 ): RepairStep {
   if (current !== null && compareVersions(current.version, entry.version) > 0) {
@@ -160,7 +165,15 @@ export function decideRepair(
     current.sha256 === entry.sha256 &&
     (entry.size === undefined || current.size === undefined || current.size === entry.size) &&
     !entry.id.startsWith('integrity:');
-  return alreadyThere ? { type: 'none' } : { type: 'copy' };
+  if (alreadyThere) return { type: 'none' };
+  const unstamped =
+    current?.deferred === true &&
+    current.version === entry.version &&
+    entry.sha256 !== undefined &&
+    entry.size !== undefined &&
+    current.size === entry.size &&
+    !entry.id.startsWith('integrity:');
+  return unstamped ? { type: 'stamp' } : { type: 'copy' };
 }
 
 /**
@@ -250,8 +263,15 @@ async function lookAndApply(
   ctx.clock.observe(found);
   const step = decideRepair(
     entry,
-    current === null ? null : { version: found, sha256: sha256Of(current), size: current.size },
+    current === null
+      ? null
+      : { version: found, sha256: sha256Of(current), size: current.size, deferred: isDeferred(current) },
   );
+  // An unstamped copy is stamped in place where the target can; otherwise it is rewritten, from
+  // itself first (its bytes verified against the journal's SHA-256 on the way).
+  if (step.type === 'stamp' && (await stampInPlace(ctx, entry, target, current!, signal))) {
+    return { type: 'applied', from: undefined, version: entry.version };
+  }
   switch (step.type) {
     case 'conflict':
       conflict(ctx, key, target, entry.version, step.found);
@@ -263,10 +283,12 @@ async function lookAndApply(
     case 'none':
       return { type: 'applied', from: undefined, version: entry.version };
     case 'copy':
+    case 'stamp':
       break;
   }
   if (fetched.value === undefined) {
     const sources = [
+      ...(step.type === 'stamp' ? [target] : []),
       ...inOrder(ctx, entry.holders),
       ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
     ];
@@ -291,6 +313,31 @@ async function lookAndApply(
   }
   // A holder may hold a newer version by now: the newest is what the target gets.
   return { type: 'applied', from: fetched.value.from, version: fetched.value.version ?? entry.version };
+}
+
+/**
+ * Stamps the target's unstamped copy of the entry's version with the entry's SHA-256 in place,
+ * if the target can replace metadata (only the copy seen: its entity tag). False when it cannot.
+ */
+async function stampInPlace(
+  ctx: MultiContext,
+  entry: JournalEntry,
+  target: string,
+  current: BlobInfo,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const etag = current.etag;
+  if (ctx.byName.get(target)?.store.setMetadata === undefined || etag === undefined) return false;
+  const metadata = stamp(userMetadata(current), entry.version, entry.sha256!);
+  await runOn(
+    ctx,
+    target,
+    (s, sig) =>
+      s.setMetadata!(entry.key, metadata, { ifMatch: etag, ...(sig === undefined ? {} : { signal: sig }) }),
+    signal,
+    false,
+  );
+  return true;
 }
 
 /**

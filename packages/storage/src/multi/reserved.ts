@@ -16,6 +16,11 @@ export const STORE_PREFIX = '_failover/';
 export const RESERVED_PREFIX = 'fo_';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/**
+ * The value of `fo_sha256` in an object written from a stream before its SHA-256 was known: the
+ * writer's journal holds the hash until the object is stamped with it.
+ */
+export const SHA256_DEFERRED = 'journal';
 
 /**
  * Refuses user metadata that uses a reserved key (`fo_...`) or leaves no room for the store's own
@@ -55,6 +60,16 @@ export function stamp(
   sha256: string,
 ): Record<string, string> {
   return { ...metadata, [VERSION_KEY]: version, [SHA256_KEY]: sha256 };
+}
+
+/** User metadata plus the store's version, the SHA-256 to be stamped once the body is sent. */
+export function stampDeferred(metadata: Record<string, string>, version: string): Record<string, string> {
+  return { ...metadata, [VERSION_KEY]: version, [SHA256_KEY]: SHA256_DEFERRED };
+}
+
+/** Whether an object carries no SHA-256 yet (its writer's journal holds it until it is stamped). */
+export function isDeferred(info: Pick<BlobInfo, 'metadata'>): boolean {
+  return info.metadata[SHA256_KEY] === SHA256_DEFERRED;
 }
 
 /** The version an object carries, or `undefined` when no multi-cloud store wrote it. */

@@ -4,8 +4,9 @@ import type { BlobInfo } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
-import { sha256Of, versionOf } from './reserved.js';
+import { isDeferred, SHA256_KEY, sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
+import { deferredSha256 } from './stamp.js';
 import { compareVersions, parseVersion } from './version.js';
 
 /**
@@ -121,7 +122,8 @@ export async function fetchVersion(
       continue;
     }
     const found = versionOf(got.info);
-    const expected = (found === version ? sha256 : undefined) ?? sha256Of(got.info);
+    const expected =
+      (found === version ? sha256 : undefined) ?? sha256Of(got.info) ?? deferredSha256(ctx, key, got.info);
     if (expected !== undefined && got.spool.sha256 !== expected) {
       reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, found), expected);
       got.spool.release();
@@ -184,13 +186,15 @@ export async function writeFetched(
 ): Promise<void> {
   const { spool, info } = fetched;
   const condition = copyCondition(current);
+  // A copy not yet stamped is written stamped: its bytes were just hashed.
+  const metadata = isDeferred(info) ? { ...info.metadata, [SHA256_KEY]: spool.sha256 } : info.metadata;
   await runOn(
     ctx,
     target,
     (store, s) =>
       store.put(key, spool.body(), {
         ...(info.contentType === undefined ? {} : { contentType: info.contentType }),
-        metadata: info.metadata,
+        metadata,
         size: spool.size,
         ...condition,
         ...(s === undefined ? {} : { signal: s }),

@@ -23,6 +23,8 @@ export interface WriteSpec
    * precondition failure (`ifNoneMatch`). Only safe when the write itself was conditional.
    */
   readonly rollback?: ((store: BlobStore) => Promise<void>) | undefined;
+  /** `false`: never hedged to another target (a streamed body would be sent twice). */
+  readonly hedge?: false | undefined;
   /** Called once no write of this spec runs any more (every straggler has ended). */
   readonly finished?: (() => void) | undefined;
 }
@@ -71,6 +73,7 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
       try {
         res = await ctx.router.runDetailed((t, c) => spec.perform(t.store, combine(c.signal, spec.signal)), {
           idempotent: true,
+          ...(spec.hedge === false ? { hedge: false as const } : {}),
           ...(spec.signal === undefined ? {} : { signal: spec.signal }),
           ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
         });
@@ -181,12 +184,19 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                     ctx.uncertain.open(spec.key, name);
                     return undefined;
                   }
-                  return acked
-                    .then((id) => (id === undefined ? undefined : resolveStraggler(ctx, id, spec.key, name)))
-                    .catch((err: unknown) => {
-                      if (ctx.events.has('error'))
-                        ctx.events.emit('error', { during: 'journal', error: err });
-                    });
+                  return (
+                    acked
+                      // An unstamped copy stays pending until it is stamped (stamp.ts).
+                      .then((id) =>
+                        id === undefined || spec.unstamped === true
+                          ? undefined
+                          : resolveStraggler(ctx, id, spec.key, name),
+                      )
+                      .catch((err: unknown) => {
+                        if (ctx.events.has('error'))
+                          ctx.events.emit('error', { during: 'journal', error: err });
+                      })
+                  );
                 }
                 if (late) uncertain.add(name);
                 succeeded.set(name, info);

@@ -29,6 +29,37 @@ export function metadataCases(ctx: ContractContext): void {
       expectInfo(listed[0] as never, expected, 'list');
     });
 
+    it('setMetadata (where the store has it) replaces the metadata, keeps bytes and content type, honours ifMatch', async (t) => {
+      const store = ctx.store();
+      if (store.setMetadata === undefined) {
+        t.skip();
+        return;
+      }
+      const key = `${ctx.prefix('metadata-set')}object`;
+      const bytes = Buffer.from('bytes kept as they are');
+      const put = await store.put(key, bytes, { contentType: 'text/plain', metadata: { a: '1', gone: 'x' } });
+      const changed = await store.setMetadata(key, { a: '2', added: 'y' }, { ifMatch: put.etag });
+      expect(changed.metadata).toEqual({ a: '2', added: 'y' });
+      const head = await store.head(key);
+      expect(head?.metadata).toEqual({ a: '2', added: 'y' });
+      expect(head?.contentType).toBe('text/plain');
+      expect(head?.size).toBe(bytes.length);
+      const { body } = await store.get(key);
+      expect(await readStream(body)).toEqual(bytes);
+      // The object changed since that entity tag: refused, and nothing changes.
+      if (put.etag !== undefined && head?.etag !== put.etag) {
+        await expectRejection(store.setMetadata(key, { a: '3' }, { ifMatch: put.etag }), {
+          name: 'PreconditionFailedError',
+          kind: 'precondition',
+        });
+        expect((await store.head(key))?.metadata).toEqual({ a: '2', added: 'y' });
+      }
+      await expectRejection(store.setMetadata(`${key}-missing`, { a: '1' }), {
+        name: 'NotFoundError',
+        kind: 'not_found',
+      });
+    });
+
     it('lowercases metadata keys given in mixed case', async () => {
       const store = ctx.store();
       const key = `${ctx.prefix('metadata-case')}object`;

@@ -1,0 +1,81 @@
+import type { BlobInfo } from '../types.js';
+import { type MultiContext, runOn } from './context.js';
+import { entryId, resolveEntry } from './journaling.js';
+import { isDeferred, stamp, userMetadata, versionOf } from './reserved.js';
+
+/**
+ * Stamping: a body written from a stream goes to the targets before its SHA-256 is known, with
+ * `fo_sha256` set to {@link SHA256_DEFERRED}. Its journal entry holds the hash, and lists every
+ * target as lacking the write until that target's copy is stamped (its metadata replaced in
+ * place, {@link BlobStore.setMetadata}) or rewritten by repair. Reads of an unstamped copy verify
+ * against the journal's hash.
+ */
+
+/** Most hashes of stamped writes remembered for reads that saw the copy before its stamp. */
+const MAX_RECENT = 1024;
+const recent = new WeakMap<MultiContext, Map<string, string>>();
+
+/**
+ * The SHA-256 an unstamped copy (`info`) must match: from the journal entry of its version, or
+ * from a write this store stamped a moment ago. `undefined` when the copy is stamped or no one
+ * here knows its hash (another process wrote it).
+ */
+export function deferredSha256(
+  ctx: MultiContext,
+  key: string,
+  info: Pick<BlobInfo, 'metadata'>,
+): string | undefined {
+  if (!isDeferred(info)) return undefined;
+  const version = versionOf(info);
+  if (version === undefined) return undefined;
+  const id = entryId(version, key);
+  return ctx.pending.item(id)?.entry.sha256 ?? recent.get(ctx)?.get(id);
+}
+
+/**
+ * Stamps the copy `written` (what `target` answered to the put of `version`) with its SHA-256,
+ * where the target can replace metadata in place and the copy is still the one written (its
+ * entity tag), then resolves the pair in the journal. Anything else is left to repair, which
+ * stamps or rewrites it. Never throws.
+ */
+export async function stampCopy(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  sha256: string,
+  target: string,
+  written: BlobInfo | undefined,
+): Promise<void> {
+  const id = entryId(version, key);
+  remember(ctx, id, sha256);
+  const store = ctx.byName.get(target)?.store;
+  if (store?.setMetadata === undefined || written?.etag === undefined) return;
+  if (!ctx.pending.lacks(id, target)) return;
+  const metadata = stamp(userMetadata(written), version, sha256);
+  const etag = written.etag;
+  try {
+    await runOn(
+      ctx,
+      target,
+      (s, signal) =>
+        s.setMetadata!(key, metadata, { ifMatch: etag, ...(signal === undefined ? {} : { signal }) }),
+      undefined,
+      // A copy in place can take as long as the object is large (S3's CopyObject): the
+      // adapter's own request bounds apply, not the router's attempt limit.
+      false,
+    );
+    await resolveEntry(ctx, id, target);
+  } catch {
+    // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
+  }
+}
+
+function remember(ctx: MultiContext, id: string, sha256: string): void {
+  let map = recent.get(ctx);
+  if (map === undefined) {
+    map = new Map();
+    recent.set(ctx, map);
+  }
+  map.set(id, sha256);
+  if (map.size > MAX_RECENT) map.delete(map.keys().next().value!);
+}
