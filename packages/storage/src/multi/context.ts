@@ -52,11 +52,6 @@ export interface MultiContext {
   readonly observed: Map<string, string>;
   /** Delete intents a read has answered "not found" for: they are completed, never withdrawn. */
   readonly observedDeletes: Set<string>;
-  /** What the store has measured of itself. */
-  readonly timing: {
-    /** Moving average of how long a journal append takes to be durable (ms). */
-    journalAppendMs: number;
-  };
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */

@@ -48,10 +48,8 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     ...(notBefore === undefined ? {} : { notBefore }),
     ...(w.degraded === true && missing.length > 0 ? { degraded: true } : {}),
   };
-  const started = performance.now();
   try {
     await ctx.journal.append(entry);
-    ctx.timing.journalAppendMs = ctx.timing.journalAppendMs * 0.8 + (performance.now() - started) * 0.2;
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',

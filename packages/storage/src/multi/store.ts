@@ -152,7 +152,6 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     counts,
     uncertain: new UncertainWindows(o.settleMs),
     epochs,
-    timing: { journalAppendMs: 2 },
     inflight: new Map(),
     observed: new Map(),
     observedDeletes: new Set(),
