@@ -151,6 +151,37 @@ describe('the default write mode: { quorum: 2, minimum: 1 }', () => {
       await vi.waitFor(() => expect(errors).toEqual(['journal']));
     });
 
+    it('is resolved in the journal with the next append (one group commit), or shortly after', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const calls: string[] = [];
+      const inner = createMemoryJournal();
+      const journal: Journal = {
+        ...inner,
+        open: () => inner.open?.() ?? Promise.resolve(),
+        append: (e) => {
+          calls.push(`append ${e.key}`);
+          return inner.append(e);
+        },
+        resolve: (id, target) => {
+          calls.push(`resolve ${id.split(':')[1]} ${target}`);
+          return inner.resolve(id, target);
+        },
+      };
+      const { store, releaseThird } = slowThird(journal);
+      await store.put('a', '1'); // azure still writing: journaled
+      releaseThird();
+      await until(() => store.status().targets[2]!.successes > 0); // (no fake time passes)
+      expect(calls).toEqual(['append a']); // the resolve waits for company
+      await store.put('b', '2');
+      // The resolve of 'a' went with the append of 'b', in call order.
+      expect(calls).toEqual(['append a', 'append b', 'resolve a azure']);
+      await until(() => store.status().targets[2]!.successes > 1);
+      expect(journal.backlog()).toBe(1); // 'b' on azure: no append comes...
+      await vi.advanceTimersByTimeAsync(1_000); // ...so it goes alone, shortly after
+      expect(calls.at(-1)).toBe('resolve b azure');
+      expect(journal.backlog()).toBe(0);
+    });
+
     it('waits for the record when an older entry of the key is pending (it must be superseded)', async () => {
       const { journal, hold } = gatedJournal();
       const { store, targets, releaseThird } = slowThird(journal);
@@ -170,6 +201,13 @@ describe('the default write mode: { quorum: 2, minimum: 1 }', () => {
     });
   });
 });
+
+/** Lets promise and I/O callbacks run until `done` says so (no timer is advanced). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  await settle();
+  expect(done()).toBe(true);
+}
 
 /** Lets the pending promise callbacks run. */
 async function settle(): Promise<void> {

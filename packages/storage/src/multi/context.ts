@@ -10,6 +10,7 @@ import {
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
+import type { DeferredResolves } from './deferred-resolves.js';
 import type { EpochTracker } from './epoch.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
@@ -34,6 +35,8 @@ export interface MultiContext {
   readonly router: Failover<StoreTarget>;
   readonly journal: Journal;
   readonly pending: PendingIndex;
+  /** Resolves of stragglers, sent with the journal's next append. */
+  readonly deferredResolves: DeferredResolves;
   readonly clock: HybridClock;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */

@@ -49,7 +49,9 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     ...(w.degraded === true && missing.length > 0 ? { degraded: true } : {}),
   };
   try {
-    await ctx.journal.append(entry);
+    const appended = ctx.journal.append(entry);
+    void ctx.deferredResolves.flush(); // in the same group commit
+    await appended;
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',

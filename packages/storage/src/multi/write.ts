@@ -8,7 +8,7 @@ import {
 import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { entryId, journalWrite, resolveEntry, type WriteRecord } from './journaling.js';
+import { entryId, journalWrite, type WriteRecord } from './journaling.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
 export interface WriteSpec
@@ -236,10 +236,13 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
   });
 }
 
-/** A straggler took the write: resolved, unless its key has a window open there. */
-async function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): Promise<void> {
+/**
+ * A straggler took the write: resolved (with the journal's next append), unless its key has a
+ * window open there.
+ */
+function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): void {
   if (ctx.uncertain.until(key, name) !== undefined) return;
-  await resolveEntry(ctx, id, name);
+  ctx.deferredResolves.add(id, name);
 }
 
 /** Decides a parallel write once every target has answered (and no quorum was acknowledged early). */
