@@ -67,6 +67,7 @@ const throughputCases: StorageCase[] = [
   { bytes: KiB, concurrency: 1 },
   { bytes: KiB, concurrency: 8 },
   { bytes: MiB, concurrency: 1 },
+  { bytes: MiB, concurrency: 8 },
 ].map((spec) => ({
   id: `throughput/${spec.bytes}/${spec.concurrency}`,
   group: 'throughput',

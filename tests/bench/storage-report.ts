@@ -185,6 +185,17 @@ function throughputTable(o: CaseOutcome): void {
   // The default write mode's bound: the raw put rate of the slower of the two fastest clouds.
   const rawRates = RAW_SDKS.map((n) => median(byName.get(n)?.puts ?? [])).filter((r) => r > 0);
   const secondFastest = rawRates.sort((a, b) => b - a)[1] ?? rawPut;
+  // The same, round by round (variants take turns within a round, so each round's ratio compares
+  // calls made under the same machine load): the median of the per-round ratios.
+  const rawByRound = RAW_SDKS.map((n) => byName.get(n)?.puts ?? []);
+  const perRound = (puts: readonly number[]): number =>
+    median(
+      puts.flatMap((put, i) => {
+        const rates = rawByRound.map((r) => r[i]).filter((r): r is number => r !== undefined && r > 0);
+        const second = rates.sort((a, b) => b - a)[1];
+        return second === undefined ? [] : [put / second];
+      }),
+    );
   const rows = [...byName.entries()].map(([name, e]) => {
     const put = median(e.puts);
     const get = median(e.gets);
@@ -194,6 +205,7 @@ function throughputTable(o: CaseOutcome): void {
       fmt((put * bytes) / MiB, 1),
       `${fmt(put / rawPut, 2)}x`,
       `${fmt(put / secondFastest, 2)}x`,
+      `${fmt(perRound(e.puts), 2)}x`,
       `${fmt(get)} (${fmt(Math.min(...e.gets))}..${fmt(Math.max(...e.gets))})`,
       fmt((get * bytes) / MiB, 1),
       `${fmt(get / rawGet, 2)}x`,
@@ -207,6 +219,7 @@ function throughputTable(o: CaseOutcome): void {
       'put MiB/s',
       'put vs raw S3',
       'put vs 2nd-fastest raw cloud',
+      'same, per round (median)',
       'gets/s (median, min..max)',
       'get MiB/s',
       'get vs raw SDK',

@@ -225,6 +225,18 @@ describe('group commit', () => {
     expect((await j.pending()).map((e) => e.id)).toEqual(ids);
   });
 
+  it('records submitted in one tick share one write and one fsync (an append and the resolves beside it)', async () => {
+    const j = journalAt();
+    await j.append(entry('e1'));
+    await new Promise((r) => setImmediate(r)); // the writer is idle
+    const before = j.stats();
+    await Promise.all([j.append(entry('e2')), j.resolve('e1', 'gcs'), j.append(entry('e3'))]);
+    const after = j.stats();
+    expect(after.writes - before.writes).toBe(1);
+    expect(after.syncs - before.syncs).toBe(1);
+    expect((await j.pending()).map((e) => e.id)).toEqual(['e2', 'e3']);
+  });
+
   it('acknowledges an append only after its fsync', async () => {
     const j = journalAt();
     await j.open();

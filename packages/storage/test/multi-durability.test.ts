@@ -87,7 +87,165 @@ describe('the default write mode: { quorum: 2, minimum: 1 }', () => {
     targets[1]!.down = 'auth';
     await expect(store.put('k', 'x')).rejects.toMatchObject({ kind: 'auth' });
   });
+
+  describe('the third copy after the quorum', () => {
+    /** The store over three targets whose third one answers `put` only when released. */
+    function slowThird(journal: Journal) {
+      const env = setup({ journal });
+      const third = env.targets[2]!;
+      const put = third.put.bind(third);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      (third as { put: typeof put }).put = async (...args) => {
+        await gate;
+        return put(...args);
+      };
+      return { ...env, releaseThird: release };
+    }
+
+    it('is recorded at once; the caller waits for the record while the copy is missing', async () => {
+      const { journal, hold } = gatedJournal();
+      const { store, targets, releaseThird } = slowThird(journal);
+      targets[2]!.down = 'unavailable';
+      let done = false;
+      const put = store.put('k', 'v').then((info) => {
+        done = true;
+        return info;
+      });
+      await vi.waitFor(() => expect(hold.pending).toHaveLength(1));
+      expect(hold.pending[0]).toMatchObject({ key: 'k', holders: ['aws', 'gcp'], missing: ['azure'] });
+      releaseThird(); // it fails: still missing
+      await settle();
+      expect(done).toBe(false);
+      hold.release();
+      await put;
+      expect(journal.backlog()).toBe(1);
+    });
+
+    it('lands before the record is durable: the caller has its answer, the record is resolved after', async () => {
+      const { journal, hold } = gatedJournal();
+      const { store, targets, releaseThird } = slowThird(journal);
+      let done = false;
+      const put = store.put('k', 'v').then(() => (done = true));
+      await vi.waitFor(() => expect(hold.pending).toHaveLength(1));
+      expect(done).toBe(false);
+      releaseThird();
+      await put; // every copy is there: nothing needs the record any more
+      expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v', 'v', 'v']);
+      hold.release();
+      await vi.waitFor(() => expect(journal.backlog()).toBe(0));
+    });
+
+    it('a record that then fails to be durable is reported, and the write stays acknowledged', async () => {
+      const { journal, hold } = gatedJournal();
+      const { store, releaseThird } = slowThird(journal);
+      const errors: unknown[] = [];
+      store.on('error', (e) => errors.push(e.during));
+      const put = store.put('k', 'v');
+      await vi.waitFor(() => expect(hold.pending).toHaveLength(1));
+      releaseThird();
+      await put;
+      hold.fail(new Error('disk full'));
+      await vi.waitFor(() => expect(errors).toEqual(['journal']));
+    });
+
+    it('is resolved in the journal with the next append (one group commit), or shortly after', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const calls: string[] = [];
+      const inner = createMemoryJournal();
+      const journal: Journal = {
+        ...inner,
+        open: () => inner.open?.() ?? Promise.resolve(),
+        append: (e) => {
+          calls.push(`append ${e.key}`);
+          return inner.append(e);
+        },
+        resolve: (id, target) => {
+          calls.push(`resolve ${id.split(':')[1]} ${target}`);
+          return inner.resolve(id, target);
+        },
+      };
+      const { store, releaseThird } = slowThird(journal);
+      await store.put('a', '1'); // azure still writing: journaled
+      releaseThird();
+      await until(() => store.status().targets[2]!.successes > 0); // (no fake time passes)
+      expect(calls).toEqual(['append a']); // the resolve waits for company
+      await store.put('b', '2');
+      // The resolve of 'a' went with the append of 'b', in call order.
+      expect(calls).toEqual(['append a', 'append b', 'resolve a azure']);
+      await until(() => store.status().targets[2]!.successes > 1);
+      expect(journal.backlog()).toBe(1); // 'b' on azure: no append comes...
+      await vi.advanceTimersByTimeAsync(1_000); // ...so it goes alone, shortly after
+      expect(calls.at(-1)).toBe('resolve b azure');
+      expect(journal.backlog()).toBe(0);
+    });
+
+    it('waits for the record when an older entry of the key is pending (it must be superseded)', async () => {
+      const { journal, hold } = gatedJournal();
+      const { store, targets, releaseThird } = slowThird(journal);
+      hold.passThrough = true;
+      targets[1]!.down = 'unavailable';
+      releaseThird();
+      await store.put('k', 'old'); // gcp journaled
+      targets[1]!.down = undefined;
+      hold.passThrough = false;
+      let done = false;
+      const put = store.put('k', 'new').then(() => (done = true));
+      await vi.waitFor(() => expect(hold.pending).toHaveLength(1));
+      await settle();
+      expect(done).toBe(false); // every copy landed, but the old entry is superseded only by the record
+      hold.release();
+      await put;
+    });
+  });
 });
+
+/** Lets promise and I/O callbacks run until `done` says so (no timer is advanced). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  await settle();
+  expect(done()).toBe(true);
+}
+
+/** Lets the pending promise callbacks run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** A memory journal whose appends wait until released (a slow fsync), or fail when told to. */
+function gatedJournal() {
+  const inner = createMemoryJournal();
+  const waiting: { entry: JournalEntry; go: () => void; fail: (err: Error) => void }[] = [];
+  const hold = {
+    passThrough: false,
+    get pending(): JournalEntry[] {
+      return waiting.map((w) => w.entry);
+    },
+    release(): void {
+      for (const w of waiting.splice(0)) w.go();
+    },
+    fail(err: Error): void {
+      for (const w of waiting.splice(0)) w.fail(err);
+    },
+  };
+  const journal: Journal = {
+    open: () => inner.open?.() ?? Promise.resolve(),
+    append: (entry) => {
+      if (hold.passThrough) return inner.append(entry);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ entry, go: () => resolve(inner.append(entry)), fail: reject });
+      });
+    },
+    resolve: (id, target) => inner.resolve(id, target),
+    pending: () => inner.pending(),
+    backlog: () => inner.backlog(),
+    compact: () => inner.compact(),
+    close: () => inner.close(),
+  };
+  return { journal, hold };
+}
 
 /** A journal that records every append and can be told to fail the next matching one (a crash). */
 function crashableJournal(): {

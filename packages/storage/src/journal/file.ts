@@ -177,7 +177,8 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     queue.push(task);
     if (!pumping) {
       pumping = true;
-      void pump();
+      // Started after the current tick: records submitted together share one write and fsync.
+      queueMicrotask(() => void pump());
     }
   };
 

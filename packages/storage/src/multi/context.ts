@@ -10,6 +10,7 @@ import {
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
+import type { DeferredResolves } from './deferred-resolves.js';
 import type { EpochTracker } from './epoch.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
@@ -34,6 +35,8 @@ export interface MultiContext {
   readonly router: Failover<StoreTarget>;
   readonly journal: Journal;
   readonly pending: PendingIndex;
+  /** Resolves of stragglers, sent with the journal's next append. */
+  readonly deferredResolves: DeferredResolves;
   readonly clock: HybridClock;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */
@@ -52,11 +55,6 @@ export interface MultiContext {
   readonly observed: Map<string, string>;
   /** Delete intents a read has answered "not found" for: they are completed, never withdrawn. */
   readonly observedDeletes: Set<string>;
-  /** What the store has measured of itself. */
-  readonly timing: {
-    /** Moving average of how long a journal append takes to be durable (ms). */
-    journalAppendMs: number;
-  };
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */

@@ -53,10 +53,10 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     ...(notBefore === undefined ? {} : { notBefore }),
     ...(w.degraded === true && missing.length > 0 ? { degraded: true } : {}),
   };
-  const started = performance.now();
   try {
-    await ctx.journal.append(entry);
-    ctx.timing.journalAppendMs = ctx.timing.journalAppendMs * 0.8 + (performance.now() - started) * 0.2;
+    const appended = ctx.journal.append(entry);
+    void ctx.deferredResolves.flush(); // in the same group commit
+    await appended;
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',

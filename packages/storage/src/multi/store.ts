@@ -15,6 +15,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
+import { DeferredResolves } from './deferred-resolves.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
 import { listObjects } from './list.js';
@@ -146,13 +147,15 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     router,
     journal,
     pending,
+    deferredResolves: new DeferredResolves(journal, pending, (err) => {
+      if (events.has('error')) events.emit('error', { during: 'journal', error: err });
+    }),
     clock: new HybridClock(o.writerId),
     events,
     lock: createKeyedLock(),
     counts,
     uncertain: new UncertainWindows(o.settleMs),
     epochs,
-    timing: { journalAppendMs: 2 },
     inflight: new Map(),
     observed: new Map(),
     observedDeletes: new Set(),
@@ -265,6 +268,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
         await scheduler.stop();
         await Promise.all([...restoring.values()]);
         router.close();
+        await ctx.deferredResolves.flush();
         events.clear();
         await journal.close();
       })();

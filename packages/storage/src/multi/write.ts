@@ -8,7 +8,7 @@ import {
 import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { entryId, journalWrite, resolveEntry, type WriteRecord } from './journaling.js';
+import { entryId, journalWrite, type WriteRecord } from './journaling.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
 export interface WriteSpec
@@ -124,30 +124,34 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         const failures: Failure[] = [];
         let acked: Promise<string | undefined> | undefined;
         let answered = 0;
-        let graceTimer: NodeJS.Timeout | undefined;
-        const started = performance.now();
+        /** Set once the caller got its answer (the record may still be on its way to disk). */
+        let answeredCaller = false;
+        /** Whether the caller may have its answer before the record is durable once every copy lands. */
+        let recordOptional = false;
 
-        /**
-         * The quorum is there. The targets still writing usually finish a moment later: waiting a
-         * little for them (at most as long as a journal append takes, and half the time the write
-         * took so far) often saves the journal record and its fsync altogether.
-         */
-        const quorumReached = (): void => {
-          if (acked !== undefined || graceTimer !== undefined) return;
-          const graceMs = Math.min(ctx.timing.journalAppendMs, (performance.now() - started) / 2);
-          if (answered === names.length || graceMs < 0.5) {
-            ack();
-            return;
-          }
-          graceTimer = setTimeout(ack, graceMs);
-          graceTimer.unref?.();
+        const answer = (res: WriteResult): void => {
+          answeredCaller = true;
+          resolve(res);
         };
 
+        /**
+         * The quorum is there: the record of the targets still writing goes to the journal at once
+         * (its fsync overlaps their uploads), and the caller has its answer as soon as that record
+         * is durable, or as soon as every target took the write, whichever comes first: a
+         * target that holds the write needs no record.
+         */
         const ack = (): void => {
           if (acked !== undefined) return;
-          if (graceTimer !== undefined) clearTimeout(graceTimer);
           const holders = names.filter((n) => succeeded.has(n));
           const first = holders[0]!;
+          // When every copy lands before the record is durable, nothing needed recording: unless
+          // older entries of the key must be superseded, or a request may still land late.
+          recordOptional =
+            answered < names.length &&
+            failures.length === 0 &&
+            uncertain.size === 0 &&
+            ctx.pending.latest(spec.key) === undefined &&
+            names.every((n) => ctx.uncertain.until(spec.key, n) === undefined);
           acked = journalWrite(ctx, {
             ...spec,
             holders,
@@ -155,11 +159,12 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
             uncertain: [...uncertain],
           }).then(
             (entry) => {
-              resolve({ target: first, info: succeeded.get(first), degraded: false });
+              if (!answeredCaller) answer({ target: first, info: succeeded.get(first), degraded: false });
               return entry?.id;
             },
             (err: unknown) => {
-              reject(err);
+              if (!answeredCaller) reject(err);
+              else if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
               return undefined;
             },
           );
@@ -169,15 +174,19 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
           names.map((name) =>
             runOnTracked(ctx, name, spec.perform, call).then(
               ({ value: info, uncertain: late }) => {
-                if (acked === undefined && graceTimer !== undefined && answered + 1 === names.length) {
-                  // The last target finished within the grace: acknowledged with every copy.
-                  if (late) uncertain.add(name);
-                  succeeded.set(name, info);
-                  answered++;
-                  ack();
-                  return undefined;
-                }
                 if (acked !== undefined) {
+                  answered++;
+                  if (
+                    !late &&
+                    recordOptional &&
+                    failures.length === 0 &&
+                    answered === names.length &&
+                    !answeredCaller
+                  ) {
+                    // The last target took it before the record was durable: every copy is there.
+                    const first = names.find((n) => succeeded.has(n))!;
+                    answer({ target: first, info: succeeded.get(first), degraded: false });
+                  }
                   // A straggler of an acknowledged quorum write: the entry is now resolved for it
                   // (unless an earlier attempt of it may still land: repair checks it later).
                   if (late) {
@@ -202,7 +211,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                 succeeded.set(name, info);
                 answered++;
                 if (!mirror && failures.every((f) => !isFatal(f.kind, false)) && succeeded.size >= need)
-                  quorumReached();
+                  ack();
                 return undefined;
               },
               (error: unknown) => {
@@ -215,7 +224,6 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
                 }
                 failures.push({ name, kind: classifyFailure(error), error, failure });
                 answered++;
-                if (graceTimer !== undefined && answered === names.length) ack();
               },
             ),
           ),
@@ -238,10 +246,13 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
   });
 }
 
-/** A straggler took the write: resolved, unless its key has a window open there. */
-async function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): Promise<void> {
+/**
+ * A straggler took the write: resolved (with the journal's next append), unless its key has a
+ * window open there.
+ */
+function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): void {
   if (ctx.uncertain.until(key, name) !== undefined) return;
-  await resolveEntry(ctx, id, name);
+  ctx.deferredResolves.add(id, name);
 }
 
 /** Decides a parallel write once every target has answered (and no quorum was acknowledged early). */
