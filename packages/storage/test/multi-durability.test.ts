@@ -152,6 +152,51 @@ describe('never older than acknowledged', () => {
     await expect(restarted.get('k')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  // Found by the Jepsen-style soak (reads after a writer crash went back behind a delete a read had
+  // observed). A delete's intent supersedes nothing (it may never land), so an older acknowledged
+  // put still pending for a cloud was copied there by repair AFTER the intent had deleted the key
+  // there: the overwritten version was back on that cloud, then everywhere after reconcile.
+  it('a crash after a delete reached one cloud: repair never copies the older pending put back', async () => {
+    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const crash = crashableJournal();
+    const { store } = setup({ journal: crash.journal }, targets);
+    await store.put('k', 'v1'); // every cloud
+    targets[2]!.down = 'unavailable';
+    await store.put('k', 'v2'); // aws + gcp; journaled for azure (which holds v1)
+    targets[2]!.down = undefined;
+    // The delete reaches gcp only; the process dies before the delete's own record.
+    targets[0]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    crash.failNext((e) => e.op === 'delete' && e.intent !== true);
+    await expect(store.delete('k')).rejects.toThrow();
+    expect(await store.exists('k')).toBe(false); // a read observes the delete
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text ?? null)).toEqual(['v2', null, 'v1']);
+    // Restart on what the journal held at the crash; aws is still down, azure is back.
+    const journal = createMemoryJournal();
+    for (const e of await crash.journal.pending()) await journal.append(e);
+    await store.close();
+    targets[2]!.down = undefined;
+    const restarted = createMultiCloudStore({
+      targets,
+      journal,
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+      repair: { intervalMs: false, delayMs: false, settleMs: 0 },
+      amnesia: false,
+    });
+    open.push(restarted);
+    expect(await restarted.exists('k')).toBe(false);
+    await restarted.repair(); // the delete lands on azure; aws (which holds v2) is down
+    targets[0]!.down = undefined;
+    await restarted.repair();
+    await restarted.reconcile();
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+    // Whichever cloud answers, the key stays deleted.
+    for (const down of [undefined, 0, 1] as const) {
+      for (const [i, t] of targets.entries()) t.down = i === down ? 'unavailable' : undefined;
+      expect(await restarted.exists('k'), `cloud ${down} down`).toBe(false);
+    }
+  });
+
   it('a delete that reached no cloud is withdrawn: nothing changes', async () => {
     const { store, targets, journal } = setup();
     await store.put('k', 'kept');
