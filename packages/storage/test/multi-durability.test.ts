@@ -8,6 +8,7 @@ import {
   type MultiCloudStoreOptions,
   NotFoundError,
   QuorumNotReachedError,
+  StorageError,
 } from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { copiesOf, keysOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
@@ -195,6 +196,30 @@ describe('never older than acknowledged', () => {
       for (const [i, t] of targets.entries()) t.down = i === down ? 'unavailable' : undefined;
       expect(await restarted.exists('k'), `cloud ${down} down`).toBe(false);
     }
+  });
+
+  it('a listing that left out a key during its delete: the delete sticks even when it reaches no cloud', async () => {
+    const { store, targets } = setup();
+    await store.put('k', 'v1');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    for (const t of targets) {
+      // Every cloud answers the delete late, with a clear "no" (it did not land).
+      t.delete = () =>
+        held.then(() => {
+          throw new StorageError('unavailable', `${t.name} is down`, { target: t.name });
+        });
+    }
+    const deleting = store.delete('k');
+    deleting.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await keysOf(store)).toEqual([]); // the listing observes the delete
+    release();
+    await expect(deleting).rejects.toThrow();
+    expect(await store.exists('k')).toBe(false);
+    for (const t of targets) t.delete = (key, o) => t.inner.delete(key, o);
+    await store.repair();
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
   });
 
   it('a delete that reached no cloud is withdrawn: nothing changes', async () => {

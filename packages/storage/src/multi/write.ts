@@ -90,6 +90,7 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
     });
   } finally {
     if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
+    ctx.observedDeletes.delete(entryId(spec.version, spec.key)); // the write decided; forget it
     spec.finished?.();
   }
 }
@@ -223,6 +224,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
       .catch(reject)
       .finally(() => {
         if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
+        ctx.observedDeletes.delete(entryId(spec.version, spec.key)); // the write decided; forget it
         spec.finished?.();
       });
   });
