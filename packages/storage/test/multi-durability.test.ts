@@ -308,6 +308,25 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     expect(await targets[0]!.inner.head('_failover/epoch')).not.toBeNull();
   });
 
+  // Found while tracing the soak (no `amnesia` event in runs that wiped clouds): a marker check
+  // that ended at once (the epoch not known yet) stayed registered as "running", and every later
+  // check without a request time (a repair pass's sweep) got its old answer. Only the primary,
+  // checked by reads' "not found", was ever caught.
+  it('a repair pass catches a secondary that lost its data, also when the first pass ran before the epoch was known', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const { store, targets } = setup({ amnesia: { recheckMs: 1000 } });
+    const events: unknown[] = [];
+    store.on('amnesia', (e) => events.push([e.target, e.reconciled]));
+    await store.repair(); // its sweep runs while the store is still reading the markers
+    await store.put('k', 'v');
+    await store.repair();
+    expect(events).toEqual([]);
+    await wipe(targets[1]!);
+    vi.advanceTimersByTime(1001); // the markers were seen more than recheckMs ago
+    await store.repair();
+    expect(events[0]).toEqual(['gcp', false]);
+  });
+
   it('a key that truly does not exist still reads as not found', async () => {
     const { store, targets } = amnesiaSetup();
     await store.put('k', 'v');

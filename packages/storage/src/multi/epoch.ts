@@ -121,20 +121,21 @@ export class EpochTracker {
     const running = this.#checking.get(target);
     if (running !== undefined && (since === undefined || running.started > since)) return running.result;
     const started = this.#now();
-    let result: Promise<boolean> | undefined;
-    result = (async () => {
-      try {
-        if (this.#expected === undefined) {
-          const last = this.#lastEstablish;
-          if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
-          // The shared epoch is not known yet (targets were down): nothing to judge against.
-          if (this.#expected === undefined) return !this.#amnesia.has(target);
-        }
-        return this.#judge(ctx, target, await readMarker(ctx, target), started);
-      } finally {
-        if (this.#checking.get(target)?.result === result) this.#checking.delete(target);
+    const run = async (): Promise<boolean> => {
+      if (this.#expected === undefined) {
+        const last = this.#lastEstablish;
+        if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
+        // The shared epoch is not known yet (targets were down): nothing to judge against.
+        if (this.#expected === undefined) return !this.#amnesia.has(target);
       }
-    })();
+      return this.#judge(ctx, target, await readMarker(ctx, target), started);
+    };
+    // Forgotten once settled, in a later tick than the `set` below even when `run` never awaits
+    // (a check that ended at once used to stay registered, and every later check without `since`,
+    // a repair pass's sweep, got its old answer: a target that lost its data was never caught).
+    const result: Promise<boolean> = run().finally(() => {
+      if (this.#checking.get(target)?.result === result) this.#checking.delete(target);
+    });
     this.#checking.set(target, { started, result });
     return result;
   }
