@@ -222,6 +222,45 @@ describe('never older than acknowledged', () => {
     expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
   });
 
+  it('a version a read returned while its put was in flight is never read older, also after a crash', async () => {
+    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const { store, journal } = setup({}, targets);
+    await store.put('k', 'v1'); // every cloud
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    for (const t of targets.slice(1)) {
+      // gcp and azure take the next put slowly, then fail it (it never lands there).
+      t.put = () =>
+        held.then(() => {
+          throw new StorageError('unavailable', `${t.name} is down`, { target: t.name });
+        });
+    }
+    const putting = store.put('k', 'v2');
+    putting.catch(() => undefined);
+    await vi.waitFor(async () => expect((await copiesOf(targets, 'k'))[0]?.text).toBe('v2'));
+    expect(await getText(store, 'k')).toBe('v2'); // observed, from aws, before the put is acknowledged
+    // The process dies here: a new one starts on what the journal holds, with aws down.
+    const restartedJournal = createMemoryJournal();
+    for (const e of await journal.pending()) await restartedJournal.append(e);
+    release();
+    await putting; // (the old process: acknowledged degraded; the new one never learns it)
+    for (const t of targets) t.put = (key, body, o) => t.inner.put(key, body, o);
+    targets[0]!.down = 'unavailable';
+    const restarted = createMultiCloudStore({
+      targets,
+      journal: restartedJournal,
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+      repair: { intervalMs: false, delayMs: false, settleMs: 0 },
+      amnesia: false,
+    });
+    open.push(restarted);
+    // v2 is on aws only, which is down: the read fails rather than going back to v1.
+    await expect(getText(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    targets[0]!.down = undefined;
+    await restarted.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+
   it('a delete that reached no cloud is withdrawn: nothing changes', async () => {
     const { store, targets, journal } = setup();
     await store.put('k', 'kept');
