@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import {
   createMemoryJournal,
   createMultiCloudStore,
@@ -395,5 +396,31 @@ describe("writes: 'primary' (the documented trade-off)", () => {
     expect(journal.backlog()).toBe(0);
     await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
     expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+});
+
+describe('reads abandoned by their time limit', () => {
+  // Found by the soak (seed 13: the writer process died of an unhandled 'error' event): a get that
+  // answered after the router gave up on its attempt left its body open, and when that download
+  // later stalled, its error had no listener.
+  it('a body that arrives after the attempt timed out is destroyed, never left to fail unheard', async () => {
+    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const { store } = setup(
+      { failover: { retry: { maxAttempts: 1 }, budget: false, attemptTimeoutMs: 20 } },
+      targets,
+    );
+    await store.put('k', 'v');
+    let late: PassThrough | undefined;
+    targets[0]!.get = async (key, o) => {
+      const real = await targets[0]!.inner.get(key, o);
+      real.body.destroy();
+      await new Promise((r) => setTimeout(r, 60)); // answers after the attempt's 20 ms limit
+      late = new PassThrough();
+      setTimeout(() => late!.destroy(new Error('the download stalled')), 10);
+      return { info: real.info, body: late };
+    };
+    expect(await getText(store, 'k')).toBe('v'); // from gcp
+    await vi.waitFor(() => expect(late?.destroyed).toBe(true));
+    await new Promise((r) => setTimeout(r, 30)); // an unheard 'error' would fail the test run here
   });
 });

@@ -306,6 +306,12 @@ export async function getObject(
       throw err;
     }
     const { info, body } = result;
+    if (attemptSignal?.aborted) {
+      // The router gave up on this attempt (its time limit): nobody will read this body. Left
+      // open, a later failure of it (a stalled download) would be an unhandled 'error' event.
+      body.destroy();
+      throw attemptSignal.reason;
+    }
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) {
@@ -325,7 +331,13 @@ export async function getObject(
     }
     if (info.size <= ctx.options.readBufferBytes) {
       // Small enough to check before answering: a bad copy moves the read on.
-      const bytes = await readAll(body, attemptSignal);
+      let bytes: Buffer;
+      try {
+        bytes = await readAll(body, attemptSignal);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
       const actual = sha256Hex(bytes);
       if (actual !== expected) {
         const error = new IntegrityError(key, t.name, expected, actual, version);
