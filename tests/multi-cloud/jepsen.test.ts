@@ -22,8 +22,7 @@ describe('Jepsen-style soak of the multi-cloud store (default write options)', (
     const result = await runSoak({ seed: SEED, ops: 1500, crashes: 3, amnesia: 1, largeBytes: 160 * 1024 });
     const text = formatSoak(result);
     const summary = `seed ${SEED} (replay: JEPSEN_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen.test.ts)\n${text}`;
-    if (result.check.justifiedLosses > 0)
-      console.warn(`jepsen: ${result.check.justifiedLosses} justified loss(es)\n${summary}`);
+    console.info(summary);
     expect(result.harnessError, summary).toBeUndefined();
     expect(result.outcomes.ok, summary).toBeGreaterThan(0);
     expect(result.settle.backlogAfter, summary).toBe(0);
