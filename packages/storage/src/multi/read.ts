@@ -195,7 +195,9 @@ async function recordObserved(
   const version = outcome.version;
   if (version === undefined || ctx.inflight.get(key) !== version || ctx.targets.length < 2) return;
   const id = entryId(version, key);
-  if (ctx.observedPuts.has(id)) return;
+  // Already recorded by this read's peers, or acknowledged (its stragglers still writing).
+  const known = ctx.pending.item(id);
+  if (ctx.observedPuts.has(id) || (known !== undefined && known.entry.intent !== true)) return;
   ctx.observedPuts.add(id);
   const entry: JournalEntry = {
     id,
