@@ -4,18 +4,19 @@ import { check, History, type Op } from './jepsen-check.js';
 /** A history of one key: put #1 (on every cloud), put #2 (degraded, its only copy then wiped), then reads. */
 function history(read: { found: false } | { found: true; sha256: string }, completedMs: number) {
   const h = new History();
-  let t = 0;
-  const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op =>
-    h.add({
+  const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op => {
+    const ms = h.ops.length * 20; // wall-clock ms: each call 10 ms long, one after the other
+    return h.add({
       id: h.ops.length + 1,
       key: 'k',
       invokedAt: h.tick(),
       completedAt: h.tick(),
-      invokedMs: (t += 10),
-      completedMs: (t += 10),
+      invokedMs: ms,
+      completedMs: ms + 10,
       status: 'ok',
       ...o,
     });
+  };
   const p1 = op({ kind: 'put', seq: 1, sha256: 'a1', version: 'v1' });
   const p2 = op({ kind: 'put', seq: 2, sha256: 'a2', version: 'v2' });
   op({ kind: 'get', seq: 0, read, completedMs });
