@@ -144,6 +144,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }));
     let crashes = 0;
     await writers.live();
+    // A store that has been running a while holds its epoch marker on every cloud (the first
+    // writer creates them, all clouds being up): only then can a cloud that loses its data be
+    // caught, which is what the soak must exercise (before this, wipes in the first seconds hit
+    // clouds with no marker yet and tested nothing of it).
+    await markersWritten(direct);
 
     // Writes of one key never overlap, so they are totally ordered by seq.
     const keyTails = new Map<string, Promise<void>>();
@@ -243,6 +248,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     await clouds.stop();
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Waits (up to 30 s, then goes on) until every cloud holds the store's epoch marker. */
+async function markersWritten(direct: readonly BlobStore[]): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const heads = await Promise.all(direct.map((d) => d.head('_failover/epoch').catch(() => null)));
+    if (heads.every((h) => h !== null)) return;
+    await sleep(100);
   }
 }
 
