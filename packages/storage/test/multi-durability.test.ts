@@ -423,4 +423,33 @@ describe('reads abandoned by their time limit', () => {
     await vi.waitFor(() => expect(late?.destroyed).toBe(true));
     await new Promise((r) => setTimeout(r, 30)); // an unheard 'error' would fail the test run here
   });
+
+  it('so is a body a repair copy gets after its attempt timed out (soak: 10,000-call run)', async () => {
+    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const { store, journal } = setup(
+      { failover: { retry: { maxAttempts: 1 }, budget: false, attemptTimeoutMs: 20 } },
+      targets,
+    );
+    targets[2]!.down = 'unavailable';
+    await store.put('k', 'v'); // aws + gcp; azure gets it from repair
+    targets[2]!.down = undefined;
+    const bodies: PassThrough[] = [];
+    for (const t of targets.slice(0, 2)) {
+      t.get = async (key, o) => {
+        const real = await t.inner.get(key, o);
+        real.body.destroy();
+        await new Promise((r) => setTimeout(r, 60)); // answers after the attempt's 20 ms limit
+        const late = new PassThrough();
+        bodies.push(late);
+        setTimeout(() => late.destroy(new Error('the download stalled')), 10);
+        return { info: real.info, body: late };
+      };
+    }
+    const report = await store.repair();
+    expect(report.failed.length + report.skipped).toBeGreaterThan(0);
+    expect(journal.backlog()).toBe(1); // left for the next pass
+    await vi.waitFor(() => expect(bodies.length).toBe(2));
+    await new Promise((r) => setTimeout(r, 30)); // an unheard 'error' would fail the test run here
+    expect(bodies.every((b) => b.destroyed)).toBe(true);
+  });
 });
