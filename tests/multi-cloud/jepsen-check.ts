@@ -117,6 +117,15 @@ export interface CheckReport {
   readonly divergentKeys: readonly string[];
   /** Of `total.stale`, the stale reads made during the soak (through the store). */
   readonly soakStale: number;
+  /**
+   * Reads that missed an acknowledged put because every copy of it was destroyed (a cloud lost
+   * its data while it held the only copy, e.g. a degraded write): justified losses, not
+   * violations (the store reports them as `lost`). Only "not found" is justified: an older
+   * version served instead would still be a violation.
+   */
+  readonly justifiedLosses: number;
+  /** The first justified losses, for the report. */
+  readonly justifiedExamples: readonly Violation[];
 }
 
 const emptyTally = (): Tally => ({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
@@ -136,6 +145,8 @@ interface Verdict {
   readonly ok: boolean;
   /** The write this read proves happened (the floor later reads must not go below). */
   readonly floor: number;
+  /** The write the read may not go below (0: none): the newest acknowledged one, or the floor's. */
+  readonly bound?: number;
   readonly kind?: ViolationKind;
   readonly detail?: string;
 }
@@ -185,16 +196,16 @@ export function judge(
       ? ''
       : `; an earlier read saw #${floor} (${seenOp.kind} op ${seenOp.id}, ${seenOp.status}${seenOp.errorKind ? ` ${seenOp.errorKind}` : ''}${seenOp.completedAt < invokedAt ? '' : ', not completed when this read began'})`;
   const detail = `read ${got}; newest acknowledged before the read: ${want}${observed}`;
-  if (!final || acked === undefined) return { ok: false, floor, kind: 'stale', detail };
+  if (!final || acked === undefined) return { ok: false, floor, bound, kind: 'stale', detail };
   // Below the floor only (not below the newest acknowledged write): it went backwards, stale.
   const belowAcked =
     result.type === 'write'
       ? result.seq < acked.seq
       : !writes.some((w) => w.kind === 'delete' && possible(w) && w.seq >= acked.seq);
-  if (!belowAcked) return { ok: false, floor, kind: 'stale', detail };
+  if (!belowAcked) return { ok: false, floor, bound, kind: 'stale', detail };
   // An older value is back (resurrected); or the newest acknowledged put is unreadable (lost).
-  if (result.type === 'write') return { ok: false, floor, kind: 'resurrected', detail };
-  return { ok: false, floor, kind: acked.kind === 'put' ? 'lost' : 'stale', detail };
+  if (result.type === 'write') return { ok: false, floor, bound, kind: 'resurrected', detail };
+  return { ok: false, floor, bound, kind: acked.kind === 'put' ? 'lost' : 'stale', detail };
 }
 
 /**
@@ -206,12 +217,27 @@ export function check(
   keys: readonly string[],
   finals: readonly FinalRead[],
   endTick: number,
+  destroyedAt: (write: Op) => number | undefined = () => undefined,
 ): CheckReport {
   const byWhere: Record<string, Tally> = {};
   const examples: Violation[] = [];
   const total = emptyTally();
   let soakStale = 0;
-  const report = (v: Violation): void => {
+  let justifiedLosses = 0;
+  const justifiedExamples: Violation[] = [];
+  /** A read that found nothing after every copy of the write it may not go below was destroyed. */
+  const destroyed = (key: string, v: Verdict, result: Seen, completedMs: number): boolean => {
+    if (result.type !== 'absent' || v.bound === undefined || v.bound === 0) return false;
+    const w = history.writesOf(key)[v.bound - 1];
+    const at = w === undefined || w.kind !== 'put' ? undefined : destroyedAt(w);
+    return at !== undefined && at < completedMs;
+  };
+  const report = (v: Violation, justified = false): void => {
+    if (justified) {
+      justifiedLosses++;
+      if (justifiedExamples.length < 10) justifiedExamples.push(v);
+      return;
+    }
     byWhere[v.where] ??= emptyTally();
     byWhere[v.where]![v.kind]++;
     total[v.kind]++;
@@ -231,8 +257,14 @@ export function check(
     for (const r of reads) {
       soakReads++;
       const floor = floorBefore(doneAt, maxFloor, r.invokedAt);
-      const v = judge(history, key, seen(history, key, r.read!), r.invokedAt, r.completedAt, floor, false);
-      if (!v.ok) report({ kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` });
+      const s = seen(history, key, r.read!);
+      const v = judge(history, key, s, r.invokedAt, r.completedAt, floor, false);
+      if (!v.ok) {
+        report(
+          { kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` },
+          destroyed(key, v, s, r.completedMs),
+        );
+      }
       doneAt.push(r.completedAt);
       maxFloor.push(Math.max(maxFloor[maxFloor.length - 1] ?? 0, v.floor));
     }
@@ -247,7 +279,12 @@ export function check(
       soakReads++;
       const result: Seen = present.has(key) ? newestPutSeen(history, key, l.completedAt) : { type: 'absent' };
       const v = judge(history, key, result, l.invokedAt, l.completedAt, 0, false);
-      if (!v.ok) report({ kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` });
+      if (!v.ok) {
+        report(
+          { kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` },
+          destroyed(key, v, result, l.completedMs),
+        );
+      }
     }
   }
   const byKeyCloud = new Map<string, Set<string>>();
@@ -267,7 +304,12 @@ export function check(
     }
     const s = seen(history, f.key, f.result);
     const v = judge(history, f.key, s, endTick, endTick, floors.get(f.key) ?? 0, true);
-    if (!v.ok) report({ kind: v.kind!, where: f.where, key: f.key, detail: `final read: ${v.detail}` });
+    if (!v.ok) {
+      report(
+        { kind: v.kind!, where: f.where, key: f.key, detail: `final read: ${v.detail}` },
+        destroyed(f.key, v, s, Number.POSITIVE_INFINITY),
+      );
+    }
     if (f.where !== 'store') {
       const set = byKeyCloud.get(f.key) ?? new Set<string>();
       byKeyCloud.set(f.key, set);
@@ -275,7 +317,16 @@ export function check(
     }
   }
   const divergentKeys = [...byKeyCloud].filter(([, s]) => s.size > 1).map(([k]) => k);
-  return { byWhere, total, examples, soakReads, divergentKeys, soakStale };
+  return {
+    byWhere,
+    total,
+    examples,
+    soakReads,
+    divergentKeys,
+    soakStale,
+    justifiedLosses,
+    justifiedExamples,
+  };
 }
 
 /** The highest floor among reads completed before logical time `t` (binary search). */

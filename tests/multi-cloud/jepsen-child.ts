@@ -100,6 +100,8 @@ function start(config: ChildConfig): void {
     });
   }
   opened = store;
+  // Opens the journal and reads (or, on new buckets, creates) the epoch markers at once.
+  store.repair().catch(() => undefined);
   void send({ type: 'ready', writerId: store.status().name });
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BlobStore, isPrefixEntry } from '@failover/storage';
+import { type BlobStore, isPrefixEntry, VERSION_KEY } from '@failover/storage';
 import { type Fault, type FaultProxy, faults } from '@failover/testkit';
 import type { Rng } from './jepsen-data.js';
 
@@ -13,6 +13,17 @@ export interface FaultWindow {
   readonly kind: FaultKind | 'amnesia';
   readonly from: number;
   to: number;
+  /**
+   * For `amnesia`: when the wipe began (wall-clock ms), and, read straight after it on the other
+   * clouds, the newest version of each key that survived it (a key absent from the map survived
+   * nowhere). Ground truth for the checker: an acknowledged put no cloud holds any more (nor a
+   * newer version of its key) was destroyed, and a read that misses it afterwards is a justified
+   * loss, not a stale read.
+   */
+  wipedAt?: number;
+  /** When the other clouds were read for `survivors` (after the wipe). */
+  probedAt?: number;
+  survivors?: ReadonlyMap<string, string>;
 }
 
 /** The phases of the schedule. */
@@ -139,7 +150,11 @@ export class FaultSchedule {
         await this.clear();
         await this.#set(c, 'amnesia');
         await sleep(100); // requests already forwarded finish before the data goes
+        const window = this.#open[c]!;
+        window.wipedAt = Date.now();
         const wiped = await this.#wipe(c);
+        window.probedAt = Date.now();
+        window.survivors = await this.#survivors(c);
         this.#hooks.log(`amnesia: ${this.#direct[c]!.name} lost ${wiped} objects`);
         await sleep(rng.int(200, 800));
         await this.#set(c, undefined);
@@ -155,6 +170,22 @@ export class FaultSchedule {
     for await (const e of store.list({})) if (!isPrefixEntry(e)) keys.push(e.key);
     for (const key of keys) await store.delete(key);
     return keys.length;
+  }
+
+  /** The newest version of each key on the clouds other than `wiped`, read directly. */
+  async #survivors(wiped: number): Promise<Map<string, string>> {
+    const newest = new Map<string, string>();
+    for (const [i, store] of this.#direct.entries()) {
+      if (i === wiped) continue;
+      for await (const e of store.list({})) {
+        if (isPrefixEntry(e) || e.key.startsWith('_failover/')) continue;
+        const info = await store.head(e.key).catch(() => null);
+        const version = info?.metadata[VERSION_KEY] ?? '';
+        if (version > (newest.get(e.key) ?? '')) newest.set(e.key, version);
+        else if (!newest.has(e.key)) newest.set(e.key, version);
+      }
+    }
+    return newest;
   }
 
   async #set(cloud: number, kind: FaultKind | 'amnesia' | undefined): Promise<void> {

@@ -16,6 +16,13 @@ import {
  * scenario over the three local clouds. Tests marked `.fails` show a bug that is still open: they
  * pass (as expected failures) while the store misbehaves, and vitest reports them once it is fixed.
  *
+ * Findings that reduce to the store's own logic are kept as unit tests over memory stores instead
+ * (packages/storage/test): multi-durability.test.ts (a crash after a delete reached one cloud;
+ * a listing during a delete; a version read while its put was in flight, across a crash; a
+ * secondary that lost its data caught by a repair pass; bodies that arrive after their attempt
+ * timed out) and multi-reconcile.test.ts (a write made after reconcile's listings is never
+ * declared lost).
+ *
  * The scenario of both: a cloud loses its data (a recreated bucket, a provider-side loss; here
  * its bucket is emptied straight on the server) while the store is running, and the store's epoch
  * marker check (`amnesia`) has not looked at it since.

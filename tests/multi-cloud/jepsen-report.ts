@@ -69,6 +69,11 @@ export function formatSoak(r: SoakResult): string {
   for (const [where, t] of Object.entries(r.check.byWhere)) {
     lines.push(`| ${where} | ${t.lost} | ${t.corrupt} | ${t.stale} | ${t.resurrected} |`);
   }
+  lines.push(
+    `justified losses (reads that found nothing after every copy of an acknowledged put was destroyed): ${r.check.justifiedLosses}; lost events: ${r.events.lost ?? 0}`,
+  );
+  for (const v of r.check.justifiedExamples.slice(0, 5))
+    lines.push(`  justified on ${v.where}, ${v.key}: ${v.detail}`);
   if (r.check.divergentKeys.length > 0) lines.push(`divergent keys: ${r.check.divergentKeys.join(', ')}`);
   for (const v of r.check.examples.slice(0, 10))
     lines.push(`  ${v.kind} on ${v.where}, ${v.key}: ${v.detail}`);
@@ -87,7 +92,14 @@ export async function writeTrace(
 ): Promise<void> {
   const lines = [
     ...history.ops.map((o) => JSON.stringify({ t: 'op', ...o, completedAt: String(o.completedAt) })),
-    ...windows.map((w) => JSON.stringify({ t: 'fault', ...w, to: String(w.to) })),
+    ...windows.map((w) =>
+      JSON.stringify({
+        t: 'fault',
+        ...w,
+        to: String(w.to),
+        survivors: w.survivors === undefined ? undefined : Object.fromEntries(w.survivors),
+      }),
+    ),
     ...finals.map((f) => JSON.stringify({ t: 'final', ...f })),
     ...events.map((e) => JSON.stringify({ t: 'event', ...e })),
   ];

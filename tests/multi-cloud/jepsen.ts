@@ -144,6 +144,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }));
     let crashes = 0;
     await writers.live();
+    // A store that has been running a while holds its epoch marker on every cloud (the first
+    // writer creates them, all clouds being up): only then can a cloud that loses its data be
+    // caught, which is what the soak must exercise (before this, wipes in the first seconds hit
+    // clouds with no marker yet and tested nothing of it).
+    await markersWritten(direct);
 
     // Writes of one key never overlap, so they are totally ordered by seq.
     const keyTails = new Map<string, Promise<void>>();
@@ -219,7 +224,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     harnessError = writers.harnessError ?? harnessError;
     const endTick = history.tick();
     const finals = await finalReads(keys, finished, direct);
-    const report = check(history, keys, finals, endTick);
+    const report = check(history, keys, finals, endTick, destroyedAt(history, schedule, direct, traceEvents));
     const t = report.total;
     const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
     const tracePath =
@@ -243,6 +248,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     await clouds.stop();
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Waits (up to 30 s, then goes on) until every cloud holds the store's epoch marker. */
+async function markersWritten(direct: readonly BlobStore[]): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const heads = await Promise.all(direct.map((d) => d.head('_failover/epoch').catch(() => null)));
+    if (heads.every((h) => h !== null)) return;
+    await sleep(100);
   }
 }
 
@@ -321,6 +335,46 @@ async function justify(
   op.why = op.justified
     ? `the clouds up (${upNames}) lack the newest version`
     : `${holders.join(', ')} held the newest version and was up`;
+}
+
+/**
+ * When every copy of an acknowledged put was destroyed (wall-clock ms), from the ground truth the
+ * fault schedule read right after each wipe: no other cloud held the put's version or a newer
+ * one of its key, and the wiped cloud held it: the put was acknowledged before they were read,
+ * or it was acknowledged as degraded with the wiped cloud as its only holder (its copy landed
+ * there before the cloud started refusing). A read that misses such a put afterwards is a
+ * justified loss (the store reports `lost`), not a stale read.
+ */
+function destroyedAt(
+  history: History,
+  schedule: FaultSchedule,
+  direct: readonly BlobStore[],
+  events: readonly { name: string; detail: string }[],
+): (op: Op) => number | undefined {
+  const degraded = new Map<string, readonly string[]>();
+  for (const e of events) {
+    if (e.name !== 'degraded') continue;
+    const d = JSON.parse(e.detail) as { key: string; version: string; holders: string[] };
+    degraded.set(`${d.key} ${d.version}`, d.holders);
+  }
+  const wipes = schedule.windows.filter((w) => w.wipedAt !== undefined && w.survivors !== undefined);
+  const at = new Map<Op, number>();
+  for (const op of history.ops) {
+    if (op.kind !== 'put' || op.status !== 'ok' || op.version === undefined) continue;
+    const version = op.version;
+    for (const w of wipes) {
+      if ((w.survivors!.get(op.key) ?? '') >= version) continue;
+      const only = degraded.get(`${op.key} ${version}`);
+      const onWiped =
+        op.completedMs < w.probedAt! ||
+        (only?.every((h) => h === direct[w.cloud]!.name) === true && op.invokedMs < w.from);
+      if (onWiped && op.invokedMs < w.wipedAt!) {
+        at.set(op, w.wipedAt!);
+        break;
+      }
+    }
+  }
+  return (op) => at.get(op);
 }
 
 function emptySettle(): SettleReport {

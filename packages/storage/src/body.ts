@@ -44,6 +44,8 @@ export function toReadable(body: BlobBody): Readable {
 export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): Promise<Buffer> {
   const n = normalizeBody(body);
   if (n.type === 'bytes') return Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength);
+  // Aborted already: nobody reads this stream; left open, a later error of it would be unheard.
+  if (signal?.aborted) n.stream.destroy();
   signal?.throwIfAborted();
   const chunks: Buffer[] = [];
   const onAbort = () => n.stream.destroy(signal?.reason);

@@ -16,6 +16,9 @@ export async function forEachChunk(
   onChunk: (chunk: Buffer) => Promise<void> | void,
   key?: string,
 ): Promise<void> {
+  // Aborted already: nobody reads this stream, and left open a later error of it (a stalled
+  // download) would be an unhandled 'error' event.
+  if (signal?.aborted) stream.destroy();
   throwIfAborted(signal);
   const onAbort = (): void => {
     if (signal) stream.destroy(abortedError(signal));

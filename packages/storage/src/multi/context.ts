@@ -55,6 +55,11 @@ export interface MultiContext {
   readonly observed: Map<string, string>;
   /** Delete intents a read has answered "not found" for: they are completed, never withdrawn. */
   readonly observedDeletes: Set<string>;
+  /**
+   * Puts still in flight whose version a read returned (journaled as held by the target that
+   * served it): if the write fails, it stays recorded as acknowledged, never as an intent.
+   */
+  readonly observedPuts: Set<string>;
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */

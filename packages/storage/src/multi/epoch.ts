@@ -49,6 +49,7 @@ export class EpochTracker {
   readonly #checking = new Map<string, { readonly started: number; readonly result: Promise<boolean> }>();
   readonly #amnesia = new Map<string, Amnesia>();
   #lastEstablish: number | undefined;
+  #establishing: Promise<void> | undefined;
 
   /** `recheckMs` undefined turns detection off: every target is always trusted. */
   constructor(recheckMs: number | undefined, now: () => number = markerClock) {
@@ -121,20 +122,21 @@ export class EpochTracker {
     const running = this.#checking.get(target);
     if (running !== undefined && (since === undefined || running.started > since)) return running.result;
     const started = this.#now();
-    let result: Promise<boolean> | undefined;
-    result = (async () => {
-      try {
-        if (this.#expected === undefined) {
-          const last = this.#lastEstablish;
-          if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
-          // The shared epoch is not known yet (targets were down): nothing to judge against.
-          if (this.#expected === undefined) return !this.#amnesia.has(target);
-        }
-        return this.#judge(ctx, target, await readMarker(ctx, target), started);
-      } finally {
-        if (this.#checking.get(target)?.result === result) this.#checking.delete(target);
+    const run = async (): Promise<boolean> => {
+      if (this.#expected === undefined) {
+        const last = this.#lastEstablish;
+        if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
+        // The shared epoch is not known yet (targets were down): nothing to judge against.
+        if (this.#expected === undefined) return !this.#amnesia.has(target);
       }
-    })();
+      return this.#judge(ctx, target, await readMarker(ctx, target), started);
+    };
+    // Forgotten once settled, in a later tick than the `set` below even when `run` never awaits
+    // (a check that ended at once used to stay registered, and every later check without `since`,
+    // a repair pass's sweep, got its old answer: a target that lost its data was never caught).
+    const result: Promise<boolean> = run().finally(() => {
+      if (this.#checking.get(target)?.result === result) this.#checking.delete(target);
+    });
     this.#checking.set(target, { started, result });
     return result;
   }
@@ -145,7 +147,16 @@ export class EpochTracker {
    * and declares targets without it amnesiac. Run when the store opens, and again later while the
    * epoch is not known (some target could not be asked).
    */
-  async establish(ctx: MultiContext, depth = 0): Promise<void> {
+  establish(ctx: MultiContext): Promise<void> {
+    // One at a time: a second one reading the markers while the first is still writing them
+    // would find a target without its marker yet and take it for one that lost its data.
+    this.#establishing ??= this.#establish(ctx).finally(() => {
+      this.#establishing = undefined;
+    });
+    return this.#establishing;
+  }
+
+  async #establish(ctx: MultiContext, depth = 0): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2 || this.#expected !== undefined) return;
     this.#lastEstablish = this.#now();
     const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
@@ -163,7 +174,7 @@ export class EpochTracker {
         return;
       }
       // Another instance created one first (or a write failed): read again.
-      if (depth < 2 && written.some((w) => w === 'exists')) return this.establish(ctx, depth + 1);
+      if (depth < 2 && written.some((w) => w === 'exists')) return this.#establish(ctx, depth + 1);
       if (written.some((w) => w === 'written')) this.#expected = epoch;
       return;
     }

@@ -114,6 +114,8 @@ async function* listTarget(
     const latest = newest.entry.op === 'delete' ? newest : ctx.pending.latestAcknowledged(key);
     if (latest === undefined) continue;
     if (latest.entry.op === 'delete') {
+      // A listing that leaves the key out has observed a delete still in flight: it must stick.
+      if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
       deleted.add(key);
       continue;
     }

@@ -5,13 +5,14 @@ import { readAll } from '../body.js';
 import { checkCallOptions } from '../call-options.js';
 import { StorageError } from '../errors.js';
 import { JournalState } from '../journal/state.js';
+import type { JournalEntry } from '../journal/types.js';
 import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
-import { reportCorruptCopy } from './journaling.js';
+import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, type PendingItem } from './pending.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { deferredSha256 } from './stamp.js';
@@ -21,7 +22,14 @@ import { compareVersions } from './version.js';
 
 /** What one target said to a read. */
 type Outcome<R> =
-  | { readonly type: 'found'; readonly value: R; readonly version?: string | undefined }
+  | {
+      readonly type: 'found';
+      readonly value: R;
+      readonly version?: string | undefined;
+      /** The copy's SHA-256 and size, for the journal when the read observed a write in flight. */
+      readonly sha256?: string | undefined;
+      readonly size?: number | undefined;
+    }
   | { readonly type: 'missing' }
   /** "Not found" from a target that lost its data: not final. */
   | { readonly type: 'unsure' }
@@ -98,6 +106,7 @@ export async function routedRead<R>(
     const outcome = res.value;
     if (outcome.type === 'found') {
       observe(ctx, key, view, outcome.version);
+      await recordObserved(ctx, key, outcome, res.target.name);
       return { value: outcome.value, target: res.target };
     }
     if (outcome.type === 'missing') {
@@ -163,6 +172,53 @@ function observe(ctx: MultiContext, key: string, view: PendingView, version: str
   if (ctx.observed.size > MAX_OBSERVED) {
     const oldest = ctx.observed.keys().next().value;
     if (oldest !== undefined) ctx.observed.delete(oldest);
+  }
+}
+
+/**
+ * A read returned the version of a write still in flight (not acknowledged yet): before the read
+ * returns, the version is journaled as held by the target that served it (and lacked by the
+ * others), so no later read goes back behind it, also after a crash of this process (the memory
+ * floor of {@link observe} dies with it), and repair copies it everywhere. If the write then
+ * fails, it stays recorded as observed (write.ts), never demoted to an intent. A journal failure
+ * is reported as an `error` event; the read still returns.
+ */
+async function recordObserved(
+  ctx: MultiContext,
+  key: string,
+  outcome: {
+    readonly version?: string | undefined;
+    readonly sha256?: string | undefined;
+    readonly size?: number | undefined;
+  },
+  target: string,
+): Promise<void> {
+  const version = outcome.version;
+  if (version === undefined || ctx.inflight.get(key) !== version || ctx.targets.length < 2) return;
+  const id = entryId(version, key);
+  // Already recorded by this read's peers, or acknowledged (its stragglers still writing).
+  const known = ctx.pending.item(id);
+  if (ctx.observedPuts.has(id) || (known !== undefined && known.entry.intent !== true)) return;
+  ctx.observedPuts.add(id);
+  const entry: JournalEntry = {
+    id,
+    op: 'put',
+    key,
+    version,
+    ...(outcome.sha256 === undefined ? {} : { sha256: outcome.sha256 }),
+    ...(outcome.size === undefined ? {} : { size: outcome.size }),
+    holders: [target],
+    missing: ctx.targets.map((t) => t.name).filter((n) => n !== target),
+    at: Date.now(),
+  };
+  try {
+    await ctx.journal.append(entry);
+    // The index follows the journal (if the write settled meanwhile, this record replaced its
+    // own; repair finds the targets that hold it and resolves them).
+    ctx.pending.append(entry);
+    ctx.repairSoon();
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }
 }
 
@@ -253,6 +309,12 @@ export async function getObject(
       throw err;
     }
     const { info, body } = result;
+    if (attemptSignal?.aborted) {
+      // The router gave up on this attempt (its time limit): nobody will read this body. Left
+      // open, a later failure of it (a stalled download) would be an unhandled 'error' event.
+      body.destroy();
+      throw attemptSignal.reason;
+    }
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) {
@@ -263,11 +325,23 @@ export async function getObject(
     const expected = sha256Of(info) ?? deferredSha256(ctx, key, info);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
-      return { type: 'found', version, value: { info: shown, body: guard(body, attemptSignal, signal) } };
+      return {
+        type: 'found',
+        version,
+        sha256: expected,
+        size: info.size,
+        value: { info: shown, body: guard(body, attemptSignal, signal) },
+      };
     }
     if (info.size <= ctx.options.readBufferBytes) {
       // Small enough to check before answering: a bad copy moves the read on.
-      const bytes = await readAll(body, attemptSignal);
+      let bytes: Buffer;
+      try {
+        bytes = await readAll(body, attemptSignal);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
       const actual = sha256Hex(bytes);
       if (actual !== expected) {
         const error = new IntegrityError(key, t.name, expected, actual, version);
@@ -277,6 +351,8 @@ export async function getObject(
       return {
         type: 'found',
         version,
+        sha256: expected,
+        size: info.size,
         value: { info: shown, body: guard(bytesBody(bytes), undefined, signal) },
       };
     }
@@ -290,7 +366,13 @@ export async function getObject(
     pipeline(body, verifier, () => {
       // Errors reach the reader through `verifier`.
     });
-    return { type: 'found', version, value: { info: shown, body: guard(verifier, attemptSignal, signal) } };
+    return {
+      type: 'found',
+      version,
+      sha256: expected,
+      size: info.size,
+      value: { info: shown, body: guard(verifier, attemptSignal, signal) },
+    };
   };
   const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs });
   return res === null ? null : res.value;
@@ -311,7 +393,7 @@ export async function headObject(
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
-    return { type: 'found', version, value: info };
+    return { type: 'found', version, sha256: sha256Of(info), size: info.size, value: info };
   };
   const res = await routedRead(ctx, key, attempt, { signal: options.signal, attemptTimeoutMs });
   return res === null ? null : present(res.value, res.target.name);

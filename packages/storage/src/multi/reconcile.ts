@@ -142,12 +142,21 @@ async function reconcileKey(
 ): Promise<void> {
   tally.checked++;
   await ctx.lock(key, async () => {
-    const { copies, unknown, seen } = await gatherCopies(ctx, key, listed, compared, tally, o);
-    const targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
+    let { copies, unknown, seen } = await gatherCopies(ctx, key, listed, compared, tally, o);
+    let targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
     if (o.verify) await verifyCopies(ctx, key, copies, tally, o.signal);
     const entries = ctx.pending.entriesOf(key).map((i) => i.entry);
-    const allCompared = targets.length === ctx.targets.length;
-    const plan = planKey(copies, targets, entries, allCompared);
+    let allCompared = targets.length === ctx.targets.length;
+    let plan = planKey(copies, targets, entries, allCompared);
+    if (plan.action.type === 'delete' && plan.action.lost) {
+      // The listings may predate a write of the key made since (it waited for this lock): before
+      // declaring a version lost, and deleting every copy, look at what each target holds now.
+      const now = await headAll(ctx, key, targets, tally, o.signal);
+      ({ copies, seen } = await gatherCopies(ctx, key, now.found, compared, tally, o));
+      targets = targets.filter((n) => !now.failed.has(n));
+      allCompared = targets.length === ctx.targets.length;
+      plan = planKey(copies, targets, entries, allCompared);
+    }
     for (const c of plan.conflicts) {
       tally.conflicts++;
       ctx.counts.conflicts++;
@@ -214,6 +223,35 @@ async function reconcileKey(
       }
     }
   });
+}
+
+/** What each of `targets` holds of the key now (a `head` each), and the targets that could not say. */
+async function headAll(
+  ctx: MultiContext,
+  key: string,
+  targets: readonly string[],
+  tally: Tally,
+  signal: AbortSignal | undefined,
+): Promise<{ found: Map<string, BlobInfo>; failed: Set<string> }> {
+  const found = new Map<string, BlobInfo>();
+  const failed = new Set<string>();
+  await Promise.all(
+    targets.map(async (name) => {
+      try {
+        const info = await runOn(
+          ctx,
+          name,
+          (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+          signal,
+        );
+        if (info !== null) found.set(name, info);
+      } catch (err) {
+        tally.errors.push(failure(key, name, 'put', err));
+        failed.add(name);
+      }
+    }),
+  );
+  return { found, failed };
 }
 
 /** Every compared target's copy of the key (completed with a `head` when the listing lacks metadata). */

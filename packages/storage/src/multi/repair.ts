@@ -207,6 +207,11 @@ export function repairOne(
     // version becomes a tombstone with its id) while we waited for the lock.
     const live = ctx.pending.item(entry.id);
     if (live === undefined || live.entry.op !== entry.op || !live.missing.has(target)) return 'done';
+    if (entry.op === 'put' && deletedLater(ctx, entry)) {
+      // The target gets the newer delete instead (or got it already): never the older version.
+      await resolveEntry(ctx, entry.id, target);
+      return 'done';
+    }
     const fetched: { value?: Fetched } = {};
     let applied: Applied;
     try {
@@ -338,6 +343,20 @@ async function stampInPlace(
     false,
   );
   return true;
+}
+
+/**
+ * True when a delete of the entry's key newer than it is pending, even one never acknowledged (a
+ * delete's intent): such an intent is withdrawn by its own write, under the key's lock, when it
+ * reached no target; one repair can see stays, and repair completes it on every target. A delete
+ * leaves no version behind on a target, so copying the older put there (before or after the
+ * delete landed) would bring the overwritten version back, and the journal's own rule (an intent
+ * supersedes nothing) does not stop it.
+ */
+function deletedLater(ctx: MultiContext, entry: JournalEntry): boolean {
+  return ctx.pending
+    .entriesOf(entry.key)
+    .some((i) => i.entry.op === 'delete' && compareVersions(i.entry.version, entry.version) > 0);
 }
 
 /**

@@ -159,6 +159,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     inflight: new Map(),
     observed: new Map(),
     observedDeletes: new Set(),
+    observedPuts: new Set(),
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();

@@ -93,6 +93,7 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
     });
   } finally {
     if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
+    forgetObserved(ctx, spec); // the write decided
     spec.finished?.();
   }
 }
@@ -241,6 +242,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
       .catch(reject)
       .finally(() => {
         if (ctx.inflight.get(spec.key) === spec.version) ctx.inflight.delete(spec.key);
+        forgetObserved(ctx, spec); // the write decided
         spec.finished?.();
       });
   });
@@ -326,11 +328,20 @@ async function journalFailed(
     if (spec.op === 'delete' && ctx.targets.length > 1) await withdrawIntent(ctx, spec);
     return;
   }
+  // A read returned this version while it was in flight: it is journaled as observed, and stays so.
+  const observed = spec.op === 'put' && ctx.observedPuts.has(entryId(spec.version, spec.key));
   try {
-    await journalWrite(ctx, { ...spec, intent: true, holders, missing, uncertain: late });
+    await journalWrite(ctx, { ...spec, intent: !observed, holders, missing, uncertain: late });
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }
+}
+
+/** Forgets what reads observed of a write once it has decided (its journal record is made). */
+function forgetObserved(ctx: MultiContext, spec: WriteSpec): void {
+  const id = entryId(spec.version, spec.key);
+  ctx.observedDeletes.delete(id);
+  ctx.observedPuts.delete(id);
 }
 
 /** Withdraws a delete's intent that reached no target. A journal failure leaves it for repair. */

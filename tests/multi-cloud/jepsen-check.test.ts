@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { check, History, type Op } from './jepsen-check.js';
+
+/** A history of one key: put #1 (on every cloud), put #2 (degraded, its only copy then wiped), then reads. */
+function history(read: { found: false } | { found: true; sha256: string }, completedMs: number) {
+  const h = new History();
+  const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op => {
+    const ms = h.ops.length * 20; // wall-clock ms: each call 10 ms long, one after the other
+    return h.add({
+      id: h.ops.length + 1,
+      key: 'k',
+      invokedAt: h.tick(),
+      completedAt: h.tick(),
+      invokedMs: ms,
+      completedMs: ms + 10,
+      status: 'ok',
+      ...o,
+    });
+  };
+  const p1 = op({ kind: 'put', seq: 1, sha256: 'a1', version: 'v1' });
+  const p2 = op({ kind: 'put', seq: 2, sha256: 'a2', version: 'v2' });
+  op({ kind: 'get', seq: 0, read, completedMs });
+  return { h, p1, p2 };
+}
+
+describe('the Jepsen checker: justified losses', () => {
+  const destroyedAt50 = (p2: Op) => (w: Op) => (w === p2 ? 50 : undefined);
+
+  it('"not found" after every copy of the newest acknowledged put was destroyed is a justified loss', () => {
+    const { h, p2 } = history({ found: false }, 100);
+    const r = check(h, ['k'], [], h.tick(), destroyedAt50(p2));
+    expect(r.total.stale).toBe(0);
+    expect(r.justifiedLosses).toBe(1);
+  });
+
+  it('"not found" before the copies were destroyed is stale', () => {
+    const { h, p2 } = history({ found: false }, 40);
+    const r = check(h, ['k'], [], h.tick(), destroyedAt50(p2));
+    expect(r.total.stale).toBe(1);
+    expect(r.justifiedLosses).toBe(0);
+  });
+
+  it('an older version served after the loss is still stale (a lost version settles as a delete)', () => {
+    const { h, p2 } = history({ found: true, sha256: 'a1' }, 100);
+    const r = check(h, ['k'], [], h.tick(), destroyedAt50(p2));
+    expect(r.total.stale).toBe(1);
+    expect(r.justifiedLosses).toBe(0);
+  });
+
+  it('without ground truth of a loss, "not found" is stale', () => {
+    const { h } = history({ found: false }, 100);
+    const r = check(h, ['k'], [], h.tick());
+    expect(r.total.stale).toBe(1);
+  });
+});
