@@ -14,7 +14,8 @@ import type { HttpFailoverOptions } from './types.js';
 
 /**
  * Options of {@link withFailover}: the endpoints and HTTP rules, plus `@failover/core`'s router
- * options (`breaker`, `retry`, `budget`, `attemptTimeoutMs`, `hedge`, `classify`).
+ * options (`breaker`, `retry`, `budget`, `attemptTimeoutMs`, `hedge`, `bulkhead`, `observer`,
+ * `classify`).
  */
 export interface WithFailoverOptions
   extends HttpFailoverOptions,
@@ -32,7 +33,16 @@ export type FailoverAxiosInstance = AxiosInstance & {
   readonly failover: Failover<ResolvedEndpoint>;
 };
 
-const ROUTER_KEYS = ['breaker', 'retry', 'budget', 'attemptTimeoutMs', 'hedge', 'classify'] as const;
+const ROUTER_KEYS = [
+  'breaker',
+  'retry',
+  'budget',
+  'attemptTimeoutMs',
+  'hedge',
+  'bulkhead',
+  'observer',
+  'classify',
+] as const;
 const HTTP_KEYS = ['endpoints', 'failoverOn500', 'sensitiveHeaders', 'trustedOrigins'] as const;
 const WRAPPED = Symbol.for('@failover/http.adapter');
 
