@@ -186,6 +186,13 @@ export class TargetHealth<T> {
     return false;
   }
 
+  /** A call skipped this target (its breaker is open): counted, and announced as 'rejected'. */
+  skipped(): void {
+    this.rejections++;
+    const events = this.#shared.events;
+    if (events.has('rejected')) events.emit('rejected', { target: this.name });
+  }
+
   /** Whether the breaker is half-open with its probe free, without asking the probe gate. */
   get probeFree(): boolean {
     return this.#state === HALF_OPEN && !this.#probing;

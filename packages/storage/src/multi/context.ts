@@ -74,7 +74,12 @@ export interface CallSettings {
   readonly attemptTimeoutMs?: number | false | undefined;
 }
 
-/** Runs `fn` on one target through its breaker (with the router's retries). */
+/**
+ * Runs `fn` on one target through its breaker: one attempt (no retry on the same target). Every
+ * single-target call of the store is a copy that something else completes when it fails (the
+ * other targets of a write, the next repair pass), so a second attempt would only double the load
+ * on a target that is failing.
+ */
 export function runOn<R>(
   ctx: MultiContext,
   target: string,
@@ -85,13 +90,14 @@ export function runOn<R>(
   return ctx.router.run((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
+    maxAttempts: 1,
     ...(signal === undefined ? {} : { signal }),
     ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
 }
 
 /**
- * Like {@link runOn}, and also says whether an attempt on the target ended without an answer
+ * Like {@link runOn} (one attempt), and also says whether an attempt on the target ended without an answer
  * (timeout, cut connection) before the call settled: such a request may still land later.
  */
 export async function runOnTracked<R>(
@@ -104,6 +110,7 @@ export async function runOnTracked<R>(
   const res = await ctx.router.runDetailed((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
+    maxAttempts: 1,
     ...(signal === undefined ? {} : { signal }),
     ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
