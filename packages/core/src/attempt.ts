@@ -15,6 +15,18 @@ export interface AttemptContext {
   readonly attempt: number;
 }
 
+/** The resolving functions of the promise {@link capture} last ran for (read at once). */
+const captured: { resolve: (value: unknown) => void; reject: (err: unknown) => void } = {
+  resolve: () => undefined,
+  reject: () => undefined,
+};
+
+/** A promise executor shared by every attempt: hands its resolving functions to `captured`. */
+function capture(resolve: (value: never) => void, reject: (err: unknown) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
+}
+
 /** One call to run on a target: receives the target and the attempt's context. */
 export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>;
 
@@ -151,10 +163,10 @@ export class Attempt implements AttemptContext {
   /** Runs the operation; the promise settles with it, or rejects with the abort error first. */
   start<T, R>(fn: Operation<T, R>, target: T): Promise<R> {
     if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
-    const promise = new Promise<R>((resolve, reject) => {
-      this.#resolve = resolve as (value: unknown) => void;
-      this.#reject = reject;
-    });
+    // The resolving functions are captured by a shared executor: no closure per attempt.
+    const promise = new Promise<R>(capture);
+    this.#resolve = captured.resolve;
+    this.#reject = captured.reject;
     this.#fn = fn as unknown as (target: never, context: Attempt) => Promise<unknown>;
     this.#targetObject = target;
     this.#run();
@@ -169,7 +181,8 @@ export class Attempt implements AttemptContext {
       this.#failed(err);
       return;
     }
-    Promise.resolve(result).then(
+    // An operation that returned a plain value (not a promise) is wrapped once.
+    (result instanceof Promise ? result : Promise.resolve(result)).then(
       (value) => this.#settle(true, value),
       (err: unknown) => this.#failed(err),
     );
