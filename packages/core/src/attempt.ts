@@ -39,6 +39,7 @@ export class Settlement implements PromiseLike<unknown> {
   /** Registrations in order: handlers at 2i (fulfilled) and 2i + 1 (rejected). */
   #handlers: (OnFulfilled | OnRejected)[] | undefined;
 
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (see above)
   then<A = unknown, B = never>(
     onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
     onRejected?: ((err: unknown) => B | PromiseLike<B>) | null,
