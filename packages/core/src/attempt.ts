@@ -99,9 +99,9 @@ const REJECTED = 2;
 export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>;
 
 /**
- * One attempt that something other than the operation itself can end, and its context: its
- * promise rejects as soon as it is aborted, whether or not the operation honours the signal (so a
- * timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
+ * One attempt that something other than the operation itself can end, and its context: what the
+ * breaker awaits (a {@link Settlement}) rejects as soon as it is aborted, whether or not the
+ * operation honours the signal (so a timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
  * attempt timeout or hedging; plain calls run the operation directly.
  *
  * Its time limits are entries in the router's shared {@link Timeouts} queues (no timer of its
