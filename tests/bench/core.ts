@@ -236,10 +236,10 @@ export async function interleavedClosed(
   ];
   for (const c of contenders) for (let i = 0; i < 100_000; i++) await c.call();
   const samples = contenders.map(() => [] as number[]);
-  const gc = (globalThis as { gc?: () => void }).gc;
+  // No forced GC between batches here: its concurrent sweeping runs on other threads during the
+  // next batch and lands in this process's CPU time (it inflated the allocating contenders 2x).
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of contenders.entries()) {
-      gc?.();
       const start = process.cpuUsage();
       for (let k = 0; k < batch; k++) await c.call();
       const used = process.cpuUsage(start);
