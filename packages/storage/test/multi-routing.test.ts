@@ -235,6 +235,20 @@ describe('writes: quorum', () => {
     expect(journal.backlog()).toBe(4);
   });
 
+  it('the copy the quorum needs keeps the router retries (the last targets up)', async () => {
+    const { store, targets } = setup(
+      {
+        writes: { quorum: 2, minimum: 1 },
+        failover: { retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }, budget: false },
+      },
+      ['aws', 'gcp'],
+    );
+    targets[0]!.down = 'unavailable';
+    // Two targets, a quorum of 2: aws's copy is needed, so it is retried.
+    await store.put('k', 'x');
+    expect(targets[0]!.calls.put ?? 0).toBe(3);
+  });
+
   it('n = 2 of 3 with two targets down is an error and nothing is reported as stored', async () => {
     const { store, targets } = setup({ writes: { quorum: 2 } });
     targets[0]!.down = 'network';

@@ -97,8 +97,11 @@ export function runOn<R>(
 }
 
 /**
- * Like {@link runOn} (one attempt), and also says whether an attempt on the target ended without an answer
- * (timeout, cut connection) before the call settled: such a request may still land later.
+ * One copy of a write (see write.ts), like {@link runOn}, and also says whether an attempt on the
+ * target ended without an answer (timeout, cut connection) before the call settled: such a
+ * request may still land later. One attempt when the other targets that admit calls can make the
+ * write's quorum without this copy (repair completes it); else the router's retries, as this copy
+ * may be one the write needs (the last cloud up, mirror writes).
  */
 export async function runOnTracked<R>(
   ctx: MultiContext,
@@ -107,10 +110,13 @@ export async function runOnTracked<R>(
   call: CallSettings,
 ): Promise<{ value: R; uncertain: boolean }> {
   const { signal, attemptTimeoutMs } = call;
+  let spare = 0;
+  for (const t of ctx.targets) if (t.name !== target && ctx.router.isAvailable(t.name)) spare++;
+  const needed = ctx.options.quorum ?? ctx.targets.length;
   const res = await ctx.router.runDetailed((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
-    maxAttempts: 1,
+    ...(spare >= needed ? { maxAttempts: 1 } : {}),
     ...(signal === undefined ? {} : { signal }),
     ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
