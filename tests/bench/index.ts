@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type BenchCase, closedCases, failingPathCases } from './core.js';
+import { type BenchCase, closedCases, failingPathCases, interleavedClosed } from './core.js';
 import { type BenchResult, printTable } from './harness.js';
 import { interleavedOverhead, OTEL_BASELINE, otelCases } from './otel.js';
 
@@ -66,6 +66,22 @@ async function main(): Promise<void> {
   if (part === undefined || part === 'core') {
     console.log(`Core: ${ROUNDS} rounds, one process per case\n`);
     printTable('Closed path: one no-op call', summarize(closedCases), 'opossum fire() (timeout off)');
+    const turns = await interleavedClosed();
+    const off = turns[0]!;
+    const ten = turns[1]!;
+    console.log(
+      '### The closed path interleaved in one process, CPU ns per call (fastest and median of 30 batches)\n',
+    );
+    console.log(
+      '| case | CPU ns/call (fastest) | CPU ns/call (median) | vs opossum, timeout off (median) | vs opossum, timeout 10 s (median) |',
+    );
+    console.log('|---|---:|---:|---:|---:|');
+    for (const t of turns) {
+      console.log(
+        `| ${t.name} | ${t.minNs.toFixed(0)} | ${t.medianNs.toFixed(0)} | ${(t.medianNs / off.medianNs).toFixed(2)}x | ${(t.medianNs / ten.medianNs).toFixed(2)}x |`,
+      );
+    }
+    console.log('');
     printTable(
       'Failing call (an availability error) with N calls in the rolling window',
       summarize(failingPathCases),

@@ -58,6 +58,12 @@ export interface FailoverRun {
   readonly offeredBeforeLeft: number;
   /** Adapter calls the router sent to the sick cloud in that time (attempts, probes included). */
   readonly sickAttemptsBeforeLeft: number;
+  /** The same, by adapter method (`put`, `get`, `head`...). */
+  readonly sickByMethodBeforeLeft: Record<string, number>;
+  /** Latency of the settled gets alone with the fault on, ms. */
+  readonly getLatencies: number[];
+  /** The same with no fault. */
+  readonly getBaseline: number[];
   /** Latency of every settled app call with the fault on, ms. */
   readonly latencies: number[];
   /** The same with no fault, just before it (the healthy baseline). */
@@ -70,23 +76,30 @@ const WARMUP = Number(process.env.BENCH_FAILOVER_WARMUP ?? 40);
 /** A call still pending after this long counts as hung (and as an app error). */
 const HUNG_MS = 60_000;
 
+/** What reached the sick cloud: every call, and by method. */
+interface SickCount {
+  n: number;
+  byMethod: Record<string, number>;
+}
+
 /** A store that counts the calls it receives (the router's attempts on it). */
-function counted(store: BlobStore, count: { n: number }): BlobStore {
+function counted(store: BlobStore, count: SickCount): BlobStore {
   const wrap =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    <A extends unknown[], R>(method: string, fn: (...args: A) => R) =>
     (...args: A): R => {
       count.n++;
+      count.byMethod[method] = (count.byMethod[method] ?? 0) + 1;
       return fn(...args);
     };
   return {
     name: store.name,
-    put: wrap(store.put.bind(store)),
-    get: wrap(store.get.bind(store)),
-    head: wrap(store.head.bind(store)),
-    exists: wrap(store.exists.bind(store)),
-    delete: wrap(store.delete.bind(store)),
-    list: wrap(store.list.bind(store)),
-    copy: wrap(store.copy.bind(store)),
+    put: wrap('put', store.put.bind(store)),
+    get: wrap('get', store.get.bind(store)),
+    head: wrap('head', store.head.bind(store)),
+    exists: wrap('exists', store.exists.bind(store)),
+    delete: wrap('delete', store.delete.bind(store)),
+    list: wrap('list', store.list.bind(store)),
+    copy: wrap('copy', store.copy.bind(store)),
   };
 }
 
@@ -103,7 +116,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
       ...(['aws', 'gcp', 'azure'] as const).filter((c) => c !== spec.sick),
     ];
     const index = { aws: 0, gcp: 1, azure: 2 } as const;
-    const sickCount = { n: 0 };
+    const sickCount: SickCount = { n: 0, byMethod: {} };
     const targets = order.map((c) =>
       c === spec.sick ? counted(clouds.targets[index[c]], sickCount) : clouds.targets[index[c]],
     );
@@ -115,10 +128,12 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
       let leftAt: number | null = null;
       let started = 0;
       let sickAtLeft = 0;
+      let sickByMethodAtLeft: Record<string, number> = {};
       store.on('open', (e) => {
         if (e.target !== spec.sick || leftAt !== null) return;
         leftAt = started;
         sickAtLeft = sickCount.n;
+        sickByMethodAtLeft = { ...sickCount.byMethod };
       });
       let seq = 0;
       const errorSamples: string[] = [];
@@ -155,7 +170,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         return false;
       };
       /** `n` app calls, `concurrency` at a time: a put of a fresh 1 KiB object, then a get of it. */
-      const run = async (n: number, into: number[], deadline: number): Promise<void> => {
+      const run = async (n: number, into: number[], gets: number[], deadline: number): Promise<void> => {
         let issued = 0;
         const worker = async () => {
           while (issued < n && performance.now() < deadline) {
@@ -165,26 +180,31 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
             const put = await one(() => store.put(key, body), into);
             if (!put || issued >= n || performance.now() >= deadline) continue;
             issued++;
+            const before = into.length;
             await one(async () => {
               const got = await getBytes(store, key);
               if (!got.equals(body)) throw new Error(`read back other bytes than were written for ${key}`);
             }, into);
+            if (into.length > before) gets.push(into[into.length - 1]!);
           }
         };
         await Promise.all(Array.from({ length: concurrency }, worker));
       };
 
       const baseline: number[] = [];
-      await run(WARMUP, [], Number.POSITIVE_INFINITY);
-      await run(WARMUP, baseline, Number.POSITIVE_INFINITY);
+      const getBaseline: number[] = [];
+      await run(WARMUP, [], [], Number.POSITIVE_INFINITY);
+      await run(WARMUP, baseline, getBaseline, Number.POSITIVE_INFINITY);
       if (errors > 0) throw new Error(`errors with no fault: ${errorSamples.join('; ')}`);
       const proxy = clouds.proxies[index[spec.sick]];
       started = 0;
       sickCount.n = 0;
+      sickCount.byMethod = {};
       const latencies: number[] = [];
+      const getLatencies: number[] = [];
       await proxy.setFault(spec.fault());
       try {
-        await run(CALLS, latencies, performance.now() + MAX_FAULT_MS);
+        await run(CALLS, latencies, getLatencies, performance.now() + MAX_FAULT_MS);
       } finally {
         await proxy.setFault(faults.pass());
       }
@@ -199,8 +219,11 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         callsUntilLeft: left,
         offeredBeforeLeft: left ?? started,
         sickAttemptsBeforeLeft: left === null ? sickCount.n : sickAtLeft,
+        sickByMethodBeforeLeft: left === null ? sickCount.byMethod : sickByMethodAtLeft,
         latencies,
         baseline,
+        getLatencies,
+        getBaseline,
       };
     } finally {
       await store.close();

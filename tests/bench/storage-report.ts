@@ -90,13 +90,19 @@ function faultTable(mode: 'primary' | 'mirror', outcomes: readonly CaseOutcome[]
   );
 }
 
+/** `put 5, head 1`: adapter calls by method. */
+function byMethod(counts: Record<string, number> | undefined): string {
+  const entries = Object.entries(counts ?? {}).filter(([, n]) => n > 0);
+  return entries.length === 0 ? 'none' : entries.map(([m, n]) => `${m} ${n}`).join(', ');
+}
+
 function failoverTable(outcomes: readonly CaseOutcome[]): void {
   const notes: string[] = [];
   const rows = outcomes.map((o) => {
     const runs = runsOf<FailoverRun>(o, 'failover');
     notes.push(...failed(o));
     const r = runs[0];
-    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', ''];
+    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', '', ''];
     if (r.errors > 0)
       notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
     return [
@@ -104,8 +110,9 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
       String(r.concurrency),
       `${r.errors}${r.hung > 0 ? ` (${r.hung} hung)` : ''} / ${r.calls}`,
       r.callsUntilLeft === null ? `never (${r.calls} calls)` : String(r.callsUntilLeft),
-      fmt(r.sickAttemptsBeforeLeft / Math.max(1, r.offeredBeforeLeft), 2),
+      `${fmt(r.sickAttemptsBeforeLeft / Math.max(1, r.offeredBeforeLeft), 2)} (${byMethod(r.sickByMethodBeforeLeft)})`,
       `${fmt(quantile(r.latencies, 0.5), 1)} / ${fmt(quantile(r.latencies, 0.99), 1)}`,
+      `${fmt(quantile(r.getLatencies ?? [], 0.5), 1)} / ${fmt(quantile(r.getBaseline ?? [], 0.5), 1)}`,
       fmt(Math.max(0, ...r.latencies), 0),
       `${fmt(quantile(r.baseline, 0.5), 1)} / ${fmt(quantile(r.baseline, 0.99), 1)}`,
     ];
@@ -117,8 +124,9 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
       'in flight',
       'app errors / calls',
       'calls until the sick cloud is left',
-      'sick-cloud attempts per call offered',
+      'sick-cloud attempts per call offered (by method)',
       'p50 / p99 ms',
+      'get p50 ms: fault / no fault',
       'longest call ms',
       'no-fault p50 / p99 ms',
     ],

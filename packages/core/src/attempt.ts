@@ -15,13 +15,93 @@ export interface AttemptContext {
   readonly attempt: number;
 }
 
+type OnFulfilled = ((value: unknown) => unknown) | undefined | null;
+type OnRejected = ((err: unknown) => unknown) | undefined | null;
+
+/**
+ * What the breaker awaits for a controlled attempt: a thenable the attempt settles itself, once,
+ * with the operation's outcome or, first, with its abort error. A promise there would cost one
+ * more promise and one more microtask per call (about 200 ns of a no-op call's 800 on the
+ * closed path); this costs one small object.
+ *
+ * opossum treats any value with a `then` method as the action's promise (its public contract for
+ * actions), and subscribes with `.then(onSuccess).catch(onError)`. Every registration is kept, in
+ * order: `then` and `catch` return the settlement itself, so a chain of them behaves as a chain
+ * of promises would (a fulfilment handler that throws hands its error to the rejection handlers
+ * registered after it). `Promise.resolve(settlement)` and `await` work too. Handlers run
+ * synchronously when the attempt settles, which is always from a microtask or a timer callback,
+ * never from the code that registered them (an abort defers them to a microtask).
+ */
+/** @internal Exported for its tests. */
+export class Settlement implements PromiseLike<unknown> {
+  #state = PENDING;
+  #value: unknown;
+  /** Registrations in order: handlers at 2i (fulfilled) and 2i + 1 (rejected). */
+  #handlers: (OnFulfilled | OnRejected)[] | undefined;
+
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (see above)
+  then<A = unknown, B = never>(
+    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onRejected?: ((err: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    if (this.#state !== PENDING) {
+      // Settled already: run the handler in a microtask, as a promise would.
+      const value = this.#value;
+      return (
+        this.#state === FULFILLED
+          ? Promise.resolve(value).then(onFulfilled)
+          : Promise.reject(value).then(undefined, onRejected)
+      ) as PromiseLike<A | B>;
+    }
+    const handlers = this.#handlers;
+    if (handlers === undefined) this.#handlers = [onFulfilled as OnFulfilled, onRejected as OnRejected];
+    else handlers.push(onFulfilled as OnFulfilled, onRejected as OnRejected);
+    return this as PromiseLike<A | B>;
+  }
+
+  catch(onRejected: OnRejected): PromiseLike<unknown> {
+    return this.then(undefined, onRejected);
+  }
+
+  /**
+   * Settles once (later calls are ignored) and runs the registrations in order, as promises
+   * chained with `then` and `catch` would: what a handler returns goes on down the chain, a handled
+   * rejection goes on fulfilled, a handler that throws hands its error on.
+   */
+  settle(ok: boolean, value: unknown): void {
+    if (this.#state !== PENDING) return;
+    this.#state = ok ? FULFILLED : REJECTED;
+    this.#value = value;
+    const handlers = this.#handlers;
+    if (handlers === undefined) return;
+    this.#handlers = undefined;
+    let failed = !ok;
+    let current = value;
+    for (let i = 0; i < handlers.length; i += 2) {
+      const handler = handlers[failed ? i + 1 : i];
+      if (typeof handler !== 'function') continue;
+      try {
+        current = handler(current);
+        failed = false;
+      } catch (err) {
+        failed = true;
+        current = err;
+      }
+    }
+  }
+}
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
 /** One call to run on a target: receives the target and the attempt's context. */
 export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>;
 
 /**
- * One attempt that something other than the operation itself can end, and its context: its
- * promise rejects as soon as it is aborted, whether or not the operation honours the signal (so a
- * timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
+ * One attempt that something other than the operation itself can end, and its context: what the
+ * breaker awaits (a {@link Settlement}) rejects as soon as it is aborted, whether or not the
+ * operation honours the signal (so a timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
  * attempt timeout or hedging; plain calls run the operation directly.
  *
  * Its time limits are entries in the router's shared {@link Timeouts} queues (no timer of its
@@ -73,8 +153,8 @@ export class Attempt implements AttemptContext {
   #timeout: TimeoutEntry | undefined;
   #deadline: TimeoutEntry | undefined;
   #controller: AbortController | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((err: unknown) => void) | undefined;
+  /** What the breaker awaits, from {@link Attempt.start} on. */
+  #settlement: Settlement | undefined;
   #abortError: unknown;
 
   /**
@@ -148,17 +228,18 @@ export class Attempt implements AttemptContext {
     a.abort('timeout', err);
   }
 
-  /** Runs the operation; the promise settles with it, or rejects with the abort error first. */
-  start<T, R>(fn: Operation<T, R>, target: T): Promise<R> {
+  /**
+   * Runs the operation; what it returns (a thenable) settles with it, or rejects with the abort
+   * error first.
+   */
+  start<T, R>(fn: Operation<T, R>, target: T): PromiseLike<R> {
     if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
-    const promise = new Promise<R>((resolve, reject) => {
-      this.#resolve = resolve as (value: unknown) => void;
-      this.#reject = reject;
-    });
+    const settlement = new Settlement();
+    this.#settlement = settlement;
     this.#fn = fn as unknown as (target: never, context: Attempt) => Promise<unknown>;
     this.#targetObject = target;
     this.#run();
-    return promise;
+    return settlement as PromiseLike<R>;
   }
 
   #run(): void {
@@ -169,7 +250,8 @@ export class Attempt implements AttemptContext {
       this.#failed(err);
       return;
     }
-    Promise.resolve(result).then(
+    // An operation that returned a plain value (not a promise) is wrapped once.
+    (result instanceof Promise ? result : Promise.resolve(result)).then(
       (value) => this.#settle(true, value),
       (err: unknown) => this.#failed(err),
     );
@@ -190,8 +272,7 @@ export class Attempt implements AttemptContext {
   /** The operation settled: release the time limits and settle the attempt (unless aborted). */
   #settle(ok: boolean, outcome: unknown): void {
     this.release();
-    if (ok) this.#resolve?.(outcome);
-    else this.#reject?.(outcome);
+    this.#settlement?.settle(ok, outcome);
   }
 
   /** Ends the attempt: counts it as `kind`, rejects it with `error`, aborts the signal with `error`. */
@@ -200,7 +281,9 @@ export class Attempt implements AttemptContext {
     this.abortKind = kind;
     this.#abortError = error;
     this.release();
-    this.#reject?.(error);
+    const settlement = this.#settlement;
+    // In a microtask: the breaker's handlers never run inside the code that aborts.
+    if (settlement !== undefined) queueMicrotask(() => settlement.settle(false, error));
     this.#controller?.abort(error);
   }
 

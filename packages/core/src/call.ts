@@ -1,5 +1,7 @@
+import { type AfterFailure, decideAfterFailure } from './after-failure.js';
 import { Attempt, type AttemptContext, type Operation } from './attempt.js';
 import { backoffDelay } from './backoff.js';
+import { CallObserved, withObservation } from './call-observation.js';
 import { failedBeforeSending } from './classify.js';
 import {
   AbortedError,
@@ -8,26 +10,14 @@ import {
   DeadlineExceededError,
   type TargetFailure,
 } from './errors.js';
-import { type FailureKind, isAvailabilityKind } from './failure-kind.js';
-import type { AttemptObservation, CallObservation } from './observer.js';
-import { safely } from './observer.js';
-import { HEDGE_AUTO } from './options.js';
+import type { FailureKind } from './failure-kind.js';
+import { autoHedgeDelay } from './hedge-delay.js';
+import type { CallOutcome } from './observer.js';
 import type { AnyOperation, CallCore, CallPlan } from './plan.js';
 import { retryAfterMs } from './retry-after.js';
+import { Sleeps } from './sleeps.js';
 import type { TargetHealth } from './target-health.js';
 import type { TimeoutEntry } from './timeout-queue.js';
-
-/** The result of {@link Failover.runDetailed}: the value and who served it. */
-export interface RunResult<T, R> {
-  /** What the operation returned. */
-  readonly value: R;
-  /** The target that served the call. */
-  readonly target: T;
-  /** Attempts made by the call over every target, the successful one included. */
-  readonly attempts: number;
-  /** The failures met on the way (empty when the first attempt succeeded), in target order. */
-  readonly failures: readonly TargetFailure[];
-}
 
 /** A failure a lane still has to act on. */
 interface Pending {
@@ -35,16 +25,14 @@ interface Pending {
   readonly kind: FailureKind;
 }
 
+/** How one attempt ended. */
+type Outcome = { readonly ok: true; readonly value: unknown } | ({ readonly ok: false } & Pending);
+
 /** The target a lane left, for the 'failover' event. */
 interface Left<T> {
   readonly from: TargetHealth<T>;
   readonly kind: FailureKind;
   readonly err: unknown;
-}
-
-interface Sleep {
-  timer: NodeJS.Timeout | undefined;
-  readonly resolve: () => void;
 }
 
 const STOP = -2;
@@ -54,11 +42,11 @@ const NEXT = -1;
  * One call: failover, retries, a deadline, attempt timeouts, hedging, panic routing. A lane walks
  * the targets in order; a hedge starts another lane on the next unused target. The first success
  * wins, an answer (a non-availability failure) ends the call, and when every lane has run out of
- * targets the call fails with an `AllTargetsFailedError`.
+ * targets the call fails with an `AllTargetsFailedError`. What follows a failed attempt is decided
+ * by {@link decideAfterFailure} (after-failure.ts).
  *
- * After an availability failure a lane moves to the next target that admits the call at once (no
- * backoff, no second attempt on a target that just failed); it retries the same target, with
- * backoff and the budget's consent, only when no other target can take the call.
+ * The router makes a `Call` only when it cannot take its fast path (see lead.ts), or to continue a
+ * fast-path call whose first attempt failed ({@link Call.resume}).
  */
 export class Call<T, R> {
   /** Settles with the call's outcome. */
@@ -69,16 +57,14 @@ export class Call<T, R> {
   readonly #order: readonly TargetHealth<T>[];
   /** Attempts go through an Attempt (own AbortController) rather than straight to the operation. */
   readonly #controlled: boolean;
-  readonly #obs: CallObservation | undefined;
+  readonly #observed: CallObserved | undefined;
   #deadlineAt: number | undefined;
   readonly #attempts: number[];
   readonly #failures: (TargetFailure | undefined)[];
   /** Attempts running now (controlled calls only; rarely more than one). */
   readonly #inflight: Attempt[] = [];
-  /** Attempt observations not ended yet (observed calls only). */
-  #observed: Set<AttemptObservation> | undefined;
   /** Backoff waits running now, created on the first one. */
-  #sleeps: Set<Sleep> | undefined;
+  #sleeps: Sleeps | undefined;
   #next = 0;
   #lanes = 0;
   #hedges = 0;
@@ -103,7 +89,8 @@ export class Call<T, R> {
     this.#fn = fn;
     this.#plan = plan;
     this.#order = plan.order;
-    this.#obs = plan.observation;
+    this.#observed =
+      plan.observation === undefined ? undefined : new CallObserved(plan.observation, core.observer);
     this.#controlled =
       plan.deadlineMs !== undefined || plan.attemptTimeoutMs !== undefined || plan.hedge !== undefined;
     this.#attempts = plan.order.map(() => 0);
@@ -203,72 +190,42 @@ export class Call<T, R> {
           previousDelay = undefined;
         }
         const s = this.#order[pos]!;
-        const bulkhead = pending === undefined ? s.bulkhead : undefined;
-        if (bulkhead !== undefined && !bulkhead.tryTake()) {
-          // Full: move on while another target can take the call, else wait for a slot if the
-          // queue has room.
-          if (!bulkhead.canQueue || this.#hasNext()) {
-            const err = new BulkheadFullError(s.name, bulkhead.maxConcurrent, bulkhead.maxQueue);
-            this.#failures[pos] = {
-              target: s.name,
-              kind: 'throttled',
-              cause: err,
-              attempts: this.#attempts[pos]!,
-            };
-            this.#lastKind = 'throttled';
-            this.#lastError = err;
-            left = { from: s, kind: 'throttled', err };
-            pos = NEXT;
-            continue;
-          }
-          await bulkhead.take();
-          if (this.#settled || !s.admits()) {
-            bulkhead.release();
-            if (this.#settled) return;
-            left = { from: s, kind: 'unavailable', err: s.openError };
-            pos = NEXT;
-            continue;
-          }
-        }
         if (pending === undefined) {
-          attempt++;
-          this.#attempts[pos]!++;
-          this.#totalAttempts++;
-          const a = this.#controlled ? new Attempt(attempt, s.name) : undefined;
-          const context: AttemptContext = a === undefined ? { signal: this.#plan.signal, attempt } : a;
-          const observed = this.#observeAttempt(s, attempt, hedging);
-          hedging = false;
-          if (this.#primary < 0) this.#primary = pos;
-          let value: unknown;
-          try {
-            value = await this.#fire(s, context, a, observed);
-          } catch (err) {
-            bulkhead?.release();
-            if (a !== undefined) this.#endAttempt(a);
-            const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
-            this.#endObserved(observed, kind);
+          const bulkhead = s.bulkhead;
+          if (bulkhead !== undefined) {
+            const full = await this.#slot(s, pos);
             if (this.#settled) return;
-            pending = { err, kind };
+            if (full !== undefined) {
+              left = full;
+              pos = NEXT;
+              continue;
+            }
           }
-          if (pending === undefined) {
-            bulkhead?.release();
-            if (a !== undefined) this.#endAttempt(a);
-            this.#endObserved(observed, undefined);
-            this.#win(value, pos);
+          attempt++;
+          const outcome = await this.#attempt(s, pos, attempt, hedging);
+          bulkhead?.release();
+          hedging = false;
+          if (outcome.ok) {
+            this.#win(outcome.value, pos);
             return;
           }
+          if (this.#settled) return;
+          pending = outcome;
         }
         const { err, kind } = pending;
         pending = undefined;
-        const decision = this.#afterFailure(pos, attempt, err, kind, previousDelay);
-        if (decision === STOP) return;
-        if (decision === NEXT) {
+        const delay = this.#afterFailure(pos, attempt, err, kind, previousDelay);
+        if (delay === STOP) return;
+        if (delay === NEXT) {
           left = { from: s, kind, err };
           pos = NEXT;
           continue;
         }
-        previousDelay = decision;
-        if (decision > 0) await this.#sleep(decision);
+        previousDelay = delay;
+        if (delay > 0) {
+          this.#sleeps ??= new Sleeps();
+          await this.#sleeps.wait(delay);
+        }
         if (!this.#settled && !s.admits()) {
           // The breaker opened while we waited: do not knock on an open target.
           left = { from: s, kind, err };
@@ -284,12 +241,59 @@ export class Call<T, R> {
   }
 
   /**
-   * Records that a call skipped `t` (breaker open): the fast path's version of the skip in
-   * {@link Call.#claim}, without a call object.
+   * Takes a bulkhead slot on `s`; undefined when it did, else why the call leaves `s`: it is full
+   * and another target can take the call (or its queue is full too), or its breaker opened while
+   * the call queued for a slot.
    */
-  static skip<T>(t: TargetHealth<T>, events: CallCore['events']): void {
-    t.rejections++;
-    if (events.has('rejected')) events.emit('rejected', { target: t.name });
+  async #slot(s: TargetHealth<T>, pos: number): Promise<Left<T> | undefined> {
+    const bulkhead = s.bulkhead!;
+    if (bulkhead.tryTake()) return undefined;
+    if (!bulkhead.canQueue || this.#hasNext()) {
+      const err = new BulkheadFullError(s.name, bulkhead.maxConcurrent, bulkhead.maxQueue);
+      this.#failures[pos] = { target: s.name, kind: 'throttled', cause: err, attempts: this.#attempts[pos]! };
+      this.#lastKind = 'throttled';
+      this.#lastError = err;
+      return { from: s, kind: 'throttled', err };
+    }
+    await bulkhead.take();
+    if (!this.#settled && s.admits()) return undefined;
+    bulkhead.release();
+    return { from: s, kind: 'unavailable', err: s.openError };
+  }
+
+  /** Runs one attempt on `s`: its value, or its failure and the failure's kind. */
+  async #attempt(s: TargetHealth<T>, pos: number, attempt: number, hedging: boolean): Promise<Outcome> {
+    this.#attempts[pos]!++;
+    this.#totalAttempts++;
+    if (this.#primary < 0) this.#primary = pos;
+    this.#lastStarted = s;
+    const a = this.#controlled ? new Attempt(attempt, s.name) : undefined;
+    const context: AttemptContext = a ?? { signal: this.#plan.signal, attempt };
+    const observed = this.#observed?.attemptStarted(s.name, attempt, hedging);
+    const fn = observed?.run === undefined ? (this.#fn as AnyOperation) : withObservation(this.#fn, observed);
+    if (a !== undefined) this.#arm(s, a);
+    let value: unknown;
+    try {
+      value = await s.fire(fn, context, a);
+    } catch (err) {
+      if (a !== undefined) this.#endAttempt(a);
+      const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
+      this.#observed?.attemptEnded(observed, kind);
+      return { ok: false, err, kind };
+    }
+    if (a !== undefined) this.#endAttempt(a);
+    this.#observed?.attemptEnded(observed, undefined);
+    return { ok: true, value };
+  }
+
+  /** Gives a controlled attempt its time limit and arms the hedge. */
+  #arm(s: TargetHealth<T>, a: Attempt): void {
+    this.#inflight.push(a);
+    const timeoutMs = this.#plan.attemptTimeoutMs;
+    if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
+    else a.startedAt = Date.now();
+    if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
+    this.#armHedge(s);
   }
 
   /** Takes the next target whose breaker admits a call, recording the skipped ones; NEXT if none. */
@@ -313,7 +317,7 @@ export class Call<T, R> {
         return pos;
       }
       // A skip costs no error of its own: the target keeps one per opening.
-      Call.skip(t, events);
+      t.skipped();
       const err = t.openError;
       this.#failures[pos] = { target: t.name, kind: 'unavailable', cause: err, attempts: 0 };
       this.#lastKind = 'unavailable';
@@ -345,26 +349,6 @@ export class Call<T, R> {
     return !this.#settled && t.admits() ? pos : NEXT;
   }
 
-  #fire(
-    s: TargetHealth<T>,
-    context: AttemptContext,
-    a: Attempt | undefined,
-    observed: AttemptObservation | undefined,
-  ): Promise<unknown> {
-    this.#lastStarted = s;
-    const fn = observed?.run === undefined ? (this.#fn as AnyOperation) : withObservation(this.#fn, observed);
-    if (a !== undefined) {
-      this.#inflight.push(a);
-      const timeoutMs = this.#plan.attemptTimeoutMs;
-      if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
-      else a.startedAt = Date.now();
-      if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
-      this.#armHedge(s);
-    }
-    // A fresh context, so the breaker's fallback hands the failure back here.
-    return s.fire(fn, context, a);
-  }
-
   /** Forgets a settled attempt and releases its time limit (if the breaker never ran it). */
   #endAttempt(a: Attempt): void {
     a.release();
@@ -372,7 +356,10 @@ export class Call<T, R> {
     if (i >= 0) this.#inflight.splice(i, 1);
   }
 
-  /** Decides what follows a failed attempt: STOP (call settled), NEXT target, or a retry delay. */
+  /**
+   * Records a failed attempt and applies {@link decideAfterFailure}: STOP (the call settled), NEXT
+   * target, or a retry delay (the budget paid, the retry announced).
+   */
   #afterFailure(
     pos: number,
     attempt: number,
@@ -384,30 +371,37 @@ export class Call<T, R> {
     this.#failures[pos] = { target: s.name, kind, cause: err, attempts: this.#attempts[pos]! };
     this.#lastKind = kind;
     this.#lastError = err;
-    if (kind === 'aborted') {
-      const signal = this.#plan.signal;
-      this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err, 'aborted');
-      return STOP;
-    }
-    // An answer (404, 400, ...) goes back unchanged; so does any failure of a call that cannot run
-    // twice, and a failure of a call that may have reached the server when replaying it is not safe.
     const plan = this.#plan;
-    if (!isAvailabilityKind(kind) || !plan.replayable || (!plan.idempotent && !failedBeforeSending(err))) {
-      this.#fail(err, kind);
-      return STOP;
-    }
-    // Another target can take the call: go there now. Unreachable, throttled, failing: whatever
-    // the reason, a second attempt here would only double the load on a sick target.
-    if (this.#hasNext()) return NEXT;
     const retry = this.#core.retry;
-    if (attempt >= retry.maxAttempts || !s.admits()) return NEXT;
-    const hint = retryAfterMs(err);
-    if (hint !== undefined && hint > retry.maxDelayMs) return NEXT;
-    let delay = backoffDelay(attempt, previousDelay, retry);
-    if (hint !== undefined && hint > delay) delay = Math.ceil(hint);
-    if (this.#deadlineAt !== undefined && Date.now() + delay >= this.#deadlineAt) return NEXT;
-    const budget = this.#core.budget;
+    const deadlineAt = this.#deadlineAt;
+    const decision: AfterFailure = decideAfterFailure({
+      kind,
+      replayable: plan.replayable,
+      idempotent: plan.idempotent,
+      neverSent: failedBeforeSending(err),
+      hasNext: this.#hasNext(),
+      attempt,
+      maxAttempts: plan.maxAttempts ?? retry.maxAttempts,
+      admits: s.admits(),
+      retryAfterMs: retryAfterMs(err),
+      maxDelayMs: retry.maxDelayMs,
+      backoffMs: backoffDelay(attempt, previousDelay, retry),
+      deadlineLeftMs: deadlineAt === undefined ? undefined : deadlineAt - Date.now(),
+    });
+    switch (decision.action) {
+      case 'aborted': {
+        const signal = plan.signal;
+        this.#fail(signal?.aborted ? new AbortedError({ cause: signal.reason }) : err, 'aborted');
+        return STOP;
+      }
+      case 'fail':
+        this.#fail(err, kind);
+        return STOP;
+      case 'next':
+        return NEXT;
+    }
     const events = this.#core.events;
+    const budget = this.#core.budget;
     if (budget !== undefined) {
       const cost = kind === 'timeout' ? budget.timeoutCost : budget.retryCost;
       if (!budget.tryAcquire(cost)) {
@@ -418,10 +412,11 @@ export class Call<T, R> {
       }
     }
     s.retries++;
+    const delayMs = decision.delayMs;
     if (events.has('retry')) {
-      events.emit('retry', { target: s.name, attempt: attempt + 1, delayMs: delay, kind, error: err });
+      events.emit('retry', { target: s.name, attempt: attempt + 1, delayMs, kind, error: err });
     }
-    return delay;
+    return delayMs;
   }
 
   /** True when a target after the claimed ones admits the call now. */
@@ -432,40 +427,16 @@ export class Call<T, R> {
     return false;
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const sleep: Sleep = { timer: undefined, resolve };
-      const sleeps = this.#sleeps ?? new Set<Sleep>();
-      this.#sleeps = sleeps;
-      sleep.timer = setTimeout(() => {
-        sleeps.delete(sleep);
-        resolve();
-      }, ms);
-      sleeps.add(sleep);
-    });
-  }
-
-  /**
-   * How long to wait for `s` before hedging: the plan's `afterMs`, or for `'auto'` the target's
-   * observed tail latency (its p95, from `minSamples` attempts on; `maxMs` before), sooner when
-   * another target the call could use is known to answer much faster (three times its median,
-   * from `otherSamples` attempts on). While such a target is unknown, one call in `exploreEvery`
-   * hedges as early as allowed, so that the router learns it. Within {@link HEDGE_AUTO}.
-   */
+  /** How long to wait for `s` before hedging: the plan's `afterMs`, or see {@link autoHedgeDelay}. */
   #hedgeDelay(s: TargetHealth<T>): number {
     const afterMs = this.#plan.hedge!.afterMs;
     if (afterMs !== 'auto') return afterMs;
-    let delay = s.latency.samples >= HEDGE_AUTO.minSamples ? s.latency.p95 : HEDGE_AUTO.maxMs;
-    let unknown = false;
+    const others = [];
     for (let i = this.#next; i < this.#order.length; i++) {
       const o = this.#order[i]!;
-      if (!o.admits()) continue;
-      if (o.latency.samples < HEDGE_AUTO.otherSamples) unknown = true;
-      else if (3 * o.latency.p50 < delay) delay = 3 * o.latency.p50;
+      if (o.admits()) others.push(o.latency);
     }
-    if (unknown && this.#core.explore()) delay = 0;
-    // Whole multiples of 5 ms, so that calls share a few time-limit queues.
-    return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
+    return autoHedgeDelay(s.latency, others, this.#core.explore);
   }
 
   #armHedge(s: TargetHealth<T>): void {
@@ -483,44 +454,21 @@ export class Call<T, R> {
 
   #onHedge(): void {
     this.#hedgeEntry = undefined;
-    if (this.#settled) return;
-    let to: TargetHealth<T> | undefined;
-    for (let i = this.#next; i < this.#order.length && to === undefined; i++) {
-      if (this.#order[i]!.admits()) to = this.#order[i];
-    }
-    if (to === undefined) return;
+    if (this.#settled || !this.#hasNext()) return;
     const budget = this.#core.budget;
-    if (budget !== undefined) {
-      if (!budget.tryAcquire(budget.retryCost)) {
-        const events = this.#core.events;
-        if (events.has('budgetExhausted')) {
-          events.emit('budgetExhausted', { target: to.name, tokens: budget.tokens, cost: budget.retryCost });
+    if (budget !== undefined && !budget.tryAcquire(budget.retryCost)) {
+      const events = this.#core.events;
+      if (events.has('budgetExhausted')) {
+        let to: TargetHealth<T> | undefined;
+        for (let i = this.#next; i < this.#order.length && to === undefined; i++) {
+          if (this.#order[i]!.admits()) to = this.#order[i];
         }
-        return;
+        events.emit('budgetExhausted', { target: to!.name, tokens: budget.tokens, cost: budget.retryCost });
       }
+      return;
     }
     this.#hedges++;
     void this.#lane(this.#lastStarted ?? this.#order[0], undefined);
-  }
-
-  #observeAttempt(s: TargetHealth<T>, attempt: number, hedge: boolean): AttemptObservation | undefined {
-    const obs = this.#obs;
-    if (obs === undefined) return undefined;
-    const observed = safely(this.#core.observer ?? obs, () => obs.onAttemptStart(s.name, attempt, hedge));
-    if (observed !== undefined) {
-      const set = this.#observed ?? new Set<AttemptObservation>();
-      this.#observed = set;
-      set.add(observed);
-    }
-    return observed;
-  }
-
-  /** Ends an attempt's observation (once): a success when `kind` is undefined. */
-  #endObserved(observed: AttemptObservation | undefined, kind: FailureKind | undefined): void {
-    if (observed === undefined || this.#observed?.delete(observed) !== true) return;
-    safely(this.#core.observer ?? observed, () =>
-      observed.end(kind === undefined ? { ok: true } : { ok: false, kind }),
-    );
   }
 
   #win(value: unknown, pos: number): void {
@@ -537,17 +485,10 @@ export class Call<T, R> {
       if (until > 0) this.#core.demoted(until);
     }
     if (this.#inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
-    const obs = this.#obs;
-    if (obs !== undefined) {
-      this.#endAllObserved('aborted');
-      const outcome = {
-        ok: true as const,
-        target: s.name,
-        attempts: this.#totalAttempts,
-        failoverCount: this.#failovers,
-      };
-      safely(this.#core.observer ?? obs, () => obs.end(outcome));
-    }
+    this.#observed?.callEnded(
+      { ok: true, target: s.name, attempts: this.#totalAttempts, failoverCount: this.#failovers },
+      'aborted',
+    );
     this.#resolve(
       this.#plan.detailed
         ? { value, target: s.target, attempts: this.#totalAttempts, failures: this.#failureList() }
@@ -566,24 +507,14 @@ export class Call<T, R> {
 
   /** Ends the call's observation as failed with `kind`; attempts still running end as `cut`. */
   #observeEnd(kind: FailureKind, cut: FailureKind = 'aborted'): void {
-    const obs = this.#obs;
-    if (obs === undefined) return;
-    this.#endAllObserved(cut);
-    const outcome = {
-      ok: false as const,
+    const outcome: CallOutcome = {
+      ok: false,
       kind,
       target: this.#lastStarted?.name,
       attempts: this.#totalAttempts,
       failoverCount: this.#failovers,
     };
-    safely(this.#core.observer ?? obs, () => obs.end(outcome));
-  }
-
-  /** The call ended while attempts still run (hedge losers, cut attempts): they end as `kind`. */
-  #endAllObserved(kind: FailureKind): void {
-    const set = this.#observed;
-    if (set === undefined || set.size === 0) return;
-    for (const observed of [...set]) this.#endObserved(observed, kind);
+    this.#observed?.callEnded(outcome, cut);
   }
 
   #exhausted(): void {
@@ -636,14 +567,7 @@ export class Call<T, R> {
       this.#plan.signal!.removeEventListener('abort', this);
       this.#listening = false;
     }
-    const sleeps = this.#sleeps;
-    if (sleeps !== undefined) {
-      for (const sleep of sleeps) {
-        clearTimeout(sleep.timer);
-        sleep.resolve();
-      }
-      sleeps.clear();
-    }
+    this.#sleeps?.wakeAll();
   }
 
   #abortInflight(kind: FailureKind, error: unknown): void {
@@ -654,9 +578,4 @@ export class Call<T, R> {
   #failureList(): TargetFailure[] {
     return this.#failures.filter((f): f is TargetFailure => f !== undefined);
   }
-}
-
-/** The operation, run through the attempt observation's `run` (its span active meanwhile). */
-function withObservation<T, R>(fn: Operation<T, R>, observed: AttemptObservation): AnyOperation {
-  return (target: T, context: AttemptContext) => observed.run!(() => fn(target, context));
 }

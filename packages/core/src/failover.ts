@@ -1,11 +1,12 @@
-import { Attempt, type Operation } from './attempt.js';
+import type { Operation } from './attempt.js';
 import { RetryBudget } from './budget.js';
-import { Call, type RunResult } from './call.js';
+import { Call } from './call.js';
 import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
 import type { FailureKind } from './failure-kind.js';
+import { LeadCalls } from './lead.js';
 import { type CallObservation, type CallStartInfo, safely } from './observer.js';
 import {
   type FailoverOptions,
@@ -16,7 +17,8 @@ import {
   type RunOptions,
 } from './options.js';
 import { readOptions } from './options-reader.js';
-import type { AnyOperation, CallCore, CallPlan, HealthShared, LeadContext } from './plan.js';
+import type { CallCore, CallPlan, HealthShared } from './plan.js';
+import type { RunResult } from './run-result.js';
 import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
 import { TargetHealth } from './target-health.js';
@@ -139,8 +141,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   #explored = 0;
   /** While some target is demoted: the latest end of a demotion (0 when none). */
   #demotedUntil = 0;
-  /** Uncancellable lead contexts of the default plan, by position. */
-  readonly #defaultContexts: LeadContext[] = [];
+  /** The fast path (see lead.ts). */
+  readonly #leads: LeadCalls<T>;
   /** The plan of every call without options (made once). */
   readonly #defaultPlan: CallPlan<TargetHealth<T>>;
   #closed = false;
@@ -157,7 +159,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       events: this.#events,
       budget: this.#budget,
       stalls: this.#stalls,
-      resume: (_s, fn, lead, err, kind) => this.#resumeLead(fn, lead, err, kind),
+      resume: (_s, fn, lead, err, kind) => this.#leads.resume(fn, lead, err, kind),
     };
     this.#health = this.targets.map(
       (t, i) => new TargetHealth<T>(t, i, resolved.breaker, shared, resolved.bulkhead),
@@ -196,14 +198,15 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       detailed: false,
       observation: undefined,
     });
+    this.#leads = new LeadCalls<T>(this.#core, this.#defaultPlan);
   }
 
   run<R>(fn: Operation<T, R>, options?: RunOptions): Promise<R> {
     if (options === undefined && this.#demotedUntil === 0) {
       if (this.#fast) {
-        // The one fast path: see #lead.
+        // The one fast path: see lead.ts.
         const pos = firstAdmitting(this.#health);
-        if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
+        if (pos >= 0) return this.#leads.start(pos, fn, this.#defaultPlan) as Promise<R>;
       } else if (this.#observedFast) {
         // An observer that ignores the call (tracing and metrics off) leaves it on the fast path.
         const observer = this.#options.observer!;
@@ -211,7 +214,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
         const observation = safely(observer, () => observer.onCallStart(info));
         if (observation === undefined) {
           const pos = firstAdmitting(this.#health);
-          if (pos >= 0) return this.#lead(pos, fn, this.#defaultPlan) as Promise<R>;
+          if (pos >= 0) return this.#leads.start(pos, fn, this.#defaultPlan) as Promise<R>;
           return new Call(this.#core, fn, this.#defaultPlan).start() as Promise<R>;
         }
         return this.#start(fn, undefined, false, observation) as Promise<R>;
@@ -282,69 +285,6 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     return h;
   }
 
-  /**
-   * The one fast path: the first attempt of a call with nothing else to watch (no caller signal,
-   * no hedge, no detailed result, no observer), whose first target admits it. The attempt carries
-   * the call's time limits itself and the breaker's promise is returned as is: a success costs no
-   * `Call`. A failure that counts against the breaker continues in the breaker's fallback (see
-   * {@link FailoverRouter.#resumeLead}); an answer rejects with the original error.
-   */
-  #lead(pos: number, fn: Operation<T, unknown>, plan: CallPlan<TargetHealth<T>>): Promise<unknown> {
-    const s = plan.order[pos]!;
-    if (pos > 0) {
-      // The targets before it were skipped (breaker open), as a Call would record them.
-      const events = this.#events;
-      for (let i = 0; i < pos; i++) Call.skip(plan.order[i]!, events);
-      if (events.has('failover')) {
-        const from = plan.order[pos - 1]!;
-        events.emit('failover', { from: from.name, to: s.name, kind: 'unavailable', error: from.openError });
-      }
-    }
-    if (plan.deadlineMs === undefined && plan.attemptTimeoutMs === undefined) {
-      // Nothing can cancel it: the operation's own promise goes to the breaker, no Attempt.
-      return s.fire(fn as AnyOperation, this.#leadContext(plan, pos), undefined);
-    }
-    const a = new Attempt(1, s.name, plan);
-    a.position = pos;
-    const now = Date.now();
-    // The deadline first: when both end at once, the call fails with the deadline's error.
-    if (plan.deadlineMs !== undefined) a.carryDeadline(this.#timeouts, plan.deadlineMs, now);
-    if (plan.attemptTimeoutMs !== undefined)
-      a.limit(this.#timeouts, plan.attemptTimeoutMs, this.#stalls, now);
-    if (plan.idempotent && plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
-    return s.fire(fn as AnyOperation, a, a);
-  }
-
-  /** Continues a lead call (see {@link FailoverRouter.#lead}) whose first attempt failed. */
-  #resumeLead(
-    fn: AnyOperation,
-    lead: Attempt | LeadContext,
-    err: unknown,
-    kind: FailureKind,
-  ): Promise<unknown> {
-    let deadlineAt: number | undefined;
-    if (lead instanceof Attempt) {
-      lead.release(); // already done if the attempt ran; not if the breaker rejected it unrun
-      // The deadline passed during the attempt: the call ends with the deadline's error.
-      if (lead.deadlineError !== undefined) return Promise.reject(lead.deadlineError);
-      deadlineAt = lead.deadlineAt;
-    }
-    const plan = lead.plan as CallPlan<TargetHealth<T>>;
-    return new Call(this.#core, fn, plan).resume(lead.position, err, kind, deadlineAt);
-  }
-
-  /** The uncancellable lead context for `pos` in `plan` (cached for the default plan). */
-  #leadContext(plan: CallPlan<TargetHealth<T>>, pos: number): LeadContext {
-    if (plan !== this.#defaultPlan)
-      return Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
-    let context = this.#defaultContexts[pos];
-    if (context === undefined) {
-      context = Object.freeze({ signal: undefined, attempt: 1, plan, position: pos });
-      this.#defaultContexts[pos] = context;
-    }
-    return context;
-  }
-
   /** Starts a call; `observed` is the observation when the observer was already asked (by `run`). */
   #start(
     fn: Operation<T, unknown>,
@@ -402,6 +342,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       hedge,
       detailed,
       observation,
+      maxAttempts: options?.maxAttempts,
     };
     if (
       hedge === undefined &&
@@ -411,7 +352,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       this.#options.bulkhead === undefined
     ) {
       const pos = firstAdmitting(order);
-      if (pos >= 0) return this.#lead(pos, fn, plan);
+      if (pos >= 0) return this.#leads.start(pos, fn, plan);
     }
     return new Call(this.#core, fn, plan).start();
   }

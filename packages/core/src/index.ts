@@ -1,7 +1,6 @@
 export type { AttemptContext, Operation } from './attempt.js';
 export { backoffDelay } from './backoff.js';
 export { RetryBudget } from './budget.js';
-export type { RunResult } from './call.js';
 export {
   builtInClassify,
   type Classifier,
@@ -74,6 +73,7 @@ export {
 export { redact } from './redact.js';
 export { redactError } from './redact-error.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
+export type { RunResult } from './run-result.js';
 export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
 export { intOption as integerOption, resolveOptions } from './validate.js';
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js';

@@ -159,6 +159,12 @@ export interface RunOptions {
   attemptTimeoutMs?: number | false;
   /** Overrides the router's `hedge` for this call (idempotent calls only). */
   hedge?: HedgeOptions | false;
+  /**
+   * Attempts per target for this call, the first one included: overrides the router's
+   * `retry.maxAttempts` (1 for none but the first, e.g. a copy that something else completes
+   * later). An integer from 1 to 10.
+   */
+  maxAttempts?: number;
   /** Names of the targets to use for this call, in this order. Default: every target, in order. */
   targets?: readonly string[];
 }

@@ -29,6 +29,8 @@ export interface CallPlan<H> {
   readonly deadlineMs: number | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly hedge: HedgePolicy | undefined;
+  /** Attempts per target for this call (`RunOptions.maxAttempts`); undefined: the router's. */
+  readonly maxAttempts?: number | undefined;
   readonly detailed: boolean;
   /** The observer's handle on this call, when the router has an observer. */
   readonly observation: CallObservation | undefined;

@@ -21,14 +21,18 @@ const CLOSED = 0;
 const OPEN = 1;
 const HALF_OPEN = 2;
 
-/** The breaker's action: a plain attempt calls the operation, a controlled one goes through its Attempt. */
+/**
+ * The breaker's action: a plain attempt calls the operation, a controlled one goes through its
+ * Attempt, which returns a thenable (opossum awaits whatever has a `then` method: a promise-like
+ * is what an action may return).
+ */
 function breakerAction(
   fn: AnyOperation,
   target: unknown,
   context: AttemptContext,
   attempt?: Attempt,
 ): Promise<unknown> {
-  return attempt === undefined ? fn(target, context) : attempt.start(fn, target);
+  return attempt === undefined ? fn(target, context) : (attempt.start(fn, target) as Promise<unknown>);
 }
 
 /**
@@ -184,6 +188,13 @@ export class TargetHealth<T> {
     this.#nextResetMs = this.#currentResetMs;
     this.#open(this.#currentResetMs, true);
     return false;
+  }
+
+  /** A call skipped this target (its breaker is open): counted, and announced as 'rejected'. */
+  skipped(): void {
+    this.rejections++;
+    const events = this.#shared.events;
+    if (events.has('rejected')) events.emit('rejected', { target: this.name });
   }
 
   /** Whether the breaker is half-open with its probe free, without asking the probe gate. */

@@ -226,6 +226,7 @@ export function checkRunOptions(options: RunOptions): void {
   }
   checkBool('idempotent', options.idempotent);
   checkBool('replayable', options.replayable);
+  if (options.maxAttempts !== undefined) checkInt('maxAttempts', options.maxAttempts, { min: 1, max: 10 });
   if (options.deadlineMs !== undefined) resolveTimeout('deadlineMs', options.deadlineMs);
   if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs !== false) {
     resolveTimeout('attemptTimeoutMs', options.attemptTimeoutMs);

@@ -14,7 +14,8 @@ import type { HttpFailoverOptions } from './types.js';
 
 /**
  * Options of {@link withFailover}: the endpoints and HTTP rules, plus `@failover/core`'s router
- * options (`breaker`, `retry`, `budget`, `attemptTimeoutMs`, `hedge`, `classify`).
+ * options (`breaker`, `retry`, `budget`, `attemptTimeoutMs`, `hedge`, `bulkhead`, `observer`,
+ * `classify`).
  */
 export interface WithFailoverOptions
   extends HttpFailoverOptions,

@@ -220,6 +220,35 @@ describe('writes: quorum', () => {
     expect(journal.backlog()).toBe(1);
   });
 
+  it('a copy to a failing target is attempted once, even with the router retrying (no doubled load)', async () => {
+    // The router's own retries on: a single-target copy must still not be retried.
+    const { store, targets, journal } = setup({
+      writes: { quorum: 2 },
+      failover: { retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }, budget: false },
+    });
+    for (const kind of ['network', 'unavailable', 'throttled', 'timeout'] as const) {
+      targets[0]!.down = kind;
+      const before = targets[0]!.calls.put ?? 0;
+      await store.put(`k-${kind}`, 'x');
+      expect((targets[0]!.calls.put ?? 0) - before).toBe(1);
+    }
+    expect(journal.backlog()).toBe(4);
+  });
+
+  it('the copy the quorum needs keeps the router retries (the last targets up)', async () => {
+    const { store, targets } = setup(
+      {
+        writes: { quorum: 2, minimum: 1 },
+        failover: { retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }, budget: false },
+      },
+      ['aws', 'gcp'],
+    );
+    targets[0]!.down = 'unavailable';
+    // Two targets, a quorum of 2: aws's copy is needed, so it is retried.
+    await store.put('k', 'x');
+    expect(targets[0]!.calls.put ?? 0).toBe(3);
+  });
+
   it('n = 2 of 3 with two targets down is an error and nothing is reported as stored', async () => {
     const { store, targets } = setup({ writes: { quorum: 2 } });
     targets[0]!.down = 'network';

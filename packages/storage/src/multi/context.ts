@@ -77,7 +77,12 @@ export interface CallSettings {
   readonly attemptTimeoutMs?: number | false | undefined;
 }
 
-/** Runs `fn` on one target through its breaker (with the router's retries). */
+/**
+ * Runs `fn` on one target through its breaker: one attempt (no retry on the same target). Every
+ * single-target call of the store is a copy that something else completes when it fails (the
+ * other targets of a write, the next repair pass), so a second attempt would only double the load
+ * on a target that is failing.
+ */
 export function runOn<R>(
   ctx: MultiContext,
   target: string,
@@ -88,14 +93,18 @@ export function runOn<R>(
   return ctx.router.run((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
+    maxAttempts: 1,
     ...(signal === undefined ? {} : { signal }),
     ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
 }
 
 /**
- * Like {@link runOn}, and also says whether an attempt on the target ended without an answer
- * (timeout, cut connection) before the call settled: such a request may still land later.
+ * One copy of a write (see write.ts), like {@link runOn}, and also says whether an attempt on the
+ * target ended without an answer (timeout, cut connection) before the call settled: such a
+ * request may still land later. One attempt when the other targets that admit calls can make the
+ * write's quorum without this copy (repair completes it); else the router's retries, as this copy
+ * may be one the write needs (the last cloud up, mirror writes).
  */
 export async function runOnTracked<R>(
   ctx: MultiContext,
@@ -104,9 +113,13 @@ export async function runOnTracked<R>(
   call: CallSettings,
 ): Promise<{ value: R; uncertain: boolean }> {
   const { signal, attemptTimeoutMs } = call;
+  let spare = 0;
+  for (const t of ctx.targets) if (t.name !== target && ctx.router.isAvailable(t.name)) spare++;
+  const needed = ctx.options.quorum ?? ctx.targets.length;
   const res = await ctx.router.runDetailed((t, c) => fn(t.store, combine(c.signal, signal)), {
     idempotent: true,
     targets: [target],
+    ...(spare >= needed ? { maxAttempts: 1 } : {}),
     ...(signal === undefined ? {} : { signal }),
     ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
   });
