@@ -45,7 +45,9 @@ export class FailoverError extends Error {
    * the same name as `C`.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `instanceof` was asked about
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: the subclass's name, not FailoverError's
     return isBranded(value) && chainHasClassNamed(value, this.name);
   }
 }
