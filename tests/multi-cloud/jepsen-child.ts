@@ -19,6 +19,7 @@ import {
   createFileJournal,
   createMultiCloudStore,
   isPrefixEntry,
+  type Journal,
   type MultiCloudStore,
   readAll,
 } from '@failover/storage';
@@ -67,7 +68,7 @@ function openStore(config: ChildConfig): MultiCloudStore {
       createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
     ],
     // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
-    journal: createFileJournal({ dir: config.journalDir }),
+    journal: (journal = createFileJournal({ dir: config.journalDir })),
     failover: {
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
@@ -169,11 +170,21 @@ function describe(err: unknown): string {
 }
 
 /** Repair (and the amnesia restores) until nothing is pending, or `deadline`. */
+let lastRepair: string[] = [];
+/** The store's journal, to name what a settle left pending. */
+let journal: Journal | undefined;
+
 async function drain(deadline: number): Promise<number> {
   const store = theStore();
   let passes = 0;
   for (;;) {
-    await store.repair();
+    const report = await store.repair();
+    lastRepair = [
+      ...(report.deferred > 0 ? [`repair deferred ${report.deferred}, skipped ${report.skipped}`] : []),
+      ...report.failed
+        .slice(0, 5)
+        .map((f) => `repair ${f.key} -> ${f.target} (${f.op}) ${f.kind}: ${f.message}`),
+    ];
     passes++;
     const status = store.status();
     const restoring = status.targets.some((t) => t.amnesia !== undefined);
@@ -211,6 +222,18 @@ async function finish(prefix: string, keys: readonly string[]): Promise<void> {
     },
     counts: { ...status.counts },
     durationMs: Date.now() - started,
+    leftovers:
+      status.journal.backlog === 0 && rec.errors.length === 0
+        ? []
+        : [
+            ...lastRepair,
+            ...rec.errors
+              .slice(0, 5)
+              .map((f) => `reconcile ${f.key} -> ${f.target} (${f.op}) ${f.kind}: ${f.message}`),
+            ...((await journal?.pending()) ?? [])
+              .slice(0, 5)
+              .map((e) => `pending ${e.key} ${e.op} ${e.version} missing [${e.missing.join(', ')}]`),
+          ].map((line) => line.slice(0, 400)),
   };
   await store.close();
   await send({ type: 'finished', reads, listed, settle });

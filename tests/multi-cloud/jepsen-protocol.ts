@@ -85,4 +85,9 @@ export interface SettleReport {
   };
   readonly counts: Readonly<Record<string, number>>;
   readonly durationMs: number;
+  /**
+   * Why the settle left something behind: the last repair pass's failures, reconcile's errors,
+   * the deferred count and the pending entries (key, op, missing targets), a few of each.
+   */
+  readonly leftovers?: readonly string[];
 }

@@ -61,6 +61,7 @@ export function formatSoak(r: SoakResult): string {
   const s = r.settle;
   lines.push(
     `settle: ${s.repairPasses} repair passes, backlog after ${s.backlogAfter}, reconcile copied ${s.reconcile.copied} deleted ${s.reconcile.deleted} conflicts ${s.reconcile.conflicts} lost ${s.reconcile.lost} errors ${s.reconcile.errors}, ${s.durationMs} ms`,
+    ...(s.leftovers ?? []).map((line) => `  left: ${line}`),
   );
   lines.push(
     `checked ${r.check.soakReads} reads during the soak and ${Object.keys(r.check.byWhere).length} views after it`,
