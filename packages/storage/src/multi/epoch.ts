@@ -44,6 +44,10 @@ interface Amnesia {
  * bucket, a provider-side loss) or holds another epoch has lost data: the store stops trusting its
  * "not found", reconciles it from the others, and then writes the marker back.
  *
+ * Only a marker the store saw (or wrote) can vanish: a target the epoch was created without gets
+ * its marker once it answers. A new store opened while some target cannot be asked starts a
+ * provisional epoch on the others (see {@link decideMarker} for how it gives way).
+ *
  * Checks are cheap (one `head`), shared by concurrent callers, and cached for `recheckMs`.
  */
 export class EpochTracker {
@@ -196,7 +200,8 @@ export class EpochTracker {
       if (depth < 2 && written.some((w) => w === 'exists')) return this.#establish(ctx, depth + 1);
       if (!written.some((w) => w === 'written')) return;
       this.#expected = epoch;
-      this.#partial = partial || written.some((w) => w !== 'written');
+      // As the markers say (a failed write leaves a target pending, not the epoch provisional).
+      this.#partial = partial;
       ctx.targets.forEach((t, i) => {
         if (written[i] === 'written') {
           this.#held.add(t.name);
