@@ -1,5 +1,6 @@
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
+import { decideMarker } from '../src/multi/epoch.js';
 import { type KeyCopy, planKey, recheckCopy } from '../src/multi/reconcile-plan.js';
 import { decideRepair } from '../src/multi/repair.js';
 import { copyCondition } from '../src/multi/transfer.js';
@@ -170,4 +171,25 @@ describe('recheckCopy (reconcile, after a copy was refused because the target ch
   for (const [name, now, expected] of cases) {
     it(name, () => expect(recheckCopy(wanted, now)).toBe(expected));
   }
+});
+
+describe('decideMarker: what a marker without the expected epoch means', () => {
+  const absent = { type: 'absent' } as const;
+  const other = (partial: boolean) => ({ type: 'epoch', epoch: '0123456789abcdef', partial }) as const;
+  it.each([
+    // held, pending, partial (expected), seen -> decision
+    [true, false, false, absent, 'amnesia'], // seen holding it, now gone: lost
+    [false, true, false, absent, 'establish'], // created without it: write it now
+    [false, true, true, absent, 'establish'],
+    [false, false, false, absent, 'amnesia'], // never seen, others hold it: not trusted blindly
+    [false, false, true, absent, 'amnesia'],
+    [true, false, false, other(false), 'amnesia'], // held ours, now another: restored from elsewhere
+    [true, false, true, other(false), 'amnesia'],
+    [false, false, false, other(true), 'amnesia'], // ours is complete: a provisional other is wrong
+    [false, false, true, other(false), 'adopt'], // ours is provisional, a complete one wins
+    [false, true, true, other(true), 'adopt'], // left out of our provisional one: its epoch came first
+    [false, false, true, other(true), 'amnesia'],
+  ] as const)('held %s, pending %s, partial %s, seen %o: %s', (held, pending, partial, seen, decision) => {
+    expect(decideMarker({ held, pending, partial }, seen)).toBe(decision);
+  });
 });

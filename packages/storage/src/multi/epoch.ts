@@ -8,6 +8,11 @@ import { runOn } from './context.js';
 export const EPOCH_KEY = '_failover/epoch';
 /** Metadata key of the marker holding its epoch (so a `head` reads it). */
 const EPOCH_META = 'fo_epoch';
+/**
+ * Metadata key set (to `1`) on a marker created while some target could not be asked: a
+ * provisional epoch, which gives way to a complete one found later on a target it never reached.
+ */
+const PARTIAL_META = 'fo_partial';
 /** What an epoch looks like: 16 lowercase hex digits. */
 const EPOCH = /^[0-9a-f]{16}$/;
 
@@ -20,7 +25,7 @@ export const markerClock = (): number => performance.now();
 /** What one target's marker said the last time it was read. */
 type Seen =
   /** It holds this epoch. */
-  | { readonly type: 'epoch'; readonly epoch: string }
+  | { readonly type: 'epoch'; readonly epoch: string; readonly partial: boolean }
   /** It holds no marker. */
   | { readonly type: 'absent' }
   /** It could not be asked. */
@@ -39,12 +44,25 @@ interface Amnesia {
  * bucket, a provider-side loss) or holds another epoch has lost data: the store stops trusting its
  * "not found", reconciles it from the others, and then writes the marker back.
  *
+ * Only a marker the store saw (or wrote) can vanish: a target the epoch was created without gets
+ * its marker once it answers. A new store opened while some target cannot be asked starts a
+ * provisional epoch on the others (see {@link decideMarker} for how it gives way).
+ *
  * Checks are cheap (one `head`), shared by concurrent callers, and cached for `recheckMs`.
  */
 export class EpochTracker {
   readonly #recheckMs: number | undefined;
   readonly #now: () => number;
   #expected: string | undefined;
+  /** Whether the expected epoch is provisional (created while some target could not be asked). */
+  #partial = false;
+  /** Targets this store saw holding the expected epoch, or wrote it to: only these can lose it. */
+  readonly #held = new Set<string>();
+  /**
+   * Targets this store created the epoch without (unreachable, or the marker's write failed):
+   * their marker is written once they answer, and its absence then is not a loss.
+   */
+  readonly #pending = new Set<string>();
   readonly #verifiedAt = new Map<string, number>();
   readonly #checking = new Map<string, { readonly started: number; readonly result: Promise<boolean> }>();
   readonly #amnesia = new Map<string, Amnesia>();
@@ -163,43 +181,63 @@ export class EpochTracker {
     const counts = new Map<string, number>();
     for (const s of seen) if (s.type === 'epoch') counts.set(s.epoch, (counts.get(s.epoch) ?? 0) + 1);
     if (counts.size === 0) {
-      // Some target could not be asked: it may hold the marker. Decide later.
-      if (seen.some((s) => s.type === 'unknown')) return;
-      // No target holds a marker: a new store (or every target lost everything). Start an epoch.
+      // Nobody answered: decide later.
+      if (seen.every((s) => s.type === 'unknown')) return;
+      // No target that answered holds a marker: a new store (or they all lost everything). Start an
+      // epoch on them now (a loss before the others answer is caught too); when some target could
+      // not be asked, it is provisional: the unreachable ones get it once they answer, and one of
+      // them holding an older complete epoch means the targets that answered had lost their data.
+      const partial = seen.some((s) => s.type === 'unknown');
       const epoch = randomBytes(8).toString('hex');
-      const written = await Promise.all(ctx.targets.map((t) => writeMarker(ctx, t.name, epoch, true)));
-      if (written.every((w) => w === 'written')) {
-        this.#expected = epoch;
-        for (const t of ctx.targets) this.#verifiedAt.set(t.name, this.#now());
-        return;
-      }
-      // Another instance created one first (or a write failed): read again.
+      const written = await Promise.all(
+        ctx.targets.map((t, i) =>
+          seen[i]!.type === 'unknown'
+            ? Promise.resolve('failed' as const)
+            : writeMarker(ctx, t.name, epoch, true, partial),
+        ),
+      );
+      // Another instance created one first: read again.
       if (depth < 2 && written.some((w) => w === 'exists')) return this.#establish(ctx, depth + 1);
-      if (written.some((w) => w === 'written')) this.#expected = epoch;
+      if (!written.some((w) => w === 'written')) return;
+      this.#expected = epoch;
+      // As the markers say (a failed write leaves a target pending, not the epoch provisional).
+      this.#partial = partial;
+      ctx.targets.forEach((t, i) => {
+        if (written[i] === 'written') {
+          this.#held.add(t.name);
+          this.#verifiedAt.set(t.name, this.#now());
+        } else this.#pending.add(t.name);
+      });
       return;
     }
-    let best: string | undefined;
+    // A complete epoch wins over provisional ones; among equals, the one most targets hold.
+    let best: { epoch: string; partial: boolean } | undefined;
     let bestCount = 0;
     for (const s of seen) {
       if (s.type !== 'epoch') continue;
       const n = counts.get(s.epoch)!;
-      if (n > bestCount) {
-        best = s.epoch;
+      if (
+        best === undefined ||
+        (best.partial && !s.partial) ||
+        (best.partial === s.partial && n > bestCount)
+      ) {
+        best = { epoch: s.epoch, partial: s.partial };
         bestCount = n;
       }
     }
-    this.#expected = best;
-    ctx.targets.forEach((t, i) => {
-      this.#judge(ctx, t.name, seen[i]!);
-    });
+    this.#expected = best!.epoch;
+    this.#partial = best!.partial;
+    await Promise.all(ctx.targets.map((t, i) => this.#judge(ctx, t.name, seen[i]!)));
   }
 
   /** Marks `target` reconciled: writes its marker and trusts it again. */
   async restored(ctx: MultiContext, target: string): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
-    await writeMarker(ctx, target, epoch, false);
+    await writeMarker(ctx, target, epoch, false, this.#partial);
     this.#amnesia.delete(target);
+    this.#held.add(target);
+    this.#pending.delete(target);
     this.#verifiedAt.set(target, this.#now());
     if (ctx.events.has('amnesia')) {
       ctx.events.emit('amnesia', { target, expected: epoch, found: undefined, reconciled: true });
@@ -221,28 +259,107 @@ export class EpochTracker {
     if (a !== undefined) a.reconciling = running;
   }
 
-  #judge(ctx: MultiContext, target: string, seen: Seen, readAt = this.#now()): boolean {
+  async #judge(
+    ctx: MultiContext,
+    target: string,
+    seen: Seen,
+    readAt = this.#now(),
+    depth = 0,
+  ): Promise<boolean> {
     const expected = this.#expected;
     // A marker that cannot be read says nothing: the target is trusted as before.
     if (seen.type === 'unknown' || expected === undefined) return !this.#amnesia.has(target);
     if (seen.type === 'epoch' && seen.epoch === expected) {
+      this.#held.add(target);
+      this.#pending.delete(target);
       if (this.#amnesia.has(target)) return false;
       // Seen intact as of when the marker's read was sent.
       this.#verifiedAt.set(target, Math.max(this.#verifiedAt.get(target) ?? 0, readAt));
       return true;
     }
-    if (!this.#amnesia.has(target)) {
-      const found = seen.type === 'epoch' ? seen.epoch : undefined;
-      this.#amnesia.set(target, { since: Date.now(), reconciling: false, found });
-      this.#verifiedAt.delete(target);
-      ctx.counts.amnesia++;
-      if (ctx.events.has('amnesia')) {
-        ctx.events.emit('amnesia', { target, expected, found, reconciled: false });
+    switch (decideMarker(this.#state(target), seen)) {
+      case 'establish': {
+        // The store created the epoch without this target: give it the marker now.
+        const w = await writeMarker(ctx, target, expected, true, this.#partial);
+        if (w === 'written')
+          return this.#judge(ctx, target, { type: 'epoch', epoch: expected, partial: this.#partial }, readAt);
+        // Someone else wrote one in between: judge what it holds.
+        if (w === 'exists' && depth < 2)
+          return this.#judge(ctx, target, await readMarker(ctx, target), readAt, depth + 1);
+        return !this.#amnesia.has(target);
       }
-      ctx.amnesiaFound(target);
+      case 'adopt': {
+        // The provisional epoch was created on targets that had lost their data: this target
+        // holds the store's real one. Every target holding the provisional one lost data.
+        const provisional = expected;
+        const real = seen as { readonly epoch: string; readonly partial: boolean };
+        const lost = [...this.#held];
+        this.#expected = real.epoch;
+        this.#partial = real.partial;
+        this.#held.clear();
+        this.#pending.clear();
+        // The others, never seen holding the real epoch, are judged as any target never seen.
+        this.#verifiedAt.clear();
+        for (const t of lost) this.#declare(ctx, t, provisional);
+        return this.#judge(ctx, target, seen, readAt);
+      }
+      case 'amnesia':
+        this.#declare(ctx, target, seen.type === 'epoch' ? seen.epoch : undefined);
+        return false;
     }
-    return false;
   }
+
+  /** What this store knows about `target`'s marker. */
+  #state(target: string): TargetState {
+    return {
+      held: this.#held.has(target),
+      pending: this.#pending.has(target),
+      partial: this.#partial,
+    };
+  }
+
+  #declare(ctx: MultiContext, target: string, found: string | undefined): void {
+    if (this.#amnesia.has(target)) return;
+    this.#amnesia.set(target, { since: Date.now(), reconciling: false, found });
+    this.#verifiedAt.delete(target);
+    this.#held.delete(target);
+    ctx.counts.amnesia++;
+    if (ctx.events.has('amnesia')) {
+      ctx.events.emit('amnesia', { target, expected: this.#expected!, found, reconciled: false });
+    }
+    ctx.amnesiaFound(target);
+  }
+}
+
+/** What the store knows about one target's marker (for {@link decideMarker}). */
+export interface TargetState {
+  /** The store saw this target hold the expected epoch, or wrote it there. */
+  readonly held: boolean;
+  /** The store created the epoch without this target (unreachable, or its write failed). */
+  readonly pending: boolean;
+  /** The expected epoch is provisional (created while some target could not be asked). */
+  readonly partial: boolean;
+}
+
+/**
+ * What a marker read that does not hold the expected epoch means (pure; table-tested):
+ * - `establish`: the store created the epoch without this target and it holds none: write it;
+ * - `adopt`: the expected epoch is provisional and this target, which it never reached, holds
+ *   another (a complete one, or any while the target was left out at creation): that one is the
+ *   store's, and the targets holding the provisional one had lost their data;
+ * - `amnesia`: the target lost its data. That includes a target this store never saw holding the
+ *   epoch, while others do: it may have held it (and lost everything since), and nothing proves it
+ *   did not, so it is not trusted until reconciled.
+ */
+export function decideMarker(
+  state: TargetState,
+  seen:
+    | { readonly type: 'absent' }
+    | { readonly type: 'epoch'; readonly epoch: string; readonly partial: boolean },
+): 'establish' | 'adopt' | 'amnesia' {
+  if (seen.type === 'absent') return state.pending && !state.held ? 'establish' : 'amnesia';
+  if (!state.held && state.partial && (!seen.partial || state.pending)) return 'adopt';
+  return 'amnesia';
 }
 
 async function readMarker(ctx: MultiContext, target: string): Promise<Seen> {
@@ -260,7 +377,9 @@ async function readMarker(ctx: MultiContext, target: string): Promise<Seen> {
   }
   if (info === null) return { type: 'absent' };
   const epoch = info.metadata[EPOCH_META];
-  return typeof epoch === 'string' && EPOCH.test(epoch) ? { type: 'epoch', epoch } : { type: 'absent' };
+  return typeof epoch === 'string' && EPOCH.test(epoch)
+    ? { type: 'epoch', epoch, partial: info.metadata[PARTIAL_META] === '1' }
+    : { type: 'absent' };
 }
 
 /** Writes the marker; with `onlyIfAbsent`, only where none exists (`exists` when one did). */
@@ -269,6 +388,7 @@ async function writeMarker(
   target: string,
   epoch: string,
   onlyIfAbsent: boolean,
+  partial: boolean,
 ): Promise<'written' | 'exists' | 'failed'> {
   const body = Buffer.from(
     `${JSON.stringify({ epoch, note: 'written by @failover/storage; do not delete' })}\n`,
@@ -280,7 +400,7 @@ async function writeMarker(
       (s, sig) =>
         s.put(EPOCH_KEY, body, {
           contentType: 'application/json',
-          metadata: { [EPOCH_META]: epoch },
+          metadata: partial ? { [EPOCH_META]: epoch, [PARTIAL_META]: '1' } : { [EPOCH_META]: epoch },
           ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
           ...(sig === undefined ? {} : { signal: sig }),
         }),

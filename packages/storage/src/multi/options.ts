@@ -107,6 +107,9 @@ export interface ReadOptions {
  * every target holds a small marker object (`_failover/epoch`) with the same random epoch. A
  * target whose marker vanished or changed has lost data: its "not found" answers are not final,
  * it is reconciled from the others automatically, and an `amnesia` event and `status()` say so.
+ * A target the store created the epoch without (unreachable, or its marker's write failed) gets
+ * the marker when it answers instead; one never seen holding it while the others do is reconciled
+ * (docs/multi-cloud.md, "amnesia", has the rules).
  */
 export interface AmnesiaOptions {
   /**
