@@ -150,4 +150,42 @@ describe('a read racing a newer write pending in the shared journal', () => {
       });
     }
   }
+  it('keeps the first read when the pending version is the one it read (no second read)', async () => {
+    const redis = await redisServer();
+    const prefix = `t:${randomBytes(6).toString('hex')}`;
+    const aws = switchable('aws');
+    const gcs = switchable('gcs');
+    const v1 = randomBytes(1024);
+    const v2 = randomBytes(1024);
+    const shared = createRedisJournal({ client: await client(redis.url), prefix });
+    const seen = watched(aws);
+    let armed = false;
+    const reader = storeOf(
+      [seen.store, gcs],
+      gated(shared, () => (armed ? seen.served() : Promise.resolve())),
+    );
+    const writer = storeOf([aws, gcs], createRedisJournal({ client: await client(redis.url), prefix }));
+    await writer.put('k', v1);
+    expect(sha256(await getBytes(reader, 'k'))).toBe(sha256(v1));
+    // v2 acknowledged while GCS is down: AWS, which the reader reads first, holds it.
+    gcs.down = 'network';
+    await writer.put('k', v2);
+    await writer.close();
+    gcs.down = undefined;
+    expect((await shared.pendingOf('k')).map((e) => e.missing)).toEqual([['gcs']]);
+    const gcsGets = gcs.calls.get ?? 0;
+    seen.bodies.length = 0;
+    armed = true;
+    seen.arm();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const got = await reader.get('k');
+    expect(got?.info.target).toBe('aws');
+    const bytes: Buffer[] = [];
+    for await (const chunk of got!.body) bytes.push(Buffer.from(chunk));
+    expect(sha256(Buffer.concat(bytes))).toBe(sha256(v2));
+    // One read in all: the one that ran beside the lookup.
+    expect(seen.bodies.length).toBe(1);
+    expect(gcs.calls.get ?? 0).toBe(gcsGets);
+    vi.useRealTimers();
+  });
 });
