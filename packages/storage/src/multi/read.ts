@@ -66,11 +66,28 @@ export async function routedRead<R>(
   key: string,
   attempt: Attempt<R>,
   call: CallSettings,
+  release: (value: R) => void = () => {},
 ): Promise<{ value: R; target: StoreTarget } | null> {
   await ctx.ready();
   ctx.checkOpen();
   const { signal, attemptTimeoutMs } = call;
-  const view = ctx.journal.pendingOf === undefined ? localView(ctx, key) : await sharedView(ctx, key);
+  const run: Round<R> = (targets, min, sig) =>
+    ctx.router.runDetailed((t, c) => attempt(t, combine(c.signal, signal), min), {
+      idempotent: true,
+      targets,
+      ...(sig === undefined ? {} : { signal: sig }),
+      ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+    });
+  let view: PendingView;
+  let first: Promise<Awaited<ReturnType<typeof run>>> | undefined;
+  if (ctx.journal.pendingOf === undefined) {
+    view = localView(ctx, key);
+  } else {
+    const shared = await sharedRead(ctx, key, run, signal, release);
+    view = shared.view;
+    first = shared.first;
+    if (shared.accepted !== undefined) return shared.accepted;
+  }
   const latest = view.latest;
   if (latest?.entry.op === 'delete') {
     // Once a read has said "not found" for a delete still in flight, the delete must stick.
@@ -86,14 +103,13 @@ export async function routedRead<R>(
   let sawStale = false;
   let corrupt: IntegrityError | undefined;
   while (order.length > 0) {
-    let res: Awaited<ReturnType<typeof ctx.router.runDetailed<Outcome<R>>>>;
+    let res: Awaited<ReturnType<typeof run>>;
+    // The first round may be the one started beside the shared-journal lookup (same targets and
+    // floor as this round would use: the journal had nothing pending for the key).
+    const started = first;
+    first = undefined;
     try {
-      res = await ctx.router.runDetailed((t, c) => attempt(t, combine(c.signal, signal), minVersion), {
-        idempotent: true,
-        targets: order,
-        ...(signal === undefined ? {} : { signal }),
-        ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
-      });
+      res = await (started ?? run(order, minVersion, signal));
     } catch (err) {
       if (err instanceof AllTargetsFailedError && sawMissing && !sawStale && corrupt === undefined) {
         // A live target answered "not found"; every other one is down.
@@ -236,6 +252,81 @@ function localView(ctx: MultiContext, key: string): PendingView {
   return newestOf(ctx.pending.entriesOf(key));
 }
 
+/** One round of a read over `targets` with the floor `min` (the router's detailed result). */
+type Round<R> = (
+  targets: string[],
+  min: string | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<{ value: Outcome<R>; target: StoreTarget; failures: readonly { target: string }[] }>;
+
+/** What a read learned from a shared journal, and the first round it started beside the lookup. */
+interface SharedRead<R> {
+  readonly view: PendingView;
+  /** The first round, when it is the one the read would start now (the journal had nothing pending). */
+  readonly first?: ReturnType<Round<R>> | undefined;
+  /** The first round's answer, when it already holds the newest version the journal knows of. */
+  readonly accepted?: { value: R; target: StoreTarget } | undefined;
+}
+
+/**
+ * With a journal shared by a fleet, the lookup and the first round of the read run side by side
+ * (when this process has nothing pending for the key, so the round's targets and floor do not
+ * depend on the journal): nothing reaches the caller before the journal has answered (or its
+ * {@link SHARED_LOOKUP_MS} cap has passed).
+ *
+ * - The journal has nothing pending for the key: the round is the read's first round, as if it
+ *   had started after the lookup.
+ * - The journal names a pending put no newer than the version the round already found (and the
+ *   read's floor allows it): that answer is the read's.
+ * - Otherwise (a newer pending version, a pending delete, the round not done or not found): the
+ *   round is abandoned, a body it opened is released, and the read starts over with the view.
+ */
+async function sharedRead<R>(
+  ctx: MultiContext,
+  key: string,
+  round: Round<R>,
+  signal: AbortSignal | undefined,
+  release: (value: R) => void,
+): Promise<SharedRead<R>> {
+  if (ctx.journal.mayHavePending?.(key) === false || localView(ctx, key).latest !== undefined) {
+    return { view: await sharedView(ctx, key) };
+  }
+  // The first round's targets and floor with nothing pending (see routedRead / observedFloor).
+  const floor = ctx.inflight.has(key) ? ctx.observed.get(key) : undefined;
+  const stop = new AbortController();
+  let done: Awaited<ReturnType<Round<R>>> | undefined;
+  const first = round(readOrder(ctx, undefined), floor, combine(stop.signal, signal)).then((res) => {
+    done = res;
+    return res;
+  });
+  // Awaited later, or abandoned: never an unhandled rejection.
+  first.catch(() => {});
+  const view = await sharedView(ctx, key);
+  const latest = view.latest;
+  if (latest === undefined) return { view, first };
+  const found = done?.value;
+  if (found?.type === 'found' && done !== undefined && latest.entry.op === 'put') {
+    const min = maxVersion(
+      latest.entry.version,
+      maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view)),
+    );
+    if (found.version !== undefined && compareVersions(found.version, min) >= 0) {
+      observe(ctx, key, view, found.version);
+      await recordObserved(ctx, key, found, done.target.name);
+      return { view, accepted: { value: found.value, target: done.target } };
+    }
+  }
+  // A newer version may be pending: this round's answer is not the read's.
+  stop.abort();
+  first.then(
+    (res) => {
+      if (res.value.type === 'found') release(res.value.value);
+    },
+    () => {},
+  );
+  return { view };
+}
+
 /** How long a read waits for a shared journal's answer before it goes on with its own view (ms). */
 const SHARED_LOOKUP_MS = 250;
 
@@ -374,7 +465,7 @@ export async function getObject(
       value: { info: shown, body: guard(verifier, attemptSignal, signal) },
     };
   };
-  const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs });
+  const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs }, (v) => v.body.destroy());
   return res === null ? null : res.value;
 }
 
