@@ -151,10 +151,12 @@ describe('a version that is gone', () => {
     // aws loses v2 and comes back with v1 (a restore from an older snapshot).
     await plant(targets[0]!, 'k', 'v1', v1.version!);
     const lost: unknown[] = [];
-    store.on('lost', (e) => lost.push([e.key, e.version, e.during]));
+    store.on('lost', (e) => lost.push([e.key, e.version, e.during, e.seen]));
     const report = await store.repair();
     expect(report).toMatchObject({ lost: 1, conflicts: 0, failed: [] });
-    expect(lost).toEqual([['k', v2.version, 'repair']]);
+    // What each source answered when repair looked for v2 (for gcp: aws, then azure).
+    const seen = [`aws: older (${v1.version})`, `azure: older (${v1.version})`];
+    expect(lost).toEqual([['k', v2.version, 'repair', seen]]);
     // Never the older copy: the key reads as deleted, and the next pass deletes every older copy.
     await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
     await store.repair();

@@ -11,6 +11,7 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
   type PutOptions,
+  type SetMetadataOptions,
   SHA256_KEY,
   StorageError,
   VERSION_KEY,
@@ -49,6 +50,11 @@ async function settled(store: MultiCloudStore): Promise<void> {
   for (let i = 0; i < 200 && store.status().journal.backlog > 0; i++) {
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Lets `n` turns of the event loop pass (no timing: only the order of queued work). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
 /** A target that cannot replace metadata in place (repair then rewrites the copy). */
@@ -177,5 +183,71 @@ describe('streamed puts (bodies larger than spool.memoryBytes)', () => {
     await expect(store.put('big', streamOf(BODY), { size: BODY.length - 1 })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
+  });
+
+  it("a stamp never gives a newer put the older version's metadata (a non-atomic in-place metadata replace)", async () => {
+    // Found by the Jepsen soak (seed 20261202): a streamed put's copy on aws was stamped after the
+    // acknowledgement, outside the key's lock; the next put of the key landed on aws between the
+    // stamp's entity tag check and its metadata write (s3rver: a HEAD, then a CopyObject onto
+    // itself that ignores x-amz-copy-source-if-match), so aws held the new bytes under the old
+    // version. Repair then found the new version on no target and reported it lost.
+    const { store, targets } = setup();
+    const aws = targets[0]!;
+    let checked!: () => void;
+    const stampChecked = new Promise<void>((r) => {
+      checked = r;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let landed!: () => void;
+    const newerLanded = new Promise<void>((r) => {
+      landed = r;
+    });
+    // aws replaces metadata as s3rver does: the entity tag is checked, then (later) whatever
+    // object is there now gets the metadata.
+    Object.assign(aws, {
+      setMetadata: async (key: string, metadata: Record<string, string>, o: SetMetadataOptions = {}) => {
+        const now = await aws.inner.head(key);
+        if (now === null || (o.ifMatch !== undefined && now.etag !== o.ifMatch)) {
+          throw new StorageError('precondition', 'the object changed', { target: 'aws', key });
+        }
+        checked();
+        await released;
+        return aws.inner.setMetadata!(key, metadata);
+      },
+    });
+    const put = aws.put.bind(aws);
+    aws.put = async (key: string, body: BlobBody, options?: PutOptions) => {
+      const info = await put(key, body, options);
+      if (!(body instanceof Readable)) landed();
+      return info;
+    };
+    await store.put('k', streamOf(BODY));
+    await stampChecked; // the stamp of the streamed copy on aws passed its check
+    // As in the soak: the newer put is acknowledged degraded, on aws only.
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    const newer = store.put('k', 'newer');
+    // Without the key's lock the newer put lands on aws now; with it, it waits for the stamp.
+    await Promise.race([newerLanded, turns(50)]);
+    release();
+    const info = await newer;
+    const head = (await aws.inner.head('k'))!;
+    expect(head.metadata[VERSION_KEY]).toBe(info.version);
+    expect(head.metadata[SHA256_KEY]).toBe(sha256('newer'));
+    expect((await getBytes(aws.inner, 'k')).toString()).toBe('newer');
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    const report = await store.repair();
+    expect(report.lost).toBe(0);
+    expect(store.status().counts.lost).toBe(0);
+    expect(store.status().journal.backlog).toBe(0);
+    for (const t of targets) {
+      expect((await t.inner.head('k'))!.metadata[VERSION_KEY]).toBe(info.version);
+      expect((await getBytes(t.inner, 'k')).toString()).toBe('newer');
+    }
+    expect((await getBytes(store, 'k')).toString()).toBe('newer');
   });
 });

@@ -307,7 +307,7 @@ async function lookAndApply(
         await resolveEntry(ctx, entry.id, target);
         return { type: 'settled', outcome: 'conflict' };
       }
-      return { type: 'settled', outcome: await settleVanished(ctx, entry) };
+      return { type: 'settled', outcome: await settleVanished(ctx, entry, err.seen) };
     }
   }
   try {
@@ -365,7 +365,11 @@ function deletedLater(ctx: MultiContext, entry: JournalEntry): boolean {
  * acknowledged version is lost: reported, and settled as a delete at that version, so the older
  * copies the targets may still hold never come back.
  */
-async function settleVanished(ctx: MultiContext, entry: JournalEntry): Promise<RepairOutcome> {
+async function settleVanished(
+  ctx: MultiContext,
+  entry: JournalEntry,
+  seen: readonly string[],
+): Promise<RepairOutcome> {
   const newer = ctx.pending
     .entriesOf(entry.key)
     .some((i) => compareVersions(i.entry.version, entry.version) > 0);
@@ -373,7 +377,7 @@ async function settleVanished(ctx: MultiContext, entry: JournalEntry): Promise<R
     for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
     return 'done';
   }
-  reportLost(ctx, entry.key, entry.version, 'repair');
+  reportLost(ctx, entry.key, entry.version, 'repair', seen);
   const tombstone: JournalEntry = {
     id: entry.id,
     op: 'delete',
@@ -389,15 +393,17 @@ async function settleVanished(ctx: MultiContext, entry: JournalEntry): Promise<R
   return 'lost';
 }
 
-/** Counts and reports an acknowledged version found on no target. */
+/** Counts and reports an acknowledged version found on no target (`seen`: what each source answered). */
 export function reportLost(
   ctx: MultiContext,
   key: string,
   version: string,
   during: 'repair' | 'reconcile',
+  seen?: readonly string[],
 ): void {
   ctx.counts.lost++;
-  if (ctx.events.has('lost')) ctx.events.emit('lost', { key, version, during });
+  if (ctx.events.has('lost'))
+    ctx.events.emit('lost', { key, version, during, ...(seen === undefined ? {} : { seen: [...seen] }) });
 }
 
 function conflict(

@@ -37,8 +37,16 @@ export function deferredSha256(
  * where the target can replace metadata in place and the copy is still the one written (its
  * entity tag), then resolves the pair in the journal. Anything else is left to repair, which
  * stamps or rewrites it. Never throws.
+ *
+ * Runs under the key's lock, as every write and repair of the key does: a stamp is a write. S3
+ * replaces metadata by copying the object onto itself, and an entity tag check and that copy are
+ * two steps (s3rver ignores `x-amz-copy-source-if-match`; the adapter checks with a HEAD first): a
+ * newer put of the key landing between them would be left with this older version's metadata
+ * (its bytes under the older version and hash), and repair would then find the newer version on
+ * no target and report it lost. Under the lock, the next write of the key waits for the stamp;
+ * a stamp queued behind a newer write finds its entry superseded and does nothing.
  */
-export async function stampCopy(
+export function stampCopy(
   ctx: MultiContext,
   key: string,
   version: string,
@@ -49,25 +57,27 @@ export async function stampCopy(
   const id = entryId(version, key);
   remember(ctx, id, sha256);
   const store = ctx.byName.get(target)?.store;
-  if (store?.setMetadata === undefined || written?.etag === undefined) return;
-  if (!ctx.pending.lacks(id, target)) return;
-  const metadata = stamp(userMetadata(written), version, sha256);
+  if (store?.setMetadata === undefined || written?.etag === undefined) return Promise.resolve();
   const etag = written.etag;
-  try {
-    await runOn(
-      ctx,
-      target,
-      (s, signal) =>
-        s.setMetadata!(key, metadata, { ifMatch: etag, ...(signal === undefined ? {} : { signal }) }),
-      undefined,
-      // A copy in place can take as long as the object is large (S3's CopyObject): the
-      // adapter's own request bounds apply, not the router's attempt limit.
-      false,
-    );
-    await resolveEntry(ctx, id, target);
-  } catch {
-    // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
-  }
+  return ctx.lock(key, async () => {
+    if (!ctx.pending.lacks(id, target)) return;
+    const metadata = stamp(userMetadata(written), version, sha256);
+    try {
+      await runOn(
+        ctx,
+        target,
+        (s, signal) =>
+          s.setMetadata!(key, metadata, { ifMatch: etag, ...(signal === undefined ? {} : { signal }) }),
+        undefined,
+        // A copy in place can take as long as the object is large (S3's CopyObject): the
+        // adapter's own request bounds apply, not the router's attempt limit.
+        false,
+      );
+      await resolveEntry(ctx, id, target);
+    } catch {
+      // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
+    }
+  });
 }
 
 function remember(ctx: MultiContext, id: string, sha256: string): void {

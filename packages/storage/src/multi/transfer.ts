@@ -16,13 +16,19 @@ import { compareVersions, parseVersion } from './version.js';
 export class VanishedError extends StorageError {
   /** The older versions the sources held instead. */
   readonly older: readonly (string | undefined)[];
+  /**
+   * What each source answered, in the order asked: `<target>: missing`, `<target>: older
+   * (<version>)` or `<target>: corrupt` (its bytes did not match the SHA-256).
+   */
+  readonly seen: readonly string[];
 
   constructor(
     key: string,
     version: string | undefined,
     older: readonly (string | undefined)[],
-    detail: string,
+    seen: readonly string[],
   ) {
+    const detail = seen.length > 0 ? ` (${seen.join('; ')})` : '';
     super(
       'not_found',
       `Version ${version ?? '(unversioned)'} of ${JSON.stringify(key)} is on no target any more${detail}`,
@@ -31,6 +37,7 @@ export class VanishedError extends StorageError {
       },
     );
     this.older = Object.freeze([...older]);
+    this.seen = Object.freeze([...seen]);
   }
 }
 
@@ -137,7 +144,7 @@ export async function fetchVersion(
   if (!unreachable) {
     // Every source answered and none holds it: overwritten by an older-stamped write of another
     // writer, lost with a cloud's data, or deleted behind the store's back.
-    throw new VanishedError(key, version, olderFound, detail);
+    throw new VanishedError(key, version, olderFound, seen);
   }
   throw new StorageError(
     'unavailable',

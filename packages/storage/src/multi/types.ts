@@ -294,6 +294,12 @@ export interface MultiCloudOwnEvents {
     readonly key: string;
     readonly version: string;
     readonly during: 'repair' | 'reconcile';
+    /**
+     * Repair only: what each target it asked for the version answered, in the order asked:
+     * `<target>: missing`, `<target>: older (<version>)` (`unversioned` for an object no
+     * multi-cloud store wrote) or `<target>: corrupt` (bytes that do not match the SHA-256).
+     */
+    readonly seen?: readonly string[];
   };
   /**
    * A target lost its data: its epoch marker vanished or changed. Its "not found" answers are not
