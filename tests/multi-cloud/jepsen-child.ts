@@ -61,6 +61,7 @@ function openStore(config: ChildConfig): MultiCloudStore {
   const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
     retryOptions: { maxTries: 1 },
   });
+  journal = createFileJournal({ dir: config.journalDir });
   return createMultiCloudStore({
     targets: [
       createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
@@ -68,7 +69,7 @@ function openStore(config: ChildConfig): MultiCloudStore {
       createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
     ],
     // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
-    journal: (journal = createFileJournal({ dir: config.journalDir })),
+    journal,
     failover: {
       attemptTimeoutMs: config.attemptTimeoutMs,
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
