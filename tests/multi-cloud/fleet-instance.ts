@@ -1,7 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { createAzureBlobStore } from '@failover/azure-blob';
-import { createGcsStore } from '@failover/gcs';
 import {
   createFleetHealth,
   createRedisJournal,
@@ -10,7 +6,6 @@ import {
   type RedisJournal,
   withLocalFallback,
 } from '@failover/redis';
-import { createS3Store } from '@failover/s3';
 import {
   type BlobStore,
   createFileJournal,
@@ -18,9 +13,9 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
-import { gcsRetryOptions, S3RVER_CREDENTIALS } from '@failover/testkit';
-import { Storage } from '@google-cloud/storage';
 import { createClient, type RedisClientType } from 'redis';
+
+export { type CloudEndpoints, storesOf } from './child-stores.js';
 
 /** Where one app instance finds the shared state: Redis (journal and fleet prefixes) and its own dirs. */
 export interface FleetInstanceConfig {
@@ -141,38 +136,4 @@ export async function openFleetInstance(
       if (client.isOpen) client.destroy();
     },
   };
-}
-
-/** What a child process needs to reach the local clouds through their fault proxies. */
-export interface CloudEndpoints {
-  readonly bucket: string;
-  readonly s3Endpoint: string;
-  readonly gcsEndpoint: string;
-  readonly azureConnectionString: string;
-}
-
-/** The adapter stores over the clouds' proxies, named `aws`, `gcp`, `azure`, SDK retries off. */
-export function storesOf(config: CloudEndpoints): BlobStore[] {
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    credentials: { ...S3RVER_CREDENTIALS },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    endpoint: config.s3Endpoint,
-    maxAttempts: 1,
-  });
-  const gcs = new Storage({
-    apiEndpoint: config.gcsEndpoint,
-    projectId: 'test',
-    retryOptions: gcsRetryOptions(0),
-  });
-  const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
-    retryOptions: { maxTries: 1 },
-  });
-  return [
-    createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
-    createGcsStore({ bucket: gcs.bucket(config.bucket), name: 'gcp' }),
-    createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
-  ];
 }

@@ -9,12 +9,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { S3Client } from '@aws-sdk/client-s3';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { createAzureBlobStore } from '@failover/azure-blob';
 import { classifyFailure } from '@failover/core';
-import { createGcsStore } from '@failover/gcs';
-import { createS3Store } from '@failover/s3';
 import {
   createFileJournal,
   createMultiCloudStore,
@@ -23,8 +18,8 @@ import {
   type MultiCloudStore,
   readAll,
 } from '@failover/storage';
-import { gcsRetryOptions, installFaultDns, S3RVER_CREDENTIALS, setDnsFault } from '@failover/testkit';
-import { Storage } from '@google-cloud/storage';
+import { installFaultDns, setDnsFault } from '@failover/testkit';
+import { storesOf } from './child-stores.js';
 import { bodyFor, sha256 } from './jepsen-data.js';
 import type {
   ChildConfig,
@@ -44,30 +39,9 @@ function send(message: FromChild): Promise<void> {
 function openStore(config: ChildConfig): MultiCloudStore {
   installFaultDns(); // `*.failover.test` resolves to 127.0.0.1 unless the parent says it fails
   for (const host of config.failingDns) setDnsFault(host, true);
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    credentials: { ...S3RVER_CREDENTIALS },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    endpoint: config.s3Endpoint,
-    maxAttempts: 1,
-  });
-  const gcs = new Storage({
-    apiEndpoint: config.gcsEndpoint,
-    projectId: 'test',
-    retryOptions: gcsRetryOptions(0),
-  });
-  const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
-    retryOptions: { maxTries: 1 },
-  });
   journal = createFileJournal({ dir: config.journalDir });
   return createMultiCloudStore({
-    targets: [
-      createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
-      createGcsStore({ bucket: gcs.bucket(config.bucket), name: 'gcp' }),
-      createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
-    ],
+    targets: storesOf(config),
     // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
     journal,
     failover: {
