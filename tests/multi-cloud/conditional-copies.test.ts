@@ -9,8 +9,8 @@ import {
   type PutOptions,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Buckets, type Clouds, freshBuckets, multiStore, startClouds, testFailover } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { type Buckets, freshBuckets, multiStore, testFailover, useClouds } from './harness.js';
 
 // Repair and reconcile copy a version to a cloud after looking at what it holds. Against the real
 // servers (s3rver, the GCS emulator, Azurite) through the official SDKs: whatever lands on that
@@ -49,18 +49,8 @@ function interposed(store: BlobStore): Interposed {
 const CLOUDS = ['aws', 'gcp', 'azure'] as const;
 
 describe('multi-cloud store: conditional copies on the real servers', () => {
-  let clouds: Clouds;
-  const stores: MultiCloudStore[] = [];
-  beforeAll(async () => {
-    clouds = await startClouds();
-  });
-  afterEach(async () => {
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await clouds?.stop();
-  });
+  const env = useClouds();
+  const { stores } = env;
 
   /**
    * A store over interposed proxied stores (mirror writes, no repair of its own, breakers that do
@@ -68,9 +58,9 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
    * while cloud `behind` refused connections: its journal owes that cloud v2.
    */
   async function behindCloud(behind: number, behindHoldsV1: boolean) {
-    const buckets = await freshBuckets(clouds, `cond-${CLOUDS[behind]}`);
+    const buckets = await freshBuckets(env.clouds, `cond-${CLOUDS[behind]}`);
     const targets = buckets.viaProxy.map(interposed);
-    const { store } = await multiStore(clouds, buckets, {
+    const { store } = await multiStore(env.clouds, buckets, {
       targets,
       writes: 'mirror',
       failover: testFailover(),
@@ -81,10 +71,10 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
     // Every cloud gets the store's epoch marker first (a cloud without one is checked for lost data).
     await store.put('warm-up', 'w');
     if (behindHoldsV1) await store.put(key, 'v1');
-    await clouds.proxies[behind]!.setFault(faults.refuse());
+    await env.clouds.proxies[behind]!.setFault(faults.refuse());
     if (!behindHoldsV1) await store.put(key, 'v1');
     await store.put(key, 'v2');
-    await clouds.proxies[behind]!.setFault(faults.pass());
+    await env.clouds.proxies[behind]!.setFault(faults.pass());
     expect(store.status().journal.backlog).toBeGreaterThan(0);
     await untilAvailable(store, behind);
     return { store, targets, buckets, key };

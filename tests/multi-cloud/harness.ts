@@ -12,7 +12,8 @@ import {
   type MultiCloudStore,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
-import { expect } from 'vitest';
+import { faults } from '@failover/testkit';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 
 /** Three real storage servers, each behind its own fault proxy with a DNS name, and a temp dir. */
@@ -35,6 +36,41 @@ export async function startClouds(): Promise<Clouds> {
 }
 
 /** One set of buckets: the stores the multi-cloud store uses (through the proxies) and direct ones. */
+/** The three local clouds of a test file, and the stores its tests opened (see {@link useClouds}). */
+export interface CloudsFixture {
+  /** The running clouds (throws before the file's `beforeAll` ran). */
+  readonly clouds: Clouds;
+  /** Stores a test opened: closed after each test, once every proxy is back to `pass`. */
+  readonly stores: MultiCloudStore[];
+}
+
+/**
+ * Starts the three local clouds for the calling test file (`beforeAll`), puts every proxy back to
+ * `pass` and closes the stores pushed to `stores` after each test, and stops the clouds after the
+ * file.
+ */
+export function useClouds(): CloudsFixture {
+  let clouds: Clouds | undefined;
+  const stores: MultiCloudStore[] = [];
+  beforeAll(async () => {
+    clouds = await startClouds();
+  });
+  afterEach(async () => {
+    if (clouds !== undefined) await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    await clouds?.stop();
+  });
+  return {
+    get clouds(): Clouds {
+      if (clouds === undefined) throw new Error('the local clouds are not running');
+      return clouds;
+    },
+    stores,
+  };
+}
+
 export interface Buckets {
   readonly name: string;
   /** Through the fault proxies, SDK retries off: what the multi-cloud store is given. */

@@ -1,15 +1,7 @@
 import { getBytes, isPrefixEntry, type MultiCloudStore } from '@failover/storage';
 import { faults } from '@failover/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Buckets,
-  type Clouds,
-  freshBuckets,
-  multiStore,
-  startClouds,
-  testFailover,
-  untilRepaired,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { type Buckets, freshBuckets, multiStore, testFailover, untilRepaired, useClouds } from './harness.js';
 
 /**
  * Violations the Jepsen-style soak (jepsen.test.ts) found, each reduced to a deterministic
@@ -28,24 +20,14 @@ import {
  * marker check (`amnesia`) has not looked at it since.
  */
 describe('Jepsen findings: a cloud that lost its data', () => {
-  let clouds: Clouds;
-  const stores: MultiCloudStore[] = [];
-  beforeAll(async () => {
-    clouds = await startClouds();
-  });
-  afterEach(async () => {
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await clouds?.stop();
-  });
+  const env = useClouds();
+  const { stores } = env;
 
   async function open(label: string, options: Parameters<typeof multiStore>[2] = {}) {
-    const buckets = await freshBuckets(clouds, label);
+    const buckets = await freshBuckets(env.clouds, label);
     // No background repair pass (its epoch sweep would notice the loss): what a caller sees
     // between two passes (30 s apart by default).
-    const made = await multiStore(clouds, buckets, {
+    const made = await multiStore(env.clouds, buckets, {
       repair: { intervalMs: false, delayMs: false },
       ...options,
     });
@@ -115,8 +97,8 @@ describe('Jepsen findings: a cloud that lost its data', () => {
     await untilRepaired(store);
     // GCS and Azure take writes slowly (reads pass at once): the next put is in flight for 4 s.
     const slowWrites = faults.latency(4000, { match: { method: ['PUT', 'POST'] } });
-    await clouds.proxies[1].setFault(slowWrites);
-    await clouds.proxies[2].setFault(slowWrites);
+    await env.clouds.proxies[1].setFault(slowWrites);
+    await env.clouds.proxies[2].setFault(slowWrites);
     const putting = store.put('w/m', 'v2');
     putting.catch(() => undefined);
     const onAws = async () => (await buckets.direct[0].head('w/m').catch(() => null))?.metadata.fo_version;
@@ -135,14 +117,14 @@ describe('Jepsen findings: a cloud that lost its data', () => {
       if (first !== 'v2') await new Promise((r) => setTimeout(r, 10));
     }
     expect(first).toBe('v2');
-    await clouds.proxies[0].setFault(faults.refuse()); // AWS goes down
+    await env.clouds.proxies[0].setFault(faults.refuse()); // AWS goes down
     // GCS and Azure have not got v2 yet: the read answers v2 or fails (every holder of v2 down),
     // never v1.
     const after = await getBytes(store, 'w/m').then(
       (b) => b.toString(),
       (err: { kind?: string }) => `error (${err.kind})`,
     );
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.pass())));
     await putting;
     expect(after).not.toBe('v1');
   });
@@ -154,10 +136,10 @@ describe('Jepsen findings: a cloud that lost its data', () => {
   // multi-cloud store is protected only when `failover.attemptTimeoutMs` is set, which is not
   // the default. The 10 s bound only detects the hang; it is not a speed requirement.
   it('a GCS answer cut after its headers fails the call instead of hanging', async () => {
-    const buckets = await freshBuckets(clouds, 'gcs-cut');
+    const buckets = await freshBuckets(env.clouds, 'gcs-cut');
     const gcp = buckets.viaProxy[1];
     await gcp.put('w/cut', 'some bytes');
-    await clouds.proxies[1].setFault(faults.reset({ afterBytes: 0 }));
+    await env.clouds.proxies[1].setFault(faults.reset({ afterBytes: 0 }));
     const hung = new Promise<string>((resolve) => setTimeout(() => resolve('no answer after 10 s'), 10_000));
     const outcome = await Promise.race([
       gcp.head('w/cut').then(
@@ -184,13 +166,13 @@ describe('Jepsen findings: a cloud that lost its data', () => {
     await untilRepaired(store);
     // Every cloud answers the delete, slowly, with 503 (a clear answer: it did not land).
     const slowNo = faults.slowDown({ delayMs: 1500, match: { method: 'DELETE' } });
-    await Promise.all(clouds.proxies.map((p) => p.setFault(slowNo)));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(slowNo)));
     const deleting = store.delete('w/d');
     deleting.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     const during = await store.exists('w/d');
     await expect(deleting).rejects.toThrow();
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.pass())));
     const after = await store.exists('w/d');
     expect({ during, after }).not.toEqual({ during: false, after: true });
   });

@@ -11,37 +11,26 @@ import {
   readAll,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bytesFor,
-  type Clouds,
   expectConverged,
   freshBuckets,
   multiStore,
   snapshotJournal,
-  startClouds,
   testFailover,
   untilRepaired,
+  useClouds,
   Workload,
 } from './harness.js';
 
 describe('multi-cloud store: crashes, total outages, concurrent writers, corruption, quorum', () => {
-  let clouds: Clouds;
-  const stores: MultiCloudStore[] = [];
-  beforeAll(async () => {
-    clouds = await startClouds();
-  });
-  afterEach(async () => {
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await clouds?.stop();
-  });
+  const env = useClouds();
+  const { stores } = env;
 
   async function open(label: string, options: Parameters<typeof multiStore>[2] = {}) {
-    const buckets = await freshBuckets(clouds, label);
-    const made = await multiStore(clouds, buckets, options);
+    const buckets = await freshBuckets(env.clouds, label);
+    const made = await multiStore(env.clouds, buckets, options);
     stores.push(made.store);
     return { ...made, buckets };
   }
@@ -54,12 +43,12 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     });
     const w = new Workload(store);
     await w.round('before', 3);
-    await clouds.proxies[1].setFault(faults.dns()); // GCS stops resolving
+    await env.clouds.proxies[1].setFault(faults.dns()); // GCS stops resolving
     await w.round('during', 4);
     expect(store.status().journal.backlog).toBeGreaterThan(0);
     // The process dies now: what survives is the journal file as it is on disk (no close, no flush).
-    const crashDir = await snapshotJournal(journalDir, clouds);
-    await clouds.proxies[1].setFault(faults.pass());
+    const crashDir = await snapshotJournal(journalDir, env.clouds);
+    await env.clouds.proxies[1].setFault(faults.pass());
 
     const restarted = createMultiCloudStore({
       targets: buckets.viaProxy,
@@ -83,7 +72,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     const { store, buckets } = await open('alldown', { writes: 'primary' });
     await store.put('w/kept', 'before');
     await untilRepaired(store);
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.dns())));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.dns())));
     await expect(store.put('w/lost', 'never acknowledged')).rejects.toBeInstanceOf(AllTargetsFailedError);
     await expect(store.delete('w/kept')).rejects.toBeInstanceOf(AllTargetsFailedError);
     await expect(store.get('w/kept')).rejects.toBeInstanceOf(AllTargetsFailedError);
@@ -95,7 +84,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     })();
     await expect(listing).rejects.toBeInstanceOf(AllTargetsFailedError);
     expect(store.status().journal.backlog).toBe(0);
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.pass())));
     await new Promise((r) => setTimeout(r, 600)); // breakers half-open
     expect(await store.exists('w/lost')).toBe(false);
     expect((await getBytes(store, 'w/kept')).toString()).toBe('before');
@@ -106,7 +95,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     const { store: a, buckets } = await open('writers', { writes: 'mirror', writerId: 'writer-a' });
     const b = createMultiCloudStore({
       targets: buckets.viaProxy,
-      journal: createFileJournal({ dir: `${clouds.tmp}/writer-b-${Date.now()}` }),
+      journal: createFileJournal({ dir: `${env.clouds.tmp}/writer-b-${Date.now()}` }),
       writes: 'mirror',
       writerId: 'writer-b',
       failover: testFailover(),
@@ -118,9 +107,9 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
 
     // In turn: A writes while Azure is down (journaled for Azure), then B writes a newer version
     // everywhere. A's repair must not put its older version over B's on Azure.
-    await clouds.proxies[2].setFault(faults.refuse());
+    await env.clouds.proxies[2].setFault(faults.refuse());
     const older = await a.put('w/turn', 'from A, older');
-    await clouds.proxies[2].setFault(faults.pass());
+    await env.clouds.proxies[2].setFault(faults.pass());
     await new Promise((r) => setTimeout(r, 5));
     const newer = await b.put('w/turn', 'from B, newer');
     expect(newer.version! > older.version!).toBe(true);
@@ -142,9 +131,9 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     };
     const keys = ['w/c0', 'w/c1', 'w/c2', 'w/c3'];
     await Promise.all(keys.flatMap((k, i) => [write(a, k, i), write(b, k, 100 + i)]));
-    await clouds.proxies[2].setFault(faults.refuse());
+    await env.clouds.proxies[2].setFault(faults.refuse());
     await Promise.all(keys.flatMap((k, i) => [write(b, k, 200 + i), write(a, k, 300 + i)]));
-    await clouds.proxies[2].setFault(faults.pass());
+    await env.clouds.proxies[2].setFault(faults.pass());
     await untilRepaired(a);
     await untilRepaired(b);
     // The newest intact version on any target (s3rver does not write content and metadata
@@ -187,7 +176,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     const large = bytesFor('w/big', 2, 200 * 1024);
     await store.put('w/doc', small);
     await store.put('w/big', large);
-    const s3 = clouds.s3.client;
+    const s3 = env.clouds.s3.client;
     for (const [key, size] of [
       ['w/doc', 1000],
       ['w/big', 200 * 1024],
@@ -244,7 +233,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     });
     // A corrupt GCS copy: other bytes, the same metadata.
     const meta = await buckets.direct[1].head(keys[2]!);
-    await clouds.gcs.client
+    await env.clouds.gcs.client
       .bucket(buckets.name)
       .file(keys[2]!)
       .save(Buffer.from('corrupt'), { metadata: { metadata: meta!.metadata } });
@@ -262,28 +251,28 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
 
   it('quorum arithmetic at the edges, with real servers', async () => {
     const q2 = await open('q2', { writes: { quorum: 2 } });
-    await clouds.proxies[0].setFault(faults.refuse());
+    await env.clouds.proxies[0].setFault(faults.refuse());
     await expect(q2.store.put('w/a', 'one down')).resolves.toMatchObject({ target: 'gcp' });
-    await clouds.proxies[1].setFault(faults.dns());
+    await env.clouds.proxies[1].setFault(faults.dns());
     const err = await q2.store.put('w/b', 'two down').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QuorumNotReachedError);
     expect(err).toMatchObject({ required: 2, succeeded: ['azure'] });
 
     const q1 = await open('q1', { writes: { quorum: 1 } });
     await expect(q1.store.put('w/c', 'two down, one is enough')).resolves.toMatchObject({ target: 'azure' });
-    await clouds.proxies[2].setFault(faults.refuse());
+    await env.clouds.proxies[2].setFault(faults.refuse());
     await expect(q1.store.put('w/d', 'all down')).rejects.toBeInstanceOf(AllTargetsFailedError);
 
-    await Promise.all(clouds.proxies.map((p) => p.setFault(faults.pass())));
+    await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.pass())));
     const q3 = await open('q3', { writes: { quorum: 3 } });
     await expect(q3.store.put('w/e', 'all up')).resolves.toMatchObject({ target: 'aws' });
-    await clouds.proxies[2].setFault(faults.reset());
+    await env.clouds.proxies[2].setFault(faults.reset());
     await expect(q3.store.put('w/f', 'one down')).rejects.toBeInstanceOf(QuorumNotReachedError);
   });
 
   it('drill: a per-target report, straight to each cloud', async () => {
     const { store, buckets } = await open('drill');
-    await clouds.proxies[0].setFault(faults.dns());
+    await env.clouds.proxies[0].setFault(faults.dns());
     const report = await store.drill();
     expect(report.ok).toBe(false);
     expect(report.targets.map((t) => [t.target, t.ok, t.error?.step, t.error?.kind])).toEqual([
@@ -291,7 +280,7 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
       ['gcp', true, undefined, undefined],
       ['azure', true, undefined, undefined],
     ]);
-    await clouds.proxies[0].setFault(faults.pass());
+    await env.clouds.proxies[0].setFault(faults.pass());
     const ok = await store.drill();
     expect(ok.ok).toBe(true);
     for (const t of ok.targets)
