@@ -4,7 +4,8 @@ import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
+import { isDeferred, sha256Of, versionOf } from './reserved.js';
+import { stampInPlace } from './stamp.js';
 import {
   type Fetched,
   fetchVersion,
@@ -274,7 +275,10 @@ async function lookAndApply(
   );
   // An unstamped copy is stamped in place where the target can; otherwise it is rewritten, from
   // itself first (its bytes verified against the journal's SHA-256 on the way).
-  if (step.type === 'stamp' && (await stampInPlace(ctx, entry, target, current!, signal))) {
+  if (
+    step.type === 'stamp' &&
+    (await stampInPlace(ctx, entry.key, entry.version, entry.sha256!, target, current!, signal))
+  ) {
     return { type: 'applied', from: undefined, version: entry.version };
   }
   switch (step.type) {
@@ -318,31 +322,6 @@ async function lookAndApply(
   }
   // A holder may hold a newer version by now: the newest is what the target gets.
   return { type: 'applied', from: fetched.value.from, version: fetched.value.version ?? entry.version };
-}
-
-/**
- * Stamps the target's unstamped copy of the entry's version with the entry's SHA-256 in place,
- * if the target can replace metadata (only the copy seen: its entity tag). False when it cannot.
- */
-async function stampInPlace(
-  ctx: MultiContext,
-  entry: JournalEntry,
-  target: string,
-  current: BlobInfo,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  const etag = current.etag;
-  if (ctx.byName.get(target)?.store.setMetadata === undefined || etag === undefined) return false;
-  const metadata = stamp(userMetadata(current), entry.version, entry.sha256!);
-  await runOn(
-    ctx,
-    target,
-    (s, sig) =>
-      s.setMetadata!(entry.key, metadata, { ifMatch: etag, ...(sig === undefined ? {} : { signal: sig }) }),
-    signal,
-    false,
-  );
-  return true;
 }
 
 /**

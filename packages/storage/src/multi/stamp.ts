@@ -56,28 +56,52 @@ export function stampCopy(
 ): Promise<void> {
   const id = entryId(version, key);
   remember(ctx, id, sha256);
-  const store = ctx.byName.get(target)?.store;
-  if (store?.setMetadata === undefined || written?.etag === undefined) return Promise.resolve();
-  const etag = written.etag;
+  // A target that cannot stamp, or a copy without an entity tag, is left to repair (no lock taken).
+  if (ctx.byName.get(target)?.store.setMetadata === undefined || written?.etag === undefined) {
+    return Promise.resolve();
+  }
   return ctx.lock(key, async () => {
     if (!ctx.pending.lacks(id, target)) return;
-    const metadata = stamp(userMetadata(written), version, sha256);
     try {
-      await runOn(
-        ctx,
-        target,
-        (s, signal) =>
-          s.setMetadata!(key, metadata, { ifMatch: etag, ...(signal === undefined ? {} : { signal }) }),
-        undefined,
-        // A copy in place can take as long as the object is large (S3's CopyObject): the
-        // adapter's own request bounds apply, not the router's attempt limit.
-        false,
-      );
-      await resolveEntry(ctx, id, target);
+      if (await stampInPlace(ctx, key, version, sha256, target, written, undefined)) {
+        await resolveEntry(ctx, id, target);
+      }
     } catch {
       // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
     }
   });
+}
+
+/**
+ * Replaces the metadata of `target`'s copy `copy` of `key` in place with the same metadata
+ * stamped with `version` and `sha256`, only if the copy is still the one seen (its entity tag).
+ * False when the target cannot replace metadata or the copy has no entity tag; throws what the
+ * target answered otherwise (a `precondition` when the copy changed). The caller holds the key's
+ * lock (a stamp is a write) and resolves the journal.
+ */
+export async function stampInPlace(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  sha256: string,
+  target: string,
+  copy: BlobInfo,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const etag = copy.etag;
+  if (ctx.byName.get(target)?.store.setMetadata === undefined || etag === undefined) return false;
+  const metadata = stamp(userMetadata(copy), version, sha256);
+  await runOn(
+    ctx,
+    target,
+    (s, sig) =>
+      s.setMetadata!(key, metadata, { ifMatch: etag, ...(sig === undefined ? {} : { signal: sig }) }),
+    signal,
+    // A copy in place can take as long as the object is large (S3's CopyObject): the adapter's own
+    // request bounds apply, not the router's attempt limit.
+    false,
+  );
+  return true;
 }
 
 function remember(ctx: MultiContext, id: string, sha256: string): void {
