@@ -7,6 +7,7 @@ import {
   getText,
   type MultiCloudStore,
   type PutOptions,
+  type RepairReport,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +81,19 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
     return { store, targets, buckets, key };
   }
 
+  /**
+   * One repair pass that ran: a pass whose pairs were all skipped (the recovering target's
+   * half-open breaker busy with another call's probe, seen on a loaded machine) is run again, as
+   * the store's next pass would.
+   */
+  async function repairOnce(store: MultiCloudStore): Promise<RepairReport> {
+    for (let i = 0; ; i++) {
+      const report = await store.repair();
+      if (report.skipped === 0 || report.skipped < report.attempted || i >= 200) return report;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** Waits until the target's breaker lets calls through again (it opened during the outage). */
   async function untilAvailable(store: MultiCloudStore, target: number): Promise<void> {
     const deadline = Date.now() + 20_000;
@@ -126,7 +140,7 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
             await other.put(key, 'v3');
           };
           if (during === 'repair') {
-            const report = await store.repair();
+            const report = await repairOnce(store);
             expect(report.failed).toEqual([]);
             expect(report.conflicts).toBe(1);
           } else {
@@ -149,7 +163,7 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
         targets[behind]!.interpose = () =>
           direct.put(key, 'v1', { contentType: v1!.contentType!, metadata: v1!.metadata });
         if (during === 'repair') {
-          const report = await store.repair();
+          const report = await repairOnce(store);
           expect(report.failed).toEqual([]);
           expect(report.repaired).toBe(1);
         } else {
