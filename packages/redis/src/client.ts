@@ -1,9 +1,12 @@
-import { FailoverError, type FailureKind } from '@failover/core';
+import { FailoverError, type FailureKind, redactError } from '@failover/core';
+import { RedisNotReadyError } from './ioredis-gate.js';
+import type { IoredisClient } from './ioredis-types.js';
 
 /**
- * The part of a Redis client this package uses: a connected node-redis client (`redis` package,
- * v5 or v6, `createClient()`) fits as it is. Commands go through `sendCommand`, so the client's
- * modules, scripts and RESP version do not matter.
+ * The part of a node-redis client this package uses: a connected node-redis client (`redis`
+ * package, v5 or v6, `createClient()`) fits as it is. Commands go through `sendCommand`, so the
+ * client's modules, scripts and RESP version do not matter. (An ioredis client is accepted too:
+ * see {@link IoredisClient}.)
  */
 export interface RedisCommandClient {
   /** Sends one command and resolves with its reply. */
@@ -23,7 +26,9 @@ export type RedisErrorFactory = (kind: FailureKind, message: string, cause: unkn
  * A {@link RedisCaller} over `client`: each command is abandoned after `timeoutMs` (also dropped from
  * the client's offline queue if it was not sent yet) and rejects with `kind: 'timeout'`; a closed
  * or disconnected client, or an error reply, rejects with `kind: 'unavailable'`. Messages name
- * `what` and the Redis error code, never the command's arguments or the connection URL.
+ * `what` and the Redis error code, never the command's arguments or the connection URL; the
+ * client's error is kept as `cause` through `redactError` (ioredis attaches the command and its
+ * arguments to its errors, the handshake's `AUTH` password among them: they are left out).
  */
 export function redisCaller(
   client: RedisCommandClient,
@@ -58,7 +63,7 @@ export function redisCaller(
         (err: unknown) => {
           throw err instanceof FailoverError
             ? err
-            : makeError('unavailable', `${what}: ${describeRedisError(err)}`, err);
+            : makeError('unavailable', `${what}: ${describeRedisError(err)}`, redactError(err));
         },
       );
       return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
@@ -72,8 +77,12 @@ export function isNoScript(err: unknown): boolean {
   return cause instanceof Error && cause.message.startsWith('NOSCRIPT');
 }
 
-/** The error's class and Redis code (`ErrorReply OOM`, `ClientClosedError`), without arguments. */
+/**
+ * The error's class and Redis code (`ErrorReply OOM`, `ReplyError NOSCRIPT`, `ClientClosedError`),
+ * without arguments; for a command the package did not hand to an ioredis client, why.
+ */
 export function describeRedisError(err: unknown): string {
+  if (err instanceof RedisNotReadyError) return err.message;
   if (!(err instanceof Error)) return 'Redis call failed';
   const code = /^[A-Z][A-Z_-]+\b/.exec(err.message)?.[0];
   return code !== undefined ? `${err.name} ${code}` : err.name;

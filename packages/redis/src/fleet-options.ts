@@ -30,7 +30,7 @@ export class FleetError extends FailoverError {}
 /** Checks the options (an `InvalidOptionError` names the option) and applies defaults. */
 export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetOptions {
   const r = readOptions(options);
-  const client = readClient(r, true) as RedisFleetClient;
+  const client = readClient(r, true);
   const router = r.check('router', isRouter, 'a router from createFailover() (with trip, recover and on)', {
     required: true,
   });

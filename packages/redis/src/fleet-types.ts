@@ -1,5 +1,6 @@
 import type { CallObserver } from '@failover/core';
 import type { RedisCommandClient } from './client.js';
+import type { IoredisClient } from './ioredis-types.js';
 
 /** The payload of a router's `open` event, as the fleet reads it. */
 export interface FleetOpenEvent {
@@ -29,7 +30,10 @@ export interface FleetRouter {
   on(event: 'close', listener: (event: FleetCloseEvent) => void): () => void;
 }
 
-/** The subscriber connection: a node-redis client (the fleet makes one with `client.duplicate()`). */
+/**
+ * The subscriber connection: a node-redis client (the fleet makes one with `client.duplicate()`;
+ * for an ioredis client, the package makes one of this shape over `client.duplicate()`).
+ */
 export interface RedisSubscriber {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<unknown>;
@@ -46,11 +50,12 @@ export interface RedisFleetClient extends RedisCommandClient {
 /** Options of {@link createFleetHealth}. */
 export interface FleetHealthOptions {
   /**
-   * A connected node-redis client (`createClient()` from the `redis` package). The fleet sends its
-   * commands on it and makes one more connection for pub/sub with `client.duplicate()` (closed by
+   * A connected Redis client: node-redis (`createClient()` from the `redis` package) or ioredis
+   * (`new Redis()` from the `ioredis` package, without `keyPrefix`). The fleet sends its commands
+   * on it and makes one more connection for pub/sub with `client.duplicate()` (closed by
    * {@link FleetHealth.close}); it never closes `client`.
    */
-  client: RedisFleetClient;
+  client: RedisFleetClient | IoredisClient;
   /** The router whose breakers the fleet shares. */
   router: FleetRouter;
   /**

@@ -12,6 +12,8 @@ export type {
   RedisFleetClient,
   RedisSubscriber,
 } from './fleet-types.js';
+export { RedisNotReadyError } from './ioredis-gate.js';
+export type { IoredisClient } from './ioredis-types.js';
 export { createRedisJournal, type RedisJournal } from './journal.js';
 export {
   DEFAULT_JOURNAL_PREFIX,

@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { type OptionsReader, readOptions } from '@failover/core';
 import type { RedisCommandClient } from './client.js';
+import type { RedisFleetClient } from './fleet-types.js';
+import { adaptIoredis, isIoredisClient, keyPrefixOf } from './ioredis.js';
+import type { IoredisClient } from './ioredis-types.js';
 
 /** Options of {@link createRedisJournal}. */
 export interface RedisJournalOptions {
   /**
-   * A connected node-redis client (`createClient()` from the `redis` package, v5 or v6), shared with
-   * the rest of the application. The journal never connects, closes or reconfigures it.
+   * A connected Redis client shared with the rest of the application: node-redis
+   * (`await createClient().connect()` from the `redis` package, v5 or v6) or ioredis
+   * (`new Redis()` from the `ioredis` package, v5 or v6, without `keyPrefix`). The journal never
+   * connects, closes or reconfigures it.
    */
-  client: RedisCommandClient;
+  client: RedisCommandClient | IoredisClient;
   /**
    * Start of every Redis key of the journal. Every instance of an application that shares one
    * journal uses the same prefix; two applications use two prefixes. The keys are
@@ -64,19 +69,38 @@ export function resolveRedisJournalOptions(options: RedisJournalOptions): Resolv
   };
 }
 
-const CLIENT_RULE = 'a node-redis client (createClient() from the redis package)';
-const PUBSUB_CLIENT_RULE = 'a node-redis client with duplicate() (for pub/sub)';
+const CLIENT_RULE =
+  'a node-redis client (createClient() from the redis package) or an ioredis client (new Redis() from the ioredis package)';
+const PUBSUB_CLIENT_RULE =
+  'a node-redis client with duplicate() (for pub/sub) or an ioredis client (new Redis() from the ioredis package)';
 
-const isClient = (v: unknown): v is RedisCommandClient =>
+const isNodeRedis = (v: unknown): v is RedisCommandClient =>
   v !== null && typeof v === 'object' && typeof (v as { sendCommand?: unknown }).sendCommand === 'function';
-const isPubSubClient = (v: unknown): v is RedisCommandClient =>
-  isClient(v) && typeof (v as { duplicate?: unknown }).duplicate === 'function';
+const isClient = (v: unknown): v is RedisCommandClient | IoredisClient =>
+  isIoredisClient(v) || isNodeRedis(v);
+const isPubSubClient = (v: unknown): v is RedisFleetClient | IoredisClient =>
+  isIoredisClient(v) || (isNodeRedis(v) && typeof (v as { duplicate?: unknown }).duplicate === 'function');
 
-/** Reads the required `client` option; with `pubsub`, it must also have `duplicate()`. */
+/**
+ * Reads the required `client` option (with `pubsub`, it must also be able to make a subscriber
+ * connection) and returns it in node-redis's shape: an ioredis client (told apart by its `call`
+ * and `status`) comes wrapped by `adaptIoredis`. An ioredis client with a `keyPrefix` is refused:
+ * ioredis would prefix the scripts' keys but not the channels the package publishes on.
+ */
+export function readClient(r: OptionsReader, pubsub?: false): RedisCommandClient;
+export function readClient(r: OptionsReader, pubsub: true): RedisFleetClient;
 export function readClient(r: OptionsReader, pubsub = false): RedisCommandClient {
-  return pubsub
+  const client = pubsub
     ? r.check('client', isPubSubClient, PUBSUB_CLIENT_RULE, { required: true })
     : r.check('client', isClient, CLIENT_RULE, { required: true });
+  if (!isIoredisClient(client)) return client;
+  if (keyPrefixOf(client) !== '') {
+    r.refuse(
+      'client',
+      'must not have a keyPrefix (give this package its own prefix with the `prefix` option; `client.duplicate({ keyPrefix: "" })` makes a client without one)',
+    );
+  }
+  return adaptIoredis(client);
 }
 
 /** Reads a key prefix option: a non-empty string of at most 200 characters without `{`, `}` or white space. */

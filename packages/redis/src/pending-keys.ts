@@ -2,6 +2,7 @@ import { readOptions } from '@failover/core';
 import { type RedisCaller, redisCaller } from './client.js';
 import { FleetError } from './fleet-options.js';
 import type { RedisFleetClient, RedisSubscriber } from './fleet-types.js';
+import type { IoredisClient } from './ioredis-types.js';
 import {
   DEFAULT_JOURNAL_PREFIX,
   DEFAULT_REDIS_TIMEOUT_MS,
@@ -11,8 +12,11 @@ import {
 
 /** Options of {@link watchPendingKeys}. */
 export interface PendingKeysWatchOptions {
-  /** A connected node-redis client; the watch makes its own subscriber with `client.duplicate()`. */
-  client: RedisFleetClient;
+  /**
+   * A connected node-redis or ioredis client (as for `createRedisJournal`); the watch makes its own
+   * subscriber with `client.duplicate()`.
+   */
+  client: RedisFleetClient | IoredisClient;
   /** The Redis journal's prefix (the same as `createRedisJournal`'s). Default `failover:journal`. */
   prefix?: string;
   /** Timeout of the snapshot read, in milliseconds. Default 1000. */
@@ -56,7 +60,7 @@ export interface PendingKeysWatch {
  */
 export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysWatch {
   const r = readOptions(options);
-  const client = readClient(r, true) as RedisFleetClient;
+  const client = readClient(r, true);
   const prefix = readPrefix(r, DEFAULT_JOURNAL_PREFIX);
   const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: DEFAULT_REDIS_TIMEOUT_MS });
   r.done();

@@ -1,6 +1,6 @@
 import { createFailover, type Failover, type FailoverEvents } from '@failover/core';
 import { createFleetHealth, type FleetHealth, type FleetHealthOptions } from '../src/index.js';
-import { client, later } from './redis-helpers.js';
+import { type ClientKind, clientOf, later } from './redis-helpers.js';
 
 /** One app instance: a router over two targets and its fleet connection. */
 export interface Instance {
@@ -16,13 +16,21 @@ export interface Instance {
   call(): Promise<string>;
 }
 
+/** Options of {@link instance}: the fleet's, the router's breaker settings, and the client kind. */
+export type InstanceOptions = Partial<FleetHealthOptions> & {
+  resetTimeoutMs?: number;
+  consecutiveFailures?: number;
+  /** The Redis client the instance uses. Default node-redis. */
+  kind?: ClientKind;
+};
+
 /** Starts an instance on its own Redis connection. */
 export async function instance(
   url: string,
   prefix: string,
-  options: Partial<FleetHealthOptions> & { resetTimeoutMs?: number; consecutiveFailures?: number } = {},
+  options: InstanceOptions = {},
 ): Promise<Instance> {
-  const c = await client(url);
+  const c = await clientOf(options.kind ?? 'node-redis', url);
   let fleet: FleetHealth | undefined;
   const router = createFailover({
     targets: [{ name: 'aws' }, { name: 'gcp' }],
@@ -36,7 +44,7 @@ export async function instance(
     hedge: false,
     observer: { onCallStart: (info) => fleet?.observer.onCallStart(info) },
   });
-  const { resetTimeoutMs: _, consecutiveFailures: __, ...fleetOptions } = options;
+  const { resetTimeoutMs: _, consecutiveFailures: __, kind: ___, ...fleetOptions } = options;
   // A generous timeout: on a loaded machine a Redis call may take long; tests of slow Redis pass their own.
   fleet = createFleetHealth({ client: c, router, prefix, timeoutMs: 5000, ...fleetOptions });
   const f = fleet;

@@ -3,8 +3,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
-import { instance } from './fleet-helpers.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
+import { CLIENT_KINDS, clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -14,7 +14,11 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await nextTurn();
 }
 
-describe('createFleetHealth', () => {
+describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
+  const instance = (url: string, p: string, options: InstanceOptions = {}) =>
+    startInstance(url, p, { kind, ...options });
+  const client = (url: string) => clientOf(kind, url);
+
   it('one instance tripping a breaker trips it on every other instance (remote: true)', async () => {
     const redis = await redisServer();
     const p = prefix();

@@ -1,6 +1,8 @@
 import { InvalidOptionError } from '@failover/core';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { resolveFleetOptions } from '../src/fleet-options.js';
+import { createFleetHealth, createRedisJournal } from '../src/index.js';
 import { resolveRedisJournalOptions } from '../src/journal-options.js';
 import { watchPendingKeys } from '../src/pending-keys.js';
 
@@ -23,7 +25,7 @@ describe('redis options, read like every option of the project', () => {
     [undefined, 'Invalid option "options": must be an object, got undefined'],
     [
       {},
-      'Invalid option "client": is required (a node-redis client (createClient() from the redis package))',
+      'Invalid option "client": is required (a node-redis client (createClient() from the redis package) or an ioredis client (new Redis() from the ioredis package))',
     ],
     [{ client: {} }, 'Invalid option "client": must be a node-redis client'],
     [
@@ -103,5 +105,24 @@ describe('redis options, read like every option of the project', () => {
     expect(message(() => watchPendingKeys({ client, prefx: 'a' } as never))).toContain(
       '"prefx": is not a known option',
     );
+  });
+
+  it('takes an ioredis client, but not one with a keyPrefix (its keys and our channels would part)', () => {
+    // Real ioredis clients that never connect: option checks send nothing.
+    const plain = new Redis({ lazyConnect: true });
+    const prefixed = new Redis({ lazyConnect: true, keyPrefix: 'app:' });
+    expect(() => createRedisJournal({ client: plain })).not.toThrow();
+    expect(() => resolveFleetOptions({ client: plain, router })).not.toThrow();
+    for (const make of [
+      () => createRedisJournal({ client: prefixed }),
+      () => createFleetHealth({ client: prefixed, router }),
+      () => watchPendingKeys({ client: prefixed }),
+    ]) {
+      expect(message(make)).toBe(
+        'Invalid option "client": must not have a keyPrefix (give this package its own prefix with the `prefix` option; `client.duplicate({ keyPrefix: "" })` makes a client without one)',
+      );
+    }
+    // `duplicate({ keyPrefix: '' })`, as the message says, is accepted.
+    expect(() => createRedisJournal({ client: prefixed.duplicate({ keyPrefix: '' }) })).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { createRedisJournal, watchPendingKeys } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -15,7 +15,9 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await nextTurn();
 }
 
-describe('fleet-wide pending state for read-your-writes', () => {
+describe.each(CLIENT_KINDS)('fleet-wide pending state for read-your-writes (%s)', (kind) => {
+  const client = (url: string) => clientOf(kind, url);
+
   it('a write acknowledged on one instance is seen as pending by another at once (hasPending, pendingOf)', async () => {
     const redis = await redisServer();
     const prefix = `t:${randomBytes(6).toString('hex')}`;

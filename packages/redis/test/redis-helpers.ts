@@ -1,9 +1,71 @@
 import { type RedisLocalServer, type RedisServerOptions, startRedisServer } from '@failover/testkit';
+import { Redis } from 'ioredis';
+import { Redis as Redis5 } from 'ioredis5';
 import { createClient, type RedisClientType } from 'redis';
 import { afterEach } from 'vitest';
 
 /** A connected node-redis client as `createClient()` makes it. */
 export type Client = RedisClientType;
+
+/** The Redis clients the package supports: node-redis, ioredis 6 and ioredis 5. */
+export type ClientKind = 'node-redis' | 'ioredis' | 'ioredis5';
+/** Every supported client: tests that take a client run once per kind. */
+export const CLIENT_KINDS: readonly ClientKind[] = ['node-redis', 'ioredis', 'ioredis5'];
+/** A connected client of any supported kind. */
+export type AnyClient = Client | Redis | Redis5;
+
+/** Options of {@link connectAny}. */
+export interface ConnectOptions {
+  /** `false`: never reconnect (tests kill servers). Default: reconnect every 20..200 ms. */
+  reconnect?: boolean;
+  /**
+   * ioredis only: keep ioredis's own retry strategy (its default backoff) instead of the quick
+   * one above, as an application that sets nothing has it.
+   */
+  defaultRetry?: boolean;
+}
+
+/**
+ * Connects a client of `kind` to `url`. ioredis clients keep every other default (offline queue
+ * on, `maxRetriesPerRequest: 20`, `autoResendUnfulfilledCommands: true`): what the package must
+ * cope with as a user has it.
+ */
+export async function connectAny(
+  kind: ClientKind,
+  url: string,
+  options: ConnectOptions = {},
+): Promise<AnyClient> {
+  if (kind === 'node-redis') return connectClient(url, options);
+  const retryStrategy =
+    options.reconnect === false ? () => null : (times: number) => Math.min(20 * 2 ** times, 200);
+  const settings = {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    ...(options.defaultRetry === true ? {} : { retryStrategy }),
+  };
+  const c = kind === 'ioredis' ? new Redis(url, settings) : new Redis5(url, settings);
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+/** Sends a raw command on any client (`SCRIPT FLUSH`, `HGETALL`...). */
+export function raw(c: AnyClient, args: readonly string[]): Promise<unknown> {
+  if (c instanceof Redis || c instanceof Redis5) return c.call(args[0] ?? '', args.slice(1));
+  return c.sendCommand([...args]);
+}
+
+/** Whether the client's connection is ready now. */
+export function isReady(c: AnyClient): boolean {
+  if (c instanceof Redis || c instanceof Redis5) return c.status === 'ready';
+  return c.isReady;
+}
+
+/** Closes a client of any kind at once. */
+export function destroy(c: AnyClient): void {
+  if (c instanceof Redis || c instanceof Redis5) c.disconnect();
+  else if (c.isOpen) c.destroy();
+}
 
 /** Connects a client that does not retry for ever (tests kill servers). */
 export function connectClient(url: string, options: { reconnect?: boolean } = {}): Promise<Client> {
@@ -39,6 +101,13 @@ export async function redisServer(options?: RedisServerOptions): Promise<RedisLo
 export async function client(url: string, options?: { reconnect?: boolean }): Promise<Client> {
   const c = await connectClient(url, options);
   cleanups.push(() => (c.isOpen ? c.destroy() : undefined));
+  return c;
+}
+
+/** A client of `kind`, closed after the test. */
+export async function clientOf(kind: ClientKind, url: string, options?: ConnectOptions): Promise<AnyClient> {
+  const c = await connectAny(kind, url, options);
+  cleanups.push(() => destroy(c));
   return c;
 }
 
