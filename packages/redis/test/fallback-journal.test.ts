@@ -7,30 +7,41 @@ import { type RedisLocalServer, startRedisServer } from '@failover/testkit';
 import { journalContract } from '@failover/testkit/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
-import { type Client, client, connectClient, later, redisServer, useCleanups } from './redis-helpers.js';
+import {
+  type AnyClient,
+  CLIENT_KINDS,
+  clientOf,
+  connectAny,
+  destroy,
+  isReady,
+  later,
+  redisServer,
+  useCleanups,
+} from './redis-helpers.js';
 
 let shared: RedisLocalServer;
-let sharedClient: Client;
+const sharedClients = new Map<string, AnyClient>();
 
 beforeAll(async () => {
   shared = await startRedisServer();
-  sharedClient = await connectClient(shared.url);
+  for (const kind of CLIENT_KINDS) sharedClients.set(kind, await connectAny(kind, shared.url));
 });
 afterAll(async () => {
-  await sharedClient?.close();
+  for (const c of sharedClients.values()) destroy(c);
   await shared?.stop();
 });
 
-journalContract('redis with a local file fallback', async () => {
-  const prefix = `fallback:${randomBytes(6).toString('hex')}`;
-  const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
-  const make = () =>
-    withLocalFallback(
-      createRedisJournal({ client: sharedClient, prefix }),
-      createFileJournal({ dir, fsync: false }),
-    );
-  return { journal: make(), reopen: make, cleanup: () => rm(dir, { recursive: true, force: true }) };
-});
+for (const kind of CLIENT_KINDS) {
+  journalContract(`redis (${kind}) with a local file fallback`, async () => {
+    const prefix = `fallback:${randomBytes(6).toString('hex')}`;
+    const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
+    const client = sharedClients.get(kind);
+    if (client === undefined) throw new Error(`no ${kind} client`);
+    const make = () =>
+      withLocalFallback(createRedisJournal({ client, prefix }), createFileJournal({ dir, fsync: false }));
+    return { journal: make(), reopen: make, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  });
+}
 
 useCleanups();
 
@@ -46,7 +57,9 @@ function entry(i: number): JournalEntry {
   };
 }
 
-describe('withLocalFallback', () => {
+describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
+  const client = (url: string) => clientOf(kind, url);
+
   it('keeps acknowledging writes while Redis is down, then merges them back; nothing lost', async () => {
     const redis = await redisServer({ persistence: 'aof-always' });
     const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
@@ -65,7 +78,7 @@ describe('withLocalFallback', () => {
     // While Redis is down, pending() is what the local journal knows.
     expect((await journal.pending()).length).toBeGreaterThan(0);
     await redis.restart();
-    while (!c.isReady) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!isReady(c)) await new Promise((resolve) => setTimeout(resolve, 10));
     await journal.merge();
     expect(journal.localBacklog).toBe(0);
     const other = createRedisJournal({ client: await client(redis.url), prefix });

@@ -3,7 +3,7 @@ import type { JournalEntry } from '@failover/storage';
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -13,7 +13,9 @@ function entry(fields: Partial<JournalEntry> & Pick<JournalEntry, 'id'>): Journa
   return { op: 'put', key: 'k', version: 'v1', holders: ['a'], missing: ['b'], at: 1, ...fields };
 }
 
-describe('createRedisJournal', () => {
+describe.each(CLIENT_KINDS)('createRedisJournal (%s)', (kind) => {
+  const client = (url: string) => clientOf(kind, url);
+
   it('keeps every acknowledged entry across a SIGKILL of Redis with appendfsync always', async () => {
     const redis = await redisServer({ persistence: 'aof-always' });
     const c = await client(redis.url);
@@ -94,7 +96,7 @@ describe('createRedisJournal', () => {
     const c = await client(redis.url);
     const journal = createRedisJournal({ client: c, prefix: prefix() });
     await journal.append(entry({ id: 'warm', key: 'warm' }));
-    await c.sendCommand(['SCRIPT', 'FLUSH']);
+    await raw(c, ['SCRIPT', 'FLUSH']);
     const calls = [
       journal.append(entry({ id: 'v1', version: 'v1', holders: ['a'], missing: ['b', 'c'] })),
       journal.resolve('v1', 'b'),
