@@ -49,6 +49,24 @@ describe('startRedisServer', () => {
     for (let i = 0; i < 20; i++) expect(await again.send('GET', `k${i}`)).toBe(`v${i}`);
   });
 
+  it('with a password, refuses clients that did not authenticate (across a restart too)', async () => {
+    const redis = await server({ password: 's3cret-pw' });
+    expect(redis.url).toBe(`redis://:s3cret-pw@127.0.0.1:${redis.port}`);
+    expect(redis.password).toBe('s3cret-pw');
+    const c = await client(redis.port);
+    expect(await c.send('PING')).toMatch(/^-NOAUTH/);
+    expect(await c.send('AUTH', 'wrong')).toMatch(/^-WRONGPASS/);
+    expect(await c.send('AUTH', 's3cret-pw')).toBe('+OK');
+    expect(await c.send('PING')).toBe('+PONG');
+    c.close();
+    await redis.restart();
+    expect(await (await client(redis.port)).send('PING')).toMatch(/^-NOAUTH/);
+    // A bad password is refused without being echoed.
+    const error = await startRedisServer({ password: 'has space secret' }).catch((err: unknown) => err);
+    expect(String(error)).toMatch(/"password": must be a string of 1 to 200 letters/);
+    expect(String(error)).not.toMatch(/secret/);
+  });
+
   it('in memory comes back empty after a kill', async () => {
     const redis = await server();
     const c = await client(redis.port);

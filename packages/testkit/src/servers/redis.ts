@@ -26,6 +26,12 @@ export interface RedisServerOptions {
   command?: string;
   /** How long to wait for "Ready to accept connections", in milliseconds. Default 10 000. */
   startTimeoutMs?: number;
+  /**
+   * A password the server requires (`requirepass`: clients must authenticate, as the `default`
+   * user): for tests that check no credential leaks into errors. Letters, digits and `_.~-`, up to
+   * 200 characters. Default: none.
+   */
+  password?: string;
 }
 
 /** A running `redis-server` child process on `127.0.0.1`, for tests. */
@@ -34,8 +40,13 @@ export interface RedisLocalServer {
   readonly host: string;
   /** The TCP port; the same across {@link RedisLocalServer.restart}. */
   readonly port: number;
-  /** `redis://127.0.0.1:PORT`, for `createClient({ url })`. */
+  /**
+   * `redis://127.0.0.1:PORT`, for `createClient({ url })` or `new Redis(url)`; with a `password`,
+   * `redis://:PASSWORD@127.0.0.1:PORT`.
+   */
   readonly url: string;
+  /** The password the server requires, if it was started with one. */
+  readonly password: string | undefined;
   /** The server's own data directory (its AOF lives here); removed by {@link RedisLocalServer.stop}. */
   readonly directory: string;
   /** The persistence it was started with. */
@@ -92,6 +103,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = r.oneOf('persistence', PERSISTENCE, { default: 'memory' });
   const startTimeoutMs = r.int('startTimeoutMs', { min: 1, default: 10_000 });
   const commandOption = r.string('command');
+  const given = r.value('password');
+  if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9_.~-]{1,200}$/.test(given))) {
+    // Without the value: it is a password.
+    r.refuse('password', 'must be a string of 1 to 200 letters, digits and _.~-');
+  }
+  const password = given as string | undefined;
   r.done();
   const command = await whichRedisServer(commandOption);
   installExitHook();
@@ -102,7 +119,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const launch = async (): Promise<void> => {
     const launched = await launchRedis({
       command,
-      args: redisArgs({ port, directory, persistence }),
+      args: [
+        ...redisArgs({ port, directory, persistence }),
+        ...(password ? ['--requirepass', password] : []),
+      ],
       startTimeoutMs,
     });
     current = launched;
@@ -145,8 +165,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       return port;
     },
     get url() {
-      return `redis://${HOST}:${port}`;
+      return `redis://${password ? `:${password}@` : ''}${HOST}:${port}`;
     },
+    password,
     directory,
     persistence,
     get pid() {
