@@ -157,6 +157,34 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     expect(late.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: true } });
   });
 
+  it('an instance whose Redis connections dropped catches up on the openings it missed when they are back', async () => {
+    const redis = await redisServer();
+    const proxy = await startTcpProxy({ target: redis.port });
+    later(() => proxy.close());
+    const p = prefix();
+    const a = await instance(redis.url, p);
+    const b = await instance(`redis://127.0.0.1:${proxy.port}`, p);
+    proxy.setFault({ kind: 'reset' });
+    await until(() => !b.fleet.status().connected);
+    a.down.add('aws');
+    await a.call();
+    await a.call();
+    await a.fleet.idle();
+    expect(a.router.isAvailable('aws')).toBe(false);
+    // B's subscriber was away when A published: it missed the message.
+    expect(b.router.isAvailable('aws')).toBe(true);
+    proxy.setFault(null);
+    // Reconnected and subscribed again, B reads what is open fleet-wide and trips it.
+    await until(() => !b.router.isAvailable('aws'));
+    expect(b.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: true } });
+    await until(() => b.fleet.status().connected);
+    // And it hears what is published from now on: GCP dies too, on A's calls.
+    a.down.add('gcp');
+    for (let i = 0; i < 2; i++) await a.call().catch(() => undefined);
+    expect(a.router.isAvailable('gcp')).toBe(false);
+    await until(() => !b.router.isAvailable('gcp'));
+  });
+
   it('Redis down, hung or slow never surfaces as an app error; the gate falls back to local', async () => {
     const redis = await redisServer();
     const proxy = await startTcpProxy({ target: redis.port });
