@@ -4,18 +4,20 @@ import type { IoredisClient } from './ioredis-types.js';
 /**
  * The pub/sub connection over an ioredis client, shaped like node-redis's (what the fleet and the
  * pending-keys watch use): a duplicate of `client` made with `lazyConnect`, so it connects when
- * asked.
+ * asked, with `autoResubscribe` off.
  *
  * - `connect()` resolves on the first `ready` (ioredis keeps reconnecting after a failed first
  *   attempt; its own `connect()` promise would reject then) and rejects only if the connection
  *   ends for good.
- * - After a reconnect, ioredis emits `ready` before it subscribes again; here `ready` is passed
- *   on only once this connection's channels are subscribed again, so a listener that catches up
- *   on what it missed (the fleet's resync, the watch's snapshot) misses nothing after it.
+ * - After a reconnect, the channels are subscribed again here (ioredis's `autoResubscribe` is
+ *   off) and `ready` is passed on only once that is done, so a listener that catches up on what
+ *   it missed (the fleet's resync, the watch's snapshot) misses nothing after it.
  * - `end` is passed on for ioredis's `close` too (a lost connection), like node-redis's.
  */
 export function ioredisSubscriber(client: IoredisClient): RedisSubscriber {
-  const sub = client.duplicate({ lazyConnect: true });
+  // Channels are subscribed again here after a reconnect, not by ioredis: its own resubscription
+  // is a promise nobody handles, which rejects (unhandled) when the connection closes meanwhile.
+  const sub = client.duplicate({ lazyConnect: true, autoResubscribe: false });
   const listeners = new Map<string, (message: string, channel: string) => unknown>();
   sub.on('message', (channel: string, message: string) => {
     listeners.get(channel)?.(message, channel);

@@ -16,7 +16,7 @@ export interface IoredisClient {
   /** The client's options; only `keyPrefix` is read (it must be empty). */
   readonly options: { readonly keyPrefix?: string | undefined };
   /** A new connection with the same options: the subscriber of the fleet and the pending-keys watch. */
-  duplicate(override?: { lazyConnect?: boolean }): IoredisClient;
+  duplicate(override?: { lazyConnect?: boolean; autoResubscribe?: boolean }): IoredisClient;
   /** Connects a client made with `lazyConnect` (the subscriber). */
   connect(): Promise<void>;
   /** Subscribes the (subscriber) connection to channels. */
