@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, type ClientKind, clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -13,8 +13,9 @@ const CHILD = fileURLToPath(new URL('./journal-writer-child.ts', import.meta.url
 function writer(
   url: string,
   prefix: string,
+  kind: ClientKind,
 ): { child: ChildProcess; acked: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, prefix], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, prefix, kind], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const acked: string[] = [];
@@ -48,11 +49,13 @@ function newestPerKey(acked: readonly string[]): Map<string, string> {
   return newest;
 }
 
-describe('Redis journal under kills', () => {
+describe.each(CLIENT_KINDS)('Redis journal under kills (%s)', (kind) => {
+  const client = (url: string) => clientOf(kind, url);
+
   it('a writer instance SIGKILLed mid-stream loses no acknowledged entry; another instance repairs its backlog', async () => {
     const redis = await redisServer();
     const prefix = `kill:${randomBytes(6).toString('hex')}`;
-    const w = writer(redis.url, prefix);
+    const w = writer(redis.url, prefix, kind);
     await until(() => w.acked.length >= 600);
     w.child.kill('SIGKILL');
     await w.exited;
@@ -77,7 +80,7 @@ describe('Redis journal under kills', () => {
   it('with appendfsync always, SIGKILL of Redis mid-stream loses no acknowledged entry', async () => {
     const redis = await redisServer({ persistence: 'aof-always' });
     const prefix = `kill:${randomBytes(6).toString('hex')}`;
-    const w = writer(redis.url, prefix);
+    const w = writer(redis.url, prefix, kind);
     await until(() => w.acked.length >= 300);
     await redis.kill();
     const ackedBeforeKill = [...w.acked];

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, clientOf, destroy, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
-describe('repair leases', () => {
+describe.each(CLIENT_KINDS)('repair leases (%s)', (kind) => {
+  const client = (url: string) => clientOf(kind, url);
+
   it('two instances leasing overlapping batches at once never get the same key', async () => {
     const redis = await redisServer();
     const prefix = `t:${randomBytes(6).toString('hex')}`;
@@ -37,12 +39,12 @@ describe('repair leases', () => {
     const a = createRedisJournal({ client: dying, prefix, instanceId: 'a' });
     const b = createRedisJournal({ client: await client(redis.url), prefix, instanceId: 'b' });
     expect(await a.lease(['k1', 'k2'], 50)).toEqual(['k1', 'k2']);
-    dying.destroy();
+    destroy(dying);
     expect(await b.lease(['k1', 'k2'])).toEqual([]);
     const probe = await client(redis.url);
     // Wait for Redis to expire the lease (polled, no timing assumption).
-    while (Number(await probe.sendCommand(['PTTL', `{${prefix}}:lease:k1`])) > 0) await nextTurn();
-    while (Number(await probe.sendCommand(['EXISTS', `{${prefix}}:lease:k2`])) > 0) await nextTurn();
+    while (Number(await raw(probe, ['PTTL', `{${prefix}}:lease:k1`])) > 0) await nextTurn();
+    while (Number(await raw(probe, ['EXISTS', `{${prefix}}:lease:k2`])) > 0) await nextTurn();
     expect(await b.lease(['k1', 'k2'])).toEqual(['k1', 'k2']);
   });
 
