@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ const expected: Record<string, readonly string[]> = {
   '@failover/http': ['withFailover', 'createFailoverAxios'],
   '@failover/cli': ['runCli', 'defineConfig', 'EXIT_CODES', 'CliError'],
   '@failover/otel': ['instrument'],
-  '@failover/redis': ['createRedisJournal', 'createFleetHealth', 'watchPendingKeys'],
+  '@failover/redis': ['createRedisJournal', 'createFleetHealth', 'watchPendingKeys', 'RedisNotReadyError'],
   '@failover/testkit': [
     'createFaultProxy',
     'startS3Server',
@@ -106,5 +106,17 @@ describe('built packages', () => {
     const dir = join(root, 'packages', 'testkit');
     expect(existsSync(join(dir, 'dist/contract/index.js'))).toBe(true);
     expect(existsSync(join(dir, 'dist/contract/index.d.ts'))).toBe(true);
+  });
+
+  it('@failover/redis: neither redis nor ioredis is needed to load it or compile against its types', () => {
+    // Both clients are optional peers: a user installs one. Comments (TSDoc examples) aside,
+    // nothing in the bundles or declarations may name either package.
+    const dir = join(root, 'packages', 'redis', 'dist');
+    for (const file of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts']) {
+      const code = readFileSync(join(dir, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      expect(code, file).not.toMatch(/['"](io)?redis['"]/);
+    }
   });
 });
