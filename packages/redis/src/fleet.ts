@@ -33,6 +33,9 @@ interface Lease {
  * - When a probe succeeds the breaker closes and the instance publishes it: the others `recover`.
  * - A subscriber that reconnects reads which targets are open fleet-wide and applies that.
  *
+ * `client` is a node-redis client or an ioredis one (see `IoredisClient`); the subscriber is a
+ * second connection made with `client.duplicate()`.
+ *
  * Redis being down, slow or hung never reaches the application: every Redis call has its own
  * timeout (`timeoutMs`, default 250 ms), failures are swallowed and counted, and while Redis is
  * unreachable the probe gate lets every probe through: each instance behaves as it would without

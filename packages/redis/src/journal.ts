@@ -46,7 +46,7 @@ export interface RedisJournal extends Journal {
 }
 
 /**
- * Creates a replication journal in Redis over the application's own node-redis client: the same
+ * Creates a replication journal in Redis over the application's own node-redis or ioredis client: the same
  * interface and rules as the file journal (a newer version supersedes older ones, tombstones,
  * out-of-order appends, same-id replace, backlog), each call one Lua script run atomically on the
  * server (EVALSHA, falling back to EVAL when the server lost its script cache), pipelined and
@@ -60,7 +60,10 @@ export interface RedisJournal extends Journal {
  *
  * Every call has its own timeout (`timeoutMs`, default 1 s): a slow or unreachable Redis rejects
  * with a `JournalError` (`kind: 'timeout'` or `'unavailable'`), never hangs. A call that timed out
- * may still take effect later (appends and resolves are idempotent, so a retry is safe).
+ * may still take effect later (appends and resolves are idempotent, so a retry is safe; see
+ * docs/fleet.md, "A command that arrives late"). With an ioredis client, a call is handed to it only
+ * while its connection is ready: one made while the connection is lost rejects at once with
+ * `kind: 'unavailable'` and is never queued for later.
  * `backlog()` answers from memory: the fleet-wide count as of this instance's last call.
  * `close()` does not close the client (the application owns it).
  *
@@ -69,6 +72,7 @@ export interface RedisJournal extends Journal {
  * import { createRedisJournal } from '@failover/redis';
  *
  * const client = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+ * // or, with ioredis: const client = new Redis('redis://127.0.0.1:6379');
  * const journal = createRedisJournal({ client, prefix: 'photos-app:journal' });
  * await journal.open?.();
  * console.log(journal.backlog());
