@@ -11,6 +11,7 @@ export const PACKAGES = [
   { dir: 'gcs', name: '@failover/gcs' },
   { dir: 'azure-blob', name: '@failover/azure-blob' },
   { dir: 'http', name: '@failover/http' },
+  { dir: 'redis', name: '@failover/redis' },
   { dir: 'testkit', name: '@failover/testkit' },
 ] as const;
 
