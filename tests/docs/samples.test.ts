@@ -21,7 +21,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pages = [
   'README.md',
   // Each package's own README (what the registry shows) carries samples too.
-  ...['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'testkit'].map((p) => `packages/${p}/README.md`),
+  ...['core', 'storage', 's3', 'gcs', 'azure-blob', 'http', 'redis', 'testkit'].map(
+    (p) => `packages/${p}/README.md`,
+  ),
   ...readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort()
