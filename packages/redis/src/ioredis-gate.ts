@@ -29,6 +29,15 @@ const STATE_TEXT: Record<string, string> = {
 /** States in which the client is getting a connection: a command waits (bounded) for `ready`. */
 const CONNECTING = new Set(['connecting', 'connect']);
 
+/** What the gate does with a command, by the client's `status`; see {@link ReadyGate}. */
+export type GateAction = 'send' | 'wait' | 'refuse';
+
+/** The gate's decision for a command made while the client's `status` is `status`. */
+export function gateAction(status: string): GateAction {
+  if (status === 'ready') return 'send';
+  return CONNECTING.has(status) ? 'wait' : 'refuse';
+}
+
 interface Waiter {
   readonly args: readonly string[];
   readonly resolve: (value: unknown) => void;
@@ -69,12 +78,12 @@ export class ReadyGate {
   /** Sends `args` (command first) when the connection is ready; see the class. */
   send(args: readonly string[], signal?: AbortSignal): Promise<unknown> {
     const status = this.#client.status;
-    if (status === 'ready') {
+    const action = gateAction(status);
+    if (action === 'send') {
       this.#flush();
       return this.#call(args);
     }
-    if (!CONNECTING.has(status)) return Promise.reject(new RedisNotReadyError(status));
-    if (signal?.aborted) return Promise.reject(new RedisNotReadyError(status));
+    if (action === 'refuse' || signal?.aborted) return Promise.reject(new RedisNotReadyError(status));
     return new Promise<unknown>((resolve, reject) => {
       const waiter: Waiter = {
         args,
