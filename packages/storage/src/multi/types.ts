@@ -7,6 +7,7 @@ import type {
   BlobInfo,
   BlobStore,
   CopyOptions,
+  DeleteOptions,
   GetOptions,
   ListOptions,
   OperationOptions,
@@ -343,7 +344,8 @@ export interface MultiCloudStore extends BlobStore {
   ): Promise<{ info: MultiCloudBlobInfo; body: Readable }>;
   head(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo | null>;
   exists(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<boolean>;
-  delete(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<void>;
+  /** Deletes the key on every target (see `BlobStore.delete`); `ifMatch` is refused (`InvalidArgumentError`). */
+  delete(key: string, options?: DeleteOptions & MultiCloudCallOptions): Promise<void>;
   list(options?: ListOptions): AsyncIterable<MultiCloudListEntry>;
   copy(from: string, to: string, options?: CopyOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo>;
 
