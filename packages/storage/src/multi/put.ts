@@ -138,7 +138,7 @@ async function putSpool(
           ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
           ...(signal === undefined ? {} : { signal }),
         }),
-      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
       finished: () => spool.release(),
     });
     return present(res.info!, res.target);
@@ -196,7 +196,7 @@ async function putStream(
         else stamping(name, info);
         return info;
       },
-      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
       finished: () => fanout.release(),
     });
     const sha256 = fanout.sha256!;
@@ -257,6 +257,15 @@ export async function deleteObject(
       return undefined;
     },
   });
+}
+
+/**
+ * Deletes a copy this put made (`written`, what its target answered) when another target refused
+ * the put's `ifNoneMatch`: only that copy (`ifMatch` on its entity tag), so a version another
+ * writer put there since stays. A target that reported no entity tag gets a plain delete.
+ */
+function undoCopy(store: BlobStore, key: string, written: BlobInfo | undefined): Promise<void> {
+  return store.delete(key, written?.etag === undefined ? {} : { ifMatch: written.etag });
 }
 
 /**

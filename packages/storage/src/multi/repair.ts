@@ -1,15 +1,15 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
-import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { isDeferred, sha256Of, versionOf } from './reserved.js';
 import { stampInPlace } from './stamp.js';
 import {
+  deleteSeen,
   type Fetched,
   fetchVersion,
-  isRefusedCopy,
+  isRefused,
   replacedByAnotherWriter,
   VanishedError,
   writeFetched,
@@ -178,8 +178,9 @@ export function decideRepair(
 }
 
 /**
- * How many times repair looks at a target again after its copy was refused because the target
- * changed between the look and the copy (a late request or another writer landed there).
+ * How many times repair (and reconcile) looks at a target again after its copy or delete was
+ * refused because the target changed between the look and the write (a late request or another
+ * writer landed there).
  */
 export const COPY_ATTEMPTS = 4;
 
@@ -191,10 +192,11 @@ type Applied =
 
 /**
  * Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal.
- * Copies are conditional on what the target held when repair looked (see `copyCondition`): when
- * the target changed meanwhile, repair looks again and decides again (a newer copy there wins; an
- * older one is replaced under a new condition), up to {@link COPY_ATTEMPTS} times; after that the
- * pair stays pending for the next pass.
+ * Copies and deletes are conditional on what the target held when repair looked (see
+ * `copyCondition` and `deleteCondition`): when the target changed meanwhile, repair looks again
+ * and decides again (a newer copy there wins; an older one is replaced or deleted under a new
+ * condition), up to {@link COPY_ATTEMPTS} times; after that the pair stays pending for the next
+ * pass.
  */
 export function repairOne(
   ctx: MultiContext,
@@ -247,9 +249,9 @@ export function repairOne(
 }
 
 /**
- * One look at the target and the step {@link decideRepair} picks, applied. A copy the target
- * refused because it changed since the look is `changed` (look again); the version fetched for it
- * is kept in `fetched` for the next attempt.
+ * One look at the target and the step {@link decideRepair} picks, applied. A copy or delete the
+ * target refused because it changed since the look is `changed` (look again); the version fetched
+ * for a copy is kept in `fetched` for the next attempt.
  */
 async function lookAndApply(
   ctx: MultiContext,
@@ -287,7 +289,13 @@ async function lookAndApply(
       await resolveEntry(ctx, entry.id, target);
       return { type: 'settled', outcome: 'conflict' };
     case 'delete':
-      await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
+      // Conditional on the copy seen: a version landing there meanwhile is never deleted unseen.
+      try {
+        await deleteSeen(ctx, key, target, current, signal);
+      } catch (err) {
+        if (isRefused(err)) return { type: 'changed', error: err };
+        throw err;
+      }
       return { type: 'applied', from: undefined, version: entry.version };
     case 'none':
       return { type: 'applied', from: undefined, version: entry.version };
@@ -317,7 +325,7 @@ async function lookAndApply(
   try {
     await writeFetched(ctx, key, fetched.value, target, signal, current);
   } catch (err) {
-    if (isRefusedCopy(err)) return { type: 'changed', error: err };
+    if (isRefused(err)) return { type: 'changed', error: err };
     throw err;
   }
   // A holder may hold a newer version by now: the newest is what the target gets.
