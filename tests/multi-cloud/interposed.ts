@@ -100,7 +100,8 @@ export async function behindCloud(
 /**
  * One repair pass that ran: a pass whose pairs were all skipped (the recovering target's
  * half-open breaker busy with another call's probe, seen on a loaded machine) is run again, as
- * the store's next pass would.
+ * the store itself does in the background (probe-retry.ts); the test wants the report of the
+ * pass that ran.
  */
 export async function repairOnce(store: MultiCloudStore): Promise<RepairReport> {
   for (let i = 0; ; i++) {

@@ -1,6 +1,7 @@
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { decideMarker } from '../src/multi/epoch.js';
+import { PROBE_RETRIES, probeRetry } from '../src/multi/probe-retry.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from '../src/multi/reconcile-plan.js';
 import { decideRepair } from '../src/multi/repair.js';
 import { copyCondition, deleteCondition } from '../src/multi/transfer.js';
@@ -237,4 +238,46 @@ describe('decideMarker: what a marker without the expected epoch means', () => {
   ] as const)('held %s, pending %s, partial %s, seen %o: %s', (held, pending, partial, seen, decision) => {
     expect(decideMarker({ held, pending, partial }, seen)).toBe(decision);
   });
+});
+
+describe('probeRetry: another repair pass soon after one blocked by a busy half-open probe', () => {
+  const blocked = { attempted: 3, skipped: 3, probeBusy: 2, aborted: false };
+  const cases: [string, Parameters<typeof probeRetry>[0], number, ReturnType<typeof probeRetry>][] = [
+    [
+      'every pair skipped, some for a busy probe: again after 100 ms',
+      blocked,
+      0,
+      { delayMs: 100, retries: 1 },
+    ],
+    ['the next time: after twice as long', blocked, 1, { delayMs: 200, retries: 2 }],
+    ['the fifth time: 1600 ms', blocked, 4, { delayMs: 1600, retries: 5 }],
+    [
+      'after the fifth: no more while passes stay blocked',
+      blocked,
+      PROBE_RETRIES,
+      { delayMs: undefined, retries: 5 },
+    ],
+    [
+      'some pair ran: nothing, and the count starts over',
+      { ...blocked, skipped: 2 },
+      3,
+      { delayMs: undefined, retries: 0 },
+    ],
+    [
+      'every pair skipped, none for a probe (breakers open): nothing',
+      { ...blocked, probeBusy: 0 },
+      0,
+      { delayMs: undefined, retries: 0 },
+    ],
+    ['an aborted pass: nothing', { ...blocked, aborted: true }, 0, { delayMs: undefined, retries: 0 }],
+    [
+      'nothing to repair: nothing',
+      { attempted: 0, skipped: 0, probeBusy: 0, aborted: false },
+      2,
+      { delayMs: undefined, retries: 0 },
+    ],
+  ];
+  for (const [name, pass, retries, expected] of cases) {
+    it(name, () => expect(probeRetry(pass, retries)).toEqual(expected));
+  }
 });

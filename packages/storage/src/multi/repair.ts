@@ -27,7 +27,11 @@ export type RepairOutcome = 'repaired' | 'conflict' | 'done' | 'lost' | 'deferre
  * one cloud only) go first. Each pair done is resolved in the journal; failures stay for the next
  * pass; a pair whose target may still receive a late request is checked again after the window.
  */
-export async function repairPass(ctx: MultiContext, options: RepairRunOptions = {}): Promise<RepairReport> {
+export async function repairPass(
+  ctx: MultiContext,
+  options: RepairRunOptions = {},
+  skips?: { probeBusy: number },
+): Promise<RepairReport> {
   const startedAt = Date.now();
   await ctx.ready();
   const only = checkTargets(ctx, options.targets);
@@ -44,7 +48,7 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
   }
   const leased = await leaseKeys(ctx, entries);
   try {
-    return await runTasks(ctx, entries, only, signal, startedAt, leased);
+    return await runTasks(ctx, entries, only, signal, startedAt, leased, skips);
   } finally {
     if (leased !== undefined && leased.size > 0)
       await ctx.journal.release?.([...leased]).catch(() => undefined);
@@ -77,6 +81,7 @@ async function runTasks(
   signal: AbortSignal | undefined,
   startedAt: number,
   leased: Set<string> | undefined,
+  skips: { probeBusy: number } | undefined,
 ): Promise<RepairReport> {
   const tasks: [JournalEntry, string][] = [];
   // Writes that live on fewer copies than asked first: they are the ones a second loss would take.
@@ -92,13 +97,19 @@ async function runTasks(
   let skipped = 0;
   let deferred = 0;
   const failed: RepairFailure[] = [];
+  // A skip because the target's half-open breaker has its one probe in flight: counted for the
+  // scheduler, which then runs another pass soon (see probe-retry.ts).
+  const skip = (target: string): void => {
+    skipped++;
+    if (skips !== undefined && !signal?.aborted && probing(ctx, target)) skips.probeBusy++;
+  };
   await eachLimited(tasks, ctx.options.repairConcurrency, async ([entry, target]) => {
-    if (
-      signal?.aborted ||
-      !ctx.router.isAvailable(target) ||
-      (leased !== undefined && !leased.has(entry.key))
-    ) {
+    if (leased !== undefined && !leased.has(entry.key)) {
       skipped++;
+      return;
+    }
+    if (signal?.aborted || !ctx.router.isAvailable(target)) {
+      skip(target);
       return;
     }
     try {
@@ -108,7 +119,7 @@ async function runTasks(
       else if (outcome === 'deferred') deferred++;
       else repaired++;
     } catch (err) {
-      if (isBreakerRejection(err) || signal?.aborted) skipped++;
+      if (isBreakerRejection(err) || signal?.aborted) skip(target);
       else failed.push(failure(entry.key, target, entry.op, err));
     }
   });
@@ -125,6 +136,11 @@ async function runTasks(
     failed,
     backlog: ctx.journal.backlog(),
   };
+}
+
+/** Whether `target`'s breaker is half-open now (its probe in flight, when calls are skipped). */
+function probing(ctx: MultiContext, target: string): boolean {
+  return ctx.router.status().targets.find((t) => t.name === target)?.state === 'halfOpen';
 }
 
 /** What to do for one (entry, target) pair, given what the target holds now. */

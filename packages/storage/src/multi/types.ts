@@ -75,7 +75,11 @@ export interface RepairReport {
    * `lost` event and settled as a delete at that version, so no older copy comes back.
    */
   readonly lost: number;
-  /** Pairs skipped because their target is down (breaker open); they stay in the journal. */
+  /**
+   * Pairs skipped because their target is down (breaker open, or half-open with its one probe
+   * busy: the store then runs another pass soon), or their key is being repaired by another
+   * instance; they stay in the journal.
+   */
   readonly skipped: number;
   /**
    * Pairs copied (or found right) whose target may still receive a late request of the key: they
