@@ -11,6 +11,7 @@ import {
   checkCallOptions,
   checkPutSize,
   createIoWatch,
+  type DeleteOptions,
   type GetOptions,
   type GetResult,
   type IoWatch,
@@ -18,12 +19,14 @@ import {
   type ListEntry,
   type ListOptions,
   NotFoundError,
+  normalizeDeleteOptions,
   normalizeIfNoneMatch,
   normalizeMetadata,
   normalizePutBody,
   normalizePutOptions,
   type OperationOptions,
   operationIoTimeouts,
+  PreconditionFailedError,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
@@ -273,22 +276,34 @@ class AzureBlobStore implements BlobStore, Presigner {
     return (await this.head(key, options)) !== null;
   }
 
-  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+  /**
+   * Delete Blob (`deleteIfExists`: a missing blob is not an error), snapshots included. `ifMatch`
+   * becomes `If-Match` on the quoted ETag: Azure deletes only that version, atomically, and
+   * answers 412 `ConditionNotMet` (a `PreconditionFailedError`) when the blob is another version.
+   * A 412 for a blob that is not there (what Azurite answers) is no error: nothing to delete.
+   */
+  async delete(key: string, options?: DeleteOptions): Promise<void> {
     const name = this.#blobName(key);
-    checkCallOptions(options, { key, target: this.name });
-    const ctx = this.#ctx('delete', key, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
-    const watch = this.#watch('delete', key, options);
+    const { ifMatch, signal } = normalizeDeleteOptions(key, options, this.name);
+    const ctx = this.#ctx('delete', key, signal);
+    if (signal?.aborted) throw abortedError(ctx);
+    const watch = this.#watch('delete', key, options ?? {});
     try {
       // Snapshots go with the blob: Azure refuses to delete a blob that has some otherwise.
       await watch.run(() =>
         this.#o.container.getBlobClient(name).deleteIfExists({
           deleteSnapshots: 'include',
-          ...(options.signal ? { abortSignal: options.signal } : {}),
+          ...(ifMatch === undefined ? {} : { conditions: { ifMatch: `"${ifMatch}"` } }),
+          ...(signal ? { abortSignal: signal } : {}),
         }),
       );
     } catch (err) {
-      throw mapAzureError(err, ctx);
+      const mapped = mapAzureError(err, ctx);
+      if (ifMatch === undefined || !(mapped instanceof PreconditionFailedError)) throw mapped;
+      // Azure (Azurite at least) answers 412 to an If-Match on a blob that does not exist: a delete
+      // of a missing key is no error, so look before reporting the condition as failed.
+      if ((await watch.run(() => this.#properties(name, key, ctx))) === null) return;
+      throw ifMatchFailed(key, this.name, true, mapped.cause);
     }
   }
 

@@ -8,6 +8,7 @@ import {
   checkCallOptions,
   checkPutSize,
   createIoWatch,
+  type DeleteOptions,
   type GetOptions,
   type GetResult,
   type IoWatch,
@@ -16,6 +17,7 @@ import {
   type ListOptions,
   type NormalizedBody,
   NotFoundError,
+  normalizeDeleteOptions,
   normalizeIfNoneMatch,
   normalizeMetadata,
   normalizePutBody,
@@ -106,7 +108,11 @@ class GcsStore implements BlobStore, Presigner {
       try {
         let ifVersion: UploadRequest['ifVersion'];
         try {
-          if (ifMatch !== undefined) ifVersion = await this.#versionOf(key, ifMatch, ctx, signal);
+          if (ifMatch !== undefined) {
+            const found = await this.#versionOf(key, ifMatch, ctx, signal);
+            if (found === null) throw ifMatchFailed(key, this.name, false);
+            ifVersion = found;
+          }
         } catch (err) {
           // Refused before the upload started: the caller's stream is released all the same.
           if (normalized.type === 'stream') normalized.stream.destroy();
@@ -168,21 +174,23 @@ class GcsStore implements BlobStore, Presigner {
   }
 
   /**
-   * `ifMatch` on GCS: the object's etag must be `etag` now, and the write then replaces exactly the
-   * generation and metageneration that etag belongs to (`ifGenerationMatch` and
-   * `ifMetagenerationMatch`), so GCS refuses it atomically if anything was written meanwhile.
+   * `ifMatch` on GCS (of a put or a delete): the object's etag must be `etag` now, and the write or
+   * delete then applies to exactly the generation and metageneration that etag belongs to
+   * (`ifGenerationMatch` and `ifMetagenerationMatch`), so GCS refuses it atomically (412) if
+   * anything was written meanwhile, its metadata included. `null` when there is no object; another
+   * etag is a `PreconditionFailedError`.
    */
   async #versionOf(
     key: string,
     etag: string,
     ctx: ErrorContext,
     signal: AbortSignal | undefined,
-  ): Promise<{ generation: number; metageneration: number }> {
+  ): Promise<{ generation: number; metageneration: number } | null> {
     let resource: FileMetadata;
     try {
       resource = await this.#metadata(this.#file(key), ctx, signal);
     } catch (err) {
-      if (err instanceof NotFoundError) throw ifMatchFailed(key, this.name, false, err.cause);
+      if (err instanceof NotFoundError) return null;
       throw err;
     }
     const generation = Number(generationOf(resource));
@@ -281,13 +289,36 @@ class GcsStore implements BlobStore, Presigner {
     }
   }
 
-  async delete(key: string, options: OperationOptions = {}): Promise<void> {
+  /**
+   * `file.delete({ ignoreNotFound: true })`. With `ifMatch`, the object's metadata is read first
+   * (its etag must be the one given, else `PreconditionFailedError`; no object: done), and the
+   * delete carries that version's `ifGenerationMatch` and `ifMetagenerationMatch`: GCS refuses it
+   * atomically (412, `PreconditionFailedError`) if the object was replaced or its metadata changed
+   * meanwhile; a 404 (deleted meanwhile) is success.
+   */
+  async delete(key: string, options?: DeleteOptions): Promise<void> {
     validateKey(key);
-    checkCallOptions(options, { key, target: this.name });
+    const { ifMatch, signal } = normalizeDeleteOptions(key, options, this.name);
     const ctx = this.#ctx('delete', key);
-    await this.#watch('delete', key, options).run(() =>
-      this.#call(ctx, options.signal, () => this.#file(key).delete({ ignoreNotFound: true })),
-    );
+    await this.#watch('delete', key, options ?? {}).run(async () => {
+      let conditions = {};
+      if (ifMatch !== undefined) {
+        const version = await this.#versionOf(key, ifMatch, ctx, signal);
+        if (version === null) return;
+        conditions = {
+          ifGenerationMatch: version.generation,
+          ifMetagenerationMatch: version.metageneration,
+        };
+      }
+      try {
+        await this.#call(ctx, signal, () => this.#file(key).delete({ ignoreNotFound: true, ...conditions }));
+      } catch (err) {
+        if (ifMatch !== undefined && err instanceof PreconditionFailedError && !signal?.aborted) {
+          throw ifMatchFailed(key, this.name, true, err.cause);
+        }
+        throw err;
+      }
+    });
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {

@@ -258,6 +258,39 @@ describe('head, exists, delete', () => {
   });
 });
 
+describe('delete with ifMatch', () => {
+  it("sends the seen version's ifGenerationMatch and ifMetagenerationMatch, so GCS refuses it if anything changed meanwhile", async () => {
+    const { store, bucket } = await freshStore();
+    const written = await store.put('k', 'v1', { metadata: { n: '1' } });
+    const [resource] = await bucket.file('k').getMetadata();
+    seen.length = 0;
+    await store.delete('k', { ifMatch: written.etag! });
+    const deletes = seen.filter((r) => r.startsWith('DELETE '));
+    expect(deletes).toHaveLength(1);
+    const query = new URL(deletes[0]!.slice('DELETE '.length), 'http://x').searchParams;
+    expect(query.get('ifGenerationMatch')).toBe(String(resource.generation));
+    expect(query.get('ifMetagenerationMatch')).toBe(String(resource.metageneration));
+    expect(await store.exists('k')).toBe(false);
+  });
+
+  it('a stale etag (a newer generation, or the same generation with new metadata) deletes nothing', async () => {
+    const { store } = await freshStore();
+    const first = await store.put('k', 'v1');
+    const second = await store.put('k', 'v2');
+    await expect(store.delete('k', { ifMatch: first.etag! })).rejects.toBeInstanceOf(PreconditionFailedError);
+    const patched = await store.setMetadata!('k', { n: '2' });
+    expect(patched.etag).not.toBe(second.etag);
+    await expect(store.delete('k', { ifMatch: second.etag! })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+      kind: 'precondition',
+      key: 'k',
+    });
+    expect(await text(await store.get('k'))).toBe('v2');
+    await store.delete('k', { ifMatch: patched.etag! });
+    expect(await store.exists('k')).toBe(false);
+  });
+});
+
 describe('list', () => {
   it('merges objects and common prefixes in key order, across pages', async () => {
     const { store } = await freshStore();

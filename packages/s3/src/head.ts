@@ -19,13 +19,13 @@ export async function headObject(
   return headByObjectKey(ctx, key, objectKey, options.signal);
 }
 
-/** HeadObject for an already validated key; shared by `head`, `get`, `copy` and emulated writes. */
+/** HeadObject for an already validated key; shared by `head`, `get`, `copy` and emulated conditional writes and deletes. */
 export async function headByObjectKey(
   ctx: StoreContext,
   key: string,
   objectKey: string,
   signal: AbortSignal | undefined,
-  operation: 'head' | 'get' | 'put' | 'copy' = 'head',
+  operation: 'head' | 'get' | 'put' | 'copy' | 'delete' = 'head',
 ): Promise<BlobInfo | null> {
   const ectx = errorContext(ctx, operation, key, signal);
   throwIfAborted(ectx);

@@ -19,7 +19,16 @@ import { copySource } from './object-keys.js';
  * `setMetadata`: S3 cannot change an object's metadata in place; the cheapest way is CopyObject
  * onto itself with `MetadataDirective: REPLACE` (server-side: no byte goes through the client,
  * but S3 copies the object, so it takes longer as the object grows, and fails above 5 GiB with
- * kind `invalid`). `ifMatch` becomes `x-amz-copy-source-if-match`. The content type is kept.
+ * kind `invalid`). The content type is kept: it is read with a HeadObject first and sent again.
+ *
+ * `ifMatch` is checked against that HeadObject, then sent twice on the CopyObject: as
+ * `x-amz-copy-source-if-match` (the version copied is the one seen) and as `If-Match` (S3's
+ * conditional write: the version replaced is the one seen). S3 checks both atomically with the
+ * copy (412, or 409 `ConditionalRequestConflict` for a racing write: `PreconditionFailedError`), so
+ * a newer write landing after the HeadObject is never given this call's metadata. S3's ETag is its
+ * content's MD5 (single-part objects): a newer write of the very same bytes has the same ETag and
+ * is not told apart. A server that ignores both headers (plain s3rver) leaves only the HeadObject
+ * check, which is not atomic.
  */
 export async function setObjectMetadata(
   ctx: StoreContext,
@@ -50,12 +59,19 @@ export async function setObjectMetadata(
         Metadata: normalized,
         ContentType: current.contentType,
         CopySourceIfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`,
+        IfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`,
       }),
       { abortSignal: signal },
     );
   } catch (err) {
-    if (!signal?.aborted && classifyS3Error(err) === 'not_found') {
-      throw new NotFoundError(key, { target: ctx.name, cause: redactError(err) });
+    const kind = signal?.aborted ? undefined : classifyS3Error(err);
+    if (kind === 'not_found') throw new NotFoundError(key, { target: ctx.name, cause: redactError(err) });
+    if (kind === 'precondition') {
+      throw new PreconditionFailedError(key, {
+        target: ctx.name,
+        reason: 'the object changed',
+        cause: redactError(err),
+      });
     }
     throw toStorageError(err, ectx);
   }

@@ -1,15 +1,8 @@
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import {
-  type BlobStore,
-  checkCallOptions,
-  type OperationOptions,
-  type Presigner,
-  prefixedKey,
-} from '@failover/storage';
+import type { BlobStore, Presigner } from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
-import { errorContext, ioWatch, type StoreContext } from './context.js';
+import { ioWatch, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
-import { throwIfAborted, toStorageError } from './errors.js';
+import { deleteObject } from './delete.js';
 import { getObject } from './get.js';
 import { headObject } from './head.js';
 import { createKeyLock } from './key-lock.js';
@@ -64,21 +57,4 @@ export function createS3Store(options: S3StoreOptions): BlobStore & Presigner {
     setMetadata: async (key, metadata, o = {}) =>
       ioWatch(ctx, 'copy', key, o, true).run(() => setObjectMetadata(ctx, key, metadata, o)),
   };
-}
-
-/** `delete`: DeleteObject. S3 answers 204 for a missing key too; a NoSuchKey is ignored as well. */
-async function deleteObject(ctx: StoreContext, key: string, options: OperationOptions = {}): Promise<void> {
-  const objectKey = prefixedKey(ctx.prefix, key);
-  checkCallOptions(options, { key, target: ctx.name });
-  const ectx = errorContext(ctx, 'delete', key, options.signal);
-  throwIfAborted(ectx);
-  try {
-    await ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: objectKey }), {
-      abortSignal: options.signal,
-    });
-  } catch (err) {
-    const code = (err as { name?: unknown }).name;
-    if (!options.signal?.aborted && (code === 'NoSuchKey' || code === 'NotFound')) return;
-    throw toStorageError(err, ectx);
-  }
 }

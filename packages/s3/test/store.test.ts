@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   InvalidArgumentError,
   InvalidKeyError,
@@ -9,7 +9,7 @@ import {
   PreconditionFailedError,
   readAll,
 } from '@failover/storage';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../src/index.js';
 import { collect, patternBytes, sha256, useS3rver } from './s3rver.js';
 
@@ -380,6 +380,102 @@ describe('ifMatch on s3rver', () => {
       Array.from({ length: 4 }, (_, i) => store.put('k', `writer ${i}`, { ifMatch: current!.etag! })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
+describe('conditional deletes and metadata replaces on s3rver', () => {
+  const s3 = useS3rver();
+  const clients: S3Client[] = [];
+  afterAll(() => {
+    for (const client of clients.splice(0)) client.destroy();
+  });
+
+  /**
+   * A client of the server whose next command named `command` first runs `hook` (once): what lands
+   * between the store's HeadObject and its next request. The hook goes through the official SDK's
+   * own middleware stack; the requests still reach s3rver.
+   */
+  function hookedClient(): {
+    client: S3Client;
+    before: (command: string, hook: () => Promise<unknown>) => void;
+  } {
+    const client = s3.server.clientFor(s3.server.origin);
+    clients.push(client);
+    let pending: { command: string; hook: () => Promise<unknown> } | undefined;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const p = pending;
+        if (p !== undefined && context.commandName === p.command) {
+          pending = undefined;
+          await p.hook();
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failoverTestInterpose' },
+    );
+    const before = (command: string, hook: () => Promise<unknown>): void => {
+      pending = { command, hook };
+    };
+    return { client, before };
+  }
+
+  for (const mode of ['native', 'emulated'] as const) {
+    it(`${mode}: delete with ifMatch deletes the version seen, refuses another one (kept), and a missing key is no error`, async () => {
+      const bucket = await s3.freshBucket();
+      const store = createS3Store({ client: s3.server.client, bucket, conditionalWrites: mode });
+      const seen = await store.put('k', 'seen');
+      const newer = await store.put('k', 'newer', { metadata: { by: 'other' } });
+      const refused = await store.delete('k', { ifMatch: seen.etag! }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PreconditionFailedError);
+      expect(refused).toMatchObject({ kind: 'precondition', key: 'k', target: store.name });
+      expect((await readAll((await store.get('k')).body)).toString()).toBe('newer');
+      await store.delete('k', { ifMatch: newer.etag! });
+      expect(await store.head('k')).toBeNull();
+      await store.delete('k', { ifMatch: newer.etag! });
+      await store.delete('never', { ifMatch: newer.etag! });
+    });
+  }
+
+  it('native: a newer version landing between a look and the delete survives (If-Match on DeleteObject)', async () => {
+    const bucket = await s3.freshBucket();
+    const { client, before } = hookedClient();
+    const store = createS3Store({ client, bucket });
+    const seen = await store.put('k', 'v1');
+    before('DeleteObjectCommand', () =>
+      s3.server.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v2 from another writer' }),
+      ),
+    );
+    await expect(store.delete('k', { ifMatch: seen.etag! })).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect((await readAll((await store.get('k')).body)).toString()).toBe('v2 from another writer');
+  });
+
+  it('setMetadata with ifMatch: a newer version landing between its HeadObject and its CopyObject keeps its own bytes and metadata', async () => {
+    const bucket = await s3.freshBucket();
+    const { client, before } = hookedClient();
+    const store = createS3Store({ client, bucket });
+    const seen = await store.put('k', 'v1', { metadata: { version: '1' } });
+    before('CopyObjectCommand', () =>
+      s3.server.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v2', Metadata: { version: '2' } }),
+      ),
+    );
+    const refused = await store.setMetadata!(
+      'k',
+      { version: '1', stamped: 'yes' },
+      { ifMatch: seen.etag! },
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PreconditionFailedError);
+    const now = await store.get('k');
+    expect((await readAll(now.body)).toString()).toBe('v2');
+    expect(now.info.metadata).toEqual({ version: '2' });
+    // With the current etag it goes through.
+    const stamped = await store.setMetadata!(
+      'k',
+      { version: '2', stamped: 'yes' },
+      { ifMatch: now.info.etag! },
+    );
+    expect(stamped.metadata).toEqual({ version: '2', stamped: 'yes' });
   });
 });
 

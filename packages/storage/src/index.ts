@@ -4,6 +4,7 @@ export { type NormalizedBody, normalizeBody, readAll, toReadable } from './body.
 export { type ArgumentContext, checkCallOptions, checkSignal } from './call-options.js';
 export { collectStream, forEachChunk } from './chunks.js';
 export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } from './content-type.js';
+export { type NormalizedDeleteOptions, normalizeDeleteOptions } from './delete-options.js';
 export {
   InvalidArgumentError,
   InvalidKeyError,
@@ -124,6 +125,7 @@ export {
   type ByteRange,
   type Checksums,
   type CopyOptions,
+  type DeleteOptions,
   type GetOptions,
   type GetResult,
   isPrefixEntry,

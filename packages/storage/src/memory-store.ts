@@ -4,6 +4,7 @@ import { readOptions } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
 import { checkCallOptions } from './call-options.js';
 import { collectStream } from './chunks.js';
+import { normalizeDeleteOptions } from './delete-options.js';
 import { NotFoundError, PreconditionFailedError } from './errors.js';
 import { validateKey } from './keys.js';
 import { commonPrefixOf } from './list-prefix.js';
@@ -23,6 +24,7 @@ import type {
   BlobInfo,
   BlobStore,
   CopyOptions,
+  DeleteOptions,
   GetOptions,
   GetResult,
   ListEntry,
@@ -61,7 +63,7 @@ interface Cursor {
  * write gets a new etag and `lastModified`, an MD5 is computed for every object, metadata keys are
  * lowercased, ranges are clamped like the clouds do, `list` pages through keys in UTF-8 byte order
  * (later pages see writes made after earlier ones, as on S3), `ifNoneMatch: '*'` and `ifMatch` are
- * checked at the moment of the write, and every call honours its `AbortSignal`.
+ * checked at the moment of the write (and `ifMatch` of a delete at the moment of the delete), and every call honours its `AbortSignal`.
  *
  * Contents live as long as the store object; nothing is persisted. For tests, examples and caches.
  */
@@ -177,11 +179,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       return objects.has(key);
     },
 
-    async delete(key: string, options: OperationOptions = {}): Promise<void> {
+    async delete(key: string, options?: DeleteOptions): Promise<void> {
       validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
-      if (objects.delete(key)) sortedKeys = undefined;
+      const { ifMatch, signal } = normalizeDeleteOptions(key, options, name);
+      throwIfAborted(signal);
+      const current = objects.get(key);
+      if (current === undefined) return;
+      if (ifMatch !== undefined && current.record.etag !== ifMatch) throw ifMatchFailed(key, name, true);
+      objects.delete(key);
+      sortedKeys = undefined;
     },
 
     async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {

@@ -113,6 +113,21 @@ export interface ListOptions extends OperationOptions {
   pageSize?: number;
 }
 
+/** Options for {@link BlobStore.delete}. */
+export interface DeleteOptions extends OperationOptions {
+  /**
+   * Delete only if the object at the key is still the version with this entity tag (its
+   * {@link BlobInfo.etag}, as this store returned it), else `PreconditionFailedError` and the
+   * object there stays. Checked atomically at the moment of the delete where the provider can
+   * (S3 `If-Match` on DeleteObject, GCS `ifGenerationMatch` + `ifMetagenerationMatch`, Azure
+   * `If-Match`), so a version written meanwhile by anyone is never deleted. No object at the key
+   * is not an error, as for every delete: the version given is gone either way (a retried delete
+   * stays idempotent). The same values as {@link PutOptions.ifMatch}; anything else is an
+   * `InvalidArgumentError`. The multi-cloud store does not take it (`InvalidArgumentError`).
+   */
+  ifMatch?: string;
+}
+
 /** Options for {@link BlobStore.copy}. */
 export interface CopyOptions extends OperationOptions {
   /** `'*'`: copy only if nothing exists at the destination, else `PreconditionFailedError`. */
@@ -141,8 +156,11 @@ export interface BlobStore {
   head(key: string, options?: OperationOptions): Promise<BlobInfo | null>;
   /** Whether an object exists at the key. */
   exists(key: string, options?: OperationOptions): Promise<boolean>;
-  /** Deletes an object. Deleting a missing key is not an error. */
-  delete(key: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Deletes an object. Deleting a missing key is not an error. With `ifMatch`, only the version
+   * with that entity tag is deleted (`PreconditionFailedError` when another version is there).
+   */
+  delete(key: string, options?: DeleteOptions): Promise<void>;
   /** Lists objects (and, with a delimiter, common prefixes) in key order, page by page. */
   list(options?: ListOptions): AsyncIterable<ListEntry>;
   /** Copies an object within the store. Missing source: `NotFoundError`. */

@@ -173,3 +173,135 @@ describe('reconcile: what lands on a target between its listing and its copy is 
     await expectEverywhere(targets, 'k', 'v2');
   });
 });
+
+/**
+ * `aws` still holds v1 of `key` and misses its delete (it was down): the store's journal owes it
+ * the delete. Then a write of another key carries the store's clock past the delete's version into
+ * `other`'s clock (a read observes it), so what `other` writes next is newer than the delete.
+ */
+async function awsMissesDelete(
+  store: MultiCloudStore,
+  targets: readonly SwitchableStore[],
+  key: string,
+  other?: MultiCloudStore,
+): Promise<void> {
+  await store.put(key, 'v1');
+  targets[0]!.down = 'network';
+  await store.delete(key);
+  targets[0]!.down = undefined;
+  expect(store.status().journal.backlog).toBeGreaterThan(0);
+  if (other !== undefined) {
+    await store.put('clock', 'after the delete');
+    expect(await getText(other, 'clock')).toBe('after the delete');
+  }
+}
+
+/** What each target holds of `key` (null: nothing), read straight from the clouds. */
+async function textsOf(targets: readonly SwitchableStore[], key: string): Promise<(string | null)[]> {
+  return (await copiesOf(targets, key)).map((c) => c?.text ?? null);
+}
+
+describe('repair: a delete never removes what lands on a target between its look and the delete', () => {
+  it("another writer's newer version: it stays (a conflict), the tombstone settles", async () => {
+    const { store, targets } = setup();
+    const other = otherWriter(targets);
+    await awsMissesDelete(store, targets, 'k', other);
+    targets[0]!.interpose = () => other.put('k', 'v3');
+    const report = await store.repair();
+    expect(targets[0]!.interpose).toBeUndefined(); // it ran
+    expect(report.failed).toEqual([]);
+    expect(report.conflicts).toBe(1);
+    expect(store.status().journal.backlog).toBe(0);
+    await expectEverywhere(targets, 'k', 'v3');
+  });
+
+  it('a late request of the deleted version landing again: repair looks again and deletes it', async () => {
+    const { store, targets } = setup();
+    await awsMissesDelete(store, targets, 'k');
+    const v1 = await targets[0]!.inner.head('k');
+    // The same v1 request lands on aws again: same version, a new etag.
+    targets[0]!.interpose = () => targets[0]!.inner.put('k', 'v1', { metadata: v1!.metadata });
+    const report = await store.repair();
+    expect(targets[0]!.interpose).toBeUndefined();
+    expect(report.failed).toEqual([]);
+    expect(report.repaired).toBe(1);
+    expect(store.status().journal.backlog).toBe(0);
+    expect(await textsOf(targets, 'k')).toEqual([null, null, null]);
+  });
+
+  it('a target that keeps changing under every look: the pair stays pending (kind precondition)', async () => {
+    const { store, targets } = setup();
+    await awsMissesDelete(store, targets, 'k');
+    const v1 = await targets[0]!.inner.head('k');
+    let landed = 0;
+    const again = async (): Promise<void> => {
+      landed++;
+      await targets[0]!.inner.put('k', 'v1', { metadata: v1!.metadata });
+      targets[0]!.interpose = again;
+    };
+    targets[0]!.interpose = again;
+    const report = await store.repair();
+    targets[0]!.interpose = undefined;
+    expect(landed).toBeGreaterThan(1);
+    expect(report.failed.map((f) => [f.target, f.op, f.kind])).toEqual([['aws', 'delete', 'precondition']]);
+    expect(store.status().journal.backlog).toBe(1);
+    await store.repair();
+    expect(store.status().journal.backlog).toBe(0);
+    expect(await textsOf(targets, 'k')).toEqual([null, null, null]);
+  });
+});
+
+describe('reconcile: a delete never removes what lands on a target between its listing and the delete', () => {
+  it("another writer's newer version: it stays (a conflict), nothing deleted", async () => {
+    const { store, targets } = setup();
+    const other = otherWriter(targets);
+    await awsMissesDelete(store, targets, 'k', other);
+    targets[0]!.interpose = () => other.put('k', 'v3');
+    const report = await store.reconcile({ prefix: 'k' });
+    expect(targets[0]!.interpose).toBeUndefined();
+    expect(report.errors).toEqual([]);
+    expect(report.deleted).toBe(0);
+    expect(report.conflicts).toBe(1);
+    expect(store.status().journal.backlog).toBe(0);
+    await expectEverywhere(targets, 'k', 'v3');
+  });
+
+  it('a late request of the deleted version landing again: reconcile looks again and deletes it', async () => {
+    const { store, targets } = setup();
+    await awsMissesDelete(store, targets, 'k');
+    const v1 = await targets[0]!.inner.head('k');
+    targets[0]!.interpose = () => targets[0]!.inner.put('k', 'v1', { metadata: v1!.metadata });
+    const report = await store.reconcile({ prefix: 'k' });
+    expect(targets[0]!.interpose).toBeUndefined();
+    expect(report.errors).toEqual([]);
+    expect(report.deleted).toBe(1);
+    expect(store.status().journal.backlog).toBe(0);
+    expect(await textsOf(targets, 'k')).toEqual([null, null, null]);
+  });
+});
+
+describe('ifNoneMatch: undoing the copies of a refused put deletes only those copies', () => {
+  it("another writer's version written over a copy before the undo stays", async () => {
+    const { store, targets } = setup();
+    const other = otherWriter(targets);
+    // The put passes the store's check (nothing anywhere), lands on aws and gcp, and azure refuses
+    // it (someone wrote there meanwhile); before the undo reaches aws, another writer's v3 lands.
+    targets[2]!.interpose = () => targets[2]!.inner.put('k', 'azure got one meanwhile');
+    let undone = 0;
+    const awsDelete = targets[0]!.delete.bind(targets[0]);
+    targets[0]!.delete = async (key, options) => {
+      undone++;
+      await other.put('k', 'v3 from another writer');
+      return awsDelete(key, options);
+    };
+    await expect(store.put('k', 'mine', { ifNoneMatch: '*' })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+    });
+    expect(undone).toBe(1);
+    expect(await textsOf(targets, 'k')).toEqual([
+      'v3 from another writer',
+      'v3 from another writer',
+      'v3 from another writer',
+    ]);
+  });
+});

@@ -1,9 +1,10 @@
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { decideMarker } from '../src/multi/epoch.js';
-import { type KeyCopy, planKey, recheckCopy } from '../src/multi/reconcile-plan.js';
+import { PROBE_RETRIES, probeRetry } from '../src/multi/probe-retry.js';
+import { type KeyCopy, planKey, recheckCopy, recheckDelete } from '../src/multi/reconcile-plan.js';
 import { decideRepair } from '../src/multi/repair.js';
-import { copyCondition } from '../src/multi/transfer.js';
+import { copyCondition, deleteCondition } from '../src/multi/transfer.js';
 
 const v = (n: number, writer = 'me') => `${String(n).padStart(15, '0')}-000000-${writer}`;
 const T = ['aws', 'gcp', 'azure'];
@@ -149,6 +150,51 @@ describe('copyCondition (what a repair or reconcile copy is conditional on)', ()
   }
 });
 
+describe('deleteCondition (what a repair or reconcile delete is conditional on)', () => {
+  const cases: [string, Parameters<typeof deleteCondition>[0], ReturnType<typeof deleteCondition>][] = [
+    ['the target held a copy: only that very copy is deleted', { etag: 'e1' }, { ifMatch: 'e1' }],
+    ['a copy without an entity tag (a store that reports none): unconditional', {}, {}],
+    ['the target was not looked at: unconditional', undefined, {}],
+    ['nothing seen there: nothing to require', null, {}],
+  ];
+  for (const [name, current, expected] of cases) {
+    it(name, () => expect(deleteCondition(current)).toEqual(expected));
+  }
+});
+
+describe('recheckDelete (reconcile, after a delete was refused because the target changed)', () => {
+  const cases: [string, { version: string | undefined } | null, string][] = [
+    ['a newer version landed there: it stays', { version: v(3) }, 'newer'],
+    ["another writer's newer version landed there: it stays", { version: v(3, 'other') }, 'newer'],
+    ['an older version landed there again (a late request): delete again', { version: v(1) }, 'delete'],
+    ['the object is gone (deleted by someone else): done', null, 'gone'],
+    ['an object no multi-cloud store wrote: delete again', { version: undefined }, 'delete'],
+  ];
+  for (const [name, now, expected] of cases) {
+    it(name, () => expect(recheckDelete(v(2), now)).toBe(expected));
+  }
+});
+
+describe('decideRepair after a refused delete (repair looks again and decides with the same rules)', () => {
+  const tombstone = entry('delete', 2);
+  const cases: [string, { version: string | undefined; sha256: string | undefined } | null, string][] = [
+    [
+      "another writer's newer version landed: it stays (conflict)",
+      { version: v(3, 'other'), sha256: 'n' },
+      'conflict',
+    ],
+    [
+      'a late request of an older version landed again: delete it (under its own etag)',
+      { version: v(1), sha256: 'o' },
+      'delete',
+    ],
+    ['someone else deleted it: nothing to do', null, 'none'],
+  ];
+  for (const [name, now, expected] of cases) {
+    it(name, () => expect(decideRepair(tombstone, now).type).toBe(expected));
+  }
+});
+
 describe('recheckCopy (reconcile, after a copy was refused because the target changed)', () => {
   const wanted = { version: v(2), sha256: 'x' };
   const cases: [string, { version: string | undefined; sha256: string | undefined } | null, string][] = [
@@ -192,4 +238,46 @@ describe('decideMarker: what a marker without the expected epoch means', () => {
   ] as const)('held %s, pending %s, partial %s, seen %o: %s', (held, pending, partial, seen, decision) => {
     expect(decideMarker({ held, pending, partial }, seen)).toBe(decision);
   });
+});
+
+describe('probeRetry: another repair pass soon after one blocked by a busy half-open probe', () => {
+  const blocked = { attempted: 3, skipped: 3, probeBusy: 2, aborted: false };
+  const cases: [string, Parameters<typeof probeRetry>[0], number, ReturnType<typeof probeRetry>][] = [
+    [
+      'every pair skipped, some for a busy probe: again after 100 ms',
+      blocked,
+      0,
+      { delayMs: 100, retries: 1 },
+    ],
+    ['the next time: after twice as long', blocked, 1, { delayMs: 200, retries: 2 }],
+    ['the fifth time: 1600 ms', blocked, 4, { delayMs: 1600, retries: 5 }],
+    [
+      'after the fifth: no more while passes stay blocked',
+      blocked,
+      PROBE_RETRIES,
+      { delayMs: undefined, retries: 5 },
+    ],
+    [
+      'some pair ran: nothing, and the count starts over',
+      { ...blocked, skipped: 2 },
+      3,
+      { delayMs: undefined, retries: 0 },
+    ],
+    [
+      'every pair skipped, none for a probe (breakers open): nothing',
+      { ...blocked, probeBusy: 0 },
+      0,
+      { delayMs: undefined, retries: 0 },
+    ],
+    ['an aborted pass: nothing', { ...blocked, aborted: true }, 0, { delayMs: undefined, retries: 0 }],
+    [
+      'nothing to repair: nothing',
+      { attempted: 0, skipped: 0, probeBusy: 0, aborted: false },
+      2,
+      { delayMs: undefined, retries: 0 },
+    ],
+  ];
+  for (const [name, pass, retries, expected] of cases) {
+    it(name, () => expect(probeRetry(pass, retries)).toEqual(expected));
+  }
 });

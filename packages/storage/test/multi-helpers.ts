@@ -7,6 +7,7 @@ import {
   createMemoryJournal,
   createMemoryStore,
   createMultiCloudStore,
+  type DeleteOptions,
   type GetOptions,
   type GetResult,
   getBytes,
@@ -70,9 +71,9 @@ export interface SwitchableStore extends BlobStore {
   /** Applies the writes held back by {@link SwitchableStore.late}, in order; returns how many. */
   landLate(): Promise<number>;
   /**
-   * When set, runs (once: it is cleared first) just before the next `put` reaches the store:
-   * something landing between a caller's look at the store and its write (a late request, another
-   * writer).
+   * When set, runs (once: it is cleared first) just before the next `put` or `delete` reaches the
+   * store: something landing between a caller's look at the store and its write (a late request,
+   * another writer).
    */
   interpose: (() => Promise<unknown>) | undefined;
 }
@@ -112,7 +113,13 @@ export function switchable(name: string): SwitchableStore {
     head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
       gate('head', () => inner.head(key, options)),
     exists: (key: string, options?: OperationOptions) => gate('exists', () => inner.exists(key, options)),
-    delete: (key: string, options?: OperationOptions) => gate('delete', () => inner.delete(key, options)),
+    delete: (key: string, options?: DeleteOptions) =>
+      gate('delete', async () => {
+        const before = s.interpose;
+        s.interpose = undefined;
+        await before?.();
+        return inner.delete(key, options);
+      }),
     copy: (from: string, to: string, options?: OperationOptions) =>
       gate('copy', () => inner.copy(from, to, options)),
     setMetadata: (key: string, metadata: Record<string, string>, options?: SetMetadataOptions) =>

@@ -200,6 +200,96 @@ describe('repair runs by itself', () => {
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['during', 'during', 'during']);
   });
 
+  it('a pass whose pairs were all skipped because a half-open probe was busy runs again soon, a bounded number of times', async () => {
+    vi.useFakeTimers();
+    const { store, targets, journal } = setup({
+      writes: 'mirror',
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 },
+      },
+      // No pass when the breaker closes: only the retry can run the next one.
+      repair: { onRecovery: false },
+    });
+    const passes = () => store.status().counts.repairPasses;
+    // Refused with a 503 (it never took the write: no late request to wait for).
+    targets[0]!.down = 'unavailable';
+    await store.put('k', 'during'); // aws fails and its breaker opens; gcp and azure take it
+    targets[0]!.down = undefined;
+    expect(store.status().targets[0]!.state).toBe('open');
+    // A pass while the breaker is open (no probe running) asks for nothing.
+    expect(await store.repair()).toMatchObject({ attempted: 1, skipped: 1 });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(passes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1); // half-open
+    // Another call takes the probe and hangs on it.
+    const aws = targets[0]!;
+    const head = aws.head.bind(aws);
+    const held: (() => void)[] = [];
+    aws.head = (key, options) =>
+      key === 'probe' ? new Promise((resolve) => held.push(() => resolve(null))) : head(key, options);
+    const probe = store.head('probe');
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    expect(store.status().targets[0]).toMatchObject({ state: 'halfOpen', available: false });
+    expect(await store.repair()).toMatchObject({ attempted: 1, skipped: 1 });
+    expect(journal.backlog()).toBe(1);
+    // The probe succeeds: the breaker closes. The pass asked for another one 100 ms later.
+    held[0]!();
+    expect(await probe).toBeNull();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(passes()).toBe(2);
+    await vi.advanceTimersByTimeAsync(2);
+    await vi.waitFor(() => expect(journal.backlog()).toBe(0));
+    expect(passes()).toBe(3);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['during', 'during', 'during']);
+  });
+
+  it('a probe that stays busy gets 5 more passes (100, 200, 400, 800, 1600 ms apart), then none until something else asks', async () => {
+    vi.useFakeTimers();
+    const { store, targets, journal } = setup({
+      writes: 'mirror',
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 },
+        // Not hedged: a hedge would win over the held probe after 2 s and end it.
+        hedge: false,
+      },
+      repair: { onRecovery: false },
+    });
+    const passes = () => store.status().counts.repairPasses;
+    targets[0]!.down = 'unavailable';
+    await store.put('k', 'during'); // aws refuses it and its breaker opens
+    targets[0]!.down = undefined;
+    await vi.advanceTimersByTimeAsync(1000); // half-open
+    const aws = targets[0]!;
+    const head = aws.head.bind(aws);
+    const held: (() => void)[] = [];
+    aws.head = (key, options) =>
+      key === 'probe' ? new Promise((resolve) => held.push(() => resolve(null))) : head(key, options);
+    const probe = store.head('probe');
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    const started: number[] = [];
+    store.on('repairFinished', (r) => started.push(r.startedAt));
+    await store.repair();
+    // Fake time: every pass over memory stores ends without time passing; 70 s of timers run here.
+    await vi.advanceTimersByTimeAsync(70_000);
+    expect(passes()).toBe(6);
+    const gaps = started.slice(1).map((t, i) => t - started[i]!);
+    [100, 200, 400, 800, 1600].forEach((delay, i) => {
+      expect(gaps[i]).toBeGreaterThanOrEqual(delay);
+      expect(gaps[i]).toBeLessThan(delay + 10);
+    });
+    expect(journal.backlog()).toBe(1);
+    expect(store.status().targets[0]!.state).toBe('halfOpen'); // the probe is still running
+    // Once it ends, an ordinary request for a pass (here: on demand) repairs.
+    held[0]!();
+    await probe;
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+  });
+
   it('on its interval, and shortly after a journaled write', async () => {
     vi.useFakeTimers();
     const interval = setup({ repair: { intervalMs: 5000, delayMs: false } });

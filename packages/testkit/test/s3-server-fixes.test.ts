@@ -16,7 +16,7 @@ import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
 /**
  * What s3rver 3.7 gets wrong and testkit's launcher fixes (src/servers/launchers/s3rver-fixes.cjs),
  * each checked the way it broke: a long key segment used to kill the server, preconditions were
- * ignored, CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
+ * ignored (on writes, on DeleteObject and on the copy source), CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
  * racing PUTs interleaved, and PutObject was answered before its file was complete.
  */
 describe('startS3Server: S3 behaviour where s3rver differs', () => {
@@ -161,6 +161,87 @@ describe('startS3Server: S3 behaviour where s3rver differs', () => {
     );
     expect(await failure(copy)).toEqual({ name: 'PreconditionFailed', status: 412 });
     expect(await text('copyinm/dest')).toBe('dest');
+  });
+
+  it('If-Match on DeleteObject: deleted on the current ETag or *, 412 on another (kept), 404 on a missing key', async () => {
+    const first = await put('dim/a', 'one');
+    const second = await put('dim/a', 'two');
+    const del = (Key: string, IfMatch: string) =>
+      s3.client.send(new DeleteObjectCommand({ Bucket, Key, IfMatch }));
+    expect(await failure(del('dim/a', first.ETag ?? ''))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await text('dim/a')).toBe('two');
+    await del('dim/a', second.ETag ?? '');
+    expect(await failure(s3.client.send(new HeadObjectCommand({ Bucket, Key: 'dim/a' })))).toMatchObject({
+      status: 404,
+    });
+    expect(await failure(del('dim/a', second.ETag ?? ''))).toEqual({ name: 'NoSuchKey', status: 404 });
+    await put('dim/b', 'any');
+    await del('dim/b', '*');
+    expect(await failure(del('dim/b', '*'))).toEqual({ name: 'NoSuchKey', status: 404 });
+  });
+
+  it('a conditional delete racing a conditional put on the same ETag: exactly one of them happens', async () => {
+    for (let round = 0; round < 10; round++) {
+      const seen = await put('drace/k', `v${round}`);
+      const [written, deleted] = await Promise.allSettled([
+        put('drace/k', `next${round}`, { IfMatch: seen.ETag ?? '' }),
+        s3.client.send(new DeleteObjectCommand({ Bucket, Key: 'drace/k', IfMatch: seen.ETag ?? '' })),
+      ]);
+      if (written!.status === 'fulfilled') {
+        expect(deleted!.status).toBe('rejected');
+        expect(await text('drace/k')).toBe(`next${round}`);
+      } else {
+        expect(deleted!.status).toBe('fulfilled');
+        expect((written!.reason as S3ServiceException).name).toBe('NoSuchKey');
+      }
+    }
+  });
+
+  it('x-amz-copy-source-if-match / -if-none-match on CopyObject: 412 when the source ETag says so', async () => {
+    const src = await put('csim/src', 'source');
+    await put('csim/dest', 'dest');
+    const copy = (extra: Partial<{ CopySourceIfMatch: string; CopySourceIfNoneMatch: string }>) =>
+      s3.client.send(
+        new CopyObjectCommand({ Bucket, Key: 'csim/dest', CopySource: `${Bucket}/csim/src`, ...extra }),
+      );
+    const stale = '"0123456789abcdef0123456789abcdef"';
+    expect(await failure(copy({ CopySourceIfMatch: stale }))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await failure(copy({ CopySourceIfNoneMatch: src.ETag ?? '' }))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
+    expect(await text('csim/dest')).toBe('dest');
+    await copy({ CopySourceIfMatch: src.ETag ?? '' });
+    expect(await text('csim/dest')).toBe('source');
+    await copy({ CopySourceIfNoneMatch: stale });
+  });
+
+  it('a metadata replace in place (CopyObject onto itself) with If-Match and x-amz-copy-source-if-match: a newer write is never given the older metadata', async () => {
+    const seen = await put('stamp/k', 'v1');
+    await s3.client.send(
+      new PutObjectCommand({ Bucket, Key: 'stamp/k', Body: 'v2', Metadata: { version: '2' } }),
+    );
+    const replace = s3.client.send(
+      new CopyObjectCommand({
+        Bucket,
+        Key: 'stamp/k',
+        CopySource: `${Bucket}/stamp/k`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { version: '1', stamped: 'yes' },
+        CopySourceIfMatch: seen.ETag ?? '',
+        IfMatch: seen.ETag ?? '',
+      }),
+    );
+    expect(await failure(replace)).toEqual({ name: 'PreconditionFailed', status: 412 });
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket, Key: 'stamp/k' }));
+    expect(head.Metadata).toEqual({ version: '2' });
+    expect(await text('stamp/k')).toBe('v2');
   });
 
   it('concurrent deletes (and writes) in one folder never answer 500', async () => {

@@ -7,6 +7,7 @@ import { FailoverError, readOptions } from '@failover/core';
 import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
 import { forEachChunk } from '../chunks.js';
+import { normalizeDeleteOptions } from '../delete-options.js';
 import { NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { commonPrefixOf } from '../list-prefix.js';
@@ -24,6 +25,7 @@ import type {
   BlobInfo,
   BlobStore,
   CopyOptions,
+  DeleteOptions,
   GetOptions,
   GetResult,
   ListEntry,
@@ -101,9 +103,9 @@ interface Temp {
  * - `ifNoneMatch: '*'` commits with a hard link, which fails atomically if the object exists, so
  *   it is race-free across threads and processes sharing the directory (where the filesystem has
  *   no hard links: race-free within the process).
- * - `ifMatch` reads the object's etag and renames over it under the store's per-key lock: race-free
- *   against writes through the same store object, not against other processes or other store
- *   objects over the same directory.
+ * - `ifMatch` reads the object's etag and renames over it (or, for a delete, removes it) under the
+ *   store's per-key lock: race-free against writes and deletes through the same store object, not
+ *   against other processes or other store objects over the same directory.
  * - Reads open the file once: a `get` streams the version it opened even if it is replaced or
  *   deleted meanwhile (on POSIX systems).
  * - `list` walks only the directories that can hold keys with the prefix, in UTF-8 byte order.
@@ -312,16 +314,24 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       }
     },
 
-    async delete(key: string, options: OperationOptions = {}): Promise<void> {
+    async delete(key: string, options?: DeleteOptions): Promise<void> {
       validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
+      const { ifMatch, signal } = normalizeDeleteOptions(key, options, name);
+      throwIfAborted(signal);
       const { dir, file } = locate(root, key);
       await refuseSymlinks(root, file, 'delete', key, name);
       try {
-        await lock(file, () => removeFile(file));
+        await lock(file, async () => {
+          if (ifMatch !== undefined) {
+            // Checked under the lock, at the moment of the delete (see the store's notes on ifMatch).
+            const current = await recordAt(file, key);
+            if (current === undefined) return;
+            if (current.etag !== ifMatch) throw ifMatchFailed(key, name, true);
+          }
+          await removeFile(file);
+        });
       } catch (err) {
-        throw failure(err, 'delete', key, options.signal);
+        throw failure(err, 'delete', key, signal);
       }
       await syncDir(dir);
       await removeEmptyDirs(root, dir).catch(() => {});

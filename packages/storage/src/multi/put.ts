@@ -1,10 +1,11 @@
 import { classifyFailure, FailoverError, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
+import { normalizeDeleteOptions } from '../delete-options.js';
 import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
-import type { BlobBody, BlobInfo, BlobStore, CopyOptions, OperationOptions, PutOptions } from '../types.js';
+import type { BlobBody, BlobInfo, BlobStore, CopyOptions, DeleteOptions, PutOptions } from '../types.js';
 import { attemptTimeoutOf, withoutCallOptions } from './call-options.js';
 import { type MultiContext, runOn } from './context.js';
 import { Fanout, readHead } from './fanout.js';
@@ -137,7 +138,7 @@ async function putSpool(
           ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
           ...(signal === undefined ? {} : { signal }),
         }),
-      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
       finished: () => spool.release(),
     });
     return present(res.info!, res.target);
@@ -195,7 +196,7 @@ async function putStream(
         else stamping(name, info);
         return info;
       },
-      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
       finished: () => fanout.release(),
     });
     const sha256 = fanout.sha256!;
@@ -228,12 +229,18 @@ function nameOf(ctx: MultiContext, store: BlobStore): string {
 export async function deleteObject(
   ctx: MultiContext,
   key: string,
-  options: (OperationOptions & MultiCloudCallOptions) | undefined,
+  options: (DeleteOptions & MultiCloudCallOptions) | undefined,
 ): Promise<void> {
   validateKey(key);
-  checkCallOptions(options, { key, target: ctx.name });
+  const { ifMatch, signal } = normalizeDeleteOptions(key, withoutCallOptions(options), ctx.name);
+  if (ifMatch !== undefined) {
+    // As for put: each target has its own entity tags, none names the store's version of a key.
+    throw new InvalidArgumentError('ifMatch', 'is not supported by the multi-cloud store', {
+      key,
+      target: ctx.name,
+    });
+  }
   const attemptTimeoutMs = attemptTimeoutOf(options);
-  const signal = options?.signal;
   throwIfAborted(signal);
   await ctx.ready();
   ctx.checkOpen();
@@ -250,6 +257,15 @@ export async function deleteObject(
       return undefined;
     },
   });
+}
+
+/**
+ * Deletes a copy this put made (`written`, what its target answered) when another target refused
+ * the put's `ifNoneMatch`: only that copy (`ifMatch` on its entity tag), so a version another
+ * writer put there since stays. A target that reported no entity tag gets a plain delete.
+ */
+function undoCopy(store: BlobStore, key: string, written: BlobInfo | undefined): Promise<void> {
+  return store.delete(key, written?.etag === undefined ? {} : { ifMatch: written.etag });
 }
 
 /**

@@ -174,3 +174,20 @@ export function recheckCopy(
   if (order === 0 && now.sha256 === wanted.sha256) return 'held';
   return 'copy';
 }
+
+/**
+ * What a target holds now, after reconcile's delete at `version` there was refused because the
+ * target changed since reconcile looked (pure; table-tested):
+ * - `'gone'`: nothing (someone else deleted it): done;
+ * - `'newer'`: a version newer than the delete landed there meanwhile (another writer, a late
+ *   request of a newer write): it stays (newest wins; a conflict);
+ * - `'delete'`: an older version (a late request of an older write landing again) or an object no
+ *   multi-cloud store wrote: delete again, under a condition on what is there now.
+ */
+export function recheckDelete(
+  version: string,
+  now: Pick<KeyCopy, 'version'> | null,
+): 'gone' | 'newer' | 'delete' {
+  if (now === null) return 'gone';
+  return compareVersions(now.version, version) > 0 ? 'newer' : 'delete';
+}

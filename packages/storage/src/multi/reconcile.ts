@@ -9,10 +9,10 @@ import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
-import { type KeyCopy, planKey, recheckCopy } from './reconcile-plan.js';
+import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
 import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
 import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
-import { type Fetched, fetchVersion, isRefusedCopy, writeFetched } from './transfer.js';
+import { deleteSeen, type Fetched, fetchVersion, isRefused, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
 import { sha256Hex } from './verify.js';
 import { compareVersions } from './version.js';
@@ -191,7 +191,7 @@ async function reconcileKey(
           targets: action.targets,
         });
         if (o.dryRun) return;
-        await applyDelete(ctx, key, action.version, action.targets, action.lost, tally, o.signal);
+        await applyDelete(ctx, key, action, seen, tally, o.signal);
         await settleEntries(
           ctx,
           entries,
@@ -295,18 +295,20 @@ async function gatherCopies(
 }
 
 /**
- * Deletes the copies on `targets`. For a lost version, a tombstone at that version is journaled
- * first, so a copy that could not be deleted now is deleted by repair later, never served.
+ * Deletes the copies on the action's targets, each conditional on the copy reconcile saw there
+ * (`seen`): a version written there meanwhile is never deleted unseen (see {@link deleteFrom}).
+ * For a lost version, a tombstone at that version is journaled first, so a copy that could not be
+ * deleted now is deleted by repair later, never served.
  */
 async function applyDelete(
   ctx: MultiContext,
   key: string,
-  version: string,
-  targets: readonly string[],
-  lost: boolean,
+  action: { readonly version: string; readonly targets: readonly string[]; readonly lost: boolean },
+  seen: ReadonlyMap<string, BlobInfo>,
   tally: Tally,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  const { version, targets, lost } = action;
   let tombstone: JournalEntry | undefined;
   if (lost) {
     tombstone = {
@@ -323,7 +325,16 @@ async function applyDelete(
   }
   for (const t of targets) {
     try {
-      await runOn(ctx, t, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
+      const result = await deleteFrom(ctx, key, version, t, seen.get(t), signal);
+      if (result.type === 'newer') {
+        tally.conflicts++;
+        ctx.counts.conflicts++;
+        if (ctx.events.has('conflict')) {
+          ctx.events.emit('conflict', { key, target: t, version, found: result.found, during: 'reconcile' });
+        }
+        continue;
+      }
+      if (result.type === 'gone') continue;
       tally.deleted++;
       ctx.counts.repaired++;
       if (ctx.events.has('repaired')) {
@@ -339,6 +350,35 @@ async function applyDelete(
     for (const t of ctx.targets.map((x) => x.name)) {
       if (!tally.failedTargets.has(`${key}\0${t}`)) await resolveEntry(ctx, tombstone.id, t);
     }
+  }
+}
+
+/**
+ * Deletes target `t`'s copy of the key for a delete at `version`, conditional on the copy seen
+ * there (`current`); when refused (the target changed), looks again and lets
+ * {@link recheckDelete} decide, up to `COPY_ATTEMPTS` times.
+ */
+async function deleteFrom(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  t: string,
+  current: BlobInfo | null | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ type: 'deleted' | 'gone' } | { type: 'newer'; found: string | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deleteSeen(ctx, key, t, current, signal);
+      return { type: 'deleted' };
+    } catch (err) {
+      if (!isRefused(err) || attempt >= COPY_ATTEMPTS) throw err;
+    }
+    current = await runOn(ctx, t, (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }), signal);
+    const found = current === null ? undefined : versionOf(current);
+    ctx.clock.observe(found);
+    const next = recheckDelete(version, current === null ? null : { version: found });
+    if (next === 'gone') return { type: 'gone' };
+    if (next === 'newer') return { type: 'newer', found };
   }
 }
 
@@ -426,7 +466,7 @@ async function copyTo(
       await writeFetched(ctx, key, fetched, t, signal, current);
       return { type: 'copied' };
     } catch (err) {
-      if (!isRefusedCopy(err) || attempt >= COPY_ATTEMPTS) throw err;
+      if (!isRefused(err) || attempt >= COPY_ATTEMPTS) throw err;
     }
     current = await runOn(ctx, t, (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }), signal);
     const now = current === null ? null : { version: versionOf(current), sha256: sha256Of(current) };

@@ -1,15 +1,15 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
-import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { isDeferred, sha256Of, versionOf } from './reserved.js';
 import { stampInPlace } from './stamp.js';
 import {
+  deleteSeen,
   type Fetched,
   fetchVersion,
-  isRefusedCopy,
+  isRefused,
   replacedByAnotherWriter,
   VanishedError,
   writeFetched,
@@ -27,7 +27,11 @@ export type RepairOutcome = 'repaired' | 'conflict' | 'done' | 'lost' | 'deferre
  * one cloud only) go first. Each pair done is resolved in the journal; failures stay for the next
  * pass; a pair whose target may still receive a late request is checked again after the window.
  */
-export async function repairPass(ctx: MultiContext, options: RepairRunOptions = {}): Promise<RepairReport> {
+export async function repairPass(
+  ctx: MultiContext,
+  options: RepairRunOptions = {},
+  skips?: { probeBusy: number },
+): Promise<RepairReport> {
   const startedAt = Date.now();
   await ctx.ready();
   const only = checkTargets(ctx, options.targets);
@@ -44,7 +48,7 @@ export async function repairPass(ctx: MultiContext, options: RepairRunOptions = 
   }
   const leased = await leaseKeys(ctx, entries);
   try {
-    return await runTasks(ctx, entries, only, signal, startedAt, leased);
+    return await runTasks(ctx, entries, only, signal, startedAt, leased, skips);
   } finally {
     if (leased !== undefined && leased.size > 0)
       await ctx.journal.release?.([...leased]).catch(() => undefined);
@@ -77,6 +81,7 @@ async function runTasks(
   signal: AbortSignal | undefined,
   startedAt: number,
   leased: Set<string> | undefined,
+  skips: { probeBusy: number } | undefined,
 ): Promise<RepairReport> {
   const tasks: [JournalEntry, string][] = [];
   // Writes that live on fewer copies than asked first: they are the ones a second loss would take.
@@ -92,13 +97,19 @@ async function runTasks(
   let skipped = 0;
   let deferred = 0;
   const failed: RepairFailure[] = [];
+  // A skip because the target's half-open breaker has its one probe in flight: counted for the
+  // scheduler, which then runs another pass soon (see probe-retry.ts).
+  const skip = (target: string): void => {
+    skipped++;
+    if (skips !== undefined && !signal?.aborted && probing(ctx, target)) skips.probeBusy++;
+  };
   await eachLimited(tasks, ctx.options.repairConcurrency, async ([entry, target]) => {
-    if (
-      signal?.aborted ||
-      !ctx.router.isAvailable(target) ||
-      (leased !== undefined && !leased.has(entry.key))
-    ) {
+    if (leased !== undefined && !leased.has(entry.key)) {
       skipped++;
+      return;
+    }
+    if (signal?.aborted || !ctx.router.isAvailable(target)) {
+      skip(target);
       return;
     }
     try {
@@ -108,7 +119,7 @@ async function runTasks(
       else if (outcome === 'deferred') deferred++;
       else repaired++;
     } catch (err) {
-      if (isBreakerRejection(err) || signal?.aborted) skipped++;
+      if (isBreakerRejection(err) || signal?.aborted) skip(target);
       else failed.push(failure(entry.key, target, entry.op, err));
     }
   });
@@ -125,6 +136,11 @@ async function runTasks(
     failed,
     backlog: ctx.journal.backlog(),
   };
+}
+
+/** Whether `target`'s breaker is half-open now (its probe in flight, when calls are skipped). */
+function probing(ctx: MultiContext, target: string): boolean {
+  return ctx.router.status().targets.find((t) => t.name === target)?.state === 'halfOpen';
 }
 
 /** What to do for one (entry, target) pair, given what the target holds now. */
@@ -178,8 +194,9 @@ export function decideRepair(
 }
 
 /**
- * How many times repair looks at a target again after its copy was refused because the target
- * changed between the look and the copy (a late request or another writer landed there).
+ * How many times repair (and reconcile) looks at a target again after its copy or delete was
+ * refused because the target changed between the look and the write (a late request or another
+ * writer landed there).
  */
 export const COPY_ATTEMPTS = 4;
 
@@ -191,10 +208,11 @@ type Applied =
 
 /**
  * Brings `target` up to `entry` (under the key's lock), then resolves the pair in the journal.
- * Copies are conditional on what the target held when repair looked (see `copyCondition`): when
- * the target changed meanwhile, repair looks again and decides again (a newer copy there wins; an
- * older one is replaced under a new condition), up to {@link COPY_ATTEMPTS} times; after that the
- * pair stays pending for the next pass.
+ * Copies and deletes are conditional on what the target held when repair looked (see
+ * `copyCondition` and `deleteCondition`): when the target changed meanwhile, repair looks again
+ * and decides again (a newer copy there wins; an older one is replaced or deleted under a new
+ * condition), up to {@link COPY_ATTEMPTS} times; after that the pair stays pending for the next
+ * pass.
  */
 export function repairOne(
   ctx: MultiContext,
@@ -247,9 +265,9 @@ export function repairOne(
 }
 
 /**
- * One look at the target and the step {@link decideRepair} picks, applied. A copy the target
- * refused because it changed since the look is `changed` (look again); the version fetched for it
- * is kept in `fetched` for the next attempt.
+ * One look at the target and the step {@link decideRepair} picks, applied. A copy or delete the
+ * target refused because it changed since the look is `changed` (look again); the version fetched
+ * for a copy is kept in `fetched` for the next attempt.
  */
 async function lookAndApply(
   ctx: MultiContext,
@@ -287,7 +305,13 @@ async function lookAndApply(
       await resolveEntry(ctx, entry.id, target);
       return { type: 'settled', outcome: 'conflict' };
     case 'delete':
-      await runOn(ctx, target, (s, sig) => s.delete(key, sig === undefined ? {} : { signal: sig }), signal);
+      // Conditional on the copy seen: a version landing there meanwhile is never deleted unseen.
+      try {
+        await deleteSeen(ctx, key, target, current, signal);
+      } catch (err) {
+        if (isRefused(err)) return { type: 'changed', error: err };
+        throw err;
+      }
       return { type: 'applied', from: undefined, version: entry.version };
     case 'none':
       return { type: 'applied', from: undefined, version: entry.version };
@@ -317,7 +341,7 @@ async function lookAndApply(
   try {
     await writeFetched(ctx, key, fetched.value, target, signal, current);
   } catch (err) {
-    if (isRefusedCopy(err)) return { type: 'changed', error: err };
+    if (isRefused(err)) return { type: 'changed', error: err };
     throw err;
   }
   // A holder may hold a newer version by now: the newest is what the target gets.

@@ -1,13 +1,15 @@
 import { redact } from '@failover/core';
 import type { MultiContext } from './context.js';
+import { probeRetry } from './probe-retry.js';
 import { repairPass } from './repair.js';
 import type { RepairReport, RepairRunOptions } from './types.js';
 
 /**
  * Runs repair passes one at a time: on demand (`run`), on an interval, a little after writes are
  * journaled (throttled to one pass per `delayMs`), and when a target recovers. A call while a pass
- * runs gets the next pass (calls made meanwhile share it). Timers are unref'd: they never keep
- * the process alive.
+ * runs gets the next pass (calls made meanwhile share it). A pass whose pairs were all skipped
+ * because a half-open breaker's probe was busy asks for another one soon (see `probeRetry`:
+ * bounded, backing off). Timers are unref'd: they never keep the process alive.
  */
 export class RepairScheduler {
   readonly #ctx: () => MultiContext;
@@ -20,6 +22,8 @@ export class RepairScheduler {
   #at: NodeJS.Timeout | undefined;
   #atTime = Number.POSITIVE_INFINITY;
   #stopped = false;
+  /** Passes in a row that asked for another one because a half-open probe was busy. */
+  #probeRetries = 0;
   /** The last finished pass. */
   last: RepairReport | undefined;
   /** The last pass that failed as a whole. */
@@ -124,8 +128,15 @@ export class RepairScheduler {
     const ctx = this.#ctx();
     const pass = (async () => {
       try {
-        const report = await repairPass(ctx, options);
+        const skips = { probeBusy: 0 };
+        const report = await repairPass(ctx, options, skips);
         this.last = report;
+        const next = probeRetry(
+          { ...report, probeBusy: skips.probeBusy, aborted: options.signal?.aborted === true },
+          this.#probeRetries,
+        );
+        this.#probeRetries = next.retries;
+        if (next.delayMs !== undefined) this.at(Date.now() + next.delayMs);
         if (ctx.events.has('repairFinished')) ctx.events.emit('repairFinished', report);
         return report;
       } catch (err) {

@@ -39,12 +39,14 @@ export function deferredSha256(
  * stamps or rewrites it. Never throws.
  *
  * Runs under the key's lock, as every write and repair of the key does: a stamp is a write. S3
- * replaces metadata by copying the object onto itself, and an entity tag check and that copy are
- * two steps (s3rver ignores `x-amz-copy-source-if-match`; the adapter checks with a HEAD first): a
- * newer put of the key landing between them would be left with this older version's metadata
- * (its bytes under the older version and hash), and repair would then find the newer version on
- * no target and report it lost. Under the lock, the next write of the key waits for the stamp;
- * a stamp queued behind a newer write finds its entry superseded and does nothing.
+ * replaces metadata by copying the object onto itself after a HEAD (for the content type); the
+ * copy carries `If-Match` and `x-amz-copy-source-if-match` on the entity tag, which S3 (and the
+ * testkit's s3rver) check atomically with the copy, but an S3-compatible server that ignores them
+ * (plain s3rver did) leaves only the HEAD's check: a newer put of the key landing between the two
+ * steps would be left with this older version's metadata, and repair would then find the newer
+ * version on no target and report it lost (found by the Jepsen soak). Under the lock, the next
+ * write of the key by this store waits for the stamp; a stamp queued behind a newer write finds
+ * its entry superseded and does nothing.
  */
 export function stampCopy(
   ctx: MultiContext,

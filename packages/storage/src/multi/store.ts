@@ -9,6 +9,7 @@ import type {
   BlobBody,
   BlobStore,
   CopyOptions,
+  DeleteOptions,
   GetOptions,
   ListOptions,
   OperationOptions,
@@ -219,7 +220,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     exists: (key: string, existsOptions: OperationOptions = {}) =>
       whenOpen(async () => (await headObject(ctx, key, existsOptions)) !== null),
 
-    delete: (key: string, deleteOptions?: OperationOptions) =>
+    delete: (key: string, deleteOptions?: DeleteOptions) =>
       whenOpen(() => deleteObject(ctx, key, deleteOptions)),
 
     list: (listOptions?: ListOptions) => listObjects(ctx, listOptions),

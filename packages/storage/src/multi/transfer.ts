@@ -172,15 +172,54 @@ export function copyCondition(current: Pick<BlobInfo, 'etag'> | null | undefined
   return {};
 }
 
-/** Whether a copy failed because its precondition did not hold (the target changed meanwhile). */
-export function isRefusedCopy(err: unknown): boolean {
+/** The precondition of a delete repair or reconcile sends (see {@link deleteCondition}). */
+export type DeleteCondition = { readonly ifMatch: string } | Record<string, never>;
+
+/**
+ * The precondition of a delete repair or reconcile sends to a target, from the copy they saw there
+ * (pure): `ifMatch` on its entity tag, so a version that lands there between the look and the
+ * delete (a late request, another writer's newer write) is never deleted: the delete fails with
+ * kind `precondition` instead, and the caller looks again. A copy whose store reports no entity
+ * tag, or a target not looked at (`undefined`): none. Nothing seen (`null`) needs no delete.
+ */
+export function deleteCondition(current: Pick<BlobInfo, 'etag'> | null | undefined): DeleteCondition {
+  if (current?.etag !== undefined) return { ifMatch: current.etag };
+  return {};
+}
+
+/**
+ * Whether a conditional copy or delete failed because its precondition did not hold (the target
+ * changed meanwhile).
+ */
+export function isRefused(err: unknown): boolean {
   return classifyFailure(err) === 'precondition';
+}
+
+/**
+ * Deletes `target`'s copy of `key`, under {@link deleteCondition} of the copy the caller saw there
+ * (`current`). When it fails with kind `precondition` (see {@link isRefused}), the target changed
+ * meanwhile: the caller looks again and decides again.
+ */
+export async function deleteSeen(
+  ctx: MultiContext,
+  key: string,
+  target: string,
+  current: BlobInfo | null | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const condition = deleteCondition(current);
+  await runOn(
+    ctx,
+    target,
+    (store, s) => store.delete(key, { ...condition, ...(s === undefined ? {} : { signal: s }) }),
+    signal,
+  );
 }
 
 /**
  * Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256),
  * under {@link copyCondition} of what the target held when the caller looked (`current`). When it
- * fails with kind `precondition` (see {@link isRefusedCopy}), the target changed meanwhile: the
+ * fails with kind `precondition` (see {@link isRefused}), the target changed meanwhile: the
  * caller looks again and decides again.
  */
 export async function writeFetched(

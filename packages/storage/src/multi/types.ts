@@ -7,6 +7,7 @@ import type {
   BlobInfo,
   BlobStore,
   CopyOptions,
+  DeleteOptions,
   GetOptions,
   ListOptions,
   OperationOptions,
@@ -74,7 +75,11 @@ export interface RepairReport {
    * `lost` event and settled as a delete at that version, so no older copy comes back.
    */
   readonly lost: number;
-  /** Pairs skipped because their target is down (breaker open); they stay in the journal. */
+  /**
+   * Pairs skipped because their target is down (breaker open, or half-open with its one probe
+   * busy: the store then runs another pass soon), or their key is being repaired by another
+   * instance; they stay in the journal.
+   */
   readonly skipped: number;
   /**
    * Pairs copied (or found right) whose target may still receive a late request of the key: they
@@ -343,7 +348,8 @@ export interface MultiCloudStore extends BlobStore {
   ): Promise<{ info: MultiCloudBlobInfo; body: Readable }>;
   head(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo | null>;
   exists(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<boolean>;
-  delete(key: string, options?: OperationOptions & MultiCloudCallOptions): Promise<void>;
+  /** Deletes the key on every target (see `BlobStore.delete`); `ifMatch` is refused (`InvalidArgumentError`). */
+  delete(key: string, options?: DeleteOptions & MultiCloudCallOptions): Promise<void>;
   list(options?: ListOptions): AsyncIterable<MultiCloudListEntry>;
   copy(from: string, to: string, options?: CopyOptions & MultiCloudCallOptions): Promise<MultiCloudBlobInfo>;
 

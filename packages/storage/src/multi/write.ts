@@ -19,10 +19,11 @@ export interface WriteSpec
   /** Makes the write on one target (may be called again on another, or more than once). */
   readonly perform: (store: BlobStore, signal: AbortSignal | undefined) => Promise<BlobInfo | undefined>;
   /**
-   * Undoes the write on a target where it succeeded, used when another target refused it with a
-   * precondition failure (`ifNoneMatch`). Only safe when the write itself was conditional.
+   * Undoes the write on a target where it succeeded (`written`: what that target answered), used
+   * when another target refused it with a precondition failure (`ifNoneMatch`). Only safe when the
+   * write itself was conditional.
    */
-  readonly rollback?: ((store: BlobStore) => Promise<void>) | undefined;
+  readonly rollback?: ((store: BlobStore, written: BlobInfo | undefined) => Promise<void>) | undefined;
   /** `false`: never hedged to another target (a streamed body would be sent twice). */
   readonly hedge?: false | undefined;
   /** Called once no write of this spec runs any more (every straggler has ended). */
@@ -275,7 +276,9 @@ async function settle(
   const fatal = ordered.find((f) => isFatal(f.kind, mirror));
   if (fatal?.kind === 'precondition' && spec.rollback !== undefined) {
     // A conditional write another target refused: undo it where it was made, journal nothing.
-    await Promise.all(holders.map((n) => spec.rollback!(ctx.byName.get(n)!.store).catch(() => undefined)));
+    await Promise.all(
+      holders.map((n) => spec.rollback!(ctx.byName.get(n)!.store, succeeded.get(n)).catch(() => undefined)),
+    );
     throw fatal.error;
   }
   const enough = holders.length >= (need ?? 1);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { abortCases } from './cases/abort.js';
 import { badInputCases } from './cases/bad-input.js';
 import { copyCases } from './cases/copy.js';
+import { deleteIfMatchCases } from './cases/delete-if-match.js';
 import { ifMatchCases } from './cases/if-match.js';
 import { invalidKeyCases } from './cases/invalid-keys.js';
 import { keyCases } from './cases/keys.js';
@@ -64,7 +65,11 @@ export type { BlobStoreContractOptions, ContractFactory, ContractSubject } from 
  * metadata carried; missing source); list (prefix, delimiter, pages, order); `ifNoneMatch: '*'` on
  * put and copy; `ifMatch` on put (the etag from `put`, `head`, `get` and `list` accepted, a stale one
  * or a missing object refused with `PreconditionFailedError`, of racing writes exactly one wins, bad
- * values and `ifMatch` with `ifNoneMatch` refused); aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
+ * values and `ifMatch` with `ifNoneMatch` refused); `ifMatch` on delete (the etag from `put`, `head`,
+ * `get` and `list` deletes; a stale one, also one from before a `setMetadata`, is refused with
+ * `PreconditionFailedError` and the newer version kept; a missing object is not an error; of a
+ * conditional delete and a conditional put racing on one etag exactly one happens; bad values
+ * refused at once); aborts (rejection with `AbortedError` whose `cause` is the signal's reason, nothing
  * written, a read body destroyed); invalid keys (`InvalidKeyError`); bad arguments
  * (`InvalidArgumentError` naming the argument: content types with CRLF, NUL, non-ASCII or over 255
  * characters, a wrong `size`, `range: null`, options that are not an object, a `signal` that is not
@@ -125,6 +130,7 @@ export function blobStoreContract(
     listCases(ctx);
     preconditionCases(ctx);
     ifMatchCases(ctx);
+    deleteIfMatchCases(ctx);
     abortCases(ctx);
     invalidKeyCases(ctx);
     badInputCases(ctx);

@@ -31,9 +31,9 @@ export interface BlobStoreContractOptions {
   /** Delete every key the suite wrote once it is done. Default `true`. */
   deleteKeys?: boolean;
   /**
-   * Whether the store takes `ifMatch` on `put` (every single-provider store does). With `false`
-   * the suite checks instead that `ifMatch` is refused with `InvalidArgumentError` and nothing is
-   * written, as the multi-cloud store does. Default `true`.
+   * Whether the store takes `ifMatch` on `put` and `delete` (every single-provider store does).
+   * With `false` the suite checks instead that `ifMatch` is refused with `InvalidArgumentError` and
+   * nothing is written or deleted, as the multi-cloud store does. Default `true`.
    */
   ifMatch?: boolean;
 }

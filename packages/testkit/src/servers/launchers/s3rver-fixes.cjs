@@ -9,6 +9,13 @@
 // - If-None-Match: * and If-Match on PutObject, CopyObject and CompleteMultipartUpload were
 //   ignored: they are checked as S3 does (412 PreconditionFailed; If-Match on a missing key: 404
 //   NoSuchKey), under a per-key lock so that of racing conditional writes exactly one wins.
+// - If-Match on DeleteObject (S3's conditional deletes) was ignored, and the object deleted
+//   whatever its ETag: it is checked as S3 does (412 PreconditionFailed on another ETag, 404
+//   NoSuchKey when there is no object, `*` for any object), under the key's lock.
+// - x-amz-copy-source-if-match and x-amz-copy-source-if-none-match on CopyObject were ignored: they
+//   are checked against the source's ETag as S3 does (412 PreconditionFailed), under the locks of
+//   the source and the destination, so the check and the copy are one step (a copy onto itself with
+//   both If-Match and x-amz-copy-source-if-match, a metadata replace, is a compare-and-swap).
 // - x-amz-copy-source was decoded with decodeURI, which leaves %2B %3F %23 %26 %3D %2C %3A %3B %40
 //   %24 encoded: it is decoded as S3 does (every escape, `?versionId=` cut off) before s3rver reads it.
 // - Concurrent deletes in one folder answered 500 (a folder another delete had removed): removing
@@ -223,10 +230,13 @@ function target(ctx) {
   }
 }
 
-/** `x-amz-copy-source` decoded as S3 reads it, then encoded so that s3rver's decodeURI gets it back. */
+/**
+ * `x-amz-copy-source` decoded as S3 reads it, then encoded so that s3rver's decodeURI gets it back.
+ * Returns the source's bucket and key (undefined without a copy source).
+ */
 function fixCopySource(ctx) {
   const raw = ctx.headers['x-amz-copy-source'];
-  if (typeof raw !== 'string') return;
+  if (typeof raw !== 'string') return undefined;
   const withoutVersion = raw.replace(/\?versionId=[^&]*$/, '');
   let decoded;
   try {
@@ -237,6 +247,8 @@ function fixCopySource(ctx) {
     });
   }
   ctx.request.headers['x-amz-copy-source'] = encodeURI(decoded);
+  const [bucket, ...key] = (decoded.startsWith('/') ? decoded.slice(1) : decoded).split('/');
+  return { bucket, key: key.join('/') };
 }
 
 /** S3's checks of If-None-Match and If-Match on a write; run under the key's lock. */
@@ -251,30 +263,80 @@ async function checkWritePreconditions(ctx, bucket, key) {
         Header: 'If-None-Match',
       });
     }
-    if (exists) {
-      throw new S3Error(
-        'PreconditionFailed',
-        'At least one of the pre-conditions you specified did not hold',
-        {
-          Condition: 'If-None-Match',
-        },
-      );
-    }
+    if (exists) throw preconditionFailed('If-None-Match');
   }
   if (match !== undefined) {
     if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
-    const { etag } = await ctx.store.getMetadata(bucket, key);
-    const wanted = match.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/"/g, ''));
-    if (!wanted.includes('*') && !wanted.includes(String(etag).replace(/"/g, ''))) {
-      throw new S3Error(
-        'PreconditionFailed',
-        'At least one of the pre-conditions you specified did not hold',
-        {
-          Condition: 'If-Match',
-        },
-      );
+    const wanted = etagsOf(match);
+    if (!wanted.includes('*') && !wanted.includes(await etagOf(ctx, bucket, key))) {
+      throw preconditionFailed('If-Match');
     }
   }
+}
+
+/** The ETags an If-Match style header lists, unquoted (`*` stays `*`). */
+function etagsOf(header) {
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/"/g, ''));
+}
+
+/** The ETag s3rver stores for an object, unquoted. */
+async function etagOf(ctx, bucket, key) {
+  const { etag } = await ctx.store.getMetadata(bucket, key);
+  return String(etag).replace(/"/g, '');
+}
+
+function preconditionFailed(condition) {
+  return new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+    Condition: condition,
+  });
+}
+
+/**
+ * S3's conditional delete: If-Match with an ETag (or `*`) deletes only a matching object; another
+ * ETag is a 412, no object a 404 NoSuchKey. Run under the key's lock, so the check and the delete
+ * are one step.
+ */
+async function checkDeletePreconditions(ctx, bucket, key) {
+  const match = ctx.headers['if-match'];
+  if (match === undefined) return;
+  if (!(await ctx.store.existsObject(bucket, key))) {
+    throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+  }
+  const wanted = etagsOf(match);
+  if (!wanted.includes('*') && !wanted.includes(await etagOf(ctx, bucket, key))) {
+    throw preconditionFailed('If-Match');
+  }
+}
+
+/**
+ * S3's checks of x-amz-copy-source-if-match and x-amz-copy-source-if-none-match against the copy
+ * source's ETag (412 when one fails). A missing source is left to s3rver (404 NoSuchKey). Run under
+ * the locks of the source and the destination.
+ */
+async function checkCopySourcePreconditions(ctx, source) {
+  const match = ctx.headers['x-amz-copy-source-if-match'];
+  const noneMatch = ctx.headers['x-amz-copy-source-if-none-match'];
+  if (match === undefined && noneMatch === undefined) return;
+  if (!(await ctx.store.existsObject(source.bucket, source.key))) return;
+  const etag = await etagOf(ctx, source.bucket, source.key);
+  if (match !== undefined) {
+    const wanted = etagsOf(match);
+    if (!wanted.includes('*') && !wanted.includes(etag))
+      throw preconditionFailed('x-amz-copy-source-If-Match');
+  }
+  if (noneMatch !== undefined) {
+    const unwanted = etagsOf(noneMatch);
+    if (unwanted.includes('*') || unwanted.includes(etag)) {
+      throw preconditionFailed('x-amz-copy-source-If-None-Match');
+    }
+  }
+}
+
+/** Runs `work` holding the locks of every name in `names` (taken in sorted order: no deadlock). */
+function withLocks(locks, names, work) {
+  const sorted = [...new Set(names)].sort();
+  const run = (i) => (i === sorted.length ? work() : locks.run(sorted[i], () => run(i + 1)));
+  return run(0);
 }
 
 /** What an object request is: a write of the object, a delete, a read, or something else. */
@@ -309,10 +371,14 @@ function fixesMiddleware(locks) {
       }
       if (ctx.method === 'PUT' || ctx.method === 'POST') throw new S3Error('KeyTooLongError', problem);
     }
-    if (kind === 'write') fixCopySource(ctx);
+    const source = kind === 'write' ? fixCopySource(ctx) : undefined;
     if (kind === 'other') return next();
-    return locks.run(`${object.bucket}/${object.key}`, async () => {
+    const names = [`${object.bucket}/${object.key}`];
+    if (source !== undefined) names.push(`${source.bucket}/${source.key}`);
+    return withLocks(locks, names, async () => {
       if (kind === 'write') await checkWritePreconditions(ctx, object.bucket, object.key);
+      if (source !== undefined) await checkCopySourcePreconditions(ctx, source);
+      if (kind === 'delete') await checkDeletePreconditions(ctx, object.bucket, object.key);
       await next();
     });
   };
