@@ -78,6 +78,12 @@ export class TargetHealth<T> {
   joins = 0;
   /** Latency of recent attempts. */
   readonly latency = new LatencyWindow();
+  /**
+   * A time (`Date.now()`) at or before the target's last answer (a success, or a failure that is
+   * an answer); 0 for none. The stall monitor reads it: a peer answering proves this process was
+   * listening (stall-excuse.ts).
+   */
+  answeredAt = 0;
   /** Availability failures in a row (reset by any success or answer). */
   consecutive = 0;
   /**
@@ -137,6 +143,7 @@ export class TargetHealth<T> {
     this.#currentResetMs = breaker.resetTimeoutMs;
     this.#nextResetMs = breaker.resetTimeoutMs;
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
+    shared.stalls.watch(this);
     const b = new CircuitBreaker<BreakerArgs, unknown>(breakerAction, {
       name: target.name,
       timeout: false,
@@ -159,6 +166,7 @@ export class TargetHealth<T> {
         return;
       }
       this.latency.record(latencyMs);
+      this.answeredAt = this.#shared.stalls.lastLook;
       if (this.#filtered) {
         this.#filtered = false;
       } else {
@@ -455,7 +463,7 @@ export class TargetHealth<T> {
       attempt !== undefined &&
       attempt.abortKind === undefined &&
       attempt.startedAt >= 0 &&
-      this.#shared.stalls.explainsFailure(attempt.startedAt)
+      this.#shared.stalls.explainsFailure(attempt.startedAt, this.name)
     ) {
       attempt.localStall = true;
     }
