@@ -4,36 +4,43 @@
  * table-tested in test/stall-excuse.test.ts. `StallMonitor` gathers the facts (stall.ts).
  *
  * An answer that arrives while the process runs is read within one turn of its event loop, so only
- * a stretch in which the loop did not run can hide one. Two things make the excuse discriminating:
+ * a stretch in which the loop did not run can hide one. What makes the excuse discriminating is
+ * **peers' answers**: when another target answered a call during the attempt, this process was
+ * reading its sockets then, and any answer this target had sent by then would have been read too.
+ * From that moment on, only a stall long enough to hide an answer ({@link HIDING_STALL_MS} or more)
+ * can excuse the target; the small lags of a loaded machine (every timer tick tens of ms late) delay
+ * reading an answer by as much and never explain an attempt that waited seconds. So a target that
+ * stays silent while its peers answer is counted against, whatever the load. (Summing those small
+ * lags used to excuse a blackholed cloud's timeouts forever under sustained CPU load.)
  *
- * - **Only long stalls count** ({@link HIDING_STALL_MS} each). A loaded machine makes every timer
- *   tick a little late (tens of ms), which delays reading an answer by that much and never
- *   explains an attempt that waited seconds; summing those small lags used to excuse a blackholed
- *   cloud forever under sustained CPU load.
- * - **Peers answering prove the process was listening.** When another target answered during the
- *   attempt, any answer of this target that had arrived by then would have been read too: only
- *   the stalls after that moment can have hidden it. A target that stays silent while its peers
- *   answer is counted against, whatever the load.
+ * When no peer answered during the attempt, the process cannot tell its own starvation from the
+ * target's silence (every target may be timing out because this process, or the whole machine, is
+ * overloaded): the time it lagged, all of it, is given back as before.
  *
  * @internal
  */
 
 /**
- * Stalls shorter than this are ignored: they delay reading an answer by less than this, which does
- * not explain an attempt that waited much longer.
+ * Once a peer answered, only stalls at least this long count: shorter ones delay reading an answer
+ * by less than this, which does not explain an attempt that waited much longer.
  */
 export const HIDING_STALL_MS = 100;
+
+/** Without a peer's answer, less stall than this in all is scheduling noise. */
+export const MIN_EXCUSE_MS = 80;
 
 /** What is known when an attempt timed out. */
 export interface StallFacts {
   /** Time from the attempt's start to now, ms. */
   readonly elapsedMs: number;
-  /**
-   * Time this process was stalled in stalls of at least {@link HIDING_STALL_MS}, since the later
-   * of the attempt's start and the last moment another target answered (the process then read its
-   * sockets), ms.
-   */
+  /** Time this process was stalled since the attempt started (every stall the monitor saw), ms. */
   readonly stalledMs: number;
+  /**
+   * When another target answered during the attempt: the time this process was stalled since the
+   * last such answer, counting only stalls of at least {@link HIDING_STALL_MS}, ms. `undefined`
+   * when no peer answered.
+   */
+  readonly stalledSincePeerMs: number | undefined;
   /**
    * The attempt's own time limit (the router's `attemptTimeoutMs`), or `undefined` for a timeout
    * the operation reported itself (an SDK's or a cloud store's own timer, whose limit is unknown).
@@ -55,22 +62,26 @@ const NOT_EXCUSED: StallExcuse = Object.freeze({ excused: false, extendMs: 0 });
 const EXCUSED: StallExcuse = Object.freeze({ excused: true, extendMs: 0 });
 
 /**
- * Decides whether a timed-out attempt is excused:
+ * Decides whether a timed-out attempt is excused, from the stalls that can have hidden an answer:
+ * those since a peer last answered, of {@link HIDING_STALL_MS} or more each; when no peer answered,
+ * every stall since the attempt started.
  *
- * 1. no stall of {@link HIDING_STALL_MS} or more since the attempt started or a peer last answered:
- *    not excused (the process was listening; the target did not answer);
+ * 1. less of those than {@link HIDING_STALL_MS} (after a peer's answer) or {@link MIN_EXCUSE_MS}
+ *    (no peer answered): not excused (the process was listening; the target did not answer);
  * 2. an attempt with its own limit is excused when the time it had with the process listening
- *    (`elapsedMs - stalledMs`, at least 0) is still below its limit, and given the rest of it;
+ *    (`elapsedMs` minus those stalls, at least 0) is still below its limit, and given the rest of it;
  * 3. a timeout reported by the operation itself is excused when those stalls make up at least a
  *    quarter of the attempt's time.
  */
 export function decideStallExcuse(f: StallFacts): StallExcuse {
-  if (f.stalledMs < HIDING_STALL_MS) return NOT_EXCUSED;
+  const peer = f.stalledSincePeerMs !== undefined;
+  const stalled = peer ? (f.stalledSincePeerMs as number) : f.stalledMs;
+  if (stalled < (peer ? HIDING_STALL_MS : MIN_EXCUSE_MS)) return NOT_EXCUSED;
   if (f.limitMs !== undefined) {
     // Overlapping looks can count more stall than the attempt lived: it listened 0 ms then.
-    const listened = Math.max(0, f.elapsedMs - f.stalledMs);
+    const listened = Math.max(0, f.elapsedMs - stalled);
     if (listened >= f.limitMs) return NOT_EXCUSED;
     return { excused: true, extendMs: Math.max(1, Math.ceil(f.limitMs - listened)) };
   }
-  return f.stalledMs * 4 >= f.elapsedMs ? EXCUSED : NOT_EXCUSED;
+  return stalled * 4 >= f.elapsedMs ? EXCUSED : NOT_EXCUSED;
 }

@@ -112,12 +112,14 @@ export class StallMonitor {
 
   /**
    * The last time (`Date.now()`, a lower bound) a target other than `target` answered, if after
-   * `since`; else `since`.
+   * `since`; else `undefined`.
    */
-  #listenedAt(since: number, target: string | undefined): number {
-    let at = since;
+  #peerAnsweredAt(since: number, target: string | undefined): number | undefined {
+    let at: number | undefined;
     for (const s of this.#sources) {
-      if (s.name !== target && s.answeredAt > at) at = s.answeredAt;
+      if (s.name !== target && s.answeredAt > since && (at === undefined || s.answeredAt > at)) {
+        at = s.answeredAt;
+      }
     }
     return at;
   }
@@ -128,10 +130,11 @@ export class StallMonitor {
    * operation reported itself.
    */
   excuse(startedAt: number, limitMs: number | undefined, target?: string): StallExcuse {
-    const from = this.#listenedAt(startedAt, target);
+    const peerAt = this.#peerAnsweredAt(startedAt, target);
     return decideStallExcuse({
       elapsedMs: Date.now() - startedAt,
-      stalledMs: this.stalledSince(from, HIDING_STALL_MS),
+      stalledMs: this.stalledSince(startedAt),
+      stalledSincePeerMs: peerAt === undefined ? undefined : this.stalledSince(peerAt, HIDING_STALL_MS),
       limitMs,
     });
   }

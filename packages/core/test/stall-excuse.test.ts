@@ -3,6 +3,7 @@ import { type AnswerSource, StallMonitor, simulateEventLoopLag } from '../src/st
 import {
   decideStallExcuse,
   HIDING_STALL_MS,
+  MIN_EXCUSE_MS,
   type StallExcuse,
   type StallFacts,
 } from '../src/stall-excuse.js';
@@ -12,24 +13,41 @@ const YES: StallExcuse = { excused: true, extendMs: 0 };
 const extend = (extendMs: number): StallExcuse => ({ excused: true, extendMs });
 
 describe('decideStallExcuse', () => {
-  const table: [string, StallFacts, StallExcuse][] = [
-    // A timeout the operation reported itself (an SDK's or a cloud store's own timer).
-    ['a 3 s stall in a 3.5 s attempt', { elapsedMs: 3500, stalledMs: 3000, limitMs: undefined }, YES],
-    ['stalls making a quarter of the attempt', { elapsedMs: 2000, stalledMs: 500, limitMs: undefined }, YES],
-    ['stalls making less than a quarter', { elapsedMs: 2000, stalledMs: 499, limitMs: undefined }, NO],
+  /** Facts with no peer answer and the operation's own timer, overridden by `f`. */
+  const facts = (f: Partial<StallFacts>): StallFacts => ({
+    elapsedMs: 2000,
+    stalledMs: 0,
+    stalledSincePeerMs: undefined,
+    limitMs: undefined,
+    ...f,
+  });
+  const table: [string, Partial<StallFacts>, StallExcuse][] = [
+    // No peer answered during the attempt: every stall since it started is given back.
+    ['a 3 s stall in a 3.5 s attempt', { elapsedMs: 3500, stalledMs: 3000 }, YES],
+    ['stalls making a quarter of the attempt', { stalledMs: 500 }, YES],
+    ['stalls making less than a quarter', { stalledMs: 499 }, NO],
+    ['small lags adding up to a quarter, nobody answering: excused', { stalledMs: 800 }, YES],
     [
-      'no long stall since a peer answered (its small lags were left out)',
-      { elapsedMs: 2000, stalledMs: 0, limitMs: undefined },
+      'a short attempt with less than 80 ms of stall in all',
+      { elapsedMs: 150, stalledMs: MIN_EXCUSE_MS - 1 },
+      NO,
+    ],
+    ['a short attempt with 80 ms of stall', { elapsedMs: 150, stalledMs: MIN_EXCUSE_MS }, YES],
+    // A peer answered during the attempt: only long stalls after that answer count.
+    [
+      'small lags all along, a peer answered: counted (a blackhole on a loaded machine)',
+      { stalledMs: 800, stalledSincePeerMs: 0 },
       NO,
     ],
     [
-      'a short attempt with one stall just under the floor',
-      { elapsedMs: 150, stalledMs: HIDING_STALL_MS - 1, limitMs: undefined },
-      NO,
+      'a long stall after the peer answered, a quarter of the attempt: excused',
+      { stalledMs: 900, stalledSincePeerMs: 500 },
+      YES,
     ],
+    ['long stalls after the peer, but less than a quarter', { stalledMs: 2000, stalledSincePeerMs: 400 }, NO],
     [
-      'a short attempt with one stall at the floor',
-      { elapsedMs: 150, stalledMs: HIDING_STALL_MS, limitMs: undefined },
+      'a short attempt: one long stall after the peer, at the floor',
+      { elapsedMs: 150, stalledMs: 150, stalledSincePeerMs: HIDING_STALL_MS },
       YES,
     ],
     // The router's own attempt limit.
@@ -45,15 +63,25 @@ describe('decideStallExcuse', () => {
       extend(1),
     ],
     [
-      'stalled more than it lived (several looks): 1 ms at least',
+      'stalled more than it lived (overlapping looks): its whole limit, no more',
       { elapsedMs: 500, stalledMs: 900, limitMs: 100 },
       extend(100),
     ],
-    ['no long stall: the limit simply passed', { elapsedMs: 1000, stalledMs: 90, limitMs: 1000 }, NO],
+    ['no stall to speak of: the limit simply passed', { elapsedMs: 1000, stalledMs: 79, limitMs: 1000 }, NO],
+    [
+      'a peer answered: its small lags do not extend it',
+      { elapsedMs: 1000, stalledMs: 600, stalledSincePeerMs: 0, limitMs: 1000 },
+      NO,
+    ],
+    [
+      'a peer answered, then a long stall: extended by that stall',
+      { elapsedMs: 1000, stalledMs: 900, stalledSincePeerMs: 300, limitMs: 1000 },
+      extend(300),
+    ],
   ];
 
-  it.each(table)('%s', (_name, facts, expected) => {
-    expect(decideStallExcuse(facts)).toEqual(expected);
+  it.each(table)('%s', (_name, f, expected) => {
+    expect(decideStallExcuse(facts(f))).toEqual(expected);
   });
 });
 
@@ -72,7 +100,7 @@ describe('StallMonitor: which stalls excuse a timeout (fake timers)', () => {
     return { m, aws, gcp };
   }
 
-  it('one 3 s block excuses a timeout; sustained small lags never do', async () => {
+  it('one 3 s block excuses a timeout; sustained small lags only while no peer answers', async () => {
     vi.useFakeTimers({ now: 0 });
     try {
       const { m } = setUp();
@@ -82,17 +110,30 @@ describe('StallMonitor: which stalls excuse a timeout (fake timers)', () => {
       expect(m.explainsFailure(0, 'aws')).toBe(true);
       m.close();
 
-      const loaded = setUp().m;
+      const { m: loaded, gcp } = setUp();
       const start = Date.now();
       // 2 s in which every tick is 60 ms late (a loaded machine): 2.4 s of lag in all, each
       // delaying an answer by 60 ms at most.
-      for (let t = 0; t < 40; t++) {
-        vi.setSystemTime(Date.now() + 60);
-        await vi.advanceTimersByTimeAsync(50);
-      }
+      const lagging = async (ticks: number) => {
+        for (let t = 0; t < ticks; t++) {
+          vi.setSystemTime(Date.now() + 60);
+          await vi.advanceTimersByTimeAsync(50);
+        }
+      };
+      await lagging(2);
+      const peerAnswered = loaded.lastLook;
+      await lagging(38);
       expect(loaded.stalledSince(start)).toBeGreaterThan(1000);
+      // Nobody answered: this process cannot tell its starvation from aws's silence.
+      expect(loaded.explainsFailure(start, 'aws')).toBe(true);
+      expect(loaded.explainsTimeout(start, 3000, 'aws')).toBe(true); // 2 s of its 3 listened
+      // gcp answered early in the attempt: the process was reading its sockets, and a 60 ms lag
+      // hides an answer for 60 ms at most: aws's silence is its own.
+      gcp.answeredAt = peerAnswered;
       expect(loaded.explainsFailure(start, 'aws')).toBe(false);
-      expect(loaded.explainsTimeout(start, 1000, 'aws')).toBe(false);
+      expect(loaded.explainsTimeout(start, 3000, 'aws')).toBe(false);
+      // An answer from before the attempt proves nothing about it.
+      expect(loaded.explainsFailure(peerAnswered + 1, 'aws')).toBe(true);
       loaded.close();
     } finally {
       vi.useRealTimers();
