@@ -210,8 +210,8 @@ export class Attempt implements AttemptContext {
     const ms = a.#limitMs;
     const stalls = a.#stalls;
     if (stalls !== undefined && a.#extensions < 3 && a.startedAt >= 0) {
-      // This process was blocked for much of the attempt (and no peer answered meanwhile): give it
-      // the time it did not get (stall-excuse.ts).
+      // This process was blocked for much of the attempt: give it the time it did not get
+      // (stall-excuse.ts).
       const excuse = stalls.excuse(a.startedAt, ms, a.#target);
       if (excuse.excused) {
         a.#extensions++;
