@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { classifyFailure, redact } from '@failover/core';
+import { classifyFailure, isAvailabilityKind, redact } from '@failover/core';
 import { type BlobStore, createFileJournal, createMultiCloudStore, getBytes } from '@failover/storage';
 import { type Fault, faults } from '@failover/testkit';
 import { BUCKET, withClouds } from './storage-clouds.js';
@@ -54,6 +54,11 @@ export interface FailoverRun {
   readonly errorSamples: string[];
   /** App calls started before the sick cloud's breaker opened; `null`: it never opened. */
   readonly callsUntilLeft: number | null;
+  /**
+   * App calls started when the sick cloud's first availability failure came back; `null`: none
+   * did. With 8 in flight, the first 8 calls are offered before any answer can come back.
+   */
+  readonly callsAtFirstFailure: number | null;
   /** App calls offered before it was left (all of them when it never was). */
   readonly offeredBeforeLeft: number;
   /** Adapter calls the router sent to the sick cloud in that time (attempts, probes included). */
@@ -76,10 +81,12 @@ const WARMUP = Number(process.env.BENCH_FAILOVER_WARMUP ?? 40);
 /** A call still pending after this long counts as hung (and as an app error). */
 const HUNG_MS = 60_000;
 
-/** What reached the sick cloud: every call, and by method. */
+/** What reached the sick cloud: every call, and by method; and a hook for its failures. */
 interface SickCount {
   n: number;
   byMethod: Record<string, number>;
+  /** Called when one of its calls fails with an availability kind. */
+  onFailure?: () => void;
 }
 
 /** A store that counts the calls it receives (the router's attempts on it). */
@@ -89,7 +96,13 @@ function counted(store: BlobStore, count: SickCount): BlobStore {
     (...args: A): R => {
       count.n++;
       count.byMethod[method] = (count.byMethod[method] ?? 0) + 1;
-      return fn(...args);
+      const result = fn(...args);
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => {
+          if (isAvailabilityKind(classifyFailure(err))) count.onFailure?.();
+        });
+      }
+      return result;
     };
   return {
     name: store.name,
@@ -126,7 +139,12 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
     });
     try {
       let leftAt: number | null = null;
+      let firstFailureAt: number | null = null;
       let started = 0;
+      let faultOn = false;
+      sickCount.onFailure = () => {
+        if (faultOn && firstFailureAt === null) firstFailureAt = started;
+      };
       let sickAtLeft = 0;
       let sickByMethodAtLeft: Record<string, number> = {};
       store.on('open', (e) => {
@@ -203,6 +221,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
       const latencies: number[] = [];
       const getLatencies: number[] = [];
       await proxy.setFault(spec.fault());
+      faultOn = true;
       try {
         await run(CALLS, latencies, getLatencies, performance.now() + MAX_FAULT_MS);
       } finally {
@@ -217,6 +236,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         hung,
         errorSamples,
         callsUntilLeft: left,
+        callsAtFirstFailure: firstFailureAt as number | null,
         offeredBeforeLeft: left ?? started,
         sickAttemptsBeforeLeft: left === null ? sickCount.n : sickAtLeft,
         sickByMethodBeforeLeft: left === null ? sickCount.byMethod : sickByMethodAtLeft,

@@ -102,7 +102,7 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
     const runs = runsOf<FailoverRun>(o, 'failover');
     notes.push(...failed(o));
     const r = runs[0];
-    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', '', ''];
+    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', '', '', ''];
     if (r.errors > 0)
       notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
     return [
@@ -110,6 +110,11 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
       String(r.concurrency),
       `${r.errors}${r.hung > 0 ? ` (${r.hung} hung)` : ''} / ${r.calls}`,
       r.callsUntilLeft === null ? `never (${r.calls} calls)` : String(r.callsUntilLeft),
+      r.callsAtFirstFailure === null || r.callsAtFirstFailure === undefined
+        ? 'none'
+        : r.callsUntilLeft === null
+          ? `${r.callsAtFirstFailure}, never left`
+          : `${r.callsAtFirstFailure} (+${r.callsUntilLeft - r.callsAtFirstFailure})`,
       `${fmt(r.sickAttemptsBeforeLeft / Math.max(1, r.offeredBeforeLeft), 2)} (${byMethod(r.sickByMethodBeforeLeft)})`,
       `${fmt(quantile(r.latencies, 0.5), 1)} / ${fmt(quantile(r.latencies, 0.99), 1)}`,
       `${fmt(quantile(r.getLatencies ?? [], 0.5), 1)} / ${fmt(quantile(r.getBaseline ?? [], 0.5), 1)}`,
@@ -124,6 +129,7 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
       'in flight',
       'app errors / calls',
       'calls until the sick cloud is left',
+      'calls at its first failure (+ more until left)',
       'sick-cloud attempts per call offered (by method)',
       'p50 / p99 ms',
       'get p50 ms: fault / no fault',

@@ -25,6 +25,8 @@ async function recorded() {
   const router = createFailover({
     targets: [{ name: 'east' }, { name: 'west' }],
     retry: { maxAttempts: 1 },
+    // Every call meets east's refusal (two in a row would open its breaker: the 3rd call skips it).
+    breaker: { consecutiveFailures: 0 },
     attemptTimeoutMs: false,
     hedge: false,
     observer: createCallObserver({ name: 'api', tracerProvider, meterProvider }),

@@ -112,6 +112,10 @@ export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>
 export class Attempt implements AttemptContext {
   /** The attempt's number on its target, from 1. */
   readonly attempt: number;
+  /** The name of the target it runs on. */
+  get targetName(): string {
+    return this.#target;
+  }
   /**
    * Set on a lead attempt, the first attempt of a call the router runs without a `Call` (see
    * `#lead` in failover.ts): the call's plan (opaque here), for the breaker's fallback to continue
@@ -205,17 +209,15 @@ export class Attempt implements AttemptContext {
     a.#timeout = undefined;
     const ms = a.#limitMs;
     const stalls = a.#stalls;
-    if (
-      stalls !== undefined &&
-      a.#extensions < 3 &&
-      a.startedAt >= 0 &&
-      stalls.explainsTimeout(a.startedAt, ms)
-    ) {
-      // This process was blocked for much of the attempt: give it the time it did not get.
-      a.#extensions++;
-      const left = ms - (Date.now() - a.startedAt - stalls.stalledSince(a.startedAt));
-      a.#timeout = a.#timeouts!.add(Math.max(1, Math.ceil(left)), Attempt.#timedOut, a);
-      return;
+    if (stalls !== undefined && a.#extensions < 3 && a.startedAt >= 0) {
+      // This process was blocked for much of the attempt: give it the time it did not get
+      // (stall-excuse.ts).
+      const excuse = stalls.excuse(a.startedAt, ms, a.#target);
+      if (excuse.excused) {
+        a.#extensions++;
+        a.#timeout = a.#timeouts!.add(excuse.extendMs, Attempt.#timedOut, a);
+        return;
+      }
     }
     a.abort('timeout', new DeadlineExceededError(ms, 'attempt', { target: a.#target }));
   }

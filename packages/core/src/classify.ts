@@ -71,6 +71,20 @@ function classifyOne(err: unknown, extra: Classifier | undefined): FailureKind |
   return builtInClassify(err);
 }
 
+/**
+ * OpenSSL errors Node reports only while a TLS session is being set up (the server does not speak
+ * TLS, or no protocol version or cipher is shared): no request was sent yet. Certificate errors
+ * (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`...) are not here: they are a configuration
+ * or security problem to surface, not an outage, and stay `unknown`.
+ */
+const TLS_HANDSHAKE_CODES = [
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+];
+
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -98,6 +112,7 @@ const NETWORK_CODES = new Set([
   'ERR_NETWORK',
   'ECONNRESET_BY_PEER',
   'socket hang up',
+  ...TLS_HANDSHAKE_CODES,
 ]);
 
 const TIMEOUT_CODES = new Set([
@@ -105,6 +120,7 @@ const TIMEOUT_CODES = new Set([
   'ESOCKETTIMEDOUT',
   'ECONNABORTED', // axios reports its own `timeout` with this code
   'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
@@ -200,12 +216,16 @@ const NEVER_SENT_CODES = new Set([
   'EAI_FAIL',
   'UND_ERR_CONNECT_TIMEOUT',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+  ...TLS_HANDSHAKE_CODES,
 ]);
 
 /**
  * True when the error proves the request never reached the server: the connection was refused,
- * the name did not resolve, the connect timed out, or the target was skipped (breaker open). Only
- * such failures let a non-idempotent call move to another target.
+ * the name did not resolve, the connect or the TLS handshake timed out or failed, the error says
+ * so itself (`neverSent: true`, as a cloud store's connect timeout does), or the target was
+ * skipped (breaker open). Only such failures let a non-idempotent call move to another target,
+ * and they open a breaker sooner (`breaker.consecutiveConnectFailures`).
  */
 export function failedBeforeSending(err: unknown): boolean {
   let current: unknown = err;

@@ -182,7 +182,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       rerunOnStall: (err, attempt) =>
         attempt.startedAt >= 0 &&
         classifyFailure(err, classify) === 'timeout' &&
-        stalls.explainsFailure(attempt.startedAt),
+        stalls.explainsFailure(attempt.startedAt, attempt.targetName),
     };
     this.#fast = resolved.observer === undefined && resolved.bulkhead === undefined;
     this.#observedFast = resolved.observer !== undefined && resolved.bulkhead === undefined;

@@ -37,6 +37,18 @@ export interface BreakerOptions {
    */
   consecutiveFailures?: number;
   /**
+   * Faster ejection for a target that cannot be reached at all: the breaker opens after this many
+   * failures in a row that prove the request never left (connection refused, name not resolved,
+   * connect or TLS handshake timed out or failed: see `failedBeforeSending`), like Envoy's
+   * consecutive local-origin failures. Such a failure is no busy server's answer but proof that
+   * the target is unreachable from here, and failing over from it costs the caller nothing, so two
+   * are enough; one more blip is tolerated. Any other availability failure, success or answer in
+   * between starts the count again. Default the smaller of 2 and `consecutiveFailures` (so
+   * `consecutiveFailures: 0` switches both triggers off unless this one is given); 0 switches it
+   * off; up to 1000.
+   */
+  consecutiveConnectFailures?: number;
+  /**
    * Asked, synchronously, each time a half-open breaker would let its probe through: return
    * `false` to keep the target skipped for one more reset period (the period is not doubled).
    * Fleets use it so that one instance probes a recovering cloud for all of them. A gate that
@@ -210,6 +222,7 @@ export const DEFAULTS = Object.freeze({
     resetTimeoutMs: 10_000,
     maxResetTimeoutMs: 300_000,
     consecutiveFailures: 5,
+    consecutiveConnectFailures: 2,
   }),
   retry: Object.freeze({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' as Jitter }),
   budget: Object.freeze({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 }),

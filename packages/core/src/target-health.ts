@@ -1,7 +1,8 @@
 import CircuitBreaker from 'opossum';
 import type { Attempt, AttemptContext } from './attempt.js';
 import { Bulkhead } from './bulkhead.js';
-import { type Classifier, classifyFailure } from './classify.js';
+import { type Classifier, classifyFailure, failedBeforeSending } from './classify.js';
+import { decideEjection } from './ejection.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { LatencyWindow } from './latency.js';
@@ -41,7 +42,7 @@ function breakerAction(
  * opossum (used through its public API only) keeps the rolling window and opens on the error
  * rate; this class owns what happens after: the open period (doubled after each failed probe, up
  * to the maximum, back to the base on close), the half-open probe slot (and the router's
- * `probeGate`), the consecutive-failure trigger, and remote trips and recoveries
+ * `probeGate`), the consecutive-failure triggers (ejection.ts), and remote trips and recoveries
  * ({@link TargetHealth.trip}, {@link TargetHealth.recover}). While open, opossum is open too (its
  * own reset timer is set out of reach); while half-open, opossum is closed and this class lets a
  * single probe through.
@@ -77,8 +78,19 @@ export class TargetHealth<T> {
   joins = 0;
   /** Latency of recent attempts. */
   readonly latency = new LatencyWindow();
+  /**
+   * A time (`Date.now()`) at or before the target's last answer (a success, or a failure that is
+   * an answer); 0 for none. The stall monitor reads it: a peer answering proves this process was
+   * listening (stall-excuse.ts).
+   */
+  answeredAt = 0;
   /** Availability failures in a row (reset by any success or answer). */
   consecutive = 0;
+  /**
+   * Of those, the last ones in a row that proved the target unreachable (the request never left);
+   * see `breaker.consecutiveConnectFailures`.
+   */
+  consecutiveUnreachable = 0;
   /** The target's bulkhead, when the router has one. */
   readonly bulkhead: Bulkhead | undefined;
   /**
@@ -131,6 +143,7 @@ export class TargetHealth<T> {
     this.#currentResetMs = breaker.resetTimeoutMs;
     this.#nextResetMs = breaker.resetTimeoutMs;
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
+    shared.stalls.watch(this);
     const b = new CircuitBreaker<BreakerArgs, unknown>(breakerAction, {
       name: target.name,
       timeout: false,
@@ -153,6 +166,7 @@ export class TargetHealth<T> {
         return;
       }
       this.latency.record(latencyMs);
+      this.answeredAt = this.#shared.stalls.lastLook;
       if (this.#filtered) {
         this.#filtered = false;
       } else {
@@ -161,6 +175,7 @@ export class TargetHealth<T> {
         if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
       }
       this.consecutive = 0;
+      this.consecutiveUnreachable = 0;
       if (this.#state === HALF_OPEN) this.#close(false);
     });
     b.on('failure', (_err: unknown, latencyMs: number) => this.latency.record(latencyMs));
@@ -358,6 +373,7 @@ export class TargetHealth<T> {
     this.#openedAt = Date.now();
     this.#openError = undefined;
     this.consecutive = 0;
+    this.consecutiveUnreachable = 0;
     this.#clearTimer();
     const timer = setTimeout(TargetHealth.#halfOpenDue, ms, this);
     timer.unref?.();
@@ -399,6 +415,7 @@ export class TargetHealth<T> {
     this.#currentResetMs = this.#options.resetTimeoutMs;
     this.#nextResetMs = this.#options.resetTimeoutMs;
     this.consecutive = 0;
+    this.consecutiveUnreachable = 0;
     if (!this.breaker.closed) this.#quietly(() => this.breaker.close());
     const events = this.#shared.events;
     if (events.has('close')) events.emit('close', { target: this.name, remote });
@@ -446,7 +463,7 @@ export class TargetHealth<T> {
       attempt !== undefined &&
       attempt.abortKind === undefined &&
       attempt.startedAt >= 0 &&
-      this.#shared.stalls.explainsFailure(attempt.startedAt)
+      this.#shared.stalls.explainsFailure(attempt.startedAt, this.name)
     ) {
       attempt.localStall = true;
     }
@@ -459,8 +476,12 @@ export class TargetHealth<T> {
         // The probe failed: open again, for twice as long.
         this.#open(this.#nextResetMs);
       } else if (this.#state === CLOSED) {
-        const limit = this.#options.consecutiveFailures;
-        if (++this.consecutive >= limit && limit > 0) this.#open(this.#nextResetMs);
+        // Fast ejection (ejection.ts): failures in a row, fewer when they prove it unreachable.
+        const streaks = { failures: this.consecutive, unreachable: this.consecutiveUnreachable };
+        const d = decideEjection(streaks, failedBeforeSending(err), this.#options);
+        this.consecutive = d.failures;
+        this.consecutiveUnreachable = d.unreachable;
+        if (d.trigger !== undefined) this.#open(this.#nextResetMs);
       }
       return false;
     }

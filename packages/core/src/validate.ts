@@ -85,6 +85,11 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     max: 1000,
     default: d.consecutiveFailures,
   });
+  const consecutiveConnectFailures = r.int('consecutiveConnectFailures', {
+    min: 0,
+    max: 1000,
+    default: Math.min(d.consecutiveConnectFailures, consecutiveFailures),
+  });
   const probeGate = r.function<NonNullable<ResolvedBreaker['probeGate']>>('probeGate');
   r.done();
   return {
@@ -94,6 +99,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     resetTimeoutMs,
     maxResetTimeoutMs,
     consecutiveFailures,
+    consecutiveConnectFailures,
     probeGate,
   };
 }

@@ -102,6 +102,29 @@ describe('failedBeforeSending', () => {
     expect(failedBeforeSending({ status: 503 })).toBe(false);
     expect(failedBeforeSending(sysErr('ENOTFOUND'))).toBe(true);
   });
+
+  it.each([
+    ['ECONNREFUSED', 'network'],
+    ['EAI_AGAIN', 'network'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
+    ['ERR_TLS_HANDSHAKE_TIMEOUT', 'timeout'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'network'],
+    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'network'],
+  ] as const)('%s proves the request never left (an availability kind: %s)', (code, kind) => {
+    expect(failedBeforeSending(sysErr(code))).toBe(true);
+    expect(classifyFailure(sysErr(code))).toBe(kind);
+  });
+
+  it('a certificate error is not an outage, and neverSent: true on any error in the chain counts', () => {
+    expect(failedBeforeSending(sysErr('CERT_HAS_EXPIRED'))).toBe(false);
+    expect(classifyFailure(sysErr('CERT_HAS_EXPIRED'))).toBe('unknown');
+    const connectTimeout = Object.assign(new Error('no connection within 1000 ms'), {
+      code: 'ETIMEDOUT',
+      neverSent: true,
+    });
+    expect(failedBeforeSending(new Error('wrapped', { cause: connectTimeout }))).toBe(true);
+    expect(failedBeforeSending(sysErr('ETIMEDOUT'))).toBe(false);
+  });
 });
 
 describe('retry-after hints', () => {

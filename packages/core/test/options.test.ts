@@ -47,6 +47,13 @@ describe('option validation', () => {
       'breaker.maxResetTimeoutMs',
       'from 5000 (breaker.resetTimeoutMs) to 86400000',
     ],
+    [{ breaker: { consecutiveFailures: -1 } }, 'breaker.consecutiveFailures', 'from 0 to 1000'],
+    [
+      { breaker: { consecutiveConnectFailures: 1001 } },
+      'breaker.consecutiveConnectFailures',
+      'from 0 to 1000',
+    ],
+    [{ breaker: { consecutiveConnectFailures: 1.5 } }, 'breaker.consecutiveConnectFailures', 'got 1.5'],
     [{ budget: { capacity: 0 } }, 'budget.capacity', 'from 1 to 1000000'],
     [{ budget: { capacity: 10, retryCost: 11 } }, 'budget.retryCost', 'from 0 to 10'],
     [{ budget: { timeoutCost: -1 } }, 'budget.timeoutCost', 'from 0 to 500'],
@@ -97,6 +104,19 @@ describe('option validation', () => {
       600_000,
     );
     expect(resolveOptions({ targets, hedge: { afterMs: 50 } }).hedge).toEqual({ afterMs: 50, maxHedges: 1 });
+  });
+
+  it('defaults consecutiveConnectFailures to the smaller of 2 and consecutiveFailures', () => {
+    const breaker = (b: object) => resolveOptions({ targets, breaker: b }).breaker;
+    expect(DEFAULTS.breaker.consecutiveConnectFailures).toBe(2);
+    expect(breaker({}).consecutiveConnectFailures).toBe(2);
+    expect(breaker({ consecutiveFailures: 1 }).consecutiveConnectFailures).toBe(1);
+    // Fast ejection switched off: both triggers, unless the connect one is asked for.
+    expect(breaker({ consecutiveFailures: 0 }).consecutiveConnectFailures).toBe(0);
+    expect(
+      breaker({ consecutiveFailures: 0, consecutiveConnectFailures: 3 }).consecutiveConnectFailures,
+    ).toBe(3);
+    expect(breaker({ consecutiveConnectFailures: 0 }).consecutiveConnectFailures).toBe(0);
   });
 
   it('checks run options per call', async () => {

@@ -6,7 +6,17 @@ import {
   type FailoverTarget,
   HEDGE_AUTO,
 } from '../src/index.js';
-import { flush, httpError, scripted, sysError, targetsOf, track, useFakeTimerRouters } from './helpers.js';
+import { simulateEventLoopLag } from '../src/stall.js';
+import {
+  flush,
+  httpError,
+  scripted,
+  sysError,
+  type Tracked,
+  targetsOf,
+  track,
+  useFakeTimerRouters,
+} from './helpers.js';
 
 /**
  * Issue 10's guarantees, each with the adversarial case that would break it: a dead cloud is left
@@ -43,10 +53,75 @@ describe('fast ejection', () => {
 
   it('sequential traffic: the first calls to a dead cloud are not doubled by retries', async () => {
     const fo = make();
-    const op = scripted({ aws: [sysError('ECONNREFUSED')] });
-    for (let i = 0; i < 20; i++) expect(await fo.run(op)).toBe('ok:gcp');
+    const op = scripted({ aws: [httpError(503)] });
+    for (let i = 0; i < 20; i++) expect(await fo.run(op, { idempotent: true })).toBe('ok:gcp');
     // One attempt per call until the 5th consecutive failure opened the breaker.
     expect(targetsOf(op.calls).filter((t) => t === 'aws')).toHaveLength(5);
+    expect(fo.status().targets[0]?.state).toBe('open');
+  });
+
+  it.each([
+    ['ECONNREFUSED', sysError('ECONNREFUSED')],
+    ['ENOTFOUND', sysError('ENOTFOUND')],
+    ['EAI_AGAIN', sysError('EAI_AGAIN')],
+    ['a connect timeout', sysError('UND_ERR_CONNECT_TIMEOUT')],
+    ['a TLS handshake timeout', sysError('ERR_TLS_HANDSHAKE_TIMEOUT')],
+    [
+      'an error that says it was never sent',
+      Object.assign(new Error('no connection'), { neverSent: true, code: 'ETIMEDOUT' }),
+    ],
+  ])('an unreachable cloud (%s) is left after 2 calls, each reaching it once', async (_name, err) => {
+    const fo = make();
+    const opened: unknown[] = [];
+    fo.on('open', (e) => opened.push(e));
+    const op = scripted({ aws: [err] });
+    for (let i = 0; i < 10; i++) expect(await fo.run(op)).toBe('ok:gcp');
+    expect(targetsOf(op.calls).filter((t) => t === 'aws')).toHaveLength(2);
+    expect(opened).toEqual([expect.objectContaining({ target: 'aws', remote: false })]);
+  });
+
+  it('unreachable failures count in a row only: a 503 or a success between them starts again', async () => {
+    const fo = make({ breaker: { volumeThreshold: 1000 } });
+    const refused = sysError('ECONNREFUSED');
+    const op = scripted({ aws: [refused, httpError(503), refused, 'ok', refused, httpError(503)] });
+    for (let i = 0; i < 6; i++) await fo.run(op, { idempotent: true });
+    // 6 calls, 5 failures, never 2 refused in a row nor 5 failures in a row: still closed.
+    expect(fo.status().targets[0]?.state).toBe('closed');
+    const op2 = scripted({ aws: [httpError(503), refused, refused] });
+    for (let i = 0; i < 3; i++) await fo.run(op2, { idempotent: true });
+    expect(fo.status().targets[0]?.state).toBe('open');
+  });
+
+  it('consecutiveFailures: 0 switches the unreachable trigger off too, unless it is set', async () => {
+    const off = make({ breaker: { consecutiveFailures: 0, volumeThreshold: 1000 } });
+    const op = scripted({ aws: [sysError('ECONNREFUSED')] });
+    for (let i = 0; i < 20; i++) await off.run(op);
+    expect(off.status().targets[0]?.state).toBe('closed');
+    const connectOnly = make({
+      breaker: { consecutiveFailures: 0, consecutiveConnectFailures: 3, volumeThreshold: 1000 },
+    });
+    const op2 = scripted({ aws: [sysError('ECONNREFUSED')] });
+    for (let i = 0; i < 20; i++) await connectOnly.run(op2);
+    expect(targetsOf(op2.calls).filter((t) => t === 'aws')).toHaveLength(3);
+    expect(connectOnly.status().targets[0]?.state).toBe('open');
+  });
+
+  it('an attempt cancelled by the caller or a failure cut by a local stall leaves the streaks as they were', async () => {
+    const fo = make({ breaker: { volumeThreshold: 1000 } });
+    const refused = sysError('ECONNREFUSED');
+    await fo.run(scripted({ aws: [refused] }));
+    expect(fo.status().targets[0]?.state).toBe('closed');
+    const controller = new AbortController();
+    const hanging = track(
+      fo.run(scripted({ aws: ['hang'] }), { signal: controller.signal, targets: ['aws'] }),
+    );
+    await flush();
+    controller.abort(new Error('user cancelled'));
+    await flush();
+    expect(hanging.error).toMatchObject({ name: 'AbortedError' });
+    expect(fo.status().targets[0]?.state).toBe('closed');
+    // The streak of one refused connection is still there: the next one opens.
+    await fo.run(scripted({ aws: [refused] }));
     expect(fo.status().targets[0]?.state).toBe('open');
   });
 
@@ -283,6 +358,63 @@ describe('local stalls are not cloud failures', () => {
     const aws = fo.status().targets[0]!;
     expect(aws.state).toBe('closed');
     expect(aws.lastFailure).toBeUndefined();
+  });
+
+  it('a 3 s stall after a peer answered still opens no breaker and fails no call', async () => {
+    const fo = make({ attemptTimeoutMs: 1000 });
+    const opened: string[] = [];
+    fo.on('open', (e) => opened.push(e.target));
+    const op = sdkWithOwnTimeout();
+    const calls = Array.from({ length: 20 }, () => track(fo.run(op, { idempotent: true })));
+    // gcp answers another call just before the stall: the process was listening then, not after.
+    expect(await fo.run(op, { targets: ['gcp'] })).toBe('ok:gcp');
+    await vi.advanceTimersByTimeAsync(100);
+    vi.setSystemTime(Date.now() + 3000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(opened).toEqual([]);
+    expect(calls.map((c) => c.value)).toEqual(calls.map(() => 'ok:aws'));
+  });
+
+  /**
+   * Sustained CPU overload (every stall-monitor tick 150 ms late, through stall.ts's test seam)
+   * while aws never answers (its SDK gives up after 500 ms): calls go to aws and fail over to gcp,
+   * and gcp answers other calls every 50 ms. Returns what the router did after `ms` of it.
+   */
+  async function overloaded(
+    ms = 6000,
+  ): Promise<{ opened: string[]; onAws: number; results: Tracked<unknown>[] }> {
+    const fo = make({ attemptTimeoutMs: 1000 });
+    const opened: string[] = [];
+    fo.on('open', (e) => opened.push(e.target));
+    let onAws = 0;
+    const silentAws = (t: FailoverTarget) => {
+      if (t.name !== 'aws') return Promise.resolve(`ok:${t.name}`);
+      onAws++;
+      return new Promise<string>((_resolve, reject) => {
+        setTimeout(() => reject(Object.assign(new Error('socket timeout'), { code: 'ETIMEDOUT' })), 500);
+      });
+    };
+    simulateEventLoopLag(150);
+    try {
+      const results: Tracked<unknown>[] = [];
+      for (let t = 0; t < ms; t += 50) {
+        if (t % 200 === 0) results.push(track(fo.run(silentAws, { idempotent: true })));
+        results.push(track(fo.run(silentAws, { targets: ['gcp'] })));
+        await vi.advanceTimersByTimeAsync(50);
+      }
+      await vi.advanceTimersByTimeAsync(3000);
+      return { opened, onAws, results };
+    } finally {
+      simulateEventLoopLag(0);
+    }
+  }
+
+  it('under sustained overload, a silent target is left while its peers answer; they are not', async () => {
+    const { opened, onAws, results } = await overloaded();
+    expect(opened).toEqual(['aws']);
+    // Each app call reached aws at most once before it was left: no rerun of an excused timeout.
+    expect(onAws).toBeLessThanOrEqual(5);
+    expect(results.every((r) => r.settled && r.error === undefined)).toBe(true);
   });
 
   it('without a stall the same timeouts count and fail over as usual', async () => {

@@ -46,13 +46,26 @@ describe('wrap()', () => {
     const get = wrap((_k: string) => Promise.reject(notFound), { idempotent: true });
     closers.push(() => get.failover.close());
     await expect(get('k')).rejects.toBe(notFound);
-    const down = wrap((_k: string) => Promise.reject(sysError('ECONNREFUSED')), {
+    const down = wrap((_k: string) => Promise.reject(httpError(503)), {
+      idempotent: true,
       retry: { baseDelayMs: 0, maxDelayMs: 0 },
     });
     closers.push(() => down.failover.close());
     const err = (await down('k').catch((e: unknown) => e)) as AllTargetsFailedError;
     expect(err).toBeInstanceOf(AllTargetsFailedError);
-    expect(err.failures[0]).toMatchObject({ kind: 'network', attempts: 3 });
+    expect(err.failures[0]).toMatchObject({ kind: 'unavailable', attempts: 3 });
+  });
+
+  it('stops retrying a refusing target once two refused connections in a row opened its breaker', async () => {
+    const fn = vi.fn((_k: string) => Promise.reject(sysError('ECONNREFUSED')));
+    const down = wrap(fn, { retry: { baseDelayMs: 0, maxDelayMs: 0 } });
+    closers.push(() => down.failover.close());
+    const err = (await down('k').catch((e: unknown) => e)) as AllTargetsFailedError;
+    expect(err.failures[0]).toMatchObject({ kind: 'network', attempts: 2 });
+    expect(down.failover.status().targets[0]?.state).toBe('open');
+    // While it is open, calls fail at once without reaching it.
+    await expect(down('k')).rejects.toBeInstanceOf(AllTargetsFailedError);
+    expect(fn).toHaveBeenCalledTimes(2);
   });
 
   it('is non-idempotent by default: a 503 is not retried', async () => {

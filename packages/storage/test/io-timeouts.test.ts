@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { failedBeforeSending, InvalidOptionError } from '@failover/core';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_IO_TIMEOUTS,
@@ -140,7 +140,11 @@ describe('IoTimeouts options', () => {
 
   it('TransferError: timeout for connect and response, network for stalls and cuts', () => {
     const ctx = { target: 'aws', operation: 'get', key: 'a' };
-    expect(new TransferError('connect', 1000, ctx)).toMatchObject({ kind: 'timeout', code: 'ETIMEDOUT' });
+    const connect = new TransferError('connect', 1000, ctx);
+    expect(connect).toMatchObject({ kind: 'timeout', code: 'ETIMEDOUT', neverSent: true });
+    // A connect timeout proves the request never left; a response timeout does not.
+    expect(failedBeforeSending(connect)).toBe(true);
+    expect(failedBeforeSending(new TransferError('response', 2000, ctx))).toBe(false);
     expect(new TransferError('response', 2000, ctx).kind).toBe('timeout');
     for (const phase of ['upload', 'download', 'cut'] as const) {
       expect(new TransferError(phase, 2000, ctx)).toMatchObject({ kind: 'network', target: 'aws', key: 'a' });

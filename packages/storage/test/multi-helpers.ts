@@ -36,7 +36,11 @@ export function openMultiStore(
   const store = createMultiCloudStore({
     targets,
     journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    failover: {
+      retry: { maxAttempts: 1 },
+      budget: false,
+      breaker: { volumeThreshold: 100, consecutiveFailures: 0 },
+    },
     // Epoch markers add calls and objects the routing tests do not expect; tested on their own.
     amnesia: false,
     ...options,

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@failover/core';
+import { InvalidOptionError, resolveOptions } from '@failover/core';
 import { createMemoryJournal, type MultiCloudStoreOptions } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { MULTI_DEFAULTS, resolveMultiOptions } from '../src/multi/options.js';
@@ -50,6 +50,11 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
       'must be an integer from 1 to 86400000, got 0',
     ],
     [
+      { failover: { breaker: { consecutiveConnectFailures: -1 } } },
+      'failover.breaker.consecutiveConnectFailures',
+      'from 0 to 1000',
+    ],
+    [
       { failover: { retry: { baseDelayMs: 500, maxDelayMs: 100 } } },
       'failover.retry.maxDelayMs',
       'from 500 (failover.retry.baseDelayMs) to 300000, got 100',
@@ -88,6 +93,24 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
 
   it('refuses options that are not an object', () => {
     expect(thrown('x').message).toBe('Invalid option "options": must be an object, got "x"');
+  });
+
+  it('leaves a failing cloud after 3 failed copies in a row by default (core: 5), and keeps what is given', () => {
+    const t = targets();
+    const breaker = (failover?: MultiCloudStoreOptions['failover']) =>
+      resolveMultiOptions({ targets: t, journal, ...(failover ? { failover } : {}) }).failover.breaker;
+    expect(MULTI_DEFAULTS.consecutiveFailures).toBe(3);
+    expect(breaker()).toEqual({ consecutiveFailures: 3 });
+    expect(breaker({ breaker: { resetTimeoutMs: 500 } })).toEqual({
+      resetTimeoutMs: 500,
+      consecutiveFailures: 3,
+    });
+    expect(breaker({ breaker: { consecutiveFailures: 7 } })).toEqual({ consecutiveFailures: 7 });
+    expect(breaker({ breaker: { consecutiveFailures: 0 } })).toEqual({ consecutiveFailures: 0 });
+    expect(breaker({ breaker: { consecutiveFailures: undefined } })).toEqual({ consecutiveFailures: 3 });
+    // The router the store builds: 3 in a row, 2 when they prove the cloud unreachable.
+    const resolved = resolveOptions({ ...resolveMultiOptions({ targets: t, journal }).failover, targets: t });
+    expect(resolved.breaker).toMatchObject({ consecutiveFailures: 3, consecutiveConnectFailures: 2 });
   });
 
   it('keeps every default and accepted value', () => {

@@ -224,7 +224,12 @@ describe('writes: quorum', () => {
     // The router's own retries on: a single-target copy must still not be retried.
     const { store, targets, journal } = setup({
       writes: { quorum: 2 },
-      failover: { retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }, budget: false },
+      failover: {
+        retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+        budget: false,
+        // Four failures in a row: the breaker must stay closed for each kind to be tried.
+        breaker: { consecutiveFailures: 0 },
+      },
     });
     for (const kind of ['network', 'unavailable', 'throttled', 'timeout'] as const) {
       targets[0]!.down = kind;
@@ -233,6 +238,27 @@ describe('writes: quorum', () => {
       expect((targets[0]!.calls.put ?? 0) - before).toBe(1);
     }
     expect(journal.backlog()).toBe(4);
+  });
+
+  it('by default a failing cloud is left after 3 failed copies in a row: within 5 calls of a put-then-get app', async () => {
+    // The store's own default (failover.breaker.consecutiveFailures: 3); everything else core's.
+    const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 }, failover: { budget: false } });
+    const opened: string[] = [];
+    store.on('open', (e) => opened.push(e.target));
+    targets[0]!.down = 'unavailable';
+    let calls = 0;
+    for (let i = 0; i < 10 && opened.length === 0; i++) {
+      calls++;
+      await store.put(`k${i}`, `v${i}`);
+      if (opened.length > 0) break;
+      calls++;
+      // The get reads a cloud that holds the object: it never reaches the failing one.
+      expect(await getText(store, `k${i}`)).toBe(`v${i}`);
+    }
+    expect(opened).toEqual(['aws']);
+    expect(calls).toBe(5);
+    expect(targets[0]!.calls.put).toBe(3);
+    expect(targets[0]!.calls.get).toBeUndefined();
   });
 
   it('the copy the quorum needs keeps the router retries (the last targets up)', async () => {

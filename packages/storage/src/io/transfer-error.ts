@@ -49,6 +49,12 @@ export class TransferError extends StorageError {
   readonly code: string;
   /** The bound that was exceeded, in milliseconds (`0` for a cut). */
   readonly timeoutMs: number;
+  /**
+   * True for a connect timeout: the request never left, so `failedBeforeSending` (core) says so,
+   * a non-idempotent call may move on, and the breaker counts it as proof that the cloud cannot
+   * be reached (`breaker.consecutiveConnectFailures`).
+   */
+  readonly neverSent: boolean;
 
   /**
    * @param option the bound's name when it is not the phase's usual one (`commitTimeoutMs`).
@@ -63,6 +69,7 @@ export class TransferError extends StorageError {
     this.phase = phase;
     this.code = CODE[phase];
     this.timeoutMs = timeoutMs;
+    this.neverSent = phase === 'connect';
   }
 }
 

@@ -133,7 +133,13 @@ export interface MultiCloudStoreOptions {
    * closes it in `close()`.
    */
   journal?: Journal;
-  /** Router settings (breakers, retry, budget, attempt timeout, hedging), as `createFailover` takes them. */
+  /**
+   * Router settings (breakers, retry, budget, attempt timeout, hedging), as `createFailover` takes
+   * them, with one default of the store's own: `breaker.consecutiveFailures` is 3
+   * (`MULTI_DEFAULTS.consecutiveFailures`; core's is 5), because only writes reach a failing cloud
+   * (reads go to the clouds that hold the object), so each failed copy stands for about two
+   * application calls; `breaker.consecutiveConnectFailures` stays 2.
+   */
   failover?: Omit<FailoverOptions, 'targets'>;
   /** When repair runs by itself. */
   repair?: RepairOptions;
@@ -186,6 +192,13 @@ export const MULTI_DEFAULTS = Object.freeze({
   amnesiaRecheckMs: 1_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
   readBufferBytes: 64 * 1024,
+  /**
+   * The store's default `failover.breaker.consecutiveFailures`: a sick cloud is left after 3
+   * failed copies in a row, which a put-then-get application reaches within 5 calls (only the puts
+   * reach the sick cloud: each get reads a cloud that holds the object). Core's default, 5, counts
+   * calls that all reach the first target.
+   */
+  consecutiveFailures: 3,
 });
 
 const DAY_MS = 86_400_000;
@@ -310,14 +323,25 @@ function readWrites(
   return { writes: value as WriteMode, quorum, minimum: minimum < quorum ? minimum : undefined };
 }
 
-/** The router settings, checked here with core's reader so a bad value names `failover.<option>`. */
+/**
+ * The router settings, checked here with core's reader so a bad value names `failover.<option>`,
+ * with the store's own default for `breaker.consecutiveFailures` filled in.
+ */
 function readFailover(r: OptionsReader): Omit<FailoverOptions, 'targets'> {
   const failover = r.value('failover') ?? {};
   if (typeof failover === 'object' && failover !== null && 'targets' in failover) {
     r.object('failover').refuse('targets', 'is set by the store from `targets`; leave it out');
   }
   resolveFailover(failover, undefined, r.at('failover'));
-  return failover as Omit<FailoverOptions, 'targets'>;
+  const given = failover as Omit<FailoverOptions, 'targets'>;
+  const breaker = given.breaker ?? {};
+  return {
+    ...given,
+    breaker: {
+      ...breaker,
+      consecutiveFailures: breaker.consecutiveFailures ?? MULTI_DEFAULTS.consecutiveFailures,
+    },
+  };
 }
 
 function isBlobStore(value: unknown): value is BlobStore {
