@@ -290,7 +290,7 @@ export class Call<T, R> {
   #arm(s: TargetHealth<T>, a: Attempt): void {
     this.#inflight.push(a);
     const timeoutMs = this.#plan.attemptTimeoutMs;
-    if (timeoutMs !== undefined) a.limit(this.#core.timeouts, timeoutMs, this.#core.stalls);
+    if (timeoutMs !== undefined) a.limit(this.#core, timeoutMs);
     else a.startedAt = Date.now();
     if (this.#plan.idempotent && this.#plan.replayable) a.rerunOnStall = this.#core.rerunOnStall;
     this.#armHedge(s);

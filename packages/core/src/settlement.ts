@@ -1,0 +1,106 @@
+/**
+ * What the breaker awaits for a controlled attempt: a thenable the attempt settles itself, once,
+ * with the operation's outcome or, first, with its abort error. A promise there would cost one
+ * more promise and one more microtask per call (about 200 ns of a no-op call's 800 on the
+ * closed path); this costs one small object.
+ *
+ * opossum treats any value with a `then` method as the action's promise (its public contract for
+ * actions), and subscribes with `.then(onSuccess).catch(onError)`. Every registration is kept, in
+ * order: `then` and `catch` return the settlement itself, so a chain of them behaves as a chain
+ * of promises would (a fulfilment handler that throws hands its error to the rejection handlers
+ * registered after it). `Promise.resolve(settlement)` and `await` work too. Handlers run
+ * synchronously when the attempt settles, which is always from a microtask or a timer callback,
+ * never from the code that registered them (an abort defers them to a microtask).
+ *
+ * The first two registrations (opossum's two) are kept in fields, later ones in an array made on
+ * the third: the closed path allocates nothing here but the settlement.
+ *
+ * @internal
+ */
+
+type OnFulfilled = ((value: unknown) => unknown) | undefined | null;
+type OnRejected = ((err: unknown) => unknown) | undefined | null;
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
+export class Settlement implements PromiseLike<unknown> {
+  #state = PENDING;
+  #value: unknown = undefined;
+  /** Registrations made: the first two in the fields below, later ones in `#more`. */
+  #count = 0;
+  #fulfilled0: OnFulfilled = undefined;
+  #rejected0: OnRejected = undefined;
+  #fulfilled1: OnFulfilled = undefined;
+  #rejected1: OnRejected = undefined;
+  /** Registrations from the third on: handlers at 2i (fulfilled) and 2i + 1 (rejected). */
+  #more: (OnFulfilled | OnRejected)[] | undefined = undefined;
+
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (see above)
+  then<A = unknown, B = never>(
+    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onRejected?: ((err: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    if (this.#state !== PENDING) {
+      // Settled already: run the handler in a microtask, as a promise would.
+      const value = this.#value;
+      return (
+        this.#state === FULFILLED
+          ? Promise.resolve(value).then(onFulfilled)
+          : Promise.reject(value).then(undefined, onRejected)
+      ) as PromiseLike<A | B>;
+    }
+    const n = this.#count++;
+    if (n === 0) {
+      this.#fulfilled0 = onFulfilled as OnFulfilled;
+      this.#rejected0 = onRejected as OnRejected;
+    } else if (n === 1) {
+      this.#fulfilled1 = onFulfilled as OnFulfilled;
+      this.#rejected1 = onRejected as OnRejected;
+    } else {
+      const more = this.#more ?? [];
+      this.#more = more;
+      more.push(onFulfilled as OnFulfilled, onRejected as OnRejected);
+    }
+    return this as PromiseLike<A | B>;
+  }
+
+  catch(onRejected: OnRejected): PromiseLike<unknown> {
+    return this.then(undefined, onRejected);
+  }
+
+  /**
+   * Settles once (later calls are ignored) and runs the registrations in order, as promises
+   * chained with `then` and `catch` would: what a handler returns goes on down the chain, a handled
+   * rejection goes on fulfilled, a handler that throws hands its error on.
+   */
+  settle(ok: boolean, value: unknown): void {
+    if (this.#state !== PENDING) return;
+    this.#state = ok ? FULFILLED : REJECTED;
+    this.#value = value;
+    const n = this.#count;
+    let failed = !ok;
+    let current = value;
+    for (let i = 0; i < n; i++) {
+      const handler = this.#handler(i, failed);
+      if (typeof handler !== 'function') continue;
+      try {
+        current = handler(current);
+        failed = false;
+      } catch (err) {
+        failed = true;
+        current = err;
+      }
+    }
+    this.#fulfilled0 = this.#rejected0 = this.#fulfilled1 = this.#rejected1 = undefined;
+    this.#more = undefined;
+  }
+
+  /** Registration `i`'s handler for a fulfilled (or, if `failed`, rejected) value. */
+  #handler(i: number, failed: boolean): OnFulfilled | OnRejected {
+    if (i === 0) return failed ? this.#rejected0 : this.#fulfilled0;
+    if (i === 1) return failed ? this.#rejected1 : this.#fulfilled1;
+    return this.#more![2 * (i - 2) + (failed ? 1 : 0)];
+  }
+}
