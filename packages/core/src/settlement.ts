@@ -80,27 +80,44 @@ export class Settlement implements PromiseLike<unknown> {
     this.#state = ok ? FULFILLED : REJECTED;
     this.#value = value;
     const n = this.#count;
-    let failed = !ok;
-    let current = value;
-    for (let i = 0; i < n; i++) {
-      const handler = this.#handler(i, failed);
-      if (typeof handler !== 'function') continue;
-      try {
-        current = handler(current);
-        failed = false;
-      } catch (err) {
-        failed = true;
-        current = err;
-      }
+    if (n === 0) return;
+    // opossum's two registrations, then any others; a handler that throws returns a `Thrown`.
+    let current = call(ok ? this.#fulfilled0 : this.#rejected0, value, !ok);
+    if (n > 1) {
+      current =
+        current instanceof Thrown
+          ? call(this.#rejected1, current.err, true)
+          : call(this.#fulfilled1, current, false);
     }
+    const more = this.#more;
     this.#fulfilled0 = this.#rejected0 = this.#fulfilled1 = this.#rejected1 = undefined;
     this.#more = undefined;
+    if (more === undefined) return;
+    for (let i = 0; i < more.length; i += 2) {
+      current =
+        current instanceof Thrown ? call(more[i + 1], current.err, true) : call(more[i], current, false);
+    }
   }
+}
 
-  /** Registration `i`'s handler for a fulfilled (or, if `failed`, rejected) value. */
-  #handler(i: number, failed: boolean): OnFulfilled | OnRejected {
-    if (i === 0) return failed ? this.#rejected0 : this.#fulfilled0;
-    if (i === 1) return failed ? this.#rejected1 : this.#fulfilled1;
-    return this.#more![2 * (i - 2) + (failed ? 1 : 0)];
+/** A handler's error, travelling down the chain (made only when a handler throws). */
+class Thrown {
+  readonly err: unknown;
+
+  constructor(err: unknown) {
+    this.err = err;
+  }
+}
+
+/**
+ * Runs one registration's handler on `value` (`failed`: a rejection): what it returns, or a
+ * {@link Thrown} if it throws; without a handler the value (or rejection) passes through.
+ */
+function call(handler: OnFulfilled | OnRejected, value: unknown, failed: boolean): unknown {
+  if (typeof handler !== 'function') return failed ? new Thrown(value) : value;
+  try {
+    return handler(value);
+  } catch (err) {
+    return new Thrown(err);
   }
 }

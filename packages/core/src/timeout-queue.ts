@@ -113,6 +113,8 @@ export class TimeoutQueue {
   #idleCheck = false;
   /** Nodes staged in this tick and not stamped yet (some may be cancelled since). */
   #staged: TimeoutNode[] | undefined;
+  /** Of those, the ones not cancelled: when none is left, stamping has nothing to look at. */
+  #stagedLive = 0;
   /** A `process.nextTick` will stamp the staged nodes. */
   #stampDue = false;
   #closed = false;
@@ -175,6 +177,7 @@ export class TimeoutQueue {
       }
     }
     staged.push(node);
+    this.#stagedLive++;
     if (staged.length >= MAX_STAGED) this.#stamp();
   }
 
@@ -193,12 +196,16 @@ export class TimeoutQueue {
     const staged = this.#staged;
     if (staged === undefined) return;
     this.#staged = undefined;
-    let now = -1;
-    for (const node of staged) {
+    let live = this.#stagedLive;
+    this.#stagedLive = 0;
+    // Most often every staged node was cancelled already: nothing to read, not even the clock.
+    const now = live > 0 ? Date.now() : 0;
+    for (let i = 0; i < staged.length && live > 0; i++) {
+      const node = staged[i]!;
       // Cancelled (its queue cleared), or stamped already (staged twice): skip.
       if (node.queue !== this || node.expiresAt !== STAGED) continue;
-      if (now < 0) now = Date.now();
       this.#link(node, now);
+      live--;
     }
     if (this.#size === 0) this.#emptied();
   }
@@ -224,6 +231,7 @@ export class TimeoutQueue {
     if (entry.expiresAt === STAGED) {
       // Not linked yet: the stamping skips it.
       entry.queue = undefined;
+      this.#stagedLive--;
       return;
     }
     this.#unlink(entry);
