@@ -27,6 +27,16 @@ export interface AttemptLimits {
   readonly stalls: StallMonitor;
 }
 
+/** The operation as an attempt runs it. */
+type RunFn = (target: never, context: Attempt) => Promise<unknown>;
+
+/** What a rerun after a local stall needs (see `Attempt.rerunOnStall`). */
+interface Rerun {
+  readonly fn: RunFn;
+  readonly target: unknown;
+  count: number;
+}
+
 /** Runs of the operation within one attempt after a local stall (see `Attempt.rerunOnStall`). */
 const MAX_RERUNS = 2;
 /** Extensions of an attempt's limit that passed during a local stall. */
@@ -89,10 +99,8 @@ export class Attempt implements AttemptContext, TimeoutNode {
   /** The router's limits, kept by {@link Attempt.limit} to extend the limit after a stall. */
   #limits: AttemptLimits | undefined = undefined;
   #extensions = 0;
-  /** The operation and its target, kept for a rerun after a stall. */
-  #fn: ((target: never, context: Attempt) => Promise<unknown>) | undefined = undefined;
-  #targetObject: unknown = undefined;
-  #reruns = 0;
+  /** The operation, its target and its reruns, kept when it may run again after a stall. */
+  #rerun: Rerun | undefined = undefined;
   /** The call's deadline, when this (lead) attempt carries it. */
   #deadline: CarriedDeadline | undefined = undefined;
   #controller: AbortController | undefined = undefined;
@@ -208,15 +216,13 @@ export class Attempt implements AttemptContext, TimeoutNode {
     if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
     const settlement = new Settlement();
     this.#settlement = settlement;
-    if (this.rerunOnStall !== undefined) {
-      this.#fn = fn as unknown as (target: never, context: Attempt) => Promise<unknown>;
-      this.#targetObject = target;
-    }
-    this.#run(fn as unknown as (target: never, context: Attempt) => Promise<unknown>, target as never);
+    const run = fn as unknown as RunFn;
+    if (this.rerunOnStall !== undefined) this.#rerun = { fn: run, target, count: 0 };
+    this.#run(run, target as never);
     return settlement as PromiseLike<R>;
   }
 
-  #run(fn: (target: never, context: Attempt) => Promise<unknown>, target: never): void {
+  #run(fn: RunFn, target: never): void {
     let result: Promise<unknown>;
     try {
       result = fn(target, this);
@@ -233,11 +239,11 @@ export class Attempt implements AttemptContext, TimeoutNode {
 
   #failed(err: unknown): void {
     if (this.abortKind !== undefined) return;
-    const rerun = this.rerunOnStall;
-    if (rerun !== undefined && this.#reruns < MAX_RERUNS && rerun(err, this)) {
-      this.#reruns++;
+    const rerun = this.#rerun;
+    if (rerun !== undefined && rerun.count < MAX_RERUNS && this.rerunOnStall!(err, this)) {
+      rerun.count++;
       this.startedAt = Date.now();
-      this.#run(this.#fn!, this.#targetObject as never);
+      this.#run(rerun.fn, rerun.target as never);
       return;
     }
     this.#settle(false, err);
