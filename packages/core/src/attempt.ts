@@ -1,7 +1,8 @@
 import { DeadlineExceededError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
+import { Settlement } from './settlement.js';
 import type { StallMonitor } from './stall.js';
-import type { TimeoutEntry, Timeouts } from './timeout-queue.js';
+import { EXPIRE, type TimeoutNode, type TimeoutQueue, type Timeouts } from './timeout-queue.js';
 
 /** What an operation receives with its target on every attempt. */
 export interface AttemptContext {
@@ -15,117 +16,70 @@ export interface AttemptContext {
   readonly attempt: number;
 }
 
-type OnFulfilled = ((value: unknown) => unknown) | undefined | null;
-type OnRejected = ((err: unknown) => unknown) | undefined | null;
-
-/**
- * What the breaker awaits for a controlled attempt: a thenable the attempt settles itself, once,
- * with the operation's outcome or, first, with its abort error. A promise there would cost one
- * more promise and one more microtask per call (about 200 ns of a no-op call's 800 on the
- * closed path); this costs one small object.
- *
- * opossum treats any value with a `then` method as the action's promise (its public contract for
- * actions), and subscribes with `.then(onSuccess).catch(onError)`. Every registration is kept, in
- * order: `then` and `catch` return the settlement itself, so a chain of them behaves as a chain
- * of promises would (a fulfilment handler that throws hands its error to the rejection handlers
- * registered after it). `Promise.resolve(settlement)` and `await` work too. Handlers run
- * synchronously when the attempt settles, which is always from a microtask or a timer callback,
- * never from the code that registered them (an abort defers them to a microtask).
- */
-/** @internal Exported for its tests. */
-export class Settlement implements PromiseLike<unknown> {
-  #state = PENDING;
-  #value: unknown;
-  /** Registrations in order: handlers at 2i (fulfilled) and 2i + 1 (rejected). */
-  #handlers: (OnFulfilled | OnRejected)[] | undefined;
-
-  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (see above)
-  then<A = unknown, B = never>(
-    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
-    onRejected?: ((err: unknown) => B | PromiseLike<B>) | null,
-  ): PromiseLike<A | B> {
-    if (this.#state !== PENDING) {
-      // Settled already: run the handler in a microtask, as a promise would.
-      const value = this.#value;
-      return (
-        this.#state === FULFILLED
-          ? Promise.resolve(value).then(onFulfilled)
-          : Promise.reject(value).then(undefined, onRejected)
-      ) as PromiseLike<A | B>;
-    }
-    const handlers = this.#handlers;
-    if (handlers === undefined) this.#handlers = [onFulfilled as OnFulfilled, onRejected as OnRejected];
-    else handlers.push(onFulfilled as OnFulfilled, onRejected as OnRejected);
-    return this as PromiseLike<A | B>;
-  }
-
-  catch(onRejected: OnRejected): PromiseLike<unknown> {
-    return this.then(undefined, onRejected);
-  }
-
-  /**
-   * Settles once (later calls are ignored) and runs the registrations in order, as promises
-   * chained with `then` and `catch` would: what a handler returns goes on down the chain, a handled
-   * rejection goes on fulfilled, a handler that throws hands its error on.
-   */
-  settle(ok: boolean, value: unknown): void {
-    if (this.#state !== PENDING) return;
-    this.#state = ok ? FULFILLED : REJECTED;
-    this.#value = value;
-    const handlers = this.#handlers;
-    if (handlers === undefined) return;
-    this.#handlers = undefined;
-    let failed = !ok;
-    let current = value;
-    for (let i = 0; i < handlers.length; i += 2) {
-      const handler = handlers[failed ? i + 1 : i];
-      if (typeof handler !== 'function') continue;
-      try {
-        current = handler(current);
-        failed = false;
-      } catch (err) {
-        failed = true;
-        current = err;
-      }
-    }
-  }
-}
-
-const PENDING = 0;
-const FULFILLED = 1;
-const REJECTED = 2;
-
 /** One call to run on a target: receives the target and the attempt's context. */
 export type Operation<T, R> = (target: T, context: AttemptContext) => Promise<R>;
+
+/** What an attempt's time limits need from its router (the router's `CallCore` has both). */
+export interface AttemptLimits {
+  /** The router's shared time limits. */
+  readonly timeouts: Timeouts;
+  /** Event-loop stalls of this process (a limit that passed during one is extended). */
+  readonly stalls: StallMonitor;
+}
+
+/** The operation as an attempt runs it. */
+type RunFn = (target: never, context: Attempt) => Promise<unknown>;
+
+/** What a rerun after a local stall needs (see `Attempt.rerunOnStall`). */
+interface Rerun {
+  readonly fn: RunFn;
+  readonly target: unknown;
+  count: number;
+}
+
+/** Runs of the operation within one attempt after a local stall (see `Attempt.rerunOnStall`). */
+const MAX_RERUNS = 2;
+/** Extensions of an attempt's limit that passed during a local stall. */
+const MAX_EXTENSIONS = 3;
+
+/** The call's deadline, carried by `a`, passed (set by `Attempt`, which reads its own fields). */
+let deadlinePassed: (a: Attempt, deadline: CarriedDeadline, ms: number) => void;
 
 /**
  * One attempt that something other than the operation itself can end, and its context: what the
  * breaker awaits (a {@link Settlement}) rejects as soon as it is aborted, whether or not the
- * operation honours the signal (so a timed-out attempt counts against the breaker at once). Only used when a call has a deadline, an
- * attempt timeout or hedging; plain calls run the operation directly.
+ * operation honours the signal (so a timed-out attempt counts against the breaker at once). Only
+ * used when a call has a deadline, an attempt timeout or hedging; plain calls run the operation
+ * directly.
  *
- * Its time limits are entries in the router's shared {@link Timeouts} queues (no timer of its
- * own), cancelled as soon as the operation settles. The AbortController is made on the first read
- * of `signal`: creating a signal costs time, which an operation that never looks at it should
- * not pay.
+ * The attempt is itself its time limit's node in the router's shared {@link Timeouts} queues (no
+ * timer and no entry object of its own), taken out as soon as the operation settles. The
+ * AbortController is made on the first read of `signal`: creating a signal costs time, which an
+ * operation that never looks at it should not pay.
  */
-export class Attempt implements AttemptContext {
+export class Attempt implements AttemptContext, TimeoutNode {
   /** The attempt's number on its target, from 1. */
   readonly attempt: number;
   /** The name of the target it runs on. */
   get targetName(): string {
     return this.#target;
   }
+  /** @internal The attempt as its time limit's node (see {@link TimeoutNode}). */
+  expiresAt = 0;
+  /** @internal */
+  queue: TimeoutQueue | undefined = undefined;
+  /** @internal */
+  prev: TimeoutNode | undefined = undefined;
+  /** @internal */
+  next: TimeoutNode | undefined = undefined;
   /**
    * Set on a lead attempt, the first attempt of a call the router runs without a `Call` (see
-   * `#lead` in failover.ts): the call's plan (opaque here), for the breaker's fallback to continue
-   * it after a failure.
+   * lead.ts): the call's plan (opaque here), for the breaker's fallback to continue it after a
+   * failure.
    */
   readonly plan: object | undefined;
   /** A lead attempt's position in its call's target order. */
   position = 0;
-  /** When the operation was (last) started, as a `Date.now()` time; -1 before. */
-  startedAt = -1;
   /**
    * Set by the breaker's filter when the attempt failed with a `timeout` that this process's own
    * event-loop stall explains: it does not count against the target.
@@ -136,30 +90,27 @@ export class Attempt implements AttemptContext {
    * whether the failure is a local stall's doing, in which case the operation is run again within
    * this same attempt (at most twice), unseen by the breaker.
    */
-  rerunOnStall: ((err: unknown, attempt: Attempt) => boolean) | undefined;
-  /** The operation it runs, kept for a rerun. */
-  #fn: ((target: never, context: Attempt) => Promise<unknown>) | undefined;
-  #targetObject: unknown;
-  #reruns = 0;
-  #limitMs = 0;
-  #extensions = 0;
-  #timeouts: Timeouts | undefined;
-  #stalls: StallMonitor | undefined;
+  rerunOnStall: ((err: unknown, attempt: Attempt) => boolean) | undefined = undefined;
   /** Set when the attempt was aborted from outside: the kind the failure is counted as. */
-  abortKind: FailureKind | undefined;
+  abortKind: FailureKind | undefined = undefined;
   /** Set by the breaker's error filter: the kind the failure was classified as. */
-  kind: FailureKind | undefined;
-  /** When the call's deadline, carried by this (lead) attempt, passes (a `Date.now()` time). */
-  deadlineAt: number | undefined;
-  /** Set when the call's deadline, carried by this (lead) attempt, passed during it. */
-  deadlineError: DeadlineExceededError | undefined;
+  kind: FailureKind | undefined = undefined;
   readonly #target: string;
-  #timeout: TimeoutEntry | undefined;
-  #deadline: TimeoutEntry | undefined;
-  #controller: AbortController | undefined;
+  /** Set when the start time is known (see {@link Attempt.startedAt}); -1 before. */
+  #startedAt = -1;
+  /** The attempt's time limit (0 for none). */
+  #limitMs = 0;
+  /** The router's limits, kept by {@link Attempt.limit} to extend the limit after a stall. */
+  #limits: AttemptLimits | undefined = undefined;
+  #extensions = 0;
+  /** The operation, its target and its reruns, kept when it may run again after a stall. */
+  #rerun: Rerun | undefined = undefined;
+  /** The call's deadline, when this (lead) attempt carries it. */
+  #deadline: CarriedDeadline | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
   /** What the breaker awaits, from {@link Attempt.start} on. */
-  #settlement: Settlement | undefined;
-  #abortError: unknown;
+  #settlement: Settlement | undefined = undefined;
+  #abortError: unknown = undefined;
 
   /**
    * @param attempt - the attempt's number on its target, from 1.
@@ -184,50 +135,83 @@ export class Attempt implements AttemptContext {
   }
 
   /**
-   * Gives the attempt a time limit of `ms` from `now`: when it passes first, the attempt fails as
-   * a `timeout` with a `DeadlineExceededError` ("Attempt timed out after N ms").
+   * When the operation was (last) started, as a `Date.now()` time; -1 before, and while it is not
+   * known: an attempt with a time limit reads no clock in the tick it starts in (see
+   * {@link Attempt.limit}); if it outlives that tick, its limit was stamped at the tick's end, which
+   * stands for its start from then on.
    */
-  limit(timeouts: Timeouts, ms: number, stalls: StallMonitor, now?: number): void {
-    this.#timeouts = timeouts;
-    this.#stalls = stalls;
+  get startedAt(): number {
+    const at = this.#startedAt;
+    if (at >= 0 || this.#limitMs === 0) return at;
+    const expiresAt = this.expiresAt;
+    return expiresAt > 0 ? expiresAt - this.#limitMs : -1;
+  }
+
+  set startedAt(at: number) {
+    this.#startedAt = at;
+  }
+
+  /** When the call's deadline, carried by this (lead) attempt, passes (a `Date.now()` time). */
+  get deadlineAt(): number | undefined {
+    return this.#deadline?.expiresAt;
+  }
+
+  /** Set when the call's deadline, carried by this (lead) attempt, passed during it. */
+  get deadlineError(): DeadlineExceededError | undefined {
+    return this.#deadline?.error;
+  }
+
+  /**
+   * Gives the attempt a time limit of `ms`: when it passes first, the attempt fails as a `timeout`
+   * with a `DeadlineExceededError` ("Attempt timed out after N ms"). The limit is staged in the
+   * router's queue for `ms` ({@link TimeoutQueue.stage}): an attempt that settles within the tick
+   * it started in (no timer could have run meanwhile) costs no clock read and no queue entry; one
+   * that outlives it is timed from the end of that tick.
+   */
+  limit(limits: AttemptLimits, ms: number): void {
+    this.#limits = limits;
     this.#limitMs = ms;
-    this.startedAt = now ?? Date.now();
-    this.#timeout = timeouts.add(ms, Attempt.#timedOut, this, now);
+    limits.timeouts.stage(ms, this);
   }
 
   /**
    * Makes a lead attempt carry its call's deadline of `ms` from `now`: when it passes first, the
    * attempt fails as a `timeout` and `deadlineError` holds the call's `DeadlineExceededError`.
    */
-  carryDeadline(timeouts: Timeouts, ms: number, now?: number): void {
-    const deadline = timeouts.add(ms, Attempt.#deadlinePassed, this, now);
+  carryDeadline(timeouts: Timeouts, ms: number, now: number = Date.now()): void {
+    const deadline = new CarriedDeadline(this);
     this.#deadline = deadline;
-    this.deadlineAt = deadline.expiresAt;
+    timeouts.insert(ms, deadline, now);
   }
 
-  static #timedOut(a: Attempt): void {
-    a.#timeout = undefined;
-    const ms = a.#limitMs;
-    const stalls = a.#stalls;
-    if (stalls !== undefined && a.#extensions < 3 && a.startedAt >= 0) {
+  /** The attempt's time limit (or its extension) passed: a queue calls this. */
+  [EXPIRE](): void {
+    const ms = this.#limitMs;
+    const limits = this.#limits!;
+    const stalls = limits.stalls;
+    // The stamp the limit was counted from stands for the start (see `startedAt`).
+    if (this.#startedAt < 0) this.#startedAt = this.expiresAt - ms;
+    const startedAt = this.#startedAt;
+    if (this.#extensions < MAX_EXTENSIONS) {
       // This process was blocked for much of the attempt: give it the time it did not get
       // (stall-excuse.ts).
-      const excuse = stalls.excuse(a.startedAt, ms, a.#target);
+      const excuse = stalls.excuse(startedAt, ms, this.#target);
       if (excuse.excused) {
-        a.#extensions++;
-        a.#timeout = a.#timeouts!.add(excuse.extendMs, Attempt.#timedOut, a);
+        this.#extensions++;
+        limits.timeouts.insert(excuse.extendMs, this, Date.now());
         return;
       }
     }
-    a.abort('timeout', new DeadlineExceededError(ms, 'attempt', { target: a.#target }));
+    this.abort('timeout', new DeadlineExceededError(ms, 'attempt', { target: this.#target }));
   }
 
-  static #deadlinePassed(a: Attempt, ms: number): void {
-    a.#deadline = undefined;
-    if (a.abortKind !== undefined) return;
-    const err = new DeadlineExceededError(ms, 'deadline', { target: a.#target });
-    a.deadlineError = err;
-    a.abort('timeout', err);
+  static {
+    deadlinePassed = (a, deadline, ms) => {
+      if (a.abortKind !== undefined) return;
+      const err = new DeadlineExceededError(ms, 'deadline', { target: a.#target });
+      deadline.error = err;
+      a.abort('timeout', err);
+    };
   }
 
   /**
@@ -238,16 +222,16 @@ export class Attempt implements AttemptContext {
     if (this.abortKind !== undefined) return Promise.reject(this.#abortError);
     const settlement = new Settlement();
     this.#settlement = settlement;
-    this.#fn = fn as unknown as (target: never, context: Attempt) => Promise<unknown>;
-    this.#targetObject = target;
-    this.#run();
+    const run = fn as unknown as RunFn;
+    if (this.rerunOnStall !== undefined) this.#rerun = { fn: run, target, count: 0 };
+    this.#run(run, target as never);
     return settlement as PromiseLike<R>;
   }
 
-  #run(): void {
+  #run(fn: RunFn, target: never): void {
     let result: Promise<unknown>;
     try {
-      result = this.#fn!(this.#targetObject as never, this);
+      result = fn(target, this);
     } catch (err) {
       this.#failed(err);
       return;
@@ -261,11 +245,11 @@ export class Attempt implements AttemptContext {
 
   #failed(err: unknown): void {
     if (this.abortKind !== undefined) return;
-    const rerun = this.rerunOnStall;
-    if (rerun !== undefined && this.#reruns < 2 && rerun(err, this)) {
-      this.#reruns++;
+    const rerun = this.#rerun;
+    if (rerun !== undefined && rerun.count < MAX_RERUNS && this.rerunOnStall!(err, this)) {
+      rerun.count++;
       this.startedAt = Date.now();
-      this.#run();
+      this.#run(rerun.fn, rerun.target as never);
       return;
     }
     this.#settle(false, err);
@@ -294,15 +278,27 @@ export class Attempt implements AttemptContext {
    * the breaker rejected it without running it. Safe to call more than once.
    */
   release(): void {
-    const timeout = this.#timeout;
-    if (timeout !== undefined) {
-      this.#timeout = undefined;
-      timeout.cancel();
-    }
+    this.queue?.remove(this);
     const deadline = this.#deadline;
-    if (deadline !== undefined) {
-      this.#deadline = undefined;
-      deadline.cancel();
-    }
+    deadline?.queue?.remove(deadline);
+  }
+}
+
+/** A call's deadline carried by its lead attempt: a node of the router's time limits. */
+class CarriedDeadline implements TimeoutNode {
+  expiresAt = 0;
+  queue: TimeoutQueue | undefined = undefined;
+  prev: TimeoutNode | undefined = undefined;
+  next: TimeoutNode | undefined = undefined;
+  readonly #attempt: Attempt;
+  /** The call's `DeadlineExceededError`, once the deadline passed during the attempt. */
+  error: DeadlineExceededError | undefined = undefined;
+
+  constructor(attempt: Attempt) {
+    this.#attempt = attempt;
+  }
+
+  [EXPIRE](ms: number): void {
+    deadlinePassed(this.#attempt, this, ms);
   }
 }

@@ -36,10 +36,9 @@ export class LeadCalls<T> {
     const core = this.#core;
     const a = new Attempt(1, s.name, plan);
     a.position = pos;
-    const now = Date.now();
     // The deadline first: when both end at once, the call fails with the deadline's error.
-    if (plan.deadlineMs !== undefined) a.carryDeadline(core.timeouts, plan.deadlineMs, now);
-    if (plan.attemptTimeoutMs !== undefined) a.limit(core.timeouts, plan.attemptTimeoutMs, core.stalls, now);
+    if (plan.deadlineMs !== undefined) a.carryDeadline(core.timeouts, plan.deadlineMs);
+    if (plan.attemptTimeoutMs !== undefined) a.limit(core, plan.attemptTimeoutMs);
     if (plan.idempotent && plan.replayable) a.rerunOnStall = core.rerunOnStall;
     return s.fire(fn as AnyOperation, a, a);
   }

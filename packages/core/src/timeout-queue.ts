@@ -10,6 +10,16 @@
  * cleared, so no timer outlives the last call and an idle router never keeps the process alive.
  * While entries wait, the timer is a normal (ref'd) one, like a per-call timer would be.
  *
+ * A node can also be *staged* ({@link TimeoutQueue.stage}): queued without reading the clock, to
+ * be stamped with the time at the end of the current tick (a `process.nextTick` that runs once the
+ * current synchronous code and its microtasks are done), or as soon as {@link MAX_STAGED} nodes
+ * wait, whichever comes first. A timer only runs between ticks, so a staged node that is cancelled
+ * within its tick (an attempt that settled at once) never needed a clock read or a place in the
+ * list, and never arms a timer. One that outlives its tick gets a time limit counted from the
+ * moment it was stamped: never earlier than the node was staged, later by at most the rest of
+ * that tick (under fake timers, which do not move within a tick, exactly on time). The attempt
+ * timeouts use it; deadlines and hedges are stamped at once.
+ *
  * The timer functions are looked up on `globalThis` when a timer is armed (never captured at load),
  * so fake timers (`vi.useFakeTimers()`) drive the queue. Expiry is judged with `Date.now()`, which
  * every fake-timer library moves in step with its clock: an entry expires once `Date.now()`
@@ -25,23 +35,48 @@ export type TimeoutCallback<A> = (arg: A, ms: number) => void;
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** One pending time limit. Made by {@link TimeoutQueue.add}; cancel it when the work is done. */
-export class TimeoutEntry {
-  /** When the entry expires, as a `Date.now()` time. */
-  readonly expiresAt: number;
-  /** @internal The queue holding the entry; undefined once it expired or was cancelled. */
+/** Staged nodes that make a queue stamp them at once rather than at the end of the tick. */
+export const MAX_STAGED = 64;
+
+/** `expiresAt` of a staged node, not stamped yet. */
+const STAGED = -1;
+
+/** The method a queue calls on a node whose time is up (a symbol: not part of any public shape). */
+export const EXPIRE: unique symbol = Symbol('expire');
+
+/**
+ * A place in a {@link TimeoutQueue}: the queue links its nodes in place (no allocation of its
+ * own), so an object that needs one time limit can be the node itself (an `Attempt` is, for its
+ * attempt timeout); {@link TimeoutEntry} is the node for a plain callback. (An interface, not a
+ * base class: a derived class costs its objects a slower construction, on the hot path.)
+ */
+export interface TimeoutNode {
+  /** When the node expires, as a `Date.now()` time (set when it is queued). */
+  expiresAt: number;
+  /** The queue holding the node; undefined while not queued (expired or cancelled). */
   queue: TimeoutQueue | undefined;
-  /** @internal Neighbours in the queue. */
-  prev: TimeoutEntry | undefined;
+  /** Neighbours in the queue. */
+  prev: TimeoutNode | undefined;
+  next: TimeoutNode | undefined;
+  /** The node's time is up (it is already unlinked); `ms` is the queue's duration. */
+  [EXPIRE](ms: number): void;
+}
+
+/** One pending time limit. Made by {@link TimeoutQueue.add}; cancel it when the work is done. */
+export class TimeoutEntry implements TimeoutNode {
+  /** When the entry expires, as a `Date.now()` time. */
+  expiresAt = 0;
   /** @internal */
-  next: TimeoutEntry | undefined;
+  queue: TimeoutQueue | undefined = undefined;
+  /** @internal */
+  prev: TimeoutNode | undefined = undefined;
+  /** @internal */
+  next: TimeoutNode | undefined = undefined;
   readonly #callback: TimeoutCallback<never>;
   readonly #arg: unknown;
 
   /** @internal Use {@link TimeoutQueue.add}. */
-  constructor(queue: TimeoutQueue, expiresAt: number, callback: TimeoutCallback<never>, arg: unknown) {
-    this.queue = queue;
-    this.expiresAt = expiresAt;
+  constructor(callback: TimeoutCallback<never>, arg: unknown) {
     this.#callback = callback;
     this.#arg = arg;
   }
@@ -56,8 +91,8 @@ export class TimeoutEntry {
     this.queue?.remove(this);
   }
 
-  /** @internal Runs the callback (the entry is already unlinked). */
-  expire(ms: number): void {
+  /** Runs the callback (the entry is already unlinked). */
+  [EXPIRE](ms: number): void {
     this.#callback(this.#arg as never, ms);
   }
 }
@@ -66,8 +101,8 @@ export class TimeoutEntry {
 export class TimeoutQueue {
   /** The duration of every entry, in ms. */
   readonly ms: number;
-  #head: TimeoutEntry | undefined;
-  #tail: TimeoutEntry | undefined;
+  #head: TimeoutNode | undefined;
+  #tail: TimeoutNode | undefined;
   #size = 0;
   #timer: Timer | undefined;
   /** The `clearTimeout` matching the `setTimeout` that armed `#timer`. */
@@ -76,6 +111,12 @@ export class TimeoutQueue {
   #dueAt = 0;
   #firing = false;
   #idleCheck = false;
+  /** Nodes staged in this tick and not stamped yet (some may be cancelled since). */
+  #staged: TimeoutNode[] | undefined;
+  /** Of those, the ones not cancelled: when none is left, stamping has nothing to look at. */
+  #stagedLive = 0;
+  /** A `process.nextTick` will stamp the staged nodes. */
+  #stampDue = false;
   #closed = false;
   readonly #onIdle: ((queue: TimeoutQueue) => void) | undefined;
 
@@ -103,37 +144,113 @@ export class TimeoutQueue {
    * cancelled first. `now` must not be earlier than the previous entry's (pass `Date.now()`).
    */
   add<A>(callback: TimeoutCallback<A>, arg: A, now: number = Date.now()): TimeoutEntry {
-    const entry = new TimeoutEntry(this, now + this.ms, callback as TimeoutCallback<never>, arg);
-    const tail = this.#tail;
-    if (tail === undefined) this.#head = entry;
-    else {
-      tail.next = entry;
-      entry.prev = tail;
-    }
-    this.#tail = entry;
-    this.#size++;
-    // An armed timer is due no later than any entry already here, so no later than this one.
-    if (this.#timer === undefined && !this.#firing) this.#arm(this.ms, now);
+    const entry = new TimeoutEntry(callback as TimeoutCallback<never>, arg);
+    this.insert(entry, now);
     return entry;
   }
 
+  /**
+   * Queues `node` (not queued anywhere now) to expire `ms` after `now`: its `expire(ms)` runs then
+   * unless it is cancelled first. `now` must not be earlier than the previous node's.
+   */
+  insert(node: TimeoutNode, now: number): void {
+    node.queue = this;
+    this.#link(node, now);
+  }
+
+  /**
+   * Queues `node` (not queued anywhere now) without a time yet: it is stamped with `Date.now()` at
+   * the end of the current tick (or once {@link MAX_STAGED} nodes are staged), then expires `ms`
+   * after that, unless it is cancelled first. No clock read and no timer for a node cancelled
+   * within its tick.
+   */
+  stage(node: TimeoutNode): void {
+    node.queue = this;
+    node.expiresAt = STAGED;
+    let staged = this.#staged;
+    if (staged === undefined) {
+      staged = [];
+      this.#staged = staged;
+      if (!this.#stampDue) {
+        this.#stampDue = true;
+        process.nextTick(TimeoutQueue.#stampDueNow, this);
+      }
+    }
+    staged.push(node);
+    this.#stagedLive++;
+    if (staged.length >= MAX_STAGED) this.#stamp();
+  }
+
+  /** Nodes staged and not stamped yet, cancelled ones included (for tests). */
+  get staged(): number {
+    return this.#staged?.length ?? 0;
+  }
+
+  static #stampDueNow(queue: TimeoutQueue): void {
+    queue.#stampDue = false;
+    queue.#stamp();
+  }
+
+  /** Stamps the staged nodes still queued with the time now and links them. */
+  #stamp(): void {
+    const staged = this.#staged;
+    if (staged === undefined) return;
+    this.#staged = undefined;
+    let live = this.#stagedLive;
+    this.#stagedLive = 0;
+    // Most often every staged node was cancelled already: nothing to read, not even the clock.
+    const now = live > 0 ? Date.now() : 0;
+    for (let i = 0; i < staged.length && live > 0; i++) {
+      const node = staged[i]!;
+      // Cancelled (its queue cleared), or stamped already (staged twice): skip.
+      if (node.queue !== this || node.expiresAt !== STAGED) continue;
+      this.#link(node, now);
+      live--;
+    }
+    if (this.#size === 0) this.#emptied();
+  }
+
+  /** Appends `node` (its `queue` set) to the list, expiring `ms` after `now`. */
+  #link(node: TimeoutNode, now: number): void {
+    node.expiresAt = now + this.ms;
+    const tail = this.#tail;
+    if (tail === undefined) this.#head = node;
+    else {
+      tail.next = node;
+      node.prev = tail;
+    }
+    this.#tail = node;
+    this.#size++;
+    // An armed timer is due no later than any node already here, so no later than this one.
+    if (this.#timer === undefined && !this.#firing) this.#arm(this.ms, now);
+  }
+
   /** Unlinks `entry` (a no-op when it is not in this queue). */
-  remove(entry: TimeoutEntry): void {
+  remove(entry: TimeoutNode): void {
     if (entry.queue !== this) return;
+    if (entry.expiresAt === STAGED) {
+      // Not linked yet: the stamping skips it.
+      entry.queue = undefined;
+      this.#stagedLive--;
+      return;
+    }
     this.#unlink(entry);
     if (this.#size === 0) this.#emptied();
   }
 
   /**
    * The owner is closing: an empty queue stops its timer now, and from now on the timer stops as
-   * soon as the queue empties. Entries still waiting keep their time limits.
+   * soon as the queue empties. Entries still waiting keep their time limits (staged ones are
+   * stamped now).
    */
   close(): void {
     this.#closed = true;
-    if (this.#size === 0) this.#stop();
+    // Staged nodes are stamped now (an emptied closed queue then stops at once).
+    if (this.#staged !== undefined) this.#stamp();
+    else if (this.#size === 0) this.#stop();
   }
 
-  #unlink(entry: TimeoutEntry): void {
+  #unlink(entry: TimeoutNode): void {
     const { prev, next } = entry;
     if (prev === undefined) this.#head = next;
     else prev.next = next;
@@ -158,7 +275,8 @@ export class TimeoutQueue {
 
   static #checkIdle(queue: TimeoutQueue): void {
     queue.#idleCheck = false;
-    if (queue.#size === 0) queue.#stop();
+    // Staged nodes will be stamped (and the queue checked again) when their tick ends.
+    if (queue.#size === 0 && queue.#staged === undefined) queue.#stop();
   }
 
   /** Clears the timer (the queue is empty) and tells the owner. */
@@ -192,7 +310,7 @@ export class TimeoutQueue {
     try {
       for (let e = this.#head; e !== undefined && e.expiresAt <= now; e = this.#head) {
         this.#unlink(e);
-        e.expire(this.ms);
+        e[EXPIRE](this.ms);
       }
     } finally {
       // Even if a callback threw: the entries left keep a timer.
@@ -201,7 +319,7 @@ export class TimeoutQueue {
       if (head !== undefined) {
         const at = Date.now();
         this.#arm(Math.min(this.ms, Math.max(1, head.expiresAt - at)), at);
-      } else this.#onIdle?.(this);
+      } else if (this.#staged === undefined) this.#onIdle?.(this);
     }
   }
 }
@@ -238,6 +356,23 @@ export class Timeouts {
 
   /** Adds an entry expiring `ms` after `now`; see {@link TimeoutQueue.add}. */
   add<A>(ms: number, callback: TimeoutCallback<A>, arg: A, now: number = Date.now()): TimeoutEntry {
+    const entry = new TimeoutEntry(callback as TimeoutCallback<never>, arg);
+    this.#queue(ms).insert(entry, now);
+    return entry;
+  }
+
+  /** Stages `node` to expire `ms` after the end of this tick; see {@link TimeoutQueue.stage}. */
+  stage(ms: number, node: TimeoutNode): void {
+    this.#queue(ms).stage(node);
+  }
+
+  /** Queues `node` to expire `ms` after `now`; see {@link TimeoutQueue.insert}. */
+  insert(ms: number, node: TimeoutNode, now: number): void {
+    this.#queue(ms).insert(node, now);
+  }
+
+  /** The queue for `ms`, made on first use. */
+  #queue(ms: number): TimeoutQueue {
     let queue = this.#last;
     if (queue === undefined || queue.ms !== ms) {
       queue = this.#byMs.get(ms);
@@ -249,7 +384,7 @@ export class Timeouts {
       }
       this.#last = queue;
     }
-    return queue.add(callback, arg, now);
+    return queue;
   }
 
   /** Queues with entries or an armed timer (for tests and diagnostics). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Settlement } from '../src/attempt.js';
+import { Settlement } from '../src/settlement.js';
 
 describe('Settlement (what the breaker awaits for a controlled attempt)', () => {
   it('behaves like a promise to await and to Promise.resolve', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type TimeoutEntry, TimeoutQueue, Timeouts } from '../src/timeout-queue.js';
+import { MAX_STAGED, TimeoutEntry, TimeoutQueue, Timeouts } from '../src/timeout-queue.js';
 
 /** Made before any test switches fake timers on: the queue must still use the fake ones. */
 const early = new Timeouts();
@@ -198,6 +198,131 @@ describe('TimeoutQueue', () => {
     expect(fired).toEqual(['c@100']);
     expect(vi.getTimerCount()).toBe(0);
     busy.add(record, 'd').cancel(); // emptied while closed: no idle timer lingers
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('TimeoutQueue.stage (stamped at the end of the tick)', () => {
+  let fired: string[];
+  const entry = (name: string): TimeoutEntry =>
+    new TimeoutEntry((n: string) => fired.push(`${n}@${Date.now()}`), name);
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+    fired = [];
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it('a node cancelled within its tick costs no clock read and arms no timer', async () => {
+    const q = new TimeoutQueue(100);
+    const now = vi.spyOn(Date, 'now');
+    for (let i = 0; i < 10; i++) {
+      const e = entry(`e${i}`);
+      q.stage(e);
+      expect(e.pending).toBe(true);
+      e.cancel();
+      expect(e.pending).toBe(false);
+    }
+    expect(now).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(q.staged).toBe(10);
+    await tick();
+    expect(q.staged).toBe(0);
+    expect(q.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fired).toEqual([]);
+  });
+
+  it('a node that outlives its tick expires its duration after the tick ended (on time under fake timers)', async () => {
+    const q = new TimeoutQueue(100);
+    await vi.advanceTimersByTimeAsync(10);
+    q.stage(entry('a'));
+    expect(q.size).toBe(0);
+    await tick();
+    expect(q.size).toBe(1);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(99); // t = 109
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual(['a@110']);
+    await tick();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('with real time, a staged node is stamped at the end of its tick: never earlier than it was staged', async () => {
+    vi.useRealTimers();
+    const q = new TimeoutQueue(1000);
+    const e = entry('a');
+    const before = Date.now();
+    q.stage(e);
+    const busyUntil = Date.now() + 5;
+    while (Date.now() < busyUntil) {
+      // the rest of the tick: the stamp comes after it
+    }
+    await tick();
+    expect(e.expiresAt).toBeGreaterThanOrEqual(busyUntil + 1000);
+    expect(e.expiresAt).toBeGreaterThanOrEqual(before + 1000);
+    e.cancel();
+    await tick();
+    expect(q.armed).toBe(false);
+  });
+
+  it('keeps the order: staged nodes are linked after the nodes added before their stamp', async () => {
+    const q = new TimeoutQueue(50);
+    q.stage(entry('staged'));
+    q.add((n: string) => fired.push(`${n}@${Date.now()}`), 'added');
+    await tick();
+    expect(q.size).toBe(2);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fired).toEqual(['added@50', 'staged@50']);
+  });
+
+  it(`stamps at once when ${MAX_STAGED} nodes are staged in one tick`, async () => {
+    const q = new TimeoutQueue(100);
+    const entries = Array.from({ length: MAX_STAGED - 1 }, (_, i) => entry(`e${i}`));
+    for (const e of entries) q.stage(e);
+    for (const e of entries.slice(1)) e.cancel();
+    expect(q.size).toBe(0);
+    q.stage(entry('last'));
+    // Stamped now: the live ones are linked, the cancelled ones dropped.
+    expect(q.staged).toBe(0);
+    expect(q.size).toBe(2);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fired).toEqual(['e0@100', 'last@100']);
+  });
+
+  it('the idle check keeps the queue (and its owner) while nodes are staged; close() stamps them', async () => {
+    const idle: number[] = [];
+    const q = new TimeoutQueue(100, (queue) => idle.push(queue.ms));
+    q.add(() => undefined, undefined).cancel(); // emptied: an idle check is due at the end of the tick
+    const e = entry('a');
+    q.stage(e);
+    await tick();
+    expect(idle).toEqual([]);
+    expect(q.size).toBe(1);
+    q.close();
+    expect(vi.getTimerCount()).toBe(1); // its time limit stays
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fired).toEqual(['a@100']);
+    expect(idle).toEqual([100]);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const closing = new TimeoutQueue(100, (queue) => idle.push(queue.ms));
+    const live = entry('live');
+    closing.stage(live);
+    closing.stage(entry('cancelled'));
+    closing.close();
+    expect(closing.staged).toBe(0);
+    expect(closing.size).toBe(2);
+    expect(live.expiresAt).toBe(200);
+    live.cancel();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fired).toEqual(['a@100', 'cancelled@200']);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * Which target a lane of a call goes to next: the next one in order whose breaker admits the call
+ * (recording and announcing the ones it skips, and announcing the failover or the hedge), or, when
+ * none does, panic routing: join a half-open probe in flight.
+ *
+ * @internal
+ */
+import type { CallLog } from './call-log.js';
+import type { TypedEmitter } from './emitter.js';
+import type { FailoverEvents } from './events.js';
+import type { FailureKind } from './failure-kind.js';
+import type { TargetHealth } from './target-health.js';
+
+/** No target: the lane looks for the next one, or has none. */
+export const NEXT = -1;
+
+/** The target a lane left, for the 'failover' event. */
+export interface Left<T> {
+  readonly from: TargetHealth<T>;
+  readonly kind: FailureKind;
+  readonly err: unknown;
+}
+
+/** How long a hedge waited for the target it hedges (for the 'hedge' event). */
+export interface HedgeDelay<T> {
+  delay(s: TargetHealth<T>): number;
+}
+
+/**
+ * Takes the next target whose breaker admits the call, recording the skipped ones in `log`;
+ * {@link NEXT} if none. `left` is the target the lane just left (a failover); `hedgeFrom` is set
+ * for a new hedge lane: the target it hedges (whose wait `hedger` tells).
+ */
+export function claim<T>(
+  log: CallLog<T>,
+  events: TypedEmitter<FailoverEvents>,
+  left: Left<T> | undefined,
+  hedgeFrom: TargetHealth<T> | undefined,
+  hedger: HedgeDelay<T> | undefined,
+): number {
+  const order = log.order;
+  while (log.next < order.length) {
+    const pos = log.next++;
+    const t = order[pos]!;
+    if (t.admits()) {
+      if (hedgeFrom !== undefined) {
+        t.hedges++;
+        if (events.has('hedge')) {
+          events.emit('hedge', { from: hedgeFrom.name, to: t.name, afterMs: hedger!.delay(hedgeFrom) });
+        }
+      } else if (left !== undefined) {
+        log.failovers++;
+        if (events.has('failover')) {
+          events.emit('failover', { from: left.from.name, to: t.name, kind: left.kind, error: left.err });
+        }
+      }
+      return pos;
+    }
+    t.skipped();
+    const err = t.openError;
+    log.skipped(pos, err);
+    if (hedgeFrom === undefined) left = { from: t, kind: 'unavailable', err };
+  }
+  return NEXT;
+}
+
+/**
+ * Panic routing: a call that found every target skipped by its breaker (no attempt made yet)
+ * while one of them is half-open with its probe in flight joins that probe instead of failing at
+ * once: it waits for the probe's outcome and goes to that target if the probe closed the
+ * breaker. Once per call, never for a hedge (`lanes` > 1); no extra load on a target that may be
+ * down. Resolves with the target's position, or {@link NEXT}.
+ */
+export async function joinProbe<T>(
+  log: CallLog<T>,
+  events: TypedEmitter<FailoverEvents>,
+  lanes: number,
+  call: { readonly settled: boolean },
+): Promise<number> {
+  if (log.panicked || log.totalAttempts > 0 || lanes > 1) return NEXT;
+  log.panicked = true;
+  const order = log.order;
+  let pos = NEXT;
+  for (let i = 0; i < order.length && pos === NEXT; i++) {
+    if (order[i]!.probing) pos = i;
+  }
+  if (pos === NEXT) return NEXT;
+  const t = order[pos]!;
+  t.joins++;
+  if (events.has('panic')) events.emit('panic', { target: t.name });
+  await t.probeSettled();
+  return !call.settled && t.admits() ? pos : NEXT;
+}
