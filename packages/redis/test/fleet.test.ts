@@ -42,6 +42,9 @@ describe('createFleetHealth', () => {
     await a.fleet.idle();
     expect(a.fleet.status()).toMatchObject({ connected: true, published: 1 });
     expect(b.fleet.status().applied).toBe(1);
+    // Redis stamps each message: the others know how late they applied it; A got none.
+    expect(b.fleet.status().lastMessageDelayMs).toBeGreaterThanOrEqual(0);
+    expect(a.fleet.status().lastMessageDelayMs).toBeUndefined();
     // A remote trip is not published again.
     await b.fleet.idle();
     expect(b.fleet.status().published).toBe(0);
