@@ -89,13 +89,17 @@ return 0
 /**
  * Counts one availability failure of a target, fleet-wide (the count ends with any instance's next
  * success, see SUCCEEDED, or ARGV[2] ms after its first failure). When it reaches ARGV[1], records
- * the opening and publishes it like OPENED and returns 1.
+ * the opening and publishes it like OPENED and returns 1. A report that reaches Redis more than
+ * ARGV[2] ms after the instance sent it (by the instance's clock, ARGV[8]: Redis was paused or
+ * slow) is dropped and returns -1: failures that old may have been followed by successes whose
+ * reports were held up with them, and must not eject a target that works.
  * KEYS[1]: the failure counter, KEYS[2]: the breakers hash.
- * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message.
+ * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message, sent at (ms).
  */
 export const FAILED = luaScript(
   'fleet-failed',
   `${NOW}
+if now - tonumber(ARGV[8]) > tonumber(ARGV[2]) then return -1 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n ~= tonumber(ARGV[1]) then return 0 end

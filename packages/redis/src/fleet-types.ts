@@ -77,7 +77,13 @@ export interface FleetHealthOptions {
    * {@link FleetHealth.observer} as the router's `observer`. Default 5; 0 turns it off.
    */
   tripAfter?: number;
-  /** The window of {@link FleetHealthOptions.tripAfter}, in milliseconds. Default 1000. */
+  /**
+   * The window of {@link FleetHealthOptions.tripAfter}, in milliseconds: the count ends this long
+   * after its first failure. A failure report that reaches Redis more than this long after the
+   * instance sent it (Redis paused or slow; by the instance's clock against Redis's, so keep the
+   * clocks in sync) is dropped, so failures held up with the successes that followed them never
+   * eject a working target. Default 1000.
+   */
   failureWindowMs?: number;
   /** The reset timeout announced with a fleet-wide ejection, in milliseconds. Default 30 000. */
   ejectResetTimeoutMs?: number;

@@ -258,6 +258,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
             String(o.ejectResetTimeoutMs),
             o.channel,
             raw,
+            String(Date.now()),
           ],
         ),
       ).then((tripped) => {
