@@ -60,6 +60,7 @@ async function instance(
   prefix: string | undefined,
   aws: FailedCalls,
   id: string,
+  pendingKeysWatch = false,
 ): Promise<{ store: MultiCloudStore; close(): Promise<void>; fleet?: FleetInstance }> {
   const targets = cloudStores(env.bucket, env.clouds.app).map((s) =>
     s.name === 'aws' ? counted(s, aws) : s,
@@ -83,6 +84,7 @@ async function instance(
     autoRepair: false,
     id,
     failover: BENCH_FAILOVER,
+    pendingKeysWatch,
   });
   return { store: fleet.store, close: () => fleet.close(), fleet };
 }
@@ -303,7 +305,9 @@ async function deadCloudCalls(
 
 /** 3. Get latency, empty backlog: a fleet store (Redis journal) vs a store on a file journal vs the raw adapter. */
 async function getLatency(env: Env): Promise<Record<string, number[]>> {
-  const fleet = await instance(env, `bench:${randomBytes(4).toString('hex')}`, { n: 0 }, 'lat');
+  const prefix = `bench:${randomBytes(4).toString('hex')}`;
+  const fleet = await instance(env, prefix, { n: 0 }, 'lat');
+  const watched = await instance(env, prefix, { n: 0 }, 'lat-watch', true);
   const fileStore = createMultiCloudStore({
     targets: cloudStores(env.bucket, env.clouds.app),
     journal: createFileJournal({ dir: await mkdtemp(join(env.tmp, 'file-')) }),
@@ -311,9 +315,9 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
     repair: { intervalMs: false, delayMs: false, onRecovery: false },
   });
   const raw = cloudStores(env.bucket, env.clouds.app)[0];
-  const samples: Record<string, number[]> = { raw: [], file: [], redis: [], lookup: [] };
+  const samples: Record<string, number[]> = { raw: [], file: [], redis: [], watch: [], lookup: [] };
   const journal = fleet.fleet!.journal;
-  for (const s of [fleet.store, fileStore]) for (const key of env.keys) await get(s, key);
+  for (const s of [fleet.store, watched.store, fileStore]) for (const key of env.keys) await get(s, key);
   for (let i = 0; i < GETS; i++) {
     const key = env.keys[i % env.keys.length]!;
     // Turns rotate so that no variant always runs first.
@@ -321,6 +325,7 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
       ['raw', async () => readAll((await raw.get(key)).body)],
       ['file', () => get(fileStore, key)],
       ['redis', () => get(fleet.store, key)],
+      ['watch', () => get(watched.store, key)],
       ['lookup', () => journal.pendingOf!(key)],
     ];
     for (let t = 0; t < turns.length; t++) {
@@ -332,6 +337,7 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
   }
   await fileStore.close();
   await fleet.close();
+  await watched.close();
   return samples;
 }
 
@@ -450,9 +456,10 @@ export async function runFleetStoresBench(
     console.log(`  raw S3 adapter (no failover)             ${row('raw')}`);
     console.log(`  multi-cloud store, file journal          ${row('file')}`);
     console.log(`  multi-cloud store, Redis journal (fleet) ${row('redis')}`);
+    console.log(`  the same, withPendingKeysWatch            ${row('watch')}`);
     console.log(`  the shared-journal lookup alone           ${row('lookup')}`);
     console.log(
-      `  added by the fleet (p50 Redis - p50 file): ${(p50('redis') - p50('file')).toFixed(3)} ms; store vs raw: file ${(p50('file') / p50('raw')).toFixed(2)}x, Redis ${(p50('redis') / p50('raw')).toFixed(2)}x`,
+      `  added by the fleet (p50 Redis - p50 file): ${(p50('redis') - p50('file')).toFixed(3)} ms, with the watch ${(p50('watch') - p50('file')).toFixed(3)} ms; store vs raw: file ${(p50('file') / p50('raw')).toFixed(2)}x, Redis ${(p50('redis') / p50('raw')).toFixed(2)}x`,
     );
   } finally {
     await teardown(env);
