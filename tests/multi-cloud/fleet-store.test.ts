@@ -99,8 +99,11 @@ describe('fleet mode: multi-cloud stores sharing one Redis', () => {
       redisUp: r.staleReads.redisUp,
       afterMerge: r.staleReads.afterMerge,
     };
-    if (Object.values(stale).some((n) => n > 0))
-      console.warn(`fleet FINDING: stale after the Redis outage ${JSON.stringify(stale)}`);
+    if (Object.values(stale).some((n) => n > 0)) {
+      console.warn(
+        `fleet FINDING: stale after the Redis outage ${JSON.stringify(stale)}; held: ${JSON.stringify(r.staleFound)}; last puts: ${JSON.stringify(r.staleHistory)}`,
+      );
+    }
     if (process.env.FLEET_STRICT === '1') {
       expect(stale).toEqual({ stale: 0, staleFinalReads: 0, redisUp: 0, afterMerge: 0 });
     }
