@@ -7,7 +7,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
-  type BlobStore,
   createFileJournal,
   createMemoryJournal,
   createMultiCloudStore,
@@ -23,24 +22,22 @@ import {
   writerKilledWithBacklog,
 } from '../multi-cloud/fleet-scenarios.js';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
-import type { FromTripChild, ToTripChild } from './fleet-trip-child.js';
+import { BENCH_FAILOVER, counted, type FailedCalls, pct } from './fleet-count.js';
+import type { FromTripChild, ToTripChild, TripChildAnswer } from './fleet-trip-child.js';
 
 /**
  * Fleet mode at the store level (`pnpm bench fleet/stores`, `fleet/scenarios`): multi-cloud stores
- * (each on its own Redis connection, in this process) over the three local clouds behind their
- * fault proxies, sharing one redis-server. AWS is "killed" by its proxy refusing connections.
+ * over the three local clouds behind their fault proxies, sharing one redis-server. AWS is
+ * "killed" by its proxy refusing connections. App instances are processes of their own
+ * (fleet-trip-child.ts), as in a real fleet, except instance A of the trip propagation and the
+ * stores of the latency measure, which run in this process. Parts (`fleet/stores/<part>,...`):
+ * `trips` (propagation to idle instances), `dead` (calls reaching the dead cloud), `busy`
+ * (propagation between instances under traffic), `latency`.
  */
 const tripChild = fileURLToPath(new URL('./fleet-trip-child.ts', import.meta.url));
 const TRIPS = Number(process.env.BENCH_FLEET_TRIPS ?? 20);
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
 const GETS = Number(process.env.BENCH_FLEET_GETS ?? 1500);
-
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/** The library's default breaker and retry settings; only the reset timeout is long, so no probe runs while measuring. */
-const BENCH_FAILOVER = { breaker: { resetTimeoutMs: 60_000, maxResetTimeoutMs: 60_000 } } as const;
 
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
 const load = (): string =>
@@ -57,34 +54,13 @@ interface Env {
   readonly keys: readonly string[];
 }
 
-/**
- * Counts the calls that reached an adapter (were not stopped by a breaker) and failed: with AWS
- * refusing connections, the calls that reached the dead cloud.
- */
-function counted(store: BlobStore, count: { n: number }): BlobStore {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (result instanceof Promise) {
-          result.catch((err: unknown) => {
-            if ((err as { kind?: string }).kind !== 'not_found') count.n++;
-          });
-        }
-        return result;
-      };
-    },
-  });
-}
-
 /** One instance: a fleet store (Redis) or, with `prefix` undefined, a store on its own. */
 async function instance(
   env: Env,
   prefix: string | undefined,
-  aws: { n: number },
+  aws: FailedCalls,
   id: string,
+  pendingKeysWatch = false,
 ): Promise<{ store: MultiCloudStore; close(): Promise<void>; fleet?: FleetInstance }> {
   const targets = cloudStores(env.bucket, env.clouds.app).map((s) =>
     s.name === 'aws' ? counted(s, aws) : s,
@@ -108,6 +84,7 @@ async function instance(
     autoRepair: false,
     id,
     failover: BENCH_FAILOVER,
+    pendingKeysWatch,
   });
   return { store: fleet.store, close: () => fleet.close(), fleet };
 }
@@ -121,9 +98,9 @@ async function get(store: MultiCloudStore, key: string): Promise<void> {
 /** A bench instance in a process of its own (fleet-trip-child.ts). */
 class TripChild {
   readonly #proc: ChildProcess;
-  readonly #waiting: ((m: FromTripChild) => void)[] = [];
-  opened: Promise<number> = Promise.resolve(0);
-  #resolveOpen: (at: number) => void = () => undefined;
+  readonly #waiting: ((m: TripChildAnswer) => void)[] = [];
+  /** Called with every `open` report of the child. */
+  onOpen: (m: Extract<FromTripChild, { type: 'open' }>) => void = () => undefined;
 
   constructor() {
     this.#proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', tripChild], {
@@ -132,22 +109,20 @@ class TripChild {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     this.#proc.on('message', (m: FromTripChild) => {
-      if (m.type === 'open') this.#resolveOpen(m.at);
+      if (m.type === 'open') this.onOpen(m);
       else this.#waiting.shift()?.(m);
     });
   }
 
-  #ask(m: ToTripChild): Promise<FromTripChild> {
+  #ask(m: ToTripChild): Promise<TripChildAnswer> {
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
       this.#proc.send(m);
     });
   }
 
-  async open(env: Env, prefix: string, id: string): Promise<void> {
-    this.opened = new Promise((resolve) => {
-      this.#resolveOpen = resolve;
-    });
+  /** Opens a store on the fleet's `prefix` (undefined: a store on its own). */
+  async open(env: Env, prefix: string | undefined, id: string): Promise<void> {
     const { clouds } = env;
     await this.#ask({
       type: 'open',
@@ -155,6 +130,7 @@ class TripChild {
       id,
       redisUrl: env.redis.url,
       tmp: env.tmp,
+      keys: env.keys,
       endpoints: {
         bucket: env.bucket,
         s3Endpoint: clouds.proxies[0].url,
@@ -162,6 +138,24 @@ class TripChild {
         azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
       },
     });
+  }
+
+  async warm(): Promise<void> {
+    await this.#ask({ type: 'warm' });
+  }
+
+  /** Recovers aws in the child; its later opens carry `trip`. Resolves with aws's availability. */
+  async reset(trip: number): Promise<boolean> {
+    return (await this.#ask({ type: 'reset', trip })).available === true;
+  }
+
+  async run(loops: number, pauseMs: number, staggerMs: number): Promise<void> {
+    await this.#ask({ type: 'run', loops, pauseMs, staggerMs });
+  }
+
+  /** Stops the loops; resolves with the AWS calls that failed since `run`. */
+  async stop(): Promise<number> {
+    return (await this.#ask({ type: 'stop' })).failed ?? 0;
   }
 
   async close(): Promise<void> {
@@ -173,82 +167,147 @@ class TripChild {
   }
 }
 
+type OpenReport = Extract<FromTripChild, { type: 'open' }>;
+
+/** Resolves with the child's first `open` report of `trip` (undefined after `timeoutMs`). */
+function firstOpen(child: TripChild, trip: number, timeoutMs = 10_000): Promise<OpenReport | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    child.onOpen = (m) => {
+      if (m.trip !== trip) return;
+      child.onOpen = () => undefined;
+      clearTimeout(timer);
+      resolve(m);
+    };
+  });
+}
+
+/** One trip of {@link tripPropagation}: when each instance opened aws, and what the others reported. */
+interface TripSample {
+  /** First open anywhere to the last (ms). */
+  readonly spread: number;
+  /** Per other instance: Redis's publish to its trip (ms, its `lastMessageDelayMs`). */
+  readonly delays: readonly (number | undefined)[];
+  /** Per other instance: the longest event-loop block since the trip's reset (ms). */
+  readonly loopMax: readonly number[];
+}
+
 /**
  * 1. Trip propagation between processes: instance A (this process) reads until its aws breaker
- * opens; B and C (processes of their own) report when theirs opened on the fleet's word. From
- * the first opening anywhere to the last (wall clock, same machine).
+ * opens; B and C (processes of their own, idle, open for the whole run as long-lived instances
+ * are) report when theirs opened on the fleet's word. From the first opening anywhere to the
+ * last (wall clock, same machine). Between trips the fleet's state in Redis is cleared and every
+ * instance recovers aws.
  */
-async function tripPropagation(env: Env): Promise<number[]> {
-  const latencies: number[] = [];
+async function tripPropagation(env: Env): Promise<TripSample[]> {
+  const samples: TripSample[] = [];
   const proxy = env.clouds.proxies[0];
+  const prefix = `bench:${randomBytes(4).toString('hex')}`;
   const others = [new TripChild(), new TripChild()];
+  const a = await instance(env, prefix, { n: 0 }, 'a');
+  const { connectRedis } = await import('../multi-cloud/fleet-instance.js');
+  const admin = await connectRedis(env.redis.url);
   try {
+    await Promise.all(others.map((o, i) => o.open(env, prefix, `o${i}`)));
     for (let trip = 0; trip < TRIPS; trip++) {
-      const prefix = `bench:${randomBytes(4).toString('hex')}`;
-      const a = await instance(env, prefix, { n: 0 }, 'a');
-      await Promise.all(others.map((o, i) => o.open(env, prefix, `o${i}`)));
+      for (let tries = 0; ; tries++) {
+        await admin.sendCommand(['DEL', `{${prefix}:fleet}:breakers`, `{${prefix}:fleet}:failures:aws`]);
+        a.store.recover('aws');
+        const ok = await Promise.all(others.map((o) => o.reset(trip)));
+        if (ok.every(Boolean) && awsUp(a.store)) break;
+        if (tries > 10) throw new Error('the instances did not recover aws');
+        await sleep(50);
+      }
+      const opened = others.map((o) => firstOpen(o, trip));
       let aOpen = 0;
       const off = a.store.on('open', (e) => {
         if (e.target === 'aws' && aOpen === 0) aOpen = performance.timeOrigin + performance.now();
       });
       await proxy.setFault(faults.refuse());
       for (let k = 0; awsUp(a.store); k++) await get(a.store, env.keys[k % env.keys.length]!);
-      const at = [aOpen, ...(await Promise.all(others.map((o) => o.opened)))];
-      latencies.push(Math.max(...at) - Math.min(...at));
+      const reports = await Promise.all(opened);
       off();
+      const at = [aOpen, ...reports.map((r) => r?.at ?? Number.POSITIVE_INFINITY)];
+      samples.push({
+        spread: Math.max(...at) - Math.min(...at),
+        delays: reports.map((r) => r?.delayMs),
+        loopMax: reports.map((r) => r?.loopDelayMaxMs ?? Number.NaN),
+      });
       await proxy.setFault(faults.pass());
-      await a.close();
-      for (const o of others) await o.close();
+      await a.fleet?.fleet.idle();
+      // A second message of the same trip (the local opening and the fleet-wide count) lands now.
+      await sleep(50);
     }
   } finally {
+    await a.close();
+    await admin.close();
     for (const o of others) o.kill();
   }
-  return latencies;
+  return samples;
+}
+
+/** What one round of {@link deadCloudCalls} saw. */
+interface DeadRound {
+  /** Calls that reached AWS and failed, fleet-wide. */
+  readonly calls: number;
+  /** First aws opening anywhere to the last (ms). */
+  readonly spread: number;
+  /** Per instance that tripped on the fleet's word: Redis's publish to its trip (ms). */
+  readonly delays: readonly number[];
+  /** Per instance: the longest event-loop block from the start of the traffic to its trip (ms). */
+  readonly loopMax: readonly number[];
+  /** Per instance: the share of a CPU it got from the start of the traffic to its trip. */
+  readonly cpu: readonly number[];
 }
 
 /**
- * 2. Calls reaching the dead cloud until every instance has left it, under steady traffic: 4 loops
- * per instance, each a get then a 5 ms pause.
+ * 2. Calls reaching the dead cloud until every instance has left it, under steady traffic: each
+ * instance is a process of its own running `loopsPer` loops, each a get then a 5 ms pause (loop i
+ * starting `staggerMs` * i after the first). AWS is killed 50 ms into the traffic.
  */
 async function deadCloudCalls(
   env: Env,
+  pool: readonly TripChild[],
   instances: number,
   withFleet: boolean,
-  loopsPer = 4,
-): Promise<number> {
+  loopsPer: number,
+  staggerMs: number,
+  round: number,
+): Promise<DeadRound> {
   const prefix = withFleet ? `bench:${randomBytes(4).toString('hex')}` : undefined;
-  const counts = Array.from({ length: instances }, () => ({ n: 0 }));
-  const fleet = [];
-  for (let i = 0; i < instances; i++) fleet.push(await instance(env, prefix, counts[i]!, `i${i}`));
-  // Warm: every instance has read through AWS (connections open, markers checked).
-  for (const i of fleet) for (const key of env.keys.slice(0, 3)) await get(i.store, key);
-  for (const c of counts) c.n = 0;
-  let running = true;
-  const loops = fleet.flatMap((i, n) =>
-    Array.from({ length: loopsPer }, async (_, l) => {
-      let k = n * loopsPer + l;
-      while (running) {
-        await get(i.store, env.keys[k++ % env.keys.length]!).catch(() => undefined);
-        await sleep(5);
-      }
-    }),
-  );
-  await sleep(50);
-  await env.clouds.proxies[0].setFault(faults.refuse());
-  while (fleet.some((i) => awsUp(i.store))) await sleep(1);
-  // Calls in flight when the last instance left AWS end (and fail) a moment later.
-  await sleep(20);
-  const total = counts.reduce((s, c) => s + c.n, 0);
-  running = false;
-  await Promise.all(loops);
-  await env.clouds.proxies[0].setFault(faults.pass());
-  for (const i of fleet) await i.close();
-  return total;
+  const fleet = pool.slice(0, instances);
+  await Promise.all(fleet.map((c, i) => c.open(env, prefix, `i${i}`)));
+  try {
+    // Warm: every instance has read through AWS (connections open, markers checked).
+    for (const c of fleet) await c.warm();
+    for (const c of fleet) await c.reset(round);
+    const opened = fleet.map((c) => firstOpen(c, round));
+    await Promise.all(fleet.map((c) => c.run(loopsPer, 5, staggerMs)));
+    await sleep(50);
+    await env.clouds.proxies[0].setFault(faults.refuse());
+    const reports = await Promise.all(opened);
+    // Calls in flight when the last instance left AWS end (and fail) a moment later.
+    await sleep(20);
+    const calls = (await Promise.all(fleet.map((c) => c.stop()))).reduce((s, n) => s + n, 0);
+    const at = reports.map((r) => r?.at ?? Number.POSITIVE_INFINITY);
+    return {
+      calls,
+      spread: Math.max(...at) - Math.min(...at),
+      delays: reports.flatMap((r) => (r?.delayMs === undefined ? [] : [r.delayMs])),
+      loopMax: reports.map((r) => r?.loopDelayMaxMs ?? Number.NaN),
+      cpu: reports.map((r) => r?.cpuShare ?? Number.NaN),
+    };
+  } finally {
+    await env.clouds.proxies[0].setFault(faults.pass());
+    await Promise.all(fleet.map((c) => c.close()));
+  }
 }
 
 /** 3. Get latency, empty backlog: a fleet store (Redis journal) vs a store on a file journal vs the raw adapter. */
 async function getLatency(env: Env): Promise<Record<string, number[]>> {
-  const fleet = await instance(env, `bench:${randomBytes(4).toString('hex')}`, { n: 0 }, 'lat');
+  const prefix = `bench:${randomBytes(4).toString('hex')}`;
+  const fleet = await instance(env, prefix, { n: 0 }, 'lat');
+  const watched = await instance(env, prefix, { n: 0 }, 'lat-watch', true);
   const fileStore = createMultiCloudStore({
     targets: cloudStores(env.bucket, env.clouds.app),
     journal: createFileJournal({ dir: await mkdtemp(join(env.tmp, 'file-')) }),
@@ -256,9 +315,9 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
     repair: { intervalMs: false, delayMs: false, onRecovery: false },
   });
   const raw = cloudStores(env.bucket, env.clouds.app)[0];
-  const samples: Record<string, number[]> = { raw: [], file: [], redis: [], lookup: [] };
+  const samples: Record<string, number[]> = { raw: [], file: [], redis: [], watch: [], lookup: [] };
   const journal = fleet.fleet!.journal;
-  for (const s of [fleet.store, fileStore]) for (const key of env.keys) await get(s, key);
+  for (const s of [fleet.store, watched.store, fileStore]) for (const key of env.keys) await get(s, key);
   for (let i = 0; i < GETS; i++) {
     const key = env.keys[i % env.keys.length]!;
     // Turns rotate so that no variant always runs first.
@@ -266,6 +325,7 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
       ['raw', async () => readAll((await raw.get(key)).body)],
       ['file', () => get(fileStore, key)],
       ['redis', () => get(fleet.store, key)],
+      ['watch', () => get(watched.store, key)],
       ['lookup', () => journal.pendingOf!(key)],
     ];
     for (let t = 0; t < turns.length; t++) {
@@ -277,6 +337,7 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
   }
   await fileStore.close();
   await fleet.close();
+  await watched.close();
   return samples;
 }
 
@@ -310,29 +371,77 @@ async function teardown(env: Env): Promise<void> {
 
 /** `fleet/stores`: trip propagation, dead-cloud calls and get latency with multi-cloud stores. */
 export async function runFleetStoresBench(
-  parts: readonly string[] = ['trips', 'dead', 'latency'],
+  parts: readonly string[] = ['trips', 'dead', 'busy', 'latency'],
 ): Promise<void> {
   const env = await setup();
   try {
     console.log(`\nFleet mode, multi-cloud stores over the local clouds (load average ${load()})`);
-    const trips = parts.includes('trips') ? sorted(await tripPropagation(env)) : [];
-    if (parts.includes('trips'))
+    const fmt = (xs: readonly number[]) => xs.map((t) => t.toFixed(1)).join(' ');
+    const summary = (xs: readonly number[]) => {
+      const s = sorted(xs);
+      return `p50 ${pct(s, 50).toFixed(2)}  p99 ${pct(s, 99).toFixed(2)}  max ${s.at(-1)?.toFixed(2)}; over 100 ms: ${s.filter((t) => t > 100).length} of ${s.length}; all: ${fmt(s)}`;
+    };
+    if (parts.includes('trips')) {
+      const trips = await tripPropagation(env);
+      const delays = trips.flatMap((t) => t.delays.filter((d): d is number => d !== undefined));
       console.log(
-        `Trip propagation, 3 stores, ${TRIPS} trips (ms from the first instance's aws open to the last one's): p50 ${pct(trips, 50).toFixed(2)}  p99 ${pct(trips, 99).toFixed(2)}  max ${trips.at(-1)?.toFixed(2)}; over 100 ms: ${trips.filter((t) => t > 100).length} of ${trips.length}; all: ${trips.map((t) => t.toFixed(1)).join(' ')}  (load ${load()})`,
+        `Trip propagation, 3 stores (A here, B and C idle processes), ${TRIPS} trips (ms from the first instance's aws open to the last one's): ${summary(trips.map((t) => t.spread))}  (load ${load()})`,
       );
-    const med = (xs: number[]) => pct(sorted(xs), 50);
-    for (const loops of parts.includes('dead') ? [4, 1] : []) {
-      const alone: number[] = [];
-      const three: number[] = [];
-      const threeAlone: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        alone.push(await deadCloudCalls(env, 1, false, loops));
-        three.push(await deadCloudCalls(env, 3, true, loops));
-        threeAlone.push(await deadCloudCalls(env, 3, false, loops));
+      console.log(
+        `  Redis's publish to B's and C's trip (lastMessageDelayMs): ${summary(delays)}; their longest event-loop block per trip: max ${Math.max(...trips.flatMap((t) => t.loopMax)).toFixed(1)} ms`,
+      );
+      for (const t of trips.filter((x) => x.spread > 20)) {
+        console.log(
+          `  slow trip: ${t.spread.toFixed(1)} ms; B, C: publish to trip ${t.delays.map((d) => d ?? 'none').join(', ')} ms, longest loop block ${fmt(t.loopMax)} ms`,
+        );
       }
-      console.log(
-        `Calls reaching dead AWS until every instance left it (median of ${ROUNDS}; ${loops} loop(s) per instance, a get then 5 ms): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(three)} [${three.join(', ')}] (${(med(three) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x)  (load ${load()})`,
-      );
+    }
+    const med = (xs: readonly number[]) => pct(sorted(xs), 50);
+    const pool = parts.some((p) => p === 'dead' || p === 'busy')
+      ? [new TripChild(), new TripChild(), new TripChild()]
+      : [];
+    try {
+      let round = 0;
+      for (const [loops, stagger] of parts.includes('dead')
+        ? ([
+            [4, 0],
+            [4, 2],
+            [1, 0],
+          ] as const)
+        : []) {
+        const alone: number[] = [];
+        const three: DeadRound[] = [];
+        const threeAlone: number[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          alone.push((await deadCloudCalls(env, pool, 1, false, loops, stagger, round++)).calls);
+          three.push(await deadCloudCalls(env, pool, 3, true, loops, stagger, round++));
+          threeAlone.push((await deadCloudCalls(env, pool, 3, false, loops, stagger, round++)).calls);
+        }
+        const fleetCalls = three.map((x) => x.calls);
+        console.log(
+          `Calls reaching dead AWS until every instance left it (instances are processes; median of ${ROUNDS}; ${loops} loop(s) per instance, a get then 5 ms, loops started ${stagger} ms apart): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(fleetCalls)} [${fleetCalls.join(', ')}] (${(med(fleetCalls) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x); fleet: first to last open ${fmt(three.map((x) => x.spread))} ms  (load ${load()})`,
+        );
+      }
+      if (parts.includes('busy')) {
+        const rounds: DeadRound[] = [];
+        for (let r = 0; r < TRIPS; r++) rounds.push(await deadCloudCalls(env, pool, 3, true, 4, 2, round++));
+        console.log(
+          `Trip propagation, 3 busy stores (processes, 4 loops each, loops 2 ms apart), AWS killed under traffic, ${TRIPS} trips (ms from the first aws open to the last): ${summary(rounds.map((x) => x.spread))}  (load ${load()})`,
+        );
+        console.log(
+          `  Redis's publish to each remote trip: ${summary(rounds.flatMap((x) => x.delays))}; calls reaching dead AWS: median ${med(rounds.map((x) => x.calls))} [${rounds.map((x) => x.calls).join(', ')}]`,
+        );
+        console.log(
+          `  CPU share per instance from the start of the traffic to its trip: ${summary(rounds.flatMap((x) => x.cpu)).replace(/; over 100 ms.*/, '')}`,
+        );
+        for (const x of rounds.filter((r) => r.spread > 20)) {
+          console.log(
+            `  slow trip: ${x.spread.toFixed(1)} ms; publish to remote trips ${fmt(x.delays)} ms; longest event-loop block per instance ${fmt(x.loopMax)} ms; CPU share per instance ${x.cpu.map((c) => c.toFixed(2)).join(' ')}`,
+          );
+        }
+      }
+    } finally {
+      for (const c of pool) c.kill();
     }
     if (!parts.includes('latency')) return;
     const lat = await getLatency(env);
@@ -347,9 +456,10 @@ export async function runFleetStoresBench(
     console.log(`  raw S3 adapter (no failover)             ${row('raw')}`);
     console.log(`  multi-cloud store, file journal          ${row('file')}`);
     console.log(`  multi-cloud store, Redis journal (fleet) ${row('redis')}`);
+    console.log(`  the same, withPendingKeysWatch            ${row('watch')}`);
     console.log(`  the shared-journal lookup alone           ${row('lookup')}`);
     console.log(
-      `  added by the fleet (p50 Redis - p50 file): ${(p50('redis') - p50('file')).toFixed(3)} ms; store vs raw: file ${(p50('file') / p50('raw')).toFixed(2)}x, Redis ${(p50('redis') / p50('raw')).toFixed(2)}x`,
+      `  added by the fleet (p50 Redis - p50 file): ${(p50('redis') - p50('file')).toFixed(3)} ms, with the watch ${(p50('watch') - p50('file')).toFixed(3)} ms; store vs raw: file ${(p50('file') / p50('raw')).toFixed(2)}x, Redis ${(p50('redis') / p50('raw')).toFixed(2)}x`,
     );
   } finally {
     await teardown(env);

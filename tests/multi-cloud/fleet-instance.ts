@@ -3,8 +3,11 @@ import {
   createRedisJournal,
   type FallbackJournal,
   type FleetHealth,
+  type PendingKeysWatch,
   type RedisJournal,
+  watchPendingKeys,
   withLocalFallback,
+  withPendingKeysWatch,
 } from '@failover/redis';
 import {
   type BlobStore,
@@ -36,6 +39,11 @@ export interface FleetInstanceConfig {
   readonly resetTimeoutMs?: number;
   /** Router settings instead of {@link fleetFailover}'s (the fleet's probe gate and observer are added). */
   readonly failover?: NonNullable<MultiCloudStoreOptions['failover']>;
+  /**
+   * Reads skip the shared-journal lookup for keys a pending-keys watch says nothing is pending
+   * for (`withPendingKeysWatch`). Default false (strict lookups).
+   */
+  readonly pendingKeysWatch?: boolean;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
@@ -92,7 +100,14 @@ export async function openFleetInstance(
     instanceId: config.id,
     timeoutMs: config.journalTimeoutMs ?? 1000,
   });
-  const journal = withLocalFallback(shared, createFileJournal({ dir: config.journalDir }));
+  const watch: PendingKeysWatch | undefined = config.pendingKeysWatch
+    ? watchPendingKeys({ client, prefix: config.journalPrefix })
+    : undefined;
+  await watch?.ready;
+  const journal = withLocalFallback(
+    watch === undefined ? shared : withPendingKeysWatch(shared, watch),
+    createFileJournal({ dir: config.journalDir }),
+  );
   let fleet: FleetHealth | undefined;
   const base = config.failover ?? fleetFailover();
   const store = createMultiCloudStore({
@@ -133,6 +148,7 @@ export async function openFleetInstance(
     async close() {
       await f.close();
       await store.close();
+      await watch?.close();
       if (client.isOpen) client.destroy();
     },
   };

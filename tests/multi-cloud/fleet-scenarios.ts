@@ -17,6 +17,7 @@ import {
   createMultiCloudStore,
   getBytes,
   readAll,
+  VERSION_KEY,
 } from '@failover/storage';
 import { faults, type RedisLocalServer } from '@failover/testkit';
 import { cloudStores, type TargetOrderClouds } from '../support/clouds.js';
@@ -132,19 +133,28 @@ export interface CloudCheck {
   readonly lost: number;
   /** (cloud, key) pairs holding other content than the last acknowledged write (an older one). */
   readonly stale: number;
+  /** The first stale pairs, for the report: the version the cloud holds (`fo_version`). */
+  readonly staleFound?: readonly { readonly key: string; readonly cloud: string; readonly held: string }[];
 }
 
 async function checkClouds(fleet: Fleet, expected: ReadonlyMap<string, string>): Promise<CloudCheck> {
   let lost = 0;
   let stale = 0;
+  const staleFound: { key: string; cloud: string; held: string }[] = [];
   await eachLimited([...expected], 8, async ([key, sha]) => {
     for (const cloud of fleet.direct) {
       const held = await heldBy(cloud, key);
       if (held === null) lost++;
-      else if (held !== sha) stale++;
+      else if (held !== sha) {
+        stale++;
+        if (staleFound.length < 5) {
+          const info = await cloud.head(key).catch(() => null);
+          staleFound.push({ key, cloud: cloud.name, held: info?.metadata?.[VERSION_KEY] ?? 'unknown' });
+        }
+      }
     }
   });
-  return { lost, stale };
+  return { lost, stale, ...(staleFound.length > 0 ? { staleFound } : {}) };
 }
 
 /** Repairs with every instance at once until the fleet's journal (shared and local) is empty. */
@@ -461,6 +471,11 @@ export interface RedisOutageResult extends CloudCheck {
   readonly keptLocally: number;
   /** Final reads through each instance that returned an older version than the last acknowledged. */
   readonly staleFinalReads: number;
+  /**
+   * For each key of `staleFound`: its last acknowledged puts, oldest first (version, the phase
+   * the put started in, and ms since the soak began when it was acknowledged).
+   */
+  readonly staleHistory?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -482,6 +497,8 @@ export async function redisOutageSoak(
     await instanceOf(world, fleet, 'app-b', true),
   ];
   const acked = new Map<string, { version: string; sha: string }>();
+  const history = new Map<string, string[]>();
+  const began = Date.now();
   const allKeys: string[] = [];
   const errors: string[] = [];
   let appErrors = 0;
@@ -508,8 +525,12 @@ export async function redisOutageSoak(
             if (step % 2 === 1) {
               const key = own[step % own.length]!;
               const bytes = bodyFor(key, ++gen, 200);
+              const started = phase;
               const info = await inst.store.put(key, bytes);
               acked.set(key, { version: info.version ?? '', sha: sha256(bytes) });
+              const puts = history.get(key) ?? [];
+              puts.push(`${info.version} ${started} ${Date.now() - began}`);
+              history.set(key, puts.slice(-6));
             } else {
               const key = allKeys[(step * 7 + w) % allKeys.length]!;
               const before = acked.get(key);
@@ -567,6 +588,7 @@ export async function redisOutageSoak(
         if (sha256(await getBytes(inst.store, key)) !== sha) staleFinalReads++;
       }
     }
+    const staleKeys = [...new Set((check.staleFound ?? []).map((f) => f.key))];
     return {
       ...check,
       operations,
@@ -575,6 +597,9 @@ export async function redisOutageSoak(
       staleReads,
       keptLocally,
       staleFinalReads,
+      ...(staleKeys.length > 0
+        ? { staleHistory: Object.fromEntries(staleKeys.map((k) => [k, history.get(k) ?? []])) }
+        : {}),
     };
   } finally {
     for (const i of instances) await i.close();

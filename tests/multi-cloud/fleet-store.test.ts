@@ -89,18 +89,22 @@ describe('fleet mode: multi-cloud stores sharing one Redis', () => {
     expect(r.operations).toBeGreaterThan(0);
     expect(r.keptLocally).toBeGreaterThan(0);
     expect(r.lost).toBe(0);
-    // Open finding (one run in about five under a full `npm test` on the loaded 2-core machine):
-    // after the merge and a complete repair, one cloud kept an older copy of one key, with nothing
-    // pending for it (stale 1, so both instances read it stale). Counted and printed here;
-    // FLEET_STRICT=1 enforces it, as it must be once fixed.
+    // Open finding (one run under a full `npm test` on the loaded 2-core machine; not reproduced
+    // in 20 runs with FLEET_STRICT=1 since, see docs/benchmarks.md): after the merge and a complete
+    // repair, one cloud kept an older copy of one key, with nothing pending for it (stale 1, so
+    // both instances read it stale). Counted and printed here with the version held and the key's
+    // last puts; FLEET_STRICT=1 enforces it, as it must be once fixed.
     const stale = {
       stale: r.stale,
       staleFinalReads: r.staleFinalReads,
       redisUp: r.staleReads.redisUp,
       afterMerge: r.staleReads.afterMerge,
     };
-    if (Object.values(stale).some((n) => n > 0))
-      console.warn(`fleet FINDING: stale after the Redis outage ${JSON.stringify(stale)}`);
+    if (Object.values(stale).some((n) => n > 0)) {
+      console.warn(
+        `fleet FINDING: stale after the Redis outage ${JSON.stringify(stale)}; held: ${JSON.stringify(r.staleFound)}; last puts: ${JSON.stringify(r.staleHistory)}`,
+      );
+    }
     if (process.env.FLEET_STRICT === '1') {
       expect(stale).toEqual({ stale: 0, staleFinalReads: 0, redisUp: 0, afterMerge: 0 });
     }

@@ -1,27 +1,36 @@
 import { luaScript } from './scripts.js';
 
+// Every script that publishes stamps the message with Redis's clock (`"at"`: ms since the epoch,
+// with microseconds), so a receiver can tell how late it applied it (FleetStatus.lastMessageDelayMs).
+// The message is the client's JSON object: the stamp goes in before its closing brace.
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function stamped(message)
+  return string.sub(message, 1, -2) .. ',"at":' .. t[1] .. string.format('%06d', tonumber(t[2])) .. 'e-3}'
+end
+`;
+
 /**
  * Records that a target's breaker opened fleet-wide until server time + ttl and publishes it.
  * KEYS[1]: the breakers hash. ARGV: target, record JSON (without `until`), ttl ms, channel, message.
  */
 export const OPENED = luaScript(
   'fleet-opened',
-  `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  `${NOW}
 local rec = cjson.decode(ARGV[2])
 rec['until'] = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
-return redis.call('PUBLISH', ARGV[4], ARGV[5])
+return redis.call('PUBLISH', ARGV[4], stamped(ARGV[5]))
 `,
 );
 
 /** Forgets a target's fleet-wide opening and publishes its closing. KEYS[1]: breakers. ARGV: target, channel, message. */
 export const CLOSED = luaScript(
   'fleet-closed',
-  `
+  `${NOW}
 redis.call('HDEL', KEYS[1], ARGV[1])
-return redis.call('PUBLISH', ARGV[2], ARGV[3])
+return redis.call('PUBLISH', ARGV[2], stamped(ARGV[3]))
 `,
 );
 
@@ -79,23 +88,25 @@ return 0
 
 /**
  * Counts one availability failure of a target, fleet-wide (the count ends with any instance's next
- * success, see RESET, or after ARGV[2] ms). When it reaches ARGV[1], records the opening and
- * publishes it like OPENED and returns 1.
+ * success, see SUCCEEDED, or ARGV[2] ms after its first failure). When it reaches ARGV[1], records
+ * the opening and publishes it like OPENED and returns 1. A report that reaches Redis more than
+ * ARGV[2] ms after the instance sent it (by the instance's clock, ARGV[8]: Redis was paused or
+ * slow) is dropped and returns -1: failures that old may have been followed by successes whose
+ * reports were held up with them, and must not eject a target that works.
  * KEYS[1]: the failure counter, KEYS[2]: the breakers hash.
- * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message.
+ * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message, sent at (ms).
  */
 export const FAILED = luaScript(
   'fleet-failed',
-  `
+  `${NOW}
+if now - tonumber(ARGV[8]) > tonumber(ARGV[2]) then return -1 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n ~= tonumber(ARGV[1]) then return 0 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rec = cjson.decode(ARGV[4])
 rec['until'] = now + tonumber(ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.call('PUBLISH', ARGV[6], stamped(ARGV[7]))
 return 1
 `,
 );

@@ -82,7 +82,13 @@ export interface FleetHealthOptions {
    * {@link FleetHealth.observer} as the router's `observer`. Default 5; 0 turns it off.
    */
   tripAfter?: number;
-  /** The window of {@link FleetHealthOptions.tripAfter}, in milliseconds. Default 1000. */
+  /**
+   * The window of {@link FleetHealthOptions.tripAfter}, in milliseconds: the count ends this long
+   * after its first failure. A failure report that reaches Redis more than this long after the
+   * instance sent it (Redis paused or slow; by the instance's clock against Redis's, so keep the
+   * clocks in sync) is dropped, so failures held up with the successes that followed them never
+   * eject a working target. Default 1000.
+   */
   failureWindowMs?: number;
   /** The reset timeout announced with a fleet-wide ejection, in milliseconds. Default 30 000. */
   ejectResetTimeoutMs?: number;
@@ -105,6 +111,16 @@ export interface FleetStatus {
   readonly applied: number;
   /** Targets for which this instance holds a probe lease now. */
   readonly leases: readonly string[];
+  /**
+   * How late this instance applied the last breaker opening or closing it received from another
+   * instance: its clock (`Date.now()`) when the message was handed to it (it trips or recovers the
+   * target right then; the router's `open` and `close` listeners already see the new value),
+   * minus Redis's clock when the message was published, in milliseconds. The time the message spent in Redis's
+   * delivery and in this process's event loop; a large value means this instance (or its machine)
+   * was too busy to read its subscription. Clock skew between Redis's host and this one adds to
+   * it. `undefined` until a message arrived.
+   */
+  readonly lastMessageDelayMs: number | undefined;
 }
 
 /** Breaker state shared by a fleet of instances through Redis; see {@link createFleetHealth}. */

@@ -76,6 +76,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   let closed = false;
   let published = 0;
   let applied = 0;
+  let lastMessageDelayMs: number | undefined;
 
   const inFlight = new Set<Promise<unknown>>();
   /** Runs a Redis call; failures only mark Redis as unreachable. */
@@ -146,6 +147,8 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   const onMessage = (raw: string): void => {
     const message = parseFleetMessage(raw);
     if (closed || message === undefined || message.from === me) return;
+    // Read by the router's listeners of the trip or recovery below.
+    if (message.at !== undefined) lastMessageDelayMs = Math.max(0, Date.now() - message.at);
     if (message.t === 'open') {
       remoteOpen.add(message.target);
       apply(() =>
@@ -258,6 +261,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
             String(o.ejectResetTimeoutMs),
             o.channel,
             raw,
+            String(Date.now()),
           ],
         ),
       ).then((tripped) => {
@@ -300,6 +304,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
       published,
       applied,
       leases: [...leases].filter(([, l]) => l.owner && l.until > Date.now()).map(([t]) => t),
+      lastMessageDelayMs,
     }),
     close: async () => {
       if (closed) return;

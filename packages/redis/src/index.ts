@@ -21,3 +21,4 @@ export {
   type RedisJournalOptions,
 } from './journal-options.js';
 export { type PendingKeysWatch, type PendingKeysWatchOptions, watchPendingKeys } from './pending-keys.js';
+export { withPendingKeysWatch } from './pending-keys-journal.js';

@@ -1,6 +1,6 @@
 import { createFailover, type Failover, type FailoverEvents } from '@failover/core';
 import { createFleetHealth, type FleetHealth, type FleetHealthOptions } from '../src/index.js';
-import { type ClientKind, clientOf, later } from './redis-helpers.js';
+import { type AnyClient, type ClientKind, clientOf, later } from './redis-helpers.js';
 
 /** One app instance: a router over two targets and its fleet connection. */
 export interface Instance {
@@ -10,6 +10,8 @@ export interface Instance {
   readonly events: { event: 'open' | 'close'; payload: FailoverEvents['open'] | FailoverEvents['close'] }[];
   /** Calls that reached each target. */
   readonly reached: Map<string, number>;
+  /** The instance's Redis connection (the fleet's commands go on it, in order). */
+  readonly client: AnyClient;
   /** The targets that fail (every call to them throws ECONNREFUSED). */
   readonly down: Set<string>;
   /** One call through the router. */
@@ -59,6 +61,7 @@ export async function instance(
   return {
     router,
     fleet,
+    client: c,
     events,
     reached,
     down,

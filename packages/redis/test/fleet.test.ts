@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
 import { type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
-import { CLIENT_KINDS, clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -46,6 +46,9 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     await a.fleet.idle();
     expect(a.fleet.status()).toMatchObject({ connected: true, published: 1 });
     expect(b.fleet.status().applied).toBe(1);
+    // Redis stamps each message: the others know how late they applied it; A got none.
+    expect(b.fleet.status().lastMessageDelayMs).toBeGreaterThanOrEqual(0);
+    expect(a.fleet.status().lastMessageDelayMs).toBeUndefined();
     // A remote trip is not published again.
     await b.fleet.idle();
     expect(b.fleet.status().published).toBe(0);
@@ -141,6 +144,55 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
       }
     }
     for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+  });
+
+  it('Redis paused (SIGSTOP): no call waits for it, and failure reports it runs late eject nothing', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++) {
+      fleet.push(
+        await instance(redis.url, p, {
+          consecutiveFailures: 100,
+          tripAfter: 3,
+          failureWindowMs: 20,
+          timeoutMs: 50,
+        }),
+      );
+    }
+    // One failure and one success first, so Redis has both scripts (it would answer NOSCRIPT to a
+    // script it never saw, and the report would not run at all).
+    const [first] = fleet;
+    first!.down.add('aws');
+    await first!.call();
+    first!.down.delete('aws');
+    await first!.call();
+    await first!.fleet.idle();
+    await redis.pause();
+    try {
+      // Two failures on each instance (six fleet-wide, tripAfter 3): every call resolves while
+      // Redis is still stopped, so none waited for it.
+      for (const i of fleet) i.down.add('aws');
+      const failing = await Promise.all(fleet.flatMap((i) => [i.call(), i.call()]));
+      expect(failing).toEqual(Array(6).fill('ok:gcp'));
+      for (const i of fleet) await i.fleet.idle();
+      expect(fleet.map((i) => i.fleet.status().connected)).toEqual([false, false, false]);
+      // aws works again; the reports are older than failureWindowMs by the time Redis runs them.
+      for (const i of fleet) i.down.delete('aws');
+      await sleep(40);
+    } finally {
+      redis.resume();
+    }
+    // Redis now runs the six failure reports it held: too old to count.
+    // A command on each instance's connection runs after what that connection sent before.
+    for (const i of fleet) expect(await raw(i.client, ['PING'])).toBe('PONG');
+    const c = fleet[0]!.client;
+    expect(await raw(c, ['EXISTS', `{${p}}:failures:aws`])).toBe(0);
+    expect(await raw(c, ['HLEN', `{${p}}:breakers`])).toBe(0);
+    for (const i of fleet) {
+      expect(i.router.isAvailable('aws')).toBe(true);
+      expect(await i.call()).toBe('ok:aws');
+    }
   });
 
   it('a new instance learns which targets are open fleet-wide when it starts', async () => {
