@@ -38,6 +38,8 @@ export async function instance(
     targets: [{ name: 'aws' }, { name: 'gcp' }],
     breaker: {
       consecutiveFailures: options.consecutiveFailures ?? 2,
+      // The down targets refuse connections: the test's threshold applies to those too.
+      consecutiveConnectFailures: options.consecutiveFailures ?? 2,
       volumeThreshold: 1000,
       resetTimeoutMs: options.resetTimeoutMs ?? 60_000,
       probeGate: (target) => fleet?.probeGate(target) ?? true,
