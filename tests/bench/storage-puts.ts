@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { MultiCloudStore } from '@failover/storage';
 import { faults } from '@failover/testkit';
-import { BUCKET, withClouds } from './storage-clouds.js';
+import { BENCH_FAILOVER, BUCKET, withClouds } from './storage-clouds.js';
 import { RAW_AZURE, RAW_GCS, RAW_SDK } from './storage-throughput.js';
 
 /** One put case: object size, calls in flight, and latency added by every cloud's proxy. */
@@ -22,6 +23,8 @@ export interface PutVariantRun {
   readonly p50Ms: number[];
   /** 90th percentile time of one put in each round (ms). */
   readonly p90Ms: number[];
+  /** For the multi-cloud stores: the successful calls per target over the measured rounds. */
+  readonly landed?: Record<string, number>;
 }
 
 export interface PutRun {
@@ -32,6 +35,7 @@ export interface PutRun {
 
 /** The multi-cloud store's rows. */
 export const PRIMARY = "writes: 'primary'";
+export const PRIMARY_NO_HEDGE = "writes: 'primary', failover.hedge: false";
 export const DEFAULT = 'default ({ quorum: 2, minimum: 1 })';
 export const QUORUM3 = '{ quorum: 3 }';
 export const MIRROR = "writes: 'mirror'";
@@ -48,6 +52,12 @@ function callsPerRound(bytes: number, latencyMs: number): number {
 interface Variant {
   readonly name: string;
   put(key: string, body: Buffer): Promise<unknown>;
+  /** A multi-cloud store's successful calls per target so far. */
+  successes?(): Record<string, number>;
+}
+
+function successesOf(store: MultiCloudStore): () => Record<string, number> {
+  return () => Object.fromEntries(store.status().targets.map((t) => [t.name, t.successes]));
 }
 
 /**
@@ -65,6 +75,9 @@ export function runPutCase(spec: PutSpec): Promise<PutRun> {
     const gcsBucket = clouds.gcsClient.bucket(BUCKET);
     const container = clouds.azureClient.getContainerClient(BUCKET);
     const primary = clouds.multi({ writes: 'primary' });
+    // Without hedging the router never demotes the primary (S3) for a faster cloud: every put goes
+    // to S3, as the raw SDK's does.
+    const primaryNoHedge = clouds.multi({ writes: 'primary', failover: { ...BENCH_FAILOVER, hedge: false } });
     const quorum = clouds.multi();
     const quorum3 = clouds.multi({ writes: { quorum: 3 } });
     const mirror = clouds.multi({ writes: 'mirror' });
@@ -78,10 +91,15 @@ export function runPutCase(spec: PutSpec): Promise<PutRun> {
       },
       { name: RAW_GCS, put: (key, body) => gcsBucket.file(key).save(body, { resumable: false }) },
       { name: RAW_AZURE, put: (key, body) => container.getBlockBlobClient(key).uploadData(body) },
-      { name: PRIMARY, put: (key, body) => primary.put(key, body) },
-      { name: DEFAULT, put: (key, body) => quorum.put(key, body) },
-      { name: QUORUM3, put: (key, body) => quorum3.put(key, body) },
-      { name: MIRROR, put: (key, body) => mirror.put(key, body) },
+      { name: PRIMARY, put: (key, body) => primary.put(key, body), successes: successesOf(primary) },
+      {
+        name: PRIMARY_NO_HEDGE,
+        put: (key, body) => primaryNoHedge.put(key, body),
+        successes: successesOf(primaryNoHedge),
+      },
+      { name: DEFAULT, put: (key, body) => quorum.put(key, body), successes: successesOf(quorum) },
+      { name: QUORUM3, put: (key, body) => quorum3.put(key, body), successes: successesOf(quorum3) },
+      { name: MIRROR, put: (key, body) => mirror.put(key, body), successes: successesOf(mirror) },
     ];
     const variants = all.filter((v) => only === undefined || only.some((o) => v.name.includes(o)));
     const calls = callsPerRound(spec.bytes, spec.latencyMs);
@@ -92,17 +110,24 @@ export function runPutCase(spec: PutSpec): Promise<PutRun> {
       cpuMsPerPut: [],
       p50Ms: [],
       p90Ms: [],
+      ...(v.successes === undefined ? {} : { landed: {} }),
     }));
     for (let round = 0; round <= ROUNDS; round++) {
       for (let turn = 0; turn < variants.length; turn++) {
         const i = (turn + round) % variants.length;
         const v = variants[i]!;
         const keys = bodies.map((_, k) => `p/${i}/${round}/${k}`);
+        const before = v.successes?.();
         const cpu = process.cpuUsage();
         const m = await measure(calls, spec.concurrency, (k) => v.put(keys[k]!, bodies[k]!));
         const used = process.cpuUsage(cpu);
         if (round === 0) continue; // warm-up
         const r = results[i]!;
+        if (before !== undefined && r.landed !== undefined) {
+          for (const [name, n] of Object.entries(v.successes!())) {
+            r.landed[name] = (r.landed[name] ?? 0) + n - (before[name] ?? 0);
+          }
+        }
         r.putsPerSecond.push(m.rate);
         r.cpuMsPerPut.push((used.user + used.system) / 1000 / calls);
         r.p50Ms.push(m.p50);

@@ -247,16 +247,26 @@ function throughputTable(o: CaseOutcome): void {
 function putTable(o: CaseOutcome): void {
   const runs = runsOf<PutRun>(o, 'puts');
   const notes = failed(o);
-  const byName = new Map<string, { rate: number[]; cpu: number[]; p50: number[]; p90: number[] }>();
+  const byName = new Map<
+    string,
+    { rate: number[]; cpu: number[]; p50: number[]; p90: number[]; landed: Record<string, number> }
+  >();
   for (const r of runs) {
     for (const v of r.variants) {
-      const e = byName.get(v.name) ?? { rate: [], cpu: [], p50: [], p90: [] };
+      const e = byName.get(v.name) ?? { rate: [], cpu: [], p50: [], p90: [], landed: {} };
       e.rate.push(...v.putsPerSecond);
       e.cpu.push(...v.cpuMsPerPut);
       e.p50.push(...v.p50Ms);
       e.p90.push(...v.p90Ms);
+      for (const [t, n] of Object.entries(v.landed ?? {})) e.landed[t] = (e.landed[t] ?? 0) + n;
       byName.set(v.name, e);
     }
+  }
+  for (const [name, e] of byName) {
+    const total = Object.values(e.landed).reduce((a, b) => a + b, 0);
+    if (total === 0) continue;
+    const shares = Object.entries(e.landed).map(([t, n]) => `${t} ${fmt((n / total) * 100)} %`);
+    notes.push(`- ${name}: calls answered by each cloud (puts and their copies): ${shares.join(', ')}`);
   }
   const rawS3 = byName.get(RAW_SDK)?.rate ?? [];
   const rawByRound = RAW_SDKS.map((n) => byName.get(n)?.rate ?? []);
