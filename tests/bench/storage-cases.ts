@@ -1,6 +1,7 @@
 import { FAILOVER_SPECS, type FailoverRun, runFailoverCase } from './storage-failover.js';
 import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
 import { type MemoryRun, runMemoryCase } from './storage-memory.js';
+import { type PutRun, runPutCase } from './storage-puts.js';
 import { type RepairRun, runRepairCase } from './storage-repair.js';
 import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 
@@ -8,13 +9,13 @@ import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 export const RESULT_PREFIX = 'STORAGE_BENCH_RESULT ';
 
 /** What a storage case's child process reports back. */
-export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | MemoryRun;
+export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | PutRun | MemoryRun;
 
 /** One storage benchmark case; each runs in a fresh child process with its own servers. */
 export interface StorageCase {
   /** Unique id, also the child's argument. */
   readonly id: string;
-  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'memory';
+  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'puts' | 'memory';
   /** The row's label in its table. */
   readonly label: string;
   /** The write mode (faults, repair) when there is one. */
@@ -75,6 +76,24 @@ const throughputCases: StorageCase[] = [
   run: () => runThroughputCase(spec),
 }));
 
+/** Latency each proxy adds in the `puts/.../lat<ms>` cases (a model of remote clouds). */
+const PUT_LATENCY_MS = Number(process.env.BENCH_PUT_LATENCY_MS ?? 20);
+
+/** Puts alone, per write mode against each cloud's raw SDK; local, and with equal latency on every cloud. */
+const putCases: StorageCase[] = [0, PUT_LATENCY_MS].flatMap((latencyMs) =>
+  [
+    { bytes: KiB, concurrency: 1 },
+    { bytes: KiB, concurrency: 8 },
+    { bytes: MiB, concurrency: 1 },
+    { bytes: MiB, concurrency: 8 },
+  ].map((spec) => ({
+    id: `puts/${spec.bytes}/${spec.concurrency}${latencyMs > 0 ? `/lat${latencyMs}` : ''}`,
+    group: 'puts' as const,
+    label: `${spec.bytes >= MiB ? `${spec.bytes / MiB} MiB` : `${spec.bytes / KiB} KiB`}, ${spec.concurrency} in flight${latencyMs > 0 ? `, +${latencyMs} ms per request on every cloud` : ''}`,
+    run: () => runPutCase({ ...spec, latencyMs }),
+  })),
+);
+
 /** RSS depends on when the GC runs: the memory cases run several times, the worst run counts. */
 const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 
@@ -104,5 +123,6 @@ export const storageCases: readonly StorageCase[] = [
   ...failoverCases,
   ...repairCases,
   ...throughputCases,
+  ...putCases,
   ...memoryCases,
 ];

@@ -3,6 +3,7 @@ import { BENCH_FAILOVER } from './storage-clouds.js';
 import type { FailoverRun } from './storage-failover.js';
 import type { FaultRun } from './storage-faults.js';
 import type { MemoryRun } from './storage-memory.js';
+import type { PutRun } from './storage-puts.js';
 import type { RepairRun } from './storage-repair.js';
 import { fmt, median, mib, printMarkdownTable, quantile, withDelta } from './storage-stats.js';
 import { RAW_SDK, RAW_SDKS, type ThroughputRun } from './storage-throughput.js';
@@ -20,6 +21,7 @@ export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: num
   if (group('failover').length > 0) failoverTable(group('failover'));
   if (group('repair').length > 0) repairTable(group('repair'));
   for (const o of group('throughput')) throughputTable(o);
+  for (const o of group('puts')) putTable(o);
   if (group('memory').length > 0) memoryTable(group('memory'));
 }
 
@@ -237,6 +239,76 @@ function throughputTable(o: CaseOutcome): void {
       'gets/s (median, min..max)',
       'get MiB/s',
       'get vs raw SDK',
+    ],
+    rows,
+    notes,
+  );
+}
+
+/**
+ * Puts alone: each variant's rate, CPU time and call times (medians over rounds), and its rate
+ * against raw S3 and against the 2nd-fastest raw cloud, taken round by round (the median of the
+ * per-round ratios: variants take turns within a round, under the same load).
+ */
+function putTable(o: CaseOutcome): void {
+  const runs = runsOf<PutRun>(o, 'puts');
+  const notes = failed(o);
+  const byName = new Map<
+    string,
+    { rate: number[]; cpu: number[]; p50: number[]; p90: number[]; landed: Record<string, number> }
+  >();
+  for (const r of runs) {
+    for (const v of r.variants) {
+      const e = byName.get(v.name) ?? { rate: [], cpu: [], p50: [], p90: [], landed: {} };
+      e.rate.push(...v.putsPerSecond);
+      e.cpu.push(...v.cpuMsPerPut);
+      e.p50.push(...v.p50Ms);
+      e.p90.push(...v.p90Ms);
+      for (const [t, n] of Object.entries(v.landed ?? {})) e.landed[t] = (e.landed[t] ?? 0) + n;
+      byName.set(v.name, e);
+    }
+  }
+  for (const [name, e] of byName) {
+    const total = Object.values(e.landed).reduce((a, b) => a + b, 0);
+    if (total === 0) continue;
+    const shares = Object.entries(e.landed).map(([t, n]) => `${t} ${fmt((n / total) * 100)} %`);
+    notes.push(`- ${name}: calls answered by each cloud (puts and their copies): ${shares.join(', ')}`);
+  }
+  const rawS3 = byName.get(RAW_SDK)?.rate ?? [];
+  const rawByRound = RAW_SDKS.map((n) => byName.get(n)?.rate ?? []);
+  const perRound = (rates: readonly number[], base: (i: number) => number | undefined): number =>
+    median(
+      rates.flatMap((rate, i) => {
+        const b = base(i);
+        return b === undefined || !(b > 0) ? [] : [rate / b];
+      }),
+    );
+  const second = (i: number): number | undefined => {
+    const rates = rawByRound.map((r) => r[i]).filter((r): r is number => r !== undefined && r > 0);
+    return rates.sort((a, b) => b - a)[1];
+  };
+  const rows = [...byName.entries()].map(([name, e]) => [
+    name,
+    `${fmt(median(e.rate), 1)} (${fmt(Math.min(...e.rate), 1)}..${fmt(Math.max(...e.rate), 1)})`,
+    fmt(median(e.p50), 1),
+    fmt(median(e.p90), 1),
+    fmt(median(e.cpu), 2),
+    `${fmt(
+      perRound(e.rate, (i) => rawS3.at(i)),
+      2,
+    )}x`,
+    `${fmt(perRound(e.rate, second), 2)}x`,
+  ]);
+  printMarkdownTable(
+    `Puts, ${o.case.label}`,
+    [
+      'client',
+      'puts/s (median, min..max)',
+      'p50 ms',
+      'p90 ms',
+      'CPU ms per put',
+      'vs raw S3 (per round)',
+      'vs 2nd-fastest raw cloud (per round)',
     ],
     rows,
     notes,

@@ -13,6 +13,7 @@ export function fixedFields(entry: JournalEntry): string {
     intent: entry.intent === true ? true : undefined,
     notBefore: entry.notBefore,
     degraded: entry.degraded === true ? true : undefined,
+    provisional: entry.provisional === true ? true : undefined,
   });
 }
 
@@ -34,6 +35,7 @@ export function entryOfRecord(raw: unknown, journal: string): JournalEntry {
       ...(fixed.intent === true ? { intent: true } : {}),
       ...(typeof fixed.notBefore === 'number' ? { notBefore: fixed.notBefore } : {}),
       ...(fixed.degraded === true ? { degraded: true } : {}),
+      ...(fixed.provisional === true ? { provisional: true } : {}),
     };
     return Object.freeze(out);
   } catch (err) {

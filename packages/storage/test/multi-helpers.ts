@@ -12,6 +12,7 @@ import {
   type GetResult,
   getBytes,
   type Journal,
+  type JournalEntry,
   type ListEntry,
   type ListOptions,
   type MultiCloudStore,
@@ -190,4 +191,52 @@ export async function keysOf(store: BlobStore, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for await (const e of store.list({ prefix })) if ('key' in e) out.push(e.key);
   return out;
+}
+
+/**
+ * A memory journal whose appends wait until `hold.release()` (or fail at `hold.fail()`): what is
+ * durable is what the inner journal holds. `hold.holds` picks which appends wait (all by default);
+ * `hold.passThrough` lets every append through at once.
+ */
+export function gatedJournal(): {
+  journal: Journal;
+  inner: Journal;
+  hold: {
+    passThrough: boolean;
+    holds: (entry: JournalEntry) => boolean;
+    readonly pending: JournalEntry[];
+    release(): void;
+    fail(err: Error): void;
+  };
+} {
+  const inner = createMemoryJournal();
+  const waiting: { entry: JournalEntry; go: () => void; fail: (err: Error) => void }[] = [];
+  const hold = {
+    passThrough: false,
+    holds: (_entry: JournalEntry): boolean => true,
+    get pending(): JournalEntry[] {
+      return waiting.map((w) => w.entry);
+    },
+    release(): void {
+      for (const w of waiting.splice(0)) w.go();
+    },
+    fail(err: Error): void {
+      for (const w of waiting.splice(0)) w.fail(err);
+    },
+  };
+  const journal: Journal = {
+    open: () => inner.open?.() ?? Promise.resolve(),
+    append: (entry) => {
+      if (hold.passThrough || !hold.holds(entry)) return inner.append(entry);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ entry, go: () => resolve(inner.append(entry)), fail: reject });
+      });
+    },
+    resolve: (id, target) => inner.resolve(id, target),
+    pending: () => inner.pending(),
+    backlog: () => inner.backlog(),
+    compact: () => inner.compact(),
+    close: () => inner.close(),
+  };
+  return { journal, inner, hold };
 }

@@ -39,10 +39,16 @@ export function normalizeEntry(entry: unknown): JournalEntry {
   if (typeof e.at !== 'number' || !Number.isFinite(e.at) || e.at < 0) {
     throw new InvalidArgumentError('entry.at', `must be a time in ms since the epoch, got ${describe(e.at)}`);
   }
-  for (const flag of ['intent', 'degraded'] as const) {
+  for (const flag of ['intent', 'degraded', 'provisional'] as const) {
     if (e[flag] !== undefined && typeof e[flag] !== 'boolean') {
       throw new InvalidArgumentError(`entry.${flag}`, `must be a boolean, got ${describe(e[flag])}`);
     }
+  }
+  if (e.provisional === true && e.intent !== true) {
+    throw new InvalidArgumentError(
+      'entry.provisional',
+      'needs intent: true (a provisional entry is an intent)',
+    );
   }
   if (e.notBefore !== undefined && (typeof e.notBefore !== 'number' || !Number.isFinite(e.notBefore))) {
     throw new InvalidArgumentError(
@@ -63,6 +69,7 @@ export function normalizeEntry(entry: unknown): JournalEntry {
     ...(e.intent === true ? { intent: true } : {}),
     ...(typeof e.notBefore === 'number' ? { notBefore: e.notBefore } : {}),
     ...(e.degraded === true ? { degraded: true } : {}),
+    ...(e.provisional === true ? { provisional: true } : {}),
   };
   return Object.freeze(out);
 }

@@ -96,5 +96,6 @@ function entryFields(e: JournalEntry): JournalEntry {
     ...(e.intent === true ? { intent: true } : {}),
     ...(e.notBefore === undefined ? {} : { notBefore: e.notBefore }),
     ...(e.degraded === true ? { degraded: true } : {}),
+    ...(e.provisional === true ? { provisional: true } : {}),
   };
 }

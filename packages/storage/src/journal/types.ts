@@ -44,6 +44,18 @@ export interface JournalEntry {
    * copies degraded writes first.
    */
   readonly degraded?: boolean;
+  /**
+   * A put recorded *while* it was sent, before any target answered (an intent, so `intent` is
+   * `true` too): `holders` names the one target it was sent to, not yet confirmed. The multi-cloud
+   * store's `'primary'` mode records its writes this way, beside the upload, so that a put waits
+   * for the later of the upload and the fsync instead of their sum. The write is acknowledged once
+   * that target has the version (the store then replaces the entry with an acknowledged one of the
+   * same id, without waiting for it to be durable): until it is replaced, readers must not take a
+   * copy older than its version from any other target, and repair copies the version from the
+   * holder when it is there, or drops the entry once `notBefore` has passed and no target has it.
+   * Default `false`.
+   */
+  readonly provisional?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
-import type { DeferredResolves } from './deferred-resolves.js';
+import type { DeferredRecords } from './deferred-records.js';
 import type { EpochTracker } from './epoch.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
@@ -36,7 +36,7 @@ export interface MultiContext {
   readonly journal: Journal;
   readonly pending: PendingIndex;
   /** Resolves of stragglers, sent with the journal's next append. */
-  readonly deferredResolves: DeferredResolves;
+  readonly deferredRecords: DeferredRecords;
   readonly clock: HybridClock;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */

@@ -54,9 +54,8 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     ...(w.degraded === true && missing.length > 0 ? { degraded: true } : {}),
   };
   try {
-    const appended = ctx.journal.append(entry);
-    void ctx.deferredResolves.flush(); // in the same group commit
-    await appended;
+    void ctx.deferredRecords.flush(); // first, and in the same group commit
+    await ctx.journal.append(entry);
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',
@@ -121,6 +120,7 @@ function confirmedTargets(
 
 /** Records that `target` now holds entry `id`. */
 export async function resolveEntry(ctx: MultiContext, id: string, target: string): Promise<void> {
+  void ctx.deferredRecords.flush(); // records the store made earlier go first
   await ctx.journal.resolve(id, target);
   ctx.pending.resolve(id, target);
 }
@@ -163,6 +163,7 @@ export function reportCorruptCopy(
   };
   // Indexed at once, so the very next read already avoids the bad copy; durable a moment later.
   ctx.pending.append(entry);
+  void ctx.deferredRecords.flush();
   ctx.journal.append(entry).then(
     () => ctx.repairSoon(),
     (err: unknown) => {

@@ -14,6 +14,7 @@ import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, type PendingItem } from './pending.js';
+import { floorFor } from './provisional.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { deferredSha256 } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
@@ -52,7 +53,9 @@ const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
  * - A key whose newest pending journal entry is a delete reads as missing, without a call.
  * - A key with a pending acknowledged put is read from the targets that hold that version first; a
  *   copy older than it, or "not found" from a target that still lacks it, is skipped as stale. (A
- *   pending intent, a write that was not acknowledged, only orders the targets.)
+ *   pending intent, a write that was not acknowledged, only orders the targets; a provisional put
+ *   that is not this process's write in flight may have been acknowledged: only its holder may
+ *   answer with an older copy.)
  * - "Not found" from the highest target, with no target above it down, is final. From a lower
  *   target (a higher one failed or was skipped) it is not: the remaining targets are asked too.
  *   "Not found" from a target that lost its data (its epoch marker is gone) is never final.
@@ -71,13 +74,18 @@ export async function routedRead<R>(
   await ctx.ready();
   ctx.checkOpen();
   const { signal, attemptTimeoutMs } = call;
+  /** The newest pending entry of the key, once known: a provisional put raises some targets' floor. */
+  let newest: PendingItem | undefined;
   const run: Round<R> = (targets, min, sig) =>
-    ctx.router.runDetailed((t, c) => attempt(t, combine(c.signal, signal), min), {
-      idempotent: true,
-      targets,
-      ...(sig === undefined ? {} : { signal: sig }),
-      ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
-    });
+    ctx.router.runDetailed(
+      (t, c) => attempt(t, combine(c.signal, signal), floorFor(ctx, key, newest, t.name, min)),
+      {
+        idempotent: true,
+        targets,
+        ...(sig === undefined ? {} : { signal: sig }),
+        ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+      },
+    );
   let view: PendingView;
   let first: Promise<Awaited<ReturnType<typeof run>>> | undefined;
   if (ctx.journal.pendingOf === undefined) {
@@ -89,6 +97,7 @@ export async function routedRead<R>(
     if (shared.accepted !== undefined) return shared.accepted;
   }
   const latest = view.latest;
+  newest = latest;
   if (latest?.entry.op === 'delete') {
     // Once a read has said "not found" for a delete still in flight, the delete must stick.
     if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
@@ -228,6 +237,7 @@ async function recordObserved(
     at: Date.now(),
   };
   try {
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
     await ctx.journal.append(entry);
     // The index follows the journal (if the write settled meanwhile, this record replaced its
     // own; repair finds the targets that hold it and resolves them).

@@ -320,6 +320,7 @@ async function applyDelete(
       missing: ctx.targets.map((t) => t.name),
       at: Date.now(),
     };
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
     await ctx.journal.append(tombstone);
     ctx.pending.append(tombstone);
   }

@@ -3,6 +3,7 @@ import type { JournalEntry } from '../journal/types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
+import { confirmProvisional, provisionalNewer } from './provisional.js';
 import { isDeferred, sha256Of, versionOf } from './reserved.js';
 import { stampInPlace } from './stamp.js';
 import {
@@ -41,6 +42,7 @@ export async function repairPass(
   });
   // Targets that lost their data and whose restore did not finish: try again.
   for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
+  void ctx.deferredRecords.flush(); // so that the journal's pending entries include them
   const entries = await ctx.journal.pending();
   // A journal shared by a fleet holds other instances' entries too: any instance repairs them.
   if (ctx.journal.pendingOf !== undefined) {
@@ -216,10 +218,11 @@ type Applied =
  */
 export function repairOne(
   ctx: MultiContext,
-  entry: JournalEntry,
+  pendingEntry: JournalEntry,
   target: string,
   signal: AbortSignal | undefined,
 ): Promise<RepairOutcome> {
+  let entry = pendingEntry;
   const { key } = entry;
   return ctx.lock(key, async (): Promise<RepairOutcome> => {
     // A newer write or another repair may have settled this pair (or replaced the entry: a lost
@@ -230,6 +233,18 @@ export function repairOne(
       // The target gets the newer delete instead (or got it already): never the older version.
       await resolveEntry(ctx, entry.id, target);
       return 'done';
+    }
+    if (entry.op === 'put' && provisionalNewer(ctx, entry)) {
+      // A newer put may have been acknowledged: once it is confirmed (and supersedes this entry)
+      // or dropped, the next pass decides. Never an older version in between.
+      return 'deferred';
+    }
+    if (live.entry.provisional === true) {
+      // Found on its holder: the put happened, and is repaired as acknowledged (it may have been).
+      entry = (await confirmProvisional(ctx, entry.id, signal)) ?? entry;
+    } else if (entry.provisional === true) {
+      // Acknowledged since the pass began: repaired as such.
+      entry = { ...live.entry, holders: [...live.holders], missing: [...live.missing] };
     }
     const fetched: { value?: Fetched } = {};
     let applied: Applied;
@@ -329,6 +344,11 @@ async function lookAndApply(
       fetched.value = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
     } catch (err) {
       if (!(err instanceof VanishedError)) throw err;
+      if (entry.provisional === true && (entry.notBefore ?? 0) > Date.now()) {
+        // A put sent by a writer that may have died with it: a late request may still land.
+        ctx.repairSoon(entry.notBefore);
+        return { type: 'settled', outcome: 'deferred' };
+      }
       if (replacedByAnotherWriter(entry.version, err.older)) {
         // Another writer's write landed last everywhere: it stays (a conflict, not a loss).
         conflict(ctx, key, target, entry.version, found);
@@ -378,6 +398,8 @@ async function settleVanished(
     .some((i) => compareVersions(i.entry.version, entry.version) > 0);
   if (newer || entry.intent === true) {
     for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
+    // Older entries of the key waited for a provisional put (provisionalNewer): their turn.
+    if (entry.provisional === true) ctx.repairSoon();
     return 'done';
   }
   reportLost(ctx, entry.key, entry.version, 'repair', seen);
@@ -390,6 +412,7 @@ async function settleVanished(
     missing: ctx.targets.map((t) => t.name),
     at: Date.now(),
   };
+  void ctx.deferredRecords.flush(); // records the store made earlier go first
   await ctx.journal.append(tombstone);
   ctx.pending.append(tombstone);
   ctx.repairSoon(Date.now());

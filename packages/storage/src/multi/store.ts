@@ -16,7 +16,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
-import { DeferredResolves } from './deferred-resolves.js';
+import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
 import { listObjects } from './list.js';
@@ -148,7 +148,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     router,
     journal,
     pending,
-    deferredResolves: new DeferredResolves(journal, pending, (err) => {
+    deferredRecords: new DeferredRecords(journal, pending, (err) => {
       if (events.has('error')) events.emit('error', { during: 'journal', error: err });
     }),
     clock: new HybridClock(o.writerId),
@@ -270,7 +270,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
         await scheduler.stop();
         await Promise.all([...restoring.values()]);
         router.close();
-        await ctx.deferredResolves.flush();
+        await ctx.deferredRecords.flush();
         events.clear();
         await journal.close();
       })();

@@ -9,6 +9,7 @@ import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
 import { entryId, journalWrite, type WriteRecord } from './journaling.js';
+import { ProvisionalPut } from './provisional.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
 export interface WriteSpec
@@ -65,25 +66,43 @@ async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
   });
 }
 
+/**
+ * `'primary'`: the first healthy target takes the write, the journal records every other one. A
+ * put's record is made beside its upload (see {@link ProvisionalPut}), so the answer waits for the
+ * later of the two; a put that needed more than one attempt is journaled after it, as a delete is.
+ */
 async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult> {
   const names = ctx.targets.map((t) => t.name);
   try {
     return await ctx.lock(spec.key, async () => {
       await recordIntent(ctx, spec);
+      const early = ProvisionalPut.fits(ctx, spec) ? new ProvisionalPut(ctx, spec) : undefined;
       let res: Awaited<ReturnType<typeof ctx.router.runDetailed<BlobInfo | undefined>>>;
       try {
-        res = await ctx.router.runDetailed((t, c) => spec.perform(t.store, combine(c.signal, spec.signal)), {
-          idempotent: true,
-          ...(spec.hedge === false ? { hedge: false as const } : {}),
-          ...(spec.signal === undefined ? {} : { signal: spec.signal }),
-          ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
-        });
+        res = await ctx.router.runDetailed(
+          (t, c) => {
+            early?.sending(t.name);
+            return spec.perform(t.store, combine(c.signal, spec.signal));
+          },
+          {
+            idempotent: true,
+            ...(spec.hedge === false ? { hedge: false as const } : {}),
+            ...(spec.signal === undefined ? {} : { signal: spec.signal }),
+            ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
+          },
+        );
       } catch (err) {
         const failures = err instanceof AllTargetsFailedError ? err.failures : [];
-        await journalFailed(ctx, spec, [], names, failures);
+        // The provisional record is replaced (something may have landed) or withdrawn.
+        await early?.settled();
+        const landed = await journalFailed(ctx, spec, [], names, failures);
+        if (!landed) await early?.withdraw();
         throw err;
       }
       const holder = res.target.name;
+      if (early !== undefined && (await early.acknowledge(holder, res.failures))) {
+        return { target: holder, info: res.value, degraded: false };
+      }
       await journalWrite(ctx, {
         ...spec,
         holders: [holder],
@@ -255,7 +274,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
  */
 function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): void {
   if (ctx.uncertain.until(key, name) !== undefined) return;
-  ctx.deferredResolves.add(id, name);
+  ctx.deferredRecords.add(id, name);
 }
 
 /** Decides a parallel write once every target has answered (and no quorum was acknowledged early). */
@@ -316,7 +335,7 @@ async function settle(
  * Journals a write that failed but reached some targets, or may still reach them (an answerless
  * request): an intent, so repair makes every target converge on one version without ever counting
  * it as acknowledged. A journal failure here is reported as an `error` event; the caller gets the
- * write's own error.
+ * write's own error. Returns false when the write reached no target and may not still reach one.
  */
 async function journalFailed(
   ctx: MultiContext,
@@ -324,12 +343,12 @@ async function journalFailed(
   holders: readonly string[],
   missing: readonly string[],
   failures: readonly TargetFailure[],
-): Promise<void> {
+): Promise<boolean> {
   const late = failures.filter((f) => mayHaveLanded(f)).map((f) => f.target);
   if (holders.length === 0 && late.length === 0) {
     // It reached no target: a delete's intent is withdrawn (it supersedes nothing, so nothing is lost).
     if (spec.op === 'delete' && ctx.targets.length > 1) await withdrawIntent(ctx, spec);
-    return;
+    return false;
   }
   // A read returned this version while it was in flight: it is journaled as observed, and stays so.
   const observed = spec.op === 'put' && ctx.observedPuts.has(entryId(spec.version, spec.key));
@@ -338,6 +357,7 @@ async function journalFailed(
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }
+  return true;
 }
 
 /** Forgets what reads observed of a write once it has decided (its journal record is made). */
@@ -360,6 +380,7 @@ async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void>
   const targets = [...item.missing];
   ctx.pending.forget(id);
   try {
+    void ctx.deferredRecords.flush();
     for (const t of targets) await ctx.journal.resolve(id, t);
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });

@@ -178,10 +178,13 @@ export function supersedingCases(ctx: JournalCaseContext): void {
   );
 
   it(
-    'keeps the intent, notBefore and degraded fields of an entry',
+    'keeps the intent, notBefore, degraded and provisional fields of an entry',
     () =>
       withJournal(make, async ({ journal }) => {
         await journal.append(entry({ id: 'i', key: 'k1', intent: true, missing: ['b'] }));
+        await journal.append(
+          entry({ id: 'p', key: 'k4', intent: true, provisional: true, holders: ['a'], missing: ['b'] }),
+        );
         await journal.append(entry({ id: 'n', key: 'k2', notBefore: 1_700_000_010_000 }));
         await journal.append(entry({ id: 'd', key: 'k3', degraded: true }));
         const byId = new Map((await journal.pending()).map((e) => [e.id, e]));
@@ -189,6 +192,13 @@ export function supersedingCases(ctx: JournalCaseContext): void {
         expect(byId.get('n')?.notBefore).toBe(1_700_000_010_000);
         expect(byId.get('d')?.degraded).toBe(true);
         expect(byId.get('d')?.intent).toBeUndefined();
+        expect(byId.get('p')).toMatchObject({
+          intent: true,
+          provisional: true,
+          holders: ['a'],
+          missing: ['b'],
+        });
+        expect(byId.get('i')?.provisional).toBeUndefined();
       }),
     timeoutMs,
   );

@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createFileJournal,
+  createMultiCloudStore,
+  getText,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
+import { faults } from '@failover/testkit';
+import { describe, expect, it, vi } from 'vitest';
+import { type Buckets, freshBuckets, testFailover, useClouds } from './harness.js';
+import type { CrashChildConfig, FromCrashChild, Hold, ToCrashChild } from './primary-crash-child.js';
+
+// A 'primary' put makes its journal record beside its upload. These tests kill the writer process
+// (SIGKILL) between the two, with real servers behind the fault proxies, then open a new store on
+// the journal it left and check what it serves and what repair makes of it: never a version older
+// than one that was acknowledged or read, and every cloud on one version in the end.
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const childScript = fileURLToPath(new URL('./primary-crash-child.ts', import.meta.url));
+/** The dead writer's settle window: how long a request of it is waited for before it is written off. */
+const SETTLE_MS = 1500;
+
+/** The writer process: sends requests, waits for answers of a type. */
+class Writer {
+  readonly #proc: ChildProcess;
+  readonly #messages: FromCrashChild[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #stderr = '';
+
+  constructor(config: CrashChildConfig) {
+    this.#proc = spawn(process.execPath, ['--import', 'tsx', childScript, JSON.stringify(config)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    this.#proc.stderr!.setEncoding('utf8');
+    this.#proc.stderr!.on('data', (s: string) => {
+      this.#stderr = (this.#stderr + s).slice(-4000);
+    });
+    this.#proc.on('message', (m: FromCrashChild) => {
+      this.#messages.push(m);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  send(message: ToCrashChild): void {
+    this.#proc.send(message);
+  }
+
+  /** The next message of `type` (received since the last call that took one). */
+  async next<T extends FromCrashChild['type']>(type: T): Promise<Extract<FromCrashChild, { type: T }>> {
+    for (;;) {
+      const at = this.#messages.findIndex((m) => m.type === type || m.type === 'failed');
+      if (at >= 0) {
+        const [m] = this.#messages.splice(at, 1);
+        if (m!.type === 'failed' && type !== 'failed') throw new Error(`writer: ${m!.message}`);
+        return m as Extract<FromCrashChild, { type: T }>;
+      }
+      if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) {
+        throw new Error(`writer exited: ${this.#stderr}`);
+      }
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    const gone = new Promise<void>((r) => this.#proc.once('close', () => r()));
+    this.#proc.kill('SIGKILL');
+    await gone;
+  }
+}
+
+describe("'primary' puts: the writer killed between its journal record and its upload (real servers)", () => {
+  const env = useClouds();
+
+  /** A writer over fresh buckets that wrote v1 of `k` to every cloud. */
+  async function writerWithV1(
+    label: string,
+  ): Promise<{ writer: Writer; buckets: Buckets; journalDir: string }> {
+    const clouds = env.clouds;
+    const buckets = await freshBuckets(clouds, label);
+    const journalDir = join(clouds.tmp, `journal-${buckets.name}`);
+    const writer = new Writer({
+      bucket: buckets.name,
+      s3Endpoint: clouds.proxies[0].url,
+      gcsEndpoint: clouds.proxies[1].url,
+      azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
+      journalDir,
+      settleMs: SETTLE_MS,
+    });
+    await writer.next('ready');
+    writer.send({ type: 'put', key: 'k', text: 'v1' });
+    await writer.next('acked');
+    writer.send({ type: 'repair' });
+    expect((await writer.next('repaired')).backlog).toBe(0);
+    return { writer, buckets, journalDir };
+  }
+
+  async function arm(writer: Writer, hold: Hold): Promise<void> {
+    writer.send({ type: 'arm', hold });
+    await writer.next('armed');
+  }
+
+  /** The store a restarted process opens on the dead writer's journal (the lock is taken over). */
+  function restart(buckets: Buckets, journalDir: string): MultiCloudStore {
+    const store = createMultiCloudStore({
+      targets: buckets.viaProxy,
+      writes: 'primary',
+      journal: createFileJournal({ dir: journalDir }),
+      failover: testFailover(2000),
+      repair: { intervalMs: false, delayMs: false, onRecovery: false },
+      amnesia: false,
+    });
+    env.stores.push(store);
+    return store;
+  }
+
+  /** What each cloud holds of `k`, straight from the servers. */
+  async function held(buckets: Buckets): Promise<(string | null)[]> {
+    return Promise.all(
+      buckets.direct.map(async (s) => ((await s.exists('k')) ? (await getText(s, 'k')).toString() : null)),
+    );
+  }
+
+  /** Repairs until nothing is pending (the dead writer's settle window passes on the way). */
+  async function repairAll(store: MultiCloudStore): Promise<void> {
+    await vi.waitFor(
+      async () => {
+        const report = await store.repair();
+        expect(report.backlog).toBe(0);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+  }
+
+  /** A read with the primary cloud down: it fails as unavailable, or returns `allowed`. */
+  async function readWithPrimaryDown(store: MultiCloudStore, allowed: string | undefined): Promise<void> {
+    await env.clouds.proxies[0].setFault(faults.refuse());
+    const got = await getText(store, 'k').then(
+      (text) => text,
+      (err: unknown) => err,
+    );
+    await env.clouds.proxies[0].setFault(faults.pass());
+    if (typeof got === 'string') expect(got).toBe(allowed);
+    else {
+      expect(got).toBeInstanceOf(StorageError);
+      expect((got as StorageError).kind).toBe('unavailable');
+    }
+  }
+
+  it('killed after the record was durable, before the upload landed: v1 stays, nothing older or lost', async () => {
+    const { writer, buckets, journalDir } = await writerWithV1('crash-record');
+    // The upload to S3 is held in its proxy (never forwarded once the writer's connection closes).
+    await env.clouds.proxies[0].setFault(faults.latency(600_000, { match: { method: 'PUT' } }));
+    writer.send({ type: 'put', key: 'k', text: 'v2' });
+    await vi.waitFor(
+      async () => {
+        const file = await readFile(join(journalDir, 'journal.jsonl'), 'utf8');
+        expect(file).toContain('"provisional":true');
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    await writer.kill();
+    await env.clouds.proxies[0].setFault(faults.pass());
+
+    const store = restart(buckets, journalDir);
+    const lost: string[] = [];
+    store.on('lost', (e) => lost.push(e.key));
+    // S3, the record's holder, answers for it: v2 is not there, so it was never acknowledged.
+    expect(await getText(store, 'k')).toBe('v1');
+    // Without it, no other cloud's copy is taken (v2 may have been acknowledged, for all it knows).
+    await readWithPrimaryDown(store, undefined);
+    await repairAll(store);
+    expect(await held(buckets)).toEqual(['v1', 'v1', 'v1']);
+    expect(await getText(store, 'k')).toBe('v1');
+    expect(lost).toEqual([]);
+  });
+
+  it('killed after the upload landed, before its record was durable: not acknowledged, converges on v2', async () => {
+    const { writer, buckets, journalDir } = await writerWithV1('crash-upload');
+    await arm(writer, 'record');
+    writer.send({ type: 'put', key: 'k', text: 'v2' });
+    await vi.waitFor(async () => expect((await held(buckets))[0]).toBe('v2'), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    await writer.kill();
+
+    const store = restart(buckets, journalDir);
+    expect(await getText(store, 'k')).toBe('v2'); // the primary holds it
+    const report = await store.reconcile();
+    expect(report.errors).toEqual([]);
+    expect(await held(buckets)).toEqual(['v2', 'v2', 'v2']);
+    // Once read, never older: with S3 down, the others now hold v2 too.
+    await readWithPrimaryDown(store, 'v2');
+    expect(await getText(store, 'k')).toBe('v2');
+  });
+
+  it('killed after the put was acknowledged, before its acknowledged entry was durable: never older, repaired', async () => {
+    const { writer, buckets, journalDir } = await writerWithV1('crash-ack');
+    await arm(writer, 'acknowledged');
+    writer.send({ type: 'put', key: 'k', text: 'v2' });
+    await writer.next('acked');
+    await writer.kill();
+    const file = await readFile(join(journalDir, 'journal.jsonl'), 'utf8');
+    expect(file).toContain('"provisional":true'); // all the journal knows of v2
+
+    const store = restart(buckets, journalDir);
+    const events: string[] = [];
+    for (const name of ['lost', 'conflict'] as const) store.on(name, () => events.push(name));
+    // v2 was acknowledged and lives on S3 only: with S3 down, GCS's and Azure's v1 is not served.
+    await readWithPrimaryDown(store, undefined);
+    expect(await getText(store, 'k')).toBe('v2');
+    await repairAll(store);
+    expect(await held(buckets)).toEqual(['v2', 'v2', 'v2']);
+    await readWithPrimaryDown(store, 'v2');
+    expect(events).toEqual([]);
+  });
+});
