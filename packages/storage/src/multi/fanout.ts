@@ -15,6 +15,11 @@ export interface FanoutLimits {
   /** The caller's `size` hint: the body must have exactly this many bytes. */
   readonly size: number | undefined;
   readonly key: string;
+  /**
+   * The SHA-256 the body must have (a copy of a stored object): a body that ends with another
+   * one fails with `mismatch(actual)`'s error instead of ending, its last byte never sent.
+   */
+  readonly expect?: { readonly sha256: string; readonly mismatch: (actual: string) => Error } | undefined;
 }
 
 /** What the body turned out to be, once read to its end. */
@@ -37,6 +42,11 @@ const FILE_READ_BYTES = 256 * 1024;
  * from the file, so the other readers never wait for it. The file is removed by
  * {@link Fanout.release}. Without one, a reader that starts after the first bytes were dropped
  * fails (the body cannot be sent again).
+ *
+ * No reader gets the body's last byte before the source has ended cleanly (its stream ended, with
+ * exactly the `size` given, when one was): a target that sends a body of known length in one
+ * request, and stores it once every byte arrived, never completes an object whose source then
+ * fails at its very end (a copy whose source fails verification as it ends, a size mismatch).
  */
 export class Fanout {
   readonly #source: Readable;
@@ -138,11 +148,13 @@ export class Fanout {
       this.#fromFile(reader, pos);
       return;
     }
-    if (pos < this.#read) {
+    // The last byte waits for the source's clean end (see the class comment).
+    const limit = this.#ended ? this.#read : this.#read - 1;
+    if (pos < limit) {
       let at = this.#windowStart;
       for (const chunk of this.#window) {
         if (pos < at + chunk.length) {
-          const part = chunk.subarray(pos - at);
+          const part = chunk.subarray(pos - at, Math.min(chunk.length, limit - at));
           reader.position += part.length;
           reader.push(part);
           this.#trim();
@@ -224,8 +236,11 @@ export class Fanout {
           key: this.#limits.key,
         });
       }
+      const sha256 = this.#hash.digest('hex');
+      const expected = this.#limits.expect;
+      if (expected !== undefined && expected.sha256 !== sha256) throw expected.mismatch(sha256);
       this.#ended = true;
-      this.sha256 = this.#hash.digest('hex');
+      this.sha256 = sha256;
       this.#settle.resolve({ sha256: this.sha256, size: this.#read });
       this.#notify();
     } catch (err) {
