@@ -10,7 +10,7 @@ import { type MultiContext, runOn } from './context.js';
 import { Fanout, readHead } from './fanout.js';
 import { checkUserMetadata, present, reservedBytes, stamp, stampDeferred, userMetadata } from './reserved.js';
 import { checkSize, Spool } from './spool.js';
-import { stampCopy } from './stamp.js';
+import { stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
@@ -172,9 +172,10 @@ export async function putStream(
       finished: () => fanout.release(),
     });
     const sha256 = fanout.sha256!;
-    // Copies that land after the acknowledgement (a quorum's stragglers) are stamped as they land.
-    stamping = (name, info) => void stampCopy(ctx, key, version, sha256, name, info);
-    for (const [name, info] of copies) stamping(name, info);
+    // The copies there now are stamped together; those that land after the acknowledgement (a
+    // quorum's stragglers) are stamped as they land.
+    stamping = (name, info) => void stampCopies(ctx, key, version, sha256, new Map([[name, info]]));
+    void stampCopies(ctx, key, version, sha256, copies);
     const info = res.info!;
     return present({ ...info, metadata: stamp(userMetadata(info), version, sha256) }, res.target);
   } finally {
