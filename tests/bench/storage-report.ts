@@ -4,6 +4,7 @@ import type { FailoverRun } from './storage-failover.js';
 import type { FaultRun } from './storage-faults.js';
 import type { MemoryRun } from './storage-memory.js';
 import type { RepairRun } from './storage-repair.js';
+import type { StampRun } from './storage-stamp.js';
 import { fmt, median, mib, printMarkdownTable, quantile, withDelta } from './storage-stats.js';
 import { RAW_SDK, RAW_SDKS, type ThroughputRun } from './storage-throughput.js';
 
@@ -21,6 +22,7 @@ export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: num
   if (group('repair').length > 0) repairTable(group('repair'));
   for (const o of group('throughput')) throughputTable(o);
   if (group('memory').length > 0) memoryTable(group('memory'));
+  if (group('stamp').length > 0) stampTable(group('stamp'));
 }
 
 function failed(o: CaseOutcome): string[] {
@@ -247,7 +249,7 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
     const stamps = runs.flatMap((r) => (r.stampMs === undefined ? [] : [r.stampMs]));
     if (stamps.length > 0) {
       notes.push(
-        `${o.case.label}: every copy stamped with its SHA-256 ${stamps.map((ms) => fmt(ms / 1000, 1)).join(', ')} s after the put returned (in the background)`,
+        `- ${o.case.label}: every copy stamped with its SHA-256 ${stamps.map((ms) => fmt(ms / 1000, 2)).join(', ')} s after the put returned (in the background, waited for before the get)`,
       );
     }
     for (const [name, pick] of [
@@ -271,6 +273,7 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
       ]);
     }
   }
+  boundsTable(outcomes);
   printMarkdownTable(
     'A big object streamed through the store to S3 (RSS sampled every 50 ms, one process per run)',
     [
@@ -283,6 +286,88 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
       'peak RSS growth per run (MiB)',
       'worst growth (MiB)',
       'goal: growth <= 64 MiB',
+    ],
+    rows,
+    notes,
+  );
+}
+
+/** Issue 13's bounds on a big streamed put, each case against the raw SDK's medians of the same run. */
+function boundsTable(outcomes: readonly CaseOutcome[]): void {
+  const byClient = new Map<string, MemoryRun[]>();
+  for (const o of outcomes) byClient.set(o.case.id.slice('memory/'.length), runsOf<MemoryRun>(o, 'memory'));
+  const seconds = (client: string): number =>
+    median((byClient.get(client) ?? []).map((r) => r.put.ms / 1000));
+  const upload = seconds('upload');
+  const raw = seconds('raw');
+  if (!Number.isFinite(upload) || !Number.isFinite(raw)) return;
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    const client = o.case.id.slice('memory/'.length);
+    const runs = byClient.get(client) ?? [];
+    const store = client.startsWith('multi');
+    if (runs.length === 0 || (!store && !client.startsWith('adapter'))) continue;
+    const t = seconds(client);
+    const worst = Math.max(...runs.map((r) => r.put.rssPeak - r.put.rssBefore));
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const bounds = store
+      ? [
+          `${fmt(t / upload, 2)}x: ${verdict(t <= 1.1 * upload)} (<= 1.1x)`,
+          `${fmt(t / raw, 2)}x: ${verdict(t <= 1.3 * raw)} (<= 1.3x)`,
+          `${mib(worst)}: ${verdict(worst <= 64 * MiB)} (<= 64)`,
+        ]
+      : [
+          `${fmt(t / upload, 2)}x: ${verdict(t <= 1.05 * upload)} (<= 1.05x)`,
+          `${fmt(t / raw, 2)}x`,
+          `${mib(worst)}: ${verdict(worst <= 48 * MiB)} (<= 48)`,
+        ];
+    rows.push([o.case.label, fmt(t, 1), ...bounds]);
+  }
+  printMarkdownTable(
+    `Issue 13's bounds on a streamed put of ${mib(bigBytesOf(outcomes))} MiB (medians of this run; raw Upload ${fmt(upload, 1)} s, one raw PutObject ${fmt(raw, 1)} s)`,
+    [
+      'put through',
+      'seconds (median)',
+      'vs raw Upload',
+      'vs one raw PutObject',
+      'peak RSS growth, worst run (MiB)',
+    ],
+    rows,
+  );
+}
+
+function bigBytesOf(outcomes: readonly CaseOutcome[]): number {
+  for (const o of outcomes) for (const r of runsOf<MemoryRun>(o, 'memory')) return r.put.bytes;
+  return Number.NaN;
+}
+
+/** What a stamp costs per size and cloud, and what the next write of the key waits. */
+function stampTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  const clouds = ['aws', 'gcp', 'azure'];
+  for (const o of outcomes) {
+    notes.push(...failed(o));
+    const runs = runsOf<StampRun>(o, 'stamp');
+    if (runs.length === 0) continue;
+    const ms = (values: readonly number[]) =>
+      `${fmt(median(values), 1)} (${fmt(Math.min(...values), 1)}..${fmt(Math.max(...values), 1)})`;
+    rows.push([
+      o.case.label,
+      ...clouds.map((c) => ms(runs.flatMap((r) => r.setMetadataMs[c] ?? []))),
+      ms(runs.flatMap((r) => r.nextPutSameKeyMs)),
+      ms(runs.flatMap((r) => r.nextPutOtherKeyMs)),
+    ]);
+  }
+  printMarkdownTable(
+    'Stamp cost: `setMetadata` with `ifMatch` per cloud, and the next 1 KiB put after a streamed put (ms, median (min..max))',
+    [
+      'object size',
+      'S3 (s3rver): HEAD + CopyObject onto itself + HEAD',
+      'GCS (emulator): GET metadata + PATCH',
+      'Azure (Azurite): Set Blob Metadata + Get Properties',
+      "next put of the same key (waits for the 3 stamps), 'mirror'",
+      'a put of another key started with it',
     ],
     rows,
     notes,
