@@ -1,5 +1,6 @@
 import { FAILOVER_SPECS, type FailoverRun, runFailoverCase } from './storage-failover.js';
 import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
+import { type GetRun, runGetCase } from './storage-get.js';
 import { type MemoryRun, runMemoryCase } from './storage-memory.js';
 import { type RepairRun, runRepairCase } from './storage-repair.js';
 import { runStampCase, STAMP_SIZES, type StampRun } from './storage-stamp.js';
@@ -9,13 +10,13 @@ import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 export const RESULT_PREFIX = 'STORAGE_BENCH_RESULT ';
 
 /** What a storage case's child process reports back. */
-export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | MemoryRun | StampRun;
+export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | MemoryRun | StampRun | GetRun;
 
 /** One storage benchmark case; each runs in a fresh child process with its own servers. */
 export interface StorageCase {
   /** Unique id, also the child's argument. */
   readonly id: string;
-  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'memory' | 'stamp';
+  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'memory' | 'stamp' | 'get';
   /** The row's label in its table. */
   readonly label: string;
   /** The write mode (faults, repair) when there is one. */
@@ -110,6 +111,19 @@ const stampCases: StorageCase[] = STAMP_SIZES.map((bytes) => ({
   run: () => runStampCase(bytes),
 }));
 
+/** Gets against the raw SDK, with time to first byte. */
+const getCases: StorageCase[] = [
+  { bytes: KiB, concurrency: 1 },
+  { bytes: KiB, concurrency: 8 },
+  { bytes: MiB, concurrency: 1 },
+  { bytes: MiB, concurrency: 8 },
+].map((spec) => ({
+  id: `get/${spec.bytes}/${spec.concurrency}`,
+  group: 'get',
+  label: `${spec.bytes >= MiB ? `${spec.bytes / MiB} MiB` : `${spec.bytes / KiB} KiB`} objects, ${spec.concurrency} call${spec.concurrency === 1 ? '' : 's'} in flight`,
+  run: () => runGetCase(spec),
+}));
+
 /** Every storage case, in the order the tables show them. */
 export const storageCases: readonly StorageCase[] = [
   ...faultCases,
@@ -118,4 +132,5 @@ export const storageCases: readonly StorageCase[] = [
   ...throughputCases,
   ...memoryCases,
   ...stampCases,
+  ...getCases,
 ];

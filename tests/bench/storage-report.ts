@@ -2,6 +2,7 @@ import type { CaseOutcome } from './storage.js';
 import { BENCH_FAILOVER } from './storage-clouds.js';
 import type { FailoverRun } from './storage-failover.js';
 import type { FaultRun } from './storage-faults.js';
+import { type GetRun, RAW_GET } from './storage-get.js';
 import type { MemoryRun } from './storage-memory.js';
 import type { RepairRun } from './storage-repair.js';
 import type { StampRun } from './storage-stamp.js';
@@ -23,6 +24,7 @@ export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: num
   for (const o of group('throughput')) throughputTable(o);
   if (group('memory').length > 0) memoryTable(group('memory'));
   if (group('stamp').length > 0) stampTable(group('stamp'));
+  if (group('get').length > 0) getTable(group('get'));
 }
 
 function failed(o: CaseOutcome): string[] {
@@ -368,6 +370,56 @@ function stampTable(outcomes: readonly CaseOutcome[]): void {
       'Azure (Azurite): Set Blob Metadata + Get Properties',
       "next put of the same key (waits for the 3 stamps), 'mirror'",
       'a put of another key started with it',
+    ],
+    rows,
+    notes,
+  );
+}
+
+/** Gets against the raw SDK: rate (and per-round ratio) and time to first byte. */
+function getTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    notes.push(...failed(o));
+    const runs = runsOf<GetRun>(o, 'get');
+    if (runs.length === 0) continue;
+    const byName = new Map<string, { rates: number[]; ttfb: number[] }>();
+    for (const r of runs) {
+      for (const v of r.variants) {
+        const e = byName.get(v.name) ?? { rates: [], ttfb: [] };
+        e.rates.push(...v.getsPerSecond);
+        e.ttfb.push(...v.ttfbMs);
+        byName.set(v.name, e);
+      }
+    }
+    const raw = byName.get(RAW_GET);
+    if (raw === undefined) continue;
+    for (const [name, e] of byName) {
+      // Variants take turns within a round: the ratio of each round compares calls under the same load.
+      const perRound = median(e.rates.map((rate, i) => rate / (raw.rates[i] ?? Number.NaN)));
+      const t50 = quantile(e.ttfb, 0.5);
+      rows.push([
+        o.case.label,
+        name,
+        `${fmt(median(e.rates))} (${fmt(Math.min(...e.rates))}..${fmt(Math.max(...e.rates))})`,
+        `${fmt(median(e.rates) / median(raw.rates), 2)}x`,
+        `${fmt(perRound, 2)}x`,
+        `${fmt(t50, 2)} (${t50 - quantile(raw.ttfb, 0.5) >= 0 ? '+' : ''}${fmt(t50 - quantile(raw.ttfb, 0.5), 2)})`,
+        fmt(quantile(e.ttfb, 0.9), 2),
+      ]);
+    }
+  }
+  printMarkdownTable(
+    'Gets against the raw SDK (S3 through its proxy; the store verifies every read)',
+    [
+      'case',
+      'client',
+      'gets/s (median, min..max)',
+      'vs raw (medians)',
+      'vs raw (median of per-round ratios)',
+      'time to first byte p50 ms (vs raw)',
+      'p90 ms',
     ],
     rows,
     notes,
