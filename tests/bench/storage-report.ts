@@ -384,12 +384,13 @@ function getTable(outcomes: readonly CaseOutcome[]): void {
     notes.push(...failed(o));
     const runs = runsOf<GetRun>(o, 'get');
     if (runs.length === 0) continue;
-    const byName = new Map<string, { rates: number[]; ttfb: number[] }>();
+    const byName = new Map<string, { rates: number[]; ttfb: number[]; cpu: number[] }>();
     for (const r of runs) {
       for (const v of r.variants) {
-        const e = byName.get(v.name) ?? { rates: [], ttfb: [] };
+        const e = byName.get(v.name) ?? { rates: [], ttfb: [], cpu: [] };
         e.rates.push(...v.getsPerSecond);
         e.ttfb.push(...v.ttfbMs);
+        e.cpu.push(...v.cpuMsPerCall);
         byName.set(v.name, e);
       }
     }
@@ -407,6 +408,7 @@ function getTable(outcomes: readonly CaseOutcome[]): void {
         `${fmt(perRound, 2)}x`,
         `${fmt(t50, 2)} (${t50 - quantile(raw.ttfb, 0.5) >= 0 ? '+' : ''}${fmt(t50 - quantile(raw.ttfb, 0.5), 2)})`,
         fmt(quantile(e.ttfb, 0.9), 2),
+        `${fmt(median(e.cpu), 2)} (${median(e.cpu) - median(raw.cpu) >= 0 ? '+' : ''}${fmt(median(e.cpu) - median(raw.cpu), 2)})`,
       ]);
     }
   }
@@ -420,6 +422,7 @@ function getTable(outcomes: readonly CaseOutcome[]): void {
       'vs raw (median of per-round ratios)',
       'time to first byte p50 ms (vs raw)',
       'p90 ms',
+      'CPU ms per get, this process (vs raw)',
     ],
     rows,
     notes,
