@@ -23,7 +23,7 @@ export interface CaseOutcome {
 
 /**
  * Runs every storage case (`only`: those whose id starts with it, or with one of several
- * comma-separated prefixes) and prints the tables.
+ * comma-separated prefixes; a prefix ending in `$` is an exact id) and prints the tables.
  */
 export async function runStorageBench(only?: string): Promise<void> {
   const prefixes = only?.split(',');
