@@ -28,7 +28,9 @@ export interface CaseOutcome {
 export async function runStorageBench(only?: string): Promise<void> {
   const prefixes = only?.split(',');
   const cases = storageCases.filter(
-    (c) => prefixes === undefined || prefixes.some((p) => c.id.startsWith(p)),
+    (c) =>
+      prefixes === undefined ||
+      prefixes.some((p) => (p.endsWith('$') ? c.id === p.slice(0, -1) : c.id.startsWith(p))),
   );
   if (cases.length === 0) throw new Error(`no storage bench case starts with ${JSON.stringify(only)}`);
   const outcomes = new Map<string, CaseOutcome>(
