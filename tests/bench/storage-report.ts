@@ -271,6 +271,13 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
         mib(median(samples.map((s) => s.rssBefore))),
         growth.map((g) => mib(g)).join(', '),
         mib(worst),
+        samples
+          .map((x) =>
+            x.buffersPeak === undefined || x.buffersBefore === undefined
+              ? 'n/a'
+              : mib(x.buffersPeak - x.buffersBefore),
+          )
+          .join(', '),
         worst <= GOAL_RSS_GROWTH ? 'met' : 'NOT met',
       ]);
     }
@@ -287,6 +294,7 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
       'RSS before (MiB, median)',
       'peak RSS growth per run (MiB)',
       'worst growth (MiB)',
+      'of which Buffer memory (`arrayBuffers` growth per run, MiB)',
       'goal: growth <= 64 MiB',
     ],
     rows,
