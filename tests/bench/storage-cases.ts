@@ -1,21 +1,31 @@
 import { FAILOVER_SPECS, type FailoverRun, runFailoverCase } from './storage-failover.js';
 import { FAULT_SPECS, type FaultRun, runFaultCase } from './storage-faults.js';
+import { type GetRun, runGetCase } from './storage-get.js';
 import { type MemoryRun, runMemoryCase } from './storage-memory.js';
 import { type PutRun, runPutCase } from './storage-puts.js';
 import { type RepairRun, runRepairCase } from './storage-repair.js';
+import { runStampCase, STAMP_SIZES, type StampRun } from './storage-stamp.js';
 import { runThroughputCase, type ThroughputRun } from './storage-throughput.js';
 
 /** Marks the child's result line on stdout (one JSON line), so nothing else is mistaken for it. */
 export const RESULT_PREFIX = 'STORAGE_BENCH_RESULT ';
 
 /** What a storage case's child process reports back. */
-export type StorageRun = FaultRun | FailoverRun | RepairRun | ThroughputRun | PutRun | MemoryRun;
+export type StorageRun =
+  | FaultRun
+  | FailoverRun
+  | RepairRun
+  | ThroughputRun
+  | PutRun
+  | MemoryRun
+  | StampRun
+  | GetRun;
 
 /** One storage benchmark case; each runs in a fresh child process with its own servers. */
 export interface StorageCase {
   /** Unique id, also the child's argument. */
   readonly id: string;
-  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'puts' | 'memory';
+  readonly group: 'faults' | 'failover' | 'repair' | 'throughput' | 'puts' | 'memory' | 'stamp' | 'get';
   /** The row's label in its table. */
   readonly label: string;
   /** The write mode (faults, repair) when there is one. */
@@ -98,13 +108,16 @@ const putCases: StorageCase[] = [0, PUT_LATENCY_MS].flatMap((latencyMs) =>
 const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 
 const MEMORY_LABELS = {
-  multi: "multi-cloud store, writes: 'primary' (to S3)",
-  'multi-quorum': 'multi-cloud store, default quorum (S3, GCS and Azure at once)',
-  adapter: 'S3 adapter store alone (default parts)',
-  'adapter-5x2': 'S3 adapter store alone, 5 MiB parts, 2 at once',
-  upload: "raw SDK, lib-storage Upload (the adapter's default parts)",
-  'upload-5x2': 'raw SDK, lib-storage Upload (5 MiB parts, 2 at once)',
   raw: 'raw SDK, one streamed PutObject (floor)',
+  upload: "raw SDK, lib-storage Upload (8 MiB parts, 2 at once: the adapter's defaults)",
+  adapter: 'S3 adapter store alone (defaults: multipart above 100 MiB)',
+  'adapter-single': 'S3 adapter store alone, multipartThreshold 5 GiB (one streamed PutObject)',
+  multi: "multi-cloud store, writes: 'primary' (to S3; S3 adapter defaults)",
+  'multi-single': "multi-cloud store, writes: 'primary' (to S3; S3 multipartThreshold 5 GiB)",
+  'multi-quorum': 'multi-cloud store, default quorum (S3, GCS and Azure at once; S3 adapter defaults)',
+  'multi-quorum-single': 'multi-cloud store, default quorum (S3 multipartThreshold 5 GiB)',
+  'adapter-5x2': 'S3 adapter store alone, 5 MiB parts, 2 at once',
+  'upload-5x2': 'raw SDK, lib-storage Upload (5 MiB parts, 2 at once)',
 } as const;
 
 const memoryCases: StorageCase[] = (Object.keys(MEMORY_LABELS) as (keyof typeof MEMORY_LABELS)[]).map(
@@ -117,6 +130,27 @@ const memoryCases: StorageCase[] = (Object.keys(MEMORY_LABELS) as (keyof typeof 
   }),
 );
 
+/** Stamp cost per object size (each case times every cloud). */
+const stampCases: StorageCase[] = STAMP_SIZES.map((bytes) => ({
+  id: `stamp/${bytes}`,
+  group: 'stamp',
+  label: bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`,
+  run: () => runStampCase(bytes),
+}));
+
+/** Gets against the raw SDK, with time to first byte. */
+const getCases: StorageCase[] = [
+  { bytes: KiB, concurrency: 1 },
+  { bytes: KiB, concurrency: 8 },
+  { bytes: MiB, concurrency: 1 },
+  { bytes: MiB, concurrency: 8 },
+].map((spec) => ({
+  id: `get/${spec.bytes}/${spec.concurrency}`,
+  group: 'get',
+  label: `${spec.bytes >= MiB ? `${spec.bytes / MiB} MiB` : `${spec.bytes / KiB} KiB`} objects, ${spec.concurrency} call${spec.concurrency === 1 ? '' : 's'} in flight`,
+  run: () => runGetCase(spec),
+}));
+
 /** Every storage case, in the order the tables show them. */
 export const storageCases: readonly StorageCase[] = [
   ...faultCases,
@@ -125,4 +159,6 @@ export const storageCases: readonly StorageCase[] = [
   ...throughputCases,
   ...putCases,
   ...memoryCases,
+  ...stampCases,
+  ...getCases,
 ];

@@ -70,7 +70,13 @@ export async function startBenchClouds(): Promise<BenchClouds> {
         journal: createFileJournal({ dir: join(tmp, `journal-${++journals}`) }),
         failover: BENCH_FAILOVER,
         repair: NO_AUTO_REPAIR,
-        spool: { dir: tmp, replay: process.env.BENCH_SPOOL_REPLAY !== '0' },
+        spool: {
+          dir: tmp,
+          replay: process.env.BENCH_SPOOL_REPLAY !== '0',
+          ...(process.env.BENCH_SPOOL_MEMORY_BYTES === undefined
+            ? {}
+            : { memoryBytes: Number(process.env.BENCH_SPOOL_MEMORY_BYTES) }),
+        },
         ...options,
       });
       stores.push(store);

@@ -2,9 +2,11 @@ import type { CaseOutcome } from './storage.js';
 import { BENCH_FAILOVER } from './storage-clouds.js';
 import type { FailoverRun } from './storage-failover.js';
 import type { FaultRun } from './storage-faults.js';
+import { type GetRun, RAW_GET } from './storage-get.js';
 import type { MemoryRun } from './storage-memory.js';
 import type { PutRun } from './storage-puts.js';
 import type { RepairRun } from './storage-repair.js';
+import type { StampRun } from './storage-stamp.js';
 import { fmt, median, mib, printMarkdownTable, quantile, withDelta } from './storage-stats.js';
 import { RAW_SDK, RAW_SDKS, type ThroughputRun } from './storage-throughput.js';
 
@@ -23,6 +25,8 @@ export function printStorageTables(outcomes: readonly CaseOutcome[], rounds: num
   for (const o of group('throughput')) throughputTable(o);
   for (const o of group('puts')) putTable(o);
   if (group('memory').length > 0) memoryTable(group('memory'));
+  if (group('stamp').length > 0) stampTable(group('stamp'));
+  if (group('get').length > 0) getTable(group('get'));
 }
 
 function failed(o: CaseOutcome): string[] {
@@ -325,7 +329,7 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
     const stamps = runs.flatMap((r) => (r.stampMs === undefined ? [] : [r.stampMs]));
     if (stamps.length > 0) {
       notes.push(
-        `${o.case.label}: every copy stamped with its SHA-256 ${stamps.map((ms) => fmt(ms / 1000, 1)).join(', ')} s after the put returned (in the background)`,
+        `- ${o.case.label}: every copy stamped with its SHA-256 ${stamps.map((ms) => fmt(ms / 1000, 2)).join(', ')} s after the put returned (in the background, waited for before the get)`,
       );
     }
     for (const [name, pick] of [
@@ -345,10 +349,18 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
         mib(median(samples.map((s) => s.rssBefore))),
         growth.map((g) => mib(g)).join(', '),
         mib(worst),
+        samples
+          .map((x) =>
+            x.buffersPeak === undefined || x.buffersBefore === undefined
+              ? 'n/a'
+              : mib(x.buffersPeak - x.buffersBefore),
+          )
+          .join(', '),
         worst <= GOAL_RSS_GROWTH ? 'met' : 'NOT met',
       ]);
     }
   }
+  boundsTable(outcomes);
   printMarkdownTable(
     'A big object streamed through the store to S3 (RSS sampled every 50 ms, one process per run)',
     [
@@ -360,7 +372,150 @@ function memoryTable(outcomes: readonly CaseOutcome[]): void {
       'RSS before (MiB, median)',
       'peak RSS growth per run (MiB)',
       'worst growth (MiB)',
+      'of which Buffer memory (`arrayBuffers` growth per run, MiB)',
       'goal: growth <= 64 MiB',
+    ],
+    rows,
+    notes,
+  );
+}
+
+/** Issue 13's bounds on a big streamed put, each case against the raw SDK's medians of the same run. */
+function boundsTable(outcomes: readonly CaseOutcome[]): void {
+  const byClient = new Map<string, MemoryRun[]>();
+  for (const o of outcomes) byClient.set(o.case.id.slice('memory/'.length), runsOf<MemoryRun>(o, 'memory'));
+  const seconds = (client: string): number =>
+    median((byClient.get(client) ?? []).map((r) => r.put.ms / 1000));
+  const upload = seconds('upload');
+  const raw = seconds('raw');
+  if (!Number.isFinite(upload) || !Number.isFinite(raw)) return;
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    const client = o.case.id.slice('memory/'.length);
+    const runs = byClient.get(client) ?? [];
+    const store = client.startsWith('multi');
+    if (runs.length === 0 || (!store && !client.startsWith('adapter'))) continue;
+    const t = seconds(client);
+    const worst = Math.max(...runs.map((r) => r.put.rssPeak - r.put.rssBefore));
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    // Cases take turns within a round: the n-th runs of two cases ran under about the same load.
+    const perRound = (base: string): string => {
+      const other = byClient.get(base) ?? [];
+      const ratios = runs.flatMap((r, i) => (other[i] === undefined ? [] : [r.put.ms / other[i]!.put.ms]));
+      return ratios.map((x) => fmt(x, 2)).join(', ');
+    };
+    const bounds = store
+      ? [
+          `${fmt(t / upload, 2)}x: ${verdict(t <= 1.1 * upload)} (<= 1.1x); per round ${perRound('upload')}`,
+          `${fmt(t / raw, 2)}x: ${verdict(t <= 1.3 * raw)} (<= 1.3x); per round ${perRound('raw')}`,
+          `${mib(worst)}: ${verdict(worst <= 64 * MiB)} (<= 64)`,
+        ]
+      : [
+          `${fmt(t / upload, 2)}x: ${verdict(t <= 1.05 * upload)} (<= 1.05x); per round ${perRound('upload')}`,
+          `${fmt(t / raw, 2)}x; per round ${perRound('raw')}`,
+          `${mib(worst)}: ${verdict(worst <= 48 * MiB)} (<= 48)`,
+        ];
+    rows.push([o.case.label, runs.map((r) => fmt(r.put.ms / 1000, 1)).join(', '), fmt(t, 1), ...bounds]);
+  }
+  printMarkdownTable(
+    `Issue 13's bounds on a streamed put of ${mib(bigBytesOf(outcomes))} MiB (medians of this run; raw Upload ${fmt(upload, 1)} s, one raw PutObject ${fmt(raw, 1)} s)`,
+    [
+      'put through',
+      'seconds per run',
+      'seconds (median)',
+      'vs raw Upload',
+      'vs one raw PutObject',
+      'peak RSS growth, worst run (MiB)',
+    ],
+    rows,
+  );
+}
+
+function bigBytesOf(outcomes: readonly CaseOutcome[]): number {
+  for (const o of outcomes) for (const r of runsOf<MemoryRun>(o, 'memory')) return r.put.bytes;
+  return Number.NaN;
+}
+
+/** What a stamp costs per size and cloud, and what the next write of the key waits. */
+function stampTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  const clouds = ['aws', 'gcp', 'azure'];
+  for (const o of outcomes) {
+    notes.push(...failed(o));
+    const runs = runsOf<StampRun>(o, 'stamp');
+    if (runs.length === 0) continue;
+    const ms = (values: readonly number[]) =>
+      `${fmt(median(values), 1)} (${fmt(Math.min(...values), 1)}..${fmt(Math.max(...values), 1)})`;
+    rows.push([
+      o.case.label,
+      ...clouds.map((c) => ms(runs.flatMap((r) => r.setMetadataMs[c] ?? []))),
+      ms(runs.flatMap((r) => r.nextPutSameKeyMs)),
+      ms(runs.flatMap((r) => r.nextPutOtherKeyMs)),
+    ]);
+  }
+  printMarkdownTable(
+    'Stamp cost: `setMetadata` with `ifMatch` per cloud, and the next 1 KiB put after a streamed put (ms, median (min..max))',
+    [
+      'object size',
+      'S3 (s3rver): HEAD + CopyObject onto itself + HEAD',
+      'GCS (emulator): GET metadata + PATCH',
+      'Azure (Azurite): Set Blob Metadata + Get Properties',
+      "next put of the same key (waits for the 3 stamps), 'mirror'",
+      'a put of another key started with it',
+    ],
+    rows,
+    notes,
+  );
+}
+
+/** Gets against the raw SDK: rate (and per-round ratio) and time to first byte. */
+function getTable(outcomes: readonly CaseOutcome[]): void {
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    notes.push(...failed(o));
+    const runs = runsOf<GetRun>(o, 'get');
+    if (runs.length === 0) continue;
+    const byName = new Map<string, { rates: number[]; ttfb: number[]; cpu: number[] }>();
+    for (const r of runs) {
+      for (const v of r.variants) {
+        const e = byName.get(v.name) ?? { rates: [], ttfb: [], cpu: [] };
+        e.rates.push(...v.getsPerSecond);
+        e.ttfb.push(...v.ttfbMs);
+        e.cpu.push(...v.cpuMsPerCall);
+        byName.set(v.name, e);
+      }
+    }
+    const raw = byName.get(RAW_GET);
+    if (raw === undefined) continue;
+    for (const [name, e] of byName) {
+      // Variants take turns within a round: the ratio of each round compares calls under the same load.
+      const perRound = median(e.rates.map((rate, i) => rate / (raw.rates[i] ?? Number.NaN)));
+      const t50 = quantile(e.ttfb, 0.5);
+      rows.push([
+        o.case.label,
+        name,
+        `${fmt(median(e.rates))} (${fmt(Math.min(...e.rates))}..${fmt(Math.max(...e.rates))})`,
+        `${fmt(median(e.rates) / median(raw.rates), 2)}x`,
+        `${fmt(perRound, 2)}x`,
+        `${fmt(t50, 2)} (${t50 - quantile(raw.ttfb, 0.5) >= 0 ? '+' : ''}${fmt(t50 - quantile(raw.ttfb, 0.5), 2)})`,
+        fmt(quantile(e.ttfb, 0.9), 2),
+        `${fmt(median(e.cpu), 2)} (${median(e.cpu) - median(raw.cpu) >= 0 ? '+' : ''}${fmt(median(e.cpu) - median(raw.cpu), 2)})`,
+      ]);
+    }
+  }
+  printMarkdownTable(
+    'Gets against the raw SDK (S3 through its proxy; the store verifies every read)',
+    [
+      'case',
+      'client',
+      'gets/s (median, min..max)',
+      'vs raw (medians)',
+      'vs raw (median of per-round ratios)',
+      'time to first byte p50 ms (vs raw)',
+      'p90 ms',
+      'CPU ms per get, this process (vs raw)',
     ],
     rows,
     notes,

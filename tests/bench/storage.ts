@@ -21,9 +21,17 @@ export interface CaseOutcome {
   readonly failures: string[];
 }
 
-/** Runs every storage case (`only`: those whose id starts with it) and prints the tables. */
+/**
+ * Runs every storage case (`only`: those whose id starts with it, or with one of several
+ * comma-separated prefixes; a prefix ending in `$` is an exact id) and prints the tables.
+ */
 export async function runStorageBench(only?: string): Promise<void> {
-  const cases = storageCases.filter((c) => only === undefined || c.id.startsWith(only));
+  const prefixes = only?.split(',');
+  const cases = storageCases.filter(
+    (c) =>
+      prefixes === undefined ||
+      prefixes.some((p) => (p.endsWith('$') ? c.id === p.slice(0, -1) : c.id.startsWith(p))),
+  );
   if (cases.length === 0) throw new Error(`no storage bench case starts with ${JSON.stringify(only)}`);
   const outcomes = new Map<string, CaseOutcome>(
     cases.map((c) => [c.id, { case: c, runs: [], failures: [] }]),

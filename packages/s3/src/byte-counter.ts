@@ -5,15 +5,22 @@ import { InvalidArgumentError } from '@failover/storage';
  * A pass-through stream that counts the bytes going through it. With `expected` (the caller's
  * `size` hint), it fails as soon as more bytes arrive, or at the end when fewer did, so an upload
  * fed from it never completes with a body of the wrong size.
+ *
+ * With `holdLastByte` (and `expected` above 0), the last expected byte is passed on only once the
+ * source has ended: a request whose `Content-Length` is `expected` then never carries its whole
+ * body (which the server would store at once) before the source is known to end cleanly, with
+ * exactly that many bytes.
  */
 export class ByteCounter extends Transform {
   /** Bytes seen so far. */
   bytes = 0;
+  #held: Buffer | undefined;
 
   constructor(
     private readonly expected: number | undefined,
     private readonly key: string,
     private readonly target: string,
+    private readonly holdLastByte = false,
   ) {
     super();
   }
@@ -25,12 +32,20 @@ export class ByteCounter extends Transform {
       callback(this.mismatch());
       return;
     }
+    if (this.holdLastByte && this.bytes === this.expected && buffer.byteLength > 0) {
+      this.#held = buffer.subarray(buffer.byteLength - 1);
+      callback(null, buffer.byteLength > 1 ? buffer.subarray(0, buffer.byteLength - 1) : undefined);
+      return;
+    }
     callback(null, buffer);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.expected !== undefined && this.bytes !== this.expected) callback(this.mismatch());
-    else callback();
+    if (this.expected !== undefined && this.bytes !== this.expected) {
+      callback(this.mismatch());
+      return;
+    }
+    callback(null, this.#held);
   }
 
   private mismatch(): InvalidArgumentError {

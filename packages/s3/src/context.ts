@@ -13,6 +13,8 @@ import type { ResolvedS3StoreOptions } from './options.js';
 export interface StoreContext extends ResolvedS3StoreOptions {
   /** Serializes emulated conditional writes per object key (see `conditionalWrites`). */
   readonly lock: KeyLock;
+  /** Whether the client sends stream bodies as they are (`sendsStreamsAsIs`), once asked. */
+  streamsAsIs?: Promise<boolean>;
 }
 
 /** The {@link ErrorContext} of one operation of the store. */

@@ -15,6 +15,13 @@ export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** Default number of parts uploaded at once. */
 export const DEFAULT_QUEUE_SIZE = 2;
+/** The largest object S3 accepts in one PutObject: 5 GiB. */
+export const MAX_PUT_OBJECT_SIZE = 5 * 1024 * 1024 * 1024;
+/**
+ * Default {@link S3StoreOptions.multipartThreshold}: 100 MiB, the size from which AWS advises
+ * multipart uploads.
+ */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 /** The most parts uploaded at once that the store allows. */
 export const MAX_QUEUE_SIZE = 32;
 
@@ -45,11 +52,30 @@ export interface S3StoreOptions {
   /** The store's name in errors, logs and events. Default `s3:<bucket>` (plus `/<prefix>`). */
   name?: string;
   /**
-   * Part size of multipart uploads in bytes, 5 MiB to 5 GiB. Byte bodies up to this size are
-   * written with one `PutObject`; larger bodies and every stream go through multipart uploads.
-   * Default 8 MiB.
+   * Part size of multipart uploads in bytes, 5 MiB to 5 GiB. Default 8 MiB.
    */
   partSize?: number;
+  /**
+   * Bodies of known size up to this many bytes (0 to 5 GiB, S3's limit for one `PutObject`) are
+   * written with one `PutObject`; larger ones, and streams of unknown size, go through a multipart
+   * upload of `partSize` parts, `queueSize` at once. Default 100 MiB
+   * ({@link DEFAULT_MULTIPART_THRESHOLD}).
+   *
+   * - A byte body goes in one `PutObject` with its `Content-MD5`.
+   * - A stream with a `size` of at least `partSize` is **streamed** in one `PutObject` as it is
+   *   read (no part buffers: memory stays flat), its last byte held back until the stream has
+   *   ended with exactly `size` bytes, so S3 never completes an object from a stream that then
+   *   fails or runs long. A smaller one is read into memory first. Only where the client sends a
+   *   stream as it is: its `requestChecksumCalculation` is `'WHEN_REQUIRED'`, or it talks to AWS
+   *   itself (no custom `endpoint`). An S3-compatible server reached with the SDK's default
+   *   checksums would get the body wrapped in aws-chunked framing, which some servers store as
+   *   content: such streams go multipart, whose parts are buffers.
+   * - The trade-off: a streamed `PutObject` that fails midway is not retried by the SDK (a stream
+   *   cannot be sent again) and a retry sends the whole object again, where a multipart upload's
+   *   SDK retries resend one part. The multi-cloud store resends from its replay copy either way.
+   *   `0` sends every stream (and every byte body but an empty one) multipart.
+   */
+  multipartThreshold?: number;
   /** Parts uploaded at once, 1 to 32. Memory held per stream upload is about `partSize * (queueSize + 1)`. Default 2. */
   queueSize?: number;
   /** How `ifNoneMatch: '*'` and `ifMatch` are enforced; see {@link ConditionalWrites}. Default `'native'`. */
@@ -73,6 +99,7 @@ export interface ResolvedS3StoreOptions {
   readonly name: string;
   readonly partSize: number;
   readonly queueSize: number;
+  readonly multipartThreshold: number;
   readonly conditionalWrites: ConditionalWrites;
   readonly timeouts: ResolvedIoTimeouts;
 }
@@ -99,10 +126,26 @@ export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions 
     default: DEFAULT_PART_SIZE,
   });
   const queueSize = r.int('queueSize', { min: 1, max: MAX_QUEUE_SIZE, default: DEFAULT_QUEUE_SIZE });
+  const multipartThreshold = r.int('multipartThreshold', {
+    min: 0,
+    max: MAX_PUT_OBJECT_SIZE,
+    maxLabel: "5 GiB, S3's largest PutObject",
+    default: DEFAULT_MULTIPART_THRESHOLD,
+  });
   const conditionalWrites = r.oneOf('conditionalWrites', CONDITIONAL_WRITES, { default: 'native' });
   const timeouts = resolveIoTimeouts(r.value('timeouts'), r.at('timeouts'));
   r.done();
-  return { client, bucket, prefix, name, partSize, queueSize, conditionalWrites, timeouts };
+  return {
+    client,
+    bucket,
+    prefix,
+    name,
+    partSize,
+    queueSize,
+    multipartThreshold,
+    conditionalWrites,
+    timeouts,
+  };
 }
 
 const CONDITIONAL_WRITES: readonly ConditionalWrites[] = ['native', 'emulated'];

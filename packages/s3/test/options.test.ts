@@ -34,6 +34,12 @@ describe('createS3Store options', () => {
     ['partSize under 5 MiB', { client, bucket: 'b', partSize: 5 * 1024 * 1024 - 1 }, 'partSize'],
     ['partSize over 5 GiB', { client, bucket: 'b', partSize: 5 * 1024 ** 3 + 1 }, 'partSize'],
     ['a fractional partSize', { client, bucket: 'b', partSize: 5 * 1024 * 1024 + 0.5 }, 'partSize'],
+    ['a negative multipartThreshold', { client, bucket: 'b', multipartThreshold: -1 }, 'multipartThreshold'],
+    [
+      'a multipartThreshold over 5 GiB',
+      { client, bucket: 'b', multipartThreshold: 5 * 1024 ** 3 + 1 },
+      'multipartThreshold',
+    ],
     ['queueSize 0', { client, bucket: 'b', queueSize: 0 }, 'queueSize'],
     ['queueSize 33', { client, bucket: 'b', queueSize: 33 }, 'queueSize'],
     [
@@ -63,6 +69,10 @@ describe('createS3Store options', () => {
     [
       { client, bucket: 'b', partSize: 1 },
       `Invalid option "partSize": must be an integer from 5242880 (5 MiB, S3's smallest part) to 5368709120 (5 GiB), got 1`,
+    ],
+    [
+      { client, bucket: 'b', multipartThreshold: 6 * 1024 ** 3 },
+      `Invalid option "multipartThreshold": must be an integer from 0 to 5368709120 (5 GiB, S3's largest PutObject), got 6442450944`,
     ],
     [
       { client, bucket: 'b', queueSize: 33 },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -96,6 +97,7 @@ describe('createS3Store against s3rver', () => {
       client: s3.server.client,
       bucket: await s3.freshBucket(),
       partSize: 5 * MiB,
+      multipartThreshold: 10 * MiB,
     });
     const big = patternBytes(12 * MiB + 17, 7);
     const fromBytes = await store.put('big-bytes', big);
@@ -117,6 +119,73 @@ describe('createS3Store against s3rver', () => {
     const web = new Blob([Buffer.from('from a web stream')]).stream();
     expect((await store.put('web', web)).size).toBe(17);
     expect((await readAll((await store.get('web')).body)).toString()).toBe('from a web stream');
+  });
+
+  it('sends bodies of known size up to multipartThreshold in one PutObject, streams as they are read', async () => {
+    const bucket = await s3.freshBucket();
+    const store = createS3Store({
+      client: s3.server.client,
+      bucket,
+      partSize: 5 * MiB,
+      multipartThreshold: 12 * MiB,
+    });
+    const big = patternBytes(12 * MiB, 9);
+    const requests = await requestsTo(bucket, async () => {
+      const fromStream = await store.put('one-put', Readable.from(chunks(big, 64 * 1024)), {
+        size: big.length,
+        metadata: { run: '1' },
+      });
+      expect(fromStream).toMatchObject({
+        size: big.length,
+        checksums: { md5: createHash('md5').update(big).digest('hex') },
+        metadata: { run: '1' },
+      });
+    });
+    expect(requests).toEqual([`PUT /${bucket}/one-put`]);
+    expect(sha256(await readAll((await store.get('one-put')).body))).toBe(sha256(big));
+    expect((await store.head('one-put'))?.metadata).toEqual({ run: '1' });
+    // One byte over the threshold: a multipart upload; no size given: a multipart upload too.
+    const over = patternBytes(12 * MiB + 1, 10);
+    const multipart = await requestsTo(bucket, async () => {
+      await store.put('over', Readable.from(chunks(over, 64 * 1024)), { size: over.length });
+      await store.put('unsized', Readable.from(chunks(big, 64 * 1024)));
+    });
+    expect(multipart.filter((r) => r.startsWith('POST') && r.endsWith('?uploads='))).toHaveLength(2);
+    expect(multipart.filter((r) => r === `PUT /${bucket}/over` || r === `PUT /${bucket}/unsized`)).toEqual(
+      [],
+    );
+    expect(sha256(await readAll((await store.get('over')).body))).toBe(sha256(over));
+    expect(sha256(await readAll((await store.get('unsized')).body))).toBe(sha256(big));
+    // Bytes up to the threshold: one PutObject with their MD5.
+    const bytes = await requestsTo(bucket, () => store.put('bytes', big));
+    expect(bytes).toEqual([`PUT /${bucket}/bytes`]);
+  });
+
+  it.each([
+    ['fails after its last byte', 0, true],
+    ['ends one byte short', -1, false],
+    ['runs one chunk long', 64 * 1024, false],
+  ])('a streamed PutObject whose body %s stores nothing', async (_label, extra, failAtEnd) => {
+    const bucket = await s3.freshBucket();
+    const store = createS3Store({ client: s3.server.client, bucket, partSize: 5 * MiB });
+    const size = 6 * MiB;
+    const body = patternBytes(size + Math.max(extra, 0), 11).subarray(0, size + extra);
+    const boom = new Error('the source failed at its very end');
+    const source = Readable.from(
+      (async function* () {
+        yield* chunks(body, 64 * 1024);
+        // Give the request time to send every byte it was handed before the failure.
+        await new Promise((r) => setTimeout(r, 200));
+        if (failAtEnd) throw boom;
+      })(),
+    );
+    // A stream of known size over one part: one streamed PutObject (as the test above shows; an
+    // aborted request is never announced on the channel that test reads, so it is not seen here).
+    const err = await store.put('partial', source, { size }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid', key: 'partial' });
+    if (failAtEnd) expect((err as Error & { cause?: unknown }).cause).toBe(boom);
+    else expect(err).toMatchObject({ argument: 'size' });
+    expect(await store.exists('partial')).toBe(false);
   });
 
   it('fails a stream whose size differs from the size given, and writes nothing', async () => {
@@ -523,6 +592,29 @@ describe('checksum modes of the client', () => {
     expect(stored.toString()).toContain('x-amz-checksum-crc32');
   });
 });
+
+/** Where {@link requestsTo} records the requests it sees. */
+let recording: { bucket: string; into: string[] } | undefined;
+// Subscribed once: on Node 20, subscribing again after an unsubscribe can miss publications.
+diagnostics.subscribe('http.client.request.start', (message) => {
+  const { request } = message as { request: { method: string; path: string } };
+  const path = request.path.replace(/\?x-id=\w+$/, '');
+  if (recording && path.startsWith(`/${recording.bucket}/`)) recording.into.push(`${request.method} ${path}`);
+});
+
+/**
+ * The requests (`METHOD /path?query`, without the SDK's `x-id`) sent to `bucket` while `fn` runs,
+ * seen on Node's `http.client.request.start` channel (`into` keeps them when `fn` fails).
+ */
+async function requestsTo<T>(bucket: string, fn: () => Promise<T>, into: string[] = []): Promise<string[]> {
+  recording = { bucket, into };
+  try {
+    await fn();
+  } finally {
+    recording = undefined;
+  }
+  return into;
+}
 
 function* chunks(bytes: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

@@ -85,4 +85,30 @@ describe('S3 store: cuts and multipart uploads', () => {
     await sleep(50);
     expect(released).toBe(true);
   }, 60_000);
+
+  it('a streamed PutObject (known size) into a blackhole fails within the idle bound and releases the body', async () => {
+    const s = createS3Store({
+      client: server.clientFor(proxy.origin),
+      bucket,
+      partSize: 5 * 1024 * 1024,
+      timeouts: BOUNDS,
+    });
+    await proxy.setFault(faults.blackhole());
+    let released = false;
+    const size = 64 * 1024 * 1024;
+    // Far more than the sockets' buffers hold: the upload stalls while its body is being written.
+    const source = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 64; i++) yield patternBytes(1024 * 1024, i);
+      })(),
+    );
+    source.once('close', () => {
+      released = true;
+    });
+    const err = await s.put('streamed', source, { size }).catch((e: unknown) => e);
+    // The request stalled while its body was being written: an upload stall (kind network).
+    expect(err).toMatchObject({ name: 'TransferError', kind: 'network', phase: 'upload' });
+    await sleep(50);
+    expect(released).toBe(true);
+  }, 60_000);
 });

@@ -36,6 +36,14 @@ export interface IoWatch {
    * for SDK hooks that create requests from callbacks outside the operation's own async context.
    */
   enter<T>(fn: () => T): T;
+  /**
+   * Watches `request` as one of the operation's requests from now on (a request already watched
+   * is left as it is). For requests whose body is a stream: Node 20 announces a request on
+   * `http.client.request.start` only once its whole body was written, so until then a stalled
+   * upload would go unseen. Call it when the SDK starts writing the body (it pipes the body
+   * stream into the request).
+   */
+  watchRequest(request: ClientRequest): void;
 }
 
 /** What a request looks like to {@link IoWatchOptions.isCommit}. */
@@ -72,10 +80,14 @@ let subscribed = false;
 function ensureSubscribed(): void {
   if (subscribed) return;
   subscribed = true;
-  subscribe('http.client.request.start', (message) => {
+  const onRequest = (message: unknown): void => {
     const watch = current.getStore();
     if (watch) watch.adopt((message as { request: ClientRequest }).request);
-  });
+  };
+  // `created` (Node 22.14+, 23.2+) announces a request before its body is written; `start` (every
+  // version) once the body was written. A request announced by both is watched once.
+  subscribe('http.client.request.created', onRequest);
+  subscribe('http.client.request.start', onRequest);
 }
 
 interface Watched {
@@ -101,6 +113,8 @@ class Watch implements IoWatch {
   readonly #options: IoWatchOptions;
   readonly #ctx: TransferErrorContext;
   readonly #active = new Set<Watched>();
+  /** Every request adopted so far (each is watched once). */
+  readonly #adopted = new WeakSet<ClientRequest>();
   readonly #listeners = new Set<(err: TransferError) => void>();
   readonly #tick: number;
   #timer: NodeJS.Timeout | undefined;
@@ -145,7 +159,13 @@ class Watch implements IoWatch {
     return () => this.#listeners.delete(listener);
   }
 
+  watchRequest(request: ClientRequest): void {
+    this.adopt(request);
+  }
+
   adopt(request: ClientRequest): void {
+    if (this.#adopted.has(request)) return;
+    this.#adopted.add(request);
     if (this.failure) {
       request.destroy(this.failure);
       return;

@@ -8,13 +8,21 @@ import { InvalidArgumentError, StorageError } from '../errors.js';
 
 /** How a {@link Fanout} buffers and whether it keeps a replay copy. */
 export interface FanoutLimits {
-  /** Bytes held in memory ahead of the slowest reader (and not yet in the replay file). */
+  /**
+   * Bytes held in memory ahead of the slowest reader, without a replay copy (at least 1 MiB). With
+   * one, the window is 1 MiB: a reader further behind reads from the file.
+   */
   readonly windowBytes: number;
   /** Directory of the replay file; `undefined`: no replay file (a second send may fail). */
   readonly dir: string | undefined;
   /** The caller's `size` hint: the body must have exactly this many bytes. */
   readonly size: number | undefined;
   readonly key: string;
+  /**
+   * The SHA-256 the body must have (a copy of a stored object): a body that ends with another
+   * one fails with `mismatch(actual)`'s error instead of ending, its last byte never sent.
+   */
+  readonly expect?: { readonly sha256: string; readonly mismatch: (actual: string) => Error } | undefined;
 }
 
 /** What the body turned out to be, once read to its end. */
@@ -25,6 +33,15 @@ export interface FanoutResult {
 
 /** The smallest window: a few chunks of a typical stream. */
 const MIN_WINDOW_BYTES = 1024 * 1024;
+/**
+ * The window with a replay copy: a reader that falls further behind reads from the file, so the
+ * window only smooths the pace of the source, the sends and the disk. Kept small because a chunk
+ * that lives longer costs more memory than its size: chunks held until the disk took them survive
+ * the young-generation collections and their buffers are freed only at the next full one (measured
+ * on a 1 GiB put, docs/benchmarks.md: an 8 MiB window grew the process 30 MiB more than a 1 MiB
+ * one, at the same speed).
+ */
+const REPLAY_WINDOW_BYTES = 1024 * 1024;
 /** Bytes read from the replay file per read. */
 const FILE_READ_BYTES = 256 * 1024;
 
@@ -37,6 +54,11 @@ const FILE_READ_BYTES = 256 * 1024;
  * from the file, so the other readers never wait for it. The file is removed by
  * {@link Fanout.release}. Without one, a reader that starts after the first bytes were dropped
  * fails (the body cannot be sent again).
+ *
+ * No reader gets the body's last byte before the source has ended cleanly (its stream ended, with
+ * exactly the `size` given, when one was): a target that sends a body of known length in one
+ * request, and stores it once every byte arrived, never completes an object whose source then
+ * fails at its very end (a copy whose source fails verification as it ends, a size mismatch).
  */
 export class Fanout {
   readonly #source: Readable;
@@ -71,7 +93,9 @@ export class Fanout {
   ) {
     this.#source = source;
     this.#chunks = chunks;
-    this.#limits = { ...limits, windowBytes: Math.max(limits.windowBytes, MIN_WINDOW_BYTES) };
+    const windowBytes =
+      limits.dir === undefined ? Math.max(limits.windowBytes, MIN_WINDOW_BYTES) : REPLAY_WINDOW_BYTES;
+    this.#limits = { ...limits, windowBytes };
     this.#result = new Promise<FanoutResult>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
@@ -138,11 +162,13 @@ export class Fanout {
       this.#fromFile(reader, pos);
       return;
     }
-    if (pos < this.#read) {
+    // The last byte waits for the source's clean end (see the class comment).
+    const limit = this.#ended ? this.#read : this.#read - 1;
+    if (pos < limit) {
       let at = this.#windowStart;
       for (const chunk of this.#window) {
         if (pos < at + chunk.length) {
-          const part = chunk.subarray(pos - at);
+          const part = chunk.subarray(pos - at, Math.min(chunk.length, limit - at));
           reader.position += part.length;
           reader.push(part);
           this.#trim();
@@ -224,8 +250,11 @@ export class Fanout {
           key: this.#limits.key,
         });
       }
+      const sha256 = this.#hash.digest('hex');
+      const expected = this.#limits.expect;
+      if (expected !== undefined && expected.sha256 !== sha256) throw expected.mismatch(sha256);
       this.#ended = true;
-      this.sha256 = this.#hash.digest('hex');
+      this.sha256 = sha256;
       this.#settle.resolve({ sha256: this.sha256, size: this.#read });
       this.#notify();
     } catch (err) {

@@ -1,26 +1,24 @@
 import { classifyFailure, FailoverError, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
-import { checkCallOptions } from '../call-options.js';
 import { normalizeDeleteOptions } from '../delete-options.js';
-import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { InvalidArgumentError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
-import { normalizeIfNoneMatch, normalizePutBody, normalizePutOptions } from '../put-options.js';
-import type { BlobBody, BlobInfo, BlobStore, CopyOptions, DeleteOptions, PutOptions } from '../types.js';
+import { normalizePutBody, normalizePutOptions } from '../put-options.js';
+import type { BlobBody, BlobInfo, BlobStore, DeleteOptions, PutOptions } from '../types.js';
 import { attemptTimeoutOf, withoutCallOptions } from './call-options.js';
 import { type MultiContext, runOn } from './context.js';
 import { Fanout, readHead } from './fanout.js';
-import { getObject } from './read.js';
 import { checkUserMetadata, present, reservedBytes, stamp, stampDeferred, userMetadata } from './reserved.js';
 import { checkSize, Spool } from './spool.js';
-import { stampCopy } from './stamp.js';
+import { stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
-/** What a spooled body is written with. */
-interface PutSpec {
+/** What a spooled or streamed body is written with. */
+export interface PutSpec {
   readonly contentType: string;
   readonly metadata: Record<string, string>;
   readonly ifNoneMatch: boolean;
@@ -74,42 +72,8 @@ export async function putObject(
   return putSpool(ctx, key, spool, { ...opts, attemptTimeoutMs });
 }
 
-/** `copy`: reads `from` (verified), then writes it to `to` as a new version. */
-export async function copyObject(
-  ctx: MultiContext,
-  from: string,
-  to: string,
-  options: (CopyOptions & MultiCloudCallOptions) | undefined,
-): Promise<MultiCloudBlobInfo> {
-  validateKey(from);
-  validateKey(to);
-  checkCallOptions(options, { key: to, target: ctx.name });
-  const attemptTimeoutMs = attemptTimeoutOf(options);
-  const ifNoneMatch = normalizeIfNoneMatch(options?.ifNoneMatch, to);
-  const signal = options?.signal;
-  throwIfAborted(signal);
-  const source = await getObject(ctx, from, {
-    ...(signal === undefined ? {} : { signal }),
-    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
-  });
-  if (source === null) throw new NotFoundError(from);
-  const spool = await Spool.fromStream(
-    source.body,
-    { memoryBytes: ctx.options.spoolMemoryBytes, dir: ctx.options.spoolDir },
-    signal,
-    from,
-  );
-  return putSpool(ctx, to, spool, {
-    contentType: source.info.contentType ?? 'application/octet-stream',
-    metadata: source.info.metadata,
-    ifNoneMatch,
-    signal,
-    attemptTimeoutMs,
-  });
-}
-
 /** Writes a spooled body; releases the spool once no write uses it any more. */
-async function putSpool(
+export async function putSpool(
   ctx: MultiContext,
   key: string,
   spool: Spool,
@@ -151,13 +115,21 @@ async function putSpool(
  * Writes a streamed body: sent to the targets as it is read (one read, several sends, see
  * {@link Fanout}), with `fo_sha256` deferred. The journal holds the SHA-256 until each copy is
  * stamped with it, right after the write (or by repair).
+ *
+ * With `spec.sha256` (a copy of a verified object: the hash is known before the first byte and
+ * the source stream fails before its end if its bytes do not match it), the copies are written
+ * with their real `fo_sha256` and `size` at once, journaled as a spooled body is, and never
+ * stamped.
  */
-async function putStream(
+export async function putStream(
   ctx: MultiContext,
   key: string,
   fanout: Fanout,
-  spec: PutSpec & { readonly size: number | undefined },
+  spec: PutSpec & { readonly size: number | undefined; readonly sha256?: string | undefined },
 ): Promise<MultiCloudBlobInfo> {
+  if (spec.sha256 !== undefined && spec.size !== undefined) {
+    return putKnownStream(ctx, key, fanout, { ...spec, sha256: spec.sha256, size: spec.size });
+  }
   let handedOver = false;
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
@@ -200,11 +172,52 @@ async function putStream(
       finished: () => fanout.release(),
     });
     const sha256 = fanout.sha256!;
-    // Copies that land after the acknowledgement (a quorum's stragglers) are stamped as they land.
-    stamping = (name, info) => void stampCopy(ctx, key, version, sha256, name, info);
-    for (const [name, info] of copies) stamping(name, info);
+    // The copies there now are stamped together; those that land after the acknowledgement (a
+    // quorum's stragglers) are stamped as they land.
+    stamping = (name, info) => void stampCopies(ctx, key, version, sha256, new Map([[name, info]]));
+    void stampCopies(ctx, key, version, sha256, copies);
     const info = res.info!;
     return present({ ...info, metadata: stamp(userMetadata(info), version, sha256) }, res.target);
+  } finally {
+    if (!handedOver) fanout.release();
+  }
+}
+
+/** {@link putStream} of a body whose SHA-256 and size are known before it is read. */
+async function putKnownStream(
+  ctx: MultiContext,
+  key: string,
+  fanout: Fanout,
+  spec: PutSpec & { readonly size: number; readonly sha256: string },
+): Promise<MultiCloudBlobInfo> {
+  let handedOver = false;
+  try {
+    if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
+    const version = ctx.clock.next();
+    const metadata = stamp(spec.metadata, version, spec.sha256);
+    ctx.counts.puts++;
+    handedOver = true;
+    const res = await writeStream(ctx, fanout, {
+      op: 'put',
+      key,
+      version,
+      sha256: spec.sha256,
+      size: spec.size,
+      hedge: false,
+      signal: spec.signal,
+      attemptTimeoutMs: spec.attemptTimeoutMs,
+      perform: (store, signal) =>
+        store.put(key, fanout.reader(), {
+          contentType: spec.contentType,
+          metadata,
+          size: spec.size,
+          ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
+          ...(signal === undefined ? {} : { signal }),
+        }),
+      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      finished: () => fanout.release(),
+    });
+    return present(res.info!, res.target);
   } finally {
     if (!handedOver) fanout.release();
   }

@@ -33,10 +33,10 @@ export function deferredSha256(
 }
 
 /**
- * Stamps the copy `written` (what `target` answered to the put of `version`) with its SHA-256,
- * where the target can replace metadata in place and the copy is still the one written (its
- * entity tag), then resolves the pair in the journal. Anything else is left to repair, which
- * stamps or rewrites it. Never throws.
+ * Stamps the copies `written` (what each target answered to the put of `version`, by target name)
+ * with their SHA-256, where the target can replace metadata in place and the copy is still the
+ * one written (its entity tag), then resolves each pair in the journal. Anything else is left to
+ * repair, which stamps or rewrites it. Never throws.
  *
  * Runs under the key's lock, as every write and repair of the key does: a stamp is a write. S3
  * replaces metadata by copying the object onto itself after a HEAD (for the content type); the
@@ -45,32 +45,38 @@ export function deferredSha256(
  * (plain s3rver did) leaves only the HEAD's check: a newer put of the key landing between the two
  * steps would be left with this older version's metadata, and repair would then find the newer
  * version on no target and report it lost (found by the Jepsen soak). Under the lock, the next
- * write of the key by this store waits for the stamp; a stamp queued behind a newer write finds
- * its entry superseded and does nothing.
+ * write of the key waits for the stamps; the copies of one write are stamped at once under one
+ * hold of the lock, so it waits for the slowest stamp, not for their sum. A stamp queued behind a
+ * newer write finds its entry superseded and does nothing.
  */
-export function stampCopy(
+export function stampCopies(
   ctx: MultiContext,
   key: string,
   version: string,
   sha256: string,
-  target: string,
-  written: BlobInfo | undefined,
+  written: ReadonlyMap<string, BlobInfo | undefined>,
 ): Promise<void> {
   const id = entryId(version, key);
   remember(ctx, id, sha256);
   // A target that cannot stamp, or a copy without an entity tag, is left to repair (no lock taken).
-  if (ctx.byName.get(target)?.store.setMetadata === undefined || written?.etag === undefined) {
-    return Promise.resolve();
-  }
+  const stampable = [...written].filter(
+    (c): c is [string, BlobInfo] =>
+      ctx.byName.get(c[0])?.store.setMetadata !== undefined && c[1]?.etag !== undefined,
+  );
+  if (stampable.length === 0) return Promise.resolve();
   return ctx.lock(key, async () => {
-    if (!ctx.pending.lacks(id, target)) return;
-    try {
-      if (await stampInPlace(ctx, key, version, sha256, target, written, undefined)) {
-        await resolveEntry(ctx, id, target);
-      }
-    } catch {
-      // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
-    }
+    await Promise.all(
+      stampable.map(async ([target, info]) => {
+        if (!ctx.pending.lacks(id, target)) return;
+        try {
+          if (await stampInPlace(ctx, key, version, sha256, target, info, undefined)) {
+            await resolveEntry(ctx, id, target);
+          }
+        } catch {
+          // Replaced meanwhile, or the target failed: the next repair pass looks at it again.
+        }
+      }),
+    );
   });
 }
 

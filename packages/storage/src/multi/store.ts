@@ -16,6 +16,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
+import { copyObject } from './copy.js';
 import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
@@ -23,7 +24,7 @@ import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
 import { presignObject } from './presign.js';
-import { copyObject, deleteObject, putObject } from './put.js';
+import { deleteObject, putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { reconcile } from './reconcile.js';
 import { RepairScheduler } from './scheduler.js';
