@@ -214,7 +214,7 @@ async function putKnownStream(
           ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
           ...(signal === undefined ? {} : { signal }),
         }),
-      rollback: spec.ifNoneMatch ? (store) => store.delete(key) : undefined,
+      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
       finished: () => fanout.release(),
     });
     return present(res.info!, res.target);
