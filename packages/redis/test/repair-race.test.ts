@@ -97,6 +97,7 @@ describe('fleet: a user write on one instance racing another instance repair of 
     await f.user.put('receipts/other.bin', 'x');
     // Azure holds v1 again now, and the journal says it lacks the newer delete.
     expect(await f.azure.inner.head(key)).not.toBeNull();
+    console.log('pend', JSON.stringify(await f.journal.pending()));
     expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
       expect.objectContaining({
         op: 'delete',
@@ -128,5 +129,33 @@ describe('fleet: a user write on one instance racing another instance repair of 
       expect(Buffer.from(await getBytes(s.inner, key)).toString()).toBe('v2');
     for (const s of [f.writer, f.repairer, f.user])
       expect(Buffer.from(await getBytes(s, key)).toString()).toBe('v2');
+  });
+
+  it("reconcile's copy to the empty target racing a delete on another instance: v1 does not come back there", async () => {
+    const f = await fleet();
+    const key = 'receipts/race-reconcile.bin';
+    await azureLacksV1(f, key);
+    // Reconcile compares the clouds and copies v1 to Azure; the delete lands everywhere between its
+    // look and its copy.
+    f.azure.interpose = async () => {
+      await f.user.delete(key);
+    };
+    await f.repairer.reconcile();
+    await f.user.put('receipts/other.bin', 'x');
+    // Azure holds v1 again now, and the journal says it lacks the newer delete.
+    expect(await f.azure.inner.head(key)).not.toBeNull();
+    expect(await f.journal.pending()).toContainEqual(
+      expect.objectContaining({
+        op: 'delete',
+        missing: ['azure'],
+        id: expect.stringMatching(/^behind:azure:/),
+      }),
+    );
+    await settle(f);
+    expect({
+      aws: await f.aws.inner.head(key),
+      gcs: await f.gcs.inner.head(key),
+      azure: await f.azure.inner.head(key),
+    }).toEqual({ aws: null, gcs: null, azure: null });
   });
 });
