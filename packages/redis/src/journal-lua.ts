@@ -7,6 +7,9 @@ import { luaScript } from './scripts.js';
 //   KEYS[3] order    zset   id scored by append sequence (pending() is oldest first)
 //   KEYS[4] meta     hash   seq (append counter), backlog ((entry, missing target) pairs),
 //                            version (bumped by every change, for cheap change detection)
+//   <tag>:hw:<key>   string {"v": version, "e": entry JSON} of the newest entry appended for
+//                            the key (its high-water mark), expiring HIGH_WATER_RETENTION_MS
+//                            after the key's last append (append's KEYS[5]; see highWater)
 // When a key gets its first pending entry or loses its last one, `+key` or `-key` is published on
 // the channel `<bykey>:events` (see watchPendingKeys).
 // Every script returns the backlog after it ran (pending returns it first). Version strings are
@@ -52,8 +55,9 @@ local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or 
 `;
 
 /**
- * ARGV: entry JSON, id, key, version, holders JSON, missing JSON, intent ('1': an intent, which
- * supersedes nothing and is no reason for an older entry to drop a target).
+ * KEYS[5]: the key's high-water mark. ARGV: entry JSON, id, key, version, holders JSON, missing
+ * JSON, intent ('1': an intent, which supersedes nothing and is no reason for an older entry to
+ * drop a target), the mark's retention (ms).
  */
 export const APPEND = luaScript(
   'append',
@@ -62,6 +66,12 @@ local id, key, version = ARGV[2], ARGV[3], ARGV[4]
 local holders, missing = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 local intent = ARGV[7] == '1'
 redis.call('HINCRBY', meta, 'version', 1)
+local mark = redis.call('GET', KEYS[5])
+if not mark or not lt(version, cjson.decode(mark).v) then
+  redis.call('SET', KEYS[5], cjson.encode({ v = version, e = ARGV[1] }), 'PX', ARGV[8])
+else
+  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+end
 local existing = load(id)
 if existing then drop(id, existing) end
 local mentioned = {}
@@ -198,6 +208,9 @@ end
 return n
 `,
 );
+
+/** KEYS[1]: a key's high-water mark. Returns it (`{"v", "e"}` JSON) or nil. */
+export const HIGH_WATER = luaScript('high-water', `return redis.call('GET', KEYS[1])`);
 
 /** ARGV: key. Returns 1 when the key has a pending entry. */
 export const HAS_PENDING = luaScript('has-pending', `return redis.call('HEXISTS', KEYS[2], ARGV[1])`);

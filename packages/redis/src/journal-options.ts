@@ -41,6 +41,8 @@ export interface ResolvedRedisJournalOptions {
   readonly keys: readonly [entries: string, bykey: string, order: string, meta: string];
   readonly instanceId: string;
   leaseKey(key: string): string;
+  /** The Redis key of an object key's high-water mark. */
+  highWaterKey(key: string): string;
 }
 
 /** Default of {@link RedisJournalOptions.prefix}. */
@@ -61,6 +63,7 @@ export function resolveRedisJournalOptions(options: RedisJournalOptions): Resolv
   return {
     instanceId,
     leaseKey: (key) => `${tag}:lease:${key}`,
+    highWaterKey: (key) => `${tag}:hw:${key}`,
     client,
     prefix,
     timeoutMs,

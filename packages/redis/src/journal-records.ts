@@ -1,4 +1,4 @@
-import { type JournalEntry, JournalError } from '@failover/storage';
+import { type JournalEntry, JournalError, type JournalHighWater } from '@failover/storage';
 
 /** The fixed fields of an entry, as stored in a record's `e` (holders and missing live beside it). */
 export function fixedFields(entry: JournalEntry): string {
@@ -40,6 +40,27 @@ export function entryOfRecord(raw: unknown, journal: string): JournalEntry {
     return Object.freeze(out);
   } catch (err) {
     throw new JournalError('invalid', `Journal ${JSON.stringify(journal)} holds a record it cannot read`, {
+      cause: err,
+      target: journal,
+    });
+  }
+}
+
+/** A key's high-water mark read from Redis (`{"v": version, "e": entry JSON}`). */
+export function highWaterOfRecord(raw: unknown, journal: string): JournalHighWater {
+  try {
+    const record = JSON.parse(String(raw)) as { e: string };
+    const fixed = JSON.parse(record.e) as JournalHighWater;
+    return Object.freeze({
+      id: fixed.id,
+      op: fixed.op,
+      version: fixed.version,
+      ...(fixed.sha256 === undefined ? {} : { sha256: fixed.sha256 }),
+      ...(fixed.size === undefined ? {} : { size: fixed.size }),
+      ...(fixed.intent === true ? { intent: true } : {}),
+    });
+  } catch (err) {
+    throw new JournalError('invalid', `Journal ${JSON.stringify(journal)} holds a mark it cannot read`, {
       cause: err,
       target: journal,
     });

@@ -1,14 +1,26 @@
 import {
   checkJournalResolveArgs,
+  HIGH_WATER_RETENTION_MS,
   type Journal,
   type JournalEntry,
   JournalError,
+  type JournalHighWater,
   normalizeJournalEntry,
 } from '@failover/storage';
 import { redisCaller } from './client.js';
-import { APPEND, BACKLOG, HAS_PENDING, LEASE, PENDING, PENDING_OF, RESOLVE, UNLEASE } from './journal-lua.js';
+import {
+  APPEND,
+  BACKLOG,
+  HAS_PENDING,
+  HIGH_WATER,
+  LEASE,
+  PENDING,
+  PENDING_OF,
+  RESOLVE,
+  UNLEASE,
+} from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
-import { entryOfRecord, fixedFields, splitReply } from './journal-records.js';
+import { entryOfRecord, fixedFields, highWaterOfRecord, splitReply } from './journal-records.js';
 import { ScriptRunner } from './scripts.js';
 
 /**
@@ -43,6 +55,12 @@ export interface RedisJournal extends Journal {
   lease(keys: readonly string[], ttlMs?: number): Promise<string[]>;
   /** Gives back leases this instance holds (after repairing the keys). Others' leases are untouched. */
   release(keys: readonly string[]): Promise<void>;
+  /**
+   * The newest write any instance appended for `key` (its high-water mark, kept in Redis for
+   * `HIGH_WATER_RETENTION_MS` after the key's last append, pending or not); one small round trip.
+   * See {@link Journal.highWater}.
+   */
+  highWater(key: string): Promise<JournalHighWater | undefined>;
 }
 
 /**
@@ -78,7 +96,8 @@ export interface RedisJournal extends Journal {
  * console.log(journal.backlog());
  */
 export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
-  const { client, timeoutMs, name, keys, instanceId, leaseKey } = resolveRedisJournalOptions(options);
+  const { client, timeoutMs, name, keys, instanceId, leaseKey, highWaterKey } =
+    resolveRedisJournalOptions(options);
   const makeError = (kind: JournalError['kind'], message: string, cause: unknown) =>
     new JournalError(kind, message, { cause, target: name });
   const scripts = new ScriptRunner(
@@ -123,8 +142,9 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           JSON.stringify(e.holders),
           JSON.stringify(e.missing),
           e.intent === true ? '1' : '0',
+          String(HIGH_WATER_RETENTION_MS),
         ];
-        setBacklog(await scripts.run(APPEND, keys, args));
+        setBacklog(await scripts.run(APPEND, [...keys, highWaterKey(e.key)], args));
       }),
     resolve: (id: string, target: string) =>
       whenOpen(async () => {
@@ -147,6 +167,14 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           throw new JournalError('invalid', 'hasPending: key must be a non-empty string', { target: name });
         }
         return Number(await scripts.run(HAS_PENDING, keys, [key])) === 1;
+      }),
+    highWater: (key: string) =>
+      whenOpen(async () => {
+        if (typeof key !== 'string' || key === '') {
+          throw new JournalError('invalid', 'highWater: key must be a non-empty string', { target: name });
+        }
+        const raw = await scripts.run(HIGH_WATER, [highWaterKey(key)], []);
+        return raw === null || raw === undefined ? undefined : highWaterOfRecord(raw, name);
       }),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
     lease: (objectKeys: readonly string[], ttlMs = 30_000) =>

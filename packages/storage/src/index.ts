@@ -45,7 +45,13 @@ export {
 export { createFileJournal } from './journal/file.js';
 export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/file-options.js';
 export { createMemoryJournal } from './journal/memory.js';
-export type { Journal, JournalEntry, JournalOp } from './journal/types.js';
+export {
+  HIGH_WATER_RETENTION_MS,
+  type Journal,
+  type JournalEntry,
+  type JournalHighWater,
+  type JournalOp,
+} from './journal/types.js';
 export { MAX_KEY_BYTES, prefixedKey, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';

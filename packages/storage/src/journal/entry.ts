@@ -80,6 +80,11 @@ export function checkResolveArgs(id: unknown, target: unknown): void {
   nonEmptyString(target, 'target');
 }
 
+/** Checks the key of a `highWater` call (a non-empty string); returns it. */
+export function checkKey(key: unknown): string {
+  return nonEmptyString(key, 'key');
+}
+
 function nonEmptyString(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidArgumentError(name, `must be a non-empty string, got ${describe(value)}`);

@@ -157,6 +157,20 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     // Entries kept locally are not in the primary's view: ask the shared journal while any exist.
     journal.mayHavePending = (key: string) => (fallback.backlog() > 0 ? undefined : may(key));
   }
+  if (primary.highWater !== undefined || fallback.highWater !== undefined) {
+    journal.highWater = async (key: string) => {
+      // Both journals' marks (appends kept locally while the primary was down are not in its own).
+      const [shared, local] = await Promise.all([
+        primary.highWater?.(key).catch((err: unknown) => {
+          if (!isOutage(err)) throw err;
+          return undefined;
+        }),
+        fallback.highWater?.(key),
+      ]);
+      if (shared === undefined) return local;
+      return local === undefined || shared.version >= local.version ? shared : local;
+    };
+  }
   if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
   if (primary.release !== undefined) journal.release = primary.release.bind(primary);
   return journal;

@@ -3,10 +3,11 @@ import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { type FailoverError, TypedEmitter } from '@failover/core';
 import { writeFully } from '../fs/files.js';
-import { checkResolveArgs, normalizeEntry } from './entry.js';
+import { checkKey, checkResolveArgs, normalizeEntry } from './entry.js';
 import { ioError, JournalError } from './errors.js';
 import type { FileJournal, FileJournalEvents, FileJournalStats } from './events.js';
 import { type FileJournalOptions, resolveFileJournalOptions } from './file-options.js';
+import { HighWaterMarks } from './high-water.js';
 import {
   COMPACT_PREFIX,
   COMPACT_SUFFIX,
@@ -64,6 +65,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
   const name = o.name;
   const events = new TypedEmitter<FileJournalEvents>();
   let state = new JournalState(); // replaced by the replayed one when the journal opens
+  const marks = new HighWaterMarks();
   const counters = {
     appends: 0,
     resolves: 0,
@@ -270,6 +272,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       const record = task.record;
       if (record.t === 'append') {
         state.append(record.e, task.line.length);
+        marks.append(record.e);
         counters.appends++;
       } else if (record.t === 'resolve') {
         state.resolve(record.id, record.target);
@@ -397,6 +400,17 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       return submit({ t: 'resolve', id, target });
     },
     pending: () => (closing !== undefined ? Promise.reject(closedError()) : exclusive(() => state.pending())),
+    // Marks of this process's appends (the file's lock admits one process): a restart ends every
+    // copy in flight, so nothing older needs checking.
+    highWater: (key: string) => {
+      if (closing !== undefined) return Promise.reject(closedError());
+      try {
+        checkKey(key);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return exclusive(() => marks.get(key));
+    },
     backlog: () => state.backlog,
     compact: () => (closing !== undefined ? Promise.reject(closedError()) : startCompaction()),
     close: () => {

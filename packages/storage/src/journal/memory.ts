@@ -1,5 +1,6 @@
-import { checkResolveArgs, normalizeEntry } from './entry.js';
+import { checkKey, checkResolveArgs, normalizeEntry } from './entry.js';
 import { JournalError } from './errors.js';
+import { HighWaterMarks } from './high-water.js';
 import { JournalState } from './state.js';
 import type { Journal, JournalEntry } from './types.js';
 
@@ -15,6 +16,7 @@ import type { Journal, JournalEntry } from './types.js';
  */
 export function createMemoryJournal(): Journal {
   const state = new JournalState();
+  const marks = new HighWaterMarks();
   let closed = false;
 
   const whenOpen = <T>(run: () => T): Promise<T> => {
@@ -34,7 +36,9 @@ export function createMemoryJournal(): Journal {
     open: () => whenOpen(() => undefined),
     append: (entry: JournalEntry) =>
       whenOpen(() => {
-        state.append(normalizeEntry(entry));
+        const e = normalizeEntry(entry);
+        state.append(e);
+        marks.append(e);
       }),
     resolve: (id: string, target: string) =>
       whenOpen(() => {
@@ -42,6 +46,7 @@ export function createMemoryJournal(): Journal {
         state.resolve(id, target);
       }),
     pending: () => whenOpen(() => state.pending()),
+    highWater: (key: string) => whenOpen(() => marks.get(checkKey(key))),
     backlog: () => state.backlog,
     compact: () => whenOpen(() => undefined),
     close: async () => {

@@ -59,6 +59,33 @@ export interface JournalEntry {
 }
 
 /**
+ * The newest write a journal has recorded for a key (its high-water mark), pending or not: what
+ * {@link Journal.highWater} answers. Kept for {@link HIGH_WATER_RETENTION_MS} after the key's
+ * last append, also once every target holds the write.
+ */
+export interface JournalHighWater {
+  /** The id of the entry that recorded it. */
+  readonly id: string;
+  /** A put, or a delete (a tombstone: the key is gone at this version). */
+  readonly op: JournalOp;
+  /** Its version (the newest appended for the key; compared as strings). */
+  readonly version: string;
+  /** SHA-256 (hex) of the content, for puts. */
+  readonly sha256?: string;
+  /** Size in bytes, for puts. */
+  readonly size?: number;
+  /** Recorded before the write was sent and not acknowledged (yet). */
+  readonly intent?: boolean;
+}
+
+/**
+ * How long (ms) a journal keeps a key's high-water mark after the key's last append: 1 hour.
+ * Repair and reconcile compare a copy they made against it (see {@link Journal.highWater}); a
+ * copy that takes longer than this from choosing its source to landing is not checked.
+ */
+export const HIGH_WATER_RETENTION_MS = 3_600_000;
+
+/**
  * A journal implementation: the file journal (default) or the memory journal (tests).
  *
  * Semantics shared by every implementation:
@@ -126,4 +153,13 @@ export interface Journal {
   lease?(keys: readonly string[], ttlMs?: number): Promise<string[]>;
   /** Gives leased keys back. */
   release?(keys: readonly string[]): Promise<void>;
+  /**
+   * The newest write appended for `key` by any process sharing this journal (its high-water
+   * mark), pending or not, or `undefined` when none was appended in the last
+   * {@link HIGH_WATER_RETENTION_MS}. At equal versions the later append wins (an acknowledged
+   * record replaces its intent). Repair and reconcile ask it after a copy landed: a write newer
+   * than the copy, made by another process meanwhile (a delete leaves nothing on a target to
+   * refuse the copy), must still reach the target.
+   */
+  highWater?(key: string): Promise<JournalHighWater | undefined>;
 }

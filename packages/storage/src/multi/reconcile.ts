@@ -7,6 +7,7 @@ import { compareUtf8 } from '../order.js';
 import { type BlobInfo, isPrefixEntry, type ListEntry } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
+import { journalIfBehind } from './high-water.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
@@ -465,6 +466,9 @@ async function copyTo(
   for (let attempt = 1; ; attempt++) {
     try {
       await writeFetched(ctx, key, fetched, t, signal, current);
+      // Another process's newer write that landed on the target before the copy (a delete leaves
+      // nothing there to refuse it) is journaled as pending for it: repair brings it there.
+      await journalIfBehind(ctx, key, t, fetched.version);
       return { type: 'copied' };
     } catch (err) {
       if (!isRefused(err) || attempt >= COPY_ATTEMPTS) throw err;

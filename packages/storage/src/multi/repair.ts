@@ -1,6 +1,7 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
+import { journalIfBehind } from './high-water.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
@@ -365,7 +366,14 @@ async function lookAndApply(
     throw err;
   }
   // A holder may hold a newer version by now: the newest is what the target gets.
-  return { type: 'applied', from: fetched.value.from, version: fetched.value.version ?? entry.version };
+  const copied = fetched.value.version ?? entry.version;
+  // Another process's newer write (a delete leaves nothing on the target to refuse the copy) may
+  // have landed on the target before the copy did: the target is then journaled as lacking it.
+  if ((await journalIfBehind(ctx, key, target, copied)) !== undefined) {
+    await resolveEntry(ctx, entry.id, target);
+    return { type: 'settled', outcome: 'done' };
+  }
+  return { type: 'applied', from: fetched.value.from, version: copied };
 }
 
 /**

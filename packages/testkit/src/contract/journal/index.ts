@@ -1,6 +1,7 @@
 import { readOptions } from '@failover/core';
 import { describe } from 'vitest';
 import { basicCases, durabilityCases, errorCases, supersedingCases } from './cases.js';
+import { highWaterCases } from './high-water-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
 
 export type { JournalContractOptions, JournalFactory, JournalSubject } from './types.js';
@@ -20,7 +21,8 @@ export type { JournalContractOptions, JournalFactory, JournalSubject } from './t
  * appended late never regresses a target; the same id replaces; versions compare as strings;
  * calls take effect in the order they are made; a malformed entry is refused with an
  * `InvalidArgumentError` naming the field; calls after `close()` reject with a `JournalError`
- * (`unavailable`); and, when `reopen` is given, everything acknowledged survives close and reopen.
+ * (`unavailable`); when `reopen` is given, everything acknowledged survives close and reopen; and,
+ * when the journal has `highWater`, it answers the newest write appended per key, settled or not.
  *
  * @example
  * import { createFileJournal } from '@failover/storage';
@@ -53,5 +55,6 @@ export function journalContract(
     supersedingCases(ctx);
     errorCases(ctx);
     durabilityCases(ctx);
+    highWaterCases(ctx);
   });
 }

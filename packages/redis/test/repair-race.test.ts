@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { createMultiCloudStore, getBytes, type Journal, type MultiCloudStore } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
+import { createRedisJournal } from '../src/index.js';
+import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+/**
+ * A user write on one instance racing another instance's repair of the same key, on one real
+ * redis-server journal. The repair lease covers repairs only, and the per-key lock is per process:
+ * nothing orders the two. The repairing instance has read the older version from a holder and is
+ * about to copy it to the target that lacks it; the other instance's write lands everywhere in
+ * between; then the copy lands. The copy must not stay there older than the write.
+ */
+
+function storeOf(targets: SwitchableStore[], journal: Journal): MultiCloudStore {
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    amnesia: false,
+    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+  });
+  later(() => store.close());
+  return store;
+}
+
+interface Fleet {
+  readonly aws: SwitchableStore;
+  readonly gcs: SwitchableStore;
+  readonly azure: SwitchableStore;
+  /** Wrote the first version while Azure was down (its entry: "azure lacks v1"). */
+  readonly writer: MultiCloudStore;
+  /** Repairs it. */
+  readonly repairer: MultiCloudStore;
+  /** Writes the newer version during the repair. */
+  readonly user: MultiCloudStore;
+  /** The shared journal, to look at. */
+  readonly journal: Journal;
+}
+
+async function fleet(): Promise<Fleet> {
+  const redis = await redisServer();
+  const prefix = `race:${randomBytes(6).toString('hex')}`;
+  const aws = switchable('aws');
+  const gcs = switchable('gcs');
+  const azure = switchable('azure');
+  const instance = async () =>
+    storeOf([aws, gcs, azure], createRedisJournal({ client: await client(redis.url), prefix }));
+  const journal = createRedisJournal({ client: await client(redis.url), prefix });
+  return {
+    aws,
+    gcs,
+    azure,
+    writer: await instance(),
+    repairer: await instance(),
+    user: await instance(),
+    journal,
+  };
+}
+
+/** v1 on AWS and GCS only, journaled as pending for Azure (by the writer). */
+async function azureLacksV1(f: Fleet, key: string): Promise<void> {
+  f.azure.down = 'unavailable';
+  const put = await f.writer.put(key, 'v1');
+  expect(put).toBeDefined();
+  f.azure.down = undefined;
+  expect(await f.azure.inner.head(key)).toBeNull();
+}
+
+/** Repairs on every instance until the fleet's backlog is empty (a few passes at most). */
+async function settle(f: Fleet): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const a = await f.repairer.repair();
+    const b = await f.user.repair();
+    if (a.backlog === 0 && b.backlog === 0 && a.failed.length === 0 && b.failed.length === 0) return;
+  }
+}
+
+describe('fleet: a user write on one instance racing another instance repair of the same key', () => {
+  it('a delete that lands between the repair reading v1 and its copy to the empty target: v1 does not come back there', async () => {
+    const f = await fleet();
+    const key = 'receipts/race-delete.bin';
+    await azureLacksV1(f, key);
+    let deleted = false;
+    // The repair has looked at Azure (nothing there) and read v1 from AWS; before its copy is sent,
+    // the user deletes the key on another instance (on Azure it deletes nothing: Azure is empty).
+    f.azure.interpose = async () => {
+      await f.user.delete(key);
+      deleted = true;
+    };
+    await f.repairer.repair();
+    expect(deleted).toBe(true);
+    // The user's instance records that Azure took its delete with its next journal append.
+    await f.user.put('receipts/other.bin', 'x');
+    // Azure holds v1 again now, and the journal says it lacks the newer delete.
+    expect(await f.azure.inner.head(key)).not.toBeNull();
+    console.log('pend', JSON.stringify(await f.journal.pending()));
+    expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
+      expect.objectContaining({
+        op: 'delete',
+        missing: ['azure'],
+        id: expect.stringMatching(/^behind:azure:/),
+      }),
+    ]);
+    await settle(f);
+    expect({
+      aws: await f.aws.inner.head(key),
+      gcs: await f.gcs.inner.head(key),
+      azure: await f.azure.inner.head(key),
+    }).toEqual({ aws: null, gcs: null, azure: null });
+    // The instances that took part read it as deleted. (The writer's own index still remembers v1
+    // as the newest version: its reads answer `unavailable`, not v1.)
+    for (const s of [f.repairer, f.user]) expect(await s.head(key)).toBeNull();
+  });
+
+  it('a put of v2 that lands everywhere between the repair reading v1 and its copy: Azure ends with v2', async () => {
+    const f = await fleet();
+    const key = 'receipts/race-put.bin';
+    await azureLacksV1(f, key);
+    f.azure.interpose = async () => {
+      await f.user.put(key, 'v2');
+    };
+    await f.repairer.repair();
+    await settle(f);
+    for (const s of [f.aws, f.gcs, f.azure])
+      expect(Buffer.from(await getBytes(s.inner, key)).toString()).toBe('v2');
+    for (const s of [f.writer, f.repairer, f.user])
+      expect(Buffer.from(await getBytes(s, key)).toString()).toBe('v2');
+  });
+
+  it("reconcile's copy to the empty target racing a delete on another instance: v1 does not come back there", async () => {
+    const f = await fleet();
+    const key = 'receipts/race-reconcile.bin';
+    await azureLacksV1(f, key);
+    // Reconcile compares the clouds and copies v1 to Azure; the delete lands everywhere between its
+    // look and its copy.
+    f.azure.interpose = async () => {
+      await f.user.delete(key);
+    };
+    await f.repairer.reconcile();
+    await f.user.put('receipts/other.bin', 'x');
+    // Azure holds v1 again now, and the journal says it lacks the newer delete.
+    expect(await f.azure.inner.head(key)).not.toBeNull();
+    expect(await f.journal.pending()).toContainEqual(
+      expect.objectContaining({
+        op: 'delete',
+        missing: ['azure'],
+        id: expect.stringMatching(/^behind:azure:/),
+      }),
+    );
+    await settle(f);
+    expect({
+      aws: await f.aws.inner.head(key),
+      gcs: await f.gcs.inner.head(key),
+      azure: await f.azure.inner.head(key),
+    }).toEqual({ aws: null, gcs: null, azure: null });
+  });
+});

@@ -1,0 +1,58 @@
+import { HIGH_WATER_RETENTION_MS, type JournalEntry, type JournalHighWater } from './types.js';
+
+/** The high-water mark of an entry (its fixed fields, without holders and missing). */
+export function highWaterOf(entry: JournalEntry): JournalHighWater {
+  return {
+    id: entry.id,
+    op: entry.op,
+    version: entry.version,
+    ...(entry.sha256 === undefined ? {} : { sha256: entry.sha256 }),
+    ...(entry.size === undefined ? {} : { size: entry.size }),
+    ...(entry.intent === true ? { intent: true } : {}),
+  };
+}
+
+/**
+ * The newest write appended per key, each kept for {@link HIGH_WATER_RETENTION_MS} after the
+ * key's last append (memory stays bounded by the keys written in that time). Used by the memory
+ * and file journals for {@link Journal.highWater}.
+ */
+export class HighWaterMarks {
+  /** Oldest append first (a key appended again moves to the end), so pruning stops early. */
+  readonly #marks = new Map<string, { mark: JournalHighWater; at: number }>();
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+
+  constructor(retentionMs = HIGH_WATER_RETENTION_MS, now: () => number = Date.now) {
+    this.#retentionMs = retentionMs;
+    this.#now = now;
+  }
+
+  /** Applies an append: the entry becomes its key's mark unless an older-versioned one. */
+  append(entry: JournalEntry): void {
+    const now = this.#now();
+    this.#prune(now);
+    const old = this.#marks.get(entry.key);
+    this.#marks.delete(entry.key);
+    const mark = old === undefined || entry.version >= old.mark.version ? highWaterOf(entry) : old.mark;
+    this.#marks.set(entry.key, { mark, at: now });
+  }
+
+  /** The key's mark, if one was appended within the retention. */
+  get(key: string): JournalHighWater | undefined {
+    this.#prune(this.#now());
+    return this.#marks.get(key)?.mark;
+  }
+
+  /** How many keys have a mark. */
+  get size(): number {
+    return this.#marks.size;
+  }
+
+  #prune(now: number): void {
+    for (const [key, { at }] of this.#marks) {
+      if (now - at <= this.#retentionMs) return;
+      this.#marks.delete(key);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { HighWaterMarks } from '../src/journal/high-water.js';
+import type { JournalEntry, JournalHighWater } from '../src/journal/types.js';
+import { behindMark } from '../src/multi/high-water.js';
+
+const put = (version: string, key = 'k'): JournalEntry => ({
+  id: `${version}:${key}`,
+  op: 'put',
+  key,
+  version,
+  holders: ['a'],
+  missing: ['b'],
+  at: 0,
+});
+
+describe('HighWaterMarks', () => {
+  it('keeps the newest version per key, and forgets a key once its last append is older than the retention', () => {
+    let now = 0;
+    const marks = new HighWaterMarks(1000, () => now);
+    marks.append(put('v2'));
+    marks.append(put('v1')); // older, late: not lowered
+    expect(marks.get('k')?.version).toBe('v2');
+    now = 600;
+    marks.append(put('v1', 'other'));
+    now = 1100; // 'k' last appended at 0: gone; 'other' at 600: kept
+    expect(marks.get('k')).toBeUndefined();
+    expect(marks.get('other')?.version).toBe('v1');
+    expect(marks.size).toBe(1);
+    now = 1500;
+    marks.append(put('v3', 'other')); // appended again: its retention starts over
+    now = 2400;
+    expect(marks.get('other')?.version).toBe('v3');
+  });
+});
+
+describe('behindMark (what a copy that just landed must still get)', () => {
+  const del = (version: string, intent?: true): JournalHighWater => ({
+    id: `${version}:k`,
+    op: 'delete',
+    version,
+    ...(intent ? { intent } : {}),
+  });
+  const cases: [
+    string,
+    string | undefined,
+    JournalHighWater | undefined,
+    boolean,
+    Partial<JournalEntry> | undefined,
+  ][] = [
+    ['no mark', '001-a', undefined, false, undefined],
+    ['the mark is the copied version', '002-a', del('002-a'), false, undefined],
+    ['the mark is older than the copy', '003-a', del('002-a'), false, undefined],
+    [
+      'a newer delete',
+      '001-a',
+      del('002-b'),
+      false,
+      { op: 'delete', version: '002-b', missing: ['x'], holders: [] },
+    ],
+    ['a newer delete still an intent', '001-a', del('002-b', true), false, { op: 'delete', intent: true }],
+    ['a newer intent that was withdrawn', '001-a', del('002-b', true), true, undefined],
+    [
+      'a newer put',
+      '001-a',
+      { id: '002-b:k', op: 'put', version: '002-b', sha256: 'f'.repeat(64), size: 4 },
+      false,
+      { op: 'put', version: '002-b', sha256: 'f'.repeat(64), size: 4 },
+    ],
+    [
+      'a copy of an unversioned object, then a versioned write',
+      undefined,
+      del('001-b'),
+      false,
+      { op: 'delete' },
+    ],
+  ];
+  it.each(cases)('%s', (_name, copied, mark, withdrawn, expected) => {
+    const got = behindMark('k', 'x', copied, mark, withdrawn, 5);
+    if (expected === undefined) expect(got).toBeUndefined();
+    else
+      expect(got).toMatchObject({
+        id: `behind:x:${mark!.version}:k`,
+        key: 'k',
+        missing: ['x'],
+        at: 5,
+        ...expected,
+      });
+  });
+});

@@ -1,0 +1,71 @@
+import { expect, it } from 'vitest';
+import type { JournalCaseContext } from './cases.js';
+import { entry, withJournal } from './fixtures.js';
+
+/**
+ * `highWater` (optional: checked when the journal has it): the newest write appended for a key,
+ * kept once every target holds it, never lowered by an older append, the later of two appends
+ * of one version (an acknowledged record after its intent).
+ */
+export function highWaterCases(ctx: JournalCaseContext): void {
+  const { make, timeoutMs } = ctx;
+
+  it(
+    'highWater: the newest write appended for a key, also once it is settled everywhere',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        if (journal.highWater === undefined) return;
+        expect(await journal.highWater('k')).toBeUndefined();
+        await journal.append(entry({ id: 'p1', version: 'v1', holders: ['a'], missing: ['b'] }));
+        expect(await journal.highWater('k')).toEqual({
+          id: 'p1',
+          op: 'put',
+          version: 'v1',
+          sha256: 'a'.repeat(64),
+          size: 3,
+        });
+        // A delete that reached every target: nothing pending, but the mark remembers it.
+        await journal.append(
+          entry({
+            id: 'd2',
+            op: 'delete',
+            version: 'v2',
+            sha256: undefined,
+            size: undefined,
+            holders: ['a', 'b'],
+            missing: [],
+          }),
+        );
+        expect(await journal.pending()).toEqual([]);
+        expect(await journal.highWater('k')).toEqual({ id: 'd2', op: 'delete', version: 'v2' });
+        // An older write appended late does not lower it; other keys have their own.
+        await journal.append(entry({ id: 'p0', version: 'v0', holders: ['a'], missing: ['b'] }));
+        expect((await journal.highWater('k'))?.id).toBe('d2');
+        expect(await journal.highWater('other')).toBeUndefined();
+      }),
+    timeoutMs,
+  );
+
+  it(
+    'highWater: an intent, then its acknowledged record (same id and version) replaces it',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        if (journal.highWater === undefined) return;
+        const intent = entry({
+          id: 'd1',
+          op: 'delete',
+          version: 'v1',
+          sha256: undefined,
+          size: undefined,
+          holders: [],
+          missing: ['a', 'b'],
+          intent: true,
+        });
+        await journal.append(intent);
+        expect(await journal.highWater('k')).toEqual({ id: 'd1', op: 'delete', version: 'v1', intent: true });
+        await journal.append({ ...intent, intent: undefined, holders: ['a', 'b'], missing: [] });
+        expect(await journal.highWater('k')).toEqual({ id: 'd1', op: 'delete', version: 'v1' });
+      }),
+    timeoutMs,
+  );
+}
