@@ -32,7 +32,7 @@ import type { FromTripChild, ToTripChild, TripChildAnswer } from './fleet-trip-c
  * (fleet-trip-child.ts), as in a real fleet, except instance A of the trip propagation and the
  * stores of the latency measure, which run in this process. Parts (`fleet/stores/<part>,...`):
  * `trips` (propagation to idle instances), `dead` (calls reaching the dead cloud), `busy`
- * (propagation between instances under traffic), `latency`.
+ * (propagation between instances under traffic), `hang` (calls while Redis is stopped), `latency`.
  */
 const tripChild = fileURLToPath(new URL('./fleet-trip-child.ts', import.meta.url));
 const TRIPS = Number(process.env.BENCH_FLEET_TRIPS ?? 20);
@@ -341,6 +341,39 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
   return samples;
 }
 
+/**
+ * 4. Calls while Redis hangs (SIGSTOP): a fleet store's puts and gets with Redis up, then with
+ * Redis stopped (the journal's first call waits for its timeout; then it is marked away).
+ */
+async function redisHang(env: Env): Promise<Record<string, number[]>> {
+  const fleet = await instance(env, `bench:${randomBytes(4).toString('hex')}`, { n: 0 }, 'hang');
+  const samples: Record<string, number[]> = { putUp: [], getUp: [], putHung: [], getHung: [] };
+  const time = async (name: string, run: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await run();
+    samples[name]!.push(performance.now() - t0);
+  };
+  const round = async (put: string, getName: string) => {
+    for (let i = 0; i < 20; i++) {
+      const key = `hang/${i}`;
+      await time(put, () => fleet.store.put(key, randomBytes(1024)));
+      await time(getName, () => get(fleet.store, key));
+    }
+  };
+  try {
+    await round('putUp', 'getUp');
+    await env.redis.pause();
+    try {
+      await round('putHung', 'getHung');
+    } finally {
+      env.redis.resume();
+    }
+  } finally {
+    await fleet.close();
+  }
+  return samples;
+}
+
 async function setup(): Promise<Env> {
   const clouds = await startTargetOrderClouds();
   const redis = await startRedisServer();
@@ -371,7 +404,7 @@ async function teardown(env: Env): Promise<void> {
 
 /** `fleet/stores`: trip propagation, dead-cloud calls and get latency with multi-cloud stores. */
 export async function runFleetStoresBench(
-  parts: readonly string[] = ['trips', 'dead', 'busy', 'latency'],
+  parts: readonly string[] = ['trips', 'dead', 'busy', 'hang', 'latency'],
 ): Promise<void> {
   const env = await setup();
   try {
@@ -442,6 +475,20 @@ export async function runFleetStoresBench(
       }
     } finally {
       for (const c of pool) c.kill();
+    }
+    if (parts.includes('hang')) {
+      const hang = await redisHang(env);
+      const row = (name: string) => {
+        const s = sorted(hang[name]!);
+        return `p50 ${pct(s, 50).toFixed(1)}  max ${s.at(-1)?.toFixed(1)}  all: ${hang[name]!.map((t) => t.toFixed(0)).join(' ')}`;
+      };
+      console.log(
+        `Calls while Redis hangs (SIGSTOP), a fleet store, 20 puts and 20 gets of 1 KiB each (ms)  (load ${load()}):`,
+      );
+      console.log(`  put, Redis up       ${row('putUp')}`);
+      console.log(`  get, Redis up       ${row('getUp')}`);
+      console.log(`  put, Redis stopped  ${row('putHung')}`);
+      console.log(`  get, Redis stopped  ${row('getHung')}`);
     }
     if (!parts.includes('latency')) return;
     const lat = await getLatency(env);

@@ -15,6 +15,8 @@ import {
   destroy,
   isReady,
   later,
+  listing,
+  client as nodeRedisClient,
   redisServer,
   useCleanups,
 } from './redis-helpers.js';
@@ -81,11 +83,47 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     while (!isReady(c)) await new Promise((resolve) => setTimeout(resolve, 10));
     await journal.merge();
     expect(journal.localBacklog).toBe(0);
-    const other = createRedisJournal({ client: await client(redis.url), prefix });
+    const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
     const pending = await other.pending();
     // One entry per key: the newest version acknowledged (80..99 for keys k0..k19).
     expect(pending.map((e) => e.id).sort()).toEqual(
       Array.from({ length: 20 }, (_, k) => `e${80 + k}`).sort(),
+    );
+  });
+
+  it('Redis paused (SIGSTOP): once a call timed out, appends and lookups go local without waiting for Redis', async () => {
+    const redis = await redisServer();
+    const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
+    later(() => rm(dir, { recursive: true, force: true }));
+    const prefix = `fallback:${randomBytes(6).toString('hex')}`;
+    const c = listing(await nodeRedisClient(redis.url));
+    const journal = withLocalFallback(
+      createRedisJournal({ client: c.client, prefix, timeoutMs: 50 }),
+      createFileJournal({ dir, fsync: false }),
+    );
+    later(() => journal.close());
+    await journal.append(entry(0));
+    await redis.pause();
+    try {
+      // The first append waits for its timeout, then is kept locally; the journal marks Redis away.
+      await journal.append(entry(1));
+      expect(journal.primaryAway()).toBe(true);
+      const before = c.sent.length;
+      for (let i = 2; i < 12; i++) await journal.append(entry(i));
+      await expect(journal.pendingOf?.('k3')).rejects.toMatchObject({ kind: 'unavailable' });
+      // Nothing reached Redis meanwhile but the journal's own checks (a lookup of its probe key).
+      const others = c.sent.slice(before).filter((args) => !args.includes('failover/fallback-journal-probe'));
+      expect(others).toEqual([]);
+      expect(journal.localBacklog).toBe(11);
+    } finally {
+      redis.resume();
+    }
+    await journal.merge();
+    expect(journal.primaryAway()).toBe(false);
+    expect(journal.localBacklog).toBe(0);
+    const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
+    expect((await other.pending()).map((e) => e.id).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `e${i}`).sort(),
     );
   });
 });

@@ -5,7 +5,7 @@ import { createMultiCloudStore, getBytes, type Journal, type MultiCloudStore } f
 import { describe, expect, it } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, watchPendingKeys, withPendingKeysWatch } from '../src/index.js';
-import { type Client, client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, later, listing, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -25,24 +25,6 @@ function storeOf(targets: SwitchableStore[], journal: Journal): MultiCloudStore 
   });
   later(() => store.close());
   return store;
-}
-
-/** A real client whose commands are listed as they are sent (instrumentation, not a stand-in). */
-function listing(c: Client): { client: Client; sent: string[] } {
-  const sent: string[] = [];
-  const wrapped = new Proxy(c, {
-    get(target, prop, receiver) {
-      if (prop === 'sendCommand') {
-        return (args: string[], options?: unknown) => {
-          sent.push(String(args[0]));
-          return target.sendCommand(args, options as never);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { client: wrapped, sent };
 }
 
 describe('withPendingKeysWatch: the store skips the shared lookup for keys nothing is pending for', () => {
@@ -80,7 +62,7 @@ describe('withPendingKeysWatch: the store skips the shared lookup for keys nothi
     // Once the watch has the key (the pub/sub delay), the reader looks it up and skips AWS.
     await until(() => watch.has('k') === true);
     expect(sha256(await getBytes(reader, 'k'))).toBe(sha256(v2));
-    expect(readerClient.sent).toContain('EVALSHA');
+    expect(readerClient.sent.map((args) => args[0])).toContain('EVALSHA');
     // Still nothing for the quiet key.
     const before = readerClient.sent.length;
     await getBytes(reader, 'quiet');

@@ -115,3 +115,24 @@ export async function clientOf(kind: ClientKind, url: string, options?: ConnectO
 export function later(cleanup: () => Promise<unknown> | unknown): void {
   cleanups.push(cleanup);
 }
+
+/**
+ * A real client whose commands are recorded as they are sent (instrumentation of the server's
+ * traffic, not a stand-in for Redis).
+ */
+export function listing(c: Client): { client: Client; sent: string[][] } {
+  const sent: string[][] = [];
+  const wrapped = new Proxy(c, {
+    get(target, prop, receiver) {
+      if (prop === 'sendCommand') {
+        return (args: string[], options?: unknown) => {
+          sent.push([...args]);
+          return target.sendCommand(args, options as never);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { client: wrapped, sent };
+}

@@ -5,21 +5,32 @@ import {
   type JournalEntry,
   JournalError,
 } from '@failover/storage';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-/** A memory journal that can be switched into an outage (every call rejects with `unavailable`). */
-function switchableJournal(): Journal & { down: boolean } {
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/**
+ * A memory journal that can be switched into an outage (every call rejects with `unavailable`),
+ * counting the calls that reach it (`calls`), with a shared journal's `pendingOf`.
+ */
+function switchableJournal(): Journal & { down: boolean; calls: number } {
   const inner = createMemoryJournal();
-  const gate = <R>(fn: () => Promise<R>): Promise<R> =>
-    j.down
+  const gate = <R>(fn: () => Promise<R>): Promise<R> => {
+    j.calls++;
+    return j.down
       ? Promise.reject(new JournalError('unavailable', 'the shared journal is down', { target: 'shared' }))
       : fn();
+  };
   const j = {
     down: false,
+    calls: 0,
     open: () => gate(() => inner.open?.() ?? Promise.resolve()),
     append: (e: JournalEntry) => gate(() => inner.append(e)),
     resolve: (id: string, t: string) => gate(() => inner.resolve(id, t)),
     pending: () => gate(() => inner.pending()),
+    pendingOf: (key: string) => gate(async () => (await inner.pending()).filter((e) => e.key === key)),
     backlog: () => inner.backlog(),
     compact: () => gate(() => inner.compact()),
     close: () => inner.close(),
@@ -75,6 +86,57 @@ describe('createFallbackJournal', () => {
     await j.append(entry(1));
     await j.resolve('v1:k1', 'b');
     expect(j.backlog()).toBe(0);
+    await j.close();
+  });
+
+  it('after an outage the primary is skipped (no call waits for it) until a check finds it back', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 1000 });
+    await j.append(entry(1));
+    expect(j.primaryAway()).toBe(false);
+    primary.down = true;
+    // The first call finds the outage...
+    await expect(j.pendingOf!('k1')).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(j.primaryAway()).toBe(true);
+    const reached = primary.calls;
+    // ...and later calls skip the primary: appends are kept locally at once, lookups reject at
+    // once, pending() and resolves use the fallback.
+    await j.append(entry(2));
+    await j.append(entry(3));
+    await expect(j.pendingOf!('k2')).rejects.toMatchObject({ kind: 'unavailable' });
+    expect((await j.pending()).map((e) => e.id)).toEqual(['v2:k2', 'v3:k3']);
+    await j.resolve('v3:k3', 'b');
+    await j.compact();
+    expect(primary.calls).toBe(reached);
+    expect(j.fallbackBacklog()).toBe(1);
+    // The check every mergeIntervalMs: still down, still away.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(primary.calls).toBe(reached + 1);
+    expect(j.primaryAway()).toBe(true);
+    // Back: the next check finds it, the kept entry moves over, calls reach the primary again.
+    primary.down = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(j.primaryAway()).toBe(false);
+    expect(j.fallbackBacklog()).toBe(0);
+    expect((await j.pendingOf!('k2')).map((e) => e.id)).toEqual(['v2:k2']);
+    await j.append(entry(4));
+    expect(primary.backlog()).toBe(3);
+    await j.close();
+  });
+
+  it('a check with nothing kept locally still runs while the primary is away', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const primary = switchableJournal();
+    const j = createFallbackJournal({ primary, fallback: createMemoryJournal(), mergeIntervalMs: 1000 });
+    primary.down = true;
+    await expect(j.pendingOf!('k1')).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(j.fallbackBacklog()).toBe(0);
+    primary.down = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(j.primaryAway()).toBe(false);
+    expect(await j.pendingOf!('k1')).toEqual([]);
     await j.close();
   });
 

@@ -1,4 +1,5 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
+import { JournalError } from './errors.js';
 import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
 
@@ -25,7 +26,16 @@ export interface FallbackJournal extends Journal {
   fallbackBacklog(): number;
   /** Moves what the fallback holds back into the primary now; resolves with how many entries moved. */
   merge(): Promise<number>;
+  /**
+   * True while the primary is skipped: a call to it failed with an outage (refused, timed out...)
+   * and it has not answered since. Calls then go to the fallback at once instead of each waiting
+   * for the primary's timeout; a check every `mergeIntervalMs` (and every `merge()`) brings it back.
+   */
+  primaryAway(): boolean;
 }
+
+/** The key a health check of the primary looks up (`pendingOf`): any key does; none is written. */
+const PROBE_KEY = 'failover/fallback-journal-probe';
 
 /**
  * A journal that keeps working when its primary (a shared journal on Redis, say) is down or slow:
@@ -34,6 +44,14 @@ export interface FallbackJournal extends Journal {
  * fallback holds is moved back into the primary as soon as it answers again (appends are
  * idempotent by id, so a crash in the middle of a merge repeats it harmlessly). Reads of pending
  * state combine both. Failures that are not about availability (a malformed entry) are thrown.
+ *
+ * After such a failure the primary is skipped ({@link FallbackJournal.primaryAway}) until it
+ * answers a check again (every `mergeIntervalMs`, and at each `merge()`): appends go to the
+ * fallback at once, `pending()` answers from the fallback, `pendingOf` rejects at once (as it
+ * would after the primary's timeout; a store then reads with its own view), resolves reach the
+ * fallback only (a pair left in the primary is repaired again, harmlessly). So a hung primary costs one
+ * call its timeout, not every call. Appends made in the moments after the primary is back and
+ * before the check notices stay local until the merge that follows.
  */
 export function createFallbackJournal(options: FallbackJournalOptions): FallbackJournal {
   const r = readOptions(options);
@@ -45,6 +63,8 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   let timer: NodeJS.Timeout | undefined;
   let merging: Promise<number> | undefined;
   let closed = false;
+  /** The primary failed with an outage and has not answered since: calls skip it. */
+  let away = false;
 
   const report = (err: unknown): void => {
     try {
@@ -54,6 +74,9 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     }
   };
 
+  const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
+
+  /** Runs while entries are kept locally or the primary is away: checks it, then merges. */
   const scheduleMerge = (): void => {
     if (closed || timer !== undefined) return;
     timer = setInterval(() => {
@@ -62,17 +85,44 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     timer.unref?.();
   };
 
+  /** Rethrows what is not an outage; an outage marks the primary away (skipped until it answers). */
+  const outage = (err: unknown): void => {
+    if (!isOutage(err)) throw err;
+    away = true;
+    scheduleMerge();
+  };
+
+  /** Asks the primary one cheap question; it is back when it answers. */
+  const check = async (): Promise<void> => {
+    await (primary.pendingOf === undefined ? primary.pending() : primary.pendingOf(PROBE_KEY));
+    away = false;
+  };
+
   const merge = (): Promise<number> => {
     merging ??= (async () => {
       try {
+        if (away) {
+          try {
+            await check();
+          } catch (err) {
+            outage(err);
+            // Still away: what merge() reports to its caller, as a failed append would.
+            throw err;
+          }
+        }
         const kept = await fallback.pending();
         let moved = 0;
         for (const e of kept) {
-          await primary.append(e);
+          try {
+            await primary.append(e);
+          } catch (err) {
+            outage(err);
+            throw err;
+          }
           for (const t of e.missing) await fallback.resolve(e.id, t);
           moved++;
         }
-        if (fallback.backlog() === 0 && timer !== undefined) {
+        if (fallback.backlog() === 0 && !away && timer !== undefined) {
           clearInterval(timer);
           timer = undefined;
         }
@@ -84,51 +134,49 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     return merging;
   };
 
-  const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
-
   const journal: FallbackJournal = {
     async open() {
       await fallback.open?.();
-      await primary.open?.().catch((err: unknown) => {
-        if (!isOutage(err)) throw err;
-      });
+      await primary.open?.().catch(outage);
       if (fallback.backlog() > 0) scheduleMerge();
     },
     async append(entry: JournalEntry) {
-      try {
-        await primary.append(entry);
-      } catch (err) {
-        if (!isOutage(err)) throw err;
-        await fallback.append(entry);
-        scheduleMerge();
+      if (!away) {
+        try {
+          await primary.append(entry);
+          return;
+        } catch (err) {
+          outage(err);
+        }
       }
+      await fallback.append(entry);
+      scheduleMerge();
     },
     async resolve(id: string, target: string) {
       // The entry may be in either; a resolve lost with an unreachable primary only leaves a pair
       // for repair, which finds the target up to date and resolves it again.
       await fallback.resolve(id, target);
-      await primary.resolve(id, target).catch((err: unknown) => {
-        if (!isOutage(err)) throw err;
-      });
+      if (!away) await primary.resolve(id, target).catch(outage);
     },
     async pending() {
       const local = await fallback.pending();
       let shared: JournalEntry[] = [];
-      try {
-        shared = await primary.pending();
-      } catch (err) {
-        if (!isOutage(err)) throw err;
+      if (!away) {
+        try {
+          shared = await primary.pending();
+        } catch (err) {
+          outage(err);
+        }
       }
       return union(shared, local);
     },
     backlog: () => primary.backlog() + fallback.backlog(),
     fallbackBacklog: () => fallback.backlog(),
     merge,
+    primaryAway: () => away,
     async compact() {
       await fallback.compact();
-      await primary.compact().catch((err: unknown) => {
-        if (!isOutage(err)) throw err;
-      });
+      if (!away) await primary.compact().catch(outage);
     },
     async close() {
       closed = true;
@@ -141,13 +189,24 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   };
   if (primary.pendingOf !== undefined) {
     const pendingOf = primary.pendingOf.bind(primary);
+    // While the primary is away a lookup rejects at once, as it would after the primary's
+    // timeout: the caller goes on with what it knows itself.
+    const shared = (key: string): Promise<JournalEntry[]> =>
+      away
+        ? Promise.reject(
+            new JournalError('unavailable', 'the shared journal is away (the fallback takes its calls)'),
+          )
+        : pendingOf(key).catch((err: unknown) => {
+            outage(err);
+            throw err;
+          });
     journal.pendingOf = async (key: string) => {
       // The common case (nothing kept locally) costs one shared lookup, and never waits for the
       // local journal (whose pending() queues behind its appends' fsyncs).
-      if (fallback.backlog() === 0) return pendingOf(key);
-      const [shared, local] = await Promise.all([pendingOf(key), fallback.pending()]);
+      if (fallback.backlog() === 0) return shared(key);
+      const [fromPrimary, local] = await Promise.all([shared(key), fallback.pending()]);
       return union(
-        shared,
+        fromPrimary,
         local.filter((e) => e.key === key),
       );
     };
