@@ -85,9 +85,13 @@ describe('abort', () => {
     const controller = new AbortController();
     const body = stalledBody(Buffer.alloc(64 * 1024, 1));
     server.emulator.clearRequests();
+    proxy.resetCounts();
     const pending = store.put('stream-resumable', body, { signal: controller.signal });
-    // Wait until the data request is under way (the session was created).
+    // Wait until the data request is under way: the session was created (POST) and the data
+    // request (PUT) reached the proxy, which forwards it (on a loaded machine, a fixed pause after
+    // the POST could end before the PUT was even sent, and no PUT would ever be logged).
     await until(() => server.emulator.requests.some((r) => r.method === 'POST'));
+    await until(() => proxy.counts.forwarded >= 2);
     await new Promise((r) => setTimeout(r, 50));
     const reason = new Error('stop');
     controller.abort(reason);

@@ -29,6 +29,7 @@ describe('instrument(store) + createCallObserver against the local clouds', () =
   let journal: Journal;
   let dir: string;
   let stop: () => void;
+  let passes = 0;
   const bucket = `otel-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
@@ -62,6 +63,11 @@ describe('instrument(store) + createCallObserver against the local clouds', () =
       },
     });
     stop = instrument(store, { meterProvider: sdk.meterProvider, journal });
+    // Passes the store finished: under load a refused request can end answerless, and its
+    // settle time (0 here) asks for a pass of its own during the outage, besides the test's.
+    store.on('repairFinished', () => {
+      passes++;
+    });
   });
 
   afterAll(async () => {
@@ -126,7 +132,8 @@ describe('instrument(store) + createCallObserver against the local clouds', () =
     expect(
       pointOf(m, METRICS.repairs, { ...base, 'failover.target': 'aws', 'failover.storage.op': 'put' }),
     ).toBe(1);
-    expect(pointOf(m, METRICS.repairPasses, base)).toBe(1);
+    expect(passes).toBeGreaterThanOrEqual(1);
+    expect(pointOf(m, METRICS.repairPasses, base)).toBe(passes);
     expect(pointOf(m, METRICS.journalBacklog, base)).toBe(0);
     expect(pointOf(m, METRICS.targetBehind, { ...base, 'failover.target': 'aws' })).toBe(0);
     expect(pointOf(m, METRICS.journalOldestAge, base)).toBe(0);
