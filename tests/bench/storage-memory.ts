@@ -52,6 +52,8 @@ export interface MemoryRun {
    * SHA-256 (stamped in the background), waited for before the get.
    */
   readonly stampMs?: number;
+  /** Multi-cloud store, writes 'primary': `copy` of the big object to another key, after the get. */
+  readonly copy?: MemorySample;
 }
 
 /** The size of the big object: `BENCH_BIG_BYTES`, 1 GiB by default. */
@@ -186,7 +188,23 @@ export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
       const n = await drain(await transfer.get('big'));
       if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
     });
-    return { type: 'memory', client, put, get, ...(stampMs === undefined ? {} : { stampMs }) };
+    // The store's copy streams its source (read from S3, verified, written to S3): memory as a put.
+    let copy: MemorySample | undefined;
+    if (multi !== undefined && !client.startsWith('multi-quorum')) {
+      gc?.();
+      copy = await sampled(base, async () => {
+        const info = await multi.copy('big', 'big-copy');
+        if (info.size !== BIG_BYTES) throw new Error(`copy stored ${info.size} bytes, not ${BIG_BYTES}`);
+      });
+    }
+    return {
+      type: 'memory',
+      client,
+      put,
+      get,
+      ...(stampMs === undefined ? {} : { stampMs }),
+      ...(copy === undefined ? {} : { copy }),
+    };
   });
 }
 

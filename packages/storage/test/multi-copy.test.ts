@@ -226,3 +226,24 @@ describe('a streamed put whose body fails after its last byte', () => {
     }
   });
 });
+
+describe('a streamed put of chunks larger than the fan-out window', () => {
+  it.each([
+    ['with a replay copy', true],
+    ['without one', false],
+  ])(
+    'completes (%s): the held-back last byte never stalls the read of the next chunk',
+    async (_label, replay) => {
+      const dir = mkdtempSync(join(tmpdir(), 'fo-copy-'));
+      const big = setup({ writes: 'mirror', spool: { memoryBytes: 64 * 1024, dir, replay } });
+      const body = randomBytes(7 * MiB + 5);
+      // Chunks of 3 MiB: each larger than the window (1 MiB).
+      const chunks = [body.subarray(0, 3 * MiB), body.subarray(3 * MiB, 6 * MiB), body.subarray(6 * MiB)];
+      const info = await big.store.put('k', Readable.from(chunks, { objectMode: false }), {
+        size: body.length,
+      });
+      expect(info.checksums.sha256).toBe(sha256(body));
+      for (const t of big.targets) expect((await getBytes(t.inner, 'k')).equals(body)).toBe(true);
+    },
+  );
+});

@@ -232,11 +232,7 @@ export class Fanout {
         if (this.#released) return;
         this.#accept(Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array | string));
         this.#notify();
-        while (
-          this.#windowBytes >= this.#limits.windowBytes &&
-          !this.#released &&
-          this.#error === undefined
-        ) {
+        while (this.#full() && !this.#released && this.#error === undefined) {
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
           });
@@ -339,7 +335,16 @@ export class Fanout {
       this.#windowStart = end;
     }
     this.#windowBytes = this.#read - this.#windowStart;
-    if (this.#windowBytes < this.#limits.windowBytes) this.#wakeUp();
+    if (!this.#full()) this.#wakeUp();
+  }
+
+  /**
+   * Whether the source must wait: the window holds its limit. Readers cannot finish the newest
+   * chunk (its last byte waits for the next read, see {@link Fanout.feed}): with only that chunk
+   * left, the next one is read whatever its size.
+   */
+  #full(): boolean {
+    return this.#windowBytes >= this.#limits.windowBytes && this.#window.length > 1;
   }
 
   #wakeUp(): void {

@@ -68,13 +68,15 @@ export interface RepairOptions {
 
 /**
  * How a stream body is held while it is written. A body up to `memoryBytes` is read (and hashed)
- * before it is sent; a larger one is streamed to the targets as it is read, with at most
- * `memoryBytes` of it in memory, and (with `replay`) copied to a temporary file at the same time.
+ * before it is sent; a larger one is streamed to the targets as it is read, and (with `replay`)
+ * copied to a temporary file at the same time, with at most 1 MiB of it in memory ahead of the
+ * slowest send (without `replay`: at most `memoryBytes`, at least 1 MiB).
  */
 export interface SpoolOptions {
   /**
    * Bytes held in memory: a body up to this size is read before it is sent; a larger one is
-   * streamed, at most this much ahead of the slowest send. Default 8 MiB; 0 to 1 GiB.
+   * streamed (without `replay`, at most this much ahead of the slowest send; with it, 1 MiB).
+   * Default 8 MiB; 0 to 1 GiB.
    */
   memoryBytes?: number;
   /** Directory of the temporary files. Default `os.tmpdir()`. */
