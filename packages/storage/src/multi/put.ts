@@ -94,16 +94,14 @@ export async function putSpool(
       size: spool.size,
       signal: spec.signal,
       attemptTimeoutMs: spec.attemptTimeoutMs,
-      perform: (store, signal) =>
-        store.put(key, spool.body(), {
-          contentType: spec.contentType,
-          metadata,
-          size: spool.size,
-          ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
-          ...(signal === undefined ? {} : { signal }),
-        }),
-      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
-      finished: () => spool.release(),
+      ...sends(
+        key,
+        () => spool.body(),
+        spec,
+        metadata,
+        spool.size,
+        () => spool.release(),
+      ),
     });
     return present(res.info!, res.target);
   } finally {
@@ -206,16 +204,14 @@ async function putKnownStream(
       hedge: false,
       signal: spec.signal,
       attemptTimeoutMs: spec.attemptTimeoutMs,
-      perform: (store, signal) =>
-        store.put(key, fanout.reader(), {
-          contentType: spec.contentType,
-          metadata,
-          size: spec.size,
-          ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
-          ...(signal === undefined ? {} : { signal }),
-        }),
-      rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
-      finished: () => fanout.release(),
+      ...sends(
+        key,
+        () => fanout.reader(),
+        spec,
+        metadata,
+        spec.size,
+        () => fanout.release(),
+      ),
     });
     return present(res.info!, res.target);
   } finally {
@@ -270,6 +266,32 @@ export async function deleteObject(
       return undefined;
     },
   });
+}
+
+/**
+ * How a put of `key` is sent to each target (the body from `body()`, one per send), undone on a
+ * target when another refused its `ifNoneMatch`, and released once no send uses the body.
+ */
+function sends(
+  key: string,
+  body: () => BlobBody,
+  spec: PutSpec,
+  metadata: Record<string, string>,
+  size: number | undefined,
+  release: () => void,
+): Pick<WriteSpec, 'perform' | 'rollback' | 'finished'> {
+  return {
+    perform: (store, signal) =>
+      store.put(key, body(), {
+        contentType: spec.contentType,
+        metadata,
+        ...(size === undefined ? {} : { size }),
+        ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
+        ...(signal === undefined ? {} : { signal }),
+      }),
+    rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
+    finished: release,
+  };
 }
 
 /**
