@@ -64,7 +64,16 @@ describe.each(CLIENT_KINDS)('a multi-cloud store on the Redis journal (%s)', (ki
 
     await redis.restart();
     await until(() => isReady(c));
-    await journal.merge();
+    // A merge whose Redis call outlived the 100 ms limit (a loaded machine, scripts loaded again
+    // after the restart) fails and is tried again, as the journal's own merge on recovery would be.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await journal.merge();
+        break;
+      } catch (err) {
+        if (attempt >= 20 || (err as { kind?: string }).kind !== 'timeout') throw err;
+      }
+    }
     expect(journal.localBacklog).toBe(0);
     // Another instance sees, in Redis, that AWS lacks the newest version of every key.
     const other = createRedisJournal({ client: await clientOf(kind, redis.url), prefix });
