@@ -185,7 +185,10 @@ export class FleetRun {
           : { ...outcome, error: { ...outcome.error, atMs: outcome.error.atMs + offset } },
       );
     } else if (m.type === 'breaker') this.#breaker(id, m.event);
-    else if (m.type === 'status') this.#status.set(id, m);
+    else if (m.type === 'status') {
+      this.#status.set(id, m);
+      this.#summaries.get(id)!.fleetApplied = m.fleet.applied;
+    }
     else if (m.type === 'finished') this.#finished.set(id, m);
   }
 
@@ -198,6 +201,7 @@ export class FleetRun {
     if (e.group === 'storage' && e.target === CLOUD_INFO.aws.target) {
       if (e.what === 'open') {
         summary.awsOpens++;
+        if (e.remote) summary.awsRemoteOpens++;
         summary.firstAwsOpen ??= { atMs, remote: e.remote, reason: e.reason ?? e.kind };
       } else if (e.what === 'close') {
         summary.awsCloses++;
@@ -292,6 +296,7 @@ export class FleetRun {
     first.ops = main.ops;
     first.appErrors = main.appErrors;
     first.repaired = main.repaired;
+    if (this.#main !== undefined) first.fleetApplied = this.#main.fleet.status().applied;
     const instances = this.ids.map((id) => ({ ...this.#summaries.get(id)! }));
     const opens = instances.map((i) => i.firstAwsOpen).filter((o) => o !== undefined);
     // The first opening anywhere: an instance's own breaker, or the fleet's count of failures.
@@ -343,6 +348,8 @@ function emptySummary(id: string): FleetInstanceSummary {
     awsOpens: 0,
     awsCloses: 0,
     awsProbedBack: 0,
+    awsRemoteOpens: 0,
+    fleetApplied: 0,
     firstAwsOpen: undefined,
   };
 }

@@ -12,6 +12,14 @@ export interface FleetInstanceSummary {
   awsCloses: number;
   /** Closings of AWS after this instance's own probe succeeded (the others followed its word). */
   awsProbedBack: number;
+  /** Openings of AWS on the fleet's word (another instance's trip, or the fleet's failure count). */
+  awsRemoteOpens: number;
+  /**
+   * Fleet messages (another instance's trip or recovery) this instance applied to its router,
+   * including those that found the breaker already where the message put it (its own calls got
+   * there first): the fleet's word reached it.
+   */
+  fleetApplied: number;
   /** Its first AWS opening: when (ms since the traffic started), whether on the fleet's word, why. */
   firstAwsOpen:
     | { readonly atMs: number; readonly remote: boolean; readonly reason: string | undefined }
@@ -50,7 +58,7 @@ export function fleetLines(f: FleetSummary, s: Style): string[] {
           ? `skipped AWS on the fleet's word at ${(open.atMs / 1000).toFixed(2)} s`
           : `tripped AWS itself at ${(open.atMs / 1000).toFixed(2)} s (${open.reason ?? '?'})`;
     lines.push(
-      `  ${i.id.padEnd(6)} ${String(i.ops).padStart(5)} ops, ${i.appErrors} app errors, ${i.repaired} repaired; ${how}; AWS opened ${i.awsOpens}x, probed back by it ${i.awsProbedBack}x`,
+      `  ${i.id.padEnd(6)} ${String(i.ops).padStart(5)} ops, ${i.appErrors} app errors, ${i.repaired} repaired; ${how}; AWS opened ${i.awsOpens}x (${i.awsRemoteOpens} on the fleet's word), probed back by it ${i.awsProbedBack}x; ${i.fleetApplied} fleet messages applied`,
     );
   }
   return lines;
