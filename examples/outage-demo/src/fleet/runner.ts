@@ -188,8 +188,7 @@ export class FleetRun {
     else if (m.type === 'status') {
       this.#status.set(id, m);
       this.#summaries.get(id)!.fleetApplied = m.fleet.applied;
-    }
-    else if (m.type === 'finished') this.#finished.set(id, m);
+    } else if (m.type === 'finished') this.#finished.set(id, m);
   }
 
   /** A breaker event of any instance: on the dashboard, and in the fleet summary. */
