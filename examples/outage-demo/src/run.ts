@@ -89,6 +89,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         `Fleet mode: ${o.instances} app instances share the Redis at ${fleet.redis.url} (journal and breakers).`,
       );
       store = await fleet.mainStore();
+      // Their processes start now (slow on a loaded machine); their traffic starts with the main one's.
+      await fleet.prepareInstances();
     } else {
       store = createOrderStore(topology.app, {
         writes: o.writeMode,

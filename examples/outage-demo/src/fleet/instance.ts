@@ -70,7 +70,10 @@ function clientsOf(config: InstanceConfig): CloudClients {
 }
 
 let running: { app: FleetOrderStore; stop: () => Promise<void>; ledger: RecordingLedger } | undefined;
+/** Made by `start`, its traffic started by `go`. */
+let prepared: (() => void) | undefined;
 
+/** Makes the store and the clients; the traffic starts with {@link go}. */
 async function start(config: InstanceConfig): Promise<void> {
   installFaultDns();
   for (const host of config.failingDns) setDnsFault(host, true);
@@ -114,6 +117,18 @@ async function start(config: InstanceConfig): Promise<void> {
       fleet: app.fleet.status(),
     });
   };
+  prepared = () => go(config, app, api, ledger, service, report);
+}
+
+/** Starts the traffic of a prepared instance. */
+function go(
+  config: InstanceConfig,
+  app: FleetOrderStore,
+  api: ReturnType<typeof createPricingClient>,
+  ledger: RecordingLedger,
+  service: OrderService,
+  report: () => void,
+): void {
   const reporter = setInterval(report, 250);
   send({ type: 'started', at: Date.now() });
   const traffic = startTraffic({
@@ -168,7 +183,11 @@ process.on('message', (message: ToInstance) => {
     process.exit(1);
   };
   if (message.type === 'start') start(message.config).then(() => send({ type: 'ready' }), fail);
-  else if (message.type === 'dns') setDnsFault(message.host, message.failing);
+  else if (message.type === 'go') {
+    const run = prepared;
+    prepared = undefined;
+    run?.();
+  } else if (message.type === 'dns') setDnsFault(message.host, message.failing);
   else if (message.type === 'finish') finish(message.maxResetMs).catch(fail);
   else if (message.type === 'close') {
     void (async () => {

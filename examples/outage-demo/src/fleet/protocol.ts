@@ -34,7 +34,10 @@ export interface LedgerRecord {
 
 /** Parent to instance. */
 export type ToInstance =
+  /** Make the store and clients, then answer `ready`; the traffic waits for `go`. */
   | { readonly type: 'start'; readonly config: InstanceConfig }
+  /** Start the traffic (answered with `started`). */
+  | { readonly type: 'go' }
   | { readonly type: 'dns'; readonly host: string; readonly failing: boolean }
   /** Stop the traffic, repair until nothing is pending (or `deadlineMs`), report and wait. */
   | { readonly type: 'finish'; readonly maxResetMs: number }

@@ -111,15 +111,12 @@ export class FleetRun {
     return store;
   }
 
-  /** Starts the other instances' processes and waits until each one's traffic runs. */
-  async startInstances(hooks: {
-    recorder: MetricsRecorder;
-    board: Dashboard;
-    style: Style;
-    startedAt: number;
-  }) {
-    this.#hooks = hooks;
-    this.#startedAt = hooks.startedAt;
+  /**
+   * Starts the other instances' processes and waits until each one's store is ready; their traffic
+   * starts with {@link FleetRun.startInstances}, so the time a loaded machine takes to start a
+   * process is not taken from the scenario's phases.
+   */
+  async prepareInstances(): Promise<void> {
     const o = this.#options;
     const t = o.topology;
     await Promise.all(
@@ -141,6 +138,35 @@ export class FleetRun {
         };
         await this.#spawn(id, config);
       }),
+    );
+  }
+
+  /** Starts the prepared instances' traffic and waits until each one's runs. */
+  async startInstances(hooks: {
+    recorder: MetricsRecorder;
+    board: Dashboard;
+    style: Style;
+    startedAt: number;
+  }): Promise<void> {
+    this.#hooks = hooks;
+    this.#startedAt = hooks.startedAt;
+    await Promise.all(
+      [...this.#children].map(
+        ([id, child]) =>
+          new Promise<void>((resolve, reject) => {
+            if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+              reject(new Error(`fleet instance ${id} exited before its traffic started: ${this.#stderr}`));
+              return;
+            }
+            const started = (m: FromInstance): void => {
+              if (m.type !== 'started') return;
+              child.off('message', started);
+              resolve();
+            };
+            child.on('message', started);
+            child.send({ type: 'go' } satisfies ToInstance);
+          }),
+      ),
     );
   }
 
