@@ -67,7 +67,18 @@ local holders, missing = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 local intent = ARGV[7] == '1'
 redis.call('HINCRBY', meta, 'version', 1)
 local mark = redis.call('GET', KEYS[5])
-if not mark or not lt(version, cjson.decode(mark).v) then
+local replaces = true
+if mark then
+  -- The rule of replacesMark in @failover/storage: newer replaces; at the same version the same
+  -- id or an entry that is not an intent does; an intent under another id does not.
+  local m = cjson.decode(mark)
+  if lt(version, m.v) then
+    replaces = false
+  elseif version == m.v and intent and cjson.decode(m.e).id ~= id then
+    replaces = false
+  end
+end
+if replaces then
   redis.call('SET', KEYS[5], cjson.encode({ v = version, e = ARGV[1] }), 'PX', ARGV[8])
 else
   redis.call('PEXPIRE', KEYS[5], ARGV[8])

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createMultiCloudStore, getBytes, type Journal, type MultiCloudStore } from '@failover/storage';
-import { describe, expect, it } from 'vitest';
+import {
+  createMultiCloudStore,
+  getBytes,
+  type Journal,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
+import { describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
 import { client, later, redisServer, useCleanups } from './redis-helpers.js';
@@ -97,7 +103,6 @@ describe('fleet: a user write on one instance racing another instance repair of 
     await f.user.put('receipts/other.bin', 'x');
     // Azure holds v1 again now, and the journal says it lacks the newer delete.
     expect(await f.azure.inner.head(key)).not.toBeNull();
-    console.log('pend', JSON.stringify(await f.journal.pending()));
     expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
       expect.objectContaining({
         op: 'delete',
@@ -129,6 +134,54 @@ describe('fleet: a user write on one instance racing another instance repair of 
       expect(Buffer.from(await getBytes(s.inner, key)).toString()).toBe('v2');
     for (const s of [f.writer, f.repairer, f.user])
       expect(Buffer.from(await getBytes(s, key)).toString()).toBe('v2');
+  });
+
+  it('a delete still on its way when the copy lands, then withdrawn (it reached no cloud): the copy stays', async () => {
+    const f = await fleet();
+    const key = 'receipts/race-withdrawn.bin';
+    await azureLacksV1(f, key);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // Each cloud holds the user's delete until released, then refuses it: it reaches no cloud.
+    const refuseLater = (s: SwitchableStore) => async () => {
+      await held;
+      throw new StorageError('unavailable', `${s.name} refused the delete`, { target: s.name });
+    };
+    let deleting: Promise<unknown> | undefined;
+    // The repair read v1 and is about to copy it to Azure: the user's delete starts (its intent
+    // journaled) and is still on its way when the copy lands and repair checks the key's mark.
+    f.azure.interpose = async () => {
+      f.aws.interpose = refuseLater(f.aws);
+      f.gcs.interpose = refuseLater(f.gcs);
+      f.azure.interpose = refuseLater(f.azure);
+      deleting = f.user.delete(key).then(
+        () => 'deleted',
+        (err: unknown) => err,
+      );
+      await vi.waitFor(async () => {
+        const pending = await f.journal.pending();
+        expect(pending.some((e) => e.key === key && e.op === 'delete' && e.intent === true)).toBe(true);
+      });
+    };
+    await f.repairer.repair();
+    // The copy landed while the delete was pending: Azure is journaled as lacking the delete.
+    expect(await f.azure.inner.head(key)).not.toBeNull();
+    expect(await f.journal.pending()).toContainEqual(
+      expect.objectContaining({ op: 'delete', intent: true, id: expect.stringMatching(/^behind:azure:/) }),
+    );
+    release();
+    expect(await deleting).toBeInstanceOf(Error); // every cloud refused it
+
+    // The delete reached no cloud and its intent was withdrawn: v1 is the key's live version, and
+    // repair must not delete Azure's copy of it.
+    await settle(f);
+    const text = async (s: SwitchableStore) => Buffer.from(await getBytes(s.inner, key)).toString();
+    expect([await text(f.aws), await text(f.gcs), await text(f.azure)]).toEqual(['v1', 'v1', 'v1']);
+    expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]);
+    for (const s of [f.writer, f.repairer, f.user])
+      expect(Buffer.from(await getBytes(s, key)).toString()).toBe('v1');
   });
 
   it("reconcile's copy to the empty target racing a delete on another instance: v1 does not come back there", async () => {

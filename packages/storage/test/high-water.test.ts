@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HighWaterMarks } from '../src/journal/high-water.js';
+import { HighWaterMarks, replacesMark } from '../src/journal/high-water.js';
 import type { JournalEntry, JournalHighWater } from '../src/journal/types.js';
-import { behindMark } from '../src/multi/high-water.js';
+import { behindMark, intentWithdrawn } from '../src/multi/high-water.js';
 
 const put = (version: string, key = 'k'): JournalEntry => ({
   id: `${version}:${key}`,
@@ -85,5 +85,49 @@ describe('behindMark (what a copy that just landed must still get)', () => {
         at: 5,
         ...expected,
       });
+  });
+});
+
+describe("replacesMark (which append becomes the key's mark)", () => {
+  const mark = (id: string, version: string, intent?: boolean): JournalHighWater => ({
+    id,
+    op: 'delete',
+    version,
+    ...(intent ? { intent: true } : {}),
+  });
+  const e = (id: string, version: string, intent?: boolean): JournalEntry => ({
+    ...put(version),
+    id,
+    ...(intent ? { intent: true } : {}),
+  });
+  it.each([
+    ['no mark yet', undefined, e('v1:k', 'v1'), true],
+    ['a newer version', mark('v1:k', 'v1'), e('v2:k', 'v2', true), true],
+    ['an older version', mark('v2:k', 'v2'), e('v1:k', 'v1'), false],
+    ['its acknowledged record after the intent', mark('v1:k', 'v1', true), e('v1:k', 'v1'), true],
+    ['the same intent again', mark('v1:k', 'v1', true), e('v1:k', 'v1', true), true],
+    [
+      'a behind: intent after the acknowledged write',
+      mark('v1:k', 'v1'),
+      e('behind:b:v1:k', 'v1', true),
+      false,
+    ],
+    ['a behind: intent after the intent', mark('v1:k', 'v1', true), e('behind:b:v1:k', 'v1', true), false],
+    ['a behind: entry that is no intent', mark('v1:k', 'v1'), e('behind:b:v1:k', 'v1'), true],
+  ] as const)('%s: %s', (_name, m, entry, expected) => {
+    expect(replacesMark(m, entry)).toBe(expected);
+  });
+});
+
+describe('intentWithdrawn (a delete intent its writer took back)', () => {
+  const intent: JournalHighWater = { id: 'v1:k', op: 'delete', version: 'v1', intent: true };
+  it.each([
+    ['not pending, the mark still names the intent', intent, false, true],
+    ['still pending', intent, true, false],
+    ['acknowledged (the mark lost its intent flag)', { ...intent, intent: undefined }, false, false],
+    ['a newer write moved the mark on', { ...intent, id: 'v2:k', version: 'v2' }, false, false],
+    ['no mark any more (retention passed)', undefined, false, false],
+  ] as const)('%s', (_name, after, pending, expected) => {
+    expect(intentWithdrawn('v1:k', after as JournalHighWater | undefined, pending)).toBe(expected);
   });
 });

@@ -13,6 +13,19 @@ export function highWaterOf(entry: JournalEntry): JournalHighWater {
 }
 
 /**
+ * Whether an appended entry becomes its key's high-water mark in place of `mark` (pure): a newer
+ * version does; at the same version, the same id does (an acknowledged record after its intent)
+ * and so does an entry that is not an intent; an intent under another id (repair's `behind:`
+ * bookkeeping of a version some process wrote) does not, so the mark keeps saying whether the
+ * write itself was acknowledged. An older version never does.
+ */
+export function replacesMark(mark: JournalHighWater | undefined, entry: JournalEntry): boolean {
+  if (mark === undefined || entry.version > mark.version) return true;
+  if (entry.version < mark.version) return false;
+  return entry.id === mark.id || entry.intent !== true;
+}
+
+/**
  * The newest write appended per key, each kept for {@link HIGH_WATER_RETENTION_MS} after the
  * key's last append (memory stays bounded by the keys written in that time). Used by the memory
  * and file journals for {@link Journal.highWater}.
@@ -28,13 +41,13 @@ export class HighWaterMarks {
     this.#now = now;
   }
 
-  /** Applies an append: the entry becomes its key's mark unless an older-versioned one. */
+  /** Applies an append: the entry becomes its key's mark when {@link replacesMark} says so. */
   append(entry: JournalEntry): void {
     const now = this.#now();
     this.#prune(now);
     const old = this.#marks.get(entry.key);
     this.#marks.delete(entry.key);
-    const mark = old === undefined || entry.version >= old.mark.version ? highWaterOf(entry) : old.mark;
+    const mark = replacesMark(old?.mark, entry) ? highWaterOf(entry) : old!.mark;
     this.#marks.set(entry.key, { mark, at: now });
   }
 

@@ -157,7 +157,8 @@ export interface Journal {
    * The newest write appended for `key` by any process sharing this journal (its high-water
    * mark), pending or not, or `undefined` when none was appended in the last
    * {@link HIGH_WATER_RETENTION_MS}. At equal versions the later append wins (an acknowledged
-   * record replaces its intent). Repair and reconcile ask it after a copy landed: a write newer
+   * record replaces its intent), except an intent under another id, which never replaces the
+   * mark of its version (see `replacesMark`). Repair and reconcile ask it after a copy landed: a write newer
    * than the copy, made by another process meanwhile (a delete leaves nothing on a target to
    * refuse the copy), must still reach the target.
    */

@@ -1,5 +1,6 @@
 import type { JournalEntry, JournalHighWater } from '../journal/types.js';
 import type { MultiContext } from './context.js';
+import { entryId } from './journaling.js';
 import { compareVersions } from './version.js';
 
 /**
@@ -57,16 +58,10 @@ export async function journalIfBehind(
   if (mark === undefined || compareVersions(mark.version, copied) <= 0) return undefined;
   let withdrawn = false;
   if (mark.intent === true) {
-    // Not pending now while the mark, read after, still names the intent: it was withdrawn (an
-    // acknowledged record would have replaced the mark in the same step that settled it).
     const id = mark.id;
-    const pending =
-      journal.pendingOf !== undefined
-        ? (await journal.pendingOf(key)).some((e) => e.id === id)
-        : ctx.pending.item(id) !== undefined;
-    if (!pending) {
+    if (!(await pendingNow(ctx, key, id))) {
       mark = await journal.highWater(key);
-      withdrawn = mark?.id === id && mark.intent === true;
+      withdrawn = intentWithdrawn(id, mark, false);
     }
   }
   const entry = behindMark(key, target, copied, mark, withdrawn, Date.now());
@@ -75,4 +70,44 @@ export async function journalIfBehind(
   ctx.pending.append(entry);
   ctx.repairSoon();
   return entry;
+}
+
+/**
+ * Whether the intent recorded as `id` was withdrawn by its writer (pure): it is not pending
+ * (`pending`, read first) while the key's high-water mark, read after, still names it as an
+ * intent. An acknowledged record replaces the mark in the same step that settles it, and a newer
+ * write moves the mark on, so either leaves this false.
+ */
+export function intentWithdrawn(
+  id: string,
+  markAfter: JournalHighWater | undefined,
+  pending: boolean,
+): boolean {
+  return !pending && markAfter?.id === id && markAfter.intent === true;
+}
+
+/** True when the entry `id` of `key` is pending in the journal (shared, when it can say so) now. */
+async function pendingNow(ctx: MultiContext, key: string, id: string): Promise<boolean> {
+  const journal = ctx.journal;
+  return journal.pendingOf !== undefined
+    ? (await journal.pendingOf(key)).some((e) => e.id === id)
+    : ctx.pending.item(id) !== undefined;
+}
+
+/**
+ * Before repair applies a `behind:` entry made from a delete's intent (another process's delete
+ * that was still on its way when a copy landed): true when that intent has been withdrawn since
+ * (its delete reached no target, so it did not happen), and the copy the entry would delete is the
+ * key's live version. One or two journal calls, only for such entries. False for every other
+ * entry, and when the journal keeps no high-water marks.
+ */
+export async function behindIntentWithdrawn(ctx: MultiContext, entry: JournalEntry): Promise<boolean> {
+  const journal = ctx.journal;
+  if (entry.intent !== true || !entry.id.startsWith('behind:') || journal.highWater === undefined)
+    return false;
+  const origin = entryId(entry.version, entry.key);
+  const before = await journal.highWater(entry.key);
+  if (before?.id !== origin || before.intent !== true) return false;
+  if (await pendingNow(ctx, entry.key, origin)) return false;
+  return intentWithdrawn(origin, await journal.highWater(entry.key), false);
 }

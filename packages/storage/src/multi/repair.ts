@@ -1,7 +1,7 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
-import { journalIfBehind } from './high-water.js';
+import { behindIntentWithdrawn, journalIfBehind } from './high-water.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
@@ -239,6 +239,11 @@ export function repairOne(
       // A newer put may have been acknowledged: once it is confirmed (and supersedes this entry)
       // or dropped, the next pass decides. Never an older version in between.
       return 'deferred';
+    }
+    if (await behindIntentWithdrawn(ctx, live.entry)) {
+      // The delete it stood for reached no target and was withdrawn: the copy there is live.
+      await resolveEntry(ctx, entry.id, target);
+      return 'done';
     }
     if (live.entry.provisional === true) {
       // Found on its holder: the put happened, and is repaired as acknowledged (it may have been).

@@ -5,7 +5,8 @@ import { entry, withJournal } from './fixtures.js';
 /**
  * `highWater` (optional: checked when the journal has it): the newest write appended for a key,
  * kept once every target holds it, never lowered by an older append, the later of two appends
- * of one version (an acknowledged record after its intent).
+ * of one version (an acknowledged record after its intent), except an intent under another id
+ * (repair's `behind:` bookkeeping), which never replaces a mark of its own version.
  */
 export function highWaterCases(ctx: JournalCaseContext): void {
   const { make, timeoutMs } = ctx;
@@ -65,6 +66,39 @@ export function highWaterCases(ctx: JournalCaseContext): void {
         expect(await journal.highWater('k')).toEqual({ id: 'd1', op: 'delete', version: 'v1', intent: true });
         await journal.append({ ...intent, intent: undefined, holders: ['a', 'b'], missing: [] });
         expect(await journal.highWater('k')).toEqual({ id: 'd1', op: 'delete', version: 'v1' });
+      }),
+    timeoutMs,
+  );
+
+  it(
+    'highWater: an intent of the same version under another id (repair bookkeeping) does not replace the mark',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        if (journal.highWater === undefined) return;
+        const del = entry({
+          id: 'd1',
+          op: 'delete',
+          version: 'v1',
+          sha256: undefined,
+          size: undefined,
+          holders: ['a'],
+          missing: ['b'],
+        });
+        // Acknowledged: an intent of that version journaled after it by repair keeps it acknowledged.
+        await journal.append(del);
+        await journal.append({ ...del, id: 'behind:b:v1:k', holders: [], missing: ['b'], intent: true });
+        expect(await journal.highWater('k')).toEqual({ id: 'd1', op: 'delete', version: 'v1' });
+        // Still an intent: the mark keeps naming the writer's own intent, not the bookkeeping.
+        await journal.append({ ...del, key: 'j', id: 'd2', holders: [], missing: ['a', 'b'], intent: true });
+        await journal.append({
+          ...del,
+          key: 'j',
+          id: 'behind:b:v1:j',
+          holders: [],
+          missing: ['b'],
+          intent: true,
+        });
+        expect(await journal.highWater('j')).toEqual({ id: 'd2', op: 'delete', version: 'v1', intent: true });
       }),
     timeoutMs,
   );
