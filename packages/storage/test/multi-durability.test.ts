@@ -450,6 +450,52 @@ describe('never older than acknowledged', () => {
   });
 });
 
+describe('a failed write whose request may still land', () => {
+  it('repair does not drop its intent before the settle window: a late landing converges every cloud on it', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = setup({ repair: { settleMs: 10_000 } });
+    await store.put('k', 'v1');
+    targets[0]!.late = true; // aws: the put "times out" and lands when the test says
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    await expect(store.put('k', 'v2')).rejects.toBeInstanceOf(Error); // no cloud took it
+    targets[0]!.late = false;
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    // v2 is on no cloud yet; its request to aws may still land: repair waits for the window.
+    const first = await store.repair();
+    expect(first.deferred).toBeGreaterThan(0);
+    expect(journal.backlog()).toBeGreaterThan(0);
+    expect(await targets[0]!.landLate()).toBe(1);
+    vi.setSystemTime(Date.now() + 10_001);
+    for (let i = 0; i < 3 && journal.backlog() > 0; i++) await store.repair();
+    expect(journal.backlog()).toBe(0);
+    // The clouds agree (on the version that landed), so reads cannot flip between two versions.
+    const copies = await copiesOf(targets, 'k');
+    expect(copies.map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    expect(await getText(store, 'k')).toBe('v2');
+  });
+
+  it('and when it never lands, repair drops the intent after the window: every cloud keeps v1', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = setup({ repair: { settleMs: 10_000 } });
+    await store.put('k', 'v1');
+    targets[0]!.late = true;
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    await expect(store.put('k', 'v2')).rejects.toBeInstanceOf(Error); // no cloud took it
+    targets[0]!.late = false;
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    await store.repair();
+    expect(journal.backlog()).toBeGreaterThan(0);
+    vi.setSystemTime(Date.now() + 10_001);
+    for (let i = 0; i < 3 && journal.backlog() > 0; i++) await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v1', 'v1']);
+  });
+});
+
 describe('a cloud that comes back without its data (epoch markers)', () => {
   function amnesiaSetup() {
     return setup({ amnesia: { recheckMs: 0 } });

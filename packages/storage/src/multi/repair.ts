@@ -350,8 +350,9 @@ async function lookAndApply(
       fetched.value = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
     } catch (err) {
       if (!(err instanceof VanishedError)) throw err;
-      if (entry.provisional === true && (entry.notBefore ?? 0) > Date.now()) {
-        // A put sent by a writer that may have died with it: a late request may still land.
+      if ((entry.provisional === true || entry.intent === true) && (entry.notBefore ?? 0) > Date.now()) {
+        // A put sent by a writer that may have died with it, or a failed write whose request timed
+        // out: it may still land. Dropped now, a late landing would leave the clouds divergent.
         ctx.repairSoon(entry.notBefore);
         return { type: 'settled', outcome: 'deferred' };
       }
