@@ -348,7 +348,11 @@ const SHARED_LOOKUP_MS = 250;
  */
 async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> {
   const journal = ctx.journal;
-  if (journal.mayHavePending?.(key) === false) return localView(ctx, key);
+  const local = ctx.pending.entriesOf(key);
+  if (local.length === 0 && journal.mayHavePending?.(key) === false) return localView(ctx, key);
+  // Pending here before the lookup is sent: each was appended to the journal before (the index
+  // follows a durable append), so the journal's answer names it unless it was settled since.
+  const before = new Set(local.map((i) => i.entry.id));
   let timer: NodeJS.Timeout | undefined;
   try {
     const entries = await Promise.race([
@@ -361,7 +365,16 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
     if (entries === undefined) return localView(ctx, key);
     const state = new JournalState();
     for (const e of entries) state.append(e);
-    for (const item of ctx.pending.entriesOf(key)) state.append(item.entry);
+    const named = new Set(entries.map((e) => e.id));
+    for (const item of ctx.pending.entriesOf(key)) {
+      if (before.has(item.entry.id) && !named.has(item.entry.id)) {
+        // Settled by another instance (its repair, or a newer write that superseded it): this
+        // process's index no longer holds the key back (its reads would answer `unavailable`).
+        ctx.pending.forget(item.entry.id);
+        continue;
+      }
+      state.append(item.entry);
+    }
     return newestOf(state.entriesOf(key));
   } catch {
     return localView(ctx, key);
