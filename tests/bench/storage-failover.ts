@@ -143,7 +143,7 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
       let started = 0;
       let faultOn = false;
       sickCount.onFailure = () => {
-        if (faultOn && firstFailureAt === null) firstFailureAt = started;
+        if (faultOn && firstFailureAt === null && leftAt === null) firstFailureAt = started;
       };
       let sickAtLeft = 0;
       let sickByMethodAtLeft: Record<string, number> = {};

@@ -35,6 +35,9 @@ describe('sustained CPU overload of the client (simulated) and a blackholed clou
       targets: [aws, buckets.viaProxy[1], buckets.viaProxy[2]],
       journal: createFileJournal({ dir: await mkdtemp(join(clouds.tmp, 'journal-')) }),
       repair: { intervalMs: false, delayMs: false, onRecovery: false },
+      // This test is about the stall excuse of S3's timeouts: S3 must not be left on its silence
+      // before they come back (tests/multi-cloud/unresponsive.test.ts covers that).
+      unresponsive: false,
     });
     fx.stores.push(store);
     const opened: string[] = [];

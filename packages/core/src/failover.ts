@@ -5,7 +5,7 @@ import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
-import type { FailureKind } from './failure-kind.js';
+import { type FailureKind, isFailureKind } from './failure-kind.js';
 import { LeadCalls } from './lead.js';
 import { type CallObservation, type CallStartInfo, safely } from './observer.js';
 import {
@@ -60,6 +60,16 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
    * open. Throws an `InvalidOptionError` (option `name`) for an unknown target.
    */
   trip(name: string, options?: { reason?: string }): void;
+
+  /**
+   * Opens the named target's breaker now on this process's own evidence, gathered outside the
+   * router's attempts (the multi-cloud store's unresponsive-target ejection: its requests stay
+   * unanswered while the other targets answer newer ones). Like a trip by the router's own calls:
+   * emits `open` with `remote: false`, `kind` (default `'timeout'`) and `reason`; the usual reset
+   * timeout and half-open probe follow. A no-op when the breaker is already open. Throws an
+   * `InvalidOptionError` (option `name`) for an unknown target.
+   */
+  eject(name: string, options?: { reason?: string; kind?: FailureKind }): void;
 
   /**
    * Fleet hook: closes the named target's open or half-open breaker now (another instance saw
@@ -245,6 +255,15 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     const reason = r.string('reason', { allowEmpty: true });
     r.done();
     if (!this.#closed) h.trip(reason);
+  }
+
+  eject(name: string, options?: { reason?: string; kind?: FailureKind }): void {
+    const h = this.#target(name);
+    const r = readOptions(options, '', true);
+    const reason = r.string('reason', { allowEmpty: true });
+    const kind = r.check('kind', isFailureKind, 'a failure kind') ?? 'timeout';
+    r.done();
+    if (!this.#closed) h.eject(kind, reason);
   }
 
   recover(name: string): void {

@@ -117,6 +117,8 @@ export class TargetHealth<T> {
   #quiet = false;
   /** The next opening was asked for by {@link TargetHealth.trip}. */
   #remote: { reason: string | undefined } | undefined;
+  /** The next opening was asked for by {@link TargetHealth.eject}, for this reason. */
+  #localReason: string | undefined;
   /** The filter just let an error through as "not a failure": opossum's next 'success' is not one. */
   #filtered = false;
   /** ... and it was neither an outage nor an answer (cancelled, or a local stall). */
@@ -299,6 +301,23 @@ export class TargetHealth<T> {
     }
   }
 
+  /**
+   * Opens the breaker now on this router's own evidence (a failure `kind` seen another way than an
+   * attempt's error: requests that stay unanswered while the peers answer); see `Failover.eject`.
+   * No-op when open.
+   */
+  eject(kind: FailureKind, reason: string | undefined): void {
+    if (this.#state === OPEN) return;
+    this.#localReason = reason;
+    try {
+      this.#lastKind = kind;
+      this.#lastAt = Date.now();
+      this.#open(this.#nextResetMs);
+    } finally {
+      this.#localReason = undefined;
+    }
+  }
+
   /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
   recover(): void {
     if (this.#state !== CLOSED) this.#close(true);
@@ -386,7 +405,13 @@ export class TargetHealth<T> {
       events.emit(
         'open',
         remote === undefined
-          ? { target: this.name, kind: this.#lastKind, resetTimeoutMs: ms, remote: false }
+          ? {
+              target: this.name,
+              kind: this.#lastKind,
+              resetTimeoutMs: ms,
+              remote: false,
+              ...(this.#localReason === undefined ? {} : { reason: this.#localReason }),
+            }
           : { target: this.name, kind: undefined, resetTimeoutMs: ms, remote: true, reason: remote.reason },
       );
     }

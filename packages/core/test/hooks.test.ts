@@ -88,6 +88,42 @@ describe('fleet hooks', () => {
     });
   });
 
+  it("eject() opens a breaker now on the router's own evidence (remote: false, kind, reason)", async () => {
+    const fo = make();
+    const log = listen(fo);
+    fo.eject('aws', { reason: 'unresponsive' });
+    expect(fo.isAvailable('aws')).toBe(false);
+    expect(log).toEqual([
+      {
+        event: 'open',
+        payload: {
+          target: 'aws',
+          kind: 'timeout',
+          resetTimeoutMs: 1000,
+          remote: false,
+          reason: 'unresponsive',
+        },
+      },
+    ]);
+    expect(fo.status().targets[0]?.lastFailure?.kind).toBe('timeout');
+    // Already open: a no-op.
+    fo.eject('aws');
+    expect(log).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await fo.run(scripted({}))).toBe('ok:aws');
+    expect(log.map((l) => l.event)).toEqual(['open', 'halfOpen', 'close']);
+    // The next opening of the same kind carries no stale reason.
+    fo.eject('gcp', { kind: 'network' });
+    expect(log.at(-1)?.payload).toEqual({
+      target: 'gcp',
+      kind: 'network',
+      resetTimeoutMs: 1000,
+      remote: false,
+    });
+    expect(() => fo.eject('nope')).toThrow('Invalid option "name": unknown target "nope"');
+    expect(() => fo.eject('aws', { kind: 'nope' as never })).toThrow(InvalidOptionError);
+  });
+
   it('unknown target names are a typed error naming the option', () => {
     const fo = make();
     for (const call of [() => fo.trip('nope'), () => fo.recover('nope'), () => fo.isAvailable('nope')]) {

@@ -76,6 +76,11 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     [{ reads: { bufferBytes: 1.5 } }, 'reads.bufferBytes', 'from 0 to 268435456 (256 MiB), got 1.5'],
     [{ amnesia: true }, 'amnesia', 'must be an object or false, got true'],
     [{ amnesia: { recheckMs: -1 } }, 'amnesia.recheckMs', 'from 0 to 3600000, got -1'],
+    [{ unresponsive: true }, 'unresponsive', 'must be an object or false, got true'],
+    [{ unresponsive: { afterMs: 5 } }, 'unresponsive.afterMs', 'from 10 to 3600000, got 5'],
+    [{ unresponsive: { factor: 0.5 } }, 'unresponsive.factor', 'from 1 to 1000, got 0.5'],
+    [{ unresponsive: { strikes: 0 } }, 'unresponsive.strikes', 'must be an integer from 1 to 1000, got 0'],
+    [{ unresponsive: { after: 5 } }, 'unresponsive.after', 'is not a known option (known: afterMs, factor,'],
     [
       { writerId: 'Has Space' },
       'writerId',
@@ -124,6 +129,12 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(r.settleMs).toBe(MULTI_DEFAULTS.settleMs);
     expect(r.repairOnRecovery).toBe(true);
     expect(r.amnesiaRecheckMs).toBe(MULTI_DEFAULTS.amnesiaRecheckMs);
+    expect(r.unresponsive).toEqual({ afterMs: 500, factor: 4, strikes: 3 });
+    expect(resolveMultiOptions({ targets: t, journal, unresponsive: { factor: 2.5 } }).unresponsive).toEqual({
+      afterMs: 500,
+      factor: 2.5,
+      strikes: 3,
+    });
     expect(r.spoolMemoryBytes).toBe(MULTI_DEFAULTS.spoolMemoryBytes);
     expect(r.readBufferBytes).toBe(MULTI_DEFAULTS.readBufferBytes);
     expect(r.name).toBe('multi(a,b,c)');
@@ -144,6 +155,7 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
       undefined,
     ]);
     expect(off.amnesiaRecheckMs).toBeUndefined();
+    expect(resolveMultiOptions({ targets: t, journal, unresponsive: false }).unresponsive).toBeUndefined();
     expect(
       resolveMultiOptions({ targets: t, journal, writes: { quorum: 2, minimum: 2 } }).minimum,
     ).toBeUndefined();

@@ -16,6 +16,7 @@ import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
 import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
 import type { UncertainWindows } from './uncertain.js';
+import type { UnresponsiveWatch } from './unresponsive.js';
 import type { HybridClock } from './version.js';
 
 /** A target of the store's router: one store, by its name. */
@@ -44,6 +45,8 @@ export interface MultiContext {
   readonly counts: MultiCloudCounts;
   /** Targets whose write of a key may still land late (requests that ended without an answer). */
   readonly uncertain: UncertainWindows;
+  /** Watches requests to the targets: leaves one that stays silent while its peers answer. */
+  readonly unresponsive: UnresponsiveWatch;
   /** Each target's epoch marker: which targets lost their data. */
   readonly epochs: EpochTracker;
   /** Writes in flight, by key: the version being written (one write per key at a time). */
@@ -90,13 +93,16 @@ export function runOn<R>(
   signal: AbortSignal | undefined,
   attemptTimeoutMs?: number | false,
 ): Promise<R> {
-  return ctx.router.run((t, c) => fn(t.store, combine(c.signal, signal)), {
-    idempotent: true,
-    targets: [target],
-    maxAttempts: 1,
-    ...(signal === undefined ? {} : { signal }),
-    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
-  });
+  return ctx.router.run(
+    (t, c) => ctx.unresponsive.track(t.name, () => fn(t.store, combine(c.signal, signal))),
+    {
+      idempotent: true,
+      targets: [target],
+      maxAttempts: 1,
+      ...(signal === undefined ? {} : { signal }),
+      ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+    },
+  );
 }
 
 /**
@@ -116,13 +122,16 @@ export async function runOnTracked<R>(
   let spare = 0;
   for (const t of ctx.targets) if (t.name !== target && ctx.router.isAvailable(t.name)) spare++;
   const needed = ctx.options.quorum ?? ctx.targets.length;
-  const res = await ctx.router.runDetailed((t, c) => fn(t.store, combine(c.signal, signal)), {
-    idempotent: true,
-    targets: [target],
-    ...(spare >= needed ? { maxAttempts: 1 } : {}),
-    ...(signal === undefined ? {} : { signal }),
-    ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
-  });
+  const res = await ctx.router.runDetailed(
+    (t, c) => ctx.unresponsive.track(t.name, () => fn(t.store, combine(c.signal, signal))),
+    {
+      idempotent: true,
+      targets: [target],
+      ...(spare >= needed ? { maxAttempts: 1 } : {}),
+      ...(signal === undefined ? {} : { signal }),
+      ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
+    },
+  );
   return { value: res.value, uncertain: res.failures.some((f) => mayHaveLanded(f)) };
 }
 

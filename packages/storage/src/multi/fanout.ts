@@ -121,10 +121,13 @@ export class Fanout {
     return this.#read;
   }
 
-  /** A new stream of the whole body from its first byte. */
-  reader(): Readable {
+  /**
+   * A new stream of the whole body from its first byte. `onProgress` is called each time it hands
+   * its consumer more bytes (the consumer asked for them: its target is taking the body).
+   */
+  reader(onProgress?: () => void): Readable {
     if (this.#released) throw new StorageError('invalid', 'The body was already released');
-    const r = new FanoutReader(this);
+    const r = new FanoutReader(this, onProgress);
     this.#readers.add(r);
     if (!this.#started) {
       this.#started = true;
@@ -170,6 +173,7 @@ export class Fanout {
         if (pos < at + chunk.length) {
           const part = chunk.subarray(pos - at, Math.min(chunk.length, limit - at));
           reader.position += part.length;
+          reader.onProgress?.();
           reader.push(part);
           this.#trim();
           return;
@@ -217,6 +221,7 @@ export class Fanout {
           return;
         }
         reader.position += bytesRead;
+        reader.onProgress?.();
         reader.push(buf.subarray(0, bytesRead));
       },
       (err: unknown) => reader.destroy(err instanceof Error ? err : new Error(String(err))),
@@ -374,11 +379,13 @@ export class Fanout {
 class FanoutReader extends Readable {
   position = 0;
   waiting = false;
+  readonly onProgress: (() => void) | undefined;
   readonly #fanout: Fanout;
 
-  constructor(fanout: Fanout) {
+  constructor(fanout: Fanout, onProgress: (() => void) | undefined) {
     super();
     this.#fanout = fanout;
+    this.onProgress = onProgress;
   }
 
   override _read(): void {

@@ -10,6 +10,7 @@ import {
 import { isJournal } from '../journal/guards.js';
 import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
+import type { UnresponsiveLimits } from './unresponsive-rule.js';
 import { randomWriterId, WRITER_ID } from './version.js';
 
 /**
@@ -122,6 +123,28 @@ export interface AmnesiaOptions {
   recheckMs?: number;
 }
 
+/**
+ * When a target that stays silent while its peers answer is left (its breaker opened, `open` with
+ * `reason: 'unresponsive'`), before its requests' own time limits pass. A request to a target is
+ * *overdue* when a peer answered a request sent at or after it, the target answered nothing since
+ * it was sent (a streamed body it keeps taking counts as an answer), and it has been silent for
+ * `afterMs` and `factor` times that peer's latency, this process's own stalls not counted. `strikes`
+ * overdue requests with no answer from the target in between open its breaker. The request itself
+ * is not aborted. See docs/multi-cloud.md, "Unresponsive targets".
+ */
+export interface UnresponsiveOptions {
+  /**
+   * The least silence that makes a request overdue, ms: above the latency of the slowest target
+   * that must stay in use (a target answering every request in 300 ms is never left). Default 500;
+   * 10 to 3600000.
+   */
+  afterMs?: number;
+  /** ... and at least this many times the latency of a peer's answer to a newer request. Default 4; 1 to 1000. */
+  factor?: number;
+  /** Overdue requests in a row, with no answer from the target in between, that open its breaker. Default 3; 1 to 1000. */
+  strikes?: number;
+}
+
 /** Options of {@link createMultiCloudStore}. Invalid values throw an `InvalidOptionError`. */
 export interface MultiCloudStoreOptions {
   /** The stores, in order of preference (the first is the primary). At least one; names unique. */
@@ -151,6 +174,8 @@ export interface MultiCloudStoreOptions {
   reads?: ReadOptions;
   /** Detection of a target that lost its data, or `false` to turn it off. */
   amnesia?: AmnesiaOptions | false;
+  /** Leaving a target that stays silent while its peers answer, or `false` to turn it off. */
+  unresponsive?: UnresponsiveOptions | false;
   /**
    * This writer's id in versions (`[a-z0-9_-]`, 1 to 64 characters). Default: random per store.
    * Give each process its own.
@@ -177,6 +202,8 @@ export interface ResolvedMultiOptions {
   readonly settleMs: number;
   /** `undefined` when amnesia detection is off. */
   readonly amnesiaRecheckMs: number | undefined;
+  /** `undefined` when unresponsive-target ejection is off. */
+  readonly unresponsive: UnresponsiveLimits | undefined;
   readonly spoolMemoryBytes: number;
   readonly spoolDir: string;
   readonly spoolReplay: boolean;
@@ -194,6 +221,10 @@ export const MULTI_DEFAULTS = Object.freeze({
   amnesiaRecheckMs: 1_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
   readBufferBytes: 64 * 1024,
+  /** `unresponsive.afterMs`: above a slow cloud's latency (the bench's 300 ms), below the adapters' 2 s response bound. */
+  unresponsiveAfterMs: 500,
+  unresponsiveFactor: 4,
+  unresponsiveStrikes: 3,
   /**
    * The store's default `failover.breaker.consecutiveFailures`: a sick cloud is left after 3
    * failed copies in a row, which a put-then-get application reaches within 5 calls (only the puts
@@ -253,6 +284,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     default: MULTI_DEFAULTS.amnesiaRecheckMs,
   });
   amnesia?.done();
+  const unresponsive = readUnresponsive(r);
   const writerId =
     r.string('writerId', { pattern: WRITER_ID, rule: '1 to 64 characters of a-z, 0-9, "_" or "-"' }) ??
     randomWriterId();
@@ -271,6 +303,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     repairOnRecovery,
     settleMs,
     amnesiaRecheckMs,
+    unresponsive,
     spoolMemoryBytes,
     spoolDir,
     spoolReplay,
@@ -344,6 +377,16 @@ function readFailover(r: OptionsReader): Omit<FailoverOptions, 'targets'> {
       consecutiveFailures: breaker.consecutiveFailures ?? MULTI_DEFAULTS.consecutiveFailures,
     },
   };
+}
+
+function readUnresponsive(r: OptionsReader): UnresponsiveLimits | undefined {
+  const u = r.objectOrFalse('unresponsive');
+  if (u === undefined) return undefined;
+  const afterMs = u.ms('afterMs', { min: 10, max: 3_600_000, default: MULTI_DEFAULTS.unresponsiveAfterMs });
+  const factor = u.number('factor', { min: 1, max: 1000, default: MULTI_DEFAULTS.unresponsiveFactor });
+  const strikes = u.int('strikes', { min: 1, max: 1000, default: MULTI_DEFAULTS.unresponsiveStrikes });
+  u.done();
+  return Object.freeze({ afterMs, factor, strikes });
 }
 
 function isBlobStore(value: unknown): value is BlobStore {

@@ -154,7 +154,7 @@ export async function putStream(
       signal: spec.signal,
       attemptTimeoutMs: spec.attemptTimeoutMs,
       perform: async (store, signal) => {
-        const info = await store.put(key, fanout.reader(), {
+        const info = await store.put(key, fanout.reader(ctx.unresponsive.activity()), {
           contentType: spec.contentType,
           metadata,
           ...(spec.size === undefined ? {} : { size: spec.size }),
@@ -206,7 +206,7 @@ async function putKnownStream(
       attemptTimeoutMs: spec.attemptTimeoutMs,
       ...sends(
         key,
-        () => fanout.reader(),
+        () => fanout.reader(ctx.unresponsive.activity()),
         spec,
         metadata,
         spec.size,

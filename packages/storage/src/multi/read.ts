@@ -417,7 +417,9 @@ export async function getObject(
     const sent = markerClock();
     let result: Awaited<ReturnType<typeof t.store.get>>;
     try {
-      result = await t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal });
+      result = await ctx.unresponsive.track(t.name, () =>
+        t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal }),
+      );
     } catch (err) {
       if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion, sent);
       throw err;
@@ -502,7 +504,7 @@ export async function headObject(
   const attemptTimeoutMs = attemptTimeoutOf(options);
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
     const sent = markerClock();
-    const info = await t.store.head(key, { signal: attemptSignal });
+    const info = await ctx.unresponsive.track(t.name, () => t.store.head(key, { signal: attemptSignal }));
     if (info === null) return absent(ctx, t.name, minVersion, sent);
     const version = versionOf(info);
     ctx.clock.observe(version);

@@ -37,6 +37,7 @@ import type {
   MultiCloudStore,
 } from './types.js';
 import { UncertainWindows } from './uncertain.js';
+import { UnresponsiveWatch } from './unresponsive.js';
 import { HybridClock } from './version.js';
 
 const ROUTER_EVENTS: ReadonlySet<string> = new Set<FailoverEventName>([
@@ -157,6 +158,9 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     lock: createKeyedLock(),
     counts,
     uncertain: new UncertainWindows(o.settleMs),
+    unresponsive: new UnresponsiveWatch(o.unresponsive, (target) => {
+      if (!closed) router.eject(target, { reason: 'unresponsive' });
+    }),
     epochs,
     inflight: new Map(),
     observed: new Map(),
@@ -268,6 +272,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     close: () => {
       closing ??= (async () => {
         closed = true;
+        ctx.unresponsive.close();
         await scheduler.stop();
         await Promise.all([...restoring.values()]);
         router.close();

@@ -1,0 +1,81 @@
+/**
+ * Unresponsive-target ejection: whether one outstanding request counts as a strike against its
+ * target, and when strikes open the target's breaker. A pure decision (no clock, no I/O),
+ * table-tested in test/multi-unresponsive-rule.test.ts; `UnresponsiveWatch` (unresponsive.ts)
+ * gathers the facts.
+ *
+ * The case it is for: a target that accepts connections and never answers (a blackhole). Its
+ * failures only come back when a time limit passes (the adapters' `responseTimeoutMs`, 2 s by
+ * default), and in a quorum write nothing waits for them: the copy to it is a straggler, and many
+ * more writes are offered before its first failure counts. Its silence is visible earlier,
+ * **relative to its peers**: they answer requests sent after its own.
+ *
+ * What must not count:
+ *
+ * - a target that is slower but answers: any answer from it since a request was sent means that
+ *   request is not a strike, and an answer ends the streak; a request is overdue only after
+ *   `afterMs` (and `factor` times a peer's latency on a request sent after it), which is above
+ *   the latency of a slow cloud (the bench's 300 ms);
+ * - a big upload making progress: the target taking the body's bytes counts as an answer;
+ * - this process's own stall: stalls that can hide an answer (core's `HIDING_STALL_MS` or longer)
+ *   are not silence (the same reasoning as core's stall excuse: while peers' answers are read,
+ *   an answer of this target would be read too, unless a stall long enough hid it);
+ * - a request with no peer's answer to compare with (a lone request, every target silent): the
+ *   process cannot tell the target's silence from its own or the network's; time limits decide.
+ *
+ * @internal
+ */
+
+/** The limits (the store's `unresponsive` option, resolved). */
+export interface UnresponsiveLimits {
+  /** A request is overdue after at least this long without an answer, ms. */
+  readonly afterMs: number;
+  /** ... and at least this many times the latency of a peer's answer to a newer request. */
+  readonly factor: number;
+  /** Strikes in a row (no answer from the target in between) that open its breaker. */
+  readonly strikes: number;
+}
+
+/** What is known of one outstanding request when a peer answered a request sent after it. */
+export interface SilenceFacts {
+  /**
+   * Time since the request was sent, or since its body last made progress (the target took some
+   * of its bytes), ms.
+   */
+  readonly silentMs: number;
+  /** Of that time, how long this process was stalled (stalls that can hide an answer only), ms. */
+  readonly stalledMs: number;
+  /**
+   * The latency of a peer's answer to a request sent at or after this one, ms; `undefined` when
+   * no peer answered such a request.
+   */
+  readonly peerLatencyMs: number | undefined;
+  /** The target answered another request since this one was sent. */
+  readonly answeredSince: boolean;
+}
+
+/**
+ * True when the request counts as a strike: no answer from its target since it was sent, a peer
+ * answered a request sent after it, and it has been silent (stalls of this process taken out) for
+ * at least `afterMs` and at least `factor` times that peer's latency.
+ */
+export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
+  if (f.answeredSince || f.peerLatencyMs === undefined) return false;
+  const listened = f.silentMs - Math.max(0, f.stalledMs);
+  return listened >= Math.max(limits.afterMs, limits.factor * f.peerLatencyMs);
+}
+
+/** The streak after one more strike, and whether it opens the breaker. */
+export interface StrikeDecision {
+  readonly strikes: number;
+  readonly eject: boolean;
+}
+
+/**
+ * One more strike: the streak grows; at `limits.strikes` the breaker opens (and the streak starts
+ * again from 0). An answer from the target resets the streak to 0 (not decided here).
+ */
+export function strike(strikes: number, limits: UnresponsiveLimits): StrikeDecision {
+  const next = strikes + 1;
+  return next >= limits.strikes ? { strikes: 0, eject: true } : { strikes: next, eject: false };
+}

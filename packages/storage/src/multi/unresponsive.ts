@@ -1,0 +1,241 @@
+import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { isOverdue, strike, type UnresponsiveLimits } from './unresponsive-rule.js';
+
+/**
+ * Stalls at least this long can hide an answer (as core's `HIDING_STALL_MS`): shorter ones are
+ * the scheduling lags of a loaded machine, which delay reading an answer by as much and never
+ * explain a request silent for hundreds of ms.
+ */
+const HIDING_STALL_MS = 100;
+/** The drift timer's period while requests are outstanding. */
+const TICK_MS = 50;
+/** Stalls remembered (the oldest is forgotten first). */
+const STALLS = 32;
+
+/** One request to one target, from its start to its end. */
+export interface WatchedRequest {
+  readonly target: string;
+  /** When it was sent (`Date.now()`). */
+  readonly sentAt: number;
+  /** When its body last made progress (its target took bytes); `sentAt` until then. */
+  activeAt: number;
+  /** Already counted as a strike (or its target was ejected since). */
+  struck: boolean;
+}
+
+interface TargetState {
+  readonly outstanding: Set<WatchedRequest>;
+  /** When it last answered (`Date.now()`); 0 for never. */
+  answeredAt: number;
+  strikes: number;
+}
+
+interface PeerAnswer {
+  readonly target: string;
+  readonly sentAt: number;
+  readonly latencyMs: number;
+}
+
+const now = (): number => globalThis.Date.now();
+
+/**
+ * Watches the requests the multi-cloud store sends to each target (copies of writes, reads,
+ * its own heads) and ejects a target that stays silent while its peers answer newer requests:
+ * the decision is {@link isOverdue} and {@link strike} (unresponsive-rule.ts, which says what
+ * must not count); this class gathers the facts:
+ *
+ * - when a target answers (a success, or a failure that is an answer: not found, 4xx...), the
+ *   other targets' outstanding requests sent at or before that request are looked at, once the
+ *   current turn of the event loop has read every answer that was waiting (`setImmediate`);
+ * - a drift timer (running only while requests are outstanding, unref'd) measures this process's
+ *   stalls, which are not silence;
+ * - the target's own answers end its streak; a streamed body's progress restarts its request's
+ *   silence.
+ *
+ * The outstanding request is never aborted: its late answer (or failure) is handled by the
+ * write or read that sent it, as before. With `limits` undefined (the option is off) it records
+ * nothing.
+ */
+export class UnresponsiveWatch {
+  readonly #limits: UnresponsiveLimits | undefined;
+  readonly #eject: (target: string) => void;
+  readonly #targets = new Map<string, TargetState>();
+  #outstanding = 0;
+  #answers: PeerAnswer[] = [];
+  #scheduled: ReturnType<typeof setImmediate> | undefined;
+  /** The request being started (set while its operation's synchronous part runs). */
+  #current: WatchedRequest | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastTick = 0;
+  readonly #stallEnds: number[] = [];
+  readonly #stallLengths: number[] = [];
+  #closed = false;
+
+  constructor(limits: UnresponsiveLimits | undefined, eject: (target: string) => void) {
+    this.#limits = limits;
+    this.#eject = eject;
+  }
+
+  /**
+   * Runs `op`, one request to `target`, watching it: its answer (or silence) counts as described
+   * in the class comment. Returns what `op` returns.
+   */
+  track<R>(target: string, op: () => Promise<R>): Promise<R> {
+    if (this.#limits === undefined || this.#closed) return op();
+    const req: WatchedRequest = { target, sentAt: now(), activeAt: 0, struck: false };
+    req.activeAt = req.sentAt;
+    this.#state(target).outstanding.add(req);
+    if (this.#outstanding++ === 0) this.#startTimer();
+    const outer = this.#current;
+    this.#current = req;
+    let p: Promise<R>;
+    try {
+      p = op();
+    } catch (err) {
+      this.#settled(req, isAnswer(err));
+      throw err;
+    } finally {
+      this.#current = outer;
+    }
+    p.then(
+      () => this.#settled(req, true),
+      (err: unknown) => this.#settled(req, isAnswer(err)),
+    );
+    return p;
+  }
+
+  /**
+   * A callback saying the request being started now (inside {@link UnresponsiveWatch.track}'s
+   * operation, before its first `await`) made progress: its target took some of its body.
+   * `undefined` when no request is being started.
+   */
+  activity(): (() => void) | undefined {
+    const req = this.#current;
+    if (req === undefined) return undefined;
+    return () => {
+      req.activeAt = now();
+    };
+  }
+
+  /** Stops the timers; records nothing more. */
+  close(): void {
+    this.#closed = true;
+    this.#stopTimer();
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    this.#answers = [];
+  }
+
+  #state(target: string): TargetState {
+    let s = this.#targets.get(target);
+    if (s === undefined) {
+      s = { outstanding: new Set(), answeredAt: 0, strikes: 0 };
+      this.#targets.set(target, s);
+    }
+    return s;
+  }
+
+  #settled(req: WatchedRequest, answered: boolean): void {
+    const s = this.#state(req.target);
+    if (!s.outstanding.delete(req)) return;
+    if (--this.#outstanding === 0) this.#stopTimer();
+    if (!answered || this.#closed) return;
+    const at = now();
+    s.answeredAt = at;
+    s.strikes = 0;
+    this.#answers.push({ target: req.target, sentAt: req.sentAt, latencyMs: at - req.sentAt });
+    if (this.#outstanding > 0 && this.#scheduled === undefined) {
+      this.#scheduled = setImmediate(() => this.#check());
+    }
+  }
+
+  /** Looks at every outstanding request that a peer's answer overtook (see the class comment). */
+  #check(): void {
+    this.#scheduled = undefined;
+    const answers = this.#answers;
+    this.#answers = [];
+    const limits = this.#limits;
+    if (limits === undefined || this.#closed) return;
+    const at = now();
+    for (const [target, s] of this.#targets) {
+      for (const req of s.outstanding) {
+        if (req.struck) continue;
+        let peerLatencyMs: number | undefined;
+        for (const a of answers) {
+          if (a.target === target || a.sentAt < req.sentAt) continue;
+          peerLatencyMs = Math.max(peerLatencyMs ?? 0, a.latencyMs);
+        }
+        if (peerLatencyMs === undefined) continue;
+        const since = Math.max(req.sentAt, req.activeAt);
+        const overdue = isOverdue(
+          {
+            silentMs: at - since,
+            stalledMs: this.#stalledSince(since, at),
+            peerLatencyMs,
+            answeredSince: s.answeredAt > req.sentAt,
+          },
+          limits,
+        );
+        if (!overdue) continue;
+        req.struck = true;
+        const d = strike(s.strikes, limits);
+        s.strikes = d.strikes;
+        if (d.eject) {
+          // Its other requests proved the same silence: none counts again.
+          for (const other of s.outstanding) other.struck = true;
+          this.#eject(target);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Time this process was stalled between `from` and `to` (stalls of {@link HIDING_STALL_MS} or more). */
+  #stalledSince(from: number, to: number): number {
+    let sum = 0;
+    const ends = this.#stallEnds;
+    const lengths = this.#stallLengths;
+    for (let i = 0; i < ends.length; i++) {
+      const end = Math.min(ends[i]!, to);
+      const start = ends[i]! - lengths[i]!;
+      sum += Math.max(0, end - Math.max(start, from));
+    }
+    // The stall running now (the drift timer has not looked since): as long as since its last look.
+    const open = to - Math.max(this.#lastTick, from);
+    if (this.#timer !== undefined && open >= HIDING_STALL_MS + TICK_MS) sum += open - TICK_MS;
+    return sum;
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#lastTick = now();
+    const timer = setInterval(() => this.#tick(), TICK_MS);
+    timer.unref?.();
+    this.#timer = timer;
+  }
+
+  #stopTimer(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    const at = now();
+    const late = at - this.#lastTick - TICK_MS;
+    this.#lastTick = at;
+    if (late < HIDING_STALL_MS) return;
+    this.#stallEnds.push(at);
+    this.#stallLengths.push(late);
+    if (this.#stallEnds.length > STALLS) {
+      this.#stallEnds.shift();
+      this.#stallLengths.shift();
+    }
+  }
+}
+
+/** True when a failed request was answered by its target (not an outage, not cancelled). */
+function isAnswer(err: unknown): boolean {
+  const kind = classifyFailure(err);
+  return kind !== 'aborted' && !isAvailabilityKind(kind);
+}

@@ -1,0 +1,245 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NotFoundError } from '../src/errors.js';
+import { UnresponsiveWatch } from '../src/multi/unresponsive.js';
+import {
+  isOverdue,
+  type SilenceFacts,
+  strike,
+  type UnresponsiveLimits,
+} from '../src/multi/unresponsive-rule.js';
+
+const LIMITS: UnresponsiveLimits = { afterMs: 500, factor: 4, strikes: 3 };
+
+describe('isOverdue', () => {
+  /** A request silent for 600 ms, nothing stalled, a peer answered a newer one in 20 ms. */
+  const facts = (f: Partial<SilenceFacts>): SilenceFacts => ({
+    silentMs: 600,
+    stalledMs: 0,
+    peerLatencyMs: 20,
+    answeredSince: false,
+    ...f,
+  });
+  const table: [string, Partial<SilenceFacts>, boolean][] = [
+    ['silent past afterMs while a peer answered a newer request (a blackhole)', {}, true],
+    ['exactly afterMs', { silentMs: 500 }, true],
+    ['below afterMs (a cloud answering in 300 ms is never overdue)', { silentMs: 300 }, false],
+    ['just below afterMs', { silentMs: 499 }, false],
+    ['the target answered another request since: slower, not silent', { answeredSince: true }, false],
+    ['no peer answered a newer request: nothing to compare with', { peerLatencyMs: undefined }, false],
+    ['slow peers (200 ms): overdue only after 4 x 200 ms', { silentMs: 799, peerLatencyMs: 200 }, false],
+    ['slow peers (200 ms), 800 ms silent', { silentMs: 800, peerLatencyMs: 200 }, true],
+    ['this process stalled 400 of the 600 ms: 200 ms of listening', { stalledMs: 400 }, false],
+    ['a 100 ms stall in 700 ms: 600 ms of listening', { silentMs: 700, stalledMs: 100 }, true],
+    ['a long stall then a long silence', { silentMs: 3000, stalledMs: 2000 }, true],
+    ['a body still making progress restarts the silence (silentMs counts from it)', { silentMs: 10 }, false],
+  ];
+  it.each(table)('%s', (_name, f, expected) => {
+    expect(isOverdue(facts(f), LIMITS)).toBe(expected);
+  });
+});
+
+describe('strike', () => {
+  it.each([
+    [0, 3, { strikes: 1, eject: false }],
+    [1, 3, { strikes: 2, eject: false }],
+    [2, 3, { strikes: 0, eject: true }],
+    [0, 1, { strikes: 0, eject: true }],
+  ])('from %i with %i strikes to eject', (from, strikes, expected) => {
+    expect(strike(from, { ...LIMITS, strikes })).toEqual(expected);
+  });
+});
+
+describe('UnresponsiveWatch', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+  });
+
+  interface Pending {
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }
+  /** A request to `target` that settles when told to. */
+  function request(watch: UnresponsiveWatch, target: string): Pending {
+    const p: Partial<Pending> = {};
+    void watch
+      .track(
+        target,
+        () =>
+          new Promise<void>((resolve, reject) => {
+            p.resolve = resolve;
+            p.reject = reject;
+          }),
+      )
+      .catch(() => undefined);
+    return p as Pending;
+  }
+  const notFound = new NotFoundError('k');
+  const timedOut = Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+
+  /** One fan-out write: a request to each target; the peers answer after `peerMs`. */
+  async function fanOut(watch: UnresponsiveWatch, sick: Pending[] | undefined, peerMs: number) {
+    const a = request(watch, 'a');
+    const b = request(watch, 'b');
+    const c = request(watch, 'c');
+    sick?.push(a);
+    await vi.advanceTimersByTimeAsync(peerMs);
+    b.resolve();
+    c.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    return a;
+  }
+
+  /** The peers alone answer a request each, after 1 ms. */
+  async function peersAnswer(watch: UnresponsiveWatch) {
+    const b = request(watch, 'b');
+    const c = request(watch, 'c');
+    await vi.advanceTimersByTimeAsync(1);
+    b.resolve();
+    c.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+  }
+
+  it('ejects a silent target after 3 overdue requests, sequential writes every 20 ms', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch(LIMITS, (t) => ejected.push(t));
+    const sick: Pending[] = [];
+    let writes = 0;
+    while (ejected.length === 0 && writes < 100) {
+      await fanOut(watch, sick, 20);
+      writes++;
+    }
+    expect(ejected).toEqual(['a']);
+    // The first request is overdue at 500 ms (25 writes), the next two 20 ms later each.
+    expect(writes).toBe(27);
+    // The late answers (or failures) of the silent requests are handled as before: no error here.
+    for (const r of sick) r.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('ejects at once when 3 requests are overdue together (8 writes in flight)', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch(LIMITS, (t) => ejected.push(t));
+    const sick = Array.from({ length: 8 }, () => request(watch, 'a'));
+    await vi.advanceTimersByTimeAsync(500);
+    const b = request(watch, 'b');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ejected).toEqual([]);
+    await vi.advanceTimersByTimeAsync(20);
+    b.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    // b was sent after the 8 and answered: all 8 are overdue, 3 strikes in one look.
+    expect(ejected).toEqual(['a']);
+    for (const r of sick) r.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('never ejects a target answering every request in 300 ms', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch(LIMITS, (t) => ejected.push(t));
+    const slow: { at: number; p: Pending }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const a = await fanOut(watch, undefined, 20);
+      slow.push({ at: Date.now() + 280, p: a });
+      while (slow.length > 0 && slow[0]!.at <= Date.now()) slow.shift()!.p.resolve();
+    }
+    for (const s of slow) s.p.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ejected).toEqual([]);
+    watch.close();
+  });
+
+  it('an answer (even "not found") ends the streak; a failure without an answer does not', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch(LIMITS, (t) => ejected.push(t));
+    const first = [request(watch, 'a'), request(watch, 'a')];
+    await vi.advanceTimersByTimeAsync(600);
+    await fanOut(watch, undefined, 1); // both overdue: 2 strikes
+    expect(ejected).toEqual([]);
+    const late = request(watch, 'a');
+    first[0]!.reject(timedOut); // no answer: the streak goes on
+    await vi.advanceTimersByTimeAsync(0);
+    first[1]!.reject(notFound); // an answer: the streak ends, and `late` was sent before it
+    await vi.advanceTimersByTimeAsync(600);
+    await fanOut(watch, undefined, 1);
+    expect(ejected).toEqual([]);
+    late.resolve();
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('no strike without a peer answer to a newer request, nor while this process stalls', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch({ ...LIMITS, strikes: 1 }, (t) => ejected.push(t));
+    // A peer request sent before the silent one proves nothing about it.
+    const b = request(watch, 'b');
+    const a = request(watch, 'a');
+    await vi.advanceTimersByTimeAsync(1000);
+    b.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ejected).toEqual([]);
+    a.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    // The process stalls 900 ms (a timer tick that late) right after the silent request was sent.
+    const a2 = request(watch, 'a');
+    const c = request(watch, 'c');
+    vi.setSystemTime(Date.now() + 900);
+    await vi.advanceTimersByTimeAsync(50);
+    c.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ejected).toEqual([]);
+    // Once it has listened 500 ms with peers answering newer requests: overdue.
+    await vi.advanceTimersByTimeAsync(450);
+    await fanOut(watch, undefined, 1);
+    expect(ejected).toEqual(['a']);
+    a2.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('a streamed body that keeps flowing is not silent', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch({ ...LIMITS, strikes: 1 }, (t) => ejected.push(t));
+    let progress: (() => void) | undefined;
+    let done: (() => void) | undefined;
+    void watch.track('a', () => {
+      progress = watch.activity();
+      return new Promise<void>((resolve) => {
+        done = resolve;
+      });
+    });
+    expect(watch.activity()).toBeUndefined();
+    for (let i = 0; i < 50; i++) {
+      await vi.advanceTimersByTimeAsync(100);
+      progress!();
+      await peersAnswer(watch);
+    }
+    expect(ejected).toEqual([]);
+    // It stops taking bytes: 500 ms later it is overdue.
+    for (let i = 0; i < 6; i++) {
+      await vi.advanceTimersByTimeAsync(100);
+      await peersAnswer(watch);
+    }
+    expect(ejected).toEqual(['a']);
+    done!();
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('off (no limits): records nothing', async () => {
+    const watch = new UnresponsiveWatch(undefined, () => {
+      throw new Error('never');
+    });
+    const a = request(watch, 'a');
+    await vi.advanceTimersByTimeAsync(5000);
+    await fanOut(watch, undefined, 1);
+    expect(vi.getTimerCount()).toBe(0);
+    a.resolve();
+    watch.close();
+  });
+});

@@ -1,0 +1,109 @@
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createS3Store } from '@failover/s3';
+import { type BlobStore, createFileJournal, createMultiCloudStore, getBytes } from '@failover/storage';
+import { faults } from '@failover/testkit';
+import { describe, expect, it } from 'vitest';
+import { type Buckets, bytesFor, type Clouds, freshBuckets, useClouds } from './harness.js';
+
+/**
+ * Issue 10, "fail over in one attempt and never hang": a blackholed cloud (its proxy accepts
+ * connections and never answers) is left because it stays silent while GCS and Azure answer the
+ * same writes, not because its requests' time limits pass. Real servers, real SDKs, the testkit's
+ * fault proxy; default options of the multi-cloud store. Counts, not times: S3's response bound is
+ * set out of reach (60 s), so no failure of S3 can come back before the store leaves it, and the
+ * test asserts what reached S3 and how many calls were offered.
+ */
+describe('unresponsive-target ejection on the local clouds', () => {
+  const fx = useClouds();
+
+  /** S3 through its proxy with a 60 s response bound, counting the calls it receives. */
+  function countedS3(clouds: Clouds, buckets: Buckets): { store: BlobStore; calls: () => number } {
+    const s3 = createS3Store({
+      client: clouds.app.s3,
+      bucket: buckets.name,
+      name: 'aws',
+      timeouts: { responseTimeoutMs: 60_000 },
+    });
+    let n = 0;
+    const store = new Proxy(s3, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          n++;
+          return Reflect.apply(value, target, args);
+        };
+      },
+    });
+    return { store, calls: () => n };
+  }
+
+  async function storeOver(clouds: Clouds, buckets: Buckets, s3: BlobStore) {
+    const store = createMultiCloudStore({
+      targets: [s3, buckets.viaProxy[1], buckets.viaProxy[2]],
+      journal: createFileJournal({ dir: await mkdtemp(join(clouds.tmp, 'journal-')) }),
+    });
+    fx.stores.push(store);
+    const opened: { target: string; reason?: string | undefined; remote: boolean }[] = [];
+    store.on('open', (e) => opened.push({ target: e.target, reason: e.reason, remote: e.remote }));
+    return { store, opened };
+  }
+
+  it('a blackholed S3 is left while its copies are still outstanding: one call per put, no app error', async () => {
+    const { clouds } = fx;
+    const buckets = await freshBuckets(clouds, 'unresponsive');
+    const s3 = countedS3(clouds, buckets);
+    const { store, opened } = await storeOver(clouds, buckets, s3.store);
+    await store.put('warm', bytesFor('warm', 0));
+    await clouds.proxies[0].setFault(faults.blackhole());
+    const before = s3.calls();
+    let puts = 0;
+    const written = new Map<string, Buffer>();
+    // Sequential puts and gets until S3 is left (each put's copy to S3 stays unanswered).
+    for (let i = 0; i < 5000 && opened.length === 0; i++) {
+      const key = `k/${i}`;
+      const bytes = bytesFor(key, i);
+      puts++;
+      await store.put(key, bytes);
+      written.set(key, bytes);
+      expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+    }
+    expect(opened).toEqual([{ target: 'aws', reason: 'unresponsive', remote: false }]);
+    const [aws, gcp, azure] = store.status().targets;
+    expect(aws?.state).toBe('open');
+    expect(aws?.lastFailure?.kind).toBe('timeout');
+    // Left on silence alone: none of its requests has failed (its response bound is 60 s away).
+    expect(Object.values(aws?.failures ?? {}).reduce((a, b) => a + b, 0)).toBe(0);
+    expect([gcp?.state, azure?.state]).toEqual(['closed', 'closed']);
+    // At most one call per put reached S3 (its copy; the gets read the clouds that hold each object).
+    expect(s3.calls() - before).toBeLessThanOrEqual(puts);
+    // Once left, no more calls reach it, and every acknowledged write reads back.
+    const atOpen = s3.calls();
+    for (const [key, bytes] of written) expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+    await store.put('after', bytesFor('after', 1));
+    expect(s3.calls()).toBe(atOpen);
+    await clouds.proxies[0].setFault(faults.pass());
+  });
+
+  it('an S3 answering every request 300 ms late is not left (100 sequential put+get pairs)', async () => {
+    const { clouds } = fx;
+    const buckets = await freshBuckets(clouds, 'slow');
+    const s3 = countedS3(clouds, buckets);
+    const { store, opened } = await storeOver(clouds, buckets, s3.store);
+    await store.put('warm', bytesFor('warm', 0));
+    await clouds.proxies[0].setFault(faults.latency(300));
+    try {
+      for (let i = 0; i < 100; i++) {
+        const key = `k/${i}`;
+        const bytes = bytesFor(key, i);
+        await store.put(key, bytes);
+        expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+      }
+    } finally {
+      await clouds.proxies[0].setFault(faults.pass());
+    }
+    expect(opened).toEqual([]);
+    expect(store.status().targets.map((t) => t.state)).toEqual(['closed', 'closed', 'closed']);
+  });
+});
