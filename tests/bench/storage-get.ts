@@ -86,7 +86,11 @@ export function runGetCase(spec: GetSpec): Promise<GetRun> {
           return firstByte(res.readableStreamBody as Readable);
         },
       },
-      { name: 'Azure adapter store (createAzureBlobStore)', baseline: RAW_AZURE_GET, read: storeReader(azure) },
+      {
+        name: 'Azure adapter store (createAzureBlobStore)',
+        baseline: RAW_AZURE_GET,
+        read: storeReader(azure),
+      },
       {
         name: 'multi-cloud store (default writes; reads verified)',
         baseline: RAW_GET,
