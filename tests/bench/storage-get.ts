@@ -17,22 +17,34 @@ export interface GetSpec {
  */
 export interface GetRun {
   readonly type: 'get';
-  readonly variants: { name: string; getsPerSecond: number[]; ttfbMs: number[]; cpuMsPerCall: number[] }[];
+  readonly variants: {
+    name: string;
+    /** The raw-SDK variant this one is compared with (itself for a raw SDK). */
+    baseline: string;
+    getsPerSecond: number[];
+    ttfbMs: number[];
+    cpuMsPerCall: number[];
+  }[];
 }
 
-/** The baseline row of the get tables. */
+/** The baseline rows of the get tables, one per cloud. */
 export const RAW_GET = 'raw SDK: S3Client GetObject, body read to its end';
+export const RAW_GCS_GET = 'raw SDK: GCS File.createReadStream (its default crc32c validation)';
+export const RAW_AZURE_GET = 'raw SDK: Azure BlobClient.download, body read to its end';
 
 const ROUNDS = Number(process.env.BENCH_GET_ROUNDS ?? 9);
+/** `BENCH_GET_ONLY`: a regular expression; only the variants whose name matches run. */
+const VARIANTS = process.env.BENCH_GET_ONLY ? new RegExp(process.env.BENCH_GET_ONLY, 'i') : undefined;
 
 /** How one variant reads an object: resolves when its first byte is there, then with the rest. */
 type Reader = (key: string) => Promise<{ first: number; done: Promise<Buffer> }>;
 
 /**
- * Gets of the same objects (written once through the multi-cloud store, so they carry their
- * version and SHA-256) from S3 through the same fault proxy, in the same process: the raw SDK's
- * `GetObject`, the S3 adapter's `get`, and the multi-cloud store's `get` (default write mode, S3
- * first in the read order; every read verified against the SHA-256). Each call's time to first
+ * Gets of the same objects (written once through the multi-cloud store and repaired, so every
+ * cloud holds them with their version and SHA-256) through each cloud's fault proxy, in the same
+ * process: per cloud the raw SDK's read and the adapter store's `get`, and the multi-cloud store's
+ * `get` (default write mode, S3 first in the read order; every read verified against the SHA-256;
+ * compared with raw S3). Each call's time to first
  * byte runs from the call to the first chunk of the body; the rate counts whole objects read.
  * Variants take turns within each round, a different one first each round; the first round is a
  * warm-up and is not reported.
@@ -42,28 +54,53 @@ export function runGetCase(spec: GetSpec): Promise<GetRun> {
     // The library's router defaults (attempt limit 10 s): the other cases' 1 s limit trips on a
     // loaded machine with 8 reads of 1 MiB in flight, and a read that fails over measures that.
     const store = clouds.multi({ failover: {} });
-    const adapter = clouds.targets[0];
+    const [s3, gcs, azure] = clouds.targets;
+    const gcsBucket = clouds.gcsClient.bucket(BUCKET);
+    const container = clouds.azureClient.getContainerClient(BUCKET);
     const calls = spec.bytes <= 64 * 1024 ? 200 : 32;
     const bodies = Array.from({ length: calls }, () => randomBytes(spec.bytes));
     const keys = bodies.map((_, k) => `g/${k}`);
     for (const [k, key] of keys.entries()) await store.put(key, bodies[k]!);
     await store.repair();
-    const variants: { name: string; read: Reader }[] = [
+    const all: { name: string; baseline: string; read: Reader }[] = [
       {
         name: RAW_GET,
+        baseline: RAW_GET,
         read: async (key) => {
           const res = await clouds.s3Client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
           return firstByte(res.Body as Readable);
         },
       },
-      { name: 'S3 adapter store (createS3Store)', read: storeReader(adapter) },
+      { name: 'S3 adapter store (createS3Store)', baseline: RAW_GET, read: storeReader(s3) },
+      {
+        name: RAW_GCS_GET,
+        baseline: RAW_GCS_GET,
+        read: (key) => firstByte(gcsBucket.file(key).createReadStream()),
+      },
+      { name: 'GCS adapter store (createGcsStore)', baseline: RAW_GCS_GET, read: storeReader(gcs) },
+      {
+        name: RAW_AZURE_GET,
+        baseline: RAW_AZURE_GET,
+        read: async (key) => {
+          const res = await container.getBlobClient(key).download();
+          return firstByte(res.readableStreamBody as Readable);
+        },
+      },
+      {
+        name: 'Azure adapter store (createAzureBlobStore)',
+        baseline: RAW_AZURE_GET,
+        read: storeReader(azure),
+      },
       {
         name: 'multi-cloud store (default writes; reads verified)',
+        baseline: RAW_GET,
         read: storeReader(store),
       },
     ];
+    const variants = all.filter((v) => VARIANTS === undefined || VARIANTS.test(v.name));
     const results = variants.map((v) => ({
       name: v.name,
+      baseline: v.baseline,
       getsPerSecond: [] as number[],
       ttfbMs: [] as number[],
       cpuMsPerCall: [] as number[],

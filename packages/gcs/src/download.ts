@@ -1,5 +1,6 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { File } from '@google-cloud/storage';
+import type { ContentCheck } from './content-check.js';
 
 /** The inclusive byte span to read, or `undefined` for the whole object. */
 export interface ReadSpan {
@@ -10,8 +11,13 @@ export interface ReadSpan {
 /** How to open one download. */
 export interface DownloadRequest {
   readonly file: File;
-  /** The bytes to read; `undefined` for the whole object (validated by the client). */
+  /** The bytes to read; `undefined` for the whole object. */
   readonly span: ReadSpan | undefined;
+  /**
+   * A whole-object read validated by the client itself (its CRC32C, computed a byte at a time in
+   * JavaScript), for reads whose checksum the caller cannot check ({@link contentCheckOf}).
+   */
+  readonly clientValidation: boolean;
   /** Fail when no byte arrives for this long while the reader waits; `0`: never. */
   readonly idleTimeoutMs: number;
   /** Turns an SDK error that breaks the body after `openDownload` resolved into the store's error. */
@@ -20,35 +26,59 @@ export interface DownloadRequest {
   readonly idleError: (idleMs: number) => Error;
 }
 
+/** A download whose server has answered with data, not handed out yet. */
+export interface OpenedDownload {
+  /** The generation the server sent (`x-goog-generation`), if it said. */
+  readonly generation: string | undefined;
+  /**
+   * Hands the bytes out: they flow through `check` (if given), which fails the stream at its end,
+   * before it ends, when they do not match. Called once.
+   */
+  body(check?: ContentCheck | null): Readable;
+  /** Releases a download that will not be read. */
+  discard(): void;
+}
+
 /**
  * Starts a download and resolves once the server has answered with data, so a 404, a 5xx or a
- * refused connection rejects here, before the caller holds a body; resolves with a stream of the
- * bytes.
+ * refused connection rejects here, before the caller holds a body.
  *
- * - A whole-object read keeps the client's crc32c validation: a mismatch fails the stream at its
- *   end (`CONTENT_DOWNLOAD_MISMATCH`). A partial read cannot be validated by the client (GCS
- *   checksums cover whole objects).
+ * - The bytes wait (the server's answer is not counted as idle meanwhile) until
+ *   {@link OpenedDownload.body} hands them out, so the caller can match the answer's generation
+ *   with the metadata it read beside it and choose the check first.
  * - A 416 (the object shrank since its metadata was read) is an empty body, as the contract asks
  *   for a range that starts past the end.
  * - A watchdog fails the download when no byte arrives for `idleTimeoutMs` while the reader wants
  *   data: @google-cloud/storage 7 (node-fetch 2) never ends nor fails a body whose connection
  *   drops in the middle of a response with a Content-Length, which would otherwise hang forever.
  */
-export async function openDownload(req: DownloadRequest): Promise<Readable> {
+export async function openDownload(req: DownloadRequest): Promise<OpenedDownload> {
   const { span } = req;
   const source = req.file.createReadStream(
-    span === undefined ? { validation: 'crc32c' } : { start: span.start, end: span.end, validation: false },
+    span === undefined
+      ? { validation: req.clientValidation ? 'crc32c' : false }
+      : { start: span.start, end: span.end, validation: false },
   );
-  const out = new PassThrough();
+  let generation: string | undefined;
+  source.once('response', (res: { headers?: Record<string, unknown> }) => {
+    const g = res.headers?.['x-goog-generation'];
+    if (typeof g === 'string' && /^\d+$/.test(g)) generation = g;
+  });
+  const out = new CheckedBody(req.mapError);
   // Until `out` is handed out nobody listens to its errors: an idle download then fails the source
   // (which rejects the wait for the first byte below) and `out` is closed without an error, or
   // its 'error' event would go unhandled and take the process down.
   let handedOut = false;
-  const watchdog = startWatchdog(req.idleTimeoutMs, out, () => {
-    const err = req.idleError(req.idleTimeoutMs);
-    source.destroy(err);
-    out.destroy(handedOut ? err : undefined);
-  });
+  let held = false;
+  const watchdog = startWatchdog(
+    req.idleTimeoutMs,
+    () => held || out.writableNeedDrain,
+    () => {
+      const err = req.idleError(req.idleTimeoutMs);
+      source.destroy(err);
+      out.destroy(handedOut ? err : undefined);
+    },
+  );
 
   let first: 'data' | 'empty';
   try {
@@ -81,27 +111,71 @@ export async function openDownload(req: DownloadRequest): Promise<Readable> {
     throw err;
   }
 
-  handedOut = true;
   if (first === 'empty') {
     watchdog.stop();
     source.destroy();
-    out.end();
-    return out;
+  } else {
+    held = true;
+    // An error of the source before the body is handed out (nobody reads `out` yet) stays on the
+    // source (`errored`) and fails `out` when it is handed out.
+    source.on('error', (err: unknown) => {
+      watchdog.stop();
+      if (!handedOut) return;
+      if (isRangeNotSatisfiable(err)) out.end();
+      else if (!out.destroyed) out.destroy(req.mapError(err));
+    });
+  }
+  return {
+    generation,
+    body(check) {
+      handedOut = true;
+      if (first === 'empty' || (source.destroyed && isRangeNotSatisfiable(source.errored))) {
+        out.end();
+        return out;
+      }
+      if (source.destroyed) {
+        out.destroy(req.mapError(source.errored ?? new Error('The download closed before it was read')));
+        return out;
+      }
+      held = false;
+      watchdog.touch();
+      out.check = check ?? undefined;
+      source.on('data', watchdog.touch);
+      source.on('end', watchdog.stop);
+      out.on('close', () => {
+        watchdog.stop();
+        if (!source.destroyed) source.destroy();
+      });
+      source.pipe(out);
+      return out;
+    },
+    discard() {
+      watchdog.stop();
+      source.destroy();
+      out.destroy();
+    },
+  };
+}
+
+/** The body handed out: the bytes, through a {@link ContentCheck} when there is one. */
+class CheckedBody extends Transform {
+  check: ContentCheck | undefined;
+  readonly #mapError: (err: unknown) => Error;
+
+  constructor(mapError: (err: unknown) => Error) {
+    super();
+    this.#mapError = mapError;
   }
 
-  source.on('data', watchdog.touch);
-  source.on('error', (err: unknown) => {
-    watchdog.stop();
-    if (isRangeNotSatisfiable(err)) out.end();
-    else if (!out.destroyed) out.destroy(req.mapError(err));
-  });
-  source.on('end', watchdog.stop);
-  out.on('close', () => {
-    watchdog.stop();
-    if (!source.destroyed) source.destroy();
-  });
-  source.pipe(out);
-  return out;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.check?.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const err = this.check?.verify();
+    callback(err === undefined ? undefined : this.#mapError(err));
+  }
 }
 
 interface Watchdog {
@@ -111,16 +185,16 @@ interface Watchdog {
 
 /**
  * Calls `onIdle` once no data arrived for `idleMs`, not counting time the reader is not reading
- * (the body's buffer full).
+ * (`waiting()`: the body not handed out yet, or its buffer full).
  */
-function startWatchdog(idleMs: number, out: PassThrough, onIdle: () => void): Watchdog {
+function startWatchdog(idleMs: number, waiting: () => boolean, onIdle: () => void): Watchdog {
   if (idleMs <= 0) return { touch() {}, stop() {} };
   let last = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const check = () => {
     const now = Date.now();
     // Backpressure from a reader that is not reading is not the server's silence.
-    if (out.writableNeedDrain) last = now;
+    if (waiting()) last = now;
     const idle = now - last;
     if (idle >= idleMs) {
       timer = undefined;

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { registerClassifier } from '@failover/core';
 import {
   type BlobBody,
@@ -29,6 +29,7 @@ import {
   type Presigner,
   type PresignOptions,
   type PutOptions,
+  readAll,
   resolveRange,
   type SetMetadataOptions,
   StorageError,
@@ -39,7 +40,8 @@ import {
 } from '@failover/storage';
 import type { File, FileMetadata } from '@google-cloud/storage';
 import { classifyGcsError } from './classify.js';
-import { openDownload, type ReadSpan } from './download.js';
+import { type ContentCheck, contentCheckOf } from './content-check.js';
+import { type OpenedDownload, openDownload, type ReadSpan } from './download.js';
 import { abortedError, type ErrorContext, idleError, toStorageError } from './errors.js';
 import { generationOf, toBlobInfo } from './info.js';
 import { pageEntries, pageQuery, readPage } from './list.js';
@@ -50,6 +52,9 @@ import { type UploadRequest, uploadObject } from './upload.js';
 
 /** How many times `get` re-reads when the object is replaced between its metadata and its bytes. */
 const GET_ATTEMPTS = 3;
+
+/** Whole-object reads up to this size are checked before `get` answers (see `#handOut`). */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 /**
  * A {@link BlobStore} over a bucket of the @google-cloud/storage client you already have.
@@ -221,37 +226,25 @@ class GcsStore implements BlobStore, Presigner {
   }
 
   async #get(key: string, options: GetOptions, ctx: ErrorContext, watch: IoWatch): Promise<GetResult> {
-    const { signal } = options;
+    const { signal, range } = options;
+    if (range === undefined || (range.start === 0 && range.end === undefined)) {
+      const whole = await this.#getWhole(key, ctx, signal, watch);
+      if (whole !== undefined) return whole;
+    }
     for (let attempt = 1; ; attempt++) {
       const resource = await this.#metadata(this.#file(key), ctx, signal);
       const info = toBlobInfo(resource, key);
-      const resolved = resolveRange(options.range, info.size);
+      const resolved = resolveRange(range, info.size);
       if (resolved === null) return { info, body: emptyBody() };
-      // A whole-object read goes without a range, so the client validates its checksum.
+      // A whole-object read goes without a range, so its checksum can be validated.
       const span: ReadSpan | undefined =
         resolved.start === 0 && resolved.end === info.size - 1 ? undefined : resolved;
       // Read the generation the metadata describes, so `info` and the bytes always agree.
       const generation = generationOf(resource);
-      const file = this.#file(key, generation);
+      const check = span === undefined ? contentCheckOf(resource) : null;
       try {
-        const download = openDownload({
-          file,
-          span,
-          idleTimeoutMs: this.#o.readIdleTimeoutMs,
-          mapError: (err) => toStorageError(err, ctx),
-          idleError: (ms) => idleError(ctx, ms),
-        });
-        const body = await raceSignal(download, signal, (reason) => {
-          // The download may still open after the abort: close it then.
-          download.then(
-            (late) => late.destroy(),
-            () => {},
-          );
-          return abortedError(ctx, reason);
-        });
-        bindSignal(body, signal, ctx);
-        bindWatch(body, watch);
-        return { info, body };
+        const opened = await this.#open(this.#file(key, generation), span, check === undefined, ctx, signal);
+        return await this.#handOut(opened, info, check, ctx, signal, watch);
       } catch (err) {
         if (signal?.aborted) throw abortedError(ctx, signal.reason);
         const mapped = toStorageError(err, ctx);
@@ -260,6 +253,112 @@ class GcsStore implements BlobStore, Presigner {
         throw mapped;
       }
     }
+  }
+
+  /**
+   * A whole-object read in one round trip's time: the metadata and the bytes are asked for at
+   * once, and the bytes are handed out only when the server's answer names the generation the
+   * metadata describes. `undefined` (the bytes released unread) when it does not, or when the
+   * bytes cannot be checked here: the caller then reads the metadata first and that generation.
+   */
+  async #getWhole(
+    key: string,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+    watch: IoWatch,
+  ): Promise<GetResult | undefined> {
+    const download = this.#open(this.#file(key), undefined, false, ctx, signal);
+    let downloadFailure: unknown;
+    download.catch((err: unknown) => {
+      downloadFailure ??= err;
+    });
+    let resource: FileMetadata;
+    try {
+      resource = await this.#metadata(this.#file(key), ctx, signal);
+    } catch (err) {
+      download.then(
+        (d) => d.discard(),
+        () => {},
+      );
+      // A failed download makes the client destroy its HTTP agent (node-fetch 2 leaks the socket
+      // otherwise), which resets the metadata request beside it: the download's failure (say, its
+      // idle bound) is then the one to report.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (downloadFailure !== undefined && !signal?.aborted) {
+        const mapped = toStorageError(downloadFailure, ctx);
+        if (!(mapped instanceof NotFoundError)) throw mapped;
+      }
+      throw err;
+    }
+    let opened: OpenedDownload;
+    try {
+      opened = await download;
+    } catch (err) {
+      if (signal?.aborted) throw abortedError(ctx, signal.reason);
+      const mapped = toStorageError(err, ctx);
+      // Created or replaced between the two requests: read the metadata again, then its bytes.
+      if (mapped instanceof NotFoundError) return undefined;
+      throw mapped;
+    }
+    const check = contentCheckOf(resource);
+    const generation = generationOf(resource);
+    if (check === undefined || generation === undefined || opened.generation !== generation) {
+      opened.discard();
+      return undefined;
+    }
+    return this.#handOut(opened, toBlobInfo(resource, key), check, ctx, signal, watch);
+  }
+
+  /** Opens a download, given up (and released when it opens later) as soon as `signal` aborts. */
+  #open(
+    file: File,
+    span: ReadSpan | undefined,
+    clientValidation: boolean,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+  ): Promise<OpenedDownload> {
+    if (signal?.aborted) return Promise.reject(abortedError(ctx, signal.reason));
+    const download = openDownload({
+      file,
+      span,
+      clientValidation,
+      idleTimeoutMs: this.#o.readIdleTimeoutMs,
+      mapError: (err) => toStorageError(err, ctx),
+      idleError: (ms) => idleError(ctx, ms),
+    });
+    return raceSignal(download, signal, (reason) => {
+      // The download may still open after the abort: close it then.
+      download.then(
+        (late) => late.discard(),
+        () => {},
+      );
+      return abortedError(ctx, reason);
+    });
+  }
+
+  /**
+   * The body of an opened download, checked. A small object is read to its end and checked
+   * before `get` answers, so a copy that fails its check fails `get` itself (and a caller that
+   * fails over never saw a byte of it); a larger one fails its stream at the end.
+   */
+  async #handOut(
+    opened: OpenedDownload,
+    info: BlobInfo,
+    check: ContentCheck | null | undefined,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+    watch: IoWatch,
+  ): Promise<GetResult> {
+    const body = opened.body(check);
+    bindSignal(body, signal, ctx);
+    bindWatch(body, watch);
+    if (check == null || info.size > SMALL_BODY_BYTES) return { info, body };
+    const bytes = await readAll(body);
+    const checked = new Readable({ read() {} });
+    if (bytes.length > 0) checked.push(bytes);
+    checked.push(null);
+    bindSignal(checked, signal, ctx);
+    return { info, body: checked };
   }
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {

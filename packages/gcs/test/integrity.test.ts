@@ -65,6 +65,48 @@ describe('download validation', () => {
   );
 });
 
+describe('download validation of the read that asks for the metadata and the bytes at once', () => {
+  // The tampered answer names the object's real generation, so the store hands it out (checked
+  // against the metadata's MD5) instead of reading the metadata first.
+  it.each([
+    ['a small object fails get itself', 16],
+    ['a large object fails its body at the end', 200 * 1024],
+  ])('%s', async (_label, size) => {
+    const key = `genuine-${size}`;
+    const genuine = Buffer.alloc(size, 7);
+    const info = await store.put(key, genuine);
+    const [meta] = await server.clientFor(server.origin).bucket(bucketName).file(key).getMetadata();
+    const tampered = Buffer.from(genuine);
+    tampered[size - 1] = 8;
+    await proxy.setFault(
+      faults.status(200, {
+        match: { path: /alt=media/ },
+        body: tampered,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-goog-generation': String(meta.generation),
+          'x-goog-hash': `crc32c=${b64(info.checksums.crc32c)},md5=${b64(info.checksums.md5)}`,
+          'x-goog-stored-content-encoding': 'identity',
+        },
+      }),
+    );
+    let handedOut = false;
+    const err = await store
+      .get(key)
+      .then(({ body }) => {
+        handedOut = true;
+        return readAll(body);
+      })
+      .catch((e: unknown) => e);
+    expect(handedOut).toBe(size > 64 * 1024);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'unavailable', key, target: store.name });
+    expect(((err as StorageError).cause as { code?: unknown }).code).toBe('CONTENT_DOWNLOAD_MISMATCH');
+    await proxy.setFault({ type: 'pass' });
+    expect((await readAll((await store.get(key)).body)).equals(genuine)).toBe(true);
+  });
+});
+
 describe('upload validation', () => {
   it.each([
     ['multipart', 'small!', { path: /uploadType=multipart/ }],
