@@ -126,7 +126,12 @@ describe('startAzureServer behind a fault proxy', () => {
 
   it('dns: ENOTFOUND reaches the caller, network, never sent', async () => {
     await proxy.setFault(faults.dns());
-    const err = await failure(read(client.getContainerClient('alpha'), 'named/x.txt'));
+    let err = await failure(read(client.getContainerClient('alpha'), 'named/x.txt'));
+    // The fault drops the proxy's open connections; on a loaded machine the client may not have
+    // seen a pooled one close yet, and its first request then meets the reset. The next one needs
+    // a new connection, and so the name.
+    if (err.code !== 'ENOTFOUND')
+      err = await failure(read(client.getContainerClient('alpha'), 'named/x.txt'));
     expect(err.code).toBe('ENOTFOUND');
     expect(classifyFailure(err)).toBe('network');
     expect(failedBeforeSending(err)).toBe(true);

@@ -70,7 +70,11 @@ describe('fault proxy, gcs flavor, through @google-cloud/storage', () => {
 
   it('dns: ENOTFOUND reaches the caller', async () => {
     await proxy.setFault(faults.dns());
-    const err = await failure(storage.bucket('b').file('o.txt').getMetadata());
+    let err = await failure(storage.bucket('b').file('o.txt').getMetadata());
+    // The fault drops the proxy's open connections; on a loaded machine the client may not have
+    // seen a pooled one close yet, and its first request then meets the reset. The next one needs
+    // a new connection, and so the name.
+    if (!failedBeforeSending(err)) err = await failure(storage.bucket('b').file('o.txt').getMetadata());
     expect(classifyFailure(err)).toBe('network');
     expect(failedBeforeSending(err)).toBe(true);
     expect(reached).toBe(0);
