@@ -8,6 +8,7 @@ import {
   createFileJournal,
   createMultiCloudStore,
   getBytes,
+  IntegrityError,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
@@ -88,6 +89,8 @@ async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>) {
     faults.cut({ afterBytes: 5, match: { method: 'GET', path: downloads(sick, buckets.name) } }),
   );
   const errors: unknown[] = [];
+  let corrupt = 0;
+  store.on('integrityError', () => corrupt++);
   for (let i = 0; i < 12; i++) {
     const key = `f/${i}`;
     const body = randomBytes(1024);
@@ -106,7 +109,7 @@ async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>) {
     );
   }
   await clouds.proxies[sick].setFault(faults.pass());
-  return { errors, leftAt, failedAtLeft, failedDownloads: counts.failedDownloads };
+  return { errors, corrupt, leftAt, failedAtLeft, failedDownloads: counts.failedDownloads };
 }
 
 describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure through the fault proxy)', () => {
@@ -114,8 +117,24 @@ describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure throu
     it(`${NAMES[sick]} first, 'mirror' writes: left before the 5th call, no app error`, async () => {
       const r = await run(sick, { writes: 'mirror' });
       expect(r.errors).toEqual([]);
+      expect(r.corrupt).toBe(0);
       expect(r.leftAt).toBeDefined();
       expect(r.leftAt!).toBeLessThan(5);
+      expect(r.failedAtLeft).toBe(2);
+    });
+
+    it(`${NAMES[sick]} first, streamed reads: the cut fails the reader, reaches the breaker, left at the 2nd`, async () => {
+      // Every body streamed (verified as it ends): the failure comes after `get` returned.
+      const r = await run(sick, { writes: 'mirror', reads: { bufferBytes: 0 } });
+      // The reads before the cloud was left fail (their first bytes were already handed out), as
+      // cut transfers, never as corrupt copies; every read after it was left succeeds.
+      expect(r.errors.length).toBe(2);
+      for (const err of r.errors) {
+        expect(err).toMatchObject({ kind: 'network' });
+        expect(err).not.toBeInstanceOf(IntegrityError);
+      }
+      expect(r.corrupt).toBe(0);
+      expect(r.leftAt).toBeLessThan(5);
       expect(r.failedAtLeft).toBe(2);
     });
 
