@@ -268,7 +268,7 @@ export class TargetHealth<T> {
     if (!isAvailabilityKind(kind)) return;
     this.#lastKind = kind;
     this.#lastAt = Date.now();
-    if (this.#state === CLOSED) this.#eject(error, operation);
+    if (this.#state === CLOSED) this.#countFailure(error, operation);
     else if (operation !== undefined) {
       this.#operations.set(operation, (this.#operations.get(operation) ?? 0) + 1);
     }
@@ -501,7 +501,7 @@ export class TargetHealth<T> {
    * Fast ejection (ejection.ts) after one more availability failure while closed: failures in a
    * row, fewer when they prove the target unreachable, and the failing operation's own streak.
    */
-  #eject(err: unknown, operation: string | undefined): void {
+  #countFailure(err: unknown, operation: string | undefined): void {
     const ops = this.#operations;
     const streaks = {
       failures: this.consecutive,
@@ -562,7 +562,7 @@ export class TargetHealth<T> {
         // The probe failed: open again, for twice as long.
         this.#open(this.#nextResetMs);
       } else if (this.#state === CLOSED) {
-        this.#eject(err, args[4] as string | undefined);
+        this.#countFailure(err, args[4] as string | undefined);
       }
       return false;
     }
