@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { classifyFailure, isAvailabilityKind, redact } from '@failover/core';
 import { type BlobStore, createFileJournal, createMultiCloudStore, getBytes } from '@failover/storage';
 import { type Fault, faults } from '@failover/testkit';
@@ -98,9 +99,14 @@ function counted(store: BlobStore, count: SickCount): BlobStore {
       count.byMethod[method] = (count.byMethod[method] ?? 0) + 1;
       const result = fn(...args);
       if (result instanceof Promise) {
-        result.catch((err: unknown) => {
+        const failed = (err: unknown) => {
           if (isAvailabilityKind(classifyFailure(err))) count.onFailure?.();
-        });
+        };
+        result.then((value: unknown) => {
+          // A download cut mid-body fails after `get` returned: on its body stream.
+          const body = method === 'get' ? (value as { body?: unknown } | null)?.body : undefined;
+          if (body instanceof Readable) body.once('error', failed);
+        }, failed);
       }
       return result;
     };

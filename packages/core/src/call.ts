@@ -213,7 +213,7 @@ export class Call<T, R> {
     if (a !== undefined) this.#arm(s, a);
     let value: unknown;
     try {
-      value = await s.fire(fn, context, a);
+      value = await s.fire(fn, context, a, this.#plan.operation);
     } catch (err) {
       if (a !== undefined) this.#endAttempt(a);
       const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);

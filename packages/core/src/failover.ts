@@ -23,7 +23,13 @@ import { StallMonitor } from './stall.js';
 import type { FailoverStatus } from './status.js';
 import { TargetHealth } from './target-health.js';
 import { Timeouts } from './timeout-queue.js';
-import { checkRunOptions, resolveHedge, resolveOptions, validateTargets } from './validate.js';
+import {
+  checkOperation,
+  checkRunOptions,
+  resolveHedge,
+  resolveOptions,
+  validateTargets,
+} from './validate.js';
 
 /**
  * A failover router over ordered targets: one breaker per target, retries with jittered backoff
@@ -77,6 +83,20 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
    * `InvalidOptionError` (option `name`) for an unknown target.
    */
   recover(name: string): void;
+
+  /**
+   * Reports the outcome of work on the named target that ended after its attempt did: a download
+   * body that failed (cut, stalled, or the caller's own check failed with an availability kind)
+   * or completed after the operation returned its stream. `error` undefined is a success. A
+   * failure of an availability kind counts against the target as a failed attempt would in the
+   * consecutive-failure triggers (`breaker.consecutiveFailures`, `consecutiveConnectFailures`,
+   * `consecutiveOperationFailures` with `operation`), the status failure counts and
+   * `lastFailure`, and opens its breaker when one fires; it is not part of the rolling error rate
+   * (no attempt ran). Other kinds (cancelled, an answer) change nothing but the counts. A no-op
+   * once the router is closed. Throws an `InvalidOptionError` for an unknown target or a bad
+   * `operation`.
+   */
+  report(name: string, outcome: { readonly operation?: string; readonly error?: unknown }): void;
 
   /** Adds a listener; returns a function that removes it. A throwing listener never breaks a call. */
   on<E extends FailoverEventName>(event: E, listener: FailoverListener<E>): () => void;
@@ -271,6 +291,16 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
     if (!this.#closed) h.recover();
   }
 
+  report(name: string, outcome: { readonly operation?: string; readonly error?: unknown }): void {
+    const h = this.#target(name);
+    if (outcome === null || typeof outcome !== 'object') {
+      throw new InvalidOptionError('outcome', 'must be an object: { operation?, error? }');
+    }
+    const { operation, error } = outcome;
+    if (operation !== undefined) checkOperation(operation);
+    if (!this.#closed) h.report(error, operation);
+  }
+
   on<E extends FailoverEventName>(event: E, listener: FailoverListener<E>): () => void {
     checkEvent(event);
     return this.#events.on(event, listener);
@@ -362,6 +392,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       detailed,
       observation,
       maxAttempts: options?.maxAttempts,
+      operation: options?.operation,
     };
     if (
       hedge === undefined &&

@@ -31,7 +31,7 @@ export class LeadCalls<T> {
     if (pos > 0) this.#skipped(plan.order, pos);
     if (plan.deadlineMs === undefined && plan.attemptTimeoutMs === undefined) {
       // Nothing can cancel it: the operation's own promise goes to the breaker, no Attempt.
-      return s.fire(fn as AnyOperation, this.#context(plan, pos), undefined);
+      return s.fire(fn as AnyOperation, this.#context(plan, pos), undefined, plan.operation);
     }
     const core = this.#core;
     const a = new Attempt(1, s.name, plan);
@@ -40,7 +40,7 @@ export class LeadCalls<T> {
     if (plan.deadlineMs !== undefined) a.carryDeadline(core.timeouts, plan.deadlineMs);
     if (plan.attemptTimeoutMs !== undefined) a.limit(core, plan.attemptTimeoutMs);
     if (plan.idempotent && plan.replayable) a.rerunOnStall = core.rerunOnStall;
-    return s.fire(fn as AnyOperation, a, a);
+    return s.fire(fn as AnyOperation, a, a, plan.operation);
   }
 
   /** Continues a lead call whose first attempt failed with an availability kind. */

@@ -49,6 +49,17 @@ export interface BreakerOptions {
    */
   consecutiveConnectFailures?: number;
   /**
+   * Ejection of a target that fails one operation while it serves the others: the breaker opens
+   * after this many availability failures in a row of calls naming the same `operation`
+   * (`RunOptions.operation`, or failures reported with {@link Failover.report}), when some other
+   * call succeeded on the target meanwhile (else `consecutiveFailures` decides, as for any
+   * failures in a row). Calls of other operations neither extend nor end an operation's streak,
+   * so a cloud whose downloads are cut while its uploads pass is left: its `consecutiveFailures`
+   * streak never grows past 1 there. Only calls that name an operation take part. Default the
+   * smaller of 2 and `consecutiveFailures`; 0 switches it off; up to 1000. See ejection.ts.
+   */
+  consecutiveOperationFailures?: number;
+  /**
    * Asked, synchronously, each time a half-open breaker would let its probe through: return
    * `false` to keep the target skipped for one more reset period (the period is not doubled).
    * Fleets use it so that one instance probes a recovering cloud for all of them. A gate that
@@ -179,6 +190,14 @@ export interface RunOptions {
   maxAttempts?: number;
   /** Names of the targets to use for this call, in this order. Default: every target, in order. */
   targets?: readonly string[];
+  /**
+   * What the call does (`'get'`, `'put'`...: any short name the caller picks): the breaker keeps
+   * a streak of failures in a row per operation besides its streak of any failures, so a target
+   * that fails every call of one operation while it serves the others is left (see
+   * `breaker.consecutiveOperationFailures`). Default none: the call takes part in the target's
+   * other streaks only.
+   */
+  operation?: string;
 }
 
 /** The breaker settings a router actually uses (`probeGate` stays optional). */
@@ -223,6 +242,7 @@ export const DEFAULTS = Object.freeze({
     maxResetTimeoutMs: 300_000,
     consecutiveFailures: 5,
     consecutiveConnectFailures: 2,
+    consecutiveOperationFailures: 2,
   }),
   retry: Object.freeze({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' as Jitter }),
   budget: Object.freeze({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 }),

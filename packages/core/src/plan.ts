@@ -31,6 +31,8 @@ export interface CallPlan<H> {
   readonly hedge: HedgePolicy | undefined;
   /** Attempts per target for this call (`RunOptions.maxAttempts`); undefined: the router's. */
   readonly maxAttempts?: number | undefined;
+  /** What the call does (`RunOptions.operation`), for the breaker's per-operation streaks. */
+  readonly operation?: string | undefined;
   readonly detailed: boolean;
   /** The observer's handle on this call, when the router has an observer. */
   readonly observation: CallObservation | undefined;

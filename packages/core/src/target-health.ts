@@ -10,7 +10,13 @@ import type { BulkheadOptions, ResolvedBreaker } from './options.js';
 import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
 
-type BreakerArgs = [fn: AnyOperation, target: unknown, context: AttemptContext, attempt?: Attempt];
+type BreakerArgs = [
+  fn: AnyOperation,
+  target: unknown,
+  context: AttemptContext,
+  attempt?: Attempt,
+  operation?: string,
+];
 
 /** opossum never half-opens by itself: this module owns the open period (see {@link TargetHealth}). */
 const OPOSSUM_RESET_MS = 2_147_483_647;
@@ -100,6 +106,13 @@ export class TargetHealth<T> {
   demotedUntil = 0;
   /** Hedge races lost in a row (another target answered first while this one still ran). */
   #lostRaces = 0;
+  /**
+   * Availability failures in a row per operation (`RunOptions.operation`), counted over that
+   * operation's calls only (ejection.ts). Ended by a success or answer of the same operation, or
+   * by {@link TargetHealth.recover}; kept while the breaker opens and closes, so an operation
+   * still broken after a probe of another one succeeded is left again at its next failure.
+   */
+  readonly #operations = new Map<string, number>();
   #lastKind: FailureKind | undefined;
   #lastAt = 0;
   readonly #options: ResolvedBreaker;
@@ -146,7 +159,7 @@ export class TargetHealth<T> {
     this.#nextResetMs = breaker.resetTimeoutMs;
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
     shared.stalls.watch(this);
-    const b = new CircuitBreaker<BreakerArgs, unknown>(breakerAction, {
+    const b = new CircuitBreaker<BreakerArgs, unknown>(this.#action, {
       name: target.name,
       timeout: false,
       rollingPercentilesEnabled: false,
@@ -223,9 +236,44 @@ export class TargetHealth<T> {
    * Runs one attempt through the breaker. Call only right after {@link TargetHealth.admits} said
    * yes: on a half-open target this attempt is the probe.
    */
-  fire(fn: AnyOperation, context: AttemptContext, attempt: Attempt | undefined): Promise<unknown> {
+  fire(
+    fn: AnyOperation,
+    context: AttemptContext,
+    attempt: Attempt | undefined,
+    operation?: string,
+  ): Promise<unknown> {
     if (this.#state !== CLOSED) this.#probing = true;
-    return this.breaker.fire(fn, this.target, context, attempt);
+    return operation === undefined
+      ? this.breaker.fire(fn, this.target, context, attempt)
+      : this.breaker.fire(fn, this.target, context, attempt, operation);
+  }
+
+  /**
+   * The outcome of work on this target that ended after its attempt did (a download body that
+   * failed or completed after the operation returned): `error` undefined for a success. A failure
+   * of an availability kind counts like a failed attempt in the consecutive-failure streaks
+   * (ejection.ts), the failure counts and `lastFailure`, not in opossum's rolling error rate (no
+   * attempt ran); it opens the breaker when a trigger fires while it is closed (while open or
+   * half-open the breaker's own period and probe decide). A success ends the streaks (the
+   * operation's included). Any other kind (cancelled: the reader stopped; an answer) changes no
+   * streak.
+   */
+  report(error: unknown, operation: string | undefined): void {
+    if (error === undefined) {
+      this.consecutive = 0;
+      this.consecutiveUnreachable = 0;
+      if (operation !== undefined) this.#operations.delete(operation);
+      return;
+    }
+    const kind = classifyFailure(error, this.#shared.classify as Classifier | undefined);
+    this.failures[kind]++;
+    if (!isAvailabilityKind(kind)) return;
+    this.#lastKind = kind;
+    this.#lastAt = Date.now();
+    if (this.#state === CLOSED) this.#countFailure(error, operation);
+    else if (operation !== undefined) {
+      this.#operations.set(operation, (this.#operations.get(operation) ?? 0) + 1);
+    }
   }
 
   /**
@@ -320,6 +368,7 @@ export class TargetHealth<T> {
 
   /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
   recover(): void {
+    this.#operations.clear();
     if (this.#state !== CLOSED) this.#close(true);
   }
 
@@ -474,6 +523,43 @@ export class TargetHealth<T> {
   }
 
   /**
+   * Fast ejection (ejection.ts) after one more availability failure while closed: failures in a
+   * row, fewer when they prove the target unreachable, and the failing operation's own streak.
+   */
+  #countFailure(err: unknown, operation: string | undefined): void {
+    const ops = this.#operations;
+    const streaks = {
+      failures: this.consecutive,
+      unreachable: this.consecutiveUnreachable,
+      operation: operation === undefined ? undefined : (ops.get(operation) ?? 0),
+    };
+    const d = decideEjection(streaks, failedBeforeSending(err), this.#options);
+    this.consecutive = d.failures;
+    this.consecutiveUnreachable = d.unreachable;
+    if (operation !== undefined && d.operation !== undefined) ops.set(operation, d.operation);
+    if (d.trigger !== undefined) this.#open(this.#nextResetMs);
+  }
+
+  /**
+   * The breaker's action (see {@link breakerAction}); a success of a call that names its operation
+   * also ends that operation's streak.
+   */
+  readonly #action = (
+    fn: AnyOperation,
+    target: unknown,
+    context: AttemptContext,
+    attempt?: Attempt,
+    operation?: string,
+  ): Promise<unknown> => {
+    const done = breakerAction(fn, target, context, attempt);
+    if (operation === undefined) return done;
+    return Promise.resolve(done).then((value) => {
+      this.#operations.delete(operation);
+      return value;
+    });
+  };
+
+  /**
    * opossum's error filter: true means "not a failure of the target". Called once per failed
    * attempt, with the breaker's arguments after the error.
    */
@@ -501,14 +587,14 @@ export class TargetHealth<T> {
         // The probe failed: open again, for twice as long.
         this.#open(this.#nextResetMs);
       } else if (this.#state === CLOSED) {
-        // Fast ejection (ejection.ts): failures in a row, fewer when they prove it unreachable.
-        const streaks = { failures: this.consecutive, unreachable: this.consecutiveUnreachable };
-        const d = decideEjection(streaks, failedBeforeSending(err), this.#options);
-        this.consecutive = d.failures;
-        this.consecutiveUnreachable = d.unreachable;
-        if (d.trigger !== undefined) this.#open(this.#nextResetMs);
+        this.#countFailure(err, args[4] as string | undefined);
       }
       return false;
+    }
+    const operation = args[4] as string | undefined;
+    // An answer of the operation (a 404 on a read...): it works. A cancelled attempt proves nothing.
+    if (operation !== undefined && kind !== 'aborted' && attempt?.localStall !== true) {
+      this.#operations.delete(operation);
     }
     if (this.#state === HALF_OPEN && (kind === 'aborted' || attempt?.localStall === true)) {
       // A cancelled probe (or one cut by this process's own stall) proves nothing: open again for

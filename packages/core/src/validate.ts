@@ -90,6 +90,11 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     max: 1000,
     default: Math.min(d.consecutiveConnectFailures, consecutiveFailures),
   });
+  const consecutiveOperationFailures = r.int('consecutiveOperationFailures', {
+    min: 0,
+    max: 1000,
+    default: Math.min(d.consecutiveOperationFailures, consecutiveFailures),
+  });
   const probeGate = r.function<NonNullable<ResolvedBreaker['probeGate']>>('probeGate');
   r.done();
   return {
@@ -100,6 +105,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     maxResetTimeoutMs,
     consecutiveFailures,
     consecutiveConnectFailures,
+    consecutiveOperationFailures,
     probeGate,
   };
 }
@@ -222,6 +228,19 @@ export function resolveOptions(options: unknown, defaultMaxAttempts?: number, pa
   return { breaker, retry, budget, attemptTimeoutMs, hedge, bulkhead, classify, observer };
 }
 
+/** Longest `RunOptions.operation` name. */
+const MAX_OPERATION_LENGTH = 64;
+
+/** Checks an operation name (`RunOptions.operation`, `Failover.report`). Throws `InvalidOptionError`. */
+export function checkOperation(operation: unknown): void {
+  if (typeof operation !== 'string' || operation === '' || operation.length > MAX_OPERATION_LENGTH) {
+    throw new InvalidOptionError(
+      'operation',
+      `must be a non-empty string of at most ${MAX_OPERATION_LENGTH} characters, got ${describeValue(operation)}`,
+    );
+  }
+}
+
 /**
  * Checks the options of one call. Runs on every call that has options, so it only looks at the
  * fields it knows (no scan for unknown names, no reader). Throws `InvalidOptionError`.
@@ -233,6 +252,7 @@ export function checkRunOptions(options: RunOptions): void {
   checkBool('idempotent', options.idempotent);
   checkBool('replayable', options.replayable);
   if (options.maxAttempts !== undefined) checkInt('maxAttempts', options.maxAttempts, { min: 1, max: 10 });
+  if (options.operation !== undefined) checkOperation(options.operation);
   if (options.deadlineMs !== undefined) resolveTimeout('deadlineMs', options.deadlineMs);
   if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs !== false) {
     resolveTimeout('attemptTimeoutMs', options.attemptTimeoutMs);

@@ -75,6 +75,100 @@ describe('decideEjection', () => {
     expect(decideEjection(streaks, unreachable, { ...DEFAULT_LIMITS, ...limits })).toEqual(expected);
   });
 
+  describe('per operation (consecutiveOperationFailures: 2 by default)', () => {
+    const o = (failures: number, unreachable: number, operation: number | undefined): Streaks => ({
+      failures,
+      unreachable,
+      operation,
+    });
+    const od = (
+      failures: number,
+      unreachable: number,
+      operation: number | undefined,
+      trigger?: EjectionDecision['trigger'],
+    ): EjectionDecision => ({ failures, unreachable, operation, trigger });
+    const rows: [string, Streaks, boolean, Partial<EjectionLimits>, EjectionDecision][] = [
+      ['a first failed get counts in its own streak', o(0, 0, 0), false, {}, od(1, 0, 1)],
+      [
+        'a second failed get after a put succeeded in between opens (selective)',
+        o(0, 0, 1),
+        false,
+        {},
+        od(1, 0, 2, 'operation'),
+      ],
+      [
+        'two failed gets in a row with nothing between: not selective, consecutiveFailures decides',
+        o(1, 0, 1),
+        false,
+        {},
+        od(2, 0, 2),
+      ],
+      [
+        '... and its 3rd (store-like consecutiveFailures: 3) opens as consecutive',
+        o(2, 0, 2),
+        false,
+        { consecutiveFailures: 3 },
+        od(3, 0, 3, 'consecutive'),
+      ],
+      [
+        'a call with no operation never fires the operation trigger',
+        o(0, 0, undefined),
+        false,
+        {},
+        od(1, 0, undefined),
+      ],
+      [
+        'consecutiveOperationFailures: 0 switches it off',
+        o(0, 0, 7),
+        false,
+        { consecutiveOperationFailures: 0 },
+        od(1, 0, 8),
+      ],
+      [
+        'a threshold of 3 needs the 3rd failed get',
+        o(0, 0, 1),
+        false,
+        { consecutiveOperationFailures: 3 },
+        od(1, 0, 2),
+      ],
+      [
+        '... which opens once it comes',
+        o(0, 0, 2),
+        false,
+        { consecutiveOperationFailures: 3 },
+        od(1, 0, 3, 'operation'),
+      ],
+      [
+        'limits without the field (older callers): off',
+        o(0, 0, 5),
+        false,
+        { consecutiveOperationFailures: undefined },
+        od(1, 0, 6),
+      ],
+      ['unreachable wins when both fire at once', o(1, 1, 1), true, {}, od(2, 2, 2, 'unreachable')],
+    ];
+    it.each(rows)('%s', (_name, streaks, unreachable, limits, expected) => {
+      expect(decideEjection(streaks, unreachable, { ...DEFAULT_LIMITS, ...limits })).toEqual(expected);
+    });
+
+    it('downloads cut while uploads pass: left at the 2nd failed get, never by consecutiveFailures', () => {
+      const limits = { ...DEFAULT_LIMITS, consecutiveFailures: 3 };
+      let failures = 0;
+      let gets = 0;
+      const triggers: (string | undefined)[] = [];
+      // put ok, get fails, put ok, get fails: a success of another operation ends `failures` only.
+      for (let i = 0; i < 2; i++) {
+        failures = 0; // the put succeeded
+        const d = decideEjection({ failures, unreachable: 0, operation: gets }, false, limits);
+        failures = d.failures;
+        gets = d.operation ?? 0;
+        triggers.push(d.trigger);
+      }
+      expect(triggers).toEqual([undefined, 'operation']);
+      expect(failures).toBe(1);
+    });
+  });
+
   it('a run of unreachable failures never outgrows the failures streak it is part of', () => {
     let streaks: Streaks = NO_STREAKS;
     const limits = { consecutiveFailures: 0, consecutiveConnectFailures: 0 };

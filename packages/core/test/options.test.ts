@@ -119,6 +119,27 @@ describe('option validation', () => {
     expect(breaker({ consecutiveConnectFailures: 0 }).consecutiveConnectFailures).toBe(0);
   });
 
+  it('defaults consecutiveOperationFailures to the smaller of 2 and consecutiveFailures', () => {
+    const breaker = (b: object) => resolveOptions({ targets, breaker: b }).breaker;
+    expect(DEFAULTS.breaker.consecutiveOperationFailures).toBe(2);
+    expect(breaker({}).consecutiveOperationFailures).toBe(2);
+    expect(breaker({ consecutiveFailures: 1 }).consecutiveOperationFailures).toBe(1);
+    expect(breaker({ consecutiveFailures: 0 }).consecutiveOperationFailures).toBe(0);
+    expect(breaker({ consecutiveOperationFailures: 4 }).consecutiveOperationFailures).toBe(4);
+    expect(() => breaker({ consecutiveOperationFailures: 1001 })).toThrow(
+      /breaker\.consecutiveOperationFailures/,
+    );
+  });
+
+  it("checks a call's operation name", async () => {
+    const fo = createFailover({ targets });
+    const ok = () => Promise.resolve(1);
+    await expect(fo.run(ok, { operation: '' })).rejects.toThrow(/"operation": must be a non-empty string/);
+    await expect(fo.run(ok, { operation: 7 as unknown as string })).rejects.toThrow(/"operation"/);
+    expect(await fo.run(ok, { operation: 'get' })).toBe(1);
+    fo.close();
+  });
+
   it('checks run options per call', async () => {
     const fo = createFailover({ targets });
     const ok = () => Promise.resolve(1);

@@ -113,9 +113,14 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(breaker({ breaker: { consecutiveFailures: 7 } })).toEqual({ consecutiveFailures: 7 });
     expect(breaker({ breaker: { consecutiveFailures: 0 } })).toEqual({ consecutiveFailures: 0 });
     expect(breaker({ breaker: { consecutiveFailures: undefined } })).toEqual({ consecutiveFailures: 3 });
-    // The router the store builds: 3 in a row, 2 when they prove the cloud unreachable.
+    // The router the store builds: 3 in a row, 2 when they prove the cloud unreachable, 2 of one
+    // operation while others succeed (a cloud sick for reads only).
     const resolved = resolveOptions({ ...resolveMultiOptions({ targets: t, journal }).failover, targets: t });
-    expect(resolved.breaker).toMatchObject({ consecutiveFailures: 3, consecutiveConnectFailures: 2 });
+    expect(resolved.breaker).toMatchObject({
+      consecutiveFailures: 3,
+      consecutiveConnectFailures: 2,
+      consecutiveOperationFailures: 2,
+    });
   });
 
   it('keeps every default and accepted value', () => {

@@ -78,6 +78,8 @@ export interface CallSettings {
   readonly signal: AbortSignal | undefined;
   /** Overrides the router's attempt time limit (`false`: none). */
   readonly attemptTimeoutMs?: number | false | undefined;
+  /** What the call does, for the breaker's per-operation streak (see download.ts `OPERATION`). */
+  readonly operation?: string | undefined;
 }
 
 /**

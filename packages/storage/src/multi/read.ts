@@ -10,6 +10,7 @@ import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
+import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
@@ -73,7 +74,7 @@ export async function routedRead<R>(
 ): Promise<{ value: R; target: StoreTarget } | null> {
   await ctx.ready();
   ctx.checkOpen();
-  const { signal, attemptTimeoutMs } = call;
+  const { signal, attemptTimeoutMs, operation } = call;
   /** The newest pending entry of the key, once known: a provisional put raises some targets' floor. */
   let newest: PendingItem | undefined;
   const run: Round<R> = (targets, min, sig) =>
@@ -82,6 +83,7 @@ export async function routedRead<R>(
       {
         idempotent: true,
         targets,
+        ...(operation === undefined ? {} : { operation }),
         ...(sig === undefined ? {} : { signal: sig }),
         ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
       },
@@ -458,6 +460,8 @@ export async function getObject(
         body.destroy();
         throw err;
       }
+      // Short: cut (an adapter that missed it), not corrupt; the read moves on and it counts.
+      if (bytes.length !== info.size) throw shortBody(key, t.name);
       const actual = sha256Hex(bytes);
       if (actual !== expected) {
         const error = new IntegrityError(key, t.name, expected, actual, version);
@@ -472,12 +476,17 @@ export async function getObject(
         value: { info: shown, body: guard(bytesBody(bytes), undefined, signal) },
       };
     }
+    // Its end comes after this attempt's: reported to the target's breaker (download.ts).
+    const download = watchDownload(ctx, t.name, body);
     const verifier = verifyingStream({
       key,
       target: t.name,
       expected,
       version,
+      size: info.size,
       onMismatch: (error) => reportCorruptCopy(ctx, error, expected),
+      onEnd: download.ended,
+      onDestroy: download.stopped,
     });
     pipeline(body, verifier, () => {
       // Errors reach the reader through `verifier`.
@@ -490,7 +499,13 @@ export async function getObject(
       value: { info: shown, body: guard(verifier, attemptSignal, signal) },
     };
   };
-  const res = await routedRead(ctx, key, attempt, { signal, attemptTimeoutMs }, (v) => v.body.destroy());
+  const res = await routedRead(
+    ctx,
+    key,
+    attempt,
+    { signal, attemptTimeoutMs, operation: OPERATION.get },
+    (v) => v.body.destroy(),
+  );
   return res === null ? null : res.value;
 }
 
@@ -511,7 +526,11 @@ export async function headObject(
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
     return { type: 'found', version, sha256: sha256Of(info), size: info.size, value: info };
   };
-  const res = await routedRead(ctx, key, attempt, { signal: options.signal, attemptTimeoutMs });
+  const res = await routedRead(ctx, key, attempt, {
+    signal: options.signal,
+    attemptTimeoutMs,
+    operation: OPERATION.head,
+  });
   return res === null ? null : present(res.value, res.target.name);
 }
 

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import {
+  type BlobStore,
+  createFileJournal,
+  createMultiCloudStore,
+  getBytes,
+  IntegrityError,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import { faults } from '@failover/testkit';
+import { describe, expect, it } from 'vitest';
+import { freshBuckets, useClouds } from './harness.js';
+
+/**
+ * Issue 10, "cut mid-body": the first cloud's object downloads are cut after 5 body bytes (the
+ * proxy closes the connection cleanly; writes, heads and listings pass). On default options (a
+ * multi-cloud store given only its targets and a file journal) the application sees no error,
+ * and the sick cloud is left after at most 2 failed downloads: the breaker's per-operation streak
+ * (`breaker.consecutiveOperationFailures`) is not ended by its successful writes in between. With
+ * `'mirror'` writes (every put on every cloud before it returns, so every get asks the sick
+ * cloud first) that is before the 5th application call, for each cloud in turn. Asserted by
+ * counts, never by time.
+ */
+const fixture = useClouds();
+
+type Sick = 0 | 1 | 2;
+const NAMES = ['S3', 'GCS', 'Azure'] as const;
+
+/** The object downloads of each cloud (the GET that carries the body), for keys under `f/`. */
+function downloads(sick: Sick, bucket: string): RegExp {
+  if (sick === 1) return /alt=media/;
+  return new RegExp(`/${bucket}/f/`);
+}
+
+/** The sick cloud's adapter store, counting its downloads that failed (also after `get` returned). */
+function counting(store: BlobStore, counts: { failedDownloads: number }): BlobStore {
+  const failed = (err: unknown): void => {
+    if (isAvailabilityKind(classifyFailure(err))) counts.failedDownloads++;
+  };
+  return {
+    name: store.name,
+    put: store.put.bind(store),
+    head: store.head.bind(store),
+    exists: store.exists.bind(store),
+    delete: store.delete.bind(store),
+    list: store.list.bind(store),
+    copy: store.copy.bind(store),
+    get: (key, options) => {
+      const res = store.get(key, options);
+      res.then((r) => {
+        if (r.body instanceof Readable) r.body.once('error', failed);
+      }, failed);
+      return res;
+    },
+  };
+}
+
+async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>) {
+  const { clouds, stores } = fixture;
+  const buckets = await freshBuckets(clouds, `cut-${sick}`);
+  const counts = { failedDownloads: 0 };
+  const order = [sick, ...([0, 1, 2] as const).filter((i) => i !== sick)];
+  const targets = order.map((i) =>
+    i === sick ? counting(buckets.viaProxy[i], counts) : buckets.viaProxy[i],
+  );
+  const store = createMultiCloudStore({
+    targets,
+    journal: createFileJournal({ dir: await mkdtemp(join(clouds.tmp, 'journal-cut-')) }),
+    ...options,
+  });
+  stores.push(store);
+  const sickName = targets[0]!.name;
+  let calls = 0;
+  let leftAt: number | undefined;
+  let failedAtLeft: number | undefined;
+  store.on('open', (e) => {
+    if (e.target !== sickName || leftAt !== undefined) return;
+    leftAt = calls;
+    failedAtLeft = counts.failedDownloads;
+  });
+  // Written before the fault: the store's first calls (epoch markers) are behind it.
+  await store.put('f/warm', randomBytes(64));
+  expect((await getBytes(store, 'f/warm')).length).toBe(64);
+  await clouds.proxies[sick].setFault(
+    faults.cut({ afterBytes: 5, match: { method: 'GET', path: downloads(sick, buckets.name) } }),
+  );
+  const errors: unknown[] = [];
+  let corrupt = 0;
+  store.on('integrityError', () => corrupt++);
+  for (let i = 0; i < 12; i++) {
+    const key = `f/${i}`;
+    const body = randomBytes(1024);
+    calls++;
+    const put = await store.put(key, body).then(
+      () => true,
+      (err: unknown) => errors.push(err),
+    );
+    if (put !== true) continue;
+    calls++;
+    await getBytes(store, key).then(
+      (got) => {
+        if (!got.equals(body)) errors.push(new Error(`other bytes read back for ${key}`));
+      },
+      (err: unknown) => errors.push(err),
+    );
+  }
+  await clouds.proxies[sick].setFault(faults.pass());
+  return { errors, corrupt, leftAt, failedAtLeft, failedDownloads: counts.failedDownloads };
+}
+
+describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure through the fault proxy)', () => {
+  for (const sick of [0, 1, 2] as const) {
+    it(`${NAMES[sick]} first, 'mirror' writes: left before the 5th call, no app error`, async () => {
+      const r = await run(sick, { writes: 'mirror' });
+      expect(r.errors).toEqual([]);
+      expect(r.corrupt).toBe(0);
+      expect(r.leftAt).toBeDefined();
+      expect(r.leftAt!).toBeLessThan(5);
+      expect(r.failedAtLeft).toBe(2);
+    });
+
+    it(`${NAMES[sick]} first, streamed reads: the cut fails the reader, reaches the breaker, left at the 2nd`, async () => {
+      // Every body streamed (verified as it ends): the failure comes after `get` returned.
+      const r = await run(sick, { writes: 'mirror', reads: { bufferBytes: 0 } });
+      // The reads before the cloud was left fail (their first bytes were already handed out), as
+      // cut transfers, never as corrupt copies; every read after it was left succeeds.
+      expect(r.errors.length).toBe(2);
+      for (const err of r.errors) {
+        expect(err).toMatchObject({ kind: 'network' });
+        expect(err).not.toBeInstanceOf(IntegrityError);
+      }
+      expect(r.corrupt).toBe(0);
+      expect(r.leftAt).toBeLessThan(5);
+      expect(r.failedAtLeft).toBe(2);
+    });
+
+    it(`${NAMES[sick]} first, default options: no app error, left after at most 2 failed downloads`, async () => {
+      const r = await run(sick, {});
+      expect(r.errors).toEqual([]);
+      // Under the default quorum a get asks the clouds that took the put first; whether the sick
+      // cloud was one of them depends on which two answered first. Each get that reached it failed
+      // once; after the 2nd such failure it is left.
+      if (r.failedDownloads >= 2) expect(r.failedAtLeft).toBe(2);
+      else expect(r.leftAt).toBeUndefined();
+    });
+  }
+});
