@@ -86,6 +86,8 @@ const PARAM_START = String.raw`(^|[?&;,\s"'({\[]|%26|%3[Ff]|%3[Bb]|%20)`;
 // A parameter's value ends at a separator or at an URL-encoded `&` / `;`.
 const PARAM_VALUE = String.raw`(?!\[redacted\])(?:(?!%26|%3[Bb])[^&;,\s"'<>)}\]])+`;
 const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
+// A value quoted inside a JSON string, at any depth (`\"Bearer ...\"`): an error body carried as a message.
+const ESCAPED_QUOTED = String.raw`\\+"(?:(?!\\+")[^"\r\n])*\\+"`;
 
 /**
  * The credential shapes, applied in order. Each replaces the secret and keeps the name, so a
@@ -101,7 +103,7 @@ const RULES: readonly RedactionRule[] = [
   {
     shape: 'Cookie and Set-Cookie headers (the rest of the line, a quoted value or a list)',
     pattern: new RegExp(
-      String.raw`\b(set-cookie|cookie)(["']?)(\s*[:=]\s*)(${QUOTED}|\[[^\]]*\]|[^\r\n]*)`,
+      String.raw`\b(set-cookie|cookie)(\\*["']?)(\s*[:=]\s*)(${ESCAPED_QUOTED}|${QUOTED}|\[[^\]]*\]|[^\r\n]*)`,
       'gi',
     ),
     replace: (_m, name, quote, sep) => `${name}${quote}${sep}${MASK}`,
@@ -109,7 +111,7 @@ const RULES: readonly RedactionRule[] = [
   {
     shape: 'Authorization-like headers: Bearer, Basic, AWS4-HMAC-SHA256, SharedKey, tokens',
     pattern: new RegExp(
-      String.raw`(?<![\w-])(${HEADER_NAMES})(["']?)(\s*[:=]\s*)(${QUOTED}|\[[^\]]*\]|[A-Za-z0-9_-]+\s+[^\s,;"'<>]+|[^\s,;"'<>]+)`,
+      String.raw`(?<![\w-])(${HEADER_NAMES})(\\*["']?)(\s*[:=]\s*)(${ESCAPED_QUOTED}|${QUOTED}|\[[^\]]*\]|[A-Za-z0-9_-]+\s+[^\s,;"'<>]+|[^\s,;"'<>]+)`,
       'gi',
     ),
     replace: (_m, name, quote, sep) => `${name}${quote}${sep}${MASK}`,
@@ -117,7 +119,7 @@ const RULES: readonly RedactionRule[] = [
   {
     shape: 'secret fields in JSON and `name: value` text (refresh_token, private_key, client_secret...)',
     pattern: new RegExp(
-      String.raw`(?<![\w-])(${FIELD_NAMES})(["']?)(\s*:\s*)(${QUOTED}|[^\s,;&}"'<>]+)`,
+      String.raw`(?<![\w-])(${FIELD_NAMES})(\\*["']?)(\s*:\s*)(${ESCAPED_QUOTED}|${QUOTED}|[^\s,;&}"'<>]+)`,
       'gi',
     ),
     replace: (_m, name, quote, sep) => `${name}${quote}${sep}${MASK}`,

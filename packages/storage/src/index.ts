@@ -96,6 +96,7 @@ export {
   type RepairRunOptions,
   SHA256_KEY,
   type SpoolOptions,
+  type UnresponsiveOptions,
   VERSION_KEY,
   type WriteMode,
 } from './multi/index.js';

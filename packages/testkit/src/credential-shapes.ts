@@ -181,4 +181,9 @@ export const CREDENTIAL_SHAPES: readonly CredentialShape[] = [
     text: '<Message>{&quot;refresh_token&quot;: &quot;1//xmlSECRET45&quot;} Authorization: &#39;Bearer xmlSECRET46&#39; ?a=1&amp;sig=xmlSECRET47 &amp;quot;client_secret&amp;quot;:&amp;quot;xmlSECRET48&amp;quot;</Message>',
     secrets: ['xmlSECRET45', 'xmlSECRET46', 'xmlSECRET47', 'xmlSECRET48'],
   },
+  {
+    name: 'JSON escaped inside a JSON string (an error body carried as a message)',
+    text: String.raw`{"error":{"code":403,"message":"{\"headers\":{\"authorization\": \"Bearer escSECRET49\"}, \"refresh_token\": \"escSECRET50\", \"Cookie\": \"sid=escSECRET51\"}"}}`,
+    secrets: ['escSECRET49', 'escSECRET50', 'escSECRET51'],
+  },
 ];

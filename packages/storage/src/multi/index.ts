@@ -7,6 +7,7 @@ export {
   type ReadOptions,
   type RepairOptions,
   type SpoolOptions,
+  type UnresponsiveOptions,
   type WriteMode,
 } from './options.js';
 export { RESERVED_PREFIX, SHA256_KEY, VERSION_KEY } from './reserved.js';
