@@ -449,6 +449,19 @@ export class TargetHealth<T> {
   }
 
   /**
+   * The maximum ejection share (`breaker.keepLastTarget`): fast ejection spares the last of
+   * several targets with a closed breaker when its failures got no answer (`timeout`, `network`),
+   * which may be this process's own. A router of one target ejects it (as Envoy always ejects at
+   * least one host). The streaks keep counting, so it is ejected at the next failure once another
+   * target is back.
+   */
+  #mayEject(kind: FailureKind): boolean {
+    if (!this.#options.keepLastTarget) return true;
+    if (kind !== 'timeout' && kind !== 'network') return true;
+    return !this.#shared.lastClosed(this.name);
+  }
+
+  /**
    * opossum's error filter: true means "not a failure of the target". Called once per failed
    * attempt, with the breaker's arguments after the error.
    */
@@ -481,7 +494,7 @@ export class TargetHealth<T> {
         const d = decideEjection(streaks, failedBeforeSending(err), this.#options);
         this.consecutive = d.failures;
         this.consecutiveUnreachable = d.unreachable;
-        if (d.trigger !== undefined) this.#open(this.#nextResetMs);
+        if (d.trigger !== undefined && this.#mayEject(kind)) this.#open(this.#nextResetMs);
       }
       return false;
     }

@@ -90,6 +90,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     max: 1000,
     default: Math.min(d.consecutiveConnectFailures, consecutiveFailures),
   });
+  const keepLastTarget = r.bool('keepLastTarget', { default: d.keepLastTarget });
   const probeGate = r.function<NonNullable<ResolvedBreaker['probeGate']>>('probeGate');
   r.done();
   return {
@@ -100,6 +101,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     maxResetTimeoutMs,
     consecutiveFailures,
     consecutiveConnectFailures,
+    keepLastTarget,
     probeGate,
   };
 }
