@@ -48,6 +48,7 @@ import { listPages } from './list.js';
 import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
 import { presignBlob } from './presign.js';
 import { abortError, countedUpload, wrapDownload } from './streams.js';
+import { watchStagedBlocks } from './upload-watch.js';
 
 /**
  * A `BlobStore` over a `ContainerClient` you already have. Every call goes through that client
@@ -106,7 +107,16 @@ class AzureBlobStore implements BlobStore, Presigner {
       try {
         return normalized.type === 'bytes'
           ? await this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
-          : await this.#putStream(blob, key, normalized.stream, contentType, metadata, conditions, ctx);
+          : await this.#putStream(
+              blob,
+              key,
+              normalized.stream,
+              contentType,
+              metadata,
+              conditions,
+              ctx,
+              watch,
+            );
       } catch (err) {
         // An If-Match on a missing blob: Azure answers 412 (or, some versions, 404 BlobNotFound).
         if (ifMatch !== undefined && err instanceof NotFoundError) {
@@ -158,8 +168,10 @@ class AzureBlobStore implements BlobStore, Presigner {
     metadata: Record<string, string>,
     conditions: BlobRequestConditions | undefined,
     ctx: ErrorContext,
+    watch: IoWatch,
   ): Promise<BlobInfo> {
     const { counter, release } = countedUpload(stream, ctx.signal);
+    watchStagedBlocks(blob, watch);
     try {
       const res = await blob.uploadStream(counter, this.#o.blockSize, this.#o.concurrency, {
         blobHTTPHeaders: { blobContentType: contentType },

@@ -20,6 +20,11 @@ ioBoundsContract('azure-blob', async () => {
           .getContainerClient(containerName),
         ...(timeouts === undefined ? {} : { timeouts: timeouts as object }),
       }),
+    // uploadStream: Put Block per block, then Put Block List.
+    upload: {
+      data: { method: 'PUT', path: /[?&]comp=block(&|$)/ },
+      commit: { method: 'PUT', path: /[?&]comp=blocklist(&|$)/ },
+    },
     cleanup: () => server.stop(),
   };
 });

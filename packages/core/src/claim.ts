@@ -1,7 +1,7 @@
 /**
  * Which target a lane of a call goes to next: the next one in order whose breaker admits the call
  * (recording and announcing the ones it skips, and announcing the failover or the hedge), or, when
- * none does, panic routing: join a half-open probe in flight.
+ * none does, panic routing: join a half-open probe in flight on a target the call has not tried.
  *
  * @internal
  */
@@ -65,11 +65,14 @@ export function claim<T>(
 }
 
 /**
- * Panic routing: a call that found every target skipped by its breaker (no attempt made yet)
- * while one of them is half-open with its probe in flight joins that probe instead of failing at
- * once: it waits for the probe's outcome and goes to that target if the probe closed the
- * breaker. Once per call, never for a hedge (`lanes` > 1); no extra load on a target that may be
- * down. Resolves with the target's position, or {@link NEXT}.
+ * Panic routing: a call left with no target (every other one skipped by its breaker, or tried and
+ * failed) while one it has not tried yet is half-open with its probe in flight joins that probe
+ * instead of failing at once: it waits for the probe's outcome and goes to that target if the
+ * probe closed the breaker. A call that already failed elsewhere joins too (issue 10: the call
+ * that met a second half-open target, probed it and saw it fail, gave up in a millisecond while
+ * the first target's probe was about to succeed). Once per call, never for a hedge (`lanes` > 1),
+ * never on a target the call already tried; no extra load on a target that may be down. Resolves
+ * with the target's position, or {@link NEXT}.
  */
 export async function joinProbe<T>(
   log: CallLog<T>,
@@ -77,14 +80,14 @@ export async function joinProbe<T>(
   lanes: number,
   call: { readonly settled: boolean },
 ): Promise<number> {
-  if (log.panicked || log.totalAttempts > 0 || lanes > 1) return NEXT;
-  log.panicked = true;
+  if (log.panicked || lanes > 1) return NEXT;
   const order = log.order;
   let pos = NEXT;
   for (let i = 0; i < order.length && pos === NEXT; i++) {
-    if (order[i]!.probing) pos = i;
+    if (order[i]!.probing && log.attempts[i] === 0) pos = i;
   }
   if (pos === NEXT) return NEXT;
+  log.panicked = true;
   const t = order[pos]!;
   t.joins++;
   if (events.has('panic')) events.emit('panic', { target: t.name });

@@ -44,7 +44,7 @@ export function registerClassifier(classifier: Classifier): () => void {
  *
  * Order: a library error's own `kind`; then `extra` (a router's `classify` option); then every
  * registered provider classifier; then the built-in rules (Node socket and DNS codes, undici and
- * fetch errors, HTTP status codes on common error shapes: `status`, `statusCode`, `response.status`,
+ * fetch errors, TLS handshake and certificate errors, HTTP status codes on common error shapes: `status`, `statusCode`, `response.status`,
  * `$metadata.httpStatusCode`, numeric `code`; throttling names such as `SlowDown`). When nothing
  * matches, the `cause` chain is followed. Anything still unrecognised is `unknown`.
  */
@@ -73,9 +73,7 @@ function classifyOne(err: unknown, extra: Classifier | undefined): FailureKind |
 
 /**
  * OpenSSL errors Node reports only while a TLS session is being set up (the server does not speak
- * TLS, or no protocol version or cipher is shared): no request was sent yet. Certificate errors
- * (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`...) are not here: they are a configuration
- * or security problem to surface, not an outage, and stay `unknown`.
+ * TLS, or no protocol version or cipher is shared): no request was sent yet.
  */
 const TLS_HANDSHAKE_CODES = [
   'ERR_SSL_WRONG_VERSION_NUMBER',
@@ -84,6 +82,55 @@ const TLS_HANDSHAKE_CODES = [
   'ERR_SSL_UNSUPPORTED_PROTOCOL',
   'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
 ];
+
+/**
+ * Certificate errors: the client refused the server's certificate (self-signed, expired, not yet
+ * valid, untrusted issuer, revoked, a host name it does not cover), or the server refused the
+ * client's. The handshake failed, so no request was sent: like a refused connection, this target
+ * cannot be used from here and the call moves on (`network`, and it counts as a connect failure
+ * for `breaker.consecutiveConnectFailures`). Whether it is an outage (a certificate that expired
+ * or a TLS-intercepting middlebox on one cloud's path) or a configuration mistake, another target
+ * can answer; the error keeps its `code` (and the cause chain) so the certificate problem is seen
+ * in logs and events.
+ */
+export const TLS_CERTIFICATE_CODES: readonly string[] = Object.freeze([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_CERT_ALTNAME_FORMAT',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+]);
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -113,6 +160,7 @@ const NETWORK_CODES = new Set([
   'ECONNRESET_BY_PEER',
   'socket hang up',
   ...TLS_HANDSHAKE_CODES,
+  ...TLS_CERTIFICATE_CODES,
 ]);
 
 const TIMEOUT_CODES = new Set([
@@ -218,11 +266,13 @@ const NEVER_SENT_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'ERR_TLS_HANDSHAKE_TIMEOUT',
   ...TLS_HANDSHAKE_CODES,
+  ...TLS_CERTIFICATE_CODES,
 ]);
 
 /**
  * True when the error proves the request never reached the server: the connection was refused,
- * the name did not resolve, the connect or the TLS handshake timed out or failed, the error says
+ * the name did not resolve, the connect or the TLS handshake timed out or failed (a refused
+ * certificate included: {@link TLS_CERTIFICATE_CODES}), the error says
  * so itself (`neverSent: true`, as a cloud store's connect timeout does), or the target was
  * skipped (breaker open). Only such failures let a non-idempotent call move to another target,
  * and they open a breaker sooner (`breaker.consecutiveConnectFailures`).

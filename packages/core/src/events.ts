@@ -46,8 +46,8 @@ export interface FailoverEvents {
   /** A target was skipped without a call because its breaker is open (or its probe is taken). */
   rejected: { readonly target: string };
   /**
-   * Every target of a call was skipped by its breaker, so the call tries `target` anyway: the one
-   * whose last failure is the oldest (panic routing).
+   * A call had no target left (every other one skipped by its breaker, or tried and failed) and
+   * waits for the half-open probe in flight on `target`, which it has not tried (panic routing).
    */
   panic: { readonly target: string };
   /** The retry budget could not pay for a retry (or a hedge) on `target`; the call moves on instead. */

@@ -189,6 +189,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       events: this.#events,
       budget: this.#budget,
       stalls: this.#stalls,
+      lastClosed: (name) =>
+        this.#health.length > 1 && !this.#health.some((h) => h.name !== name && h.state === 'closed'),
       resume: (_s, fn, lead, err, kind) => this.#leads.resume(fn, lead, err, kind),
     };
     this.#health = this.targets.map(

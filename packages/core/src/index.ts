@@ -9,6 +9,7 @@ export {
   failedBeforeSending,
   httpStatusOf,
   registerClassifier,
+  TLS_CERTIFICATE_CODES,
 } from './classify.js';
 export { TypedEmitter } from './emitter.js';
 export {

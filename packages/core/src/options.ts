@@ -60,6 +60,20 @@ export interface BreakerOptions {
    */
   consecutiveOperationFailures?: number;
   /**
+   * A maximum ejection share, like Envoy's `max_ejection_percent`: while `true`, the two
+   * consecutive-failure triggers above (and the operation trigger) never open the breaker of the last of several targets whose
+   * breaker is closed when the failures got no answer from it (`timeout`, `network`). When
+   * every other target is already out and this one stops answering too, the cause may well be this
+   * process's own (its network, DNS resolver, CPU); ejecting it would make every call fail in a
+   * millisecond without reaching anything, while keeping it lets calls still try and succeed the
+   * moment the path is back. Answers (`unavailable`, `throttled`: a 5xx, a 429) still eject it, as
+   * does the error-rate trigger (`errorThresholdPercentage` over `volumeThreshold` calls), remote
+   * trips, and fast ejection once another target is closed again. A router of a single target is
+   * ejected as before (Envoy too ejects at least one host). Default `true`; `false` lets fast
+   * ejection open every breaker.
+   */
+  keepLastTarget?: boolean;
+  /**
    * Asked, synchronously, each time a half-open breaker would let its probe through: return
    * `false` to keep the target skipped for one more reset period (the period is not doubled).
    * Fleets use it so that one instance probes a recovering cloud for all of them. A gate that
@@ -243,6 +257,7 @@ export const DEFAULTS = Object.freeze({
     consecutiveFailures: 5,
     consecutiveConnectFailures: 2,
     consecutiveOperationFailures: 2,
+    keepLastTarget: true,
   }),
   retry: Object.freeze({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 'full' as Jitter }),
   budget: Object.freeze({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 }),

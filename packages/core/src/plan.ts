@@ -70,6 +70,11 @@ export interface HealthShared {
   /** Event-loop stalls of this process. */
   readonly stalls: StallMonitor;
   /**
+   * True when `name` is the last of several targets with a closed breaker: the router has other
+   * targets and none of them is closed (see `breaker.keepLastTarget`).
+   */
+  lastClosed(name: string): boolean;
+  /**
    * Continues a call whose lead attempt (an `Attempt` with a plan: the first attempt of a call
    * the router runs without a `Call`) failed with an availability kind. Called from the breaker's
    * fallback, so the caller's promise simply follows the rest of the call.

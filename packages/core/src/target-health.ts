@@ -270,7 +270,7 @@ export class TargetHealth<T> {
     if (!isAvailabilityKind(kind)) return;
     this.#lastKind = kind;
     this.#lastAt = Date.now();
-    if (this.#state === CLOSED) this.#countFailure(error, operation);
+    if (this.#state === CLOSED) this.#countFailure(error, operation, kind);
     else if (operation !== undefined) {
       this.#operations.set(operation, (this.#operations.get(operation) ?? 0) + 1);
     }
@@ -526,7 +526,7 @@ export class TargetHealth<T> {
    * Fast ejection (ejection.ts) after one more availability failure while closed: failures in a
    * row, fewer when they prove the target unreachable, and the failing operation's own streak.
    */
-  #countFailure(err: unknown, operation: string | undefined): void {
+  #countFailure(err: unknown, operation: string | undefined, kind: FailureKind): void {
     const ops = this.#operations;
     const streaks = {
       failures: this.consecutive,
@@ -537,7 +537,7 @@ export class TargetHealth<T> {
     this.consecutive = d.failures;
     this.consecutiveUnreachable = d.unreachable;
     if (operation !== undefined && d.operation !== undefined) ops.set(operation, d.operation);
-    if (d.trigger !== undefined) this.#open(this.#nextResetMs);
+    if (d.trigger !== undefined && this.#mayEject(kind)) this.#open(this.#nextResetMs);
   }
 
   /**
@@ -558,6 +558,19 @@ export class TargetHealth<T> {
       return value;
     });
   };
+
+  /**
+   * The maximum ejection share (`breaker.keepLastTarget`): fast ejection spares the last of
+   * several targets with a closed breaker when its failures got no answer (`timeout`, `network`),
+   * which may be this process's own. A router of one target ejects it (as Envoy always ejects at
+   * least one host). The streaks keep counting, so it is ejected at the next failure once another
+   * target is back.
+   */
+  #mayEject(kind: FailureKind): boolean {
+    if (!this.#options.keepLastTarget) return true;
+    if (kind !== 'timeout' && kind !== 'network') return true;
+    return !this.#shared.lastClosed(this.name);
+  }
 
   /**
    * opossum's error filter: true means "not a failure of the target". Called once per failed
@@ -587,7 +600,7 @@ export class TargetHealth<T> {
         // The probe failed: open again, for twice as long.
         this.#open(this.#nextResetMs);
       } else if (this.#state === CLOSED) {
-        this.#countFailure(err, args[4] as string | undefined);
+        this.#countFailure(err, args[4] as string | undefined, kind);
       }
       return false;
     }

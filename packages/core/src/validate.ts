@@ -95,6 +95,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     max: 1000,
     default: Math.min(d.consecutiveOperationFailures, consecutiveFailures),
   });
+  const keepLastTarget = r.bool('keepLastTarget', { default: d.keepLastTarget });
   const probeGate = r.function<NonNullable<ResolvedBreaker['probeGate']>>('probeGate');
   r.done();
   return {
@@ -106,6 +107,7 @@ function readBreaker(r: OptionsReader): ResolvedBreaker {
     consecutiveFailures,
     consecutiveConnectFailures,
     consecutiveOperationFailures,
+    keepLastTarget,
     probeGate,
   };
 }

@@ -8,6 +8,7 @@ import {
   redact,
   registerClassifier,
   retryAfterMs,
+  TLS_CERTIFICATE_CODES,
 } from '../src/index.js';
 
 function sysErr(code: string): NodeJS.ErrnoException {
@@ -115,9 +116,24 @@ describe('failedBeforeSending', () => {
     expect(classifyFailure(sysErr(code))).toBe(kind);
   });
 
-  it('a certificate error is not an outage, and neverSent: true on any error in the chain counts', () => {
-    expect(failedBeforeSending(sysErr('CERT_HAS_EXPIRED'))).toBe(false);
-    expect(classifyFailure(sysErr('CERT_HAS_EXPIRED'))).toBe('unknown');
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  ])('a refused certificate (%s) fails over like a refused connection: network, never sent', (code) => {
+    expect(TLS_CERTIFICATE_CODES).toContain(code);
+    expect(failedBeforeSending(sysErr(code))).toBe(true);
+    expect(classifyFailure(sysErr(code))).toBe('network');
+    // Wrapped by a client (axios, the SDKs) with the socket error as the cause.
+    expect(classifyFailure(new Error('request failed', { cause: sysErr(code) }))).toBe('network');
+  });
+
+  it('neverSent: true on any error in the chain counts', () => {
     const connectTimeout = Object.assign(new Error('no connection within 1000 ms'), {
       code: 'ETIMEDOUT',
       neverSent: true,

@@ -243,6 +243,30 @@ describe('panic routing', () => {
     expect(panics).toEqual(['azure', 'azure']);
   });
 
+  it('a call that probed another half-open target and saw it fail still joins the probe in flight (issue 10)', async () => {
+    const fo = make({ breaker: { resetTimeoutMs: 1000 }, retry: { maxAttempts: 1 } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    await vi.advanceTimersByTimeAsync(1000);
+    // aws and gcp are half-open; azure stays open.
+    fo.trip('azure');
+    const panics: string[] = [];
+    fo.on('panic', (e) => panics.push(e.target));
+    const op = scripted({ aws: [{ delay: 50, value: 'aws' }], gcp: [sysError('ECONNREFUSED')] });
+    const probe = track(fo.run(op, { idempotent: true }));
+    // aws's probe is taken: this call probes gcp (refused at once), skips azure, then joins aws's.
+    const second = track(fo.run(op, { idempotent: true }));
+    await flush(20);
+    expect(second.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(probe.value).toBe('aws');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(second.value).toBe('aws');
+    expect(panics).toEqual(['aws']);
+    expect(targetsOf(op.calls)).toEqual(['aws', 'gcp', 'aws']);
+  });
+
   it('a failed probe ends the joined calls with AllTargetsFailedError', async () => {
     const fo = make({ breaker: { resetTimeoutMs: 1000 }, retry: { maxAttempts: 1 } });
     fo.trip('aws');

@@ -164,7 +164,7 @@ class GcsStore implements BlobStore, Presigner {
         resumableThreshold: this.#o.resumableThreshold,
         chunkSize: this.#o.chunkSize,
         signal,
-        enter: (fn) => watch.enter(fn),
+        watch,
       });
     } catch (err) {
       if (signal?.aborted) throw abortedError(ctx, signal.reason);

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { type IoWatch, watchPipedRequest } from '@failover/storage';
 import type { File } from '@google-cloud/storage';
 
 type Interceptor = File['interceptors'][number];
@@ -16,21 +18,27 @@ type Adapter = (
  * requests through gaxios with the file's request interceptors as extra options; this adds an
  * interceptor (to this `File` only, which the store creates per call) whose gaxios `adapter`
  * combines the request's own signal with `signal`. When `signal` aborts, the request in flight is
- * aborted and the connection closed; the upload then fails and never completes. `enter` runs the
- * request's creation in the call's context (the store's request watchdog), since the client may
- * start a request from a stream callback that runs outside it.
+ * aborted and the connection closed; the upload then fails and never completes. `watch.enter` runs
+ * the request's creation in the call's context (the store's request watchdog), since the client may
+ * start a request from a stream callback that runs outside it. A request whose body is a stream
+ * (the data `PUT` of each chunk) is handed to `watch` as soon as that body is piped into it (see
+ * {@link watchPipedRequest}): Node 20 announces it only once its whole body was sent, so a `PUT`
+ * the server stops reading would otherwise never be bounded.
  */
 export function abortUploadRequestsOn(
   file: File,
   signal: AbortSignal,
-  enter: <T>(fn: () => T) => T = (fn) => fn(),
+  watch?: Pick<IoWatch, 'enter' | 'watchRequest'>,
 ): void {
+  const enter = <T>(fn: () => T): T => (watch ? watch.enter(fn) : fn());
   const interceptor = {
     request(options: RequestOptions): RequestOptions {
       const previous = typeof options.adapter === 'function' ? (options.adapter as Adapter) : undefined;
       const adapter: Adapter = (requestOptions, defaultAdapter) => {
         const combined = requestOptions.signal ? anySignal(requestOptions.signal, signal) : signal;
         const next = { ...requestOptions, signal: combined };
+        const body = requestOptions.body;
+        if (watch && body instanceof Readable) watchPipedRequest(body, watch);
         // Created in the call's context, so the store's request watchdog sees the request.
         return enter(() => (previous ? previous(next, defaultAdapter) : defaultAdapter(next)));
       };

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { NormalizedBody } from '@failover/storage';
+import type { IoWatch, NormalizedBody } from '@failover/storage';
 import type { CreateWriteStreamOptions, File, FileMetadata } from '@google-cloud/storage';
 import { raceSignal } from './signal.js';
 import { abortUploadRequestsOn } from './upload-abort.js';
+import { watchSimpleUploadOn } from './upload-watch.js';
 
 /** What one upload needs, already validated. */
 export interface UploadRequest {
@@ -23,8 +24,11 @@ export interface UploadRequest {
   readonly resumableThreshold: number;
   readonly chunkSize: number | undefined;
   readonly signal: AbortSignal | undefined;
-  /** Runs a request's creation in the call's context (the request watchdog's). */
-  readonly enter?: <T>(fn: () => T) => T;
+  /**
+   * The call's request watchdog: requests are created in its context, and those with a streamed
+   * body are handed to it when the body is piped in (see {@link abortUploadRequestsOn}).
+   */
+  readonly watch?: Pick<IoWatch, 'enter' | 'watchRequest'>;
 }
 
 /**
@@ -56,6 +60,7 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
     // One request with every byte at hand: it is not cut on abort (the client offers no way to
     // cancel a multipart request, and a half-sent one would hang its connection); the caller
     // stops waiting at once and the call reports the abort, never success.
+    if (req.watch) watchSimpleUploadOn(req.file, req.watch);
     const sink = req.file.createWriteStream(options);
     const done = pipeline(Readable.from([toBuffer(body.bytes)]), sink).then(() => req.file.metadata);
     return raceSignal(done, req.signal, abortReason);
@@ -66,7 +71,7 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   const cut = new AbortController();
   const onAbort = () => cut.abort(req.signal?.reason);
   req.signal?.addEventListener('abort', onAbort, { once: true });
-  abortUploadRequestsOn(req.file, cut.signal, req.enter);
+  abortUploadRequestsOn(req.file, cut.signal, req.watch);
   const source = body.type === 'bytes' ? Readable.from([toBuffer(body.bytes)]) : body.stream;
   const sink = req.file.createWriteStream(options);
   try {

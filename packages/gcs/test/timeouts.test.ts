@@ -30,6 +30,11 @@ ioBoundsContract('gcs', async () => {
         ...(timeouts === undefined ? {} : { timeouts: timeouts as object }),
       }),
     download: { path: /alt=media/ },
+    // A resumable upload: the session POST, then the PUT of the data to the session URI.
+    upload: {
+      start: { method: 'POST', path: /uploadType=resumable/ },
+      data: { method: 'PUT', path: /upload_id=/ },
+    },
     cleanup: () => server.stop(),
   };
 });
@@ -110,6 +115,17 @@ describe('GCS store: upload responses that never finish', () => {
       const err = await failure(() => s.put('resumable', chunks()));
       expect(['network', 'timeout']).toContain(err.kind);
     }
+  }, 60_000);
+
+  it('a one-request upload whose POST the proxy holds is bounded (its multipart body is piped, as on Node 20 it is announced late)', async () => {
+    // Below the default resumableThreshold (8 MiB) and more than the socket buffers take.
+    const s = createGcsStore({
+      bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName),
+      timeouts: BOUNDS,
+    });
+    await proxy.setFault(faults.blackhole({ match: { method: 'POST', path: /uploadType=multipart/ } }));
+    const err = await failure(() => s.put('simple', Buffer.alloc(8 * 1024 * 1024 - 1, 3)));
+    expect(['network', 'timeout']).toContain(err.kind);
   }, 60_000);
 
   it('a response slower to start than idleTimeoutMs (a slow server, or this process starved of CPU) fails the read, and nothing else', async () => {

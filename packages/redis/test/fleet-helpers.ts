@@ -41,6 +41,9 @@ export async function instance(
       // The down targets refuse connections: the test's threshold applies to those too.
       consecutiveConnectFailures: options.consecutiveFailures ?? 2,
       volumeThreshold: 1000,
+      // Both targets may go down in a test and each must open on its own calls (fleet messages
+      // are what is tested): no maximum ejection share here.
+      keepLastTarget: false,
       resetTimeoutMs: options.resetTimeoutMs ?? 60_000,
       probeGate: (target) => fleet?.probeGate(target) ?? true,
     },

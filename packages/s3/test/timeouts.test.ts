@@ -28,6 +28,12 @@ ioBoundsContract('s3', async () => {
         bucket,
         ...(timeouts === undefined ? {} : { timeouts: timeouts as object }),
       }),
+    // A stream of unknown size above partSize: CreateMultipartUpload, UploadPart, Complete.
+    upload: {
+      start: { method: 'POST', path: /[?&]uploads(=|&|$)/ },
+      data: { method: 'PUT', path: /[?&]partNumber=/ },
+      commit: { method: 'POST', path: /[?&]uploadId=/ },
+    },
     cleanup: () => server.stop(),
   };
 });

@@ -27,6 +27,7 @@ export {
   type TransferErrorContext,
   type TransferPhase,
   type WatchedRequestInfo,
+  watchPipedRequest,
 } from './io/index.js';
 export {
   checkResolveArgs as checkJournalResolveArgs,

@@ -7,3 +7,4 @@ export {
 } from './timeouts.js';
 export { TransferError, type TransferErrorContext, type TransferPhase } from './transfer-error.js';
 export { createIoWatch, type IoWatch, type IoWatchOptions, type WatchedRequestInfo } from './watch.js';
+export { watchPipedRequest } from './watch-pipe.js';

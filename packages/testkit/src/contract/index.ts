@@ -36,6 +36,7 @@ export {
   type IoBoundsFactory,
   type IoBoundsSubject,
   type IoBoundsTimeouts,
+  type IoBoundsUploadPhases,
   ioBoundsContract,
 } from './io-bounds/index.js';
 export {

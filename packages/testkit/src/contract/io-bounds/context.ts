@@ -1,6 +1,6 @@
 import type { BlobStore } from '@failover/storage';
 import type { FaultProxy, RequestMatch } from '../../fault-proxy/index.js';
-import type { IoBoundsTimeouts } from './types.js';
+import type { IoBoundsTimeouts, IoBoundsUploadPhases } from './types.js';
 
 /** What the cases of {@link ioBoundsContract} get. */
 export interface IoBoundsCaseContext {
@@ -12,6 +12,8 @@ export interface IoBoundsCaseContext {
   readonly keys: () => { readonly big: string; readonly key: (name: string) => string };
   /** The requests that download the seeded object's body. */
   readonly download: () => RequestMatch;
+  /** The requests of each phase of a streamed upload, when the subject names them. */
+  readonly upload: () => IoBoundsUploadPhases | undefined;
   /** The seeded object's bytes (512 KiB). */
   readonly body: Buffer;
 }

@@ -5,8 +5,15 @@ import { createFaultProxy, type FaultProxy, faults, type RequestMatch } from '..
 import { ioBoundsCases } from './cases.js';
 import type { IoBoundsCaseContext } from './context.js';
 import type { IoBoundsContractOptions, IoBoundsFactory, IoBoundsSubject } from './types.js';
+import { ioBoundsUploadCases } from './upload-cases.js';
 
-export type { IoBoundsContractOptions, IoBoundsFactory, IoBoundsSubject, IoBoundsTimeouts } from './types.js';
+export type {
+  IoBoundsContractOptions,
+  IoBoundsFactory,
+  IoBoundsSubject,
+  IoBoundsTimeouts,
+  IoBoundsUploadPhases,
+} from './types.js';
 
 /**
  * Registers the I/O bounds suite: no call of a cloud store hangs on a silent or cut connection.
@@ -14,8 +21,12 @@ export type { IoBoundsContractOptions, IoBoundsFactory, IoBoundsSubject, IoBound
  * the adapter's own SDK client: a blackhole fails every operation (get, head, exists, put of a
  * buffer and of a stream, delete, list, copy) with `kind: 'timeout'` and the store's `target`, with
  * short bounds and with the defaults; a download cut, stalled or reset mid-body fails with
- * `kind: 'network'`; refused connections fail with `kind: 'network'`; a caller slow to read or to
- * send is not a stall; per-call `timeouts` replace the store's bounds and `0` turns one off; and
+ * `kind: 'network'`; refused connections fail with `kind: 'network'`; a streamed upload (16 MiB,
+ * more than socket buffers take) whose start, data or commit request the proxy holds fails with
+ * `kind: 'timeout'` or `'network'` (with short bounds and, for the held data request, with the
+ * defaults), and one whose data request is answered but the answer stalls settles, failing with
+ * one of those kinds if at all (an empty answer is complete with its headers); a caller slow to
+ * read or to send is not a stall; per-call `timeouts` replace the store's bounds and `0` turns one off; and
  * invalid bounds are refused at once with the exact option path. Nothing asserts how long a call
  * took, so the suite passes on a loaded machine.
  *
@@ -71,6 +82,7 @@ export function ioBoundsContract(
       return { big, key: (key: string) => `${run}-${test}-${key}` };
     },
     download: () => ready().subject.download ?? defaultDownload(big),
+    upload: () => ready().subject.upload,
     body,
   };
 
@@ -91,6 +103,7 @@ export function ioBoundsContract(
     });
 
     ioBoundsCases(ctx, timeoutMs);
+    ioBoundsUploadCases(ctx, timeoutMs);
   });
 }
 

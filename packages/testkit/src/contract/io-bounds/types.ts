@@ -26,8 +26,27 @@ export interface IoBoundsSubject {
    * target ends with the object key (optionally followed by a query string).
    */
   readonly download?: RequestMatch;
+  /**
+   * The requests of a streamed upload (a put of a 16 MiB stream of unknown size), by phase, for the
+   * upload cases: each phase given is held by the proxy in turn and the put must fail. Without it,
+   * the upload cases are skipped.
+   */
+  readonly upload?: IoBoundsUploadPhases;
   /** Runs after the last test (stop the server). */
   readonly cleanup?: () => Promise<void> | void;
+}
+
+/**
+ * Which requests make up each phase of a streamed upload. Phases left out (an upload that has no
+ * such request) are not tested.
+ */
+export interface IoBoundsUploadPhases {
+  /** The request that opens the upload: S3 CreateMultipartUpload, the GCS resumable session `POST`. */
+  readonly start?: RequestMatch;
+  /** The requests that carry the bytes: S3 UploadPart, the GCS session `PUT`, Azure Put Block. */
+  readonly data: RequestMatch;
+  /** The request that assembles the object: S3 CompleteMultipartUpload, Azure Put Block List. */
+  readonly commit?: RequestMatch;
 }
 
 /** Builds the subject, once, in the suite's `beforeAll`. */

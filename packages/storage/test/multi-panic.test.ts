@@ -1,0 +1,92 @@
+import { type BlobStore, createMemoryStore, getText, type MultiCloudStore } from '@failover/storage';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openMultiStore, switchable } from './multi-helpers.js';
+
+// Issue 10: "while one half-open probe is in flight and every other breaker is open, calls fail in
+// 1 ms with all targets skipped although a cloud is up". Through the multi-cloud store (reads over
+// every target, writes one copy per target): the calls join the probe and are served by it.
+
+const open: MultiCloudStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+/** A memory store whose calls wait while it is held (a probe in flight on a slow but live cloud). */
+function holdable(name: string) {
+  const inner = createMemoryStore({ name });
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  let waiting = 0;
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== 'get' && prop !== 'put' && prop !== 'head') return value.bind(target);
+      return async (...args: unknown[]) => {
+        if (gate !== undefined) {
+          waiting++;
+          await gate;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as BlobStore;
+  return {
+    store,
+    waiting: () => waiting,
+    hold(): void {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    release(): void {
+      gate = undefined;
+      open?.();
+    },
+  };
+}
+
+/** Lets everything that is due run (several rounds of I/O callbacks). */
+async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('panic routing through the multi-cloud store', () => {
+  it('with a probe in flight and every other breaker open, gets and puts join the probe instead of failing at once', async () => {
+    const aws = holdable('aws');
+    const gcp = switchable('gcp');
+    const azure = switchable('azure');
+    const { store } = openMultiStore(open, [aws.store as never, gcp, azure], {
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        breaker: { volumeThreshold: 100, consecutiveFailures: 0, resetTimeoutMs: 20 },
+      },
+    });
+    await store.put('k', 'v');
+    gcp.down = 'network';
+    azure.down = 'network';
+    const panics: string[] = [];
+    store.on('panic', (e) => panics.push(e.target));
+    for (const name of ['aws', 'gcp', 'azure']) store.trip(name);
+    await vi.waitFor(() => expect(store.status().targets[0]?.state).toBe('halfOpen'), { timeout: 10_000 });
+    // gcp and azure stay open (tripped again: twice as long); aws is half-open.
+    store.trip('gcp');
+    store.trip('azure');
+    aws.hold();
+    const probe = getText(store, 'k');
+    await vi.waitFor(() => expect(aws.waiting()).toBe(1));
+    const settled: string[] = [];
+    const joined = getText(store, 'k').finally(() => settled.push('get'));
+    const put = store.put('k2', 'w').finally(() => settled.push('put'));
+    await settle();
+    // Nothing failed in 1 ms: both wait for the probe.
+    expect(settled).toEqual([]);
+    aws.release();
+    expect(await probe).toBe('v');
+    expect(await joined).toBe('v');
+    expect((await put).size).toBe(1);
+    expect(panics.length).toBeGreaterThanOrEqual(2);
+    expect(panics.every((t) => t === 'aws')).toBe(true);
+  }, 20_000);
+});
