@@ -86,7 +86,9 @@ describe('panic routing through the multi-cloud store', () => {
     expect(await probe).toBe('v');
     expect(await joined).toBe('v');
     expect((await put).size).toBe(1);
-    expect(panics.length).toBeGreaterThanOrEqual(2);
-    expect(panics.every((t) => t === 'aws')).toBe(true);
+    // The get and the put joined aws's probe; the put's second copy (quorum 2) may also have
+    // been tried on the open cloud most likely up (a panic of its own), which failed: the put was
+    // acknowledged degraded by aws alone.
+    expect(panics.filter((t) => t === 'aws').length, panics.join()).toBeGreaterThanOrEqual(2);
   }, 20_000);
 });
