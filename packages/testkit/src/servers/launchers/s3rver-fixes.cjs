@@ -204,7 +204,9 @@ function contentMd5Of(content) {
   const header = content?.headers?.['content-md5'];
   if (typeof header !== 'string') return undefined;
   if (!/^[A-Za-z0-9+/]{22}==$/.test(header)) {
-    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': header });
+    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', {
+      'Content-MD5': header,
+    });
   }
   return header;
 }
