@@ -26,7 +26,7 @@ function setup(options: Partial<MultiCloudStoreOptions> = {}) {
     const t = switchable(name);
     const put = t.put;
     t.put = (key, body, opts?: PutOptions) => {
-      (seen[name] ??= []).push(opts?.md5);
+      seen[name] = [...(seen[name] ?? []), opts?.md5];
       return put(key, body, opts);
     };
     return t;
