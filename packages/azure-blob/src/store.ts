@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobRequestConditions, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { redactError } from '@failover/core';
@@ -9,6 +8,7 @@ import {
   blobInfo,
   type CopyOptions,
   checkCallOptions,
+  checkPutMd5,
   checkPutSize,
   createIoWatch,
   type DeleteOptions,
@@ -32,6 +32,7 @@ import {
   type PresignOptions,
   type PutOptions,
   prefixedKey,
+  putBodyMd5,
   resolveRange,
   type SetMetadataOptions,
   StorageError,
@@ -49,6 +50,9 @@ import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolve
 import { presignBlob } from './presign.js';
 import { abortError, countedUpload, wrapDownload } from './streams.js';
 import { watchStagedBlocks } from './upload-watch.js';
+
+/** The largest body `uploadData` sends in one Put Blob (the SDK's default); larger ones go in blocks. */
+const SINGLE_SHOT_BYTES = 256 * 1024 * 1024;
 
 /**
  * A `BlobStore` over a `ContainerClient` you already have. Every call goes through that client
@@ -80,13 +84,27 @@ class AzureBlobStore implements BlobStore, Presigner {
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const name = this.#blobName(key);
     // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
-    const { metadata, contentType, ifNoneMatch, ifMatch, size, signal } = normalizePutOptions(
-      key,
-      options,
-      this.name,
-    );
+    const {
+      metadata,
+      contentType,
+      ifNoneMatch,
+      ifMatch,
+      size,
+      signal,
+      md5: givenMd5,
+    } = normalizePutOptions(key, options, this.name);
     const conditions = putConditions(ifNoneMatch, ifMatch);
     let normalized = normalizePutBody(body, key, this.name);
+    // The caller's MD5 (refused with a stream), else computed from a byte body.
+    const md5 = putBodyMd5(givenMd5, normalized, key, this.name);
+    if (
+      givenMd5 !== undefined &&
+      normalized.type === 'bytes' &&
+      normalized.bytes.byteLength > SINGLE_SHOT_BYTES
+    ) {
+      // Sent in blocks, which Azure does not check against the blob's MD5: the caller's is checked here.
+      checkPutMd5(givenMd5, normalized.bytes, key, this.name);
+    }
     if (size !== undefined && normalized.type === 'bytes') {
       checkPutSize(size, normalized.bytes.byteLength, key, this.name);
     } else if (size !== undefined && normalized.type === 'stream') {
@@ -106,7 +124,7 @@ class AzureBlobStore implements BlobStore, Presigner {
       });
       try {
         return normalized.type === 'bytes'
-          ? await this.#putBytes(blob, key, normalized.bytes, contentType, metadata, conditions, ctx)
+          ? await this.#putBytes(blob, key, normalized.bytes, md5!, contentType, metadata, conditions, ctx)
           : await this.#putStream(
               blob,
               key,
@@ -133,14 +151,15 @@ class AzureBlobStore implements BlobStore, Presigner {
     blob: BlockBlobClient,
     key: string,
     bytes: Uint8Array,
+    md5: Buffer,
     contentType: string,
     metadata: Record<string, string>,
     conditions: BlobRequestConditions | undefined,
     ctx: ErrorContext,
   ): Promise<BlobInfo> {
-    // The MD5 is sent as the blob's Content-MD5, so the blob has one even when the body goes up in
-    // blocks (which otherwise leaves it without).
-    const md5 = createHash('md5').update(bytes).digest();
+    // The MD5 (computed from these bytes) is sent as the blob's Content-MD5, which Azure checks on
+    // a single Put Blob; the blob has one even when the body goes up in blocks (which otherwise
+    // leaves it without).
     const common = {
       blobHTTPHeaders: { blobContentType: contentType, blobContentMD5: md5 },
       metadata,

@@ -29,6 +29,7 @@ import {
   type Presigner,
   type PresignOptions,
   type PutOptions,
+  putBodyMd5,
   readAll,
   resolveRange,
   type SetMetadataOptions,
@@ -98,8 +99,11 @@ class GcsStore implements BlobStore, Presigner {
       ifMatch,
       size: sizeHint,
       signal,
+      md5: givenMd5,
     } = normalizePutOptions(key, options, this.name);
     const normalized = checkedSize(normalizePutBody(body, key, this.name), sizeHint, key, this.name);
+    // The caller's MD5 (refused with a stream); a byte body's is computed in the upload otherwise.
+    const md5 = givenMd5 === undefined ? undefined : putBodyMd5(givenMd5, normalized, key, this.name);
     if (signal?.aborted) {
       if (normalized.type === 'stream') normalized.stream.destroy();
       throw abortedError(ctx, signal.reason);
@@ -128,7 +132,7 @@ class GcsStore implements BlobStore, Presigner {
           normalized,
           contentType,
           metadata,
-          { ifNoneMatch, ifVersion },
+          { ifNoneMatch, ifVersion, md5 },
           sizeHint,
           signal,
           ctx,
@@ -145,7 +149,7 @@ class GcsStore implements BlobStore, Presigner {
     normalized: ReturnType<typeof normalizePutBody>,
     contentType: string,
     metadata: Record<string, string>,
-    condition: Pick<UploadRequest, 'ifNoneMatch' | 'ifVersion'>,
+    condition: Pick<UploadRequest, 'ifNoneMatch' | 'ifVersion' | 'md5'>,
     sizeHint: number | undefined,
     signal: AbortSignal | undefined,
     ctx: ErrorContext,

@@ -5,12 +5,15 @@ import type { IoWatch, NormalizedBody } from '@failover/storage';
 import type { CreateWriteStreamOptions, File, FileMetadata } from '@google-cloud/storage';
 import { raceSignal } from './signal.js';
 import { abortUploadRequestsOn } from './upload-abort.js';
+import { checkUploadedMd5 } from './upload-check.js';
 import { watchSimpleUploadOn } from './upload-watch.js';
 
 /** What one upload needs, already validated. */
 export interface UploadRequest {
   readonly file: File;
   readonly body: NormalizedBody;
+  /** The MD5 of a byte body (the caller's, or computed once by the store); computed here when absent. */
+  readonly md5?: Buffer | undefined;
   readonly contentType: string;
   readonly metadata: Record<string, string>;
   readonly ifNoneMatch: boolean;
@@ -42,11 +45,13 @@ export interface UploadRequest {
  *   when the pipeline fails (an abort, the body stream's error), the upload's request in flight is
  *   aborted too (see {@link abortUploadRequestsOn}).
  *
- * Both use `file.createWriteStream`, the call `file.save` wraps, with the client's validation of
- * what the server says it stored: crc32c for streams; MD5 for byte bodies, which also carry their
- * MD5 for GCS to check before it stores them (the client's crc32c is computed in JavaScript, about
- * 30 ms per MiB on a server CPU: six times Node's native MD5). `ifNoneMatch` becomes
- * `ifGenerationMatch: 0`; `ifVersion` `ifGenerationMatch` and `ifMetagenerationMatch`.
+ * Both use `file.createWriteStream`, the call `file.save` wraps. A stream is checked by the
+ * client's validation of what the server says it stored (crc32c). A byte body carries its MD5
+ * for GCS to check before it stores it, and the MD5 the server answers with must be that same
+ * one ({@link checkUploadedMd5}: what the client's `validation: 'md5'` checks, without hashing
+ * the body again; the client's crc32c is computed in JavaScript, about 30 ms per MiB on a server
+ * CPU: six times Node's native MD5). `ifNoneMatch` becomes `ifGenerationMatch: 0`; `ifVersion`
+ * `ifGenerationMatch` and `ifMetagenerationMatch`.
  */
 export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   let body = req.body;
@@ -54,7 +59,8 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
     body = await bufferUpTo(body.stream, req.resumableThreshold, req.signal);
   }
   const resumable = body.type === 'stream' || body.bytes.byteLength >= req.resumableThreshold;
-  const options = writeOptions(req, body, resumable);
+  const md5 = body.type === 'bytes' ? (req.md5 ?? createHash('md5').update(body.bytes).digest()) : undefined;
+  const options = writeOptions(req, md5, resumable);
 
   if (body.type === 'bytes' && !resumable) {
     // One request with every byte at hand: it is not cut on abort (the client offers no way to
@@ -62,7 +68,10 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
     // stops waiting at once and the call reports the abort, never success.
     if (req.watch) watchSimpleUploadOn(req.file, req.watch);
     const sink = req.file.createWriteStream(options);
-    const done = pipeline(Readable.from([toBuffer(body.bytes)]), sink).then(() => req.file.metadata);
+    const done = pipeline(Readable.from([toBuffer(body.bytes)]), sink).then(async () => {
+      await checkUploadedMd5(req.file, req.file.metadata, md5!);
+      return req.file.metadata;
+    });
     return raceSignal(done, req.signal, abortReason);
   }
 
@@ -82,19 +91,21 @@ export async function uploadObject(req: UploadRequest): Promise<FileMetadata> {
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
   }
+  if (md5 !== undefined) await checkUploadedMd5(req.file, req.file.metadata, md5);
   return req.file.metadata;
 }
 
+/** `md5`: a byte body's (sent for GCS to check; the answer is checked by {@link checkUploadedMd5}). */
 function writeOptions(
   req: UploadRequest,
-  body: NormalizedBody,
+  md5: Buffer | undefined,
   resumable: boolean,
 ): CreateWriteStreamOptions {
   const resource: FileMetadata = { contentType: req.contentType, metadata: { ...req.metadata } };
-  if (body.type === 'bytes') resource.md5Hash = createHash('md5').update(body.bytes).digest('base64');
+  if (md5 !== undefined) resource.md5Hash = md5.toString('base64');
   const options: CreateWriteStreamOptions = {
     resumable,
-    validation: body.type === 'bytes' ? 'md5' : 'crc32c',
+    validation: md5 === undefined ? 'crc32c' : false,
     contentType: req.contentType,
     metadata: resource,
   };

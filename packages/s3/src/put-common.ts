@@ -14,6 +14,8 @@ export interface WriteRequest {
   /** `ifMatch`: the etag the object at the key must have (unquoted), when given. */
   readonly ifMatch: string | undefined;
   readonly size: number | undefined;
+  /** The caller's MD5 of a byte body (lowercase hex), when given. */
+  readonly md5: string | undefined;
   readonly signal: AbortSignal | undefined;
   readonly ectx: ErrorContext;
 }

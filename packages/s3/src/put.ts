@@ -3,6 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type BlobBody,
   type BlobInfo,
+  checkPutMd5,
   InvalidArgumentError,
   type IoWatch,
   ifMatchFailed,
@@ -11,6 +12,7 @@ import {
   PreconditionFailedError,
   type PutOptions,
   prefixedKey,
+  putBodyMd5,
 } from '@failover/storage';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted } from './errors.js';
@@ -74,6 +76,10 @@ function write(ctx: StoreContext, request: WriteRequest, watch: IoWatch | undefi
     streamsAsIs: true,
   });
   if (plan === 'bytes' && body.type === 'bytes') return putBytes(ctx, request, body.bytes);
+  // Sent in parts, with no MD5 of the whole object for S3 to check: the caller's is checked here.
+  if (body.type === 'bytes' && request.md5 !== undefined) {
+    checkPutMd5(request.md5, body.bytes, request.key, ctx.name);
+  }
   if (plan === 'stream' && body.type === 'stream') {
     // Only where the client sends a stream as it is (read from its config once per store).
     return streamsAsIs(ctx).then((asIs) =>
@@ -96,6 +102,7 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
   const ifNoneMatch = o.ifNoneMatch ? '*' : undefined;
   const { ifMatch } = o;
   const normalized = normalizePutBody(body, key, ctx.name);
+  if (normalized.type === 'stream') putBodyMd5(o.md5, normalized, key, ctx.name); // refuses an md5
   if (normalized.type === 'bytes' && size !== undefined && size !== normalized.bytes.byteLength) {
     throw new InvalidArgumentError(
       'size',
@@ -112,6 +119,7 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
     ifNoneMatch,
     ifMatch,
     size,
+    md5: o.md5,
     signal: o.signal,
     ectx: errorContext(ctx, 'put', key, o.signal),
   };
@@ -119,7 +127,9 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
 
 async function putBytes(ctx: StoreContext, request: WriteRequest, bytes: Uint8Array): Promise<BlobInfo> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const md5 = createHash('md5').update(buffer).digest();
+  // The caller's MD5 (computed from these bytes) saves hashing them again; S3 checks it either way.
+  const md5 =
+    request.md5 === undefined ? createHash('md5').update(buffer).digest() : Buffer.from(request.md5, 'hex');
   try {
     const res = await ctx.client.send(
       new PutObjectCommand({

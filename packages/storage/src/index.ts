@@ -114,14 +114,17 @@ export {
   presignError,
 } from './presign.js';
 export {
+  checkPutMd5,
   checkPutSize,
   ifMatchFailed,
   type NormalizedPutOptions,
   normalizeIfMatch,
   normalizeIfNoneMatch,
   normalizePutBody,
+  normalizePutMd5,
   normalizePutOptions,
   normalizePutSize,
+  putBodyMd5,
 } from './put-options.js';
 export { resolveRange, validateListOptions, validateRange } from './range.js';
 export { sizeCheckedStream } from './size-check.js';

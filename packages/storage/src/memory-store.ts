@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { readOptions } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
@@ -11,11 +10,13 @@ import { commonPrefixOf } from './list-prefix.js';
 import { normalizeMetadata } from './metadata.js';
 import { compareUtf8 } from './order.js';
 import {
+  checkPutMd5,
   checkPutSize,
   ifMatchFailed,
   normalizeIfNoneMatch,
   normalizePutBody,
   normalizePutOptions,
+  putBodyMd5,
 } from './put-options.js';
 import { resolveRange, validateListOptions, validateRange } from './range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
@@ -126,6 +127,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       validateKey(key);
       const opts = normalizePutOptions(key, options, name);
       const input = normalizePutBody(body, key);
+      if (input.type === 'stream') putBodyMd5(opts.md5, input, key, name); // refuses an md5
       throwIfAborted(opts.signal);
       const refuse = () => {
         if (opts.ifNoneMatch && objects.has(key)) {
@@ -144,7 +146,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       checkPutSize(opts.size, bytes.length, key, name);
       throwIfAborted(opts.signal);
       refuse(); // checked again at the moment of the write: another put may have finished meanwhile
-      const md5 = createHash('md5').update(bytes).digest('hex');
+      const md5 = checkPutMd5(opts.md5, bytes, key, name);
       return commit(
         key,
         { size: bytes.length, contentType: opts.contentType, metadata: opts.metadata, md5 },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type NormalizedBody, normalizeBody } from './body.js';
 import { checkCallOptions } from './call-options.js';
 import { normalizeContentType } from './content-type.js';
@@ -19,12 +20,15 @@ export interface NormalizedPutOptions {
   readonly size: number | undefined;
   /** The caller's signal. */
   readonly signal: AbortSignal | undefined;
+  /** The body's MD5 the caller gave (`md5`), lowercase hex, when given. */
+  readonly md5: string | undefined;
 }
 
 /**
  * Validates and fills in {@link PutOptions} for the object at `key`: content type (see
  * `normalizeContentType`), metadata (see `normalizeMetadata`), `ifNoneMatch` (only `'*'`),
- * `ifMatch` (see `normalizeIfMatch`; not with `ifNoneMatch`) and `size` (a non-negative integer), `signal` (an `AbortSignal`); `options` itself must be an object
+ * `ifMatch` (see `normalizeIfMatch`; not with `ifNoneMatch`), `size` (a non-negative integer), `md5` (see
+ * `normalizePutMd5`) and `signal` (an `AbortSignal`); `options` itself must be an object
  * when given (see `checkCallOptions`). Throws `InvalidArgumentError` naming the bad option, with the
  * store as `target` when given.
  */
@@ -47,7 +51,60 @@ export function normalizePutOptions(
     ifMatch,
     size,
     signal: o.signal,
+    md5: normalizePutMd5(o.md5, key, target),
   };
+}
+
+/** An MD5 digest as hex. */
+const MD5_HEX = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * Validates `md5` of {@link PutOptions}: absent, or 32 hex digits (either case; returned
+ * lowercase). The `InvalidArgumentError` names `key` and, when given, the store as `target`.
+ */
+export function normalizePutMd5(value: PutOptions['md5'], key: string, target?: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !MD5_HEX.test(value)) {
+    throw new InvalidArgumentError('md5', 'must be the MD5 of the body as 32 hex digits', { key, target });
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * The MD5 a store sends with a put's body (16 bytes): the caller's (`md5`, normalized by
+ * {@link normalizePutOptions}) when given, else computed from the bytes; `undefined` for a stream
+ * body. A caller's `md5` with a stream body is an `InvalidArgumentError` (nothing could check it
+ * before the object is stored).
+ */
+export function putBodyMd5(
+  md5: string | undefined,
+  body: NormalizedBody,
+  key: string,
+  target?: string,
+): Buffer | undefined {
+  if (body.type === 'stream') {
+    if (md5 !== undefined) {
+      throw new InvalidArgumentError('md5', 'is only taken with a byte body (a Uint8Array or a string)', {
+        key,
+        target,
+      });
+    }
+    return undefined;
+  }
+  return md5 === undefined ? createHash('md5').update(body.bytes).digest() : Buffer.from(md5, 'hex');
+}
+
+/**
+ * Checks the caller's `md5` against `bytes` where no cloud checks it (a store's own copy, a body
+ * sent in parts): a mismatch is an `InvalidArgumentError` (`argument: 'md5'`) naming `key` and the
+ * store. Returns the digest of `bytes` (hex).
+ */
+export function checkPutMd5(md5: string | undefined, bytes: Uint8Array, key: string, target: string): string {
+  const actual = createHash('md5').update(bytes).digest('hex');
+  if (md5 !== undefined && md5 !== actual) {
+    throw new InvalidArgumentError('md5', 'does not match the body', { key, target });
+  }
+  return actual;
 }
 
 /**

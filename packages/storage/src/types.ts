@@ -89,6 +89,15 @@ export interface PutOptions extends OperationOptions {
   ifMatch?: string;
   /** The body's size in bytes when known in advance; a hint some providers use for streams. */
   size?: number;
+  /**
+   * The MD5 of the body, as 32 hex digits, when the caller already computed it from the very
+   * bytes it passes: the store sends it for the cloud to check (S3 `Content-MD5`, GCS `md5Hash`,
+   * Azure `x-ms-blob-content-md5`) instead of hashing the body again. Only with a byte body (a
+   * `Uint8Array` or a string; with a stream it is an `InvalidArgumentError`). A digest that does
+   * not match the bytes fails the put and stores nothing: the cloud refuses it (the memory and file
+   * stores, and bodies a store sends in parts, check it themselves). Default: the store computes it.
+   */
+  md5?: string;
 }
 
 /** An inclusive byte range: `start` to `end` (both inclusive), or to the end when `end` is omitted. */

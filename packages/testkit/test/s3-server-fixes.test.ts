@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -16,7 +17,7 @@ import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
 /**
  * What s3rver 3.7 gets wrong and testkit's launcher fixes (src/servers/launchers/s3rver-fixes.cjs),
  * each checked the way it broke: a long key segment used to kill the server, preconditions were
- * ignored (on writes, on DeleteObject and on the copy source), CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
+ * ignored (on writes, on DeleteObject and on the copy source), Content-MD5 was not checked, CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
  * racing PUTs interleaved, and PutObject was answered before its file was complete.
  */
 describe('startS3Server: S3 behaviour where s3rver differs', () => {
@@ -51,6 +52,28 @@ describe('startS3Server: S3 behaviour where s3rver differs', () => {
     }
     throw new Error('expected the call to fail');
   };
+
+  it('PutObject checks Content-MD5: 400 BadDigest on a mismatch (nothing stored), InvalidDigest when malformed', async () => {
+    const md5 = (data: string) => createHash('md5').update(data).digest('base64');
+    await put('md5-old', 'old');
+    const send = (Key: string, Body: string, ContentMD5: string) =>
+      s3.client.send(new PutObjectCommand({ Bucket, Key, Body, ContentMD5 }));
+    expect(await failure(send('md5-new', 'the bytes', md5('other bytes')))).toEqual({
+      name: 'BadDigest',
+      status: 400,
+    });
+    expect(await failure(s3.client.send(new HeadObjectCommand({ Bucket, Key: 'md5-new' })))).toMatchObject({
+      status: 404,
+    });
+    expect(await failure(send('md5-old', 'replaced', md5('not these')))).toEqual({
+      name: 'BadDigest',
+      status: 400,
+    });
+    expect(await text('md5-old')).toBe('old');
+    expect(await failure(send('md5-bad', 'x', 'not-base64'))).toEqual({ name: 'InvalidDigest', status: 400 });
+    await send('md5-ok', 'the bytes', md5('the bytes'));
+    expect(await text('md5-ok')).toBe('the bytes');
+  });
 
   it('a key segment of 255+ bytes gets 400 KeyTooLongError, and the server stays up', async () => {
     for (const Key of ['a'.repeat(255), `dir/${'é'.repeat(130)}/x`, `x/${'b'.repeat(300)}`]) {

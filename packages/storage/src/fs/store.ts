@@ -8,7 +8,7 @@ import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
 import { forEachChunk } from '../chunks.js';
 import { normalizeDeleteOptions } from '../delete-options.js';
-import { NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { commonPrefixOf } from '../list-prefix.js';
 import {
@@ -17,6 +17,7 @@ import {
   normalizeIfNoneMatch,
   normalizePutBody,
   normalizePutOptions,
+  putBodyMd5,
 } from '../put-options.js';
 import { resolveRange, validateListOptions, validateRange } from '../range.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from '../record.js';
@@ -229,6 +230,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       validateKey(key);
       const opts = normalizePutOptions(key, options, name);
       const input = normalizePutBody(body, key);
+      if (input.type === 'stream') putBodyMd5(opts.md5, input, key, name); // refuses an md5
       throwIfAborted(opts.signal);
       const { file } = locate(root, key);
       // Checked before the body is read (a cheap refusal), and again under the lock at the commit.
@@ -253,7 +255,11 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
         else await forEachChunk(input.stream, opts.signal, write, key);
         throwIfAborted(opts.signal);
         checkPutSize(opts.size, size, key, name);
-        return { size, md5: md5.digest('hex'), contentType: opts.contentType, metadata: opts.metadata };
+        const digest = md5.digest('hex');
+        if (opts.md5 !== undefined && opts.md5 !== digest) {
+          throw new InvalidArgumentError('md5', 'does not match the body', { key, target: name });
+        }
+        return { size, md5: digest, contentType: opts.contentType, metadata: opts.metadata };
       });
     },
 

@@ -3,7 +3,7 @@ import { throwIfAborted } from '../abort.js';
 import { normalizeDeleteOptions } from '../delete-options.js';
 import { InvalidArgumentError, PreconditionFailedError } from '../errors.js';
 import { validateKey } from '../keys.js';
-import { normalizePutBody, normalizePutOptions } from '../put-options.js';
+import { normalizePutBody, normalizePutOptions, putBodyMd5 } from '../put-options.js';
 import type { BlobBody, BlobInfo, BlobStore, DeleteOptions, PutOptions } from '../types.js';
 import { attemptTimeoutOf, withoutCallOptions } from './call-options.js';
 import { type MultiContext, runOn } from './context.js';
@@ -41,6 +41,7 @@ export async function putObject(
     throw new InvalidArgumentError('ifMatch', 'is not supported by the multi-cloud store', { key });
   }
   const input = normalizePutBody(body, key);
+  if (input.type === 'stream') putBodyMd5(opts.md5, input, key); // refuses an md5
   checkUserMetadata(opts.metadata, key, maxReservedBytes(ctx));
   throwIfAborted(opts.signal);
   await ctx.ready();
@@ -48,7 +49,7 @@ export async function putObject(
   let spool: Spool;
   if (input.type === 'bytes') {
     // A quorum write may still be sending after put resolves: keep a copy the caller cannot change.
-    spool = Spool.ofBytes(keepsSending(ctx) ? Buffer.from(input.bytes) : input.bytes);
+    spool = Spool.ofBytes(keepsSending(ctx) ? Buffer.from(input.bytes) : input.bytes, opts.md5);
   } else {
     // A body that fits in memory is hashed before it is sent; a larger one is streamed.
     const head = await readHead(input.stream, ctx.options.spoolMemoryBytes, opts.signal, key);
@@ -101,6 +102,7 @@ export async function putSpool(
         metadata,
         spool.size,
         () => spool.release(),
+        spool.md5,
       ),
     });
     return present(res.info!, res.target);
@@ -270,7 +272,8 @@ export async function deleteObject(
 
 /**
  * How a put of `key` is sent to each target (the body from `body()`, one per send), undone on a
- * target when another refused its `ifNoneMatch`, and released once no send uses the body.
+ * target when another refused its `ifNoneMatch`, and released once no send uses the body. `md5`:
+ * the MD5 of a byte body, computed once and sent to every target (for its cloud to check).
  */
 function sends(
   key: string,
@@ -279,6 +282,7 @@ function sends(
   metadata: Record<string, string>,
   size: number | undefined,
   release: () => void,
+  md5?: string,
 ): Pick<WriteSpec, 'perform' | 'rollback' | 'finished'> {
   return {
     perform: (store, signal) =>
@@ -286,6 +290,7 @@ function sends(
         contentType: spec.contentType,
         metadata,
         ...(size === undefined ? {} : { size }),
+        ...(md5 === undefined ? {} : { md5 }),
         ...(spec.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
         ...(signal === undefined ? {} : { signal }),
       }),

@@ -28,6 +28,7 @@ export class Spool {
   readonly sha256: string;
   readonly #bytes: Buffer | undefined;
   readonly #path: string | undefined;
+  #md5: string | undefined;
   #refs = 1;
 
   private constructor(size: number, sha256: string, bytes: Buffer | undefined, path: string | undefined) {
@@ -37,12 +38,28 @@ export class Spool {
     this.#path = path;
   }
 
-  /** A spool over bytes already in memory (no copy is made). */
-  static ofBytes(bytes: Uint8Array): Spool {
+  /**
+   * A spool over bytes already in memory (no copy is made). `md5`: their MD5 (lowercase hex) when
+   * the caller gave it, else computed when first asked for ({@link Spool.md5}).
+   */
+  static ofBytes(bytes: Uint8Array, md5?: string): Spool {
     const buf = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return new Spool(buf.length, createHash('sha256').update(buf).digest('hex'), buf, undefined);
+    const spool = new Spool(buf.length, createHash('sha256').update(buf).digest('hex'), buf, undefined);
+    spool.#md5 = md5;
+    return spool;
+  }
+
+  /**
+   * The MD5 of a body in memory (lowercase hex), computed once (every target's put sends this
+   * one, for its cloud to check, instead of hashing the bytes again); `undefined` for a body in a
+   * temporary file (sent as a stream, which carries none).
+   */
+  get md5(): string | undefined {
+    if (this.#bytes === undefined) return undefined;
+    this.#md5 ??= createHash('md5').update(this.#bytes).digest('hex');
+    return this.#md5;
   }
 
   /**

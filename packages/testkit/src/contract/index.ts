@@ -12,6 +12,7 @@ import { ifMatchCases } from './cases/if-match.js';
 import { invalidKeyCases } from './cases/invalid-keys.js';
 import { keyCases } from './cases/keys.js';
 import { listCases } from './cases/list.js';
+import { md5Cases } from './cases/md5.js';
 import { metadataCases } from './cases/metadata.js';
 import { missingCases } from './cases/missing.js';
 import { overwriteDeleteCases } from './cases/overwrite-delete.js';
@@ -131,6 +132,7 @@ export function blobStoreContract(
     listCases(ctx);
     preconditionCases(ctx);
     ifMatchCases(ctx);
+    md5Cases(ctx);
     deleteIfMatchCases(ctx);
     abortCases(ctx);
     invalidKeyCases(ctx);

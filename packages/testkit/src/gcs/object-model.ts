@@ -63,7 +63,7 @@ export function newObject(
   fields: WritableObjectFields,
   generation: number,
   now: Date,
-  options: { componentCount?: number; hashes?: KnownHashes } = {},
+  options: { componentCount?: number; hashes?: Partial<KnownHashes> } = {},
 ): StoredObject {
   const time = now.toISOString();
   const composed = options.componentCount !== undefined;

@@ -26,8 +26,8 @@ export interface ObjectWrite {
   preconditions: Preconditions;
   expected?: ExpectedHashes;
   componentCount?: number;
-  /** Checksums already known for `data` (a copy's source). */
-  hashes?: KnownHashes;
+  /** Checksums already known for `data` (a copy's source); the others are computed. */
+  hashes?: Partial<KnownHashes>;
 }
 
 /**
@@ -39,11 +39,12 @@ export interface ObjectWrite {
 export async function writeObject(store: GcsStore, write: ObjectWrite): Promise<StoredObject> {
   if (!store.bucket(write.bucket)) throw noSuchBucket();
   checkObjectName(write.name);
-  verifyHashes(write.data, write.expected ?? {});
+  const verified = verifyHashes(write.data, write.expected ?? {});
   checkPreconditions(store.object(write.bucket, write.name), write.preconditions);
-  const options: { componentCount?: number; hashes?: KnownHashes } = {};
+  const options: { componentCount?: number; hashes?: Partial<KnownHashes> } = {};
   if (write.componentCount !== undefined) options.componentCount = write.componentCount;
-  if (write.hashes !== undefined) options.hashes = write.hashes;
+  // The checksums just verified are the content's: not computed a second time.
+  options.hashes = write.hashes ?? verified;
   const object = newObject(
     write.bucket,
     write.name,
@@ -57,20 +58,27 @@ export async function writeObject(store: GcsStore, write: ObjectWrite): Promise<
   return object;
 }
 
-/** Throws a 400 when a checksum the client sent does not match the content. */
-export function verifyHashes(data: Buffer, expected: ExpectedHashes): void {
+/**
+ * Throws a 400 when a checksum the client sent does not match the content; returns the checksums
+ * it computed (those the client sent, which matched).
+ */
+export function verifyHashes(data: Buffer, expected: ExpectedHashes): Partial<KnownHashes> {
+  const computed: Partial<KnownHashes> = {};
   if (expected.crc32c !== undefined) {
     const actual = crc32cBase64(data);
     if (actual !== expected.crc32c) {
       throw invalid(`Provided CRC32C "${expected.crc32c}" doesn't match calculated CRC32C "${actual}".`);
     }
+    computed.crc32c = actual;
   }
   if (expected.md5 !== undefined) {
     const actual = md5Base64(data);
     if (actual !== expected.md5) {
       throw invalid(`Provided MD5 hash "${expected.md5}" doesn't match calculated MD5 hash "${actual}".`);
     }
+    computed.md5Hash = actual;
   }
+  return computed;
 }
 
 /** Reads an `X-Goog-Hash` header (`crc32c=...,md5=...`). */

@@ -24,6 +24,8 @@
 //   complete: each write goes to a temporary file, fully written, then renamed over the object;
 //   writes, deletes and reads of one key take turns (a read holds its turn until its file is open).
 //   A write that fails midway (a client that disconnects) leaves the old object as it was.
+// - Content-MD5 on PutObject was ignored: it is checked as S3 does (400 BadDigest when the body
+//   does not match it, and nothing is stored; 400 InvalidDigest when it is not a base64 MD5).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
@@ -115,8 +117,18 @@ class AtomicFilesystemStore extends FilesystemStore {
       },
     });
     const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
-    await writeAtomically(objectPath, (file) => pipeline(source, counter, file));
-    const digest = md5.digest('hex');
+    const expected = contentMd5Of(object.content);
+    let digest;
+    await writeAtomically(objectPath, async (file) => {
+      await pipeline(source, counter, file);
+      digest = md5.digest('hex');
+      // Checked before the file is moved into place: a body that does not match stores nothing.
+      if (expected !== undefined && Buffer.from(digest, 'hex').toString('base64') !== expected) {
+        throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+          ExpectedDigest: expected,
+        });
+      }
+    });
     await this.putMetadata(object.bucket, object.key, object.metadata, digest);
     return { size, md5: digest };
   }
@@ -182,6 +194,21 @@ class AtomicFilesystemStore extends FilesystemStore {
 
 function pickKeys(object, keys) {
   return Object.fromEntries(Object.entries(object).filter(([name]) => keys.includes(name)));
+}
+
+/**
+ * The Content-MD5 of a PutObject (s3rver passes the request itself as the object's content), or
+ * undefined when there is none. One that is not a base64 MD5 is S3's 400 InvalidDigest.
+ */
+function contentMd5Of(content) {
+  const header = content?.headers?.['content-md5'];
+  if (typeof header !== 'string') return undefined;
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(header)) {
+    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', {
+      'Content-MD5': header,
+    });
+  }
+  return header;
 }
 
 /**
