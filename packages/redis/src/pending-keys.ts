@@ -45,6 +45,10 @@ export interface PendingKeysWatch {
   close(): Promise<void>;
 }
 
+/** First wait (ms) before a failed snapshot is read again; doubles up to {@link SNAPSHOT_RETRY_MAX_MS}. */
+const SNAPSHOT_RETRY_MS = 100;
+const SNAPSHOT_RETRY_MAX_MS = 5_000;
+
 /**
  * Watches which keys of a Redis journal have pending entries, fleet-wide: a snapshot (HKEYS)
  * taken after subscribing to the journal's key events (`+key` when a key gets its first pending
@@ -86,7 +90,11 @@ export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysW
     if (buffered !== undefined) buffered.push(message);
     else applyEvent(message);
   };
+  let retry: NodeJS.Timeout | undefined;
+  let retryMs = SNAPSHOT_RETRY_MS;
   const snapshot = async (): Promise<void> => {
+    clearTimeout(retry);
+    retry = undefined;
     connected = false;
     buffered = [];
     try {
@@ -95,8 +103,16 @@ export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysW
       for (const key of all) keys.add(String(key));
       for (const message of buffered) applyEvent(message);
       connected = !closed && subscriber?.isReady === true;
+      retryMs = SNAPSHOT_RETRY_MS;
     } catch {
       connected = false;
+      // The subscriber is back but the command connection not yet (it reconnects on its own
+      // schedule): read the snapshot again soon, or the watch would stay "unknown" for good.
+      if (!closed && subscriber?.isReady === true) {
+        retry = setTimeout(() => void snapshot(), retryMs);
+        retry.unref?.();
+        retryMs = Math.min(retryMs * 2, SNAPSHOT_RETRY_MAX_MS);
+      }
     } finally {
       buffered = undefined;
     }
@@ -136,6 +152,7 @@ export function watchPendingKeys(options: PendingKeysWatchOptions): PendingKeysW
     ready,
     close: async () => {
       closed = true;
+      clearTimeout(retry);
       connected = false;
       subscriber?.destroy();
     },
