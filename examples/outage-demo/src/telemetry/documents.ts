@@ -162,6 +162,9 @@ export interface SpansDocument {
 /** Calls kept whole per router. */
 const EXAMPLES_PER_ROUTER = 2;
 
+/** How many batches with none of its spans a trace waits for its call span. */
+const WAITING_BATCHES = 5;
+
 /**
  * Folds ended spans into counts and durations as they are drained from the in-memory exporter, so
  * memory stays flat however long the run; keeps the first few calls per router that failed over
@@ -173,8 +176,9 @@ export class SpanSummary {
   readonly #groups = new Map<string, SpanGroup>();
   readonly #examples: ExampleSpan[][] = [];
   readonly #examplesByRouter = new Map<string, number>();
-  /** Attempts of the last batch whose call span was not in it, by trace id. */
+  /** Spans of traces whose call span has not come yet, by trace id (with batches since their last span). */
   #waiting = new Map<string, ReadableSpan[]>();
+  #waitingAge = new Map<string, number>();
 
   /** Adds a batch of ended spans. */
   add(batch: readonly ReadableSpan[]): void {
@@ -204,13 +208,21 @@ export class SpanSummary {
     const waiting = new Map<string, ReadableSpan[]>();
     for (const [traceId, spans] of byTrace) {
       if (spans.some((s) => s.name === 'failover.call')) this.#keepExample(spans);
-      else
-        waiting.set(
-          traceId,
-          spans.filter((s) => batch.includes(s)),
-        );
+      // Attempts end before their call: a trace's spans wait for its call span (a loaded machine
+      // spreads one call over several batches), for up to WAITING_BATCHES batches without news.
+      else waiting.set(traceId, spans);
+    }
+    const ages = new Map<string, number>();
+    for (const traceId of waiting.keys()) ages.set(traceId, 0);
+    for (const [traceId, spans] of this.#waiting) {
+      if (byTrace.has(traceId)) continue;
+      const age = (this.#waitingAge.get(traceId) ?? 0) + 1;
+      if (age >= WAITING_BATCHES) continue;
+      waiting.set(traceId, spans);
+      ages.set(traceId, age);
     }
     this.#waiting = waiting;
+    this.#waitingAge = ages;
   }
 
   #keepExample(spans: readonly ReadableSpan[]): void {
