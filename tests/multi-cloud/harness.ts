@@ -269,3 +269,27 @@ export async function untilRepaired(store: MultiCloudStore, timeoutMs = 20_000):
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** `store` with a count of every call made on it (attempts, probes, the store's own calls). */
+export function countingCalls<T extends object>(
+  store: T,
+): { store: T; calls: () => number; reset: () => void } {
+  let n = 0;
+  const counted = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        n++;
+        return Reflect.apply(value, target, args);
+      };
+    },
+  });
+  return {
+    store: counted,
+    calls: () => n,
+    reset: () => {
+      n = 0;
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { createS3Store } from '@failover/s3';
 import { type BlobStore, createFileJournal, createMultiCloudStore, getBytes } from '@failover/storage';
 import { faults } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
-import { type Buckets, bytesFor, type Clouds, freshBuckets, useClouds } from './harness.js';
+import { type Buckets, bytesFor, type Clouds, countingCalls, freshBuckets, useClouds } from './harness.js';
 
 /**
  * Issue 10, "fail over in one attempt and never hang": a blackholed cloud (its proxy accepts
@@ -25,18 +25,8 @@ describe('unresponsive-target ejection on the local clouds', () => {
       name: 'aws',
       timeouts: { responseTimeoutMs: 60_000 },
     });
-    let n = 0;
-    const store = new Proxy(s3, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          n++;
-          return Reflect.apply(value, target, args);
-        };
-      },
-    });
-    return { store, calls: () => n };
+    const { store, calls } = countingCalls(s3);
+    return { store, calls };
   }
 
   async function storeOver(clouds: Clouds, buckets: Buckets, s3: BlobStore) {
