@@ -5,7 +5,7 @@ import { createMultiCloudStore, getBytes, type Journal, type MultiCloudStore } f
 import { describe, expect, it } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, watchPendingKeys, withPendingKeysWatch } from '../src/index.js';
-import { client, later, listing, redisServer, useCleanups } from './redis-helpers.js';
+import { client, later, listing, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -13,18 +13,6 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await nextTurn();
-}
-
-function storeOf(targets: SwitchableStore[], journal: Journal): MultiCloudStore {
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    amnesia: false,
-    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-  });
-  later(() => store.close());
-  return store;
 }
 
 describe('withPendingKeysWatch: the store skips the shared lookup for keys nothing is pending for', () => {

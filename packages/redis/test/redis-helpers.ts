@@ -1,3 +1,4 @@
+import { type BlobStore, createMultiCloudStore, type Journal, type MultiCloudStore } from '@failover/storage';
 import { type RedisLocalServer, type RedisServerOptions, startRedisServer } from '@failover/testkit';
 import { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
@@ -135,4 +136,20 @@ export function listing(c: Client): { client: Client; sent: string[][] } {
     },
   });
   return { client: wrapped, sent };
+}
+
+/**
+ * A multi-cloud store over `targets` for the fleet tests: one attempt per target, no budget, no
+ * automatic repair or epoch markers, no settle window; closed after the test.
+ */
+export function storeOf(targets: BlobStore[], journal: Journal): MultiCloudStore {
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    amnesia: false,
+    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+  });
+  later(() => store.close());
+  return store;
 }

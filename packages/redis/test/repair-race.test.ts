@@ -9,7 +9,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, later, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -20,18 +20,6 @@ useCleanups();
  * about to copy it to the target that lacks it; the other instance's write lands everywhere in
  * between; then the copy lands. The copy must not stay there older than the write.
  */
-
-function storeOf(targets: SwitchableStore[], journal: Journal): MultiCloudStore {
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    amnesia: false,
-    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-  });
-  later(() => store.close());
-  return store;
-}
 
 interface Fleet {
   readonly aws: SwitchableStore;
