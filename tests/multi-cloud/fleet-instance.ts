@@ -17,6 +17,7 @@ import {
   type MultiCloudStoreOptions,
 } from '@failover/storage';
 import { createClient, type RedisClientType } from 'redis';
+import { testFailover } from './test-failover.js';
 
 export { type CloudEndpoints, storesOf } from './child-stores.js';
 
@@ -70,18 +71,9 @@ export async function connectRedis(url: string): Promise<RedisClientType> {
   return client;
 }
 
-/** Router settings of the fleet tests: short breaker timeouts, fast retries. */
+/** Router settings of the fleet tests: the multi-cloud tests' own ({@link testFailover}). */
 export function fleetFailover(): NonNullable<MultiCloudStoreOptions['failover']> {
-  return {
-    attemptTimeoutMs: 5000,
-    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
-    breaker: {
-      volumeThreshold: 2,
-      errorThresholdPercentage: 50,
-      resetTimeoutMs: 500,
-      maxResetTimeoutMs: 2000,
-    },
-  };
+  return testFailover();
 }
 
 /**

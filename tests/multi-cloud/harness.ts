@@ -15,6 +15,9 @@ import {
 import { faults } from '@failover/testkit';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
+import { testFailover } from './test-failover.js';
+
+export { testFailover };
 
 /** Three real storage servers, each behind its own fault proxy with a DNS name, and a temp dir. */
 export interface Clouds extends TargetOrderClouds {
@@ -94,20 +97,6 @@ export async function freshBuckets(clouds: Clouds, label: string): Promise<Bucke
     name,
     viaProxy: cloudStores(name, clouds.app),
     direct: cloudStores(name, clouds.direct),
-  };
-}
-
-/** Router settings for the tests: short breaker timeouts, fast retries, no SDK retries. */
-export function testFailover(attemptTimeoutMs = 5000): NonNullable<MultiCloudStoreOptions['failover']> {
-  return {
-    attemptTimeoutMs,
-    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
-    breaker: {
-      volumeThreshold: 2,
-      errorThresholdPercentage: 50,
-      resetTimeoutMs: 500,
-      maxResetTimeoutMs: 2000,
-    },
   };
 }
 
@@ -292,4 +281,24 @@ export function countingCalls<T extends object>(
       n = 0;
     },
   };
+}
+
+/**
+ * Sequential puts of `k/0`, `k/1`... to `store`, each read back at once, until `stop()` says so
+ * (looked at before each put) or `max` puts: the bytes written, by key (one entry per put).
+ */
+export async function putAndReadUntil(
+  store: BlobStore,
+  stop: () => boolean,
+  max: number,
+): Promise<Map<string, Buffer>> {
+  const written = new Map<string, Buffer>();
+  for (let i = 0; i < max && !stop(); i++) {
+    const key = `k/${i}`;
+    const bytes = bytesFor(key, i);
+    await store.put(key, bytes);
+    written.set(key, bytes);
+    expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+  }
+  return written;
 }

@@ -126,6 +126,8 @@ export interface CheckReport {
   readonly justifiedLosses: number;
   /** The first justified losses, for the report. */
   readonly justifiedExamples: readonly Violation[];
+  /** The keys of every justified loss (each once). */
+  readonly justifiedKeys: readonly string[];
 }
 
 const emptyTally = (): Tally => ({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
@@ -225,6 +227,7 @@ export function check(
   let soakStale = 0;
   let justifiedLosses = 0;
   const justifiedExamples: Violation[] = [];
+  const justifiedKeys = new Set<string>();
   /** A read that found nothing after every copy of the write it may not go below was destroyed. */
   const destroyed = (key: string, v: Verdict, result: Seen, completedMs: number): boolean => {
     if (result.type !== 'absent' || v.bound === undefined || v.bound === 0) return false;
@@ -235,6 +238,7 @@ export function check(
   const report = (v: Violation, justified = false): void => {
     if (justified) {
       justifiedLosses++;
+      justifiedKeys.add(v.key);
       if (justifiedExamples.length < 10) justifiedExamples.push(v);
       return;
     }
@@ -326,6 +330,7 @@ export function check(
     soakStale,
     justifiedLosses,
     justifiedExamples,
+    justifiedKeys: [...justifiedKeys],
   };
 }
 

@@ -29,6 +29,7 @@ import type {
   SettleReport,
   ToChild,
 } from './jepsen-protocol.js';
+import { testFailover } from './test-failover.js';
 
 function send(message: FromChild): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -44,16 +45,7 @@ function openStore(config: ChildConfig): MultiCloudStore {
     targets: storesOf(config),
     // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
     journal,
-    failover: {
-      attemptTimeoutMs: config.attemptTimeoutMs,
-      retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 200 },
-      breaker: {
-        volumeThreshold: 2,
-        errorThresholdPercentage: 50,
-        resetTimeoutMs: 500,
-        maxResetTimeoutMs: 2000,
-      },
-    },
+    failover: testFailover(config.attemptTimeoutMs),
     repair: { intervalMs: 1000, delayMs: 50 },
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
     reads: { bufferBytes: 1024 * 1024 },

@@ -73,6 +73,10 @@ export function formatSoak(r: SoakResult): string {
   lines.push(
     `justified losses (reads that found nothing after every copy of an acknowledged put was destroyed): ${r.check.justifiedLosses}; lost events: ${r.events.lost ?? 0}`,
   );
+  if (r.unreportedLosses.length > 0)
+    lines.push(
+      `  justified losses no writer reported as lost: ${r.unreportedLosses.slice(0, 10).join(', ')}`,
+    );
   for (const v of r.check.justifiedExamples.slice(0, 5))
     lines.push(`  justified on ${v.where}, ${v.key}: ${v.detail}`);
   if (r.check.divergentKeys.length > 0) lines.push(`divergent keys: ${r.check.divergentKeys.join(', ')}`);

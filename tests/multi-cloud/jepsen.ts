@@ -57,6 +57,11 @@ export interface SoakResult {
   readonly events: Record<string, number>;
   readonly settle: SettleReport;
   readonly check: CheckReport;
+  /**
+   * Keys with a justified loss for which no writer reported `lost`. Printed, not asserted: a loss
+   * the store cannot see (a newer write of the key acknowledged before repair looked) is possible.
+   */
+  readonly unreportedLosses: readonly string[];
   /** Set when a writer child died by itself or the final settle failed. */
   readonly harnessError: string | undefined;
   /** Every call, fault window and store event as JSON lines (written on a violation, or with JEPSEN_TRACE). */
@@ -226,7 +231,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const finals = await finalReads(keys, finished, direct);
     const report = check(history, keys, finals, endTick, destroyedAt(history, schedule, direct, traceEvents));
     const t = report.total;
-    const violated = t.lost + t.corrupt + t.stale + t.resurrected > 0 || harnessError !== undefined;
+    const lostKeys = new Set(
+      traceEvents.filter((e) => e.name === 'lost').map((e) => (JSON.parse(e.detail) as { key?: string }).key),
+    );
+    const unreportedLosses = report.justifiedKeys.filter((k) => !lostKeys.has(k));
+    const violated =
+      t.lost + t.corrupt + t.stale + t.resurrected > 0 ||
+      harnessError !== undefined ||
+      unreportedLosses.length > 0;
     const tracePath =
       process.env.JEPSEN_TRACE ??
       (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
@@ -242,6 +254,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       events,
       settle: finished?.settle ?? emptySettle(),
       check: report,
+      unreportedLosses,
       harnessError,
       tracePath,
     };

@@ -4,7 +4,7 @@ import { createFileJournal, createMultiCloudStore, getBytes } from '@failover/st
 import { faults } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { simulateEventLoopLag } from '../../packages/core/src/stall.js';
-import { bytesFor, countingCalls, freshBuckets, useClouds } from './harness.js';
+import { bytesFor, countingCalls, freshBuckets, putAndReadUntil, useClouds } from './harness.js';
 
 /**
  * Issue 10: "local stalls are not cloud failures" must not excuse a dead cloud. Under sustained
@@ -38,19 +38,11 @@ describe('sustained CPU overload of the client (simulated) and a blackholed clou
     simulateEventLoopLag(150);
     await clouds.proxies[0].setFault(faults.blackhole());
     counted.reset();
-    let puts = 0;
-    const written = new Map<string, Buffer>();
+    let written: Map<string, Buffer>;
     try {
       // Sequential puts and gets (each put is copied to all three clouds at once, so GCS and Azure
       // answer while S3's copy waits for its 2 s response bound), until S3's breaker opens.
-      for (let i = 0; i < 2000 && !opened.includes('aws'); i++) {
-        const key = `k/${i}`;
-        const bytes = bytesFor(key, i);
-        puts++;
-        await store.put(key, bytes);
-        written.set(key, bytes);
-        expect((await getBytes(store, key)).equals(bytes)).toBe(true);
-      }
+      written = await putAndReadUntil(store, () => opened.includes('aws'), 2000);
     } finally {
       simulateEventLoopLag(0);
     }
@@ -62,7 +54,7 @@ describe('sustained CPU overload of the client (simulated) and a blackholed clou
     // Its timeouts were counted, not excused as this process's stalls: no put's copy to S3 was run
     // again (an excused timeout is rerun up to twice), so S3 saw at most one call per put (the
     // gets read the clouds that hold each object).
-    expect(counted.calls()).toBeLessThanOrEqual(puts);
+    expect(counted.calls()).toBeLessThanOrEqual(written.size);
     expect(s3?.failures.timeout).toBeGreaterThanOrEqual(3);
     // Every acknowledged write reads back while S3 is still blackholed.
     for (const [key, bytes] of written) expect((await getBytes(store, key)).equals(bytes)).toBe(true);

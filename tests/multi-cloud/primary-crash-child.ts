@@ -1,7 +1,7 @@
 /**
  * A writer process for primary-crash.test.ts (run with `node --import tsx`): a multi-cloud store in
  * `'primary'` mode over the three local clouds (through their fault proxies) with a file journal.
- * It makes the puts the parent asks for over IPC and reports each acknowledgement; the parent
+ * It makes the puts (and deletes) the parent asks for over IPC and reports each acknowledgement; the parent
  * SIGKILLs it between the two steps of a put (its journal record and its upload). To stop it at
  * a chosen point, the parent can `arm` a hold on the journal: appends of that kind are then never
  * written (the process seems stuck in the fsync, as a crash would find it).
@@ -31,6 +31,7 @@ export type Hold =
 
 export type ToCrashChild =
   | { readonly type: 'put'; readonly key: string; readonly text: string }
+  | { readonly type: 'delete'; readonly key: string }
   | { readonly type: 'repair' }
   | { readonly type: 'arm'; readonly hold: Hold };
 
@@ -83,6 +84,11 @@ process.on('message', (m: ToCrashChild) => {
   if (m.type === 'put') {
     store.put(m.key, m.text).then(
       (info) => send({ type: 'acked', key: m.key, version: info.version ?? '' }),
+      (err: unknown) => send({ type: 'failed', key: m.key, message: String(err) }),
+    );
+  } else if (m.type === 'delete') {
+    store.delete(m.key).then(
+      () => send({ type: 'acked', key: m.key, version: '' }),
       (err: unknown) => send({ type: 'failed', key: m.key, message: String(err) }),
     );
   } else if (m.type === 'repair') {

@@ -84,7 +84,7 @@ describe("'primary' puts: the writer killed between its journal record and its u
   /** A writer over fresh buckets that wrote v1 of `k` to every cloud. */
   async function writerWithV1(
     label: string,
-  ): Promise<{ writer: Writer; buckets: Buckets; journalDir: string }> {
+  ): Promise<{ writer: Writer; buckets: Buckets; journalDir: string; v1: string }> {
     const clouds = env.clouds;
     const buckets = await freshBuckets(clouds, label);
     const journalDir = join(clouds.tmp, `journal-${buckets.name}`);
@@ -98,10 +98,10 @@ describe("'primary' puts: the writer killed between its journal record and its u
     });
     await writer.next('ready');
     writer.send({ type: 'put', key: 'k', text: 'v1' });
-    await writer.next('acked');
+    const v1 = (await writer.next('acked')).version;
     writer.send({ type: 'repair' });
     expect((await writer.next('repaired')).backlog).toBe(0);
-    return { writer, buckets, journalDir };
+    return { writer, buckets, journalDir, v1 };
   }
 
   async function arm(writer: Writer, hold: Hold): Promise<void> {
@@ -226,5 +226,142 @@ describe("'primary' puts: the writer killed between its journal record and its u
     expect(await held(buckets)).toEqual(['v2', 'v2', 'v2']);
     await readWithPrimaryDown(store, 'v2');
     expect(events).toEqual([]);
+  });
+
+  /** Waits until the dead writer's journal file has a line with every one of `parts`. */
+  async function journalHas(journalDir: string, ...parts: string[]): Promise<void> {
+    await vi.waitFor(
+      async () => {
+        const file = await readFile(join(journalDir, 'journal.jsonl'), 'utf8');
+        expect(file.split('\n').some((line) => parts.every((p) => line.includes(p)))).toBe(true);
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+  }
+
+  /** What a read through the store answers for `key`: the version found, not found, or unavailable. */
+  async function readAnswer(store: MultiCloudStore, key: string): Promise<string | null | 'unavailable'> {
+    try {
+      const info = await store.head(key);
+      return info === null ? null : (info.version ?? '');
+    } catch (err) {
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).kind).toBe('unavailable');
+      return 'unavailable';
+    }
+  }
+
+  /**
+   * The listing agrees with reads, key by key: a key a read finds is listed at the version the read
+   * returns, a key a read answers "not found" for is not listed; a key a read cannot answer for
+   * (its newest write's holder is down) is listed no older than `acked` (the newest acknowledged
+   * version, when there is one). Returns what was listed (no version for a key listed from S3).
+   */
+  async function listingMatchesReads(
+    store: MultiCloudStore,
+    acked: Record<string, string | null>,
+  ): Promise<Map<string, string | undefined>> {
+    const listed = new Map<string, string | undefined>();
+    for await (const e of store.list()) if ('key' in e) listed.set(e.key, e.version);
+    for (const [key, version] of Object.entries(acked)) {
+      const read = await readAnswer(store, key);
+      if (read === null) expect(listed.has(key), `${key} listed, read: not found`).toBe(false);
+      else if (read === 'unavailable') {
+        if (version !== null) {
+          expect(listed.has(key), `${key} not listed, acknowledged ${version}`).toBe(true);
+          const at = listed.get(key);
+          expect(at === undefined || at >= version, `${key} listed at ${at}, acknowledged ${version}`).toBe(
+            true,
+          );
+        }
+      } else {
+        expect(listed.has(key), `${key} not listed, read: ${read}`).toBe(true);
+        // S3 listings carry no metadata: a key listed from S3 has no version to compare.
+        if (listed.get(key) !== undefined) expect(listed.get(key), `${key}: listed vs read`).toBe(read);
+        if (version !== null)
+          expect(read >= version, `${key} read ${read}, acknowledged ${version}`).toBe(true);
+      }
+    }
+    return listed;
+  }
+
+  /** The listing and reads with the primary (S3) refusing connections. */
+  async function withPrimaryDown<T>(fn: () => Promise<T>): Promise<T> {
+    await env.clouds.proxies[0].setFault(faults.refuse());
+    try {
+      return await fn();
+    } finally {
+      await env.clouds.proxies[0].setFault(faults.pass());
+    }
+  }
+
+  it('listings after a crash: acknowledged puts known only by their provisional records are listed, never older', async () => {
+    const { writer, buckets, journalDir } = await writerWithV1('list-ack');
+    await arm(writer, 'acknowledged');
+    writer.send({ type: 'put', key: 'k', text: 'v2' });
+    const v2 = (await writer.next('acked')).version;
+    writer.send({ type: 'put', key: 'n', text: 'n1' });
+    const n1 = (await writer.next('acked')).version;
+    await journalHas(journalDir, '"provisional":true', '"key":"n"');
+    await writer.kill();
+
+    const store = restart(buckets, journalDir);
+    const acked = { k: v2, n: n1 };
+    // S3 (the only holder) down: GCS's v1 of k is not listed, and n (on S3 only) is not missed.
+    const down = await withPrimaryDown(() => listingMatchesReads(store, acked));
+    expect([...down]).toEqual([
+      ['k', v2],
+      ['n', n1],
+    ]);
+    const up = await listingMatchesReads(store, acked);
+    expect([...up]).toEqual([
+      ['k', v2],
+      ['n', n1],
+    ]);
+    await repairAll(store);
+    expect(await held(buckets)).toEqual(['v2', 'v2', 'v2']);
+    expect([...(await withPrimaryDown(() => listingMatchesReads(store, acked)))]).toEqual([
+      ['k', v2],
+      ['n', n1],
+    ]);
+  });
+
+  it('listings after a crash: puts whose upload never landed are listed as reads see them', async () => {
+    const { writer, buckets, journalDir, v1 } = await writerWithV1('list-record');
+    await env.clouds.proxies[0].setFault(faults.latency(600_000, { match: { method: 'PUT' } }));
+    writer.send({ type: 'put', key: 'k', text: 'v2' });
+    writer.send({ type: 'put', key: 'n', text: 'n1' });
+    await journalHas(journalDir, '"provisional":true', '"key":"n"');
+    await journalHas(journalDir, '"provisional":true', '"key":"k"', '"sha256"');
+    await writer.kill();
+    await env.clouds.proxies[0].setFault(faults.pass());
+
+    const store = restart(buckets, journalDir);
+    const acked = { k: v1, n: null };
+    // S3 answers for both: k is still v1, n does not exist.
+    expect([...(await listingMatchesReads(store, acked))]).toEqual([['k', v1]]);
+    // Without S3 nothing can say whether they landed: listed (from the journal), never older than v1.
+    await withPrimaryDown(() => listingMatchesReads(store, acked));
+    await repairAll(store);
+    expect(await held(buckets)).toEqual(['v1', 'v1', 'v1']);
+    expect([...(await listingMatchesReads(store, acked)).keys()]).toEqual(['k']);
+    expect([...(await withPrimaryDown(() => listingMatchesReads(store, acked)))]).toEqual([['k', v1]]);
+  });
+
+  it('listings after a crash: a delete in flight is not listed, and stays deleted', async () => {
+    const { writer, buckets, journalDir } = await writerWithV1('list-delete');
+    await env.clouds.proxies[0].setFault(faults.latency(600_000, { match: { method: 'DELETE' } }));
+    writer.send({ type: 'delete', key: 'k' });
+    await journalHas(journalDir, '"op":"delete"', '"key":"k"');
+    await writer.kill();
+    await env.clouds.proxies[0].setFault(faults.pass());
+
+    const store = restart(buckets, journalDir);
+    const acked = { k: null };
+    expect([...(await listingMatchesReads(store, acked))]).toEqual([]);
+    expect([...(await withPrimaryDown(() => listingMatchesReads(store, acked)))]).toEqual([]);
+    await repairAll(store);
+    expect(await held(buckets)).toEqual([null, null, null]);
+    expect([...(await listingMatchesReads(store, acked))]).toEqual([]);
   });
 });

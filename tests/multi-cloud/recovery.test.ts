@@ -88,8 +88,9 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     await new Promise((r) => setTimeout(r, 600)); // breakers half-open
     expect(await store.exists('w/lost')).toBe(false);
     expect((await getBytes(store, 'w/kept')).toString()).toBe('before');
-    // Straight from each server; a read the GCS client resets when it drops its HTTP agent (after
-    // the failed calls above, seen on a loaded machine) is asked again.
+    // Straight from each server. A GCS download the store gave up on above no longer resets the
+    // other requests of the process's GCS clients (docs/gcs.md); a read that fails on a loaded
+    // machine (its response bound) is still asked again.
     for (const d of buckets.direct) {
       await vi.waitFor(async () => expect(await d.head('w/lost')).toBeNull(), {
         timeout: 10_000,

@@ -154,11 +154,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       on('failover', () => {
         failovers = { ...failovers, [group]: failovers[group] + 1 };
       });
-      on('open', ({ target, kind }) => {
+      on('open', ({ target, kind, reason }) => {
         breakerOpens++;
         recorder.recordBreaker(group, target, 'open');
         board.event(
-          `${stamp(recorder.now())} ${style.red('breaker OPEN')}  ${laneOf(group, target)?.label ?? target} (${kind ?? '?'})`,
+          `${stamp(recorder.now())} ${style.red('breaker OPEN')}  ${laneOf(group, target)?.label ?? target} (${kind ?? '?'}${reason === undefined ? '' : `, ${reason}`})`,
         );
       });
       on('halfOpen', ({ target }) => {

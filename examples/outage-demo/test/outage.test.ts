@@ -137,7 +137,10 @@ it('exports the OpenTelemetry metrics and spans it recorded as JSON next to the 
     totalOf(metrics, 'failover.calls', { 'failover.router': 'orders' }),
   );
   // A call that failed over, whole: the call span, a failed attempt, one served by another cloud.
-  const example = spans.examples.find((e) => e[0]?.attributes['failover.router'] === 'orders')!;
+  // The API router has some in every run; the store's reads leave AWS after so few failed
+  // attempts (its breaker opens, later reads skip it) that a run may have none (stop 21's CI run).
+  const example =
+    spans.examples.find((e) => e[0]?.attributes['failover.router'] === 'orders') ?? spans.examples[0]!;
   expect(example[0]).toMatchObject({ name: 'failover.call', attributes: { 'failover.outcome': 'success' } });
   const attempts = example.slice(1);
   expect(attempts.every((a) => a.name === 'failover.attempt')).toBe(true);

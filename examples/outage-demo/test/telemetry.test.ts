@@ -103,6 +103,65 @@ describe('the OpenTelemetry documents the demo writes', () => {
     ]);
   });
 
+  it('spans: a hedged call whose first attempt failed is kept whole; one whose loser was only aborted is not', async () => {
+    const spans = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const router = createFailover({
+      targets: [{ name: 'east' }, { name: 'west' }],
+      retry: { maxAttempts: 1 },
+      attemptTimeoutMs: false,
+      hedge: { afterMs: 1 },
+      observer: createCallObserver({ name: 'api', tracerProvider }),
+    });
+    const down = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    // 1st call: east fails after the hedge to west started; west serves after that (no failover:
+    // the hedge was already running). 2nd call: west serves while east is still waiting (aborted).
+    for (const eastFails of [true, false]) {
+      let westStarted!: () => void;
+      const started = new Promise<void>((r) => (westStarted = r));
+      let eastDone!: () => void;
+      const done = new Promise<void>((r) => (eastDone = r));
+      await router.run(
+        async (t, { signal }) => {
+          if (t.name === 'east') {
+            await started;
+            if (eastFails) {
+              eastDone();
+              throw down;
+            }
+            await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+          }
+          westStarted();
+          if (eastFails) {
+            await done;
+            await new Promise((r) => setImmediate(r)); // east's failure is taken in first
+          }
+          return t.name;
+        },
+        { idempotent: true },
+      );
+    }
+    await new Promise((r) => setImmediate(r));
+    const summary = new SpanSummary();
+    summary.add(spans.getFinishedSpans());
+    const doc = summary.document();
+    expect(doc.examples).toHaveLength(1);
+    expect(
+      doc.examples[0]!.map((s) => [
+        s.name,
+        s.status,
+        s.attributes['failover.target'],
+        s.attributes['failover.hedge'],
+      ]),
+    ).toEqual([
+      ['failover.call', 'unset', 'west', undefined],
+      ['failover.attempt', 'error', 'east', false],
+      ['failover.attempt', 'unset', 'west', true],
+    ]);
+    router.close();
+    await tracerProvider.shutdown();
+  });
+
   it('the files go next to the HTML report, named after it', () => {
     expect(telemetryPaths('/tmp/x/report.html')).toEqual({
       metricsPath: '/tmp/x/report.metrics.json',

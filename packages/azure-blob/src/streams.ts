@@ -1,4 +1,5 @@
 import { PassThrough, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { toleratingUnheardErrors } from '@failover/storage';
 
 /** A pass-through stream that counts the bytes flowing through it. */
 export class ByteCounter extends Transform {
@@ -48,7 +49,7 @@ export function wrapDownload(
   signal: AbortSignal | undefined,
   mapError: (err: unknown) => Error,
 ): Readable {
-  const out = new PassThrough();
+  const out = toleratingUnheardErrors(new PassThrough());
   let failed = false;
   const fail = (err: unknown) => {
     if (failed) return;

@@ -16,8 +16,9 @@ export interface FailoverEvents {
    * A breaker opened. `kind` is the failure that tripped it; the first probe comes after
    * `resetTimeoutMs`. `remote` is true when it was opened by {@link Failover.trip} (another
    * instance saw the target fail; `reason` is the one given there, and `kind` is `undefined`),
-   * false when this router's own calls tripped it, or {@link Failover.eject} did (`reason` is the
-   * one given there, e.g. the multi-cloud store's `'unresponsive'`).
+   * false when this router's own calls tripped it (no `reason`), or {@link Failover.eject} did
+   * (`reason` is the one given there, e.g. the multi-cloud store's `'unresponsive'`, or
+   * `'ejected'`).
    */
   open: {
     readonly target: string;

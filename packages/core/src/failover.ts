@@ -5,17 +5,11 @@ import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
 import type { FailoverEventName, FailoverEvents, FailoverListener } from './events.js';
+import { ExplorePacer } from './explore-pacer.js';
 import { type FailureKind, isFailureKind } from './failure-kind.js';
 import { LeadCalls } from './lead.js';
 import { type CallObservation, type CallStartInfo, safely } from './observer.js';
-import {
-  type FailoverOptions,
-  type FailoverTarget,
-  HEDGE_AUTO,
-  type HedgePolicy,
-  type ResolvedOptions,
-  type RunOptions,
-} from './options.js';
+import type { FailoverOptions, FailoverTarget, HedgePolicy, ResolvedOptions, RunOptions } from './options.js';
 import { readOptions } from './options-reader.js';
 import type { CallCore, CallPlan, HealthShared } from './plan.js';
 import type { RunResult } from './run-result.js';
@@ -63,7 +57,9 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
    * Fleet hook: opens the named target's breaker now, as if this router's own calls had tripped
    * it (another instance saw the target fail). The usual reset timeout follows, then a half-open
    * probe. Emits `open` with `remote: true` and `reason`. A no-op when the breaker is already
-   * open. Throws an `InvalidOptionError` (option `name`) for an unknown target.
+   * open, and, while `breaker.keepLastTarget` is on (the default), when it is the last of several
+   * targets with a closed breaker: the other instance's failures may have been its own (its CPU,
+   * its network), and this router's own failures still eject the target. Throws an `InvalidOptionError` (option `name`) for an unknown target.
    */
   trip(name: string, options?: { reason?: string }): void;
 
@@ -71,8 +67,12 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
    * Opens the named target's breaker now on this process's own evidence, gathered outside the
    * router's attempts (the multi-cloud store's unresponsive-target ejection: its requests stay
    * unanswered while the other targets answer newer ones). Like a trip by the router's own calls:
-   * emits `open` with `remote: false`, `kind` (default `'timeout'`) and `reason`; the usual reset
-   * timeout and half-open probe follow. A no-op when the breaker is already open. Throws an
+   * emits `open` with `remote: false`, `kind` (default `'timeout'`) and `reason` (default
+   * `'ejected'`: an opening by `eject` always has one, an opening by failed calls never does, so a
+   * listener such as the fleet's can tell a judgement from failures); the usual reset timeout and
+   * half-open probe follow. A no-op when the breaker is already open, and for the last closed
+   * target of several under `breaker.keepLastTarget` with a `timeout` or `network` kind (as fast
+   * ejection). Throws an
    * `InvalidOptionError` (option `name`) for an unknown target.
    */
   eject(name: string, options?: { reason?: string; kind?: FailureKind }): void;
@@ -167,8 +167,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   #observedFast: boolean;
   /** What the observer is told of a call without options (made once). */
   readonly #defaultInfo: CallStartInfo;
-  /** Calls that asked whether to explore (adaptive hedging). */
-  #explored = 0;
+  /** How often adaptive hedging explores unknown targets. */
+  readonly #explorer = new ExplorePacer();
   /** While some target is demoted: the latest end of a demotion (0 when none). */
   #demotedUntil = 0;
   /** The fast path (see lead.ts). */
@@ -207,7 +207,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       timeouts: this.#timeouts,
       stalls,
       observer: resolved.observer,
-      explore: () => ++this.#explored % HEDGE_AUTO.exploreEvery === 0,
+      explore: (samples) => this.#explorer.explore(samples),
       demoted: (until) => {
         if (until > this.#demotedUntil) this.#demotedUntil = until;
       },
@@ -282,7 +282,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   eject(name: string, options?: { reason?: string; kind?: FailureKind }): void {
     const h = this.#target(name);
     const r = readOptions(options, '', true);
-    const reason = r.string('reason', { allowEmpty: true });
+    const reason = r.string('reason', { allowEmpty: true }) ?? 'ejected';
     const kind = r.check('kind', isFailureKind, 'a failure kind') ?? 'timeout';
     r.done();
     if (!this.#closed) h.eject(kind, reason);

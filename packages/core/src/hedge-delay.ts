@@ -16,22 +16,30 @@ export interface LatencyFacts {
 /**
  * The wait before hedging for `'auto'`: the running target's tail latency (its p95, from
  * `minSamples` attempts on; `maxMs` before), sooner when another target the call could use is
- * known to answer much faster (three times its median, from `otherSamples` attempts on). While
- * such a target is unknown, as early as allowed when `explore()` (asked only then) says yes
- * (one call in `exploreEvery`), so that the router learns it. Rounded up to whole multiples of 5 ms (so that calls
+ * known to answer much faster (three times its median, from `otherSamples` attempts on) and the
+ * running target is slow as a rule, not only in its tail (its own median above that; or it is
+ * not known yet). A target whose median is within 3x of another's is hedged after its p95 only:
+ * about 5 % of its calls, rather than every call slower than 3x the other's median (the other's
+ * median may come from its puts and its won races, not from reads like this call's). While
+ * such a target is unknown, as early as allowed when `explore(samples)` (asked only then, with the
+ * unknown targets' sample count) says yes (see `ExplorePacer`), so that the router learns it. Rounded up to whole multiples of 5 ms (so that calls
  * share a few time-limit queues), within [`minMs`, `maxMs`] of {@link HEDGE_AUTO}.
  */
 export function autoHedgeDelay(
   running: LatencyFacts,
   others: readonly LatencyFacts[],
-  explore: () => boolean,
+  explore: (samples: number) => boolean,
 ): number {
-  let delay = running.samples >= HEDGE_AUTO.minSamples ? running.p95 : HEDGE_AUTO.maxMs;
+  const ownKnown = running.samples >= HEDGE_AUTO.minSamples;
+  let delay = ownKnown ? running.p95 : HEDGE_AUTO.maxMs;
   let unknown = false;
+  let unknownSamples = 0;
   for (const o of others) {
-    if (o.samples < HEDGE_AUTO.otherSamples) unknown = true;
-    else if (3 * o.p50 < delay) delay = 3 * o.p50;
+    if (o.samples < HEDGE_AUTO.otherSamples) {
+      unknown = true;
+      unknownSamples += o.samples;
+    } else if (3 * o.p50 < delay && (!ownKnown || running.p50 > 3 * o.p50)) delay = 3 * o.p50;
   }
-  if (unknown && explore()) delay = 0;
+  if (unknown && explore(unknownSamples)) delay = 0;
   return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
 }

@@ -75,6 +75,15 @@ export { redact } from './redact.js';
 export { redactError } from './redact-error.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export type { RunResult } from './run-result.js';
+export { type AnswerSource, StallMonitor } from './stall.js';
+export {
+  decideStallExcuse,
+  HIDING_STALL_MS,
+  MIN_EXCUSE_MS,
+  MIN_EXTENSION_MS,
+  type StallExcuse,
+  type StallFacts,
+} from './stall-excuse.js';
 export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
 export { intOption as integerOption, resolveOptions } from './validate.js';
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js';

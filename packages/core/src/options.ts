@@ -66,9 +66,11 @@ export interface BreakerOptions {
    * every other target is already out and this one stops answering too, the cause may well be this
    * process's own (its network, DNS resolver, CPU); ejecting it would make every call fail in a
    * millisecond without reaching anything, while keeping it lets calls still try and succeed the
-   * moment the path is back. Answers (`unavailable`, `throttled`: a 5xx, a 429) still eject it, as
-   * does the error-rate trigger (`errorThresholdPercentage` over `volumeThreshold` calls), remote
-   * trips, and fast ejection once another target is closed again. A router of a single target is
+   * moment the path is back. Remote trips (`Failover.trip`: another instance's failures may
+   * be that instance's own) and ejections by judgement (`Failover.eject` of a `timeout` or
+   * `network` kind) spare it too. Answers (`unavailable`, `throttled`: a 5xx, a 429) still eject
+   * it, as does the error-rate trigger (`errorThresholdPercentage` over `volumeThreshold` calls),
+   * and fast ejection once another target is closed again. A router of a single target is
    * ejected as before (Envoy too ejects at least one host). Default `true`; `false` lets fast
    * ejection open every breaker.
    */
@@ -236,7 +238,9 @@ export type HedgePolicy = Required<HedgeOptions>;
  * The bounds of adaptive hedging (`hedge: { afterMs: 'auto' }`): never sooner than `minMs`, never
  * later than `maxMs`; a target's own tail latency counts from `minSamples` recorded attempts on
  * (before that, `maxMs`), another target's median from `otherSamples` on; while another target is
- * unknown, one call in `exploreEvery` hedges after `minMs` to learn it.
+ * unknown, one call in `exploreEvery` hedges after `minMs` to learn it; each exploration that
+ * taught nothing (its hedge lost the race, so no latency was recorded) doubles that interval, up
+ * to `exploreMaxEvery` calls.
  */
 export const HEDGE_AUTO = Object.freeze({
   minMs: 20,
@@ -244,6 +248,7 @@ export const HEDGE_AUTO = Object.freeze({
   minSamples: 8,
   otherSamples: 3,
   exploreEvery: 8,
+  exploreMaxEvery: 1024,
 });
 
 /** The default settings, for documentation and tests. */

@@ -47,8 +47,11 @@ export interface CallCore {
   readonly timeouts: Timeouts;
   /** Event-loop stalls of this process. */
   readonly stalls: StallMonitor;
-  /** True once every `HEDGE_AUTO.exploreEvery` calls: adaptive hedging may explore then. */
-  explore(): boolean;
+  /**
+   * Whether adaptive hedging explores on this call (see `ExplorePacer`); `samples`: the samples
+   * recorded so far of the targets it does not know yet.
+   */
+  explore(samples: number): boolean;
   /** A target was demoted until `until` (a `Date.now()` time): calls order targets accordingly. */
   demoted(until: number): void;
   /** The router's observer (hook errors are reported once per observer). */

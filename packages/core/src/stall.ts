@@ -11,7 +11,8 @@ import { decideStallExcuse, HIDING_STALL_MS, type StallExcuse } from './stall-ex
  * `busy`/`idle`), is unref'd, and costs a few microseconds per tick.
  * `Date.now()` is read through `globalThis` at each use, so fake timers drive it.
  *
- * @internal
+ * Exported by the package as {@link StallMonitor} for the other `@failover` packages (the
+ * multi-cloud store's unresponsive-target watch measures its stalls with one).
  */
 
 const INTERVAL_MS = 50;
@@ -44,6 +45,13 @@ export function simulateEventLoopLag(ms: number): void {
   simulatedLagMs = ms;
 }
 
+/**
+ * Measures this process's event-loop stalls by timer drift (a 50 ms unref'd interval that runs
+ * between {@link StallMonitor.busy} and {@link StallMonitor.idle}), and decides whether a timeout
+ * is better explained by them ({@link StallMonitor.excuse}). The router keeps one; another part
+ * of `@failover` that must tell a silent peer from a blocked process (the multi-cloud store's
+ * unresponsive-target watch) keeps its own and reads {@link StallMonitor.stalledSince}.
+ */
 export class StallMonitor {
   readonly #ends = new Float64Array(SIZE);
   readonly #lengths = new Float64Array(SIZE);

@@ -337,9 +337,15 @@ export class TargetHealth<T> {
     return err;
   }
 
-  /** Opens the breaker now on another instance's word; see `Failover.trip`. No-op when open. */
+  /**
+   * Opens the breaker now on another instance's word; see `Failover.trip`. No-op when open, and
+   * when it is the last closed target of several while `keepLastTarget` is on (the maximum
+   * ejection share: another instance's failures may be its own, and this router's own failures
+   * still eject the target).
+   */
   trip(reason: string | undefined): void {
     if (this.#state === OPEN) return;
+    if (this.#options.keepLastTarget && this.#shared.lastClosed(this.name)) return;
     this.#remote = { reason };
     try {
       this.#lastAt = Date.now();
@@ -352,10 +358,10 @@ export class TargetHealth<T> {
   /**
    * Opens the breaker now on this router's own evidence (a failure `kind` seen another way than an
    * attempt's error: requests that stay unanswered while the peers answer); see `Failover.eject`.
-   * No-op when open.
+   * No-op when open, and for the last closed target under `keepLastTarget` (as fast ejection).
    */
   eject(kind: FailureKind, reason: string | undefined): void {
-    if (this.#state === OPEN) return;
+    if (this.#state === OPEN || !this.#mayEject(kind)) return;
     this.#localReason = reason;
     try {
       this.#lastKind = kind;
@@ -626,13 +632,13 @@ export class TargetHealth<T> {
 
   /**
    * opossum's fallback, called synchronously after the filter for every failure that counts
-   * against the breaker, with the breaker's four arguments and then the error. A lead attempt (an
-   * attempt with a plan) continues its call with failover and retries; any other attempt gets its
-   * error back as a rejection.
+   * against the breaker, with the breaker's arguments (four, or five with an operation) and then
+   * the error: the error is the last argument. A lead attempt (an attempt with a plan) continues
+   * its call with failover and retries; any other attempt gets its error back as a rejection.
    */
   readonly #fallback = (...args: unknown[]): Promise<unknown> => {
     const attempt = args[3] as Attempt | undefined;
-    const err = args[4];
+    const err = args[args.length - 1];
     const lead = attempt ?? (args[2] as Partial<LeadContext>);
     if (lead.plan !== undefined) {
       return this.#shared.resume(

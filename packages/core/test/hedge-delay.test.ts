@@ -17,6 +17,21 @@ describe('autoHedgeDelay', () => {
     ['another target 3x faster than our p95: 3 x its median', known(300, 320), [known(9, 15)], never, 30],
     ['another target not faster: our own p95', known(10, 20), [known(9, 15)], never, 20],
     ['the fastest other target counts', known(300, 320), [known(50, 60), known(20, 30)], never, 60],
+    [
+      'another target faster, but our median within 3x of its: our own p95 (a tail, not a slow target)',
+      known(32, 61),
+      [known(14, 30)],
+      never,
+      65,
+    ],
+    ['our median above 3x another median: 3 x its median', known(50, 61), [known(14, 30)], never, 45],
+    [
+      'our own latency unknown: 3 x a known median',
+      known(50, 61, HEDGE_AUTO.minSamples - 1),
+      [known(14, 30)],
+      never,
+      45,
+    ],
     ['an unknown other target, no exploring: our p95', known(40, 81), [fresh], never, 85],
     [
       'an unknown other target, exploring: as soon as allowed',

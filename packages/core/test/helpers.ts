@@ -132,7 +132,9 @@ export function useFakeTimerRouters(
     routers,
     baseline: () => baseline,
     make(options = {}) {
-      const fo = createFailover({ targets: THREE, ...defaults, ...options });
+      const breaker =
+        defaults.breaker && options.breaker ? { breaker: { ...defaults.breaker, ...options.breaker } } : {};
+      const fo = createFailover({ targets: THREE, ...defaults, ...options, ...breaker });
       routers.push(fo);
       return fo;
     },

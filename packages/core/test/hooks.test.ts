@@ -112,16 +112,35 @@ describe('fleet hooks', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(await fo.run(scripted({}))).toBe('ok:aws');
     expect(log.map((l) => l.event)).toEqual(['open', 'halfOpen', 'close']);
-    // The next opening of the same kind carries no stale reason.
+    // The next opening carries no stale reason: an ejection without one says 'ejected'.
     fo.eject('gcp', { kind: 'network' });
     expect(log.at(-1)?.payload).toEqual({
       target: 'gcp',
       kind: 'network',
       resetTimeoutMs: 1000,
       remote: false,
+      reason: 'ejected',
     });
     expect(() => fo.eject('nope')).toThrow('Invalid option "name": unknown target "nope"');
     expect(() => fo.eject('aws', { kind: 'nope' as never })).toThrow(InvalidOptionError);
+  });
+
+  it('trip() and eject() spare the last closed target of several under keepLastTarget (the default)', () => {
+    const fo = make();
+    fo.trip('aws');
+    fo.eject('gcp', { reason: 'unresponsive' });
+    // Azure is the last closed target: another instance's word, or a judgement of silence, may be
+    // this machine's own trouble; the router's own failures still eject it.
+    fo.trip('azure', { reason: 'fleet' });
+    fo.eject('azure', { reason: 'unresponsive' });
+    fo.eject('azure', { kind: 'network' });
+    expect(fo.isAvailable('azure')).toBe(true);
+    // An ejection for an answer (a 5xx) is no local doubt: it ejects.
+    fo.eject('azure', { kind: 'unavailable' });
+    expect(fo.isAvailable('azure')).toBe(false);
+    const all = make({ breaker: { keepLastTarget: false } });
+    for (const t of ['aws', 'gcp', 'azure']) all.trip(t);
+    expect(['aws', 'gcp', 'azure'].map((t) => all.isAvailable(t))).toEqual([false, false, false]);
   });
 
   it('unknown target names are a typed error naming the option', () => {

@@ -103,6 +103,26 @@ describe('per-operation ejection', () => {
     expect(get.calls.filter((c) => c.target === 'aws')).toHaveLength(3);
   });
 
+  it('a failed attempt of a named operation keeps its own error (the caller, the failures, events)', async () => {
+    const fo = make();
+    const boom = cut();
+    const failovers: unknown[] = [];
+    fo.on('failover', (e) => failovers.push(e.error));
+    const get = scripted({ aws: [boom], gcp: [boom], azure: [boom] });
+    // Not idempotent (the fast path), then through a Call (a signal), then failed over everywhere.
+    await expect(fo.run(get, { operation: 'get' })).rejects.toBe(boom);
+    const signal = new AbortController().signal;
+    await expect(fo.run(get, { operation: 'get', signal })).rejects.toBe(boom);
+    const all = await fo.run(get, { operation: 'get', idempotent: true }).catch((e: unknown) => e);
+    expect((all as { failures: { cause: unknown }[] }).failures.map((f) => f.cause)).toEqual([
+      boom,
+      boom,
+      boom,
+    ]);
+    expect(failovers.length).toBeGreaterThan(0);
+    for (const e of failovers) expect(e).toBe(boom);
+  });
+
   it('report: failures after the attempt returned count, and open it in the same way', async () => {
     const fo = make();
     const opened: (string | undefined)[] = [];

@@ -61,6 +61,26 @@ describe('fast ejection', () => {
   });
 
   it.each([
+    ['a refused connection, plain calls', sysError('ECONNREFUSED'), undefined],
+    ['a refused connection, idempotent calls', sysError('ECONNREFUSED'), { idempotent: true }],
+    ['a 503, idempotent calls', httpError(503), { idempotent: true }],
+  ])(
+    'no earlier traffic, %s: each of the first 2 calls reaches the dead cloud once',
+    async (_n, err, options) => {
+      const fo = make();
+      const op = scripted({ aws: [err] });
+      const perCall: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = op.calls.length;
+        expect(await fo.run(op, options)).toBe('ok:gcp');
+        perCall.push(targetsOf(op.calls.slice(before)).filter((t) => t === 'aws').length);
+      }
+      expect(perCall).toEqual([1, 1]);
+      expect(fo.status().targets[0]?.retries).toBe(0);
+    },
+  );
+
+  it.each([
     ['ECONNREFUSED', sysError('ECONNREFUSED')],
     ['ENOTFOUND', sysError('ENOTFOUND')],
     ['EAI_AGAIN', sysError('EAI_AGAIN')],
@@ -184,6 +204,19 @@ describe('latency-aware routing', () => {
     expect(fo.status().targets[0]?.demotedUntil).toBeGreaterThan(Date.now());
   });
 
+  it('a race the first target lost records how long it ran: hedges do not cut its tail out of its latency window', async () => {
+    const fo = make({ hedge: { afterMs: 50 } });
+    const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    const call = track(fo.run(op, { idempotent: true }));
+    await vi.advanceTimersByTimeAsync(59); // hedged at 50 ms, gcp answers at 59 ms
+    expect(call.value).toBe('gcp');
+    const aws = fo.status().targets[0]!.latencyMs;
+    expect(aws.samples).toBe(1);
+    expect(aws.p50).toBe(59); // a lower bound: it had run 59 ms without answering
+    await vi.advanceTimersByTimeAsync(300); // the aborted attempt records nothing more
+    expect(fo.status().targets[0]!.latencyMs.samples).toBe(1);
+  });
+
   it('demotion applies to every call while it lasts, and ends after one reset period', async () => {
     const fo = make({ breaker: { resetTimeoutMs: 10_000 } });
     const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
@@ -219,7 +252,11 @@ describe('latency-aware routing', () => {
 });
 
 describe('panic routing', () => {
-  const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
+  // Every breaker is opened with trip(): without keepLastTarget's spare of the last closed one.
+  const { make } = useFakeTimerRouters(
+    { hedge: false, breaker: { keepLastTarget: false } },
+    { checkTimers: true },
+  );
 
   it('when every target is skipped while one probes, calls join the probe instead of failing at once', async () => {
     const fo = make({ breaker: { resetTimeoutMs: 1000 } });
@@ -338,7 +375,21 @@ describe('skipping an open target', () => {
       for (const f of r.failures) causes.add(f.cause);
     }
     expect(causes.size).toBe(2);
-    for (const c of causes) expect(c).toMatchObject({ name: 'BreakerOpenError', kind: 'unavailable' });
+    for (const c of causes) {
+      expect(c).toMatchObject({ name: 'BreakerOpenError', kind: 'unavailable' });
+      expect((c as Error).stack).not.toMatch(/\n\s+at /); // built with no stack frames
+    }
+  });
+
+  it('the fast path (a call without options) records the same error per opening', async () => {
+    const fo = make();
+    fo.trip('aws');
+    const errors = new Set<unknown>();
+    fo.on('failover', (e) => errors.add(e.error));
+    for (let i = 0; i < 3; i++) expect(await fo.run(scripted({}))).toBe('ok:gcp');
+    expect(errors.size).toBe(1);
+    expect([...errors][0]).toMatchObject({ name: 'BreakerOpenError' });
+    expect(fo.status().targets[0]?.rejections).toBe(3);
   });
 });
 
@@ -362,7 +413,7 @@ describe('local stalls are not cloud failures', () => {
     return op;
   }
 
-  it('a 3 s stall with 20 calls in flight opens no breaker and fails no call', async () => {
+  it('a 3 s stall with 20 calls in flight opens no breaker and fails no idempotent call (the others get their SDK error back: they cannot be replayed)', async () => {
     const fo = make({ attemptTimeoutMs: 1000 });
     const opened: string[] = [];
     fo.on('open', (e) => opened.push(e.target));

@@ -1,6 +1,7 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { File } from '@google-cloud/storage';
 import type { ContentCheck } from './content-check.js';
+import { DownloadSockets } from './download-agent.js';
 
 /** The inclusive byte span to read, or `undefined` for the whole object. */
 export interface ReadSpan {
@@ -51,8 +52,17 @@ export interface OpenedDownload {
  * - A watchdog fails the download when no byte arrives for `idleTimeoutMs` while the reader wants
  *   data: @google-cloud/storage 7 (node-fetch 2) never ends nor fails a body whose connection
  *   drops in the middle of a response with a Content-Length, which would otherwise hang forever.
+ * - A download that fails or is given up closes its own connection only, never the client's
+ *   other requests (see {@link DownloadSockets}).
  */
-export async function openDownload(req: DownloadRequest): Promise<OpenedDownload> {
+export function openDownload(req: DownloadRequest): Promise<OpenedDownload> {
+  // The download's own requests, so that its failure closes its connection only (see
+  // DownloadSockets): the whole wait for the first byte runs in its scope.
+  const sockets = new DownloadSockets();
+  return sockets.run(() => open(req, sockets));
+}
+
+async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<OpenedDownload> {
   const { span } = req;
   const source = req.file.createReadStream(
     span === undefined
@@ -60,7 +70,9 @@ export async function openDownload(req: DownloadRequest): Promise<OpenedDownload
       : { start: span.start, end: span.end, validation: false },
   );
   let generation: string | undefined;
+  // Emitted before the client looks at the response, which it then reads `request.agent` from.
   source.once('response', (res: { headers?: Record<string, unknown> }) => {
+    sockets.scope(res);
     const g = res.headers?.['x-goog-generation'];
     if (typeof g === 'string' && /^\d+$/.test(g)) generation = g;
   });

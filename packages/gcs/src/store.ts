@@ -35,6 +35,7 @@ import {
   type SetMetadataOptions,
   StorageError,
   sizeCheckedStream,
+  toleratingUnheardErrors,
   validateKey,
   validateListOptions,
   validateRange,
@@ -284,9 +285,9 @@ class GcsStore implements BlobStore, Presigner {
         (d) => d.discard(),
         () => {},
       );
-      // A failed download makes the client destroy its HTTP agent (node-fetch 2 leaks the socket
-      // otherwise), which resets the metadata request beside it: the download's failure (say, its
-      // idle bound) is then the one to report.
+      // When both failed (a refused connection, the request watchdog ending the call), the
+      // download's failure (say, its idle bound) is the one to report. (A failed download no
+      // longer resets the metadata request beside it: see DownloadSockets.)
       await new Promise((resolve) => setImmediate(resolve));
       if (downloadFailure !== undefined && !signal?.aborted) {
         const mapped = toStorageError(downloadFailure, ctx);
@@ -356,13 +357,13 @@ class GcsStore implements BlobStore, Presigner {
     const body = opened.body(check);
     bindSignal(body, signal, ctx);
     bindWatch(body, watch);
-    if (check == null || info.size > SMALL_BODY_BYTES) return { info, body };
+    if (check == null || info.size > SMALL_BODY_BYTES) return { info, body: toleratingUnheardErrors(body) };
     const bytes = await readAll(body);
     const checked = new Readable({ read() {} });
     if (bytes.length > 0) checked.push(bytes);
     checked.push(null);
     bindSignal(checked, signal, ctx);
-    return { info, body: checked };
+    return { info, body: toleratingUnheardErrors(checked) };
   }
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {

@@ -210,10 +210,17 @@ describe('get', () => {
     );
   });
 
-  it('keeps info and bytes of the same generation when the object is replaced mid-get', async () => {
-    const { store, bucket, name } = await freshStore();
-    await store.put('v', 'first');
-    // Hold the media download back so the object is replaced between metadata and bytes.
+  /**
+   * Runs `replace` with a store over a fault proxy that holds the first media download 1.5 s
+   * (held before it is forwarded), once it is held: the object can then be replaced between its
+   * metadata and its bytes. Returns the number of media downloads the proxy saw.
+   */
+  async function replacedMidGet(
+    bucketName: string,
+    key: string,
+    replace: () => Promise<unknown>,
+    check: (r: Awaited<ReturnType<BlobStore['get']>>) => Promise<void>,
+  ): Promise<number> {
     const slow = await createFaultProxy({ target: server.origin, flavor: 'gcs' });
     try {
       let media = 0;
@@ -224,24 +231,53 @@ describe('get', () => {
       await slow.setFault({
         type: 'latency',
         ms: 1500,
-        // Only the first media request is held; the request is held before it is forwarded.
         match: (r) => {
           if (!/alt=media/.test(r.url) || ++media !== 1) return false;
           held();
           return true;
         },
       });
-      const slowStore = createGcsStore({ bucket: server.clientFor(slow.url).bucket(name) });
-      const pending = slowStore.get('v');
+      const slowStore = createGcsStore({ bucket: server.clientFor(slow.url).bucket(bucketName) });
+      const pending = slowStore.get(key);
       await heldNow;
-      await bucket.file('v').save('second version', { resumable: false });
-      const r = await pending;
-      const body = await text(r);
-      expect(body.length).toBe(r.info.size);
-      expect(body).toBe('second version');
+      await replace();
+      await check(await pending);
+      return media;
     } finally {
       await slow.close();
     }
+  }
+
+  it('keeps info and bytes of the same generation when the object is replaced mid-get', async () => {
+    const { store, bucket, name } = await freshStore();
+    await store.put('v', 'first');
+    await replacedMidGet(
+      name,
+      'v',
+      () => bucket.file('v').save('second version', { resumable: false }),
+      async (r) => {
+        const body = await text(r);
+        expect(body.length).toBe(r.info.size);
+        expect(body).toBe('second version');
+      },
+    );
+  });
+
+  it('re-reads a large object replaced mid-get: the download released unread resets nothing', async () => {
+    // The first download (the new generation) is released after its first bytes; the client used
+    // to destroy its whole keep-alive pool then, resetting the re-read's requests (ECONNRESET).
+    const { store, bucket, name } = await freshStore();
+    const second = randomBytes(4 * 1024 * 1024);
+    await store.put('big', randomBytes(4 * 1024 * 1024));
+    const media = await replacedMidGet(
+      name,
+      'big',
+      () => bucket.file('big').save(second, { resumable: false }),
+      async (r) => {
+        expect(Buffer.compare(await readAll(r.body), second)).toBe(0);
+      },
+    );
+    expect(media).toBe(2);
   });
 });
 

@@ -113,3 +113,29 @@ return 1
 
 /** Ends the fleet-wide failure count of a target (a success). KEYS[1]: the failure counter. */
 export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', KEYS[1])`);
+
+/**
+ * Counts one instance's own-judgement ejection of a target (an opening with no failure behind it,
+ * such as the multi-cloud store's `unresponsive` rule), fleet-wide: the instances that ejected it
+ * are kept in a set that ends ARGV[2] ms after its first member. When ARGV[3] distinct instances
+ * are in it, records the opening and publishes it like OPENED, forgets the set and returns 1;
+ * otherwise returns 0. A report that reaches Redis more than ARGV[2] ms after the instance sent it
+ * (by its clock, ARGV[8]) is dropped and returns -1.
+ * KEYS[1]: the set of ejecting instances, KEYS[2]: the breakers hash.
+ * ARGV: instance id, window ms, quorum, target, record JSON, ttl ms, channel, message, sent at (ms).
+ */
+export const EJECTED = luaScript(
+  'fleet-ejected',
+  `${NOW}
+if now - tonumber(ARGV[9]) > tonumber(ARGV[2]) then return -1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[3]) then return 0 end
+redis.call('DEL', KEYS[1])
+local rec = cjson.decode(ARGV[5])
+rec['until'] = now + tonumber(ARGV[6])
+redis.call('HSET', KEYS[2], ARGV[4], cjson.encode(rec))
+redis.call('PUBLISH', ARGV[7], stamped(ARGV[8]))
+return 1
+`,
+);

@@ -15,7 +15,10 @@ export interface ResolvedFleetOptions {
   readonly tripAfter: number;
   readonly failureWindowMs: number;
   readonly ejectResetTimeoutMs: number;
+  readonly ejectionQuorum: number;
+  readonly ejectionWindowMs: number;
   failuresKey(target: string): string;
+  ejectedKey(target: string): string;
   readonly breakersKey: string;
   readonly channel: string;
   leaseKeys(target: string): string[];
@@ -42,6 +45,8 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
   const tripAfter = r.int('tripAfter', { min: 0, max: 1_000_000, default: 5 });
   const failureWindowMs = r.ms('failureWindowMs', { min: 1, max: 3_600_000, default: 1000 });
   const ejectResetTimeoutMs = r.ms('ejectResetTimeoutMs', { min: 1, max: 3_600_000, default: 30_000 });
+  const ejectionQuorum = r.int('ejectionQuorum', { min: 1, max: 1000, default: 2 });
+  const ejectionWindowMs = r.ms('ejectionWindowMs', { min: 1, max: 3_600_000, default: 2000 });
   r.done();
   const tag = `{${prefix}}`;
   return {
@@ -55,7 +60,10 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
     tripAfter,
     failureWindowMs,
     ejectResetTimeoutMs,
+    ejectionQuorum,
+    ejectionWindowMs,
     failuresKey: (target) => `${tag}:failures:${target}`,
+    ejectedKey: (target) => `${tag}:ejected:${target}`,
     breakersKey: `${tag}:breakers`,
     channel: `${tag}:breaker-events`,
     leaseKeys: (target) => Array.from({ length: probes }, (_, i) => `${tag}:probe:${target}:${i}`),

@@ -8,6 +8,11 @@ export interface FleetOpenEvent {
   readonly resetTimeoutMs: number;
   readonly remote: boolean;
   readonly kind?: string | undefined;
+  /**
+   * Set when the opening was a judgement (core's `Failover.eject`, e.g. the multi-cloud store's
+   * `'unresponsive'`), absent when failed calls opened it; for a remote opening, the reason given.
+   */
+  readonly reason?: string | undefined;
 }
 
 /** The payload of a router's `close` event, as the fleet reads it. */
@@ -92,6 +97,24 @@ export interface FleetHealthOptions {
   failureWindowMs?: number;
   /** The reset timeout announced with a fleet-wide ejection, in milliseconds. Default 30 000. */
   ejectResetTimeoutMs?: number;
+  /**
+   * How many instances must eject a target on their own judgement, within `ejectionWindowMs`,
+   * before the fleet opens it everywhere. An ejection by judgement is an opening with no failure
+   * behind it: {@link FleetRouter}'s `eject` (its `open` event has a `reason`), such as the
+   * multi-cloud store's `'unresponsive'` rule, which compares a target's silence with its peers'
+   * answers as this process sees them. A process starved of CPU (or with a saturated connection
+   * pool) can judge a healthy cloud silent; one such judgement must not make the whole fleet skip
+   * that cloud, so it stays local until a second instance sees the same. Openings caused by
+   * failures (errors, timeouts) are published at once, whatever this is. Default 2; 1 publishes
+   * every ejection at once.
+   */
+  ejectionQuorum?: number;
+  /**
+   * The window of {@link FleetHealthOptions.ejectionQuorum}, in milliseconds, from the first
+   * instance's ejection; a report that reaches Redis later than this after it was sent is dropped.
+   * Default 2000.
+   */
+  ejectionWindowMs?: number;
   /**
    * How long a probe lease outlives the reset period, in milliseconds: the time a probe may take.
    * A lease whose holder died expires after it. Default 5000.

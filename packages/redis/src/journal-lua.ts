@@ -55,18 +55,14 @@ local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or 
 `;
 
 /**
- * KEYS[5]: the key's high-water mark. ARGV: entry JSON, id, key, version, holders JSON, missing
- * JSON, intent ('1': an intent, which supersedes nothing and is no reason for an older entry to
- * drop a target), the mark's retention (ms).
+ * The body of an append (a Lua function, so that a confirmed intent is appended by the same
+ * rules): the mark at `hw` (kept `retention` ms), the entry replacing a pending one of its id,
+ * superseding older entries of its key, or keeping only the targets newer ones do not name.
  */
-export const APPEND = luaScript(
-  'append',
-  `${COMMON}
-local id, key, version = ARGV[2], ARGV[3], ARGV[4]
-local holders, missing = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
-local intent = ARGV[7] == '1'
+const APPEND_ENTRY = `
+local function append_entry(id, key, version, holders, missing, intent, ejson, hw, retention)
 redis.call('HINCRBY', meta, 'version', 1)
-local mark = redis.call('GET', KEYS[5])
+local mark = redis.call('GET', hw)
 local replaces = true
 if mark then
   -- The rule of replacesMark in @failover/storage: newer replaces; at the same version the same
@@ -79,9 +75,9 @@ if mark then
   end
 end
 if replaces then
-  redis.call('SET', KEYS[5], cjson.encode({ v = version, e = ARGV[1] }), 'PX', ARGV[8])
+  redis.call('SET', hw, cjson.encode({ v = version, e = ejson }), 'PX', retention)
 else
-  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+  redis.call('PEXPIRE', hw, retention)
 end
 local existing = load(id)
 if existing then drop(id, existing) end
@@ -117,12 +113,47 @@ for _, other in ipairs(key_ids(key)) do
 end
 if #missing == 0 then return backlog() end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
-save(id, { e = ARGV[1], k = key, v = version, h = holders, m = missing, i = intent })
+save(id, { e = ejson, k = key, v = version, h = holders, m = missing, i = intent })
 redis.call('ZADD', order, seq, id)
 local ids = key_ids(key)
 table.insert(ids, id)
 set_key_ids(key, ids)
 return redis.call('HINCRBY', meta, 'backlog', #missing)
+end
+`;
+
+/**
+ * KEYS[5]: the key's high-water mark. ARGV: entry JSON, id, key, version, holders JSON, missing
+ * JSON, intent ('1': an intent, which supersedes nothing and is no reason for an older entry to
+ * drop a target), the mark's retention (ms).
+ */
+export const APPEND = luaScript(
+  'append',
+  `${COMMON}${APPEND_ENTRY}
+return append_entry(ARGV[2], ARGV[3], ARGV[4], cjson.decode(ARGV[5]), cjson.decode(ARGV[6]),
+  ARGV[7] == '1', ARGV[1], KEYS[5], ARGV[8])
+`,
+);
+
+/**
+ * Settles an intent (see `Journal.settleIntent`). ARGV: id, 'withdraw' or 'confirm', the prefix
+ * of the marks' keys (`<tag>:hw:`, the same hash slot as KEYS), the mark's retention (ms).
+ * Returns -1 when the entry is not a pending intent (nothing changed), else the backlog.
+ */
+export const SETTLE_INTENT = luaScript(
+  'settle-intent',
+  `${COMMON}${APPEND_ENTRY}
+local id = ARGV[1]
+local rec = load(id)
+if not rec or not rec.i then return -1 end
+if ARGV[2] == 'withdraw' then
+  redis.call('HINCRBY', meta, 'version', 1)
+  drop(id, rec)
+  return backlog()
+end
+local e = cjson.decode(rec.e)
+e.intent = nil
+return append_entry(id, rec.k, rec.v, rec.h, rec.m, false, cjson.encode(e), ARGV[3] .. rec.k, ARGV[4])
 `,
 );
 

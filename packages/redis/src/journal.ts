@@ -1,5 +1,6 @@
 import {
   checkJournalResolveArgs,
+  checkJournalSettleArgs,
   HIGH_WATER_RETENTION_MS,
   type Journal,
   type JournalEntry,
@@ -17,6 +18,7 @@ import {
   PENDING,
   PENDING_OF,
   RESOLVE,
+  SETTLE_INTENT,
   UNLEASE,
 } from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
@@ -175,6 +177,21 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         }
         const raw = await scripts.run(HIGH_WATER, [highWaterKey(key)], []);
         return raw === null || raw === undefined ? undefined : highWaterOfRecord(raw, name);
+      }),
+    settleIntent: (id: string, how: 'withdraw' | 'confirm') =>
+      whenOpen(async () => {
+        checkJournalSettleArgs(id, how);
+        const reply = Number(
+          await scripts.run(SETTLE_INTENT, keys, [
+            id,
+            how,
+            highWaterKey(''),
+            String(HIGH_WATER_RETENTION_MS),
+          ]),
+        );
+        if (reply < 0) return false;
+        setBacklog(reply);
+        return true;
       }),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
     lease: (objectKeys: readonly string[], ttlMs = 30_000) =>

@@ -61,18 +61,23 @@ function entry(i: number): JournalEntry {
 
 describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
   const client = (url: string) => clientOf(kind, url);
-
-  it('keeps acknowledging writes while Redis is down, then merges them back; nothing lost', async () => {
-    const redis = await redisServer({ persistence: 'aof-always' });
+  /** A fallback journal over a Redis journal (100 ms calls) and a file journal in a temp dir. */
+  const fallbackOn = async (url: string) => {
     const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
     later(() => rm(dir, { recursive: true, force: true }));
     const prefix = `fallback:${randomBytes(6).toString('hex')}`;
-    const c = await client(redis.url);
+    const c = await client(url);
     const journal = withLocalFallback(
       createRedisJournal({ client: c, prefix, timeoutMs: 100 }),
       createFileJournal({ dir, fsync: false }),
     );
     later(() => journal.close());
+    return { c, prefix, journal };
+  };
+
+  it('keeps acknowledging writes while Redis is down, then merges them back; nothing lost', async () => {
+    const redis = await redisServer({ persistence: 'aof-always' });
+    const { c, prefix, journal } = await fallbackOn(redis.url);
     for (let i = 0; i < 50; i++) await journal.append(entry(i));
     await redis.kill();
     for (let i = 50; i < 100; i++) await journal.append(entry(i)); // no error: written locally
@@ -89,6 +94,42 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     expect(pending.map((e) => e.id).sort()).toEqual(
       Array.from({ length: 20 }, (_, k) => `e${80 + k}`).sort(),
     );
+  });
+
+  it('settleIntent: an intent kept locally while Redis is away is withdrawn there; one in Redis cannot be settled while it is away, and is once it is back', async () => {
+    const redis = await redisServer();
+    const { prefix, journal } = await fallbackOn(redis.url);
+    const intent = (id: string, key: string): JournalEntry => ({
+      id,
+      op: 'delete',
+      key,
+      version: '0009',
+      holders: [],
+      missing: ['aws', 'gcp'],
+      intent: true,
+      at: 1,
+    });
+    await journal.append(intent('shared', 'k-shared'));
+    await redis.pause();
+    try {
+      await journal.append(intent('local', 'k-local'));
+      expect(journal.primaryAway()).toBe(true);
+      // Its own intent, which no other process can see: confirm has nothing to race, withdraw drops it.
+      expect(await journal.settleIntent?.('local', 'confirm')).toBe(false);
+      expect(await journal.settleIntent?.('local', 'withdraw')).toBe(true);
+      expect(journal.localBacklog).toBe(0);
+      // The shared one cannot be settled atomically now: a typed outage, nothing changed.
+      await expect(journal.settleIntent?.('shared', 'withdraw')).rejects.toMatchObject({
+        kind: 'unavailable',
+      });
+    } finally {
+      redis.resume();
+    }
+    await journal.merge();
+    expect(journal.primaryAway()).toBe(false);
+    expect(await journal.settleIntent?.('shared', 'withdraw')).toBe(true);
+    const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
+    expect(await other.pending()).toEqual([]);
   });
 
   it('Redis paused (SIGSTOP): once a call timed out, appends and lookups go local without waiting for Redis', async () => {

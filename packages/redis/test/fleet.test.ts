@@ -18,16 +18,18 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   const instance = (url: string, p: string, options: InstanceOptions = {}) =>
     startInstance(url, p, { kind, ...options });
   const client = (url: string) => clientOf(kind, url);
+  /** Three instances of one fleet, started one after the other. */
+  const three = async (url: string, p: string, options: InstanceOptions = {}) =>
+    [
+      await instance(url, p, options),
+      await instance(url, p, options),
+      await instance(url, p, options),
+    ] as const;
 
   it('one instance tripping a breaker trips it on every other instance (remote: true)', async () => {
     const redis = await redisServer();
     const p = prefix();
-    const [a, b, c] = [
-      await instance(redis.url, p),
-      await instance(redis.url, p),
-      await instance(redis.url, p),
-    ];
-    if (!a || !b || !c) throw new Error('unreachable');
+    const [a, b, c] = await three(redis.url, p);
     for (const i of [a, b, c]) i.down.add('aws');
     expect(await a.call()).toBe('ok:gcp');
     expect(await a.call()).toBe('ok:gcp');
@@ -193,6 +195,67 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
       expect(i.router.isAvailable('aws')).toBe(true);
       expect(await i.call()).toBe('ok:aws');
     }
+  });
+
+  it("one instance's ejection by judgement stays local; a second instance's within the window opens it fleet-wide", async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const [a, b, c] = await three(redis.url, p);
+    // A, starved of CPU say, judges a healthy AWS silent.
+    a.router.eject('aws', { reason: 'unresponsive' });
+    expect(a.router.isAvailable('aws')).toBe(false);
+    await a.fleet.idle();
+    expect(a.fleet.status().published).toBe(0);
+    const raw0 = await client(redis.url);
+    expect(await raw(raw0, ['HLEN', `{${p}}:breakers`])).toBe(0);
+    // Nothing was published, so nothing can be on its way: the others keep using AWS.
+    expect(await b.call()).toBe('ok:aws');
+    expect(await c.call()).toBe('ok:aws');
+    // B makes the same judgement within the window: now the fleet skips AWS.
+    b.router.eject('aws', { reason: 'unresponsive' });
+    await b.fleet.idle();
+    expect(b.fleet.status().published).toBe(1);
+    await until(() => !c.router.isAvailable('aws'));
+    expect(c.events[0]).toMatchObject({
+      event: 'open',
+      payload: {
+        target: 'aws',
+        remote: true,
+        reason: expect.stringMatching(/^fleet: unresponsive on 2 instances on /),
+      },
+    });
+    expect(await c.call()).toBe('ok:gcp');
+    // An opening caused by failed calls is still published at once.
+    for (const i of [a, b, c]) i.down.add('gcp');
+    await c.call().catch(() => undefined);
+    await c.call().catch(() => undefined);
+    await c.fleet.idle();
+    expect(c.fleet.status().published).toBe(1);
+    await until(() => !a.router.isAvailable('gcp'));
+  });
+
+  it('ejectionQuorum: 1 shares every ejection at once; judgements further apart than ejectionWindowMs never add up', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const a = await instance(redis.url, p, { ejectionQuorum: 1 });
+    const b = await instance(redis.url, p, { ejectionQuorum: 1 });
+    a.router.eject('aws');
+    await until(() => !b.router.isAvailable('aws'));
+    expect(b.events[0]).toMatchObject({ payload: { reason: expect.stringMatching(/^fleet: timeout on /) } });
+
+    const q = prefix();
+    const [x, y, z] = await three(redis.url, q, { ejectionWindowMs: 50 });
+    x.router.eject('aws', { reason: 'unresponsive' });
+    await x.fleet.idle();
+    // The window (Redis's clock) has passed for certain after this wait: the set is gone.
+    await sleep(200);
+    const c = await client(redis.url);
+    expect(await raw(c, ['EXISTS', `{${q}}:ejected:aws`])).toBe(0);
+    y.router.eject('aws', { reason: 'unresponsive' });
+    await y.fleet.idle();
+    expect(x.fleet.status().published + y.fleet.status().published).toBe(0);
+    expect(await raw(c, ['HLEN', `{${q}}:breakers`])).toBe(0);
+    expect(await z.call()).toBe('ok:aws');
   });
 
   it('a new instance learns which targets are open fleet-wide when it starts', async () => {

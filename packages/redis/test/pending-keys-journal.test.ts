@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InvalidOptionError } from '@failover/core';
-import { createMultiCloudStore, getBytes, type Journal, type MultiCloudStore } from '@failover/storage';
+import { getBytes } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
-import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
+import { switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, watchPendingKeys, withPendingKeysWatch } from '../src/index.js';
 import { client, later, listing, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createMultiCloudStore,
-  getBytes,
-  type Journal,
-  type MultiCloudStore,
-  StorageError,
-} from '@failover/storage';
+import { getBytes, type Journal, type MultiCloudStore, StorageError } from '@failover/storage';
+import type { RedisLocalServer } from '@failover/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
@@ -35,21 +30,31 @@ interface Fleet {
   readonly journal: Journal;
 }
 
-async function fleet(): Promise<Fleet> {
+async function fleet(
+  options: { repairerTimeoutMs?: number } = {},
+): Promise<Fleet & { redis: RedisLocalServer }> {
   const redis = await redisServer();
   const prefix = `race:${randomBytes(6).toString('hex')}`;
   const aws = switchable('aws');
   const gcs = switchable('gcs');
   const azure = switchable('azure');
-  const instance = async () =>
-    storeOf([aws, gcs, azure], createRedisJournal({ client: await client(redis.url), prefix }));
+  const instance = async (timeoutMs?: number) =>
+    storeOf(
+      [aws, gcs, azure],
+      createRedisJournal({
+        client: await client(redis.url),
+        prefix,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      }),
+    );
   const journal = createRedisJournal({ client: await client(redis.url), prefix });
   return {
+    redis,
     aws,
     gcs,
     azure,
     writer: await instance(),
-    repairer: await instance(),
+    repairer: await instance(options.repairerTimeoutMs),
     user: await instance(),
     journal,
   };
@@ -71,6 +76,22 @@ async function settle(f: Fleet): Promise<void> {
     const b = await f.user.repair();
     if (a.backlog === 0 && b.backlog === 0 && a.failed.length === 0 && b.failed.length === 0) return;
   }
+}
+
+/**
+ * Interposers that hold a call until `release()`, then refuse it (`unavailable`): a request that
+ * was on its way and reached no cloud.
+ */
+function heldRefusal(): { release: () => void; refuseLater: (s: SwitchableStore) => () => Promise<never> } {
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const refuseLater = (s: SwitchableStore) => async (): Promise<never> => {
+    await held;
+    throw new StorageError('unavailable', `${s.name} refused the delete`, { target: s.name });
+  };
+  return { release, refuseLater };
 }
 
 describe('fleet: a user write on one instance racing another instance repair of the same key', () => {
@@ -128,15 +149,8 @@ describe('fleet: a user write on one instance racing another instance repair of 
     const f = await fleet();
     const key = 'receipts/race-withdrawn.bin';
     await azureLacksV1(f, key);
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
     // Each cloud holds the user's delete until released, then refuses it: it reaches no cloud.
-    const refuseLater = (s: SwitchableStore) => async () => {
-      await held;
-      throw new StorageError('unavailable', `${s.name} refused the delete`, { target: s.name });
-    };
+    const { release, refuseLater } = heldRefusal();
     let deleting: Promise<unknown> | undefined;
     // The repair read v1 and is about to copy it to Azure: the user's delete starts (its intent
     // journaled) and is still on its way when the copy lands and repair checks the key's mark.
@@ -198,5 +212,98 @@ describe('fleet: a user write on one instance racing another instance repair of 
       gcs: await f.gcs.inner.head(key),
       azure: await f.azure.inner.head(key),
     }).toEqual({ aws: null, gcs: null, azure: null });
+  });
+
+  it.each([
+    ['taken back', false],
+    ['remembered (Azure fails too)', true],
+  ] as const)(
+    'Redis unreachable (SIGSTOP) as the copy lands: it is %s, checked once Redis answers; the delete wins',
+    async (_label, azureFails) => {
+      const f = await fleet({ repairerTimeoutMs: 200 });
+      const key = 'receipts/race-outage.bin';
+      await azureLacksV1(f, key);
+      // The delete lands everywhere (on Azure it deletes nothing) and its records settle, which
+      // supersedes the writer's entry for Azure in the journal; then Redis stops answering (and,
+      // in the second case, Azure fails from now on). The copy of v1 lands on Azure; the check of
+      // the key's mark after it cannot be made.
+      f.azure.interpose = async () => {
+        await f.user.delete(key);
+        // Its last record (Azure took it) goes with the next append, or after 20 ms.
+        await vi.waitFor(async () =>
+          expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]),
+        );
+        await f.redis.pause();
+        if (azureFails) f.azure.down = 'unavailable';
+      };
+      later(() => f.redis.resume());
+      const report = await f.repairer.repair();
+      expect(report.failed).toContainEqual(expect.objectContaining({ key, target: 'azure', op: 'put' }));
+      // Taken back at once (a delete conditional on the copy's etag), or still there when Azure failed.
+      expect((await f.azure.inner.head(key)) === null).toBe(!azureFails);
+      f.redis.resume();
+      f.azure.down = undefined;
+      // The journal has nothing pending for the key: only the repairer's memory knows of the copy.
+      expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]);
+      await settle(f);
+      const where = async () => ({
+        aws: await f.aws.inner.head(key),
+        gcs: await f.gcs.inner.head(key),
+        azure: await f.azure.inner.head(key),
+      });
+      expect(await where()).toEqual({ aws: null, gcs: null, azure: null });
+      for (const s of [f.writer, f.repairer, f.user]) expect(await s.head(key)).toBeNull();
+      // Nothing left for reconcile to spread back.
+      await f.repairer.reconcile();
+      expect(await where()).toEqual({ aws: null, gcs: null, azure: null });
+      expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]);
+    },
+  );
+
+  it("a delete withdrawn (it reached no cloud) just as another instance's repair deletes a copy on its behalf: all clouds agree", async () => {
+    const f = await fleet();
+    const key = 'receipts/race-withdraw-late.bin';
+    await f.writer.put(key, 'v1'); // on every cloud
+    // Each cloud holds the user's delete until released, then refuses it: it reaches no cloud.
+    const { release, refuseLater } = heldRefusal();
+    f.aws.interpose = refuseLater(f.aws);
+    f.gcs.interpose = refuseLater(f.gcs);
+    f.azure.interpose = refuseLater(f.azure);
+    const deleting = f.user.delete(key).then(
+      () => 'deleted',
+      (err: unknown) => err,
+    );
+    // Its intent is journaled and its requests have reached every cloud (held there).
+    await vi.waitFor(() => {
+      expect([f.aws.interpose, f.gcs.interpose, f.azure.interpose]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+    // Another instance's repair completes that pending intent on AWS (the other clouds' pairs are
+    // left for later); just before its delete reaches AWS, every cloud refuses the user's delete and
+    // the user's instance withdraws its intent.
+    f.aws.interpose = async () => {
+      release();
+      await deleting;
+    };
+    await f.repairer.repair({ targets: ['aws'] });
+    expect(await deleting).toBeInstanceOf(Error); // the delete failed for its caller
+    await settle(f);
+    // Either the delete took effect on every cloud or on none: never v1 on some clouds with
+    // nothing pending. Here repair confirmed the intent before acting on it, so its writer could
+    // not withdraw it any more: a failed delete may still take effect, and then it does everywhere.
+    const where = async () => ({
+      aws: (await f.aws.inner.head(key)) !== null,
+      gcs: (await f.gcs.inner.head(key)) !== null,
+      azure: (await f.azure.inner.head(key)) !== null,
+    });
+    expect(await where()).toEqual({ aws: false, gcs: false, azure: false });
+    expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]);
+    for (const s of [f.writer, f.repairer, f.user]) expect(await s.head(key)).toBeNull();
+    // Nothing left for reconcile to bring back.
+    await f.repairer.reconcile();
+    expect(await where()).toEqual({ aws: false, gcs: false, azure: false });
   });
 });

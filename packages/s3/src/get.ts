@@ -11,6 +11,7 @@ import {
   NotFoundError,
   prefixedKey,
   resolveRange,
+  toleratingUnheardErrors,
   validateRange,
 } from '@failover/storage';
 import { s3ErrorCode } from './classify.js';
@@ -106,7 +107,7 @@ function toNodeReadable(body: GetObjectCommandOutput['Body']): Readable {
  * releases the connection.
  */
 function guardBody(source: Readable, ectx: ErrorContext, watch: IoWatch | undefined): Readable {
-  const out = new PassThrough();
+  const out = toleratingUnheardErrors(new PassThrough());
   const { signal } = ectx;
   const onAbort = (): void => {
     out.destroy(abortedError(ectx));

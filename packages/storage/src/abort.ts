@@ -1,6 +1,7 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { AbortedError } from '@failover/core';
 import { checkSignal } from './call-options.js';
+import { toleratingUnheardErrors } from './unheard-errors.js';
 
 /**
  * The error every store rejects with when the caller's `AbortSignal` aborts: core's
@@ -32,13 +33,15 @@ export function abortableStream(source: Readable, signal: AbortSignal | undefine
   const onAbort = (): void => {
     out.destroy(abortedError(signal));
   };
-  const out = new PassThrough({
-    destroy(error, callback) {
-      signal.removeEventListener('abort', onAbort);
-      if (!source.destroyed) source.destroy();
-      callback(error && signal.aborted ? abortedError(signal) : error);
-    },
-  });
+  const out = toleratingUnheardErrors(
+    new PassThrough({
+      destroy(error, callback) {
+        signal.removeEventListener('abort', onAbort);
+        if (!source.destroyed) source.destroy();
+        callback(error && signal.aborted ? abortedError(signal) : error);
+      },
+    }),
+  );
   pipeline(source, out, () => {
     // Errors reach the reader through `out` (see `destroy` above).
   });

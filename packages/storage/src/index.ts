@@ -31,6 +31,7 @@ export {
 } from './io/index.js';
 export {
   checkResolveArgs as checkJournalResolveArgs,
+  checkSettleArgs as checkJournalSettleArgs,
   normalizeEntry as normalizeJournalEntry,
 } from './journal/entry.js';
 export {
@@ -147,3 +148,4 @@ export {
   type PutOptions,
   type SetMetadataOptions,
 } from './types.js';
+export { toleratingUnheardErrors } from './unheard-errors.js';

@@ -6,9 +6,8 @@ import { collectStream } from './chunks.js';
 import { normalizeDeleteOptions } from './delete-options.js';
 import { NotFoundError, PreconditionFailedError } from './errors.js';
 import { validateKey } from './keys.js';
-import { commonPrefixOf } from './list-prefix.js';
+import { type ListCursor, MemoryObjects } from './memory-objects.js';
 import { normalizeMetadata } from './metadata.js';
-import { compareUtf8 } from './order.js';
 import {
   checkPutMd5,
   checkPutSize,
@@ -19,7 +18,7 @@ import {
   putBodyMd5,
 } from './put-options.js';
 import { resolveRange, validateListOptions, validateRange } from './range.js';
-import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
+import { toBlobInfo } from './record.js';
 import type {
   BlobBody,
   BlobInfo,
@@ -46,18 +45,6 @@ const CHUNK_BYTES = 64 * 1024;
 /** Entries per list page when no `pageSize` is given (the clouds' default). */
 const DEFAULT_PAGE_SIZE = 1000;
 
-interface Entry {
-  readonly record: ObjectRecord;
-  /** Never mutated: a write replaces the entry, so a reader keeps the bytes it started with. */
-  readonly bytes: Buffer;
-}
-
-/** Where the next list page starts: after `after`, skipping keys under the common prefix `skip`. */
-interface Cursor {
-  readonly after: string;
-  readonly skip: string | undefined;
-}
-
 /**
  * A {@link BlobStore} in process memory, faithful to the contract every store passes: bytes are
  * copied in and out (mutating a buffer after `put` or after `get` changes nothing stored), every
@@ -72,53 +59,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
   const r = readOptions(options);
   const name = r.string('name', { default: 'memory' });
   r.done();
-  const objects = new Map<string, Entry>();
-  let sortedKeys: string[] | undefined;
-
-  const keysInOrder = (): string[] => {
-    sortedKeys ??= [...objects.keys()].sort(compareUtf8);
-    return sortedKeys;
-  };
-
-  const commit = (
-    key: string,
-    record: Omit<ObjectRecord, 'key' | 'etag' | 'lastModified'>,
-    bytes: Buffer,
-  ) => {
-    const full: ObjectRecord = { ...record, key, etag: newEtag(), lastModified: Date.now() };
-    if (!objects.has(key)) sortedKeys = undefined;
-    objects.set(key, { record: full, bytes });
-    return toBlobInfo(full);
-  };
-
-  const page = (
-    prefix: string,
-    delimiter: string | undefined,
-    pageSize: number,
-    cursor: Cursor | undefined,
-  ): { entries: ListEntry[]; next: Cursor | undefined } => {
-    const keys = keysInOrder();
-    const entries: ListEntry[] = [];
-    let skip = cursor?.skip;
-    for (let i = cursor ? firstAfter(keys, cursor.after) : firstAtLeast(keys, prefix); i < keys.length; i++) {
-      const key = keys[i]!;
-      if (!key.startsWith(prefix)) {
-        if (compareUtf8(key, prefix) > 0) break;
-        continue;
-      }
-      if (skip !== undefined && key.startsWith(skip)) continue;
-      const common = commonPrefixOf(key, prefix, delimiter);
-      if (common !== undefined) {
-        entries.push({ prefix: common });
-        skip = common;
-        if (entries.length === pageSize) return { entries, next: { after: common, skip: common } };
-        continue;
-      }
-      entries.push(toBlobInfo(objects.get(key)!.record));
-      if (entries.length === pageSize) return { entries, next: { after: key, skip: undefined } };
-    }
-    return { entries, next: undefined };
-  };
+  const objects = new MemoryObjects();
 
   return {
     name,
@@ -147,7 +88,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       throwIfAborted(opts.signal);
       refuse(); // checked again at the moment of the write: another put may have finished meanwhile
       const md5 = checkPutMd5(opts.md5, bytes, key, name);
-      return commit(
+      return objects.commit(
         key,
         { size: bytes.length, contentType: opts.contentType, metadata: opts.metadata, md5 },
         bytes,
@@ -189,7 +130,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       if (current === undefined) return;
       if (ifMatch !== undefined && current.record.etag !== ifMatch) throw ifMatchFailed(key, name, true);
       objects.delete(key);
-      sortedKeys = undefined;
     },
 
     async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
@@ -204,7 +144,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
         throw new PreconditionFailedError(to, { target: name, reason: 'an object exists at the key' });
       }
       const { size, contentType, metadata, md5 } = source.record;
-      return commit(to, { size, contentType, metadata, md5 }, source.bytes);
+      return objects.commit(to, { size, contentType, metadata, md5 }, source.bytes);
     },
 
     async setMetadata(
@@ -223,17 +163,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
         throw new PreconditionFailedError(key, { target: name, reason: 'the object changed' });
       }
       const { size, contentType, md5 } = entry.record;
-      return commit(key, { size, contentType, metadata: normalized, md5 }, entry.bytes);
+      return objects.commit(key, { size, contentType, metadata: normalized, md5 }, entry.bytes);
     },
 
     async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
       validateListOptions(options);
       const prefix = options.prefix ?? '';
       const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-      let cursor: Cursor | undefined;
+      let cursor: ListCursor | undefined;
       do {
         throwIfAborted(options.signal);
-        const result = page(prefix, options.delimiter, pageSize, cursor);
+        const result = objects.page(prefix, options.delimiter, pageSize, cursor);
         for (const entry of result.entries) {
           throwIfAborted(options.signal);
           yield entry;
@@ -250,28 +190,4 @@ function* chunks(bytes: Buffer, span: { start: number; end: number } | null): Ge
     // A copy: what the reader does with its chunk never reaches the stored bytes.
     yield Buffer.from(bytes.subarray(at, Math.min(at + CHUNK_BYTES, span.end + 1)));
   }
-}
-
-/** Index of the first key `>= bound` in UTF-8 order. */
-function firstAtLeast(keys: readonly string[], bound: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first key `> bound` in UTF-8 order. */
-function firstAfter(keys: readonly string[], bound: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
-import type { IoTimeouts } from './io/timeouts.js';
-import type { PresignedUrl, PresignOptions } from './presign.js';
+import type { OperationOptions } from './operation-options.js';
+import type { PresignedUrl, PresignOptions } from './presign-types.js';
+
+export type { OperationOptions } from './operation-options.js';
 
 /**
  * What `put` accepts: bytes, a string (written as UTF-8), a Node `Readable`, a web
@@ -53,17 +55,6 @@ export interface PrefixEntry {
 
 /** One entry of a listing: an object, or (with a delimiter) a common prefix. */
 export type ListEntry = BlobInfo | PrefixEntry;
-
-/** Options every operation accepts. */
-export interface OperationOptions {
-  /** Aborts the operation (and the provider SDK call under it). */
-  signal?: AbortSignal;
-  /**
-   * Bounds on this call's HTTP requests, replacing the cloud store's `timeouts` field by field
-   * (see {@link IoTimeouts}). Stores without a network (memory, file system) ignore it.
-   */
-  timeouts?: IoTimeouts;
-}
 
 /** Options for {@link BlobStore.put}. */
 export interface PutOptions extends OperationOptions {

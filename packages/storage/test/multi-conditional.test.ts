@@ -1,32 +1,14 @@
-import {
-  createMemoryJournal,
-  createMultiCloudStore,
-  getText,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
-} from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copiesOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+import { createMemoryJournal, createMultiCloudStore, getText, type MultiCloudStore } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { useMultiStores } from './multi-fixtures.js';
+import { copiesOf, type SwitchableStore } from './multi-helpers.js';
 
 // Repair and reconcile copy a version to a target after looking at what it holds. Whatever lands
 // there between the look and the copy (a late request of the key, another writer's newer write)
 // must never be replaced by an older version: the copy is conditional on what was seen
 // (ifNoneMatch / ifMatch on its etag), and a refused copy looks again and decides again.
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-const NAMES = ['aws', 'gcp', 'azure'];
-
-function setup(options: Partial<MultiCloudStoreOptions> = {}) {
-  return openMultiStore(
-    open,
-    NAMES.map((n) => switchable(n)),
-    { writes: 'mirror', ...options },
-  );
-}
+const { open, setup } = useMultiStores({ writes: 'mirror' });
 
 /**
  * Another writer (its own process: own journal, own clock) over the same clouds, straight to them;

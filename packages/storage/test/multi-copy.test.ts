@@ -8,40 +8,23 @@ import {
   type GetOptions,
   getBytes,
   IntegrityError,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
   type PutOptions,
   SHA256_KEY,
   StorageError,
   VERSION_KEY,
 } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openMultiStore, type SwitchableStore, sha256, switchable } from './multi-helpers.js';
-
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+import { describe, expect, it } from 'vitest';
+import { streamOf, useMultiStores } from './multi-fixtures.js';
+import { type SwitchableStore, sha256, switchable } from './multi-helpers.js';
 
 const MiB = 1024 * 1024;
 const BODY = randomBytes(3 * MiB + 4321);
 const HASH = sha256(BODY);
 
-function setup(
-  options: Partial<MultiCloudStoreOptions> = {},
-  targets = ['aws', 'gcp', 'azure'].map(switchable),
-) {
-  const dir = mkdtempSync(join(tmpdir(), 'fo-copy-'));
-  // A small memory bound: the 3 MiB source is streamed (the window never goes below 1 MiB).
-  return openMultiStore(open, targets, { spool: { memoryBytes: 64 * 1024, dir }, ...options });
-}
-
-/** A stream of `bytes` in 64 KiB chunks. */
-function streamOf(bytes: Buffer): Readable {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
-  return Readable.from(chunks, { objectMode: false });
-}
+// A small memory bound: the 3 MiB source is streamed (the window never goes below 1 MiB).
+const { setup } = useMultiStores(() => ({
+  spool: { memoryBytes: 64 * 1024, dir: mkdtempSync(join(tmpdir(), 'fo-copy-')) },
+}));
 
 /**
  * Makes `t`'s puts of a stream with a `size` store the object as soon as `size` bytes arrived,

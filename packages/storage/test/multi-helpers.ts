@@ -6,7 +6,6 @@ import {
   type BlobStore,
   createMemoryJournal,
   createMemoryStore,
-  createMultiCloudStore,
   type DeleteOptions,
   type GetOptions,
   type GetResult,
@@ -15,42 +14,11 @@ import {
   type JournalEntry,
   type ListEntry,
   type ListOptions,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
   type OperationOptions,
   type PutOptions,
   type SetMetadataOptions,
   StorageError,
 } from '@failover/storage';
-
-/**
- * A multi-cloud store over `targets` for unit tests: one attempt per target, no retry budget,
- * breakers that do not trip, repair only when asked, no epoch markers, and a memory journal
- * unless `options` gives one. The store is pushed onto `open`, which the test file closes after each test.
- */
-export function openMultiStore(
-  open: MultiCloudStore[],
-  targets: SwitchableStore[],
-  options: Partial<MultiCloudStoreOptions> = {},
-): { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal } {
-  const journal = options.journal ?? createMemoryJournal();
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: {
-      retry: { maxAttempts: 1 },
-      budget: false,
-      breaker: { volumeThreshold: 100, consecutiveFailures: 0 },
-    },
-    // Epoch markers add calls and objects the routing tests do not expect; tested on their own.
-    amnesia: false,
-    ...options,
-    // No settle window for late requests unless a test asks for one (tested on their own).
-    repair: { intervalMs: false, delayMs: false, settleMs: 0, ...options.repair },
-  });
-  open.push(store);
-  return { store, targets, journal };
-}
 
 /**
  * A memory store that can be switched into an outage: while `down` is set, every call fails with a

@@ -1,37 +1,29 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  getText,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
-  type PutOptions,
-} from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { keysOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+import { getText, type MultiCloudStoreOptions, type PutOptions } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { threeClouds, useMultiStores } from './multi-fixtures.js';
+import { keysOf, type SwitchableStore } from './multi-helpers.js';
 
 // The multi-cloud store hashes a body it holds in memory with MD5 once and passes that digest to
 // every target's put (`md5`), for the cloud to check, instead of each target hashing it again.
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const multi = useMultiStores();
 
 const md5 = (data: string | Uint8Array): string => createHash('md5').update(data).digest('hex');
 
 /** Three targets whose puts record the `md5` option they were given, by target. */
 function setup(options: Partial<MultiCloudStoreOptions> = {}) {
   const seen: Record<string, (string | undefined)[]> = {};
-  const targets: SwitchableStore[] = ['aws', 'gcp', 'azure'].map((name) => {
-    const t = switchable(name);
+  const targets: SwitchableStore[] = threeClouds().map((t) => {
     const put = t.put;
     t.put = (key, body, opts?: PutOptions) => {
-      seen[name] = [...(seen[name] ?? []), opts?.md5];
+      seen[t.name] = [...(seen[t.name] ?? []), opts?.md5];
       return put(key, body, opts);
     };
     return t;
   });
-  const { store } = openMultiStore(open, targets, options);
+  const { store } = multi.setup(options, targets);
   return { store, targets, seen };
 }
 

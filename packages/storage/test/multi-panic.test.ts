@@ -1,15 +1,13 @@
-import { type BlobStore, createMemoryStore, getText, type MultiCloudStore } from '@failover/storage';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openMultiStore, switchable } from './multi-helpers.js';
+import { type BlobStore, createMemoryStore, getText } from '@failover/storage';
+import { describe, expect, it, vi } from 'vitest';
+import { openMultiStore, useMultiStores } from './multi-fixtures.js';
+import { switchable } from './multi-helpers.js';
 
 // Issue 10: "while one half-open probe is in flight and every other breaker is open, calls fail in
 // 1 ms with all targets skipped although a cloud is up". Through the multi-cloud store (reads over
 // every target, writes one copy per target): the calls join the probe and are served by it.
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const { open } = useMultiStores();
 
 /** A memory store whose calls wait while it is held (a probe in flight on a slow but live cloud). */
 function holdable(name: string) {

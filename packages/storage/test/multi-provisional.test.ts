@@ -8,19 +8,16 @@ import {
   type MultiCloudStoreOptions,
   StorageError,
 } from '@failover/storage';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { copiesOf, gatedJournal, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { survivingJournal, threeClouds, useMultiStores } from './multi-fixtures.js';
+import { copiesOf, gatedJournal, type SwitchableStore } from './multi-helpers.js';
 
 // 'primary' puts record the write beside the upload (a provisional journal entry), so a put waits
 // for the later of the two, not their sum. These tests stop the writer between the two steps (a
 // crash: a new store opened on what the journal had made durable, over the same clouds) and check
 // that nothing older than an acknowledged version is ever served or repaired onto a cloud.
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const { setup } = useMultiStores();
 
 const SETTLE_MS = 10_000;
 
@@ -29,12 +26,15 @@ function primary(
   targets: SwitchableStore[],
   options: Partial<MultiCloudStoreOptions> = {},
 ) {
-  return openMultiStore(open, targets, {
-    writes: 'primary',
-    journal,
-    ...options,
-    repair: { settleMs: SETTLE_MS, ...options.repair },
-  }).store;
+  return setup(
+    {
+      writes: 'primary',
+      journal,
+      ...options,
+      repair: { settleMs: SETTLE_MS, ...options.repair },
+    },
+    targets,
+  ).store;
 }
 
 /** Holds the next put that reaches `target` until `release()` (then it lands). */
@@ -60,13 +60,8 @@ async function restart(
   targets: SwitchableStore[],
   options: Partial<MultiCloudStoreOptions> = {},
 ): Promise<{ store: MultiCloudStore; journal: Journal }> {
-  const journal = createMemoryJournal();
-  for (const e of await durable.pending()) await journal.append(e);
+  const journal = await survivingJournal(durable);
   return { store: primary(journal, targets, options), journal };
-}
-
-function threeClouds(): SwitchableStore[] {
-  return ['aws', 'gcp', 'azure'].map(switchable);
 }
 
 async function settle(): Promise<void> {

@@ -10,18 +10,16 @@ import {
   type MultiCloudStoreOptions,
   StorageError,
 } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useMultiStores } from './multi-fixtures.js';
+import { type SwitchableStore, switchable } from './multi-helpers.js';
 
 /**
  * Issue 10, "cut mid-body": a cloud whose downloads fail (cut, ended short) while its writes
  * pass is left by the breaker's per-operation streak, also when the failure comes after `get`
  * returned its stream; a corrupt copy (a data problem of one key) is not held against it.
  */
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const multi = useMultiStores();
 
 /** How a faulty target answers downloads: the first 5 bytes, then an error or a clean short end; or flipped bytes. */
 type BodyFault = 'cut' | 'short' | 'flip' | undefined;
@@ -57,10 +55,13 @@ function setup(options: Partial<MultiCloudStoreOptions> = {}) {
   const aws = spoiled(switchable('aws'));
   const targets = [aws, switchable('gcp'), switchable('azure')];
   // The store's own breaker defaults (3 in a row; 2 per operation when other calls succeed).
-  const { store } = openMultiStore(open, targets, {
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1000 } },
-    ...options,
-  });
+  const { store } = multi.setup(
+    {
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1000 } },
+      ...options,
+    },
+    targets,
+  );
   const opened: string[] = [];
   store.on('open', (e) => opened.push(e.target));
   const corrupt: string[] = [];

@@ -1,27 +1,12 @@
-import { createHash } from 'node:crypto';
-import { getText, type MultiCloudStore, type MultiCloudStoreOptions } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copiesOf, keysOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
+import { getText } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { openMultiStore, plant, threeClouds, useMultiStores } from './multi-fixtures.js';
+import { copiesOf, keysOf, type SwitchableStore } from './multi-helpers.js';
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-function setup(options: Partial<MultiCloudStoreOptions> = {}) {
-  return openMultiStore(open, ['aws', 'gcp', 'azure'].map(switchable), { writes: 'mirror', ...options });
-}
+const { open, setup } = useMultiStores({ writes: 'mirror' });
 
 const V_OLD = `${'0'.repeat(14)}1-000000-x`;
 const V_NEW = `${'0'.repeat(14)}2-000000-x`;
-
-async function plant(t: SwitchableStore, key: string, text: string, version?: string, sha?: string) {
-  const metadata: Record<string, string> =
-    version === undefined
-      ? {}
-      : { fo_version: version, fo_sha256: sha ?? createHash('sha256').update(text).digest('hex') };
-  await t.inner.put(key, text, { metadata });
-}
 
 describe('reconcile', () => {
   it('reports divergence in a dry run without changing anything, then fixes it', async () => {
@@ -67,7 +52,7 @@ describe('reconcile', () => {
   // key from listings taken before it got the key's lock; a write made in between (journaled for
   // the clouds it missed) looked newer than every listed copy, "so" on none of them.
   it('a write made after the listings is never declared lost: the copies are looked at again', async () => {
-    const { store, targets } = openMultiStore(open, ['aws', 'gcp', 'azure'].map(switchable));
+    const { store, targets } = openMultiStore(open, threeClouds());
     await store.put('k', 'v1'); // every cloud
     let written: Promise<unknown> | undefined;
     for (const t of targets) {

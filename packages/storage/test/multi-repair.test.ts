@@ -1,37 +1,11 @@
 import { Readable } from 'node:stream';
-import {
-  createMemoryJournal,
-  getText,
-  IntegrityError,
-  type MultiCloudStore,
-  type MultiCloudStoreOptions,
-  NotFoundError,
-  readAll,
-} from '@failover/storage';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { copiesOf, openMultiStore, type SwitchableStore, switchable } from './multi-helpers.js';
-
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+import { createMemoryJournal, getText, IntegrityError, NotFoundError, readAll } from '@failover/storage';
+import { describe, expect, it, vi } from 'vitest';
+import { plant, useMultiStores } from './multi-fixtures.js';
+import { copiesOf, switchable } from './multi-helpers.js';
 
 /** These tests replicate by repair: 'primary' unless a test says otherwise (one copy per write). */
-function setup(
-  options: Partial<MultiCloudStoreOptions> = {},
-  targets = ['aws', 'gcp', 'azure'].map(switchable),
-) {
-  return openMultiStore(open, targets, { writes: 'primary', ...options });
-}
-
-/** Writes an object straight into a target with the store's metadata, as another writer would. */
-async function plant(t: SwitchableStore, key: string, text: string, version: string, sha?: string) {
-  const { createHash } = await import('node:crypto');
-  await t.inner.put(key, text, {
-    metadata: { fo_version: version, fo_sha256: sha ?? createHash('sha256').update(text).digest('hex') },
-  });
-}
+const { setup } = useMultiStores({ writes: 'primary' });
 
 describe('repair', () => {
   it('is idempotent: a second pass finds nothing to do', async () => {

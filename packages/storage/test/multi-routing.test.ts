@@ -12,30 +12,21 @@ import {
   NotFoundError,
   PreconditionFailedError,
   QuorumNotReachedError,
+  StorageError,
 } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  copiesOf,
-  keysOf,
-  openMultiStore,
-  type SwitchableStore,
-  sha256,
-  switchable,
-} from './multi-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { CLOUDS, useMultiStores } from './multi-fixtures.js';
+import { copiesOf, keysOf, type SwitchableStore, sha256, switchable } from './multi-helpers.js';
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const multi = useMultiStores();
 
 function setup(
   options: Partial<MultiCloudStoreOptions> = {},
-  names = ['aws', 'gcp', 'azure'],
+  names: readonly string[] = CLOUDS,
 ): { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal } {
-  return openMultiStore(
-    open,
-    names.map((n) => switchable(n)),
+  return multi.setup(
     options,
+    names.map((n) => switchable(n)),
   );
 }
 
@@ -388,6 +379,50 @@ describe('reads', () => {
     // Every holder of the newest version down: an error, not the stale copy.
     targets[1]!.down = 'network';
     await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
+  it('the only holder of the newest version failing once for a passing reason is asked again, not the stale copy served', async () => {
+    const { store, targets } = setup({ writes: 'primary' });
+    await store.put('k', 'old');
+    await store.repair();
+    targets[0]!.down = 'network';
+    const newer = await store.put('k', 'new'); // on gcp alone; aws and azure hold 'old'
+    targets[0]!.down = undefined;
+    for (const kind of ['timeout', 'network', 'unavailable', 'throttled'] as const) {
+      const gcp = targets[1]!;
+      const get = gcp.get;
+      let asked = 0;
+      gcp.get = (key, options) =>
+        ++asked === 1 ? Promise.reject(new StorageError(kind, 'once', { target: 'gcp' })) : get(key, options);
+      const { info, body } = await store.get('k');
+      body.resume();
+      expect(info, kind).toMatchObject({ target: 'gcp', version: newer.version });
+      expect(asked, kind).toBe(2); // the failed attempt, then the answer
+      gcp.get = get;
+    }
+    // Failing again: unavailable, never the stale copy; asked twice at most.
+    targets[1]!.down = 'timeout';
+    const before = targets[1]!.calls.get ?? 0;
+    await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(targets[1]!.calls.get! - before).toBe(2);
+    // A refused connection proves the target down: not asked again (it would only count against its breaker).
+    targets[1]!.down = undefined;
+    const gcp = targets[1]!;
+    const get = gcp.get;
+    let asked = 0;
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    gcp.get = () => {
+      asked++;
+      return Promise.reject(new StorageError('network', 'refused', { target: 'gcp', cause: refused }));
+    };
+    await expect(store.get('k')).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(asked).toBe(1);
+    gcp.get = get;
+    // A precondition-like or invalid answer is not asked again.
+    targets[1]!.down = 'invalid';
+    const after = targets[1]!.calls.get ?? 0;
+    await expect(store.get('k')).rejects.toBeDefined();
+    expect(targets[1]!.calls.get! - after).toBe(1);
   });
 
   it('list merges pending writes the listed target does not have yet, in key order', async () => {

@@ -3,21 +3,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { getBytes, type MultiCloudStore, type SetMetadataOptions, SHA256_KEY } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openMultiStore, sha256, switchable } from './multi-helpers.js';
+import { getBytes, type SetMetadataOptions, SHA256_KEY } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { openMultiStore, threeClouds, useMultiStores } from './multi-fixtures.js';
+import { sha256 } from './multi-helpers.js';
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const { open } = useMultiStores();
 
 const BODY = randomBytes(2 * 1024 * 1024 + 7);
 
 describe('stamps after a streamed put', () => {
   it('the copies of one write are stamped at once, so the next write of the key waits for the slowest, not the sum', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fo-stamp-'));
-    const targets = ['aws', 'gcp', 'azure'].map(switchable);
+    const targets = threeClouds();
     const { store } = openMultiStore(open, targets, { writes: 'mirror', spool: { memoryBytes: 0, dir } });
     let inFlight = 0;
     let most = 0;

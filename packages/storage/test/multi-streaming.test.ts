@@ -16,29 +16,17 @@ import {
   StorageError,
   VERSION_KEY,
 } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openMultiStore, type SwitchableStore, sha256, switchable } from './multi-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { openMultiStore, streamOf, threeClouds, useMultiStores } from './multi-fixtures.js';
+import { type SwitchableStore, sha256, switchable } from './multi-helpers.js';
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const { open } = useMultiStores();
 
 const MiB = 1024 * 1024;
 const BODY = randomBytes(3 * MiB + 12_345);
 const HASH = sha256(BODY);
 
-/** A stream of `bytes` in 64 KiB chunks (a new stream each time: not replayable by itself). */
-function streamOf(bytes: Buffer): Readable {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
-  return Readable.from(chunks, { objectMode: false });
-}
-
-function setup(
-  options: Partial<MultiCloudStoreOptions> = {},
-  targets = ['aws', 'gcp', 'azure'].map(switchable),
-) {
+function setup(options: Partial<MultiCloudStoreOptions> = {}, targets = threeClouds()) {
   const dir = mkdtempSync(join(tmpdir(), 'fo-stream-'));
   // A small memory bound: the 3 MiB body is streamed (the window never goes below 1 MiB).
   const opened = openMultiStore(open, targets, { spool: { memoryBytes: 64 * 1024, dir }, ...options });

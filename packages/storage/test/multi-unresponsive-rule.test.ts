@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { simulateEventLoopLag } from '../../core/src/stall.js';
 import { NotFoundError } from '../src/errors.js';
 import { UnresponsiveWatch } from '../src/multi/unresponsive.js';
 import {
@@ -197,6 +198,29 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(450);
     await fanOut(watch, undefined, 1);
     expect(ejected).toEqual(['a']);
+    a2.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it("sees this process's stalls through core's stall monitor (its simulated lag)", async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch({ ...LIMITS, strikes: 1 }, (t) => ejected.push(t));
+    const a = request(watch, 'a');
+    try {
+      // Every tick of the monitor 150 ms late: the process listened far less than 500 ms.
+      simulateEventLoopLag(150);
+      for (let i = 0; i < 20; i++) await fanOut(watch, undefined, 100);
+      expect(ejected).toEqual([]);
+    } finally {
+      simulateEventLoopLag(0);
+    }
+    // Listening again: a request sent now is overdue after 500 ms of peers answering newer ones.
+    await vi.advanceTimersByTimeAsync(50);
+    const a2 = request(watch, 'a');
+    for (let i = 0; i < 6 && ejected.length === 0; i++) await fanOut(watch, undefined, 100);
+    expect(ejected).toEqual(['a']);
+    a.reject(timedOut);
     a2.reject(timedOut);
     watch.close();
     await vi.advanceTimersByTimeAsync(0);

@@ -2,7 +2,14 @@ import { PassThrough, Readable } from 'node:stream';
 import { abortableStream, commonPrefixOf, compareUtf8 } from '@failover/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeSegment, objectName, parseName, unescapeSegment } from '../src/fs/layout.js';
+import {
+  escapeSegment,
+  hashSegment,
+  MAX_ESCAPED_SEGMENT,
+  objectName,
+  parseName,
+  unescapeSegment,
+} from '../src/fs/layout.js';
 
 describe('compareUtf8', () => {
   it('orders strings exactly as their UTF-8 bytes', () => {
@@ -35,11 +42,23 @@ describe('filesystem layout names', () => {
           expect(escaped).toMatch(/^[a-z0-9_.%A-F-]*$/);
           expect(escaped.endsWith('.')).toBe(false);
           expect(unescapeSegment(escaped)).toBe(segment);
-          expect(parseName(objectName(segment))).toEqual({ type: 'object', segment });
+          // A segment whose escaped form is too long for a file name is stored under its hash
+          // (40 graphemes of 4-byte characters escape to about 480 characters).
+          expect(parseName(objectName(segment))).toEqual(
+            escaped.length <= MAX_ESCAPED_SEGMENT
+              ? { type: 'object', segment }
+              : { type: 'object', hash: hashSegment(segment) },
+          );
         },
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('a segment too long once escaped is stored under its hash (found by the property above, seed 808852905)', () => {
+    const segment = '\u{1109A}\u0800\u{1D160} \u0800\u{1109A}\u{10000}\u{1D160}\u{1D160}\u{10000}'.repeat(4);
+    expect(escapeSegment(segment).length).toBeGreaterThan(MAX_ESCAPED_SEGMENT);
+    expect(parseName(objectName(segment))).toEqual({ type: 'object', hash: hashSegment(segment) });
   });
 
   it('rejects names that are not exactly what escaping produces', () => {

@@ -6,11 +6,11 @@ import {
   createMemoryStore,
   type FileSystemStoreOptions,
   keyPrefixOption,
-  type MultiCloudStore,
   storeNameOption,
 } from '@failover/storage';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openMultiStore, switchable } from './multi-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { openMultiStore, useMultiStores } from './multi-fixtures.js';
+import { switchable } from './multi-helpers.js';
 
 function message(fn: () => unknown): string {
   try {
@@ -31,10 +31,7 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
   return (err as Error).message;
 }
 
-const open: MultiCloudStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const { open } = useMultiStores();
 
 describe('store options read by the one options reader', () => {
   it.each([

@@ -4,6 +4,7 @@ import { classifyFailure, failedBeforeSending, httpStatusOf, retryAfterMs } from
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy, faults } from '../src/fault-proxy/index.js';
+import { failureBeforeSending } from './server-helpers.js';
 
 /**
  * The GCS flavor read by the official @google-cloud/storage client. A `status` fault never
@@ -70,11 +71,8 @@ describe('fault proxy, gcs flavor, through @google-cloud/storage', () => {
 
   it('dns: ENOTFOUND reaches the caller', async () => {
     await proxy.setFault(faults.dns());
-    let err = await failure(storage.bucket('b').file('o.txt').getMetadata());
-    // The fault drops the proxy's open connections; on a loaded machine the client may not have
-    // seen a pooled one close yet, and its first request then meets the reset. The next one needs
-    // a new connection, and so the name.
-    if (!failedBeforeSending(err)) err = await failure(storage.bucket('b').file('o.txt').getMetadata());
+    // The fault drops the proxy's open connections: see failureBeforeSending.
+    const err = await failureBeforeSending(() => storage.bucket('b').file('o.txt').getMetadata());
     expect(classifyFailure(err)).toBe('network');
     expect(failedBeforeSending(err)).toBe(true);
     expect(reached).toBe(0);

@@ -15,6 +15,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultProxy, type FaultProxy, faults } from '../src/fault-proxy/index.js';
 import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
+import { failureBeforeSending } from './server-helpers.js';
 
 /** The S3 SDK through the fault proxy to a real s3rver, each fault as the SDK reports it. */
 let s3: S3LocalServer;
@@ -155,7 +156,7 @@ describe('fault proxy in front of s3rver, through S3Client', () => {
   it('dns: the endpoint stops resolving (ENOTFOUND), as in us-east-1 on 2025-10-20', async () => {
     expect(await get()).toBe('hello s3');
     await proxy.setFault(faults.dns());
-    const err = await failure(get());
+    const err = await failureBeforeSending(() => get());
     expect(err.code).toBe('ENOTFOUND');
     expect(err.hostname).toBe(proxy.host);
     expect(classifyFailure(err)).toBe('network');

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { failedBeforeSending } from '@failover/core';
 
 /** Resolves with the error code of a TCP connect to `origin`, or 'connected'. */
 export function probe(origin: string): Promise<string> {
@@ -31,4 +32,19 @@ export function failure(promise: Promise<unknown>): Promise<Error & Record<strin
     },
     (err: Error & Record<string, unknown>) => err,
   );
+}
+
+/**
+ * The error of `call` once it failed before sending (a name that did not resolve, a refused
+ * connection). A fault that drops the proxy's open connections (`dns`) may first meet, on a loaded
+ * machine, pooled connections the client has not seen close yet: each of those calls fails with a
+ * reset, and the next one needs a new connection. At most `tries` calls.
+ */
+export async function failureBeforeSending(
+  call: () => Promise<unknown>,
+  tries = 5,
+): Promise<Error & Record<string, unknown>> {
+  let err = await failure(call());
+  for (let i = 1; i < tries && !failedBeforeSending(err); i++) err = await failure(call());
+  return err;
 }

@@ -155,7 +155,11 @@ export interface SpansDocument {
   readonly spans: number;
   /** Counts and durations by span name, router, target, outcome and failure kind. */
   readonly groups: readonly SpanGroup[];
-  /** Up to two calls per router that failed over, whole: the call span first, then its attempts in order. */
+  /**
+   * Up to two calls per router that failed over, whole: the call span first, then its attempts in
+   * order. A call failed over when it succeeded on one target after an attempt on another failed
+   * (it moved on, or a hedge already running served).
+   */
   readonly examples: readonly (readonly ExampleSpan[])[];
 }
 
@@ -179,6 +183,11 @@ export class SpanSummary {
   /** Spans of traces whose call span has not come yet, by trace id (with batches since their last span). */
   #waiting = new Map<string, ReadableSpan[]>();
   #waitingAge = new Map<string, number>();
+
+  /** Spans added so far. */
+  get spans(): number {
+    return this.#spans;
+  }
 
   /** Adds a batch of ended spans. */
   add(batch: readonly ReadableSpan[]): void {
@@ -227,14 +236,24 @@ export class SpanSummary {
 
   #keepExample(spans: readonly ReadableSpan[]): void {
     const call = spans.find((s) => s.name === 'failover.call');
-    if (call === undefined || Number(call.attributes['failover.failovers'] ?? 0) < 1) return;
+    if (call === undefined || call.attributes['failover.outcome'] !== 'success') return;
     const router = String(call.attributes['failover.router'] ?? '');
     const kept = this.#examplesByRouter.get(router) ?? 0;
-    if (kept >= EXAMPLES_PER_ROUTER) return;
     const attempts = spans
       .filter((s) => s.name === 'failover.attempt')
       .sort((a, b) => hrMs(a.startTime) - hrMs(b.startTime));
-    if (attempts.length < 2) return;
+    // Failed over: an attempt on another target failed (not merely lost a hedge race), whether the
+    // call moved on after it (a failover) or a hedge already running served. With fast breakers a
+    // run has only a few such calls; the rest skip the dead cloud without an attempt.
+    const served = call.attributes['failover.target'];
+    const failedElsewhere = attempts.some(
+      (a) =>
+        a.attributes['failover.target'] !== served &&
+        a.attributes['failover.outcome'] === 'failure' &&
+        a.attributes['failover.failure.kind'] !== 'aborted',
+    );
+    if (!failedElsewhere) return;
+    if (kept >= EXAMPLES_PER_ROUTER) return;
     this.#examplesByRouter.set(router, kept + 1);
     this.#examples.push([call, ...attempts].map(exampleOf));
   }

@@ -90,10 +90,18 @@ export function startDemoTelemetry(): DemoTelemetry {
       disposers.push(instrument(api, { meterProvider, name: TELEMETRY_NAMES.api }));
     },
     async write(htmlPath) {
-      metricExporter.reset();
-      await reader.forceFlush();
-      const metrics = metricsDocument(metricExporter.getMetrics(), new Date());
-      drain();
+      // Background work (repair passes, amnesia checks) may still end calls: collect again until
+      // no span ended while the metrics were collected, so both files count the same calls.
+      let metrics: MetricsDocument;
+      for (let tries = 0; ; tries++) {
+        drain();
+        const before = summary.spans;
+        metricExporter.reset();
+        await reader.forceFlush();
+        metrics = metricsDocument(metricExporter.getMetrics(), new Date());
+        drain();
+        if (summary.spans === before || tries >= 9) break;
+      }
       const spans = summary.document();
       const paths = telemetryPaths(htmlPath);
       await writeFile(paths.metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);

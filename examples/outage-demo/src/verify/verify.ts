@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlobStore, isPrefixEntry, NotFoundError, readAll, SHA256_KEY } from '@failover/storage';
 import type { Expected, Ledger } from '../workload/ledger.js';
+
+/** Reads of one key before it counts as unreadable, and the first pause between them (doubling). */
+const READ_ATTEMPTS = 5;
+const READ_RETRY_MS = 250;
 
 /** What verification found on one cloud. */
 export interface CloudVerification {
@@ -93,15 +98,20 @@ async function verifyOne(
 
   const check = async (key: string): Promise<void> => {
     const allowed = ledger.allowed(key);
-    let stored: { bytes: Buffer; metadata: Record<string, string> } | null;
-    try {
-      const { info, body } = await store.get(key);
-      stored = { bytes: await readAll(body), metadata: info.metadata };
-    } catch (err) {
-      if (err instanceof NotFoundError || (err as { kind?: unknown }).kind === 'not_found') stored = null;
-      else {
-        unreadable.push(key);
-        return;
+    let stored: { bytes: Buffer; metadata: Record<string, string> } | null | undefined;
+    // A read that fails (a timeout on a machine too busy to serve it, a connection the SDK reset)
+    // is asked again a few times before the key counts as unreadable: this checks what the cloud
+    // holds, not how well it answers.
+    for (let attempt = 0; stored === undefined; attempt++) {
+      try {
+        const { info, body } = await store.get(key);
+        stored = { bytes: await readAll(body), metadata: info.metadata };
+      } catch (err) {
+        if (err instanceof NotFoundError || (err as { kind?: unknown }).kind === 'not_found') stored = null;
+        else if (attempt + 1 >= READ_ATTEMPTS) {
+          unreadable.push(key);
+          return;
+        } else await sleep(READ_RETRY_MS * 2 ** attempt);
       }
     }
     if (stored === null) {
@@ -138,13 +148,21 @@ async function verifyOne(
 
   const known = new Set(keys);
   const unexpected: string[] = [];
-  try {
-    for await (const entry of store.list()) {
-      if (isPrefixEntry(entry)) continue;
-      if (!known.has(entry.key) && !entry.key.startsWith(LIBRARY_PREFIX)) unexpected.push(entry.key);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for await (const entry of store.list()) {
+        if (isPrefixEntry(entry)) continue;
+        if (!known.has(entry.key) && !entry.key.startsWith(LIBRARY_PREFIX)) unexpected.push(entry.key);
+      }
+      break;
+    } catch {
+      unexpected.length = 0;
+      if (attempt + 1 >= READ_ATTEMPTS) {
+        unreadable.push('(listing)');
+        break;
+      }
+      await sleep(READ_RETRY_MS * 2 ** attempt);
     }
-  } catch {
-    unreadable.push('(listing)');
   }
   return {
     target: store.name,

@@ -1,18 +1,14 @@
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { FailoverError, readOptions } from '@failover/core';
-import { abortableStream, abortedError, throwIfAborted } from '../abort.js';
+import { readOptions } from '@failover/core';
+import { abortableStream, throwIfAborted } from '../abort.js';
 import { checkCallOptions } from '../call-options.js';
-import { forEachChunk } from '../chunks.js';
 import { normalizeDeleteOptions } from '../delete-options.js';
-import { InvalidArgumentError, NotFoundError, PreconditionFailedError, StorageError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { validateKey } from '../keys.js';
 import { commonPrefixOf } from '../list-prefix.js';
 import {
-  checkPutSize,
   ifMatchFailed,
   normalizeIfNoneMatch,
   normalizePutBody,
@@ -20,7 +16,7 @@ import {
   putBodyMd5,
 } from '../put-options.js';
 import { resolveRange, validateListOptions, validateRange } from '../range.js';
-import { newEtag, type ObjectRecord, toBlobInfo } from '../record.js';
+import { toBlobInfo } from '../record.js';
 import type {
   BlobBody,
   BlobInfo,
@@ -34,19 +30,10 @@ import type {
   OperationOptions,
   PutOptions,
 } from '../types.js';
-import { fsError, hasCode } from './errors.js';
-import {
-  commitFile,
-  createTempFile,
-  pathExists,
-  removeEmptyDirs,
-  removeFile,
-  syncDir,
-  writeFully,
-} from './files.js';
-import { createKeyedLock } from './keyed-lock.js';
+import { hasCode } from './errors.js';
+import { pathExists, removeEmptyDirs, removeFile, syncDir } from './files.js';
 import { locate } from './layout.js';
-import { encodeTrailer, readRecord } from './object-file.js';
+import { ObjectFiles } from './object-files.js';
 import { READ_NOFOLLOW, refuseSymlinks, symlinkError } from './symlinks.js';
 import { type WalkState, walkObjects } from './walk.js';
 
@@ -63,28 +50,6 @@ export interface FileSystemStoreOptions {
 
 /** Bytes per chunk of a `get` body. */
 const CHUNK_BYTES = 64 * 1024;
-
-/** What the content-writing step of a write produced. */
-interface Written {
-  readonly size: number;
-  readonly md5: string;
-  readonly contentType: string;
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
-/** What a write requires of the object it replaces. */
-interface WriteCondition {
-  /** No object may exist at the key (`ifNoneMatch: '*'`). */
-  readonly absent: boolean;
-  /** The object at the key must have this etag (`ifMatch`). */
-  readonly etag: string | undefined;
-}
-
-/** A temporary file whose handle the content-writing step may replace (copy reopens it). */
-interface Temp {
-  readonly path: string;
-  handle: FileHandle | undefined;
-}
 
 /**
  * A {@link BlobStore} in a local directory: the embedded default, passing the same contract as the
@@ -124,104 +89,9 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
   );
   const name = r.string('name', { default: `fs:${root}` });
   r.done();
-  const lock = createKeyedLock();
-
-  const failure = (err: unknown, operation: string, key: string, signal?: AbortSignal): Error => {
-    if (err instanceof FailoverError) return err;
-    if (signal?.aborted) return abortedError(signal);
-    return fsError(err, operation, key, name);
-  };
-
-  /** The record of the object file at `file`, or `undefined` when there is none. */
-  const recordAt = async (file: string, key: string | undefined): Promise<ObjectRecord | undefined> => {
-    let handle: FileHandle;
-    try {
-      handle = await open(file, READ_NOFOLLOW);
-    } catch (err) {
-      if (hasCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
-      if (hasCode(err, 'ELOOP')) throw symlinkError(relative(root, file), 'read', key ?? '', name);
-      throw failure(err, 'read', key ?? '');
-    }
-    try {
-      return await checkedRecord(handle, key);
-    } finally {
-      await handle.close().catch(() => {});
-    }
-  };
-
-  /** Reads a record and checks it belongs to `key` (when known). */
-  const checkedRecord = async (handle: FileHandle, key: string | undefined): Promise<ObjectRecord> => {
-    const record = await readRecord(handle, key ?? '', name);
-    if (key !== undefined && record.key !== key) {
-      throw new StorageError('unknown', `Stored object ${JSON.stringify(key)} is corrupt: key mismatch`, {
-        key,
-        target: name,
-      });
-    }
-    return record;
-  };
-
-  const preconditionFailed = (key: string, cause?: unknown): PreconditionFailedError =>
-    new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key', cause });
-
-  /** Throws the `ifMatch` failure unless the object file at `file` has `etag`. */
-  const checkEtag = async (file: string, key: string, etag: string): Promise<void> => {
-    const current = await recordAt(file, key);
-    if (current?.etag !== etag) throw ifMatchFailed(key, name, current !== undefined);
-  };
-
-  /**
-   * Writes the object at `key`: `fill` writes the content into a temporary file and says what it
-   * wrote; the trailer is appended, the file fsynced and moved into place (see `commitFile`).
-   * Whatever fails, the temporary file is removed and no object is changed.
-   */
-  const writeObject = async (
-    key: string,
-    condition: WriteCondition,
-    signal: AbortSignal | undefined,
-    fill: (temp: Temp) => Promise<Written>,
-  ): Promise<BlobInfo> => {
-    const { dir, file } = locate(root, key);
-    await refuseSymlinks(root, file, 'write', key, name);
-    let temp: Temp | undefined;
-    try {
-      const created = await createTempFile(dir);
-      temp = { path: created.path, handle: created.handle };
-      const written = await fill(temp);
-      const record: ObjectRecord = {
-        key,
-        size: written.size,
-        contentType: written.contentType,
-        metadata: written.metadata,
-        etag: newEtag(),
-        md5: written.md5,
-        lastModified: Date.now(),
-      };
-      const handle = temp.handle!;
-      const trailer = encodeTrailer(record);
-      await handle.truncate(written.size);
-      await writeFully(handle, trailer, written.size);
-      await handle.sync();
-      temp.handle = undefined;
-      await handle.close();
-      throwIfAborted(signal);
-      const path = temp.path;
-      await lock(file, async () => {
-        if (condition.etag !== undefined) await checkEtag(file, key, condition.etag);
-        if (!(await commitFile(path, file, condition.absent))) throw preconditionFailed(key);
-      });
-      temp = undefined;
-      await syncDir(dir);
-      return toBlobInfo(record);
-    } catch (err) {
-      if (temp) {
-        await temp.handle?.close().catch(() => {});
-        await removeFile(temp.path).catch(() => {});
-        await removeEmptyDirs(root, dir).catch(() => {});
-      }
-      throw failure(err, 'write', key, signal);
-    }
-  };
+  const files = new ObjectFiles(root, name);
+  const failure = files.failure.bind(files);
+  const recordAt = files.recordAt.bind(files);
 
   return {
     name,
@@ -234,33 +104,9 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       throwIfAborted(opts.signal);
       const { file } = locate(root, key);
       // Checked before the body is read (a cheap refusal), and again under the lock at the commit.
-      if (opts.ifNoneMatch && (await pathExists(file))) throw preconditionFailed(key);
-      if (opts.ifMatch !== undefined) await checkEtag(file, key, opts.ifMatch);
-      const condition = { absent: opts.ifNoneMatch, etag: opts.ifMatch };
-      return writeObject(key, condition, opts.signal, async (temp) => {
-        const handle = temp.handle!;
-        const md5 = createHash('md5');
-        let size = 0;
-        const write = async (chunk: Uint8Array): Promise<void> => {
-          md5.update(chunk);
-          size += chunk.byteLength;
-          try {
-            await writeFully(handle, chunk);
-          } catch (err) {
-            throw fsError(err, 'write', key, name); // a disk failure, not a failure of the body
-          }
-        };
-        // A copy of given bytes: the caller changing them meanwhile cannot split hash and content.
-        if (input.type === 'bytes') await write(Buffer.from(input.bytes));
-        else await forEachChunk(input.stream, opts.signal, write, key);
-        throwIfAborted(opts.signal);
-        checkPutSize(opts.size, size, key, name);
-        const digest = md5.digest('hex');
-        if (opts.md5 !== undefined && opts.md5 !== digest) {
-          throw new InvalidArgumentError('md5', 'does not match the body', { key, target: name });
-        }
-        return { size, md5: digest, contentType: opts.contentType, metadata: opts.metadata };
-      });
+      if (opts.ifNoneMatch && (await pathExists(file))) throw files.preconditionFailed(key);
+      if (opts.ifMatch !== undefined) await files.checkEtag(file, key, opts.ifMatch);
+      return files.put(key, input, opts, { absent: opts.ifNoneMatch, etag: opts.ifMatch }, opts.signal);
     },
 
     async get(key: string, options: GetOptions = {}): Promise<GetResult> {
@@ -280,7 +126,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
         throw failure(err, 'read', key, signal);
       }
       try {
-        const record = await checkedRecord(handle, key);
+        const record = await files.checkedRecord(handle, key);
         throwIfAborted(signal);
         const span = resolveRange(options.range, record.size);
         let body: Readable;
@@ -327,7 +173,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       const { dir, file } = locate(root, key);
       await refuseSymlinks(root, file, 'delete', key, name);
       try {
-        await lock(file, async () => {
+        await files.locked(file, async () => {
           if (ifMatch !== undefined) {
             // Checked under the lock, at the moment of the delete (see the store's notes on ifMatch).
             const current = await recordAt(file, key);
@@ -353,30 +199,8 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       const source = locate(root, from).file;
       await refuseSymlinks(root, source, 'read', from, name);
       if (!(await recordAt(source, from))) throw new NotFoundError(from, { target: name });
-      if (ifNoneMatch && (await pathExists(locate(root, to).file))) throw preconditionFailed(to);
-      return writeObject(to, { absent: ifNoneMatch, etag: undefined }, signal, async (temp) => {
-        // Reopen after the copy: a copy-on-write clone may replace the file rather than fill it.
-        await temp.handle!.close();
-        temp.handle = undefined;
-        try {
-          await copyFile(source, temp.path, constants.COPYFILE_FICLONE);
-        } catch (err) {
-          if (hasCode(err, 'ENOENT') && !(await pathExists(source))) {
-            throw new NotFoundError(from, { target: name, cause: err });
-          }
-          throw err;
-        }
-        temp.handle = await open(temp.path, 'r+');
-        // The record of the copied bytes themselves, whatever happened to the source meanwhile.
-        const record = await checkedRecord(temp.handle, from);
-        throwIfAborted(signal);
-        return {
-          size: record.size,
-          md5: record.md5,
-          contentType: record.contentType,
-          metadata: record.metadata,
-        };
-      });
+      if (ifNoneMatch && (await pathExists(locate(root, to).file))) throw files.preconditionFailed(to);
+      return files.copy(from, to, { absent: ifNoneMatch, etag: undefined }, signal);
     },
 
     async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {

@@ -80,6 +80,14 @@ export function checkResolveArgs(id: unknown, target: unknown): void {
   nonEmptyString(target, 'target');
 }
 
+/** Checks the arguments of a `settleIntent` call (an id, and `'withdraw'` or `'confirm'`). */
+export function checkSettleArgs(id: unknown, how: unknown): void {
+  nonEmptyString(id, 'id');
+  if (how !== 'withdraw' && how !== 'confirm') {
+    throw new InvalidArgumentError('how', `must be 'withdraw' or 'confirm', got ${describe(how)}`);
+  }
+}
+
 /** Checks the key of a `highWater` call (a non-empty string); returns it. */
 export function checkKey(key: unknown): string {
   return nonEmptyString(key, 'key');

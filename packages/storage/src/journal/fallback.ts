@@ -1,5 +1,6 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
-import { JournalError } from './errors.js';
+import { keepMerging, union } from './fallback-decide.js';
+import { addFallbackLookups } from './fallback-lookups.js';
 import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
 
@@ -110,6 +111,12 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
             throw err;
           }
         }
+        try {
+          await lookups.primaryBack();
+        } catch (err) {
+          outage(err);
+          throw err;
+        }
         const kept = await fallback.pending();
         let moved = 0;
         for (const e of kept) {
@@ -122,7 +129,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
           for (const t of e.missing) await fallback.resolve(e.id, t);
           moved++;
         }
-        if (fallback.backlog() === 0 && !away && timer !== undefined) {
+        if (!keepMerging({ away, localBacklog: fallback.backlog() }) && timer !== undefined) {
           clearInterval(timer);
           timer = undefined;
         }
@@ -187,72 +194,12 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await fallback.close();
     },
   };
-  if (primary.pendingOf !== undefined) {
-    const pendingOf = primary.pendingOf.bind(primary);
-    // While the primary is away a lookup rejects at once, as it would after the primary's
-    // timeout: the caller goes on with what it knows itself.
-    const shared = (key: string): Promise<JournalEntry[]> =>
-      away
-        ? Promise.reject(
-            new JournalError('unavailable', 'the shared journal is away (the fallback takes its calls)'),
-          )
-        : pendingOf(key).catch((err: unknown) => {
-            outage(err);
-            throw err;
-          });
-    journal.pendingOf = async (key: string) => {
-      // The common case (nothing kept locally) costs one shared lookup, and never waits for the
-      // local journal (whose pending() queues behind its appends' fsyncs).
-      if (fallback.backlog() === 0) return shared(key);
-      const [fromPrimary, local] = await Promise.all([shared(key), fallback.pending()]);
-      return union(
-        fromPrimary,
-        local.filter((e) => e.key === key),
-      );
-    };
-  }
-  if (primary.mayHavePending !== undefined) {
-    const may = primary.mayHavePending.bind(primary);
-    // Entries kept locally are not in the primary's view: ask the shared journal while any exist.
-    journal.mayHavePending = (key: string) => (fallback.backlog() > 0 ? undefined : may(key));
-  }
-  if (primary.highWater !== undefined || fallback.highWater !== undefined) {
-    journal.highWater = async (key: string) => {
-      // Both journals' marks (appends kept locally while the primary was down are not in its own).
-      const [shared, local] = await Promise.all([
-        primary.highWater?.(key).catch((err: unknown) => {
-          if (!isOutage(err)) throw err;
-          return undefined;
-        }),
-        fallback.highWater?.(key),
-      ]);
-      if (shared === undefined) return local;
-      return local === undefined || shared.version >= local.version ? shared : local;
-    };
-  }
-  if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
-  if (primary.release !== undefined) journal.release = primary.release.bind(primary);
+  const lookups = addFallbackLookups(journal, {
+    primary,
+    fallback,
+    facts: () => ({ away, localBacklog: fallback.backlog() }),
+    outage,
+    isOutage,
+  });
   return journal;
-}
-
-/**
- * The entries of both journals; an entry in both lists every target either says is missing (a
- * target is only dropped from `missing` when both agree it holds the write).
- */
-function union(shared: readonly JournalEntry[], local: readonly JournalEntry[]): JournalEntry[] {
-  const byId = new Map<string, JournalEntry>(shared.map((e) => [e.id, e]));
-  for (const e of local) {
-    const other = byId.get(e.id);
-    if (other === undefined) {
-      byId.set(e.id, e);
-      continue;
-    }
-    const missing = [...new Set([...other.missing, ...e.missing])];
-    const holders = [...new Set([...other.holders, ...e.holders])].filter((t) => !missing.includes(t));
-    byId.set(
-      e.id,
-      Object.freeze({ ...other, holders: Object.freeze(holders), missing: Object.freeze(missing) }),
-    );
-  }
-  return [...byId.values()];
 }

@@ -1,4 +1,4 @@
-import { checkKey, checkResolveArgs, normalizeEntry } from './entry.js';
+import { checkKey, checkResolveArgs, checkSettleArgs, normalizeEntry } from './entry.js';
 import { JournalError } from './errors.js';
 import { HighWaterMarks } from './high-water.js';
 import { JournalState } from './state.js';
@@ -18,6 +18,7 @@ export function createMemoryJournal(): Journal {
   const state = new JournalState();
   const marks = new HighWaterMarks();
   let closed = false;
+  // Shared by several stores in one process (tests), its calls are atomic: each runs at once.
 
   const whenOpen = <T>(run: () => T): Promise<T> => {
     if (closed) {
@@ -47,6 +48,21 @@ export function createMemoryJournal(): Journal {
       }),
     pending: () => whenOpen(() => state.pending()),
     highWater: (key: string) => whenOpen(() => marks.get(checkKey(key))),
+    settleIntent: (id: string, how: 'withdraw' | 'confirm') =>
+      whenOpen(() => {
+        checkSettleArgs(id, how);
+        const item = state.item(id);
+        if (item === undefined || item.entry.intent !== true) return false;
+        if (how === 'withdraw') {
+          for (const t of [...item.missing]) state.resolve(id, t);
+          return true;
+        }
+        const { intent: _intent, ...fixed } = item.entry;
+        const confirmed: JournalEntry = { ...fixed, holders: [...item.holders], missing: [...item.missing] };
+        state.append(confirmed);
+        marks.append(confirmed);
+        return true;
+      }),
     backlog: () => state.backlog,
     compact: () => whenOpen(() => undefined),
     close: async () => {

@@ -81,7 +81,8 @@ export interface JournalHighWater {
 /**
  * How long (ms) a journal keeps a key's high-water mark after the key's last append: 1 hour.
  * Repair and reconcile compare a copy they made against it (see {@link Journal.highWater}); a
- * copy that takes longer than this from choosing its source to landing is not checked.
+ * copy still running reads it every half of this too, so a write journaled while a copy runs is
+ * seen before its mark expires, however long the copy takes.
  */
 export const HIGH_WATER_RETENTION_MS = 3_600_000;
 
@@ -163,4 +164,17 @@ export interface Journal {
    * refuse the copy), must still reach the target.
    */
   highWater?(key: string): Promise<JournalHighWater | undefined>;
+  /**
+   * Settles the intent recorded as `id` atomically against every other process sharing this
+   * journal: when the entry is pending and still an intent (no acknowledged record replaced it),
+   * `'withdraw'` drops it (its writer found that it reached no target) and `'confirm'` replaces it
+   * with its acknowledged record (the same entry without `intent`, with its current holders and
+   * missing targets: it then supersedes like an acknowledged append, and becomes the key's mark).
+   * Returns whether it did; `false` (and nothing changed) when the entry is not pending or not an
+   * intent. Repair confirms another process's delete intent before it acts on it, and that
+   * process withdraws its intent with `'withdraw'`: whichever comes first wins, so a delete is
+   * never applied to a cloud after its writer withdrew it. A journal of one process (the file
+   * journal) needs none: the store orders both under the key's lock.
+   */
+  settleIntent?(id: string, how: 'withdraw' | 'confirm'): Promise<boolean>;
 }

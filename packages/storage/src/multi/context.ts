@@ -7,11 +7,10 @@ import {
   type TargetFailure,
   type TypedEmitter,
 } from '@failover/core';
-import type { KeyedLock } from '../fs/keyed-lock.js';
 import type { Journal } from '../journal/types.js';
+import type { KeyedLock } from '../keyed-lock.js';
 import type { BlobStore } from '../types.js';
 import type { DeferredRecords } from './deferred-records.js';
-import type { EpochTracker } from './epoch.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
 import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
@@ -25,6 +24,36 @@ export interface StoreTarget extends FailoverTarget {
   readonly store: BlobStore;
   /** Its position in the order of preference (0: the primary). */
   readonly rank: number;
+}
+
+/**
+ * The targets' epoch markers as the store's parts ask them (`EpochTracker` in epoch.ts is the
+ * one; its comments say more). Declared here, beside the context it takes, so that epoch.ts
+ * imports this module and not the other way round.
+ */
+export interface EpochMarkers {
+  /** True when detection is on. */
+  readonly enabled: boolean;
+  /** Whether `target` is known to have lost data and is not reconciled yet. */
+  isAmnesiac(target: string): boolean;
+  /** Targets that lost data and are not reconciled yet. */
+  amnesiac(): string[];
+  /** For status: when the target's loss was noticed and whether its reconcile runs. */
+  statusOf(target: string): { since: number; reconciling: boolean } | undefined;
+  /** Whether a "not found" from `target` (asked at `since`) can be trusted. */
+  trusted(ctx: MultiContext, target: string, since?: number): boolean | Promise<boolean>;
+  /** Checks every target whose marker was not seen lately. */
+  sweep(ctx: MultiContext): Promise<void>;
+  /** Forgets that `target`'s marker was seen intact (it failed a call). */
+  forget(target: string): void;
+}
+
+/** A copy that landed on `target` but could not be checked against its key's high-water mark. */
+export interface UncheckedCopy {
+  readonly key: string;
+  readonly target: string;
+  /** The version the copy carried. */
+  readonly version: string | undefined;
 }
 
 /** What every part of the multi-cloud store shares. */
@@ -48,7 +77,12 @@ export interface MultiContext {
   /** Watches requests to the targets: leaves one that stays silent while its peers answer. */
   readonly unresponsive: UnresponsiveWatch;
   /** Each target's epoch marker: which targets lost their data. */
-  readonly epochs: EpochTracker;
+  readonly epochs: EpochMarkers;
+  /**
+   * Uploads still running for writes already acknowledged without them (a quorum write's last
+   * copies): `close()` waits for them, so no copy lands after it returned.
+   */
+  readonly stragglers: Set<Promise<unknown>>;
   /** Writes in flight, by key: the version being written (one write per key at a time). */
   readonly inflight: Map<string, string>;
   /**
@@ -63,6 +97,12 @@ export interface MultiContext {
    * served it): if the write fails, it stays recorded as acknowledged, never as an intent.
    */
   readonly observedPuts: Set<string>;
+  /**
+   * Copies repair or reconcile made whose check against the key's high-water mark failed (the
+   * journal did not answer) and that could not be taken back: checked again at the start of each
+   * repair pass (`unchecked.ts`). By `<target>\n<key>`.
+   */
+  readonly uncheckedCopies: Map<string, UncheckedCopy>;
   /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { classifyFailure } from '@failover/core';
 import type { BlobInfo } from '../types.js';
-import type { MultiContext } from './context.js';
-import { runOn } from './context.js';
+import { type EpochMarkers, type MultiContext, runOn } from './context.js';
 
 /** The key of every target's epoch marker. The `_failover/` prefix is reserved for the store. */
 export const EPOCH_KEY = '_failover/epoch';
@@ -50,7 +49,7 @@ interface Amnesia {
  *
  * Checks are cheap (one `head`), shared by concurrent callers, and cached for `recheckMs`.
  */
-export class EpochTracker {
+export class EpochTracker implements EpochMarkers {
   readonly #recheckMs: number | undefined;
   readonly #now: () => number;
   #expected: string | undefined;
@@ -157,6 +156,22 @@ export class EpochTracker {
     });
     this.#checking.set(target, { started, result });
     return result;
+  }
+
+  /**
+   * Resolves once no marker read or write of this tracker runs any more (the establishing of the
+   * epoch, checks of single targets). `close()` waits for it: a marker written on some targets
+   * only, because the store closed in the middle, would look like a lost marker (amnesia) to the
+   * next process.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      const running = [this.#establishing, ...[...this.#checking.values()].map((c) => c.result)].filter(
+        (p) => p !== undefined,
+      );
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+    }
   }
 
   /**

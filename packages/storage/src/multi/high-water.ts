@@ -1,4 +1,4 @@
-import type { JournalEntry, JournalHighWater } from '../journal/types.js';
+import { HIGH_WATER_RETENTION_MS, type JournalEntry, type JournalHighWater } from '../journal/types.js';
 import type { MultiContext } from './context.js';
 import { entryId } from './journaling.js';
 import { compareVersions } from './version.js';
@@ -95,6 +95,34 @@ async function pendingNow(ctx: MultiContext, key: string, id: string): Promise<b
 }
 
 /**
+ * Before repair applies a delete's intent, or a `behind:` entry made from one (another process's
+ * delete still on its way when a copy landed): with a journal that settles intents atomically
+ * (`settleIntent`, a journal shared by a fleet), the intent is confirmed first, so that its writer
+ * can no longer withdraw it (as reaching no cloud) while repair deletes copies on its behalf: the
+ * delete then takes effect everywhere, never on some clouds only with nothing left pending.
+ *
+ * - `'confirmed'`: confirmed now; repair goes on.
+ * - `'gone'`: the intent itself is pending no more (withdrawn, or settled by another instance):
+ *   nothing to do for it.
+ * - `'as-before'`: not such an entry, a journal without `settleIntent`, a `behind:` entry whose
+ *   intent is not pending any more ({@link behindIntentWithdrawn} tells whether it was withdrawn),
+ *   or an intent acknowledged since (repair applies it).
+ */
+export async function confirmIntent(
+  ctx: MultiContext,
+  entry: JournalEntry,
+): Promise<'confirmed' | 'gone' | 'as-before'> {
+  const journal = ctx.journal;
+  if (entry.op !== 'delete' || entry.intent !== true || journal.settleIntent === undefined)
+    return 'as-before';
+  const behind = entry.id.startsWith('behind:');
+  const origin = behind ? entryId(entry.version, entry.key) : entry.id;
+  if (await journal.settleIntent(origin, 'confirm')) return 'confirmed';
+  if (behind) return 'as-before';
+  return (await pendingNow(ctx, entry.key, origin)) ? 'as-before' : 'gone';
+}
+
+/**
  * Before repair applies a `behind:` entry made from a delete's intent (another process's delete
  * that was still on its way when a copy landed): true when that intent has been withdrawn since
  * (its delete reached no target, so it did not happen), and the copy the entry would delete is the
@@ -110,4 +138,58 @@ export async function behindIntentWithdrawn(ctx: MultiContext, entry: JournalEnt
   if (before?.id !== origin || before.intent !== true) return false;
   if (await pendingNow(ctx, entry.key, origin)) return false;
   return intentWithdrawn(origin, await journal.highWater(entry.key), false);
+}
+
+/**
+ * How often a copy still in progress (repair's or reconcile's) looks at its key's high-water mark:
+ * twice per {@link HIGH_WATER_RETENTION_MS}. A mark is kept for that long after the key's last
+ * append, so a write journaled while the copy runs is seen by one of these looks (or by the check
+ * after the copy landed) before it expires, however long the copy takes.
+ */
+export const MARK_WATCH_MS = HIGH_WATER_RETENTION_MS / 2;
+
+/** How soon a look at the mark that failed (the journal did not answer) is tried again (ms). */
+const MARK_RETRY_MS = 60_000;
+
+/**
+ * Watches `key`'s high-water mark while a copy to `target` runs (a slow upload, a big object): every
+ * {@link MARK_WATCH_MS} (and at once when `now` is set: the copy's decision may be older than that),
+ * a mark newer than the version being copied (`copied()`) journals the target as lacking it, as the
+ * check after the copy would ({@link journalIfBehind}); repair then brings it there, after the copy
+ * (it waits for the key's lock), conditionally on what the target holds. Without it, a copy that
+ * took longer than the mark's retention would be checked against an expired mark. A look that
+ * fails is tried again after a minute. `stop()` when the copy is done.
+ */
+export function watchMark(
+  ctx: MultiContext,
+  key: string,
+  target: string,
+  copied: () => string | undefined,
+  now = false,
+): { stop(): void } {
+  if (ctx.journal.highWater === undefined) return { stop: () => {} };
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (ms: number): void => {
+    timer = setTimeout(look, ms);
+    timer.unref?.();
+  };
+  const look = (): void => {
+    if (stopped) return;
+    journalIfBehind(ctx, key, target, copied()).then(
+      () => {
+        if (!stopped) schedule(MARK_WATCH_MS);
+      },
+      () => {
+        if (!stopped) schedule(MARK_RETRY_MS);
+      },
+    );
+  };
+  schedule(now ? 0 : MARK_WATCH_MS);
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
+import { settleForListing, unsettledProvisional } from './list-unsure.js';
 import type { PendingItem } from './pending.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
@@ -106,10 +107,17 @@ async function* listTarget(
   );
   const limitMs = ctx.options.failover.attemptTimeoutMs || undefined; // `false`: no limit
   const deleted = new Set<string>();
-  const injected: MultiCloudListEntry[] = [];
   const seenPrefixes = new Set<string>();
+  // What the journal adds, in key order: an entry of its own, or a key to ask about first.
+  const plan: (MultiCloudListEntry | { readonly ask: PendingItem })[] = [];
   for (const key of ctx.pending.keysWithPrefix(prefix)) {
     const newest = ctx.pending.latest(key)!;
+    if (newest.entry.op === 'put' && unsettledProvisional(ctx, key, newest)) {
+      // Another writer's put that may or may not have been acknowledged: listed as a read sees it.
+      deleted.add(key);
+      plan.push({ ask: newest });
+      continue;
+    }
     // A pending delete (acknowledged or only sent) hides the key; an unacknowledged put is not listed.
     const latest = newest.entry.op === 'delete' ? newest : ctx.pending.latestAcknowledged(key);
     if (latest === undefined) continue;
@@ -122,12 +130,25 @@ async function* listTarget(
     if (latest.holders.has(t.name)) continue;
     // The listed target lacks the newest write of this key: list it from the journal.
     deleted.add(key);
-    const common = commonPrefixOf(key, prefix, delimiter);
+    plan.push(fromJournal(latest));
+  }
+  const asked = plan.flatMap((p) => ('ask' in p ? [p.ask.entry.key] : []));
+  const answers = asked.length === 0 ? undefined : await settleForListing(ctx, asked, signal);
+  const injected: MultiCloudListEntry[] = [];
+  for (const p of plan) {
+    let entry: MultiCloudListEntry | null;
+    if (!('ask' in p)) entry = p;
+    else {
+      const answer = answers?.get(p.ask.entry.key);
+      entry = answer === 'journal' || answer === undefined ? fromJournal(p.ask) : answer;
+    }
+    if (entry === null || isPrefixEntry(entry)) continue;
+    const common = commonPrefixOf(entry.key, prefix, delimiter);
     if (common !== undefined) {
       if (!seenPrefixes.has(common)) injected.push({ prefix: common });
       seenPrefixes.add(common);
     } else {
-      injected.push(fromJournal(latest));
+      injected.push(entry);
     }
   }
   const source = (async function* (): AsyncGenerator<ListEntry> {

@@ -1,5 +1,11 @@
 import { pipeline, Readable } from 'node:stream';
-import { AllTargetsFailedError, classifyFailure } from '@failover/core';
+import {
+  AllTargetsFailedError,
+  classifyFailure,
+  failedBeforeSending,
+  isAvailabilityKind,
+  type TargetFailure,
+} from '@failover/core';
 import { abortableStream } from '../abort.js';
 import { readAll } from '../body.js';
 import { checkCallOptions } from '../call-options.js';
@@ -8,6 +14,7 @@ import { JournalState } from '../journal/state.js';
 import type { JournalEntry } from '../journal/types.js';
 import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
+import { toleratingUnheardErrors } from '../unheard-errors.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { OPERATION, shortBody, watchDownload } from './download.js';
@@ -108,6 +115,10 @@ export async function routedRead<R>(
   const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
   let order = readOrder(ctx, latest);
   const failed = new Set<string>();
+  /** Targets an attempt failed on for a passing reason (not skipped by their breaker). */
+  const mayAnswer = new Set<string>();
+  /** Whether the targets in `mayAnswer` were asked once more (see {@link askAgain}). */
+  let askedAgain = false;
   const answeredMissing = new Set<string>();
   let sawMissing = false;
   let sawUnsure = false;
@@ -126,9 +137,14 @@ export async function routedRead<R>(
         // A live target answered "not found"; every other one is down.
         return null;
       }
+      // Asked again and failed again: the stale copies decide (below).
+      if (err instanceof AllTargetsFailedError && askedAgain && sawStale) break;
       throw err;
     }
-    for (const f of res.failures) failed.add(f.target);
+    for (const f of res.failures) {
+      failed.add(f.target);
+      if (mayAnswerLater(f)) mayAnswer.add(f.target);
+    }
     const name = res.target.name;
     const outcome = res.value;
     if (outcome.type === 'found') {
@@ -150,6 +166,10 @@ export async function routedRead<R>(
       corrupt = outcome.error;
     }
     order = order.filter((n) => n !== name && !failed.has(n));
+    if (order.length === 0 && !askedAgain && askAgain(sawStale, mayAnswer)) {
+      askedAgain = true;
+      order = ctx.targets.map((t) => t.name).filter((n) => mayAnswer.has(n));
+    }
   }
   if (corrupt !== undefined) throw corrupt;
   if (sawStale) {
@@ -167,6 +187,26 @@ export async function routedRead<R>(
     );
   }
   return null;
+}
+
+/**
+ * Whether a read that found only copies older than the newest acknowledged version (`sawStale`)
+ * asks the targets in `mayAnswer` (see {@link mayAnswerLater}) once more before failing: one of
+ * them may hold the newest version and answer now (a loaded machine, a cloud just back).
+ */
+export function askAgain(sawStale: boolean, mayAnswer: ReadonlySet<string>): boolean {
+  return sawStale && mayAnswer.size > 0;
+}
+
+/**
+ * Whether a target that failed a read may answer if asked again at once: an attempt on it failed
+ * for a passing reason (a timeout, a reset, a 503, a 429). Not a target skipped by its open breaker
+ * (no attempt), nor one whose connection was refused or whose name did not resolve (it is down:
+ * asking again would only count against its breaker), nor a failure that is not about availability
+ * (a bad request, a precondition).
+ */
+export function mayAnswerLater(f: TargetFailure): boolean {
+  return f.attempts > 0 && isAvailabilityKind(f.kind) && !failedBeforeSending(f.cause);
 }
 
 /**
@@ -269,7 +309,7 @@ type Round<R> = (
   targets: string[],
   min: string | undefined,
   signal: AbortSignal | undefined,
-) => Promise<{ value: Outcome<R>; target: StoreTarget; failures: readonly { target: string }[] }>;
+) => Promise<{ value: Outcome<R>; target: StoreTarget; failures: readonly TargetFailure[] }>;
 
 /** What a read learned from a shared journal, and the first round it started beside the lookup. */
 interface SharedRead<R> {
@@ -478,16 +518,19 @@ export async function getObject(
     }
     // Its end comes after this attempt's: reported to the target's breaker (download.ts).
     const download = watchDownload(ctx, t.name, body);
-    const verifier = verifyingStream({
-      key,
-      target: t.name,
-      expected,
-      version,
-      size: info.size,
-      onMismatch: (error) => reportCorruptCopy(ctx, error, expected),
-      onEnd: download.ended,
-      onDestroy: download.stopped,
-    });
+    // A body held while the read records what it found (or dropped by its caller) may fail unheard.
+    const verifier = toleratingUnheardErrors(
+      verifyingStream({
+        key,
+        target: t.name,
+        expected,
+        version,
+        size: info.size,
+        onMismatch: (error) => reportCorruptCopy(ctx, error, expected),
+        onEnd: download.ended,
+        onDestroy: download.stopped,
+      }),
+    );
     pipeline(body, verifier, () => {
       // Errors reach the reader through `verifier`.
     });

@@ -7,7 +7,7 @@ import { compareUtf8 } from '../order.js';
 import { type BlobInfo, isPrefixEntry, type ListEntry } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
-import { journalIfBehind } from './high-water.js';
+import { journalIfBehind, watchMark } from './high-water.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
@@ -15,6 +15,7 @@ import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
 import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
 import { deleteSeen, type Fetched, fetchVersion, isRefused, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
+import { setAsideUnchecked } from './unchecked.js';
 import { sha256Hex } from './verify.js';
 import { compareVersions } from './version.js';
 
@@ -406,48 +407,58 @@ async function applyCopy(
   const { from, version, targets } = action;
   const done = new Set<string>();
   const sha256 = copies.find((c) => c.target === from)?.sha256;
-  let fetched: Awaited<ReturnType<typeof fetchVersion>>;
+  let fetched: Awaited<ReturnType<typeof fetchVersion>> | undefined;
+  // However long the copies take, a write journaled meanwhile reaches each target (watchMark).
+  const watches = targets.map((t) => watchMark(ctx, key, t, () => fetched?.version ?? version));
   try {
-    fetched = await fetchVersion(ctx, key, [from], version, sha256, signal);
-  } catch (err) {
-    for (const t of targets) tally.errors.push(failure(key, t, 'put', err));
+    return await copyAll();
+  } finally {
+    for (const w of watches) w.stop();
+  }
+
+  async function copyAll(): Promise<Set<string>> {
+    try {
+      fetched = await fetchVersion(ctx, key, [from], version, sha256, signal);
+    } catch (err) {
+      for (const t of targets) tally.errors.push(failure(key, t, 'put', err));
+      return done;
+    }
+    // What is copied: the version fetched (the winner, or a newer one that replaced it at the source).
+    const wanted = { version: fetched.version, sha256: sha256Of(fetched.info) };
+    try {
+      for (const t of targets) {
+        try {
+          const result = await copyTo(ctx, key, fetched, wanted, t, seen.get(t) ?? null, signal);
+          done.add(t);
+          if (result.type === 'newer') {
+            tally.conflicts++;
+            ctx.counts.conflicts++;
+            if (ctx.events.has('conflict')) {
+              ctx.events.emit('conflict', {
+                key,
+                target: t,
+                version,
+                found: result.found,
+                during: 'reconcile',
+              });
+            }
+            continue;
+          }
+          if (result.type === 'held') continue;
+          tally.copied++;
+          ctx.counts.repaired++;
+          if (ctx.events.has('repaired') && version !== undefined) {
+            ctx.events.emit('repaired', { key, op: 'put', version, target: t, from: fetched.from });
+          }
+        } catch (err) {
+          tally.errors.push(failure(key, t, 'put', err));
+        }
+      }
+    } finally {
+      fetched.spool.release();
+    }
     return done;
   }
-  // What is copied: the version fetched (the winner, or a newer one that replaced it at the source).
-  const wanted = { version: fetched.version, sha256: sha256Of(fetched.info) };
-  try {
-    for (const t of targets) {
-      try {
-        const result = await copyTo(ctx, key, fetched, wanted, t, seen.get(t) ?? null, signal);
-        done.add(t);
-        if (result.type === 'newer') {
-          tally.conflicts++;
-          ctx.counts.conflicts++;
-          if (ctx.events.has('conflict')) {
-            ctx.events.emit('conflict', {
-              key,
-              target: t,
-              version,
-              found: result.found,
-              during: 'reconcile',
-            });
-          }
-          continue;
-        }
-        if (result.type === 'held') continue;
-        tally.copied++;
-        ctx.counts.repaired++;
-        if (ctx.events.has('repaired') && version !== undefined) {
-          ctx.events.emit('repaired', { key, op: 'put', version, target: t, from: fetched.from });
-        }
-      } catch (err) {
-        tally.errors.push(failure(key, t, 'put', err));
-      }
-    }
-  } finally {
-    fetched.spool.release();
-  }
-  return done;
 }
 
 /**
@@ -465,10 +476,16 @@ async function copyTo(
 ): Promise<{ type: 'copied' | 'held' } | { type: 'newer'; found: string | undefined }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await writeFetched(ctx, key, fetched, t, signal, current);
+      const landed = await writeFetched(ctx, key, fetched, t, signal, current);
       // Another process's newer write that landed on the target before the copy (a delete leaves
       // nothing there to refuse it) is journaled as pending for it: repair brings it there.
-      await journalIfBehind(ctx, key, t, fetched.version);
+      try {
+        await journalIfBehind(ctx, key, t, fetched.version);
+      } catch (err) {
+        // Not checked: taken back (or remembered for repair to check), reported as an error.
+        await setAsideUnchecked(ctx, { key, target: t, version: fetched.version }, landed, signal);
+        throw err;
+      }
       return { type: 'copied' };
     } catch (err) {
       if (!isRefused(err) || attempt >= COPY_ATTEMPTS) throw err;

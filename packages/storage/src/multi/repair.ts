@@ -1,7 +1,14 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
+import type { BlobInfo } from '../types.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
-import { behindIntentWithdrawn, journalIfBehind } from './high-water.js';
+import {
+  behindIntentWithdrawn,
+  confirmIntent,
+  journalIfBehind,
+  MARK_WATCH_MS,
+  watchMark,
+} from './high-water.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
@@ -17,6 +24,7 @@ import {
   writeFetched,
 } from './transfer.js';
 import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
+import { recheckUnchecked, setAsideUnchecked } from './unchecked.js';
 import { compareVersions } from './version.js';
 
 /** What repairing one (entry, target) pair came to. */
@@ -43,6 +51,8 @@ export async function repairPass(
   });
   // Targets that lost their data and whose restore did not finish: try again.
   for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
+  // Copies of earlier passes the journal could not check: checked now.
+  await recheckUnchecked(ctx);
   void ctx.deferredRecords.flush(); // so that the journal's pending entries include them
   const entries = await ctx.journal.pending();
   // A journal shared by a fleet holds other instances' entries too: any instance repairs them.
@@ -116,7 +126,7 @@ async function runTasks(
       return;
     }
     try {
-      const outcome = await repairOne(ctx, entry, target, signal);
+      const outcome = await repairOne(ctx, entry, target, signal, startedAt);
       if (outcome === 'conflict') conflicts++;
       else if (outcome === 'lost') lost++;
       else if (outcome === 'deferred') deferred++;
@@ -215,13 +225,16 @@ type Applied =
  * `copyCondition` and `deleteCondition`): when the target changed meanwhile, repair looks again
  * and decides again (a newer copy there wins; an older one is replaced or deleted under a new
  * condition), up to {@link COPY_ATTEMPTS} times; after that the pair stays pending for the next
- * pass.
+ * pass. While it works, the key's high-water mark is watched ({@link watchMark}), so a write
+ * another process journals meanwhile reaches the target however long the copy takes; at once when
+ * the pass read the journal (`passStartedAt`) longer ago than the watch's period.
  */
 export function repairOne(
   ctx: MultiContext,
   pendingEntry: JournalEntry,
   target: string,
   signal: AbortSignal | undefined,
+  passStartedAt: number = Date.now(),
 ): Promise<RepairOutcome> {
   let entry = pendingEntry;
   const { key } = entry;
@@ -240,7 +253,13 @@ export function repairOne(
       // or dropped, the next pass decides. Never an older version in between.
       return 'deferred';
     }
-    if (await behindIntentWithdrawn(ctx, live.entry)) {
+    const intent = await confirmIntent(ctx, live.entry);
+    if (intent === 'gone') {
+      // Another process's delete intent, withdrawn by its writer (it reached no cloud) or settled.
+      ctx.pending.forget(entry.id);
+      return 'done';
+    }
+    if (intent === 'as-before' && (await behindIntentWithdrawn(ctx, live.entry))) {
       // The delete it stood for reached no target and was withdrawn: the copy there is live.
       await resolveEntry(ctx, entry.id, target);
       return 'done';
@@ -253,6 +272,18 @@ export function repairOne(
       entry = { ...live.entry, holders: [...live.holders], missing: [...live.missing] };
     }
     const fetched: { value?: Fetched } = {};
+    // Only a copy can land where a delete left nothing to refuse it: deletes are not watched.
+    const copying = entry;
+    const watch =
+      copying.op === 'put'
+        ? watchMark(
+            ctx,
+            key,
+            target,
+            () => fetched.value?.version ?? copying.version,
+            Date.now() - passStartedAt >= MARK_WATCH_MS,
+          )
+        : { stop: () => {} };
     let applied: Applied;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -261,6 +292,7 @@ export function repairOne(
         if (attempt >= COPY_ATTEMPTS) throw applied.error;
       }
     } finally {
+      watch.stop();
       fetched.value?.spool.release();
     }
     if (applied.type === 'settled') return applied.outcome;
@@ -335,6 +367,16 @@ async function lookAndApply(
       }
       return { type: 'applied', from: undefined, version: entry.version };
     case 'none':
+      // The target holds the version: maybe a copy whose check against the key's mark failed (the
+      // journal did not answer) or never ran (this process died): checked now, as after a copy.
+      if (
+        entry.op === 'put' &&
+        current !== null &&
+        (await journalIfBehind(ctx, key, target, entry.version)) !== undefined
+      ) {
+        await resolveEntry(ctx, entry.id, target);
+        return { type: 'settled', outcome: 'done' };
+      }
       return { type: 'applied', from: undefined, version: entry.version };
     case 'copy':
     case 'stamp':
@@ -365,8 +407,9 @@ async function lookAndApply(
       return { type: 'settled', outcome: await settleVanished(ctx, entry, err.seen) };
     }
   }
+  let landed: BlobInfo;
   try {
-    await writeFetched(ctx, key, fetched.value, target, signal, current);
+    landed = await writeFetched(ctx, key, fetched.value, target, signal, current);
   } catch (err) {
     if (isRefused(err)) return { type: 'changed', error: err };
     throw err;
@@ -375,7 +418,15 @@ async function lookAndApply(
   const copied = fetched.value.version ?? entry.version;
   // Another process's newer write (a delete leaves nothing on the target to refuse the copy) may
   // have landed on the target before the copy did: the target is then journaled as lacking it.
-  if ((await journalIfBehind(ctx, key, target, copied)) !== undefined) {
+  let behind: JournalEntry | undefined;
+  try {
+    behind = await journalIfBehind(ctx, key, target, copied);
+  } catch (err) {
+    // Not checked: taken back (or remembered), and the pair stays pending.
+    await setAsideUnchecked(ctx, { key, target, version: copied }, landed, signal);
+    throw err;
+  }
+  if (behind !== undefined) {
     await resolveEntry(ctx, entry.id, target);
     return { type: 'settled', outcome: 'done' };
   }
@@ -409,8 +460,15 @@ async function settleVanished(
 ): Promise<RepairOutcome> {
   const newer = ctx.pending
     .entriesOf(entry.key)
-    .some((i) => compareVersions(i.entry.version, entry.version) > 0);
-  if (newer || entry.intent === true) {
+    .filter((i) => compareVersions(i.entry.version, entry.version) > 0);
+  // Only a newer write that happened supersedes the lost version. One whose fate is unknown (an
+  // intent: it failed, or is in flight) may have reached no cloud: this loss waits until it is
+  // settled (found somewhere, or dropped after its settle window), or the older copies would come
+  // back unreported.
+  if (entry.intent !== true && newer.length > 0 && newer.every((i) => i.entry.intent === true)) {
+    return 'deferred';
+  }
+  if (newer.length > 0 || entry.intent === true || (await supersededByMark(ctx, entry))) {
     for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
     // Older entries of the key waited for a provisional put (provisionalNewer): their turn.
     if (entry.provisional === true) ctx.repairSoon();
@@ -431,6 +489,18 @@ async function settleVanished(
   ctx.pending.append(tombstone);
   ctx.repairSoon(Date.now());
   return 'lost';
+}
+
+/**
+ * Whether a newer write of the entry's key happened and settled already (the key's high-water mark
+ * names a newer version that is not an intent: acknowledged, or an intent confirmed by repair).
+ * The entry's version was then overwritten or deleted, not lost. A mark still naming an intent
+ * that is no longer pending is one its writer withdrew: it reached no cloud, and supersedes
+ * nothing. Journals without high-water marks: `false`.
+ */
+async function supersededByMark(ctx: MultiContext, entry: JournalEntry): Promise<boolean> {
+  const mark = await ctx.journal.highWater?.(entry.key);
+  return mark !== undefined && mark.intent !== true && compareVersions(mark.version, entry.version) > 0;
 }
 
 /** Counts and reports an acknowledged version found on no target (`seen`: what each source answered). */

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createFailover, type FailoverEventName, TypedEmitter } from '@failover/core';
 import { NotFoundError, StorageError } from '../errors.js';
-import { createKeyedLock } from '../fs/keyed-lock.js';
 import { createFileJournal } from '../journal/file.js';
 import type { Journal } from '../journal/types.js';
+import { createKeyedLock } from '../keyed-lock.js';
 import type {
   BlobBody,
   BlobStore,
@@ -27,6 +27,7 @@ import { presignObject } from './presign.js';
 import { deleteObject, putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { reconcile } from './reconcile.js';
+import { AmnesiaRestorer } from './restore.js';
 import { RepairScheduler } from './scheduler.js';
 import { statusOf } from './status.js';
 import type {
@@ -103,44 +104,17 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
   const journal: Journal = o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) });
   const pending = new PendingIndex();
   const events = new TypedEmitter<MultiCloudOwnEvents>();
-  const counts: MultiCloudCounts = {
-    puts: 0,
-    gets: 0,
-    deletes: 0,
-    journaled: 0,
-    repaired: 0,
-    conflicts: 0,
-    integrityErrors: 0,
-    repairPasses: 0,
-    degraded: 0,
-    lost: 0,
-    amnesia: 0,
-  };
+  const counts = zeroCounts();
   let closed = false;
   let closing: Promise<void> | undefined;
   let loading: Promise<void> | undefined;
   const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
   const epochs = new EpochTracker(o.amnesiaRecheckMs);
-  const restoring = new Map<string, Promise<void>>();
-  /** Reconciles a target that lost its data from the others, then trusts it again. */
-  const restore = (target: string): void => {
-    if (closed || restoring.has(target)) return;
-    const run = (async () => {
-      epochs.setReconciling(target, true);
-      try {
-        const report = await reconcile(ctx, {});
-        const clean =
-          !report.skippedTargets.includes(target) && report.errors.every((e) => e.target !== target);
-        if (clean && !closed) await epochs.restored(ctx, target);
-      } catch (err) {
-        if (events.has('error')) events.emit('error', { during: 'epoch', error: err });
-      } finally {
-        epochs.setReconciling(target, false);
-        restoring.delete(target);
-      }
-    })();
-    restoring.set(target, run);
-  };
+  const restorer = new AmnesiaRestorer(
+    () => ctx,
+    epochs,
+    () => closed,
+  );
 
   const ctx: MultiContext = {
     options: o,
@@ -162,10 +136,12 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       if (!closed) router.eject(target, { reason: 'unresponsive' });
     }),
     epochs,
+    stragglers: new Set(),
     inflight: new Map(),
     observed: new Map(),
     observedDeletes: new Set(),
     observedPuts: new Set(),
+    uncheckedCopies: new Map(),
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();
@@ -182,20 +158,10 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       if (closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
     },
     repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
-    amnesiaFound: (target: string) => restore(target),
+    amnesiaFound: (target: string) => restorer.restore(target),
   };
 
-  // A target that recovers gets what it missed, and is checked for lost data.
-  if (o.repairOnRecovery) router.on('close', () => scheduler.soon(0));
-  // A target that failed a call may come back without its data: check its marker before trusting it.
-  router.on('failover', (e) => epochs.forget(e.from));
-  router.on('retry', (e) => epochs.forget(e.target));
-  router.on('open', (e) => epochs.forget(e.target));
-  router.on('close', (e) => {
-    if (!closed && loading !== undefined) {
-      epochs.check(ctx, e.target).catch(() => undefined);
-    }
-  });
+  followRouter(ctx, epochs, scheduler, () => !closed && loading !== undefined);
   scheduler.start();
 
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
@@ -247,6 +213,73 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     recover: (name) => router.recover(name),
 
+    ...listeners(router, events),
+
+    close: () => {
+      closing ??= (async () => {
+        closed = true;
+        ctx.unresponsive.close();
+        await scheduler.stop();
+        await epochs.settled(); // no marker left written on some targets only
+        await restorer.settled();
+        // The copies acknowledged writes still upload end first (each bounded by the attempt
+        // time limit): none lands after close() returned.
+        while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
+        router.close();
+        await ctx.deferredRecords.flush();
+        events.clear();
+        await journal.close();
+      })();
+      return closing;
+    },
+  };
+  return store;
+}
+
+/** Every counter of `status().counts` at 0. */
+function zeroCounts(): MultiCloudCounts {
+  return {
+    puts: 0,
+    gets: 0,
+    deletes: 0,
+    journaled: 0,
+    repaired: 0,
+    conflicts: 0,
+    integrityErrors: 0,
+    repairPasses: 0,
+    degraded: 0,
+    lost: 0,
+    amnesia: 0,
+  };
+}
+
+/**
+ * What the store does on its router's events: a target that recovers gets what it missed (when
+ * `repair.onRecovery`), and one that failed a call may come back without its data, so its marker
+ * is checked before it is trusted again (`checking`: whether the store is open and loaded).
+ */
+function followRouter(
+  ctx: MultiContext,
+  epochs: EpochTracker,
+  scheduler: RepairScheduler,
+  checking: () => boolean,
+): void {
+  const { router } = ctx;
+  if (ctx.options.repairOnRecovery) router.on('close', () => scheduler.soon(0));
+  router.on('failover', (e) => epochs.forget(e.from));
+  router.on('retry', (e) => epochs.forget(e.target));
+  router.on('open', (e) => epochs.forget(e.target));
+  router.on('close', (e) => {
+    if (checking()) epochs.check(ctx, e.target).catch(() => undefined);
+  });
+}
+
+/** The store's `on` and `off`: the router's events from the router, the store's own from `events`. */
+function listeners(
+  router: MultiContext['router'],
+  events: TypedEmitter<MultiCloudOwnEvents>,
+): Pick<MultiCloudStore, 'on' | 'off'> {
+  return {
     on<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): () => void {
       if (ROUTER_EVENTS.has(event)) {
         return router.on(event as FailoverEventName, listener as MultiCloudListener<FailoverEventName>);
@@ -257,7 +290,6 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
         listener as MultiCloudListener<keyof MultiCloudOwnEvents>,
       );
     },
-
     off<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): void {
       if (ROUTER_EVENTS.has(event)) {
         router.off(event as FailoverEventName, listener as MultiCloudListener<FailoverEventName>);
@@ -268,22 +300,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
         listener as MultiCloudListener<keyof MultiCloudOwnEvents>,
       );
     },
-
-    close: () => {
-      closing ??= (async () => {
-        closed = true;
-        ctx.unresponsive.close();
-        await scheduler.stop();
-        await Promise.all([...restoring.values()]);
-        router.close();
-        await ctx.deferredRecords.flush();
-        events.clear();
-        await journal.close();
-      })();
-      return closing;
-    },
   };
-  return store;
 }
 
 function checkEvent(event: string): void {

@@ -220,7 +220,8 @@ export async function deleteSeen(
  * Writes a fetched version to `target` as it is (content type, metadata with version and SHA-256),
  * under {@link copyCondition} of what the target held when the caller looked (`current`). When it
  * fails with kind `precondition` (see {@link isRefused}), the target changed meanwhile: the
- * caller looks again and decides again.
+ * caller looks again and decides again. Returns what the target answered (its etag: the copy's
+ * own condition, should it have to be taken back).
  */
 export async function writeFetched(
   ctx: MultiContext,
@@ -229,12 +230,12 @@ export async function writeFetched(
   target: string,
   signal: AbortSignal | undefined,
   current?: BlobInfo | null,
-): Promise<void> {
+): Promise<BlobInfo> {
   const { spool, info } = fetched;
   const condition = copyCondition(current);
   // A copy not yet stamped is written stamped: its bytes were just hashed.
   const metadata = isDeferred(info) ? { ...info.metadata, [SHA256_KEY]: spool.sha256 } : info.metadata;
-  await runOn(
+  return runOn(
     ctx,
     target,
     (store, s) =>

@@ -399,8 +399,10 @@ export interface MultiCloudStore extends BlobStore {
   off<E extends MultiCloudEventName>(event: E, listener: MultiCloudListener<E>): void;
 
   /**
-   * Stops the timers, waits for a running repair pass, closes the router and the journal. Later
-   * calls reject. Safe to call twice.
+   * Stops the timers, waits for a running repair pass, for epoch markers being read or written,
+   * and for the writes still running (the copies a quorum write was acknowledged without, bounded
+   * by the attempt time limit), closes the router and the journal. Later calls reject. Safe to
+   * call twice.
    */
   close(): Promise<void>;
 }

@@ -1,16 +1,5 @@
-import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { classifyFailure, HIDING_STALL_MS, isAvailabilityKind, StallMonitor } from '@failover/core';
 import { isOverdue, strike, type UnresponsiveLimits } from './unresponsive-rule.js';
-
-/**
- * Stalls at least this long can hide an answer (as core's `HIDING_STALL_MS`): shorter ones are
- * the scheduling lags of a loaded machine, which delay reading an answer by as much and never
- * explain a request silent for hundreds of ms.
- */
-const HIDING_STALL_MS = 100;
-/** The drift timer's period while requests are outstanding. */
-const TICK_MS = 50;
-/** Stalls remembered (the oldest is forgotten first). */
-const STALLS = 32;
 
 /** One request to one target, from its start to its end. */
 export interface WatchedRequest {
@@ -47,8 +36,11 @@ const now = (): number => globalThis.Date.now();
  * - when a target answers (a success, or a failure that is an answer: not found, 4xx...), the
  *   other targets' outstanding requests sent at or before that request are looked at, once the
  *   current turn of the event loop has read every answer that was waiting (`setImmediate`);
- * - a drift timer (running only while requests are outstanding, unref'd) measures this process's
- *   stalls, which are not silence;
+ * - core's stall monitor (`StallMonitor`, its drift timer running only while requests are
+ *   outstanding, unref'd) measures this process's stalls, which are not silence: only those that
+ *   can hide an answer (core's `HIDING_STALL_MS` or longer; shorter ones are the scheduling lags
+ *   of a loaded machine, which delay reading an answer by as much and never explain a request
+ *   silent for hundreds of ms);
  * - the target's own answers end its streak; a streamed body's progress restarts its request's
  *   silence.
  *
@@ -65,10 +57,7 @@ export class UnresponsiveWatch {
   #scheduled: ReturnType<typeof setImmediate> | undefined;
   /** The request being started (set while its operation's synchronous part runs). */
   #current: WatchedRequest | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #lastTick = 0;
-  readonly #stallEnds: number[] = [];
-  readonly #stallLengths: number[] = [];
+  readonly #stalls = new StallMonitor();
   #closed = false;
 
   constructor(limits: UnresponsiveLimits | undefined, eject: (target: string) => void) {
@@ -85,7 +74,7 @@ export class UnresponsiveWatch {
     const req: WatchedRequest = { target, sentAt: now(), activeAt: 0, struck: false };
     req.activeAt = req.sentAt;
     this.#state(target).outstanding.add(req);
-    if (this.#outstanding++ === 0) this.#startTimer();
+    if (this.#outstanding++ === 0) this.#stalls.busy();
     const outer = this.#current;
     this.#current = req;
     let p: Promise<R>;
@@ -120,7 +109,7 @@ export class UnresponsiveWatch {
   /** Stops the timers; records nothing more. */
   close(): void {
     this.#closed = true;
-    this.#stopTimer();
+    this.#stalls.close();
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#answers = [];
@@ -138,7 +127,7 @@ export class UnresponsiveWatch {
   #settled(req: WatchedRequest, answered: boolean): void {
     const s = this.#state(req.target);
     if (!s.outstanding.delete(req)) return;
-    if (--this.#outstanding === 0) this.#stopTimer();
+    if (--this.#outstanding === 0) this.#stalls.idle();
     if (!answered || this.#closed) return;
     const at = now();
     s.answeredAt = at;
@@ -170,7 +159,7 @@ export class UnresponsiveWatch {
         const overdue = isOverdue(
           {
             silentMs: at - since,
-            stalledMs: this.#stalledSince(since, at),
+            stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
             peerLatencyMs,
             answeredSince: s.answeredAt > req.sentAt,
           },
@@ -187,49 +176,6 @@ export class UnresponsiveWatch {
           break;
         }
       }
-    }
-  }
-
-  /** Time this process was stalled between `from` and `to` (stalls of {@link HIDING_STALL_MS} or more). */
-  #stalledSince(from: number, to: number): number {
-    let sum = 0;
-    const ends = this.#stallEnds;
-    const lengths = this.#stallLengths;
-    for (let i = 0; i < ends.length; i++) {
-      const end = Math.min(ends[i]!, to);
-      const start = ends[i]! - lengths[i]!;
-      sum += Math.max(0, end - Math.max(start, from));
-    }
-    // The stall running now (the drift timer has not looked since): as long as since its last look.
-    const open = to - Math.max(this.#lastTick, from);
-    if (this.#timer !== undefined && open >= HIDING_STALL_MS + TICK_MS) sum += open - TICK_MS;
-    return sum;
-  }
-
-  #startTimer(): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    this.#lastTick = now();
-    const timer = setInterval(() => this.#tick(), TICK_MS);
-    timer.unref?.();
-    this.#timer = timer;
-  }
-
-  #stopTimer(): void {
-    if (this.#timer === undefined) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #tick(): void {
-    const at = now();
-    const late = at - this.#lastTick - TICK_MS;
-    this.#lastTick = at;
-    if (late < HIDING_STALL_MS) return;
-    this.#stallEnds.push(at);
-    this.#stallLengths.push(late);
-    if (this.#stallEnds.length > STALLS) {
-      this.#stallEnds.shift();
-      this.#stallLengths.shift();
     }
   }
 }

@@ -163,6 +163,10 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
          */
         const ack = (): void => {
           if (acked !== undefined) return;
+          for (const upload of running.values()) {
+            ctx.stragglers.add(upload);
+            void upload.finally(() => ctx.stragglers.delete(upload));
+          }
           const holders = names.filter((n) => succeeded.has(n));
           const first = holders[0]!;
           // When every copy lands before the record is durable, nothing needed recording: unless
@@ -191,9 +195,11 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
           );
         };
 
+        /** Each target's upload while it runs (those still running at the acknowledgement straggle). */
+        const running = new Map<string, Promise<unknown>>();
         await Promise.all(
           names.map((name) =>
-            runOnTracked(ctx, name, spec.perform, call).then(
+            track(running, name, runOnTracked(ctx, name, spec.perform, call)).then(
               ({ value: info, uncertain: late }) => {
                 if (acked !== undefined) {
                   answered++;
@@ -381,7 +387,15 @@ async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void>
   ctx.pending.forget(id);
   try {
     void ctx.deferredRecords.flush();
-    for (const t of targets) await ctx.journal.resolve(id, t);
+    const journal = ctx.journal;
+    if (journal.settleIntent === undefined) {
+      for (const t of targets) await journal.resolve(id, t);
+    } else if (!(await journal.settleIntent(id, 'withdraw'))) {
+      // Another process's repair confirmed it first (it deletes a copy on its behalf): the delete
+      // takes effect everywhere. This process's index follows the journal again.
+      for (const e of (await journal.pendingOf?.(spec.key)) ?? []) if (e.id === id) ctx.pending.append(e);
+      ctx.repairSoon();
+    }
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }
@@ -403,4 +417,15 @@ function reportDegraded(
       missing: [...missing],
     });
   }
+}
+
+/** Keeps `upload` in `running` under `name` until it settles (never rejects: the caller handles it). */
+function track<R>(running: Map<string, Promise<unknown>>, name: string, upload: Promise<R>): Promise<R> {
+  const settled = upload.then(
+    () => undefined,
+    () => undefined,
+  );
+  running.set(name, settled);
+  void settled.then(() => running.delete(name));
+  return upload;
 }

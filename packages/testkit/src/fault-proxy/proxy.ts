@@ -4,22 +4,14 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOptionError, readOptions } from '@failover/core';
-import { countStatus, emptyCounts, zeroCounts } from './counts.js';
+import { emptyCounts, zeroCounts } from './counts.js';
 import { faultHostname, registerFaultHost } from './dns-hook.js';
-import { injectedResponse } from './error-bodies.js';
-import { forwardRequest, resetSocket } from './forward.js';
-import { drainRequest, pathOf, sendInjected } from './respond.js';
+import { resetSocket } from './forward.js';
+import { handleFaulted, type ProxyState } from './handle.js';
+import { pathOf } from './respond.js';
 import { type Random, seededRandom } from './rng.js';
 import { selectFault } from './select.js';
-import type {
-  Fault,
-  FaultFlavor,
-  FaultProxy,
-  FaultProxyOptions,
-  RequestFault,
-  RequestInfo,
-  StatusFault,
-} from './types.js';
+import type { Fault, FaultFlavor, FaultProxy, FaultProxyOptions, RequestInfo } from './types.js';
 import { validateFault } from './validate.js';
 
 const FLAVORS: readonly FaultFlavor[] = ['s3', 'gcs', 'azure', 'http'];
@@ -42,6 +34,32 @@ function parseTarget(target: string): URL {
   return url;
 }
 
+/** The proxy's options, checked (a bad one throws an `InvalidOptionError` naming it). */
+function readProxyOptions(options: FaultProxyOptions): {
+  target: URL;
+  flavor: FaultFlavor;
+  seed: number | undefined;
+  requestedPort: number;
+  hostname: string | undefined;
+  fault: Fault;
+} {
+  const r = readOptions(options);
+  const target = parseTarget(
+    r.string('target', { rule: 'an origin such as http://127.0.0.1:9000', required: true }),
+  );
+  const flavor = r.oneOf('flavor', FLAVORS, { default: 'http' });
+  const seed = r.check('seed', isFiniteNumber, 'a finite number');
+  const requestedPort = r.int('port', { min: 0, max: 65535, default: 0 });
+  const hostnameOption = r.string('hostname', { rule: 'a DNS name' });
+  const hostname = hostnameOption === undefined ? undefined : faultHostname(hostnameOption);
+  const fault = validateFault((r.value('fault') as Fault | undefined) ?? { type: 'pass' });
+  r.done();
+  if (fault.type === 'dns' && hostname === undefined) {
+    throw new InvalidOptionError('fault', 'the dns fault needs the proxy\'s "hostname" option');
+  }
+  return { target, flavor, seed, requestedPort, hostname, fault };
+}
+
 /**
  * Starts a fault-injection proxy on `127.0.0.1` in front of `options.target`. Point an SDK at
  * {@link FaultProxy.url} and switch what happens to its traffic at run time with
@@ -57,20 +75,8 @@ function parseTarget(target: string): URL {
  * await proxy.close();
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const r = readOptions(options);
-  const target = parseTarget(
-    r.string('target', { rule: 'an origin such as http://127.0.0.1:9000', required: true }),
-  );
-  const flavor = r.oneOf('flavor', FLAVORS, { default: 'http' });
-  const seed = r.check('seed', isFiniteNumber, 'a finite number');
-  const requestedPort = r.int('port', { min: 0, max: 65535, default: 0 });
-  const hostnameOption = r.string('hostname', { rule: 'a DNS name' });
-  const hostname = hostnameOption === undefined ? undefined : faultHostname(hostnameOption);
-  let fault: Fault = validateFault((r.value('fault') as Fault | undefined) ?? { type: 'pass' });
-  r.done();
-  if (fault.type === 'dns' && hostname === undefined) {
-    throw new InvalidOptionError('fault', 'the dns fault needs the proxy\'s "hostname" option');
-  }
+  const { target, flavor, seed, requestedPort, hostname, fault: initial } = readProxyOptions(options);
+  let fault = initial;
   const random: Random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
 
   const counts = emptyCounts();
@@ -87,6 +93,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       : new http.Agent({ keepAlive: false });
   let listening = false;
   let closed = false;
+  const state: ProxyState = { target, flavor, agent, counts, held, closing: closing.signal };
 
   // Clients keep their connections: idle ones are closed only after a minute, so a client's pool
   // rarely meets a connection the proxy closed. No request timeout: `blackhole` holds requests.
@@ -121,93 +128,10 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return;
     }
     counts.byFault[applied.type]++;
-    handle(applied, req, res).catch(() => {
+    handleFaulted(state, applied, req, res).catch(() => {
       if (!res.writableEnded) resetSocket(res);
     });
   });
-
-  const requestSignal = (res: ServerResponse): AbortSignal => {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    res.once('close', abort);
-    closing.signal.addEventListener('abort', abort, { once: true });
-    res.once('close', () => closing.signal.removeEventListener('abort', abort));
-    return controller.signal;
-  };
-
-  const answer = async (
-    applied: StatusFault,
-    req: IncomingMessage,
-    res: ServerResponse,
-    signal: AbortSignal,
-  ) => {
-    // Read the body first, so the client can finish sending before it reads the answer.
-    await drainRequest(req);
-    if (applied.delayMs) await sleep(applied.delayMs, undefined, { signal });
-    if (res.destroyed) return;
-    const response = injectedResponse(applied, flavor, pathOf(req));
-    countStatus(counts, response.status);
-    sendInjected(res, response);
-  };
-
-  async function handle(applied: RequestFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const signal = requestSignal(res);
-    try {
-      switch (applied.type) {
-        case 'status':
-          await answer(applied, req, res, signal);
-          return;
-        case 'blackhole':
-          req.pause();
-          held.add(req.socket);
-          return;
-        case 'reset':
-          if (applied.afterBytes === undefined) {
-            if (applied.delayMs) await sleep(applied.delayMs, undefined, { signal });
-            resetSocket(res);
-            return;
-          }
-          break;
-        case 'latency':
-          await sleep(applied.ms, undefined, { signal });
-          break;
-        case 'cut':
-        case 'stall':
-          break;
-        case 'pass':
-          break;
-      }
-      counts.forwarded++;
-      await forwardRequest({
-        req,
-        res,
-        target,
-        agent,
-        signal,
-        shaping: {
-          perChunkMs: applied.type === 'latency' ? applied.perChunkMs : undefined,
-          bytesPerSecond: applied.type === 'latency' ? applied.bytesPerSecond : undefined,
-          resetAfterBytes: applied.type === 'reset' ? applied.afterBytes : undefined,
-          cutAfterBytes: applied.type === 'cut' ? (applied.afterBytes ?? 0) : undefined,
-          stallAfterBytes: applied.type === 'stall' ? (applied.afterBytes ?? 0) : undefined,
-          onStall: (socket) => {
-            held.add(socket);
-          },
-        },
-        onStatus: (status) => countStatus(counts, status),
-        onUnreachable: (err) => {
-          const code = (err as NodeJS.ErrnoException).code ?? err.name;
-          const message = `fault proxy: target unreachable (${code})`;
-          const response = injectedResponse({ type: 'status', status: 502, message }, flavor, pathOf(req));
-          countStatus(counts, 502);
-          sendInjected(res, response, { 'x-fault-proxy-error': code });
-        },
-      });
-    } catch (err) {
-      if ((err as { name?: string }).name === 'AbortError') return;
-      throw err;
-    }
-  }
 
   const listen = (port: number): Promise<number> =>
     new Promise((resolve, reject) => {

@@ -1,19 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidOptionError, optionError, readOptions, redact } from '@failover/core';
-import type { RequestContext, RequestNotes } from './context.js';
+import { InvalidOptionError, optionError, readOptions } from '@failover/core';
 import { DirectoryMirror } from './directory-mirror.js';
-import { parseFields } from './fields.js';
-import { handleSignedUrl } from './handlers/signed.js';
-import { ClientGoneError, requestOrigin, sendProblem } from './http-io.js';
 import { bucketNameProblem, objectNameProblem } from './names.js';
 import { newObject, objectResource } from './object-model.js';
-import { parsePath } from './paths.js';
-import { GcsProblem } from './problem.js';
+import { type EmulatorState, handleRequest, RequestLog } from './request-handler.js';
 import { RewriteTokens } from './rewrite-tokens.js';
-import { route } from './router.js';
-import { isSignedUrlRequest, publicKeyOf } from './signed-url.js';
+import { publicKeyOf } from './signed-url.js';
 import { GcsStore } from './store.js';
 import type {
   GcsEmulator,
@@ -51,7 +45,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
   const store = new GcsStore(opts.directory === undefined ? undefined : new DirectoryMirror(opts.directory));
   const sessions = new UploadSessions();
   const rewrites = new RewriteTokens();
-  const log: GcsRequestRecord[] = [];
+  const log = new RequestLog(opts.requestLogLimit);
   const signers = new Map(opts.signers);
   let server: Server | undefined;
   let boundPort: number | undefined;
@@ -63,62 +57,14 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
   };
   const linkOrigin = (): string => (boundPort === undefined ? formatOrigin(opts.host, opts.port) : origin());
 
-  const remember = (record: GcsRequestRecord): void => {
-    if (opts.requestLogLimit === 0) return;
-    log.push(record);
-    if (log.length > opts.requestLogLimit) log.splice(0, log.length - opts.requestLogLimit);
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const startedAt = Date.now();
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const notes: RequestNotes = { operation: 'unknown', bucket: undefined, object: undefined };
-    res.once('close', () => {
-      const query: Record<string, string> = {};
-      for (const [k, v] of url.searchParams) query[k] = redact(`${k}=${v}`).slice(k.length + 1);
-      remember({
-        method: req.method ?? 'GET',
-        path: redact(url.pathname),
-        query,
-        operation: notes.operation,
-        bucket: notes.bucket,
-        object: notes.object,
-        status: res.headersSent ? res.statusCode : 0,
-        startedAt,
-      });
-    });
-    try {
-      const fieldsParam = url.searchParams.get('fields');
-      const ctx: RequestContext = {
-        req,
-        res,
-        method: (req.method ?? 'GET').toUpperCase(),
-        query: url.searchParams,
-        origin: requestOrigin(req, linkOrigin()),
-        store,
-        sessions,
-        rewrites,
-        maxObjectSize: opts.maxObjectSize,
-        fields: fieldsParam ? parseFields(fieldsParam) : undefined,
-        notes,
-      };
-      if (isSignedUrlRequest(url.searchParams)) await handleSignedUrl(ctx, req.url ?? '/', signers);
-      else await route(ctx, parsePath(url.pathname));
-    } catch (err) {
-      if (err instanceof ClientGoneError || res.headersSent || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      const problem =
-        err instanceof GcsProblem
-          ? err
-          : new GcsProblem(
-              500,
-              'backendError',
-              `Internal error: ${redact(err instanceof Error ? err.message : String(err))}`,
-            );
-      sendProblem(res, problem);
-    }
+  const state: EmulatorState = {
+    store,
+    sessions,
+    rewrites,
+    maxObjectSize: opts.maxObjectSize,
+    signers,
+    linkOrigin,
+    log,
   };
 
   const emulator: GcsEmulator = {
@@ -129,7 +75,7 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
         loaded = true;
       }
       const next = createServer((req, res) => {
-        void handle(req, res);
+        void handleRequest(state, req, res);
       });
       next.on('clientError', (_err, socket) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -171,10 +117,10 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       return boundPort;
     },
     get requests(): readonly GcsRequestRecord[] {
-      return [...log];
+      return log.records();
     },
     clearRequests(): void {
-      log.length = 0;
+      log.clear();
     },
     trustSigner(clientEmail: string, key: string | KeyObject): void {
       if (typeof clientEmail !== 'string' || !clientEmail.includes('@')) {

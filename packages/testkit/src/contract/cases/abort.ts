@@ -65,6 +65,21 @@ export function abortCases(ctx: ContractContext): void {
       expect(body.destroyed).toBe(true);
     });
 
+    it('a body nobody reads or listens to, aborted later, is released without an unhandled error', async () => {
+      // Node's own HTTP response drops an error nobody listens to; a store's body must not end
+      // the process instead (a caller that dropped the body, or a store holding it a moment).
+      const store = ctx.store();
+      const key = `${ctx.prefix('abort-unheard')}object`;
+      await store.put(key, Buffer.alloc(2 * 1024 * 1024, 2));
+      const controller = new AbortController();
+      const { body } = await store.get(key, { signal: controller.signal });
+      const closed = new Promise<void>((resolve) => body.once('close', () => resolve()));
+      controller.abort(new Error('contract: nobody reads this body'));
+      await closed;
+      await pause(20); // an unheard 'error' would be raised by now (the test run reports it)
+      expect(body.destroyed).toBe(true);
+    });
+
     it('an already aborted signal rejects every operation before it does anything', async () => {
       const store = ctx.store();
       const prefix = ctx.prefix('abort-before');

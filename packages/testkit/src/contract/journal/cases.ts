@@ -1,7 +1,7 @@
 import type { Journal } from '@failover/storage';
 import { expect, it } from 'vitest';
 import { expectRejection } from '../expect.js';
-import { entry, expectPending, withJournal } from './fixtures.js';
+import { deleteEntry, entry, expectPending, withJournal } from './fixtures.js';
 import type { JournalFactory } from './types.js';
 
 /** What every case gets: the factory and the resolved options. */
@@ -36,13 +36,10 @@ export function basicCases(ctx: JournalCaseContext): void {
           holders: ['aws'],
           missing: ['gcs', 'azure'],
         });
-        const tombstone = entry({
+        const tombstone = deleteEntry({
           id: 'd1',
-          op: 'delete',
           key: 'docs/ü.txt',
           version: '0002-w1',
-          sha256: undefined,
-          size: undefined,
           holders: ['gcs'],
           missing: ['aws'],
           at: 1_700_000_000_500,
@@ -141,8 +138,8 @@ export function basicCases(ctx: JournalCaseContext): void {
   );
 }
 
-/** A newer version of a key supersedes older ones; a late older append never regresses a target. */
-export function supersedingCases(ctx: JournalCaseContext): void {
+/** Intents and the optional fields of an entry: kept as given, an intent superseding nothing until acknowledged. */
+export function intentCases(ctx: JournalCaseContext): void {
   const { make, timeoutMs } = ctx;
 
   it(
@@ -152,9 +149,8 @@ export function supersedingCases(ctx: JournalCaseContext): void {
         await journal.append(entry({ id: 'v1', version: 'v1', holders: ['a'], missing: ['b'] }));
         // A delete sent to every target, not acknowledged yet: v1 still needs b.
         await journal.append(
-          entry({
+          deleteEntry({
             id: 'v2',
-            op: 'delete',
             version: 'v2',
             holders: [],
             missing: ['a', 'b', 'c'],
@@ -169,9 +165,7 @@ export function supersedingCases(ctx: JournalCaseContext): void {
         await journal.append(entry({ id: 'v0', version: 'v0', holders: ['d'], missing: ['c'] }));
         expect((await journal.pending()).find((e) => e.id === 'v0')?.missing).toEqual(['c']);
         // Acknowledged (same id): now it supersedes.
-        await journal.append(
-          entry({ id: 'v2', op: 'delete', version: 'v2', holders: ['a', 'c'], missing: ['b'] }),
-        );
+        await journal.append(deleteEntry({ id: 'v2', version: 'v2', holders: ['a', 'c'], missing: ['b'] }));
         await expectPending(journal, [{ id: 'v2', holders: ['a', 'c'], missing: ['b'] }]);
       }),
     timeoutMs,
@@ -202,6 +196,11 @@ export function supersedingCases(ctx: JournalCaseContext): void {
       }),
     timeoutMs,
   );
+}
+
+/** A newer version of a key supersedes older ones; a late older append never regresses a target. */
+export function supersedingCases(ctx: JournalCaseContext): void {
+  const { make, timeoutMs } = ctx;
 
   it(
     'a newer entry removes the targets it names from older entries of the same key',
@@ -236,12 +235,9 @@ export function supersedingCases(ctx: JournalCaseContext): void {
       withJournal(make, async ({ journal }) => {
         await journal.append(entry({ id: 'put', version: 'v1', holders: ['a'], missing: ['b', 'c'] }));
         await journal.append(
-          entry({
+          deleteEntry({
             id: 'del',
-            op: 'delete',
             version: 'v2',
-            sha256: undefined,
-            size: undefined,
             holders: ['a'],
             missing: ['b', 'c'],
           }),
@@ -277,6 +273,11 @@ export function supersedingCases(ctx: JournalCaseContext): void {
       }),
     timeoutMs,
   );
+}
+
+/** Appends out of order: a late older entry, a repeated id, calls not awaited one by one. */
+export function orderingCases(ctx: JournalCaseContext): void {
+  const { make, timeoutMs } = ctx;
 
   it(
     'an older entry appended late keeps only the targets the newer pending entry does not mention',
@@ -419,12 +420,9 @@ export function durabilityCases(ctx: JournalCaseContext): void {
         }
         await journal.resolve(`e${n - 1}`, 'b');
         await journal.append(
-          entry({
+          deleteEntry({
             id: 'tomb',
-            op: 'delete',
             key: 'gone',
-            sha256: undefined,
-            size: undefined,
             holders: ['a'],
             missing: ['c'],
           }),

@@ -17,6 +17,11 @@ export function entry(fields: Partial<JournalEntry> & Pick<JournalEntry, 'id'>):
   };
 }
 
+/** A delete entry (no body: no hash, no size) with defaults for what a case does not care about. */
+export function deleteEntry(fields: Partial<JournalEntry> & Pick<JournalEntry, 'id'>): JournalEntry {
+  return entry({ op: 'delete', sha256: undefined, size: undefined, ...fields });
+}
+
 /** `(id, missing, holders)` of every pending entry, in the journal's order. */
 export async function pendingShape(
   journal: Journal,

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { JournalCaseContext } from './cases.js';
-import { entry, withJournal } from './fixtures.js';
+import { deleteEntry, entry, withJournal } from './fixtures.js';
 
 /**
  * `highWater` (optional: checked when the journal has it): the newest write appended for a key,
@@ -27,12 +27,9 @@ export function highWaterCases(ctx: JournalCaseContext): void {
         });
         // A delete that reached every target: nothing pending, but the mark remembers it.
         await journal.append(
-          entry({
+          deleteEntry({
             id: 'd2',
-            op: 'delete',
             version: 'v2',
-            sha256: undefined,
-            size: undefined,
             holders: ['a', 'b'],
             missing: [],
           }),
@@ -52,12 +49,9 @@ export function highWaterCases(ctx: JournalCaseContext): void {
     () =>
       withJournal(make, async ({ journal }) => {
         if (journal.highWater === undefined) return;
-        const intent = entry({
+        const intent = deleteEntry({
           id: 'd1',
-          op: 'delete',
           version: 'v1',
-          sha256: undefined,
-          size: undefined,
           holders: [],
           missing: ['a', 'b'],
           intent: true,
@@ -75,12 +69,9 @@ export function highWaterCases(ctx: JournalCaseContext): void {
     () =>
       withJournal(make, async ({ journal }) => {
         if (journal.highWater === undefined) return;
-        const del = entry({
+        const del = deleteEntry({
           id: 'd1',
-          op: 'delete',
           version: 'v1',
-          sha256: undefined,
-          size: undefined,
           holders: ['a'],
           missing: ['b'],
         });

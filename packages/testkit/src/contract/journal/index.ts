@@ -1,7 +1,15 @@
 import { readOptions } from '@failover/core';
 import { describe } from 'vitest';
-import { basicCases, durabilityCases, errorCases, supersedingCases } from './cases.js';
+import {
+  basicCases,
+  durabilityCases,
+  errorCases,
+  intentCases,
+  orderingCases,
+  supersedingCases,
+} from './cases.js';
 import { highWaterCases } from './high-water-cases.js';
+import { settleIntentCases } from './settle-intent-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
 
 export type { JournalContractOptions, JournalFactory, JournalSubject } from './types.js';
@@ -52,9 +60,12 @@ export function journalContract(
   r.done();
   describe(`Journal contract: ${name}`, () => {
     basicCases(ctx);
+    intentCases(ctx);
     supersedingCases(ctx);
+    orderingCases(ctx);
     errorCases(ctx);
     durabilityCases(ctx);
     highWaterCases(ctx);
+    settleIntentCases(ctx);
   });
 }

@@ -1,0 +1,74 @@
+import type { JournalEntry, JournalHighWater } from './types.js';
+
+/**
+ * The fallback journal's decisions: pure functions (no clock, no I/O), table-tested in
+ * test/journal-fallback-decide.test.ts. `createFallbackJournal` (fallback.ts) and its lookups
+ * (fallback-lookups.ts) gather the facts and carry the answers out.
+ *
+ * @internal
+ */
+
+/** What the fallback journal knows before a call. */
+export interface FallbackFacts {
+  /** The primary failed with an outage and has not answered since: calls skip it. */
+  readonly away: boolean;
+  /** Entries kept in the fallback (appended while the primary was down, not yet merged back). */
+  readonly localBacklog: number;
+}
+
+/**
+ * Where a lookup of one key's pending entries (`pendingOf`) goes: `reject` at once while the
+ * primary is away (as it would after the primary's timeout); `primary` alone while the fallback
+ * keeps nothing (one shared lookup, never waiting for the local journal); else `both`, combined.
+ */
+export type LookupRoute = 'reject' | 'primary' | 'both';
+
+/** Decides where a `pendingOf` lookup goes (see {@link LookupRoute}). */
+export function routeLookup(f: FallbackFacts): LookupRoute {
+  if (f.away) return 'reject';
+  return f.localBacklog === 0 ? 'primary' : 'both';
+}
+
+/**
+ * True when the primary's `mayHavePending` answers for the key: only while the fallback keeps
+ * nothing (its entries are not in the primary's view; the caller then asks for them).
+ */
+export function primaryAnswersMayHave(f: FallbackFacts): boolean {
+  return f.localBacklog === 0;
+}
+
+/** True while the merge timer must keep running: entries are kept locally, or the primary is away. */
+export function keepMerging(f: FallbackFacts): boolean {
+  return f.localBacklog > 0 || f.away;
+}
+
+/** The newer of two high-water marks (the primary's on a tie); `undefined` when neither has one. */
+export function newerMark(
+  shared: JournalHighWater | undefined,
+  local: JournalHighWater | undefined,
+): JournalHighWater | undefined {
+  if (shared === undefined) return local;
+  return local === undefined || shared.version >= local.version ? shared : local;
+}
+
+/**
+ * The entries of both journals; an entry in both lists every target either says is missing (a
+ * target is only dropped from `missing` when both agree it holds the write).
+ */
+export function union(shared: readonly JournalEntry[], local: readonly JournalEntry[]): JournalEntry[] {
+  const byId = new Map<string, JournalEntry>(shared.map((e) => [e.id, e]));
+  for (const e of local) {
+    const other = byId.get(e.id);
+    if (other === undefined) {
+      byId.set(e.id, e);
+      continue;
+    }
+    const missing = [...new Set([...other.missing, ...e.missing])];
+    const holders = [...new Set([...other.holders, ...e.holders])].filter((t) => !missing.includes(t));
+    byId.set(
+      e.id,
+      Object.freeze({ ...other, holders: Object.freeze(holders), missing: Object.freeze(missing) }),
+    );
+  }
+  return [...byId.values()];
+}

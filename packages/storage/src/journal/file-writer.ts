@@ -1,0 +1,176 @@
+import { writeFully } from '../fs/files.js';
+import { ioError } from './errors.js';
+import { batchLength, nextWriterStep } from './file-decide.js';
+import type { FileJournalCounters, LiveJournalFile } from './file-live.js';
+import type { HighWaterMarks } from './high-water.js';
+import { encodeRecord, type JournalRecord } from './records.js';
+
+/** A group commit holds at most this many bytes (more pending records go to the next one). */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+/** Work for the writer: a record to make durable, or a step that needs the file to itself. */
+type Task =
+  | {
+      readonly kind: 'record';
+      readonly record: JournalRecord;
+      readonly line: Buffer;
+      readonly done: Settle<void>;
+    }
+  | { readonly kind: 'exclusive'; readonly run: () => unknown; readonly done: Settle<unknown> };
+
+type RecordTask = Extract<Task, { kind: 'record' }>;
+
+/** What the writer needs besides the live file. */
+export interface GroupCommitWriterDeps {
+  /** The journal's name (errors' `target`). */
+  readonly name: string;
+  /** fdatasync after each write (`fsync` option). */
+  readonly fsync: boolean;
+  /** The high-water marks, updated as appends take effect. */
+  readonly marks: HighWaterMarks;
+  /** The journal's counters (`appends`, `resolves`, `writes`, `syncs` are counted here). */
+  readonly counters: FileJournalCounters;
+  /** Opens the file (once; retried after a failure) when the writer finds it not open. */
+  ensureOpen(): Promise<void>;
+  /** Called after each successful group commit (the automatic compaction's check). */
+  committed(): void;
+}
+
+/**
+ * The file journal's single writer (the apply step; {@link batchLength} and
+ * {@link nextWriterStep} in file-decide.ts decide): a queue of records and exclusive steps,
+ * worked off in order. The records queued together share one write and one fdatasync (group
+ * commit) and take effect (in the live file's state, the marks and the counters) only once
+ * durable; an exclusive step runs with no write in flight, after everything queued before it.
+ * A failed write is cut off the file and rejects its batch; a failed fsync (or cut) breaks the
+ * journal.
+ *
+ * @internal
+ */
+export class GroupCommitWriter {
+  readonly #live: LiveJournalFile;
+  readonly #deps: GroupCommitWriterDeps;
+  readonly #queue: Task[] = [];
+  #pumping = false;
+
+  constructor(live: LiveJournalFile, deps: GroupCommitWriterDeps) {
+    this.#live = live;
+    this.#deps = deps;
+  }
+
+  /** True while work is queued or running. */
+  get busy(): boolean {
+    return this.#pumping || this.#queue.length > 0;
+  }
+
+  /** Queues `record`; resolves once it is durable and has taken effect. */
+  write(record: JournalRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#enqueue({ kind: 'record', record, line: encodeRecord(record), done: { resolve, reject } });
+    });
+  }
+
+  /** Runs `run` with no write in flight, after everything queued before it. */
+  exclusive<T>(run: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#enqueue({ kind: 'exclusive', run, done: { resolve: resolve as (v: unknown) => void, reject } });
+    });
+  }
+
+  #enqueue(task: Task): void {
+    this.#queue.push(task);
+    if (!this.#pumping) {
+      this.#pumping = true;
+      // Started after the current tick: records submitted together share one write and fsync.
+      queueMicrotask(() => void this.#pump());
+    }
+  }
+
+  async #pump(): Promise<void> {
+    const queue = this.#queue;
+    const live = this.#live;
+    try {
+      while (queue.length > 0) {
+        if (live.handle === undefined) {
+          try {
+            await this.#deps.ensureOpen();
+          } catch (err) {
+            for (const task of queue.splice(0)) task.done.reject(err);
+            continue;
+          }
+        }
+        const head = queue[0]!;
+        const step = nextWriterStep({ head: head.kind, broken: live.broken !== undefined });
+        if (step === 'commit') {
+          await this.#commit(queue.splice(0, batchLength(queue, MAX_BATCH_BYTES)) as RecordTask[]);
+          continue;
+        }
+        // 'reject' (a record on a broken journal) or 'run' (an exclusive step).
+        queue.shift();
+        if (head.kind === 'record') {
+          head.done.reject(live.broken);
+          continue;
+        }
+        try {
+          head.done.resolve(await head.run());
+        } catch (err) {
+          head.done.reject(err);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One group commit: one write and one fsync for the batch, then the records take effect. */
+  async #commit(batch: RecordTask[]): Promise<void> {
+    const live = this.#live;
+    const { name, fsync, marks, counters } = this.#deps;
+    const file = live.handle!;
+    const bytes = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((t) => t.line));
+    const before = live.fileBytes;
+    try {
+      await writeFully(file, bytes);
+    } catch (err) {
+      const error = ioError(err, 'write its file', name);
+      try {
+        await file.truncate(before); // cut off whatever part of the batch reached the file
+        if (fsync) await file.datasync();
+      } catch (cutErr) {
+        live.broken = ioError(cutErr, 'cut a failed write off its file; it is broken until reopened', name);
+      }
+      for (const task of batch) task.done.reject(error);
+      return;
+    }
+    if (fsync) {
+      try {
+        await file.datasync();
+        counters.syncs++;
+      } catch (err) {
+        live.broken = ioError(err, 'fsync its file; it is broken until reopened', name);
+        for (const task of batch) task.done.reject(live.broken);
+        return;
+      }
+    }
+    counters.writes++;
+    live.fileBytes += bytes.length;
+    for (const task of batch) {
+      const record = task.record;
+      if (record.t === 'append') {
+        live.state.append(record.e, task.line.length);
+        marks.append(record.e);
+        counters.appends++;
+      } else if (record.t === 'resolve') {
+        live.state.resolve(record.id, record.target);
+        counters.resolves++;
+      }
+      task.done.resolve();
+    }
+    this.#deps.committed();
+  }
+}

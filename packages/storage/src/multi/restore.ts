@@ -1,0 +1,49 @@
+import type { MultiContext } from './context.js';
+import type { EpochTracker } from './epoch.js';
+import { reconcile } from './reconcile.js';
+
+/**
+ * Brings back targets that lost their data (their epoch marker vanished or changed): one
+ * reconcile from the others per target at a time, after which the target is trusted again (only
+ * if that reconcile reached it without errors). Failures are reported as `error` events
+ * (`during: 'epoch'`); the target then stays untrusted until the next check finds it again.
+ */
+export class AmnesiaRestorer {
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #ctx: () => MultiContext;
+  readonly #epochs: EpochTracker;
+  readonly #closed: () => boolean;
+
+  /** `ctx`: the store's context (asked when a restore starts); `closed`: whether the store closed. */
+  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean) {
+    this.#ctx = ctx;
+    this.#epochs = epochs;
+    this.#closed = closed;
+  }
+
+  /** Starts restoring `target` unless it is being restored already or the store is closed. */
+  restore(target: string): void {
+    if (this.#closed() || this.#running.has(target)) return;
+    const ctx = this.#ctx();
+    const run = (async () => {
+      this.#epochs.setReconciling(target, true);
+      try {
+        const report = await reconcile(ctx, {});
+        const clean =
+          !report.skippedTargets.includes(target) && report.errors.every((e) => e.target !== target);
+        if (clean && !this.#closed()) await this.#epochs.restored(ctx, target);
+      } catch (err) {
+        if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+      } finally {
+        this.#epochs.setReconciling(target, false);
+        this.#running.delete(target);
+      }
+    })();
+    this.#running.set(target, run);
+  }
+
+  /** Resolves once every restore running now has ended. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running.values()]);
+  }
+}

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  createMemoryJournal,
+  createMultiCloudStore,
+  type Journal,
+  type MultiCloudStore,
+  type MultiCloudStoreOptions,
+} from '@failover/storage';
+import { afterEach, vi } from 'vitest';
+import { type SwitchableStore, switchable } from './multi-helpers.js';
+
+/**
+ * The shared fixtures of the multi-cloud store's unit tests: stores over switchable memory
+ * targets, closed after each test; the three clouds; a restart on what a journal made durable;
+ * copies planted behind a store's back; chunked bodies. The test doubles themselves
+ * (`switchable`, `gatedJournal`) and the direct looks at targets live in multi-helpers.ts.
+ */
+
+/** Options of a store in a test, or a function giving them (called at each `setup`). */
+export type StoreDefaults = Partial<MultiCloudStoreOptions> | (() => Partial<MultiCloudStoreOptions>);
+
+/** The targets' names, in the order the tests use them (the first one is the primary). */
+export const CLOUDS: readonly string[] = ['aws', 'gcp', 'azure'];
+
+/** Three fresh switchable memory targets, named {@link CLOUDS}. */
+export function threeClouds(): SwitchableStore[] {
+  return CLOUDS.map((name) => switchable(name));
+}
+
+/**
+ * A multi-cloud store over `targets` for unit tests: one attempt per target, no retry budget,
+ * breakers that do not trip, repair only when asked, no epoch markers, and a memory journal
+ * unless `options` gives one. The store is pushed onto `open`, which the test file closes after each test.
+ */
+export function openMultiStore(
+  open: MultiCloudStore[],
+  targets: SwitchableStore[],
+  options: Partial<MultiCloudStoreOptions> = {},
+): { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal } {
+  const journal = options.journal ?? createMemoryJournal();
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    failover: {
+      retry: { maxAttempts: 1 },
+      budget: false,
+      breaker: { volumeThreshold: 100, consecutiveFailures: 0 },
+    },
+    // Epoch markers add calls and objects the routing tests do not expect; tested on their own.
+    amnesia: false,
+    ...options,
+    // No settle window for late requests unless a test asks for one (tested on their own).
+    repair: { intervalMs: false, delayMs: false, settleMs: 0, ...options.repair },
+  });
+  open.push(store);
+  return { store, targets, journal };
+}
+
+/**
+ * For a test file: the stores it opens are closed after each test (with real timers back).
+ * `setup(options, targets)` opens one over `targets` (three fresh clouds by default) with
+ * `defaults`, then `options`, over {@link openMultiStore}'s settings; `open` takes stores opened
+ * otherwise.
+ */
+export function useMultiStores(defaults: StoreDefaults = {}): {
+  open: MultiCloudStore[];
+  setup: (
+    options?: Partial<MultiCloudStoreOptions>,
+    targets?: SwitchableStore[],
+  ) => { store: MultiCloudStore; targets: SwitchableStore[]; journal: Journal };
+} {
+  const open: MultiCloudStore[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  const setup = (options: Partial<MultiCloudStoreOptions> = {}, targets = threeClouds()) => {
+    const base = typeof defaults === 'function' ? defaults() : defaults;
+    return openMultiStore(open, targets, { ...base, ...options });
+  };
+  return { open, setup };
+}
+
+/**
+ * The process died: what survives is what `durable` made durable. A new memory journal holding
+ * its pending entries, for a store opened after the crash.
+ */
+export async function survivingJournal(durable: Journal): Promise<Journal> {
+  const journal = createMemoryJournal();
+  for (const e of await durable.pending()) await journal.append(e);
+  return journal;
+}
+
+/**
+ * Writes an object straight into a target, as another writer would: with the store's metadata
+ * (`version`, and the body's SHA-256 unless `sha` is given), or none without `version`.
+ */
+export async function plant(
+  t: SwitchableStore,
+  key: string,
+  text: string,
+  version?: string,
+  sha?: string,
+): Promise<void> {
+  const metadata: Record<string, string> =
+    version === undefined
+      ? {}
+      : { fo_version: version, fo_sha256: sha ?? createHash('sha256').update(text).digest('hex') };
+  await t.inner.put(key, text, { metadata });
+}
+
+/** A stream of `bytes` in 64 KiB chunks (a new stream each time: not replayable by itself). */
+export function streamOf(bytes: Buffer): Readable {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
+  return Readable.from(chunks, { objectMode: false });
+}
