@@ -58,9 +58,21 @@ export class CallLog<T> {
 
   /** The target at `pos` failed with `err` of `kind` (after `attempts` attempts: 0 for a skip). */
   failed(pos: number, kind: FailureKind, err: unknown, attempts = this.attempts[pos]!): void {
-    this.failures[pos] = { target: this.order[pos]!.name, kind, cause: err, attempts };
+    const before = this.failures[pos];
     this.lastKind = kind;
     this.lastError = err;
+    // A skip after attempts that failed adds nothing: the attempts' record stays.
+    if (attempts === 0 && before !== undefined && before.attempts > 0) return;
+    this.failures[pos] =
+      before === undefined || before.attempts === 0
+        ? { target: this.order[pos]!.name, kind, cause: err, attempts }
+        : {
+            target: this.order[pos]!.name,
+            kind,
+            cause: err,
+            attempts,
+            earlier: [...(before.earlier ?? []), { kind: before.kind, cause: before.cause }],
+          };
   }
 
   /**

@@ -107,6 +107,18 @@ export interface TargetFailure {
   readonly cause: unknown;
   /** How many attempts were made on it (0 when it was skipped, e.g. breaker open). */
   readonly attempts: number;
+  /**
+   * The failures of its earlier attempts in this call, oldest first (absent when the last attempt
+   * was its only one). With `cause`, they tell whether any attempt may have reached the target: a
+   * retry refused before sending does not undo a first attempt whose answer was cut.
+   */
+  readonly earlier?: readonly AttemptFailure[];
+}
+
+/** One failed attempt on a target: its kind and its error, untouched. */
+export interface AttemptFailure {
+  readonly kind: FailureKind;
+  readonly cause: unknown;
 }
 
 /**

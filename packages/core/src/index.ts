@@ -15,6 +15,7 @@ export { TypedEmitter } from './emitter.js';
 export {
   AbortedError,
   AllTargetsFailedError,
+  type AttemptFailure,
   BreakerOpenError,
   BulkheadFullError,
   DeadlineExceededError,

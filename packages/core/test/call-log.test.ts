@@ -47,6 +47,29 @@ describe('CallLog (what one call did)', () => {
     ]);
   });
 
+  it('keeps the failures of earlier attempts on a target; a skip after attempts keeps their record', () => {
+    const a = target('a', true);
+    const log = new CallLog([a]);
+    const cut = new Error('ECONNRESET');
+    const refused = new Error('ECONNREFUSED');
+    log.started(0);
+    log.failed(0, 'network', cut);
+    log.started(0);
+    log.failed(0, 'network', refused);
+    const record = {
+      target: 'a',
+      kind: 'network',
+      cause: refused,
+      attempts: 2,
+      earlier: [{ kind: 'network', cause: cut }],
+    };
+    expect(log.failureList()).toEqual([record]);
+    // Its breaker opened meanwhile: the skip is the call's last failure, the attempts stay listed.
+    log.skipped(0);
+    expect(log.lastError).toBe(a.openError);
+    expect(log.failureList()).toEqual([record]);
+  });
+
   it('nextAdmitting / hasNext look only past the claimed targets', () => {
     const log = new CallLog([target('a', true), target('b', false), target('c', true)]);
     expect(log.nextAdmitting()?.name).toBe('a');

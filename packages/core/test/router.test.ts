@@ -141,7 +141,7 @@ describe('failover router', () => {
     }
   });
 
-  it('AllTargetsFailedError lists every target in order with kind, cause and attempts', async () => {
+  it('AllTargetsFailedError lists every target in order with kind, cause, attempts and earlier attempts', async () => {
     const fo = make();
     const e1 = sysError('ENOTFOUND');
     const e2 = httpError(503);
@@ -154,7 +154,8 @@ describe('failover router', () => {
     expect(err.failures).toEqual([
       { target: 'aws', kind: 'network', cause: e1, attempts: 1 },
       { target: 'gcp', kind: 'unavailable', cause: e2, attempts: 1 },
-      { target: 'azure', kind: 'timeout', cause: e3, attempts: 2 },
+      // Its first attempt is listed too: only the last one was answered this way.
+      { target: 'azure', kind: 'timeout', cause: e3, attempts: 2, earlier: [{ kind: 'timeout', cause: e3 }] },
     ]);
     expect(err.message).toContain('aws: network');
   });

@@ -384,6 +384,56 @@ describe('never older than acknowledged', () => {
     expect(await getText(store, 'k')).toBe('kept');
   });
 
+  it('a delete whose first attempt landed without an answer and whose retry was refused is not withdrawn: the clouds converge', async () => {
+    // Seen in the Jepsen soak: the fault switched from a cut answer to a refused connection between
+    // two attempts. Only the last attempt's failure (refused: "never sent") was looked at, so the
+    // delete counted as reaching no cloud and its intent was withdrawn, leaving aws without the key
+    // and the others with it, nothing pending: a read then served "not found" or the old version
+    // depending on which cloud answered.
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date'] });
+    // Quorum 3: the copy on aws is one the write needs, so it gets the router's retries.
+    const { store, targets, journal } = setup({
+      writes: { quorum: 3 },
+      failover: {
+        retry: { maxAttempts: 2, baseDelayMs: 0 },
+        budget: false,
+        breaker: { volumeThreshold: 100, consecutiveFailures: 0 },
+      },
+      repair: { settleMs: 10_000 },
+    });
+    await store.put('k', 'v1');
+    const aws = targets[0]!;
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    let attempts = 0;
+    aws.delete = async (key, options) => {
+      attempts++;
+      if (attempts === 1) {
+        await aws.inner.delete(key, options); // it lands; the answer is cut
+        throw new StorageError('network', 'aws: the answer was cut', { target: 'aws', cause: reset });
+      }
+      throw new StorageError('network', 'aws: refused', { target: 'aws', cause: refused });
+    };
+    // The other clouds refuse every connection: the delete never reaches them.
+    for (const t of targets.slice(1)) {
+      t.delete = () =>
+        Promise.reject(new StorageError('network', `${t.name}: refused`, { target: t.name, cause: refused }));
+    }
+    await expect(store.delete('k')).rejects.toThrow();
+    expect(attempts).toBe(2);
+    // aws lost the key: the delete may have happened, so it stays journaled (as an intent).
+    expect((await journal.pending()).find((e) => e.key === 'k')).toMatchObject({
+      op: 'delete',
+      intent: true,
+    });
+    for (const t of targets.slice(1)) t.delete = (key, o) => t.inner.delete(key, o);
+    // After the settle window (the aws request may still land until then), repair completes it.
+    vi.setSystemTime(Date.now() + 10_001);
+    await store.repair();
+    expect(new Set((await copiesOf(targets, 'k')).map((c) => c?.text ?? null)).size).toBe(1);
+    expect(journal.backlog()).toBe(0);
+  });
+
   it('a failed write that reached one cloud is journaled as an intent and converges, never counted as acknowledged', async () => {
     const { store, targets, journal } = setup({ writes: { quorum: 3 } });
     await store.put('k', 'v1');

@@ -3,6 +3,7 @@ import {
   classifyFailure,
   type Failover,
   type FailoverTarget,
+  type FailureKind,
   failedBeforeSending,
   type TargetFailure,
   type TypedEmitter,
@@ -178,20 +179,26 @@ export async function runOnTracked<R>(
 }
 
 /**
- * True when a failed request may still have reached (or may still reach) its target: it was sent
- * and ended without an answer. A target skipped by its breaker, a refused connection, a name that
- * did not resolve, or a clear answer (4xx, 5xx) did not land. Only the last attempt's failure is
- * known: several attempts ending in a clear answer count as uncertain (an earlier one may have
- * timed out), several ending in a connection that was never made do not.
+ * True when a failed request may still have reached (or may still reach) its target: one of its
+ * attempts was sent and ended without an answer (a timeout, a cut connection). A target skipped by
+ * its breaker, a refused connection, a name that did not resolve, or a clear answer (4xx, 5xx) did
+ * not land. Every attempt counts, not only the last: a first attempt whose answer was cut may
+ * have landed even when the retry was refused. A failure that does not list its earlier attempts
+ * (made elsewhere than the router) and had more than one counts as uncertain.
  */
 export function mayHaveLanded(f: TargetFailure): boolean {
   if (f.attempts === 0) return false;
   if (isBreakerRejection(f.cause)) return false;
-  const kind = f.kind;
-  // The last attempt never left (refused, name not resolved): earlier ones most likely did not either.
-  if (failedBeforeSending(f.cause)) return false;
-  if (kind !== 'timeout' && kind !== 'network' && kind !== 'unknown') return f.attempts > 1;
-  return true;
+  if (attemptMayHaveLanded(f.kind, f.cause)) return true;
+  if (f.attempts === 1) return false;
+  if (f.earlier === undefined) return true;
+  return f.earlier.some((a) => attemptMayHaveLanded(a.kind, a.cause));
+}
+
+/** One failed attempt that was sent and got no answer (see {@link mayHaveLanded}). */
+function attemptMayHaveLanded(kind: FailureKind, cause: unknown): boolean {
+  if (isBreakerRejection(cause) || failedBeforeSending(cause)) return false;
+  return kind === 'timeout' || kind === 'network' || kind === 'unknown';
 }
 
 /** The failure of one target behind an error of {@link runOn} (the router wraps it). */
