@@ -73,6 +73,7 @@ async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<Ope
   // Emitted before the client looks at the response, which it then reads `request.agent` from.
   source.once('response', (res: { headers?: Record<string, unknown> }) => {
     sockets.scope(res);
+    quietErrorAnswer(res);
     const g = res.headers?.['x-goog-generation'];
     if (typeof g === 'string' && /^\d+$/.test(g)) generation = g;
   });
@@ -167,6 +168,34 @@ async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<Ope
       out.destroy();
     },
   };
+}
+
+/**
+ * @google-cloud/storage (7.x) reads the body of a download's error answer (a 404, a 503) into the
+ * error's message with `for await` in a promise it never catches (`File#createReadStream`'s
+ * `onResponse`). A connection cut in the middle of that body (by the network, or by the request
+ * watchdog when a request beside the download failed) was an unhandled rejection that ended the
+ * process. The iteration over such an answer's body now ends quietly at a cut: the client then
+ * fails the download with the answer's status, as for a whole body, and the cut itself reaches the
+ * caller through the download's stream when it is the failure. 2xx answers are left as they are.
+ */
+function quietErrorAnswer(res: unknown): void {
+  const answer = res as { statusCode?: unknown } | null;
+  const status = answer?.statusCode;
+  if (typeof status !== 'number' || (status >= 200 && status < 300)) return;
+  const body = res as AsyncIterable<unknown>;
+  const iterate = body[Symbol.asyncIterator];
+  if (typeof iterate !== 'function') return;
+  Object.defineProperty(body, Symbol.asyncIterator, {
+    configurable: true,
+    value: async function* quietly(): AsyncGenerator<unknown> {
+      try {
+        yield* { [Symbol.asyncIterator]: () => iterate.call(body) };
+      } catch {
+        // Cut: what arrived of the body is the message; the status is the answer.
+      }
+    },
+  });
 }
 
 /** The body handed out: the bytes, through a {@link ContentCheck} when there is one. */
