@@ -7,7 +7,8 @@ import { formatSoak, runSoak } from './jepsen.js';
  * the writer process SIGKILLed and restarted on its journal, then repair and reconcile to
  * completion. Every acknowledged write must survive, no read may be corrupt or stale (during the
  * soak, after it through the store, and in each cloud's bucket), and nothing overwritten may come
- * back. No timing is asserted. Set JEPSEN_SEED to replay a seed.
+ * back. No timing is asserted. Set JEPSEN_SEED to replay a seed; JEPSEN_KEEP=1 keeps the journal
+ * directory (every append and resolve of the run) for a post-mortem.
  *
  * One thing is not a violation: a read that finds nothing after every copy of the newest
  * acknowledged put was destroyed (a degraded write, acknowledged with one cloud up, whose only

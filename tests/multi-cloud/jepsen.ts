@@ -260,7 +260,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     await clouds.stop();
-    await rm(tmp, { recursive: true, force: true });
+    // JEPSEN_KEEP=1 keeps the journal directory for a post-mortem (its path is printed).
+    if (process.env.JEPSEN_KEEP === '1') console.error(`jepsen: journal and spool kept in ${tmp}`);
+    else await rm(tmp, { recursive: true, force: true });
   }
 }
 
