@@ -41,7 +41,7 @@ import {
   validateRange,
   type WatchedRequestInfo,
 } from '@failover/storage';
-import { azureErrorCode, registerAzureClassifier } from './classify.js';
+import { azureErrorCode, azureStatusOf, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
 import { abortedError, type ErrorContext, mapAzureError, toBodyError } from './errors.js';
 import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';
@@ -122,9 +122,15 @@ class AzureBlobStore implements BlobStore, Presigner {
       const off = watch.onFailure(() => {
         if (normalized.type === 'stream') normalized.stream.destroy();
       });
+      const putBytes = (bytes: Uint8Array) =>
+        this.#putBytes(blob, key, bytes, md5!, contentType, metadata, conditions, ctx);
       try {
         return normalized.type === 'bytes'
-          ? await this.#putBytes(blob, key, normalized.bytes, md5!, contentType, metadata, conditions, ctx)
+          ? await putBytes(normalized.bytes).catch(async (err: unknown) => {
+              // Over uncommitted blocks only: dropped, and the bytes sent again (once).
+              if (ifNoneMatch && (await dropUncommittedOnly(blob, err))) return putBytes(normalized.bytes);
+              throw err;
+            })
           : await this.#putStream(
               blob,
               key,
@@ -140,6 +146,8 @@ class AzureBlobStore implements BlobStore, Presigner {
         if (ifMatch !== undefined && err instanceof NotFoundError) {
           throw ifMatchFailed(key, this.name, false, err.cause);
         }
+        // A stream cannot be sent again: its leftovers are dropped, the caller's next put goes through.
+        if (ifNoneMatch && normalized.type === 'stream') await dropUncommittedOnly(blob, err);
         throw err;
       } finally {
         off();
@@ -465,6 +473,31 @@ class AzureBlobStore implements BlobStore, Presigner {
       ...(key === undefined ? {} : { key }),
       ...(signal ? { signal } : {}),
     };
+  }
+}
+
+/**
+ * A create-only put (`If-None-Match: *`) refused with `BlobAlreadyExists` where no blob can be read:
+ * the name holds uncommitted blocks only (a staged upload cut before its commit). Azure discards
+ * them at Put Blob, so the put goes through there; azurite refuses it, and so a repair copy to that
+ * name failed forever while every read said it was not there. They are deleted here (the blob has
+ * no committed version to lose). True when they were: the put may be sent again. Anything else
+ * (a committed blob, a look or delete that fails): false, and the caller's error stands.
+ */
+async function dropUncommittedOnly(blob: BlockBlobClient, err: unknown): Promise<boolean> {
+  if (!(err instanceof PreconditionFailedError) || azureErrorCode(err.cause) !== 'BlobAlreadyExists')
+    return false;
+  try {
+    await blob.getProperties();
+    return false; // a committed blob: the condition holds
+  } catch (look) {
+    if (azureStatusOf(look) !== 404) return false;
+  }
+  try {
+    await blob.delete();
+    return true;
+  } catch {
+    return false;
   }
 }
 
