@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { AllTargetsFailedError, createFailover, DeadlineExceededError } from '../src/index.js';
 import {
@@ -186,24 +187,49 @@ describe('shared time limits', () => {
 });
 
 describe('shared time limits with real timers', () => {
-  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  /**
+   * The timers created during the test that still keep the process alive (ref'ed, neither fired
+   * nor cleared). Counting every active timer of the process instead failed on a loaded machine:
+   * a timer of the test runner that ended meanwhile made the count drop below its baseline.
+   */
+  function ownTimers(): { count: () => number; stop: () => void } {
+    const live = new Map<number, { hasRef(): boolean }>();
+    const hook = createHook({
+      init(id, type, _trigger, resource) {
+        if (type === 'Timeout') live.set(id, resource as { hasRef(): boolean });
+      },
+      destroy(id) {
+        live.delete(id);
+      },
+    }).enable();
+    return {
+      count: () => [...live.values()].filter((t) => t.hasRef()).length,
+      stop: () => hook.disable(),
+    };
+  }
+  /** Lets the destroy hooks of timers that ended run (they are emitted after the current tick). */
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
   it('leave no timer to keep the process alive after the last call, or after close()', async () => {
-    const before = timers();
-    const fo = createFailover({ targets: THREE, attemptTimeoutMs: 60_000 });
-    for (let i = 0; i < 10; i++) await fo.run(async () => i, { deadlineMs: 120_000 });
-    await settle();
-    expect(timers()).toBe(before);
+    const timers = ownTimers();
+    try {
+      const fo = createFailover({ targets: THREE, attemptTimeoutMs: 60_000 });
+      for (let i = 0; i < 10; i++) await fo.run(async () => i, { deadlineMs: 120_000 });
+      await settle();
+      expect(timers.count()).toBe(0);
 
-    let finish: (v: number) => void = () => undefined;
-    const pending = fo.run(() => new Promise<number>((resolve) => (finish = resolve)));
-    await settle();
-    expect(timers()).toBe(before + 1); // a call waiting on its time limit keeps the process alive
-    fo.close();
-    expect(timers()).toBe(before + 1); // ...even after close(): it still has a time limit
-    finish(1);
-    expect(await pending).toBe(1);
-    expect(timers()).toBe(before); // closed: the timer stops as soon as the last call ends
+      let finish: (v: number) => void = () => undefined;
+      const pending = fo.run(() => new Promise<number>((resolve) => (finish = resolve)));
+      await settle();
+      expect(timers.count()).toBe(1); // a call waiting on its time limit keeps the process alive
+      fo.close();
+      expect(timers.count()).toBe(1); // ...even after close(): it still has a time limit
+      finish(1);
+      expect(await pending).toBe(1);
+      await settle();
+      expect(timers.count()).toBe(0); // closed: the timer stops as soon as the last call ends
+    } finally {
+      timers.stop();
+    }
   });
 });
