@@ -7,6 +7,7 @@ import {
   type TargetFailure,
 } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
+import { StorageError } from '../errors.js';
 import { commonPrefixOf } from '../list-prefix.js';
 import { compareUtf8 } from '../order.js';
 import { validateListOptions } from '../range.js';
@@ -37,20 +38,30 @@ export async function* listObjects(
   const prefix = options.prefix ?? '';
   const failures: TargetFailure[] = [];
   let last: string | undefined;
-  // Targets that lost their data (not yet restored) are listed only when no other target can be.
+  // Targets known to have lost their data (not yet restored) come last: they are never listed.
   const order = [
     ...ctx.targets.filter((t) => !ctx.epochs.isAmnesiac(t.name)),
     ...ctx.targets.filter((t) => ctx.epochs.isAmnesiac(t.name)),
   ];
   const started = markerClock();
   for (const t of order) {
-    // A target that lost its data would list none of it: its marker is checked first.
+    // A target that lost its data would list none of it: its marker is checked first. Its
+    // listing is not an answer even when no other target can be listed (keys would vanish).
     if (
       ctx.router.isAvailable(t.name) &&
       ctx.epochs.enabled &&
-      t !== order[order.length - 1] &&
       !(await ctx.epochs.trusted(ctx, t.name, started))
     ) {
+      failures.push({
+        target: t.name,
+        kind: 'unavailable',
+        cause: new StorageError(
+          'unavailable',
+          `Target "${t.name}" lost its data and is being restored: its listing would miss keys`,
+          { target: t.name },
+        ),
+        attempts: 0,
+      });
       continue;
     }
     if (!ctx.router.isAvailable(t.name)) {

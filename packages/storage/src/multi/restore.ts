@@ -5,7 +5,7 @@ import { reconcile } from './reconcile.js';
 /**
  * Brings back targets that lost their data (their epoch marker vanished or changed): one
  * reconcile from the others per target at a time, after which the target is trusted again (only
- * if that reconcile reached it without errors). Failures are reported as `error` events
+ * if that reconcile listed every target and reached this one without errors). Failures are reported as `error` events
  * (`during: 'epoch'`); the target then stays untrusted until the next check finds it again.
  */
 export class AmnesiaRestorer {
@@ -29,8 +29,9 @@ export class AmnesiaRestorer {
       this.#epochs.setReconciling(target, true);
       try {
         const report = await reconcile(ctx, {});
-        const clean =
-          !report.skippedTargets.includes(target) && report.errors.every((e) => e.target !== target);
+        // Complete only when every target was listed: a key may be held only by one that was
+        // skipped (a quorum write that missed the listed ones). Otherwise the next check retries.
+        const clean = report.skippedTargets.length === 0 && report.errors.every((e) => e.target !== target);
         if (clean && !this.#closed()) await this.#epochs.restored(ctx, target);
       } catch (err) {
         if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
