@@ -49,6 +49,7 @@ export { DEFAULT_COMPACT_AFTER_BYTES, type FileJournalOptions } from './journal/
 export { createMemoryJournal } from './journal/memory.js';
 export {
   HIGH_WATER_RETENTION_MS,
+  type IntentAppend,
   type Journal,
   type JournalEntry,
   type JournalHighWater,

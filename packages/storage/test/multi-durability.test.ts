@@ -268,6 +268,82 @@ describe('never older than acknowledged', () => {
     await expect(restarted.get('k')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  // Found by the Jepsen-style soak (seeds 13 and 37): a put was journaled only once its quorum was
+  // there, so a crash after it reached one cloud left nothing naming its version. After the
+  // restart a read returned it from that cloud, and a later read whose first cloud was down
+  // returned the older version from another: a read going back.
+  it('a crash after a put reached one cloud, before its record: once a read returned it, no read goes back', async () => {
+    const targets = threeClouds();
+    const crash = crashableJournal();
+    const { store } = setup({ journal: crash.journal }, targets);
+    await store.put('k', 'v1'); // every cloud
+    await store.repair();
+    // v2 reaches aws only; the process dies before any record of it but its intent.
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    crash.failNext((e) => e.op === 'put' && !(e.intent === true && e.holders.length === 0));
+    await expect(store.put('k', 'v2')).rejects.toThrow();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text ?? null)).toEqual(['v2', 'v1', 'v1']);
+    const noted = crash.appended.filter((e) => !e.id.startsWith('resolve:') && e.intent === true);
+    expect(noted.at(-1)).toMatchObject({ key: 'k', holders: [], missing: ['aws', 'gcp', 'azure'] });
+    // Restart on what the journal held at the crash; every cloud is up.
+    const journal = await survivingJournal(crash.journal);
+    await store.close();
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    const restarted = createMultiCloudStore({
+      targets,
+      journal,
+      repair: { intervalMs: false, delayMs: false },
+      amnesia: false,
+    });
+    open.push(restarted);
+    expect(await getText(restarted, 'k')).toBe('v2'); // from aws: the read observed v2
+    targets[0]!.down = 'network';
+    // gcp and azure hold v1 only: the read fails rather than go back.
+    await expect(getText(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    // Also after another crash: the read's observation was journaled, not only remembered.
+    const journal2 = await survivingJournal(journal);
+    await restarted.close();
+    const again = createMultiCloudStore({
+      targets,
+      journal: journal2,
+      repair: { intervalMs: false, delayMs: false },
+      amnesia: false,
+    });
+    open.push(again);
+    await expect(getText(again, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    targets[0]!.down = undefined;
+    again.recover('aws');
+    await again.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text ?? null)).toEqual(['v2', 'v2', 'v2']);
+    expect(journal2.backlog()).toBe(0);
+    expect(await getText(again, 'k')).toBe('v2');
+  });
+
+  it("a parallel put's intent is written before the put is sent, replaced by its record, and withdrawn when the put reached no cloud", async () => {
+    const crash = crashableJournal();
+    const targets = threeClouds();
+    const { store } = setup({ journal: crash.journal }, targets);
+    const sent: string[] = [];
+    for (const t of targets) {
+      const put = t.put.bind(t);
+      (t as { put: typeof put }).put = (...args) => {
+        sent.push(`${t.name}:${crash.appended.filter((e) => e.intent === true).length}`);
+        return put(...args);
+      };
+    }
+    await store.put('k', 'v1');
+    expect(sent).toEqual(['aws:1', 'gcp:1', 'azure:1']); // each after the intent
+    await vi.waitFor(() => expect(crash.journal.backlog()).toBe(0)); // the record replaced it
+    for (const t of targets) t.down = 'unavailable'; // a clear refusal: nothing landed
+    await expect(store.put('k', 'v2')).rejects.toThrow();
+    expect(crash.journal.backlog()).toBe(0);
+    expect(await crash.journal.pending()).toEqual([]);
+    for (const t of targets) t.down = undefined;
+    expect(await getText(store, 'k')).toBe('v1');
+  });
+
   // Found by the Jepsen-style soak (reads after a writer crash went back behind a delete a read had
   // observed). A delete's intent supersedes nothing (it may never land), so an older acknowledged
   // put still pending for a cloud was copied there by repair AFTER the intent had deleted the key

@@ -161,9 +161,16 @@ export async function keysOf(store: BlobStore, prefix = ''): Promise<string[]> {
   return out;
 }
 
+/** A parallel put's intent, recorded before the put is sent (no holder yet). */
+export function isPutIntent(entry: JournalEntry): boolean {
+  return (
+    entry.op === 'put' && entry.intent === true && entry.provisional !== true && entry.holders.length === 0
+  );
+}
+
 /**
  * A memory journal whose appends wait until `hold.release()` (or fail at `hold.fail()`): what is
- * durable is what the inner journal holds. `hold.holds` picks which appends wait (all by default);
+ * durable is what the inner journal holds. `hold.holds` picks which appends wait (all but parallel puts' intents by default);
  * `hold.passThrough` lets every append through at once.
  */
 export function gatedJournal(): {
@@ -181,7 +188,9 @@ export function gatedJournal(): {
   const waiting: { entry: JournalEntry; go: () => void; fail: (err: Error) => void }[] = [];
   const hold = {
     passThrough: false,
-    holds: (_entry: JournalEntry): boolean => true,
+    // A parallel put's intent (recorded before it is sent) passes by default: the gate is for
+    // the records that acknowledge or settle writes.
+    holds: (entry: JournalEntry): boolean => !isPutIntent(entry),
     get pending(): JournalEntry[] {
       return waiting.map((w) => w.entry);
     },

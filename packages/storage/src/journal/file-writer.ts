@@ -20,6 +20,8 @@ type Task =
       readonly record: JournalRecord;
       readonly line: Buffer;
       readonly done: Settle<void>;
+      /** Told once the batch's write succeeded (before its fsync). */
+      readonly written?: Settle<void> | undefined;
     }
   | { readonly kind: 'exclusive'; readonly run: () => unknown; readonly done: Settle<unknown> };
 
@@ -73,6 +75,29 @@ export class GroupCommitWriter {
     return new Promise<void>((resolve, reject) => {
       this.#enqueue({ kind: 'record', record, line: encodeRecord(record), done: { resolve, reject } });
     });
+  }
+
+  /**
+   * Queues `record` as {@link write} does; `written` resolves as soon as its batch's write
+   * succeeded (before the fsync), `durable` as `write`'s promise.
+   */
+  writeTracked(record: JournalRecord): { written: Promise<void>; durable: Promise<void> } {
+    let written: Settle<void> | undefined;
+    const writtenPromise = new Promise<void>((resolve, reject) => {
+      written = { resolve, reject };
+    });
+    const durable = new Promise<void>((resolve, reject) => {
+      this.#enqueue({
+        kind: 'record',
+        record,
+        line: encodeRecord(record),
+        done: { resolve, reject },
+        written,
+      });
+    });
+    // Settled by `done` too (first settle wins), so a rejection of either is seen by either.
+    void durable.then(written!.resolve, written!.reject);
+    return { written: writtenPromise, durable };
   }
 
   /** Runs `run` with no write in flight, after everything queued before it. */
@@ -147,6 +172,7 @@ export class GroupCommitWriter {
       for (const task of batch) task.done.reject(error);
       return;
     }
+    for (const task of batch) task.written?.resolve();
     if (fsync) {
       try {
         await file.datasync();

@@ -11,7 +11,7 @@ import { GroupCommitWriter } from './file-writer.js';
 import { HighWaterMarks } from './high-water.js';
 import type { JournalLock } from './lock.js';
 import type { JournalRecord } from './records.js';
-import type { JournalEntry } from './types.js';
+import type { IntentAppend, JournalEntry } from './types.js';
 
 /**
  * The embedded default {@link Journal}: an append-only file of JSON lines in `dir`.
@@ -96,6 +96,15 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     return writer.write(record);
   };
 
+  const submitTracked = (record: JournalRecord): IntentAppend => {
+    const refused = closing !== undefined ? closedError() : live.broken;
+    if (refused !== undefined) {
+      const failed = Promise.reject(refused);
+      return { written: failed, durable: failed };
+    }
+    return writer.writeTracked(record);
+  };
+
   // ---- closing -------------------------------------------------------------------------------
 
   const closeAll = async (): Promise<void> => {
@@ -121,6 +130,16 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
         return Promise.reject(err);
       }
       return submit({ t: 'append', e });
+    },
+    appendIntent: (entry: JournalEntry) => {
+      let e: JournalEntry;
+      try {
+        e = normalizeEntry(entry);
+      } catch (err) {
+        const failed = Promise.reject(err); // one promise: whoever awaits either handles both
+        return { written: failed, durable: failed };
+      }
+      return submitTracked({ t: 'append', e });
     },
     resolve: (id: string, target: string) => {
       try {

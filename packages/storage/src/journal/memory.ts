@@ -41,6 +41,15 @@ export function createMemoryJournal(): Journal {
         state.append(e);
         marks.append(e);
       }),
+    appendIntent: (entry: JournalEntry) => {
+      // In memory, written is durable: one promise for both.
+      const appended = whenOpen(() => {
+        const e = normalizeEntry(entry);
+        state.append(e);
+        marks.append(e);
+      });
+      return { written: appended, durable: appended };
+    },
     resolve: (id: string, target: string) =>
       whenOpen(() => {
         checkResolveArgs(id, target);

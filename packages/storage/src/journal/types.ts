@@ -78,6 +78,14 @@ export interface JournalHighWater {
   readonly intent?: boolean;
 }
 
+/** What {@link Journal.appendIntent} answers. */
+export interface IntentAppend {
+  /** Resolves once the entry survives a crash of this process (not necessarily of the machine). */
+  readonly written: Promise<void>;
+  /** Resolves once the entry is durable, as {@link Journal.append} does. */
+  readonly durable: Promise<void>;
+}
+
 /**
  * How long (ms) a journal keeps a key's high-water mark after the key's last append: 1 hour.
  * Repair and reconcile compare a copy they made against it (see {@link Journal.highWater}); a
@@ -115,6 +123,16 @@ export interface Journal {
    * (`InvalidArgumentError`) or could not be made durable (`JournalError`).
    */
   append(entry: JournalEntry): Promise<void>;
+  /**
+   * Optional: appends an intent (`intent: true`) the caller is about to act on, and says apart
+   * when it is *written* (it survives a crash of this process: for the file journal, its line is
+   * in the operating system's hands) and when it is *durable* (as {@link Journal.append}). The
+   * multi-cloud store appends an intent for every parallel put and sends the put once the intent
+   * is written, so a crash after the put reached some cloud always leaves a record naming it,
+   * without waiting for an fsync before the upload. Without this method the store awaits
+   * {@link Journal.append} instead. Both promises reject like `append` would.
+   */
+  appendIntent?(entry: JournalEntry): IntentAppend;
   /**
    * Records that `target` now holds the entry `id` (after repair copied it there): the target
    * moves from the entry's `missing` to its `holders`. An unknown id or a target that is not

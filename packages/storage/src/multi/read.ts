@@ -149,7 +149,7 @@ export async function routedRead<R>(
     const outcome = res.value;
     if (outcome.type === 'found') {
       observe(ctx, key, view, outcome.version);
-      await recordObserved(ctx, key, outcome, res.target.name);
+      await recordObserved(ctx, key, outcome, res.target.name, view.latest);
       return { value: outcome.value, target: res.target };
     }
     if (outcome.type === 'missing') {
@@ -243,12 +243,14 @@ function observe(ctx: MultiContext, key: string, view: PendingView, version: str
 }
 
 /**
- * A read returned the version of a write still in flight (not acknowledged yet): before the read
- * returns, the version is journaled as held by the target that served it (and lacked by the
- * others), so no later read goes back behind it, also after a crash of this process (the memory
- * floor of {@link observe} dies with it), and repair copies it everywhere. If the write then
- * fails, it stays recorded as observed (write.ts), never demoted to an intent. A journal failure
- * is reported as an `error` event; the read still returns.
+ * A read returned the version of a write still in flight (not acknowledged yet), or of a put whose
+ * intent is the key's newest pending entry while no write of it runs here (its writer died before
+ * the put was journaled as acknowledged or failed: `latest`; with a journal of this process only):
+ * before the read returns, the version is journaled as held by the target that served it (and
+ * lacked by the others), so no later read goes back behind it, also after a crash of this process
+ * (the memory floor of {@link observe} dies with it), and repair copies it everywhere. If the
+ * write then fails, it stays recorded as observed (write.ts), never demoted to an intent. A
+ * journal failure is reported as an `error` event; the read still returns.
  */
 async function recordObserved(
   ctx: MultiContext,
@@ -259,10 +261,20 @@ async function recordObserved(
     readonly size?: number | undefined;
   },
   target: string,
+  latest?: PendingItem,
 ): Promise<void> {
   const version = outcome.version;
-  if (version === undefined || ctx.inflight.get(key) !== version || ctx.targets.length < 2) return;
+  if (version === undefined || ctx.targets.length < 2) return;
   const id = entryId(version, key);
+  const own = ctx.inflight.get(key) === version;
+  const orphan =
+    !ctx.inflight.has(key) &&
+    ctx.journal.pendingOf === undefined &&
+    latest?.entry.id === id &&
+    latest.entry.op === 'put' &&
+    latest.entry.intent === true &&
+    latest.entry.provisional !== true;
+  if (!own && !orphan) return;
   // Already recorded by this read's peers, or acknowledged (its stragglers still writing).
   const known = ctx.pending.item(id);
   if (ctx.observedPuts.has(id) || (known !== undefined && known.entry.intent !== true)) return;

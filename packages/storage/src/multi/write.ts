@@ -1,10 +1,13 @@
 import {
   AllTargetsFailedError,
   classifyFailure,
+  FailoverError,
   type FailureKind,
   isAvailabilityKind,
   type TargetFailure,
 } from '@failover/core';
+import { StorageError } from '../errors.js';
+import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
@@ -64,6 +67,59 @@ async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
     holders: [],
     missing: ctx.targets.map((t) => t.name),
   });
+}
+
+/**
+ * Records a parallel put before it is sent, as an intent naming no holder, so that a crash after
+ * it reached some cloud (before its quorum was journaled) leaves a record of its version: after a
+ * restart, a read that returns that version journals it as observed (no later read goes back
+ * behind it), and repair copies it everywhere, or drops the intent once `settleMs` has passed and
+ * no cloud has it. The put is sent once the intent is *written* ({@link Journal.appendIntent}:
+ * it survives a crash of this process), not durable: its fsync overlaps the upload. The
+ * acknowledged record (same id) replaces it; a put that reached no cloud withdraws it.
+ */
+async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  if (spec.op !== 'put' || ctx.targets.length < 2) return;
+  const now = Date.now();
+  const entry: JournalEntry = {
+    id: entryId(spec.version, spec.key),
+    op: 'put',
+    key: spec.key,
+    version: spec.version,
+    ...(spec.sha256 === undefined ? {} : { sha256: spec.sha256 }),
+    ...(spec.size === undefined ? {} : { size: spec.size }),
+    holders: [],
+    missing: ctx.targets.map((t) => t.name),
+    at: now,
+    intent: true,
+    // A request of a writer that died with it can land late: repair drops it only after this.
+    notBefore: now + ctx.options.settleMs,
+  };
+  const journal = ctx.journal;
+  try {
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
+    if (journal.appendIntent === undefined) await journal.append(entry);
+    else {
+      const noted = journal.appendIntent(entry);
+      // A failed fsync breaks the journal: the put's own record then fails, and says so.
+      noted.durable.catch(() => {});
+      await noted.written;
+    }
+  } catch (err) {
+    throw new StorageError(
+      err instanceof FailoverError ? err.kind : 'unavailable',
+      `The put of ${JSON.stringify(spec.key)} could not be journaled before it was sent; nothing was changed`,
+      { key: spec.key, cause: err },
+    );
+  }
+  // Unless a read already replaced it (it observed the version: never demoted back).
+  if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
+}
+
+/** True when the key has no pending entry but this write's own intent. */
+function onlyOwnIntent(ctx: MultiContext, spec: WriteSpec): boolean {
+  const id = entryId(spec.version, spec.key);
+  return ctx.pending.entriesOf(spec.key).every((i) => i.entry.id === id && i.entry.intent === true);
 }
 
 /**
@@ -140,6 +196,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
     void ctx
       .lock(spec.key, async () => {
         await recordIntent(ctx, spec);
+        await notePutIntent(ctx, spec);
         const succeeded = new Map<string, BlobInfo | undefined>();
         const uncertain = new Set<string>();
         const failures: Failure[] = [];
@@ -175,7 +232,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
             answered < names.length &&
             failures.length === 0 &&
             uncertain.size === 0 &&
-            ctx.pending.latest(spec.key) === undefined &&
+            onlyOwnIntent(ctx, spec) &&
             names.every((n) => ctx.uncertain.until(spec.key, n) === undefined);
           acked = journalWrite(ctx, {
             ...spec,
@@ -304,6 +361,7 @@ async function settle(
     await Promise.all(
       holders.map((n) => spec.rollback!(ctx.byName.get(n)!.store, succeeded.get(n)).catch(() => undefined)),
     );
+    await withdrawIntent(ctx, spec);
     throw fatal.error;
   }
   const enough = holders.length >= (need ?? 1);
@@ -352,8 +410,8 @@ async function journalFailed(
 ): Promise<boolean> {
   const late = failures.filter((f) => mayHaveLanded(f)).map((f) => f.target);
   if (holders.length === 0 && late.length === 0) {
-    // It reached no target: a delete's intent is withdrawn (it supersedes nothing, so nothing is lost).
-    if (spec.op === 'delete' && ctx.targets.length > 1) await withdrawIntent(ctx, spec);
+    // It reached no target: its intent is withdrawn (it supersedes nothing, so nothing is lost).
+    if (ctx.targets.length > 1) await withdrawIntent(ctx, spec);
     return false;
   }
   // A read returned this version while it was in flight: it is journaled as observed, and stays so.
@@ -373,22 +431,26 @@ function forgetObserved(ctx: MultiContext, spec: WriteSpec): void {
   ctx.observedPuts.delete(id);
 }
 
-/** Withdraws a delete's intent that reached no target. A journal failure leaves it for repair. */
+/**
+ * Withdraws the intent of a write (a delete, or a parallel put) that reached no target. A journal
+ * failure leaves it for repair (which drops a put's once its settle window has passed).
+ */
 async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
   const id = entryId(spec.version, spec.key);
   // A read already answered "not found" because of it: the delete must take effect (repair
   // completes it), or that read would be undone.
   if (ctx.observedDeletes.delete(id)) return;
   // Reads stop seeing it now, in the same tick as the check above: none can observe it between
-  // the check and the journal's records below.
+  // the check and the journal's records below. (A put a read observed is no intent any more.)
   const item = ctx.pending.item(id);
-  if (item === undefined || item.entry.op !== 'delete') return;
+  if (item === undefined || item.entry.op !== spec.op || item.entry.intent !== true) return;
+  if (item.entry.provisional === true) return; // 'primary' mode's record: ProvisionalPut's own
   const targets = [...item.missing];
   ctx.pending.forget(id);
   try {
     void ctx.deferredRecords.flush();
     const journal = ctx.journal;
-    if (journal.settleIntent === undefined) {
+    if (spec.op === 'put' || journal.settleIntent === undefined) {
       for (const t of targets) await journal.resolve(id, t);
     } else if (!(await journal.settleIntent(id, 'withdraw'))) {
       // Another process's repair confirmed it first (it deletes a copy on its behalf): the delete

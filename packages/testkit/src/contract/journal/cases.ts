@@ -172,6 +172,36 @@ export function intentCases(ctx: JournalCaseContext): void {
   );
 
   it(
+    'appendIntent (when the journal has it): written, then durable; pending as append would make it; replaced by its record; refuses bad input and a closed journal',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        if (journal.appendIntent === undefined) return;
+        await journal.append(entry({ id: 'v1', version: 'v1', holders: ['a', 'b'], missing: ['c'] }));
+        const noted = journal.appendIntent(
+          entry({ id: 'v2', version: 'v2', holders: [], missing: ['a', 'b', 'c'], intent: true }),
+        );
+        await noted.written;
+        await noted.durable;
+        // An intent supersedes nothing: v1 still lacks c.
+        await expectPending(journal, [
+          { id: 'v1', holders: ['a', 'b'], missing: ['c'] },
+          { id: 'v2', holders: [], missing: ['a', 'b', 'c'] },
+        ]);
+        expect((await journal.pending()).find((e) => e.id === 'v2')?.intent).toBe(true);
+        await journal.append(entry({ id: 'v2', version: 'v2', holders: ['a', 'b'], missing: ['c'] }));
+        await expectPending(journal, [{ id: 'v2', holders: ['a', 'b'], missing: ['c'] }]);
+        const bad = journal.appendIntent(entry({ id: '', intent: true }));
+        await expectRejection(bad.written, { name: 'InvalidArgumentError', kind: 'invalid' });
+        await expectRejection(bad.durable, { name: 'InvalidArgumentError', kind: 'invalid' });
+        await journal.close();
+        const late = journal.appendIntent(entry({ id: 'v3', version: 'v3', intent: true }));
+        await expectRejection(late.written, { name: 'JournalError', kind: 'unavailable' });
+        await expectRejection(late.durable, { name: 'JournalError', kind: 'unavailable' });
+      }),
+    timeoutMs,
+  );
+
+  it(
     'keeps the intent, notBefore, degraded and provisional fields of an entry',
     () =>
       withJournal(make, async ({ journal }) => {
