@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { type RequestObserver, RequestScope } from '@failover/storage';
 
 /**
  * Keeps one failed download from resetting every other request of the client.
@@ -14,18 +13,16 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
  * shared by every request of every client: `Agent#destroy` destroys the sockets of all of them, so
  * their heads, gets, puts and listings fail with `socket hang up` (ECONNRESET).
  *
- * {@link DownloadSockets.run} notes the requests a download creates (Node's
- * `http.client.request.start` / `.created` diagnostics channels, within an `AsyncLocalStorage`
- * scope); {@link DownloadSockets.scope} puts a stand-in agent on the download's response whose
+ * {@link DownloadSockets.run} notes the requests a download creates (storage's
+ * {@link RequestScope}: Node's HTTP client diagnostics channels within an `AsyncLocalStorage`); {@link DownloadSockets.scope} puts a stand-in agent on the download's response whose
  * `destroy()` closes only those requests' connections. The client's clean-up still happens, for
  * its own download only; the shared pool, and keep-alive reuse, are left alone.
  */
-export class DownloadSockets {
+export class DownloadSockets implements RequestObserver {
   readonly #requests: ClientRequest[] = [];
 
   /** Runs `fn`, noting the download requests (`alt=media`) created in it or in what it starts. */
   run<T>(fn: () => T): T {
-    ensureSubscribed();
     return scope.run(this, fn);
   }
 
@@ -58,25 +55,13 @@ export class DownloadSockets {
     }
   }
 
-  note(request: ClientRequest): void {
+  noteRequest(request: ClientRequest): void {
     if (!isDownload(request) || this.#requests.includes(request)) return;
     this.#requests.push(request);
   }
 }
 
-const scope = new AsyncLocalStorage<DownloadSockets>();
-let subscribed = false;
-
-function ensureSubscribed(): void {
-  if (subscribed) return;
-  subscribed = true;
-  const onRequest = (message: unknown): void => {
-    scope.getStore()?.note((message as { request: ClientRequest }).request);
-  };
-  // `created` (Node 22.14+) comes before the request is sent; `start` on every version.
-  subscribe('http.client.request.created', onRequest);
-  subscribe('http.client.request.start', onRequest);
-}
+const scope = new RequestScope<DownloadSockets>();
 
 /** A media download (not an auth token or metadata request the client made along the way). */
 function isDownload(request: ClientRequest): boolean {

@@ -21,6 +21,8 @@ export {
   type IoWatch,
   type IoWatchOptions,
   operationIoTimeouts,
+  type RequestObserver,
+  RequestScope,
   type ResolvedIoTimeouts,
   resolveIoTimeouts,
   TransferError,

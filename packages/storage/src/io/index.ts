@@ -1,3 +1,4 @@
+export { type RequestObserver, RequestScope } from './request-scope.js';
 export {
   DEFAULT_IO_TIMEOUTS,
   type IoTimeouts,

@@ -1,9 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { decide, newClock, type RequestClock, type RequestSample, shiftClock } from './request-clock.js';
+import { RequestScope } from './request-scope.js';
 import type { ResolvedIoTimeouts } from './timeouts.js';
 import { TransferError, type TransferErrorContext, type TransferPhase } from './transfer-error.js';
 
@@ -70,25 +69,11 @@ export function createIoWatch(
   ctx: TransferErrorContext,
   options: IoWatchOptions = {},
 ): IoWatch {
-  ensureSubscribed();
   return new Watch(timeouts, ctx, options);
 }
 
-const current = new AsyncLocalStorage<Watch>();
-let subscribed = false;
-
-function ensureSubscribed(): void {
-  if (subscribed) return;
-  subscribed = true;
-  const onRequest = (message: unknown): void => {
-    const watch = current.getStore();
-    if (watch) watch.adopt((message as { request: ClientRequest }).request);
-  };
-  // `created` (Node 22.14+, 23.2+) announces a request before its body is written; `start` (every
-  // version) once the body was written. A request announced by both is watched once.
-  subscribe('http.client.request.created', onRequest);
-  subscribe('http.client.request.start', onRequest);
-}
+/** The watch of the operation running now (told of the requests its SDK call creates). */
+const current = new RequestScope<Watch>();
 
 interface Watched {
   readonly request: ClientRequest;
@@ -160,6 +145,10 @@ class Watch implements IoWatch {
   }
 
   watchRequest(request: ClientRequest): void {
+    this.adopt(request);
+  }
+
+  noteRequest(request: ClientRequest): void {
     this.adopt(request);
   }
 
