@@ -1,7 +1,14 @@
 import { getText } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { useClouds } from './harness.js';
-import { behindCloud, CLOUDS, expectEverywhere, otherWriter, repairOnce } from './interposed.js';
+import {
+  behindCloud,
+  CLOUDS,
+  expectEverywhere,
+  otherWriter,
+  reconcileOnce,
+  repairOnce,
+} from './interposed.js';
 
 // Repair and reconcile copy a version to a cloud after looking at what it holds. Against the real
 // servers (s3rver, the GCS emulator, Azurite) through the official SDKs: whatever lands on that
@@ -37,7 +44,7 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
             expect(report.failed).toEqual([]);
             expect(report.conflicts).toBe(1);
           } else {
-            const report = await store.reconcile();
+            const report = await reconcileOnce(store);
             expect(report.errors).toEqual([]);
             expect(report.copied).toBe(0);
             expect(report.conflicts).toBe(1);
@@ -60,7 +67,7 @@ describe('multi-cloud store: conditional copies on the real servers', () => {
           expect(report.failed).toEqual([]);
           expect(report.repaired).toBe(1);
         } else {
-          const report = await store.reconcile();
+          const report = await reconcileOnce(store);
           expect(report.errors).toEqual([]);
           expect(report.copied).toBe(1);
         }

@@ -7,6 +7,7 @@ import {
   getBytes,
   type MultiCloudStore,
   type PutOptions,
+  type ReconcileReport,
   type RepairReport,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
@@ -121,6 +122,33 @@ export async function repairOnce(store: MultiCloudStore): Promise<RepairReport> 
             failed: [...total.failed, ...report.failed],
           };
     if (report.skipped === 0 || i >= 200) return total;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Reconcile until no target was skipped: a reconcile that could not list a target (the
+ * recovering target's half-open breaker busy with another call's probe, seen on a loaded machine)
+ * is run again, as repairOnce does for repair; the counts add up over the runs.
+ */
+export async function reconcileOnce(store: MultiCloudStore): Promise<ReconcileReport> {
+  let total: ReconcileReport | undefined;
+  for (let i = 0; ; i++) {
+    const report = await store.reconcile();
+    total =
+      total === undefined
+        ? report
+        : {
+            ...report,
+            copied: total.copied + report.copied,
+            deleted: total.deleted + report.deleted,
+            conflicts: total.conflicts + report.conflicts,
+            corrupt: total.corrupt + report.corrupt,
+            lost: total.lost + report.lost,
+            errors: [...total.errors, ...report.errors],
+            changes: [...total.changes, ...report.changes],
+          };
+    if (report.skippedTargets.length === 0 || i >= 200) return total;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
