@@ -9,6 +9,38 @@ export function entryId(version: string, key: string): string {
   return `${version}:${key}`;
 }
 
+/**
+ * The intent entry of a put about to be sent (`holders`: where it goes, not confirmed yet). A
+ * request of a writer that died with it can land late: repair drops the version only once
+ * `repair.settleMs` has passed and no target has it (`notBefore`).
+ */
+export function putIntentEntry(
+  ctx: MultiContext,
+  spec: {
+    readonly key: string;
+    readonly version: string;
+    readonly sha256?: string | undefined;
+    readonly size?: number | undefined;
+  },
+  holders: readonly string[],
+  missing: readonly string[],
+): JournalEntry {
+  const now = Date.now();
+  return {
+    id: entryId(spec.version, spec.key),
+    op: 'put',
+    key: spec.key,
+    version: spec.version,
+    ...(spec.sha256 === undefined ? {} : { sha256: spec.sha256 }),
+    ...(spec.size === undefined ? {} : { size: spec.size }),
+    holders,
+    missing,
+    at: now,
+    intent: true,
+    notBefore: now + ctx.options.settleMs,
+  };
+}
+
 /** What a write leaves to record. */
 export interface WriteRecord {
   readonly op: JournalOp;

@@ -2,7 +2,7 @@ import type { TargetFailure } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
-import { entryId } from './journaling.js';
+import { entryId, putIntentEntry } from './journaling.js';
 import type { PendingItem } from './pending.js';
 import { sha256Of, versionOf } from './reserved.js';
 import { compareVersions } from './version.js';
@@ -66,21 +66,14 @@ export class ProvisionalPut {
     }
     const ctx = this.#ctx;
     const spec = this.#spec;
-    const now = Date.now();
     const entry: JournalEntry = {
-      id: entryId(spec.version, spec.key),
-      op: 'put',
-      key: spec.key,
-      version: spec.version,
-      sha256: spec.sha256!,
-      ...(spec.size === undefined ? {} : { size: spec.size }),
-      holders: [target],
-      missing: this.#names.filter((n) => n !== target),
-      at: now,
-      intent: true,
+      ...putIntentEntry(
+        ctx,
+        spec,
+        [target],
+        this.#names.filter((n) => n !== target),
+      ),
       provisional: true,
-      // A request of a dead writer can land late: repair gives up on the version only after this.
-      notBefore: now + ctx.options.settleMs,
     };
     this.#entry = entry;
     void ctx.deferredRecords.flush(); // records the store made earlier go first

@@ -7,11 +7,10 @@ import {
   type TargetFailure,
 } from '@failover/core';
 import { StorageError } from '../errors.js';
-import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo, BlobStore } from '../types.js';
 import { combine, type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { entryId, journalWrite, type WriteRecord } from './journaling.js';
+import { entryId, journalWrite, putIntentEntry, type WriteRecord } from './journaling.js';
 import { ProvisionalPut } from './provisional.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
@@ -80,21 +79,8 @@ async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
  */
 async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
   if (spec.op !== 'put' || ctx.targets.length < 2) return;
-  const now = Date.now();
-  const entry: JournalEntry = {
-    id: entryId(spec.version, spec.key),
-    op: 'put',
-    key: spec.key,
-    version: spec.version,
-    ...(spec.sha256 === undefined ? {} : { sha256: spec.sha256 }),
-    ...(spec.size === undefined ? {} : { size: spec.size }),
-    holders: [],
-    missing: ctx.targets.map((t) => t.name),
-    at: now,
-    intent: true,
-    // A request of a writer that died with it can land late: repair drops it only after this.
-    notBefore: now + ctx.options.settleMs,
-  };
+  const names = ctx.targets.map((t) => t.name);
+  const entry = putIntentEntry(ctx, spec, [], names);
   const journal = ctx.journal;
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
