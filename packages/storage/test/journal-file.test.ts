@@ -38,6 +38,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   for (const j of journals.splice(0)) await j.close();
   await rm(parent, { recursive: true, force: true });
@@ -223,6 +224,33 @@ describe('group commit', () => {
     expect((await j.pending()).map((e) => e.id)).toEqual(ids);
     j = await reopen(j);
     expect((await j.pending()).map((e) => e.id)).toEqual(ids);
+  });
+
+  it("an intent (appendIntent) is written at once and made durable by the next batch's fsync, or by its own soon after", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // the fallback fsync's delay
+    let j = journalAt();
+    await j.open();
+    const before = j.stats().syncs;
+    const first = j.appendIntent(entry('i1', { intent: true, holders: [], missing: ['b', 'c'] }));
+    await first.written;
+    expect((await j.pending()).map((e) => e.id)).toEqual(['i1']); // in effect once written
+    // The record that follows (its write's own, usually) gets one fsync for both.
+    await j.append(entry('i1', { holders: ['b'], missing: ['c'] }));
+    await first.durable;
+    expect(j.stats().syncs - before).toBe(1);
+    // With nothing after it, an intent gets its own fsync a moment later.
+    const alone = j.appendIntent(entry('i2', { intent: true, holders: [], missing: ['b'] }));
+    await alone.written;
+    await vi.advanceTimersByTimeAsync(20);
+    await alone.durable;
+    expect(j.stats().syncs - before).toBe(2);
+    // Closing syncs what is written.
+    const last = j.appendIntent(entry('i3', { intent: true, holders: [], missing: ['b'] }));
+    await last.written;
+    j = await reopen(j);
+    await last.durable;
+    expect((await j.pending()).map((e) => e.id)).toEqual(['i1', 'i2', 'i3']);
+    vi.useRealTimers();
   });
 
   it('records submitted in one tick share one write and one fsync (an append and the resolves beside it)', async () => {

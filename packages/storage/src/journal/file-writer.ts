@@ -8,6 +8,12 @@ import { encodeRecord, type JournalRecord } from './records.js';
 /** A group commit holds at most this many bytes (more pending records go to the next one). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * How long (ms) a batch of intents only ({@link GroupCommitWriter.writeTracked}) may wait for the
+ * fsync of a later batch to cover it before it gets one of its own.
+ */
+const INTENT_SYNC_DELAY_MS = 20;
+
 interface Settle<T> {
   resolve(value: T): void;
   reject(err: unknown): void;
@@ -20,7 +26,12 @@ type Task =
       readonly record: JournalRecord;
       readonly line: Buffer;
       readonly done: Settle<void>;
-      /** Told once the batch's write succeeded (before its fsync). */
+      /**
+       * Told once the batch's write succeeded (before its fsync). A batch of such records only
+       * (intents) takes effect at its write, and its fsync is the next batch's (or its own after
+       * {@link INTENT_SYNC_DELAY_MS}): the record that follows an intent is usually its write's
+       * own, made moments later, and one fsync covers both.
+       */
       readonly written?: Settle<void> | undefined;
     }
   | { readonly kind: 'exclusive'; readonly run: () => unknown; readonly done: Settle<unknown> };
@@ -59,15 +70,18 @@ export class GroupCommitWriter {
   readonly #deps: GroupCommitWriterDeps;
   readonly #queue: Task[] = [];
   #pumping = false;
+  /** Records written (intents) that wait for an fsync to be durable. */
+  #unsynced: Settle<void>[] = [];
+  #syncTimer: NodeJS.Timeout | undefined;
 
   constructor(live: LiveJournalFile, deps: GroupCommitWriterDeps) {
     this.#live = live;
     this.#deps = deps;
   }
 
-  /** True while work is queued or running. */
+  /** True while work is queued or running, or records written wait for their fsync. */
   get busy(): boolean {
-    return this.#pumping || this.#queue.length > 0;
+    return this.#pumping || this.#queue.length > 0 || this.#unsynced.length > 0;
   }
 
   /** Queues `record`; resolves once it is durable and has taken effect. */
@@ -173,15 +187,18 @@ export class GroupCommitWriter {
       return;
     }
     for (const task of batch) task.written?.resolve();
-    if (fsync) {
+    const later = fsync && batch.every((t) => t.written !== undefined);
+    if (fsync && !later) {
       try {
         await file.datasync();
         counters.syncs++;
       } catch (err) {
         live.broken = ioError(err, 'fsync its file; it is broken until reopened', name);
         for (const task of batch) task.done.reject(live.broken);
+        this.#settleUnsynced(live.broken);
         return;
       }
+      this.#settleUnsynced(undefined);
     }
     counters.writes++;
     live.fileBytes += bytes.length;
@@ -195,8 +212,48 @@ export class GroupCommitWriter {
         live.state.resolve(record.id, record.target);
         counters.resolves++;
       }
-      task.done.resolve();
+      if (later) this.#unsynced.push(task.done);
+      else task.done.resolve();
     }
+    if (later) this.#syncSoon();
     this.#deps.committed();
+  }
+
+  /** Gives the intents written without an fsync one of their own, unless a batch's comes first. */
+  #syncSoon(): void {
+    if (this.#syncTimer !== undefined) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      if (this.#unsynced.length > 0) this.syncNow().catch(() => {});
+    }, INTENT_SYNC_DELAY_MS);
+    this.#syncTimer.unref?.();
+  }
+
+  /** Fsyncs the records written without one (intents), after everything queued before. */
+  syncNow(): Promise<void> {
+    return this.exclusive(async () => {
+      const live = this.#live;
+      if (this.#unsynced.length === 0 || live.handle === undefined) return;
+      try {
+        await live.handle.datasync();
+        this.#deps.counters.syncs++;
+      } catch (err) {
+        live.broken = ioError(err, 'fsync its file; it is broken until reopened', this.#deps.name);
+        this.#settleUnsynced(live.broken);
+        return;
+      }
+      this.#settleUnsynced(undefined);
+    });
+  }
+
+  /** The intents written since the last fsync are durable now (`error`: they never will be). */
+  #settleUnsynced(error: unknown): void {
+    const waiting = this.#unsynced;
+    if (waiting.length === 0) return;
+    this.#unsynced = [];
+    for (const done of waiting) {
+      if (error === undefined) done.resolve();
+      else done.reject(error);
+    }
   }
 }

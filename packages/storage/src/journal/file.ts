@@ -109,7 +109,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
 
   const closeAll = async (): Promise<void> => {
     await compaction.running?.catch(() => {});
-    if (writer.busy) await writer.exclusive(() => undefined).catch(() => {});
+    if (writer.busy) await writer.syncNow().catch(() => {});
     await opening?.catch(() => {});
     const file = live.handle;
     live.handle = undefined;
