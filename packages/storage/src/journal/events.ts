@@ -1,5 +1,5 @@
 import type { FailoverError } from '@failover/core';
-import type { Journal } from './types.js';
+import type { IntentAppend, Journal, JournalEntry } from './types.js';
 
 /** Events of the file journal, for logs and dashboards. No payload holds entry contents. */
 export interface FileJournalEvents {
@@ -78,6 +78,8 @@ export interface FileJournal extends Journal {
    * file holds and a lock held by another process is reported at once.
    */
   open(): Promise<void>;
+  /** See {@link Journal.appendIntent}: `written` once the line is in the file, before its fsync. */
+  appendIntent(entry: JournalEntry): IntentAppend;
   /** Counters since the journal was created. */
   stats(): FileJournalStats;
   /** Adds a listener; returns a function that removes it. */
