@@ -286,4 +286,15 @@ describe('ifNoneMatch: undoing the copies of a refused put deletes only those co
       'v3 from another writer',
     ]);
   });
+
+  it("the refused put's intent (journaled before it was sent) is withdrawn with its copies", async () => {
+    const { store, targets, journal } = setup();
+    targets[2]!.interpose = () => targets[2]!.inner.put('k', 'azure got one meanwhile');
+    await expect(store.put('k', 'mine', { ifNoneMatch: '*' })).rejects.toMatchObject({
+      name: 'PreconditionFailedError',
+    });
+    expect(await journal.pending()).toEqual([]);
+    expect(store.status().journal.backlog).toBe(0);
+    expect(await textsOf(targets, 'k')).toEqual([null, null, 'azure got one meanwhile']);
+  });
 });

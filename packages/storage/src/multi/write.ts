@@ -206,7 +206,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
          */
         const ack = (): void => {
           if (acked !== undefined) return;
-          for (const upload of running.values()) {
+          for (const upload of running) {
             ctx.stragglers.add(upload);
             void upload.finally(() => ctx.stragglers.delete(upload));
           }
@@ -239,10 +239,10 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         };
 
         /** Each target's upload while it runs (those still running at the acknowledgement straggle). */
-        const running = new Map<string, Promise<unknown>>();
+        const running = new Set<Promise<unknown>>();
         await Promise.all(
           names.map((name) =>
-            track(running, name, runOnTracked(ctx, name, spec.perform, call)).then(
+            track(running, runOnTracked(ctx, name, spec.perform, call)).then(
               ({ value: info, uncertain: late }) => {
                 if (acked !== undefined) {
                   answered++;
@@ -467,13 +467,13 @@ function reportDegraded(
   }
 }
 
-/** Keeps `upload` in `running` under `name` until it settles (never rejects: the caller handles it). */
-function track<R>(running: Map<string, Promise<unknown>>, name: string, upload: Promise<R>): Promise<R> {
+/** Keeps `upload` in `running` until it settles (its entry never rejects: the caller handles it). */
+function track<R>(running: Set<Promise<unknown>>, upload: Promise<R>): Promise<R> {
   const settled = upload.then(
     () => undefined,
     () => undefined,
   );
-  running.set(name, settled);
-  void settled.then(() => running.delete(name));
+  running.add(settled);
+  void settled.then(() => running.delete(settled));
   return upload;
 }
