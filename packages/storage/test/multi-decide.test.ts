@@ -1,6 +1,7 @@
 import type { JournalEntry } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { decideMarker } from '../src/multi/epoch.js';
+import { newestOf } from '../src/multi/pending.js';
 import { PROBE_RETRIES, probeRetry } from '../src/multi/probe-retry.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from '../src/multi/reconcile-plan.js';
 import { decideRepair } from '../src/multi/repair.js';
@@ -279,5 +280,61 @@ describe('probeRetry: another repair pass soon after one blocked by a busy half-
   ];
   for (const [name, pass, retries, expected] of cases) {
     it(name, () => expect(probeRetry(pass, retries)).toEqual(expected));
+  }
+});
+
+describe("newestOf (what a read or listing makes of a key's pending entries)", () => {
+  const item = (e: JournalEntry) => ({ entry: e, holders: new Set(e.holders), missing: new Set(e.missing) });
+  const cases: {
+    name: string;
+    entries: JournalEntry[];
+    latest?: number;
+    acknowledged?: number;
+    effective?: number;
+  }[] = [
+    { name: 'nothing pending', entries: [] },
+    { name: 'an acknowledged put', entries: [entry('put', 1)], latest: 1, acknowledged: 1, effective: 1 },
+    {
+      name: "a put's intent only (in flight or failed, unobserved): not in effect",
+      entries: [entry('put', 1, { intent: true })],
+      latest: 1,
+    },
+    {
+      name: "a delete's intent behind a newer put's intent: the delete is in effect",
+      entries: [entry('put', 1), entry('delete', 2, { intent: true }), entry('put', 3, { intent: true })],
+      latest: 3,
+      acknowledged: 1,
+      effective: 2,
+    },
+    {
+      name: "a 'primary' put's provisional record counts (it may have been acknowledged)",
+      entries: [entry('delete', 1), entry('put', 2, { intent: true, provisional: true, holders: ['aws'] })],
+      latest: 2,
+      acknowledged: 1,
+      effective: 2,
+    },
+    {
+      name: 'an observed put (no intent) newer than a delete',
+      entries: [entry('delete', 1, { intent: true }), entry('put', 2, { holders: ['aws'] })],
+      latest: 2,
+      acknowledged: 2,
+      effective: 2,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const view = newestOf(c.entries.map(item));
+      const n = (i: { entry: JournalEntry } | undefined) =>
+        i === undefined ? undefined : Number(i.entry.version.slice(0, 15));
+      expect({
+        latest: n(view.latest),
+        acknowledged: n(view.acknowledged),
+        effective: n(view.effective),
+      }).toEqual({
+        latest: c.latest,
+        acknowledged: c.acknowledged,
+        effective: c.effective,
+      });
+    });
   }
 });

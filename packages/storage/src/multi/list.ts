@@ -15,7 +15,7 @@ import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
-import type { PendingItem } from './pending.js';
+import { newestOf, type PendingItem } from './pending.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
 
@@ -129,8 +129,10 @@ async function* listTarget(
       plan.push({ ask: newest });
       continue;
     }
-    // A pending delete (acknowledged or only sent) hides the key; an unacknowledged put is not listed.
-    const latest = newest.entry.op === 'delete' ? newest : ctx.pending.latestAcknowledged(key);
+    // A pending delete (acknowledged or only sent) hides the key, also behind a newer put's intent
+    // (in flight or failed, unobserved); an unacknowledged put is not listed.
+    const view = newestOf(ctx.pending.entriesOf(key));
+    const latest = view.effective?.entry.op === 'delete' ? view.effective : view.acknowledged;
     if (latest === undefined) continue;
     if (latest.entry.op === 'delete') {
       // A listing that leaves the key out has observed a delete still in flight: it must stick.

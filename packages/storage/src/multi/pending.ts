@@ -91,13 +91,23 @@ export class PendingIndex {
   }
 }
 
-/** Of a key's pending items: the newest, and the newest acknowledged one (not an intent). */
+/**
+ * Of a key's pending items: the newest, the newest acknowledged one (not an intent), and the
+ * newest that may have taken effect (`effective`): any but a put's plain intent (a put in flight,
+ * or one that failed or whose writer died, that no read has observed: a read that observes one
+ * journals it as observed, no intent any more). A delete's intent counts, as a read may have
+ * answered "not found" because of it; so does a `'primary'` put's provisional record (it may have
+ * been acknowledged). A newer put intent must not hide such a delete: reads would go back to the
+ * copies it deleted.
+ */
 export function newestOf(items: Iterable<PendingItem>): {
   latest: PendingItem | undefined;
   acknowledged: PendingItem | undefined;
+  effective: PendingItem | undefined;
 } {
   let latest: PendingItem | undefined;
   let acknowledged: PendingItem | undefined;
+  let effective: PendingItem | undefined;
   for (const item of items) {
     // At equal versions the later entry wins: it knows more (a corrupt copy found since).
     if (latest === undefined || item.entry.version >= latest.entry.version) latest = item;
@@ -106,6 +116,16 @@ export function newestOf(items: Iterable<PendingItem>): {
       (acknowledged === undefined || item.entry.version >= acknowledged.entry.version)
     )
       acknowledged = item;
+    if (
+      !isPlainPutIntent(item.entry) &&
+      (effective === undefined || item.entry.version >= effective.entry.version)
+    )
+      effective = item;
   }
-  return { latest, acknowledged };
+  return { latest, acknowledged, effective };
+}
+
+/** A put's intent that is not a `'primary'` put's provisional record. */
+export function isPlainPutIntent(entry: JournalEntry): boolean {
+  return entry.op === 'put' && entry.intent === true && entry.provisional !== true;
 }

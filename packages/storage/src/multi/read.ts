@@ -107,9 +107,11 @@ export async function routedRead<R>(
   }
   const latest = view.latest;
   newest = latest;
-  if (latest?.entry.op === 'delete') {
+  // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
+  const effective = view.effective;
+  if (effective?.entry.op === 'delete') {
     // Once a read has said "not found" for a delete still in flight, the delete must stick.
-    if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
+    if (effective.entry.intent === true) ctx.observedDeletes.add(effective.entry.id);
     return null;
   }
   const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
@@ -310,6 +312,8 @@ function maxVersion(a: string | undefined, b: string | undefined): string | unde
 interface PendingView {
   readonly latest: PendingItem | undefined;
   readonly acknowledged: PendingItem | undefined;
+  /** The newest that may have taken effect (see {@link newestOf}). */
+  readonly effective: PendingItem | undefined;
 }
 
 function localView(ctx: MultiContext, key: string): PendingView {
