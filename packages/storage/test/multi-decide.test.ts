@@ -47,6 +47,18 @@ describe('planKey (reconcile, one key)', () => {
       action: { type: 'delete', version: v(2), targets: ['aws', 'gcp'], lost: false },
     },
     {
+      name: "a delete intent is completed also behind a newer put's intent that no copy shows",
+      copies: [copy('aws', 1), copy('gcp', 1), copy('azure', 1)],
+      entries: [entry('delete', 2, { intent: true }), entry('put', 3, { intent: true })],
+      action: { type: 'delete', version: v(2), targets: ['aws', 'gcp', 'azure'], lost: false },
+    },
+    {
+      name: "a newer put's intent that landed somewhere wins over the delete intent before it",
+      copies: [copy('aws', 3), copy('gcp', 1)],
+      entries: [entry('delete', 2, { intent: true }), entry('put', 3, { intent: true })],
+      action: { type: 'copy', version: v(3), from: 'aws' },
+    },
+    {
       name: 'an acknowledged put on no target, every target compared: lost, settled as a delete (never the older copy)',
       copies: [copy('aws', 1)],
       entries: [entry('put', 2)],

@@ -1,6 +1,7 @@
 import { JournalState, type PendingEntry } from '../journal/state.js';
 import type { JournalEntry } from '../journal/types.js';
 import { compareUtf8 } from '../order.js';
+import { isPlainPutIntent } from './intents.js';
 
 /** A pending journal entry as the store tracks it in memory. */
 export type PendingItem = PendingEntry;
@@ -123,9 +124,4 @@ export function newestOf(items: Iterable<PendingItem>): {
       effective = item;
   }
   return { latest, acknowledged, effective };
-}
-
-/** A put's intent that is not a `'primary'` put's provisional record. */
-export function isPlainPutIntent(entry: JournalEntry): boolean {
-  return entry.op === 'put' && entry.intent === true && entry.provisional !== true;
 }

@@ -1,4 +1,5 @@
 import type { JournalEntry } from '../journal/types.js';
+import { isPlainPutIntent } from './intents.js';
 import { compareVersions, parseVersion } from './version.js';
 
 /** One target's copy of a key, as reconcile found it. */
@@ -65,7 +66,8 @@ export interface KeyPlan {
  *   that version, never as the older copy), otherwise left for later (the skipped target may hold
  *   it). When the newest copy is another writer's (a concurrent writer whose older-stamped write
  *   landed last), it is a conflict instead: that copy wins.
- * - A delete intent newer than every copy is completed (it may have reached some targets).
+ * - A delete intent newer than every copy is completed (it may have reached some targets), also
+ *   when a newer put's intent follows it (that put reached no target, or no copy shows it).
  * - Otherwise the newest copy wins and is copied to targets that lack it or hold an older one; the
  *   same version with other bytes is a conflict, settled for the highest-priority copy.
  */
@@ -79,7 +81,8 @@ export function planKey(
   for (const c of copies)
     if (winner === undefined || compareVersions(c.version, winner.version) > 0) winner = c;
   const floor = newest(entries.filter((e) => e.intent !== true));
-  const newestEntry = newest(entries);
+  // A put's plain intent (unobserved, in flight or failed) does not hide an older delete's intent.
+  const newestEntry = newest(entries.filter((e) => !isPlainPutIntent(e)));
   const holding = copies.map((c) => c.target);
 
   const beyond = (e: JournalEntry | undefined): e is JournalEntry =>
