@@ -41,7 +41,7 @@ import {
   validateRange,
   type WatchedRequestInfo,
 } from '@failover/storage';
-import { azureErrorCode, azureStatusOf, registerAzureClassifier } from './classify.js';
+import { azureErrorCode, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
 import { abortedError, type ErrorContext, mapAzureError, toBodyError } from './errors.js';
 import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';

@@ -2,7 +2,7 @@ import type { TargetFailure } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
-import { entryId, putIntentEntry } from './journaling.js';
+import { putIntentEntry } from './journaling.js';
 import type { PendingItem } from './pending.js';
 import { sha256Of, versionOf } from './reserved.js';
 import { compareVersions } from './version.js';
