@@ -99,58 +99,60 @@ export async function behindCloud(
 }
 
 /**
- * Repair until no pair was skipped: a pass whose pairs were skipped (the recovering target's
- * half-open breaker busy with another call's probe, seen on a loaded machine) is run again, as
- * the store itself does in the background (probe-retry.ts); the report adds up the passes.
+ * Runs `run` again while its report says something was skipped (the recovering target's half-open
+ * breaker busy with another call's probe, seen on a loaded machine), as the store itself does in
+ * the background (probe-retry.ts), at most 200 more times; `add` sums the reports.
  */
-export async function repairOnce(store: MultiCloudStore): Promise<RepairReport> {
-  // Passes run until none skipped a pair; their counts add up (a pass may repair one pair and
-  // skip another whose target's probe was busy: the test wants every pair's outcome).
-  let total: RepairReport | undefined;
+async function untilNoneSkipped<R>(
+  run: () => Promise<R>,
+  skipped: (report: R) => boolean,
+  add: (total: R, report: R) => R,
+): Promise<R> {
+  let total: R | undefined;
   for (let i = 0; ; i++) {
-    const report = await store.repair();
-    total =
-      total === undefined
-        ? report
-        : {
-            ...report,
-            attempted: total.attempted + report.attempted - total.skipped,
-            repaired: total.repaired + report.repaired,
-            conflicts: total.conflicts + report.conflicts,
-            lost: total.lost + report.lost,
-            deferred: total.deferred + report.deferred,
-            failed: [...total.failed, ...report.failed],
-          };
-    if (report.skipped === 0 || i >= 200) return total;
+    const report = await run();
+    total = total === undefined ? report : add(total, report);
+    if (!skipped(report) || i >= 200) return total;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 /**
- * Reconcile until no target was skipped: a reconcile that could not list a target (the
- * recovering target's half-open breaker busy with another call's probe, seen on a loaded machine)
- * is run again, as repairOnce does for repair; the counts add up over the runs.
+ * Repair until no pair was skipped; the counts add up over the passes (a pass may repair one pair
+ * and skip another whose target's probe was busy: the test wants every pair's outcome).
  */
-export async function reconcileOnce(store: MultiCloudStore): Promise<ReconcileReport> {
-  let total: ReconcileReport | undefined;
-  for (let i = 0; ; i++) {
-    const report = await store.reconcile();
-    total =
-      total === undefined
-        ? report
-        : {
-            ...report,
-            copied: total.copied + report.copied,
-            deleted: total.deleted + report.deleted,
-            conflicts: total.conflicts + report.conflicts,
-            corrupt: total.corrupt + report.corrupt,
-            lost: total.lost + report.lost,
-            errors: [...total.errors, ...report.errors],
-            changes: [...total.changes, ...report.changes],
-          };
-    if (report.skippedTargets.length === 0 || i >= 200) return total;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export function repairOnce(store: MultiCloudStore): Promise<RepairReport> {
+  return untilNoneSkipped(
+    () => store.repair(),
+    (report) => report.skipped > 0,
+    (total, report) => ({
+      ...report,
+      attempted: total.attempted + report.attempted - total.skipped,
+      repaired: total.repaired + report.repaired,
+      conflicts: total.conflicts + report.conflicts,
+      lost: total.lost + report.lost,
+      deferred: total.deferred + report.deferred,
+      failed: [...total.failed, ...report.failed],
+    }),
+  );
+}
+
+/** Reconcile until no target was skipped (it could not be listed); the counts add up over the runs. */
+export function reconcileOnce(store: MultiCloudStore): Promise<ReconcileReport> {
+  return untilNoneSkipped(
+    () => store.reconcile(),
+    (report) => report.skippedTargets.length > 0,
+    (total, report) => ({
+      ...report,
+      copied: total.copied + report.copied,
+      deleted: total.deleted + report.deleted,
+      conflicts: total.conflicts + report.conflicts,
+      corrupt: total.corrupt + report.corrupt,
+      lost: total.lost + report.lost,
+      errors: [...total.errors, ...report.errors],
+      changes: [...total.changes, ...report.changes],
+    }),
+  );
 }
 
 /** Waits until the target's breaker lets calls through again (it opened during the outage). */

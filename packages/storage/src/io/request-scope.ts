@@ -26,11 +26,6 @@ export class RequestScope<O extends RequestObserver> {
     return this.#current.run(observer, fn);
   }
 
-  /** The observer of the code running now, if any. */
-  current(): O | undefined {
-    return this.#current.getStore();
-  }
-
   #subscribe(): void {
     if (this.#subscribed) return;
     this.#subscribed = true;

@@ -98,11 +98,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
 
   const submitTracked = (record: JournalRecord): IntentAppend => {
     const refused = closing !== undefined ? closedError() : live.broken;
-    if (refused !== undefined) {
-      const failed = Promise.reject(refused);
-      return { written: failed, durable: failed };
-    }
-    return writer.writeTracked(record);
+    return refused === undefined ? writer.writeTracked(record) : failedIntent(refused);
   };
 
   // ---- closing -------------------------------------------------------------------------------
@@ -136,8 +132,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       try {
         e = normalizeEntry(entry);
       } catch (err) {
-        const failed = Promise.reject(err); // one promise: whoever awaits either handles both
-        return { written: failed, durable: failed };
+        return failedIntent(err);
       }
       return submitTracked({ t: 'append', e });
     },
@@ -171,4 +166,10 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     stats: (): FileJournalStats => ({ ...counters, fileBytes: live.fileBytes }),
     on: (event, listener) => events.on(event, listener),
   };
+}
+
+/** An intent append refused at once: one promise for both, so whoever awaits either handles it. */
+function failedIntent(err: unknown): IntentAppend {
+  const failed = Promise.reject(err);
+  return { written: failed, durable: failed };
 }

@@ -33,21 +33,19 @@ export function createMemoryJournal(): Journal {
     }
   };
 
+  const append = (entry: JournalEntry): Promise<void> =>
+    whenOpen(() => {
+      const e = normalizeEntry(entry);
+      state.append(e);
+      marks.append(e);
+    });
+
   return {
     open: () => whenOpen(() => undefined),
-    append: (entry: JournalEntry) =>
-      whenOpen(() => {
-        const e = normalizeEntry(entry);
-        state.append(e);
-        marks.append(e);
-      }),
+    append,
     appendIntent: (entry: JournalEntry) => {
       // In memory, written is durable: one promise for both.
-      const appended = whenOpen(() => {
-        const e = normalizeEntry(entry);
-        state.append(e);
-        marks.append(e);
-      });
+      const appended = append(entry);
       return { written: appended, durable: appended };
     },
     resolve: (id: string, target: string) =>

@@ -20,6 +20,7 @@ import { type CallSettings, combine, type MultiContext, type StoreTarget } from 
 import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
+import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
@@ -273,9 +274,7 @@ async function recordObserved(
     !ctx.inflight.has(key) &&
     ctx.journal.pendingOf === undefined &&
     latest?.entry.id === id &&
-    latest.entry.op === 'put' &&
-    latest.entry.intent === true &&
-    latest.entry.provisional !== true;
+    isPlainPutIntent(latest.entry);
   if (!own && !orphan) return;
   // Already recorded by this read's peers, or acknowledged (its stragglers still writing).
   const known = ctx.pending.item(id);
