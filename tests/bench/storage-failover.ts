@@ -60,6 +60,17 @@ export interface FailoverRun {
    * did. With 8 in flight, the first 8 calls are offered before any answer can come back.
    */
   readonly callsAtFirstFailure: number | null;
+  /**
+   * App calls started when the sick cloud received its last request with the fault on (app calls,
+   * the store's own, repair copies): after that call, nothing more reached it. `0`: nothing did.
+   */
+  readonly callsUntilLastReached: number;
+  /** App calls started when the store first put the sick cloud on hold; `null`: it never did. */
+  readonly callsUntilHeld: number | null;
+  /** Times a target went on hold before the fault (a healthy cloud held: a wrong guess). */
+  readonly holdsWithoutFault: number;
+  /** Times a healthy target went on hold with the fault on. */
+  readonly healthyHolds: number;
   /** App calls offered before it was left (all of them when it never was). */
   readonly offeredBeforeLeft: number;
   /** Adapter calls the router sent to the sick cloud in that time (attempts, probes included). */
@@ -88,6 +99,8 @@ interface SickCount {
   byMethod: Record<string, number>;
   /** Called when one of its calls fails with an availability kind. */
   onFailure?: () => void;
+  /** Called when it receives a call. */
+  onCall?: () => void;
 }
 
 /** A store that counts the calls it receives (the router's attempts on it). */
@@ -96,6 +109,7 @@ function counted(store: BlobStore, count: SickCount): BlobStore {
     <A extends unknown[], R>(method: string, fn: (...args: A) => R) =>
     (...args: A): R => {
       count.n++;
+      count.onCall?.();
       count.byMethod[method] = (count.byMethod[method] ?? 0) + 1;
       const result = fn(...args);
       if (result instanceof Promise) {
@@ -151,6 +165,19 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
       sickCount.onFailure = () => {
         if (faultOn && firstFailureAt === null && leftAt === null) firstFailureAt = started;
       };
+      let lastReached = 0;
+      let heldAt: number | null = null;
+      sickCount.onCall = () => {
+        if (faultOn) lastReached = started;
+      };
+      let holdsWithoutFault = 0;
+      let healthyHolds = 0;
+      store.on('held', (e) => {
+        if (!e.held) return;
+        if (!faultOn) holdsWithoutFault++;
+        else if (e.target !== spec.sick) healthyHolds++;
+        else if (heldAt === null) heldAt = started;
+      });
       let sickAtLeft = 0;
       let sickByMethodAtLeft: Record<string, number> = {};
       store.on('open', (e) => {
@@ -243,6 +270,10 @@ export function runFailoverCase(spec: FailoverSpec, concurrency: number): Promis
         errorSamples,
         callsUntilLeft: left,
         callsAtFirstFailure: firstFailureAt as number | null,
+        callsUntilLastReached: lastReached,
+        callsUntilHeld: heldAt as number | null,
+        holdsWithoutFault,
+        healthyHolds,
         offeredBeforeLeft: left ?? started,
         sickAttemptsBeforeLeft: left === null ? sickCount.n : sickAtLeft,
         sickByMethodBeforeLeft: left === null ? sickCount.byMethod : sickByMethodAtLeft,

@@ -108,14 +108,19 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
     const runs = runsOf<FailoverRun>(o, 'failover');
     notes.push(...failed(o));
     const r = runs[0];
-    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', '', '', ''];
+    if (!r) return [o.case.label, '?', 'failed', '', '', '', '', '', '', '', '', ''];
     if (r.errors > 0)
       notes.push(`- ${o.case.label}, ${r.concurrency} in flight: ${r.errorSamples.join('; ')}`);
+    if ((r.holdsWithoutFault ?? 0) > 0 || (r.healthyHolds ?? 0) > 0)
+      notes.push(
+        `- ${o.case.label}, ${r.concurrency} in flight: healthy clouds put on hold ${r.holdsWithoutFault} times with no fault, ${r.healthyHolds} with the fault on`,
+      );
     return [
       o.case.label,
       String(r.concurrency),
       `${r.errors}${r.hung > 0 ? ` (${r.hung} hung)` : ''} / ${r.calls}`,
       r.callsUntilLeft === null ? `never (${r.calls} calls)` : String(r.callsUntilLeft),
+      `${r.callsUntilLastReached ?? '?'}${r.callsUntilHeld === null || r.callsUntilHeld === undefined ? '' : ` (held at ${r.callsUntilHeld})`}`,
       r.callsAtFirstFailure === null || r.callsAtFirstFailure === undefined
         ? 'none'
         : r.callsUntilLeft === null
@@ -135,6 +140,7 @@ function failoverTable(outcomes: readonly CaseOutcome[]): void {
       'in flight',
       'app errors / calls',
       'calls until the sick cloud is left',
+      'last call reaching it (on hold at)',
       'calls at its first failure (+ more until left)',
       'sick-cloud attempts per call offered (by method)',
       'p50 / p99 ms',

@@ -75,6 +75,57 @@ describe('unresponsive-target ejection on the local clouds', () => {
     await clouds.proxies[0].setFault(faults.pass());
   });
 
+  it('a blackholed S3 is put on hold first: new puts stop reaching it at once, each is journaled for it and reads back', async () => {
+    const { clouds } = fx;
+    const buckets = await freshBuckets(clouds, 'hold');
+    const s3 = countedS3(clouds, buckets);
+    // The breaker is kept out of it (its ejection after 1 h of silence): the hold alone.
+    const store = createMultiCloudStore({
+      targets: [s3.store, buckets.viaProxy[1], buckets.viaProxy[2]],
+      journal: createFileJournal({ dir: await mkdtemp(join(clouds.tmp, 'journal-')) }),
+      unresponsive: { afterMs: 3_600_000 },
+    });
+    fx.stores.push(store);
+    // (Only S3 can be held here: with it silent, each put waits for both others' copies, so
+    // neither ever has two requests outstanding.)
+    const holds: { target: string; held: boolean }[] = [];
+    store.on('held', (e) => holds.push(e));
+    await store.put('warm', bytesFor('warm', 0));
+    await clouds.proxies[0].setFault(faults.blackhole());
+    const before = s3.calls();
+    const reached = await putAndReadUntil(store, () => holds.length > 0, 5000);
+    expect(holds).toEqual([{ target: 'aws', held: true }]);
+    // At most the copies of the puts before the hold (at least the 2 late ones) reached it.
+    expect(s3.calls() - before).toBeLessThanOrEqual(reached.size);
+    expect(s3.calls() - before).toBeGreaterThanOrEqual(2);
+    const atHold = s3.calls();
+    const written = new Map<string, Buffer>();
+    for (let i = 0; i < 10; i++) {
+      const key = `held/${i}`;
+      const bytes = bytesFor(key, i);
+      await store.put(key, bytes);
+      written.set(key, bytes);
+    }
+    // Nothing more reached S3, and it is still closed: held, not ejected.
+    expect(s3.calls()).toBe(atHold);
+    const aws = store.status().targets[0];
+    expect([aws?.held, aws?.state]).toEqual([true, 'closed']);
+    // Every put made on hold is journaled as missing on S3 (for repair) and reads back.
+    expect(aws?.behind).toBeGreaterThanOrEqual(written.size);
+    for (const [key, bytes] of [...reached, ...written]) {
+      expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+    }
+    // The fault ends: its silent requests are dropped (they failed unanswered), the hold lifts.
+    const lifted = new Promise<void>((resolve) =>
+      store.on('held', (e) => {
+        if (!e.held) resolve();
+      }),
+    );
+    await clouds.proxies[0].setFault(faults.pass());
+    await lifted;
+    expect(store.status().targets[0]?.held).toBe(false);
+  });
+
   it('an S3 answering every request 300 ms late is not left (100 sequential put+get pairs)', async () => {
     const { clouds } = fx;
     const buckets = await freshBuckets(clouds, 'slow');

@@ -80,6 +80,9 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     [{ unresponsive: { afterMs: 5 } }, 'unresponsive.afterMs', 'from 10 to 3600000, got 5'],
     [{ unresponsive: { factor: 0.5 } }, 'unresponsive.factor', 'from 1 to 1000, got 0.5'],
     [{ unresponsive: { strikes: 0 } }, 'unresponsive.strikes', 'must be an integer from 1 to 1000, got 0'],
+    [{ unresponsive: { holdMs: 0 } }, 'unresponsive.holdMs', 'false or an integer from 1 to 3600000'],
+    [{ unresponsive: { holdMs: true } }, 'unresponsive.holdMs', 'false or an integer'],
+    [{ unresponsive: { holdRequests: 0 } }, 'unresponsive.holdRequests', 'from 1 to 1000, got 0'],
     [{ unresponsive: { after: 5 } }, 'unresponsive.after', 'is not a known option (known: afterMs, factor,'],
     [
       { writerId: 'Has Space' },
@@ -134,12 +137,21 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(r.settleMs).toBe(MULTI_DEFAULTS.settleMs);
     expect(r.repairOnRecovery).toBe(true);
     expect(r.amnesiaRecheckMs).toBe(MULTI_DEFAULTS.amnesiaRecheckMs);
-    expect(r.unresponsive).toEqual({ afterMs: 500, factor: 4, strikes: 3 });
+    const hold = { afterMs: 20, requests: 2 };
+    expect(r.unresponsive).toEqual({ afterMs: 500, factor: 4, strikes: 3, hold });
     expect(resolveMultiOptions({ targets: t, journal, unresponsive: { factor: 2.5 } }).unresponsive).toEqual({
       afterMs: 500,
       factor: 2.5,
       strikes: 3,
+      hold,
     });
+    expect(
+      resolveMultiOptions({ targets: t, journal, unresponsive: { holdMs: false } }).unresponsive?.hold,
+    ).toBeUndefined();
+    expect(
+      resolveMultiOptions({ targets: t, journal, unresponsive: { holdMs: 50, holdRequests: 3 } }).unresponsive
+        ?.hold,
+    ).toEqual({ afterMs: 50, requests: 3 });
     expect(r.spoolMemoryBytes).toBe(MULTI_DEFAULTS.spoolMemoryBytes);
     expect(r.readBufferBytes).toBe(MULTI_DEFAULTS.readBufferBytes);
     expect(r.name).toBe('multi(a,b,c)');

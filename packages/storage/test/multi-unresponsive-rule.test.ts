@@ -3,13 +3,17 @@ import { simulateEventLoopLag } from '../../core/src/stall.js';
 import { NotFoundError } from '../src/errors.js';
 import { UnresponsiveWatch } from '../src/multi/unresponsive.js';
 import {
+  isLate,
   isOverdue,
   type SilenceFacts,
   strike,
   type UnresponsiveLimits,
 } from '../src/multi/unresponsive-rule.js';
 
-const LIMITS: UnresponsiveLimits = { afterMs: 500, factor: 4, strikes: 3 };
+/** Ejection alone (the hold is tested on its own below). */
+const LIMITS: UnresponsiveLimits = { afterMs: 500, factor: 4, strikes: 3, hold: undefined };
+/** The defaults: ejection and the hold. */
+const HOLD: UnresponsiveLimits = { ...LIMITS, hold: { afterMs: 20, requests: 2 } };
 
 describe('isOverdue', () => {
   /** A request silent for 600 ms, nothing stalled, a peer answered a newer one in 20 ms. */
@@ -36,6 +40,37 @@ describe('isOverdue', () => {
   ];
   it.each(table)('%s', (_name, f, expected) => {
     expect(isOverdue(facts(f), LIMITS)).toBe(expected);
+  });
+});
+
+describe('isLate', () => {
+  /** A request silent for 30 ms, nothing stalled, a peer answered a newer one in 3 ms; own answers up to 5 ms. */
+  const facts = (f: Partial<SilenceFacts>): SilenceFacts => ({
+    silentMs: 30,
+    stalledMs: 0,
+    peerLatencyMs: 3,
+    answeredSince: false,
+    ownSlowMs: 5,
+    ...f,
+  });
+  const table: [string, Partial<SilenceFacts>, boolean][] = [
+    ['silent past holdMs, 4 x the peer and 2 x its own slow answer (a blackhole)', {}, true],
+    ['exactly holdMs', { silentMs: 20 }, true],
+    ['below holdMs', { silentMs: 19 }, false],
+    ['the target answered another request since', { answeredSince: true }, false],
+    ['no peer answered a newer request', { peerLatencyMs: undefined }, false],
+    ['a slow peer (10 ms): late only after 40 ms', { peerLatencyMs: 10, silentMs: 39 }, false],
+    ['a slow peer (10 ms), 40 ms silent', { peerLatencyMs: 10, silentMs: 40 }, true],
+    ['its own answers take up to 300 ms: late only after 600 ms', { ownSlowMs: 300, silentMs: 599 }, false],
+    ['its own answers take up to 300 ms, 600 ms silent', { ownSlowMs: 300, silentMs: 600 }, true],
+    ['no answer of its own yet: holdMs and the peer decide', { ownSlowMs: undefined }, true],
+    ['this process stalled 15 of the 30 ms', { stalledMs: 15 }, false],
+  ];
+  it.each(table)('%s', (_name, f, expected) => {
+    expect(isLate(facts(f), HOLD)).toBe(expected);
+  });
+  it('never late with the hold off', () => {
+    expect(isLate(facts({ silentMs: 10_000 }), LIMITS)).toBe(false);
   });
 });
 
@@ -253,6 +288,92 @@ describe('UnresponsiveWatch', () => {
     done!();
     watch.close();
     await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('holds a silent target after 2 late requests (sequential writes every 10 ms), until it answers', async () => {
+    const holds: [string, boolean][] = [];
+    const watch = new UnresponsiveWatch(
+      HOLD,
+      () => undefined,
+      (t, held) => holds.push([t, held]),
+    );
+    // Before the fault: the target answers in 4 ms, as its peers do.
+    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(holds).toEqual([]);
+    const sick: Pending[] = [];
+    let writes = 0;
+    while (!watch.held('a') && writes < 100) {
+      await fanOut(watch, sick, 4);
+      await vi.advanceTimersByTimeAsync(6);
+      writes++;
+    }
+    // Its first request is late at 20 ms (the third write's answers), its second 10 ms later.
+    expect(writes).toBe(4);
+    expect(holds).toEqual([['a', true]]);
+    expect([watch.held('b'), watch.held('c')]).toEqual([false, false]);
+    // Any answer lifts it (the target is there), and its older requests are not late again.
+    sick[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(holds).toEqual([
+      ['a', true],
+      ['a', false],
+    ]);
+    for (let i = 0; i < 5; i++) await fanOut(watch, undefined, 4).then((a) => a.resolve());
+    expect(watch.held('a')).toBe(false);
+    for (const r of sick.slice(1)) r.resolve();
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('a held target whose silent requests fail unanswered comes off hold', async () => {
+    const holds: [string, boolean][] = [];
+    const watch = new UnresponsiveWatch(
+      HOLD,
+      () => undefined,
+      (t, held) => holds.push([t, held]),
+    );
+    const sick = [request(watch, 'a'), request(watch, 'a')];
+    await vi.advanceTimersByTimeAsync(30);
+    await peersAnswer(watch);
+    expect(watch.held('a')).toBe(true);
+    sick[0]!.reject(timedOut);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(watch.held('a')).toBe(false); // one late request left: below holdRequests
+    sick[1]!.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(holds).toEqual([
+      ['a', true],
+      ['a', false],
+    ]);
+  });
+
+  it('a target answering every request in 300 ms is held only before its first answers', async () => {
+    const holds: [string, boolean][] = [];
+    const watch = new UnresponsiveWatch(
+      HOLD,
+      () => undefined,
+      (t, held) => holds.push([t, held]),
+    );
+    const slow: { at: number; p: Pending }[] = [];
+    let heldWrites = 0;
+    for (let i = 0; i < 200; i++) {
+      if (watch.held('a')) heldWrites++;
+      const a = await fanOut(watch, undefined, 5);
+      await vi.advanceTimersByTimeAsync(5);
+      slow.push({ at: Date.now() + 290, p: a });
+      while (slow.length > 0 && slow[0]!.at <= Date.now()) slow.shift()!.p.resolve();
+    }
+    for (const s of slow) s.p.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    // Held until its first answer (300 ms: 30 writes), then its own latency sets the bar (600 ms).
+    expect(holds).toEqual([
+      ['a', true],
+      ['a', false],
+    ]);
+    expect(heldWrites).toBeLessThan(30);
+    watch.close();
   });
 
   it('off (no limits): records nothing', async () => {

@@ -143,6 +143,18 @@ export interface UnresponsiveOptions {
   factor?: number;
   /** Overdue requests in a row, with no answer from the target in between, that open its breaker. Default 3; 1 to 1000. */
   strikes?: number;
+  /**
+   * The hold, long before the breaker opens: a request is *late* once it has been silent for this
+   * long, `factor` times a peer's latency on a newer request and twice the target's own recent
+   * slow answer (the second-slowest of its last 16), this process's stalls not counted. While
+   * `holdRequests` of a target's requests are late, and it answered nothing since, parallel writes
+   * send it no new copy when the other targets can make the quorum: it is journaled as missing and
+   * repaired later. Its first answer lifts the hold. `false` turns the hold off. Default 20; 1 to
+   * 3600000.
+   */
+  holdMs?: number | false;
+  /** Late requests outstanding at once that put a target on hold. Default 2; 1 to 1000. */
+  holdRequests?: number;
 }
 
 /** Options of {@link createMultiCloudStore}. Invalid values throw an `InvalidOptionError`. */
@@ -225,6 +237,9 @@ export const MULTI_DEFAULTS = Object.freeze({
   unresponsiveAfterMs: 500,
   unresponsiveFactor: 4,
   unresponsiveStrikes: 3,
+  /** `unresponsive.holdMs`: near a local cloud's own latency; a wrong hold costs a repair copy. */
+  unresponsiveHoldMs: 20,
+  unresponsiveHoldRequests: 2,
   /**
    * The store's default `failover.breaker.consecutiveFailures`: a sick cloud is left after 3
    * failed copies in a row, which a put-then-get application reaches within 5 calls (only the puts
@@ -385,8 +400,17 @@ function readUnresponsive(r: OptionsReader): UnresponsiveLimits | undefined {
   const afterMs = u.ms('afterMs', { min: 10, max: 3_600_000, default: MULTI_DEFAULTS.unresponsiveAfterMs });
   const factor = u.number('factor', { min: 1, max: 1000, default: MULTI_DEFAULTS.unresponsiveFactor });
   const strikes = u.int('strikes', { min: 1, max: 1000, default: MULTI_DEFAULTS.unresponsiveStrikes });
+  const holdMs = u.has('holdMs')
+    ? u.msOrFalse('holdMs', { min: 1, max: 3_600_000 })
+    : MULTI_DEFAULTS.unresponsiveHoldMs;
+  const requests = u.int('holdRequests', {
+    min: 1,
+    max: 1000,
+    default: MULTI_DEFAULTS.unresponsiveHoldRequests,
+  });
   u.done();
-  return Object.freeze({ afterMs, factor, strikes });
+  const hold = holdMs === undefined ? undefined : Object.freeze({ afterMs: holdMs, requests });
+  return Object.freeze({ afterMs, factor, strikes, hold });
 }
 
 function isBlobStore(value: unknown): value is BlobStore {

@@ -13,6 +13,7 @@ export function statusOf(ctx: MultiContext, scheduler: RepairScheduler, closed: 
       available: !closed && ctx.router.isAvailable(t.name),
       behind: ctx.pending.behind(t.name),
       amnesia: ctx.epochs.statusOf(t.name),
+      held: ctx.unresponsive.held(t.name),
     })),
     budget: router.budget,
     journal: { backlog: ctx.journal.backlog(), pendingKeys: ctx.pending.keyCount },

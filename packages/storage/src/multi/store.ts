@@ -61,6 +61,7 @@ const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
   'degraded',
   'lost',
   'amnesia',
+  'held',
   'repairFinished',
   'error',
 ]);
@@ -132,9 +133,15 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     lock: createKeyedLock(),
     counts,
     uncertain: new UncertainWindows(o.settleMs),
-    unresponsive: new UnresponsiveWatch(o.unresponsive, (target) => {
-      if (!closed) router.eject(target, { reason: 'unresponsive' });
-    }),
+    unresponsive: new UnresponsiveWatch(
+      o.unresponsive,
+      (target) => {
+        if (!closed) router.eject(target, { reason: 'unresponsive' });
+      },
+      (target, held) => {
+        if (events.has('held')) events.emit('held', { target, held });
+      },
+    ),
     epochs,
     stragglers: new Set(),
     inflight: new Map(),

@@ -196,6 +196,12 @@ export interface MultiCloudTargetStatus extends TargetStatus {
    * trusted meanwhile.
    */
   readonly amnesia: { readonly since: number; readonly reconciling: boolean } | undefined;
+  /**
+   * True while the target is on hold: some of its requests stay silent while the other targets
+   * answer newer ones, so parallel writes send it no new copy (they journal it as missing) until
+   * it answers. See docs/multi-cloud.md, "Unresponsive targets".
+   */
+  readonly held: boolean;
 }
 
 /** Operation counters since the store was created. */
@@ -319,6 +325,12 @@ export interface MultiCloudOwnEvents {
     /** `true` in the second event, once the target was reconciled from the others. */
     readonly reconciled: boolean;
   };
+  /**
+   * A target went on hold (`held: true`: `unresponsive.holdRequests` of its requests stay silent
+   * while the other targets answer newer ones; parallel writes send it no new copy) or came off it
+   * (`held: false`: it answered, or its silent requests ended).
+   */
+  held: { readonly target: string; readonly held: boolean };
   /** A repair pass finished. */
   repairFinished: RepairReport;
   /** Background work failed (a repair pass, a late quorum write's bookkeeping, an epoch check). */

@@ -34,6 +34,19 @@ export interface UnresponsiveLimits {
   readonly factor: number;
   /** Strikes in a row (no answer from the target in between) that open its breaker. */
   readonly strikes: number;
+  /**
+   * The hold: a target with this many *late* requests outstanding (see {@link isLate}) gets no
+   * new write copies until it answers; `undefined` when the hold is off.
+   */
+  readonly hold: HoldLimits | undefined;
+}
+
+/** When a target's silence puts it on hold (see {@link isLate}). */
+export interface HoldLimits {
+  /** A request is late after at least this long without an answer, ms. */
+  readonly afterMs: number;
+  /** Late requests outstanding at once that put the target on hold. */
+  readonly requests: number;
 }
 
 /** What is known of one outstanding request when a peer answered a request sent after it. */
@@ -52,6 +65,11 @@ export interface SilenceFacts {
   readonly peerLatencyMs: number | undefined;
   /** The target answered another request since this one was sent. */
   readonly answeredSince: boolean;
+  /**
+   * The target's own recent latency: the second-slowest of its last answers, ms; `undefined`
+   * before it answered anything.
+   */
+  readonly ownSlowMs?: number | undefined;
 }
 
 /**
@@ -63,6 +81,20 @@ export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean 
   if (f.answeredSince || f.peerLatencyMs === undefined) return false;
   const listened = f.silentMs - Math.max(0, f.stalledMs);
   return listened >= Math.max(limits.afterMs, limits.factor * f.peerLatencyMs);
+}
+
+/**
+ * True when the request is *late*: the facts of {@link isOverdue}, with a much lower bar. It has
+ * been silent (stalls of this process taken out) for at least `hold.afterMs`, `factor` times the
+ * peer's latency and twice the target's own recent slow answer (`ownSlowMs`). A late request only
+ * holds the target's new write copies back until the target answers anything (see
+ * `UnresponsiveWatch.held`): a wrong guess costs a repair copy, not a breaker open for its reset
+ * timeout, so the bar can sit near the target's own latency where {@link isOverdue}'s cannot.
+ */
+export function isLate(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
+  if (limits.hold === undefined || f.answeredSince || f.peerLatencyMs === undefined) return false;
+  const listened = f.silentMs - Math.max(0, f.stalledMs);
+  return listened >= Math.max(limits.hold.afterMs, limits.factor * f.peerLatencyMs, 2 * (f.ownSlowMs ?? 0));
 }
 
 /** The streak after one more strike, and whether it opens the breaker. */

@@ -1,5 +1,11 @@
 import { classifyFailure, HIDING_STALL_MS, isAvailabilityKind, StallMonitor } from '@failover/core';
-import { isOverdue, strike, type UnresponsiveLimits } from './unresponsive-rule.js';
+import {
+  isLate,
+  isOverdue,
+  type SilenceFacts,
+  strike,
+  type UnresponsiveLimits,
+} from './unresponsive-rule.js';
 
 /** One request to one target, from its start to its end. */
 export interface WatchedRequest {
@@ -10,6 +16,8 @@ export interface WatchedRequest {
   activeAt: number;
   /** Already counted as a strike (or its target was ejected since). */
   struck: boolean;
+  /** Counted as late (see `isLate`) since its target last answered. */
+  late: boolean;
 }
 
 interface TargetState {
@@ -17,7 +25,16 @@ interface TargetState {
   /** When it last answered (`Date.now()`); 0 for never. */
   answeredAt: number;
   strikes: number;
+  /** Outstanding requests counted as late. */
+  late: number;
+  /** Whether it is on hold (the last `onHold` call said so). */
+  held: boolean;
+  /** Latencies of its last answers, ms (at most {@link RECENT_ANSWERS}, oldest first). */
+  readonly recent: number[];
 }
+
+/** How many of a target's last answers its own recent latency is taken from. */
+const RECENT_ANSWERS = 16;
 
 interface PeerAnswer {
   readonly target: string;
@@ -51,6 +68,7 @@ const now = (): number => globalThis.Date.now();
 export class UnresponsiveWatch {
   readonly #limits: UnresponsiveLimits | undefined;
   readonly #eject: (target: string) => void;
+  readonly #onHold: ((target: string, held: boolean) => void) | undefined;
   readonly #targets = new Map<string, TargetState>();
   #outstanding = 0;
   #answers: PeerAnswer[] = [];
@@ -60,9 +78,29 @@ export class UnresponsiveWatch {
   readonly #stalls = new StallMonitor();
   #closed = false;
 
-  constructor(limits: UnresponsiveLimits | undefined, eject: (target: string) => void) {
+  /**
+   * `eject` opens a target's breaker; `onHold` is told when a target goes on hold and when it
+   * comes off it (see {@link UnresponsiveWatch.held}).
+   */
+  constructor(
+    limits: UnresponsiveLimits | undefined,
+    eject: (target: string) => void,
+    onHold?: (target: string, held: boolean) => void,
+  ) {
     this.#limits = limits;
     this.#eject = eject;
+    this.#onHold = onHold;
+  }
+
+  /**
+   * True while `target` is on hold: `hold.requests` of its requests are outstanding and late
+   * (silent while its peers answered newer ones, see `isLate`), and it answered nothing since. A
+   * parallel write sends no copy to a target on hold when the others can make its quorum (the
+   * journal records it as missing; repair copies it): a blackholed cloud stops receiving writes
+   * within a few calls, long before its breaker can open. Its first answer lifts the hold.
+   */
+  held(target: string): boolean {
+    return this.#targets.get(target)?.held === true;
   }
 
   /**
@@ -71,7 +109,7 @@ export class UnresponsiveWatch {
    */
   track<R>(target: string, op: () => Promise<R>): Promise<R> {
     if (this.#limits === undefined || this.#closed) return op();
-    const req: WatchedRequest = { target, sentAt: now(), activeAt: 0, struck: false };
+    const req: WatchedRequest = { target, sentAt: now(), activeAt: 0, struck: false, late: false };
     req.activeAt = req.sentAt;
     this.#state(target).outstanding.add(req);
     if (this.#outstanding++ === 0) this.#stalls.busy();
@@ -118,7 +156,7 @@ export class UnresponsiveWatch {
   #state(target: string): TargetState {
     let s = this.#targets.get(target);
     if (s === undefined) {
-      s = { outstanding: new Set(), answeredAt: 0, strikes: 0 };
+      s = { outstanding: new Set(), answeredAt: 0, strikes: 0, late: 0, held: false, recent: [] };
       this.#targets.set(target, s);
     }
     return s;
@@ -128,14 +166,33 @@ export class UnresponsiveWatch {
     const s = this.#state(req.target);
     if (!s.outstanding.delete(req)) return;
     if (--this.#outstanding === 0) this.#stalls.idle();
-    if (!answered || this.#closed) return;
+    if (req.late) s.late--;
+    if (!answered || this.#closed) {
+      this.#holdChanged(req.target, s);
+      return;
+    }
     const at = now();
     s.answeredAt = at;
     s.strikes = 0;
+    // It answered: none of its requests is late any more.
+    for (const other of s.outstanding) other.late = false;
+    s.late = 0;
+    this.#holdChanged(req.target, s);
+    s.recent.push(at - req.sentAt);
+    if (s.recent.length > RECENT_ANSWERS) s.recent.shift();
     this.#answers.push({ target: req.target, sentAt: req.sentAt, latencyMs: at - req.sentAt });
     if (this.#outstanding > 0 && this.#scheduled === undefined) {
       this.#scheduled = setImmediate(() => this.#check());
     }
+  }
+
+  /** Puts `target` on hold or takes it off, as its late requests now say, and says so once. */
+  #holdChanged(target: string, s: TargetState): void {
+    const hold = this.#limits?.hold;
+    const held = hold !== undefined && !this.#closed && s.late >= hold.requests;
+    if (held === s.held) return;
+    s.held = held;
+    this.#onHold?.(target, held);
   }
 
   /** Looks at every outstanding request that a peer's answer overtook (see the class comment). */
@@ -147,8 +204,9 @@ export class UnresponsiveWatch {
     if (limits === undefined || this.#closed) return;
     const at = now();
     for (const [target, s] of this.#targets) {
+      const ownSlowMs = secondSlowest(s.recent);
       for (const req of s.outstanding) {
-        if (req.struck) continue;
+        if (req.struck && req.late) continue;
         let peerLatencyMs: number | undefined;
         for (const a of answers) {
           if (a.target === target || a.sentAt < req.sentAt) continue;
@@ -156,16 +214,19 @@ export class UnresponsiveWatch {
         }
         if (peerLatencyMs === undefined) continue;
         const since = Math.max(req.sentAt, req.activeAt);
-        const overdue = isOverdue(
-          {
-            silentMs: at - since,
-            stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
-            peerLatencyMs,
-            answeredSince: s.answeredAt > req.sentAt,
-          },
-          limits,
-        );
-        if (!overdue) continue;
+        const facts: SilenceFacts = {
+          silentMs: at - since,
+          stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
+          peerLatencyMs,
+          answeredSince: s.answeredAt > req.sentAt,
+          ownSlowMs,
+        };
+        if (!req.late && isLate(facts, limits)) {
+          req.late = true;
+          s.late++;
+          this.#holdChanged(target, s);
+        }
+        if (req.struck || !isOverdue(facts, limits)) continue;
         req.struck = true;
         const d = strike(s.strikes, limits);
         s.strikes = d.strikes;
@@ -178,6 +239,20 @@ export class UnresponsiveWatch {
       }
     }
   }
+}
+
+/** The second-slowest of `latencies` (the slowest when there is one); `undefined` when empty. */
+function secondSlowest(latencies: readonly number[]): number | undefined {
+  if (latencies.length < 2) return latencies[0];
+  let first = -1;
+  let second = -1;
+  for (const l of latencies) {
+    if (l > first) {
+      second = first;
+      first = l;
+    } else if (l > second) second = l;
+  }
+  return second;
 }
 
 /** True when a failed request was answered by its target (not an outage, not cancelled). */

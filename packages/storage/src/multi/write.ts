@@ -240,9 +240,13 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
 
         /** Each target's upload while it runs (those still running at the acknowledgement straggle). */
         const running = new Set<Promise<unknown>>();
+        const held = heldToSkip(ctx, names, need);
         await Promise.all(
           names.map((name) =>
-            track(running, runOnTracked(ctx, name, spec.perform, call)).then(
+            (held.has(name)
+              ? Promise.reject(onHold(name))
+              : track(running, runOnTracked(ctx, name, spec.perform, call))
+            ).then(
               ({ value: info, uncertain: late }) => {
                 if (acked !== undefined) {
                   answered++;
@@ -286,7 +290,7 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
               },
               (error: unknown) => {
                 const failure = targetFailure(name, error);
-                if (isAvailabilityKind(failure.kind)) ctx.epochs.forget(name);
+                if (isAvailabilityKind(failure.kind) && !held.has(name)) ctx.epochs.forget(name);
                 if (mayHaveLanded(failure)) {
                   uncertain.add(name);
                   // After the acknowledgement: repair checks the window before resolving the pair.
@@ -315,6 +319,33 @@ function writeParallel(ctx: MultiContext, spec: WriteSpec): Promise<WriteResult>
         spec.finished?.();
       });
   });
+}
+
+/**
+ * The targets on hold (see `UnresponsiveWatch.held`) this write sends no copy to: all of them when
+ * the other targets that admit calls can make the quorum without them (one, for `'mirror'`), else
+ * none (a target on hold may only be slow; the write may need it).
+ */
+function heldToSkip(ctx: MultiContext, names: readonly string[], need: number | undefined): Set<string> {
+  const held = new Set<string>();
+  let others = 0;
+  for (const name of names) {
+    if (!ctx.router.isAvailable(name)) continue;
+    if (ctx.unresponsive.held(name)) held.add(name);
+    else others++;
+  }
+  if (held.size > 0 && others < (need ?? 1)) held.clear();
+  return held;
+}
+
+/** The failure of a copy not sent because its target is on hold: never sent, so it cannot land. */
+function onHold(name: string): AllTargetsFailedError {
+  const cause = new StorageError(
+    'unavailable',
+    `Target "${name}" is on hold: its requests stay silent while the other targets answer`,
+    { target: name },
+  );
+  return new AllTargetsFailedError([{ target: name, kind: 'unavailable', cause, attempts: 0 }]);
 }
 
 /**
