@@ -441,7 +441,8 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
 }
 
 /**
- * The order to ask the targets in: the holders of the newest pending write first; targets that
+ * The order to ask the targets in: the holders of the newest pending write first; targets on hold
+ * (silent while the others answer, see `UnresponsiveWatch.held`) after the others; targets that
  * lost their data (not yet restored) last.
  */
 function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[] {
@@ -450,6 +451,8 @@ function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[]
     const holders = order.filter((n) => latest.holders.has(n));
     order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
   }
+  const held = order.filter((n) => ctx.unresponsive.held(n));
+  if (held.length > 0) order = [...order.filter((n) => !held.includes(n)), ...held];
   if (ctx.epochs.enabled) {
     const lost = order.filter((n) => ctx.epochs.isAmnesiac(n));
     if (lost.length > 0) order = [...order.filter((n) => !lost.includes(n)), ...lost];
