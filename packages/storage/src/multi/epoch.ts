@@ -116,12 +116,18 @@ export class EpochTracker implements EpochMarkers {
     return this.check(ctx, target, since);
   }
 
-  /** Checks every target whose marker was not seen within `recheckMs` (a repair pass does this). */
+  /**
+   * Checks every target whose marker was not seen within `recheckMs` (a repair pass does this),
+   * except targets on hold (their requests go unanswered: a read that needs one checks it).
+   */
   async sweep(ctx: MultiContext): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return;
     await Promise.all(
       ctx.targets
-        .filter((t) => ctx.router.isAvailable(t.name) && !this.#amnesia.has(t.name))
+        .filter(
+          (t) =>
+            ctx.router.isAvailable(t.name) && !this.#amnesia.has(t.name) && !ctx.unresponsive.held(t.name),
+        )
         .map((t) => {
           const at = this.#verifiedAt.get(t.name);
           return at !== undefined && this.#now() - at < this.#recheckMs! ? true : this.check(ctx, t.name);
