@@ -443,16 +443,19 @@ export async function runFleetStoresBench(
           ] as const)
         : []) {
         const alone: number[] = [];
+        /** One instance carrying the whole fleet's traffic (3 x the loops). */
+        const aloneAll: number[] = [];
         const three: DeadRound[] = [];
         const threeAlone: number[] = [];
         for (let r = 0; r < ROUNDS; r++) {
           alone.push((await deadCloudCalls(env, pool, 1, false, loops, stagger, round++)).calls);
+          aloneAll.push((await deadCloudCalls(env, pool, 1, false, loops * 3, stagger, round++)).calls);
           three.push(await deadCloudCalls(env, pool, 3, true, loops, stagger, round++));
           threeAlone.push((await deadCloudCalls(env, pool, 3, false, loops, stagger, round++)).calls);
         }
         const fleetCalls = three.map((x) => x.calls);
         console.log(
-          `Calls reaching dead AWS until every instance left it (instances are processes; median of ${ROUNDS}; ${loops} loop(s) per instance, a get then 5 ms, loops started ${stagger} ms apart): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(fleetCalls)} [${fleetCalls.join(', ')}] (${(med(fleetCalls) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x); fleet: first to last open ${fmt(three.map((x) => x.spread))} ms  (load ${load()})`,
+          `Calls reaching dead AWS until every instance left it (instances are processes; median of ${ROUNDS}; ${loops} loop(s) per instance, a get then 5 ms, loops started ${stagger} ms apart): one instance ${med(alone)} [${alone.join(', ')}], 3 with fleet ${med(fleetCalls)} [${fleetCalls.join(', ')}] (${(med(fleetCalls) / med(alone)).toFixed(2)}x), 3 without ${med(threeAlone)} [${threeAlone.join(', ')}] (${(med(threeAlone) / med(alone)).toFixed(2)}x); one instance with the fleet's traffic (${loops * 3} loops) ${med(aloneAll)} [${aloneAll.join(', ')}] (fleet ${(med(fleetCalls) / med(aloneAll)).toFixed(2)}x of it); fleet: first to last open ${fmt(three.map((x) => x.spread))} ms  (load ${load()})`,
         );
       }
       if (parts.includes('busy')) {
