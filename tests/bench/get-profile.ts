@@ -44,7 +44,7 @@ await withClouds(async (clouds) => {
   const used = process.cpuUsage(cpu);
   const reqs = clouds.proxies.map(
     (p, i) =>
-      `${(((p.counts.total - before[i]!.total) / calls)).toFixed(2)} req, ${(((p.counts.connections - before[i]!.connections) / calls)).toFixed(2)} conn`,
+      `${((p.counts.total - before[i]!.total) / calls).toFixed(2)} req, ${((p.counts.connections - before[i]!.connections) / calls).toFixed(2)} conn`,
   );
   console.log(`per get, by cloud (aws, gcp, azure): ${reqs.join('; ')}`);
   console.log(
