@@ -174,6 +174,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         );
       });
     }
+    s.on('held', ({ target, held }) => {
+      const label = laneOf('storage', target)?.label ?? target;
+      board.event(
+        held
+          ? `${stamp(recorder.now())} ${style.yellow('on hold')}       ${label}: silent while the others answer (writes skip it)`
+          : `${stamp(recorder.now())} ${style.green('off hold')}      ${label}: answered`,
+      );
+    });
     s.on('repairFinished', () => {
       repairPasses++;
     });
