@@ -6,6 +6,8 @@
  * @internal
  */
 import type { Operation } from './attempt.js';
+import { failedBeforeSending } from './classify.js';
+import { BreakerOpenError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
 import type { AttemptObservation, CallObservation, CallObserver, CallOutcome } from './observer.js';
 import { safely } from './observer.js';
@@ -31,10 +33,21 @@ export class CallObserved {
     return observed;
   }
 
-  /** Ends an attempt's observation (once): a success when `kind` is undefined. */
-  attemptEnded(observed: AttemptObservation | undefined, kind: FailureKind | undefined): void {
+  /**
+   * Ends an attempt's observation (once): a success when `kind` is undefined; `err`, the failure,
+   * says whether the request never reached the target (see `AttemptOutcome`).
+   */
+  attemptEnded(observed: AttemptObservation | undefined, kind: FailureKind | undefined, err?: unknown): void {
     if (observed === undefined || !this.#open.delete(observed)) return;
-    safely(this.#owner, () => observed.end(kind === undefined ? { ok: true } : { ok: false, kind }));
+    safely(this.#owner, () =>
+      observed.end(
+        kind === undefined
+          ? { ok: true }
+          : !(err instanceof BreakerOpenError) && failedBeforeSending(err)
+            ? { ok: false, kind, neverSent: true }
+            : { ok: false, kind },
+      ),
+    );
   }
 
   /** The call ended: attempts still running (hedge losers, cut attempts) end as `cut`, then the call. */

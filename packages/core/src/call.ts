@@ -217,7 +217,7 @@ export class Call<T, R> {
     } catch (err) {
       if (a !== undefined) this.#endAttempt(a);
       const kind = a?.kind ?? a?.abortKind ?? s.kindOf(err, context);
-      this.#observed?.attemptEnded(observed, kind);
+      this.#observed?.attemptEnded(observed, kind, err);
       return { ok: false, err, kind };
     }
     if (a !== undefined) this.#endAttempt(a);

@@ -65,7 +65,19 @@ export interface AttemptObservation {
 }
 
 /** How an attempt ended. */
-export type AttemptOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: FailureKind };
+export type AttemptOutcome =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly kind: FailureKind;
+      /**
+       * The failure proves the request never reached the target (connection refused, name not
+       * resolved, connect or TLS handshake failed: `failedBeforeSending`), the kind of failure
+       * that opens a breaker after `breaker.consecutiveConnectFailures`: `true`, else absent (a
+       * skip by an open breaker and an attempt cut by the call's end included).
+       */
+      readonly neverSent?: boolean;
+    };
 
 /** How a call ended. */
 export type CallOutcome =

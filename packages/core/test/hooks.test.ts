@@ -257,7 +257,7 @@ describe('observer', () => {
     expect(await fo.run(op, { idempotent: true })).toBe('from-gcp');
     expect(seen.starts).toEqual([{ idempotent: true, targets: ['aws', 'gcp', 'azure'] }]);
     expect(seen.attempts).toEqual([
-      { target: 'aws', attemptNo: 1, hedge: false, outcome: { ok: false, kind: 'network' } },
+      { target: 'aws', attemptNo: 1, hedge: false, outcome: { ok: false, kind: 'network', neverSent: true } },
       { target: 'gcp', attemptNo: 1, hedge: false, outcome: { ok: true } },
     ]);
     expect(seen.ends).toEqual([{ ok: true, target: 'gcp', attempts: 2, failoverCount: 1 }]);

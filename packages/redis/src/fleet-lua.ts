@@ -93,13 +93,15 @@ return 0
  * ARGV[2] ms after the instance sent it (by the instance's clock, ARGV[8]: Redis was paused or
  * slow) is dropped and returns -1: failures that old may have been followed by successes whose
  * reports were held up with them, and must not eject a target that works.
- * KEYS[1]: the failure counter, KEYS[2]: the breakers hash.
+ * KEYS[1]: the failure counter, KEYS[2]: the breakers hash, KEYS[3] (optional): a counter this
+ * failure ends (the count of failures that proved the target unreachable, ended by any other).
  * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message, sent at (ms).
  */
 export const FAILED = luaScript(
   'fleet-failed',
   `${NOW}
 if now - tonumber(ARGV[8]) > tonumber(ARGV[2]) then return -1 end
+if KEYS[3] then redis.call('DEL', KEYS[3]) end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n ~= tonumber(ARGV[1]) then return 0 end
@@ -111,8 +113,8 @@ return 1
 `,
 );
 
-/** Ends the fleet-wide failure count of a target (a success). KEYS[1]: the failure counter. */
-export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', KEYS[1])`);
+/** Ends the fleet-wide failure counts of a target (a success). KEYS: the failure counters. */
+export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', unpack(KEYS))`);
 
 /**
  * Counts one instance's own-judgement ejection of a target (an opening with no failure behind it,

@@ -7,7 +7,8 @@ import {
 
 /** What the observer reports: a failure of `target` that counts, or the first success after some. */
 export interface FailureSink {
-  failed(target: string): void;
+  /** `neverSent`: the failure proves the target unreachable (see core's `AttemptOutcome`). */
+  failed(target: string, neverSent: boolean): void;
   succeeded(target: string): void;
 }
 
@@ -30,7 +31,7 @@ export function failureObserver(sink: FailureSink): CallObserver {
             if (failing.delete(target)) sink.succeeded(target);
           } else if (availability.has(outcome.kind)) {
             failing.add(target);
-            sink.failed(target);
+            sink.failed(target, outcome.neverSent === true);
           }
         },
       };

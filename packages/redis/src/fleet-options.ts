@@ -13,11 +13,13 @@ export interface ResolvedFleetOptions {
   readonly probes: number;
   readonly probeLeaseMs: number;
   readonly tripAfter: number;
+  readonly tripAfterConnect: number;
   readonly failureWindowMs: number;
   readonly ejectResetTimeoutMs: number;
   readonly ejectionQuorum: number;
   readonly ejectionWindowMs: number;
   failuresKey(target: string): string;
+  connectFailuresKey(target: string): string;
   ejectedKey(target: string): string;
   readonly breakersKey: string;
   readonly channel: string;
@@ -43,6 +45,7 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
   const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: 250 });
   const probeLeaseMs = r.ms('probeLeaseMs', { min: 1, max: 3_600_000, default: 5000 });
   const tripAfter = r.int('tripAfter', { min: 0, max: 1_000_000, default: 5 });
+  const tripAfterConnect = r.int('tripAfterConnect', { min: 0, max: 1_000_000, default: 2 });
   const failureWindowMs = r.ms('failureWindowMs', { min: 1, max: 3_600_000, default: 1000 });
   const ejectResetTimeoutMs = r.ms('ejectResetTimeoutMs', { min: 1, max: 3_600_000, default: 30_000 });
   const ejectionQuorum = r.int('ejectionQuorum', { min: 1, max: 1000, default: 2 });
@@ -58,11 +61,13 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
     probes,
     probeLeaseMs,
     tripAfter,
+    tripAfterConnect,
     failureWindowMs,
     ejectResetTimeoutMs,
     ejectionQuorum,
     ejectionWindowMs,
     failuresKey: (target) => `${tag}:failures:${target}`,
+    connectFailuresKey: (target) => `${tag}:connect-failures:${target}`,
     ejectedKey: (target) => `${tag}:ejected:${target}`,
     breakersKey: `${tag}:breakers`,
     channel: `${tag}:breaker-events`,

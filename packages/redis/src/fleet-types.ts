@@ -88,6 +88,16 @@ export interface FleetHealthOptions {
    */
   tripAfter?: number;
   /**
+   * The same for failures that prove the target unreachable (connection refused, name not
+   * resolved, connect or TLS handshake failed: core's `failedBeforeSending`), counted apart: this
+   * many across the fleet in a row (any other failure or a success ends the count, within
+   * `failureWindowMs`) open the target everywhere, as `breaker.consecutiveConnectFailures` (2) does
+   * on one instance. So the instances' first failed calls to a cloud that refuses connections add
+   * up: three instances with one call each in flight leave it at once, not after a second failed
+   * call each. Default 2; 0 turns it off.
+   */
+  tripAfterConnect?: number;
+  /**
    * The window of {@link FleetHealthOptions.tripAfter}, in milliseconds: the count ends this long
    * after its first failure. A failure report that reaches Redis more than this long after the
    * instance sent it (Redis paused or slow; by the instance's clock against Redis's, so keep the

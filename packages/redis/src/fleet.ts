@@ -151,25 +151,38 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   const subscription = subscribeFleet(o.client, o.channel, onMessage, resync);
   const ready = subscription.ready;
 
+  /** Counts one failure of `target` on `key` fleet-wide; trips it here when the count says so. */
+  const countFailure = (target: string, keys: string[], threshold: number, reason: string): void => {
+    void publisher
+      .count(FAILED, keys, [String(threshold), String(o.failureWindowMs)], target, reason)
+      .then((tripped) => {
+        if (tripped && !closed) tripHere(target, `fleet: ${reason}`);
+      });
+  };
   const observer = failureObserver({
-    failed(target) {
-      if (closed || o.tripAfter === 0 || openHere.has(target)) return;
-      const reason = `${o.tripAfter} failures across the fleet`;
-      void publisher
-        .count(
-          FAILED,
-          [o.failuresKey(target), o.breakersKey],
-          [String(o.tripAfter), String(o.failureWindowMs)],
+    failed(target, neverSent) {
+      if (closed || openHere.has(target)) return;
+      const connect = o.tripAfterConnect > 0;
+      if (neverSent && connect) {
+        countFailure(
           target,
-          reason,
-        )
-        .then((tripped) => {
-          if (tripped && !closed) tripHere(target, `fleet: ${reason}`);
-        });
+          [o.connectFailuresKey(target), o.breakersKey],
+          o.tripAfterConnect,
+          `${o.tripAfterConnect} connect failures across the fleet`,
+        );
+      }
+      if (o.tripAfter === 0) {
+        if (connect && !neverSent) void calls.run(SUCCEEDED, [o.connectFailuresKey(target)], []);
+        return;
+      }
+      // Any other failure ends the count of connect failures in a row.
+      const keys = [o.failuresKey(target), o.breakersKey];
+      if (connect && !neverSent) keys.push(o.connectFailuresKey(target));
+      countFailure(target, keys, o.tripAfter, `${o.tripAfter} failures across the fleet`);
     },
     succeeded(target) {
-      if (closed || o.tripAfter === 0) return;
-      void calls.run(SUCCEEDED, [o.failuresKey(target)], []);
+      if (closed || (o.tripAfter === 0 && o.tripAfterConnect === 0)) return;
+      void calls.run(SUCCEEDED, [o.failuresKey(target), o.connectFailuresKey(target)], []);
     },
   });
 

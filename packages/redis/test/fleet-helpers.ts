@@ -14,6 +14,8 @@ export interface Instance {
   readonly client: AnyClient;
   /** The targets that fail (every call to them throws ECONNREFUSED). */
   readonly down: Set<string>;
+  /** The targets that answer every call with a 503 (an availability failure that was sent). */
+  readonly busy: Set<string>;
   /** One call through the router. */
   call(): Promise<string>;
 }
@@ -53,7 +55,16 @@ export async function instance(
   });
   const { resetTimeoutMs: _, consecutiveFailures: __, kind: ___, ...fleetOptions } = options;
   // A generous timeout: on a loaded machine a Redis call may take long; tests of slow Redis pass their own.
-  fleet = createFleetHealth({ client: c, router, prefix, timeoutMs: 5000, ...fleetOptions });
+  // The fleet-wide count of connect failures only where a test asks for it (the down targets
+  // refuse connections, and most tests count failures of any kind with `tripAfter`).
+  fleet = createFleetHealth({
+    client: c,
+    router,
+    prefix,
+    timeoutMs: 5000,
+    tripAfterConnect: 0,
+    ...fleetOptions,
+  });
   const f = fleet;
   later(() => router.close());
   later(() => f.close());
@@ -62,6 +73,7 @@ export async function instance(
   router.on('close', (payload) => events.push({ event: 'close', payload }));
   const reached = new Map<string, number>();
   const down = new Set<string>();
+  const busy = new Set<string>();
   await fleet.ready;
   return {
     router,
@@ -70,12 +82,14 @@ export async function instance(
     events,
     reached,
     down,
+    busy,
     call: () =>
       router.run(async (target) => {
         reached.set(target.name, (reached.get(target.name) ?? 0) + 1);
         if (down.has(target.name)) {
           throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
         }
+        if (busy.has(target.name)) throw Object.assign(new Error('Service Unavailable'), { statusCode: 503 });
         return `ok:${target.name}`;
       }),
   };

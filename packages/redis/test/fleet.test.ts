@@ -3,7 +3,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
-import { type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
+import { type Instance, type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
 import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
@@ -128,6 +128,54 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
       event: 'open',
       payload: { remote: true, reason: 'fleet: 3 failures across the fleet' },
     });
+  });
+
+  it("instances' first refused connections add up: 2 across the fleet eject the target everywhere (tripAfterConnect)", async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 }));
+    for (const i of fleet) i.down.add('aws');
+    // One failed call on each of two instances: neither has 2 of its own.
+    for (const i of fleet.slice(0, 2)) {
+      expect(await i.call()).toBe('ok:gcp');
+      await i.fleet.idle();
+    }
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    // The third never sent a call to it.
+    expect(await fleet[2]!.call()).toBe('ok:gcp');
+    expect(fleet.map((i) => i.reached.get('aws') ?? 0)).toEqual([1, 1, 0]);
+    expect(fleet[2]?.events[0]).toMatchObject({
+      event: 'open',
+      payload: { remote: true, reason: expect.stringMatching(/^fleet: 2 connect failures across the fleet/) },
+    });
+  });
+
+  it('a failure that was sent (503) ends the fleet-wide count of connect failures; a success ends both', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = [];
+    for (let i = 0; i < 3; i++)
+      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 }));
+    const [a, b, c] = fleet as [Instance, Instance, Instance];
+    for (let round = 0; round < 3; round++) {
+      a.down.add('aws');
+      await a.call();
+      await a.fleet.idle();
+      b.busy.add('aws');
+      await b.call().catch(() => undefined); // a 503 (not replayed: the call was sent): the connect failures in a row end
+      b.busy.delete('aws');
+      await b.fleet.idle();
+      c.down.add('aws');
+      await c.call();
+      await c.fleet.idle();
+      a.down.delete('aws');
+      c.down.delete('aws');
+      expect(await a.call()).toBe('ok:aws'); // a success ends every count
+      await a.fleet.idle();
+    }
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
   });
 
   it('a success between failures resets the fleet-wide count: scattered errors never eject', async () => {
