@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getBytes } from '@failover/storage';
+import { timedCalls } from './profile-loop.js';
 import { BUCKET, withClouds } from './storage-clouds.js';
 
 const bytes = Number(process.argv[2] ?? 1024);
@@ -28,26 +29,14 @@ await withClouds(async (clouds) => {
   };
   const get = gets[mode] ?? ((key: string) => getBytes(store, key));
   for (let i = 0; i < 100; i++) await get(keys[i % keys.length]!);
-  let next = 0;
   const before = clouds.proxies.map((p) => ({ total: p.counts.total, connections: p.counts.connections }));
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
-        const k = next++;
-        await get(keys[k % keys.length]!);
-      }
-    }),
-  );
-  const elapsed = performance.now() - start;
-  const used = process.cpuUsage(cpu);
+  const r = await timedCalls(calls, concurrency, (k) => get(keys[k % keys.length]!));
   const reqs = clouds.proxies.map(
     (p, i) =>
       `${((p.counts.total - before[i]!.total) / calls).toFixed(2)} req, ${((p.counts.connections - before[i]!.connections) / calls).toFixed(2)} conn`,
   );
   console.log(`per get, by cloud (aws, gcp, azure): ${reqs.join('; ')}`);
   console.log(
-    `${mode} ${bytes} B x${concurrency}: ${((calls / elapsed) * 1000).toFixed(1)} gets/s, ${((used.user + used.system) / 1000 / calls).toFixed(2)} ms CPU per get`,
+    `${mode} ${bytes} B x${concurrency}: ${r.perSecond.toFixed(1)} gets/s, ${r.cpuMsPerCall.toFixed(2)} ms CPU per get`,
   );
 });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { timedCalls } from './profile-loop.js';
 import { BUCKET, withClouds } from './storage-clouds.js';
 
 const bytes = Number(process.argv[2] ?? 1024);
@@ -30,20 +31,8 @@ await withClouds(async (clouds) => {
   const put = puts[mode] ?? ((key: string, body: Buffer) => store.put(key, body));
   const bodies = Array.from({ length: 16 }, () => randomBytes(bytes));
   for (let i = 0; i < 50; i++) await put(`w/${i}`, bodies[i % 16]!);
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
-        const k = next++;
-        await put(`p/${k}`, bodies[k % 16]!);
-      }
-    }),
-  );
-  const elapsed = performance.now() - start;
-  const used = process.cpuUsage(cpu);
+  const r = await timedCalls(calls, concurrency, (k) => put(`p/${k}`, bodies[k % 16]!));
   console.log(
-    `${mode} ${bytes} B x${concurrency}: ${((calls / elapsed) * 1000).toFixed(1)} puts/s, ${((used.user + used.system) / 1000 / calls).toFixed(2)} ms CPU per put`,
+    `${mode} ${bytes} B x${concurrency}: ${r.perSecond.toFixed(1)} puts/s, ${r.cpuMsPerCall.toFixed(2)} ms CPU per put`,
   );
 });
