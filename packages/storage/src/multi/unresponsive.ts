@@ -61,6 +61,9 @@ const now = (): number => globalThis.Date.now();
  * - the target's own answers end its streak; a streamed body's progress restarts its request's
  *   silence.
  *
+ * Before the ejection, a lower bar ({@link isLate}, near the target's own latency) puts a target
+ * on hold ({@link UnresponsiveWatch.held}): writes send it no new copy until it answers.
+ *
  * The outstanding request is never aborted: its late answer (or failure) is handled by the
  * write or read that sent it, as before. With `limits` undefined (the option is off) it records
  * nothing.
