@@ -119,6 +119,11 @@ export class FaultSchedule {
     );
   }
 
+  /** True when `cloud` was wiped (an amnesia phase) at or before `at`. */
+  wasWipedBefore(cloud: number, at: number): boolean {
+    return this.windows.some((w) => w.cloud === cloud && w.kind === 'amnesia' && (w.wipedAt ?? w.from) <= at);
+  }
+
   async #phase(): Promise<void> {
     const rng = this.#rng;
     const kind = rng.weighted<PhaseKind>({

@@ -330,6 +330,20 @@ async function justify(
     return;
   }
   const upNames = up.map((c) => direct[c]!.name).join(', ');
+  // A listing never answers from a cloud that lost its data until it is restored (it would miss
+  // keys): justified when every cloud up was wiped before and the store said so for each.
+  if (
+    op.kind === 'list' &&
+    up.every(
+      (c) =>
+        schedule.wasWipedBefore(c, to) &&
+        (op.message ?? '').includes(`Target "${direct[c]!.name}" lost its data`),
+    )
+  ) {
+    op.justified = true;
+    op.why = `the clouds up (${upNames}) lost their data and were being restored`;
+    return;
+  }
   if (op.kind === 'put' || op.kind === 'delete' || op.kind === 'list') {
     op.justified = false;
     op.why = `${upNames} up throughout`;
