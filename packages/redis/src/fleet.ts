@@ -163,7 +163,7 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
     failed(target, neverSent) {
       if (closed || openHere.has(target)) return;
       const connect = o.tripAfterConnect > 0;
-      if (neverSent && connect) {
+      if (connect && neverSent) {
         countFailure(
           target,
           [o.connectFailuresKey(target), o.breakersKey],
@@ -171,14 +171,12 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
           `${o.tripAfterConnect} connect failures across the fleet`,
         );
       }
-      if (o.tripAfter === 0) {
-        if (connect && !neverSent) void calls.run(SUCCEEDED, [o.connectFailuresKey(target)], []);
-        return;
-      }
       // Any other failure ends the count of connect failures in a row.
-      const keys = [o.failuresKey(target), o.breakersKey];
-      if (connect && !neverSent) keys.push(o.connectFailuresKey(target));
-      countFailure(target, keys, o.tripAfter, `${o.tripAfter} failures across the fleet`);
+      const ended = connect && !neverSent ? [o.connectFailuresKey(target)] : [];
+      if (o.tripAfter > 0) {
+        const keys = [o.failuresKey(target), o.breakersKey, ...ended];
+        countFailure(target, keys, o.tripAfter, `${o.tripAfter} failures across the fleet`);
+      } else if (ended.length > 0) void calls.run(SUCCEEDED, ended, []);
     },
     succeeded(target) {
       if (closed || (o.tripAfter === 0 && o.tripAfterConnect === 0)) return;

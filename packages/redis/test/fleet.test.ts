@@ -3,7 +3,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
-import { type Instance, type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
+import { type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
 import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
@@ -76,9 +76,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   it('only the lease holder probes; its successful probe closes the breaker on every instance', async () => {
     const redis = await redisServer();
     const p = prefix();
-    const fleet = [];
-    for (let i = 0; i < 3; i++)
-      fleet.push(await instance(redis.url, p, { resetTimeoutMs: 100, probeLeaseMs: 60_000 }));
+    const fleet = await three(redis.url, p, { resetTimeoutMs: 100, probeLeaseMs: 60_000 });
     const [first] = fleet;
     if (!first) throw new Error('unreachable');
     first.down.add('aws');
@@ -113,9 +111,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   it('failures spread over instances eject the target fleet-wide before any instance trips alone', async () => {
     const redis = await redisServer();
     const p = prefix();
-    const fleet = [];
-    for (let i = 0; i < 3; i++)
-      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 3 }));
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfter: 3 });
     for (const i of fleet) i.down.add('aws');
     for (const i of fleet) {
       expect(await i.call()).toBe('ok:gcp');
@@ -133,9 +129,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   it("instances' first refused connections add up: 2 across the fleet eject the target everywhere (tripAfterConnect)", async () => {
     const redis = await redisServer();
     const p = prefix();
-    const fleet = [];
-    for (let i = 0; i < 3; i++)
-      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 }));
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 });
     for (const i of fleet) i.down.add('aws');
     // One failed call on each of two instances: neither has 2 of its own.
     for (const i of fleet.slice(0, 2)) {
@@ -144,7 +138,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     }
     for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
     // The third never sent a call to it.
-    expect(await fleet[2]!.call()).toBe('ok:gcp');
+    expect(await fleet[2].call()).toBe('ok:gcp');
     expect(fleet.map((i) => i.reached.get('aws') ?? 0)).toEqual([1, 1, 0]);
     expect(fleet[2]?.events[0]).toMatchObject({
       event: 'open',
@@ -155,10 +149,8 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   it('a failure that was sent (503) ends the fleet-wide count of connect failures; a success ends both', async () => {
     const redis = await redisServer();
     const p = prefix();
-    const fleet = [];
-    for (let i = 0; i < 3; i++)
-      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 }));
-    const [a, b, c] = fleet as [Instance, Instance, Instance];
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 });
+    const [a, b, c] = fleet;
     for (let round = 0; round < 3; round++) {
       a.down.add('aws');
       await a.call();
@@ -181,9 +173,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
   it('a success between failures resets the fleet-wide count: scattered errors never eject', async () => {
     const redis = await redisServer();
     const p = prefix();
-    const fleet = [];
-    for (let i = 0; i < 3; i++)
-      fleet.push(await instance(redis.url, p, { consecutiveFailures: 100, tripAfter: 2 }));
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfter: 2 });
     for (let round = 0; round < 5; round++) {
       for (const i of fleet) {
         i.down.add('aws');

@@ -290,13 +290,19 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(0);
   });
 
-  it('holds a silent target after 2 late requests (sequential writes every 10 ms), until it answers', async () => {
+  /** A watch with the default hold (no ejection), and the hold changes it reported. */
+  function holdWatch(): { watch: UnresponsiveWatch; holds: [string, boolean][] } {
     const holds: [string, boolean][] = [];
     const watch = new UnresponsiveWatch(
       HOLD,
       () => undefined,
       (t, held) => holds.push([t, held]),
     );
+    return { watch, holds };
+  }
+
+  it('holds a silent target after 2 late requests (sequential writes every 10 ms), until it answers', async () => {
+    const { watch, holds } = holdWatch();
     // Before the fault: the target answers in 4 ms, as its peers do.
     for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
     await vi.advanceTimersByTimeAsync(0);
@@ -327,12 +333,7 @@ describe('UnresponsiveWatch', () => {
   });
 
   it('a held target whose silent requests fail unanswered comes off hold', async () => {
-    const holds: [string, boolean][] = [];
-    const watch = new UnresponsiveWatch(
-      HOLD,
-      () => undefined,
-      (t, held) => holds.push([t, held]),
-    );
+    const { watch, holds } = holdWatch();
     const sick = [request(watch, 'a'), request(watch, 'a')];
     await vi.advanceTimersByTimeAsync(30);
     await peersAnswer(watch);
@@ -350,12 +351,7 @@ describe('UnresponsiveWatch', () => {
   });
 
   it('a target answering every request in 300 ms is held only before its first answers', async () => {
-    const holds: [string, boolean][] = [];
-    const watch = new UnresponsiveWatch(
-      HOLD,
-      () => undefined,
-      (t, held) => holds.push([t, held]),
-    );
+    const { watch, holds } = holdWatch();
     const slow: { at: number; p: Pending }[] = [];
     let heldWrites = 0;
     for (let i = 0; i < 200; i++) {

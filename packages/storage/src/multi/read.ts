@@ -451,13 +451,15 @@ function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[]
     const holders = order.filter((n) => latest.holders.has(n));
     order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
   }
-  const held = order.filter((n) => ctx.unresponsive.held(n));
-  if (held.length > 0) order = [...order.filter((n) => !held.includes(n)), ...held];
-  if (ctx.epochs.enabled) {
-    const lost = order.filter((n) => ctx.epochs.isAmnesiac(n));
-    if (lost.length > 0) order = [...order.filter((n) => !lost.includes(n)), ...lost];
-  }
+  order = lastOf(order, (n) => ctx.unresponsive.held(n));
+  if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));
   return order;
+}
+
+/** `order` with the names `moved` picks after the others, each group in its own order. */
+function lastOf(order: string[], moved: (name: string) => boolean): string[] {
+  const last = order.filter(moved);
+  return last.length === 0 ? order : [...order.filter((n) => !moved(n)), ...last];
 }
 
 /** `get` over the targets: verified whole-object reads, streamed reads verified as they end. */

@@ -78,9 +78,7 @@ export interface SilenceFacts {
  * at least `afterMs` and at least `factor` times that peer's latency.
  */
 export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
-  if (f.answeredSince || f.peerLatencyMs === undefined) return false;
-  const listened = f.silentMs - Math.max(0, f.stalledMs);
-  return listened >= Math.max(limits.afterMs, limits.factor * f.peerLatencyMs);
+  return silentPast(f, (peerMs) => Math.max(limits.afterMs, limits.factor * peerMs));
 }
 
 /**
@@ -92,9 +90,21 @@ export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean 
  * timeout, so the bar can sit near the target's own latency where {@link isOverdue}'s cannot.
  */
 export function isLate(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
-  if (limits.hold === undefined || f.answeredSince || f.peerLatencyMs === undefined) return false;
-  const listened = f.silentMs - Math.max(0, f.stalledMs);
-  return listened >= Math.max(limits.hold.afterMs, limits.factor * f.peerLatencyMs, 2 * (f.ownSlowMs ?? 0));
+  const hold = limits.hold;
+  return (
+    hold !== undefined &&
+    silentPast(f, (peerMs) => Math.max(hold.afterMs, limits.factor * peerMs, 2 * (f.ownSlowMs ?? 0)))
+  );
+}
+
+/**
+ * True when the request's silence proves something (the target answered nothing since it was
+ * sent, and a peer answered a newer request) and this process listened for an answer (its
+ * silence, stalls taken out) at least `bar(peer's latency)` ms.
+ */
+function silentPast(f: SilenceFacts, bar: (peerLatencyMs: number) => number): boolean {
+  if (f.answeredSince || f.peerLatencyMs === undefined) return false;
+  return f.silentMs - Math.max(0, f.stalledMs) >= bar(f.peerLatencyMs);
 }
 
 /** The streak after one more strike, and whether it opens the breaker. */

@@ -207,7 +207,8 @@ export class UnresponsiveWatch {
     if (limits === undefined || this.#closed) return;
     const at = now();
     for (const [target, s] of this.#targets) {
-      const ownSlowMs = secondSlowest(s.recent);
+      if (s.outstanding.size === 0) continue;
+      const ownSlowMs = limits.hold === undefined ? undefined : secondSlowest(s.recent);
       for (const req of s.outstanding) {
         if (req.struck && req.late) continue;
         let peerLatencyMs: number | undefined;
