@@ -31,6 +31,8 @@ export interface DownloadRequest {
 export interface OpenedDownload {
   /** The generation the server sent (`x-goog-generation`), if it said. */
   readonly generation: string | undefined;
+  /** The metageneration the server sent (`x-goog-metageneration`), if it said. */
+  readonly metageneration: string | undefined;
   /**
    * Hands the bytes out: they flow through `check` (if given), which fails the stream at its end,
    * before it ends, when they do not match. Called once.
@@ -70,12 +72,15 @@ async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<Ope
       : { start: span.start, end: span.end, validation: false },
   );
   let generation: string | undefined;
+  let metageneration: string | undefined;
   // Emitted before the client looks at the response, which it then reads `request.agent` from.
   source.once('response', (res: { headers?: Record<string, unknown> }) => {
     sockets.scope(res);
     quietErrorAnswer(res);
     const g = res.headers?.['x-goog-generation'];
     if (typeof g === 'string' && /^\d+$/.test(g)) generation = g;
+    const m = res.headers?.['x-goog-metageneration'];
+    if (typeof m === 'string' && /^\d+$/.test(m)) metageneration = m;
   });
   const out = new CheckedBody(req.mapError);
   // Until `out` is handed out nobody listens to its errors: an idle download then fails the source
@@ -140,6 +145,7 @@ async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<Ope
   }
   return {
     generation,
+    metageneration,
     body(check) {
       handedOut = true;
       if (first === 'empty' || (source.destroyed && isRangeNotSatisfiable(source.errored))) {

@@ -50,7 +50,19 @@ export interface GcsStoreOptions {
    * See {@link IoTimeouts}.
    */
   timeouts?: IoTimeouts;
+  /**
+   * How many objects' metadata the store remembers (the last it read or wrote, per key), so a
+   * whole-object `get` of a key it knows sends one request instead of two. GCS's media download
+   * names the generation and metageneration it sent; the remembered metadata is used only when
+   * both match, so it is never stale, and a key changed by someone else costs its metadata read
+   * after the download rather than beside it. About 0.5 KiB per key. `0`: every `get` reads the
+   * metadata beside the bytes. Default 4096.
+   */
+  metadataCacheSize?: number;
 }
+
+/** The default {@link GcsStoreOptions.metadataCacheSize}. */
+export const DEFAULT_METADATA_CACHE_SIZE = 4096;
 
 /** The default {@link GcsStoreOptions.resumableThreshold}: 8 MiB. */
 export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
@@ -74,6 +86,7 @@ export interface ResolvedGcsOptions {
   readonly chunkSize: number | undefined;
   readonly readIdleTimeoutMs: number;
   readonly timeouts: ResolvedIoTimeouts;
+  readonly metadataCacheSize: number;
 }
 
 /** Validates {@link GcsStoreOptions}; throws `InvalidOptionError` naming the first bad option. */
@@ -105,8 +118,22 @@ export function resolveOptions(options: GcsStoreOptions): ResolvedGcsOptions {
     minLabel: 'off',
     default: timeouts.idleTimeoutMs,
   });
+  const metadataCacheSize = r.int('metadataCacheSize', {
+    min: 0,
+    minLabel: 'off',
+    default: DEFAULT_METADATA_CACHE_SIZE,
+  });
   r.done();
-  return { bucket, prefix, name, resumableThreshold, chunkSize, readIdleTimeoutMs, timeouts };
+  return {
+    bucket,
+    prefix,
+    name,
+    resumableThreshold,
+    chunkSize,
+    readIdleTimeoutMs,
+    timeouts,
+    metadataCacheSize,
+  };
 }
 
 function isChunkSize(value: unknown): value is number {

@@ -46,6 +46,7 @@ import { type ContentCheck, contentCheckOf } from './content-check.js';
 import { type OpenedDownload, openDownload, type ReadSpan } from './download.js';
 import { abortedError, type ErrorContext, idleError, toStorageError } from './errors.js';
 import { generationOf, toBlobInfo } from './info.js';
+import { type KnownVersion, KnownVersions, metagenerationOf } from './known-versions.js';
 import { pageEntries, pageQuery, readPage } from './list.js';
 import { type GcsStoreOptions, type ResolvedGcsOptions, resolveOptions } from './options.js';
 import { presignFile } from './presign.js';
@@ -83,10 +84,13 @@ export function createGcsStore(options: GcsStoreOptions): BlobStore & Presigner 
 class GcsStore implements BlobStore, Presigner {
   readonly name: string;
   readonly #o: ResolvedGcsOptions;
+  /** The metadata of the objects this store last read or wrote (see {@link KnownVersions}). */
+  readonly #known: KnownVersions;
 
   constructor(opts: ResolvedGcsOptions) {
     this.#o = opts;
     this.name = opts.name;
+    this.#known = new KnownVersions(opts.metadataCacheSize);
   }
 
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
@@ -178,7 +182,9 @@ class GcsStore implements BlobStore, Presigner {
     if (signal?.aborted) throw abortedError(ctx, signal.reason);
     if (typeof resource?.name !== 'string' || resource.size === undefined) {
       // The upload answered without the object resource: read it back.
-      resource = await this.#metadata(file, ctx, signal);
+      resource = await this.#metadata(file, ctx, signal, key);
+    } else {
+      this.#known.remember(key, resource);
     }
     return toBlobInfo(resource, key);
   }
@@ -198,7 +204,7 @@ class GcsStore implements BlobStore, Presigner {
   ): Promise<{ generation: number; metageneration: number } | null> {
     let resource: FileMetadata;
     try {
-      resource = await this.#metadata(this.#file(key), ctx, signal);
+      resource = await this.#metadata(this.#file(key), ctx, signal, key);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -237,7 +243,7 @@ class GcsStore implements BlobStore, Presigner {
       if (whole !== undefined) return whole;
     }
     for (let attempt = 1; ; attempt++) {
-      const resource = await this.#metadata(this.#file(key), ctx, signal);
+      const resource = await this.#metadata(this.#file(key), ctx, signal, key);
       const info = toBlobInfo(resource, key);
       const resolved = resolveRange(range, info.size);
       if (resolved === null) return { info, body: emptyBody() };
@@ -272,6 +278,8 @@ class GcsStore implements BlobStore, Presigner {
     signal: AbortSignal | undefined,
     watch: IoWatch,
   ): Promise<GetResult | undefined> {
+    const known = this.#known.get(key);
+    if (known !== undefined) return this.#getKnown(key, known, ctx, signal, watch);
     const download = this.#open(this.#file(key), undefined, false, ctx, signal);
     let downloadFailure: unknown;
     download.catch((err: unknown) => {
@@ -279,7 +287,7 @@ class GcsStore implements BlobStore, Presigner {
     });
     let resource: FileMetadata;
     try {
-      resource = await this.#metadata(this.#file(key), ctx, signal);
+      resource = await this.#metadata(this.#file(key), ctx, signal, key);
     } catch (err) {
       download.then(
         (d) => d.discard(),
@@ -308,6 +316,54 @@ class GcsStore implements BlobStore, Presigner {
     const check = contentCheckOf(resource);
     const generation = generationOf(resource);
     if (check === undefined || generation === undefined || opened.generation !== generation) {
+      opened.discard();
+      return undefined;
+    }
+    return this.#handOut(opened, toBlobInfo(resource, key), check, ctx, signal, watch);
+  }
+
+  /**
+   * A whole-object read of a key whose metadata this store knows: the download alone, its bytes
+   * handed out with the remembered metadata when the server's answer names the same generation and
+   * metageneration (GCS changes one of them with every change of the object, so that metadata is
+   * the object's now). Otherwise the metadata is read after the download and must name the
+   * download's version, as in {@link GcsStore.#getWhole}; `undefined` (the bytes released unread)
+   * when it does not, and the caller reads the metadata first and then that generation.
+   */
+  async #getKnown(
+    key: string,
+    known: KnownVersion,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+    watch: IoWatch,
+  ): Promise<GetResult | undefined> {
+    let opened: OpenedDownload;
+    try {
+      opened = await this.#open(this.#file(key), undefined, false, ctx, signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortedError(ctx, signal.reason);
+      const mapped = toStorageError(err, ctx);
+      if (mapped instanceof NotFoundError) this.#known.forget(key);
+      throw mapped;
+    }
+    let resource = known.resource;
+    if (opened.generation !== known.generation || opened.metageneration !== known.metageneration) {
+      try {
+        resource = await this.#metadata(this.#file(key), ctx, signal, key);
+      } catch (err) {
+        opened.discard();
+        throw err;
+      }
+      if (
+        generationOf(resource) !== opened.generation ||
+        metagenerationOf(resource) !== opened.metageneration
+      ) {
+        opened.discard();
+        return undefined;
+      }
+    }
+    const check = contentCheckOf(resource);
+    if (check === undefined) {
       opened.discard();
       return undefined;
     }
@@ -372,7 +428,10 @@ class GcsStore implements BlobStore, Presigner {
     const ctx = this.#ctx('head', key);
     try {
       const watch = this.#watch('head', key, options);
-      return toBlobInfo(await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal)), key);
+      return toBlobInfo(
+        await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal, key)),
+        key,
+      );
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -385,7 +444,7 @@ class GcsStore implements BlobStore, Presigner {
     const ctx = this.#ctx('exists', key);
     try {
       const watch = this.#watch('exists', key, options);
-      await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal));
+      await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal, key));
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -414,6 +473,7 @@ class GcsStore implements BlobStore, Presigner {
           ifMetagenerationMatch: version.metageneration,
         };
       }
+      this.#known.forget(key);
       try {
         await this.#call(ctx, signal, () => this.#file(key).delete({ ignoreNotFound: true, ...conditions }));
       } catch (err) {
@@ -481,9 +541,10 @@ class GcsStore implements BlobStore, Presigner {
     }
     const resource = (response as { resource?: FileMetadata } | undefined)?.resource;
     if (resource && typeof resource.name === 'string' && resource.size !== undefined) {
+      this.#known.remember(to, resource);
       return toBlobInfo(resource, to);
     }
-    return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal), to);
+    return toBlobInfo(await this.#metadata(destination, this.#ctx('copy', to), signal, to), to);
   }
 
   /**
@@ -505,7 +566,7 @@ class GcsStore implements BlobStore, Presigner {
     const { signal } = options;
     return this.#watch('setMetadata', key, options).run(async () => {
       const file = this.#file(key);
-      const current = await this.#metadata(file, ctx, signal);
+      const current = await this.#metadata(file, ctx, signal, key);
       if (ifMatch !== undefined && toBlobInfo(current, key).etag !== ifMatch) {
         throw new PreconditionFailedError(key, { target: this.name, reason: 'the object changed' });
       }
@@ -524,6 +585,7 @@ class GcsStore implements BlobStore, Presigner {
           current.generation === undefined ? undefined : String(current.generation),
         ).setMetadata({ metadata: patch }, conditions),
       );
+      this.#known.remember(key, resource);
       return toBlobInfo(resource, key);
     });
   }
@@ -548,8 +610,24 @@ class GcsStore implements BlobStore, Presigner {
     return generation === undefined ? this.#o.bucket.file(name) : this.#o.bucket.file(name, { generation });
   }
 
-  #metadata(file: File, ctx: ErrorContext, signal: AbortSignal | undefined): Promise<FileMetadata> {
-    return this.#call(ctx, signal, async () => (await file.getMetadata())[0]);
+  /**
+   * The object's metadata now, remembered for `key` (the caller's key of `file`) when given. A key
+   * found missing is forgotten.
+   */
+  async #metadata(
+    file: File,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+    key?: string,
+  ): Promise<FileMetadata> {
+    try {
+      const resource = await this.#call(ctx, signal, async () => (await file.getMetadata())[0]);
+      if (key !== undefined) this.#known.remember(key, resource);
+      return resource;
+    } catch (err) {
+      if (key !== undefined && err instanceof NotFoundError) this.#known.forget(key);
+      throw err;
+    }
   }
 
   /** Runs one SDK request, honouring `signal` and mapping its errors. */

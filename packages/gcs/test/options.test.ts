@@ -66,6 +66,7 @@ describe('createGcsStore options', () => {
         resumableThreshold: 0,
         chunkSize: 512 * 1024,
         readIdleTimeoutMs: 0,
+        metadataCacheSize: 0,
       }),
     ).not.toThrow();
   });
@@ -84,6 +85,10 @@ describe('createGcsStore options', () => {
     [
       { bucket, readIdleTimeoutMs: -1 },
       'Invalid option "readIdleTimeoutMs": must be an integer of at least 0 (off)',
+    ],
+    [
+      { bucket, metadataCacheSize: -1 },
+      'Invalid option "metadataCacheSize": must be an integer of at least 0 (off)',
     ],
     [
       { bucket, timeouts: { connectTimeoutMs: 1.5 } },

@@ -62,10 +62,12 @@ beforeAll(async () => {
   await server.createBucket(bucketName);
   await server.emulator.putObject(bucketName, VICTIM, VICTIM_BYTES);
   for (let i = 0; i < 4; i++) await server.emulator.putObject(bucketName, `sib/${i}`, SMALL);
-  // One client for every call, its own retries off: a reset reaches the store as it happens.
+  // One client for every call, its own retries off: a reset reaches the store as it happens. No
+  // remembered metadata: every get sends its two requests, so the count in flight is known.
   store = createGcsStore({
     bucket: server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName),
     timeouts: TIMEOUTS,
+    metadataCacheSize: 0,
   });
 });
 
