@@ -6,6 +6,8 @@ export const BENCH_FAILOVER = { breaker: { resetTimeoutMs: 60_000, maxResetTimeo
 /** Calls that reached one adapter and failed (see {@link counted}). */
 export interface FailedCalls {
   n: number;
+  /** With BENCH_FLEET_TRACE set: each failed call's time (ms, this process) and error code. */
+  trace?: string[];
 }
 
 /**
@@ -21,7 +23,14 @@ export function counted(store: BlobStore, count: FailedCalls): BlobStore {
         const result = (value as (...a: unknown[]) => unknown).apply(target, args);
         if (result instanceof Promise) {
           result.catch((err: unknown) => {
-            if ((err as { kind?: string }).kind !== 'not_found') count.n++;
+            if ((err as { kind?: string }).kind === 'not_found') return;
+            count.n++;
+            if (count.trace !== undefined) {
+              const e = err as { kind?: string; cause?: { code?: string; name?: string } };
+              count.trace.push(
+                `${prop.toString()} ${e.kind}/${e.cause?.code ?? e.cause?.name ?? '?'} @${performance.now().toFixed(1)}`,
+              );
+            }
           });
         }
         return result;

@@ -403,6 +403,24 @@ async function teardown(env: Env): Promise<void> {
 }
 
 /** `fleet/stores`: trip propagation, dead-cloud calls and get latency with multi-cloud stores. */
+/**
+ * The dead-cloud workloads, [loops per instance, ms between loops' starts]: all three, or those
+ * BENCH_FLEET_DEAD names (`1/0,4/2`).
+ */
+function deadWorkloads(): (readonly [number, number])[] {
+  const all: (readonly [number, number])[] = [
+    [4, 0],
+    [4, 2],
+    [1, 0],
+  ];
+  const only = process.env.BENCH_FLEET_DEAD;
+  if (only === undefined || only === '') return all;
+  return only.split(',').map((w) => {
+    const [loops, stagger] = w.split('/').map(Number);
+    return [loops ?? 1, stagger ?? 0] as const;
+  });
+}
+
 export async function runFleetStoresBench(
   parts: readonly string[] = ['trips', 'dead', 'busy', 'hang', 'latency'],
 ): Promise<void> {
@@ -435,13 +453,7 @@ export async function runFleetStoresBench(
       : [];
     try {
       let round = 0;
-      for (const [loops, stagger] of parts.includes('dead')
-        ? ([
-            [4, 0],
-            [4, 2],
-            [1, 0],
-          ] as const)
-        : []) {
+      for (const [loops, stagger] of parts.includes('dead') ? deadWorkloads() : []) {
         const alone: number[] = [];
         /** One instance carrying the whole fleet's traffic (3 x the loops). */
         const aloneAll: number[] = [];

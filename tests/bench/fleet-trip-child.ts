@@ -82,7 +82,7 @@ let current:
       targets: readonly BlobStore[];
     }
   | undefined;
-const aws: FailedCalls = { n: 0 };
+const aws: FailedCalls = { n: 0, ...(process.env.BENCH_FLEET_TRACE ? { trace: [] } : {}) };
 let trip = 0;
 let running: Promise<unknown>[] = [];
 let stopping = false;
@@ -126,6 +126,7 @@ async function open(m: Extract<ToTripChild, { type: 'open' }>): Promise<void> {
   }
   store.on('open', (e) => {
     if (e.target !== 'aws') return;
+    aws.trace?.push(`open${e.remote ? ' (remote)' : ''} ${e.reason ?? ''} @${performance.now().toFixed(1)}`);
     send({
       type: 'open',
       trip,
@@ -184,6 +185,12 @@ process.on('message', (m: ToTripChild) => {
         const failed = aws.n;
         stopping = true;
         await Promise.all(running);
+        if (aws.trace !== undefined) {
+          process.stderr.write(
+            `[${current?.fleet === undefined ? 'alone' : 'fleet'} ${process.pid}] ${aws.trace.join(', ')}\n`,
+          );
+          aws.trace.length = 0;
+        }
         send({ type: 'done', failed });
         return;
       }

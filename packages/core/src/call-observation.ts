@@ -6,10 +6,16 @@
  * @internal
  */
 import type { Operation } from './attempt.js';
-import { failedBeforeSending } from './classify.js';
+import { failedBeforeSending, failedWithoutAnswer } from './classify.js';
 import { BreakerOpenError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
-import type { AttemptObservation, CallObservation, CallObserver, CallOutcome } from './observer.js';
+import type {
+  AttemptObservation,
+  AttemptOutcome,
+  CallObservation,
+  CallObserver,
+  CallOutcome,
+} from './observer.js';
 import { safely } from './observer.js';
 import type { AnyOperation } from './plan.js';
 
@@ -39,15 +45,7 @@ export class CallObserved {
    */
   attemptEnded(observed: AttemptObservation | undefined, kind: FailureKind | undefined, err?: unknown): void {
     if (observed === undefined || !this.#open.delete(observed)) return;
-    safely(this.#owner, () =>
-      observed.end(
-        kind === undefined
-          ? { ok: true }
-          : !(err instanceof BreakerOpenError) && failedBeforeSending(err)
-            ? { ok: false, kind, neverSent: true }
-            : { ok: false, kind },
-      ),
-    );
+    safely(this.#owner, () => observed.end(kind === undefined ? { ok: true } : failureOutcome(kind, err)));
   }
 
   /** The call ended: attempts still running (hedge losers, cut attempts) end as `cut`, then the call. */
@@ -61,4 +59,12 @@ export class CallObserved {
 /** The operation, run through the attempt observation's `run` (its span active meanwhile). */
 export function withObservation<T, R>(fn: Operation<T, R>, observed: AttemptObservation): AnyOperation {
   return (target: T, context) => observed.run!(() => fn(target, context));
+}
+
+/** A failed attempt's outcome: whether it proves the target unreachable, or got no answer. */
+function failureOutcome(kind: FailureKind, err: unknown): AttemptOutcome {
+  if (err instanceof BreakerOpenError) return { ok: false, kind };
+  if (failedBeforeSending(err)) return { ok: false, kind, neverSent: true };
+  if (failedWithoutAnswer(err)) return { ok: false, kind, unanswered: true };
+  return { ok: false, kind };
 }

@@ -287,3 +287,27 @@ export function failedBeforeSending(err: unknown): boolean {
   }
   return false;
 }
+
+/** Codes of a connection reset or closed under a request. */
+const NO_ANSWER_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/**
+ * True when the connection was reset or closed before any answer came: a reset code
+ * (`ECONNRESET`, `EPIPE`, `ECONNABORTED`, undici's socket errors) in the error's chain and no HTTP
+ * status anywhere in it. Unlike {@link failedBeforeSending} it does not prove the request never
+ * reached the target (it may have been processed), so it never lets a non-idempotent call move;
+ * but it is how a target that was killed shows first, on the connections its clients had pooled,
+ * before new connections are refused. A fleet counts it with connection refusals (see
+ * `@failover/redis`'s `tripAfterConnect`). A timeout is not one (`ETIMEDOUT`: the target may be slow).
+ */
+export function failedWithoutAnswer(err: unknown): boolean {
+  let reset = false;
+  let current: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current != null && typeof current === 'object'; depth++) {
+    if (httpStatusOf(current) !== undefined) return false;
+    const code = (current as Record<string, unknown>).code;
+    if (typeof code === 'string' && NO_ANSWER_CODES.has(code)) reset = true;
+    current = (current as Record<string, unknown>).cause;
+  }
+  return reset;
+}

@@ -7,6 +7,7 @@ export {
   classifyFailure,
   classifyStatus,
   failedBeforeSending,
+  failedWithoutAnswer,
   httpStatusOf,
   registerClassifier,
   TLS_CERTIFICATE_CODES,

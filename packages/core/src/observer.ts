@@ -77,6 +77,12 @@ export type AttemptOutcome =
        * skip by an open breaker and an attempt cut by the call's end included).
        */
       readonly neverSent?: boolean;
+      /**
+       * The connection was reset or closed before any answer (`failedWithoutAnswer`): `true`,
+       * else absent. Never set with `neverSent`. The request may have reached the target; a
+       * killed target shows first this way on pooled connections, then as refused connections.
+       */
+      readonly unanswered?: boolean;
     };
 
 /** How a call ended. */

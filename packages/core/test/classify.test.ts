@@ -3,6 +3,7 @@ import {
   AllTargetsFailedError,
   classifyFailure,
   failedBeforeSending,
+  failedWithoutAnswer,
   isAvailabilityKind,
   parseRetryAfter,
   redact,
@@ -140,6 +141,30 @@ describe('failedBeforeSending', () => {
     });
     expect(failedBeforeSending(new Error('wrapped', { cause: connectTimeout }))).toBe(true);
     expect(failedBeforeSending(sysErr('ETIMEDOUT'))).toBe(false);
+  });
+});
+
+describe('failedWithoutAnswer', () => {
+  const status = (code: number) => Object.assign(new Error(`HTTP ${code}`), { statusCode: code });
+  it.each([
+    ['a reset', sysErr('ECONNRESET'), true],
+    ['a broken pipe', sysErr('EPIPE'), true],
+    ['an aborted connection', sysErr('ECONNABORTED'), true],
+    ["undici's closed socket", sysErr('UND_ERR_SOCKET'), true],
+    ['a reset wrapped by a client', new Error('request failed', { cause: sysErr('ECONNRESET') }), true],
+    ['a refused connection (never sent: not this)', sysErr('ECONNREFUSED'), false],
+    ['a timeout', sysErr('ETIMEDOUT'), false],
+    ['an answer: 503', status(503), false],
+    [
+      'a reset under an answer (a body cut after its status)',
+      Object.assign(status(200), { cause: sysErr('ECONNRESET') }),
+      false,
+    ],
+    ['a reset wrapping an answer', Object.assign(sysErr('ECONNRESET'), { cause: status(502) }), false],
+    ['nothing', undefined, false],
+    ['a string', 'ECONNRESET', false],
+  ])('%s: %s', (_label, err, expected) => {
+    expect(failedWithoutAnswer(err)).toBe(expected);
   });
 });
 

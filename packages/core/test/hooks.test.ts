@@ -250,6 +250,19 @@ const fresh = (): Seen => ({ starts: [], attempts: [], ends: [], order: [] });
 describe('observer', () => {
   const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
 
+  it('an attempt whose connection was reset before any answer ends unanswered (not never sent)', async () => {
+    const seen = fresh();
+    const fo = make({ observer: recorder(seen, true) });
+    const op = scripted({ aws: [sysError('ECONNRESET')], gcp: ['from-gcp'] });
+    expect(await fo.run(op, { idempotent: true })).toBe('from-gcp');
+    expect(seen.attempts[0]).toEqual({
+      target: 'aws',
+      attemptNo: 1,
+      hedge: false,
+      outcome: { ok: false, kind: 'network', unanswered: true },
+    });
+  });
+
   it('sees one call, each attempt (with its number and outcome), and how the call ended', async () => {
     const seen = fresh();
     const fo = make({ observer: recorder(seen, true) });

@@ -113,6 +113,34 @@ return 1
 `,
 );
 
+/**
+ * Counts one failure of a target that suggests it is gone, fleet-wide, in a row: a connection
+ * refused or never made (ARGV[9] = '1': it proves the target unreachable) or reset before any
+ * answer ('0'). The row is a hash at KEYS[1] (`n`, and `proof` once a failure proved it) that ends
+ * ARGV[2] ms after its first failure, with any success (SUCCEEDED) or any other failure (DEL).
+ * When it holds ARGV[1] failures and at least one proof, records the opening, publishes it like
+ * OPENED, ends the row and returns 1; otherwise 0. Resets alone never open: a keep-alive race can
+ * reset a connection to a healthy target. A late report (see FAILED) returns -1.
+ * KEYS[1]: the row, KEYS[2]: the breakers hash.
+ * ARGV: threshold, window ms, target, record JSON, ttl ms, channel, message, sent at (ms), proof.
+ */
+export const CONNECT_FAILED = luaScript(
+  'fleet-connect-failed',
+  `${NOW}
+if now - tonumber(ARGV[8]) > tonumber(ARGV[2]) then return -1 end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'proof', '1') end
+if n < tonumber(ARGV[1]) or redis.call('HEXISTS', KEYS[1], 'proof') == 0 then return 0 end
+redis.call('DEL', KEYS[1])
+local rec = cjson.decode(ARGV[4])
+rec['until'] = now + tonumber(ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
+redis.call('PUBLISH', ARGV[6], stamped(ARGV[7]))
+return 1
+`,
+);
+
 /** Ends the fleet-wide failure counts of a target (a success). KEYS: the failure counters. */
 export const SUCCEEDED = luaScript('fleet-succeeded', `return redis.call('DEL', unpack(KEYS))`);
 

@@ -7,8 +7,11 @@ import {
 
 /** What the observer reports: a failure of `target` that counts, or the first success after some. */
 export interface FailureSink {
-  /** `neverSent`: the failure proves the target unreachable (see core's `AttemptOutcome`). */
-  failed(target: string, neverSent: boolean): void;
+  /**
+   * `neverSent`: the failure proves the target unreachable; `unanswered`: its connection was reset
+   * before any answer (see core's `AttemptOutcome`).
+   */
+  failed(target: string, neverSent: boolean, unanswered: boolean): void;
   succeeded(target: string): void;
 }
 
@@ -31,7 +34,7 @@ export function failureObserver(sink: FailureSink): CallObserver {
             if (failing.delete(target)) sink.succeeded(target);
           } else if (availability.has(outcome.kind)) {
             failing.add(target);
-            sink.failed(target, outcome.neverSent === true);
+            sink.failed(target, outcome.neverSent === true, outcome.unanswered === true);
           }
         },
       };

@@ -67,7 +67,9 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
     ejectionQuorum,
     ejectionWindowMs,
     failuresKey: (target) => `${tag}:failures:${target}`,
-    connectFailuresKey: (target) => `${tag}:connect-failures:${target}`,
+    // A hash (count, proof) since the count took resets before an answer; a name of its own, so an
+    // instance of an earlier version (a string counter) never meets it.
+    connectFailuresKey: (target) => `${tag}:connect-streak:${target}`,
     ejectedKey: (target) => `${tag}:ejected:${target}`,
     breakersKey: `${tag}:breakers`,
     channel: `${tag}:breaker-events`,

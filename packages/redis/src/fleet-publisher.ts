@@ -41,7 +41,7 @@ export class FleetPublisher {
   /**
    * Runs a script that counts towards a fleet-wide opening of `target` (FAILED, EJECTED): its
    * arguments `head`, then the opening's record, reset timeout (`ejectResetTimeoutMs`), channel,
-   * message and the time it is sent. Resolves true when it opened the target fleet-wide (counted
+   * message, the time it is sent and `tail`. Resolves true when it opened the target fleet-wide (counted
    * as published), false otherwise (not yet, a late report, or Redis did not answer).
    */
   async count(
@@ -50,6 +50,7 @@ export class FleetPublisher {
     head: string[],
     target: string,
     reason: string,
+    tail: readonly string[] = [],
   ): Promise<boolean> {
     const o = this.#o;
     const me = o.instanceId;
@@ -62,6 +63,7 @@ export class FleetPublisher {
       o.channel,
       raw,
       String(Date.now()),
+      ...tail,
     ]);
     if (Number(reply) !== 1) return false;
     this.published++;

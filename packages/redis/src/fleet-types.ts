@@ -94,7 +94,11 @@ export interface FleetHealthOptions {
    * `failureWindowMs`) open the target everywhere, as `breaker.consecutiveConnectFailures` (2) does
    * on one instance. So the instances' first failed calls to a cloud that refuses connections add
    * up: three instances with one call each in flight leave it at once, not after a second failed
-   * call each. Default 2; 0 turns it off.
+   * call each. Connections reset before any answer (core's `failedWithoutAnswer`: how a killed
+   * cloud shows first, on the connections the instances had pooled) count in the same row, but
+   * the row opens the target only once one of its failures proved it unreachable: resets alone
+   * never do (a keep-alive race resets connections to healthy clouds too). Default 2; 0 turns it
+   * off.
    */
   tripAfterConnect?: number;
   /**

@@ -1,7 +1,7 @@
 import { FleetCalls } from './fleet-calls.js';
 import { classifyOpening, decideResync, pairs } from './fleet-decide.js';
 import { ProbeLeases } from './fleet-leases.js';
-import { EJECTED, FAILED, OPEN_NOW, SUCCEEDED } from './fleet-lua.js';
+import { CONNECT_FAILED, EJECTED, FAILED, OPEN_NOW, SUCCEEDED } from './fleet-lua.js';
 import { parseFleetMessage } from './fleet-messages.js';
 import { failureObserver } from './fleet-observer.js';
 import { resolveFleetOptions } from './fleet-options.js';
@@ -152,27 +152,38 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   const ready = subscription.ready;
 
   /** Counts one failure of `target` on `key` fleet-wide; trips it here when the count says so. */
-  const countFailure = (target: string, keys: string[], threshold: number, reason: string): void => {
+  const countFailure = (
+    target: string,
+    keys: string[],
+    threshold: number,
+    reason: string,
+    script = FAILED,
+    tail: string[] = [],
+  ): void => {
     void publisher
-      .count(FAILED, keys, [String(threshold), String(o.failureWindowMs)], target, reason)
+      .count(script, keys, [String(threshold), String(o.failureWindowMs)], target, reason, tail)
       .then((tripped) => {
         if (tripped && !closed) tripHere(target, `fleet: ${reason}`);
       });
   };
   const observer = failureObserver({
-    failed(target, neverSent) {
+    failed(target, neverSent, unanswered) {
       if (closed || openHere.has(target)) return;
       const connect = o.tripAfterConnect > 0;
-      if (connect && neverSent) {
+      // A refused connection, or one reset before any answer: the row CONNECT_FAILED counts.
+      const gone = neverSent || unanswered;
+      if (connect && gone) {
         countFailure(
           target,
           [o.connectFailuresKey(target), o.breakersKey],
           o.tripAfterConnect,
           `${o.tripAfterConnect} connect failures across the fleet`,
+          CONNECT_FAILED,
+          [neverSent ? '1' : '0'],
         );
       }
-      // Any other failure ends the count of connect failures in a row.
-      const ended = connect && !neverSent ? [o.connectFailuresKey(target)] : [];
+      // Any other failure ends that row.
+      const ended = connect && !gone ? [o.connectFailuresKey(target)] : [];
       if (o.tripAfter > 0) {
         const keys = [o.failuresKey(target), o.breakersKey, ...ended];
         countFailure(target, keys, o.tripAfter, `${o.tripAfter} failures across the fleet`);

@@ -16,6 +16,8 @@ export interface Instance {
   readonly down: Set<string>;
   /** The targets that answer every call with a 503 (an availability failure that was sent). */
   readonly busy: Set<string>;
+  /** The targets whose connections are reset before any answer (ECONNRESET). */
+  readonly reset: Set<string>;
   /** One call through the router. */
   call(): Promise<string>;
 }
@@ -74,6 +76,7 @@ export async function instance(
   const reached = new Map<string, number>();
   const down = new Set<string>();
   const busy = new Set<string>();
+  const reset = new Set<string>();
   await fleet.ready;
   return {
     router,
@@ -83,6 +86,7 @@ export async function instance(
     reached,
     down,
     busy,
+    reset,
     call: () =>
       router.run(async (target) => {
         reached.set(target.name, (reached.get(target.name) ?? 0) + 1);
@@ -90,6 +94,7 @@ export async function instance(
           throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
         }
         if (busy.has(target.name)) throw Object.assign(new Error('Service Unavailable'), { statusCode: 503 });
+        if (reset.has(target.name)) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
         return `ok:${target.name}`;
       }),
   };

@@ -146,6 +146,55 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     });
   });
 
+  it('connections reset before an answer count in the row, which opens once a refusal proves the target gone', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2 });
+    const [a, b, c] = fleet;
+    // A killed cloud: the pooled connections of two instances are reset, then the third is refused.
+    a.reset.add('aws');
+    b.reset.add('aws');
+    c.down.add('aws');
+    for (const i of [a, b]) {
+      await i.call().catch(() => undefined); // maybe sent: not replayed
+      await i.fleet.idle();
+    }
+    // Two resets in a row prove nothing: a keep-alive race resets connections to healthy clouds too.
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+    expect(await c.call()).toBe('ok:gcp');
+    await c.fleet.idle();
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    expect(fleet.map((i) => i.reached.get('aws') ?? 0)).toEqual([1, 1, 1]);
+    expect(a.events[0]).toMatchObject({
+      event: 'open',
+      payload: { remote: true, reason: expect.stringMatching(/^fleet: 2 connect failures across the fleet/) },
+    });
+  });
+
+  it('resets alone never open the target, however many; a success ends the row', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    // The count of failures of any kind (tripAfter) off: nine resets would open the target there.
+    const fleet = await three(redis.url, p, { consecutiveFailures: 100, tripAfterConnect: 2, tripAfter: 0 });
+    for (let round = 0; round < 3; round++) {
+      for (const i of fleet) {
+        i.reset.add('aws');
+        await i.call().catch(() => undefined);
+        i.reset.delete('aws');
+        await i.fleet.idle();
+      }
+    }
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+    // A refusal after resets and a success: the row started again, so one refusal is not enough.
+    const [a, b] = fleet;
+    expect(await a.call()).toBe('ok:aws');
+    await a.fleet.idle();
+    b.down.add('aws');
+    expect(await b.call()).toBe('ok:gcp');
+    await b.fleet.idle();
+    for (const i of fleet) expect(i.router.isAvailable('aws')).toBe(true);
+  });
+
   it('a failure that was sent (503) ends the fleet-wide count of connect failures; a success ends both', async () => {
     const redis = await redisServer();
     const p = prefix();
