@@ -126,6 +126,49 @@ describe('unresponsive-target ejection on the local clouds', () => {
     expect(store.status().targets[0]?.held).toBe(false);
   });
 
+  it("'primary' writes: a blackholed primary is put on hold and asked last, so new puts stop reaching it", async () => {
+    const { clouds } = fx;
+    const buckets = await freshBuckets(clouds, 'hold-primary');
+    const s3 = countedS3(clouds, buckets);
+    const store = createMultiCloudStore({
+      targets: [s3.store, buckets.viaProxy[1], buckets.viaProxy[2]],
+      journal: createFileJournal({ dir: await mkdtemp(join(clouds.tmp, 'journal-')) }),
+      writes: 'primary',
+      unresponsive: { afterMs: 3_600_000 },
+      // No background copies (they would read the warm-up objects from S3): the puts alone. A
+      // fixed hedge delay: each put to S3 stays silent 300 ms before GCS takes it, past the bar of
+      // a late request (adaptive hedging may hedge sooner than that bar, or after 2 s while it
+      // knows too little, and leaves S3 by its own means: a count would then test the timing).
+      repair: { intervalMs: false, delayMs: false, onRecovery: false },
+      failover: { hedge: { afterMs: 300 } },
+    });
+    fx.stores.push(store);
+    const holds: { target: string; held: boolean }[] = [];
+    store.on('held', (e) => holds.push(e));
+    for (let i = 0; i < 5; i++) await store.put(`warm/${i}`, bytesFor('warm', i));
+    await clouds.proxies[0].setFault(faults.blackhole());
+    const before = s3.calls();
+    // Each put waits for its hedge to GCS; S3's requests, cancelled late, hold it after two.
+    const reached = await putAndReadUntil(store, () => holds.length > 0, 10_000);
+    expect(holds).toEqual([{ target: 'aws', held: true }]);
+    expect(s3.calls() - before).toBeLessThanOrEqual(reached.size);
+    const atHold = s3.calls();
+    const written = new Map<string, Buffer>();
+    for (let i = 0; i < 10; i++) {
+      const key = `held/${i}`;
+      const bytes = bytesFor(key, i);
+      const info = await store.put(key, bytes);
+      expect(info.target).not.toBe('aws');
+      written.set(key, bytes);
+    }
+    expect(s3.calls()).toBe(atHold);
+    expect(store.status().targets[0]?.held).toBe(true);
+    for (const [key, bytes] of [...reached, ...written]) {
+      expect((await getBytes(store, key)).equals(bytes)).toBe(true);
+    }
+    await clouds.proxies[0].setFault(faults.pass());
+  });
+
   it('an S3 answering every request 300 ms late is not left (100 sequential put+get pairs)', async () => {
     const { clouds } = fx;
     const buckets = await freshBuckets(clouds, 'slow');

@@ -332,22 +332,74 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(0);
   });
 
-  it('a held target whose silent requests fail unanswered comes off hold', async () => {
+  it('a held target whose silent requests fail unanswered stays held 2 s after the last, then comes off hold', async () => {
     const { watch, holds } = holdWatch();
     const sick = [request(watch, 'a'), request(watch, 'a')];
     await vi.advanceTimersByTimeAsync(30);
     await peersAnswer(watch);
     expect(watch.held('a')).toBe(true);
     sick[0]!.reject(timedOut);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(watch.held('a')).toBe(false); // one late request left: below holdRequests
+    await vi.advanceTimersByTimeAsync(1000);
     sick[1]!.reject(timedOut);
-    watch.close();
+    await vi.advanceTimersByTimeAsync(1900);
+    expect(watch.held('a')).toBe(true); // 1.9 s after the last one ended
+    await vi.advanceTimersByTimeAsync(200);
+    expect(watch.held('a')).toBe(false);
+    // No answer since: the next late request alone holds it again.
+    const again = request(watch, 'a');
+    await vi.advanceTimersByTimeAsync(30);
+    await peersAnswer(watch);
+    expect(watch.held('a')).toBe(false); // one late request outstanding: below holdRequests
+    again.reject(timedOut);
     await vi.advanceTimersByTimeAsync(0);
+    expect(watch.held('a')).toBe(true);
+    watch.close();
+    expect(holds).toEqual([
+      ['a', true],
+      ['a', false],
+      ['a', true],
+    ]);
+  });
+
+  it('late requests cancelled when a peer won the race (a hedge) hold the target after two in a row; an answer lifts it', async () => {
+    const { watch, holds } = holdWatch();
+    const cancelled = Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+    for (let i = 0; i < 2; i++) {
+      const primary = request(watch, 'a');
+      await vi.advanceTimersByTimeAsync(300); // the hedge delay
+      const hedge = request(watch, 'b');
+      await vi.advanceTimersByTimeAsync(5);
+      hedge.resolve();
+      primary.reject(cancelled); // the router cancels the loser at once
+      await vi.advanceTimersByTimeAsync(0);
+      expect(watch.held('a')).toBe(i === 1);
+    }
+    const answer = request(watch, 'a');
+    await vi.advanceTimersByTimeAsync(3);
+    answer.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(watch.held('a')).toBe(false);
+    watch.close();
     expect(holds).toEqual([
       ['a', true],
       ['a', false],
     ]);
+  });
+
+  it('a race lost before the late bar (a hedge sooner than the target is late) holds nothing', async () => {
+    const { watch } = holdWatch();
+    const cancelled = Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+    for (let i = 0; i < 10; i++) {
+      const primary = request(watch, 'a');
+      await vi.advanceTimersByTimeAsync(5);
+      const hedge = request(watch, 'b');
+      await vi.advanceTimersByTimeAsync(3);
+      hedge.resolve();
+      primary.reject(cancelled);
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(watch.held('a')).toBe(false);
+    watch.close();
   });
 
   it('a target answering every request in 300 ms is held only before its first answers', async () => {

@@ -27,6 +27,7 @@ import { floorFor } from './provisional.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { deferredSha256 } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
+import { lastOf } from './unresponsive.js';
 import { sha256Hex, verifyingStream } from './verify.js';
 import { compareVersions } from './version.js';
 
@@ -451,15 +452,9 @@ function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[]
     const holders = order.filter((n) => latest.holders.has(n));
     order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
   }
-  order = lastOf(order, (n) => ctx.unresponsive.held(n));
-  if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));
+  order = [...ctx.unresponsive.heldLast(order)];
+  if (ctx.epochs.enabled) order = [...lastOf(order, (n) => ctx.epochs.isAmnesiac(n))];
   return order;
-}
-
-/** `order` with the names `moved` picks after the others, each group in its own order. */
-function lastOf(order: string[], moved: (name: string) => boolean): string[] {
-  const last = order.filter(moved);
-  return last.length === 0 ? order : [...order.filter((n) => !moved(n)), ...last];
 }
 
 /** `get` over the targets: verified whole-object reads, streamed reads verified as they end. */

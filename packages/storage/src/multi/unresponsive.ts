@@ -29,9 +29,26 @@ interface TargetState {
   late: number;
   /** Whether it is on hold (the last `onHold` call said so). */
   held: boolean;
+  /**
+   * Its late requests that ended without an answer (timed out, or cancelled: a peer won the hedge
+   * race) since it last answered: they count towards the hold until `abandonedUntil`.
+   */
+  abandoned: number;
+  /** {@link ABANDONED_LATE_MS} after the last of those (`Date.now()` ms). */
+  abandonedUntil: number;
   /** Latencies of its last answers, ms (at most {@link RECENT_ANSWERS}, oldest first). */
   readonly recent: number[];
 }
+
+/**
+ * How long late requests that ended without an answer (timed out, or cancelled: they lost a hedge
+ * race, a peer answering the same call first, as `'primary'` writes and reads do) keep counting
+ * towards their target's hold after the last of them ended, ms. So a silent primary is held after
+ * two such calls in a row, and a silent copy target stays held when its late copies time out; each
+ * is asked again about every 2 s, and one more late request without an answer (none came since)
+ * holds it again at once.
+ */
+const ABANDONED_LATE_MS = 2000;
 
 /** How many of a target's last answers its own recent latency is taken from. */
 const RECENT_ANSWERS = 16;
@@ -80,6 +97,8 @@ export class UnresponsiveWatch {
   #current: WatchedRequest | undefined;
   readonly #stalls = new StallMonitor();
   #closed = false;
+  /** Ends the holds that late requests ended without an answer make, when they stop counting. */
+  #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `eject` opens a target's breaker; `onHold` is told when a target goes on hold and when it
@@ -106,6 +125,12 @@ export class UnresponsiveWatch {
     return this.#targets.get(target)?.held === true;
   }
 
+  /** `order` with the targets on hold moved to its end (the same array when none is). */
+  heldLast(order: readonly string[]): readonly string[] {
+    if (this.#limits === undefined) return order;
+    return lastOf(order, (n) => this.held(n));
+  }
+
   /**
    * Runs `op`, one request to `target`, watching it: its answer (or silence) counts as described
    * in the class comment. Returns what `op` returns.
@@ -129,7 +154,7 @@ export class UnresponsiveWatch {
     }
     p.then(
       () => this.#settled(req, true),
-      (err: unknown) => this.#settled(req, isAnswer(err)),
+      (err: unknown) => this.#settled(req, isAnswer(err), classifyFailure(err) === 'aborted'),
     );
     return p;
   }
@@ -151,6 +176,7 @@ export class UnresponsiveWatch {
   close(): void {
     this.#closed = true;
     this.#stalls.close();
+    if (this.#expiry !== undefined) clearTimeout(this.#expiry);
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#answers = [];
@@ -159,17 +185,35 @@ export class UnresponsiveWatch {
   #state(target: string): TargetState {
     let s = this.#targets.get(target);
     if (s === undefined) {
-      s = { outstanding: new Set(), answeredAt: 0, strikes: 0, late: 0, held: false, recent: [] };
+      s = {
+        outstanding: new Set(),
+        answeredAt: 0,
+        strikes: 0,
+        late: 0,
+        held: false,
+        abandoned: 0,
+        abandonedUntil: 0,
+        recent: [],
+      };
       this.#targets.set(target, s);
     }
     return s;
   }
 
-  #settled(req: WatchedRequest, answered: boolean): void {
+  #settled(req: WatchedRequest, answered: boolean, cancelled = false): void {
     const s = this.#state(req.target);
-    if (!s.outstanding.delete(req)) return;
+    if (!s.outstanding.has(req)) return;
+    // A request cancelled because a peer answered the same call first (a hedge race) is looked
+    // at before it goes, against the answers not looked at yet.
+    if (cancelled && !req.late && !this.#closed) this.#look(req.target, s, req, this.#answers, now());
+    s.outstanding.delete(req);
     if (--this.#outstanding === 0) this.#stalls.idle();
-    if (req.late) s.late--;
+    if (req.late) {
+      s.late--;
+      // Late and ended without an answer (cancelled, timed out): it keeps counting a while.
+      const hold = this.#limits?.hold;
+      if (!answered && !this.#closed && hold !== undefined) this.#abandon(s, hold.requests);
+    }
     if (!answered || this.#closed) {
       this.#holdChanged(req.target, s);
       return;
@@ -180,22 +224,50 @@ export class UnresponsiveWatch {
     // It answered: none of its requests is late any more.
     for (const other of s.outstanding) other.late = false;
     s.late = 0;
+    s.abandoned = 0;
     this.#holdChanged(req.target, s);
     s.recent.push(at - req.sentAt);
     if (s.recent.length > RECENT_ANSWERS) s.recent.shift();
+    // An answer can only overtake requests outstanding now (the later ones were sent after it).
+    if (this.#outstanding === 0) return;
     this.#answers.push({ target: req.target, sentAt: req.sentAt, latencyMs: at - req.sentAt });
-    if (this.#outstanding > 0 && this.#scheduled === undefined) {
-      this.#scheduled = setImmediate(() => this.#check());
-    }
+    if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => this.#check());
   }
 
   /** Puts `target` on hold or takes it off, as its late requests now say, and says so once. */
   #holdChanged(target: string, s: TargetState): void {
     const hold = this.#limits?.hold;
-    const held = hold !== undefined && !this.#closed && s.late >= hold.requests;
+    const abandoned = s.abandoned > 0 && now() < s.abandonedUntil ? s.abandoned : 0;
+    const held = hold !== undefined && !this.#closed && s.late + abandoned >= hold.requests;
     if (held === s.held) return;
     s.held = held;
     this.#onHold?.(target, held);
+  }
+
+  /** A late request of `s` ended without an answer: it counts towards the hold a while more. */
+  #abandon(s: TargetState, requests: number): void {
+    // Past its time, the row is kept one short of the hold: one more late request holds again.
+    if (now() >= s.abandonedUntil) s.abandoned = Math.min(s.abandoned, requests - 1);
+    s.abandoned++;
+    s.abandonedUntil = now() + ABANDONED_LATE_MS;
+    if (this.#expiry === undefined) this.#scheduleExpiry(ABANDONED_LATE_MS);
+  }
+
+  /** In `ms`: takes off the holds whose late requests ended without an answer stopped counting. */
+  #scheduleExpiry(ms: number): void {
+    this.#expiry = setTimeout(() => {
+      this.#expiry = undefined;
+      if (this.#closed) return;
+      let next: number | undefined;
+      const at = now();
+      for (const [target, t] of this.#targets) {
+        this.#holdChanged(target, t);
+        if (t.abandoned > 0 && t.abandonedUntil > at)
+          next = Math.min(next ?? t.abandonedUntil, t.abandonedUntil);
+      }
+      if (next !== undefined) this.#scheduleExpiry(Math.max(1, next - at));
+    }, ms);
+    this.#expiry.unref?.();
   }
 
   /** Looks at every outstanding request that a peer's answer overtook (see the class comment). */
@@ -203,45 +275,58 @@ export class UnresponsiveWatch {
     this.#scheduled = undefined;
     const answers = this.#answers;
     this.#answers = [];
-    const limits = this.#limits;
-    if (limits === undefined || this.#closed) return;
+    if (this.#limits === undefined || this.#closed) return;
     const at = now();
     for (const [target, s] of this.#targets) {
       if (s.outstanding.size === 0) continue;
-      const ownSlowMs = limits.hold === undefined ? undefined : secondSlowest(s.recent);
       for (const req of s.outstanding) {
         if (req.struck && req.late) continue;
-        let peerLatencyMs: number | undefined;
-        for (const a of answers) {
-          if (a.target === target || a.sentAt < req.sentAt) continue;
-          peerLatencyMs = Math.max(peerLatencyMs ?? 0, a.latencyMs);
-        }
-        if (peerLatencyMs === undefined) continue;
-        const since = Math.max(req.sentAt, req.activeAt);
-        const facts: SilenceFacts = {
-          silentMs: at - since,
-          stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
-          peerLatencyMs,
-          answeredSince: s.answeredAt > req.sentAt,
-          ownSlowMs,
-        };
-        if (!req.late && isLate(facts, limits)) {
-          req.late = true;
-          s.late++;
-          this.#holdChanged(target, s);
-        }
-        if (req.struck || !isOverdue(facts, limits)) continue;
-        req.struck = true;
-        const d = strike(s.strikes, limits);
-        s.strikes = d.strikes;
-        if (d.eject) {
-          // Its other requests proved the same silence: none counts again.
-          for (const other of s.outstanding) other.struck = true;
-          this.#eject(target);
-          break;
-        }
+        if (this.#look(target, s, req, answers, at) === 'ejected') break;
       }
     }
+  }
+
+  /**
+   * Looks at one outstanding request of `target` against the peers' `answers`: late (the hold),
+   * overdue (a strike, maybe the ejection).
+   */
+  #look(
+    target: string,
+    s: TargetState,
+    req: WatchedRequest,
+    answers: readonly PeerAnswer[],
+    at: number,
+  ): 'ejected' | undefined {
+    const limits = this.#limits;
+    if (limits === undefined) return undefined;
+    let peerLatencyMs: number | undefined;
+    for (const a of answers) {
+      if (a.target === target || a.sentAt < req.sentAt) continue;
+      peerLatencyMs = Math.max(peerLatencyMs ?? 0, a.latencyMs);
+    }
+    if (peerLatencyMs === undefined) return undefined;
+    const since = Math.max(req.sentAt, req.activeAt);
+    const facts: SilenceFacts = {
+      silentMs: at - since,
+      stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
+      peerLatencyMs,
+      answeredSince: s.answeredAt > req.sentAt,
+      ownSlowMs: limits.hold === undefined ? undefined : secondSlowest(s.recent),
+    };
+    if (!req.late && isLate(facts, limits)) {
+      req.late = true;
+      s.late++;
+      this.#holdChanged(target, s);
+    }
+    if (req.struck || !isOverdue(facts, limits)) return undefined;
+    req.struck = true;
+    const d = strike(s.strikes, limits);
+    s.strikes = d.strikes;
+    if (!d.eject) return undefined;
+    // Its other requests proved the same silence: none counts again.
+    for (const other of s.outstanding) other.struck = true;
+    this.#eject(target);
+    return 'ejected';
   }
 }
 
@@ -263,4 +348,10 @@ function secondSlowest(latencies: readonly number[]): number | undefined {
 function isAnswer(err: unknown): boolean {
   const kind = classifyFailure(err);
   return kind !== 'aborted' && !isAvailabilityKind(kind);
+}
+
+/** `order` with the names `moved` picks after the others, each group in its own order. */
+export function lastOf(order: readonly string[], moved: (name: string) => boolean): readonly string[] {
+  const last = order.filter(moved);
+  return last.length === 0 ? order : [...order.filter((n) => !moved(n)), ...last];
 }

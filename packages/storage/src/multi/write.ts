@@ -120,14 +120,20 @@ async function writePrimary(ctx: MultiContext, spec: WriteSpec): Promise<WriteRe
       await recordIntent(ctx, spec);
       const early = ProvisionalPut.fits(ctx, spec) ? new ProvisionalPut(ctx, spec) : undefined;
       let res: Awaited<ReturnType<typeof ctx.router.runDetailed<BlobInfo | undefined>>>;
+      // A primary on hold (silent while the others answer) is asked last, so puts stop waiting
+      // for it to be hedged around; each request is watched, as a parallel write's are.
+      const order = ctx.unresponsive.heldLast(names);
       try {
         res = await ctx.router.runDetailed(
           (t, c) => {
             early?.sending(t.name);
-            return spec.perform(t.store, combine(c.signal, spec.signal));
+            return ctx.unresponsive.track(t.name, () =>
+              spec.perform(t.store, combine(c.signal, spec.signal)),
+            );
           },
           {
             idempotent: true,
+            ...(order === names ? {} : { targets: order }),
             ...(spec.hedge === false ? { hedge: false as const } : {}),
             ...(spec.signal === undefined ? {} : { signal: spec.signal }),
             ...(spec.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: spec.attemptTimeoutMs }),
