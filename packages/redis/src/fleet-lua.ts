@@ -12,6 +12,20 @@ end
 `;
 
 /**
+ * The end of a script that counts towards a fleet-wide opening (after ${NOW}): records the opening
+ * in the breakers hash KEYS[2], publishes it and returns 1. Its arguments are ARGV[at] on: target,
+ * record JSON (without `until`), ttl ms, channel, message.
+ */
+function opens(at: number): string {
+  const arg = (i: number): string => `ARGV[${at + i}]`;
+  return `local rec = cjson.decode(${arg(1)})
+rec['until'] = now + tonumber(${arg(2)})
+redis.call('HSET', KEYS[2], ${arg(0)}, cjson.encode(rec))
+redis.call('PUBLISH', ${arg(3)}, stamped(${arg(4)}))
+return 1`;
+}
+
+/**
  * Records that a target's breaker opened fleet-wide until server time + ttl and publishes it.
  * KEYS[1]: the breakers hash. ARGV: target, record JSON (without `until`), ttl ms, channel, message.
  */
@@ -105,11 +119,7 @@ if KEYS[3] then redis.call('DEL', KEYS[3]) end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n ~= tonumber(ARGV[1]) then return 0 end
-local rec = cjson.decode(ARGV[4])
-rec['until'] = now + tonumber(ARGV[5])
-redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
-redis.call('PUBLISH', ARGV[6], stamped(ARGV[7]))
-return 1
+${opens(3)}
 `,
 );
 
@@ -133,11 +143,7 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'proof', '1') end
 if n < tonumber(ARGV[1]) or redis.call('HEXISTS', KEYS[1], 'proof') == 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local rec = cjson.decode(ARGV[4])
-rec['until'] = now + tonumber(ARGV[5])
-redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(rec))
-redis.call('PUBLISH', ARGV[6], stamped(ARGV[7]))
-return 1
+${opens(3)}
 `,
 );
 
@@ -162,10 +168,6 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('SCARD', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[3]) then return 0 end
 redis.call('DEL', KEYS[1])
-local rec = cjson.decode(ARGV[5])
-rec['until'] = now + tonumber(ARGV[6])
-redis.call('HSET', KEYS[2], ARGV[4], cjson.encode(rec))
-redis.call('PUBLISH', ARGV[7], stamped(ARGV[8]))
-return 1
+${opens(4)}
 `,
 );
