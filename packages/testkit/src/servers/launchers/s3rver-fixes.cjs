@@ -19,7 +19,8 @@
 // - x-amz-copy-source was decoded with decodeURI, which leaves %2B %3F %23 %26 %3D %2C %3A %3B %40
 //   %24 encoded: it is decoded as S3 does (every escape, `?versionId=` cut off) before s3rver reads it.
 // - Concurrent deletes in one folder answered 500 (a folder another delete had removed): removing
-//   empty folders ignores those races, and a write retries when its folder vanishes under it.
+//   empty folders ignores those races, and a write retries when its folder vanishes under it
+//   (ENOENT, or ENOTDIR from a recursive mkdir that saw the folder and then found it gone).
 // - Racing PUTs of one key interleaved their bytes, and PutObject was answered before its file was
 //   complete: each write goes to a temporary file, fully written, then renamed over the object;
 //   writes, deletes and reads of one key take turns (a read holds its turn until its file is open).
@@ -231,7 +232,9 @@ async function writeAtomically(target, write) {
       return;
     } catch (err) {
       await fsp.unlink(temp).catch(() => undefined);
-      if (err.code === 'ENOENT' && attempt < 5) continue; // the folder vanished: make it again
+      // The folder vanished (a delete removed it as empty): make it again. A recursive mkdir that
+      // finds a folder existing and then gone when it looks at it says ENOTDIR.
+      if ((err.code === 'ENOENT' || err.code === 'ENOTDIR') && attempt < 10) continue;
       throw err;
     }
   }
