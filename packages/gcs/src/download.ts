@@ -2,6 +2,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { File } from '@google-cloud/storage';
 import type { ContentCheck } from './content-check.js';
 import { DownloadSockets } from './download-agent.js';
+import { decimalOf } from './info.js';
 
 /** The inclusive byte span to read, or `undefined` for the whole object. */
 export interface ReadSpan {
@@ -77,10 +78,8 @@ async function open(req: DownloadRequest, sockets: DownloadSockets): Promise<Ope
   source.once('response', (res: { headers?: Record<string, unknown> }) => {
     sockets.scope(res);
     quietErrorAnswer(res);
-    const g = res.headers?.['x-goog-generation'];
-    if (typeof g === 'string' && /^\d+$/.test(g)) generation = g;
-    const m = res.headers?.['x-goog-metageneration'];
-    if (typeof m === 'string' && /^\d+$/.test(m)) metageneration = m;
+    generation = decimalOf(res.headers?.['x-goog-generation']);
+    metageneration = decimalOf(res.headers?.['x-goog-metageneration']);
   });
   const out = new CheckedBody(req.mapError);
   // Until `out` is handed out nobody listens to its errors: an idle download then fails the source

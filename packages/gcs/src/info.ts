@@ -44,9 +44,21 @@ export function toBlobInfo(metadata: FileMetadata, key: string): BlobInfo {
 
 /** The object's generation, as the string GCS uses for `ifGenerationMatch` and reads. */
 export function generationOf(metadata: FileMetadata): string | undefined {
-  const g = metadata.generation;
-  if (typeof g === 'number' && Number.isSafeInteger(g)) return String(g);
-  if (typeof g === 'string' && /^\d+$/.test(g)) return g;
+  return decimalOf(metadata.generation);
+}
+
+/** The object's metageneration as a decimal string, as `x-goog-metageneration` carries it. */
+export function metagenerationOf(metadata: FileMetadata): string | undefined {
+  return decimalOf(metadata.metageneration);
+}
+
+/**
+ * A generation or metageneration (a resource field, a response header) as a decimal string;
+ * `undefined` when it is not one.
+ */
+export function decimalOf(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
   return undefined;
 }
 

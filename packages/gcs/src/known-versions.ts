@@ -1,5 +1,5 @@
 import type { FileMetadata } from '@google-cloud/storage';
-import { generationOf } from './info.js';
+import { generationOf, metagenerationOf } from './info.js';
 
 /**
  * The object resources this store last saw, per key, so that a whole-object `get` of a key it
@@ -59,14 +59,6 @@ export interface KnownVersion {
   readonly generation: string;
   readonly metageneration: string;
   readonly resource: FileMetadata;
-}
-
-/** The object's metageneration as a decimal string, as `x-goog-metageneration` carries it. */
-export function metagenerationOf(metadata: FileMetadata): string | undefined {
-  const m = metadata.metageneration;
-  if (typeof m === 'number' && Number.isSafeInteger(m)) return String(m);
-  if (typeof m === 'string' && /^\d+$/.test(m)) return m;
-  return undefined;
 }
 
 /** The fields `toBlobInfo`, `contentCheckOf` and `generationOf` read; the rest is not kept. */

@@ -322,7 +322,7 @@ function localView(ctx: MultiContext, key: string): PendingView {
 
 /** One round of a read over `targets` with the floor `min` (the router's detailed result). */
 type Round<R> = (
-  targets: string[],
+  targets: readonly string[],
   min: string | undefined,
   signal: AbortSignal | undefined,
 ) => Promise<{ value: Outcome<R>; target: StoreTarget; failures: readonly TargetFailure[] }>;
@@ -446,14 +446,14 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
  * (silent while the others answer, see `UnresponsiveWatch.held`) after the others; targets that
  * lost their data (not yet restored) last.
  */
-function readOrder(ctx: MultiContext, latest: PendingItem | undefined): string[] {
-  let order = ctx.targets.map((t) => t.name);
+function readOrder(ctx: MultiContext, latest: PendingItem | undefined): readonly string[] {
+  let order: readonly string[] = ctx.targets.map((t) => t.name);
   if (latest !== undefined) {
     const holders = order.filter((n) => latest.holders.has(n));
     order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
   }
-  order = [...ctx.unresponsive.heldLast(order)];
-  if (ctx.epochs.enabled) order = [...lastOf(order, (n) => ctx.epochs.isAmnesiac(n))];
+  order = ctx.unresponsive.heldLast(order);
+  if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));
   return order;
 }
 

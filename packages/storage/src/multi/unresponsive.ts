@@ -205,7 +205,9 @@ export class UnresponsiveWatch {
     if (!s.outstanding.has(req)) return;
     // A request cancelled because a peer answered the same call first (a hedge race) is looked
     // at before it goes, against the answers not looked at yet.
-    if (cancelled && !req.late && !this.#closed) this.#look(req.target, s, req, this.#answers, now());
+    if (cancelled && !req.late && !this.#closed) {
+      this.#look(req.target, s, req, this.#answers, now(), this.#ownSlowMs(s));
+    }
     s.outstanding.delete(req);
     if (--this.#outstanding === 0) this.#stalls.idle();
     if (req.late) {
@@ -279,16 +281,22 @@ export class UnresponsiveWatch {
     const at = now();
     for (const [target, s] of this.#targets) {
       if (s.outstanding.size === 0) continue;
+      const ownSlowMs = this.#ownSlowMs(s);
       for (const req of s.outstanding) {
         if (req.struck && req.late) continue;
-        if (this.#look(target, s, req, answers, at) === 'ejected') break;
+        if (this.#look(target, s, req, answers, at, ownSlowMs) === 'ejected') break;
       }
     }
   }
 
+  /** The target's own recent slow answer, the late bar's third term (`undefined` with the hold off). */
+  #ownSlowMs(s: TargetState): number | undefined {
+    return this.#limits?.hold === undefined ? undefined : secondSlowest(s.recent);
+  }
+
   /**
    * Looks at one outstanding request of `target` against the peers' `answers`: late (the hold),
-   * overdue (a strike, maybe the ejection).
+   * overdue (a strike, maybe the ejection). `ownSlowMs`: {@link UnresponsiveWatch.#ownSlowMs}.
    */
   #look(
     target: string,
@@ -296,6 +304,7 @@ export class UnresponsiveWatch {
     req: WatchedRequest,
     answers: readonly PeerAnswer[],
     at: number,
+    ownSlowMs: number | undefined,
   ): 'ejected' | undefined {
     const limits = this.#limits;
     if (limits === undefined) return undefined;
@@ -311,7 +320,7 @@ export class UnresponsiveWatch {
       stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
       peerLatencyMs,
       answeredSince: s.answeredAt > req.sentAt,
-      ownSlowMs: limits.hold === undefined ? undefined : secondSlowest(s.recent),
+      ownSlowMs,
     };
     if (!req.late && isLate(facts, limits)) {
       req.late = true;
