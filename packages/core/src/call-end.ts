@@ -126,7 +126,7 @@ export class CallEnd<T> {
       const a = this.inflight.find((x) => x.targetName === slow.name);
       const startedAt = a === undefined ? -1 : a.startedAt;
       if (startedAt >= 0) slow.latency.record(Math.max(0, Date.now() - startedAt));
-      const until = slow.lostRace();
+      const until = slow.lostRace(s.latency);
       if (until > 0) this.#core.demoted(until);
     }
     if (this.inflight.length > 0) this.#abortInflight('aborted', new AbortedError());

@@ -38,7 +38,10 @@ export function autoHedgeDelay(
     if (o.samples < HEDGE_AUTO.otherSamples) {
       unknown = true;
       unknownSamples += o.samples;
-    } else if (3 * o.p50 < delay && (!ownKnown || running.p50 > 3 * o.p50)) delay = 3 * o.p50;
+    } else {
+      const bar = HEDGE_AUTO.slowerFactor * o.p50;
+      if (bar < delay && (!ownKnown || running.p50 > bar)) delay = bar;
+    }
   }
   if (unknown && explore(unknownSamples)) delay = 0;
   return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));

@@ -240,7 +240,8 @@ export type HedgePolicy = Required<HedgeOptions>;
  * (before that, `maxMs`), another target's median from `otherSamples` on; while another target is
  * unknown, one call in `exploreEvery` hedges after `minMs` to learn it; each exploration that
  * taught nothing (its hedge lost the race, so no latency was recorded) doubles that interval, up
- * to `exploreMaxEvery` calls.
+ * to `exploreMaxEvery` calls. A target counts as slow against another (hedged early for it, and
+ * demoted by the races it loses to it) when its median is above `slowerFactor` times the other's.
  */
 export const HEDGE_AUTO = Object.freeze({
   minMs: 20,
@@ -249,6 +250,7 @@ export const HEDGE_AUTO = Object.freeze({
   otherSamples: 3,
   exploreEvery: 8,
   exploreMaxEvery: 1024,
+  slowerFactor: 3,
 });
 
 /** The default settings, for documentation and tests. */

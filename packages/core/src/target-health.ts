@@ -6,7 +6,7 @@ import { decideEjection } from './ejection.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { LatencyWindow } from './latency.js';
-import type { BulkheadOptions, ResolvedBreaker } from './options.js';
+import { type BulkheadOptions, HEDGE_AUTO, type ResolvedBreaker } from './options.js';
 import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
 
@@ -277,11 +277,20 @@ export class TargetHealth<T> {
   }
 
   /**
-   * A hedged call was answered by another target while this one (the call's first) still ran.
-   * After {@link LOST_RACES_TO_DEMOTE} such races in a row the target is demoted for one reset
-   * period; returns the new `demotedUntil` then, else 0.
+   * A hedged call was answered by `winner` while this target (the call's first) still ran. The
+   * race counts only where this target is slow as a rule against the winner: its median above
+   * `HEDGE_AUTO.slowerFactor` times the winner's (or the winner has fewer than
+   * `HEDGE_AUTO.otherSamples` latencies, so nothing says otherwise). A hedge fires in this
+   * target's tail, where another target often answers first although this one is as fast in
+   * general: such a race says nothing, and ends the streak. After {@link LOST_RACES_TO_DEMOTE}
+   * counted races in a row the target is demoted for one reset period; returns the new
+   * `demotedUntil` then, else 0.
    */
-  lostRace(): number {
+  lostRace(winner: LatencyWindow): number {
+    if (!slowerThan(this.latency, winner)) {
+      this.#lostRaces = 0;
+      return 0;
+    }
     if (++this.#lostRaces < LOST_RACES_TO_DEMOTE) return 0;
     this.#lostRaces = 0;
     this.demotedUntil = Date.now() + this.#options.resetTimeoutMs;
@@ -651,4 +660,9 @@ export class TargetHealth<T> {
     }
     return Promise.reject(err);
   };
+}
+
+/** `a` is slow as a rule against `b` (see {@link TargetHealth.lostRace}). */
+function slowerThan(a: LatencyWindow, b: LatencyWindow): boolean {
+  return b.samples < HEDGE_AUTO.otherSamples || a.p50 > HEDGE_AUTO.slowerFactor * b.p50;
 }

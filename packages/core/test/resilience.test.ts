@@ -235,6 +235,30 @@ describe('latency-aware routing', () => {
     expect(later.value).toBe('ok:aws');
   });
 
+  it('races lost in its tail do not demote a target as fast as the winner as a rule', async () => {
+    // aws answers in 10 ms but every 4th call in 200 ms (its tail, as a GC pause or a queue);
+    // gcp in 9 ms. Every tail is hedged and lost to gcp, but aws is no slower as a rule.
+    const fo = make({ hedge: { afterMs: 50 } });
+    const aws = Array.from({ length: 120 }, (_, i) => ({ delay: i % 4 === 3 ? 200 : 10, value: 'aws' }));
+    const op = scripted({ aws, gcp: [{ delay: 9, value: 'gcp' }] });
+    const served: unknown[] = [];
+    for (let i = 0; i < 120; i++) {
+      const call = track(fo.run(op, { idempotent: true }));
+      while (!call.settled) await vi.advanceTimersByTimeAsync(1);
+      served.push(call.value);
+    }
+    expect(served.filter((v) => v === 'gcp')).toHaveLength(30); // each tail, hedged
+    expect(fo.status().targets[0]?.demotedUntil).toBeUndefined();
+    // The same races against a first target slow as a rule (its median above 3x gcp's) demote it.
+    const slowFo = make({ hedge: { afterMs: 50 } });
+    const slow = scripted({ aws: [{ delay: 200, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    for (let i = 0; i < 12 && slowFo.status().targets[0]?.demotedUntil === undefined; i++) {
+      const call = track(slowFo.run(slow, { idempotent: true }));
+      while (!call.settled) await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(slowFo.status().targets[0]?.demotedUntil).toBeGreaterThan(Date.now());
+  });
+
   it('adaptive hedging is paid from the retry budget: no hedge when it cannot pay', async () => {
     const fo = make({ budget: { capacity: 5, retryCost: 5, successRefund: 0 } });
     const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
