@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
+import { drainStream } from './drain.js';
 import type { BlobBody } from './types.js';
 
 /** A body reduced to one of two shapes an adapter can send: all bytes at hand, or a stream. */
@@ -32,9 +33,7 @@ export function normalizeBody(body: BlobBody): NormalizedBody {
 /** A Node `Readable` over any {@link BlobBody}. */
 export function toReadable(body: BlobBody): Readable {
   const n = normalizeBody(body);
-  return n.type === 'stream'
-    ? n.stream
-    : Readable.from([Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength)]);
+  return n.type === 'stream' ? n.stream : streamOfBytes(n.bytes);
 }
 
 /**
@@ -48,15 +47,42 @@ export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): 
   if (signal?.aborted) n.stream.destroy();
   signal?.throwIfAborted();
   const chunks: Buffer[] = [];
+  let length = 0;
   const onAbort = () => n.stream.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const chunk of n.stream)
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    await drainStream(n.stream, (chunk) => {
+      const b = bufferOf(chunk);
+      chunks.push(b);
+      length += b.length;
+    });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  return Buffer.concat(chunks);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+}
+
+/** A chunk of a stream as a `Buffer` (a view, not a copy, of a `Uint8Array`). */
+function bufferOf(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.from(chunk as ArrayLike<number>);
+}
+
+/**
+ * A byte stream over bytes already at hand, as one chunk: a plain `Readable` with the bytes
+ * pushed (`Readable.from` would wrap them in an async iterator, a promise per read).
+ */
+export function streamOfBytes(bytes: Uint8Array): Readable {
+  const stream = new Readable({ read() {} });
+  if (bytes.byteLength > 0) {
+    stream.push(
+      Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    );
+  }
+  stream.push(null);
+  return stream;
 }
 
 function isWebStream(body: unknown): boolean {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { FailoverError, redact } from '@failover/core';
 import { abortedError, throwIfAborted } from './abort.js';
+import { drainStream } from './drain.js';
 import { InvalidArgumentError, StorageError } from './errors.js';
 
 /**
@@ -10,34 +11,15 @@ import { InvalidArgumentError, StorageError } from './errors.js';
  * {@link StorageError} (`kind: 'unknown'`) whose `cause` is the stream's error; library errors
  * (e.g. from `onChunk`) pass through unchanged.
  */
-export async function forEachChunk(
+export function forEachChunk(
   stream: Readable,
   signal: AbortSignal | undefined,
   onChunk: (chunk: Buffer) => Promise<void> | void,
   key?: string,
 ): Promise<void> {
-  // Aborted already: nobody reads this stream, and left open a later error of it (a stalled
-  // download) would be an unhandled 'error' event.
-  if (signal?.aborted) stream.destroy();
-  throwIfAborted(signal);
-  const onAbort = (): void => {
-    if (signal) stream.destroy(abortedError(signal));
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
+  return guarded(stream, signal, key, async () => {
     for await (const chunk of stream) await onChunk(toBuffer(chunk, key));
-  } catch (err) {
-    if (!stream.destroyed) stream.destroy();
-    if (signal?.aborted) throw abortedError(signal);
-    if (err instanceof FailoverError) throw err;
-    throw new StorageError('unknown', `Reading the body failed: ${describe(err)}`, {
-      cause: err,
-      ...(key === undefined ? {} : { key }),
-    });
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  throwIfAborted(signal);
+  });
 }
 
 /**
@@ -50,8 +32,46 @@ export async function collectStream(
   key?: string,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await forEachChunk(stream, signal, (chunk) => void chunks.push(chunk), key);
-  return Buffer.concat(chunks); // always a fresh copy, never the caller's own buffer
+  let length = 0;
+  await guarded(stream, signal, key, () =>
+    drainStream(stream, (chunk) => {
+      const b = toBuffer(chunk, key);
+      chunks.push(b);
+      length += b.length;
+    }),
+  );
+  return Buffer.concat(chunks, length); // always a fresh copy, never the caller's own buffer
+}
+
+/** Runs `read` over `stream` with `signal` and the error mapping of {@link forEachChunk}. */
+async function guarded(
+  stream: Readable,
+  signal: AbortSignal | undefined,
+  key: string | undefined,
+  read: () => Promise<void>,
+): Promise<void> {
+  // Aborted already: nobody reads this stream, and left open a later error of it (a stalled
+  // download) would be an unhandled 'error' event.
+  if (signal?.aborted) stream.destroy();
+  throwIfAborted(signal);
+  const onAbort = (): void => {
+    if (signal) stream.destroy(abortedError(signal));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await read();
+  } catch (err) {
+    if (!stream.destroyed) stream.destroy();
+    if (signal?.aborted) throw abortedError(signal);
+    if (err instanceof FailoverError) throw err;
+    throw new StorageError('unknown', `Reading the body failed: ${describe(err)}`, {
+      cause: err,
+      ...(key === undefined ? {} : { key }),
+    });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  throwIfAborted(signal);
 }
 
 function toBuffer(chunk: unknown, key: string | undefined): Buffer {

@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   AllTargetsFailedError,
   classifyFailure,
@@ -7,7 +7,7 @@ import {
   type TargetFailure,
 } from '@failover/core';
 import { abortableStream } from '../abort.js';
-import { readAll } from '../body.js';
+import { readAll, streamOfBytes } from '../body.js';
 import { checkCallOptions } from '../call-options.js';
 import { StorageError } from '../errors.js';
 import { JournalState } from '../journal/state.js';
@@ -528,7 +528,7 @@ export async function getObject(
         version,
         sha256: expected,
         size: info.size,
-        value: { info: shown, body: guard(bytesBody(bytes), undefined, signal) },
+        value: { info: shown, body: guard(streamOfBytes(bytes), undefined, signal) },
       };
     }
     // Its end comes after this attempt's: reported to the target's breaker (download.ts).
@@ -618,9 +618,4 @@ function guard(
   signal: AbortSignal | undefined,
 ): Readable {
   return signal === undefined || attemptSignal === signal ? body : abortableStream(body, signal);
-}
-
-/** A byte stream over bytes already read (one chunk). */
-function bytesBody(bytes: Buffer): Readable {
-  return Readable.from(bytes.length === 0 ? [] : [bytes], { objectMode: false });
 }
