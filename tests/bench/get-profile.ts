@@ -35,6 +35,13 @@ await withClouds(async (clouds) => {
     (p, i) =>
       `${((p.counts.total - before[i]!.total) / calls).toFixed(2)} req, ${((p.counts.connections - before[i]!.connections) / calls).toFixed(2)} conn`,
   );
+  // STATUS=1: each target's successes, hedges, latency and demotion at the end.
+  if (process.env.STATUS) {
+    for (const t of store.status().targets) {
+      const { name, successes, hedges, latencyMs, demotedUntil } = t;
+      console.log(JSON.stringify({ name, successes, hedges, latencyMs, demotedUntil }));
+    }
+  }
   console.log(`per get, by cloud (aws, gcp, azure): ${reqs.join('; ')}`);
   console.log(
     `${mode} ${bytes} B x${concurrency}: ${r.perSecond.toFixed(1)} gets/s, ${r.cpuMsPerCall.toFixed(2)} ms CPU per get`,
