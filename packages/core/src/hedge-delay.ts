@@ -15,7 +15,7 @@ export interface LatencyFacts {
 
 /**
  * The wait before hedging for `'auto'`: the running target's tail latency (its p95, from
- * `minSamples` attempts on; `maxMs` before), sooner when another target the call could use is
+ * `minSamples` attempts on; before that, see {@link coldDelay}), sooner when another target the call could use is
  * known to answer much faster (three times its median, from `otherSamples` attempts on) and the
  * running target is slow as a rule, not only in its tail (its own median above that; or it is
  * not known yet). A target whose median is within 3x of another's is hedged after its p95 only:
@@ -31,7 +31,7 @@ export function autoHedgeDelay(
   explore: (samples: number) => boolean,
 ): number {
   const ownKnown = running.samples >= HEDGE_AUTO.minSamples;
-  let delay = ownKnown ? running.p95 : HEDGE_AUTO.maxMs;
+  let delay = ownKnown ? running.p95 : coldDelay(running);
   let unknown = false;
   let unknownSamples = 0;
   for (const o of others) {
@@ -45,4 +45,14 @@ export function autoHedgeDelay(
   }
   if (unknown && explore(unknownSamples)) delay = 0;
   return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.minMs, Math.ceil(delay / 5) * 5));
+}
+
+/**
+ * The wait for a target with fewer than `minSamples` latencies: `coldMs` while it has answered
+ * nothing (a process just started, maybe towards a cloud that went silent: the first calls must not
+ * wait `maxMs` each), else twice the slowest of its few answers, within [`coldMs`, `maxMs`].
+ */
+function coldDelay(running: LatencyFacts): number {
+  if (running.samples === 0) return HEDGE_AUTO.coldMs;
+  return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.coldMs, 2 * running.p95));
 }

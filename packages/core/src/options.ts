@@ -237,7 +237,8 @@ export type HedgePolicy = Required<HedgeOptions>;
 /**
  * The bounds of adaptive hedging (`hedge: { afterMs: 'auto' }`): never sooner than `minMs`, never
  * later than `maxMs`; a target's own tail latency counts from `minSamples` recorded attempts on
- * (before that, `maxMs`), another target's median from `otherSamples` on; while another target is
+ * (before that: `coldMs` while it has answered nothing, twice the tail of what it answered, within
+ * [`coldMs`, `maxMs`], until it has `minSamples`), another target's median from `otherSamples` on; while another target is
  * unknown, one call in `exploreEvery` hedges after `minMs` to learn it; each exploration that
  * taught nothing (its hedge lost the race, so no latency was recorded) doubles that interval, up
  * to `exploreMaxEvery` calls. A target counts as slow against another (hedged early for it, and
@@ -251,6 +252,7 @@ export const HEDGE_AUTO = Object.freeze({
   exploreEvery: 8,
   exploreMaxEvery: 1024,
   slowerFactor: 3,
+  coldMs: 250,
 });
 
 /** The default settings, for documentation and tests. */

@@ -10,7 +10,15 @@ const always = () => true;
 describe('autoHedgeDelay', () => {
   const table: [string, LatencyFacts, LatencyFacts[], () => boolean, number][] = [
     ['its own p95, rounded up to 5 ms', known(40, 81), [], never, 85],
-    ['too few samples: the maximum', known(40, 81, HEDGE_AUTO.minSamples - 1), [], never, HEDGE_AUTO.maxMs],
+    [
+      'too few samples: twice their tail, at least coldMs',
+      known(40, 81, HEDGE_AUTO.minSamples - 1),
+      [],
+      never,
+      HEDGE_AUTO.coldMs,
+    ],
+    ['too few samples, slow ones: twice their tail', known(400, 900, 3), [], never, 1800],
+    ['too few samples, very slow: never later than maxMs', known(1500, 1900, 3), [], never, HEDGE_AUTO.maxMs],
     ['enough samples', known(40, 81, HEDGE_AUTO.minSamples), [], never, 85],
     ['never sooner than minMs', known(1, 2), [], never, HEDGE_AUTO.minMs],
     ['never later than maxMs', known(4000, 9000), [], never, HEDGE_AUTO.maxMs],
@@ -40,7 +48,14 @@ describe('autoHedgeDelay', () => {
       always,
       HEDGE_AUTO.minMs,
     ],
-    ['an unknown slow target: maxMs without exploring', fresh, [fresh], never, HEDGE_AUTO.maxMs],
+    [
+      'a target that never answered yet, others unknown: coldMs without exploring',
+      fresh,
+      [fresh],
+      never,
+      HEDGE_AUTO.coldMs,
+    ],
+    ['a target that never answered yet, another known: 3 x its median', fresh, [known(14, 30)], never, 45],
   ];
   it.each(table)('%s', (_name, running, others, explore, expected) => {
     expect(autoHedgeDelay(running, others, explore)).toBe(expected);

@@ -235,6 +235,21 @@ describe('latency-aware routing', () => {
     expect(later.value).toBe('ok:aws');
   });
 
+  it('a new router whose first target never answers: the first calls hedge after coldMs, not maxMs', async () => {
+    const fo = make();
+    const op = scripted({
+      aws: ['hang'],
+      gcp: [{ delay: 9, value: 'gcp' }],
+      azure: [{ delay: 9, value: 'azure' }],
+    });
+    const started = Date.now();
+    const call = track(fo.run(op, { idempotent: true }));
+    while (!call.settled) await vi.advanceTimersByTimeAsync(1);
+    expect(call.value).toBe('gcp');
+    expect(Date.now() - started).toBeLessThanOrEqual(HEDGE_AUTO.coldMs + 9);
+    expect(HEDGE_AUTO.coldMs).toBeLessThan(HEDGE_AUTO.maxMs);
+  });
+
   it('races lost in its tail do not demote a target as fast as the winner as a rule', async () => {
     // aws answers in 10 ms but every 4th call in 200 ms (its tail, as a GC pause or a queue);
     // gcp in 9 ms. Every tail is hedged and lost to gcp, but aws is no slower as a rule.
