@@ -15,8 +15,8 @@ export interface LatencyFacts {
 
 /**
  * The wait before hedging for `'auto'`: the running target's tail latency (its p95, from
- * `minSamples` attempts on; before that, see {@link coldDelay}), sooner when another target the call could use is
- * known to answer much faster (three times its median, from `otherSamples` attempts on) and the
+ * `minSamples` attempts on; before that, see {@link coldDelay}), sooner when another target the
+ * call could use is known to answer much faster (three times its median, from `otherSamples` attempts on) and the
  * running target is slow as a rule, not only in its tail (its own median above that; or it is
  * not known yet). A target whose median is within 3x of another's is hedged after its p95 only:
  * about 5 % of its calls, rather than every call slower than 3x the other's median (the other's
@@ -40,7 +40,7 @@ export function autoHedgeDelay(
       unknownSamples += o.samples;
     } else {
       const bar = HEDGE_AUTO.slowerFactor * o.p50;
-      if (bar < delay && (!ownKnown || running.p50 > bar)) delay = bar;
+      if (bar < delay && (!ownKnown || slowerAsARule(running, o))) delay = bar;
     }
   }
   if (unknown && explore(unknownSamples)) delay = 0;
@@ -55,4 +55,12 @@ export function autoHedgeDelay(
 function coldDelay(running: LatencyFacts): number {
   if (running.samples === 0) return HEDGE_AUTO.coldMs;
   return Math.min(HEDGE_AUTO.maxMs, Math.max(HEDGE_AUTO.coldMs, 2 * running.p95));
+}
+
+/**
+ * `a` is slow as a rule against `b`: its median above `HEDGE_AUTO.slowerFactor` times `b`'s. The
+ * one rule behind hedging early for `b` and demoting `a` by the races it loses to `b`.
+ */
+export function slowerAsARule(a: LatencyFacts, b: LatencyFacts): boolean {
+  return a.p50 > HEDGE_AUTO.slowerFactor * b.p50;
 }

@@ -5,6 +5,7 @@ import { type Classifier, classifyFailure, failedBeforeSending } from './classif
 import { decideEjection } from './ejection.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
+import { slowerAsARule } from './hedge-delay.js';
 import { LatencyWindow } from './latency.js';
 import { type BulkheadOptions, HEDGE_AUTO, type ResolvedBreaker } from './options.js';
 import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
@@ -664,5 +665,5 @@ export class TargetHealth<T> {
 
 /** `a` is slow as a rule against `b` (see {@link TargetHealth.lostRace}). */
 function slowerThan(a: LatencyWindow, b: LatencyWindow): boolean {
-  return b.samples < HEDGE_AUTO.otherSamples || a.p50 > HEDGE_AUTO.slowerFactor * b.p50;
+  return b.samples < HEDGE_AUTO.otherSamples || slowerAsARule(a, b);
 }

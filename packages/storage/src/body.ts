@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import { drainStream } from './drain.js';
+import { chunkBytes, drainStream } from './drain.js';
 import type { BlobBody } from './types.js';
 
 /** A body reduced to one of two shapes an adapter can send: all bytes at hand, or a stream. */
@@ -52,7 +52,7 @@ export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): 
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await drainStream(n.stream, (chunk) => {
-      const b = bufferOf(chunk);
+      const b = chunkBytes(chunk) ?? Buffer.from(chunk as ArrayLike<number>);
       chunks.push(b);
       length += b.length;
     });
@@ -60,14 +60,6 @@ export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): 
     signal?.removeEventListener('abort', onAbort);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-}
-
-/** A chunk of a stream as a `Buffer` (a view, not a copy, of a `Uint8Array`). */
-function bufferOf(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk);
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return Buffer.from(chunk as ArrayLike<number>);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { FailoverError, redact } from '@failover/core';
 import { abortedError, throwIfAborted } from './abort.js';
-import { drainStream } from './drain.js';
+import { chunkBytes, drainStream } from './drain.js';
 import { InvalidArgumentError, StorageError } from './errors.js';
 
 /**
@@ -75,9 +75,8 @@ async function guarded(
 }
 
 function toBuffer(chunk: unknown, key: string | undefined): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  const bytes = chunkBytes(chunk);
+  if (bytes !== undefined) return bytes;
   throw new InvalidArgumentError('body', 'a stream must yield Uint8Array or string chunks', {
     ...(key === undefined ? {} : { key }),
   });

@@ -34,3 +34,14 @@ export function drainStream(stream: Readable, onChunk: (chunk: unknown) => void)
 }
 
 function ignore(): void {}
+
+/**
+ * A stream chunk as a `Buffer`: a `Buffer` as it is, a `Uint8Array` as a view (not a copy), a
+ * string as its UTF-8 bytes; `undefined` for anything else.
+ */
+export function chunkBytes(chunk: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return undefined;
+}
