@@ -79,13 +79,22 @@ describe('each fault moves the call to the next endpoint', () => {
   });
 
   it("latency beyond axios' own timeout (per attempt) moves the call on", async () => {
-    const a = client({}, 300);
+    // Hedging off: a new client hedges an endpoint that has answered nothing after 250 ms
+    // (HEDGE_AUTO.coldMs), before this 300 ms timeout; here the timeout itself must move the call.
+    const a = client({ hedge: false }, 300);
     await regions.get('use1').proxy.setFault(faults.latency(5_000));
     const res = await a.get('/slow');
     expect(res.config.failover).toMatchObject({
       endpoint: 'usw2',
       failures: [{ endpoint: 'use1', kind: 'timeout' }],
     });
+  });
+
+  it('with default hedging, a new client leaves an endpoint that has answered nothing before its timeout', async () => {
+    const a = client({}, 5_000);
+    await regions.get('use1').proxy.setFault(faults.latency(5_000));
+    const res = await a.get('/slow');
+    expect(res.config.failover).toMatchObject({ endpoint: 'usw2', failures: [] });
   });
 
   it('latency below the timeouts is not a failure', async () => {
