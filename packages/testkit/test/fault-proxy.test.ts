@@ -1,4 +1,5 @@
 import dns from 'node:dns';
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { classifyFailure, failedBeforeSending, InvalidOptionError } from '@failover/core';
@@ -434,8 +435,13 @@ describe('createFaultProxy: dns', () => {
       expect((await request(`${proxy.url}/named`, { agent })).body).toBe('hello GET /named ');
       expect(await dns.promises.lookup(proxy.host)).toEqual({ address: '127.0.0.1', family: 4 });
 
+      const pooled = Object.values(agent.freeSockets).flat();
+      expect(pooled.length).toBeGreaterThan(0);
       await proxy.setFault(faults.dns());
-      // The keep-alive connection was dropped: the client has to resolve the name again.
+      // The keep-alive connection was dropped: once the client has seen it close (on a loaded
+      // machine that can come after the next request was written to it), it has to resolve the
+      // name again.
+      await Promise.all(pooled.map((s) => (s?.destroyed ? undefined : once(s!, 'close'))));
       const err = await failure(request(`${proxy.url}/named`, { agent }));
       expect(err).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: proxy.host });
       expect(err.message).toBe(`getaddrinfo ENOTFOUND ${proxy.host}`);
