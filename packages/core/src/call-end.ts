@@ -12,6 +12,7 @@ import type { CallObserved } from './call-observation.js';
 import { AbortedError, AllTargetsFailedError, DeadlineExceededError } from './errors.js';
 import type { FailureKind } from './failure-kind.js';
 import type { CallOutcome } from './observer.js';
+import { HEDGE_AUTO } from './options.js';
 import type { CallCore, CallPlan } from './plan.js';
 import { Sleeps } from './sleeps.js';
 import type { TargetHealth } from './target-health.js';
@@ -122,10 +123,13 @@ export class CallEnd<T> {
       // Its latency was at least this long. Recorded: the attempt is aborted and records nothing
       // itself, and a window without the tails that hedges cut would show a shorter p95, hedge
       // sooner, and cut more (in hedge-rate.test.ts's model: 2.6 % hedged with it, 2.8 % without;
-      // it did not lower the 9 to 20 % seen in the multi-cloud get bench).
+      // it did not lower the 9 to 20 % seen in the multi-cloud get bench). Not while the target
+      // is cold (fewer than `minSamples`): its hedge delay is then twice its slowest sample, and
+      // a silent target's cut attempts would double it at each lost race (250, 510, 1020 ms...).
       const a = this.inflight.find((x) => x.targetName === slow.name);
       const startedAt = a === undefined ? -1 : a.startedAt;
-      if (startedAt >= 0) slow.latency.record(Math.max(0, Date.now() - startedAt));
+      if (startedAt >= 0 && slow.latency.samples >= HEDGE_AUTO.minSamples)
+        slow.latency.record(Math.max(0, Date.now() - startedAt));
       const until = slow.lostRace(s.latency);
       if (until > 0) this.#core.demoted(until);
     }

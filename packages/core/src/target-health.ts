@@ -663,7 +663,11 @@ export class TargetHealth<T> {
   };
 }
 
-/** `a` is slow as a rule against `b` (see {@link TargetHealth.lostRace}). */
+/**
+ * `a` is slow as a rule against `b` (see {@link TargetHealth.lostRace}), or nothing is known of
+ * one of them: `a` has answered nothing yet (a cold target's cut attempts are not recorded), or
+ * `b` too little to compare.
+ */
 function slowerThan(a: LatencyWindow, b: LatencyWindow): boolean {
-  return b.samples < HEDGE_AUTO.otherSamples || slowerAsARule(a, b);
+  return a.samples === 0 || b.samples < HEDGE_AUTO.otherSamples || slowerAsARule(a, b);
 }

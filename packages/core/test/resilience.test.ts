@@ -206,15 +206,30 @@ describe('latency-aware routing', () => {
 
   it('a race the first target lost records how long it ran: hedges do not cut its tail out of its latency window', async () => {
     const fo = make({ hedge: { afterMs: 50 } });
-    const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    const warm = Array.from({ length: HEDGE_AUTO.minSamples }, () => ({ delay: 5, value: 'aws' }));
+    const op = scripted({ aws: [...warm, { delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    for (let i = 0; i < HEDGE_AUTO.minSamples; i++) {
+      const call = track(fo.run(op, { idempotent: true }));
+      await vi.advanceTimersByTimeAsync(5);
+      expect(call.value).toBe('aws');
+    }
     const call = track(fo.run(op, { idempotent: true }));
     await vi.advanceTimersByTimeAsync(59); // hedged at 50 ms, gcp answers at 59 ms
     expect(call.value).toBe('gcp');
     const aws = fo.status().targets[0]!.latencyMs;
-    expect(aws.samples).toBe(1);
-    expect(aws.p50).toBe(59); // a lower bound: it had run 59 ms without answering
+    expect(aws.samples).toBe(HEDGE_AUTO.minSamples + 1);
+    expect(aws.p99).toBe(59); // a lower bound: it had run 59 ms without answering
     await vi.advanceTimersByTimeAsync(300); // the aborted attempt records nothing more
-    expect(fo.status().targets[0]!.latencyMs.samples).toBe(1);
+    expect(fo.status().targets[0]!.latencyMs.samples).toBe(HEDGE_AUTO.minSamples + 1);
+  });
+
+  it('a cold target (fewer than minSamples answers) that loses a race records nothing', async () => {
+    const fo = make({ hedge: { afterMs: 50 } });
+    const op = scripted({ aws: [{ delay: 300, value: 'aws' }], gcp: [{ delay: 9, value: 'gcp' }] });
+    const call = track(fo.run(op, { idempotent: true }));
+    await vi.advanceTimersByTimeAsync(59);
+    expect(call.value).toBe('gcp');
+    expect(fo.status().targets[0]!.latencyMs.samples).toBe(0);
   });
 
   it('demotion applies to every call while it lasts, and ends after one reset period', async () => {
@@ -248,6 +263,19 @@ describe('latency-aware routing', () => {
     expect(call.value).toBe('gcp');
     expect(Date.now() - started).toBeLessThanOrEqual(HEDGE_AUTO.coldMs + 9);
     expect(HEDGE_AUTO.coldMs).toBeLessThan(HEDGE_AUTO.maxMs);
+    // The next calls wait no longer (the cut attempts of a cold target are not taken for its
+    // latency, which would double the wait at each lost race), and none once aws is demoted.
+    const took: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const at = Date.now();
+      const next = track(fo.run(op, { idempotent: true }));
+      while (!next.settled) await vi.advanceTimersByTimeAsync(1);
+      expect(next.value).toBe('gcp');
+      took.push(Date.now() - at);
+    }
+    expect(Math.max(...took)).toBeLessThanOrEqual(HEDGE_AUTO.coldMs + 9);
+    expect(took.at(-1)).toBeLessThanOrEqual(9);
+    expect(fo.status().targets[0]?.demotedUntil).toBeGreaterThan(Date.now());
   });
 
   it('races lost in its tail do not demote a target as fast as the winner as a rule', async () => {
