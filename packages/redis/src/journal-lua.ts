@@ -61,17 +61,22 @@ local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or 
  */
 const APPEND_ENTRY = `
 local function append_entry(id, key, version, holders, missing, intent, ejson, hw, retention)
+local existing = load(id)
+-- The rule of JournalState in @failover/storage: an intent never replaces a pending acknowledged
+-- entry of its id (a writer's failure record after another process confirmed the version).
+if existing and intent and not existing.i then return backlog() end
 redis.call('HINCRBY', meta, 'version', 1)
 local mark = redis.call('GET', hw)
 local replaces = true
 if mark then
-  -- The rule of replacesMark in @failover/storage: newer replaces; at the same version the same
-  -- id or an entry that is not an intent does; an intent under another id does not.
+  -- The rule of replacesMark in @failover/storage: newer replaces; at the same version an entry
+  -- that is not an intent does, and an intent only in place of its own intent.
   local m = cjson.decode(mark)
   if lt(version, m.v) then
     replaces = false
-  elseif version == m.v and intent and cjson.decode(m.e).id ~= id then
-    replaces = false
+  elseif version == m.v and intent then
+    local me = cjson.decode(m.e)
+    if me.id ~= id or not me.intent then replaces = false end
   end
 end
 if replaces then
@@ -79,7 +84,6 @@ if replaces then
 else
   redis.call('PEXPIRE', hw, retention)
 end
-local existing = load(id)
 if existing then drop(id, existing) end
 local mentioned = {}
 for _, t in ipairs(holders) do mentioned[t] = true end

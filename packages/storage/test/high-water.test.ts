@@ -107,6 +107,12 @@ describe("replacesMark (which append becomes the key's mark)", () => {
     ['its acknowledged record after the intent', mark('v1:k', 'v1', true), e('v1:k', 'v1'), true],
     ['the same intent again', mark('v1:k', 'v1', true), e('v1:k', 'v1', true), true],
     [
+      'its intent after the acknowledged record (a failure record)',
+      mark('v1:k', 'v1'),
+      e('v1:k', 'v1', true),
+      false,
+    ],
+    [
       'a behind: intent after the acknowledged write',
       mark('v1:k', 'v1'),
       e('behind:b:v1:k', 'v1', true),

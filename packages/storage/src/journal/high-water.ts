@@ -14,15 +14,17 @@ export function highWaterOf(entry: JournalEntry): JournalHighWater {
 
 /**
  * Whether an appended entry becomes its key's high-water mark in place of `mark` (pure): a newer
- * version does; at the same version, the same id does (an acknowledged record after its intent)
- * and so does an entry that is not an intent; an intent under another id (repair's `behind:`
- * bookkeeping of a version some process wrote) does not, so the mark keeps saying whether the
- * write itself was acknowledged. An older version never does.
+ * version does; at the same version, an entry that is not an intent does (an acknowledged record
+ * after its intent), and an intent does only in place of its own intent: an intent under another
+ * id (repair's `behind:` bookkeeping of a version some process wrote) or in place of an
+ * acknowledged mark (a writer's failure record after another process confirmed the version a read
+ * returned) does not, so the mark keeps saying whether the write was acknowledged. An older
+ * version never does.
  */
 export function replacesMark(mark: JournalHighWater | undefined, entry: JournalEntry): boolean {
   if (mark === undefined || entry.version > mark.version) return true;
   if (entry.version < mark.version) return false;
-  return entry.id === mark.id || entry.intent !== true;
+  return entry.intent !== true || (entry.id === mark.id && mark.intent === true);
 }
 
 /**

@@ -29,7 +29,8 @@ interface LiveEntry extends PendingEntry {
  *   `version`) of the same key, since each target needs only the newest version. An entry older
  *   than a pending entry of its key keeps only the targets that newer entry does not mention.
  *   An intent (`intent: true`, not acknowledged) supersedes nothing, in either direction, until an
- *   entry with its id (the acknowledged record) replaces it.
+ *   entry with its id (the acknowledged record) replaces it; an intent never replaces a pending
+ *   acknowledged entry of its id (it is ignored).
  * - `resolve(id, target)` moves `target` from the entry's `missing` to its `holders`.
  * - An entry whose `missing` is empty is dropped.
  */
@@ -68,6 +69,9 @@ export class JournalState {
   /** Applies an append; `bytes` is what its record costs in the file (0 for the memory journal). */
   append(entry: JournalEntry, bytes = 0): void {
     const existing = this.#entries.get(entry.id);
+    // An intent never replaces its id's acknowledged record: once a version was confirmed (a read
+    // returned it), its writer's later failure record cannot make it unacknowledged again.
+    if (existing !== undefined && entry.intent === true && existing.entry.intent !== true) return;
     if (existing !== undefined) this.#drop(existing);
     const mentioned = [...entry.holders, ...entry.missing];
     let missing = [...entry.missing];

@@ -271,11 +271,11 @@ async function recordObserved(
   if (version === undefined || ctx.targets.length < 2) return;
   const id = entryId(version, key);
   const own = ctx.inflight.get(key) === version;
-  const orphan =
-    !ctx.inflight.has(key) &&
-    ctx.journal.pendingOf === undefined &&
-    latest?.entry.id === id &&
-    isPlainPutIntent(latest.entry);
+  const orphan = !ctx.inflight.has(key) && latest?.entry.id === id && isPlainPutIntent(latest.entry);
+  if (orphan && ctx.journal.pendingOf !== undefined) {
+    await confirmObserved(ctx, latest.entry);
+    return;
+  }
   if (!own && !orphan) return;
   // Already recorded by this read's peers, or acknowledged (its stragglers still writing).
   const known = ctx.pending.item(id);
@@ -303,6 +303,43 @@ async function recordObserved(
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
   }
 }
+
+/**
+ * With a journal shared by a fleet: a read returned the version of a put whose intent is the key's
+ * newest pending entry, and no write of it runs in this process. Its writer may be another
+ * instance, still writing, failed, or dead: the intent is confirmed in the journal, atomically
+ * against every instance ({@link Journal.settleIntent}), before the read returns, so no read of
+ * any instance goes back behind it, also after this process restarts. The writer's own record
+ * replaces it when the put is acknowledged; a failure record (an intent) no longer can. Nothing
+ * is done when the journal cannot settle intents, or the entry is no intent any more (its writer
+ * recorded it, or withdrew it: then it reached no cloud the writer knows of). A journal failure
+ * is reported as an `error` event; the read still returns.
+ */
+async function confirmObserved(ctx: MultiContext, intent: JournalEntry): Promise<void> {
+  const journal = ctx.journal;
+  if (journal.settleIntent === undefined) return;
+  // A read confirming it already: this one returns once that is done too.
+  const running = confirming.get(intent.id);
+  if (running !== undefined) return running;
+  const done = (async () => {
+    try {
+      void ctx.deferredRecords.flush(); // records the store made earlier go first
+      if (!(await journal.settleIntent!(intent.id, 'confirm'))) return;
+      const { intent: _intent, ...confirmed } = intent;
+      ctx.pending.append(confirmed);
+      ctx.repairSoon();
+    } catch (err) {
+      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+    } finally {
+      confirming.delete(intent.id);
+    }
+  })();
+  confirming.set(intent.id, done);
+  return done;
+}
+
+/** Intents reads of this process are confirming now, by id (unique per write, across stores). */
+const confirming = new Map<string, Promise<void>>();
 
 function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
   return compareVersions(a, b) >= 0 ? a : b;
@@ -380,7 +417,7 @@ async function sharedRead<R>(
     );
     if (found.version !== undefined && compareVersions(found.version, min) >= 0) {
       observe(ctx, key, view, found.version);
-      await recordObserved(ctx, key, found, done.target.name);
+      await recordObserved(ctx, key, found, done.target.name, latest);
       return { view, accepted: { value: found.value, target: done.target } };
     }
   }

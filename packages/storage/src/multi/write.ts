@@ -473,11 +473,15 @@ async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void>
   try {
     void ctx.deferredRecords.flush();
     const journal = ctx.journal;
-    if (spec.op === 'put' || journal.settleIntent === undefined) {
+    // Shared by a fleet, an intent is withdrawn atomically: another instance may have confirmed
+    // it first (its repair, to delete a copy on its behalf; or its read, that returned the put).
+    const shared =
+      journal.settleIntent !== undefined && (spec.op === 'delete' || journal.pendingOf !== undefined);
+    if (!shared) {
       for (const t of targets) await journal.resolve(id, t);
-    } else if (!(await journal.settleIntent(id, 'withdraw'))) {
-      // Another process's repair confirmed it first (it deletes a copy on its behalf): the delete
-      // takes effect everywhere. This process's index follows the journal again.
+    } else if (!(await journal.settleIntent!(id, 'withdraw'))) {
+      // Confirmed by another process first: the write takes effect everywhere (repair completes
+      // it). This process's index follows the journal again.
       for (const e of (await journal.pendingOf?.(spec.key)) ?? []) if (e.id === id) ctx.pending.append(e);
       ctx.repairSoon();
     }

@@ -68,4 +68,32 @@ export function settleIntentCases(ctx: JournalCaseContext): void {
       }),
     timeoutMs,
   );
+
+  it(
+    'an intent never replaces the acknowledged record of its id (a confirmed put stays confirmed when its writer then journals its failure)',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        const put = (fields: { holders: string[]; missing: string[]; intent?: true }) =>
+          entry({ id: 'p2', version: 'v2', ...fields });
+        await journal.append(put({ holders: [], missing: ['a', 'b', 'c'], intent: true }));
+        if (journal.settleIntent !== undefined)
+          expect(await journal.settleIntent('p2', 'confirm')).toBe(true);
+        else await journal.append(put({ holders: [], missing: ['a', 'b', 'c'] }));
+        // The writer's failure record: an intent under the same id.
+        await journal.append(put({ holders: ['a'], missing: ['b', 'c'], intent: true }));
+        const pending = await journal.pending();
+        expect(pending.map((e) => e.id)).toEqual(['p2']);
+        expect(pending[0]?.intent).not.toBe(true);
+        expect([...(pending[0]?.missing ?? [])].sort()).toEqual(['a', 'b', 'c']);
+        if (journal.highWater !== undefined) {
+          expect((await journal.highWater('k'))?.intent).not.toBe(true);
+        }
+        // Its acknowledged record still replaces it.
+        await journal.append(put({ holders: ['a', 'b'], missing: ['c'] }));
+        expect((await journal.pending())[0]).toEqual(
+          expect.objectContaining({ holders: ['a', 'b'], missing: ['c'] }),
+        );
+      }),
+    timeoutMs,
+  );
 }

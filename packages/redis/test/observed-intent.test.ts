@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  type BlobStore,
+  createMultiCloudStore,
+  getBytes,
+  type Journal,
+  type MultiCloudStore,
+} from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { switchable } from '../../storage/test/multi-helpers.js';
+import { createRedisJournal } from '../src/index.js';
+import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+/** Like the other fleet tests' stores, but a put needs two copies (no degraded write). */
+function storeOf(targets: ReturnType<typeof switchable>[], journal: Journal): MultiCloudStore {
+  const store = createMultiCloudStore({
+    targets,
+    journal,
+    writes: { quorum: 2 },
+    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+    amnesia: false,
+    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+  });
+  later(() => store.close());
+  return store;
+}
+
+const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes(store, key)).toString();
+
+/**
+ * A put that reached one cloud and was never acknowledged (its writer failed or died) leaves an
+ * intent in the shared journal. A read on another instance that returns that version confirms
+ * the intent before it returns: no read of any instance goes back behind it afterwards, also once
+ * the reading process has restarted (its memory of what it read is gone).
+ */
+describe('a read that returned an unacknowledged put of another instance', () => {
+  it('confirms its intent in the shared journal: no instance reads the older version afterwards, also after a restart', async () => {
+    const redis = await redisServer();
+    const prefix = `t:${randomBytes(6).toString('hex')}`;
+    const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
+    const journalOf = async () => createRedisJournal({ client: await client(redis.url), prefix });
+    const writer = storeOf(targets, await journalOf());
+    await writer.put('k', 'v1');
+    // v2 reaches aws only: the put fails (no quorum) and is journaled as an intent held by aws.
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    await expect(writer.put('k', 'v2')).rejects.toThrow();
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    const pending = await (await journalOf()).pending();
+    expect(pending).toEqual([expect.objectContaining({ key: 'k', intent: true, holders: ['aws'] })]);
+
+    const reader = storeOf(targets, await journalOf());
+    expect(await text(reader, 'k')).toBe('v2'); // from aws, the first in the read order
+    const confirmed = await (await journalOf()).pending();
+    expect(confirmed).toHaveLength(1);
+    expect(confirmed[0]?.intent).not.toBe(true);
+
+    // aws goes down; gcp and azure hold v1 only. The reader restarted (a new process: nothing in
+    // memory) and any other instance fail rather than go back.
+    targets[0]!.down = 'network';
+    const restarted = storeOf(targets, await journalOf());
+    await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(text(writer, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+
+    // Back up: repair by any instance copies v2 everywhere, and the entry is settled.
+    targets[0]!.down = undefined;
+    restarted.recover('aws');
+    await restarted.repair();
+    for (const t of targets) expect(Buffer.from(await getBytes(t.inner, 'k')).toString()).toBe('v2');
+    expect(await (await journalOf()).pending()).toEqual([]);
+    expect(await text(writer, 'k')).toBe('v2');
+  });
+
+  it("the writer's failure record after a reader confirmed its intent leaves it confirmed", async () => {
+    const redis = await redisServer();
+    const prefix = `t:${randomBytes(6).toString('hex')}`;
+    const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
+    const journalOf = async () => createRedisJournal({ client: await client(redis.url), prefix });
+    const writer = storeOf(targets, await journalOf());
+    const reader = storeOf(targets, await journalOf());
+    await writer.put('k', 'v1');
+    // The writer's v2 lands on aws; gcp and azure time out (their requests never land here).
+    // While the put is in flight, once aws holds v2, the reader reads it from there.
+    targets[1]!.late = true;
+    targets[2]!.late = true;
+    let read: Promise<string> | undefined;
+    targets[1]!.interpose = async () => {
+      while ((await text(targets[0]!.inner, 'k').catch(() => '')) !== 'v2') await nextTurn();
+      read = text(reader, 'k');
+      await read;
+    };
+    await expect(writer.put('k', 'v2')).rejects.toThrow();
+    expect(await read).toBe('v2');
+    targets[1]!.late = false;
+    targets[2]!.late = false;
+    const pending = await (await journalOf()).pending();
+    expect(pending).toHaveLength(1);
+    expect(pending[0]?.intent).not.toBe(true);
+    targets[0]!.down = 'network';
+    const restarted = storeOf(targets, await journalOf());
+    await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+});
