@@ -104,6 +104,8 @@ class Watch implements IoWatch {
   readonly #tick: number;
   #timer: NodeJS.Timeout | undefined;
   #lastTick = 0;
+  /** Keeps the request scope on while requests are watched (their SDK may re-request). */
+  #release: (() => void) | undefined;
 
   constructor(timeouts: ResolvedIoTimeouts, ctx: TransferErrorContext, options: IoWatchOptions) {
     this.#timeouts = timeouts;
@@ -160,6 +162,7 @@ class Watch implements IoWatch {
       return;
     }
     const commit = this.#options.isCommit?.({ method: request.method, path: request.path }) === true;
+    this.#release ??= current.hold();
     const watched: Watched = {
       request,
       timeouts: commit ? this.#commitTimeouts : this.#timeouts,
@@ -198,9 +201,12 @@ class Watch implements IoWatch {
     this.#timer.unref();
   }
 
+  /** Every watched request ended (or the operation failed): the timer stops, the scope is let go. */
   #stopTimer(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#release?.();
+    this.#release = undefined;
   }
 
   #check(): void {
