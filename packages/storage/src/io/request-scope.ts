@@ -27,7 +27,7 @@ export const SCOPE_IDLE_MS = 1000;
  * (every promise of the application pays for them; a bare `await` loop runs several times slower).
  * So the storage is on only while something holds it: a {@link RequestScope.run} until the
  * promise `fn` returned settles, a {@link RequestScope.hold} until it is released (the request
- * watchdog holds it while requests it watches are open), and {@link SCOPE_IDLE_MS} after that;
+ * watchdog holds it while requests it watches are open), and 1 s (`SCOPE_IDLE_MS`) after that;
  * then it is disabled until the next `run`. (Node 24 and later keep the context without hooks.)
  */
 export class RequestScope<O extends RequestObserver> {
