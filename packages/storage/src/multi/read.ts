@@ -316,26 +316,26 @@ async function recordObserved(
  * is reported as an `error` event; the read still returns.
  */
 async function confirmObserved(ctx: MultiContext, intent: JournalEntry): Promise<void> {
-  const journal = ctx.journal;
-  if (journal.settleIntent === undefined) return;
   // A read confirming it already: this one returns once that is done too.
   const running = confirming.get(intent.id);
   if (running !== undefined) return running;
-  const done = (async () => {
-    try {
-      void ctx.deferredRecords.flush(); // records the store made earlier go first
-      if (!(await journal.settleIntent!(intent.id, 'confirm'))) return;
-      const { intent: _intent, ...confirmed } = intent;
-      ctx.pending.append(confirmed);
-      ctx.repairSoon();
-    } catch (err) {
-      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
-    } finally {
-      confirming.delete(intent.id);
-    }
-  })();
+  const done = confirmIntent(ctx, intent).finally(() => confirming.delete(intent.id));
   confirming.set(intent.id, done);
   return done;
+}
+
+async function confirmIntent(ctx: MultiContext, intent: JournalEntry): Promise<void> {
+  const journal = ctx.journal;
+  if (journal.settleIntent === undefined) return;
+  try {
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
+    if (!(await journal.settleIntent(intent.id, 'confirm'))) return;
+    const { intent: _intent, ...confirmed } = intent;
+    ctx.pending.append(confirmed);
+    ctx.repairSoon();
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+  }
 }
 
 /** Intents reads of this process are confirming now, by id (unique per write, across stores). */
