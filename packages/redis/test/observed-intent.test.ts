@@ -28,6 +28,24 @@ function storeOf(targets: ReturnType<typeof switchable>[], journal: Journal): Mu
   return store;
 }
 
+/** A Redis server, three clouds, and a new client and journal over one prefix per call. */
+async function world() {
+  const redis = await redisServer();
+  const prefix = `t:${randomBytes(6).toString('hex')}`;
+  const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
+  const journalOf = async () => createRedisJournal({ client: await client(redis.url), prefix });
+  return { targets, journalOf };
+}
+
+/** The key fails to read with `unavailable` on a restarted instance (nothing in its memory). */
+async function noOlderAfterRestart(
+  targets: ReturnType<typeof switchable>[],
+  journal: Journal,
+): Promise<void> {
+  const restarted = storeOf(targets, journal);
+  await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+}
+
 const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes(store, key)).toString();
 
 /**
@@ -38,10 +56,7 @@ const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes
  */
 describe('a read that returned an unacknowledged put of another instance', () => {
   it('confirms its intent in the shared journal: no instance reads the older version afterwards, also after a restart', async () => {
-    const redis = await redisServer();
-    const prefix = `t:${randomBytes(6).toString('hex')}`;
-    const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
-    const journalOf = async () => createRedisJournal({ client: await client(redis.url), prefix });
+    const { targets, journalOf } = await world();
     const writer = storeOf(targets, await journalOf());
     await writer.put('k', 'v1');
     // v2 reaches aws only: the put fails (no quorum) and is journaled as an intent held by aws.
@@ -76,10 +91,7 @@ describe('a read that returned an unacknowledged put of another instance', () =>
   });
 
   it("the writer's failure record after a reader confirmed its intent leaves it confirmed", async () => {
-    const redis = await redisServer();
-    const prefix = `t:${randomBytes(6).toString('hex')}`;
-    const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
-    const journalOf = async () => createRedisJournal({ client: await client(redis.url), prefix });
+    const { targets, journalOf } = await world();
     const writer = storeOf(targets, await journalOf());
     const reader = storeOf(targets, await journalOf());
     await writer.put('k', 'v1');
@@ -101,7 +113,6 @@ describe('a read that returned an unacknowledged put of another instance', () =>
     expect(pending).toHaveLength(1);
     expect(pending[0]?.intent).not.toBe(true);
     targets[0]!.down = 'network';
-    const restarted = storeOf(targets, await journalOf());
-    await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await noOlderAfterRestart(targets, await journalOf());
   });
 });
