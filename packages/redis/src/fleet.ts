@@ -1,19 +1,13 @@
 import { FleetCalls } from './fleet-calls.js';
-import { classifyOpening, decideResync, pairs } from './fleet-decide.js';
+import { fleetFailureCounts } from './fleet-counts.js';
 import { ProbeLeases } from './fleet-leases.js';
-import { CONNECT_FAILED, EJECTED, FAILED, OPEN_NOW, SUCCEEDED } from './fleet-lua.js';
-import { parseFleetMessage } from './fleet-messages.js';
 import { failureObserver } from './fleet-observer.js';
 import { resolveFleetOptions } from './fleet-options.js';
 import { FleetPublisher } from './fleet-publisher.js';
+import { RemoteBreakers } from './fleet-remote.js';
+import { shareRouterEvents } from './fleet-router-events.js';
 import { subscribeFleet } from './fleet-subscription.js';
-import type {
-  FleetCloseEvent,
-  FleetHealth,
-  FleetHealthOptions,
-  FleetOpenEvent,
-  FleetStatus,
-} from './fleet-types.js';
+import type { FleetHealth, FleetHealthOptions, FleetStatus } from './fleet-types.js';
 
 /**
  * Shares a router's breaker state with every instance of the application through Redis.
@@ -56,144 +50,19 @@ import type {
  */
 export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
   const o = resolveFleetOptions(options);
-  const me = o.instanceId;
   const calls = new FleetCalls(o);
   const leases = new ProbeLeases(o, calls);
   const publisher = new FleetPublisher(o, calls);
-  /** Targets this instance's router has open because the fleet said so. */
-  const remoteOpen = new Set<string>();
+  const remote = new RemoteBreakers(o, leases);
   /** Targets this instance's router has open (an `open` event and no `close` since). */
   const openHere = new Set<string>();
   let closed = false;
-  let applied = 0;
-  let lastMessageDelayMs: number | undefined;
-  const connected = (): boolean => calls.ok && subscription.live();
-
-  /** Applies one trip or recovery to the router; counts it. */
-  const apply = (run: () => void): void => {
-    try {
-      run();
-      applied++;
-    } catch {
-      // A target this instance's router does not have: not ours to trip.
-    }
-  };
-  const tripHere = (target: string, reason: string): void => {
-    remoteOpen.add(target);
-    apply(() => o.router.trip(target, { reason }));
-  };
-  const recoverHere = (target: string): void => {
-    remoteOpen.delete(target);
-    apply(() => o.router.recover(target));
-  };
-
-  const onMessage = (raw: string): void => {
-    const message = parseFleetMessage(raw);
-    if (closed || message === undefined || message.from === me) return;
-    // Read by the router's listeners of the trip or recovery below.
-    if (message.at !== undefined) lastMessageDelayMs = Math.max(0, Date.now() - message.at);
-    if (message.t === 'open') {
-      tripHere(message.target, `fleet: ${message.reason ?? 'opened'} on ${message.from}`);
-      leases.acquire(message.target, message.ms + o.probeLeaseMs);
-    } else {
-      leases.forget(message.target);
-      recoverHere(message.target);
-    }
-  };
-
-  /** After (re)subscribing: apply what is open fleet-wide now, recover what no longer is. */
-  const resync = async (): Promise<void> => {
-    const reply = await calls.run<unknown[]>(OPEN_NOW, [o.breakersKey], []);
-    if (!Array.isArray(reply) || closed) return;
-    const { trip, recover } = decideResync(pairs(reply), me, remoteOpen);
-    for (const { target, from } of trip) tripHere(target, `fleet: open on ${from ?? 'another instance'}`);
-    for (const target of recover) recoverHere(target);
-  };
-
-  const offOpen = o.router.on('open', (event: FleetOpenEvent) => {
-    openHere.add(event.target);
-    if (closed) return;
-    leases.acquire(event.target, event.resetTimeoutMs + o.probeLeaseMs);
-    const opening = classifyOpening(event, o.ejectionQuorum);
-    if (opening === 'remote') return;
-    remoteOpen.delete(event.target);
-    if (opening === 'judgement') {
-      // Published only once `ejectionQuorum` instances made the same judgement (EJECTED).
-      void publisher.count(
-        EJECTED,
-        [o.ejectedKey(event.target), o.breakersKey],
-        [me, String(o.ejectionWindowMs), String(o.ejectionQuorum)],
-        event.target,
-        `${event.reason} on ${o.ejectionQuorum} instances`,
-      );
-      return;
-    }
-    publisher.publish(
-      {
-        t: 'open',
-        target: event.target,
-        from: me,
-        ms: event.resetTimeoutMs,
-        ...(event.kind ? { reason: event.kind } : {}),
-      },
-      event.resetTimeoutMs,
-    );
-  });
-  const offClose = o.router.on('close', (event: FleetCloseEvent) => {
-    openHere.delete(event.target);
-    if (closed) return;
-    leases.release(event.target);
-    if (event.remote) return;
-    remoteOpen.delete(event.target);
-    publisher.publish({ t: 'close', target: event.target, from: me });
-  });
-
-  const subscription = subscribeFleet(o.client, o.channel, onMessage, resync);
+  const isClosed = (): boolean => closed;
+  const stopSharing = shareRouterEvents(o, { leases, publisher, remote, openHere, isClosed });
+  const subscription = subscribeFleet(o.client, o.channel, remote.onMessage, () => remote.resync(calls));
   const ready = subscription.ready;
-
-  /** Counts one failure of `target` on `key` fleet-wide; trips it here when the count says so. */
-  const countFailure = (
-    target: string,
-    keys: string[],
-    threshold: number,
-    reason: string,
-    script = FAILED,
-    tail: string[] = [],
-  ): void => {
-    void publisher
-      .count(script, keys, [String(threshold), String(o.failureWindowMs)], target, reason, tail)
-      .then((tripped) => {
-        if (tripped && !closed) tripHere(target, `fleet: ${reason}`);
-      });
-  };
-  const observer = failureObserver({
-    failed(target, neverSent, unanswered) {
-      if (closed || openHere.has(target)) return;
-      const connect = o.tripAfterConnect > 0;
-      // A refused connection, or one reset before any answer: the row CONNECT_FAILED counts.
-      const gone = neverSent || unanswered;
-      if (connect && gone) {
-        countFailure(
-          target,
-          [o.connectFailuresKey(target), o.breakersKey],
-          o.tripAfterConnect,
-          `${o.tripAfterConnect} connect failures across the fleet`,
-          CONNECT_FAILED,
-          [neverSent ? '1' : '0'],
-        );
-      }
-      // Any other failure ends that row.
-      const ended = connect && !gone ? [o.connectFailuresKey(target)] : [];
-      if (o.tripAfter > 0) {
-        const keys = [o.failuresKey(target), o.breakersKey, ...ended];
-        countFailure(target, keys, o.tripAfter, `${o.tripAfter} failures across the fleet`);
-      } else if (ended.length > 0) void calls.run(SUCCEEDED, ended, []);
-    },
-    succeeded(target) {
-      if (closed || (o.tripAfter === 0 && o.tripAfterConnect === 0)) return;
-      void calls.run(SUCCEEDED, [o.failuresKey(target), o.connectFailuresKey(target)], []);
-    },
-  });
+  const connected = (): boolean => calls.ok && subscription.live();
+  const observer = failureObserver(fleetFailureCounts(o, { calls, publisher, remote, openHere, isClosed }));
 
   const probeGate = (target: string): boolean => {
     try {
@@ -214,18 +83,18 @@ export function createFleetHealth(options: FleetHealthOptions): FleetHealth {
       await calls.idle();
     },
     status: (): FleetStatus => ({
-      instanceId: me,
+      instanceId: o.instanceId,
       connected: connected(),
       published: publisher.published,
-      applied,
+      applied: remote.applied,
       leases: leases.held(),
-      lastMessageDelayMs,
+      lastMessageDelayMs: remote.lastMessageDelayMs,
     }),
     close: async () => {
       if (closed) return;
       closed = true;
-      offOpen();
-      offClose();
+      remote.close();
+      stopSharing();
       await leases.close();
       subscription.destroy();
     },
