@@ -149,7 +149,7 @@ export function runOn<R>(
 }
 
 /**
- * One copy of a write (see write.ts), like {@link runOn}, and also says whether an attempt on the
+ * One copy of a write (see parallel-write.ts), like {@link runOn}, and also says whether an attempt on the
  * target ended without an answer (timeout, cut connection) before the call settled: such a
  * request may still land later. One attempt when the other targets that admit calls can make the
  * write's quorum without this copy (repair completes it); else the router's retries, as this copy

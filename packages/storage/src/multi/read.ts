@@ -253,7 +253,7 @@ function observe(ctx: MultiContext, key: string, view: PendingView, version: str
  * before the read returns, the version is journaled as held by the target that served it (and
  * lacked by the others), so no later read goes back behind it, also after a crash of this process
  * (the memory floor of {@link observe} dies with it), and repair copies it everywhere. If the
- * write then fails, it stays recorded as observed (write.ts), never demoted to an intent. A
+ * write then fails, it stays recorded as observed (write-steps.ts), never demoted to an intent. A
  * journal failure is reported as an `error` event; the read still returns.
  */
 async function recordObserved(

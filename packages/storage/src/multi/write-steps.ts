@@ -1,0 +1,136 @@
+import { FailoverError, type TargetFailure } from '@failover/core';
+import { StorageError } from '../errors.js';
+import { type MultiContext, mayHaveLanded } from './context.js';
+import { entryId, journalWrite, putIntentEntry } from './journaling.js';
+import type { WriteSpec } from './write-spec.js';
+
+// The steps every write mode shares: its intent before it is sent, its record when it failed, and
+// what reads observed of it forgotten once it decided.
+
+/**
+ * Records a delete before it is sent, so a crash after it reached some targets can never let an
+ * older copy come back: repair completes it. (A put needs no intent: its version is in the
+ * objects it leaves, and repair never writes a version older than one the journal acknowledged.)
+ */
+export async function recordIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  ctx.inflight.set(spec.key, spec.version);
+  if (spec.op !== 'delete' || ctx.targets.length < 2) return;
+  await journalWrite(ctx, {
+    ...spec,
+    intent: true,
+    holders: [],
+    missing: ctx.targets.map((t) => t.name),
+  });
+}
+
+/**
+ * Records a parallel put before it is sent, as an intent naming no holder, so that a crash after
+ * it reached some cloud (before its quorum was journaled) leaves a record of its version: after a
+ * restart, a read that returns that version journals it as observed (no later read goes back
+ * behind it), and repair copies it everywhere, or drops the intent once `settleMs` has passed and
+ * no cloud has it. The put is sent once the intent is *written* ({@link Journal.appendIntent}:
+ * it survives a crash of this process), not durable: its fsync overlaps the upload. The
+ * acknowledged record (same id) replaces it; a put that reached no cloud withdraws it.
+ */
+export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  if (spec.op !== 'put' || ctx.targets.length < 2) return;
+  const names = ctx.targets.map((t) => t.name);
+  const entry = putIntentEntry(ctx, spec, [], names);
+  const journal = ctx.journal;
+  try {
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
+    if (journal.appendIntent === undefined) await journal.append(entry);
+    else {
+      const noted = journal.appendIntent(entry);
+      // A failed fsync breaks the journal: the put's own record then fails, and says so.
+      noted.durable.catch(() => {});
+      await noted.written;
+    }
+  } catch (err) {
+    throw new StorageError(
+      err instanceof FailoverError ? err.kind : 'unavailable',
+      `The put of ${JSON.stringify(spec.key)} could not be journaled before it was sent; nothing was changed`,
+      { key: spec.key, cause: err },
+    );
+  }
+  // Unless a read already replaced it (it observed the version: never demoted back).
+  if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
+}
+
+/** True when the key has no pending entry but this write's own intent. */
+export function onlyOwnIntent(ctx: MultiContext, spec: WriteSpec): boolean {
+  const id = entryId(spec.version, spec.key);
+  return ctx.pending.entriesOf(spec.key).every((i) => i.entry.id === id && i.entry.intent === true);
+}
+
+/**
+ * Journals a write that failed but reached some targets, or may still reach them (an answerless
+ * request): an intent, so repair makes every target converge on one version without ever counting
+ * it as acknowledged. A journal failure here is reported as an `error` event; the caller gets the
+ * write's own error. Returns false when the write reached no target and may not still reach one.
+ */
+export async function journalFailed(
+  ctx: MultiContext,
+  spec: WriteSpec,
+  holders: readonly string[],
+  missing: readonly string[],
+  failures: readonly TargetFailure[],
+): Promise<boolean> {
+  const late = failures.filter((f) => mayHaveLanded(f)).map((f) => f.target);
+  if (holders.length === 0 && late.length === 0) {
+    // It reached no target: its intent is withdrawn (it supersedes nothing, so nothing is lost).
+    if (ctx.targets.length > 1) await withdrawIntent(ctx, spec);
+    return false;
+  }
+  // A read returned this version while it was in flight: it is journaled as observed, and stays so.
+  const observed = spec.op === 'put' && ctx.observedPuts.has(entryId(spec.version, spec.key));
+  try {
+    await journalWrite(ctx, { ...spec, intent: !observed, holders, missing, uncertain: late });
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+  }
+  return true;
+}
+
+/** Forgets what reads observed of a write once it has decided (its journal record is made). */
+export function forgetObserved(ctx: MultiContext, spec: WriteSpec): void {
+  const id = entryId(spec.version, spec.key);
+  ctx.observedDeletes.delete(id);
+  ctx.observedPuts.delete(id);
+}
+
+/**
+ * Withdraws the intent of a write (a delete, or a parallel put) that reached no target. A journal
+ * failure leaves it for repair (which drops a put's once its settle window has passed).
+ */
+export async function withdrawIntent(ctx: MultiContext, spec: WriteSpec): Promise<void> {
+  const id = entryId(spec.version, spec.key);
+  // A read already answered "not found" because of it: the delete must take effect (repair
+  // completes it), or that read would be undone.
+  if (ctx.observedDeletes.delete(id)) return;
+  // Reads stop seeing it now, in the same tick as the check above: none can observe it between
+  // the check and the journal's records below. (A put a read observed is no intent any more.)
+  const item = ctx.pending.item(id);
+  if (item === undefined || item.entry.op !== spec.op || item.entry.intent !== true) return;
+  if (item.entry.provisional === true) return; // 'primary' mode's record: ProvisionalPut's own
+  const targets = [...item.missing];
+  ctx.pending.forget(id);
+  try {
+    void ctx.deferredRecords.flush();
+    const journal = ctx.journal;
+    // Shared by a fleet, an intent is withdrawn atomically: another instance may have confirmed
+    // it first (its repair, to delete a copy on its behalf; or its read, that returned the put).
+    const shared =
+      journal.settleIntent !== undefined && (spec.op === 'delete' || journal.pendingOf !== undefined);
+    if (!shared) {
+      for (const t of targets) await journal.resolve(id, t);
+    } else if (!(await journal.settleIntent!(id, 'withdraw'))) {
+      // Confirmed by another process first: the write takes effect everywhere (repair completes
+      // it). This process's index follows the journal again.
+      for (const e of (await journal.pendingOf?.(spec.key)) ?? []) if (e.id === id) ctx.pending.append(e);
+      ctx.repairSoon();
+    }
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+  }
+}
