@@ -54,6 +54,8 @@ export function runGetCase(spec: GetSpec): Promise<GetRun> {
     // The library's router defaults (attempt limit 10 s): the other cases' 1 s limit trips on a
     // loaded machine with 8 reads of 1 MiB in flight, and a read that fails over measures that.
     const store = clouds.multi({ failover: {} });
+    // The same store without hedged reads: what hedging costs this process (its losing requests).
+    const unhedged = clouds.multi({ failover: { hedge: false } });
     const [s3, gcs, azure] = clouds.targets;
     const gcsBucket = clouds.gcsClient.bucket(BUCKET);
     const container = clouds.azureClient.getContainerClient(BUCKET);
@@ -95,6 +97,11 @@ export function runGetCase(spec: GetSpec): Promise<GetRun> {
         name: 'multi-cloud store (default writes; reads verified)',
         baseline: RAW_GET,
         read: storeReader(store),
+      },
+      {
+        name: 'multi-cloud store, hedging off (failover.hedge: false)',
+        baseline: RAW_GET,
+        read: storeReader(unhedged),
       },
     ];
     const variants = all.filter((v) => VARIANTS === undefined || VARIANTS.test(v.name));
