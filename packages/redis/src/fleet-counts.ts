@@ -2,17 +2,11 @@ import type { FleetCalls } from './fleet-calls.js';
 import { CONNECT_FAILED, FAILED, SUCCEEDED } from './fleet-lua.js';
 import type { FailureSink } from './fleet-observer.js';
 import type { ResolvedFleetOptions } from './fleet-options.js';
-import type { FleetPublisher } from './fleet-publisher.js';
-import type { RemoteBreakers } from './fleet-remote.js';
+import type { FleetParts } from './fleet-parts.js';
 
-/** What the fleet's failure counts need besides the options and the Redis calls. */
-export interface FleetCountsDeps {
+/** What the fleet's failure counts need besides the options and the shared parts. */
+export interface FleetCountsDeps extends FleetParts {
   readonly calls: FleetCalls;
-  readonly publisher: FleetPublisher;
-  readonly remote: RemoteBreakers;
-  /** Targets this instance's router has open (their failures count no more). */
-  readonly openHere: ReadonlySet<string>;
-  readonly isClosed: () => boolean;
 }
 
 /**

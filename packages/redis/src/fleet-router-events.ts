@@ -2,18 +2,12 @@ import { classifyOpening } from './fleet-decide.js';
 import type { ProbeLeases } from './fleet-leases.js';
 import { EJECTED } from './fleet-lua.js';
 import type { ResolvedFleetOptions } from './fleet-options.js';
-import type { FleetPublisher } from './fleet-publisher.js';
-import type { RemoteBreakers } from './fleet-remote.js';
+import type { FleetParts } from './fleet-parts.js';
 import type { FleetCloseEvent, FleetOpenEvent } from './fleet-types.js';
 
-/** What sharing the router's events needs besides the options. */
-export interface RouterEventsDeps {
+/** What sharing the router's events needs besides the options and the shared parts. */
+export interface RouterEventsDeps extends FleetParts {
   readonly leases: ProbeLeases;
-  readonly publisher: FleetPublisher;
-  readonly remote: RemoteBreakers;
-  /** Kept up to date: the targets this instance's router has open. */
-  readonly openHere: Set<string>;
-  readonly isClosed: () => boolean;
 }
 
 /**
