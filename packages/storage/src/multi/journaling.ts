@@ -99,20 +99,36 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
   }
   ctx.pending.append(entry);
   if (entry.missing.length > 0 && entry.intent !== true) {
-    ctx.counts.journaled++;
-    if (ctx.events.has('journaled')) {
-      ctx.events.emit('journaled', {
-        key: entry.key,
-        op: entry.op,
-        version: entry.version,
-        holders: entry.holders,
-        missing: entry.missing,
-      });
-    }
+    reportPlacement(ctx, 'journaled', entry);
     ctx.repairSoon();
   }
   if (entry.notBefore !== undefined) ctx.repairSoon(entry.notBefore);
   return entry;
+}
+
+/** Where a write is: the payload of the `journaled` and `degraded` events. */
+export interface Placement {
+  readonly key: string;
+  readonly op: JournalOp;
+  readonly version: string;
+  readonly holders: readonly string[];
+  readonly missing: readonly string[];
+}
+
+/**
+ * Counts a write that some target lacks (`journaled`: recorded for repair; `degraded`:
+ * acknowledged with fewer copies than its mode asks for) and tells the event's listeners.
+ */
+export function reportPlacement(ctx: MultiContext, event: 'journaled' | 'degraded', w: Placement): void {
+  ctx.counts[event]++;
+  if (!ctx.events.has(event)) return;
+  ctx.events.emit(event, {
+    key: w.key,
+    op: w.op,
+    version: w.version,
+    holders: [...w.holders],
+    missing: [...w.missing],
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { StorageError } from '../errors.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { journalWrite } from './journaling.js';
+import { journalWrite, reportPlacement } from './journaling.js';
 import { decideSettle, quorumReached, recordOptional } from './parallel-decide.js';
 import type { WriteResult, WriteSpec } from './write-spec.js';
 import {
@@ -250,7 +250,7 @@ class ParallelWrite {
     if (decision.type === 'acknowledge') {
       const { degraded } = decision;
       await journalWrite(ctx, { ...spec, holders, missing, uncertain: late, degraded });
-      if (degraded) reportDegraded(ctx, spec, holders, missing);
+      if (degraded) reportPlacement(ctx, 'degraded', { ...spec, holders, missing });
       const first = holders[0]!;
       return { target: first, info: succeeded.get(first), degraded };
     }
@@ -306,24 +306,6 @@ function onHold(name: string): AllTargetsFailedError {
 function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): void {
   if (ctx.uncertain.until(key, name) !== undefined) return;
   ctx.deferredRecords.add(id, name);
-}
-
-function reportDegraded(
-  ctx: MultiContext,
-  spec: WriteSpec,
-  holders: readonly string[],
-  missing: readonly string[],
-): void {
-  ctx.counts.degraded++;
-  if (ctx.events.has('degraded')) {
-    ctx.events.emit('degraded', {
-      key: spec.key,
-      op: spec.op,
-      version: spec.version,
-      holders: [...holders],
-      missing: [...missing],
-    });
-  }
 }
 
 /** Keeps `upload` in `running` until it settles (its entry never rejects: the caller handles it). */
