@@ -2,10 +2,10 @@
  * The writer process of the Jepsen-style soak (run by jepsen.ts with `node --import tsx`; started
  * ahead as a warm standby, it opens its store when the parent sends `start`): a multi-cloud store
  * with default write options over the three local clouds (through their fault proxies) and a file
- * journal. It makes the calls the parent asks for
- * over IPC and reports each one's invocation (before the call, once the message is handed to the
- * OS) and its completion. The parent SIGKILLs it at random points and starts it again on the same
- * journal directory.
+ * journal, or in fleet mode one app instance of several sharing a Redis journal and breaker state
+ * (`ChildConfig.fleet`). It makes the calls the parent asks for over IPC and reports each one's
+ * invocation (before the call, once the message is handed to the OS) and its completion. The
+ * parent SIGKILLs it at random points and starts it again on the same journal directory.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import {
 } from '@failover/storage';
 import { installFaultDns, setDnsFault } from '@failover/testkit';
 import { storesOf } from './child-stores.js';
+import { openFleetInstance } from './fleet-instance.js';
 import { bodyFor, sha256 } from './jepsen-data.js';
 import type {
   ChildConfig,
@@ -37,11 +38,28 @@ function send(message: FromChild): Promise<void> {
   });
 }
 
-function openStore(config: ChildConfig): MultiCloudStore {
+async function openStore(config: ChildConfig): Promise<MultiCloudStore> {
   installFaultDns(); // `*.failover.test` resolves to 127.0.0.1 unless the parent says it fails
   for (const host of config.failingDns) setDnsFault(host, true);
+  if (config.fleet !== undefined) {
+    // One instance of a fleet: the Redis journal shared with the others (a local file journal as
+    // its fallback while Redis is away) and breakers shared through Redis.
+    const instance = await openFleetInstance(storesOf(config), {
+      redisUrl: config.fleet.redisUrl,
+      journalPrefix: config.fleet.journalPrefix,
+      fleetPrefix: config.fleet.fleetPrefix,
+      journalDir: config.journalDir,
+      spoolDir: config.spoolDir,
+      autoRepair: true,
+      id: config.fleet.instanceId,
+      failover: testFailover(config.attemptTimeoutMs),
+    });
+    journal = instance.journal;
+    closeStore = () => instance.close();
+    return instance.store;
+  }
   journal = createFileJournal({ dir: config.journalDir });
-  return createMultiCloudStore({
+  const store = createMultiCloudStore({
     targets: storesOf(config),
     // Default write mode on purpose: { quorum: 2, minimum: 1 }, and default repair.settleMs.
     journal,
@@ -50,7 +68,12 @@ function openStore(config: ChildConfig): MultiCloudStore {
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
     reads: { bufferBytes: 1024 * 1024 },
   });
+  closeStore = () => store.close();
+  return store;
 }
+
+/** Closes the store (and, in fleet mode, the instance's Redis client and fleet health). */
+let closeStore: () => Promise<void> = async () => undefined;
 
 let opened: MultiCloudStore | undefined;
 
@@ -60,8 +83,8 @@ function theStore(): MultiCloudStore {
   return opened;
 }
 
-function start(config: ChildConfig): void {
-  const store = openStore(config);
+async function start(config: ChildConfig): Promise<void> {
+  const store = await openStore(config);
   for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const) {
     store.on(name, (e: object) => {
       void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
@@ -202,14 +225,30 @@ async function finish(prefix: string, keys: readonly string[]): Promise<void> {
               .map((e) => `pending ${e.key} ${e.op} ${e.version} missing [${e.missing.join(', ')}]`),
           ].map((line) => line.slice(0, 400)),
   };
-  await store.close();
+  await closeStore();
   await send({ type: 'finished', reads, listed, settle });
   process.disconnect();
 }
 
+/** Another instance settles: this one closes its store (nothing of it is left pending) and exits. */
+async function close(): Promise<void> {
+  await closeStore();
+  process.disconnect();
+  setTimeout(() => process.exit(0), 2000).unref(); // should a socket still hold the loop
+}
+
 process.on('message', (msg: ToChild) => {
-  if (msg.type === 'start') start(msg.config);
-  else if (msg.type === 'op') void run(msg);
+  if (msg.type === 'start') {
+    start(msg.config).catch((err: unknown) => {
+      console.error('jepsen child: start failed', err);
+      process.exit(2);
+    });
+  } else if (msg.type === 'close') {
+    close().catch((err: unknown) => {
+      console.error('jepsen child: close failed', err);
+      process.exit(2);
+    });
+  } else if (msg.type === 'op') void run(msg);
   else if (msg.type === 'dns') setDnsFault(msg.host, msg.failing);
   else if (msg.type === 'finish') {
     finish(msg.prefix, msg.keys).catch((err: unknown) => {

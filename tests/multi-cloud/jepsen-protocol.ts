@@ -20,6 +20,20 @@ export interface ChildConfig {
   readonly failingDns: readonly string[];
   /** The router's attempt limit (ms). */
   readonly attemptTimeoutMs: number;
+  /**
+   * Fleet mode: the child is one app instance of several, its journal the Redis journal they
+   * share (with `journalDir` as its local fallback) and its breakers shared with the fleet.
+   */
+  readonly fleet?: FleetChildConfig;
+}
+
+/** Where a fleet-mode child finds the state it shares with the other instances. */
+export interface FleetChildConfig {
+  readonly redisUrl: string;
+  readonly journalPrefix: string;
+  readonly fleetPrefix: string;
+  /** The instance's id (kept across its restarts, as a container's name would be). */
+  readonly instanceId: string;
 }
 
 /** One call the parent asks the child to make. */
@@ -43,7 +57,9 @@ export type ToChild =
   | OpRequest
   | { readonly type: 'dns'; readonly host: string; readonly failing: boolean }
   /** Faults are over: repair and reconcile to completion, read every key, close. */
-  | { readonly type: 'finish'; readonly prefix: string; readonly keys: readonly string[] };
+  | { readonly type: 'finish'; readonly prefix: string; readonly keys: readonly string[] }
+  /** Faults are over and another instance settles: close the store and exit. */
+  | { readonly type: 'close' };
 
 /** What a read found: a copy (its SHA-256 and version) or nothing. */
 export interface ReadResult {

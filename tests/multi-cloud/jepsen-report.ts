@@ -41,7 +41,11 @@ export function formatSoak(r: SoakResult): string {
         ', ',
       )}) in ${(r.durationMs / 1000).toFixed(1)} s; ${o.ok} ok, ${o.fail} failed, ${o.crash} cut by a crash`,
   );
-  lines.push(`writer SIGKILLed and restarted ${r.crashes} times`);
+  lines.push(
+    r.instances > 1
+      ? `${r.instances} app instances sharing a Redis journal and breakers; SIGKILLed and restarted ${r.crashes} times in all`
+      : `writer SIGKILLed and restarted ${r.crashes} times`,
+  );
   lines.push(
     `phases: ${Object.entries(r.phases)
       .map(([k, n]) => `${k} ${n}`)

@@ -102,6 +102,12 @@ export class WriterProcess {
     });
   }
 
+  /** Faults are over and another instance settles: the child closes its store and exits. */
+  async close(): Promise<void> {
+    this.#send({ type: 'close' });
+    await this.closed;
+  }
+
   /** Stops a standby that was never started. */
   discard(): void {
     this.#killed = true;

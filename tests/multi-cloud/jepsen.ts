@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlobStore, getBytes, VERSION_KEY } from '@failover/storage';
+import { startRedisServer } from '@failover/testkit';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
 import { bodyFor, Rng, sha256 } from './jepsen-data.js';
@@ -29,6 +30,14 @@ export interface SoakOptions {
   readonly largeBytes?: number;
   /** The store's attempt time limit in the child (ms). Default 1500. */
   readonly attemptTimeoutMs?: number;
+  /**
+   * Fleet mode: this many app instances (separate processes, each SIGKILLed and restarted on its
+   * own) share one Redis journal and their breakers (redis-server started for the soak, its AOF
+   * fsynced on every write); each call goes to an instance picked at random, so a read often
+   * comes from another instance than the write before it, and the crashes land on any instance.
+   * Default 1: one writer on a file journal, no Redis.
+   */
+  readonly instances?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -62,6 +71,8 @@ export interface SoakResult {
    * the store cannot see (a newer write of the key acknowledged before repair looked) is possible.
    */
   readonly unreportedLosses: readonly string[];
+  /** App instances (1: no fleet). */
+  readonly instances: number;
   /** Set when a writer child died by itself or the final settle failed. */
   readonly harnessError: string | undefined;
   /** Every call, fault window and store event as JSON lines (written on a violation, or with JEPSEN_TRACE). */
@@ -111,7 +122,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   while (crashAt.size < Math.min(options.crashes, options.ops)) {
     crashAt.add(rng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
   }
+  const instances = options.instances ?? 1;
+  const pickRng = new Rng(options.seed + 11);
   const clouds: TargetOrderClouds = await startTargetOrderClouds({ seed: options.seed });
+  const redis = instances > 1 ? await startRedisServer({ persistence: 'aof-always' }) : undefined;
   const tmp = await mkdtemp(join(tmpdir(), 'failover-jepsen-'));
   try {
     const bucket = `jepsen-${randomBytes(4).toString('hex')}`;
@@ -121,8 +135,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       clouds.azure.createBucket(bucket),
     ]);
     const direct = cloudStores(bucket, clouds.direct);
-    const journalDir = join(tmp, 'journal');
-    await mkdir(journalDir);
+    const journalDirs = Array.from({ length: instances }, (_, i) => join(tmp, `journal-${i}`));
+    for (const dir of journalDirs) await mkdir(dir);
     const history = new History();
     const events: Record<string, number> = {};
     const traceEvents: { name: string; detail: string; at: number }[] = [];
@@ -134,21 +148,40 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       clouds.proxies,
       direct,
       new Rng(options.seed ^ 0x5f3759df),
-      { dns: (host, failing) => writers.dns(host, failing), log },
+      {
+        dns: (host, failing) => {
+          for (const w of fleet) w.dns(host, failing);
+        },
+        log,
+      },
       options.amnesia ?? 2,
     );
-    const writers: Writers = new Writers(history, onEvent, () => ({
-      bucket,
-      journalDir,
-      spoolDir: tmp,
-      s3Endpoint: clouds.proxies[0].url,
-      gcsEndpoint: clouds.proxies[1].url,
-      azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
-      failingDns: [...schedule.failingDns],
-      attemptTimeoutMs: options.attemptTimeoutMs ?? 1500,
-    }));
+    const fleet: Writers[] = journalDirs.map(
+      (journalDir, i) =>
+        new Writers(history, onEvent, () => ({
+          bucket,
+          journalDir,
+          spoolDir: tmp,
+          s3Endpoint: clouds.proxies[0].url,
+          gcsEndpoint: clouds.proxies[1].url,
+          azureConnectionString: clouds.azure.connectionStringFor(clouds.proxies[2].url),
+          failingDns: [...schedule.failingDns],
+          attemptTimeoutMs: options.attemptTimeoutMs ?? 1500,
+          ...(redis === undefined
+            ? {}
+            : {
+                fleet: {
+                  redisUrl: redis.url,
+                  journalPrefix: `jepsen:${bucket}:journal`,
+                  fleetPrefix: `jepsen:${bucket}:fleet`,
+                  instanceId: `instance-${i}`,
+                },
+              }),
+        })),
+    );
+    const harnessErrorOf = (): string | undefined => fleet.find((w) => w.harnessError)?.harnessError;
     let crashes = 0;
-    await writers.live();
+    await Promise.all(fleet.map((w) => w.live()));
     // A store that has been running a while holds its epoch marker on every cloud (the first
     // writer creates them, all clouds being up): only then can a cloud that loses its data be
     // caught, which is what the soak must exercise (before this, wipes in the first seconds hit
@@ -161,7 +194,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let next = 0;
     let nextId = 1;
     const worker = async (): Promise<void> => {
-      while (next < planned.length && writers.harnessError === undefined) {
+      while (next < planned.length && harnessErrorOf() === undefined) {
         const index = next++;
         if (index > 0 && index % 500 === 0) log(`${index} calls made after ${Date.now() - started} ms`);
         const p = planned[index]!;
@@ -173,7 +206,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           await before;
         }
         try {
-          const w = await writers.live();
+          const w = await fleet[instances === 1 ? 0 : pickRng.int(0, instances - 1)]!.live();
           const seq = isWrite ? history.nextSeq(p.key) : 0;
           const body = p.kind === 'put' ? bodyFor(p.key, seq, p.size) : undefined;
           const op = history.add({
@@ -216,17 +249,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`soak done after ${Date.now() - started} ms; settling`);
 
     // Faults are over: let the breakers close, then repair and reconcile to completion.
-    writers.stopRestarting();
+    for (const w of fleet) w.stopRestarting();
     await sleep(BREAKER_GRACE_MS);
     let finished: Finished | undefined;
     let harnessError: string | undefined;
     try {
-      finished = await (await writers.live()).finish(PREFIX, keys);
+      // The other instances close first; the first one settles what any of them left pending.
+      await Promise.all(fleet.slice(1).map(async (w) => (await w.live()).close()));
+      finished = await (await fleet[0]!.live()).finish(PREFIX, keys);
     } catch (err) {
       harnessError = err instanceof Error ? err.message : String(err);
     }
-    await writers.latest?.closed;
-    harnessError = writers.harnessError ?? harnessError;
+    await Promise.all(fleet.map((w) => w.latest?.closed));
+    harnessError = harnessErrorOf() ?? harnessError;
     const endTick = history.tick();
     const finals = await finalReads(keys, finished, direct);
     const report = check(history, keys, finals, endTick, destroyedAt(history, schedule, direct, traceEvents));
@@ -255,11 +290,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       settle: finished?.settle ?? emptySettle(),
       check: report,
       unreportedLosses,
+      instances,
       harnessError,
       tracePath,
     };
   } finally {
     await clouds.stop();
+    await redis?.stop();
     // JEPSEN_KEEP=1 keeps the journal directory for a post-mortem (its path is printed).
     if (process.env.JEPSEN_KEEP === '1') console.error(`jepsen: journal and spool kept in ${tmp}`);
     else await rm(tmp, { recursive: true, force: true });

@@ -14,8 +14,9 @@ import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
+import { listingIndex } from './list-pending.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
-import { newestOf, type PendingItem } from './pending.js';
+import { newestOf, type PendingIndex, type PendingItem } from './pending.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
 
@@ -44,6 +45,7 @@ export async function* listObjects(
     ...ctx.targets.filter((t) => ctx.epochs.isAmnesiac(t.name)),
   ];
   const started = markerClock();
+  const pending = await listingIndex(ctx, prefix);
   for (const t of order) {
     // A target that lost its data would list none of it: its marker is checked first. Its
     // listing is not an answer even when no other target can be listed (keys would vanish).
@@ -74,7 +76,7 @@ export async function* listObjects(
       continue;
     }
     try {
-      for await (const entry of listTarget(ctx, t, options, prefix)) {
+      for await (const entry of listTarget(ctx, t, options, prefix, pending)) {
         const sortKey = isPrefixEntry(entry) ? entry.prefix : entry.key;
         if (last !== undefined && compareUtf8(sortKey, last) <= 0) continue;
         last = sortKey;
@@ -91,12 +93,13 @@ export async function* listObjects(
   throw new AllTargetsFailedError(failures, { kind: lastFailure?.kind, cause: lastFailure?.cause });
 }
 
-/** One target's listing merged with the journal's pending writes under the prefix. */
+/** One target's listing merged with the journal's pending writes under the prefix (`pending`, see {@link listingIndex}). */
 async function* listTarget(
   ctx: MultiContext,
   t: StoreTarget,
   options: ListOptions,
   prefix: string,
+  pending: PendingIndex,
 ): AsyncGenerator<MultiCloudListEntry> {
   const { delimiter, signal } = options;
   // Ends the listing's requests when a later page takes longer than an attempt may.
@@ -121,8 +124,8 @@ async function* listTarget(
   const seenPrefixes = new Set<string>();
   // What the journal adds, in key order: an entry of its own, or a key to ask about first.
   const plan: (MultiCloudListEntry | { readonly ask: PendingItem })[] = [];
-  for (const key of ctx.pending.keysWithPrefix(prefix)) {
-    const newest = ctx.pending.latest(key)!;
+  for (const key of pending.keysWithPrefix(prefix)) {
+    const newest = pending.latest(key)!;
     if (newest.entry.op === 'put' && unsettledProvisional(ctx, key, newest)) {
       // Another writer's put that may or may not have been acknowledged: listed as a read sees it.
       deleted.add(key);
@@ -131,7 +134,7 @@ async function* listTarget(
     }
     // A pending delete (acknowledged or only sent) hides the key, also behind a newer put's intent
     // (in flight or failed, unobserved); an unacknowledged put is not listed.
-    const view = newestOf(ctx.pending.entriesOf(key));
+    const view = newestOf(pending.entriesOf(key));
     const latest = view.effective?.entry.op === 'delete' ? view.effective : view.acknowledged;
     if (latest === undefined) continue;
     if (latest.entry.op === 'delete') {

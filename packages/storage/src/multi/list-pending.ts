@@ -1,0 +1,61 @@
+import type { JournalEntry } from '../journal/types.js';
+import type { MultiContext } from './context.js';
+import { PendingIndex } from './pending.js';
+
+/**
+ * How long a listing waits for a shared journal's pending entries before it goes on with this
+ * process's own view (ms): longer than a read's key lookup, as it fetches the whole backlog.
+ */
+export const SHARED_LISTING_LOOKUP_MS = 1000;
+
+/**
+ * The pending entries a listing under `prefix` corrects its target's listing with. With a journal
+ * of this process alone: the store's own index. With a journal shared by a fleet
+ * (`Journal.pendingOf`): every instance's pending entries under the prefix, so no instance lists a
+ * key another one deleted, or leaves out one it wrote, while the listed target lacks that write
+ * (the listing counterpart of a read's shared lookup). Entries this process holds that the shared
+ * journal no longer names were settled by another instance and are forgotten here. A journal that
+ * does not answer in time (Redis down or slow) leaves the listing with this process's own view.
+ */
+export async function listingIndex(ctx: MultiContext, prefix: string): Promise<PendingIndex> {
+  const journal = ctx.journal;
+  if (journal.pendingOf === undefined) return ctx.pending;
+  // Pending here before the lookup is sent: each was appended to the journal first, so the
+  // journal's answer names it unless it was settled since.
+  const before = new Set(
+    ctx.pending.keysWithPrefix(prefix).flatMap((k) => ctx.pending.entriesOf(k).map((i) => i.entry.id)),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let shared: JournalEntry[] | undefined;
+  try {
+    shared = await Promise.race([
+      journal.pending(),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), SHARED_LISTING_LOOKUP_MS);
+        timer.unref?.();
+      }),
+    ]);
+  } catch {
+    shared = undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (shared === undefined) return ctx.pending;
+  const index = new PendingIndex();
+  const named = new Set<string>();
+  for (const e of shared) {
+    if (!e.key.startsWith(prefix)) continue;
+    named.add(e.id);
+    index.append(e);
+  }
+  for (const key of ctx.pending.keysWithPrefix(prefix)) {
+    for (const item of ctx.pending.entriesOf(key)) {
+      if (before.has(item.entry.id) && !named.has(item.entry.id)) {
+        ctx.pending.forget(item.entry.id); // settled by another instance
+        continue;
+      }
+      index.append(item.entry);
+    }
+  }
+  return index;
+}
