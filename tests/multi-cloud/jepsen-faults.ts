@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { classifyFailure } from '@failover/core';
 import { type BlobStore, isPrefixEntry, VERSION_KEY } from '@failover/storage';
 import { type Fault, type FaultProxy, faults } from '@failover/testkit';
 import type { Rng } from './jepsen-data.js';
@@ -171,9 +172,8 @@ export class FaultSchedule {
   /** Deletes every object of a cloud's bucket, straight on the server (the proxy refuses meanwhile). */
   async #wipe(cloud: number): Promise<number> {
     const store = this.#direct[cloud]!;
-    const keys: string[] = [];
-    for await (const e of store.list({})) if (!isPrefixEntry(e)) keys.push(e.key);
-    for (const key of keys) await store.delete(key);
+    const keys = await harnessCall(() => keysOf(store));
+    for (const key of keys) await harnessCall(() => store.delete(key));
     return keys.length;
   }
 
@@ -182,12 +182,12 @@ export class FaultSchedule {
     const newest = new Map<string, string>();
     for (const [i, store] of this.#direct.entries()) {
       if (i === wiped) continue;
-      for await (const e of store.list({})) {
-        if (isPrefixEntry(e) || e.key.startsWith('_failover/')) continue;
-        const info = await store.head(e.key).catch(() => null);
+      for (const key of await harnessCall(() => keysOf(store))) {
+        if (key.startsWith('_failover/')) continue;
+        const info = await harnessCall(() => store.head(key)).catch(() => null);
         const version = info?.metadata[VERSION_KEY] ?? '';
-        if (version > (newest.get(e.key) ?? '')) newest.set(e.key, version);
-        else if (!newest.has(e.key)) newest.set(e.key, version);
+        if (version > (newest.get(key) ?? '')) newest.set(key, version);
+        else if (!newest.has(key)) newest.set(key, version);
       }
     }
     return newest;
@@ -225,4 +225,27 @@ function shuffled<T>(items: readonly T[], rng: Rng): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** Every key of a bucket (one listing, from the start). */
+async function keysOf(store: BlobStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of store.list({})) if (!isPrefixEntry(e)) keys.push(e.key);
+  return keys;
+}
+
+/**
+ * A call of the harness itself, straight to an emulator (no proxy, no store): tried again on a
+ * network failure. Under load, an emulator closing an idle keep-alive connection just as the SDK
+ * reuses it answers `ECONNRESET` (Azurite's "socket hang up"); the soak's faults are the proxies'.
+ */
+export async function harnessCall<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || classifyFailure(err) !== 'network') throw err;
+      await sleep(50 * attempt);
+    }
+  }
 }

@@ -11,6 +11,8 @@ import { formatSoak, runSoak } from './jepsen.js';
  * No timing is asserted. JEPSEN_FLEET_SEED replays a seed.
  */
 const SEED = Number(process.env.JEPSEN_FLEET_SEED ?? 20261204);
+/** JEPSEN_FLEET_INSTANCES: more instances, for a longer exploration (default 2). */
+const INSTANCES = Number(process.env.JEPSEN_FLEET_INSTANCES ?? 2);
 
 describe('Jepsen-style soak of a fleet of two instances on one Redis (default write options)', () => {
   it(`loses, corrupts, serves stale or resurrects nothing on either instance (seed ${SEED})`, async () => {
@@ -20,7 +22,7 @@ describe('Jepsen-style soak of a fleet of two instances on one Redis (default wr
       crashes: 3,
       amnesia: 1,
       largeBytes: 160 * 1024,
-      instances: 2,
+      instances: INSTANCES,
     });
     const text = formatSoak(result);
     const summary = `seed ${SEED} (replay: JEPSEN_FLEET_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen-fleet.test.ts)\n${text}`;

@@ -8,7 +8,7 @@ import { startRedisServer } from '@failover/testkit';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
 import { bodyFor, Rng, sha256 } from './jepsen-data.js';
-import { type FaultKind, FaultSchedule, type PhaseKind } from './jepsen-faults.js';
+import { type FaultKind, FaultSchedule, harnessCall, type PhaseKind } from './jepsen-faults.js';
 import type { OpRequest, ReadResult, SettleReport } from './jepsen-protocol.js';
 import { summarize, writeTrace } from './jepsen-report.js';
 import { type Finished, Writers } from './jepsen-writer.js';
@@ -338,7 +338,7 @@ async function finalReads(
 
 async function readDirect(store: BlobStore, key: string): Promise<ReadResult | { error: string }> {
   try {
-    const bytes = await getBytes(store, key);
+    const bytes = await harnessCall(() => getBytes(store, key));
     return { found: true, sha256: sha256(bytes) };
   } catch (err) {
     if ((err as { kind?: string }).kind === 'not_found') return { found: false };
@@ -389,7 +389,7 @@ async function justify(
   const newest = history.acknowledgedBefore(op.key, op.invokedAt);
   const holders: string[] = [];
   for (const c of up) {
-    const info = await direct[c]!.head(op.key).catch(() => undefined);
+    const info = await harnessCall(() => direct[c]!.head(op.key)).catch(() => undefined);
     if (info === undefined) continue;
     const holds =
       newest === undefined || newest.kind === 'delete'
