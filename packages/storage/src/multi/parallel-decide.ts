@@ -37,7 +37,7 @@ export interface AtQuorum {
   readonly failures: number;
   /** Targets the write may still land on late (an answerless request). */
   readonly uncertain: number;
-  /** The key has no pending journal entry but this write's own intent. */
+  /** The key has no pending journal entry but this write's own intent (never known with a journal shared by a fleet). */
   readonly onlyOwnIntent: boolean;
   /** A request of the key may still land late on some target (its window is open). */
   readonly windowOpen: boolean;

@@ -57,8 +57,14 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
   if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
 }
 
-/** True when the key has no pending entry but this write's own intent. */
+/**
+ * True when the key has no pending entry but this write's own intent, as far as this process can
+ * tell. Never with a journal shared by a fleet (`Journal.pendingOf`): another instance's entries
+ * of the key (a pending delete, an older put) are not in this process's index, and until this
+ * write's record supersedes them in the shared journal, the other instances read and list by them.
+ */
 export function onlyOwnIntent(ctx: MultiContext, spec: WriteSpec): boolean {
+  if (ctx.journal.pendingOf !== undefined) return false;
   const id = entryId(spec.version, spec.key);
   return ctx.pending.entriesOf(spec.key).every((i) => i.entry.id === id && i.entry.intent === true);
 }
