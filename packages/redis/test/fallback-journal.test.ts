@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createFileJournal, type JournalEntry } from '@failover/storage';
 import { type RedisLocalServer, startRedisServer } from '@failover/testkit';
 import { journalContract } from '@failover/testkit/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
 import {
   type AnyClient,
@@ -46,6 +46,9 @@ for (const kind of CLIENT_KINDS) {
 }
 
 useCleanups();
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function entry(i: number): JournalEntry {
   return {
@@ -93,6 +96,24 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     // One entry per key: the newest version acknowledged (80..99 for keys k0..k19).
     expect(pending.map((e) => e.id).sort()).toEqual(
       Array.from({ length: 20 }, (_, k) => `e${80 + k}`).sort(),
+    );
+  });
+
+  it('close() moves what was kept locally to Redis first: an instance shut down for good strands nothing', async () => {
+    const redis = await redisServer({ persistence: 'aof-always' });
+    // The periodic merge never runs here: only close() can move the entries.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { c, prefix, journal } = await fallbackOn(redis.url);
+    await redis.kill();
+    for (let i = 0; i < 30; i++) await journal.append(entry(i)); // kept locally
+    expect(journal.localBacklog).toBe(20);
+    await redis.restart();
+    while (!isReady(c)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await journal.close();
+    vi.useRealTimers();
+    const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
+    expect((await other.pending()).map((e) => e.id).sort()).toEqual(
+      Array.from({ length: 20 }, (_, k) => `e${10 + k}`).sort(),
     );
   });
 

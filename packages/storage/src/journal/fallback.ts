@@ -1,4 +1,5 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
+import { JournalError } from './errors.js';
 import { keepMerging, union } from './fallback-decide.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { isJournal } from './guards.js';
@@ -35,6 +36,9 @@ export interface FallbackJournal extends Journal {
   primaryAway(): boolean;
 }
 
+/** How long `close()` waits for its last merge (ms). */
+const CLOSE_MERGE_MS = 5000;
+
 /** The key a health check of the primary looks up (`pendingOf`): any key does; none is written. */
 const PROBE_KEY = 'failover/fallback-journal-probe';
 
@@ -52,7 +56,9 @@ const PROBE_KEY = 'failover/fallback-journal-probe';
  * would after the primary's timeout; a store then reads with its own view), resolves reach the
  * fallback only (a pair left in the primary is repaired again, harmlessly). So a hung primary costs one
  * call its timeout, not every call. Appends made in the moments after the primary is back and
- * before the check notices stay local until the merge that follows.
+ * before the check notices stay local until the merge that follows. `close()` makes one last
+ * merge when the fallback holds entries, so a process shut down for good after the primary came
+ * back leaves nothing behind in its local fallback.
  */
 export function createFallbackJournal(options: FallbackJournalOptions): FallbackJournal {
   const r = readOptions(options);
@@ -141,6 +147,30 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     return merging;
   };
 
+  /** `close()`'s merge: at most {@link CLOSE_MERGE_MS}, so a primary that hangs cannot hold the close. */
+  const lastMerge = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), CLOSE_MERGE_MS);
+      timer.unref?.();
+    });
+    try {
+      const r = await Promise.race([merge(), gaveUp]);
+      if (r === 'late') {
+        report(
+          new JournalError(
+            'timeout',
+            `The shared journal did not take the ${fallback.backlog()} entries kept locally within ${CLOSE_MERGE_MS} ms of close(); they stay in the local fallback until a journal opens it again`,
+          ),
+        );
+      }
+    } catch (err) {
+      report(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const journal: FallbackJournal = {
     async open() {
       await fallback.open?.();
@@ -190,6 +220,11 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       await merging?.catch(() => undefined);
+      // Entries kept here while the primary was away go to it now if it answers: a process shut
+      // down for good (a replaced container) would otherwise take them with it, and nothing would
+      // repair the targets that lack those writes. Still away: they stay here (reported through
+      // `onError`) until a journal opens this fallback again.
+      if (fallback.backlog() > 0) await lastMerge();
       await primary.close();
       await fallback.close();
     },
