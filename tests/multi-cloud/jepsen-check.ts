@@ -38,6 +38,8 @@ export interface Op {
   /** For failed calls: whether the failure was justified (see jepsen.ts), and why. */
   justified?: boolean | undefined;
   why?: string | undefined;
+  /** Fleet mode: the app instance that made the call. */
+  instance?: number | undefined;
 }
 
 /** The history of one soak: every call, indexed by key and by the SHA-256 of each put's body. */
@@ -106,6 +108,12 @@ export interface FinalRead {
 }
 
 export interface CheckReport {
+  /**
+   * Stale reads during the soak that the guarantee allows (see {@link check}'s `excused`): not
+   * violations, counted and shown apart.
+   */
+  readonly excusedStale: number;
+  readonly excusedExamples: readonly Violation[];
   /** Violations by where they were seen. */
   readonly byWhere: Readonly<Record<string, Tally>>;
   readonly total: Tally;
@@ -220,6 +228,7 @@ export function check(
   finals: readonly FinalRead[],
   endTick: number,
   destroyedAt: (write: Op) => number | undefined = () => undefined,
+  excused: (read: Op, missed: Op) => boolean = () => false,
 ): CheckReport {
   const byWhere: Record<string, Tally> = {};
   const examples: Violation[] = [];
@@ -234,6 +243,18 @@ export function check(
     const w = history.writesOf(key)[v.bound - 1];
     const at = w === undefined || w.kind !== 'put' ? undefined : destroyedAt(w);
     return at !== undefined && at < completedMs;
+  };
+  let excusedStale = 0;
+  const excusedExamples: Violation[] = [];
+  /** A stale read of the soak the guarantee allows: the write it missed, as `excused` judges. */
+  const allowed = (key: string, v: Verdict, read: Op): boolean => {
+    if (v.kind !== 'stale' || v.bound === undefined || v.bound === 0) return false;
+    const missed = history.writesOf(key)[v.bound - 1];
+    return missed !== undefined && excused(read, missed);
+  };
+  const excuse = (v: Violation): void => {
+    excusedStale++;
+    if (excusedExamples.length < 10) excusedExamples.push(v);
   };
   const report = (v: Violation, justified = false): void => {
     if (justified) {
@@ -264,10 +285,9 @@ export function check(
       const s = seen(history, key, r.read!);
       const v = judge(history, key, s, r.invokedAt, r.completedAt, floor, false);
       if (!v.ok) {
-        report(
-          { kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` },
-          destroyed(key, v, s, r.completedMs),
-        );
+        const violation = { kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` };
+        if (allowed(key, v, r)) excuse(violation);
+        else report(violation, destroyed(key, v, s, r.completedMs));
       }
       doneAt.push(r.completedAt);
       maxFloor.push(Math.max(maxFloor[maxFloor.length - 1] ?? 0, v.floor));
@@ -284,10 +304,9 @@ export function check(
       const result: Seen = present.has(key) ? newestPutSeen(history, key, l.completedAt) : { type: 'absent' };
       const v = judge(history, key, result, l.invokedAt, l.completedAt, 0, false);
       if (!v.ok) {
-        report(
-          { kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` },
-          destroyed(key, v, result, l.completedMs),
-        );
+        const violation = { kind: v.kind!, where: 'store', key, detail: `list op ${l.id}: ${v.detail}` };
+        if (allowed(key, v, l)) excuse(violation);
+        else report(violation, destroyed(key, v, result, l.completedMs));
       }
     }
   }
@@ -322,6 +341,8 @@ export function check(
   }
   const divergentKeys = [...byKeyCloud].filter(([, s]) => s.size > 1).map(([k]) => k);
   return {
+    excusedStale,
+    excusedExamples,
     byWhere,
     total,
     examples,

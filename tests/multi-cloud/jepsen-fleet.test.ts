@@ -13,6 +13,8 @@ import { formatSoak, runSoak } from './jepsen.js';
 const SEED = Number(process.env.JEPSEN_FLEET_SEED ?? 20261204);
 /** JEPSEN_FLEET_INSTANCES: more instances, for a longer exploration (default 2). */
 const INSTANCES = Number(process.env.JEPSEN_FLEET_INSTANCES ?? 2);
+/** JEPSEN_FLEET_REDIS=1: Redis is also killed and paused during the soak. */
+const REDIS_FAULTS = process.env.JEPSEN_FLEET_REDIS === '1';
 
 describe('Jepsen-style soak of a fleet of two instances on one Redis (default write options)', () => {
   it(`loses, corrupts, serves stale or resurrects nothing on either instance (seed ${SEED})`, async () => {
@@ -23,6 +25,7 @@ describe('Jepsen-style soak of a fleet of two instances on one Redis (default wr
       amnesia: 1,
       largeBytes: 160 * 1024,
       instances: INSTANCES,
+      redisFaults: REDIS_FAULTS,
     });
     const text = formatSoak(result);
     const summary = `seed ${SEED} (replay: JEPSEN_FLEET_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen-fleet.test.ts)\n${text}`;

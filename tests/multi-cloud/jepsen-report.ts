@@ -46,6 +46,10 @@ export function formatSoak(r: SoakResult): string {
       ? `${r.instances} app instances sharing a Redis journal and breakers; SIGKILLed and restarted ${r.crashes} times in all`
       : `writer SIGKILLed and restarted ${r.crashes} times`,
   );
+  if (r.redisWindows.length > 0) {
+    const away = r.redisWindows.map((w) => `${w.kind} ${w.to - w.from} ms`).join(', ');
+    lines.push(`Redis away ${r.redisWindows.length} times (${away})`);
+  }
   lines.push(
     `phases: ${Object.entries(r.phases)
       .map(([k, n]) => `${k} ${n}`)
@@ -73,6 +77,12 @@ export function formatSoak(r: SoakResult): string {
   lines.push('| where | lost | corrupt | stale | resurrected |');
   for (const [where, t] of Object.entries(r.check.byWhere)) {
     lines.push(`| ${where} | ${t.lost} | ${t.corrupt} | ${t.stale} | ${t.resurrected} |`);
+  }
+  if (r.redisWindows.length > 0 || r.check.excusedStale > 0) {
+    lines.push(
+      `stale reads the fleet's guarantee allows (another instance's write, Redis away between it and the read): ${r.check.excusedStale}`,
+    );
+    for (const v of r.check.excusedExamples.slice(0, 5)) lines.push(`  allowed: ${v.key}: ${v.detail}`);
   }
   lines.push(
     `justified losses (reads that found nothing after every copy of an acknowledged put was destroyed): ${r.check.justifiedLosses}; lost events: ${r.events.lost ?? 0}`,

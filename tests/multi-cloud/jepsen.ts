@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BlobStore, getBytes, VERSION_KEY } from '@failover/storage';
-import { startRedisServer } from '@failover/testkit';
+import { type RedisLocalServer, startRedisServer } from '@failover/testkit';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
 import { bodyFor, Rng, sha256 } from './jepsen-data.js';
@@ -38,8 +38,31 @@ export interface SoakOptions {
    * Default 1: one writer on a file journal, no Redis.
    */
   readonly instances?: number;
+  /**
+   * Fleet mode: Redis is SIGKILLed (and restarted on its AOF) or paused (SIGSTOP) now and then
+   * during the soak. A read on one instance may then miss a write another instance acknowledged
+   * (the writer journals locally until Redis is back and the journals merge): such a stale read is
+   * excused when Redis was away between the write and the read, or up to
+   * {@link REDIS_MERGE_GRACE_MS} before the read (counted apart, not a violation). Nothing else is:
+   * reads of an instance's own writes, and every read after the soak, must be fresh.
+   */
+  readonly redisFaults?: boolean;
   readonly log?: (line: string) => void;
 }
+
+/** When Redis was away (killed, or paused), wall-clock ms. */
+export interface RedisWindow {
+  readonly kind: 'kill' | 'pause';
+  readonly from: number;
+  to: number;
+}
+
+/**
+ * How long after Redis is back a cross-instance read may still miss a write journaled locally:
+ * the fallback journal's check and merge run every second, and the reader's own journal checks
+ * Redis again on the same period.
+ */
+export const REDIS_MERGE_GRACE_MS = 3000;
 
 /** One kind of app-visible error, and how many of them were justified. */
 export interface ErrorCount {
@@ -73,6 +96,8 @@ export interface SoakResult {
   readonly unreportedLosses: readonly string[];
   /** App instances (1: no fleet). */
   readonly instances: number;
+  /** Fleet mode with `redisFaults`: when Redis was away. */
+  readonly redisWindows: readonly RedisWindow[];
   /** Set when a writer child died by itself or the final settle failed. */
   readonly harnessError: string | undefined;
   /** Every call, fault window and store event as JSON lines (written on a violation, or with JEPSEN_TRACE). */
@@ -206,7 +231,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           await before;
         }
         try {
-          const w = await fleet[instances === 1 ? 0 : pickRng.int(0, instances - 1)]!.live();
+          const instance = instances === 1 ? 0 : pickRng.int(0, instances - 1);
+          const w = await fleet[instance]!.live();
           const seq = isWrite ? history.nextSeq(p.key) : 0;
           const body = p.kind === 'put' ? bodyFor(p.key, seq, p.size) : undefined;
           const op = history.add({
@@ -220,6 +246,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             invokedMs: 0,
             completedMs: 0,
             status: 'pending',
+            ...(instances === 1 ? {} : { instance }),
           });
           const done = w.run(op, requestOf(op, p));
           if (crashAt.has(index)) {
@@ -242,9 +269,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
     let workersDone = false;
     const faultsRun = schedule.run(() => workersDone);
+    const redisWindows: RedisWindow[] = [];
+    const redisRun =
+      redis !== undefined && options.redisFaults === true
+        ? redisFaultLoop(redis, new Rng(options.seed + 13), redisWindows, () => workersDone, log)
+        : Promise.resolve();
     await Promise.all(Array.from({ length: workers }, worker));
     workersDone = true;
     await faultsRun;
+    await redisRun;
     await Promise.all(probes);
     log(`soak done after ${Date.now() - started} ms; settling`);
 
@@ -264,7 +297,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     harnessError = harnessErrorOf() ?? harnessError;
     const endTick = history.tick();
     const finals = await finalReads(keys, finished, direct);
-    const report = check(history, keys, finals, endTick, destroyedAt(history, schedule, direct, traceEvents));
+    const report = check(
+      history,
+      keys,
+      finals,
+      endTick,
+      destroyedAt(history, schedule, direct, traceEvents),
+      (read, missed) => redisExcuses(redisWindows, read, missed),
+    );
     const t = report.total;
     const lostKeys = new Set(
       traceEvents.filter((e) => e.name === 'lost').map((e) => (JSON.parse(e.detail) as { key?: string }).key),
@@ -291,6 +331,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       check: report,
       unreportedLosses,
       instances,
+      redisWindows,
       harnessError,
       tracePath,
     };
@@ -301,6 +342,43 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     if (process.env.JEPSEN_KEEP === '1') console.error(`jepsen: journal and spool kept in ${tmp}`);
     else await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Takes Redis away now and then until `done()`: SIGKILL and a restart on its AOF, or SIGSTOP and
+ * SIGCONT, each for 0.4 to 2 s, 1.5 to 4 s apart. Each window is recorded as it ends.
+ */
+async function redisFaultLoop(
+  redis: RedisLocalServer,
+  rng: Rng,
+  windows: RedisWindow[],
+  done: () => boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  while (!done()) {
+    await sleep(rng.int(1500, 4000));
+    if (done()) break;
+    const kind = rng.chance(0.5) ? 'kill' : 'pause';
+    const window: RedisWindow = { kind, from: Date.now(), to: Number.POSITIVE_INFINITY };
+    windows.push(window);
+    if (kind === 'kill') await redis.kill();
+    else await redis.pause();
+    await sleep(rng.int(400, 2000));
+    if (kind === 'kill') await redis.restart();
+    else redis.resume();
+    window.to = Date.now();
+    log(`redis ${kind} for ${window.to - window.from} ms`);
+  }
+}
+
+/**
+ * Whether a stale read during the soak is one the fleet's guarantee allows: it was made on
+ * another instance than the write it missed, and Redis was away at some time between that write's
+ * start and the read's end (or up to {@link REDIS_MERGE_GRACE_MS} before the read's end).
+ */
+function redisExcuses(windows: readonly RedisWindow[], read: Op, missed: Op): boolean {
+  if (read.instance === undefined || read.instance === missed.instance) return false;
+  return windows.some((w) => w.from <= read.completedMs && w.to + REDIS_MERGE_GRACE_MS >= missed.invokedMs);
 }
 
 /** Waits (up to 30 s, then goes on) until every cloud holds the store's epoch marker. */

@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createMultiCloudStore, isPrefixEntry, type Journal, type MultiCloudStore } from '@failover/storage';
+import {
+  createFileJournal,
+  createMultiCloudStore,
+  isPrefixEntry,
+  type Journal,
+  type MultiCloudStore,
+} from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
-import { createRedisJournal } from '../src/index.js';
+import { createRedisJournal, withLocalFallback } from '../src/index.js';
 import { client, later, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
@@ -139,5 +148,29 @@ describe("a write every cloud took, over another instance's pending delete", () 
     expect(got?.info.size).toBe(2);
     got?.body.destroy();
     vi.useRealTimers();
+  });
+});
+
+describe('a listing while Redis is away', () => {
+  it("keeps the instance's own pending writes: the fallback's local answer proves nothing of the others", async () => {
+    const redis = await redisServer({ persistence: 'aof-always' });
+    const prefix = `t:${randomBytes(6).toString('hex')}`;
+    const dir = await mkdtemp(join(tmpdir(), 'failover-list-away-'));
+    later(() => rm(dir, { recursive: true, force: true }));
+    const aws = switchable('aws');
+    const gcs = switchable('gcs');
+    const journal = withLocalFallback(
+      createRedisJournal({ client: await client(redis.url), prefix, timeoutMs: 200 }),
+      createFileJournal({ dir, fsync: false }),
+    );
+    const store = storeOf([aws, gcs], journal);
+    aws.down = 'network';
+    await store.put('a/k1', Buffer.from('one')); // its record is in Redis: AWS lacks it
+    aws.down = undefined;
+    await redis.kill();
+    await store.put('a/k2', Buffer.from('two')); // Redis refuses: the journal goes local
+    expect(journal.primaryAway()).toBe(true);
+    expect(await keysOf(store, 'a/')).toEqual(['a/k1', 'a/k2']);
+    expect(await keysOf(store, 'a/')).toEqual(['a/k1', 'a/k2']); // and it was not forgotten
   });
 });

@@ -13,18 +13,24 @@ export const SHARED_LISTING_LOOKUP_MS = 1000;
  * of this process alone: the store's own index. With a journal shared by a fleet
  * (`Journal.pendingOf`): every instance's pending entries under the prefix, so no instance lists a
  * key another one deleted, or leaves out one it wrote, while the listed target lacks that write
- * (the listing counterpart of a read's shared lookup). Entries this process holds that the shared
- * journal no longer names were settled by another instance and are forgotten here. A journal that
- * does not answer in time (Redis down or slow) leaves the listing with this process's own view.
+ * (the listing counterpart of a read's shared lookup), together with this process's own. An
+ * entry of its own that the shared answer no longer names was settled by another instance (its
+ * repair, or a newer write) and is forgotten, as a read's lookup does; but not when the answer
+ * came from a fallback journal's local part alone (`primaryAway()`: Redis down), which proves
+ * nothing of the others. A journal that does not answer in time (Redis down or slow) leaves the
+ * listing with this process's own view.
  */
 export async function listingIndex(ctx: MultiContext, prefix: string): Promise<PendingIndex> {
   const journal = ctx.journal;
   if (journal.pendingOf === undefined) return ctx.pending;
-  // Pending here before the lookup is sent: each was appended to the journal first, so the
-  // journal's answer names it unless it was settled since.
-  const before = new Set(
-    ctx.pending.keysWithPrefix(prefix).flatMap((k) => ctx.pending.entriesOf(k).map((i) => i.entry.id)),
-  );
+  const away = awayOf(journal);
+  const awayBefore = away?.() === true;
+  // Pending here before the lookup is sent: each was appended to the journal first, so a whole
+  // answer names it unless it was settled since.
+  const before = new Set<string>();
+  for (const key of ctx.pending.keysWithPrefix(prefix)) {
+    for (const item of ctx.pending.entriesOf(key)) before.add(item.entry.id);
+  }
   let timer: NodeJS.Timeout | undefined;
   let shared: JournalEntry[] | undefined;
   try {
@@ -41,6 +47,7 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
     clearTimeout(timer);
   }
   if (shared === undefined) return ctx.pending;
+  const whole = !awayBefore && away?.() !== true;
   const index = new PendingIndex();
   const named = new Set<string>();
   for (const e of shared) {
@@ -50,7 +57,7 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
   }
   for (const key of ctx.pending.keysWithPrefix(prefix)) {
     for (const item of ctx.pending.entriesOf(key)) {
-      if (before.has(item.entry.id) && !named.has(item.entry.id)) {
+      if (whole && before.has(item.entry.id) && !named.has(item.entry.id)) {
         ctx.pending.forget(item.entry.id); // settled by another instance
         continue;
       }
@@ -58,4 +65,10 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
     }
   }
   return index;
+}
+
+/** A fallback journal's `primaryAway` (see `createFallbackJournal`), if the journal has one. */
+function awayOf(journal: object): (() => boolean) | undefined {
+  const fn = (journal as { primaryAway?: unknown }).primaryAway;
+  return typeof fn === 'function' ? () => fn.call(journal) === true : undefined;
 }
