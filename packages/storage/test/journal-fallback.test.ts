@@ -78,13 +78,35 @@ describe('createFallbackJournal', () => {
     await j.close();
   });
 
-  it('a resolve reaches whichever journal holds the entry', async () => {
+  it('a resolve of an entry kept locally waits for the merge, which applies it in the primary', async () => {
     const primary = switchableJournal();
     const fallback = createMemoryJournal();
     const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
     primary.down = true;
     await j.append(entry(1));
     await j.resolve('v1:k1', 'b');
+    expect(j.fallbackBacklog()).toBe(1); // kept until merged
+    primary.down = false;
+    expect(await j.merge()).toBe(1);
+    expect(j.backlog()).toBe(0);
+    expect(await primary.pending()).toEqual([]);
+    await j.close();
+  });
+
+  it("an entry kept locally and resolved before the merge still supersedes the primary's older entries of its key", async () => {
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    const older: JournalEntry = { ...entry(1), id: 'v1:k', key: 'k', op: 'delete', version: 'v1' };
+    const newer: JournalEntry = { ...entry(2), id: 'v2:k', key: 'k', version: 'v2' };
+    await j.append(older); // in the primary: b lacks the delete
+    primary.down = true;
+    await j.append(newer); // kept locally
+    await j.resolve('v2:k', 'b'); // b took the newer put: every target holds it
+    primary.down = false;
+    await j.merge();
+    // Without the newer entry, the primary would still name the delete as the key's newest write.
+    expect(await primary.pending()).toEqual([]);
     expect(j.backlog()).toBe(0);
     await j.close();
   });
@@ -107,10 +129,10 @@ describe('createFallbackJournal', () => {
     await j.append(entry(3));
     await expect(j.pendingOf!('k2')).rejects.toMatchObject({ kind: 'unavailable' });
     expect((await j.pending()).map((e) => e.id)).toEqual(['v2:k2', 'v3:k3']);
-    await j.resolve('v3:k3', 'b');
+    await j.resolve('v3:k3', 'b'); // waits for the merge (v3 stays kept)
     await j.compact();
     expect(primary.calls).toBe(reached);
-    expect(j.fallbackBacklog()).toBe(1);
+    expect(j.fallbackBacklog()).toBe(2);
     // The check every mergeIntervalMs: still down, still away.
     await vi.advanceTimersByTimeAsync(1000);
     expect(primary.calls).toBe(reached + 1);

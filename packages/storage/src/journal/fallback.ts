@@ -56,7 +56,11 @@ const PROBE_KEY = 'failover/fallback-journal-probe';
  * would after the primary's timeout; a store then reads with its own view), resolves reach the
  * fallback only (a pair left in the primary is repaired again, harmlessly). So a hung primary costs one
  * call its timeout, not every call. Appends made in the moments after the primary is back and
- * before the check notices stay local until the merge that follows. `close()` makes one last
+ * before the check notices stay local until the merge that follows. A resolve of an entry kept
+ * locally waits for its merge (the entry counts in the backlog until then): the merge appends it
+ * to the primary, where it supersedes the older entries of its key as any append does, and then
+ * applies the resolves (an entry resolved away locally before its merge would leave those older
+ * entries pending in the primary, and other processes would read by them). `close()` makes one last
  * merge when the fallback holds entries, so a process shut down for good after the primary came
  * back leaves nothing behind in its local fallback.
  */
@@ -72,6 +76,13 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   let closed = false;
   /** The primary failed with an outage and has not answered since: calls skip it. */
   let away = false;
+  /**
+   * Entries appended to the fallback and not yet merged (by id), with the targets resolved since.
+   * Their resolves wait for the merge: an entry resolved away in the fallback would never reach
+   * the primary, so the older entries of its key it supersedes would stay pending there, and
+   * other processes would read and list by them (a pending delete hiding the newer put).
+   */
+  const kept = new Map<string, Set<string>>();
 
   const report = (err: unknown): void => {
     try {
@@ -123,18 +134,34 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
           outage(err);
           throw err;
         }
-        const kept = await fallback.pending();
+        const local = await fallback.pending();
         let moved = 0;
-        for (const e of kept) {
+        for (const e of local) {
           try {
             await primary.append(e);
+            // The targets that took it meanwhile, also those resolved while this merge ran.
+            const done = new Set<string>();
+            for (
+              let more = kept.get(e.id);
+              more !== undefined && more.size > done.size;
+              more = kept.get(e.id)
+            ) {
+              for (const t of [...more].filter((t) => !done.has(t))) {
+                await primary.resolve(e.id, t);
+                done.add(t);
+              }
+            }
           } catch (err) {
             outage(err);
             throw err;
           }
+          kept.delete(e.id);
           for (const t of e.missing) await fallback.resolve(e.id, t);
           moved++;
         }
+        // Ids the fallback dropped on its own (a newer entry of the key superseded them).
+        const left = new Set(local.map((e) => e.id));
+        for (const id of kept.keys()) if (!left.has(id)) kept.delete(id);
         if (!keepMerging({ away, localBacklog: fallback.backlog() }) && timer !== undefined) {
           clearInterval(timer);
           timer = undefined;
@@ -175,7 +202,10 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     async open() {
       await fallback.open?.();
       await primary.open?.().catch(outage);
-      if (fallback.backlog() > 0) scheduleMerge();
+      if (fallback.backlog() > 0) {
+        for (const e of await fallback.pending()) if (!kept.has(e.id)) kept.set(e.id, new Set());
+        scheduleMerge();
+      }
     },
     async append(entry: JournalEntry) {
       if (!away) {
@@ -187,9 +217,17 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
         }
       }
       await fallback.append(entry);
+      if (!kept.has(entry.id)) kept.set(entry.id, new Set());
       scheduleMerge();
     },
     async resolve(id: string, target: string) {
+      const waiting = kept.get(id);
+      if (waiting !== undefined) {
+        // Kept here and not merged yet: resolved in the primary by the merge (lost with a crash,
+        // the pair is repaired again, harmlessly).
+        waiting.add(target);
+        return;
+      }
       // The entry may be in either; a resolve lost with an unreachable primary only leaves a pair
       // for repair, which finds the target up to date and resolves it again.
       await fallback.resolve(id, target);
