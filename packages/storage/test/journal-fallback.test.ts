@@ -111,6 +111,23 @@ describe('createFallbackJournal', () => {
     await j.close();
   });
 
+  it('an append to the primary supersedes older entries of its key kept locally: they do not come back with the merge', async () => {
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    // A process restarted with a delete kept locally (Redis was away when it was journaled).
+    await fallback.append({ ...entry(1), id: 'v1:k', key: 'k', op: 'delete', version: 'v1' });
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    await j.open?.();
+    // The primary answers again before the merge ran: a newer put of the key goes there.
+    await j.append({ ...entry(2), id: 'v2:k', key: 'k', version: 'v2' });
+    await j.resolve('v2:k', 'b'); // every target holds it
+    expect((await j.pending()).filter((e) => e.op === 'delete')).toEqual([]);
+    await j.merge();
+    expect(await primary.pending()).toEqual([]);
+    expect(j.backlog()).toBe(0);
+    await j.close();
+  });
+
   it('after an outage the primary is skipped (no call waits for it) until a check finds it back', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const primary = switchableJournal();

@@ -82,7 +82,14 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
    * the primary, so the older entries of its key it supersedes would stay pending there, and
    * other processes would read and list by them (a pending delete hiding the newer put).
    */
-  const kept = new Map<string, Set<string>>();
+  const kept = new Map<string, { readonly key: string; readonly resolved: Set<string> }>();
+  const keep = (e: JournalEntry): void => {
+    if (!kept.has(e.id)) kept.set(e.id, { key: e.key, resolved: new Set() });
+  };
+  const keepsKey = (key: string): boolean => {
+    for (const k of kept.values()) if (k.key === key) return true;
+    return false;
+  };
 
   const report = (err: unknown): void => {
     try {
@@ -142,9 +149,9 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
             // The targets that took it meanwhile, also those resolved while this merge ran.
             const done = new Set<string>();
             for (
-              let more = kept.get(e.id);
+              let more = kept.get(e.id)?.resolved;
               more !== undefined && more.size > done.size;
-              more = kept.get(e.id)
+              more = kept.get(e.id)?.resolved
             ) {
               for (const t of [...more].filter((t) => !done.has(t))) {
                 await primary.resolve(e.id, t);
@@ -203,7 +210,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await fallback.open?.();
       await primary.open?.().catch(outage);
       if (fallback.backlog() > 0) {
-        for (const e of await fallback.pending()) if (!kept.has(e.id)) kept.set(e.id, new Set());
+        for (const e of await fallback.pending()) keep(e);
         scheduleMerge();
       }
     },
@@ -211,13 +218,21 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       if (!away) {
         try {
           await primary.append(entry);
+          // Older entries of its key kept here (not merged yet) are superseded here too, or they
+          // would come back with the merge (and in pending()) as the key's newest pending write.
+          // It stays here itself until that merge, as they do.
+          if (entry.intent !== true && keepsKey(entry.key)) {
+            await fallback.append(entry);
+            keep(entry);
+            scheduleMerge();
+          }
           return;
         } catch (err) {
           outage(err);
         }
       }
       await fallback.append(entry);
-      if (!kept.has(entry.id)) kept.set(entry.id, new Set());
+      keep(entry);
       scheduleMerge();
     },
     async resolve(id: string, target: string) {
@@ -225,7 +240,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       if (waiting !== undefined) {
         // Kept here and not merged yet: resolved in the primary by the merge (lost with a crash,
         // the pair is repaired again, harmlessly).
-        waiting.add(target);
+        waiting.resolved.add(target);
         return;
       }
       // The entry may be in either; a resolve lost with an unreachable primary only leaves a pair
