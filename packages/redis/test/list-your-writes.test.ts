@@ -3,34 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import {
-  createFileJournal,
-  createMultiCloudStore,
-  isPrefixEntry,
-  type Journal,
-  type MultiCloudStore,
-} from '@failover/storage';
+import { createFileJournal, isPrefixEntry, type Journal, type MultiCloudStore } from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, later, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function storeOf(targets: SwitchableStore[], journal: Journal): MultiCloudStore {
-  const store = createMultiCloudStore({
-    targets,
-    journal,
-    failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    amnesia: false,
-    repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-  });
-  later(() => store.close());
-  return store;
-}
 
 async function keysOf(store: MultiCloudStore, prefix: string, delimiter?: string): Promise<string[]> {
   const out: string[] = [];
