@@ -279,7 +279,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await faultsRun;
     await redisRun;
     for (const w of redisWindows) {
-      traceEvents.push({ name: `redis ${w.kind}`, detail: JSON.stringify({ from: w.from, to: w.to }), at: w.from });
+      traceEvents.push({
+        name: `redis ${w.kind}`,
+        detail: JSON.stringify({ from: w.from, to: w.to }),
+        at: w.from,
+      });
     }
     await Promise.all(probes);
     log(`soak done after ${Date.now() - started} ms; settling`);
