@@ -401,7 +401,12 @@ describe('createFaultProxy: refuse', () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
       expect((await request(proxy.url, { agent })).status).toBe(200);
+      const pooled = Object.values(agent.freeSockets).flat();
       await proxy.setFault(faults.refuse());
+      // The keep-alive connection was dropped: once the client has seen it close (on a loaded
+      // machine that can come after the next request was written to it, which then fails with
+      // ECONNRESET), it has to connect again.
+      await Promise.all(pooled.map((s) => (s?.destroyed ? undefined : once(s!, 'close'))));
       const err = await failure(request(proxy.url, { agent }));
       expect(err.code).toBe('ECONNREFUSED');
       expect(classifyFailure(err)).toBe('network');
