@@ -1,4 +1,5 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
+import { within } from '../within.js';
 import { JournalError } from './errors.js';
 import { keepMerging, union } from './fallback-decide.js';
 import { addFallbackLookups } from './fallback-lookups.js';
@@ -123,6 +124,20 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     away = false;
   };
 
+  /**
+   * Applies in the primary the resolves a kept entry collected (just appended there), also those
+   * that arrive while this runs (it ends once it has applied them all).
+   */
+  const resolveKept = async (id: string): Promise<void> => {
+    const done = new Set<string>();
+    for (;;) {
+      const next = [...(kept.get(id)?.resolved ?? [])].find((t) => !done.has(t));
+      if (next === undefined) return;
+      await primary.resolve(id, next);
+      done.add(next);
+    }
+  };
+
   const merge = (): Promise<number> => {
     merging ??= (async () => {
       try {
@@ -146,18 +161,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
         for (const e of local) {
           try {
             await primary.append(e);
-            // The targets that took it meanwhile, also those resolved while this merge ran.
-            const done = new Set<string>();
-            for (
-              let more = kept.get(e.id)?.resolved;
-              more !== undefined && more.size > done.size;
-              more = kept.get(e.id)?.resolved
-            ) {
-              for (const t of [...more].filter((t) => !done.has(t))) {
-                await primary.resolve(e.id, t);
-                done.add(t);
-              }
-            }
+            await resolveKept(e.id);
           } catch (err) {
             outage(err);
             throw err;
@@ -183,14 +187,12 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
 
   /** `close()`'s merge: at most {@link CLOSE_MERGE_MS}, so a primary that hangs cannot hold the close. */
   const lastMerge = async (): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), CLOSE_MERGE_MS);
-      timer.unref?.();
-    });
     try {
-      const r = await Promise.race([merge(), gaveUp]);
-      if (r === 'late') {
+      const merged = await within(
+        merge().then(() => true),
+        CLOSE_MERGE_MS,
+      );
+      if (merged === undefined) {
         report(
           new JournalError(
             'timeout',
@@ -200,8 +202,6 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       }
     } catch (err) {
       report(err);
-    } finally {
-      clearTimeout(timer);
     }
   };
 

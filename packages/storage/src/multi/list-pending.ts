@@ -1,6 +1,6 @@
-import type { JournalEntry } from '../journal/types.js';
+import { within } from '../within.js';
 import type { MultiContext } from './context.js';
-import { PendingIndex } from './pending.js';
+import { overlayShared, PendingIndex } from './pending.js';
 
 /**
  * How long a listing waits for a shared journal's pending entries before it goes on with this
@@ -31,39 +31,19 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
   for (const key of ctx.pending.keysWithPrefix(prefix)) {
     for (const item of ctx.pending.entriesOf(key)) before.add(item.entry.id);
   }
-  let timer: NodeJS.Timeout | undefined;
-  let shared: JournalEntry[] | undefined;
-  try {
-    shared = await Promise.race([
-      journal.pending(),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), SHARED_LISTING_LOOKUP_MS);
-        timer.unref?.();
-      }),
-    ]);
-  } catch {
-    shared = undefined;
-  } finally {
-    clearTimeout(timer);
-  }
+  const shared = await within(journal.pending(), SHARED_LISTING_LOOKUP_MS).catch(() => undefined);
   if (shared === undefined) return ctx.pending;
   const whole = !awayBefore && away?.() !== true;
   const index = new PendingIndex();
-  const named = new Set<string>();
-  for (const e of shared) {
-    if (!e.key.startsWith(prefix)) continue;
-    named.add(e.id);
-    index.append(e);
-  }
-  for (const key of ctx.pending.keysWithPrefix(prefix)) {
-    for (const item of ctx.pending.entriesOf(key)) {
-      if (whole && before.has(item.entry.id) && !named.has(item.entry.id)) {
-        ctx.pending.forget(item.entry.id); // settled by another instance
-        continue;
-      }
-      index.append(item.entry);
-    }
-  }
+  const own = ctx.pending.keysWithPrefix(prefix);
+  overlayShared(
+    ctx.pending,
+    shared.filter((e) => e.key.startsWith(prefix)),
+    own,
+    before,
+    whole,
+    index,
+  );
   return index;
 }
 

@@ -125,3 +125,35 @@ export function newestOf(items: Iterable<PendingItem>): {
   }
   return { latest, acknowledged, effective };
 }
+
+/**
+ * Lays a shared journal's answer (`shared`: every instance's pending entries) over this process's
+ * own pending entries of `keys`, appending both to `into`. An entry of its own that was pending
+ * before the lookup was sent (`before`) and that a whole answer does not name was settled by
+ * another instance (its repair, or a newer write): it is forgotten in `pending`, not appended. An
+ * answer that is not `whole` (a fallback journal answering from its local part alone) proves
+ * nothing of the others: every own entry is kept.
+ */
+export function overlayShared(
+  pending: PendingIndex,
+  shared: readonly JournalEntry[],
+  keys: Iterable<string>,
+  before: ReadonlySet<string>,
+  whole: boolean,
+  into: { append(entry: JournalEntry): void },
+): void {
+  const named = new Set<string>();
+  for (const e of shared) {
+    named.add(e.id);
+    into.append(e);
+  }
+  for (const key of keys) {
+    for (const item of pending.entriesOf(key)) {
+      if (whole && before.has(item.entry.id) && !named.has(item.entry.id)) {
+        pending.forget(item.entry.id);
+        continue;
+      }
+      into.append(item.entry);
+    }
+  }
+}

@@ -15,6 +15,7 @@ import type { JournalEntry } from '../journal/types.js';
 import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { toleratingUnheardErrors } from '../unheard-errors.js';
+import { within } from '../within.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { OPERATION, shortBody, watchDownload } from './download.js';
@@ -22,7 +23,7 @@ import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
-import { newestOf, type PendingItem } from './pending.js';
+import { newestOf, overlayShared, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { deferredSha256 } from './stamp.js';
@@ -448,33 +449,17 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
   // Pending here before the lookup is sent: each was appended to the journal before (the index
   // follows a durable append), so the journal's answer names it unless it was settled since.
   const before = new Set(local.map((i) => i.entry.id));
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const entries = await Promise.race([
-      journal.pendingOf!(key),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), SHARED_LOOKUP_MS);
-        timer.unref?.();
-      }),
-    ]);
+    const entries = await within(journal.pendingOf!(key), SHARED_LOOKUP_MS);
     if (entries === undefined) return localView(ctx, key);
     const state = new JournalState();
-    for (const e of entries) state.append(e);
-    const named = new Set(entries.map((e) => e.id));
-    for (const item of ctx.pending.entriesOf(key)) {
-      if (before.has(item.entry.id) && !named.has(item.entry.id)) {
-        // Settled by another instance (its repair, or a newer write that superseded it): this
-        // process's index no longer holds the key back (its reads would answer `unavailable`).
-        ctx.pending.forget(item.entry.id);
-        continue;
-      }
-      state.append(item.entry);
-    }
+    // Entries settled by another instance (its repair, or a newer write that superseded them) are
+    // forgotten: this process's index no longer holds the key back (its reads would answer
+    // `unavailable`). `pendingOf` rejects rather than answer partly: its answer is whole.
+    overlayShared(ctx.pending, entries, [key], before, true, state);
     return newestOf(state.entriesOf(key));
   } catch {
     return localView(ctx, key);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
