@@ -9,6 +9,7 @@ import {
   createMultiCloudStore,
   getBytes,
   IntegrityError,
+  type MultiCloudEvents,
   type MultiCloudStoreOptions,
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
@@ -91,6 +92,8 @@ async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>, bytes =
   const errors: unknown[] = [];
   let corrupt = 0;
   store.on('integrityError', () => corrupt++);
+  const resumed: MultiCloudEvents['resumed'][] = [];
+  store.on('resumed', (e) => resumed.push(e));
   for (let i = 0; i < 12; i++) {
     const key = `f/${i}`;
     const body = randomBytes(bytes);
@@ -109,7 +112,15 @@ async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>, bytes =
     );
   }
   await clouds.proxies[sick].setFault(faults.pass());
-  return { errors, corrupt, leftAt, failedAtLeft, failedDownloads: counts.failedDownloads };
+  return {
+    errors,
+    corrupt,
+    leftAt,
+    failedAtLeft,
+    failedDownloads: counts.failedDownloads,
+    resumed,
+    sickName,
+  };
 }
 
 describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure through the fault proxy)', () => {
@@ -123,21 +134,23 @@ describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure throu
       expect(r.failedAtLeft).toBe(2);
     });
 
-    it(`${NAMES[sick]} first, streamed reads: the cut fails the reader, reaches the breaker, left at the 2nd`, async () => {
-      // Every body streamed (verified as it ends): the failure comes after `get` returned. The
-      // objects are bigger than 64 KiB, which the GCS adapter itself reads whole before `get`
+    it(`${NAMES[sick]} first, streamed reads: each cut body goes on from another cloud, the breaker leaves at the 2nd`, async () => {
+      // Every body streamed (verified as it ends): the cut comes after \`get\` returned, and the
+      // rest of the body is read from the next cloud holding the same version (a range request).
+      // The objects are bigger than 64 KiB, which the GCS adapter itself reads whole before \`get\`
       // answers.
       const r = await run(sick, { writes: 'mirror', reads: { bufferBytes: 0 } }, 100 * 1024);
-      // The reads before the cloud was left fail (their first bytes were already handed out), as
-      // cut transfers, never as corrupt copies; every read after it was left succeeds.
-      expect(r.errors.length).toBe(2);
-      for (const err of r.errors) {
-        expect(err).toMatchObject({ kind: 'network' });
-        expect(err).not.toBeInstanceOf(IntegrityError);
-      }
+      // The reader sees every body whole and right (run compares the bytes), never an error.
+      expect(r.errors).toEqual([]);
       expect(r.corrupt).toBe(0);
+      // Each cut download still reaches the sick cloud's breaker, which leaves it at the 2nd.
       expect(r.leftAt).toBeLessThan(5);
       expect(r.failedAtLeft).toBe(2);
+      expect(r.resumed.length).toBe(r.failedDownloads);
+      for (const e of r.resumed) {
+        expect(e.from).toBe(r.sickName);
+        expect(e.offset).toBeGreaterThan(0);
+      }
     });
 
     it(`${NAMES[sick]} first, default options: no app error, left after at most 2 failed downloads`, async () => {
@@ -150,4 +163,68 @@ describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure throu
       else expect(r.leftAt).toBeUndefined();
     });
   }
+});
+
+describe('a streamed body cut mid-way goes on from another cloud holding the same version', () => {
+  const cutAll = (buckets: { name: string }, which: readonly Sick[]) =>
+    Promise.all(
+      which.map((i) =>
+        fixture.clouds.proxies[i].setFault(
+          faults.cut({ afterBytes: 1000, match: { method: 'GET', path: downloads(i, buckets.name) } }),
+        ),
+      ),
+    );
+  const open = async (targets: BlobStore[], label: string) => {
+    const store = createMultiCloudStore({
+      targets,
+      writes: 'mirror',
+      reads: { bufferBytes: 0 },
+      journal: createFileJournal({ dir: await mkdtemp(join(fixture.clouds.tmp, `journal-${label}-`)) }),
+    });
+    fixture.stores.push(store);
+    return store;
+  };
+
+  it('skips a cloud that holds another version of the key and goes on from one that holds the same', async () => {
+    const buckets = await freshBuckets(fixture.clouds, 'resume-version');
+    const [s3, gcs, azure] = buckets.viaProxy;
+    const store = await open([s3, gcs, azure], 'resume-a');
+    const older = randomBytes(200 * 1024);
+    const newer = randomBytes(200 * 1024);
+    await store.put('f/doc', older);
+    // Another writer (its own journal) puts a newer version on S3 and Azure only: GCS keeps the older.
+    const other = await open([s3, azure], 'resume-b');
+    await other.put('f/doc', newer);
+    const resumed: MultiCloudEvents['resumed'][] = [];
+    store.on('resumed', (e) => resumed.push(e));
+    await cutAll(buckets, [0]);
+    const got = await getBytes(store, 'f/doc');
+    expect(got.equals(newer)).toBe(true);
+    expect(resumed.map((e) => [e.from, e.to])).toEqual([[s3.name, azure.name]]);
+    expect(resumed[0]!.offset).toBeGreaterThan(0);
+    expect(store.status().counts.resumedDownloads).toBe(1);
+  });
+
+  it('fails the reader with the cut (kind network, not an IntegrityError) once no cloud is left to go on from', async () => {
+    const buckets = await freshBuckets(fixture.clouds, 'resume-none');
+    const store = await open([...buckets.viaProxy], 'resume-c');
+    const body = randomBytes(200 * 1024);
+    await store.put('f/doc', body);
+    const resumed: MultiCloudEvents['resumed'][] = [];
+    store.on('resumed', (e) => resumed.push(e));
+    let corrupt = 0;
+    store.on('integrityError', () => corrupt++);
+    await cutAll(buckets, [0, 1, 2]);
+    const err = await getBytes(store, 'f/doc').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ kind: 'network' });
+    expect(err).not.toBeInstanceOf(IntegrityError);
+    expect(resumed.length).toBe(2);
+    expect(corrupt).toBe(0);
+    // With the clouds whole again the same read succeeds.
+    await Promise.all(fixture.clouds.proxies.map((p) => p.setFault(faults.pass())));
+    expect((await getBytes(store, 'f/doc')).equals(body)).toBe(true);
+  });
 });

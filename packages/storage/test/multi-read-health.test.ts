@@ -66,7 +66,7 @@ function setup(options: Partial<MultiCloudStoreOptions> = {}) {
   store.on('open', (e) => opened.push(e.target));
   const corrupt: string[] = [];
   store.on('integrityError', (e) => corrupt.push(e.target));
-  return { store, aws, opened, corrupt };
+  return { store, aws, others: targets.slice(1), opened, corrupt };
 }
 
 const awsOf = (store: MultiCloudStore) => store.status().targets.find((t) => t.name === 'aws')!;
@@ -94,22 +94,40 @@ describe('downloads that fail on one cloud while its writes pass', () => {
   );
 
   it.each(['cut', 'short'] as const)(
-    'streamed reads, %s: the body fails the reader, reaches the breaker, and aws is left at the 2nd',
+    'streamed reads, %s: the body goes on from another cloud, the cut reaches the breaker, and aws is left at the 2nd',
     async (fault) => {
       const { store, aws, opened, corrupt } = setup({ reads: { bufferBytes: 0 } });
+      const resumed: string[] = [];
+      store.on('resumed', (e) => resumed.push(`${e.key}: ${e.from} -> ${e.to}`));
       aws.fault = fault;
       for (let i = 0; i < 2; i++) {
-        await store.put(`s${i}`, randomBytes(1024));
-        const err = await getBytes(store, `s${i}`).catch((e: unknown) => e);
-        expect(err).toMatchObject({ kind: 'network' });
-        expect(err).not.toBeInstanceOf(IntegrityError);
+        const body = randomBytes(1024);
+        await store.put(`s${i}`, body);
+        expect((await getBytes(store, `s${i}`)).equals(body)).toBe(true);
       }
+      expect(resumed).toEqual(['s0: aws -> gcp', 's1: aws -> gcp']);
       expect(opened).toEqual(['aws']);
       expect(corrupt).toEqual([]);
-      // Left: the next read is served by another cloud, whole.
+      expect(store.status().counts.resumedDownloads).toBe(2);
+      // Left: the next read is served by another cloud, whole, from its first byte.
       const body = randomBytes(1024);
       await store.put('after', body);
       expect((await getBytes(store, 'after')).equals(body)).toBe(true);
+      expect(resumed.length).toBe(2);
+    },
+  );
+
+  it.each(['cut', 'short'] as const)(
+    'streamed reads, %s, and no other cloud holds the version: the body fails the reader as cut',
+    async (fault) => {
+      const { store, aws, others, corrupt } = setup({ reads: { bufferBytes: 0 } });
+      await store.put('s', randomBytes(1024));
+      aws.fault = fault;
+      for (const o of others) o.down = 'unavailable';
+      const err = await getBytes(store, 's').catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'network' });
+      expect(err).not.toBeInstanceOf(IntegrityError);
+      expect(corrupt).toEqual([]);
     },
   );
 

@@ -26,6 +26,7 @@ import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
 import { present, sha256Of, versionOf } from './reserved.js';
+import { resumingBody } from './resume.js';
 import { deferredSha256 } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { lastOf } from './unresponsive.js';
@@ -553,8 +554,20 @@ export async function getObject(
         value: { info: shown, body: guard(streamOfBytes(bytes), undefined, signal) },
       };
     }
-    // Its end comes after this attempt's: reported to the target's breaker (download.ts).
-    const download = watchDownload(ctx, t.name, body);
+    // Its end comes after this attempt's: reported to the target's breaker (download.ts). A
+    // stamped version is gone on with from another target if its source is cut (resume.ts).
+    const download =
+      version === undefined
+        ? { stream: body, ...watchDownload(ctx, t.name, body), joined: () => false }
+        : resumingBody(ctx, {
+            key,
+            version,
+            size: info.size,
+            sha256: expected,
+            target: t.name,
+            body,
+            signal,
+          });
     // A body held while the read records what it found (or dropped by its caller) may fail unheard.
     const verifier = toleratingUnheardErrors(
       verifyingStream({
@@ -563,12 +576,14 @@ export async function getObject(
         expected,
         version,
         size: info.size,
-        onMismatch: (error) => reportCorruptCopy(ctx, error, expected),
+        // Bytes joined from two targets that do not match: which copy is bad is unknown, so the
+        // mismatch is reported (the event, the count) but no copy is queued for repair.
+        onMismatch: (error) => reportCorruptCopy(ctx, error, expected, !download.joined()),
         onEnd: download.ended,
         onDestroy: download.stopped,
       }),
     );
-    pipeline(body, verifier, () => {
+    pipeline(download.stream, verifier, () => {
       // Errors reach the reader through `verifier`.
     });
     return {

@@ -62,6 +62,7 @@ const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
   'lost',
   'amnesia',
   'held',
+  'resumed',
   'repairFinished',
   'error',
 ]);
@@ -257,6 +258,7 @@ function zeroCounts(): MultiCloudCounts {
     degraded: 0,
     lost: 0,
     amnesia: 0,
+    resumedDownloads: 0,
   };
 }
 

@@ -222,6 +222,8 @@ export interface MultiCloudCounts {
   lost: number;
   /** Times a target was found to have lost its data. */
   amnesia: number;
+  /** Streamed bodies cut mid-way that went on from another target (the `resumed` event). */
+  resumedDownloads: number;
 }
 
 /** A snapshot of the store's health. */
@@ -331,6 +333,17 @@ export interface MultiCloudOwnEvents {
    * (`held: false`: it answered, or its silent requests ended).
    */
   held: { readonly target: string; readonly held: boolean };
+  /**
+   * A streamed `get`'s body was cut on `from` after `offset` bytes and goes on from `to`, which
+   * holds the same version: the reader sees one whole body (see `reads` in docs/multi-cloud.md).
+   */
+  resumed: {
+    readonly key: string;
+    readonly version: string;
+    readonly from: string;
+    readonly to: string;
+    readonly offset: number;
+  };
   /** A repair pass finished. */
   repairFinished: RepairReport;
   /** Background work failed (a repair pass, a late quorum write's bookkeeping, an epoch check). */
