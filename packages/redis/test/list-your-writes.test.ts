@@ -3,7 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createFileJournal, isPrefixEntry, type Journal, type MultiCloudStore } from '@failover/storage';
+import {
+  createFileJournal,
+  isPrefixEntry,
+  type Journal,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
@@ -154,5 +160,38 @@ describe('a listing while Redis is away', () => {
     expect(journal.primaryAway()).toBe(true);
     expect(await keysOf(store, 'a/')).toEqual(['a/k1', 'a/k2']);
     expect(await keysOf(store, 'a/')).toEqual(['a/k1', 'a/k2']); // and it was not forgotten
+  });
+});
+
+/**
+ * A listing that leaves a key out because another instance's delete is in flight confirms that
+ * delete first (as a read does), so the key does not come back when the delete then fails on
+ * every cloud: a key once left out stays out.
+ */
+describe("a listing over another instance's delete in flight", () => {
+  it('leaves the key out only once the delete is confirmed: it then takes effect although it failed on every cloud', async () => {
+    const redis = await redisServer();
+    const prefix = `t:${randomBytes(6).toString('hex')}`;
+    const targets = [switchable('aws'), switchable('gcs')];
+    const writer = storeOf(targets, createRedisJournal({ client: await client(redis.url), prefix }));
+    const reader = storeOf(targets, createRedisJournal({ client: await client(redis.url), prefix }));
+    await writer.put('a/k1', Buffer.from('one'));
+    await writer.put('a/k2', Buffer.from('two'));
+    let listed: Promise<string[]> | undefined;
+    const listFirst = async () => {
+      listed ??= keysOf(reader, 'a/');
+      await listed;
+      throw new StorageError('unavailable', 'the delete failed after the listing');
+    };
+    for (const t of targets) t.interpose = listFirst;
+    await expect(writer.delete('a/k2')).rejects.toThrow();
+    expect(await listed).toEqual(['a/k1']);
+    for (const t of targets) expect(await t.inner.head('a/k2')).not.toBeNull();
+    // Left out once, out for good: on both instances, and after repair on every cloud.
+    expect(await keysOf(reader, 'a/')).toEqual(['a/k1']);
+    expect(await keysOf(writer, 'a/')).toEqual(['a/k1']);
+    await reader.repair();
+    for (const t of targets) expect(await t.inner.head('a/k2')).toBeNull();
+    expect(await keysOf(writer, 'a/')).toEqual(['a/k1']);
   });
 });

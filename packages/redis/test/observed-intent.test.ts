@@ -6,6 +6,7 @@ import {
   getBytes,
   type Journal,
   type MultiCloudStore,
+  StorageError,
 } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { switchable } from '../../storage/test/multi-helpers.js';
@@ -114,5 +115,53 @@ describe('a read that returned an unacknowledged put of another instance', () =>
     expect(pending[0]?.intent).not.toBe(true);
     targets[0]!.down = 'network';
     await noOlderAfterRestart(targets, await journalOf());
+  });
+});
+
+/**
+ * A delete in flight on one instance leaves an intent in the shared journal; a read on another
+ * instance that answers "not found" because of it confirms the intent first (atomically against
+ * the writer's withdrawal), so the delete takes effect even when it then fails on every cloud:
+ * no instance finds the object again after a read said it was gone.
+ */
+describe("a read that answered 'not found' by another instance's delete in flight", () => {
+  it('confirms the delete: it takes effect although it failed on every cloud, and no instance reads the object again', async () => {
+    const { targets, journalOf } = await world();
+    const writer = storeOf(targets, await journalOf());
+    const reader = storeOf(targets, await journalOf());
+    await writer.put('k', 'v1');
+    let read: Promise<string | null> | undefined;
+    const readFirst = async () => {
+      read ??= getBytes(reader, 'k').then(
+        (b) => Buffer.from(b).toString(),
+        (err: unknown) =>
+          err instanceof Error && 'kind' in err && err.kind === 'not_found' ? null : Promise.reject(err),
+      );
+      await read;
+      throw new StorageError('unavailable', 'the delete failed after the read');
+    };
+    for (const t of targets) t.interpose = readFirst;
+    await expect(writer.delete('k')).rejects.toThrow();
+    expect(await read).toBeNull();
+    for (const t of targets) expect(Buffer.from(await getBytes(t.inner, 'k')).toString()).toBe('v1');
+    // The delete stands: every instance, also a new one, answers "not found"; repair completes it.
+    const fresh = storeOf(targets, await journalOf());
+    for (const s of [writer, reader, fresh]) expect(await s.head('k')).toBeNull();
+    await fresh.repair();
+    for (const t of targets) expect(await t.inner.head('k')).toBeNull();
+    expect(await (await journalOf()).pending()).toEqual([]);
+    expect(await writer.head('k')).toBeNull();
+  });
+
+  it('a delete its writer withdrew first (it reached no cloud) is not answered: the read finds the object', async () => {
+    const { targets, journalOf } = await world();
+    const writer = storeOf(targets, await journalOf());
+    const reader = storeOf(targets, await journalOf());
+    await writer.put('k', 'v1');
+    for (const t of targets) t.down = 'unavailable';
+    await expect(writer.delete('k')).rejects.toThrow();
+    for (const t of targets) t.down = undefined;
+    expect(await text(reader, 'k')).toBe('v1');
+    expect(await text(writer, 'k')).toBe('v1');
   });
 });

@@ -17,6 +17,7 @@ import { markerClock } from './epoch.js';
 import { listingIndex } from './list-pending.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
 import { newestOf, type PendingIndex, type PendingItem } from './pending.js';
+import { foreignDeleteIntent } from './read.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
 
@@ -138,9 +139,12 @@ async function* listTarget(
     const latest = view.effective?.entry.op === 'delete' ? view.effective : view.acknowledged;
     if (latest === undefined) continue;
     if (latest.entry.op === 'delete') {
-      // A listing that leaves the key out has observed a delete still in flight: it must stick.
-      if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
       deleted.add(key);
+      // Another instance's delete in flight (or failed): listed as a read sees it, which confirms
+      // it first (read.ts, stickDelete), so the key never comes back once a listing left it out.
+      if (foreignDeleteIntent(ctx, key, latest.entry)) plan.push({ ask: latest });
+      // A listing that leaves the key out has observed a delete still in flight: it must stick.
+      else if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
       continue;
     }
     if (latest.holders.has(t.name)) continue;
@@ -156,7 +160,8 @@ async function* listTarget(
     if (!('ask' in p)) entry = p;
     else {
       const answer = answers?.get(p.ask.entry.key);
-      entry = answer === 'journal' || answer === undefined ? fromJournal(p.ask) : answer;
+      if (answer !== 'journal' && answer !== undefined) entry = answer;
+      else entry = p.ask.entry.op === 'delete' ? null : fromJournal(p.ask);
     }
     if (entry === null || isPrefixEntry(entry)) continue;
     const common = commonPrefixOf(entry.key, prefix, delimiter);

@@ -109,15 +109,15 @@ export async function routedRead<R>(
     first = shared.first;
     if (shared.accepted !== undefined) return shared.accepted;
   }
+  // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
+  for (let looks = 1; view.effective?.entry.op === 'delete'; looks++) {
+    // Once a read has said "not found" for a delete still in flight, the delete must stick.
+    if (looks > 3 || (await stickDelete(ctx, key, view.effective.entry))) return null;
+    // Another instance's delete, no intent any more: recorded (it took effect) or withdrawn.
+    view = await sharedView(ctx, key);
+  }
   const latest = view.latest;
   newest = latest;
-  // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
-  const effective = view.effective;
-  if (effective?.entry.op === 'delete') {
-    // Once a read has said "not found" for a delete still in flight, the delete must stick.
-    if (effective.entry.intent === true) ctx.observedDeletes.add(effective.entry.id);
-    return null;
-  }
   const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
   let order = readOrder(ctx, latest);
   const failed = new Set<string>();
@@ -317,7 +317,7 @@ async function recordObserved(
  * recorded it, or withdrew it: then it reached no cloud the writer knows of). A journal failure
  * is reported as an `error` event; the read still returns.
  */
-async function confirmObserved(ctx: MultiContext, intent: JournalEntry): Promise<void> {
+async function confirmObserved(ctx: MultiContext, intent: JournalEntry): Promise<Confirmation> {
   // A read confirming it already: this one returns once that is done too.
   const running = confirming.get(intent.id);
   if (running !== undefined) return running;
@@ -326,22 +326,66 @@ async function confirmObserved(ctx: MultiContext, intent: JournalEntry): Promise
   return done;
 }
 
-async function confirmIntent(ctx: MultiContext, intent: JournalEntry): Promise<void> {
+/**
+ * How confirming an intent went: `confirmed` (it is a record now), `settled` (no intent any more:
+ * its writer recorded or withdrew it first), `failed` (the journal could not say: an `error` event).
+ */
+type Confirmation = 'confirmed' | 'settled' | 'failed';
+
+async function confirmIntent(ctx: MultiContext, intent: JournalEntry): Promise<Confirmation> {
   const journal = ctx.journal;
-  if (journal.settleIntent === undefined) return;
+  if (journal.settleIntent === undefined) return 'failed';
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    if (!(await journal.settleIntent(intent.id, 'confirm'))) return;
+    if (!(await journal.settleIntent(intent.id, 'confirm'))) return 'settled';
     const { intent: _intent, ...confirmed } = intent;
     ctx.pending.append(confirmed);
     ctx.repairSoon();
+    return 'confirmed';
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+    return 'failed';
   }
 }
 
 /** Intents reads of this process are confirming now, by id (unique per write, across stores). */
-const confirming = new Map<string, Promise<void>>();
+const confirming = new Map<string, Promise<Confirmation>>();
+
+/**
+ * A read (or a listing) is about to answer "not found" because of a pending delete: whether it
+ * may. A recorded delete: yes. The intent of a delete still in flight in this process, or left by
+ * an earlier process on a journal of this process only: yes, and the delete must then stick
+ * (`observedDeletes`: its writer does not withdraw it, repair completes it). With a journal
+ * shared by a fleet, another instance's delete intent (still writing, failed, or dead) is first
+ * confirmed in the journal, atomically against its writer's withdrawal
+ * ({@link Journal.settleIntent}), so the delete takes effect everywhere and no read of any
+ * instance finds the object again: yes once confirmed. No when it was no intent any more by then
+ * (its writer recorded it, or withdrew it: it reached no cloud): the caller looks again. A
+ * journal that cannot say (Redis away) leaves the answer as this process sees it: yes.
+ */
+/**
+ * Whether `entry` is a delete intent of another instance of a fleet (on a shared journal that can
+ * settle intents): one a read must confirm before it answers "not found" ({@link stickDelete}).
+ */
+export function foreignDeleteIntent(ctx: MultiContext, key: string, entry: JournalEntry): boolean {
+  const journal = ctx.journal;
+  return (
+    entry.op === 'delete' &&
+    entry.intent === true &&
+    ctx.inflight.get(key) !== entry.version &&
+    journal.pendingOf !== undefined &&
+    journal.settleIntent !== undefined
+  );
+}
+
+export async function stickDelete(ctx: MultiContext, key: string, entry: JournalEntry): Promise<boolean> {
+  if (entry.intent !== true) return true;
+  if (!foreignDeleteIntent(ctx, key, entry)) {
+    ctx.observedDeletes.add(entry.id);
+    return true;
+  }
+  return (await confirmObserved(ctx, entry)) !== 'settled';
+}
 
 function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
   return compareVersions(a, b) >= 0 ? a : b;
