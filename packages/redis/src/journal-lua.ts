@@ -9,7 +9,10 @@ import { luaScript } from './scripts.js';
 //                            version (bumped by every change, for cheap change detection)
 //   <tag>:hw:<key>   string {"v": version, "e": entry JSON} of the newest entry appended for
 //                            the key (its high-water mark), expiring HIGH_WATER_RETENTION_MS
-//                            after the key's last append (append's KEYS[5]; see highWater)
+//                            after the key's last append (append's KEYS[5]; see highWater);
+//                            also "a", "n": the version of the newest recorded (not intent)
+//                            entry of the key and the targets it named, which an older entry
+//                            appended later (a late merge) does not need
 // When a key gets its first pending entry or loses its last one, `+key` or `-key` is published on
 // the channel `<bykey>:events` (see watchPendingKeys).
 // Every script returns the backlog after it ran (pending returns it first). Version strings are
@@ -67,11 +70,12 @@ local existing = load(id)
 if existing and intent and not existing.i then return backlog() end
 redis.call('HINCRBY', meta, 'version', 1)
 local mark = redis.call('GET', hw)
+local m = nil
 local replaces = true
 if mark then
   -- The rule of replacesMark in @failover/storage: newer replaces; at the same version an entry
   -- that is not an intent does, and an intent only in place of its own intent.
-  local m = cjson.decode(mark)
+  m = cjson.decode(mark)
   if lt(version, m.v) then
     replaces = false
   elseif version == m.v and intent then
@@ -79,15 +83,22 @@ if mark then
     if me.id ~= id or not me.intent then replaces = false end
   end
 end
-if replaces then
-  redis.call('SET', hw, cjson.encode({ v = version, e = ejson }), 'PX', retention)
-else
-  redis.call('PEXPIRE', hw, retention)
-end
+local mentioned, named = {}, {}
+for _, t in ipairs(holders) do mentioned[t] = true; table.insert(named, t) end
+for _, t in ipairs(missing) do mentioned[t] = true; table.insert(named, t) end
+-- The mark also keeps the newest recorded (not intent) write of the key, pending or settled: its
+-- version (a) and the targets it named (n). An entry older than it needs none of those targets,
+-- also once that write settled (it is then in no pending entry): another instance's entry merged
+-- late from its local fallback after Redis was away.
+local av, an = nil, nil
+if m then av = m.a; an = m.n end
+local superseded = {}
+if av and lt(version, av) then for _, t in ipairs(an) do superseded[t] = true end end
+if not intent and (not av or not lt(version, av)) then av = version; an = named end
+local nm = replaces and { v = version, e = ejson } or m
+if av then nm.a = av; nm.n = an end
+redis.call('SET', hw, cjson.encode(nm), 'PX', retention)
 if existing then drop(id, existing) end
-local mentioned = {}
-for _, t in ipairs(holders) do mentioned[t] = true end
-for _, t in ipairs(missing) do mentioned[t] = true end
 for _, other in ipairs(key_ids(key)) do
   local rec = load(other)
   if rec then
@@ -114,6 +125,11 @@ for _, other in ipairs(key_ids(key)) do
       missing = kept
     end
   end
+end
+do
+  local kept = {}
+  for _, t in ipairs(missing) do if not superseded[t] then table.insert(kept, t) end end
+  missing = kept
 end
 if #missing == 0 then return backlog() end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)

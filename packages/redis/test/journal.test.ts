@@ -91,6 +91,39 @@ describe.each(CLIENT_KINDS)('createRedisJournal (%s)', (kind) => {
     expect(journals[0]?.backlog()).toBe(20);
   });
 
+  it('an older entry appended after a newer recorded write of its key settled (a late merge) needs none of its targets', async () => {
+    const redis = await redisServer();
+    const j = createRedisJournal({ client: await client(redis.url), prefix: prefix() });
+    const all = ['a', 'b', 'c'];
+    // v3 is written everywhere (nothing pending), v5 reaches a and b and is repaired to c.
+    await j.append(entry({ id: 'p3', key: 'x', version: 'v3', holders: all, missing: [] }));
+    await j.append(entry({ id: 'p5', key: 'y', version: 'v5', holders: ['a', 'b'], missing: ['c'] }));
+    await j.resolve('p5', 'c');
+    expect(await j.pending()).toEqual([]);
+    // Another instance's older delete of each, kept locally while Redis was away, merges now.
+    await j.append(
+      entry({ id: 'd2', op: 'delete', key: 'x', version: 'v2', holders: ['a'], missing: ['b', 'c'] }),
+    );
+    await j.append(entry({ id: 'd4', op: 'delete', key: 'y', version: 'v4', holders: [], missing: all }));
+    expect(await j.pending()).toEqual([]);
+    // A newer intent (one that may be withdrawn) does not hide the newest recorded write.
+    await j.append(
+      entry({ id: 'i6', key: 'y', version: 'v6', holders: ['a'], missing: ['b', 'c'], intent: true }),
+    );
+    await j.append(entry({ id: 'd45', op: 'delete', key: 'y', version: 'v45', holders: [], missing: all }));
+    expect((await j.pending()).map((e) => e.id)).toEqual(['i6']);
+    expect((await j.highWater('y'))?.id).toBe('i6');
+    // An entry older than only an intent keeps its targets: the intent may never take effect.
+    await j.append(
+      entry({ id: 'i8', key: 'z', version: 'v8', holders: ['a'], missing: ['b', 'c'], intent: true }),
+    );
+    await j.append(entry({ id: 'd7', op: 'delete', key: 'z', version: 'v7', holders: [], missing: all }));
+    expect((await j.pending()).map((e) => e.id).sort()).toEqual(['d7', 'i6', 'i8']);
+    // A newer write of the key after that is appended as usual.
+    await j.append(entry({ id: 'p9', key: 'x', version: 'v9', holders: ['a'], missing: ['b', 'c'] }));
+    expect((await j.pendingOf('x')).map((e) => e.id)).toEqual(['p9']);
+  });
+
   it('keeps calls in order when Redis lost its scripts (NOSCRIPT, then EVAL)', async () => {
     const redis = await redisServer();
     const c = await client(redis.url);
