@@ -251,6 +251,15 @@ describe('decideMarker: what a marker without the expected epoch means', () => {
   ] as const)('held %s, pending %s, partial %s, seen %o: %s', (held, pending, partial, seen, decision) => {
     expect(decideMarker({ held, pending, partial }, seen)).toBe(decision);
   });
+
+  it.each([
+    // Both provisional, the target left out of ours: the smaller epoch wins, on every instance.
+    ['ffffffffffffffff', 'adopt'], // theirs sorts first: adopt it
+    ['0000000000000000', 'amnesia'], // ours sorts first: theirs gives way (they adopt ours)
+    ['0123456789abcdef', 'amnesia'], // (the same epoch never gets here)
+  ] as const)('two provisional epochs, ours %s: %s', (expected, decision) => {
+    expect(decideMarker({ held: false, pending: true, partial: true, expected }, other(true))).toBe(decision);
+  });
 });
 
 describe('probeRetry: another repair pass soon after one blocked by a busy half-open probe', () => {

@@ -858,6 +858,58 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     expect(await getText(store, 'x')).toBe('y');
   });
 
+  it('two instances that each started a provisional epoch while a different cloud was down settle on one, and stop reconciling', async () => {
+    const targets = threeClouds();
+    // A opens while GCP and Azure are down: its provisional epoch is on AWS only.
+    targets[1]!.down = 'network';
+    targets[2]!.down = 'network';
+    const a = setup({ amnesia: { recheckMs: 0 } }, targets).store;
+    await a.put('a0', 'x');
+    await vi.waitFor(async () => expect((await markersOf(targets))[0]).toBeDefined());
+    // B opens while AWS is down (GCP and Azure back): they hold no marker, so its provisional epoch
+    // is on them.
+    targets[0]!.down = 'network';
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    const b = setup({ amnesia: { recheckMs: 0 } }, targets).store;
+    await b.put('b0', 'y');
+    await vi.waitFor(async () => expect((await markersOf(targets))[1]).toBeDefined());
+    const [ofA, ofB] = [(await markersOf(targets))[0], (await markersOf(targets))[1]];
+    expect(ofA).not.toBe(ofB);
+    targets[0]!.down = undefined;
+    for (const s of [a, b]) for (const t of ['aws', 'gcp', 'azure']) s.recover(t);
+    const events: string[] = [];
+    a.on('amnesia', (e) => events.push(`a ${e.target} ${e.reconciled}`));
+    b.on('amnesia', (e) => events.push(`b ${e.target} ${e.reconciled}`));
+    // Both work on: reads of every key (each checks the markers) and repair passes.
+    const round = async () => {
+      for (const s of [a, b]) {
+        for (const k of ['a0', 'b0', 'none']) await s.head(k).catch(() => undefined);
+        await s.repair();
+      }
+    };
+    // Until both settled (a restore runs in the background: given up to 10 s, on a loaded machine).
+    await vi.waitFor(
+      async () => {
+        await round();
+        const m = await markersOf(targets);
+        expect(m.every((x) => x === m[0])).toBe(true);
+        for (const s of [a, b]) expect(s.status().targets.filter((t) => t.amnesia)).toEqual([]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    const final = (await markersOf(targets))[0];
+    // The smaller of the two epochs wins, on both instances.
+    expect([ofA, ofB].sort()[0]).toBe(final);
+    // Settled for good: more rounds make no more amnesia.
+    const before = events.length;
+    for (let i = 0; i < 5; i++) await round();
+    expect(events.slice(before)).toEqual([]);
+    expect(await markersOf(targets)).toEqual([final, final, final]);
+    expect(await getText(a, 'b0')).toBe('y');
+    expect(await getText(b, 'a0')).toBe('x');
+  });
+
   it('off with `amnesia: false`: no marker is written', async () => {
     const { store, targets } = setup({ amnesia: false });
     await store.put('k', 'v');

@@ -336,6 +336,7 @@ export class EpochTracker implements EpochMarkers {
       held: this.#held.has(target),
       pending: this.#pending.has(target),
       partial: this.#partial,
+      expected: this.#expected,
     };
   }
 
@@ -360,14 +361,21 @@ export interface TargetState {
   readonly pending: boolean;
   /** The expected epoch is provisional (created while some target could not be asked). */
   readonly partial: boolean;
+  /** The expected epoch itself (orders two provisional epochs; see {@link decideMarker}). */
+  readonly expected?: string | undefined;
 }
 
 /**
  * What a marker read that does not hold the expected epoch means (pure; table-tested):
  * - `establish`: the store created the epoch without this target and it holds none: write it;
  * - `adopt`: the expected epoch is provisional and this target, which it never reached, holds
- *   another (a complete one, or any while the target was left out at creation): that one is the
- *   store's, and the targets holding the provisional one had lost their data;
+ *   another: a complete one; or, while the target was left out at creation, a provisional one
+ *   that sorts before the expected one. That one is the store's, and the targets holding the
+ *   provisional one had lost their data. The order matters in a fleet: two instances that each
+ *   started a provisional epoch while a different cloud was away would otherwise each adopt the
+ *   other's, and then each declare the other's targets amnesiac, reconcile them and write its own
+ *   epoch back, for ever (found by the fleet-mode Jepsen soak); with it, both settle on the
+ *   smaller one;
  * - `amnesia`: the target lost its data. That includes a target this store never saw holding the
  *   epoch, while others do: it may have held it (and lost everything since), and nothing proves it
  *   did not, so it is not trusted until reconciled.
@@ -379,7 +387,10 @@ export function decideMarker(
     | { readonly type: 'epoch'; readonly epoch: string; readonly partial: boolean },
 ): 'establish' | 'adopt' | 'amnesia' {
   if (seen.type === 'absent') return state.pending && !state.held ? 'establish' : 'amnesia';
-  if (!state.held && state.partial && (!seen.partial || state.pending)) return 'adopt';
+  if (!state.held && state.partial) {
+    if (!seen.partial) return 'adopt';
+    if (state.pending && (state.expected === undefined || seen.epoch < state.expected)) return 'adopt';
+  }
   return 'amnesia';
 }
 
