@@ -228,7 +228,7 @@ export function check(
   finals: readonly FinalRead[],
   endTick: number,
   destroyedAt: (write: Op) => number | undefined = () => undefined,
-  excused: (read: Op, missed: Op) => boolean = () => false,
+  excused: (read: Op, missed: Op, floorRead: Op | undefined) => boolean = () => false,
 ): CheckReport {
   const byWhere: Record<string, Tally> = {};
   const examples: Violation[] = [];
@@ -247,10 +247,10 @@ export function check(
   let excusedStale = 0;
   const excusedExamples: Violation[] = [];
   /** A stale read of the soak the guarantee allows: the write it missed, as `excused` judges. */
-  const allowed = (key: string, v: Verdict, read: Op): boolean => {
+  const allowed = (key: string, v: Verdict, read: Op, floorRead?: Op): boolean => {
     if (v.kind !== 'stale' || v.bound === undefined || v.bound === 0) return false;
     const missed = history.writesOf(key)[v.bound - 1];
-    return missed !== undefined && excused(read, missed);
+    return missed !== undefined && excused(read, missed, floorRead);
   };
   const excuse = (v: Violation): void => {
     excusedStale++;
@@ -279,18 +279,23 @@ export function check(
       .sort((a, b) => a.completedAt - b.completedAt);
     const doneAt: number[] = [];
     const maxFloor: number[] = [];
+    /** The read that set each `maxFloor` (the first to prove that write). */
+    const floorBy: (Op | undefined)[] = [];
     for (const r of reads) {
       soakReads++;
-      const floor = floorBefore(doneAt, maxFloor, r.invokedAt);
+      const at = floorIndex(doneAt, r.invokedAt);
+      const floor = at < 0 ? 0 : maxFloor[at]!;
       const s = seen(history, key, r.read!);
       const v = judge(history, key, s, r.invokedAt, r.completedAt, floor, false);
       if (!v.ok) {
         const violation = { kind: v.kind!, where: 'store', key, detail: `get op ${r.id}: ${v.detail}` };
-        if (allowed(key, v, r)) excuse(violation);
+        if (allowed(key, v, r, at < 0 ? undefined : floorBy[at])) excuse(violation);
         else report(violation, destroyed(key, v, s, r.completedMs));
       }
+      const before = maxFloor[maxFloor.length - 1] ?? 0;
       doneAt.push(r.completedAt);
-      maxFloor.push(Math.max(maxFloor[maxFloor.length - 1] ?? 0, v.floor));
+      maxFloor.push(Math.max(before, v.floor));
+      floorBy.push(v.floor > before ? r : floorBy[floorBy.length - 1]);
     }
     floors.set(key, maxFloor[maxFloor.length - 1] ?? 0);
   }
@@ -355,8 +360,11 @@ export function check(
   };
 }
 
-/** The highest floor among reads completed before logical time `t` (binary search). */
-function floorBefore(doneAt: readonly number[], maxFloor: readonly number[], t: number): number {
+/**
+ * The index (in completion order) of the last read completed before logical time `t`, -1 for none
+ * (binary search): its `maxFloor` is the highest floor among reads completed before `t`.
+ */
+function floorIndex(doneAt: readonly number[], t: number): number {
   let lo = 0;
   let hi = doneAt.length;
   while (lo < hi) {
@@ -364,7 +372,7 @@ function floorBefore(doneAt: readonly number[], maxFloor: readonly number[], t: 
     if (doneAt[mid]! < t) lo = mid + 1;
     else hi = mid;
   }
-  return lo === 0 ? 0 : maxFloor[lo - 1]!;
+  return lo - 1;
 }
 
 /**

@@ -310,7 +310,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       finals,
       endTick,
       destroyedAt(history, schedule, direct, traceEvents),
-      (read, missed) => redisExcuses(redisWindows, read, missed),
+      (read, missed, floorRead) => redisExcuses(redisWindows, read, missed, floorRead),
     );
     const t = report.total;
     const lostKeys = new Set(
@@ -379,13 +379,28 @@ async function redisFaultLoop(
 }
 
 /**
- * Whether a stale read during the soak is one the fleet's guarantee allows: it was made on
- * another instance than the write it missed, and Redis was away at some time between that write's
- * start and the read's end (or up to {@link REDIS_MERGE_GRACE_MS} before the read's end).
+ * Whether a stale read during the soak is one the fleet's guarantee allows, with Redis away at
+ * some time between `since` and the read's end (or up to {@link REDIS_MERGE_GRACE_MS} before it):
+ *
+ * - it was made on another instance than the write it missed, `since` that write's start; or
+ * - it missed a write of its own instance that was still in flight when the read began, and it is
+ *   stale only because a read on another instance had already returned that write (the floor's
+ *   read), `since` that read's start: the other instance's read is known to the writer only
+ *   through Redis (it confirms what it returned there).
  */
-function redisExcuses(windows: readonly RedisWindow[], read: Op, missed: Op): boolean {
-  if (read.instance === undefined || read.instance === missed.instance) return false;
-  return windows.some((w) => w.from <= read.completedMs && w.to + REDIS_MERGE_GRACE_MS >= missed.invokedMs);
+function redisExcuses(
+  windows: readonly RedisWindow[],
+  read: Op,
+  missed: Op,
+  floorRead: Op | undefined,
+): boolean {
+  if (read.instance === undefined) return false;
+  const awaySince = (since: number): boolean =>
+    windows.some((w) => w.from <= read.completedMs && w.to + REDIS_MERGE_GRACE_MS >= since);
+  if (read.instance !== missed.instance) return awaySince(missed.invokedMs);
+  const inFlight = missed.status !== 'ok' || missed.completedAt > read.invokedAt;
+  if (!inFlight || floorRead === undefined || floorRead.instance === read.instance) return false;
+  return awaySince(floorRead.invokedMs);
 }
 
 /** Waits (up to 30 s, then goes on) until every cloud holds the store's epoch marker. */
