@@ -80,7 +80,7 @@ export function formatSoak(r: SoakResult): string {
   }
   if (r.redisWindows.length > 0 || r.check.excusedStale > 0) {
     lines.push(
-      `stale reads the fleet's guarantee allows (another instance's write, Redis away between it and the read): ${r.check.excusedStale}`,
+      `stale reads the fleet's guarantee allows (Redis away in between: another instance's write missed, or a write in flight missed after another instance read it): ${r.check.excusedStale}`,
     );
     for (const v of r.check.excusedExamples.slice(0, 5)) lines.push(`  allowed: ${v.key}: ${v.detail}`);
   }
