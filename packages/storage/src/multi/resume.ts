@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import type { GetResult } from '../types.js';
 import { combine, type MultiContext } from './context.js';
 import { type DownloadWatch, OPERATION, shortBody, watchDownload } from './download.js';
 import { sha256Of, versionOf } from './reserved.js';
@@ -140,7 +141,7 @@ class ResumingReadable extends Readable {
     for (const name of order) {
       if (this.destroyed || signal?.aborted) break;
       this.#tried.add(name);
-      let found: Awaited<ReturnType<MultiContext['targets'][number]['store']['get']>>;
+      let found: GetResult;
       try {
         found = await ctx.router.run(
           (t, c) =>
