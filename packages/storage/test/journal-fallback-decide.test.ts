@@ -8,6 +8,7 @@ import {
   routeLookup,
   union,
 } from '../src/journal/fallback-decide.js';
+import { KeptEntries } from '../src/journal/fallback-kept.js';
 import type { JournalEntry, JournalHighWater } from '../src/journal/types.js';
 
 describe('fallback journal decisions', () => {
@@ -63,5 +64,47 @@ describe('union', () => {
       ['b', ['aws'], ['gcp']],
       ['c', ['gcp'], ['aws']],
     ]);
+  });
+});
+
+describe('KeptEntries: what a fallback journal keeps until its merge', () => {
+  const e = (id: string, key: string): JournalEntry => ({
+    id,
+    op: 'put',
+    key,
+    version: id,
+    holders: ['a'],
+    missing: ['b'],
+    at: 1,
+  });
+
+  it('knows the keys it keeps, per entry, until each is dropped', () => {
+    const kept = new KeptEntries();
+    kept.keep(e('1', 'x'));
+    kept.keep(e('2', 'x'));
+    kept.keep(e('2', 'x')); // twice is once
+    kept.keep(e('3', 'y'));
+    expect([kept.hasKey('x'), kept.hasKey('y'), kept.hasKey('z')]).toEqual([true, true, false]);
+    kept.drop('1');
+    expect(kept.hasKey('x')).toBe(true);
+    kept.drop('2');
+    expect(kept.hasKey('x')).toBe(false);
+    kept.retainOnly(new Set(['9']));
+    expect(kept.hasKey('y')).toBe(false);
+  });
+
+  it('collects the resolves of a kept entry for its merge, also those that arrive while it applies them', () => {
+    const kept = new KeptEntries();
+    expect(kept.resolve('1', 'b')).toBe(false); // not kept: the caller resolves it itself
+    kept.keep(e('1', 'x'));
+    expect(kept.resolve('1', 'b')).toBe(true);
+    const done = new Set<string>();
+    expect(kept.nextResolve('1', done)).toBe('b');
+    done.add('b');
+    expect(kept.nextResolve('1', done)).toBeUndefined();
+    kept.resolve('1', 'c');
+    expect(kept.nextResolve('1', done)).toBe('c');
+    kept.drop('1');
+    expect(kept.nextResolve('1', new Set())).toBeUndefined();
   });
 });

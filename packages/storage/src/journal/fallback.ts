@@ -2,6 +2,7 @@ import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core
 import { within } from '../within.js';
 import { JournalError } from './errors.js';
 import { keepMerging, union } from './fallback-decide.js';
+import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
@@ -77,20 +78,8 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   let closed = false;
   /** The primary failed with an outage and has not answered since: calls skip it. */
   let away = false;
-  /**
-   * Entries appended to the fallback and not yet merged (by id), with the targets resolved since.
-   * Their resolves wait for the merge: an entry resolved away in the fallback would never reach
-   * the primary, so the older entries of its key it supersedes would stay pending there, and
-   * other processes would read and list by them (a pending delete hiding the newer put).
-   */
-  const kept = new Map<string, { readonly key: string; readonly resolved: Set<string> }>();
-  const keep = (e: JournalEntry): void => {
-    if (!kept.has(e.id)) kept.set(e.id, { key: e.key, resolved: new Set() });
-  };
-  const keepsKey = (key: string): boolean => {
-    for (const k of kept.values()) if (k.key === key) return true;
-    return false;
-  };
+  /** Entries appended to the fallback and not yet merged, with their resolves (fallback-kept.ts). */
+  const kept = new KeptEntries();
 
   const report = (err: unknown): void => {
     try {
@@ -131,7 +120,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   const resolveKept = async (id: string): Promise<void> => {
     const done = new Set<string>();
     for (;;) {
-      const next = [...(kept.get(id)?.resolved ?? [])].find((t) => !done.has(t));
+      const next = kept.nextResolve(id, done);
       if (next === undefined) return;
       await primary.resolve(id, next);
       done.add(next);
@@ -166,13 +155,12 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
             outage(err);
             throw err;
           }
-          kept.delete(e.id);
+          kept.drop(e.id);
           for (const t of e.missing) await fallback.resolve(e.id, t);
           moved++;
         }
         // Ids the fallback dropped on its own (a newer entry of the key superseded them).
-        const left = new Set(local.map((e) => e.id));
-        for (const id of kept.keys()) if (!left.has(id)) kept.delete(id);
+        kept.retainOnly(new Set(local.map((e) => e.id)));
         if (!keepMerging({ away, localBacklog: fallback.backlog() }) && timer !== undefined) {
           clearInterval(timer);
           timer = undefined;
@@ -210,7 +198,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await fallback.open?.();
       await primary.open?.().catch(outage);
       if (fallback.backlog() > 0) {
-        for (const e of await fallback.pending()) keep(e);
+        for (const e of await fallback.pending()) kept.keep(e);
         scheduleMerge();
       }
     },
@@ -221,9 +209,9 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
           // Older entries of its key kept here (not merged yet) are superseded here too, or they
           // would come back with the merge (and in pending()) as the key's newest pending write.
           // It stays here itself until that merge, as they do.
-          if (entry.intent !== true && keepsKey(entry.key)) {
+          if (entry.intent !== true && kept.hasKey(entry.key)) {
             await fallback.append(entry);
-            keep(entry);
+            kept.keep(entry);
             scheduleMerge();
           }
           return;
@@ -232,17 +220,13 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
         }
       }
       await fallback.append(entry);
-      keep(entry);
+      kept.keep(entry);
       scheduleMerge();
     },
     async resolve(id: string, target: string) {
-      const waiting = kept.get(id);
-      if (waiting !== undefined) {
-        // Kept here and not merged yet: resolved in the primary by the merge (lost with a crash,
-        // the pair is repaired again, harmlessly).
-        waiting.resolved.add(target);
-        return;
-      }
+      // Kept here and not merged yet: resolved in the primary by the merge (lost with a crash,
+      // the pair is repaired again, harmlessly).
+      if (kept.resolve(id, target)) return;
       // The entry may be in either; a resolve lost with an unreachable primary only leaves a pair
       // for repair, which finds the target up to date and resolves it again.
       await fallback.resolve(id, target);
