@@ -205,6 +205,24 @@ describe('a streamed body cut mid-way goes on from another cloud holding the sam
     expect(store.status().counts.resumedDownloads).toBe(1);
   });
 
+  it('a body that stalls mid-way (no byte for the adapter idle timeout) goes on from the next cloud too', async () => {
+    const buckets = await freshBuckets(fixture.clouds, 'resume-stall');
+    const store = await open([...buckets.viaProxy], 'resume-s');
+    const body = randomBytes(200 * 1024);
+    await store.put('f/doc', body);
+    const resumed: MultiCloudEvents['resumed'][] = [];
+    store.on('resumed', (e) => resumed.push(e));
+    await fixture.clouds.proxies[0].setFault(
+      faults.stall({ afterBytes: 1000, match: { method: 'GET', path: downloads(0, buckets.name) } }),
+    );
+    expect((await getBytes(store, 'f/doc')).equals(body)).toBe(true);
+    expect(resumed.map((e) => [e.from, e.to])).toEqual([
+      [buckets.viaProxy[0].name, buckets.viaProxy[1].name],
+    ]);
+    // The stall is a failed download of the first cloud, for its breaker.
+    expect(store.status().targets[0]!.failures.timeout + store.status().targets[0]!.failures.network).toBe(1);
+  });
+
   it('fails the reader with the cut (kind network, not an IntegrityError) once no cloud is left to go on from', async () => {
     const buckets = await freshBuckets(fixture.clouds, 'resume-none');
     const store = await open([...buckets.viaProxy], 'resume-c');
