@@ -165,3 +165,40 @@ describe("a read that answered 'not found' by another instance's delete in fligh
     expect(await text(writer, 'k')).toBe('v1');
   });
 });
+
+describe("a read that cannot confirm another instance's delete in flight (the shared journal is away for it)", () => {
+  it('reads the clouds as if the delete were not there: no "not found" that the withdrawn delete would undo', async () => {
+    const { targets, journalOf } = await world();
+    const writer = storeOf(targets, await journalOf());
+    // The reader's journal answers lookups but cannot settle intents (as when Redis goes away
+    // between the two calls).
+    const shared = await journalOf();
+    const away: Journal = new Proxy(shared, {
+      get(target, prop, receiver) {
+        if (prop === 'settleIntent') {
+          return () => Promise.reject(new StorageError('unavailable', 'the shared journal is away'));
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const reader = storeOf(targets, away);
+    await writer.put('k', 'v1');
+    let read: Promise<string | null> | undefined;
+    const readFirst = async () => {
+      read ??= getBytes(reader, 'k').then(
+        (b) => Buffer.from(b).toString(),
+        (err: unknown) =>
+          err instanceof Error && 'kind' in err && err.kind === 'not_found' ? null : Promise.reject(err),
+      );
+      await read;
+      throw new StorageError('unavailable', 'the delete failed after the read');
+    };
+    for (const t of targets) t.interpose = readFirst;
+    await expect(writer.delete('k')).rejects.toThrow();
+    // The delete reached no cloud and was withdrawn: the read must not have said "not found".
+    expect(await read).toBe('v1');
+    expect(await text(writer, 'k')).toBe('v1');
+    expect(await text(reader, 'k')).toBe('v1');
+  });
+});

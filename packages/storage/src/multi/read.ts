@@ -111,10 +111,18 @@ export async function routedRead<R>(
   }
   // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
   for (let looks = 1; view.effective?.entry.op === 'delete'; looks++) {
+    const intent = view.effective.entry;
     // Once a read has said "not found" for a delete still in flight, the delete must stick.
-    if (looks > 3 || (await stickDelete(ctx, key, view.effective.entry))) return null;
-    // Another instance's delete, no intent any more: recorded (it took effect) or withdrawn.
-    view = await sharedView(ctx, key);
+    const answer = looks > 3 ? 'stick' : await stickDelete(ctx, key, intent);
+    if (answer === 'stick') return null;
+    if (answer === 'again') {
+      // Another instance's delete, no intent any more: recorded (it took effect) or withdrawn.
+      view = await sharedView(ctx, key);
+    } else {
+      // Another instance's delete that could not be confirmed (the shared journal is away): the
+      // read goes by what the clouds hold, as if it were not there (it may yet be withdrawn).
+      view = newestOf(ctx.pending.entriesOf(key).filter((i) => i.entry.id !== intent.id));
+    }
   }
   const latest = view.latest;
   newest = latest;
@@ -353,15 +361,16 @@ const confirming = new Map<string, Promise<Confirmation>>();
 
 /**
  * A read (or a listing) is about to answer "not found" because of a pending delete: whether it
- * may. A recorded delete: yes. The intent of a delete still in flight in this process, or left by
- * an earlier process on a journal of this process only: yes, and the delete must then stick
- * (`observedDeletes`: its writer does not withdraw it, repair completes it). With a journal
+ * may (`stick`). A recorded delete: yes. The intent of a delete still in flight in this process,
+ * or left by an earlier process on a journal of this process only: yes, and the delete must then
+ * stick (`observedDeletes`: its writer does not withdraw it, repair completes it). With a journal
  * shared by a fleet, another instance's delete intent (still writing, failed, or dead) is first
  * confirmed in the journal, atomically against its writer's withdrawal
  * ({@link Journal.settleIntent}), so the delete takes effect everywhere and no read of any
- * instance finds the object again: yes once confirmed. No when it was no intent any more by then
- * (its writer recorded it, or withdrew it: it reached no cloud): the caller looks again. A
- * journal that cannot say (Redis away) leaves the answer as this process sees it: yes.
+ * instance finds the object again: yes once confirmed. When it was no intent any more by then
+ * (its writer recorded it, or withdrew it: it reached no cloud): `again`, the caller looks again.
+ * When the journal cannot say (Redis away): `ignore`, the caller reads as if the intent were not
+ * there (answering "not found" by it could be undone by its writer's withdrawal).
  */
 /**
  * Whether `entry` is a delete intent of another instance of a fleet (on a shared journal that can
@@ -378,13 +387,18 @@ export function foreignDeleteIntent(ctx: MultiContext, key: string, entry: Journ
   );
 }
 
-export async function stickDelete(ctx: MultiContext, key: string, entry: JournalEntry): Promise<boolean> {
-  if (entry.intent !== true) return true;
+export async function stickDelete(
+  ctx: MultiContext,
+  key: string,
+  entry: JournalEntry,
+): Promise<'stick' | 'again' | 'ignore'> {
+  if (entry.intent !== true) return 'stick';
   if (!foreignDeleteIntent(ctx, key, entry)) {
     ctx.observedDeletes.add(entry.id);
-    return true;
+    return 'stick';
   }
-  return (await confirmObserved(ctx, entry)) !== 'settled';
+  const confirmed = await confirmObserved(ctx, entry);
+  return confirmed === 'confirmed' ? 'stick' : confirmed === 'settled' ? 'again' : 'ignore';
 }
 
 function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
