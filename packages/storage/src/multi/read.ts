@@ -110,18 +110,22 @@ export async function routedRead<R>(
     if (shared.accepted !== undefined) return shared.accepted;
   }
   // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
+  const passed = new Set<string>();
   for (let looks = 1; view.effective?.entry.op === 'delete'; looks++) {
     const intent = view.effective.entry;
-    // Once a read has said "not found" for a delete still in flight, the delete must stick.
-    const answer = looks > 3 ? 'stick' : await stickDelete(ctx, key, intent);
+    // Once a read has said "not found" for a delete still in flight, the delete must stick. An
+    // intent still there after looking again (one a fallback journal keeps locally, its
+    // withdrawal under way) is read past as one that cannot be confirmed.
+    const answer = await stickDelete(ctx, key, intent);
     if (answer === 'stick') return null;
-    if (answer === 'again') {
+    if (answer === 'again' && looks < 3) {
       // Another instance's delete, no intent any more: recorded (it took effect) or withdrawn.
       view = await sharedView(ctx, key);
     } else {
       // Another instance's delete that could not be confirmed (the shared journal is away): the
       // read goes by what the clouds hold, as if it were not there (it may yet be withdrawn).
-      view = newestOf(ctx.pending.entriesOf(key).filter((i) => i.entry.id !== intent.id));
+      passed.add(intent.id);
+      view = newestOf(ctx.pending.entriesOf(key).filter((i) => !passed.has(i.entry.id)));
     }
   }
   const latest = view.latest;
