@@ -50,6 +50,30 @@ async function noOlderAfterRestart(
 const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes(store, key)).toString();
 
 /**
+ * `writer` deletes `k`; every cloud's delete first waits for a read of `k` on `reader` (made while
+ * the delete is in flight), then fails. Resolves with what that read returned (`null`: not found).
+ */
+async function deleteFailingAfterRead(
+  writer: MultiCloudStore,
+  reader: MultiCloudStore,
+  targets: ReturnType<typeof switchable>[],
+): Promise<string | null> {
+  let read: Promise<string | null> | undefined;
+  const readFirst = async () => {
+    read ??= getBytes(reader, 'k').then(
+      (b) => Buffer.from(b).toString(),
+      (err: unknown) =>
+        err instanceof Error && 'kind' in err && err.kind === 'not_found' ? null : Promise.reject(err),
+    );
+    await read;
+    throw new StorageError('unavailable', 'the delete failed after the read');
+  };
+  for (const t of targets) t.interpose = readFirst;
+  await expect(writer.delete('k')).rejects.toThrow();
+  return read!;
+}
+
+/**
  * A put that reached one cloud and was never acknowledged (its writer failed or died) leaves an
  * intent in the shared journal. A read on another instance that returns that version confirms
  * the intent before it returns: no read of any instance goes back behind it afterwards, also once
@@ -130,19 +154,8 @@ describe("a read that answered 'not found' by another instance's delete in fligh
     const writer = storeOf(targets, await journalOf());
     const reader = storeOf(targets, await journalOf());
     await writer.put('k', 'v1');
-    let read: Promise<string | null> | undefined;
-    const readFirst = async () => {
-      read ??= getBytes(reader, 'k').then(
-        (b) => Buffer.from(b).toString(),
-        (err: unknown) =>
-          err instanceof Error && 'kind' in err && err.kind === 'not_found' ? null : Promise.reject(err),
-      );
-      await read;
-      throw new StorageError('unavailable', 'the delete failed after the read');
-    };
-    for (const t of targets) t.interpose = readFirst;
-    await expect(writer.delete('k')).rejects.toThrow();
-    expect(await read).toBeNull();
+    const read = await deleteFailingAfterRead(writer, reader, targets);
+    expect(read).toBeNull();
     for (const t of targets) expect(Buffer.from(await getBytes(t.inner, 'k')).toString()).toBe('v1');
     // The delete stands: every instance, also a new one, answers "not found"; repair completes it.
     const fresh = storeOf(targets, await journalOf());
@@ -184,20 +197,9 @@ describe("a read that cannot confirm another instance's delete in flight (the sh
     });
     const reader = storeOf(targets, away);
     await writer.put('k', 'v1');
-    let read: Promise<string | null> | undefined;
-    const readFirst = async () => {
-      read ??= getBytes(reader, 'k').then(
-        (b) => Buffer.from(b).toString(),
-        (err: unknown) =>
-          err instanceof Error && 'kind' in err && err.kind === 'not_found' ? null : Promise.reject(err),
-      );
-      await read;
-      throw new StorageError('unavailable', 'the delete failed after the read');
-    };
-    for (const t of targets) t.interpose = readFirst;
-    await expect(writer.delete('k')).rejects.toThrow();
+    const read = await deleteFailingAfterRead(writer, reader, targets);
     // The delete reached no cloud and was withdrawn: the read must not have said "not found".
-    expect(await read).toBe('v1');
+    expect(read).toBe('v1');
     expect(await text(writer, 'k')).toBe('v1');
     expect(await text(reader, 'k')).toBe('v1');
   });
