@@ -364,19 +364,6 @@ async function confirmIntent(ctx: MultiContext, intent: JournalEntry): Promise<C
 const confirming = new Map<string, Promise<Confirmation>>();
 
 /**
- * A read (or a listing) is about to answer "not found" because of a pending delete: whether it
- * may (`stick`). A recorded delete: yes. The intent of a delete still in flight in this process,
- * or left by an earlier process on a journal of this process only: yes, and the delete must then
- * stick (`observedDeletes`: its writer does not withdraw it, repair completes it). With a journal
- * shared by a fleet, another instance's delete intent (still writing, failed, or dead) is first
- * confirmed in the journal, atomically against its writer's withdrawal
- * ({@link Journal.settleIntent}), so the delete takes effect everywhere and no read of any
- * instance finds the object again: yes once confirmed. When it was no intent any more by then
- * (its writer recorded it, or withdrew it: it reached no cloud): `again`, the caller looks again.
- * When the journal cannot say (Redis away): `ignore`, the caller reads as if the intent were not
- * there (answering "not found" by it could be undone by its writer's withdrawal).
- */
-/**
  * Whether `entry` is a delete intent of another instance of a fleet (on a shared journal that can
  * settle intents): one a read must confirm before it answers "not found" ({@link stickDelete}).
  */
@@ -391,6 +378,19 @@ export function foreignDeleteIntent(ctx: MultiContext, key: string, entry: Journ
   );
 }
 
+/**
+ * A read (or a listing) is about to answer "not found" because of a pending delete: whether it
+ * may (`stick`). A recorded delete: yes. The intent of a delete still in flight in this process,
+ * or left by an earlier process on a journal of this process only: yes, and the delete must then
+ * stick (`observedDeletes`: its writer does not withdraw it, repair completes it). With a journal
+ * shared by a fleet, another instance's delete intent (still writing, failed, or dead) is first
+ * confirmed in the journal, atomically against its writer's withdrawal
+ * ({@link Journal.settleIntent}), so the delete takes effect everywhere and no read of any
+ * instance finds the object again: yes once confirmed. When it was no intent any more by then
+ * (its writer recorded it, or withdrew it: it reached no cloud): `again`, the caller looks again.
+ * When the journal cannot say (Redis away): `ignore`, the caller reads as if the intent were not
+ * there (answering "not found" by it could be undone by its writer's withdrawal).
+ */
 export async function stickDelete(
   ctx: MultiContext,
   key: string,
@@ -629,6 +629,7 @@ export async function getObject(
             target: t.name,
             body,
             signal,
+            order: () => readOrder(ctx, undefined),
           });
     // A body held while the read records what it found (or dropped by its caller) may fail unheard.
     const verifier = toleratingUnheardErrors(

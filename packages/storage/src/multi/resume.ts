@@ -4,7 +4,6 @@ import type { GetResult } from '../types.js';
 import { combine, type MultiContext } from './context.js';
 import { type DownloadWatch, OPERATION, shortBody, watchDownload } from './download.js';
 import { sha256Of, versionOf } from './reserved.js';
-import { lastOf } from './unresponsive.js';
 
 /** What a streamed `get` found on its first target: the body to go on from elsewhere if cut. */
 export interface ResumeSpec {
@@ -21,6 +20,8 @@ export interface ResumeSpec {
   readonly body: Readable;
   /** The caller's signal: once aborted, the body is not resumed. */
   readonly signal: AbortSignal | undefined;
+  /** The targets in the read's order of preference now (asked only when the body is cut). */
+  readonly order: () => readonly string[];
 }
 
 /** A streamed body that goes on from another target when its source is cut; see {@link resumingBody}. */
@@ -134,9 +135,7 @@ class ResumingReadable extends Readable {
     const ctx = this.#ctx;
     const { key, version, size, sha256, signal } = this.#spec;
     const from = this.target;
-    let order: readonly string[] = ctx.targets.map((t) => t.name).filter((n) => !this.#tried.has(n));
-    order = ctx.unresponsive.heldLast(order);
-    if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));
+    const order = this.#spec.order().filter((n) => !this.#tried.has(n));
     const offset = this.#offset;
     for (const name of order) {
       if (this.destroyed || signal?.aborted) break;
