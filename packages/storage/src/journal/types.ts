@@ -195,4 +195,11 @@ export interface Journal {
    * journal) needs none: the store orders both under the key's lock.
    */
   settleIntent?(id: string, how: 'withdraw' | 'confirm'): Promise<boolean>;
+  /**
+   * For a journal over a shared part and a local one (`createFallbackJournal`): `true` while the
+   * shared part is skipped (down), so {@link Journal.pending} answers from this process's local
+   * part alone and proves nothing of other processes' entries. A listing then keeps the entries of
+   * its own that the answer leaves out, instead of taking them as settled elsewhere.
+   */
+  primaryAway?(): boolean;
 }

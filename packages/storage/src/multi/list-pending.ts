@@ -23,8 +23,7 @@ export const SHARED_LISTING_LOOKUP_MS = 1000;
 export async function listingIndex(ctx: MultiContext, prefix: string): Promise<PendingIndex> {
   const journal = ctx.journal;
   if (journal.pendingOf === undefined) return ctx.pending;
-  const away = awayOf(journal);
-  const awayBefore = away?.() === true;
+  const awayBefore = journal.primaryAway?.() === true;
   // Pending here before the lookup is sent: each was appended to the journal first, so a whole
   // answer names it unless it was settled since.
   const before = new Set<string>();
@@ -33,7 +32,7 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
   }
   const shared = await within(journal.pending(), SHARED_LISTING_LOOKUP_MS).catch(() => undefined);
   if (shared === undefined) return ctx.pending;
-  const whole = !awayBefore && away?.() !== true;
+  const whole = !awayBefore && journal.primaryAway?.() !== true;
   const index = new PendingIndex();
   const own = ctx.pending.keysWithPrefix(prefix);
   overlayShared(
@@ -45,10 +44,4 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
     index,
   );
   return index;
-}
-
-/** A fallback journal's `primaryAway` (see `createFallbackJournal`), if the journal has one. */
-function awayOf(journal: object): (() => boolean) | undefined {
-  const fn = (journal as { primaryAway?: unknown }).primaryAway;
-  return typeof fn === 'function' ? () => fn.call(journal) === true : undefined;
 }
