@@ -1,9 +1,8 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
-import { within } from '../within.js';
-import { JournalError } from './errors.js';
 import { keepMerging, union } from './fallback-decide.js';
 import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
+import { mergeBeforeClose, moveKept } from './fallback-merge.js';
 import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
 
@@ -37,9 +36,6 @@ export interface FallbackJournal extends Journal {
    */
   primaryAway(): boolean;
 }
-
-/** How long `close()` waits for its last merge (ms). */
-const CLOSE_MERGE_MS = 5000;
 
 /** The key a health check of the primary looks up (`pendingOf`): any key does; none is written. */
 const PROBE_KEY = 'failover/fallback-journal-probe';
@@ -113,54 +109,19 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     away = false;
   };
 
-  /**
-   * Applies in the primary the resolves a kept entry collected (just appended there), also those
-   * that arrive while this runs (it ends once it has applied them all).
-   */
-  const resolveKept = async (id: string): Promise<void> => {
-    const done = new Set<string>();
-    for (;;) {
-      const next = kept.nextResolve(id, done);
-      if (next === undefined) return;
-      await primary.resolve(id, next);
-      done.add(next);
-    }
-  };
-
   const merge = (): Promise<number> => {
     merging ??= (async () => {
       try {
-        if (away) {
-          try {
-            await check();
-          } catch (err) {
-            outage(err);
-            // Still away: what merge() reports to its caller, as a failed append would.
-            throw err;
-          }
-        }
+        let moved: number;
         try {
+          // Away: one cheap question first (still away, it fails as an append would).
+          if (away) await check();
           await lookups.primaryBack();
+          moved = await moveKept({ primary, fallback, kept });
         } catch (err) {
           outage(err);
           throw err;
         }
-        const local = await fallback.pending();
-        let moved = 0;
-        for (const e of local) {
-          try {
-            await primary.append(e);
-            await resolveKept(e.id);
-          } catch (err) {
-            outage(err);
-            throw err;
-          }
-          kept.drop(e.id);
-          for (const t of e.missing) await fallback.resolve(e.id, t);
-          moved++;
-        }
-        // Ids the fallback dropped on its own (a newer entry of the key superseded them).
-        kept.retainOnly(new Set(local.map((e) => e.id)));
         if (!keepMerging({ away, localBacklog: fallback.backlog() }) && timer !== undefined) {
           clearInterval(timer);
           timer = undefined;
@@ -171,26 +132,6 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       }
     })();
     return merging;
-  };
-
-  /** `close()`'s merge: at most {@link CLOSE_MERGE_MS}, so a primary that hangs cannot hold the close. */
-  const lastMerge = async (): Promise<void> => {
-    try {
-      const merged = await within(
-        merge().then(() => true),
-        CLOSE_MERGE_MS,
-      );
-      if (merged === undefined) {
-        report(
-          new JournalError(
-            'timeout',
-            `The shared journal did not take the ${fallback.backlog()} entries kept locally within ${CLOSE_MERGE_MS} ms of close(); they stay in the local fallback until a journal opens it again`,
-          ),
-        );
-      }
-    } catch (err) {
-      report(err);
-    }
   };
 
   const journal: FallbackJournal = {
@@ -261,7 +202,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       // down for good (a replaced container) would otherwise take them with it, and nothing would
       // repair the targets that lack those writes. Still away: they stay here (reported through
       // `onError`) until a journal opens this fallback again.
-      if (fallback.backlog() > 0) await lastMerge();
+      if (fallback.backlog() > 0) await mergeBeforeClose(merge, () => fallback.backlog(), report);
       await primary.close();
       await fallback.close();
     },
