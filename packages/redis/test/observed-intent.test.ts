@@ -47,6 +47,15 @@ async function noOlderAfterRestart(
   await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
 }
 
+/** A promise and the function that fulfils it (Node 20 has no `Promise.withResolvers`). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes(store, key)).toString();
 
 /**
@@ -202,5 +211,115 @@ describe("a read that cannot confirm another instance's delete in flight (the sh
     expect(read).toBe('v1');
     expect(await text(writer, 'k')).toBe('v1');
     expect(await text(reader, 'k')).toBe('v1');
+  });
+});
+
+/**
+ * A journal over `shared` whose next `method` call (once `arm()` was called) is held after Redis
+ * answered until an intent was withdrawn there; that withdrawal returns to its writer only once
+ * the lookup's `look` (given to `arm`: the read or listing made meanwhile) has settled.
+ */
+function heldLookup(shared: Journal, method: 'pendingOf' | 'pending') {
+  const fetched = signal();
+  const release = signal();
+  let armed = false;
+  let answered: Promise<unknown> = Promise.resolve();
+  const journal: Journal = new Proxy(shared, {
+    get(target, prop, receiver) {
+      if (prop === method) {
+        return async (...args: unknown[]) => {
+          const answer: unknown = await Reflect.apply(Reflect.get(target, prop, receiver), target, args);
+          if (armed) {
+            armed = false;
+            fetched.resolve();
+            await release.promise;
+          }
+          return answer;
+        };
+      }
+      if (prop === 'settleIntent') {
+        return async (id: string, how: 'withdraw' | 'confirm') => {
+          const done = await target.settleIntent!(id, how);
+          if (how === 'withdraw') {
+            release.resolve();
+            await answered.catch(() => {});
+          }
+          return done;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return {
+    journal,
+    /** Holds the next lookup, made by `look` (started here); resolves once Redis answered it. */
+    arm: <T>(look: () => Promise<T>): { result: Promise<T>; fetched: Promise<void> } => {
+      armed = true;
+      const result = look();
+      answered = result;
+      return { result, fetched: fetched.promise };
+    },
+  };
+}
+
+/**
+ * `store` deletes `k`; every cloud's delete first starts `look` (once) with the store's next
+ * shared lookup held (`held.arm`), waits until Redis answered that lookup (naming the delete's intent),
+ * then fails: the delete reached no cloud, and withdraws its intent while the lookup is held.
+ */
+async function deleteWithdrawnUnderLookup<T>(
+  store: MultiCloudStore,
+  targets: ReturnType<typeof switchable>[],
+  held: ReturnType<typeof heldLookup>,
+  look: () => Promise<T>,
+): Promise<T> {
+  let started: { result: Promise<T>; fetched: Promise<void> } | undefined;
+  const lookFirst = async () => {
+    started ??= held.arm(look);
+    await started.fetched;
+    throw new StorageError('unavailable', 'the delete failed after the lookup was answered');
+  };
+  for (const t of targets) t.interpose = lookFirst;
+  await expect(store.delete('k')).rejects.toThrow();
+  return started!.result;
+}
+
+/**
+ * A read or listing in the writer's own process, whose shared lookup was answered while the delete
+ * was in flight (naming its intent), and which goes on only after the delete failed on every cloud
+ * and withdrew its intent: it must not leave the key out by that answer (the write still counts as
+ * in flight until its withdrawal returns). Fleet soak seed 72: the read said "not found", the
+ * withdrawn delete left the object everywhere, and later reads found it again.
+ */
+describe("a read or listing racing its own process's delete that fails on every cloud", () => {
+  const notFound = (err: unknown) =>
+    err instanceof StorageError && err.kind === 'not_found' ? null : Promise.reject(err);
+
+  it('a read does not answer "not found" by the intent the delete withdrew meanwhile', async () => {
+    const { targets, journalOf } = await world();
+    const held = heldLookup(await journalOf(), 'pendingOf');
+    const store = storeOf(targets, held.journal);
+    await store.put('k', 'v1');
+    const read = await deleteWithdrawnUnderLookup(store, targets, held, () =>
+      text(store, 'k').catch(notFound),
+    );
+    expect(read).toBe('v1');
+    expect(await text(store, 'k')).toBe('v1');
+    for (const t of targets) expect(Buffer.from(await getBytes(t.inner, 'k')).toString()).toBe('v1');
+  });
+
+  it('a listing does not leave the key out by the intent the delete withdrew meanwhile', async () => {
+    const { targets, journalOf } = await world();
+    const held = heldLookup(await journalOf(), 'pending');
+    const store = storeOf(targets, held.journal);
+    await store.put('k', 'v1');
+    const keys = async () => {
+      const out: string[] = [];
+      for await (const e of store.list({ prefix: '' })) if ('key' in e) out.push(e.key);
+      return out;
+    };
+    expect(await deleteWithdrawnUnderLookup(store, targets, held, keys)).toEqual(['k']);
+    expect(await keys()).toEqual(['k']);
   });
 });

@@ -143,8 +143,13 @@ async function* listTarget(
       // Another instance's delete in flight (or failed): listed as a read sees it, which confirms
       // it first (read.ts, stickDelete), so the key never comes back once a listing left it out.
       if (foreignDeleteIntent(ctx, key, latest.entry)) plan.push({ ask: latest });
-      // A listing that leaves the key out has observed a delete still in flight: it must stick.
-      else if (latest.entry.intent === true) ctx.observedDeletes.add(latest.entry.id);
+      else if (latest.entry.intent === true) {
+        // This process's delete in flight. A shared answer may name its intent after the delete
+        // withdrew it (it reached no target): asked as a read would, which looks again.
+        if (ctx.pending.item(latest.entry.id) === undefined) plan.push({ ask: latest });
+        // A listing that leaves the key out has observed a delete still in flight: it must stick.
+        else ctx.observedDeletes.add(latest.entry.id);
+      }
       continue;
     }
     if (latest.holders.has(t.name)) continue;

@@ -389,7 +389,8 @@ export function foreignDeleteIntent(ctx: MultiContext, key: string, entry: Journ
  * instance finds the object again: yes once confirmed. When it was no intent any more by then
  * (its writer recorded it, or withdrew it: it reached no cloud): `again`, the caller looks again.
  * When the journal cannot say (Redis away): `ignore`, the caller reads as if the intent were not
- * there (answering "not found" by it could be undone by its writer's withdrawal).
+ * there (answering "not found" by it could be undone by its writer's withdrawal). This process's
+ * own intent that its index no longer holds (withdrawn after a shared answer named it): `again`.
  */
 export async function stickDelete(
   ctx: MultiContext,
@@ -398,6 +399,11 @@ export async function stickDelete(
 ): Promise<'stick' | 'again' | 'ignore'> {
   if (entry.intent !== true) return 'stick';
   if (!foreignDeleteIntent(ctx, key, entry)) {
+    // A shared journal's answer, taken while this process's delete was in flight, may name an
+    // intent the delete has withdrawn since (it reached no target; the write is still in flight
+    // until the withdrawal returns): the index, which the withdrawal left in the same tick as its
+    // check of `observedDeletes`, says whether it is still there. Gone: look again.
+    if (ctx.pending.item(entry.id) === undefined) return 'again';
     ctx.observedDeletes.add(entry.id);
     return 'stick';
   }
