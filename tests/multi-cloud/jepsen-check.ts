@@ -40,6 +40,11 @@ export interface Op {
   why?: string | undefined;
   /** Fleet mode: the app instance that made the call. */
   instance?: number | undefined;
+  /**
+   * Fleet mode: the process (its pid) of that instance: a restarted instance is a new process,
+   * which knows what its killed predecessor wrote only through the shared journal.
+   */
+  process?: number | undefined;
 }
 
 /** The history of one soak: every call, indexed by key and by the SHA-256 of each put's body. */

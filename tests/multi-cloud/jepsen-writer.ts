@@ -71,6 +71,11 @@ export class WriterProcess {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
   /** Opens the child's store (on the journal a killed predecessor left). */
   start(config: ChildConfig): Promise<void> {
     this.#send({ type: 'start', config });

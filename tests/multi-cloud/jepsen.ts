@@ -246,7 +246,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             invokedMs: 0,
             completedMs: 0,
             status: 'pending',
-            ...(instances === 1 ? {} : { instance }),
+            ...(instances === 1 ? {} : { instance, process: w.pid }),
           });
           const done = w.run(op, requestOf(op, p));
           if (crashAt.has(index)) {
@@ -382,7 +382,9 @@ async function redisFaultLoop(
  * Whether a stale read during the soak is one the fleet's guarantee allows, with Redis away at
  * some time between `since` and the read's end (or up to {@link REDIS_MERGE_GRACE_MS} before it):
  *
- * - it was made on another instance than the write it missed, `since` that write's start; or
+ * - it was made on another instance than the write it missed, or by a later process of the same
+ *   instance (restarted after a kill: it knows its predecessor's writes only through Redis),
+ *   `since` that write's start; or
  * - it missed a write of its own instance that was still in flight when the read began, and it is
  *   stale only because a read on another instance had already returned that write (the floor's
  *   read), `since` that read's start: the other instance's read is known to the writer only
@@ -397,7 +399,8 @@ function redisExcuses(
   if (read.instance === undefined) return false;
   const awaySince = (since: number): boolean =>
     windows.some((w) => w.from <= read.completedMs && w.to + REDIS_MERGE_GRACE_MS >= since);
-  if (read.instance !== missed.instance) return awaySince(missed.invokedMs);
+  if (read.instance !== missed.instance || read.process !== missed.process)
+    return awaySince(missed.invokedMs);
   const inFlight = missed.status !== 'ok' || missed.completedAt > read.invokedAt;
   if (!inFlight || floorRead === undefined || floorRead.instance === read.instance) return false;
   return awaySince(floorRead.invokedMs);

@@ -65,7 +65,10 @@ function entry(i: number): JournalEntry {
 describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
   const client = (url: string) => clientOf(kind, url);
   /** A fallback journal over a Redis journal (100 ms calls) and a file journal in a temp dir. */
-  const fallbackOn = async (url: string) => {
+  const fallbackOn = async (
+    url: string,
+    options: { mergeIntervalMs?: number; checkIntervalMs?: number } = {},
+  ) => {
     const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
     later(() => rm(dir, { recursive: true, force: true }));
     const prefix = `fallback:${randomBytes(6).toString('hex')}`;
@@ -73,6 +76,7 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     const journal = withLocalFallback(
       createRedisJournal({ client: c, prefix, timeoutMs: 100 }),
       createFileJournal({ dir, fsync: false }),
+      options,
     );
     later(() => journal.close());
     return { c, prefix, journal };
@@ -102,15 +106,16 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
   it('close() moves what was kept locally to Redis first: an instance shut down for good strands nothing', async () => {
     const redis = await redisServer({ persistence: 'aof-always' });
     // The periodic merge never runs here: only close() can move the entries.
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const { c, prefix, journal } = await fallbackOn(redis.url);
+    const { c, prefix, journal } = await fallbackOn(redis.url, {
+      mergeIntervalMs: 3_600_000,
+      checkIntervalMs: 3_600_000,
+    });
     await redis.kill();
     for (let i = 0; i < 30; i++) await journal.append(entry(i)); // kept locally
     expect(journal.localBacklog).toBe(20);
     await redis.restart();
     while (!isReady(c)) await new Promise((resolve) => setTimeout(resolve, 10));
     await journal.close();
-    vi.useRealTimers();
     const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
     expect((await other.pending()).map((e) => e.id).sort()).toEqual(
       Array.from({ length: 20 }, (_, k) => `e${10 + k}`).sort(),

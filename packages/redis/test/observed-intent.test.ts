@@ -228,7 +228,8 @@ function heldLookup(shared: Journal, method: 'pendingOf' | 'pending') {
     get(target, prop, receiver) {
       if (prop === method) {
         return async (...args: unknown[]) => {
-          const answer: unknown = await Reflect.apply(Reflect.get(target, prop, receiver), target, args);
+          const lookup = Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>;
+          const answer = await lookup.apply(target, args);
           if (armed) {
             armed = false;
             fetched.resolve();

@@ -4,6 +4,7 @@ import {
   keepMerging,
   type LookupRoute,
   newerMark,
+  nextMergeInMs,
   primaryAnswersMayHave,
   routeLookup,
   union,
@@ -23,6 +24,19 @@ describe('fallback journal decisions', () => {
     expect(routeLookup(facts)).toBe(route);
     expect(primaryAnswersMayHave(facts)).toBe(mayHave);
     expect(keepMerging(facts)).toBe(merging);
+  });
+});
+
+describe('nextMergeInMs (merge every 1000 ms, check every 250 ms)', () => {
+  const table: [string, FallbackFacts, number, number | undefined][] = [
+    ['primary up, nothing kept: the timer stops', { away: false, localBacklog: 0 }, 250, undefined],
+    ['primary up, entries kept: the merge period', { away: false, localBacklog: 3 }, 250, 1000],
+    ['primary away, nothing kept: the check period', { away: true, localBacklog: 0 }, 250, 250],
+    ['primary away, entries kept: the check period', { away: true, localBacklog: 3 }, 250, 250],
+    ['a check period longer than the merge: the merge period', { away: true, localBacklog: 1 }, 5000, 1000],
+  ];
+  it.each(table)('%s', (_name, facts, checkMs, expected) => {
+    expect(nextMergeInMs(facts, 1000, checkMs)).toBe(expected);
   });
 });
 

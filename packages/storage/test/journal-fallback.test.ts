@@ -129,10 +129,10 @@ describe('createFallbackJournal', () => {
   });
 
   it('after an outage the primary is skipped (no call waits for it) until a check finds it back', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const primary = switchableJournal();
     const fallback = createMemoryJournal();
-    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 1000 });
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 1000, checkIntervalMs: 1000 });
     await j.append(entry(1));
     expect(j.primaryAway()).toBe(false);
     primary.down = true;
@@ -150,7 +150,7 @@ describe('createFallbackJournal', () => {
     await j.compact();
     expect(primary.calls).toBe(reached);
     expect(j.fallbackBacklog()).toBe(2);
-    // The check every mergeIntervalMs: still down, still away.
+    // The check every checkIntervalMs: still down, still away.
     await vi.advanceTimersByTimeAsync(1000);
     expect(primary.calls).toBe(reached + 1);
     expect(j.primaryAway()).toBe(true);
@@ -166,7 +166,7 @@ describe('createFallbackJournal', () => {
   });
 
   it('a check with nothing kept locally still runs while the primary is away', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const primary = switchableJournal();
     const j = createFallbackJournal({ primary, fallback: createMemoryJournal(), mergeIntervalMs: 1000 });
     primary.down = true;
@@ -176,6 +176,31 @@ describe('createFallbackJournal', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(j.primaryAway()).toBe(false);
     expect(await j.pendingOf!('k1')).toEqual([]);
+    await j.close();
+  });
+
+  it('while the primary is away it is checked every checkIntervalMs (default 250 ms), kept entries merged every mergeIntervalMs once it is back; the timer stops when nothing is left', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const primary = switchableJournal();
+    const j = createFallbackJournal({ primary, fallback: createMemoryJournal(), mergeIntervalMs: 1000 });
+    primary.down = true;
+    await j.append(entry(1)); // kept locally: the primary is away
+    expect(j.primaryAway()).toBe(true);
+    const reached = primary.calls;
+    await vi.advanceTimersByTimeAsync(250);
+    expect(primary.calls).toBe(reached + 1); // one check, still down
+    await vi.advanceTimersByTimeAsync(250);
+    expect(primary.calls).toBe(reached + 2);
+    // Back: the next check (within 250 ms, not the merge's 1000) finds it and merges the entry.
+    primary.down = false;
+    await vi.advanceTimersByTimeAsync(250);
+    expect(j.primaryAway()).toBe(false);
+    expect(j.fallbackBacklog()).toBe(0);
+    expect(primary.backlog()).toBe(1);
+    // Nothing kept, the primary answering: no more runs.
+    const after = primary.calls;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(primary.calls).toBe(after);
     await j.close();
   });
 

@@ -42,6 +42,16 @@ export function keepMerging(f: FallbackFacts): boolean {
   return f.localBacklog > 0 || f.away;
 }
 
+/**
+ * How long until the merge timer's next run: `checkMs` while the primary is away (a cheap check,
+ * so a primary back is used again soon), `mergeMs` while entries are kept locally with the primary
+ * answering, `undefined` when the timer stops (see {@link keepMerging}).
+ */
+export function nextMergeInMs(f: FallbackFacts, mergeMs: number, checkMs: number): number | undefined {
+  if (!keepMerging(f)) return undefined;
+  return f.away ? Math.min(checkMs, mergeMs) : mergeMs;
+}
+
 /** The newer of two high-water marks (the primary's on a tie); `undefined` when neither has one. */
 export function newerMark(
   shared: JournalHighWater | undefined,

@@ -1,5 +1,5 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
-import { keepMerging, union } from './fallback-decide.js';
+import { nextMergeInMs, union } from './fallback-decide.js';
 import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { mergeBeforeClose, moveKept } from './fallback-merge.js';
@@ -17,6 +17,13 @@ export interface FallbackJournalOptions {
    * Default 1000.
    */
   mergeIntervalMs?: number;
+  /**
+   * While the primary is away, how often it is checked (one cheap lookup), and the kept entries
+   * merged once it answers (ms; at most `mergeIntervalMs`). Until a check succeeds, lookups answer
+   * from the local journal alone, so this bounds how long a primary that is back goes unused.
+   * Default 250.
+   */
+  checkIntervalMs?: number;
   /** Called when background work fails (a merge); never throws into the application. */
   onError?: (error: unknown) => void;
 }
@@ -32,7 +39,7 @@ export interface FallbackJournal extends Journal {
   /**
    * True while the primary is skipped: a call to it failed with an outage (refused, timed out...)
    * and it has not answered since. Calls then go to the fallback at once instead of each waiting
-   * for the primary's timeout; a check every `mergeIntervalMs` (and every `merge()`) brings it back.
+   * for the primary's timeout; a check every `checkIntervalMs` (and every `merge()`) brings it back.
    */
   primaryAway(): boolean;
 }
@@ -49,7 +56,7 @@ const PROBE_KEY = 'failover/fallback-journal-probe';
  * state combine both. Failures that are not about availability (a malformed entry) are thrown.
  *
  * After such a failure the primary is skipped ({@link FallbackJournal.primaryAway}) until it
- * answers a check again (every `mergeIntervalMs`, and at each `merge()`): appends go to the
+ * answers a check again (every `checkIntervalMs`, and at each `merge()`): appends go to the
  * fallback at once, `pending()` answers from the fallback, `pendingOf` rejects at once (as it
  * would after the primary's timeout; a store then reads with its own view), resolves reach the
  * fallback only (a pair left in the primary is repaired again, harmlessly). So a hung primary costs one
@@ -67,9 +74,12 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   const primary = r.check('primary', isJournal, JOURNAL_RULE, { required: true });
   const fallback = r.check('fallback', isJournal, JOURNAL_RULE, { required: true });
   const mergeIntervalMs = r.ms('mergeIntervalMs', { min: 1, default: 1000 });
+  const checkIntervalMs = r.ms('checkIntervalMs', { min: 1, default: 250 });
   const onError = r.function<(error: unknown) => void>('onError');
   r.done();
   let timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (ms since the epoch). */
+  let timerDue = 0;
   let merging: Promise<number> | undefined;
   let closed = false;
   /** The primary failed with an outage and has not answered since: calls skip it. */
@@ -87,12 +97,26 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
 
   const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
 
-  /** Runs while entries are kept locally or the primary is away: checks it, then merges. */
-  const scheduleMerge = (): void => {
-    if (closed || timer !== undefined) return;
-    timer = setInterval(() => {
-      void merge().catch(report);
-    }, mergeIntervalMs);
+  /**
+   * Runs while entries are kept locally or the primary is away: checks it, then merges; again
+   * after each run, as soon as `nextMergeInMs` says. `sooner`: a timer already set for a later
+   * run (a merge) is moved up to this state's (the primary just went away: a check).
+   */
+  const scheduleMerge = (sooner = false): void => {
+    if (closed) return;
+    const inMs = nextMergeInMs({ away, localBacklog: fallback.backlog() }, mergeIntervalMs, checkIntervalMs);
+    if (inMs === undefined) return;
+    if (timer !== undefined) {
+      if (!sooner || timerDue <= Date.now() + inMs) return;
+      clearTimeout(timer);
+    }
+    timerDue = Date.now() + inMs;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void merge()
+        .catch(report)
+        .finally(() => scheduleMerge());
+    }, inMs);
     timer.unref?.();
   };
 
@@ -100,7 +124,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   const outage = (err: unknown): void => {
     if (!isOutage(err)) throw err;
     away = true;
-    scheduleMerge();
+    scheduleMerge(true);
   };
 
   /** Asks the primary one cheap question; it is back when it answers. */
@@ -121,10 +145,6 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
         } catch (err) {
           outage(err);
           throw err;
-        }
-        if (!keepMerging({ away, localBacklog: fallback.backlog() }) && timer !== undefined) {
-          clearInterval(timer);
-          timer = undefined;
         }
         return moved;
       } finally {
@@ -195,7 +215,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     },
     async close() {
       closed = true;
-      if (timer !== undefined) clearInterval(timer);
+      if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       await merging?.catch(() => undefined);
       // Entries kept here while the primary was away go to it now if it answers: a process shut
