@@ -10,15 +10,16 @@ const childScript = fileURLToPath(new URL('./jepsen-child.ts', import.meta.url))
 export type Finished = Extract<FromChild, { type: 'finished' }>;
 
 /**
- * One run of the writer child (jepsen-child.ts). Records each call's invocation and completion in
- * the history as the child reports them; when the process dies (SIGKILL), every call it had
- * invoked and not completed becomes `crash` (indeterminate), and calls it never invoked are
- * marked as never made.
+ * One run of the writer child (jepsen-child.ts). Records each call's invocation (when it is sent)
+ * and completion (when the child reports it) in the history; when the process dies (SIGKILL),
+ * every call it had started and not completed becomes `crash` (indeterminate), and calls it never
+ * started (no `invoke` message from it) are marked as never made.
  */
 export class WriterProcess {
   readonly #proc: ChildProcess;
   readonly #history: History;
-  readonly #inFlight = new Map<number, { op: Op; done: () => void }>();
+  /** Calls sent to the child and not completed; `started` once its `invoke` message came. */
+  readonly #inFlight = new Map<number, { op: Op; done: () => void; started: boolean }>();
   readonly #onEvent: (name: string, detail: string) => void;
   #stderr = '';
   #finished: ((f: Finished) => void) | undefined;
@@ -58,8 +59,10 @@ export class WriterProcess {
     this.closed = new Promise<void>((resolve) => {
       this.#proc.once('close', (code, signal) => {
         failed(new Error(`writer child exited before it was ready (${signal ?? code}): ${this.#stderr}`));
-        for (const { op, done } of this.#inFlight.values()) {
-          if (op.invokedAt >= 0) op.status = 'crash';
+        for (const { op, done, started } of this.#inFlight.values()) {
+          // A call the child never started (its `invoke` never came) was never made.
+          if (started) op.status = 'crash';
+          else op.invokedAt = -1;
           done();
         }
         this.#inFlight.clear();
@@ -88,7 +91,13 @@ export class WriterProcess {
   /** Asks the child to make one call; resolves when it completed or the child died. */
   run(op: Op, request: OpRequest): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.#inFlight.set(op.id, { op, done: resolve });
+      this.#inFlight.set(op.id, { op, done: resolve, started: false });
+      // Invoked when sent, before the child can act on it: stamped when the child's `invoke`
+      // message arrived, a call could take effect before its invocation in the history (the child
+      // is ahead of this process's queue of messages from both instances), and a read on another
+      // instance that saw it would be judged against a history where it had not started yet.
+      op.invokedAt = this.#history.tick();
+      op.invokedMs = Date.now();
       this.#send(request);
     });
   }
@@ -152,8 +161,7 @@ export class WriterProcess {
     if (entry === undefined) return;
     const { op } = entry;
     if (m.type === 'invoke') {
-      op.invokedAt = this.#history.tick();
-      op.invokedMs = Date.now();
+      entry.started = true;
       return;
     }
     op.completedAt = this.#history.tick();
