@@ -123,9 +123,10 @@ export async function routedRead<R>(
       view = await sharedView(ctx, key);
     } else {
       // Another instance's delete that could not be confirmed (the shared journal is away): the
-      // read goes by what the clouds hold, as if it were not there (it may yet be withdrawn).
+      // read goes by what the clouds hold, as if it were not there (it may yet be withdrawn), and
+      // by the rest of what the last look found pending (another instance's newer put, say).
       passed.add(intent.id);
-      view = newestOf(ctx.pending.entriesOf(key).filter((i) => !passed.has(i.entry.id)));
+      view = viewOf(view.items.filter((i) => !passed.has(i.entry.id)));
     }
   }
   const latest = view.latest;
@@ -421,10 +422,16 @@ interface PendingView {
   readonly acknowledged: PendingItem | undefined;
   /** The newest that may have taken effect (see {@link newestOf}). */
   readonly effective: PendingItem | undefined;
+  /** Every pending entry of the key the view was made of. */
+  readonly items: readonly PendingItem[];
+}
+
+function viewOf(items: readonly PendingItem[]): PendingView {
+  return { ...newestOf(items), items };
 }
 
 function localView(ctx: MultiContext, key: string): PendingView {
-  return newestOf(ctx.pending.entriesOf(key));
+  return viewOf(ctx.pending.entriesOf(key));
 }
 
 /** One round of a read over `targets` with the floor `min` (the router's detailed result). */
@@ -526,7 +533,7 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
     // forgotten: this process's index no longer holds the key back (its reads would answer
     // `unavailable`). `pendingOf` rejects rather than answer partly: its answer is whole.
     overlayShared(ctx.pending, entries, [key], before, true, state);
-    return newestOf(state.entriesOf(key));
+    return viewOf(state.entriesOf(key));
   } catch {
     return localView(ctx, key);
   }
