@@ -256,6 +256,9 @@ return out
 `,
 );
 
+/** KEYS[1]: one object key's lease key. Returns its holder, or nil. */
+export const LEASE_HOLDER = luaScript('lease-holder', `return redis.call('GET', KEYS[1])`);
+
 /** Releases the leases among KEYS that ARGV[1] holds. Returns how many it released. */
 export const UNLEASE = luaScript(
   'unlease',

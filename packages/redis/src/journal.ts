@@ -15,6 +15,7 @@ import {
   HAS_PENDING,
   HIGH_WATER,
   LEASE,
+  LEASE_HOLDER,
   PENDING,
   PENDING_OF,
   RESOLVE,
@@ -57,6 +58,11 @@ export interface RedisJournal extends Journal {
   lease(keys: readonly string[], ttlMs?: number): Promise<string[]>;
   /** Gives back leases this instance holds (after repairing the keys). Others' leases are untouched. */
   release(keys: readonly string[]): Promise<void>;
+  /**
+   * Whether another instance holds a repair lease on `key` now (one small round trip, in order
+   * with this journal's other calls). See {@link Journal.repairLeased}.
+   */
+  repairLeased(key: string): Promise<boolean>;
   /**
    * The newest write any instance appended for `key` (its high-water mark, kept in Redis for
    * `HIGH_WATER_RETENTION_MS` after the key's last append, pending or not); one small round trip.
@@ -208,6 +214,12 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
       whenOpen(async () => {
         const list = checkKeys(objectKeys, name);
         if (list.length > 0) await scripts.run(UNLEASE, list.map(leaseKey), [instanceId]);
+      }),
+    repairLeased: (objectKey: string) =>
+      whenOpen(async () => {
+        const [key] = checkKeys([objectKey], name);
+        const holder = await scripts.run<unknown>(LEASE_HOLDER, [leaseKey(key!)], []);
+        return holder !== null && holder !== undefined && String(holder) !== instanceId;
       }),
     backlog: () => backlog,
     // Redis holds only pending entries: there is nothing to compact.

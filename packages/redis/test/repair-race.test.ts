@@ -31,21 +31,23 @@ interface Fleet {
 }
 
 async function fleet(
-  options: { repairerTimeoutMs?: number } = {},
+  options: { repairerTimeoutMs?: number; repairerJournal?: (journal: Journal) => Journal } = {},
 ): Promise<Fleet & { redis: RedisLocalServer }> {
   const redis = await redisServer();
   const prefix = `race:${randomBytes(6).toString('hex')}`;
   const aws = switchable('aws');
   const gcs = switchable('gcs');
   const azure = switchable('azure');
-  const instance = async (timeoutMs?: number) =>
+  const instance = async (timeoutMs?: number, wrap: (journal: Journal) => Journal = (j) => j) =>
     storeOf(
       [aws, gcs, azure],
-      createRedisJournal({
-        client: await client(redis.url),
-        prefix,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      }),
+      wrap(
+        createRedisJournal({
+          client: await client(redis.url),
+          prefix,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        }),
+      ),
     );
   const journal = createRedisJournal({ client: await client(redis.url), prefix });
   return {
@@ -54,7 +56,7 @@ async function fleet(
     gcs,
     azure,
     writer: await instance(),
-    repairer: await instance(options.repairerTimeoutMs),
+    repairer: await instance(options.repairerTimeoutMs, options.repairerJournal),
     user: await instance(),
     journal,
   };
@@ -94,7 +96,88 @@ function heldRefusal(): { release: () => void; refuseLater: (s: SwitchableStore)
   return { release, refuseLater };
 }
 
+/**
+ * A journal whose look at a key's high-water mark, once `arm()` was called, waits for `release()`
+ * (`reached` resolves when it starts waiting): the repair's check right after its copy landed.
+ */
+function holdingMarks(): {
+  wrap: (journal: Journal) => Journal;
+  arm: () => void;
+  reached: Promise<void>;
+  release: () => void;
+} {
+  let armed = false;
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((r) => {
+    reach = r;
+  });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const wrap = (journal: Journal): Journal =>
+    new Proxy(journal, {
+      get(target, prop, receiver) {
+        if (prop === 'highWater') {
+          return async (key: string) => {
+            if (armed) {
+              reach();
+              await released;
+            }
+            return target.highWater!(key);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  return { wrap, arm: () => (armed = true), reached, release };
+}
+
+async function keysOf(store: MultiCloudStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.list({ prefix: '' })) if ('key' in e) out.push(e.key);
+  return out;
+}
+
 describe('fleet: a user write on one instance racing another instance repair of the same key', () => {
+  it("a delete recorded while another instance's repair holds the key: its copy landing after the delete is never read or listed, also before that repair's own check", async () => {
+    const marks = holdingMarks();
+    const f = await fleet({ repairerJournal: marks.wrap });
+    const key = 'receipts/race-window.bin';
+    await azureLacksV1(f, key);
+    // The repair has read v1 from AWS; the user's delete lands everywhere (on Azure it deletes
+    // nothing), then the copy lands on Azure and the repair's check after it is held.
+    f.azure.interpose = async () => {
+      await f.user.delete(key);
+      marks.arm();
+    };
+    const repairing = f.repairer.repair();
+    try {
+      await marks.reached;
+      expect(Buffer.from(await getBytes(f.azure.inner, key)).toString()).toBe('v1');
+      // The user's instance records that every cloud took its delete (with its next append).
+      await f.user.put('receipts/other.bin', 'x');
+      // Azure alone answers: the deleting instance neither reads nor lists the copy that came back.
+      f.aws.down = 'unavailable';
+      f.gcs.down = 'unavailable';
+      expect(await f.user.head(key)).toBeNull();
+      expect(await keysOf(f.user)).toEqual(['receipts/other.bin']);
+    } finally {
+      f.aws.down = undefined;
+      f.gcs.down = undefined;
+      marks.release();
+    }
+    await repairing;
+    await settle(f);
+    expect({
+      aws: await f.aws.inner.head(key),
+      gcs: await f.gcs.inner.head(key),
+      azure: await f.azure.inner.head(key),
+    }).toEqual({ aws: null, gcs: null, azure: null });
+    for (const s of [f.writer, f.repairer, f.user]) expect(await s.head(key)).toBeNull();
+  });
+
   it('a delete that lands between the repair reading v1 and its copy to the empty target: v1 does not come back there', async () => {
     const f = await fleet();
     const key = 'receipts/race-delete.bin';
@@ -108,17 +191,25 @@ describe('fleet: a user write on one instance racing another instance repair of 
     };
     await f.repairer.repair();
     expect(deleted).toBe(true);
-    // The user's instance records that Azure took its delete with its next journal append.
-    await f.user.put('receipts/other.bin', 'x');
-    // Azure holds v1 again now, and the journal says it lacks the newer delete.
+    // Azure holds v1 again now, and the journal says it lacks the newer delete: the repair's own
+    // check after its copy, and the user's delete, recorded again for every cloud because the
+    // repairer held the key's lease when the delete was recorded.
     expect(await f.azure.inner.head(key)).not.toBeNull();
-    expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
+    const pending = (await f.journal.pending()).filter((e) => e.key === key);
+    expect(pending).toContainEqual(
       expect.objectContaining({
         op: 'delete',
         missing: ['azure'],
         id: expect.stringMatching(/^behind:azure:/),
       }),
-    ]);
+    );
+    expect(pending).toContainEqual(
+      expect.objectContaining({
+        op: 'delete',
+        missing: ['aws', 'gcs', 'azure'],
+        id: expect.not.stringMatching(/^behind:/),
+      }),
+    );
     await settle(f);
     expect({
       aws: await f.aws.inner.head(key),
@@ -229,10 +320,10 @@ describe('fleet: a user write on one instance racing another instance repair of 
       // the key's mark after it cannot be made.
       f.azure.interpose = async () => {
         await f.user.delete(key);
-        // Its last record (Azure took it) goes with the next append, or after 20 ms.
-        await vi.waitFor(async () =>
-          expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]),
-        );
+        // The repairer holds the key's lease: the delete is recorded again for every cloud.
+        expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
+          expect.objectContaining({ op: 'delete', missing: ['aws', 'gcs', 'azure'] }),
+        ]);
         await f.redis.pause();
         if (azureFails) f.azure.down = 'unavailable';
       };
@@ -243,8 +334,11 @@ describe('fleet: a user write on one instance racing another instance repair of 
       expect((await f.azure.inner.head(key)) === null).toBe(!azureFails);
       f.redis.resume();
       f.azure.down = undefined;
-      // The journal has nothing pending for the key: only the repairer's memory knows of the copy.
-      expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([]);
+      // The journal names only the user's delete (for every cloud): the repairer's memory knows of
+      // the copy, and repair of the delete deletes it too.
+      expect((await f.journal.pending()).filter((e) => e.key === key)).toEqual([
+        expect.objectContaining({ op: 'delete', missing: ['aws', 'gcs', 'azure'] }),
+      ]);
       await settle(f);
       const where = async () => ({
         aws: await f.aws.inner.head(key),

@@ -33,7 +33,8 @@ export interface FallbackLink {
  * Adds to `journal` the optional lookups its primary offers (the apply step of their decisions in
  * fallback-decide.ts): `pendingOf` (routed by {@link routeLookup}), `mayHavePending`, `highWater`
  * (both journals' marks, {@link newerMark}), `settleIntent` (the primary's, or the fallback's own
- * for an intent kept locally), and the primary's repair leases.
+ * for an intent kept locally), and the primary's repair leases (`lease`, `release`,
+ * `repairLeased`).
  */
 export function addFallbackLookups(journal: Journal, link: FallbackLink): FallbackLookups {
   const { primary, fallback } = link;
@@ -119,5 +120,18 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
   }
   if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
   if (primary.release !== undefined) journal.release = primary.release.bind(primary);
+  if (primary.repairLeased !== undefined) {
+    const leased = primary.repairLeased.bind(primary);
+    journal.repairLeased = async (key: string): Promise<boolean> => {
+      // Away: other processes cannot lease either, and repair every key they hold without one.
+      if (link.facts().away) {
+        throw new JournalError('unavailable', 'the shared journal is away (repair leases unknown)');
+      }
+      return leased(key).catch((err: unknown) => {
+        link.outage(err);
+        throw err;
+      });
+    };
+  }
   return { primaryBack: withdrawInPrimary };
 }

@@ -173,6 +173,15 @@ export interface Journal {
   /** Gives leased keys back. */
   release?(keys: readonly string[]): Promise<void>;
   /**
+   * Whether a process other than this one holds a repair lease on `key` now (see
+   * {@link Journal.lease}): its repair may be copying an older version of the key to some target
+   * this very moment. Rejects when it cannot tell. A delete asks it once its record is appended:
+   * a copy landing after the delete (nothing is left on the target to refuse it) would bring the
+   * deleted version back, so the delete is then recorded for every target again, and repair
+   * deletes whatever came back.
+   */
+  repairLeased?(key: string): Promise<boolean>;
+  /**
    * The newest write appended for `key` by any process sharing this journal (its high-water
    * mark), pending or not, or `undefined` when none was appended in the last
    * {@link HIGH_WATER_RETENTION_MS}. At equal versions the later append wins (an acknowledged

@@ -98,12 +98,45 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     );
   }
   ctx.pending.append(entry);
-  if (entry.missing.length > 0 && entry.intent !== true) {
-    reportPlacement(ctx, 'journaled', entry);
+  const recorded = await recheckDelete(ctx, entry);
+  if (recorded.missing.length > 0 && recorded.intent !== true) {
+    reportPlacement(ctx, 'journaled', recorded);
     ctx.repairSoon();
   }
-  if (entry.notBefore !== undefined) ctx.repairSoon(entry.notBefore);
-  return entry;
+  if (recorded.notBefore !== undefined) ctx.repairSoon(recorded.notBefore);
+  return recorded;
+}
+
+/**
+ * An acknowledged delete, once recorded, on a journal shared by a fleet (`Journal.repairLeased`):
+ * when another process holds a repair lease on the key (or the journal cannot tell), its repair
+ * may be copying an older version to a target right now, and that copy can land after the delete
+ * (a delete leaves nothing on the target to refuse it). The delete is then recorded again with
+ * every target missing, so reads and listings answer by it until repair has looked at every
+ * target and deleted what came back. (A copy that lands while the lease is still held is caught
+ * here; one that lands before the lease is released is journaled as behind the delete by that
+ * repair itself, before the release: `journalIfBehind`.) A put needs none of this: its copies
+ * refuse an older one (conditional writes). A journal failure leaves the first record.
+ */
+async function recheckDelete(ctx: MultiContext, entry: JournalEntry): Promise<JournalEntry> {
+  const journal = ctx.journal;
+  if (entry.op !== 'delete' || entry.intent === true || journal.repairLeased === undefined) return entry;
+  const leased = await journal.repairLeased(entry.key).catch(() => true);
+  if (!leased) return entry;
+  const again: JournalEntry = {
+    ...entry,
+    holders: [],
+    missing: ctx.targets.map((t) => t.name),
+    at: Date.now(),
+  };
+  try {
+    await journal.append(again);
+  } catch (err) {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+    return entry;
+  }
+  ctx.pending.append(again);
+  return again;
 }
 
 /** Where a write is: the payload of the `journaled` and `degraded` events. */
