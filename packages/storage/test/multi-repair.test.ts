@@ -139,6 +139,29 @@ describe('a version that is gone', () => {
     expect(store.status().counts).toMatchObject({ lost: 1, conflicts: 0 });
   });
 
+  it("is lost, not a conflict, when the older version left is another writer's on targets it never reached (a fleet's previous write of the key)", async () => {
+    const { store, targets, journal } = setup();
+    // The key's previous version, written everywhere by another instance of a fleet.
+    const previous = `${'0'.repeat(15)}-000000-other`;
+    for (const t of targets) await plant(t, 'k', 'previous', previous);
+    const v2 = await store.put('k', 'v2'); // on aws only; gcp and azure journaled
+    // aws loses its data (v2 with it): the only copy of the acknowledged v2 is gone.
+    await targets[0]!.inner.delete('k');
+    const lost: unknown[] = [];
+    const conflicts: unknown[] = [];
+    store.on('lost', (e) => lost.push([e.key, e.version]));
+    store.on('conflict', (e) => conflicts.push(e));
+    const report = await store.repair();
+    expect(report).toMatchObject({ lost: 1, conflicts: 0, failed: [] });
+    expect(lost).toEqual([['k', v2.version]]);
+    expect(conflicts).toEqual([]);
+    // Never the older copy: read as deleted, and every copy of the previous version goes.
+    await expect(store.get('k')).rejects.toBeInstanceOf(NotFoundError);
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect(await copiesOf(targets, 'k')).toEqual([null, null, null]);
+  });
+
   it('stays pending while a holder cannot be asked', async () => {
     const { store, targets, journal } = setup();
     await store.put('k', 'mine');

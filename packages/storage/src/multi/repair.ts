@@ -398,7 +398,7 @@ async function lookAndApply(
         ctx.repairSoon(entry.notBefore);
         return { type: 'settled', outcome: 'deferred' };
       }
-      if (replacedByAnotherWriter(entry.version, err.older)) {
+      if (replacedByAnotherWriter(entry.version, err.olderOn, entry.holders)) {
         // Another writer's write landed last everywhere: it stays (a conflict, not a loss).
         conflict(ctx, key, target, entry.version, found);
         await resolveEntry(ctx, entry.id, target);

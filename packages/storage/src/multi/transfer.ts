@@ -16,6 +16,8 @@ import { compareVersions, parseVersion } from './version.js';
 export class VanishedError extends StorageError {
   /** The older versions the sources held instead. */
   readonly older: readonly (string | undefined)[];
+  /** The same, with the source that held each (in the order asked). */
+  readonly olderOn: readonly { readonly target: string; readonly version: string | undefined }[];
   /**
    * What each source answered, in the order asked: `<target>: missing`, `<target>: older
    * (<version>)` or `<target>: corrupt` (its bytes did not match the SHA-256).
@@ -25,7 +27,7 @@ export class VanishedError extends StorageError {
   constructor(
     key: string,
     version: string | undefined,
-    older: readonly (string | undefined)[],
+    olderOn: readonly { readonly target: string; readonly version: string | undefined }[],
     seen: readonly string[],
   ) {
     const detail = seen.length > 0 ? ` (${seen.join('; ')})` : '';
@@ -36,7 +38,8 @@ export class VanishedError extends StorageError {
         key,
       },
     );
-    this.older = Object.freeze([...older]);
+    this.olderOn = Object.freeze(olderOn.map((o) => Object.freeze({ ...o })));
+    this.older = Object.freeze(olderOn.map((o) => o.version));
     this.seen = Object.freeze([...seen]);
   }
 }
@@ -44,11 +47,22 @@ export class VanishedError extends StorageError {
 /**
  * Whether a vanished version was replaced by another writer's write (a concurrent writer whose
  * older-stamped write landed last: a conflict, its copy stays) rather than lost (every copy gone,
- * or only this writer's older versions left: settled as a delete at the lost version).
+ * or only this writer's older versions left: settled as a delete at the lost version). Only a
+ * target that held the version (`holders`) can show it was replaced there: another writer's
+ * older version on a target the write never reached is simply the version it was meant to
+ * replace (in a fleet, the previous write of the key, most likely made by another instance), and
+ * the write is lost, not in conflict.
  */
-export function replacedByAnotherWriter(version: string, older: readonly (string | undefined)[]): boolean {
+export function replacedByAnotherWriter(
+  version: string,
+  olderOn: readonly { readonly target: string; readonly version: string | undefined }[],
+  holders: readonly string[],
+): boolean {
   const mine = parseVersion(version)?.writer;
-  return older.some((v) => v === undefined || parseVersion(v)?.writer !== mine);
+  return olderOn.some(
+    (o) =>
+      holders.includes(o.target) && (o.version === undefined || parseVersion(o.version)?.writer !== mine),
+  );
 }
 
 /** A version of an object fetched from a target, ready to be written elsewhere. */
@@ -80,7 +94,7 @@ export async function fetchVersion(
   let lastError: unknown;
   let unreachable = false;
   const seen: string[] = [];
-  const olderFound: (string | undefined)[] = [];
+  const olderFound: { target: string; version: string | undefined }[] = [];
   for (const from of sources) {
     if (!ctx.router.isAvailable(from)) {
       unreachable = true;
@@ -124,7 +138,7 @@ export async function fetchVersion(
       continue;
     }
     if (!('spool' in got)) {
-      olderFound.push(got.found);
+      olderFound.push({ target: from, version: got.found });
       seen.push(`${from}: older (${got.found ?? 'unversioned'})`);
       continue;
     }
