@@ -80,6 +80,15 @@ async function settle(f: Fleet): Promise<void> {
   }
 }
 
+/** No cloud holds `key`. */
+async function expectGone(f: Fleet, key: string): Promise<void> {
+  expect({
+    aws: await f.aws.inner.head(key),
+    gcs: await f.gcs.inner.head(key),
+    azure: await f.azure.inner.head(key),
+  }).toEqual({ aws: null, gcs: null, azure: null });
+}
+
 /**
  * Interposers that hold a call until `release()`, then refuse it (`unavailable`): a request that
  * was on its way and reached no cloud.
@@ -170,11 +179,7 @@ describe('fleet: a user write on one instance racing another instance repair of 
     }
     await repairing;
     await settle(f);
-    expect({
-      aws: await f.aws.inner.head(key),
-      gcs: await f.gcs.inner.head(key),
-      azure: await f.azure.inner.head(key),
-    }).toEqual({ aws: null, gcs: null, azure: null });
+    await expectGone(f, key);
     for (const s of [f.writer, f.repairer, f.user]) expect(await s.head(key)).toBeNull();
   });
 
@@ -211,11 +216,7 @@ describe('fleet: a user write on one instance racing another instance repair of 
       }),
     );
     await settle(f);
-    expect({
-      aws: await f.aws.inner.head(key),
-      gcs: await f.gcs.inner.head(key),
-      azure: await f.azure.inner.head(key),
-    }).toEqual({ aws: null, gcs: null, azure: null });
+    await expectGone(f, key);
     // Every instance reads it as deleted, the writer too: its own index still named v1 as pending
     // for Azure, which the shared journal no longer does (another instance settled it).
     for (const s of [f.repairer, f.user, f.writer]) expect(await s.head(key)).toBeNull();
@@ -298,11 +299,7 @@ describe('fleet: a user write on one instance racing another instance repair of 
       }),
     );
     await settle(f);
-    expect({
-      aws: await f.aws.inner.head(key),
-      gcs: await f.gcs.inner.head(key),
-      azure: await f.azure.inner.head(key),
-    }).toEqual({ aws: null, gcs: null, azure: null });
+    await expectGone(f, key);
   });
 
   it.each([
