@@ -45,8 +45,10 @@ export async function* listObjects(
     ...ctx.targets.filter((t) => !ctx.epochs.isAmnesiac(t.name)),
     ...ctx.targets.filter((t) => ctx.epochs.isAmnesiac(t.name)),
   ];
-  const started = markerClock();
   const pending = await listingIndex(ctx, prefix);
+  // After the journal lookup (up to a second with a shared journal that is slow or away): a
+  // marker seen before it would not prove a target kept its data until its listing.
+  const started = markerClock();
   for (const t of order) {
     // A target that lost its data would list none of it: its marker is checked first. Its
     // listing is not an answer even when no other target can be listed (keys would vanish).
