@@ -72,10 +72,16 @@ describe('planKey (reconcile, one key)', () => {
       action: { type: 'skip' },
     },
     {
-      name: "another writer's older-stamped copy landed last: it wins (a conflict, not a loss)",
+      name: "another writer's older-stamped copy landed last where the put was: it wins (a conflict, not a loss)",
       copies: [copy('aws', 1, 'theirs', 'other'), copy('gcp', 1, 'theirs', 'other')],
-      entries: [entry('put', 2)],
+      entries: [entry('put', 2, { holders: ['aws', 'gcp'], missing: ['azure'] })],
       action: { type: 'copy', version: v(1, 'other'), from: 'aws', targets: ['azure'] },
+    },
+    {
+      name: "another writer's older copy only where the put never landed (the version it replaced): lost",
+      copies: [copy('aws', 1, 'theirs', 'other'), copy('gcp', 1, 'theirs', 'other')],
+      entries: [entry('put', 2, { holders: ['azure'], missing: ['aws', 'gcp'] })],
+      action: { type: 'delete', version: v(2), targets: ['aws', 'gcp'], lost: true },
     },
     {
       name: 'an unacknowledged put newer than every copy is not a floor',

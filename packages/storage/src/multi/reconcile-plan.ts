@@ -65,7 +65,8 @@ export interface KeyPlan {
  *   than every copy is on no target: lost when every target was compared (settled as a delete at
  *   that version, never as the older copy), otherwise left for later (the skipped target may hold
  *   it). When the newest copy is another writer's (a concurrent writer whose older-stamped write
- *   landed last), it is a conflict instead: that copy wins.
+ *   landed last), found on a target that held the put, it is a conflict instead: that copy wins.
+ *   Found only on targets the put never reached, it is the version the put replaced: lost.
  * - A delete intent newer than every copy is completed (it may have reached some targets), also
  *   when a newer put's intent follows it (that put reached no target, or no copy shows it).
  * - Otherwise the newest copy wins and is copied to targets that lack it or hold an older one; the
@@ -88,10 +89,14 @@ export function planKey(
   const beyond = (e: JournalEntry | undefined): e is JournalEntry =>
     e !== undefined && (winner === undefined || compareVersions(e.version, winner.version) > 0);
 
-  if (
-    beyond(floor) &&
-    !(floor.op === 'put' && winner !== undefined && otherWriter(winner.version, floor.version))
-  ) {
+  // Another writer's older-stamped copy replaced the floor's put only where that put had landed
+  // (its holders); found only elsewhere, it is the version the put replaced (see transfer.ts,
+  // replacedByAnotherWriter).
+  const replaced = (f: JournalEntry): boolean =>
+    winner !== undefined &&
+    otherWriter(winner.version, f.version) &&
+    copies.some((c) => c.version === winner!.version && f.holders.includes(c.target));
+  if (beyond(floor) && !(floor.op === 'put' && replaced(floor))) {
     if (floor.op === 'put') {
       if (!allCompared) {
         return {
