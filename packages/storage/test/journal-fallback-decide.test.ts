@@ -7,6 +7,7 @@ import {
   nextMergeInMs,
   primaryAnswersMayHave,
   routeLookup,
+  supersededByMark,
   union,
 } from '../src/journal/fallback-decide.js';
 import { KeptEntries } from '../src/journal/fallback-kept.js';
@@ -37,6 +38,32 @@ describe('nextMergeInMs (merge every 1000 ms, check every 250 ms)', () => {
   ];
   it.each(table)('%s', (_name, facts, checkMs, expected) => {
     expect(nextMergeInMs(facts, 1000, checkMs)).toBe(expected);
+  });
+});
+
+describe('supersededByMark (an entry kept locally, version 5)', () => {
+  const kept: JournalEntry = {
+    id: '5:k',
+    op: 'delete',
+    key: 'k',
+    version: '5',
+    holders: [],
+    missing: ['a'],
+    at: 1,
+  };
+  const table: [string, JournalHighWater | undefined, boolean][] = [
+    ['no mark', undefined, false],
+    ['its own version', { id: '5:k', op: 'delete', version: '5' }, false],
+    ['an older one', { id: '4:k', op: 'put', version: '4' }, false],
+    ['a newer acknowledged write', { id: '6:k', op: 'put', version: '6' }, true],
+    [
+      "a newer write's intent (it may never happen)",
+      { id: '6:k', op: 'put', version: '6', intent: true },
+      false,
+    ],
+  ];
+  it.each(table)('%s', (_name, mark, expected) => {
+    expect(supersededByMark(kept, mark)).toBe(expected);
   });
 });
 
@@ -103,8 +130,11 @@ describe('KeptEntries: what a fallback journal keeps until its merge', () => {
     expect(kept.hasKey('x')).toBe(true);
     kept.drop('2');
     expect(kept.hasKey('x')).toBe(false);
-    kept.retainOnly(new Set(['9']));
+    const read = kept.ids(); // the local journal is read now: it holds '9' only
+    kept.keep(e('4', 'z')); // kept after that read
+    kept.retainOnly(new Set(['9']), read);
     expect(kept.hasKey('y')).toBe(false);
+    expect(kept.hasKey('z')).toBe(true); // not in the read: stays for the next merge
   });
 
   it('collects the resolves of a kept entry for its merge, also those that arrive while it applies them', () => {

@@ -15,7 +15,7 @@ afterEach(() => {
  * A memory journal that can be switched into an outage (every call rejects with `unavailable`),
  * counting the calls that reach it (`calls`), with a shared journal's `pendingOf`.
  */
-function switchableJournal(): Journal & { down: boolean; calls: number } {
+function switchableJournal(): Journal & { down: boolean; calls: number; appendGate?: Promise<void> } {
   const inner = createMemoryJournal();
   const gate = <R>(fn: () => Promise<R>): Promise<R> => {
     j.calls++;
@@ -23,11 +23,16 @@ function switchableJournal(): Journal & { down: boolean; calls: number } {
       ? Promise.reject(new JournalError('unavailable', 'the shared journal is down', { target: 'shared' }))
       : fn();
   };
-  const j = {
+  const j: Journal & { down: boolean; calls: number; appendGate?: Promise<void> } = {
     down: false,
     calls: 0,
     open: () => gate(() => inner.open?.() ?? Promise.resolve()),
-    append: (e: JournalEntry) => gate(() => inner.append(e)),
+    append: (e: JournalEntry) =>
+      gate(async () => {
+        await j.appendGate;
+        return inner.append(e);
+      }),
+    highWater: (key: string) => gate(() => inner.highWater!(key)),
     resolve: (id: string, t: string) => gate(() => inner.resolve(id, t)),
     pending: () => gate(() => inner.pending()),
     pendingOf: (key: string) => gate(async () => (await inner.pending()).filter((e) => e.key === key)),
@@ -125,6 +130,28 @@ describe('createFallbackJournal', () => {
     await j.merge();
     expect(await primary.pending()).toEqual([]);
     expect(j.backlog()).toBe(0);
+    await j.close();
+  });
+
+  it("a lookup leaves out an entry kept locally that the primary's mark shows superseded (another process wrote the key since)", async () => {
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    // A process restarted with a delete kept locally; meanwhile another process put the key
+    // again, everywhere (nothing pending for it in the primary, only its mark).
+    await fallback.append({ ...entry(1), id: 'v1:k', key: 'k', op: 'delete', version: 'v1' });
+    await primary.append({ ...entry(2), id: 'v2:k', key: 'k', version: 'v2' });
+    await primary.resolve('v2:k', 'b');
+    // The merge the journal starts when it opens waits at its first append to the primary.
+    let release = () => {};
+    primary.appendGate = new Promise<void>((r) => {
+      release = r;
+    });
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    await j.open?.();
+    expect(await j.pendingOf!('k')).toEqual([]);
+    release();
+    await j.merge();
+    expect(j.fallbackBacklog()).toBe(0);
     await j.close();
   });
 

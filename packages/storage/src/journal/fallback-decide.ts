@@ -52,6 +52,17 @@ export function nextMergeInMs(f: FallbackFacts, mergeMs: number, checkMs: number
   return f.away ? Math.min(checkMs, mergeMs) : mergeMs;
 }
 
+/**
+ * Whether an entry kept locally (not merged yet) is older than a write the primary's high-water
+ * mark names as acknowledged: that newer write (made by another process while this one could not
+ * reach the primary) supersedes it, as the merge will find; until then a lookup leaves it out, or
+ * a read would answer by it (an older delete hiding the newer put). A mark that is an intent
+ * proves nothing yet.
+ */
+export function supersededByMark(entry: JournalEntry, mark: JournalHighWater | undefined): boolean {
+  return mark !== undefined && mark.intent !== true && mark.version > entry.version;
+}
+
 /** The newer of two high-water marks (the primary's on a tie); `undefined` when neither has one. */
 export function newerMark(
   shared: JournalHighWater | undefined,

@@ -58,8 +58,17 @@ export class KeptEntries {
     else this.#perKey.delete(kept.key);
   }
 
-  /** Stops keeping every entry whose id is not in `ids` (the local journal dropped them itself). */
-  retainOnly(ids: ReadonlySet<string>): void {
-    for (const id of [...this.#byId.keys()]) if (!ids.has(id)) this.drop(id);
+  /** The ids kept now. */
+  ids(): Set<string> {
+    return new Set(this.#byId.keys());
+  }
+
+  /**
+   * Stops keeping every entry of `among` (the ids kept when the local journal was read) whose id
+   * is not in `ids` (that read: the local journal dropped them itself). Entries kept since that
+   * read stay, with their resolves.
+   */
+  retainOnly(ids: ReadonlySet<string>, among: ReadonlySet<string>): void {
+    for (const id of among) if (!ids.has(id)) this.drop(id);
   }
 }

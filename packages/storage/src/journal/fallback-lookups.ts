@@ -4,6 +4,7 @@ import {
   newerMark,
   primaryAnswersMayHave,
   routeLookup,
+  supersededByMark,
   union,
 } from './fallback-decide.js';
 import type { Journal, JournalEntry } from './types.js';
@@ -60,10 +61,13 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
       // The common case (nothing kept locally) costs one shared lookup, and never waits for the
       // local journal (whose pending() queues behind its appends' fsyncs).
       if (route === 'primary') return shared;
-      const [fromPrimary, local] = await Promise.all([shared, fallback.pending()]);
+      // Entries kept here may be older than a write another process made meanwhile: the primary's
+      // mark of the key says (a lookup that fails leaves them all in).
+      const mark = primary.highWater?.(key).catch(() => undefined);
+      const [fromPrimary, local, newest] = await Promise.all([shared, fallback.pending(), mark]);
       return union(
         fromPrimary,
-        local.filter((e) => e.key === key),
+        local.filter((e) => e.key === key && !supersededByMark(e, newest)),
       );
     };
   }

@@ -23,6 +23,9 @@ export interface MergeParts {
  * @internal
  */
 export async function moveKept({ primary, fallback, kept }: MergeParts): Promise<number> {
+  // Kept before the local journal is read: an entry kept after it (an append while this runs) is
+  // not in `local`, and stays kept for the next merge.
+  const before = kept.ids();
   const local = await fallback.pending();
   let moved = 0;
   for (const e of local) {
@@ -33,7 +36,7 @@ export async function moveKept({ primary, fallback, kept }: MergeParts): Promise
     moved++;
   }
   // Ids the fallback dropped on its own (a newer entry of the key superseded them).
-  kept.retainOnly(new Set(local.map((e) => e.id)));
+  kept.retainOnly(new Set(local.map((e) => e.id)), before);
   return moved;
 }
 

@@ -133,7 +133,18 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     away = false;
   };
 
-  const merge = (): Promise<number> => {
+  /**
+   * Moves what is kept locally now; a call made while a merge runs waits for it and then moves
+   * what that one may have started without (entries kept since), joining a merge that started
+   * after it was called.
+   */
+  const merge = async (): Promise<number> => {
+    await merging?.catch(() => undefined);
+    return mergeOnce();
+  };
+
+  /** One merge at a time: a call while one runs joins it. */
+  const mergeOnce = (): Promise<number> => {
     merging ??= (async () => {
       try {
         let moved: number;
@@ -160,6 +171,9 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await primary.open?.().catch(outage);
       if (fallback.backlog() > 0) {
         for (const e of await fallback.pending()) kept.keep(e);
+        // Entries a killed predecessor kept here go to the primary now if it answers (until then
+        // this process alone reads by them), else at the next check.
+        if (!away) void merge().catch(report);
         scheduleMerge();
       }
     },
