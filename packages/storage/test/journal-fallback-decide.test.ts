@@ -106,6 +106,16 @@ describe('union', () => {
       ['c', ['gcp'], ['aws']],
     ]);
   });
+
+  it("an acknowledged record in either replaces its intent in the other (a put's record kept locally while the primary holds its intent)", () => {
+    const intent = { ...entry('a', [], ['aws', 'gcp', 'azure']), intent: true } as JournalEntry;
+    const record = entry('a', ['aws', 'gcp'], ['azure']);
+    for (const out of [union([intent], [record]), union([record], [intent])]) {
+      expect(out.map((e) => [e.id, e.intent === true, [...e.holders], [...e.missing]])).toEqual([
+        ['a', false, ['aws', 'gcp'], ['azure']],
+      ]);
+    }
+  });
 });
 
 describe('KeptEntries: what a fallback journal keeps until its merge', () => {

@@ -74,7 +74,8 @@ export function newerMark(
 
 /**
  * The entries of both journals; an entry in both lists every target either says is missing (a
- * target is only dropped from `missing` when both agree it holds the write).
+ * target is only dropped from `missing` when both agree it holds the write), except that an
+ * acknowledged record in one replaces its intent in the other.
  */
 export function union(shared: readonly JournalEntry[], local: readonly JournalEntry[]): JournalEntry[] {
   const byId = new Map<string, JournalEntry>(shared.map((e) => [e.id, e]));
@@ -84,6 +85,13 @@ export function union(shared: readonly JournalEntry[], local: readonly JournalEn
       byId.set(e.id, e);
       continue;
     }
+    // An acknowledged record replaces its own intent (as an append of it does): a record kept
+    // locally while the primary still holds the intent, or the other way round.
+    if (other.intent === true && e.intent !== true) {
+      byId.set(e.id, e);
+      continue;
+    }
+    if (e.intent === true && other.intent !== true) continue;
     const missing = [...new Set([...other.missing, ...e.missing])];
     const holders = [...new Set([...other.holders, ...e.holders])].filter((t) => !missing.includes(t));
     byId.set(
