@@ -38,13 +38,22 @@ async function world() {
   return { targets, journalOf };
 }
 
-/** The key fails to read with `unavailable` on a restarted instance (nothing in its memory). */
+/**
+ * With aws (v2's only copy) down, `store` does not read v1: it fails with `unavailable`, or reads
+ * v2 if the repair the confirmation asked for copied it elsewhere first (a loaded machine).
+ */
+async function notOlder(store: MultiCloudStore): Promise<void> {
+  const got = await text(store, 'k').catch((err: unknown) => err);
+  if (typeof got === 'string') expect(got).toBe('v2');
+  else expect(got).toMatchObject({ kind: 'unavailable' });
+}
+
+/** The same on a restarted instance (nothing in its memory). */
 async function noOlderAfterRestart(
   targets: ReturnType<typeof switchable>[],
   journal: Journal,
 ): Promise<void> {
-  const restarted = storeOf(targets, journal);
-  await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+  await notOlder(storeOf(targets, journal));
 }
 
 /** A promise and the function that fulfils it (Node 20 has no `Promise.withResolvers`). */
@@ -112,8 +121,8 @@ describe('a read that returned an unacknowledged put of another instance', () =>
     // memory) and any other instance fail rather than go back.
     targets[0]!.down = 'network';
     const restarted = storeOf(targets, await journalOf());
-    await expect(text(restarted, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
-    await expect(text(writer, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await notOlder(restarted);
+    await notOlder(writer);
 
     // Back up: repair by any instance copies v2 everywhere, and the entry is settled.
     targets[0]!.down = undefined;
