@@ -1,6 +1,6 @@
 import type { JournalEntry } from '../journal/types.js';
 import { isPlainPutIntent } from './intents.js';
-import { compareVersions, parseVersion } from './version.js';
+import { compareVersions, replacedByAnotherWriter } from './version.js';
 
 /** One target's copy of a key, as reconcile found it. */
 export interface KeyCopy {
@@ -89,13 +89,15 @@ export function planKey(
   const beyond = (e: JournalEntry | undefined): e is JournalEntry =>
     e !== undefined && (winner === undefined || compareVersions(e.version, winner.version) > 0);
 
-  // Another writer's older-stamped copy replaced the floor's put only where that put had landed
-  // (its holders); found only elsewhere, it is the version the put replaced (see transfer.ts,
-  // replacedByAnotherWriter).
+  // Another writer's older-stamped copy (the newest found) replaced the floor's put only where
+  // that put had landed (its holders); found only elsewhere, it is the version the put replaced.
   const replaced = (f: JournalEntry): boolean =>
     winner !== undefined &&
-    otherWriter(winner.version, f.version) &&
-    copies.some((c) => c.version === winner!.version && f.holders.includes(c.target));
+    replacedByAnotherWriter(
+      f.version,
+      copies.filter((c) => c.version === winner!.version),
+      f.holders,
+    );
   if (beyond(floor) && !(floor.op === 'put' && replaced(floor))) {
     if (floor.op === 'put') {
       if (!allCompared) {
@@ -151,11 +153,6 @@ export function planKey(
     conflicts,
     settle: w.version,
   };
-}
-
-/** Whether `copy` was written by another writer than `version` (or by no multi-cloud store). */
-function otherWriter(copy: string | undefined, version: string): boolean {
-  return copy === undefined || parseVersion(copy)?.writer !== parseVersion(version)?.writer;
 }
 
 function newest(entries: readonly JournalEntry[]): JournalEntry | undefined {

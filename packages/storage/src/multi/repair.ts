@@ -19,13 +19,12 @@ import {
   type Fetched,
   fetchVersion,
   isRefused,
-  replacedByAnotherWriter,
   VanishedError,
   writeFetched,
 } from './transfer.js';
 import type { RepairFailure, RepairReport, RepairRunOptions } from './types.js';
 import { recheckUnchecked, setAsideUnchecked } from './unchecked.js';
-import { compareVersions } from './version.js';
+import { compareVersions, replacedByAnotherWriter } from './version.js';
 
 /** What repairing one (entry, target) pair came to. */
 export type RepairOutcome = 'repaired' | 'conflict' | 'done' | 'lost' | 'deferred';

@@ -7,17 +7,15 @@ import { reportCorruptCopy } from './journaling.js';
 import { isDeferred, SHA256_KEY, sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
 import { deferredSha256 } from './stamp.js';
-import { compareVersions, parseVersion } from './version.js';
+import { compareVersions, type OlderCopy } from './version.js';
 
 /**
  * A version is on no target any more: every source answered, and held an older version (`older`,
  * `undefined` for an object no multi-cloud store wrote) or nothing. Kind `not_found`.
  */
 export class VanishedError extends StorageError {
-  /** The older versions the sources held instead. */
-  readonly older: readonly (string | undefined)[];
-  /** The same, with the source that held each (in the order asked). */
-  readonly olderOn: readonly { readonly target: string; readonly version: string | undefined }[];
+  /** The older versions the sources held instead, with the source that held each (in the order asked). */
+  readonly olderOn: readonly OlderCopy[];
   /**
    * What each source answered, in the order asked: `<target>: missing`, `<target>: older
    * (<version>)` or `<target>: corrupt` (its bytes did not match the SHA-256).
@@ -27,7 +25,7 @@ export class VanishedError extends StorageError {
   constructor(
     key: string,
     version: string | undefined,
-    olderOn: readonly { readonly target: string; readonly version: string | undefined }[],
+    olderOn: readonly OlderCopy[],
     seen: readonly string[],
   ) {
     const detail = seen.length > 0 ? ` (${seen.join('; ')})` : '';
@@ -39,30 +37,8 @@ export class VanishedError extends StorageError {
       },
     );
     this.olderOn = Object.freeze(olderOn.map((o) => Object.freeze({ ...o })));
-    this.older = Object.freeze(olderOn.map((o) => o.version));
     this.seen = Object.freeze([...seen]);
   }
-}
-
-/**
- * Whether a vanished version was replaced by another writer's write (a concurrent writer whose
- * older-stamped write landed last: a conflict, its copy stays) rather than lost (every copy gone,
- * or only this writer's older versions left: settled as a delete at the lost version). Only a
- * target that held the version (`holders`) can show it was replaced there: another writer's
- * older version on a target the write never reached is simply the version it was meant to
- * replace (in a fleet, the previous write of the key, most likely made by another instance), and
- * the write is lost, not in conflict.
- */
-export function replacedByAnotherWriter(
-  version: string,
-  olderOn: readonly { readonly target: string; readonly version: string | undefined }[],
-  holders: readonly string[],
-): boolean {
-  const mine = parseVersion(version)?.writer;
-  return olderOn.some(
-    (o) =>
-      holders.includes(o.target) && (o.version === undefined || parseVersion(o.version)?.writer !== mine),
-  );
 }
 
 /** A version of an object fetched from a target, ready to be written elsewhere. */
@@ -94,7 +70,7 @@ export async function fetchVersion(
   let lastError: unknown;
   let unreachable = false;
   const seen: string[] = [];
-  const olderFound: { target: string; version: string | undefined }[] = [];
+  const olderFound: OlderCopy[] = [];
   for (const from of sources) {
     if (!ctx.router.isAvailable(from)) {
       unreachable = true;

@@ -29,6 +29,34 @@ export function parseVersion(version: string): ParsedVersion | undefined {
   return { ms: Number(m[1]), counter: Number(m[2]), writer: m[3]! };
 }
 
+/** A copy of a key older than the version looked for, and the target that holds it. */
+export interface OlderCopy {
+  readonly target: string;
+  /** Its version; `undefined` for an object no multi-cloud store wrote. */
+  readonly version: string | undefined;
+}
+
+/**
+ * Whether a vanished version was replaced by another writer's write (a concurrent writer whose
+ * older-stamped write landed last: a conflict, its copy stays) rather than lost (every copy gone,
+ * or only this writer's older versions left: settled as a delete at the lost version). Only a
+ * target that held the version (`holders`) can show it was replaced there: another writer's
+ * older version on a target the write never reached is simply the version it was meant to
+ * replace (in a fleet, the previous write of the key, most likely made by another instance), and
+ * the write is lost, not in conflict. Repair and reconcile both decide by it.
+ */
+export function replacedByAnotherWriter(
+  version: string,
+  olderOn: readonly OlderCopy[],
+  holders: readonly string[],
+): boolean {
+  const mine = parseVersion(version)?.writer;
+  return olderOn.some(
+    (o) =>
+      holders.includes(o.target) && (o.version === undefined || parseVersion(o.version)?.writer !== mine),
+  );
+}
+
 /** Formats the parts of a version: `<ms, 15 digits>-<counter, 6 digits>-<writer>`. */
 export function formatVersion(ms: number, counter: number, writer: string): string {
   return `${String(ms).padStart(MS_DIGITS, '0')}-${String(counter).padStart(COUNTER_DIGITS, '0')}-${writer}`;
