@@ -17,7 +17,7 @@ import { markerClock } from './epoch.js';
 import { listingIndex } from './list-pending.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
 import { newestOf, type PendingIndex, type PendingItem } from './pending.js';
-import { foreignDeleteIntent } from './read.js';
+import { foreignDeleteIntent, stickOwnDelete } from './read.js';
 import { present, STORE_PREFIX } from './reserved.js';
 import type { MultiCloudListEntry } from './types.js';
 
@@ -145,13 +145,10 @@ async function* listTarget(
       // Another instance's delete in flight (or failed): listed as a read sees it, which confirms
       // it first (read.ts, stickDelete), so the key never comes back once a listing left it out.
       if (foreignDeleteIntent(ctx, key, latest.entry)) plan.push({ ask: latest });
-      else if (latest.entry.intent === true) {
-        // This process's delete in flight. A shared answer may name its intent after the delete
-        // withdrew it (it reached no target): asked as a read would, which looks again.
-        if (ctx.pending.item(latest.entry.id) === undefined) plan.push({ ask: latest });
-        // A listing that leaves the key out has observed a delete still in flight: it must stick.
-        else ctx.observedDeletes.add(latest.entry.id);
-      }
+      // This process's delete in flight: a listing that leaves the key out has observed it, and it
+      // must stick; one withdrawn since a shared answer named it is asked as a read would.
+      else if (latest.entry.intent === true && stickOwnDelete(ctx, latest.entry) === 'again')
+        plan.push({ ask: latest });
       continue;
     }
     if (latest.holders.has(t.name)) continue;

@@ -399,17 +399,25 @@ export async function stickDelete(
   entry: JournalEntry,
 ): Promise<'stick' | 'again' | 'ignore'> {
   if (entry.intent !== true) return 'stick';
-  if (!foreignDeleteIntent(ctx, key, entry)) {
-    // A shared journal's answer, taken while this process's delete was in flight, may name an
-    // intent the delete has withdrawn since (it reached no target; the write is still in flight
-    // until the withdrawal returns): the index, which the withdrawal left in the same tick as its
-    // check of `observedDeletes`, says whether it is still there. Gone: look again.
-    if (ctx.pending.item(entry.id) === undefined) return 'again';
-    ctx.observedDeletes.add(entry.id);
-    return 'stick';
-  }
+  if (!foreignDeleteIntent(ctx, key, entry)) return stickOwnDelete(ctx, entry);
   const confirmed = await confirmObserved(ctx, entry);
   return confirmed === 'confirmed' ? 'stick' : confirmed === 'settled' ? 'again' : 'ignore';
+}
+
+/**
+ * This process's own delete intent (in flight here, or left by an earlier process on a journal of
+ * this process only) is about to make a read or listing answer "not found": `stick`, and it is
+ * recorded as observed (`observedDeletes`: its writer does not withdraw it, repair completes it).
+ * But a shared journal's answer, taken while the delete was in flight, may name an intent the
+ * delete has withdrawn since (it reached no target; the write is still in flight until the
+ * withdrawal returns): the index, which the withdrawal left in the same tick as its check of
+ * `observedDeletes`, says whether it is still there. Gone: `again`, look again. Synchronous, so
+ * the check and the record cannot be split by the withdrawal.
+ */
+export function stickOwnDelete(ctx: MultiContext, entry: JournalEntry): 'stick' | 'again' {
+  if (ctx.pending.item(entry.id) === undefined) return 'again';
+  ctx.observedDeletes.add(entry.id);
+  return 'stick';
 }
 
 function maxVersion(a: string | undefined, b: string | undefined): string | undefined {
