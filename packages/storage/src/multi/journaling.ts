@@ -98,7 +98,7 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
     );
   }
   ctx.pending.append(entry);
-  const recorded = await recheckDelete(ctx, entry);
+  const recorded = await recordAgainWhileRepairing(ctx, entry);
   if (recorded.missing.length > 0 && recorded.intent !== true) {
     reportPlacement(ctx, 'journaled', recorded);
     ctx.repairSoon();
@@ -118,7 +118,7 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
  * repair itself, before the release: `journalIfBehind`.) A put needs none of this: its copies
  * refuse an older one (conditional writes). A journal failure leaves the first record.
  */
-async function recheckDelete(ctx: MultiContext, entry: JournalEntry): Promise<JournalEntry> {
+async function recordAgainWhileRepairing(ctx: MultiContext, entry: JournalEntry): Promise<JournalEntry> {
   const journal = ctx.journal;
   if (entry.op !== 'delete' || entry.intent === true || journal.repairLeased === undefined) return entry;
   const leased = await journal.repairLeased(entry.key).catch(() => true);
