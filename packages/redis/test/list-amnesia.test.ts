@@ -1,17 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type BlobStore, createMultiCloudStore, type Journal } from '@failover/storage';
+import { createMultiCloudStore } from '@failover/storage';
 import { expect, it } from 'vitest';
 import { switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, keysOf, later, overriding, redisServer, signal, useCleanups } from './redis-helpers.js';
 
 useCleanups();
-
-async function keysOf(store: BlobStore, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of store.list({ prefix })) if ('key' in e) out.push(e.key);
-  return out;
-}
 
 /**
  * A listing with a shared journal first looks up every instance's pending entries (up to a second
@@ -27,29 +21,17 @@ it('a listing trusts only a marker seen after its shared journal lookup: a cloud
     prefix: `t:${randomBytes(6).toString('hex')}`,
   });
   let armed = false;
-  let reach = () => {};
-  let release = () => {};
-  const reached = new Promise<void>((r) => {
-    reach = r;
-  });
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
+  const reached = signal();
+  const released = signal();
   // The listing's lookup of the shared pending entries waits until released.
-  const journal: Journal = new Proxy(shared, {
-    get(target, prop, receiver) {
-      if (prop === 'pending') {
-        return async () => {
-          if (armed) {
-            armed = false;
-            reach();
-            await released;
-          }
-          return target.pending();
-        };
+  const journal = overriding(shared, {
+    pending: async () => {
+      if (armed) {
+        armed = false;
+        reached.resolve();
+        await released.promise;
       }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return shared.pending();
     },
   });
   const targets = ['aws', 'gcp', 'azure'].map((n) => switchable(n));
@@ -64,11 +46,11 @@ it('a listing trusts only a marker seen after its shared journal lookup: a cloud
   await store.put('k', 'v');
   armed = true;
   const listing = keysOf(store);
-  await reached;
+  await reached.promise;
   // A read meanwhile: aws's "not found" is trusted once its marker is seen (now).
   expect(await store.head('absent')).toBeNull();
   // Then aws loses its data, its marker with it.
   for (const key of await keysOf(targets[0]!.inner)) await targets[0]!.inner.delete(key);
-  release();
+  released.resolve();
   expect(await listing).toEqual(['k']);
 });

@@ -3,30 +3,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import {
-  createFileJournal,
-  isPrefixEntry,
-  type Journal,
-  type MultiCloudStore,
-  StorageError,
-} from '@failover/storage';
+import { createFileJournal, StorageError } from '@failover/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
-import { client, later, redisServer, storeOf, useCleanups } from './redis-helpers.js';
+import {
+  client,
+  keysOf,
+  later,
+  overriding,
+  redisServer,
+  signal,
+  storeOf,
+  useCleanups,
+} from './redis-helpers.js';
 
 useCleanups();
 afterEach(() => {
   vi.useRealTimers();
 });
-
-async function keysOf(store: MultiCloudStore, prefix: string, delimiter?: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of store.list({ prefix, ...(delimiter === undefined ? {} : { delimiter }) })) {
-    out.push(isPrefixEntry(e) ? e.prefix : e.key);
-  }
-  return out;
-}
 
 /**
  * Fleet-wide read-your-writes for listings (found by the fleet-mode Jepsen soak: lists on one
@@ -79,20 +74,12 @@ describe("a write every cloud took, over another instance's pending delete", () 
     const azure = switchable('azure');
     const other = storeOf([aws, gcs, azure], createRedisJournal({ client: await client(redis.url), prefix }));
     // The writer's records (not its intents) wait at the journal's door until released.
-    let open!: () => void;
-    const door = new Promise<void>((resolve) => (open = resolve));
+    const door = signal();
     const shared = createRedisJournal({ client: await client(redis.url), prefix });
-    const append = shared.append.bind(shared);
-    const gatedJournal: Journal = new Proxy(shared, {
-      get(target, prop, receiver) {
-        if (prop === 'append') {
-          return async (e: Parameters<Journal['append']>[0]) => {
-            if (e.intent !== true) await door;
-            return append(e);
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const gatedJournal = overriding(shared, {
+      append: async (e) => {
+        if (e.intent !== true) await door.promise;
+        return shared.append(e);
       },
     });
     const writer = storeOf([aws, gcs, azure], gatedJournal);
@@ -123,7 +110,7 @@ describe("a write every cloud took, over another instance's pending delete", () 
     await holdV2([azure]);
     for (let i = 0; i < 20; i++) await nextTurn();
     expect(answered).toBe(false);
-    open();
+    door.resolve();
     await put;
     // Another instance, knowing nothing of either write in its own index, finds v2.
     const reader = storeOf(

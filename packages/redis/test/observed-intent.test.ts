@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, keysOf, later, overriding, redisServer, signal, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -54,15 +54,6 @@ async function noOlderAfterRestart(
   journal: Journal,
 ): Promise<void> {
   await notOlder(storeOf(targets, journal));
-}
-
-/** A promise and the function that fulfils it (Node 20 has no `Promise.withResolvers`). */
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = () => {};
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 const text = async (store: BlobStore, key: string) => Buffer.from(await getBytes(store, key)).toString();
@@ -202,14 +193,8 @@ describe("a read that answered 'not found' by another instance's delete in fligh
  * two calls).
  */
 function awayForSettling(shared: Journal): Journal {
-  return new Proxy(shared, {
-    get(target, prop, receiver) {
-      if (prop === 'settleIntent') {
-        return () => Promise.reject(new StorageError('unavailable', 'the shared journal is away'));
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  return overriding(shared, {
+    settleIntent: () => Promise.reject(new StorageError('unavailable', 'the shared journal is away')),
   });
 }
 
@@ -252,32 +237,27 @@ function heldLookup(shared: Journal, method: 'pendingOf' | 'pending') {
   const release = signal();
   let armed = false;
   let answered: Promise<unknown> = Promise.resolve();
-  const journal: Journal = new Proxy(shared, {
-    get(target, prop, receiver) {
-      if (prop === method) {
-        return async (...args: unknown[]) => {
-          const lookup = Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>;
-          const answer = await lookup.apply(target, args);
-          if (armed) {
-            armed = false;
-            fetched.resolve();
-            await release.promise;
-          }
-          return answer;
-        };
+  /** Redis's answer, held (once armed) until the withdrawal is done there. */
+  const hold = async <T>(answer: Promise<T>): Promise<T> => {
+    const got = await answer;
+    if (armed) {
+      armed = false;
+      fetched.resolve();
+      await release.promise;
+    }
+    return got;
+  };
+  const journal = overriding(shared, {
+    ...(method === 'pendingOf'
+      ? { pendingOf: (key: string) => hold(shared.pendingOf!(key)) }
+      : { pending: () => hold(shared.pending()) }),
+    settleIntent: async (id, how) => {
+      const done = await shared.settleIntent!(id, how);
+      if (how === 'withdraw') {
+        release.resolve();
+        await answered.catch(() => {});
       }
-      if (prop === 'settleIntent') {
-        return async (id: string, how: 'withdraw' | 'confirm') => {
-          const done = await target.settleIntent!(id, how);
-          if (how === 'withdraw') {
-            release.resolve();
-            await answered.catch(() => {});
-          }
-          return done;
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return done;
     },
   });
   return {
@@ -343,11 +323,7 @@ describe("a read or listing racing its own process's delete that fails on every 
     const held = heldLookup(await journalOf(), 'pending');
     const store = storeOf(targets, held.journal);
     await store.put('k', 'v1');
-    const keys = async () => {
-      const out: string[] = [];
-      for await (const e of store.list({ prefix: '' })) if ('key' in e) out.push(e.key);
-      return out;
-    };
+    const keys = () => keysOf(store);
     expect(await deleteWithdrawnUnderLookup(store, targets, held, keys)).toEqual(['k']);
     expect(await keys()).toEqual(['k']);
   });

@@ -11,7 +11,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, useCleanups } from './redis-helpers.js';
+import { client, later, overriding, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 afterEach(() => {
@@ -38,17 +38,10 @@ function storeOf(targets: SwitchableStore[], journal: Journal, bufferBytes?: num
  * lookup that answers after the reader's first cloud read has returned the older copy.
  */
 function gated(journal: Journal, release: () => Promise<void>): Journal {
-  const pendingOf = journal.pendingOf!.bind(journal);
-  return new Proxy(journal, {
-    get(target, prop, receiver) {
-      if (prop === 'pendingOf') {
-        return async (key: string) => {
-          await release();
-          return pendingOf(key);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+  return overriding(journal, {
+    pendingOf: async (key) => {
+      await release();
+      return journal.pendingOf!(key);
     },
   });
 }

@@ -1,4 +1,10 @@
-import { type BlobStore, createMultiCloudStore, type Journal, type MultiCloudStore } from '@failover/storage';
+import {
+  type BlobStore,
+  createMultiCloudStore,
+  isPrefixEntry,
+  type Journal,
+  type MultiCloudStore,
+} from '@failover/storage';
 import { type RedisLocalServer, type RedisServerOptions, startRedisServer } from '@failover/testkit';
 import { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
@@ -136,6 +142,38 @@ export function listing(c: Client): { client: Client; sent: string[][] } {
     },
   });
   return { client: wrapped, sent };
+}
+
+/**
+ * `journal` with some of its methods replaced by `overrides` (instrumentation of the store's calls
+ * to a real journal: holding or failing one of them); every other member goes to `journal`.
+ */
+export function overriding(journal: Journal, overrides: Partial<Journal>): Journal {
+  return new Proxy(journal, {
+    get(target, prop, receiver) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof Journal];
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Every key `store` lists under `prefix`, in order (with `delimiter`, a common prefix as itself). */
+export async function keysOf(store: BlobStore, prefix = '', delimiter?: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.list({ prefix, ...(delimiter === undefined ? {} : { delimiter }) })) {
+    out.push(isPrefixEntry(e) ? e.prefix : e.key);
+  }
+  return out;
+}
+
+/** A promise and the function that fulfils it (Node 20 has no `Promise.withResolvers`). */
+export function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 /**

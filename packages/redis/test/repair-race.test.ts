@@ -4,7 +4,16 @@ import type { RedisLocalServer } from '@failover/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, redisServer, storeOf, useCleanups } from './redis-helpers.js';
+import {
+  client,
+  keysOf,
+  later,
+  overriding,
+  redisServer,
+  signal,
+  storeOf,
+  useCleanups,
+} from './redis-helpers.js';
 
 useCleanups();
 
@@ -94,15 +103,12 @@ async function expectGone(f: Fleet, key: string): Promise<void> {
  * was on its way and reached no cloud.
  */
 function heldRefusal(): { release: () => void; refuseLater: (s: SwitchableStore) => () => Promise<never> } {
-  let release!: () => void;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
+  const held = signal();
   const refuseLater = (s: SwitchableStore) => async (): Promise<never> => {
-    await held;
+    await held.promise;
     throw new StorageError('unavailable', `${s.name} refused the delete`, { target: s.name });
   };
-  return { release, refuseLater };
+  return { release: held.resolve, refuseLater };
 }
 
 /**
@@ -116,37 +122,19 @@ function holdingMarks(): {
   release: () => void;
 } {
   let armed = false;
-  let reach!: () => void;
-  let release!: () => void;
-  const reached = new Promise<void>((r) => {
-    reach = r;
-  });
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
+  const reached = signal();
+  const released = signal();
   const wrap = (journal: Journal): Journal =>
-    new Proxy(journal, {
-      get(target, prop, receiver) {
-        if (prop === 'highWater') {
-          return async (key: string) => {
-            if (armed) {
-              reach();
-              await released;
-            }
-            return target.highWater!(key);
-          };
+    overriding(journal, {
+      highWater: async (key) => {
+        if (armed) {
+          reached.resolve();
+          await released.promise;
         }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return journal.highWater!(key);
       },
     });
-  return { wrap, arm: () => (armed = true), reached, release };
-}
-
-async function keysOf(store: MultiCloudStore): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of store.list({ prefix: '' })) if ('key' in e) out.push(e.key);
-  return out;
+  return { wrap, arm: () => (armed = true), reached: reached.promise, release: released.resolve };
 }
 
 describe('fleet: a user write on one instance racing another instance repair of the same key', () => {
