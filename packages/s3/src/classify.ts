@@ -87,7 +87,7 @@ function isServiceError(err: object): boolean {
 }
 
 /**
- * Maps an error from `@aws-sdk/client-s3` (or `@aws-sdk/lib-storage`) to a {@link FailureKind},
+ * Maps an error from `@aws-sdk/client-s3` to a {@link FailureKind},
  * or returns `undefined` for anything else (network errors, aborts, timeouts of the HTTP handler),
  * which core's built-in rules then classify.
  *

@@ -3,8 +3,8 @@
  *
  * - `'bytes'`: one `PutObject` with the bytes and their `Content-MD5`;
  * - `'stream'`: one `PutObject` with the stream as its body, sent as it is read;
- * - `'upload'`: lib-storage's `Upload`: a multipart upload of buffered parts, or one `PutObject`
- *   of a buffer when the body fits in one part.
+ * - `'upload'`: a multipart upload of buffered parts (`multipartUpload`), or one `PutObject` of
+ *   a buffer when the body fits in one part.
  */
 export type PutPlan = 'bytes' | 'stream' | 'upload';
 
@@ -25,7 +25,7 @@ export interface PutShape {
 /**
  * Decides how a put is sent (pure). A body of known size up to `multipartThreshold` goes in one
  * `PutObject`: bytes as they are; a stream of at least `partSize` bytes streamed, when the client
- * sends streams as they are. A smaller stream is buffered by `Upload` into one `PutObject` (it
+ * sends streams as they are. A smaller stream is buffered into one `PutObject` (it
  * must be read to its end before the request, so a stream that fails or runs long sends nothing).
  * Everything else is a multipart upload.
  */

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type BlobBody,
   type BlobInfo,
@@ -17,17 +15,17 @@ import {
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted } from './errors.js';
 import { headByObjectKey } from './head.js';
-import { unquoteEtag } from './info.js';
-import { quoted, type WriteRequest, writeError, written } from './put-common.js';
+import { multipartUpload } from './multipart.js';
+import { putBytes } from './put-bytes.js';
+import type { WriteRequest } from './put-common.js';
 import { planPut, sendsStreamsAsIs } from './put-plan.js';
 import { putStream } from './put-stream.js';
-import { upload } from './upload.js';
 
 /**
  * `put`, sent as {@link planPut} decides: a body of known size up to `multipartThreshold` in one
  * PutObject (bytes with Content-Length and Content-MD5; a stream of at least `partSize` bytes
- * streamed as it is read, see {@link putStream}); anything else through lib-storage's `Upload`
- * (see {@link upload}). `ifNoneMatch: '*'` becomes S3's `If-None-Match: *` and
+ * streamed as it is read, see {@link putStream}); anything else in parts (see
+ * {@link multipartUpload}). `ifNoneMatch: '*'` becomes S3's `If-None-Match: *` and
  * `ifMatch` S3's `If-Match` (on PutObject, and on CompleteMultipartUpload for multipart uploads);
  * S3's 404 for an `If-Match` on a missing key is a `PreconditionFailedError` too.
  */
@@ -83,10 +81,10 @@ function write(ctx: StoreContext, request: WriteRequest, watch: IoWatch | undefi
   if (plan === 'stream' && body.type === 'stream') {
     // Only where the client sends a stream as it is (read from its config once per store).
     return streamsAsIs(ctx).then((asIs) =>
-      asIs ? putStream(ctx, request, body.stream, watch) : upload(ctx, request),
+      asIs ? putStream(ctx, request, body.stream, watch) : multipartUpload(ctx, request),
     );
   }
-  return upload(ctx, request);
+  return multipartUpload(ctx, request);
 }
 
 /** Whether the store's client sends stream bodies as they are (read once per store). */
@@ -123,31 +121,4 @@ function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOp
     signal: o.signal,
     ectx: errorContext(ctx, 'put', key, o.signal),
   };
-}
-
-async function putBytes(ctx: StoreContext, request: WriteRequest, bytes: Uint8Array): Promise<BlobInfo> {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // The caller's MD5 (computed from these bytes) saves hashing them again; S3 checks it either way.
-  const md5 =
-    request.md5 === undefined ? createHash('md5').update(buffer).digest() : Buffer.from(request.md5, 'hex');
-  try {
-    const res = await ctx.client.send(
-      new PutObjectCommand({
-        Bucket: ctx.bucket,
-        Key: request.objectKey,
-        Body: buffer,
-        ContentLength: buffer.byteLength,
-        ContentMD5: md5.toString('base64'),
-        ContentType: request.contentType,
-        Metadata: request.metadata,
-        IfNoneMatch: request.ifNoneMatch,
-        IfMatch: quoted(request.ifMatch),
-      }),
-      { abortSignal: request.signal },
-    );
-    // S3 checked the Content-MD5 we sent, so the MD5 is the stored content's whatever the ETag is.
-    return written(request, buffer.byteLength, unquoteEtag(res.ETag), md5.toString('hex'));
-  } catch (err) {
-    throw writeError(err, request);
-  }
 }

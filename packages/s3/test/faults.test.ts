@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AbortedError, classifyFailure } from '@failover/core';
 import { NotFoundError, PreconditionFailedError, readAll, StorageError } from '@failover/storage';
@@ -265,6 +267,99 @@ describe('abort signals reach the SDK', () => {
     expect(err).toMatchObject({ kind: 'aborted', target: store.name });
     expect(read).toBeLessThan(size);
     expect(body.destroyed).toBe(true);
+  });
+});
+
+describe('multipart uploads through the fault proxy', () => {
+  const MiB = 1024 * 1024;
+  const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  const inChunks = (bytes: Uint8Array, size = 64 * 1024): Readable =>
+    Readable.from(
+      (function* () {
+        for (let at = 0; at < bytes.byteLength; at += size) yield Buffer.from(bytes.subarray(at, at + size));
+      })(),
+    );
+
+  it("sends a failed part again from its buffer (the SDK's retry): the object is whole", async () => {
+    const store = createS3Store({
+      client: s3.server.clientFor(proxy.origin, { sdkRetries: 2 }),
+      bucket,
+      partSize: 5 * MiB,
+    });
+    const big = patternBytes(12 * MiB + 3, 21);
+    const partTwo: string[] = [];
+    // The first UploadPart of part 2 answers 500; its retry and everything else pass.
+    await proxy.setFault(
+      faults.status(500, {
+        match: (request) => {
+          if (request.method !== 'PUT' || !/[?&]partNumber=2(&|$)/.test(request.url)) return false;
+          partTwo.push(request.url);
+          return partTwo.length === 1;
+        },
+      }),
+    );
+    const info = await store.put('retried-part', inChunks(big));
+    expect(info.size).toBe(big.byteLength);
+    expect(partTwo).toHaveLength(2);
+    expect(proxy.counts.byFault.status).toBe(1);
+    await proxy.setFault(faults.pass());
+    expect(sha(await readAll((await store.get('retried-part')).body))).toBe(sha(big));
+  });
+
+  it('a part that fails for good cancels the upload: nothing written, the upload aborted, the body released', async () => {
+    const store = storeViaProxy(5 * MiB);
+    const seen: string[] = [];
+    await proxy.setFault(
+      faults.status(503, {
+        match: (request) => {
+          seen.push(`${request.method} ${request.url}`);
+          return request.method === 'PUT' && /[?&]partNumber=3(&|$)/.test(request.url);
+        },
+      }),
+    );
+    const body = inChunks(patternBytes(17 * MiB, 22));
+    const err = await store.put('failed-part', body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'throttled', target: store.name }); // S3's 503 SlowDown
+    await waitFor(() => body.destroyed);
+    await waitFor(() => seen.some((r) => r.startsWith('DELETE ') && r.includes('uploadId=')));
+    expect(seen.some((r) => r.startsWith('POST ') && r.includes('uploadId='))).toBe(false); // never completed
+    await proxy.setFault(faults.pass());
+    expect(await store.exists('failed-part')).toBe(false);
+  });
+
+  it("a body stream that fails after two parts is the caller's failure (invalid): nothing written, upload aborted", async () => {
+    const store = storeViaProxy(5 * MiB);
+    const seen: string[] = [];
+    await proxy.setFault(
+      faults.pass({
+        match: (request) => {
+          seen.push(`${request.method} ${request.url}`);
+          return false;
+        },
+      }),
+    );
+    const body = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 11; i++) yield patternBytes(MiB, 30 + i);
+        throw new Error('the disk went away');
+      })(),
+    );
+    const err = await store.put('failed-stream', body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: 'invalid', target: store.name });
+    expect((err as Error).message).toContain('the disk went away');
+    await waitFor(() => seen.some((r) => r.startsWith('DELETE ') && r.includes('uploadId=')));
+    expect(seen.filter((r) => r.startsWith('PUT ') && r.includes('partNumber='))).toHaveLength(2);
+    expect(await store.exists('failed-stream')).toBe(false);
+  });
+
+  it('a size hint the stream does not keep fails before the upload completes: nothing written', async () => {
+    const store = storeViaProxy(5 * MiB);
+    const big = patternBytes(11 * MiB, 23);
+    const err = await store.put('short-stream', inChunks(big), { size: 200 * MiB }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid', argument: 'size' });
+    expect(await store.exists('short-stream')).toBe(false);
   });
 });
 
