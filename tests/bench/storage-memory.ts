@@ -93,7 +93,7 @@ function rawTransfer(client: S3Client): Transfer {
 
 /**
  * The raw SDK's own streamed upload: lib-storage's `Upload` with the S3 store's defaults (8 MiB
- * parts, 2 at once), the reference the S3 adapter (which uses it) is held to.
+ * parts, 2 at once), the reference the S3 adapter's own multipart upload is held to.
  */
 function uploadTransfer(client: S3Client, partSize: number, queueSize: number): Transfer {
   return {
@@ -118,7 +118,7 @@ function uploadTransfer(client: S3Client, partSize: number, queueSize: number): 
  *
  * - `multi`: the multi-cloud store (writes: 'primary', so the bytes go to S3; automatic repair
  *   off; `attemptTimeoutMs` 10 minutes); the get is verified against the SHA-256 as it ends;
- * - `adapter`: the S3 adapter store alone (lib-storage multipart upload), for reference;
+ * - `adapter`: the S3 adapter store alone (its own multipart upload), for reference;
  * - `raw`: the raw SDK (one streamed PutObject), the floor of Node + SDK + proxy.
  *
  * The get's growth is measured from the RSS before the put, so memory the put left behind counts

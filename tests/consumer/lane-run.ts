@@ -205,7 +205,7 @@ export class LaneRun {
       return (
         `npm ls --all ${describeEnd(result, 120_000)}: a user's \`npm ls\` fails the same way.\n${tail(problems.join('\n'))}\n` +
         '  "invalid" next to an SDK: a package was installed at a version its dependents do not accept\n' +
-        '  (e.g. @aws-sdk/lib-storage newer than the @aws-sdk/client-s3 the user keeps).'
+        '  (e.g. an SDK add-on newer than the SDK client the user keeps).'
       );
     });
   }

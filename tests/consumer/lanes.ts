@@ -39,7 +39,6 @@ export const TSX = 'tsx@4';
 /** The oldest supported peers: the lower bounds of the packages' peer ranges. */
 export const OLDEST_PEERS: readonly string[] = [
   '@aws-sdk/client-s3@3.1169.0',
-  '@aws-sdk/lib-storage@3.1169.0', // same version as client-s3, as docs/s3.md asks
   '@google-cloud/storage@7.0.0',
   // The peer range is ^12.20.0; 12.23.0 is the oldest release inside it that the registry serves.
   '@azure/storage-blob@12.23.0',
@@ -49,7 +48,6 @@ export const OLDEST_PEERS: readonly string[] = [
 /** The newest majors of the peers, as a user starting today gets them. */
 export const NEWEST_PEERS: readonly string[] = [
   '@aws-sdk/client-s3@latest',
-  '@aws-sdk/lib-storage@latest',
   '@google-cloud/storage@^8',
   '@azure/storage-blob@latest',
   'axios@latest',

@@ -14,6 +14,7 @@ import { unquoteEtag } from './info.js';
 import { bytesParts, type PartSource, streamParts } from './part-source.js';
 import { putBytes } from './put-bytes.js';
 import { bodyStreamError, quoted, type WriteRequest, writeError, written } from './put-common.js';
+import { requestChecksumMode } from './put-plan.js';
 
 /** The most parts S3 takes in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -90,12 +91,16 @@ async function sendParts(
   first: Uint8Array,
   cut: AbortController,
 ): Promise<string | undefined> {
+  // With the SDK's default checksum mode every part carries a CRC32, which S3 then expects the
+  // upload to declare (as lib-storage's Upload does); the parts' checksums go to the commit.
+  const crc32 = (await requestChecksumMode(ctx.client.config)) === 'WHEN_SUPPORTED';
   const created = await ctx.client.send(
     new CreateMultipartUploadCommand({
       Bucket: ctx.bucket,
       Key: request.objectKey,
       ContentType: request.contentType,
       Metadata: request.metadata,
+      ...(crc32 ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
     }),
     { abortSignal: cut.signal },
   );
@@ -142,8 +147,17 @@ async function uploadParts(
           { abortSignal: cut.signal },
         )
         .then((res) => {
-          done.push({ ETag: res.ETag, PartNumber: number });
-        }, fail)
+          if (res.ETag === undefined) throw noEtag(ctx, request, number);
+          done.push({
+            ETag: res.ETag,
+            PartNumber: number,
+            ...(res.ChecksumCRC32 !== undefined ? { ChecksumCRC32: res.ChecksumCRC32 } : {}),
+            ...(res.ChecksumCRC32C !== undefined ? { ChecksumCRC32C: res.ChecksumCRC32C } : {}),
+            ...(res.ChecksumSHA1 !== undefined ? { ChecksumSHA1: res.ChecksumSHA1 } : {}),
+            ...(res.ChecksumSHA256 !== undefined ? { ChecksumSHA256: res.ChecksumSHA256 } : {}),
+          });
+        })
+        .catch(fail)
         .finally(() => {
           parts.release(body);
           inFlight.delete(sent);
@@ -193,4 +207,11 @@ function tooManyParts(ctx: StoreContext, request: WriteRequest): InvalidArgument
     `a stream of unknown size needs more than ${MAX_PARTS} parts of ${ctx.partSize} bytes (S3's limit): give its size, or a larger partSize`,
     { key: request.key, target: ctx.name },
   );
+}
+
+function noEtag(ctx: StoreContext, request: WriteRequest, part: number): StorageError {
+  return new StorageError('unknown', `UploadPart of part ${part} returned no ETag`, {
+    target: ctx.name,
+    key: request.key,
+  });
 }

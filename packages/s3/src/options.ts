@@ -76,7 +76,7 @@ export interface S3StoreOptions {
    *   `0` sends every stream (and every byte body but an empty one) multipart.
    */
   multipartThreshold?: number;
-  /** Parts uploaded at once, 1 to 32. Memory held per stream upload is about `partSize * (queueSize + 1)`. Default 2. */
+  /** Parts uploaded at once, 1 to 32. A multipart upload of a stream holds `partSize * queueSize` bytes of part buffers. Default 2. */
   queueSize?: number;
   /** How `ifNoneMatch: '*'` and `ifMatch` are enforced; see {@link ConditionalWrites}. Default `'native'`. */
   conditionalWrites?: ConditionalWrites;

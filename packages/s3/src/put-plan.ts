@@ -51,11 +51,18 @@ export interface ChecksumConfig {
  */
 export async function sendsStreamsAsIs(config: ChecksumConfig): Promise<boolean> {
   if (config.isCustomEndpoint === false) return true;
+  return (await requestChecksumMode(config)) === 'WHEN_REQUIRED';
+}
+
+/**
+ * The client's `requestChecksumCalculation` (`'WHEN_SUPPORTED'`, the SDK's default, or
+ * `'WHEN_REQUIRED'`), or `undefined` when its config cannot be read.
+ */
+export async function requestChecksumMode(config: ChecksumConfig): Promise<string | undefined> {
   const setting = config.requestChecksumCalculation;
   try {
-    const mode = typeof setting === 'function' ? await setting() : setting;
-    return mode === 'WHEN_REQUIRED';
+    return typeof setting === 'function' ? await setting() : setting;
   } catch {
-    return false;
+    return undefined;
   }
 }
