@@ -8,32 +8,54 @@ import { formatSoak, runSoak } from './jepsen.js';
  * followed by a read or an overwrite on the other, and the SIGKILLs land on either; at the end one
  * instance settles what both left. Fleet-wide read-your-writes (Redis up throughout): no read on
  * any instance may be stale, nothing acknowledged may be lost, nothing overwritten may come back.
- * No timing is asserted. JEPSEN_FLEET_SEED replays a seed.
+ * A second run kills and pauses Redis too. No timing is asserted. JEPSEN_FLEET_SEED replays a
+ * seed.
  */
 const SEED = Number(process.env.JEPSEN_FLEET_SEED ?? 20261204);
+/** The seed of the run with Redis faults (JEPSEN_FLEET_SEED replays both with one seed). */
+const REDIS_SEED = Number(process.env.JEPSEN_FLEET_SEED ?? 20261205);
 /** JEPSEN_FLEET_INSTANCES: more instances, for a longer exploration (default 2). */
 const INSTANCES = Number(process.env.JEPSEN_FLEET_INSTANCES ?? 2);
-/** JEPSEN_FLEET_REDIS=1: Redis is also killed and paused during the soak. */
-const REDIS_FAULTS = process.env.JEPSEN_FLEET_REDIS === '1';
+/**
+ * JEPSEN_FLEET_REDIS=1: only the run in which Redis is also killed and paused; =0: only the run
+ * with Redis up throughout; unset: both.
+ */
+const REDIS_ONLY = process.env.JEPSEN_FLEET_REDIS;
 
 describe('Jepsen-style soak of a fleet of two instances on one Redis (default write options)', () => {
-  it(`loses, corrupts, serves stale or resurrects nothing on either instance (seed ${SEED})`, async () => {
-    const result = await runSoak({
-      seed: SEED,
-      ops: 800,
-      crashes: 3,
-      amnesia: 1,
-      largeBytes: 160 * 1024,
-      instances: INSTANCES,
-      redisFaults: REDIS_FAULTS,
-    });
-    const text = formatSoak(result);
-    const summary = `seed ${SEED} (replay: JEPSEN_FLEET_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen-fleet.test.ts)\n${text}`;
-    console.info(summary);
-    expect(result.harnessError, summary).toBeUndefined();
-    expect(result.outcomes.ok, summary).toBeGreaterThan(0);
-    expect(result.settle.backlogAfter, summary).toBe(0);
-    expect(result.check.total, summary).toEqual({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
-    expect(result.check.divergentKeys, summary).toEqual([]);
-  }, 240_000);
+  it.skipIf(REDIS_ONLY === '1')(
+    `loses, corrupts, serves stale or resurrects nothing on either instance (seed ${SEED})`,
+    () => soak(SEED, false),
+    240_000,
+  );
+
+  // Redis is SIGKILLed (and restarted) and SIGSTOPped during the run: the instances fall back to
+  // their local journals and breakers, merge back when it returns, and still lose nothing; reads
+  // while Redis is away may miss another instance's newest write only (fleet.md's guarantees).
+  it.skipIf(REDIS_ONLY === '0')(
+    `with Redis killed and paused, loses, corrupts or resurrects nothing (seed ${REDIS_SEED})`,
+    () => soak(REDIS_SEED, true),
+    240_000,
+  );
 });
+
+async function soak(seed: number, redisFaults: boolean): Promise<void> {
+  const result = await runSoak({
+    seed,
+    ops: 800,
+    crashes: 3,
+    amnesia: 1,
+    largeBytes: 160 * 1024,
+    instances: INSTANCES,
+    redisFaults,
+  });
+  const text = formatSoak(result);
+  const replay = `JEPSEN_FLEET_SEED=${seed}${redisFaults ? ' JEPSEN_FLEET_REDIS=1' : ' JEPSEN_FLEET_REDIS=0'}`;
+  const summary = `seed ${seed} (replay: ${replay} npx vitest run tests/multi-cloud/jepsen-fleet.test.ts)\n${text}`;
+  console.info(summary);
+  expect(result.harnessError, summary).toBeUndefined();
+  expect(result.outcomes.ok, summary).toBeGreaterThan(0);
+  expect(result.settle.backlogAfter, summary).toBe(0);
+  expect(result.check.total, summary).toEqual({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
+  expect(result.check.divergentKeys, summary).toEqual([]);
+}
