@@ -67,7 +67,7 @@ export function claim<T>(
 /**
  * Panic routing: a call left with no target (every other one skipped by its breaker, or tried and
  * failed) while one it has not tried yet is half-open with its probe in flight joins that probe
- * instead of failing at once: it waits for the probe's outcome and goes to that target if the
+ * (with none to join, it probes an open one early: {@link probeEarly}) instead of failing at once: it waits for the probe's outcome and goes to that target if the
  * probe closed the breaker. A call that already failed elsewhere joins too (issue 10: the call
  * that met a second half-open target, probed it and saw it fail, gave up in a millisecond while
  * the first target's probe was about to succeed). Once per call, never for a hedge (`lanes` > 1),
@@ -86,11 +86,33 @@ export async function joinProbe<T>(
   for (let i = 0; i < order.length && pos === NEXT; i++) {
     if (order[i]!.probing && log.attempts[i] === 0) pos = i;
   }
-  if (pos === NEXT) return NEXT;
+  if (pos === NEXT) return probeEarly(log, events);
   log.panicked = true;
   const t = order[pos]!;
   t.joins++;
-  if (events.has('panic')) events.emit('panic', { target: t.name });
+  if (events.has('panic')) events.emit('panic', { target: t.name, early: false });
   await t.probeSettled();
   return !call.settled && t.admits() ? pos : NEXT;
+}
+
+/**
+ * Panic routing's last resort, when no probe runs to join: the open target this call has not
+ * tried that failed least recently is probed at once (see `TargetHealth.probeEarly`: only when its
+ * last failure is at least a second old, so a fleet of dead clouds gets at most one such request
+ * per target per second). Only for a call over several targets: a call made for one target (a
+ * copy to that cloud, `wrap`) is told at once that it is open, as before.
+ */
+function probeEarly<T>(log: CallLog<T>, events: TypedEmitter<FailoverEvents>): number {
+  const order = log.order;
+  if (order.length < 2) return NEXT;
+  let pos = NEXT;
+  for (let i = 0; i < order.length; i++) {
+    const t = order[i]!;
+    if (log.attempts[i] !== 0 || t.state !== 'open') continue;
+    if (pos === NEXT || t.lastFailureAt < order[pos]!.lastFailureAt) pos = i;
+  }
+  if (pos === NEXT || !order[pos]!.probeEarly()) return NEXT;
+  log.panicked = true;
+  if (events.has('panic')) events.emit('panic', { target: order[pos]!.name, early: true });
+  return pos;
 }

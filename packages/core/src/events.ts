@@ -48,9 +48,12 @@ export interface FailoverEvents {
   rejected: { readonly target: string };
   /**
    * A call had no target left (every other one skipped by its breaker, or tried and failed) and
-   * waits for the half-open probe in flight on `target`, which it has not tried (panic routing).
+   * waits for the half-open probe in flight on `target`, which it has not tried (panic routing;
+   * `early: false`), or, with no probe to join, probes `target` itself before its reset period
+   * ends (`early: true`: the open target it has not tried that failed least recently, at least a
+   * second ago).
    */
-  panic: { readonly target: string };
+  panic: { readonly target: string; readonly early: boolean };
   /** The retry budget could not pay for a retry (or a hedge) on `target`; the call moves on instead. */
   budgetExhausted: { readonly target: string; readonly tokens: number; readonly cost: number };
 }

@@ -22,6 +22,13 @@ type BreakerArgs = [
 /** opossum never half-opens by itself: this module owns the open period (see {@link TargetHealth}). */
 const OPOSSUM_RESET_MS = 2_147_483_647;
 
+/**
+ * Panic routing's last resort (see `TargetHealth.probeEarly`): an open target is probed before its
+ * reset period ends only when its last failure is at least this old (ms), so a call that has no
+ * other target sends at most one request per second to each target of a dead fleet of clouds.
+ */
+export const EARLY_PROBE_AFTER_MS = 1000;
+
 /** Hedge races lost in a row before a target is demoted (see `TargetHealth.lostRace`). */
 export const LOST_RACES_TO_DEMOTE = 3;
 
@@ -121,6 +128,10 @@ export class TargetHealth<T> {
   #state = CLOSED;
   /** The half-open probe is running. */
   #probing = false;
+  /** The half-open state was entered early, by {@link TargetHealth.probeEarly}. */
+  #early = false;
+  /** When the open period that an early probe interrupted ends (`Date.now()` time). */
+  #earlyDue = 0;
   /** The open period running now (while open), in ms. */
   #currentResetMs: number;
   /** The open period the next opening will use. */
@@ -226,6 +237,27 @@ export class TargetHealth<T> {
     this.rejections++;
     const events = this.#shared.events;
     if (events.has('rejected')) events.emit('rejected', { target: this.name });
+  }
+
+  /**
+   * Panic routing's last resort: a call that has no other target left lets its attempt through
+   * this open target as its probe, before the reset period ends and without asking the probe gate
+   * (a fleet's probe lease held by an instance that was killed would otherwise keep every instance
+   * out until it expires, while the cloud is back). Only when no probe runs and the target's last
+   * failure is at least {@link EARLY_PROBE_AFTER_MS} old. A success closes the breaker as a probe
+   * does; a failure changes nothing: the breaker is open as before, until the end of the same
+   * period (announced by no event). Returns whether the call may go.
+   */
+  probeEarly(now: number = Date.now()): boolean {
+    if (this.#state !== OPEN || this.#probing) return false;
+    if (now - this.#lastAt < EARLY_PROBE_AFTER_MS) return false;
+    this.#earlyDue = (this.#openedAt ?? now) + this.#currentResetMs;
+    this.#clearTimer();
+    this.#state = HALF_OPEN;
+    this.#early = true;
+    this.#openedAt = undefined;
+    this.#quietly(() => this.breaker.close());
+    return true;
   }
 
   /** Whether the breaker is half-open with its probe free, without asking the probe gate. */
@@ -452,6 +484,7 @@ export class TargetHealth<T> {
     this.#wakeWaiters();
     this.#state = OPEN;
     this.#probing = false;
+    this.#early = false;
     this.#currentResetMs = ms;
     this.#nextResetMs = Math.min(ms * 2, this.#options.maxResetTimeoutMs);
     this.#openedAt = Date.now();
@@ -482,11 +515,26 @@ export class TargetHealth<T> {
     }
   }
 
+  /** Back to the open period an early probe interrupted (it failed): no event, same end. */
+  #reopenAfterEarly(): void {
+    this.#wakeWaiters();
+    this.#state = OPEN;
+    this.#probing = false;
+    this.#early = false;
+    this.#openedAt = this.#earlyDue - this.#currentResetMs;
+    this.#clearTimer();
+    const timer = setTimeout(TargetHealth.#halfOpenDue, Math.max(0, this.#earlyDue - Date.now()), this);
+    timer.unref?.();
+    this.#timer = timer;
+    if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
+  }
+
   static #halfOpenDue(h: TargetHealth<unknown>): void {
     h.#timer = undefined;
     if (h.#state !== OPEN) return;
     h.#state = HALF_OPEN;
     h.#probing = false;
+    h.#early = false;
     h.#openedAt = undefined;
     // opossum lets calls through again; this class admits only the probe.
     h.#quietly(() => h.breaker.close());
@@ -500,6 +548,7 @@ export class TargetHealth<T> {
     this.#wakeWaiters();
     this.#state = CLOSED;
     this.#probing = false;
+    this.#early = false;
     this.#clearTimer();
     this.#openedAt = undefined;
     this.#currentResetMs = this.#options.resetTimeoutMs;
@@ -612,7 +661,10 @@ export class TargetHealth<T> {
     if (isAvailabilityKind(kind) && attempt?.localStall !== true) {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      if (this.#state === HALF_OPEN) {
+      if (this.#state === HALF_OPEN && this.#early) {
+        // An early probe failed: open as it was, until the end of the same period.
+        this.#reopenAfterEarly();
+      } else if (this.#state === HALF_OPEN) {
         // The probe failed: open again, for twice as long.
         this.#open(this.#nextResetMs);
       } else if (this.#state === CLOSED) {
@@ -624,6 +676,10 @@ export class TargetHealth<T> {
     // An answer of the operation (a 404 on a read...): it works. A cancelled attempt proves nothing.
     if (operation !== undefined && kind !== 'aborted' && attempt?.localStall !== true) {
       this.#operations.delete(operation);
+    }
+    if (this.#state === HALF_OPEN && this.#early && (kind === 'aborted' || attempt?.localStall === true)) {
+      this.#reopenAfterEarly();
+      return false;
     }
     if (this.#state === HALF_OPEN && (kind === 'aborted' || attempt?.localStall === true)) {
       // A cancelled probe (or one cut by this process's own stall) proves nothing: open again for

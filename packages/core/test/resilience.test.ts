@@ -429,6 +429,87 @@ describe('panic routing', () => {
   });
 });
 
+describe('panic routing: an early probe when there is no probe to join', () => {
+  const { make } = useFakeTimerRouters(
+    { hedge: false, breaker: { keepLastTarget: false, resetTimeoutMs: 10_000 } },
+    { checkTimers: true },
+  );
+
+  it('probes the open target that failed least recently, once its last failure is a second old', async () => {
+    const fo = make();
+    fo.trip('gcp');
+    await vi.advanceTimersByTimeAsync(100);
+    fo.trip('aws');
+    fo.trip('azure');
+    const panics: { target: string; early: boolean }[] = [];
+    fo.on('panic', (e) => panics.push(e));
+    // Within a second of the last failures: fails at once, touching nothing (as before).
+    await vi.advanceTimersByTimeAsync(850);
+    const early = scripted({});
+    await expect(fo.run(early)).rejects.toBeInstanceOf(AllTargetsFailedError);
+    expect(early.calls).toEqual([]);
+    // gcp failed first, a second ago: the call goes there as its probe, and gcp is back.
+    await vi.advanceTimersByTimeAsync(100);
+    const op = scripted({});
+    expect(await fo.run(op)).toBe('ok:gcp');
+    expect(targetsOf(op.calls)).toEqual(['gcp']);
+    expect(panics).toEqual([{ target: 'gcp', early: true }]);
+    expect(fo.status().targets.map((t) => t.state)).toEqual(['open', 'closed', 'open']);
+  });
+
+  it('a failed early probe leaves the breaker as it was (same period, no event); each target once per second', async () => {
+    const fo = make();
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    const before = fo.status().targets.map((t) => t.halfOpenAt);
+    const opens: string[] = [];
+    fo.on('open', (e) => opens.push(e.target));
+    await vi.advanceTimersByTimeAsync(1000);
+    const op = scripted({
+      aws: [sysError('ECONNREFUSED')],
+      gcp: [sysError('ECONNREFUSED')],
+      azure: [sysError('ECONNREFUSED')],
+    });
+    // A dead fleet of clouds: each call probes the next target not tried for a second.
+    for (let i = 0; i < 4; i++) {
+      await expect(fo.run(op, { idempotent: true })).rejects.toBeInstanceOf(AllTargetsFailedError);
+    }
+    expect(targetsOf(op.calls)).toEqual(['aws', 'gcp', 'azure']);
+    expect(opens).toEqual([]);
+    expect(fo.status().targets.map((t) => t.halfOpenAt)).toEqual(before);
+    expect(fo.status().targets.map((t) => t.resetTimeoutMs)).toEqual([10_000, 10_000, 10_000]);
+    // The period ends as it would have: half-open at the same time.
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(fo.status().targets.map((t) => t.state)).toEqual(['halfOpen', 'halfOpen', 'halfOpen']);
+  });
+
+  it('a call made for one target is told at once that it is open (no early probe)', async () => {
+    const fo = make();
+    fo.trip('aws');
+    await vi.advanceTimersByTimeAsync(2000);
+    const op = scripted({});
+    await expect(fo.run(op, { targets: ['aws'] })).rejects.toBeInstanceOf(AllTargetsFailedError);
+    expect(op.calls).toEqual([]);
+  });
+
+  it('calls that find the early probe in flight join it', async () => {
+    const fo = make();
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    await vi.advanceTimersByTimeAsync(1000);
+    const op = scripted({ aws: [{ delay: 50, value: 'aws' }] });
+    const probe = track(fo.run(op, { idempotent: true }));
+    const joined = track(fo.run(op, { idempotent: true }));
+    await flush();
+    expect(joined.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(60);
+    expect([probe.value, joined.value]).toEqual(['aws', 'aws']);
+    expect(targetsOf(op.calls)).toEqual(['aws', 'aws']);
+  });
+});
+
 describe('skipping an open target', () => {
   const { make } = useFakeTimerRouters({ hedge: false }, { checkTimers: true });
 
