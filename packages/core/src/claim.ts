@@ -105,14 +105,26 @@ export async function joinProbe<T>(
 function probeEarly<T>(log: CallLog<T>, events: TypedEmitter<FailoverEvents>): number {
   const order = log.order;
   if (order.length < 2) return NEXT;
-  let pos = NEXT;
-  for (let i = 0; i < order.length; i++) {
-    const t = order[i]!;
-    if (log.attempts[i] !== 0 || t.state !== 'open') continue;
-    if (pos === NEXT || t.lastFailureAt < order[pos]!.lastFailureAt) pos = i;
-  }
+  const pos = leastRecentlyFailedOpen(order, (i) => log.attempts[i] === 0);
   if (pos === NEXT || !order[pos]!.probeEarly()) return NEXT;
   log.panicked = true;
   if (events.has('panic')) events.emit('panic', { target: order[pos]!.name, early: true });
+  return pos;
+}
+
+/**
+ * The position of the open target in `order` that failed least recently, among those `eligible`
+ * says may be asked, or {@link NEXT}. Ties go to the earlier target.
+ */
+export function leastRecentlyFailedOpen<T>(
+  order: readonly TargetHealth<T>[],
+  eligible: (pos: number) => boolean,
+): number {
+  let pos = NEXT;
+  for (let i = 0; i < order.length; i++) {
+    const t = order[i]!;
+    if (t.state !== 'open' || !eligible(i)) continue;
+    if (pos === NEXT || t.lastFailureAt < order[pos]!.lastFailureAt) pos = i;
+  }
   return pos;
 }

@@ -1,6 +1,7 @@
 import type { Operation } from './attempt.js';
 import { RetryBudget } from './budget.js';
 import { Call } from './call.js';
+import { leastRecentlyFailedOpen } from './claim.js';
 import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
@@ -52,6 +53,16 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
 
   /** True when a call may go to the named target now (breaker closed, or half-open with the probe free). */
   isAvailable(name: string): boolean;
+
+  /**
+   * Panic routing's last resort for a caller that sends its own calls to single targets (a
+   * fan-out): when none of `names` (default: every target) admits a call, the open one that
+   * failed least recently, at least `EARLY_PROBE_AFTER_MS` ago, is made ready for an early probe
+   * (the next call to it is its probe, without the probe gate) and its name returned; else
+   * `undefined`. Emits `panic` with `early: true`. See the panic routing of `run` (docs/core.md).
+   * Throws an `InvalidOptionError` for an unknown target.
+   */
+  probeEarly(names?: readonly string[]): string | undefined;
 
   /**
    * Fleet hook: opens the named target's breaker now, as if this router's own calls had tripped
@@ -269,6 +280,16 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
 
   isAvailable(name: string): boolean {
     return !this.#closed && this.#target(name).admits();
+  }
+
+  probeEarly(names?: readonly string[]): string | undefined {
+    const list = names === undefined ? this.#health : names.map((n) => this.#target(n));
+    if (this.#closed || list.some((h) => h.admits())) return undefined;
+    const pos = leastRecentlyFailedOpen(list, () => true);
+    const t = list[pos];
+    if (t === undefined || !t.probeEarly()) return undefined;
+    if (this.#events.has('panic')) this.#events.emit('panic', { target: t.name, early: true });
+    return t.name;
   }
 
   trip(name: string, options?: { reason?: string }): void {

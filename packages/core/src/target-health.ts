@@ -224,6 +224,8 @@ export class TargetHealth<T> {
     const state = this.#state;
     if (state === CLOSED) return true;
     if (state === OPEN || this.#probing) return false;
+    // An early probe (panic routing's last resort) does not ask the gate.
+    if (this.#early) return true;
     const gate = this.#options.probeGate;
     if (gate === undefined || this.#askGate(gate)) return true;
     // Not now: skipped until the next reset period, which is not a failed probe (same length).

@@ -493,6 +493,21 @@ describe('panic routing: an early probe when there is no probe to join', () => {
     expect(op.calls).toEqual([]);
   });
 
+  it('probeEarly() readies the target for a fan-out: its next call goes, past a probe gate that says no', async () => {
+    const fo = make({ breaker: { probeGate: () => false } });
+    fo.trip('aws');
+    fo.trip('gcp');
+    fo.trip('azure');
+    expect(fo.probeEarly()).toBeUndefined(); // within a second of the last failure
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fo.probeEarly(['gcp', 'azure'])).toBe('gcp');
+    expect(fo.probeEarly(['gcp', 'azure'])).toBeUndefined(); // gcp's probe slot is free: it admits a call
+    const op = scripted({});
+    expect(await fo.run(op, { targets: ['gcp'] })).toBe('ok:gcp');
+    expect(fo.status().targets.map((t) => t.state)).toEqual(['open', 'closed', 'open']);
+    expect(() => fo.probeEarly(['nope'])).toThrow(/nope/);
+  });
+
   it('calls that find the early probe in flight join it', async () => {
     const fo = make();
     fo.trip('aws');

@@ -89,4 +89,41 @@ describe('panic routing through the multi-cloud store', () => {
     // acknowledged degraded by aws alone.
     expect(panics.filter((t) => t === 'aws').length, panics.join()).toBeGreaterThanOrEqual(2);
   }, 20_000);
+
+  it('with every breaker open and no probe running, gets and puts probe early the cloud most likely back', async () => {
+    const aws = switchable('aws');
+    const gcp = switchable('gcp');
+    const azure = switchable('azure');
+    const { store } = openMultiStore(open, [aws, gcp, azure], {
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        // keepLastTarget off: trip() opens the last closed breaker too.
+        breaker: {
+          volumeThreshold: 100,
+          consecutiveFailures: 0,
+          resetTimeoutMs: 60_000,
+          keepLastTarget: false,
+        },
+      },
+    });
+    await store.put('k', 'v');
+    const panics: { target: string; early: boolean }[] = [];
+    store.on('panic', (e) => panics.push(e));
+    // Another instance's word opened every breaker; the clouds are up.
+    for (const name of ['aws', 'gcp', 'azure']) store.trip(name);
+    // Within a second of the last failure: the call fails at once, as before.
+    await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await getText(store, 'k')).toBe('v');
+    expect(panics).toEqual([{ target: 'aws', early: true }]);
+    expect(store.status().targets.map((t) => t.state)).toEqual(['closed', 'open', 'open']);
+    // A put: its copies go one per cloud, so the store asks the router which cloud to probe.
+    store.trip('aws');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const put = await store.put('k2', 'w');
+    expect(put.size).toBe(1);
+    expect(panics.at(-1)).toEqual({ target: 'gcp', early: true }); // gcp failed least recently
+    expect(await getText(store, 'k2')).toBe('w');
+  }, 20_000);
 });

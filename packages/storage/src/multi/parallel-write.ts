@@ -92,6 +92,9 @@ class ParallelWrite {
     await notePutIntent(ctx, spec);
     const call = { signal: spec.signal, attemptTimeoutMs: spec.attemptTimeoutMs };
     const held = heldToSkip(ctx, this.#names, this.#need);
+    // Every breaker open: panic routing's last resort sends this write's copy to the target most
+    // likely back (the open one that failed least recently, a second ago or more) as its probe.
+    ctx.router.probeEarly(this.#names);
     await Promise.all(
       this.#names.map((name) =>
         (held.has(name)
