@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { formatSoak, runSoak } from './jepsen.js';
+import { expectSoakClean } from './jepsen-expect.js';
 
 /**
  * The Jepsen-style soak in fleet mode (issue 11): the same calls, faults and checker as
@@ -53,9 +54,5 @@ async function soak(seed: number, redisFaults: boolean): Promise<void> {
   const replay = `JEPSEN_FLEET_SEED=${seed}${redisFaults ? ' JEPSEN_FLEET_REDIS=1' : ' JEPSEN_FLEET_REDIS=0'}`;
   const summary = `seed ${seed} (replay: ${replay} npx vitest run tests/multi-cloud/jepsen-fleet.test.ts)\n${text}`;
   console.info(summary);
-  expect(result.harnessError, summary).toBeUndefined();
-  expect(result.outcomes.ok, summary).toBeGreaterThan(0);
-  expect(result.settle.backlogAfter, summary).toBe(0);
-  expect(result.check.total, summary).toEqual({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
-  expect(result.check.divergentKeys, summary).toEqual([]);
+  expectSoakClean(result, summary);
 }

@@ -1,0 +1,15 @@
+import { expect } from 'vitest';
+import type { SoakResult } from './jepsen.js';
+
+/**
+ * What every Jepsen-style soak test asserts: the harness ran, calls succeeded, repair drained the
+ * backlog, and the checker found nothing lost, corrupt, stale or resurrected, on no key diverging
+ * between clouds. `summary` (the printed report with its replay command) goes with each failure.
+ */
+export function expectSoakClean(result: SoakResult, summary: string): void {
+  expect(result.harnessError, summary).toBeUndefined();
+  expect(result.outcomes.ok, summary).toBeGreaterThan(0);
+  expect(result.settle.backlogAfter, summary).toBe(0);
+  expect(result.check.total, summary).toEqual({ lost: 0, corrupt: 0, stale: 0, resurrected: 0 });
+  expect(result.check.divergentKeys, summary).toEqual([]);
+}
