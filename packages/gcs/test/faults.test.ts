@@ -154,6 +154,34 @@ describe('answers are not outages', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   });
 
+  it.each([
+    ['reset', faults.reset({ afterBytes: 5 })],
+    ['cut', faults.cut({ afterBytes: 5 })],
+  ] as const)(
+    'a JSON answer %s mid-body is a network failure on every operation (fails over)',
+    async (_n, fault) => {
+      const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+      const s = createGcsStore({ bucket });
+      await proxy.setFault(fault);
+      for (const [name, run] of [
+        [
+          'list',
+          () =>
+            (async () => {
+              for await (const _ of s.list()) {
+                /* drain */
+              }
+            })(),
+        ],
+        ['put', () => s.put('w-json', 'x')],
+        ['head', () => s.head('present')],
+      ] as const) {
+        const err = await failure(run);
+        expect(`${name}: ${err.kind}`).toMatch(new RegExp(`^${name}: (network|timeout)$`));
+      }
+    },
+  );
+
   it('does not count time the reader spends not reading', async () => {
     const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
     const guarded = createGcsStore({ bucket, readIdleTimeoutMs: 100 });

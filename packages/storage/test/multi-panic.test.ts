@@ -126,4 +126,37 @@ describe('panic routing through the multi-cloud store', () => {
     expect(panics.at(-1)).toEqual({ target: 'gcp', early: true }); // gcp failed least recently
     expect(await getText(store, 'k2')).toBe('w');
   }, 20_000);
+
+  it('a read that found only older copies probes early the open cloud that holds the newest version', async () => {
+    const aws = switchable('aws');
+    const gcp = switchable('gcp');
+    const azure = switchable('azure');
+    const { store } = openMultiStore(open, [aws, gcp, azure], {
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        breaker: {
+          volumeThreshold: 100,
+          consecutiveFailures: 0,
+          resetTimeoutMs: 60_000,
+          keepLastTarget: false,
+        },
+      },
+    });
+    await store.put('k', 'v1');
+    // v2 reaches azure only (acknowledged, degraded); aws and gcp keep v1 (no repair here).
+    aws.down = 'network';
+    gcp.down = 'network';
+    await store.put('k', 'v2');
+    aws.down = undefined;
+    gcp.down = undefined;
+    // Another instance's word opens azure's breaker; azure is up.
+    store.trip('azure');
+    await expect(getText(store, 'k')).rejects.toThrow(/No reachable target holds the newest version/);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const panics: { target: string; early: boolean }[] = [];
+    store.on('panic', (e) => panics.push(e));
+    expect(await getText(store, 'k')).toBe('v2');
+    expect(panics).toEqual([{ target: 'azure', early: true }]);
+  }, 20_000);
 });

@@ -88,8 +88,11 @@ export async function routedRead<R>(
   const { signal, attemptTimeoutMs, operation } = call;
   /** The newest pending entry of the key, once known: a provisional put raises some targets' floor. */
   let newest: PendingItem | undefined;
-  const run: Round<R> = (targets, min, sig) =>
-    ctx.router.runDetailed(
+  const run: Round<R> = (targets, min, sig) => {
+    // A round left with one target (the others answered or failed): if its breaker is open, panic
+    // routing's last resort may probe it (the router does so itself for a call over several).
+    if (targets.length === 1) ctx.router.probeEarly(targets);
+    return ctx.router.runDetailed(
       (t, c) => attempt(t, combine(c.signal, signal), floorFor(ctx, key, newest, t.name, min)),
       {
         idempotent: true,
@@ -99,6 +102,7 @@ export async function routedRead<R>(
         ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
       },
     );
+  };
   let view: PendingView;
   let first: Promise<Awaited<ReturnType<typeof run>>> | undefined;
   if (ctx.journal.pendingOf === undefined) {
@@ -138,6 +142,9 @@ export async function routedRead<R>(
   const mayAnswer = new Set<string>();
   /** Whether the targets in `mayAnswer` were asked once more (see {@link askAgain}). */
   let askedAgain = false;
+  /** Targets skipped by their open breaker (no attempt), for panic routing's last resort. */
+  const skipped = new Set<string>();
+  let probedEarly = false;
   const answeredMissing = new Set<string>();
   let sawMissing = false;
   let sawUnsure = false;
@@ -163,6 +170,7 @@ export async function routedRead<R>(
     for (const f of res.failures) {
       failed.add(f.target);
       if (mayAnswerLater(f)) mayAnswer.add(f.target);
+      if (f.attempts === 0 && isAvailabilityKind(f.kind)) skipped.add(f.target);
     }
     const name = res.target.name;
     const outcome = res.value;
@@ -188,6 +196,13 @@ export async function routedRead<R>(
     if (order.length === 0 && !askedAgain && askAgain(sawStale, mayAnswer)) {
       askedAgain = true;
       order = ctx.targets.map((t) => t.name).filter((n) => mayAnswer.has(n));
+    }
+    if (order.length === 0 && sawStale && !probedEarly && skipped.size > 0) {
+      // Only older copies answered, and the targets that may hold the newest were skipped by
+      // their open breakers: panic routing's last resort probes the one most likely back.
+      probedEarly = true;
+      const early = ctx.router.probeEarly([...skipped]);
+      if (early !== undefined) order = [early];
     }
   }
   if (corrupt !== undefined) throw corrupt;
