@@ -99,7 +99,9 @@ export function classifyAzureError(err: unknown): FailureKind | undefined {
     if (byCode !== undefined) return byCode;
   }
   const status = azureStatusOf(err);
-  if (status !== undefined) return classifyStatus(status);
+  // A success status on an error (an answer whose body then failed) says nothing: the code does.
+  const byStatus = status === undefined ? 'unknown' : classifyStatus(status);
+  if (byStatus !== 'unknown') return byStatus;
   if (typeof err.code === 'string') {
     if (err.code === SEND_ERROR) return 'network';
     const builtIn = builtInClassify({ code: err.code, name: 'Error' });

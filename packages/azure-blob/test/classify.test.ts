@@ -47,6 +47,11 @@ describe('classifyAzureError', () => {
     expect(classifyAzureError(err)).toBe('not_found');
   });
 
+  it('an answer whose body then failed (a success status on the error) goes by its socket code', () => {
+    const err = new RestError('read ECONNRESET', { code: 'ECONNRESET', statusCode: 200 });
+    expect(classifyAzureError(err)).toBe('network');
+  });
+
   it('leaves errors that are not RestErrors to the other classifiers', () => {
     expect(classifyAzureError(new Error('x'))).toBeUndefined();
     expect(classifyAzureError({ statusCode: 503, code: 'ServerBusy' })).toBeUndefined();

@@ -75,8 +75,10 @@ export function classifyGcsError(err: unknown): FailureKind | undefined {
     if (Object.hasOwn(REASON_KINDS, reason)) return REASON_KINDS[reason];
   }
 
+  // A success status on an error is an answer whose body then failed (`Invalid response body
+  // while trying to fetch ...: read ECONNRESET`): the status says nothing, the code does (below).
   const status = statusOf(e);
-  if (status !== undefined) return classifyStatus(status);
+  if (status !== undefined && (status >= 400 || status === 304)) return classifyStatus(status);
 
   const message = typeof e.message === 'string' ? e.message : '';
   if (err instanceof Error && RETRY_EXHAUSTED.test(message)) {

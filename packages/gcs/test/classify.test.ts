@@ -100,6 +100,26 @@ describe('classifyGcsError', () => {
     expect(classifyFailure(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe('network');
   });
 
+  it('an answer whose body then failed (a success status on the error) goes by its code: network, not unknown', () => {
+    // Seen in the fleet soak: node-fetch's FetchError for a body cut after a 200's headers, with
+    // the answer attached; a multi-cloud put then took the cloud's failure for an answer.
+    const err = Object.assign(
+      new Error(
+        'Invalid response body while trying to fetch http://gcs/upload/storage/v1/b/b/o: read ECONNRESET',
+      ),
+      {
+        name: 'FetchError',
+        type: 'system',
+        code: 'ECONNRESET',
+        errno: 'ECONNRESET',
+        response: { status: 200 },
+      },
+    );
+    expect(classifyGcsError(err)).toBeUndefined();
+    expect(classifyFailure(err)).toBe('network');
+    expect(classifyGcsError(Object.assign(new Error('not modified'), { code: 304 }))).toBe('precondition');
+  });
+
   it('is registered with core once, however many stores are created', () => {
     const bucket = new Storage({ apiEndpoint: 'http://127.0.0.1:9', projectId: 'test' }).bucket('b');
     createGcsStore({ bucket });

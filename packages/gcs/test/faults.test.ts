@@ -1,6 +1,6 @@
 import { classifyFailure, type FailureKind } from '@failover/core';
 import { classifyGcsError, createGcsStore } from '@failover/gcs';
-import { type BlobStore, StorageError } from '@failover/storage';
+import { type BlobStore, isPrefixEntry, StorageError } from '@failover/storage';
 import { type Fault, type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { byteStream, startBehindProxy } from './helpers.js';
@@ -181,6 +181,23 @@ describe('answers are not outages', () => {
       }
     },
   );
+
+  it('a listing whose next page is reset mid-body fails with network', async () => {
+    const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
+    const s = createGcsStore({ bucket, prefix: 'paged/' });
+    for (let i = 0; i < 7; i++) await s.put(`k${i}`, 'x');
+    await proxy.setFault(faults.reset({ afterBytes: 5, match: { path: /pageToken=/ } }));
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const entry of s.list({ pageSize: 5 })) seen.push(isPrefixEntry(entry) ? entry.prefix : entry.key);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(seen).toHaveLength(5);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).kind).toBe('network');
+  });
 
   it('does not count time the reader spends not reading', async () => {
     const bucket = server.clientFor(proxy.url, { sdkRetries: 0 }).bucket(bucketName);
