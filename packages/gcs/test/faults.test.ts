@@ -189,7 +189,8 @@ describe('answers are not outages', () => {
     await proxy.setFault(faults.reset({ afterBytes: 5, match: { path: /pageToken=/ } }));
     const seen: string[] = [];
     const err = await (async () => {
-      for await (const entry of s.list({ pageSize: 5 })) seen.push(isPrefixEntry(entry) ? entry.prefix : entry.key);
+      for await (const entry of s.list({ pageSize: 5 }))
+        seen.push(isPrefixEntry(entry) ? entry.prefix : entry.key);
     })().then(
       () => undefined,
       (e: unknown) => e,
