@@ -50,6 +50,34 @@ async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * A store over three clouds (memory stores that can be switched down) whose breakers open only
+ * when told (`trip`, also the last closed one) and then stay open for a minute.
+ */
+function openedByWord() {
+  const aws = switchable('aws');
+  const gcp = switchable('gcp');
+  const azure = switchable('azure');
+  const { store } = openMultiStore(open, [aws, gcp, azure], {
+    failover: {
+      retry: { maxAttempts: 1 },
+      budget: false,
+      breaker: {
+        volumeThreshold: 100,
+        consecutiveFailures: 0,
+        resetTimeoutMs: 60_000,
+        keepLastTarget: false,
+      },
+    },
+  });
+  return { store, aws, gcp, azure };
+}
+
+/** Past `EARLY_PROBE_AFTER_MS` (1 s) since the last failure: an early probe may go. */
+function aSecondLater(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1100));
+}
+
 describe('panic routing through the multi-cloud store', () => {
   it('with a probe in flight and every other breaker open, gets and puts join the probe instead of failing at once', async () => {
     const aws = holdable('aws');
@@ -92,22 +120,7 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it('with every breaker open and no probe running, gets and puts probe early the cloud most likely back', async () => {
-    const aws = switchable('aws');
-    const gcp = switchable('gcp');
-    const azure = switchable('azure');
-    const { store } = openMultiStore(open, [aws, gcp, azure], {
-      failover: {
-        retry: { maxAttempts: 1 },
-        budget: false,
-        // keepLastTarget off: trip() opens the last closed breaker too.
-        breaker: {
-          volumeThreshold: 100,
-          consecutiveFailures: 0,
-          resetTimeoutMs: 60_000,
-          keepLastTarget: false,
-        },
-      },
-    });
+    const { store } = openedByWord();
     await store.put('k', 'v');
     const panics: { target: string; early: boolean }[] = [];
     store.on('panic', (e) => panics.push(e));
@@ -115,13 +128,13 @@ describe('panic routing through the multi-cloud store', () => {
     for (const name of ['aws', 'gcp', 'azure']) store.trip(name);
     // Within a second of the last failure: the call fails at once, as before.
     await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await aSecondLater();
     expect(await getText(store, 'k')).toBe('v');
     expect(panics).toEqual([{ target: 'aws', early: true }]);
     expect(store.status().targets.map((t) => t.state)).toEqual(['closed', 'open', 'open']);
     // A put: its copies go one per cloud, so the store asks the router which cloud to probe.
     store.trip('aws');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await aSecondLater();
     const put = await store.put('k2', 'w');
     expect(put.size).toBe(1);
     expect(panics.at(-1)).toEqual({ target: 'gcp', early: true }); // gcp failed least recently
@@ -129,21 +142,7 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it('a read that found only older copies probes early the open cloud that holds the newest version', async () => {
-    const aws = switchable('aws');
-    const gcp = switchable('gcp');
-    const azure = switchable('azure');
-    const { store } = openMultiStore(open, [aws, gcp, azure], {
-      failover: {
-        retry: { maxAttempts: 1 },
-        budget: false,
-        breaker: {
-          volumeThreshold: 100,
-          consecutiveFailures: 0,
-          resetTimeoutMs: 60_000,
-          keepLastTarget: false,
-        },
-      },
-    });
+    const { store, aws, gcp } = openedByWord();
     await store.put('k', 'v1');
     // v2 reaches azure only (acknowledged, degraded); aws and gcp keep v1 (no repair here).
     aws.down = 'network';
@@ -154,7 +153,7 @@ describe('panic routing through the multi-cloud store', () => {
     // Another instance's word opens azure's breaker; azure is up.
     store.trip('azure');
     await expect(getText(store, 'k')).rejects.toThrow(/No reachable target holds the newest version/);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await aSecondLater();
     const panics: { target: string; early: boolean }[] = [];
     store.on('panic', (e) => panics.push(e));
     expect(await getText(store, 'k')).toBe('v2');
@@ -162,27 +161,13 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it('a put that no cloud took, while the one cloud up was skipped by its open breaker, probes it early', async () => {
-    const aws = switchable('aws');
-    const gcp = switchable('gcp');
-    const azure = switchable('azure');
-    const { store } = openMultiStore(open, [aws, gcp, azure], {
-      failover: {
-        retry: { maxAttempts: 1 },
-        budget: false,
-        breaker: {
-          volumeThreshold: 100,
-          consecutiveFailures: 0,
-          resetTimeoutMs: 60_000,
-          keepLastTarget: false,
-        },
-      },
-    });
+    const { store, gcp, azure } = openedByWord();
     // aws opened on another instance's word and is up again; gcp and azure are down (breakers closed).
     store.trip('aws');
     gcp.down = 'network';
     azure.down = 'network';
     await expect(store.put('k', 'v1')).rejects.toMatchObject({ kind: 'network' });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await aSecondLater();
     const panics: { target: string; early: boolean }[] = [];
     store.on('panic', (e) => panics.push(e));
     const put = await store.put('k', 'v2');
@@ -191,7 +176,7 @@ describe('panic routing through the multi-cloud store', () => {
     expect(store.status().targets.map((t) => t.state)).toEqual(['closed', 'closed', 'closed']);
     // A streamed body too (its copy read again from the replay copy).
     store.trip('aws');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await aSecondLater();
     const big = Buffer.alloc(12 * 1024 * 1024, 7);
     const chunks = Array.from({ length: 12 }, (_, i) => big.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
     const streamed = await store.put('big', Readable.from(chunks), { size: big.length });
