@@ -87,6 +87,6 @@ export {
   type StallFacts,
 } from './stall-excuse.js';
 export type { BreakerState, FailoverStatus, TargetStatus } from './status.js';
-export { EARLY_PROBE_AFTER_MS } from './target-health.js';
+export { EARLY_PROBE_AFTER_MS, GATE_RETRY_MS } from './target-health.js';
 export { intOption as integerOption, resolveOptions } from './validate.js';
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js';

@@ -29,6 +29,12 @@ const OPOSSUM_RESET_MS = 2_147_483_647;
  */
 export const EARLY_PROBE_AFTER_MS = 1000;
 
+/**
+ * After the `probeGate` refused a half-open probe (another instance of a fleet has it), the gate
+ * is asked again after at most this long (ms), not a whole reset period later.
+ */
+export const GATE_RETRY_MS = 1000;
+
 /** Hedge races lost in a row before a target is demoted (see `TargetHealth.lostRace`). */
 export const LOST_RACES_TO_DEMOTE = 3;
 
@@ -228,9 +234,15 @@ export class TargetHealth<T> {
     if (this.#early) return true;
     const gate = this.#options.probeGate;
     if (gate === undefined || this.#askGate(gate)) return true;
-    // Not now: skipped until the next reset period, which is not a failed probe (same length).
-    this.#nextResetMs = this.#currentResetMs;
-    this.#open(this.#currentResetMs, true);
+    // Not now (another instance has the probe): open again, which is not a failed probe (the
+    // period keeps its length), but asked again after GATE_RETRY_MS if that is sooner. If the
+    // other instance's probe closes the target, its word closes this one; if it sends none (it
+    // has no traffic for this target, or was killed), this router's turn comes a second later,
+    // not a whole period (up to `maxResetTimeoutMs`) later.
+    const period = this.#currentResetMs;
+    this.#nextResetMs = period;
+    this.#open(period, true);
+    if (GATE_RETRY_MS < period) this.#halfOpenIn(GATE_RETRY_MS);
     return false;
   }
 
@@ -515,6 +527,15 @@ export class TargetHealth<T> {
           : { target: this.name, kind: undefined, resetTimeoutMs: ms, remote: true, reason: remote.reason },
       );
     }
+  }
+
+  /** Half-opens in `ms` instead of at the end of the current period (which keeps its length). */
+  #halfOpenIn(ms: number): void {
+    this.#clearTimer();
+    this.#openedAt = Date.now() + ms - this.#currentResetMs;
+    const timer = setTimeout(TargetHealth.#halfOpenDue, ms, this);
+    timer.unref?.();
+    this.#timer = timer;
   }
 
   /** Back to the open period an early probe interrupted (it failed): no event, same end. */

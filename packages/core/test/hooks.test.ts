@@ -183,6 +183,30 @@ describe('fleet hooks', () => {
     expect(targetsOf(op.calls)).toEqual(['gcp', 'aws']);
   });
 
+  it('probeGate: false on a long period asks again a second later (GATE_RETRY_MS); the period keeps its length', async () => {
+    let allow = false;
+    const fo = make({ breaker: { resetTimeoutMs: 10_000, probeGate: () => allow } });
+    fo.trip('aws');
+    await vi.advanceTimersByTimeAsync(10_000);
+    const op = scripted({ aws: [sysError('ECONNREFUSED'), 'ok:aws'] });
+    expect(await fo.run(op)).toBe('ok:gcp'); // refused by the gate: aws skipped
+    let s = fo.status().targets[0]!;
+    expect(s.state).toBe('open');
+    expect(s.halfOpenAt).toBe(Date.now() + 1000);
+    expect(s.resetTimeoutMs).toBe(10_000);
+    // The other instance never probed: this router's turn, a second later. Its probe fails: the
+    // next period doubles the kept one (20 s), as after any failed probe.
+    allow = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await fo.run(op)).toBe('ok:gcp');
+    s = fo.status().targets[0]!;
+    expect(s.state).toBe('open');
+    expect(s.resetTimeoutMs).toBe(20_000);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(await fo.run(op)).toBe('ok:aws');
+    expect(targetsOf(op.calls)).toEqual(['gcp', 'aws', 'gcp', 'aws']);
+  });
+
   it('a throwing probeGate allows the probe', async () => {
     const fo = make({
       breaker: {
