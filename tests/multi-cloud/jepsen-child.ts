@@ -223,6 +223,11 @@ async function finish(prefix: string, keys: readonly string[]): Promise<void> {
             ...((await journal?.pending()) ?? [])
               .slice(0, 5)
               .map((e) => `pending ${e.key} ${e.op} ${e.version} missing [${e.missing.join(', ')}]`),
+            // Why repair may have skipped a target: its breaker (and when it half-opens next).
+            ...status.targets.map(
+              (t) =>
+                `target ${t.name}: ${t.state}${t.halfOpenAt === undefined ? '' : `, half-open in ${t.halfOpenAt - Date.now()} ms`}, period ${t.resetTimeoutMs} ms${t.amnesia === undefined ? '' : ', restoring'}`,
+            ),
           ].map((line) => line.slice(0, 400)),
   };
   await closeStore();
