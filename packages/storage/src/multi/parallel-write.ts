@@ -7,14 +7,7 @@ import {
 } from '@failover/core';
 import { StorageError } from '../errors.js';
 import type { BlobInfo } from '../types.js';
-import {
-  type CallSettings,
-  isBreakerRejection,
-  type MultiContext,
-  mayHaveLanded,
-  runOnTracked,
-  targetFailure,
-} from './context.js';
+import { type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
 import { journalWrite, reportPlacement } from './journaling.js';
 import { decideSettle, quorumReached, recordOptional } from './parallel-decide.js';
@@ -113,7 +106,6 @@ class ParallelWrite {
         ),
       ),
     );
-    await this.#lastResort(call);
     if (this.#acked !== undefined) {
       await this.#acked;
       return;
@@ -123,31 +115,6 @@ class ParallelWrite {
     } catch (err) {
       this.#reject(err);
     }
-  }
-
-  /**
-   * Panic routing's last resort for a write that no target took while some were skipped by their
-   * open breakers: one copy goes to the one of those most likely back (the router's early probe:
-   * the one that failed least recently, a second ago or more), in place of its skip.
-   */
-  async #lastResort(call: CallSettings): Promise<void> {
-    if (this.#succeeded.size > 0 || this.#acked !== undefined) return;
-    const ctx = this.#ctx;
-    const skipped = this.#failures
-      .filter((f) => isBreakerRejection(f.error) && !ctx.router.isAvailable(f.name))
-      .map((f) => f.name);
-    if (skipped.length === 0) return;
-    const early = ctx.router.probeEarly(skipped);
-    if (early === undefined) return;
-    this.#failures.splice(
-      this.#failures.findIndex((f) => f.name === early),
-      1,
-    );
-    this.#answered--;
-    await track(this.#running, runOnTracked(ctx, early, this.#spec.perform, call)).then(
-      ({ value, uncertain }) => this.#took(early, value, uncertain),
-      (error: unknown) => this.#failed(early, error, false),
-    );
   }
 
   #answer(result: WriteResult): void {
