@@ -262,6 +262,8 @@ export async function untilRepaired(store: MultiCloudStore, timeoutMs = 20_000):
 /** `store` with a count of every call made on it (attempts, probes, the store's own calls). */
 export function countingCalls<T extends object>(
   store: T,
+  /** Count only these methods (default: every method). */
+  methods?: readonly string[],
 ): { store: T; calls: () => number; reset: () => void } {
   let n = 0;
   const counted = new Proxy(store, {
@@ -269,7 +271,7 @@ export function countingCalls<T extends object>(
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        n++;
+        if (methods === undefined || methods.includes(String(prop))) n++;
         return Reflect.apply(value, target, args);
       };
     },
