@@ -105,20 +105,21 @@ export async function joinProbe<T>(
 function probeEarly<T>(log: CallLog<T>, events: TypedEmitter<FailoverEvents>): number {
   const order = log.order;
   if (order.length < 2) return NEXT;
-  const pos = leastRecentlyFailedOpen(order, (i) => log.attempts[i] === 0);
-  if (pos === NEXT || !order[pos]!.probeEarly()) return NEXT;
-  log.panicked = true;
-  if (events.has('panic')) events.emit('panic', { target: order[pos]!.name, early: true });
+  const pos = probeLeastRecentlyFailed(order, (i) => log.attempts[i] === 0, events);
+  if (pos !== NEXT) log.panicked = true;
   return pos;
 }
 
 /**
- * The position of the open target in `order` that failed least recently, among those `eligible`
- * says may be asked, or {@link NEXT}. Ties go to the earlier target.
+ * Readies for an early probe (`TargetHealth.probeEarly`) the open target in `order` that failed
+ * least recently, among those `eligible` says may be asked (ties go to the earlier target), and
+ * announces it (`panic`, `early: true`). Its position, or {@link NEXT} when none may be probed.
+ * Shared by calls (above) and by `Failover.probeEarly`, for callers that fan out themselves.
  */
-export function leastRecentlyFailedOpen<T>(
+export function probeLeastRecentlyFailed<T>(
   order: readonly TargetHealth<T>[],
   eligible: (pos: number) => boolean,
+  events: TypedEmitter<FailoverEvents>,
 ): number {
   let pos = NEXT;
   for (let i = 0; i < order.length; i++) {
@@ -126,5 +127,7 @@ export function leastRecentlyFailedOpen<T>(
     if (t.state !== 'open' || !eligible(i)) continue;
     if (pos === NEXT || t.lastFailureAt < order[pos]!.lastFailureAt) pos = i;
   }
+  if (pos === NEXT || !order[pos]!.probeEarly()) return NEXT;
+  if (events.has('panic')) events.emit('panic', { target: order[pos]!.name, early: true });
   return pos;
 }

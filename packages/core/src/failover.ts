@@ -1,7 +1,7 @@
 import type { Operation } from './attempt.js';
 import { RetryBudget } from './budget.js';
 import { Call } from './call.js';
-import { leastRecentlyFailedOpen } from './claim.js';
+import { NEXT, probeLeastRecentlyFailed } from './claim.js';
 import { classifyFailure } from './classify.js';
 import { TypedEmitter } from './emitter.js';
 import { AbortedError, FailoverError, InvalidOptionError } from './errors.js';
@@ -285,11 +285,8 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
   probeEarly(names?: readonly string[]): string | undefined {
     const list = names === undefined ? this.#health : names.map((n) => this.#target(n));
     if (this.#closed || list.some((h) => h.admits())) return undefined;
-    const pos = leastRecentlyFailedOpen(list, () => true);
-    const t = list[pos];
-    if (t === undefined || !t.probeEarly()) return undefined;
-    if (this.#events.has('panic')) this.#events.emit('panic', { target: t.name, early: true });
-    return t.name;
+    const pos = probeLeastRecentlyFailed(list, () => true, this.#events);
+    return pos === NEXT ? undefined : list[pos]!.name;
   }
 
   trip(name: string, options?: { reason?: string }): void {

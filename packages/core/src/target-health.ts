@@ -242,7 +242,10 @@ export class TargetHealth<T> {
     const period = this.#currentResetMs;
     this.#nextResetMs = period;
     this.#open(period, true);
-    if (GATE_RETRY_MS < period) this.#halfOpenIn(GATE_RETRY_MS);
+    if (GATE_RETRY_MS < period) {
+      const now = Date.now();
+      this.#halfOpenAt(now + GATE_RETRY_MS, now);
+    }
     return false;
   }
 
@@ -501,14 +504,11 @@ export class TargetHealth<T> {
     this.#early = false;
     this.#currentResetMs = ms;
     this.#nextResetMs = Math.min(ms * 2, this.#options.maxResetTimeoutMs);
-    this.#openedAt = Date.now();
     this.#openError = undefined;
     this.consecutive = 0;
     this.consecutiveUnreachable = 0;
-    this.#clearTimer();
-    const timer = setTimeout(TargetHealth.#halfOpenDue, ms, this);
-    timer.unref?.();
-    this.#timer = timer;
+    const now = Date.now();
+    this.#halfOpenAt(now + ms, now);
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
     if (silent || wasOpen) return;
     const events = this.#shared.events;
@@ -529,11 +529,15 @@ export class TargetHealth<T> {
     }
   }
 
-  /** Half-opens in `ms` instead of at the end of the current period (which keeps its length). */
-  #halfOpenIn(ms: number): void {
+  /**
+   * Half-opens at `due` (`Date.now()` time; at once when past): the one timer of the open state.
+   * `openedAt` is set so that `openedAt + currentResetMs` is `due` (the status's `halfOpenAt`),
+   * also when `due` comes sooner than the period's end (the period keeps its length).
+   */
+  #halfOpenAt(due: number, now: number = Date.now()): void {
     this.#clearTimer();
-    this.#openedAt = Date.now() + ms - this.#currentResetMs;
-    const timer = setTimeout(TargetHealth.#halfOpenDue, ms, this);
+    this.#openedAt = due - this.#currentResetMs;
+    const timer = setTimeout(TargetHealth.#halfOpenDue, Math.max(0, due - now), this);
     timer.unref?.();
     this.#timer = timer;
   }
@@ -544,11 +548,7 @@ export class TargetHealth<T> {
     this.#state = OPEN;
     this.#probing = false;
     this.#early = false;
-    this.#openedAt = this.#earlyDue - this.#currentResetMs;
-    this.#clearTimer();
-    const timer = setTimeout(TargetHealth.#halfOpenDue, Math.max(0, this.#earlyDue - Date.now()), this);
-    timer.unref?.();
-    this.#timer = timer;
+    this.#halfOpenAt(this.#earlyDue);
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
   }
 
