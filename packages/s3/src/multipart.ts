@@ -18,6 +18,8 @@ import { requestChecksumMode } from './put-plan.js';
 
 /** The most parts S3 takes in one multipart upload. */
 export const MAX_PARTS = 10_000;
+/** The checksums an `UploadPart` answer may carry, which `CompleteMultipartUpload` lists again. */
+const PART_CHECKSUMS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256'] as const;
 /** How long the clean-up of a failed upload (`AbortMultipartUpload`) may take, in ms. */
 const ABORT_UPLOAD_MS = 30_000;
 
@@ -148,14 +150,9 @@ async function uploadParts(
         )
         .then((res) => {
           if (res.ETag === undefined) throw noEtag(ctx, request, number);
-          done.push({
-            ETag: res.ETag,
-            PartNumber: number,
-            ...(res.ChecksumCRC32 !== undefined ? { ChecksumCRC32: res.ChecksumCRC32 } : {}),
-            ...(res.ChecksumCRC32C !== undefined ? { ChecksumCRC32C: res.ChecksumCRC32C } : {}),
-            ...(res.ChecksumSHA1 !== undefined ? { ChecksumSHA1: res.ChecksumSHA1 } : {}),
-            ...(res.ChecksumSHA256 !== undefined ? { ChecksumSHA256: res.ChecksumSHA256 } : {}),
-          });
+          const completed: CompletedPart = { ETag: res.ETag, PartNumber: number };
+          for (const field of PART_CHECKSUMS) if (res[field] !== undefined) completed[field] = res[field];
+          done.push(completed);
         })
         .catch(fail)
         .finally(() => {
