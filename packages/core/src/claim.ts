@@ -67,8 +67,9 @@ export function claim<T>(
 /**
  * Panic routing: a call left with no target (every other one skipped by its breaker, or tried and
  * failed) while one it has not tried yet is half-open with its probe in flight joins that probe
- * (with none to join, it probes an open one early: {@link probeEarly}) instead of failing at once: it waits for the probe's outcome and goes to that target if the
- * probe closed the breaker. A call that already failed elsewhere joins too (issue 10: the call
+ * instead of failing at once: it waits for the probe's outcome and goes to that target if the
+ * probe closed the breaker; with no probe to join, it probes an open target early
+ * ({@link probeEarly}). A call that already failed elsewhere joins too (issue 10: the call
  * that met a second half-open target, probed it and saw it fail, gave up in a millisecond while
  * the first target's probe was about to succeed). Once per call, never for a hedge (`lanes` > 1),
  * never on a target the call already tried; no extra load on a target that may be down. Resolves
