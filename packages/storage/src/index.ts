@@ -4,6 +4,18 @@ export { type NormalizedBody, normalizeBody, readAll, toReadable } from './body.
 export { type ArgumentContext, checkCallOptions, checkSignal } from './call-options.js';
 export { collectStream, forEachChunk } from './chunks.js';
 export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } from './content-type.js';
+export {
+  type BlobStoreAdapter,
+  type CopyRequest,
+  type DeleteRequest,
+  defineBlobStore,
+  type GetRequest,
+  type ListRequest,
+  type PutRequest,
+  type SetMetadataRequest,
+  type StoreCall,
+  type StoreOperation,
+} from './define-store.js';
 export { type NormalizedDeleteOptions, normalizeDeleteOptions } from './delete-options.js';
 export {
   InvalidArgumentError,

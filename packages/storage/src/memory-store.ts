@@ -1,38 +1,23 @@
 import { Readable } from 'node:stream';
 import { readOptions } from '@failover/core';
 import { abortableStream, throwIfAborted } from './abort.js';
-import { checkCallOptions } from './call-options.js';
 import { collectStream } from './chunks.js';
-import { normalizeDeleteOptions } from './delete-options.js';
-import { NotFoundError, PreconditionFailedError } from './errors.js';
-import { validateKey } from './keys.js';
-import { type ListCursor, MemoryObjects } from './memory-objects.js';
-import { normalizeMetadata } from './metadata.js';
 import {
-  checkPutMd5,
-  checkPutSize,
-  ifMatchFailed,
-  normalizeIfNoneMatch,
-  normalizePutBody,
-  normalizePutOptions,
-  putBodyMd5,
-} from './put-options.js';
-import { resolveRange, validateListOptions, validateRange } from './range.js';
+  type CopyRequest,
+  type DeleteRequest,
+  defineBlobStore,
+  type GetRequest,
+  type ListRequest,
+  type PutRequest,
+  type SetMetadataRequest,
+  type StoreCall,
+} from './define-store.js';
+import { NotFoundError, PreconditionFailedError } from './errors.js';
+import { type ListCursor, MemoryObjects } from './memory-objects.js';
+import { checkPutMd5, checkPutSize, ifMatchFailed } from './put-options.js';
+import { resolveRange } from './range.js';
 import { toBlobInfo } from './record.js';
-import type {
-  BlobBody,
-  BlobInfo,
-  BlobStore,
-  CopyOptions,
-  DeleteOptions,
-  GetOptions,
-  GetResult,
-  ListEntry,
-  ListOptions,
-  OperationOptions,
-  PutOptions,
-  SetMetadataOptions,
-} from './types.js';
+import type { BlobInfo, BlobStore, GetResult, ListEntry } from './types.js';
 
 /** Options for {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -61,15 +46,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
   r.done();
   const objects = new MemoryObjects();
 
-  return {
+  return defineBlobStore({
     name,
 
-    async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
-      validateKey(key);
-      const opts = normalizePutOptions(key, options, name);
-      const input = normalizePutBody(body, key);
-      if (input.type === 'stream') putBodyMd5(opts.md5, input, key, name); // refuses an md5
-      throwIfAborted(opts.signal);
+    async put({ key, body, ...opts }: PutRequest, { signal }: StoreCall): Promise<BlobInfo> {
       const refuse = () => {
         if (opts.ifNoneMatch && objects.has(key)) {
           throw new PreconditionFailedError(key, { target: name, reason: 'an object exists at the key' });
@@ -81,11 +61,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       };
       refuse();
       const bytes =
-        input.type === 'bytes'
-          ? Buffer.from(input.bytes)
-          : await collectStream(input.stream, opts.signal, key);
+        body.type === 'bytes' ? Buffer.from(body.bytes) : await collectStream(body.stream, signal, key);
       checkPutSize(opts.size, bytes.length, key, name);
-      throwIfAborted(opts.signal);
+      throwIfAborted(signal);
       refuse(); // checked again at the moment of the write: another put may have finished meanwhile
       const md5 = checkPutMd5(opts.md5, bytes, key, name);
       return objects.commit(
@@ -95,49 +73,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       );
     },
 
-    async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      validateRange(options.range, key);
-      throwIfAborted(options.signal);
+    async get({ key, range }: GetRequest, { signal }: StoreCall): Promise<GetResult> {
       const entry = objects.get(key);
       if (!entry) throw new NotFoundError(key, { target: name });
-      const span = resolveRange(options.range, entry.bytes.length);
+      const span = resolveRange(range, entry.bytes.length);
       const body = Readable.from(chunks(entry.bytes, span), { objectMode: false });
-      return { info: toBlobInfo(entry.record), body: abortableStream(body, options.signal) };
+      return { info: toBlobInfo(entry.record), body: abortableStream(body, signal) };
     },
 
-    async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
+    async head(key: string): Promise<BlobInfo | null> {
       const entry = objects.get(key);
       return entry ? toBlobInfo(entry.record) : null;
     },
 
-    async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
+    async exists(key: string): Promise<boolean> {
       return objects.has(key);
     },
 
-    async delete(key: string, options?: DeleteOptions): Promise<void> {
-      validateKey(key);
-      const { ifMatch, signal } = normalizeDeleteOptions(key, options, name);
-      throwIfAborted(signal);
+    async delete({ key, ifMatch }: DeleteRequest): Promise<void> {
       const current = objects.get(key);
       if (current === undefined) return;
       if (ifMatch !== undefined && current.record.etag !== ifMatch) throw ifMatchFailed(key, name, true);
       objects.delete(key);
     },
 
-    async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
-      validateKey(from);
-      validateKey(to);
-      checkCallOptions(options, { key: to, target: name });
-      const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
-      throwIfAborted(options.signal);
+    async copy({ from, to, ifNoneMatch }: CopyRequest): Promise<BlobInfo> {
       const source = objects.get(from);
       if (!source) throw new NotFoundError(from, { target: name });
       if (ifNoneMatch && objects.has(to)) {
@@ -147,41 +107,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       return objects.commit(to, { size, contentType, metadata, md5 }, source.bytes);
     },
 
-    async setMetadata(
-      key: string,
-      metadata: Record<string, string>,
-      options: SetMetadataOptions = {},
-    ): Promise<BlobInfo> {
-      validateKey(key);
-      const { ifMatch, ...rest } = options;
-      checkCallOptions(rest, { key, target: name });
-      const normalized = normalizeMetadata(metadata, key);
-      throwIfAborted(options.signal);
+    async setMetadata({ key, metadata, ifMatch }: SetMetadataRequest): Promise<BlobInfo> {
       const entry = objects.get(key);
       if (!entry) throw new NotFoundError(key, { target: name });
       if (ifMatch !== undefined && ifMatch !== entry.record.etag) {
         throw new PreconditionFailedError(key, { target: name, reason: 'the object changed' });
       }
       const { size, contentType, md5 } = entry.record;
-      return objects.commit(key, { size, contentType, metadata: normalized, md5 }, entry.bytes);
+      return objects.commit(key, { size, contentType, metadata, md5 }, entry.bytes);
     },
 
-    async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
-      validateListOptions(options);
-      const prefix = options.prefix ?? '';
-      const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    async *list({
+      prefix = '',
+      delimiter,
+      pageSize = DEFAULT_PAGE_SIZE,
+    }: ListRequest): AsyncGenerator<ListEntry> {
       let cursor: ListCursor | undefined;
       do {
-        throwIfAborted(options.signal);
-        const result = objects.page(prefix, options.delimiter, pageSize, cursor);
-        for (const entry of result.entries) {
-          throwIfAborted(options.signal);
-          yield entry;
-        }
+        const result = objects.page(prefix, delimiter, pageSize, cursor);
+        yield* result.entries;
         cursor = result.next;
       } while (cursor);
     },
-  };
+  });
 }
 
 function* chunks(bytes: Buffer, span: { start: number; end: number } | null): Generator<Buffer> {

@@ -3,33 +3,21 @@ import { relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { readOptions } from '@failover/core';
 import { abortableStream, throwIfAborted } from '../abort.js';
-import { checkCallOptions } from '../call-options.js';
-import { normalizeDeleteOptions } from '../delete-options.js';
-import { NotFoundError } from '../errors.js';
-import { validateKey } from '../keys.js';
-import { commonPrefixOf } from '../list-prefix.js';
 import {
-  ifMatchFailed,
-  normalizeIfNoneMatch,
-  normalizePutBody,
-  normalizePutOptions,
-  putBodyMd5,
-} from '../put-options.js';
-import { resolveRange, validateListOptions, validateRange } from '../range.js';
+  type CopyRequest,
+  type DeleteRequest,
+  defineBlobStore,
+  type GetRequest,
+  type ListRequest,
+  type PutRequest,
+  type StoreCall,
+} from '../define-store.js';
+import { NotFoundError } from '../errors.js';
+import { commonPrefixOf } from '../list-prefix.js';
+import { ifMatchFailed } from '../put-options.js';
+import { resolveRange } from '../range.js';
 import { toBlobInfo } from '../record.js';
-import type {
-  BlobBody,
-  BlobInfo,
-  BlobStore,
-  CopyOptions,
-  DeleteOptions,
-  GetOptions,
-  GetResult,
-  ListEntry,
-  ListOptions,
-  OperationOptions,
-  PutOptions,
-} from '../types.js';
+import type { BlobInfo, BlobStore, GetResult, ListEntry } from '../types.js';
 import { hasCode } from './errors.js';
 import { pathExists, removeEmptyDirs, removeFile, syncDir } from './files.js';
 import { locate } from './layout.js';
@@ -93,28 +81,19 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
   const failure = files.failure.bind(files);
   const recordAt = files.recordAt.bind(files);
 
-  return {
+  return defineBlobStore({
     name,
 
-    async put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo> {
-      validateKey(key);
-      const opts = normalizePutOptions(key, options, name);
-      const input = normalizePutBody(body, key);
-      if (input.type === 'stream') putBodyMd5(opts.md5, input, key, name); // refuses an md5
-      throwIfAborted(opts.signal);
+    async put(request: PutRequest, { signal }: StoreCall): Promise<BlobInfo> {
+      const { key, body } = request;
       const { file } = locate(root, key);
       // Checked before the body is read (a cheap refusal), and again under the lock at the commit.
-      if (opts.ifNoneMatch && (await pathExists(file))) throw files.preconditionFailed(key);
-      if (opts.ifMatch !== undefined) await files.checkEtag(file, key, opts.ifMatch);
-      return files.put(key, input, opts, { absent: opts.ifNoneMatch, etag: opts.ifMatch }, opts.signal);
+      if (request.ifNoneMatch && (await pathExists(file))) throw files.preconditionFailed(key);
+      if (request.ifMatch !== undefined) await files.checkEtag(file, key, request.ifMatch);
+      return files.put(key, body, request, { absent: request.ifNoneMatch, etag: request.ifMatch }, signal);
     },
 
-    async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      validateRange(options.range, key);
-      const { signal } = options;
-      throwIfAborted(signal);
+    async get({ key, range }: GetRequest, { signal }: StoreCall): Promise<GetResult> {
       const { file } = locate(root, key);
       await refuseSymlinks(root, file, 'read', key, name);
       let handle: FileHandle;
@@ -128,7 +107,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       try {
         const record = await files.checkedRecord(handle, key);
         throwIfAborted(signal);
-        const span = resolveRange(options.range, record.size);
+        const span = resolveRange(range, record.size);
         let body: Readable;
         if (span) {
           body = handle.createReadStream({ start: span.start, end: span.end, highWaterMark: CHUNK_BYTES });
@@ -143,33 +122,24 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       }
     },
 
-    async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
+    async head(key: string): Promise<BlobInfo | null> {
       const { file } = locate(root, key);
       await refuseSymlinks(root, file, 'read', key, name);
       const record = await recordAt(file, key);
       return record ? toBlobInfo(record) : null;
     },
 
-    async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
-      validateKey(key);
-      checkCallOptions(options, { key, target: name });
-      throwIfAborted(options.signal);
+    async exists(key: string, { signal }: StoreCall): Promise<boolean> {
       const { file } = locate(root, key);
       await refuseSymlinks(root, file, 'check', key, name);
       try {
         return await pathExists(file);
       } catch (err) {
-        throw failure(err, 'check', key, options.signal);
+        throw failure(err, 'check', key, signal);
       }
     },
 
-    async delete(key: string, options?: DeleteOptions): Promise<void> {
-      validateKey(key);
-      const { ifMatch, signal } = normalizeDeleteOptions(key, options, name);
-      throwIfAborted(signal);
+    async delete({ key, ifMatch }: DeleteRequest, { signal }: StoreCall): Promise<void> {
       const { dir, file } = locate(root, key);
       await refuseSymlinks(root, file, 'delete', key, name);
       try {
@@ -189,13 +159,7 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       await removeEmptyDirs(root, dir).catch(() => {});
     },
 
-    async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
-      validateKey(from);
-      validateKey(to);
-      checkCallOptions(options, { key: to, target: name });
-      const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
-      const { signal } = options;
-      throwIfAborted(signal);
+    async copy({ from, to, ifNoneMatch }: CopyRequest, { signal }: StoreCall): Promise<BlobInfo> {
       const source = locate(root, from).file;
       await refuseSymlinks(root, source, 'read', from, name);
       if (!(await recordAt(source, from))) throw new NotFoundError(from, { target: name });
@@ -203,36 +167,43 @@ export function createFileSystemStore(options: FileSystemStoreOptions): BlobStor
       return files.copy(from, to, { absent: ifNoneMatch, etag: undefined }, signal);
     },
 
-    async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
-      validateListOptions(options);
-      const { signal, delimiter } = options;
-      const prefix = options.prefix ?? '';
-      throwIfAborted(signal);
-      const state: WalkState = { skip: undefined };
-      const found = walkObjects(root, prefix, state, recordAt);
+    list: ({ prefix = '', delimiter, signal }: ListRequest) =>
+      listFiles(root, prefix, delimiter, signal, files),
+  });
+}
+
+/** The objects below `root` whose keys start with `prefix`, grouped at `delimiter`, in key order. */
+async function* listFiles(
+  root: string,
+  prefix: string,
+  delimiter: string | undefined,
+  signal: AbortSignal | undefined,
+  files: ObjectFiles,
+): AsyncGenerator<ListEntry> {
+  const recordAt = files.recordAt.bind(files);
+  const state: WalkState = { skip: undefined };
+  const found = walkObjects(root, prefix, state, recordAt);
+  try {
+    while (true) {
+      let entry: ListEntry | undefined;
       try {
-        while (true) {
-          let entry: ListEntry | undefined;
-          try {
-            const next = await found.next();
-            if (next.done) return;
-            throwIfAborted(signal);
-            const common = commonPrefixOf(next.value.key, prefix, delimiter);
-            if (common !== undefined) {
-              state.skip = common;
-              entry = { prefix: common };
-            } else {
-              const record = next.value.record ?? (await recordAt(next.value.file, next.value.key));
-              entry = record && toBlobInfo(record);
-            }
-          } catch (err) {
-            throw failure(err, 'list', prefix, signal);
-          }
-          if (entry) yield entry;
+        const next = await found.next();
+        if (next.done) return;
+        throwIfAborted(signal);
+        const common = commonPrefixOf(next.value.key, prefix, delimiter);
+        if (common !== undefined) {
+          state.skip = common;
+          entry = { prefix: common };
+        } else {
+          const record = next.value.record ?? (await recordAt(next.value.file, next.value.key));
+          entry = record && toBlobInfo(record);
         }
-      } finally {
-        await found.return(undefined);
+      } catch (err) {
+        throw files.failure(err, 'list', prefix, signal);
       }
-    },
-  };
+      if (entry) yield entry;
+    }
+  } finally {
+    await found.return(undefined);
+  }
 }
