@@ -1,49 +1,43 @@
 import { Readable } from 'node:stream';
-import type { BlobRequestConditions, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
 import { redactError } from '@failover/core';
 import {
-  type BlobBody,
   type BlobInfo,
   type BlobStore,
+  type BlobStoreAdapter,
   blobInfo,
-  type CopyOptions,
-  checkCallOptions,
+  type CopyRequest,
   checkPutMd5,
-  checkPutSize,
   createIoWatch,
-  type DeleteOptions,
-  type GetOptions,
+  type DeleteRequest,
+  defineBlobStore,
+  type GetRequest,
   type GetResult,
   type IoWatch,
   ifMatchFailed,
   type ListEntry,
-  type ListOptions,
+  type ListRequest,
   NotFoundError,
-  normalizeDeleteOptions,
-  normalizeIfNoneMatch,
-  normalizeMetadata,
-  normalizePutBody,
-  normalizePutOptions,
   type OperationOptions,
   operationIoTimeouts,
   PreconditionFailedError,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
-  type PutOptions,
+  type PutRequest,
   prefixedKey,
   putBodyMd5,
   resolveRange,
-  type SetMetadataOptions,
+  type SetMetadataRequest,
   StorageError,
+  type StoreCall,
+  type StoreOperation,
   sizeCheckedStream,
-  validateListOptions,
-  validateRange,
   type WatchedRequestInfo,
 } from '@failover/storage';
 import { azureErrorCode, registerAzureClassifier } from './classify.js';
 import { copyBlob } from './copy.js';
-import { abortedError, type ErrorContext, mapAzureError, toBodyError } from './errors.js';
+import { type ErrorContext, mapAzureError, toBodyError } from './errors.js';
 import { checksumsOf, infoFromDownload, infoFromProperties, unquoteEtag } from './info.js';
 import { listPages } from './list.js';
 import { type AzureBlobStoreOptions, type ResolvedAzureBlobStoreOptions, resolveOptions } from './options.js';
@@ -70,10 +64,11 @@ const SINGLE_SHOT_BYTES = 256 * 1024 * 1024;
 export function createAzureBlobStore(options: AzureBlobStoreOptions): BlobStore & Presigner {
   const resolved = resolveOptions(options);
   registerAzureClassifier();
-  return new AzureBlobStore(resolved);
+  return defineBlobStore(new AzureBlobAdapter(resolved));
 }
 
-class AzureBlobStore implements BlobStore, Presigner {
+/** The Azure half of the store: {@link defineBlobStore} has checked every request it gets. */
+class AzureBlobAdapter implements BlobStoreAdapter {
   readonly name: string;
   readonly #o: ResolvedAzureBlobStoreOptions;
 
@@ -82,80 +77,50 @@ class AzureBlobStore implements BlobStore, Presigner {
     this.name = options.name;
   }
 
-  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
-    const name = this.#blobName(key);
-    // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
-    const {
-      metadata,
-      contentType,
-      ifNoneMatch,
-      ifMatch,
-      size,
-      signal,
-      md5: givenMd5,
-    } = normalizePutOptions(key, options, this.name);
-    const conditions = putConditions(ifNoneMatch, ifMatch);
-    let normalized = normalizePutBody(body, key, this.name);
-    // The caller's MD5 (refused with a stream), else computed from a byte body.
-    const md5 = putBodyMd5(givenMd5, normalized, key, this.name);
-    if (
-      givenMd5 !== undefined &&
-      normalized.type === 'bytes' &&
-      normalized.bytes.byteLength > SINGLE_SHOT_BYTES
-    ) {
-      // Sent in blocks, which Azure does not check against the blob's MD5: the caller's is checked here.
-      checkPutMd5(givenMd5, normalized.bytes, key, this.name);
-    }
-    if (size !== undefined && normalized.type === 'bytes') {
-      checkPutSize(size, normalized.bytes.byteLength, key, this.name);
-    } else if (size !== undefined && normalized.type === 'stream') {
-      normalized = { type: 'stream', stream: sizeCheckedStream(normalized.stream, size, key, this.name) };
-    }
-    const watch = this.#watch('put', key, options);
-    const ctx = this.#ctx('put', key, signal);
-    const blob = this.#o.container.getBlockBlobClient(name);
-    if (signal?.aborted) {
-      if (normalized.type === 'stream') normalized.stream.destroy();
-      throw abortedError(ctx);
-    }
-    return watch.run(async () => {
-      // A stalled or cut upload fails the call at once: release the caller's stream then too.
-      const off = watch.onFailure(() => {
-        if (normalized.type === 'stream') normalized.stream.destroy();
-      });
-      const putBytes = (bytes: Uint8Array) =>
-        this.#putBytes(blob, key, bytes, md5!, contentType, metadata, conditions, ctx);
-      try {
-        return normalized.type === 'bytes'
-          ? await putBytes(normalized.bytes).catch(async (err: unknown) => {
-              // Over uncommitted blocks only: dropped, and the bytes sent again (once).
-              if (ifNoneMatch && (await dropUncommittedOnly(blob, err))) return putBytes(normalized.bytes);
-              throw err;
-            })
-          : await this.#putStream(
-              blob,
-              key,
-              normalized.stream,
-              contentType,
-              metadata,
-              conditions,
-              ctx,
-              watch,
-            );
-      } catch (err) {
-        // An If-Match on a missing blob: Azure answers 412 (or, some versions, 404 BlobNotFound).
-        if (ifMatch !== undefined && err instanceof NotFoundError) {
-          throw ifMatchFailed(key, this.name, false, err.cause);
-        }
-        // A stream cannot be sent again: its leftovers are dropped, the caller's next put goes through.
-        if (ifNoneMatch && normalized.type === 'stream') await dropUncommittedOnly(blob, err);
-        throw err;
-      } finally {
-        off();
-      }
-    });
+  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
+  watch(op: StoreOperation, key: string | undefined, options: OperationOptions): IoWatch {
+    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
+    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key }, { isCommit });
   }
 
+  async put(request: PutRequest, { signal, watch }: StoreCall): Promise<BlobInfo> {
+    const { key, contentType, metadata, ifNoneMatch, ifMatch, size, md5: givenMd5 } = request;
+    const blob = this.#o.container.getBlockBlobClient(this.#blobName(key));
+    const conditions = putConditions(ifNoneMatch, ifMatch);
+    const ctx = this.#ctx('put', key, signal);
+    const body = request.body;
+    try {
+      if (body.type === 'bytes') {
+        // The caller's MD5, else one computed from the bytes.
+        const md5 = putBodyMd5(givenMd5, body, key, this.name)!;
+        // Sent in blocks, which Azure does not check against the blob's MD5: the caller's is checked here.
+        if (givenMd5 !== undefined && body.bytes.byteLength > SINGLE_SHOT_BYTES) {
+          checkPutMd5(givenMd5, body.bytes, key, this.name);
+        }
+        const putBytes = () =>
+          this.#putBytes(blob, key, body.bytes, md5, contentType, metadata, conditions, ctx);
+        return await putBytes().catch(async (err: unknown) => {
+          // Over uncommitted blocks only: dropped, and the bytes sent again (once).
+          if (ifNoneMatch && (await dropUncommittedOnly(blob, err))) return putBytes();
+          throw err;
+        });
+      }
+      const stream = size === undefined ? body.stream : sizeCheckedStream(body.stream, size, key, this.name);
+      try {
+        return await this.#putStream(blob, key, stream, contentType, metadata, conditions, ctx, watch!);
+      } catch (err) {
+        // A stream cannot be sent again: its leftovers are dropped, the caller's next put goes through.
+        if (ifNoneMatch) await dropUncommittedOnly(blob, err);
+        throw err;
+      }
+    } catch (err) {
+      // An If-Match on a missing blob: Azure answers 412 (or, some versions, 404 BlobNotFound).
+      if (ifMatch !== undefined && err instanceof NotFoundError) {
+        throw ifMatchFailed(key, this.name, false, err.cause);
+      }
+      throw err;
+    }
+  }
   async #putBytes(
     blob: BlockBlobClient,
     key: string,
@@ -219,25 +184,10 @@ class AzureBlobStore implements BlobStore, Presigner {
     }
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+  async get({ key, range }: GetRequest, { signal, watch }: StoreCall): Promise<GetResult> {
     const name = this.#blobName(key);
-    checkCallOptions(options, { key, target: this.name });
-    validateRange(options.range, key);
-    const ctx = this.#ctx('get', key, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
-    const watch = this.#watch('get', key, options);
-    return watch.run(() => this.#get(name, key, options, ctx, watch));
-  }
-
-  async #get(
-    name: string,
-    key: string,
-    options: GetOptions,
-    ctx: ErrorContext,
-    watch: IoWatch,
-  ): Promise<GetResult> {
+    const ctx = this.#ctx('get', key, signal);
     const blob = this.#o.container.getBlobClient(name);
-    const range = options.range;
     const offset = range?.start ?? 0;
     const count = range?.end === undefined ? undefined : range.end - offset + 1;
     // A range that starts at or past the end is answered 416 InvalidRange: the contract wants an
@@ -246,7 +196,7 @@ class AzureBlobStore implements BlobStore, Presigner {
     for (let attempt = 0; ; attempt++) {
       let res: Awaited<ReturnType<typeof blob.download>>;
       try {
-        res = await blob.download(offset, count, options.signal ? { abortSignal: options.signal } : {});
+        res = await blob.download(offset, count, signal ? { abortSignal: signal } : {});
       } catch (err) {
         if (range === undefined || azureErrorCode(err) !== 'InvalidRange' || attempt > 0) {
           throw mapAzureError(err, ctx);
@@ -264,22 +214,16 @@ class AzureBlobStore implements BlobStore, Presigner {
           key,
         });
       }
-      const body = wrapDownload(source as Readable, options.signal, (err) =>
-        toBodyError(watch.failure ?? err, ctx),
-      );
+      const body = wrapDownload(source as Readable, signal, (err) => toBodyError(watch!.failure ?? err, ctx));
       // A stalled or cut body fails the stream even when the SDK's stream stays silent.
-      const off = watch.onFailure((err) => body.destroy(err));
+      const off = watch!.onFailure((err) => body.destroy(err));
       body.once('close', off);
       return { info, body };
     }
   }
 
-  async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
-    const name = this.#blobName(key);
-    checkCallOptions(options, { key, target: this.name });
-    const ctx = this.#ctx('head', key, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
-    return this.#watch('head', key, options).run(() => this.#properties(name, key, ctx));
+  head(key: string, { signal }: StoreCall): Promise<BlobInfo | null> {
+    return this.#properties(this.#blobName(key), key, this.#ctx('head', key, signal));
   }
 
   /**
@@ -287,33 +231,22 @@ class AzureBlobStore implements BlobStore, Presigner {
    * becomes `If-Match`. Missing blob: `NotFoundError`.
    */
   async setMetadata(
-    key: string,
-    metadata: Record<string, string>,
-    options: SetMetadataOptions = {},
+    { key, metadata, ifMatch }: SetMetadataRequest,
+    { signal }: StoreCall,
   ): Promise<BlobInfo> {
     const name = this.#blobName(key);
-    const { ifMatch, ...rest } = options;
-    checkCallOptions(rest, { key, target: this.name });
-    const normalized = normalizeMetadata(metadata, key);
-    const ctx = this.#ctx('setMetadata', key, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
-    return this.#watch('setMetadata', key, options).run(async () => {
-      try {
-        await this.#o.container.getBlobClient(name).setMetadata(normalized, {
-          ...(ifMatch === undefined ? {} : { conditions: { ifMatch: `"${ifMatch}"` } }),
-          ...(ctx.signal ? { abortSignal: ctx.signal } : {}),
-        });
-      } catch (err) {
-        throw mapAzureError(err, ctx);
-      }
-      const info = await this.#properties(name, key, ctx);
-      if (info === null) throw new NotFoundError(key, { target: this.name });
-      return info;
-    });
-  }
-
-  async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
-    return (await this.head(key, options)) !== null;
+    const ctx = this.#ctx('setMetadata', key, signal);
+    try {
+      await this.#o.container.getBlobClient(name).setMetadata(metadata, {
+        ...(ifMatch === undefined ? {} : { conditions: { ifMatch: `"${ifMatch}"` } }),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+    } catch (err) {
+      throw mapAzureError(err, ctx);
+    }
+    const info = await this.#properties(name, key, ctx);
+    if (info === null) throw new NotFoundError(key, { target: this.name });
+    return info;
   }
 
   /**
@@ -322,57 +255,47 @@ class AzureBlobStore implements BlobStore, Presigner {
    * answers 412 `ConditionNotMet` (a `PreconditionFailedError`) when the blob is another version.
    * A 412 for a blob that is not there (what Azurite answers) is no error: nothing to delete.
    */
-  async delete(key: string, options?: DeleteOptions): Promise<void> {
+  async delete({ key, ifMatch }: DeleteRequest, { signal }: StoreCall): Promise<void> {
     const name = this.#blobName(key);
-    const { ifMatch, signal } = normalizeDeleteOptions(key, options, this.name);
     const ctx = this.#ctx('delete', key, signal);
-    if (signal?.aborted) throw abortedError(ctx);
-    const watch = this.#watch('delete', key, options ?? {});
     try {
       // Snapshots go with the blob: Azure refuses to delete a blob that has some otherwise.
-      await watch.run(() =>
-        this.#o.container.getBlobClient(name).deleteIfExists({
-          deleteSnapshots: 'include',
-          ...(ifMatch === undefined ? {} : { conditions: { ifMatch: `"${ifMatch}"` } }),
-          ...(signal ? { abortSignal: signal } : {}),
-        }),
-      );
+      await this.#o.container.getBlobClient(name).deleteIfExists({
+        deleteSnapshots: 'include',
+        ...(ifMatch === undefined ? {} : { conditions: { ifMatch: `"${ifMatch}"` } }),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
     } catch (err) {
       const mapped = mapAzureError(err, ctx);
       if (ifMatch === undefined || !(mapped instanceof PreconditionFailedError)) throw mapped;
       // Azure (Azurite at least) answers 412 to an If-Match on a blob that does not exist: a delete
       // of a missing key is no error, so look before reporting the condition as failed.
-      if ((await watch.run(() => this.#properties(name, key, ctx))) === null) return;
+      if ((await this.#properties(name, key, ctx)) === null) return;
       throw ifMatchFailed(key, this.name, true, mapped.cause);
     }
   }
 
-  async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
-    validateListOptions(options);
-    const ctx = this.#ctx('list', undefined, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
+  async *list({ prefix, delimiter, pageSize, signal, pageWatch }: ListRequest): AsyncGenerator<ListEntry> {
+    const ctx = this.#ctx('list', undefined, signal);
     const pages = listPages({
       container: this.#o.container,
       storePrefix: this.#o.prefix,
-      prefix: options.prefix,
-      delimiter: options.delimiter,
-      pageSize: options.pageSize,
-      signal: options.signal,
+      prefix,
+      delimiter,
+      pageSize,
+      signal,
     });
     try {
       for (;;) {
         let next: IteratorResult<ListEntry[]>;
         try {
           // Each page is one call under the timeouts.
-          next = await this.#watch('list', undefined, options).run(() => pages.next());
+          next = await pageWatch()!.run(() => pages.next());
         } catch (err) {
           throw mapAzureError(err, ctx);
         }
         if (next.done) return;
-        for (const entry of next.value) {
-          if (options.signal?.aborted) throw abortedError(ctx);
-          yield entry;
-        }
+        yield* next.value;
       }
     } finally {
       // The caller may stop early: let the page iterator go.
@@ -380,36 +303,16 @@ class AzureBlobStore implements BlobStore, Presigner {
     }
   }
 
-  async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
-    const source = this.#blobName(from);
+  async copy({ from, to, ifNoneMatch }: CopyRequest, { signal }: StoreCall): Promise<BlobInfo> {
     const destination = this.#blobName(to);
-    checkCallOptions(options, { key: to, target: this.name });
-    const conditions = ifNoneMatchConditions(options.ifNoneMatch, to);
-    const ctx = this.#ctx('copy', to, options.signal);
-    if (options.signal?.aborted) throw abortedError(ctx);
     const container = this.#o.container;
-    const destClient = container.getBlobClient(destination);
-    const watch = this.#watch('copy', to, options);
-    return watch.run(() => this.#copy(from, to, source, destination, destClient, conditions, options, ctx));
-  }
-
-  async #copy(
-    from: string,
-    to: string,
-    source: string,
-    destination: string,
-    destClient: ReturnType<ContainerClient['getBlobClient']>,
-    conditions: BlobRequestConditions | undefined,
-    options: CopyOptions,
-    ctx: ErrorContext,
-  ): Promise<BlobInfo> {
-    const container = this.#o.container;
+    const ctx = this.#ctx('copy', to, signal);
     try {
       await copyBlob(
-        container.getBlobClient(source),
-        destClient,
-        conditions,
-        options.signal,
+        container.getBlobClient(this.#blobName(from)),
+        container.getBlobClient(destination),
+        ifNoneMatch ? { ifNoneMatch: '*' } : undefined,
+        signal,
         (kind, message) =>
           new StorageError(
             kind,
@@ -451,17 +354,11 @@ class AzureBlobStore implements BlobStore, Presigner {
     }
   }
 
-  /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
-  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
-    const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
-    return createIoWatch(timeouts, { target: this.name, operation: `Azure Blob ${op}`, key }, { isCommit });
-  }
-
-  /** Validates a key and returns the blob name (store prefix included). */
   presign(key: string, options?: PresignOptions): Promise<PresignedUrl> {
     return presignBlob(this.#o.container, this.#o.prefix, this.name, key, options);
   }
 
+  /** Validates a key and returns the blob name (store prefix included). */
   #blobName(key: string): string {
     return prefixedKey(this.#o.prefix, key);
   }
@@ -485,13 +382,6 @@ function putConditions(ifNoneMatch: boolean, ifMatch: string | undefined): BlobR
   if (ifNoneMatch) return { ifNoneMatch: '*' };
   if (ifMatch !== undefined) return { ifMatch: `"${ifMatch}"` };
   return undefined;
-}
-
-function ifNoneMatchConditions(
-  value: CopyOptions['ifNoneMatch'],
-  key: string,
-): BlobRequestConditions | undefined {
-  return normalizeIfNoneMatch(value, key) ? { ifNoneMatch: '*' } : undefined;
 }
 
 function written(

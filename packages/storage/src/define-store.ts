@@ -5,7 +5,7 @@ import { normalizeDeleteOptions } from './delete-options.js';
 import type { IoWatch } from './io/watch.js';
 import { validateKey } from './keys.js';
 import { normalizeMetadata } from './metadata.js';
-import type { PresignedUrl, PresignOptions } from './presign-types.js';
+import type { PresignedUrl, Presigner, PresignOptions } from './presign-types.js';
 import {
   checkPutSize,
   type NormalizedPutOptions,
@@ -132,6 +132,16 @@ export interface BlobStoreAdapter {
 }
 
 /**
+ * The store {@link defineBlobStore} returns: a {@link BlobStore}, with `presign` (a
+ * {@link Presigner}) and `setMetadata` when the adapter has them.
+ */
+export type DefinedBlobStore<A extends BlobStoreAdapter> = BlobStore &
+  (A extends { presign: NonNullable<BlobStoreAdapter['presign']> } ? Presigner : unknown) &
+  (A extends { setMetadata: NonNullable<BlobStoreAdapter['setMetadata']> }
+    ? Required<Pick<BlobStore, 'setMetadata'>>
+    : unknown);
+
+/**
  * A {@link BlobStore} over a small {@link BlobStoreAdapter}, doing once what every store does
  * before and around its provider's call, so that a bad call fails the same way on every store:
  *
@@ -157,7 +167,7 @@ export interface BlobStoreAdapter {
  * });
  * ```
  */
-export function defineBlobStore(adapter: BlobStoreAdapter): BlobStore {
+export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): DefinedBlobStore<A> {
   const { name } = adapter;
 
   /** Runs `fn` under the call's watchdog, when the adapter has one. */
@@ -283,5 +293,5 @@ export function defineBlobStore(adapter: BlobStoreAdapter): BlobStore {
     };
   }
   if (presign !== undefined) store.presign = (key, options) => presign.call(adapter, key, options);
-  return store;
+  return store as DefinedBlobStore<A>;
 }

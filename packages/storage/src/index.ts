@@ -7,6 +7,7 @@ export { DEFAULT_CONTENT_TYPE, MAX_CONTENT_TYPE_LENGTH, normalizeContentType } f
 export {
   type BlobStoreAdapter,
   type CopyRequest,
+  type DefinedBlobStore,
   type DeleteRequest,
   defineBlobStore,
   type GetRequest,
