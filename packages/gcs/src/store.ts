@@ -1,44 +1,38 @@
 import { PassThrough, Readable } from 'node:stream';
 import { registerClassifier } from '@failover/core';
 import {
-  type BlobBody,
   type BlobInfo,
   type BlobStore,
-  type CopyOptions,
-  checkCallOptions,
-  checkPutSize,
+  type BlobStoreAdapter,
+  type ByteRange,
+  type CopyRequest,
   createIoWatch,
-  type DeleteOptions,
-  type GetOptions,
+  type DeleteRequest,
+  defineBlobStore,
+  type GetRequest,
   type GetResult,
   type IoWatch,
   ifMatchFailed,
   type ListEntry,
-  type ListOptions,
+  type ListRequest,
   type NormalizedBody,
   NotFoundError,
-  normalizeDeleteOptions,
-  normalizeIfNoneMatch,
-  normalizeMetadata,
-  normalizePutBody,
-  normalizePutOptions,
   type OperationOptions,
   operationIoTimeouts,
   PreconditionFailedError,
   type PresignedUrl,
   type Presigner,
   type PresignOptions,
-  type PutOptions,
+  type PutRequest,
   putBodyMd5,
   readAll,
   resolveRange,
-  type SetMetadataOptions,
+  type SetMetadataRequest,
   StorageError,
+  type StoreCall,
+  type StoreOperation,
   sizeCheckedStream,
   toleratingUnheardErrors,
-  validateKey,
-  validateListOptions,
-  validateRange,
 } from '@failover/storage';
 import type { File, FileMetadata } from '@google-cloud/storage';
 import { classifyGcsError } from './classify.js';
@@ -78,10 +72,11 @@ const SMALL_BODY_BYTES = 64 * 1024;
 export function createGcsStore(options: GcsStoreOptions): BlobStore & Presigner {
   const opts = resolveOptions(options);
   registerClassifier(classifyGcsError);
-  return new GcsStore(opts);
+  return defineBlobStore(new GcsAdapter(opts));
 }
 
-class GcsStore implements BlobStore, Presigner {
+/** The GCS half of the store: {@link defineBlobStore} has checked every request it gets. */
+class GcsAdapter implements BlobStoreAdapter {
   readonly name: string;
   readonly #o: ResolvedGcsOptions;
   /** The metadata of the objects this store last read or wrote (see {@link KnownVersions}). */
@@ -93,65 +88,40 @@ class GcsStore implements BlobStore, Presigner {
     this.#known = new KnownVersions(opts.metadataCacheSize);
   }
 
-  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
-    validateKey(key);
+  async put(request: PutRequest, { signal, watch }: StoreCall): Promise<BlobInfo> {
+    const { key, metadata, contentType, ifNoneMatch, ifMatch, size: sizeHint, md5: givenMd5 } = request;
     const ctx = this.#ctx('put', key);
-    // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
-    const {
-      metadata,
-      contentType,
-      ifNoneMatch,
-      ifMatch,
-      size: sizeHint,
-      signal,
-      md5: givenMd5,
-    } = normalizePutOptions(key, options, this.name);
-    const normalized = checkedSize(normalizePutBody(body, key, this.name), sizeHint, key, this.name);
-    // The caller's MD5 (refused with a stream); a byte body's is computed in the upload otherwise.
+    const normalized =
+      sizeHint === undefined || request.body.type === 'bytes'
+        ? request.body
+        : {
+            type: 'stream' as const,
+            stream: sizeCheckedStream(request.body.stream, sizeHint, key, this.name),
+          };
+    // The caller's MD5 (only with bytes); a byte body's is computed in the upload otherwise.
     const md5 = givenMd5 === undefined ? undefined : putBodyMd5(givenMd5, normalized, key, this.name);
-    if (signal?.aborted) {
-      if (normalized.type === 'stream') normalized.stream.destroy();
-      throw abortedError(ctx, signal.reason);
+    let ifVersion: UploadRequest['ifVersion'];
+    if (ifMatch !== undefined) {
+      const found = await this.#versionOf(key, ifMatch, ctx, signal);
+      if (found === null) throw ifMatchFailed(key, this.name, false);
+      ifVersion = found;
     }
-
-    const watch = this.#watch('put', key, options);
-    return watch.run(async () => {
-      const off = watch.onFailure(() => {
-        if (normalized.type === 'stream') normalized.stream.destroy();
-      });
-      try {
-        let ifVersion: UploadRequest['ifVersion'];
-        try {
-          if (ifMatch !== undefined) {
-            const found = await this.#versionOf(key, ifMatch, ctx, signal);
-            if (found === null) throw ifMatchFailed(key, this.name, false);
-            ifVersion = found;
-          }
-        } catch (err) {
-          // Refused before the upload started: the caller's stream is released all the same.
-          if (normalized.type === 'stream') normalized.stream.destroy();
-          throw err;
-        }
-        return await this.#put(
-          key,
-          normalized,
-          contentType,
-          metadata,
-          { ifNoneMatch, ifVersion, md5 },
-          sizeHint,
-          signal,
-          ctx,
-          watch,
-        );
-      } finally {
-        off();
-      }
-    });
+    return this.#put(
+      key,
+      normalized,
+      contentType,
+      metadata,
+      { ifNoneMatch, ifVersion, md5 },
+      sizeHint,
+      signal,
+      ctx,
+      watch!,
+    );
   }
 
   async #put(
     key: string,
-    normalized: ReturnType<typeof normalizePutBody>,
+    normalized: NormalizedBody,
     contentType: string,
     metadata: Record<string, string>,
     condition: Pick<UploadRequest, 'ifNoneMatch' | 'ifVersion' | 'md5'>,
@@ -225,18 +195,16 @@ class GcsStore implements BlobStore, Presigner {
     return { generation, metageneration };
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-    validateKey(key);
-    checkCallOptions(options, { key, target: this.name });
-    validateRange(options.range, key);
-    const ctx = this.#ctx('get', key);
-    const { signal } = options;
-    if (signal?.aborted) throw abortedError(ctx, signal.reason);
-    const watch = this.#watch('get', key, options);
-    return watch.run(() => this.#get(key, options, ctx, watch));
+  get(request: GetRequest, { signal, watch }: StoreCall): Promise<GetResult> {
+    return this.#get(request.key, { signal, range: request.range }, this.#ctx('get', request.key), watch!);
   }
 
-  async #get(key: string, options: GetOptions, ctx: ErrorContext, watch: IoWatch): Promise<GetResult> {
+  async #get(
+    key: string,
+    options: { signal: AbortSignal | undefined; range: ByteRange | undefined },
+    ctx: ErrorContext,
+    watch: IoWatch,
+  ): Promise<GetResult> {
     const { signal, range } = options;
     if (range === undefined || (range.start === 0 && range.end === undefined)) {
       const whole = await this.#getWhole(key, ctx, signal, watch);
@@ -327,7 +295,7 @@ class GcsStore implements BlobStore, Presigner {
    * handed out with the remembered metadata when the server's answer names the same generation and
    * metageneration (GCS changes one of them with every change of the object, so that metadata is
    * the object's now). Otherwise the metadata is read after the download and must name the
-   * download's version, as in {@link GcsStore.#getWhole}; `undefined` (the bytes released unread)
+   * download's version, as in {@link GcsAdapter.#getWhole}; `undefined` (the bytes released unread)
    * when it does not, and the caller reads the metadata first and then that generation.
    */
   async #getKnown(
@@ -422,29 +390,18 @@ class GcsStore implements BlobStore, Presigner {
     return { info, body: toleratingUnheardErrors(checked) };
   }
 
-  async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | null> {
-    validateKey(key);
-    checkCallOptions(options, { key, target: this.name });
-    const ctx = this.#ctx('head', key);
+  async head(key: string, { signal }: StoreCall): Promise<BlobInfo | null> {
     try {
-      const watch = this.#watch('head', key, options);
-      return toBlobInfo(
-        await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal, key)),
-        key,
-      );
+      return toBlobInfo(await this.#metadata(this.#file(key), this.#ctx('head', key), signal, key), key);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
     }
   }
 
-  async exists(key: string, options: OperationOptions = {}): Promise<boolean> {
-    validateKey(key);
-    checkCallOptions(options, { key, target: this.name });
-    const ctx = this.#ctx('exists', key);
+  async exists(key: string, { signal }: StoreCall): Promise<boolean> {
     try {
-      const watch = this.#watch('exists', key, options);
-      await watch.run(() => this.#metadata(this.#file(key), ctx, options.signal, key));
+      await this.#metadata(this.#file(key), this.#ctx('exists', key), signal, key);
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -459,42 +416,37 @@ class GcsStore implements BlobStore, Presigner {
    * atomically (412, `PreconditionFailedError`) if the object was replaced or its metadata changed
    * meanwhile; a 404 (deleted meanwhile) is success.
    */
-  async delete(key: string, options?: DeleteOptions): Promise<void> {
-    validateKey(key);
-    const { ifMatch, signal } = normalizeDeleteOptions(key, options, this.name);
+  async delete({ key, ifMatch }: DeleteRequest, { signal }: StoreCall): Promise<void> {
     const ctx = this.#ctx('delete', key);
-    await this.#watch('delete', key, options ?? {}).run(async () => {
-      let conditions = {};
-      if (ifMatch !== undefined) {
-        const version = await this.#versionOf(key, ifMatch, ctx, signal);
-        if (version === null) return;
-        conditions = {
-          ifGenerationMatch: version.generation,
-          ifMetagenerationMatch: version.metageneration,
-        };
+    let conditions = {};
+    if (ifMatch !== undefined) {
+      const version = await this.#versionOf(key, ifMatch, ctx, signal);
+      if (version === null) return;
+      conditions = {
+        ifGenerationMatch: version.generation,
+        ifMetagenerationMatch: version.metageneration,
+      };
+    }
+    this.#known.forget(key);
+    try {
+      await this.#call(ctx, signal, () => this.#file(key).delete({ ignoreNotFound: true, ...conditions }));
+    } catch (err) {
+      if (ifMatch !== undefined && err instanceof PreconditionFailedError && !signal?.aborted) {
+        throw ifMatchFailed(key, this.name, true, err.cause);
       }
-      this.#known.forget(key);
-      try {
-        await this.#call(ctx, signal, () => this.#file(key).delete({ ignoreNotFound: true, ...conditions }));
-      } catch (err) {
-        if (ifMatch !== undefined && err instanceof PreconditionFailedError && !signal?.aborted) {
-          throw ifMatchFailed(key, this.name, true, err.cause);
-        }
-        throw err;
-      }
-    });
+      throw err;
+    }
   }
 
-  async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
-    validateListOptions(options);
+  async *list({ prefix, delimiter, pageSize, signal, pageWatch }: ListRequest): AsyncIterable<ListEntry> {
     const ctx = this.#ctx('list');
-    const fullPrefix = this.#o.prefix + (options.prefix ?? '');
+    const fullPrefix = this.#o.prefix + (prefix ?? '');
     let pageToken: string | undefined;
     do {
-      const query = pageQuery(fullPrefix, options.delimiter, options.pageSize, pageToken);
+      const query = pageQuery(fullPrefix, delimiter, pageSize, pageToken);
       // Each page is one call under the timeouts.
-      const response = await this.#watch('list', undefined, options).run(() =>
-        this.#call(ctx, options.signal, () => this.#o.bucket.getFiles(query)),
+      const response = await pageWatch()!.run(() =>
+        this.#call(ctx, signal, () => this.#o.bucket.getFiles(query)),
       );
       const page = readPage(response);
       for (const entry of pageEntries(page, this.#o.prefix)) yield entry;
@@ -502,17 +454,9 @@ class GcsStore implements BlobStore, Presigner {
     } while (pageToken !== undefined);
   }
 
-  async copy(from: string, to: string, options: CopyOptions = {}): Promise<BlobInfo> {
-    validateKey(from);
-    validateKey(to);
-    checkCallOptions(options, { key: to, target: this.name });
-    const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to);
-    const { signal } = options;
-    const source = this.#file(from);
-    const destination = this.#file(to);
+  copy({ from, to, ifNoneMatch }: CopyRequest, { signal }: StoreCall): Promise<BlobInfo> {
     const copyOptions = ifNoneMatch ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
-    const watch = this.#watch('copy', to, options);
-    return watch.run(() => this.#copy(from, to, source, destination, copyOptions, signal));
+    return this.#copy(from, to, this.#file(from), this.#file(to), copyOptions, signal);
   }
 
   async #copy(
@@ -554,44 +498,36 @@ class GcsStore implements BlobStore, Presigner {
    * metageneration, so a copy replaced or changed meanwhile is never touched.
    */
   async setMetadata(
-    key: string,
-    metadata: Record<string, string>,
-    options: SetMetadataOptions = {},
+    { key, metadata: normalized, ifMatch }: SetMetadataRequest,
+    { signal }: StoreCall,
   ): Promise<BlobInfo> {
-    validateKey(key);
-    const { ifMatch, ...rest } = options;
-    checkCallOptions(rest, { key, target: this.name });
-    const normalized = normalizeMetadata(metadata, key);
     const ctx = this.#ctx('setMetadata', key);
-    const { signal } = options;
-    return this.#watch('setMetadata', key, options).run(async () => {
-      const file = this.#file(key);
-      const current = await this.#metadata(file, ctx, signal, key);
-      if (ifMatch !== undefined && toBlobInfo(current, key).etag !== ifMatch) {
-        throw new PreconditionFailedError(key, { target: this.name, reason: 'the object changed' });
-      }
-      const patch: Record<string, string | null> = {};
-      for (const k of Object.keys(current.metadata ?? {})) patch[k] = null;
-      Object.assign(patch, normalized);
-      const conditions = {
-        ...(current.generation === undefined ? {} : { ifGenerationMatch: Number(current.generation) }),
-        ...(current.metageneration === undefined
-          ? {}
-          : { ifMetagenerationMatch: Number(current.metageneration) }),
-      };
-      const [resource] = await this.#call(ctx, signal, () =>
-        this.#file(
-          key,
-          current.generation === undefined ? undefined : String(current.generation),
-        ).setMetadata({ metadata: patch }, conditions),
-      );
-      this.#known.remember(key, resource);
-      return toBlobInfo(resource, key);
-    });
+    const file = this.#file(key);
+    const current = await this.#metadata(file, ctx, signal, key);
+    if (ifMatch !== undefined && toBlobInfo(current, key).etag !== ifMatch) {
+      throw new PreconditionFailedError(key, { target: this.name, reason: 'the object changed' });
+    }
+    const patch: Record<string, string | null> = {};
+    for (const k of Object.keys(current.metadata ?? {})) patch[k] = null;
+    Object.assign(patch, normalized);
+    const conditions = {
+      ...(current.generation === undefined ? {} : { ifGenerationMatch: Number(current.generation) }),
+      ...(current.metageneration === undefined
+        ? {}
+        : { ifMetagenerationMatch: Number(current.metageneration) }),
+    };
+    const [resource] = await this.#call(ctx, signal, () =>
+      this.#file(key, current.generation === undefined ? undefined : String(current.generation)).setMetadata(
+        { metadata: patch },
+        conditions,
+      ),
+    );
+    this.#known.remember(key, resource);
+    return toBlobInfo(resource, key);
   }
 
   /** The request watchdog of one call: the store's `timeouts` with the call's own over them. */
-  #watch(op: string, key: string | undefined, options: OperationOptions): IoWatch {
+  watch(op: StoreOperation, key: string | undefined, options: OperationOptions): IoWatch {
     const timeouts = operationIoTimeouts(this.#o.timeouts, options.timeouts, key);
     return createIoWatch(timeouts, { target: this.name, operation: `GCS ${op}`, key });
   }
@@ -659,22 +595,4 @@ function bindSignal(body: GetResult['body'], signal: AbortSignal | undefined, ct
   const onAbort = () => body.destroy(abortedError(ctx, signal.reason));
   signal.addEventListener('abort', onAbort, { once: true });
   body.once('close', () => signal.removeEventListener('abort', onAbort));
-}
-
-/**
- * A body checked against its announced `size`: given bytes at once, a stream as it flows (the
- * upload then fails before it completes, see `sizeCheckedStream`).
- */
-function checkedSize(
-  body: NormalizedBody,
-  size: number | undefined,
-  key: string,
-  target: string,
-): NormalizedBody {
-  if (size === undefined) return body;
-  if (body.type === 'bytes') {
-    checkPutSize(size, body.bytes.byteLength, key, target);
-    return body;
-  }
-  return { type: 'stream', stream: sizeCheckedStream(body.stream, size, key, target) };
 }
