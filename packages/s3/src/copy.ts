@@ -2,16 +2,14 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { redactError } from '@failover/core';
 import {
   type BlobInfo,
-  type CopyOptions,
-  checkCallOptions,
+  type CopyRequest,
   NotFoundError,
-  normalizeIfNoneMatch,
   PreconditionFailedError,
   prefixedKey,
 } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
-import { throwIfAborted, toStorageError } from './errors.js';
+import { toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { copySource } from './object-keys.js';
 
@@ -23,18 +21,15 @@ import { copySource } from './object-keys.js';
  */
 export async function copyObject(
   ctx: StoreContext,
-  from: string,
-  to: string,
-  options: CopyOptions = {},
+  request: CopyRequest,
+  signal: AbortSignal | undefined,
 ): Promise<BlobInfo> {
+  const { from, to } = request;
   const source = prefixedKey(ctx.prefix, from);
   const target = prefixedKey(ctx.prefix, to);
-  checkCallOptions(options, { key: to, target: ctx.name });
-  const ifNoneMatch = normalizeIfNoneMatch(options.ifNoneMatch, to, ctx.name) ? '*' : undefined;
-  const { signal } = options;
+  const ifNoneMatch = request.ifNoneMatch ? '*' : undefined;
   const ectx = errorContext(ctx, 'copy', to, signal);
-  throwIfAborted(ectx);
-  if (source === target) return copyOntoItself(ctx, from, source, options);
+  if (source === target) return copyOntoItself(ctx, from, source, request.ifNoneMatch, signal);
   const copy = async (): Promise<BlobInfo> => {
     try {
       await ctx.client.send(
@@ -76,11 +71,12 @@ async function copyOntoItself(
   ctx: StoreContext,
   key: string,
   objectKey: string,
-  options: CopyOptions,
+  ifNoneMatch: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<BlobInfo> {
-  const info = await headByObjectKey(ctx, key, objectKey, options.signal, 'copy');
+  const info = await headByObjectKey(ctx, key, objectKey, signal, 'copy');
   if (info === null) throw new NotFoundError(key, { target: ctx.name });
-  if (options.ifNoneMatch === '*') {
+  if (ifNoneMatch) {
     throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
   }
   return info;

@@ -1,9 +1,9 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { redactError } from '@failover/core';
-import { type DeleteOptions, ifMatchFailed, normalizeDeleteOptions, prefixedKey } from '@failover/storage';
+import { type DeleteRequest, ifMatchFailed, prefixedKey } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
-import { type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
+import { type ErrorContext, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 
 /**
@@ -17,11 +17,13 @@ import { headByObjectKey } from './head.js';
  * 'emulated'`, a HeadObject checks the ETag first under the store's per-key lock, and the delete
  * still carries the header: race-free against this store instance only.
  */
-export async function deleteObject(ctx: StoreContext, key: string, options?: DeleteOptions): Promise<void> {
+export async function deleteObject(
+  ctx: StoreContext,
+  { key, ifMatch }: DeleteRequest,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const { ifMatch, signal } = normalizeDeleteOptions(key, options, ctx.name);
   const ectx = errorContext(ctx, 'delete', key, signal);
-  throwIfAborted(ectx);
   if (ifMatch === undefined || ctx.conditionalWrites === 'native') {
     return send(ctx, objectKey, ifMatch, ectx);
   }

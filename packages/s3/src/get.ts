@@ -2,21 +2,20 @@ import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { redactError } from '@failover/core';
-import type { IoWatch } from '@failover/storage';
 import {
   type ByteRange,
-  checkCallOptions,
-  type GetOptions,
+  type GetRequest,
   type GetResult,
+  type IoWatch,
   NotFoundError,
   prefixedKey,
   resolveRange,
+  type StoreCall,
   toleratingUnheardErrors,
-  validateRange,
 } from '@failover/storage';
 import { s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
-import { abortedError, type ErrorContext, throwIfAborted, toStorageError } from './errors.js';
+import { abortedError, type ErrorContext, toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { infoFromHeaders, totalFromContentRange } from './info.js';
 import { SliceStream } from './slice-stream.js';
@@ -30,15 +29,11 @@ import { SliceStream } from './slice-stream.js';
  */
 export async function getObject(
   ctx: StoreContext,
-  key: string,
-  options: GetOptions = {},
-  watch?: IoWatch,
+  { key, range }: GetRequest,
+  { signal, watch }: StoreCall,
 ): Promise<GetResult> {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const { range, signal } = checkCallOptions(options, { key, target: ctx.name });
-  validateRange(range, key);
   const ectx = errorContext(ctx, 'get', key, signal);
-  throwIfAborted(ectx);
   // `bytes=0-` is the whole object: sent without a Range (s3rver also breaks on it for empty objects).
   const rangeHeader =
     range === undefined || (range.start === 0 && range.end === undefined)

@@ -1,5 +1,5 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { type BlobInfo, checkCallOptions, type OperationOptions, prefixedKey } from '@failover/storage';
+import { type BlobInfo, prefixedKey } from '@failover/storage';
 import { classifyS3Error, s3ErrorCode } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
@@ -9,14 +9,12 @@ import { infoFromHeaders } from './info.js';
  * `head`: HeadObject. `null` when S3 answers 404 (a HEAD response has no body, so a missing
  * bucket looks the same as a missing key here).
  */
-export async function headObject(
+export function headObject(
   ctx: StoreContext,
   key: string,
-  options: OperationOptions = {},
+  signal: AbortSignal | undefined,
 ): Promise<BlobInfo | null> {
-  const objectKey = prefixedKey(ctx.prefix, key);
-  checkCallOptions(options, { key, target: ctx.name });
-  return headByObjectKey(ctx, key, objectKey, options.signal);
+  return headByObjectKey(ctx, key, prefixedKey(ctx.prefix, key), signal);
 }
 
 /** HeadObject for an already validated key; shared by `head`, `get`, `copy` and emulated conditional writes and deletes. */

@@ -1,12 +1,6 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import {
-  blobInfo,
-  isPrefixEntry,
-  type ListEntry,
-  type ListOptions,
-  validateListOptions,
-} from '@failover/storage';
-import { errorContext, ioWatch, type StoreContext } from './context.js';
+import { blobInfo, isPrefixEntry, type ListEntry, type ListRequest } from '@failover/storage';
+import { errorContext, type StoreContext } from './context.js';
 import { throwIfAborted, toStorageError } from './errors.js';
 import { unquoteEtag } from './info.js';
 import { fromObjectKey } from './object-keys.js';
@@ -20,11 +14,10 @@ import { fromObjectKey } from './object-keys.js';
  * `metadata` empty, no `contentType` and no `checksums` (an ETag alone cannot tell an MD5 from an
  * SSE-KMS ETag). Use `head` for the rest.
  */
-export async function* listObjects(ctx: StoreContext, options: ListOptions = {}): AsyncIterable<ListEntry> {
-  validateListOptions(options);
-  const { signal, delimiter, pageSize } = options;
+export async function* listObjects(ctx: StoreContext, request: ListRequest): AsyncIterable<ListEntry> {
+  const { signal, delimiter, pageSize, pageWatch } = request;
   const ectx = errorContext(ctx, 'list', undefined, signal);
-  const prefix = ctx.prefix + (options.prefix ?? '');
+  const prefix = ctx.prefix + (request.prefix ?? '');
   let token: string | undefined;
   // S3 reports each common prefix once; some S3-compatible servers (s3rver) repeat one on the
   // next page when a page ends with it. Entries come in key order, so a repeat follows at once.
@@ -41,9 +34,7 @@ export async function* listObjects(ctx: StoreContext, options: ListOptions = {})
         ContinuationToken: token,
       });
       // Each page is one call under the timeouts.
-      page = await ioWatch(ctx, 'list', undefined, options).run(() =>
-        ctx.client.send(command, { abortSignal: signal }),
-      );
+      page = await pageWatch()!.run(() => ctx.client.send(command, { abortSignal: signal }));
     } catch (err) {
       throw toStorageError(err, ectx);
     }

@@ -2,16 +2,14 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { redactError } from '@failover/core';
 import {
   type BlobInfo,
-  checkCallOptions,
   NotFoundError,
-  normalizeMetadata,
   PreconditionFailedError,
   prefixedKey,
-  type SetMetadataOptions,
+  type SetMetadataRequest,
 } from '@failover/storage';
 import { classifyS3Error } from './classify.js';
 import { errorContext, type StoreContext } from './context.js';
-import { throwIfAborted, toStorageError } from './errors.js';
+import { toStorageError } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { copySource } from './object-keys.js';
 
@@ -32,17 +30,11 @@ import { copySource } from './object-keys.js';
  */
 export async function setObjectMetadata(
   ctx: StoreContext,
-  key: string,
-  metadata: Record<string, string>,
-  options: SetMetadataOptions = {},
+  { key, metadata: normalized, ifMatch }: SetMetadataRequest,
+  signal: AbortSignal | undefined,
 ): Promise<BlobInfo> {
   const objectKey = prefixedKey(ctx.prefix, key);
-  const { ifMatch, ...rest } = options;
-  checkCallOptions(rest, { key, target: ctx.name });
-  const normalized = normalizeMetadata(metadata, key);
-  const { signal } = options;
   const ectx = errorContext(ctx, 'copy', key, signal);
-  throwIfAborted(ectx);
   // The content type must be sent again with REPLACE; the current one comes from a HeadObject.
   const current = await headByObjectKey(ctx, key, objectKey, signal, 'copy');
   if (current === null) throw new NotFoundError(key, { target: ctx.name });

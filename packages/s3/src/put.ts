@@ -1,19 +1,14 @@
 import {
-  type BlobBody,
   type BlobInfo,
   checkPutMd5,
-  InvalidArgumentError,
   type IoWatch,
   ifMatchFailed,
-  normalizePutBody,
-  normalizePutOptions,
   PreconditionFailedError,
-  type PutOptions,
+  type PutRequest,
   prefixedKey,
-  putBodyMd5,
+  type StoreCall,
 } from '@failover/storage';
 import { errorContext, type StoreContext } from './context.js';
-import { throwIfAborted } from './errors.js';
 import { headByObjectKey } from './head.js';
 import { multipartUpload } from './multipart.js';
 import { putBytes } from './put-bytes.js';
@@ -29,39 +24,22 @@ import { putStream } from './put-stream.js';
  * `ifMatch` S3's `If-Match` (on PutObject, and on CompleteMultipartUpload for multipart uploads);
  * S3's 404 for an `If-Match` on a missing key is a `PreconditionFailedError` too.
  */
-export async function putObject(
-  ctx: StoreContext,
-  key: string,
-  body: BlobBody,
-  options: PutOptions = {},
-  watch?: IoWatch,
-): Promise<BlobInfo> {
-  const request = validate(ctx, key, body, options);
-  // A stalled or cut upload fails the call at once: release the caller's stream then too.
-  const offFailure = watch?.onFailure(() => {
-    if (request.body.type === 'stream' && !request.body.stream.destroyed) request.body.stream.destroy();
+export async function putObject(ctx: StoreContext, put: PutRequest, call: StoreCall): Promise<BlobInfo> {
+  const request = writeRequest(ctx, put, call.signal);
+  const { key } = put;
+  const { watch } = call;
+  const conditional = request.ifNoneMatch === '*' || request.ifMatch !== undefined;
+  if (!conditional || ctx.conditionalWrites === 'native') return write(ctx, request, watch);
+  return ctx.lock.run(request.objectKey, async () => {
+    const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
+    if (request.ifNoneMatch === '*' && existing !== null) {
+      throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
+    }
+    if (request.ifMatch !== undefined && existing?.etag !== request.ifMatch) {
+      throw ifMatchFailed(key, ctx.name, existing !== null);
+    }
+    return write(ctx, request, watch);
   });
-  try {
-    throwIfAborted(request.ectx);
-    const conditional = request.ifNoneMatch === '*' || request.ifMatch !== undefined;
-    if (!conditional || ctx.conditionalWrites === 'native') return await write(ctx, request, watch);
-    return await ctx.lock.run(request.objectKey, async () => {
-      const existing = await headByObjectKey(ctx, key, request.objectKey, request.signal, 'put');
-      if (request.ifNoneMatch === '*' && existing !== null) {
-        throw new PreconditionFailedError(key, { target: ctx.name, reason: 'an object exists at the key' });
-      }
-      if (request.ifMatch !== undefined && existing?.etag !== request.ifMatch) {
-        throw ifMatchFailed(key, ctx.name, existing !== null);
-      }
-      return write(ctx, request, watch);
-    });
-  } catch (err) {
-    // The store took the body: a stream is released whatever went wrong once it was accepted.
-    if (request.body.type === 'stream' && !request.body.stream.destroyed) request.body.stream.destroy();
-    throw err;
-  } finally {
-    offFailure?.();
-  }
 }
 
 function write(ctx: StoreContext, request: WriteRequest, watch: IoWatch | undefined): Promise<BlobInfo> {
@@ -93,32 +71,20 @@ function streamsAsIs(ctx: StoreContext): Promise<boolean> {
   return ctx.streamsAsIs;
 }
 
-function validate(ctx: StoreContext, key: string, body: BlobBody, options: PutOptions): WriteRequest {
-  const objectKey = prefixedKey(ctx.prefix, key);
-  // The rules every store shares: content type, metadata, ifNoneMatch, size, signal, options.
-  const { metadata, contentType, size, ...o } = normalizePutOptions(key, options, ctx.name);
-  const ifNoneMatch = o.ifNoneMatch ? '*' : undefined;
-  const { ifMatch } = o;
-  const normalized = normalizePutBody(body, key, ctx.name);
-  if (normalized.type === 'stream') putBodyMd5(o.md5, normalized, key, ctx.name); // refuses an md5
-  if (normalized.type === 'bytes' && size !== undefined && size !== normalized.bytes.byteLength) {
-    throw new InvalidArgumentError(
-      'size',
-      `the body has ${normalized.bytes.byteLength} bytes, not the ${size} given`,
-      { key, target: ctx.name },
-    );
-  }
+/** The put the facade checked, with what S3 needs besides (the object key, the error context). */
+function writeRequest(ctx: StoreContext, put: PutRequest, signal: AbortSignal | undefined): WriteRequest {
+  const { key, body, contentType, metadata, ifMatch, size, md5 } = put;
   return {
     key,
-    objectKey,
-    body: normalized,
+    objectKey: prefixedKey(ctx.prefix, key),
+    body,
     contentType,
     metadata,
-    ifNoneMatch,
+    ifNoneMatch: put.ifNoneMatch ? '*' : undefined,
     ifMatch,
     size,
-    md5: o.md5,
-    signal: o.signal,
-    ectx: errorContext(ctx, 'put', key, o.signal),
+    md5,
+    signal,
+    ectx: errorContext(ctx, 'put', key, signal),
   };
 }

@@ -1,4 +1,4 @@
-import type { BlobStore, Presigner } from '@failover/storage';
+import { type BlobStore, defineBlobStore, type Presigner } from '@failover/storage';
 import { registerS3Classifier } from './classify.js';
 import { ioWatch, type StoreContext } from './context.js';
 import { copyObject } from './copy.js';
@@ -37,24 +37,21 @@ export function createS3Store(options: S3StoreOptions): BlobStore & Presigner {
   const resolved = resolveOptions(options);
   registerS3Classifier();
   const ctx: StoreContext = { ...resolved, lock: createKeyLock() };
-  return {
+  // The facade checks every call first; each function below sends what it was given.
+  return defineBlobStore({
     name: ctx.name,
-    put: async (key, body, o = {}) => {
-      const watch = ioWatch(ctx, 'put', key, o);
-      return watch.run(() => putObject(ctx, key, body, o, watch));
+    watch: (operation, key, o) => {
+      // setMetadata is a CopyObject in place: every request of it may take as long as a commit.
+      if (operation === 'setMetadata') return ioWatch(ctx, 'copy', key, o, true);
+      return ioWatch(ctx, operation === 'exists' ? 'head' : operation, key, o);
     },
-    get: async (key, o = {}) => {
-      const watch = ioWatch(ctx, 'get', key, o);
-      return watch.run(() => getObject(ctx, key, o, watch));
-    },
-    head: async (key, o = {}) => ioWatch(ctx, 'head', key, o).run(() => headObject(ctx, key, o)),
-    exists: async (key, o = {}) =>
-      ioWatch(ctx, 'head', key, o).run(async () => (await headObject(ctx, key, o)) !== null),
-    delete: async (key, o = {}) => ioWatch(ctx, 'delete', key, o).run(() => deleteObject(ctx, key, o)),
-    list: (listOptions) => listObjects(ctx, listOptions),
-    copy: async (from, to, o = {}) => ioWatch(ctx, 'copy', to, o).run(() => copyObject(ctx, from, to, o)),
+    put: (request, call) => putObject(ctx, request, call),
+    get: (request, call) => getObject(ctx, request, call),
+    head: (key, call) => headObject(ctx, key, call.signal),
+    delete: (request, call) => deleteObject(ctx, request, call.signal),
+    list: (request) => listObjects(ctx, request),
+    copy: (request, call) => copyObject(ctx, request, call.signal),
     presign: (key, presignOptions) => presignObject(ctx, key, presignOptions),
-    setMetadata: async (key, metadata, o = {}) =>
-      ioWatch(ctx, 'copy', key, o, true).run(() => setObjectMetadata(ctx, key, metadata, o)),
-  };
+    setMetadata: (request, call) => setObjectMetadata(ctx, request, call.signal),
+  });
 }
