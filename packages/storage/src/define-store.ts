@@ -114,7 +114,9 @@ export interface BlobStoreAdapter {
    * released when it fails. Without it, calls run unwatched (stores with no network).
    */
   watch?(operation: StoreOperation, key: string | undefined, options: OperationOptions): IoWatch;
+  /** Writes the object (honouring `ifNoneMatch` / `ifMatch`) and returns its info. */
   put(request: PutRequest, call: StoreCall): Promise<BlobInfo>;
+  /** Reads the object, or the range of it (clamped to its size); missing: `NotFoundError`. */
   get(request: GetRequest, call: StoreCall): Promise<GetResult>;
   /** The object's info, or `null` when there is none. */
   head(key: string, call: StoreCall): Promise<BlobInfo | null>;
@@ -122,6 +124,7 @@ export interface BlobStoreAdapter {
   exists?(key: string, call: StoreCall): Promise<boolean>;
   /** Deletes the object; a missing one is not an error. */
   delete(request: DeleteRequest, call: StoreCall): Promise<void>;
+  /** Copies `from` to `to` within the store; missing source: `NotFoundError` for `from`. */
   copy(request: CopyRequest, call: StoreCall): Promise<BlobInfo>;
   /** Optional, as {@link BlobStore.setMetadata} is. */
   setMetadata?(request: SetMetadataRequest, call: StoreCall): Promise<BlobInfo>;
@@ -158,14 +161,8 @@ export type DefinedBlobStore<A extends BlobStoreAdapter> = BlobStore &
  * - `exists` from `head` when the adapter has no cheaper way;
  * - `list`: the abort checked between entries.
  *
- * @example
- * ```ts
- * const store = defineBlobStore({
- *   name: 'kv',
- *   async put({ key, body }) { ... },
- *   ...
- * });
- * ```
+ * docs/storage.md ("Writing your own store") has a whole adapter; run `blobStoreContract` from
+ * `@failover/testkit/contract` against the result.
  */
 export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): DefinedBlobStore<A> {
   const { name } = adapter;
