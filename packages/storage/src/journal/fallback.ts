@@ -3,6 +3,7 @@ import { nextMergeInMs, union } from './fallback-decide.js';
 import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { mergeBeforeClose, moveKept } from './fallback-merge.js';
+import { MergeTimer } from './fallback-timer.js';
 import { isJournal } from './guards.js';
 import type { Journal, JournalEntry } from './types.js';
 
@@ -77,11 +78,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   const checkIntervalMs = r.ms('checkIntervalMs', { min: 1, default: 250 });
   const onError = r.function<(error: unknown) => void>('onError');
   r.done();
-  let timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (ms since the epoch). */
-  let timerDue = 0;
   let merging: Promise<number> | undefined;
-  let closed = false;
   /** The primary failed with an outage and has not answered since: calls skip it. */
   let away = false;
   /** Entries appended to the fallback and not yet merged, with their resolves (fallback-kept.ts). */
@@ -97,28 +94,13 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
 
   const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
 
-  /**
-   * Runs while entries are kept locally or the primary is away: checks it, then merges; again
-   * after each run, as soon as `nextMergeInMs` says. `sooner`: a timer already set for a later
-   * run (a merge) is moved up to this state's (the primary just went away: a check).
-   */
-  const scheduleMerge = (sooner = false): void => {
-    if (closed) return;
-    const inMs = nextMergeInMs({ away, localBacklog: fallback.backlog() }, mergeIntervalMs, checkIntervalMs);
-    if (inMs === undefined) return;
-    if (timer !== undefined) {
-      if (!sooner || timerDue <= Date.now() + inMs) return;
-      clearTimeout(timer);
-    }
-    timerDue = Date.now() + inMs;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void merge()
-        .catch(report)
-        .finally(() => scheduleMerge());
-    }, inMs);
-    timer.unref?.();
-  };
+  /** Runs while entries are kept locally or the primary is away: checks it, then merges. */
+  const timer = new MergeTimer(
+    () => nextMergeInMs({ away, localBacklog: fallback.backlog() }, mergeIntervalMs, checkIntervalMs),
+    () => merge(),
+    report,
+  );
+  const scheduleMerge = (sooner = false): void => timer.schedule(sooner);
 
   /** Rethrows what is not an outage; an outage marks the primary away (skipped until it answers). */
   const outage = (err: unknown): void => {
@@ -228,9 +210,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       if (!away) await primary.compact().catch(outage);
     },
     async close() {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      timer.close();
       await merging?.catch(() => undefined);
       // Entries kept here while the primary was away go to it now if it answers: a process shut
       // down for good (a replaced container) would otherwise take them with it, and nothing would
