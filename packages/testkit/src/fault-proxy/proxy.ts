@@ -1,21 +1,17 @@
 import { setMaxListeners } from 'node:events';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOptionError, readOptions } from '@failover/core';
 import { emptyCounts, zeroCounts } from './counts.js';
 import { faultHostname, registerFaultHost } from './dns-hook.js';
-import { resetSocket } from './forward.js';
-import { handleFaulted, type ProxyState } from './handle.js';
-import { pathOf } from './respond.js';
+import type { ProxyState } from './handle.js';
 import { type Random, seededRandom } from './rng.js';
-import { selectFault } from './select.js';
-import type { Fault, FaultFlavor, FaultProxy, FaultProxyOptions, RequestInfo } from './types.js';
+import { LISTEN_HOST, ProxyServer } from './server.js';
+import type { Fault, FaultFlavor, FaultProxy, FaultProxyOptions } from './types.js';
 import { validateFault } from './validate.js';
 
 const FLAVORS: readonly FaultFlavor[] = ['s3', 'gcs', 'azure', 'http'];
-const LISTEN_HOST = '127.0.0.1';
 const isFiniteNumber = (v: unknown): v is number => Number.isFinite(v);
 
 function parseTarget(target: string): URL {
@@ -80,8 +76,6 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const random: Random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
 
   const counts = emptyCounts();
-  const sockets = new Set<Socket>();
-  const held = new Set<Socket>();
   const closing = new AbortController();
   // One listener per request in flight: any number of concurrent requests is normal, not a leak.
   setMaxListeners(0, closing.signal);
@@ -91,76 +85,12 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     target.protocol === 'https:'
       ? new https.Agent({ keepAlive: false })
       : new http.Agent({ keepAlive: false });
-  let listening = false;
   let closed = false;
-  const state: ProxyState = { target, flavor, agent, counts, held, closing: closing.signal };
-
-  // Clients keep their connections: idle ones are closed only after a minute, so a client's pool
-  // rarely meets a connection the proxy closed. No request timeout: `blackhole` holds requests.
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
-  server.on('connection', (socket: Socket) => {
-    counts.connections++;
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      held.delete(socket);
-    });
-    // Connections that bypass the name (clients using the IP origin) while it does not resolve.
-    if (fault.type === 'dns') {
-      counts.byFault.dns++;
-      socket.resetAndDestroy();
-    }
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    counts.total++;
-    const current = fault;
-    const info: RequestInfo = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: pathOf(req),
-      url: req.url ?? '/',
-      headers: req.headers,
-    };
-    const applied = selectFault(current, info, random);
-    if (applied === undefined) {
-      // `refuse` or `dns` began while this connection was open: drop it.
-      counts.byFault[current.type as 'refuse' | 'dns']++;
-      resetSocket(res);
-      return;
-    }
-    counts.byFault[applied.type]++;
-    handleFaulted(state, applied, req, res).catch(() => {
-      if (!res.writableEnded) resetSocket(res);
-    });
-  });
-
-  const listen = (port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(port, LISTEN_HOST, () => {
-        server.off('error', onError);
-        listening = true;
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-
-  const dropConnections = (which: Iterable<Socket>): void => {
-    for (const socket of [...which]) {
-      if (!socket.destroyed) socket.resetAndDestroy();
-    }
-  };
+  const state: ProxyState = { target, flavor, agent, counts, held: new Set(), closing: closing.signal };
+  const server = new ProxyServer(state, () => fault, random);
 
   /** Gives clients in this process a moment to see their dropped connections before the next call. */
   const settle = (): Promise<void> => sleep(5);
-
-  const stopListening = async (): Promise<void> => {
-    if (!listening) return;
-    listening = false;
-    const closedPromise = new Promise<void>((resolve) => server.close(() => resolve()));
-    dropConnections(sockets);
-    await closedPromise;
-  };
 
   // Claim the name first: a name another open proxy holds is an error, before anything listens.
   const releaseHost =
@@ -175,7 +105,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         });
   let port: number;
   try {
-    port = await listen(requestedPort);
+    port = await server.listen(requestedPort);
   } catch (err) {
     releaseHost();
     agent.destroy();
@@ -187,16 +117,15 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     if (closed) throw new Error('fault proxy is closed');
     fault = next;
     // Requests held by `blackhole` and responses held by `stall` are dropped.
-    if (held.size > 0) dropConnections(held);
-    held.clear();
+    server.drop('held');
     if (next.type === 'refuse') {
-      await stopListening();
+      await server.stop();
       await settle();
     } else if (next.type === 'dns') {
-      dropConnections(sockets);
+      server.drop('all');
       await settle();
     }
-    if (next.type !== 'refuse' && !listening) await listen(port);
+    if (next.type !== 'refuse' && !server.listening) await server.listen(port);
   };
 
   let closePromise: Promise<void> | undefined;
@@ -234,13 +163,13 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         closed = true;
         releaseHost();
         closing.abort();
-        await stopListening();
-        dropConnections(sockets);
+        await server.stop();
+        server.drop('all');
         agent.destroy();
       })();
       return closePromise;
     },
   };
-  if (fault.type === 'refuse') await stopListening();
+  if (fault.type === 'refuse') await server.stop();
   return proxy;
 }
