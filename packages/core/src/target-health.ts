@@ -7,6 +7,7 @@ import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
 import { slowerAsARule } from './hedge-delay.js';
 import { LatencyWindow } from './latency.js';
+import { OpenPeriod } from './open-period.js';
 import { type BulkheadOptions, HEDGE_AUTO, type ResolvedBreaker } from './options.js';
 import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
 import type { BreakerState, TargetStatus } from './status.js';
@@ -37,10 +38,6 @@ export const GATE_RETRY_MS = 1000;
 
 /** Hedge races lost in a row before a target is demoted (see `TargetHealth.lostRace`). */
 export const LOST_RACES_TO_DEMOTE = 3;
-
-const CLOSED = 0;
-const OPEN = 1;
-const HALF_OPEN = 2;
 
 /**
  * The breaker's action: a plain attempt calls the operation, a controlled one goes through its
@@ -131,19 +128,14 @@ export class TargetHealth<T> {
   #lastAt = 0;
   readonly #options: ResolvedBreaker;
   readonly #shared: HealthShared;
-  #state = CLOSED;
+  /** The breaker's state: a union, as the status reports it. */
+  #state: BreakerState = 'closed';
   /** The half-open probe is running. */
   #probing = false;
   /** The half-open state was entered early, by {@link TargetHealth.probeEarly}. */
   #early = false;
-  /** When the open period that an early probe interrupted ends (`Date.now()` time). */
-  #earlyDue = 0;
-  /** The open period running now (while open), in ms. */
-  #currentResetMs: number;
-  /** The open period the next opening will use. */
-  #nextResetMs: number;
-  #openedAt: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The open state's periods and its one timer (open-period.ts). */
+  readonly #period: OpenPeriod;
   /** Set while this class opens or closes opossum itself (its events are then not transitions). */
   #quiet = false;
   /** The next opening was asked for by {@link TargetHealth.trip}. */
@@ -173,8 +165,9 @@ export class TargetHealth<T> {
     this.index = index;
     this.#shared = shared;
     this.#options = breaker;
-    this.#currentResetMs = breaker.resetTimeoutMs;
-    this.#nextResetMs = breaker.resetTimeoutMs;
+    this.#period = new OpenPeriod(breaker.resetTimeoutMs, breaker.maxResetTimeoutMs, () =>
+      this.#halfOpenDue(),
+    );
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
     shared.stalls.watch(this);
     const b = new CircuitBreaker<BreakerArgs, unknown>(this.#action, {
@@ -209,16 +202,16 @@ export class TargetHealth<T> {
       }
       this.consecutive = 0;
       this.consecutiveUnreachable = 0;
-      if (this.#state === HALF_OPEN) this.#close(false);
+      if (this.#state === 'halfOpen') this.#close(false);
     });
     b.on('failure', (_err: unknown, latencyMs: number) => this.latency.record(latencyMs));
     // opossum opened on its error rate (or by `open()` below).
     b.on('open', () => {
-      if (!this.#quiet) this.#open(this.#nextResetMs);
+      if (!this.#quiet) this.#open(this.#period.next);
     });
     // Out of reach (24 days), but if it ever comes: stay open, this class decides.
     b.on('halfOpen', () => {
-      if (this.#state !== CLOSED) this.#quietly(() => b.open());
+      if (this.#state !== 'closed') this.#quietly(() => b.open());
     });
   }
 
@@ -228,8 +221,8 @@ export class TargetHealth<T> {
    */
   admits(): boolean {
     const state = this.#state;
-    if (state === CLOSED) return true;
-    if (state === OPEN || this.#probing) return false;
+    if (state === 'closed') return true;
+    if (state === 'open' || this.#probing) return false;
     // An early probe (panic routing's last resort) does not ask the gate.
     if (this.#early) return true;
     const gate = this.#options.probeGate;
@@ -239,12 +232,11 @@ export class TargetHealth<T> {
     // other instance's probe closes the target, its word closes this one; if it sends none (it
     // has no traffic for this target, or was killed), this router's turn comes a second later,
     // not a whole period (up to `maxResetTimeoutMs`) later.
-    const period = this.#currentResetMs;
-    this.#nextResetMs = period;
+    const period = this.#period.current;
     this.#open(period, true);
     if (GATE_RETRY_MS < period) {
       const now = Date.now();
-      this.#halfOpenAt(now + GATE_RETRY_MS, now);
+      this.#period.endAt(now + GATE_RETRY_MS, now);
     }
     return false;
   }
@@ -266,20 +258,18 @@ export class TargetHealth<T> {
    * period (announced by no event). Returns whether the call may go.
    */
   probeEarly(now: number = Date.now()): boolean {
-    if (this.#state !== OPEN || this.#probing) return false;
+    if (this.#state !== 'open' || this.#probing) return false;
     if (now - this.#lastAt < EARLY_PROBE_AFTER_MS) return false;
-    this.#earlyDue = (this.#openedAt ?? now) + this.#currentResetMs;
-    this.#clearTimer();
-    this.#state = HALF_OPEN;
+    this.#period.interrupt(now);
+    this.#state = 'halfOpen';
     this.#early = true;
-    this.#openedAt = undefined;
     this.#quietly(() => this.breaker.close());
     return true;
   }
 
   /** Whether the breaker is half-open with its probe free, without asking the probe gate. */
   get probeFree(): boolean {
-    return this.#state === HALF_OPEN && !this.#probing;
+    return this.#state === 'halfOpen' && !this.#probing;
   }
 
   /**
@@ -292,7 +282,7 @@ export class TargetHealth<T> {
     attempt: Attempt | undefined,
     operation?: string,
   ): Promise<unknown> {
-    if (this.#state !== CLOSED) this.#probing = true;
+    if (this.#state !== 'closed') this.#probing = true;
     return operation === undefined
       ? this.breaker.fire(fn, this.target, context, attempt)
       : this.breaker.fire(fn, this.target, context, attempt, operation);
@@ -320,7 +310,7 @@ export class TargetHealth<T> {
     if (!isAvailabilityKind(kind)) return;
     this.#lastKind = kind;
     this.#lastAt = Date.now();
-    if (this.#state === CLOSED) this.#countFailure(error, operation, kind);
+    if (this.#state === 'closed') this.#countFailure(error, operation, kind);
     else if (operation !== undefined) {
       this.#operations.set(operation, (this.#operations.get(operation) ?? 0) + 1);
     }
@@ -368,8 +358,7 @@ export class TargetHealth<T> {
 
   /** The breaker's state. */
   get state(): BreakerState {
-    const s = this.#state;
-    return s === CLOSED ? 'closed' : s === OPEN ? 'open' : 'halfOpen';
+    return this.#state;
   }
 
   /** When the target last failed with an availability kind (ms since the epoch; 0 for never). */
@@ -403,12 +392,12 @@ export class TargetHealth<T> {
    * still eject the target).
    */
   trip(reason: string | undefined): void {
-    if (this.#state === OPEN) return;
+    if (this.#state === 'open') return;
     if (this.#options.keepLastTarget && this.#shared.lastClosed(this.name)) return;
     this.#remote = { reason };
     try {
       this.#lastAt = Date.now();
-      this.#open(this.#nextResetMs);
+      this.#open(this.#period.next);
     } finally {
       this.#remote = undefined;
     }
@@ -420,12 +409,12 @@ export class TargetHealth<T> {
    * No-op when open, and for the last closed target under `keepLastTarget` (as fast ejection).
    */
   eject(kind: FailureKind, reason: string | undefined): void {
-    if (this.#state === OPEN || !this.#mayEject(kind)) return;
+    if (this.#state === 'open' || !this.#mayEject(kind)) return;
     this.#localReason = reason;
     try {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      this.#open(this.#nextResetMs);
+      this.#open(this.#period.next);
     } finally {
       this.#localReason = undefined;
     }
@@ -434,7 +423,7 @@ export class TargetHealth<T> {
   /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
   recover(): void {
     this.#operations.clear();
-    if (this.#state !== CLOSED) this.#close(true);
+    if (this.#state !== 'closed') this.#close(true);
   }
 
   /**
@@ -462,8 +451,8 @@ export class TargetHealth<T> {
       hedges: this.hedges,
       latencyMs: this.latency.summary(),
       lastFailure: this.#lastKind === undefined ? undefined : { kind: this.#lastKind, at: this.#lastAt },
-      resetTimeoutMs: state === 'open' ? this.#currentResetMs : this.#nextResetMs,
-      halfOpenAt: this.#openedAt === undefined ? undefined : this.#openedAt + this.#currentResetMs,
+      resetTimeoutMs: state === 'open' ? this.#period.current : this.#period.next,
+      halfOpenAt: this.#period.halfOpenAt,
       demotedUntil: this.demotedUntil > Date.now() ? this.demotedUntil : undefined,
       bulkhead:
         this.bulkhead === undefined
@@ -474,7 +463,7 @@ export class TargetHealth<T> {
 
   /** Stops the breaker's timers. The target is unusable afterwards. */
   shutdown(): void {
-    this.#clearTimer();
+    this.#period.stop();
     this.#wakeWaiters();
     this.breaker.shutdown();
   }
@@ -497,18 +486,15 @@ export class TargetHealth<T> {
 
   /** Enters (or stays in) the open state for `ms`, opening opossum too. */
   #open(ms: number, silent = false): void {
-    const wasOpen = this.#state === OPEN;
+    const wasOpen = this.#state === 'open';
     this.#wakeWaiters();
-    this.#state = OPEN;
+    this.#state = 'open';
     this.#probing = false;
     this.#early = false;
-    this.#currentResetMs = ms;
-    this.#nextResetMs = Math.min(ms * 2, this.#options.maxResetTimeoutMs);
+    this.#period.begin(ms);
     this.#openError = undefined;
     this.consecutive = 0;
     this.consecutiveUnreachable = 0;
-    const now = Date.now();
-    this.#halfOpenAt(now + ms, now);
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
     if (silent || wasOpen) return;
     const events = this.#shared.events;
@@ -529,53 +515,36 @@ export class TargetHealth<T> {
     }
   }
 
-  /**
-   * Half-opens at `due` (`Date.now()` time; at once when past): the one timer of the open state.
-   * `openedAt` is set so that `openedAt + currentResetMs` is `due` (the status's `halfOpenAt`),
-   * also when `due` comes sooner than the period's end (the period keeps its length).
-   */
-  #halfOpenAt(due: number, now: number = Date.now()): void {
-    this.#clearTimer();
-    this.#openedAt = due - this.#currentResetMs;
-    const timer = setTimeout(TargetHealth.#halfOpenDue, Math.max(0, due - now), this);
-    timer.unref?.();
-    this.#timer = timer;
-  }
-
   /** Back to the open period an early probe interrupted (it failed): no event, same end. */
   #reopenAfterEarly(): void {
     this.#wakeWaiters();
-    this.#state = OPEN;
+    this.#state = 'open';
     this.#probing = false;
     this.#early = false;
-    this.#halfOpenAt(this.#earlyDue);
+    this.#period.resume();
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
   }
 
-  static #halfOpenDue(h: TargetHealth<unknown>): void {
-    h.#timer = undefined;
-    if (h.#state !== OPEN) return;
-    h.#state = HALF_OPEN;
-    h.#probing = false;
-    h.#early = false;
-    h.#openedAt = undefined;
+  /** The open period ended: half-open, the probe slot free. */
+  #halfOpenDue(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'halfOpen';
+    this.#probing = false;
+    this.#early = false;
     // opossum lets calls through again; this class admits only the probe.
-    h.#quietly(() => h.breaker.close());
-    const events = h.#shared.events;
+    this.#quietly(() => this.breaker.close());
+    const events = this.#shared.events;
     if (events.has('halfOpen')) {
-      events.emit('halfOpen', { target: h.name, resetTimeoutMs: h.#currentResetMs });
+      events.emit('halfOpen', { target: this.name, resetTimeoutMs: this.#period.current });
     }
   }
 
   #close(remote: boolean): void {
     this.#wakeWaiters();
-    this.#state = CLOSED;
+    this.#state = 'closed';
     this.#probing = false;
     this.#early = false;
-    this.#clearTimer();
-    this.#openedAt = undefined;
-    this.#currentResetMs = this.#options.resetTimeoutMs;
-    this.#nextResetMs = this.#options.resetTimeoutMs;
+    this.#period.reset();
     this.consecutive = 0;
     this.consecutiveUnreachable = 0;
     if (!this.breaker.closed) this.#quietly(() => this.breaker.close());
@@ -590,13 +559,6 @@ export class TargetHealth<T> {
       fn();
     } finally {
       this.#quiet = quiet;
-    }
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
     }
   }
 
@@ -625,7 +587,7 @@ export class TargetHealth<T> {
     this.consecutive = d.failures;
     this.consecutiveUnreachable = d.unreachable;
     if (operation !== undefined && d.operation !== undefined) ops.set(operation, d.operation);
-    if (d.trigger !== undefined && this.#mayEject(kind)) this.#open(this.#nextResetMs);
+    if (d.trigger !== undefined && this.#mayEject(kind)) this.#open(this.#period.next);
   }
 
   /**
@@ -684,13 +646,13 @@ export class TargetHealth<T> {
     if (isAvailabilityKind(kind) && attempt?.localStall !== true) {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      if (this.#state === HALF_OPEN && this.#early) {
+      if (this.#state === 'halfOpen' && this.#early) {
         // An early probe failed: open as it was, until the end of the same period.
         this.#reopenAfterEarly();
-      } else if (this.#state === HALF_OPEN) {
+      } else if (this.#state === 'halfOpen') {
         // The probe failed: open again, for twice as long.
-        this.#open(this.#nextResetMs);
-      } else if (this.#state === CLOSED) {
+        this.#open(this.#period.next);
+      } else if (this.#state === 'closed') {
         this.#countFailure(err, args[4] as string | undefined, kind);
       }
       return false;
@@ -700,17 +662,16 @@ export class TargetHealth<T> {
     if (operation !== undefined && kind !== 'aborted' && attempt?.localStall !== true) {
       this.#operations.delete(operation);
     }
-    if (this.#state === HALF_OPEN && this.#early && (kind === 'aborted' || attempt?.localStall === true)) {
+    if (this.#state === 'halfOpen' && this.#early && (kind === 'aborted' || attempt?.localStall === true)) {
       this.#reopenAfterEarly();
       return false;
     }
-    if (this.#state === HALF_OPEN && (kind === 'aborted' || attempt?.localStall === true)) {
+    if (this.#state === 'halfOpen' && (kind === 'aborted' || attempt?.localStall === true)) {
       // A cancelled probe (or one cut by this process's own stall) proves nothing: open again for
       // the same period, not a doubled one.
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      this.#nextResetMs = this.#currentResetMs;
-      this.#open(this.#currentResetMs);
+      this.#open(this.#period.current);
       return false;
     }
     this.#filtered = true;
