@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InvalidOptionError, optionError, readOptions } from '@failover/core';
+import { type OptionsReader, readOptions } from '@failover/core';
 import {
   type IoTimeouts,
+  keyPrefixOption,
   MAX_KEY_BYTES,
   type ResolvedIoTimeouts,
   resolveIoTimeouts,
@@ -104,9 +105,6 @@ export interface ResolvedS3StoreOptions {
   readonly timeouts: ResolvedIoTimeouts;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** Validates {@link S3StoreOptions} and applies defaults; throws `InvalidOptionError` naming the option. */
 export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions {
   const r = readOptions(options);
@@ -116,7 +114,7 @@ export function resolveOptions(options: S3StoreOptions): ResolvedS3StoreOptions 
     rule: 'a bucket name (or access point ARN) without white space or control characters',
     required: true,
   });
-  const prefix = resolvePrefix(r.value('prefix'));
+  const prefix = resolvePrefix(r);
   const name = r.string('name', { default: `s3:${bucket}${prefix ? `/${prefix}` : ''}` });
   const partSize = r.int('partSize', {
     min: MIN_PART_SIZE,
@@ -161,21 +159,23 @@ function isS3Client(value: unknown): value is S3Client {
   );
 }
 
-function resolvePrefix(prefix: unknown): string {
-  if (prefix === undefined || prefix === '') return '';
-  if (typeof prefix !== 'string') throw optionError('prefix', 'a string', prefix);
-  if (prefix.startsWith('/')) throw new InvalidOptionError('prefix', 'must not start with "/"');
-  if (CONTROL.test(prefix)) throw new InvalidOptionError('prefix', 'must not contain control characters');
+/**
+ * The `prefix` option: the key rules every cloud store shares (`keyPrefixOption`), then S3's own:
+ * no leading `/`, no `.` or `..` segment, no `//`, and room for a key after it. Refusals name the
+ * option's full path (`stores.aws.prefix` in a config file).
+ */
+function resolvePrefix(r: OptionsReader): string {
+  const prefix = keyPrefixOption(r.value('prefix'), r.at('prefix'));
+  if (prefix.startsWith('/')) r.refuse('prefix', 'must not start with "/"');
   if (Buffer.byteLength(prefix, 'utf8') >= MAX_KEY_BYTES) {
-    throw new InvalidOptionError('prefix', `must be shorter than ${MAX_KEY_BYTES} UTF-8 bytes`);
+    r.refuse('prefix', `must be shorter than ${MAX_KEY_BYTES} UTF-8 bytes`);
   }
   const segments = prefix.split('/');
   // A trailing "/" leaves one empty last segment; any other empty segment is a "//".
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i];
-    if (s === '.' || s === '..')
-      throw new InvalidOptionError('prefix', 'must not contain "." or ".." segments');
-    if (s === '' && i < segments.length - 1) throw new InvalidOptionError('prefix', 'must not contain "//"');
+    if (s === '.' || s === '..') r.refuse('prefix', 'must not contain "." or ".." segments');
+    if (s === '' && i < segments.length - 1) r.refuse('prefix', 'must not contain "//"');
   }
   return prefix;
 }
