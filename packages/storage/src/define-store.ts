@@ -1,4 +1,4 @@
-import { AbortedError } from '@failover/core';
+import { AbortedError, readOptions } from '@failover/core';
 import type { NormalizedBody } from './body.js';
 import { checkCallOptions } from './call-options.js';
 import { normalizeDeleteOptions } from './delete-options.js';
@@ -165,7 +165,7 @@ export type DefinedBlobStore<A extends BlobStoreAdapter> = BlobStore &
  * `@failover/testkit/contract` against the result.
  */
 export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): DefinedBlobStore<A> {
-  const { name } = adapter;
+  const name = checkAdapter(adapter);
 
   /** Runs `fn` under the call's watchdog, when the adapter has one. */
   const run = <T>(
@@ -291,4 +291,21 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
   }
   if (presign !== undefined) store.presign = (key, options) => presign.call(adapter, key, options);
   return store as DefinedBlobStore<A>;
+}
+
+/** The methods every adapter has, and those it may have. */
+const REQUIRED_METHODS = ['put', 'get', 'head', 'delete', 'copy', 'list'] as const;
+const OPTIONAL_METHODS = ['watch', 'exists', 'setMetadata', 'presign'] as const;
+
+/**
+ * Checks the adapter's shape at once (an `InvalidOptionError` naming the missing or wrong member,
+ * `adapter.put`...), so a mistake fails when the store is defined, not at its first call. Extra
+ * members are the adapter's own business. Returns the store's name.
+ */
+function checkAdapter(adapter: BlobStoreAdapter): string {
+  const r = readOptions(adapter, 'adapter');
+  const name = r.string('name', { notBlank: true, required: true });
+  for (const method of REQUIRED_METHODS) r.function(method, { required: true });
+  for (const method of OPTIONAL_METHODS) r.function(method);
+  return name;
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { AbortedError } from '@failover/core';
+import { AbortedError, InvalidOptionError } from '@failover/core';
 import { describe, expect, it } from 'vitest';
 import {
   type BlobInfo,
@@ -200,5 +200,64 @@ describe('defineBlobStore: the checks every store shares', () => {
     await store.delete('k', { ifMatch: 'e1' });
     await store.copy('a', 'b', { ifNoneMatch: '*' });
     expect(calls).toEqual(['put k bytes', 'delete k e1', 'copy a b true']);
+  });
+});
+
+describe('defineBlobStore: the adapter itself', () => {
+  it.each([
+    ['no name', { name: undefined }, 'adapter.name'],
+    ['a blank name', { name: ' ' }, 'adapter.name'],
+    ['no put', { put: undefined }, 'adapter.put'],
+    ['list not a function', { list: 'x' }, 'adapter.list'],
+    ['watch not a function', { watch: 1 }, 'adapter.watch'],
+  ])('%s: InvalidOptionError naming it, at once', (_name, change, path) => {
+    const good: Record<string, unknown> = {
+      name: 'a',
+      put: async () => undefined,
+      get: async () => undefined,
+      head: async () => null,
+      delete: async () => undefined,
+      copy: async () => undefined,
+      list: async function* () {},
+    };
+    const err = (() => {
+      try {
+        defineBlobStore({ ...good, ...change } as never);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as InvalidOptionError).option).toBe(path);
+  });
+
+  it('a class instance with its methods on the prototype and private fields passes', async () => {
+    class Adapter {
+      readonly name = 'c';
+      #puts = 0;
+      async put(r: { key: string }) {
+        this.#puts++;
+        return info(r.key);
+      }
+      get puts() {
+        return this.#puts;
+      }
+      async get(r: { key: string }) {
+        return { info: info(r.key), body: Readable.from([]) };
+      }
+      async head() {
+        return null;
+      }
+      async delete() {}
+      async copy(r: { to: string }) {
+        return info(r.to);
+      }
+      async *list() {}
+    }
+    const adapter = new Adapter();
+    const store = defineBlobStore(adapter);
+    await expect(store.put('k', 'x')).resolves.toMatchObject({ key: 'k' });
+    expect(adapter.puts).toBe(1);
   });
 });
