@@ -39,9 +39,8 @@ export function ioWatch(
   /** Every request of the operation may take as long as a commit (a CopyObject in place). */
   commits = false,
 ): IoWatch {
-  // Bad options (null, a string) are refused by the operation itself, with the shared message.
-  const given = options !== null && typeof options === 'object' ? options.timeouts : undefined;
-  const timeouts = operationIoTimeouts(ctx.timeouts, given, key);
+  // The options were checked (an object, or absent) before the watch is made (defineBlobStore).
+  const timeouts = operationIoTimeouts(ctx.timeouts, options.timeouts, key);
   return createIoWatch(
     timeouts,
     { target: ctx.name, operation, key },

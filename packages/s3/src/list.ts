@@ -39,7 +39,6 @@ export async function* listObjects(ctx: StoreContext, request: ListRequest): Asy
       throw toStorageError(err, ectx);
     }
     for (const entry of pageEntries(ctx.prefix, page)) {
-      throwIfAborted(ectx);
       if (isPrefixEntry(entry)) {
         if (entry.prefix === lastPrefix) continue;
         lastPrefix = entry.prefix;

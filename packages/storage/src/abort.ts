@@ -5,20 +5,21 @@ import { toleratingUnheardErrors } from './unheard-errors.js';
 
 /**
  * The error every store rejects with when the caller's `AbortSignal` aborts: core's
- * `AbortedError` (`kind: 'aborted'`) with the signal's `reason` as `cause`. Adapters use it too, so
- * an abort looks the same whatever store was aborted.
+ * `AbortedError` (`kind: 'aborted'`) with the signal's `reason` as `cause`, and the store as
+ * `target` when given. Adapters use it too, so an abort looks the same whatever store was aborted.
  */
-export function abortedError(signal: AbortSignal): AbortedError {
-  return new AbortedError({ cause: signal.reason });
+export function abortedError(signal: AbortSignal, target?: string): AbortedError {
+  return new AbortedError(target === undefined ? { cause: signal.reason } : { cause: signal.reason, target });
 }
 
 /**
- * Throws {@link abortedError} when `signal` has already aborted; does nothing otherwise. A `signal`
- * that is not an `AbortSignal` (e.g. `{}`) is an `InvalidArgumentError` (see `checkSignal`).
+ * Throws {@link abortedError} (naming `target` when given) when `signal` has already aborted; does
+ * nothing otherwise. A `signal` that is not an `AbortSignal` (e.g. `{}`) is an
+ * `InvalidArgumentError` (see `checkSignal`).
  */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
+export function throwIfAborted(signal: AbortSignal | undefined, target?: string): void {
   checkSignal(signal);
-  if (signal?.aborted) throw abortedError(signal);
+  if (signal?.aborted) throw abortedError(signal, target);
 }
 
 /**

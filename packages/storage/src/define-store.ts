@@ -1,4 +1,5 @@
-import { AbortedError, readOptions } from '@failover/core';
+import { readOptions } from '@failover/core';
+import { throwIfAborted } from './abort.js';
 import type { NormalizedBody } from './body.js';
 import { checkCallOptions } from './call-options.js';
 import { normalizeDeleteOptions } from './delete-options.js';
@@ -179,10 +180,6 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
     return watch === undefined ? fn(call) : watch.run(() => fn(call));
   };
 
-  const refuseAborted = (signal: AbortSignal | undefined): void => {
-    if (signal?.aborted) throw new AbortedError({ cause: signal.reason, target: name });
-  };
-
   const store: BlobStore = {
     name,
 
@@ -197,7 +194,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
         if (normalized.type === 'stream')
           putBodyMd5(opts.md5, normalized, key, name); // refuses an md5
         else checkPutSize(opts.size, normalized.bytes.byteLength, key, name);
-        refuseAborted(signal);
+        throwIfAborted(signal, name);
       } catch (err) {
         release();
         throw err;
@@ -221,21 +218,21 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
       validateKey(key);
       const o = checkCallOptions(options, { key, target: name });
       validateRange(o.range, key);
-      refuseAborted(o.signal);
+      throwIfAborted(o.signal, name);
       return run('get', key, o, (call) => adapter.get({ key, range: o.range }, call));
     },
 
     async head(key: string, options?: OperationOptions): Promise<BlobInfo | null> {
       validateKey(key);
       const o = checkCallOptions(options, { key, target: name });
-      refuseAborted(o.signal);
+      throwIfAborted(o.signal, name);
       return run('head', key, o, (call) => adapter.head(key, call));
     },
 
     async exists(key: string, options?: OperationOptions): Promise<boolean> {
       validateKey(key);
       const o = checkCallOptions(options, { key, target: name });
-      refuseAborted(o.signal);
+      throwIfAborted(o.signal, name);
       return run('exists', key, o, async (call) =>
         adapter.exists === undefined ? (await adapter.head(key, call)) !== null : adapter.exists(key, call),
       );
@@ -244,7 +241,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
     async delete(key: string, options?: DeleteOptions): Promise<void> {
       validateKey(key);
       const { ifMatch, signal } = normalizeDeleteOptions(key, options, name);
-      refuseAborted(signal);
+      throwIfAborted(signal, name);
       return run('delete', key, options ?? {}, (call) => adapter.delete({ key, ifMatch }, call));
     },
 
@@ -253,7 +250,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
       validateKey(to);
       const o = checkCallOptions(options, { key: to, target: name });
       const ifNoneMatch = normalizeIfNoneMatch(o.ifNoneMatch, to, name);
-      refuseAborted(o.signal);
+      throwIfAborted(o.signal, name);
       return run('copy', to, o, (call) => adapter.copy({ from, to, ifNoneMatch }, call));
     },
 
@@ -261,7 +258,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
       validateListOptions(options);
       const o = options ?? {};
       const { signal } = o;
-      refuseAborted(signal);
+      throwIfAborted(signal, name);
       const entries = adapter.list({
         prefix: o.prefix,
         delimiter: o.delimiter,
@@ -270,7 +267,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
         pageWatch: () => adapter.watch?.('list', undefined, o),
       });
       for await (const entry of entries) {
-        refuseAborted(signal);
+        throwIfAborted(signal, name);
         yield entry;
       }
     },
@@ -283,7 +280,7 @@ export function defineBlobStore<A extends BlobStoreAdapter>(adapter: A): Defined
       const { ifMatch: given, ...rest } = checkCallOptions(options, { key, target: name });
       const ifMatch = normalizeIfMatch(given, key, name);
       const normalized = normalizeMetadata(metadata, key);
-      refuseAborted(rest.signal);
+      throwIfAborted(rest.signal, name);
       return run('setMetadata', key, rest, (call) =>
         setMetadata.call(adapter, { key, metadata: normalized, ifMatch }, call),
       );

@@ -62,7 +62,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): BlobStore {
       refuse();
       const bytes =
         body.type === 'bytes' ? Buffer.from(body.bytes) : await collectStream(body.stream, signal, key);
-      checkPutSize(opts.size, bytes.length, key, name);
+      // A byte body's size was checked before the call; a stream's is known only now.
+      if (body.type === 'stream') checkPutSize(opts.size, bytes.length, key, name);
       throwIfAborted(signal);
       refuse(); // checked again at the moment of the write: another put may have finished meanwhile
       const md5 = checkPutMd5(opts.md5, bytes, key, name);

@@ -189,7 +189,6 @@ async function* listFiles(
       try {
         const next = await found.next();
         if (next.done) return;
-        throwIfAborted(signal);
         const common = commonPrefixOf(next.value.key, prefix, delimiter);
         if (common !== undefined) {
           state.skip = common;
