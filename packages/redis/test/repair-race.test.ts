@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { getBytes, type Journal, type MultiCloudStore, StorageError } from '@failover/storage';
+import {
+  createMultiCloudStore,
+  getBytes,
+  type Journal,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
 import type { RedisLocalServer } from '@failover/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
@@ -89,8 +95,17 @@ async function settle(f: Fleet): Promise<void> {
   }
 }
 
+/** The clouds of a fleet, for {@link expectGone}. */
+function f0(
+  aws: SwitchableStore,
+  gcs: SwitchableStore,
+  azure: SwitchableStore,
+): Pick<Fleet, 'aws' | 'gcs' | 'azure'> {
+  return { aws, gcs, azure };
+}
+
 /** No cloud holds `key`. */
-async function expectGone(f: Fleet, key: string): Promise<void> {
+async function expectGone(f: Pick<Fleet, 'aws' | 'gcs' | 'azure'>, key: string): Promise<void> {
   expect({
     aws: await f.aws.inner.head(key),
     gcs: await f.gcs.inner.head(key),
@@ -138,6 +153,69 @@ function holdingMarks(): {
 }
 
 describe('fleet: a user write on one instance racing another instance repair of the same key', () => {
+  // Soak seed 310 (issue 11), across instances: a repair copy that timed out still travels, and
+  // can land after another instance deleted the key (the empty target takes it: its
+  // `ifNoneMatch: '*'` holds again). The repairer keeps its lease on the key until its window has
+  // passed, so the delete is recorded for every cloud and nothing is settled before then.
+  it('a repair copy that timed out and lands after another instance deleted the key: never read, and deleted once its window passed', async () => {
+    const redis = await redisServer();
+    const prefix = `race:${randomBytes(6).toString('hex')}`;
+    const aws = switchable('aws');
+    const gcs = switchable('gcs');
+    const azure = switchable('azure');
+    const instance = async (settleMs: number): Promise<MultiCloudStore> => {
+      const store = createMultiCloudStore({
+        targets: [aws, gcs, azure],
+        journal: createRedisJournal({ client: await client(redis.url), prefix }),
+        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+        amnesia: false,
+        repair: { intervalMs: false, delayMs: false, settleMs, onRecovery: false },
+      });
+      later(() => store.close());
+      return store;
+    };
+    const writer = await instance(0);
+    const repairer = await instance(60_000);
+    const user = await instance(0);
+    const journal = createRedisJournal({ client: await client(redis.url), prefix });
+    const key = 'receipts/late-copy.bin';
+    azure.down = 'unavailable';
+    await writer.put(key, 'v1');
+    azure.down = undefined;
+    azure.late = true; // the repair's copy to Azure "times out", and lands when the test says
+    await repairer.repair();
+    azure.late = false;
+    await user.delete(key); // every cloud took it (on Azure it deleted nothing)
+    expect(await azure.landLate()).toBe(1);
+    expect(Buffer.from(await getBytes(azure.inner, key)).toString()).toBe('v1');
+    // The delete is recorded for every cloud: no instance reads or lists the copy that came back,
+    // also with Azure alone answering, and no repair settles it before the window has passed.
+    await user.repair();
+    await writer.repair();
+    const pending = (await journal.pending()).filter((e) => e.key === key && e.op === 'delete');
+    expect(pending.some((e) => e.missing.includes('azure'))).toBe(true);
+    aws.down = 'unavailable';
+    gcs.down = 'unavailable';
+    try {
+      for (const s of [user, writer, repairer]) expect(await s.head(key)).toBeNull();
+      expect(await keysOf(user)).toEqual([]);
+    } finally {
+      aws.down = undefined;
+      gcs.down = undefined;
+    }
+    // After the window, the repairer looks at Azure again and deletes the late copy.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      for (let i = 0; i < 3 && (await journal.pending()).some((e) => e.key === key); i++)
+        await repairer.repair();
+    } finally {
+      vi.useRealTimers();
+    }
+    await expectGone(f0(aws, gcs, azure), key);
+    for (const s of [writer, repairer, user]) expect(await s.head(key)).toBeNull();
+  });
+
   it("a delete recorded while another instance's repair holds the key: its copy landing after the delete is never read or listed, also before that repair's own check", async () => {
     const marks = holdingMarks();
     const f = await fleet({ repairerJournal: marks.wrap });

@@ -577,6 +577,57 @@ describe('never older than acknowledged', () => {
   });
 });
 
+describe('a copy of repair or reconcile that timed out and lands after a newer write', () => {
+  // Soak seed 310 (issue 11): a repair copy of v1 to a cloud timed out (it still travelled), the
+  // key's lock was released, the key was deleted everywhere (nothing on that cloud to delete),
+  // then the copy landed (its `ifNoneMatch: '*'` held: the cloud was empty again) and a read
+  // served the deleted version. An answerless copy now opens the key's window on that cloud.
+  async function repairCopyInFlight(settleMs: number) {
+    const opened = setup({ repair: { settleMs } });
+    const [aws] = opened.targets;
+    aws!.down = 'unavailable';
+    await opened.store.put('k', 'v1'); // gcp + azure; aws journaled as missing
+    aws!.down = undefined;
+    aws!.late = true; // repair's copy to aws "times out", and lands when the test says
+    await opened.store.repair();
+    aws!.late = false;
+    return opened;
+  }
+
+  it('a delete of the key stays a delete: reads say not found, and repair deletes the late copy after the window', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = await repairCopyInFlight(10_000);
+    await store.delete('k'); // acknowledged everywhere (aws held nothing)
+    expect(await targets[0]!.landLate()).toBe(1); // the copy of v1 lands on the empty aws
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', undefined, undefined]);
+    await expect(getText(store, 'k')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await store.exists('k')).toBe(false);
+    expect(await keysOf(store)).toEqual([]);
+    // Not settled before the window has passed; then repair checks aws again and deletes it.
+    await store.repair();
+    await expect(getText(store, 'k')).rejects.toBeInstanceOf(NotFoundError);
+    expect(journal.backlog()).toBeGreaterThan(0);
+    vi.setSystemTime(Date.now() + 10_001);
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([undefined, undefined, undefined]);
+    await expect(getText(store, 'k')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a newer put of the key is never replaced by it', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = await repairCopyInFlight(10_000);
+    await store.put('k', 'v2'); // every cloud
+    // Refused: aws holds v2 (the copy asked for an empty target).
+    await expect(targets[0]!.landLate()).rejects.toMatchObject({ kind: 'precondition' });
+    expect(await getText(store, 'k')).toBe('v2');
+    vi.setSystemTime(Date.now() + 10_001);
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+});
+
 describe('a failed write whose request may still land', () => {
   it('repair does not drop its intent before the settle window: a late landing converges every cloud on it', async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });

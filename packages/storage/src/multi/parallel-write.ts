@@ -6,6 +6,7 @@ import {
   type TargetFailure,
 } from '@failover/core';
 import { StorageError } from '../errors.js';
+import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
@@ -209,7 +210,10 @@ class ParallelWrite {
     }).then(
       (entry) => {
         if (!this.#answeredCaller) this.#answer(this.#firstHolder());
-        return entry?.id;
+        // A delete recorded again for every target (another instance's repair held the key) is
+        // settled by repair alone, once it has looked: a straggler that took it now says nothing
+        // of a copy that lands there later.
+        return entry === undefined || recordedForEveryTarget(entry) ? undefined : entry.id;
       },
       (err: unknown) => {
         if (!this.#answeredCaller) this.#reject(err);
@@ -309,6 +313,11 @@ function onHold(name: string): AllTargetsFailedError {
 function resolveStraggler(ctx: MultiContext, id: string, key: string, name: string): void {
   if (ctx.uncertain.until(key, name) !== undefined) return;
   ctx.deferredRecords.add(id, name);
+}
+
+/** An acknowledged delete recorded with no holder: see `recordAgainWhileRepairing` (journaling.ts). */
+function recordedForEveryTarget(entry: JournalEntry): boolean {
+  return entry.op === 'delete' && entry.intent !== true && entry.holders.length === 0;
 }
 
 /** Keeps `upload` in `running` until it settles (its entry never rejects: the caller handles it). */

@@ -62,10 +62,39 @@ export async function repairPass(
   try {
     return await runTasks(ctx, entries, only, signal, startedAt, leased, skips);
   } finally {
-    if (leased !== undefined && leased.size > 0)
-      await ctx.journal.release?.([...leased]).catch(() => undefined);
+    if (leased !== undefined && leased.size > 0) await releaseLeases(ctx, leased);
   }
 }
+
+/**
+ * Gives the pass's leases back, but for keys with a window open on some target (a copy or delete
+ * of this pass, or a write of this process, ended without an answer and may still land): while the
+ * lease is held, a delete another instance records of the key is recorded for every target
+ * (`recordAgainWhileRepairing`), so its reads say "not found" however late the request lands, and
+ * its repair leaves the key alone until the window has passed. Those leases are extended to cover
+ * the window, no longer: they expire just after it (or a later pass of this process releases them).
+ */
+async function releaseLeases(ctx: MultiContext, leased: ReadonlySet<string>): Promise<void> {
+  const now = Date.now();
+  const free: string[] = [];
+  let keepUntil = 0;
+  const kept: string[] = [];
+  for (const key of leased) {
+    const until = ctx.uncertain.latest(key);
+    if (until === undefined) free.push(key);
+    else {
+      kept.push(key);
+      keepUntil = Math.max(keepUntil, until);
+    }
+  }
+  if (kept.length > 0 && ctx.journal.lease !== undefined) {
+    await ctx.journal.lease(kept, keepUntil - now + LEASE_MARGIN_MS).catch(() => undefined);
+  }
+  if (free.length > 0) await ctx.journal.release?.(free).catch(() => undefined);
+}
+
+/** Extra time a lease kept for an open window lasts beyond it, ms (clock drift between processes). */
+const LEASE_MARGIN_MS = 1_000;
 
 /** How long a repair lease on a key lasts (ms); a pass releases its leases when it ends. */
 const LEASE_MS = 60_000;

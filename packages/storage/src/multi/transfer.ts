@@ -1,7 +1,7 @@
 import { classifyFailure } from '@failover/core';
 import { StorageError } from '../errors.js';
 import type { BlobInfo } from '../types.js';
-import { type MultiContext, runOn } from './context.js';
+import { type MultiContext, mayHaveLanded, runOn, targetFailure } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
 import { isDeferred, SHA256_KEY, sha256Of, versionOf } from './reserved.js';
@@ -198,11 +198,16 @@ export async function deleteSeen(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const condition = deleteCondition(current);
-  await runOn(
+  await watchLanding(
     ctx,
+    key,
     target,
-    (store, s) => store.delete(key, { ...condition, ...(s === undefined ? {} : { signal: s }) }),
-    signal,
+    runOn(
+      ctx,
+      target,
+      (store, s) => store.delete(key, { ...condition, ...(s === undefined ? {} : { signal: s }) }),
+      signal,
+    ),
   );
 }
 
@@ -225,17 +230,46 @@ export async function writeFetched(
   const condition = copyCondition(current);
   // A copy not yet stamped is written stamped: its bytes were just hashed.
   const metadata = isDeferred(info) ? { ...info.metadata, [SHA256_KEY]: spool.sha256 } : info.metadata;
-  return runOn(
+  return watchLanding(
     ctx,
+    key,
     target,
-    (store, s) =>
-      store.put(key, spool.body(), {
-        ...(info.contentType === undefined ? {} : { contentType: info.contentType }),
-        metadata,
-        size: spool.size,
-        ...condition,
-        ...(s === undefined ? {} : { signal: s }),
-      }),
-    signal,
+    runOn(
+      ctx,
+      target,
+      (store, s) =>
+        store.put(key, spool.body(), {
+          ...(info.contentType === undefined ? {} : { contentType: info.contentType }),
+          metadata,
+          size: spool.size,
+          ...condition,
+          ...(s === undefined ? {} : { signal: s }),
+        }),
+      signal,
+    ),
   );
+}
+
+/**
+ * A copy or delete of repair or reconcile that ended without an answer (attempt timeout, cut
+ * connection) may still land on its target later, after the key's lock is released: a copy of an
+ * older version landing after a newer delete there (where nothing is left to refuse it: the
+ * condition was `ifNoneMatch: '*'` on an empty target, and the delete left it empty again), or
+ * after a newer put whose bytes S3's condition cannot tell apart. So the key's window opens on the
+ * target (`UncertainWindows`, as for a write's own answerless request): the next write of the key
+ * is journaled as still missing there until repair has checked the target again after
+ * `repair.settleMs`, so reads do not trust the target's copy of the key meanwhile.
+ */
+async function watchLanding<R>(
+  ctx: MultiContext,
+  key: string,
+  target: string,
+  request: Promise<R>,
+): Promise<R> {
+  try {
+    return await request;
+  } catch (err) {
+    if (mayHaveLanded(targetFailure(target, err))) ctx.uncertain.open(key, target);
+    throw err;
+  }
 }

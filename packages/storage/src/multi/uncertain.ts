@@ -43,6 +43,17 @@ export class UncertainWindows {
     return until;
   }
 
+  /** When the last open window of `key` (on any target) ends, or `undefined` when none is open. */
+  latest(key: string): number | undefined {
+    const byTarget = this.#windows.get(key);
+    if (byTarget === undefined) return undefined;
+    const now = this.#now();
+    let last: number | undefined;
+    for (const until of byTarget.values())
+      if (until > now && (last === undefined || until > last)) last = until;
+    return last;
+  }
+
   /** Drops every window that has ended (called now and then so the map stays small). */
   sweep(): void {
     const now = this.#now();
