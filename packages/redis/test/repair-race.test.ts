@@ -216,6 +216,61 @@ describe('fleet: a user write on one instance racing another instance repair of 
     for (const s of [writer, repairer, user]) expect(await s.head(key)).toBeNull();
   });
 
+  // The same with the write's own request: instance A's put timed out on AWS (it still travels)
+  // and was acknowledged by the others; instance B deletes the key; A's put lands on AWS after
+  // the delete. B's delete inherits A's window (its entry's `notBefore`): it stays missing on
+  // AWS until repair has looked again after the window.
+  it("a put's request that timed out and lands after another instance deleted the key: never read, and deleted once its window passed", async () => {
+    const redis = await redisServer();
+    const prefix = `race:${randomBytes(6).toString('hex')}`;
+    const aws = switchable('aws');
+    const gcs = switchable('gcs');
+    const azure = switchable('azure');
+    const instance = async (): Promise<MultiCloudStore> => {
+      const store = createMultiCloudStore({
+        targets: [aws, gcs, azure],
+        journal: createRedisJournal({ client: await client(redis.url), prefix }),
+        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+        amnesia: false,
+        repair: { intervalMs: false, delayMs: false, settleMs: 60_000, onRecovery: false },
+      });
+      later(() => store.close());
+      return store;
+    };
+    const a = await instance();
+    const b = await instance();
+    const journal = createRedisJournal({ client: await client(redis.url), prefix });
+    const key = 'receipts/late-put.bin';
+    aws.late = true;
+    await a.put(key, 'v1'); // GCS and Azure; AWS's request is still on its way
+    aws.late = false;
+    await b.delete(key); // every cloud answers (AWS held nothing)
+    expect(await aws.landLate()).toBe(1);
+    expect(Buffer.from(await getBytes(aws.inner, key)).toString()).toBe('v1');
+    await b.repair();
+    await a.repair();
+    const pending = (await journal.pending()).filter((e) => e.key === key && e.op === 'delete');
+    expect(pending.some((e) => e.missing.includes('aws'))).toBe(true);
+    gcs.down = 'unavailable';
+    azure.down = 'unavailable';
+    try {
+      for (const s of [a, b]) expect(await s.head(key)).toBeNull();
+      expect(await keysOf(b)).toEqual([]);
+    } finally {
+      gcs.down = undefined;
+      azure.down = undefined;
+    }
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      for (let i = 0; i < 3 && (await journal.pending()).some((e) => e.key === key); i++) await b.repair();
+    } finally {
+      vi.useRealTimers();
+    }
+    await expectGone(f0(aws, gcs, azure), key);
+    for (const s of [a, b]) expect(await s.head(key)).toBeNull();
+  });
+
   it("a delete recorded while another instance's repair holds the key: its copy landing after the delete is never read or listed, also before that repair's own check", async () => {
     const marks = holdingMarks();
     const f = await fleet({ repairerJournal: marks.wrap });

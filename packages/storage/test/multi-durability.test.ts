@@ -628,6 +628,34 @@ describe('a copy of repair or reconcile that timed out and lands after a newer w
   });
 });
 
+describe('a request of a write made before a restart, landing after a newer write made after it', () => {
+  // The windows of a write's answerless requests live in the process that sent them; its journal
+  // entry carries them (`notBefore`), and a write of the key after a restart inherits them.
+  it('a delete after the restart stays a delete when the older put lands late', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const first = setup({ repair: { settleMs: 10_000 } });
+    const targets = first.targets;
+    targets[0]!.late = true; // aws: the put "times out", and lands when the test says
+    await first.store.put('k', 'v1'); // gcp + azure
+    targets[0]!.late = false;
+    // The process dies; a new one opens on what its journal made durable, a second later.
+    vi.setSystemTime(Date.now() + 1_000);
+    const journal = await survivingJournal(first.journal);
+    const { store } = setup({ journal, repair: { settleMs: 10_000 } }, targets);
+    await store.delete('k'); // every cloud answers (aws held nothing)
+    const pending = (await journal.pending()).filter((e) => e.op === 'delete');
+    expect(pending).toContainEqual(expect.objectContaining({ missing: expect.arrayContaining(['aws']) }));
+    expect(await targets[0]!.landLate()).toBe(1); // v1 lands on aws after the delete
+    await store.repair();
+    await expect(getText(store, 'k')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await keysOf(store)).toEqual([]);
+    vi.setSystemTime(Date.now() + 10_001);
+    await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([undefined, undefined, undefined]);
+  });
+});
+
 describe('a failed write whose request may still land', () => {
   it('repair does not drop its intent before the settle window: a late landing converges every cloud on it', async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });

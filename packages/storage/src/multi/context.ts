@@ -69,6 +69,8 @@ export interface MultiContext {
   /** Resolves of stragglers, sent with the journal's next append. */
   readonly deferredRecords: DeferredRecords;
   readonly clock: HybridClock;
+  /** When the store was created (ms since the epoch): entries older than this are of an earlier run. */
+  readonly openedAt: number;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */
   readonly lock: KeyedLock;

@@ -3,6 +3,7 @@ import { StorageError } from '../errors.js';
 import type { JournalEntry, JournalOp } from '../journal/types.js';
 import { inOrder, type MultiContext } from './context.js';
 import type { IntegrityError } from './errors.js';
+import { inheritedWindows } from './inherited-windows.js';
 
 /** The id of the journal entry of a write: its version (unique per write) and key. */
 export function entryId(version: string, key: string): string {
@@ -69,10 +70,14 @@ export interface WriteRecord {
  * cause is the journal's error otherwise (the write must then not be acknowledged).
  */
 export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<JournalEntry | undefined> {
-  const { holders, missing, notBefore } = confirmedTargets(ctx, w);
+  const id = entryId(w.version, w.key);
+  // An acknowledged write supersedes older entries of the key: those written elsewhere may still
+  // land late on some target (see inherited-windows.ts).
+  const inherited = w.intent === true ? undefined : await inheritedWindows(ctx, w.key, id, w.version);
+  const { holders, missing, notBefore } = confirmedTargets(ctx, w, inherited);
   if (missing.length === 0 && ctx.pending.latest(w.key) === undefined) return undefined;
   const entry: JournalEntry = {
-    id: entryId(w.version, w.key),
+    id,
     op: w.op,
     key: w.key,
     version: w.version,
@@ -173,23 +178,30 @@ export function reportPlacement(ctx: MultiContext, event: 'journaled' | 'degrade
 function confirmedTargets(
   ctx: MultiContext,
   w: WriteRecord,
+  inherited: ReadonlyMap<string, number> | undefined,
 ): { holders: string[]; missing: string[]; notBefore: number | undefined } {
   let notBefore: number | undefined;
   const later = (until: number | undefined): void => {
     if (until !== undefined && (notBefore === undefined || until > notBefore)) notBefore = until;
   };
-  // Windows opened by earlier writes of the key: a late request of those may replace this write.
+  // Windows opened by earlier writes of the key (this process's, or inherited from entries written
+  // elsewhere): a late request of those may replace this write.
+  const windowOf = (t: string): number | undefined => {
+    const own = ctx.uncertain.until(w.key, t);
+    const other = inherited?.get(t);
+    return own === undefined ? other : other === undefined ? own : Math.max(own, other);
+  };
   const holders: string[] = [];
   const missing = [...w.missing];
   for (const t of w.holders) {
-    const until = ctx.uncertain.until(w.key, t);
+    const until = windowOf(t);
     if (until === undefined && w.unstamped !== true) holders.push(t);
     else {
       missing.push(t);
       later(until);
     }
   }
-  for (const t of w.missing) later(ctx.uncertain.until(w.key, t));
+  for (const t of w.missing) later(windowOf(t));
   // This write's own answerless requests: a holder's lands with this very version (harmless now,
   // but a later write of the key must not trust it); a missing target's may still bring it.
   for (const t of w.uncertain ?? []) {

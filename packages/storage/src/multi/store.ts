@@ -130,6 +130,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       if (events.has('error')) events.emit('error', { during: 'journal', error: err });
     }),
     clock: new HybridClock(o.writerId),
+    openedAt: Date.now(),
     events,
     lock: createKeyedLock(),
     counts,
