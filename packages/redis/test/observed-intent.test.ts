@@ -237,10 +237,14 @@ function heldLookup(shared: Journal, method: 'pendingOf' | 'pending') {
   const release = signal();
   let armed = false;
   let answered: Promise<unknown> = Promise.resolve();
-  /** Redis's answer, held (once armed) until the withdrawal is done there. */
+  /**
+   * Redis's answer to the first lookup sent once armed, held until the withdrawal is done there
+   * (a lookup sent before, such as the write's own, passes).
+   */
   const hold = async <T>(answer: Promise<T>): Promise<T> => {
+    const sentArmed = armed;
     const got = await answer;
-    if (armed) {
+    if (sentArmed && armed) {
       armed = false;
       fetched.resolve();
       await release.promise;

@@ -62,6 +62,11 @@ export interface WriteRecord {
    * as lacking the write until its copy is stamped.
    */
   readonly unstamped?: boolean | undefined;
+  /**
+   * The windows the write inherits (see inherited-windows.ts), looked up when it started so the
+   * lookup overlaps its uploads; looked up when it is recorded otherwise.
+   */
+  readonly inherited?: Promise<ReadonlyMap<string, number>> | undefined;
 }
 
 /**
@@ -73,7 +78,8 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
   const id = entryId(w.version, w.key);
   // An acknowledged write supersedes older entries of the key: those written elsewhere may still
   // land late on some target (see inherited-windows.ts).
-  const inherited = w.intent === true ? undefined : await inheritedWindows(ctx, w.key, id, w.version);
+  const inherited =
+    w.intent === true ? undefined : await (w.inherited ?? inheritedWindows(ctx, w.key, id, w.version));
   const { holders, missing, notBefore } = confirmedTargets(ctx, w, inherited);
   if (missing.length === 0 && ctx.pending.latest(w.key) === undefined) return undefined;
   const entry: JournalEntry = {

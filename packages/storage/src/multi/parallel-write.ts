@@ -10,7 +10,8 @@ import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
 import { QuorumNotReachedError } from './errors.js';
-import { journalWrite, reportPlacement } from './journaling.js';
+import { inheritedWindows } from './inherited-windows.js';
+import { entryId, journalWrite, reportPlacement } from './journaling.js';
 import { decideSettle, quorumReached, recordOptional } from './parallel-decide.js';
 import type { WriteResult, WriteSpec } from './write-spec.js';
 import {
@@ -52,6 +53,8 @@ class ParallelWrite {
   readonly #failures: Failure[] = [];
   /** Each target's upload while it runs (those still running at the acknowledgement straggle). */
   readonly #running = new Set<Promise<unknown>>();
+  /** The windows the write inherits (see inherited-windows.ts), looked up while it uploads. */
+  #inherited: Promise<ReadonlyMap<string, number>> | undefined;
   /** The record made at the quorum (resolves with its id, `undefined` when it failed). */
   #acked: Promise<string | undefined> | undefined;
   #answered = 0;
@@ -91,6 +94,7 @@ class ParallelWrite {
     const spec = this.#spec;
     await recordIntent(ctx, spec);
     await notePutIntent(ctx, spec);
+    this.#inherited = inheritedWindows(ctx, spec.key, entryId(spec.version, spec.key), spec.version);
     const call = { signal: spec.signal, attemptTimeoutMs: spec.attemptTimeoutMs };
     const held = heldToSkip(ctx, this.#names, this.#need);
     // Every breaker open: panic routing's last resort sends this write's copy to the target most
@@ -207,6 +211,7 @@ class ParallelWrite {
       holders: names.filter((n) => this.#succeeded.has(n)),
       missing: names.filter((n) => !this.#succeeded.has(n)),
       uncertain: [...this.#uncertain],
+      inherited: this.#inherited,
     }).then(
       (entry) => {
         if (!this.#answeredCaller) this.#answer(this.#firstHolder());
@@ -256,7 +261,14 @@ class ParallelWrite {
     }
     if (decision.type === 'acknowledge') {
       const { degraded } = decision;
-      await journalWrite(ctx, { ...spec, holders, missing, uncertain: late, degraded });
+      await journalWrite(ctx, {
+        ...spec,
+        holders,
+        missing,
+        uncertain: late,
+        degraded,
+        inherited: this.#inherited,
+      });
       if (degraded) reportPlacement(ctx, 'degraded', { ...spec, holders, missing });
       const first = holders[0]!;
       return { target: first, info: succeeded.get(first), degraded };

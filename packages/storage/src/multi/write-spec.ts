@@ -3,7 +3,7 @@ import type { WriteRecord } from './journaling.js';
 
 /** One write (a put or a delete) to make on the targets: what the journal records of it, and more. */
 export interface WriteSpec
-  extends Omit<WriteRecord, 'holders' | 'missing' | 'intent' | 'degraded' | 'uncertain'> {
+  extends Omit<WriteRecord, 'holders' | 'missing' | 'intent' | 'degraded' | 'uncertain' | 'inherited'> {
   readonly signal: AbortSignal | undefined;
   /** Overrides the router's attempt time limit for this write (`false`: none). */
   readonly attemptTimeoutMs?: number | false | undefined;
