@@ -78,11 +78,19 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
   }
   if (primary.highWater !== undefined || fallback.highWater !== undefined) {
     journal.highWater = async (key: string) => {
+      // While the primary is away its mark is unknown, and another process's newer write (a
+      // delete that leaves nothing on a cloud to refuse a copy) may be recorded there alone: the
+      // call rejects, as the primary's own would, so a copy checked by it is taken back rather than
+      // trusted (fleet soak seed 320: a repair copy made while Redis was away resurrected a
+      // version another instance had deleted).
+      if (primary.highWater !== undefined && link.facts().away) {
+        throw new JournalError('unavailable', "the shared journal is away (the key's mark is unknown)");
+      }
       // Both journals' marks (appends kept locally while the primary was down are not in its own).
       const [shared, local] = await Promise.all([
         primary.highWater?.(key).catch((err: unknown) => {
-          if (!link.isOutage(err)) throw err;
-          return undefined;
+          link.outage(err);
+          throw err;
         }),
         fallback.highWater?.(key),
       ]);

@@ -73,6 +73,18 @@ export async function journalIfBehind(
 }
 
 /**
+ * Before a copy of repair or reconcile, with a journal shared by a fleet: rejects when the key's
+ * mark cannot be read now (the shared journal away or failing). The check after the copy
+ * ({@link journalIfBehind}) would then fail too and the copy would be taken back: none is made,
+ * and the pair waits for the next pass. A journal of one process needs no look (its mark is in
+ * memory).
+ */
+export async function markReadable(ctx: MultiContext, key: string): Promise<void> {
+  const journal = ctx.journal;
+  if (journal.pendingOf !== undefined && journal.highWater !== undefined) await journal.highWater(key);
+}
+
+/**
  * Whether the intent recorded as `id` was withdrawn by its writer (pure): it is not pending
  * (`pending`, read first) while the key's high-water mark, read after, still names it as an
  * intent. An acknowledged record replaces the mark in the same step that settles it, and a newer

@@ -7,7 +7,7 @@ import { compareUtf8 } from '../order.js';
 import { type BlobInfo, isPrefixEntry, type ListEntry } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
-import { journalIfBehind, watchMark } from './high-water.js';
+import { journalIfBehind, markReadable, watchMark } from './high-water.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
@@ -474,6 +474,7 @@ async function copyTo(
   current: BlobInfo | null,
   signal: AbortSignal | undefined,
 ): Promise<{ type: 'copied' | 'held' } | { type: 'newer'; found: string | undefined }> {
+  await markReadable(ctx, key);
   for (let attempt = 1; ; attempt++) {
     try {
       const landed = await writeFetched(ctx, key, fetched, t, signal, current);

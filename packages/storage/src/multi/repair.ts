@@ -7,6 +7,7 @@ import {
   confirmIntent,
   journalIfBehind,
   MARK_WATCH_MS,
+  markReadable,
   watchMark,
 } from './high-water.js';
 import { resolveEntry } from './journaling.js';
@@ -410,6 +411,7 @@ async function lookAndApply(
     case 'stamp':
       break;
   }
+  if (step.type === 'copy') await markReadable(ctx, key);
   if (fetched.value === undefined) {
     const sources = [
       ...(step.type === 'stamp' ? [target] : []),
