@@ -84,6 +84,14 @@ describe('planKey (reconcile, one key)', () => {
       action: { type: 'delete', version: v(2), targets: ['aws', 'gcp'], lost: true },
     },
     {
+      // Repair decides the same (replacedByAnotherWriter over every older copy): a holder of the
+      // put holds another writer's copy, so that writer's write landed there after the put.
+      name: "another writer's copy where the put was, though a newer copy of this writer is elsewhere: a conflict, not a loss",
+      copies: [copy('aws', 1, 'theirs', 'other'), copy('gcp', 2, 'mine-older')],
+      entries: [entry('put', 3, { holders: ['aws'], missing: ['gcp', 'azure'] })],
+      action: { type: 'copy', version: v(2), from: 'gcp', targets: ['aws', 'azure'] },
+    },
+    {
       name: 'an unacknowledged put newer than every copy is not a floor',
       copies: T.map((t) => copy(t, 1)),
       entries: [entry('put', 2, { intent: true })],

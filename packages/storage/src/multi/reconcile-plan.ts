@@ -89,15 +89,12 @@ export function planKey(
   const beyond = (e: JournalEntry | undefined): e is JournalEntry =>
     e !== undefined && (winner === undefined || compareVersions(e.version, winner.version) > 0);
 
-  // Another writer's older-stamped copy (the newest found) replaced the floor's put only where
-  // that put had landed (its holders); found only elsewhere, it is the version the put replaced.
+  // Another writer's older-stamped copy replaced the floor's put only where that put had landed
+  // (its holders); found only elsewhere, it is the version the put replaced. Every copy found
+  // counts, not only the newest: the same rule as repair's (`replacedByAnotherWriter`), so the two
+  // never settle one key differently.
   const replaced = (f: JournalEntry): boolean =>
-    winner !== undefined &&
-    replacedByAnotherWriter(
-      f.version,
-      copies.filter((c) => c.version === winner!.version),
-      f.holders,
-    );
+    winner !== undefined && replacedByAnotherWriter(f.version, copies, f.holders);
   if (beyond(floor) && !(floor.op === 'put' && replaced(floor))) {
     if (floor.op === 'put') {
       if (!allCompared) {
