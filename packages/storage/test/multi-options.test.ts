@@ -137,7 +137,7 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(r.settleMs).toBe(MULTI_DEFAULTS.settleMs);
     expect(r.repairOnRecovery).toBe(true);
     expect(r.amnesiaRecheckMs).toBe(MULTI_DEFAULTS.amnesiaRecheckMs);
-    const hold = { afterMs: 20, requests: 2 };
+    const hold = { afterMs: 20, requests: 1 };
     expect(r.unresponsive).toEqual({ afterMs: 500, factor: 4, strikes: 3, hold });
     expect(resolveMultiOptions({ targets: t, journal, unresponsive: { factor: 2.5 } }).unresponsive).toEqual({
       afterMs: 500,

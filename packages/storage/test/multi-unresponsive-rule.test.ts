@@ -44,26 +44,30 @@ describe('isOverdue', () => {
 });
 
 describe('isLate', () => {
-  /** A request silent for 30 ms, nothing stalled, a peer answered a newer one in 3 ms; own answers up to 5 ms. */
+  /** A request silent for 30 ms, nothing stalled, a peer answered a newer one in 3 ms; own answers typically 5 ms. */
   const facts = (f: Partial<SilenceFacts>): SilenceFacts => ({
     silentMs: 30,
     stalledMs: 0,
     peerLatencyMs: 3,
     answeredSince: false,
-    ownSlowMs: 5,
+    ownTypicalMs: 5,
     ...f,
   });
   const table: [string, Partial<SilenceFacts>, boolean][] = [
-    ['silent past holdMs, 4 x the peer and 2 x its own slow answer (a blackhole)', {}, true],
+    ['silent past holdMs, 4 x the peer and 2 x its own typical answer (a blackhole)', {}, true],
     ['exactly holdMs', { silentMs: 20 }, true],
     ['below holdMs', { silentMs: 19 }, false],
     ['the target answered another request since', { answeredSince: true }, false],
     ['no peer answered a newer request', { peerLatencyMs: undefined }, false],
     ['a slow peer (10 ms): late only after 40 ms', { peerLatencyMs: 10, silentMs: 39 }, false],
     ['a slow peer (10 ms), 40 ms silent', { peerLatencyMs: 10, silentMs: 40 }, true],
-    ['its own answers take up to 300 ms: late only after 600 ms', { ownSlowMs: 300, silentMs: 599 }, false],
-    ['its own answers take up to 300 ms, 600 ms silent', { ownSlowMs: 300, silentMs: 600 }, true],
-    ['no answer of its own yet: holdMs and the peer decide', { ownSlowMs: undefined }, true],
+    [
+      'its own answers typically take 300 ms: late only after 600 ms',
+      { ownTypicalMs: 300, silentMs: 599 },
+      false,
+    ],
+    ['its own answers typically take 300 ms, 600 ms silent', { ownTypicalMs: 300, silentMs: 600 }, true],
+    ['no answer of its own yet: holdMs and the peer decide', { ownTypicalMs: undefined }, true],
     ['this process stalled 15 of the 30 ms', { stalledMs: 15 }, false],
   ];
   it.each(table)('%s', (_name, f, expected) => {
@@ -83,6 +87,17 @@ describe('strike', () => {
   ])('from %i with %i strikes to eject', (from, strikes, expected) => {
     expect(strike(from, { ...LIMITS, strikes })).toEqual(expected);
   });
+  it.each([
+    [0, 3, { strikes: 1, eject: false }],
+    [1, 3, { strikes: 0, eject: true }],
+    [0, 1, { strikes: 0, eject: true }],
+    [3, 5, { strikes: 0, eject: true }],
+  ])(
+    'starved of evidence (on hold, nothing left to strike): from %i with %i strikes, two do',
+    (from, strikes, expected) => {
+      expect(strike(from, { ...LIMITS, strikes }, true)).toEqual(expected);
+    },
+  );
 });
 
 describe('UnresponsiveWatch', () => {
@@ -328,6 +343,57 @@ describe('UnresponsiveWatch', () => {
     for (let i = 0; i < 5; i++) await fanOut(watch, undefined, 4).then((a) => a.resolve());
     expect(watch.held('a')).toBe(false);
     for (const r of sick.slice(1)) r.resolve();
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('a held target gets no new copy, so its breaker opens once its two outstanding copies are overdue (not three)', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch({ ...LIMITS, hold: { afterMs: 20, requests: 1 } }, (t) =>
+      ejected.push(t),
+    );
+    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
+    // Sequential writes every 25 ms; like a parallel write, none sends a copy to a held target.
+    const sick: Pending[] = [];
+    let ms = 0;
+    while (ejected.length === 0 && ms < 3000) {
+      if (!watch.held('a')) sick.push(request(watch, 'a'));
+      await peersAnswer(watch);
+      await vi.advanceTimersByTimeAsync(24);
+      ms += 25;
+    }
+    expect(ejected).toEqual(['a']);
+    // Held once its first copy was late (20 ms silent, seen at the second write's answers).
+    expect(sick.length).toBe(2);
+    // Its first copies are overdue 500 ms after they were sent: both strike, and it is left then,
+    // not seconds later when their own time limits end them.
+    expect(ms).toBeLessThan(600);
+    for (const r of sick) r.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('its own occasional slow answers do not raise its bar: the median of its last 16 answers counts', async () => {
+    const { watch, holds } = holdWatch();
+    // Before the fault: 14 answers in 4 ms and 2 slow ones in 200 ms (a GC, a busy host).
+    for (let i = 0; i < 16; i++) {
+      const a = request(watch, 'a');
+      await vi.advanceTimersByTimeAsync(i === 5 || i === 11 ? 200 : 4);
+      a.resolve();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(holds).toEqual([]);
+    const sick: Pending[] = [];
+    let writes = 0;
+    while (!watch.held('a') && writes < 100) {
+      await fanOut(watch, sick, 4);
+      await vi.advanceTimersByTimeAsync(6);
+      writes++;
+    }
+    // As with no slow answer at all: late at 20 ms (2 x 4 ms is below holdMs), held at the 4th
+    // write; the second-slowest answer (200 ms) would have set the bar at 400 ms (40 writes).
+    expect(writes).toBe(4);
+    for (const r of sick) r.resolve();
     watch.close();
     await vi.advanceTimersByTimeAsync(0);
   });

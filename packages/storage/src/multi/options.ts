@@ -145,15 +145,15 @@ export interface UnresponsiveOptions {
   strikes?: number;
   /**
    * The hold, long before the breaker opens: a request is *late* once it has been silent for this
-   * long, `factor` times a peer's latency on a newer request and twice the target's own recent
-   * slow answer (the second-slowest of its last 16), this process's stalls not counted. While
+   * long, `factor` times a peer's latency on a newer request and twice the target's own typical
+   * answer (the median of its last 16), this process's stalls not counted. While
    * `holdRequests` of a target's requests are late, and it answered nothing since, parallel writes
    * send it no new copy when the other targets can make the quorum: it is journaled as missing and
    * repaired later. Its first answer lifts the hold. `false` turns the hold off. Default 20; 1 to
    * 3600000.
    */
   holdMs?: number | false;
-  /** Late requests outstanding at once that put a target on hold. Default 2; 1 to 1000. */
+  /** Late requests outstanding at once that put a target on hold. Default 1; 1 to 1000. */
   holdRequests?: number;
 }
 
@@ -239,7 +239,8 @@ export const MULTI_DEFAULTS = Object.freeze({
   unresponsiveStrikes: 3,
   /** `unresponsive.holdMs`: near a local cloud's own latency; a wrong hold costs a repair copy. */
   unresponsiveHoldMs: 20,
-  unresponsiveHoldRequests: 2,
+  /** `unresponsive.holdRequests`: one late copy holds a blackholed cloud within a few calls; a wrong hold costs a repair copy. */
+  unresponsiveHoldRequests: 1,
   /**
    * The store's default `failover.breaker.consecutiveFailures`: a sick cloud is left after 3
    * failed copies in a row, which a put-then-get application reaches within 5 calls (only the puts

@@ -66,10 +66,10 @@ export interface SilenceFacts {
   /** The target answered another request since this one was sent. */
   readonly answeredSince: boolean;
   /**
-   * The target's own recent latency: the second-slowest of its last answers, ms; `undefined`
+   * The target's own typical latency: the median of its last answers, ms; `undefined`
    * before it answered anything.
    */
-  readonly ownSlowMs?: number | undefined;
+  readonly ownTypicalMs?: number | undefined;
 }
 
 /**
@@ -84,7 +84,7 @@ export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean 
 /**
  * True when the request is *late*: the facts of {@link isOverdue}, with a much lower bar. It has
  * been silent (stalls of this process taken out) for at least `hold.afterMs`, `factor` times the
- * peer's latency and twice the target's own recent slow answer (`ownSlowMs`). A late request only
+ * peer's latency and twice the target's own typical answer (`ownTypicalMs`). A late request only
  * holds the target's new write copies back until the target answers anything (see
  * `UnresponsiveWatch.held`): a wrong guess costs a repair copy, not a breaker open for its reset
  * timeout, so the bar can sit near the target's own latency where {@link isOverdue}'s cannot.
@@ -93,7 +93,7 @@ export function isLate(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
   const hold = limits.hold;
   return (
     hold !== undefined &&
-    silentPast(f, (peerMs) => Math.max(hold.afterMs, limits.factor * peerMs, 2 * (f.ownSlowMs ?? 0)))
+    silentPast(f, (peerMs) => Math.max(hold.afterMs, limits.factor * peerMs, 2 * (f.ownTypicalMs ?? 0)))
   );
 }
 
@@ -114,10 +114,20 @@ export interface StrikeDecision {
 }
 
 /**
- * One more strike: the streak grows; at `limits.strikes` the breaker opens (and the streak starts
- * again from 0). An answer from the target resets the streak to 0 (not decided here).
+ * Strikes that open the breaker of a target *starved* of evidence: on hold (it gets no new copy, so
+ * no new request of it can strike) with no outstanding request left that has not struck. Waiting
+ * for `limits.strikes` would then wait for requests that are never sent, and only the requests'
+ * own time limits would open it, seconds later.
  */
-export function strike(strikes: number, limits: UnresponsiveLimits): StrikeDecision {
+export const STARVED_STRIKES = 2;
+
+/**
+ * One more strike: the streak grows; at `limits.strikes` the breaker opens (and the streak starts
+ * again from 0), or at {@link STARVED_STRIKES} (when lower) for a target `starved` of evidence. An
+ * answer from the target resets the streak to 0 (not decided here).
+ */
+export function strike(strikes: number, limits: UnresponsiveLimits, starved = false): StrikeDecision {
   const next = strikes + 1;
-  return next >= limits.strikes ? { strikes: 0, eject: true } : { strikes: next, eject: false };
+  const needed = starved ? Math.min(limits.strikes, STARVED_STRIKES) : limits.strikes;
+  return next >= needed ? { strikes: 0, eject: true } : { strikes: next, eject: false };
 }

@@ -206,7 +206,7 @@ export class UnresponsiveWatch {
     // A request cancelled because a peer answered the same call first (a hedge race) is looked
     // at before it goes, against the answers not looked at yet.
     if (cancelled && !req.late && !this.#closed) {
-      this.#look(req.target, s, req, this.#answers, now(), this.#ownSlowMs(s));
+      this.#look(req.target, s, req, this.#answers, now(), this.#ownTypicalMs(s));
     }
     s.outstanding.delete(req);
     if (--this.#outstanding === 0) this.#stalls.idle();
@@ -281,22 +281,22 @@ export class UnresponsiveWatch {
     const at = now();
     for (const [target, s] of this.#targets) {
       if (s.outstanding.size === 0) continue;
-      const ownSlowMs = this.#ownSlowMs(s);
+      const ownTypicalMs = this.#ownTypicalMs(s);
       for (const req of s.outstanding) {
         if (req.struck && req.late) continue;
-        if (this.#look(target, s, req, answers, at, ownSlowMs) === 'ejected') break;
+        if (this.#look(target, s, req, answers, at, ownTypicalMs) === 'ejected') break;
       }
     }
   }
 
-  /** The target's own recent slow answer, the late bar's third term (`undefined` with the hold off). */
-  #ownSlowMs(s: TargetState): number | undefined {
-    return this.#limits?.hold === undefined ? undefined : secondSlowest(s.recent);
+  /** The target's own typical answer, the late bar's third term (`undefined` with the hold off). */
+  #ownTypicalMs(s: TargetState): number | undefined {
+    return this.#limits?.hold === undefined ? undefined : median(s.recent);
   }
 
   /**
    * Looks at one outstanding request of `target` against the peers' `answers`: late (the hold),
-   * overdue (a strike, maybe the ejection). `ownSlowMs`: {@link UnresponsiveWatch.#ownSlowMs}.
+   * overdue (a strike, maybe the ejection). `ownTypicalMs`: {@link UnresponsiveWatch.#ownTypicalMs}.
    */
   #look(
     target: string,
@@ -304,7 +304,7 @@ export class UnresponsiveWatch {
     req: WatchedRequest,
     answers: readonly PeerAnswer[],
     at: number,
-    ownSlowMs: number | undefined,
+    ownTypicalMs: number | undefined,
   ): 'ejected' | undefined {
     const limits = this.#limits;
     if (limits === undefined) return undefined;
@@ -320,7 +320,7 @@ export class UnresponsiveWatch {
       stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
       peerLatencyMs,
       answeredSince: s.answeredAt > req.sentAt,
-      ownSlowMs,
+      ownTypicalMs,
     };
     if (!req.late && isLate(facts, limits)) {
       req.late = true;
@@ -329,7 +329,10 @@ export class UnresponsiveWatch {
     }
     if (req.struck || !isOverdue(facts, limits)) return undefined;
     req.struck = true;
-    const d = strike(s.strikes, limits);
+    // On hold, no new request of it is sent: once none is left to strike, two strikes do.
+    let starved = s.held;
+    for (const other of s.outstanding) if (!other.struck) starved = false;
+    const d = strike(s.strikes, limits, starved);
     s.strikes = d.strikes;
     if (!d.eject) return undefined;
     // Its other requests proved the same silence: none counts again.
@@ -339,18 +342,11 @@ export class UnresponsiveWatch {
   }
 }
 
-/** The second-slowest of `latencies` (the slowest when there is one); `undefined` when empty. */
-function secondSlowest(latencies: readonly number[]): number | undefined {
-  if (latencies.length < 2) return latencies[0];
-  let first = -1;
-  let second = -1;
-  for (const l of latencies) {
-    if (l > first) {
-      second = first;
-      first = l;
-    } else if (l > second) second = l;
-  }
-  return second;
+/** The median of `latencies` (the upper one of an even count); `undefined` when empty. */
+function median(latencies: readonly number[]): number | undefined {
+  if (latencies.length === 0) return undefined;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 }
 
 /** True when a failed request was answered by its target (not an outage, not cancelled). */
