@@ -95,13 +95,61 @@ async function settle(f: Fleet): Promise<void> {
   }
 }
 
-/** The clouds of a fleet, for {@link expectGone}. */
-function f0(
-  aws: SwitchableStore,
-  gcs: SwitchableStore,
-  azure: SwitchableStore,
-): Pick<Fleet, 'aws' | 'gcs' | 'azure'> {
-  return { aws, gcs, azure };
+/**
+ * Three switchable clouds and a Redis journal, for instances made with their own
+ * `repair.settleMs` (the window of a request that may still land): the late-landing races.
+ */
+async function lateFleet(): Promise<{
+  readonly aws: SwitchableStore;
+  readonly gcs: SwitchableStore;
+  readonly azure: SwitchableStore;
+  instance(settleMs: number): Promise<MultiCloudStore>;
+  /** The key's delete is still pending for `cloud`, and every store reads it deleted with `cloud` alone up. */
+  expectDeleteStays(key: string, cloud: 'aws' | 'gcs' | 'azure', stores: MultiCloudStore[]): Promise<void>;
+  /** Past every window (the clock moved on 61 s): `repairer` repairs until the key is settled. */
+  afterWindow(key: string, repairer: MultiCloudStore): Promise<void>;
+}> {
+  const redis = await redisServer();
+  const prefix = `race:${randomBytes(6).toString('hex')}`;
+  const clouds = { aws: switchable('aws'), gcs: switchable('gcs'), azure: switchable('azure') };
+  const journal = createRedisJournal({ client: await client(redis.url), prefix });
+  return {
+    ...clouds,
+    instance: async (settleMs) => {
+      const store = createMultiCloudStore({
+        targets: [clouds.aws, clouds.gcs, clouds.azure],
+        journal: createRedisJournal({ client: await client(redis.url), prefix }),
+        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+        amnesia: false,
+        repair: { intervalMs: false, delayMs: false, settleMs, onRecovery: false },
+      });
+      later(() => store.close());
+      return store;
+    },
+    expectDeleteStays: async (key, cloud, stores) => {
+      const pending = (await journal.pending()).filter((e) => e.key === key && e.op === 'delete');
+      expect(pending.some((e) => e.missing.includes(cloud))).toBe(true);
+      const others = Object.values(clouds).filter((c) => c.name !== cloud);
+      for (const c of others) c.down = 'unavailable';
+      try {
+        for (const s of stores) expect(await s.head(key)).toBeNull();
+        expect(await keysOf(stores[0]!)).toEqual([]);
+      } finally {
+        for (const c of others) c.down = undefined;
+      }
+    },
+    afterWindow: async (key, repairer) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 61_000);
+        for (let i = 0; i < 3 && (await journal.pending()).some((e) => e.key === key); i++) {
+          await repairer.repair();
+        }
+      } finally {
+        vi.useRealTimers();
+      }
+    },
+  };
 }
 
 /** No cloud holds `key`. */
@@ -158,61 +206,28 @@ describe('fleet: a user write on one instance racing another instance repair of 
   // `ifNoneMatch: '*'` holds again). The repairer keeps its lease on the key until its window has
   // passed, so the delete is recorded for every cloud and nothing is settled before then.
   it('a repair copy that timed out and lands after another instance deleted the key: never read, and deleted once its window passed', async () => {
-    const redis = await redisServer();
-    const prefix = `race:${randomBytes(6).toString('hex')}`;
-    const aws = switchable('aws');
-    const gcs = switchable('gcs');
-    const azure = switchable('azure');
-    const instance = async (settleMs: number): Promise<MultiCloudStore> => {
-      const store = createMultiCloudStore({
-        targets: [aws, gcs, azure],
-        journal: createRedisJournal({ client: await client(redis.url), prefix }),
-        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-        amnesia: false,
-        repair: { intervalMs: false, delayMs: false, settleMs, onRecovery: false },
-      });
-      later(() => store.close());
-      return store;
-    };
-    const writer = await instance(0);
-    const repairer = await instance(60_000);
-    const user = await instance(0);
-    const journal = createRedisJournal({ client: await client(redis.url), prefix });
+    const f = await lateFleet();
+    const writer = await f.instance(0);
+    const repairer = await f.instance(60_000);
+    const user = await f.instance(0);
     const key = 'receipts/late-copy.bin';
-    azure.down = 'unavailable';
+    f.azure.down = 'unavailable';
     await writer.put(key, 'v1');
-    azure.down = undefined;
-    azure.late = true; // the repair's copy to Azure "times out", and lands when the test says
+    f.azure.down = undefined;
+    f.azure.late = true; // the repair's copy to Azure "times out", and lands when the test says
     await repairer.repair();
-    azure.late = false;
+    f.azure.late = false;
     await user.delete(key); // every cloud took it (on Azure it deleted nothing)
-    expect(await azure.landLate()).toBe(1);
-    expect(Buffer.from(await getBytes(azure.inner, key)).toString()).toBe('v1');
+    expect(await f.azure.landLate()).toBe(1);
+    expect(Buffer.from(await getBytes(f.azure.inner, key)).toString()).toBe('v1');
     // The delete is recorded for every cloud: no instance reads or lists the copy that came back,
     // also with Azure alone answering, and no repair settles it before the window has passed.
     await user.repair();
     await writer.repair();
-    const pending = (await journal.pending()).filter((e) => e.key === key && e.op === 'delete');
-    expect(pending.some((e) => e.missing.includes('azure'))).toBe(true);
-    aws.down = 'unavailable';
-    gcs.down = 'unavailable';
-    try {
-      for (const s of [user, writer, repairer]) expect(await s.head(key)).toBeNull();
-      expect(await keysOf(user)).toEqual([]);
-    } finally {
-      aws.down = undefined;
-      gcs.down = undefined;
-    }
+    await f.expectDeleteStays(key, 'azure', [user, writer, repairer]);
     // After the window, the repairer looks at Azure again and deletes the late copy.
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
-      vi.setSystemTime(Date.now() + 61_000);
-      for (let i = 0; i < 3 && (await journal.pending()).some((e) => e.key === key); i++)
-        await repairer.repair();
-    } finally {
-      vi.useRealTimers();
-    }
-    await expectGone(f0(aws, gcs, azure), key);
+    await f.afterWindow(key, repairer);
+    await expectGone(f, key);
     for (const s of [writer, repairer, user]) expect(await s.head(key)).toBeNull();
   });
 
@@ -221,53 +236,21 @@ describe('fleet: a user write on one instance racing another instance repair of 
   // the delete. B's delete inherits A's window (its entry's `notBefore`): it stays missing on
   // AWS until repair has looked again after the window.
   it("a put's request that timed out and lands after another instance deleted the key: never read, and deleted once its window passed", async () => {
-    const redis = await redisServer();
-    const prefix = `race:${randomBytes(6).toString('hex')}`;
-    const aws = switchable('aws');
-    const gcs = switchable('gcs');
-    const azure = switchable('azure');
-    const instance = async (): Promise<MultiCloudStore> => {
-      const store = createMultiCloudStore({
-        targets: [aws, gcs, azure],
-        journal: createRedisJournal({ client: await client(redis.url), prefix }),
-        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-        amnesia: false,
-        repair: { intervalMs: false, delayMs: false, settleMs: 60_000, onRecovery: false },
-      });
-      later(() => store.close());
-      return store;
-    };
-    const a = await instance();
-    const b = await instance();
-    const journal = createRedisJournal({ client: await client(redis.url), prefix });
+    const f = await lateFleet();
+    const a = await f.instance(60_000);
+    const b = await f.instance(60_000);
     const key = 'receipts/late-put.bin';
-    aws.late = true;
+    f.aws.late = true;
     await a.put(key, 'v1'); // GCS and Azure; AWS's request is still on its way
-    aws.late = false;
+    f.aws.late = false;
     await b.delete(key); // every cloud answers (AWS held nothing)
-    expect(await aws.landLate()).toBe(1);
-    expect(Buffer.from(await getBytes(aws.inner, key)).toString()).toBe('v1');
+    expect(await f.aws.landLate()).toBe(1);
+    expect(Buffer.from(await getBytes(f.aws.inner, key)).toString()).toBe('v1');
     await b.repair();
     await a.repair();
-    const pending = (await journal.pending()).filter((e) => e.key === key && e.op === 'delete');
-    expect(pending.some((e) => e.missing.includes('aws'))).toBe(true);
-    gcs.down = 'unavailable';
-    azure.down = 'unavailable';
-    try {
-      for (const s of [a, b]) expect(await s.head(key)).toBeNull();
-      expect(await keysOf(b)).toEqual([]);
-    } finally {
-      gcs.down = undefined;
-      azure.down = undefined;
-    }
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
-      vi.setSystemTime(Date.now() + 61_000);
-      for (let i = 0; i < 3 && (await journal.pending()).some((e) => e.key === key); i++) await b.repair();
-    } finally {
-      vi.useRealTimers();
-    }
-    await expectGone(f0(aws, gcs, azure), key);
+    await f.expectDeleteStays(key, 'aws', [a, b]);
+    await f.afterWindow(key, b);
+    await expectGone(f, key);
     for (const s of [a, b]) expect(await s.head(key)).toBeNull();
   });
 

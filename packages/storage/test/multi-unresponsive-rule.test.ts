@@ -316,12 +316,8 @@ describe('UnresponsiveWatch', () => {
     return { watch, holds };
   }
 
-  it('holds a silent target after 2 late requests (sequential writes every 10 ms), until it answers', async () => {
-    const { watch, holds } = holdWatch();
-    // Before the fault: the target answers in 4 ms, as its peers do.
-    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(holds).toEqual([]);
+  /** Sequential writes every 10 ms (peers answering in 4 ms) until `a` is held: its requests, and the writes made. */
+  async function writeUntilHeld(watch: UnresponsiveWatch): Promise<{ sick: Pending[]; writes: number }> {
     const sick: Pending[] = [];
     let writes = 0;
     while (!watch.held('a') && writes < 100) {
@@ -329,6 +325,16 @@ describe('UnresponsiveWatch', () => {
       await vi.advanceTimersByTimeAsync(6);
       writes++;
     }
+    return { sick, writes };
+  }
+
+  it('holds a silent target after 2 late requests (sequential writes every 10 ms), until it answers', async () => {
+    const { watch, holds } = holdWatch();
+    // Before the fault: the target answers in 4 ms, as its peers do.
+    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(holds).toEqual([]);
+    const { sick, writes } = await writeUntilHeld(watch);
     // Its first request is late at 20 ms (the third write's answers), its second 10 ms later.
     expect(writes).toBe(4);
     expect(holds).toEqual([['a', true]]);
@@ -383,13 +389,7 @@ describe('UnresponsiveWatch', () => {
       await vi.advanceTimersByTimeAsync(0);
     }
     expect(holds).toEqual([]);
-    const sick: Pending[] = [];
-    let writes = 0;
-    while (!watch.held('a') && writes < 100) {
-      await fanOut(watch, sick, 4);
-      await vi.advanceTimersByTimeAsync(6);
-      writes++;
-    }
+    const { sick, writes } = await writeUntilHeld(watch);
     // As with no slow answer at all: late at 20 ms (2 x 4 ms is below holdMs), held at the 4th
     // write; the second-slowest answer (200 ms) would have set the bar at 400 ms (40 writes).
     expect(writes).toBe(4);
