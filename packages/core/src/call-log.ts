@@ -26,6 +26,8 @@ export class CallLog<T> {
   hedges = 0;
   /** The call has already joined a half-open probe (panic routing: once per call). */
   panicked = false;
+  /** The position of the target whose early probe this call reserved and has not sent yet. */
+  earlyProbe: number | undefined = undefined;
   /** The kind and error of the last failure met (skips included). */
   lastKind: FailureKind | undefined = undefined;
   lastError: unknown = undefined;

@@ -135,6 +135,11 @@ export class Call<T, R> {
           const bulkhead = s.bulkhead;
           if (bulkhead !== undefined) {
             const full = await this.#slot(s, pos);
+            if (end.settled || full !== undefined) {
+              // An early probe this call reserved and will not send: the next call may.
+              if (log.earlyProbe === pos) s.releaseEarly();
+              log.earlyProbe = undefined;
+            }
             if (end.settled) return;
             if (full !== undefined) {
               left = full;
@@ -142,6 +147,7 @@ export class Call<T, R> {
               continue;
             }
           }
+          if (log.earlyProbe === pos) log.earlyProbe = undefined; // sent now (fire clears it)
           attempt++;
           const outcome = await this.#attempt(s, pos, attempt, hedging);
           bulkhead?.release();

@@ -106,8 +106,11 @@ export async function joinProbe<T>(
 function probeEarly<T>(log: CallLog<T>, events: TypedEmitter<FailoverEvents>): number {
   const order = log.order;
   if (order.length < 2) return NEXT;
-  const pos = probeLeastRecentlyFailed(order, (i) => log.attempts[i] === 0, events);
-  if (pos !== NEXT) log.panicked = true;
+  const pos = probeLeastRecentlyFailed(order, (i) => log.attempts[i] === 0, events, true);
+  if (pos !== NEXT) {
+    log.panicked = true;
+    log.earlyProbe = pos;
+  }
   return pos;
 }
 
@@ -115,12 +118,15 @@ function probeEarly<T>(log: CallLog<T>, events: TypedEmitter<FailoverEvents>): n
  * Readies for an early probe (`TargetHealth.probeEarly`) the open target in `order` that failed
  * least recently, among those `eligible` says may be asked (ties go to the earlier target), and
  * announces it (`panic`, `early: true`). Its position, or {@link NEXT} when none may be probed.
- * Shared by calls (above) and by `Failover.probeEarly`, for callers that fan out themselves.
+ * Shared by calls (above, `reserve`: the probe is the asking call's, see
+ * `TargetHealth.releaseEarly`) and by `Failover.probeEarly`, for callers that fan out themselves
+ * (their next call admitted is the probe).
  */
 export function probeLeastRecentlyFailed<T>(
   order: readonly TargetHealth<T>[],
   eligible: (pos: number) => boolean,
   events: TypedEmitter<FailoverEvents>,
+  reserve = false,
 ): number {
   let pos = NEXT;
   for (let i = 0; i < order.length; i++) {
@@ -128,7 +134,7 @@ export function probeLeastRecentlyFailed<T>(
     if (t.state !== 'open' || !eligible(i)) continue;
     if (pos === NEXT || t.lastFailureAt < order[pos]!.lastFailureAt) pos = i;
   }
-  if (pos === NEXT || !order[pos]!.probeEarly()) return NEXT;
+  if (pos === NEXT || !order[pos]!.probeEarly(Date.now(), reserve)) return NEXT;
   if (events.has('panic')) events.emit('panic', { target: order[pos]!.name, early: true });
   return pos;
 }

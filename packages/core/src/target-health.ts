@@ -134,6 +134,13 @@ export class TargetHealth<T> {
   #probing = false;
   /** The half-open state was entered early, by {@link TargetHealth.probeEarly}. */
   #early = false;
+  /**
+   * The early probe belongs to the call that asked for it (`probeEarly(now, true)`) until it fires
+   * or gives it back ({@link TargetHealth.releaseEarly}): another call finds the target closed to
+   * it in between (two concurrent calls in panic were both let through, found by the router's
+   * property test).
+   */
+  #earlyReserved = false;
   /** The open state's periods and its one timer (open-period.ts). */
   readonly #period: OpenPeriod;
   /** Set while this class opens or closes opossum itself (its events are then not transitions). */
@@ -223,8 +230,9 @@ export class TargetHealth<T> {
     const state = this.#state;
     if (state === 'closed') return true;
     if (state === 'open' || this.#probing) return false;
-    // An early probe (panic routing's last resort) does not ask the gate.
-    if (this.#early) return true;
+    // An early probe (panic routing's last resort) does not ask the gate; one reserved by the call
+    // that asked for it is that call's.
+    if (this.#early) return !this.#earlyReserved;
     const gate = this.#options.probeGate;
     if (gate === undefined || this.#askGate(gate)) return true;
     // Not now (another instance has the probe): open again, which is not a failed probe (the
@@ -257,14 +265,26 @@ export class TargetHealth<T> {
    * does; a failure changes nothing: the breaker is open as before, until the end of the same
    * period (announced by no event). Returns whether the call may go.
    */
-  probeEarly(now: number = Date.now()): boolean {
+  probeEarly(now: number = Date.now(), reserve = false): boolean {
     if (this.#state !== 'open' || this.#probing) return false;
     if (now - this.#lastAt < EARLY_PROBE_AFTER_MS) return false;
     this.#period.interrupt(now);
     this.#state = 'halfOpen';
     this.#early = true;
+    this.#earlyReserved = reserve;
     this.#quietly(() => this.breaker.close());
     return true;
+  }
+
+  /**
+   * Gives back an early probe reserved by a call that will not send it after all (its bulkhead was
+   * full, or it ended meanwhile): the next call admitted is the probe. A no-op otherwise.
+   */
+  releaseEarly(): void {
+    if (!this.#earlyReserved) return;
+    this.#earlyReserved = false;
+    // Calls that joined it go on: the next one admitted sends the probe.
+    this.#wakeWaiters();
   }
 
   /** Whether the breaker is half-open with its probe free, without asking the probe gate. */
@@ -283,6 +303,7 @@ export class TargetHealth<T> {
     operation?: string,
   ): Promise<unknown> {
     if (this.#state !== 'closed') this.#probing = true;
+    this.#earlyReserved = false;
     return operation === undefined
       ? this.breaker.fire(fn, this.target, context, attempt)
       : this.breaker.fire(fn, this.target, context, attempt, operation);
@@ -344,7 +365,7 @@ export class TargetHealth<T> {
 
   /** True while the half-open probe runs. */
   get probing(): boolean {
-    return this.#probing;
+    return this.#probing || this.#earlyReserved;
   }
 
   /** Resolves when the running probe has settled (the breaker closed or opened again). */
@@ -491,6 +512,7 @@ export class TargetHealth<T> {
     this.#state = 'open';
     this.#probing = false;
     this.#early = false;
+    this.#earlyReserved = false;
     this.#period.begin(ms);
     this.#openError = undefined;
     this.consecutive = 0;
@@ -521,6 +543,7 @@ export class TargetHealth<T> {
     this.#state = 'open';
     this.#probing = false;
     this.#early = false;
+    this.#earlyReserved = false;
     this.#period.resume();
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
   }
@@ -531,6 +554,7 @@ export class TargetHealth<T> {
     this.#state = 'halfOpen';
     this.#probing = false;
     this.#early = false;
+    this.#earlyReserved = false;
     // opossum lets calls through again; this class admits only the probe.
     this.#quietly(() => this.breaker.close());
     const events = this.#shared.events;
@@ -544,6 +568,7 @@ export class TargetHealth<T> {
     this.#state = 'closed';
     this.#probing = false;
     this.#early = false;
+    this.#earlyReserved = false;
     this.#period.reset();
     this.consecutive = 0;
     this.consecutiveUnreachable = 0;

@@ -182,7 +182,31 @@ describe('router invariants (property-based)', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        examples: [
+          // Found by CI (seed -498630008): two calls in panic in the same tick were both let through
+          // an open target's early probe (the second before the first had sent it).
+          [
+            {
+              volumeThreshold: 3,
+              resetTimeoutMs: 501,
+              maxAttempts: 3,
+              baseDelayMs: 0,
+              idempotent: true,
+              hedgeAfterMs: 5,
+              attemptTimeoutMs: 4,
+              deadlineMs: undefined,
+            },
+            [
+              { gapMs: 517, outcomes: [{ delay: 5, fail: false }] },
+              { gapMs: 996, outcomes: [{ delay: 4, fail: true }, '503', '503'] },
+              { gapMs: 4, outcomes: [{ delay: 4, fail: true }, { delay: 5, fail: false }, 'ok'] },
+              { gapMs: 0, outcomes: [{ delay: 4, fail: false }, 'ok'] },
+            ],
+          ],
+        ],
+      },
     );
   });
 
