@@ -132,15 +132,15 @@ export class TargetHealth<T> {
   #state: BreakerState = 'closed';
   /** The half-open probe is running. */
   #probing = false;
-  /** The half-open state was entered early, by {@link TargetHealth.probeEarly}. */
-  #early = false;
   /**
-   * The early probe belongs to the call that asked for it (`probeEarly(now, true)`) until it fires
-   * or gives it back ({@link TargetHealth.releaseEarly}): another call finds the target closed to
-   * it in between (two concurrent calls in panic were both let through, found by the router's
-   * property test).
+   * Whether the half-open state was entered early, by {@link TargetHealth.probeEarly}: `'none'`
+   * (not early), `'reserved'` (the early probe belongs to the call that asked for it,
+   * `probeEarly(now, true)`, until it fires or gives it back with
+   * {@link TargetHealth.releaseEarly}: another call finds the target closed to it in between; two
+   * concurrent calls in panic were both let through, found by the router's property test) or
+   * `'free'` (the next call admitted sends it, or it is in flight).
    */
-  #earlyReserved = false;
+  #early: 'none' | 'reserved' | 'free' = 'none';
   /** The open state's periods and its one timer (open-period.ts). */
   readonly #period: OpenPeriod;
   /** Set while this class opens or closes opossum itself (its events are then not transitions). */
@@ -232,7 +232,7 @@ export class TargetHealth<T> {
     if (state === 'open' || this.#probing) return false;
     // An early probe (panic routing's last resort) does not ask the gate; one reserved by the call
     // that asked for it is that call's.
-    if (this.#early) return !this.#earlyReserved;
+    if (this.#early !== 'none') return this.#early === 'free';
     const gate = this.#options.probeGate;
     if (gate === undefined || this.#askGate(gate)) return true;
     // Not now (another instance has the probe): open again, which is not a failed probe (the
@@ -270,8 +270,7 @@ export class TargetHealth<T> {
     if (now - this.#lastAt < EARLY_PROBE_AFTER_MS) return false;
     this.#period.interrupt(now);
     this.#state = 'halfOpen';
-    this.#early = true;
-    this.#earlyReserved = reserve;
+    this.#early = reserve ? 'reserved' : 'free';
     this.#quietly(() => this.breaker.close());
     return true;
   }
@@ -281,8 +280,8 @@ export class TargetHealth<T> {
    * full, or it ended meanwhile): the next call admitted is the probe. A no-op otherwise.
    */
   releaseEarly(): void {
-    if (!this.#earlyReserved) return;
-    this.#earlyReserved = false;
+    if (this.#early !== 'reserved') return;
+    this.#early = 'free';
     // Calls that joined it go on: the next one admitted sends the probe.
     this.#wakeWaiters();
   }
@@ -303,7 +302,7 @@ export class TargetHealth<T> {
     operation?: string,
   ): Promise<unknown> {
     if (this.#state !== 'closed') this.#probing = true;
-    this.#earlyReserved = false;
+    if (this.#early === 'reserved') this.#early = 'free';
     return operation === undefined
       ? this.breaker.fire(fn, this.target, context, attempt)
       : this.breaker.fire(fn, this.target, context, attempt, operation);
@@ -365,7 +364,7 @@ export class TargetHealth<T> {
 
   /** True while the half-open probe runs. */
   get probing(): boolean {
-    return this.#probing || this.#earlyReserved;
+    return this.#probing || this.#early === 'reserved';
   }
 
   /** Resolves when the running probe has settled (the breaker closed or opened again). */
@@ -511,8 +510,7 @@ export class TargetHealth<T> {
     this.#wakeWaiters();
     this.#state = 'open';
     this.#probing = false;
-    this.#early = false;
-    this.#earlyReserved = false;
+    this.#early = 'none';
     this.#period.begin(ms);
     this.#openError = undefined;
     this.consecutive = 0;
@@ -542,8 +540,7 @@ export class TargetHealth<T> {
     this.#wakeWaiters();
     this.#state = 'open';
     this.#probing = false;
-    this.#early = false;
-    this.#earlyReserved = false;
+    this.#early = 'none';
     this.#period.resume();
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
   }
@@ -553,8 +550,7 @@ export class TargetHealth<T> {
     if (this.#state !== 'open') return;
     this.#state = 'halfOpen';
     this.#probing = false;
-    this.#early = false;
-    this.#earlyReserved = false;
+    this.#early = 'none';
     // opossum lets calls through again; this class admits only the probe.
     this.#quietly(() => this.breaker.close());
     const events = this.#shared.events;
@@ -567,8 +563,7 @@ export class TargetHealth<T> {
     this.#wakeWaiters();
     this.#state = 'closed';
     this.#probing = false;
-    this.#early = false;
-    this.#earlyReserved = false;
+    this.#early = 'none';
     this.#period.reset();
     this.consecutive = 0;
     this.consecutiveUnreachable = 0;
@@ -671,7 +666,7 @@ export class TargetHealth<T> {
     if (isAvailabilityKind(kind) && attempt?.localStall !== true) {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      if (this.#state === 'halfOpen' && this.#early) {
+      if (this.#state === 'halfOpen' && this.#early !== 'none') {
         // An early probe failed: open as it was, until the end of the same period.
         this.#reopenAfterEarly();
       } else if (this.#state === 'halfOpen') {
@@ -687,7 +682,11 @@ export class TargetHealth<T> {
     if (operation !== undefined && kind !== 'aborted' && attempt?.localStall !== true) {
       this.#operations.delete(operation);
     }
-    if (this.#state === 'halfOpen' && this.#early && (kind === 'aborted' || attempt?.localStall === true)) {
+    if (
+      this.#state === 'halfOpen' &&
+      this.#early !== 'none' &&
+      (kind === 'aborted' || attempt?.localStall === true)
+    ) {
       this.#reopenAfterEarly();
       return false;
     }

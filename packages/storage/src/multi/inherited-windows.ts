@@ -1,7 +1,7 @@
 import type { JournalEntry } from '../journal/types.js';
 import { within } from '../within.js';
 import type { MultiContext } from './context.js';
-import { parseVersion } from './version.js';
+import { compareVersions, parseVersion } from './version.js';
 
 /**
  * Windows a write inherits from the older acknowledged entries of its key that it supersedes, when
@@ -41,7 +41,8 @@ export interface InheritingWrite {
 export function inheritWindows(entries: Iterable<JournalEntry>, write: InheritingWrite): Map<string, number> {
   const windows = new Map<string, number>();
   for (const e of entries) {
-    if (e.intent === true || e.id === write.id || e.version >= write.version || write.ownEntry(e)) continue;
+    if (e.intent === true || e.id === write.id || write.ownEntry(e)) continue;
+    if (compareVersions(e.version, write.version) >= 0) continue;
     const until = Math.max(e.notBefore ?? 0, e.at + write.settleMs);
     if (until <= write.now) continue;
     for (const t of e.missing) windows.set(t, Math.max(windows.get(t) ?? 0, until));

@@ -411,7 +411,8 @@ async function lookAndApply(
     case 'stamp':
       break;
   }
-  if (step.type === 'copy') await markReadable(ctx, key);
+  // A copy follows (a stamp that could not be made in place is a copy too).
+  await markReadable(ctx, key);
   if (fetched.value === undefined) {
     const sources = [
       ...(step.type === 'stamp' ? [target] : []),
