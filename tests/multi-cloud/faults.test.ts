@@ -70,6 +70,9 @@ describe('multi-cloud store across a primary outage (S3, GCS, Azure through the 
       store.on('failover', (e) => failovers.push(`${e.from}->${e.to}`));
       // A read may also leave the sick cloud by a hedge (on by default for idempotent calls).
       store.on('hedge', (e) => failovers.push(`${e.from}->${e.to}`));
+      // Or before any read reached it: its breaker opened (a silent cloud is left on its writes'
+      // silence), and reads skip it.
+      store.on('open', (e) => failovers.push(`${e.target}->(open)`));
       store.on('journaled', (e) => journaled.push(e.key));
       try {
         const w = new Workload(store);

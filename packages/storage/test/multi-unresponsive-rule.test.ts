@@ -54,7 +54,7 @@ describe('isLate', () => {
     ...f,
   });
   const table: [string, Partial<SilenceFacts>, boolean][] = [
-    ['silent past holdMs, 4 x the peer and 2 x its own typical answer (a blackhole)', {}, true],
+    ['silent past holdMs, 4 x the peer and 1.5 x its own typical answer (a blackhole)', {}, true],
     ['exactly holdMs', { silentMs: 20 }, true],
     ['below holdMs', { silentMs: 19 }, false],
     ['the target answered another request since', { answeredSince: true }, false],
@@ -62,11 +62,21 @@ describe('isLate', () => {
     ['a slow peer (10 ms): late only after 40 ms', { peerLatencyMs: 10, silentMs: 39 }, false],
     ['a slow peer (10 ms), 40 ms silent', { peerLatencyMs: 10, silentMs: 40 }, true],
     [
-      'its own answers typically take 300 ms: late only after 600 ms',
-      { ownTypicalMs: 300, silentMs: 599 },
+      'its own answers typically take 300 ms: late only after 450 ms',
+      { ownTypicalMs: 300, silentMs: 449 },
       false,
     ],
-    ['its own answers typically take 300 ms, 600 ms silent', { ownTypicalMs: 300, silentMs: 600 }, true],
+    ['its own answers typically take 300 ms, 450 ms silent', { ownTypicalMs: 300, silentMs: 450 }, true],
+    [
+      's3rver: its answers typically take 22 ms, peers 4 ms; 32 ms silent',
+      { ownTypicalMs: 22, peerLatencyMs: 4, silentMs: 32 },
+      false,
+    ],
+    [
+      's3rver: its answers typically take 22 ms, peers 4 ms; 33 ms silent',
+      { ownTypicalMs: 22, peerLatencyMs: 4, silentMs: 33 },
+      true,
+    ],
     ['no answer of its own yet: holdMs and the peer decide', { ownTypicalMs: undefined }, true],
     ['this process stalled 15 of the 30 ms', { stalledMs: 15 }, false],
   ];
@@ -88,12 +98,12 @@ describe('strike', () => {
     expect(strike(from, { ...LIMITS, strikes })).toEqual(expected);
   });
   it.each([
-    [0, 3, { strikes: 1, eject: false }],
+    [0, 3, { strikes: 0, eject: true }],
     [1, 3, { strikes: 0, eject: true }],
     [0, 1, { strikes: 0, eject: true }],
     [3, 5, { strikes: 0, eject: true }],
   ])(
-    'starved of evidence (on hold, nothing left to strike): from %i with %i strikes, two do',
+    'starved of evidence (on hold, its last outstanding request struck): from %i with %i strikes, it opens',
     (from, strikes, expected) => {
       expect(strike(from, { ...LIMITS, strikes }, true)).toEqual(expected);
     },
@@ -335,8 +345,9 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(holds).toEqual([]);
     const { sick, writes } = await writeUntilHeld(watch);
-    // Its first request is late at 20 ms (the third write's answers), its second 10 ms later.
-    expect(writes).toBe(4);
+    // Its first request is late at 20 ms (seen as the third write asks, before its copy), its
+    // second 10 ms later (as the fourth asks: no fourth copy is sent).
+    expect(writes).toBe(3);
     expect(holds).toEqual([['a', true]]);
     expect([watch.held('b'), watch.held('c')]).toEqual([false, false]);
     // Any answer lifts it (the target is there), and its older requests are not late again.
@@ -353,7 +364,7 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(0);
   });
 
-  it('a held target gets no new copy, so its breaker opens once its two outstanding copies are overdue (not three)', async () => {
+  it('a held target gets no new copy, so its breaker opens once its one outstanding copy is overdue (not three)', async () => {
     const ejected: string[] = [];
     const watch = new UnresponsiveWatch({ ...LIMITS, hold: { afterMs: 20, requests: 1 } }, (t) =>
       ejected.push(t),
@@ -369,10 +380,40 @@ describe('UnresponsiveWatch', () => {
       ms += 25;
     }
     expect(ejected).toEqual(['a']);
-    // Held once its first copy was late (20 ms silent, seen at the second write's answers).
+    // Held once its first copy was late (20 ms silent, seen as the second write asks).
+    expect(sick.length).toBe(1);
+    // That copy is overdue 500 ms after it was sent: it strikes, nothing else can, and it is left
+    // then, not seconds later when its own time limit ends it.
+    expect(ms).toBeLessThan(600);
+    for (const r of sick) r.reject(timedOut);
+    watch.close();
+    await vi.advanceTimersByTimeAsync(0);
+  });
+
+  it('a request sent before its target last answered cannot strike, so it does not keep a held target from being left', async () => {
+    const ejected: string[] = [];
+    const watch = new UnresponsiveWatch({ ...LIMITS, hold: { afterMs: 20, requests: 1 } }, (t) =>
+      ejected.push(t),
+    );
+    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
+    // The fault starts between two requests: the first goes unanswered, the second (sent before
+    // the fault reached it) is answered after the first was sent.
+    const sick = [request(watch, 'a')];
+    const answered = request(watch, 'a');
+    await vi.advanceTimersByTimeAsync(2);
+    answered.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    let ms = 0;
+    while (ejected.length === 0 && ms < 3000) {
+      if (!watch.held('a')) sick.push(request(watch, 'a'));
+      await peersAnswer(watch);
+      await vi.advanceTimersByTimeAsync(24);
+      ms += 25;
+    }
+    // Left once the one copy that can strike (sent after that answer) is overdue, not at the
+    // copies' own time limits.
+    expect(ejected).toEqual(['a']);
     expect(sick.length).toBe(2);
-    // Its first copies are overdue 500 ms after they were sent: both strike, and it is left then,
-    // not seconds later when their own time limits end them.
     expect(ms).toBeLessThan(600);
     for (const r of sick) r.reject(timedOut);
     watch.close();
@@ -390,9 +431,9 @@ describe('UnresponsiveWatch', () => {
     }
     expect(holds).toEqual([]);
     const { sick, writes } = await writeUntilHeld(watch);
-    // As with no slow answer at all: late at 20 ms (2 x 4 ms is below holdMs), held at the 4th
-    // write; the second-slowest answer (200 ms) would have set the bar at 400 ms (40 writes).
-    expect(writes).toBe(4);
+    // As with no slow answer at all: late at 20 ms (1.5 x 4 ms is below holdMs), held as the 4th
+    // write asks; the second-slowest answer (200 ms) would have set the bar at 400 ms (40 writes).
+    expect(writes).toBe(3);
     for (const r of sick) r.resolve();
     watch.close();
     await vi.advanceTimersByTimeAsync(0);

@@ -150,7 +150,9 @@ async function runTasks(
       skipped++;
       return;
     }
-    if (signal?.aborted || !ctx.router.isAvailable(target)) {
+    // A target on hold is skipped as one whose breaker is open: repair would be the one caller
+    // still sending requests into its silence (the next pass copies to it once it answered).
+    if (signal?.aborted || !ctx.router.isAvailable(target) || ctx.unresponsive.held(target)) {
       skip(target);
       return;
     }

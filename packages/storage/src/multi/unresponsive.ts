@@ -18,6 +18,12 @@ export interface WatchedRequest {
   struck: boolean;
   /** Counted as late (see `isLate`) since its target last answered. */
   late: boolean;
+  /**
+   * The lowest of the peers' latencies it was compared with (each look's slowest peer answer to a
+   * newer request), ms; `undefined` before the first. Its silence only grows, so comparing it
+   * with this one again later (see `UnresponsiveWatch.held`) is comparing it with every look's.
+   */
+  peerMs: number | undefined;
 }
 
 interface TargetState {
@@ -122,7 +128,49 @@ export class UnresponsiveWatch {
    * within a few calls, long before its breaker can open. Its first answer lifts the hold.
    */
   held(target: string): boolean {
-    return this.#targets.get(target)?.held === true;
+    const s = this.#targets.get(target);
+    if (s === undefined) return false;
+    if (!s.held && s.outstanding.size > 0) this.#lookAgain(target, s);
+    return s.held;
+  }
+
+  /**
+   * Looks at `target`'s outstanding requests again for the hold alone, now: a request becomes late
+   * as its silence grows past the bar of a peer answer already seen, not only when the next peer
+   * answer comes. So a sequential writer asks before each copy, and a blackholed cloud is held one
+   * write sooner. (Strikes wait for the next answers: an ejection is not made inside a question.)
+   */
+  #lookAgain(target: string, s: TargetState): void {
+    const limits = this.#limits;
+    if (limits?.hold === undefined || this.#closed) return;
+    const at = now();
+    const ownTypicalMs = this.#ownTypicalMs(s);
+    for (const req of s.outstanding) {
+      if (req.late || req.peerMs === undefined) continue;
+      if (isLate(this.#facts(s, req, req.peerMs, at, ownTypicalMs), limits)) {
+        req.late = true;
+        s.late++;
+      }
+    }
+    this.#holdChanged(target, s);
+  }
+
+  /** What is known of `req`'s silence at `at`, against a peer's answer in `peerLatencyMs`. */
+  #facts(
+    s: TargetState,
+    req: WatchedRequest,
+    peerLatencyMs: number,
+    at: number,
+    ownTypicalMs: number | undefined,
+  ): SilenceFacts {
+    const since = Math.max(req.sentAt, req.activeAt);
+    return {
+      silentMs: at - since,
+      stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
+      peerLatencyMs,
+      answeredSince: s.answeredAt > req.sentAt,
+      ownTypicalMs,
+    };
   }
 
   /** `order` with the targets on hold moved to its end (the same array when none is). */
@@ -137,7 +185,14 @@ export class UnresponsiveWatch {
    */
   track<R>(target: string, op: () => Promise<R>): Promise<R> {
     if (this.#limits === undefined || this.#closed) return op();
-    const req: WatchedRequest = { target, sentAt: now(), activeAt: 0, struck: false, late: false };
+    const req: WatchedRequest = {
+      target,
+      sentAt: now(),
+      activeAt: 0,
+      struck: false,
+      late: false,
+      peerMs: undefined,
+    };
     req.activeAt = req.sentAt;
     this.#state(target).outstanding.add(req);
     if (this.#outstanding++ === 0) this.#stalls.busy();
@@ -314,14 +369,8 @@ export class UnresponsiveWatch {
       peerLatencyMs = Math.max(peerLatencyMs ?? 0, a.latencyMs);
     }
     if (peerLatencyMs === undefined) return undefined;
-    const since = Math.max(req.sentAt, req.activeAt);
-    const facts: SilenceFacts = {
-      silentMs: at - since,
-      stalledMs: this.#stalls.stalledSince(since, HIDING_STALL_MS),
-      peerLatencyMs,
-      answeredSince: s.answeredAt > req.sentAt,
-      ownTypicalMs,
-    };
+    req.peerMs = Math.min(req.peerMs ?? peerLatencyMs, peerLatencyMs);
+    const facts = this.#facts(s, req, peerLatencyMs, at, ownTypicalMs);
     if (!req.late && isLate(facts, limits)) {
       req.late = true;
       s.late++;
@@ -329,9 +378,10 @@ export class UnresponsiveWatch {
     }
     if (req.struck || !isOverdue(facts, limits)) return undefined;
     req.struck = true;
-    // On hold, no new request of it is sent: once none is left to strike, two strikes do.
+    // On hold, no new request of it is sent: once none is left that can strike, it is left now. A
+    // request sent before the target's last answer never can (that answer proves nothing of it).
     let starved = s.held;
-    for (const other of s.outstanding) if (!other.struck) starved = false;
+    for (const other of s.outstanding) if (!other.struck && other.sentAt >= s.answeredAt) starved = false;
     const d = strike(s.strikes, limits, starved);
     s.strikes = d.strikes;
     if (!d.eject) return undefined;
