@@ -5,6 +5,7 @@ import { type Classifier, classifyFailure, failedBeforeSending } from './classif
 import { decideEjection } from './ejection.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
+import { decideFailure } from './failure-verdict.js';
 import { slowerAsARule } from './hedge-delay.js';
 import { LatencyWindow } from './latency.js';
 import { OpenPeriod } from './open-period.js';
@@ -663,44 +664,26 @@ export class TargetHealth<T> {
     }
     if (attempt !== undefined) attempt.kind = kind;
     else if (typeof err === 'object' && err !== null) this.#shared.kinds.set(err, kind);
-    if (isAvailabilityKind(kind) && attempt?.localStall !== true) {
-      this.#lastKind = kind;
-      this.#lastAt = Date.now();
-      if (this.#state === 'halfOpen' && this.#early !== 'none') {
-        // An early probe failed: open as it was, until the end of the same period.
-        this.#reopenAfterEarly();
-      } else if (this.#state === 'halfOpen') {
-        // The probe failed: open again, for twice as long.
-        this.#open(this.#period.next);
-      } else if (this.#state === 'closed') {
-        this.#countFailure(err, args[4] as string | undefined, kind);
-      }
-      return false;
-    }
     const operation = args[4] as string | undefined;
-    // An answer of the operation (a 404 on a read...): it works. A cancelled attempt proves nothing.
-    if (operation !== undefined && kind !== 'aborted' && attempt?.localStall !== true) {
-      this.#operations.delete(operation);
-    }
-    if (
-      this.#state === 'halfOpen' &&
-      this.#early !== 'none' &&
-      (kind === 'aborted' || attempt?.localStall === true)
-    ) {
-      this.#reopenAfterEarly();
-      return false;
-    }
-    if (this.#state === 'halfOpen' && (kind === 'aborted' || attempt?.localStall === true)) {
-      // A cancelled probe (or one cut by this process's own stall) proves nothing: open again for
-      // the same period, not a doubled one.
+    const v = decideFailure({
+      kind,
+      localStall: attempt?.localStall === true,
+      state: this.#state,
+      early: this.#early !== 'none',
+      operation: operation !== undefined,
+    });
+    if (v.recordLast) {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
-      this.#open(this.#period.current);
-      return false;
     }
+    if (v.endsOperationStreak && operation !== undefined) this.#operations.delete(operation);
+    if (v.move === 'reopen-early') this.#reopenAfterEarly();
+    else if (v.move === 'open-doubled') this.#open(this.#period.next);
+    else if (v.move === 'open-same') this.#open(this.#period.current);
+    else if (v.move === 'count') this.#countFailure(err, operation, kind);
+    if (v.failure) return false;
     this.#filtered = true;
-    // Neither an outage nor an answer: no success either.
-    if (kind === 'aborted' || attempt?.localStall === true) this.#neutral = true;
+    if (v.neutral) this.#neutral = true;
     return true;
   };
 
