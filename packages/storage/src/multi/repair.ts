@@ -150,9 +150,14 @@ async function runTasks(
       skipped++;
       return;
     }
-    // A target on hold is skipped as one whose breaker is open: repair would be the one caller
-    // still sending requests into its silence (the next pass copies to it once it answered).
-    if (signal?.aborted || !ctx.router.isAvailable(target) || ctx.unresponsive.held(target)) {
+    // A target on hold with its breaker closed is skipped as one whose breaker is open: repair would
+    // be the one caller still sending requests into its silence (a pass copies to it once it
+    // answered). Half-open, repair's look is the probe that finds it back (and lifts the hold).
+    if (
+      signal?.aborted ||
+      !ctx.router.isAvailable(target) ||
+      (ctx.unresponsive.held(target) && !probing(ctx, target))
+    ) {
       skip(target);
       return;
     }
