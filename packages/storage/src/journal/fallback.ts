@@ -71,26 +71,13 @@ const PROBE_KEY = 'failover/fallback-journal-probe';
  * back leaves nothing behind in its local fallback.
  */
 export function createFallbackJournal(options: FallbackJournalOptions): FallbackJournal {
-  const r = readOptions(options);
-  const primary = r.check('primary', isJournal, JOURNAL_RULE, { required: true });
-  const fallback = r.check('fallback', isJournal, JOURNAL_RULE, { required: true });
-  const mergeIntervalMs = r.ms('mergeIntervalMs', { min: 1, default: 1000 });
-  const checkIntervalMs = r.ms('checkIntervalMs', { min: 1, default: 250 });
-  const onError = r.function<(error: unknown) => void>('onError');
-  r.done();
+  const { primary, fallback, mergeIntervalMs, checkIntervalMs, onError } = readFallbackOptions(options);
   let merging: Promise<number> | undefined;
   /** The primary failed with an outage and has not answered since: calls skip it. */
   let away = false;
   /** Entries appended to the fallback and not yet merged, with their resolves (fallback-kept.ts). */
   const kept = new KeptEntries();
-
-  const report = (err: unknown): void => {
-    try {
-      onError?.(err);
-    } catch {
-      // A throwing listener is ignored.
-    }
-  };
+  const report = reporter(onError);
 
   const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
 
@@ -229,4 +216,29 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     isOutage,
   });
   return journal;
+}
+
+/** The options, checked (an `InvalidOptionError` naming the option otherwise), with their defaults. */
+function readFallbackOptions(options: FallbackJournalOptions) {
+  const r = readOptions(options);
+  const read = {
+    primary: r.check('primary', isJournal, JOURNAL_RULE, { required: true }),
+    fallback: r.check('fallback', isJournal, JOURNAL_RULE, { required: true }),
+    mergeIntervalMs: r.ms('mergeIntervalMs', { min: 1, default: 1000 }),
+    checkIntervalMs: r.ms('checkIntervalMs', { min: 1, default: 250 }),
+    onError: r.function<(error: unknown) => void>('onError'),
+  };
+  r.done();
+  return read;
+}
+
+/** Reports an error to `onError` (when given); a throwing listener is ignored. */
+function reporter(onError: ((error: unknown) => void) | undefined): (err: unknown) => void {
+  return (err) => {
+    try {
+      onError?.(err);
+    } catch {
+      // A throwing listener is ignored.
+    }
+  };
 }
