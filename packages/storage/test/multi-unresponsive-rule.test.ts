@@ -364,14 +364,21 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(0);
   });
 
-  it('a held target gets no new copy, so its breaker opens once its one outstanding copy is overdue (not three)', async () => {
+  /** A watch that ejects and holds (after one late request), warmed up with 20 fast answers. */
+  async function ejectingWatch(): Promise<{ watch: UnresponsiveWatch; ejected: string[] }> {
     const ejected: string[] = [];
     const watch = new UnresponsiveWatch({ ...LIMITS, hold: { afterMs: 20, requests: 1 } }, (t) =>
       ejected.push(t),
     );
     for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
-    // Sequential writes every 25 ms; like a parallel write, none sends a copy to a held target.
-    const sick: Pending[] = [];
+    return { watch, ejected };
+  }
+
+  /**
+   * Sequential writes every 25 ms until `a` is ejected (3 s at most); like a parallel write, none
+   * sends a copy to a held target. Its copies go to `sick`; returns the time it took.
+   */
+  async function writeUntilEjected(watch: UnresponsiveWatch, ejected: string[], sick: Pending[]) {
     let ms = 0;
     while (ejected.length === 0 && ms < 3000) {
       if (!watch.held('a')) sick.push(request(watch, 'a'));
@@ -379,6 +386,13 @@ describe('UnresponsiveWatch', () => {
       await vi.advanceTimersByTimeAsync(24);
       ms += 25;
     }
+    return ms;
+  }
+
+  it('a held target gets no new copy, so its breaker opens once its one outstanding copy is overdue (not three)', async () => {
+    const { watch, ejected } = await ejectingWatch();
+    const sick: Pending[] = [];
+    const ms = await writeUntilEjected(watch, ejected, sick);
     expect(ejected).toEqual(['a']);
     // Held once its first copy was late (20 ms silent, seen as the second write asks).
     expect(sick.length).toBe(1);
@@ -391,11 +405,7 @@ describe('UnresponsiveWatch', () => {
   });
 
   it('a request sent before its target last answered cannot strike, so it does not keep a held target from being left', async () => {
-    const ejected: string[] = [];
-    const watch = new UnresponsiveWatch({ ...LIMITS, hold: { afterMs: 20, requests: 1 } }, (t) =>
-      ejected.push(t),
-    );
-    for (let i = 0; i < 20; i++) (await fanOut(watch, undefined, 4)).resolve();
+    const { watch, ejected } = await ejectingWatch();
     // The fault starts between two requests: the first goes unanswered, the second (sent before
     // the fault reached it) is answered after the first was sent.
     const sick = [request(watch, 'a')];
@@ -403,13 +413,7 @@ describe('UnresponsiveWatch', () => {
     await vi.advanceTimersByTimeAsync(2);
     answered.resolve();
     await vi.advanceTimersByTimeAsync(0);
-    let ms = 0;
-    while (ejected.length === 0 && ms < 3000) {
-      if (!watch.held('a')) sick.push(request(watch, 'a'));
-      await peersAnswer(watch);
-      await vi.advanceTimersByTimeAsync(24);
-      ms += 25;
-    }
+    const ms = await writeUntilEjected(watch, ejected, sick);
     // Left once the one copy that can strike (sent after that answer) is overdue, not at the
     // copies' own time limits.
     expect(ejected).toEqual(['a']);
