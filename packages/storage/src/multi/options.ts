@@ -141,7 +141,11 @@ export interface UnresponsiveOptions {
   afterMs?: number;
   /** ... and at least this many times the latency of a peer's answer to a newer request. Default 4; 1 to 1000. */
   factor?: number;
-  /** Overdue requests in a row, with no answer from the target in between, that open its breaker. Default 3; 1 to 1000. */
+  /**
+   * Overdue requests in a row, with no answer from the target in between, that open its breaker;
+   * a target on hold (sent no new request) opens at the strike of the last request it holds that
+   * can strike. Default 3; 1 to 1000.
+   */
   strikes?: number;
   /**
    * The hold, long before the breaker opens: a request is *late* once it has been silent for this
