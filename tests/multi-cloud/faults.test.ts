@@ -46,7 +46,7 @@ const scenarios: Scenario[] = [
   { name: 'connection refused', fault: faults.refuse(), writes: { quorum: 2 } },
   { name: 'connection reset', fault: faults.reset(), writes: { quorum: 2 } },
   // The default write mode's path for a silent cloud: held, then left on its silence; repair
-  // skips it while it is held and catches it up once it answers again.
+  // skips it while it is held with its breaker closed and catches it up once it answers again.
   { name: 'blackhole', fault: faults.blackhole(), writes: { quorum: 2 } },
   { name: 'blackhole', fault: faults.blackhole(), writes: { quorum: 2 }, attemptTimeoutMs: 1000 },
 ];

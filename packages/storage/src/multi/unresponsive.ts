@@ -147,12 +147,17 @@ export class UnresponsiveWatch {
     const ownTypicalMs = this.#ownTypicalMs(s);
     for (const req of s.outstanding) {
       if (req.late || req.peerMs === undefined) continue;
-      if (isLate(this.#facts(s, req, req.peerMs, at, ownTypicalMs), limits)) {
-        req.late = true;
-        s.late++;
-      }
+      this.#markLate(s, req, this.#facts(s, req, req.peerMs, at, ownTypicalMs), limits);
     }
     this.#holdChanged(target, s);
+  }
+
+  /** Counts `req` as late when `facts` say it is (see `isLate`); true when it was counted now. */
+  #markLate(s: TargetState, req: WatchedRequest, facts: SilenceFacts, limits: UnresponsiveLimits): boolean {
+    if (req.late || !isLate(facts, limits)) return false;
+    req.late = true;
+    s.late++;
+    return true;
   }
 
   /** What is known of `req`'s silence at `at`, against a peer's answer in `peerLatencyMs`. */
@@ -371,11 +376,7 @@ export class UnresponsiveWatch {
     if (peerLatencyMs === undefined) return undefined;
     req.peerMs = Math.min(req.peerMs ?? peerLatencyMs, peerLatencyMs);
     const facts = this.#facts(s, req, peerLatencyMs, at, ownTypicalMs);
-    if (!req.late && isLate(facts, limits)) {
-      req.late = true;
-      s.late++;
-      this.#holdChanged(target, s);
-    }
+    if (this.#markLate(s, req, facts, limits)) this.#holdChanged(target, s);
     if (req.struck || !isOverdue(facts, limits)) return undefined;
     req.struck = true;
     // On hold, no new request of it is sent: once none is left that can strike, it is left now. A
