@@ -9,6 +9,7 @@ import { seededRandom } from '@failover/testkit';
 import { cloudStores, createOrderStore } from './app/order-store.js';
 import { createPricingClient } from './app/pricing-client.js';
 import { tuningFor } from './app/tuning.js';
+import { warmUp } from './app/warm-up.js';
 import { ANSI, PLAIN, stamp } from './dashboard/format.js';
 import { createPlainDashboard } from './dashboard/plain.js';
 import { createTtyDashboard } from './dashboard/tty.js';
@@ -100,6 +101,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       });
     }
     api = createPricingClient(topology.apiUrls, tuning, telemetry?.apiObserver);
+    // Traffic starts once every cloud and region answered this process once (src/app/warm-up.ts).
+    await warmUp(topology.app, topology.apiUrls);
     telemetry?.attach(store, api.failover);
     const ledger = new Ledger();
     const service = new OrderService(store, api, ledger);

@@ -16,6 +16,7 @@ import {
 } from '@failover/testkit';
 import { Storage } from '@google-cloud/storage';
 import { createPricingClient } from '../app/pricing-client.js';
+import { warmUp } from '../app/warm-up.js';
 import { BUCKET, type CloudClients } from '../topology/topology.js';
 import { type Expected, Ledger } from '../workload/ledger.js';
 import { OrderService } from '../workload/order-service.js';
@@ -77,7 +78,8 @@ let prepared: (() => void) | undefined;
 async function start(config: InstanceConfig): Promise<void> {
   installFaultDns();
   for (const host of config.failingDns) setDnsFault(host, true);
-  const app = await createFleetOrderStore(clientsOf(config), {
+  const clients = clientsOf(config);
+  const app = await createFleetOrderStore(clients, {
     redisUrl: config.redisUrl,
     instanceId: config.instanceId,
     writes: config.writeMode,
@@ -85,6 +87,8 @@ async function start(config: InstanceConfig): Promise<void> {
     tuning: config.tuning,
   });
   const api = createPricingClient(config.apiUrls, config.tuning);
+  // Ready only once every cloud and region answered once (a fresh process's first calls are slow).
+  await warmUp(clients, config.apiUrls);
   const ledger = new RecordingLedger();
   const service = new OrderService(app.store, api, ledger);
   for (const group of ['storage', 'api'] as const) {
