@@ -1,28 +1,17 @@
-import CircuitBreaker from 'opossum';
 import type { Attempt, AttemptContext } from './attempt.js';
 import { Bulkhead } from './bulkhead.js';
 import { type Classifier, classifyFailure, failedBeforeSending } from './classify.js';
-import { decideEjection } from './ejection.js';
 import { BreakerOpenError } from './errors.js';
 import { FAILURE_KINDS, type FailureKind, isAvailabilityKind } from './failure-kind.js';
+import { FailureStreaks } from './failure-streaks.js';
 import { decideFailure } from './failure-verdict.js';
-import { slowerAsARule } from './hedge-delay.js';
 import { LatencyWindow } from './latency.js';
 import { OpenPeriod } from './open-period.js';
-import { type BulkheadOptions, HEDGE_AUTO, type ResolvedBreaker } from './options.js';
+import { breakerAction, createOpossum, type OpossumBreaker } from './opossum-breaker.js';
+import type { BulkheadOptions, ResolvedBreaker } from './options.js';
 import type { AnyOperation, HealthShared, LeadContext } from './plan.js';
+import { RaceRecord } from './race-record.js';
 import type { BreakerState, TargetStatus } from './status.js';
-
-type BreakerArgs = [
-  fn: AnyOperation,
-  target: unknown,
-  context: AttemptContext,
-  attempt?: Attempt,
-  operation?: string,
-];
-
-/** opossum never half-opens by itself: this module owns the open period (see {@link TargetHealth}). */
-const OPOSSUM_RESET_MS = 2_147_483_647;
 
 /**
  * Panic routing's last resort (see `TargetHealth.probeEarly`): an open target is probed before its
@@ -37,36 +26,19 @@ export const EARLY_PROBE_AFTER_MS = 1000;
  */
 export const GATE_RETRY_MS = 1000;
 
-/** Hedge races lost in a row before a target is demoted (see `TargetHealth.lostRace`). */
-export const LOST_RACES_TO_DEMOTE = 3;
-
-/**
- * The breaker's action: a plain attempt calls the operation, a controlled one goes through its
- * Attempt, which returns a thenable (opossum awaits whatever has a `then` method: a promise-like
- * is what an action may return).
- */
-function breakerAction(
-  fn: AnyOperation,
-  target: unknown,
-  context: AttemptContext,
-  attempt?: Attempt,
-): Promise<unknown> {
-  return attempt === undefined ? fn(target, context) : (attempt.start(fn, target) as Promise<unknown>);
-}
-
 /**
  * One target's breaker and health counters.
  *
- * opossum (used through its public API only) keeps the rolling window and opens on the error
- * rate; this class owns what happens after: the open period (doubled after each failed probe, up
- * to the maximum, back to the base on close), the half-open probe slot (and the router's
- * `probeGate`), the consecutive-failure triggers (ejection.ts), and remote trips and recoveries
- * ({@link TargetHealth.trip}, {@link TargetHealth.recover}). While open, opossum is open too (its
- * own reset timer is set out of reach); while half-open, opossum is closed and this class lets a
- * single probe through.
+ * opossum (used through its public API only, opossum-breaker.ts) keeps the rolling window and
+ * opens on the error rate; this class owns what happens after: the open period (doubled after each
+ * failed probe, up to the maximum, back to the base on close), the half-open probe slot (and the
+ * router's `probeGate`), the consecutive-failure triggers (failure-streaks.ts, ejection.ts), and
+ * remote trips and recoveries ({@link TargetHealth.trip}, {@link TargetHealth.recover}). While
+ * open, opossum is open too (its own reset timer is set out of reach); while half-open, opossum is
+ * closed and this class lets a single probe through.
  *
- * The breaker runs with opossum's own timeout and percentile statistics off. Its error filter
- * classifies each failure once: only availability kinds count against it.
+ * The breaker's error filter classifies each failure once (failure-verdict.ts decides what it
+ * means): only availability kinds count against it.
  */
 export class TargetHealth<T> {
   /** The user's target object. */
@@ -76,7 +48,7 @@ export class TargetHealth<T> {
   /** Its position in the router's target list. */
   readonly index: number;
   /** Its opossum breaker. */
-  readonly breaker: CircuitBreaker<BreakerArgs, unknown>;
+  readonly breaker: OpossumBreaker;
   /**
    * The context of a fast-path first attempt (no signal), shared by every such call so it costs no
    * allocation.
@@ -102,13 +74,8 @@ export class TargetHealth<T> {
    * listening (stall-excuse.ts).
    */
   answeredAt = 0;
-  /** Availability failures in a row (reset by any success or answer). */
-  consecutive = 0;
-  /**
-   * Of those, the last ones in a row that proved the target unreachable (the request never left);
-   * see `breaker.consecutiveConnectFailures`.
-   */
-  consecutiveUnreachable = 0;
+  /** Availability failures in a row, target-wide and per operation (fast ejection). */
+  readonly streaks = new FailureStreaks();
   /** The target's bulkhead, when the router has one. */
   readonly bulkhead: Bulkhead | undefined;
   /**
@@ -116,15 +83,8 @@ export class TargetHealth<T> {
    * calls keep finding it much slower than another target. 0 when not demoted.
    */
   demotedUntil = 0;
-  /** Hedge races lost in a row (another target answered first while this one still ran). */
-  #lostRaces = 0;
-  /**
-   * Availability failures in a row per operation (`RunOptions.operation`), counted over that
-   * operation's calls only (ejection.ts). Ended by a success or answer of the same operation, or
-   * by {@link TargetHealth.recover}; kept while the breaker opens and closes, so an operation
-   * still broken after a probe of another one succeeded is left again at its next failure.
-   */
-  readonly #operations = new Map<string, number>();
+  /** Hedge races (another target answered first while this one still ran). */
+  readonly #races = new RaceRecord();
   #lastKind: FailureKind | undefined;
   #lastAt = 0;
   readonly #options: ResolvedBreaker;
@@ -178,49 +138,42 @@ export class TargetHealth<T> {
     );
     this.failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
     shared.stalls.watch(this);
-    const b = new CircuitBreaker<BreakerArgs, unknown>(this.#action, {
-      name: target.name,
-      timeout: false,
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
-      errorThresholdPercentage: breaker.errorThresholdPercentage,
-      volumeThreshold: breaker.volumeThreshold,
-      rollingCountTimeout: breaker.rollingWindowMs,
-      rollingCountBuckets: 10,
-      resetTimeout: OPOSSUM_RESET_MS,
-      errorFilter: this.#filter,
+    this.breaker = createOpossum(target.name, breaker, {
+      action: this.#action,
+      filter: this.#filter,
+      fallback: this.#fallback,
+      success: (latencyMs) => this.#succeeded(latencyMs),
+      failure: (latencyMs) => this.latency.record(latencyMs),
+      // opossum opened on its error rate (or by `open()` below).
+      open: () => {
+        if (!this.#quiet) this.#open(this.#period.next);
+      },
+      // Out of reach (24 days), but if it ever comes: stay open, this class decides.
+      halfOpen: () => {
+        if (this.#state !== 'closed') this.#quietly(() => this.breaker.open());
+      },
     });
-    this.breaker = b;
-    b.fallback(this.#fallback);
-    b.on('success', (_result: unknown, latencyMs: number) => {
-      if (this.#neutral) {
-        // Cancelled, or cut by a local stall: proves nothing either way.
-        this.#neutral = false;
-        this.#filtered = false;
-        return;
-      }
-      this.latency.record(latencyMs);
-      this.answeredAt = this.#shared.stalls.lastLook;
-      if (this.#filtered) {
-        this.#filtered = false;
-      } else {
-        this.successes++;
-        const budget = this.#shared.budget;
-        if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
-      }
-      this.consecutive = 0;
-      this.consecutiveUnreachable = 0;
-      if (this.#state === 'halfOpen') this.#close(false);
-    });
-    b.on('failure', (_err: unknown, latencyMs: number) => this.latency.record(latencyMs));
-    // opossum opened on its error rate (or by `open()` below).
-    b.on('open', () => {
-      if (!this.#quiet) this.#open(this.#period.next);
-    });
-    // Out of reach (24 days), but if it ever comes: stay open, this class decides.
-    b.on('halfOpen', () => {
-      if (this.#state !== 'closed') this.#quietly(() => b.open());
-    });
+  }
+
+  /** opossum's 'success': an attempt succeeded, or failed with an error that is not a failure. */
+  #succeeded(latencyMs: number): void {
+    if (this.#neutral) {
+      // Cancelled, or cut by a local stall: proves nothing either way.
+      this.#neutral = false;
+      this.#filtered = false;
+      return;
+    }
+    this.latency.record(latencyMs);
+    this.answeredAt = this.#shared.stalls.lastLook;
+    if (this.#filtered) {
+      this.#filtered = false;
+    } else {
+      this.successes++;
+      const budget = this.#shared.budget;
+      if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
+    }
+    this.streaks.answered();
+    if (this.#state === 'halfOpen') this.#close(false);
   }
 
   /**
@@ -321,9 +274,7 @@ export class TargetHealth<T> {
    */
   report(error: unknown, operation: string | undefined): void {
     if (error === undefined) {
-      this.consecutive = 0;
-      this.consecutiveUnreachable = 0;
-      if (operation !== undefined) this.#operations.delete(operation);
+      this.streaks.answered(operation);
       return;
     }
     const kind = classifyFailure(error, this.#shared.classify as Classifier | undefined);
@@ -332,35 +283,23 @@ export class TargetHealth<T> {
     this.#lastKind = kind;
     this.#lastAt = Date.now();
     if (this.#state === 'closed') this.#countFailure(error, operation, kind);
-    else if (operation !== undefined) {
-      this.#operations.set(operation, (this.#operations.get(operation) ?? 0) + 1);
-    }
+    else if (operation !== undefined) this.streaks.countOperation(operation);
   }
 
   /**
-   * A hedged call was answered by `winner` while this target (the call's first) still ran. The
-   * race counts only where this target is slow as a rule against the winner: its median above
-   * `HEDGE_AUTO.slowerFactor` times the winner's (or the winner has fewer than
-   * `HEDGE_AUTO.otherSamples` latencies, so nothing says otherwise). A hedge fires in this
-   * target's tail, where another target often answers first although this one is as fast in
-   * general: such a race says nothing, and ends the streak. After {@link LOST_RACES_TO_DEMOTE}
-   * counted races in a row the target is demoted for one reset period; returns the new
-   * `demotedUntil` then, else 0.
+   * A hedged call was answered by `winner` while this target (the call's first) still ran (see
+   * `RaceRecord.lost` for which races count). After `LOST_RACES_TO_DEMOTE` counted races in a row
+   * the target is demoted for one reset period; returns the new `demotedUntil` then, else 0.
    */
   lostRace(winner: LatencyWindow): number {
-    if (!slowerThan(this.latency, winner)) {
-      this.#lostRaces = 0;
-      return 0;
-    }
-    if (++this.#lostRaces < LOST_RACES_TO_DEMOTE) return 0;
-    this.#lostRaces = 0;
+    if (!this.#races.lost(this.latency, winner)) return 0;
     this.demotedUntil = Date.now() + this.#options.resetTimeoutMs;
     return this.demotedUntil;
   }
 
   /** This target answered a call first: its losing streak ends. */
   wonRace(): void {
-    this.#lostRaces = 0;
+    this.#races.won();
   }
 
   /** True while the half-open probe runs. */
@@ -443,7 +382,7 @@ export class TargetHealth<T> {
 
   /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
   recover(): void {
-    this.#operations.clear();
+    this.streaks.clearOperations();
     if (this.#state !== 'closed') this.#close(true);
   }
 
@@ -514,8 +453,7 @@ export class TargetHealth<T> {
     this.#early = 'none';
     this.#period.begin(ms);
     this.#openError = undefined;
-    this.consecutive = 0;
-    this.consecutiveUnreachable = 0;
+    this.streaks.restart();
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
     if (silent || wasOpen) return;
     const events = this.#shared.events;
@@ -566,8 +504,7 @@ export class TargetHealth<T> {
     this.#probing = false;
     this.#early = 'none';
     this.#period.reset();
-    this.consecutive = 0;
-    this.consecutiveUnreachable = 0;
+    this.streaks.restart();
     if (!this.breaker.closed) this.#quietly(() => this.breaker.close());
     const events = this.#shared.events;
     if (events.has('close')) events.emit('close', { target: this.name, remote });
@@ -598,17 +535,8 @@ export class TargetHealth<T> {
    * row, fewer when they prove the target unreachable, and the failing operation's own streak.
    */
   #countFailure(err: unknown, operation: string | undefined, kind: FailureKind): void {
-    const ops = this.#operations;
-    const streaks = {
-      failures: this.consecutive,
-      unreachable: this.consecutiveUnreachable,
-      operation: operation === undefined ? undefined : (ops.get(operation) ?? 0),
-    };
-    const d = decideEjection(streaks, failedBeforeSending(err), this.#options);
-    this.consecutive = d.failures;
-    this.consecutiveUnreachable = d.unreachable;
-    if (operation !== undefined && d.operation !== undefined) ops.set(operation, d.operation);
-    if (d.trigger !== undefined && this.#mayEject(kind)) this.#open(this.#period.next);
+    const trigger = this.streaks.count(failedBeforeSending(err), operation, this.#options);
+    if (trigger !== undefined && this.#mayEject(kind)) this.#open(this.#period.next);
   }
 
   /**
@@ -625,7 +553,7 @@ export class TargetHealth<T> {
     const done = breakerAction(fn, target, context, attempt);
     if (operation === undefined) return done;
     return Promise.resolve(done).then((value) => {
-      this.#operations.delete(operation);
+      this.streaks.endOperation(operation);
       return value;
     });
   };
@@ -676,7 +604,7 @@ export class TargetHealth<T> {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
     }
-    if (v.endsOperationStreak && operation !== undefined) this.#operations.delete(operation);
+    if (v.endsOperationStreak && operation !== undefined) this.streaks.endOperation(operation);
     if (v.move === 'reopen-early') this.#reopenAfterEarly();
     else if (v.move === 'open-doubled') this.#open(this.#period.next);
     else if (v.move === 'open-same') this.#open(this.#period.current);
@@ -708,13 +636,4 @@ export class TargetHealth<T> {
     }
     return Promise.reject(err);
   };
-}
-
-/**
- * `a` is slow as a rule against `b` (see {@link TargetHealth.lostRace}), or nothing is known of
- * one of them: `a` has answered nothing yet (a cold target's cut attempts are not recorded), or
- * `b` too little to compare.
- */
-function slowerThan(a: LatencyWindow, b: LatencyWindow): boolean {
-  return a.samples === 0 || b.samples < HEDGE_AUTO.otherSamples || slowerAsARule(a, b);
 }
