@@ -9,22 +9,35 @@
 export type LocalOpening =
   /** A remote trip or the fleet's own: nothing to publish. */
   | 'remote'
-  /** An ejection by judgement: counted towards `ejectionQuorum` (EJECTED), published at the quorum. */
+  /**
+   * An ejection by judgement, or an opening by calls that timed out: counted towards
+   * `ejectionQuorum` (EJECTED), published at the quorum.
+   */
   | 'judgement'
   /** Failed calls opened it: published at once (OPENED). */
   | 'failures';
 
 /**
- * Classifies an `open` event of this instance's router: an opening with a `reason` and not remote
- * is a judgement (`Failover.eject` always gives one; failed calls never do); with
- * `ejectionQuorum` 1 a judgement is published at once like failures.
+ * Classifies an `open` event of this instance's router. Published at once (`'failures'`): an
+ * opening by calls that failed with an answer or a proof that the target is unreachable (a
+ * refused connection, an unknown name, a reset, a 5xx, a 429). Counted towards the quorum
+ * (`'judgement'`): an opening with a `reason` (`Failover.eject` always gives one; failed calls
+ * never do), and one whose last failure is a `timeout`. A timeout is no answer, the same evidence
+ * as a judged silence: a process starved of CPU, or behind a stalled proxy or a saturated
+ * connection pool, sees every target time out while the others answer the rest of the fleet.
+ * With `ejectionQuorum` 1 everything is published at once.
  */
 export function classifyOpening(
-  event: { readonly remote: boolean; readonly reason?: string | undefined },
+  event: {
+    readonly remote: boolean;
+    readonly reason?: string | undefined;
+    readonly kind?: string | undefined;
+  },
   ejectionQuorum: number,
 ): LocalOpening {
   if (event.remote) return 'remote';
-  return event.reason !== undefined && ejectionQuorum > 1 ? 'judgement' : 'failures';
+  if (ejectionQuorum <= 1) return 'failures';
+  return event.reason !== undefined || event.kind === 'timeout' ? 'judgement' : 'failures';
 }
 
 /** What a subscriber that (re)connected must apply: trips to make, targets to recover. */

@@ -12,9 +12,10 @@ export interface RouterEventsDeps extends FleetParts {
 
 /**
  * Shares this instance's own breaker openings and closings with the fleet: an opening by failed
- * calls is published at once, one by judgement (`Failover.eject`) once `ejectionQuorum` instances
- * made it within `ejectionWindowMs`, a closing after a successful probe at once; every opening
- * races for the probe leases. Returns the function that stops listening.
+ * calls is published at once, one by judgement (`Failover.eject`) or by calls that timed out once
+ * `ejectionQuorum` instances made it within `ejectionWindowMs` (fleet-decide.ts), a closing after
+ * a successful probe at once; every opening races for the probe leases. Returns the function that
+ * stops listening.
  *
  * @internal
  */
@@ -35,7 +36,7 @@ export function shareRouterEvents(o: ResolvedFleetOptions, deps: RouterEventsDep
         [o.ejectedKey(event.target), o.breakersKey],
         [me, String(o.ejectionWindowMs), String(o.ejectionQuorum)],
         event.target,
-        `${event.reason} on ${o.ejectionQuorum} instances`,
+        `${event.reason ?? event.kind ?? 'timeout'} on ${o.ejectionQuorum} instances`,
       );
       return;
     }

@@ -118,9 +118,11 @@ export interface FleetHealthOptions {
    * multi-cloud store's `'unresponsive'` rule, which compares a target's silence with its peers'
    * answers as this process sees them. A process starved of CPU (or with a saturated connection
    * pool) can judge a healthy cloud silent; one such judgement must not make the whole fleet skip
-   * that cloud, so it stays local until a second instance sees the same. Openings caused by
-   * failures (errors, timeouts) are published at once, whatever this is. Default 2; 1 publishes
-   * every ejection at once.
+   * that cloud, so it stays local until a second instance sees the same. An opening whose last
+   * failure was a `timeout` counts the same way: a timeout is no answer, and such a process sees
+   * every call time out. Openings caused by other failures (refused connections, unknown names,
+   * resets, 5xx, 429) are published at once, whatever this is. Default 2; 1 publishes every
+   * opening at once.
    */
   ejectionQuorum?: number;
   /**

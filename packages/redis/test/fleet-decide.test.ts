@@ -8,6 +8,12 @@ describe('classifyOpening', () => {
     ['an ejection by judgement', { remote: false, reason: 'unresponsive' }, 2, 'judgement'],
     ['a judgement with ejectionQuorum 1', { remote: false, reason: 'unresponsive' }, 1, 'failures'],
     ['a remote trip with ejectionQuorum 1', { remote: true }, 1, 'remote'],
+    ['failed calls, the last one timed out', { remote: false, kind: 'timeout' }, 2, 'judgement'],
+    ['failed calls timed out, ejectionQuorum 1', { remote: false, kind: 'timeout' }, 1, 'failures'],
+    ['failed calls, the last one refused or reset', { remote: false, kind: 'network' }, 2, 'failures'],
+    ['failed calls, the last one a 503', { remote: false, kind: 'unavailable' }, 2, 'failures'],
+    ['failed calls, the last one a 429', { remote: false, kind: 'throttled' }, 2, 'failures'],
+    ['a remote trip of timeouts', { remote: true, kind: 'timeout' }, 2, 'remote'],
   ] as const)('%s', (_name, event, quorum, expected) => {
     expect(classifyOpening(event, quorum)).toBe(expected);
   });

@@ -18,6 +18,8 @@ export interface Instance {
   readonly busy: Set<string>;
   /** The targets whose connections are reset before any answer (ECONNRESET). */
   readonly reset: Set<string>;
+  /** The targets whose every call times out (ETIMEDOUT: no answer). */
+  readonly silent: Set<string>;
   /** One call through the router. */
   call(): Promise<string>;
 }
@@ -77,6 +79,7 @@ export async function instance(
   const down = new Set<string>();
   const busy = new Set<string>();
   const reset = new Set<string>();
+  const silent = new Set<string>();
   await fleet.ready;
   return {
     router,
@@ -87,6 +90,7 @@ export async function instance(
     down,
     busy,
     reset,
+    silent,
     call: () =>
       router.run(async (target) => {
         reached.set(target.name, (reached.get(target.name) ?? 0) + 1);
@@ -95,6 +99,8 @@ export async function instance(
         }
         if (busy.has(target.name)) throw Object.assign(new Error('Service Unavailable'), { statusCode: 503 });
         if (reset.has(target.name)) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        if (silent.has(target.name))
+          throw Object.assign(new Error('socket timed out'), { code: 'ETIMEDOUT' });
         return `ok:${target.name}`;
       }),
   };

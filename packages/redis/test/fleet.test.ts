@@ -321,6 +321,47 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     await until(() => !a.router.isAvailable('gcp'));
   });
 
+  it("one instance's opening by timed-out calls stays local; a second instance's within the window opens it fleet-wide", async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    // No fleet-wide count of failures here: the openings themselves are what is shared.
+    const [a, b, c] = await three(redis.url, p, { tripAfter: 0 });
+    // A's calls to AWS time out (its CPU starved, or its own path to AWS stalled); the others' do not.
+    a.silent.add('aws');
+    // A call that timed out may have been carried out: it is not sent again elsewhere.
+    await expect(a.call()).rejects.toThrow(/timed out/);
+    await expect(a.call()).rejects.toThrow(/timed out/);
+    expect(a.router.isAvailable('aws')).toBe(false);
+    expect(a.events[0]).toMatchObject({
+      event: 'open',
+      payload: { target: 'aws', remote: false, kind: 'timeout' },
+    });
+    await a.fleet.idle();
+    expect(a.fleet.status().published).toBe(0);
+    const raw0 = await client(redis.url);
+    expect(await raw(raw0, ['HLEN', `{${p}}:breakers`])).toBe(0);
+    // Nothing was published: the others keep using AWS, which answers them.
+    expect(await b.call()).toBe('ok:aws');
+    expect(await c.call()).toBe('ok:aws');
+    // B's calls time out too, within the window: now the fleet skips AWS.
+    b.silent.add('aws');
+    await expect(b.call()).rejects.toThrow(/timed out/);
+    await expect(b.call()).rejects.toThrow(/timed out/);
+    await b.fleet.idle();
+    expect(b.fleet.status().published).toBe(1);
+    await until(() => !c.router.isAvailable('aws'));
+    expect(c.events[0]).toMatchObject({
+      event: 'open',
+      payload: {
+        target: 'aws',
+        remote: true,
+        reason: expect.stringMatching(/^fleet: timeout on 2 instances on /),
+      },
+    });
+    expect(await c.call()).toBe('ok:gcp');
+    expect(c.reached.get('aws')).toBe(1);
+  });
+
   it('ejectionQuorum: 1 shares every ejection at once; judgements further apart than ejectionWindowMs never add up', async () => {
     const redis = await redisServer();
     const p = prefix();
