@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TargetStatus } from '@failover/core';
@@ -20,6 +21,28 @@ import type { FromInstance, InstanceBreakerEvent, InstanceConfig, ToInstance } f
 import type { FleetInstanceSummary, FleetSummary } from './summary.js';
 
 const instanceScript = fileURLToPath(new URL('./instance.ts', import.meta.url));
+
+/**
+ * The niceness of the other instances' processes. On a real deployment the clouds and the network
+ * do not share the app's CPU; here they run beside the app on the same cores (the fault proxies
+ * and the GCS emulator in the main process, s3rver, Azurite and Redis in processes of their own).
+ * On a loaded machine every process gets a fair share of the cores, and a starved proxy makes a
+ * healthy cloud time out, which no client can tell from an outage. So the app instances yield
+ * to the simulated clouds: under contention they run slower (their own stalls, which the router
+ * measures and does not hold against the clouds) while the clouds keep answering. An unprivileged
+ * process may always raise another's niceness.
+ */
+const INSTANCE_NICENESS = 5;
+
+/** Lowers a fleet instance's scheduling priority (see {@link INSTANCE_NICENESS}); best effort. */
+function yieldToClouds(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    setPriority(child.pid, Math.min(19, getPriority(process.pid) + INSTANCE_NICENESS));
+  } catch {
+    // Not allowed here (a sandbox): the instance runs at the parent's priority.
+  }
+}
 const demoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Options of {@link startFleet}. */
@@ -177,6 +200,7 @@ export class FleetRun {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     this.#children.set(id, child);
+    yieldToClouds(child);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
       this.#stderr = (this.#stderr + s).slice(-4000);
