@@ -3,7 +3,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
-import { type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
+import { type Instance, type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
 import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
@@ -284,36 +284,52 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     }
   });
 
-  it("one instance's ejection by judgement stays local; a second instance's within the window opens it fleet-wide", async () => {
-    const redis = await redisServer();
-    const p = prefix();
-    const [a, b, c] = await three(redis.url, p);
-    // A, starved of CPU say, judges a healthy AWS silent.
-    a.router.eject('aws', { reason: 'unresponsive' });
+  /**
+   * Checks an opening that must be shared only at the quorum: `open(a)` opens AWS on A alone,
+   * nothing is published and B and C keep using AWS; `open(b)` within the window opens it on C with
+   * a reason matching `reason`.
+   */
+  async function sharedAtQuorum(
+    url: string,
+    p: string,
+    [a, b, c]: readonly [Instance, Instance, Instance],
+    open: (i: Instance) => Promise<void>,
+    reason: RegExp,
+  ): Promise<void> {
+    await open(a);
     expect(a.router.isAvailable('aws')).toBe(false);
     await a.fleet.idle();
     expect(a.fleet.status().published).toBe(0);
-    const raw0 = await client(redis.url);
+    const raw0 = await client(url);
     expect(await raw(raw0, ['HLEN', `{${p}}:breakers`])).toBe(0);
     // Nothing was published, so nothing can be on its way: the others keep using AWS.
     expect(await b.call()).toBe('ok:aws');
     expect(await c.call()).toBe('ok:aws');
-    // B makes the same judgement within the window: now the fleet skips AWS.
-    b.router.eject('aws', { reason: 'unresponsive' });
+    // B sees the same within the window: now the fleet skips AWS.
+    await open(b);
     await b.fleet.idle();
     expect(b.fleet.status().published).toBe(1);
     await until(() => !c.router.isAvailable('aws'));
-    expect(c.events[0]).toMatchObject({
-      event: 'open',
-      payload: {
-        target: 'aws',
-        remote: true,
-        reason: expect.stringMatching(/^fleet: unresponsive on 2 instances on /),
-      },
-    });
+    expect(c.events[0]).toMatchObject({ event: 'open', payload: { target: 'aws', remote: true, reason } });
     expect(await c.call()).toBe('ok:gcp');
+    expect(c.reached.get('aws')).toBe(1);
+  }
+
+  it("one instance's ejection by judgement stays local; a second instance's within the window opens it fleet-wide", async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = await three(redis.url, p);
+    // A, starved of CPU say, judges a healthy AWS silent; then B does.
+    await sharedAtQuorum(
+      redis.url,
+      p,
+      fleet,
+      async (i) => i.router.eject('aws', { reason: 'unresponsive' }),
+      /^fleet: unresponsive on 2 instances on /,
+    );
     // An opening caused by failed calls is still published at once.
-    for (const i of [a, b, c]) i.down.add('gcp');
+    const [a, , c] = fleet;
+    for (const i of fleet) i.down.add('gcp');
     await c.call().catch(() => undefined);
     await c.call().catch(() => undefined);
     await c.fleet.idle();
@@ -325,41 +341,24 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     const redis = await redisServer();
     const p = prefix();
     // No fleet-wide count of failures here: the openings themselves are what is shared.
-    const [a, b, c] = await three(redis.url, p, { tripAfter: 0 });
-    // A's calls to AWS time out (its CPU starved, or its own path to AWS stalled); the others' do not.
-    a.silent.add('aws');
-    // A call that timed out may have been carried out: it is not sent again elsewhere.
-    await expect(a.call()).rejects.toThrow(/timed out/);
-    await expect(a.call()).rejects.toThrow(/timed out/);
-    expect(a.router.isAvailable('aws')).toBe(false);
-    expect(a.events[0]).toMatchObject({
-      event: 'open',
-      payload: { target: 'aws', remote: false, kind: 'timeout' },
-    });
-    await a.fleet.idle();
-    expect(a.fleet.status().published).toBe(0);
-    const raw0 = await client(redis.url);
-    expect(await raw(raw0, ['HLEN', `{${p}}:breakers`])).toBe(0);
-    // Nothing was published: the others keep using AWS, which answers them.
-    expect(await b.call()).toBe('ok:aws');
-    expect(await c.call()).toBe('ok:aws');
-    // B's calls time out too, within the window: now the fleet skips AWS.
-    b.silent.add('aws');
-    await expect(b.call()).rejects.toThrow(/timed out/);
-    await expect(b.call()).rejects.toThrow(/timed out/);
-    await b.fleet.idle();
-    expect(b.fleet.status().published).toBe(1);
-    await until(() => !c.router.isAvailable('aws'));
-    expect(c.events[0]).toMatchObject({
-      event: 'open',
-      payload: {
-        target: 'aws',
-        remote: true,
-        reason: expect.stringMatching(/^fleet: timeout on 2 instances on /),
+    const fleet = await three(redis.url, p, { tripAfter: 0 });
+    // A's calls to AWS time out (its CPU starved, or its own path to AWS stalled); then B's do.
+    await sharedAtQuorum(
+      redis.url,
+      p,
+      fleet,
+      async (i) => {
+        i.silent.add('aws');
+        // A call that timed out may have been carried out: it is not sent again elsewhere.
+        await expect(i.call()).rejects.toThrow(/timed out/);
+        await expect(i.call()).rejects.toThrow(/timed out/);
+        expect(i.events.at(-1)).toMatchObject({
+          event: 'open',
+          payload: { target: 'aws', remote: false, kind: 'timeout' },
+        });
       },
-    });
-    expect(await c.call()).toBe('ok:gcp');
-    expect(c.reached.get('aws')).toBe(1);
+      /^fleet: timeout on 2 instances on /,
+    );
   });
 
   it('ejectionQuorum: 1 shares every ejection at once; judgements further apart than ejectionWindowMs never add up', async () => {
