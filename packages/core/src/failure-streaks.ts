@@ -19,9 +19,8 @@ export class FailureStreaks {
 
   /** A success or an answer: the target-wide streaks end, and `operation`'s own when given. */
   answered(operation?: string): void {
-    this.failures = 0;
-    this.unreachable = 0;
-    if (operation !== undefined) this.#operations.delete(operation);
+    this.restart();
+    if (operation !== undefined) this.endOperation(operation);
   }
 
   /** The breaker opened or closed: the target-wide streaks start again (operations' are kept). */

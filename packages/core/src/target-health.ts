@@ -75,7 +75,7 @@ export class TargetHealth<T> {
    */
   answeredAt = 0;
   /** Availability failures in a row, target-wide and per operation (fast ejection). */
-  readonly streaks = new FailureStreaks();
+  readonly #streaks = new FailureStreaks();
   /** The target's bulkhead, when the router has one. */
   readonly bulkhead: Bulkhead | undefined;
   /**
@@ -172,7 +172,7 @@ export class TargetHealth<T> {
       const budget = this.#shared.budget;
       if (budget !== undefined && budget.tokens < budget.capacity) budget.refund(budget.successRefund);
     }
-    this.streaks.answered();
+    this.#streaks.answered();
     if (this.#state === 'halfOpen') this.#close(false);
   }
 
@@ -274,7 +274,7 @@ export class TargetHealth<T> {
    */
   report(error: unknown, operation: string | undefined): void {
     if (error === undefined) {
-      this.streaks.answered(operation);
+      this.#streaks.answered(operation);
       return;
     }
     const kind = classifyFailure(error, this.#shared.classify as Classifier | undefined);
@@ -283,7 +283,7 @@ export class TargetHealth<T> {
     this.#lastKind = kind;
     this.#lastAt = Date.now();
     if (this.#state === 'closed') this.#countFailure(error, operation, kind);
-    else if (operation !== undefined) this.streaks.countOperation(operation);
+    else if (operation !== undefined) this.#streaks.countOperation(operation);
   }
 
   /**
@@ -382,7 +382,7 @@ export class TargetHealth<T> {
 
   /** Closes the breaker now on another instance's word; see `Failover.recover`. No-op when closed. */
   recover(): void {
-    this.streaks.clearOperations();
+    this.#streaks.clearOperations();
     if (this.#state !== 'closed') this.#close(true);
   }
 
@@ -453,7 +453,7 @@ export class TargetHealth<T> {
     this.#early = 'none';
     this.#period.begin(ms);
     this.#openError = undefined;
-    this.streaks.restart();
+    this.#streaks.restart();
     if (!this.breaker.opened) this.#quietly(() => this.breaker.open());
     if (silent || wasOpen) return;
     const events = this.#shared.events;
@@ -504,7 +504,7 @@ export class TargetHealth<T> {
     this.#probing = false;
     this.#early = 'none';
     this.#period.reset();
-    this.streaks.restart();
+    this.#streaks.restart();
     if (!this.breaker.closed) this.#quietly(() => this.breaker.close());
     const events = this.#shared.events;
     if (events.has('close')) events.emit('close', { target: this.name, remote });
@@ -535,7 +535,7 @@ export class TargetHealth<T> {
    * row, fewer when they prove the target unreachable, and the failing operation's own streak.
    */
   #countFailure(err: unknown, operation: string | undefined, kind: FailureKind): void {
-    const trigger = this.streaks.count(failedBeforeSending(err), operation, this.#options);
+    const trigger = this.#streaks.count(failedBeforeSending(err), operation, this.#options);
     if (trigger !== undefined && this.#mayEject(kind)) this.#open(this.#period.next);
   }
 
@@ -553,7 +553,7 @@ export class TargetHealth<T> {
     const done = breakerAction(fn, target, context, attempt);
     if (operation === undefined) return done;
     return Promise.resolve(done).then((value) => {
-      this.streaks.endOperation(operation);
+      this.#streaks.endOperation(operation);
       return value;
     });
   };
@@ -604,7 +604,7 @@ export class TargetHealth<T> {
       this.#lastKind = kind;
       this.#lastAt = Date.now();
     }
-    if (v.endsOperationStreak && operation !== undefined) this.streaks.endOperation(operation);
+    if (v.endsOperationStreak && operation !== undefined) this.#streaks.endOperation(operation);
     if (v.move === 'reopen-early') this.#reopenAfterEarly();
     else if (v.move === 'open-doubled') this.#open(this.#period.next);
     else if (v.move === 'open-same') this.#open(this.#period.current);

@@ -21,6 +21,7 @@ import type { FromInstance, InstanceBreakerEvent, InstanceConfig, ToInstance } f
 import type { FleetInstanceSummary, FleetSummary } from './summary.js';
 
 const instanceScript = fileURLToPath(new URL('./instance.ts', import.meta.url));
+const demoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The niceness of the other instances' processes. On a real deployment the clouds and the network
@@ -43,7 +44,6 @@ function yieldToClouds(child: ChildProcess): void {
     // Not allowed here (a sandbox): the instance runs at the parent's priority.
   }
 }
-const demoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
