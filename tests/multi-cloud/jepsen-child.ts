@@ -90,6 +90,16 @@ async function start(config: ChildConfig): Promise<void> {
       void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
     });
   }
+  if (process.env.JEPSEN_TRACE_BREAKERS === '1') {
+    // For a post-mortem of failed calls: when each target's breaker opened, half-opened, closed.
+    for (const name of ['open', 'halfOpen', 'close', 'panic'] as const) {
+      store.on(name, (e: object) => {
+        void send({ type: 'event', name: `breaker:${name}`, detail: JSON.stringify(e) }).catch(
+          () => undefined,
+        );
+      });
+    }
+  }
   opened = store;
   // Opens the journal and reads (or, on new buckets, creates) the epoch markers at once.
   store.repair().catch(() => undefined);

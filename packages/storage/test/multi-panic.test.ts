@@ -1,3 +1,4 @@
+import { AllTargetsFailedError } from '@failover/core';
 import { type BlobStore, createMemoryStore, getText } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { openMultiStore, useMultiStores } from './multi-fixtures.js';
@@ -151,11 +152,41 @@ describe('panic routing through the multi-cloud store', () => {
     gcp.down = undefined;
     // Another instance's word opens azure's breaker; azure is up.
     store.trip('azure');
-    await expect(getText(store, 'k')).rejects.toThrow(/No reachable target holds the newest version/);
+    // The error says what each cloud answered, or why it was not asked.
+    await expect(getText(store, 'k')).rejects.toThrow(
+      /No reachable target holds the newest version .* \(aws: an older copy; gcp: an older copy; azure: skipped \(unavailable\)\)$/,
+    );
     await aSecondLater();
     const panics: { target: string; early: boolean }[] = [];
     store.on('panic', (e) => panics.push(e));
     expect(await getText(store, 'k')).toBe('v2');
     expect(panics).toEqual([{ target: 'azure', early: true }]);
+  }, 20_000);
+
+  it("a read whose early probe failed too tells in its error what every cloud said, not only the probe's", async () => {
+    const { store, aws, gcp, azure } = openedByWord();
+    await store.put('k', 'v1');
+    aws.down = 'network';
+    gcp.down = 'network';
+    await store.put('k', 'v2');
+    aws.down = undefined;
+    gcp.down = undefined;
+    store.trip('azure');
+    await aSecondLater();
+    azure.down = 'network';
+    // aws and gcp answer with v1; the early probe of azure (the only holder of v2) fails. The
+    // router's error for that last round names azure alone.
+    const err: unknown = await getText(store, 'k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AllTargetsFailedError);
+    const failures = (err as AllTargetsFailedError).failures;
+    expect(failures.map((f) => `${f.target}: ${f.kind}`)).toEqual([
+      'aws: unavailable',
+      'gcp: unavailable',
+      'azure: network',
+    ]);
+    expect((err as Error).message).toMatch(
+      /aws answered an older copy for "k".*gcp answered an older copy for "k"/,
+    );
+    expect(failures[2]?.attempts).toBe(1);
   }, 20_000);
 });

@@ -55,6 +55,60 @@ type Attempt<R> = (
   minVersion: string | undefined,
 ) => Promise<Outcome<R>>;
 
+/**
+ * The error of a read whose last round found every target down, told for the whole read: a
+ * target that answered (an older copy, "not found") or failed in an earlier round is listed
+ * too, in target order, where the router's error lists only the last round's targets.
+ */
+function wholeStory(
+  ctx: MultiContext,
+  key: string,
+  last: AllTargetsFailedError,
+  said: ReadonlyMap<string, Said>,
+): AllTargetsFailedError {
+  const inLast = new Map(last.failures.map((f) => [f.target, f]));
+  if (ctx.targets.every((t) => inLast.has(t.name) || !said.has(t.name))) return last;
+  const failures: TargetFailure[] = [];
+  for (const t of ctx.targets) {
+    const s = inLast.get(t.name) ?? said.get(t.name);
+    if (s === undefined) continue;
+    if (typeof s !== 'string') failures.push(s);
+    else {
+      const cause = new StorageError('unavailable', `${t.name} answered ${s} for ${JSON.stringify(key)}`, {
+        key,
+        target: t.name,
+      });
+      failures.push({ target: t.name, kind: 'unavailable', cause, attempts: 1 });
+    }
+  }
+  return new AllTargetsFailedError(failures, { kind: last.kind, cause: last.cause });
+}
+
+/** How a target's answer reads in an error's list of what each target said. */
+const OUTCOME_WORDS: Readonly<Record<Outcome<unknown>['type'], string>> = {
+  found: 'found',
+  missing: 'not found',
+  unsure: 'not found, lost its data',
+  stale: 'an older copy',
+  corrupt: 'a corrupt copy',
+};
+
+/** What a target said to a read: its answer in words ({@link OUTCOME_WORDS}), or its failure. */
+type Said = string | TargetFailure;
+
+/** `aws: an older copy; gcp: skipped (unavailable); azure: timeout`, in target order (kinds only, no causes). */
+function describeSaid(ctx: MultiContext, said: ReadonlyMap<string, Said>): string {
+  const words = (s: Said | undefined): string =>
+    s === undefined
+      ? 'not asked'
+      : typeof s === 'string'
+        ? s
+        : s.attempts === 0
+          ? `skipped (${s.kind})`
+          : s.kind;
+  return ctx.targets.map((t) => `${t.name}: ${words(said.get(t.name))}`).join('; ');
+}
+
 const MISSING: Outcome<never> = Object.freeze({ type: 'missing' });
 const UNSURE: Outcome<never> = Object.freeze({ type: 'unsure' });
 const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
@@ -146,6 +200,8 @@ export async function routedRead<R>(
   const skipped = new Set<string>();
   let probedEarly = false;
   const answeredMissing = new Set<string>();
+  /** What each target said last (its answer, or its failure), for the error when none can answer. */
+  const said = new Map<string, Said>();
   let sawMissing = false;
   let sawUnsure = false;
   let sawStale = false;
@@ -165,15 +221,17 @@ export async function routedRead<R>(
       }
       // Asked again and failed again: the stale copies decide (below).
       if (err instanceof AllTargetsFailedError && askedAgain && sawStale) break;
-      throw err;
+      throw err instanceof AllTargetsFailedError ? wholeStory(ctx, key, err, said) : err;
     }
     for (const f of res.failures) {
       failed.add(f.target);
+      said.set(f.target, f);
       if (mayAnswerLater(f)) mayAnswer.add(f.target);
       if (f.attempts === 0 && isAvailabilityKind(f.kind)) skipped.add(f.target);
     }
     const name = res.target.name;
     const outcome = res.value;
+    said.set(name, OUTCOME_WORDS[outcome.type]);
     if (outcome.type === 'found') {
       observe(ctx, key, view, outcome.version);
       await recordObserved(ctx, key, outcome, res.target.name, view.latest);
@@ -209,14 +267,14 @@ export async function routedRead<R>(
   if (sawStale) {
     throw new StorageError(
       'unavailable',
-      `No reachable target holds the newest version (${minVersion}) of ${JSON.stringify(key)}`,
+      `No reachable target holds the newest version (${minVersion}) of ${JSON.stringify(key)} (${describeSaid(ctx, said)})`,
       { key },
     );
   }
   if (sawUnsure && !sawMissing) {
     throw new StorageError(
       'unavailable',
-      `No reachable target can tell whether ${JSON.stringify(key)} exists (the targets that answered lost their data and are being restored)`,
+      `No reachable target can tell whether ${JSON.stringify(key)} exists: the targets that answered lost their data and are being restored (${describeSaid(ctx, said)})`,
       { key },
     );
   }
