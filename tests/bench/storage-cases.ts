@@ -109,15 +109,15 @@ const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 
 const MEMORY_LABELS = {
   raw: 'raw SDK, one streamed PutObject (floor)',
-  upload: "raw SDK, lib-storage Upload (8 MiB parts, 2 at once: the adapter's defaults)",
+  upload: "raw SDK, lib-storage Upload (5 MiB parts, 2 at once: the adapter's defaults)",
   adapter: 'S3 adapter store alone (defaults: multipart above 100 MiB)',
   'adapter-single': 'S3 adapter store alone, multipartThreshold 5 GiB (one streamed PutObject)',
   multi: "multi-cloud store, writes: 'primary' (to S3; S3 adapter defaults)",
   'multi-single': "multi-cloud store, writes: 'primary' (to S3; S3 multipartThreshold 5 GiB)",
   'multi-quorum': 'multi-cloud store, default quorum (S3, GCS and Azure at once; S3 adapter defaults)',
   'multi-quorum-single': 'multi-cloud store, default quorum (S3 multipartThreshold 5 GiB)',
-  'adapter-5x2': 'S3 adapter store alone, 5 MiB parts, 2 at once',
-  'upload-5x2': 'raw SDK, lib-storage Upload (5 MiB parts, 2 at once)',
+  'adapter-8x2': 'S3 adapter store alone, 8 MiB parts, 2 at once (its defaults before 5 December 2026)',
+  'upload-8x2': 'raw SDK, lib-storage Upload (8 MiB parts, 2 at once)',
 } as const;
 
 const memoryCases: StorageCase[] = (Object.keys(MEMORY_LABELS) as (keyof typeof MEMORY_LABELS)[]).map(

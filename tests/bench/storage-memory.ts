@@ -9,8 +9,8 @@ import { BUCKET, withClouds } from './storage-clouds.js';
 /**
  * Which store the big object goes through: the multi-cloud store to S3 (`multi`, writes
  * 'primary') or to the three clouds at once (`multi-quorum`, the default write mode), the S3
- * adapter alone (`adapter`, its defaults; `adapter-5x2`: 5 MiB parts, 2 at once), the raw SDK's
- * lib-storage `Upload` with the same parts (`upload`, `upload-5x2`), or one raw streamed
+ * adapter alone (`adapter`, its defaults; `adapter-8x2`: 8 MiB parts, 2 at once, its defaults before 5
+ * December 2026), the raw SDK's lib-storage `Upload` with the same parts (`upload`, `upload-8x2`), or one raw streamed
  * PutObject (`raw`). The `-single` variants give the S3 adapter `multipartThreshold: 5 GiB`, so
  * a stream of known size goes in one streamed PutObject whatever its size.
  */
@@ -21,9 +21,9 @@ export type MemoryClient =
   | 'multi-quorum-single'
   | 'adapter'
   | 'adapter-single'
-  | 'adapter-5x2'
+  | 'adapter-8x2'
   | 'upload'
-  | 'upload-5x2'
+  | 'upload-8x2'
   | 'raw';
 
 /** One streamed transfer and the process's resident memory while it ran. */
@@ -92,7 +92,7 @@ function rawTransfer(client: S3Client): Transfer {
 }
 
 /**
- * The raw SDK's own streamed upload: lib-storage's `Upload` with the S3 store's defaults (8 MiB
+ * The raw SDK's own streamed upload: lib-storage's `Upload` with the S3 store's defaults (5 MiB
  * parts, 2 at once), the reference the S3 adapter's own multipart upload is held to.
  */
 function uploadTransfer(client: S3Client, partSize: number, queueSize: number): Transfer {
@@ -126,13 +126,13 @@ function uploadTransfer(client: S3Client, partSize: number, queueSize: number): 
  */
 export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
   return withClouds(async (clouds) => {
-    const small = client.endsWith('-5x2');
+    const large = client.endsWith('-8x2');
     const single = client.endsWith('-single');
-    const partSize = small ? 5 * MiB : DEFAULT_PART_SIZE;
-    const queueSize = small ? 2 : DEFAULT_QUEUE_SIZE;
+    const partSize = large ? 8 * MiB : DEFAULT_PART_SIZE;
+    const queueSize = large ? 2 : DEFAULT_QUEUE_SIZE;
     // The S3 adapter of this case: the clouds' own (defaults), or one with other settings.
     const s3 =
-      small || single
+      large || single
         ? createS3Store({
             client: clouds.s3Client,
             bucket: BUCKET,

@@ -11,13 +11,13 @@ import { ByteCounter } from './byte-counter.js';
 import type { StoreContext } from './context.js';
 import { abortedError } from './errors.js';
 import { unquoteEtag } from './info.js';
+import { largestStream, MAX_PARTS, partSizes } from './part-sizes.js';
 import { bytesParts, type PartSource, streamParts } from './part-source.js';
 import { putBytes } from './put-bytes.js';
 import { bodyStreamError, quoted, type WriteRequest, writeError, written } from './put-common.js';
 import { requestChecksumMode } from './put-plan.js';
 
 /** The most parts S3 takes in one multipart upload. */
-export const MAX_PARTS = 10_000;
 /** The checksums an `UploadPart` answer may carry, which `CompleteMultipartUpload` lists again. */
 const PART_CHECKSUMS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256'] as const;
 /** How long the clean-up of a failed upload (`AbortMultipartUpload`) may take, in ms. */
@@ -38,8 +38,9 @@ const ABORT_UPLOAD_MS = 30_000;
 export async function multipartUpload(ctx: StoreContext, request: WriteRequest): Promise<BlobInfo> {
   const { signal } = request;
   const size = request.body.type === 'bytes' ? request.body.bytes.byteLength : request.size;
-  // A body of known size takes parts large enough to fit in S3's 10,000.
-  const partSize = size === undefined ? ctx.partSize : Math.max(ctx.partSize, Math.ceil(size / MAX_PARTS));
+  // A body of known size takes parts large enough to fit in S3's 10,000; a stream of unknown
+  // size, parts that grow as it goes on.
+  const sizes = partSizes(ctx.partSize, size);
   // One signal for every request: the caller's abort, or the first failure, cancels all of them.
   const cut = new AbortController();
   const onAbort = (): void => cut.abort(signal?.reason);
@@ -58,10 +59,10 @@ export async function multipartUpload(ctx: StoreContext, request: WriteRequest):
     pipeline(source, body, () => {});
     // A read waiting for the caller's stream ends when the upload is cut.
     cut.signal.addEventListener('abort', () => body.destroy(), { once: true });
-    parts = streamParts(body, partSize, ctx.queueSize);
+    parts = streamParts(body, sizes, ctx.queueSize);
     counter = body;
   } else {
-    parts = bytesParts(request.body.bytes, partSize);
+    parts = bytesParts(request.body.bytes, sizes);
   }
   try {
     const first = await parts.next();
@@ -201,7 +202,7 @@ async function uploadParts(
 function tooManyParts(ctx: StoreContext, request: WriteRequest): InvalidArgumentError {
   return new InvalidArgumentError(
     'size',
-    `a stream of unknown size needs more than ${MAX_PARTS} parts of ${ctx.partSize} bytes (S3's limit): give its size, or a larger partSize`,
+    `a stream of unknown size needs more than S3's ${MAX_PARTS} parts: more than ${largestStream(partSizes(ctx.partSize, undefined))} bytes with a partSize of ${ctx.partSize}`,
     { key: request.key, target: ctx.name },
   );
 }

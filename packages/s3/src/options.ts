@@ -12,8 +12,11 @@ import {
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** The largest part S3 accepts in a multipart upload: 5 GiB. */
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
-/** Default part size of multipart uploads: 8 MiB. */
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Default part size of multipart uploads: 5 MiB, S3's smallest and lib-storage's default. A
+ * stream of unknown size starts with it and doubles it every 1,000 parts.
+ */
+export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 /** Default number of parts uploaded at once. */
 export const DEFAULT_QUEUE_SIZE = 2;
 /** The largest object S3 accepts in one PutObject: 5 GiB. */
@@ -53,7 +56,15 @@ export interface S3StoreOptions {
   /** The store's name in errors, logs and events. Default `s3:<bucket>` (plus `/<prefix>`). */
   name?: string;
   /**
-   * Part size of multipart uploads in bytes, 5 MiB to 5 GiB. Default 8 MiB.
+   * Part size of multipart uploads in bytes, 5 MiB to 5 GiB. Default 5 MiB.
+   *
+   * - A body of known size takes parts of this size, or larger ones when it would need more than
+   *   S3's 10,000 parts.
+   * - A stream of unknown size starts with it and doubles it every 1,000 parts (up to 5 GiB), so
+   *   such a stream can be as large as S3 allows (about 4.9 TiB from 5 MiB parts) while its first
+   *   5 GiB go in parts of this size.
+   * - A multipart upload of a stream holds `queueSize` parts in memory: 10 MiB with the defaults,
+   *   for the first 5 GiB.
    */
   partSize?: number;
   /**

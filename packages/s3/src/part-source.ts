@@ -1,3 +1,5 @@
+import type { PartSizes } from './part-sizes.js';
+
 /**
  * The parts of a multipart upload, taken from a body one after the other. A part is a view of a
  * buffer the source owns: it stays valid until {@link PartSource.release} gives it back.
@@ -12,12 +14,13 @@ export interface PartSource {
 }
 
 /** The parts of a body already in memory: views of it, nothing copied. */
-export function bytesParts(bytes: Uint8Array, partSize: number): PartSource {
+export function bytesParts(bytes: Uint8Array, sizes: PartSizes): PartSource {
   let offset = 0;
+  let index = 0;
   return {
     next: async () => {
       if (offset >= bytes.byteLength && offset > 0) return undefined;
-      const part = bytes.subarray(offset, offset + partSize);
+      const part = bytes.subarray(offset, offset + sizes(index++));
       offset += Math.max(part.byteLength, 1);
       return part;
     },
@@ -27,12 +30,13 @@ export function bytesParts(bytes: Uint8Array, partSize: number): PartSource {
 }
 
 /**
- * The parts of a stream, copied into at most `buffers` buffers of `partSize` bytes that are
- * reused from part to part: memory stays at `partSize * buffers` whatever the size of the body,
- * and no part leaves garbage behind for the collector. The caller keeps at most `buffers` parts
- * out at once (a part it has not released yet holds its buffer).
+ * The parts of a stream, copied into at most `buffers` buffers that are reused from part to part
+ * (a buffer too small for the next part's size is dropped for a larger one): memory stays at
+ * `buffers` parts of the current size whatever the size of the body, and no part leaves garbage
+ * behind for the collector. The caller keeps at most `buffers` parts out at once (a part it has
+ * not released yet holds its buffer).
  */
-export function streamParts(chunks: AsyncIterable<Buffer>, partSize: number, buffers: number): PartSource {
+export function streamParts(chunks: AsyncIterable<Buffer>, sizes: PartSizes, buffers: number): PartSource {
   const iterator = chunks[Symbol.asyncIterator]();
   const free: Buffer[] = [];
   let allocated = 0;
@@ -55,9 +59,11 @@ export function streamParts(chunks: AsyncIterable<Buffer>, partSize: number, buf
     return next.value;
   };
 
-  const take = (): Buffer => {
+  const take = (partSize: number): Buffer => {
     const reused = free.pop();
-    if (reused !== undefined) return reused;
+    if (reused !== undefined && reused.byteLength >= partSize) return reused;
+    // Too small for the parts from here on: left to the collector.
+    if (reused !== undefined) allocated--;
     if (allocated >= buffers) throw new Error(`streamParts: more than ${buffers} parts out at once`);
     allocated++;
     return Buffer.allocUnsafeSlow(partSize);
@@ -65,7 +71,8 @@ export function streamParts(chunks: AsyncIterable<Buffer>, partSize: number, buf
 
   return {
     next: async () => {
-      const buffer = take();
+      const partSize = sizes(handedOut);
+      const buffer = take(partSize);
       const first = await read();
       if (first === undefined && handedOut > 0) {
         free.push(buffer);
@@ -93,9 +100,10 @@ export function streamParts(chunks: AsyncIterable<Buffer>, partSize: number, buf
       rest = await read();
       return rest === undefined;
     },
-    // Every part is a view from the start of one of the buffers taken above.
+    // Every part is a view from the start of one of the buffers taken above, each its own
+    // ArrayBuffer (allocUnsafeSlow).
     release: (part) => {
-      free.push(Buffer.from(part.buffer, 0, partSize));
+      free.push(Buffer.from(part.buffer, 0, part.buffer.byteLength));
     },
   };
 }

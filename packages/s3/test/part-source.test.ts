@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { PartSizes } from '../src/part-sizes.js';
 import { bytesParts, type PartSource, streamParts } from '../src/part-source.js';
 
 /** Every part of a source, each copied out before it is released (as a part request would). */
@@ -16,6 +17,11 @@ async function drain(
     source.release(part);
   }
   return { parts, bytes: Buffer.concat(out), atEndAfterFirst };
+}
+
+/** Parts of one size. */
+function fixed(size: number): PartSizes {
+  return () => size;
 }
 
 function pattern(n: number): Buffer {
@@ -44,7 +50,9 @@ describe('streamParts', () => {
   ];
   it.each(cases)('%s', async (_name, size, chunk, partSize, expected) => {
     const body = pattern(size);
-    const { parts, bytes, atEndAfterFirst } = await drain(streamParts(chunked(body, chunk), partSize, 1));
+    const { parts, bytes, atEndAfterFirst } = await drain(
+      streamParts(chunked(body, chunk), fixed(partSize), 1),
+    );
     expect(parts).toEqual(expected);
     expect(bytes.equals(body)).toBe(true);
     expect(atEndAfterFirst).toBe(expected.length === 1);
@@ -52,7 +60,7 @@ describe('streamParts', () => {
 
   it('reuses its buffers: never more than it was given, and refuses a part past them', async () => {
     const body = pattern(100);
-    const source = streamParts(chunked(body, 7), 10, 2);
+    const source = streamParts(chunked(body, 7), fixed(10), 2);
     const a = await source.next();
     const b = await source.next();
     await expect(source.next()).rejects.toThrow(/more than 2 parts out at once/);
@@ -71,6 +79,26 @@ describe('streamParts', () => {
     expect(Buffer.concat(got).equals(body)).toBe(true);
   });
 
+  it('takes parts of the size given for each index, dropping a buffer too small for the next', async () => {
+    const body = pattern(95);
+    // Two parts of 10, two of 20, then 40: a stream of unknown size whose parts grow.
+    const sizes: PartSizes = (i) => 10 * 2 ** Math.floor(i / 2);
+    const source = streamParts(chunked(body, 3), sizes, 2);
+    const parts: number[] = [];
+    const buffers: number[] = [];
+    const got: Buffer[] = [];
+    for (let part = await source.next(); part !== undefined; part = await source.next()) {
+      parts.push(part.byteLength);
+      buffers.push(part.buffer.byteLength);
+      got.push(Buffer.from(part));
+      source.release(part);
+    }
+    expect(parts).toEqual([10, 10, 20, 20, 35]);
+    // Each part in a buffer of its own size: the buffer of 10 was not kept for the parts of 20.
+    expect(buffers).toEqual([10, 10, 20, 20, 40]);
+    expect(Buffer.concat(got).equals(body)).toBe(true);
+  });
+
   it('passes on the stream failure from next()', async () => {
     const failing = new Readable({
       read() {
@@ -78,12 +106,19 @@ describe('streamParts', () => {
         this.destroy(new Error('disk gone'));
       },
     });
-    const source = streamParts(failing, 10, 1);
+    const source = streamParts(failing, fixed(10), 1);
     await expect(source.next()).rejects.toThrow('disk gone');
   });
 });
 
 describe('bytesParts', () => {
+  it('takes parts of the size given for each index', async () => {
+    const body = pattern(50);
+    const { parts, bytes } = await drain(bytesParts(body, (i) => (i === 0 ? 10 : 15)));
+    expect(parts).toEqual([10, 15, 15, 10]);
+    expect(bytes.equals(body)).toBe(true);
+  });
+
   const cases: [string, number, number, number[]][] = [
     ['empty', 0, 10, [0]],
     ['smaller than a part', 7, 10, [7]],
@@ -93,7 +128,7 @@ describe('bytesParts', () => {
   ];
   it.each(cases)('%s: views of the bytes, nothing copied', async (_name, size, partSize, expected) => {
     const body = pattern(size);
-    const source = bytesParts(body, partSize);
+    const source = bytesParts(body, fixed(partSize));
     const first = await source.next();
     expect(first?.buffer).toBe(body.buffer);
     source.release(first!);
