@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BlobStore, getBytes, VERSION_KEY } from '@failover/storage';
+import { type BlobInfo, type BlobStore, getBytes, SHA256_KEY, VERSION_KEY } from '@failover/storage';
 import { type RedisLocalServer, startRedisServer } from '@failover/testkit';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
 import { type CheckReport, check, type FinalRead, History, type Op, type OpKind } from './jepsen-check.js';
@@ -163,6 +163,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const journalDirs = Array.from({ length: instances }, (_, i) => join(tmp, `journal-${i}`));
     for (const dir of journalDirs) await mkdir(dir);
     const history = new History();
+    /** Fleet mode with `redisFaults`: when Redis was away, each window recorded as it starts. */
+    const redisWindows: RedisWindow[] = [];
     const events: Record<string, number> = {};
     const traceEvents: { name: string; detail: string; at: number }[] = [];
     const onEvent = (name: string, detail: string): void => {
@@ -261,7 +263,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           }
           await done;
           if (op.status === 'pending') op.status = 'crash';
-          if (op.status === 'fail') probes.push(justify(op, history, schedule, direct));
+          if (op.status === 'fail') probes.push(justify(op, history, schedule, direct, redisWindows));
         } finally {
           release();
         }
@@ -269,7 +271,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
     let workersDone = false;
     const faultsRun = schedule.run(() => workersDone);
-    const redisWindows: RedisWindow[] = [];
     const redisRun =
       redis !== undefined && options.redisFaults === true
         ? redisFaultLoop(redis, new Rng(options.seed + 13), redisWindows, () => workersDone, log)
@@ -460,6 +461,7 @@ async function justify(
   history: History,
   schedule: FaultSchedule,
   direct: readonly BlobStore[],
+  redisWindows: readonly RedisWindow[],
 ): Promise<void> {
   const from = op.invokedMs - BREAKER_GRACE_MS;
   const to = op.completedMs;
@@ -490,20 +492,58 @@ async function justify(
     return;
   }
   const newest = history.acknowledgedBefore(op.key, op.invokedAt);
-  const holders: string[] = [];
-  for (const c of up) {
-    const info = await harnessCall(() => direct[c]!.head(op.key)).catch(() => undefined);
-    if (info === undefined) continue;
-    const holds =
-      newest === undefined || newest.kind === 'delete'
-        ? info === null
-        : info !== null && (info.metadata[VERSION_KEY] ?? '') >= (newest.version ?? '');
-    if (holds) holders.push(direct[c]!.name);
+  const heads = await Promise.all(
+    up.map((c) => harnessCall(() => direct[c]!.head(op.key)).catch(() => undefined)),
+  );
+  const holdersOf = (w: Op | undefined): string[] =>
+    up.filter((_, i) => holds(heads[i], w, newest)).map((c) => direct[c]!.name);
+  const holders = holdersOf(newest);
+  if (holders.length === 0) {
+    op.justified = true;
+    op.why = `the clouds up (${upNames}) lack the newest version`;
+    return;
   }
-  op.justified = holders.length === 0;
-  op.why = op.justified
-    ? `the clouds up (${upNames}) lack the newest version`
-    : `${holders.join(', ')} held the newest version and was up`;
+  // A put cut by a crash after its record was made is acknowledged for the store, which then
+  // serves nothing older, although the harness never saw the answer.
+  const cut = history
+    .writesOf(op.key)
+    .filter((w) => w.status === 'crash' && w.invokedAt < op.invokedAt && w.seq > (newest?.seq ?? 0))
+    .at(-1);
+  if (cut !== undefined && op.message?.includes('No reachable target holds the newest version') === true) {
+    if (holdersOf(cut).length === 0) {
+      op.justified = true;
+      op.why = `the clouds up (${upNames}) lack #${cut.seq}, a ${cut.kind} cut by a crash that the store may have acknowledged`;
+      return;
+    }
+  }
+  // Fleet mode: while Redis is away (or merging back), an instance may not know another
+  // instance's newer write, and refuse to serve what its own view calls older (fleet.md).
+  if (newest !== undefined && (newest.instance !== op.instance || newest.process !== op.process)) {
+    const away = redisWindows.some(
+      (w) => w.from <= op.completedMs && w.to + REDIS_MERGE_GRACE_MS >= newest.invokedMs,
+    );
+    if (away) {
+      op.justified = true;
+      op.why = `Redis away since the newest write (#${newest.seq}, another instance's): ${holders.join(', ')} held it`;
+      return;
+    }
+  }
+  op.justified = false;
+  op.why = `${holders.join(', ')} held the newest version and was up`;
+}
+
+/**
+ * Whether a cloud's `head` of the key shows write `w` or a newer one (`undefined`: the head
+ * failed; `w` undefined: no write yet). A put whose answer the harness never saw is known by its
+ * bytes' SHA-256, or by a version newer than the newest acknowledged one.
+ */
+function holds(info: BlobInfo | null | undefined, w: Op | undefined, acked: Op | undefined): boolean {
+  if (info === undefined) return false;
+  if (w === undefined || w.kind === 'delete') return info === null;
+  if (info === null) return false;
+  const version = info.metadata[VERSION_KEY] ?? '';
+  if (w.version !== undefined) return version >= w.version;
+  return info.metadata[SHA256_KEY] === w.sha256 || version > (acked?.version ?? '');
 }
 
 /**
