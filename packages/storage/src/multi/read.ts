@@ -264,21 +264,27 @@ export async function routedRead<R>(
     }
   }
   if (corrupt !== undefined) throw corrupt;
-  if (sawStale) {
-    throw new StorageError(
-      'unavailable',
-      `No reachable target holds the newest version (${minVersion}) of ${JSON.stringify(key)} (${describeSaid(ctx, said)})`,
-      { key },
-    );
-  }
+  if (sawStale)
+    throw noAnswer(ctx, key, said, `holds the newest version (${minVersion}) of ${JSON.stringify(key)}`);
   if (sawUnsure && !sawMissing) {
-    throw new StorageError(
-      'unavailable',
-      `No reachable target can tell whether ${JSON.stringify(key)} exists: the targets that answered lost their data and are being restored (${describeSaid(ctx, said)})`,
-      { key },
+    throw noAnswer(
+      ctx,
+      key,
+      said,
+      `can tell whether ${JSON.stringify(key)} exists: the targets that answered lost their data and are being restored`,
     );
   }
   return null;
+}
+
+/** "No reachable target `what`", followed by what each target said ({@link describeSaid}). */
+function noAnswer(
+  ctx: MultiContext,
+  key: string,
+  said: ReadonlyMap<string, Said>,
+  what: string,
+): StorageError {
+  return new StorageError('unavailable', `No reachable target ${what} (${describeSaid(ctx, said)})`, { key });
 }
 
 /**
