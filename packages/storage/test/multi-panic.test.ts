@@ -73,6 +73,23 @@ function openedByWord() {
   return { store, aws, gcp, azure };
 }
 
+/**
+ * `openedByWord` with "k" at v1 on every cloud and v2 on azure only (acknowledged, degraded; no
+ * repair here), then azure's breaker opened by another instance's word while azure is up.
+ */
+async function newestOnAzureOnly(): Promise<ReturnType<typeof openedByWord>> {
+  const opened = openedByWord();
+  const { store, aws, gcp } = opened;
+  await store.put('k', 'v1');
+  aws.down = 'network';
+  gcp.down = 'network';
+  await store.put('k', 'v2');
+  aws.down = undefined;
+  gcp.down = undefined;
+  store.trip('azure');
+  return opened;
+}
+
 /** Past `EARLY_PROBE_AFTER_MS` (1 s) since the last failure: an early probe may go. */
 function aSecondLater(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1100));
@@ -142,16 +159,7 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it('a read that found only older copies probes early the open cloud that holds the newest version', async () => {
-    const { store, aws, gcp } = openedByWord();
-    await store.put('k', 'v1');
-    // v2 reaches azure only (acknowledged, degraded); aws and gcp keep v1 (no repair here).
-    aws.down = 'network';
-    gcp.down = 'network';
-    await store.put('k', 'v2');
-    aws.down = undefined;
-    gcp.down = undefined;
-    // Another instance's word opens azure's breaker; azure is up.
-    store.trip('azure');
+    const { store } = await newestOnAzureOnly();
     // The error says what each cloud answered, or why it was not asked.
     await expect(getText(store, 'k')).rejects.toThrow(
       /No reachable target holds the newest version .* \(aws: an older copy; gcp: an older copy; azure: skipped \(unavailable\)\)$/,
@@ -164,14 +172,7 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it("a read whose early probe failed too tells in its error what every cloud said, not only the probe's", async () => {
-    const { store, aws, gcp, azure } = openedByWord();
-    await store.put('k', 'v1');
-    aws.down = 'network';
-    gcp.down = 'network';
-    await store.put('k', 'v2');
-    aws.down = undefined;
-    gcp.down = undefined;
-    store.trip('azure');
+    const { store, azure } = await newestOnAzureOnly();
     await aSecondLater();
     azure.down = 'network';
     // aws and gcp answer with v1; the early probe of azure (the only holder of v2) fails. The
