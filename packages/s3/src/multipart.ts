@@ -17,7 +17,6 @@ import { putBytes } from './put-bytes.js';
 import { bodyStreamError, quoted, type WriteRequest, writeError, written } from './put-common.js';
 import { requestChecksumMode } from './put-plan.js';
 
-/** The most parts S3 takes in one multipart upload. */
 /** The checksums an `UploadPart` answer may carry, which `CompleteMultipartUpload` lists again. */
 const PART_CHECKSUMS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256'] as const;
 /** How long the clean-up of a failed upload (`AbortMultipartUpload`) may take, in ms. */

@@ -55,60 +55,6 @@ type Attempt<R> = (
   minVersion: string | undefined,
 ) => Promise<Outcome<R>>;
 
-/**
- * The error of a read whose last round found every target down, told for the whole read: a
- * target that answered (an older copy, "not found") or failed in an earlier round is listed
- * too, in target order, where the router's error lists only the last round's targets.
- */
-function wholeStory(
-  ctx: MultiContext,
-  key: string,
-  last: AllTargetsFailedError,
-  said: ReadonlyMap<string, Said>,
-): AllTargetsFailedError {
-  const inLast = new Map(last.failures.map((f) => [f.target, f]));
-  if (ctx.targets.every((t) => inLast.has(t.name) || !said.has(t.name))) return last;
-  const failures: TargetFailure[] = [];
-  for (const t of ctx.targets) {
-    const s = inLast.get(t.name) ?? said.get(t.name);
-    if (s === undefined) continue;
-    if (typeof s !== 'string') failures.push(s);
-    else {
-      const cause = new StorageError('unavailable', `${t.name} answered ${s} for ${JSON.stringify(key)}`, {
-        key,
-        target: t.name,
-      });
-      failures.push({ target: t.name, kind: 'unavailable', cause, attempts: 1 });
-    }
-  }
-  return new AllTargetsFailedError(failures, { kind: last.kind, cause: last.cause });
-}
-
-/** How a target's answer reads in an error's list of what each target said. */
-const OUTCOME_WORDS: Readonly<Record<Outcome<unknown>['type'], string>> = {
-  found: 'found',
-  missing: 'not found',
-  unsure: 'not found, lost its data',
-  stale: 'an older copy',
-  corrupt: 'a corrupt copy',
-};
-
-/** What a target said to a read: its answer in words ({@link OUTCOME_WORDS}), or its failure. */
-type Said = string | TargetFailure;
-
-/** `aws: an older copy; gcp: skipped (unavailable); azure: timeout`, in target order (kinds only, no causes). */
-function describeSaid(ctx: MultiContext, said: ReadonlyMap<string, Said>): string {
-  const words = (s: Said | undefined): string =>
-    s === undefined
-      ? 'not asked'
-      : typeof s === 'string'
-        ? s
-        : s.attempts === 0
-          ? `skipped (${s.kind})`
-          : s.kind;
-  return ctx.targets.map((t) => `${t.name}: ${words(said.get(t.name))}`).join('; ');
-}
-
 const MISSING: Outcome<never> = Object.freeze({ type: 'missing' });
 const UNSURE: Outcome<never> = Object.freeze({ type: 'unsure' });
 const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
@@ -285,6 +231,60 @@ function noAnswer(
   what: string,
 ): StorageError {
   return new StorageError('unavailable', `No reachable target ${what} (${describeSaid(ctx, said)})`, { key });
+}
+
+/**
+ * The error of a read whose last round found every target down, told for the whole read: a
+ * target that answered (an older copy, "not found") or failed in an earlier round is listed
+ * too, in target order, where the router's error lists only the last round's targets.
+ */
+function wholeStory(
+  ctx: MultiContext,
+  key: string,
+  last: AllTargetsFailedError,
+  said: ReadonlyMap<string, Said>,
+): AllTargetsFailedError {
+  const inLast = new Map(last.failures.map((f) => [f.target, f]));
+  if (ctx.targets.every((t) => inLast.has(t.name) || !said.has(t.name))) return last;
+  const failures: TargetFailure[] = [];
+  for (const t of ctx.targets) {
+    const s = inLast.get(t.name) ?? said.get(t.name);
+    if (s === undefined) continue;
+    if (typeof s !== 'string') failures.push(s);
+    else {
+      const cause = new StorageError('unavailable', `${t.name} answered ${s} for ${JSON.stringify(key)}`, {
+        key,
+        target: t.name,
+      });
+      failures.push({ target: t.name, kind: 'unavailable', cause, attempts: 1 });
+    }
+  }
+  return new AllTargetsFailedError(failures, { kind: last.kind, cause: last.cause });
+}
+
+/** How a target's answer reads in an error's list of what each target said. */
+const OUTCOME_WORDS: Readonly<Record<Outcome<unknown>['type'], string>> = {
+  found: 'found',
+  missing: 'not found',
+  unsure: 'not found, lost its data',
+  stale: 'an older copy',
+  corrupt: 'a corrupt copy',
+};
+
+/** What a target said to a read: its answer in words ({@link OUTCOME_WORDS}), or its failure. */
+type Said = string | TargetFailure;
+
+/** `aws: an older copy; gcp: skipped (unavailable); azure: timeout`, in target order (kinds only, no causes). */
+function describeSaid(ctx: MultiContext, said: ReadonlyMap<string, Said>): string {
+  const words = (s: Said | undefined): string =>
+    s === undefined
+      ? 'not asked'
+      : typeof s === 'string'
+        ? s
+        : s.attempts === 0
+          ? `skipped (${s.kind})`
+          : s.kind;
+  return ctx.targets.map((t) => `${t.name}: ${words(said.get(t.name))}`).join('; ');
 }
 
 /**
