@@ -503,7 +503,7 @@ async function justify(
     op.why = `the clouds up (${upNames}) lack the newest version`;
     return;
   }
-  // A put cut by a crash after its record was made is acknowledged for the store, which then
+  // A write cut by a crash after its record was made is acknowledged for the store, which then
   // serves nothing older, although the harness never saw the answer.
   const cut = history
     .writesOf(op.key)
