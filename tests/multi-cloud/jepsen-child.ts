@@ -15,6 +15,7 @@ import {
   createMultiCloudStore,
   isPrefixEntry,
   type Journal,
+  type MultiCloudEventName,
   type MultiCloudStore,
   readAll,
 } from '@failover/storage';
@@ -85,20 +86,16 @@ function theStore(): MultiCloudStore {
 
 async function start(config: ChildConfig): Promise<void> {
   const store = await openStore(config);
-  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const) {
+  const forward = (name: MultiCloudEventName, as: string): void => {
     store.on(name, (e: object) => {
-      void send({ type: 'event', name, detail: JSON.stringify(e) }).catch(() => undefined);
+      void send({ type: 'event', name: as, detail: JSON.stringify(e) }).catch(() => undefined);
     });
-  }
+  };
+  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const)
+    forward(name, name);
+  // JEPSEN_TRACE_BREAKERS=1, for a post-mortem of failed calls: each breaker's transitions too.
   if (process.env.JEPSEN_TRACE_BREAKERS === '1') {
-    // For a post-mortem of failed calls: when each target's breaker opened, half-opened, closed.
-    for (const name of ['open', 'halfOpen', 'close', 'panic'] as const) {
-      store.on(name, (e: object) => {
-        void send({ type: 'event', name: `breaker:${name}`, detail: JSON.stringify(e) }).catch(
-          () => undefined,
-        );
-      });
-    }
+    for (const name of ['open', 'halfOpen', 'close', 'panic'] as const) forward(name, `breaker:${name}`);
   }
   opened = store;
   // Opens the journal and reads (or, on new buckets, creates) the epoch markers at once.
