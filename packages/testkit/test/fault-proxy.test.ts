@@ -1,7 +1,6 @@
 import dns from 'node:dns';
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { classifyFailure, failedBeforeSending, InvalidOptionError } from '@failover/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -96,6 +95,19 @@ function failure(promise: Promise<unknown>): Promise<NodeJS.ErrnoException> {
       throw new Error('expected the call to fail');
     },
     (err: NodeJS.ErrnoException) => err,
+  );
+}
+
+/**
+ * Resolves once every socket has closed. Not `events.once(socket, 'close')`: that rejects on the
+ * ECONNRESET a dropped connection raises, which on a loaded machine arrives after the wait began
+ * (the agent's own listener handles that error).
+ */
+function untilClosed(sockets: readonly (Socket | undefined)[]): Promise<unknown> {
+  return Promise.all(
+    sockets.map((s) =>
+      s === undefined || s.destroyed ? undefined : new Promise((closed) => s.once('close', closed)),
+    ),
   );
 }
 
@@ -406,7 +418,7 @@ describe('createFaultProxy: refuse', () => {
       // The keep-alive connection was dropped: once the client has seen it close (on a loaded
       // machine that can come after the next request was written to it, which then fails with
       // ECONNRESET), it has to connect again.
-      await Promise.all(pooled.map((s) => (s?.destroyed ? undefined : once(s!, 'close'))));
+      await untilClosed(pooled);
       const err = await failure(request(proxy.url, { agent }));
       expect(err.code).toBe('ECONNREFUSED');
       expect(classifyFailure(err)).toBe('network');
@@ -446,7 +458,7 @@ describe('createFaultProxy: dns', () => {
       // The keep-alive connection was dropped: once the client has seen it close (on a loaded
       // machine that can come after the next request was written to it), it has to resolve the
       // name again.
-      await Promise.all(pooled.map((s) => (s?.destroyed ? undefined : once(s!, 'close'))));
+      await untilClosed(pooled);
       const err = await failure(request(`${proxy.url}/named`, { agent }));
       expect(err).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: proxy.host });
       expect(err.message).toBe(`getaddrinfo ENOTFOUND ${proxy.host}`);
