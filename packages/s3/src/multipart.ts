@@ -72,7 +72,7 @@ export async function multipartUpload(ctx: StoreContext, request: WriteRequest):
     }
     const etag = await sendParts(ctx, request, parts, first, cut);
     const stored = counter ? counter.bytes : (size ?? 0);
-    // A multipart ETag is not an MD5 of the content (s3rver's even look like one): claim none.
+    // A multipart ETag is not an MD5 of the content: claim none.
     return written(request, stored, etag, undefined);
   } catch (err) {
     counter?.destroy();

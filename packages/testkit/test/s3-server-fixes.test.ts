@@ -17,7 +17,7 @@ import { type S3LocalServer, startS3Server } from '../src/servers/index.js';
 /**
  * What s3rver 3.7 gets wrong and testkit's launcher fixes (src/servers/launchers/s3rver-fixes.cjs),
  * each checked the way it broke: a long key segment used to kill the server, preconditions were
- * ignored (on writes, on DeleteObject and on the copy source), Content-MD5 was not checked, CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
+ * ignored (on writes, on DeleteObject and on the copy source), Content-MD5 was not checked, CompleteMultipartUpload checked no part and answered with another ETag than S3's, CopySource was decoded with decodeURI, concurrent deletes in one folder answered 500,
  * racing PUTs interleaved, and PutObject was answered before its file was complete.
  */
 describe('startS3Server: S3 behaviour where s3rver differs', () => {
@@ -151,6 +151,132 @@ describe('startS3Server: S3 behaviour where s3rver differs', () => {
     await upload();
     expect(await failure(upload())).toEqual({ name: 'PreconditionFailed', status: 412 });
     expect(await text('mpu/once')).toBe('only part');
+  });
+
+  describe('CompleteMultipartUpload', () => {
+    const MiB = 1024 * 1024;
+    const hex = (data: Buffer) => createHash('md5').update(data).digest('hex');
+    /** Uploads `bodies` as parts 1..n of a new upload of `Key`; returns the upload and the parts' ETags. */
+    const uploadParts = async (Key: string, bodies: readonly Buffer[]) => {
+      const { UploadId } = await s3.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      const etags: string[] = [];
+      for (const [i, Body] of bodies.entries()) {
+        const part = await s3.client.send(
+          new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body }),
+        );
+        etags.push(part.ETag ?? '');
+      }
+      return { UploadId, etags };
+    };
+    const complete = (
+      Key: string,
+      UploadId: string | undefined,
+      Parts: { PartNumber: number; ETag: string }[],
+    ) =>
+      s3.client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }),
+      );
+    const first = Buffer.alloc(5 * MiB, 'a');
+    const last = Buffer.from('the last part may be small');
+
+    it("stores the parts in order, with S3's ETag: the MD5 of the parts' MD5s and their count", async () => {
+      const { UploadId, etags } = await uploadParts('mpu/two', [first, last]);
+      expect(etags).toEqual([`"${hex(first)}"`, `"${hex(last)}"`]);
+      const done = await complete('mpu/two', UploadId, [
+        { PartNumber: 1, ETag: etags[0]! },
+        { PartNumber: 2, ETag: etags[1]! },
+      ]);
+      const etag = `"${createHash('md5')
+        .update(Buffer.concat([Buffer.from(hex(first), 'hex'), Buffer.from(hex(last), 'hex')]))
+        .digest('hex')}-2"`;
+      expect(done.ETag).toBe(etag);
+      const head = await s3.client.send(new HeadObjectCommand({ Bucket, Key: 'mpu/two' }));
+      expect(head).toMatchObject({ ETag: etag, ContentLength: first.length + last.length });
+      const got = await s3.client.send(new GetObjectCommand({ Bucket, Key: 'mpu/two' }));
+      const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+      expect(bytes.equals(Buffer.concat([first, last]))).toBe(true);
+      // Conditions compare against that ETag.
+      await put('mpu/two', 'replaced', { IfMatch: etag });
+      expect(await text('mpu/two')).toBe('replaced');
+    });
+
+    it('refuses a part not uploaded or with another ETag (InvalidPart), parts out of order, and a small part before the last', async () => {
+      const { UploadId, etags } = await uploadParts('mpu/bad', [first, last]);
+      expect(await failure(complete('mpu/bad', UploadId, [{ PartNumber: 1, ETag: etags[1]! }]))).toEqual({
+        name: 'InvalidPart',
+        status: 400,
+      });
+      expect(
+        await failure(
+          complete('mpu/bad', UploadId, [
+            { PartNumber: 1, ETag: etags[0]! },
+            { PartNumber: 3, ETag: etags[1]! },
+          ]),
+        ),
+      ).toEqual({ name: 'InvalidPart', status: 400 });
+      expect(
+        await failure(
+          complete('mpu/bad', UploadId, [
+            { PartNumber: 2, ETag: etags[1]! },
+            { PartNumber: 1, ETag: etags[0]! },
+          ]),
+        ),
+      ).toEqual({ name: 'InvalidPartOrder', status: 400 });
+      const small = await uploadParts('mpu/small', [last, first]);
+      expect(
+        await failure(
+          complete('mpu/small', small.UploadId, [
+            { PartNumber: 1, ETag: small.etags[0]! },
+            { PartNumber: 2, ETag: small.etags[1]! },
+          ]),
+        ),
+      ).toEqual({ name: 'EntityTooSmall', status: 400 });
+      // Nothing was stored, and the upload can still be completed correctly.
+      expect(await failure(text('mpu/bad'))).toEqual({ name: 'NoSuchKey', status: 404 });
+      await complete('mpu/bad', UploadId, [
+        { PartNumber: 1, ETag: etags[0]! },
+        { PartNumber: 2, ETag: etags[1]! },
+      ]);
+      expect((await s3.client.send(new HeadObjectCommand({ Bucket, Key: 'mpu/bad' }))).ContentLength).toBe(
+        first.length + last.length,
+      );
+    });
+
+    it('joins the parts where there is no `cat` to copy them', async () => {
+      const path = process.env.PATH;
+      process.env.PATH = ''; // the server inherits it: its `cat` is not found
+      let plain: S3LocalServer | undefined;
+      try {
+        plain = await startS3Server({ buckets: [Bucket] });
+      } finally {
+        process.env.PATH = path;
+      }
+      try {
+        const { UploadId } = await plain.client.send(
+          new CreateMultipartUploadCommand({ Bucket, Key: 'mpu/nocat' }),
+        );
+        const etags: string[] = [];
+        for (const [i, Body] of [first, last].entries()) {
+          const part = await plain.client.send(
+            new UploadPartCommand({ Bucket, Key: 'mpu/nocat', UploadId, PartNumber: i + 1, Body }),
+          );
+          etags.push(part.ETag ?? '');
+        }
+        await plain.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key: 'mpu/nocat',
+            UploadId,
+            MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+          }),
+        );
+        const got = await plain.client.send(new GetObjectCommand({ Bucket, Key: 'mpu/nocat' }));
+        const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+        expect(bytes.equals(Buffer.concat([first, last]))).toBe(true);
+      } finally {
+        await plain?.stop();
+      }
+    });
   });
 
   it('CopySource is decoded as S3 does: keys with + ? # & = , : ; @ $ % and spaces copy', async () => {
