@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { classifyFailure } from '@failover/core';
 import { classifyGcsError } from '@failover/gcs';
 import { type BlobStore, readAll, StorageError } from '@failover/storage';
@@ -108,13 +110,22 @@ describe('download validation of the read that asks for the metadata and the byt
 });
 
 describe('upload validation', () => {
+  it('a streamed upload is checked by the MD5 of the bytes sent, which the server stored', async () => {
+    const data = Buffer.alloc(300 * 1024, 5);
+    const info = await store.put('streamed-ok', Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+    expect(info.checksums.md5).toBe(createHash('md5').update(data).digest('hex'));
+    expect((await readAll((await store.get('streamed-ok')).body)).equals(data)).toBe(true);
+  });
+
   it.each([
     ['multipart', 'small!', { path: /uploadType=multipart/ }],
     ['resumable', 'x'.repeat(2048), { method: 'PUT' }],
+    // Checked against the MD5 computed as the stream was sent (the client's crc32c is off).
+    ['streamed', 'y'.repeat(2048), { method: 'PUT' }],
   ] as const)(
     'a %s upload the server stored differently is never reported as written',
-    async (_label, data, match) => {
-      const key = `mismatch-${_label}`;
+    async (label, data, match) => {
+      const key = `mismatch-${label}`;
       await proxy.setFault(
         faults.status(200, {
           match,
@@ -132,7 +143,8 @@ describe('upload validation', () => {
           }),
         }),
       );
-      const err = await store.put(key, data).catch((e: unknown) => e);
+      const body = label === 'streamed' ? Readable.from([Buffer.from(data)]) : data;
+      const err = await store.put(key, body).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect(err).toMatchObject({ kind: 'unavailable', key });
       const cause = (err as StorageError).cause as { code?: unknown };
