@@ -12,6 +12,7 @@ import {
 } from '@failover/storage';
 import type { Storage } from '@google-cloud/storage';
 import { cloudStores, startTargetOrderClouds, type TargetOrderClouds } from '../support/clouds.js';
+import { startCloudsWithGcsChild } from './gcs-child-clouds.js';
 
 /** The bucket (container) every benchmark uses on every server. */
 export const BUCKET = 'bench';
@@ -47,10 +48,21 @@ export const NO_AUTO_REPAIR = Object.freeze({
   onRecovery: false,
 } as const);
 
+/** How {@link startBenchClouds} starts the clouds. */
+export interface BenchCloudsOptions {
+  /**
+   * Runs the GCS emulator in a child process (see gcs-child-clouds.ts), so that the bench's process
+   * pays none of its memory or CPU; `gcs.emulator` is then not available. Default: in this process.
+   */
+  readonly gcsInChild?: boolean;
+}
+
 /** Starts the servers, proxies and adapter stores. */
-export async function startBenchClouds(): Promise<BenchClouds> {
+export async function startBenchClouds(options: BenchCloudsOptions = {}): Promise<BenchClouds> {
   // A name for S3's proxy only, so that the `dns` fault fails the lookup (by IP it would reset).
-  const clouds = await startTargetOrderClouds({ buckets: [BUCKET], hostnames: { gcp: false, azure: false } });
+  const clouds = options.gcsInChild
+    ? await startCloudsWithGcsChild([BUCKET])
+    : await startTargetOrderClouds({ buckets: [BUCKET], hostnames: { gcp: false, azure: false } });
   const s3Client = clouds.app.s3;
   const targets = cloudStores(BUCKET, clouds.app);
   const tmp = await mkdtemp(join(tmpdir(), 'failover-bench-'));
@@ -94,8 +106,11 @@ export async function startBenchClouds(): Promise<BenchClouds> {
 }
 
 /** Starts the clouds, runs `fn` and always stops them. */
-export async function withClouds<R>(fn: (clouds: BenchClouds) => Promise<R>): Promise<R> {
-  const clouds = await startBenchClouds();
+export async function withClouds<R>(
+  fn: (clouds: BenchClouds) => Promise<R>,
+  options: BenchCloudsOptions = {},
+): Promise<R> {
+  const clouds = await startBenchClouds(options);
   try {
     return await fn(clouds);
   } finally {
