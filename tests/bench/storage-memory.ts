@@ -4,7 +4,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3Store, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, MAX_PUT_OBJECT_SIZE } from '@failover/s3';
 import { type BlobStore, SHA256_KEY } from '@failover/storage';
-import { BUCKET, withClouds } from './storage-clouds.js';
+import { type BenchClouds, BUCKET, withClouds } from './storage-clouds.js';
 
 /**
  * Which store the big object goes through: the multi-cloud store to S3 (`multi`, writes
@@ -127,101 +127,98 @@ function uploadTransfer(client: S3Client, partSize: number, queueSize: number): 
  * against it. The GCS emulator runs in a child process (`gcsInChild`), so it is not counted.
  */
 export function runMemoryCase(client: MemoryClient): Promise<MemoryRun> {
-  return withClouds(
-    async (clouds) => {
-      const large = client.endsWith('-8x2');
-      const single = client.endsWith('-single');
-      const partSize = large ? 8 * MiB : DEFAULT_PART_SIZE;
-      const queueSize = large ? 2 : DEFAULT_QUEUE_SIZE;
-      // The S3 adapter of this case: the clouds' own (defaults), or one with other settings.
-      const s3 =
-        large || single
-          ? createS3Store({
-              client: clouds.s3Client,
-              bucket: BUCKET,
-              name: 'aws',
-              partSize,
-              queueSize,
-              ...(single ? { multipartThreshold: MAX_PUT_OBJECT_SIZE } : {}),
-            })
-          : clouds.targets[0];
-      const multi = client.startsWith('multi')
-        ? clouds.multi({
-            targets: [s3, clouds.targets[1], clouds.targets[2]],
-            ...(client.startsWith('multi-quorum') ? {} : { writes: 'primary' as const }),
-            // The attempt limit covers a whole upload: it must outlast the big object's transfer.
-            failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS },
-          })
-        : undefined;
-      const transfer =
-        client === 'raw'
-          ? rawTransfer(clouds.s3Client)
-          : client.startsWith('upload')
-            ? uploadTransfer(clouds.s3Client, partSize, queueSize)
-            : storeTransfer(multi ?? s3);
-      // Load the SDKs with a small object only: a big warm-up would grow the heap before the
-      // baseline is taken and hide part of the big transfer's footprint.
-      await transfer.put('warm/small', generated(1024), 1024);
-      await drain(await transfer.get('warm/small'));
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const base = process.memoryUsage.rss();
+  // The GCS emulator in a process of its own: in this one it would hold the object (2 GB for a
+  // 1 GiB put), hiding the store's own growth in the quorum rows.
+  return withClouds((clouds) => runMemoryCaseOn(clouds, client), { gcsInChild: true });
+}
 
-      let putDone = 0;
-      const put = await sampled(base, async () => {
-        const size = await transfer.put('big', generated(BIG_BYTES), BIG_BYTES);
-        putDone = performance.now();
-        if (size !== BIG_BYTES) throw new Error(`put stored ${size} bytes, not ${BIG_BYTES}`);
-      });
-      // The stamps run in the background after the put returned: wait for them before the get, so
-      // that neither measures the other.
-      let stampMs: number | undefined;
-      if (multi !== undefined) {
-        const holders = client.startsWith('multi-quorum') ? clouds.targets : [s3];
-        for (const t of holders) {
-          // A head can time out while s3rver assembles the multipart upload the quorum did not wait for.
-          let repairAt = performance.now() + STAMP_REPAIR_AFTER_MS;
-          while (
-            !/^[0-9a-f]{64}$/.test((await t.head('big').catch(() => null))?.metadata[SHA256_KEY] ?? '')
-          ) {
-            // A stamp that failed (the GCS emulator, busy hashing the object it just took, can let
-            // the stamp's request pass its 2 s bound) is made again by repair, which is off here.
-            if (performance.now() > repairAt) {
-              await multi.repair();
-              repairAt = performance.now() + STAMP_REPAIR_AFTER_MS;
-            }
-            await new Promise((r) => setTimeout(r, 10));
-          }
+async function runMemoryCaseOn(clouds: BenchClouds, client: MemoryClient): Promise<MemoryRun> {
+  const large = client.endsWith('-8x2');
+  const single = client.endsWith('-single');
+  const partSize = large ? 8 * MiB : DEFAULT_PART_SIZE;
+  const queueSize = large ? 2 : DEFAULT_QUEUE_SIZE;
+  // The S3 adapter of this case: the clouds' own (defaults), or one with other settings.
+  const s3 =
+    large || single
+      ? createS3Store({
+          client: clouds.s3Client,
+          bucket: BUCKET,
+          name: 'aws',
+          partSize,
+          queueSize,
+          ...(single ? { multipartThreshold: MAX_PUT_OBJECT_SIZE } : {}),
+        })
+      : clouds.targets[0];
+  const multi = client.startsWith('multi')
+    ? clouds.multi({
+        targets: [s3, clouds.targets[1], clouds.targets[2]],
+        ...(client.startsWith('multi-quorum') ? {} : { writes: 'primary' as const }),
+        // The attempt limit covers a whole upload: it must outlast the big object's transfer.
+        failover: { attemptTimeoutMs: BIG_ATTEMPT_TIMEOUT_MS },
+      })
+    : undefined;
+  const transfer =
+    client === 'raw'
+      ? rawTransfer(clouds.s3Client)
+      : client.startsWith('upload')
+        ? uploadTransfer(clouds.s3Client, partSize, queueSize)
+        : storeTransfer(multi ?? s3);
+  // Load the SDKs with a small object only: a big warm-up would grow the heap before the
+  // baseline is taken and hide part of the big transfer's footprint.
+  await transfer.put('warm/small', generated(1024), 1024);
+  await drain(await transfer.get('warm/small'));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const base = process.memoryUsage.rss();
+
+  let putDone = 0;
+  const put = await sampled(base, async () => {
+    const size = await transfer.put('big', generated(BIG_BYTES), BIG_BYTES);
+    putDone = performance.now();
+    if (size !== BIG_BYTES) throw new Error(`put stored ${size} bytes, not ${BIG_BYTES}`);
+  });
+  // The stamps run in the background after the put returned: wait for them before the get, so
+  // that neither measures the other.
+  let stampMs: number | undefined;
+  if (multi !== undefined) {
+    const holders = client.startsWith('multi-quorum') ? clouds.targets : [s3];
+    for (const t of holders) {
+      // A head can time out while s3rver assembles the multipart upload the quorum did not wait for.
+      let repairAt = performance.now() + STAMP_REPAIR_AFTER_MS;
+      while (!/^[0-9a-f]{64}$/.test((await t.head('big').catch(() => null))?.metadata[SHA256_KEY] ?? '')) {
+        // A stamp that failed (the GCS emulator, busy hashing the object it just took, can let
+        // the stamp's request pass its 2 s bound) is made again by repair, which is off here.
+        if (performance.now() > repairAt) {
+          await multi.repair();
+          repairAt = performance.now() + STAMP_REPAIR_AFTER_MS;
         }
-        stampMs = performance.now() - putDone;
+        await new Promise((r) => setTimeout(r, 10));
       }
-      gc?.();
-      const get = await sampled(base, async () => {
-        const n = await drain(await transfer.get('big'));
-        if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
-      });
-      // The store's copy streams its source (read from S3, verified, written to S3): memory as a put.
-      let copy: MemorySample | undefined;
-      if (multi !== undefined && !client.startsWith('multi-quorum')) {
-        gc?.();
-        copy = await sampled(base, async () => {
-          const info = await multi.copy('big', 'big-copy');
-          if (info.size !== BIG_BYTES) throw new Error(`copy stored ${info.size} bytes, not ${BIG_BYTES}`);
-        });
-      }
-      return {
-        type: 'memory',
-        client,
-        put,
-        get,
-        ...(stampMs === undefined ? {} : { stampMs }),
-        ...(copy === undefined ? {} : { copy }),
-      };
-      // The GCS emulator in a process of its own: in this one it would hold the object (2 GB for a
-      // 1 GiB put), hiding the store's own growth in the quorum rows.
-    },
-    { gcsInChild: true },
-  );
+    }
+    stampMs = performance.now() - putDone;
+  }
+  gc?.();
+  const get = await sampled(base, async () => {
+    const n = await drain(await transfer.get('big'));
+    if (n !== BIG_BYTES) throw new Error(`get read ${n} bytes, not ${BIG_BYTES}`);
+  });
+  // The store's copy streams its source (read from S3, verified, written to S3): memory as a put.
+  let copy: MemorySample | undefined;
+  if (multi !== undefined && !client.startsWith('multi-quorum')) {
+    gc?.();
+    copy = await sampled(base, async () => {
+      const info = await multi.copy('big', 'big-copy');
+      if (info.size !== BIG_BYTES) throw new Error(`copy stored ${info.size} bytes, not ${BIG_BYTES}`);
+    });
+  }
+  return {
+    type: 'memory',
+    client,
+    put,
+    get,
+    ...(stampMs === undefined ? {} : { stampMs }),
+    ...(copy === undefined ? {} : { copy }),
+  };
 }
 
 /** Runs `fn`, sampling RSS every `SAMPLE_MS` (and at both ends); `rssBefore` is reported as given. */
