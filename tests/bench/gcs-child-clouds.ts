@@ -55,14 +55,15 @@ export async function startCloudsWithGcsChild(buckets: readonly string[]): Promi
       azure: azure.clientFor(proxies[2].url, { sdkRetries: 0 }),
     };
     cleanups.push(async () => app.s3.destroy());
+    const direct = gcsClient(child.origin);
     const gcs = {
       provider: 'gcs',
       origin: child.origin,
       endpoint: child.origin,
-      client: gcsClient(child.origin),
-      clientFor: (target: string) => gcsClient(target),
+      client: direct,
+      clientFor: gcsClient,
       async createBucket(name: string): Promise<void> {
-        await gcsClient(child.origin).createBucket(name);
+        await direct.createBucket(name);
       },
       stop: () => stopChild(child.process),
       get emulator(): never {
