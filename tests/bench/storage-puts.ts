@@ -68,74 +68,80 @@ function successesOf(store: MultiCloudStore): () => Record<string, number> {
  * `latencyMs`, every proxy delays every request by that much before forwarding it.
  */
 export function runPutCase(spec: PutSpec): Promise<PutRun> {
-  return withClouds(async (clouds) => {
-    if (spec.latencyMs > 0) {
-      for (const p of clouds.proxies) await p.setFault(faults.latency(spec.latencyMs));
-    }
-    const gcsBucket = clouds.gcsClient.bucket(BUCKET);
-    const container = clouds.azureClient.getContainerClient(BUCKET);
-    const primary = clouds.multi({ writes: 'primary' });
-    // Without hedging the router never demotes the primary (S3) for a faster cloud: every put goes
-    // to S3, as the raw SDK's does.
-    const primaryNoHedge = clouds.multi({ writes: 'primary', failover: { ...BENCH_FAILOVER, hedge: false } });
-    const quorum = clouds.multi();
-    const quorum3 = clouds.multi({ writes: { quorum: 3 } });
-    const mirror = clouds.multi({ writes: 'mirror' });
-    const all: Variant[] = [
-      {
-        name: RAW_SDK,
-        put: (key, body) =>
-          clouds.s3Client.send(
-            new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: body.length }),
-          ),
-      },
-      { name: RAW_GCS, put: (key, body) => gcsBucket.file(key).save(body, { resumable: false }) },
-      { name: RAW_AZURE, put: (key, body) => container.getBlockBlobClient(key).uploadData(body) },
-      { name: PRIMARY, put: (key, body) => primary.put(key, body), successes: successesOf(primary) },
-      {
-        name: PRIMARY_NO_HEDGE,
-        put: (key, body) => primaryNoHedge.put(key, body),
-        successes: successesOf(primaryNoHedge),
-      },
-      { name: DEFAULT, put: (key, body) => quorum.put(key, body), successes: successesOf(quorum) },
-      { name: QUORUM3, put: (key, body) => quorum3.put(key, body), successes: successesOf(quorum3) },
-      { name: MIRROR, put: (key, body) => mirror.put(key, body), successes: successesOf(mirror) },
-    ];
-    const variants = all.filter((v) => only === undefined || only.some((o) => v.name.includes(o)));
-    const calls = callsPerRound(spec.bytes, spec.latencyMs);
-    const bodies = Array.from({ length: calls }, () => randomBytes(spec.bytes));
-    const results: PutVariantRun[] = variants.map((v) => ({
-      name: v.name,
-      putsPerSecond: [],
-      cpuMsPerPut: [],
-      p50Ms: [],
-      p90Ms: [],
-      ...(v.successes === undefined ? {} : { landed: {} }),
-    }));
-    for (let round = 0; round <= ROUNDS; round++) {
-      for (let turn = 0; turn < variants.length; turn++) {
-        const i = (turn + round) % variants.length;
-        const v = variants[i]!;
-        const keys = bodies.map((_, k) => `p/${i}/${round}/${k}`);
-        const before = v.successes?.();
-        const cpu = process.cpuUsage();
-        const m = await measure(calls, spec.concurrency, (k) => v.put(keys[k]!, bodies[k]!));
-        const used = process.cpuUsage(cpu);
-        if (round === 0) continue; // warm-up
-        const r = results[i]!;
-        if (before !== undefined && r.landed !== undefined) {
-          for (const [name, n] of Object.entries(v.successes!())) {
-            r.landed[name] = (r.landed[name] ?? 0) + n - (before[name] ?? 0);
-          }
-        }
-        r.putsPerSecond.push(m.rate);
-        r.cpuMsPerPut.push((used.user + used.system) / 1000 / calls);
-        r.p50Ms.push(m.p50);
-        r.p90Ms.push(m.p90);
+  return withClouds(
+    async (clouds) => {
+      if (spec.latencyMs > 0) {
+        for (const p of clouds.proxies) await p.setFault(faults.latency(spec.latencyMs));
       }
-    }
-    return { type: 'puts', latencyMs: spec.latencyMs, variants: results };
-  });
+      const gcsBucket = clouds.gcsClient.bucket(BUCKET);
+      const container = clouds.azureClient.getContainerClient(BUCKET);
+      const primary = clouds.multi({ writes: 'primary' });
+      // Without hedging the router never demotes the primary (S3) for a faster cloud: every put goes
+      // to S3, as the raw SDK's does.
+      const primaryNoHedge = clouds.multi({
+        writes: 'primary',
+        failover: { ...BENCH_FAILOVER, hedge: false },
+      });
+      const quorum = clouds.multi();
+      const quorum3 = clouds.multi({ writes: { quorum: 3 } });
+      const mirror = clouds.multi({ writes: 'mirror' });
+      const all: Variant[] = [
+        {
+          name: RAW_SDK,
+          put: (key, body) =>
+            clouds.s3Client.send(
+              new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: body.length }),
+            ),
+        },
+        { name: RAW_GCS, put: (key, body) => gcsBucket.file(key).save(body, { resumable: false }) },
+        { name: RAW_AZURE, put: (key, body) => container.getBlockBlobClient(key).uploadData(body) },
+        { name: PRIMARY, put: (key, body) => primary.put(key, body), successes: successesOf(primary) },
+        {
+          name: PRIMARY_NO_HEDGE,
+          put: (key, body) => primaryNoHedge.put(key, body),
+          successes: successesOf(primaryNoHedge),
+        },
+        { name: DEFAULT, put: (key, body) => quorum.put(key, body), successes: successesOf(quorum) },
+        { name: QUORUM3, put: (key, body) => quorum3.put(key, body), successes: successesOf(quorum3) },
+        { name: MIRROR, put: (key, body) => mirror.put(key, body), successes: successesOf(mirror) },
+      ];
+      const variants = all.filter((v) => only === undefined || only.some((o) => v.name.includes(o)));
+      const calls = callsPerRound(spec.bytes, spec.latencyMs);
+      const bodies = Array.from({ length: calls }, () => randomBytes(spec.bytes));
+      const results: PutVariantRun[] = variants.map((v) => ({
+        name: v.name,
+        putsPerSecond: [],
+        cpuMsPerPut: [],
+        p50Ms: [],
+        p90Ms: [],
+        ...(v.successes === undefined ? {} : { landed: {} }),
+      }));
+      for (let round = 0; round <= ROUNDS; round++) {
+        for (let turn = 0; turn < variants.length; turn++) {
+          const i = (turn + round) % variants.length;
+          const v = variants[i]!;
+          const keys = bodies.map((_, k) => `p/${i}/${round}/${k}`);
+          const before = v.successes?.();
+          const cpu = process.cpuUsage();
+          const m = await measure(calls, spec.concurrency, (k) => v.put(keys[k]!, bodies[k]!));
+          const used = process.cpuUsage(cpu);
+          if (round === 0) continue; // warm-up
+          const r = results[i]!;
+          if (before !== undefined && r.landed !== undefined) {
+            for (const [name, n] of Object.entries(v.successes!())) {
+              r.landed[name] = (r.landed[name] ?? 0) + n - (before[name] ?? 0);
+            }
+          }
+          r.putsPerSecond.push(m.rate);
+          r.cpuMsPerPut.push((used.user + used.system) / 1000 / calls);
+          r.p50Ms.push(m.p50);
+          r.p90Ms.push(m.p90);
+        }
+      }
+      return { type: 'puts', latencyMs: spec.latencyMs, variants: results };
+    },
+    { gcsInChild: process.env.BENCH_GCS_CHILD === '1' },
+  );
 }
 
 /** Runs `fn(0..calls-1)` with `concurrency` calls in flight: calls per second and call times. */

@@ -54,13 +54,23 @@ describe('isLate', () => {
     ...f,
   });
   const table: [string, Partial<SilenceFacts>, boolean][] = [
-    ['silent past holdMs, 4 x the peer and 1.5 x its own typical answer (a blackhole)', {}, true],
+    ['silent past holdMs, 2 x the peer and 1.5 x its own typical answer (a blackhole)', {}, true],
     ['exactly holdMs', { silentMs: 20 }, true],
     ['below holdMs', { silentMs: 19 }, false],
     ['the target answered another request since', { answeredSince: true }, false],
     ['no peer answered a newer request', { peerLatencyMs: undefined }, false],
-    ['a slow peer (10 ms): late only after 40 ms', { peerLatencyMs: 10, silentMs: 39 }, false],
-    ['a slow peer (10 ms), 40 ms silent', { peerLatencyMs: 10, silentMs: 40 }, true],
+    [
+      'a slow peer (15 ms): late only after 30 ms (twice, not factor 4)',
+      { peerLatencyMs: 15, silentMs: 29 },
+      false,
+    ],
+    ['a slow peer (15 ms), 30 ms silent', { peerLatencyMs: 15, silentMs: 30 }, true],
+    [
+      'peers answer in 40 ms (8 in flight): late only after 80 ms',
+      { peerLatencyMs: 40, silentMs: 79 },
+      false,
+    ],
+    ['peers answer in 40 ms (8 in flight), 80 ms silent', { peerLatencyMs: 40, silentMs: 80 }, true],
     [
       'its own answers typically take 300 ms: late only after 450 ms',
       { ownTypicalMs: 300, silentMs: 449 },
@@ -82,6 +92,11 @@ describe('isLate', () => {
   ];
   it.each(table)('%s', (_name, f, expected) => {
     expect(isLate(facts(f), HOLD)).toBe(expected);
+  });
+  it('takes `factor` when it is below twice the peer', () => {
+    const low: UnresponsiveLimits = { ...HOLD, factor: 1.5 };
+    expect(isLate(facts({ peerLatencyMs: 20, silentMs: 29 }), low)).toBe(false);
+    expect(isLate(facts({ peerLatencyMs: 20, silentMs: 30 }), low)).toBe(true);
   });
   it('never late with the hold off', () => {
     expect(isLate(facts({ silentMs: 10_000 }), LIMITS)).toBe(false);

@@ -149,7 +149,7 @@ export interface UnresponsiveOptions {
   strikes?: number;
   /**
    * The hold, long before the breaker opens: a request is *late* once it has been silent for this
-   * long, `factor` times a peer's latency on a newer request and 1.5 times the target's own typical
+   * long, twice a peer's latency on a newer request (`factor` times, if lower) and 1.5 times the target's own typical
    * answer (the median of its last 16), this process's stalls not counted. While
    * `holdRequests` of a target's requests are late, and it answered nothing since, parallel writes
    * send it no new copy when the other targets can make the quorum: it is journaled as missing and

@@ -91,9 +91,21 @@ export function isOverdue(f: SilenceFacts, limits: UnresponsiveLimits): boolean 
 export const OWN_LATE_FACTOR = 1.5;
 
 /**
+ * The most times a peer's latency (on a newer request) a request must be silent to be late: the
+ * hold's bar uses the lower of this and `factor` (4 by default, the ejection's). 2 and not 4: with
+ * 8 calls in flight the peers answer in 30 to 60 ms (the client's own queue), so at 4 times that a
+ * blackholed cloud's copies were late only after 3 to 5 waves of writes (it was sent 22 to 41 puts);
+ * at 2, after 1 to 3 waves (8 to 24 puts), and sequentially at the 2nd or 3rd put (7 to 13
+ * calls before). A healthy slower cloud is kept by {@link OWN_LATE_FACTOR}: its own typical answer
+ * sets its bar.
+ */
+export const HOLD_PEER_FACTOR = 2;
+
+/**
  * True when the request is *late*: the facts of {@link isOverdue}, with a much lower bar. It has
- * been silent (stalls of this process taken out) for at least `hold.afterMs`, `factor` times the
- * peer's latency and {@link OWN_LATE_FACTOR} times the target's own typical answer (`ownTypicalMs`). A late request only
+ * been silent (stalls of this process taken out) for at least `hold.afterMs`, the lower of
+ * `factor` and {@link HOLD_PEER_FACTOR} times the peer's latency, and {@link OWN_LATE_FACTOR}
+ * times the target's own typical answer (`ownTypicalMs`). A late request only
  * holds the target's new write copies back until the target answers anything (see
  * `UnresponsiveWatch.held`): a wrong guess costs a repair copy, not a breaker open for its reset
  * timeout, so the bar can sit near the target's own latency where {@link isOverdue}'s cannot.
@@ -103,7 +115,11 @@ export function isLate(f: SilenceFacts, limits: UnresponsiveLimits): boolean {
   return (
     hold !== undefined &&
     silentPast(f, (peerMs) =>
-      Math.max(hold.afterMs, limits.factor * peerMs, OWN_LATE_FACTOR * (f.ownTypicalMs ?? 0)),
+      Math.max(
+        hold.afterMs,
+        Math.min(limits.factor, HOLD_PEER_FACTOR) * peerMs,
+        OWN_LATE_FACTOR * (f.ownTypicalMs ?? 0),
+      ),
     )
   );
 }
