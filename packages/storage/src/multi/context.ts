@@ -11,6 +11,7 @@ import {
 import type { Journal } from '../journal/types.js';
 import type { KeyedLock } from '../keyed-lock.js';
 import type { BlobStore } from '../types.js';
+import type { AckedWrites } from './acked.js';
 import type { DeferredRecords } from './deferred-records.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
@@ -93,6 +94,11 @@ export interface MultiContext {
    * never return anything older (monotonic reads), until the key has nothing pending.
    */
   readonly observed: Map<string, string>;
+  /**
+   * The newest write of each key this process acknowledged (for an hour): a read finding an older
+   * copy found a request that landed after its settle window (see read.ts).
+   */
+  readonly acked: AckedWrites;
   /** Delete intents a read has answered "not found" for: they are completed, never withdrawn. */
   readonly observedDeletes: Set<string>;
   /**

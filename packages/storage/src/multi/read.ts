@@ -16,11 +16,13 @@ import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { toleratingUnheardErrors } from '../unheard-errors.js';
 import { within } from '../within.js';
+import { type AckedWrite, olderThanAcked } from './acked.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
+import { behindMark } from './high-water.js';
 import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
@@ -136,6 +138,8 @@ export async function routedRead<R>(
   const latest = view.latest;
   newest = latest;
   const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
+  /** The newest write of the key acknowledged here: a copy older than it landed late. */
+  const acked = ctx.acked.get(key);
   let order = readOrder(ctx, latest);
   const failed = new Set<string>();
   /** Targets an attempt failed on for a passing reason (not skipped by their breaker). */
@@ -176,7 +180,13 @@ export async function routedRead<R>(
       if (f.attempts === 0 && isAvailabilityKind(f.kind)) skipped.add(f.target);
     }
     const name = res.target.name;
-    const outcome = res.value;
+    let outcome = res.value;
+    if (outcome.type === 'found' && olderThanAcked(outcome.version, acked)) {
+      // A request of an earlier write landed after its settle window: never returned, repaired.
+      release(outcome.value);
+      staleCopyFound(ctx, key, name, outcome.version, acked!);
+      outcome = acked!.op === 'delete' ? MISSING : STALE;
+    }
     said.set(name, OUTCOME_WORDS[outcome.type]);
     if (outcome.type === 'found') {
       observe(ctx, key, view, outcome.version);
@@ -211,7 +221,12 @@ export async function routedRead<R>(
   }
   if (corrupt !== undefined) throw corrupt;
   if (sawStale)
-    throw noAnswer(ctx, key, said, `holds the newest version (${minVersion}) of ${JSON.stringify(key)}`);
+    throw noAnswer(
+      ctx,
+      key,
+      said,
+      `holds the newest version (${minVersion ?? acked?.version}) of ${JSON.stringify(key)}`,
+    );
   if (sawUnsure && !sawMissing) {
     throw noAnswer(
       ctx,
@@ -221,6 +236,36 @@ export async function routedRead<R>(
     );
   }
   return null;
+}
+
+/**
+ * A read found on `target` a copy of `key` (at `found`) older than the write `acked` this process
+ * acknowledged: a request of an earlier write that landed after its settle window. Says so
+ * (`staleCopy`) and journals `target` as lacking `acked`, in the background, so that repair
+ * replaces (or deletes) the copy, conditionally on what the target holds.
+ */
+function staleCopyFound(
+  ctx: MultiContext,
+  key: string,
+  target: string,
+  found: string | undefined,
+  acked: AckedWrite,
+): void {
+  ctx.counts.staleCopies++;
+  if (ctx.events.has('staleCopy')) {
+    ctx.events.emit('staleCopy', { key, target, version: found, newest: acked.version });
+  }
+  const mark = { id: entryId(acked.version, key), ...acked };
+  const entry = behindMark(key, target, found, mark, false, Date.now());
+  if (entry === undefined) return;
+  const journaled = (async () => {
+    await ctx.journal.append(entry);
+    ctx.pending.append(entry);
+    ctx.repairSoon();
+  })();
+  journaled.catch((error: unknown) => {
+    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error });
+  });
 }
 
 /** "No reachable target `what`", followed by what each target said ({@link describeSaid}). */

@@ -160,6 +160,7 @@ async function reconcileKey(
       plan = planKey(copies, targets, entries, allCompared);
     }
     for (const c of plan.conflicts) {
+      ctx.acked.forget(key); // the other writer's copy stays: reads take it
       tally.conflicts++;
       ctx.counts.conflicts++;
       if (ctx.events.has('conflict')) {

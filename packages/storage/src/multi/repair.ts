@@ -561,6 +561,7 @@ function conflict(
   version: string,
   found: string | undefined,
 ): void {
+  ctx.acked.forget(key); // the other writer's copy stays: reads take it
   ctx.counts.conflicts++;
   if (ctx.events.has('conflict'))
     ctx.events.emit('conflict', { key, target, version, found, during: 'repair' });

@@ -15,6 +15,7 @@ import type {
   OperationOptions,
   PutOptions,
 } from '../types.js';
+import { AckedWrites } from './acked.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { copyObject } from './copy.js';
 import { DeferredRecords } from './deferred-records.js';
@@ -63,6 +64,7 @@ const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
   'amnesia',
   'held',
   'resumed',
+  'staleCopy',
   'repairFinished',
   'error',
 ]);
@@ -148,6 +150,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     stragglers: new Set(),
     inflight: new Map(),
     observed: new Map(),
+    acked: new AckedWrites(),
     observedDeletes: new Set(),
     observedPuts: new Set(),
     uncheckedCopies: new Map(),
@@ -260,6 +263,7 @@ function zeroCounts(): MultiCloudCounts {
     lost: 0,
     amnesia: 0,
     resumedDownloads: 0,
+    staleCopies: 0,
   };
 }
 

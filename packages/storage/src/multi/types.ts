@@ -224,6 +224,8 @@ export interface MultiCloudCounts {
   amnesia: number;
   /** Streamed bodies cut mid-way that went on from another target (the `resumed` event). */
   resumedDownloads: number;
+  /** Copies older than a write acknowledged here that reads found and skipped (the `staleCopy` event). */
+  staleCopies: number;
 }
 
 /** A snapshot of the store's health. */
@@ -343,6 +345,20 @@ export interface MultiCloudOwnEvents {
     readonly from: string;
     readonly to: string;
     readonly offset: number;
+  };
+  /**
+   * A read found a copy older than a write this process acknowledged (a request of an earlier
+   * write that landed on `target` after its settle window, `repair.settleMs`): the copy was not
+   * returned, and `target` is journaled as lacking the newest write (repair replaces or deletes
+   * the copy).
+   */
+  staleCopy: {
+    readonly key: string;
+    readonly target: string;
+    /** The version the copy carries. */
+    readonly version: string | undefined;
+    /** The newest version acknowledged (a put, or a delete). */
+    readonly newest: string;
   };
   /** A repair pass finished. */
   repairFinished: RepairReport;
