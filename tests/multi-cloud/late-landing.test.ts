@@ -62,6 +62,7 @@ describe('multi-cloud store: a request that lands after the settle window', () =
       expect(stale.length).toBeGreaterThan(0);
       expect(stale[0]).toMatchObject({ key, target: name });
       expect(store.status().counts.staleCopies).toBe(stale.length);
+      expect(store.status().journal.backlog).toBe(1); // journaled once, however many reads met it
 
       const report = await repairOnce(store);
       expect(report.failed).toEqual([]);

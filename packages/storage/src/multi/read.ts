@@ -257,7 +257,8 @@ function staleCopyFound(
   }
   const mark = { id: entryId(acked.version, key), ...acked };
   const entry = behindMark(key, target, found, mark, false, Date.now());
-  if (entry === undefined) return;
+  // Journaled once: the reads that meet the copy again before repair replaced it add nothing.
+  if (entry === undefined || ctx.pending.item(entry.id) !== undefined) return;
   const journaled = (async () => {
     await ctx.journal.append(entry);
     ctx.pending.append(entry);

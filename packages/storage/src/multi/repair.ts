@@ -550,6 +550,8 @@ export function reportLost(
   seen?: readonly string[],
 ): void {
   ctx.counts.lost++;
+  // Settled as a delete at that version: a copy older than it reads as "not found" (see read.ts).
+  ctx.acked.note(key, { op: 'delete', version });
   if (ctx.events.has('lost'))
     ctx.events.emit('lost', { key, version, during, ...(seen === undefined ? {} : { seen: [...seen] }) });
 }
