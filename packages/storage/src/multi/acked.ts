@@ -1,5 +1,4 @@
-import type { JournalOp } from '../journal/types.js';
-import { HIGH_WATER_RETENTION_MS } from '../journal/types.js';
+import { HIGH_WATER_RETENTION_MS, type JournalOp } from '../journal/types.js';
 import { compareVersions } from './version.js';
 
 /** The newest write of a key this process acknowledged. */
@@ -17,10 +16,11 @@ export const MAX_ACKED_KEYS = 50_000;
 
 /**
  * The newest version of each key this process acknowledged (a put or a delete), for
- * {@link HIGH_WATER_RETENTION_MS} after it and for at most {@link MAX_ACKED_KEYS} keys (about 120 bytes
- * each: the version and hash strings are the journal's own): a read that finds a copy older than it found a request that landed late, after
- * the settle window (`repair.settleMs`) had passed (see read.ts). In memory only: a restart
- * forgets it, as it forgets the requests still in the air.
+ * {@link HIGH_WATER_RETENTION_MS} after it and for at most {@link MAX_ACKED_KEYS} keys (about 120
+ * bytes each: the version and hash strings are the journal's own). A read that finds a copy older
+ * than it found a request that landed late, after the settle window (`repair.settleMs`) had
+ * passed (see read.ts). In memory only: a restarted process no longer knows these writes (a
+ * documented limit, as are listings and other instances of a fleet).
  *
  * @internal
  */
