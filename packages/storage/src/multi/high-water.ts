@@ -66,10 +66,15 @@ export async function journalIfBehind(
   }
   const entry = behindMark(key, target, copied, mark, withdrawn, Date.now());
   if (entry === undefined) return undefined;
-  await journal.append(entry);
+  await journalBehind(ctx, entry);
+  return entry;
+}
+
+/** Journals a {@link behindMark} entry, adds it to the store's index and asks for a repair pass. */
+export async function journalBehind(ctx: MultiContext, entry: JournalEntry): Promise<void> {
+  await ctx.journal.append(entry);
   ctx.pending.append(entry);
   ctx.repairSoon();
-  return entry;
 }
 
 /**

@@ -22,7 +22,7 @@ import { type CallSettings, combine, type MultiContext, type StoreTarget } from 
 import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
-import { behindMark } from './high-water.js';
+import { behindMark, journalBehind } from './high-water.js';
 import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
@@ -259,12 +259,7 @@ function staleCopyFound(
   const entry = behindMark(key, target, found, mark, false, Date.now());
   // Journaled once: the reads that meet the copy again before repair replaced it add nothing.
   if (entry === undefined || ctx.pending.item(entry.id) !== undefined) return;
-  const journaled = (async () => {
-    await ctx.journal.append(entry);
-    ctx.pending.append(entry);
-    ctx.repairSoon();
-  })();
-  journaled.catch((error: unknown) => {
+  journalBehind(ctx, entry).catch((error: unknown) => {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error });
   });
 }
