@@ -1,6 +1,6 @@
 import type { FailureKind, TargetFailure } from '@failover/core';
 import { describe, expect, it } from 'vitest';
-import { askAgain, mayAnswerLater } from '../src/multi/read.js';
+import { askAgain, mayAnswerLater } from '../src/multi/read-tally.js';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
 const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND aws.test'), { code: 'ENOTFOUND' });

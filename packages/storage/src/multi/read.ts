@@ -1,15 +1,8 @@
 import { pipeline, type Readable } from 'node:stream';
-import {
-  AllTargetsFailedError,
-  classifyFailure,
-  failedBeforeSending,
-  isAvailabilityKind,
-  type TargetFailure,
-} from '@failover/core';
+import { classifyFailure, type TargetFailure } from '@failover/core';
 import { abortableStream } from '../abort.js';
 import { readAll, streamOfBytes } from '../body.js';
 import { checkCallOptions } from '../call-options.js';
-import { StorageError } from '../errors.js';
 import { JournalState } from '../journal/state.js';
 import type { JournalEntry } from '../journal/types.js';
 import { validateRange } from '../range.js';
@@ -27,6 +20,7 @@ import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
+import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { resumingBody } from './resume.js';
 import { deferredSha256 } from './stamp.js';
@@ -35,31 +29,11 @@ import { lastOf } from './unresponsive.js';
 import { sha256Hex, verifyingStream } from './verify.js';
 import { compareVersions } from './version.js';
 
-/** What one target said to a read. */
-type Outcome<R> =
-  | {
-      readonly type: 'found';
-      readonly value: R;
-      readonly version?: string | undefined;
-      /** The copy's SHA-256 and size, for the journal when the read observed a write in flight. */
-      readonly sha256?: string | undefined;
-      readonly size?: number | undefined;
-    }
-  | { readonly type: 'missing' }
-  /** "Not found" from a target that lost its data: not final. */
-  | { readonly type: 'unsure' }
-  | { readonly type: 'stale' }
-  | { readonly type: 'corrupt'; readonly error: IntegrityError };
-
 type Attempt<R> = (
   target: StoreTarget,
   signal: AbortSignal | undefined,
   minVersion: string | undefined,
 ) => Promise<Outcome<R>>;
-
-const MISSING: Outcome<never> = Object.freeze({ type: 'missing' });
-const UNSURE: Outcome<never> = Object.freeze({ type: 'unsure' });
-const STALE: Outcome<never> = Object.freeze({ type: 'stale' });
 
 /**
  * Runs a read through the router and decides what the answers mean:
@@ -105,15 +79,80 @@ export async function routedRead<R>(
       },
     );
   };
+  const start = await startingView(ctx, key, run, signal, release);
+  if ('answer' in start) return start.answer;
+  const view = start.view;
+  let first = start.first;
+  newest = view.latest;
+  const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
+  /** The newest write of the key acknowledged here: a copy older than it landed late. */
+  const acked = ctx.acked.get(key);
+  const tally = new ReadTally({
+    targets: ctx.targets,
+    key,
+    minVersion,
+    newest: minVersion ?? acked?.version,
+    probeEarly: (names) => ctx.router.probeEarly(names),
+  });
+  let order = readOrder(ctx, view.latest);
+  while (order.length > 0) {
+    let res: Awaited<ReturnType<typeof run>>;
+    // The first round may be the one started beside the shared-journal lookup (same targets and
+    // floor as this round would use: the journal had nothing pending for the key).
+    const started = first;
+    first = undefined;
+    try {
+      res = await (started ?? run(order, minVersion, signal));
+    } catch (err) {
+      if (tally.roundFailed(err) === 'missing') return null;
+      break;
+    }
+    tally.failed(res.failures);
+    let outcome = res.value;
+    if (outcome.type === 'found' && olderThanAcked(outcome.version, acked)) {
+      // A request of an earlier write landed after its settle window: never returned, repaired.
+      release(outcome.value);
+      staleCopyFound(ctx, key, res.target.name, outcome.version, acked!);
+      outcome = acked!.op === 'delete' ? MISSING : STALE;
+    }
+    if (outcome.type === 'found') {
+      observe(ctx, key, view, outcome.version);
+      await recordObserved(ctx, key, outcome, res.target.name, view.latest);
+      return { value: outcome.value, target: res.target };
+    }
+    if (tally.answered(res.target, outcome)) return null;
+    order = tally.next(order, res.target.name);
+  }
+  return tally.verdict();
+}
+
+/** Where a read starts: the journal's view of the key, or already its answer. */
+type Start<R> =
+  | { readonly view: PendingView; readonly first?: ReturnType<Round<R>> | undefined }
+  | { readonly answer: { value: R; target: StoreTarget } | null };
+
+/**
+ * The journal's view of `key` a read starts from ({@link sharedRead} with a shared journal, with
+ * the first round it may have started), past the pending deletes that do not stick; or the
+ * read's answer already: `null` for a delete that sticks ({@link stickDelete}), the first round's
+ * copy when the shared lookup accepted it.
+ */
+async function startingView<R>(
+  ctx: MultiContext,
+  key: string,
+  run: Round<R>,
+  signal: AbortSignal | undefined,
+  release: (value: R) => void,
+): Promise<Start<R>> {
   let view: PendingView;
-  let first: Promise<Awaited<ReturnType<typeof run>>> | undefined;
+  let first: ReturnType<Round<R>> | undefined;
   if (ctx.journal.pendingOf === undefined) {
     view = localView(ctx, key);
   } else {
     const shared = await sharedRead(ctx, key, run, signal, release);
+    if (shared.accepted !== undefined) return { answer: shared.accepted };
     view = shared.view;
     first = shared.first;
-    if (shared.accepted !== undefined) return shared.accepted;
   }
   // A delete, also one a newer put's intent follows (that put is in flight or failed, unobserved).
   const passed = new Set<string>();
@@ -123,7 +162,7 @@ export async function routedRead<R>(
     // intent still there after looking again (one a fallback journal keeps locally, its
     // withdrawal under way) is read past as one that cannot be confirmed.
     const answer = await stickDelete(ctx, key, intent);
-    if (answer === 'stick') return null;
+    if (answer === 'stick') return { answer: null };
     if (answer === 'again' && looks < 3) {
       // Another instance's delete, no intent any more: recorded (it took effect) or withdrawn.
       view = await sharedView(ctx, key);
@@ -135,107 +174,7 @@ export async function routedRead<R>(
       view = viewOf(view.items.filter((i) => !passed.has(i.entry.id)));
     }
   }
-  const latest = view.latest;
-  newest = latest;
-  const minVersion = maxVersion(view.acknowledged?.entry.version, observedFloor(ctx, key, view));
-  /** The newest write of the key acknowledged here: a copy older than it landed late. */
-  const acked = ctx.acked.get(key);
-  let order = readOrder(ctx, latest);
-  const failed = new Set<string>();
-  /** Targets an attempt failed on for a passing reason (not skipped by their breaker). */
-  const mayAnswer = new Set<string>();
-  /** Whether the targets in `mayAnswer` were asked once more (see {@link askAgain}). */
-  let askedAgain = false;
-  /** Targets skipped by their open breaker (no attempt), for panic routing's last resort. */
-  const skipped = new Set<string>();
-  let probedEarly = false;
-  const answeredMissing = new Set<string>();
-  /** What each target said last (its answer, or its failure), for the error when none can answer. */
-  const said = new Map<string, Said>();
-  let sawMissing = false;
-  let sawUnsure = false;
-  let sawStale = false;
-  let corrupt: IntegrityError | undefined;
-  while (order.length > 0) {
-    let res: Awaited<ReturnType<typeof run>>;
-    // The first round may be the one started beside the shared-journal lookup (same targets and
-    // floor as this round would use: the journal had nothing pending for the key).
-    const started = first;
-    first = undefined;
-    try {
-      res = await (started ?? run(order, minVersion, signal));
-    } catch (err) {
-      if (err instanceof AllTargetsFailedError && sawMissing && !sawStale && corrupt === undefined) {
-        // A live target answered "not found"; every other one is down.
-        return null;
-      }
-      // Asked again and failed again: the stale copies decide (below).
-      if (err instanceof AllTargetsFailedError && askedAgain && sawStale) break;
-      throw err instanceof AllTargetsFailedError ? wholeStory(ctx, key, err, said) : err;
-    }
-    for (const f of res.failures) {
-      failed.add(f.target);
-      said.set(f.target, f);
-      if (mayAnswerLater(f)) mayAnswer.add(f.target);
-      if (f.attempts === 0 && isAvailabilityKind(f.kind)) skipped.add(f.target);
-    }
-    const name = res.target.name;
-    let outcome = res.value;
-    if (outcome.type === 'found' && olderThanAcked(outcome.version, acked)) {
-      // A request of an earlier write landed after its settle window: never returned, repaired.
-      release(outcome.value);
-      staleCopyFound(ctx, key, name, outcome.version, acked!);
-      outcome = acked!.op === 'delete' ? MISSING : STALE;
-    }
-    said.set(name, OUTCOME_WORDS[outcome.type]);
-    if (outcome.type === 'found') {
-      observe(ctx, key, view, outcome.version);
-      await recordObserved(ctx, key, outcome, res.target.name, view.latest);
-      return { value: outcome.value, target: res.target };
-    }
-    if (outcome.type === 'missing') {
-      sawMissing = true;
-      answeredMissing.add(name);
-      // Final when every target above this one answered "not found" too (none of them is down).
-      const above = ctx.targets.slice(0, res.target.rank);
-      if (minVersion === undefined && above.every((t) => answeredMissing.has(t.name))) return null;
-    } else if (outcome.type === 'unsure') {
-      sawUnsure = true;
-    } else if (outcome.type === 'stale') {
-      sawStale = true;
-    } else {
-      corrupt = outcome.error;
-    }
-    order = order.filter((n) => n !== name && !failed.has(n));
-    if (order.length === 0 && !askedAgain && askAgain(sawStale, mayAnswer)) {
-      askedAgain = true;
-      order = ctx.targets.map((t) => t.name).filter((n) => mayAnswer.has(n));
-    }
-    if (order.length === 0 && sawStale && !probedEarly && skipped.size > 0) {
-      // Only older copies answered, and the targets that may hold the newest were skipped by
-      // their open breakers: panic routing's last resort probes the one most likely back.
-      probedEarly = true;
-      const early = ctx.router.probeEarly([...skipped]);
-      if (early !== undefined) order = [early];
-    }
-  }
-  if (corrupt !== undefined) throw corrupt;
-  if (sawStale)
-    throw noAnswer(
-      ctx,
-      key,
-      said,
-      `holds the newest version (${minVersion ?? acked?.version}) of ${JSON.stringify(key)}`,
-    );
-  if (sawUnsure && !sawMissing) {
-    throw noAnswer(
-      ctx,
-      key,
-      said,
-      `can tell whether ${JSON.stringify(key)} exists: the targets that answered lost their data and are being restored`,
-    );
-  }
-  return null;
+  return { view, first };
 }
 
 /**
@@ -262,90 +201,6 @@ function staleCopyFound(
   journalBehind(ctx, entry).catch((error: unknown) => {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error });
   });
-}
-
-/** "No reachable target `what`", followed by what each target said ({@link describeSaid}). */
-function noAnswer(
-  ctx: MultiContext,
-  key: string,
-  said: ReadonlyMap<string, Said>,
-  what: string,
-): StorageError {
-  return new StorageError('unavailable', `No reachable target ${what} (${describeSaid(ctx, said)})`, { key });
-}
-
-/**
- * The error of a read whose last round found every target down, told for the whole read: a
- * target that answered (an older copy, "not found") or failed in an earlier round is listed
- * too, in target order, where the router's error lists only the last round's targets.
- */
-function wholeStory(
-  ctx: MultiContext,
-  key: string,
-  last: AllTargetsFailedError,
-  said: ReadonlyMap<string, Said>,
-): AllTargetsFailedError {
-  const inLast = new Map(last.failures.map((f) => [f.target, f]));
-  if (ctx.targets.every((t) => inLast.has(t.name) || !said.has(t.name))) return last;
-  const failures: TargetFailure[] = [];
-  for (const t of ctx.targets) {
-    const s = inLast.get(t.name) ?? said.get(t.name);
-    if (s === undefined) continue;
-    if (typeof s !== 'string') failures.push(s);
-    else {
-      const cause = new StorageError('unavailable', `${t.name} answered ${s} for ${JSON.stringify(key)}`, {
-        key,
-        target: t.name,
-      });
-      failures.push({ target: t.name, kind: 'unavailable', cause, attempts: 1 });
-    }
-  }
-  return new AllTargetsFailedError(failures, { kind: last.kind, cause: last.cause });
-}
-
-/** How a target's answer reads in an error's list of what each target said. */
-const OUTCOME_WORDS: Readonly<Record<Outcome<unknown>['type'], string>> = {
-  found: 'found',
-  missing: 'not found',
-  unsure: 'not found, lost its data',
-  stale: 'an older copy',
-  corrupt: 'a corrupt copy',
-};
-
-/** What a target said to a read: its answer in words ({@link OUTCOME_WORDS}), or its failure. */
-type Said = string | TargetFailure;
-
-/** `aws: an older copy; gcp: skipped (unavailable); azure: timeout`, in target order (kinds only, no causes). */
-function describeSaid(ctx: MultiContext, said: ReadonlyMap<string, Said>): string {
-  const words = (s: Said | undefined): string =>
-    s === undefined
-      ? 'not asked'
-      : typeof s === 'string'
-        ? s
-        : s.attempts === 0
-          ? `skipped (${s.kind})`
-          : s.kind;
-  return ctx.targets.map((t) => `${t.name}: ${words(said.get(t.name))}`).join('; ');
-}
-
-/**
- * Whether a read that found only copies older than the newest acknowledged version (`sawStale`)
- * asks the targets in `mayAnswer` (see {@link mayAnswerLater}) once more before failing: one of
- * them may hold the newest version and answer now (a loaded machine, a cloud just back).
- */
-export function askAgain(sawStale: boolean, mayAnswer: ReadonlySet<string>): boolean {
-  return sawStale && mayAnswer.size > 0;
-}
-
-/**
- * Whether a target that failed a read may answer if asked again at once: an attempt on it failed
- * for a passing reason (a timeout, a reset, a 503, a 429). Not a target skipped by its open breaker
- * (no attempt), nor one whose connection was refused or whose name did not resolve (it is down:
- * asking again would only count against its breaker), nor a failure that is not about availability
- * (a bad request, a precondition).
- */
-export function mayAnswerLater(f: TargetFailure): boolean {
-  return f.attempts > 0 && isAvailabilityKind(f.kind) && !failedBeforeSending(f.cause);
 }
 
 /**
