@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_METADATA_BYTES } from '../metadata.js';
-import type { BlobInfo } from '../types.js';
+import type { BlobInfo, Checksums } from '../types.js';
 import type { MultiCloudBlobInfo } from './types.js';
 
 /** Metadata key holding an object's version (hybrid logical clock + writer id). */
@@ -89,16 +89,32 @@ export function sha256Of(info: Pick<BlobInfo, 'metadata'>): string | undefined {
  * from the metadata, the version and the target it came from.
  */
 export function present(info: BlobInfo, target: string): MultiCloudBlobInfo {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(info.metadata)) if (!k.startsWith(RESERVED_PREFIX)) metadata[k] = v;
-  const sha256 = sha256Of(info);
-  return {
-    ...info,
-    metadata,
-    checksums: sha256 === undefined ? { ...info.checksums } : { ...info.checksums, sha256 },
-    version: versionOf(info),
-    target,
+  // Built field by field: on Node 20, a spread followed by a property the source lacks
+  // (`{ ...info, target }`) takes about 1 us, against 20 ns on Node 22 and later, and this runs
+  // for every get, head and listed object.
+  const out: BlobInfo = {
+    key: info.key,
+    size: info.size,
+    metadata: userMetadata(info),
+    checksums: withSha256(info.checksums, sha256Of(info)),
   };
+  if (info.etag !== undefined) out.etag = info.etag;
+  if (info.contentType !== undefined) out.contentType = info.contentType;
+  if (info.lastModified !== undefined) out.lastModified = info.lastModified;
+  const presented = out as MultiCloudBlobInfo;
+  presented.version = versionOf(info);
+  presented.target = target;
+  return presented;
+}
+
+/** A copy of `checksums` with `sha256` (when given) in place of the provider's. */
+function withSha256(checksums: Checksums, sha256: string | undefined): Checksums {
+  const out: Checksums = {};
+  if (checksums.md5 !== undefined) out.md5 = checksums.md5;
+  if (checksums.crc32c !== undefined) out.crc32c = checksums.crc32c;
+  const sha = sha256 ?? checksums.sha256;
+  if (sha !== undefined) out.sha256 = sha;
+  return out;
 }
 
 /** The user's metadata of a stored object (reserved keys removed), to carry it along in a copy. */
