@@ -15,6 +15,20 @@ describe('AckedWrites', () => {
     expect(acked.get('other')).toBeUndefined();
   });
 
+  it('tells when the write it returns was acknowledged', () => {
+    let now = 1_000;
+    const acked = new AckedWrites(10, 500, () => now);
+    acked.note('k', { op: 'put', version: v(1) });
+    now = 1_200;
+    acked.note('k', { op: 'put', version: v(0) }); // older: neither the write nor its time move
+    expect(acked.acknowledgedAt('k')).toBe(1_000);
+    acked.note('k', { op: 'delete', version: v(2) });
+    expect(acked.acknowledgedAt('k')).toBe(1_200);
+    now = 1_701;
+    expect(acked.acknowledgedAt('k')).toBeUndefined(); // past the retention
+    expect(acked.acknowledgedAt('other')).toBeUndefined();
+  });
+
   it('forgets a write after the retention', () => {
     let now = 1_000;
     const acked = new AckedWrites(10, 500, () => now);

@@ -19,8 +19,9 @@ export const MAX_ACKED_KEYS = 50_000;
  * {@link HIGH_WATER_RETENTION_MS} after it and for at most {@link MAX_ACKED_KEYS} keys (about 120
  * bytes each: the version and hash strings are the journal's own). A read that finds a copy older
  * than it found a request that landed late, after the settle window (`repair.settleMs`) had
- * passed (see read.ts). In memory only: a restarted process no longer knows these writes (a
- * documented limit, as are listings and other instances of a fleet).
+ * passed (see read.ts; a listing that lists such a copy: late-copy.ts). In memory only: a
+ * restarted process no longer knows these writes (a documented limit, as are other instances of a
+ * fleet).
  *
  * @internal
  */
@@ -56,6 +57,11 @@ export class AckedWrites {
       return undefined;
     }
     return found.write;
+  }
+
+  /** When the write {@link AckedWrites.get} returns for `key` was acknowledged (ms since epoch). */
+  acknowledgedAt(key: string): number | undefined {
+    return this.get(key) === undefined ? undefined : this.#writes.get(key)?.at;
   }
 
   /**

@@ -14,6 +14,7 @@ import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
 import { combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
+import { listedAfterAcked } from './late-copy.js';
 import { listingIndex } from './list-pending.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
 import { newestOf, type PendingIndex, type PendingItem } from './pending.js';
@@ -196,7 +197,13 @@ async function* listTarget(
       continue;
     }
     if (deleted.has(entry.key) || entry.key.startsWith(STORE_PREFIX)) continue;
-    yield present(entry, t.name);
+    // A key written here lately: a copy older than that write landed late (late-copy.ts).
+    const acked = ctx.acked.get(entry.key);
+    if (acked === undefined) yield present(entry, t.name);
+    else {
+      const listed = await listedAfterAcked(ctx, t, entry, acked, signal);
+      if (listed !== null) yield listed;
+    }
   }
   while (i < injected.length) {
     const e = injected[i++]!;

@@ -9,15 +9,15 @@ import { validateRange } from '../range.js';
 import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { toleratingUnheardErrors } from '../unheard-errors.js';
 import { within } from '../within.js';
-import { type AckedWrite, olderThanAcked } from './acked.js';
+import { olderThanAcked } from './acked.js';
 import { attemptTimeoutOf } from './call-options.js';
 import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
 import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
-import { behindMark, journalBehind } from './high-water.js';
 import { isPlainPutIntent } from './intents.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
+import { lateCopyFound } from './late-copy.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
@@ -112,7 +112,7 @@ export async function routedRead<R>(
     if (outcome.type === 'found' && olderThanAcked(outcome.version, acked)) {
       // A request of an earlier write landed after its settle window: never returned, repaired.
       release(outcome.value);
-      staleCopyFound(ctx, key, res.target.name, outcome.version, acked!);
+      lateCopyFound(ctx, key, res.target.name, outcome.version, acked!);
       outcome = acked!.op === 'delete' ? MISSING : STALE;
     }
     if (outcome.type === 'found') {
@@ -175,32 +175,6 @@ async function startingView<R>(
     }
   }
   return { view, first };
-}
-
-/**
- * A read found on `target` a copy of `key` (at `found`) older than the write `acked` this process
- * acknowledged: a request of an earlier write that landed after its settle window. Says so
- * (`staleCopy`) and journals `target` as lacking `acked`, in the background, so that repair
- * replaces (or deletes) the copy, conditionally on what the target holds.
- */
-function staleCopyFound(
-  ctx: MultiContext,
-  key: string,
-  target: string,
-  found: string | undefined,
-  acked: AckedWrite,
-): void {
-  ctx.counts.staleCopies++;
-  if (ctx.events.has('staleCopy')) {
-    ctx.events.emit('staleCopy', { key, target, version: found, newest: acked.version });
-  }
-  const mark = { id: entryId(acked.version, key), ...acked };
-  const entry = behindMark(key, target, found, mark, false, Date.now());
-  // Journaled once: the reads that meet the copy again before repair replaced it add nothing.
-  if (entry === undefined || ctx.pending.item(entry.id) !== undefined) return;
-  journalBehind(ctx, entry).catch((error: unknown) => {
-    if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error });
-  });
 }
 
 /**

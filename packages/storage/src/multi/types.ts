@@ -224,7 +224,7 @@ export interface MultiCloudCounts {
   amnesia: number;
   /** Streamed bodies cut mid-way that went on from another target (the `resumed` event). */
   resumedDownloads: number;
-  /** Copies older than a write acknowledged here that reads found and skipped (the `staleCopy` event). */
+  /** Copies older than a write acknowledged here that reads and listings found and skipped (the `staleCopy` event). */
   staleCopies: number;
 }
 
@@ -347,9 +347,9 @@ export interface MultiCloudOwnEvents {
     readonly offset: number;
   };
   /**
-   * A read found a copy older than a write this process acknowledged (a request of an earlier
-   * write that landed on `target` after its settle window, `repair.settleMs`): the copy was not
-   * returned, and `target` is journaled as lacking the newest write (repair replaces or deletes
+   * A read or a listing found a copy older than a write this process acknowledged (a request of
+   * an earlier write that landed on `target` after its settle window, `repair.settleMs`): the copy
+   * was not returned, and `target` is journaled as lacking the newest write (repair replaces or deletes
    * the copy).
    */
   staleCopy: {

@@ -20,6 +20,9 @@ import type {
 } from './types.js';
 import { UploadSessions } from './upload-sessions.js';
 
+/** How long the emulator keeps an idle connection open (ms): longer than clients leave one idle. */
+const KEEP_ALIVE_MS = 65_000;
+
 const DEFAULT_MAX_OBJECT_SIZE = 1024 * 1024 * 1024;
 
 interface ResolvedOptions {
@@ -77,6 +80,11 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       const next = createServer((req, res) => {
         void handleRequest(state, req, res);
       });
+      // Idle connections stay open as a cloud endpoint keeps them (see launchers/keep-alive.cjs):
+      // with Node's 5 s, a client reusing a pooled socket just as the server closes it gets
+      // ECONNRESET on a loaded machine.
+      next.keepAliveTimeout = KEEP_ALIVE_MS;
+      next.headersTimeout = KEEP_ALIVE_MS + 1_000;
       next.on('clientError', (_err, socket) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         else socket.destroy();

@@ -123,6 +123,8 @@ function startAzuriteChild(cwd: string) {
     args: [
       '--require',
       launcherPath('exit-with-parent.cjs'),
+      '--require',
+      launcherPath('keep-alive.cjs'),
       blobMain,
       '--blobHost',
       '127.0.0.1',

@@ -27,6 +27,6 @@ export function launchersDir(): string {
 }
 
 /** The path of one launcher script, e.g. `launcherPath('s3rver.cjs')`. */
-export function launcherPath(file: 's3rver.cjs' | 'exit-with-parent.cjs'): string {
+export function launcherPath(file: 's3rver.cjs' | 'exit-with-parent.cjs' | 'keep-alive.cjs'): string {
   return `${launchersDir()}${file}`;
 }

@@ -98,6 +98,8 @@ function startS3rverChild(directory: string) {
       '--openssl-legacy-provider',
       '--require',
       launcherPath('exit-with-parent.cjs'),
+      '--require',
+      launcherPath('keep-alive.cjs'),
       launcherPath('s3rver.cjs'),
       directory,
     ],
