@@ -1,7 +1,6 @@
 import { classifyFailure, isAvailabilityKind } from '@failover/core';
 import type { BlobInfo } from '../types.js';
-import type { AckedWrite } from './acked.js';
-import { olderThanAcked } from './acked.js';
+import { type AckedWrite, olderThanAcked } from './acked.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { behindMark, journalBehind } from './high-water.js';
 import { entryId } from './journaling.js';
