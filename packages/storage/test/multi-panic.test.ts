@@ -171,6 +171,19 @@ describe('panic routing through the multi-cloud store', () => {
     expect(panics).toEqual([{ target: 'azure', early: true }]);
   }, 20_000);
 
+  it('a read whose other clouds failed (throttled) or were skipped probes early the open cloud that holds the newest version', async () => {
+    // Seen in a loaded fleet soak: aws answered an older copy, gcp was throttled, azure (the
+    // holder of the newest version, up) was skipped by its open breaker, and the read failed
+    // without probing it.
+    const { store, gcp } = await newestOnAzureOnly();
+    await aSecondLater();
+    gcp.down = 'throttled';
+    const panics: { target: string; early: boolean }[] = [];
+    store.on('panic', (e) => panics.push(e));
+    expect(await getText(store, 'k')).toBe('v2');
+    expect(panics).toEqual([{ target: 'azure', early: true }]);
+  }, 20_000);
+
   it("a read whose early probe failed too tells in its error what every cloud said, not only the probe's", async () => {
     const { store, azure } = await newestOnAzureOnly();
     await aSecondLater();

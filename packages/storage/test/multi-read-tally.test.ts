@@ -135,10 +135,27 @@ describe('ReadTally: a round that failed on every target', () => {
     t.failed([failure('gcp', 'timeout')]);
     t.answered(aws, STALE as NoCopy);
     expect(t.next(['aws', 'gcp'], 'aws')).toEqual(['gcp']);
-    expect(t.roundFailed(down(['gcp']))).toBe('verdict');
+    expect(t.roundFailed(down(['gcp']))).toEqual([]);
     expect(() => t.verdict()).toThrow(
       /No reachable target holds the newest version \(v2\) of "k" \(aws: an older copy; gcp: timeout; azure: not asked\)/,
     );
+  });
+
+  it('asked again and failed again with a target skipped by its breaker: probes it early, once', () => {
+    // aws answered an older copy, gcp was throttled, azure skipped (open): gcp is asked again and
+    // is throttled again; azure, which may hold the newest version, is probed before the verdict.
+    const probed: string[][] = [];
+    const t = tally('v2', 'azure', probed);
+    t.failed([failure('gcp', 'throttled'), failure('azure', 'unavailable', 0)]);
+    t.answered(aws, STALE as NoCopy);
+    expect(t.next(ALL, 'aws')).toEqual(['gcp']);
+    expect(probed).toEqual([]);
+    expect(t.roundFailed(new AllTargetsFailedError([failure('gcp', 'throttled')]))).toEqual(['azure']);
+    expect(probed).toEqual([['azure']]);
+    // The probe fails too: the older copies decide, and no second probe.
+    expect(t.roundFailed(new AllTargetsFailedError([failure('azure', 'timeout')]))).toEqual([]);
+    expect(probed).toHaveLength(1);
+    expect(() => t.verdict()).toThrow(/aws: an older copy; gcp: throttled; azure: timeout/);
   });
 
   it('an older copy before the first "ask again": throws, telling the whole read', () => {

@@ -60,7 +60,7 @@ export interface TallyOptions {
  *   older or corrupt copy) ends the read with "not found".
  * - When only older copies answered, the targets that failed for a passing reason are asked once
  *   more ({@link askAgain}); then, if targets were skipped by their open breakers, one of them is
- *   probed early.
+ *   probed early (also when the round after the older copies failed as a whole).
  * - At the end: a corrupt copy throws its `IntegrityError`; older copies only, or "not found" only
  *   from targets that lost their data, throw `unavailable`, listing what each target said.
  */
@@ -131,27 +131,44 @@ export class ReadTally {
       this.#askedAgain = true;
       next = this.#o.targets.map((t) => t.name).filter((n) => this.#mayAnswer.has(n));
     }
-    if (next.length === 0 && this.#sawStale && !this.#probedEarly && this.#skipped.size > 0) {
-      // Only older copies answered, and the targets that may hold the newest were skipped by
-      // their open breakers: panic routing's last resort probes the one most likely back.
-      this.#probedEarly = true;
-      const early = this.#o.probeEarly([...this.#skipped]);
-      if (early !== undefined) next = [early];
-    }
-    return next;
+    return next.length === 0 ? this.#probe() : next;
   }
 
   /**
    * A round failed as a whole with `err`: `missing` (the read answers "not found": a live target
-   * said so, every other one is down), `verdict` (the rounds end, {@link ReadTally.verdict} says
-   * how), or throws the read's error.
+   * said so, every other one is down), the targets of one more round, or none (the rounds end:
+   * {@link ReadTally.verdict} says how), or throws the read's error.
+   *
+   * After older copies only, a target the round skipped (its breaker open) may hold the newest
+   * version: it is probed early, once, before the read gives up.
    */
-  roundFailed(err: unknown): 'missing' | 'verdict' {
+  roundFailed(err: unknown): 'missing' | readonly string[] {
     if (!(err instanceof AllTargetsFailedError)) throw err;
     if (this.#sawMissing && !this.#sawStale && this.#corrupt === undefined) return 'missing';
-    // Asked again and failed again: the older copies decide.
-    if (this.#askedAgain && this.#sawStale) return 'verdict';
+    if (this.#sawStale) {
+      for (const f of err.failures) {
+        this.#failed.add(f.target);
+        this.#said.set(f.target, f);
+        if (f.attempts === 0 && isAvailabilityKind(f.kind)) this.#skipped.add(f.target);
+      }
+      const early = this.#probe();
+      if (early.length > 0) return early;
+      // Asked again and failed again: the older copies decide.
+      if (this.#askedAgain) return [];
+    }
     throw wholeStory(this.#o.targets, this.#o.key, err, this.#said);
+  }
+
+  /**
+   * Only older copies answered and no target is left to ask: when targets that may hold the
+   * newest version were skipped by their open breakers, panic routing's last resort probes the
+   * one most likely back (once per read).
+   */
+  #probe(): readonly string[] {
+    if (!this.#sawStale || this.#probedEarly || this.#skipped.size === 0) return [];
+    this.#probedEarly = true;
+    const early = this.#o.probeEarly([...this.#skipped]);
+    return early === undefined ? [] : [early];
   }
 
   /** How a read ends when the rounds are over without a copy: `null` ("not found"), or throws. */

@@ -104,8 +104,10 @@ export async function routedRead<R>(
     try {
       res = await (started ?? run(order, minVersion, signal));
     } catch (err) {
-      if (tally.roundFailed(err) === 'missing') return null;
-      break;
+      const after = tally.roundFailed(err);
+      if (after === 'missing') return null;
+      order = after;
+      continue;
     }
     tally.failed(res.failures);
     let outcome = res.value;
