@@ -108,6 +108,17 @@ describe('ReadTally: the next round', () => {
     expect(probed).toHaveLength(1);
   });
 
+  it('"not found" from a target that lost its data, the others skipped by their breakers: probes one early', () => {
+    // Seen in a loaded fleet soak: aws (restored after losing its data) said "not found", gcp and
+    // azure were open, and the read failed without asking either.
+    const probed: string[][] = [];
+    const t = tally(undefined, 'gcp', probed);
+    t.failed([failure('gcp', 'unavailable', 0), failure('azure', 'unavailable', 0)]);
+    t.answered(aws, UNSURE as NoCopy);
+    expect(t.next(ALL, 'aws')).toEqual(['gcp']);
+    expect(probed).toEqual([['gcp', 'azure']]);
+  });
+
   it('"not found" with targets skipped: no early probe (only older copies call for one)', () => {
     const probed: string[][] = [];
     const t = tally(undefined, 'gcp', probed);

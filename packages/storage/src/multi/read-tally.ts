@@ -60,7 +60,8 @@ export interface TallyOptions {
  *   older or corrupt copy) ends the read with "not found".
  * - When only older copies answered, the targets that failed for a passing reason are asked once
  *   more ({@link askAgain}); then, if targets were skipped by their open breakers, one of them is
- *   probed early (also when the round after the older copies failed as a whole).
+ *   probed early (also when the round after the older copies failed as a whole, and after
+ *   "not found" from targets that lost their data).
  * - At the end: a corrupt copy throws its `IntegrityError`; older copies only, or "not found" only
  *   from targets that lost their data, throw `unavailable`, listing what each target said.
  */
@@ -139,13 +140,14 @@ export class ReadTally {
    * said so, every other one is down), the targets of one more round, or none (the rounds end:
    * {@link ReadTally.verdict} says how), or throws the read's error.
    *
-   * After older copies only, a target the round skipped (its breaker open) may hold the newest
-   * version: it is probed early, once, before the read gives up.
+   * After older copies only (or "not found" from targets that lost their data), a target the
+   * round skipped (its breaker open) may hold the newest version: it is probed early, once,
+   * before the read gives up.
    */
   roundFailed(err: unknown): 'missing' | readonly string[] {
     if (!(err instanceof AllTargetsFailedError)) throw err;
     if (this.#sawMissing && !this.#sawStale && this.#corrupt === undefined) return 'missing';
-    if (this.#sawStale) {
+    if (this.#sawStale || this.#sawUnsure) {
       for (const f of err.failures) {
         this.#failed.add(f.target);
         this.#said.set(f.target, f);
@@ -160,12 +162,12 @@ export class ReadTally {
   }
 
   /**
-   * Only older copies answered and no target is left to ask: when targets that may hold the
-   * newest version were skipped by their open breakers, panic routing's last resort probes the
-   * one most likely back (once per read).
+   * Only older copies (or "not found" from targets that lost their data) answered and no target
+   * is left to ask: when targets that may hold the newest version were skipped by their open
+   * breakers, panic routing's last resort probes the one most likely back (once per read).
    */
   #probe(): readonly string[] {
-    if (!this.#sawStale || this.#probedEarly || this.#skipped.size === 0) return [];
+    if (!(this.#sawStale || this.#sawUnsure) || this.#probedEarly || this.#skipped.size === 0) return [];
     this.#probedEarly = true;
     const early = this.#o.probeEarly([...this.#skipped]);
     return early === undefined ? [] : [early];
