@@ -50,7 +50,19 @@ export async function* listObjects(
   // After the journal lookup (up to a second with a shared journal that is slow or away): a
   // marker seen before it would not prove a target kept its data until its listing.
   const started = markerClock();
-  for (const t of order) {
+  // Targets skipped by their open breakers: when every other one failed, panic routing's last
+  // resort lists the one most likely back (see `Failover.probeEarly`) as its early probe, once.
+  const skipped: string[] = [];
+  const probeSkipped = (): StoreTarget | undefined => {
+    const name = skipped.length === 0 ? undefined : ctx.router.probeEarly(skipped.splice(0));
+    if (name === undefined) return undefined;
+    failures.splice(
+      failures.findIndex((f) => f.target === name),
+      1,
+    );
+    return ctx.byName.get(name);
+  };
+  for (let i = 0, t = order[0]; t !== undefined; t = order[++i] ?? probeSkipped()) {
     // A target that lost its data would list none of it: its marker is checked first. Its
     // listing is not an answer even when no other target can be listed (keys would vanish).
     if (
@@ -77,6 +89,7 @@ export async function* listObjects(
         cause: new BreakerOpenError(t.name),
         attempts: 0,
       });
+      skipped.push(t.name);
       continue;
     }
     try {

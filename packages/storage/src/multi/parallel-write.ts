@@ -8,7 +8,14 @@ import {
 import { StorageError } from '../errors.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
-import { type MultiContext, mayHaveLanded, runOnTracked, targetFailure } from './context.js';
+import {
+  type CallSettings,
+  isBreakerRejection,
+  type MultiContext,
+  mayHaveLanded,
+  runOnTracked,
+  targetFailure,
+} from './context.js';
 import { QuorumNotReachedError } from './errors.js';
 import { inheritedWindows } from './inherited-windows.js';
 import { entryId, journalWrite, reportPlacement } from './journaling.js';
@@ -100,17 +107,9 @@ class ParallelWrite {
     // Every breaker open: panic routing's last resort sends this write's copy to the target most
     // likely back (the open one that failed least recently, a second ago or more) as its probe.
     ctx.router.probeEarly(this.#names);
-    await Promise.all(
-      this.#names.map((name) =>
-        (held.has(name)
-          ? Promise.reject(onHold(name))
-          : track(this.#running, runOnTracked(ctx, name, spec.perform, call))
-        ).then(
-          ({ value, uncertain }) => this.#took(name, value, uncertain),
-          (error: unknown) => this.#failed(name, error, held.has(name)),
-        ),
-      ),
-    );
+    await Promise.all(this.#names.map((name) => this.#send(name, held.has(name), call)));
+    const early = this.#earlyProbe(held);
+    if (early !== undefined) await this.#send(early, false, call);
     if (this.#acked !== undefined) {
       await this.#acked;
       return;
@@ -120,6 +119,50 @@ class ParallelWrite {
     } catch (err) {
       this.#reject(err);
     }
+  }
+
+  /** Sends the write's copy to `name` (`held`: not sent, the target is on hold) and tallies the outcome. */
+  #send(name: string, held: boolean, call: CallSettings): Promise<void> {
+    return (
+      held
+        ? Promise.reject(onHold(name))
+        : track(this.#running, runOnTracked(this.#ctx, name, this.#spec.perform, call))
+    ).then(
+      ({ value, uncertain }) => this.#took(name, value, uncertain),
+      (error: unknown) => this.#failed(name, error, held),
+    );
+  }
+
+  /**
+   * Panic routing's last resort for a fan-out: every target answered, the write is short of its
+   * copies (no quorum, or not every target for `'mirror'`), the targets that failed did so for
+   * availability, and some were skipped by their open breakers. The open one most likely back
+   * (see `Failover.probeEarly`: it failed least recently, a second ago or more) is made ready for
+   * an early probe and its name returned (its failure is taken back: this write's copy goes to
+   * it as that probe); else `undefined`. Once per write, never for a streamed body (a second
+   * reader of it may find the replay gone). Without it a cloud that is back while its breaker
+   * stays open (its reset period not over, or a fleet's probe lease held by an instance that was
+   * killed) left writes failed, or acknowledged on one cloud, while two clouds were up (seen in
+   * the fleet soak). A target on hold (silent, see `UnresponsiveWatch.held`) is not probed: the
+   * write would wait for its attempt to time out.
+   */
+  #earlyProbe(held: ReadonlySet<string>): string | undefined {
+    const ctx = this.#ctx;
+    if (this.#acked !== undefined || this.#spec.hedge === false) return undefined;
+    if (this.#succeeded.size >= (this.#need ?? this.#names.length)) return undefined;
+    if (this.#failures.some((f) => !isAvailabilityKind(f.kind))) return undefined;
+    const skipped = this.#failures
+      .filter((f) => !held.has(f.name) && !ctx.unresponsive.held(f.name) && isBreakerRejection(f.error))
+      .map((f) => f.name);
+    if (skipped.length === 0) return undefined;
+    const name = ctx.router.probeEarly(skipped);
+    if (name === undefined) return undefined;
+    this.#failures.splice(
+      this.#failures.findIndex((f) => f.name === name),
+      1,
+    );
+    this.#answered--;
+    return name;
   }
 
   #answer(result: WriteResult): void {
