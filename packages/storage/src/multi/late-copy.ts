@@ -4,6 +4,7 @@ import { type AckedWrite, olderThanAcked } from './acked.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { behindMark, journalBehind } from './high-water.js';
 import { entryId } from './journaling.js';
+import { listedFromRecord } from './listed-record.js';
 import { present, versionOf } from './reserved.js';
 import type { MultiCloudBlobInfo } from './types.js';
 
@@ -67,15 +68,5 @@ export async function listedAfterAcked(
   if (!olderThanAcked(version, acked)) return present(entry, t.name);
   lateCopyFound(ctx, entry.key, t.name, version, acked);
   if (acked.op === 'delete') return null;
-  const info: MultiCloudBlobInfo = {
-    key: entry.key,
-    size: acked.size ?? 0,
-    metadata: {},
-    checksums: acked.sha256 === undefined ? {} : { sha256: acked.sha256 },
-    version: acked.version,
-    target: '',
-  };
-  const at = ctx.acked.acknowledgedAt(entry.key);
-  if (at !== undefined) info.lastModified = new Date(at);
-  return info;
+  return listedFromRecord(entry.key, acked, ctx.acked.acknowledgedAt(entry.key), '');
 }

@@ -17,6 +17,7 @@ import { markerClock } from './epoch.js';
 import { listedAfterAcked } from './late-copy.js';
 import { listingIndex } from './list-pending.js';
 import { settleForListing, unsettledProvisional } from './list-unsure.js';
+import { listedFromRecord } from './listed-record.js';
 import { newestOf, type PendingIndex, type PendingItem } from './pending.js';
 import { foreignDeleteIntent, stickOwnDelete } from './read.js';
 import { present, STORE_PREFIX } from './reserved.js';
@@ -239,16 +240,7 @@ function take(entry: MultiCloudListEntry | ListEntry, emitted: Set<string>): boo
 /** A listing entry for a pending put, from what the journal knows. */
 function fromJournal(item: PendingItem): MultiCloudListEntry {
   const e = item.entry;
-  const holder = [...item.holders][0] ?? '';
-  return {
-    key: e.key,
-    size: e.size ?? 0,
-    lastModified: new Date(e.at),
-    metadata: {},
-    checksums: e.sha256 === undefined ? {} : { sha256: e.sha256 },
-    version: e.version,
-    target: holder,
-  };
+  return listedFromRecord(e.key, e, e.at, [...item.holders][0] ?? '');
 }
 
 /**
