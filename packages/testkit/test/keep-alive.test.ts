@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureServer, startGcsServer, startS3Server } from '../src/servers/index.js';
+import { SERVER_KEEP_ALIVE_MS } from '../src/servers/keep-alive.js';
 
 // The local servers keep an idle connection open as a cloud endpoint does (65 s), not Node's 5 s:
 // a client that reuses a pooled socket just as the server closes it fails with ECONNRESET ("socket
@@ -48,4 +50,12 @@ describe('the local servers keep idle connections open', () => {
       s.socket.destroy();
     }
   }, 30_000);
+});
+
+describe('one keep-alive for every local server', () => {
+  it('the preload of s3rver and Azurite holds the same number as the GCS emulator and the fault proxy', () => {
+    const preload = readFileSync(new URL('../src/servers/launchers/keep-alive.cjs', import.meta.url), 'utf8');
+    const literal = /const KEEP_ALIVE_MS = ([\d_]+);/.exec(preload)?.[1];
+    expect(Number(literal?.replaceAll('_', ''))).toBe(SERVER_KEEP_ALIVE_MS);
+  });
 });

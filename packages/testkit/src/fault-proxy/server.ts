@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { SERVER_KEEP_ALIVE_MS } from '../servers/keep-alive.js';
 import { resetSocket } from './forward.js';
 import { handleFaulted, type ProxyState } from './handle.js';
 import { pathOf } from './respond.js';
@@ -28,7 +29,7 @@ export class ProxyServer {
     this.#held = state.held;
     // Clients keep their connections: idle ones are closed only after a minute, so a client's pool
     // rarely meets a connection the proxy closed. No request timeout: `blackhole` holds requests.
-    this.#server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 });
+    this.#server = http.createServer({ requestTimeout: 0, keepAliveTimeout: SERVER_KEEP_ALIVE_MS });
     this.#server.on('connection', (socket: Socket) => {
       counts.connections++;
       this.#sockets.add(socket);

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, optionError, readOptions } from '@failover/core';
+import { SERVER_KEEP_ALIVE_MS } from '../servers/keep-alive.js';
 import { DirectoryMirror } from './directory-mirror.js';
 import { bucketNameProblem, objectNameProblem } from './names.js';
 import { newObject, objectResource } from './object-model.js';
@@ -19,9 +20,6 @@ import type {
   GcsStoredObject,
 } from './types.js';
 import { UploadSessions } from './upload-sessions.js';
-
-/** How long the emulator keeps an idle connection open (ms): longer than clients leave one idle. */
-const KEEP_ALIVE_MS = 65_000;
 
 const DEFAULT_MAX_OBJECT_SIZE = 1024 * 1024 * 1024;
 
@@ -83,8 +81,8 @@ export function createGcsEmulator(options: GcsEmulatorOptions = {}): GcsEmulator
       // Idle connections stay open as a cloud endpoint keeps them (see launchers/keep-alive.cjs):
       // with Node's 5 s, a client reusing a pooled socket just as the server closes it gets
       // ECONNRESET on a loaded machine.
-      next.keepAliveTimeout = KEEP_ALIVE_MS;
-      next.headersTimeout = KEEP_ALIVE_MS + 1_000;
+      next.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
+      next.headersTimeout = SERVER_KEEP_ALIVE_MS + 1_000;
       next.on('clientError', (_err, socket) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         else socket.destroy();

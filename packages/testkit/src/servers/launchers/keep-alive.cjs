@@ -5,7 +5,8 @@
 // request on it fails that request with ECONNRESET ("socket hang up"); on a loaded machine the
 // client sees the server's close late, and that happened in tests with nothing injected. Cloud
 // endpoints keep idle connections far longer than 5 s (about a minute or more), so this is also
-// the closer model. The fault proxy's own server uses the same value.
+// the closer model. The GCS emulator and the fault proxy use the same value (servers/keep-alive.ts;
+// a test checks the two agree).
 const http = require('node:http');
 
 const KEEP_ALIVE_MS = 65_000;
