@@ -1,5 +1,5 @@
 import { AllTargetsFailedError } from '@failover/core';
-import { type BlobStore, createMemoryStore, getText } from '@failover/storage';
+import { type BlobStore, createMemoryStore, getText, StorageError } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { openMultiStore, useMultiStores } from './multi-fixtures.js';
 import { keysOf, switchable } from './multi-helpers.js';
@@ -257,6 +257,36 @@ describe('panic routing through the multi-cloud store', () => {
       await store.put('k3', 'x');
       expect(degraded).toEqual(['k2', 'k3']);
       expect(panics.length).toBeLessThanOrEqual(2);
+    }, 20_000);
+
+    it('a put whose skipped cloud turned half-open meanwhile sends it the copy as its usual probe', async () => {
+      const aws = switchable('aws');
+      const gcp = switchable('gcp');
+      const azure = switchable('azure');
+      const { store } = openMultiStore(open, [aws, gcp, azure], {
+        failover: {
+          retry: { maxAttempts: 1 },
+          budget: false,
+          breaker: { volumeThreshold: 100, consecutiveFailures: 0, resetTimeoutMs: 200 },
+        },
+      });
+      await store.put('k', 'v');
+      const panics: string[] = [];
+      store.on('panic', (e) => panics.push(e.target));
+      store.trip('aws');
+      gcp.down = 'network';
+      // azure answers once aws's reset period is over (its breaker half-open), and fails.
+      azure.interpose = async () => {
+        await vi.waitFor(() => expect(store.status().targets[0]?.state).toBe('halfOpen'), {
+          timeout: 10_000,
+        });
+        throw new StorageError('network', 'azure: connection reset', { target: 'azure' });
+      };
+      const put = await store.put('k2', 'w');
+      expect(put.size).toBe(1);
+      expect(await aws.inner.head('k2')).not.toBeNull();
+      expect(panics).toEqual([]); // aws's usual probe, not an early one
+      expect(store.status().targets[0]?.state).toBe('closed');
     }, 20_000);
 
     it('a listing whose only admitted cloud failed lists the open cloud most likely back', async () => {

@@ -55,7 +55,11 @@ export async function* listObjects(
   // resort lists the one most likely back (see `Failover.probeEarly`) as its early probe, once.
   const skipped: string[] = [];
   const probeSkipped = (): StoreTarget | undefined => {
-    const name = skipped.length === 0 ? undefined : ctx.router.probeEarly(skipped.splice(0));
+    // One whose reset period ended meanwhile is listed as its usual probe.
+    const names = skipped.splice(0);
+    const name =
+      names.find((n) => ctx.router.isAvailable(n)) ??
+      (names.length === 0 ? undefined : ctx.router.probeEarly(names));
     if (name === undefined) return undefined;
     failures.splice(
       failures.findIndex((f) => f.target === name),

@@ -139,7 +139,8 @@ class ParallelWrite {
    * availability, and some were skipped by their open breakers. The open one most likely back
    * (see `Failover.probeEarly`: it failed least recently, a second ago or more) is made ready for
    * an early probe and its name returned (its failure is taken back: this write's copy goes to
-   * it as that probe); else `undefined`. Once per write, never for a streamed body (a second
+   * it as that probe), or one whose reset period ended meanwhile (its usual probe); else
+   * `undefined`. Once per write, never for a streamed body (a second
    * reader of it may find the replay gone). Without it a cloud that is back while its breaker
    * stays open (its reset period not over, or a fleet's probe lease held by an instance that was
    * killed) left writes failed, or acknowledged on one cloud, while two clouds were up (seen in
@@ -155,7 +156,8 @@ class ParallelWrite {
       .filter((f) => !held.has(f.name) && !ctx.unresponsive.held(f.name) && isBreakerRejection(f.error))
       .map((f) => f.name);
     if (skipped.length === 0) return undefined;
-    const name = ctx.router.probeEarly(skipped);
+    // One whose reset period ended meanwhile takes the copy as its usual probe.
+    const name = skipped.find((n) => ctx.router.isAvailable(n)) ?? ctx.router.probeEarly(skipped);
     if (name === undefined) return undefined;
     this.#failures.splice(
       this.#failures.findIndex((f) => f.name === name),
