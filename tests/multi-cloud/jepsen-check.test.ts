@@ -89,3 +89,58 @@ describe('the Jepsen checker: the read that set a floor', () => {
     expect(check(h, ['k'], [], 30).total.stale).toBe(1);
   });
 });
+
+describe('the Jepsen checker: a "not found" explained by a write never acknowledged', () => {
+  /**
+   * Instance 1 deleted the key (#1); instance 0 put it (#2, acknowledged); instance 1's delete #3
+   * failed (it reached no cloud); instance 1 then read "not found" (Redis away: it did not know
+   * #2 yet); instance 0 read #2. Seen in a loaded fleet soak.
+   */
+  function fleetHistory(first: 'delete' | 'put') {
+    const h = new History();
+    let ms = 0;
+    const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op => {
+      ms += 20;
+      return h.add({
+        id: h.ops.length + 1,
+        key: 'k',
+        invokedAt: h.tick(),
+        completedAt: h.tick(),
+        invokedMs: ms,
+        completedMs: ms + 10,
+        status: 'ok',
+        ...o,
+      });
+    };
+    if (first === 'delete') op({ kind: 'delete', seq: 1, instance: 1 });
+    else op({ kind: 'put', seq: 1, sha256: 'a1', version: 'v1', instance: 1 });
+    const p2 = op({ kind: 'put', seq: 2, sha256: 'a2', version: 'v2', instance: 0 });
+    op({ kind: 'delete', seq: 3, instance: 1, status: 'fail' });
+    const missing = op({ kind: 'get', seq: 0, read: { found: false }, instance: 1 });
+    op({ kind: 'get', seq: 0, read: { found: true, sha256: 'a2' }, instance: 0 });
+    return { h, p2, missing };
+  }
+
+  it('is the allowed stale reading when the read may miss the put, and sets no floor', () => {
+    const { h, p2, missing } = fleetHistory('delete');
+    const asked: [Op, Op][] = [];
+    // Only instance 1's reads may miss instance 0's writes (Redis was away for it).
+    const r = check(h, ['k'], [], 100, undefined, (read, missed) => {
+      asked.push([read, missed]);
+      return read.instance === 1;
+    });
+    expect(asked).toEqual([[missing, p2]]);
+    expect(r.total.stale).toBe(0);
+    expect(r.excusedStale).toBe(1);
+  });
+
+  it('proves the failed write took effect when the read may not miss the put', () => {
+    const { h } = fleetHistory('delete');
+    expect(check(h, ['k'], [], 100).total.stale).toBe(1);
+  });
+
+  it('proves the failed write took effect when the key held a put before', () => {
+    const { h } = fleetHistory('put');
+    expect(check(h, ['k'], [], 100, undefined, (read) => read.instance === 1).total.stale).toBe(1);
+  });
+});
