@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { check, History, type Op } from './jepsen-check.js';
 
-/** A history of one key: put #1 (on every cloud), put #2 (degraded, its only copy then wiped), then reads. */
-function history(read: { found: false } | { found: true; sha256: string }, completedMs: number) {
-  const h = new History();
-  const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op => {
-    const ms = h.ops.length * 20; // wall-clock ms: each call 10 ms long, one after the other
+/** Adds calls on key `k` to `h`, one after the other: each 10 ms long (wall clock), 20 ms apart. */
+function sequential(h: History): (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>) => Op {
+  return (o) => {
+    const ms = h.ops.length * 20;
     return h.add({
       id: h.ops.length + 1,
       key: 'k',
@@ -17,6 +16,12 @@ function history(read: { found: false } | { found: true; sha256: string }, compl
       ...o,
     });
   };
+}
+
+/** A history of one key: put #1 (on every cloud), put #2 (degraded, its only copy then wiped), then reads. */
+function history(read: { found: false } | { found: true; sha256: string }, completedMs: number) {
+  const h = new History();
+  const op = sequential(h);
   const p1 = op({ kind: 'put', seq: 1, sha256: 'a1', version: 'v1' });
   const p2 = op({ kind: 'put', seq: 2, sha256: 'a2', version: 'v2' });
   op({ kind: 'get', seq: 0, read, completedMs });
@@ -98,20 +103,7 @@ describe('the Jepsen checker: a "not found" explained by a write never acknowled
    */
   function fleetHistory(first: 'delete' | 'put') {
     const h = new History();
-    let ms = 0;
-    const op = (o: Partial<Op> & Pick<Op, 'kind' | 'seq'>): Op => {
-      ms += 20;
-      return h.add({
-        id: h.ops.length + 1,
-        key: 'k',
-        invokedAt: h.tick(),
-        completedAt: h.tick(),
-        invokedMs: ms,
-        completedMs: ms + 10,
-        status: 'ok',
-        ...o,
-      });
-    };
+    const op = sequential(h);
     if (first === 'delete') op({ kind: 'delete', seq: 1, instance: 1 });
     else op({ kind: 'put', seq: 1, sha256: 'a1', version: 'v1', instance: 1 });
     const p2 = op({ kind: 'put', seq: 2, sha256: 'a2', version: 'v2', instance: 0 });

@@ -52,9 +52,9 @@ async function settle(rounds = 20): Promise<void> {
 
 /**
  * A store over three clouds (memory stores that can be switched down) whose breakers open only
- * when told (`trip`, also the last closed one) and then stay open for a minute.
+ * when told (`trip`, also the last closed one) and then stay open for `resetTimeoutMs` (a minute).
  */
-function openedByWord() {
+function openedByWord(resetTimeoutMs = 60_000) {
   const aws = switchable('aws');
   const gcp = switchable('gcp');
   const azure = switchable('azure');
@@ -65,7 +65,7 @@ function openedByWord() {
       breaker: {
         volumeThreshold: 100,
         consecutiveFailures: 0,
-        resetTimeoutMs: 60_000,
+        resetTimeoutMs,
         keepLastTarget: false,
       },
     },
@@ -260,16 +260,7 @@ describe('panic routing through the multi-cloud store', () => {
     }, 20_000);
 
     it('a put whose skipped cloud turned half-open meanwhile sends it the copy as its usual probe', async () => {
-      const aws = switchable('aws');
-      const gcp = switchable('gcp');
-      const azure = switchable('azure');
-      const { store } = openMultiStore(open, [aws, gcp, azure], {
-        failover: {
-          retry: { maxAttempts: 1 },
-          budget: false,
-          breaker: { volumeThreshold: 100, consecutiveFailures: 0, resetTimeoutMs: 200 },
-        },
-      });
+      const { store, aws, gcp, azure } = openedByWord(200);
       await store.put('k', 'v');
       const panics: string[] = [];
       store.on('panic', (e) => panics.push(e.target));

@@ -140,12 +140,12 @@ class ParallelWrite {
    * (see `Failover.probeEarly`: it failed least recently, a second ago or more) is made ready for
    * an early probe and its name returned (its failure is taken back: this write's copy goes to
    * it as that probe), or one whose reset period ended meanwhile (its usual probe); else
-   * `undefined`. Once per write, never for a streamed body (a second
-   * reader of it may find the replay gone). Without it a cloud that is back while its breaker
-   * stays open (its reset period not over, or a fleet's probe lease held by an instance that was
-   * killed) left writes failed, or acknowledged on one cloud, while two clouds were up (seen in
-   * the fleet soak). A target on hold (silent, see `UnresponsiveWatch.held`) is not probed: the
-   * write would wait for its attempt to time out.
+   * `undefined`. Once per write, never for a streamed body (a second reader of it may find the
+   * replay gone). Without it a cloud that is back while its breaker stays open (its reset period
+   * not over, or a fleet's probe lease held by an instance that was killed) left writes failed,
+   * or acknowledged on one cloud, while two clouds were up (seen in the fleet soak). A target on
+   * hold (silent, see `UnresponsiveWatch.held`) is not probed: the write would wait for its
+   * attempt to time out.
    */
   #earlyProbe(held: ReadonlySet<string>): string | undefined {
     const ctx = this.#ctx;
