@@ -49,6 +49,8 @@ export interface SwitchableStore extends BlobStore {
    * another writer).
    */
   interpose: (() => Promise<unknown>) | undefined;
+  /** Like {@link SwitchableStore.interpose}, before the next `get`: a slow answer. */
+  beforeGet: (() => Promise<unknown>) | undefined;
 }
 
 export function switchable(name: string): SwitchableStore {
@@ -63,6 +65,7 @@ export function switchable(name: string): SwitchableStore {
     calls,
     late: false,
     interpose: undefined,
+    beforeGet: undefined,
     landLate: async () => {
       const n = held.length;
       for (const w of held.splice(0)) await w();
@@ -82,7 +85,12 @@ export function switchable(name: string): SwitchableStore {
         });
       }),
     get: (key: string, options?: GetOptions): Promise<GetResult> =>
-      gate('get', () => inner.get(key, options)),
+      gate('get', async () => {
+        const before = s.beforeGet;
+        s.beforeGet = undefined;
+        await before?.();
+        return inner.get(key, options);
+      }),
     head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
       gate('head', () => inner.head(key, options)),
     exists: (key: string, options?: OperationOptions) => gate('exists', () => inner.exists(key, options)),

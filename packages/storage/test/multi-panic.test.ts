@@ -189,6 +189,26 @@ describe('panic routing through the multi-cloud store', () => {
     expect(panics).toEqual([{ target: 'azure', early: true }]);
   }, 20_000);
 
+  it('a read whose skipped holder of the newest version turned half-open meanwhile asks it (its usual probe)', async () => {
+    const { store, aws, gcp } = openedByWord(300);
+    await store.put('k', 'v1');
+    aws.down = 'network';
+    gcp.down = 'network';
+    await store.put('k', 'v2');
+    aws.down = undefined;
+    gcp.down = undefined;
+    store.trip('azure');
+    const panics: string[] = [];
+    store.on('panic', (e) => panics.push(e.target));
+    // aws and gcp hold v1; gcp answers once azure's reset period is over (its breaker
+    // half-open), after the read skipped azure.
+    gcp.beforeGet = () =>
+      vi.waitFor(() => expect(store.status().targets[2]?.state).toBe('halfOpen'), { timeout: 10_000 });
+    expect(await getText(store, 'k')).toBe('v2');
+    expect(panics).toEqual([]);
+    expect(store.status().targets[2]?.state).toBe('closed');
+  }, 20_000);
+
   it("a read whose early probe failed too tells in its error what every cloud said, not only the probe's", async () => {
     const { store, azure } = await newestOnAzureOnly();
     await aSecondLater();

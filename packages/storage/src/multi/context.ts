@@ -157,6 +157,17 @@ export function runOn<R>(
 }
 
 /**
+ * Panic routing's last resort for the store's own fan-outs (a write's copies, a listing, a read's
+ * rounds), given targets they skipped because their breakers were open: the first of `names` that
+ * admits a call now (its reset period ended meanwhile: the next call is its usual probe), else the
+ * open one most likely back, made ready for an early probe (`Failover.probeEarly`: it failed least
+ * recently, a second ago or more); else `undefined`.
+ */
+export function admitOrProbeEarly(ctx: MultiContext, names: readonly string[]): string | undefined {
+  return names.find((n) => ctx.router.isAvailable(n)) ?? ctx.router.probeEarly(names);
+}
+
+/**
  * One copy of a write (see parallel-write.ts), like {@link runOn}, and also says whether an attempt on the
  * target ended without an answer (timeout, cut connection) before the call settled: such a
  * request may still land later. One attempt when the other targets that admit calls can make the

@@ -12,7 +12,7 @@ import { commonPrefixOf } from '../list-prefix.js';
 import { compareUtf8 } from '../order.js';
 import { validateListOptions } from '../range.js';
 import { isPrefixEntry, type ListEntry, type ListOptions } from '../types.js';
-import { combine, type MultiContext, type StoreTarget } from './context.js';
+import { admitOrProbeEarly, combine, type MultiContext, type StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
 import { listedAfterAcked } from './late-copy.js';
 import { listingIndex } from './list-pending.js';
@@ -57,9 +57,7 @@ export async function* listObjects(
   const probeSkipped = (): StoreTarget | undefined => {
     // One whose reset period ended meanwhile is listed as its usual probe.
     const names = skipped.splice(0);
-    const name =
-      names.find((n) => ctx.router.isAvailable(n)) ??
-      (names.length === 0 ? undefined : ctx.router.probeEarly(names));
+    const name = admitOrProbeEarly(ctx, names);
     if (name === undefined) return undefined;
     failures.splice(
       failures.findIndex((f) => f.target === name),

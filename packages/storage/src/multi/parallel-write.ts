@@ -9,6 +9,7 @@ import { StorageError } from '../errors.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import {
+  admitOrProbeEarly,
   type CallSettings,
   isBreakerRejection,
   type MultiContext,
@@ -157,7 +158,7 @@ class ParallelWrite {
       .map((f) => f.name);
     if (skipped.length === 0) return undefined;
     // One whose reset period ended meanwhile takes the copy as its usual probe.
-    const name = skipped.find((n) => ctx.router.isAvailable(n)) ?? ctx.router.probeEarly(skipped);
+    const name = admitOrProbeEarly(ctx, skipped);
     if (name === undefined) return undefined;
     this.#failures.splice(
       this.#failures.findIndex((f) => f.name === name),

@@ -45,7 +45,10 @@ export interface TallyOptions {
   readonly minVersion: string | undefined;
   /** The newest version the read knows of, for its error when only older copies answered. */
   readonly newest: string | undefined;
-  /** Panic routing's last resort: the one of `names` (skipped by open breakers) to probe now. */
+  /**
+   * Panic routing's last resort: the one of `names` (skipped by open breakers) to ask now (one
+   * that admits calls meanwhile, else one readied for an early probe), if any.
+   */
   readonly probeEarly: (names: readonly string[]) => string | undefined;
 }
 
@@ -89,10 +92,19 @@ export class ReadTally {
 
   /** The targets a round failed on (its `failures`). */
   failed(failures: readonly TargetFailure[]): void {
+    this.#note(failures, true);
+  }
+
+  /**
+   * Notes targets that failed: not asked again in this read's rounds, except those that `mayAnswer`
+   * later (asked again, once, when only older copies answered), or the one probed early if the
+   * breaker skipped it.
+   */
+  #note(failures: readonly TargetFailure[], mayAnswer: boolean): void {
     for (const f of failures) {
       this.#failed.add(f.target);
       this.#said.set(f.target, f);
-      if (mayAnswerLater(f)) this.#mayAnswer.add(f.target);
+      if (mayAnswer && mayAnswerLater(f)) this.#mayAnswer.add(f.target);
       if (f.attempts === 0 && isAvailabilityKind(f.kind)) this.#skipped.add(f.target);
     }
   }
@@ -148,11 +160,8 @@ export class ReadTally {
     if (!(err instanceof AllTargetsFailedError)) throw err;
     if (this.#sawMissing && !this.#sawStale && this.#corrupt === undefined) return 'missing';
     if (this.#sawStale || this.#sawUnsure) {
-      for (const f of err.failures) {
-        this.#failed.add(f.target);
-        this.#said.set(f.target, f);
-        if (f.attempts === 0 && isAvailabilityKind(f.kind)) this.#skipped.add(f.target);
-      }
+      // Not asked again: a round that failed as a whole already came after the others.
+      this.#note(err.failures, false);
       const early = this.#probe();
       if (early.length > 0) return early;
       // Asked again and failed again: the older copies decide.

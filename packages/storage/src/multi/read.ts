@@ -11,7 +11,13 @@ import { toleratingUnheardErrors } from '../unheard-errors.js';
 import { within } from '../within.js';
 import { olderThanAcked } from './acked.js';
 import { attemptTimeoutOf } from './call-options.js';
-import { type CallSettings, combine, type MultiContext, type StoreTarget } from './context.js';
+import {
+  admitOrProbeEarly,
+  type CallSettings,
+  combine,
+  type MultiContext,
+  type StoreTarget,
+} from './context.js';
 import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
@@ -92,7 +98,7 @@ export async function routedRead<R>(
     key,
     minVersion,
     newest: minVersion ?? acked?.version,
-    probeEarly: (names) => ctx.router.probeEarly(names),
+    probeEarly: (names) => admitOrProbeEarly(ctx, names),
   });
   let order = readOrder(ctx, view.latest);
   while (order.length > 0) {
