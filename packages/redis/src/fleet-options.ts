@@ -12,6 +12,7 @@ export interface ResolvedFleetOptions {
   readonly timeoutMs: number;
   readonly probes: number;
   readonly probeLeaseMs: number;
+  readonly probeLeaseRenewMs: number;
   readonly tripAfter: number;
   readonly tripAfterConnect: number;
   readonly failureWindowMs: number;
@@ -44,6 +45,7 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
   const probes = r.int('probes', { min: 1, max: 100, default: 1 });
   const timeoutMs = r.ms('timeoutMs', { min: 1, max: 60_000, default: 250 });
   const probeLeaseMs = r.ms('probeLeaseMs', { min: 1, max: 3_600_000, default: 5000 });
+  const probeLeaseRenewMs = r.ms('probeLeaseRenewMs', { min: 10, max: 600_000, default: 1000 });
   const tripAfter = r.int('tripAfter', { min: 0, max: 1_000_000, default: 5 });
   const tripAfterConnect = r.int('tripAfterConnect', { min: 0, max: 1_000_000, default: 2 });
   const failureWindowMs = r.ms('failureWindowMs', { min: 1, max: 3_600_000, default: 1000 });
@@ -60,6 +62,7 @@ export function resolveFleetOptions(options: FleetHealthOptions): ResolvedFleetO
     timeoutMs,
     probes,
     probeLeaseMs,
+    probeLeaseRenewMs,
     tripAfter,
     tripAfterConnect,
     failureWindowMs,

@@ -133,9 +133,17 @@ export interface FleetHealthOptions {
   ejectionWindowMs?: number;
   /**
    * How long a probe lease outlives the reset period, in milliseconds: the time a probe may take.
-   * A lease whose holder died expires after it. Default 5000.
+   * Default 5000.
    */
   probeLeaseMs?: number;
+  /**
+   * How often a live instance renews its probe leases in Redis, in milliseconds. Redis keeps a
+   * lease only `2 * probeLeaseRenewMs + timeoutMs` past its last renewal, so the lease of an
+   * instance that died (SIGKILL, a lost host) is free again that soon, not only at the end of
+   * the reset period and `probeLeaseMs`; the other instances ask for it at the same pace and one
+   * of them takes it. Each open target costs one Redis call per instance per period. Default 1000.
+   */
+  probeLeaseRenewMs?: number;
 }
 
 /** What {@link FleetHealth.status} reports. */

@@ -4,7 +4,7 @@ import { startTcpProxy } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { createFleetHealth } from '../src/index.js';
 import { type Instance, type InstanceOptions, instance as startInstance } from './fleet-helpers.js';
-import { CLIENT_KINDS, clientOf, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { CLIENT_KINDS, clientOf, destroy, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -107,6 +107,43 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     const after = fleet.reduce((n, i) => n + (i.reached.get('aws') ?? 0) - (before.get(i) ?? 0), 0);
     expect(after).toBe(1 + others.length);
   });
+
+  it('the lease of an instance that died is free again after a few renewals: another instance takes it and probes', async () => {
+    // Seen in the fleet soak: an instance SIGKILLed while it held aws's probe lease kept the whole
+    // fleet from probing aws (back meanwhile) until the lease's window ended.
+    const redis = await redisServer();
+    const p = prefix();
+    const fleet = await three(redis.url, p, {
+      resetTimeoutMs: 200,
+      probeLeaseMs: 60_000,
+      probeLeaseRenewMs: 50,
+      timeoutMs: 2000,
+    });
+    const [first] = fleet;
+    first.down.add('aws');
+    await first.call();
+    await first.call();
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    for (const i of fleet) await i.fleet.idle();
+    const holder = fleet.find((i) => i.fleet.status().leases.includes('aws'));
+    if (!holder) throw new Error('no instance got the probe lease');
+    const others = fleet.filter((i) => i !== holder);
+    // A live holder keeps its lease past its slot's time in Redis (2.1 s): it renews it.
+    await sleep(2500);
+    for (const i of fleet) await i.fleet.idle();
+    expect(holder.fleet.status().leases).toEqual(['aws']);
+    for (const other of others) expect(other.fleet.status().leases).toEqual([]);
+    // The holder dies: its Redis connection drops and nothing is given back. aws is back.
+    destroy(holder.client);
+    first.down.delete('aws');
+    await until(() => others.some((i) => i.fleet.status().leases.includes('aws')));
+    const taker = others.find((i) => i.fleet.status().leases.includes('aws'));
+    if (!taker) throw new Error('unreachable');
+    await until(() => taker.router.status().targets[0]?.state === 'halfOpen');
+    expect(await taker.call()).toBe('ok:aws');
+    for (const other of others) await until(() => other.router.isAvailable('aws'));
+    expect(others.flatMap((i) => i.fleet.status().leases)).toEqual([]);
+  }, 30_000);
 
   it('failures spread over instances eject the target fleet-wide before any instance trips alone', async () => {
     const redis = await redisServer();

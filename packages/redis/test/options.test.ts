@@ -74,6 +74,10 @@ describe('redis options, read like every option of the project', () => {
       { client, router, probeLeaseMs: 3_600_001 },
       'Invalid option "probeLeaseMs": must be an integer from 1 to 3600000',
     ],
+    [
+      { client, router, probeLeaseRenewMs: 5 },
+      'Invalid option "probeLeaseRenewMs": must be an integer from 10 to 600000, got 5',
+    ],
     [{ client, router, probe: 1 }, 'Invalid option "probe": is not a known option'],
   ])('fleet %o', (options, expected) => {
     expect(message(() => resolveFleetOptions(options as never))).toContain(expected);
@@ -92,10 +96,11 @@ describe('redis options, read like every option of the project', () => {
       f.timeoutMs,
       f.probes,
       f.probeLeaseMs,
+      f.probeLeaseRenewMs,
       f.tripAfter,
       f.failureWindowMs,
       f.ejectResetTimeoutMs,
-    ]).toEqual(['failover:fleet', 250, 1, 5000, 5, 1000, 30_000]);
+    ]).toEqual(['failover:fleet', 250, 1, 5000, 1000, 5, 1000, 30_000]);
   });
 
   it('watchPendingKeys checks its options before touching the client', () => {
