@@ -197,6 +197,13 @@ export interface MultiCloudStoreOptions {
    * Give each process its own.
    */
   writerId?: string;
+  /**
+   * The wall clock versions follow, in milliseconds since the epoch. Default `Date.now`. Versions
+   * never go backwards whatever it returns; give a trusted time source when this machine's clock
+   * may be far off (in a fleet, each write also moves past the newest version any instance
+   * journaled for its key, see docs/fleet.md).
+   */
+  now?: () => number;
   /** The store's name. Default `multi(<target names>)`. */
   name?: string;
 }
@@ -225,6 +232,7 @@ export interface ResolvedMultiOptions {
   readonly spoolReplay: boolean;
   readonly readBufferBytes: number;
   readonly writerId: string;
+  readonly now: () => number;
   readonly name: string;
 }
 
@@ -308,6 +316,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
   const writerId =
     r.string('writerId', { pattern: WRITER_ID, rule: '1 to 64 characters of a-z, 0-9, "_" or "-"' }) ??
     randomWriterId();
+  const now = r.function<() => number>('now') ?? Date.now;
   const name = r.string('name', { default: `multi(${targets.map((t) => t.name).join(',')})` });
   r.done();
   return {
@@ -329,6 +338,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     spoolReplay,
     readBufferBytes,
     writerId,
+    now,
     name,
   };
 }

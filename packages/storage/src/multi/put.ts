@@ -14,6 +14,7 @@ import { stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
+import { versionFor } from './write-steps.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
@@ -83,7 +84,7 @@ export async function putSpool(
   let handedOver = false;
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = ctx.clock.next();
+    const version = await versionFor(ctx, key);
     const metadata = stamp(spec.metadata, version, spool.sha256);
     ctx.counts.puts++;
     handedOver = true;
@@ -133,7 +134,7 @@ export async function putStream(
   let handedOver = false;
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = ctx.clock.next();
+    const version = await versionFor(ctx, key);
     const metadata = stampDeferred(spec.metadata, version);
     const copies = new Map<string, BlobInfo | undefined>();
     let stamping: ((name: string, info: BlobInfo | undefined) => void) | undefined;
@@ -193,7 +194,7 @@ async function putKnownStream(
   let handedOver = false;
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = ctx.clock.next();
+    const version = await versionFor(ctx, key);
     const metadata = stamp(spec.metadata, version, spec.sha256);
     ctx.counts.puts++;
     handedOver = true;
@@ -255,7 +256,7 @@ export async function deleteObject(
   throwIfAborted(signal);
   await ctx.ready();
   ctx.checkOpen();
-  const version = ctx.clock.next();
+  const version = await versionFor(ctx, key);
   ctx.counts.deletes++;
   await write(ctx, {
     op: 'delete',

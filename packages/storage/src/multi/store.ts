@@ -131,7 +131,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     deferredRecords: new DeferredRecords(journal, pending, (err) => {
       if (events.has('error')) events.emit('error', { during: 'journal', error: err });
     }),
-    clock: new HybridClock(o.writerId),
+    clock: new HybridClock(o.writerId, o.now),
     openedAt: Date.now(),
     events,
     lock: createKeyedLock(),

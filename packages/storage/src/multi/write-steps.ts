@@ -8,6 +8,26 @@ import type { WriteSpec } from './write-spec.js';
 // what reads observed of it forgotten once it decided.
 
 /**
+ * The version of a new write of `key`. With a journal a fleet shares (it has `pendingOf`), the
+ * clock first moves past the key's high-water mark, the newest write any instance journaled for
+ * it: an instance whose clock is behind another's would otherwise stamp a blind overwrite older
+ * than the acknowledged write it replaces, and that earlier write would win (reads and repair
+ * would bring it back over the later one). One journal call per write; when it fails (the shared
+ * journal away) this process's clock decides, as with a journal of one process.
+ */
+export async function versionFor(ctx: MultiContext, key: string): Promise<string> {
+  const journal = ctx.journal;
+  if (journal.pendingOf !== undefined && journal.highWater !== undefined) {
+    try {
+      ctx.clock.observe((await journal.highWater(key))?.version);
+    } catch {
+      // Away: the local clock decides.
+    }
+  }
+  return ctx.clock.next();
+}
+
+/**
  * Records a delete before it is sent, so a crash after it reached some targets can never let an
  * older copy come back: repair completes it. (A put needs no intent: its version is in the
  * objects it leaves, and repair never writes a version older than one the journal acknowledged.)
