@@ -45,6 +45,8 @@ export interface FleetInstanceConfig {
    * for (`withPendingKeysWatch`). Default false (strict lookups).
    */
   readonly pendingKeysWatch?: boolean;
+  /** How far behind the real clock the store's `now` runs (ms), as on a machine whose clock drifted. */
+  readonly clockSkewMs?: number;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
@@ -106,6 +108,7 @@ export async function openFleetInstance(
     targets,
     journal,
     writerId: config.id,
+    ...(config.clockSkewMs === undefined ? {} : { now: () => Date.now() - config.clockSkewMs! }),
     failover: {
       ...base,
       breaker: {

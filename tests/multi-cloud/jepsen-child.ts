@@ -54,6 +54,7 @@ async function openStore(config: ChildConfig): Promise<MultiCloudStore> {
       autoRepair: true,
       id: config.fleet.instanceId,
       failover: testFailover(config.attemptTimeoutMs),
+      ...(config.fleet.clockSkewMs === undefined ? {} : { clockSkewMs: config.fleet.clockSkewMs }),
     });
     journal = instance.journal;
     closeStore = () => instance.close();

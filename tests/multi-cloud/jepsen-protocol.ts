@@ -34,6 +34,8 @@ export interface FleetChildConfig {
   readonly fleetPrefix: string;
   /** The instance's id (kept across its restarts, as a container's name would be). */
   readonly instanceId: string;
+  /** How far behind the real clock this instance's store runs (ms; its `now`). */
+  readonly clockSkewMs?: number;
 }
 
 /** One call the parent asks the child to make. */

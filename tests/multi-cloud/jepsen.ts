@@ -47,6 +47,12 @@ export interface SoakOptions {
    * reads of an instance's own writes, and every read after the soak, must be fresh.
    */
   readonly redisFaults?: boolean;
+  /**
+   * Fleet mode: every instance but the first runs this many ms behind the real clock (its store's
+   * `now`), as a machine whose clock drifted would: its blind overwrites must still replace the
+   * acknowledged writes they follow. Default 0.
+   */
+  readonly clockSkewMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -202,6 +208,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
                   journalPrefix: `jepsen:${bucket}:journal`,
                   fleetPrefix: `jepsen:${bucket}:fleet`,
                   instanceId: `instance-${i}`,
+                  ...(i > 0 && options.clockSkewMs ? { clockSkewMs: options.clockSkewMs } : {}),
                 },
               }),
         })),
