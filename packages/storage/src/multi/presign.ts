@@ -11,6 +11,7 @@ import { markerClock } from './epoch.js';
 import { routedRead } from './read.js';
 import { checkUserMetadata, VERSION_KEY, versionOf } from './reserved.js';
 import { compareVersions } from './version.js';
+import { versionFor } from './write-steps.js';
 
 type Signing = BlobStore & Required<Pick<BlobStore, 'presign'>>;
 
@@ -86,7 +87,8 @@ async function presignPut(
     { idempotent: true, ...(signal === undefined ? {} : { signal }) },
   );
   ctx.clock.observe(res.value === null ? undefined : versionOf(res.value));
-  const version = ctx.clock.next();
+  // In a fleet, also past the key's newest journaled write (a delete leaves nothing to head).
+  const version = await versionFor(ctx, key);
   checkUserMetadata(user, key, VERSION_KEY.length + version.length);
   const target = res.target;
   return sign(target, {
