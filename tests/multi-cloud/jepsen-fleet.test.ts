@@ -50,6 +50,7 @@ const SKEW_MS = Number(process.env.JEPSEN_FLEET_SKEW_MS ?? 3000);
 async function soak(seed: number, redisFaults: boolean): Promise<void> {
   const result = await runSoak({
     ...(redisFaults ? {} : { clockSkewMs: SKEW_MS }),
+    stalls: Number(process.env.JEPSEN_STALLS ?? 2),
     seed,
     ops: 800,
     crashes: 3,

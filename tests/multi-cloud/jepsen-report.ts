@@ -45,6 +45,7 @@ export function formatSoak(r: SoakResult): string {
     r.instances > 1
       ? `${r.instances} app instances sharing a Redis journal and breakers; SIGKILLed and restarted ${r.crashes} times in all`
       : `writer SIGKILLed and restarted ${r.crashes} times`,
+    ...(r.stalls > 0 ? [`writers stalled (SIGSTOP 0.5 to 3 s, calls in flight) ${r.stalls} times`] : []),
   );
   if (r.redisWindows.length > 0) {
     const away = r.redisWindows.map((w) => `${w.kind} ${w.to - w.from} ms`).join(', ');

@@ -134,6 +134,20 @@ export class WriterProcess {
     this.#proc.kill('SIGKILL');
   }
 
+  /**
+   * SIGSTOP, then SIGCONT after `ms`: the process stands still with its calls in flight (a GC
+   * pause, a frozen VM), then finds every timer due and every answer waiting at once.
+   */
+  async stall(ms: number): Promise<void> {
+    if (!this.alive) return;
+    this.#proc.kill('SIGSTOP');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGCONT');
+    }
+  }
+
   get alive(): boolean {
     return this.#proc.exitCode === null && this.#proc.signalCode === null && !this.#killed;
   }

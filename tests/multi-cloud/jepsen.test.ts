@@ -18,10 +18,19 @@ import { expectSoakClean } from './jepsen-expect.js';
  * losses and printed. Serving an OLDER version instead is still stale.
  */
 const SEED = Number(process.env.JEPSEN_SEED ?? 20261202);
+/** JEPSEN_STALLS: times the writer is stalled (SIGSTOP 0.5 to 3 s, calls in flight). Default 2. */
+const STALLS = Number(process.env.JEPSEN_STALLS ?? 2);
 
 describe('Jepsen-style soak of the multi-cloud store (default write options)', () => {
   it(`loses, corrupts, serves stale or resurrects nothing (seed ${SEED})`, async () => {
-    const result = await runSoak({ seed: SEED, ops: 1500, crashes: 3, amnesia: 1, largeBytes: 160 * 1024 });
+    const result = await runSoak({
+      seed: SEED,
+      ops: 1500,
+      crashes: 3,
+      stalls: STALLS,
+      amnesia: 1,
+      largeBytes: 160 * 1024,
+    });
     const text = formatSoak(result);
     const summary = `seed ${SEED} (replay: JEPSEN_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen.test.ts)\n${text}`;
     console.info(summary);

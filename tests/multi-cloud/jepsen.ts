@@ -20,6 +20,12 @@ export interface SoakOptions {
   readonly ops: number;
   /** Times the writer process is SIGKILLed and restarted. */
   readonly crashes: number;
+  /**
+   * Times a writer process is stalled (SIGSTOP, then SIGCONT 0.5 to 3 s later) with its calls in
+   * flight, as a GC pause, a frozen VM or a CPU-starved container would: its timers and its
+   * requests' answers all come due at once when it resumes. Default 0.
+   */
+  readonly stalls?: number;
   /** Calls in flight at once (writes of one key never overlap). Default 8. */
   readonly workers?: number;
   /** Distinct keys (few keys, many versions). Default 12. */
@@ -85,6 +91,8 @@ export interface SoakResult {
   readonly outcomes: Record<'ok' | 'fail' | 'crash' | 'never', number>;
   readonly byKind: Record<OpKind, number>;
   readonly crashes: number;
+  /** Times a writer process was stalled (SIGSTOP, then SIGCONT). */
+  readonly stalls: number;
   readonly phases: Record<PhaseKind, number>;
   readonly faults: Record<FaultKind, number>;
   /** App-visible errors by `<call>:<failure kind>`. */
@@ -153,6 +161,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   while (crashAt.size < Math.min(options.crashes, options.ops)) {
     crashAt.add(rng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
   }
+  const stallRng = new Rng(options.seed + 17);
+  const stallAt = new Set<number>();
+  while (stallAt.size < Math.min(options.stalls ?? 0, options.ops)) {
+    stallAt.add(stallRng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
+  }
   const instances = options.instances ?? 1;
   const pickRng = new Rng(options.seed + 11);
   const clouds: TargetOrderClouds = await startTargetOrderClouds({ seed: options.seed });
@@ -215,6 +228,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     const harnessErrorOf = (): string | undefined => fleet.find((w) => w.harnessError)?.harnessError;
     let crashes = 0;
+    let stalls = 0;
+    const stalled: Promise<void>[] = [];
     await Promise.all(fleet.map((w) => w.live()));
     // A store that has been running a while holds its epoch marker on every cloud (the first
     // writer creates them, all clouds being up): only then can a cloud that loses its data be
@@ -268,6 +283,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
               }
             });
           }
+          if (stallAt.has(index)) {
+            // Stall it while this call (and the others in flight) is under way.
+            const ms = stallRng.int(500, 3000);
+            stalled.push(
+              sleep(stallRng.int(0, 40)).then(async () => {
+                if (!w.alive) return;
+                stalls++;
+                log(`stall ${stalls}: SIGSTOP for ${ms} ms during op ${op.id} (${op.kind} ${op.key})`);
+                await w.stall(ms);
+              }),
+            );
+          }
           await done;
           if (op.status === 'pending') op.status = 'crash';
           if (op.status === 'fail') probes.push(justify(op, history, schedule, direct, redisWindows));
@@ -283,6 +310,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ? redisFaultLoop(redis, new Rng(options.seed + 13), redisWindows, () => workersDone, log)
         : Promise.resolve();
     await Promise.all(Array.from({ length: workers }, worker));
+    await Promise.all(stalled);
     workersDone = true;
     await faultsRun;
     await redisRun;
@@ -339,6 +367,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       durationMs: Date.now() - started,
       ...summarize(history),
       crashes,
+      stalls,
       phases: { ...schedule.phases },
       faults: { ...schedule.kinds },
       events,
