@@ -73,6 +73,7 @@ export {
   readOptions,
   type StringSpec,
 } from './options-reader.js';
+export { PATIENT_MAX_RESTARTS, PATIENT_STALL_MS, setPatientTimeout } from './patient-timeout.js';
 export { redact } from './redact.js';
 export { redactError } from './redact-error.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';

@@ -1,4 +1,4 @@
-import { FailoverError, type FailureKind, redactError } from '@failover/core';
+import { FailoverError, type FailureKind, redactError, setPatientTimeout } from '@failover/core';
 import { RedisNotReadyError } from './ioredis-gate.js';
 import type { IoredisClient } from './ioredis-types.js';
 
@@ -39,9 +39,12 @@ export function redisCaller(
   return {
     call<T>(args: readonly string[]): Promise<T> {
       const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
+      let cancel: () => void = () => undefined;
+      // Patient with this process's own stalls: after a GC pause or a SIGSTOP the reply may be
+      // in the socket already, unread; a timeout then would make a live Redis look away (and a
+      // fleet's writes go to the local fallback, where the other instances cannot see them).
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        cancel = setPatientTimeout(() => {
           controller.abort();
           reject(
             makeError(
@@ -66,7 +69,7 @@ export function redisCaller(
             : makeError('unavailable', `${what}: ${describeRedisError(err)}`, redactError(err));
         },
       );
-      return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+      return Promise.race([answered, timedOut]).finally(() => cancel());
     },
   };
 }
