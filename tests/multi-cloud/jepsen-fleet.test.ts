@@ -50,9 +50,9 @@ const SKEW_MS = Number(process.env.JEPSEN_FLEET_SKEW_MS ?? 3000);
 async function soak(seed: number, redisFaults: boolean): Promise<void> {
   const result = await runSoak({
     ...(redisFaults ? {} : { clockSkewMs: SKEW_MS }),
-    // Off by default here: with stalls, seed 20261204 found a stale listing once (see
-    // docs/benchmarks.md, stop 43: open). JEPSEN_STALLS=2 turns them on.
-    stalls: Number(process.env.JEPSEN_STALLS ?? 0),
+    // A stalled instance's Redis calls must not make it take a live Redis for away (found by
+    // these stalls: stale reads on the other instance; fixed by core's setPatientTimeout).
+    stalls: Number(process.env.JEPSEN_STALLS ?? 2),
     seed,
     ops: 800,
     crashes: 3,
