@@ -25,6 +25,27 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
       await instance(url, p, options),
       await instance(url, p, options),
     ] as const;
+  /**
+   * Opens aws on the first of `fleet` (its calls fail) and waits until every instance has it open
+   * and the lease race is over; returns that first instance.
+   */
+  const openAwsEverywhere = async (fleet: readonly Instance[]): Promise<Instance> => {
+    const [first] = fleet;
+    if (!first) throw new Error('unreachable');
+    first.down.add('aws');
+    await first.call();
+    await first.call();
+    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
+    for (const i of fleet) await i.fleet.idle();
+    return first;
+  };
+  /** {@link openAwsEverywhere}, and who holds the probe lease. */
+  const leaseRace = async (fleet: readonly Instance[]) => {
+    const first = await openAwsEverywhere(fleet);
+    const holder = fleet.find((i) => i.fleet.status().leases.includes('aws'));
+    if (!holder) throw new Error('no instance got the probe lease');
+    return { first, holder, others: fleet.filter((i) => i !== holder) };
+  };
 
   it('one instance tripping a breaker trips it on every other instance (remote: true)', async () => {
     const redis = await redisServer();
@@ -61,13 +82,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     const p = prefix();
     const fleet = [];
     for (let i = 0; i < 5; i++) fleet.push(await instance(redis.url, p, { probes: 2 }));
-    const [first] = fleet;
-    if (!first) throw new Error('unreachable');
-    first.down.add('aws');
-    await first.call();
-    await first.call();
-    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
-    for (const i of fleet) await i.fleet.idle();
+    await openAwsEverywhere(fleet);
     const allowed = fleet.filter((i) => i.fleet.probeGate('aws'));
     expect(allowed).toHaveLength(2);
     expect(fleet.flatMap((i) => i.fleet.status().leases)).toEqual(['aws', 'aws']);
@@ -77,18 +92,9 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
     const redis = await redisServer();
     const p = prefix();
     const fleet = await three(redis.url, p, { resetTimeoutMs: 100, probeLeaseMs: 60_000 });
-    const [first] = fleet;
-    if (!first) throw new Error('unreachable');
-    first.down.add('aws');
-    await first.call();
-    await first.call();
-    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
-    for (const i of fleet) await i.fleet.idle();
-    const holder = fleet.find((i) => i.fleet.status().leases.includes('aws'));
-    if (!holder) throw new Error('no instance got the probe lease');
+    const { first, holder, others } = await leaseRace(fleet);
     first.down.delete('aws');
     const before = new Map(fleet.map((i) => [i, i.reached.get('aws') ?? 0]));
-    const others = fleet.filter((i) => i !== holder);
     // Once half-open, a non-holder does not probe: its calls go to gcp.
     for (const other of others) {
       await until(() => other.router.status().targets[0]?.state === 'halfOpen');
@@ -119,15 +125,7 @@ describe.each(CLIENT_KINDS)('createFleetHealth (%s)', (kind) => {
       probeLeaseRenewMs: 50,
       timeoutMs: 2000,
     });
-    const [first] = fleet;
-    first.down.add('aws');
-    await first.call();
-    await first.call();
-    for (const i of fleet) await until(() => !i.router.isAvailable('aws'));
-    for (const i of fleet) await i.fleet.idle();
-    const holder = fleet.find((i) => i.fleet.status().leases.includes('aws'));
-    if (!holder) throw new Error('no instance got the probe lease');
-    const others = fleet.filter((i) => i !== holder);
+    const { first, holder, others } = await leaseRace(fleet);
     // A live holder keeps its lease past its slot's time in Redis (2.1 s): it renews it.
     await sleep(2500);
     for (const i of fleet) await i.fleet.idle();

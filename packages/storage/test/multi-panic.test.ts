@@ -77,8 +77,8 @@ function openedByWord(resetTimeoutMs = 60_000) {
  * `openedByWord` with "k" at v1 on every cloud and v2 on azure only (acknowledged, degraded; no
  * repair here), then azure's breaker opened by another instance's word while azure is up.
  */
-async function newestOnAzureOnly(): Promise<ReturnType<typeof openedByWord>> {
-  const opened = openedByWord();
+async function newestOnAzureOnly(resetTimeoutMs?: number): Promise<ReturnType<typeof openedByWord>> {
+  const opened = openedByWord(resetTimeoutMs);
   const { store, aws, gcp } = opened;
   await store.put('k', 'v1');
   aws.down = 'network';
@@ -190,14 +190,7 @@ describe('panic routing through the multi-cloud store', () => {
   }, 20_000);
 
   it('a read whose skipped holder of the newest version turned half-open meanwhile asks it (its usual probe)', async () => {
-    const { store, aws, gcp } = openedByWord(300);
-    await store.put('k', 'v1');
-    aws.down = 'network';
-    gcp.down = 'network';
-    await store.put('k', 'v2');
-    aws.down = undefined;
-    gcp.down = undefined;
-    store.trip('azure');
+    const { store, gcp } = await newestOnAzureOnly(300);
     const panics: string[] = [];
     store.on('panic', (e) => panics.push(e.target));
     // aws and gcp hold v1; gcp answers once azure's reset period is over (its breaker
