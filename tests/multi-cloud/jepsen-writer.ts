@@ -141,15 +141,17 @@ export class WriterProcess {
   async stall(ms: number): Promise<void> {
     if (!this.alive) return;
     this.#proc.kill('SIGSTOP');
-    try {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-    } finally {
-      if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGCONT');
-    }
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    // Not when it has exited meanwhile (a crash landed on the stalled process).
+    if (!this.#exited) this.#proc.kill('SIGCONT');
   }
 
   get alive(): boolean {
-    return this.#proc.exitCode === null && this.#proc.signalCode === null && !this.#killed;
+    return !this.#exited && !this.#killed;
+  }
+
+  get #exited(): boolean {
+    return this.#proc.exitCode !== null || this.#proc.signalCode !== null;
   }
 
   #send(message: ToChild): void {

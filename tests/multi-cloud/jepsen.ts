@@ -130,6 +130,13 @@ interface Planned {
   readonly stream: boolean;
 }
 
+/** `n` distinct call indexes (at most `ops`) drawn from the middle 90 % of a soak of `ops` calls. */
+function callsAmid(rng: Rng, n: number, ops: number): Set<number> {
+  const at = new Set<number>();
+  while (at.size < Math.min(n, ops)) at.add(rng.int(Math.floor(ops * 0.05), Math.floor(ops * 0.95)));
+  return at;
+}
+
 function plan(rng: Rng, n: number, keys: readonly string[], largeBytes: number): Planned[] {
   const out: Planned[] = [];
   for (let i = 0; i < n; i++) {
@@ -157,15 +164,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const rng = new Rng(options.seed);
   const planned = plan(rng, options.ops, keys, options.largeBytes ?? 256 * 1024);
   const killRng = new Rng(options.seed + 7);
-  const crashAt = new Set<number>();
-  while (crashAt.size < Math.min(options.crashes, options.ops)) {
-    crashAt.add(rng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
-  }
+  const crashAt = callsAmid(rng, options.crashes, options.ops);
   const stallRng = new Rng(options.seed + 17);
-  const stallAt = new Set<number>();
-  while (stallAt.size < Math.min(options.stalls ?? 0, options.ops)) {
-    stallAt.add(stallRng.int(Math.floor(options.ops * 0.05), Math.floor(options.ops * 0.95)));
-  }
+  const stallAt = callsAmid(stallRng, options.stalls ?? 0, options.ops);
   const instances = options.instances ?? 1;
   const pickRng = new Rng(options.seed + 11);
   const clouds: TargetOrderClouds = await startTargetOrderClouds({ seed: options.seed });

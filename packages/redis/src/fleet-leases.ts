@@ -50,7 +50,7 @@ export class ProbeLeases {
   release(target: string): void {
     const lease = this.#leases.get(target);
     this.#drop(target);
-    if (lease?.owner) void this.#calls.run(RELEASE, this.#o.leaseKeys(target), [this.#o.instanceId]);
+    if (lease?.owner) void this.#giveBack(target);
   }
 
   /**
@@ -84,7 +84,12 @@ export class ProbeLeases {
     this.#stopTimer();
     const owned = [...this.#leases].filter(([, l]) => l.owner).map(([t]) => t);
     this.#leases.clear();
-    await Promise.all(owned.map((t) => this.#calls.run(RELEASE, this.#o.leaseKeys(t), [this.#o.instanceId])));
+    await Promise.all(owned.map((t) => this.#giveBack(t)));
+  }
+
+  /** Gives this instance's slot of `target` back in Redis. */
+  #giveBack(target: string): Promise<unknown> {
+    return this.#calls.run(RELEASE, this.#o.leaseKeys(target), [this.#o.instanceId]);
   }
 
   #ask(target: string, end: number): void {
@@ -100,7 +105,7 @@ export class ProbeLeases {
       const owner = Number(slot) > 0;
       if (this.#closed || (this.#epoch.get(target) ?? 0) !== epoch) {
         // Released or forgotten while the answer was on its way: a slot taken is given back.
-        if (owner) void this.#calls.run(RELEASE, o.leaseKeys(target), [o.instanceId]);
+        if (owner) void this.#giveBack(target);
         return;
       }
       this.#leases.set(target, { owner, until: asked + ttl - Math.min(o.timeoutMs, ttl / 2), end });
