@@ -453,6 +453,44 @@ describe('crash recovery', () => {
   });
 });
 
+describe('newestVersion', () => {
+  it('a file never compacted (as every file before newestVersion) answers the newest of its appends', async () => {
+    const j0 = journalAt();
+    await j0.append(entry('e1', { version: '005' }));
+    await j0.append(entry('e2', { key: 'other', version: '003' }));
+    await j0.resolve('e1', 'gcs');
+    const j = await reopen(j0);
+    const header = JSON.parse((await lines())[0]!) as Record<string, unknown>;
+    expect(header).not.toHaveProperty('newest');
+    expect(await j.newestVersion()).toBe('005');
+  });
+
+  it("the compacted file's header keeps the newest version of the entries compaction left out", async () => {
+    let j = journalAt();
+    await j.append(entry('e1', { version: '009', holders: ['aws', 'gcs'], missing: [] }));
+    await j.append(entry('e2', { version: '004' }));
+    await j.resolve('e2', 'gcs');
+    await j.compact();
+    const records = (await lines()).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toEqual([expect.objectContaining({ t: 'header', format: 1, newest: '009' })]);
+    expect(await j.newestVersion()).toBe('009');
+    j = await reopen(j);
+    expect(await j.newestVersion()).toBe('009');
+    // Compacted again by the reopened journal: still there.
+    await j.append(entry('e3', { version: '007' }));
+    await j.compact();
+    j = await reopen(j);
+    expect(await j.newestVersion()).toBe('009');
+    expect((await j.pending()).map((e) => e.id)).toEqual(['e3']);
+  });
+
+  it('rejects once the journal is closed', async () => {
+    const j = journalAt();
+    await j.close();
+    await expect(j.newestVersion()).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+});
+
 describe('compaction', () => {
   it('compact() rewrites the file with only the pending entries, as fresh appends', async () => {
     let j = journalAt();

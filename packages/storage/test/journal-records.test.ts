@@ -36,6 +36,7 @@ describe('journal records', () => {
   it('round-trips every record type through one line with a checksum', () => {
     for (const record of [
       { t: 'header', format: 1 } as const,
+      { t: 'header', format: 1, newest: '001761000000000-000000-w1' } as const,
       { t: 'append', e: entry } as const,
       { t: 'append', e: { ...entry, op: 'put', sha256: 'a'.repeat(64), size: 42 } } as const,
       { t: 'resolve', id: 'a.jpg@v1', target: 'gcs' } as const,
@@ -73,5 +74,9 @@ describe('journal records', () => {
       encodeRecord({ t: 'append', e: { ...entry, missing: 'gcs' } as unknown as JournalEntry }),
     );
     expect((decodeLine(invalid) as { error: string }).error).toMatch(/^invalid entry .*entry\.missing/);
+    const badNewest = line(
+      encodeRecord({ t: 'header', format: 1, newest: 42 } as unknown as Parameters<typeof encodeRecord>[0]),
+    );
+    expect(decodeLine(badNewest)).toEqual({ error: 'header with an invalid newest version' });
   });
 });

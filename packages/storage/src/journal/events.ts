@@ -80,6 +80,11 @@ export interface FileJournal extends Journal {
   open(): Promise<void>;
   /** See {@link Journal.appendIntent}: `written` once the line is in the file, before its fsync. */
   appendIntent(entry: JournalEntry): IntentAppend;
+  /**
+   * See {@link Journal.newestVersion}: replayed from the file when it opens (a compacted file's
+   * header keeps the newest version of the entries compaction left out).
+   */
+  newestVersion(): Promise<string | undefined>;
   /** Counters since the journal was created. */
   stats(): FileJournalStats;
   /** Adds a listener; returns a function that removes it. */

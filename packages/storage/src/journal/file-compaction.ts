@@ -25,7 +25,8 @@ export interface FileCompactionDeps {
 /**
  * The file journal's compaction (the apply step; {@link shouldCompact} in file-decide.ts decides
  * when it starts by itself): rewrites the file with only the pending entries, one compaction at a
- * time, while appends go on. Crash-safe: the new file replaces the old one by an atomic rename.
+ * time, while appends go on; the header of the new file keeps the newest version appended so far
+ * (`Journal.newestVersion`). Crash-safe: the new file replaces the old one by an atomic rename.
  *
  * @internal
  */
@@ -94,12 +95,14 @@ export class FileCompaction {
     const temp = join(o.dir, `${COMPACT_PREFIX}${randomBytes(8).toString('hex')}${COMPACT_SUFFIX}`);
     const snapshot = await writer.exclusive(() => ({
       entries: live.state.pending(),
+      // Kept in the new file's header: the entries that carried it may be settled and left out.
+      newest: live.state.newestVersion,
       offset: live.fileBytes,
     }));
     let out: FileHandle | undefined;
     try {
       out = await open(temp, 'ax+');
-      let size = await writeSnapshot(out, snapshot.entries);
+      let size = await writeSnapshot(out, snapshot.entries, snapshot.newest);
       let copied = snapshot.offset;
       const caughtUpTo = live.fileBytes;
       size += await copyRange(live.handle!, out, copied, caughtUpTo);

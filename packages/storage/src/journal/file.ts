@@ -24,7 +24,8 @@ import type { IntentAppend, JournalEntry } from './types.js';
  *   reported (`corrupt` event) without losing the lines around it. Every line has a CRC-32.
  * - Compaction: past `compactAfterBytes` (when at least half the file is obsolete) and at
  *   `compact()`, the pending entries are written to a new file that replaces the old one by an
- *   atomic rename; appends go on meanwhile and are carried over.
+ *   atomic rename; appends go on meanwhile and are carried over. The new file's header keeps the
+ *   newest version ever appended (`newestVersion()`), so it survives compactions and restarts.
  * - One writer: the directory is locked (`journal.lock`); a second journal on it fails with a
  *   `JournalLockedError`, a lock left by a dead process is taken over.
  * - After an fsync failure the journal is broken (every call rejects) until it is closed and a
@@ -157,6 +158,11 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       }
       return writer.exclusive(() => marks.get(key));
     },
+    // Replayed from the file (a compacted file's header keeps what compaction left out).
+    newestVersion: () =>
+      closing !== undefined
+        ? Promise.reject(closedError())
+        : writer.exclusive(() => live.state.newestVersion),
     backlog: () => live.state.backlog,
     compact: () => (closing !== undefined ? Promise.reject(closedError()) : compaction.start()),
     close: () => {

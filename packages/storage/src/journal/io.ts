@@ -37,18 +37,25 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** The header line every journal file starts with. */
-export function headerLine(): Buffer {
-  return encodeRecord({ t: 'header', format: JOURNAL_FORMAT });
+/**
+ * The header line every journal file starts with; `newest`: the newest version appended before
+ * (a compacted file's, see the `header` record).
+ */
+export function headerLine(newest?: string): Buffer {
+  return encodeRecord({ t: 'header', format: JOURNAL_FORMAT, ...(newest === undefined ? {} : { newest }) });
 }
 
 /**
- * Writes a header and one `append` record per entry to `out` (opened for appending), in chunks.
- * Returns the bytes written.
+ * Writes a header (with `newest`, the newest version appended so far) and one `append` record per
+ * entry to `out` (opened for appending), in chunks. Returns the bytes written.
  */
-export async function writeSnapshot(out: FileHandle, entries: readonly JournalEntry[]): Promise<number> {
+export async function writeSnapshot(
+  out: FileHandle,
+  entries: readonly JournalEntry[],
+  newest?: string,
+): Promise<number> {
   let total = 0;
-  let parts: Buffer[] = [headerLine()];
+  let parts: Buffer[] = [headerLine(newest)];
   let size = parts[0]!.length;
   const flush = async (): Promise<void> => {
     const bytes = Buffer.concat(parts, size);

@@ -70,6 +70,7 @@ export function createMemoryJournal(): Journal {
         marks.append(confirmed);
         return true;
       }),
+    newestVersion: () => whenOpen(() => state.newestVersion),
     backlog: () => state.backlog,
     compact: () => whenOpen(() => undefined),
     close: async () => {

@@ -7,8 +7,13 @@ export const JOURNAL_FORMAT = 1;
 
 /** One line of the journal file. */
 export type JournalRecord =
-  /** The first line of every file: the format version. */
-  | { readonly t: 'header'; readonly format: number }
+  /**
+   * The first line of every file: the format version and, in a compacted file, `newest`: the
+   * newest version of every entry appended before the compaction (most of them are gone from the
+   * file), so that the journal's newest version survives it. Readers that predate `newest` ignore
+   * it; a file without it (an older one, or one never compacted) is read the same.
+   */
+  | { readonly t: 'header'; readonly format: number; readonly newest?: string }
   /** An appended entry. */
   | { readonly t: 'append'; readonly e: JournalEntry }
   /** `target` now holds the entry `id`. */
@@ -64,7 +69,12 @@ function toRecord(value: unknown): DecodedLine {
       if (typeof v.format !== 'number' || !Number.isInteger(v.format) || v.format < 1) {
         return { error: 'header without a valid format' };
       }
-      return { record: { t: 'header', format: v.format } };
+      if (v.newest !== undefined && (typeof v.newest !== 'string' || v.newest === '')) {
+        return { error: 'header with an invalid newest version' };
+      }
+      return {
+        record: { t: 'header', format: v.format, ...(v.newest === undefined ? {} : { newest: v.newest }) },
+      };
     case 'append':
       try {
         return { record: { t: 'append', e: normalizeEntry(v.e) } };

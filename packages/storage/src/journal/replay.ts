@@ -39,6 +39,7 @@ export async function replayFile(
           );
         }
         if (number !== 1) report.corrupt(number, 'header in the middle of the file');
+        else if (record.newest !== undefined) state.noteVersion(record.newest);
         return;
       case 'append':
         state.append(record.e, line.length + 1);

@@ -40,6 +40,7 @@ export class JournalState {
   readonly #onKeysChanged: (() => void) | undefined;
   #backlog = 0;
   #bytes = 0;
+  #newestVersion: string | undefined;
 
   /** `onKeysChanged` is called when a key gets its first pending entry or loses its last one. */
   constructor(onKeysChanged?: () => void) {
@@ -61,6 +62,14 @@ export class JournalState {
     return this.#bytes;
   }
 
+  /**
+   * The newest version (compared as strings) of every entry appended, pending or not, and of every
+   * version given to {@link JournalState.noteVersion}; `undefined` before any.
+   */
+  get newestVersion(): string | undefined {
+    return this.#newestVersion;
+  }
+
   /** The number of keys with a pending entry. */
   get keyCount(): number {
     return this.#byKey.size;
@@ -68,6 +77,7 @@ export class JournalState {
 
   /** Applies an append; `bytes` is what its record costs in the file (0 for the memory journal). */
   append(entry: JournalEntry, bytes = 0): void {
+    this.noteVersion(entry.version);
     const existing = this.#entries.get(entry.id);
     // An intent never replaces its id's acknowledged record: once a version was confirmed (a read
     // returned it), its writer's later failure record cannot make it unacknowledged again.
@@ -98,6 +108,14 @@ export class JournalState {
     set.add(live);
     this.#backlog += live.missing.size;
     this.#bytes += bytes;
+  }
+
+  /**
+   * Raises {@link JournalState.newestVersion} to `version` when it is newer (the file journal's
+   * replay of the newest version a compacted file kept of entries it no longer holds).
+   */
+  noteVersion(version: string): void {
+    if (this.#newestVersion === undefined || version > this.#newestVersion) this.#newestVersion = version;
   }
 
   /** Applies a resolve; returns false when it changed nothing (unknown id, target not missing). */

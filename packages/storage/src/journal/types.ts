@@ -150,6 +150,17 @@ export interface Journal {
   compact(): Promise<void>;
   /** Flushes and releases resources (file handles, locks). Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Optional: the newest `version` (compared as strings) of every entry ever appended to this
+   * journal, intents included, settled or not, or `undefined` when none was; kept across restarts
+   * and compactions (the file journal writes it into its compacted file). The multi-cloud store
+   * moves its clock past it when it opens, before it stamps any write: a process restarted with
+   * its wall clock behind (an NTP step, a VM restored from a snapshot, a container moved to a host
+   * with a wrong clock) then never stamps a write older than one it acknowledged before, which
+   * the clouds would keep in its place. Without this method the store knows only the versions of
+   * the pending entries. Rejects like {@link Journal.pending} would.
+   */
+  newestVersion?(): Promise<string | undefined>;
 
   // Optional: what a journal shared by a fleet of processes (e.g. `@failover/redis`) offers. The
   // multi-cloud store uses each one when it is there.

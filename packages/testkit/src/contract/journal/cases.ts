@@ -1,7 +1,6 @@
-import type { Journal } from '@failover/storage';
 import { expect, it } from 'vitest';
 import { expectRejection } from '../expect.js';
-import { deleteEntry, entry, expectPending, withJournal } from './fixtures.js';
+import { deleteEntry, entry, expectPending, reopenJournal, withJournal } from './fixtures.js';
 import type { JournalFactory } from './types.js';
 
 /** What every case gets: the factory and the resolved options. */
@@ -420,16 +419,7 @@ export function errorCases(ctx: JournalCaseContext): void {
 export function durabilityCases(ctx: JournalCaseContext): void {
   const { make, timeoutMs } = ctx;
 
-  const reopened = async (
-    subject: { journal: Journal; reopen?: () => Promise<Journal> | Journal },
-    track: (journal: Journal) => Journal,
-  ): Promise<Journal | undefined> => {
-    if (subject.reopen === undefined) return undefined;
-    await subject.journal.close();
-    const again = track(await subject.reopen());
-    await again.open?.();
-    return again;
-  };
+  const reopened = reopenJournal;
 
   it(
     'after close and reopen: the same pending entries, holders, missing targets and backlog',

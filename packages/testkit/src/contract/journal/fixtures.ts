@@ -67,6 +67,21 @@ export async function withJournal(
   }
 }
 
+/**
+ * Closes the subject's journal and opens a new one over the same storage (`reopen`), tracked so
+ * the suite closes it; `undefined` when the journal is not durable (no `reopen`).
+ */
+export async function reopenJournal(
+  subject: { readonly journal: Journal; readonly reopen?: () => Promise<Journal> | Journal },
+  track: (journal: Journal) => Journal,
+): Promise<Journal | undefined> {
+  if (subject.reopen === undefined) return undefined;
+  await subject.journal.close();
+  const again = track(await subject.reopen());
+  await again.open?.();
+  return again;
+}
+
 function toSubject(value: JournalSubject | Journal): JournalSubject {
   if (isJournal(value)) return { journal: value };
   if (value && typeof value === 'object' && isJournal((value as JournalSubject).journal)) return value;

@@ -9,6 +9,7 @@ import {
   supersedingCases,
 } from './cases.js';
 import { highWaterCases } from './high-water-cases.js';
+import { newestVersionCases } from './newest-version-cases.js';
 import { settleIntentCases } from './settle-intent-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
 
@@ -30,7 +31,9 @@ export type { JournalContractOptions, JournalFactory, JournalSubject } from './t
  * calls take effect in the order they are made; a malformed entry is refused with an
  * `InvalidArgumentError` naming the field; calls after `close()` reject with a `JournalError`
  * (`unavailable`); when `reopen` is given, everything acknowledged survives close and reopen; and,
- * when the journal has `highWater`, it answers the newest write appended per key, settled or not.
+ * when the journal has `highWater`, it answers the newest write appended per key, settled or not;
+ * when it has `newestVersion`, it answers the newest version ever appended, kept by `compact()`
+ * and across close and reopen.
  *
  * @example
  * import { createFileJournal } from '@failover/storage';
@@ -66,6 +69,7 @@ export function journalContract(
     errorCases(ctx);
     durabilityCases(ctx);
     highWaterCases(ctx);
+    newestVersionCases(ctx);
     settleIntentCases(ctx);
   });
 }
