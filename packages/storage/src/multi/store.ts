@@ -16,6 +16,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import { AckedWrites } from './acked.js';
+import { newestJournaled } from './clock-floor.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { copyObject } from './copy.js';
 import { DeferredRecords } from './deferred-records.js';
@@ -157,7 +158,10 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     ready: () => {
       loading ??= (async () => {
         await journal.open?.();
-        pending.load(await journal.pending());
+        const entries = await journal.pending();
+        pending.load(entries);
+        // The clock's floor across restarts: no write is stamped before this (every one awaits ready).
+        ctx.clock.observe(await newestJournaled(journal, entries));
         if (o.repairOnRecovery && journal.backlog() > 0) scheduler.soon(0);
         // Find out which targets lost their data (in the background: calls need not wait for it).
         epochs.establish(ctx).catch((err: unknown) => {
