@@ -6,7 +6,9 @@ import { luaScript } from './scripts.js';
 //   KEYS[2] bykey    hash   key -> JSON array of the ids of its pending entries
 //   KEYS[3] order    zset   id scored by append sequence (pending() is oldest first)
 //   KEYS[4] meta     hash   seq (append counter), backlog ((entry, missing target) pairs),
-//                            version (bumped by every change, for cheap change detection)
+//                            version (bumped by every change, for cheap change detection),
+//                            newest (the newest version of every entry ever appended, see
+//                            NEWEST_VERSION)
 //   <tag>:hw:<key>   string {"v": version, "e": entry JSON} of the newest entry appended for
 //                            the key (its high-water mark), expiring HIGH_WATER_RETENTION_MS
 //                            after the key's last append (append's KEYS[5]; see highWater);
@@ -59,11 +61,13 @@ local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or 
 
 /**
  * The body of an append (a Lua function, so that a confirmed intent is appended by the same
- * rules): the mark at `hw` (kept `retention` ms), the entry replacing a pending one of its id,
+ * rules): the journal's newest version, the mark at `hw` (kept `retention` ms), the entry replacing a pending one of its id,
  * superseding older entries of its key, or keeping only the targets newer ones do not name.
  */
 const APPEND_ENTRY = `
 local function append_entry(id, key, version, holders, missing, intent, ejson, hw, retention)
+local newest = redis.call('HGET', meta, 'newest')
+if not newest or lt(newest, version) then redis.call('HSET', meta, 'newest', version) end
 local existing = load(id)
 -- The rule of JournalState in @failover/storage: an intent never replaces a pending acknowledged
 -- entry of its id (a writer's failure record after another process confirmed the version).
@@ -273,6 +277,12 @@ end
 return n
 `,
 );
+
+/**
+ * No ARGV. Returns the newest version of every entry ever appended (`Journal.newestVersion`, kept
+ * in the meta hash by every append), or nil.
+ */
+export const NEWEST_VERSION = luaScript('newest-version', `return redis.call('HGET', KEYS[4], 'newest')`);
 
 /** KEYS[1]: a key's high-water mark. Returns it (`{"v", "e"}` JSON) or nil. */
 export const HIGH_WATER = luaScript('high-water', `return redis.call('GET', KEYS[1])`);

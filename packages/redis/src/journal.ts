@@ -16,6 +16,7 @@ import {
   HIGH_WATER,
   LEASE,
   LEASE_HOLDER,
+  NEWEST_VERSION,
   PENDING,
   PENDING_OF,
   RESOLVE,
@@ -69,6 +70,11 @@ export interface RedisJournal extends Journal {
    * See {@link Journal.highWater}.
    */
   highWater(key: string): Promise<JournalHighWater | undefined>;
+  /**
+   * The newest version any instance ever appended under this prefix (one small round trip; kept
+   * in Redis as long as the journal's own keys). See {@link Journal.newestVersion}.
+   */
+  newestVersion(): Promise<string | undefined>;
 }
 
 /**
@@ -198,6 +204,12 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         if (reply < 0) return false;
         setBacklog(reply);
         return true;
+      }),
+    // Kept in Redis by every instance's appends: the newest version the whole fleet stamped.
+    newestVersion: () =>
+      whenOpen(async () => {
+        const raw = await scripts.run<unknown>(NEWEST_VERSION, keys, []);
+        return raw === null || raw === undefined ? undefined : String(raw);
       }),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
     lease: (objectKeys: readonly string[], ttlMs = 30_000) =>

@@ -103,6 +103,26 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     );
   });
 
+  it('newestVersion: the newer of both journals; the local one alone while Redis is down', async () => {
+    const redis = await redisServer({ persistence: 'aof-always' });
+    const { c, prefix, journal } = await fallbackOn(redis.url, {
+      mergeIntervalMs: 3_600_000,
+      checkIntervalMs: 3_600_000,
+    });
+    await journal.append(entry(5));
+    expect(await journal.newestVersion?.()).toBe('0005');
+    await redis.kill();
+    await journal.append(entry(7)); // kept locally
+    expect(journal.localBacklog).toBe(1);
+    expect(await journal.newestVersion?.()).toBe('0007');
+    await redis.restart();
+    while (!isReady(c)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await journal.merge();
+    expect(await journal.newestVersion?.()).toBe('0007');
+    const other = createRedisJournal({ client: await nodeRedisClient(redis.url), prefix });
+    expect(await other.newestVersion()).toBe('0007');
+  });
+
   it('close() moves what was kept locally to Redis first: an instance shut down for good strands nothing', async () => {
     const redis = await redisServer({ persistence: 'aof-always' });
     // The periodic merge never runs here: only close() can move the entries.

@@ -53,6 +53,25 @@ describe.each(CLIENT_KINDS)('createRedisJournal (%s)', (kind) => {
     expect(await a.pending()).toEqual([]);
   });
 
+  it('newestVersion: the newest version any instance appended, settled or not, confirmed intents included', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const a = createRedisJournal({ client: await client(redis.url), prefix: p });
+    const b = createRedisJournal({ client: await client(redis.url), prefix: p });
+    expect(await a.newestVersion()).toBeUndefined();
+    await a.append(entry({ id: 'x', version: '005', holders: ['a', 'b'], missing: [] })); // never pending
+    await b.append(entry({ id: 'y', key: 'j', version: '003' }));
+    expect(await b.newestVersion()).toBe('005');
+    await b.append(
+      entry({ id: 'z', key: 'm', version: '007', holders: [], missing: ['a', 'b'], intent: true }),
+    );
+    expect(await b.settleIntent?.('z', 'withdraw')).toBe(true);
+    expect(await a.newestVersion()).toBe('007'); // a withdrawn intent's version was stamped too
+    await a.append(entry({ id: 'w', key: 'm', version: '006', holders: [], missing: ['a'], intent: true }));
+    expect(await a.settleIntent?.('w', 'confirm')).toBe(true);
+    expect(await a.newestVersion()).toBe('007');
+  });
+
   it('converges to the newest version of each key whatever the interleaving of two instances', async () => {
     const redis = await redisServer();
     const p = prefix();

@@ -33,7 +33,8 @@ export interface FallbackLink {
 /**
  * Adds to `journal` the optional lookups its primary offers (the apply step of their decisions in
  * fallback-decide.ts): `pendingOf` (routed by {@link routeLookup}), `mayHavePending`, `highWater`
- * (both journals' marks, {@link newerMark}), `settleIntent` (the primary's, or the fallback's own
+ * (both journals' marks, {@link newerMark}), `newestVersion` (the newer of both journals'; an
+ * away primary's is skipped), `settleIntent` (the primary's, or the fallback's own
  * for an intent kept locally), and the primary's repair leases (`lease`, `release`,
  * `repairLeased`).
  */
@@ -95,6 +96,22 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
         fallback.highWater?.(key),
       ]);
       return newerMark(shared, local);
+    };
+  }
+  if (primary.newestVersion !== undefined || fallback.newestVersion !== undefined) {
+    journal.newestVersion = async () => {
+      // The newer of both (what was kept locally while the primary was away is in the fallback's
+      // alone until merged). An away primary is skipped: the local one answers for this process.
+      const [shared, local] = await Promise.all([
+        link.facts().away
+          ? undefined
+          : primary.newestVersion?.().catch((err: unknown) => {
+              link.outage(err);
+              return undefined;
+            }),
+        fallback.newestVersion?.(),
+      ]);
+      return shared === undefined || (local !== undefined && local > shared) ? local : shared;
     };
   }
   const withdrawInPrimary = async (): Promise<void> => {
