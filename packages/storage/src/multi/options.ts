@@ -199,9 +199,10 @@ export interface MultiCloudStoreOptions {
   writerId?: string;
   /**
    * The wall clock versions follow, in milliseconds since the epoch. Default `Date.now`. Versions
-   * never go backwards whatever it returns; give a trusted time source when this machine's clock
-   * may be far off (in a fleet, each write also moves past the newest version any instance
-   * journaled for its key, see docs/fleet.md).
+   * never go backwards whatever it returns, across restarts too (the store opens past the
+   * journal's `newestVersion()`); give a trusted time source when this machine's clock may be far
+   * off (in a fleet, each write also moves past the newest version any instance journaled for its
+   * key, see docs/fleet.md).
    */
   now?: () => number;
   /** The store's name. Default `multi(<target names>)`. */
