@@ -61,8 +61,9 @@ local function backlog() return tonumber(redis.call('HGET', meta, 'backlog') or 
 
 /**
  * The body of an append (a Lua function, so that a confirmed intent is appended by the same
- * rules): the journal's newest version, the mark at `hw` (kept `retention` ms), the entry replacing a pending one of its id,
- * superseding older entries of its key, or keeping only the targets newer ones do not name.
+ * rules): the journal's newest version, the mark at `hw` (kept `retention` ms), the entry
+ * replacing a pending one of its id, superseding older entries of its key, or keeping only the
+ * targets newer ones do not name.
  */
 const APPEND_ENTRY = `
 local function append_entry(id, key, version, holders, missing, intent, ejson, hw, retention)
