@@ -33,6 +33,7 @@ interface LiveEntry extends PendingEntry {
  *   acknowledged entry of its id (it is ignored).
  * - `resolve(id, target)` moves `target` from the entry's `missing` to its `holders`.
  * - An entry whose `missing` is empty is dropped.
+ * - `newestVersion` is the newest version of every entry ever appended, dropped or not.
  */
 export class JournalState {
   readonly #entries = new Map<string, LiveEntry>();

@@ -112,7 +112,10 @@ export interface MultiContext {
    * repair pass (`unchecked.ts`). By `<target>\n<key>`.
    */
   readonly uncheckedCopies: Map<string, UncheckedCopy>;
-  /** Resolves once the journal is open and its pending entries are indexed; rejects if it cannot open. */
+  /**
+   * Resolves once the journal is open, its pending entries are indexed and the clock is past the
+   * newest version it recorded (`clock-floor.ts`); rejects if it cannot open.
+   */
   ready(): Promise<void>;
   /** Rejects when the store is closed. */
   checkOpen(): void;
