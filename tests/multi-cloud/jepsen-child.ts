@@ -97,11 +97,31 @@ async function start(config: ChildConfig): Promise<void> {
   // JEPSEN_TRACE_BREAKERS=1, for a post-mortem of failed calls: each breaker's transitions too.
   if (process.env.JEPSEN_TRACE_BREAKERS === '1') {
     for (const name of ['open', 'halfOpen', 'close', 'panic'] as const) forward(name, `breaker:${name}`);
+    traceJournalAway();
   }
   opened = store;
   // Opens the journal and reads (or, on new buckets, creates) the epoch markers at once.
   store.repair().catch(() => undefined);
   void send({ type: 'ready', writerId: store.status().name });
+}
+
+/**
+ * For a post-mortem (JEPSEN_TRACE_BREAKERS=1): when this instance's fallback journal takes Redis
+ * for away and back (`journal:away`, `journal:back`), polled every 10 ms, so that a stale read can
+ * be told from the window the fleet's guarantee allows.
+ */
+function traceJournalAway(): void {
+  const j = journal as (Journal & { primaryAway?: () => boolean }) | undefined;
+  if (j?.primaryAway === undefined) return;
+  let away = false;
+  setInterval(() => {
+    const now = j.primaryAway!();
+    if (now === away) return;
+    away = now;
+    void send({ type: 'event', name: now ? 'journal:away' : 'journal:back', detail: '{}' }).catch(
+      () => undefined,
+    );
+  }, 10).unref();
 }
 
 async function read(key: string): Promise<ReadResult> {

@@ -4,6 +4,7 @@ import {
   classifyFailure,
   DeadlineExceededError,
   isAvailabilityKind,
+  setPatientTimeout,
   type TargetFailure,
 } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
@@ -248,7 +249,9 @@ function fromJournal(item: PendingItem): MultiCloudListEntry {
 /**
  * A later page of a listing, limited like an attempt (`failover.attemptTimeoutMs`): past the limit
  * the listing's requests are aborted and the page fails as a timeout, so the listing moves to the
- * next target instead of hanging on one that stopped answering.
+ * next target instead of hanging on one that stopped answering. The limit is patient with this
+ * process's own stalls (`setPatientTimeout`): a page that arrived while the process stood still is
+ * read, not given up on.
  */
 function withLimit<R>(
   next: Promise<R>,
@@ -257,14 +260,14 @@ function withLimit<R>(
   target: string,
 ): Promise<R> {
   if (limitMs === undefined) return next;
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
+    cancel = setPatientTimeout(() => {
       const err = new DeadlineExceededError(limitMs, 'attempt', { target });
       stall.abort(err);
       reject(err);
     }, limitMs);
   });
   next.catch(() => undefined);
-  return Promise.race([next, late]).finally(() => clearTimeout(timer));
+  return Promise.race([next, late]).finally(() => cancel?.());
 }
