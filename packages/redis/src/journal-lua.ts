@@ -8,7 +8,8 @@ import { luaScript } from './scripts.js';
 //   KEYS[4] meta     hash   seq (append counter), backlog ((entry, missing target) pairs),
 //                            version (bumped by every change, for cheap change detection),
 //                            newest (the newest version of every entry ever appended, see
-//                            NEWEST_VERSION)
+//                            NEWEST_VERSION), id (the journal's identity, set once by
+//                            JOURNAL_ID: a Redis that lost its data gets a new one)
 //   <tag>:hw:<key>   string {"v": version, "e": entry JSON} of the newest entry appended for
 //                            the key (its high-water mark), expiring HIGH_WATER_RETENTION_MS
 //                            after the key's last append (append's KEYS[5]; see highWater);
@@ -284,6 +285,18 @@ return n
  * in the meta hash by every append), or nil.
  */
 export const NEWEST_VERSION = luaScript('newest-version', `return redis.call('HGET', KEYS[4], 'newest')`);
+
+/**
+ * ARGV: a new random id. Sets the meta hash's `id` to it unless it holds one (HSETNX: the first
+ * instance to ask creates it, every later one reads it) and returns the id it holds
+ * (`Journal.journalId`). A Redis that lost the hash (a restart without persistence, a failover to
+ * a replica that never had it) gets a new one at the next call.
+ */
+export const JOURNAL_ID = luaScript(
+  'journal-id',
+  `redis.call('HSETNX', KEYS[4], 'id', ARGV[1])
+return redis.call('HGET', KEYS[4], 'id')`,
+);
 
 /** KEYS[1]: a key's high-water mark. Returns it (`{"v", "e"}` JSON) or nil. */
 export const HIGH_WATER = luaScript('high-water', `return redis.call('GET', KEYS[1])`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   checkJournalResolveArgs,
   checkJournalSettleArgs,
@@ -14,6 +15,7 @@ import {
   BACKLOG,
   HAS_PENDING,
   HIGH_WATER,
+  JOURNAL_ID,
   LEASE,
   LEASE_HOLDER,
   NEWEST_VERSION,
@@ -75,6 +77,13 @@ export interface RedisJournal extends Journal {
    * in Redis as long as the journal's own keys). See {@link Journal.newestVersion}.
    */
   newestVersion(): Promise<string | undefined>;
+  /**
+   * The journal's identity, shared by every instance (one small round trip): a random id the first
+   * instance to ask stores in the `{prefix}:meta` hash (HSETNX). A Redis that lost its data (a
+   * restart without persistence, a failover to a replica that did not have it) answers with a new
+   * one, and the multi-cloud store reconciles. See {@link Journal.journalId}.
+   */
+  journalId(): Promise<string>;
 }
 
 /**
@@ -211,6 +220,11 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         const raw = await scripts.run<unknown>(NEWEST_VERSION, keys, []);
         return raw === null || raw === undefined ? undefined : String(raw);
       }),
+    // Created once by the first instance to ask; every instance of the fleet reads the same one.
+    journalId: () =>
+      whenOpen(async () =>
+        String(await scripts.run<unknown>(JOURNAL_ID, keys, [randomBytes(16).toString('hex')])),
+      ),
     refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
     lease: (objectKeys: readonly string[], ttlMs = 30_000) =>
       whenOpen(async () => {

@@ -72,6 +72,26 @@ describe.each(CLIENT_KINDS)('createRedisJournal (%s)', (kind) => {
     expect(await a.newestVersion()).toBe('007');
   });
 
+  it('journalId: one id for every instance of a prefix, another for another prefix, a new one once Redis lost the data', async () => {
+    const redis = await redisServer();
+    const p = prefix();
+    const c = await client(redis.url);
+    const a = createRedisJournal({ client: c, prefix: p });
+    const b = createRedisJournal({ client: await client(redis.url), prefix: p });
+    const id = await a.journalId();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(await b.journalId()).toBe(id);
+    await a.append(entry({ id: 'x', version: '005' }));
+    expect(await b.journalId()).toBe(id);
+    expect(await createRedisJournal({ client: c, prefix: prefix() }).journalId()).not.toBe(id);
+    // A Redis without persistence restarted (or a failover to a replica that never had the data).
+    await raw(c, ['FLUSHALL']);
+    await b.append(entry({ id: 'y', version: '006' })); // recreates the meta hash, without an id
+    const fresh = await b.journalId();
+    expect(fresh).not.toBe(id);
+    expect(await a.journalId()).toBe(fresh);
+  });
+
   it('converges to the newest version of each key whatever the interleaving of two instances', async () => {
     const redis = await redisServer();
     const p = prefix();

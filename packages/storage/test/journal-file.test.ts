@@ -491,6 +491,56 @@ describe('newestVersion', () => {
   });
 });
 
+describe('journalId', () => {
+  it('is made with the file, kept in its header line, carried over by compaction and reopen', async () => {
+    let j = journalAt();
+    const id = await j.journalId();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.parse((await lines())[0]!)).toMatchObject({ t: 'header', format: 1, id });
+    await j.append(entry('e1'));
+    await j.compact();
+    expect(JSON.parse((await lines())[0]!)).toMatchObject({ t: 'header', id });
+    j = await reopen(j);
+    expect(await j.journalId()).toBe(id);
+  });
+
+  it('a file an older version wrote (a header without id) has none until its next compaction writes one', async () => {
+    const j0 = journalAt();
+    await j0.append(entry('e1'));
+    await j0.close();
+    // The same file as an older version wrote it: the header without `id`.
+    const { encodeRecord } = await import('../src/journal/records.js');
+    const text = [encodeRecord({ t: 'header', format: 1 }).toString().trimEnd(), ...(await lines()).slice(1)];
+    await writeFile(file, `${text.join('\n')}\n`);
+    let j = journalAt();
+    expect(await j.journalId()).toBeUndefined();
+    expect((await j.pending()).map((e) => e.id)).toEqual(['e1']);
+    await j.compact();
+    const id = await j.journalId();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    j = await reopen(j);
+    expect(await j.journalId()).toBe(id);
+  });
+
+  it('a wiped directory gives a new journal with a new id', async () => {
+    const j0 = journalAt();
+    const before = await j0.journalId();
+    await j0.close();
+    await rm(dir, { recursive: true, force: true });
+    const j = journalAt();
+    expect(await j.journalId()).not.toBe(before);
+    await j.close();
+  });
+
+  it('refuses a header with an invalid id (the line is reported corrupt)', async () => {
+    const { decodeLine, encodeRecord } = await import('../src/journal/records.js');
+    const line = encodeRecord({ t: 'header', format: 1, id: 'no spaces allowed' });
+    expect(decodeLine(line.subarray(0, line.length - 1))).toEqual({
+      error: 'header with an invalid journal id',
+    });
+  });
+});
+
 describe('compaction', () => {
   it('compact() rewrites the file with only the pending entries, as fresh appends', async () => {
     let j = journalAt();

@@ -85,6 +85,11 @@ export interface FileJournal extends Journal {
    * header keeps the newest version of the entries compaction left out).
    */
   newestVersion(): Promise<string | undefined>;
+  /**
+   * See {@link Journal.journalId}: written into the header of a new file, carried over by every
+   * compaction; `undefined` for a file an older version wrote, until its next compaction.
+   */
+  journalId(): Promise<string | undefined>;
   /** Counters since the journal was created. */
   stats(): FileJournalStats;
   /** Adds a listener; returns a function that removes it. */

@@ -34,7 +34,8 @@ export interface FallbackLink {
  * Adds to `journal` the optional lookups its primary offers (the apply step of their decisions in
  * fallback-decide.ts): `pendingOf` (routed by {@link routeLookup}), `mayHavePending`, `highWater`
  * (both journals' marks, {@link newerMark}), `newestVersion` (the newer of both journals'; an
- * away primary's is skipped), `settleIntent` (the primary's, or the fallback's own
+ * away primary's is skipped), `journalId` (the primary's; `undefined` while it is away),
+ * `settleIntent` (the primary's, or the fallback's own
  * for an intent kept locally), and the primary's repair leases (`lease`, `release`,
  * `repairLeased`).
  */
@@ -112,6 +113,20 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
         fallback.newestVersion?.(),
       ]);
       return shared === undefined || (local !== undefined && local > shared) ? local : shared;
+    };
+  }
+  if (primary.journalId !== undefined) {
+    const journalId = primary.journalId.bind(primary);
+    // The primary's (the shared journal's identity); an away or failing primary: not known, so
+    // the store skips its check rather than take the local journal's for the shared one's.
+    journal.journalId = async () => {
+      if (link.facts().away) return undefined;
+      try {
+        return await journalId();
+      } catch (err) {
+        link.outage(err);
+        return undefined;
+      }
     };
   }
   const withdrawInPrimary = async (): Promise<void> => {

@@ -9,6 +9,7 @@ import type { FileJournalCounters, LiveJournalFile } from './file-live.js';
 import type { ResolvedFileJournalOptions } from './file-options.js';
 import type { GroupCommitWriter } from './file-writer.js';
 import { COMPACT_PREFIX, COMPACT_SUFFIX, copyRange, syncDirectory, writeSnapshot } from './io.js';
+import { newJournalId } from './records.js';
 
 /** What compaction needs besides the options and the live file. */
 export interface FileCompactionDeps {
@@ -97,12 +98,14 @@ export class FileCompaction {
       entries: live.state.pending(),
       // Kept in the new file's header: the entries that carried it may be settled and left out.
       newest: live.state.newestVersion,
+      // Carried over; a file an older version wrote gets its id now.
+      id: live.id ?? newJournalId(),
       offset: live.fileBytes,
     }));
     let out: FileHandle | undefined;
     try {
       out = await open(temp, 'ax+');
-      let size = await writeSnapshot(out, snapshot.entries, snapshot.newest);
+      let size = await writeSnapshot(out, snapshot.entries, snapshot.newest, snapshot.id);
       let copied = snapshot.offset;
       const caughtUpTo = live.fileBytes;
       size += await copyRange(live.handle!, out, copied, caughtUpTo);
@@ -117,6 +120,7 @@ export class FileCompaction {
         const bytesBefore = live.fileBytes;
         live.handle = newFile;
         live.fileBytes = size;
+        live.id = snapshot.id;
         out = undefined;
         await old.close().catch(() => {});
         if (o.fsync) {

@@ -22,6 +22,11 @@ export interface LiveJournalFile {
   broken: FailoverError | undefined;
   /** The pending entries (replaced by the replayed ones when the journal opens). */
   state: JournalState;
+  /**
+   * The journal's identity, from the file's header (`undefined` before opening, and for a file
+   * written by an older version until a compaction writes its header with a new one).
+   */
+  id: string | undefined;
 }
 
 /** The counters of {@link FileJournalStats} that the journal keeps (all but `fileBytes`). @internal */
@@ -29,7 +34,7 @@ export type FileJournalCounters = { -readonly [K in Exclude<keyof FileJournalSta
 
 /** A live file before opening: no handle, empty, not broken. @internal */
 export function newLiveJournalFile(): LiveJournalFile {
-  return { handle: undefined, fileBytes: 0, broken: undefined, state: new JournalState() };
+  return { handle: undefined, fileBytes: 0, broken: undefined, state: new JournalState(), id: undefined };
 }
 
 /** Counters at zero. @internal */

@@ -6,6 +6,7 @@ import { planOpenRepair } from './file-decide.js';
 import type { ResolvedFileJournalOptions } from './file-options.js';
 import { headerLine, removeLeftovers, syncDirectory } from './io.js';
 import { acquireLock, type JournalLock } from './lock.js';
+import { newJournalId } from './records.js';
 import { replayFile } from './replay.js';
 import { JournalState } from './state.js';
 
@@ -19,6 +20,11 @@ export interface OpenedJournalFile {
   readonly fileBytes: number;
   /** Lines read. */
   readonly lines: number;
+  /**
+   * The journal's id: the header's, or a new one written into the header of a new (empty) file;
+   * `undefined` for a file an older version wrote (its next compaction gives it one).
+   */
+  readonly id: string | undefined;
 }
 
 /** What opening reports while it runs. */
@@ -57,7 +63,18 @@ export async function openJournalFile(
     await removeLeftovers(o.dir);
     handle = await open(o.file, 'a+');
     const state = new JournalState();
-    const scan = await replayFile(handle, state, { corrupt: reports.corrupt }, name);
+    let id: string | undefined;
+    const scan = await replayFile(
+      handle,
+      state,
+      {
+        corrupt: reports.corrupt,
+        journalId: (found) => {
+          id = found;
+        },
+      },
+      name,
+    );
     const repair = planOpenRepair(scan);
     let fileBytes = scan.end;
     if (repair.cutBytes > 0) {
@@ -66,7 +83,9 @@ export async function openJournalFile(
       if (o.fsync) await handle.datasync();
     }
     if (repair.writeHeader) {
-      const header = headerLine();
+      // A new file (or one holding only a torn line): the journal's storage starts here.
+      id = newJournalId();
+      const header = headerLine(undefined, id);
       await writeFully(handle, header);
       if (o.fsync) {
         await handle.datasync();
@@ -74,7 +93,7 @@ export async function openJournalFile(
       }
       fileBytes = header.length;
     }
-    return { handle, lock, state, fileBytes, lines: scan.lines };
+    return { handle, lock, state, fileBytes, lines: scan.lines, id };
   } catch (err) {
     await handle?.close().catch(() => {});
     await lock.release().catch(() => {});

@@ -25,7 +25,8 @@ import type { IntentAppend, JournalEntry } from './types.js';
  * - Compaction: past `compactAfterBytes` (when at least half the file is obsolete) and at
  *   `compact()`, the pending entries are written to a new file that replaces the old one by an
  *   atomic rename; appends go on meanwhile and are carried over. The new file's header keeps the
- *   newest version ever appended (`newestVersion()`), so it survives compactions and restarts.
+ *   newest version ever appended (`newestVersion()`) and the journal's id (`journalId()`, made
+ *   when the file is created), so both survive compactions and restarts.
  * - One writer: the directory is locked (`journal.lock`); a second journal on it fails with a
  *   `JournalLockedError`, a lock left by a dead process is taken over.
  * - After an fsync failure the journal is broken (every call rejects) until it is closed and a
@@ -63,6 +64,7 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
     const opened = await openJournalFile(o, fileOpenReports(name, o.file, events, counters));
     live.fileBytes = opened.fileBytes;
     live.state = opened.state;
+    live.id = opened.id;
     live.handle = opened.handle;
     lock = opened.lock;
     events.emit('opened', {
@@ -163,6 +165,10 @@ export function createFileJournal(options: FileJournalOptions): FileJournal {
       closing !== undefined
         ? Promise.reject(closedError())
         : writer.exclusive(() => live.state.newestVersion),
+    // From the file's header, carried over by compactions (a file an older version wrote: none
+    // until its first compaction).
+    journalId: () =>
+      closing !== undefined ? Promise.reject(closedError()) : writer.exclusive(() => live.id),
     backlog: () => live.state.backlog,
     compact: () => (closing !== undefined ? Promise.reject(closedError()) : compaction.start()),
     close: () => {

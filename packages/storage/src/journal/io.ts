@@ -39,23 +39,30 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * The header line every journal file starts with; `newest`: the newest version appended before
- * (a compacted file's, see the `header` record).
+ * (a compacted file's), `id`: the journal's identity (see the `header` record).
  */
-export function headerLine(newest?: string): Buffer {
-  return encodeRecord({ t: 'header', format: JOURNAL_FORMAT, ...(newest === undefined ? {} : { newest }) });
+export function headerLine(newest?: string, id?: string): Buffer {
+  return encodeRecord({
+    t: 'header',
+    format: JOURNAL_FORMAT,
+    ...(newest === undefined ? {} : { newest }),
+    ...(id === undefined ? {} : { id }),
+  });
 }
 
 /**
- * Writes a header (with `newest`, the newest version appended so far) and one `append` record per
- * entry to `out` (opened for appending), in chunks. Returns the bytes written.
+ * Writes a header (with `newest`, the newest version appended so far, and `id`, the journal's
+ * identity) and one `append` record per entry to `out` (opened for appending), in chunks. Returns
+ * the bytes written.
  */
 export async function writeSnapshot(
   out: FileHandle,
   entries: readonly JournalEntry[],
   newest?: string,
+  id?: string,
 ): Promise<number> {
   let total = 0;
-  let parts: Buffer[] = [headerLine(newest)];
+  let parts: Buffer[] = [headerLine(newest, id)];
   let size = parts[0]!.length;
   const flush = async (): Promise<void> => {
     const bytes = Buffer.concat(parts, size);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { crc32, crc32Hex } from './crc32.js';
 import { normalizeEntry } from './entry.js';
 import type { JournalEntry } from './types.js';
@@ -5,15 +6,26 @@ import type { JournalEntry } from './types.js';
 /** The version of the file format this code writes and reads. */
 export const JOURNAL_FORMAT = 1;
 
+/** What a journal id in a header looks like: 1 to 64 characters of `[A-Za-z0-9_-]`. */
+export const JOURNAL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A new random journal id (32 hex digits). */
+export function newJournalId(): string {
+  return randomBytes(16).toString('hex');
+}
+
 /** One line of the journal file. */
 export type JournalRecord =
   /**
    * The first line of every file: the format version and, in a compacted file, `newest`: the
    * newest version of every entry appended before the compaction (most of them are gone from the
    * file), so that the journal's newest version survives it. Readers that predate `newest` ignore
-   * it; a file without it (an older one, or one never compacted) is read the same.
+   * it; a file without it (an older one, or one never compacted) is read the same. `id`: the
+   * journal's identity (`Journal.journalId`), random, written with the file's first header and
+   * carried over by every compaction. Readers that predate it ignore it; a file without it (written
+   * by an older version) has no known id until its next compaction writes one.
    */
-  | { readonly t: 'header'; readonly format: number; readonly newest?: string }
+  | { readonly t: 'header'; readonly format: number; readonly newest?: string; readonly id?: string }
   /** An appended entry. */
   | { readonly t: 'append'; readonly e: JournalEntry }
   /** `target` now holds the entry `id`. */
@@ -72,8 +84,16 @@ function toRecord(value: unknown): DecodedLine {
       if (v.newest !== undefined && (typeof v.newest !== 'string' || v.newest === '')) {
         return { error: 'header with an invalid newest version' };
       }
+      if (v.id !== undefined && (typeof v.id !== 'string' || !JOURNAL_ID.test(v.id))) {
+        return { error: 'header with an invalid journal id' };
+      }
       return {
-        record: { t: 'header', format: v.format, ...(v.newest === undefined ? {} : { newest: v.newest }) },
+        record: {
+          t: 'header',
+          format: v.format,
+          ...(v.newest === undefined ? {} : { newest: v.newest }),
+          ...(v.id === undefined ? {} : { id: v.id }),
+        },
       };
     case 'append':
       try {

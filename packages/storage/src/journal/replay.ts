@@ -8,6 +8,8 @@ import type { JournalState } from './state.js';
 export interface ReplayReport {
   /** A complete line that could not be used. */
   corrupt(line: number, reason: string): void;
+  /** The header line holds the journal's id. */
+  journalId?(id: string): void;
 }
 
 /**
@@ -39,7 +41,10 @@ export async function replayFile(
           );
         }
         if (number !== 1) report.corrupt(number, 'header in the middle of the file');
-        else if (record.newest !== undefined) state.noteVersion(record.newest);
+        else {
+          if (record.newest !== undefined) state.noteVersion(record.newest);
+          if (record.id !== undefined) report.journalId?.(record.id);
+        }
         return;
       case 'append':
         state.append(record.e, line.length + 1);

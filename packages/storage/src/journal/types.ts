@@ -161,6 +161,20 @@ export interface Journal {
    * the pending entries. Rejects like {@link Journal.pending} would.
    */
   newestVersion?(): Promise<string | undefined>;
+  /**
+   * Optional: this journal's identity, a random id created once with the journal's storage and
+   * kept for its whole life (the file journal keeps it in its file's header line, through
+   * compactions; the Redis journal in its meta hash). A journal whose storage was lost (a wiped
+   * directory, a container without a volume, a Redis without persistence that restarted or failed
+   * over to a replica) comes back with a NEW id. The multi-cloud store keeps the id with its epoch
+   * markers and, when it opens and finds another one there, knows the journal forgot what some
+   * targets lack: it reports `journalReset` and reconciles the targets (docs/multi-cloud.md).
+   * `undefined` when the id is not known (an older file not compacted since; a fallback journal
+   * whose primary is away): no check then. Without this method there is no check either (the
+   * memory journal, which keeps nothing across restarts by design). Rejects like
+   * {@link Journal.pending} would.
+   */
+  journalId?(): Promise<string | undefined>;
 
   // Optional: what a journal shared by a fleet of processes (e.g. `@failover/redis`) offers. The
   // multi-cloud store uses each one when it is there.

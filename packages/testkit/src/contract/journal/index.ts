@@ -9,6 +9,7 @@ import {
   supersedingCases,
 } from './cases.js';
 import { highWaterCases } from './high-water-cases.js';
+import { journalIdCases } from './journal-id-cases.js';
 import { newestVersionCases } from './newest-version-cases.js';
 import { settleIntentCases } from './settle-intent-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
@@ -33,7 +34,8 @@ export type { JournalContractOptions, JournalFactory, JournalSubject } from './t
  * (`unavailable`); when `reopen` is given, everything acknowledged survives close and reopen; and,
  * when the journal has `highWater`, it answers the newest write appended per key, settled or not;
  * when it has `newestVersion`, it answers the newest version ever appended, kept by `compact()`
- * and across close and reopen.
+ * and across close and reopen; when it has `journalId`, the id is stable across calls,
+ * `compact()`, close and reopen, and a journal over new storage has another one.
  *
  * @example
  * import { createFileJournal } from '@failover/storage';
@@ -70,6 +72,7 @@ export function journalContract(
     durabilityCases(ctx);
     highWaterCases(ctx);
     newestVersionCases(ctx);
+    journalIdCases(ctx);
     settleIntentCases(ctx);
   });
 }
