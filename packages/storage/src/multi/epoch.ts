@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { classifyFailure } from '@failover/core';
 import type { BlobInfo } from '../types.js';
 import { type EpochMarkers, type MultiContext, runOn } from './context.js';
+import { decideJournalId, type JournalIdDecision, mostCommon } from './journal-identity.js';
 
 /** The key of every target's epoch marker. The `_failover/` prefix is reserved for the store. */
 export const EPOCH_KEY = '_failover/epoch';
@@ -12,6 +13,13 @@ const EPOCH_META = 'fo_epoch';
  * provisional epoch, which gives way to a complete one found later on a target it never reached.
  */
 const PARTIAL_META = 'fo_partial';
+/**
+ * Metadata key of the marker holding the id of the journal the store used (`Journal.journalId`):
+ * a store that opens with a journal of another id knows the journal lost what it recorded.
+ */
+const JOURNAL_META = 'fo_journal';
+/** What a journal id on a marker looks like (anything else is taken for none). */
+const JOURNAL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** What an epoch looks like: 16 lowercase hex digits. */
 const EPOCH = /^[0-9a-f]{16}$/;
 
@@ -24,7 +32,13 @@ export const markerClock = (): number => performance.now();
 /** What one target's marker said the last time it was read. */
 type Seen =
   /** It holds this epoch. */
-  | { readonly type: 'epoch'; readonly epoch: string; readonly partial: boolean }
+  | {
+      readonly type: 'epoch';
+      readonly epoch: string;
+      readonly partial: boolean;
+      /** The journal id it carries (`undefined`: none, a marker an older store wrote). */
+      readonly journal?: string | undefined;
+    }
   /** It holds no marker. */
   | { readonly type: 'absent' }
   /** It could not be asked. */
@@ -67,11 +81,24 @@ export class EpochTracker implements EpochMarkers {
   readonly #amnesia = new Map<string, Amnesia>();
   #lastEstablish: number | undefined;
   #establishing: Promise<void> | undefined;
+  /** Whether the journal's id is compared with the markers' (`amnesia.journal`). */
+  readonly #journalCheck: boolean;
+  /**
+   * The journal id the markers carry and every marker write keeps: the store's journal's once
+   * adopted or confirmed; the previous one while a reset's reconcile has not finished (a crash
+   * meanwhile is detected again at the next start); the markers' own when the journal's is unknown.
+   */
+  #journalId: string | undefined;
 
-  /** `recheckMs` undefined turns detection off: every target is always trusted. */
-  constructor(recheckMs: number | undefined, now: () => number = markerClock) {
+  /**
+   * `recheckMs` undefined turns detection off: every target is always trusted (and the journal is
+   * not checked). `journalCheck`: compare the journal's id with the markers' when they are
+   * established (see {@link decideJournalId}).
+   */
+  constructor(recheckMs: number | undefined, now: () => number = markerClock, journalCheck = true) {
     this.#recheckMs = recheckMs;
     this.#now = now;
+    this.#journalCheck = journalCheck;
   }
 
   /** True when detection is on. */
@@ -198,6 +225,7 @@ export class EpochTracker implements EpochMarkers {
   async #establish(ctx: MultiContext, depth = 0): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2 || this.#expected !== undefined) return;
     this.#lastEstablish = this.#now();
+    const current = await this.#currentJournalId(ctx);
     const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
     const counts = new Map<string, number>();
     for (const s of seen) if (s.type === 'epoch') counts.set(s.epoch, (counts.get(s.epoch) ?? 0) + 1);
@@ -210,17 +238,20 @@ export class EpochTracker implements EpochMarkers {
       // them holding an older complete epoch means the targets that answered had lost their data.
       const partial = seen.some((s) => s.type === 'unknown');
       const epoch = randomBytes(8).toString('hex');
+      // New markers carry the journal's id from the start (its first use: nothing to compare).
+      const journal = this.#journalCheck ? current : undefined;
       const written = await Promise.all(
         ctx.targets.map((t, i) =>
           seen[i]!.type === 'unknown'
             ? Promise.resolve('failed' as const)
-            : writeMarker(ctx, t.name, epoch, true, partial),
+            : writeMarker(ctx, t.name, epoch, true, partial, journal),
         ),
       );
       // Another instance created one first: read again.
       if (depth < 2 && written.some((w) => w === 'exists')) return this.#establish(ctx, depth + 1);
       if (!written.some((w) => w === 'written')) return;
       this.#expected = epoch;
+      this.#journalId = journal;
       // As the markers say (a failed write leaves a target pending, not the epoch provisional).
       this.#partial = partial;
       ctx.targets.forEach((t, i) => {
@@ -248,14 +279,78 @@ export class EpochTracker implements EpochMarkers {
     }
     this.#expected = best!.epoch;
     this.#partial = best!.partial;
+    const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === best!.epoch ? [s.journal] : []));
+    const decision: JournalIdDecision = this.#journalCheck
+      ? decideJournalId(journals, current)
+      : { type: 'unknown', keep: mostCommon(journals) };
+    this.#journalId =
+      decision.type === 'reset' ? decision.previous : decision.type === 'unknown' ? decision.keep : current;
     await Promise.all(ctx.targets.map((t, i) => this.#judge(ctx, t.name, seen[i]!)));
+    await this.#applyJournal(ctx, decision, current);
+  }
+
+  /** The store's journal's id (`undefined`: unknown, or the check is off; a failure is reported). */
+  async #currentJournalId(ctx: MultiContext): Promise<string | undefined> {
+    if (!this.#journalCheck || ctx.journal.journalId === undefined) return undefined;
+    try {
+      const id = await ctx.journal.journalId();
+      return typeof id === 'string' && JOURNAL_ID.test(id) ? id : undefined;
+    } catch (err) {
+      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+      return undefined;
+    }
+  }
+
+  /**
+   * Applies a {@link decideJournalId} decision made when the markers were established: `adopt`
+   * and an incomplete `same` write the journal's id to the markers that lack it; `reset` counts
+   * it, reports it (`journalReset`) and starts the reconcile (journal-reset.ts), which writes the
+   * new id to the markers only once it finished ({@link EpochTracker.journalConfirmed}).
+   */
+  async #applyJournal(ctx: MultiContext, decision: JournalIdDecision, current: string | undefined) {
+    if (current === undefined) return;
+    if (decision.type === 'adopt' || (decision.type === 'same' && decision.complete)) {
+      await this.#rewriteMarkers(ctx);
+    } else if (decision.type === 'reset') {
+      ctx.counts.journalResets++;
+      if (ctx.events.has('journalReset')) {
+        ctx.events.emit('journalReset', { previous: decision.previous, current });
+      }
+      ctx.journalResetFound(decision.previous, current);
+    }
+  }
+
+  /**
+   * The journal's id, `current`, is confirmed (the reconcile after a reset finished): the markers
+   * carry it from now on. Rewrites every marker this store saw intact (best effort: one left with
+   * the previous id is completed at the next start, which finds the new one on the others).
+   */
+  async journalConfirmed(ctx: MultiContext, current: string): Promise<void> {
+    this.#journalId = current;
+    await this.#rewriteMarkers(ctx);
+  }
+
+  /** Writes the marker again, with the journal id it should carry, on every target seen holding it. */
+  async #rewriteMarkers(ctx: MultiContext): Promise<void> {
+    const epoch = this.#expected;
+    if (epoch === undefined) return;
+    const journal = this.#journalId;
+    await Promise.all(
+      [...this.#held]
+        .filter((t) => !this.#amnesia.has(t))
+        .map((t) =>
+          writeMarker(ctx, t, epoch, false, this.#partial, journal).catch((err: unknown) => {
+            if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+          }),
+        ),
+    );
   }
 
   /** Marks `target` reconciled: writes its marker and trusts it again. */
   async restored(ctx: MultiContext, target: string): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
-    await writeMarker(ctx, target, epoch, false, this.#partial);
+    await writeMarker(ctx, target, epoch, false, this.#partial, this.#journalId);
     this.#amnesia.delete(target);
     this.#held.add(target);
     this.#pending.delete(target);
@@ -301,7 +396,7 @@ export class EpochTracker implements EpochMarkers {
     switch (decideMarker(this.#state(target), seen)) {
       case 'establish': {
         // The store created the epoch without this target: give it the marker now.
-        const w = await writeMarker(ctx, target, expected, true, this.#partial);
+        const w = await writeMarker(ctx, target, expected, true, this.#partial, this.#journalId);
         if (w === 'written')
           return this.#judge(ctx, target, { type: 'epoch', epoch: expected, partial: this.#partial }, readAt);
         // Someone else wrote one in between: judge what it holds.
@@ -313,10 +408,17 @@ export class EpochTracker implements EpochMarkers {
         // The provisional epoch was created on targets that had lost their data: this target
         // holds the store's real one. Every target holding the provisional one lost data.
         const provisional = expected;
-        const real = seen as { readonly epoch: string; readonly partial: boolean };
+        const real = seen as {
+          readonly epoch: string;
+          readonly partial: boolean;
+          readonly journal?: string | undefined;
+        };
         const lost = [...this.#held];
         this.#expected = real.epoch;
         this.#partial = real.partial;
+        // The real epoch's markers carry the journal id to keep (the provisional one's was ours,
+        // written without anything to compare: the reconciles of the lost targets cover it).
+        this.#journalId = real.journal ?? this.#journalId;
         this.#held.clear();
         this.#pending.clear();
         // The others, never seen holding the real epoch, are judged as any target never seen.
@@ -409,18 +511,28 @@ async function readMarker(ctx: MultiContext, target: string): Promise<Seen> {
   }
   if (info === null) return { type: 'absent' };
   const epoch = info.metadata[EPOCH_META];
+  const journal = info.metadata[JOURNAL_META];
   return typeof epoch === 'string' && EPOCH.test(epoch)
-    ? { type: 'epoch', epoch, partial: info.metadata[PARTIAL_META] === '1' }
+    ? {
+        type: 'epoch',
+        epoch,
+        partial: info.metadata[PARTIAL_META] === '1',
+        journal: typeof journal === 'string' && JOURNAL_ID.test(journal) ? journal : undefined,
+      }
     : { type: 'absent' };
 }
 
-/** Writes the marker; with `onlyIfAbsent`, only where none exists (`exists` when one did). */
+/**
+ * Writes the marker (with the journal id `journal`, when known); with `onlyIfAbsent`, only where
+ * none exists (`exists` when one did).
+ */
 async function writeMarker(
   ctx: MultiContext,
   target: string,
   epoch: string,
   onlyIfAbsent: boolean,
   partial: boolean,
+  journal: string | undefined,
 ): Promise<'written' | 'exists' | 'failed'> {
   const body = Buffer.from(
     `${JSON.stringify({ epoch, note: 'written by @failover/storage; do not delete' })}\n`,
@@ -432,7 +544,11 @@ async function writeMarker(
       (s, sig) =>
         s.put(EPOCH_KEY, body, {
           contentType: 'application/json',
-          metadata: partial ? { [EPOCH_META]: epoch, [PARTIAL_META]: '1' } : { [EPOCH_META]: epoch },
+          metadata: {
+            [EPOCH_META]: epoch,
+            ...(partial ? { [PARTIAL_META]: '1' } : {}),
+            ...(journal === undefined ? {} : { [JOURNAL_META]: journal }),
+          },
           ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
           ...(sig === undefined ? {} : { signal: sig }),
         }),

@@ -121,6 +121,14 @@ export interface AmnesiaOptions {
    * Default 1000; 0 to 3600000.
    */
   recheckMs?: number;
+  /**
+   * Also notice a journal that lost its data (a wiped directory, a container without a volume for
+   * it, a Redis without persistence that restarted or failed over to a replica): the markers keep
+   * the journal's id (`Journal.journalId`), and a store that opens with a journal of another id
+   * reports `journalReset` and reconciles every target in the background. Journals without
+   * `journalId` (the memory journal) are not checked. Default true.
+   */
+  journal?: boolean;
 }
 
 /**
@@ -226,6 +234,8 @@ export interface ResolvedMultiOptions {
   readonly settleMs: number;
   /** `undefined` when amnesia detection is off. */
   readonly amnesiaRecheckMs: number | undefined;
+  /** Whether the journal's id is checked against the markers' (`amnesia.journal`; off with `amnesia: false`). */
+  readonly amnesiaJournal: boolean;
   /** `undefined` when unresponsive-target ejection is off. */
   readonly unresponsive: UnresponsiveLimits | undefined;
   readonly spoolMemoryBytes: number;
@@ -312,6 +322,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     max: 3_600_000,
     default: MULTI_DEFAULTS.amnesiaRecheckMs,
   });
+  const amnesiaJournal = amnesia?.bool('journal', { default: true }) ?? false;
   amnesia?.done();
   const unresponsive = readUnresponsive(r);
   const writerId =
@@ -333,6 +344,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     repairOnRecovery,
     settleMs,
     amnesiaRecheckMs,
+    amnesiaJournal,
     unresponsive,
     spoolMemoryBytes,
     spoolDir,

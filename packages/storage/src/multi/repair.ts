@@ -51,6 +51,8 @@ export async function repairPass(
   });
   // Targets that lost their data and whose restore did not finish: try again.
   for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
+  // A journal that lost its data, whose reconcile did not finish: try again.
+  ctx.journalResetRetry();
   // Copies of earlier passes the journal could not check: checked now.
   await recheckUnchecked(ctx);
   void ctx.deferredRecords.flush(); // so that the journal's pending entries include them

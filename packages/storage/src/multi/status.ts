@@ -3,7 +3,12 @@ import type { RepairScheduler } from './scheduler.js';
 import type { MultiCloudStatus } from './types.js';
 
 /** A snapshot of the store: the router's view of every target, the journal, repair, counters. */
-export function statusOf(ctx: MultiContext, scheduler: RepairScheduler, closed: boolean): MultiCloudStatus {
+export function statusOf(
+  ctx: MultiContext,
+  scheduler: RepairScheduler,
+  closed: boolean,
+  journalReset: MultiCloudStatus['journalReset'],
+): MultiCloudStatus {
   const router = ctx.router.status();
   return {
     name: ctx.name,
@@ -17,6 +22,7 @@ export function statusOf(ctx: MultiContext, scheduler: RepairScheduler, closed: 
     })),
     budget: router.budget,
     journal: { backlog: ctx.journal.backlog(), pendingKeys: ctx.pending.keyCount },
+    journalReset,
     repair: { running: scheduler.running, last: scheduler.last, lastError: scheduler.lastError },
     counts: { ...ctx.counts },
     closed,

@@ -22,6 +22,7 @@ import { copyObject } from './copy.js';
 import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
+import { JournalResetRestorer } from './journal-reset.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
@@ -63,6 +64,7 @@ const OWN_EVENTS: ReadonlySet<string> = new Set<keyof MultiCloudOwnEvents>([
   'degraded',
   'lost',
   'amnesia',
+  'journalReset',
   'held',
   'resumed',
   'staleCopy',
@@ -114,8 +116,13 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
   let closing: Promise<void> | undefined;
   let loading: Promise<void> | undefined;
   const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
-  const epochs = new EpochTracker(o.amnesiaRecheckMs);
+  const epochs = new EpochTracker(o.amnesiaRecheckMs, undefined, o.amnesiaJournal);
   const restorer = new AmnesiaRestorer(
+    () => ctx,
+    epochs,
+    () => closed,
+  );
+  const journalResets = new JournalResetRestorer(
     () => ctx,
     epochs,
     () => closed,
@@ -175,6 +182,8 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     },
     repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
     amnesiaFound: (target: string) => restorer.restore(target),
+    journalResetFound: (previous: string, current: string) => journalResets.found(previous, current),
+    journalResetRetry: () => journalResets.retry(),
   };
 
   followRouter(ctx, epochs, scheduler, () => !closed && loading !== undefined);
@@ -223,7 +232,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     presign: (key, presignOptions) => whenOpen(() => presignObject(ctx, key, presignOptions)),
 
-    status: () => statusOf(ctx, scheduler, closed),
+    status: () => statusOf(ctx, scheduler, closed, journalResets.status),
 
     trip: (name, tripOptions) => router.trip(name, tripOptions),
 
@@ -238,6 +247,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
         await scheduler.stop();
         await epochs.settled(); // no marker left written on some targets only
         await restorer.settled();
+        await journalResets.settled();
         // The copies acknowledged writes still upload end first (each bounded by the attempt
         // time limit): none lands after close() returned.
         while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
@@ -266,6 +276,7 @@ function zeroCounts(): MultiCloudCounts {
     degraded: 0,
     lost: 0,
     amnesia: 0,
+    journalResets: 0,
     resumedDownloads: 0,
     staleCopies: 0,
   };

@@ -222,6 +222,11 @@ export interface MultiCloudCounts {
   lost: number;
   /** Times a target was found to have lost its data. */
   amnesia: number;
+  /**
+   * Times the journal was found to have lost its data when the store opened (the `journalReset`
+   * event: the epoch markers hold another journal's id).
+   */
+  journalResets: number;
   /** Streamed bodies cut mid-way that went on from another target (the `resumed` event). */
   resumedDownloads: number;
   /** Copies older than a write acknowledged here that reads and listings found and skipped (the `staleCopy` event). */
@@ -242,6 +247,20 @@ export interface MultiCloudStatus {
     /** Keys with a write some target still lacks. */
     readonly pendingKeys: number;
   };
+  /**
+   * Set while a journal reset (the `journalReset` event) is not reconciled yet: the ids, when it
+   * was noticed, and whether its reconcile runs now (one that did not finish cleanly is retried
+   * at each repair pass). Reads may return an older version meanwhile: the journal no longer
+   * says which targets lag.
+   */
+  readonly journalReset:
+    | {
+        readonly previous: string;
+        readonly current: string;
+        readonly since: number;
+        readonly reconciling: boolean;
+      }
+    | undefined;
   readonly repair: {
     readonly running: boolean;
     /** The last finished pass. */
@@ -329,6 +348,15 @@ export interface MultiCloudOwnEvents {
     /** `true` in the second event, once the target was reconciled from the others. */
     readonly reconciled: boolean;
   };
+  /**
+   * The journal lost its data (or was replaced): when the store opened, the epoch markers held
+   * the id of another journal (`previous`) than the store's (`current`; `Journal.journalId`). The
+   * writes it recorded as missing on some target are forgotten: every target is reconciled from
+   * the others automatically (`status().journalReset` while that is not done), and only then do
+   * the markers take the new id. Reported once per store opened; a fleet whose instances use
+   * different journals over the same buckets (unsupported) reports it at their starts.
+   */
+  journalReset: { readonly previous: string; readonly current: string };
   /**
    * A target went on hold (`held: true`: `unresponsive.holdRequests` of its requests stay silent
    * while the other targets answer newer ones; parallel writes send it no new copy) or came off it

@@ -1,0 +1,84 @@
+import type { MultiContext } from './context.js';
+import type { EpochTracker } from './epoch.js';
+import { reconcile } from './reconcile.js';
+
+/** A journal reset found when the markers were established, while it is not reconciled. */
+interface Reset {
+  readonly previous: string;
+  readonly current: string;
+  readonly since: number;
+  reconciling: boolean;
+}
+
+/**
+ * Reconciles after the journal lost its data (the epoch markers hold another journal's id than
+ * the store's journal, see journal-identity.ts): every write it recorded as missing on some
+ * target is forgotten, so a full reconcile compares every target's listing and brings the lagging
+ * ones up to date. Only once one finished with every target listed and no error does the markers'
+ * journal id become the new one (a crash before: the next start finds the reset again). A
+ * reconcile that did not finish cleanly is retried at each repair pass (`retry`). Failures are
+ * reported as `error` events (`during: 'epoch'`).
+ */
+export class JournalResetRestorer {
+  readonly #ctx: () => MultiContext;
+  readonly #epochs: EpochTracker;
+  readonly #closed: () => boolean;
+  #reset: Reset | undefined;
+  #running: Promise<void> | undefined;
+
+  /** `ctx`: the store's context (asked when a reconcile starts); `closed`: whether the store closed. */
+  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean) {
+    this.#ctx = ctx;
+    this.#epochs = epochs;
+    this.#closed = closed;
+  }
+
+  /** For status: the reset not reconciled yet, if any. */
+  get status():
+    | {
+        readonly previous: string;
+        readonly current: string;
+        readonly since: number;
+        readonly reconciling: boolean;
+      }
+    | undefined {
+    const r = this.#reset;
+    return r === undefined ? undefined : { ...r };
+  }
+
+  /** A reset was found: reconciles in the background (one reconcile at a time). */
+  found(previous: string, current: string): void {
+    this.#reset ??= { previous, current, since: Date.now(), reconciling: false };
+    this.retry();
+  }
+
+  /** Starts the reconcile again when a reset is not reconciled yet and none runs. */
+  retry(): void {
+    const reset = this.#reset;
+    if (reset === undefined || this.#running !== undefined || this.#closed()) return;
+    const ctx = this.#ctx();
+    this.#running = (async () => {
+      reset.reconciling = true;
+      try {
+        const report = await reconcile(ctx, {});
+        // Complete only when every target was listed and nothing failed: a write the journal
+        // forgot may be held by any of them.
+        const clean = report.skippedTargets.length === 0 && report.errors.length === 0;
+        if (clean && !this.#closed()) {
+          await this.#epochs.journalConfirmed(ctx, reset.current);
+          this.#reset = undefined;
+        }
+      } catch (err) {
+        if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+      } finally {
+        reset.reconciling = false;
+        this.#running = undefined;
+      }
+    })();
+  }
+
+  /** Resolves once the reconcile running now (if any) has ended. */
+  async settled(): Promise<void> {
+    await this.#running;
+  }
+}

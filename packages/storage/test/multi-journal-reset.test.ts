@@ -1,0 +1,152 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileJournal, createMemoryJournal, getText, type MultiCloudStore } from '@failover/storage';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openMultiStore, threeClouds } from './multi-fixtures.js';
+import { copiesOf, type SwitchableStore } from './multi-helpers.js';
+
+// A journal that lost its data (a wiped directory, a container without a volume for it, a Redis
+// without persistence that restarted) forgets which clouds lack which writes: a store that opens
+// over the same clouds with a journal of another id reconciles them by itself.
+
+const open: MultiCloudStore[] = [];
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'failover-journal-reset-'));
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Opens a store over `targets` with a file journal in `at` and epoch markers on. */
+function openStore(targets: SwitchableStore[], at: string, amnesia: { journal?: boolean } = {}) {
+  return openMultiStore(open, targets, {
+    journal: createFileJournal({ dir: at, fsync: false }),
+    amnesia,
+    writerId: 'app',
+  });
+}
+
+/** k=v1 on every cloud, then k=v2 while aws (the first cloud, asked first by reads) is down. */
+async function lagBehind(targets: SwitchableStore[]): Promise<MultiCloudStore> {
+  const first = openStore(targets, dir);
+  await first.store.put('k', 'v1');
+  expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v1', 'v1']);
+  targets[0]!.down = 'unavailable';
+  await first.store.put('k', 'v2'); // gcp + azure: the quorum; aws journaled as missing
+  expect((await first.journal.pending()).map((e) => e.missing)).toEqual([['aws']]);
+  expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v2', 'v2']);
+  await first.store.close();
+  open.splice(open.indexOf(first.store), 1);
+  return first.store;
+}
+
+/** Listings made so far on every target (a reconcile lists each one). */
+const listings = (targets: SwitchableStore[]) => targets.map((t) => t.calls.list ?? 0);
+
+describe('a journal that lost its data', () => {
+  it('is noticed when the store opens: journalReset, a reconcile by itself, and then every cloud and read has v2', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    // The journal's directory is gone (a container restarted without a volume for it).
+    await rm(dir, { recursive: true, force: true });
+    targets[0]!.down = undefined;
+
+    const fresh = join(dir, 'new');
+    const { store, journal } = openStore(targets, fresh);
+    const resets: { previous: string; current: string }[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    await store.exists('other'); // opens the store (the markers are read in the background)
+    await vi.waitFor(() => expect(resets).toHaveLength(1), { timeout: 10_000 });
+    expect(resets[0]!.current).toBe(await journal.journalId?.());
+    expect(resets[0]!.previous).not.toBe(resets[0]!.current);
+    expect(store.status().counts.journalResets).toBe(1);
+    // The reconcile runs in the background; the reset is settled once it finished.
+    await vi.waitFor(() => expect(store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    // aws, the formerly lagging cloud, is asked first; it answers v2 now.
+    expect(await getText(store, 'k')).toBe('v2');
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    expect(await getText(store, 'k')).toBe('v2');
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+
+    // The markers carry the new journal's id now: the next start with it finds no reset.
+    await store.close();
+    open.splice(open.indexOf(store), 1);
+    const again = openStore(targets, fresh);
+    const later: unknown[] = [];
+    again.store.on('journalReset', (e) => later.push(e));
+    const before = listings(targets);
+    await again.store.exists('other');
+    await again.store.close(); // waits for the markers' reads
+    expect(later).toEqual([]);
+    expect(listings(targets)).toEqual(before);
+  });
+
+  it('a reopen of the same journal directory reports nothing and reconciles nothing', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    targets[0]!.down = undefined;
+    const { store, journal } = openStore(targets, dir);
+    const resets: unknown[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    const before = listings(targets);
+    await store.exists('other');
+    await store.close(); // waits for the markers' reads and anything they started
+    open.splice(open.indexOf(store), 1);
+    expect(resets).toEqual([]);
+    expect(store.status().counts.journalResets).toBe(0);
+    expect(listings(targets)).toEqual(before);
+    // The journal still knows aws lags: repair (not a reconcile) brings it v2.
+    const again = openStore(targets, dir);
+    expect(again.journal.backlog()).toBe(0); // not opened yet
+    await again.store.repair();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    expect(journal).not.toBe(again.journal);
+  });
+
+  it('amnesia.journal: false turns the check off', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    await rm(dir, { recursive: true, force: true });
+    targets[0]!.down = undefined;
+    const { store } = openStore(targets, join(dir, 'new'), { journal: false });
+    const resets: unknown[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    const before = listings(targets);
+    await store.exists('other');
+    // The hole the check closes: aws, asked first, still holds v1 and nothing says it lags.
+    expect(await getText(store, 'k')).toBe('v1');
+    await store.close();
+    open.splice(open.indexOf(store), 1);
+    expect(resets).toEqual([]);
+    expect(listings(targets)).toEqual(before);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v2', 'v2']);
+  });
+
+  it('a journal without journalId (the memory journal) is not checked, and keeps the markers’ id', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    targets[0]!.down = undefined;
+    const memory = openMultiStore(open, targets, { journal: createMemoryJournal(), amnesia: {} });
+    const resets: unknown[] = [];
+    memory.store.on('journalReset', (e) => resets.push(e));
+    await memory.store.exists('other');
+    await memory.store.close();
+    open.splice(open.indexOf(memory.store), 1);
+    expect(resets).toEqual([]);
+    // The file journal's id is still on the markers: its own reopen finds no reset.
+    const again = openStore(targets, dir);
+    again.store.on('journalReset', (e) => resets.push(e));
+    await again.store.exists('other');
+    await again.store.close();
+    expect(resets).toEqual([]);
+  });
+});
