@@ -54,6 +54,23 @@ const entry = (n: number): JournalEntry => ({
 });
 
 describe('createFallbackJournal', () => {
+  it("journalId is the primary's; undefined while the primary is away (no check then); absent when the primary has none", async () => {
+    const primary = switchableJournal();
+    primary.journalId = () =>
+      primary.down ? Promise.reject(new JournalError('unavailable', 'down')) : Promise.resolve('shared-1');
+    const fallback = createMemoryJournal();
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    expect(await j.journalId?.()).toBe('shared-1');
+    primary.down = true;
+    expect(await j.journalId?.()).toBeUndefined(); // the failure marks it away
+    expect(j.primaryAway()).toBe(true);
+    expect(await j.journalId?.()).toBeUndefined();
+    await j.close();
+    const without = createFallbackJournal({ primary: switchableJournal(), fallback: createMemoryJournal() });
+    expect(without.journalId).toBeUndefined();
+    await without.close();
+  });
+
   it('appends to the primary while it answers', async () => {
     const primary = switchableJournal();
     const fallback = createMemoryJournal();
