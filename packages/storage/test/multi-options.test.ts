@@ -76,6 +76,7 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     [{ reads: { bufferBytes: 1.5 } }, 'reads.bufferBytes', 'from 0 to 268435456 (256 MiB), got 1.5'],
     [{ amnesia: true }, 'amnesia', 'must be an object or false, got true'],
     [{ amnesia: { recheckMs: -1 } }, 'amnesia.recheckMs', 'from 0 to 3600000, got -1'],
+    [{ amnesia: { journal: 'yes' } }, 'amnesia.journal', 'must be a boolean, got "yes"'],
     [{ unresponsive: true }, 'unresponsive', 'must be an object or false, got true'],
     [{ unresponsive: { afterMs: 5 } }, 'unresponsive.afterMs', 'from 10 to 3600000, got 5'],
     [{ unresponsive: { factor: 0.5 } }, 'unresponsive.factor', 'from 1 to 1000, got 0.5'],
@@ -137,6 +138,10 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(r.settleMs).toBe(MULTI_DEFAULTS.settleMs);
     expect(r.repairOnRecovery).toBe(true);
     expect(r.amnesiaRecheckMs).toBe(MULTI_DEFAULTS.amnesiaRecheckMs);
+    expect(r.amnesiaJournal).toBe(true);
+    expect(resolveMultiOptions({ targets: t, journal, amnesia: { journal: false } }).amnesiaJournal).toBe(
+      false,
+    );
     const hold = { afterMs: 20, requests: 1 };
     expect(r.unresponsive).toEqual({ afterMs: 500, factor: 4, strikes: 3, hold });
     expect(resolveMultiOptions({ targets: t, journal, unresponsive: { factor: 2.5 } }).unresponsive).toEqual({
@@ -172,6 +177,7 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
       undefined,
     ]);
     expect(off.amnesiaRecheckMs).toBeUndefined();
+    expect(off.amnesiaJournal).toBe(false);
     expect(resolveMultiOptions({ targets: t, journal, unresponsive: false }).unresponsive).toBeUndefined();
     expect(
       resolveMultiOptions({ targets: t, journal, writes: { quorum: 2, minimum: 2 } }).minimum,
