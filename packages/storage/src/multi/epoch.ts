@@ -89,6 +89,8 @@ export class EpochTracker implements EpochMarkers {
    * meanwhile is detected again at the next start); the markers' own when the journal's is unknown.
    */
   #journalId: string | undefined;
+  /** The journal's own id as last asked (at the markers' establishing, then at each sweep). */
+  #seenJournal: string | undefined;
 
   /**
    * `recheckMs` undefined turns detection off: every target is always trusted (and the journal is
@@ -149,6 +151,7 @@ export class EpochTracker implements EpochMarkers {
    */
   async sweep(ctx: MultiContext): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return;
+    await this.#recheckJournal(ctx);
     await Promise.all(
       ctx.targets
         .filter(
@@ -226,6 +229,7 @@ export class EpochTracker implements EpochMarkers {
     if (this.#recheckMs === undefined || ctx.targets.length < 2 || this.#expected !== undefined) return;
     this.#lastEstablish = this.#now();
     const current = await this.#currentJournalId(ctx);
+    this.#seenJournal = current;
     const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
     const counts = new Map<string, number>();
     for (const s of seen) if (s.type === 'epoch') counts.set(s.epoch, (counts.get(s.epoch) ?? 0) + 1);
@@ -289,14 +293,40 @@ export class EpochTracker implements EpochMarkers {
     await this.#applyJournal(ctx, decision, current);
   }
 
-  /** The store's journal's id (`undefined`: unknown, or the check is off; a failure is reported). */
-  async #currentJournalId(ctx: MultiContext): Promise<string | undefined> {
+  /**
+   * Asks the journal's id again (a sweep, at each repair pass): a journal that lost its data
+   * under the running store (a Redis without persistence that restarted) answers with a new one,
+   * a reset from the one seen before. An id known for the first time (a fallback journal whose
+   * primary was away at open) is judged against the markers' as at open. Compares the journal
+   * with itself, so stores with different journals over the same buckets never flip here.
+   */
+  async #recheckJournal(ctx: MultiContext): Promise<void> {
+    if (!this.#journalCheck || this.#expected === undefined || this.#establishing !== undefined) return;
+    // A failure is not reported here (the pass's own journal calls report an unreachable journal;
+    // this would add one error per pass): the next pass asks again.
+    const now = await this.#currentJournalId(ctx, false);
+    const seen = this.#seenJournal;
+    if (now === undefined || now === seen) return;
+    this.#seenJournal = now;
+    let decision: JournalIdDecision;
+    if (seen === undefined) {
+      decision = decideJournalId(this.#journalId === undefined ? [] : [this.#journalId], now);
+      if (decision.type !== 'reset') this.#journalId = now;
+    } else decision = { type: 'reset', previous: seen };
+    await this.#applyJournal(ctx, decision, now);
+  }
+
+  /**
+   * The store's journal's id (`undefined`: unknown, or the check is off; a failure is reported as
+   * an `error` event when `report`).
+   */
+  async #currentJournalId(ctx: MultiContext, report = true): Promise<string | undefined> {
     if (!this.#journalCheck || ctx.journal.journalId === undefined) return undefined;
     try {
       const id = await ctx.journal.journalId();
       return typeof id === 'string' && JOURNAL_ID.test(id) ? id : undefined;
     } catch (err) {
-      if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
+      if (report && ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
       return undefined;
     }
   }

@@ -46,9 +46,19 @@ export class JournalResetRestorer {
     return r === undefined ? undefined : { ...r };
   }
 
-  /** A reset was found: reconciles in the background (one reconcile at a time). */
+  /**
+   * A reset was found: reconciles in the background (one reconcile at a time). Another one while
+   * the first is not reconciled (the journal lost its data again) keeps the first's `previous`
+   * and takes the new `current` (the next reconcile confirms it).
+   */
   found(previous: string, current: string): void {
-    this.#reset ??= { previous, current, since: Date.now(), reconciling: false };
+    const before = this.#reset;
+    this.#reset = {
+      previous: before?.previous ?? previous,
+      current,
+      since: before?.since ?? Date.now(),
+      reconciling: before?.reconciling ?? false,
+    };
     this.retry();
   }
 
@@ -66,12 +76,14 @@ export class JournalResetRestorer {
         const clean = report.skippedTargets.length === 0 && report.errors.length === 0;
         if (clean && !this.#closed()) {
           await this.#epochs.journalConfirmed(ctx, reset.current);
-          this.#reset = undefined;
+          // A reset found meanwhile (a new `current`) waits for the next repair pass.
+          if (this.#reset === reset) this.#reset = undefined;
         }
       } catch (err) {
         if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
         reset.reconciling = false;
+        if (this.#reset !== undefined) this.#reset.reconciling = false;
         this.#running = undefined;
       }
     })();
