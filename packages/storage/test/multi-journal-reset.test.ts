@@ -149,4 +149,81 @@ describe('a journal that lost its data', () => {
     await again.store.close();
     expect(resets).toEqual([]);
   });
+
+  it('the new id reaches the markers only once a reconcile finished cleanly: one that skipped a cloud is retried at the next repair pass', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    await rm(dir, { recursive: true, force: true });
+    targets[0]!.down = undefined;
+    targets[1]!.down = 'unavailable'; // gcp cannot be listed: the reconcile is not complete
+    const { store, journal } = openStore(targets, join(dir, 'new'));
+    const resets: unknown[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    await store.exists('other');
+    await vi.waitFor(() => expect(store.status().journalReset).toMatchObject({ reconciling: false }), {
+      timeout: 10_000,
+    });
+    const previous = store.status().journalReset!.previous;
+    const markerIds = async () =>
+      Promise.all(targets.map(async (t) => (await t.inner.head('_failover/epoch'))?.metadata.fo_journal));
+    expect(await markerIds()).toEqual([previous, previous, previous]);
+    // A crash now would find the reset again at the next start. gcp is back: the next pass retries.
+    targets[1]!.down = undefined;
+    await store.repair();
+    await vi.waitFor(() => expect(store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+    const current = await journal.journalId?.();
+    expect(await markerIds()).toEqual([current, current, current]);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    expect(resets).toHaveLength(1);
+  });
+
+  it('two stores with different journals over the same clouds (unsupported) report it at their starts, never in a loop', async () => {
+    const targets = threeClouds();
+    const a = openStore(targets, join(dir, 'a'));
+    await a.store.put('k', 'v1');
+    const resets = { a: 0, b: 0 };
+    a.store.on('journalReset', () => resets.a++);
+    const b = openStore(targets, join(dir, 'b'));
+    b.store.on('journalReset', () => resets.b++);
+    await b.store.exists('other');
+    await vi.waitFor(() => expect(resets.b).toBe(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(b.store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+    // Running on: repair passes compare each journal with itself, not with the markers.
+    const before = listings(targets);
+    for (let i = 0; i < 3; i++) {
+      await a.store.repair();
+      await b.store.repair();
+    }
+    expect(resets).toEqual({ a: 0, b: 1 });
+    expect(listings(targets)).toEqual(before); // no reconcile ran meanwhile
+    expect(a.store.status().journalReset).toBeUndefined();
+  });
+
+  it.each([
+    ['another id: a reset', 'other', 1],
+    ['the markers’ id: nothing', 'markers', 0],
+  ] as const)(
+    'an id known only after the store opened (a fallback journal’s primary away) is judged then: %s',
+    async (_, later, expected) => {
+      const targets = threeClouds();
+      await lagBehind(targets);
+      targets[0]!.down = undefined;
+      const markers = (await targets[1]!.inner.head('_failover/epoch'))?.metadata.fo_journal;
+      expect(markers).toBeDefined();
+      let id: string | undefined;
+      const journal = { ...createMemoryJournal(), journalId: async () => id };
+      const { store } = openMultiStore(open, targets, { journal, amnesia: {} });
+      const resets: unknown[] = [];
+      store.on('journalReset', (e) => resets.push(e));
+      await store.exists('other');
+      await store.repair(); // the id is not known yet: nothing judged
+      expect(resets).toEqual([]);
+      id = later === 'other' ? 'J2' : markers;
+      await store.repair();
+      expect(resets).toHaveLength(expected);
+      await vi.waitFor(() => expect(store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+      if (expected === 1)
+        expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    },
+  );
 });
