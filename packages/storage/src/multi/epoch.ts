@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { classifyFailure } from '@failover/core';
 import type { BlobInfo } from '../types.js';
 import { type EpochMarkers, type MultiContext, runOn } from './context.js';
-import { decideJournalId, type JournalIdDecision, mostCommon } from './journal-identity.js';
+import type { JournalIdDecision } from './journal-identity.js';
+import { JOURNAL_ID, JournalMarkerId } from './journal-marker.js';
 
 /** The key of every target's epoch marker. The `_failover/` prefix is reserved for the store. */
 export const EPOCH_KEY = '_failover/epoch';
@@ -18,8 +19,6 @@ const PARTIAL_META = 'fo_partial';
  * a store that opens with a journal of another id knows the journal lost what it recorded.
  */
 const JOURNAL_META = 'fo_journal';
-/** What a journal id on a marker looks like (anything else is taken for none). */
-const JOURNAL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** What an epoch looks like: 16 lowercase hex digits. */
 const EPOCH = /^[0-9a-f]{16}$/;
 
@@ -81,26 +80,18 @@ export class EpochTracker implements EpochMarkers {
   readonly #amnesia = new Map<string, Amnesia>();
   #lastEstablish: number | undefined;
   #establishing: Promise<void> | undefined;
-  /** Whether the journal's id is compared with the markers' (`amnesia.journal`). */
-  readonly #journalCheck: boolean;
-  /**
-   * The journal id the markers carry and every marker write keeps: the store's journal's once
-   * adopted or confirmed; the previous one while a reset's reconcile has not finished (a crash
-   * meanwhile is detected again at the next start); the markers' own when the journal's is unknown.
-   */
-  #journalId: string | undefined;
-  /** The journal's own id as last asked (at the markers' establishing, then at each sweep). */
-  #seenJournal: string | undefined;
+  /** The journal id the markers carry, and the checks of the journal's own (journal-marker.ts). */
+  readonly #journal: JournalMarkerId;
 
   /**
    * `recheckMs` undefined turns detection off: every target is always trusted (and the journal is
    * not checked). `journalCheck`: compare the journal's id with the markers' when they are
-   * established (see {@link decideJournalId}).
+   * established (see `decideJournalId` in journal-identity.ts).
    */
   constructor(recheckMs: number | undefined, now: () => number = markerClock, journalCheck = true) {
     this.#recheckMs = recheckMs;
     this.#now = now;
-    this.#journalCheck = journalCheck;
+    this.#journal = new JournalMarkerId(journalCheck);
   }
 
   /** True when detection is on. */
@@ -151,7 +142,10 @@ export class EpochTracker implements EpochMarkers {
    */
   async sweep(ctx: MultiContext): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return;
-    await this.#recheckJournal(ctx);
+    if (this.#expected !== undefined && this.#establishing === undefined) {
+      const found = await this.#journal.recheck(ctx);
+      if (found !== undefined) await this.#applyJournal(ctx, found.decision, found.current);
+    }
     await Promise.all(
       ctx.targets
         .filter(
@@ -228,8 +222,7 @@ export class EpochTracker implements EpochMarkers {
   async #establish(ctx: MultiContext, depth = 0): Promise<void> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2 || this.#expected !== undefined) return;
     this.#lastEstablish = this.#now();
-    const current = await this.#currentJournalId(ctx);
-    this.#seenJournal = current;
+    const current = await this.#journal.ask(ctx);
     const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
     const counts = new Map<string, number>();
     for (const s of seen) if (s.type === 'epoch') counts.set(s.epoch, (counts.get(s.epoch) ?? 0) + 1);
@@ -243,7 +236,7 @@ export class EpochTracker implements EpochMarkers {
       const partial = seen.some((s) => s.type === 'unknown');
       const epoch = randomBytes(8).toString('hex');
       // New markers carry the journal's id from the start (its first use: nothing to compare).
-      const journal = this.#journalCheck ? current : undefined;
+      const journal = this.#journal.created(current);
       const written = await Promise.all(
         ctx.targets.map((t, i) =>
           seen[i]!.type === 'unknown'
@@ -255,7 +248,6 @@ export class EpochTracker implements EpochMarkers {
       if (depth < 2 && written.some((w) => w === 'exists')) return this.#establish(ctx, depth + 1);
       if (!written.some((w) => w === 'written')) return;
       this.#expected = epoch;
-      this.#journalId = journal;
       // As the markers say (a failed write leaves a target pending, not the epoch provisional).
       this.#partial = partial;
       ctx.targets.forEach((t, i) => {
@@ -284,55 +276,13 @@ export class EpochTracker implements EpochMarkers {
     this.#expected = best!.epoch;
     this.#partial = best!.partial;
     const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === best!.epoch ? [s.journal] : []));
-    const decision: JournalIdDecision = this.#journalCheck
-      ? decideJournalId(journals, current)
-      : { type: 'unknown', keep: mostCommon(journals) };
-    this.#journalId =
-      decision.type === 'reset' ? decision.previous : decision.type === 'unknown' ? decision.keep : current;
+    const decision = this.#journal.established(journals, current);
     await Promise.all(ctx.targets.map((t, i) => this.#judge(ctx, t.name, seen[i]!)));
     await this.#applyJournal(ctx, decision, current);
   }
 
   /**
-   * Asks the journal's id again (a sweep, at each repair pass): a journal that lost its data
-   * under the running store (a Redis without persistence that restarted) answers with a new one,
-   * a reset from the one seen before. An id known for the first time (a fallback journal whose
-   * primary was away at open) is judged against the markers' as at open. Compares the journal
-   * with itself, so stores with different journals over the same buckets never flip here.
-   */
-  async #recheckJournal(ctx: MultiContext): Promise<void> {
-    if (!this.#journalCheck || this.#expected === undefined || this.#establishing !== undefined) return;
-    // A failure is not reported here (the pass's own journal calls report an unreachable journal;
-    // this would add one error per pass): the next pass asks again.
-    const now = await this.#currentJournalId(ctx, false);
-    const seen = this.#seenJournal;
-    if (now === undefined || now === seen) return;
-    this.#seenJournal = now;
-    let decision: JournalIdDecision;
-    if (seen === undefined) {
-      decision = decideJournalId(this.#journalId === undefined ? [] : [this.#journalId], now);
-      if (decision.type !== 'reset') this.#journalId = now;
-    } else decision = { type: 'reset', previous: seen };
-    await this.#applyJournal(ctx, decision, now);
-  }
-
-  /**
-   * The store's journal's id (`undefined`: unknown, or the check is off; a failure is reported as
-   * an `error` event when `report`).
-   */
-  async #currentJournalId(ctx: MultiContext, report = true): Promise<string | undefined> {
-    if (!this.#journalCheck || ctx.journal.journalId === undefined) return undefined;
-    try {
-      const id = await ctx.journal.journalId();
-      return typeof id === 'string' && JOURNAL_ID.test(id) ? id : undefined;
-    } catch (err) {
-      if (report && ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
-      return undefined;
-    }
-  }
-
-  /**
-   * Applies a {@link decideJournalId} decision made when the markers were established: `adopt`
+   * Applies a `decideJournalId` decision made when the markers were established: `adopt`
    * and an incomplete `same` write the journal's id to the markers that lack it; `reset` counts
    * it, reports it (`journalReset`) and starts the reconcile (journal-reset.ts), which writes the
    * new id to the markers only once it finished ({@link EpochTracker.journalConfirmed}).
@@ -356,7 +306,7 @@ export class EpochTracker implements EpochMarkers {
    * the previous id is completed at the next start, which finds the new one on the others).
    */
   async journalConfirmed(ctx: MultiContext, current: string): Promise<void> {
-    this.#journalId = current;
+    this.#journal.confirmed(current);
     await this.#rewriteMarkers(ctx);
   }
 
@@ -364,7 +314,7 @@ export class EpochTracker implements EpochMarkers {
   async #rewriteMarkers(ctx: MultiContext): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
-    const journal = this.#journalId;
+    const journal = this.#journal.onMarkers;
     await Promise.all(
       [...this.#held]
         .filter((t) => !this.#amnesia.has(t))
@@ -380,7 +330,7 @@ export class EpochTracker implements EpochMarkers {
   async restored(ctx: MultiContext, target: string): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
-    await writeMarker(ctx, target, epoch, false, this.#partial, this.#journalId);
+    await writeMarker(ctx, target, epoch, false, this.#partial, this.#journal.onMarkers);
     this.#amnesia.delete(target);
     this.#held.add(target);
     this.#pending.delete(target);
@@ -426,7 +376,7 @@ export class EpochTracker implements EpochMarkers {
     switch (decideMarker(this.#state(target), seen)) {
       case 'establish': {
         // The store created the epoch without this target: give it the marker now.
-        const w = await writeMarker(ctx, target, expected, true, this.#partial, this.#journalId);
+        const w = await writeMarker(ctx, target, expected, true, this.#partial, this.#journal.onMarkers);
         if (w === 'written')
           return this.#judge(ctx, target, { type: 'epoch', epoch: expected, partial: this.#partial }, readAt);
         // Someone else wrote one in between: judge what it holds.
@@ -448,7 +398,7 @@ export class EpochTracker implements EpochMarkers {
         this.#partial = real.partial;
         // The real epoch's markers carry the journal id to keep (the provisional one's was ours,
         // written without anything to compare: the reconciles of the lost targets cover it).
-        this.#journalId = real.journal ?? this.#journalId;
+        this.#journal.gaveWay(real.journal);
         this.#held.clear();
         this.#pending.clear();
         // The others, never seen holding the real epoch, are judged as any target never seen.
