@@ -56,6 +56,8 @@ describe('multi-cloud store: a request that lands after the settle window', () =
     const { store } = await multiStore(env.clouds, buckets, {
       targets,
       repair: { intervalMs: false, delayMs: false, onRecovery: false, settleMs: 0 },
+      // Every read must meet the late copy: no hold of a cloud slow on a loaded machine.
+      unresponsive: false,
     });
     env.stores.push(store);
     const stale: { key: string; target: string; version: string | undefined; newest: string }[] = [];
@@ -117,7 +119,11 @@ describe('multi-cloud store: a request that lands after the settle window', () =
 
       const [entry] = await listed(store);
       expect(entry?.key).toBe('k');
-      if (name === 'aws') {
+      if (entry?.target !== name && entry?.target !== '') {
+        // The listing moved on from the late cloud (its first page later than an attempt may take,
+        // on a loaded machine): the next cloud lists the newest write.
+        expect(entry).toMatchObject({ version: newest.version, size: 9 });
+      } else if (name === 'aws') {
         // S3 lists no metadata, so no version: the entry is the cloud's (a put's key is not looked
         // at; every key written in the last hour would be). Reads still skip the copy.
         expect(entry?.version).toBeUndefined();

@@ -258,7 +258,9 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
   });
 
   it('quorum arithmetic at the edges, with real servers', async () => {
-    const q2 = await open('q2', { writes: { quorum: 2 } });
+    // The hold (a target silent while its peers answer) is off: on a loaded machine a starved
+    // server's first answers can be late enough to put it on hold, and this test is about the count.
+    const q2 = await open('q2', { writes: { quorum: 2 }, unresponsive: false });
     await env.clouds.proxies[0].setFault(faults.refuse());
     await expect(q2.store.put('w/a', 'one down')).resolves.toMatchObject({ target: 'gcp' });
     await env.clouds.proxies[1].setFault(faults.dns());
@@ -266,13 +268,13 @@ describe('multi-cloud store: crashes, total outages, concurrent writers, corrupt
     expect(err).toBeInstanceOf(QuorumNotReachedError);
     expect(err).toMatchObject({ required: 2, succeeded: ['azure'] });
 
-    const q1 = await open('q1', { writes: { quorum: 1 } });
+    const q1 = await open('q1', { writes: { quorum: 1 }, unresponsive: false });
     await expect(q1.store.put('w/c', 'two down, one is enough')).resolves.toMatchObject({ target: 'azure' });
     await env.clouds.proxies[2].setFault(faults.refuse());
     await expect(q1.store.put('w/d', 'all down')).rejects.toBeInstanceOf(AllTargetsFailedError);
 
     await Promise.all(env.clouds.proxies.map((p) => p.setFault(faults.pass())));
-    const q3 = await open('q3', { writes: { quorum: 3 } });
+    const q3 = await open('q3', { writes: { quorum: 3 }, unresponsive: false });
     await expect(q3.store.put('w/e', 'all up')).resolves.toMatchObject({ target: 'aws' });
     await env.clouds.proxies[2].setFault(faults.reset());
     await expect(q3.store.put('w/f', 'one down')).rejects.toBeInstanceOf(QuorumNotReachedError);
