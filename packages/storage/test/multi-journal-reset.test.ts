@@ -112,6 +112,32 @@ describe('a journal that lost its data', () => {
     expect(journal).not.toBe(again.journal);
   });
 
+  it('with automatic repair off (a tool, the CLI), a reset is reported and its reconcile waits for repair()', async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    await rm(dir, { recursive: true, force: true });
+    targets[0]!.down = undefined;
+    const { store } = openMultiStore(open, targets, {
+      journal: createFileJournal({ dir: join(dir, 'new'), fsync: false }),
+      amnesia: {},
+      writerId: 'app',
+      repair: { onRecovery: false },
+    });
+    const resets: unknown[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    const before = listings(targets);
+    await store.exists('other');
+    await vi.waitFor(() => expect(resets).toHaveLength(1), { timeout: 10_000 });
+    expect(store.status().journalReset).toMatchObject({ reconciling: false });
+    // Nothing listed, nothing copied: a store told not to repair by itself writes nothing.
+    expect(listings(targets)).toEqual(before);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v2', 'v2']);
+    // An explicit repair runs the reconcile the reset needs.
+    await store.repair();
+    await vi.waitFor(() => expect(store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+
   it('amnesia.journal: false turns the check off', async () => {
     const targets = threeClouds();
     await lagBehind(targets);

@@ -27,7 +27,8 @@ function checkStore(store: unknown, path: string): MultiCloudStore {
 /**
  * Loads the config and returns its store. From options, the CLI creates the store with automatic
  * repair turned off (no repair on startup, on recovery, on a timer or after a write), so only
- * `failover repair` repairs; the rest of the options are the config's.
+ * `failover repair` repairs, and without the journal-id check (`amnesia.journal: false`: that is
+ * the application's); the rest of the options are the config's.
  */
 export async function openStore(context: FailoverConfigContext): Promise<OpenedStore> {
   const result = await loadConfig(context);
@@ -35,6 +36,9 @@ export async function openStore(context: FailoverConfigContext): Promise<OpenedS
   const options: MultiCloudStoreOptions = {
     ...result,
     repair: { ...result.repair, onRecovery: false, intervalMs: false, delayMs: false },
+    // The application checks its journal's id against the clouds' markers, not a command: a
+    // command's journal (often another one, or none) must not report a reset or write its id.
+    amnesia: result.amnesia === false ? false : { ...result.amnesia, journal: false },
   };
   try {
     return { store: createMultiCloudStore(options), created: true };

@@ -23,14 +23,22 @@ export class JournalResetRestorer {
   readonly #ctx: () => MultiContext;
   readonly #epochs: EpochTracker;
   readonly #closed: () => boolean;
+  readonly #automatic: boolean;
   #reset: Reset | undefined;
   #running: Promise<void> | undefined;
 
-  /** `ctx`: the store's context (asked when a reconcile starts); `closed`: whether the store closed. */
-  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean) {
+  /**
+   * `ctx`: the store's context (asked when a reconcile starts); `closed`: whether the store closed;
+   * `automatic`: whether the store repairs by itself (`repair.intervalMs`, `delayMs` or
+   * `onRecovery` on). Without it (a tool such as the CLI, a batch job) a reset is reported and
+   * its reconcile waits for the next explicit `repair()`: no store that was told not to repair by
+   * itself starts writing to every cloud.
+   */
+  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean, automatic = true) {
     this.#ctx = ctx;
     this.#epochs = epochs;
     this.#closed = closed;
+    this.#automatic = automatic;
   }
 
   /** For status: the reset not reconciled yet, if any. */
@@ -59,10 +67,13 @@ export class JournalResetRestorer {
       since: before?.since ?? Date.now(),
       reconciling: before?.reconciling ?? false,
     };
-    this.retry();
+    if (this.#automatic) this.retry();
   }
 
-  /** Starts the reconcile again when a reset is not reconciled yet and none runs. */
+  /**
+   * Starts the reconcile again when a reset is not reconciled yet and none runs: at each repair
+   * pass, explicit (`repair()`) or automatic.
+   */
   retry(): void {
     const reset = this.#reset;
     if (reset === undefined || this.#running !== undefined || this.#closed()) return;

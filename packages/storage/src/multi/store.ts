@@ -126,6 +126,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     () => ctx,
     epochs,
     () => closed,
+    o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined,
   );
 
   const ctx: MultiContext = {
