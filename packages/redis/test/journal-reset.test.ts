@@ -94,6 +94,9 @@ describe('a Redis journal that lost its data', () => {
     b.on('journalReset', (e) => resets.push(e));
     await b.exists('other');
     await vi.waitFor(() => expect(resets).toHaveLength(1), { timeout: 10_000 });
+    // These stores repair only when asked (`repair` all off): the reconcile waits for repair().
+    expect(b.status().journalReset).toMatchObject({ reconciling: false });
+    await b.repair();
     await vi.waitFor(() => expect(b.status().journalReset).toBeUndefined(), { timeout: 10_000 });
     expect(await getText(b, 'k')).toBe('v2');
     for (const c of clouds) expect(await getText(c, 'k')).toBe('v2');

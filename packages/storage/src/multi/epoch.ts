@@ -278,7 +278,15 @@ export class EpochTracker implements EpochMarkers {
     const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === best!.epoch ? [s.journal] : []));
     const decision = this.#journal.established(journals, current);
     await Promise.all(ctx.targets.map((t, i) => this.#judge(ctx, t.name, seen[i]!)));
-    await this.#applyJournal(ctx, decision, current);
+    // Only the markers that do not carry the journal's id yet are written: instances opening at
+    // once would otherwise all write every marker.
+    const lacking = new Set(
+      ctx.targets.flatMap((t, i) => {
+        const s = seen[i]!;
+        return s.type === 'epoch' && s.journal === current ? [] : [t.name];
+      }),
+    );
+    await this.#applyJournal(ctx, decision, current, lacking);
   }
 
   /**
@@ -287,10 +295,15 @@ export class EpochTracker implements EpochMarkers {
    * it, reports it (`journalReset`) and starts the reconcile (journal-reset.ts), which writes the
    * new id to the markers only once it finished ({@link EpochTracker.journalConfirmed}).
    */
-  async #applyJournal(ctx: MultiContext, decision: JournalIdDecision, current: string | undefined) {
+  async #applyJournal(
+    ctx: MultiContext,
+    decision: JournalIdDecision,
+    current: string | undefined,
+    lacking?: ReadonlySet<string>,
+  ) {
     if (current === undefined) return;
     if (decision.type === 'adopt' || (decision.type === 'same' && decision.complete)) {
-      await this.#rewriteMarkers(ctx);
+      await this.#rewriteMarkers(ctx, lacking);
     } else if (decision.type === 'reset') {
       ctx.counts.journalResets++;
       if (ctx.events.has('journalReset')) {
@@ -310,14 +323,17 @@ export class EpochTracker implements EpochMarkers {
     await this.#rewriteMarkers(ctx);
   }
 
-  /** Writes the marker again, with the journal id it should carry, on every target seen holding it. */
-  async #rewriteMarkers(ctx: MultiContext): Promise<void> {
+  /**
+   * Writes the marker again, with the journal id it should carry, on every target seen holding it
+   * (`only`: those of them in it).
+   */
+  async #rewriteMarkers(ctx: MultiContext, only?: ReadonlySet<string>): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
     const journal = this.#journal.onMarkers;
     await Promise.all(
       [...this.#held]
-        .filter((t) => !this.#amnesia.has(t))
+        .filter((t) => !this.#amnesia.has(t) && (only === undefined || only.has(t)))
         .map((t) =>
           writeMarker(ctx, t, epoch, false, this.#partial, journal).catch((err: unknown) => {
             if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
