@@ -6,10 +6,10 @@ describe('decideJournalId: the markers’ journal ids against the journal’s ow
     // markers (of the targets holding the epoch), the journal's id -> decision
     [[], 'J2', { type: 'adopt' }],
     [[undefined, undefined, undefined], 'J2', { type: 'adopt' }],
-    [['J1', 'J1', 'J1'], 'J1', { type: 'same', complete: false }],
-    [['J1', undefined, 'J1'], 'J1', { type: 'same', complete: true }],
+    [['J1', 'J1', 'J1'], 'J1', { type: 'same', incomplete: false }],
+    [['J1', undefined, 'J1'], 'J1', { type: 'same', incomplete: true }],
     // A rewrite after a reset's reconcile cut short by a crash: the new id is on some markers.
-    [['J2', 'J1', 'J1'], 'J2', { type: 'same', complete: true }],
+    [['J2', 'J1', 'J1'], 'J2', { type: 'same', incomplete: true }],
     [['J1', 'J1', 'J1'], 'J2', { type: 'reset', previous: 'J1' }],
     [['J1', undefined, undefined], 'J2', { type: 'reset', previous: 'J1' }],
     [['J0', 'J1', 'J1'], 'J2', { type: 'reset', previous: 'J1' }],

@@ -302,7 +302,7 @@ export class EpochTracker implements EpochMarkers {
     lacking?: ReadonlySet<string>,
   ) {
     if (current === undefined) return;
-    if (decision.type === 'adopt' || (decision.type === 'same' && decision.complete)) {
+    if (decision.type === 'adopt' || (decision.type === 'same' && decision.incomplete)) {
       await this.#rewriteMarkers(ctx, lacking);
     } else if (decision.type === 'reset') {
       ctx.counts.journalResets++;

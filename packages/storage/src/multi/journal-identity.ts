@@ -8,7 +8,7 @@
  * - `adopt`: no marker holds an id (markers an older store wrote, or new ones): the store writes
  *   its journal's id to them;
  * - `same`: some marker holds the journal's id: the journal is the one the markers know
- *   (`complete`: other markers hold none or another, from a rewrite a crash cut short: the store
+ *   (`incomplete`: other markers hold none or another, from a rewrite a crash cut short: the store
  *   writes its id to them too);
  * - `reset`: the markers hold ids, none of them the journal's: the journal was replaced or lost
  *   its data (a wiped directory, a Redis without persistence that restarted or failed over), so
@@ -18,7 +18,7 @@
 export type JournalIdDecision =
   | { readonly type: 'unknown'; readonly keep: string | undefined }
   | { readonly type: 'adopt' }
-  | { readonly type: 'same'; readonly complete: boolean }
+  | { readonly type: 'same'; readonly incomplete: boolean }
   | { readonly type: 'reset'; readonly previous: string };
 
 /**
@@ -31,7 +31,7 @@ export function decideJournalId(
 ): JournalIdDecision {
   const held = mostCommon(markers);
   if (current === undefined) return { type: 'unknown', keep: held };
-  if (markers.includes(current)) return { type: 'same', complete: markers.some((m) => m !== current) };
+  if (markers.includes(current)) return { type: 'same', incomplete: markers.some((m) => m !== current) };
   if (held === undefined) return { type: 'adopt' };
   return { type: 'reset', previous: held };
 }
