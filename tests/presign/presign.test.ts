@@ -8,6 +8,7 @@ import {
   getBytes,
   InvalidArgumentError,
   type MultiCloudStore,
+  type MultiCloudStoreOptions,
   NotFoundError,
   type PresignedUrl,
   StorageError,
@@ -354,12 +355,13 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
     await store?.close();
   });
 
-  async function open(): Promise<MultiCloudStore> {
+  async function open(options: Partial<MultiCloudStoreOptions> = {}): Promise<MultiCloudStore> {
     const [aws, , azure] = b.viaProxy;
     ({ store } = await multiStore(clouds, b, {
       targets: [aws, azure],
       writes: 'mirror',
       repair: { intervalMs: false, delayMs: false, onRecovery: false },
+      ...options,
     }));
     for (const e of ['failover', 'open', 'retry', 'rejected', 'journaled', 'error'] as const) {
       store.on(e, (payload: unknown) => seen.push(payload));
@@ -435,6 +437,55 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
       expect((await getBytes(direct, 'inbox/photo.jpg')).toString()).toBe('jpeg bytes');
     }
     expect((await getBytes(store, 'inbox/photo.jpg')).toString()).toBe('jpeg bytes');
+  });
+
+  it('PUT: the URL is journaled as an intent, so repair copies the upload to the other cloud without a reconcile', async () => {
+    await open();
+    const p = await store.presign('inbox/scan.pdf', { method: 'PUT', contentType: 'application/pdf' });
+    expect(p.target).toBe('aws');
+    const version = p.headers[`x-amz-meta-${VERSION_KEY}`];
+    expect(version).toMatch(/^\d/);
+    // Before the upload: nothing to copy, the intent stays (its URL has not expired).
+    await store.repair();
+    expect(await b.direct[2].head('inbox/scan.pdf')).toBeNull();
+    expect(store.status().journal.pendingKeys).toBe(1);
+
+    expect((await upload(p, text('%PDF scanned'))).status).toBeLessThan(300);
+    // A read finds the upload at once (the intent orders the signed cloud first) ...
+    expect((await getBytes(store, 'inbox/scan.pdf')).toString()).toBe('%PDF scanned');
+    // ... and repair copies it: no reconcile needed.
+    await store.repair();
+    const info = await b.direct[2].head('inbox/scan.pdf');
+    expect(info?.metadata[VERSION_KEY]).toBe(version);
+    expect(info?.contentType).toBe('application/pdf');
+    expect((await getBytes(b.direct[2], 'inbox/scan.pdf')).toString()).toBe('%PDF scanned');
+    expectNoUrlIn(seen, [p.url]);
+  });
+
+  it('PUT: an upload that lands after a newer write through the store does not win, and an unused URL is dropped', async () => {
+    await open({ repair: { intervalMs: false, delayMs: false, onRecovery: false, settleMs: 100 } });
+    const p = await store.presign('inbox/form.txt', { method: 'PUT', expiresIn: 1 });
+    const unused = await store.presign('inbox/unused.txt', { method: 'PUT', expiresIn: 1 });
+    await store.put('inbox/form.txt', text('newer, through the store'));
+    // The presigned PUT is unconditional: the upload replaces the newer copy on the signed cloud.
+    expect((await upload(p, text('older, uploaded late'))).status).toBeLessThan(300);
+    expect((await getBytes(b.direct[0], 'inbox/form.txt')).toString()).toBe('older, uploaded late');
+    // The store does not trust that cloud's copy of the newer write while the URL can be used.
+    expect(store.status().targets.find((t) => t.name === 'aws')?.behind).toBe(1);
+    // Once the URL has expired (plus settleMs), repair puts the newer version back.
+    await new Promise((r) => setTimeout(r, Math.max(0, p.expiresAt.getTime() + 150 - Date.now())));
+    await store.repair();
+    for (const direct of [b.direct[0], b.direct[2]]) {
+      expect((await getBytes(direct, 'inbox/form.txt')).toString(), direct.name).toBe(
+        'newer, through the store',
+      );
+    }
+    expect((await getBytes(store, 'inbox/form.txt')).toString()).toBe('newer, through the store');
+    // The URL that was never used: its intent is dropped, nothing was reported lost.
+    for (const direct of [b.direct[0], b.direct[2]]) expect(await direct.head('inbox/unused.txt')).toBeNull();
+    expect(unused.target).toBe('aws');
+    expect(store.status().journal.pendingKeys).toBe(0);
+    expect(store.status().counts.lost).toBe(0);
   });
 
   it('PUT refuses reserved metadata keys', async () => {

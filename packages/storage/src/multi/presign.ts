@@ -1,4 +1,6 @@
+import { FailoverError } from '@failover/core';
 import { NotFoundError, StorageError } from '../errors.js';
+import type { JournalEntry } from '../journal/types.js';
 import {
   type NormalizedPresignOptions,
   normalizePresignOptions,
@@ -8,6 +10,7 @@ import {
 import type { BlobStore } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
+import { putIntentEntry } from './journaling.js';
 import { routedRead } from './read.js';
 import { checkUserMetadata, VERSION_KEY, versionOf } from './reserved.js';
 import { compareVersions } from './version.js';
@@ -22,9 +25,10 @@ type Signing = BlobStore & Required<Pick<BlobStore, 'presign'>>;
  *   pending journal entries first), and the URL is signed on the first healthy target that holds
  *   the newest version known to the store. Missing object: `NotFoundError`.
  * - `PUT`: signed on the first target that answers a `HEAD` of the key through the router. The upload goes to that cloud
- *   only and is not journaled (the store cannot know whether or when it happens); it carries a
- *   fresh `fo_version` from the store's clock as metadata (a header the uploader must send, see
- *   `PresignedUrl.headers`), so `reconcile` copies it to the other targets as the newest version.
+ *   only; it carries a fresh `fo_version` from the store's clock as metadata (a header the
+ *   uploader must send, see `PresignedUrl.headers`). The URL is journaled as a put's intent (see
+ *   {@link journalPresignedPut}) before it is handed out, so repair copies the upload to the other
+ *   targets once it has landed, and drops the intent if nothing landed by the time the URL expired.
  *
  * Every target must be able to presign (the cloud adapters can; memory and filesystem stores
  * cannot). Errors never carry a URL.
@@ -91,9 +95,56 @@ async function presignPut(
   const version = await versionFor(ctx, key);
   checkUserMetadata(user, key, VERSION_KEY.length + version.length);
   const target = res.target;
-  return sign(target, {
+  const signed = await sign(target, {
     ...base,
     ...(contentType === undefined ? {} : { contentType }),
     metadata: { ...user, [VERSION_KEY]: version },
   });
+  await journalPresignedPut(ctx, key, version, target.name, signed.expiresAt.getTime());
+  return signed;
+}
+
+/**
+ * Journals a presigned upload before its URL is handed out: a put's intent (not acknowledged: the
+ * upload may never happen) naming the signed target as where it goes and every other target as
+ * missing it, with `notBefore` when the URL has expired plus `repair.settleMs` (a request sent just
+ * before the expiry can land after it). Repair copies the version to the other targets once it is
+ * found on the signed one, checks them again once that time has passed (the URL can be used more
+ * than once), and drops the intent if the version landed nowhere. A read that returns the version
+ * journals it as observed (acknowledged), as for any put's intent.
+ *
+ * The signed target also gets an uncertain window until then: a later write of the key in this
+ * process, which the upload could still overwrite there (a presigned PUT is unconditional), keeps
+ * that target journaled as missing its copy until the window has passed, and repair checks it
+ * again then.
+ *
+ * A journal that fails: a `StorageError`, and no URL is handed out.
+ */
+async function journalPresignedPut(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  target: string,
+  expiresAt: number,
+): Promise<void> {
+  const others = ctx.targets.map((t) => t.name).filter((n) => n !== target);
+  if (others.length === 0) return;
+  const until = Math.max(expiresAt, Date.now()) + ctx.options.settleMs;
+  const entry: JournalEntry = {
+    ...putIntentEntry(ctx, { key, version }, [target], others),
+    notBefore: until,
+  };
+  try {
+    void ctx.deferredRecords.flush(); // records the store made earlier go first
+    await ctx.journal.append(entry);
+  } catch (err) {
+    throw new StorageError(
+      err instanceof FailoverError ? err.kind : 'unavailable',
+      `The presigned upload of ${JSON.stringify(key)} could not be journaled; no URL is handed out`,
+      { key, target: ctx.name, cause: err },
+    );
+  }
+  if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
+  ctx.uncertain.openUntil(key, target, until);
+  ctx.repairSoon(until);
 }

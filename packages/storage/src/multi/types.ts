@@ -437,8 +437,9 @@ export interface MultiCloudStore extends BlobStore {
 
   /**
    * A presigned URL for `key`. `GET`: signed on the first healthy target that holds the newest
-   * version. `PUT`: signed on the first healthy target; the upload is not journaled, carries a
-   * fresh version, and `reconcile` replicates it (see docs/multi-cloud.md). Never in an error or event.
+   * version. `PUT`: signed on the first healthy target, with a fresh version the upload carries;
+   * journaled as a put's intent until the URL expires, so repair replicates the upload once it has
+   * landed (see docs/multi-cloud.md). Never in an error or event.
    */
   presign(key: string, options?: PresignOptions): Promise<PresignedUrl>;
 

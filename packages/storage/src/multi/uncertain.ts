@@ -20,13 +20,21 @@ export class UncertainWindows {
   /** Records that a request for `key` to `target` may land until `settleMs` from now; returns that time. */
   open(key: string, target: string): number {
     const until = this.#now() + this.#settleMs;
+    this.openUntil(key, target, until);
+    return until;
+  }
+
+  /**
+   * Records that a request for `key` to `target` may land until `until` (ms since the epoch): a
+   * presigned upload, which may be sent at any time before its URL expires.
+   */
+  openUntil(key: string, target: string, until: number): void {
     let byTarget = this.#windows.get(key);
     if (byTarget === undefined) {
       byTarget = new Map();
       this.#windows.set(key, byTarget);
     }
     byTarget.set(target, Math.max(byTarget.get(target) ?? 0, until));
-    return until;
   }
 
   /** When the window of `key` on `target` ends, or `undefined` when there is none open. */
