@@ -27,13 +27,21 @@ export class DeferredRecords {
   readonly #journal: Journal;
   readonly #pending: PendingIndex;
   readonly #onError: (err: unknown) => void;
+  readonly #onAppended: ((entry: JournalEntry) => void) | undefined;
   #items: Deferred[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(journal: Journal, pending: PendingIndex, onError: (err: unknown) => void) {
+  /** `onAppended`: called with each entry whose append succeeded. */
+  constructor(
+    journal: Journal,
+    pending: PendingIndex,
+    onError: (err: unknown) => void,
+    onAppended?: (entry: JournalEntry) => void,
+  ) {
     this.#journal = journal;
     this.#pending = pending;
     this.#onError = onError;
+    this.#onAppended = onAppended;
   }
 
   /** Records, soon, that `target` holds entry `id`. */
@@ -58,7 +66,7 @@ export class DeferredRecords {
           ? this.#journal
               .resolve(item.id, item.target)
               .then(() => this.#pending.resolve(item.id, item.target), this.#onError)
-          : this.#journal.append(item.entry).then(undefined, this.#onError),
+          : this.#journal.append(item.entry).then(() => this.#onAppended?.(item.entry), this.#onError),
       ),
     ).then(() => undefined);
   }

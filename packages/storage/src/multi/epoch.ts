@@ -307,7 +307,11 @@ export class EpochTracker implements EpochMarkers {
     } else if (decision.type === 'reset') {
       ctx.counts.journalResets++;
       if (ctx.events.has('journalReset')) {
-        ctx.events.emit('journalReset', { previous: decision.previous, current });
+        ctx.events.emit('journalReset', {
+          previous: decision.previous,
+          current,
+          ...(decision.rolledBack === undefined ? {} : { rolledBack: decision.rolledBack }),
+        });
       }
       ctx.journalResetFound(decision.previous, current);
     }

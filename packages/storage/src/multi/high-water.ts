@@ -1,5 +1,6 @@
 import { HIGH_WATER_RETENTION_MS, type JournalEntry, type JournalHighWater } from '../journal/types.js';
 import type { MultiContext } from './context.js';
+import { appendEntry } from './journal-rollback.js';
 import { entryId } from './journaling.js';
 import { compareVersions } from './version.js';
 
@@ -72,7 +73,7 @@ export async function journalIfBehind(
 
 /** Journals a {@link behindMark} entry, adds it to the store's index and asks for a repair pass. */
 export async function journalBehind(ctx: MultiContext, entry: JournalEntry): Promise<void> {
-  await ctx.journal.append(entry);
+  await appendEntry(ctx, entry);
   ctx.pending.append(entry);
   ctx.repairSoon();
 }

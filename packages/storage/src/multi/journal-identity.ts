@@ -19,7 +19,23 @@ export type JournalIdDecision =
   | { readonly type: 'unknown'; readonly keep: string | undefined }
   | { readonly type: 'adopt' }
   | { readonly type: 'same'; readonly incomplete: boolean }
-  | { readonly type: 'reset'; readonly previous: string };
+  | {
+      readonly type: 'reset';
+      readonly previous: string;
+      /**
+       * Set when the journal kept its id but went back in time (journal-rollback.ts): the newest
+       * version this process appended, and the journal's newest now (`previous` is its id).
+       */
+      readonly rolledBack?: JournalRollback;
+    };
+
+/** A journal found to have gone back in time: see journal-rollback.ts. */
+export interface JournalRollback {
+  /** The newest version this process had appended to it. */
+  readonly appended: string;
+  /** The journal's newest version when it was asked (`undefined`: none). */
+  readonly newest: string | undefined;
+}
 
 /**
  * Decides what `markers` (the journal id each marker holding the store's epoch carries,

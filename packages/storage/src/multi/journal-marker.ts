@@ -1,5 +1,11 @@
 import type { MultiContext } from './context.js';
-import { decideJournalId, type JournalIdDecision, mostCommon } from './journal-identity.js';
+import {
+  decideJournalId,
+  type JournalIdDecision,
+  type JournalRollback,
+  mostCommon,
+} from './journal-identity.js';
+import { journalRolledBack } from './journal-rollback.js';
 
 /** What a journal id on a marker looks like (anything else is taken for none). */
 export const JOURNAL_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -80,7 +86,13 @@ export class JournalMarkerId {
     if (!this.#check) return undefined;
     const current = await this.ask(ctx, false);
     const seen = this.#seen;
-    if (current === undefined || current === seen) return undefined;
+    if (current === undefined) return undefined;
+    if (current === seen) {
+      const rolledBack = await rollbackOf(ctx);
+      return rolledBack === undefined
+        ? undefined
+        : { decision: { type: 'reset', previous: current, rolledBack }, current };
+    }
     this.#seen = current;
     if (seen !== undefined) return { decision: { type: 'reset', previous: seen }, current };
     const decision = decideJournalId(this.#onMarkers === undefined ? [] : [this.#onMarkers], current);
@@ -92,4 +104,27 @@ export class JournalMarkerId {
   confirmed(current: string): void {
     this.#onMarkers = current;
   }
+}
+
+/**
+ * Whether the journal went back in time under the running store (journal-rollback.ts): its newest
+ * version is older than the newest this process appended. Not asked while a fallback journal's
+ * primary is away (its answer would be the local part's). Once found, the journal's newest is the
+ * new baseline (found once per rollback). A failure: `undefined` (asked again at the next sweep).
+ */
+async function rollbackOf(ctx: MultiContext): Promise<JournalRollback | undefined> {
+  const journal = ctx.journal;
+  const appended = ctx.appended.newest; // read before asking: every append it counts is in the journal
+  if (appended === undefined || journal.newestVersion === undefined || journal.primaryAway?.() === true) {
+    return undefined;
+  }
+  let newest: string | undefined;
+  try {
+    newest = await journal.newestVersion();
+  } catch {
+    return undefined;
+  }
+  if (!journalRolledBack(appended, newest)) return undefined;
+  ctx.appended.accept(newest);
+  return { appended, newest };
 }

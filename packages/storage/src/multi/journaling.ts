@@ -4,6 +4,7 @@ import type { JournalEntry, JournalOp } from '../journal/types.js';
 import { inOrder, type MultiContext } from './context.js';
 import type { IntegrityError } from './errors.js';
 import { inheritedWindows } from './inherited-windows.js';
+import { appendEntry } from './journal-rollback.js';
 
 /** The id of the journal entry of a write: its version (unique per write) and key. */
 export function entryId(version: string, key: string): string {
@@ -98,7 +99,7 @@ export async function journalWrite(ctx: MultiContext, w: WriteRecord): Promise<J
   };
   try {
     void ctx.deferredRecords.flush(); // first, and in the same group commit
-    await ctx.journal.append(entry);
+    await appendEntry(ctx, entry);
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',
@@ -141,7 +142,7 @@ async function recordAgainWhileRepairing(ctx: MultiContext, entry: JournalEntry)
     at: Date.now(),
   };
   try {
-    await journal.append(again);
+    await appendEntry(ctx, again);
   } catch (err) {
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'journal', error: err });
     return entry;
@@ -263,7 +264,7 @@ export function reportCorruptCopy(
   // Indexed at once, so the very next read already avoids the bad copy; durable a moment later.
   ctx.pending.append(entry);
   void ctx.deferredRecords.flush();
-  ctx.journal.append(entry).then(
+  appendEntry(ctx, entry).then(
     () => ctx.repairSoon(),
     (err: unknown) => {
       ctx.pending.forget(entry.id);

@@ -10,6 +10,7 @@ import {
 import type { BlobStore } from '../types.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
+import { appendEntry } from './journal-rollback.js';
 import { putIntentEntry } from './journaling.js';
 import { routedRead } from './read.js';
 import { checkUserMetadata, VERSION_KEY, versionOf } from './reserved.js';
@@ -136,7 +137,7 @@ async function journalPresignedPut(
   };
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    await ctx.journal.append(entry);
+    await appendEntry(ctx, entry);
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',

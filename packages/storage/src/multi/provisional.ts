@@ -2,6 +2,7 @@ import type { TargetFailure } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
+import { appendEntry } from './journal-rollback.js';
 import { putIntentEntry } from './journaling.js';
 import type { PendingItem } from './pending.js';
 import { sha256Of, versionOf } from './reserved.js';
@@ -77,7 +78,7 @@ export class ProvisionalPut {
     };
     this.#entry = entry;
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    this.#durable = ctx.journal.append(entry).then(
+    this.#durable = appendEntry(ctx, entry).then(
       () => {
         // Unless something newer of this write got there first (a read that observed it).
         if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
@@ -235,7 +236,7 @@ export async function confirmProvisional(
       at: entry.at,
     };
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    await ctx.journal.append(acknowledged);
+    await appendEntry(ctx, acknowledged);
     ctx.pending.append(acknowledged);
     return acknowledged;
   }

@@ -22,6 +22,7 @@ import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { isPlainPutIntent } from './intents.js';
+import { appendEntry } from './journal-rollback.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { lateCopyFound } from './late-copy.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
@@ -266,7 +267,7 @@ async function recordObserved(
   };
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    await ctx.journal.append(entry);
+    await appendEntry(ctx, entry);
     // The index follows the journal (if the write settled meanwhile, this record replaced its
     // own; repair finds the targets that hold it and resolves them).
     ctx.pending.append(entry);

@@ -8,6 +8,7 @@ import { type BlobInfo, isPrefixEntry, type ListEntry } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
 import { journalIfBehind, markReadable, watchMark } from './high-water.js';
+import { appendEntry } from './journal-rollback.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
@@ -324,7 +325,7 @@ async function applyDelete(
       at: Date.now(),
     };
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    await ctx.journal.append(tombstone);
+    await appendEntry(ctx, tombstone);
     ctx.pending.append(tombstone);
   }
   for (const t of targets) {

@@ -10,6 +10,7 @@ import {
   markReadable,
   watchMark,
 } from './high-water.js';
+import { appendEntry } from './journal-rollback.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
@@ -525,7 +526,7 @@ async function settleVanished(
     at: Date.now(),
   };
   void ctx.deferredRecords.flush(); // records the store made earlier go first
-  await ctx.journal.append(tombstone);
+  await appendEntry(ctx, tombstone);
   ctx.pending.append(tombstone);
   ctx.repairSoon(Date.now());
   return 'lost';

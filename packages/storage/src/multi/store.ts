@@ -23,6 +23,7 @@ import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
 import { JournalResetRestorer } from './journal-reset.js';
+import { AppendedVersions } from './journal-rollback.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
@@ -129,6 +130,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined,
   );
 
+  const appended = new AppendedVersions();
   const ctx: MultiContext = {
     options: o,
     name: o.name,
@@ -137,9 +139,15 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     router,
     journal,
     pending,
-    deferredRecords: new DeferredRecords(journal, pending, (err) => {
-      if (events.has('error')) events.emit('error', { during: 'journal', error: err });
-    }),
+    deferredRecords: new DeferredRecords(
+      journal,
+      pending,
+      (err) => {
+        if (events.has('error')) events.emit('error', { during: 'journal', error: err });
+      },
+      (entry) => appended.note(entry.version),
+    ),
+    appended,
     clock: new HybridClock(o.writerId, o.now),
     openedAt: Date.now(),
     events,

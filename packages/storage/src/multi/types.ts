@@ -355,8 +355,20 @@ export interface MultiCloudOwnEvents {
    * the others automatically (`status().journalReset` while that is not done), and only then do
    * the markers take the new id. Reported once per store opened; a fleet whose instances use
    * different journals over the same buckets (unsupported) reports it at their starts.
+   *
+   * Also reported, with `rolledBack` and `previous` equal to `current`, when the journal kept its
+   * id but went back in time under the running store (a Redis restarted from an older snapshot, a
+   * failover to a replica that lagged): its newest version is older than the newest one this
+   * process appended to it, so the entries appended after the snapshot, and which targets lack
+   * those writes, are gone. Every target is reconciled the same way. Only a process that appended
+   * some of the lost entries can tell (checked at each repair pass).
    */
-  journalReset: { readonly previous: string; readonly current: string };
+  journalReset: {
+    readonly previous: string;
+    readonly current: string;
+    /** Set for a journal that went back in time: the newest version this process had appended, and the journal's newest. */
+    readonly rolledBack?: { readonly appended: string; readonly newest: string | undefined };
+  };
   /**
    * A target went on hold (`held: true`: `unresponsive.holdRequests` of its requests stay silent
    * while the other targets answer newer ones; parallel writes send it no new copy) or came off it

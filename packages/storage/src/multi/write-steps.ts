@@ -1,6 +1,7 @@
 import { FailoverError, type TargetFailure } from '@failover/core';
 import { StorageError } from '../errors.js';
 import { type MultiContext, mayHaveLanded } from './context.js';
+import { appendEntry } from './journal-rollback.js';
 import { entryId, journalWrite, putIntentEntry } from './journaling.js';
 import type { WriteSpec } from './write-spec.js';
 
@@ -59,12 +60,13 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
   const journal = ctx.journal;
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    if (journal.appendIntent === undefined) await journal.append(entry);
+    if (journal.appendIntent === undefined) await appendEntry(ctx, entry);
     else {
       const noted = journal.appendIntent(entry);
       // A failed fsync breaks the journal: the put's own record then fails, and says so.
       noted.durable.catch(() => {});
       await noted.written;
+      ctx.appended.note(entry.version);
     }
   } catch (err) {
     throw new StorageError(

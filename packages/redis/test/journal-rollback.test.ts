@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BlobStore,
+  createMemoryStore,
+  createMultiCloudStore,
+  getText,
+  type MultiCloudEvents,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
+import { describe, expect, it, vi } from 'vitest';
+import { createRedisJournal } from '../src/index.js';
+import { client, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+// A Redis restarted from an older RDB snapshot (or a failover to a replica that had not received
+// the latest writes) keeps the journal's id, which is in the snapshot, but forgets the entries
+// appended after it: which clouds lack those writes. A process that appended some of them notices
+// at its next repair pass (the journal's newest version is older than its own newest append) and
+// reconciles.
+
+/** A memory cloud whose writes fail with `unavailable` while `down` is set. */
+function cloud(name: string): BlobStore & { down: boolean } {
+  const inner = createMemoryStore({ name });
+  const s: BlobStore & { down: boolean } = {
+    ...inner,
+    down: false,
+    put: (...args) =>
+      s.down
+        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
+        : inner.put(...args),
+  };
+  return s;
+}
+
+describe('a Redis journal restarted from an older snapshot', () => {
+  it('the instance that appended the lost entries reports journalReset (rolledBack) and reconciles every target', async () => {
+    const redis = await redisServer(); // no AOF: a restart loads the last RDB snapshot (SAVE below)
+    const prefix = `rollback:${randomBytes(6).toString('hex')}`;
+    const clouds = ['aws', 'gcp', 'azure'].map(cloud);
+    const c = await client(redis.url);
+    const open = (): MultiCloudStore => {
+      const store = createMultiCloudStore({
+        targets: clouds,
+        journal: createRedisJournal({ client: c, prefix }),
+        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+        amnesia: {},
+        repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+      });
+      later(() => store.close());
+      return store;
+    };
+    const a = open();
+    const resets: MultiCloudEvents['journalReset'][] = [];
+    a.on('journalReset', (e) => resets.push(e));
+    await a.put('k', 'v1');
+    await a.put('other', 'o1');
+    await vi.waitFor(async () =>
+      expect((await clouds[0]!.head('_failover/epoch'))?.metadata.fo_journal).toBeDefined(),
+    );
+    await a.repair();
+    expect(resets).toEqual([]); // nothing lost: no false alarm
+
+    await raw(c, ['SAVE']); // the snapshot the restart will load
+    clouds[0]!.down = true;
+    await a.put('k', 'v2'); // gcp + azure; aws journaled as missing v2, in Redis only
+    await a.put('fresh', 'f1'); // a new key: aws journaled as missing it
+    expect(await getText(clouds[0]!, 'k')).toBe('v1');
+    expect(a.status().journal.backlog).toBe(2);
+
+    await redis.kill();
+    await redis.restart(); // the entries appended after SAVE are gone; the journal's id is not
+    clouds[0]!.down = false;
+    await vi.waitFor(() => expect(c.isReady).toBe(true), { timeout: 10_000 });
+
+    await a.repair(); // the journal holds nothing to repair; the check finds the rollback
+    expect(resets).toHaveLength(1);
+    expect(resets[0]!.previous).toBe(resets[0]!.current);
+    expect(resets[0]!.rolledBack?.appended).toBeDefined();
+    await vi.waitFor(() => expect(a.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+    for (const cl of clouds) {
+      expect(await getText(cl, 'k'), cl.name).toBe('v2');
+      expect(await getText(cl, 'fresh'), cl.name).toBe('f1');
+    }
+    expect(await getText(a, 'k')).toBe('v2');
+    // Once per rollback: the next pass compares with the journal's newest as it is now.
+    await a.repair();
+    await a.put('k', 'v3');
+    await a.repair();
+    expect(resets).toHaveLength(1);
+    expect(a.status().counts.journalResets).toBe(1);
+  });
+});
