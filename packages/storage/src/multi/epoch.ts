@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { classifyFailure } from '@failover/core';
 import type { BlobInfo } from '../types.js';
 import { type EpochMarkers, type MultiContext, runOn } from './context.js';
-import type { JournalIdDecision } from './journal-identity.js';
+import { decideJournalId, type JournalIdDecision } from './journal-identity.js';
 import { JOURNAL_ID, JournalMarkerId } from './journal-marker.js';
 
 /** The key of every target's epoch marker. The `_failover/` prefix is reserved for the store. */
@@ -325,6 +325,31 @@ export class EpochTracker implements EpochMarkers {
   async journalConfirmed(ctx: MultiContext, current: string): Promise<void> {
     this.#journal.confirmed(current);
     await this.#rewriteMarkers(ctx);
+  }
+
+  /**
+   * Reads the markers again: whether another process sharing the journal (a fleet's) finished the
+   * reconcile after the reset to `current` and confirmed it, that is some marker holding the epoch
+   * carries `current` now (`decideJournalId` says `same`). When it did, the markers carry
+   * `current` from now on here too (those still without it get it). `false` while the epoch is not
+   * known or no marker carries it.
+   */
+  async journalConfirmedElsewhere(ctx: MultiContext, current: string): Promise<boolean> {
+    const epoch = this.#expected;
+    if (epoch === undefined) return false;
+    const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
+    const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === epoch ? [s.journal] : []));
+    const decision = decideJournalId(journals, current);
+    if (decision.type !== 'same') return false;
+    this.#journal.confirmed(current);
+    if (decision.incomplete) {
+      const lacking = ctx.targets.flatMap((t, i) => {
+        const s = seen[i]!;
+        return s.type === 'epoch' && s.epoch === epoch && s.journal !== current ? [t.name] : [];
+      });
+      await this.#rewriteMarkers(ctx, new Set(lacking));
+    }
+    return true;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { MultiContext } from './context.js';
 import type { EpochTracker } from './epoch.js';
 import { reconcile } from './reconcile.js';
+import { type ReconcileLeaseAnswer, takeReconcileLease } from './reconcile-lease.js';
 
 /** A journal reset found when the markers were established, while it is not reconciled. */
 interface Reset {
@@ -8,6 +9,8 @@ interface Reset {
   readonly current: string;
   readonly since: number;
   reconciling: boolean;
+  /** Another process of the fleet held the reconcile's lease at the last attempt. */
+  reconcilingElsewhere: boolean;
 }
 
 /**
@@ -18,12 +21,20 @@ interface Reset {
  * journal id become the new one (a crash before: the next start finds the reset again). A
  * reconcile that did not finish cleanly is retried at each repair pass (`retry`). Failures are
  * reported as `error` events (`during: 'epoch'`).
+ *
+ * A journal shared by a fleet (with `Journal.lease`: the Redis journal) lost its data for every
+ * instance at once: each one finds the reset, but only the one that gets the fleet-wide lease on
+ * the reconcile (reconcile-lease.ts) runs it; the others wait, and at each repair pass read the
+ * markers again (the winner confirmed the new id: the reset is over for them too) and ask for the
+ * lease again (its holder died without confirming: one of them takes the reconcile over).
  */
 export class JournalResetRestorer {
   readonly #ctx: () => MultiContext;
   readonly #epochs: EpochTracker;
   readonly #closed: () => boolean;
   readonly #automatic: boolean;
+  /** TTL of the fleet-wide lease on the reconcile (`amnesia.journalLeaseMs`). */
+  readonly #leaseMs: number;
   #reset: Reset | undefined;
   #running: Promise<void> | undefined;
 
@@ -32,13 +43,20 @@ export class JournalResetRestorer {
    * `automatic`: whether the store repairs by itself (`repair.intervalMs`, `delayMs` or
    * `onRecovery` on). Without it (a tool such as the CLI, a batch job) a reset is reported and
    * its reconcile waits for the next explicit `repair()`: no store that was told not to repair by
-   * itself starts writing to every cloud.
+   * itself starts writing to every cloud. `leaseMs`: the TTL of the fleet-wide lease.
    */
-  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean, automatic = true) {
+  constructor(
+    ctx: () => MultiContext,
+    epochs: EpochTracker,
+    closed: () => boolean,
+    automatic = true,
+    leaseMs = 30_000,
+  ) {
     this.#ctx = ctx;
     this.#epochs = epochs;
     this.#closed = closed;
     this.#automatic = automatic;
+    this.#leaseMs = leaseMs;
   }
 
   /** For status: the reset not reconciled yet, if any. */
@@ -48,6 +66,7 @@ export class JournalResetRestorer {
         readonly current: string;
         readonly since: number;
         readonly reconciling: boolean;
+        readonly reconcilingElsewhere: boolean;
       }
     | undefined {
     const r = this.#reset;
@@ -66,6 +85,8 @@ export class JournalResetRestorer {
       current,
       since: before?.since ?? Date.now(),
       reconciling: before?.reconciling ?? false,
+      // A new id is a new lease: not known to be held elsewhere until asked.
+      reconcilingElsewhere: before?.current === current && before.reconcilingElsewhere,
     };
     if (this.#automatic) this.retry();
   }
@@ -79,25 +100,43 @@ export class JournalResetRestorer {
     if (reset === undefined || this.#running !== undefined || this.#closed()) return;
     const ctx = this.#ctx();
     this.#running = (async () => {
-      reset.reconciling = true;
+      let lease: ReconcileLeaseAnswer = 'unleased';
       try {
+        lease = await takeReconcileLease(ctx.journal, reset.current, this.#leaseMs);
+        // A fleet's: another instance may have finished it (asked after the lease, which its
+        // holder gives back only after confirming, so a confirmation is never missed).
+        if (
+          ctx.journal.lease !== undefined &&
+          (await this.#epochs.journalConfirmedElsewhere(ctx, reset.current))
+        ) {
+          this.#over(reset);
+          return;
+        }
+        reset.reconcilingElsewhere = lease === 'elsewhere';
+        if (lease === 'elsewhere' || this.#closed()) return;
+        reset.reconciling = true;
         const report = await reconcile(ctx, {});
         // Complete only when every target was listed and nothing failed: a write the journal
         // forgot may be held by any of them.
         const clean = report.skippedTargets.length === 0 && report.errors.length === 0;
         if (clean && !this.#closed()) {
           await this.#epochs.journalConfirmed(ctx, reset.current);
-          // A reset found meanwhile (a new `current`) waits for the next repair pass.
-          if (this.#reset === reset) this.#reset = undefined;
+          this.#over(reset);
         }
       } catch (err) {
         if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
+        if (typeof lease === 'object') await lease.release();
         reset.reconciling = false;
         if (this.#reset !== undefined) this.#reset.reconciling = false;
         this.#running = undefined;
       }
     })();
+  }
+
+  /** `reset` is reconciled; a reset found meanwhile (a new `current`) waits for the next pass. */
+  #over(reset: Reset): void {
+    if (this.#reset === reset) this.#reset = undefined;
   }
 
   /** Resolves once the reconcile running now (if any) has ended. */

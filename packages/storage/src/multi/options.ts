@@ -129,6 +129,15 @@ export interface AmnesiaOptions {
    * `journalId` (the memory journal) are not checked. Default true.
    */
   journal?: boolean;
+  /**
+   * With a journal shared by a fleet (one with `Journal.lease`, such as the Redis journal), one
+   * instance reconciles after the journal lost its data while the others wait: it leases
+   * `_failover/reconcile/<journal id>` for this many ms and renews the lease every third of it
+   * while its reconcile runs. An instance that dies stops renewing: its lease expires after this
+   * long and another instance takes the reconcile over at its next repair pass. Default 30000;
+   * 10 to 3600000.
+   */
+  journalLeaseMs?: number;
 }
 
 /**
@@ -236,6 +245,8 @@ export interface ResolvedMultiOptions {
   readonly amnesiaRecheckMs: number | undefined;
   /** Whether the journal's id is checked against the markers' (`amnesia.journal`; off with `amnesia: false`). */
   readonly amnesiaJournal: boolean;
+  /** How long a fleet's lease on the reconcile after a journal reset lasts unrenewed (`amnesia.journalLeaseMs`). */
+  readonly amnesiaJournalLeaseMs: number;
   /** `undefined` when unresponsive-target ejection is off. */
   readonly unresponsive: UnresponsiveLimits | undefined;
   readonly spoolMemoryBytes: number;
@@ -254,6 +265,7 @@ export const MULTI_DEFAULTS = Object.freeze({
   repairConcurrency: 4,
   settleMs: 10_000,
   amnesiaRecheckMs: 1_000,
+  amnesiaJournalLeaseMs: 30_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
   readBufferBytes: 64 * 1024,
   /** `unresponsive.afterMs`: above a slow cloud's latency (the bench's 300 ms), below the adapters' 2 s response bound. */
@@ -323,6 +335,12 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     default: MULTI_DEFAULTS.amnesiaRecheckMs,
   });
   const amnesiaJournal = amnesia?.bool('journal', { default: true }) ?? false;
+  const amnesiaJournalLeaseMs =
+    amnesia?.ms('journalLeaseMs', {
+      min: 10,
+      max: 3_600_000,
+      default: MULTI_DEFAULTS.amnesiaJournalLeaseMs,
+    }) ?? MULTI_DEFAULTS.amnesiaJournalLeaseMs;
   amnesia?.done();
   const unresponsive = readUnresponsive(r);
   const writerId =
@@ -345,6 +363,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     settleMs,
     amnesiaRecheckMs,
     amnesiaJournal,
+    amnesiaJournalLeaseMs,
     unresponsive,
     spoolMemoryBytes,
     spoolDir,

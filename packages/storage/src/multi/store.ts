@@ -128,6 +128,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     epochs,
     () => closed,
     o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined,
+    o.amnesiaJournalLeaseMs,
   );
 
   const appended = new AppendedVersions();

@@ -257,8 +257,17 @@ export interface MultiCloudStatus {
     | {
         readonly previous: string;
         readonly current: string;
+        /** When this store noticed it (ms since the epoch). */
         readonly since: number;
+        /** This store's reconcile runs now. */
         readonly reconciling: boolean;
+        /**
+         * Another instance sharing the journal (a fleet's) held the lease on the reconcile at this
+         * store's last attempt: it reconciles, and this store waits. At each repair pass this store
+         * reads the markers again (the reset is over once that instance confirmed the new id) and
+         * asks for the lease again (it takes the reconcile over when the holder died).
+         */
+        readonly reconcilingElsewhere: boolean;
       }
     | undefined;
   readonly repair: {
