@@ -140,6 +140,11 @@ describe('a fleet whose Redis journal lost its data', () => {
     expect(waiting.store.status().journalReset).toMatchObject({ reconciling: false, current });
     await waiting.store.repair(); // asks again while the winner still holds the lease: waits
     expect(waiting.store.status().journalReset?.reconcilingElsewhere).toBe(true);
+    // A reconcile that runs longer than the lease's TTL (600 ms) keeps it: the winner renews it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await waiting.store.repair();
+    expect(waiting.store.status().journalReset?.reconcilingElsewhere).toBe(true);
+    expect(waiting.lists.count).toBe(0);
     for (const i of [a, b]) i.lists.open();
 
     await vi.waitFor(() => expect(winner.store.status().journalReset).toBeUndefined(), { timeout: 10_000 });

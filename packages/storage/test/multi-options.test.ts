@@ -77,6 +77,7 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     [{ amnesia: true }, 'amnesia', 'must be an object or false, got true'],
     [{ amnesia: { recheckMs: -1 } }, 'amnesia.recheckMs', 'from 0 to 3600000, got -1'],
     [{ amnesia: { journal: 'yes' } }, 'amnesia.journal', 'must be a boolean, got "yes"'],
+    [{ amnesia: { journalLeaseMs: 5 } }, 'amnesia.journalLeaseMs', 'from 10 to 3600000, got 5'],
     [{ unresponsive: true }, 'unresponsive', 'must be an object or false, got true'],
     [{ unresponsive: { afterMs: 5 } }, 'unresponsive.afterMs', 'from 10 to 3600000, got 5'],
     [{ unresponsive: { factor: 0.5 } }, 'unresponsive.factor', 'from 1 to 1000, got 0.5'],
@@ -139,6 +140,13 @@ describe('multi-cloud store options: one reader, full paths, the same wording', 
     expect(r.repairOnRecovery).toBe(true);
     expect(r.amnesiaRecheckMs).toBe(MULTI_DEFAULTS.amnesiaRecheckMs);
     expect(r.amnesiaJournal).toBe(true);
+    expect(r.amnesiaJournalLeaseMs).toBe(MULTI_DEFAULTS.amnesiaJournalLeaseMs);
+    expect(
+      resolveMultiOptions({ targets: t, journal, amnesia: { journalLeaseMs: 500 } }).amnesiaJournalLeaseMs,
+    ).toBe(500);
+    expect(resolveMultiOptions({ targets: t, journal, amnesia: false }).amnesiaJournalLeaseMs).toBe(
+      MULTI_DEFAULTS.amnesiaJournalLeaseMs,
+    );
     expect(resolveMultiOptions({ targets: t, journal, amnesia: { journal: false } }).amnesiaJournal).toBe(
       false,
     );
