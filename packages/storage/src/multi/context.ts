@@ -128,7 +128,7 @@ export interface MultiContext {
    * Starts reconciling every target after the journal lost its data (its id `current` is not the
    * `previous` one the epoch markers hold; in the background, see journal-reset.ts).
    */
-  journalResetFound(previous: string, current: string): void;
+  journalResetFound(previous: string, current: string, rolledBack?: boolean): void;
   /** Starts that reconcile again if it did not finish cleanly (a repair pass calls it). */
   journalResetRetry(): void;
   /** Asks for a repair pass soon (debounced by `repair.delayMs`), or at a given time (ms since the epoch). */

@@ -313,7 +313,7 @@ export class EpochTracker implements EpochMarkers {
           ...(decision.rolledBack === undefined ? {} : { rolledBack: decision.rolledBack }),
         });
       }
-      ctx.journalResetFound(decision.previous, current);
+      ctx.journalResetFound(decision.previous, current, decision.rolledBack !== undefined);
     }
   }
 

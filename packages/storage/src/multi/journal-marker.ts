@@ -94,6 +94,9 @@ export class JournalMarkerId {
         : { decision: { type: 'reset', previous: current, rolledBack }, current };
     }
     this.#seen = current;
+    // Another journal: what this process appended to the one before is not compared with it (the
+    // reset's reconcile covers what was lost).
+    ctx.appended.accept(undefined);
     if (seen !== undefined) return { decision: { type: 'reset', previous: seen }, current };
     const decision = decideJournalId(this.#onMarkers === undefined ? [] : [this.#onMarkers], current);
     if (decision.type !== 'reset') this.#onMarkers = current;

@@ -11,6 +11,12 @@ interface Reset {
   reconciling: boolean;
   /** Another process of the fleet held the reconcile's lease at the last attempt. */
   reconcilingElsewhere: boolean;
+  /**
+   * The journal went back in time (journal-rollback.ts), keeping its id: the markers carry it
+   * already, so they cannot say that another instance reconciled; this instance reconciles itself
+   * (after the lease's holder, if another one holds it).
+   */
+  readonly rolledBack: boolean;
 }
 
 /**
@@ -70,7 +76,9 @@ export class JournalResetRestorer {
       }
     | undefined {
     const r = this.#reset;
-    return r === undefined ? undefined : { ...r };
+    if (r === undefined) return undefined;
+    const { rolledBack: _rolledBack, ...status } = r;
+    return status;
   }
 
   /**
@@ -78,9 +86,10 @@ export class JournalResetRestorer {
    * the first is not reconciled (the journal lost its data again) keeps the first's `previous`
    * and takes the new `current` (the next reconcile confirms it).
    */
-  found(previous: string, current: string): void {
+  found(previous: string, current: string, rolledBack = false): void {
     const before = this.#reset;
     this.#reset = {
+      rolledBack: rolledBack || (before?.rolledBack ?? false),
       previous: before?.previous ?? previous,
       current,
       since: before?.since ?? Date.now(),
@@ -106,6 +115,7 @@ export class JournalResetRestorer {
         // A fleet's: another instance may have finished it (asked after the lease, which its
         // holder gives back only after confirming, so a confirmation is never missed).
         if (
+          !reset.rolledBack &&
           ctx.journal.lease !== undefined &&
           (await this.#epochs.journalConfirmedElsewhere(ctx, reset.current))
         ) {

@@ -192,7 +192,8 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     },
     repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
     amnesiaFound: (target: string) => restorer.restore(target),
-    journalResetFound: (previous: string, current: string) => journalResets.found(previous, current),
+    journalResetFound: (previous: string, current: string, rolledBack?: boolean) =>
+      journalResets.found(previous, current, rolledBack),
     journalResetRetry: () => journalResets.retry(),
   };
 
