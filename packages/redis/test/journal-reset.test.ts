@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type BlobStore,
-  createMemoryStore,
-  createMultiCloudStore,
-  getText,
-  type MultiCloudStore,
-  StorageError,
-} from '@failover/storage';
+import { createMultiCloudStore, getText, type MultiCloudStore } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { client, downableCloud, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -17,24 +10,10 @@ useCleanups();
 // loses the whole journal: which clouds lack which writes is forgotten. The journal's id lives in
 // the same Redis, so it comes back new, and the stores notice and reconcile.
 
-/** A memory cloud whose writes fail with `unavailable` while `down` is set. */
-function cloud(name: string): BlobStore & { down: boolean } {
-  const inner = createMemoryStore({ name });
-  const s: BlobStore & { down: boolean } = {
-    ...inner,
-    down: false,
-    put: (...args) =>
-      s.down
-        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
-        : inner.put(...args),
-  };
-  return s;
-}
-
 async function fleet() {
   const redis = await redisServer();
   const prefix = `reset:${randomBytes(6).toString('hex')}`;
-  const clouds = ['aws', 'gcp', 'azure'].map(cloud);
+  const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
   const c = await client(redis.url);
   const open = (): MultiCloudStore => {
     const store = createMultiCloudStore({

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
-  type BlobStore,
-  createMemoryStore,
   createMultiCloudStore,
   getText,
   type MultiCloudEvents,
   type MultiCloudStore,
-  StorageError,
 } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { client, downableCloud, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -20,25 +17,11 @@ useCleanups();
 // at its next repair pass (the journal's newest version is older than its own newest append) and
 // reconciles.
 
-/** A memory cloud whose writes fail with `unavailable` while `down` is set. */
-function cloud(name: string): BlobStore & { down: boolean } {
-  const inner = createMemoryStore({ name });
-  const s: BlobStore & { down: boolean } = {
-    ...inner,
-    down: false,
-    put: (...args) =>
-      s.down
-        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
-        : inner.put(...args),
-  };
-  return s;
-}
-
 describe('a Redis journal restarted from an older snapshot', () => {
   it('the instance that appended the lost entries reports journalReset (rolledBack) and reconciles every target', async () => {
     const redis = await redisServer(); // no AOF: a restart loads the last RDB snapshot (SAVE below)
     const prefix = `rollback:${randomBytes(6).toString('hex')}`;
-    const clouds = ['aws', 'gcp', 'azure'].map(cloud);
+    const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
     const c = await client(redis.url);
     const open = (): MultiCloudStore => {
       const store = createMultiCloudStore({
@@ -90,5 +73,56 @@ describe('a Redis journal restarted from an older snapshot', () => {
     await a.repair();
     expect(resets).toHaveLength(1);
     expect(a.status().counts.journalResets).toBe(1);
+  });
+
+  it('two instances that both appended lost entries: each finds the rollback, they reconcile in turn (the lease), every cloud ends on the newest', async () => {
+    const redis = await redisServer();
+    const prefix = `rollback2:${randomBytes(6).toString('hex')}`;
+    const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
+    const open = async (): Promise<MultiCloudStore> => {
+      const store = createMultiCloudStore({
+        targets: clouds,
+        journal: createRedisJournal({ client: await client(redis.url), prefix }),
+        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+        amnesia: {},
+        repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+      });
+      later(() => store.close());
+      return store;
+    };
+    const a = await open();
+    const b = await open();
+    const resets = { a: 0, b: 0 };
+    a.on('journalReset', (e) => (resets.a += e.rolledBack === undefined ? 100 : 1));
+    b.on('journalReset', (e) => (resets.b += e.rolledBack === undefined ? 100 : 1));
+    await a.put('x', 'x1');
+    await b.put('y', 'y1');
+    await vi.waitFor(async () =>
+      expect((await clouds[0]!.head('_failover/epoch'))?.metadata.fo_journal).toBeDefined(),
+    );
+    await raw(await client(redis.url), ['SAVE']);
+    clouds[2]!.down = true;
+    await a.put('x', 'x2'); // azure journaled as missing x2 (lost with the restart)
+    await b.put('y', 'y2'); // azure journaled as missing y2 (lost with the restart)
+    await redis.kill();
+    await redis.restart();
+    clouds[2]!.down = false;
+
+    await Promise.all([a.repair(), b.repair()]);
+    expect(resets).toEqual({ a: 1, b: 1 });
+    await vi.waitFor(
+      async () => {
+        await Promise.all([a.repair(), b.repair()]);
+        expect(a.status().journalReset).toBeUndefined();
+        expect(b.status().journalReset).toBeUndefined();
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    for (const cl of clouds) {
+      expect(await getText(cl, 'x'), cl.name).toBe('x2');
+      expect(await getText(cl, 'y'), cl.name).toBe('y2');
+    }
+    expect(await getText(b, 'x')).toBe('x2');
+    expect(await getText(a, 'y')).toBe('y2');
   });
 });

@@ -1,37 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BlobStore,
-  createMemoryStore,
   createMultiCloudStore,
   getText,
   type ListEntry,
   type ListOptions,
   type MultiCloudStore,
-  StorageError,
 } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { type Client, client, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { type Client, client, downableCloud, later, raw, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
 // A Redis without persistence that restarts loses the journal for the whole fleet at once: every
 // instance finds the reset. One reconciles (it holds the fleet-wide lease on the reconcile); the
 // others wait and end the reset once it confirmed the new id, or take over when it died.
-
-/** A memory cloud whose writes fail with `unavailable` while `down` is set. */
-function cloud(name: string): BlobStore & { down: boolean } {
-  const inner = createMemoryStore({ name });
-  const s: BlobStore & { down: boolean } = {
-    ...inner,
-    down: false,
-    put: (...args) =>
-      s.down
-        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
-        : inner.put(...args),
-  };
-  return s;
-}
 
 /** Gates and counts one store's listings (a reconcile lists every cloud). */
 class Lists {
@@ -69,7 +53,7 @@ class Lists {
 async function fleet() {
   const redis = await redisServer();
   const prefix = `lease:${randomBytes(6).toString('hex')}`;
-  const clouds = ['aws', 'gcp', 'azure'].map(cloud);
+  const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
   const admin = await client(redis.url);
   /** An instance with its own Redis connection (its death is the connection's loss). */
   const open = async (): Promise<{ store: MultiCloudStore; lists: Lists; redis: Client }> => {

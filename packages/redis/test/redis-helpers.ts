@@ -1,9 +1,11 @@
 import {
   type BlobStore,
+  createMemoryStore,
   createMultiCloudStore,
   isPrefixEntry,
   type Journal,
   type MultiCloudStore,
+  StorageError,
 } from '@failover/storage';
 import { type RedisLocalServer, type RedisServerOptions, startRedisServer } from '@failover/testkit';
 import { Redis } from 'ioredis';
@@ -190,4 +192,18 @@ export function storeOf(targets: BlobStore[], journal: Journal): MultiCloudStore
   });
   later(() => store.close());
   return store;
+}
+
+/** A memory cloud whose writes fail with `unavailable` while `down` is set. */
+export function downableCloud(name: string): BlobStore & { down: boolean } {
+  const inner = createMemoryStore({ name });
+  const s: BlobStore & { down: boolean } = {
+    ...inner,
+    down: false,
+    put: (...args) =>
+      s.down
+        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
+        : inner.put(...args),
+  };
+  return s;
 }
