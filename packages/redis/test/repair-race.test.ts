@@ -103,7 +103,7 @@ async function lateFleet(): Promise<{
   readonly aws: SwitchableStore;
   readonly gcs: SwitchableStore;
   readonly azure: SwitchableStore;
-  instance(settleMs: number): Promise<MultiCloudStore>;
+  instance(settleMs: number, writerId?: string): Promise<MultiCloudStore>;
   /** The key's delete is still pending for `cloud`, and every store reads it deleted with `cloud` alone up. */
   expectDeleteStays(key: string, cloud: 'aws' | 'gcs' | 'azure', stores: MultiCloudStore[]): Promise<void>;
   /** Past every window (the clock moved on 61 s): `repairer` repairs until the key is settled. */
@@ -115,8 +115,9 @@ async function lateFleet(): Promise<{
   const journal = createRedisJournal({ client: await client(redis.url), prefix });
   return {
     ...clouds,
-    instance: async (settleMs) => {
+    instance: async (settleMs, writerId) => {
       const store = createMultiCloudStore({
+        ...(writerId === undefined ? {} : { writerId }),
         targets: [clouds.aws, clouds.gcs, clouds.azure],
         journal: createRedisJournal({ client: await client(redis.url), prefix }),
         failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
@@ -235,24 +236,28 @@ describe('fleet: a user write on one instance racing another instance repair of 
   // and was acknowledged by the others; instance B deletes the key; A's put lands on AWS after
   // the delete. B's delete inherits A's window (its entry's `notBefore`): it stays missing on
   // AWS until repair has looked again after the window.
-  it("a put's request that timed out and lands after another instance deleted the key: never read, and deleted once its window passed", async () => {
-    const f = await lateFleet();
-    const a = await f.instance(60_000);
-    const b = await f.instance(60_000);
-    const key = 'receipts/late-put.bin';
-    f.aws.late = true;
-    await a.put(key, 'v1'); // GCS and Azure; AWS's request is still on its way
-    f.aws.late = false;
-    await b.delete(key); // every cloud answers (AWS held nothing)
-    expect(await f.aws.landLate()).toBe(1);
-    expect(Buffer.from(await getBytes(f.aws.inner, key)).toString()).toBe('v1');
-    await b.repair();
-    await a.repair();
-    await f.expectDeleteStays(key, 'aws', [a, b]);
-    await f.afterWindow(key, b);
-    await expectGone(f, key);
-    for (const s of [a, b]) expect(await s.head(key)).toBeNull();
-  });
+  for (const writerId of [undefined, 'api'] as const) {
+    it(`a put's request that timed out and lands after another instance deleted the key: never read, and deleted once its window passed (${writerId === undefined ? 'own writer ids' : 'both given the same writerId'})`, async () => {
+      const f = await lateFleet();
+      // Two instances given one writer id (a configuration mistake): B must still not take A's
+      // entry for its own, or its delete would inherit no window from it.
+      const a = await f.instance(60_000, writerId);
+      const b = await f.instance(60_000, writerId);
+      const key = 'receipts/late-put.bin';
+      f.aws.late = true;
+      await a.put(key, 'v1'); // GCS and Azure; AWS's request is still on its way
+      f.aws.late = false;
+      await b.delete(key); // every cloud answers (AWS held nothing)
+      expect(await f.aws.landLate()).toBe(1);
+      expect(Buffer.from(await getBytes(f.aws.inner, key)).toString()).toBe('v1');
+      await b.repair();
+      await a.repair();
+      await f.expectDeleteStays(key, 'aws', [a, b]);
+      await f.afterWindow(key, b);
+      await expectGone(f, key);
+      for (const s of [a, b]) expect(await s.head(key)).toBeNull();
+    });
+  }
 
   it("a delete recorded while another instance's repair holds the key: its copy landing after the delete is never read or listed, also before that repair's own check", async () => {
     const marks = holdingMarks();

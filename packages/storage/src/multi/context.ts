@@ -12,8 +12,8 @@ import type { Journal } from '../journal/types.js';
 import type { KeyedLock } from '../keyed-lock.js';
 import type { BlobStore } from '../types.js';
 import type { AckedWrites } from './acked.js';
+import type { AppendedEntries } from './appended.js';
 import type { DeferredRecords } from './deferred-records.js';
-import type { AppendedVersions } from './journal-rollback.js';
 import type { ResolvedMultiOptions } from './options.js';
 import type { PendingIndex } from './pending.js';
 import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
@@ -70,8 +70,8 @@ export interface MultiContext {
   readonly pending: PendingIndex;
   /** Resolves of stragglers, sent with the journal's next append. */
   readonly deferredRecords: DeferredRecords;
-  /** The newest version this process appended to the journal (a rollback check, journal-rollback.ts). */
-  readonly appended: AppendedVersions;
+  /** What this process appended to the journal: its newest version, its own entries (appended.ts). */
+  readonly appended: AppendedEntries;
   readonly clock: HybridClock;
   /** When the store was created (ms since the epoch): entries older than this are of an earlier run. */
   readonly openedAt: number;

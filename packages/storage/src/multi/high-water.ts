@@ -1,6 +1,6 @@
 import { HIGH_WATER_RETENTION_MS, type JournalEntry, type JournalHighWater } from '../journal/types.js';
+import { appendEntry } from './appended.js';
 import type { MultiContext } from './context.js';
-import { appendEntry } from './journal-rollback.js';
 import { entryId } from './journaling.js';
 import { compareVersions } from './version.js';
 

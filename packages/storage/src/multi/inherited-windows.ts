@@ -1,7 +1,7 @@
 import type { JournalEntry } from '../journal/types.js';
 import { within } from '../within.js';
 import type { MultiContext } from './context.js';
-import { compareVersions, parseVersion } from './version.js';
+import { compareVersions } from './version.js';
 
 /**
  * Windows a write inherits from the older acknowledged entries of its key that it supersedes, when
@@ -78,12 +78,11 @@ export async function inheritedWindows(
       // The shared journal is away: this process's own index is all there is.
     }
   }
-  const writer = ctx.clock.writer;
   return inheritWindows(entries, {
     id,
     version,
     now: Date.now(),
     settleMs: ctx.options.settleMs,
-    ownEntry: (e) => e.at >= ctx.openedAt && parseVersion(e.version)?.writer === writer,
+    ownEntry: (e) => ctx.appended.isOwn(e.id),
   });
 }

@@ -1,10 +1,10 @@
 import { FailoverError } from '@failover/core';
 import { StorageError } from '../errors.js';
 import type { JournalEntry, JournalOp } from '../journal/types.js';
+import { appendEntry } from './appended.js';
 import { inOrder, type MultiContext } from './context.js';
 import type { IntegrityError } from './errors.js';
 import { inheritedWindows } from './inherited-windows.js';
-import { appendEntry } from './journal-rollback.js';
 
 /** The id of the journal entry of a write: its version (unique per write) and key. */
 export function entryId(version: string, key: string): string {

@@ -8,9 +8,9 @@ import {
   type PresignOptions,
 } from '../presign.js';
 import type { BlobStore } from '../types.js';
+import { appendEntry } from './appended.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { markerClock } from './epoch.js';
-import { appendEntry } from './journal-rollback.js';
 import { putIntentEntry } from './journaling.js';
 import { routedRead } from './read.js';
 import { checkUserMetadata, VERSION_KEY, versionOf } from './reserved.js';

@@ -1,8 +1,8 @@
 import type { TargetFailure } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
+import { appendEntry } from './appended.js';
 import { type MultiContext, runOn } from './context.js';
-import { appendEntry } from './journal-rollback.js';
 import { putIntentEntry } from './journaling.js';
 import type { PendingItem } from './pending.js';
 import { sha256Of, versionOf } from './reserved.js';

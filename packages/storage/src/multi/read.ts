@@ -10,6 +10,7 @@ import type { BlobInfo, GetOptions, OperationOptions } from '../types.js';
 import { toleratingUnheardErrors } from '../unheard-errors.js';
 import { within } from '../within.js';
 import { olderThanAcked } from './acked.js';
+import { appendEntry } from './appended.js';
 import { attemptTimeoutOf } from './call-options.js';
 import {
   admitOrProbeEarly,
@@ -22,7 +23,6 @@ import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { isPlainPutIntent } from './intents.js';
-import { appendEntry } from './journal-rollback.js';
 import { entryId, reportCorruptCopy } from './journaling.js';
 import { lateCopyFound } from './late-copy.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';

@@ -1,6 +1,7 @@
 import { classifyFailure, optionError, readOptions, redact } from '@failover/core';
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
+import { appendEntry } from './appended.js';
 import { inOrder, isBreakerRejection, type MultiContext, runOn } from './context.js';
 import {
   behindIntentWithdrawn,
@@ -10,7 +11,6 @@ import {
   markReadable,
   watchMark,
 } from './high-water.js';
-import { appendEntry } from './journal-rollback.js';
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';

@@ -16,6 +16,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import { AckedWrites } from './acked.js';
+import { AppendedEntries } from './appended.js';
 import { newestJournaled } from './clock-floor.js';
 import type { MultiContext, StoreTarget } from './context.js';
 import { copyObject } from './copy.js';
@@ -23,7 +24,6 @@ import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
 import { EpochTracker } from './epoch.js';
 import { JournalResetRestorer } from './journal-reset.js';
-import { AppendedVersions } from './journal-rollback.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
 import { PendingIndex } from './pending.js';
@@ -131,7 +131,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     o.amnesiaJournalLeaseMs,
   );
 
-  const appended = new AppendedVersions();
+  const appended = new AppendedEntries(o.settleMs);
   const ctx: MultiContext = {
     options: o,
     name: o.name,
@@ -146,7 +146,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
       (err) => {
         if (events.has('error')) events.emit('error', { during: 'journal', error: err });
       },
-      (entry) => appended.note(entry.version),
+      (entry) => appended.note(entry),
     ),
     appended,
     clock: new HybridClock(o.writerId, o.now),

@@ -1,7 +1,7 @@
 import { FailoverError, type TargetFailure } from '@failover/core';
 import { StorageError } from '../errors.js';
+import { appendEntry } from './appended.js';
 import { type MultiContext, mayHaveLanded } from './context.js';
-import { appendEntry } from './journal-rollback.js';
 import { entryId, journalWrite, putIntentEntry } from './journaling.js';
 import type { WriteSpec } from './write-spec.js';
 
@@ -66,7 +66,7 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
       // A failed fsync breaks the journal: the put's own record then fails, and says so.
       noted.durable.catch(() => {});
       await noted.written;
-      ctx.appended.note(entry.version);
+      ctx.appended.note(entry);
     }
   } catch (err) {
     throw new StorageError(
