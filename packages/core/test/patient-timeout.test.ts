@@ -65,6 +65,46 @@ describe('setPatientTimeout', () => {
     }
   });
 
+  it('a stall that ends just after the time was up (less than PATIENT_STALL_MS late) still gives the peer its time', async () => {
+    // Found by the fleet soak (seed 20261204, Redis up, a writer stalled 924 ms): Redis calls made
+    // just before the stall, their questions still in the stalled process, timed out when it
+    // resumed, their timers under 100 ms late: the instance took a live Redis for away, and its
+    // reads and listings went by its own view (stale). Here the question leaves only once the
+    // stall ends, the timer being due already; the echo comes one round trip later.
+    const server = createServer((socket) => socket.on('data', (d) => socket.write(d)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = connect(port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    try {
+      let answered = false;
+      let timedOut = false;
+      client.once('data', () => {
+        answered = true;
+      });
+      const cancel = setPatientTimeout(() => {
+        timedOut = !answered;
+      }, 200);
+      block(210); // the stall ends 10 ms after the time was up
+      client.write('ask');
+      await vi.waitFor(() => expect(answered || timedOut).toBe(true));
+      cancel();
+      expect(timedOut).toBe(false);
+      expect(answered).toBe(true);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('on time, with no stall, it fires once the time is up (real timers)', async () => {
+    let fired = 0;
+    setPatientTimeout(() => {
+      fired++;
+    }, 30);
+    await vi.waitFor(() => expect(fired).toBe(1), { timeout: 2000 });
+  });
+
   it('a process that keeps stalling still times out, after at most PATIENT_MAX_RESTARTS restarts', async () => {
     let fired = 0;
     setPatientTimeout(() => {

@@ -178,6 +178,31 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     expect(await other.pending()).toEqual([]);
   });
 
+  it('this process stalled across a lookup, the stall ending just after its time limit: Redis is not taken for away', async () => {
+    // The fleet soak's stale listing (seed 20261204, Redis up, a writer SIGSTOPped for 924 ms):
+    // lookups made just before the stall timed out as it ended, their timers under 100 ms late,
+    // and the instance's fallback journal took the live Redis for away. Here the stall is this
+    // process's own event loop, blocked from before the lookup's question is sent until just
+    // after its limit.
+    const redis = await redisServer();
+    const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
+    later(() => rm(dir, { recursive: true, force: true }));
+    const prefix = `fallback:${randomBytes(6).toString('hex')}`;
+    const journal = withLocalFallback(
+      createRedisJournal({ client: await nodeRedisClient(redis.url), prefix, timeoutMs: 200 }),
+      createFileJournal({ dir, fsync: false }),
+    );
+    later(() => journal.close());
+    await journal.append(entry(3));
+    const lookup = journal.pendingOf!('k3');
+    const end = performance.now() + 210; // the stall ends 10 ms after the limit
+    while (performance.now() < end) {
+      // stalled
+    }
+    expect((await lookup).map((e) => e.id)).toEqual(['e3']);
+    expect(journal.primaryAway()).toBe(false);
+  });
+
   it('Redis paused (SIGSTOP): once a call timed out, appends and lookups go local without waiting for Redis', async () => {
     const redis = await redisServer();
     const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
