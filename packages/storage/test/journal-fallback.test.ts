@@ -172,6 +172,35 @@ describe('createFallbackJournal', () => {
     await j.close();
   });
 
+  it("the whole backlog (a listing's lookup) leaves out entries kept locally that the primary's marks show superseded, as a key's lookup does", async () => {
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    // A process restarted with two deletes kept locally; meanwhile another process put one key
+    // again, everywhere (nothing pending for it in the primary, only its mark), and has a put of
+    // a third key pending in the primary.
+    await fallback.append({ ...entry(1), id: 'v1:k', key: 'k', op: 'delete', version: 'v1' });
+    await fallback.append({ ...entry(3), id: 'v3:j', key: 'j', op: 'delete', version: 'v3' });
+    await primary.append({ ...entry(2), id: 'v2:k', key: 'k', version: 'v2' });
+    await primary.resolve('v2:k', 'b');
+    await primary.append(entry(4));
+    // The merge the journal starts when it opens waits at its first append to the primary.
+    let release = () => {};
+    primary.appendGate = new Promise<void>((r) => {
+      release = r;
+    });
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    await j.open?.();
+    expect(j.primaryAway()).toBe(false);
+    // The older delete of `k` would hide the newer put from every listing of this process (the
+    // fleet soak's stale listing); the delete of `j`, which nothing superseded, stays.
+    expect((await j.pending()).map((e) => e.id).sort()).toEqual(['v3:j', 'v4:k4']);
+    expect(await j.pendingOf!('k')).toEqual([]);
+    release();
+    await j.merge();
+    expect(j.fallbackBacklog()).toBe(0);
+    await j.close();
+  });
+
   it('after an outage the primary is skipped (no call waits for it) until a check finds it back', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const primary = switchableJournal();

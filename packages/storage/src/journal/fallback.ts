@@ -1,11 +1,11 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
-import { nextMergeInMs, union } from './fallback-decide.js';
+import { nextMergeInMs, supersededByMark, union } from './fallback-decide.js';
 import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { mergeBeforeClose, moveKept } from './fallback-merge.js';
 import { MergeTimer } from './fallback-timer.js';
 import { isJournal } from './guards.js';
-import type { Journal, JournalEntry } from './types.js';
+import type { Journal, JournalEntry, JournalHighWater } from './types.js';
 
 /** Options of {@link createFallbackJournal}. */
 export interface FallbackJournalOptions {
@@ -178,15 +178,20 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     },
     async pending() {
       const local = await fallback.pending();
-      let shared: JournalEntry[] = [];
       if (!away) {
+        let shared: JournalEntry[] | undefined;
         try {
           shared = await primary.pending();
         } catch (err) {
           outage(err);
         }
+        // As a key's lookup does (fallback-lookups.ts): entries kept here that a newer write made
+        // by another process since supersedes, by the primary's marks, are left out. Else a
+        // listing (the whole backlog is its lookup) would answer by them until the merge: an older
+        // delete hiding the newer put, an older put listed over the newer delete.
+        if (shared !== undefined) return union(shared, await notSuperseded(primary, local));
       }
-      return union(shared, local);
+      return union([], local);
     },
     backlog: () => primary.backlog() + fallback.backlog(),
     fallbackBacklog: () => fallback.backlog(),
@@ -241,4 +246,20 @@ function reporter(onError: ((error: unknown) => void) | undefined): (err: unknow
       // A throwing listener is ignored.
     }
   };
+}
+
+/**
+ * The entries kept locally (`local`) less those the primary's high-water mark of their key shows
+ * superseded by a newer acknowledged write ({@link supersededByMark}): one mark lookup per key
+ * (entries are kept locally only after an outage, so few keys). A lookup that fails leaves the
+ * key's entries in, as a key's lookup does.
+ */
+async function notSuperseded(primary: Journal, local: readonly JournalEntry[]): Promise<JournalEntry[]> {
+  const highWater = primary.highWater?.bind(primary);
+  if (highWater === undefined || local.length === 0) return [...local];
+  const keys = [...new Set(local.map((e) => e.key))];
+  const marks = new Map<string, JournalHighWater | undefined>(
+    await Promise.all(keys.map(async (key) => [key, await highWater(key).catch(() => undefined)] as const)),
+  );
+  return local.filter((e) => !supersededByMark(e, marks.get(e.key)));
 }
