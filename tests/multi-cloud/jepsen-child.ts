@@ -113,6 +113,7 @@ async function start(config: ChildConfig): Promise<void> {
 function traceJournalAway(): void {
   const j = journal as (Journal & { primaryAway?: () => boolean }) | undefined;
   if (j?.primaryAway === undefined) return;
+  traceSlowLookups(j, j.primaryAway);
   let away = false;
   setInterval(() => {
     const now = j.primaryAway!();
@@ -122,6 +123,48 @@ function traceJournalAway(): void {
       () => undefined,
     );
   }, 10).unref();
+}
+
+/**
+ * For a post-mortem (JEPSEN_TRACE_BREAKERS=1): the shared journal's lookups (`pending`, as a
+ * listing makes, and `pendingOf`, as a read makes) that took longer than the store waits for them
+ * (`journal:slow`, with the time taken), failed (`journal:failed`), or were answered while the
+ * fallback journal took Redis for away (`journal:partial`): a listing or read then went on with
+ * this process's own view. The wrapper times the call the store makes; it changes nothing else.
+ */
+function traceSlowLookups(j: Journal, away: () => boolean): void {
+  const wrap = <A extends unknown[], R>(
+    name: 'pending' | 'pendingOf',
+    waitMs: number,
+    call: (...args: A) => Promise<R>,
+  ): ((...args: A) => Promise<R>) => {
+    return async (...args: A) => {
+      const awayBefore = away();
+      const started = performance.now();
+      const detail = (extra: object): string =>
+        JSON.stringify({ call: name, key: args[0], awayBefore, awayAfter: away(), ...extra });
+      try {
+        const r = await call(...args);
+        const ms = Math.round(performance.now() - started);
+        if (ms > waitMs)
+          void send({ type: 'event', name: 'journal:slow', detail: detail({ ms }) }).catch(() => undefined);
+        else if (awayBefore || away())
+          void send({ type: 'event', name: 'journal:partial', detail: detail({ ms }) }).catch(
+            () => undefined,
+          );
+        return r;
+      } catch (err) {
+        const ms = Math.round(performance.now() - started);
+        const message = err instanceof Error ? err.message : String(err);
+        void send({ type: 'event', name: 'journal:failed', detail: detail({ ms, message }) }).catch(
+          () => undefined,
+        );
+        throw err;
+      }
+    };
+  };
+  j.pending = wrap('pending', 1000, j.pending.bind(j));
+  if (j.pendingOf !== undefined) j.pendingOf = wrap('pendingOf', 250, j.pendingOf.bind(j));
 }
 
 async function read(key: string): Promise<ReadResult> {

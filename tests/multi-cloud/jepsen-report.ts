@@ -108,7 +108,7 @@ export async function writeTrace(
   history: History,
   windows: readonly FaultWindow[],
   finals: readonly FinalRead[],
-  events: readonly { name: string; detail: string; at: number }[],
+  events: readonly { name: string; detail: string; at: number; instance?: number }[],
 ): Promise<void> {
   const lines = [
     ...history.ops.map((o) => JSON.stringify({ t: 'op', ...o, completedAt: String(o.completedAt) })),

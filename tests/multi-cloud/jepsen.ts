@@ -186,10 +186,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     /** Fleet mode with `redisFaults`: when Redis was away, each window recorded as it starts. */
     const redisWindows: RedisWindow[] = [];
     const events: Record<string, number> = {};
-    const traceEvents: { name: string; detail: string; at: number }[] = [];
-    const onEvent = (name: string, detail: string): void => {
-      events[name] = (events[name] ?? 0) + 1;
-      traceEvents.push({ name, detail, at: Date.now() });
+    const traceEvents: { name: string; detail: string; at: number; instance?: number }[] = [];
+    /** A store event of instance `i` (the trace names it). */
+    const onEventOf =
+      (i: number) =>
+      (name: string, detail: string): void => {
+        events[name] = (events[name] ?? 0) + 1;
+        traceEvents.push({ name, detail, at: Date.now(), instance: i });
+      };
+    /** The harness's own moments (stalls, crashes) in the trace, not counted as store events. */
+    const harnessEvent = (name: string, detail: object, instance: number): void => {
+      traceEvents.push({ name, detail: JSON.stringify(detail), at: Date.now(), instance });
     };
     const schedule = new FaultSchedule(
       clouds.proxies,
@@ -205,7 +212,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     const fleet: Writers[] = journalDirs.map(
       (journalDir, i) =>
-        new Writers(history, onEvent, () => ({
+        new Writers(history, onEventOf(i), () => ({
           bucket,
           journalDir,
           spoolDir: tmp,
@@ -280,6 +287,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
               if (w.alive) {
                 crashes++;
                 log(`crash ${crashes}: SIGKILL during op ${op.id} (${op.kind} ${op.key})`);
+                harnessEvent('harness:kill', { op: op.id, pid: w.pid }, instance);
                 w.kill();
               }
             });
@@ -292,7 +300,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
                 if (!w.alive) return;
                 stalls++;
                 log(`stall ${stalls}: SIGSTOP for ${ms} ms during op ${op.id} (${op.kind} ${op.key})`);
+                harnessEvent('harness:stall', { op: op.id, pid: w.pid, ms }, instance);
                 await w.stall(ms);
+                harnessEvent('harness:resume', { op: op.id, pid: w.pid }, instance);
               }),
             );
           }
