@@ -28,9 +28,12 @@ describe('repair while the shared journal is away (withLocalFallback over Redis)
       const dir = await mkdtemp(join(tmpdir(), 'failover-outage-repair-'));
       later(() => rm(dir, { recursive: true, force: true }));
       const c = await client(redis.url);
+      // An instance notices Redis is back only when the test merges (`mergeWhenBack`): no check
+      // of its own runs between Redis's restart and A's repair, whatever the machine's load.
       const journal = withLocalFallback(
         createRedisJournal({ client: c, prefix, timeoutMs: 100 }),
         createFileJournal({ dir, fsync: false }),
+        { checkIntervalMs: 3_600_000, mergeIntervalMs: 3_600_000 },
       );
       const store = createMultiCloudStore({
         targets: [aws, gcs, azure],
