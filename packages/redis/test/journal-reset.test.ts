@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createMultiCloudStore, getText, type MultiCloudStore } from '@failover/storage';
+import { getText, type MultiCloudStore } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, downableCloud, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { client, downableCloud, raw, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -16,15 +16,7 @@ async function fleet() {
   const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
   const c = await client(redis.url);
   const open = (): MultiCloudStore => {
-    const store = createMultiCloudStore({
-      targets: clouds,
-      journal: createRedisJournal({ client: c, prefix }),
-      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-      amnesia: {},
-      repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-    });
-    later(() => store.close());
-    return store;
+    return storeOf(clouds, createRedisJournal({ client: c, prefix }), {});
   };
   return { clouds, open, flush: () => raw(c, ['FLUSHALL']) };
 }

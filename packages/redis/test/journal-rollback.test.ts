@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createMultiCloudStore,
-  getText,
-  type MultiCloudEvents,
-  type MultiCloudStore,
-} from '@failover/storage';
+import { getText, type MultiCloudEvents, type MultiCloudStore } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createRedisJournal } from '../src/index.js';
-import { client, downableCloud, later, raw, redisServer, useCleanups } from './redis-helpers.js';
+import { client, downableCloud, raw, redisServer, storeOf, useCleanups } from './redis-helpers.js';
 
 useCleanups();
 
@@ -24,15 +19,7 @@ describe('a Redis journal restarted from an older snapshot', () => {
     const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
     const c = await client(redis.url);
     const open = (): MultiCloudStore => {
-      const store = createMultiCloudStore({
-        targets: clouds,
-        journal: createRedisJournal({ client: c, prefix }),
-        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-        amnesia: {},
-        repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-      });
-      later(() => store.close());
-      return store;
+      return storeOf(clouds, createRedisJournal({ client: c, prefix }), {});
     };
     const a = open();
     const resets: MultiCloudEvents['journalReset'][] = [];
@@ -80,15 +67,7 @@ describe('a Redis journal restarted from an older snapshot', () => {
     const prefix = `rollback2:${randomBytes(6).toString('hex')}`;
     const clouds = ['aws', 'gcp', 'azure'].map(downableCloud);
     const open = async (): Promise<MultiCloudStore> => {
-      const store = createMultiCloudStore({
-        targets: clouds,
-        journal: createRedisJournal({ client: await client(redis.url), prefix }),
-        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-        amnesia: {},
-        repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
-      });
-      later(() => store.close());
-      return store;
+      return storeOf(clouds, createRedisJournal({ client: await client(redis.url), prefix }), {});
     };
     const a = await open();
     const b = await open();

@@ -5,6 +5,7 @@ import {
   isPrefixEntry,
   type Journal,
   type MultiCloudStore,
+  type MultiCloudStoreOptions,
   StorageError,
 } from '@failover/storage';
 import { type RedisLocalServer, type RedisServerOptions, startRedisServer } from '@failover/testkit';
@@ -182,12 +183,16 @@ export function signal(): { promise: Promise<void>; resolve: () => void } {
  * A multi-cloud store over `targets` for the fleet tests: one attempt per target, no budget, no
  * automatic repair or epoch markers, no settle window; closed after the test.
  */
-export function storeOf(targets: BlobStore[], journal: Journal): MultiCloudStore {
+export function storeOf(
+  targets: BlobStore[],
+  journal: Journal,
+  amnesia: MultiCloudStoreOptions['amnesia'] = false,
+): MultiCloudStore {
   const store = createMultiCloudStore({
     targets,
     journal,
     failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-    amnesia: false,
+    amnesia,
     repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
   });
   later(() => store.close());
