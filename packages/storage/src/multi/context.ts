@@ -73,8 +73,6 @@ export interface MultiContext {
   /** What this process appended to the journal: its newest version, its own entries (appended.ts). */
   readonly appended: AppendedEntries;
   readonly clock: HybridClock;
-  /** When the store was created (ms since the epoch): entries older than this are of an earlier run. */
-  readonly openedAt: number;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */
   readonly lock: KeyedLock;

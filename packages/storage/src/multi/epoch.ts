@@ -275,7 +275,7 @@ export class EpochTracker implements EpochMarkers {
     }
     this.#expected = best!.epoch;
     this.#partial = best!.partial;
-    const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === best!.epoch ? [s.journal] : []));
+    const journals = journalsOn(seen, best!.epoch);
     const decision = this.#journal.established(journals, current);
     await Promise.all(ctx.targets.map((t, i) => this.#judge(ctx, t.name, seen[i]!)));
     // Only the markers that do not carry the journal's id yet are written: instances opening at
@@ -338,7 +338,7 @@ export class EpochTracker implements EpochMarkers {
     const epoch = this.#expected;
     if (epoch === undefined) return false;
     const seen = await Promise.all(ctx.targets.map((t) => readMarker(ctx, t.name)));
-    const journals = seen.flatMap((s) => (s.type === 'epoch' && s.epoch === epoch ? [s.journal] : []));
+    const journals = journalsOn(seen, epoch);
     const decision = decideJournalId(journals, current);
     if (decision.type !== 'same') return false;
     this.#journal.confirmed(current);
@@ -490,6 +490,11 @@ export interface TargetState {
   readonly partial: boolean;
   /** The expected epoch itself (orders two provisional epochs; see {@link decideMarker}). */
   readonly expected?: string | undefined;
+}
+
+/** The journal ids the markers holding `epoch` carry (`undefined` for a marker that carries none). */
+function journalsOn(seen: readonly Seen[], epoch: string): (string | undefined)[] {
+  return seen.flatMap((s) => (s.type === 'epoch' && s.epoch === epoch ? [s.journal] : []));
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { MultiCloudOwnEvents } from './types.js';
+
 /**
  * What the journal ids the epoch markers hold mean, against the store's journal's own id (pure;
  * table-tested in test/multi-journal-identity.test.ts; epoch.ts applies it when it establishes
@@ -29,13 +31,8 @@ export type JournalIdDecision =
       readonly rolledBack?: JournalRollback;
     };
 
-/** A journal found to have gone back in time: see journal-rollback.ts. */
-export interface JournalRollback {
-  /** The newest version this process had appended to it. */
-  readonly appended: string;
-  /** The journal's newest version when it was asked (`undefined`: none). */
-  readonly newest: string | undefined;
-}
+/** A journal found to have gone back in time (journal-rollback.ts), as the `journalReset` event reports it. */
+export type JournalRollback = NonNullable<MultiCloudOwnEvents['journalReset']['rolledBack']>;
 
 /**
  * Decides what `markers` (the journal id each marker holding the store's epoch carries,

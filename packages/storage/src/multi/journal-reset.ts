@@ -2,6 +2,7 @@ import type { MultiContext } from './context.js';
 import type { EpochTracker } from './epoch.js';
 import { reconcile } from './reconcile.js';
 import { type ReconcileLeaseAnswer, takeReconcileLease } from './reconcile-lease.js';
+import type { MultiCloudStatus } from './types.js';
 
 /** A journal reset found when the markers were established, while it is not reconciled. */
 interface Reset {
@@ -66,15 +67,7 @@ export class JournalResetRestorer {
   }
 
   /** For status: the reset not reconciled yet, if any. */
-  get status():
-    | {
-        readonly previous: string;
-        readonly current: string;
-        readonly since: number;
-        readonly reconciling: boolean;
-        readonly reconcilingElsewhere: boolean;
-      }
-    | undefined {
+  get status(): MultiCloudStatus['journalReset'] {
     const r = this.#reset;
     if (r === undefined) return undefined;
     const { rolledBack: _rolledBack, ...status } = r;

@@ -150,7 +150,6 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
     ),
     appended,
     clock: new HybridClock(o.writerId, o.now),
-    openedAt: Date.now(),
     events,
     lock: createKeyedLock(),
     counts,

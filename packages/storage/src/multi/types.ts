@@ -375,8 +375,13 @@ export interface MultiCloudOwnEvents {
   journalReset: {
     readonly previous: string;
     readonly current: string;
-    /** Set for a journal that went back in time: the newest version this process had appended, and the journal's newest. */
-    readonly rolledBack?: { readonly appended: string; readonly newest: string | undefined };
+    /** Set for a journal that went back in time (the id is the same). */
+    readonly rolledBack?: {
+      /** The newest version this process had appended to it. */
+      readonly appended: string;
+      /** The journal's newest version when it was asked (`undefined`: none). */
+      readonly newest: string | undefined;
+    };
   };
   /**
    * A target went on hold (`held: true`: `unresponsive.holdRequests` of its requests stay silent
