@@ -15,7 +15,7 @@ import { readOptions } from './options-reader.js';
 import type { CallCore, CallPlan, HealthShared } from './plan.js';
 import type { RunResult } from './run-result.js';
 import { StallMonitor } from './stall.js';
-import type { FailoverStatus } from './status.js';
+import type { BreakerState, FailoverStatus } from './status.js';
 import { TargetHealth } from './target-health.js';
 import { Timeouts } from './timeout-queue.js';
 import {
@@ -53,6 +53,13 @@ export interface Failover<T extends FailoverTarget = FailoverTarget> {
 
   /** True when a call may go to the named target now (breaker closed, or half-open with the probe free). */
   isAvailable(name: string): boolean;
+
+  /**
+   * The named target's breaker state, as {@link Failover.status} reports it, without building the
+   * whole status (no latency summaries): cheap enough to ask per call. Throws an
+   * `InvalidOptionError` for an unknown target.
+   */
+  stateOf(name: string): BreakerState;
 
   /**
    * Panic routing's last resort for a caller that sends its own calls to single targets (a
@@ -280,6 +287,10 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
 
   isAvailable(name: string): boolean {
     return !this.#closed && this.#target(name).admits();
+  }
+
+  stateOf(name: string): BreakerState {
+    return this.#target(name).state;
   }
 
   probeEarly(names?: readonly string[]): string | undefined {

@@ -54,6 +54,37 @@ describe('repair', () => {
     expect((await store.repair()).skipped).toBe(1);
   });
 
+  it('a pass while no target that lacks writes takes calls skips them all without reading the backlog (a long outage)', async () => {
+    const journal = createMemoryJournal();
+    let reads = 0;
+    const pending = journal.pending.bind(journal);
+    journal.pending = () => {
+      reads++;
+      return pending();
+    };
+    const { store, targets } = setup({
+      writes: 'mirror',
+      journal,
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1 } },
+      repair: { onRecovery: false },
+    });
+    targets[2]!.down = 'unavailable';
+    for (let i = 0; i < 20; i++) await store.put(`k${i}`, 'v');
+    expect(store.status().targets[2]).toMatchObject({ name: 'azure', state: 'open' });
+    reads = 0;
+    expect(await store.repair()).toMatchObject({ attempted: 20, skipped: 20, repaired: 0, backlog: 20 });
+    expect(reads).toBe(0);
+    // Asked for the up targets only, the pass reads the journal (and finds nothing for them).
+    expect(await store.repair({ targets: ['aws', 'gcp'] })).toMatchObject({ attempted: 0, backlog: 20 });
+    expect(reads).toBe(1);
+    // Back: the next pass reads the backlog and repairs it.
+    targets[2]!.down = undefined;
+    store.recover('azure');
+    expect(await store.repair()).toMatchObject({ attempted: 20, repaired: 20, backlog: 0 });
+    expect(reads).toBe(2);
+    expect((await copiesOf(targets, 'k7')).map((c) => c?.text)).toEqual(['v', 'v', 'v']);
+  });
+
   it('a delete never resurrects: the tombstone is applied to the target that missed it', async () => {
     const { store, targets } = setup({ writes: 'mirror' });
     await store.put('k', 'v');

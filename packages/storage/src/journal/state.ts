@@ -40,6 +40,7 @@ export class JournalState {
   readonly #byKey = new Map<string, Set<LiveEntry>>();
   readonly #onKeysChanged: (() => void) | undefined;
   #backlog = 0;
+  readonly #behind = new Map<string, number>();
   #bytes = 0;
   #newestVersion: string | undefined;
 
@@ -54,6 +55,11 @@ export class JournalState {
   }
 
   /** The number of pending entries. */
+  /** (entry, target) pairs `target` still lacks. O(1). */
+  behind(target: string): number {
+    return this.#behind.get(target) ?? 0;
+  }
+
   get size(): number {
     return this.#entries.size;
   }
@@ -108,6 +114,7 @@ export class JournalState {
     }
     set.add(live);
     this.#backlog += live.missing.size;
+    for (const t of live.missing) this.#count(t, 1);
     this.#bytes += bytes;
   }
 
@@ -125,6 +132,7 @@ export class JournalState {
     if (live === undefined || !live.missing.delete(target)) return false;
     live.holders.add(target);
     this.#backlog--;
+    this.#count(target, -1);
     if (live.missing.size === 0) this.#drop(live);
     return true;
   }
@@ -182,10 +190,20 @@ export class JournalState {
 
   #removeMissing(live: LiveEntry, targets: readonly string[]): void {
     let removed = 0;
-    for (const t of targets) if (live.missing.delete(t)) removed++;
+    for (const t of targets) {
+      if (!live.missing.delete(t)) continue;
+      removed++;
+      this.#count(t, -1);
+    }
     if (removed === 0) return;
     this.#backlog -= removed;
     if (live.missing.size === 0) this.#drop(live);
+  }
+
+  #count(target: string, by: number): void {
+    const n = (this.#behind.get(target) ?? 0) + by;
+    if (n === 0) this.#behind.delete(target);
+    else this.#behind.set(target, n);
   }
 
   #drop(live: LiveEntry): void {
@@ -197,6 +215,7 @@ export class JournalState {
       this.#onKeysChanged?.();
     }
     this.#backlog -= live.missing.size;
+    for (const t of live.missing) this.#count(t, -1);
     this.#bytes -= live.bytes;
     live.missing.clear();
   }

@@ -127,8 +127,11 @@ export interface MultiContext {
    * `previous` one the epoch markers hold; in the background, see journal-reset.ts).
    */
   journalResetFound(previous: string, current: string, rolledBack?: boolean): void;
-  /** Starts that reconcile again if it did not finish cleanly (a repair pass calls it). */
-  journalResetRetry(): void;
+  /**
+   * Starts that reconcile again if it did not finish cleanly (a repair pass calls it); resolves,
+   * never rejecting, once it decided (not when the reconcile ends).
+   */
+  journalResetRetry(): Promise<void>;
   /** Asks for a repair pass soon (debounced by `repair.delayMs`), or at a given time (ms since the epoch). */
   repairSoon(at?: number): void;
 }

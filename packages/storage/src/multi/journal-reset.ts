@@ -44,6 +44,8 @@ export class JournalResetRestorer {
   readonly #leaseMs: number;
   #reset: Reset | undefined;
   #running: Promise<void> | undefined;
+  /** Resolves once the running retry decided (see {@link retry}). */
+  #decided: Promise<void> | undefined;
 
   /**
    * `ctx`: the store's context (asked when a reconcile starts); `closed`: whether the store closed;
@@ -90,17 +92,26 @@ export class JournalResetRestorer {
       // A new id is a new lease: not known to be held elsewhere until asked.
       reconcilingElsewhere: before?.current === current && before.reconcilingElsewhere,
     };
-    if (this.#automatic) this.retry();
+    if (this.#automatic) void this.retry();
   }
 
   /**
    * Starts the reconcile again when a reset is not reconciled yet and none runs: at each repair
-   * pass, explicit (`repair()`) or automatic.
+   * pass, explicit (`repair()`) or automatic. Resolves (never rejects) once this retry (or the one
+   * running) decided: the reset is over (another instance confirmed it), another instance holds
+   * the reconcile's lease, or the reconcile started (it goes on in the background); so a repair
+   * pass's `status()` after it shows where the reset stands.
    */
-  retry(): void {
+  retry(): Promise<void> {
     const reset = this.#reset;
-    if (reset === undefined || this.#running !== undefined || this.#closed()) return;
+    if (reset === undefined || this.#closed()) return Promise.resolve();
+    if (this.#running !== undefined) return this.#decided ?? Promise.resolve();
     const ctx = this.#ctx();
+    let decide: () => void = () => {};
+    this.#decided = new Promise<void>((resolve) => {
+      decide = resolve;
+    });
+    const decided = this.#decided;
     this.#running = (async () => {
       let lease: ReconcileLeaseAnswer = 'unleased';
       try {
@@ -118,6 +129,7 @@ export class JournalResetRestorer {
         reset.reconcilingElsewhere = lease === 'elsewhere';
         if (lease === 'elsewhere' || this.#closed()) return;
         reset.reconciling = true;
+        decide();
         const report = await reconcile(ctx, {});
         // Complete only when every target was listed and nothing failed: a write the journal
         // forgot may be held by any of them.
@@ -129,12 +141,15 @@ export class JournalResetRestorer {
       } catch (err) {
         if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
+        decide();
         if (typeof lease === 'object') await lease.release();
         reset.reconciling = false;
         if (this.#reset !== undefined) this.#reset.reconciling = false;
         this.#running = undefined;
+        this.#decided = undefined;
       }
     })();
+    return decided;
   }
 
   /** `reset` is reconciled; a reset found meanwhile (a new `current`) waits for the next pass. */

@@ -79,9 +79,7 @@ export class PendingIndex {
 
   /** (entry, target) pairs `target` still lacks. */
   behind(target: string): number {
-    let n = 0;
-    for (const item of this.#state.entries()) if (item.missing.has(target)) n++;
-    return n;
+    return this.#state.behind(target);
   }
 
   /** A state whose key set changing invalidates the sorted keys. */

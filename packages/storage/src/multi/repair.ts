@@ -53,15 +53,24 @@ export async function repairPass(
   // Targets that lost their data and whose restore did not finish: try again.
   for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
   // A journal that lost its data, whose reconcile did not finish: try again.
-  ctx.journalResetRetry();
+  await ctx.journalResetRetry();
   // Copies of earlier passes the journal could not check: checked now.
   await recheckUnchecked(ctx);
   void ctx.deferredRecords.flush(); // so that the journal's pending entries include them
+  // While every target that lacks writes is down (a long outage of one cloud), the pass would skip
+  // every pair: it says so without reading a backlog that may hold millions of entries, or (a
+  // fleet's journal, read for the other instances' entries) without leasing their keys.
+  const fleet = ctx.journal.pendingOf !== undefined;
+  if (only === undefined && !fleet && nothingWorkable(ctx)) {
+    return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
+  }
   const entries = await ctx.journal.pending();
   // A journal shared by a fleet holds other instances' entries too: any instance repairs them.
-  if (ctx.journal.pendingOf !== undefined) {
+  if (fleet) {
     for (const e of entries) if (ctx.pending.item(e.id) === undefined) ctx.pending.append(e);
   }
+  const pairs = workablePairs(ctx, entries, only);
+  if (pairs.workable === 0) return allSkipped(ctx, startedAt, pairs.all, skips);
   const leased = await leaseKeys(ctx, entries);
   try {
     return await runTasks(ctx, entries, only, signal, startedAt, leased, skips);
@@ -153,14 +162,7 @@ async function runTasks(
       skipped++;
       return;
     }
-    // A target on hold with its breaker closed is skipped as one whose breaker is open: repair would
-    // be the one caller still sending requests into its silence (a pass copies to it once it
-    // answered). Half-open, repair's look is the probe that finds it back (and lifts the hold).
-    if (
-      signal?.aborted ||
-      !ctx.router.isAvailable(target) ||
-      (ctx.unresponsive.held(target) && !probing(ctx, target))
-    ) {
+    if (signal?.aborted || !workable(ctx, target)) {
       skip(target);
       return;
     }
@@ -190,9 +192,77 @@ async function runTasks(
   };
 }
 
+/**
+ * Whether a pair of `target` can be repaired now: its breaker admits a call. A target on hold with
+ * its breaker closed is skipped as one whose breaker is open: repair would be the one caller still
+ * sending requests into its silence (a pass copies to it once it answered). Half-open, repair's
+ * look is the probe that finds it back (and lifts the hold).
+ */
+function workable(ctx: MultiContext, target: string): boolean {
+  return ctx.router.isAvailable(target) && (!ctx.unresponsive.held(target) || probing(ctx, target));
+}
+
+/**
+ * Whether no pair of the backlog can be repaired now: every target the store's pending index says
+ * lacks writes is down, and that index accounts for the journal's whole backlog (always, for a
+ * journal this store alone writes). O(targets).
+ */
+function nothingWorkable(ctx: MultiContext): boolean {
+  let indexed = 0;
+  for (const t of ctx.targets) {
+    const behind = ctx.pending.behind(t.name);
+    if (behind > 0 && workable(ctx, t.name)) return false;
+    indexed += behind;
+  }
+  return indexed === ctx.journal.backlog();
+}
+
+/** The (entry, target) pairs of `entries` (of the `only` targets), and how many can be repaired now. */
+function workablePairs(
+  ctx: MultiContext,
+  entries: readonly JournalEntry[],
+  only: ReadonlySet<string> | undefined,
+): { all: number; workable: number } {
+  const now = new Set(ctx.targets.map((t) => t.name).filter((t) => workable(ctx, t)));
+  let all = 0;
+  let ready = 0;
+  for (const e of entries) {
+    for (const t of e.missing) {
+      if (only !== undefined && !only.has(t)) continue;
+      all++;
+      if (now.has(t)) ready++;
+    }
+  }
+  return { all, workable: ready };
+}
+
+/** The report of a pass that skipped all its `pairs` (no target could take a call). */
+function allSkipped(
+  ctx: MultiContext,
+  startedAt: number,
+  pairs: number,
+  skips: { probeBusy: number } | undefined,
+): RepairReport {
+  // A half-open target whose probe is busy (another call's): the scheduler tries again soon.
+  if (skips !== undefined && ctx.targets.some((t) => probing(ctx, t.name))) skips.probeBusy += pairs;
+  ctx.counts.repairPasses++;
+  return {
+    startedAt,
+    durationMs: Date.now() - startedAt,
+    attempted: pairs,
+    repaired: 0,
+    conflicts: 0,
+    lost: 0,
+    skipped: pairs,
+    deferred: 0,
+    failed: [],
+    backlog: ctx.journal.backlog(),
+  };
+}
+
 /** Whether `target`'s breaker is half-open now (its probe in flight, when calls are skipped). */
 function probing(ctx: MultiContext, target: string): boolean {
-  return ctx.router.status().targets.find((t) => t.name === target)?.state === 'halfOpen';
+  return ctx.router.stateOf(target) === 'halfOpen';
 }
 
 /** What to do for one (entry, target) pair, given what the target holds now. */

@@ -110,7 +110,7 @@ export class RepairScheduler {
       ctx.epochs.sweep(ctx).then(
         () => {
           for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t);
-          ctx.journalResetRetry();
+          void ctx.journalResetRetry();
         },
         (err: unknown) => {
           if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
