@@ -7,12 +7,14 @@
  * a repair of the whole backlog once the target is back.
  *
  * `node --expose-gc --import tsx bench/backlog-scale.ts [N=100000]` from `tests/` (`DOWN=0`: the
- * third target stays up, for the heap without a backlog).
+ * third target stays up, for the heap without a backlog; `JOURNAL=redis`: a fleet's journal, Redis
+ * on a redis-server of its own with a local file journal behind it, for one instance).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedisJournal, withLocalFallback } from '@failover/redis';
 import {
   type BlobStore,
   createFileJournal,
@@ -20,6 +22,8 @@ import {
   createMultiCloudStore,
   StorageError,
 } from '@failover/storage';
+import { startRedisServer } from '@failover/testkit';
+import { createClient } from 'redis';
 
 const N = Number(process.argv[2] ?? 100_000);
 const IN_FLIGHT = 16;
@@ -49,7 +53,14 @@ const heapMiB = (): string => {
   globalThis.gc?.();
   return (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
 };
-const open = () => createMultiCloudStore({ targets, journal: createFileJournal({ dir }) });
+// JOURNAL=redis: a fleet's journal (Redis, with a local file journal for its outages), one instance.
+const redis = process.env.JOURNAL === 'redis' ? await startRedisServer() : undefined;
+const client = redis === undefined ? undefined : await createClient({ url: redis.url }).connect();
+const journalOf = () =>
+  client === undefined
+    ? createFileJournal({ dir })
+    : withLocalFallback(createRedisJournal({ client, prefix: 'scale' }), createFileJournal({ dir }));
+const open = () => createMultiCloudStore({ targets, journal: journalOf() });
 const secs = (since: number): string => ((performance.now() - since) / 1000).toFixed(1);
 
 let store = open();
@@ -98,4 +109,6 @@ console.log(
   `repair: ${secs(p0)} s, ${rep.repaired} copied, ${rep.failed.length} failed, backlog after ${rep.backlog}`,
 );
 await store.close();
+await client?.quit();
+await redis?.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -41,6 +41,8 @@ export class JournalState {
   readonly #onKeysChanged: (() => void) | undefined;
   #backlog = 0;
   readonly #behind = new Map<string, number>();
+  readonly #recorded = new Map<string, number>();
+  readonly #intents = new Set<LiveEntry>();
   #bytes = 0;
   #newestVersion: string | undefined;
 
@@ -54,11 +56,22 @@ export class JournalState {
     return this.#backlog;
   }
 
-  /** The number of pending entries. */
   /** (entry, target) pairs `target` still lacks. O(1). */
   behind(target: string): number {
     return this.#behind.get(target) ?? 0;
   }
+
+  /** (entry, target) pairs `target` still lacks, of entries that are not intents. O(1). */
+  behindRecorded(target: string): number {
+    return this.#recorded.get(target) ?? 0;
+  }
+
+  /** The pending entries that are intents. */
+  intents(): IterableIterator<PendingEntry> {
+    return this.#intents.values();
+  }
+
+  /** The number of pending entries. */
 
   get size(): number {
     return this.#entries.size;
@@ -114,7 +127,8 @@ export class JournalState {
     }
     set.add(live);
     this.#backlog += live.missing.size;
-    for (const t of live.missing) this.#count(t, 1);
+    for (const t of live.missing) this.#count(live, t, 1);
+    if (entry.intent === true) this.#intents.add(live);
     this.#bytes += bytes;
   }
 
@@ -132,7 +146,7 @@ export class JournalState {
     if (live === undefined || !live.missing.delete(target)) return false;
     live.holders.add(target);
     this.#backlog--;
-    this.#count(target, -1);
+    this.#count(live, target, -1);
     if (live.missing.size === 0) this.#drop(live);
     return true;
   }
@@ -193,17 +207,16 @@ export class JournalState {
     for (const t of targets) {
       if (!live.missing.delete(t)) continue;
       removed++;
-      this.#count(t, -1);
+      this.#count(live, t, -1);
     }
     if (removed === 0) return;
     this.#backlog -= removed;
     if (live.missing.size === 0) this.#drop(live);
   }
 
-  #count(target: string, by: number): void {
-    const n = (this.#behind.get(target) ?? 0) + by;
-    if (n === 0) this.#behind.delete(target);
-    else this.#behind.set(target, n);
+  #count(live: LiveEntry, target: string, by: number): void {
+    add(this.#behind, target, by);
+    if (live.entry.intent !== true) add(this.#recorded, target, by);
   }
 
   #drop(live: LiveEntry): void {
@@ -215,8 +228,16 @@ export class JournalState {
       this.#onKeysChanged?.();
     }
     this.#backlog -= live.missing.size;
-    for (const t of live.missing) this.#count(t, -1);
+    for (const t of live.missing) this.#count(live, t, -1);
+    this.#intents.delete(live);
     this.#bytes -= live.bytes;
     live.missing.clear();
   }
+}
+
+/** Adds `by` to `target`'s count (a count of 0 is no entry). */
+function add(counts: Map<string, number>, target: string, by: number): void {
+  const n = (counts.get(target) ?? 0) + by;
+  if (n === 0) counts.delete(target);
+  else counts.set(target, n);
 }

@@ -82,6 +82,16 @@ export class PendingIndex {
     return this.#state.behind(target);
   }
 
+  /** (entry, target) pairs `target` still lacks, of entries that are not intents. */
+  behindRecorded(target: string): number {
+    return this.#state.behindRecorded(target);
+  }
+
+  /** The pending entries that are intents. */
+  intents(): IterableIterator<PendingItem> {
+    return this.#state.intents();
+  }
+
   /** A state whose key set changing invalidates the sorted keys. */
   #newState(): JournalState {
     return new JournalState(() => {

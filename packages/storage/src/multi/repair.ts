@@ -42,6 +42,7 @@ export async function repairPass(
   ctx: MultiContext,
   options: RepairRunOptions = {},
   skips?: { probeBusy: number },
+  idle?: IdleFleetPasses,
 ): Promise<RepairReport> {
   const startedAt = Date.now();
   await ctx.ready();
@@ -61,7 +62,12 @@ export async function repairPass(
   // every pair: it says so without reading a backlog that may hold millions of entries, or (a
   // fleet's journal, read for the other instances' entries) without leasing their keys.
   const fleet = ctx.journal.pendingOf !== undefined;
-  if (only === undefined && !fleet && nothingWorkable(ctx)) {
+  const automatic = idle !== undefined;
+  const now = workableTargets(ctx);
+  if (only === undefined && !fleet && nothingWorkable(ctx, now, automatic)) {
+    return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
+  }
+  if (only === undefined && fleet && idle !== undefined && stillIdle(ctx, idle, now)) {
     return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
   }
   const entries = await ctx.journal.pending();
@@ -69,7 +75,8 @@ export async function repairPass(
   if (fleet) {
     for (const e of entries) if (ctx.pending.item(e.id) === undefined) ctx.pending.append(e);
   }
-  const pairs = workablePairs(ctx, entries, only);
+  const pairs = workablePairs(ctx, entries, only, now, automatic);
+  if (idle !== undefined) idle.last = pairs.workable === 0 ? { workable: now, at: Date.now() } : undefined;
   if (pairs.workable === 0) return allSkipped(ctx, startedAt, pairs.all, skips);
   const leased = await leaseKeys(ctx, entries);
   try {
@@ -203,34 +210,97 @@ function workable(ctx: MultiContext, target: string): boolean {
 }
 
 /**
- * Whether no pair of the backlog can be repaired now: every target the store's pending index says
- * lacks writes is down, and that index accounts for the journal's whole backlog (always, for a
- * journal this store alone writes). O(targets).
+ * Whether no pair of the backlog can be repaired now: no pair the store's pending index knows of
+ * is for a target that takes calls ({@link knownIdle}), and that index accounts for the journal's
+ * whole backlog (always, for a journal this store alone writes). O(targets + pending intents).
  */
-function nothingWorkable(ctx: MultiContext): boolean {
+function nothingWorkable(ctx: MultiContext, now: ReadonlySet<string>, automatic: boolean): boolean {
+  if (!knownIdle(ctx, now, automatic)) return false;
   let indexed = 0;
-  for (const t of ctx.targets) {
-    const behind = ctx.pending.behind(t.name);
-    if (behind > 0 && workable(ctx, t.name)) return false;
-    indexed += behind;
-  }
+  for (const t of ctx.targets) indexed += ctx.pending.behind(t.name);
   return indexed === ctx.journal.backlog();
 }
 
-/** The (entry, target) pairs of `entries` (of the `only` targets), and how many can be repaired now. */
+/**
+ * Whether no pair the store's pending index knows of is for a target in `now` (those that take
+ * calls). With `automatic` (a pass of the store's own timers), the pairs of a put intent that is
+ * still settling do not count: its write is in flight in this process, or within its
+ * `repair.settleMs` (another instance's, whose record replaces it in a moment; a later pass looks
+ * at it if none does).
+ */
+function knownIdle(ctx: MultiContext, now: ReadonlySet<string>, automatic: boolean): boolean {
+  for (const t of now) if (ctx.pending.behindRecorded(t) > 0) return false;
+  for (const item of ctx.pending.intents()) {
+    if (automatic && settling(ctx, item.entry)) continue;
+    for (const t of item.missing) if (now.has(t)) return false;
+  }
+  return true;
+}
+
+/** An intent whose write is in flight in this process, or within its settle time. */
+function settling(ctx: MultiContext, entry: JournalEntry): boolean {
+  return (
+    entry.intent === true &&
+    (ctx.inflight.get(entry.key) === entry.version || (entry.notBefore ?? 0) > Date.now())
+  );
+}
+
+/**
+ * What the automatic passes of a store on a fleet's journal remember of the last one that read the
+ * journal and found no pair it could copy (every target lacking writes down): until something
+ * changes, the next ones need not read the whole backlog from Redis again, once a second per
+ * instance, for a cloud that stays down for hours.
+ */
+export interface IdleFleetPasses {
+  last: { readonly workable: ReadonlySet<string>; readonly at: number } | undefined;
+}
+
+/**
+ * How long automatic passes on a fleet's journal trust an idle pass (ms): another instance's entry
+ * for a target that takes calls is repaired by that instance at once, and by this one within this
+ * time (an instance that died before repairing it).
+ */
+export const FLEET_IDLE_REREAD_MS = 30_000;
+
+/**
+ * Whether an automatic pass on a fleet's journal can skip reading it: the last pass that read it
+ * found nothing it could copy, less than {@link FLEET_IDLE_REREAD_MS} ago, no target has begun to
+ * take calls since (one coming back is tried at once), and no pair this store knows of (its own
+ * writes, and others' seen before) is for a target that takes calls.
+ */
+function stillIdle(ctx: MultiContext, idle: IdleFleetPasses, now: ReadonlySet<string>): boolean {
+  const last = idle.last;
+  if (last === undefined || Date.now() - last.at >= FLEET_IDLE_REREAD_MS) return false;
+  for (const t of now) if (!last.workable.has(t)) return false;
+  return knownIdle(ctx, now, true);
+}
+
+/** The targets a pair could be repaired on now. */
+function workableTargets(ctx: MultiContext): ReadonlySet<string> {
+  const now = new Set<string>();
+  for (const t of ctx.targets) if (workable(ctx, t.name)) now.add(t.name);
+  return now;
+}
+
+/**
+ * The (entry, target) pairs of `entries` (of the `only` targets), and how many can be repaired now
+ * (with `automatic`, not counting the pairs of settling intents, see {@link knownIdle}).
+ */
 function workablePairs(
   ctx: MultiContext,
   entries: readonly JournalEntry[],
   only: ReadonlySet<string> | undefined,
+  now: ReadonlySet<string>,
+  automatic: boolean,
 ): { all: number; workable: number } {
-  const now = new Set(ctx.targets.map((t) => t.name).filter((t) => workable(ctx, t)));
   let all = 0;
   let ready = 0;
   for (const e of entries) {
+    const waits = automatic && settling(ctx, e);
     for (const t of e.missing) {
       if (only !== undefined && !only.has(t)) continue;
       all++;
-      if (now.has(t)) ready++;
+      if (now.has(t) && !waits) ready++;
     }
   }
   return { all, workable: ready };

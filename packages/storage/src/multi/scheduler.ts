@@ -1,7 +1,7 @@
 import { redact } from '@failover/core';
 import type { MultiContext } from './context.js';
 import { probeRetry } from './probe-retry.js';
-import { repairPass } from './repair.js';
+import { type IdleFleetPasses, repairPass } from './repair.js';
 import type { RepairReport, RepairRunOptions } from './types.js';
 
 /**
@@ -24,6 +24,9 @@ export class RepairScheduler {
   #stopped = false;
   /** Passes in a row that asked for another one because a half-open probe was busy. */
   #probeRetries = 0;
+  /** What automatic passes remember of an idle one (see {@link IdleFleetPasses}). */
+  readonly #idle: IdleFleetPasses = { last: undefined };
+  #queuedExplicit = false;
   /** The last finished pass. */
   last: RepairReport | undefined;
   /** The last pass that failed as a whole. */
@@ -47,14 +50,22 @@ export class RepairScheduler {
     return this.#running !== undefined;
   }
 
-  /** Runs a pass now, or the next one when a pass is running. */
-  run(options: RepairRunOptions = {}): Promise<RepairReport> {
-    if (this.#running === undefined) return this.#start(options);
+  /**
+   * Runs a pass now, or the next one when a pass is running. `automatic`: a pass of the store's
+   * own timers, which on a fleet's journal may skip reading it while nothing could be copied
+   * (see {@link IdleFleetPasses}); a `repair()` call's always reads it.
+   */
+  run(options: RepairRunOptions = {}, automatic = false): Promise<RepairReport> {
+    if (this.#running === undefined) return this.#start(options, automatic);
+    // A queued pass an explicit call joined is an explicit one (it reads the whole journal).
+    if (!automatic) this.#queuedExplicit = true;
     this.#queued ??= this.#running
       .catch(() => undefined)
       .then(() => {
         this.#queued = undefined;
-        return this.#start(options);
+        const explicit = this.#queuedExplicit;
+        this.#queuedExplicit = false;
+        return this.#start(options, !explicit);
       });
     return this.#queued;
   }
@@ -120,17 +131,17 @@ export class RepairScheduler {
     }
     // While a pass runs, the request becomes the next pass (shared with other requests).
     if (this.#running !== undefined && this.#queued !== undefined) return;
-    this.run().catch(() => {
+    this.run({}, true).catch(() => {
       // Reported through the 'error' event and status().repair.lastError.
     });
   }
 
-  #start(options: RepairRunOptions): Promise<RepairReport> {
+  #start(options: RepairRunOptions, automatic: boolean): Promise<RepairReport> {
     const ctx = this.#ctx();
     const pass = (async () => {
       try {
         const skips = { probeBusy: 0 };
-        const report = await repairPass(ctx, options, skips);
+        const report = await repairPass(ctx, options, skips, automatic ? this.#idle : undefined);
         this.last = report;
         const next = probeRetry(
           { ...report, probeBusy: skips.probeBusy, aborted: options.signal?.aborted === true },
