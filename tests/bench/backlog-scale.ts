@@ -70,10 +70,21 @@ const body = randomBytes(256);
 console.log(`${N} puts, ${IN_FLIGHT} in flight, third target ${down ? 'down' : 'up'}; heap ${heapMiB()} MiB`);
 const t0 = performance.now();
 let next = 0;
+// Nothing keeps the event loop alive but the store's own work: if it empties with puts still
+// waiting, a put waits on something no timer or socket will ever settle (a hang in an app).
+const inFlight = new Set<number>();
+process.on('beforeExit', () => {
+  if (inFlight.size === 0) return;
+  console.error(`the event loop emptied with ${inFlight.size} puts waiting: ${[...inFlight].slice(0, 5).join(', ')}`);
+  console.error(JSON.stringify(store.status().journal), JSON.stringify(store.status().repair));
+  process.exit(1);
+});
 let chunk = performance.now();
 async function worker(): Promise<void> {
   for (let i = next++; i < N; i = next++) {
+    inFlight.add(i);
     await store.put(`k/${i}`, body);
+    inFlight.delete(i);
     if ((i > 0 && i % 10_000 === 0) || i === N - 1) {
       const rate = (i % 10_000 === 0 ? 10_000 : i % 10_000) / ((performance.now() - chunk) / 1000);
       console.log(
