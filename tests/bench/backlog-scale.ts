@@ -75,7 +75,9 @@ let next = 0;
 const inFlight = new Set<number>();
 process.on('beforeExit', () => {
   if (inFlight.size === 0) return;
-  console.error(`the event loop emptied with ${inFlight.size} puts waiting: ${[...inFlight].slice(0, 5).join(', ')}`);
+  console.error(
+    `the event loop emptied with ${inFlight.size} puts waiting: ${[...inFlight].slice(0, 5).join(', ')}`,
+  );
   console.error(JSON.stringify(store.status().journal), JSON.stringify(store.status().repair));
   process.exit(1);
 });
