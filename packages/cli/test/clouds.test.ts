@@ -169,7 +169,10 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     expect(doctor.code).toBe(1);
     const doc = jsonOf(doctor);
     expect(doc).toMatchObject({ ok: false, exitCode: 1 });
-    expect(doc.problems).toEqual([expect.stringMatching(/^azure: unreachable \(network\): .*ECONNREFUSED/)]);
+    // Refused; or reset, when another process of a busy machine bound the port the proxy gave up.
+    expect(doc.problems).toEqual([
+      expect.stringMatching(/^azure: unreachable \(network\): .*(ECONNREFUSED|ECONNRESET)/),
+    ]);
     const azure = (doc.checks as { target: string; check: string; status: string }[]).filter(
       (c) => c.target === 'azure',
     );
