@@ -72,7 +72,6 @@ export class JournalState {
   }
 
   /** The number of pending entries. */
-
   get size(): number {
     return this.#entries.size;
   }

@@ -108,10 +108,10 @@ export class JournalResetRestorer {
     if (this.#running !== undefined) return this.#decided ?? Promise.resolve();
     const ctx = this.#ctx();
     let decide: () => void = () => {};
-    this.#decided = new Promise<void>((resolve) => {
+    const decided = new Promise<void>((resolve) => {
       decide = resolve;
     });
-    const decided = this.#decided;
+    this.#decided = decided;
     this.#running = (async () => {
       let lease: ReconcileLeaseAnswer = 'unleased';
       try {

@@ -82,6 +82,11 @@ export class PendingIndex {
     return this.#state.behind(target);
   }
 
+  /** (entry, target) pairs some target still lacks: every target's {@link behind} together. */
+  get backlog(): number {
+    return this.#state.backlog;
+  }
+
   /** (entry, target) pairs `target` still lacks, of entries that are not intents. */
   behindRecorded(target: string): number {
     return this.#state.behindRecorded(target);

@@ -64,12 +64,10 @@ export async function repairPass(
   const fleet = ctx.journal.pendingOf !== undefined;
   const automatic = idle !== undefined;
   const now = workableTargets(ctx);
-  if (only === undefined && !fleet && nothingWorkable(ctx, now, automatic)) {
-    return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
-  }
-  if (only === undefined && fleet && idle !== undefined && stillIdle(ctx, idle, now)) {
-    return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
-  }
+  const skipRead =
+    only === undefined &&
+    (fleet ? idle !== undefined && stillIdle(ctx, idle, now) : nothingWorkable(ctx, now, automatic));
+  if (skipRead) return allSkipped(ctx, startedAt, ctx.journal.backlog(), skips);
   const entries = await ctx.journal.pending();
   // A journal shared by a fleet holds other instances' entries too: any instance repairs them.
   if (fleet) {
@@ -215,10 +213,7 @@ function workable(ctx: MultiContext, target: string): boolean {
  * whole backlog (always, for a journal this store alone writes). O(targets + pending intents).
  */
 function nothingWorkable(ctx: MultiContext, now: ReadonlySet<string>, automatic: boolean): boolean {
-  if (!knownIdle(ctx, now, automatic)) return false;
-  let indexed = 0;
-  for (const t of ctx.targets) indexed += ctx.pending.behind(t.name);
-  return indexed === ctx.journal.backlog();
+  return knownIdle(ctx, now, automatic) && ctx.pending.backlog === ctx.journal.backlog();
 }
 
 /**

@@ -26,6 +26,7 @@ export class RepairScheduler {
   #probeRetries = 0;
   /** What automatic passes remember of an idle one (see {@link IdleFleetPasses}). */
   readonly #idle: IdleFleetPasses = { last: undefined };
+  /** Whether an explicit `repair()` joined the queued pass (it then reads the whole journal). */
   #queuedExplicit = false;
   /** The last finished pass. */
   last: RepairReport | undefined;
