@@ -108,6 +108,20 @@ g0 = performance.now();
 let listed = 0;
 for await (const _ of store.list({ prefix: 'k/' })) listed++;
 console.log(`listing of ${listed}: ${(performance.now() - g0).toFixed(0)} ms`);
+// Listings while writes go on: each put adds a key to the pending index (a narrow prefix, so the
+// listing's own work is small and the index's shows).
+g0 = performance.now();
+let narrow = 0;
+for (let i = 0; i < 50; i++) {
+  await store.put(`k/new-${i}`, body);
+  for await (const _ of store.list({ prefix: 'k/777' })) narrow++;
+}
+console.log(
+  `50 puts, each followed by a listing of 'k/777' (${narrow / 50} keys): ${((performance.now() - g0) / 50).toFixed(1)} ms per pair`,
+);
+g0 = performance.now();
+for (let i = 0; i < 50; i++) for await (const _ of store.list({ prefix: 'k/777' }));
+console.log(`  the same listing with no write in between: ${((performance.now() - g0) / 50).toFixed(1)} ms`);
 await store.close();
 const r0 = performance.now();
 store = open();

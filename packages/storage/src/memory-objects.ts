@@ -1,6 +1,7 @@
 import { commonPrefixOf } from './list-prefix.js';
 import { compareUtf8 } from './order.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
+import { firstAtLeast, SortedKeys } from './sorted-keys.js';
 import type { BlobInfo, ListEntry } from './types.js';
 
 /** One stored object of a memory store. */
@@ -17,12 +18,13 @@ export interface ListCursor {
 }
 
 /**
- * The objects of a memory store by key, with the keys in UTF-8 byte order for listing (sorted
- * again only after a key was added or removed). No validation: the store checks its input.
+ * The objects of a memory store by key, with the keys in UTF-8 byte order for listing (a key added
+ * or removed is folded into the order, not sorted again with all the others). No validation: the
+ * store checks its input.
  */
 export class MemoryObjects {
   readonly #objects = new Map<string, MemoryEntry>();
-  #sortedKeys: string[] | undefined;
+  readonly #keys = new SortedKeys();
 
   get(key: string): MemoryEntry | undefined {
     return this.#objects.get(key);
@@ -35,13 +37,13 @@ export class MemoryObjects {
   /** Stores `bytes` under `key` with a new etag and `lastModified`; returns the object's info. */
   commit(key: string, record: Omit<ObjectRecord, 'key' | 'etag' | 'lastModified'>, bytes: Buffer): BlobInfo {
     const full: ObjectRecord = { ...record, key, etag: newEtag(), lastModified: Date.now() };
-    if (!this.#objects.has(key)) this.#sortedKeys = undefined;
+    if (!this.#objects.has(key)) this.#keys.note(key, true);
     this.#objects.set(key, { record: full, bytes });
     return toBlobInfo(full);
   }
 
   delete(key: string): void {
-    if (this.#objects.delete(key)) this.#sortedKeys = undefined;
+    if (this.#objects.delete(key)) this.#keys.note(key, false);
   }
 
   /**
@@ -54,8 +56,7 @@ export class MemoryObjects {
     pageSize: number,
     cursor: ListCursor | undefined,
   ): { entries: ListEntry[]; next: ListCursor | undefined } {
-    this.#sortedKeys ??= [...this.#objects.keys()].sort(compareUtf8);
-    const keys = this.#sortedKeys;
+    const keys = this.#keys.sorted();
     const entries: ListEntry[] = [];
     let skip = cursor?.skip;
     for (let i = cursor ? firstAfter(keys, cursor.after) : firstAtLeast(keys, prefix); i < keys.length; i++) {
@@ -77,18 +78,6 @@ export class MemoryObjects {
     }
     return { entries, next: undefined };
   }
-}
-
-/** Index of the first key `>= bound` in UTF-8 order. */
-function firstAtLeast(keys: readonly string[], bound: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Index of the first key `> bound` in UTF-8 order. */

@@ -12,7 +12,7 @@ function counts(s: JournalState): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of ['a', 'b', 'c']) out[t] = s.behind(t);
   let pairs = 0;
-  for (const e of s.entries()) pairs += e.missing.size;
+  for (const e of s.entries()) pairs += e.missing.length;
   expect(s.backlog).toBe(pairs);
   expect(out.a! + out.b! + out.c!).toBe(pairs);
   return out;

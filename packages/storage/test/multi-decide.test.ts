@@ -319,7 +319,7 @@ describe('probeRetry: another repair pass soon after one blocked by a busy half-
 });
 
 describe("newestOf (what a read or listing makes of a key's pending entries)", () => {
-  const item = (e: JournalEntry) => ({ entry: e, holders: new Set(e.holders), missing: new Set(e.missing) });
+  const item = (e: JournalEntry) => ({ entry: e, holders: [...e.holders], missing: [...e.missing] });
   const cases: {
     name: string;
     entries: JournalEntry[];

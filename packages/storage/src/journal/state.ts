@@ -4,14 +4,19 @@ import type { JournalEntry } from './types.js';
 export interface PendingEntry {
   readonly entry: JournalEntry;
   /** The targets that hold the entry's write, in the order they got it. */
-  readonly holders: ReadonlySet<string>;
+  readonly holders: readonly string[];
   /** The targets that still lack it (never empty while the entry is pending). */
-  readonly missing: ReadonlySet<string>;
+  readonly missing: readonly string[];
 }
 
+/**
+ * The state's own record of a pending entry. Its targets are plain arrays (a handful of names
+ * each), not sets: a long outage keeps hundreds of thousands of entries, and an array of one or two
+ * names costs a third of what a `Set` does.
+ */
 interface LiveEntry extends PendingEntry {
-  readonly holders: Set<string>;
-  readonly missing: Set<string>;
+  holders: readonly string[];
+  missing: readonly string[];
   /** What the entry costs in the journal's file (bytes of its line), for the compaction trigger. */
   readonly bytes: number;
 }
@@ -37,8 +42,8 @@ interface LiveEntry extends PendingEntry {
  */
 export class JournalState {
   readonly #entries = new Map<string, LiveEntry>();
-  readonly #byKey = new Map<string, Set<LiveEntry>>();
-  readonly #onKeysChanged: (() => void) | undefined;
+  readonly #byKey = new Map<string, readonly LiveEntry[]>();
+  readonly #onKeysChanged: ((key: string, present: boolean) => void) | undefined;
   #backlog = 0;
   readonly #behind = new Map<string, number>();
   readonly #recorded = new Map<string, number>();
@@ -46,8 +51,11 @@ export class JournalState {
   #bytes = 0;
   #newestVersion: string | undefined;
 
-  /** `onKeysChanged` is called when a key gets its first pending entry or loses its last one. */
-  constructor(onKeysChanged?: () => void) {
+  /**
+   * `onKeysChanged` is called when a key gets its first pending entry (`present`) or loses its last
+   * one.
+   */
+  constructor(onKeysChanged?: (key: string, present: boolean) => void) {
     this.#onKeysChanged = onKeysChanged;
   }
 
@@ -111,21 +119,19 @@ export class JournalState {
         if (other.entry.version < entry.version) {
           if (entry.intent !== true) this.#removeMissing(other, mentioned);
         } else if (other.entry.version > entry.version && other.entry.intent !== true) {
-          missing = missing.filter((t) => !other.holders.has(t) && !other.missing.has(t));
+          missing = missing.filter((t) => !other.holders.includes(t) && !other.missing.includes(t));
         }
       }
     }
     if (missing.length === 0) return;
-    const live: LiveEntry = { entry, holders: new Set(entry.holders), missing: new Set(missing), bytes };
+    const live: LiveEntry = { entry, holders: unique(entry.holders), missing: unique(missing), bytes };
     this.#entries.set(entry.id, live);
-    let set = this.#byKey.get(entry.key);
-    if (set === undefined) {
-      set = new Set();
-      this.#byKey.set(entry.key, set);
-      this.#onKeysChanged?.();
-    }
-    set.add(live);
-    this.#backlog += live.missing.size;
+    const sameKeyNow = this.#byKey.get(entry.key);
+    if (sameKeyNow === undefined) {
+      this.#byKey.set(entry.key, [live]);
+      this.#onKeysChanged?.(entry.key, true);
+    } else this.#byKey.set(entry.key, [...sameKeyNow, live]);
+    this.#backlog += live.missing.length;
     for (const t of live.missing) this.#count(live, t, 1);
     if (entry.intent === true) this.#intents.add(live);
     this.#bytes += bytes;
@@ -142,11 +148,12 @@ export class JournalState {
   /** Applies a resolve; returns false when it changed nothing (unknown id, target not missing). */
   resolve(id: string, target: string): boolean {
     const live = this.#entries.get(id);
-    if (live === undefined || !live.missing.delete(target)) return false;
-    live.holders.add(target);
+    if (live === undefined || !live.missing.includes(target)) return false;
+    live.missing = without(live.missing, target);
+    if (!live.holders.includes(target)) live.holders = [...live.holders, target];
     this.#backlog--;
     this.#count(live, target, -1);
-    if (live.missing.size === 0) this.#drop(live);
+    if (live.missing.length === 0) this.#drop(live);
     return true;
   }
 
@@ -168,7 +175,7 @@ export class JournalState {
 
   /** Whether the entry with this id is pending and `target` still lacks it. */
   lacks(id: string, target: string): boolean {
-    return this.#entries.get(id)?.missing.has(target) === true;
+    return this.#entries.get(id)?.missing.includes(target) === true;
   }
 
   /** The pending entries, oldest first (live views: they change as the state does). */
@@ -204,13 +211,14 @@ export class JournalState {
   #removeMissing(live: LiveEntry, targets: readonly string[]): void {
     let removed = 0;
     for (const t of targets) {
-      if (!live.missing.delete(t)) continue;
+      if (!live.missing.includes(t)) continue;
+      live.missing = without(live.missing, t);
       removed++;
       this.#count(live, t, -1);
     }
     if (removed === 0) return;
     this.#backlog -= removed;
-    if (live.missing.size === 0) this.#drop(live);
+    if (live.missing.length === 0) this.#drop(live);
   }
 
   #count(live: LiveEntry, target: string, by: number): void {
@@ -220,18 +228,34 @@ export class JournalState {
 
   #drop(live: LiveEntry): void {
     this.#entries.delete(live.entry.id);
-    const set = this.#byKey.get(live.entry.key);
-    set?.delete(live);
-    if (set?.size === 0) {
-      this.#byKey.delete(live.entry.key);
-      this.#onKeysChanged?.();
+    const sameKey = this.#byKey.get(live.entry.key);
+    if (sameKey !== undefined) {
+      const rest = without(sameKey, live);
+      if (rest.length > 0) this.#byKey.set(live.entry.key, rest);
+      else {
+        this.#byKey.delete(live.entry.key);
+        this.#onKeysChanged?.(live.entry.key, false);
+      }
     }
-    this.#backlog -= live.missing.size;
+    this.#backlog -= live.missing.length;
     for (const t of live.missing) this.#count(live, t, -1);
     this.#intents.delete(live);
     this.#bytes -= live.bytes;
-    live.missing.clear();
+    live.missing = [];
   }
+}
+
+/**
+ * `items` without repeats, in their order, as a new array of exactly that length (an array grown by
+ * `push` reserves room for 16 more).
+ */
+function unique(items: readonly string[]): readonly string[] {
+  return items.filter((item, i) => items.indexOf(item) === i).slice();
+}
+
+/** A new array of `items` but `item` (exactly its length: the state replaces, never grows, one). */
+function without<T>(items: readonly T[], item: T): readonly T[] {
+  return items.filter((x) => x !== item).slice();
 }
 
 /** Adds `by` to `target`'s count (a count of 0 is no entry). */

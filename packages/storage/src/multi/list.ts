@@ -169,7 +169,7 @@ async function* listTarget(
         plan.push({ ask: latest });
       continue;
     }
-    if (latest.holders.has(t.name)) continue;
+    if (latest.holders.includes(t.name)) continue;
     // The listed target lacks the newest write of this key: list it from the journal.
     deleted.add(key);
     plan.push(fromJournal(latest));

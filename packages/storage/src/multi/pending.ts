@@ -1,6 +1,6 @@
 import { JournalState, type PendingEntry } from '../journal/state.js';
 import type { JournalEntry } from '../journal/types.js';
-import { compareUtf8 } from '../order.js';
+import { SortedKeys } from '../sorted-keys.js';
 import { isPlainPutIntent } from './intents.js';
 
 /** A pending journal entry as the store tracks it in memory. */
@@ -16,13 +16,13 @@ export type PendingItem = PendingEntry;
  * append and resolve the store makes.
  */
 export class PendingIndex {
+  readonly #keys = new SortedKeys();
   #state = this.#newState();
-  #sortedKeys: string[] | undefined;
 
   /** Replaces the index with the journal's pending entries. */
   load(entries: readonly JournalEntry[]): void {
+    this.#keys.clear();
     this.#state = this.#newState();
-    this.#sortedKeys = undefined;
     for (const e of entries) this.append(e);
   }
 
@@ -68,8 +68,7 @@ export class PendingIndex {
 
   /** Keys with a pending entry that start with `prefix`, in UTF-8 byte order. */
   keysWithPrefix(prefix: string): string[] {
-    this.#sortedKeys ??= [...this.#state.keys()].sort(compareUtf8);
-    return prefix === '' ? [...this.#sortedKeys] : this.#sortedKeys.filter((k) => k.startsWith(prefix));
+    return this.#keys.withPrefix(prefix);
   }
 
   /** Keys with a pending entry. */
@@ -97,11 +96,9 @@ export class PendingIndex {
     return this.#state.intents();
   }
 
-  /** A state whose key set changing invalidates the sorted keys. */
+  /** A state that tells the sorted keys of each key it gains or loses. */
   #newState(): JournalState {
-    return new JournalState(() => {
-      this.#sortedKeys = undefined;
-    });
+    return new JournalState((key, present) => this.#keys.note(key, present));
   }
 }
 

@@ -513,8 +513,8 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
 function readOrder(ctx: MultiContext, latest: PendingItem | undefined): readonly string[] {
   let order: readonly string[] = ctx.targets.map((t) => t.name);
   if (latest !== undefined) {
-    const holders = order.filter((n) => latest.holders.has(n));
-    order = [...holders, ...order.filter((n) => !latest.holders.has(n))];
+    const holders = order.filter((n) => latest.holders.includes(n));
+    order = [...holders, ...order.filter((n) => !latest.holders.includes(n))];
   }
   order = ctx.unresponsive.heldLast(order);
   if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));

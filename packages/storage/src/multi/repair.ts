@@ -416,7 +416,7 @@ export function repairOne(
     // A newer write or another repair may have settled this pair (or replaced the entry: a lost
     // version becomes a tombstone with its id) while we waited for the lock.
     const live = ctx.pending.item(entry.id);
-    if (live === undefined || live.entry.op !== entry.op || !live.missing.has(target)) return 'done';
+    if (live === undefined || live.entry.op !== entry.op || !live.missing.includes(target)) return 'done';
     if (entry.op === 'put' && deletedLater(ctx, entry)) {
       // The target gets the newer delete instead (or got it already): never the older version.
       await resolveEntry(ctx, entry.id, target);
