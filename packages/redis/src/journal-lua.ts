@@ -237,6 +237,33 @@ return out
 `,
 );
 
+/**
+ * One step of a lookup of the pending entries whose key starts with a prefix. ARGV[1]: prefix,
+ * ARGV[2]: HSCAN cursor of `bykey` ("0" to start), ARGV[3]: how many fields to scan (COUNT).
+ * Returns {backlog, next cursor ("0" after the last step), raw entries of the matching keys...}.
+ * Each step is short (one HSCAN batch), so a big backlog never blocks the server for long; a key
+ * pending during the whole lookup is seen at least once (HSCAN's guarantee: repeats are possible,
+ * the caller drops them by id).
+ */
+export const PENDING_UNDER = luaScript(
+  'pending-under',
+  `${COMMON}
+local prefix, n = ARGV[1], #ARGV[1]
+local scan = redis.call('HSCAN', bykey, ARGV[2], 'COUNT', ARGV[3])
+local out = { backlog(), scan[1] }
+local fields = scan[2]
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, n) == prefix then
+    for _, id in ipairs(cjson.decode(fields[i + 1])) do
+      local raw = redis.call('HGET', entries, id)
+      if raw then table.insert(out, raw) end
+    end
+  end
+end
+return out
+`,
+);
+
 /** No ARGV. Returns the backlog. */
 export const BACKLOG = luaScript('backlog', `${COMMON}\nreturn backlog()\n`);
 

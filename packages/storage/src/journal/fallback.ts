@@ -213,6 +213,23 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await fallback.close();
     },
   };
+  const primaryUnder = primary.pendingWithPrefix?.bind(primary);
+  if (primaryUnder !== undefined) {
+    // As pending() does, for the keys under a prefix (a listing's lookup).
+    journal.pendingWithPrefix = async (prefix: string): Promise<JournalEntry[]> => {
+      const local = (await fallback.pending()).filter((e) => e.key.startsWith(prefix));
+      if (!away) {
+        let shared: JournalEntry[] | undefined;
+        try {
+          shared = await primaryUnder(prefix);
+        } catch (err) {
+          outage(err);
+        }
+        if (shared !== undefined) return union(shared, await notSuperseded(primary, local));
+      }
+      return union([], local);
+    };
+  }
   const lookups = addFallbackLookups(journal, {
     primary,
     fallback,

@@ -186,6 +186,14 @@ export interface Journal {
    */
   pendingOf?(key: string): Promise<JournalEntry[]>;
   /**
+   * The pending entries whose key starts with `prefix`, written by any process sharing this
+   * journal (each key's entries oldest first; `''` is every entry, as {@link Journal.pending}). A
+   * listing asks it for its prefix (with {@link Journal.pendingOf} only, it reads the whole
+   * backlog): it must name every entry of such a key that was pending before the call and still
+   * is when it answers.
+   */
+  pendingWithPrefix?(prefix: string): Promise<JournalEntry[]>;
+  /**
    * Synchronous: `false` when `key` has no pending entry anywhere (the store then skips
    * {@link Journal.pendingOf}), `true` when it may have one, `undefined` when unknown.
    */

@@ -4,7 +4,8 @@ import { overlayShared, PendingIndex } from './pending.js';
 
 /**
  * How long a listing waits for a shared journal's pending entries before it goes on with this
- * process's own view (ms): longer than a read's key lookup, as it fetches the whole backlog.
+ * process's own view (ms): longer than a read's key lookup, as it fetches every pending entry under
+ * the prefix (`Journal.pendingWithPrefix`; the whole backlog from a journal without it).
  */
 export const SHARED_LISTING_LOOKUP_MS = 1000;
 
@@ -30,7 +31,9 @@ export async function listingIndex(ctx: MultiContext, prefix: string): Promise<P
   for (const key of ctx.pending.keysWithPrefix(prefix)) {
     for (const item of ctx.pending.entriesOf(key)) before.add(item.entry.id);
   }
-  const shared = await within(journal.pending(), SHARED_LISTING_LOOKUP_MS).catch(() => undefined);
+  // The whole backlog when the listing is of everything (what `pendingWithPrefix('')` answers too).
+  const lookup = (prefix === '' ? undefined : journal.pendingWithPrefix?.(prefix)) ?? journal.pending();
+  const shared = await within(lookup, SHARED_LISTING_LOOKUP_MS).catch(() => undefined);
   if (shared === undefined) return ctx.pending;
   const whole = !awayBefore && journal.primaryAway?.() !== true;
   const index = new PendingIndex();

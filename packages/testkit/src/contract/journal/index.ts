@@ -11,6 +11,7 @@ import {
 import { highWaterCases } from './high-water-cases.js';
 import { journalIdCases } from './journal-id-cases.js';
 import { newestVersionCases } from './newest-version-cases.js';
+import { prefixCases } from './prefix-cases.js';
 import { settleIntentCases } from './settle-intent-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
 
@@ -35,7 +36,9 @@ export type { JournalContractOptions, JournalFactory, JournalSubject } from './t
  * when the journal has `highWater`, it answers the newest write appended per key, settled or not;
  * when it has `newestVersion`, it answers the newest version ever appended, kept by `compact()`
  * and across close and reopen; when it has `journalId`, the id is stable across calls,
- * `compact()`, close and reopen, and a journal over new storage has another one.
+ * `compact()`, close and reopen, and a journal over new storage has another one; when it has
+ * `pendingWithPrefix`, it names the pending entries of the prefix's keys as `pending()` does (the
+ * prefix plain text, not a pattern).
  *
  * @example
  * import { createFileJournal } from '@failover/storage';
@@ -74,5 +77,6 @@ export function journalContract(
     newestVersionCases(ctx);
     journalIdCases(ctx);
     settleIntentCases(ctx);
+    prefixCases(ctx);
   });
 }
