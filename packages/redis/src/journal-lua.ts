@@ -239,7 +239,9 @@ return out
 
 /**
  * One step of a lookup of the pending entries whose key starts with a prefix. ARGV[1]: prefix,
- * ARGV[2]: HSCAN cursor of `bykey` ("0" to start), ARGV[3]: how many fields to scan (COUNT).
+ * ARGV[2]: HSCAN cursor of `bykey` ("0" to start), ARGV[3]: how many fields to scan (COUNT),
+ * ARGV[4]: the prefix as a MATCH pattern (its `*?[]\\` escaped, then `*`: the server drops the
+ * other keys itself; the script checks the prefix again, byte by byte).
  * Returns {backlog, next cursor ("0" after the last step), raw entries of the matching keys...}.
  * Each step is short (one HSCAN batch), so a big backlog never blocks the server for long; a key
  * pending during the whole lookup is seen at least once (HSCAN's guarantee: repeats are possible,
@@ -249,7 +251,7 @@ export const PENDING_UNDER = luaScript(
   'pending-under',
   `${COMMON}
 local prefix, n = ARGV[1], #ARGV[1]
-local scan = redis.call('HSCAN', bykey, ARGV[2], 'COUNT', ARGV[3])
+local scan = redis.call('HSCAN', bykey, ARGV[2], 'MATCH', ARGV[4], 'COUNT', ARGV[3])
 local out = { backlog(), scan[1] }
 local fields = scan[2]
 for i = 1, #fields, 2 do

@@ -213,6 +213,7 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
             prefix,
             cursor,
             String(PREFIX_SCAN_FIELDS),
+            `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
           ]);
           const list = Array.isArray(reply) ? reply : [];
           setBacklog(list[0]);
