@@ -7,7 +7,11 @@ import { deleteEntry, entry, withJournal } from './fixtures.js';
 async function expectUnder(journal: Journal, prefix: string): Promise<void> {
   const byKey = (entries: readonly JournalEntry[]): Record<string, string[]> => {
     const out: Record<string, string[]> = {};
-    for (const e of entries) (out[e.key] ??= []).push(e.id);
+    for (const e of entries) {
+      const ids = out[e.key] ?? [];
+      ids.push(e.id);
+      out[e.key] = ids;
+    }
     return out;
   };
   const all = (await journal.pending()).filter((e) => e.key.startsWith(prefix));
