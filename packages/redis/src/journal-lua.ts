@@ -208,22 +208,6 @@ return backlog()
 `,
 );
 
-/** No ARGV. Returns [backlog, record JSON...] oldest first. */
-export const PENDING = luaScript(
-  'pending',
-  `${COMMON}
-local out = { backlog() }
-local ids = redis.call('ZRANGE', order, 0, -1)
-for i = 1, #ids, 500 do
-  local batch = {}
-  for j = i, math.min(i + 499, #ids) do table.insert(batch, ids[j]) end
-  local raws = redis.call('HMGET', entries, unpack(batch))
-  for _, raw in ipairs(raws) do if raw then table.insert(out, raw) end end
-end
-return out
-`,
-);
-
 /** ARGV: key. Returns [backlog, record JSON...] of the key's pending entries. */
 export const PENDING_OF = luaScript(
   'pending-of',
@@ -233,6 +217,28 @@ for _, id in ipairs(key_ids(ARGV[1])) do
   local raw = redis.call('HGET', entries, id)
   if raw then table.insert(out, raw) end
 end
+return out
+`,
+);
+
+/**
+ * One page of the pending entries, oldest first. ARGV[1]: the append sequence to read after
+ * (exclusive; "0" to start), ARGV[2]: how many entries. Returns {backlog, the sequence of the last
+ * entry returned ("" when none), raw entries...}. A page is a short script, so reading a big
+ * backlog never blocks the server for long (one script for 100,000 entries held every other
+ * client's commands for about 300 ms).
+ */
+export const PENDING_PAGE = luaScript(
+  'pending-page',
+  `${COMMON}
+local page = redis.call('ZRANGEBYSCORE', order, '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = { backlog(), '' }
+if #page == 0 then return out end
+local ids = {}
+for i = 1, #page, 2 do table.insert(ids, page[i]) end
+out[2] = page[#page]
+local raws = redis.call('HMGET', entries, unpack(ids))
+for _, raw in ipairs(raws) do if raw then table.insert(out, raw) end end
 return out
 `,
 );

@@ -19,8 +19,8 @@ import {
   LEASE,
   LEASE_HOLDER,
   NEWEST_VERSION,
-  PENDING,
   PENDING_OF,
+  PENDING_PAGE,
   PENDING_UNDER,
   RESOLVE,
   SETTLE_INTENT,
@@ -35,6 +35,12 @@ import { ScriptRunner } from './scripts.js';
  * millisecond of the server's time per step, 200 steps for a backlog of a million keys.
  */
 const PREFIX_SCAN_FIELDS = 5000;
+
+/**
+ * How many entries one page of {@link RedisJournal.pending} reads: a few milliseconds of the
+ * server's time per page.
+ */
+const PENDING_PAGE_ENTRIES = 2000;
 
 /**
  * A {@link Journal} kept in Redis and shared by every instance of an application that uses the
@@ -166,6 +172,31 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
     return records.map((raw) => entryOfRecord(raw, name));
   };
 
+  /**
+   * Every pending entry, oldest first, read in pages of {@link PENDING_PAGE_ENTRIES} (a script
+   * each, after the last append sequence read). An entry appended again under its id meanwhile
+   * (a new sequence) is named once, at its later place; one resolved or superseded after its page
+   * was read is named as it was then, as a lookup made a moment earlier would have.
+   */
+  const readPages = async (): Promise<JournalEntry[]> => {
+    const byId = new Map<string, JournalEntry>();
+    let after = '0';
+    for (;;) {
+      const reply: unknown = await scripts.run(PENDING_PAGE, keys, [after, String(PENDING_PAGE_ENTRIES)]);
+      const list = Array.isArray(reply) ? reply : [];
+      setBacklog(list[0]);
+      const records = list.slice(2);
+      for (const raw of records) {
+        const e = entryOfRecord(raw, name);
+        byId.delete(e.id);
+        byId.set(e.id, e);
+      }
+      const last = String(list[1] ?? '');
+      if (last === '') return [...byId.values()];
+      after = last;
+    }
+  };
+
   return {
     name,
     open: () => whenOpen(async () => void setBacklog(await scripts.run(BACKLOG, keys, []))),
@@ -189,7 +220,7 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         checkJournalResolveArgs(id, target);
         setBacklog(await scripts.run(RESOLVE, keys, [id, target]));
       }),
-    pending: () => whenOpen(() => readEntries(scripts.run(PENDING, keys, []))),
+    pending: () => whenOpen(readPages),
     pendingOf: (key: string) =>
       whenOpen(() => {
         if (typeof key !== 'string' || key === '') {
@@ -204,7 +235,7 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
         if (typeof prefix !== 'string') {
           throw new JournalError('invalid', 'pendingWithPrefix: prefix must be a string', { target: name });
         }
-        if (prefix === '') return readEntries(scripts.run(PENDING, keys, []));
+        if (prefix === '') return readPages();
         const seen = new Set<string>();
         const out: JournalEntry[] = [];
         let cursor = '0';

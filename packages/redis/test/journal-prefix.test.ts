@@ -29,7 +29,7 @@ const put = (i: number, key: string): JournalEntry => ({
   at: 1_700_000_000_000,
 });
 
-describe('RedisJournal.pendingWithPrefix over a backlog bigger than one scan step', () => {
+describe('RedisJournal lookups over a backlog bigger than one step', () => {
   it('names every entry of the prefix once, in several short steps (a script call each)', async () => {
     const prefix = `prefix-test:${randomBytes(6).toString('hex')}`;
     // Patient: a busy machine may take more than the default second for a batch of appends.
@@ -59,6 +59,21 @@ describe('RedisJournal.pendingWithPrefix over a backlog bigger than one scan ste
     const all = (await journal.pending()).filter((e) => e.key.startsWith('a/'));
     expect(under.map((e) => e.id).sort()).toEqual(all.map((e) => e.id).sort());
     expect(journal.backlog()).toBe(12_000);
+    // pending() reads in pages too (2,000 entries a script), oldest first, each entry once.
+    const before = Number(
+      String(await raw(client, ['INFO', 'commandstats'])).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0,
+    );
+    const every = await journal.pending();
+    const after = Number(
+      String(await raw(client, ['INFO', 'commandstats'])).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0,
+    );
+    expect(every.map((e) => e.id)).toEqual(Array.from({ length: 12_000 }, (_, i) => `p${i}`));
+    expect(after - before).toBeGreaterThanOrEqual(6);
+    // An entry appended again under its id (a new place in the order) is named once, at its new place.
+    await journal.append(put(5, 'b/5'));
+    const again = await journal.pending();
+    expect(again.length).toBe(12_000);
+    expect(again.at(-1)?.id).toBe('p5');
     await journal.close();
   });
 });
