@@ -63,13 +63,18 @@ const failoverCases: StorageCase[] = ([1, 8] as const).flatMap((concurrency) =>
 );
 
 const repairCases: StorageCase[] = [
-  { writes: 'mirror' as const, concurrency: 4 },
-  { writes: 'mirror' as const, concurrency: 16 },
-  { writes: 'primary' as const, concurrency: 4 },
+  { writes: 'mirror' as const, concurrency: 4, maxConcurrency: 32 },
+  { writes: 'mirror' as const, concurrency: 4, maxConcurrency: 4 },
+  { writes: 'mirror' as const, concurrency: 16, maxConcurrency: 16 },
+  { writes: 'primary' as const, concurrency: 4, maxConcurrency: 32 },
+  { writes: 'primary' as const, concurrency: 4, maxConcurrency: 4 },
 ].map((spec) => ({
-  id: `repair/${spec.writes}/${spec.concurrency}`,
+  id: `repair/${spec.writes}/${spec.concurrency}-${spec.maxConcurrency}`,
   group: 'repair',
-  label: `writes: '${spec.writes}', repair concurrency ${spec.concurrency}${spec.concurrency === 4 ? ' (default)' : ''}`,
+  label:
+    spec.concurrency === spec.maxConcurrency
+      ? `writes: '${spec.writes}', repair concurrency ${spec.concurrency} (fixed)`
+      : `writes: '${spec.writes}', repair concurrency ${spec.concurrency} to ${spec.maxConcurrency} (default, paced)`,
   mode: spec.writes,
   run: () => runRepairCase(spec),
 }));

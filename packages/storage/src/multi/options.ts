@@ -51,8 +51,18 @@ export interface RepairOptions {
    * 0 to 86400000.
    */
   delayMs?: number | false;
-  /** Copies (or deletes) a pass runs at once. Default 4; 1 to 256. */
+  /**
+   * Copies (or deletes) a pass runs at once when it starts, and at least. Default 4; 1 to 256.
+   * While copies succeed about as fast as the pass's fastest ones, a pass takes more, up to
+   * {@link RepairOptions.maxConcurrency}; a failed or much slower copy halves them again (see
+   * docs/multi-cloud.md, "Repair's pace").
+   */
   concurrency?: number;
+  /**
+   * The most copies a pass runs at once as it speeds up. Default 32 (or `concurrency`, when that is
+   * higher); `concurrency` to 256. Equal to `concurrency`: a fixed number.
+   */
+  maxConcurrency?: number;
   /**
    * How long a write request that ended without an answer (attempt timeout, cut connection) may
    * still land on its target (ms). Until then repair does not trust that target's copy of the key:
@@ -239,6 +249,8 @@ export interface ResolvedMultiOptions {
   readonly repairIntervalMs: number | undefined;
   readonly repairDelayMs: number | undefined;
   readonly repairConcurrency: number;
+  /** The most copies a pass takes as it speeds up (>= `repairConcurrency`). */
+  readonly repairMaxConcurrency: number;
   readonly repairOnRecovery: boolean;
   readonly settleMs: number;
   /** `undefined` when amnesia detection is off. */
@@ -263,6 +275,7 @@ export const MULTI_DEFAULTS = Object.freeze({
   repairIntervalMs: 30_000,
   repairDelayMs: 1_000,
   repairConcurrency: 4,
+  repairMaxConcurrency: 32,
   settleMs: 10_000,
   amnesiaRecheckMs: 1_000,
   amnesiaJournalLeaseMs: 30_000,
@@ -308,6 +321,12 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     max: 256,
     default: MULTI_DEFAULTS.repairConcurrency,
   });
+  const maxConcurrency = repair.int('maxConcurrency', { min: 1, max: 256 });
+  if (maxConcurrency !== undefined && maxConcurrency < repairConcurrency) {
+    repair.fail('maxConcurrency', `an integer from repair.concurrency (${repairConcurrency}) to 256`);
+  }
+  const repairMaxConcurrency =
+    maxConcurrency ?? Math.max(repairConcurrency, MULTI_DEFAULTS.repairMaxConcurrency);
   const settleMs = repair.ms('settleMs', { max: 3_600_000, default: MULTI_DEFAULTS.settleMs });
   const repairOnRecovery = repair.bool('onRecovery', { default: true });
   repair.done();
@@ -359,6 +378,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     repairIntervalMs,
     repairDelayMs,
     repairConcurrency,
+    repairMaxConcurrency,
     repairOnRecovery,
     settleMs,
     amnesiaRecheckMs,

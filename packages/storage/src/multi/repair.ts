@@ -14,6 +14,7 @@ import {
 import { resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
+import { RepairSlots } from './repair-slots.js';
 import { isDeferred, sha256Of, versionOf } from './reserved.js';
 import { stampInPlace } from './stamp.js';
 import {
@@ -162,7 +163,10 @@ async function runTasks(
     skipped++;
     if (skips !== undefined && !signal?.aborted && probing(ctx, target)) skips.probeBusy++;
   };
-  await eachLimited(tasks, ctx.options.repairConcurrency, async ([entry, target]) => {
+  // How many copies run at once, per target: more while they go well, fewer when it struggles.
+  const slots = new RepairSlots(ctx.options.repairConcurrency, ctx.options.repairMaxConcurrency);
+  const limit = slots.limitFor(new Set(tasks.map(([, t]) => t)).size);
+  await eachLimited(tasks, limit, async ([entry, target]) => {
     if (leased !== undefined && !leased.has(entry.key)) {
       skipped++;
       return;
@@ -171,8 +175,18 @@ async function runTasks(
       skip(target);
       return;
     }
+    await slots.take(target);
+    const since = performance.now();
+    let ok = false;
     try {
+      // Checked again: the target may have gone down while this copy waited for its slot.
+      if (signal?.aborted || !workable(ctx, target)) {
+        skip(target);
+        slots.give(target, undefined);
+        return;
+      }
       const outcome = await repairOne(ctx, entry, target, signal, startedAt);
+      ok = true;
       if (outcome === 'conflict') conflicts++;
       else if (outcome === 'lost') lost++;
       else if (outcome === 'deferred') deferred++;
@@ -181,6 +195,7 @@ async function runTasks(
       if (isBreakerRejection(err) || signal?.aborted) skip(target);
       else failed.push(failure(entry.key, target, entry.op, err));
     }
+    slots.give(target, { ok, ms: performance.now() - since });
   });
   ctx.counts.repairPasses++;
   return {
