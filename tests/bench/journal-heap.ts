@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileJournal } from '@failover/storage';
+import { fillJournal } from './journal-fill.js';
 
 const N = 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'fj-'));
@@ -17,27 +18,7 @@ await j.open?.();
 gc();
 gc();
 const h0 = process.memoryUsage().heapUsed;
-for (let b = 0; b < N / 1000; b++) {
-  const ps: Promise<void>[] = [];
-  for (let i = b * 1000; i < (b + 1) * 1000; i++) {
-    const key = `uploads/user-${i % 5000}/object-${i}.bin`;
-    const version = `0000018c${(1e12 + i).toString(16)}-00000-wabcdef`;
-    ps.push(
-      j.append({
-        id: `${version}:${key}`,
-        op: 'put',
-        key,
-        version,
-        sha256: 'a'.repeat(63) + (i % 10),
-        size: 256,
-        holders: ['gcs', 'azure'],
-        missing: ['s3'],
-        at: Date.now(),
-      }),
-    );
-  }
-  await Promise.all(ps);
-}
+await fillJournal(j, N);
 gc();
 gc();
 const h1 = process.memoryUsage().heapUsed;

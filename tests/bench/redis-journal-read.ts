@@ -8,33 +8,14 @@
 import { createRedisJournal } from '@failover/redis';
 import { startRedisServer } from '@failover/testkit';
 import { createClient } from 'redis';
+import { fillJournal } from './journal-fill.js';
 
 const N = Number(process.argv[2] ?? 100000);
 const redis = await startRedisServer();
 const client = await createClient({ url: redis.url }).connect();
 const other = await createClient({ url: redis.url }).connect();
 const j = createRedisJournal({ client, prefix: 'rp', timeoutMs: 60000 });
-for (let b = 0; b < N / 1000; b++) {
-  const ps = [];
-  for (let i = b * 1000; i < (b + 1) * 1000; i++) {
-    const key = `uploads/user-${i % 5000}/object-${i}.bin`;
-    const version = `0000018c${(1e12 + i).toString(16)}-00000-wabcdef`;
-    ps.push(
-      j.append({
-        id: `${version}:${key}`,
-        op: 'put',
-        key,
-        version,
-        sha256: 'a'.repeat(64),
-        size: 256,
-        holders: ['gcs', 'azure'],
-        missing: ['s3'],
-        at: Date.now(),
-      }),
-    );
-  }
-  await Promise.all(ps);
-}
+await fillJournal(j, N);
 for (let r = 0; r < 3; r++) {
   const t = performance.now();
   const p = j.pending();
