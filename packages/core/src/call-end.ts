@@ -109,7 +109,12 @@ export class CallEnd<T> {
 
   /** The attempt on the target at `pos` succeeded with `value`: the call ends with it. */
   win(value: unknown, pos: number): void {
-    if (this.settled) return;
+    if (this.settled) {
+      // A probe left to finish after the call ended (see #abortInflight), or an answer that came
+      // as the call ended otherwise: the caller never sees it.
+      this.#dispose(value);
+      return;
+    }
     const log = this.#log;
     const s = log.order[pos]!;
     this.#settle();
@@ -133,7 +138,7 @@ export class CallEnd<T> {
       const until = slow.lostRace(s.latency);
       if (until > 0) this.#core.demoted(until);
     }
-    if (this.inflight.length > 0) this.#abortInflight('aborted', new AbortedError());
+    if (this.inflight.length > 0) this.#abortInflight('aborted', new AbortedError(), true);
     this.#observed?.callEnded(
       { ok: true, target: s.name, attempts: log.totalAttempts, failoverCount: log.failovers },
       'aborted',
@@ -225,8 +230,36 @@ export class CallEnd<T> {
     this.#sleeps?.wakeAll();
   }
 
-  #abortInflight(kind: FailureKind, error: unknown): void {
+  /**
+   * Aborts the attempts still running. With `keepProbes` (the call was answered) and a `dispose`
+   * for late values, a half-open target's probe is left to finish: cancelling it would prove
+   * nothing about the target (its breaker would open again for the same period), and a recovering
+   * target slower than the hedge delay would lose every race. Its answer goes to the breaker, its
+   * value to `dispose`.
+   */
+  #abortInflight(kind: FailureKind, error: unknown, keepProbes = false): void {
     const inflight = this.inflight.splice(0);
-    for (const a of inflight) a.abort(kind, error);
+    const keep = keepProbes && this.#plan.dispose !== undefined;
+    for (const a of inflight) {
+      if (keep && this.#isProbe(a)) continue;
+      a.abort(kind, error);
+    }
+  }
+
+  /** Whether `a` runs on a target whose breaker is half-open (its one probe). */
+  #isProbe(a: Attempt): boolean {
+    for (const s of this.#log.order) if (s.name === a.targetName) return s.state === 'halfOpen';
+    return false;
+  }
+
+  /** Hands a value nobody will see to the plan's `dispose` (a throwing one is ignored). */
+  #dispose(value: unknown): void {
+    const dispose = this.#plan.dispose;
+    if (dispose === undefined) return;
+    try {
+      dispose(value);
+    } catch {
+      // The caller's cleanup failed: nothing to do about it here.
+    }
   }
 }

@@ -424,6 +424,7 @@ class FailoverRouter<T extends FailoverTarget> implements Failover<T> {
       observation,
       maxAttempts: options?.maxAttempts,
       operation: options?.operation,
+      dispose: options?.dispose,
     };
     if (
       hedge === undefined &&

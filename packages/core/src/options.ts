@@ -214,6 +214,14 @@ export interface RunOptions {
    * other streaks only.
    */
   operation?: string;
+  /**
+   * Releases the value of an attempt that succeeded after its call had ended (e.g. closes a
+   * response body). Given it, a half-open breaker's probe that loses a hedge race is left to finish
+   * instead of being cancelled: its answer then closes (or its failure reopens) the breaker, where
+   * a cancelled probe proves nothing, and a recovering target slower than the hedge delay would
+   * lose every race and never be let back in by reads alone. Default none: losers are cancelled.
+   */
+  dispose?: (value: unknown) => void;
 }
 
 /** The breaker settings a router actually uses (`probeGate` stays optional). */

@@ -33,6 +33,8 @@ export interface CallPlan<H> {
   readonly maxAttempts?: number | undefined;
   /** What the call does (`RunOptions.operation`), for the breaker's per-operation streaks. */
   readonly operation?: string | undefined;
+  /** Releases a value that arrives after the call ended (`RunOptions.dispose`). */
+  readonly dispose?: ((value: unknown) => void) | undefined;
   readonly detailed: boolean;
   /** The observer's handle on this call, when the router has an observer. */
   readonly observation: CallObservation | undefined;

@@ -255,6 +255,9 @@ export function checkRunOptions(options: RunOptions): void {
   checkBool('replayable', options.replayable);
   if (options.maxAttempts !== undefined) checkInt('maxAttempts', options.maxAttempts, { min: 1, max: 10 });
   if (options.operation !== undefined) checkOperation(options.operation);
+  if (options.dispose !== undefined && typeof options.dispose !== 'function') {
+    throw new InvalidOptionError('dispose', `must be a function, got ${describeValue(options.dispose)}`);
+  }
   if (options.deadlineMs !== undefined) resolveTimeout('deadlineMs', options.deadlineMs);
   if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs !== false) {
     resolveTimeout('attemptTimeoutMs', options.attemptTimeoutMs);

@@ -80,6 +80,9 @@ export async function routedRead<R>(
       {
         idempotent: true,
         targets,
+        // A half-open target's probe that lost the hedge race is left to finish (its answer lets
+        // the target back in); what it found is released here.
+        dispose: (late) => releaseOutcome(late as Outcome<R>, release),
         ...(operation === undefined ? {} : { operation }),
         ...(sig === undefined ? {} : { signal: sig }),
         ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }),
@@ -133,6 +136,11 @@ export async function routedRead<R>(
     order = tally.next(order, res.target.name);
   }
   return tally.verdict();
+}
+
+/** Releases what a read's attempt found (a body) when nobody will take it. */
+function releaseOutcome<R>(outcome: Outcome<R>, release: (value: R) => void): void {
+  if (outcome.type === 'found') release(outcome.value);
 }
 
 /** Where a read starts: the journal's view of the key, or already its answer. */
