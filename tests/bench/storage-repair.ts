@@ -64,7 +64,10 @@ export function runRepairCase(spec: RepairSpec): Promise<RepairRun> {
         throw new Error(`the primary's breaker is ${store.status().targets[0]?.state} 30 s after its outage`);
       }
       while (!store.status().targets[0]?.available) await sleep(20);
-      await store.put(`probe/${i}`, randomBytes(16));
+      // BENCH_REPAIR_PROBE=read: probe with reads alone (a read of a missing key), as a read-only
+      // application would.
+      if (process.env.BENCH_REPAIR_PROBE === 'read') await store.exists(`probe/${i}`);
+      else await store.put(`probe/${i}`, randomBytes(16));
     }
 
     // BENCH_REPAIR_LATENCY_MS: every request to S3 waits this long first (a cloud across a
