@@ -43,12 +43,22 @@ export interface EpochMarkers {
   amnesiac(): string[];
   /** For status: when the target's loss was noticed and whether its reconcile runs. */
   statusOf(target: string): { since: number; reconciling: boolean } | undefined;
-  /** Whether a "not found" from `target` (asked at `since`) can be trusted. */
-  trusted(ctx: MultiContext, target: string, since?: number): boolean | Promise<boolean>;
+  /**
+   * Whether a "not found" from `target` (asked at `since`) can be trusted. `within`: asked from
+   * inside an attempt on `target` (its signal), so a marker read it needs goes to the target
+   * directly, as part of that attempt, not through the router (which, while the attempt is the
+   * target's half-open probe, would make the read wait for the probe: itself).
+   */
+  trusted(ctx: MultiContext, target: string, since?: number, within?: MarkerRead): boolean | Promise<boolean>;
   /** Checks every target whose marker was not seen lately. */
   sweep(ctx: MultiContext): Promise<void>;
   /** Forgets that `target`'s marker was seen intact (it failed a call). */
   forget(target: string): void;
+}
+
+/** A marker read made inside an attempt on its target: the attempt's signal. */
+export interface MarkerRead {
+  readonly signal: AbortSignal | undefined;
 }
 
 /** A copy that landed on `target` but could not be checked against its key's high-water mark. */

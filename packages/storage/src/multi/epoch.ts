@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { classifyFailure } from '@failover/core';
-import type { BlobInfo } from '../types.js';
-import { type EpochMarkers, type MultiContext, runOn } from './context.js';
+import type { BlobInfo, BlobStore } from '../types.js';
+import { type EpochMarkers, type MarkerRead, type MultiContext, runOn } from './context.js';
 import { decideJournalId, type JournalIdDecision } from './journal-identity.js';
 import { JOURNAL_ID, JournalMarkerId } from './journal-marker.js';
 
@@ -126,14 +126,19 @@ export class EpochTracker implements EpochMarkers {
    * is intact. A marker seen before the request proves nothing: the data may have been lost in
    * between. False for a target that lost data (and is not reconciled yet).
    */
-  trusted(ctx: MultiContext, target: string, since?: number): boolean | Promise<boolean> {
+  trusted(
+    ctx: MultiContext,
+    target: string,
+    since?: number,
+    within?: MarkerRead,
+  ): boolean | Promise<boolean> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return true;
     if (this.#amnesia.has(target)) return false;
     const at = this.#verifiedAt.get(target);
     if (since !== undefined) {
       if (at !== undefined && at > since) return true;
     } else if (at !== undefined && this.#now() - at < this.#recheckMs) return true;
-    return this.check(ctx, target, since);
+    return this.check(ctx, target, since, within);
   }
 
   /**
@@ -163,7 +168,7 @@ export class EpochTracker implements EpochMarkers {
    * Reads `target`'s marker now (shared with a check already running) and returns whether it is
    * intact. Finding it gone or changed declares the target amnesiac.
    */
-  check(ctx: MultiContext, target: string, since?: number): Promise<boolean> {
+  check(ctx: MultiContext, target: string, since?: number, within?: MarkerRead): Promise<boolean> {
     if (this.#recheckMs === undefined || ctx.targets.length < 2) return Promise.resolve(true);
     // A check already running is shared, if it started late enough to prove anything.
     const running = this.#checking.get(target);
@@ -176,7 +181,7 @@ export class EpochTracker implements EpochMarkers {
         // The shared epoch is not known yet (targets were down): nothing to judge against.
         if (this.#expected === undefined) return !this.#amnesia.has(target);
       }
-      return this.#judge(ctx, target, await readMarker(ctx, target), started);
+      return this.#judge(ctx, target, await readMarker(ctx, target, within), started);
     };
     // Forgotten once settled, in a later tick than the `set` below even when `run` never awaits
     // (a check that ended at once used to stay registered, and every later check without `since`,
@@ -526,15 +531,17 @@ export function decideMarker(
   return 'amnesia';
 }
 
-async function readMarker(ctx: MultiContext, target: string): Promise<Seen> {
+async function readMarker(ctx: MultiContext, target: string, within?: MarkerRead): Promise<Seen> {
   let info: BlobInfo | null;
+  const head = (s: BlobStore, sig: AbortSignal | undefined) =>
+    s.head(EPOCH_KEY, sig === undefined ? {} : { signal: sig });
   try {
-    info = await runOn(
-      ctx,
-      target,
-      (s, sig) => s.head(EPOCH_KEY, sig === undefined ? {} : { signal: sig }),
-      undefined,
-    );
+    const store = within === undefined ? undefined : ctx.byName.get(target)?.store;
+    // Inside an attempt on the target: part of that attempt (its signal, its time limit).
+    info =
+      store === undefined
+        ? await runOn(ctx, target, head, undefined)
+        : await ctx.unresponsive.track(target, () => head(store, within!.signal));
   } catch (err) {
     if (classifyFailure(err) === 'not_found') return { type: 'absent' };
     return { type: 'unknown' };

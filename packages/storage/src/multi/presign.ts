@@ -60,7 +60,7 @@ export async function presignObject(
       if (info === null) {
         if (minVersion !== undefined) return { type: 'stale' };
         // A target that lost its data cannot say "not found" (see epoch.ts).
-        const trusted = await ctx.epochs.trusted(ctx, t.name, sent);
+        const trusted = await ctx.epochs.trusted(ctx, t.name, sent, { signal });
         return trusted ? { type: 'missing' } : { type: 'unsure' };
       }
       const version = versionOf(info);

@@ -550,7 +550,7 @@ export async function getObject(
         t.store.get(key, { ...(range === undefined ? {} : { range }), signal: attemptSignal }),
       );
     } catch (err) {
-      if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion, sent);
+      if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion, sent, attemptSignal);
       throw err;
     }
     const { info, body } = result;
@@ -665,7 +665,7 @@ export async function headObject(
   const attempt: Attempt<BlobInfo> = async (t, attemptSignal, minVersion) => {
     const sent = markerClock();
     const info = await ctx.unresponsive.track(t.name, () => t.store.head(key, { signal: attemptSignal }));
-    if (info === null) return absent(ctx, t.name, minVersion, sent);
+    if (info === null) return absent(ctx, t.name, minVersion, sent, attemptSignal);
     const version = versionOf(info);
     ctx.clock.observe(version);
     if (minVersion !== undefined && compareVersions(version, minVersion) < 0) return STALE;
@@ -690,9 +690,11 @@ function absent(
   target: string,
   minVersion: string | undefined,
   sent: number,
+  attemptSignal: AbortSignal | undefined,
 ): Outcome<never> | Promise<Outcome<never>> {
   if (minVersion !== undefined) return STALE;
-  const trusted = ctx.epochs.trusted(ctx, target, sent);
+  // The marker read, if one is needed, is part of this attempt on the target.
+  const trusted = ctx.epochs.trusted(ctx, target, sent, { signal: attemptSignal });
   if (trusted === true) return MISSING;
   if (trusted === false) return UNSURE;
   return trusted.then((ok) => (ok ? MISSING : UNSURE));
