@@ -77,3 +77,9 @@ export function splitReply(reply: unknown): { backlog: number; records: unknown[
   const list = Array.isArray(reply) ? reply : [];
   return { backlog: Number(list[0] ?? 0), records: list.slice(1) };
 }
+
+/** `[backlog, next, record...]` as one step of a stepped read returns it (`next`: where to go on). */
+export function splitStepReply(reply: unknown): { backlog: number; next: string; records: unknown[] } {
+  const { backlog, records } = splitReply(reply);
+  return { backlog, next: String(records[0] ?? ''), records: records.slice(1) };
+}

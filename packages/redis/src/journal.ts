@@ -27,8 +27,14 @@ import {
   UNLEASE,
 } from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
-import { entryOfRecord, fixedFields, highWaterOfRecord, splitReply } from './journal-records.js';
-import { ScriptRunner } from './scripts.js';
+import {
+  entryOfRecord,
+  fixedFields,
+  highWaterOfRecord,
+  splitReply,
+  splitStepReply,
+} from './journal-records.js';
+import { type LuaScript, ScriptRunner } from './scripts.js';
 
 /**
  * How many keys one step of {@link RedisJournal.pendingWithPrefix} scans (HSCAN's COUNT): about a
@@ -173,29 +179,39 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
   };
 
   /**
-   * Every pending entry, oldest first, read in pages of {@link PENDING_PAGE_ENTRIES} (a script
-   * each, after the last append sequence read). An entry appended again under its id meanwhile
-   * (a new sequence) is named once, at its later place; one resolved or superseded after its page
-   * was read is named as it was then, as a lookup made a moment earlier would have.
+   * A read in short steps, a script each: `args(from)` for the step that goes on from `from`
+   * (`'0'` first), until a step answers `last` as where to go on. Each entry is named once, at its
+   * last place (a step may name one again: an entry appended again under its id, a key HSCAN
+   * returns twice).
    */
-  const readPages = async (): Promise<JournalEntry[]> => {
+  const readSteps = async (
+    script: LuaScript,
+    args: (from: string) => string[],
+    last: string,
+  ): Promise<JournalEntry[]> => {
     const byId = new Map<string, JournalEntry>();
-    let after = '0';
-    for (;;) {
-      const reply: unknown = await scripts.run(PENDING_PAGE, keys, [after, String(PENDING_PAGE_ENTRIES)]);
-      const list = Array.isArray(reply) ? reply : [];
-      setBacklog(list[0]);
-      const records = list.slice(2);
-      for (const raw of records) {
+    for (let from = '0'; ; ) {
+      const step = splitStepReply(await scripts.run(script, keys, args(from)));
+      setBacklog(step.backlog);
+      for (const raw of step.records) {
         const e = entryOfRecord(raw, name);
         byId.delete(e.id);
         byId.set(e.id, e);
       }
-      const last = String(list[1] ?? '');
-      if (last === '') return [...byId.values()];
-      after = last;
+      if (step.next === last) return [...byId.values()];
+      from = step.next;
     }
   };
+
+  /**
+   * Every pending entry, oldest first, read in pages of {@link PENDING_PAGE_ENTRIES} after the
+   * last append sequence read (a page answers `''` after the last). An entry appended again under
+   * its id meanwhile (a new sequence) is named once, at its later place; one resolved or
+   * superseded after its page was read is named as it was then, as a lookup made a moment earlier
+   * would have.
+   */
+  const readPages = (): Promise<JournalEntry[]> =>
+    readSteps(PENDING_PAGE, (after) => [after, String(PENDING_PAGE_ENTRIES)], '');
 
   return {
     name,
@@ -236,28 +252,13 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           throw new JournalError('invalid', 'pendingWithPrefix: prefix must be a string', { target: name });
         }
         if (prefix === '') return readPages();
-        const seen = new Set<string>();
-        const out: JournalEntry[] = [];
-        let cursor = '0';
-        do {
-          const reply: unknown = await scripts.run(PENDING_UNDER, keys, [
-            prefix,
-            cursor,
-            String(PREFIX_SCAN_FIELDS),
-            `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
-          ]);
-          const list = Array.isArray(reply) ? reply : [];
-          setBacklog(list[0]);
-          cursor = String(list[1] ?? '0');
-          for (const raw of list.slice(2)) {
-            const e = entryOfRecord(raw, name);
-            // HSCAN may name a key twice (the hash was resized between two steps).
-            if (seen.has(e.id)) continue;
-            seen.add(e.id);
-            out.push(e);
-          }
-        } while (cursor !== '0');
-        return out;
+        // HSCAN steps over the key hash (its cursor is `'0'` again after the last).
+        const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+        return readSteps(
+          PENDING_UNDER,
+          (cursor) => [prefix, cursor, String(PREFIX_SCAN_FIELDS), pattern],
+          '0',
+        );
       }),
     hasPending: (key: string) =>
       whenOpen(async () => {

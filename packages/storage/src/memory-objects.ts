@@ -1,7 +1,7 @@
 import { commonPrefixOf } from './list-prefix.js';
 import { compareUtf8 } from './order.js';
 import { newEtag, type ObjectRecord, toBlobInfo } from './record.js';
-import { firstAtLeast, SortedKeys } from './sorted-keys.js';
+import { firstAfter, firstAtLeast, SortedKeys } from './sorted-keys.js';
 import type { BlobInfo, ListEntry } from './types.js';
 
 /** One stored object of a memory store. */
@@ -78,16 +78,4 @@ export class MemoryObjects {
     }
     return { entries, next: undefined };
   }
-}
-
-/** Index of the first key `> bound` in UTF-8 order. */
-function firstAfter(keys: readonly string[], bound: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -100,6 +100,18 @@ export function firstAtLeast(keys: readonly string[], bound: string): number {
   return lo;
 }
 
+/** Index of the first of `keys` (sorted) that is `> bound` in UTF-8 order. */
+export function firstAfter(keys: readonly string[], bound: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUtf8(keys[mid]!, bound) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Two sorted arrays (no key in both) merged into one. */
 function merge(a: readonly string[], b: readonly string[]): string[] {
   const out = new Array<string>(a.length + b.length);

@@ -96,6 +96,32 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     scheduleMerge(true);
   };
 
+  /**
+   * Pending entries of both journals (those `keep` says of the local ones): the primary's answer
+   * (`shared`) with the local entries it does not supersede, or the local ones alone while the
+   * primary is away. As a key's lookup does (fallback-lookups.ts), entries kept here that a newer
+   * write made by another process since supersedes, by the primary's marks, are left out. Else a
+   * listing (the whole backlog, or its prefix's, is its lookup) would answer by them until the
+   * merge: an older delete hiding the newer put, an older put listed over the newer delete.
+   */
+  const both = async (
+    shared: () => Promise<JournalEntry[]>,
+    keep?: (e: JournalEntry) => boolean,
+  ): Promise<JournalEntry[]> => {
+    const all = await fallback.pending();
+    const local = keep === undefined ? all : all.filter(keep);
+    if (!away) {
+      let answer: JournalEntry[] | undefined;
+      try {
+        answer = await shared();
+      } catch (err) {
+        outage(err);
+      }
+      if (answer !== undefined) return union(answer, await notSuperseded(primary, local));
+    }
+    return union([], local);
+  };
+
   /** Asks the primary one cheap question; it is back when it answers. */
   const check = async (): Promise<void> => {
     await (primary.pendingOf === undefined ? primary.pending() : primary.pendingOf(PROBE_KEY));
@@ -176,23 +202,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       await fallback.resolve(id, target);
       if (!away) await primary.resolve(id, target).catch(outage);
     },
-    async pending() {
-      const local = await fallback.pending();
-      if (!away) {
-        let shared: JournalEntry[] | undefined;
-        try {
-          shared = await primary.pending();
-        } catch (err) {
-          outage(err);
-        }
-        // As a key's lookup does (fallback-lookups.ts): entries kept here that a newer write made
-        // by another process since supersedes, by the primary's marks, are left out. Else a
-        // listing (the whole backlog is its lookup) would answer by them until the merge: an older
-        // delete hiding the newer put, an older put listed over the newer delete.
-        if (shared !== undefined) return union(shared, await notSuperseded(primary, local));
-      }
-      return union([], local);
-    },
+    pending: () => both(() => primary.pending()),
     backlog: () => primary.backlog() + fallback.backlog(),
     fallbackBacklog: () => fallback.backlog(),
     merge,
@@ -216,19 +226,11 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   const primaryUnder = primary.pendingWithPrefix?.bind(primary);
   if (primaryUnder !== undefined) {
     // As pending() does, for the keys under a prefix (a listing's lookup).
-    journal.pendingWithPrefix = async (prefix: string): Promise<JournalEntry[]> => {
-      const local = (await fallback.pending()).filter((e) => e.key.startsWith(prefix));
-      if (!away) {
-        let shared: JournalEntry[] | undefined;
-        try {
-          shared = await primaryUnder(prefix);
-        } catch (err) {
-          outage(err);
-        }
-        if (shared !== undefined) return union(shared, await notSuperseded(primary, local));
-      }
-      return union([], local);
-    };
+    journal.pendingWithPrefix = (prefix: string) =>
+      both(
+        () => primaryUnder(prefix),
+        (e) => e.key.startsWith(prefix),
+      );
   }
   const lookups = addFallbackLookups(journal, {
     primary,

@@ -541,7 +541,7 @@ async function readMarker(ctx: MultiContext, target: string, within?: MarkerRead
     info =
       store === undefined
         ? await runOn(ctx, target, head, undefined)
-        : await ctx.unresponsive.track(target, () => head(store, within!.signal));
+        : await ctx.unresponsive.track(target, () => head(store, within?.signal));
   } catch (err) {
     if (classifyFailure(err) === 'not_found') return { type: 'absent' };
     return { type: 'unknown' };

@@ -1,12 +1,11 @@
 /**
- * Runs `task` for every item with at most `limit` running at once (a function: asked again before
- * each item, so the limit may change as tasks end); resolves when all have ended.
+ * Runs `task` for every item with at most `limit` running at once; resolves when all have ended.
  * A task that rejects does not stop the others (tasks handle their own errors; a rejection here is
  * rethrown once every task has ended).
  */
 export async function eachLimited<T>(
   items: Iterable<T> | AsyncIterable<T>,
-  limit: number | (() => number),
+  limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
@@ -18,8 +17,7 @@ export async function eachLimited<T>(
       })
       .finally(() => running.delete(p));
     running.add(p);
-    const max = typeof limit === 'number' ? () => limit : limit;
-    while (running.size > 0 && running.size >= max()) await Promise.race(running);
+    if (running.size >= limit) await Promise.race(running);
   }
   await Promise.all(running);
   if (failure !== undefined) throw failure.error;

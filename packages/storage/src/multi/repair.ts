@@ -171,18 +171,14 @@ async function runTasks(
       skipped++;
       return;
     }
-    if (signal?.aborted || !workable(ctx, target)) {
-      skip(target);
-      return;
-    }
     await slots.take(target);
     const since = performance.now();
-    let ok = false;
+    /** Whether the copy settled its pair; `undefined`: skipped unrun (says nothing of its pace). */
+    let ok: boolean | undefined;
     try {
-      // Checked again: the target may have gone down while this copy waited for its slot.
+      // Checked once the copy has its slot: the target may have gone down while it waited.
       if (signal?.aborted || !workable(ctx, target)) {
         skip(target);
-        slots.give(target, undefined);
         return;
       }
       const outcome = await repairOne(ctx, entry, target, signal, startedAt);
@@ -192,10 +188,12 @@ async function runTasks(
       else if (outcome === 'deferred') deferred++;
       else repaired++;
     } catch (err) {
+      ok = false;
       if (isBreakerRejection(err) || signal?.aborted) skip(target);
       else failed.push(failure(entry.key, target, entry.op, err));
+    } finally {
+      slots.give(target, ok === undefined ? undefined : { ok, ms: performance.now() - since });
     }
-    slots.give(target, { ok, ms: performance.now() - since });
   });
   ctx.counts.repairPasses++;
   return {
