@@ -264,6 +264,8 @@ export function countingCalls<T extends object>(
   store: T,
   /** Count only these methods (default: every method). */
   methods?: readonly string[],
+  /** Count only the calls whose arguments this accepts (default: every call). */
+  accept: (args: readonly unknown[]) => boolean = () => true,
 ): { store: T; calls: () => number; reset: () => void } {
   let n = 0;
   const counted = new Proxy(store, {
@@ -271,7 +273,7 @@ export function countingCalls<T extends object>(
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (methods === undefined || methods.includes(String(prop))) n++;
+        if ((methods === undefined || methods.includes(String(prop))) && accept(args)) n++;
         return Reflect.apply(value, target, args);
       };
     },
