@@ -15,7 +15,15 @@ afterEach(() => {
  * A memory journal that can be switched into an outage (every call rejects with `unavailable`),
  * counting the calls that reach it (`calls`), with a shared journal's `pendingOf`.
  */
-function switchableJournal(): Journal & { down: boolean; calls: number; appendGate?: Promise<void> } {
+type Switchable = Journal & {
+  down: boolean;
+  calls: number;
+  appendGate?: Promise<void>;
+  /** Runs after a read of pending entries, before it answers (another process's write lands). */
+  afterRead?: () => Promise<void>;
+};
+
+function switchableJournal(): Switchable {
   const inner = createMemoryJournal();
   const gate = <R>(fn: () => Promise<R>): Promise<R> => {
     j.calls++;
@@ -23,7 +31,12 @@ function switchableJournal(): Journal & { down: boolean; calls: number; appendGa
       ? Promise.reject(new JournalError('unavailable', 'the shared journal is down', { target: 'shared' }))
       : fn();
   };
-  const j: Journal & { down: boolean; calls: number; appendGate?: Promise<void> } = {
+  const read = async (keep: (e: JournalEntry) => boolean): Promise<JournalEntry[]> => {
+    const answer = (await inner.pending()).filter(keep);
+    await j.afterRead?.();
+    return answer;
+  };
+  const j: Switchable = {
     down: false,
     calls: 0,
     open: () => gate(() => inner.open?.() ?? Promise.resolve()),
@@ -34,8 +47,9 @@ function switchableJournal(): Journal & { down: boolean; calls: number; appendGa
       }),
     highWater: (key: string) => gate(() => inner.highWater!(key)),
     resolve: (id: string, t: string) => gate(() => inner.resolve(id, t)),
-    pending: () => gate(() => inner.pending()),
-    pendingOf: (key: string) => gate(async () => (await inner.pending()).filter((e) => e.key === key)),
+    pending: () => gate(() => read(() => true)),
+    pendingOf: (key: string) => gate(() => read((e) => e.key === key)),
+    pendingWithPrefix: (prefix: string) => gate(() => read((e) => e.key.startsWith(prefix))),
     backlog: () => inner.backlog(),
     compact: () => gate(() => inner.compact()),
     close: () => inner.close(),
@@ -170,6 +184,48 @@ describe('createFallbackJournal', () => {
     await j.merge();
     expect(j.fallbackBacklog()).toBe(0);
     await j.close();
+  });
+
+  it("the primary's marks are read before its entries: a write acknowledged between the two does not leave out the entry kept locally that its intent does not supersede", async () => {
+    // Redis came back; this process's put of `k` (v3) is still kept locally. In the primary: an
+    // older delete of `k` (v2, another process's) and a newer put's intent (v4). Just after the
+    // primary's entries are read, that put is acknowledged (its mark moves to v4). Read after
+    // the entries, that mark left v3 out while the entries showed v4 as an intent only: the
+    // listing forgot its own acknowledged put, and the delete hid the key (fleet soak, seed 7005).
+    const setUp = async () => {
+      const primary = switchableJournal();
+      const fallback = createMemoryJournal();
+      await fallback.append({ ...entry(3), id: 'v3:k', key: 'k', version: 'v3' });
+      await primary.append({ ...entry(2), id: 'v2:k', key: 'k', op: 'delete', version: 'v2' });
+      const put = { ...entry(4), id: 'v4:k', key: 'k', version: 'v4' };
+      await primary.append({ ...put, intent: true, holders: [], missing: ['a', 'b'] });
+      let release = () => {};
+      primary.appendGate = new Promise<void>((r) => {
+        release = r;
+      });
+      const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+      await j.open?.(); // its merge waits at the gate: v3 stays kept locally
+      primary.afterRead = async () => {
+        primary.afterRead = undefined;
+        primary.appendGate = undefined;
+        await primary.append(put); // acknowledged: the mark is v4 now
+      };
+      return { j, release };
+    };
+    const lookups: [string, (j: Journal) => Promise<JournalEntry[]>][] = [
+      ['pending', (j) => j.pending()],
+      ['pendingWithPrefix', (j) => j.pendingWithPrefix!('k')],
+      ['pendingOf', (j) => j.pendingOf!('k')],
+    ];
+    for (const [name, lookup] of lookups) {
+      const { j, release } = await setUp();
+      const ids = (await lookup(j)).map((e) => `${e.id}${e.intent === true ? ' (intent)' : ''}`);
+      // v3 (or the acknowledged v4 that supersedes it) is there: never the delete alone.
+      expect({ name, ids: ids.sort() }).toEqual({ name, ids: ['v2:k', 'v3:k', 'v4:k (intent)'] });
+      release();
+      await j.merge();
+      await j.close();
+    }
   });
 
   it("the whole backlog (a listing's lookup) leaves out entries kept locally that the primary's marks show superseded, as a key's lookup does", async () => {

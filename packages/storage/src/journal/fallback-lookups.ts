@@ -56,17 +56,24 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
       if (route === 'reject') {
         throw new JournalError('unavailable', 'the shared journal is away (the fallback takes its calls)');
       }
-      const shared = pendingOf(key).catch((err: unknown) => {
-        link.outage(err);
-        throw err;
-      });
+      const ask = () =>
+        pendingOf(key).catch((err: unknown) => {
+          link.outage(err);
+          throw err;
+        });
       // The common case (nothing kept locally) costs one shared lookup, and never waits for the
       // local journal (whose pending() queues behind its appends' fsyncs).
-      if (route === 'primary') return shared;
+      if (route === 'primary') return ask();
       // Entries kept here may be older than a write another process made meanwhile: the primary's
-      // mark of the key says (a lookup that fails leaves them all in).
-      const mark = primary.highWater?.(key).catch(() => undefined);
-      const [fromPrimary, local, newest] = await Promise.all([shared, fallback.pending(), mark]);
+      // mark of the key says (a lookup that fails leaves them all in). In this order, as the
+      // fallback journal's pending() reads (fallback.ts, `both`): the local entries (a merge
+      // moves one to the primary before it leaves here), the mark, then the primary's entries (a
+      // write the mark names is among them, or settled; a mark read after them could name a
+      // write acknowledged in between, which they show as its intent, and the entry kept here
+      // would be left out for a write not there yet).
+      const local = await fallback.pending();
+      const newest = await primary.highWater?.(key).catch(() => undefined);
+      const fromPrimary = await ask();
       return union(
         fromPrimary,
         local.filter((e) => e.key === key && !supersededByMark(e, newest)),

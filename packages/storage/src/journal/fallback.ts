@@ -103,6 +103,14 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
    * write made by another process since supersedes, by the primary's marks, are left out. Else a
    * listing (the whole backlog, or its prefix's, is its lookup) would answer by them until the
    * merge: an older delete hiding the newer put, an older put listed over the newer delete.
+   *
+   * In this order: the local entries (a merge moves an entry to the primary before it leaves
+   * here, so one read after the other finds it in one of them), then the marks, then the
+   * primary's entries (a write a mark names is in that answer, or settled). Marks read after the
+   * answer could name a write acknowledged in between, which the answer shows as its intent: the
+   * entry kept here would be left out for a write that is not there yet (the fleet soak's stale
+   * listing, seed 7005: the listing forgot its own acknowledged put and the key's older delete
+   * hid it).
    */
   const both = async (
     shared: () => Promise<JournalEntry[]>,
@@ -111,13 +119,19 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     const all = await fallback.pending();
     const local = keep === undefined ? all : all.filter(keep);
     if (!away) {
+      const marks = await marksOf(primary, local);
       let answer: JournalEntry[] | undefined;
       try {
         answer = await shared();
       } catch (err) {
         outage(err);
       }
-      if (answer !== undefined) return union(answer, await notSuperseded(primary, local));
+      if (answer !== undefined) {
+        return union(
+          answer,
+          local.filter((e) => !supersededByMark(e, marks.get(e.key))),
+        );
+      }
     }
     return union([], local);
   };
@@ -268,17 +282,19 @@ function reporter(onError: ((error: unknown) => void) | undefined): (err: unknow
 }
 
 /**
- * The entries kept locally (`local`) less those the primary's high-water mark of their key shows
- * superseded by a newer acknowledged write ({@link supersededByMark}): one mark lookup per key
- * (entries are kept locally only after an outage, so few keys). A lookup that fails leaves the
- * key's entries in, as a key's lookup does.
+ * The primary's high-water marks of the keys of the entries kept locally (`local`), by which
+ * {@link supersededByMark} leaves out those a newer acknowledged write superseded: one mark lookup
+ * per key (entries are kept locally only after an outage, so few keys). A lookup that fails
+ * answers `undefined` for its key (its entries stay in), as a key's lookup does.
  */
-async function notSuperseded(primary: Journal, local: readonly JournalEntry[]): Promise<JournalEntry[]> {
+async function marksOf(
+  primary: Journal,
+  local: readonly JournalEntry[],
+): Promise<Map<string, JournalHighWater | undefined>> {
   const highWater = primary.highWater?.bind(primary);
-  if (highWater === undefined || local.length === 0) return [...local];
+  if (highWater === undefined || local.length === 0) return new Map();
   const keys = [...new Set(local.map((e) => e.key))];
-  const marks = new Map<string, JournalHighWater | undefined>(
+  return new Map(
     await Promise.all(keys.map(async (key) => [key, await highWater(key).catch(() => undefined)] as const)),
   );
-  return local.filter((e) => !supersededByMark(e, marks.get(e.key)));
 }
