@@ -1,11 +1,12 @@
 import { classifyFailure, isAvailabilityKind, readOptions } from '@failover/core';
-import { nextMergeInMs, supersededByMark, union } from './fallback-decide.js';
+import { nextMergeInMs } from './fallback-decide.js';
 import { KeptEntries } from './fallback-kept.js';
 import { addFallbackLookups } from './fallback-lookups.js';
 import { mergeBeforeClose, moveKept } from './fallback-merge.js';
+import { pendingOfBoth } from './fallback-pending.js';
 import { MergeTimer } from './fallback-timer.js';
 import { isJournal } from './guards.js';
-import type { Journal, JournalEntry, JournalHighWater } from './types.js';
+import type { Journal, JournalEntry } from './types.js';
 
 /** Options of {@link createFallbackJournal}. */
 export interface FallbackJournalOptions {
@@ -96,45 +97,9 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     scheduleMerge(true);
   };
 
-  /**
-   * Pending entries of both journals (those `keep` says of the local ones): the primary's answer
-   * (`shared`) with the local entries it does not supersede, or the local ones alone while the
-   * primary is away. As a key's lookup does (fallback-lookups.ts), entries kept here that a newer
-   * write made by another process since supersedes, by the primary's marks, are left out. Else a
-   * listing (the whole backlog, or its prefix's, is its lookup) would answer by them until the
-   * merge: an older delete hiding the newer put, an older put listed over the newer delete.
-   *
-   * In this order: the local entries (a merge moves an entry to the primary before it leaves
-   * here, so one read after the other finds it in one of them), then the marks, then the
-   * primary's entries (a write a mark names is in that answer, or settled). Marks read after the
-   * answer could name a write acknowledged in between, which the answer shows as its intent: the
-   * entry kept here would be left out for a write that is not there yet (the fleet soak's stale
-   * listing, seed 7005: the listing forgot its own acknowledged put and the key's older delete
-   * hid it).
-   */
-  const both = async (
-    shared: () => Promise<JournalEntry[]>,
-    keep?: (e: JournalEntry) => boolean,
-  ): Promise<JournalEntry[]> => {
-    const all = await fallback.pending();
-    const local = keep === undefined ? all : all.filter(keep);
-    if (!away) {
-      const marks = await marksOf(primary, local);
-      let answer: JournalEntry[] | undefined;
-      try {
-        answer = await shared();
-      } catch (err) {
-        outage(err);
-      }
-      if (answer !== undefined) {
-        return union(
-          answer,
-          local.filter((e) => !supersededByMark(e, marks.get(e.key))),
-        );
-      }
-    }
-    return union([], local);
-  };
+  /** Pending entries of both journals (fallback-pending.ts). */
+  const both = (shared: () => Promise<JournalEntry[]>, keep?: (e: JournalEntry) => boolean) =>
+    pendingOfBoth({ primary, fallback, away: () => away, outage }, shared, keep);
 
   /** Asks the primary one cheap question; it is back when it answers. */
   const check = async (): Promise<void> => {
@@ -279,22 +244,4 @@ function reporter(onError: ((error: unknown) => void) | undefined): (err: unknow
       // A throwing listener is ignored.
     }
   };
-}
-
-/**
- * The primary's high-water marks of the keys of the entries kept locally (`local`), by which
- * {@link supersededByMark} leaves out those a newer acknowledged write superseded: one mark lookup
- * per key (entries are kept locally only after an outage, so few keys). A lookup that fails
- * answers `undefined` for its key (its entries stay in), as a key's lookup does.
- */
-async function marksOf(
-  primary: Journal,
-  local: readonly JournalEntry[],
-): Promise<Map<string, JournalHighWater | undefined>> {
-  const highWater = primary.highWater?.bind(primary);
-  if (highWater === undefined || local.length === 0) return new Map();
-  const keys = [...new Set(local.map((e) => e.key))];
-  return new Map(
-    await Promise.all(keys.map(async (key) => [key, await highWater(key).catch(() => undefined)] as const)),
-  );
 }
