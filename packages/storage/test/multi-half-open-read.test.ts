@@ -42,4 +42,35 @@ describe('a read whose half-open probe needs the target marker checked', () => {
     expect(store.status().targets[0]?.state).toBe('closed');
     await store.close();
   });
+
+  it("answers, and closes the breaker, when the target still lacks the marker (it was away when the epoch was created): the probe's attempt writes it", async () => {
+    const aws = switchable('aws');
+    const gcp = switchable('gcp');
+    aws.down = 'network'; // away when the store opens: the epoch is created on gcp alone
+    const store = createMultiCloudStore({
+      targets: [aws, gcp],
+      journal: createMemoryJournal(),
+      failover: {
+        retry: { maxAttempts: 1 },
+        budget: false,
+        hedge: false,
+        attemptTimeoutMs: 60_000,
+        breaker: { volumeThreshold: 1, resetTimeoutMs: 20, maxResetTimeoutMs: 20 },
+      },
+      amnesia: { recheckMs: 1 },
+      repair: { intervalMs: false, delayMs: false, onRecovery: false },
+    });
+    await store.put('k', 'v');
+    for (let i = 0; i < 10 && store.status().targets[0]?.state === 'closed'; i++) await store.head('k');
+    expect(store.status().targets[0]?.state).not.toBe('closed');
+    aws.down = undefined;
+    while (store.status().targets[0]?.state !== 'halfOpen') await sleep(5);
+    // The probe: aws says "not found"; trusting it finds no marker there, and the store gives aws
+    // the epoch's marker (it was away at creation). Without the fix that write went through the
+    // router and waited for the probe itself, the 60 s attempt time.
+    expect(await store.head('missing')).toBeNull();
+    expect(store.status().targets[0]?.state).toBe('closed');
+    expect(await aws.head('_failover/epoch')).not.toBeNull();
+    await store.close();
+  });
 });

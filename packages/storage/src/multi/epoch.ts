@@ -177,11 +177,17 @@ export class EpochTracker implements EpochMarkers {
     const run = async (): Promise<boolean> => {
       if (this.#expected === undefined) {
         const last = this.#lastEstablish;
-        if (last === undefined || this.#now() - last >= this.#recheckMs!) await this.establish(ctx);
+        if (last === undefined || this.#now() - last >= this.#recheckMs!) {
+          // Inside an attempt on the target (`within`) it is started, not awaited: it reads every
+          // target's marker through the router, this one's too, which would wait for this attempt
+          // (a half-open target's probe) until its time limit.
+          if (within === undefined) await this.establish(ctx);
+          else void this.establish(ctx).catch(() => undefined);
+        }
         // The shared epoch is not known yet (targets were down): nothing to judge against.
         if (this.#expected === undefined) return !this.#amnesia.has(target);
       }
-      return this.#judge(ctx, target, await readMarker(ctx, target, within), started);
+      return this.#judge(ctx, target, await readMarker(ctx, target, within), started, 0, within);
     };
     // Forgotten once settled, in a later tick than the `set` below even when `run` never awaits
     // (a check that ended at once used to stay registered, and every later check without `since`,
@@ -411,6 +417,7 @@ export class EpochTracker implements EpochMarkers {
     seen: Seen,
     readAt = this.#now(),
     depth = 0,
+    within?: MarkerRead,
   ): Promise<boolean> {
     const expected = this.#expected;
     // A marker that cannot be read says nothing: the target is trusted as before.
@@ -426,12 +433,23 @@ export class EpochTracker implements EpochMarkers {
     switch (decideMarker(this.#state(target), seen)) {
       case 'establish': {
         // The store created the epoch without this target: give it the marker now.
-        const w = await writeMarker(ctx, target, expected, true, this.#partial, this.#journal.onMarkers);
+        // Inside an attempt on the target (`within`): part of it, as its read was.
+        const w = await writeMarker(
+          ctx,
+          target,
+          expected,
+          true,
+          this.#partial,
+          this.#journal.onMarkers,
+          within,
+        );
         if (w === 'written')
           return this.#judge(ctx, target, { type: 'epoch', epoch: expected, partial: this.#partial }, readAt);
         // Someone else wrote one in between: judge what it holds.
-        if (w === 'exists' && depth < 2)
-          return this.#judge(ctx, target, await readMarker(ctx, target), readAt, depth + 1);
+        if (w === 'exists' && depth < 2) {
+          const again = await readMarker(ctx, target, within);
+          return this.#judge(ctx, target, again, readAt, depth + 1, within);
+        }
         return !this.#amnesia.has(target);
       }
       case 'adopt': {
@@ -570,27 +588,27 @@ async function writeMarker(
   onlyIfAbsent: boolean,
   partial: boolean,
   journal: string | undefined,
+  within?: MarkerRead,
 ): Promise<'written' | 'exists' | 'failed'> {
   const body = Buffer.from(
     `${JSON.stringify({ epoch, note: 'written by @failover/storage; do not delete' })}\n`,
   );
+  const put = (s: BlobStore, sig: AbortSignal | undefined) =>
+    s.put(EPOCH_KEY, body, {
+      contentType: 'application/json',
+      metadata: {
+        [EPOCH_META]: epoch,
+        ...(partial ? { [PARTIAL_META]: '1' } : {}),
+        ...(journal === undefined ? {} : { [JOURNAL_META]: journal }),
+      },
+      ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
+      ...(sig === undefined ? {} : { signal: sig }),
+    });
   try {
-    await runOn(
-      ctx,
-      target,
-      (s, sig) =>
-        s.put(EPOCH_KEY, body, {
-          contentType: 'application/json',
-          metadata: {
-            [EPOCH_META]: epoch,
-            ...(partial ? { [PARTIAL_META]: '1' } : {}),
-            ...(journal === undefined ? {} : { [JOURNAL_META]: journal }),
-          },
-          ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
-          ...(sig === undefined ? {} : { signal: sig }),
-        }),
-      undefined,
-    );
+    const store = within === undefined ? undefined : ctx.byName.get(target)?.store;
+    // Inside an attempt on the target: part of that attempt (its signal, its time limit).
+    if (store === undefined) await runOn(ctx, target, put, undefined);
+    else await ctx.unresponsive.track(target, () => put(store, within?.signal));
     return 'written';
   } catch (err) {
     if (classifyFailure(err) === 'precondition') return 'exists';
