@@ -246,3 +246,78 @@ describe.each(CLIENT_KINDS)('withLocalFallback (%s)', (kind) => {
     );
   });
 });
+
+/**
+ * The race the fleet soak found (seeds 4004, 7005, loaded): a lookup of a process with an entry
+ * kept locally read Redis's entries, then the key's mark; another instance acknowledged a newer
+ * put of the key in between, so the mark left the kept entry out while the entries still showed
+ * that put as an intent. Against a real Redis: the other instance's acknowledgement lands right
+ * after the entries are read; every lookup still names the kept put.
+ */
+describe('withLocalFallback: a write acknowledged while a lookup reads', () => {
+  it('never leaves out the entry kept locally for a write its answer shows as an intent (pending, pendingWithPrefix, pendingOf)', async () => {
+    const client = sharedClients.get('ioredis');
+    if (client === undefined) throw new Error('no ioredis client');
+    const lookups = ['pending', 'pendingWithPrefix', 'pendingOf'] as const;
+    for (const lookup of lookups) {
+      const prefix = `fallback-race:${randomBytes(6).toString('hex')}`;
+      const dir = await mkdtemp(join(tmpdir(), 'failover-fallback-'));
+      later(() => rm(dir, { recursive: true, force: true }));
+      const other = createRedisJournal({ client, prefix });
+      const redis = createRedisJournal({ client, prefix });
+      const at = (v: string, more: Partial<JournalEntry> = {}): JournalEntry => ({
+        id: `${v}:k`,
+        op: 'put',
+        key: 'k',
+        version: v,
+        holders: ['gcp'],
+        missing: ['aws'],
+        at: 1,
+        ...more,
+      });
+      // Another instance's older delete and newer put's intent in Redis; this one's put between
+      // them kept locally (written while Redis was away), its merge held back.
+      await other.append(at('0002', { op: 'delete' }));
+      await other.append(at('0004', { intent: true, holders: [], missing: ['aws', 'gcp'] }));
+      const file = createFileJournal({ dir, fsync: false });
+      await file.open?.();
+      await file.append(at('0003'));
+      await file.close();
+      let release = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let land: (() => Promise<void>) | undefined = () => other.append(at('0004')); // acknowledged
+      const afterRead = async <T>(answer: T): Promise<T> => {
+        const next = land;
+        land = undefined;
+        await next?.();
+        return answer;
+      };
+      const primary = {
+        ...redis,
+        append: async (e: JournalEntry) => {
+          await gate;
+          return redis.append(e);
+        },
+        pending: async () => afterRead(await redis.pending()),
+        pendingWithPrefix: async (p: string) => afterRead(await redis.pendingWithPrefix(p)),
+        pendingOf: async (k: string) => afterRead(await redis.pendingOf(k)),
+      };
+      const journal = withLocalFallback(primary, createFileJournal({ dir, fsync: false }));
+      await journal.open?.();
+      const answer =
+        lookup === 'pending'
+          ? await journal.pending()
+          : lookup === 'pendingWithPrefix'
+            ? await journal.pendingWithPrefix!('k')
+            : await journal.pendingOf!('k');
+      expect({ lookup, ids: answer.map((e) => e.id).sort() }).toMatchObject({
+        lookup,
+        ids: expect.arrayContaining(['0003:k']),
+      });
+      release();
+      await journal.close();
+    }
+  });
+});
