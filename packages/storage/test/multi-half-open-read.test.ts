@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createMemoryJournal, createMultiCloudStore } from '@failover/storage';
+import { type BlobStore, createMemoryJournal, createMultiCloudStore } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { switchable } from './multi-helpers.js';
 
@@ -11,23 +11,28 @@ import { switchable } from './multi-helpers.js';
  * back in (found in the repair bench once half-open probes were no longer cancelled by the hedge
  * race). The marker read is now part of the attempt: the probe answers and closes the breaker.
  */
+/** Two targets, breakers that open at the first failure and half-open after 20 ms, no repair. */
+function storeOver(aws: BlobStore, gcp: BlobStore) {
+  return createMultiCloudStore({
+    targets: [aws, gcp],
+    journal: createMemoryJournal(),
+    failover: {
+      retry: { maxAttempts: 1 },
+      budget: false,
+      hedge: false,
+      attemptTimeoutMs: 60_000,
+      breaker: { volumeThreshold: 1, resetTimeoutMs: 20, maxResetTimeoutMs: 20 },
+    },
+    amnesia: { recheckMs: 1 },
+    repair: { intervalMs: false, delayMs: false, onRecovery: false },
+  });
+}
+
 describe('a read whose half-open probe needs the target marker checked', () => {
   it('answers, and closes the breaker', async () => {
     const aws = switchable('aws');
     const gcp = switchable('gcp');
-    const store = createMultiCloudStore({
-      targets: [aws, gcp],
-      journal: createMemoryJournal(),
-      failover: {
-        retry: { maxAttempts: 1 },
-        budget: false,
-        hedge: false,
-        attemptTimeoutMs: 60_000,
-        breaker: { volumeThreshold: 1, resetTimeoutMs: 20, maxResetTimeoutMs: 20 },
-      },
-      amnesia: { recheckMs: 1 },
-      repair: { intervalMs: false, delayMs: false, onRecovery: false },
-    });
+    const store = storeOver(aws, gcp);
     await store.put('k', 'v');
     aws.down = 'network';
     // aws fails (gcp answers) until its breaker opens.
@@ -47,19 +52,7 @@ describe('a read whose half-open probe needs the target marker checked', () => {
     const aws = switchable('aws');
     const gcp = switchable('gcp');
     aws.down = 'network'; // away when the store opens: the epoch is created on gcp alone
-    const store = createMultiCloudStore({
-      targets: [aws, gcp],
-      journal: createMemoryJournal(),
-      failover: {
-        retry: { maxAttempts: 1 },
-        budget: false,
-        hedge: false,
-        attemptTimeoutMs: 60_000,
-        breaker: { volumeThreshold: 1, resetTimeoutMs: 20, maxResetTimeoutMs: 20 },
-      },
-      amnesia: { recheckMs: 1 },
-      repair: { intervalMs: false, delayMs: false, onRecovery: false },
-    });
+    const store = storeOver(aws, gcp);
     await store.put('k', 'v');
     for (let i = 0; i < 10 && store.status().targets[0]?.state === 'closed'; i++) await store.head('k');
     expect(store.status().targets[0]?.state).not.toBe('closed');
