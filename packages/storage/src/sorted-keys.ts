@@ -90,24 +90,22 @@ const SPLICE_CHANGES = 64;
 
 /** Index of the first of `keys` (sorted) that is `>= bound` in UTF-8 order. */
 export function firstAtLeast(keys: readonly string[], bound: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstWhere(keys, (key) => compareUtf8(key, bound) >= 0);
 }
 
 /** Index of the first of `keys` (sorted) that is `> bound` in UTF-8 order. */
 export function firstAfter(keys: readonly string[], bound: string): number {
+  return firstWhere(keys, (key) => compareUtf8(key, bound) > 0);
+}
+
+/** Index of the first of `keys` for which `past` holds (false for a prefix of them, then true). */
+function firstWhere(keys: readonly string[], past: (key: string) => boolean): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareUtf8(keys[mid]!, bound) <= 0) lo = mid + 1;
-    else hi = mid;
+    if (past(keys[mid]!)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }

@@ -1,12 +1,6 @@
 import { JournalError } from './errors.js';
-import {
-  type FallbackFacts,
-  newerMark,
-  primaryAnswersMayHave,
-  routeLookup,
-  supersededByMark,
-  union,
-} from './fallback-decide.js';
+import { type FallbackFacts, newerMark, primaryAnswersMayHave, routeLookup } from './fallback-decide.js';
+import { withKept } from './fallback-pending.js';
 import type { Journal, JournalEntry } from './types.js';
 
 /** What the fallback journal calls back into its lookups. */
@@ -65,19 +59,11 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
       // local journal (whose pending() queues behind its appends' fsyncs).
       if (route === 'primary') return ask();
       // Entries kept here may be older than a write another process made meanwhile: the primary's
-      // mark of the key says (a lookup that fails leaves them all in). In this order, as the
-      // fallback journal's pending() reads (fallback.ts, `both`): the local entries (a merge
-      // moves one to the primary before it leaves here), the mark, then the primary's entries (a
-      // write the mark names is among them, or settled; a mark read after them could name a
-      // write acknowledged in between, which they show as its intent, and the entry kept here
-      // would be left out for a write not there yet).
-      const local = await fallback.pending();
-      const newest = await primary.highWater?.(key).catch(() => undefined);
-      const fromPrimary = await ask();
-      return union(
-        fromPrimary,
-        local.filter((e) => e.key === key && !supersededByMark(e, newest)),
-      );
+      // mark of the key says (a lookup that fails leaves them all in). Read in the order the
+      // fallback journal's pending() reads (fallback-pending.ts): the kept entries, the mark, then
+      // the primary's entries.
+      const local = (await fallback.pending()).filter((e) => e.key === key);
+      return withKept(primary, local, ask);
     };
   }
   if (primary.mayHavePending !== undefined) {

@@ -41,21 +41,34 @@ export async function pendingOfBoth(
   const all = await parts.fallback.pending();
   const local = keep === undefined ? all : all.filter(keep);
   if (!parts.away()) {
-    const marks = await marksOf(parts.primary, local);
-    let answer: JournalEntry[] | undefined;
     try {
-      answer = await shared();
+      return await withKept(parts.primary, local, shared);
     } catch (err) {
       parts.outage(err);
     }
-    if (answer !== undefined) {
-      return union(
-        answer,
-        local.filter((e) => !supersededByMark(e, marks.get(e.key))),
-      );
-    }
   }
   return union([], local);
+}
+
+/**
+ * The primary's answer (`shared`, asked last) with the entries kept locally (`local`, read before
+ * this is called) that its marks, read in between, do not show superseded: the order
+ * {@link pendingOfBoth} explains, shared by a key's lookup (fallback-lookups.ts). Rejects with the
+ * primary's failure to answer (a mark that cannot be read keeps its key's entries in).
+ *
+ * @internal
+ */
+export async function withKept(
+  primary: Journal,
+  local: readonly JournalEntry[],
+  shared: () => Promise<JournalEntry[]>,
+): Promise<JournalEntry[]> {
+  const marks = await marksOf(primary, local);
+  const answer = await shared();
+  return union(
+    answer,
+    local.filter((e) => !supersededByMark(e, marks.get(e.key))),
+  );
 }
 
 /**

@@ -549,17 +549,28 @@ export function decideMarker(
   return 'amnesia';
 }
 
+/**
+ * Runs a marker call on `target`: through the router, or, `within` an attempt on the target,
+ * straight on its store as part of that attempt (its signal, its time limit; the router would
+ * make it wait for the attempt itself when that is the target's half-open probe).
+ */
+function onMarkerTarget<R>(
+  ctx: MultiContext,
+  target: string,
+  within: MarkerRead | undefined,
+  call: (store: BlobStore, signal: AbortSignal | undefined) => Promise<R>,
+): Promise<R> {
+  const store = within === undefined ? undefined : ctx.byName.get(target)?.store;
+  if (store === undefined) return runOn(ctx, target, call, undefined);
+  return ctx.unresponsive.track(target, () => call(store, within?.signal));
+}
+
 async function readMarker(ctx: MultiContext, target: string, within?: MarkerRead): Promise<Seen> {
   let info: BlobInfo | null;
-  const head = (s: BlobStore, sig: AbortSignal | undefined) =>
-    s.head(EPOCH_KEY, sig === undefined ? {} : { signal: sig });
   try {
-    const store = within === undefined ? undefined : ctx.byName.get(target)?.store;
-    // Inside an attempt on the target: part of that attempt (its signal, its time limit).
-    info =
-      store === undefined
-        ? await runOn(ctx, target, head, undefined)
-        : await ctx.unresponsive.track(target, () => head(store, within?.signal));
+    info = await onMarkerTarget(ctx, target, within, (s, sig) =>
+      s.head(EPOCH_KEY, sig === undefined ? {} : { signal: sig }),
+    );
   } catch (err) {
     if (classifyFailure(err) === 'not_found') return { type: 'absent' };
     return { type: 'unknown' };
@@ -605,10 +616,7 @@ async function writeMarker(
       ...(sig === undefined ? {} : { signal: sig }),
     });
   try {
-    const store = within === undefined ? undefined : ctx.byName.get(target)?.store;
-    // Inside an attempt on the target: part of that attempt (its signal, its time limit).
-    if (store === undefined) await runOn(ctx, target, put, undefined);
-    else await ctx.unresponsive.track(target, () => put(store, within?.signal));
+    await onMarkerTarget(ctx, target, within, put);
     return 'written';
   } catch (err) {
     if (classifyFailure(err) === 'precondition') return 'exists';
