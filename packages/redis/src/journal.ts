@@ -5,48 +5,31 @@ import {
   HIGH_WATER_RETENTION_MS,
   type Journal,
   type JournalEntry,
-  JournalError,
   type JournalHighWater,
   normalizeJournalEntry,
 } from '@failover/storage';
-import { redisCaller } from './client.js';
+import { journalLeases } from './journal-leases.js';
 import {
   APPEND,
   BACKLOG,
   HAS_PENDING,
   HIGH_WATER,
   JOURNAL_ID,
-  LEASE,
-  LEASE_HOLDER,
   NEWEST_VERSION,
   PENDING_OF,
-  PENDING_PAGE,
   PENDING_UNDER,
   RESOLVE,
   SETTLE_INTENT,
-  UNLEASE,
 } from './journal-lua.js';
 import { type RedisJournalOptions, resolveRedisJournalOptions } from './journal-options.js';
-import {
-  entryOfRecord,
-  fixedFields,
-  highWaterOfRecord,
-  splitReply,
-  splitStepReply,
-} from './journal-records.js';
-import { type LuaScript, ScriptRunner } from './scripts.js';
+import { fixedFields, highWaterOfRecord } from './journal-records.js';
+import { RedisJournalSession } from './journal-session.js';
 
 /**
  * How many keys one step of {@link RedisJournal.pendingWithPrefix} scans (HSCAN's COUNT): about a
  * millisecond of the server's time per step, 200 steps for a backlog of a million keys.
  */
 const PREFIX_SCAN_FIELDS = 5000;
-
-/**
- * How many entries one page of {@link RedisJournal.pending} reads: a few milliseconds of the
- * server's time per page.
- */
-const PENDING_PAGE_ENTRIES = 2000;
 
 /**
  * A {@link Journal} kept in Redis and shared by every instance of an application that uses the
@@ -146,78 +129,14 @@ export interface RedisJournal extends Journal {
  * console.log(journal.backlog());
  */
 export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
-  const { client, timeoutMs, name, keys, instanceId, leaseKey, highWaterKey } =
-    resolveRedisJournalOptions(options);
-  const makeError = (kind: JournalError['kind'], message: string, cause: unknown) =>
-    new JournalError(kind, message, { cause, target: name });
-  const scripts = new ScriptRunner(
-    redisCaller(client, timeoutMs, `Journal ${JSON.stringify(name)}`, makeError),
-  );
-  let backlog = 0;
-  let closed = false;
-
-  const whenOpen = <T>(run: () => Promise<T>): Promise<T> => {
-    if (closed)
-      return Promise.reject(
-        new JournalError('unavailable', `Journal ${JSON.stringify(name)} is closed`, { target: name }),
-      );
-    try {
-      return run();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  };
-  const setBacklog = (value: unknown): number => {
-    const n = Number(value);
-    if (Number.isFinite(n)) backlog = Math.max(0, n);
-    return backlog;
-  };
-  const readEntries = async (reply: Promise<unknown>): Promise<JournalEntry[]> => {
-    const { backlog: count, records } = splitReply(await reply);
-    setBacklog(count);
-    return records.map((raw) => entryOfRecord(raw, name));
-  };
-
-  /**
-   * A read in short steps, a script each: `args(from)` for the step that goes on from `from`
-   * (`'0'` first), until a step answers `last` as where to go on. Each entry is named once, at its
-   * last place (a step may name one again: an entry appended again under its id, a key HSCAN
-   * returns twice).
-   */
-  const readSteps = async (
-    script: LuaScript,
-    args: (from: string) => string[],
-    last: string,
-  ): Promise<JournalEntry[]> => {
-    const byId = new Map<string, JournalEntry>();
-    for (let from = '0'; ; ) {
-      const step = splitStepReply(await scripts.run(script, keys, args(from)));
-      setBacklog(step.backlog);
-      for (const raw of step.records) {
-        const e = entryOfRecord(raw, name);
-        byId.delete(e.id);
-        byId.set(e.id, e);
-      }
-      if (step.next === last) return [...byId.values()];
-      from = step.next;
-    }
-  };
-
-  /**
-   * Every pending entry, oldest first, read in pages of {@link PENDING_PAGE_ENTRIES} after the
-   * last append sequence read (a page answers `''` after the last). An entry appended again under
-   * its id meanwhile (a new sequence) is named once, at its later place; one resolved or
-   * superseded after its page was read is named as it was then, as a lookup made a moment earlier
-   * would have.
-   */
-  const readPages = (): Promise<JournalEntry[]> =>
-    readSteps(PENDING_PAGE, (after) => [after, String(PENDING_PAGE_ENTRIES)], '');
-
+  const session: RedisJournalSession = new RedisJournalSession(resolveRedisJournalOptions(options));
+  const { name, highWaterKey } = session.options;
+  const open = session.whenOpen.bind(session);
   return {
     name,
-    open: () => whenOpen(async () => void setBacklog(await scripts.run(BACKLOG, keys, []))),
+    open: () => open(async () => void session.setBacklog(await session.run(BACKLOG, []))),
     append: (entry: JournalEntry) =>
-      whenOpen(async () => {
+      open(async () => {
         const e = normalizeJournalEntry(entry);
         const args = [
           fixedFields(e),
@@ -229,112 +148,68 @@ export function createRedisJournal(options: RedisJournalOptions): RedisJournal {
           e.intent === true ? '1' : '0',
           String(HIGH_WATER_RETENTION_MS),
         ];
-        setBacklog(await scripts.run(APPEND, [...keys, highWaterKey(e.key)], args));
+        session.setBacklog(await session.run(APPEND, args, [...session.options.keys, highWaterKey(e.key)]));
       }),
     resolve: (id: string, target: string) =>
-      whenOpen(async () => {
+      open(async () => {
         checkJournalResolveArgs(id, target);
-        setBacklog(await scripts.run(RESOLVE, keys, [id, target]));
+        session.setBacklog(await session.run(RESOLVE, [id, target]));
       }),
-    pending: () => whenOpen(readPages),
+    pending: () => open(() => session.readPages()),
     pendingOf: (key: string) =>
-      whenOpen(() => {
-        if (typeof key !== 'string' || key === '') {
-          return Promise.reject(
-            new JournalError('invalid', 'pendingOf: key must be a non-empty string', { target: name }),
-          );
-        }
-        return readEntries(scripts.run(PENDING_OF, keys, [key]));
+      open(() => {
+        session.checkKey('pendingOf', key);
+        return session.readEntries(session.run(PENDING_OF, [key]));
       }),
     pendingWithPrefix: (prefix: string) =>
-      whenOpen(async () => {
-        if (typeof prefix !== 'string') {
-          throw new JournalError('invalid', 'pendingWithPrefix: prefix must be a string', { target: name });
-        }
-        if (prefix === '') return readPages();
+      open(async () => {
+        if (typeof prefix !== 'string')
+          throw session.error('invalid', 'pendingWithPrefix: prefix must be a string');
+        if (prefix === '') return session.readPages();
         // HSCAN steps over the key hash (its cursor is `'0'` again after the last).
         const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-        return readSteps(
+        return session.readSteps(
           PENDING_UNDER,
           (cursor) => [prefix, cursor, String(PREFIX_SCAN_FIELDS), pattern],
           '0',
         );
       }),
     hasPending: (key: string) =>
-      whenOpen(async () => {
-        if (typeof key !== 'string' || key === '') {
-          throw new JournalError('invalid', 'hasPending: key must be a non-empty string', { target: name });
-        }
-        return Number(await scripts.run(HAS_PENDING, keys, [key])) === 1;
+      open(async () => {
+        session.checkKey('hasPending', key);
+        return Number(await session.run(HAS_PENDING, [key])) === 1;
       }),
     highWater: (key: string) =>
-      whenOpen(async () => {
-        if (typeof key !== 'string' || key === '') {
-          throw new JournalError('invalid', 'highWater: key must be a non-empty string', { target: name });
-        }
-        const raw = await scripts.run(HIGH_WATER, [highWaterKey(key)], []);
+      open(async () => {
+        session.checkKey('highWater', key);
+        const raw = await session.run(HIGH_WATER, [], [highWaterKey(key)]);
         return raw === null || raw === undefined ? undefined : highWaterOfRecord(raw, name);
       }),
     settleIntent: (id: string, how: 'withdraw' | 'confirm') =>
-      whenOpen(async () => {
+      open(async () => {
         checkJournalSettleArgs(id, how);
-        const reply = Number(
-          await scripts.run(SETTLE_INTENT, keys, [
-            id,
-            how,
-            highWaterKey(''),
-            String(HIGH_WATER_RETENTION_MS),
-          ]),
-        );
+        const args = [id, how, highWaterKey(''), String(HIGH_WATER_RETENTION_MS)];
+        const reply = Number(await session.run(SETTLE_INTENT, args));
         if (reply < 0) return false;
-        setBacklog(reply);
+        session.setBacklog(reply);
         return true;
       }),
     // Kept in Redis by every instance's appends: the newest version the whole fleet stamped.
     newestVersion: () =>
-      whenOpen(async () => {
-        const raw = await scripts.run<unknown>(NEWEST_VERSION, keys, []);
+      open(async () => {
+        const raw = await session.run<unknown>(NEWEST_VERSION, []);
         return raw === null || raw === undefined ? undefined : String(raw);
       }),
     // Created once by the first instance to ask; every instance of the fleet reads the same one.
     journalId: () =>
-      whenOpen(async () =>
-        String(await scripts.run<unknown>(JOURNAL_ID, keys, [randomBytes(16).toString('hex')])),
-      ),
-    refreshBacklog: () => whenOpen(async () => setBacklog(await scripts.run(BACKLOG, keys, []))),
-    lease: (objectKeys: readonly string[], ttlMs = 30_000) =>
-      whenOpen(async () => {
-        const list = checkKeys(objectKeys, name);
-        if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-          throw new JournalError('invalid', 'lease: ttlMs must be a positive integer', { target: name });
-        }
-        if (list.length === 0) return [];
-        const got = await scripts.run<unknown[]>(LEASE, list.map(leaseKey), [instanceId, String(ttlMs)]);
-        return list.filter((_, i) => Number(got[i]) === 1);
-      }),
-    release: (objectKeys: readonly string[]) =>
-      whenOpen(async () => {
-        const list = checkKeys(objectKeys, name);
-        if (list.length > 0) await scripts.run(UNLEASE, list.map(leaseKey), [instanceId]);
-      }),
-    repairLeased: (objectKey: string) =>
-      whenOpen(async () => {
-        const [key] = checkKeys([objectKey], name);
-        const holder = await scripts.run<unknown>(LEASE_HOLDER, [leaseKey(key!)], []);
-        return holder !== null && holder !== undefined && String(holder) !== instanceId;
-      }),
-    backlog: () => backlog,
+      open(async () => String(await session.run<unknown>(JOURNAL_ID, [randomBytes(16).toString('hex')]))),
+    refreshBacklog: () => open(async () => session.setBacklog(await session.run(BACKLOG, []))),
+    ...journalLeases(session),
+    backlog: () => session.backlog,
     // Redis holds only pending entries: there is nothing to compact.
-    compact: () => whenOpen(async () => undefined),
+    compact: () => open(async () => undefined),
     close: async () => {
-      closed = true;
+      session.closed = true;
     },
   };
-}
-
-function checkKeys(keys: unknown, name: string): string[] {
-  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
-    throw new JournalError('invalid', 'keys must be an array of non-empty strings', { target: name });
-  }
-  return [...new Set(keys as string[])];
 }
