@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { createFailover, type FailoverEventName, TypedEmitter } from '@failover/core';
+import type { FailoverEventName, TypedEmitter } from '@failover/core';
 import { NotFoundError, StorageError } from '../errors.js';
 import { createFileJournal } from '../journal/file.js';
-import type { Journal } from '../journal/types.js';
-import { createKeyedLock } from '../keyed-lock.js';
 import type {
   BlobBody,
   BlobStore,
@@ -15,35 +13,23 @@ import type {
   OperationOptions,
   PutOptions,
 } from '../types.js';
-import { AckedWrites } from './acked.js';
-import { AppendedEntries } from './appended.js';
-import { newestJournaled } from './clock-floor.js';
-import type { MultiContext, StoreTarget } from './context.js';
+import type { MultiContext } from './context.js';
 import { copyObject } from './copy.js';
-import { DeferredRecords } from './deferred-records.js';
 import { drill } from './drill.js';
-import { EpochTracker } from './epoch.js';
-import { JournalResetRestorer } from './journal-reset.js';
 import { listObjects } from './list.js';
 import { type MultiCloudStoreOptions, resolveMultiOptions } from './options.js';
-import { PendingIndex } from './pending.js';
 import { presignObject } from './presign.js';
 import { deleteObject, putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { reconcile } from './reconcile.js';
-import { AmnesiaRestorer } from './restore.js';
-import { RepairScheduler } from './scheduler.js';
 import { statusOf } from './status.js';
+import { assembleStore, closeStore } from './store-parts.js';
 import type {
-  MultiCloudCounts,
   MultiCloudEventName,
   MultiCloudListener,
   MultiCloudOwnEvents,
   MultiCloudStore,
 } from './types.js';
-import { UncertainWindows } from './uncertain.js';
-import { UnresponsiveWatch } from './unresponsive.js';
-import { HybridClock } from './version.js';
 
 const ROUTER_EVENTS: ReadonlySet<string> = new Set<FailoverEventName>([
   'failover',
@@ -107,104 +93,14 @@ export function defaultJournalDir(targets: readonly BlobStore[]): string {
  */
 export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiCloudStore {
   const o = resolveMultiOptions(options);
-  const targets: StoreTarget[] = o.targets.map((store, rank) => ({ name: store.name, store, rank }));
-  const router = createFailover<StoreTarget>({ ...o.failover, targets });
-  const journal: Journal = o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) });
-  const pending = new PendingIndex();
-  const events = new TypedEmitter<MultiCloudOwnEvents>();
-  const counts = zeroCounts();
-  let closed = false;
-  let closing: Promise<void> | undefined;
-  let loading: Promise<void> | undefined;
-  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
-  const epochs = new EpochTracker(o.amnesiaRecheckMs, undefined, o.amnesiaJournal);
-  const restorer = new AmnesiaRestorer(
-    () => ctx,
-    epochs,
-    () => closed,
-  );
-  const journalResets = new JournalResetRestorer(
-    () => ctx,
-    epochs,
-    () => closed,
-    o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined,
-    o.amnesiaJournalLeaseMs,
-  );
-
-  const appended = new AppendedEntries(o.settleMs);
-  const ctx: MultiContext = {
-    options: o,
-    name: o.name,
-    targets,
-    byName: new Map(targets.map((t) => [t.name, t])),
-    router,
-    journal,
-    pending,
-    deferredRecords: new DeferredRecords(
-      journal,
-      pending,
-      (err) => {
-        if (events.has('error')) events.emit('error', { during: 'journal', error: err });
-      },
-      (entry) => appended.note(entry),
-    ),
-    appended,
-    clock: new HybridClock(o.writerId, o.now),
-    events,
-    lock: createKeyedLock(),
-    counts,
-    uncertain: new UncertainWindows(o.settleMs),
-    unresponsive: new UnresponsiveWatch(
-      o.unresponsive,
-      (target) => {
-        if (!closed) router.eject(target, { reason: 'unresponsive' });
-      },
-      (target, held) => {
-        if (events.has('held')) events.emit('held', { target, held });
-      },
-    ),
-    epochs,
-    stragglers: new Set(),
-    inflight: new Map(),
-    observed: new Map(),
-    acked: new AckedWrites(),
-    observedDeletes: new Set(),
-    observedPuts: new Set(),
-    uncheckedCopies: new Map(),
-    ready: () => {
-      loading ??= (async () => {
-        await journal.open?.();
-        const entries = await journal.pending();
-        pending.load(entries);
-        // The clock's floor across restarts: no write is stamped before this (every one awaits ready).
-        ctx.clock.observe(await newestJournaled(journal, entries));
-        if (o.repairOnRecovery && journal.backlog() > 0) scheduler.soon(0);
-        // Find out which targets lost their data (in the background: calls need not wait for it).
-        epochs.establish(ctx).catch((err: unknown) => {
-          if (events.has('error')) events.emit('error', { during: 'epoch', error: err });
-        });
-      })();
-      return loading;
-    },
-    checkOpen: () => {
-      if (closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
-    },
-    repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
-    amnesiaFound: (target: string) => restorer.restore(target),
-    journalResetFound: (previous: string, current: string, rolledBack?: boolean) =>
-      journalResets.found(previous, current, rolledBack),
-    journalResetRetry: () => journalResets.retry(),
-  };
-
-  followRouter(ctx, epochs, scheduler, () => !closed && loading !== undefined);
-  scheduler.start();
-
+  const parts = assembleStore(o, o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) }));
+  const { ctx, scheduler, journalResets, events, life } = parts;
+  const { router, counts } = ctx;
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
-    if (closed)
+    if (life.closed)
       return Promise.reject(new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`));
     return fn();
   };
-
   const store: MultiCloudStore = {
     name: o.name,
     targets: o.targets,
@@ -242,7 +138,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     presign: (key, presignOptions) => whenOpen(() => presignObject(ctx, key, presignOptions)),
 
-    status: () => statusOf(ctx, scheduler, closed, journalResets.status),
+    status: () => statusOf(ctx, scheduler, life.closed, journalResets.status),
 
     trip: (name, tripOptions) => router.trip(name, tripOptions),
 
@@ -250,67 +146,9 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     ...listeners(router, events),
 
-    close: () => {
-      closing ??= (async () => {
-        closed = true;
-        ctx.unresponsive.close();
-        await scheduler.stop();
-        await epochs.settled(); // no marker left written on some targets only
-        await restorer.settled();
-        await journalResets.settled();
-        // The copies acknowledged writes still upload end first (each bounded by the attempt
-        // time limit): none lands after close() returned.
-        while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
-        router.close();
-        await ctx.deferredRecords.flush();
-        events.clear();
-        await journal.close();
-      })();
-      return closing;
-    },
+    close: () => closeStore(parts),
   };
   return store;
-}
-
-/** Every counter of `status().counts` at 0. */
-function zeroCounts(): MultiCloudCounts {
-  return {
-    puts: 0,
-    gets: 0,
-    deletes: 0,
-    journaled: 0,
-    repaired: 0,
-    conflicts: 0,
-    integrityErrors: 0,
-    repairPasses: 0,
-    degraded: 0,
-    lost: 0,
-    amnesia: 0,
-    journalResets: 0,
-    resumedDownloads: 0,
-    staleCopies: 0,
-  };
-}
-
-/**
- * What the store does on its router's events: a target that recovers gets what it missed (when
- * `repair.onRecovery`), and one that failed a call may come back without its data, so its marker
- * is checked before it is trusted again (`checking`: whether the store is open and loaded).
- */
-function followRouter(
-  ctx: MultiContext,
-  epochs: EpochTracker,
-  scheduler: RepairScheduler,
-  checking: () => boolean,
-): void {
-  const { router } = ctx;
-  if (ctx.options.repairOnRecovery) router.on('close', () => scheduler.soon(0));
-  router.on('failover', (e) => epochs.forget(e.from));
-  router.on('retry', (e) => epochs.forget(e.target));
-  router.on('open', (e) => epochs.forget(e.target));
-  router.on('close', (e) => {
-    if (checking()) epochs.check(ctx, e.target).catch(() => undefined);
-  });
 }
 
 /** The store's `on` and `off`: the router's events from the router, the store's own from `events`. */
