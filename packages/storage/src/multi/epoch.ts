@@ -80,6 +80,8 @@ export class EpochTracker implements EpochMarkers {
   readonly #amnesia = new Map<string, Amnesia>();
   #lastEstablish: number | undefined;
   #establishing: Promise<void> | undefined;
+  /** The journal names writes made before this store opened (see {@link EpochTracker.noteHistory}). */
+  #history = false;
   /** The journal id the markers carry, and the checks of the journal's own (journal-marker.ts). */
   readonly #journal: JournalMarkerId;
 
@@ -92,6 +94,16 @@ export class EpochTracker implements EpochMarkers {
     this.#recheckMs = recheckMs;
     this.#now = now;
     this.#journal = new JournalMarkerId(journalCheck);
+  }
+
+  /**
+   * Tells whether the journal names writes made before this store opened (it is not a new store):
+   * then targets without a marker are not given a new epoch while some other target cannot be
+   * asked (it may hold the store's epoch, and they may have lost their data), and while the epoch
+   * is not known no target's "not found" is trusted.
+   */
+  noteHistory(had: boolean): void {
+    this.#history = had;
   }
 
   /** True when detection is on. */
@@ -177,15 +189,27 @@ export class EpochTracker implements EpochMarkers {
     const run = async (): Promise<boolean> => {
       if (this.#expected === undefined) {
         const last = this.#lastEstablish;
-        if (last === undefined || this.#now() - last >= this.#recheckMs!) {
-          // Inside an attempt on the target (`within`) it is started, not awaited: it reads every
-          // target's marker through the router, this one's too, which would wait for this attempt
-          // (a half-open target's probe) until its time limit.
-          if (within === undefined) await this.establish(ctx);
-          else void this.establish(ctx).catch(() => undefined);
+        // Markers being read now (the store's first call starts that) decide this target too:
+        // waited for, not taken for "nothing to judge against" (a restarted store trusted a
+        // cloud that had lost its data while they were still being read).
+        if (
+          this.#establishing !== undefined ||
+          last === undefined ||
+          this.#now() - last >= this.#recheckMs!
+        ) {
+          // Inside an attempt on a half-open target (`within`) it is started, not awaited: it
+          // reads every target's marker through the router, this one's too, which would wait for
+          // this attempt (the target's probe) until its time limit. The target's "not found" is
+          // not final meanwhile.
+          if (within === undefined || ctx.router.stateOf(target) !== 'halfOpen') await this.establish(ctx);
+          else {
+            void this.establish(ctx).catch(() => undefined);
+            if (this.#expected === undefined) return false;
+          }
         }
-        // The shared epoch is not known yet (targets were down): nothing to judge against.
-        if (this.#expected === undefined) return !this.#amnesia.has(target);
+        // The shared epoch is not known yet (targets were down): nothing to judge against. A
+        // store that wrote before cannot tell a target that lost its data from one that did not.
+        if (this.#expected === undefined) return !this.#history && !this.#amnesia.has(target);
       }
       return this.#judge(ctx, target, await readMarker(ctx, target, within), started, 0, within);
     };
@@ -245,6 +269,9 @@ export class EpochTracker implements EpochMarkers {
       // not be asked, it is provisional: the unreachable ones get it once they answer, and one of
       // them holding an older complete epoch means the targets that answered had lost their data.
       const partial = seen.some((s) => s.type === 'unknown');
+      // Unless the store wrote before: the targets without one may then be the ones that lost
+      // their data, the store's epoch being on those that could not be asked. Decided later.
+      if (partial && this.#history) return;
       const epoch = randomBytes(8).toString('hex');
       // New markers carry the journal's id from the start (its first use: nothing to compare).
       const journal = this.#journal.created(current);

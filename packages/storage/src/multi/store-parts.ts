@@ -138,7 +138,9 @@ async function loadJournal(
   const entries = await journal.pending();
   pending.load(entries);
   // The clock's floor across restarts: no write is stamped before this (every one awaits ready).
-  ctx.clock.observe(await newestJournaled(journal, entries));
+  const newest = await newestJournaled(journal, entries);
+  ctx.clock.observe(newest);
+  epochs.noteHistory(newest !== undefined);
   if (o.repairOnRecovery && journal.backlog() > 0) scheduler.soon(0);
   // Find out which targets lost their data (in the background: calls need not wait for it).
   epochs.establish(ctx).catch((err: unknown) => {
