@@ -253,3 +253,39 @@ describe('a journal that lost its data', () => {
     },
   );
 });
+
+// A marker rewritten (to carry the journal's id) by a request that times out can still land later.
+// Landing after the cloud lost its data, an unconditional rewrite put the marker back on a cloud
+// without its data, and its loss went unseen: rewrites now go over the marker just read (If-Match).
+describe('markers given the journal id', () => {
+  it('a rewrite that lands after the cloud lost its data does not put the marker back', async () => {
+    const targets = threeClouds();
+    // Markers without the journal's id (as an older store wrote them).
+    const first = openStore(targets, dir, { journal: false });
+    for (let i = 0; i < 5; i++) await first.store.put(`k${i}`, `v${i}`);
+    await first.store.repair();
+    await first.store.close();
+    open.splice(open.indexOf(first.store), 1);
+    expect((await targets[0]!.inner.head('_failover/epoch'))?.metadata.fo_journal).toBeUndefined();
+    const putsBefore = targets[0]!.calls.put ?? 0;
+    targets[0]!.late = true; // aws's next puts time out and land later
+    const { store } = openMultiStore(open, targets, {
+      journal: createFileJournal({ dir, fsync: false }),
+      amnesia: { recheckMs: 0 },
+      writerId: 'app',
+    });
+    const events: unknown[] = [];
+    store.on('amnesia', (e) => events.push([e.target, e.reconciled]));
+    expect(await getText(store, 'k1')).toBe('v1'); // opens it: the markers get the journal's id
+    await vi.waitFor(() => expect(targets[0]!.calls.put ?? 0).toBeGreaterThan(putsBefore));
+    targets[0]!.late = false;
+    // aws lost everything, its marker too.
+    const keys: string[] = [];
+    for await (const e of targets[0]!.inner.list()) if ('key' in e) keys.push(e.key);
+    for (const k of keys) await targets[0]!.inner.delete(k);
+    await targets[0]!.landLate().catch(() => undefined);
+    expect(await targets[0]!.inner.head('_failover/epoch')).toBeNull();
+    expect(await getText(store, 'k3')).toBe('v3');
+    expect(events[0]).toEqual(['aws', false]);
+  });
+});

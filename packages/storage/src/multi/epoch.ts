@@ -37,6 +37,8 @@ type Seen =
       readonly partial: boolean;
       /** The journal id it carries (`undefined`: none, a marker an older store wrote). */
       readonly journal?: string | undefined;
+      /** The marker object's entity tag, when the store reported one. */
+      readonly etag?: string | undefined;
     }
   /** It holds no marker. */
   | { readonly type: 'absent' }
@@ -279,7 +281,7 @@ export class EpochTracker implements EpochMarkers {
         ctx.targets.map((t, i) =>
           seen[i]!.type === 'unknown'
             ? Promise.resolve('failed' as const)
-            : writeMarker(ctx, t.name, epoch, true, partial, journal),
+            : writeMarker(ctx, t.name, epoch, ABSENT, partial, journal),
         ),
       );
       // Another instance created one first: read again.
@@ -402,18 +404,32 @@ export class EpochTracker implements EpochMarkers {
       [...this.#held]
         .filter((t) => !this.#amnesia.has(t) && (only === undefined || only.has(t)))
         .map((t) =>
-          writeMarker(ctx, t, epoch, false, this.#partial, journal).catch((err: unknown) => {
+          this.#rewriteMarker(ctx, t, epoch, journal).catch((err: unknown) => {
             if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
           }),
         ),
     );
   }
 
+  /**
+   * Rewrites one marker only over the one read just before, still holding `epoch` (If-Match on its
+   * entity tag): a rewrite that lands late, after the target lost its data (its marker too), would
+   * otherwise put the marker back on a target without its data, and its loss would go unseen. A
+   * marker that vanished or changed meanwhile is left for the next check to judge.
+   */
+  async #rewriteMarker(ctx: MultiContext, target: string, epoch: string, journal: string | undefined) {
+    const seen = await readMarker(ctx, target);
+    if (seen.type !== 'epoch' || seen.epoch !== epoch) return;
+    if (seen.journal === journal && seen.partial === this.#partial) return;
+    const condition = seen.etag === undefined ? undefined : { ifMatch: seen.etag };
+    await writeMarker(ctx, target, epoch, condition, this.#partial, journal);
+  }
+
   /** Marks `target` reconciled: writes its marker and trusts it again. */
   async restored(ctx: MultiContext, target: string): Promise<void> {
     const epoch = this.#expected;
     if (epoch === undefined) return;
-    await writeMarker(ctx, target, epoch, false, this.#partial, this.#journal.onMarkers);
+    await writeMarker(ctx, target, epoch, undefined, this.#partial, this.#journal.onMarkers);
     this.#amnesia.delete(target);
     this.#held.add(target);
     this.#pending.delete(target);
@@ -465,7 +481,7 @@ export class EpochTracker implements EpochMarkers {
           ctx,
           target,
           expected,
-          true,
+          ABSENT,
           this.#partial,
           this.#journal.onMarkers,
           within,
@@ -611,19 +627,24 @@ async function readMarker(ctx: MultiContext, target: string, within?: MarkerRead
         epoch,
         partial: info.metadata[PARTIAL_META] === '1',
         journal: typeof journal === 'string' && JOURNAL_ID.test(journal) ? journal : undefined,
+        etag: info.etag,
       }
     : { type: 'absent' };
 }
 
+/** Where none exists (`ifNoneMatch: '*'`). */
+const ABSENT = { ifNoneMatch: '*' } as const;
+
 /**
- * Writes the marker (with the journal id `journal`, when known); with `onlyIfAbsent`, only where
- * none exists (`exists` when one did).
+ * Writes the marker (with the journal id `journal`, when known), under `condition`: only where
+ * none exists ({@link ABSENT}; `exists` when one did), only over one entity tag (`failed` when it
+ * changed), or (`undefined`) over anything.
  */
 async function writeMarker(
   ctx: MultiContext,
   target: string,
   epoch: string,
-  onlyIfAbsent: boolean,
+  condition: typeof ABSENT | { readonly ifMatch: string } | undefined,
   partial: boolean,
   journal: string | undefined,
   within?: MarkerRead,
@@ -639,15 +660,15 @@ async function writeMarker(
         ...(partial ? { [PARTIAL_META]: '1' } : {}),
         ...(journal === undefined ? {} : { [JOURNAL_META]: journal }),
       },
-      ...(onlyIfAbsent ? { ifNoneMatch: '*' as const } : {}),
+      ...condition,
       ...(sig === undefined ? {} : { signal: sig }),
     });
   try {
     await onMarkerTarget(ctx, target, within, put);
     return 'written';
   } catch (err) {
-    if (classifyFailure(err) === 'precondition') return 'exists';
-    if (onlyIfAbsent) return 'failed';
+    if (classifyFailure(err) === 'precondition') return condition === ABSENT ? 'exists' : 'failed';
+    if (condition === ABSENT) return 'failed';
     throw err;
   }
 }
