@@ -38,7 +38,6 @@ export class RequestScope<O extends RequestObserver> {
 
   /** Runs `fn` with `observer` told of the requests created in it. */
   run<T>(observer: O, fn: () => T): T {
-    if (process.env.NO_ALS) return fn();
     this.#subscribe();
     const release = this.hold();
     let result: T;
