@@ -206,7 +206,7 @@ export class EpochTracker implements EpochMarkers {
           if (within === undefined || ctx.router.stateOf(target) !== 'halfOpen') await this.establish(ctx);
           else {
             void this.establish(ctx).catch(() => undefined);
-            if (this.#expected === undefined) return false;
+            return false;
           }
         }
         // The shared epoch is not known yet (targets were down): nothing to judge against. A

@@ -34,7 +34,6 @@ export interface StoreParts {
   readonly epochs: EpochTracker;
   readonly restorer: AmnesiaRestorer;
   readonly journalResets: JournalResetRestorer;
-  readonly events: TypedEmitter<MultiCloudOwnEvents>;
   readonly life: StoreLife;
 }
 
@@ -121,7 +120,7 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
 
   followRouter(ctx, epochs, scheduler, () => !life.closed && life.loading !== undefined);
   scheduler.start();
-  return { ctx, scheduler, epochs, restorer, journalResets, events, life };
+  return { ctx, scheduler, epochs, restorer, journalResets, life };
 }
 
 /**
@@ -154,7 +153,7 @@ async function loadJournal(
  * `close()` returned), then the router, the deferred journal records and the journal.
  */
 export function closeStore(parts: StoreParts): Promise<void> {
-  const { ctx, scheduler, epochs, restorer, journalResets, events, life } = parts;
+  const { ctx, scheduler, epochs, restorer, journalResets, life } = parts;
   life.closing ??= (async () => {
     life.closed = true;
     ctx.unresponsive.close();
@@ -165,7 +164,7 @@ export function closeStore(parts: StoreParts): Promise<void> {
     while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
     ctx.router.close();
     await ctx.deferredRecords.flush();
-    events.clear();
+    ctx.events.clear();
     await ctx.journal.close();
   })();
   return life.closing;

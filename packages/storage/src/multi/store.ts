@@ -94,7 +94,7 @@ export function defaultJournalDir(targets: readonly BlobStore[]): string {
 export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiCloudStore {
   const o = resolveMultiOptions(options);
   const parts = assembleStore(o, o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) }));
-  const { ctx, scheduler, journalResets, events, life } = parts;
+  const { ctx, scheduler, journalResets, life } = parts;
   const { router, counts } = ctx;
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
     if (life.closed)
@@ -144,7 +144,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     recover: (name) => router.recover(name),
 
-    ...listeners(router, events),
+    ...listeners(router, ctx.events),
 
     close: () => closeStore(parts),
   };
