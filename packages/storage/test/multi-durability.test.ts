@@ -11,14 +11,9 @@ import {
 } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { survivingJournal, threeClouds, useMultiStores } from './multi-fixtures.js';
-import { copiesOf, gatedJournal, keysOf, type SwitchableStore } from './multi-helpers.js';
+import { copiesOf, gatedJournal, keysOf, type SwitchableStore, wipe } from './multi-helpers.js';
 
 const { open, setup } = useMultiStores();
-
-/** Deletes every object of a target behind the store's back (a recreated bucket, a provider loss). */
-async function wipe(t: SwitchableStore): Promise<void> {
-  for (const k of await keysOf(t.inner)) await t.inner.delete(k);
-}
 
 describe('the default write mode: { quorum: 2, minimum: 1 }', () => {
   it('is the default, and every acknowledged write is readable when the first cloud dies at once', async () => {

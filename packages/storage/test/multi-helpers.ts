@@ -169,6 +169,11 @@ export async function keysOf(store: BlobStore, prefix = ''): Promise<string[]> {
   return out;
 }
 
+/** Deletes every object of a target behind the store's back (a recreated bucket, a provider loss). */
+export async function wipe(t: SwitchableStore): Promise<void> {
+  for (const k of await keysOf(t.inner)) await t.inner.delete(k);
+}
+
 /** A parallel put's intent, recorded before the put is sent (no holder yet). */
 export function isPutIntent(entry: JournalEntry): boolean {
   return (

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createFileJournal, createMemoryJournal, getText, type MultiCloudStore } from '@failover/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openMultiStore, threeClouds } from './multi-fixtures.js';
-import { copiesOf, type SwitchableStore } from './multi-helpers.js';
+import { copiesOf, type SwitchableStore, wipe } from './multi-helpers.js';
 
 // A journal that lost its data (a wiped directory, a container without a volume for it, a Redis
 // without persistence that restarted) forgets which clouds lack which writes: a store that opens
@@ -279,10 +279,7 @@ describe('markers given the journal id', () => {
     expect(await getText(store, 'k1')).toBe('v1'); // opens it: the markers get the journal's id
     await vi.waitFor(() => expect(targets[0]!.calls.put ?? 0).toBeGreaterThan(putsBefore));
     targets[0]!.late = false;
-    // aws lost everything, its marker too.
-    const keys: string[] = [];
-    for await (const e of targets[0]!.inner.list()) if ('key' in e) keys.push(e.key);
-    for (const k of keys) await targets[0]!.inner.delete(k);
+    await wipe(targets[0]!); // aws lost everything, its marker too
     await targets[0]!.landLate().catch(() => undefined);
     expect(await targets[0]!.inner.head('_failover/epoch')).toBeNull();
     expect(await getText(store, 'k3')).toBe('v3');
