@@ -5,6 +5,7 @@ import {
   getText,
   type Journal,
   type JournalEntry,
+  type MultiCloudStoreOptions,
   NotFoundError,
   QuorumNotReachedError,
   StorageError,
@@ -694,6 +695,44 @@ describe('a failed write whose request may still land', () => {
     for (let i = 0; i < 3 && journal.backlog() > 0; i++) await store.repair();
     expect(journal.backlog()).toBe(0);
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v1', 'v1']);
+  });
+});
+
+describe('the pass that checks a deferred pair again', () => {
+  /** A failed put of v2 whose request to aws lands late, then a repair that defers its pair. */
+  async function deferredPair(repair: NonNullable<MultiCloudStoreOptions['repair']>) {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { store, targets, journal } = setup({ repair: { settleMs: 10_000, ...repair } });
+    await store.put('k', 'v1');
+    targets[0]!.late = true;
+    targets[1]!.down = 'unavailable';
+    targets[2]!.down = 'unavailable';
+    await expect(store.put('k', 'v2')).rejects.toBeInstanceOf(Error);
+    targets[0]!.late = false;
+    targets[1]!.down = undefined;
+    targets[2]!.down = undefined;
+    expect(await targets[0]!.landLate()).toBe(1);
+    expect((await store.repair()).deferred).toBeGreaterThan(0);
+    return { store, targets, journal, passes: store.status().counts.repairPasses };
+  }
+
+  it('runs by itself once the window has passed', async () => {
+    const { store, targets, journal, passes } = await deferredPair({});
+    await vi.advanceTimersByTimeAsync(10_001);
+    for (let i = 0; i < 50 && journal.backlog() > 0; i++) await vi.advanceTimersByTimeAsync(100);
+    expect(store.status().counts.repairPasses).toBeGreaterThan(passes);
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+
+  it('waits for the next repair() of a store told not to repair by itself (a tool, a batch job)', async () => {
+    const { store, targets, journal, passes } = await deferredPair({ onRecovery: false });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(store.status().counts.repairPasses).toBe(passes); // no pass it was not asked for
+    expect(journal.backlog()).toBeGreaterThan(0); // copied at once; resolved after the window
+    for (let i = 0; i < 3 && journal.backlog() > 0; i++) await store.repair();
+    expect(journal.backlog()).toBe(0);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
   });
 });
 

@@ -9,12 +9,16 @@ import type { RepairReport, RepairRunOptions } from './types.js';
  * journaled (throttled to one pass per `delayMs`), and when a target recovers. A call while a pass
  * runs gets the next pass (calls made meanwhile share it). A pass whose pairs were all skipped
  * because a half-open breaker's probe was busy asks for another one soon (see `probeRetry`:
- * bounded, backing off). Timers are unref'd: they never keep the process alive.
+ * bounded, backing off), and a deferred pair asks for one when its window has passed (`at`).
+ * A store told not to repair by itself (`manual`: `onRecovery`, `intervalMs` and `delayMs` all
+ * off, as a tool or batch job is) starts no pass but those its caller asks for: the follow-ups
+ * wait for its next `repair()`. Timers are unref'd: they never keep the process alive.
  */
 export class RepairScheduler {
   readonly #ctx: () => MultiContext;
   readonly #intervalMs: number | undefined;
   readonly #delayMs: number | undefined;
+  readonly #manual: boolean;
   #running: Promise<RepairReport> | undefined;
   #queued: Promise<RepairReport> | undefined;
   #interval: NodeJS.Timeout | undefined;
@@ -33,10 +37,17 @@ export class RepairScheduler {
   /** The last pass that failed as a whole. */
   lastError: { at: number; message: string } | undefined;
 
-  constructor(ctx: () => MultiContext, intervalMs: number | undefined, delayMs: number | undefined) {
+  /** `manual`: the store starts no pass by itself (see the class comment). */
+  constructor(
+    ctx: () => MultiContext,
+    intervalMs: number | undefined,
+    delayMs: number | undefined,
+    manual = false,
+  ) {
     this.#ctx = ctx;
     this.#intervalMs = intervalMs;
     this.#delayMs = delayMs;
+    this.#manual = manual;
   }
 
   /** Starts the interval timer. */
@@ -86,7 +97,7 @@ export class RepairScheduler {
    * Keeps only the earliest such request.
    */
   at(time: number): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#manual) return;
     if (this.#at !== undefined && this.#atTime <= time) return;
     if (this.#at !== undefined) clearTimeout(this.#at);
     this.#atTime = time;

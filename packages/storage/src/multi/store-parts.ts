@@ -49,7 +49,9 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
   const pending = new PendingIndex();
   const events = new TypedEmitter<MultiCloudOwnEvents>();
   const counts = zeroCounts();
-  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs);
+  // Told not to repair by itself (a tool, a batch job): no pass but those its caller asks for.
+  const manual = !o.repairOnRecovery && o.repairIntervalMs === undefined && o.repairDelayMs === undefined;
+  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs, manual);
   const epochs = new EpochTracker(o.amnesiaRecheckMs, undefined, o.amnesiaJournal);
   const restorer = new AmnesiaRestorer(
     () => ctx,
