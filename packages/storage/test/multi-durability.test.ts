@@ -792,6 +792,26 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     expect(await targets[0]!.inner.head('_failover/epoch')).not.toBeNull();
   });
 
+  it('a store told not to repair by itself (a tool, the CLI) reports the loss and restores the cloud only at its next repair()', async () => {
+    const { store, targets } = setup({ amnesia: { recheckMs: 0 }, repair: { onRecovery: false } });
+    for (let i = 0; i < 5; i++) await store.put(`k${i}`, `v${i}`);
+    const events: unknown[] = [];
+    store.on('amnesia', (e) => events.push([e.target, e.reconciled]));
+    await wipe(targets[0]!);
+    for (let i = 0; i < 5; i++) expect(await getText(store, `k${i}`)).toBe(`v${i}`);
+    expect(events).toEqual([['aws', false]]);
+    await new Promise((r) => setTimeout(r, 50));
+    // Nothing written behind the caller's back: the cloud stays empty and untrusted.
+    expect(store.status().targets[0]!.amnesia).toEqual(expect.objectContaining({ reconciling: false }));
+    expect((await copiesOf(targets, 'k0'))[0]).toBeNull();
+    expect(await targets[0]!.inner.head('_failover/epoch')).toBeNull();
+    await store.repair();
+    await vi.waitFor(() => expect(events).toContainEqual(['aws', true]), { timeout: 5000 });
+    expect(store.status().targets[0]!.amnesia).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect((await copiesOf(targets, `k${i}`))[0]?.text).toBe(`v${i}`);
+    expect(await targets[0]!.inner.head('_failover/epoch')).not.toBeNull();
+  });
+
   // Found by the soak under load (seed 37): a restore that could not list one of the other clouds
   // still trusted the restored one again, so a key only that cloud held read as "not found".
   it('a cloud that lost its data is trusted again only after a restore that listed every other cloud', async () => {

@@ -238,7 +238,9 @@ describe('repair runs by itself', () => {
         breaker: { volumeThreshold: 1, resetTimeoutMs: 1000 },
       },
       // No pass when the breaker closes: only the retry can run the next one.
-      repair: { onRecovery: false },
+      // An interval far beyond the test: the store repairs by itself (a store with every trigger
+      // off runs no pass it was not asked for), but only the retry can run the next pass here.
+      repair: { onRecovery: false, intervalMs: 3_600_000 },
     });
     const passes = () => store.status().counts.repairPasses;
     // Refused with a 503 (it never took the write: no late request to wait for).
@@ -284,7 +286,9 @@ describe('repair runs by itself', () => {
         // Not hedged: a hedge would win over the held probe after 2 s and end it.
         hedge: false,
       },
-      repair: { onRecovery: false },
+      // An interval far beyond the test: the store repairs by itself (a store with every trigger
+      // off runs no pass it was not asked for), but only the retry can run the next pass here.
+      repair: { onRecovery: false, intervalMs: 3_600_000 },
     });
     const passes = () => store.status().counts.repairPasses;
     targets[0]!.down = 'unavailable';

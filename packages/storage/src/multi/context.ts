@@ -130,8 +130,11 @@ export interface MultiContext {
   ready(): Promise<void>;
   /** Rejects when the store is closed. */
   checkOpen(): void;
-  /** Starts reconciling a target that lost its data (in the background). */
-  amnesiaFound(target: string): void;
+  /**
+   * Starts reconciling a target that lost its data (in the background); a store that does not
+   * repair by itself does so only when `asked` (a repair pass it was asked for).
+   */
+  amnesiaFound(target: string, asked?: boolean): void;
   /**
    * Starts reconciling every target after the journal lost its data (its id `current` is not the
    * `previous` one the epoch markers hold; in the background, see journal-reset.ts).

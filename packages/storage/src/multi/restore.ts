@@ -7,23 +7,34 @@ import { reconcile } from './reconcile.js';
  * reconcile from the others per target at a time, after which the target is trusted again (only
  * if that reconcile listed every target and reached this one without errors). Failures are reported as `error` events
  * (`during: 'epoch'`); the target then stays untrusted until the next check finds it again.
+ * A store told not to repair by itself (a tool such as the CLI, a batch job) reports the loss and
+ * restores the target only when asked: at its next `repair()`.
  */
 export class AmnesiaRestorer {
   readonly #running = new Map<string, Promise<void>>();
   readonly #ctx: () => MultiContext;
   readonly #epochs: EpochTracker;
   readonly #closed: () => boolean;
+  readonly #automatic: boolean;
 
-  /** `ctx`: the store's context (asked when a restore starts); `closed`: whether the store closed. */
-  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean) {
+  /**
+   * `ctx`: the store's context (asked when a restore starts); `closed`: whether the store closed;
+   * `automatic`: whether the store repairs by itself (`repair.intervalMs`, `delayMs` or
+   * `onRecovery` on).
+   */
+  constructor(ctx: () => MultiContext, epochs: EpochTracker, closed: () => boolean, automatic = true) {
     this.#ctx = ctx;
     this.#epochs = epochs;
     this.#closed = closed;
+    this.#automatic = automatic;
   }
 
-  /** Starts restoring `target` unless it is being restored already or the store is closed. */
-  restore(target: string): void {
-    if (this.#closed() || this.#running.has(target)) return;
+  /**
+   * Starts restoring `target` unless it is being restored already or the store is closed; for a
+   * store that does not repair by itself, only when `asked` (a repair pass it was asked for).
+   */
+  restore(target: string, asked = false): void {
+    if (this.#closed() || this.#running.has(target) || (!this.#automatic && !asked)) return;
     const ctx = this.#ctx();
     const run = (async () => {
       this.#epochs.setReconciling(target, true);

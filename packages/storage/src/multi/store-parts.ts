@@ -49,7 +49,8 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
   const pending = new PendingIndex();
   const events = new TypedEmitter<MultiCloudOwnEvents>();
   const counts = zeroCounts();
-  // Told not to repair by itself (a tool, a batch job): no pass but those its caller asks for.
+  // Told not to repair by itself (a tool, a batch job): no pass but those its caller asks for, and
+  // no reconcile of a cloud or journal that lost its data until then.
   const manual = !o.repairOnRecovery && o.repairIntervalMs === undefined && o.repairDelayMs === undefined;
   const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs, manual);
   const epochs = new EpochTracker(o.amnesiaRecheckMs, undefined, o.amnesiaJournal);
@@ -57,12 +58,13 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
     () => ctx,
     epochs,
     () => life.closed,
+    !manual,
   );
   const journalResets = new JournalResetRestorer(
     () => ctx,
     epochs,
     () => life.closed,
-    o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined,
+    !manual,
     o.amnesiaJournalLeaseMs,
   );
 
@@ -114,7 +116,7 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
       if (life.closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
     },
     repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
-    amnesiaFound: (target: string) => restorer.restore(target),
+    amnesiaFound: (target: string, asked?: boolean) => restorer.restore(target, asked),
     journalResetFound: (previous: string, current: string, rolledBack?: boolean) =>
       journalResets.found(previous, current, rolledBack),
     journalResetRetry: () => journalResets.retry(),
