@@ -464,8 +464,11 @@ describe('multi-cloud presign through the fault proxies (targets: S3, then Azure
 
   it('PUT: an upload that lands after a newer write through the store does not win, and an unused URL is dropped', async () => {
     await open({ repair: { intervalMs: false, delayMs: false, onRecovery: false, settleMs: 100 } });
-    const p = await store.presign('inbox/form.txt', { method: 'PUT', expiresIn: 1 });
-    const unused = await store.presign('inbox/unused.txt', { method: 'PUT', expiresIn: 1 });
+    // 5 s: the URL must still be valid at the upload below, after a put through the store (on a
+    // loaded machine these steps took more than the 1 s this test used to give, and the upload
+    // got 403); the test then waits for the expiry.
+    const p = await store.presign('inbox/form.txt', { method: 'PUT', expiresIn: 5 });
+    const unused = await store.presign('inbox/unused.txt', { method: 'PUT', expiresIn: 5 });
     await store.put('inbox/form.txt', text('newer, through the store'));
     // The presigned PUT is unconditional: the upload replaces the newer copy on the signed cloud.
     expect((await upload(p, text('older, uploaded late'))).status).toBeLessThan(300);
