@@ -413,6 +413,45 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     });
   });
 
+  it('a cloud that lost its data: status names it and restores nothing (exit 1); repair restores it', async () => {
+    const app = appStore(createMemoryJournal());
+    for (const n of [1, 2]) await app.put(`lost/${n}.txt`, `n${n}`);
+    await app.close();
+    // S3 loses everything behind the store's back (a recreated bucket): its epoch marker too.
+    const aws = stores(clouds.direct)[0]!;
+    const keys: string[] = [];
+    for await (const e of aws.list()) if ('key' in e) keys.push(e.key);
+    expect(keys).toContain('_failover/epoch');
+    for (const key of keys) await aws.delete(key);
+
+    const status = await failover(['status', '--json']);
+    expect(status.code).toBe(1);
+    const s = jsonOf(status);
+    expect((s.targets as { name: string; amnesia: boolean }[]).map((t) => [t.name, t.amnesia])).toEqual([
+      ['aws', true],
+      ['gcp', false],
+      ['azure', false],
+    ]);
+    expect(s.problems).toEqual([expect.stringMatching(/^aws: lost its data .*failover repair restores it/)]);
+    const text = await failover(['status']);
+    expect(text.stdout).toContain('LOST aws: reachable in');
+    // Nothing was written back by status: the CLI's store repairs nothing by itself.
+    expect(await aws.head('lost/1.txt')).toBeNull();
+    expect(await aws.head('_failover/epoch')).toBeNull();
+
+    const repair = await failover(['repair', '--json']);
+    expect(repair.code).toBe(0);
+    for (const n of [1, 2]) expect((await aws.head(`lost/${n}.txt`))?.size).toBe(2);
+    expect(await aws.head('_failover/epoch')).not.toBeNull();
+    const after = await failover(['status', '--json']);
+    expect(after.code).toBe(0);
+    expect((jsonOf(after).targets as { amnesia: boolean }[]).map((t) => t.amnesia)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+
   it('no output of any run above carried the account key', () => {
     expect(runs.length).toBeGreaterThan(25);
     for (const run of runs) {

@@ -14,6 +14,11 @@ export interface StatusTarget {
   readonly breaker: MultiCloudTargetStatus['state'];
   /** Journal (write, target) pairs this target still lacks. */
   readonly behind: number;
+  /**
+   * The target lost its data: its epoch marker is gone or changed (see the store's `amnesia`).
+   * The CLI's store restores nothing by itself: `failover repair` restores it from the others.
+   */
+  readonly amnesia: boolean;
 }
 
 /** How loading the journal went: `null` when it loaded. */
@@ -65,17 +70,25 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
       error: probe.error ?? null,
       breaker: t.state,
       behind: t.behind,
+      amnesia: t.amnesia !== undefined,
     };
   });
   const problems: string[] = [];
   for (const t of targets) if (t.error) problems.push(`${t.name}: ${explain(t.error)}`);
+  for (const t of targets) {
+    if (t.amnesia) {
+      problems.push(
+        `${t.name}: lost its data (its epoch marker is gone or changed): failover repair restores it from the other targets`,
+      );
+    }
+  }
   if (journalError && !journalError.locked) problems.push(`journal: ${journalError.failure.message}`);
 
   const lines = [
     `store ${status.name} (writes: ${typeof status.writes === 'string' ? status.writes : `quorum ${status.writes.quorum}`})`,
     ...targets.map(
       (t) =>
-        `${t.reachable ? 'ok  ' : 'DOWN'} ${t.name}: ${t.reachable ? `reachable in ${Math.round(t.probeMs)} ms` : 'not reachable'}, breaker ${t.breaker}, behind ${t.behind}`,
+        `${t.reachable && !t.amnesia ? 'ok  ' : t.reachable ? 'LOST' : 'DOWN'} ${t.name}: ${t.reachable ? `reachable in ${Math.round(t.probeMs)} ms` : 'not reachable'}, breaker ${t.breaker}, behind ${t.behind}${t.amnesia ? ', lost its data' : ''}`,
     ),
     journalError?.locked
       ? 'journal: held by another process (the application?); its backlog is not shown'

@@ -132,9 +132,10 @@ export interface MultiContext {
   checkOpen(): void;
   /**
    * Starts reconciling a target that lost its data (in the background); a store that does not
-   * repair by itself does so only when `asked` (a repair pass it was asked for).
+   * repair by itself does so only when `asked` (a repair pass it was asked for), and returns that
+   * reconcile for the pass to wait for.
    */
-  amnesiaFound(target: string, asked?: boolean): void;
+  amnesiaFound(target: string, asked?: boolean): Promise<void> | undefined;
   /**
    * Starts reconciling every target after the journal lost its data (its id `current` is not the
    * `previous` one the epoch markers hold; in the background, see journal-reset.ts).

@@ -53,8 +53,8 @@ export async function repairPass(
     if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
   });
   // Targets that lost their data and whose restore did not finish (or, for a store that does not
-  // repair by itself, did not start): try again.
-  for (const t of ctx.epochs.amnesiac()) ctx.amnesiaFound(t, true);
+  // repair by itself, did not start): try again. Such a store's restores are part of this pass.
+  await Promise.all(ctx.epochs.amnesiac().map((t) => ctx.amnesiaFound(t, true)));
   // A journal that lost its data, whose reconcile did not finish: try again.
   await ctx.journalResetRetry();
   // Copies of earlier passes the journal could not check: checked now.

@@ -8,7 +8,7 @@ import { reconcile } from './reconcile.js';
  * if that reconcile listed every target and reached this one without errors). Failures are reported as `error` events
  * (`during: 'epoch'`); the target then stays untrusted until the next check finds it again.
  * A store told not to repair by itself (a tool such as the CLI, a batch job) reports the loss and
- * restores the target only when asked: at its next `repair()`.
+ * restores the target only when asked: within its next `repair()`.
  */
 export class AmnesiaRestorer {
   readonly #running = new Map<string, Promise<void>>();
@@ -31,10 +31,15 @@ export class AmnesiaRestorer {
 
   /**
    * Starts restoring `target` unless it is being restored already or the store is closed; for a
-   * store that does not repair by itself, only when `asked` (a repair pass it was asked for).
+   * store that does not repair by itself, only when `asked` (a repair pass it was asked for), and
+   * then as part of that pass: the restore is returned for the pass to wait for (a tool that closes
+   * the store once its `repair()` returns would otherwise close it mid-restore, and the restored
+   * target would never get its marker back). `undefined` otherwise: it runs in the background.
    */
-  restore(target: string, asked = false): void {
-    if (this.#closed() || this.#running.has(target) || (!this.#automatic && !asked)) return;
+  restore(target: string, asked = false): Promise<void> | undefined {
+    if (!this.#automatic && !asked) return undefined;
+    const running = this.#running.get(target);
+    if (running !== undefined || this.#closed()) return this.#automatic ? undefined : running;
     const ctx = this.#ctx();
     const run = (async () => {
       this.#epochs.setReconciling(target, true);
@@ -52,6 +57,7 @@ export class AmnesiaRestorer {
       }
     })();
     this.#running.set(target, run);
+    return this.#automatic ? undefined : run;
   }
 
   /** Resolves once every restore running now has ended. */
