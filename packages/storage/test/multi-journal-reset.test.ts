@@ -132,10 +132,25 @@ describe('a journal that lost its data', () => {
     // Nothing listed, nothing copied: a store told not to repair by itself writes nothing.
     expect(listings(targets)).toEqual(before);
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v1', 'v2', 'v2']);
-    // An explicit repair runs the reconcile the reset needs.
+    // An explicit repair runs the reconcile the reset needs, within the call: a batch job that
+    // closes the store right after it leaves the new id confirmed.
     await store.repair();
-    await vi.waitFor(() => expect(store.status().journalReset).toBeUndefined(), { timeout: 10_000 });
+    await store.close();
+    expect(store.status().journalReset).toBeUndefined();
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+    // The next run finds no reset: every cloud's marker carries the new journal's id.
+    const next = openMultiStore(open, targets, {
+      journal: createFileJournal({ dir: join(dir, 'new'), fsync: false }),
+      amnesia: {},
+      writerId: 'app',
+      repair: { onRecovery: false },
+    });
+    const later: unknown[] = [];
+    next.store.on('journalReset', (e) => later.push(e));
+    await next.store.exists('other');
+    await next.store.repair();
+    expect(later).toEqual([]);
+    expect(next.store.status().journalReset).toBeUndefined();
   });
 
   it('amnesia.journal: false turns the check off', async () => {

@@ -100,12 +100,17 @@ export class JournalResetRestorer {
    * pass, explicit (`repair()`) or automatic. Resolves (never rejects) once this retry (or the one
    * running) decided: the reset is over (another instance confirmed it), another instance holds
    * the reconcile's lease, or the reconcile started (it goes on in the background); so a repair
-   * pass's `status()` after it shows where the reset stands.
+   * pass's `status()` after it shows where the reset stands. For a store that does not repair by
+   * itself, once the reconcile ended: it is part of the `repair()` that runs it (a batch job that
+   * closes the store right after would otherwise close it mid-reconcile, the new id would never
+   * be confirmed, and every later run would reconcile every cloud again).
    */
   retry(): Promise<void> {
     const reset = this.#reset;
     if (reset === undefined || this.#closed()) return Promise.resolve();
-    if (this.#running !== undefined) return this.#decided ?? Promise.resolve();
+    if (this.#running !== undefined) {
+      return this.#automatic ? (this.#decided ?? Promise.resolve()) : this.#running.catch(() => undefined);
+    }
     const ctx = this.#ctx();
     let decide: () => void = () => {};
     const decided = new Promise<void>((resolve) => {
@@ -149,7 +154,7 @@ export class JournalResetRestorer {
         this.#decided = undefined;
       }
     })();
-    return decided;
+    return this.#automatic ? decided : this.#running.catch(() => undefined);
   }
 
   /** `reset` is reconciled; a reset found meanwhile (a new `current`) waits for the next pass. */
