@@ -55,6 +55,11 @@ async function failoverBin(args: string[], extraEnv: Record<string, string> = {}
   return run;
 }
 
+/** One field of every target in a `status --json` run, with the target's name: `[name, value][]`. */
+function perTarget(run: BinRun, field: 'reachable' | 'amnesia'): [string, unknown][] {
+  return (jsonOf(run).targets as Record<string, unknown>[]).map((t) => [t.name as string, t[field]]);
+}
+
 /** Progress bars draw with carriage returns and ANSI codes: none may reach a pipe. */
 function expectNoProgressBar(run: BinRun): void {
   expect(run.stderr).not.toContain('\r');
@@ -181,7 +186,7 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     const status = await failover(['status', '--json']);
     expect(status.code).toBe(1);
     const s = jsonOf(status);
-    expect((s.targets as { name: string; reachable: boolean }[]).map((t) => [t.name, t.reachable])).toEqual([
+    expect(perTarget(status, 'reachable')).toEqual([
       ['aws', true],
       ['gcp', true],
       ['azure', false],
@@ -384,9 +389,7 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
     await writeFile(path, JSON.stringify(config, null, 2));
     const run = await failover(['status', '--json', '--config', path]);
     expect(run.code).toBe(0);
-    expect(
-      (jsonOf(run).targets as { name: string; reachable: boolean }[]).map((t) => [t.name, t.reachable]),
-    ).toEqual([
+    expect(perTarget(run, 'reachable')).toEqual([
       ['aws', true],
       ['gcp', true],
       ['azure', true],
@@ -426,13 +429,14 @@ describe('failover against the local clouds', { timeout: 120_000 }, () => {
 
     const status = await failover(['status', '--json']);
     expect(status.code).toBe(1);
-    const s = jsonOf(status);
-    expect((s.targets as { name: string; amnesia: boolean }[]).map((t) => [t.name, t.amnesia])).toEqual([
+    expect(perTarget(status, 'amnesia')).toEqual([
       ['aws', true],
       ['gcp', false],
       ['azure', false],
     ]);
-    expect(s.problems).toEqual([expect.stringMatching(/^aws: lost its data .*failover repair restores it/)]);
+    expect(jsonOf(status).problems).toEqual([
+      expect.stringMatching(/^aws: lost its data .*failover repair restores it/),
+    ]);
     const text = await failover(['status']);
     expect(text.stdout).toContain('LOST aws: reachable in');
     // Nothing was written back by status: the CLI's store repairs nothing by itself.
