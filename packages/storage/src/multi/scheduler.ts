@@ -10,15 +10,15 @@ import type { RepairReport, RepairRunOptions } from './types.js';
  * runs gets the next pass (calls made meanwhile share it). A pass whose pairs were all skipped
  * because a half-open breaker's probe was busy asks for another one soon (see `probeRetry`:
  * bounded, backing off), and a deferred pair asks for one when its window has passed (`at`).
- * A store told not to repair by itself (`manual`: `onRecovery`, `intervalMs` and `delayMs` all
- * off, as a tool or batch job is) starts no pass but those its caller asks for: the follow-ups
+ * A store told not to repair by itself (not `automatic`: `onRecovery`, `intervalMs` and `delayMs`
+ * all off, as a tool or batch job is) starts no pass but those its caller asks for: the follow-ups
  * wait for its next `repair()`. Timers are unref'd: they never keep the process alive.
  */
 export class RepairScheduler {
   readonly #ctx: () => MultiContext;
   readonly #intervalMs: number | undefined;
   readonly #delayMs: number | undefined;
-  readonly #manual: boolean;
+  readonly #automatic: boolean;
   #running: Promise<RepairReport> | undefined;
   #queued: Promise<RepairReport> | undefined;
   #interval: NodeJS.Timeout | undefined;
@@ -37,17 +37,17 @@ export class RepairScheduler {
   /** The last pass that failed as a whole. */
   lastError: { at: number; message: string } | undefined;
 
-  /** `manual`: the store starts no pass by itself (see the class comment). */
+  /** `automatic`: whether the store starts passes by itself (see the class comment). */
   constructor(
     ctx: () => MultiContext,
     intervalMs: number | undefined,
     delayMs: number | undefined,
-    manual = false,
+    automatic = true,
   ) {
     this.#ctx = ctx;
     this.#intervalMs = intervalMs;
     this.#delayMs = delayMs;
-    this.#manual = manual;
+    this.#automatic = automatic;
   }
 
   /** Starts the interval timer. */
@@ -97,7 +97,7 @@ export class RepairScheduler {
    * Keeps only the earliest such request.
    */
   at(time: number): void {
-    if (this.#stopped || this.#manual) return;
+    if (this.#stopped || !this.#automatic) return;
     if (this.#at !== undefined && this.#atTime <= time) return;
     if (this.#at !== undefined) clearTimeout(this.#at);
     this.#atTime = time;

@@ -49,22 +49,22 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
   const pending = new PendingIndex();
   const events = new TypedEmitter<MultiCloudOwnEvents>();
   const counts = zeroCounts();
-  // Told not to repair by itself (a tool, a batch job): no pass but those its caller asks for, and
-  // no reconcile of a cloud or journal that lost its data until then.
-  const manual = !o.repairOnRecovery && o.repairIntervalMs === undefined && o.repairDelayMs === undefined;
-  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs, manual);
+  // Whether the store repairs by itself. Told not to (a tool, a batch job): no pass but those its
+  // caller asks for, and no reconcile of a cloud or journal that lost its data until then.
+  const automatic = o.repairOnRecovery || o.repairIntervalMs !== undefined || o.repairDelayMs !== undefined;
+  const scheduler = new RepairScheduler(() => ctx, o.repairIntervalMs, o.repairDelayMs, automatic);
   const epochs = new EpochTracker(o.amnesiaRecheckMs, undefined, o.amnesiaJournal);
   const restorer = new AmnesiaRestorer(
     () => ctx,
     epochs,
     () => life.closed,
-    !manual,
+    automatic,
   );
   const journalResets = new JournalResetRestorer(
     () => ctx,
     epochs,
     () => life.closed,
-    !manual,
+    automatic,
     o.amnesiaJournalLeaseMs,
   );
 
