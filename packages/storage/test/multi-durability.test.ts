@@ -815,6 +815,38 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     expect(await targets[0]!.inner.head('_failover/epoch')).not.toBeNull();
   });
 
+  it('the signal of a repair() stops the restore it runs (a store told not to repair by itself)', async () => {
+    const { store, targets } = setup({ amnesia: { recheckMs: 0 }, repair: { onRecovery: false } });
+    for (let i = 0; i < 5; i++) await store.put(`k${i}`, `v${i}`);
+    const errors: unknown[] = [];
+    store.on('error', (e) => errors.push(e));
+    await wipe(targets[0]!);
+    expect(await getText(store, 'k0')).toBe('v0'); // the loss is found
+    targets[1]!.stalled = true; // the restore's listing of gcp stops answering
+    const listed = targets[1]!.calls.list ?? 0;
+    const ac = new AbortController();
+    const pass = store.repair({ signal: ac.signal });
+    await vi.waitFor(() => expect(targets[1]!.calls.list ?? 0).toBeGreaterThan(listed), { timeout: 5000 });
+    ac.abort();
+    // Without the signal reaching it, the restore (and so the repair()) would wait for the stalled
+    // listing for ever.
+    const guard = new Promise((r) => setTimeout(() => r('still running'), 10_000).unref());
+    const outcome = await Promise.race([
+      pass.then(
+        () => 'returned',
+        () => 'rejected',
+      ),
+      guard,
+    ]);
+    expect(outcome).not.toBe('still running');
+    expect(errors).toEqual([]); // stopped by its caller: not a failure of the restore
+    expect(store.status().targets[0]!.amnesia).toBeDefined(); // still untrusted
+    targets[1]!.stalled = false;
+    await store.repair();
+    expect(store.status().targets[0]!.amnesia).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect((await copiesOf(targets, `k${i}`))[0]?.text).toBe(`v${i}`);
+  });
+
   // Found by the soak under load (seed 37): a restore that could not list one of the other clouds
   // still trusted the restored one again, so a key only that cloud held read as "not found".
   it('a cloud that lost its data is trusted again only after a restore that listed every other cloud', async () => {

@@ -153,6 +153,47 @@ describe('a journal that lost its data', () => {
     expect(next.store.status().journalReset).toBeUndefined();
   });
 
+  it("the signal of a repair() stops the reset's reconcile it runs (automatic repair off)", async () => {
+    const targets = threeClouds();
+    await lagBehind(targets);
+    await rm(dir, { recursive: true, force: true });
+    targets[0]!.down = undefined;
+    const { store } = openMultiStore(open, targets, {
+      journal: createFileJournal({ dir: join(dir, 'new'), fsync: false }),
+      amnesia: {},
+      writerId: 'app',
+      repair: { onRecovery: false },
+    });
+    const resets: unknown[] = [];
+    const errors: unknown[] = [];
+    store.on('journalReset', (e) => resets.push(e));
+    store.on('error', (e) => errors.push(e));
+    await store.exists('other');
+    await vi.waitFor(() => expect(resets).toHaveLength(1), { timeout: 10_000 });
+    targets[2]!.stalled = true; // the reconcile's listing of azure stops answering
+    const listed = listings(targets)[2]!;
+    const ac = new AbortController();
+    const pass = store.repair({ signal: ac.signal });
+    await vi.waitFor(() => expect(listings(targets)[2]).toBeGreaterThan(listed), { timeout: 5000 });
+    ac.abort();
+    // Without the signal reaching it, the reconcile (and so the repair()) would wait for ever.
+    const guard = new Promise((r) => setTimeout(() => r('still running'), 10_000).unref());
+    const outcome = await Promise.race([
+      pass.then(
+        () => 'returned',
+        () => 'rejected',
+      ),
+      guard,
+    ]);
+    expect(outcome).not.toBe('still running');
+    expect(errors).toEqual([]); // stopped by its caller: not a failure
+    expect(store.status().journalReset).toMatchObject({ reconciling: false });
+    targets[2]!.stalled = false;
+    await store.repair();
+    expect(store.status().journalReset).toBeUndefined();
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(['v2', 'v2', 'v2']);
+  });
+
   it('amnesia.journal: false turns the check off', async () => {
     const targets = threeClouds();
     await lagBehind(targets);

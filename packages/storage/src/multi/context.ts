@@ -133,9 +133,9 @@ export interface MultiContext {
   /**
    * Starts reconciling a target that lost its data (in the background); a store that does not
    * repair by itself does so only when `asked` (a repair pass it was asked for), and returns that
-   * reconcile for the pass to wait for.
+   * reconcile for the pass to wait for (`signal`, the pass's, stops it).
    */
-  amnesiaFound(target: string, asked?: boolean): Promise<void> | undefined;
+  amnesiaFound(target: string, asked?: boolean, signal?: AbortSignal): Promise<void> | undefined;
   /**
    * Starts reconciling every target after the journal lost its data (its id `current` is not the
    * `previous` one the epoch markers hold; in the background, see journal-reset.ts).
@@ -143,9 +143,10 @@ export interface MultiContext {
   journalResetFound(previous: string, current: string, rolledBack?: boolean): void;
   /**
    * Starts that reconcile again if it did not finish cleanly (a repair pass calls it); resolves,
-   * never rejecting, once it decided (not when the reconcile ends).
+   * never rejecting, once it decided (not when the reconcile ends; for a store that does not repair
+   * by itself, once it ended: `signal`, the pass's, stops it).
    */
-  journalResetRetry(): Promise<void>;
+  journalResetRetry(signal?: AbortSignal): Promise<void>;
   /** Asks for a repair pass soon (debounced by `repair.delayMs`), or at a given time (ms since the epoch). */
   repairSoon(at?: number): void;
 }

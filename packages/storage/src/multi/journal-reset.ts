@@ -103,9 +103,10 @@ export class JournalResetRestorer {
    * pass's `status()` after it shows where the reset stands. For a store that does not repair by
    * itself, once the reconcile ended: it is part of the `repair()` that runs it (a batch job that
    * closes the store right after would otherwise close it mid-reconcile, the new id would never
-   * be confirmed, and every later run would reconcile every cloud again).
+   * be confirmed, and every later run would reconcile every cloud again); `signal` (that
+   * `repair()`'s) then stops the reconcile, which the next `repair()` starts again.
    */
-  retry(): Promise<void> {
+  retry(signal?: AbortSignal): Promise<void> {
     const reset = this.#reset;
     if (reset === undefined || this.#closed()) return Promise.resolve();
     if (this.#running !== undefined) {
@@ -135,7 +136,8 @@ export class JournalResetRestorer {
         if (lease === 'elsewhere' || this.#closed()) return;
         reset.reconciling = true;
         decide();
-        const report = await reconcile(ctx, {});
+        const own = this.#automatic ? undefined : signal;
+        const report = await reconcile(ctx, own === undefined ? {} : { signal: own });
         // Complete only when every target was listed and nothing failed: a write the journal
         // forgot may be held by any of them.
         const clean = report.skippedTargets.length === 0 && report.errors.length === 0;
@@ -144,7 +146,9 @@ export class JournalResetRestorer {
           this.#over(reset);
         }
       } catch (err) {
-        if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+        // Stopped by the repair that ran it: not a failure of the reconcile.
+        const stopped = !this.#automatic && signal?.aborted === true;
+        if (!stopped && ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
         decide();
         if (typeof lease === 'object') await lease.release();

@@ -54,9 +54,9 @@ export async function repairPass(
   });
   // Targets that lost their data and whose restore did not finish (or, for a store that does not
   // repair by itself, did not start): try again. Such a store's restores are part of this pass.
-  await Promise.all(ctx.epochs.amnesiac().map((t) => ctx.amnesiaFound(t, true)));
+  await Promise.all(ctx.epochs.amnesiac().map((t) => ctx.amnesiaFound(t, true, signal)));
   // A journal that lost its data, whose reconcile did not finish: try again.
-  await ctx.journalResetRetry();
+  await ctx.journalResetRetry(signal);
   // Copies of earlier passes the journal could not check: checked now.
   await recheckUnchecked(ctx);
   void ctx.deferredRecords.flush(); // so that the journal's pending entries include them

@@ -35,8 +35,10 @@ export class AmnesiaRestorer {
    * then as part of that pass: the restore is returned for the pass to wait for (a tool that closes
    * the store once its `repair()` returns would otherwise close it mid-restore, and the restored
    * target would never get its marker back). `undefined` otherwise: it runs in the background.
+   * `signal` (the asking pass's, such a store only) stops that restore's reconcile; the target then
+   * stays untrusted until a later `repair()` restores it.
    */
-  restore(target: string, asked = false): Promise<void> | undefined {
+  restore(target: string, asked = false, signal?: AbortSignal): Promise<void> | undefined {
     if (!this.#automatic && !asked) return undefined;
     const running = this.#running.get(target);
     if (running !== undefined || this.#closed()) return this.#automatic ? undefined : running;
@@ -44,13 +46,16 @@ export class AmnesiaRestorer {
     const run = (async () => {
       this.#epochs.setReconciling(target, true);
       try {
-        const report = await reconcile(ctx, {});
+        const own = this.#automatic ? undefined : signal;
+        const report = await reconcile(ctx, own === undefined ? {} : { signal: own });
         // Complete only when every target was listed: a key may be held only by one that was
         // skipped (a quorum write that missed the listed ones). Otherwise the next check retries.
         const clean = report.skippedTargets.length === 0 && report.errors.every((e) => e.target !== target);
         if (clean && !this.#closed()) await this.#epochs.restored(ctx, target);
       } catch (err) {
-        if (ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+        // Stopped by the repair that asked for it: not a failure of the restore.
+        const stopped = !this.#automatic && signal?.aborted === true;
+        if (!stopped && ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
         this.#epochs.setReconciling(target, false);
         this.#running.delete(target);

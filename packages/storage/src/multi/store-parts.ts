@@ -116,10 +116,11 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
       if (life.closed) throw new StorageError('invalid', `The multi-cloud store "${o.name}" is closed`);
     },
     repairSoon: (at?: number) => (at === undefined ? scheduler.soon() : scheduler.at(at)),
-    amnesiaFound: (target: string, asked?: boolean) => restorer.restore(target, asked),
+    amnesiaFound: (target: string, asked?: boolean, signal?: AbortSignal) =>
+      restorer.restore(target, asked, signal),
     journalResetFound: (previous: string, current: string, rolledBack?: boolean) =>
       journalResets.found(previous, current, rolledBack),
-    journalResetRetry: () => journalResets.retry(),
+    journalResetRetry: (signal?: AbortSignal) => journalResets.retry(signal),
   };
 
   followRouter(ctx, epochs, scheduler, () => !life.closed && life.loading !== undefined);
