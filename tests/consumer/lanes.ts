@@ -5,7 +5,7 @@
  * - Node 20 with the OLDEST versions the peer ranges allow (what a user who has not upgraded has).
  * - Node 22 and 24 with the NEWEST majors (@google-cloud/storage 8 and @azure/storage-blob 12.33+
  *   need Node 22).
- * - Node 26 with @failover/core alone: npm must pick an opossum whose engines accept it.
+ * - Node 26 with the NEWEST majors too: npm must pick an opossum whose engines accept it.
  *
  * Keep these in step with the `peerDependencies` of packages/*: the oldest versions below are
  * the lower bounds of those ranges (or the oldest release the registry has inside them).
@@ -79,13 +79,14 @@ export const LANES: readonly Lane[] = [
     s3OnlyProject: false,
   },
   {
-    // opossum 9 declares Node up to 24: before core allowed opossum 10, Node 26 warned EBADENGINE.
-    id: 'node26-core',
+    // Node 26 with the whole SDK (the peers and the packed testkit's local clouds run on it since
+    // December 2026; before, this lane installed @failover/core alone). opossum 9 declares Node up
+    // to 24: npm must pick opossum 10 here, with no EBADENGINE warning.
+    id: 'node26-newest',
     nodeMajor: 26,
-    peers: [],
+    peers: [...NEWEST_PEERS, TYPESCRIPT, TSX, '@types/node@26'],
     opossumMajor: 10,
     node10Types: false,
     s3OnlyProject: false,
-    coreOnly: true,
   },
 ];
