@@ -18,7 +18,12 @@ export interface CloudEndpoints {
   readonly azureConnectionString: string;
 }
 
-/** The adapter stores over the clouds' proxies, named `aws`, `gcp`, `azure`, SDK retries off. */
+/**
+ * The adapter stores over the clouds' proxies, named `aws`, `gcp`, `azure`, SDK retries off.
+ * JEPSEN_SMALL_PARTS=1 (with JEPSEN_LARGE_BYTES of several MiB): big objects take each adapter's
+ * path for big ones: S3 multipart uploads from 5 MiB, GCS resumable uploads from 128 KiB, Azure
+ * block lists from 256 KiB.
+ */
 export function storesOf(config: CloudEndpoints): BlobStore[] {
   const s3 = new S3Client({
     region: 'us-east-1',
@@ -37,9 +42,24 @@ export function storesOf(config: CloudEndpoints): BlobStore[] {
   const azure = BlobServiceClient.fromConnectionString(config.azureConnectionString, {
     retryOptions: { maxTries: 1 },
   });
+  const small = process.env.JEPSEN_SMALL_PARTS === '1';
+  const MiB = 1024 * 1024;
   return [
-    createS3Store({ client: s3, bucket: config.bucket, name: 'aws' }),
-    createGcsStore({ bucket: gcs.bucket(config.bucket), name: 'gcp' }),
-    createAzureBlobStore({ container: azure.getContainerClient(config.bucket), name: 'azure' }),
+    createS3Store({
+      client: s3,
+      bucket: config.bucket,
+      name: 'aws',
+      ...(small ? { multipartThreshold: 5 * MiB, partSize: 5 * MiB } : {}),
+    }),
+    createGcsStore({
+      bucket: gcs.bucket(config.bucket),
+      name: 'gcp',
+      ...(small ? { resumableThreshold: 128 * 1024 } : {}),
+    }),
+    createAzureBlobStore({
+      container: azure.getContainerClient(config.bucket),
+      name: 'azure',
+      ...(small ? { blockSize: 256 * 1024 } : {}),
+    }),
   ];
 }

@@ -68,7 +68,12 @@ async function openStore(config: ChildConfig): Promise<MultiCloudStore> {
     failover: testFailover(config.attemptTimeoutMs),
     repair: { intervalMs: 1000, delayMs: 50 },
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
-    reads: { bufferBytes: 1024 * 1024 },
+    // The default reads (objects above 64 KiB are streamed and verified as they end, a cut stream
+    // resumed on another cloud); JEPSEN_READ_BUFFER sets `reads.bufferBytes` (the soak used 1 MiB,
+    // every object read whole, until stop 51).
+    ...(process.env.JEPSEN_READ_BUFFER === undefined
+      ? {}
+      : { reads: { bufferBytes: Number(process.env.JEPSEN_READ_BUFFER) } }),
   });
   closeStore = () => store.close();
   return store;

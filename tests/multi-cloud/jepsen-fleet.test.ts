@@ -56,10 +56,10 @@ async function soak(seed: number, redisFaults: boolean): Promise<void> {
     // counts (docs/benchmarks.md, stops 43 and 45).
     stalls: Number(process.env.JEPSEN_STALLS ?? 0),
     seed,
-    ops: 800,
+    ops: Number(process.env.JEPSEN_OPS ?? 800),
     crashes: 3,
     amnesia: 1,
-    largeBytes: 160 * 1024,
+    largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
     instances: INSTANCES,
     redisFaults,
   });

@@ -19,17 +19,21 @@ import { expectSoakClean } from './jepsen-expect.js';
  */
 const SEED = Number(process.env.JEPSEN_SEED ?? 20261202);
 /** JEPSEN_STALLS: times the writer is stalled (SIGSTOP 0.5 to 3 s, calls in flight). Default 2. */
+// For longer explorations: JEPSEN_OPS (calls, default 1500), JEPSEN_LARGE_BYTES (the largest big
+// object, default 160 KiB), JEPSEN_SMALL_PARTS=1 (adapters' multipart, resumable and block-list
+// paths from small sizes, child-stores.ts), JEPSEN_READ_BUFFER (the writer's `reads.bufferBytes`;
+// default the store's own, 64 KiB).
 const STALLS = Number(process.env.JEPSEN_STALLS ?? 2);
 
 describe('Jepsen-style soak of the multi-cloud store (default write options)', () => {
   it(`loses, corrupts, serves stale or resurrects nothing (seed ${SEED})`, async () => {
     const result = await runSoak({
       seed: SEED,
-      ops: 1500,
+      ops: Number(process.env.JEPSEN_OPS ?? 1500),
       crashes: 3,
       stalls: STALLS,
       amnesia: 1,
-      largeBytes: 160 * 1024,
+      largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
     });
     const text = formatSoak(result);
     const summary = `seed ${SEED} (replay: JEPSEN_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen.test.ts)\n${text}`;
