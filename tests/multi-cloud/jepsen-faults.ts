@@ -1,11 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyFailure } from '@failover/core';
 import { type BlobStore, isPrefixEntry, VERSION_KEY } from '@failover/storage';
-import { type Fault, type FaultProxy, faults } from '@failover/testkit';
+import { type Fault, type FaultProxy, faults, type RequestInfo } from '@failover/testkit';
 import type { Rng } from './jepsen-data.js';
 
 /** Every fault kind the soak switches among. */
-export const FAULT_KINDS = ['refuse', 'dns', 'reset', '503', '429', 'blackhole', 'latency', 'cut'] as const;
+export const FAULT_KINDS = [
+  'refuse',
+  'dns',
+  'reset',
+  '503',
+  '429',
+  'blackhole',
+  'latency',
+  'cut',
+  'corrupt',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault in force on one cloud from `from` to `to` (wall-clock ms). */
@@ -38,7 +48,7 @@ export interface FaultHooks {
   log(line: string): void;
 }
 
-function faultOf(kind: FaultKind, rng: Rng): Fault {
+function faultOf(kind: FaultKind, rng: Rng, cloud: number): Fault {
   // A third of the request-level faults are partial: a brown-out rather than an outage.
   const partial = rng.chance(1 / 3) ? { probability: 0.5 } : {};
   switch (kind) {
@@ -60,6 +70,25 @@ function faultOf(kind: FaultKind, rng: Rng): Fault {
       // Forwarded, then the connection is reset after a few bytes of the answer: a write lands
       // but its caller sees a broken connection; a download stops in the middle.
       return faults.reset({ ...partial, afterBytes: rng.int(0, 64) });
+    case 'corrupt':
+      // Object downloads answer whole, with one byte's bits flipped: a copy gone bad at rest. No
+      // read may return it as good, and repair or reconcile must not copy it to another cloud.
+      return faults.corrupt({ ...partial, afterBytes: rng.int(0, 64), match: (r) => isDownload(cloud, r) });
+  }
+}
+
+/** An object download (not a listing, a metadata read or a multipart call) of cloud 0 (S3), 1 (GCS) or 2 (Azure). */
+function isDownload(cloud: number, r: RequestInfo): boolean {
+  if (r.method !== 'GET') return false;
+  switch (cloud) {
+    case 0: // s3rver, path style: GET /bucket/key
+      return (
+        /^\/[^/]+\/./.test(r.path) && !/[?&](uploads|uploadId|list-type|location|acl|tagging)/.test(r.url)
+      );
+    case 1: // the GCS JSON API's media downloads
+      return /[?&]alt=media/.test(r.url);
+    default: // Azurite: GET /account/container/blob
+      return /^\/[^/]+\/[^/]+\/./.test(r.path) && !/[?&](comp|restype)=/.test(r.url);
   }
 }
 
@@ -213,7 +242,7 @@ export class FaultSchedule {
     const window: FaultWindow = { cloud, kind, from: now, to: Number.POSITIVE_INFINITY };
     this.windows.push(window);
     this.#open[cloud] = window;
-    await proxy.setFault(kind === 'amnesia' ? faults.refuse() : faultOf(kind, this.#rng));
+    await proxy.setFault(kind === 'amnesia' ? faults.refuse() : faultOf(kind, this.#rng, cloud));
   }
 }
 

@@ -312,6 +312,49 @@ describe('createFaultProxy: latency, blackhole, reset', () => {
   });
 });
 
+describe('createFaultProxy: corrupt', () => {
+  /** GET /big through the proxy, read whole. */
+  function getBig(proxy: FaultProxy): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      http
+        .get(`${proxy.url}/big`, { agent: false }, (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(Number(res.headers['content-length'])).toBe(BIG.length);
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        })
+        .on('error', reject);
+    });
+  }
+
+  it('flips every bit of the one byte at afterBytes: the right length, one byte wrong', async () => {
+    for (const at of [0, 1, 70_000, BIG.length - 1]) {
+      const proxy = await proxyFor({ fault: faults.corrupt({ afterBytes: at }) });
+      const body = await getBig(proxy);
+      expect(body.length).toBe(BIG.length);
+      const wrong = [...body.keys()].filter((i) => body[i] !== BIG[i]);
+      expect(wrong).toEqual([at]);
+      expect(body[at]).toBe(BIG[at]! ^ 0xff);
+      expect(proxy.counts.byFault.corrupt).toBe(1);
+    }
+  });
+
+  it('leaves a body too short to reach the offset unchanged, and requests it does not match alone', async () => {
+    const past = await proxyFor({ fault: faults.corrupt({ afterBytes: BIG.length }) });
+    expect((await getBig(past)).equals(BIG)).toBe(true);
+    const other = await proxyFor({ fault: faults.corrupt({ match: { path: '/elsewhere' } }) });
+    expect((await getBig(other)).equals(BIG)).toBe(true);
+    expect(other.counts.byFault.corrupt).toBe(0);
+  });
+
+  it('refuses a negative offset, naming the field', async () => {
+    const proxy = await proxyFor({});
+    await expect(proxy.setFault({ type: 'corrupt', afterBytes: -1 })).rejects.toThrow(/fault\.afterBytes/);
+  });
+});
+
 describe('createFaultProxy: cut and stall mid-body', () => {
   /** GET /big through the proxy; what arrived and how the body ended. */
   function readBig(proxy: FaultProxy): Promise<{ bytes: number; ended: 'end' | 'error'; code?: string }> {

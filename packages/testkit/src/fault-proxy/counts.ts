@@ -7,6 +7,7 @@ export const FAULT_TYPES: readonly FaultType[] = [
   'latency',
   'reset',
   'cut',
+  'corrupt',
   'stall',
   'blackhole',
   'refuse',

@@ -1,5 +1,6 @@
 import type {
   BlackholeFault,
+  CorruptFault,
   CutFault,
   DnsFault,
   LatencyFault,
@@ -60,6 +61,10 @@ export const faults = Object.freeze({
   /** Forward, then close the connection cleanly (FIN, no RST) after `afterBytes` of the response body. */
   cut(options: PartialFault & Pick<CutFault, 'afterBytes'> = {}): CutFault {
     return { ...options, type: 'cut' };
+  },
+  /** Forward, flipping the bits of the response body's byte at `afterBytes` (default 0). */
+  corrupt(options: PartialFault & Pick<CorruptFault, 'afterBytes'> = {}): CorruptFault {
+    return { ...options, type: 'corrupt' };
   },
   /** Forward, then go silent after `afterBytes` of the response body, keeping the connection open. */
   stall(options: PartialFault & Pick<StallFault, 'afterBytes'> = {}): StallFault {

@@ -29,6 +29,8 @@ export interface ResponseShaping {
   readonly resetAfterBytes?: number;
   /** Close the client connection cleanly (FIN) after this many response body bytes. */
   readonly cutAfterBytes?: number;
+  /** Flip every bit of the response body's byte at this offset. */
+  readonly corruptAt?: number;
   /** Send nothing more after this many response body bytes, keeping the connection open. */
   readonly stallAfterBytes?: number;
   /** Called with the client's socket when a stall begins, so the proxy can drop it later. */
@@ -155,6 +157,9 @@ async function pumpBody(
       if (bytesPerSecond) await sleep((piece.length / bytesPerSecond) * 1000, undefined, { signal });
       const cut = stopAfter !== undefined && sent + piece.length >= stopAfter;
       if (cut) piece = piece.subarray(0, (stopAfter ?? 0) - sent);
+      const flip = shaping.corruptAt;
+      if (flip !== undefined && flip >= sent && flip < sent + piece.length)
+        piece = flipped(piece, flip - sent);
       if (piece.length > 0 && !res.write(piece)) await once(res, 'drain', { signal });
       sent += piece.length;
       if (cut) {
@@ -166,6 +171,13 @@ async function pumpBody(
     }
   }
   res.end();
+}
+
+/** A copy of `piece` with every bit of its byte at `at` flipped (the upstream's buffer is left alone). */
+function flipped(piece: Buffer, at: number): Buffer {
+  const copy = Buffer.from(piece);
+  copy[at] = (copy[at] ?? 0) ^ 0xff;
+  return copy;
 }
 
 function stopOf(shaping: ResponseShaping): [Stop, number | undefined] {

@@ -55,6 +55,7 @@ export async function handleFaulted(
         await sleep(applied.ms, undefined, { signal });
         break;
       case 'cut':
+      case 'corrupt':
       case 'stall':
       case 'pass':
         break;
@@ -71,6 +72,7 @@ export async function handleFaulted(
         bytesPerSecond: applied.type === 'latency' ? applied.bytesPerSecond : undefined,
         resetAfterBytes: applied.type === 'reset' ? applied.afterBytes : undefined,
         cutAfterBytes: applied.type === 'cut' ? (applied.afterBytes ?? 0) : undefined,
+        corruptAt: applied.type === 'corrupt' ? (applied.afterBytes ?? 0) : undefined,
         stallAfterBytes: applied.type === 'stall' ? (applied.afterBytes ?? 0) : undefined,
         onStall: (socket) => {
           state.held.add(socket);

@@ -12,6 +12,7 @@ export { createFaultProxy } from './proxy.js';
 export { type Random, seededRandom } from './rng.js';
 export type {
   BlackholeFault,
+  CorruptFault,
   CutFault,
   DnsFault,
   Fault,

@@ -125,6 +125,19 @@ export interface CutFault extends PartialFault {
 }
 
 /**
+ * Forward, but flip every bit of one byte of the response body, the one at offset `afterBytes`
+ * (default 0): a copy that went bad at rest (a faulty disk, bit rot) served with the right status,
+ * headers and length, or a middlebox that damages what it carries. A body too short to reach that
+ * offset passes unchanged. Give it a `match`: flipping a byte of a listing or of an error body
+ * breaks its parsing rather than the data.
+ */
+export interface CorruptFault extends PartialFault {
+  readonly type: 'corrupt';
+  /** Offset in the response body of the byte flipped. Default 0 (its first byte). */
+  readonly afterBytes?: number;
+}
+
+/**
  * Forward, then go silent after `afterBytes` bytes of the response body: the connection stays
  * open and nothing more arrives, as when a server hangs in the middle of a response. Held
  * connections are dropped when the fault changes or the proxy closes.
@@ -178,6 +191,7 @@ export type RequestFault =
   | LatencyFault
   | ResetFault
   | CutFault
+  | CorruptFault
   | StallFault
   | BlackholeFault;
 

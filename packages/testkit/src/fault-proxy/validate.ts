@@ -1,7 +1,7 @@
 import { type OptionsReader, optionError, readOptions } from '@failover/core';
 import type { Fault, RequestFault } from './types.js';
 
-const REQUEST_TYPES = ['pass', 'status', 'latency', 'reset', 'cut', 'stall', 'blackhole'] as const;
+const REQUEST_TYPES = ['pass', 'status', 'latency', 'reset', 'cut', 'corrupt', 'stall', 'blackhole'] as const;
 const TYPES = [...REQUEST_TYPES, 'refuse', 'dns', 'mix'] as const;
 
 /**
@@ -49,6 +49,7 @@ export function validateFault(fault: Fault, path = 'fault'): Fault {
       nonNegative(r, 'delayMs');
       break;
     case 'cut':
+    case 'corrupt':
     case 'stall':
       r.int('afterBytes', { min: 0 });
       break;
