@@ -226,6 +226,39 @@ export async function resolveEntry(ctx: MultiContext, id: string, target: string
 }
 
 /**
+ * The targets other than `target` known to hold `version` of `key`: those a pending write of that
+ * version reached, or, with none pending, every other target (the journal settled it everywhere).
+ * Never a guess: a listing trusts these holders for the key (soak seed 24013: a degraded write's
+ * corrupt copy, queued with every other target as a holder, left the key out of listings).
+ */
+function holdersOf(ctx: MultiContext, key: string, version: string, target: string): string[] {
+  const written = ctx.pending
+    .entriesOf(key)
+    .filter((i) => i.entry.op === 'put' && i.entry.version === version && !isCorruptCopyEntry(i.entry));
+  if (written.length === 0) return ctx.targets.map((t) => t.name).filter((n) => n !== target);
+  const held = new Set(written.flatMap((i) => i.holders));
+  return ctx.targets.map((t) => t.name).filter((n) => n !== target && held.has(n));
+}
+
+/** Whether `entry` is the one {@link reportCorruptCopy} queues: a target whose copy read back damaged. */
+export function isCorruptCopyEntry(entry: Pick<JournalEntry, 'id'>): boolean {
+  return entry.id.startsWith(CORRUPT_COPY_PREFIX);
+}
+
+/** The id prefix of the entries {@link reportCorruptCopy} queues. */
+const CORRUPT_COPY_PREFIX = 'integrity:';
+
+/**
+ * The targets whose copy of `key` was reported corrupt and is not repaired yet: reads ask them last.
+ */
+export function damagedCopies(ctx: MultiContext, key: string): Set<string> {
+  const out = new Set<string>();
+  for (const i of ctx.pending.entriesOf(key))
+    if (isCorruptCopyEntry(i.entry)) for (const t of i.missing) out.add(t);
+  return out;
+}
+
+/**
  * Reports a corrupt copy (event, counter) and, unless `queue` is false (reconcile fixes it
  * itself), queues it for repair: a journal entry saying that `target` lacks the version it claims
  * to hold, which the other targets may hold. Never throws; a journal failure is reported as an
@@ -252,12 +285,12 @@ export function reportCorruptCopy(
   const version = error.version;
   if (!queue || version === undefined || ctx.targets.length < 2) return;
   const entry: JournalEntry = {
-    id: `integrity:${target}:${version}:${key}`,
+    id: `${CORRUPT_COPY_PREFIX}${target}:${version}:${key}`,
     op: 'put',
     key,
     version,
     sha256,
-    holders: ctx.targets.map((t) => t.name).filter((n) => n !== target),
+    holders: holdersOf(ctx, key, version, target),
     missing: [target],
     at: Date.now(),
   };

@@ -23,7 +23,7 @@ import { OPERATION, shortBody, watchDownload } from './download.js';
 import { markerClock } from './epoch.js';
 import { IntegrityError } from './errors.js';
 import { isPlainPutIntent } from './intents.js';
-import { entryId, reportCorruptCopy } from './journaling.js';
+import { damagedCopies, entryId, reportCorruptCopy } from './journaling.js';
 import { lateCopyFound } from './late-copy.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
 import { floorFor } from './provisional.js';
@@ -523,6 +523,10 @@ function readOrder(ctx: MultiContext, latest: PendingItem | undefined): readonly
   if (latest !== undefined) {
     const holders = order.filter((n) => latest.holders.includes(n));
     order = [...holders, ...order.filter((n) => !latest.holders.includes(n))];
+    // Copies a read or a repair found damaged, until repaired: asked last (they may be the only
+    // copies of a degraded write, so never skipped).
+    const damaged = damagedCopies(ctx, latest.entry.key);
+    if (damaged.size > 0) order = lastOf(order, (n) => damaged.has(n));
   }
   order = ctx.unresponsive.heldLast(order);
   if (ctx.epochs.enabled) order = lastOf(order, (n) => ctx.epochs.isAmnesiac(n));

@@ -11,7 +11,7 @@ import {
   markReadable,
   watchMark,
 } from './high-water.js';
-import { resolveEntry } from './journaling.js';
+import { isCorruptCopyEntry, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { confirmProvisional, provisionalNewer } from './provisional.js';
 import { RepairSlots } from './repair-slots.js';
@@ -382,7 +382,7 @@ export function decideRepair(
     current.version === entry.version &&
     current.sha256 === entry.sha256 &&
     (entry.size === undefined || current.size === undefined || current.size === entry.size) &&
-    !entry.id.startsWith('integrity:');
+    !isCorruptCopyEntry(entry);
   if (alreadyThere) return { type: 'none' };
   const unstamped =
     current?.deferred === true &&
@@ -390,7 +390,7 @@ export function decideRepair(
     entry.sha256 !== undefined &&
     entry.size !== undefined &&
     current.size === entry.size &&
-    !entry.id.startsWith('integrity:');
+    !isCorruptCopyEntry(entry);
   return unstamped ? { type: 'stamp' } : { type: 'copy' };
 }
 
@@ -577,6 +577,11 @@ async function lookAndApply(
       ...(step.type === 'stamp' ? [target] : []),
       ...inOrder(ctx, entry.holders),
       ...ctx.targets.map((t) => t.name).filter((n) => n !== target && !entry.holders.includes(n)),
+      // A copy reported corrupt (by a read) is still this target's: the version may be on no
+      // other target (a degraded write), and the damage may have been on the way. Read last, it
+      // is rewritten in place if it now reads whole; if not, the pair waits (never lost while a
+      // copy is there).
+      ...(isCorruptCopyEntry(entry) ? [target] : []),
     ];
     try {
       fetched.value = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);

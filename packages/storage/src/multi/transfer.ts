@@ -11,14 +11,16 @@ import { compareVersions, type OlderCopy } from './version.js';
 
 /**
  * A version is on no target any more: every source answered, and held an older version (`older`,
- * `undefined` for an object no multi-cloud store wrote) or nothing. Kind `not_found`.
+ * `undefined` for an object no multi-cloud store wrote) or nothing. Kind `not_found`. A source
+ * whose copy of the version failed its SHA-256 check holds it still (unreadable for now): the
+ * fetch then fails as `unavailable`, never with this error.
  */
 export class VanishedError extends StorageError {
   /** The older versions the sources held instead, with the source that held each (in the order asked). */
   readonly olderOn: readonly OlderCopy[];
   /**
-   * What each source answered, in the order asked: `<target>: missing`, `<target>: older
-   * (<version>)` or `<target>: corrupt` (its bytes did not match the SHA-256).
+   * What each source answered, in the order asked: `<target>: missing` or `<target>: older
+   * (<version>)`.
    */
   readonly seen: readonly string[];
 
@@ -57,7 +59,8 @@ export interface Fetched {
  * SHA-256 (reported as corrupt and queued for repair). `sha256` is checked when the exact version
  * is found; a newer one is checked against its own metadata. `version` undefined accepts any copy.
  * Rejects with kind `not_found` when every source answered and none holds it (it is gone for
- * good), `unavailable` when some source could not be asked or read.
+ * good), `unavailable` when some source could not be asked or read, or held it with bytes that did
+ * not match (it is there: a later try may read it whole).
  */
 export async function fetchVersion(
   ctx: MultiContext,
@@ -125,6 +128,11 @@ export async function fetchVersion(
       reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, found), expected);
       got.spool.release();
       seen.push(`${from}: corrupt`);
+      // The version (or a newer one) is there, only its bytes did not come back whole: a copy gone
+      // bad at rest, or bytes damaged on their way (a flaky disk read, a middlebox). Not vanished:
+      // it may read well later, and settling it as lost would delete the only copy (soak seed
+      // 24032: a degraded write's one copy, read through a corrupting proxy, was declared lost).
+      unreachable = true;
       continue;
     }
     ctx.clock.observe(found);
