@@ -230,3 +230,19 @@ export function gatedJournal(): {
   };
   return { journal, inner, hold };
 }
+
+/**
+ * How `pass` ends: `'returned'`, `'rejected'`, or `'still running'` when it has not settled within
+ * 10 s (real time): for a call that would otherwise hang the test until its own timeout. A guard,
+ * never a measure: the calls it watches end at once when they are right.
+ */
+export function endsOrHangs(pass: Promise<unknown>): Promise<'returned' | 'rejected' | 'still running'> {
+  const guard = new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10_000).unref());
+  return Promise.race([
+    pass.then(
+      () => 'returned' as const,
+      () => 'rejected' as const,
+    ),
+    guard,
+  ]);
+}

@@ -396,22 +396,34 @@ describe('integrity', () => {
     expect(again.info.target).toBe('aws');
   });
 
-  // Found by the soak with its corrupt fault (seed 24032): a degraded write held by one cloud,
-  // whose copy read back damaged once, was declared lost by repair and settled as a delete: the
-  // one copy there was went with it.
-  it('the only copy of a version that reads back corrupt is not lost: repair waits, and copies it once it reads whole', async () => {
+  /**
+   * A degraded write (gcp and azure down: aws alone holds it) whose one copy then reads back
+   * damaged (a bad disk read, a middlebox): same metadata, other bytes; `readFirst`: a read meets
+   * them before gcp and azure are back. `heal` puts the right bytes back.
+   */
+  async function onlyCopyDamaged(readFirst: boolean) {
     const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
     const lost: unknown[] = [];
     store.on('lost', (e) => lost.push(e));
     targets[1]!.down = 'unavailable';
     targets[2]!.down = 'unavailable';
-    const info = await store.put('k', 'the only copy'); // degraded: aws alone holds it
-    // Its bytes read back damaged (a bad disk read, a middlebox): same metadata, other bytes.
-    await plant(targets[0]!, 'k', 'damaged bytes', info.version!, info.checksums.sha256);
+    const info = await store.put('k', 'the only copy');
+    const plantOnAws = (text: string) => plant(targets[0]!, 'k', text, info.version!, info.checksums.sha256);
+    await plantOnAws('damaged bytes');
+    // A read that meets the damaged bytes first reports them (queued: aws "lacks" its version).
+    if (readFirst) await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
     targets[1]!.down = undefined;
     targets[2]!.down = undefined;
     store.recover('gcp');
     store.recover('azure');
+    return { store, targets, lost, heal: () => plantOnAws('the only copy') };
+  }
+
+  // Found by the soak with its corrupt fault (seed 24032): a degraded write held by one cloud,
+  // whose copy read back damaged once, was declared lost by repair and settled as a delete: the
+  // one copy there was went with it.
+  it('the only copy of a version that reads back corrupt is not lost: repair waits, and copies it once it reads whole', async () => {
+    const { store, targets, lost, heal } = await onlyCopyDamaged(false);
     const report = await store.repair();
     expect(lost).toEqual([]);
     expect(report.lost).toBe(0);
@@ -424,7 +436,7 @@ describe('integrity', () => {
       undefined,
     ]);
     // The copy reads whole again (the damage was on the way): the next pass copies it everywhere.
-    await plant(targets[0]!, 'k', 'the only copy', info.version!, info.checksums.sha256);
+    await heal();
     await store.repair();
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the only copy'));
     expect(await getText(store, 'k')).toBe('the only copy');
@@ -432,20 +444,8 @@ describe('integrity', () => {
   });
 
   it('a copy a read found corrupt, the only one of its version, is not lost either: repair rewrites it in place once it reads whole', async () => {
-    const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
-    const lost: unknown[] = [];
-    store.on('lost', (e) => lost.push(e));
-    targets[1]!.down = 'unavailable';
-    targets[2]!.down = 'unavailable';
-    const info = await store.put('k', 'the only copy'); // degraded: aws alone holds it
-    await plant(targets[0]!, 'k', 'damaged bytes', info.version!, info.checksums.sha256);
-    // A read meets the damaged bytes first: it reports them (queued: aws "lacks" its version).
-    await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+    const { store, targets, lost, heal } = await onlyCopyDamaged(true);
     expect(store.status().counts.integrityErrors).toBe(1);
-    targets[1]!.down = undefined;
-    targets[2]!.down = undefined;
-    store.recover('gcp');
-    store.recover('azure');
     await store.repair();
     await store.repair();
     expect(lost).toEqual([]);
@@ -454,7 +454,7 @@ describe('integrity', () => {
       undefined,
       undefined,
     ]);
-    await plant(targets[0]!, 'k', 'the only copy', info.version!, info.checksums.sha256);
+    await heal();
     await store.repair();
     await store.repair();
     expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the only copy'));
@@ -467,16 +467,7 @@ describe('integrity', () => {
   // copy named every other target as a holder, and a listing of one of them, which lacked the
   // degraded write, left the key out.
   it('a listing still shows a key whose only copy read back corrupt while that cloud is down', async () => {
-    const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
-    targets[1]!.down = 'unavailable';
-    targets[2]!.down = 'unavailable';
-    const info = await store.put('k', 'the only copy');
-    await plant(targets[0]!, 'k', 'damaged bytes', info.version!, info.checksums.sha256);
-    targets[1]!.down = undefined;
-    targets[2]!.down = undefined;
-    store.recover('gcp');
-    store.recover('azure');
-    await expect(getText(store, 'k')).rejects.toThrow(); // no intact copy anywhere
+    const { store, targets } = await onlyCopyDamaged(true);
     expect(store.status().counts.integrityErrors).toBe(1);
     targets[0]!.down = 'unavailable'; // gcp is listed: it never had the write
     const keys: string[] = [];
