@@ -475,6 +475,20 @@ describe('integrity', () => {
     expect(keys).toEqual(['k']);
   });
 
+  // Found by the fleet soak (seed 26103): the instance that read the damaged copy did not hold the
+  // other instance's write in its own index, and queued the copy with every other target as a
+  // holder.
+  it("a store that did not make the write (another instance's, its journal apart) still lists a key whose only copy read back corrupt", async () => {
+    const { targets } = await onlyCopyDamaged(false);
+    const { store: other } = setup({ writes: { quorum: 2, minimum: 1 } }, targets);
+    await expect(getText(other, 'k')).rejects.toThrow(); // no intact copy anywhere
+    expect(other.status().counts.integrityErrors).toBe(1);
+    targets[0]!.down = 'unavailable'; // gcp is listed: it never had the write
+    const keys: string[] = [];
+    for await (const e of other.list()) if ('key' in e) keys.push(e.key);
+    expect(keys).toEqual(['k']);
+  });
+
   it('a large object is streamed and the stream fails with an IntegrityError at its end', async () => {
     const { store, targets } = setup({ writes: 'mirror', reads: { bufferBytes: 16 } });
     const info = await store.put('big', Readable.from([Buffer.alloc(1000, 1)]));

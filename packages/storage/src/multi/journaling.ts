@@ -227,16 +227,19 @@ export async function resolveEntry(ctx: MultiContext, id: string, target: string
 
 /**
  * The targets other than `target` known to hold `version` of `key`: those a pending write of that
- * version reached, or, with none pending, every other target (the journal settled it everywhere).
- * Never a guess: a listing trusts these holders for the key (soak seed 24013: a degraded write's
- * corrupt copy, queued with every other target as a holder, left the key out of listings).
+ * version in this process's index reached; none when it holds no such write. Never a guess: a
+ * listing trusts these holders for the key. "Every other target" was one (soak seeds 24013 and,
+ * in a fleet whose other instance made the write, 26103: a degraded write's corrupt copy, queued
+ * with every other target as a holder, left the key out of listings of a target that lacked it).
+ * With none named, a listing shows the key from the journal's record and repair asks every target.
  */
 function holdersOf(ctx: MultiContext, key: string, version: string, target: string): string[] {
-  const written = ctx.pending
-    .entriesOf(key)
-    .filter((i) => i.entry.op === 'put' && i.entry.version === version && !isCorruptCopyEntry(i.entry));
-  if (written.length === 0) return ctx.targets.map((t) => t.name).filter((n) => n !== target);
-  const held = new Set(written.flatMap((i) => i.holders));
+  const held = new Set(
+    ctx.pending
+      .entriesOf(key)
+      .filter((i) => i.entry.op === 'put' && i.entry.version === version && !isCorruptCopyEntry(i.entry))
+      .flatMap((i) => i.holders),
+  );
   return ctx.targets.map((t) => t.name).filter((n) => n !== target && held.has(n));
 }
 
