@@ -489,6 +489,24 @@ describe('integrity', () => {
     expect(keys).toEqual(['k']);
   });
 
+  it('reconcile with verify keeps the only copy of a version that reads back corrupt, and nothing is lost', async () => {
+    const { store, targets, lost, heal } = await onlyCopyDamaged(false);
+    const report = await store.reconcile({ verify: true });
+    expect(report.corrupt).toBe(1);
+    expect(report.lost).toBe(0);
+    expect(lost).toEqual([]);
+    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([
+      'damaged bytes',
+      undefined,
+      undefined,
+    ]);
+    await heal();
+    await store.repair();
+    await store.repair();
+    expect(await getText(store, 'k')).toBe('the only copy');
+    expect(lost).toEqual([]);
+  });
+
   it('a large object is streamed and the stream fails with an IntegrityError at its end', async () => {
     const { store, targets } = setup({ writes: 'mirror', reads: { bufferBytes: 16 } });
     const info = await store.put('big', Readable.from([Buffer.alloc(1000, 1)]));
