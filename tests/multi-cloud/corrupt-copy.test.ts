@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { getBytes, IntegrityError, type MultiCloudEvents } from '@failover/storage';
 import { faults } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
-import { freshBuckets, multiStore, useClouds } from './harness.js';
+import {
+  CLOUD_NAMES,
+  type CloudIndex,
+  freshBuckets,
+  multiStore,
+  objectDownloads,
+  useClouds,
+} from './harness.js';
 
 /**
  * A copy that went bad at rest: the sick cloud's object downloads answer whole, with the right
@@ -14,14 +21,10 @@ import { freshBuckets, multiStore, useClouds } from './harness.js';
  */
 const fixture = useClouds();
 
-type Sick = 0 | 1 | 2;
-const NAMES = ['S3', 'GCS', 'Azure'] as const;
+type Sick = CloudIndex;
 
-/** The object downloads of each cloud (the GET that carries the body), for keys under `c/`. */
-function downloads(sick: Sick, bucket: string): RegExp {
-  if (sick === 1) return /alt=media/;
-  return new RegExp(`/${bucket}/c/`);
-}
+/** The object downloads of each cloud, for keys under `c/`. */
+const downloads = (sick: Sick, bucket: string): RegExp => objectDownloads(sick, bucket, 'c/');
 
 async function setup(sick: Sick, label: string) {
   const { clouds, stores } = fixture;
@@ -43,7 +46,7 @@ async function setup(sick: Sick, label: string) {
 
 describe('a cloud that serves corrupted copies (real S3, GCS and Azure through the fault proxy)', () => {
   for (const sick of [0, 1, 2] as const) {
-    it(`${NAMES[sick]} first: reads, whole and streamed, never return the bad bytes`, async () => {
+    it(`${CLOUD_NAMES[sick]} first: reads, whole and streamed, never return the bad bytes`, async () => {
       const { store, corrupt, integrity, sickName } = await setup(sick, 'reads');
       const bodies = new Map<string, Buffer>();
       // Below reads.bufferBytes (64 KiB): read whole and verified before get answers. Above it:
@@ -88,7 +91,7 @@ describe('a cloud that serves corrupted copies (real S3, GCS and Azure through t
       }
     });
 
-    it(`${NAMES[sick]} first: repair copies a missed write from a cloud that verifies, never the bad copy`, async () => {
+    it(`${CLOUD_NAMES[sick]} first: repair copies a missed write from a cloud that verifies, never the bad copy`, async () => {
       const { buckets, store, corrupt, sickName } = await setup(sick, 'repair');
       const lagging = ([0, 1, 2] as const).find((i) => i !== sick)!;
       const body = randomBytes(2048);

@@ -14,7 +14,7 @@ import {
 } from '@failover/storage';
 import { faults } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
-import { freshBuckets, useClouds } from './harness.js';
+import { CLOUD_NAMES, type CloudIndex, freshBuckets, objectDownloads, useClouds } from './harness.js';
 
 /**
  * Issue 10, "cut mid-body": the first cloud's object downloads are cut after 5 body bytes (the
@@ -28,14 +28,10 @@ import { freshBuckets, useClouds } from './harness.js';
  */
 const fixture = useClouds();
 
-type Sick = 0 | 1 | 2;
-const NAMES = ['S3', 'GCS', 'Azure'] as const;
+type Sick = CloudIndex;
 
-/** The object downloads of each cloud (the GET that carries the body), for keys under `f/`. */
-function downloads(sick: Sick, bucket: string): RegExp {
-  if (sick === 1) return /alt=media/;
-  return new RegExp(`/${bucket}/f/`);
-}
+/** The object downloads of each cloud, for keys under `f/`. */
+const downloads = (sick: Sick, bucket: string): RegExp => objectDownloads(sick, bucket, 'f/');
 
 /** The sick cloud's adapter store, counting its downloads that failed (also after `get` returned). */
 function counting(store: BlobStore, counts: { failedDownloads: number }): BlobStore {
@@ -125,7 +121,7 @@ async function run(sick: Sick, options: Partial<MultiCloudStoreOptions>, bytes =
 
 describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure through the fault proxy)', () => {
   for (const sick of [0, 1, 2] as const) {
-    it(`${NAMES[sick]} first, 'mirror' writes: left before the 5th call, no app error`, async () => {
+    it(`${CLOUD_NAMES[sick]} first, 'mirror' writes: left before the 5th call, no app error`, async () => {
       const r = await run(sick, { writes: 'mirror' });
       expect(r.errors).toEqual([]);
       expect(r.corrupt).toBe(0);
@@ -134,7 +130,7 @@ describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure throu
       expect(r.failedAtLeft).toBe(2);
     });
 
-    it(`${NAMES[sick]} first, streamed reads: each cut body goes on from another cloud, the breaker leaves at the 2nd`, async () => {
+    it(`${CLOUD_NAMES[sick]} first, streamed reads: each cut body goes on from another cloud, the breaker leaves at the 2nd`, async () => {
       // Every body streamed (verified as it ends): the cut comes after \`get\` returned, and the
       // rest of the body is read from the next cloud holding the same version (a range request).
       // The objects are bigger than 64 KiB, which the GCS adapter itself reads whole before \`get\`
@@ -153,7 +149,7 @@ describe('a cloud whose downloads are cut mid-body (real S3, GCS and Azure throu
       }
     });
 
-    it(`${NAMES[sick]} first, default options: no app error, left after at most 2 failed downloads`, async () => {
+    it(`${CLOUD_NAMES[sick]} first, default options: no app error, left after at most 2 failed downloads`, async () => {
       const r = await run(sick, {});
       expect(r.errors).toEqual([]);
       // Under the default quorum a get asks the clouds that took the put first; whether the sick

@@ -126,6 +126,20 @@ export async function snapshotJournal(from: string, clouds: Clouds): Promise<str
   return to;
 }
 
+/** A cloud by its index in {@link Buckets} (0 S3, 1 GCS, 2 Azure), and its name in test titles. */
+export type CloudIndex = 0 | 1 | 2;
+export const CLOUD_NAMES = ['S3', 'GCS', 'Azure'] as const;
+
+/**
+ * A fault proxy `match.path` for a cloud's object downloads (the GET that carries the body) of keys
+ * under `prefix` in `bucket`: GCS's media downloads (`alt=media`), S3's and Azurite's path-style
+ * `/<bucket>/<key>`.
+ */
+export function objectDownloads(cloud: CloudIndex, bucket: string, prefix: string): RegExp {
+  if (cloud === 1) return /alt=media/;
+  return new RegExp(`/${bucket}/${prefix}`);
+}
+
 /** Deterministic bytes for a key and a generation. */
 export function bytesFor(key: string, generation: number, size = 100 + (generation % 7) * 37): Buffer {
   const seed = Buffer.from(`${key}#${generation}:`);

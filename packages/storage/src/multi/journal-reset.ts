@@ -113,6 +113,8 @@ export class JournalResetRestorer {
       return this.#automatic ? (this.#decided ?? Promise.resolve()) : this.#running.catch(() => undefined);
     }
     const ctx = this.#ctx();
+    // A background reconcile is no pass's to stop; one run within a repair() is that call's.
+    const own = this.#automatic ? undefined : signal;
     let decide: () => void = () => {};
     const decided = new Promise<void>((resolve) => {
       decide = resolve;
@@ -136,7 +138,6 @@ export class JournalResetRestorer {
         if (lease === 'elsewhere' || this.#closed()) return;
         reset.reconciling = true;
         decide();
-        const own = this.#automatic ? undefined : signal;
         const report = await reconcile(ctx, own === undefined ? {} : { signal: own });
         // Complete only when every target was listed and nothing failed: a write the journal
         // forgot may be held by any of them.
@@ -147,8 +148,8 @@ export class JournalResetRestorer {
         }
       } catch (err) {
         // Stopped by the repair that ran it: not a failure of the reconcile.
-        const stopped = !this.#automatic && signal?.aborted === true;
-        if (!stopped && ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+        if (own?.aborted !== true && ctx.events.has('error'))
+          ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
         decide();
         if (typeof lease === 'object') await lease.release();

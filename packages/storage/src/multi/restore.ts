@@ -43,10 +43,11 @@ export class AmnesiaRestorer {
     const running = this.#running.get(target);
     if (running !== undefined || this.#closed()) return this.#automatic ? undefined : running;
     const ctx = this.#ctx();
+    // A background restore is no pass's to stop; an asked one is its pass's.
+    const own = this.#automatic ? undefined : signal;
     const run = (async () => {
       this.#epochs.setReconciling(target, true);
       try {
-        const own = this.#automatic ? undefined : signal;
         const report = await reconcile(ctx, own === undefined ? {} : { signal: own });
         // Complete only when every target was listed: a key may be held only by one that was
         // skipped (a quorum write that missed the listed ones). Otherwise the next check retries.
@@ -54,8 +55,8 @@ export class AmnesiaRestorer {
         if (clean && !this.#closed()) await this.#epochs.restored(ctx, target);
       } catch (err) {
         // Stopped by the repair that asked for it: not a failure of the restore.
-        const stopped = !this.#automatic && signal?.aborted === true;
-        if (!stopped && ctx.events.has('error')) ctx.events.emit('error', { during: 'epoch', error: err });
+        if (own?.aborted !== true && ctx.events.has('error'))
+          ctx.events.emit('error', { during: 'epoch', error: err });
       } finally {
         this.#epochs.setReconciling(target, false);
         this.#running.delete(target);
