@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream';
-import { createMemoryJournal, getText, IntegrityError, NotFoundError, readAll } from '@failover/storage';
+import {
+  createMemoryJournal,
+  getText,
+  IntegrityError,
+  type MultiCloudStore,
+  NotFoundError,
+  readAll,
+} from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { plant, useMultiStores } from './multi-fixtures.js';
 import { copiesOf, switchable } from './multi-helpers.js';
@@ -416,48 +423,48 @@ describe('integrity', () => {
     targets[2]!.down = undefined;
     store.recover('gcp');
     store.recover('azure');
-    return { store, targets, lost, heal: () => plantOnAws('the only copy') };
+    const texts = async () => (await copiesOf(targets, 'k')).map((c) => c?.text);
+    return { store, targets, lost, texts, heal: () => plantOnAws('the only copy') };
+  }
+
+  /** The keys a listing of `store` shows. */
+  async function listedKeys(store: MultiCloudStore): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const e of store.list()) if ('key' in e) keys.push(e.key);
+    return keys;
   }
 
   // Found by the soak with its corrupt fault (seed 24032): a degraded write held by one cloud,
   // whose copy read back damaged once, was declared lost by repair and settled as a delete: the
   // one copy there was went with it.
   it('the only copy of a version that reads back corrupt is not lost: repair waits, and copies it once it reads whole', async () => {
-    const { store, targets, lost, heal } = await onlyCopyDamaged(false);
+    const { store, lost, texts, heal } = await onlyCopyDamaged(false);
     const report = await store.repair();
     expect(lost).toEqual([]);
     expect(report.lost).toBe(0);
     expect(store.status().counts.lost).toBe(0);
     expect(report.failed.length).toBeGreaterThan(0); // the pairs stay pending, reported
     // Nothing deleted, nothing copied from the damaged bytes.
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([
-      'damaged bytes',
-      undefined,
-      undefined,
-    ]);
+    expect(await texts()).toEqual(['damaged bytes', undefined, undefined]);
     // The copy reads whole again (the damage was on the way): the next pass copies it everywhere.
     await heal();
     await store.repair();
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the only copy'));
+    expect(await texts()).toEqual(Array(3).fill('the only copy'));
     expect(await getText(store, 'k')).toBe('the only copy');
     expect(lost).toEqual([]);
   });
 
   it('a copy a read found corrupt, the only one of its version, is not lost either: repair rewrites it in place once it reads whole', async () => {
-    const { store, targets, lost, heal } = await onlyCopyDamaged(true);
+    const { store, lost, texts, heal } = await onlyCopyDamaged(true);
     expect(store.status().counts.integrityErrors).toBe(1);
     await store.repair();
     await store.repair();
     expect(lost).toEqual([]);
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([
-      'damaged bytes',
-      undefined,
-      undefined,
-    ]);
+    expect(await texts()).toEqual(['damaged bytes', undefined, undefined]);
     await heal();
     await store.repair();
     await store.repair();
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the only copy'));
+    expect(await texts()).toEqual(Array(3).fill('the only copy'));
     expect(store.status().journal.backlog).toBe(0);
     expect(await getText(store, 'k')).toBe('the only copy');
     expect(lost).toEqual([]);
@@ -470,9 +477,7 @@ describe('integrity', () => {
     const { store, targets } = await onlyCopyDamaged(true);
     expect(store.status().counts.integrityErrors).toBe(1);
     targets[0]!.down = 'unavailable'; // gcp is listed: it never had the write
-    const keys: string[] = [];
-    for await (const e of store.list()) if ('key' in e) keys.push(e.key);
-    expect(keys).toEqual(['k']);
+    expect(await listedKeys(store)).toEqual(['k']);
   });
 
   // Found by the fleet soak (seed 26103): the instance that read the damaged copy did not hold the
@@ -484,22 +489,16 @@ describe('integrity', () => {
     await expect(getText(other, 'k')).rejects.toThrow(); // no intact copy anywhere
     expect(other.status().counts.integrityErrors).toBe(1);
     targets[0]!.down = 'unavailable'; // gcp is listed: it never had the write
-    const keys: string[] = [];
-    for await (const e of other.list()) if ('key' in e) keys.push(e.key);
-    expect(keys).toEqual(['k']);
+    expect(await listedKeys(other)).toEqual(['k']);
   });
 
   it('reconcile with verify keeps the only copy of a version that reads back corrupt, and nothing is lost', async () => {
-    const { store, targets, lost, heal } = await onlyCopyDamaged(false);
+    const { store, lost, texts, heal } = await onlyCopyDamaged(false);
     const report = await store.reconcile({ verify: true });
     expect(report.corrupt).toBe(1);
     expect(report.lost).toBe(0);
     expect(lost).toEqual([]);
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([
-      'damaged bytes',
-      undefined,
-      undefined,
-    ]);
+    expect(await texts()).toEqual(['damaged bytes', undefined, undefined]);
     await heal();
     await store.repair();
     await store.repair();
