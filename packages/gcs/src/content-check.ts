@@ -59,9 +59,19 @@ class Crc32cCheck implements ContentCheck {
   }
 }
 
-function mismatch(kind: string, expected: string, actual: string): Error {
+/** What a failed check found: the error's `code` is the client's own for a mismatch. */
+export interface MismatchDetail {
+  readonly code: typeof DOWNLOAD_MISMATCH;
+  readonly checksum: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+function mismatch(checksum: string, expected: string, actual: string): Error & MismatchDetail {
   return Object.assign(
-    new Error(`The downloaded data did not match the object's ${kind} (expected ${expected}, got ${actual})`),
-    { code: DOWNLOAD_MISMATCH },
+    new Error(
+      `The downloaded data did not match the object's ${checksum} (expected ${expected}, got ${actual})`,
+    ),
+    { code: DOWNLOAD_MISMATCH, checksum, expected, actual } as const,
   );
 }

@@ -6,7 +6,14 @@ import {
   redact,
   redactError,
 } from '@failover/core';
-import { NotFoundError, PreconditionFailedError, StorageError, TransferError } from '@failover/storage';
+import {
+  ContentMismatchError,
+  NotFoundError,
+  PreconditionFailedError,
+  StorageError,
+  TransferError,
+} from '@failover/storage';
+import { DOWNLOAD_MISMATCH } from './content-check.js';
 
 /** What an error is about: the store, the operation and the key (as the caller gave it). */
 export interface ErrorContext {
@@ -40,6 +47,7 @@ export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: F
   // The SDK's error reaches its request (the OAuth bearer token): keep a redacted copy.
   const opts = { cause: redactError(err), target: ctx.target };
   if (kind === 'not_found' && ctx.key !== undefined) return new NotFoundError(ctx.key, opts);
+  if (isDownloadMismatch(err)) return new ContentMismatchError(ctx.key, mismatchDetail(err), opts);
   if (kind === 'precondition' && ctx.key !== undefined) {
     return new PreconditionFailedError(ctx.key, { ...opts, reason: detailOf(err) });
   }
@@ -48,6 +56,21 @@ export function toStorageError(err: unknown, ctx: ErrorContext, kindOverride?: F
     ...opts,
     ...(ctx.key === undefined ? {} : { key: ctx.key }),
   });
+}
+
+/** A download whose bytes did not match the object's checksum: this adapter's check, or the client's. */
+function isDownloadMismatch(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === DOWNLOAD_MISMATCH;
+}
+
+/** The checksum a mismatch names: this adapter's check says which, the client's checks CRC32C. */
+function mismatchDetail(err: unknown): { checksum: string; expected?: string; actual?: string } {
+  const { checksum, expected, actual } = err as { checksum?: unknown; expected?: unknown; actual?: unknown };
+  return {
+    checksum: typeof checksum === 'string' ? checksum : 'crc32c',
+    ...(typeof expected === 'string' ? { expected } : {}),
+    ...(typeof actual === 'string' ? { actual } : {}),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type BlobStore,
   type BlobStoreAdapter,
   type ByteRange,
+  ContentMismatchError,
   type CopyRequest,
   createIoWatch,
   type DeleteRequest,
@@ -382,7 +383,20 @@ class GcsAdapter implements BlobStoreAdapter {
     bindSignal(body, signal, ctx);
     bindWatch(body, watch);
     if (check == null || info.size > SMALL_BODY_BYTES) return { info, body: toleratingUnheardErrors(body) };
-    const bytes = await readAll(body);
+    let bytes: Buffer;
+    try {
+      bytes = await readAll(body);
+    } catch (err) {
+      // Say which copy failed its check, so a caller can report and repair that version.
+      if (err instanceof ContentMismatchError && err.info === undefined) {
+        throw new ContentMismatchError(
+          err.key,
+          { checksum: err.checksum, expected: err.expected, actual: err.actual, info },
+          { target: err.target, cause: err.cause },
+        );
+      }
+      throw err;
+    }
     const checked = new Readable({ read() {} });
     if (bytes.length > 0) checked.push(bytes);
     checked.push(null);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { classifyFailure } from '@failover/core';
 import { classifyGcsError } from '@failover/gcs';
-import { type BlobStore, readAll, StorageError } from '@failover/storage';
+import { type BlobStore, ContentMismatchError, readAll, StorageError } from '@failover/storage';
 import { type FaultProxy, faults, type GcsLocalServer } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBehindProxy } from './helpers.js';
@@ -59,6 +59,14 @@ describe('download validation', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect(err).toMatchObject({ kind: 'unavailable', key: 'genuine', target: store.name });
+      // Typed, so a multi-cloud store reports and repairs the copy instead of blaming the cloud;
+      // which copy failed is said when the check ran before get answered.
+      expect(err).toBeInstanceOf(ContentMismatchError);
+      expect(err).toMatchObject({
+        checksum: 'md5',
+        expected: b64(info.checksums.md5),
+        info: { etag: info.etag },
+      });
       const cause = (err as StorageError).cause as { code?: unknown };
       expect(cause.code).toBe('CONTENT_DOWNLOAD_MISMATCH');
       expect(classifyGcsError(cause)).toBe('unavailable');
@@ -104,6 +112,9 @@ describe('download validation of the read that asks for the metadata and the byt
     expect(err).toBeInstanceOf(StorageError);
     expect(err).toMatchObject({ kind: 'unavailable', key, target: store.name });
     expect(((err as StorageError).cause as { code?: unknown }).code).toBe('CONTENT_DOWNLOAD_MISMATCH');
+    expect(err).toBeInstanceOf(ContentMismatchError);
+    // A body already handed out says nothing more: its reader has the info.
+    expect((err as ContentMismatchError).info === undefined).toBe(size > 64 * 1024);
     await proxy.setFault({ type: 'pass' });
     expect((await readAll((await store.get(key)).body)).equals(genuine)).toBe(true);
   });

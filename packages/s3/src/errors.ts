@@ -1,5 +1,10 @@
 import { AbortedError, classifyFailure, redact, redactError } from '@failover/core';
-import { NotFoundError, PreconditionFailedError, StorageError } from '@failover/storage';
+import {
+  ContentMismatchError,
+  NotFoundError,
+  PreconditionFailedError,
+  StorageError,
+} from '@failover/storage';
 import { classifyS3Error, s3ErrorCode, s3HttpStatus } from './classify.js';
 
 /** What an error is about: the store, the operation, the key, the bucket. */
@@ -59,6 +64,8 @@ export function toStorageError(err: unknown, ctx: ErrorContext): StorageError | 
   if (kind === 'precondition' && ctx.key !== undefined) {
     return new PreconditionFailedError(ctx.key, { ...options, reason: describe(err) });
   }
+  const checksum = responseChecksumMismatch(err);
+  if (checksum !== undefined) return new ContentMismatchError(ctx.key, { checksum }, options);
   return new StorageError(
     kind,
     `S3 ${ctx.operation}${about(ctx)} on ${ctx.target} failed (${kind}): ${describe(err)}`,
@@ -68,6 +75,21 @@ export function toStorageError(err: unknown, ctx: ErrorContext): StorageError | 
     },
   );
 }
+
+/**
+ * The AWS SDK validates a response's body against the checksum S3 sent with it
+ * (`x-amz-checksum-crc32` and the others; `responseChecksumValidation`, on by default) and fails
+ * the body with a plain `Error` when they differ. The algorithm it names, or `undefined` for any
+ * other error. (Which of the two values is the header's differs between the SDK's streamed and
+ * buffered checks, so neither is kept.)
+ */
+function responseChecksumMismatch(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  return CHECKSUM_MISMATCH.exec(err.message)?.[1];
+}
+
+const CHECKSUM_MISMATCH =
+  /^Checksum mismatch: expected "[^"]*" but received "[^"]*" in response header "x-amz-checksum-([a-z0-9]+)"/;
 
 /** `CODE (HTTP 503): message`, redacted and shortened; never a URL's secrets. */
 function describe(err: unknown): string {

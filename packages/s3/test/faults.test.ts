@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { crc32 } from 'node:zlib';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AbortedError, classifyFailure } from '@failover/core';
-import { NotFoundError, PreconditionFailedError, readAll, StorageError } from '@failover/storage';
+import {
+  ContentMismatchError,
+  NotFoundError,
+  PreconditionFailedError,
+  readAll,
+  StorageError,
+} from '@failover/storage';
 import { createFaultProxy, type FaultProxy, faults } from '@failover/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyS3Error, createS3Store } from '../src/index.js';
@@ -267,6 +274,49 @@ describe('abort signals reach the SDK', () => {
     expect(err).toMatchObject({ kind: 'aborted', target: store.name });
     expect(read).toBeLessThan(size);
     expect(body.destroyed).toBe(true);
+  });
+});
+
+describe("the SDK's response checksum (responseChecksumValidation: 'WHEN_SUPPORTED', the SDK's default)", () => {
+  it('a body that does not match the checksum S3 sent fails with a ContentMismatchError (unavailable), never as good bytes', async () => {
+    const client = new S3Client({
+      ...s3.server.clientConfig,
+      endpoint: proxy.origin,
+      responseChecksumValidation: 'WHEN_SUPPORTED',
+    });
+    const store = createS3Store({ client, bucket });
+    const genuine = patternBytes(2048, 41);
+    await store.put('checksummed', genuine);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(genuine));
+    const tampered = Buffer.from(genuine);
+    tampered[100] = tampered[100]! ^ 0xff;
+    // s3rver keeps no checksums: the proxy answers in its place, as S3 would with one.
+    await proxy.setFault(
+      faults.status(200, {
+        match: { method: 'GET', path: /\/checksummed(\?|$)/ },
+        body: tampered,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(tampered.length),
+          etag: '"0123456789abcdef0123456789abcdef"',
+          'x-amz-checksum-crc32': crc.toString('base64'),
+          'x-amz-checksum-type': 'FULL_OBJECT',
+        },
+      }),
+    );
+    const err = await store
+      .get('checksummed')
+      .then(({ body }) => readAll(body))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentMismatchError);
+    expect(err).toMatchObject({
+      kind: 'unavailable',
+      checksum: 'crc32',
+      key: 'checksummed',
+      target: store.name,
+    });
+    client.destroy();
   });
 });
 

@@ -19,8 +19,10 @@ export {
 } from './define-store.js';
 export { type NormalizedDeleteOptions, normalizeDeleteOptions } from './delete-options.js';
 export {
+  ContentMismatchError,
   InvalidArgumentError,
   InvalidKeyError,
+  isContentMismatch,
   NotFoundError,
   PreconditionFailedError,
   StorageError,

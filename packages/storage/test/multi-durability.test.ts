@@ -408,7 +408,11 @@ describe('never older than acknowledged', () => {
   });
 
   it('a listing that left out a key during its delete: the delete sticks even when it reaches no cloud', async () => {
-    const { store, targets } = setup();
+    // No hold of silent clouds: on a loaded machine the deletes held back here can outlast their
+    // attempt limit, the clouds then go on hold as unresponsive, and repair leaves a held cloud for
+    // a later pass (failed once in a full parallel run beside the soak: aws kept v1 after the one
+    // pass below; reproduced with a 50 ms attempt limit and the release 500 ms later).
+    const { store, targets } = setup({ unresponsive: false });
     await store.put('k', 'v1');
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));

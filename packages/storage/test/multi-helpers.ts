@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FailureKind } from '@failover/core';
 import {
   type BlobBody,
   type BlobInfo,
   type BlobStore,
+  ContentMismatchError,
   createMemoryJournal,
   createMemoryStore,
   type DeleteOptions,
@@ -51,12 +53,20 @@ export interface SwitchableStore extends BlobStore {
   interpose: (() => Promise<unknown>) | undefined;
   /** Like {@link SwitchableStore.interpose}, before the next `get`: a slow answer. */
   beforeGet: (() => Promise<unknown>) | undefined;
+  /**
+   * While set, the store checks what it reads against an MD5 it recorded when the object was put
+   * through it (as the GCS adapter checks GCS's `md5Hash`): a copy changed behind its back
+   * (`inner`) fails with a `ContentMismatchError`, before `get` answers for an object of at most
+   * `checksOwnMd5` bytes (with the copy's `info`), at the end of its stream above that.
+   */
+  checksOwnMd5: number | undefined;
 }
 
 export function switchable(name: string): SwitchableStore {
   const inner = createMemoryStore({ name });
   const calls: Record<string, number> = {};
   const held: (() => Promise<unknown>)[] = [];
+  const md5s = new Map<string, string>();
   const s: SwitchableStore = {
     name,
     inner,
@@ -66,6 +76,7 @@ export function switchable(name: string): SwitchableStore {
     late: false,
     interpose: undefined,
     beforeGet: undefined,
+    checksOwnMd5: undefined,
     landLate: async () => {
       const n = held.length;
       for (const w of held.splice(0)) await w();
@@ -76,7 +87,13 @@ export function switchable(name: string): SwitchableStore {
         const before = s.interpose;
         s.interpose = undefined;
         await before?.();
-        if (!s.late) return inner.put(key, body, options);
+        if (!s.late) {
+          if (s.checksOwnMd5 === undefined) return inner.put(key, body, options);
+          const bytes = Buffer.concat(await collect(body));
+          const info = await inner.put(key, bytes, options);
+          md5s.set(key, md5(bytes));
+          return info;
+        }
         const bytes = Buffer.concat(await collect(body));
         const { signal: _signal, ...rest } = options ?? {};
         held.push(() => inner.put(key, bytes, rest));
@@ -89,7 +106,29 @@ export function switchable(name: string): SwitchableStore {
         const before = s.beforeGet;
         s.beforeGet = undefined;
         await before?.();
-        return inner.get(key, options);
+        const got = await inner.get(key, options);
+        const expected = md5s.get(key);
+        if (s.checksOwnMd5 === undefined || expected === undefined || options?.range !== undefined)
+          return got;
+        const bytes = await getBytes({ get: async () => got } as unknown as BlobStore, key);
+        const mismatch = (withInfo: boolean) =>
+          new ContentMismatchError(
+            key,
+            { checksum: 'md5', expected, actual: md5(bytes), ...(withInfo ? { info: got.info } : {}) },
+            { target: name },
+          );
+        if (md5(bytes) === expected) return { info: got.info, body: Readable.from([bytes]) };
+        if (bytes.length <= s.checksOwnMd5) throw mismatch(true);
+        // Every byte first, then the failure (the check runs at the end).
+        let sent = false;
+        const body = new Readable({
+          read() {
+            if (sent) this.destroy(mismatch(false));
+            else this.push(bytes);
+            sent = true;
+          },
+        });
+        return { info: got.info, body };
       }),
     head: (key: string, options?: OperationOptions): Promise<BlobInfo | null> =>
       gate('head', () => inner.head(key, options)),
@@ -138,6 +177,10 @@ async function collect(body: BlobBody): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) out.push(Buffer.from(chunk));
   return out;
+}
+
+function md5(bytes: Buffer): string {
+  return createHash('md5').update(bytes).digest('base64');
 }
 
 function outage(name: string, kind: FailureKind): StorageError {

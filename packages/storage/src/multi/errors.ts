@@ -10,7 +10,11 @@ import { StorageError } from '../errors.js';
 export class IntegrityError extends StorageError {
   /** The SHA-256 the object's metadata promised. */
   readonly expected: string;
-  /** The SHA-256 of the bytes actually read. */
+  /**
+   * The SHA-256 of the bytes actually read; or, when the cloud's store rejected them by the
+   * provider's own checksum before the store saw them (a `ContentMismatchError`), that checksum
+   * as `<name>:<value>` (e.g. `md5:...`): the bytes were not kept.
+   */
   readonly actual: string;
   /** The object's version, when it has one. */
   readonly version: string | undefined;

@@ -1,7 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { classifyFailure, type TargetFailure } from '@failover/core';
 import { abortableStream } from '../abort.js';
-import { readAll, streamOfBytes } from '../body.js';
+import { streamOfBytes } from '../body.js';
 import { checkCallOptions } from '../call-options.js';
 import { JournalState } from '../journal/state.js';
 import type { JournalEntry } from '../journal/types.js';
@@ -26,6 +26,7 @@ import { isPlainPutIntent } from './intents.js';
 import { damagedCopies, entryId, reportCorruptCopy } from './journaling.js';
 import { lateCopyFound } from './late-copy.js';
 import { newestOf, overlayShared, type PendingItem } from './pending.js';
+import { corruptCopyOf, endingAtContentMismatch, readForOwnCheck } from './provider-check.js';
 import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
 import { present, sha256Of, versionOf } from './reserved.js';
@@ -555,7 +556,12 @@ export async function getObject(
       );
     } catch (err) {
       if (classifyFailure(err) === 'not_found') return absent(ctx, t.name, minVersion, sent, attemptSignal);
-      throw err;
+      // Its store's own checksum (GCS's MD5) rejected the copy: damaged, as if ours had.
+      const damaged = corruptCopyOf(ctx, err, key, t.name);
+      if (damaged === undefined) throw err;
+      if (minVersion !== undefined && compareVersions(damaged.error.version, minVersion) < 0) return STALE;
+      reportCorruptCopy(ctx, damaged.error, damaged.sha256);
+      return { type: 'corrupt', error: damaged.error };
     }
     const { info, body } = result;
     if (attemptSignal?.aborted) {
@@ -586,7 +592,7 @@ export async function getObject(
       // Small enough to check before answering: a bad copy moves the read on.
       let bytes: Buffer;
       try {
-        bytes = await readAll(body, attemptSignal);
+        bytes = await readForOwnCheck(body, attemptSignal);
       } catch (err) {
         body.destroy();
         throw err;
@@ -611,7 +617,7 @@ export async function getObject(
     // stamped version is gone on with from another target if its source is cut (resume.ts).
     const download =
       version === undefined
-        ? { stream: body, ...watchDownload(ctx, t.name, body), joined: () => false }
+        ? { stream: endingAtContentMismatch(body), ...watchDownload(ctx, t.name, body), joined: () => false }
         : resumingBody(ctx, {
             key,
             version,

@@ -1,6 +1,5 @@
 import { classifyFailure, isAvailabilityKind } from '@failover/core';
 import { throwIfAborted } from '../abort.js';
-import { readAll } from '../body.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { JournalEntry } from '../journal/types.js';
 import { compareUtf8 } from '../order.js';
@@ -11,6 +10,7 @@ import { IntegrityError } from './errors.js';
 import { journalIfBehind, markReadable, watchMark } from './high-water.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
+import { corruptCopyOf, readForOwnCheck } from './provider-check.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
 import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
 import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
@@ -518,8 +518,16 @@ async function verifyCopies(
         ctx,
         c.target,
         async (s, sig) => {
-          const r = await s.get(key, sig === undefined ? {} : { signal: sig });
-          return sha256Hex(await readAll(r.body, sig));
+          let r: Awaited<ReturnType<typeof s.get>>;
+          try {
+            r = await s.get(key, sig === undefined ? {} : { signal: sig });
+          } catch (err) {
+            // Its store's own checksum rejected the copy before answering: damaged.
+            const damaged = corruptCopyOf(ctx, err, key, c.target);
+            if (damaged !== undefined && damaged.error.version === c.version) return damaged.error.actual;
+            throw err;
+          }
+          return sha256Hex(await readForOwnCheck(r.body, sig));
         },
         signal,
       );

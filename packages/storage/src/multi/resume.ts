@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { classifyFailure, isAvailabilityKind } from '@failover/core';
+import { isContentMismatch } from '../errors.js';
 import type { GetResult } from '../types.js';
 import { combine, type MultiContext } from './context.js';
 import { type DownloadWatch, OPERATION, shortBody, watchDownload } from './download.js';
@@ -107,7 +108,9 @@ class ResumingReadable extends Readable {
       this.watch.ended(cut);
       this.#failed(cut);
     };
-    const onError = (err: unknown): void => this.#failed(err);
+    // Its store's checksum (GCS's MD5) did not match at the end: every byte has passed, and the
+    // reader's own SHA-256 tells whether they are the object's (a short one is cut, as above).
+    const onError = (err: unknown): void => (isContentMismatch(err) ? onEnd() : this.#failed(err));
     source.on('data', onData);
     source.once('end', onEnd);
     source.once('error', onError);

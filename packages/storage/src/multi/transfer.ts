@@ -4,6 +4,7 @@ import type { BlobInfo } from '../types.js';
 import { type MultiContext, mayHaveLanded, runOn, targetFailure } from './context.js';
 import { IntegrityError } from './errors.js';
 import { reportCorruptCopy } from './journaling.js';
+import { corruptCopyOf, endingAtContentMismatch } from './provider-check.js';
 import { isDeferred, SHA256_KEY, sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
 import { deferredSha256 } from './stamp.js';
@@ -79,7 +80,11 @@ export async function fetchVersion(
       unreachable = true;
       continue;
     }
-    let got: { spool: Spool; info: BlobInfo } | { found: string | undefined } | null;
+    let got:
+      | { spool: Spool; info: BlobInfo }
+      | { found: string | undefined }
+      | { damaged: { error: IntegrityError; sha256: string } }
+      | null;
     try {
       got = await runOn(
         ctx,
@@ -90,6 +95,9 @@ export async function fetchVersion(
             r = await store.get(key, s === undefined ? {} : { signal: s });
           } catch (err) {
             if (classifyFailure(err) === 'not_found') return null;
+            // Its store's own checksum rejected the copy before answering: damaged, as below.
+            const damaged = corruptCopyOf(ctx, err, key, from);
+            if (damaged !== undefined) return { damaged };
             throw err;
           }
           const found = versionOf(r.info);
@@ -98,7 +106,7 @@ export async function fetchVersion(
             return { found };
           }
           const spool = await Spool.fromStream(
-            r.body,
+            endingAtContentMismatch(r.body),
             { memoryBytes: ctx.options.spoolMemoryBytes, dir: ctx.options.spoolDir },
             s,
             key,
@@ -114,6 +122,19 @@ export async function fetchVersion(
     }
     if (got === null) {
       seen.push(`${from}: missing`);
+      continue;
+    }
+    if ('damaged' in got) {
+      const { error, sha256: expected } = got.damaged;
+      if (version !== undefined && compareVersions(error.version, version) < 0) {
+        olderFound.push({ target: from, version: error.version });
+        seen.push(`${from}: older (${error.version ?? 'unversioned'})`);
+        continue;
+      }
+      // Damaged, not vanished: as a copy whose SHA-256 does not match (below).
+      reportCorruptCopy(ctx, error, expected);
+      seen.push(`${from}: corrupt`);
+      unreachable = true;
       continue;
     }
     if (!('spool' in got)) {

@@ -309,7 +309,10 @@ export interface MultiCloudOwnEvents {
     readonly found: string | undefined;
     readonly during: 'repair' | 'reconcile';
   };
-  /** A copy's bytes did not match its SHA-256; it is queued for repair. */
+  /**
+   * A copy's bytes did not match its SHA-256 (or its cloud's store rejected them by the provider's
+   * checksum: `actual` is then `md5:<value>` or the like); it is queued for repair.
+   */
   integrityError: {
     readonly key: string;
     readonly target: string;
