@@ -22,6 +22,8 @@ const INSTANCES = Number(process.env.JEPSEN_FLEET_INSTANCES ?? 2);
  * with Redis up throughout; unset: both.
  */
 const REDIS_ONLY = process.env.JEPSEN_FLEET_REDIS;
+// Also JEPSEN_OPS, JEPSEN_LARGE_BYTES and JEPSEN_AMNESIA (clouds wiped, at most; default 1), as
+// in jepsen.test.ts.
 
 describe('Jepsen-style soak of a fleet of two instances on one Redis (default write options)', () => {
   it.skipIf(REDIS_ONLY === '1')(
@@ -58,7 +60,7 @@ async function soak(seed: number, redisFaults: boolean): Promise<void> {
     seed,
     ops: Number(process.env.JEPSEN_OPS ?? 800),
     crashes: 3,
-    amnesia: 1,
+    amnesia: Number(process.env.JEPSEN_AMNESIA ?? 1),
     largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
     instances: INSTANCES,
     redisFaults,

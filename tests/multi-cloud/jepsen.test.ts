@@ -22,7 +22,8 @@ const SEED = Number(process.env.JEPSEN_SEED ?? 20261202);
 // For longer explorations: JEPSEN_OPS (calls, default 1500), JEPSEN_LARGE_BYTES (the largest big
 // object, default 160 KiB), JEPSEN_SMALL_PARTS=1 (adapters' multipart, resumable and block-list
 // paths from small sizes, child-stores.ts), JEPSEN_READ_BUFFER (the writer's `reads.bufferBytes`;
-// default the store's own, 64 KiB).
+// default the store's own, 64 KiB), JEPSEN_AMNESIA (clouds wiped, at most; default 1: with more, a
+// wipe can land while the last one's restore runs).
 const STALLS = Number(process.env.JEPSEN_STALLS ?? 2);
 
 describe('Jepsen-style soak of the multi-cloud store (default write options)', () => {
@@ -32,7 +33,7 @@ describe('Jepsen-style soak of the multi-cloud store (default write options)', (
       ops: Number(process.env.JEPSEN_OPS ?? 1500),
       crashes: 3,
       stalls: STALLS,
-      amnesia: 1,
+      amnesia: Number(process.env.JEPSEN_AMNESIA ?? 1),
       largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
     });
     const text = formatSoak(result);

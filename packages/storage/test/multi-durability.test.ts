@@ -843,6 +843,34 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     for (let i = 0; i < 5; i++) expect((await copiesOf(targets, `k${i}`))[0]?.text).toBe(`v${i}`);
   });
 
+  it('a cloud that loses its data again during its restore is not trusted after it: the restore starts over', async () => {
+    const { store, targets } = amnesiaSetup();
+    const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+    for (const k of keys) await store.put(k, `v-${k}`);
+    await store.repair();
+    const events: unknown[] = [];
+    store.on('amnesia', (e) => events.push([e.target, e.reconciled]));
+    // The restore copies each key back to aws; before its 5th copy lands, aws loses it all again
+    // (a second wipe, a recreated bucket): the first four copies, and whatever the restore
+    // wrote of its own, are gone.
+    const aws = targets[0]!;
+    const put = aws.put.bind(aws);
+    let copies = 0;
+    aws.put = async (key, body, options) => {
+      if (!key.startsWith('_failover/') && ++copies === 5) await wipe(aws);
+      return put(key, body, options);
+    };
+    await wipe(aws);
+    expect(await getText(store, 'k0')).toBe('v-k0'); // the loss is found; the restore starts
+    // Restores run until one ends with every key back: the first missed four of them.
+    await vi.waitFor(() => expect(events).toContainEqual(['aws', true]), { timeout: 10_000 });
+    await vi.waitFor(() => expect(store.status().targets[0]!.amnesia).toBeUndefined(), { timeout: 10_000 });
+    const onAws = await Promise.all(keys.map(async (k) => (await copiesOf(targets, k))[0]?.text));
+    expect(onAws).toEqual(keys.map((k) => `v-${k}`));
+    expect(await aws.inner.head('_failover/epoch')).not.toBeNull();
+    for (const k of keys) expect(await getText(store, k)).toBe(`v-${k}`);
+  });
+
   // Found by the soak under load (seed 37): a restore that could not list one of the other clouds
   // still trusted the restored one again, so a key only that cloud held read as "not found".
   it('a cloud that lost its data is trusted again only after a restore that listed every other cloud', async () => {

@@ -1,6 +1,10 @@
 import type { MultiContext } from './context.js';
 import type { EpochTracker } from './epoch.js';
 import { reconcile } from './reconcile.js';
+import { dropRestoreMarks, placeRestoreMark, restoreMarkHeld } from './restore-mark.js';
+
+/** Restores of one target in a row, each after it lost its data again during the last: then left to the next check. */
+const RESTORE_ROUNDS = 3;
 
 /**
  * Brings back targets that lost their data (their epoch marker vanished or changed): one
@@ -48,11 +52,15 @@ export class AmnesiaRestorer {
     const run = (async () => {
       this.#epochs.setReconciling(target, true);
       try {
-        const report = await reconcile(ctx, own === undefined ? {} : { signal: own });
-        // Complete only when every target was listed: a key may be held only by one that was
-        // skipped (a quorum write that missed the listed ones). Otherwise the next check retries.
-        const clean = report.skippedTargets.length === 0 && report.errors.every((e) => e.target !== target);
-        if (clean && !this.#closed()) await this.#epochs.restored(ctx, target);
+        for (let round = 1; round <= RESTORE_ROUNDS && !this.#closed(); round++) {
+          if ((await this.#restoreOnce(ctx, target, own)) !== 'lost again') break;
+          // The target lost its data again while it was restored: what was copied is gone too.
+          ctx.counts.amnesia++;
+          const expected = this.#epochs.expected;
+          if (expected !== undefined && ctx.events.has('amnesia')) {
+            ctx.events.emit('amnesia', { target, expected, found: undefined, reconciled: false });
+          }
+        }
       } catch (err) {
         // Stopped by the repair that asked for it: not a failure of the restore.
         if (own?.aborted !== true && ctx.events.has('error'))
@@ -64,6 +72,38 @@ export class AmnesiaRestorer {
     })();
     this.#running.set(target, run);
     return this.#automatic ? undefined : run;
+  }
+
+  /**
+   * One reconcile of `target` from the others, between a mark placed on it before and checked
+   * after (restore-mark.ts): the target is trusted again (its epoch marker written) only when the
+   * reconcile listed every target and reached this one without errors, and the mark is still
+   * there. `'lost again'` when the mark vanished: the target lost its data during the restore.
+   */
+  async #restoreOnce(
+    ctx: MultiContext,
+    target: string,
+    signal: AbortSignal | undefined,
+  ): Promise<'restored' | 'incomplete' | 'lost again'> {
+    const mark = this.#epochs.expected === undefined ? undefined : await placeRestoreMark(ctx, target);
+    let outcome: 'restored' | 'incomplete' | 'lost again' = 'incomplete';
+    try {
+      const report = await reconcile(ctx, signal === undefined ? {} : { signal });
+      // Complete only when every target was listed: a key may be held only by one that was
+      // skipped (a quorum write that missed the listed ones). Otherwise the next check retries.
+      const clean = report.skippedTargets.length === 0 && report.errors.every((e) => e.target !== target);
+      if (!clean || this.#closed()) return outcome;
+      if (mark !== undefined && !(await restoreMarkHeld(ctx, target, mark))) {
+        outcome = 'lost again';
+        return outcome;
+      }
+      await this.#epochs.restored(ctx, target);
+      outcome = 'restored';
+      return outcome;
+    } finally {
+      // Each restore places its own: removed however it ended (a lost one went with the data).
+      if (mark !== undefined && outcome !== 'lost again') await dropRestoreMarks(ctx, target, mark);
+    }
   }
 
   /** Resolves once every restore running now has ended. */
