@@ -31,7 +31,7 @@ import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { resumingBody } from './resume.js';
-import { deferredSha256 } from './stamp.js';
+import { deferredSha256, rememberSha256, stampedElsewhere } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { lastOf } from './unresponsive.js';
 import { sha256Hex, verifyingStream } from './verify.js';
@@ -508,6 +508,8 @@ async function sharedView(ctx: MultiContext, key: string): Promise<PendingView> 
     // forgotten: this process's index no longer holds the key back (its reads would answer
     // `unavailable`). `pendingOf` rejects rather than answer partly: its answer is whole.
     overlayShared(ctx.pending, entries, [key], before, true, state);
+    // Another instance's streamed write: its copies not yet stamped verify against its hash.
+    for (const e of entries) rememberSha256(ctx, e);
     return viewOf(state.entriesOf(key));
   } catch {
     return localView(ctx, key);
@@ -576,8 +578,12 @@ export async function getObject(
       body.destroy();
       return STALE;
     }
-    // A copy written from a stream and not yet stamped is checked against the journal's hash.
-    const expected = sha256Of(info) ?? deferredSha256(ctx, key, info);
+    // A copy written from a stream and not yet stamped is checked against the journal's hash, or
+    // against a stamped copy of the same version on another target.
+    const expected =
+      sha256Of(info) ??
+      deferredSha256(ctx, key, info) ??
+      (range === undefined ? await stampedElsewhere(ctx, key, info, t.name, attemptSignal) : undefined);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
       return {

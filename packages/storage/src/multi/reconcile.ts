@@ -13,7 +13,8 @@ import { eachLimited } from './pool.js';
 import { corruptCopyOf, readForOwnCheck } from './provider-check.js';
 import { type KeyCopy, planKey, recheckCopy, recheckDelete } from './reconcile-plan.js';
 import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
-import { STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
+import { isDeferred, STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
+import { deferredSha256 } from './stamp.js';
 import { deleteSeen, type Fetched, fetchVersion, isRefused, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
 import { setAsideUnchecked } from './unchecked.js';
@@ -295,7 +296,36 @@ async function gatherCopies(
     seen.set(name, full);
   }
   for (const c of copies) ctx.clock.observe(c.version);
-  return { copies, unknown, seen };
+  return { copies: withUnstampedHashes(ctx, key, copies, seen), unknown, seen };
+}
+
+/**
+ * A copy of a streamed write whose stamp did not land (`fo_sha256: journal`) holds the same write
+ * as the other copies of its version (a version names one write): it takes their hash (or the
+ * journal's), so it is not taken for other bytes, and it comes after them, so a stamped copy is
+ * the one copied from (an unstamped copy's bytes cannot be checked by themselves; found by the
+ * fleet soak, seed 27501: reconcile picked a damaged unstamped copy as its source).
+ */
+function withUnstampedHashes(
+  ctx: MultiContext,
+  key: string,
+  copies: KeyCopy[],
+  seen: ReadonlyMap<string, BlobInfo>,
+): KeyCopy[] {
+  const unstamped = new Set(copies.filter((c) => isDeferred(seen.get(c.target) ?? { metadata: {} })));
+  if (unstamped.size === 0) return copies;
+  const filled = copies.map((c) => {
+    if (!unstamped.has(c)) return c;
+    const sha256 =
+      deferredSha256(ctx, key, seen.get(c.target)!) ??
+      copies.find((o) => !unstamped.has(o) && o.version === c.version && o.sha256 !== undefined)?.sha256;
+    return sha256 === undefined ? c : { ...c, sha256 };
+  });
+  const isUnstamped = (i: number) => unstamped.has(copies[i]!);
+  return filled
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => Number(isUnstamped(a.i)) - Number(isUnstamped(b.i)) || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 /**

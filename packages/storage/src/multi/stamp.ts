@@ -1,7 +1,8 @@
+import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
 import { type MultiContext, runOn } from './context.js';
 import { entryId, resolveEntry } from './journaling.js';
-import { isDeferred, stamp, userMetadata, versionOf } from './reserved.js';
+import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
 
 /**
  * Stamping: a body written from a stream goes to the targets before its SHA-256 is known, with
@@ -30,6 +31,55 @@ export function deferredSha256(
   if (version === undefined) return undefined;
   const id = entryId(version, key);
   return ctx.pending.item(id)?.entry.sha256 ?? recent.get(ctx)?.get(id);
+}
+
+/**
+ * Remembers the SHA-256 of a streamed write another process made, from the entry a journal the
+ * fleet shares holds of it, so this process's reads of its copies not yet stamped verify them.
+ */
+export function rememberSha256(ctx: MultiContext, entry: JournalEntry): void {
+  if (entry.op !== 'put' || entry.sha256 === undefined || entry.id !== entryId(entry.version, entry.key))
+    return;
+  remember(ctx, entry.id, entry.sha256);
+}
+
+/**
+ * The SHA-256 of the unstamped copy `info` of `key` read on `target` when no journal here knows
+ * it (another process's streamed write, its journal away or apart): from a copy of the same
+ * version on another target that is stamped already (each copy is stamped right after the write),
+ * asked with a `head` in the read order. `undefined` when none is (the copy is then unverified,
+ * as documented). Remembered for the next read.
+ */
+export async function stampedElsewhere(
+  ctx: MultiContext,
+  key: string,
+  info: Pick<BlobInfo, 'metadata'>,
+  target: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  const version = versionOf(info);
+  if (!isDeferred(info) || version === undefined) return undefined;
+  for (const t of ctx.targets) {
+    if (t.name === target || !ctx.router.isAvailable(t.name)) continue;
+    let other: BlobInfo | null;
+    try {
+      other = await runOn(
+        ctx,
+        t.name,
+        (s, sig) => s.head(key, sig === undefined ? {} : { signal: sig }),
+        signal,
+      );
+    } catch {
+      if (signal?.aborted) return undefined;
+      continue;
+    }
+    const sha256 = other === null || versionOf(other) !== version ? undefined : sha256Of(other);
+    if (sha256 !== undefined) {
+      remember(ctx, entryId(version, key), sha256);
+      return sha256;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { reportCorruptCopy } from './journaling.js';
 import { corruptCopyOf, endingAtContentMismatch } from './provider-check.js';
 import { isDeferred, SHA256_KEY, sha256Of, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
-import { deferredSha256 } from './stamp.js';
+import { deferredSha256, stampedElsewhere } from './stamp.js';
 import { compareVersions, type OlderCopy } from './version.js';
 
 /**
@@ -143,8 +143,13 @@ export async function fetchVersion(
       continue;
     }
     const found = versionOf(got.info);
+    // An unstamped copy no journal here knows the hash of: against a stamped copy elsewhere, so a
+    // copy damaged on its way is not written to other targets and stamped as good.
     const expected =
-      (found === version ? sha256 : undefined) ?? sha256Of(got.info) ?? deferredSha256(ctx, key, got.info);
+      (found === version ? sha256 : undefined) ??
+      sha256Of(got.info) ??
+      deferredSha256(ctx, key, got.info) ??
+      (await stampedElsewhere(ctx, key, got.info, from, signal));
     if (expected !== undefined && got.spool.sha256 !== expected) {
       reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, found), expected);
       got.spool.release();
