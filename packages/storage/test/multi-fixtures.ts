@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  type BlobInfo,
   createMemoryJournal,
   createMultiCloudStore,
   type Journal,
   type MultiCloudStore,
   type MultiCloudStoreOptions,
+  readAll,
 } from '@failover/storage';
-import { afterEach, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { type SwitchableStore, switchable } from './multi-helpers.js';
 
 /**
@@ -115,4 +117,29 @@ export function streamOf(bytes: Buffer): Readable {
   const chunks: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
   return Readable.from(chunks, { objectMode: false });
+}
+
+/**
+ * Reads `key` through `store`, whose copy on aws (the first cloud) is damaged: the read must move
+ * on to gcp's intact copy (`text`), and `events` (the store's `integrityError` events, collected
+ * by the caller) must hold the one report of aws's copy of the version `written`.
+ */
+export async function expectReadPastDamagedAws(
+  store: MultiCloudStore,
+  key: string,
+  text: string,
+  written: BlobInfo & { version?: string },
+  events: readonly unknown[],
+): Promise<void> {
+  const { info: got, body } = await store.get(key);
+  expect(got.target).toBe('gcp');
+  expect((await readAll(body)).toString()).toBe(text);
+  expect(events).toEqual([
+    expect.objectContaining({
+      key,
+      target: 'aws',
+      version: written.version,
+      expected: written.checksums.sha256,
+    }),
+  ]);
 }
