@@ -4,13 +4,14 @@ import {
   type BlobInfo,
   createMemoryJournal,
   createMultiCloudStore,
+  getText,
   type Journal,
   type MultiCloudStore,
   type MultiCloudStoreOptions,
   readAll,
 } from '@failover/storage';
 import { afterEach, expect, vi } from 'vitest';
-import { type SwitchableStore, switchable } from './multi-helpers.js';
+import { copiesOf, type SwitchableStore, switchable } from './multi-helpers.js';
 
 /**
  * The shared fixtures of the multi-cloud store's unit tests: stores over switchable memory
@@ -142,4 +143,36 @@ export async function expectReadPastDamagedAws(
       expected: written.checksums.sha256,
     }),
   ]);
+}
+
+/**
+ * A degraded write (gcp and azure down: aws alone holds it) whose one copy then reads back
+ * damaged (a bad disk read, a middlebox): same metadata, other bytes. `readFirst`: a read meets
+ * them before gcp and azure are back; `checksOwnMd5`: aws's store checks its own MD5 (see
+ * `SwitchableStore.checksOwnMd5`). `heal` puts the right bytes back; `lost` collects `lost` events.
+ */
+export async function degradedCopyDamaged(
+  setup: (options?: Partial<MultiCloudStoreOptions>) => {
+    store: MultiCloudStore;
+    targets: SwitchableStore[];
+  },
+  options: { readFirst?: boolean; checksOwnMd5?: number } = {},
+) {
+  const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
+  targets[0]!.checksOwnMd5 = options.checksOwnMd5;
+  const lost: unknown[] = [];
+  store.on('lost', (e) => lost.push(e));
+  targets[1]!.down = 'unavailable';
+  targets[2]!.down = 'unavailable';
+  const info = await store.put('k', 'the only copy');
+  const plantOnAws = (text: string) => plant(targets[0]!, 'k', text, info.version!, info.checksums.sha256);
+  await plantOnAws('damaged bytes');
+  // A read that meets the damaged bytes first reports them (queued: aws "lacks" its version).
+  if (options.readFirst) await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
+  targets[1]!.down = undefined;
+  targets[2]!.down = undefined;
+  store.recover('gcp');
+  store.recover('azure');
+  const texts = async () => (await copiesOf(targets, 'k')).map((c) => c?.text);
+  return { store, targets, lost, texts, heal: () => plantOnAws('the only copy') };
 }

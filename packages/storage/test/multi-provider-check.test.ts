@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getText, IntegrityError, type MultiCloudEvents, readAll } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
-import { expectReadPastDamagedAws, plant, useMultiStores } from './multi-fixtures.js';
+import { degradedCopyDamaged, expectReadPastDamagedAws, plant, useMultiStores } from './multi-fixtures.js';
 import { copiesOf } from './multi-helpers.js';
 
 /**
@@ -81,31 +81,15 @@ describe("a copy its cloud's own checksum rejects (a ContentMismatchError)", () 
   });
 
   it('the only copy of a degraded write, rejected so, is neither lost nor copied: repair waits until it reads whole', async () => {
-    const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
-    targets[0]!.checksOwnMd5 = 1024;
-    const lost: unknown[] = [];
-    store.on('lost', (e) => lost.push(e));
-    targets[1]!.down = 'unavailable';
-    targets[2]!.down = 'unavailable';
-    const info = await store.put('k', 'the only copy');
-    const plantOnAws = (text: string) => plant(targets[0]!, 'k', text, info.version!, info.checksums.sha256);
-    await plantOnAws('damaged bytes');
-    targets[1]!.down = undefined;
-    targets[2]!.down = undefined;
-    store.recover('gcp');
-    store.recover('azure');
+    const { store, lost, texts, heal } = await degradedCopyDamaged(setup, { checksOwnMd5: 1024 });
     const report = await store.repair();
     expect(report.lost).toBe(0);
     expect(store.status().counts.integrityErrors).toBeGreaterThan(0);
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual([
-      'damaged bytes',
-      undefined,
-      undefined,
-    ]);
-    await plantOnAws('the only copy');
+    expect(await texts()).toEqual(['damaged bytes', undefined, undefined]);
+    await heal();
     await store.repair();
     await store.repair();
-    expect((await copiesOf(targets, 'k')).map((c) => c?.text)).toEqual(Array(3).fill('the only copy'));
+    expect(await texts()).toEqual(Array(3).fill('the only copy'));
     expect(await getText(store, 'k')).toBe('the only copy');
     expect(lost).toEqual([]);
   });

@@ -8,7 +8,7 @@ import {
   readAll,
 } from '@failover/storage';
 import { describe, expect, it, vi } from 'vitest';
-import { expectReadPastDamagedAws, plant, useMultiStores } from './multi-fixtures.js';
+import { degradedCopyDamaged, expectReadPastDamagedAws, plant, useMultiStores } from './multi-fixtures.js';
 import { copiesOf, switchable } from './multi-helpers.js';
 
 /** These tests replicate by repair: 'primary' unless a test says otherwise (one copy per write). */
@@ -393,29 +393,7 @@ describe('integrity', () => {
     expect(again.info.target).toBe('aws');
   });
 
-  /**
-   * A degraded write (gcp and azure down: aws alone holds it) whose one copy then reads back
-   * damaged (a bad disk read, a middlebox): same metadata, other bytes; `readFirst`: a read meets
-   * them before gcp and azure are back. `heal` puts the right bytes back.
-   */
-  async function onlyCopyDamaged(readFirst: boolean) {
-    const { store, targets } = setup({ writes: { quorum: 2, minimum: 1 } });
-    const lost: unknown[] = [];
-    store.on('lost', (e) => lost.push(e));
-    targets[1]!.down = 'unavailable';
-    targets[2]!.down = 'unavailable';
-    const info = await store.put('k', 'the only copy');
-    const plantOnAws = (text: string) => plant(targets[0]!, 'k', text, info.version!, info.checksums.sha256);
-    await plantOnAws('damaged bytes');
-    // A read that meets the damaged bytes first reports them (queued: aws "lacks" its version).
-    if (readFirst) await expect(getText(store, 'k')).rejects.toMatchObject({ kind: 'unavailable' });
-    targets[1]!.down = undefined;
-    targets[2]!.down = undefined;
-    store.recover('gcp');
-    store.recover('azure');
-    const texts = async () => (await copiesOf(targets, 'k')).map((c) => c?.text);
-    return { store, targets, lost, texts, heal: () => plantOnAws('the only copy') };
-  }
+  const onlyCopyDamaged = (readFirst: boolean) => degradedCopyDamaged(setup, { readFirst });
 
   /** The keys a listing of `store` shows. */
   async function listedKeys(store: MultiCloudStore): Promise<string[]> {
