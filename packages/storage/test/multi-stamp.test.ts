@@ -99,3 +99,38 @@ describe("another process's streamed write, not yet stamped on one cloud", () =>
     expect(onAzure.equals(BODY)).toBe(true);
   });
 });
+
+describe("this store's own streamed write, read while it is still in flight", () => {
+  // Found by the fleet soak (seed 27703): a get made while the same process's streamed put was in
+  // flight (aws had taken it, the other clouds were failing) met the put's copy on aws, unstamped
+  // and not journaled yet, knew no hash for it, and returned the bytes a corrupting proxy damaged.
+  it("a copy that landed is checked against the body's hash, known once the body ended", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fo-inflight-'));
+    const targets = threeClouds();
+    const { store } = openMultiStore(open, targets, {
+      writes: 'mirror',
+      spool: { memoryBytes: 0, dir },
+      reads: { bufferBytes: 4 * 1024 * 1024 },
+    });
+    // aws takes the write; gcp's and azure's puts are held back.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    targets[1]!.interpose = () => held;
+    targets[2]!.interpose = () => held;
+    const put = store.put('k', Readable.from([BODY]), { size: BODY.length });
+    await vi.waitFor(async () => expect(await targets[0]!.inner.head('k')).not.toBeNull());
+    const onAws = await targets[0]!.inner.head('k');
+    expect(onAws!.metadata[SHA256_KEY]).toBe('journal');
+    const damaged = Buffer.from(BODY);
+    damaged[1000] = damaged[1000]! ^ 0xff;
+    await targets[0]!.inner.put('k', damaged, { metadata: onAws!.metadata });
+    // No other copy yet: the damaged one is never returned as good.
+    const read = await getBytes(store, 'k').then(
+      (got) => (got.equals(BODY) ? 'the body' : 'other bytes'),
+      (err: unknown) => (err instanceof Error ? err.name : 'error'),
+    );
+    expect(read).not.toBe('other bytes');
+    release();
+    await put;
+  });
+});

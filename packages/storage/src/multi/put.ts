@@ -10,7 +10,7 @@ import { type MultiContext, runOn } from './context.js';
 import { Fanout, readHead } from './fanout.js';
 import { checkUserMetadata, present, reservedBytes, stamp, stampDeferred, userMetadata } from './reserved.js';
 import { checkSize, Spool } from './spool.js';
-import { stampCopies } from './stamp.js';
+import { rememberWrittenSha256, stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
@@ -135,6 +135,10 @@ export async function putStream(
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
     const version = await versionFor(ctx, key);
+    fanout.result.then(
+      ({ sha256 }) => rememberWrittenSha256(ctx, key, version, sha256),
+      () => {},
+    );
     const metadata = stampDeferred(spec.metadata, version);
     const copies = new Map<string, BlobInfo | undefined>();
     let stamping: ((name: string, info: BlobInfo | undefined) => void) | undefined;

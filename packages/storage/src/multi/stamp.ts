@@ -44,6 +44,16 @@ export function rememberSha256(ctx: MultiContext, entry: JournalEntry): void {
 }
 
 /**
+ * Remembers the SHA-256 of this store's own streamed write of `key` at `version` as soon as its
+ * body ended: no target gets the last byte before that, so every copy a read can meet is checked
+ * against it, also while the write is still being journaled (fleet soak seed 27703: a read of a
+ * write in flight returned a damaged copy unverified, its journal entry not appended yet).
+ */
+export function rememberWrittenSha256(ctx: MultiContext, key: string, version: string, sha256: string): void {
+  remember(ctx, entryId(version, key), sha256);
+}
+
+/**
  * The SHA-256 of the unstamped copy `info` of `key` read on `target` when no journal here knows
  * it (another process's streamed write, its journal away or apart): from a copy of the same
  * version on another target that is stamped already (each copy is stamped right after the write),
