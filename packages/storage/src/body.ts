@@ -43,23 +43,39 @@ export function toReadable(body: BlobBody): Readable {
 export async function readAll(body: BlobBody | Readable, signal?: AbortSignal): Promise<Buffer> {
   const n = normalizeBody(body);
   if (n.type === 'bytes') return Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength);
-  // Aborted already: nobody reads this stream; left open, a later error of it would be unheard.
-  if (signal?.aborted) n.stream.destroy();
-  signal?.throwIfAborted();
   const chunks: Buffer[] = [];
-  let length = 0;
-  const onAbort = () => n.stream.destroy(signal?.reason);
+  await readStreamInto(n.stream, chunks, signal);
+  return joinChunks(chunks);
+}
+
+/**
+ * Reads `stream` to the end, pushing each chunk onto `chunks` as it comes (so a caller still holds
+ * what arrived when the stream fails). Honours `signal` as {@link readAll} does.
+ *
+ * @internal
+ */
+export async function readStreamInto(
+  stream: Readable,
+  chunks: Buffer[],
+  signal?: AbortSignal,
+): Promise<void> {
+  // Aborted already: nobody reads this stream; left open, a later error of it would be unheard.
+  if (signal?.aborted) stream.destroy();
+  signal?.throwIfAborted();
+  const onAbort = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await drainStream(n.stream, (chunk) => {
-      const b = chunkBytes(chunk) ?? Buffer.from(chunk as ArrayLike<number>);
-      chunks.push(b);
-      length += b.length;
+    await drainStream(stream, (chunk) => {
+      chunks.push(chunkBytes(chunk) ?? Buffer.from(chunk as ArrayLike<number>));
     });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+}
+
+/** The chunks as one `Buffer` (the one chunk itself when there is only one). @internal */
+export function joinChunks(chunks: readonly Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { chunkBytes, drainStream } from '../drain.js';
+import { joinChunks, readStreamInto } from '../body.js';
 import { ContentMismatchError, isContentMismatch } from '../errors.js';
 import type { MultiContext } from './context.js';
 import { IntegrityError } from './errors.js';
@@ -22,24 +22,13 @@ import { deferredSha256 } from './stamp.js';
  * other failure, or an abort of `signal`, rejects as `readAll` does.
  */
 export async function readForOwnCheck(body: Readable, signal: AbortSignal | undefined): Promise<Buffer> {
-  if (signal?.aborted) body.destroy();
-  signal?.throwIfAborted();
   const chunks: Buffer[] = [];
-  let length = 0;
-  const onAbort = () => body.destroy(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await drainStream(body, (chunk) => {
-      const b = chunkBytes(chunk) ?? Buffer.from(chunk as ArrayLike<number>);
-      chunks.push(b);
-      length += b.length;
-    });
+    await readStreamInto(body, chunks, signal);
   } catch (err) {
     if (signal?.aborted || !isContentMismatch(err)) throw err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  return joinChunks(chunks);
 }
 
 /**

@@ -321,11 +321,8 @@ function withUnstampedHashes(
       copies.find((o) => !unstamped.has(o) && o.version === c.version && o.sha256 !== undefined)?.sha256;
     return sha256 === undefined ? c : { ...c, sha256 };
   });
-  const isUnstamped = (i: number) => unstamped.has(copies[i]!);
-  return filled
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => Number(isUnstamped(a.i)) - Number(isUnstamped(b.i)) || a.i - b.i)
-    .map(({ c }) => c);
+  const stamped = (yes: boolean) => filled.filter((_, i) => unstamped.has(copies[i]!) !== yes);
+  return [...stamped(true), ...stamped(false)];
 }
 
 /**

@@ -40,7 +40,7 @@ export function deferredSha256(
 export function rememberSha256(ctx: MultiContext, entry: JournalEntry): void {
   if (entry.op !== 'put' || entry.sha256 === undefined || entry.id !== entryId(entry.version, entry.key))
     return;
-  remember(ctx, entry.id, entry.sha256);
+  rememberWrittenSha256(ctx, entry.key, entry.version, entry.sha256);
 }
 
 /**
