@@ -5,6 +5,7 @@ import {
   type LookupRoute,
   newerMark,
   nextMergeInMs,
+  planMerge,
   primaryAnswersMayHave,
   routeLookup,
   supersededByMark,
@@ -140,11 +141,22 @@ describe('KeptEntries: what a fallback journal keeps until its merge', () => {
     expect(kept.hasKey('x')).toBe(true);
     kept.drop('2');
     expect(kept.hasKey('x')).toBe(false);
-    const read = kept.ids(); // the local journal is read now: it holds '9' only
-    kept.keep(e('4', 'z')); // kept after that read
-    kept.retainOnly(new Set(['9']), read);
-    expect(kept.hasKey('y')).toBe(false);
-    expect(kept.hasKey('z')).toBe(true); // not in the read: stays for the next merge
+    expect(kept.size).toBe(1);
+  });
+
+  it('keeps each entry as last appended under its id, in the order first kept', () => {
+    const kept = new KeptEntries();
+    kept.keep({ ...e('1', 'x'), intent: true });
+    kept.keep(e('2', 'y'));
+    kept.keep({ ...e('1', 'x'), holders: ['a', 'b'], missing: [] }); // its acknowledged record
+    expect(kept.entries().map((k) => [k.id, k.intent === true, k.missing])).toEqual([
+      ['1', false, []],
+      ['2', false, ['b']],
+    ]);
+    expect(kept.size).toBe(2);
+    expect(kept.settled).toBe(1); // '1': every target took it
+    kept.drop('1');
+    expect(kept.settled).toBe(0);
   });
 
   it('collects the resolves of a kept entry for its merge, also those that arrive while it applies them', () => {
@@ -160,5 +172,92 @@ describe('KeptEntries: what a fallback journal keeps until its merge', () => {
     expect(kept.nextResolve('1', done)).toBe('c');
     kept.drop('1');
     expect(kept.nextResolve('1', new Set())).toBeUndefined();
+  });
+});
+
+describe('planMerge: what a merge moves to the primary', () => {
+  const put = (version: string, key: string, more: Partial<JournalEntry> = {}): JournalEntry => ({
+    id: `${version}:${key}`,
+    op: 'put',
+    key,
+    version,
+    holders: ['a'],
+    missing: ['b'],
+    at: 1,
+    ...more,
+  });
+  const settled = { holders: ['a', 'b'], missing: [] };
+  // name, kept (in order), pending locally, moved (id, pending here), skipped
+  const table: [string, JournalEntry[], JournalEntry[], [string, boolean][], string[]][] = [
+    ['nothing kept, nothing pending', [], [], [], []],
+    [
+      'a kept entry pending locally moves as held there',
+      [put('1', 'k')],
+      [put('1', 'k')],
+      [['1:k', true]],
+      [],
+    ],
+    [
+      'a kept entry every target took (pending nowhere) moves',
+      [put('1', 'k', settled)],
+      [],
+      [['1:k', false]],
+      [],
+    ],
+    [
+      'one a newer acknowledged kept entry of its key supersedes does not',
+      [put('1', 'k', settled), put('2', 'k', settled)],
+      [],
+      [['2:k', false]],
+      ['1:k'],
+    ],
+    [
+      'a newer intent supersedes nothing: both move',
+      [put('1', 'k', settled), put('2', 'k', { intent: true })],
+      [put('2', 'k', { intent: true })],
+      [
+        ['1:k', false],
+        ['2:k', true],
+      ],
+      [],
+    ],
+    [
+      'an intent pending nowhere (withdrawn) does not move',
+      [put('1', 'k', { intent: true })],
+      [],
+      [],
+      ['1:k'],
+    ],
+    [
+      'an entry of another key is not superseded',
+      [put('1', 'k', settled), put('2', 'j', settled)],
+      [],
+      [
+        ['1:k', false],
+        ['2:j', false],
+      ],
+      [],
+    ],
+    [
+      'entries pending locally but not kept (appended after the kept ones were read) move last',
+      [put('1', 'k', settled)],
+      [put('3', 'm'), put('2', 'j')],
+      [
+        ['1:k', false],
+        ['3:m', true],
+        ['2:j', true],
+      ],
+      [],
+    ],
+  ];
+  it.each(table)('%s', (_name, kept, local, moved, skipped) => {
+    const plan = planMerge(kept, local);
+    expect(plan.moves.map((m) => [m.entry.id, m.pendingHere])).toEqual(moved);
+    expect(plan.skip).toEqual(skipped);
+  });
+
+  it('a kept entry pending locally moves as the local journal holds it (its superseded targets gone)', () => {
+    const reduced = put('1', 'k', { missing: [], holders: ['a'] });
+    expect(planMerge([put('1', 'k', { missing: ['b', 'c'] })], [reduced]).moves[0]?.entry).toBe(reduced);
   });
 });

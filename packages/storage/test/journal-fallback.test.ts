@@ -147,6 +147,50 @@ describe('createFallbackJournal', () => {
     await j.close();
   });
 
+  it('a write that every target took while the primary was away (its record pending nowhere) still reaches the primary: it supersedes and is the mark', async () => {
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 60_000 });
+    // Another process's put, still pending in the primary (b lacks it).
+    await primary.append({ ...entry(1), id: 'v1:k', key: 'k', version: 'v1' });
+    primary.down = true;
+    // This process overwrites the key while the primary is away: its intent, then its record
+    // once every target took it (pending nowhere: the local journal drops it at once).
+    const put = { ...entry(2), id: 'v2:k', key: 'k', version: 'v2' };
+    await j.append({ ...put, holders: [], missing: ['a', 'b'], intent: true });
+    await j.append({ ...put, holders: ['a', 'b'], missing: [] });
+    // A delete of another key, every target took it.
+    await j.append({ ...entry(3), id: 'v3:k3', op: 'delete', holders: ['a', 'b'], missing: [] });
+    expect(j.fallbackBacklog()).toBe(2); // not in the primary yet, though pending nowhere
+    expect(await fallback.pending()).toEqual([]);
+    primary.down = false;
+    expect(await j.merge()).toBe(2);
+    expect(j.fallbackBacklog()).toBe(0);
+    // Without them, the primary would still name v1 as the key's newest write (repair, finding it
+    // on no target, would report it lost) and know nothing of the delete of k3.
+    expect(await primary.pending()).toEqual([]);
+    expect(await primary.highWater?.('k')).toMatchObject({ id: 'v2:k', version: 'v2' });
+    expect((await primary.highWater?.('k'))?.intent).toBeUndefined();
+    expect(await primary.highWater?.('k3')).toMatchObject({ op: 'delete', version: 'v3' });
+    await j.close();
+  });
+
+  it('a write that every target took while the primary was away reaches it with the timer merge too (nothing pending locally)', async () => {
+    vi.useFakeTimers();
+    const primary = switchableJournal();
+    const fallback = createMemoryJournal();
+    const j = createFallbackJournal({ primary, fallback, mergeIntervalMs: 1000, checkIntervalMs: 250 });
+    await primary.append({ ...entry(1), id: 'v1:k', key: 'k', version: 'v1' });
+    primary.down = true;
+    await j.append({ ...entry(2), id: 'v2:k', key: 'k', version: 'v2', holders: ['a', 'b'], missing: [] });
+    primary.down = false;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(j.fallbackBacklog()).toBe(0);
+    expect(await primary.pending()).toEqual([]);
+    expect(await primary.highWater?.('k')).toMatchObject({ id: 'v2:k' });
+    await j.close();
+  });
+
   it('an append to the primary supersedes older entries of its key kept locally: they do not come back with the merge', async () => {
     const primary = switchableJournal();
     const fallback = createMemoryJournal();

@@ -101,3 +101,54 @@ export function union(shared: readonly JournalEntry[], local: readonly JournalEn
   }
   return [...byId.values()];
 }
+
+/** What a merge does (see {@link planMerge}). */
+export interface MergePlan {
+  /**
+   * The entries to append to the primary, in order, each with whether the local journal holds it
+   * as pending (its targets are then resolved away there once it moved).
+   */
+  readonly moves: readonly { readonly entry: JournalEntry; readonly pendingHere: boolean }[];
+  /**
+   * Ids kept that need no move: an intent pending locally no more (withdrawn), or an entry a newer
+   * acknowledged entry of its key, also moved, supersedes.
+   */
+  readonly skip: readonly string[];
+}
+
+/**
+ * What a merge moves to the primary (pure): `kept` (the entries appended locally since the last
+ * merge, in order) and `local` (the local journal's pending entries, read after `kept`). A kept
+ * entry still pending locally moves as the local journal holds it (older entries it superseded
+ * there are gone). A kept entry pending locally no more moves too, as appended: every target took
+ * it (an acknowledged record with none missing, or replacing its intent), and without it the
+ * primary would keep the older entries of its key it supersedes pending, and its high-water mark
+ * would stay behind (another process's repair, finding such an older version on no target, would
+ * report it lost); unless a newer acknowledged entry of its key also moves, which supersedes it. An
+ * intent pending locally no more was withdrawn: it does not move. Entries pending locally that were
+ * not kept (appended after `kept` was read) move last.
+ */
+export function planMerge(kept: readonly JournalEntry[], local: readonly JournalEntry[]): MergePlan {
+  const pendingHere = new Map(local.map((e) => [e.id, e]));
+  // The newest acknowledged version kept per key.
+  const newest = new Map<string, string>();
+  for (const e of kept) {
+    const v = newest.get(e.key);
+    if (e.intent !== true && (v === undefined || e.version > v)) newest.set(e.key, e.version);
+  }
+  const moves: { entry: JournalEntry; pendingHere: boolean }[] = [];
+  const skip: string[] = [];
+  for (const e of kept) {
+    const here = pendingHere.get(e.id);
+    if (here !== undefined) {
+      moves.push({ entry: here, pendingHere: true });
+      pendingHere.delete(e.id);
+    } else if (e.intent === true || (newest.get(e.key) ?? '') > e.version) {
+      skip.push(e.id);
+    } else {
+      moves.push({ entry: e, pendingHere: false });
+    }
+  }
+  for (const e of pendingHere.values()) moves.push({ entry: e, pendingHere: true });
+  return { moves, skip };
+}

@@ -11,16 +11,55 @@ import type { JournalEntry } from './types.js';
  * @internal
  */
 export class KeptEntries {
-  /** Kept entries by id: their key and the targets resolved since they were kept. */
-  readonly #byId = new Map<string, { readonly key: string; readonly resolved: Set<string> }>();
+  /**
+   * Kept entries by id, in the order they were first kept: the last entry appended under the id
+   * (an acknowledged record replaces its intent), its key, and the targets resolved since.
+   */
+  readonly #byId = new Map<
+    string,
+    { entry: JournalEntry; readonly key: string; readonly resolved: Set<string> }
+  >();
   /** How many kept entries each key has. */
   readonly #perKey = new Map<string, number>();
+  /** How many kept entries every target took when appended (see {@link KeptEntries.settled}). */
+  #settled = 0;
 
-  /** Keeps `entry` (once; keeping it again changes nothing). */
+  /**
+   * Keeps `entry`; keeping an entry of the same id again replaces it (in its place), with the
+   * resolves it collected.
+   */
   keep(entry: JournalEntry): void {
-    if (this.#byId.has(entry.id)) return;
-    this.#byId.set(entry.id, { key: entry.key, resolved: new Set() });
+    const kept = this.#byId.get(entry.id);
+    if (kept !== undefined) {
+      this.#settled += Number(isSettled(entry)) - Number(isSettled(kept.entry));
+      kept.entry = entry;
+      return;
+    }
+    this.#settled += Number(isSettled(entry));
+    this.#byId.set(entry.id, { entry, key: entry.key, resolved: new Set() });
     this.#perKey.set(entry.key, (this.#perKey.get(entry.key) ?? 0) + 1);
+  }
+
+  /**
+   * The entries kept now, in the order they were first kept, each as last appended (a merge
+   * reads them: one the local journal no longer holds as pending, because every target took it,
+   * must still reach the primary).
+   */
+  entries(): JournalEntry[] {
+    return [...this.#byId.values()].map((k) => k.entry);
+  }
+
+  /** How many entries are kept. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /**
+   * How many kept entries every target took when they were appended (acknowledged, none missing):
+   * pending nowhere, so not in the local journal's backlog, yet still to be merged.
+   */
+  get settled(): number {
+    return this.#settled;
   }
 
   /** Whether an entry of `key` is kept. */
@@ -52,23 +91,15 @@ export class KeptEntries {
   drop(id: string): void {
     const kept = this.#byId.get(id);
     if (kept === undefined) return;
+    this.#settled -= Number(isSettled(kept.entry));
     this.#byId.delete(id);
     const n = (this.#perKey.get(kept.key) ?? 1) - 1;
     if (n > 0) this.#perKey.set(kept.key, n);
     else this.#perKey.delete(kept.key);
   }
+}
 
-  /** The ids kept now. */
-  ids(): Set<string> {
-    return new Set(this.#byId.keys());
-  }
-
-  /**
-   * Stops keeping every entry of `among` (the ids kept when the local journal was read) whose id
-   * is not in `ids` (that read: the local journal dropped them itself). Entries kept since that
-   * read stay, with their resolves.
-   */
-  retainOnly(ids: ReadonlySet<string>, among: ReadonlySet<string>): void {
-    for (const id of among) if (!ids.has(id)) this.drop(id);
-  }
+/** An acknowledged entry that no target lacks. */
+function isSettled(entry: JournalEntry): boolean {
+  return entry.intent !== true && entry.missing.length === 0;
 }

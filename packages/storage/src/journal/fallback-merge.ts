@@ -1,5 +1,6 @@
 import { within } from '../within.js';
 import { JournalError } from './errors.js';
+import { planMerge } from './fallback-decide.js';
 import type { KeptEntries } from './fallback-kept.js';
 import type { Journal } from './types.js';
 
@@ -16,28 +17,28 @@ export interface MergeParts {
 
 /**
  * Moves every entry the local fallback holds into the primary, oldest first, each with the
- * resolves it collected while kept (also those arriving meanwhile), then resolves it away locally.
- * Rejects with the primary's first failure (what was moved before it stays moved: appends are
- * idempotent by id, so the next merge repeats the rest harmlessly). Resolves with how many moved.
+ * resolves it collected while kept (also those arriving meanwhile), then resolves it away locally;
+ * also the entries kept that the local journal holds as pending no more because every target took
+ * them (see {@link planMerge}). Rejects with the primary's first failure (what was moved before it
+ * stays moved: appends are idempotent by id, so the next merge repeats the rest harmlessly).
+ * Resolves with how many moved.
  *
  * @internal
  */
 export async function moveKept({ primary, fallback, kept }: MergeParts): Promise<number> {
   // Kept before the local journal is read: an entry kept after it (an append while this runs) is
-  // not in `local`, and stays kept for the next merge.
-  const before = kept.ids();
+  // not in `local` or in `before`, and stays kept for the next merge.
+  const before = kept.entries();
   const local = await fallback.pending();
-  let moved = 0;
-  for (const e of local) {
-    await primary.append(e);
-    await applyKeptResolves(primary, kept, e.id);
-    kept.drop(e.id);
-    for (const t of e.missing) await fallback.resolve(e.id, t);
-    moved++;
+  const plan = planMerge(before, local);
+  for (const id of plan.skip) kept.drop(id);
+  for (const { entry, pendingHere } of plan.moves) {
+    await primary.append(entry);
+    await applyKeptResolves(primary, kept, entry.id);
+    kept.drop(entry.id);
+    if (pendingHere) for (const t of entry.missing) await fallback.resolve(entry.id, t);
   }
-  // Ids the fallback dropped on its own (a newer entry of the key superseded them).
-  kept.retainOnly(new Set(local.map((e) => e.id)), before);
-  return moved;
+  return plan.moves.length;
 }
 
 /**

@@ -79,12 +79,17 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
   /** Entries appended to the fallback and not yet merged, with their resolves (fallback-kept.ts). */
   const kept = new KeptEntries();
   const report = reporter(onError);
+  /**
+   * Entries not merged yet: those pending locally, and those kept that every target took (pending
+   * nowhere, they must still reach the primary: moveKept).
+   */
+  const unmerged = (): number => fallback.backlog() + kept.settled;
 
   const isOutage = (err: unknown): boolean => isAvailabilityKind(classifyFailure(err));
 
   /** Runs while entries are kept locally or the primary is away: checks it, then merges. */
   const timer = new MergeTimer(
-    () => nextMergeInMs({ away, localBacklog: fallback.backlog() }, mergeIntervalMs, checkIntervalMs),
+    () => nextMergeInMs({ away, localBacklog: unmerged() }, mergeIntervalMs, checkIntervalMs),
     () => merge(),
     report,
   );
@@ -183,7 +188,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
     },
     pending: () => both(() => primary.pending()),
     backlog: () => primary.backlog() + fallback.backlog(),
-    fallbackBacklog: () => fallback.backlog(),
+    fallbackBacklog: unmerged,
     merge,
     primaryAway: () => away,
     async compact() {
@@ -197,7 +202,7 @@ export function createFallbackJournal(options: FallbackJournalOptions): Fallback
       // down for good (a replaced container) would otherwise take them with it, and nothing would
       // repair the targets that lack those writes. Still away: they stay here (reported through
       // `onError`) until a journal opens this fallback again.
-      if (fallback.backlog() > 0) await mergeBeforeClose(merge, () => fallback.backlog(), report);
+      if (unmerged() > 0) await mergeBeforeClose(merge, unmerged, report);
       await primary.close();
       await fallback.close();
     },

@@ -211,3 +211,18 @@ export function watchMark(
     },
   };
 }
+
+/**
+ * Whether a newer write of the entry's key happened and settled already (the key's high-water mark
+ * names a newer version that is not an intent: acknowledged, or an intent confirmed by repair).
+ * The entry's version was then overwritten or deleted, not lost. A mark still naming an intent
+ * that is no longer pending is one its writer withdrew: it reached no cloud, and supersedes
+ * nothing. Journals without high-water marks: `false`.
+ */
+export async function supersededByMark(
+  ctx: MultiContext,
+  entry: { readonly key: string; readonly version: string },
+): Promise<boolean> {
+  const mark = await ctx.journal.highWater?.(entry.key);
+  return mark !== undefined && mark.intent !== true && compareVersions(mark.version, entry.version) > 0;
+}

@@ -9,6 +9,7 @@ import {
   journalIfBehind,
   MARK_WATCH_MS,
   markReadable,
+  supersededByMark,
   watchMark,
 } from './high-water.js';
 import { isCorruptCopyEntry, resolveEntry } from './journaling.js';
@@ -684,18 +685,6 @@ async function settleVanished(
   ctx.pending.append(tombstone);
   ctx.repairSoon(Date.now());
   return 'lost';
-}
-
-/**
- * Whether a newer write of the entry's key happened and settled already (the key's high-water mark
- * names a newer version that is not an intent: acknowledged, or an intent confirmed by repair).
- * The entry's version was then overwritten or deleted, not lost. A mark still naming an intent
- * that is no longer pending is one its writer withdrew: it reached no cloud, and supersedes
- * nothing. Journals without high-water marks: `false`.
- */
-async function supersededByMark(ctx: MultiContext, entry: JournalEntry): Promise<boolean> {
-  const mark = await ctx.journal.highWater?.(entry.key);
-  return mark !== undefined && mark.intent !== true && compareVersions(mark.version, entry.version) > 0;
 }
 
 /** Counts and reports an acknowledged version found on no target (`seen`: what each source answered). */

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileJournal, createMultiCloudStore, getBytes, type MultiCloudStore } from '@failover/storage';
+import { describe, expect, it } from 'vitest';
+import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
+import { createRedisJournal, withLocalFallback } from '../src/index.js';
+import { clientOf, isReady, later, redisServer, useCleanups } from './redis-helpers.js';
+
+useCleanups();
+
+/** How far behind the slow instance's clock runs (ms). */
+const SKEW_MS = 60_000;
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * Two instances of a fleet on one Redis journal, each with its own local fallback (the file
+ * journal), over three clouds.
+ */
+describe('a fleet on Redis: what an instance wrote while Redis was down', () => {
+  // A write one instance completes on every cloud while Redis is down is pending nowhere (no
+  // target lacks it), but its record must still reach Redis when the fallback merges back: the
+  // key's high-water mark orders the next write of another instance whose clock is behind. Without
+  // it, that instance's acknowledged overwrite was stamped older than the write it replaced, and
+  // once a cloud missed it, reads and repair took the replaced one back.
+  it('reaches Redis once it is back, also when every cloud took it: a later overwrite by an instance whose clock is behind still wins', async () => {
+    const { redis, aws, gcs, azure, open } = await fleet();
+    const slow = await open('slow', { now: () => Date.now() - SKEW_MS });
+    // 'mirror' mode: its record is made once every cloud answered (none missing).
+    const fast = await open('fast', { writes: 'mirror' });
+
+    await redis.kill();
+    await fast.store.put('k', Buffer.from('replaced'));
+    expect(fast.journal.primaryAway()).toBe(true);
+    await redis.restart();
+    await until(() => isReady(fast.client) && isReady(slow.client));
+    await mergeWithRetries(fast.journal);
+    expect(fast.journal.localBacklog).toBe(0);
+
+    // The slow instance overwrites the key blindly while Azure is down, then Azure is repaired.
+    azure.down = 'network';
+    await slow.store.put('k', Buffer.from('newest'));
+    azure.down = undefined;
+    recoverAll(slow.store, [aws, gcs, azure]);
+    recoverAll(fast.store, [aws, gcs, azure]);
+    await slow.store.repair();
+    for (const s of [slow.store, fast.store]) expect((await getBytes(s, 'k')).toString()).toBe('newest');
+    for (const t of [aws, gcs, azure])
+      expect((await getBytes(t.inner, 'k')).toString(), t.name).toBe('newest');
+  });
+});
+
+describe('a fleet on Redis: reconcile', () => {
+  // Fleet soak seed 27512: instance 1's degraded put (on Azure alone), deleted by instance 0 (on
+  // Azure alone); instance 1's reconcile, its index holding only its own put, found the version
+  // on no cloud and reported it lost.
+  it("does not report lost a version another instance deleted since (its entry is not in this instance's index)", async () => {
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a');
+    const b = await open('b');
+    await a.store.put('k', Buffer.from('first')); // on every cloud
+    aws.down = 'network';
+    gcs.down = 'network';
+    await a.store.put('k', Buffer.from("a's k")); // degraded: on Azure alone
+    await b.store.delete('k'); // degraded: on Azure alone
+    aws.down = undefined;
+    gcs.down = undefined;
+    recoverAll(a.store, [aws, gcs, azure]);
+    const report = await a.store.reconcile();
+    expect(a.lost).toEqual([]);
+    expect(report.lost).toBe(0);
+    await expect(getBytes(a.store, 'k')).rejects.toMatchObject({ kind: 'not_found' });
+    // What is still to do is the delete's (Redis records it for the clouds it did not reach).
+    recoverAll(b.store, [aws, gcs, azure]);
+    await b.store.repair();
+    expect((await a.journal.pending()).filter((e) => e.op === 'put')).toEqual([]);
+    for (const t of [aws, gcs, azure])
+      await expect(getBytes(t.inner, 'k')).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
+  it('still reports lost a version no newer write replaced', async () => {
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a');
+    await open('b');
+    await a.store.put('k', Buffer.from('first')); // on every cloud
+    aws.down = 'network';
+    gcs.down = 'network';
+    await a.store.put('k', Buffer.from("a's k")); // degraded: on Azure alone
+    await azure.inner.delete('k'); // Azure loses it
+    aws.down = undefined;
+    gcs.down = undefined;
+    recoverAll(a.store, [aws, gcs, azure]);
+    const report = await a.store.reconcile();
+    expect(report.lost).toBe(1);
+    expect(a.lost).toHaveLength(1);
+  });
+});
+/** A Redis server, three clouds, and `open(name)`: an instance of the fleet over them. */
+async function fleet() {
+  const redis = await redisServer({ persistence: 'aof-always' });
+  const prefix = `lost:${randomBytes(6).toString('hex')}`;
+  const aws = switchable('aws');
+  const gcs = switchable('gcs');
+  const azure = switchable('azure');
+  const open = async (name: string, more: { writes?: 'mirror'; now?: () => number } = {}) => {
+    const client = await clientOf('node-redis', redis.url);
+    const dir = await mkdtemp(join(tmpdir(), `failover-marks-${name}-`));
+    later(() => rm(dir, { recursive: true, force: true }));
+    const journal = withLocalFallback(
+      createRedisJournal({ client, prefix, timeoutMs: 200 }),
+      createFileJournal({ dir, fsync: false }),
+    );
+    const store = createMultiCloudStore({
+      targets: [aws, gcs, azure],
+      journal,
+      ...more,
+      failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+      amnesia: false,
+      repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+    });
+    later(() => store.close());
+    const lost: string[] = [];
+    store.on('lost', (e) => lost.push(`${e.key}@${e.version}`));
+    return { client, journal, store, lost };
+  };
+  return { redis, aws, gcs, azure, open };
+}
+
+/** Closes the breakers the outage opened on every target (as a successful probe would). */
+function recoverAll(store: MultiCloudStore, targets: readonly SwitchableStore[]): void {
+  for (const t of targets) store.recover(t.name);
+}
+
+/** A merge whose Redis call outlived its limit (scripts loaded again after the restart) is retried. */
+async function mergeWithRetries(journal: { merge(): Promise<number> }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await journal.merge();
+      return;
+    } catch (err) {
+      if (attempt >= 20 || (err as { kind?: string }).kind !== 'timeout') throw err;
+    }
+  }
+}
