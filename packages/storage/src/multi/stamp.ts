@@ -34,6 +34,27 @@ export function deferredSha256(
 }
 
 /**
+ * The SHA-256 the copy `info` of `key`, read on `target`, must match: its own stamp, or for a
+ * copy not yet stamped the hash this store knows ({@link deferredSha256}), or (`askOthers`) a
+ * stamped copy of the same version on another target ({@link stampedElsewhere}). `undefined` when
+ * none is known (the copy is then unverified, as documented).
+ */
+export async function expectedSha256(
+  ctx: MultiContext,
+  key: string,
+  info: Pick<BlobInfo, 'metadata'>,
+  target: string,
+  signal: AbortSignal | undefined,
+  askOthers = true,
+): Promise<string | undefined> {
+  return (
+    sha256Of(info) ??
+    deferredSha256(ctx, key, info) ??
+    (askOthers ? await stampedElsewhere(ctx, key, info, target, signal) : undefined)
+  );
+}
+
+/**
  * Remembers the SHA-256 of a streamed write another process made, from the entry a journal the
  * fleet shares holds of it, so this process's reads of its copies not yet stamped verify them.
  */
