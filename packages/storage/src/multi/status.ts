@@ -8,6 +8,7 @@ export function statusOf(
   scheduler: RepairScheduler,
   closed: boolean,
   journalReset: MultiCloudStatus['journalReset'],
+  writerIdShared: boolean,
 ): MultiCloudStatus {
   const router = ctx.router.status();
   return {
@@ -23,6 +24,7 @@ export function statusOf(
     budget: router.budget,
     journal: { backlog: ctx.journal.backlog(), pendingKeys: ctx.pending.keyCount },
     journalReset,
+    writerIdShared,
     repair: { running: scheduler.running, last: scheduler.last, lastError: scheduler.lastError },
     counts: { ...ctx.counts },
     closed,

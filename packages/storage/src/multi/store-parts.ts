@@ -17,6 +17,7 @@ import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
 import { UncertainWindows } from './uncertain.js';
 import { UnresponsiveWatch } from './unresponsive.js';
 import { HybridClock } from './version.js';
+import { WriterClaim } from './writer-claim.js';
 
 /** Where a store is in its life: loaded on the first call, closed once. */
 export interface StoreLife {
@@ -34,6 +35,7 @@ export interface StoreParts {
   readonly epochs: EpochTracker;
   readonly restorer: AmnesiaRestorer;
   readonly journalResets: JournalResetRestorer;
+  readonly writerClaim: WriterClaim;
   readonly life: StoreLife;
 }
 
@@ -68,6 +70,9 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
     o.amnesiaJournalLeaseMs,
   );
 
+  const writerClaim = new WriterClaim(journal, o.writerId, (error) => {
+    if (events.has('error')) events.emit('error', { during: 'writer', error });
+  });
   const appended = new AppendedEntries(o.settleMs);
   const ctx: MultiContext = {
     options: o,
@@ -109,7 +114,9 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
     observedPuts: new Set(),
     uncheckedCopies: new Map(),
     ready: () => {
-      life.loading ??= loadJournal(ctx, scheduler, epochs);
+      life.loading ??= loadJournal(ctx, scheduler, epochs).then(() => {
+        if (!life.closed) writerClaim.start();
+      });
       return life.loading;
     },
     checkOpen: () => {
@@ -125,7 +132,7 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
 
   followRouter(ctx, epochs, scheduler, () => !life.closed && life.loading !== undefined);
   scheduler.start();
-  return { ctx, scheduler, epochs, restorer, journalResets, life };
+  return { ctx, scheduler, epochs, restorer, journalResets, writerClaim, life };
 }
 
 /**
@@ -158,7 +165,7 @@ async function loadJournal(
  * `close()` returned), then the router, the deferred journal records and the journal.
  */
 export function closeStore(parts: StoreParts): Promise<void> {
-  const { ctx, scheduler, epochs, restorer, journalResets, life } = parts;
+  const { ctx, scheduler, epochs, restorer, journalResets, writerClaim, life } = parts;
   life.closing ??= (async () => {
     life.closed = true;
     ctx.unresponsive.close();
@@ -166,6 +173,7 @@ export function closeStore(parts: StoreParts): Promise<void> {
     await epochs.settled(); // no marker left written on some targets only
     await restorer.settled();
     await journalResets.settled();
+    await writerClaim.close();
     while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
     ctx.router.close();
     await ctx.deferredRecords.flush();

@@ -94,7 +94,7 @@ export function defaultJournalDir(targets: readonly BlobStore[]): string {
 export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiCloudStore {
   const o = resolveMultiOptions(options);
   const parts = assembleStore(o, o.journal ?? createFileJournal({ dir: defaultJournalDir(o.targets) }));
-  const { ctx, scheduler, journalResets, life } = parts;
+  const { ctx, scheduler, journalResets, writerClaim, life } = parts;
   const { router, counts } = ctx;
   const whenOpen = <R>(fn: () => Promise<R>): Promise<R> => {
     if (life.closed)
@@ -138,7 +138,7 @@ export function createMultiCloudStore(options: MultiCloudStoreOptions): MultiClo
 
     presign: (key, presignOptions) => whenOpen(() => presignObject(ctx, key, presignOptions)),
 
-    status: () => statusOf(ctx, scheduler, life.closed, journalResets.status),
+    status: () => statusOf(ctx, scheduler, life.closed, journalResets.status, writerClaim.shared),
 
     trip: (name, tripOptions) => router.trip(name, tripOptions),
 

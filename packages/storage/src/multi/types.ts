@@ -270,6 +270,13 @@ export interface MultiCloudStatus {
         readonly reconcilingElsewhere: boolean;
       }
     | undefined;
+  /**
+   * Another live process sharing this store's journal (a fleet's) uses its `writerId`: found by a
+   * lease on the id, renewed every 10 s, that another process kept for longer than 40 s (also
+   * reported once as an `error` event, `during: 'writer'`). Give each process its own id. Always
+   * `false` with a journal a fleet does not share.
+   */
+  readonly writerIdShared: boolean;
   readonly repair: {
     readonly running: boolean;
     /** The last finished pass. */
@@ -419,8 +426,11 @@ export interface MultiCloudOwnEvents {
   };
   /** A repair pass finished. */
   repairFinished: RepairReport;
-  /** Background work failed (a repair pass, a late quorum write's bookkeeping, an epoch check). */
-  error: { readonly during: 'repair' | 'journal' | 'epoch'; readonly error: unknown };
+  /**
+   * Background work failed (a repair pass, a late quorum write's bookkeeping, an epoch check), or
+   * (`'writer'`) another live process sharing the journal uses this store's `writerId`.
+   */
+  error: { readonly during: 'repair' | 'journal' | 'epoch' | 'writer'; readonly error: unknown };
 }
 
 /** Every event of the multi-cloud store: its own and the router's. */
