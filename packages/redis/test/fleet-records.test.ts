@@ -54,7 +54,7 @@ describe('a fleet on Redis: what an instance wrote while Redis was down', () => 
   });
 });
 
-describe('a fleet on Redis: reconcile', () => {
+describe('a fleet on Redis: repair and reconcile report lost only what was lost', () => {
   // Fleet soak seed 27512: instance 1's degraded put (on Azure alone), deleted by instance 0 (on
   // Azure alone); instance 1's reconcile, its index holding only its own put, found the version
   // on no cloud and reported it lost.
@@ -80,6 +80,43 @@ describe('a fleet on Redis: reconcile', () => {
     expect((await a.journal.pending()).filter((e) => e.op === 'put')).toEqual([]);
     for (const t of [aws, gcs, azure])
       await expect(getBytes(t.inner, 'k')).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
+  it("repair waits, rather than report lost, while another instance's newer write is in flight: the key's mark names its intent, hiding the acknowledged delete before it", async () => {
+    // Fleet soak seed 27604: instance 1 deleted the key (acknowledged), then its next put of the
+    // key was in flight; instance 0's repair found its older version on no cloud, the key's mark
+    // naming that put's intent, and reported it lost.
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a');
+    const b = await open('b');
+    aws.down = 'network';
+    await a.store.put('k', Buffer.from("a's k")); // journaled: AWS lacks it
+    aws.down = undefined;
+    recoverAll(a.store, [aws, gcs, azure]);
+    // While A's repair reads the key's copy (its pass already holds its entry), B deletes the key
+    // on every cloud and starts its next put of it, held on every cloud: that put's intent is the
+    // key's mark, and the acknowledged delete is behind it.
+    let land!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    let put: Promise<unknown> | undefined;
+    gcs.beforeGet = async () => {
+      await b.store.delete('k');
+      for (const t of [aws, gcs, azure]) t.interpose = () => gate;
+      put = b.store.put('k', Buffer.from("b's k"));
+      while ((await b.journal.highWater?.('k'))?.intent !== true) await new Promise((r) => setTimeout(r, 5));
+    };
+    const during = await a.store.repair();
+    expect(a.lost).toEqual([]);
+    expect(during).toMatchObject({ lost: 0, deferred: 1 });
+    land();
+    await put;
+    for (const t of [aws, gcs, azure]) t.interpose = undefined;
+    const after = await a.store.repair();
+    expect(a.lost).toEqual([]);
+    expect(after).toMatchObject({ lost: 0, failed: [] });
+    expect((await getBytes(a.store, 'k')).toString()).toBe("b's k");
   });
 
   it('still reports lost a version no newer write replaced', async () => {

@@ -213,16 +213,26 @@ export function watchMark(
 }
 
 /**
- * Whether a newer write of the entry's key happened and settled already (the key's high-water mark
- * names a newer version that is not an intent: acknowledged, or an intent confirmed by repair).
- * The entry's version was then overwritten or deleted, not lost. A mark still naming an intent
- * that is no longer pending is one its writer withdrew: it reached no cloud, and supersedes
- * nothing. Journals without high-water marks: `false`.
+ * What the key's high-water mark (the newest write any process journaled for it) says of a
+ * version found on no target any more:
+ * - `'superseded'`: a newer write happened and settled (the mark names a newer version that is not
+ *   an intent: acknowledged, or an intent confirmed by repair). The version was overwritten or
+ *   deleted, not lost.
+ * - `'inFlight'`: the mark names a newer intent still pending: a write in flight (or failed and not
+ *   withdrawn yet). It may hide a newer acknowledged write it follows (the mark keeps only the
+ *   newest), so nothing can be concluded until it settles (fleet soak seed 27604: another
+ *   instance's acknowledged delete, then its next put's intent, and this version reported lost).
+ * - `'none'`: nothing newer (or a newer intent its writer withdrew: it reached no cloud and
+ *   supersedes nothing). Journals without high-water marks: `'none'`.
+ *
+ * Rejects when the journal cannot answer.
  */
-export async function supersededByMark(
+export async function markVerdict(
   ctx: MultiContext,
   entry: { readonly key: string; readonly version: string },
-): Promise<boolean> {
+): Promise<'superseded' | 'inFlight' | 'none'> {
   const mark = await ctx.journal.highWater?.(entry.key);
-  return mark !== undefined && mark.intent !== true && compareVersions(mark.version, entry.version) > 0;
+  if (mark === undefined || compareVersions(mark.version, entry.version) <= 0) return 'none';
+  if (mark.intent !== true) return 'superseded';
+  return (await pendingNow(ctx, entry.key, mark.id)) ? 'inFlight' : 'none';
 }

@@ -7,7 +7,7 @@ import { type BlobInfo, isPrefixEntry, type ListEntry } from '../types.js';
 import { appendEntry } from './appended.js';
 import { type MultiContext, runOn } from './context.js';
 import { IntegrityError } from './errors.js';
-import { journalIfBehind, markReadable, supersededByMark, watchMark } from './high-water.js';
+import { journalIfBehind, markReadable, markVerdict, watchMark } from './high-water.js';
 import { reportCorruptCopy, resolveEntry } from './journaling.js';
 import { eachLimited } from './pool.js';
 import { corruptCopyOf, readForOwnCheck } from './provider-check.js';
@@ -233,27 +233,31 @@ async function reconcileKey(
 
 /**
  * A version the plan finds lost (on no target) that a newer acknowledged write of its key
- * replaced, by the key's high-water mark: with a journal shared by a fleet, that write may be
- * another instance's, whose entries are not in this process's index (a delete that left nothing
- * on any target, fleet soak seed 27512). It was overwritten or deleted, not lost: nothing is
- * deleted or reported, and this process's entries up to it are settled on the compared targets
- * (the newer write's own entry brings every target to it). A mark that cannot be read (the shared
- * journal away) leaves the key for later. Journals without marks: the plan as it is.
+ * replaced, by the key's high-water mark ({@link markVerdict}): with a journal shared by a fleet,
+ * that write may be another instance's, whose entries are not in this process's index (a delete
+ * that left nothing on any target, fleet soak seed 27512). It was overwritten or deleted, not
+ * lost: nothing is deleted or reported, and this process's entries up to it are settled on the
+ * compared targets (the newer write's own entry brings every target to it). A newer write still in
+ * flight, or a mark that cannot be read (the shared journal away), leaves the key for later.
+ * Journals without marks: the plan as it is.
  */
 async function unlessSuperseded(ctx: MultiContext, key: string, plan: KeyPlan): Promise<KeyPlan> {
   if (plan.action.type !== 'delete' || ctx.journal.highWater === undefined) return plan;
   const version = plan.action.version;
-  let superseded: boolean;
+  let verdict: 'superseded' | 'inFlight' | 'none';
   try {
-    superseded = await supersededByMark(ctx, { key, version });
+    verdict = await markVerdict(ctx, { key, version });
   } catch {
-    return {
-      action: { type: 'skip', reason: `the journal could not tell whether version ${version} was replaced` },
-      conflicts: [],
-      settle: undefined,
-    };
+    return skipPlan(`the journal could not tell whether version ${version} was replaced`);
   }
-  return superseded ? { action: { type: 'none' }, conflicts: plan.conflicts, settle: version } : plan;
+  if (verdict === 'inFlight') return skipPlan(`a write newer than version ${version} is in flight`);
+  return verdict === 'superseded'
+    ? { action: { type: 'none' }, conflicts: plan.conflicts, settle: version }
+    : plan;
+}
+
+function skipPlan(reason: string): KeyPlan {
+  return { action: { type: 'skip', reason }, conflicts: [], settle: undefined };
 }
 
 /** What each of `targets` holds of the key now (a `head` each), and the targets that could not say. */

@@ -9,7 +9,7 @@ import {
   journalIfBehind,
   MARK_WATCH_MS,
   markReadable,
-  supersededByMark,
+  markVerdict,
   watchMark,
 } from './high-water.js';
 import { isCorruptCopyEntry, resolveEntry } from './journaling.js';
@@ -664,7 +664,9 @@ async function settleVanished(
   if (entry.intent !== true && newer.length > 0 && newer.every((i) => i.entry.intent === true)) {
     return 'deferred';
   }
-  if (newer.length > 0 || entry.intent === true || (await supersededByMark(ctx, entry))) {
+  const verdict = newer.length > 0 || entry.intent === true ? 'superseded' : await markVerdict(ctx, entry);
+  if (verdict === 'inFlight') return 'deferred';
+  if (verdict === 'superseded') {
     for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
     // Older entries of the key waited for a provisional put (provisionalNewer): their turn.
     if (entry.provisional === true) ctx.repairSoon();
