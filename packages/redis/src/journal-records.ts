@@ -49,8 +49,10 @@ export function entryOfRecord(raw: unknown, journal: string): JournalEntry {
 /** A key's high-water mark read from Redis (`{"v": version, "e": entry JSON}`). */
 export function highWaterOfRecord(raw: unknown, journal: string): JournalHighWater {
   try {
-    const record = JSON.parse(String(raw)) as { e: string };
+    // `a`: the newest version recorded for the key that is not an intent (the append script's).
+    const record = JSON.parse(String(raw)) as { e: string; a?: unknown };
     const fixed = JSON.parse(record.e) as JournalHighWater;
+    const recorded = fixed.intent === true && typeof record.a === 'string' ? record.a : undefined;
     return Object.freeze({
       id: fixed.id,
       op: fixed.op,
@@ -58,6 +60,7 @@ export function highWaterOfRecord(raw: unknown, journal: string): JournalHighWat
       ...(fixed.sha256 === undefined ? {} : { sha256: fixed.sha256 }),
       ...(fixed.size === undefined ? {} : { size: fixed.size }),
       ...(fixed.intent === true ? { intent: true } : {}),
+      ...(recorded === undefined ? {} : { recorded }),
     });
   } catch (err) {
     throw new JournalError('invalid', `Journal ${JSON.stringify(journal)} holds a mark it cannot read`, {

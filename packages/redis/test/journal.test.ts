@@ -152,6 +152,8 @@ describe.each(CLIENT_KINDS)('createRedisJournal (%s)', (kind) => {
     await j.append(entry({ id: 'd45', op: 'delete', key: 'y', version: 'v45', holders: [], missing: all }));
     expect((await j.pending()).map((e) => e.id)).toEqual(['i6']);
     expect((await j.highWater('y'))?.id).toBe('i6');
+    // The mark, an intent, says which version was recorded before it.
+    expect((await j.highWater('y'))?.recorded).toBe('v5');
     // An entry older than only an intent keeps its targets: the intent may never take effect.
     await j.append(
       entry({ id: 'i8', key: 'z', version: 'v8', holders: ['a'], missing: ['b', 'c'], intent: true }),

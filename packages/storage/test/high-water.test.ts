@@ -33,6 +33,21 @@ describe('HighWaterMarks', () => {
   });
 });
 
+describe('HighWaterMarks: what was recorded before an intent', () => {
+  it('a mark that is an intent carries the newest version recorded before it (not an intent); others do not', () => {
+    const marks = new HighWaterMarks();
+    marks.append({ ...put('v3'), intent: true });
+    expect(marks.get('k')?.recorded).toBeUndefined(); // nothing recorded yet
+    marks.append(put('v1'));
+    marks.append({ ...put('v2'), op: 'delete' });
+    expect(marks.get('k')).toMatchObject({ version: 'v3', intent: true, recorded: 'v2' });
+    marks.append({ ...put('v0') }); // older, late: changes nothing
+    expect(marks.get('k')?.recorded).toBe('v2');
+    marks.append(put('v3')); // the intent's acknowledged record
+    expect(marks.get('k')).toEqual({ id: 'v3:k', op: 'put', version: 'v3' });
+  });
+});
+
 describe('behindMark (what a copy that just landed must still get)', () => {
   const del = (version: string, intent?: true): JournalHighWater => ({
     id: `${version}:k`,

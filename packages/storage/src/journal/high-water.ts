@@ -33,8 +33,11 @@ export function replacesMark(mark: JournalHighWater | undefined, entry: JournalE
  * and file journals for {@link Journal.highWater}.
  */
 export class HighWaterMarks {
-  /** Oldest append first (a key appended again moves to the end), so pruning stops early. */
-  readonly #marks = new Map<string, { mark: JournalHighWater; at: number }>();
+  /**
+   * Oldest append first (a key appended again moves to the end), so pruning stops early; with
+   * the newest version recorded for the key that is not an intent (`recorded`).
+   */
+  readonly #marks = new Map<string, { mark: JournalHighWater; recorded: string | undefined; at: number }>();
   readonly #retentionMs: number;
   readonly #now: () => number;
 
@@ -50,13 +53,18 @@ export class HighWaterMarks {
     const old = this.#marks.get(entry.key);
     this.#marks.delete(entry.key);
     const mark = replacesMark(old?.mark, entry) ? highWaterOf(entry) : old!.mark;
-    this.#marks.set(entry.key, { mark, at: now });
+    let recorded = old?.recorded;
+    if (entry.intent !== true && (recorded === undefined || entry.version > recorded))
+      recorded = entry.version;
+    this.#marks.set(entry.key, { mark, recorded, at: now });
   }
 
-  /** The key's mark, if one was appended within the retention. */
+  /** The key's mark, if one was appended within the retention (see {@link JournalHighWater.recorded}). */
   get(key: string): JournalHighWater | undefined {
     this.#prune(this.#now());
-    return this.#marks.get(key)?.mark;
+    const kept = this.#marks.get(key);
+    if (kept === undefined) return undefined;
+    return withRecorded(kept.mark, kept.recorded);
   }
 
   /** How many keys have a mark. */
@@ -70,4 +78,9 @@ export class HighWaterMarks {
       this.#marks.delete(key);
     }
   }
+}
+
+/** `mark`, with `recorded` when it is an intent and a version was recorded for its key (else as is). */
+export function withRecorded(mark: JournalHighWater, recorded: string | undefined): JournalHighWater {
+  return mark.intent === true && recorded !== undefined ? { ...mark, recorded } : mark;
 }

@@ -76,6 +76,14 @@ export interface JournalHighWater {
   readonly size?: number;
   /** Recorded before the write was sent and not acknowledged (yet). */
   readonly intent?: boolean;
+  /**
+   * With a mark that is an intent: the newest version recorded for the key that is not an intent
+   * (acknowledged, or confirmed), when the journal knows one. A write in flight makes the mark its
+   * intent, and would otherwise hide the acknowledged write before it (say a delete: a version
+   * older than that is then overwritten or deleted, not lost). Absent on marks that are no intent
+   * (their own `version` is that), and from journals that do not track it.
+   */
+  readonly recorded?: string;
 }
 
 /** What {@link Journal.appendIntent} answers. */

@@ -218,10 +218,13 @@ export function watchMark(
  * - `'superseded'`: a newer write happened and settled (the mark names a newer version that is not
  *   an intent: acknowledged, or an intent confirmed by repair). The version was overwritten or
  *   deleted, not lost.
- * - `'inFlight'`: the mark names a newer intent still pending: a write in flight (or failed and not
- *   withdrawn yet). It may hide a newer acknowledged write it follows (the mark keeps only the
- *   newest), so nothing can be concluded until it settles (fleet soak seed 27604: another
- *   instance's acknowledged delete, then its next put's intent, and this version reported lost).
+ *   So is a version older than the one the mark `recorded` (the newest write recorded that is not
+ *   an intent) when the mark itself is a newer write's intent (fleet soak seed 27604: another
+ *   instance's acknowledged delete, then its next put's intent in flight, and this version was
+ *   reported lost).
+ * - `'inFlight'`: the mark names a newer intent still pending, and the journal does not say what
+ *   was recorded before it: a write in flight (or failed and not withdrawn yet) that may hide an
+ *   acknowledged one; nothing can be concluded until it settles.
  * - `'none'`: nothing newer (or a newer intent its writer withdrew: it reached no cloud and
  *   supersedes nothing). Journals without high-water marks: `'none'`.
  *
@@ -234,5 +237,7 @@ export async function markVerdict(
   const mark = await ctx.journal.highWater?.(entry.key);
   if (mark === undefined || compareVersions(mark.version, entry.version) <= 0) return 'none';
   if (mark.intent !== true) return 'superseded';
+  // The acknowledged write the intent follows, when the journal keeps it (`recorded`).
+  if (mark.recorded !== undefined && compareVersions(mark.recorded, entry.version) > 0) return 'superseded';
   return (await pendingNow(ctx, entry.key, mark.id)) ? 'inFlight' : 'none';
 }

@@ -93,4 +93,24 @@ export function highWaterCases(ctx: JournalCaseContext): void {
       }),
     timeoutMs,
   );
+
+  it(
+    'highWater: a newer intent becomes the mark; the newest acknowledged version before it, when reported (`recorded`), is that one',
+    () =>
+      withJournal(make, async ({ journal }) => {
+        if (journal.highWater === undefined) return;
+        await journal.append(entry({ id: 'p1', version: 'v1', holders: ['a', 'b'], missing: [] }));
+        await journal.append(deleteEntry({ id: 'd2', version: 'v2', holders: ['a', 'b'], missing: [] }));
+        await journal.append(
+          entry({ id: 'p3', version: 'v3', holders: [], missing: ['a', 'b'], intent: true }),
+        );
+        const mark = await journal.highWater('k');
+        expect(mark).toMatchObject({ id: 'p3', version: 'v3', intent: true });
+        if (mark?.recorded !== undefined) expect(mark.recorded).toBe('v2');
+        // Once acknowledged, the mark is the write itself again.
+        await journal.append(entry({ id: 'p3', version: 'v3', holders: ['a', 'b'], missing: [] }));
+        expect((await journal.highWater('k'))?.recorded).toBeUndefined();
+      }),
+    timeoutMs,
+  );
 }
