@@ -107,6 +107,7 @@ export async function* listObjects(
     } catch (err) {
       const kind = classifyFailure(err);
       if (!isAvailabilityKind(kind) || signal?.aborted) throw err;
+      if (err instanceof ListedAfterLoss && last !== undefined) throw err;
       failures.push({ target: t.name, kind, cause: err, attempts: 1 });
     }
   }
@@ -125,6 +126,9 @@ async function* listTarget(
   const { delimiter, signal } = options;
   // Ends the listing's requests when a later page takes longer than an attempt may.
   const stall = new AbortController();
+  // Before the listing's first request: its marker must be seen intact after this, once the
+  // listing is read (the check before it proves nothing of what the listing saw).
+  const listedFrom = markerClock();
   // The first page goes through the router, so the target's breaker sees the outcome.
   const { iterator, first } = await ctx.router.run(
     async (target, c) => {
@@ -222,10 +226,38 @@ async function* listTarget(
       if (listed !== null) yield listed;
     }
   }
+  await checkMarkerAfter(ctx, t.name, listedFrom);
   while (i < injected.length) {
     const e = injected[i++]!;
     if (take(e, emitted)) yield e;
   }
+}
+
+/**
+ * Thrown at the end of a target's listing when its marker, read once the listing was read, shows
+ * the target lost its data after the listing started (a wipe between the marker's check and the
+ * listing's requests: this process stalled in between, fleet soak seed 27613): the keys it listed
+ * may lack some. Nothing listed so far: the listing moves on to the next target. Entries already
+ * yielded: it fails (a listing resumed on another target would still miss the keys before them).
+ */
+class ListedAfterLoss extends StorageError {
+  constructor(target: string) {
+    super('unavailable', `Target "${target}" lost its data while it was listed: its listing may miss keys`, {
+      target,
+    });
+  }
+}
+
+/** {@link ListedAfterLoss} unless `target`'s marker is seen intact after `since`. */
+async function checkMarkerAfter(ctx: MultiContext, target: string, since: number): Promise<void> {
+  if (!ctx.epochs.enabled) return;
+  let intact: boolean;
+  try {
+    intact = await ctx.epochs.trusted(ctx, target, since);
+  } catch {
+    intact = false;
+  }
+  if (!intact) throw new ListedAfterLoss(target);
 }
 
 function keyOf(entry: MultiCloudListEntry | ListEntry): string {
