@@ -33,6 +33,8 @@ export interface Op {
   version?: string | undefined;
   read?: ReadResult | undefined;
   keys?: readonly string[] | undefined;
+  /** For a listing: the target each listed key came from. */
+  listedFrom?: Readonly<Record<string, string>> | undefined;
   errorKind?: string | undefined;
   message?: string | undefined;
   /** For failed calls: whether the failure was justified (see jepsen.ts), and why. */

@@ -184,10 +184,15 @@ async function read(key: string): Promise<ReadResult> {
   return { found: true, sha256: sha256(bytes), version: got.info.version };
 }
 
-async function list(prefix: string): Promise<string[]> {
+async function list(prefix: string): Promise<{ keys: string[]; listedFrom: Record<string, string> }> {
   const keys: string[] = [];
-  for await (const e of theStore().list({ prefix, pageSize: 5 })) if (!isPrefixEntry(e)) keys.push(e.key);
-  return keys;
+  const listedFrom: Record<string, string> = {};
+  for await (const e of theStore().list({ prefix, pageSize: 5 })) {
+    if (isPrefixEntry(e)) continue;
+    keys.push(e.key);
+    listedFrom[e.key] = e.target;
+  }
+  return { keys, listedFrom };
 }
 
 async function perform(req: OpRequest): Promise<FromChild> {
@@ -204,7 +209,7 @@ async function perform(req: OpRequest): Promise<FromChild> {
     case 'get':
       return { type: 'ok', id: req.id, read: await read(req.key) };
     case 'list':
-      return { type: 'ok', id: req.id, keys: await list(req.prefix) };
+      return { type: 'ok', id: req.id, ...(await list(req.prefix)) };
   }
 }
 
@@ -274,7 +279,7 @@ async function finish(prefix: string, keys: readonly string[]): Promise<void> {
       reads[key] = { error: `${classifyFailure(err)}: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
-  const listed = await list(prefix);
+  const { keys: listed } = await list(prefix);
   const status = store.status();
   const settle: SettleReport = {
     repairPasses: passes,

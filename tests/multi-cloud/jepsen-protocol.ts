@@ -80,6 +80,8 @@ export type FromChild =
       readonly version?: string | undefined;
       readonly read?: ReadResult;
       readonly keys?: readonly string[];
+      /** For a listing: the target each listed key came from (the trace's post-mortems). */
+      readonly listedFrom?: Readonly<Record<string, string>>;
     }
   | { readonly type: 'fail'; readonly id: number; readonly kind: string; readonly message: string }
   | { readonly type: 'event'; readonly name: string; readonly detail: string }

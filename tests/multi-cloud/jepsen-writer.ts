@@ -187,6 +187,7 @@ export class WriterProcess {
       op.version = m.version;
       op.read = m.read;
       op.keys = m.keys;
+      if (m.listedFrom !== undefined) op.listedFrom = m.listedFrom;
     } else {
       op.status = 'fail';
       op.errorKind = m.kind;
