@@ -119,6 +119,34 @@ describe('a fleet on Redis: repair and reconcile report lost only what was lost'
     expect((await getBytes(a.store, 'k')).toString()).toBe("b's k");
   });
 
+  // Fleet soak seed 27625: another instance's delete, sent while Redis was paused (its record kept
+  // in that instance's local journal) and then stalled with it, removed the version before this
+  // instance's repair could know: reported lost. A version found nowhere is now reported lost only
+  // when it is still found nowhere repair.settleMs later.
+  it.each([
+    ["the other instance's delete reaches Redis meanwhile: not lost", true],
+    ['nothing replaces it: lost, once settleMs has passed', false],
+  ])('a version found on no cloud: %s', async (_name, deleted) => {
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a', { settleMs: 300 });
+    const b = await open('b');
+    gcs.down = 'network';
+    azure.down = 'network';
+    await a.store.put('k', Buffer.from("a's k")); // degraded: on AWS alone
+    gcs.down = undefined;
+    azure.down = undefined;
+    recoverAll(a.store, [aws, gcs, azure]);
+    await aws.inner.delete('k'); // B's delete, its record not in Redis yet (or a loss)
+    const first = await a.store.repair();
+    expect(first).toMatchObject({ lost: 0 });
+    expect(first.deferred).toBeGreaterThan(0);
+    if (deleted) await b.store.delete('k'); // its record reaches Redis
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const second = await a.store.repair();
+    expect(second.lost).toBe(deleted ? 0 : 1);
+    expect(a.lost).toHaveLength(deleted ? 0 : 1);
+  });
+
   it('still reports lost a version no newer write replaced', async () => {
     const { aws, gcs, azure, open } = await fleet();
     const a = await open('a');
@@ -143,7 +171,10 @@ async function fleet() {
   const aws = switchable('aws');
   const gcs = switchable('gcs');
   const azure = switchable('azure');
-  const open = async (name: string, more: { writes?: 'mirror'; now?: () => number } = {}) => {
+  const open = async (
+    name: string,
+    more: { writes?: 'mirror'; now?: () => number; settleMs?: number } = {},
+  ) => {
     const client = await clientOf('node-redis', redis.url);
     const dir = await mkdtemp(join(tmpdir(), `failover-marks-${name}-`));
     later(() => rm(dir, { recursive: true, force: true }));
@@ -154,10 +185,11 @@ async function fleet() {
     const store = createMultiCloudStore({
       targets: [aws, gcs, azure],
       journal,
-      ...more,
+      ...(more.writes === undefined ? {} : { writes: more.writes }),
+      ...(more.now === undefined ? {} : { now: more.now }),
       failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
       amnesia: false,
-      repair: { intervalMs: false, delayMs: false, settleMs: 0, onRecovery: false },
+      repair: { intervalMs: false, delayMs: false, settleMs: more.settleMs ?? 0, onRecovery: false },
     });
     later(() => store.close());
     const lost: string[] = [];

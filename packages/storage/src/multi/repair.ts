@@ -667,11 +667,13 @@ async function settleVanished(
   const verdict = newer.length > 0 || entry.intent === true ? 'superseded' : await markVerdict(ctx, entry);
   if (verdict === 'inFlight') return 'deferred';
   if (verdict === 'superseded') {
+    vanishedSince.get(ctx)?.delete(entry.id);
     for (const t of [...entry.missing]) await resolveEntry(ctx, entry.id, t);
     // Older entries of the key waited for a provisional put (provisionalNewer): their turn.
     if (entry.provisional === true) ctx.repairSoon();
     return 'done';
   }
+  if (!vanishedLongEnough(ctx, entry.id)) return 'deferred';
   reportLost(ctx, entry.key, entry.version, 'repair', seen);
   const tombstone: JournalEntry = {
     id: entry.id,
@@ -687,6 +689,37 @@ async function settleVanished(
   ctx.pending.append(tombstone);
   ctx.repairSoon(Date.now());
   return 'lost';
+}
+
+/** Per store: when each entry's version was first found on no target (ms), by entry id. */
+const vanishedSince = new WeakMap<MultiContext, Map<string, number>>();
+
+/**
+ * Whether an acknowledged version found on no target may be reported lost now. With a journal a
+ * fleet shares, another instance's write of the key may have removed it without this process
+ * knowing yet (a delete sent while Redis was away, kept in that instance's local journal until it
+ * merges back, or still in flight while that instance stalls: fleet soak seed 27625): the loss is
+ * reported only when the version is still found nowhere `repair.settleMs` after it was first
+ * (repair looks again then). A process alone on its journal orders its own writes: at once.
+ */
+function vanishedLongEnough(ctx: MultiContext, id: string): boolean {
+  const wait = ctx.options.settleMs;
+  if (ctx.journal.pendingOf === undefined || wait <= 0) return true;
+  let since = vanishedSince.get(ctx);
+  if (since === undefined) vanishedSince.set(ctx, (since = new Map()));
+  const now = Date.now();
+  const first = since.get(id);
+  if (first === undefined) {
+    since.set(id, now);
+    ctx.repairSoon(now + wait);
+    return false;
+  }
+  if (now - first < wait) {
+    ctx.repairSoon(first + wait);
+    return false;
+  }
+  since.delete(id);
+  return true;
 }
 
 /** Counts and reports an acknowledged version found on no target (`seen`: what each source answered). */
