@@ -706,7 +706,10 @@ function vanishedLongEnough(ctx: MultiContext, id: string): boolean {
   const wait = ctx.options.settleMs;
   if (ctx.journal.pendingOf === undefined || wait <= 0) return true;
   let since = vanishedSince.get(ctx);
-  if (since === undefined) vanishedSince.set(ctx, (since = new Map()));
+  if (since === undefined) {
+    since = new Map();
+    vanishedSince.set(ctx, since);
+  }
   const now = Date.now();
   const first = since.get(id);
   if (first === undefined) {
