@@ -147,6 +147,32 @@ describe('a fleet on Redis: repair and reconcile report lost only what was lost'
     expect(a.lost).toHaveLength(deleted ? 0 : 1);
   });
 
+  it('reconcile leaves a version found on no cloud to repair, which reports it lost once settleMs has passed (fleet soak seed 27634)', async () => {
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a', { settleMs: 300 });
+    await open('b');
+    await a.store.put('k', Buffer.from('first')); // on every cloud
+    gcs.down = 'network';
+    azure.down = 'network';
+    await a.store.put('k', Buffer.from("a's k")); // degraded: on AWS alone
+    gcs.down = undefined;
+    azure.down = undefined;
+    recoverAll(a.store, [aws, gcs, azure]);
+    await aws.inner.delete('k'); // gone (another instance's delete not in Redis yet, or a loss)
+    const reconciled = await a.store.reconcile();
+    expect(reconciled.lost).toBe(0);
+    expect(a.lost).toEqual([]);
+    await a.store.repair(); // first found nowhere: deferred
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await a.store.repair()).lost).toBe(1);
+    expect(a.lost).toHaveLength(1);
+    // Settled as a delete at that version: the older copies never come back.
+    await a.store.repair();
+    await expect(getBytes(a.store, 'k')).rejects.toMatchObject({ kind: 'not_found' });
+    for (const t of [gcs, azure])
+      await expect(getBytes(t.inner, 'k')).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
   it('still reports lost a version no newer write replaced', async () => {
     const { aws, gcs, azure, open } = await fleet();
     const a = await open('a');

@@ -238,7 +238,8 @@ async function reconcileKey(
  * that left nothing on any target, fleet soak seed 27512). It was overwritten or deleted, not
  * lost: nothing is deleted or reported, and this process's entries up to it are settled on the
  * compared targets (the newer write's own entry brings every target to it). A newer write still in
- * flight, or a mark that cannot be read (the shared journal away), leaves the key for later.
+ * flight, or a mark that cannot be read (the shared journal away), leaves the key for later; so
+ * does, in a fleet, a version nothing replaced (repair reports it lost after `repair.settleMs`).
  * Journals without marks: the plan as it is.
  */
 async function unlessSuperseded(ctx: MultiContext, key: string, plan: KeyPlan): Promise<KeyPlan> {
@@ -251,9 +252,15 @@ async function unlessSuperseded(ctx: MultiContext, key: string, plan: KeyPlan): 
     return skipPlan(`the journal could not tell whether version ${version} was replaced`);
   }
   if (verdict === 'inFlight') return skipPlan(`a write newer than version ${version} is in flight`);
-  return verdict === 'superseded'
-    ? { action: { type: 'none' }, conflicts: plan.conflicts, settle: version }
-    : plan;
+  if (verdict === 'superseded')
+    return { action: { type: 'none' }, conflicts: plan.conflicts, settle: version };
+  // In a fleet, another instance's write may have removed it without Redis knowing yet (a delete
+  // kept in that instance's local journal, or in flight: fleet soak seed 27634): repair, which
+  // reports a loss only once the version is still found nowhere `repair.settleMs` later, decides.
+  if (ctx.journal.pendingOf !== undefined && ctx.options.settleMs > 0) {
+    return skipPlan(`version ${version} is on no target: repair reports it lost if it still is later`);
+  }
+  return plan;
 }
 
 function skipPlan(reason: string): KeyPlan {
