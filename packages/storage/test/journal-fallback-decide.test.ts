@@ -144,6 +144,20 @@ describe('KeptEntries: what a fallback journal keeps until its merge', () => {
     expect(kept.size).toBe(1);
   });
 
+  it('dropIfSame keeps an entry appended again under its id since a merge read it', () => {
+    const kept = new KeptEntries();
+    const intent = { ...e('1', 'x'), intent: true };
+    kept.keep(intent);
+    const [read] = kept.entries();
+    kept.keep({ ...e('1', 'x'), missing: [] }); // its record, while the merge runs
+    kept.dropIfSame('1', read);
+    expect(kept.size).toBe(1);
+    expect(kept.settled).toBe(1);
+    const [now] = kept.entries();
+    kept.dropIfSame('1', now);
+    expect(kept.size).toBe(0);
+  });
+
   it('keeps each entry as last appended under its id, in the order first kept', () => {
     const kept = new KeptEntries();
     kept.keep({ ...e('1', 'x'), intent: true });

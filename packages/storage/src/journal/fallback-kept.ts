@@ -87,6 +87,17 @@ export class KeptEntries {
     return undefined;
   }
 
+  /**
+   * Stops keeping entry `id` if it is still `entry` (the object a merge read): one appended again
+   * under that id since (its acknowledged record replacing its intent while the merge ran) stays
+   * kept, for the next merge. Without `entry`: whatever is kept under the id.
+   */
+  dropIfSame(id: string, entry: JournalEntry | undefined): void {
+    const kept = this.#byId.get(id);
+    if (kept === undefined || (entry !== undefined && kept.entry !== entry)) return;
+    this.drop(id);
+  }
+
   /** Stops keeping entry `id` (merged, or dropped by the local journal). */
   drop(id: string): void {
     const kept = this.#byId.get(id);

@@ -31,11 +31,14 @@ export async function moveKept({ primary, fallback, kept }: MergeParts): Promise
   const before = kept.entries();
   const local = await fallback.pending();
   const plan = planMerge(before, local);
-  for (const id of plan.skip) kept.drop(id);
+  // What each id held when read: one appended again since (its record replacing its intent) stays
+  // kept for the next merge rather than be dropped unmerged.
+  const read = new Map(before.map((e) => [e.id, e]));
+  for (const id of plan.skip) kept.dropIfSame(id, read.get(id));
   for (const { entry, pendingHere } of plan.moves) {
     await primary.append(entry);
     await applyKeptResolves(primary, kept, entry.id);
-    kept.drop(entry.id);
+    kept.dropIfSame(entry.id, read.get(entry.id));
     if (pendingHere) for (const t of entry.missing) await fallback.resolve(entry.id, t);
   }
   return plan.moves.length;
