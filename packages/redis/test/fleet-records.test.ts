@@ -130,12 +130,7 @@ describe('a fleet on Redis: repair and reconcile report lost only what was lost'
     const { aws, gcs, azure, open } = await fleet();
     const a = await open('a', { settleMs: 300 });
     const b = await open('b');
-    gcs.down = 'network';
-    azure.down = 'network';
-    await a.store.put('k', Buffer.from("a's k")); // degraded: on AWS alone
-    gcs.down = undefined;
-    azure.down = undefined;
-    recoverAll(a.store, [aws, gcs, azure]);
+    await degradedOnAws(a.store, { aws, gcs, azure });
     await aws.inner.delete('k'); // B's delete, its record not in Redis yet (or a loss)
     const first = await a.store.repair();
     expect(first).toMatchObject({ lost: 0 });
@@ -152,12 +147,7 @@ describe('a fleet on Redis: repair and reconcile report lost only what was lost'
     const a = await open('a', { settleMs: 300 });
     await open('b');
     await a.store.put('k', Buffer.from('first')); // on every cloud
-    gcs.down = 'network';
-    azure.down = 'network';
-    await a.store.put('k', Buffer.from("a's k")); // degraded: on AWS alone
-    gcs.down = undefined;
-    azure.down = undefined;
-    recoverAll(a.store, [aws, gcs, azure]);
+    await degradedOnAws(a.store, { aws, gcs, azure });
     await aws.inner.delete('k'); // gone (another instance's delete not in Redis yet, or a loss)
     const reconciled = await a.store.reconcile();
     expect(reconciled.lost).toBe(0);
@@ -223,6 +213,19 @@ async function fleet() {
     return { client, journal, store, lost };
   };
   return { redis, aws, gcs, azure, open };
+}
+
+/** `a's k` put with GCS and Azure down (degraded: on AWS alone), then every breaker closed. */
+async function degradedOnAws(
+  store: MultiCloudStore,
+  { aws, gcs, azure }: Record<'aws' | 'gcs' | 'azure', SwitchableStore>,
+): Promise<void> {
+  gcs.down = 'network';
+  azure.down = 'network';
+  await store.put('k', Buffer.from("a's k"));
+  gcs.down = undefined;
+  azure.down = undefined;
+  recoverAll(store, [aws, gcs, azure]);
 }
 
 /** Closes the breakers the outage opened on every target (as a successful probe would). */

@@ -5,6 +5,7 @@ import {
   getText,
   type Journal,
   type JournalEntry,
+  type ListEntry,
   type MultiCloudStoreOptions,
   NotFoundError,
   QuorumNotReachedError,
@@ -779,9 +780,13 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     expect(markers.map((m) => m !== null)).toEqual([true, true, true]);
   });
 
-  it('a cloud that loses its data after its marker was checked and before it is listed: the listing goes on elsewhere, no key missing', async () => {
-    // Fleet soak seed 27613: a listing checked the marker, the process stalled, the cloud was
-    // wiped meanwhile, and the listing sent once the stall ended missed a key.
+  /**
+   * A store over five keys on every cloud, whose next listing of AWS goes through `listing` (AWS
+   * and its own listing's entries).
+   */
+  async function withListingOnce(
+    listing: (aws: SwitchableStore, list: AsyncIterable<ListEntry>) => AsyncGenerator<ListEntry>,
+  ) {
     const { store, targets } = amnesiaSetup();
     const keys = Array.from({ length: 5 }, (_, i) => `k${i}`);
     for (const k of keys) await store.put(k, k);
@@ -790,34 +795,32 @@ describe('a cloud that comes back without its data (epoch markers)', () => {
     const list = aws.list;
     aws.list = (options) => {
       aws.list = list;
-      return (async function* () {
-        await wipe(aws); // after the marker's check, before the listing's request
-        yield* list(options);
-      })();
+      return listing(aws, list(options));
     };
+    return { store, keys };
+  }
+
+  it('a cloud that loses its data after its marker was checked and before it is listed: the listing goes on elsewhere, no key missing', async () => {
+    // Fleet soak seed 27613: a listing checked the marker, the process stalled, the cloud was
+    // wiped meanwhile, and the listing sent once the stall ended missed a key.
+    const { store, keys } = await withListingOnce(async function* (aws, list) {
+      await wipe(aws); // after the marker's check, before the listing's request
+      yield* list;
+    });
     expect(await keysOf(store)).toEqual(keys);
     expect(store.status().targets[0]!.amnesia).toBeDefined();
   });
 
   it('a cloud that loses its data while it is listed, after entries were returned: the listing fails rather than miss keys', async () => {
-    const { store, targets } = amnesiaSetup();
-    const keys = Array.from({ length: 5 }, (_, i) => `k${i}`);
-    for (const k of keys) await store.put(k, k);
-    await store.repair();
-    const aws = targets[0]!;
-    const list = aws.list;
-    aws.list = (options) => {
-      aws.list = list;
-      return (async function* () {
-        let n = 0;
-        for await (const e of list(options)) {
-          yield e;
-          if (++n < 2) continue;
-          await wipe(aws); // the rest of the listing comes from an empty bucket: nothing more
-          return;
-        }
-      })();
-    };
+    const { store, keys } = await withListingOnce(async function* (aws, list) {
+      let n = 0;
+      for await (const e of list) {
+        yield e;
+        if (++n < 2) continue;
+        await wipe(aws); // the rest of the listing comes from an empty bucket: nothing more
+        return;
+      }
+    });
     const seen: string[] = [];
     await expect(
       (async () => {
