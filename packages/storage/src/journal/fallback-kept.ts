@@ -13,12 +13,9 @@ import type { JournalEntry } from './types.js';
 export class KeptEntries {
   /**
    * Kept entries by id, in the order they were first kept: the last entry appended under the id
-   * (an acknowledged record replaces its intent), its key, and the targets resolved since.
+   * (an acknowledged record replaces its intent) and the targets resolved since.
    */
-  readonly #byId = new Map<
-    string,
-    { entry: JournalEntry; readonly key: string; readonly resolved: Set<string> }
-  >();
+  readonly #byId = new Map<string, { entry: JournalEntry; readonly resolved: Set<string> }>();
   /** How many kept entries each key has. */
   readonly #perKey = new Map<string, number>();
   /** How many kept entries every target took when appended (see {@link KeptEntries.settled}). */
@@ -36,7 +33,7 @@ export class KeptEntries {
       return;
     }
     this.#settled += Number(isSettled(entry));
-    this.#byId.set(entry.id, { entry, key: entry.key, resolved: new Set() });
+    this.#byId.set(entry.id, { entry, resolved: new Set() });
     this.#perKey.set(entry.key, (this.#perKey.get(entry.key) ?? 0) + 1);
   }
 
@@ -104,9 +101,10 @@ export class KeptEntries {
     if (kept === undefined) return;
     this.#settled -= Number(isSettled(kept.entry));
     this.#byId.delete(id);
-    const n = (this.#perKey.get(kept.key) ?? 1) - 1;
-    if (n > 0) this.#perKey.set(kept.key, n);
-    else this.#perKey.delete(kept.key);
+    const { key } = kept.entry;
+    const n = (this.#perKey.get(key) ?? 1) - 1;
+    if (n > 0) this.#perKey.set(key, n);
+    else this.#perKey.delete(key);
   }
 }
 

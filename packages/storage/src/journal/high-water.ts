@@ -81,6 +81,6 @@ export class HighWaterMarks {
 }
 
 /** `mark`, with `recorded` when it is an intent and a version was recorded for its key (else as is). */
-export function withRecorded(mark: JournalHighWater, recorded: string | undefined): JournalHighWater {
+function withRecorded(mark: JournalHighWater, recorded: string | undefined): JournalHighWater {
   return mark.intent === true && recorded !== undefined ? { ...mark, recorded } : mark;
 }

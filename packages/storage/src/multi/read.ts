@@ -31,7 +31,7 @@ import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { resumingBody } from './resume.js';
-import { expectedSha256, rememberSha256 } from './stamp.js';
+import { knownSha256, rememberSha256, stampedElsewhere } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { lastOf } from './unresponsive.js';
 import { sha256Hex, verifyingStream } from './verify.js';
@@ -580,7 +580,9 @@ export async function getObject(
     }
     // A copy written from a stream and not yet stamped is checked against the journal's hash, or
     // against a stamped copy of the same version on another target.
-    const expected = await expectedSha256(ctx, key, info, t.name, attemptSignal, range === undefined);
+    const expected =
+      knownSha256(ctx, key, info) ??
+      (range === undefined ? await stampedElsewhere(ctx, key, info, t.name, attemptSignal) : undefined);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
       return {

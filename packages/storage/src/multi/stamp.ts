@@ -34,24 +34,16 @@ export function deferredSha256(
 }
 
 /**
- * The SHA-256 the copy `info` of `key`, read on `target`, must match: its own stamp, or for a
- * copy not yet stamped the hash this store knows ({@link deferredSha256}), or (`askOthers`) a
- * stamped copy of the same version on another target ({@link stampedElsewhere}). `undefined` when
- * none is known (the copy is then unverified, as documented).
+ * The SHA-256 the copy `info` of `key` must match, as far as this store knows without asking
+ * another target: its own stamp, or for a copy not yet stamped the hash {@link deferredSha256}
+ * knows. Synchronous, for the read path; `undefined` leaves {@link stampedElsewhere} to ask.
  */
-export async function expectedSha256(
+export function knownSha256(
   ctx: MultiContext,
   key: string,
   info: Pick<BlobInfo, 'metadata'>,
-  target: string,
-  signal: AbortSignal | undefined,
-  askOthers = true,
-): Promise<string | undefined> {
-  return (
-    sha256Of(info) ??
-    deferredSha256(ctx, key, info) ??
-    (askOthers ? await stampedElsewhere(ctx, key, info, target, signal) : undefined)
-  );
+): string | undefined {
+  return sha256Of(info) ?? deferredSha256(ctx, key, info);
 }
 
 /**
