@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileJournal, createMultiCloudStore, getBytes, type MultiCloudStore } from '@failover/storage';
+import {
+  createFileJournal,
+  createMultiCloudStore,
+  getBytes,
+  type MultiCloudStore,
+  StorageError,
+} from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal, withLocalFallback } from '../src/index.js';
@@ -12,6 +18,12 @@ useCleanups();
 
 /** How far behind the slow instance's clock runs (ms). */
 const SKEW_MS = 60_000;
+
+async function collectBody(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -140,6 +152,33 @@ describe('a fleet on Redis: repair and reconcile report lost only what was lost'
     const second = await a.store.repair();
     expect(second.lost).toBe(deleted ? 0 : 1);
     expect(a.lost).toHaveLength(deleted ? 0 : 1);
+  });
+
+  // A version found nowhere, then found again (repair could not copy it yet), then gone again much
+  // later: the second vanishing waits its own settle window (it was reported lost at once, by the
+  // time of the first).
+  it('a version found again and gone again later waits its own settleMs before it is reported lost', async () => {
+    const { aws, gcs, azure, open } = await fleet();
+    const a = await open('a', { settleMs: 300 });
+    await open('b');
+    await degradedOnAws(a.store, { aws, gcs, azure });
+    const held = await aws.inner.get('k');
+    const bytes = await collectBody(held.body);
+    await aws.inner.delete('k');
+    expect((await a.store.repair()).deferred).toBeGreaterThan(0); // first found nowhere
+    await aws.inner.put('k', bytes, { metadata: held.info.metadata });
+    // Found on AWS again; its copies fail (the next put on GCS and Azure): the entry stays pending.
+    for (const t of [gcs, azure])
+      t.interpose = () => Promise.reject(new StorageError('network', `${t.name}: the copy failed`));
+    expect((await a.store.repair()).failed).toHaveLength(2);
+    recoverAll(a.store, [aws, gcs, azure]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await aws.inner.delete('k');
+    expect((await a.store.repair()).lost).toBe(0);
+    expect(a.lost).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await a.store.repair()).lost).toBe(1);
+    expect(a.lost).toHaveLength(1);
   });
 
   it('reconcile leaves a version found on no cloud to repair, which reports it lost once settleMs has passed (fleet soak seed 27634)', async () => {

@@ -586,6 +586,8 @@ async function lookAndApply(
     ];
     try {
       fetched.value = await fetchVersion(ctx, key, sources, entry.version, entry.sha256, signal);
+      // Found again: a later vanishing waits its own settle window (and the map keeps nothing).
+      vanishedSince.get(ctx)?.delete(entry.id);
     } catch (err) {
       if (!(err instanceof VanishedError)) throw err;
       if ((entry.provisional === true || entry.intent === true) && (entry.notBefore ?? 0) > Date.now()) {
