@@ -5,6 +5,10 @@ export const MAX_KEY_BYTES = 1024;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Printable ASCII: no control character or surrogate, one UTF-8 byte per character. */
+const PLAIN = /^[\x20-\x7e]+$/;
+/** A `.` or `..` path segment. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
@@ -14,6 +18,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 export function validateKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new InvalidKeyError(key, 'a key must be a string');
+  // The common key (printable ASCII, no `.` or `..` segment) passes every rule: checked at once
+  // (every get, head and put validates its key, some twice).
+  if (key.length > 0 && key.length <= MAX_KEY_BYTES && PLAIN.test(key) && !DOT_SEGMENT.test(key)) return;
   if (key.length === 0) throw new InvalidKeyError(key, 'a key must not be empty');
   if (CONTROL.test(key)) throw new InvalidKeyError(key, 'a key must not contain control characters');
   if (LONE_SURROGATE.test(key))

@@ -10,6 +10,7 @@ import {
   normalizePutSize,
   prefixedKey,
   storeNameOption,
+  validateKey,
 } from '@failover/storage';
 import { describe, expect, it } from 'vitest';
 
@@ -35,6 +36,30 @@ describe('helpers the cloud adapters share', () => {
     });
     expect(thrown(() => prefixedKey('p/', 'a/../b'))).toBeInstanceOf(InvalidKeyError);
     expect(thrown(() => prefixedKey('p/', 3))).toBeInstanceOf(InvalidKeyError);
+  });
+
+  // Printable ASCII keys take a shortcut past the rule-by-rule checks: the same answers.
+  it.each([
+    ['a.b', true],
+    ['.hidden', true],
+    ['a/..b/c', true],
+    ['a/b.', true],
+    ['...', true],
+    ['a/.../b', true],
+    ['k'.repeat(1024), true],
+    ['k'.repeat(1025), false],
+    ['.', false],
+    ['..', false],
+    ['./a', false],
+    ['a/.', false],
+    ['a/..', false],
+    ['a/./b', false],
+    ['a\u007fb', false],
+    ['a\tb', false],
+    ['', false],
+  ])('validateKey(%j): valid %s', (key, valid) => {
+    if (valid) expect(() => validateKey(key)).not.toThrow();
+    else expect(thrown(() => validateKey(key))).toBeInstanceOf(InvalidKeyError);
   });
 
   it('blobInfo leaves out the optional fields that have no value', () => {
