@@ -98,7 +98,7 @@ async function fleet() {
       expect((await c.head('_failover/epoch'))?.metadata.fo_journal).toBe(current);
     }
   };
-  return { lostJournal, consistent };
+  return { lostJournal, consistent, clouds, open, admin };
 }
 
 describe('a fleet whose Redis journal lost its data', () => {
@@ -138,7 +138,7 @@ describe('a fleet whose Redis journal lost its data', () => {
     // The next pass of the waiting one reads the markers: the winner confirmed the new id.
     await waiting.store.repair();
     expect(waiting.store.status().journalReset).toBeUndefined();
-    expect(winner.lists.count).toBe(3); // one reconcile: every cloud listed once
+    expect(winner.lists.count).toBe(6); // one reconcile: every cloud listed once (and its tombstones)
     expect(waiting.lists.count).toBe(0);
     await consistent(current);
     for (const i of [a, b]) expect(await getText(i.store, 'k')).toBe('v2');
@@ -179,8 +179,45 @@ describe('a fleet whose Redis journal lost its data', () => {
       { timeout: 10_000, interval: 100 },
     );
     expect(Date.now() - diedAt).toBeGreaterThanOrEqual(200); // not before the lease expired
-    expect(b.lists.count).toBe(3);
+    expect(b.lists.count).toBe(6); // every cloud: its tombstones, its keys
     await consistent(current);
     expect(await getText(b.store, 'k')).toBe('v2');
+  });
+
+  // A delete aws missed (down), then Redis loses the journal: aws's copy is the only one left and
+  // the reconcile after the reset took it for the newest version, copying it back everywhere. The
+  // delete's tombstones on gcp and azure keep it deleted.
+  it("a delete a cloud missed stays done after the reset's reconcile", async () => {
+    const { clouds, open, admin } = await fleet();
+    const a = await open();
+    const b = await open();
+    await a.store.put('k', 'v1');
+    await b.store.exists('other');
+    await vi.waitFor(async () =>
+      expect((await clouds[0]!.head('_failover/epoch'))?.metadata.fo_journal).toBeDefined(),
+    );
+    clouds[0]!.down = true;
+    await a.store.delete('k');
+    clouds[0]!.down = false;
+    // The tombstones are written once every cloud answered the delete.
+    await vi.waitFor(async () => {
+      for (const c of clouds.slice(1)) {
+        const names: string[] = [];
+        for await (const e of c.list({ prefix: '_failover/tombstones/' })) if ('key' in e) names.push(e.key);
+        expect(names).toHaveLength(1);
+      }
+    });
+    expect(await getText(clouds[0]!, 'k')).toBe('v1');
+    await raw(admin, ['FLUSHALL']); // Redis restarted without persistence
+    await Promise.all([a.store.repair(), b.store.repair()]);
+    await vi.waitFor(
+      async () => {
+        await Promise.all([a.store.repair(), b.store.repair()]);
+        for (const i of [a, b]) expect(i.store.status().journalReset).toBeUndefined();
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    for (const c of clouds) expect(await c.exists('k')).toBe(false);
+    for (const i of [a, b]) await expect(getText(i.store, 'k')).rejects.toMatchObject({ kind: 'not_found' });
   });
 });

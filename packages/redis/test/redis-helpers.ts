@@ -205,10 +205,9 @@ export function downableCloud(name: string): BlobStore & { down: boolean } {
   const s: BlobStore & { down: boolean } = {
     ...inner,
     down: false,
-    put: (...args) =>
-      s.down
-        ? Promise.reject(new StorageError('unavailable', `${name} is down`, { target: name }))
-        : inner.put(...args),
+    put: (...args) => (s.down ? Promise.reject(outage()) : inner.put(...args)),
+    delete: (...args) => (s.down ? Promise.reject(outage()) : inner.delete(...args)),
   };
+  const outage = () => new StorageError('unavailable', `${name} is down`, { target: name });
   return s;
 }

@@ -5,6 +5,7 @@ import { appendEntry } from './appended.js';
 import { inOrder, type MultiContext } from './context.js';
 import type { IntegrityError } from './errors.js';
 import { inheritedWindows } from './inherited-windows.js';
+import { deleteCompleted } from './tombstones.js';
 
 /** The id of the journal entry of a write: its version (unique per write) and key. */
 export function entryId(version: string, key: string): string {
@@ -222,7 +223,10 @@ function confirmedTargets(
 export async function resolveEntry(ctx: MultiContext, id: string, target: string): Promise<void> {
   void ctx.deferredRecords.flush(); // records the store made earlier go first
   await ctx.journal.resolve(id, target);
+  const entry = ctx.pending.item(id)?.entry;
   ctx.pending.resolve(id, target);
+  // A delete that reached every target: its tombstones (and older ones of its key) can go.
+  if (entry?.op === 'delete' && ctx.pending.item(id) === undefined) deleteCompleted(ctx, entry);
 }
 
 /**

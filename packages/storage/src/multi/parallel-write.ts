@@ -21,6 +21,7 @@ import { QuorumNotReachedError } from './errors.js';
 import { inheritedWindows } from './inherited-windows.js';
 import { entryId, journalWrite, reportPlacement } from './journaling.js';
 import { decideSettle, quorumReached, recordOptional } from './parallel-decide.js';
+import { leaveTombstones } from './tombstones.js';
 import type { WriteResult, WriteSpec } from './write-spec.js';
 import {
   forgetObserved,
@@ -111,6 +112,11 @@ class ParallelWrite {
     await Promise.all(this.#names.map((name) => this.#send(name, held.has(name), call)));
     const early = this.#earlyProbe(held);
     if (early !== undefined) await this.#send(early, false, call);
+    // A delete some target missed: the targets that took it keep a tombstone (tombstones.ts).
+    if (spec.op === 'delete' && this.#failures.length > 0) {
+      const { key, version } = spec;
+      leaveTombstones(ctx, { id: entryId(version, key), key, version }, [...this.#succeeded.keys()]);
+    }
     if (this.#acked !== undefined) {
       await this.#acked;
       return;

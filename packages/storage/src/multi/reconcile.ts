@@ -15,6 +15,14 @@ import { type KeyCopy, type KeyPlan, planKey, recheckCopy, recheckDelete } from 
 import { COPY_ATTEMPTS, failure, reportLost } from './repair.js';
 import { isDeferred, STORE_PREFIX, sha256Of, versionOf } from './reserved.js';
 import { deferredSha256 } from './stamp.js';
+import {
+  dropTombstones,
+  dropTombstonesOf,
+  readTombstones,
+  type Tombstones,
+  tombstoneEntry,
+  tombstoneHash,
+} from './tombstones.js';
 import { deleteSeen, type Fetched, fetchVersion, isRefused, writeFetched } from './transfer.js';
 import type { ReconcileChange, ReconcileOptions, ReconcileReport, RepairFailure } from './types.js';
 import { setAsideUnchecked } from './unchecked.js';
@@ -83,6 +91,13 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
     const iterator = objectsOf(t.store.list({ prefix, ...(signal === undefined ? {} : { signal }) }));
     cursors.push({ target: t.name, iterator, head: undefined, done: false });
   }
+  // Deletes some target missed leave tombstones on the others: acknowledged deletes, also when
+  // the journal lost its record of them (tombstones.ts).
+  const tombstones = await readTombstones(
+    ctx,
+    cursors.map((c) => c.target),
+    signal,
+  );
   await Promise.all(cursors.map((c) => advance(c, tally, prefix)));
   const live = (): Cursor[] => cursors.filter((c) => !c.done && !tally.skipped.has(c.target));
   const groups = (async function* (): AsyncGenerator<[string, Map<string, BlobInfo>, Set<string>]> {
@@ -103,14 +118,21 @@ export async function reconcile(ctx: MultiContext, options: ReconcileOptions = {
       yield [key, listed, compared];
     }
   })();
+  /** The keys (by tombstone hash) some target still held. */
+  const held = new Set<string>();
   await eachLimited(groups, ctx.options.repairConcurrency, ([key, listed, compared]) =>
-    reconcileKey(ctx, key, listed, compared, tally, {
+    reconcileKey(ctx, key, listed, compared, tally, held, {
       started,
       dryRun,
+      tombstones,
       verify: options.verify === true,
       signal,
     }),
   );
+  // A tombstone of a key no target holds any more (the whole store compared): its delete is done.
+  if (prefix === '' && !dryRun && tally.skipped.size === 0 && tally.errors.length === 0) {
+    for (const [hash, version] of tombstones) if (!held.has(hash)) dropTombstonesOf(ctx, hash, version);
+  }
   return {
     prefix,
     dryRun,
@@ -132,6 +154,8 @@ interface KeyOptions {
   /** When reconcile started: journal entries made since are left alone. */
   readonly started: number;
   readonly dryRun: boolean;
+  /** The tombstones found on the compared targets (tombstones.ts). */
+  readonly tombstones: Tombstones;
   readonly verify: boolean;
   readonly signal: AbortSignal | undefined;
 }
@@ -142,14 +166,19 @@ async function reconcileKey(
   listed: ReadonlyMap<string, BlobInfo>,
   compared: ReadonlySet<string>,
   tally: Tally,
+  held: Set<string>,
   o: KeyOptions,
 ): Promise<void> {
   tally.checked++;
+  if (o.tombstones.size > 0) held.add(tombstoneHash(key));
   await ctx.lock(key, async () => {
     let { copies, unknown, seen } = await gatherCopies(ctx, key, listed, compared, tally, o);
     let targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
     if (o.verify) await verifyCopies(ctx, key, copies, tally, o.signal);
-    const entries = ctx.pending.entriesOf(key).map((i) => i.entry);
+    const pending = ctx.pending.entriesOf(key).map((i) => i.entry);
+    // The key's tombstone counts as an acknowledged delete (a floor); nothing resolves it.
+    const tombstone = tombstoneEntry(o.tombstones, key);
+    const entries = tombstone === undefined ? pending : [...pending, tombstone];
     let allCompared = targets.length === ctx.targets.length;
     let plan = planKey(copies, targets, entries, allCompared);
     if (plan.action.type === 'delete' && plan.action.lost) {
@@ -177,10 +206,18 @@ async function reconcileKey(
       }
     }
     const action = plan.action;
+    /** Every target compared now holds nothing older than the tombstone: it can go. */
+    const tombstoneDone = (): void => {
+      const failed = targets.some((t) => tally.failedTargets.has(`${key}\0${t}`));
+      if (tombstone !== undefined && allCompared && !o.dryRun && !failed) {
+        dropTombstones(ctx, key, tombstone.version);
+      }
+    };
     switch (action.type) {
       case 'none':
         tally.inSync++;
         await settleEntries(ctx, entries, targets, plan.settle, o.dryRun, allCompared);
+        tombstoneDone();
         return;
       case 'skip':
         return;
@@ -206,6 +243,7 @@ async function reconcileKey(
           false,
           allCompared,
         );
+        tombstoneDone();
         return;
       case 'copy': {
         tally.changes.push({
@@ -225,6 +263,7 @@ async function reconcileKey(
           false,
           allCompared,
         );
+        if (action.targets.every((t) => done.has(t))) tombstoneDone();
         return;
       }
     }
