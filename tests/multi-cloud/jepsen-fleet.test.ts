@@ -64,6 +64,8 @@ async function soak(seed: number, redisFaults: boolean): Promise<void> {
     largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
     instances: INSTANCES,
     redisFaults,
+    // Opt-in (JEPSEN_REDIS_FLUSH=1 with JEPSEN_FLEET_REDIS=1): a Redis fault that loses its data.
+    redisFlushes: Number(process.env.JEPSEN_REDIS_FLUSH ?? 0),
   });
   const text = formatSoak(result);
   const replay = `JEPSEN_FLEET_SEED=${seed}${redisFaults ? ' JEPSEN_FLEET_REDIS=1' : ' JEPSEN_FLEET_REDIS=0'}`;

@@ -48,7 +48,9 @@ export function formatSoak(r: SoakResult): string {
     ...(r.stalls > 0 ? [`writers stalled (SIGSTOP 0.5 to 3 s, calls in flight) ${r.stalls} times`] : []),
   );
   if (r.redisWindows.length > 0) {
-    const away = r.redisWindows.map((w) => `${w.kind} ${w.to - w.from} ms`).join(', ');
+    const away = r.redisWindows
+      .map((w) => (w.kind === 'flush' ? 'restarted without its data' : `${w.kind} ${w.to - w.from} ms`))
+      .join(', ');
     lines.push(`Redis away ${r.redisWindows.length} times (${away})`);
   }
   lines.push(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +54,15 @@ export interface SoakOptions {
    */
   readonly redisFaults?: boolean;
   /**
+   * Fleet mode with `redisFaults`: at most this many of the Redis faults are a data loss instead
+   * (SIGKILL, its data directory emptied, a restart: a Redis without persistence that restarted).
+   * The journal forgets which cloud lacks which write, so until the instances' reconcile after the
+   * reset finished, reads may return an older version (multi-cloud.md): every stale read after the
+   * first loss is excused (counted apart); the checks after the soak stay strict, and a delete a
+   * cloud missed before the loss must stay done (its tombstones). Default 0 (`JEPSEN_REDIS_FLUSH`).
+   */
+  readonly redisFlushes?: number;
+  /**
    * Fleet mode: every instance but the first runs this many ms behind the real clock (its store's
    * `now`), as a machine whose clock drifted would: its blind overwrites must still replace the
    * acknowledged writes they follow. Default 0.
@@ -64,7 +73,8 @@ export interface SoakOptions {
 
 /** When Redis was away (killed, or paused), wall-clock ms. */
 export interface RedisWindow {
-  readonly kind: 'kill' | 'pause';
+  /** `flush`: killed and restarted without its data (from then on, until the end of the soak). */
+  readonly kind: 'kill' | 'pause' | 'flush';
   readonly from: number;
   to: number;
 }
@@ -318,7 +328,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const faultsRun = schedule.run(() => workersDone);
     const redisRun =
       redis !== undefined && options.redisFaults === true
-        ? redisFaultLoop(redis, new Rng(options.seed + 13), redisWindows, () => workersDone, log)
+        ? redisFaultLoop(
+            redis,
+            new Rng(options.seed + 13),
+            redisWindows,
+            () => workersDone,
+            log,
+            options.redisFlushes ?? 0,
+          )
         : Promise.resolve();
     await Promise.all(Array.from({ length: workers }, worker));
     await Promise.all(stalled);
@@ -409,20 +426,33 @@ async function redisFaultLoop(
   windows: RedisWindow[],
   done: () => boolean,
   log: (line: string) => void,
+  flushes: number,
 ): Promise<void> {
+  let flushed = 0;
   while (!done()) {
     await sleep(rng.int(1500, 4000));
     if (done()) break;
-    const kind = rng.chance(0.5) ? 'kill' : 'pause';
+    const kind = flushed < flushes && rng.chance(0.3) ? 'flush' : rng.chance(0.5) ? 'kill' : 'pause';
     const window: RedisWindow = { kind, from: Date.now(), to: Number.POSITIVE_INFINITY };
     windows.push(window);
-    if (kind === 'kill') await redis.kill();
-    else await redis.pause();
+    if (kind === 'pause') await redis.pause();
+    else await redis.kill();
+    if (kind === 'flush') {
+      flushed++;
+      for (const name of await readdir(redis.directory)) {
+        await rm(join(redis.directory, name), { recursive: true, force: true });
+      }
+    }
     await sleep(rng.int(400, 2000));
-    if (kind === 'kill') await redis.restart();
-    else redis.resume();
-    window.to = Date.now();
-    log(`redis ${kind} for ${window.to - window.from} ms`);
+    if (kind === 'pause') redis.resume();
+    else await redis.restart();
+    // A loss excuses stale reads until the end of the soak (the reset's reconcile takes a while).
+    if (kind !== 'flush') window.to = Date.now();
+    log(
+      kind === 'flush'
+        ? 'redis restarted without its data'
+        : `redis ${kind} for ${window.to - window.from} ms`,
+    );
   }
 }
 
@@ -445,6 +475,8 @@ function redisExcuses(
   floorRead: Op | undefined,
 ): boolean {
   if (read.instance === undefined) return false;
+  // After Redis lost its data, reads may return an older version until the reset's reconcile ends.
+  if (windows.some((w) => w.kind === 'flush' && w.from <= read.completedMs)) return true;
   const awaySince = (since: number): boolean =>
     windows.some((w) => w.from <= read.completedMs && w.to + REDIS_MERGE_GRACE_MS >= since);
   if (read.instance !== missed.instance || read.process !== missed.process)
