@@ -112,8 +112,10 @@ class ParallelWrite {
     await Promise.all(this.#names.map((name) => this.#send(name, held.has(name), call)));
     const early = this.#earlyProbe(held);
     if (early !== undefined) await this.#send(early, false, call);
-    // A delete some target missed: the targets that took it keep a tombstone (tombstones.ts).
-    if (spec.op === 'delete' && this.#failures.length > 0) {
+    // A delete some target missed (down, on hold, silent): the targets that took it keep a
+    // tombstone (tombstones.ts). Not when a target refused it (a conditional delete rolled back).
+    const missed = this.#failures.length > 0 && this.#failures.every((f) => isAvailabilityKind(f.kind));
+    if (spec.op === 'delete' && missed) {
       const { key, version } = spec;
       leaveTombstones(ctx, { id: entryId(version, key), key, version }, [...this.#succeeded.keys()]);
     }
