@@ -97,7 +97,7 @@ async function start(config: ChildConfig): Promise<void> {
       void send({ type: 'event', name: as, detail: JSON.stringify(e) }).catch(() => undefined);
     });
   };
-  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError'] as const)
+  for (const name of ['degraded', 'lost', 'amnesia', 'conflict', 'integrityError', 'journalReset'] as const)
     forward(name, name);
   // JEPSEN_TRACE_BREAKERS=1, for a post-mortem of failed calls: each breaker's transitions too.
   if (process.env.JEPSEN_TRACE_BREAKERS === '1') {
