@@ -127,6 +127,9 @@ async function rollbackOf(ctx: MultiContext): Promise<JournalRollback | undefine
   } catch {
     return undefined;
   }
+  // The primary failed while it was asked (a Redis paused or killed right then): the answer is the
+  // local part's alone, which proves nothing of the shared journal (fleet soak seed 27808).
+  if (journal.primaryAway?.() === true) return undefined;
   if (!journalRolledBack(appended, newest)) return undefined;
   ctx.appended.accept(newest);
   return { appended, newest };
