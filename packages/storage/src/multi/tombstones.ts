@@ -16,8 +16,8 @@ import { compareVersions } from './version.js';
  * acknowledged delete of its key at its version (a floor, as a journal entry is), and the
  * tombstones of a key are removed once a delete at or after their version reached every cloud.
  * Best effort: a tombstone that could not be written leaves the journal as the only record (as
- * before), one left behind costs a small hidden object that the next delete of the key, or
- * reconcile, removes.
+ * before); one left behind (its delete completed by another process) costs a small hidden object
+ * until a later delete of the key that this process tombstoned completes, or a reconcile removes it.
  */
 export const TOMBSTONE_PREFIX = `${STORE_PREFIX}tombstones/`;
 
@@ -46,6 +46,8 @@ export function leaveTombstones(
     left.set(ctx, ids);
   }
   ids.add(id);
+  // Deletes another process completed are never seen completing here: the oldest are forgotten.
+  if (ids.size > MAX_REMEMBERED) ids.delete(ids.values().next().value as string);
   const name = `${tombstoneDir(key)}${version}`;
   const written = Promise.all(
     holders.map((target) =>
@@ -60,6 +62,9 @@ export function leaveTombstones(
   ctx.stragglers.add(written);
   void written.finally(() => ctx.stragglers.delete(written));
 }
+
+/** How many delete entries with tombstones a store remembers (the rest: reconcile removes theirs). */
+const MAX_REMEMBERED = 10_000;
 
 /** Per store: the delete entries (by id) this process left tombstones for. */
 const left = new WeakMap<MultiContext, Set<string>>();
