@@ -170,14 +170,16 @@ async function reconcileKey(
   o: KeyOptions,
 ): Promise<void> {
   tally.checked++;
-  if (o.tombstones.size > 0) held.add(tombstoneHash(key));
+  // The key's tombstone hash, hashed once (only when some tombstone was found).
+  const hash = o.tombstones.size > 0 ? tombstoneHash(key) : undefined;
+  if (hash !== undefined) held.add(hash);
   await ctx.lock(key, async () => {
     let { copies, unknown, seen } = await gatherCopies(ctx, key, listed, compared, tally, o);
     let targets = ctx.targets.map((t) => t.name).filter((n) => compared.has(n) && !unknown.has(n));
     if (o.verify) await verifyCopies(ctx, key, copies, tally, o.signal);
     const pending = ctx.pending.entriesOf(key).map((i) => i.entry);
     // The key's tombstone counts as an acknowledged delete (a floor); nothing resolves it.
-    const tombstone = tombstoneEntry(o.tombstones, key);
+    const tombstone = hash === undefined ? undefined : tombstoneEntry(o.tombstones, key, hash);
     const entries = tombstone === undefined ? pending : [...pending, tombstone];
     let allCompared = targets.length === ctx.targets.length;
     let plan = planKey(copies, targets, entries, allCompared);

@@ -21,9 +21,14 @@ import { compareVersions } from './version.js';
  */
 export const TOMBSTONE_PREFIX = `${STORE_PREFIX}tombstones/`;
 
-/** The tombstones' directory of `key`: `_failover/tombstones/<hex SHA-256 of the key>/`. */
-export function tombstoneDir(key: string): string {
-  return `${TOMBSTONE_PREFIX}${createHash('sha256').update(key).digest('hex')}/`;
+/** The hash that names `key`'s tombstones: the hex SHA-256 of the key. */
+export function tombstoneHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The tombstones' directory of the key whose hash is `hash`: `_failover/tombstones/<hash>/`. */
+function tombstoneDir(hash: string): string {
+  return `${TOMBSTONE_PREFIX}${hash}/`;
 }
 
 /** The tombstones reconcile read, by their key's hash: the newest version of each. */
@@ -48,7 +53,7 @@ export function leaveTombstones(
   ids.add(id);
   // Deletes another process completed are never seen completing here: the oldest are forgotten.
   if (ids.size > MAX_REMEMBERED) ids.delete(ids.values().next().value as string);
-  const name = `${tombstoneDir(key)}${version}`;
+  const name = `${tombstoneDir(tombstoneHash(key))}${version}`;
   const written = Promise.all(
     holders.map((target) =>
       runOn(
@@ -59,8 +64,13 @@ export function leaveTombstones(
       ).catch(() => undefined),
     ),
   );
-  ctx.stragglers.add(written);
-  void written.finally(() => ctx.stragglers.delete(written));
+  straggle(ctx, written);
+}
+
+/** Keeps `work` among the store's stragglers (close() waits for them) until it settles. */
+function straggle(ctx: MultiContext, work: Promise<unknown>): void {
+  ctx.stragglers.add(work);
+  void work.finally(() => ctx.stragglers.delete(work));
 }
 
 /** How many delete entries with tombstones a store remembers (the rest: reconcile removes theirs). */
@@ -83,7 +93,7 @@ export function deleteCompleted(ctx: MultiContext, entry: JournalEntry): void {
  * reached every cloud). Best effort, in the background; a target that does not answer keeps them.
  */
 export function dropTombstones(ctx: MultiContext, key: string, version: string): void {
-  dropTombstonesIn(ctx, tombstoneDir(key), version);
+  dropTombstonesOf(ctx, tombstoneHash(key), version);
 }
 
 /**
@@ -91,10 +101,7 @@ export function dropTombstones(ctx: MultiContext, key: string, version: string):
  * on no target any more).
  */
 export function dropTombstonesOf(ctx: MultiContext, hash: string, version: string): void {
-  dropTombstonesIn(ctx, `${TOMBSTONE_PREFIX}${hash}/`, version);
-}
-
-function dropTombstonesIn(ctx: MultiContext, dir: string, version: string): void {
+  const dir = tombstoneDir(hash);
   const dropped = Promise.all(
     ctx.targets.map((t) =>
       runOn(
@@ -111,8 +118,7 @@ function dropTombstonesIn(ctx: MultiContext, dir: string, version: string): void
       ).catch(() => undefined),
     ),
   );
-  ctx.stragglers.add(dropped);
-  void dropped.finally(() => ctx.stragglers.delete(dropped));
+  straggle(ctx, dropped);
 }
 
 /**
@@ -150,17 +156,12 @@ export async function readTombstones(
 }
 
 /**
- * The journal entry reconcile plans `key` with for its tombstone (an acknowledged delete at the
- * tombstone's version, in no journal: nothing resolves it), or `undefined` when it has none.
+ * The journal entry reconcile plans `key` (its tombstone hash: `hash`) with for its tombstone (an
+ * acknowledged delete at the tombstone's version, in no journal: nothing resolves it), or
+ * `undefined` when it has none.
  */
-export function tombstoneEntry(tombstones: Tombstones, key: string): JournalEntry | undefined {
-  if (tombstones.size === 0) return undefined;
-  const version = tombstones.get(tombstoneHash(key));
+export function tombstoneEntry(tombstones: Tombstones, key: string, hash: string): JournalEntry | undefined {
+  const version = tombstones.get(hash);
   if (version === undefined) return undefined;
   return { id: `tombstone:${version}`, op: 'delete', key, version, holders: [], missing: [], at: 0 };
-}
-
-/** The hash that names `key`'s tombstones. */
-export function tombstoneHash(key: string): string {
-  return tombstoneDir(key).slice(TOMBSTONE_PREFIX.length, -1);
 }
