@@ -111,6 +111,14 @@ export class Fanout {
   /** The SHA-256, or `undefined` while the source has not ended. */
   sha256: string | undefined;
 
+  /**
+   * Awaited once the source ended cleanly, with its SHA-256 and size, before any reader gets the
+   * body's last byte: what must be known before a target can hold a whole copy (the hash of a
+   * streamed write, published to a journal a fleet shares). Its failure is ignored. Set before
+   * the first {@link Fanout.reader}.
+   */
+  beforeEnd: ((result: FanoutResult) => Promise<void>) | undefined;
+
   /** Why the body could not be read (its stream failed, its size was wrong), if it could not. */
   get failure(): Error | undefined {
     return this.#ended ? undefined : this.#error;
@@ -254,6 +262,8 @@ export class Fanout {
       const sha256 = this.#hash.digest('hex');
       const expected = this.#limits.expect;
       if (expected !== undefined && expected.sha256 !== sha256) throw expected.mismatch(sha256);
+      await this.beforeEnd?.({ sha256, size: this.#read }).catch(() => undefined);
+      if (this.#released) return;
       this.#ended = true;
       this.sha256 = sha256;
       this.#settle.resolve({ sha256: this.sha256, size: this.#read });

@@ -14,7 +14,7 @@ import { rememberWrittenSha256, stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
-import { versionFor } from './write-steps.js';
+import { noteStreamedHash, versionFor } from './write-steps.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
@@ -135,10 +135,12 @@ export async function putStream(
   try {
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
     const version = await versionFor(ctx, key);
-    fanout.result.then(
-      ({ sha256 }) => rememberWrittenSha256(ctx, key, version, sha256),
-      () => {},
-    );
+    // Known before any target holds a whole copy: this process's reads, and through the journal
+    // the fleet's, verify a copy of the write met before its stamp.
+    fanout.beforeEnd = (body) => {
+      rememberWrittenSha256(ctx, key, version, body.sha256);
+      return noteStreamedHash(ctx, key, version, body);
+    };
     const metadata = stampDeferred(spec.metadata, version);
     const copies = new Map<string, BlobInfo | undefined>();
     let stamping: ((name: string, info: BlobInfo | undefined) => void) | undefined;

@@ -31,7 +31,7 @@ import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
 import { present, sha256Of, versionOf } from './reserved.js';
 import { resumingBody } from './resume.js';
-import { knownSha256, rememberSha256, stampedElsewhere } from './stamp.js';
+import { knownSha256, rememberSha256, unstampedSha256 } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { lastOf } from './unresponsive.js';
 import { sha256Hex, verifyingStream } from './verify.js';
@@ -582,7 +582,7 @@ export async function getObject(
     // against a stamped copy of the same version on another target.
     const expected =
       knownSha256(ctx, key, info) ??
-      (range === undefined ? await stampedElsewhere(ctx, key, info, t.name, attemptSignal) : undefined);
+      (range === undefined ? await unstampedSha256(ctx, key, info, t.name, attemptSignal) : undefined);
     const shown = present(info, t.name);
     if (range !== undefined || expected === undefined) {
       return {

@@ -1,5 +1,6 @@
 import type { JournalEntry } from '../journal/types.js';
 import type { BlobInfo } from '../types.js';
+import { within } from '../within.js';
 import { type MultiContext, runOn } from './context.js';
 import { entryId, resolveEntry } from './journaling.js';
 import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
@@ -36,7 +37,7 @@ export function deferredSha256(
 /**
  * The SHA-256 the copy `info` of `key` must match, as far as this store knows without asking
  * another target: its own stamp, or for a copy not yet stamped the hash {@link deferredSha256}
- * knows. Synchronous, for the read path; `undefined` leaves {@link stampedElsewhere} to ask.
+ * knows. Synchronous, for the read path; `undefined` leaves {@link unstampedSha256} to ask.
  */
 export function knownSha256(
   ctx: MultiContext,
@@ -66,6 +67,46 @@ export function rememberWrittenSha256(ctx: MultiContext, key: string, version: s
   remember(ctx, entryId(version, key), sha256);
 }
 
+/** How long a read waits for a shared journal's entry of an unstamped copy's write (ms). */
+const JOURNAL_LOOKUP_MS = 250;
+
+/**
+ * The SHA-256 of the unstamped copy `info` of `key` read on `target`, when {@link knownSha256}
+ * knows none: from the entry of its write in a journal the fleet shares (asked again: the writer
+ * publishes the hash there before any target holds a whole copy, `noteStreamedHash`, so a copy met
+ * after the read looked at the journal is still found), else from a copy of the same version
+ * stamped already on another target ({@link stampedElsewhere}). `undefined` when neither knows it:
+ * the shared journal is away (or the writer's was) and no other copy is stamped yet, the one case
+ * left unverified, as documented.
+ */
+export async function unstampedSha256(
+  ctx: MultiContext,
+  key: string,
+  info: Pick<BlobInfo, 'metadata'>,
+  target: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  if (!isDeferred(info) || versionOf(info) === undefined) return undefined;
+  return (await journalSha256(ctx, key, info)) ?? stampedElsewhere(ctx, key, info, target, signal);
+}
+
+/** {@link unstampedSha256} from a shared journal's pending entries of `key`; never throws. */
+async function journalSha256(
+  ctx: MultiContext,
+  key: string,
+  info: Pick<BlobInfo, 'metadata'>,
+): Promise<string | undefined> {
+  const pendingOf = ctx.journal.pendingOf;
+  if (pendingOf === undefined) return undefined;
+  try {
+    const entries = await within(pendingOf.call(ctx.journal, key), JOURNAL_LOOKUP_MS);
+    for (const e of entries ?? []) rememberSha256(ctx, e);
+  } catch {
+    // Away: the other targets may still tell.
+  }
+  return deferredSha256(ctx, key, info);
+}
+
 /**
  * The SHA-256 of the unstamped copy `info` of `key` read on `target` when no journal here knows
  * it (another process's streamed write, its journal away or apart): from a copy of the same
@@ -73,7 +114,7 @@ export function rememberWrittenSha256(ctx: MultiContext, key: string, version: s
  * asked with a `head` in the read order. `undefined` when none is (the copy is then unverified,
  * as documented). Remembered for the next read.
  */
-export async function stampedElsewhere(
+async function stampedElsewhere(
   ctx: MultiContext,
   key: string,
   info: Pick<BlobInfo, 'metadata'>,

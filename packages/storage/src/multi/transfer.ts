@@ -7,7 +7,7 @@ import { reportCorruptCopy } from './journaling.js';
 import { corruptCopyOf, endingAtContentMismatch } from './provider-check.js';
 import { isDeferred, SHA256_KEY, versionOf } from './reserved.js';
 import { Spool } from './spool.js';
-import { knownSha256, stampedElsewhere } from './stamp.js';
+import { knownSha256, unstampedSha256 } from './stamp.js';
 import { compareVersions, type OlderCopy } from './version.js';
 
 /**
@@ -148,7 +148,7 @@ export async function fetchVersion(
     const expected =
       (found === version ? sha256 : undefined) ??
       knownSha256(ctx, key, got.info) ??
-      (await stampedElsewhere(ctx, key, got.info, from, signal));
+      (await unstampedSha256(ctx, key, got.info, from, signal));
     if (expected !== undefined && got.spool.sha256 !== expected) {
       reportCorruptCopy(ctx, new IntegrityError(key, from, expected, got.spool.sha256, found), expected);
       got.spool.release();

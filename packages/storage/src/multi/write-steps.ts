@@ -1,5 +1,6 @@
 import { FailoverError, type TargetFailure } from '@failover/core';
 import { StorageError } from '../errors.js';
+import type { JournalEntry } from '../journal/types.js';
 import { appendEntry } from './appended.js';
 import { type MultiContext, mayHaveLanded } from './context.js';
 import { entryId, journalWrite, putIntentEntry } from './journaling.js';
@@ -77,6 +78,38 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
   }
   // Unless a read already replaced it (it observed the version: never demoted back).
   if (ctx.pending.item(entry.id) === undefined) ctx.pending.append(entry);
+}
+
+/**
+ * Publishes the SHA-256 and size of a streamed put, known once its body ended, in its intent: the
+ * intent is appended again with them (the same id replaces it), before any target gets the body's
+ * last byte ({@link Fanout.beforeEnd}). Another instance of a fleet that meets a copy of the write
+ * not stamped yet (the writer stamps its copies after the write) can then verify it against the
+ * shared journal's entry: no copy is whole anywhere before the hash is in the journal (fleet soak
+ * seed 20261204: an unstamped copy of another instance's write in flight, damaged on its way to
+ * the reader, was returned unverified). Nothing to do when the put recorded no intent, or a read
+ * already observed its version (no longer an intent). Rejects as the journal does; the caller
+ * goes on (its write's own record then fails and says so).
+ */
+export async function noteStreamedHash(
+  ctx: MultiContext,
+  key: string,
+  version: string,
+  body: { readonly sha256: string; readonly size: number },
+): Promise<void> {
+  const item = ctx.pending.item(entryId(version, key));
+  if (item === undefined || item.entry.intent !== true || item.entry.sha256 !== undefined) return;
+  const entry: JournalEntry = { ...item.entry, sha256: body.sha256, size: body.size };
+  const journal = ctx.journal;
+  if (journal.appendIntent === undefined) await appendEntry(ctx, entry);
+  else {
+    const noted = journal.appendIntent(entry);
+    noted.durable.catch(() => {});
+    await noted.written;
+    ctx.appended.note(entry);
+  }
+  // Unless the write's record or a read replaced it meanwhile.
+  if (ctx.pending.item(entry.id)?.entry === item.entry) ctx.pending.append(entry);
 }
 
 /**
