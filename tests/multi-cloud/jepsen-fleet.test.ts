@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { formatSoak, runSoak } from './jepsen.js';
-import { expectSoakClean } from './jepsen-expect.js';
+import { expectSoakClean, SOAK_LIMIT_MS } from './jepsen-expect.js';
 
 /**
  * The Jepsen-style soak in fleet mode (issue 11): the same calls, faults and checker as
@@ -29,7 +29,7 @@ describe('Jepsen-style soak of a fleet of two instances on one Redis (default wr
   it.skipIf(REDIS_ONLY === '1')(
     `loses, corrupts, serves stale or resurrects nothing on either instance (seed ${SEED})`,
     () => soak(SEED, false),
-    240_000,
+    SOAK_LIMIT_MS,
   );
 
   // Redis is SIGKILLed (and restarted) and SIGSTOPped during the run: the instances fall back to
@@ -38,7 +38,7 @@ describe('Jepsen-style soak of a fleet of two instances on one Redis (default wr
   it.skipIf(REDIS_ONLY === '0')(
     `with Redis killed and paused, loses, corrupts or resurrects nothing (seed ${REDIS_SEED})`,
     () => soak(REDIS_SEED, true),
-    240_000,
+    SOAK_LIMIT_MS,
   );
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { formatSoak, runSoak } from './jepsen.js';
-import { expectSoakClean } from './jepsen-expect.js';
+import { expectSoakClean, SOAK_LIMIT_MS } from './jepsen-expect.js';
 
 /**
  * The small seeded Jepsen-style run of `npm test`: about 1,500 calls over the three local clouds
@@ -27,18 +27,22 @@ const SEED = Number(process.env.JEPSEN_SEED ?? 20261202);
 const STALLS = Number(process.env.JEPSEN_STALLS ?? 2);
 
 describe('Jepsen-style soak of the multi-cloud store (default write options)', () => {
-  it(`loses, corrupts, serves stale or resurrects nothing (seed ${SEED})`, async () => {
-    const result = await runSoak({
-      seed: SEED,
-      ops: Number(process.env.JEPSEN_OPS ?? 1500),
-      crashes: 3,
-      stalls: STALLS,
-      amnesia: Number(process.env.JEPSEN_AMNESIA ?? 1),
-      largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
-    });
-    const text = formatSoak(result);
-    const summary = `seed ${SEED} (replay: JEPSEN_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen.test.ts)\n${text}`;
-    console.info(summary);
-    expectSoakClean(result, summary);
-  }, 240_000);
+  it(
+    `loses, corrupts, serves stale or resurrects nothing (seed ${SEED})`,
+    async () => {
+      const result = await runSoak({
+        seed: SEED,
+        ops: Number(process.env.JEPSEN_OPS ?? 1500),
+        crashes: 3,
+        stalls: STALLS,
+        amnesia: Number(process.env.JEPSEN_AMNESIA ?? 1),
+        largeBytes: Number(process.env.JEPSEN_LARGE_BYTES ?? 160 * 1024),
+      });
+      const text = formatSoak(result);
+      const summary = `seed ${SEED} (replay: JEPSEN_SEED=${SEED} npx vitest run tests/multi-cloud/jepsen.test.ts)\n${text}`;
+      console.info(summary);
+      expectSoakClean(result, summary);
+    },
+    SOAK_LIMIT_MS,
+  );
 });
