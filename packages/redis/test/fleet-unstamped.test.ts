@@ -23,69 +23,84 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  * body's last byte, and a reader that meets such a copy asks the journal again.
  */
 describe("a fleet on Redis: another instance's streamed put, read while it is in flight", () => {
-  it('a damaged copy of it is never returned, though the read looked at the journal before the body ended', async () => {
-    const redis = await redisServer();
-    const prefix = `unstamped:${randomBytes(6).toString('hex')}`;
-    const [aws, gcs, azure] = [switchable('aws'), switchable('gcs'), switchable('azure')];
-    const open = async (name: string) => {
-      const client = await clientOf('node-redis', redis.url);
-      const dir = await mkdtemp(join(tmpdir(), `failover-unstamped-${name}-`));
-      later(() => rm(dir, { recursive: true, force: true }));
-      const store = createMultiCloudStore({
-        targets: [aws, gcs, azure],
-        journal: withLocalFallback(
-          createRedisJournal({ client, prefix, timeoutMs: 2000 }),
-          createFileJournal({ dir, fsync: false }),
-        ),
-        writes: 'mirror',
-        spool: { memoryBytes: 0, dir },
-        // Read whole before get answers: a bad copy moves the read on.
-        reads: { bufferBytes: 4 * 1024 * 1024 },
-        failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
-        amnesia: false,
-        repair: { intervalMs: false, delayMs: false, onRecovery: false },
-      });
-      later(() => store.close());
-      return store;
-    };
-    const writer = await open('writer');
-    const reader = await open('reader');
+  it.each(['mirror', 'primary'] as const)(
+    'a damaged copy of it is never returned, though the read looked at the journal before the body ended (%s)',
+    async (writes) => {
+      const redis = await redisServer();
+      const prefix = `unstamped:${randomBytes(6).toString('hex')}`;
+      const [aws, gcs, azure] = [switchable('aws'), switchable('gcs'), switchable('azure')];
+      const open = async (name: string) => {
+        const client = await clientOf('node-redis', redis.url);
+        const dir = await mkdtemp(join(tmpdir(), `failover-unstamped-${name}-`));
+        later(() => rm(dir, { recursive: true, force: true }));
+        const store = createMultiCloudStore({
+          targets: [aws, gcs, azure],
+          journal: withLocalFallback(
+            createRedisJournal({ client, prefix, timeoutMs: 2000 }),
+            createFileJournal({ dir, fsync: false }),
+          ),
+          writes,
+          spool: { memoryBytes: 0, dir },
+          // Read whole before get answers: a bad copy moves the read on.
+          reads: { bufferBytes: 4 * 1024 * 1024 },
+          failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 100 } },
+          amnesia: false,
+          repair: { intervalMs: false, delayMs: false, onRecovery: false },
+        });
+        later(() => store.close());
+        return store;
+      };
+      const writer = await open('writer');
+      const reader = await open('reader');
 
-    // Every cloud holds the writer's puts back: its body cannot end yet.
-    let releaseAws: () => void = () => undefined;
-    let releaseOthers: () => void = () => undefined;
-    const awsHeld = new Promise<void>((r) => (releaseAws = r));
-    const othersHeld = new Promise<void>((r) => (releaseOthers = r));
-    aws.interpose = () => awsHeld;
-    gcs.interpose = () => othersHeld;
-    azure.interpose = () => othersHeld;
-    const put = writer.put('k', Readable.from([BODY]), { size: BODY.length });
-    // Its intent is in the journal once its puts were sent.
-    await vi.waitFor(() => expect([aws, gcs, azure].map((t) => t.calls.put)).toEqual([1, 1, 1]));
+      // Every cloud holds the writer's puts back: its body cannot end yet. AWS's answer to the
+      // writer is held too, once its copy is stored: the write is in flight, its copy unstamped.
+      let releaseAws: () => void = () => undefined;
+      let releaseOthers: () => void = () => undefined;
+      let answerAws: () => void = () => undefined;
+      const awsHeld = new Promise<void>((r) => (releaseAws = r));
+      const othersHeld = new Promise<void>((r) => (releaseOthers = r));
+      const awsAnswer = new Promise<void>((r) => (answerAws = r));
+      aws.interpose = () => awsHeld;
+      gcs.interpose = () => othersHeld;
+      azure.interpose = () => othersHeld;
+      const awsPut = aws.put;
+      aws.put = async (key, body, options) => {
+        const info = await awsPut(key, body, options);
+        await awsAnswer;
+        return info;
+      };
+      const put = writer.put('k', Readable.from([BODY]), { size: BODY.length });
+      // Its puts were sent ('primary': to AWS alone).
+      const sent = writes === 'mirror' ? [1, 1, 1] : [1, undefined, undefined];
+      await vi.waitFor(() => expect([aws, gcs, azure].map((t) => t.calls.put)).toEqual(sent));
 
-    // The reader has looked at the journal (the intent, no hash) when it asks AWS: AWS takes the
-    // whole body meanwhile, and its copy goes bad (or the bytes to the reader are damaged).
-    aws.beforeGet = async () => {
-      releaseAws();
-      await vi.waitFor(async () => expect(await aws.inner.head('k')).not.toBeNull(), { timeout: 10_000 });
-      const onAws = (await aws.inner.head('k'))!;
-      expect(onAws.metadata[SHA256_KEY]).toBe('journal');
-      const damaged = Buffer.from(BODY);
-      damaged[1000] = damaged[1000]! ^ 0xff;
-      await aws.inner.put('k', damaged, { metadata: onAws.metadata });
-    };
-    const integrity: string[] = [];
-    reader.on('integrityError', (e) => integrity.push(e.target));
-    const read = await getBytes(reader, 'k').then(
-      (got) => (got.equals(BODY) ? 'the body' : 'other bytes'),
-      (err: unknown) => (err instanceof Error ? err.name : 'error'),
-    );
-    expect(read).not.toBe('other bytes');
-    expect(integrity).toEqual(['aws']);
+      // The reader has looked at the journal (no hash there yet) when it asks AWS: AWS takes the
+      // whole body meanwhile, and its copy goes bad (or the bytes to the reader are damaged).
+      aws.beforeGet = async () => {
+        releaseAws();
+        await vi.waitFor(async () => expect(await aws.inner.head('k')).not.toBeNull(), { timeout: 10_000 });
+        const onAws = (await aws.inner.head('k'))!;
+        expect(onAws.metadata[SHA256_KEY]).toBe('journal');
+        const damaged = Buffer.from(BODY);
+        damaged[1000] = damaged[1000]! ^ 0xff;
+        await aws.inner.put('k', damaged, { metadata: onAws.metadata });
+      };
+      const integrity: string[] = [];
+      reader.on('integrityError', (e) => integrity.push(e.target));
+      const read = await getBytes(reader, 'k').then(
+        (got) => (got.equals(BODY) ? 'the body' : 'other bytes'),
+        (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : 'error'),
+      );
+      expect(read).not.toBe('other bytes');
+      expect(integrity, read).toEqual(['aws']);
 
-    releaseOthers();
-    await put;
-    expect((await getBytes(reader, 'k')).equals(BODY)).toBe(true);
-    expect((await gcs.inner.head('k'))?.metadata[SHA256_KEY]).toBe(sha256(BODY));
-  });
+      answerAws();
+      releaseOthers();
+      await put;
+      if (writes === 'primary') return; // on AWS alone, damaged (repair is off)
+      expect((await getBytes(reader, 'k')).equals(BODY)).toBe(true);
+      expect((await gcs.inner.head('k'))?.metadata[SHA256_KEY]).toBe(sha256(BODY));
+    },
+  );
 });

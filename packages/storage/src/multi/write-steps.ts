@@ -87,9 +87,10 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
  * not stamped yet (the writer stamps its copies after the write) can then verify it against the
  * shared journal's entry: no copy is whole anywhere before the hash is in the journal (fleet soak
  * seed 20261204: an unstamped copy of another instance's write in flight, damaged on its way to
- * the reader, was returned unverified). Nothing to do when the put recorded no intent, or a read
- * already observed its version (no longer an intent). Rejects as the journal does; the caller
- * goes on (its write's own record then fails and says so).
+ * the reader, was returned unverified). Nothing to do when a read already observed its version
+ * (no longer an intent), or when the put recorded no intent (a `'primary'` put) and no other
+ * process reads this journal. Rejects as the journal does; the caller goes on (its write's own
+ * record then fails and says so).
  */
 export async function noteStreamedHash(
   ctx: MultiContext,
@@ -98,8 +99,17 @@ export async function noteStreamedHash(
   body: { readonly sha256: string; readonly size: number },
 ): Promise<void> {
   const item = ctx.pending.item(entryId(version, key));
-  if (item === undefined || item.entry.intent !== true || item.entry.sha256 !== undefined) return;
-  const entry: JournalEntry = { ...item.entry, sha256: body.sha256, size: body.size };
+  let entry: JournalEntry;
+  if (item === undefined) {
+    // A `'primary'` put records no intent before it is sent: with a journal the fleet shares, one
+    // is recorded now (the write's record replaces it; a failed write withdraws it).
+    if (ctx.journal.pendingOf === undefined || ctx.targets.length < 2) return;
+    const names = ctx.targets.map((t) => t.name);
+    entry = putIntentEntry(ctx, { key, version, sha256: body.sha256, size: body.size }, [], names);
+  } else {
+    if (item.entry.intent !== true || item.entry.sha256 !== undefined) return;
+    entry = { ...item.entry, sha256: body.sha256, size: body.size };
+  }
   const journal = ctx.journal;
   if (journal.appendIntent === undefined) await appendEntry(ctx, entry);
   else {
@@ -109,7 +119,7 @@ export async function noteStreamedHash(
     ctx.appended.note(entry);
   }
   // Unless the write's record or a read replaced it meanwhile.
-  if (ctx.pending.item(entry.id)?.entry === item.entry) ctx.pending.append(entry);
+  if (ctx.pending.item(entry.id)?.entry === item?.entry) ctx.pending.append(entry);
 }
 
 /**
