@@ -47,6 +47,8 @@ export interface FleetInstanceConfig {
   readonly pendingKeysWatch?: boolean;
   /** How far behind the real clock the store's `now` runs (ms), as on a machine whose clock drifted. */
   readonly clockSkewMs?: number;
+  /** More store options (the soak's `writes` and `reads`, see `soakStoreOptions`). */
+  readonly store?: Pick<MultiCloudStoreOptions, 'writes' | 'reads'>;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
@@ -124,6 +126,7 @@ export async function openFleetInstance(
       ? { intervalMs: 250, delayMs: 20 }
       : { intervalMs: false, delayMs: false, onRecovery: false },
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
+    ...config.store,
   });
   fleet = createFleetHealth({
     client,

@@ -17,6 +17,7 @@ import {
   type Journal,
   type MultiCloudEventName,
   type MultiCloudStore,
+  type MultiCloudStoreOptions,
   readAll,
 } from '@failover/storage';
 import { installFaultDns, setDnsFault } from '@failover/testkit';
@@ -55,6 +56,7 @@ async function openStore(config: ChildConfig): Promise<MultiCloudStore> {
       id: config.fleet.instanceId,
       failover: testFailover(config.attemptTimeoutMs),
       ...(config.fleet.clockSkewMs === undefined ? {} : { clockSkewMs: config.fleet.clockSkewMs }),
+      store: soakStoreOptions(),
     });
     journal = instance.journal;
     closeStore = () => instance.close();
@@ -68,15 +70,29 @@ async function openStore(config: ChildConfig): Promise<MultiCloudStore> {
     failover: testFailover(config.attemptTimeoutMs),
     repair: { intervalMs: 1000, delayMs: 50 },
     spool: { memoryBytes: 64 * 1024, dir: config.spoolDir },
-    // The default reads (objects above 64 KiB are streamed and verified as they end, a cut stream
-    // resumed on another cloud); JEPSEN_READ_BUFFER sets `reads.bufferBytes` (the soak used 1 MiB,
-    // every object read whole, until stop 51).
-    ...(process.env.JEPSEN_READ_BUFFER === undefined
-      ? {}
-      : { reads: { bufferBytes: Number(process.env.JEPSEN_READ_BUFFER) } }),
+    ...soakStoreOptions(),
   });
   closeStore = () => store.close();
   return store;
+}
+
+/**
+ * Store options a run may change, in both modes: by default the default write mode and the
+ * default reads (objects above 64 KiB are streamed and verified as they end, a cut stream resumed
+ * on another cloud). JEPSEN_READ_BUFFER sets `reads.bufferBytes` (the soak used 1 MiB, every
+ * object read whole, until stop 51); JEPSEN_WRITES sets `writes`: `primary`, `mirror`, or a
+ * quorum (`2`). `'primary'` keeps the loss window it documents: run it without wipes
+ * (`JEPSEN_AMNESIA=0`).
+ */
+function soakStoreOptions(): Pick<MultiCloudStoreOptions, 'writes' | 'reads'> {
+  const buffer = process.env.JEPSEN_READ_BUFFER;
+  const writes = process.env.JEPSEN_WRITES;
+  const mode: MultiCloudStoreOptions['writes'] =
+    writes === 'primary' || writes === 'mirror' ? writes : { quorum: Number(writes) };
+  return {
+    ...(buffer === undefined ? {} : { reads: { bufferBytes: Number(buffer) } }),
+    ...(writes === undefined ? {} : { writes: mode }),
+  };
 }
 
 /** Closes the store (and, in fleet mode, the instance's Redis client and fleet health). */

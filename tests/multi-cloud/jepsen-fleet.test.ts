@@ -22,8 +22,8 @@ const INSTANCES = Number(process.env.JEPSEN_FLEET_INSTANCES ?? 2);
  * with Redis up throughout; unset: both.
  */
 const REDIS_ONLY = process.env.JEPSEN_FLEET_REDIS;
-// Also JEPSEN_OPS, JEPSEN_LARGE_BYTES and JEPSEN_AMNESIA (clouds wiped, at most; default 1), as
-// in jepsen.test.ts.
+// Also JEPSEN_OPS, JEPSEN_LARGE_BYTES, JEPSEN_SMALL_PARTS, JEPSEN_READ_BUFFER, JEPSEN_WRITES and
+// JEPSEN_AMNESIA (clouds wiped, at most; default 1), as in jepsen.test.ts.
 
 describe('Jepsen-style soak of a fleet of two instances on one Redis (default write options)', () => {
   it.skipIf(REDIS_ONLY === '1')(

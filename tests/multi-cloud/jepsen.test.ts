@@ -23,7 +23,9 @@ const SEED = Number(process.env.JEPSEN_SEED ?? 20261202);
 // object, default 160 KiB), JEPSEN_SMALL_PARTS=1 (adapters' multipart, resumable and block-list
 // paths from small sizes, child-stores.ts), JEPSEN_READ_BUFFER (the writer's `reads.bufferBytes`;
 // default the store's own, 64 KiB), JEPSEN_AMNESIA (clouds wiped, at most; default 1: with more, a
-// wipe can land while the last one's restore runs).
+// wipe can land while the last one's restore runs), JEPSEN_WRITES (`primary`, `mirror` or a
+// quorum; default the store's default; `primary` keeps its documented loss window: with
+// JEPSEN_AMNESIA=0).
 const STALLS = Number(process.env.JEPSEN_STALLS ?? 2);
 
 describe('Jepsen-style soak of the multi-cloud store (default write options)', () => {
