@@ -1,24 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMultiCloudStore, getBytes, type MultiCloudStore, StorageError } from '@failover/storage';
+import { seededRandom } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
 import { clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
 
 useCleanups();
-
-/** A small seeded generator (mulberry32): the same delays for the same seed. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Two instances of a fleet writing the same keys at the same moment, what fleet.md and
@@ -33,7 +22,7 @@ function seeded(seed: number): () => number {
  */
 describe('a fleet on Redis: two instances overwrite the same keys at once', () => {
   it('no read returns other bytes, and after reconcile every cloud and both instances agree', async () => {
-    const rand = seeded(20261207);
+    const rand = seededRandom(20261207);
     const redis = await redisServer();
     const prefix = `two-writers:${randomBytes(6).toString('hex')}`;
     const targets = [switchable('aws'), switchable('gcs'), switchable('azure')];

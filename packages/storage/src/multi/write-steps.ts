@@ -58,17 +58,9 @@ export async function notePutIntent(ctx: MultiContext, spec: WriteSpec): Promise
   if (spec.op !== 'put' || ctx.targets.length < 2) return;
   const names = ctx.targets.map((t) => t.name);
   const entry = putIntentEntry(ctx, spec, [], names);
-  const journal = ctx.journal;
   try {
     void ctx.deferredRecords.flush(); // records the store made earlier go first
-    if (journal.appendIntent === undefined) await appendEntry(ctx, entry);
-    else {
-      const noted = journal.appendIntent(entry);
-      // A failed fsync breaks the journal: the put's own record then fails, and says so.
-      noted.durable.catch(() => {});
-      await noted.written;
-      ctx.appended.note(entry);
-    }
+    await appendWritten(ctx, entry);
   } catch (err) {
     throw new StorageError(
       err instanceof FailoverError ? err.kind : 'unavailable',
@@ -110,16 +102,26 @@ export async function noteStreamedHash(
     if (item.entry.intent !== true || item.entry.sha256 !== undefined) return;
     entry = { ...item.entry, sha256: body.sha256, size: body.size };
   }
-  const journal = ctx.journal;
-  if (journal.appendIntent === undefined) await appendEntry(ctx, entry);
-  else {
-    const noted = journal.appendIntent(entry);
-    noted.durable.catch(() => {});
-    await noted.written;
-    ctx.appended.note(entry);
-  }
+  await appendWritten(ctx, entry);
   // Unless the write's record or a read replaced it meanwhile.
   if (ctx.pending.item(entry.id)?.entry === item?.entry) ctx.pending.append(entry);
+}
+
+/**
+ * Appends a put's intent and resolves once it is *written* ({@link Journal.appendIntent}: it
+ * survives a crash of this process), or durable where the journal cannot tell the two apart.
+ */
+async function appendWritten(ctx: MultiContext, entry: JournalEntry): Promise<void> {
+  const journal = ctx.journal;
+  if (journal.appendIntent === undefined) {
+    await appendEntry(ctx, entry);
+    return;
+  }
+  const noted = journal.appendIntent(entry);
+  // A failed fsync breaks the journal: the put's own record then fails, and says so.
+  noted.durable.catch(() => {});
+  await noted.written;
+  ctx.appended.note(entry);
 }
 
 /**
