@@ -385,9 +385,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       t.lost + t.corrupt + t.stale + t.resurrected > 0 ||
       harnessError !== undefined ||
       unreportedLosses.length > 0;
+    // More `lost` events than losses the checker can justify: kept too (not a failure: a true
+    // loss nobody read before the key's next write is not justified), so that it can be traced.
+    const unexplainedLost = lostKeys.size > report.justifiedKeys.length;
     const tracePath =
       process.env.JEPSEN_TRACE ??
-      (violated ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`) : undefined);
+      (violated || unexplainedLost
+        ? join(tmpdir(), `jepsen-trace-${options.seed}-${process.pid}.jsonl`)
+        : undefined);
     if (tracePath !== undefined) await writeTrace(tracePath, history, schedule.windows, finals, traceEvents);
     return {
       seed: options.seed,
