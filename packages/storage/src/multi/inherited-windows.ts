@@ -1,6 +1,7 @@
 import type { JournalEntry } from '../journal/types.js';
 import { within } from '../within.js';
 import type { MultiContext } from './context.js';
+import { SHARED_LOOKUP_MS } from './pending.js';
 import { compareVersions } from './version.js';
 
 /**
@@ -49,9 +50,6 @@ export function inheritWindows(entries: Iterable<JournalEntry>, write: Inheritin
   }
   return windows;
 }
-
-/** How long a write waits for a shared journal's answer before it goes on with its own index (ms). */
-const SHARED_LOOKUP_MS = 250;
 
 /**
  * The windows a write of `key` at `version` inherits ({@link inheritWindows}): from this process's

@@ -3,6 +3,12 @@ import type { JournalEntry } from '../journal/types.js';
 import { SortedKeys } from '../sorted-keys.js';
 import { isPlainPutIntent } from './intents.js';
 
+/**
+ * How long a read or a write waits for a journal shared by a fleet to answer (`pendingOf`) before
+ * it goes on with this process's own index (ms).
+ */
+export const SHARED_LOOKUP_MS = 250;
+
 /** A pending journal entry as the store tracks it in memory. */
 export type PendingItem = PendingEntry;
 

@@ -25,7 +25,7 @@ import { IntegrityError } from './errors.js';
 import { isPlainPutIntent } from './intents.js';
 import { damagedCopies, entryId, reportCorruptCopy } from './journaling.js';
 import { lateCopyFound } from './late-copy.js';
-import { newestOf, overlayShared, type PendingItem } from './pending.js';
+import { newestOf, overlayShared, type PendingItem, SHARED_LOOKUP_MS } from './pending.js';
 import { corruptCopyOf, endingAtContentMismatch, readForOwnCheck } from './provider-check.js';
 import { floorFor } from './provisional.js';
 import { MISSING, type Outcome, ReadTally, STALE, UNSURE } from './read-tally.js';
@@ -483,9 +483,6 @@ async function sharedRead<R>(
   );
   return { view };
 }
-
-/** How long a read waits for a shared journal's answer before it goes on with its own view (ms). */
-const SHARED_LOOKUP_MS = 250;
 
 /**
  * With a journal shared by a fleet: the key's pending entries as every instance wrote them, so no

@@ -3,6 +3,7 @@ import type { BlobInfo } from '../types.js';
 import { within } from '../within.js';
 import { type MultiContext, runOn } from './context.js';
 import { entryId, resolveEntry } from './journaling.js';
+import { SHARED_LOOKUP_MS } from './pending.js';
 import { isDeferred, sha256Of, stamp, userMetadata, versionOf } from './reserved.js';
 
 /**
@@ -67,9 +68,6 @@ export function rememberWrittenSha256(ctx: MultiContext, key: string, version: s
   remember(ctx, entryId(version, key), sha256);
 }
 
-/** How long a read waits for a shared journal's entry of an unstamped copy's write (ms). */
-const JOURNAL_LOOKUP_MS = 250;
-
 /**
  * The SHA-256 of the unstamped copy `info` of `key` read on `target`, when {@link knownSha256}
  * knows none: from the entry of its write in a journal the fleet shares (asked again: the writer
@@ -86,8 +84,9 @@ export async function unstampedSha256(
   target: string,
   signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
-  if (!isDeferred(info) || versionOf(info) === undefined) return undefined;
-  return (await journalSha256(ctx, key, info)) ?? stampedElsewhere(ctx, key, info, target, signal);
+  const version = versionOf(info);
+  if (!isDeferred(info) || version === undefined) return undefined;
+  return (await journalSha256(ctx, key, info)) ?? stampedElsewhere(ctx, key, version, target, signal);
 }
 
 /** {@link unstampedSha256} from a shared journal's pending entries of `key`; never throws. */
@@ -99,7 +98,7 @@ async function journalSha256(
   const pendingOf = ctx.journal.pendingOf;
   if (pendingOf === undefined) return undefined;
   try {
-    const entries = await within(pendingOf.call(ctx.journal, key), JOURNAL_LOOKUP_MS);
+    const entries = await within(pendingOf.call(ctx.journal, key), SHARED_LOOKUP_MS);
     for (const e of entries ?? []) rememberSha256(ctx, e);
   } catch {
     // Away: the other targets may still tell.
@@ -108,8 +107,8 @@ async function journalSha256(
 }
 
 /**
- * The SHA-256 of the unstamped copy `info` of `key` read on `target` when no journal here knows
- * it (another process's streamed write, its journal away or apart): from a copy of the same
+ * The SHA-256 of an unstamped copy of `key` at `version` read on `target` when no journal here
+ * knows it (another process's streamed write, its journal away or apart): from a copy of the same
  * version on another target that is stamped already (each copy is stamped right after the write),
  * asked with a `head` in the read order. `undefined` when none is (the copy is then unverified,
  * as documented). Remembered for the next read.
@@ -117,12 +116,10 @@ async function journalSha256(
 async function stampedElsewhere(
   ctx: MultiContext,
   key: string,
-  info: Pick<BlobInfo, 'metadata'>,
+  version: string,
   target: string,
   signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
-  const version = versionOf(info);
-  if (!isDeferred(info) || version === undefined) return undefined;
   for (const t of ctx.targets) {
     if (t.name === target || !ctx.router.isAvailable(t.name)) continue;
     let other: BlobInfo | null;
