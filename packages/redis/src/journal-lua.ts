@@ -297,6 +297,23 @@ return out
 `,
 );
 
+/**
+ * Write leases (see `Journal.leaseWrite`). KEYS[1]: the object key's write lease key, KEYS[2]: its
+ * high-water mark key. ARGV[1]: the write's token, ARGV[2]: ttl ms. Returns `{1, mark or false}`
+ * when taken (or held by this token: extended), `{0, ms left}` when another token holds it.
+ */
+export const LEASE_WRITE = luaScript(
+  'lease-write',
+  `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, redis.call('GET', KEYS[2])}
+`,
+);
+
 /** KEYS[1]: one object key's lease key. Returns its holder, or nil. */
 export const LEASE_HOLDER = luaScript('lease-holder', `return redis.call('GET', KEYS[1])`);
 

@@ -41,6 +41,8 @@ export interface ResolvedRedisJournalOptions {
   readonly keys: readonly [entries: string, bykey: string, order: string, meta: string];
   readonly instanceId: string;
   leaseKey(key: string): string;
+  /** The Redis key of an object key's write lease (see `Journal.leaseWrite`). */
+  writeLeaseKey(key: string): string;
   /** The Redis key of an object key's high-water mark. */
   highWaterKey(key: string): string;
 }
@@ -63,6 +65,7 @@ export function resolveRedisJournalOptions(options: RedisJournalOptions): Resolv
   return {
     instanceId,
     leaseKey: (key) => `${tag}:lease:${key}`,
+    writeLeaseKey: (key) => `${tag}:wlease:${key}`,
     highWaterKey: (key) => `${tag}:hw:${key}`,
     client,
     prefix,

@@ -7,6 +7,7 @@ import {
   type JournalEntry,
   type JournalHighWater,
   normalizeJournalEntry,
+  type WriteLeaseAnswer,
 } from '@failover/storage';
 import { journalLeases } from './journal-leases.js';
 import {
@@ -76,6 +77,16 @@ export interface RedisJournal extends Journal {
    * with this journal's other calls). See {@link Journal.repairLeased}.
    */
   repairLeased(key: string): Promise<boolean>;
+  /**
+   * Takes (or renews) the write lease of `key` under `token` for `ttlMs`, fleet-wide, and reads
+   * the key's high-water mark in the same script (one small round trip): the multi-cloud store
+   * takes it before it chooses a write's version and gives it back once every copy of the write
+   * settled, so the writes of one key by two instances are made one after the other. Another
+   * token's lease is refused with the ms left on it. See {@link Journal.leaseWrite}.
+   */
+  leaseWrite(key: string, token: string, ttlMs: number): Promise<WriteLeaseAnswer>;
+  /** Gives back the write lease of `key` when `token` holds it. See {@link Journal.releaseWrite}. */
+  releaseWrite(key: string, token: string): Promise<void>;
   /**
    * The newest write any instance appended for `key` (its high-water mark, kept in Redis for
    * `HIGH_WATER_RETENTION_MS` after the key's last append, pending or not); one small round trip.

@@ -71,6 +71,7 @@ export {
   type JournalEntry,
   type JournalHighWater,
   type JournalOp,
+  type WriteLeaseAnswer,
 } from './journal/types.js';
 export { MAX_KEY_BYTES, prefixedKey, validateKey } from './keys.js';
 export { commonPrefixOf } from './list-prefix.js';
@@ -118,6 +119,7 @@ export {
   type SpoolOptions,
   type UnresponsiveOptions,
   VERSION_KEY,
+  type WriteLeaseOptions,
   type WriteMode,
 } from './multi/index.js';
 export { compareUtf8 } from './order.js';

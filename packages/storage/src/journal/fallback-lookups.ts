@@ -155,6 +155,23 @@ export function addFallbackLookups(journal: Journal, link: FallbackLink): Fallba
       });
     };
   }
+  if (primary.leaseWrite !== undefined) {
+    const leaseWrite = primary.leaseWrite.bind(primary);
+    journal.leaseWrite = async (key: string, token: string, ttlMs: number) => {
+      // Away: the other processes write without one too (each process's own clock decides).
+      if (link.facts().away) {
+        throw new JournalError('unavailable', 'the shared journal is away (write leases unknown)');
+      }
+      const answer = await leaseWrite(key, token, ttlMs).catch((err: unknown) => {
+        link.outage(err);
+        throw err;
+      });
+      if (!answer.granted || fallback.highWater === undefined) return answer;
+      // Appends kept locally while the primary was down are in the local mark alone.
+      return { granted: true, highWater: newerMark(answer.highWater, await fallback.highWater(key)) };
+    };
+  }
+  if (primary.releaseWrite !== undefined) journal.releaseWrite = primary.releaseWrite.bind(primary);
   if (primary.lease !== undefined) journal.lease = primary.lease.bind(primary);
   if (primary.release !== undefined) journal.release = primary.release.bind(primary);
   if (primary.repairLeased !== undefined) {

@@ -86,6 +86,19 @@ export interface JournalHighWater {
   readonly recorded?: string;
 }
 
+/** The answer of {@link Journal.leaseWrite}. */
+export type WriteLeaseAnswer =
+  | {
+      readonly granted: true;
+      /** The key's high-water mark when the lease was granted (see {@link Journal.highWater}). */
+      readonly highWater: JournalHighWater | undefined;
+    }
+  | {
+      readonly granted: false;
+      /** Ms left on the lease of the write that holds it (0 when unknown). */
+      readonly retryInMs: number;
+    };
+
 /** What {@link Journal.appendIntent} answers. */
 export interface IntentAppend {
   /** Resolves once the entry survives a crash of this process (not necessarily of the machine). */
@@ -232,6 +245,19 @@ export interface Journal {
    * refuse the copy), must still reach the target.
    */
   highWater?(key: string): Promise<JournalHighWater | undefined>;
+  /**
+   * Takes (or renews) the write lease of `key` for `ttlMs` under `token` (unique per write), so
+   * the writes of one key by a fleet's instances are made one after the other: the multi-cloud
+   * store takes it before it chooses a write's version and gives it back once every copy of the
+   * write settled (see {@link Journal.releaseWrite}). Granted when no other token holds it (or
+   * `token` does: the lease is renewed), with the key's {@link Journal.highWater} mark read in the
+   * same step (the store's version then comes after it); refused otherwise, with the time left on
+   * the other token's lease. Rejects when it cannot tell (the store then writes without a lease,
+   * as a journal of one process does).
+   */
+  leaseWrite?(key: string, token: string, ttlMs: number): Promise<WriteLeaseAnswer>;
+  /** Gives back the write lease of `key` when `token` holds it; a no-op otherwise. */
+  releaseWrite?(key: string, token: string): Promise<void>;
   /**
    * Settles the intent recorded as `id` atomically against every other process sharing this
    * journal: when the entry is pending and still an intent (no acknowledged record replaced it),

@@ -20,6 +20,7 @@ import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
 import type { UncertainWindows } from './uncertain.js';
 import type { UnresponsiveWatch } from './unresponsive.js';
 import type { HybridClock } from './version.js';
+import type { WriteLeases } from './write-lease.js';
 
 /** A target of the store's router: one store, by its name. */
 export interface StoreTarget extends FailoverTarget {
@@ -83,6 +84,8 @@ export interface MultiContext {
   /** What this process appended to the journal: its newest version, its own entries (appended.ts). */
   readonly appended: AppendedEntries;
   readonly clock: HybridClock;
+  /** Orders the writes of one key, across a fleet when its journal leases writes (write-lease.ts). */
+  readonly writeLeases: WriteLeases;
   readonly events: TypedEmitter<MultiCloudOwnEvents>;
   /** Serialises writes, repairs and reconcile fixes of one key within this store. */
   readonly lock: KeyedLock;

@@ -8,6 +8,7 @@ export {
   type RepairOptions,
   type SpoolOptions,
   type UnresponsiveOptions,
+  type WriteLeaseOptions,
   type WriteMode,
 } from './options.js';
 export { RESERVED_PREFIX, SHA256_KEY, VERSION_KEY } from './reserved.js';

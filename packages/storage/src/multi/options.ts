@@ -12,6 +12,7 @@ import type { Journal } from '../journal/types.js';
 import type { BlobStore } from '../types.js';
 import type { UnresponsiveLimits } from './unresponsive-rule.js';
 import { randomWriterId, WRITER_ID } from './version.js';
+import type { WriteLeaseLimits } from './write-lease.js';
 
 /**
  * How a write (`put`, `delete`, `copy`) is made:
@@ -188,6 +189,28 @@ export interface UnresponsiveOptions {
   holdRequests?: number;
 }
 
+/**
+ * The write lease of a fleet (a journal with `Journal.leaseWrite`, such as the Redis journal): each
+ * write of a key takes the key's lease before it chooses its version and gives it back once every
+ * copy it sent settled, so two instances writing one key at once make their writes one after the
+ * other (no cloud keeps the older copy last; docs/fleet.md, "Two instances writing one key").
+ * Ignored by a journal of one process (a store's own writes of a key are ordered by its key lock).
+ */
+export interface WriteLeaseOptions {
+  /**
+   * How long a lease lasts unrenewed, ms: renewed every quarter of it while its write runs, it
+   * lapses this long after its holder died (another instance's write of the key waits that long).
+   * Default 5000; 100 to 3600000.
+   */
+  ttlMs?: number;
+  /**
+   * How long a write waits for a lease another live write holds (a long upload of the same key)
+   * before it goes on without it (counted in `status().counts.writeLeaseSkipped`). Default 30000;
+   * 0 to 3600000.
+   */
+  waitMs?: number;
+}
+
 /** Options of {@link createMultiCloudStore}. Invalid values throw an `InvalidOptionError`. */
 export interface MultiCloudStoreOptions {
   /** The stores, in order of preference (the first is the primary). At least one; names unique. */
@@ -219,6 +242,8 @@ export interface MultiCloudStoreOptions {
   amnesia?: AmnesiaOptions | false;
   /** Leaving a target that stays silent while its peers answer, or `false` to turn it off. */
   unresponsive?: UnresponsiveOptions | false;
+  /** A fleet's write lease per key, or `false` to write without one (see {@link WriteLeaseOptions}). */
+  writeLease?: WriteLeaseOptions | false;
   /**
    * This writer's id in versions (`[a-z0-9_-]`, 1 to 64 characters). Default: random per store.
    * Give each process its own.
@@ -261,6 +286,8 @@ export interface ResolvedMultiOptions {
   readonly amnesiaJournalLeaseMs: number;
   /** `undefined` when unresponsive-target ejection is off. */
   readonly unresponsive: UnresponsiveLimits | undefined;
+  /** `undefined` with `writeLease: false`. */
+  readonly writeLease: WriteLeaseLimits | undefined;
   readonly spoolMemoryBytes: number;
   readonly spoolDir: string;
   readonly spoolReplay: boolean;
@@ -279,6 +306,8 @@ export const MULTI_DEFAULTS = Object.freeze({
   settleMs: 10_000,
   amnesiaRecheckMs: 1_000,
   amnesiaJournalLeaseMs: 30_000,
+  writeLeaseTtlMs: 5_000,
+  writeLeaseWaitMs: 30_000,
   spoolMemoryBytes: 8 * 1024 * 1024,
   readBufferBytes: 64 * 1024,
   /** `unresponsive.afterMs`: above a slow cloud's latency (the bench's 300 ms), below the adapters' 2 s response bound. */
@@ -362,6 +391,15 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     }) ?? MULTI_DEFAULTS.amnesiaJournalLeaseMs;
   amnesia?.done();
   const unresponsive = readUnresponsive(r);
+  const lease = r.objectOrFalse('writeLease');
+  const writeLease =
+    lease === undefined
+      ? undefined
+      : Object.freeze({
+          ttlMs: lease.ms('ttlMs', { min: 100, max: 3_600_000, default: MULTI_DEFAULTS.writeLeaseTtlMs }),
+          waitMs: lease.ms('waitMs', { max: 3_600_000, default: MULTI_DEFAULTS.writeLeaseWaitMs }),
+        });
+  lease?.done();
   const writerId =
     r.string('writerId', { pattern: WRITER_ID, rule: '1 to 64 characters of a-z, 0-9, "_" or "-"' }) ??
     randomWriterId();
@@ -385,6 +423,7 @@ export function resolveMultiOptions(options: MultiCloudStoreOptions): ResolvedMu
     amnesiaJournal,
     amnesiaJournalLeaseMs,
     unresponsive,
+    writeLease,
     spoolMemoryBytes,
     spoolDir,
     spoolReplay,

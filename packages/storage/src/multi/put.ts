@@ -14,7 +14,8 @@ import { rememberWrittenSha256, stampCopies } from './stamp.js';
 import type { MultiCloudBlobInfo, MultiCloudCallOptions } from './types.js';
 import { formatVersion } from './version.js';
 import { type WriteResult, type WriteSpec, write } from './write.js';
-import { noteStreamedHash, versionFor } from './write-steps.js';
+import type { WriteClaim } from './write-lease.js';
+import { noteStreamedHash } from './write-steps.js';
 
 const SHA256_PLACEHOLDER = '0'.repeat(64);
 
@@ -82,12 +83,15 @@ export async function putSpool(
   spec: PutSpec,
 ): Promise<MultiCloudBlobInfo> {
   let handedOver = false;
+  let claim: WriteClaim | undefined;
   try {
+    claim = await ctx.writeLeases.claim(key, spec.signal);
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = await versionFor(ctx, key);
+    const version = ctx.clock.next();
     const metadata = stamp(spec.metadata, version, spool.sha256);
     ctx.counts.puts++;
     handedOver = true;
+    const held = claim;
     const res = await write(ctx, {
       op: 'put',
       key,
@@ -102,13 +106,19 @@ export async function putSpool(
         spec,
         metadata,
         spool.size,
-        () => spool.release(),
+        () => {
+          spool.release();
+          held.release();
+        },
         spool.md5,
       ),
     });
     return present(res.info!, res.target);
   } finally {
-    if (!handedOver) spool.release();
+    if (!handedOver) {
+      spool.release();
+      claim?.release();
+    }
   }
 }
 
@@ -132,9 +142,12 @@ export async function putStream(
     return putKnownStream(ctx, key, fanout, { ...spec, sha256: spec.sha256, size: spec.size });
   }
   let handedOver = false;
+  let claim: WriteClaim | undefined;
   try {
+    claim = await ctx.writeLeases.claim(key, spec.signal);
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = await versionFor(ctx, key);
+    const version = ctx.clock.next();
+    const held = claim;
     // Known before any target holds a whole copy: this process's reads, and through the journal
     // the fleet's, verify a copy of the write met before its stamp.
     fanout.beforeEnd = (body) => {
@@ -176,7 +189,10 @@ export async function putStream(
         return info;
       },
       rollback: spec.ifNoneMatch ? (store, written) => undoCopy(store, key, written) : undefined,
-      finished: () => fanout.release(),
+      finished: () => {
+        fanout.release();
+        held.release();
+      },
     });
     const sha256 = fanout.sha256!;
     // The copies there now are stamped together; those that land after the acknowledgement (a
@@ -186,7 +202,10 @@ export async function putStream(
     const info = res.info!;
     return present({ ...info, metadata: stamp(userMetadata(info), version, sha256) }, res.target);
   } finally {
-    if (!handedOver) fanout.release();
+    if (!handedOver) {
+      fanout.release();
+      claim?.release();
+    }
   }
 }
 
@@ -198,12 +217,15 @@ async function putKnownStream(
   spec: PutSpec & { readonly size: number; readonly sha256: string },
 ): Promise<MultiCloudBlobInfo> {
   let handedOver = false;
+  let claim: WriteClaim | undefined;
   try {
+    claim = await ctx.writeLeases.claim(key, spec.signal);
     if (spec.ifNoneMatch) await checkAbsent(ctx, key, spec.signal);
-    const version = await versionFor(ctx, key);
+    const version = ctx.clock.next();
     const metadata = stamp(spec.metadata, version, spec.sha256);
     ctx.counts.puts++;
     handedOver = true;
+    const held = claim;
     const res = await writeStream(ctx, fanout, {
       op: 'put',
       key,
@@ -219,12 +241,18 @@ async function putKnownStream(
         spec,
         metadata,
         spec.size,
-        () => fanout.release(),
+        () => {
+          fanout.release();
+          held.release();
+        },
       ),
     });
     return present(res.info!, res.target);
   } finally {
-    if (!handedOver) fanout.release();
+    if (!handedOver) {
+      fanout.release();
+      claim?.release();
+    }
   }
 }
 
@@ -262,7 +290,8 @@ export async function deleteObject(
   throwIfAborted(signal);
   await ctx.ready();
   ctx.checkOpen();
-  const version = await versionFor(ctx, key);
+  const claim = await ctx.writeLeases.claim(key, signal);
+  const version = ctx.clock.next();
   ctx.counts.deletes++;
   await write(ctx, {
     op: 'delete',
@@ -274,6 +303,7 @@ export async function deleteObject(
       await store.delete(key, s === undefined ? {} : { signal: s });
       return undefined;
     },
+    finished: () => claim.release(),
   });
 }
 

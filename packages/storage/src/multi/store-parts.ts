@@ -17,6 +17,7 @@ import type { MultiCloudCounts, MultiCloudOwnEvents } from './types.js';
 import { UncertainWindows } from './uncertain.js';
 import { UnresponsiveWatch } from './unresponsive.js';
 import { HybridClock } from './version.js';
+import { WriteLeases } from './write-lease.js';
 import { WriterClaim } from './writer-claim.js';
 
 /** Where a store is in its life: loaded on the first call, closed once. */
@@ -74,6 +75,7 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
     if (events.has('error')) events.emit('error', { during: 'writer', error });
   });
   const appended = new AppendedEntries(o.settleMs);
+  const clock = new HybridClock(o.writerId, o.now);
   const ctx: MultiContext = {
     options: o,
     name: o.name,
@@ -91,7 +93,8 @@ export function assembleStore(o: ResolvedMultiOptions, journal: Journal): StoreP
       (entry) => appended.note(entry),
     ),
     appended,
-    clock: new HybridClock(o.writerId, o.now),
+    clock,
+    writeLeases: new WriteLeases(journal, o.writeLease, clock, counts),
     events,
     lock: createKeyedLock(),
     counts,
@@ -177,6 +180,7 @@ export function closeStore(parts: StoreParts): Promise<void> {
     while (ctx.stragglers.size > 0) await Promise.all(ctx.stragglers);
     ctx.router.close();
     await ctx.deferredRecords.flush();
+    await ctx.writeLeases.settled();
     ctx.events.clear();
     await ctx.journal.close();
   })();
@@ -200,6 +204,8 @@ function zeroCounts(): MultiCloudCounts {
     journalResets: 0,
     resumedDownloads: 0,
     staleCopies: 0,
+    writeLeaseWaits: 0,
+    writeLeaseSkipped: 0,
   };
 }
 

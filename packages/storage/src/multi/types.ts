@@ -231,6 +231,13 @@ export interface MultiCloudCounts {
   resumedDownloads: number;
   /** Copies older than a write acknowledged here that reads and listings found and skipped (the `staleCopy` event). */
   staleCopies: number;
+  /** Writes that waited for the write lease of their key another write held (a fleet's, see `writeLease`). */
+  writeLeaseWaits: number;
+  /**
+   * Writes made without their key's write lease: the shared journal could not tell (away, slow),
+   * or another write held it longer than `writeLease.waitMs`.
+   */
+  writeLeaseSkipped: number;
 }
 
 /** A snapshot of the store's health. */

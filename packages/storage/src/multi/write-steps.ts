@@ -4,28 +4,20 @@ import type { JournalEntry } from '../journal/types.js';
 import { appendEntry } from './appended.js';
 import { type MultiContext, mayHaveLanded } from './context.js';
 import { entryId, journalWrite, putIntentEntry } from './journaling.js';
+import { observeHighWater, type WriteLeases } from './write-lease.js';
 import type { WriteSpec } from './write-spec.js';
 
 // The steps every write mode shares: its intent before it is sent, its record when it failed, and
 // what reads observed of it forgotten once it decided.
 
 /**
- * The version of a new write of `key`. With a journal a fleet shares (it has `pendingOf`), the
- * clock first moves past the key's high-water mark, the newest write any instance journaled for
- * it: an instance whose clock is behind another's would otherwise stamp a blind overwrite older
- * than the acknowledged write it replaces, and that earlier write would win (reads and repair
- * would bring it back over the later one). One journal call per write; when it fails (the shared
- * journal away) this process's clock decides, as with a journal of one process.
+ * The version of a new write of `key` made without a write lease (a presigned upload): the clock
+ * first moves past the key's high-water mark when the journal is a fleet's (see
+ * {@link observeHighWater}). The store's own writes take their key's lease first
+ * ({@link WriteLeases.claim}), which does the same.
  */
 export async function versionFor(ctx: MultiContext, key: string): Promise<string> {
-  const journal = ctx.journal;
-  if (journal.pendingOf !== undefined && journal.highWater !== undefined) {
-    try {
-      ctx.clock.observe((await journal.highWater(key))?.version);
-    } catch {
-      // Away: the local clock decides.
-    }
-  }
+  await observeHighWater(ctx.journal, ctx.clock, key);
   return ctx.clock.next();
 }
 

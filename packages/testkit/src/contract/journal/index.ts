@@ -14,6 +14,7 @@ import { newestVersionCases } from './newest-version-cases.js';
 import { prefixCases } from './prefix-cases.js';
 import { settleIntentCases } from './settle-intent-cases.js';
 import type { JournalContractOptions, JournalFactory } from './types.js';
+import { writeLeaseCases } from './write-lease-cases.js';
 
 export type { JournalContractOptions, JournalFactory, JournalSubject } from './types.js';
 
@@ -38,7 +39,9 @@ export type { JournalContractOptions, JournalFactory, JournalSubject } from './t
  * and across close and reopen; when it has `journalId`, the id is stable across calls,
  * `compact()`, close and reopen, and a journal over new storage has another one; when it has
  * `pendingWithPrefix`, it names the pending entries of the prefix's keys as `pending()` does (the
- * prefix plain text, not a pattern).
+ * prefix plain text, not a pattern); when it has `leaseWrite` and `releaseWrite`, one token holds a
+ * key's write lease at a time, granted with the key's high-water mark, given back by its holder
+ * only, lapsing after its `ttlMs`.
  *
  * @example
  * import { createFileJournal } from '@failover/storage';
@@ -78,5 +81,6 @@ export function journalContract(
     journalIdCases(ctx);
     settleIntentCases(ctx);
     prefixCases(ctx);
+    writeLeaseCases(ctx);
   });
 }
