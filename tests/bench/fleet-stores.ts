@@ -14,7 +14,11 @@ import {
   readAll,
 } from '@failover/storage';
 import { faults, type RedisLocalServer, startRedisServer } from '@failover/testkit';
-import { type FleetInstance, openFleetInstance } from '../multi-cloud/fleet-instance.js';
+import {
+  type FleetInstance,
+  type FleetInstanceConfig,
+  openFleetInstance,
+} from '../multi-cloud/fleet-instance.js';
 import {
   crossInstanceReads,
   type FleetWorld,
@@ -32,12 +36,16 @@ import type { FromTripChild, ToTripChild, TripChildAnswer } from './fleet-trip-c
  * (fleet-trip-child.ts), as in a real fleet, except instance A of the trip propagation and the
  * stores of the latency measure, which run in this process. Parts (`fleet/stores/<part>,...`):
  * `trips` (propagation to idle instances), `dead` (calls reaching the dead cloud), `busy`
- * (propagation between instances under traffic), `hang` (calls while Redis is stopped), `latency`.
+ * (propagation between instances under traffic), `hang` (calls while Redis is stopped), `lease`
+ * (what the write lease costs puts, alone and two instances on one key), `latency`.
  */
 const tripChild = fileURLToPath(new URL('./fleet-trip-child.ts', import.meta.url));
 const TRIPS = Number(process.env.BENCH_FLEET_TRIPS ?? 20);
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
 const GETS = Number(process.env.BENCH_FLEET_GETS ?? 1500);
+/** `fleet/stores/lease`: sequential puts per variant, and rounds of two instances putting one key. */
+const LEASE_PUTS = Number(process.env.BENCH_FLEET_LEASE_PUTS ?? 300);
+const LEASE_PAIRS = Number(process.env.BENCH_FLEET_LEASE_PAIRS ?? 100);
 
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
 const load = (): string =>
@@ -61,6 +69,7 @@ async function instance(
   aws: FailedCalls,
   id: string,
   pendingKeysWatch = false,
+  store?: FleetInstanceConfig['store'],
 ): Promise<{ store: MultiCloudStore; close(): Promise<void>; fleet?: FleetInstance }> {
   const targets = cloudStores(env.bucket, env.clouds.app).map((s) =>
     s.name === 'aws' ? counted(s, aws) : s,
@@ -85,6 +94,7 @@ async function instance(
     id,
     failover: BENCH_FAILOVER,
     pendingKeysWatch,
+    ...(store === undefined ? {} : { store }),
   });
   return { store: fleet.store, close: () => fleet.close(), fleet };
 }
@@ -342,6 +352,55 @@ async function getLatency(env: Env): Promise<Record<string, number[]>> {
 }
 
 /**
+ * 5. What the write lease costs a fleet store's puts (1 KiB, the three local clouds, default
+ * quorum): sequential puts of distinct keys with the lease (the default) and with `writeLease:
+ * false`, interleaved; then two instances (here, each its own Redis connection and store) putting
+ * the same key at once, a round being both puts answered: with the lease they are made one after
+ * the other. Returns ms per put (per round for the pairs).
+ */
+async function leaseCost(env: Env): Promise<Record<string, number[]>> {
+  const prefix = `bench:${randomBytes(4).toString('hex')}`;
+  const on = await instance(env, prefix, { n: 0 }, 'lease-on');
+  const off = await instance(env, prefix, { n: 0 }, 'lease-off', false, { writeLease: false });
+  const on2 = await instance(env, prefix, { n: 0 }, 'lease-on-2');
+  const off2 = await instance(env, prefix, { n: 0 }, 'lease-off-2', false, { writeLease: false });
+  const samples: Record<string, number[]> = { on: [], off: [], pairOn: [], pairOff: [] };
+  const body = randomBytes(1024);
+  const time = async (name: string, run: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await run();
+    samples[name]!.push(performance.now() - t0);
+  };
+  try {
+    for (let i = 0; i < 10; i++) {
+      await on.store.put(`lease/warm/${i}`, body);
+      await off.store.put(`lease/warm/${i}`, body);
+    }
+    for (let i = 0; i < LEASE_PUTS; i++) {
+      const turns: [string, MultiCloudStore][] = [
+        ['on', on.store],
+        ['off', off.store],
+      ];
+      for (let t = 0; t < 2; t++) {
+        const [name, store] = turns[(i + t) % 2]!;
+        await time(name, () => store.put(`lease/${name}/${i}`, body));
+      }
+    }
+    for (let i = 0; i < LEASE_PAIRS; i++) {
+      const key = `lease/pair/${i % 4}`;
+      await time('pairOn', () => Promise.all([on.store.put(key, body), on2.store.put(key, body)]));
+      await time('pairOff', () => Promise.all([off.store.put(key, body), off2.store.put(key, body)]));
+    }
+  } finally {
+    await on.close();
+    await off.close();
+    await on2.close();
+    await off2.close();
+  }
+  return samples;
+}
+
+/**
  * 4. Calls while Redis hangs (SIGSTOP): a fleet store's puts and gets with Redis up, then with
  * Redis stopped (the journal's first call waits for its timeout; then it is marked away).
  */
@@ -422,7 +481,7 @@ function deadWorkloads(): (readonly [number, number])[] {
 }
 
 export async function runFleetStoresBench(
-  parts: readonly string[] = ['trips', 'dead', 'busy', 'hang', 'latency'],
+  parts: readonly string[] = ['trips', 'dead', 'busy', 'hang', 'lease', 'latency'],
 ): Promise<void> {
   const env = await setup();
   try {
@@ -504,6 +563,24 @@ export async function runFleetStoresBench(
       console.log(`  get, Redis up       ${row('getUp')}`);
       console.log(`  put, Redis stopped  ${row('putHung')}`);
       console.log(`  get, Redis stopped  ${row('getHung')}`);
+    }
+    if (parts.includes('lease')) {
+      const lease = await leaseCost(env);
+      const row = (name: string) => {
+        const s = sorted(lease[name]!);
+        return `p50 ${pct(s, 50).toFixed(2)}  p99 ${pct(s, 99).toFixed(2)}  mean ${(s.reduce((a, b) => a + b, 0) / s.length).toFixed(2)}`;
+      };
+      console.log(
+        `Puts of 1 KiB by a fleet store, write lease on (default) and off, interleaved (ms)  (load ${load()}):`,
+      );
+      console.log(`  ${LEASE_PUTS} puts, distinct keys, lease on    ${row('on')}`);
+      console.log(`  ${LEASE_PUTS} puts, distinct keys, lease off   ${row('off')}`);
+      console.log(
+        `  ${LEASE_PAIRS} rounds of 2 instances putting one key at once, lease on   ${row('pairOn')}`,
+      );
+      console.log(
+        `  ${LEASE_PAIRS} rounds of 2 instances putting one key at once, lease off  ${row('pairOff')}`,
+      );
     }
     if (!parts.includes('latency')) return;
     const lat = await getLatency(env);

@@ -47,8 +47,8 @@ export interface FleetInstanceConfig {
   readonly pendingKeysWatch?: boolean;
   /** How far behind the real clock the store's `now` runs (ms), as on a machine whose clock drifted. */
   readonly clockSkewMs?: number;
-  /** More store options (the soak's `writes` and `reads`, see `soakStoreOptions`). */
-  readonly store?: Pick<MultiCloudStoreOptions, 'writes' | 'reads'>;
+  /** More store options (the soak's `writes` and `reads`, see `soakStoreOptions`; the bench's `writeLease`). */
+  readonly store?: Pick<MultiCloudStoreOptions, 'writes' | 'reads' | 'writeLease'>;
 }
 
 /** One app instance of the fleet: a multi-cloud store on the Redis journal, its fleet health attached. */
