@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { FailoverError } from '@failover/core';
 import { abortedError, throwIfAborted } from '../abort.js';
 import type { Journal, WriteLeaseAnswer } from '../journal/types.js';
 import type { MultiCloudCounts } from './types.js';
@@ -137,9 +138,12 @@ export class WriteLeases {
       let answer: WriteLeaseAnswer;
       try {
         answer = await this.#journal.leaseWrite!(key, token, limits.ttlMs);
-      } catch {
-        // The journal cannot tell (its shared part away or slow): the local clock decides.
+      } catch (err) {
+        // The journal cannot tell (its shared part away or slow): the local clock decides. A call
+        // that timed out may still take the lease later: given back after it (same connection,
+        // so in order), or the key's next writer would wait for it to lapse.
         this.#counts.writeLeaseSkipped++;
+        if (err instanceof FailoverError && err.kind === 'timeout') this.#release(key, token);
         return undefined;
       }
       if (answer.granted) {
