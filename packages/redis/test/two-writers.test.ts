@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createMultiCloudStore, getBytes, type MultiCloudStore, StorageError } from '@failover/storage';
+import {
+  createMultiCloudStore,
+  getBytes,
+  type MultiCloudStore,
+  NotFoundError,
+  StorageError,
+} from '@failover/storage';
 import { seededRandom } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
 import { switchable } from '../../storage/test/multi-helpers.js';
@@ -34,6 +40,23 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
       last.set(key, got[0]!);
     }
     // close() waits for every copy still uploading (a quorum's stragglers).
+    await fleet.a.close();
+    await fleet.b.close();
+    for (const [key, value] of last) expect([...(await fleet.onClouds(key))], key).toEqual([value]);
+  });
+
+  it('with the write lease: a delete and a put of one key at once end the same on both instances and every cloud', async () => {
+    const fleet = await twoWriters(undefined);
+    const last = new Map<string, string>();
+    for (let i = 0; i < 60; i++) {
+      const key = `k${i % 3}`;
+      await fleet.round(i, key, 'delete');
+      const got = [await fleet.read(fleet.a, key), await fleet.read(fleet.b, key)];
+      expect(got[0], `round ${i}`).not.toBe('unavailable');
+      expect(got[1], `round ${i}`).toBe(got[0]);
+      expect(['absent', `b-${i}`], `round ${i}`).toContain(got[0]);
+      last.set(key, got[0]!);
+    }
     await fleet.a.close();
     await fleet.b.close();
     for (const [key, value] of last) expect([...(await fleet.onClouds(key))], key).toEqual([value]);
@@ -100,12 +123,18 @@ async function twoWriters(writeLease: false | undefined) {
     a,
     b,
     written,
-    /** Both instances put `key` at once (each after 0 to 4 ms); returns the two bodies. */
-    round: async (i: number, key: string): Promise<string[]> => {
+    /**
+     * Both instances write `key` at once (each after 0 to 4 ms): `b` puts, `a` puts too (or
+     * deletes, with `aOp: 'delete'`); returns the two bodies put (`a`'s is never read after a delete).
+     */
+    round: async (i: number, key: string, aOp: 'put' | 'delete' = 'put'): Promise<string[]> => {
       const bodies = [`a-${i}`, `b-${i}`];
       for (const body of bodies) written.set(key, (written.get(key) ?? new Set()).add(body));
       await Promise.all([
-        sleep(Math.floor(rand() * 5)).then(() => a.put(key, Buffer.from(bodies[0]!))),
+        sleep(Math.floor(rand() * 5)).then(async () => {
+          if (aOp === 'put') await a.put(key, Buffer.from(bodies[0]!));
+          else await a.delete(key);
+        }),
         sleep(Math.floor(rand() * 5)).then(() => b.put(key, Buffer.from(bodies[1]!))),
       ]);
       return bodies;
@@ -115,12 +144,24 @@ async function twoWriters(writeLease: false | undefined) {
         (bytes) => bytes.toString(),
         (err: unknown) => {
           if (err instanceof StorageError && err.kind === 'unavailable') return 'unavailable';
+          if (err instanceof NotFoundError) return 'absent';
           throw err;
         },
       ),
+    /** What each cloud holds of `key` (`'absent'`: nothing). */
     onClouds: async (key: string): Promise<Set<string>> => {
       const held = new Set<string>();
-      for (const t of targets) held.add((await getBytes(t.inner, key)).toString());
+      for (const t of targets) {
+        held.add(
+          await getBytes(t.inner, key).then(
+            (bytes) => bytes.toString(),
+            (err: unknown) => {
+              if (err instanceof NotFoundError) return 'absent';
+              throw err;
+            },
+          ),
+        );
+      }
       return held;
     },
   };
