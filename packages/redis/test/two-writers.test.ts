@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type BlobStore,
   createMultiCloudStore,
   getBytes,
   type MultiCloudStore,
@@ -9,7 +10,7 @@ import {
 } from '@failover/storage';
 import { seededRandom } from '@failover/testkit';
 import { describe, expect, it } from 'vitest';
-import { switchable } from '../../storage/test/multi-helpers.js';
+import { type SwitchableStore, switchable } from '../../storage/test/multi-helpers.js';
 import { createRedisJournal } from '../src/index.js';
 import { clientOf, later, redisServer, useCleanups } from './redis-helpers.js';
 
@@ -95,14 +96,6 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
       later(() => store.close());
       stores.push(store);
     }
-    const read = (store: MultiCloudStore, key: string) =>
-      getBytes(store, key).then(
-        (bytes) => bytes.toString(),
-        (err: unknown) => {
-          if (err instanceof NotFoundError) return 'absent';
-          throw err;
-        },
-      );
     const last = new Map<string, string>();
     for (let i = 0; i < 40; i++) {
       const key = `k${i % 2}`;
@@ -117,7 +110,7 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
           else await store.put(key, Buffer.from(ops[n]!));
         }),
       );
-      const got = await Promise.all(stores.map((store) => read(store, key)));
+      const got = await Promise.all(stores.map((store) => readOf(store, key)));
       expect(new Set(got).size, `round ${i}: ${got.join(', ')}`).toBe(1);
       expect(
         ops.map((o) => (o === 'delete' ? 'absent' : o)),
@@ -137,21 +130,7 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
       await store.repair();
     }
     for (const store of stores) await store.close();
-    for (const [key, value] of last) {
-      const held = new Set<string>();
-      for (const t of targets) {
-        held.add(
-          await getBytes(t.inner, key).then(
-            (bytes) => bytes.toString(),
-            (err: unknown) => {
-              if (err instanceof NotFoundError) return 'absent';
-              throw err;
-            },
-          ),
-        );
-      }
-      expect([...held], key).toEqual([value]);
-    }
+    for (const [key, value] of last) expect([...(await onClouds(targets, key))], key).toEqual([value]);
   });
 
   it('without it (`writeLease: false`): no read returns other bytes, and reconcile makes them agree', async () => {
@@ -231,30 +210,26 @@ async function twoWriters(writeLease: false | undefined) {
       ]);
       return bodies;
     },
-    read: (s: MultiCloudStore, key: string) =>
-      getBytes(s, key).then(
-        (bytes) => bytes.toString(),
-        (err: unknown) => {
-          if (err instanceof StorageError && err.kind === 'unavailable') return 'unavailable';
-          if (err instanceof NotFoundError) return 'absent';
-          throw err;
-        },
-      ),
-    /** What each cloud holds of `key` (`'absent'`: nothing). */
-    onClouds: async (key: string): Promise<Set<string>> => {
-      const held = new Set<string>();
-      for (const t of targets) {
-        held.add(
-          await getBytes(t.inner, key).then(
-            (bytes) => bytes.toString(),
-            (err: unknown) => {
-              if (err instanceof NotFoundError) return 'absent';
-              throw err;
-            },
-          ),
-        );
-      }
-      return held;
-    },
+    read: (store: MultiCloudStore, key: string) => readOf(store, key),
+    onClouds: (key: string) => onClouds(targets, key),
   };
+}
+
+/** What `store` reads of `key`: its bytes as text, `'absent'` (not found) or `'unavailable'`. */
+function readOf(store: BlobStore, key: string): Promise<string> {
+  return getBytes(store, key).then(
+    (bytes) => bytes.toString(),
+    (err: unknown) => {
+      if (err instanceof StorageError && err.kind === 'unavailable') return 'unavailable';
+      if (err instanceof NotFoundError) return 'absent';
+      throw err;
+    },
+  );
+}
+
+/** What each cloud holds of `key` (`'absent'`: nothing). */
+async function onClouds(targets: readonly SwitchableStore[], key: string): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (const t of targets) held.add(await readOf(t.inner, key));
+  return held;
 }
