@@ -41,9 +41,9 @@ describe('a fleet on Redis: the write lease of a key', () => {
 
   it('is renewed while a long write runs: the other instance waits for every copy, then writes after it', async () => {
     const f = await fleet();
-    const a = await f.open('a', { writeLease: { ttlMs: 1000 } });
-    const b = await f.open('b', { writeLease: { ttlMs: 1000 } });
-    // A's copy to azure is held far longer than the lease lasts unrenewed (a quorum straggler).
+    const a = await f.open('a', { writeLease: { ttlMs: 2000 } });
+    const b = await f.open('b', { writeLease: { ttlMs: 2000 } });
+    // A's copy to azure is held 1.5 times as long as the lease lasts unrenewed (a quorum straggler).
     const held = f.hold(f.targets[2]!);
     await a.put('k', Buffer.from('from-a'));
     const bPut = b.put('k', Buffer.from('from-b'));
