@@ -91,6 +91,8 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
         writerId: id,
         failover: { retry: { maxAttempts: 1 }, budget: false, breaker: { volumeThreshold: 1000 } },
         amnesia: false,
+        // The rounds check the lease's order, not ejections: a busy machine's silences eject nothing.
+        unresponsive: false,
         repair: { intervalMs: false, delayMs: false, onRecovery: false },
       });
       later(() => store.close());
