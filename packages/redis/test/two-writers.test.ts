@@ -6,6 +6,7 @@ import {
   getBytes,
   type MultiCloudStore,
   NotFoundError,
+  PreconditionFailedError,
   StorageError,
 } from '@failover/storage';
 import { seededRandom } from '@failover/testkit';
@@ -133,6 +134,30 @@ describe('a fleet on Redis: two instances overwrite the same keys at once', () =
     }
     for (const store of stores) await store.close();
     for (const [key, value] of last) expect([...(await onClouds(targets, key))], key).toEqual([value]);
+  });
+
+  it("with the write lease: of two instances' puts of a new key with ifNoneMatch at once, exactly one wins, everywhere", async () => {
+    const fleet = await twoWriters(undefined);
+    const rand = seededRandom(20261209);
+    for (let i = 0; i < 40; i++) {
+      const key = `new/${i}`;
+      const results = await Promise.allSettled(
+        [fleet.a, fleet.b].map(async (store, n) => {
+          await sleep(Math.floor(rand() * 5));
+          await store.put(key, Buffer.from(`${'ab'[n]}-${i}`), { ifNoneMatch: '*' });
+          return `${'ab'[n]}-${i}`;
+        }),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+      expect(won.length, `round ${i}`).toBe(1);
+      const lost = results.find((r) => r.status === 'rejected');
+      expect(lost?.reason, `round ${i}`).toBeInstanceOf(PreconditionFailedError);
+      expect(await fleet.read(fleet.a, key), `round ${i}`).toBe(won[0]);
+      expect(await fleet.read(fleet.b, key), `round ${i}`).toBe(won[0]);
+    }
+    await fleet.a.close();
+    await fleet.b.close();
+    for (let i = 0; i < 40; i++) expect((await fleet.onClouds(`new/${i}`)).size, `new/${i}`).toBe(1);
   });
 
   it('without it (`writeLease: false`): no read returns other bytes, and reconcile makes them agree', async () => {
