@@ -43,8 +43,13 @@ it("the trip is fleet-wide: every instance leaves AWS, the fleet's word reaches 
   // Every instance applied other instances' trips or recoveries. Whether an instance opened on the
   // fleet's word or on its own calls first is a race (a DNS failure reaches every process at once:
   // each may fail twice before the first trip's message arrives), so either counts; the deterministic
-  // proof that one instance's trip moves the others is in packages/redis's fleet tests.
-  for (const i of instances) expect(i.fleetApplied).toBeGreaterThan(0);
+  // proof that one instance's trip moves the others is in packages/redis's fleet tests. The one
+  // exception: an instance whose own trip was the fleet's word (the others opened on it, sending
+  // none of their own) and whose own probe brought AWS back has no other instance's word to apply
+  // (seen once in a loaded CI run); the others then applied its word.
+  const source = (i: (typeof instances)[number]) => i.firstAwsOpen?.remote === false && i.awsProbedBack > 0;
+  for (const i of instances) if (!source(i)) expect(i.fleetApplied, i.id).toBeGreaterThan(0);
+  expect(instances.filter((i) => i.fleetApplied > 0).length).toBeGreaterThanOrEqual(instances.length - 1);
   expect(report.fleet?.allSkippingMs).toBeDefined();
   if (instances.some((i) => i.awsRemoteOpens > 0)) {
     expect(lines.join('')).toMatch(/app-\d skips AWS S3 us-east-1: fleet: /);
