@@ -102,6 +102,10 @@ describe('unresponsive-target ejection on the local clouds', () => {
     const holds: { target: string; held: boolean }[] = [];
     store.on('held', (e) => holds.push(e));
     await store.put('warm', bytesFor('warm', 0));
+    // The put answered at its quorum: its copy to S3 may still be on its way, and its answer,
+    // arriving after the fault began, would lift the hold (seen in an unloaded CI run). S3 holds
+    // it before the fault starts.
+    while ((await s3.store.exists('warm')) !== true) await new Promise((r) => setTimeout(r, 5));
     await clouds.proxies[0].setFault(faults.blackhole());
     const before = s3.calls();
     const reached = await putAndReadUntil(store, () => holds.length > 0, 5000);
