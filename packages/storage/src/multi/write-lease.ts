@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { FailoverError } from '@failover/core';
 import { abortedError, throwIfAborted } from '../abort.js';
 import type { Journal, WriteLeaseAnswer } from '../journal/types.js';
+import { createKeyedLock, type KeyedLock } from '../keyed-lock.js';
 import type { MultiCloudCounts } from './types.js';
 import type { HybridClock } from './version.js';
 
@@ -43,8 +44,8 @@ export class WriteLeases {
   readonly #limits: WriteLeaseLimits | undefined;
   readonly #clock: HybridClock;
   readonly #counts: MultiCloudCounts;
-  /** The last write of each key this process queued (the next one waits for it). */
-  readonly #queue = new Map<string, Promise<void>>();
+  /** This process's writes of each key, one at a time. */
+  readonly #turns: KeyedLock = createKeyedLock();
   /** Releases sent to the journal and not answered yet (`settled()` waits for them). */
   readonly #releasing = new Set<Promise<void>>();
 
@@ -101,23 +102,27 @@ export class WriteLeases {
     while (this.#releasing.size > 0) await Promise.all(this.#releasing);
   }
 
-  /** Waits for this process's earlier writes of `key`; returns the function that lets the next one go. */
+  /**
+   * Waits for this process's earlier writes of `key` (their turns in the store's keyed lock, each
+   * held until its write gives it back); returns the function that lets the next one go.
+   */
   async #enter(key: string, signal: AbortSignal | undefined): Promise<() => void> {
-    const previous = this.#queue.get(key) ?? Promise.resolve();
-    let open!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      open = resolve;
+    let leave!: () => void;
+    const left = new Promise<void>((resolve) => {
+      leave = resolve;
     });
-    const tail = previous.then(() => mine);
-    this.#queue.set(key, tail);
-    const leave = (): void => {
-      open();
-      if (this.#queue.get(key) === tail) this.#queue.delete(key);
-    };
+    let started!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    void this.#turns(key, () => {
+      started();
+      return left;
+    });
     try {
-      await untilAborted(previous, signal);
+      await untilAborted(turn, signal);
     } catch (err) {
-      leave(); // the next write waits for `previous` only
+      leave(); // its turn, when it comes, ends at once
       throw err;
     }
     return leave;
